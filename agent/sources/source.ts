@@ -1,0 +1,41 @@
+// The one small interface every GPU data source implements (nvidia-smi today; DCGM or NVML later),
+// in the manner of node_exporter's collectors or Telegraf's inputs. Sources report raw,
+// unit-normalised readings and judge nothing.
+import type { IGpuInfo, IGpuSample } from "../../shared/proto.js";
+
+/** One reading of every GPU on the host, taken at one moment. */
+export interface SourceSample {
+  /** Agent clock (ms since the epoch) when the reading was taken. */
+  timestampMs: number;
+  /**
+   * One entry per GPU. A GPU that could not be read is still listed, with state
+   * TIMEOUT / LOST / ERROR and no values (never the previous values).
+   */
+  gpus: IGpuSample[];
+  /** Set when the whole source failed (driver not loaded, binary missing): the message as printed. */
+  sourceError?: string;
+}
+
+/** Slow-changing facts about the GPUs, read off the hot path. */
+export interface SourceInventory {
+  driverVersion: string;
+  cudaVersion: string;
+  /** Output schema the facts came from (for nvidia-smi: the -q -x DTD, e.g. "nvsmi_device_v12"). */
+  schema: string;
+  gpus: IGpuInfo[];
+}
+
+export interface GpuSource {
+  /** Registry name, used in configuration and logs ("nvidia-smi"). */
+  readonly name: string;
+  /**
+   * Starts sampling every `intervalMs`; `onSample` is called once per interval with either a
+   * reading or a failure (all GPUs TIMEOUT/ERROR). Resolves once the source is running or has
+   * reported its start-up failure through `onSample`; never rejects for hardware faults.
+   */
+  start(onSample: (sample: SourceSample) => void): Promise<void>;
+  /** Stops sampling and reaps every child process. */
+  stop(): Promise<void>;
+  /** Reads inventory (with its own timeout). Rejects with a GputelError(GPUTEL_E_INVENTORY) on failure. */
+  inventory(): Promise<SourceInventory>;
+}

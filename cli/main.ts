@@ -1,0 +1,51 @@
+// `gputel <command>`: the one CLI. Each command's module is loaded only when used, so the
+// fake nvidia-smi starts as fast as the real one and the agent never loads collector code.
+import { VERSION } from "../shared/version.js";
+
+type CommandModule = { run(args: string[]): Promise<number> };
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  agent: { summary: "run the GPU agent (sample nvidia-smi, publish frames over MQTT)", load: () => import("../agent/cli.js") },
+  collector: {
+    summary: "run the collector (broker, storage, flags, HTTP API, dashboard)",
+    load: () => import("../collector/cli.js"),
+  },
+  query: { summary: "query a collector's HTTP API", load: () => import("./query/cli.js") },
+  "mock-smi": { summary: "a stand-in nvidia-smi driven by a scenario or a real capture", load: () => import("../mock-smi/cli.js") },
+};
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return [
+    "Usage: gputel <command> [options]",
+    "",
+    "GPU-fleet telemetry.",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Options:",
+    "  -h, --help     show this help (also: gputel <command> --help)",
+    "  -V, --version  print the version",
+    "",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    process.stdout.write(usage());
+    return command === undefined ? 64 : 0;
+  }
+  if (command === "-V" || command === "--version") {
+    process.stdout.write(`gputel ${VERSION}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    process.stderr.write(`gputel: unknown command '${command}' (GPUTEL_E_USAGE)\n\n${usage()}`);
+    return 64;
+  }
+  const module = await entry.load();
+  return module.run(rest);
+}
