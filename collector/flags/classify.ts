@@ -21,24 +21,21 @@ function present(value: number | null | undefined): value is number {
 /**
  * Classifies one sample. Unknown is never idle nor busy: a GPU that was not read (timeout,
  * lost, error) or whose utilization is absent without a MIG fallback is "unknown".
- * On MIG-enabled GPUs `utilization.gpu` is absent; there the decision falls back to memory
- * and processes: held memory or processes mean idle-held is impossible to tell from busy, so
- * such a sample counts as busy (in use); no memory and no processes count as idle.
+ * On MIG-enabled GPUs `utilization.gpu` is absent; the decision falls back to memory and
+ * processes: compute processes present count as busy; memory held with no process is idle-held;
+ * neither is idle; held memory with the process list unknown stays unknown.
  */
 export function classifySample(sample: IGpuSample, thresholds: IdleThresholds): UsageClass {
   if (sample.state !== GpuState.GPU_STATE_OK) return "unknown";
-  const held =
-    (present(sample.memory_used_mib) && sample.memory_used_mib > thresholds.heldMemoryMib) ||
-    (present(sample.compute_processes) && sample.compute_processes > 0);
+  const memoryHeld = present(sample.memory_used_mib) && sample.memory_used_mib > thresholds.heldMemoryMib;
+  const processes = sample.compute_processes;
   const util = sample.utilization_gpu_pct;
   if (present(util)) {
     if (util >= thresholds.utilizationPct) return "busy";
-    return held ? "idle_held" : "idle";
+    return memoryHeld || (present(processes) && processes > 0) ? "idle_held" : "idle";
   }
-  if (sample.mig_mode === true) {
-    if (held) return "busy";
-    const knowsMemory = present(sample.memory_used_mib) || present(sample.compute_processes);
-    return knowsMemory ? "idle" : "unknown";
-  }
-  return "unknown";
+  if (sample.mig_mode !== true) return "unknown";
+  if (present(processes) && processes > 0) return "busy";
+  if (memoryHeld) return present(processes) ? "idle_held" : "unknown";
+  return present(sample.memory_used_mib) || present(processes) ? "idle" : "unknown";
 }
