@@ -1,0 +1,122 @@
+// Child processes of the nvidia-smi source: one-shot commands with a timeout, and the long-lived
+// stream read line by line. Every child gets its own process group so that a kill also reaches
+// what a wrapper script started (`sh` → `sleep`), and no shell is ever involved in spawning.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started (ENOENT, EACCES). */
+  error?: NodeJS.ErrnoException;
+}
+
+export interface OneShotResult extends ExitInfo {
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** The killed child had not exited when the result was given up on (uninterruptible sleep). */
+  stuck: boolean;
+}
+
+/** Kills the child's whole process group; falls back to the child alone. */
+export function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+function spawnGroup(argv: readonly string[]): ChildProcess {
+  const [file, ...args] = argv;
+  return spawn(file ?? "", args, { stdio: ["ignore", "pipe", "pipe"], detached: true, shell: false });
+}
+
+export interface OneShotOptions {
+  timeoutMs: number;
+  /** After a timeout kill, how long to wait for the exit before reporting the child stuck. */
+  killGraceMs?: number;
+  /** Output beyond this is dropped (a runaway child cannot exhaust memory). */
+  maxBytes?: number;
+  onSpawn?: (pid: number) => void;
+  onExit?: () => void;
+}
+
+/** Runs argv to completion (or timeout) and collects its output. Never rejects. */
+export function runOneShot(argv: readonly string[], options: OneShotOptions): Promise<OneShotResult> {
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  return new Promise((resolve) => {
+    const child = spawnGroup(argv);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let size = 0;
+    let timedOut = false;
+    let done = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      if (size + chunk.length <= maxBytes) into.push(chunk);
+      size += chunk.length;
+    };
+    child.stdout?.on("data", collect(out));
+    child.stderr?.on("data", collect(err));
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
+    const finish = (info: ExitInfo, stuck: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(graceTimer);
+      options.onExit?.();
+      const stdout = Buffer.concat(out).toString("utf8");
+      const stderr = Buffer.concat(err).toString("utf8");
+      resolve({ ...info, stdout, stderr, timedOut, stuck });
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child);
+      graceTimer = setTimeout(() => finish({ code: null, signal: null }, true), options.killGraceMs ?? 5000);
+    }, options.timeoutMs);
+    child.on("error", (error: NodeJS.ErrnoException) => finish({ code: null, signal: null, error }, false));
+    // 'close' waits for the pipes too, so the output is complete.
+    child.on("close", (code, signal) => finish({ code, signal }, false));
+  });
+}
+
+export interface StreamChild {
+  readonly pid: number | undefined;
+  /** Resolves once the process has exited (or failed to start). */
+  readonly exited: Promise<ExitInfo>;
+  isRunning(): boolean;
+  kill(): void;
+}
+
+/** Starts the long-lived child; every line of stdout and stderr goes to `onLine`. */
+export function spawnStream(argv: readonly string[], onLine: (line: string) => void): StreamChild {
+  const child = spawnGroup(argv);
+  let running = child.pid !== undefined;
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      running = false;
+      resolve({ code: null, signal: null, error });
+    });
+    child.on("exit", (code, signal) => {
+      running = false;
+      resolve({ code, signal });
+    });
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
+  }
+  return {
+    pid: child.pid,
+    exited,
+    isRunning: () => running,
+    kill: () => killGroup(child),
+  };
+}

@@ -1,0 +1,49 @@
+// `nvidia-smi -L` → the GPUs to expect, by index. Pure. MIG device lines are skipped (the
+// --query-gpu stream reports the physical GPU); "Unable to determine the device handle" lines
+// name GPUs that exist but cannot be read, so they are expected and start out lost.
+import type { ErrorCode } from "../../../shared/errors.js";
+import type { KnownGpu } from "./csv-stream.js";
+import { classifyLine } from "./error-lines.js";
+
+export interface GpuList {
+  gpus: KnownGpu[];
+  /** Lost GPUs the list names by index, with the line printed. */
+  lost: { index: number; line: string }[];
+  /** A whole-source failure line (driver not loaded, no devices), if one was printed. */
+  sourceError?: { code: ErrorCode; line: string };
+}
+
+// `GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-00000000-0000-0000-0000-000000000000)`
+const GPU_LINE = /^GPU (\d+): (.*?)\s*\(UUID: ([^)\s]+)\)\s*$/;
+
+export function parseGpuList(text: string): GpuList {
+  const result: GpuList = { gpus: [], lost: [] };
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    const m = GPU_LINE.exec(line);
+    if (m) {
+      result.gpus.push({ index: Number(m[1]), uuid: m[3] ?? "" });
+      continue;
+    }
+    const cls = classifyLine(line);
+    if (cls.kind === "gpu-lost" && cls.index !== undefined)
+      result.lost.push({ index: cls.index, line: cls.line });
+    if (cls.kind === "source-error" && !result.sourceError)
+      result.sourceError = { code: cls.code, line: cls.line };
+  }
+  for (const lost of result.lost) {
+    if (!result.gpus.some((g) => g.index === lost.index)) result.gpus.push({ index: lost.index, uuid: "" });
+  }
+  result.gpus.sort((a, b) => a.index - b.index);
+  return result;
+}
+
+/** Product names from -L, by index (logged at start-up). */
+export function gpuNames(text: string): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const raw of text.split("\n")) {
+    const m = GPU_LINE.exec(raw.trim());
+    if (m) names.set(Number(m[1]), m[2] ?? "");
+  }
+  return names;
+}

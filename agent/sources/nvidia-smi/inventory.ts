@@ -1,0 +1,76 @@
+// Inventory: `nvidia-smi -q -x`, off the hot path, with a timeout. node-nvidia-smi hard-codes
+// `exec('nvidia-smi -q -x')` (a shell, no timeout, no way to pass our command), so the command is
+// spawned here and only the package's XML→object step is reused: its own xml2js (forced to a
+// fixed version by npm overrides) with its options (explicitArray false, trim true).
+import { createRequire } from "node:module";
+import { GputelError } from "../../../shared/errors.js";
+import type { SourceInventory } from "../source.js";
+import type { OneShotResult } from "./child.js";
+import { classifyLine } from "./error-lines.js";
+import { detectSchema, readInventory } from "./inventory-xml.js";
+
+interface Xml2js {
+  parseStringPromise(xml: string, options: Record<string, unknown>): Promise<unknown>;
+}
+
+let xml2js: Xml2js | undefined;
+
+function loadXml2js(): Xml2js {
+  if (!xml2js) {
+    const require = createRequire(import.meta.url);
+    // Resolve xml2js as node-nvidia-smi does, so its conversion is the one we use.
+    xml2js = createRequire(require.resolve("node-nvidia-smi"))("xml2js") as Xml2js;
+  }
+  return xml2js;
+}
+
+/** node-nvidia-smi's parser options (index.js). */
+const XML_OPTIONS = { explicitArray: false, trim: true };
+
+/** Parses `nvidia-smi -q -x` output. Rejects with GPUTEL_E_INVENTORY on unreadable XML. */
+export async function inventoryFromXml(xml: string): Promise<SourceInventory> {
+  const schema = detectSchema(xml);
+  try {
+    const doc = await loadXml2js().parseStringPromise(xml, XML_OPTIONS);
+    return readInventory(doc, schema);
+  } catch (error) {
+    throw new GputelError(
+      "GPUTEL_E_INVENTORY",
+      "nvidia-smi -q -x printed XML that could not be read",
+      { schema },
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+export type RunOneShot = (argv: string[], timeoutMs: number) => Promise<OneShotResult>;
+
+/** Runs `<command> -q -x` through `run` (which owns the child) and parses it. */
+export async function queryInventory(
+  command: readonly string[],
+  timeoutMs: number,
+  run: RunOneShot,
+): Promise<SourceInventory> {
+  const result = await run([...command, "-q", "-x"], timeoutMs);
+  if (result.error) {
+    throw new GputelError("GPUTEL_E_INVENTORY", "nvidia-smi -q -x could not be started", {
+      error: result.error.message,
+    });
+  }
+  if (result.timedOut) {
+    throw new GputelError("GPUTEL_E_INVENTORY", "nvidia-smi -q -x timed out", { timeoutMs });
+  }
+  // With a lost GPU the exit status is non-zero but the others are still in the XML: use it.
+  if (!result.stdout.includes("<nvidia_smi_log")) {
+    const lines = `${result.stdout}\n${result.stderr}`
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const known = lines.map(classifyLine).find((c) => c.kind === "source-error" || c.kind === "gpu-lost");
+    const detail = known && "line" in known ? known.line : (lines[0] ?? "").slice(0, 200);
+    throw new GputelError("GPUTEL_E_INVENTORY", `nvidia-smi -q -x failed: ${detail}`, { code: result.code });
+  }
+  return inventoryFromXml(result.stdout);
+}
