@@ -1,0 +1,65 @@
+// The ingest boundary: one received MQTT message in, what to store and what to count out.
+// Pure and total: whatever the bytes, it returns (a bug in a check becomes a decode_error rejection).
+import type { IInventory, IStatus } from "../../shared/proto.js";
+import type { ValidFrame } from "../store/sink.js";
+import { decodePayload } from "./decode.js";
+import { type Rejection, UNKNOWN_HOST } from "./reasons.js";
+import { type ValidationContext, validateFrame, validateInventory, validateStatus } from "./validate.js";
+
+export interface CheckedMessage {
+  host: string;
+  /** Frames that passed, in the order received (oldest first). */
+  frames: ValidFrame[];
+  status?: IStatus;
+  inventory?: IInventory;
+  /** One entry per rejected message or rejected frame of a batch. */
+  rejections: Rejection[];
+}
+
+export type CheckContext = Omit<ValidationContext, "topicHost">;
+
+export function checkMessage(topic: string, payload: Uint8Array, ctx: CheckContext): CheckedMessage {
+  try {
+    return checkUnsafe(topic, payload, ctx);
+  } catch (error) {
+    const detail = `unexpected: ${error instanceof Error ? error.message : String(error)}`;
+    return {
+      host: UNKNOWN_HOST,
+      frames: [],
+      rejections: [{ host: UNKNOWN_HOST, reason: "decode_error", detail }],
+    };
+  }
+}
+
+function checkUnsafe(topic: string, payload: Uint8Array, ctx: CheckContext): CheckedMessage {
+  const decoded = decodePayload(topic, payload);
+  if (!decoded.ok) return { host: decoded.rejection.host, frames: [], rejections: [decoded.rejection] };
+  const { host } = decoded;
+  const full: ValidationContext = { ...ctx, topicHost: host };
+  const result: CheckedMessage = { host, frames: [], rejections: [] };
+  switch (decoded.kind) {
+    case "frame": {
+      const frames = decoded.batch.frames ?? [];
+      if (frames.length === 0) result.rejections.push({ host, reason: "empty_batch", detail: "no frames" });
+      for (const frame of frames) {
+        const checked = validateFrame(frame, full);
+        if (checked.ok) result.frames.push(checked.value);
+        else result.rejections.push(checked.rejection);
+      }
+      break;
+    }
+    case "status": {
+      const checked = validateStatus(decoded.status, full);
+      if (checked.ok) result.status = checked.value;
+      else result.rejections.push(checked.rejection);
+      break;
+    }
+    case "inventory": {
+      const checked = validateInventory(decoded.inventory, full);
+      if (checked.ok) result.inventory = checked.value;
+      else result.rejections.push(checked.rejection);
+      break;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,59 @@
+// Topic and payload to a decoded wire message (pure). The size is checked before decoding and only
+// the schemas compiled at build time (shared/proto.ts) are used; nothing here throws.
+import {
+  FrameBatch,
+  type IFrameBatch,
+  type IInventory,
+  Inventory,
+  type IStatus,
+  MAX_PAYLOAD_BYTES,
+  SCHEMA_VERSION,
+  Status,
+} from "../../shared/proto.js";
+import { parseTopic } from "../../shared/topics.js";
+import { type Rejection, UNKNOWN_HOST } from "./reasons.js";
+
+export type Decoded =
+  | { ok: true; kind: "frame"; host: string; batch: IFrameBatch }
+  | { ok: true; kind: "status"; host: string; status: IStatus }
+  | { ok: true; kind: "inventory"; host: string; inventory: IInventory }
+  | { ok: false; rejection: Rejection };
+
+function reject(host: string, reason: Rejection["reason"], detail: string): Decoded {
+  return { ok: false, rejection: { host, reason, detail } };
+}
+
+/** Decodes what one topic carries: a FrameBatch (1..N frames, oldest first), a Status or an Inventory. */
+export function decodePayload(topic: string, payload: Uint8Array): Decoded {
+  const parsed = parseTopic(topic);
+  if (!parsed) return reject(UNKNOWN_HOST, "topic_invalid", `topic ${JSON.stringify(topic.slice(0, 200))}`);
+  const { host, kind } = parsed;
+  if (payload.byteLength > MAX_PAYLOAD_BYTES) {
+    return reject(host, "payload_too_large", `${payload.byteLength} bytes > ${MAX_PAYLOAD_BYTES}`);
+  }
+  try {
+    switch (kind) {
+      case "frame": {
+        const batch = FrameBatch.decode(payload);
+        if (batch.schema_version !== SCHEMA_VERSION) return versionReject(host, batch.schema_version);
+        return { ok: true, kind, host, batch };
+      }
+      case "status": {
+        const status = Status.decode(payload);
+        if (status.schema_version !== SCHEMA_VERSION) return versionReject(host, status.schema_version);
+        return { ok: true, kind, host, status };
+      }
+      case "inventory": {
+        const inventory = Inventory.decode(payload);
+        if (inventory.schema_version !== SCHEMA_VERSION) return versionReject(host, inventory.schema_version);
+        return { ok: true, kind, host, inventory };
+      }
+    }
+  } catch (error) {
+    return reject(host, "decode_error", error instanceof Error ? error.message : String(error));
+  }
+}
+
+function versionReject(host: string, version: number | null | undefined): Decoded {
+  return reject(host, "schema_version", `schema_version ${version ?? 0}, expected ${SCHEMA_VERSION}`);
+}

@@ -1,0 +1,258 @@
+// Ingest shared by both broker modes: check each message, gather accepted ones into batches
+// (max frames or max delay), write a batch with one FrameSink call, then settle every submit.
+// A submit resolves only after its rows are committed (or it was rejected and counted), so the
+// broker layer acknowledges on resolve. A storage failure holds everything back and retries the
+// same batch with backoff; past the retry budget its submits reject so the clients re-send.
+
+import { errorMessage, GputelError } from "../../shared/errors.js";
+import { type Logger, LogThrottle } from "../../shared/logger.js";
+import type { FrameSink, ValidFrame } from "../store/sink.js";
+import { type CheckedMessage, checkMessage } from "./check.js";
+import type { Rejection } from "./reasons.js";
+import { IngestStats, type IngestStatsSnapshot } from "./stats.js";
+
+export interface IngestPipelineOptions {
+  sink: FrameSink;
+  logger: Logger;
+  /** Write once this many frames wait (default 2000). */
+  maxBatchFrames?: number;
+  /** Or once the oldest waiting message is this old (default 5 ms). */
+  maxDelayMs?: number;
+  /** Beyond this many waiting messages, submits reject at once (default 100,000). */
+  maxQueuedMessages?: number;
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** How long one batch is retried before its submits reject (default 10 s). */
+  retryBudgetMs?: number;
+  /** Rejects and storage failures are logged at most once per period per host (default 60 s). */
+  logPeriodMs?: number;
+  maxFutureMs?: number;
+  now?: () => number;
+  /** Called after each commit with the frames it stored (flag evaluation); errors are logged. */
+  onCommitted?: (frames: readonly ValidFrame[]) => void;
+}
+
+interface Pending {
+  checked: CheckedMessage;
+  submittedAt: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+  sideWritten?: boolean;
+}
+
+export class IngestPipeline {
+  private readonly stats = new IngestStats();
+  private readonly log: Logger;
+  private readonly rejectLog: LogThrottle;
+  private readonly storeLog: LogThrottle;
+  private readonly now: () => number;
+  private queue: Pending[] = [];
+  private queuedFrames = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerIsImmediate = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  private failingSince: number | undefined;
+  private attempts = 0;
+
+  constructor(private readonly options: IngestPipelineOptions) {
+    this.now = options.now ?? Date.now;
+    this.log = options.logger.child({ component: "collector.ingest" });
+    this.rejectLog = new LogThrottle(options.logPeriodMs ?? 60_000, this.now);
+    this.storeLog = new LogThrottle(options.logPeriodMs ?? 60_000, this.now);
+  }
+
+  start(): void {
+    this.running = true;
+  }
+
+  /** Commits what waits (one attempt), rejects what cannot be committed, clears timers. */
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
+    this.timer = this.retryTimer = undefined;
+    if (this.queue.length > 0 && this.failingSince === undefined)
+      this.flushOnce(this.takeBatch(Number.POSITIVE_INFINITY));
+    const left = this.queue.splice(0);
+    this.queuedFrames = 0;
+    for (const p of left) p.reject(new GputelError("GPUTEL_E_STORE", "Collector stopping before commit"));
+  }
+
+  snapshot(): IngestStatsSnapshot {
+    return this.stats.snapshot(this.queue.length, this.failingSince !== undefined);
+  }
+
+  /** Latency histogram of submit → commit, for the Prometheus exposition. */
+  get commitLatency() {
+    return this.stats.commitLatency;
+  }
+
+  /**
+   * Resolves once the message's rows are committed, or at once when it was rejected (counted,
+   * never valid later). Rejects when storage cannot take it: do not acknowledge it then.
+   */
+  submit(topic: string, payload: Uint8Array, username: string | undefined): Promise<void> {
+    if (!this.running) return Promise.reject(new GputelError("GPUTEL_E_STORE", "Ingest is not running"));
+    this.stats.messages += 1;
+    const submittedAt = this.now();
+    const checked = checkMessage(topic, payload, {
+      username,
+      nowMs: submittedAt,
+      maxFutureMs: this.options.maxFutureMs,
+    });
+    for (const rejection of checked.rejections) this.countReject(rejection);
+    if (checked.frames.length === 0 && !checked.status && !checked.inventory) return Promise.resolve();
+    if (this.queue.length >= (this.options.maxQueuedMessages ?? 100_000)) {
+      this.stats.overloaded += 1;
+      return Promise.reject(new GputelError("GPUTEL_E_STORE", "Ingest queue full; not acknowledged"));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ checked, submittedAt, resolve, reject });
+      this.queuedFrames += checked.frames.length;
+      this.schedule();
+    });
+  }
+
+  private countReject(rejection: Rejection): void {
+    this.stats.countReject(rejection.reason);
+    try {
+      this.options.sink.countReject(rejection.host, rejection.reason);
+    } catch (error) {
+      this.logStoreFailure(error);
+    }
+    const suppressed = this.rejectLog.admit(rejection.host);
+    if (suppressed !== undefined) {
+      this.log.warn(
+        {
+          code: "GPUTEL_E_INGEST_REJECT",
+          host: rejection.host,
+          reason: rejection.reason,
+          detail: rejection.detail,
+          suppressed,
+        },
+        "Message rejected",
+      );
+    }
+  }
+
+  private schedule(): void {
+    if (!this.running || this.retryTimer || this.queue.length === 0) return;
+    const full = this.queuedFrames >= (this.options.maxBatchFrames ?? 2000);
+    if (full && !this.timerIsImmediate) {
+      clearTimeout(this.timer);
+      this.timerIsImmediate = true;
+      this.timer = setTimeout(() => this.flush(), 0);
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.options.maxDelayMs ?? 5);
+    }
+  }
+
+  private takeBatch(maxFrames: number): Pending[] {
+    let frames = 0;
+    let n = 0;
+    while (n < this.queue.length && (n === 0 || frames < maxFrames)) {
+      frames += this.queue[n]?.checked.frames.length ?? 0;
+      n += 1;
+    }
+    this.queuedFrames -= frames;
+    return this.queue.splice(0, n);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    this.timerIsImmediate = false;
+    if (!this.running || this.queue.length === 0) return;
+    this.attempt(this.takeBatch(this.options.maxBatchFrames ?? 2000), this.now());
+  }
+
+  private attempt(batch: Pending[], firstTryAt: number): void {
+    this.retryTimer = undefined;
+    if (!this.running) {
+      for (const p of batch) p.reject(new GputelError("GPUTEL_E_STORE", "Collector stopping before commit"));
+      return;
+    }
+    if (this.flushOnce(batch)) {
+      this.schedule();
+      return;
+    }
+    const delay = Math.min(
+      (this.options.retryInitialMs ?? 100) * 2 ** this.attempts,
+      this.options.retryMaxMs ?? 5000,
+    );
+    this.attempts += 1;
+    if (this.now() - firstTryAt >= (this.options.retryBudgetMs ?? 10_000)) {
+      const error = new GputelError("GPUTEL_E_STORE", "Database not writable; message not acknowledged");
+      for (const p of batch) p.reject(error);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.flush();
+      }, delay);
+      return;
+    }
+    this.retryTimer = setTimeout(() => this.attempt(batch, firstTryAt), delay);
+  }
+
+  /** One transaction for the batch's frames; true when committed and settled. */
+  private flushOnce(batch: Pending[]): boolean {
+    const { sink } = this.options;
+    const receivedAt = this.now();
+    const frames: ValidFrame[] = [];
+    try {
+      for (const p of batch) {
+        // Inventory before frames, so storage knows the GPU models the frames refer to.
+        if (!p.sideWritten) {
+          if (p.checked.inventory) sink.writeInventory(p.checked.inventory, receivedAt);
+          if (p.checked.status) sink.writeStatus(p.checked.status, receivedAt);
+          p.sideWritten = true;
+        }
+        for (const frame of p.checked.frames) frames.push(frame);
+      }
+      const result = frames.length > 0 ? sink.writeFrames(frames, receivedAt) : { stored: 0, duplicates: 0 };
+      this.stats.framesStored += result.stored;
+      this.stats.framesDuplicate += result.duplicates;
+    } catch (error) {
+      this.logStoreFailure(error);
+      return false;
+    }
+    this.recovered();
+    const committedAt = this.now();
+    this.stats.commits += 1;
+    for (const p of batch) {
+      if (p.checked.status) this.stats.statuses += 1;
+      if (p.checked.inventory) this.stats.inventories += 1;
+      this.stats.commitLatency.observe(committedAt - p.submittedAt);
+      p.resolve();
+    }
+    if (frames.length > 0 && this.options.onCommitted) {
+      try {
+        this.options.onCommitted(frames);
+      } catch (error) {
+        this.log.error({ err: errorMessage(error) }, "onCommitted hook failed");
+      }
+    }
+    return true;
+  }
+
+  private logStoreFailure(error: unknown): void {
+    this.stats.storeFailures += 1;
+    this.failingSince ??= this.now();
+    const suppressed = this.storeLog.admit("store");
+    if (suppressed !== undefined) {
+      this.log.error(
+        { code: "GPUTEL_E_STORE", err: errorMessage(error), suppressed, queued: this.queue.length },
+        "Database write failed; holding acknowledgements back",
+      );
+    }
+  }
+
+  private recovered(): void {
+    this.attempts = 0;
+    if (this.failingSince === undefined) return;
+    this.log.info({ failedForMs: this.now() - this.failingSince }, "Database writable again");
+    this.failingSince = undefined;
+  }
+}
+
+/** What a broker needs from ingest (tests may pass a stand-in). */
+export type IngestTarget = Pick<IngestPipeline, "submit">;

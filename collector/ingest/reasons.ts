@@ -1,0 +1,44 @@
+// The closed set of reasons a received message (or one frame of a batch) is rejected for.
+// Each is a label of gputel_ingest_rejected_total{reason}; add one here and in docs/errors.md.
+
+export const REJECT_REASONS = [
+  /** Payload above MAX_PAYLOAD_BYTES (checked before decoding). */
+  "payload_too_large",
+  /** Bytes that are not the protobuf message the topic carries. */
+  "decode_error",
+  /** schema_version other than the one this build speaks. */
+  "schema_version",
+  /** Topic outside gputel/v1/<host>/{frame,status,inventory} or with an invalid host id. */
+  "topic_invalid",
+  /** The payload's host differs from the topic's host. */
+  "host_mismatch",
+  /** Authentication is on and the MQTT username differs from the topic's host. */
+  "username_mismatch",
+  /** Sample timestamp more than the allowed skew ahead of the collector's clock. */
+  "timestamp_future",
+  /** Timestamp absent, not an integer, or before 2000-01-01. */
+  "timestamp_invalid",
+  /** A metric beyond its physical range (shared/metrics.ts) or not finite: that frame is dropped. */
+  "value_out_of_range",
+  /** A FrameBatch with no frames. */
+  "empty_batch",
+  /** More GPU entries than any server has. */
+  "too_many_gpus",
+  /** Two GPU entries with the same index or UUID in one frame. */
+  "duplicate_gpu",
+  /** A required identity field is missing or malformed (boot id, seq, interval, label sizes). */
+  "field_invalid",
+] as const;
+
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** One rejected message or frame: the host it claimed (or "-" when not even the topic names one). */
+export interface Rejection {
+  host: string;
+  reason: RejectReason;
+  /** Human detail for the log (never stored). */
+  detail: string;
+}
+
+/** Host label used when the topic does not name a valid host. */
+export const UNKNOWN_HOST = "-";

@@ -1,0 +1,204 @@
+// Checks decoded messages against the contract (pure; the clock is passed in). A frame that fails
+// is dropped on its own: the other frames of its batch still count. Timestamps older than the raw
+// retention are accepted on purpose: storage routes them to the rollup tiers they fall within.
+import { METRICS } from "../../shared/metrics.js";
+import {
+  AgentState,
+  GpuState,
+  type IFrame,
+  type IGpuSample,
+  type IHostSample,
+  type IInventory,
+  type IStatus,
+  SCHEMA_VERSION,
+} from "../../shared/proto.js";
+import type { ValidFrame } from "../store/sink.js";
+import { normalizeLongs } from "./long.js";
+import type { Rejection, RejectReason } from "./reasons.js";
+
+export interface ValidationContext {
+  /** The host named by the topic (already a valid host id). */
+  topicHost: string;
+  /** The MQTT username where authentication is on; undefined when it is off. */
+  username: string | undefined;
+  nowMs: number;
+  /** How far ahead of the collector clock a timestamp may be (default 10 minutes). */
+  maxFutureMs?: number;
+}
+
+export const DEFAULT_MAX_FUTURE_MS = 10 * 60_000;
+/** More GPU entries than any server has (the largest have 16; MIG instances are not entries). */
+export const MAX_GPUS_PER_FRAME = 64;
+const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
+const MAX_INTERVAL_MS = 24 * 3600_000;
+const MAX_LABELS = 32;
+const KNOWN_GPU_STATES = new Set<number>(Object.values(GpuState).filter((v) => typeof v === "number"));
+const KNOWN_AGENT_STATES = new Set<number>([AgentState.AGENT_STATE_ONLINE, AgentState.AGENT_STATE_OFFLINE]);
+
+class Invalid extends Error {
+  constructor(
+    readonly reason: RejectReason,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+function fail(reason: RejectReason, detail: string): never {
+  throw new Invalid(reason, detail);
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
+
+/** Runs a check; an Invalid becomes a rejection, anything else is a bug and propagates. */
+function guard<T>(host: string, check: () => T): Checked<T> {
+  try {
+    return { ok: true, value: check() };
+  } catch (error) {
+    if (error instanceof Invalid)
+      return { ok: false, rejection: { host, reason: error.reason, detail: error.message } };
+    throw error;
+  }
+}
+
+function checkIdentity(ctx: ValidationContext, payloadHost: string | null | undefined): void {
+  if (payloadHost !== ctx.topicHost)
+    fail("host_mismatch", `payload host ${JSON.stringify(payloadHost)} on topic of ${ctx.topicHost}`);
+  if (ctx.username !== undefined && ctx.username !== ctx.topicHost) {
+    fail("username_mismatch", `username ${JSON.stringify(ctx.username)} publishing as ${ctx.topicHost}`);
+  }
+}
+
+function checkTimestamp(ctx: ValidationContext, value: unknown, name: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < MIN_TIMESTAMP_MS) {
+    fail("timestamp_invalid", `${name} ${String(value)}`);
+  }
+  const ahead = value - ctx.nowMs;
+  if (ahead > (ctx.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS))
+    fail("timestamp_future", `${name} ${ahead} ms ahead`);
+  return value;
+}
+
+function checkText(value: string | null | undefined, name: string, max: number, required = false): void {
+  const text = value ?? "";
+  if (text.length > max || (required && text.length === 0))
+    fail("field_invalid", `${name} length ${text.length}`);
+}
+
+function checkLabels(labels: Record<string, string> | null | undefined): void {
+  const entries = Object.entries(labels ?? {});
+  if (entries.length > MAX_LABELS) fail("field_invalid", `${entries.length} labels > ${MAX_LABELS}`);
+  for (const [key, value] of entries) {
+    checkText(key, "label key", 64, true);
+    checkText(value, `label ${key}`, 256);
+  }
+}
+
+function checkRange(value: unknown, min: number, max: number, name: string): void {
+  if (value === null || value === undefined || typeof value === "boolean") return;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    fail("value_out_of_range", `${name} ${String(value)} outside [${min}, ${max}]`);
+  }
+}
+
+function checkGpu(gpu: IGpuSample): void {
+  normalizeLongs(gpu, ["clock_event_reasons", "ecc_corrected_volatile", "ecc_uncorrected_volatile"]);
+  const index = gpu.index ?? 0;
+  if (!Number.isInteger(index) || index > 1023) fail("field_invalid", `gpu index ${index}`);
+  checkText(gpu.uuid, `gpu ${index} uuid`, 128);
+  checkText(gpu.state_detail, `gpu ${index} state_detail`, 1024);
+  checkText(gpu.pci_bus_id, `gpu ${index} pci_bus_id`, 64);
+  if (!KNOWN_GPU_STATES.has(gpu.state ?? 0)) fail("field_invalid", `gpu ${index} state ${gpu.state}`);
+  if ((gpu.absent?.length ?? 0) > METRICS.length)
+    fail("field_invalid", `gpu ${index}: ${gpu.absent?.length} absences`);
+  const values = gpu as Record<string, unknown>;
+  for (const metric of METRICS)
+    checkRange(values[metric.key], metric.min, metric.max, `gpu ${index} ${metric.key}`);
+}
+
+function checkHostSample(sample: IHostSample | null | undefined): void {
+  if (!sample) return;
+  normalizeLongs(sample, ["memory_total_bytes", "memory_used_bytes", "uptime_seconds"]);
+  checkRange(sample.cpu_load_pct, 0, 100.5, "cpu_load_pct");
+  checkRange(sample.load_average_1m, 0, 1e6, "load_average_1m");
+  checkRange(sample.memory_total_bytes, 0, 2 ** 53, "memory_total_bytes");
+  checkRange(sample.memory_used_bytes, 0, 2 ** 53, "memory_used_bytes");
+  checkRange(sample.uptime_seconds, 0, 2 ** 53, "uptime_seconds");
+}
+
+function checkGpuList(gpus: readonly { index?: number | null; uuid?: string | null }[]): void {
+  if (gpus.length > MAX_GPUS_PER_FRAME) fail("too_many_gpus", `${gpus.length} GPUs > ${MAX_GPUS_PER_FRAME}`);
+  const indexes = new Set<number>();
+  const uuids = new Set<string>();
+  for (const gpu of gpus) {
+    const index = gpu.index ?? 0;
+    if (indexes.has(index)) fail("duplicate_gpu", `gpu index ${index} twice`);
+    indexes.add(index);
+    if (gpu.uuid) {
+      if (uuids.has(gpu.uuid)) fail("duplicate_gpu", `gpu uuid ${gpu.uuid} twice`);
+      uuids.add(gpu.uuid);
+    }
+  }
+}
+
+/** Validates one frame of a batch; returns it typed for storage, or why it is dropped. */
+export function validateFrame(frame: IFrame, ctx: ValidationContext): Checked<ValidFrame> {
+  return guard(ctx.topicHost, () => {
+    normalizeLongs(frame, ["seq", "timestamp_ms", "frames_dropped"]);
+    if (frame.schema_version !== SCHEMA_VERSION)
+      fail("schema_version", `frame schema_version ${frame.schema_version ?? 0}`);
+    checkIdentity(ctx, frame.host);
+    const timestamp = checkTimestamp(ctx, frame.timestamp_ms, "timestamp_ms");
+    checkText(frame.boot_id, "boot_id", 64, true);
+    const seq = frame.seq ?? 0;
+    if (!Number.isSafeInteger(seq) || seq < 1) fail("field_invalid", `seq ${seq}`);
+    const interval = frame.interval_ms ?? 0;
+    if (interval < 1 || interval > MAX_INTERVAL_MS) fail("field_invalid", `interval_ms ${interval}`);
+    checkText(frame.site, "site", 128);
+    checkText(frame.agent_version, "agent_version", 64);
+    checkText(frame.source_error, "source_error", 4096);
+    checkLabels(frame.labels);
+    const frames = frame.frames_dropped ?? 0;
+    if (!Number.isSafeInteger(frames) || frames < 0) fail("field_invalid", `frames_dropped ${frames}`);
+    const gpus = frame.gpus ?? [];
+    checkGpuList(gpus);
+    for (const gpu of gpus) checkGpu(gpu);
+    checkHostSample(frame.host_sample);
+    // The decoded message is ours: typing it in place avoids copying every frame on the hot path.
+    return Object.assign(frame, {
+      host: ctx.topicHost,
+      boot_id: frame.boot_id ?? "",
+      seq,
+      timestamp_ms: timestamp,
+      interval_ms: interval,
+    });
+  });
+}
+
+export function validateStatus(status: IStatus, ctx: ValidationContext): Checked<IStatus> {
+  return guard(ctx.topicHost, () => {
+    normalizeLongs(status, ["timestamp_ms"]);
+    checkIdentity(ctx, status.host);
+    checkTimestamp(ctx, status.timestamp_ms, "status timestamp_ms");
+    if (!KNOWN_AGENT_STATES.has(status.state ?? 0)) fail("field_invalid", `status state ${status.state}`);
+    checkText(status.boot_id, "boot_id", 64);
+    checkText(status.reason, "status reason", 1024);
+    checkText(status.agent_version, "agent_version", 64);
+    return status;
+  });
+}
+
+export function validateInventory(inventory: IInventory, ctx: ValidationContext): Checked<IInventory> {
+  return guard(ctx.topicHost, () => {
+    normalizeLongs(inventory, ["timestamp_ms"]);
+    normalizeLongs(inventory.host_info, ["memory_total_bytes"]);
+    checkIdentity(ctx, inventory.host);
+    checkTimestamp(ctx, inventory.timestamp_ms, "inventory timestamp_ms");
+    const gpus = inventory.gpus ?? [];
+    checkGpuList(gpus);
+    checkText(inventory.site, "site", 128);
+    checkText(inventory.error, "inventory error", 4096);
+    checkLabels(inventory.labels);
+    return inventory;
+  });
+}
