@@ -1,0 +1,154 @@
+// What we rely on from aedes 2.0.0-beta.1, proven against a real broker on a loopback port with
+// real mqtt.js clients: MQTT 5 and 3.1.1 connects, PUBACK only after commit, retained status and
+// last will ingested, `$share/…` refused, and a storage failure that makes the client re-send.
+import mqtt, { type MqttClient } from "mqtt";
+import { afterEach, describe, expect, it } from "vitest";
+import { EmbeddedBroker } from "../../../collector/broker/embedded.js";
+import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
+import { silentLogger } from "../../../shared/logger.js";
+import { MAX_PAYLOAD_BYTES } from "../../../shared/proto.js";
+import { waitFor } from "../../helpers/net.js";
+import { AgentState, framePayload, frameTopic, statusPayload } from "./frames.js";
+import { MemorySink } from "./memory-sink.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startBroker(options: Partial<IngestPipelineOptions> = {}, users?: Record<string, string>) {
+  const sink = new MemorySink();
+  const pipeline = new IngestPipeline({ sink, logger: silentLogger(), maxDelayMs: 2, ...options });
+  pipeline.start();
+  const broker = new EmbeddedBroker({ ingest: pipeline, logger: silentLogger(), port: 0, users });
+  await broker.start();
+  cleanups.push(async () => {
+    await broker.stop();
+    await pipeline.stop();
+  });
+  return { sink, pipeline, url: `mqtt://127.0.0.1:${broker.address().port}` };
+}
+
+async function connect(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 50, ...options });
+  cleanups.push(() => client.endAsync(true));
+  return client;
+}
+
+describe("embedded broker (aedes 2.0.0-beta.1)", () => {
+  it.each([5, 4] as const)(
+    "accepts MQTT protocol %i and stores exactly the frames published",
+    async (protocolVersion) => {
+      const { sink, url } = await startBroker();
+      const client = await connect(url, { protocolVersion });
+      for (let seq = 1; seq <= 20; seq++)
+        await client.publishAsync(frameTopic("node-a"), Buffer.from(framePayload("node-a", seq)), { qos: 1 });
+      expect(sink.frames.map((f) => f.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(sink.frames[0]?.gpus).toHaveLength(8);
+    },
+  );
+
+  it("sends the PUBACK only after the commit (a slow sink delays it)", async () => {
+    const { sink, url } = await startBroker();
+    sink.delayMs = 150;
+    const client = await connect(url);
+    const started = Date.now();
+    await client.publishAsync(frameTopic("node-a"), Buffer.from(framePayload("node-a", 1)), { qos: 1 });
+    // At PUBACK time the frame is already committed, and the commit's delay is in the ack's latency.
+    expect(sink.has("node-a", 1)).toBe(true);
+    expect(sink.commits).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  });
+
+  it("ingests the retained status and the last will, and keeps the retained message for subscribers", async () => {
+    const { sink, url } = await startBroker();
+    const will = {
+      topic: "gputel/v1/node-a/status",
+      payload: Buffer.from(statusPayload("node-a", AgentState.AGENT_STATE_OFFLINE, "connection lost")),
+      qos: 1 as const,
+      retain: true,
+    };
+    const agent = await connect(url, { will, reconnectPeriod: 0 });
+    await agent.publishAsync(
+      "gputel/v1/node-a/status",
+      Buffer.from(statusPayload("node-a", AgentState.AGENT_STATE_ONLINE)),
+      { qos: 1, retain: true },
+    );
+    expect(sink.statuses.map((s) => s.state)).toEqual([AgentState.AGENT_STATE_ONLINE]);
+
+    const watcher = await connect(url);
+    const seen: Buffer[] = [];
+    watcher.on("message", (_topic, payload) => seen.push(payload));
+    await watcher.subscribeAsync("gputel/v1/+/status", { qos: 1 });
+    await waitFor(() => seen.length === 1, 5000, "retained status");
+
+    agent.stream.destroy(); // an abnormal drop: the broker publishes the will
+    await waitFor(() => sink.statuses.length === 2, 5000, "last will ingested");
+    expect(sink.statuses[1]).toMatchObject({
+      state: AgentState.AGENT_STATE_OFFLINE,
+      reason: "connection lost",
+    });
+    await waitFor(() => seen.length === 2, 5000, "will delivered to subscribers");
+  });
+
+  it("refuses MQTT 5 shared subscriptions ($share/…): those belong to the external-broker mode", async () => {
+    const { sink, url } = await startBroker();
+    const client = await connect(url);
+    await expect(client.subscribeAsync("$share/collectors/gputel/v1/+/frame", { qos: 1 })).rejects.toThrow(
+      /Shared Subscriptions not supported/,
+    );
+  });
+
+  it.each([5, 4] as const)(
+    "does not acknowledge when storage fails: the mqtt.js client (protocol %i) re-sends after the disconnect",
+    async (protocolVersion) => {
+      const { sink, url } = await startBroker({ retryInitialMs: 20, retryMaxMs: 50, retryBudgetMs: 100 });
+      sink.failing = true;
+      const client = await connect(url, { protocolVersion, clean: true });
+      let closes = 0;
+      client.on("close", () => {
+        closes += 1;
+        sink.failing = false; // the disk is freed while the agent is away
+      });
+      await client.publishAsync(frameTopic("node-a"), Buffer.from(framePayload("node-a", 1)), { qos: 1 });
+      expect(closes).toBeGreaterThanOrEqual(1);
+      expect(sink.calls).toBeGreaterThanOrEqual(2);
+      expect(sink.frames.map((f) => f.seq)).toEqual([1]);
+    },
+  );
+
+  it("acknowledges and counts bad input, and keeps serving the same connection", async () => {
+    const { sink, url } = await startBroker();
+    const client = await connect(url);
+    const topic = frameTopic("node-a");
+    await client.publishAsync(topic, Buffer.from([0xde, 0xad, 0xbe, 0xef]), { qos: 1 });
+    await client.publishAsync(topic, Buffer.from(framePayload("node-a", 1)).subarray(0, 50), { qos: 1 });
+    await client.publishAsync(topic, Buffer.alloc(MAX_PAYLOAD_BYTES + 10), { qos: 1 });
+    await client.publishAsync(frameTopic("node-b"), Buffer.from(framePayload("node-a", 1)), { qos: 1 });
+    await client.publishAsync(
+      topic,
+      Buffer.from(framePayload("node-a", 1, { timestampMs: Date.now() + 3600_000 })),
+      { qos: 1 },
+    );
+    await client.publishAsync(topic, Buffer.from(framePayload("node-a", 2)), { qos: 1 });
+    expect(sink.frames.map((f) => f.seq)).toEqual([2]);
+    expect(Object.fromEntries(sink.rejects)).toEqual({
+      "node-a:decode_error": 2,
+      "node-a:payload_too_large": 1,
+      "node-b:host_mismatch": 1,
+      "node-a:timestamp_future": 1,
+    });
+  });
+
+  it("with authentication, refuses bad passwords and counts a host writing as another", async () => {
+    const { sink, url } = await startBroker({}, { "node-a": "secret-a", "node-b": "secret-b" });
+    await expect(
+      connect(url, { username: "node-a", password: "wrong", reconnectPeriod: 0 }),
+    ).rejects.toThrow();
+    const client = await connect(url, { username: "node-a", password: "secret-a" });
+    await client.publishAsync(frameTopic("node-b"), Buffer.from(framePayload("node-b", 1)), { qos: 1 });
+    await client.publishAsync(frameTopic("node-a"), Buffer.from(framePayload("node-a", 1)), { qos: 1 });
+    expect(sink.frames.map((f) => f.host)).toEqual(["node-a"]);
+    expect(sink.rejects.get("node-b:username_mismatch")).toBe(1);
+  });
+});

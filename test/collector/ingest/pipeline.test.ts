@@ -1,0 +1,154 @@
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
+import { createLogger } from "../../../shared/logger.js";
+import { AgentState, framePayload, frameTopic, statusPayload } from "./frames.js";
+import { MemorySink } from "./memory-sink.js";
+
+const H = "node-a";
+
+function logCapture() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { lines, logger: createLogger({}, { destination, level: "debug" }) };
+}
+
+function setup(options: Partial<IngestPipelineOptions> = {}) {
+  const sink = new MemorySink();
+  const { lines, logger } = logCapture();
+  const committed: number[] = [];
+  const pipeline = new IngestPipeline({
+    sink,
+    logger,
+    onCommitted: (frames) => committed.push(frames.length),
+    ...options,
+  });
+  pipeline.start();
+  return { sink, pipeline, lines, committed };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("IngestPipeline", () => {
+  it("resolves submits only after their frames are written, in one batch", async () => {
+    const { sink, pipeline, committed } = setup({ maxDelayMs: 5 });
+    const pending = [1, 2, 3, 4].map((seq) =>
+      pipeline.submit(frameTopic(H), framePayload(H, seq), undefined),
+    );
+    expect(sink.frames).toHaveLength(0);
+    await Promise.all(pending);
+    expect(sink.frames.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    expect(sink.calls).toBe(1);
+    expect(committed).toEqual([4]);
+    expect(pipeline.snapshot()).toMatchObject({ messages: 4, framesStored: 4, commits: 1, queueDepth: 0 });
+    expect(pipeline.snapshot().commitLatencyP99Ms).toBeGreaterThanOrEqual(0);
+    await pipeline.stop();
+  });
+
+  it("splits at the batch size and stores duplicates once", async () => {
+    const { sink, pipeline } = setup({ maxBatchFrames: 2, maxDelayMs: 1000 });
+    await Promise.all(
+      [1, 2, 3, 3, 4].map((seq) => pipeline.submit(frameTopic(H), framePayload(H, seq), undefined)),
+    );
+    expect(sink.frames.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    expect(sink.calls).toBeGreaterThanOrEqual(2);
+    expect(pipeline.snapshot()).toMatchObject({ framesStored: 4, framesDuplicate: 1 });
+    await pipeline.stop();
+  });
+
+  it("stores statuses, counts rejects by reason, logs once per period per host, and keeps serving", async () => {
+    const { sink, pipeline, lines } = setup();
+    for (let i = 0; i < 5; i++) await pipeline.submit(frameTopic(H), new Uint8Array([1, 2, 3, i]), undefined);
+    await pipeline.submit(frameTopic("other"), framePayload(H, 1), undefined);
+    await pipeline.submit(
+      `gputel/v1/${H}/status`,
+      statusPayload(H, AgentState.AGENT_STATE_ONLINE),
+      undefined,
+    );
+    await pipeline.submit(frameTopic(H), framePayload(H, 9), undefined);
+    expect(sink.frames.map((f) => f.seq)).toEqual([9]);
+    expect(sink.statuses).toHaveLength(1);
+    expect(sink.rejects.get(`${H}:decode_error`)).toBe(5);
+    expect(sink.rejects.get("other:host_mismatch")).toBe(1);
+    expect(pipeline.snapshot().rejects).toEqual({ decode_error: 5, host_mismatch: 1 });
+    const rejectLogs = lines.filter((l) => l.code === "GPUTEL_E_INGEST_REJECT");
+    expect(rejectLogs.map((l) => l.host)).toEqual([H, "other"]);
+    await pipeline.stop();
+  });
+
+  it("holds back on storage failure, retries the same batch with backoff, and resumes by itself", async () => {
+    vi.useFakeTimers();
+    const { sink, pipeline, lines } = setup({
+      maxDelayMs: 5,
+      retryInitialMs: 100,
+      retryMaxMs: 1000,
+      retryBudgetMs: 60_000,
+    });
+    sink.failing = true;
+    let settled = false;
+    const done = pipeline.submit(frameTopic(H), framePayload(H, 1), undefined).then(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(settled).toBe(false);
+    expect(sink.calls).toBeGreaterThanOrEqual(4);
+    expect(sink.calls).toBeLessThan(10); // backoff, not a busy loop
+    expect(pipeline.snapshot().storeFailing).toBe(true);
+    expect(lines.filter((l) => l.code === "GPUTEL_E_STORE")).toHaveLength(1);
+    const later = pipeline.submit(frameTopic(H), framePayload(H, 2), undefined);
+    sink.failing = false;
+    await vi.advanceTimersByTimeAsync(1100);
+    await Promise.all([done, later]);
+    expect(sink.frames.map((f) => f.seq)).toEqual([1, 2]);
+    expect(pipeline.snapshot().storeFailing).toBe(false);
+    expect(lines.some((l) => l.msg === "Database writable again")).toBe(true);
+    await pipeline.stop();
+  });
+
+  it("rejects the submits of a batch that failed past the retry budget, then carries on", async () => {
+    vi.useFakeTimers();
+    const { sink, pipeline } = setup({ retryInitialMs: 50, retryMaxMs: 100, retryBudgetMs: 500 });
+    sink.failing = true;
+    const first = pipeline.submit(frameTopic(H), framePayload(H, 1), undefined);
+    const outcome = first.then(
+      () => "resolved",
+      (error: Error) => error.message,
+    );
+    await vi.advanceTimersByTimeAsync(700);
+    expect(await outcome).toMatch(/not acknowledged/);
+    expect(sink.frames).toHaveLength(0);
+    sink.failing = false;
+    const second = pipeline.submit(frameTopic(H), framePayload(H, 2), undefined);
+    await vi.advanceTimersByTimeAsync(200);
+    await second;
+    expect(sink.frames.map((f) => f.seq)).toEqual([2]);
+    await pipeline.stop();
+  });
+
+  it("refuses at once when the queue is full, and before start", async () => {
+    const sink = new MemorySink();
+    const idle = new IngestPipeline({ sink, logger: logCapture().logger });
+    await expect(idle.submit(frameTopic(H), framePayload(H, 1), undefined)).rejects.toThrow(/not running/);
+    const { pipeline } = setup({ maxQueuedMessages: 1, maxDelayMs: 50 });
+    const first = pipeline.submit(frameTopic(H), framePayload(H, 1), undefined);
+    await expect(pipeline.submit(frameTopic(H), framePayload(H, 2), undefined)).rejects.toThrow(/queue full/);
+    await first;
+    expect(pipeline.snapshot().overloaded).toBe(1);
+    await pipeline.stop();
+  });
+
+  it("commits what waits on stop", async () => {
+    const { sink, pipeline } = setup({ maxDelayMs: 10_000 });
+    const pending = pipeline.submit(frameTopic(H), framePayload(H, 1), undefined);
+    await pipeline.stop();
+    await pending;
+    expect(sink.frames).toHaveLength(1);
+  });
+});
