@@ -35,7 +35,13 @@ function generate(dir) {
   });
   for (const name of ["gputel.js", "gputel.d.ts"]) {
     const file = join(dir, name);
-    writeFileSync(file, banner + readFileSync(file, "utf8"));
+    let text = readFileSync(file, "utf8");
+    // protobufjs/minimal is CommonJS: under Node's ESM loader only its default export is the
+    // protobuf object (a namespace import has no `roots`), so import the default.
+    if (name === "gputel.js") {
+      text = text.replace('import * as $protobuf from "protobufjs/minimal.js";', 'import $protobuf from "protobufjs/minimal.js";');
+    }
+    writeFileSync(file, banner + text);
   }
 }
 

@@ -1,0 +1,109 @@
+// The agent's main loop: wires a GPU source, the host source and a publisher together.
+// Judges nothing: it reports raw, unit-normalised readings (STYLE.md).
+import { randomUUID } from "node:crypto";
+import type { Logger } from "../shared/logger.js";
+import { errorMessage } from "../shared/errors.js";
+import type { IFrame, IHostSample, IInventory } from "../shared/proto.js";
+import { type AgentIdentity, FrameBuilder } from "./frame/frame-builder.js";
+import type { HostSource } from "./host/host-source.js";
+import { buildInventory, inventoryFingerprint } from "./inventory.js";
+import type { GpuSource, SourceSample } from "./sources/source.js";
+
+/** Where frames and inventory go: an MQTT publisher with a spool, or stdout for `--once`. */
+export interface FrameSink {
+  /** Accepts a frame; must not block the sampling loop. */
+  publishFrame(frame: IFrame): void;
+  publishInventory(inventory: IInventory): void;
+  /** Frames dropped by the spool's bound over the spool's life (reported in every frame). */
+  droppedTotal(): number;
+}
+
+export interface AgentOptions {
+  identity: Omit<AgentIdentity, "bootId"> & { bootId?: string };
+  source: GpuSource;
+  host: HostSource;
+  sink: FrameSink;
+  inventoryIntervalMs: number;
+  logger: Logger;
+  now?: () => number;
+  /** Called after every frame (systemd watchdog pings, readiness, tests). */
+  onFrame?: (frame: IFrame) => void;
+}
+
+export class Agent {
+  private readonly builder: FrameBuilder;
+  private readonly identity: AgentIdentity;
+  private hostSample: IHostSample | undefined;
+  private hostRefresh: Promise<void> | undefined;
+  private inventoryTimer: NodeJS.Timeout | undefined;
+  private inventoryRun: Promise<void> | undefined;
+  private lastInventory = "";
+  private stopped = false;
+
+  constructor(private readonly options: AgentOptions) {
+    this.identity = { ...options.identity, bootId: options.identity.bootId ?? randomUUID() };
+    this.builder = new FrameBuilder(this.identity);
+  }
+
+  get bootId(): string {
+    return this.identity.bootId;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.refreshHost();
+    this.inventoryRun = this.refreshInventory();
+    this.inventoryTimer = setInterval(() => {
+      this.inventoryRun ??= this.refreshInventory().finally(() => {
+        this.inventoryRun = undefined;
+      });
+    }, this.options.inventoryIntervalMs);
+    this.inventoryTimer.unref();
+    await this.options.source.start((sample) => this.onSample(sample));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.inventoryTimer) clearInterval(this.inventoryTimer);
+    await this.options.source.stop();
+    await Promise.allSettled([this.inventoryRun, this.hostRefresh]);
+  }
+
+  private onSample(sample: SourceSample): void {
+    if (this.stopped) return;
+    const frame = this.builder.build(sample, this.hostSample, this.options.sink.droppedTotal());
+    this.options.sink.publishFrame(frame);
+    this.options.onFrame?.(frame);
+    // Host readings are taken between frames so that sampling never waits on them.
+    this.hostRefresh ??= this.refreshHost().finally(() => {
+      this.hostRefresh = undefined;
+    });
+  }
+
+  private async refreshHost(): Promise<void> {
+    try {
+      this.hostSample = await this.options.host.sample();
+    } catch (error) {
+      this.hostSample = undefined;
+      this.options.logger.warn({ err: errorMessage(error) }, "Host sample failed");
+    }
+  }
+
+  private async refreshInventory(): Promise<void> {
+    const now = this.options.now ?? Date.now;
+    const [source, hostInfo] = await Promise.allSettled([this.options.source.inventory(), this.options.host.info()]);
+    const error = source.status === "rejected" ? errorMessage(source.reason) : undefined;
+    if (error) this.options.logger.warn({ code: "GPUTEL_E_INVENTORY", err: error }, "Inventory failed");
+    const inventory = buildInventory(
+      this.identity,
+      source.status === "fulfilled" ? source.value : undefined,
+      hostInfo.status === "fulfilled" ? hostInfo.value : undefined,
+      error,
+      now(),
+    );
+    const fingerprint = inventoryFingerprint(inventory);
+    if (fingerprint === this.lastInventory || this.stopped) return;
+    this.lastInventory = fingerprint;
+    this.options.sink.publishInventory(inventory);
+  }
+}

@@ -1,0 +1,229 @@
+// Publishes frames, status and inventory over MQTT (DESIGN §3): frames at QoS 1 from the
+// spool with a small in-flight window; retained status with an `offline` last will;
+// retained inventory republished when it changes.
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { FrameSink } from "../agent.js";
+import type { Logger } from "../../shared/logger.js";
+import { LogThrottle } from "../../shared/logger.js";
+import { encodeFrame, encodeInventory, encodeStatus } from "../../shared/codec.js";
+import { errorMessage } from "../../shared/errors.js";
+import { AgentState, type IFrame, type IInventory, type IStatus, SCHEMA_VERSION } from "../../shared/proto.js";
+import { topicFor } from "../../shared/topics.js";
+import type { FrameQueue, QueuedMessage } from "./frame-queue.js";
+
+export interface BrokerSettings {
+  url: string;
+  protocol: "5" | "3.1.1";
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized: boolean;
+  keepaliveSeconds: number;
+}
+
+export interface PublisherOptions {
+  broker: BrokerSettings;
+  host: string;
+  bootId: string;
+  intervalMs: number;
+  agentVersion: string;
+  queue: FrameQueue;
+  /** Messages awaiting PUBACK at once (mqtt.js ids wrap at 65,535: keep this small). */
+  inflight: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+const MIN_RECONNECT_MS = 1000;
+const MAX_RECONNECT_MS = 30_000;
+
+export class MqttPublisher implements FrameSink {
+  private client: MqttClient | undefined;
+  private readonly inflight = new Set<QueuedMessage>();
+  private inventory: IInventory | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private readonly throttle = new LogThrottle(60_000);
+  private connectedOnce: (() => void) | undefined;
+  readonly connected: Promise<void>;
+  private stopping = false;
+  /** After a refused publish, wait before retrying so a refusing broker is not hammered. */
+  private refusalBackoffMs = 0;
+  private pausedUntil = 0;
+
+  constructor(private readonly options: PublisherOptions) {
+    this.connected = new Promise((resolve) => {
+      this.connectedOnce = resolve;
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.client?.connected === true;
+  }
+
+  start(): void {
+    const { broker, host } = this.options;
+    const clientOptions: IClientOptions = {
+      clientId: host,
+      protocolVersion: broker.protocol === "5" ? 5 : 4,
+      clean: true,
+      keepalive: broker.keepaliveSeconds,
+      reconnectPeriod: MIN_RECONNECT_MS,
+      connectTimeout: 10_000,
+      queueQoSZero: false,
+      rejectUnauthorized: broker.rejectUnauthorized,
+      will: {
+        topic: topicFor(host, "status"),
+        payload: Buffer.from(encodeStatus(this.status(AgentState.AGENT_STATE_OFFLINE, "connection lost"))),
+        qos: 1,
+        retain: true,
+      },
+    };
+    if (broker.username !== undefined) clientOptions.username = broker.username;
+    if (broker.password !== undefined) clientOptions.password = broker.password;
+    if (broker.ca) clientOptions.ca = broker.ca;
+    if (broker.cert) clientOptions.cert = broker.cert;
+    if (broker.key) clientOptions.key = broker.key;
+    const client = mqtt.connect(broker.url, clientOptions);
+    this.client = client;
+    client.on("connect", () => this.onConnect());
+    client.on("close", () => this.onClose());
+    client.on("error", (error) => this.logOnce("mqtt-error", { code: "GPUTEL_E_MQTT", err: errorMessage(error) }, "MQTT error"));
+  }
+
+  publishFrame(frame: IFrame): void {
+    try {
+      this.options.queue.append(frame, encodeFrame(frame));
+    } catch (error) {
+      // The spool logs and counts its own failures; the frame is then reported as dropped.
+      this.logOnce("spool-append", { code: "GPUTEL_E_SPOOL", err: errorMessage(error), seq: frame.seq }, "Spool append failed");
+      return;
+    }
+    this.pump();
+  }
+
+  publishInventory(inventory: IInventory): void {
+    this.inventory = inventory;
+    if (this.isConnected) this.sendInventory();
+  }
+
+  droppedTotal(): number {
+    return this.options.queue.droppedTotal();
+  }
+
+  /** Clean stop: retained `offline` status with reason "stopped", then disconnect. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    const client = this.client;
+    if (!client) return;
+    if (client.connected) {
+      const status = encodeStatus(this.status(AgentState.AGENT_STATE_OFFLINE, "stopped"));
+      await new Promise<void>((resolve) => {
+        client.publish(topicFor(this.options.host, "status"), Buffer.from(status), { qos: 1, retain: true }, () => resolve());
+        setTimeout(resolve, 2000).unref();
+      });
+    }
+    await client.endAsync(false).catch(() => undefined);
+    for (const message of this.inflight) this.options.queue.nack(message.ids);
+    this.inflight.clear();
+  }
+
+  private status(state: number, reason: string): IStatus {
+    return {
+      schema_version: SCHEMA_VERSION,
+      host: this.options.host,
+      state,
+      timestamp_ms: (this.options.now ?? Date.now)(),
+      boot_id: this.options.bootId,
+      reason,
+      agent_version: this.options.agentVersion,
+      interval_ms: this.options.intervalMs,
+    };
+  }
+
+  private onConnect(): void {
+    const client = this.client;
+    if (!client) return;
+    client.options.reconnectPeriod = MIN_RECONNECT_MS;
+    this.options.logger.info({ broker: this.options.broker.url }, "Connected to broker");
+    const online = encodeStatus(this.status(AgentState.AGENT_STATE_ONLINE, "started"));
+    client.publish(topicFor(this.options.host, "status"), Buffer.from(online), { qos: 1, retain: true });
+    if (this.inventory) this.sendInventory();
+    this.options.queue.markReconnected();
+    this.connectedOnce?.();
+    this.pump();
+  }
+
+  private onClose(): void {
+    const client = this.client;
+    if (!client) return;
+    // Back off exponentially; mqtt.js reads the period each time it schedules a reconnect.
+    client.options.reconnectPeriod = Math.min(MAX_RECONNECT_MS, (client.options.reconnectPeriod ?? MIN_RECONNECT_MS) * 2);
+    // mqtt.js would re-send its in-memory copies on reconnect; the spool is the source of truth,
+    // so drop them here (their callbacks fire with an error and hand the frames back to the spool).
+    for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+    if (!this.stopping) this.logOnce("mqtt-close", { broker: this.options.broker.url }, "Broker connection closed");
+  }
+
+  private sendInventory(): void {
+    const inventory = this.inventory;
+    if (!inventory || !this.client) return;
+    this.client.publish(topicFor(this.options.host, "inventory"), Buffer.from(encodeInventory(inventory)), {
+      qos: 1,
+      retain: true,
+    });
+  }
+
+  private pump(): void {
+    const client = this.client;
+    if (!client?.connected || this.stopping) return;
+    const now = (this.options.now ?? Date.now)();
+    if (now < this.pausedUntil) {
+      this.scheduleWake(this.pausedUntil - now);
+      return;
+    }
+    const room = this.options.inflight - this.inflight.size;
+    if (room <= 0) return;
+    for (const message of this.options.queue.take(room)) {
+      this.inflight.add(message);
+      client.publish(topicFor(this.options.host, "frame"), Buffer.from(message.payload), { qos: 1 }, (error) =>
+        this.onPublished(message, error),
+      );
+    }
+    this.scheduleWake();
+  }
+
+  private onPublished(message: QueuedMessage, error: Error | undefined): void {
+    if (!this.inflight.delete(message)) return;
+    if (error) {
+      this.options.queue.nack(message.ids);
+      if (this.client?.connected) {
+        this.refusalBackoffMs = Math.min(MAX_RECONNECT_MS, Math.max(MIN_RECONNECT_MS, this.refusalBackoffMs * 2));
+        this.pausedUntil = (this.options.now ?? Date.now)() + this.refusalBackoffMs;
+      }
+      this.logOnce("publish-refused", { code: "GPUTEL_E_MQTT", err: errorMessage(error) }, "Frame not acknowledged; kept in spool");
+    } else {
+      this.options.queue.ack(message.ids);
+      this.refusalBackoffMs = 0;
+    }
+    this.pump();
+  }
+
+  private scheduleWake(delayMs?: number): void {
+    if (this.wakeTimer) return;
+    const wait = delayMs ?? this.options.queue.msUntilMore();
+    if (wait === undefined) return;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.pump();
+    }, Math.max(10, wait));
+    this.wakeTimer.unref();
+  }
+
+  private logOnce(key: string, fields: Record<string, unknown>, message: string): void {
+    const suppressed = this.throttle.admit(key);
+    if (suppressed !== undefined) this.options.logger.warn({ ...fields, suppressed }, message);
+  }
+}

@@ -1,0 +1,121 @@
+// Wires a loaded configuration into a running agent: source, host, spool, publisher, systemd.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { durationMs, sizeBytes } from "../shared/config/units.js";
+import type { Logger } from "../shared/logger.js";
+import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
+import { VERSION } from "../shared/version.js";
+import { Agent } from "./agent.js";
+import { type AgentConfig, nvidiaSmiArgv } from "./config.js";
+import { SystemInformationHost } from "./host/host-source.js";
+import { type BrokerSettings, MqttPublisher } from "./publish/mqtt-publisher.js";
+import { SpoolQueue } from "./publish/spool-queue.js";
+import { createSource } from "./sources/registry.js";
+import { Spool } from "./spool/spool.js";
+
+export interface RunningAgent {
+  agent: Agent;
+  publisher: MqttPublisher;
+  stop(): Promise<void>;
+}
+
+export function brokerSettings(config: AgentConfig): BrokerSettings {
+  const { broker } = config;
+  const settings: BrokerSettings = {
+    url: broker.url,
+    protocol: broker.protocol,
+    rejectUnauthorized: broker.reject_unauthorized,
+    keepaliveSeconds: Math.max(1, Math.round(durationMs(broker.keepalive) / 1000)),
+  };
+  if (broker.username !== undefined) settings.username = broker.username;
+  if (broker.password !== undefined) settings.password = broker.password;
+  if (broker.ca_file) settings.ca = readFileSync(broker.ca_file);
+  if (broker.cert_file) settings.cert = readFileSync(broker.cert_file);
+  if (broker.key_file) settings.key = readFileSync(broker.key_file);
+  return settings;
+}
+
+export function identityOf(config: AgentConfig, intervalMs: number) {
+  return {
+    host: config.host,
+    site: config.site ?? "",
+    labels: config.labels,
+    intervalMs,
+    agentVersion: VERSION,
+  };
+}
+
+export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  const intervalMs = durationMs(config.interval);
+  const source = createSource("nvidia-smi", {
+    command: nvidiaSmiArgv(config),
+    intervalMs,
+    computeAppsIntervalMs: durationMs(config.compute_apps_interval),
+    inventoryTimeoutMs: durationMs(config.inventory_timeout),
+    logger,
+  });
+  const spool = Spool.open({
+    path: join(config.state_directory, "spool.db"),
+    maxBytes: sizeBytes(config.spool.max_size),
+    logger,
+    backlog: { framesPerSecond: config.spool.replay_rate, maxFrames: config.spool.replay_batch_frames },
+  });
+  const identity = identityOf(config, intervalMs);
+  const notify = new SdNotify();
+  const watchdogMs = watchdogIntervalMs();
+  let lastPing = 0;
+  let ready = false;
+
+  // The publisher needs the boot id the agent draws, so the agent is built first.
+  let publisher: MqttPublisher | undefined;
+  const queue = new SpoolQueue(spool);
+  const agent = new Agent({
+    identity,
+    source,
+    host: new SystemInformationHost(),
+    sink: {
+      publishFrame: (frame) => publisher?.publishFrame(frame),
+      publishInventory: (inventory) => publisher?.publishInventory(inventory),
+      droppedTotal: () => queue.droppedTotal(),
+    },
+    inventoryIntervalMs: durationMs(config.inventory_interval),
+    logger,
+    onFrame: (frame) => {
+      logger.debug({ seq: frame.seq, boot_id: frame.boot_id, gpus: frame.gpus?.length ?? 0 }, "Frame sampled");
+      const now = Date.now();
+      // Watchdog pings come from the sampling loop itself, so a wedged loop gets restarted.
+      if (watchdogMs !== undefined && now - lastPing >= watchdogMs) {
+        lastPing = now;
+        void notify.watchdog();
+      }
+      if (!ready && publisher?.isConnected) {
+        ready = true;
+        void notify.ready(`sampling ${frame.gpus?.length ?? 0} GPUs every ${config.interval}`);
+        logger.info({ gpus: frame.gpus?.length ?? 0 }, "Agent ready");
+      }
+    },
+  });
+  publisher = new MqttPublisher({
+    broker: brokerSettings(config),
+    host: config.host,
+    bootId: agent.bootId,
+    intervalMs,
+    agentVersion: VERSION,
+    queue,
+    inflight: config.spool.inflight,
+    logger: logger.child({ component: "agent.publish" }),
+  });
+  publisher.start();
+  await agent.start();
+  const running = publisher;
+  return {
+    agent,
+    publisher: running,
+    async stop() {
+      void notify.stopping();
+      await agent.stop();
+      await running.stop();
+      queue.close();
+    },
+  };
+}
