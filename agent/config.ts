@@ -1,0 +1,131 @@
+// The agent's configuration: one TypeBox schema gives the type, the defaults and the validation.
+// Loaded from /etc/gputel/agent.yaml (or --config), GPUTEL_* variables and command-line values.
+import { type Static, Type } from "@sinclair/typebox";
+import { splitCommandLine } from "../shared/config/argv.js";
+import { Duration, HostId, LogLevel, MqttUrl, Secret, Size } from "../shared/config/formats.js";
+import {
+  type ConfigSpec,
+  type DefaultsContext,
+  type LoadOptions,
+  type LoadResult,
+  loadConfig,
+} from "../shared/config/load.js";
+import type { ConfigProblem } from "../shared/config/problems.js";
+import { isValidHostId } from "../shared/topics.js";
+
+const strict = { additionalProperties: false } as const;
+
+/** systemd may pass several state directories separated by ':'; the first is ours. */
+export function stateDirectoryDefault(env: NodeJS.ProcessEnv, fallback: string): string {
+  return env.STATE_DIRECTORY?.split(":")[0] || fallback;
+}
+
+export function agentSchema(ctx: DefaultsContext) {
+  return Type.Object(
+    {
+      host: HostId(ctx.hostname, "agent id: topic level and MQTT username"),
+      site: Type.Optional(Type.String({ minLength: 1, description: "site name carried in every frame" })),
+      labels: Type.Record(Type.String(), Type.String(), {
+        default: {},
+        description: "free-form key/value labels (customer, rack...)",
+      }),
+      interval: Duration("1s", "sampling interval"),
+      nvidia_smi: Type.String({
+        minLength: 1,
+        default: "nvidia-smi",
+        description: "command line of nvidia-smi, split without a shell",
+      }),
+      inventory_interval: Duration("10m"),
+      inventory_timeout: Duration("30s"),
+      compute_apps_interval: Duration("10s"),
+      state_directory: Type.String({
+        minLength: 1,
+        default: stateDirectoryDefault(ctx.env, "/var/lib/gputel-agent"),
+      }),
+      log_level: LogLevel(),
+      broker: Type.Object(
+        {
+          url: MqttUrl("mqtt://127.0.0.1:1883"),
+          protocol: Type.Union([Type.Literal("5"), Type.Literal("3.1.1")], { default: "5" }),
+          username: Type.Optional(Type.String({ minLength: 1, description: "default: host" })),
+          password: Type.Optional(Secret()),
+          password_file: Type.Optional(Type.String({ minLength: 1 })),
+          ca_file: Type.Optional(Type.String({ minLength: 1 })),
+          cert_file: Type.Optional(Type.String({ minLength: 1 })),
+          key_file: Type.Optional(Type.String({ minLength: 1 })),
+          reject_unauthorized: Type.Boolean({ default: true }),
+          keepalive: Duration("30s"),
+        },
+        { ...strict, default: {} },
+      ),
+      spool: Type.Object(
+        {
+          max_size: Size("512MiB"),
+          replay_rate: Type.Integer({
+            minimum: 1,
+            default: 200,
+            description: "frames per second while replaying",
+          }),
+          replay_batch_frames: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+          inflight: Type.Integer({ minimum: 1, maximum: 65_000, default: 32 }),
+        },
+        { ...strict, default: {} },
+      ),
+    },
+    strict,
+  );
+}
+
+export type AgentConfig = Static<ReturnType<typeof agentSchema>>;
+
+/** Checks shared by both programs' TLS settings. */
+export function tlsProblems(
+  broker: { cert_file?: string; key_file?: string },
+  prefix = "broker",
+): ConfigProblem[] {
+  if ((broker.cert_file === undefined) === (broker.key_file === undefined)) return [];
+  const missing = broker.cert_file === undefined ? "cert_file" : "key_file";
+  return [{ path: `${prefix}.${missing}`, message: "cert_file and key_file go together (mutual TLS)" }];
+}
+
+export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
+  program: "agent",
+  defaultFile: "/etc/gputel/agent.yaml",
+  schema: agentSchema,
+  secrets: [{ path: "broker.password", file: "broker.password_file", credential: "mqtt_password" }],
+  finish(config) {
+    config.broker.username ??= config.host;
+  },
+  check(config) {
+    const problems = tlsProblems(config.broker);
+    const argv = splitCommandLine(config.nvidia_smi);
+    if (typeof argv === "string") problems.push({ path: "nvidia_smi", message: argv });
+    for (const key of Object.keys(config.labels)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key))
+        problems.push({
+          path: `labels.${key}`,
+          message: "label names are letters, digits and '_' (not starting with a digit)",
+        });
+    }
+    // The ACL pattern gputel/v1/%u/# needs the username to be a valid topic level; any other name
+    // cannot write its own topics on the shipped Mosquitto configuration.
+    if (config.broker.username !== undefined && !isValidHostId(config.broker.username)) {
+      problems.push({
+        path: "broker.username",
+        message: `${JSON.stringify(config.broker.username)} is not a valid host id (it is the topic level in the broker's ACL)`,
+      });
+    }
+    return problems;
+  },
+};
+
+export function loadAgentConfig(options: LoadOptions = {}): LoadResult<AgentConfig> {
+  return loadConfig(agentConfigSpec, options);
+}
+
+/** nvidia_smi as argv (validated by the schema check, so this cannot fail on a loaded config). */
+export function nvidiaSmiArgv(config: Pick<AgentConfig, "nvidia_smi">): string[] {
+  const argv = splitCommandLine(config.nvidia_smi);
+  if (typeof argv === "string") throw new RangeError(argv);
+  return argv;
+}

@@ -1,0 +1,49 @@
+// Configuration problems: every one is collected with its key path, then reported at once.
+import { GputelError } from "../errors.js";
+
+/** sysexits.h EX_CONFIG: the units list it in RestartPreventExitStatus, so a bad file is not retried. */
+export const EX_CONFIG = 78;
+
+export interface ConfigProblem {
+  /** Dotted key path ("broker.url", "retention[1]"); "" for the file as a whole. */
+  path: string;
+  message: string;
+  /** Where the value came from when not the file: "GPUTEL_INTERVAL", "--interval", "hostname". */
+  source?: string;
+}
+
+export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.path === "" ? "" : `${problem.path}: `;
+  const source = problem.source ? ` (from ${problem.source})` : "";
+  return `${where}${problem.message}${source}`;
+}
+
+/** The text a CLI prints to stderr before exiting with EX_CONFIG. */
+export function formatProblems(
+  program: string,
+  file: string | undefined,
+  problems: readonly ConfigProblem[],
+): string {
+  const head = `gputel ${program}: invalid configuration${file ? ` (${file})` : ""}, ${problems.length} problem${problems.length === 1 ? "" : "s"} (GPUTEL_E_CONFIG):`;
+  return `${[head, ...problems.map((p) => `  ${formatProblem(p)}`)].join("\n")}\n`;
+}
+
+export class ConfigError extends GputelError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(program: string, file: string | undefined, problems: readonly ConfigProblem[]) {
+    super("GPUTEL_E_CONFIG", formatProblems(program, file, problems).trimEnd(), { file, problems });
+    this.problems = problems;
+  }
+}
+
+/** "/broker/url" → "broker.url"; "/retention/1" → "retention[1]". */
+export function pointerToPath(pointer: string): string {
+  let out = "";
+  for (const raw of pointer.split("/").slice(1)) {
+    const part = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (/^\d+$/.test(part)) out += `[${part}]`;
+    else out += out === "" ? part : `.${part}`;
+  }
+  return out;
+}
