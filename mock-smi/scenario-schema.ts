@@ -1,0 +1,309 @@
+// Validates a parsed scenario document into typed hosts and GPUs. Every problem is reported at
+// once with its key path (`hosts[0].gpus[1].utilization.sine.period: ...`). Pure.
+import { parseDuration } from "../shared/duration.js";
+import { findModel, MODELS, type ModelPreset } from "./models.js";
+import type { Pattern } from "./patterns.js";
+
+export interface ProcessSpec {
+  pid: number;
+  name: string;
+  usedMemoryMib: number;
+}
+
+export interface GpuSpec {
+  model: ModelPreset;
+  utilization?: Pattern | undefined;
+  memoryUtilization?: Pattern | undefined;
+  temperature?: Pattern | undefined;
+  power?: Pattern | undefined;
+  memoryUsed?: Pattern | undefined;
+  processes: ProcessSpec[];
+  /** Fields (any accepted spelling) that print `[N/A]`. */
+  naFields: string[];
+  /** Field → exact text printed, for odd spellings (`ERR!`, `[Unknown Error]`, garbage). */
+  rawValues: Record<string, string>;
+  lostAtS?: number | undefined;
+  /** MIG profiles (`3g.40gb`, …): MIG mode on, utilization `[N/A]`. */
+  mig?: string[] | undefined;
+}
+
+export interface HostSpec {
+  name: string;
+  driverVersion: string;
+  cudaVersion: string;
+  /** Old drivers know only `clocks_throttle_reasons.*` (no `clocks_event_reasons.*`). */
+  legacyThrottleNames: boolean;
+  gpus: GpuSpec[];
+  faults: {
+    hangAtS?: number | undefined;
+    crashAtS?: number | undefined;
+    crashExitCode: number;
+    slowStartMs: number;
+    driverNotLoaded: boolean;
+    noDevices: boolean;
+  };
+}
+
+export interface Scenario {
+  startMs?: number | undefined;
+  hosts: HostSpec[];
+}
+
+type Obj = Record<string, unknown>;
+
+class Checker {
+  readonly errors: string[] = [];
+  fail(path: string, message: string): undefined {
+    this.errors.push(`${path}: ${message}`);
+    return undefined;
+  }
+  object(value: unknown, path: string, keys: readonly string[]): Obj | undefined {
+    if (typeof value !== "object" || value === null || Array.isArray(value))
+      return this.fail(path, "expected a mapping");
+    for (const key of Object.keys(value)) {
+      if (!keys.includes(key)) this.fail(`${path}.${key}`, `unknown key (known: ${keys.join(", ")})`);
+    }
+    return value as Obj;
+  }
+  number(value: unknown, path: string, min = -Infinity, max = Infinity): number | undefined {
+    if (typeof value !== "number" || !Number.isFinite(value)) return this.fail(path, "expected a number");
+    if (value < min || value > max) return this.fail(path, `expected a number from ${min} to ${max}`);
+    return value;
+  }
+  string(value: unknown, path: string): string | undefined {
+    if (typeof value === "number") return String(value);
+    if (typeof value !== "string" || value === "") return this.fail(path, "expected a string");
+    return value;
+  }
+  boolean(value: unknown, path: string): boolean | undefined {
+    if (typeof value !== "boolean") return this.fail(path, "expected true or false");
+    return value;
+  }
+  /** Seconds: a number of seconds or a duration string ("90s", "5m", "1500ms"). */
+  seconds(value: unknown, path: string): number | undefined {
+    if (typeof value === "number" && Number.isFinite(value) && value >= 0) return value;
+    const ms = typeof value === "string" ? parseDuration(value) : undefined;
+    if (ms === undefined) return this.fail(path, 'expected seconds or a duration like "90s", "5m"');
+    return ms / 1000;
+  }
+  pattern(value: unknown, path: string): Pattern | undefined {
+    if (value === undefined) return undefined;
+    if (typeof value === "number") return { kind: "constant", value };
+    if (Array.isArray(value)) return this.steps(value, path);
+    const o = this.object(value, path, ["constant", "sine", "square", "ramp", "steps"]);
+    if (o === undefined) return undefined;
+    const kinds = Object.keys(o);
+    if (kinds.length !== 1)
+      return this.fail(path, "expected exactly one of constant, sine, square, ramp, steps");
+    const kind = kinds[0] ?? "";
+    const p = `${path}.${kind}`;
+    if (kind === "constant") {
+      const v = this.number(o.constant, p);
+      return v === undefined ? undefined : { kind: "constant", value: v };
+    }
+    if (kind === "steps")
+      return Array.isArray(o.steps) ? this.steps(o.steps, p) : this.fail(p, "expected a list of [t, value]");
+    if (kind === "sine") {
+      const s = this.object(o.sine, p, ["min", "max", "period", "phase"]);
+      if (s === undefined) return undefined;
+      const [min, max] = [this.number(s.min, `${p}.min`), this.number(s.max, `${p}.max`)];
+      const periodS = this.period(s.period, `${p}.period`);
+      const phaseS = s.phase === undefined ? 0 : this.seconds(s.phase, `${p}.phase`);
+      if (min === undefined || max === undefined || periodS === undefined || phaseS === undefined)
+        return undefined;
+      return { kind: "sine", min, max, periodS, phaseS };
+    }
+    if (kind === "square") {
+      const s = this.object(o.square, p, ["low", "high", "period", "duty", "phase"]);
+      if (s === undefined) return undefined;
+      const [low, high] = [this.number(s.low, `${p}.low`), this.number(s.high, `${p}.high`)];
+      const periodS = this.period(s.period, `${p}.period`);
+      const duty = s.duty === undefined ? 0.5 : this.number(s.duty, `${p}.duty`, 0, 1);
+      const phaseS = s.phase === undefined ? 0 : this.seconds(s.phase, `${p}.phase`);
+      if (
+        low === undefined ||
+        high === undefined ||
+        periodS === undefined ||
+        duty === undefined ||
+        phaseS === undefined
+      ) {
+        return undefined;
+      }
+      return { kind: "square", low, high, periodS, duty, phaseS };
+    }
+    const r = this.object(o.ramp, p, ["from", "to", "duration", "start", "repeat"]);
+    if (r === undefined) return undefined;
+    const [from, to] = [this.number(r.from, `${p}.from`), this.number(r.to, `${p}.to`)];
+    const durationS = this.period(r.duration, `${p}.duration`);
+    const startS = r.start === undefined ? 0 : this.seconds(r.start, `${p}.start`);
+    const repeat = r.repeat === undefined ? false : this.boolean(r.repeat, `${p}.repeat`);
+    if (
+      from === undefined ||
+      to === undefined ||
+      durationS === undefined ||
+      startS === undefined ||
+      repeat === undefined
+    ) {
+      return undefined;
+    }
+    return { kind: "ramp", from, to, startS, durationS, repeat };
+  }
+  private period(value: unknown, path: string): number | undefined {
+    const s = this.seconds(value, path);
+    if (s === 0) return this.fail(path, "must be longer than 0");
+    return s;
+  }
+  private steps(list: unknown[], path: string): Pattern | undefined {
+    const steps: [number, number][] = [];
+    for (const [i, item] of list.entries()) {
+      const p = `${path}[${i}]`;
+      if (!Array.isArray(item) || item.length !== 2) {
+        this.fail(p, "expected [t, value]");
+        continue;
+      }
+      const [t, v] = [this.seconds(item[0], `${p}[0]`), this.number(item[1], `${p}[1]`)];
+      if (t === undefined || v === undefined) continue;
+      if (steps.length > 0 && t <= (steps[steps.length - 1]?.[0] ?? 0)) this.fail(p, "times must increase");
+      else steps.push([t, v]);
+    }
+    if (steps.length === 0) return this.fail(path, "expected at least one [t, value] step");
+    return { kind: "steps", steps };
+  }
+}
+
+const GPU_KEYS = [
+  "model",
+  "count",
+  "utilization",
+  "memory_utilization",
+  "temperature",
+  "power",
+  "memory_used",
+  "processes",
+  "na_fields",
+  "values",
+  "lost_at",
+  "mig",
+] as const;
+const HOST_KEYS = [
+  "name",
+  "driver_version",
+  "cuda_version",
+  "legacy_throttle_names",
+  "gpus",
+  "faults",
+] as const;
+const FAULT_KEYS = [
+  "hang_at",
+  "crash_at",
+  "crash_exit_code",
+  "slow_start",
+  "driver_not_loaded",
+  "no_devices",
+];
+
+export function validateScenario(doc: unknown): Scenario | { errors: string[] } {
+  const c = new Checker();
+  const root = c.object(doc, "scenario", ["version", "start", ...HOST_KEYS, "hosts"]);
+  if (root === undefined) return { errors: c.errors };
+  let startMs: number | undefined;
+  if (root.start !== undefined) {
+    const text = root.start instanceof Date ? root.start.toISOString() : String(root.start);
+    startMs = Date.parse(text);
+    if (Number.isNaN(startMs)) c.fail("start", "expected an ISO 8601 time like 2026-07-14T08:00:00Z");
+  }
+  const hostDocs: { doc: unknown; path: string }[] = [];
+  if (root.hosts !== undefined) {
+    if (root.gpus !== undefined) c.fail("gpus", "give gpus inside hosts[], or drop hosts for a single host");
+    if (!Array.isArray(root.hosts) || root.hosts.length === 0) c.fail("hosts", "expected a non-empty list");
+    else for (const [i, h] of root.hosts.entries()) hostDocs.push({ doc: h, path: `hosts[${i}]` });
+  } else {
+    const single: Obj = {};
+    for (const key of HOST_KEYS) if (root[key] !== undefined) single[key] = root[key];
+    hostDocs.push({ doc: single, path: "scenario" });
+  }
+  const hosts = hostDocs.map(({ doc, path }, i) => host(c, doc, path, root, i));
+  if (c.errors.length > 0) return { errors: c.errors };
+  return { startMs, hosts: hosts.filter((h): h is HostSpec => h !== undefined) };
+}
+
+function host(c: Checker, doc: unknown, path: string, root: Obj, index: number): HostSpec | undefined {
+  const h = c.object(doc, path, HOST_KEYS);
+  if (h === undefined) return undefined;
+  const at = (key: string) => (path === "scenario" ? key : `${path}.${key}`);
+  const faults = h.faults === undefined ? {} : c.object(h.faults, at("faults"), FAULT_KEYS);
+  const f = faults ?? {};
+  const gpus: GpuSpec[] = [];
+  if (!Array.isArray(h.gpus)) c.fail(at("gpus"), "expected a list of GPUs");
+  else for (const [i, g] of h.gpus.entries()) gpus.push(...gpu(c, g, `${at("gpus")}[${i}]`));
+  const optional = <T>(value: unknown, check: (v: unknown, p: string) => T | undefined, key: string) =>
+    value === undefined ? undefined : check.call(c, value, at(`faults.${key}`));
+  return {
+    name: h.name === undefined ? `mock-host-${index}` : (c.string(h.name, at("name")) ?? ""),
+    driverVersion:
+      c.string(h.driver_version ?? root.driver_version ?? "590.48.01", at("driver_version")) ?? "",
+    cudaVersion: c.string(h.cuda_version ?? root.cuda_version ?? "13.1", at("cuda_version")) ?? "",
+    legacyThrottleNames: c.boolean(h.legacy_throttle_names ?? false, at("legacy_throttle_names")) ?? false,
+    gpus,
+    faults: {
+      hangAtS: optional(f.hang_at, c.seconds, "hang_at"),
+      crashAtS: optional(f.crash_at, c.seconds, "crash_at"),
+      crashExitCode: optional(f.crash_exit_code, (v, p) => c.number(v, p, 1, 255), "crash_exit_code") ?? 255,
+      slowStartMs: (optional(f.slow_start, c.seconds, "slow_start") ?? 0) * 1000,
+      driverNotLoaded: optional(f.driver_not_loaded, c.boolean, "driver_not_loaded") ?? false,
+      noDevices: optional(f.no_devices, c.boolean, "no_devices") ?? false,
+    },
+  };
+}
+
+function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
+  const g = c.object(doc, path, GPU_KEYS);
+  if (g === undefined) return [];
+  const modelName = c.string(g.model, `${path}.model`);
+  const model = modelName === undefined ? undefined : findModel(modelName);
+  if (modelName !== undefined && model === undefined) {
+    c.fail(`${path}.model`, `unknown model '${modelName}' (known: ${MODELS.map((m) => m.name).join(", ")})`);
+  }
+  const count = g.count === undefined ? 1 : c.number(g.count, `${path}.count`, 1, 64);
+  const processes: ProcessSpec[] = [];
+  if (g.processes !== undefined && !Array.isArray(g.processes))
+    c.fail(`${path}.processes`, "expected a list");
+  (Array.isArray(g.processes) ? g.processes : []).forEach((p, i) => {
+    const pp = `${path}.processes[${i}]`;
+    const o = c.object(p, pp, ["pid", "name", "used_memory"]);
+    if (o === undefined) return;
+    const pid = c.number(o.pid, `${pp}.pid`, 1, 2 ** 31);
+    const name = c.string(o.name, `${pp}.name`);
+    const used = c.number(o.used_memory, `${pp}.used_memory`, 0, 4 * 1024 * 1024);
+    if (pid !== undefined && name !== undefined && used !== undefined)
+      processes.push({ pid, name, usedMemoryMib: used });
+  });
+  const strings = (value: unknown, p: string): string[] | undefined => {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) return c.fail(p, "expected a list of strings");
+    return value.map((v, i) => c.string(v, `${p}[${i}]`) ?? "");
+  };
+  const rawValues: Record<string, string> = {};
+  if (g.values !== undefined) {
+    const o = c.object(g.values, `${path}.values`, Object.keys(g.values ?? {}));
+    for (const [k, v] of Object.entries(o ?? {})) rawValues[k] = c.string(v, `${path}.values.${k}`) ?? "";
+  }
+  const mig = strings(g.mig, `${path}.mig`);
+  if (mig !== undefined && model !== undefined && !model.migCapable)
+    c.fail(`${path}.mig`, `${model.name} has no MIG`);
+  if (model === undefined || count === undefined) return [];
+  const spec: GpuSpec = {
+    model,
+    utilization: c.pattern(g.utilization, `${path}.utilization`),
+    memoryUtilization: c.pattern(g.memory_utilization, `${path}.memory_utilization`),
+    temperature: c.pattern(g.temperature, `${path}.temperature`),
+    power: c.pattern(g.power, `${path}.power`),
+    memoryUsed: c.pattern(g.memory_used, `${path}.memory_used`),
+    processes,
+    naFields: strings(g.na_fields, `${path}.na_fields`) ?? [],
+    rawValues,
+    lostAtS: g.lost_at === undefined ? undefined : c.seconds(g.lost_at, `${path}.lost_at`),
+    mig,
+  };
+  return Array.from({ length: count }, () => spec);
+}
