@@ -92,7 +92,7 @@ describe("embedded broker (aedes 2.0.0-beta.1)", () => {
   });
 
   it("refuses MQTT 5 shared subscriptions ($share/…): those belong to the external-broker mode", async () => {
-    const { sink, url } = await startBroker();
+    const { url } = await startBroker();
     const client = await connect(url);
     await expect(client.subscribeAsync("$share/collectors/gputel/v1/+/frame", { qos: 1 })).rejects.toThrow(
       /Shared Subscriptions not supported/,
