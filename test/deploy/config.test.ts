@@ -271,7 +271,14 @@ describe("check-config", () => {
     const out = { stdout: "", stderr: "" };
     return {
       out,
-      io: { stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t) },
+      io: {
+        stdout: (t: string) => {
+          out.stdout += t;
+        },
+        stderr: (t: string) => {
+          out.stderr += t;
+        },
+      },
     };
   }
 
