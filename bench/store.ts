@@ -1,0 +1,101 @@
+// Storage benchmarks (issue 3): density of the raw tier after a simulated day, write rate
+// through writeFrames, a one-day 1-minute series, and latest() over 10,000 GPUs.
+//
+// Size: "full" simulates one day of 4 hosts x 8 GPUs at 1 s (2.76 M GPU samples, about
+// 60 M metric values; a few minutes on 2 cores); "smoke" 2 hours of 2 hosts x 8 GPUs.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ValidFrame } from "../collector/store/sink.js";
+import { Store } from "../collector/store/store.js";
+import { SynthFleet } from "./synth-fleet.js";
+
+export interface BenchFigure {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+export async function benchStore(size: "full" | "smoke"): Promise<BenchFigure[]> {
+  const dir = mkdtempSync(join(tmpdir(), "gputel-bench-store-"));
+  const figures: BenchFigure[] = [];
+  try {
+    const hosts = size === "full" ? 4 : 2;
+    const seconds = size === "full" ? 86_400 : 7_200;
+    const fleet = new SynthFleet({ hosts, gpusPerHost: 8, seed: 7 });
+    const store = Store.open(join(dir, "day.db"));
+    const batchFrames = 250;
+    let writeMs = 0;
+    let batch: ValidFrame[] = [];
+    const flush = () => {
+      const last = batch[batch.length - 1];
+      if (!last) return;
+      const t0 = performance.now();
+      store.writeFrames(batch, last.timestamp_ms + 50);
+      writeMs += performance.now() - t0;
+      batch = [];
+    };
+    let lastPrune = 0;
+    for (const frame of fleet.frames(0, seconds)) {
+      batch.push(frame);
+      if (batch.length >= batchFrames) {
+        const now = frame.timestamp_ms;
+        flush();
+        if (now - lastPrune >= 10_000) {
+          store.pruneStep(now);
+          lastPrune = now;
+        }
+      }
+    }
+    flush();
+    store.checkpoint();
+    const stats = store.stats();
+    const rawBlockBytes = (store.db.prepare("SELECT coalesce(sum(length(data)), 0) AS b FROM raw_blocks").get() as {
+      b: number;
+    }).b;
+    figures.push({ name: "store.raw_bytes_per_sample", value: stats.usedBytes / stats.samplesStored, unit: "B" });
+    figures.push({ name: "store.raw_block_payload_bytes_per_sample", value: rawBlockBytes / stats.samplesStored, unit: "B" });
+    figures.push({ name: "store.samples_stored", value: stats.samplesStored, unit: "samples" });
+    figures.push({ name: "store.write_samples_per_s", value: stats.samplesStored / (writeMs / 1000), unit: "samples/s" });
+
+    const uuid = store.latest()[0]?.uuid ?? "";
+    const runs: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const t0 = performance.now();
+      store.series(
+        uuid,
+        ["utilization_gpu_pct", "power_draw_watts", "temperature_gpu_celsius"],
+        fleet.startMs + seconds * 1000 - 86_400_000,
+        fleet.startMs + seconds * 1000,
+        60_000,
+      );
+      runs.push(performance.now() - t0);
+    }
+    figures.push({ name: "store.series_1gpu_24h_1m_ms", value: median(runs), unit: "ms" });
+    store.close();
+
+    const big = new SynthFleet({ hosts: 1250, gpusPerHost: 8, seed: 11 });
+    const wide = Store.open(join(dir, "wide.db"));
+    for (let k = 0; k < 3; k++) {
+      const frames = [...big.frames(k, k + 1)];
+      wide.writeFrames(frames, big.startMs + k * 1000 + 50);
+    }
+    const latestRuns: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const t0 = performance.now();
+      const rows = wide.latest();
+      latestRuns.push(performance.now() - t0);
+      if (rows.length !== 10_000) throw new Error(`latest() returned ${rows.length} GPUs`);
+    }
+    figures.push({ name: "store.latest_10k_gpus_ms", value: median(latestRuns), unit: "ms" });
+    wide.close();
+    return figures;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,122 @@
+// A sealed raw block: one GPU's samples over a time window as compressed columns.
+// Per column: timestamps delta-of-delta, everything else delta, all zig-zag varints; each
+// metric carries a presence mode (none / all / bitmap) so absent stays absent. The whole
+// buffer is then deflated: constant columns shrink to almost nothing.
+import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { METRIC_COUNT, type StoredSample } from "./sample.js";
+import { ByteReader, ByteWriter } from "./varint.js";
+
+const FORMAT = 1;
+const NONE = 0;
+const ALL = 1;
+const BITMAP = 2;
+
+/** Decoded block, columnar: cols[m][k] is metric m of sample k (NaN when absent). */
+export interface ChunkColumns {
+  n: number;
+  ts: Float64Array;
+  interval: Float64Array;
+  state: Uint8Array;
+  cols: Float64Array[];
+}
+
+/** Encodes samples (sorted by ts, unique) into one compressed blob. */
+export function encodeChunk(samples: readonly StoredSample[], level = 6): Buffer {
+  const n = samples.length;
+  const w = new ByteWriter(64 + n * METRIC_COUNT);
+  w.byte(FORMAT);
+  w.uvarint(n);
+  let prevTs = 0;
+  let prevDelta = 0;
+  for (let k = 0; k < n; k++) {
+    const ts = (samples[k] as StoredSample).ts;
+    if (k === 0) w.uvarint(ts);
+    else {
+      const delta = ts - prevTs;
+      w.svarint(delta - prevDelta);
+      prevDelta = delta;
+    }
+    prevTs = ts;
+  }
+  let prev = 0;
+  for (const s of samples) {
+    w.svarint(s.intervalMs - prev);
+    prev = s.intervalMs;
+  }
+  prev = 0;
+  for (const s of samples) {
+    w.svarint(s.state - prev);
+    prev = s.state;
+  }
+  const bitmap = new Uint8Array(Math.ceil(n / 8));
+  for (let m = 0; m < METRIC_COUNT; m++) {
+    let present = 0;
+    bitmap.fill(0);
+    for (let k = 0; k < n; k++) {
+      if (!Number.isNaN((samples[k] as StoredSample).vals[m] as number)) {
+        present++;
+        bitmap[k >> 3] = (bitmap[k >> 3] as number) | (1 << (k & 7));
+      }
+    }
+    if (present === 0) {
+      w.byte(NONE);
+      continue;
+    }
+    if (present === n) w.byte(ALL);
+    else {
+      w.byte(BITMAP);
+      w.bytes(bitmap);
+    }
+    prev = 0;
+    for (let k = 0; k < n; k++) {
+      const v = (samples[k] as StoredSample).vals[m] as number;
+      if (Number.isNaN(v)) continue;
+      w.svarint(v - prev);
+      prev = v;
+    }
+  }
+  return deflateRawSync(w.finish(), { level });
+}
+
+export function decodeChunk(blob: Uint8Array): ChunkColumns {
+  const r = new ByteReader(inflateRawSync(blob));
+  const format = r.byte();
+  if (format !== FORMAT) throw new RangeError(`unknown raw block format ${format}`);
+  const n = r.uvarint();
+  const ts = new Float64Array(n);
+  let delta = 0;
+  for (let k = 0; k < n; k++) {
+    if (k === 0) ts[0] = r.uvarint();
+    else {
+      delta += r.svarint();
+      ts[k] = (ts[k - 1] as number) + delta;
+    }
+  }
+  const interval = new Float64Array(n);
+  let prev = 0;
+  for (let k = 0; k < n; k++) interval[k] = prev += r.svarint();
+  const state = new Uint8Array(n);
+  prev = 0;
+  for (let k = 0; k < n; k++) state[k] = prev += r.svarint();
+  const cols: Float64Array[] = [];
+  for (let m = 0; m < METRIC_COUNT; m++) {
+    const col = new Float64Array(n).fill(Number.NaN);
+    cols.push(col);
+    const mode = r.byte();
+    if (mode === NONE) continue;
+    const bitmap = mode === BITMAP ? r.bytes(Math.ceil(n / 8)) : undefined;
+    prev = 0;
+    for (let k = 0; k < n; k++) {
+      if (bitmap && !(((bitmap[k >> 3] as number) >> (k & 7)) & 1)) continue;
+      col[k] = prev += r.svarint();
+    }
+  }
+  return { n, ts, interval, state, cols };
+}
+
+/** Row k of decoded columns as a sample (recovery and tests). */
+export function chunkSample(c: ChunkColumns, k: number): StoredSample {
+  const vals = new Float64Array(METRIC_COUNT);
+  for (let m = 0; m < METRIC_COUNT; m++) vals[m] = (c.cols[m] as Float64Array)[k] as number;
+  return { ts: c.ts[k] as number, intervalMs: c.interval[k] as number, state: c.state[k] as number, vals };
+}

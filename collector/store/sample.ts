@@ -1,0 +1,90 @@
+// The store's in-memory form of one GPU sample: metric values scaled to integers (METRICS order,
+// `scale` from shared/metrics.ts) with NaN for absent, so absent never turns into 0.
+import { METRICS, type MetricKey } from "../../shared/metrics.js";
+import type { IGpuSample } from "../../shared/proto.js";
+import { ByteReader, ByteWriter } from "./varint.js";
+
+export const METRIC_COUNT = METRICS.length;
+const SCALES = METRICS.map((m) => m.scale);
+const KEYS = METRICS.map((m) => m.key);
+const BOOLS = METRICS.map((m) => m.kind === "bool");
+const BITMAP_BYTES = Math.ceil(METRIC_COUNT / 8);
+
+export const METRIC_INDEX: ReadonlyMap<MetricKey, number> = new Map(KEYS.map((k, i) => [k, i]));
+
+export interface StoredSample {
+  ts: number;
+  intervalMs: number;
+  /** GpuState enum value. */
+  state: number;
+  /** Scaled integer per metric (METRICS order); NaN when absent. */
+  vals: Float64Array;
+}
+
+/** Scales a decoded proto sample into integer columns; anything not a finite number is absent. */
+export function scaleSample(gpu: IGpuSample): Float64Array {
+  const vals = new Float64Array(METRIC_COUNT);
+  const record = gpu as Record<string, unknown>;
+  for (let i = 0; i < METRIC_COUNT; i++) {
+    const raw = record[KEYS[i] as string];
+    if (typeof raw === "number" && Number.isFinite(raw)) vals[i] = Math.round(raw * (SCALES[i] as number));
+    else if (typeof raw === "boolean") vals[i] = raw ? 1 : 0;
+    else vals[i] = Number.NaN;
+  }
+  return vals;
+}
+
+/** Value of metric i in its natural unit (W, °C...), undefined when absent. */
+export function unscale(i: number, scaled: number): number {
+  return scaled / (SCALES[i] as number);
+}
+
+/** Rebuilds the fields classifySample reads (used on the write path and on recovery alike). */
+export function classifyView(state: number, vals: Float64Array): IGpuSample {
+  const view: Record<string, unknown> = { state };
+  for (const key of ["utilization_gpu_pct", "memory_used_mib", "compute_processes", "mig_mode"] as const) {
+    const i = METRIC_INDEX.get(key) as number;
+    const v = vals[i] as number;
+    if (!Number.isNaN(v)) view[key] = BOOLS[i] ? v === 1 : unscale(i, v);
+  }
+  return view as IGpuSample;
+}
+
+/** Natural-unit object of a sample's present values (booleans as 0/1), for the query side. */
+export function valuesObject(vals: Float64Array): Partial<Record<MetricKey, number>> {
+  const out: Partial<Record<MetricKey, number>> = {};
+  for (let i = 0; i < METRIC_COUNT; i++) {
+    const v = vals[i] as number;
+    if (!Number.isNaN(v)) out[KEYS[i] as MetricKey] = unscale(i, v);
+  }
+  return out;
+}
+
+/** One "recent" row: interval, state, presence bitmap, zig-zag varints of the present values. */
+export function encodeRecent(s: StoredSample, w = new ByteWriter(256)): Buffer {
+  w.length = 0;
+  w.uvarint(s.intervalMs);
+  w.uvarint(s.state);
+  const bitmap = new Uint8Array(BITMAP_BYTES);
+  for (let i = 0; i < METRIC_COUNT; i++) {
+    if (!Number.isNaN(s.vals[i] as number)) bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
+  }
+  w.bytes(bitmap);
+  for (let i = 0; i < METRIC_COUNT; i++) {
+    const v = s.vals[i] as number;
+    if (!Number.isNaN(v)) w.svarint(v);
+  }
+  return w.finish();
+}
+
+export function decodeRecent(ts: number, data: Uint8Array): StoredSample {
+  const r = new ByteReader(data);
+  const intervalMs = r.uvarint();
+  const state = r.uvarint();
+  const bitmap = r.bytes(BITMAP_BYTES);
+  const vals = new Float64Array(METRIC_COUNT);
+  for (let i = 0; i < METRIC_COUNT; i++) {
+    vals[i] = ((bitmap[i >> 3] as number) >> (i & 7)) & 1 ? r.svarint() : Number.NaN;
+  }
+  return { ts, intervalMs, state, vals };
+}

@@ -1,0 +1,203 @@
+// Usage and energy reports over a range, grouped by site, host, model, GPU or a label: the
+// base of the utilization and energy reports. Whole coarse buckets (1 h) come from the
+// coarsest tier, the edges from the finest (1 m); per-GPU sums are done in SQL, then the
+// unsealed deltas held in memory are added, then GPUs are grouped.
+import { GputelError } from "../../shared/errors.js";
+import {
+  BUSY,
+  CWMS_PER_WH,
+  ENERGY,
+  ENERGY_IDLE,
+  HELD,
+  IDLE,
+  metricStats,
+  SAMPLES,
+  UNKNOWN,
+} from "./rollup-acc.js";
+import { METRIC_INDEX } from "./sample.js";
+import type { Store } from "./store.js";
+import type { AggregateFilters, AggregateGroup, AggregateRequest } from "./store-query.js";
+
+interface GpuTotals {
+  samples: number;
+  busy: number;
+  idle: number;
+  held: number;
+  unknown: number;
+  energy: number;
+  energyIdle: number;
+  tempMax: number | null;
+  utilSum: number;
+  utilCount: number;
+}
+
+const TEMP = METRIC_INDEX.get("temperature_gpu_celsius") as number;
+const UTIL = METRIC_INDEX.get("utilization_gpu_pct") as number;
+
+function empty(): GpuTotals {
+  return {
+    samples: 0,
+    busy: 0,
+    idle: 0,
+    held: 0,
+    unknown: 0,
+    energy: 0,
+    energyIdle: 0,
+    tempMax: null,
+    utilSum: 0,
+    utilCount: 0,
+  };
+}
+
+function maxOf(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+export function aggregate(store: Store, request: AggregateRequest): AggregateGroup[] {
+  const tiers = store.tiers.rollups;
+  const fine = tiers[0];
+  const coarse = tiers[tiers.length - 1];
+  if (!fine || !coarse) throw new GputelError("GPUTEL_E_API", "No rollup tier is configured", {});
+  if (!(request.toMs > request.fromMs))
+    throw new GputelError("GPUTEL_E_API", "Bad aggregate range", { ...request });
+  const from = request.fromMs - (request.fromMs % fine.stepMs);
+  const to =
+    request.toMs - (request.toMs % fine.stepMs) + (request.toMs % fine.stepMs === 0 ? 0 : fine.stepMs);
+  const c0 = Math.ceil(from / coarse.stepMs) * coarse.stepMs;
+  const c1 = Math.floor(to / coarse.stepMs) * coarse.stepMs;
+  const pieces: { tier: number; from: number; to: number }[] = [];
+  if (c0 < c1 && coarse !== fine) {
+    pieces.push({ tier: tiers.length - 1, from: c0, to: c1 });
+    if (from < c0) pieces.push({ tier: 0, from, to: c0 });
+    if (c1 < to) pieces.push({ tier: 0, from: c1, to });
+  } else pieces.push({ tier: 0, from, to });
+
+  const totals = new Map<number, GpuTotals>();
+  const get = (gpuId: number) => {
+    let t = totals.get(gpuId);
+    if (!t) {
+      t = empty();
+      totals.set(gpuId, t);
+    }
+    return t;
+  };
+  const sql = store.db.prepare(
+    `SELECT gpu_id, sum(samples) AS samples, sum(busy_ms) AS busy, sum(idle_ms) AS idle, sum(idle_held_ms) AS held,
+            sum(unknown_ms) AS unknown, sum(energy_cwms) AS energy, sum(energy_idle_cwms) AS energy_idle,
+            max(temp_max) AS temp_max, sum(util_sum) AS util_sum, sum(util_count) AS util_count
+       FROM rollups WHERE step_ms = ? AND bucket_ms >= ? AND bucket_ms < ? GROUP BY gpu_id`,
+  );
+  for (const piece of pieces) {
+    const step = (tiers[piece.tier] as { stepMs: number }).stepMs;
+    for (const r of sql.all(step, piece.from, piece.to) as (Omit<
+      GpuTotals,
+      "tempMax" | "energyIdle" | "utilSum" | "utilCount"
+    > & {
+      gpu_id: number;
+      energy_idle: number;
+      temp_max: number | null;
+      util_sum: number;
+      util_count: number;
+    })[]) {
+      const t = get(r.gpu_id);
+      t.samples += r.samples;
+      t.busy += r.busy;
+      t.idle += r.idle;
+      t.held += r.held;
+      t.unknown += r.unknown;
+      t.energy += r.energy;
+      t.energyIdle += r.energy_idle;
+      t.tempMax = maxOf(t.tempMax, r.temp_max);
+      t.utilSum += r.util_sum;
+      t.utilCount += r.util_count;
+    }
+    for (const g of store.raw.gpusById.values()) {
+      for (const [bucket, acc] of g.deltas[piece.tier] ?? []) {
+        if (bucket < piece.from || bucket >= piece.to) continue;
+        const t = get(g.id);
+        t.samples += acc[SAMPLES] as number;
+        t.busy += acc[BUSY] as number;
+        t.idle += acc[IDLE] as number;
+        t.held += acc[HELD] as number;
+        t.unknown += acc[UNKNOWN] as number;
+        t.energy += acc[ENERGY] as number;
+        t.energyIdle += acc[ENERGY_IDLE] as number;
+        t.tempMax = maxOf(t.tempMax, metricStats(acc, TEMP)?.max ?? null);
+        const u = metricStats(acc, UTIL);
+        if (u) {
+          t.utilSum += u.sum;
+          t.utilCount += u.count;
+        }
+      }
+    }
+  }
+
+  const groups = new Map<string, AggregateGroup & { utilSum: number; utilCount: number }>();
+  for (const [gpuId, t] of totals) {
+    if (t.samples === 0) continue;
+    const g = store.raw.gpusById.get(gpuId);
+    const h = g ? store.raw.hostsById.get(g.hostId) : undefined;
+    if (!g || !h || !matches(request.filters, g, h)) continue;
+    const by = request.groupBy;
+    const key =
+      by === "site"
+        ? h.site
+        : by === "host"
+          ? h.name
+          : by === "model"
+            ? g.model
+            : by === "gpu"
+              ? g.uuid
+              : (h.labels[by.label] ?? "");
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        key,
+        gpus: 0,
+        busyMs: 0,
+        idleMs: 0,
+        idleHeldMs: 0,
+        unknownMs: 0,
+        energyWh: 0,
+        energyIdleWh: 0,
+        maxTemperatureC: null,
+        avgUtilizationPct: null,
+        utilSum: 0,
+        utilCount: 0,
+      };
+      groups.set(key, group);
+    }
+    group.gpus++;
+    group.busyMs += t.busy;
+    group.idleMs += t.idle;
+    group.idleHeldMs += t.held;
+    group.unknownMs += t.unknown;
+    group.energyWh += t.energy / CWMS_PER_WH;
+    group.energyIdleWh += t.energyIdle / CWMS_PER_WH;
+    group.maxTemperatureC = maxOf(group.maxTemperatureC, t.tempMax);
+    group.utilSum += t.utilSum;
+    group.utilCount += t.utilCount;
+  }
+  return [...groups.values()]
+    .map(({ utilSum, utilCount, ...group }) => ({
+      ...group,
+      avgUtilizationPct: utilCount > 0 ? utilSum / utilCount : null,
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+function matches(
+  f: AggregateFilters | undefined,
+  g: { uuid: string; model: string },
+  h: { name: string; site: string; labels: Record<string, string> },
+): boolean {
+  if (!f) return true;
+  if (f.site !== undefined && h.site !== f.site) return false;
+  if (f.host !== undefined && h.name !== f.host) return false;
+  if (f.model !== undefined && g.model !== f.model) return false;
+  if (f.uuid !== undefined && g.uuid !== f.uuid) return false;
+  for (const [k, v] of Object.entries(f.labels ?? {})) if (h.labels[k] !== v) return false;
+  return true;
+}

@@ -1,0 +1,271 @@
+// The query side of the store. All values come back in natural units (W, °C, %, MiB).
+//
+//   latest(store): LatestGpu[]
+//     Latest sample of every GPU from memory (no SQL), with host, site, labels and model.
+//   series(store, uuid, metricKeys, fromMs, toMs, stepMs): Series
+//     Per step bucket in [fromMs, toMs): min/max/avg/last of each metric (null: no value).
+//     Tier by step: the coarsest rollup step <= stepMs, raw when stepMs is below every rollup
+//     step. Raw reads merge sealed blocks with the unsealed samples held in memory.
+//   aggregate(store, request): AggregateGroup[]
+//     Usage, energy, max temperature and average utilization per group over [fromMs, toMs),
+//     from the coarsest tier for whole coarse buckets and the finest tier at the edges
+//     (range edges round down to the finest step). A GPU counts in the group of its current host.
+//   stats(store): StoreStats;  rejectCounts(store): RejectCount[]
+
+import { formatDuration } from "../../shared/duration.js";
+import { GputelError } from "../../shared/errors.js";
+import type { MetricKey } from "../../shared/metrics.js";
+import { GpuState } from "../../shared/proto.js";
+import { decodeChunk } from "./chunk-codec.js";
+import { mergeAcc, metricStats } from "./rollup-acc.js";
+import { accFromRow } from "./rollup-rows.js";
+import { METRIC_INDEX, unscale, valuesObject } from "./sample.js";
+import type { RollupRow } from "./statements.js";
+import type { Store } from "./store.js";
+
+export interface LatestGpu {
+  uuid: string;
+  index: number;
+  model: string;
+  host: string;
+  site: string;
+  labels: Readonly<Record<string, string>>;
+  /** "ok" | "timeout" | "lost" | "error" | "unspecified"; undefined before the first sample. */
+  state: string | undefined;
+  timestampMs: number | undefined;
+  values: Partial<Record<MetricKey, number>>;
+}
+
+export interface SeriesStats {
+  min: (number | null)[];
+  max: (number | null)[];
+  avg: (number | null)[];
+  last: (number | null)[];
+}
+
+export interface Series {
+  uuid: string;
+  /** "raw" or the rollup step ("1m", "1h"). */
+  tier: string;
+  stepMs: number;
+  /** Bucket starts. */
+  t: number[];
+  metrics: Partial<Record<MetricKey, SeriesStats>>;
+}
+
+export type GroupBy = "site" | "host" | "model" | "gpu" | { label: string };
+
+export interface AggregateFilters {
+  site?: string;
+  host?: string;
+  model?: string;
+  uuid?: string;
+  labels?: Readonly<Record<string, string>>;
+}
+
+export interface AggregateRequest {
+  fromMs: number;
+  toMs: number;
+  groupBy: GroupBy;
+  filters?: AggregateFilters;
+}
+
+export interface AggregateGroup {
+  key: string;
+  gpus: number;
+  busyMs: number;
+  idleMs: number;
+  idleHeldMs: number;
+  unknownMs: number;
+  energyWh: number;
+  energyIdleWh: number;
+  maxTemperatureC: number | null;
+  avgUtilizationPct: number | null;
+}
+
+export interface StoreStats {
+  frames: number;
+  samplesStored: number;
+  rawBlocks: number;
+  recentRows: number;
+  rollupRows: number;
+  databaseBytes: number;
+  usedBytes: number;
+}
+
+export interface RejectCount {
+  host: string;
+  reason: string;
+  count: number;
+  lastMs: number;
+}
+
+const STATE_NAMES: Record<number, string> = {
+  [GpuState.GPU_STATE_UNSPECIFIED]: "unspecified",
+  [GpuState.GPU_STATE_OK]: "ok",
+  [GpuState.GPU_STATE_TIMEOUT]: "timeout",
+  [GpuState.GPU_STATE_LOST]: "lost",
+  [GpuState.GPU_STATE_ERROR]: "error",
+};
+
+export function latest(store: Store): LatestGpu[] {
+  const out: LatestGpu[] = [];
+  for (const g of store.raw.gpus.values()) {
+    const h = store.raw.hostsById.get(g.hostId);
+    out.push({
+      uuid: g.uuid,
+      index: g.index,
+      model: g.model,
+      host: h?.name ?? "",
+      site: h?.site ?? "",
+      labels: h?.labels ?? {},
+      state: g.latest ? (STATE_NAMES[g.latest.state] ?? "unspecified") : undefined,
+      timestampMs: g.latest?.ts,
+      values: g.latest ? valuesObject(g.latest.vals) : {},
+    });
+  }
+  return out;
+}
+
+const MAX_POINTS = 100_000;
+
+export function series(
+  store: Store,
+  uuid: string,
+  metricKeys: readonly string[],
+  fromMs: number,
+  toMs: number,
+  stepMs: number,
+): Series {
+  const indices = metricKeys.map((key) => {
+    const i = METRIC_INDEX.get(key as MetricKey);
+    if (i === undefined) throw new GputelError("GPUTEL_E_API", `Unknown metric "${key}"`, { key });
+    return i;
+  });
+  if (!(stepMs > 0) || !(toMs > fromMs) || (toMs - fromMs) / stepMs > MAX_POINTS) {
+    throw new GputelError("GPUTEL_E_API", "Bad series range or step", { fromMs, toMs, stepMs });
+  }
+  const start = fromMs - (fromMs % stepMs);
+  const n = Math.ceil((toMs - start) / stepMs);
+  const t = Array.from({ length: n }, (_, k) => start + k * stepMs);
+  const cells = indices.map(() => ({
+    count: new Float64Array(n),
+    sum: new Float64Array(n),
+    min: new Float64Array(n),
+    max: new Float64Array(n),
+    last: new Float64Array(n),
+    lastTs: new Float64Array(n).fill(Number.NEGATIVE_INFINITY),
+  }));
+  const add = (
+    j: number,
+    k: number,
+    count: number,
+    sum: number,
+    min: number,
+    max: number,
+    last: number,
+    ts: number,
+  ) => {
+    const c = cells[j] as (typeof cells)[number];
+    if (c.count[k] === 0 || min < (c.min[k] as number)) c.min[k] = min;
+    if (c.count[k] === 0 || max > (c.max[k] as number)) c.max[k] = max;
+    c.count[k] = (c.count[k] as number) + count;
+    c.sum[k] = (c.sum[k] as number) + sum;
+    if (ts >= (c.lastTs[k] as number)) {
+      c.last[k] = last;
+      c.lastTs[k] = ts;
+    }
+  };
+  const rollups = store.tiers.rollups;
+  let tierIndex = -1;
+  for (let i = 0; i < rollups.length; i++) if ((rollups[i]?.stepMs ?? Infinity) <= stepMs) tierIndex = i;
+  const g = store.raw.gpus.get(uuid);
+  if (g && tierIndex < 0) {
+    const visit = (ts: number, vals: (m: number) => number) => {
+      if (ts < fromMs || ts >= toMs) return;
+      const k = Math.floor((ts - start) / stepMs);
+      indices.forEach((m, j) => {
+        const v = vals(m);
+        if (!Number.isNaN(v)) add(j, k, 1, v, v, v, v, ts);
+      });
+    };
+    const blocks = store.db
+      .prepare("SELECT data FROM raw_blocks WHERE gpu_id = ? AND end_ms >= ? AND start_ms < ?")
+      .all(g.id, fromMs, toMs) as { data: Buffer }[];
+    for (const b of blocks) {
+      const c = decodeChunk(b.data);
+      for (let k = 0; k < c.n; k++) visit(c.ts[k] as number, (m) => (c.cols[m] as Float64Array)[k] as number);
+    }
+    for (const s of g.open) visit(s.ts, (m) => s.vals[m] as number);
+    for (const s of g.late) if (s.raw) visit(s.ts, (m) => s.vals[m] as number);
+  } else if (g) {
+    const tier = rollups[tierIndex] as { stepMs: number };
+    const rows = store.db
+      .prepare("SELECT * FROM rollups WHERE step_ms = ? AND gpu_id = ? AND bucket_ms >= ? AND bucket_ms < ?")
+      .all(tier.stepMs, g.id, fromMs - (fromMs % tier.stepMs), toMs) as RollupRow[];
+    const buckets = new Map<number, Float64Array>();
+    for (const row of rows) buckets.set(row.bucket_ms, accFromRow(row));
+    for (const [bucket, delta] of g.deltas[tierIndex] ?? []) {
+      if (bucket < fromMs - (fromMs % tier.stepMs) || bucket >= toMs) continue;
+      const acc = buckets.get(bucket);
+      if (acc) mergeAcc(acc, delta);
+      else buckets.set(bucket, delta);
+    }
+    for (const [bucket, acc] of buckets) {
+      const k = Math.floor((Math.max(bucket, start) - start) / stepMs);
+      indices.forEach((m, j) => {
+        const st = metricStats(acc, m);
+        if (st) add(j, k, st.count, st.sum, st.min, st.max, st.last, st.lastTs);
+      });
+    }
+  }
+  const metrics: Partial<Record<MetricKey, SeriesStats>> = {};
+  indices.forEach((m, j) => {
+    const c = cells[j] as (typeof cells)[number];
+    const out: SeriesStats = { min: [], max: [], avg: [], last: [] };
+    for (let k = 0; k < n; k++) {
+      const has = (c.count[k] as number) > 0;
+      out.min.push(has ? unscale(m, c.min[k] as number) : null);
+      out.max.push(has ? unscale(m, c.max[k] as number) : null);
+      out.avg.push(has ? unscale(m, (c.sum[k] as number) / (c.count[k] as number)) : null);
+      out.last.push(has ? unscale(m, c.last[k] as number) : null);
+    }
+    metrics[metricKeys[j] as MetricKey] = out;
+  });
+  return {
+    uuid,
+    tier: tierIndex < 0 ? "raw" : formatDuration((rollups[tierIndex] as { stepMs: number }).stepMs),
+    stepMs,
+    t,
+    metrics,
+  };
+}
+
+export { aggregate } from "./store-aggregate.js";
+
+export function stats(store: Store): StoreStats {
+  const one = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+  const pageSize = store.db.pragma("page_size", { simple: true }) as number;
+  const pages = store.db.pragma("page_count", { simple: true }) as number;
+  const free = store.db.pragma("freelist_count", { simple: true }) as number;
+  return {
+    frames: store.raw.framesStored,
+    samplesStored: store.raw.valuesStored,
+    rawBlocks: one("SELECT count(*) AS n FROM raw_blocks"),
+    recentRows: one("SELECT count(*) AS n FROM raw_recent"),
+    rollupRows: one("SELECT count(*) AS n FROM rollups"),
+    databaseBytes: pages * pageSize,
+    usedBytes: (pages - free) * pageSize,
+  };
+}
+
+export function rejectCounts(store: Store): RejectCount[] {
+  return (
+    store.db.prepare("SELECT host, reason, count, last_ms FROM rejects ORDER BY host, reason").all() as {
+      host: string;
+      reason: string;
+      count: number;
+      last_ms: number;
+    }[]
+  ).map((r) => ({ host: r.host, reason: r.reason, count: r.count, lastMs: r.last_ms }));
+}

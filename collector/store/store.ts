@@ -1,0 +1,213 @@
+// The collector's storage engine (SQLite, WAL). Raw samples live in per-GPU compressed column
+// blocks sealed per window (raw_blocks) plus the unsealed samples (raw_recent); rollup tiers are
+// updated incrementally from the same samples. Query functions live in store-query.ts.
+//
+// Public API:
+//   Store.open(path: string, options?: StoreOptions): Store      opens, migrates, recovers
+//   store.writeFrames(frames, receivedAtMs): WriteResult           FrameSink (one transaction)
+//   store.writeInventory(inventory, receivedAtMs): void            FrameSink
+//   store.writeStatus(status, receivedAtMs): void                  FrameSink
+//   store.countReject(host, reason, count?): void                  FrameSink
+//   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
+//   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
+//   store.latest() / series() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
+//   store.close(): void                                            closes without sealing (safe)
+
+import type { Database as Db } from "better-sqlite3";
+import Database from "better-sqlite3";
+import { type Logger, silentLogger } from "../../shared/logger.js";
+import type { IInventory, IStatus } from "../../shared/proto.js";
+import { AgentState } from "../../shared/proto.js";
+import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
+import { migrate } from "./migrate.js";
+import { pruneStep } from "./prune.js";
+import { RawWriter } from "./raw-writer.js";
+import type { FrameSink, ValidFrame, WriteResult } from "./sink.js";
+import { type HostRow, prepareStatements, type Statements } from "./statements.js";
+import * as query from "./store-query.js";
+import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
+
+export interface StoreOptions {
+  /** Retention rules, e.g. ["48h:raw", "30d:1m", "2y:1h"] (the default). */
+  tiers?: readonly string[];
+  /** Idle thresholds per host, so sites or labels can override the defaults. */
+  idleThresholds?: (host: string, site: string, labels: Readonly<Record<string, string>>) => IdleThresholds;
+  /** Raw block window per GPU (default 10 min). */
+  rawWindowMs?: number;
+  /** A window is sealed early once it holds this many samples (default 2048). */
+  maxBlockSamples?: number;
+  /** A silent GPU's window is sealed this long after it ends (default 2 min). */
+  graceMs?: number;
+  /** Rows deleted per pruneStep statement (default 500). */
+  pruneBatch?: number;
+  migrationsDir?: string;
+  logger?: Logger;
+}
+
+export interface HostMem {
+  id: number;
+  name: string;
+  site: string;
+  labels: Record<string, string>;
+  thresholds: IdleThresholds;
+  lastSeenMs: number;
+  status: string;
+  statusReason: string;
+  statusMs: number | null;
+  seen: Map<string, import("./seq-ranges.js").SeqRanges>;
+}
+
+export class Store implements FrameSink {
+  readonly tiers: TierConfig;
+  /** @internal */ readonly stmts: Statements;
+  /** @internal */ readonly raw: RawWriter;
+  private readonly log: Logger;
+
+  private constructor(
+    readonly db: Db,
+    readonly options: Required<
+      Pick<StoreOptions, "rawWindowMs" | "maxBlockSamples" | "graceMs" | "pruneBatch">
+    > &
+      StoreOptions,
+  ) {
+    this.tiers = parseTierRules(options.tiers ?? DEFAULT_TIER_RULES);
+    this.stmts = prepareStatements(db);
+    this.log = (options.logger ?? silentLogger()).child({ component: "collector.store" });
+    this.raw = new RawWriter(db, this.stmts, this.tiers, options, (h, s, l) =>
+      (options.idleThresholds ?? (() => DEFAULT_IDLE_THRESHOLDS))(h, s, l),
+    );
+  }
+
+  static open(path: string, options: StoreOptions = {}): Store {
+    parseTierRules(options.tiers ?? DEFAULT_TIER_RULES); // invalid rules fail before the file is touched
+    const db = new Database(path);
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      db.pragma("cache_size = -65536");
+      migrate(db, options.migrationsDir);
+      const store = new Store(db, {
+        ...options,
+        tiers: options.tiers ?? DEFAULT_TIER_RULES,
+        rawWindowMs: options.rawWindowMs ?? 600_000,
+        maxBlockSamples: options.maxBlockSamples ?? 2048,
+        graceMs: options.graceMs ?? 120_000,
+        pruneBatch: options.pruneBatch ?? 500,
+      });
+      store.raw.load();
+      store.log.info({ path, gpus: store.raw.gpuCount }, "Store opened");
+      return store;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  writeFrames(frames: readonly ValidFrame[], receivedAtMs: number): WriteResult {
+    try {
+      return this.db.transaction(() => this.raw.writeFrames(frames, receivedAtMs))();
+    } catch (error) {
+      // The transaction rolled back; memory may hold part of the batch, so rebuild it from disk.
+      this.raw.load();
+      throw error;
+    }
+  }
+
+  writeInventory(inventory: IInventory, receivedAtMs: number): void {
+    this.guarded(() => this.raw.writeInventory(inventory, receivedAtMs));
+  }
+
+  writeStatus(status: IStatus, receivedAtMs: number): void {
+    const host = status.host ?? "";
+    if (host === "") return;
+    this.guarded(() => {
+      const h = this.raw.ensureHost(host, undefined, undefined, receivedAtMs);
+      h.status = status.state === AgentState.AGENT_STATE_ONLINE ? "online" : "offline";
+      h.statusReason = status.reason ?? "";
+      h.statusMs = Number(status.timestamp_ms ?? 0) || receivedAtMs;
+      this.stmts.updateHostStatus.run(
+        h.status,
+        h.statusReason,
+        h.statusMs,
+        status.boot_id ?? "",
+        status.agent_version ?? "",
+        status.interval_ms ?? null,
+        h.id,
+      );
+    });
+  }
+
+  countReject(host: string, reason: string, count = 1): void {
+    this.stmts.countReject.run(host, reason, count, Date.now());
+  }
+
+  /** Seals the windows of GPUs that stopped reporting (at most maxGpus); returns how many. */
+  sealStale(nowMs: number, maxGpus = 200): number {
+    return this.guarded(() => this.raw.sealStale(nowMs, maxGpus));
+  }
+
+  /** Seals every open window now (tests, benches, a clean shutdown that wants compact blocks). */
+  sealAll(): void {
+    this.guarded(() => this.raw.sealStale(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
+  }
+
+  pruneStep(nowMs: number): { deleted: number; more: boolean } {
+    const sealed = this.sealStale(nowMs, 50);
+    const result = pruneStep(this.db, this.tiers, nowMs, this.options.pruneBatch);
+    this.raw.valuesStored -= result.rawValues;
+    return { deleted: result.deleted, more: result.more || sealed === 50 };
+  }
+
+  latest(): query.LatestGpu[] {
+    return query.latest(this);
+  }
+
+  series(
+    uuid: string,
+    metricKeys: readonly string[],
+    fromMs: number,
+    toMs: number,
+    stepMs: number,
+  ): query.Series {
+    return query.series(this, uuid, metricKeys, fromMs, toMs, stepMs);
+  }
+
+  aggregate(request: query.AggregateRequest): query.AggregateGroup[] {
+    return query.aggregate(this, request);
+  }
+
+  stats(): query.StoreStats {
+    return query.stats(this);
+  }
+
+  frameCount(): number {
+    return this.raw.framesStored;
+  }
+
+  rejectCounts(): query.RejectCount[] {
+    return query.rejectCounts(this);
+  }
+
+  hostRows(): HostRow[] {
+    return this.db.prepare("SELECT * FROM hosts ORDER BY name").all() as HostRow[];
+  }
+
+  /** Checkpoints the WAL into the main file (benches, backups). */
+  checkpoint(): void {
+    this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private guarded<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (error) {
+      this.raw.load();
+      throw error;
+    }
+  }
+}

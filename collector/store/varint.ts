@@ -1,0 +1,92 @@
+// Zig-zag varints over plain JS numbers. Values here are scaled integers that may exceed
+// 32 bits (ECC counters, throttle bitmasks), so the arithmetic avoids 32-bit bitwise ops.
+
+/** A growable byte buffer written with varints. */
+export class ByteWriter {
+  private buf: Uint8Array;
+  length = 0;
+
+  constructor(initial = 1024) {
+    this.buf = new Uint8Array(initial);
+  }
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + extra));
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+  }
+
+  byte(value: number): void {
+    this.ensure(1);
+    this.buf[this.length++] = value;
+  }
+
+  bytes(data: Uint8Array): void {
+    this.ensure(data.length);
+    this.buf.set(data, this.length);
+    this.length += data.length;
+  }
+
+  /** Unsigned varint (LEB128) of a non-negative integer up to 2^53. */
+  uvarint(value: number): void {
+    this.ensure(10);
+    let v = value;
+    while (v >= 0x80) {
+      this.buf[this.length++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.length++] = v;
+  }
+
+  /** Signed varint, zig-zag mapped so small magnitudes stay short. */
+  svarint(value: number): void {
+    this.uvarint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  /** A copy of the bytes written (a Buffer, as better-sqlite3 binds BLOBs from Buffers). */
+  finish(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.length));
+  }
+}
+
+/** Reads what ByteWriter wrote; throws on truncated input. */
+export class ByteReader {
+  pos = 0;
+
+  constructor(private readonly buf: Uint8Array) {}
+
+  get done(): boolean {
+    return this.pos >= this.buf.length;
+  }
+
+  byte(): number {
+    const b = this.buf[this.pos++];
+    if (b === undefined) throw new RangeError("truncated buffer");
+    return b;
+  }
+
+  bytes(n: number): Uint8Array {
+    if (this.pos + n > this.buf.length) throw new RangeError("truncated buffer");
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  uvarint(): number {
+    let result = 0;
+    let mul = 1;
+    for (;;) {
+      const b = this.buf[this.pos++];
+      if (b === undefined) throw new RangeError("truncated varint");
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 0x80;
+    }
+  }
+
+  svarint(): number {
+    const z = this.uvarint();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+}
