@@ -26,9 +26,15 @@ export function encodeInventory(inventory: IInventory): Uint8Array {
 
 const JSON_OPTIONS = { enums: String, longs: Number, defaults: false, arrays: true, objects: true } as const;
 
+/** float32 fields print as the decimal they were read as (69.85, not 69.8499984741211). */
+function shortestFloat32(_key: string, value: unknown): unknown {
+  return typeof value === "number" && !Number.isInteger(value) ? Number(value.toPrecision(7)) : value;
+}
+
 /** Plain JSON view of a frame: absent fields stay absent, enums by name. */
 export function frameToJson(frame: IFrame): Record<string, unknown> {
-  return Frame.toObject(Frame.fromObject(frame as Record<string, unknown>), JSON_OPTIONS);
+  const object = Frame.toObject(Frame.fromObject(frame as Record<string, unknown>), JSON_OPTIONS);
+  return JSON.parse(JSON.stringify(object, shortestFloat32)) as Record<string, unknown>;
 }
 
 export function inventoryToJson(inventory: IInventory): Record<string, unknown> {
