@@ -118,7 +118,15 @@ export function parseMockArgs(args: readonly string[]): MockOptions | "help" | s
   return options;
 }
 
+let pipeWatched = false;
+
 function writeStdout(text: string): void {
+  if (!pipeWatched) {
+    pipeWatched = true;
+    // The reader went away (the agent killed its end): the real tool dies of SIGPIPE; do the same
+    // quietly instead of throwing an unhandled EPIPE with a stack trace.
+    process.stdout.on("error", () => process.exit(141));
+  }
   process.stdout.write(text);
 }
 

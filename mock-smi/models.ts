@@ -116,7 +116,7 @@ export const MODELS: readonly ModelPreset[] = [
     clocks: { idleSm: 210, maxSm: 1410, idleMemory: 1593, maxMemory: 1593, idleVideo: 585, maxVideo: 1290 },
     temperature: { idle: 30, load: 66 },
     thresholds: { kind: "absolute", shutdown: 92, slowdown: 89, maxOperating: 85, memoryMax: 95 },
-    hbmOffset: 12,
+    hbmOffset: 6,
     hasFan: false,
     ecc: true,
     migCapable: true,

@@ -184,6 +184,7 @@ const GPU_KEYS = [
   "values",
   "lost_at",
   "mig",
+  "stagger",
 ] as const;
 const HOST_KEYS = [
   "name",
@@ -291,19 +292,41 @@ function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
   const mig = strings(g.mig, `${path}.mig`);
   if (mig !== undefined && model !== undefined && !model.migCapable)
     c.fail(`${path}.mig`, `${model.name} has no MIG`);
-  if (model === undefined || count === undefined) return [];
-  const spec: GpuSpec = {
-    model,
+  const patterns = {
     utilization: c.pattern(g.utilization, `${path}.utilization`),
     memoryUtilization: c.pattern(g.memory_utilization, `${path}.memory_utilization`),
     temperature: c.pattern(g.temperature, `${path}.temperature`),
     power: c.pattern(g.power, `${path}.power`),
     memoryUsed: c.pattern(g.memory_used, `${path}.memory_used`),
-    processes,
     naFields: strings(g.na_fields, `${path}.na_fields`) ?? [],
-    rawValues,
     lostAtS: g.lost_at === undefined ? undefined : c.seconds(g.lost_at, `${path}.lost_at`),
+  };
+  const stagger = g.stagger === undefined ? false : c.boolean(g.stagger, `${path}.stagger`);
+  if (model === undefined || count === undefined) return [];
+  const spec: GpuSpec = {
+    model,
+    ...patterns,
+    processes,
+    rawValues,
     mig,
   };
-  return Array.from({ length: count }, () => spec);
+  return Array.from({ length: count }, (_, k) => (stagger ? staggered(spec, k / count) : spec));
+}
+
+/** The k-th of `count` copies, its periodic patterns shifted by k/count of a period (`stagger: true`). */
+function staggered(spec: GpuSpec, fraction: number): GpuSpec {
+  const shift = (p: Pattern | undefined): Pattern | undefined => {
+    if (p === undefined || fraction === 0) return p;
+    if (p.kind === "sine" || p.kind === "square") return { ...p, phaseS: p.phaseS + fraction * p.periodS };
+    if (p.kind === "ramp" && p.repeat) return { ...p, startS: p.startS - fraction * p.durationS };
+    return p;
+  };
+  return {
+    ...spec,
+    utilization: shift(spec.utilization),
+    memoryUtilization: shift(spec.memoryUtilization),
+    temperature: shift(spec.temperature),
+    power: shift(spec.power),
+    memoryUsed: shift(spec.memoryUsed),
+  };
 }
