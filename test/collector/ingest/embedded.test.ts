@@ -1,10 +1,15 @@
 // What we rely on from aedes 2.0.0-beta.1, proven against a real broker on a loopback port with
 // real mqtt.js clients: MQTT 5 and 3.1.1 connects, PUBACK only after commit, retained status and
 // last will ingested, `$share/…` refused, and a storage failure that makes the client re-send.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { EmbeddedBroker } from "../../../collector/broker/embedded.js";
 import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
+import type { FrameSink } from "../../../collector/store/sink.js";
+import { Store } from "../../../collector/store/store.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { MAX_PAYLOAD_BYTES } from "../../../shared/proto.js";
 import { waitFor } from "../../helpers/net.js";
@@ -18,6 +23,14 @@ afterEach(async () => {
 
 async function startBroker(options: Partial<IngestPipelineOptions> = {}, users?: Record<string, string>) {
   const sink = new MemorySink();
+  return { sink, ...(await startBrokerWith(sink, options, users)) };
+}
+
+async function startBrokerWith(
+  sink: FrameSink,
+  options: Partial<IngestPipelineOptions> = {},
+  users?: Record<string, string>,
+) {
   const pipeline = new IngestPipeline({ sink, logger: silentLogger(), maxDelayMs: 2, ...options });
   pipeline.start();
   const broker = new EmbeddedBroker({ ingest: pipeline, logger: silentLogger(), port: 0, users });
@@ -26,7 +39,7 @@ async function startBroker(options: Partial<IngestPipelineOptions> = {}, users?:
     await broker.stop();
     await pipeline.stop();
   });
-  return { sink, pipeline, url: `mqtt://127.0.0.1:${broker.address().port}` };
+  return { pipeline, url: `mqtt://127.0.0.1:${broker.address().port}` };
 }
 
 async function connect(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
@@ -36,6 +49,35 @@ async function connect(url: string, options: mqtt.IClientOptions = {}): Promise<
 }
 
 describe("embedded broker (aedes 2.0.0-beta.1)", () => {
+  it("frames in, rows out: the real Store on a SQLite file, duplicates and bad input included", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "gputel-ingest-"));
+    const store = Store.open(join(dir, "gputel.db"));
+    cleanups.push(async () => {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const { url } = await startBrokerWith(store);
+    const client = await connect(url);
+    await client.publishAsync(
+      "gputel/v1/node-a/status",
+      Buffer.from(statusPayload("node-a", AgentState.AGENT_STATE_ONLINE)),
+      { qos: 1, retain: true },
+    );
+    for (const seq of [1, 2, 3, 2, 4])
+      await client.publishAsync(frameTopic("node-a"), Buffer.from(framePayload("node-a", seq)), { qos: 1 });
+    await client.publishAsync(frameTopic("node-a"), Buffer.from([1, 2, 3]), { qos: 1 });
+    expect(store.frameCount()).toBe(4);
+    const latest = store.latest().find((g) => g.host === "node-a" && g.index === 0);
+    expect(latest).toMatchObject({
+      state: "ok",
+      values: { utilization_gpu_pct: 87, power_draw_watts: 512.5 },
+    });
+    expect(store.hostRows().map((h) => [h.name, h.status])).toEqual([["node-a", "online"]]);
+    expect(store.rejectCounts().map((r) => [r.host, r.reason, r.count])).toEqual([
+      ["node-a", "decode_error", 1],
+    ]);
+  });
+
   it.each([5, 4] as const)(
     "accepts MQTT protocol %i and stores exactly the frames published",
     async (protocolVersion) => {

@@ -1,10 +1,15 @@
 // External-broker ingest against a real Mosquitto: PUBACK after commit through mqtt.js's
 // handleMessage, pipelined acknowledgements, a persistent session that redelivers what was not
 // committed, and MQTT 5 shared subscriptions.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExternalBroker } from "../../../collector/broker/external.js";
 import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
+import type { FrameSink } from "../../../collector/store/sink.js";
+import { Store } from "../../../collector/store/store.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { type Mosquitto, mosquittoAvailable, startMosquitto } from "../../helpers/mosquitto.js";
 import { waitFor } from "../../helpers/net.js";
@@ -23,9 +28,27 @@ async function mosquitto(): Promise<Mosquitto> {
   return broker;
 }
 
+/** The real Store on a SQLite file in a temp dir. */
+async function realStore(): Promise<Store> {
+  const dir = await mkdtemp(join(tmpdir(), "gputel-ingest-"));
+  const store = Store.open(join(dir, "gputel.db"));
+  cleanups.push(async () => {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return store;
+}
+
+function storedSeqs(store: Store, host: string): string[] {
+  const rows = store.db
+    .prepare("SELECT ranges FROM frame_seen JOIN hosts ON hosts.id = frame_seen.host_id WHERE hosts.name = ?")
+    .all(host) as { ranges: string }[];
+  return rows.map((r) => r.ranges);
+}
+
 async function collector(
   url: string,
-  sink: MemorySink,
+  sink: FrameSink,
   options: Partial<IngestPipelineOptions> & { clientId?: string; shareGroup?: string } = {},
 ) {
   const pipeline = new IngestPipeline({ sink, logger: silentLogger(), maxDelayMs: 5, ...options });
@@ -75,13 +98,13 @@ describe.skipIf(!available)("external broker (Mosquitto)", () => {
       Buffer.from(statusPayload("node-a", AgentState.AGENT_STATE_ONLINE)),
       { qos: 1, retain: true },
     );
-    const sink = new MemorySink();
-    const { external } = await collector(url, sink);
+    const store = await realStore();
+    const { external } = await collector(url, store);
     await publishFrames(a, "node-a", range(1, 10));
-    await waitFor(() => sink.frames.length === 10, 5000, "frames stored");
-    expect(sink.frames.map((f) => f.seq)).toEqual(range(1, 10));
-    expect(sink.statuses.map((s) => s.state)).toEqual([AgentState.AGENT_STATE_ONLINE]);
     await waitFor(() => external.acked === 11, 5000, "acknowledged after commit");
+    expect(storedSeqs(store, "node-a")).toEqual(["1-10"]);
+    expect(store.frameCount()).toBe(10);
+    expect(store.hostRows().map((h) => [h.name, h.status])).toEqual([["node-a", "online"]]);
   });
 
   it("keeps many messages in flight and commits them in batches (acks are not serialised per message)", async () => {
@@ -112,10 +135,10 @@ describe.skipIf(!available)("external broker (Mosquitto)", () => {
     expect(first.external.acked).toBe(0);
     await first.stop();
 
-    const healthy = new MemorySink();
-    await collector(url, healthy);
-    await waitFor(() => healthy.frames.length === 20, 5000, "redelivered frames");
-    expect(healthy.frames.map((f) => f.seq).sort((x, y) => x - y)).toEqual(range(1, 20));
+    const store = await realStore();
+    await collector(url, store);
+    await waitFor(() => store.frameCount() === 20, 5000, "redelivered frames");
+    expect(storedSeqs(store, "node-a")).toEqual(["1-20"]);
   });
 
   it("after a storage failure past the retry budget, reconnects and gets the messages again", async () => {

@@ -51,7 +51,8 @@ export function makeFrame(host: string, seq: number, options: FrameOptions = {})
     host,
     boot_id: options.bootId ?? "boot-1",
     seq,
-    timestamp_ms: options.timestampMs ?? Date.now(),
+    // Distinct per seq: the store also treats "same GPU, same timestamp" as a duplicate.
+    timestamp_ms: options.timestampMs ?? Date.now() - 3600_000 + seq * 1000,
     interval_ms: 1000,
     site: "fra1",
     labels: { customer: "acme", rack: "r12" },

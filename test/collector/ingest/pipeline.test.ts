@@ -53,7 +53,7 @@ describe("IngestPipeline", () => {
   });
 
   it("splits at the batch size and stores duplicates once", async () => {
-    const { sink, pipeline } = setup({ maxBatchFrames: 2, maxDelayMs: 1000 });
+    const { sink, pipeline } = setup({ maxBatchFrames: 2, maxDelayMs: 200 });
     await Promise.all(
       [1, 2, 3, 3, 4].map((seq) => pipeline.submit(frameTopic(H), framePayload(H, seq), undefined)),
     );
