@@ -45,6 +45,8 @@ export interface LoadOptions {
   hostname?: string;
   /** Read password/token files and systemd credentials, check *_file keys are readable (default true). */
   touchFiles?: boolean;
+  /** Credential values by name ("mqtt_password") standing in for $CREDENTIALS_DIRECTORY (the installer's check). */
+  credentials?: Readonly<Record<string, string>>;
 }
 
 export type LoadResult<T> =
@@ -174,6 +176,12 @@ export function loadConfig<S extends TObject>(
   const touchFiles = options.touchFiles ?? true;
   if (touchFiles) {
     problems.push(...resolveSecrets(config, spec.secrets, env), ...fileProblems(keys, config, spec.secrets));
+  }
+  for (const secret of spec.secrets) {
+    const provided = options.credentials?.[secret.credential];
+    const segments = secret.path.split(".");
+    if (provided !== undefined && getPath(config, segments) === undefined)
+      setPath(config as Record<string, unknown>, segments, provided);
   }
   spec.finish?.(config);
   for (const p of spec.check?.(config) ?? [])
