@@ -55,13 +55,27 @@ export async function benchStore(size: "full" | "smoke"): Promise<BenchFigure[]>
     flush();
     store.checkpoint();
     const stats = store.stats();
-    const rawBlockBytes = (store.db.prepare("SELECT coalesce(sum(length(data)), 0) AS b FROM raw_blocks").get() as {
-      b: number;
-    }).b;
-    figures.push({ name: "store.raw_bytes_per_sample", value: stats.usedBytes / stats.samplesStored, unit: "B" });
-    figures.push({ name: "store.raw_block_payload_bytes_per_sample", value: rawBlockBytes / stats.samplesStored, unit: "B" });
+    const rawBlockBytes = (
+      store.db.prepare("SELECT coalesce(sum(length(data)), 0) AS b FROM raw_blocks").get() as {
+        b: number;
+      }
+    ).b;
+    figures.push({
+      name: "store.raw_bytes_per_sample",
+      value: stats.usedBytes / stats.samplesStored,
+      unit: "B",
+    });
+    figures.push({
+      name: "store.raw_block_payload_bytes_per_sample",
+      value: rawBlockBytes / stats.samplesStored,
+      unit: "B",
+    });
     figures.push({ name: "store.samples_stored", value: stats.samplesStored, unit: "samples" });
-    figures.push({ name: "store.write_samples_per_s", value: stats.samplesStored / (writeMs / 1000), unit: "samples/s" });
+    figures.push({
+      name: "store.write_samples_per_s",
+      value: stats.samplesStored / (writeMs / 1000),
+      unit: "samples/s",
+    });
 
     const uuid = store.latest()[0]?.uuid ?? "";
     const runs: number[] = [];

@@ -42,9 +42,25 @@ interface GpuModel {
 }
 
 const MODELS: readonly GpuModel[] = [
-  { name: "NVIDIA H100 80GB HBM3", memoryMib: 81559, powerLimitW: 700, idleW: 71, busyW: 610, fan: false, hbm: true },
+  {
+    name: "NVIDIA H100 80GB HBM3",
+    memoryMib: 81559,
+    powerLimitW: 700,
+    idleW: 71,
+    busyW: 610,
+    fan: false,
+    hbm: true,
+  },
   { name: "NVIDIA L40S", memoryMib: 46068, powerLimitW: 350, idleW: 34, busyW: 300, fan: false, hbm: false },
-  { name: "NVIDIA GeForce RTX 4080 SUPER", memoryMib: 16376, powerLimitW: 320, idleW: 12, busyW: 290, fan: true, hbm: false },
+  {
+    name: "NVIDIA GeForce RTX 4080 SUPER",
+    memoryMib: 16376,
+    powerLimitW: 320,
+    idleW: 12,
+    busyW: 290,
+    fan: true,
+    hbm: false,
+  },
 ];
 const PROFILES: readonly Profile[] = ["busy", "busy", "idle", "idle_held", "flapping"];
 

@@ -77,6 +77,12 @@ export function prepareStatements(db: Database) {
     blocksCovering: s("SELECT id, data FROM raw_blocks WHERE gpu_id = ? AND end_ms >= ? AND start_ms <= ?"),
     sealedEnd: s("SELECT max(end_ms) AS e FROM raw_blocks WHERE gpu_id = ?"),
     lastBlock: s("SELECT data FROM raw_blocks WHERE gpu_id = ? ORDER BY end_ms DESC LIMIT 1"),
+    seriesRollups: s(
+      "SELECT bucket_ms, data FROM rollups WHERE step_ms = ? AND gpu_id = ? AND bucket_ms >= ? AND bucket_ms < ?",
+    ).raw(true),
+    seriesBlocks: s("SELECT data FROM raw_blocks WHERE gpu_id = ? AND end_ms >= ? AND start_ms < ?").pluck(
+      true,
+    ),
     getRollup: s("SELECT * FROM rollups WHERE step_ms = ? AND gpu_id = ? AND bucket_ms = ?"),
     putRollup: s(
       "INSERT OR REPLACE INTO rollups (step_ms, gpu_id, bucket_ms, samples, busy_ms, idle_ms, idle_held_ms, unknown_ms, energy_cwms, energy_idle_cwms, temp_max, util_sum, util_count, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

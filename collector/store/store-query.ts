@@ -10,17 +10,17 @@
 //     Usage, energy, max temperature and average utilization per group over [fromMs, toMs),
 //     from the coarsest tier for whole coarse buckets and the finest tier at the edges
 //     (range edges round down to the finest step). A GPU counts in the group of its current host.
+//   samples(store, uuid, fromMs, toMs): RawSample[]
+//     Every raw sample of one GPU in [fromMs, toMs), sorted by time, absent values left out.
 //   stats(store): StoreStats;  rejectCounts(store): RejectCount[]
 
 import { formatDuration } from "../../shared/duration.js";
 import { GputelError } from "../../shared/errors.js";
 import type { MetricKey } from "../../shared/metrics.js";
 import { GpuState } from "../../shared/proto.js";
-import { decodeChunk } from "./chunk-codec.js";
-import { mergeAcc, metricStats } from "./rollup-acc.js";
-import { accFromRow } from "./rollup-rows.js";
-import { METRIC_INDEX, unscale, valuesObject } from "./sample.js";
-import type { RollupRow } from "./statements.js";
+import { chunkSample, decodeChunk } from "./chunk-codec.js";
+import { decodeAccMetrics, mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
+import { METRIC_INDEX, type StoredSample, unscale, valuesObject } from "./sample.js";
 import type { Store } from "./store.js";
 
 export interface LatestGpu {
@@ -189,34 +189,40 @@ export function series(
         if (!Number.isNaN(v)) add(j, k, 1, v, v, v, v, ts);
       });
     };
-    const blocks = store.db
-      .prepare("SELECT data FROM raw_blocks WHERE gpu_id = ? AND end_ms >= ? AND start_ms < ?")
-      .all(g.id, fromMs, toMs) as { data: Buffer }[];
-    for (const b of blocks) {
-      const c = decodeChunk(b.data);
+    for (const data of store.stmts.seriesBlocks.all(g.id, fromMs, toMs) as Buffer[]) {
+      const c = decodeChunk(data);
       for (let k = 0; k < c.n; k++) visit(c.ts[k] as number, (m) => (c.cols[m] as Float64Array)[k] as number);
     }
     for (const s of g.open) visit(s.ts, (m) => s.vals[m] as number);
     for (const s of g.late) if (s.raw) visit(s.ts, (m) => s.vals[m] as number);
   } else if (g) {
     const tier = rollups[tierIndex] as { stepMs: number };
-    const rows = store.db
-      .prepare("SELECT * FROM rollups WHERE step_ms = ? AND gpu_id = ? AND bucket_ms >= ? AND bucket_ms < ?")
-      .all(tier.stepMs, g.id, fromMs - (fromMs % tier.stepMs), toMs) as RollupRow[];
-    const buckets = new Map<number, Float64Array>();
-    for (const row of rows) buckets.set(row.bucket_ms, accFromRow(row));
-    for (const [bucket, delta] of g.deltas[tierIndex] ?? []) {
-      if (bucket < fromMs - (fromMs % tier.stepMs) || bucket >= toMs) continue;
-      const acc = buckets.get(bucket);
-      if (acc) mergeAcc(acc, delta);
-      else buckets.set(bucket, delta);
-    }
-    for (const [bucket, acc] of buckets) {
+    const lo = fromMs - (fromMs % tier.stepMs);
+    const deltas = g.deltas[tierIndex] ?? new Map<number, Float64Array>();
+    const acc = newAcc();
+    const visit = (bucket: number, bucketAcc: Float64Array) => {
       const k = Math.floor((Math.max(bucket, start) - start) / stepMs);
-      indices.forEach((m, j) => {
-        const st = metricStats(acc, m);
+      for (let j = 0; j < indices.length; j++) {
+        const st = metricStats(bucketAcc, indices[j] as number);
         if (st) add(j, k, st.count, st.sum, st.min, st.max, st.last, st.lastTs);
-      });
+      }
+    };
+    const seen = new Set<number>();
+    for (const [bucket, data] of store.stmts.seriesRollups.all(tier.stepMs, g.id, lo, toMs) as [
+      number,
+      Buffer,
+    ][]) {
+      acc.fill(0);
+      decodeAccMetrics(acc, data, bucket);
+      const delta = deltas.get(bucket);
+      if (delta) {
+        mergeAcc(acc, delta);
+        seen.add(bucket);
+      }
+      visit(bucket, acc);
+    }
+    for (const [bucket, delta] of deltas) {
+      if (bucket >= lo && bucket < toMs && !seen.has(bucket)) visit(bucket, delta);
     }
   }
   const metrics: Partial<Record<MetricKey, SeriesStats>> = {};
@@ -242,6 +248,35 @@ export function series(
 }
 
 export { aggregate } from "./store-aggregate.js";
+
+export interface RawSample {
+  ts: number;
+  intervalMs: number;
+  state: string;
+  values: Partial<Record<MetricKey, number>>;
+}
+
+export function samples(store: Store, uuid: string, fromMs: number, toMs: number): RawSample[] {
+  const g = store.raw.gpus.get(uuid);
+  if (!g) return [];
+  const out: RawSample[] = [];
+  const push = (s: StoredSample) => {
+    if (s.ts < fromMs || s.ts >= toMs) return;
+    out.push({
+      ts: s.ts,
+      intervalMs: s.intervalMs,
+      state: STATE_NAMES[s.state] ?? "unspecified",
+      values: valuesObject(s.vals),
+    });
+  };
+  for (const data of store.stmts.seriesBlocks.all(g.id, fromMs, toMs) as Buffer[]) {
+    const c = decodeChunk(data);
+    for (let k = 0; k < c.n; k++) push(chunkSample(c, k));
+  }
+  for (const s of g.open) push(s);
+  for (const s of g.late) if (s.raw) push(s);
+  return out.sort((a, b) => a.ts - b.ts);
+}
 
 export function stats(store: Store): StoreStats {
   const one = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;

@@ -10,7 +10,7 @@
 //   store.countReject(host, reason, count?): void                  FrameSink
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
-//   store.latest() / series() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
+//   store.latest() / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
 //   store.close(): void                                            closes without sealing (safe)
 
 import type { Database as Db } from "better-sqlite3";
@@ -171,6 +171,10 @@ export class Store implements FrameSink {
     stepMs: number,
   ): query.Series {
     return query.series(this, uuid, metricKeys, fromMs, toMs, stepMs);
+  }
+
+  samples(uuid: string, fromMs: number, toMs: number): query.RawSample[] {
+    return query.samples(this, uuid, fromMs, toMs);
   }
 
   aggregate(request: query.AggregateRequest): query.AggregateGroup[] {

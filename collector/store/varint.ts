@@ -1,6 +1,8 @@
 // Zig-zag varints over plain JS numbers. Values here are scaled integers that may exceed
 // 32 bits (ECC counters, throttle bitmasks), so the arithmetic avoids 32-bit bitwise ops.
 
+const BIG = 2 ** 52;
+
 /** A growable byte buffer written with varints. */
 export class ByteWriter {
   private buf: Uint8Array;
@@ -39,9 +41,21 @@ export class ByteWriter {
     this.buf[this.length++] = v;
   }
 
-  /** Signed varint, zig-zag mapped so small magnitudes stay short. */
+  /** Signed varint, zig-zag mapped so small magnitudes stay short. Exact up to ±2^53. */
   svarint(value: number): void {
-    this.uvarint(value >= 0 ? value * 2 : -value * 2 - 1);
+    if (value < BIG && value > -BIG) {
+      this.uvarint(value >= 0 ? value * 2 : -value * 2 - 1);
+      return;
+    }
+    // Zig-zag doubles the magnitude, past 2^53 a double is no longer exact: BigInt (rare).
+    const b = BigInt(value);
+    let z = b >= 0n ? b << 1n : (-b << 1n) - 1n;
+    this.ensure(10);
+    while (z >= 0x80n) {
+      this.buf[this.length++] = Number(z & 0x7fn) | 0x80;
+      z >>= 7n;
+    }
+    this.buf[this.length++] = Number(z);
   }
 
   /** A copy of the bytes written (a Buffer, as better-sqlite3 binds BLOBs from Buffers). */
@@ -74,19 +88,40 @@ export class ByteReader {
   }
 
   uvarint(): number {
+    return Number(this.zvarint());
+  }
+
+  svarint(): number {
+    const z = this.zvarint();
+    if (typeof z === "bigint") return Number(z & 1n ? -((z + 1n) >> 1n) : z >> 1n);
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  /** A number while it fits 49 bits, a BigInt past that. */
+  private zvarint(): number | bigint {
     let result = 0;
     let mul = 1;
-    for (;;) {
+    for (let i = 0; ; i++) {
       const b = this.buf[this.pos++];
       if (b === undefined) throw new RangeError("truncated varint");
+      if (i === 7) return this.bigTail(result, b);
       result += (b & 0x7f) * mul;
       if (b < 0x80) return result;
       mul *= 0x80;
     }
   }
 
-  svarint(): number {
-    const z = this.uvarint();
-    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  private bigTail(low: number, first: number): bigint {
+    let result = BigInt(low);
+    let shift = 49n;
+    let b = first;
+    for (;;) {
+      result |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return result;
+      shift += 7n;
+      const next = this.buf[this.pos++];
+      if (next === undefined) throw new RangeError("truncated varint");
+      b = next;
+    }
   }
 }

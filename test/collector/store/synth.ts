@@ -1,0 +1,62 @@
+// Helpers for store tests: a temp-dir SQLite store, hand-built frames, and the synthetic
+// fleet shared with the benches (bench/synth-fleet.ts).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ValidFrame } from "../../../collector/store/sink.js";
+import { Store, type StoreOptions } from "../../../collector/store/store.js";
+import type { IGpuSample } from "../../../shared/proto.js";
+import { GpuState } from "../../../shared/proto.js";
+
+export { rng, SynthFleet } from "../../../bench/synth-fleet.js";
+
+export interface TempStore {
+  dir: string;
+  path: string;
+  open(options?: StoreOptions): Store;
+  cleanup(): void;
+}
+
+export function tempStore(): TempStore {
+  const dir = mkdtempSync(join(tmpdir(), "gputel-store-"));
+  const path = join(dir, "collector.db");
+  const opened: Store[] = [];
+  return {
+    dir,
+    path,
+    open(options = {}) {
+      const store = Store.open(path, options);
+      opened.push(store);
+      return store;
+    },
+    cleanup() {
+      for (const s of opened) s.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const T0 = Date.UTC(2026, 0, 1);
+
+export function gpu(index: number, values: Partial<IGpuSample> = {}): IGpuSample {
+  return { index, uuid: `GPU-test-${index}`, state: GpuState.GPU_STATE_OK, ...values };
+}
+
+export function frame(
+  seq: number,
+  ts: number,
+  gpus: IGpuSample[],
+  extra: Partial<ValidFrame> = {},
+): ValidFrame {
+  return {
+    host: "node-a",
+    boot_id: "boot-1",
+    seq,
+    timestamp_ms: ts,
+    interval_ms: 1000,
+    site: "fra1",
+    labels: { customer: "acme" },
+    gpus,
+    ...extra,
+  };
+}
