@@ -61,7 +61,9 @@ interface Input {
   dup: boolean;
 }
 
-function buildInputs(c: fc.infer<typeof caseArb>): Input[] {
+type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildInputs(c: Case): Input[] {
   const inputs: Input[] = [];
   c.gpus.forEach((samples, g) => {
     const seen = new Set<number>();
