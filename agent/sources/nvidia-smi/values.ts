@@ -45,8 +45,10 @@ const BOOL_WORDS: ReadonlyMap<string, number> = new Map([
   ["off", 0],
 ]);
 
-// A decimal number, optionally followed by one unit word (`69.85 W`, `0 us`, `81559 MiB`, `0 %`, `41 C`).
-const NUMBER_WITH_UNIT = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\s*(?:%|[A-Za-z°/]{1,6}))?$/;
+// A decimal number, optionally followed by one of the units nvidia-smi prints
+// (`69.85 W`, `0 us`, `81559 MiB`, `0 %`, `41 C`, `16x` for link widths in -q -x).
+const NUMBER_WITH_UNIT =
+  /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\s*(?:%|W|mW|MiB|KiB|GiB|B|MHz|GHz|us|ms|s|C|°C|V|x))?$/;
 const HEX = /^0[xX]([0-9a-fA-F]{1,16})$/;
 const PSTATE = /^P(\d{1,2})$/;
 
