@@ -1,0 +1,355 @@
+// FlagEngine: evaluates the rules as data arrives (ingest calls it after each committed batch,
+// and with inventories and statuses), plus tick() for stale hosts, driven by the collector's timer.
+//
+// Time: GPU rules run on the frames' own timestamps (agent clock), so a replayed backlog raises
+// and clears flags at the times they happened. A sample not newer than the newest already
+// evaluated for its GPU (a duplicate, or a frame delivered out of order) is counted and skipped:
+// evaluating it would move timers backwards and could reopen or close episodes out of order.
+// Stale is about arrival (collector clock): any frame arriving, replayed or live, proves the
+// host is talking, and stale is only ever raised by tick(), never retroactively from frames.
+import type { Logger } from "../../shared/logger.js";
+import { silentLogger } from "../../shared/logger.js";
+import {
+  AgentState,
+  GpuState,
+  type IGpuInfo,
+  type IGpuSample,
+  type IInventory,
+  type IStatus,
+} from "../../shared/proto.js";
+import type { ValidFrame } from "../store/sink.js";
+import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
+import { FlagBook } from "./flag-book.js";
+import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";
+import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js";
+import { lostStep } from "./rules/health.js";
+import type { Transition } from "./rules/rule.js";
+import type { FlagFilter, FlagStore, HistoryQuery } from "./store.js";
+import type { Flag, FlagListener } from "./types.js";
+
+export interface FlagEngineOptions {
+  store: FlagStore;
+  config: ResolvedFlagsConfig;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface FlagEngineStats {
+  samples: number;
+  lateSamples: number;
+  openFlags: number;
+  gpus: number;
+  hosts: number;
+}
+
+export class FlagEngine {
+  private readonly book: FlagBook;
+  private readonly gpus = new Map<string, GpuTrack>();
+  private readonly hosts = new Map<string, HostTrack>();
+  private readonly rules = new Map<string, { key: string; rules: GpuRules }>();
+  private readonly dirty = new Set<string>();
+  private readonly listeners = new Set<FlagListener>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private lastSaveMs = 0;
+  private samples = 0;
+  private lateSamples = 0;
+
+  constructor(private readonly options: FlagEngineOptions) {
+    this.book = new FlagBook(options.store);
+    this.log = (options.logger ?? silentLogger()).child({ component: "collector.flags" });
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Loads open flags and rule timers. Host arrival clocks restart now: downtime is not staleness. */
+  start(): void {
+    const nowMs = this.now();
+    const open = this.book.load();
+    for (const [key, json] of this.options.store.loadRuleStates()) {
+      const state = JSON.parse(json) as GpuTrack | HostTrack;
+      if (key.startsWith("gpu:")) this.gpus.set(key.slice(4), state as GpuTrack);
+      else this.hosts.set(key.slice(5), { ...(state as HostTrack), lastArrivalMs: nowMs });
+    }
+    for (const flag of open) {
+      if (flag.gpuUuid !== null && !this.gpus.has(gpuKey(flag.host, flag.gpuUuid))) {
+        this.gpus.set(
+          gpuKey(flag.host, flag.gpuUuid),
+          newTrack(flag.host, flag.gpuUuid, flag.gpuIndex ?? 0, flag.site, flag.labels),
+        );
+      }
+      if (!this.hosts.has(flag.host))
+        this.hosts.set(flag.host, { ...newHost(flag.host, flag.site, flag.labels), lastArrivalMs: nowMs });
+    }
+    for (const track of this.gpus.values())
+      reconcile(track, (kind) => this.book.get(track.host, track.uuid, kind));
+    this.lastSaveMs = nowMs;
+    this.log.info({ openFlags: open.length, gpus: this.gpus.size, hosts: this.hosts.size }, "Flags loaded");
+  }
+
+  /** Saves every rule timer. */
+  stop(): void {
+    this.save(this.now(), true);
+  }
+
+  subscribe(listener: FlagListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Evaluates committed frames (oldest first). */
+  onFrames(frames: readonly ValidFrame[], receivedAtMs: number = this.now()): void {
+    this.batch(() => {
+      for (const frame of frames) this.frame(frame, receivedAtMs);
+    });
+  }
+
+  onInventory(inventory: IInventory, receivedAtMs: number = this.now()): void {
+    const hostName = inventory.host ?? "";
+    if (!hostName) return;
+    this.batch(() => {
+      const host = this.host(hostName, inventory.site ?? "", inventory.labels ?? {});
+      host.inventory = Object.fromEntries((inventory.gpus ?? []).map((g) => [g.uuid ?? "", g]));
+      this.dirty.add(`host:${hostName}`);
+      // A GPU taken out of the inventory is gone on purpose: end its lost episode.
+      for (const flag of [...this.book.all()]) {
+        if (flag.host === hostName && flag.kind === "lost" && flag.gpuUuid && !host.inventory[flag.gpuUuid]) {
+          this.book.closeFlag(hostName, flag.gpuUuid, "lost", receivedAtMs, receivedAtMs, {
+            reason: `${flag.reason}; removed from the inventory`,
+          });
+          this.gpus.delete(gpuKey(hostName, flag.gpuUuid));
+        }
+      }
+    });
+  }
+
+  onStatus(status: IStatus, receivedAtMs: number = this.now()): void {
+    const hostName = status.host ?? "";
+    if (!hostName) return;
+    this.batch(() => {
+      const host = this.host(hostName);
+      const at = Number(status.timestamp_ms ?? 0) || receivedAtMs;
+      if (status.state === AgentState.AGENT_STATE_OFFLINE) {
+        // Offline explains the silence: it replaces a stale flag.
+        this.book.closeFlag(hostName, null, "stale", at, receivedAtMs);
+        this.book.openFlag(offlineFlag(host, status, at), receivedAtMs);
+      } else if (status.state === AgentState.AGENT_STATE_ONLINE) {
+        if (status.interval_ms) host.intervalMs = status.interval_ms;
+        this.book.closeFlag(hostName, null, "offline", at, receivedAtMs);
+      }
+    });
+  }
+
+  /** Opens stale flags for hosts silent for staleIntervals of their interval (collector clock). */
+  tick(nowMs: number = this.now()): void {
+    this.batch(() => {
+      for (const host of this.hosts.values()) {
+        if (host.intervalMs <= 0) continue;
+        const limitMs = this.options.config.staleIntervals * host.intervalMs;
+        if (nowMs - host.lastArrivalMs <= limitMs) continue;
+        if (this.book.get(host.host, null, "offline") || this.book.get(host.host, null, "stale")) continue;
+        this.book.openFlag(staleFlag(host, this.options.config.staleIntervals, limitMs), nowMs);
+      }
+    });
+    if (nowMs - this.lastSaveMs >= this.options.config.saveStateEveryMs) this.save(nowMs, false);
+  }
+
+  openFlags(filter: FlagFilter = {}): Flag[] {
+    return this.options.store.openFlags(filter);
+  }
+
+  history(query: HistoryQuery): Flag[] {
+    return this.options.store.history(query);
+  }
+
+  stats(): FlagEngineStats {
+    return {
+      samples: this.samples,
+      lateSamples: this.lateSamples,
+      openFlags: this.book.size,
+      gpus: this.gpus.size,
+      hosts: this.hosts.size,
+    };
+  }
+
+  private frame(frame: ValidFrame, receivedAtMs: number): void {
+    const host = this.host(frame.host, frame.site ?? "", frame.labels ?? {});
+    host.intervalMs = frame.interval_ms;
+    host.lastArrivalMs = Math.max(host.lastArrivalMs, receivedAtMs);
+    this.book.closeFlag(frame.host, null, "stale", receivedAtMs, receivedAtMs);
+    const offline = this.book.get(frame.host, null, "offline");
+    if (offline && frame.timestamp_ms >= offline.startMs)
+      this.book.closeFlag(frame.host, null, "offline", frame.timestamp_ms, receivedAtMs);
+
+    const t = frame.timestamp_ms;
+    const maxStepMs = this.options.config.staleIntervals * frame.interval_ms;
+    const listed = new Set<string>();
+    for (const sample of frame.gpus ?? []) {
+      const uuid = sample.uuid ?? "";
+      if (!uuid) continue;
+      listed.add(uuid);
+      if (!host.seen.includes(uuid)) host.seen.push(uuid);
+      this.sample(frame, host.inventory[uuid], sample, t, maxStepMs, receivedAtMs);
+    }
+    // GPUs the host should have but did not list: with the whole source failed they are in error,
+    // otherwise missing (lost once missing for lostIntervals).
+    const expected = Object.keys(host.inventory).length > 0 ? Object.keys(host.inventory) : host.seen;
+    for (const uuid of expected) {
+      if (listed.has(uuid)) continue;
+      const index = host.inventory[uuid]?.index ?? this.gpus.get(gpuKey(frame.host, uuid))?.index ?? 0;
+      if (frame.source_error) {
+        const synthetic: IGpuSample = {
+          uuid,
+          index,
+          state: GpuState.GPU_STATE_ERROR,
+          state_detail: frame.source_error,
+        };
+        this.sample(frame, host.inventory[uuid], synthetic, t, maxStepMs, receivedAtMs);
+        continue;
+      }
+      const track = this.track(frame, uuid, index);
+      if (track.lastTs !== null && t <= track.lastTs) continue;
+      track.lastTs = t;
+      const missingAfterMs = this.options.config.lostIntervals * frame.interval_ms;
+      const result = lostStep(track.lost, null, t, missingAfterMs, maxStepMs);
+      track.lost = result.state;
+      this.apply(track, result.transitions, receivedAtMs);
+    }
+  }
+
+  private sample(
+    frame: ValidFrame,
+    info: IGpuInfo | undefined,
+    sample: IGpuSample,
+    t: number,
+    maxStepMs: number,
+    nowMs: number,
+  ): void {
+    const track = this.track(frame, sample.uuid ?? "", sample.index ?? 0);
+    this.samples += 1;
+    if (track.lastTs !== null && t <= track.lastTs) {
+      this.lateSamples += 1;
+      return;
+    }
+    track.lastTs = t;
+    const input = { sample, t, intervalMs: frame.interval_ms, info, rules: this.rulesOf(track), maxStepMs };
+    const transitions = evaluateSample(track, input);
+    const missingAfterMs = this.options.config.lostIntervals * frame.interval_ms;
+    const lost = lostStep(track.lost, sample, t, missingAfterMs, maxStepMs);
+    track.lost = lost.state;
+    if (lost.transitions.length > 0) transitions.push(...lost.transitions);
+    if (transitions.length > 0) this.apply(track, transitions, nowMs);
+  }
+
+  private apply(track: GpuTrack, transitions: readonly Transition[], nowMs: number): void {
+    for (const tr of transitions) {
+      if (tr.type === "open") {
+        const { type: _type, ...rest } = tr;
+        this.book.openFlag(
+          {
+            ...rest,
+            host: track.host,
+            gpuUuid: track.uuid,
+            gpuIndex: track.index,
+            site: track.site,
+            labels: track.labels,
+          },
+          nowMs,
+        );
+      } else if (tr.type === "update") {
+        this.book.updateFlag(track.host, track.uuid, tr.kind, tr.reason, tr.values, nowMs);
+      } else {
+        this.book.closeFlag(track.host, track.uuid, tr.kind, tr.endMs, nowMs, {
+          reason: tr.reason,
+          values: tr.values,
+        });
+      }
+    }
+  }
+
+  private track(frame: ValidFrame, uuid: string, index: number): GpuTrack {
+    const key = gpuKey(frame.host, uuid);
+    let track = this.gpus.get(key);
+    const site = frame.site ?? "";
+    const labels = frame.labels ?? {};
+    if (!track) {
+      track = newTrack(frame.host, uuid, index, site, labels);
+      this.gpus.set(key, track);
+    } else if (track.site !== site || track.index !== index || !sameLabels(track.labels, labels)) {
+      Object.assign(track, { site, labels, index });
+    }
+    this.dirty.add(`gpu:${key}`);
+    return track;
+  }
+
+  private rulesOf(track: GpuTrack): GpuRules {
+    const key = gpuKey(track.host, track.uuid);
+    const labelsKey = `${track.site}\u0000${JSON.stringify(track.labels)}`;
+    const cached = this.rules.get(key);
+    if (cached && cached.key === labelsKey) return cached.rules;
+    const rules = rulesFor(this.options.config, track.site, track.labels);
+    this.rules.set(key, { key: labelsKey, rules });
+    return rules;
+  }
+
+  private host(name: string, site?: string, labels?: Record<string, string>): HostTrack {
+    let host = this.hosts.get(name);
+    if (!host) {
+      host = newHost(name, site ?? "", labels ?? {});
+      host.lastArrivalMs = this.now();
+      this.hosts.set(name, host);
+    } else if (site !== undefined && labels !== undefined) {
+      host.site = site;
+      host.labels = labels;
+    }
+    this.dirty.add(`host:${name}`);
+    return host;
+  }
+
+  /** Runs one batch in a store transaction and delivers its events after the commit. */
+  private batch(fn: () => void): void {
+    try {
+      this.options.store.transaction(fn);
+    } catch (error) {
+      this.book.reset();
+      for (const track of this.gpus.values())
+        reconcile(track, (kind) => this.book.get(track.host, track.uuid, kind));
+      throw error;
+    }
+    for (const event of this.book.takeEvents()) {
+      for (const listener of this.listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.log.error(
+            { err: error, kind: event.flag.kind, host: event.flag.host },
+            "Flag listener failed",
+          );
+        }
+      }
+    }
+  }
+
+  private save(nowMs: number, all: boolean): void {
+    const keys = all
+      ? [...[...this.gpus.keys()].map((k) => `gpu:${k}`), ...[...this.hosts.keys()].map((k) => `host:${k}`)]
+      : [...this.dirty];
+    const entries: [string, string][] = [];
+    for (const key of keys) {
+      const state = key.startsWith("gpu:") ? this.gpus.get(key.slice(4)) : this.hosts.get(key.slice(5));
+      if (state) entries.push([key, JSON.stringify(state)]);
+    }
+    this.options.store.saveRuleStates(entries, nowMs);
+    this.dirty.clear();
+    this.lastSaveMs = nowMs;
+  }
+}
+
+function gpuKey(host: string, uuid: string): string {
+  return `${host}/${uuid}`;
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,101 @@
+// Per-GPU rule state: plain data, saved as JSON so a restart continues episodes.
+import {
+  ERROR_INITIAL,
+  ERROR_SIGNALS,
+  type ErrorState,
+  errorStep,
+  LOST_INITIAL,
+  LOST_SIGNALS,
+  type LostState,
+} from "./rules/health.js";
+import { IDLE_INITIAL, IDLE_SIGNALS, type IdleState, idleStep } from "./rules/idle.js";
+import { OVERHEAT_INITIAL, OVERHEAT_SIGNALS, type OverheatState, overheatStep } from "./rules/overheat.js";
+import type { RuleInput, Transition } from "./rules/rule.js";
+import { SUSTAIN_OFF, sustainOn } from "./rules/sustain.js";
+import {
+  THROTTLED_INITIAL,
+  THROTTLED_SIGNALS,
+  type ThrottledState,
+  throttledStep,
+} from "./rules/throttled.js";
+import type { Flag, FlagKind } from "./types.js";
+
+export interface GpuTrack {
+  host: string;
+  uuid: string;
+  index: number;
+  site: string;
+  labels: Record<string, string>;
+  /** Timestamp of the newest sample evaluated; older ones (late replays) are not evaluated. */
+  lastTs: number | null;
+  idle: IdleState;
+  overheat: OverheatState;
+  throttled: ThrottledState;
+  error: ErrorState;
+  lost: LostState;
+}
+
+export function newTrack(
+  host: string,
+  uuid: string,
+  index: number,
+  site: string,
+  labels: Record<string, string>,
+): GpuTrack {
+  return {
+    host,
+    uuid,
+    index,
+    site,
+    labels,
+    lastTs: null,
+    idle: IDLE_INITIAL,
+    overheat: OVERHEAT_INITIAL,
+    throttled: THROTTLED_INITIAL,
+    error: ERROR_INITIAL,
+    lost: LOST_INITIAL,
+  };
+}
+
+/** Runs the sample rules (not lost) over one sample, in place; returns the transitions. */
+export function evaluateSample(track: GpuTrack, input: RuleInput): Transition[] {
+  const idle = idleStep(track.idle, input);
+  const heat = overheatStep(track.overheat, input);
+  const thr = throttledStep(track.throttled, input);
+  const err = errorStep(track.error, input.sample, input.t, input.maxStepMs);
+  track.idle = idle.state;
+  track.overheat = heat.state;
+  track.throttled = thr.state;
+  track.error = err.state;
+  return [...idle.transitions, ...heat.transitions, ...thr.transitions, ...err.transitions];
+}
+
+/** Ensures rule states agree with the open flags (after a restart or a rolled-back batch). */
+export function reconcile(track: GpuTrack, open: (kind: FlagKind) => Flag | undefined): void {
+  const idleFlag = open("idle") ?? open("idle-held");
+  if (idleFlag && !track.idle.sustain.on) {
+    track.idle = {
+      sustain: sustainOn(idleFlag.startMs, IDLE_SIGNALS),
+      kind: idleFlag.kind as "idle" | "idle-held",
+      switchSinceMs: null,
+    };
+  } else if (!idleFlag && track.idle.sustain.on) {
+    track.idle = { ...IDLE_INITIAL, sustain: { ...SUSTAIN_OFF, lastMs: track.idle.sustain.lastMs } };
+  }
+  const heat = open("overheat");
+  if (heat && !track.overheat.on) track.overheat = sustainOn(heat.startMs, OVERHEAT_SIGNALS);
+  else if (!heat && track.overheat.on) track.overheat = OVERHEAT_INITIAL;
+  const thr = open("throttled");
+  if (thr && !track.throttled.sustain.on) {
+    const lostMs = typeof thr.values.throttled_ms === "number" ? thr.values.throttled_ms : 0;
+    track.throttled = { sustain: sustainOn(thr.startMs, THROTTLED_SIGNALS), lostMs, reportedMs: lostMs };
+  } else if (!thr && track.throttled.sustain.on) track.throttled = THROTTLED_INITIAL;
+  const err = open("error");
+  if (err && !track.error.sustain.on)
+    track.error = { ...track.error, sustain: sustainOn(err.startMs, ERROR_SIGNALS) };
+  else if (!err && track.error.sustain.on) track.error = { ...track.error, sustain: SUSTAIN_OFF };
+  const lost = open("lost");
+  if (lost && !track.lost.sustain.on)
+    track.lost = { sustain: sustainOn(lost.startMs, LOST_SIGNALS), missingSinceMs: null };
+  else if (!lost && track.lost.sustain.on) track.lost = LOST_INITIAL;
+}

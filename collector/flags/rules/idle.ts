@@ -1,0 +1,110 @@
+// idle / idle-held: utilization below the threshold continuously for a duration. Held when
+// memory is allocated or compute processes are present; on MIG GPUs (no utilization) the
+// decision comes from memory and processes, through the same classifySample as the rollups.
+import { formatDuration } from "../../../shared/duration.js";
+import type { IGpuSample } from "../../../shared/proto.js";
+import { classifySample, type UsageClass } from "../classify.js";
+import type { IdleRule } from "../config.js";
+import type { FlagValues } from "../types.js";
+import { present, type RuleInput, type RuleResult, type Transition } from "./rule.js";
+import { type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
+
+export type IdleKind = "idle" | "idle-held";
+
+export interface IdleState {
+  sustain: SustainState;
+  /** The kind of the open flag, null when none is open. */
+  kind: IdleKind | null;
+  /** Since when the class has been the other idle kind (idle <-> idle-held switch pending). */
+  switchSinceMs: number | null;
+}
+
+export const IDLE_INITIAL: IdleState = { sustain: SUSTAIN_OFF, kind: null, switchSinceMs: null };
+export const IDLE_SIGNALS = ["usage"];
+
+const BUSY = { hot: false, cool: true };
+const IDLE = { hot: true, cool: false };
+
+function kindOf(usage: UsageClass): IdleKind | undefined {
+  if (usage === "idle") return "idle";
+  if (usage === "idle_held") return "idle-held";
+  return undefined;
+}
+
+function values(sample: IGpuSample, rule: IdleRule): FlagValues {
+  const mig = !present(sample.utilization_gpu_pct) && sample.mig_mode === true;
+  return {
+    utilization_gpu_pct: sample.utilization_gpu_pct ?? null,
+    memory_used_mib: sample.memory_used_mib ?? null,
+    compute_processes: sample.compute_processes ?? null,
+    mig_mode: sample.mig_mode ?? null,
+    threshold_pct: rule.utilizationPct,
+    held_memory_mib: rule.heldMemoryMib,
+    decided_from: mig ? "memory_and_processes" : "utilization",
+  };
+}
+
+function reason(kind: IdleKind, sample: IGpuSample, rule: IdleRule): string {
+  const held: string[] = [];
+  const mem = sample.memory_used_mib;
+  const procs = sample.compute_processes;
+  if (present(mem) && mem > rule.heldMemoryMib)
+    held.push(`${mem} MiB of memory allocated (> ${rule.heldMemoryMib} MiB)`);
+  if (present(procs) && procs > 0) held.push(`${procs} compute process${procs === 1 ? "" : "es"} present`);
+  const duration = formatDuration(rule.afterMs);
+  if (!present(sample.utilization_gpu_pct)) {
+    const why = kind === "idle-held" ? held.join(", ") : `${mem ?? "unknown"} MiB of memory used`;
+    return `MIG mode: utilization is not reported, so idleness is decided from memory and processes: no compute process, ${why}, for ${duration}`;
+  }
+  const base = `GPU utilization ${sample.utilization_gpu_pct} % has been below ${rule.utilizationPct} % for ${duration}`;
+  return kind === "idle-held" ? `${base} while ${held.join(" and ")}` : base;
+}
+
+export function idleStep(state: IdleState, input: RuleInput): RuleResult<IdleState> {
+  const rule = input.rules.idle;
+  const usage = classifySample(input.sample, rule);
+  const current = kindOf(usage);
+  const signals: Signals = { usage: usage === "unknown" ? undefined : current ? IDLE : BUSY };
+  const timing = { raiseMs: rule.afterMs, clearMs: rule.clearAfterMs, maxStepMs: input.maxStepMs };
+  const { state: sustain, change } = sustainStep(state.sustain, signals, input.t, timing);
+  const transitions: Transition[] = [];
+
+  if (change.type === "raise" && current) {
+    const severity = current === "idle-held" ? "warning" : "info";
+    const v = values(input.sample, rule);
+    transitions.push({
+      type: "open",
+      kind: current,
+      severity,
+      startMs: change.startMs,
+      reason: reason(current, input.sample, rule),
+      values: v,
+    });
+    return { state: { sustain, kind: current, switchSinceMs: null }, transitions };
+  }
+  if (change.type === "clear" && state.kind) {
+    transitions.push({ type: "close", kind: state.kind, endMs: change.endMs });
+    return { state: { sustain, kind: null, switchSinceMs: null }, transitions };
+  }
+  // Still idle but of the other kind (memory freed, or a process attached): switch once it has lasted.
+  if (sustain.on && state.kind && current && current !== state.kind) {
+    const since = state.switchSinceMs ?? input.t;
+    if (input.t - since >= rule.clearAfterMs) {
+      transitions.push({ type: "close", kind: state.kind, endMs: since });
+      const severity = current === "idle-held" ? "warning" : "info";
+      const v = values(input.sample, rule);
+      transitions.push({
+        type: "open",
+        kind: current,
+        severity,
+        startMs: since,
+        reason: reason(current, input.sample, rule),
+        values: v,
+      });
+      return { state: { sustain, kind: current, switchSinceMs: null }, transitions };
+    }
+    return { state: { sustain, kind: state.kind, switchSinceMs: since }, transitions };
+  }
+  const switchSinceMs = current === undefined ? state.switchSinceMs : null;
+  return { state: { sustain, kind: sustain.on ? state.kind : null, switchSinceMs }, transitions };
+}

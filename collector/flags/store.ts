@@ -1,0 +1,180 @@
+// Flags history and rule timers in SQLite (tables from collector/migrations/010_flags.sql).
+// Every query binds its parameters; filters are built from fixed SQL fragments only.
+import type { Database, Statement } from "better-sqlite3";
+import type { Flag, FlagKind, FlagValues, NewFlag, Severity } from "./types.js";
+
+export interface FlagFilter {
+  kinds?: readonly FlagKind[];
+  host?: string;
+  site?: string;
+  /** [key, value]: the agent label must be equal. */
+  label?: readonly [string, string];
+}
+
+export interface HistoryQuery extends FlagFilter {
+  /** Episodes that overlap [fromMs, toMs]. */
+  fromMs?: number;
+  toMs?: number;
+  /** At most this many, newest start first (default 1000, at most 10000). */
+  limit?: number;
+}
+
+interface FlagRow {
+  id: number;
+  kind: string;
+  severity: string;
+  host: string;
+  gpu_uuid: string | null;
+  gpu_index: number | null;
+  site: string;
+  labels: string;
+  start_ms: number;
+  end_ms: number | null;
+  reason: string;
+  vals: string;
+  updated_ms: number;
+}
+
+function toFlag(row: FlagRow): Flag {
+  return {
+    id: row.id,
+    kind: row.kind as FlagKind,
+    severity: row.severity as Severity,
+    host: row.host,
+    gpuUuid: row.gpu_uuid,
+    gpuIndex: row.gpu_index,
+    site: row.site,
+    labels: JSON.parse(row.labels) as Record<string, string>,
+    startMs: row.start_ms,
+    endMs: row.end_ms,
+    reason: row.reason,
+    values: JSON.parse(row.vals) as FlagValues,
+    updatedMs: row.updated_ms,
+  };
+}
+
+function where(filter: HistoryQuery, openOnly: boolean): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (openOnly) parts.push("end_ms IS NULL");
+  if (filter.kinds && filter.kinds.length > 0) {
+    parts.push(`kind IN (${filter.kinds.map(() => "?").join(", ")})`);
+    params.push(...filter.kinds);
+  }
+  if (filter.host !== undefined) {
+    parts.push("host = ?");
+    params.push(filter.host);
+  }
+  if (filter.site !== undefined) {
+    parts.push("site = ?");
+    params.push(filter.site);
+  }
+  if (filter.label) {
+    parts.push("EXISTS (SELECT 1 FROM json_each(flags.labels) AS l WHERE l.key = ? AND l.value = ?)");
+    params.push(filter.label[0], filter.label[1]);
+  }
+  if (filter.fromMs !== undefined) {
+    parts.push("(end_ms IS NULL OR end_ms >= ?)");
+    params.push(filter.fromMs);
+  }
+  if (filter.toMs !== undefined) {
+    parts.push("start_ms <= ?");
+    params.push(filter.toMs);
+  }
+  return { sql: parts.length > 0 ? `WHERE ${parts.join(" AND ")}` : "", params };
+}
+
+export class FlagStore {
+  private statements?: {
+    insert: Statement;
+    update: Statement;
+    close: Statement;
+    saveState: Statement;
+  };
+
+  constructor(private readonly db: Database) {}
+
+  private prepared() {
+    this.statements ??= {
+      insert: this.db.prepare(
+        `INSERT INTO flags (kind, severity, host, gpu_uuid, gpu_index, site, labels, start_ms, end_ms, reason, vals, updated_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)`,
+      ),
+      update: this.db.prepare("UPDATE flags SET reason = ?, vals = ?, updated_ms = ? WHERE id = ?"),
+      close: this.db.prepare(
+        "UPDATE flags SET end_ms = ?, reason = ?, vals = ?, updated_ms = ? WHERE id = ?",
+      ),
+      saveState: this.db.prepare(
+        "INSERT INTO flag_rule_state (key, state, updated_ms) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms",
+      ),
+    };
+    return this.statements;
+  }
+
+  insert(flag: NewFlag, nowMs: number): Flag {
+    const info = this.prepared().insert.run(
+      flag.kind,
+      flag.severity,
+      flag.host,
+      flag.gpuUuid,
+      flag.gpuIndex,
+      flag.site,
+      JSON.stringify(flag.labels),
+      flag.startMs,
+      flag.reason,
+      JSON.stringify(flag.values),
+      nowMs,
+    );
+    return { ...flag, id: Number(info.lastInsertRowid), endMs: null, updatedMs: nowMs };
+  }
+
+  update(flag: Flag): void {
+    this.prepared().update.run(flag.reason, JSON.stringify(flag.values), flag.updatedMs, flag.id);
+  }
+
+  close(flag: Flag): void {
+    this.prepared().close.run(flag.endMs, flag.reason, JSON.stringify(flag.values), flag.updatedMs, flag.id);
+  }
+
+  openFlags(filter: FlagFilter = {}): Flag[] {
+    const w = where(filter, true);
+    const rows = this.db
+      .prepare(`SELECT * FROM flags ${w.sql} ORDER BY start_ms`)
+      .all(...w.params) as FlagRow[];
+    return rows.map(toFlag);
+  }
+
+  history(query: HistoryQuery = {}): Flag[] {
+    const w = where(query, false);
+    const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 1000)), 10_000);
+    const rows = this.db
+      .prepare(`SELECT * FROM flags ${w.sql} ORDER BY start_ms DESC, id DESC LIMIT ?`)
+      .all(...w.params, limit) as FlagRow[];
+    return rows.map(toFlag);
+  }
+
+  loadRuleStates(): Map<string, string> {
+    const rows = this.db.prepare("SELECT key, state FROM flag_rule_state").all() as {
+      key: string;
+      state: string;
+    }[];
+    return new Map(rows.map((r) => [r.key, r.state]));
+  }
+
+  saveRuleStates(entries: Iterable<[string, string]>, nowMs: number): void {
+    const save = this.prepared().saveState;
+    this.transaction(() => {
+      for (const [key, state] of entries) save.run(key, state, nowMs);
+    });
+  }
+
+  deleteRuleState(key: string): void {
+    this.db.prepare("DELETE FROM flag_rule_state WHERE key = ?").run(key);
+  }
+
+  /** Runs fn in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.db.transaction(fn)();
+  }
+}
