@@ -6,57 +6,20 @@
 // logged once and reported in samples, retried with backoff, never a crash loop.
 import { ERROR_CODES, type ErrorCode } from "../../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../../shared/logger.js";
-import {
-  AbsentReason,
-  type AbsentReasonValue,
-  GpuState,
-  type GpuStateValue,
-  type IGpuSample,
-} from "../../../shared/proto.js";
+import { GpuState, type IGpuSample } from "../../../shared/proto.js";
 import type { GpuSource, SourceInventory, SourceSample } from "../source.js";
 import { Backoff } from "./backoff.js";
 import { type OneShotResult, runOneShot, type StreamChild, spawnStream } from "./child.js";
-import { applyComputeApps, COMPUTE_APPS_QUERY, type ComputeApps, parseComputeApps } from "./compute-apps.js";
-import { CsvStream, type KnownGpu, MISSING_DETAIL, type StreamEvent } from "./csv-stream.js";
+import { ComputeAppsPoller } from "./compute-poller.js";
+import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
-import { classifyLine } from "./error-lines.js";
 import { parseGpuList } from "./gpu-list.js";
 import { queryInventory } from "./inventory.js";
-import { type ProbeState, probeGpu } from "./probe.js";
+import type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
+import { LostGpuProbes } from "./probe.js";
+import { type Failure, startFailure } from "./startup.js";
 
-export interface NvidiaSmiOptions {
-  /** The nvidia-smi command as argv (no shell): ["nvidia-smi"] or ["gputel", "mock-smi", "--replay", X, "--"]. */
-  command: string[];
-  intervalMs: number;
-  computeAppsIntervalMs: number;
-  inventoryTimeoutMs: number;
-  logger: Logger;
-  now?: () => number;
-  /** Timeout of the short commands (--help-query-gpu, -L, compute apps, -i probes). Default 10 s. */
-  oneShotTimeoutMs?: number;
-  /** nvidia-smi can take seconds to print its first sample (NVML init without persistence mode). */
-  firstSampleTimeoutMs?: number;
-  backoffMinMs?: number;
-  backoffMaxMs?: number;
-  /** How long a SIGKILLed child may take to exit before it counts as stuck. Default 5 s. */
-  stuckAfterMs?: number;
-}
-
-export interface NvidiaSmiStats {
-  samples: number;
-  restarts: number;
-  timeouts: number;
-  exits: number;
-  stuckChildren: number;
-  garbageLines: number;
-  startFailures: number;
-}
-
-interface Failure {
-  state: GpuStateValue;
-  detail: string;
-  sourceError?: string;
-}
+export type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
 
 export class NvidiaSmiSource implements GpuSource {
   readonly name = "nvidia-smi";
@@ -92,15 +55,29 @@ export class NvidiaSmiSource implements GpuSource {
   private launchTimer: NodeJS.Timeout | undefined;
   private lane: Promise<unknown> = Promise.resolve();
   private oneShotPid: number | undefined;
-  private computeApps: { at: number; apps: ComputeApps } | undefined;
-  private computeInFlight = false;
-  private readonly probes = new Map<number, ProbeState>();
+  private readonly compute: ComputeAppsPoller;
+  private readonly probes: LostGpuProbes;
 
   constructor(private readonly options: NvidiaSmiOptions) {
     this.log = options.logger.child({ component: "agent.nvidia-smi" });
     this.now = options.now ?? Date.now;
     this.throttle = new LogThrottle(10 * 60_000, this.now);
     this.backoff = new Backoff(options.backoffMinMs ?? 1000, options.backoffMaxMs ?? 60_000);
+    this.compute = new ComputeAppsPoller(
+      options.command,
+      options.computeAppsIntervalMs,
+      Math.min(this.oneShotTimeout(), options.computeAppsIntervalMs),
+      (argv, t) => this.oneShot(argv, t),
+      this.log,
+      this.now,
+    );
+    this.probes = new LostGpuProbes(
+      options.command,
+      this.oneShotTimeout(),
+      (argv, t) => this.oneShot(argv, t),
+      this.log,
+      this.now,
+    );
   }
 
   async start(onSample: (sample: SourceSample) => void): Promise<void> {
@@ -109,7 +86,7 @@ export class NvidiaSmiSource implements GpuSource {
     this.onSample = onSample;
     this.lastEmitAt = this.now();
     this.tickTimer = setInterval(() => this.tick(), this.options.intervalMs);
-    this.computeTimer = setInterval(() => void this.pollComputeApps(), this.options.computeAppsIntervalMs);
+    this.computeTimer = setInterval(() => void this.compute.poll(), this.options.computeAppsIntervalMs);
     await this.launch();
   }
 
@@ -207,45 +184,16 @@ export class NvidiaSmiSource implements GpuSource {
       return;
     }
     this.gpus = parsed.gpus;
-    if (!this.computeApps) await this.pollComputeApps();
+    if (!this.compute.hasResult) await this.compute.poll();
     if (!this.running) return;
     this.spawnStreamChild(parsed.lost);
   }
 
-  /** Classifies a failed start-up command; true when it failed (and was reported). */
+  /** Reports a failed start-up command; true when it failed. */
   private startFailed(result: OneShotResult, what: string): boolean {
-    if (result.error) {
-      const missing = result.error.code === "ENOENT" || result.error.code === "EACCES";
-      const detail = `${this.options.command[0] ?? ""}: ${result.error.message}`;
-      this.fail(
-        { state: GpuState.GPU_STATE_ERROR, detail, sourceError: detail },
-        missing ? "GPUTEL_E_NVSMI_MISSING" : "GPUTEL_E_NVSMI_EXIT",
-        true,
-      );
-      return true;
-    }
-    const lines = `${result.stdout}\n${result.stderr}`.split("\n");
-    const sourceError = lines.map(classifyLine).find((c) => c.kind === "source-error");
-    if (sourceError?.kind === "source-error") {
-      this.fail(
-        { state: GpuState.GPU_STATE_ERROR, detail: sourceError.line, sourceError: sourceError.line },
-        sourceError.code,
-        true,
-      );
-      return true;
-    }
-    if (result.timedOut || (result.code !== 0 && result.stdout.trim() === "")) {
-      const detail = result.timedOut
-        ? `nvidia-smi ${what} timed out`
-        : `nvidia-smi ${what} exited with code ${result.code}`;
-      this.fail(
-        { state: GpuState.GPU_STATE_ERROR, detail, sourceError: detail },
-        result.timedOut ? "GPUTEL_E_NVSMI_TIMEOUT" : "GPUTEL_E_NVSMI_EXIT",
-        true,
-      );
-      return true;
-    }
-    return false;
+    const failed = startFailure(result, what, this.options.command[0] ?? "");
+    if (failed) this.fail(failed.failure, failed.code, true);
+    return failed !== undefined;
   }
 
   private spawnStreamChild(lost: { index: number; line: string }[]): void {
@@ -316,15 +264,8 @@ export class NvidiaSmiSource implements GpuSource {
     this.lastProgressAt = now;
     this.streamHealthySince ??= now;
     this.failure = undefined;
-    this.applyProbes(gpus, missing);
-    const fresh =
-      this.computeApps && now - this.computeApps.at <= 3 * this.options.computeAppsIntervalMs
-        ? this.computeApps.apps
-        : undefined;
-    const reason: AbsentReasonValue = this.computeApps
-      ? AbsentReason.ABSENT_REASON_ERROR
-      : AbsentReason.ABSENT_REASON_NOT_QUERIED;
-    applyComputeApps(gpus, fresh, reason);
+    this.probes.apply(gpus, missing);
+    this.compute.apply(gpus);
     this.emit({ timestampMs, gpus });
   }
 
@@ -361,7 +302,7 @@ export class NvidiaSmiSource implements GpuSource {
     this.failure = failure;
     const suppressed = this.throttle.admit(`fail:${code}`);
     if (suppressed !== undefined) {
-      this.log.error({ code, detail: failure.detail, suppressed, retryInMs: undefined }, ERROR_CODES[code]);
+      this.log.error({ code, detail: failure.detail, suppressed }, ERROR_CODES[code]);
     }
     this.emitFailure(failure);
     this.scheduleLaunch();
@@ -457,57 +398,6 @@ export class NvidiaSmiSource implements GpuSource {
       error?.code === "ENOENT" ? "GPUTEL_E_NVSMI_MISSING" : "GPUTEL_E_NVSMI_EXIT",
       false,
     );
-  }
-
-  private async pollComputeApps(): Promise<void> {
-    if (!this.running || this.computeInFlight) return;
-    this.computeInFlight = true;
-    try {
-      const timeout = Math.min(this.oneShotTimeout(), this.options.computeAppsIntervalMs);
-      const result = await this.oneShot(
-        [...this.options.command, COMPUTE_APPS_QUERY, "--format=csv,noheader,nounits"],
-        timeout,
-      );
-      const apps: ComputeApps =
-        result.error || result.timedOut
-          ? { ok: false, error: result.error?.message ?? "timed out" }
-          : parseComputeApps(result.stdout);
-      if (apps.ok) this.computeApps = { at: this.now(), apps };
-      else if (this.throttle.admit("compute-apps") !== undefined)
-        this.log.warn({ detail: apps.error }, "Compute process query failed");
-    } finally {
-      this.computeInFlight = false;
-    }
-  }
-
-  /** GPUs lost or missing are probed alone (`-i`); a confirmed loss turns "missing" into LOST. */
-  private applyProbes(gpus: IGpuSample[], missing: number[]): void {
-    for (const gpu of gpus) {
-      const index = gpu.index ?? 0;
-      const suspect = gpu.state === GpuState.GPU_STATE_LOST || missing.includes(index);
-      if (!suspect) {
-        this.probes.delete(index);
-        continue;
-      }
-      const probe = this.probes.get(index);
-      if (probe?.lost && gpu.state === GpuState.GPU_STATE_ERROR && gpu.state_detail === MISSING_DETAIL) {
-        gpu.state = GpuState.GPU_STATE_LOST;
-        gpu.state_detail = probe.detail;
-      }
-      if (!probe || (!probe.inFlight && this.now() - probe.at >= 60_000)) void this.runProbe(index);
-    }
-  }
-
-  private async runProbe(index: number): Promise<void> {
-    const state: ProbeState = { at: this.now(), inFlight: true, lost: false, detail: "" };
-    this.probes.set(index, state);
-    const result = await probeGpu(index, this.options.command, this.oneShotTimeout(), (argv, t) =>
-      this.oneShot(argv, t),
-    );
-    Object.assign(state, result, { inFlight: false, at: this.now() });
-    if (result.lost)
-      this.log.warn({ gpu: index, detail: result.detail }, "GPU confirmed lost when queried alone");
-    else this.log.info({ gpu: index }, "GPU answered when queried alone");
   }
 }
 

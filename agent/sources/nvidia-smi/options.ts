@@ -1,0 +1,30 @@
+// Options and counters of the nvidia-smi source (runner.ts).
+import type { Logger } from "../../../shared/logger.js";
+
+export interface NvidiaSmiOptions {
+  /** The nvidia-smi command as argv (no shell): ["nvidia-smi"] or ["gputel", "mock-smi", "--replay", X, "--"]. */
+  command: string[];
+  intervalMs: number;
+  computeAppsIntervalMs: number;
+  inventoryTimeoutMs: number;
+  logger: Logger;
+  now?: () => number;
+  /** Timeout of the short commands (--help-query-gpu, -L, compute apps, -i probes). Default 10 s. */
+  oneShotTimeoutMs?: number;
+  /** nvidia-smi can take seconds to print its first sample (NVML init without persistence mode). */
+  firstSampleTimeoutMs?: number;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  /** How long a SIGKILLed child may take to exit before it counts as stuck. Default 5 s. */
+  stuckAfterMs?: number;
+}
+
+export interface NvidiaSmiStats {
+  samples: number;
+  restarts: number;
+  timeouts: number;
+  exits: number;
+  stuckChildren: number;
+  garbageLines: number;
+  startFailures: number;
+}
