@@ -1,0 +1,377 @@
+// The agent's durable spool: every frame is written here before it is published and deleted only
+// when its PUBACK arrives (DESIGN §4; mqtt.js's in-memory store is not the source of truth, §9).
+//
+//   Spool.open({ path, maxBytes?, logger, now?, synchronous?, backlog?, checkOnOpen?, maxPageCount? }): Spool
+//   spool.append({ seq, bootId, timestampMs, payload }): number     id; durable when it returns
+//   spool.reconnected(): void                  call on every (re)connect: what is pending becomes backlog
+//   spool.nextLive(max = 1): SpoolEntry[]       frames appended since the last reconnect, oldest first
+//   spool.nextBacklog(): BacklogPoll            a batch of the oldest backlog frames, or how long to wait
+//   spool.ack(ids): number                      PUBACK arrived: deletes them (returns how many it deleted)
+//   spool.nack(ids) / spool.nackAll(): number   connection lost before PUBACK: pending again
+//   spool.takeDroppedSinceReport(): number      frames dropped by the bound since the last call
+//   spool.droppedTotal, spool.stats(), spool.close()
+//
+// Entries handed out are in flight (in memory) until ack/nack; after a restart everything still in
+// the file is pending again and is backlog, oldest first. The publisher wraps a backlog batch with
+// shared/codec.ts encodeFrameBatchFromEncoded(entries.map((e) => e.payload)); `bytes` is that size.
+//
+// Durability: WAL with synchronous=NORMAL by default. A returned append survives a crash or SIGKILL
+// of the agent; after a power loss the file is consistent but the appends since the last WAL
+// checkpoint (at most ~1000 pages, a few minutes of frames at 1 s intervals) may be gone.
+// synchronous: "full" fsyncs every append and closes that gap.
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { type ErrorCode, errorMessage, GputelError } from "../../shared/errors.js";
+import { type Logger, LogThrottle } from "../../shared/logger.js";
+import {
+  addToBatch,
+  type BatchLimits,
+  DEFAULT_BATCH_MAX_BYTES,
+  DEFAULT_BATCH_MAX_FRAMES,
+} from "./batch-plan.js";
+import { excessBytes, planEviction } from "./bound.js";
+import { isCorruptError, isFullError, moveAside } from "./corrupt.js";
+import { ReplayState, type Stream } from "./replay-state.js";
+import type { SpoolSynchronous, StoredFrame } from "./spool-db.js";
+import { SpoolStore } from "./spool-store.js";
+import { TokenBucket } from "./token-bucket.js";
+
+export const DEFAULT_SPOOL_MAX_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_BACKLOG_FRAMES_PER_SECOND = 200;
+
+export interface SpoolOptions {
+  path: string;
+  /** Bound on the sum of stored payload bytes; past it the oldest frames are dropped. */
+  maxBytes?: number;
+  logger: Logger;
+  now?: () => number;
+  synchronous?: SpoolSynchronous;
+  backlog?: { framesPerSecond?: number; maxFrames?: number; maxBytes?: number };
+  /** PRAGMA quick_check when opening an existing file (default true). */
+  checkOnOpen?: boolean;
+  /** Tests: SQLite max_page_count, to simulate a full disk. */
+  maxPageCount?: number;
+}
+
+export interface SpoolFrame {
+  seq: number;
+  bootId: string;
+  timestampMs: number;
+  /** The encoded protobuf Frame. */
+  payload: Uint8Array;
+}
+
+export type SpoolEntry = StoredFrame;
+
+export type BacklogPoll =
+  | { kind: "batch"; entries: SpoolEntry[]; bytes: number }
+  | { kind: "wait"; waitMs: number }
+  | { kind: "empty" };
+
+export interface SpoolStats {
+  pendingFrames: number;
+  pendingBytes: number;
+  inFlightFrames: number;
+  inFlightBytes: number;
+  maxBytes: number;
+  droppedTotal: number;
+  droppedSinceOpen: number;
+  corruptRecoveries: number;
+}
+
+export class Spool {
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly batchLimits: BatchLimits;
+  private readonly fullLog: LogThrottle;
+  private readonly bucket: TokenBucket;
+  private droppedSinceOpen = 0;
+  private corruptRecoveries = 0;
+  private closed = false;
+
+  private constructor(
+    private store: SpoolStore,
+    private readonly state: ReplayState,
+    private readonly options: Required<Pick<SpoolOptions, "maxBytes" | "path">> & SpoolOptions,
+  ) {
+    this.log = options.logger.child({ component: "agent.spool" });
+    this.now = options.now ?? Date.now;
+    this.batchLimits = {
+      maxFrames: options.backlog?.maxFrames ?? DEFAULT_BATCH_MAX_FRAMES,
+      maxBytes: options.backlog?.maxBytes ?? DEFAULT_BATCH_MAX_BYTES,
+    };
+    this.fullLog = new LogThrottle(60_000, this.now);
+    // Capacity of one full batch: batches go out whole, at the configured average rate.
+    const rate = options.backlog?.framesPerSecond ?? DEFAULT_BACKLOG_FRAMES_PER_SECOND;
+    this.bucket = new TokenBucket(rate, Math.max(1, this.batchLimits.maxFrames));
+  }
+
+  /** Opens or creates the spool; a corrupt file is moved aside and a fresh one started. */
+  static open(options: SpoolOptions): Spool {
+    const maxBytes = options.maxBytes ?? DEFAULT_SPOOL_MAX_BYTES;
+    if (!(maxBytes > 0))
+      throw new GputelError("GPUTEL_E_SPOOL", "Spool maxBytes must be positive", { maxBytes });
+    const full = { ...options, maxBytes };
+    const store = openOrRecover(full);
+    return new Spool(store, new ReplayState(store.lastId + 1), full);
+  }
+
+  get droppedTotal(): number {
+    return this.store.droppedTotal;
+  }
+
+  stats(): SpoolStats {
+    return {
+      pendingFrames: this.store.count,
+      pendingBytes: this.store.bytes,
+      inFlightFrames: this.state.inFlightCount,
+      inFlightBytes: this.state.inFlightBytes,
+      maxBytes: this.options.maxBytes,
+      droppedTotal: this.store.droppedTotal,
+      droppedSinceOpen: this.droppedSinceOpen,
+      corruptRecoveries: this.corruptRecoveries,
+    };
+  }
+
+  /** Stores a frame (dropping the oldest past the bound) and returns its id. Throws GPUTEL_E_SPOOL. */
+  append(frame: SpoolFrame): number {
+    this.assertOpen();
+    const size = frame.payload.byteLength;
+    if (size > this.options.maxBytes) {
+      throw new GputelError("GPUTEL_E_SPOOL", "Frame is larger than the spool bound", {
+        bytes: size,
+        maxBytes: this.options.maxBytes,
+      });
+    }
+    // On a corrupt file the frame goes into the fresh one: the newest frame is not lost with the rest.
+    const write = () => this.appendOnce(frame, size);
+    return this.guard("append", write, write);
+  }
+
+  /** Everything pending now is backlog; frames appended from now on are live. */
+  reconnected(): void {
+    this.state.reconnected(this.store.lastId + 1);
+  }
+
+  /** Up to `max` live frames not yet handed out, oldest first; they are in flight until ack/nack. */
+  nextLive(max = 1): SpoolEntry[] {
+    this.assertOpen();
+    return this.guard(
+      "read",
+      () => this.pick("live", { maxFrames: max, maxBytes: Number.MAX_SAFE_INTEGER }).entries,
+      () => [],
+    );
+  }
+
+  /** The next backlog batch (oldest first, within the batch limits) if the rate allows it now. */
+  nextBacklog(): BacklogPoll {
+    this.assertOpen();
+    return this.guard(
+      "read",
+      (): BacklogPoll => {
+        const batch = this.pick("backlog", this.batchLimits, false);
+        if (batch.entries.length === 0) return { kind: "empty" };
+        const now = this.now();
+        if (!this.bucket.tryTake(batch.entries.length, now)) {
+          return { kind: "wait", waitMs: Math.max(1, this.bucket.waitMs(batch.entries.length, now)) };
+        }
+        this.state.handOut(
+          "backlog",
+          batch.entries.map((e) => ({ id: e.id, size: e.payload.byteLength })),
+        );
+        return { kind: "batch", entries: batch.entries, bytes: batch.bytes };
+      },
+      (): BacklogPoll => ({ kind: "empty" }),
+    );
+  }
+
+  /** PUBACK arrived: deletes the frames. Throws GPUTEL_E_SPOOL if the delete fails (they stay in flight). */
+  ack(ids: Iterable<number>): number {
+    this.assertOpen();
+    const list = [...ids];
+    return this.guard(
+      "ack",
+      () => {
+        const deleted = this.wrapWrite("ack", () => this.store.deleteIds(list));
+        this.state.settle(list);
+        return deleted;
+      },
+      () => {
+        this.state.settle(list);
+        return 0;
+      },
+    );
+  }
+
+  nack(ids: Iterable<number>): number {
+    return this.state.nack(ids);
+  }
+
+  nackAll(): number {
+    return this.state.nackAll();
+  }
+
+  /** Frames dropped by the bound since the last call (persisted with the next append). */
+  takeDroppedSinceReport(): number {
+    return this.store.takeUnreported();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.store.close();
+  }
+
+  private appendOnce(frame: SpoolFrame, size: number): number {
+    const need = excessBytes(this.store.bytes, size, this.options.maxBytes);
+    const evict = need > 0 ? this.chooseEvictions(need) : [];
+    const id = this.wrapWrite("append", () => this.store.insert(frame, size, evict));
+    if (evict.length > 0) {
+      this.state.settle(evict);
+      this.droppedSinceOpen += evict.length;
+      const suppressed = this.fullLog.admit("bound");
+      if (suppressed !== undefined) {
+        this.log.warn(
+          {
+            dropped: evict.length + suppressed,
+            droppedTotal: this.store.droppedTotal,
+            maxBytes: this.options.maxBytes,
+          },
+          "Spool bound reached; dropping the oldest frames",
+        );
+      }
+    }
+    return id;
+  }
+
+  /** Oldest first, sparing frames in flight unless nothing else is left. */
+  private chooseEvictions(need: number): number[] {
+    const spare = (id: number) => this.state.isInFlight(id);
+    let plan = planEviction(this.store.oldestSizes(need, spare), need, spare);
+    if (plan.short)
+      plan = planEviction(
+        this.store.oldestSizes(need, () => false),
+        need,
+      );
+    return plan.ids;
+  }
+
+  private pick(
+    stream: Stream,
+    limits: BatchLimits,
+    handOut = true,
+  ): { entries: SpoolEntry[]; bytes: number } {
+    const { from, below } = this.state.range(stream);
+    const batch = { count: 0, bytes: 0 };
+    const entries: SpoolEntry[] = [];
+    for (const row of this.store.scan(from, below)) {
+      if (this.state.isInFlight(row.id)) continue;
+      if (!addToBatch(batch, row.payload.byteLength, limits)) break;
+      entries.push(row);
+    }
+    if (handOut)
+      this.state.handOut(
+        stream,
+        entries.map((e) => ({ id: e.id, size: e.payload.byteLength })),
+      );
+    return { entries, bytes: batch.bytes };
+  }
+
+  private wrapWrite<T>(what: string, write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      if (isCorruptError(error)) throw error;
+      const code: ErrorCode = "GPUTEL_E_SPOOL";
+      const message = isFullError(error) ? "Spool disk is full" : `Spool ${what} failed`;
+      throw new GputelError(
+        code,
+        message,
+        { path: this.options.path, reason: errorMessage(error) },
+        { cause: error },
+      );
+    }
+  }
+
+  /** Runs `use`; on a corrupt file, moves it aside, starts a fresh one and runs `afterRecovery`. */
+  private guard<T>(what: string, use: () => T, afterRecovery: () => T): T {
+    try {
+      return use();
+    } catch (error) {
+      if (!isCorruptError(error)) throw error;
+      this.recover(what, error);
+      return afterRecovery();
+    }
+  }
+
+  private recover(what: string, error: unknown): void {
+    const lost = this.store.count;
+    const carried = this.store.carryOver();
+    this.store.close();
+    const movedTo = moveAside(this.options.path, this.now());
+    this.store = openStore(this.options, carried);
+    this.state.reset();
+    this.corruptRecoveries += 1;
+    logCorrupt(this.log, this.options.path, movedTo, error, { during: what, framesLost: lost });
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new GputelError("GPUTEL_E_SPOOL", "Spool is closed", { path: this.options.path });
+  }
+}
+
+type FullOptions = SpoolOptions & { maxBytes: number };
+
+function openOrRecover(options: FullOptions): SpoolStore {
+  try {
+    mkdirSync(dirname(options.path), { recursive: true });
+  } catch (error) {
+    throw new GputelError(
+      "GPUTEL_E_SPOOL",
+      "Cannot create the spool directory",
+      { path: options.path },
+      { cause: error },
+    );
+  }
+  try {
+    return SpoolStore.open(options);
+  } catch (error) {
+    if (!isCorruptError(error)) throw openError(options.path, error);
+    const movedTo = moveAside(options.path, (options.now ?? Date.now)());
+    logCorrupt(options.logger.child({ component: "agent.spool" }), options.path, movedTo, error, {
+      during: "open",
+    });
+    return openStore(options);
+  }
+}
+
+function openStore(options: FullOptions, carried?: Parameters<typeof SpoolStore.open>[1]): SpoolStore {
+  try {
+    return SpoolStore.open(options, carried);
+  } catch (error) {
+    throw openError(options.path, error);
+  }
+}
+
+function openError(path: string, error: unknown): GputelError {
+  if (error instanceof GputelError) return error;
+  return new GputelError(
+    "GPUTEL_E_SPOOL",
+    "Cannot open the spool",
+    { path, reason: errorMessage(error) },
+    { cause: error },
+  );
+}
+
+function logCorrupt(
+  log: Logger,
+  path: string,
+  movedTo: string,
+  error: unknown,
+  fields: Record<string, unknown>,
+): void {
+  log.error(
+    { code: "GPUTEL_E_SPOOL_CORRUPT", path, movedTo, reason: errorMessage(error), ...fields },
+    "Spool file corrupt; moved it aside and started a fresh one",
+  );
+}
