@@ -47,7 +47,10 @@ export class EmbeddedBroker {
     aedes.on("clientError", (client, error) =>
       this.log.debug({ client: client.id, err: error.message }, "Client error"),
     );
-    const server = createServer(aedes.handle);
+    // aedes reads a client again only after every publish of the previous read is settled (i.e.
+    // committed): a socket buffer that holds a whole 256 KiB replay batch, or a few hundred live
+    // frames, keeps commits large without stalling the event loop on megabyte reads.
+    const server = createServer({ highWaterMark: 256 * 1024 }, aedes.handle);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.options.port ?? 1883, this.options.host ?? "127.0.0.1", () => {

@@ -16,7 +16,8 @@ export interface IngestPipelineOptions {
   logger: Logger;
   /** Write once this many frames wait (default 2000). */
   maxBatchFrames?: number;
-  /** Or once the oldest waiting message is this old (default 5 ms). */
+  /** Or once the oldest waiting message is this old (default 2 ms: commits are synchronous, so
+   *  whatever arrives during one commit forms the next batch anyway). */
   maxDelayMs?: number;
   /** Beyond this many waiting messages, submits reject at once (default 100,000). */
   maxQueuedMessages?: number;
@@ -144,7 +145,7 @@ export class IngestPipeline {
       this.timerIsImmediate = true;
       this.timer = setTimeout(() => this.flush(), 0);
     } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.options.maxDelayMs ?? 5);
+      this.timer = setTimeout(() => this.flush(), this.options.maxDelayMs ?? 2);
     }
   }
 

@@ -101,19 +101,36 @@ function checkRange(value: unknown, min: number, max: number, name: string): voi
   }
 }
 
+// The metric ranges as flat arrays: this loop runs for every GPU of every frame.
+const RANGE_KEYS: readonly string[] = METRICS.map((m) => m.key);
+const RANGE_MIN = Float64Array.from(METRICS, (m) => m.min);
+const RANGE_MAX = Float64Array.from(METRICS, (m) => m.max);
+
 function checkGpu(gpu: IGpuSample): void {
   normalizeLongs(gpu, ["clock_event_reasons", "ecc_corrected_volatile", "ecc_uncorrected_volatile"]);
   const index = gpu.index ?? 0;
-  if (!Number.isInteger(index) || index > 1023) fail("field_invalid", `gpu index ${index}`);
-  checkText(gpu.uuid, `gpu ${index} uuid`, 128);
-  checkText(gpu.state_detail, `gpu ${index} state_detail`, 1024);
-  checkText(gpu.pci_bus_id, `gpu ${index} pci_bus_id`, 64);
+  if (index > 1023) fail("field_invalid", `gpu index ${index}`);
+  if (
+    (gpu.uuid?.length ?? 0) > 128 ||
+    (gpu.state_detail?.length ?? 0) > 1024 ||
+    (gpu.pci_bus_id?.length ?? 0) > 64
+  ) {
+    fail("field_invalid", `gpu ${index}: uuid, state_detail or pci_bus_id too long`);
+  }
   if (!KNOWN_GPU_STATES.has(gpu.state ?? 0)) fail("field_invalid", `gpu ${index} state ${gpu.state}`);
   if ((gpu.absent?.length ?? 0) > METRICS.length)
     fail("field_invalid", `gpu ${index}: ${gpu.absent?.length} absences`);
   const values = gpu as Record<string, unknown>;
-  for (const metric of METRICS)
-    checkRange(values[metric.key], metric.min, metric.max, `gpu ${index} ${metric.key}`);
+  for (let i = 0; i < RANGE_KEYS.length; i++) {
+    const value = values[RANGE_KEYS[i] as string];
+    if (value === null || value === undefined || typeof value === "boolean") continue;
+    // Written so that NaN and non-numbers fail too.
+    if (
+      !(typeof value === "number" && value >= (RANGE_MIN[i] as number) && value <= (RANGE_MAX[i] as number))
+    ) {
+      checkRange(value, RANGE_MIN[i] as number, RANGE_MAX[i] as number, `gpu ${index} ${RANGE_KEYS[i]}`);
+    }
+  }
 }
 
 function checkHostSample(sample: IHostSample | null | undefined): void {
