@@ -13,13 +13,11 @@ CREATE TABLE raw_blocks (
 CREATE INDEX raw_blocks_gpu ON raw_blocks(gpu_id, end_ms);
 CREATE INDEX raw_blocks_end ON raw_blocks(end_ms);
 
--- Samples not yet sealed into a block, one row per GPU and timestamp: the open window is on
--- disk once committed. raw = 0 marks a sample older than the raw retention (rollups only).
--- A GPU's rows are deleted in the transaction that seals them.
+-- Samples not yet sealed into a block: one append-only row per write batch holding that
+-- batch's samples (collector/store/sample.ts writeRecentEntry), so the open windows are on
+-- disk once committed while each commit writes a few sequential pages. A row is deleted in
+-- the transaction that seals the last of its samples still unsealed.
 CREATE TABLE raw_recent (
-  gpu_id INTEGER NOT NULL,
-  ts_ms INTEGER NOT NULL,
-  raw INTEGER NOT NULL,
-  data BLOB NOT NULL,
-  PRIMARY KEY (gpu_id, ts_ms)
-) WITHOUT ROWID;
+  id INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
+);

@@ -1,12 +1,7 @@
 // What the store keeps in memory per GPU: identity, the open raw window, late samples, the
-// rollup deltas not yet merged into the rollups table, and the latest sample. Everything
-// here beyond identity is also on disk in raw_recent, so a crash loses nothing committed.
+// rollup deltas not yet merged into the rollups table, and the latest sample. The unsealed
+// samples are also on disk in raw_recent, so a crash loses nothing committed.
 import type { StoredSample } from "./sample.js";
-
-export interface LateSample extends StoredSample {
-  /** false: older than the raw retention, kept for the rollup tiers only. */
-  raw: boolean;
-}
 
 export interface GpuMem {
   id: number;
@@ -22,7 +17,11 @@ export interface GpuMem {
   openFloor: number;
   /** The open window's samples, sorted by ts. */
   open: StoredSample[];
-  late: LateSample[];
+  /** Samples older than the open window, sealed into their own (overlapping) blocks. */
+  late: StoredSample[];
+  lateTs: Set<number>;
+  /** raw_recent row id → how many of this GPU's unsealed samples it holds. */
+  rows: Map<number, number>;
   /** Per rollup tier: bucket start → accumulated delta not yet in the rollups table. */
   deltas: Map<number, Float64Array>[];
   latest: StoredSample | undefined;
@@ -46,6 +45,8 @@ export function newGpuMem(
     openFloor: 0,
     open: [],
     late: [],
+    lateTs: new Set(),
+    rows: new Map(),
     deltas: Array.from({ length: tiers }, () => new Map()),
     latest: undefined,
     sealedEnd: -1,

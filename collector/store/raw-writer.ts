@@ -1,224 +1,154 @@
-// The write path: hosts and GPUs registry, frame idempotence, the open raw windows, late
-// samples and rollup deltas, and sealing them into raw_blocks / rollups. All state here is
-// rebuilt by load() from the database (at open, and after a failed transaction).
+// The write path: frame idempotence, the open raw windows and late samples per GPU, rollup
+// deltas, and sealing them into raw_blocks / rollups. Unsealed samples are appended to
+// raw_recent in one row per batch, so everything committed is on disk; load() rebuilds the
+// memory from the database (at open, and after a failed transaction).
+//
+// Invariant: rollups table = sealed samples + samples older than the raw retention (those
+// skip raw and are merged at once); memory deltas = the unsealed samples, which are exactly
+// the raw_recent entries not found in a block.
 import type { Database } from "better-sqlite3";
-import type { IInventory } from "../../shared/proto.js";
 import { classifySample, type IdleThresholds } from "../flags/classify.js";
-import { decodeChunk, encodeChunk } from "./chunk-codec.js";
-import {
-  type GpuMem,
-  hasUnsealed,
-  insertSorted,
-  type LateSample,
-  newGpuMem,
-  windowStart,
-} from "./gpu-state.js";
+import { chunkSample, decodeChunk, encodeChunk } from "./chunk-codec.js";
+import { type GpuMem, hasUnsealed, insertSorted, windowStart } from "./gpu-state.js";
+import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";
 import { applySample, newAcc } from "./rollup-acc.js";
 import { flushDelta } from "./rollup-rows.js";
 import {
   classifyView,
-  decodeRecent,
-  encodeRecent,
   METRIC_COUNT,
+  readRecentEntries,
   type StoredSample,
   scaleSample,
+  writeRecentEntry,
 } from "./sample.js";
 import { SeqRanges } from "./seq-ranges.js";
 import type { ValidFrame, WriteResult } from "./sink.js";
-import type { GpuRow, HostRow, Statements } from "./statements.js";
-import type { HostMem, StoreOptions } from "./store.js";
+import type { Statements } from "./statements.js";
+import type { StoreOptions } from "./store.js";
 import type { TierConfig } from "./tiers.js";
 import { ByteWriter } from "./varint.js";
 
-type ThresholdsFn = (host: string, site: string, labels: Readonly<Record<string, string>>) => IdleThresholds;
+type Deltas = Map<number, Float64Array>[];
 
 export class RawWriter {
-  readonly hosts = new Map<string, HostMem>();
-  readonly hostsById = new Map<number, HostMem>();
-  readonly gpus = new Map<string, GpuMem>();
-  readonly gpusById = new Map<number, GpuMem>();
+  readonly registry: Registry;
   framesStored = 0;
+  /** Present metric values in the raw tier (sealed and unsealed). */
   valuesStored = 0;
-  private readonly writer = new ByteWriter(512);
+  private readonly batch = new ByteWriter(1 << 16);
   private readonly blockCache = new Map<number, Set<number>>();
+  /** raw_recent row id → unsealed samples it still holds. */
+  private readonly rowRefs = new Map<number, number>();
+  private nextRowId = 1;
 
   constructor(
     private readonly db: Database,
     private readonly stmts: Statements,
     private readonly tiers: TierConfig,
     private readonly opts: Required<Pick<StoreOptions, "rawWindowMs" | "maxBlockSamples" | "graceMs">>,
-    private readonly thresholdsFor: ThresholdsFn,
-  ) {}
+    thresholdsFor: ThresholdsFn,
+  ) {
+    this.registry = new Registry(db, stmts, tiers.rollups.length, opts.rawWindowMs, thresholdsFor);
+  }
 
-  get gpuCount(): number {
-    return this.gpus.size;
+  get gpus(): ReadonlyMap<string, GpuMem> {
+    return this.registry.gpus;
+  }
+
+  get gpusById(): ReadonlyMap<number, GpuMem> {
+    return this.registry.gpusById;
+  }
+
+  get hostsById(): ReadonlyMap<number, HostMem> {
+    return this.registry.hostsById;
   }
 
   /** Rebuilds memory from disk: registry, unsealed samples, rollup deltas, latest values. */
   load(): void {
-    this.hosts.clear();
-    this.hostsById.clear();
-    this.gpus.clear();
-    this.gpusById.clear();
+    this.registry.load();
     this.blockCache.clear();
-    for (const row of this.db.prepare("SELECT * FROM hosts").all() as HostRow[]) {
-      const labels = JSON.parse(row.labels) as Record<string, string>;
-      const h: HostMem = {
-        id: row.id,
-        name: row.name,
-        site: row.site,
-        labels,
-        thresholds: this.thresholdsFor(row.name, row.site, labels),
-        lastSeenMs: row.last_seen_ms,
-        status: row.status,
-        statusReason: row.status_reason,
-        statusMs: row.status_ms,
-        seen: new Map(),
-      };
-      this.hosts.set(h.name, h);
-      this.hostsById.set(h.id, h);
-    }
-    for (const row of this.db.prepare("SELECT id, uuid, model, host_id, idx FROM gpus").all() as GpuRow[]) {
-      this.addGpu(newGpuMem(row, this.tiers.rollups.length, this.opts.rawWindowMs));
-    }
-    const counts = this.db.prepare("SELECT coalesce(sum(values_count), 0) AS v FROM raw_blocks").get() as {
-      v: number;
-    };
-    this.valuesStored = counts.v;
+    this.rowRefs.clear();
     this.framesStored = 0;
-    const recent = this.db.prepare("SELECT gpu_id, ts_ms, raw, data FROM raw_recent ORDER BY gpu_id, ts_ms");
-    let current: GpuMem | undefined;
-    let rows: { s: StoredSample; raw: boolean }[] = [];
-    const flush = () => {
-      if (current) this.restoreUnsealed(current, rows);
-      rows = [];
-    };
-    for (const r of recent.iterate() as Iterable<{
-      gpu_id: number;
-      ts_ms: number;
-      raw: number;
-      data: Buffer;
-    }>) {
-      if (current?.id !== r.gpu_id) {
-        flush();
-        current = this.gpusById.get(r.gpu_id);
+    this.valuesStored = (
+      this.db.prepare("SELECT coalesce(sum(values_count), 0) AS v FROM raw_blocks").get() as { v: number }
+    ).v;
+    const maxId = (this.db.prepare("SELECT coalesce(max(id), 0) AS m FROM raw_recent").get() as { m: number })
+      .m;
+    this.nextRowId = maxId + 1;
+    const pending = new Map<GpuMem, { rowId: number; s: StoredSample }[]>();
+    const rows = this.db.prepare("SELECT id, data FROM raw_recent ORDER BY id").raw(true);
+    for (const [rowId, data] of rows.iterate() as Iterable<[number, Buffer]>) {
+      this.rowRefs.set(rowId, 0);
+      for (const { gpuId, sample } of readRecentEntries(data)) {
+        const g = this.registry.gpusById.get(gpuId);
+        if (!g) continue;
+        let list = pending.get(g);
+        if (!list) {
+          list = [];
+          pending.set(g, list);
+        }
+        list.push({ rowId, s: sample });
       }
-      rows.push({ s: decodeRecent(r.ts_ms, r.data), raw: r.raw === 1 });
     }
-    flush();
-    for (const g of this.gpus.values()) {
+    for (const [g, list] of pending) this.restoreUnsealed(g, list);
+    for (const [rowId, refs] of this.rowRefs) {
+      if (refs > 0) continue;
+      this.stmts.deleteRecent.run(rowId);
+      this.rowRefs.delete(rowId);
+    }
+    for (const g of this.registry.gpus.values()) {
       if (g.latest) continue;
-      const block = this.stmts.lastBlock.get(g.id) as { data: Buffer } | undefined;
-      if (!block) continue;
-      const c = decodeChunk(block.data);
-      const k = c.n - 1;
-      const vals = new Float64Array(METRIC_COUNT);
-      for (let m = 0; m < METRIC_COUNT; m++) vals[m] = (c.cols[m] as Float64Array)[k] as number;
-      g.latest = {
-        ts: c.ts[k] as number,
-        intervalMs: c.interval[k] as number,
-        state: c.state[k] as number,
-        vals,
-      };
+      const data = this.stmts.lastBlock.pluck(true).get(g.id) as Buffer | undefined;
+      if (!data) continue;
+      const c = decodeChunk(data);
+      g.latest = chunkSample(c, c.n - 1);
     }
   }
 
-  private restoreUnsealed(g: GpuMem, rows: { s: StoredSample; raw: boolean }[]): void {
+  /** Puts back the samples of g that no block holds yet, as they were before the restart. */
+  private restoreUnsealed(g: GpuMem, list: { rowId: number; s: StoredSample }[]): void {
     const sealedEnd = this.sealedEnd(g);
-    let maxRaw = -1;
-    for (const r of rows) if (r.raw && r.s.ts > maxRaw) maxRaw = r.s.ts;
-    if (maxRaw >= 0) {
-      const start = windowStart(maxRaw, g.phaseMs, this.opts.rawWindowMs);
-      g.windowEnd = start + this.opts.rawWindowMs;
-      g.openFloor = Math.max(start, sealedEnd + 1);
+    const keep = list.filter((e) => !this.inSealedBlock(g, e.s.ts));
+    if (keep.length === 0) return;
+    const maxTs = Math.max(...keep.map((e) => e.s.ts));
+    const start = windowStart(maxTs, g.phaseMs, this.opts.rawWindowMs);
+    g.windowEnd = start + this.opts.rawWindowMs;
+    g.openFloor = Math.max(start, sealedEnd + 1);
+    const thresholds = this.registry.hostsById.get(g.hostId)?.thresholds;
+    for (const { rowId, s } of keep) {
+      if (s.ts >= g.openFloor) {
+        if (!insertSorted(g.open, s)) continue;
+      } else {
+        if (g.lateTs.has(s.ts)) continue;
+        g.late.push(s);
+        g.lateTs.add(s.ts);
+      }
+      g.rows.set(rowId, (g.rows.get(rowId) ?? 0) + 1);
+      this.rowRefs.set(rowId, (this.rowRefs.get(rowId) ?? 0) + 1);
+      this.applyRollups(g.deltas, s, thresholds, Number.NEGATIVE_INFINITY);
+      if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
+      this.valuesStored += presentCount(s);
     }
-    const hostThresholds = this.hostsById.get(g.hostId)?.thresholds;
-    for (const r of rows) {
-      if (r.raw && maxRaw >= 0 && r.s.ts >= g.openFloor) insertSorted(g.open, r.s);
-      else g.late.push({ ...r.s, raw: r.raw });
-      this.applyRollups(g, r.s, hostThresholds, Number.NEGATIVE_INFINITY);
-      if (r.raw && (!g.latest || g.latest.ts <= r.s.ts)) g.latest = r.s;
-      if (r.raw) this.valuesStored += presentCount(r.s);
-    }
-  }
-
-  private addGpu(g: GpuMem): void {
-    this.gpus.set(g.uuid, g);
-    this.gpusById.set(g.id, g);
   }
 
   private sealedEnd(g: GpuMem): number {
-    if (g.sealedEnd < 0) {
+    if (g.sealedEnd === -1) {
       const row = this.stmts.sealedEnd.get(g.id) as { e: number | null };
       g.sealedEnd = row.e ?? Number.NEGATIVE_INFINITY;
     }
     return g.sealedEnd;
   }
 
-  ensureHost(
-    name: string,
-    site: string | undefined,
-    labels: Record<string, string> | null | undefined,
-    seenMs: number,
-  ): HostMem {
-    let h = this.hosts.get(name);
-    if (!h) {
-      const l = { ...(labels ?? {}) };
-      const row = this.stmts.insertHost.get(name, site ?? "", JSON.stringify(l), seenMs, seenMs) as {
-        id: number;
-      };
-      h = {
-        id: row.id,
-        name,
-        site: site ?? "",
-        labels: l,
-        thresholds: this.thresholdsFor(name, site ?? "", l),
-        lastSeenMs: seenMs,
-        status: "unknown",
-        statusReason: "",
-        statusMs: null,
-        seen: new Map(),
-      };
-      this.hosts.set(name, h);
-      this.hostsById.set(h.id, h);
-      return h;
-    }
-    const siteChanged = site !== undefined && site !== h.site;
-    if (siteChanged || (labels && !sameLabels(h.labels, labels))) {
-      h.site = site ?? h.site;
-      if (labels) h.labels = { ...labels };
-      h.thresholds = this.thresholdsFor(h.name, h.site, h.labels);
-      this.stmts.updateHostMeta.run(h.site, JSON.stringify(h.labels), h.id);
-    }
-    return h;
-  }
-
-  private ensureGpu(uuid: string, host: HostMem, index: number, seenMs: number): GpuMem {
-    let g = this.gpus.get(uuid);
-    if (!g) {
-      const row = this.stmts.insertGpu.get(uuid, host.id, index, seenMs, seenMs) as { id: number };
-      g = newGpuMem(
-        { id: row.id, uuid, host_id: host.id, idx: index, model: "" },
-        this.tiers.rollups.length,
-        this.opts.rawWindowMs,
-      );
-      g.sealedEnd = Number.NEGATIVE_INFINITY;
-      this.addGpu(g);
-    } else if (g.hostId !== host.id || g.index !== index) {
-      g.hostId = host.id;
-      g.index = index;
-      this.stmts.updateGpuPlace.run(host.id, index, g.id);
-    }
-    return g;
-  }
-
   writeFrames(frames: readonly ValidFrame[], nowMs: number): WriteResult {
     let stored = 0;
     let duplicates = 0;
-    const touchedSeen = new Map<HostMem, Set<string>>();
+    const touched = new Map<HostMem, Set<string>>();
     const rawCutoff = nowMs - this.tiers.rawRetentionMs;
+    const rowId = this.nextRowId;
+    const old = new Map<GpuMem, Deltas>();
+    this.batch.length = 0;
     for (const frame of frames) {
-      const h = this.ensureHost(frame.host, frame.site ?? undefined, frame.labels, nowMs);
+      const h = this.registry.ensureHost(frame.host, frame.site ?? undefined, frame.labels, nowMs);
       let seen = h.seen.get(frame.boot_id);
       if (!seen) {
         const row = this.stmts.getSeen.get(h.id, frame.boot_id) as { ranges: string } | undefined;
@@ -229,10 +159,10 @@ export class RawWriter {
         duplicates++;
         continue;
       }
-      let boots = touchedSeen.get(h);
+      let boots = touched.get(h);
       if (!boots) {
         boots = new Set();
-        touchedSeen.set(h, boots);
+        touched.set(h, boots);
       }
       boots.add(frame.boot_id);
       if (frame.timestamp_ms > h.lastSeenMs) h.lastSeenMs = frame.timestamp_ms;
@@ -240,19 +170,25 @@ export class RawWriter {
       const gpus = frame.gpus ?? [];
       for (const gpu of gpus) {
         const uuid = gpu.uuid || `${frame.host}/gpu${gpu.index ?? 0}`;
-        const g = this.ensureGpu(uuid, h, gpu.index ?? 0, nowMs);
+        const g = this.registry.ensureGpu(uuid, h, gpu.index ?? 0, nowMs);
         const s: StoredSample = {
           ts: frame.timestamp_ms,
           intervalMs: frame.interval_ms,
           state: gpu.state ?? 0,
           vals: scaleSample(gpu),
         };
-        if (this.addSample(g, h, s, s.ts >= rawCutoff, nowMs)) added++;
+        const ok = s.ts >= rawCutoff ? this.addRaw(g, h, s, rowId, nowMs) : this.addOld(g, h, s, old, nowMs);
+        if (ok) added++;
       }
       if (added > 0 || gpus.length === 0) stored++;
       else duplicates++;
     }
-    for (const [h, boots] of touchedSeen) {
+    if ((this.rowRefs.get(rowId) ?? 0) > 0) {
+      this.stmts.insertRecent.run(rowId, this.batch.finish());
+      this.nextRowId++;
+    } else this.rowRefs.delete(rowId);
+    for (const [g, deltas] of old) this.flushDeltas(g, deltas);
+    for (const [h, boots] of touched) {
       for (const boot of boots) this.stmts.putSeen.run(h.id, boot, String(h.seen.get(boot)), nowMs);
       this.stmts.updateHostSeen.run(h.lastSeenMs, h.id);
     }
@@ -260,39 +196,52 @@ export class RawWriter {
     return { stored, duplicates };
   }
 
-  /** Places one sample; false when it is a duplicate (same GPU and timestamp). */
-  private addSample(g: GpuMem, h: HostMem, s: StoredSample, raw: boolean, nowMs: number): boolean {
+  /** A sample within the raw retention; false when it is a duplicate (same GPU and timestamp). */
+  private addRaw(g: GpuMem, h: HostMem, s: StoredSample, rowId: number, nowMs: number): boolean {
     const W = this.opts.rawWindowMs;
-    // Older than every tier keeps: nothing to store (ingest normally rejects these first).
-    if (!raw && !this.tiers.rollups.some((t) => s.ts >= nowMs - t.retentionMs)) return true;
-    if (raw && g.windowEnd !== 0 && s.ts >= g.windowEnd) {
+    if (g.windowEnd !== 0 && s.ts >= g.windowEnd) {
       this.seal(g);
       g.windowEnd = 0;
     }
-    if (raw && g.windowEnd === 0 && s.ts >= g.openFloor) {
+    if (g.windowEnd === 0 && s.ts >= g.openFloor) {
       const start = windowStart(s.ts, g.phaseMs, W);
       g.windowEnd = start + W;
       g.openFloor = Math.max(start, this.sealedEnd(g) + 1, g.openFloor);
     }
-    const inOpen = raw && g.windowEnd !== 0 && s.ts >= g.openFloor;
-    if (!inOpen && raw && this.inSealedBlock(g, s.ts)) return false;
-    // The primary key (gpu, ts) rejects a second copy of an unsealed sample.
-    const data = encodeRecent(s, this.writer);
-    if (this.stmts.insertRecent.run(g.id, s.ts, raw ? 1 : 0, data).changes === 0) return false;
-    if (inOpen) insertSorted(g.open, s);
-    else g.late.push({ ...s, raw } as LateSample);
-    this.applyRollups(g, s, h.thresholds, nowMs);
-    if (raw) {
-      if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
-      this.valuesStored += presentCount(s);
+    if (g.windowEnd !== 0 && s.ts >= g.openFloor) {
+      if (!insertSorted(g.open, s)) return false;
+    } else {
+      if (g.lateTs.has(s.ts) || this.inSealedBlock(g, s.ts)) return false;
+      g.late.push(s);
+      g.lateTs.add(s.ts);
     }
+    writeRecentEntry(this.batch, g.id, s);
+    g.rows.set(rowId, (g.rows.get(rowId) ?? 0) + 1);
+    this.rowRefs.set(rowId, (this.rowRefs.get(rowId) ?? 0) + 1);
+    this.applyRollups(g.deltas, s, h.thresholds, nowMs);
+    if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
+    this.valuesStored += presentCount(s);
     if (g.open.length + g.late.length >= this.opts.maxBlockSamples) this.seal(g);
+    return true;
+  }
+
+  /**
+   * A sample older than the raw retention (a long replay): rollup tiers only, merged into the
+   * rollups table in this transaction. Only the frame sequence guards against duplicates here.
+   */
+  private addOld(g: GpuMem, h: HostMem, s: StoredSample, old: Map<GpuMem, Deltas>, nowMs: number): boolean {
+    let deltas = old.get(g);
+    if (!deltas) {
+      deltas = this.tiers.rollups.map(() => new Map());
+      old.set(g, deltas);
+    }
+    this.applyRollups(deltas, s, h.thresholds, nowMs);
     return true;
   }
 
   /** Adds the sample to the delta of each tier whose retention (counted back from nowMs) holds it. */
   private applyRollups(
-    g: GpuMem,
+    deltas: Deltas,
     s: StoredSample,
     thresholds: IdleThresholds | undefined,
     nowMs: number,
@@ -304,17 +253,27 @@ export class RawWriter {
       if (s.ts < nowMs - tier.retentionMs) continue;
       const step = tier.stepMs;
       const bucket = s.ts - (((s.ts % step) + step) % step);
-      const deltas = g.deltas[t] as Map<number, Float64Array>;
-      let acc = deltas.get(bucket);
+      const map = deltas[t] as Map<number, Float64Array>;
+      let acc = map.get(bucket);
       if (!acc) {
         acc = newAcc();
-        deltas.set(bucket, acc);
+        map.set(bucket, acc);
       }
       applySample(acc, s.ts, s.intervalMs, s.vals, usage);
     }
   }
 
-  /** Whether a sealed block of this GPU already holds a sample at ts (late samples only). */
+  private flushDeltas(g: GpuMem, deltas: Deltas): void {
+    const tiers = this.tiers.rollups;
+    for (let t = 0; t < tiers.length; t++) {
+      const map = deltas[t] as Map<number, Float64Array>;
+      const step = (tiers[t] as { stepMs: number }).stepMs;
+      for (const [bucket, acc] of map) flushDelta(this.stmts, step, g.id, bucket, acc);
+      map.clear();
+    }
+  }
+
+  /** Whether a sealed block of this GPU already holds a sample at ts. */
   private inSealedBlock(g: GpuMem, ts: number): boolean {
     if (ts > this.sealedEnd(g)) return false;
     for (const b of this.stmts.blocksCovering.all(g.id, ts, ts) as { id: number; data: Buffer }[]) {
@@ -329,26 +288,31 @@ export class RawWriter {
     return false;
   }
 
-  /** Seals everything unsealed of one GPU: blocks written, recent rows deleted, deltas merged. */
+  /** Seals everything unsealed of one GPU: blocks written, recent rows released, deltas merged. */
   seal(g: GpuMem): void {
     if (g.open.length > 0) {
       this.insertBlock(g, g.open);
       g.openFloor = Math.max(g.openFloor, (g.open[g.open.length - 1] as StoredSample).ts + 1);
     }
-    const lateRaw = g.late.filter((s) => s.raw).sort((a, b) => a.ts - b.ts);
-    for (let i = 0; i < lateRaw.length; i += this.opts.maxBlockSamples) {
-      this.insertBlock(g, lateRaw.slice(i, i + this.opts.maxBlockSamples));
+    const late = g.late.sort((a, b) => a.ts - b.ts);
+    for (let i = 0; i < late.length; i += this.opts.maxBlockSamples) {
+      this.insertBlock(g, late.slice(i, i + this.opts.maxBlockSamples));
     }
-    this.stmts.deleteRecent.run(g.id);
-    const tiers = this.tiers.rollups;
-    for (let t = 0; t < tiers.length; t++) {
-      const deltas = g.deltas[t] as Map<number, Float64Array>;
-      for (const [bucket, acc] of deltas)
-        flushDelta(this.stmts, (tiers[t] as { stepMs: number }).stepMs, g.id, bucket, acc);
-      deltas.clear();
+    for (const [rowId, n] of g.rows) {
+      const left = (this.rowRefs.get(rowId) ?? 0) - n;
+      if (left > 0) {
+        this.rowRefs.set(rowId, left);
+        continue;
+      }
+      this.rowRefs.delete(rowId);
+      // The current batch's row is not written yet; if nothing in it stays unsealed it never is.
+      if (rowId < this.nextRowId) this.stmts.deleteRecent.run(rowId);
     }
+    g.rows.clear();
+    this.flushDeltas(g, g.deltas);
     g.open = [];
     g.late = [];
+    g.lateTs.clear();
   }
 
   private insertBlock(g: GpuMem, samples: readonly StoredSample[]): void {
@@ -360,58 +324,18 @@ export class RawWriter {
     if (last > this.sealedEnd(g)) g.sealedEnd = last;
   }
 
+  /** Seals GPUs whose window ended more than the grace ago (they stopped reporting). */
   sealStale(nowMs: number, maxGpus: number): number {
     let sealed = 0;
-    for (const g of this.gpus.values()) {
+    for (const g of this.registry.gpus.values()) {
       if (sealed >= maxGpus) break;
       if (!hasUnsealed(g)) continue;
-      const due = g.windowEnd === 0 || g.windowEnd + this.opts.graceMs <= nowMs;
-      if (!due) continue;
+      if (g.windowEnd !== 0 && g.windowEnd + this.opts.graceMs > nowMs) continue;
       this.seal(g);
       g.windowEnd = 0;
       sealed++;
     }
     return sealed;
-  }
-
-  writeInventory(inv: IInventory, nowMs: number): void {
-    if (!inv.host) return;
-    const h = this.ensureHost(inv.host, inv.site || undefined, inv.labels, nowMs);
-    const at = Number(inv.timestamp_ms ?? 0) || nowMs;
-    for (const info of inv.gpus ?? []) {
-      if (!info.uuid) continue;
-      const g = this.ensureGpu(info.uuid, h, info.index ?? 0, nowMs);
-      const model = info.name ?? "";
-      if (model !== "" && model !== g.model) {
-        g.model = model;
-        this.stmts.updateGpuModel.run(model, g.id);
-      }
-      const next = {
-        host_id: h.id,
-        idx: info.index ?? 0,
-        model,
-        serial: info.serial ?? "",
-        vbios_version: info.vbios_version ?? "",
-        driver_version: inv.driver_version ?? "",
-        pci_bus_id: info.pci_bus_id ?? "",
-      };
-      const open = this.stmts.openInventory.get(g.id) as (typeof next & { id: number }) | undefined;
-      const same = open && (Object.keys(next) as (keyof typeof next)[]).every((k) => open[k] === next[k]);
-      if (same) continue;
-      if (open) this.stmts.closeInventory.run(at, open.id);
-      this.stmts.insertInventory.run(
-        g.id,
-        next.host_id,
-        next.idx,
-        next.model,
-        next.serial,
-        next.vbios_version,
-        next.driver_version,
-        next.pci_bus_id,
-        JSON.stringify(info),
-        at,
-      );
-    }
   }
 }
 
@@ -419,13 +343,4 @@ function presentCount(s: StoredSample): number {
   let n = 0;
   for (let m = 0; m < METRIC_COUNT; m++) if (!Number.isNaN(s.vals[m] as number)) n++;
   return n;
-}
-
-function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
-  let n = 0;
-  for (const k in b) {
-    if (a[k] !== b[k]) return false;
-    n++;
-  }
-  return n === Object.keys(a).length;
 }

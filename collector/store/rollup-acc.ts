@@ -130,24 +130,34 @@ export function summaryColumns(acc: Float64Array): {
   return { tempMax: t ? t.max : null, utilSum: u ? u.sum : 0, utilCount: u ? u.count : 0 };
 }
 
-/** Per-metric part of a bucket: presence bitmap, then count, min, max-min, sum, last, last_ts offset. */
+/**
+ * Per-metric part of a bucket: presence bitmap, the newest last_ts of the bucket, then per
+ * present metric count, min, max - min, sum - count * min, last - min, and how far its last_ts
+ * is before the newest (usually 0). Small non-negative numbers keep the varints short.
+ */
 export function encodeAccMetrics(acc: Float64Array, bucketMs: number): Buffer {
   const w = new ByteWriter(64 + METRIC_COUNT * 12);
   const bitmap = new Uint8Array(Math.ceil(METRIC_COUNT / 8));
-  for (let m = 0; m < METRIC_COUNT; m++) {
-    if ((acc[HEADER + m * PER + COUNT] as number) > 0)
-      bitmap[m >> 3] = (bitmap[m >> 3] as number) | (1 << (m & 7));
-  }
-  w.bytes(bitmap);
+  let newest = bucketMs;
   for (let m = 0; m < METRIC_COUNT; m++) {
     const o = HEADER + m * PER;
     if ((acc[o + COUNT] as number) === 0) continue;
-    w.uvarint(acc[o + COUNT] as number);
-    w.svarint(acc[o + MIN] as number);
-    w.uvarint((acc[o + MAX] as number) - (acc[o + MIN] as number));
-    w.svarint(acc[o + SUM] as number);
-    w.svarint(acc[o + LAST] as number);
-    w.svarint((acc[o + LAST_TS] as number) - bucketMs);
+    bitmap[m >> 3] = (bitmap[m >> 3] as number) | (1 << (m & 7));
+    newest = Math.max(newest, acc[o + LAST_TS] as number);
+  }
+  w.bytes(bitmap);
+  w.svarint(newest - bucketMs);
+  for (let m = 0; m < METRIC_COUNT; m++) {
+    const o = HEADER + m * PER;
+    const count = acc[o + COUNT] as number;
+    if (count === 0) continue;
+    const min = acc[o + MIN] as number;
+    w.uvarint(count);
+    w.svarint(min);
+    w.uvarint((acc[o + MAX] as number) - min);
+    w.svarint((acc[o + SUM] as number) - count * min);
+    w.uvarint((acc[o + LAST] as number) - min);
+    w.uvarint(newest - (acc[o + LAST_TS] as number));
   }
   return w.finish();
 }
@@ -155,15 +165,17 @@ export function encodeAccMetrics(acc: Float64Array, bucketMs: number): Buffer {
 export function decodeAccMetrics(acc: Float64Array, data: Uint8Array, bucketMs: number): void {
   const r = new ByteReader(data);
   const bitmap = r.bytes(Math.ceil(METRIC_COUNT / 8));
+  const newest = bucketMs + r.svarint();
   for (let m = 0; m < METRIC_COUNT; m++) {
     if (!(((bitmap[m >> 3] as number) >> (m & 7)) & 1)) continue;
     const o = HEADER + m * PER;
-    acc[o + COUNT] = r.uvarint();
+    const count = r.uvarint();
     const min = r.svarint();
+    acc[o + COUNT] = count;
     acc[o + MIN] = min;
     acc[o + MAX] = min + r.uvarint();
-    acc[o + SUM] = r.svarint();
-    acc[o + LAST] = r.svarint();
-    acc[o + LAST_TS] = bucketMs + r.svarint();
+    acc[o + SUM] = r.svarint() + count * min;
+    acc[o + LAST] = min + r.uvarint();
+    acc[o + LAST_TS] = newest - r.uvarint();
   }
 }

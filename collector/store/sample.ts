@@ -2,7 +2,7 @@
 // `scale` from shared/metrics.ts) with NaN for absent, so absent never turns into 0.
 import { METRICS, type MetricKey } from "../../shared/metrics.js";
 import type { IGpuSample } from "../../shared/proto.js";
-import { ByteReader, ByteWriter } from "./varint.js";
+import { ByteReader, type ByteWriter } from "./varint.js";
 
 export const METRIC_COUNT = METRICS.length;
 const SCALES = METRICS.map((m) => m.scale);
@@ -50,41 +50,56 @@ export function classifyView(state: number, vals: Float64Array): IGpuSample {
   return view as IGpuSample;
 }
 
-/** Natural-unit object of a sample's present values (booleans as 0/1), for the query side. */
-export function valuesObject(vals: Float64Array): Partial<Record<MetricKey, number>> {
-  const out: Partial<Record<MetricKey, number>> = {};
-  for (let i = 0; i < METRIC_COUNT; i++) {
-    const v = vals[i] as number;
-    if (!Number.isNaN(v)) out[KEYS[i] as MetricKey] = unscale(i, v);
-  }
-  return out;
-}
+/**
+ * Natural-unit object of a sample's present values (booleans as 0/1), for the query side.
+ * Compiled once from METRICS with literal property names: latest() builds 10,000 of these per
+ * call, and V8's inline caches make literal names about ten times faster than computed ones.
+ */
+export const valuesObject = new Function(
+  "v",
+  [
+    "const o = {};",
+    ...KEYS.map((key, i) => `if (v[${i}] === v[${i}]) o.${key} = v[${i}] / ${SCALES[i]};`),
+    "return o;",
+  ].join("\n"),
+) as (vals: Float64Array) => Partial<Record<MetricKey, number>>;
 
-/** One "recent" row: interval, state, presence bitmap, zig-zag varints of the present values. */
-export function encodeRecent(s: StoredSample, w = new ByteWriter(256)): Buffer {
-  w.length = 0;
+/**
+ * Appends one unsealed sample to a batch's "recent" row: GPU id, timestamp, interval, state,
+ * presence bitmap, zig-zag varints of the present values (no compression: cheap to write).
+ */
+export function writeRecentEntry(w: ByteWriter, gpuId: number, s: StoredSample): void {
+  w.uvarint(gpuId);
+  w.uvarint(s.ts);
   w.uvarint(s.intervalMs);
   w.uvarint(s.state);
-  const bitmap = new Uint8Array(BITMAP_BYTES);
-  for (let i = 0; i < METRIC_COUNT; i++) {
-    if (!Number.isNaN(s.vals[i] as number)) bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
+  for (let b = 0; b < BITMAP_BYTES; b++) {
+    let byte = 0;
+    for (let i = b * 8; i < Math.min(METRIC_COUNT, b * 8 + 8); i++) {
+      if (!Number.isNaN(s.vals[i] as number)) byte |= 1 << (i & 7);
+    }
+    w.byte(byte);
   }
-  w.bytes(bitmap);
   for (let i = 0; i < METRIC_COUNT; i++) {
     const v = s.vals[i] as number;
     if (!Number.isNaN(v)) w.svarint(v);
   }
-  return w.finish();
 }
 
-export function decodeRecent(ts: number, data: Uint8Array): StoredSample {
+export function readRecentEntries(data: Uint8Array): { gpuId: number; sample: StoredSample }[] {
   const r = new ByteReader(data);
-  const intervalMs = r.uvarint();
-  const state = r.uvarint();
-  const bitmap = r.bytes(BITMAP_BYTES);
-  const vals = new Float64Array(METRIC_COUNT);
-  for (let i = 0; i < METRIC_COUNT; i++) {
-    vals[i] = ((bitmap[i >> 3] as number) >> (i & 7)) & 1 ? r.svarint() : Number.NaN;
+  const out: { gpuId: number; sample: StoredSample }[] = [];
+  while (!r.done) {
+    const gpuId = r.uvarint();
+    const ts = r.uvarint();
+    const intervalMs = r.uvarint();
+    const state = r.uvarint();
+    const bitmap = r.bytes(BITMAP_BYTES);
+    const vals = new Float64Array(METRIC_COUNT);
+    for (let i = 0; i < METRIC_COUNT; i++) {
+      vals[i] = ((bitmap[i >> 3] as number) >> (i & 7)) & 1 ? r.svarint() : Number.NaN;
+    }
+    out.push({ gpuId, sample: { ts, intervalMs, state, vals } });
   }
-  return { ts, intervalMs, state, vals };
+  return out;
 }

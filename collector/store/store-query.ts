@@ -194,7 +194,7 @@ export function series(
       for (let k = 0; k < c.n; k++) visit(c.ts[k] as number, (m) => (c.cols[m] as Float64Array)[k] as number);
     }
     for (const s of g.open) visit(s.ts, (m) => s.vals[m] as number);
-    for (const s of g.late) if (s.raw) visit(s.ts, (m) => s.vals[m] as number);
+    for (const s of g.late) visit(s.ts, (m) => s.vals[m] as number);
   } else if (g) {
     const tier = rollups[tierIndex] as { stepMs: number };
     const lo = fromMs - (fromMs % tier.stepMs);
@@ -274,7 +274,7 @@ export function samples(store: Store, uuid: string, fromMs: number, toMs: number
     for (let k = 0; k < c.n; k++) push(chunkSample(c, k));
   }
   for (const s of g.open) push(s);
-  for (const s of g.late) if (s.raw) push(s);
+  for (const s of g.late) push(s);
   return out.sort((a, b) => a.ts - b.ts);
 }
 

@@ -44,19 +44,6 @@ export interface StoreOptions {
   logger?: Logger;
 }
 
-export interface HostMem {
-  id: number;
-  name: string;
-  site: string;
-  labels: Record<string, string>;
-  thresholds: IdleThresholds;
-  lastSeenMs: number;
-  status: string;
-  statusReason: string;
-  statusMs: number | null;
-  seen: Map<string, import("./seq-ranges.js").SeqRanges>;
-}
-
 export class Store implements FrameSink {
   readonly tiers: TierConfig;
   /** @internal */ readonly stmts: Statements;
@@ -96,7 +83,7 @@ export class Store implements FrameSink {
         pruneBatch: options.pruneBatch ?? 500,
       });
       store.raw.load();
-      store.log.info({ path, gpus: store.raw.gpuCount }, "Store opened");
+      store.log.info({ path, gpus: store.raw.gpus.size }, "Store opened");
       return store;
     } catch (error) {
       db.close();
@@ -115,14 +102,14 @@ export class Store implements FrameSink {
   }
 
   writeInventory(inventory: IInventory, receivedAtMs: number): void {
-    this.guarded(() => this.raw.writeInventory(inventory, receivedAtMs));
+    this.guarded(() => this.raw.registry.writeInventory(inventory, receivedAtMs));
   }
 
   writeStatus(status: IStatus, receivedAtMs: number): void {
     const host = status.host ?? "";
     if (host === "") return;
     this.guarded(() => {
-      const h = this.raw.ensureHost(host, undefined, undefined, receivedAtMs);
+      const h = this.raw.registry.ensureHost(host, undefined, undefined, receivedAtMs);
       h.status = status.state === AgentState.AGENT_STATE_ONLINE ? "online" : "offline";
       h.statusReason = status.reason ?? "";
       h.statusMs = Number(status.timestamp_ms ?? 0) || receivedAtMs;

@@ -1,0 +1,183 @@
+// Hosts and GPUs as the store knows them: cached in memory, written through to the hosts,
+// gpus and gpu_inventory tables. A GPU is keyed by UUID; moving to another host or slot, or a
+// driver / VBIOS change, closes its open inventory row and opens a new one.
+import type { Database } from "better-sqlite3";
+import type { IInventory } from "../../shared/proto.js";
+import type { IdleThresholds } from "../flags/classify.js";
+import { type GpuMem, newGpuMem } from "./gpu-state.js";
+import type { SeqRanges } from "./seq-ranges.js";
+import type { GpuRow, HostRow, Statements } from "./statements.js";
+
+export type ThresholdsFn = (
+  host: string,
+  site: string,
+  labels: Readonly<Record<string, string>>,
+) => IdleThresholds;
+
+export interface HostMem {
+  id: number;
+  name: string;
+  site: string;
+  labels: Record<string, string>;
+  thresholds: IdleThresholds;
+  lastSeenMs: number;
+  status: string;
+  statusReason: string;
+  statusMs: number | null;
+  /** Sequence numbers seen per boot id (loaded on first use). */
+  seen: Map<string, SeqRanges>;
+}
+
+export class Registry {
+  readonly hosts = new Map<string, HostMem>();
+  readonly hostsById = new Map<number, HostMem>();
+  readonly gpus = new Map<string, GpuMem>();
+  readonly gpusById = new Map<number, GpuMem>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly stmts: Statements,
+    private readonly tierCount: number,
+    private readonly windowMs: number,
+    private readonly thresholdsFor: ThresholdsFn,
+  ) {}
+
+  load(): void {
+    this.hosts.clear();
+    this.hostsById.clear();
+    this.gpus.clear();
+    this.gpusById.clear();
+    for (const row of this.db.prepare("SELECT * FROM hosts").all() as HostRow[]) {
+      const labels = JSON.parse(row.labels) as Record<string, string>;
+      this.addHost({
+        id: row.id,
+        name: row.name,
+        site: row.site,
+        labels,
+        thresholds: this.thresholdsFor(row.name, row.site, labels),
+        lastSeenMs: row.last_seen_ms,
+        status: row.status,
+        statusReason: row.status_reason,
+        statusMs: row.status_ms,
+        seen: new Map(),
+      });
+    }
+    for (const row of this.db.prepare("SELECT id, uuid, model, host_id, idx FROM gpus").all() as GpuRow[]) {
+      this.addGpu(newGpuMem(row, this.tierCount, this.windowMs));
+    }
+  }
+
+  private addHost(h: HostMem): void {
+    this.hosts.set(h.name, h);
+    this.hostsById.set(h.id, h);
+  }
+
+  private addGpu(g: GpuMem): void {
+    this.gpus.set(g.uuid, g);
+    this.gpusById.set(g.id, g);
+  }
+
+  ensureHost(
+    name: string,
+    site: string | undefined,
+    labels: Record<string, string> | null | undefined,
+    seenMs: number,
+  ): HostMem {
+    const h = this.hosts.get(name);
+    if (!h) {
+      const l = { ...(labels ?? {}) };
+      const row = this.stmts.insertHost.get(name, site ?? "", JSON.stringify(l), seenMs, seenMs) as {
+        id: number;
+      };
+      const created: HostMem = {
+        id: row.id,
+        name,
+        site: site ?? "",
+        labels: l,
+        thresholds: this.thresholdsFor(name, site ?? "", l),
+        lastSeenMs: seenMs,
+        status: "unknown",
+        statusReason: "",
+        statusMs: null,
+        seen: new Map(),
+      };
+      this.addHost(created);
+      return created;
+    }
+    const siteChanged = site !== undefined && site !== h.site;
+    if (siteChanged || (labels && !sameLabels(h.labels, labels))) {
+      h.site = site ?? h.site;
+      if (labels) h.labels = { ...labels };
+      h.thresholds = this.thresholdsFor(h.name, h.site, h.labels);
+      this.stmts.updateHostMeta.run(h.site, JSON.stringify(h.labels), h.id);
+    }
+    return h;
+  }
+
+  ensureGpu(uuid: string, host: HostMem, index: number, seenMs: number): GpuMem {
+    let g = this.gpus.get(uuid);
+    if (!g) {
+      const row = this.stmts.insertGpu.get(uuid, host.id, index, seenMs, seenMs) as { id: number };
+      g = newGpuMem(
+        { id: row.id, uuid, host_id: host.id, idx: index, model: "" },
+        this.tierCount,
+        this.windowMs,
+      );
+      g.sealedEnd = Number.NEGATIVE_INFINITY;
+      this.addGpu(g);
+    } else if (g.hostId !== host.id || g.index !== index) {
+      g.hostId = host.id;
+      g.index = index;
+      this.stmts.updateGpuPlace.run(host.id, index, g.id);
+    }
+    return g;
+  }
+
+  writeInventory(inv: IInventory, nowMs: number): void {
+    if (!inv.host) return;
+    const h = this.ensureHost(inv.host, inv.site || undefined, inv.labels, nowMs);
+    const at = Number(inv.timestamp_ms ?? 0) || nowMs;
+    for (const info of inv.gpus ?? []) {
+      if (!info.uuid) continue;
+      const g = this.ensureGpu(info.uuid, h, info.index ?? 0, nowMs);
+      const model = info.name ?? "";
+      if (model !== "" && model !== g.model) {
+        g.model = model;
+        this.stmts.updateGpuModel.run(model, g.id);
+      }
+      const next = {
+        host_id: h.id,
+        idx: info.index ?? 0,
+        model,
+        serial: info.serial ?? "",
+        vbios_version: info.vbios_version ?? "",
+        driver_version: inv.driver_version ?? "",
+        pci_bus_id: info.pci_bus_id ?? "",
+      };
+      const open = this.stmts.openInventory.get(g.id) as (typeof next & { id: number }) | undefined;
+      if (open && (Object.keys(next) as (keyof typeof next)[]).every((k) => open[k] === next[k])) continue;
+      if (open) this.stmts.closeInventory.run(at, open.id);
+      this.stmts.insertInventory.run(
+        g.id,
+        next.host_id,
+        next.idx,
+        next.model,
+        next.serial,
+        next.vbios_version,
+        next.driver_version,
+        next.pci_bus_id,
+        JSON.stringify(info),
+        at,
+      );
+    }
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  return n === Object.keys(a).length;
+}
