@@ -76,7 +76,9 @@ describe("raw block codec", () => {
     fc.assert(
       fc.property(samplesArb, (samples) => {
         const w = new ByteWriter(16);
-        samples.forEach((s, k) => writeRecentEntry(w, k % 5, s));
+        samples.forEach((s, k) => {
+          writeRecentEntry(w, k % 5, s);
+        });
         const back = readRecentEntries(w.finish());
         expect(back.map((e) => e.gpuId)).toEqual(samples.map((_, k) => k % 5));
         expect(back.map((e) => plain(e.sample))).toEqual(samples.map(plain));
