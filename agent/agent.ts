@@ -1,8 +1,8 @@
 // The agent's main loop: wires a GPU source, the host source and a publisher together.
 // Judges nothing: it reports raw, unit-normalised readings (STYLE.md).
 import { randomUUID } from "node:crypto";
-import type { Logger } from "../shared/logger.js";
 import { errorMessage } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
 import type { IFrame, IHostSample, IInventory } from "../shared/proto.js";
 import { type AgentIdentity, FrameBuilder } from "./frame/frame-builder.js";
 import type { HostSource } from "./host/host-source.js";
@@ -91,7 +91,10 @@ export class Agent {
 
   private async refreshInventory(): Promise<void> {
     const now = this.options.now ?? Date.now;
-    const [source, hostInfo] = await Promise.allSettled([this.options.source.inventory(), this.options.host.info()]);
+    const [source, hostInfo] = await Promise.allSettled([
+      this.options.source.inventory(),
+      this.options.host.info(),
+    ]);
     const error = source.status === "rejected" ? errorMessage(source.reason) : undefined;
     if (error) this.options.logger.warn({ code: "GPUTEL_E_INVENTORY", err: error }, "Inventory failed");
     const inventory = buildInventory(

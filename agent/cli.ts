@@ -1,10 +1,10 @@
 // `gputel agent`: run the agent, take one sample (--once), or check/install its configuration.
 import { randomUUID } from "node:crypto";
 import { parseArgs } from "node:util";
-import { durationMs } from "../shared/config/units.js";
+import { frameToJson } from "../shared/codec.js";
 import { checkConfigCommand } from "../shared/config/check-config.js";
 import { EX_CONFIG, formatProblems } from "../shared/config/problems.js";
-import { frameToJson } from "../shared/codec.js";
+import { durationMs } from "../shared/config/units.js";
 import { errorMessage } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
 import type { IFrame } from "../shared/proto.js";
@@ -58,7 +58,9 @@ const OPTIONS = {
   version: { type: "boolean", short: "V" },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>["values"];
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>
+>["values"];
 
 function overridesFrom(values: Values): Record<string, unknown> | string {
   const overrides: Record<string, unknown> = {};
@@ -85,8 +87,9 @@ export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "check-config") return checkConfigCommand(agentConfigSpec, rest);
   if (sub === "install" || sub === "uninstall") {
-    const { agentInstallCommand } = await import("./install.js");
-    return agentInstallCommand(sub, rest);
+    const { installCommand, uninstallCommand } = await import("../shared/install/command.js");
+    const { agentInstall } = await import("./install/install-spec.js");
+    return sub === "install" ? installCommand(agentInstall, rest) : uninstallCommand(agentInstall, rest);
   }
   let values: Values;
   try {
@@ -118,7 +121,10 @@ export async function run(args: string[]): Promise<number> {
 
 async function runOnce(config: AgentConfig, json: boolean): Promise<number> {
   // Logs go to stderr so that stdout holds only the frame.
-  const logger = createLogger({ host: config.host }, { level: config.log_level, destination: process.stderr });
+  const logger = createLogger(
+    { host: config.host },
+    { level: config.log_level, destination: process.stderr },
+  );
   const intervalMs = durationMs(config.interval);
   const source = createSource("nvidia-smi", {
     command: nvidiaSmiArgv(config),
@@ -149,7 +155,7 @@ async function runDaemon(config: AgentConfig): Promise<number> {
   const logger = createLogger({ host: config.host }, { level: config.log_level });
   let running: Awaited<ReturnType<typeof startAgent>>;
   try {
-    running = await startAgent(config, logger.child({ component: "agent" }));
+    running = await startAgent(config, logger);
   } catch (error) {
     logger.fatal({ err: errorMessage(error) }, "Agent failed to start");
     return 1;

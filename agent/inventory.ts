@@ -1,7 +1,8 @@
 // Builds the retained inventory message from the source's and the host's facts.
-import type { SourceInventory } from "./sources/source.js";
+
 import { type IHostInfo, type IInventory, SCHEMA_VERSION } from "../shared/proto.js";
 import type { AgentIdentity } from "./frame/frame-builder.js";
+import type { SourceInventory } from "./sources/source.js";
 
 export function buildInventory(
   identity: AgentIdentity,

@@ -79,9 +79,12 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
       droppedTotal: () => queue.droppedTotal(),
     },
     inventoryIntervalMs: durationMs(config.inventory_interval),
-    logger,
+    logger: logger.child({ component: "agent" }),
     onFrame: (frame) => {
-      logger.debug({ seq: frame.seq, boot_id: frame.boot_id, gpus: frame.gpus?.length ?? 0 }, "Frame sampled");
+      logger.debug(
+        { seq: frame.seq, boot_id: frame.boot_id, gpus: frame.gpus?.length ?? 0 },
+        "Frame sampled",
+      );
       const now = Date.now();
       // Watchdog pings come from the sampling loop itself, so a wedged loop gets restarted.
       if (watchdogMs !== undefined && now - lastPing >= watchdogMs) {

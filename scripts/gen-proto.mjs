@@ -3,7 +3,7 @@
 //   --write  regenerate the checked-in files
 //   --check  regenerate into a temporary folder and fail if the checked-in files differ
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,9 +24,25 @@ function generate(dir) {
   execFileSync(
     bin("pbjs"),
     [
-      "-t", "static-module", "-w", "es6", "--es6", "--keep-case", "--force-number",
-      "--null-semantics", "--no-verify", "--no-delimited", "--no-typeurl", "--no-service",
-      "--dependency", "protobufjs/minimal.js", "-p", protoDir, "-o", js, ...sources,
+      "-t",
+      "static-module",
+      "-w",
+      "es6",
+      "--es6",
+      "--keep-case",
+      "--force-number",
+      "--null-semantics",
+      "--no-verify",
+      "--no-delimited",
+      "--no-typeurl",
+      "--no-service",
+      "--dependency",
+      "protobufjs/minimal.js",
+      "-p",
+      protoDir,
+      "-o",
+      js,
+      ...sources,
     ],
     { cwd: protoDir, stdio: ["ignore", "inherit", "inherit"] },
   );
@@ -39,7 +55,10 @@ function generate(dir) {
     // protobufjs/minimal is CommonJS: under Node's ESM loader only its default export is the
     // protobuf object (a namespace import has no `roots`), so import the default.
     if (name === "gputel.js") {
-      text = text.replace('import * as $protobuf from "protobufjs/minimal.js";', 'import $protobuf from "protobufjs/minimal.js";');
+      text = text.replace(
+        'import * as $protobuf from "protobufjs/minimal.js";',
+        'import $protobuf from "protobufjs/minimal.js";',
+      );
     }
     writeFileSync(file, banner + text);
   }

@@ -1,5 +1,14 @@
 // Encoding and decoding of the wire messages, and their JSON form (field names as in the proto).
-import { Frame, FrameBatch, type IFrame, type IInventory, type IStatus, Inventory, SCHEMA_VERSION, Status } from "./proto.js";
+import {
+  Frame,
+  FrameBatch,
+  type IFrame,
+  type IInventory,
+  Inventory,
+  type IStatus,
+  SCHEMA_VERSION,
+  Status,
+} from "./proto.js";
 
 export function encodeFrameBatch(frames: readonly IFrame[]): Uint8Array {
   return FrameBatch.encode({ schema_version: SCHEMA_VERSION, frames: [...frames] }).finish();

@@ -1,6 +1,7 @@
 // Turns one source reading into a wire Frame (pure: identity and counters are passed in).
-import type { SourceSample } from "../sources/source.js";
+
 import { type IFrame, type IHostSample, SCHEMA_VERSION } from "../../shared/proto.js";
+import type { SourceSample } from "../sources/source.js";
 
 export interface AgentIdentity {
   host: string;

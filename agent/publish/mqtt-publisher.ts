@@ -2,13 +2,19 @@
 // spool with a small in-flight window; retained status with an `offline` last will;
 // retained inventory republished when it changes.
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import type { FrameSink } from "../agent.js";
-import type { Logger } from "../../shared/logger.js";
-import { LogThrottle } from "../../shared/logger.js";
 import { encodeFrame, encodeInventory, encodeStatus } from "../../shared/codec.js";
 import { errorMessage } from "../../shared/errors.js";
-import { AgentState, type IFrame, type IInventory, type IStatus, SCHEMA_VERSION } from "../../shared/proto.js";
+import type { Logger } from "../../shared/logger.js";
+import { LogThrottle } from "../../shared/logger.js";
+import {
+  AgentState,
+  type IFrame,
+  type IInventory,
+  type IStatus,
+  SCHEMA_VERSION,
+} from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
+import type { FrameSink } from "../agent.js";
 import type { FrameQueue, QueuedMessage } from "./frame-queue.js";
 
 export interface BrokerSettings {
@@ -89,7 +95,9 @@ export class MqttPublisher implements FrameSink {
     this.client = client;
     client.on("connect", () => this.onConnect());
     client.on("close", () => this.onClose());
-    client.on("error", (error) => this.logOnce("mqtt-error", { code: "GPUTEL_E_MQTT", err: errorMessage(error) }, "MQTT error"));
+    client.on("error", (error) =>
+      this.logOnce("mqtt-error", { code: "GPUTEL_E_MQTT", err: errorMessage(error) }, "MQTT error"),
+    );
   }
 
   publishFrame(frame: IFrame): void {
@@ -97,7 +105,11 @@ export class MqttPublisher implements FrameSink {
       this.options.queue.append(frame, encodeFrame(frame));
     } catch (error) {
       // The spool logs and counts its own failures; the frame is then reported as dropped.
-      this.logOnce("spool-append", { code: "GPUTEL_E_SPOOL", err: errorMessage(error), seq: frame.seq }, "Spool append failed");
+      this.logOnce(
+        "spool-append",
+        { code: "GPUTEL_E_SPOOL", err: errorMessage(error), seq: frame.seq },
+        "Spool append failed",
+      );
       return;
     }
     this.pump();
@@ -121,7 +133,12 @@ export class MqttPublisher implements FrameSink {
     if (client.connected) {
       const status = encodeStatus(this.status(AgentState.AGENT_STATE_OFFLINE, "stopped"));
       await new Promise<void>((resolve) => {
-        client.publish(topicFor(this.options.host, "status"), Buffer.from(status), { qos: 1, retain: true }, () => resolve());
+        client.publish(
+          topicFor(this.options.host, "status"),
+          Buffer.from(status),
+          { qos: 1, retain: true },
+          () => resolve(),
+        );
         setTimeout(resolve, 2000).unref();
       });
     }
@@ -160,11 +177,15 @@ export class MqttPublisher implements FrameSink {
     const client = this.client;
     if (!client) return;
     // Back off exponentially; mqtt.js reads the period each time it schedules a reconnect.
-    client.options.reconnectPeriod = Math.min(MAX_RECONNECT_MS, (client.options.reconnectPeriod ?? MIN_RECONNECT_MS) * 2);
+    client.options.reconnectPeriod = Math.min(
+      MAX_RECONNECT_MS,
+      (client.options.reconnectPeriod ?? MIN_RECONNECT_MS) * 2,
+    );
     // mqtt.js would re-send its in-memory copies on reconnect; the spool is the source of truth,
     // so drop them here (their callbacks fire with an error and hand the frames back to the spool).
     for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
-    if (!this.stopping) this.logOnce("mqtt-close", { broker: this.options.broker.url }, "Broker connection closed");
+    if (!this.stopping)
+      this.logOnce("mqtt-close", { broker: this.options.broker.url }, "Broker connection closed");
   }
 
   private sendInventory(): void {
@@ -188,8 +209,11 @@ export class MqttPublisher implements FrameSink {
     if (room <= 0) return;
     for (const message of this.options.queue.take(room)) {
       this.inflight.add(message);
-      client.publish(topicFor(this.options.host, "frame"), Buffer.from(message.payload), { qos: 1 }, (error) =>
-        this.onPublished(message, error),
+      client.publish(
+        topicFor(this.options.host, "frame"),
+        Buffer.from(message.payload),
+        { qos: 1 },
+        (error) => this.onPublished(message, error),
       );
     }
     this.scheduleWake();
@@ -200,10 +224,17 @@ export class MqttPublisher implements FrameSink {
     if (error) {
       this.options.queue.nack(message.ids);
       if (this.client?.connected) {
-        this.refusalBackoffMs = Math.min(MAX_RECONNECT_MS, Math.max(MIN_RECONNECT_MS, this.refusalBackoffMs * 2));
+        this.refusalBackoffMs = Math.min(
+          MAX_RECONNECT_MS,
+          Math.max(MIN_RECONNECT_MS, this.refusalBackoffMs * 2),
+        );
         this.pausedUntil = (this.options.now ?? Date.now)() + this.refusalBackoffMs;
       }
-      this.logOnce("publish-refused", { code: "GPUTEL_E_MQTT", err: errorMessage(error) }, "Frame not acknowledged; kept in spool");
+      this.logOnce(
+        "publish-refused",
+        { code: "GPUTEL_E_MQTT", err: errorMessage(error) },
+        "Frame not acknowledged; kept in spool",
+      );
     } else {
       this.options.queue.ack(message.ids);
       this.refusalBackoffMs = 0;
@@ -215,10 +246,13 @@ export class MqttPublisher implements FrameSink {
     if (this.wakeTimer) return;
     const wait = delayMs ?? this.options.queue.msUntilMore();
     if (wait === undefined) return;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.pump();
-    }, Math.max(10, wait));
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.pump();
+      },
+      Math.max(10, wait),
+    );
     this.wakeTimer.unref();
   }
 

@@ -13,8 +13,7 @@ export interface SourceSettings {
 }
 
 const SOURCES = {
-  "nvidia-smi": (settings: SourceSettings): GpuSource =>
-    new NvidiaSmiSource(settings),
+  "nvidia-smi": (settings: SourceSettings): GpuSource => new NvidiaSmiSource(settings),
 } as const;
 
 export type SourceName = keyof typeof SOURCES;

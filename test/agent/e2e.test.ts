@@ -14,7 +14,10 @@ import { mosquittoAvailable, startMosquitto } from "../helpers/mosquitto.js";
 import { waitFor } from "../helpers/net.js";
 import { type Received, subscribe } from "../helpers/subscriber.js";
 
-const H100 = join(ROOT, "test/fixtures/nvidia-smi/captures/linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt");
+const H100 = join(
+  ROOT,
+  "test/fixtures/nvidia-smi/captures/linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt",
+);
 const GOLDEN = join(ROOT, "test/golden/agent-frame-h100-idle.json");
 
 interface Running {
@@ -66,7 +69,11 @@ function stable(frame: Record<string, unknown>): Record<string, unknown> {
 }
 
 async function checkFlow(run: Running, host: string): Promise<void> {
-  await waitFor(() => run.received.frames.length >= 3, 20_000, `3 frames (agent output: ${run.agent.output()})`);
+  await waitFor(
+    () => run.received.frames.length >= 3,
+    20_000,
+    `3 frames (agent output: ${run.agent.output()})`,
+  );
   const [first, second] = run.received.frames;
   expect(first?.host).toBe(host);
   expect(first?.site).toBe("lab");
@@ -121,11 +128,18 @@ describe("agent end to end", () => {
     const broker = await startAedes();
     cleanups.push(() => broker.stop());
     const run = await runAgent(broker, "e2e-term");
-    await waitFor(() => run.received.frames.length >= 1, 20_000, `a frame (agent output: ${run.agent.output()})`);
+    await waitFor(
+      () => run.received.frames.length >= 1,
+      20_000,
+      `a frame (agent output: ${run.agent.output()})`,
+    );
     run.agent.child.kill("SIGTERM");
     expect(await run.agent.exited).toBe(0);
     await waitFor(
-      () => run.received.statuses.some((s) => s.state === AgentState.AGENT_STATE_OFFLINE && s.reason === "stopped"),
+      () =>
+        run.received.statuses.some(
+          (s) => s.state === AgentState.AGENT_STATE_OFFLINE && s.reason === "stopped",
+        ),
       10_000,
       "offline status with reason stopped",
     );

@@ -1,0 +1,76 @@
+// `npm run bench [-- --smoke] [-- --only PREFIX]`: every benchmark, one JSON object per line
+// ({"name","value","unit"}), names as the issues give them. `--smoke` runs each at a small size
+// (CI: figures printed, no thresholds asserted). Run with vite-node so the TypeScript benches load.
+import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+}
+
+const args = process.argv.slice(2);
+const smoke = args.includes("--smoke");
+const onlyIndex = args.indexOf("--only");
+const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+const size = smoke ? "smoke" : "full";
+const root = new URL("..", import.meta.url).pathname;
+
+function print(figure: Figure): void {
+  process.stdout.write(`${JSON.stringify(figure)}\n`);
+}
+
+async function agentOverhead(): Promise<Figure[]> {
+  const seconds = smoke ? 8 : 60;
+  const warmup = smoke ? 3 : 10;
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      join(root, "bench/agent-overhead.mjs"),
+      "--nvidia-smi",
+      `${join(root, "bin/gputel")} mock-smi --scenario ${join(root, "scenarios/bench-8gpu.yaml")} --`,
+      "--seconds",
+      String(seconds),
+      "--warmup",
+      String(warmup),
+    ],
+    {
+      env: { ...process.env, TMPDIR: mkdtempSync(join(tmpdir(), "gputel-bench-clock-")) },
+      timeout: (seconds + warmup + 60) * 1000,
+    },
+  );
+  return stdout
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Figure);
+}
+
+const BENCHES: [string, () => Promise<Figure[]>][] = [
+  ["agent.parse", async () => (await import("./agent-parse.js")).benchParse()],
+  ["agent.process", agentOverhead],
+  ["spool", async () => (await import("./spool.js")).benchSpool()],
+  ["store", async () => (await import("./store.js")).benchStore(size)],
+  ["ingest", async () => (await import("./ingest.js")).benchIngest(size)],
+  ["flags", async () => (await import("./flags.js")).benchFlags()],
+  ["report", async () => (await import("./report.js")).benchReport(size)],
+  ["api", async () => (await import("./api.js")).benchApi(size)],
+  ["remote_write", async () => (await import("./remote-write.js")).benchRemoteWrite(size)],
+];
+
+print({ name: "machine.cores", value: cpus().length, unit: `cores (${cpus()[0]?.model ?? "unknown"})` });
+print({ name: "machine.memory_gib", value: Math.round(totalmem() / 2 ** 30), unit: "GiB" });
+let failed = 0;
+for (const [name, bench] of BENCHES) {
+  if (only && !name.startsWith(only)) continue;
+  try {
+    for (const figure of await bench()) print(figure);
+  } catch (error) {
+    failed += 1;
+    process.stderr.write(`bench ${name} failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  }
+}
+process.exit(failed > 0 ? 1 : 0);

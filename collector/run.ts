@@ -1,0 +1,168 @@
+// Wires a loaded configuration into a running collector: store, flag engine, alerts, ingest,
+// broker (embedded or external), housekeeping timers, HTTP API and systemd notifications.
+import { readFileSync } from "node:fs";
+import { parseListen } from "../shared/config/formats.js";
+import { durationMs } from "../shared/config/units.js";
+import { errorMessage, GputelError } from "../shared/errors.js";
+import type { Logger } from "../shared/logger.js";
+import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
+import { EmbeddedBroker } from "./broker/embedded.js";
+import { ExternalBroker } from "./broker/external.js";
+import { type CollectorConfig, toFlagsConfig } from "./config.js";
+import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
+import { FlagEngine } from "./flags/engine.js";
+import { FlagStore } from "./flags/store.js";
+import { IngestPipeline } from "./ingest/pipeline.js";
+import type { FrameSink } from "./store/sink.js";
+import { Store } from "./store/store.js";
+import { startAlerts } from "./wire-alerts.js";
+import { startApi } from "./wire-api.js";
+
+export interface RunningCollector {
+  store: Store;
+  flags: FlagEngine;
+  pipeline: IngestPipeline;
+  /** The embedded broker's MQTT port (undefined in external mode). */
+  mqttPort: number | undefined;
+  httpPort: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** `user:password` per line ('#' comments): the embedded broker's accounts. */
+export function readUsersFile(path: string): Record<string, string> {
+  const users: Record<string, string> = {};
+  for (const [n, raw] of readFileSync(path, "utf8").split("\n").entries()) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw new GputelError("GPUTEL_E_CONFIG", `${path}:${n + 1}: expected user:password`);
+    users[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return users;
+}
+
+const HOUSEKEEPING_MS = 1000;
+/** Retention steps per housekeeping tick; each is bounded (well under 50 ms) and yields between. */
+const PRUNE_STEPS_PER_TICK = 20;
+
+export async function startCollector(config: CollectorConfig, logger: Logger): Promise<RunningCollector> {
+  const flagsConfig = resolveFlagsConfig(toFlagsConfig(config.flags));
+  const store = Store.open(config.database, {
+    tiers: config.retention,
+    idleThresholds: (_host, site, labels) => {
+      const idle = rulesFor(flagsConfig, site, labels).idle;
+      return { utilizationPct: idle.utilizationPct, heldMemoryMib: idle.heldMemoryMib };
+    },
+    logger,
+  });
+  const flags = new FlagEngine({ store: new FlagStore(store.db), config: flagsConfig, logger });
+  flags.start();
+  const alerts = startAlerts(config, flags, logger);
+
+  // Statuses and inventories feed the flag engine once stored; frames do so after each commit.
+  const sink: FrameSink = {
+    writeFrames: (frames, receivedAtMs) => store.writeFrames(frames, receivedAtMs),
+    writeInventory: (inventory, receivedAtMs) => {
+      store.writeInventory(inventory, receivedAtMs);
+      flags.onInventory(inventory, receivedAtMs);
+    },
+    writeStatus: (status, receivedAtMs) => {
+      store.writeStatus(status, receivedAtMs);
+      flags.onStatus(status, receivedAtMs);
+    },
+    countReject: (host, reason, count) => store.countReject(host, reason, count),
+  };
+  const pipeline = new IngestPipeline({
+    sink,
+    logger,
+    onCommitted: (frames) => flags.onFrames(frames),
+  });
+  pipeline.start();
+
+  let mqttPort: number | undefined;
+  let broker: EmbeddedBroker | ExternalBroker;
+  const b = config.broker;
+  if (b.mode === "embedded") {
+    const listen = parseListen(b.listen);
+    if (!listen) throw new GputelError("GPUTEL_E_CONFIG", `broker.listen: ${b.listen} is not host:port`);
+    const embedded = new EmbeddedBroker({
+      ingest: pipeline,
+      logger,
+      host: listen.host,
+      port: listen.port,
+      ...(b.users_file ? { users: readUsersFile(b.users_file) } : {}),
+    });
+    await embedded.start();
+    mqttPort = embedded.address().port;
+    broker = embedded;
+  } else {
+    broker = new ExternalBroker({
+      url: b.url ?? "",
+      ingest: pipeline,
+      logger,
+      sessionExpirySeconds: Math.round(durationMs(b.session_expiry) / 1000),
+      ...(b.username !== undefined ? { username: b.username } : {}),
+      ...(b.password !== undefined ? { password: b.password } : {}),
+      ...(b.ca_file ? { caFile: b.ca_file } : {}),
+      ...(b.cert_file ? { certFile: b.cert_file } : {}),
+      ...(b.key_file ? { keyFile: b.key_file } : {}),
+      ...(b.share_group ? { shareGroup: b.share_group } : {}),
+    });
+    await broker.start();
+  }
+
+  const api = await startApi(config, { store, flags, pipeline, logger });
+  const notify = new SdNotify();
+  const watchdogMs = watchdogIntervalMs();
+  let lastPing = 0;
+  let pruning = false;
+  const housekeeping = setInterval(() => {
+    const now = Date.now();
+    try {
+      flags.tick(now);
+    } catch (error) {
+      logger.error({ err: errorMessage(error) }, "Flag tick failed");
+    }
+    if (!pruning) {
+      pruning = true;
+      void pruneSteps(store, now, logger).finally(() => {
+        pruning = false;
+      });
+    }
+    // Pings come from the event loop's own timer, so a wedged loop is restarted by systemd.
+    if (watchdogMs !== undefined && now - lastPing >= watchdogMs) {
+      lastPing = now;
+      void notify.watchdog();
+    }
+  }, HOUSEKEEPING_MS);
+  void notify.ready(`ingesting; MQTT ${mqttPort ?? b.url}; HTTP ${api?.port ?? "off"}`);
+
+  return {
+    store,
+    flags,
+    pipeline,
+    mqttPort,
+    httpPort: api?.port,
+    async stop() {
+      clearInterval(housekeeping);
+      void notify.stopping();
+      await api?.stop();
+      await broker.stop();
+      await pipeline.stop();
+      await alerts.stop();
+      flags.stop();
+      store.close();
+    },
+  };
+}
+
+async function pruneSteps(store: Store, now: number, logger: Logger): Promise<void> {
+  try {
+    for (let i = 0; i < PRUNE_STEPS_PER_TICK; i++) {
+      if (!store.pruneStep(now).more) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  } catch (error) {
+    logger.warn({ code: "GPUTEL_E_STORE", err: errorMessage(error) }, "Retention step failed");
+  }
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// `npm start`: the whole product on one machine with no GPU. A collector with its embedded
+// broker, and one agent per host of scenarios/demo-fleet.yaml, each running `gputel mock-smi`
+// as its nvidia-smi (the real shell-out path). Flag durations are shortened so that idle,
+// idle-held and overheat flags show within a couple of minutes.
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const gputel = join(root, "bin/gputel");
+if (!existsSync(join(root, "dist/cli/main.js"))) {
+  console.error("dist/ is missing: run `npm run build` (npm ci does it)");
+  process.exit(1);
+}
+
+async function portFree(port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+async function pickPort(preferred) {
+  if (await portFree(preferred)) return preferred;
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const run = join(root, ".tmp", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+const mockClock = join(run, "mock-clock");
+mkdirSync(mockClock, { recursive: true });
+const mqttPort = await pickPort(1883);
+const httpPort = await pickPort(8080);
+const scenario = join(root, "scenarios/demo-fleet.yaml");
+const hosts = parse(readFileSync(scenario, "utf8")).hosts.map((h) => h.name);
+
+const collectorConfig = join(run, "collector.yaml");
+writeFileSync(
+  collectorConfig,
+  [
+    `database: ${join(run, "collector.db")}`,
+    "broker:",
+    `  listen: 127.0.0.1:${mqttPort}`,
+    "http:",
+    `  listen: 127.0.0.1:${httpPort}`,
+    "flags:",
+    "  idle: { duration: 1m }",
+    "  overheat: { raise_after: 30s, clear_after: 1m }",
+    "  throttled: { raise_after: 30s }",
+    "",
+  ].join("\n"),
+);
+
+const children = [];
+function start(name, args, env = {}) {
+  const child = spawn(process.execPath, [gputel, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const prefix = `[${name}] `;
+  for (const stream of [child.stdout, child.stderr]) {
+    let buffered = "";
+    stream.on("data", (chunk) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) {
+        // Show warnings and errors; the full logs are structured JSON for journald.
+        if (/"level":"(warn|error|fatal)"/.test(line) || !line.startsWith("{"))
+          process.stdout.write(`${prefix}${line}\n`);
+      }
+    });
+  }
+  child.on("exit", (code, signal) => {
+    if (!stopping) console.log(`${prefix}exited (${signal ?? code})`);
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+function stopAll() {
+  if (stopping) return;
+  stopping = true;
+  console.log("\nStopping the demo…");
+  for (const child of children) child.kill("SIGTERM");
+  setTimeout(() => process.exit(0), 3000).unref();
+}
+process.on("SIGINT", stopAll);
+process.on("SIGTERM", stopAll);
+
+start("collector", ["collector", "--config", collectorConfig]);
+const sites = ["fra1", "fra1", "ams2", "ams2"];
+const customers = ["acme", "globex", "acme", "initech"];
+hosts.forEach((host, index) => {
+  start(
+    host,
+    [
+      "agent",
+      "--host",
+      host,
+      "--site",
+      sites[index % sites.length],
+      "--label",
+      `customer=${customers[index % customers.length]}`,
+      "--broker",
+      `mqtt://127.0.0.1:${mqttPort}`,
+      "--interval",
+      "1s",
+      "--state-dir",
+      join(run, `agent-${host}`),
+      "--nvidia-smi",
+      `${gputel} mock-smi --scenario ${scenario} --host-index ${index} --`,
+    ],
+    { TMPDIR: mockClock },
+  );
+});
+
+const url = `http://127.0.0.1:${httpPort}`;
+console.log(`
+gputel demo: a collector and ${hosts.length} mock-GPU agents (${hosts.join(", ")}).
+
+  Dashboard        ${url}/
+  API              ${url}/api/v1/summary
+  Prometheus       ${url}/metrics
+  MQTT (embedded)  mqtt://127.0.0.1:${mqttPort}
+  Data             ${run}
+
+  Try:  bin/gputel query summary --url ${url}
+        bin/gputel query gpus --url ${url}
+        bin/gputel query flags --url ${url}
+        bin/gputel query report utilization --since 1h --by host --url ${url}
+
+Flags appear within a couple of minutes (idle after 1m, overheat after 30s). Ctrl-C stops everything.
+`);

@@ -1,0 +1,50 @@
+// The one CLI: help and version on stdout with status 0; unknown commands and options fail.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { assertBuilt, GPUTEL } from "./helpers/cli.js";
+
+const run = async (args: string[]) => {
+  assertBuilt();
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [GPUTEL, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+
+describe("gputel CLI", () => {
+  it("prints help and version on stdout with status 0", async () => {
+    const help = await run(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: gputel <command>/);
+    for (const command of ["agent", "collector", "query", "mock-smi"]) expect(help.stdout).toContain(command);
+    const version = await run(["--version"]);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^gputel \d+\.\d+\.\d+\n$/);
+    for (const command of ["agent", "collector", "query", "mock-smi"]) {
+      const sub = await run([command, "--help"]);
+      expect(sub.code, `${command} --help`).toBe(0);
+      expect(sub.stdout, `${command} --help`).toMatch(/Usage: gputel/);
+    }
+  });
+
+  it("refuses unknown commands and options with a message and a non-zero status", async () => {
+    const unknown = await run(["frobnicate"]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+    for (const command of ["agent", "collector"]) {
+      const bad = await run([command, "--no-such-option"]);
+      expect(bad.code, command).toBe(64);
+      expect(bad.stderr, command).toMatch(/no-such-option/);
+    }
+  });
+
+  it("stops start-up on a bad configuration with EX_CONFIG naming the key", async () => {
+    const bad = await run(["agent", "--once", "--interval", "5 seconds"]);
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toMatch(/interval/);
+  });
+});
