@@ -46,7 +46,7 @@ export class FlagEngine {
   private readonly book: FlagBook;
   private readonly gpus = new Map<string, GpuTrack>();
   private readonly hosts = new Map<string, HostTrack>();
-  private readonly rules = new Map<string, { key: string; rules: GpuRules }>();
+  private readonly rules = new Map<string, GpuRules>();
   private readonly dirty = new Set<string>();
   private readonly listeners = new Set<FlagListener>();
   private readonly log: Logger;
@@ -276,18 +276,20 @@ export class FlagEngine {
       this.gpus.set(key, track);
     } else if (track.site !== site || track.index !== index || !sameLabels(track.labels, labels)) {
       Object.assign(track, { site, labels, index });
+      this.rules.delete(key);
     }
     this.dirty.add(`gpu:${key}`);
     return track;
   }
 
+  /** Thresholds per GPU, computed once and again only when its site or labels change (see track()). */
   private rulesOf(track: GpuTrack): GpuRules {
     const key = gpuKey(track.host, track.uuid);
-    const labelsKey = `${track.site}\u0000${JSON.stringify(track.labels)}`;
-    const cached = this.rules.get(key);
-    if (cached && cached.key === labelsKey) return cached.rules;
-    const rules = rulesFor(this.options.config, track.site, track.labels);
-    this.rules.set(key, { key: labelsKey, rules });
+    let rules = this.rules.get(key);
+    if (!rules) {
+      rules = rulesFor(this.options.config, track.site, track.labels);
+      this.rules.set(key, rules);
+    }
     return rules;
   }
 

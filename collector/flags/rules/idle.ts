@@ -53,8 +53,12 @@ function reason(kind: IdleKind, sample: IGpuSample, rule: IdleRule): string {
   if (present(procs) && procs > 0) held.push(`${procs} compute process${procs === 1 ? "" : "es"} present`);
   const duration = formatDuration(rule.afterMs);
   if (!present(sample.utilization_gpu_pct)) {
-    const why = kind === "idle-held" ? held.join(", ") : `${mem ?? "unknown"} MiB of memory used`;
-    return `MIG mode: utilization is not reported, so idleness is decided from memory and processes: no compute process, ${why}, for ${duration}`;
+    // classifySample makes a MIG GPU idle only with no compute process (count known 0, or memory low).
+    const processes = present(procs) ? "no compute process" : "process count not reported";
+    const memory = present(mem)
+      ? `${mem} MiB of memory used (held above ${rule.heldMemoryMib} MiB)`
+      : "memory use not reported";
+    return `MIG mode: utilization is not reported, so idleness is decided from memory and processes: ${processes}, ${memory}, for ${duration}`;
   }
   const base = `GPU utilization ${sample.utilization_gpu_pct} % has been below ${rule.utilizationPct} % for ${duration}`;
   return kind === "idle-held" ? `${base} while ${held.join(" and ")}` : base;

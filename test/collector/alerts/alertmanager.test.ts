@@ -78,7 +78,10 @@ describe.runIf(present || required)("Alertmanager v2", () => {
     const listeners = new Set<FlagListener>();
     const existing = flag({ id: 7, kind: "idle-held", severity: "warning", gpuIndex: 3, gpuUuid: "GPU-3" });
     const source = {
-      subscribe: (l: FlagListener) => (listeners.add(l), () => listeners.delete(l)),
+      subscribe: (l: FlagListener) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
       openFlags: (): Flag[] => [existing],
     };
     const config = resolveAlertsConfig({
