@@ -79,8 +79,13 @@ export class EmbeddedBroker {
   async stop(): Promise<void> {
     const { aedes, server } = this;
     this.aedes = this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // server.close() completes only once every connection is gone, and aedes.close() is what
+    // disconnects the clients: stop accepting, close aedes, then wait for the server.
+    const serverClosed = server
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve();
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await serverClosed;
   }
 
   private authenticate(

@@ -182,6 +182,19 @@ describe("embedded broker (aedes 2.0.0-beta.1)", () => {
     });
   });
 
+  it("stops while agents are connected, disconnecting them", async () => {
+    const sink = new MemorySink();
+    const pipeline = new IngestPipeline({ sink, logger: silentLogger() });
+    pipeline.start();
+    const broker = new EmbeddedBroker({ ingest: pipeline, logger: silentLogger(), port: 0 });
+    await broker.start();
+    const client = await connect(`mqtt://127.0.0.1:${broker.address().port}`, { reconnectPeriod: 0 });
+    const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+    await broker.stop();
+    await pipeline.stop();
+    await closed;
+  });
+
   it("with authentication, refuses bad passwords and counts a host writing as another", async () => {
     const { sink, url } = await startBroker({}, { "node-a": "secret-a", "node-b": "secret-b" });
     await expect(
