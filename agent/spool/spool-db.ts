@@ -62,6 +62,9 @@ export function openSpoolDb(path: string, options: SpoolDbOptions): Database.Dat
     db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
     // A WAL that grew during a long backlog is cut back after checkpoints.
     db.pragma("journal_size_limit = 16777216");
+    // Reads are sequential at the head and writes at the tail: 2 MiB of page cache is plenty
+    // (better-sqlite3 defaults to 16 MiB, memory an agent on every GPU server need not hold).
+    db.pragma("cache_size = -2048");
     if (options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(options.maxPageCount)}`);
     db.exec(SCHEMA);
     if (applicationId === 0) {
