@@ -218,6 +218,23 @@ describe("stale, offline, lost, error", () => {
     expect(h.engine.stats().lateSamples).toBe(1);
   });
 
+  it("a backlog replayed after an outage raises flags at the times they happened", () => {
+    h = harness();
+    h.engine.onInventory(inventory(), T0);
+    run(h, T0, T0 + MIN, () => [sample({ temperature_gpu_celsius: 60 })]);
+    h.engine.tick(T0 + 10 * MIN);
+    expect(opened("stale")).toHaveLength(1);
+    const backlog = [];
+    for (let t = T0 + MIN; t < T0 + 10 * MIN; t += INTERVAL) {
+      backlog.push(frame(t, [sample({ temperature_gpu_celsius: t >= T0 + 3 * MIN ? 85 : 60 })]));
+    }
+    h.engine.onFrames(backlog, T0 + 10 * MIN + 5000);
+    expect(closed("stale")[0]!.flag.endMs).toBe(T0 + 10 * MIN + 5000);
+    const heat = opened("overheat")[0]!.flag;
+    expect(heat.startMs).toBe(T0 + 3 * MIN);
+    expect(heat.updatedMs).toBe(T0 + 10 * MIN + 5000);
+  });
+
   it("offline on the last will, closed when the agent is back online", () => {
     h = harness();
     run(h, T0, T0 + MIN, () => [sample({ utilization_gpu_pct: 50 })]);
