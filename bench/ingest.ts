@@ -109,6 +109,29 @@ class DiscardSink implements FrameSink {
   countReject(): void {}
 }
 
+/** Measures the time spent inside the store's writeFrames (the main thread's share for SQLite). */
+class TimedSink implements FrameSink {
+  writeMs = 0;
+  constructor(private readonly inner: FrameSink) {}
+  writeFrames(frames: Parameters<FrameSink["writeFrames"]>[0], receivedAtMs: number): WriteResult {
+    const t0 = performance.now();
+    try {
+      return this.inner.writeFrames(frames, receivedAtMs);
+    } finally {
+      this.writeMs += performance.now() - t0;
+    }
+  }
+  writeInventory(...args: Parameters<FrameSink["writeInventory"]>): void {
+    this.inner.writeInventory(...args);
+  }
+  writeStatus(...args: Parameters<FrameSink["writeStatus"]>): void {
+    this.inner.writeStatus(...args);
+  }
+  countReject(...args: Parameters<FrameSink["countReject"]>): void {
+    this.inner.countReject(...args);
+  }
+}
+
 async function withBroker<T>(
   sink: FrameSink,
   run: (url: string, pipeline: IngestPipeline) => Promise<T>,
@@ -159,8 +182,10 @@ export async function benchIngest(size: "full" | "smoke"): Promise<BenchFigure[]
   const dir = mkdtempSync(join(tmpdir(), "gputel-bench-ingest-"));
   const store = Store.open(join(dir, "ingest.db"));
   try {
-    const figures = await withBroker(store, async (url, pipeline) => {
+    const timed = new TimedSink(store);
+    const figures = await withBroker(timed, async (url, pipeline) => {
       const fast = await publish(url, burst.messages, 0);
+      const storeShare = timed.writeMs / fast.elapsedMs;
       const framesPerS = burst.messages.length / (fast.elapsedMs / 1000);
       const halfRate = framesPerS / 2;
       const lagMessages = paced.messages.slice(0, Math.ceil(halfRate * lagSeconds));
@@ -174,6 +199,8 @@ export async function benchIngest(size: "full" | "smoke"): Promise<BenchFigure[]
           unit: "samples/s",
         },
         { name: "ingest.frames_per_s", value: Math.round(framesPerS), unit: "frames/s" },
+        // Share of the sustained run spent inside Store.writeFrames on the main thread.
+        { name: "ingest.store_write_share", value: Math.round(storeShare * 100) / 100, unit: "ratio" },
         { name: "ingest.values_per_frame", value: burst.values / burst.messages.length, unit: "samples" },
         { name: "ingest.lag_p50_ms", value: percentile(slow.lagsMs, 0.5), unit: "ms" },
         { name: "ingest.lag_p99_ms", value: percentile(slow.lagsMs, 0.99), unit: "ms" },

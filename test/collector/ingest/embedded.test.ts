@@ -10,10 +10,11 @@ import { EmbeddedBroker } from "../../../collector/broker/embedded.js";
 import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
 import type { FrameSink } from "../../../collector/store/sink.js";
 import { Store } from "../../../collector/store/store.js";
+import { encodeInventory } from "../../../shared/codec.js";
 import { silentLogger } from "../../../shared/logger.js";
-import { MAX_PAYLOAD_BYTES } from "../../../shared/proto.js";
+import { MAX_PAYLOAD_BYTES, SCHEMA_VERSION } from "../../../shared/proto.js";
 import { waitFor } from "../../helpers/net.js";
-import { AgentState, framePayload, frameTopic, statusPayload } from "./frames.js";
+import { AgentState, framePayload, frameTopic, gpuSample, statusPayload } from "./frames.js";
 import { MemorySink } from "./memory-sink.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -63,6 +64,14 @@ describe("embedded broker (aedes 2.0.0-beta.1)", () => {
       Buffer.from(statusPayload("node-a", AgentState.AGENT_STATE_ONLINE)),
       { qos: 1, retain: true },
     );
+    const inventory = encodeInventory({
+      schema_version: SCHEMA_VERSION,
+      host: "node-a",
+      timestamp_ms: Date.now(),
+      driver_version: "590.48.01",
+      gpus: [{ index: 0, uuid: gpuSample(0).uuid, name: "NVIDIA H100 80GB HBM3" }],
+    });
+    await client.publishAsync("gputel/v1/node-a/inventory", Buffer.from(inventory), { qos: 1, retain: true });
     for (const seq of [1, 2, 3, 2, 4])
       await client.publishAsync(frameTopic("node-a"), Buffer.from(framePayload("node-a", seq)), { qos: 1 });
     await client.publishAsync(frameTopic("node-a"), Buffer.from([1, 2, 3]), { qos: 1 });

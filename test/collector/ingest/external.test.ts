@@ -49,7 +49,11 @@ function storedSeqs(store: Store, host: string): string[] {
 async function collector(
   url: string,
   sink: FrameSink,
-  options: Partial<IngestPipelineOptions> & { clientId?: string; shareGroup?: string } = {},
+  options: Partial<IngestPipelineOptions> & {
+    clientId?: string;
+    shareGroup?: string;
+    receiveMaximum?: number;
+  } = {},
 ) {
   const pipeline = new IngestPipeline({ sink, logger: silentLogger(), maxDelayMs: 5, ...options });
   pipeline.start();
@@ -59,6 +63,7 @@ async function collector(
     logger: silentLogger(),
     clientId: options.clientId ?? "collector-1",
     shareGroup: options.shareGroup,
+    receiveMaximum: options.receiveMaximum,
     reconnectPeriodMs: 100,
   });
   await external.start();
@@ -118,6 +123,26 @@ describe.skipIf(!available)("external broker (Mosquitto)", () => {
     await waitFor(() => sink.frames.length === 500, 8000, "500 frames stored");
     expect(sink.commits).toBeLessThan(100);
     expect(Date.now() - started).toBeLessThan(8000);
+  });
+
+  it("backpressure: the broker keeps at most Receive Maximum unacknowledged messages in flight to us", async () => {
+    const { url } = await mosquitto();
+    const sink = new MemorySink();
+    sink.failing = true;
+    const { pipeline } = await collector(url, sink, {
+      receiveMaximum: 10,
+      retryBudgetMs: 60_000,
+      retryInitialMs: 20,
+      retryMaxMs: 50,
+    });
+    const a = await agent(url);
+    await publishFrames(a, "node-a", range(1, 50)); // Mosquitto takes them all and queues
+    await waitFor(() => pipeline.snapshot().messages === 10, 5000, "ten messages in flight");
+    await waitFor(() => sink.calls >= 5, 5000, "retries");
+    expect(pipeline.snapshot().messages).toBe(10);
+    sink.failing = false;
+    await waitFor(() => sink.frames.length === 50, 5000, "all 50 after recovery");
+    expect(sink.frames.map((f) => f.seq)).toEqual(range(1, 50));
   });
 
   it("does not acknowledge what it could not commit: a new collector gets it redelivered from the session", async () => {
