@@ -7,6 +7,7 @@
 // The publishers run in a worker thread (the second core), the broker, ingest and SQLite on the
 // main thread, as in production where agents are other machines.
 import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -47,10 +48,10 @@ function presentValues(frame: SynthFrame): number {
   return n;
 }
 
-// Plain CommonJS so the worker needs no TypeScript loader; `mqtt` resolves from the repository root.
+// Plain CommonJS so the worker needs no TypeScript loader; mqtt is resolved here, from this file.
 const PUBLISHER = `
 const { parentPort, workerData } = require("node:worker_threads");
-const mqtt = require("mqtt");
+const mqtt = require(workerData.mqttPath);
 (async () => {
   const { url, messages, publishers, window, ratePerS } = workerData;
   const clients = await Promise.all(Array.from({ length: publishers }, (_, i) =>
@@ -88,7 +89,14 @@ function publish(url: string, messages: Message[], ratePerS: number): Promise<Pu
   return new Promise((resolve, reject) => {
     const worker = new Worker(PUBLISHER, {
       eval: true,
-      workerData: { url, messages, publishers: 8, window: 256, ratePerS },
+      workerData: {
+        url,
+        messages,
+        publishers: 8,
+        window: 256,
+        ratePerS,
+        mqttPath: createRequire(import.meta.url).resolve("mqtt"),
+      },
     });
     worker.once("message", (result: PublishResult & { error?: string }) => {
       void worker.terminate();
