@@ -20,7 +20,8 @@ export interface StoreOptions {
 
 /** Give pages back to the file system once this many bytes were freed and the spool is empty. */
 const VACUUM_AFTER_BYTES = 4 * 1024 * 1024;
-const EVICTION_PAGE = 256;
+// At the bound one append usually drops one frame: read a few candidates, not hundreds.
+const EVICTION_PAGE = 32;
 
 export class SpoolStore {
   count = 0;

@@ -3,24 +3,35 @@
 //
 //   Spool.open({ path, maxBytes?, logger, now?, synchronous?, backlog?, checkOnOpen?, maxPageCount? }): Spool
 //   spool.append({ seq, bootId, timestampMs, payload }): number     id; durable when it returns
-//   spool.reconnected(): void                  call on every (re)connect: what is pending becomes backlog
-//   spool.nextLive(max = 1): SpoolEntry[]       frames appended since the last reconnect, oldest first
-//   spool.nextBacklog(): BacklogPoll            a batch of the oldest backlog frames, or how long to wait
+//   spool.reconnected(): void                  on EVERY connect, the first included: what is pending
+//                                              becomes backlog, frames appended from now on are live
+//   spool.nextLive(max = 1): SpoolEntry[]       live frames not yet handed out, oldest first, one
+//                                              message each, not rate limited
+//   spool.nextBacklog(): BacklogPoll            { kind: "batch", entries, bytes } of the oldest backlog
+//                                              frames | { kind: "wait", waitMs } (rate limit) | { kind: "empty" }
 //   spool.ack(ids): number                      PUBACK arrived: deletes them (returns how many it deleted)
 //   spool.nack(ids) / spool.nackAll(): number   connection lost before PUBACK: pending again
 //   spool.takeDroppedSinceReport(): number      frames dropped by the bound since the last call
-//   spool.droppedTotal, spool.stats(), spool.close()
+//   spool.droppedTotal, spool.stats(): SpoolStats, spool.close()
 //
-// Entries handed out are in flight (in memory) until ack/nack; after a restart everything still in
-// the file is pending again and is backlog, oldest first. The publisher wraps a backlog batch with
-// shared/codec.ts encodeFrameBatchFromEncoded(entries.map((e) => e.payload)); `bytes` is that size.
+// Policy: frames are live or backlog by id (see replay-state.ts). Backlog batches hold up to
+// backlog.maxFrames (100) frames and backlog.maxBytes (256 KiB less 4 KiB headroom, exact encoded
+// FrameBatch size) and go out at backlog.framesPerSecond (200) on average: a token bucket of one
+// batch, on the injected clock. Entries handed out are in flight (in memory) until ack/nack; after
+// a restart everything still in the file is pending again and is backlog, oldest first. The
+// publisher wraps a batch with shared/codec.ts encodeFrameBatchFromEncoded(entries.map((e) => e.payload)).
+// Past maxBytes (sum of payload bytes) the oldest frames not in flight are dropped, in the same
+// transaction as the append; droppedTotal is persisted, and so is what takeDroppedSinceReport()
+// has handed over (with the next append: the frame that carries the count).
+//
+// Errors: GputelError GPUTEL_E_SPOOL (open failure, full disk, write failure; the spool stays
+// usable). A corrupt file (SQLITE_CORRUPT / SQLITE_NOTADB, at open or in use) is moved aside to
+// <path>.corrupt-<timestamp>, logged as GPUTEL_E_SPOOL_CORRUPT, and a fresh file takes over.
 //
 // Durability: WAL with synchronous=NORMAL by default. A returned append survives a crash or SIGKILL
 // of the agent; after a power loss the file is consistent but the appends since the last WAL
 // checkpoint (at most ~1000 pages, a few minutes of frames at 1 s intervals) may be gone.
 // synchronous: "full" fsyncs every append and closes that gap.
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import { type ErrorCode, errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
 import {
@@ -30,10 +41,11 @@ import {
   DEFAULT_BATCH_MAX_FRAMES,
 } from "./batch-plan.js";
 import { excessBytes, planEviction } from "./bound.js";
-import { isCorruptError, isFullError, moveAside } from "./corrupt.js";
+import { isCorruptError, isFullError } from "./corrupt.js";
 import { ReplayState, type Stream } from "./replay-state.js";
 import type { SpoolSynchronous, StoredFrame } from "./spool-db.js";
-import { SpoolStore } from "./spool-store.js";
+import { openOrReplace, replaceCorrupt } from "./spool-open.js";
+import type { SpoolStore } from "./spool-store.js";
 import { TokenBucket } from "./token-bucket.js";
 
 export const DEFAULT_SPOOL_MAX_BYTES = 512 * 1024 * 1024;
@@ -112,7 +124,7 @@ export class Spool {
     if (!(maxBytes > 0))
       throw new GputelError("GPUTEL_E_SPOOL", "Spool maxBytes must be positive", { maxBytes });
     const full = { ...options, maxBytes };
-    const store = openOrRecover(full);
+    const store = openOrReplace(full, options.logger.child({ component: "agent.spool" }));
     return new Spool(store, new ReplayState(store.lastId + 1), full);
   }
 
@@ -308,70 +320,12 @@ export class Spool {
     const lost = this.store.count;
     const carried = this.store.carryOver();
     this.store.close();
-    const movedTo = moveAside(this.options.path, this.now());
-    this.store = openStore(this.options, carried);
+    this.store = replaceCorrupt(this.options, this.log, error, { during: what, framesLost: lost }, carried);
     this.state.reset();
     this.corruptRecoveries += 1;
-    logCorrupt(this.log, this.options.path, movedTo, error, { during: what, framesLost: lost });
   }
 
   private assertOpen(): void {
     if (this.closed) throw new GputelError("GPUTEL_E_SPOOL", "Spool is closed", { path: this.options.path });
   }
-}
-
-type FullOptions = SpoolOptions & { maxBytes: number };
-
-function openOrRecover(options: FullOptions): SpoolStore {
-  try {
-    mkdirSync(dirname(options.path), { recursive: true });
-  } catch (error) {
-    throw new GputelError(
-      "GPUTEL_E_SPOOL",
-      "Cannot create the spool directory",
-      { path: options.path },
-      { cause: error },
-    );
-  }
-  try {
-    return SpoolStore.open(options);
-  } catch (error) {
-    if (!isCorruptError(error)) throw openError(options.path, error);
-    const movedTo = moveAside(options.path, (options.now ?? Date.now)());
-    logCorrupt(options.logger.child({ component: "agent.spool" }), options.path, movedTo, error, {
-      during: "open",
-    });
-    return openStore(options);
-  }
-}
-
-function openStore(options: FullOptions, carried?: Parameters<typeof SpoolStore.open>[1]): SpoolStore {
-  try {
-    return SpoolStore.open(options, carried);
-  } catch (error) {
-    throw openError(options.path, error);
-  }
-}
-
-function openError(path: string, error: unknown): GputelError {
-  if (error instanceof GputelError) return error;
-  return new GputelError(
-    "GPUTEL_E_SPOOL",
-    "Cannot open the spool",
-    { path, reason: errorMessage(error) },
-    { cause: error },
-  );
-}
-
-function logCorrupt(
-  log: Logger,
-  path: string,
-  movedTo: string,
-  error: unknown,
-  fields: Record<string, unknown>,
-): void {
-  log.error(
-    { code: "GPUTEL_E_SPOOL_CORRUPT", path, movedTo, reason: errorMessage(error), ...fields },
-    "Spool file corrupt; moved it aside and started a fresh one",
-  );
 }

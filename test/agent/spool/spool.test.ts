@@ -83,6 +83,30 @@ describe("Spool", () => {
     second.close();
   });
 
+  it("hands nacked backlog batches out again, oldest first, without what was acknowledged", () => {
+    const spool = open({ backlog: { framesPerSecond: 1_000_000, maxFrames: 10 } });
+    for (let seq = 1; seq <= 30; seq += 1) spool.append(frame(seq));
+    spool.reconnected();
+    const [a, b, c] = [1, 2, 3].map(() => {
+      clock += 1_000;
+      const poll = spool.nextBacklog();
+      return poll.kind === "batch" ? poll.entries : [];
+    });
+    expect(spool.stats().inFlightFrames).toBe(30);
+    spool.ack(b!.map((e) => e.id));
+    // Connection lost before the other PUBACKs.
+    expect(spool.nackAll()).toBe(20);
+    spool.reconnected();
+    clock += 1_000;
+    const again: number[] = [];
+    for (let poll = spool.nextBacklog(); poll.kind !== "empty"; poll = spool.nextBacklog()) {
+      if (poll.kind === "wait") clock += poll.waitMs;
+      else again.push(...poll.entries.map((e) => e.seq));
+    }
+    expect(again).toEqual([...a!, ...c!].map((e) => e.seq));
+    spool.close();
+  });
+
   it("paces the backlog with the token bucket on the injected clock", () => {
     const spool = open({ backlog: { framesPerSecond: 100, maxFrames: 50 } });
     for (let seq = 1; seq <= 200; seq += 1) spool.append(frame(seq));
