@@ -48,6 +48,8 @@ export class IngestPipeline {
   private readonly storeLog: LogThrottle;
   private readonly now: () => number;
   private queue: Pending[] = [];
+  /** Reject counts not yet handed to the sink ("host\u0000reason" → n): written with the next batch. */
+  private readonly pendingRejects = new Map<string, number>();
   private queuedFrames = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerIsImmediate = false;
@@ -73,8 +75,9 @@ export class IngestPipeline {
     clearTimeout(this.timer);
     clearTimeout(this.retryTimer);
     this.timer = this.retryTimer = undefined;
-    if (this.queue.length > 0 && this.failingSince === undefined)
+    if ((this.queue.length > 0 || this.pendingRejects.size > 0) && this.failingSince === undefined) {
       this.flushOnce(this.takeBatch(Number.POSITIVE_INFINITY));
+    }
     const left = this.queue.splice(0);
     this.queuedFrames = 0;
     for (const p of left) p.reject(new GputelError("GPUTEL_E_STORE", "Collector stopping before commit"));
@@ -117,11 +120,10 @@ export class IngestPipeline {
 
   private countReject(rejection: Rejection): void {
     this.stats.countReject(rejection.reason);
-    try {
-      this.options.sink.countReject(rejection.host, rejection.reason);
-    } catch (error) {
-      this.logStoreFailure(error);
-    }
+    // Batched with the next commit: a flood of garbage must not cost a transaction per message.
+    const key = `${rejection.host}\u0000${rejection.reason}`;
+    this.pendingRejects.set(key, (this.pendingRejects.get(key) ?? 0) + 1);
+    this.schedule();
     const suppressed = this.rejectLog.admit(rejection.host);
     if (suppressed !== undefined) {
       this.log.warn(
@@ -138,7 +140,8 @@ export class IngestPipeline {
   }
 
   private schedule(): void {
-    if (!this.running || this.retryTimer || this.queue.length === 0) return;
+    if (!this.running || this.retryTimer || (this.queue.length === 0 && this.pendingRejects.size === 0))
+      return;
     const full = this.queuedFrames >= (this.options.maxBatchFrames ?? 2000);
     if (full && !this.timerIsImmediate) {
       clearTimeout(this.timer);
@@ -163,7 +166,7 @@ export class IngestPipeline {
   private flush(): void {
     this.timer = undefined;
     this.timerIsImmediate = false;
-    if (!this.running || this.queue.length === 0) return;
+    if (!this.running || (this.queue.length === 0 && this.pendingRejects.size === 0)) return;
     this.attempt(this.takeBatch(this.options.maxBatchFrames ?? 2000), this.now());
   }
 
@@ -200,6 +203,11 @@ export class IngestPipeline {
     const receivedAt = this.now();
     const frames: ValidFrame[] = [];
     try {
+      for (const [key, count] of this.pendingRejects) {
+        const [host = "", reason = ""] = key.split("\u0000");
+        sink.countReject(host, reason, count);
+        this.pendingRejects.delete(key);
+      }
       for (const p of batch) {
         // Inventory before frames, so storage knows the GPU models the frames refer to.
         if (!p.sideWritten) {
@@ -218,7 +226,7 @@ export class IngestPipeline {
     }
     this.recovered();
     const committedAt = this.now();
-    this.stats.commits += 1;
+    if (batch.length > 0) this.stats.commits += 1;
     for (const p of batch) {
       if (p.checked.status) this.stats.statuses += 1;
       if (p.checked.inventory) this.stats.inventories += 1;

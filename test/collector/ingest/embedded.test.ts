@@ -82,6 +82,8 @@ describe("embedded broker (aedes 2.0.0-beta.1)", () => {
       values: { utilization_gpu_pct: 87, power_draw_watts: 512.5 },
     });
     expect(store.hostRows().map((h) => [h.name, h.status])).toEqual([["node-a", "online"]]);
+    // Reject counts are written with the next batch (a few ms later), not one transaction each.
+    await waitFor(() => store.rejectCounts().length > 0, 5000, "reject counted");
     expect(store.rejectCounts().map((r) => [r.host, r.reason, r.count])).toEqual([
       ["node-a", "decode_error", 1],
     ]);

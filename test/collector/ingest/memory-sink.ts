@@ -12,6 +12,7 @@ export class MemorySink implements FrameSink {
   /** Number of writeFrames calls, successful or not. */
   calls = 0;
   commits = 0;
+  rejectCalls = 0;
   /** While > 0, each writeFrames call throws and decrements it. */
   failNext = 0;
   /** While true, every write throws (a full disk). */
@@ -50,6 +51,7 @@ export class MemorySink implements FrameSink {
   }
 
   countReject(host: string, reason: string, count = 1): void {
+    this.rejectCalls += 1;
     const key = `${host}:${reason}`;
     this.rejects.set(key, (this.rejects.get(key) ?? 0) + count);
   }

@@ -83,6 +83,19 @@ describe("IngestPipeline", () => {
     await pipeline.stop();
   });
 
+  it("writes a flood of rejects as one count per host and reason, not one call each", async () => {
+    const { sink, pipeline } = setup();
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        pipeline.submit(frameTopic(H), new Uint8Array([i % 256]), undefined),
+      ),
+    );
+    await pipeline.submit(frameTopic(H), framePayload(H, 1), undefined);
+    expect(sink.rejects.get(`${H}:decode_error`)).toBe(500);
+    expect(sink.rejectCalls).toBeLessThan(5);
+    await pipeline.stop();
+  });
+
   it("holds back on storage failure, retries the same batch with backoff, and resumes by itself", async () => {
     vi.useFakeTimers();
     const { sink, pipeline, lines } = setup({
