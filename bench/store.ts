@@ -1,5 +1,6 @@
 // Storage benchmarks (issue 3): density of the raw tier after a simulated day, write rate
-// through writeFrames, a one-day 1-minute series, and latest() over 10,000 GPUs.
+// through writeFrames, a one-day 1-minute series, latest() over 10,000 GPUs, and the longest
+// retention step.
 //
 // Size: "full" simulates one day of 4 hosts x 8 GPUs at 1 s (2.76 M GPU samples, about
 // 60 M metric values; a few minutes on 2 cores); "smoke" 2 hours of 2 hosts x 8 GPUs.
@@ -91,6 +92,20 @@ export async function benchStore(size: "full" | "smoke"): Promise<BenchFigure[]>
       runs.push(performance.now() - t0);
     }
     figures.push({ name: "store.series_1gpu_24h_1m_ms", value: median(runs), unit: "ms" });
+
+    // Retention: expire the whole raw tier, then the whole 1-minute tier, step by step.
+    const end = fleet.startMs + seconds * 1000;
+    let worst = 0;
+    let steps = 0;
+    for (const now of [end + 2 * 86_400_000, end + 31 * 86_400_000]) {
+      for (let more = true; more; steps++) {
+        const t0 = performance.now();
+        more = store.pruneStep(now).more;
+        worst = Math.max(worst, performance.now() - t0);
+      }
+    }
+    figures.push({ name: "store.prune_step_max_ms", value: worst, unit: "ms" });
+    figures.push({ name: "store.prune_steps", value: steps, unit: "steps" });
     store.close();
 
     const big = new SynthFleet({ hosts: 1250, gpusPerHost: 8, seed: 11 });

@@ -38,7 +38,7 @@ export interface StoreOptions {
   maxBlockSamples?: number;
   /** A silent GPU's window is sealed this long after it ends (default 2 min). */
   graceMs?: number;
-  /** Rows deleted per pruneStep statement (default 500). */
+  /** Rows per DELETE inside a pruneStep (default 100). */
   pruneBatch?: number;
   migrationsDir?: string;
   logger?: Logger;
@@ -80,7 +80,7 @@ export class Store implements FrameSink {
         rawWindowMs: options.rawWindowMs ?? 600_000,
         maxBlockSamples: options.maxBlockSamples ?? 2048,
         graceMs: options.graceMs ?? 120_000,
-        pruneBatch: options.pruneBatch ?? 500,
+        pruneBatch: options.pruneBatch ?? 100,
       });
       store.raw.load();
       store.log.info({ path, gpus: store.raw.gpus.size }, "Store opened");
@@ -139,11 +139,20 @@ export class Store implements FrameSink {
     this.guarded(() => this.raw.sealStale(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER));
   }
 
+  /**
+   * One bounded retention step (also seals the windows of GPUs that went silent); about
+   * 15 ms of work (one DELETE batch may run past it). Call again soon while `more` is true.
+   */
   pruneStep(nowMs: number): { deleted: number; more: boolean } {
-    const sealed = this.sealStale(nowMs, 50);
-    const result = pruneStep(this.db, this.tiers, nowMs, this.options.pruneBatch);
+    const started = performance.now();
+    // Sealing a window costs about 1 ms (deflate, rollup merges): a few at a time.
+    let sealing = true;
+    while (sealing && performance.now() - started < 8) sealing = this.sealStale(nowMs, 4) === 4;
+    if (sealing) return { deleted: 0, more: true };
+    const budget = Math.max(4, 15 - (performance.now() - started));
+    const result = pruneStep(this.db, this.tiers, nowMs, this.options.pruneBatch, budget);
     this.raw.valuesStored -= result.rawValues;
-    return { deleted: result.deleted, more: result.more || sealed === 50 };
+    return { deleted: result.deleted, more: result.more };
   }
 
   latest(): query.LatestGpu[] {
