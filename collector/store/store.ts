@@ -40,6 +40,8 @@ export interface StoreOptions {
   graceMs?: number;
   /** Rows per DELETE inside a pruneStep (default 100). */
   pruneBatch?: number;
+  /** Monotonic milliseconds for the retention step's time budget (tests inject a fake one). */
+  clock?: () => number;
   migrationsDir?: string;
   logger?: Logger;
 }
@@ -144,13 +146,14 @@ export class Store implements FrameSink {
    * 15 ms of work (one DELETE batch may run past it). Call again soon while `more` is true.
    */
   pruneStep(nowMs: number): { deleted: number; more: boolean } {
-    const started = performance.now();
+    const clock = this.options.clock ?? (() => performance.now());
+    const started = clock();
     // Sealing a window costs about 1 ms (deflate, rollup merges): a few at a time.
     let sealing = true;
-    while (sealing && performance.now() - started < 8) sealing = this.sealStale(nowMs, 4) === 4;
+    while (sealing && clock() - started < 8) sealing = this.sealStale(nowMs, 4) === 4;
     if (sealing) return { deleted: 0, more: true };
-    const budget = Math.max(4, 15 - (performance.now() - started));
-    const result = pruneStep(this.db, this.tiers, nowMs, this.options.pruneBatch, budget);
+    const budget = Math.max(4, 15 - (clock() - started));
+    const result = pruneStep(this.db, this.tiers, nowMs, this.options.pruneBatch, budget, clock);
     this.raw.valuesStored -= result.rawValues;
     return { deleted: result.deleted, more: result.more };
   }
