@@ -48,28 +48,34 @@ export function encodeChunk(samples: readonly StoredSample[], level = 6): Buffer
     w.svarint(s.state - prev);
     prev = s.state;
   }
+  // Transpose once (row reads are cache friendly), then walk each column sequentially.
+  const cols = new Float64Array(n * METRIC_COUNT);
+  for (let k = 0; k < n; k++) {
+    const vals = (samples[k] as StoredSample).vals;
+    for (let m = 0; m < METRIC_COUNT; m++) cols[m * n + k] = vals[m] as number;
+  }
   const bitmap = new Uint8Array(Math.ceil(n / 8));
   for (let m = 0; m < METRIC_COUNT; m++) {
+    const base = m * n;
     let present = 0;
-    bitmap.fill(0);
-    for (let k = 0; k < n; k++) {
-      if (!Number.isNaN((samples[k] as StoredSample).vals[m] as number)) {
-        present++;
-        bitmap[k >> 3] = (bitmap[k >> 3] as number) | (1 << (k & 7));
-      }
-    }
+    for (let k = 0; k < n; k++) if (!Number.isNaN(cols[base + k] as number)) present++;
     if (present === 0) {
       w.byte(NONE);
       continue;
     }
     if (present === n) w.byte(ALL);
     else {
+      bitmap.fill(0);
+      for (let k = 0; k < n; k++) {
+        if (!Number.isNaN(cols[base + k] as number))
+          bitmap[k >> 3] = (bitmap[k >> 3] as number) | (1 << (k & 7));
+      }
       w.byte(BITMAP);
       w.bytes(bitmap);
     }
     prev = 0;
     for (let k = 0; k < n; k++) {
-      const v = (samples[k] as StoredSample).vals[m] as number;
+      const v = cols[base + k] as number;
       if (Number.isNaN(v)) continue;
       w.svarint(v - prev);
       prev = v;

@@ -32,13 +32,28 @@ export class ByteWriter {
 
   /** Unsigned varint (LEB128) of a non-negative integer up to 2^53. */
   uvarint(value: number): void {
-    this.ensure(10);
+    if (this.length + 10 > this.buf.length) this.ensure(10);
+    const buf = this.buf;
+    if (value < 0x80) {
+      buf[this.length++] = value;
+      return;
+    }
+    if (value < 0x100000000) {
+      // Fast path: 32-bit bitwise ops, the common case by far.
+      let v = value >>> 0;
+      while (v >= 0x80) {
+        buf[this.length++] = (v & 0x7f) | 0x80;
+        v >>>= 7;
+      }
+      buf[this.length++] = v;
+      return;
+    }
     let v = value;
     while (v >= 0x80) {
-      this.buf[this.length++] = (v % 0x80) | 0x80;
+      buf[this.length++] = (v % 0x80) | 0x80;
       v = Math.floor(v / 0x80);
     }
-    this.buf[this.length++] = v;
+    buf[this.length++] = v;
   }
 
   /** Signed varint, zig-zag mapped so small magnitudes stay short. Exact up to ±2^53. */
