@@ -108,7 +108,17 @@ export class RawWriter {
   /** Puts back the samples of g that no block holds yet, as they were before the restart. */
   private restoreUnsealed(g: GpuMem, list: { rowId: number; s: StoredSample }[]): void {
     const sealedEnd = this.sealedEnd(g);
-    const keep = list.filter((e) => !this.inSealedBlock(g, e.s.ts));
+    // Rows still hold samples sealed since (a row goes only when all of its samples are):
+    // read the few blocks that may hold them once, rather than one query per sample.
+    let minTs = Number.POSITIVE_INFINITY;
+    for (const e of list) if (e.s.ts <= sealedEnd && e.s.ts < minTs) minTs = e.s.ts;
+    const sealed = new Set<number>();
+    if (minTs !== Number.POSITIVE_INFINITY) {
+      for (const b of this.stmts.blocksCovering.all(g.id, minTs, sealedEnd) as { data: Buffer }[]) {
+        for (const ts of decodeChunk(b.data).ts) sealed.add(ts);
+      }
+    }
+    const keep = list.filter((e) => !sealed.has(e.s.ts));
     if (keep.length === 0) return;
     const maxTs = Math.max(...keep.map((e) => e.s.ts));
     const start = windowStart(maxTs, g.phaseMs, this.opts.rawWindowMs);
