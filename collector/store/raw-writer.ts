@@ -9,7 +9,7 @@
 import type { Database } from "better-sqlite3";
 import { classifySample, type IdleThresholds } from "../flags/classify.js";
 import { chunkSample, decodeChunk, encodeChunk } from "./chunk-codec.js";
-import { type GpuMem, hasUnsealed, insertSorted, windowStart } from "./gpu-state.js";
+import { type GpuMem, hasUnsealed, windowStart } from "./gpu-state.js";
 import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";
 import { applySample, newAcc } from "./rollup-acc.js";
 import { flushDelta } from "./rollup-rows.js";
@@ -17,9 +17,11 @@ import {
   classifyView,
   METRIC_COUNT,
   readRecentEntries,
+  readSampleBodies,
   type StoredSample,
   scaleSample,
   writeRecentEntry,
+  writeSampleBody,
 } from "./sample.js";
 import { SeqRanges } from "./seq-ranges.js";
 import type { ValidFrame, WriteResult } from "./sink.js";
@@ -118,27 +120,24 @@ export class RawWriter {
         for (const ts of decodeChunk(b.data).ts) sealed.add(ts);
       }
     }
-    const keep = list.filter((e) => !sealed.has(e.s.ts));
-    if (keep.length === 0) return;
-    const maxTs = Math.max(...keep.map((e) => e.s.ts));
-    const start = windowStart(maxTs, g.phaseMs, this.opts.rawWindowMs);
-    g.windowEnd = start + this.opts.rawWindowMs;
-    g.openFloor = Math.max(start, sealedEnd + 1);
     const thresholds = this.registry.hostsById.get(g.hostId)?.thresholds;
-    for (const { rowId, s } of keep) {
-      if (s.ts >= g.openFloor) {
-        if (!insertSorted(g.open, s)) continue;
-      } else {
-        if (g.lateTs.has(s.ts)) continue;
-        g.late.push(s);
-        g.lateTs.add(s.ts);
-      }
-      g.rows.set(rowId, (g.rows.get(rowId) ?? 0) + 1);
-      this.rowRefs.set(rowId, (this.rowRefs.get(rowId) ?? 0) + 1);
+    for (const { rowId, s } of list) {
+      if (sealed.has(s.ts) || (s.ts <= g.maxTs && g.ts.includes(s.ts))) continue;
+      this.append(g, s, rowId);
       this.applyRollups(g.deltas, s, thresholds, Number.NEGATIVE_INFINITY);
       if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
       this.valuesStored += presentCount(s);
     }
+    if (hasUnsealed(g))
+      g.windowEnd = windowStart(g.maxTs, g.phaseMs, this.opts.rawWindowMs) + this.opts.rawWindowMs;
+  }
+
+  private append(g: GpuMem, s: StoredSample, rowId: number): void {
+    writeSampleBody(g.buf, s);
+    g.ts.push(s.ts);
+    if (s.ts > g.maxTs) g.maxTs = s.ts;
+    g.rows.set(rowId, (g.rows.get(rowId) ?? 0) + 1);
+    this.rowRefs.set(rowId, (this.rowRefs.get(rowId) ?? 0) + 1);
   }
 
   private sealedEnd(g: GpuMem): number {
@@ -208,30 +207,21 @@ export class RawWriter {
 
   /** A sample within the raw retention; false when it is a duplicate (same GPU and timestamp). */
   private addRaw(g: GpuMem, h: HostMem, s: StoredSample, rowId: number, nowMs: number): boolean {
-    const W = this.opts.rawWindowMs;
-    if (g.windowEnd !== 0 && s.ts >= g.windowEnd) {
-      this.seal(g);
-      g.windowEnd = 0;
+    if (g.windowEnd !== 0 && s.ts >= g.windowEnd) this.seal(g);
+    // Duplicates: among the unsealed samples (a scan only for out-of-order ones), then blocks.
+    if (s.ts <= g.maxTs && g.ts.includes(s.ts)) return false;
+    if (this.inSealedBlock(g, s.ts)) return false;
+    if (g.windowEnd === 0) {
+      // The window follows the newest sample seen, so a late one does not open a window in the past.
+      const newest = Math.max(s.ts, g.latest?.ts ?? s.ts);
+      g.windowEnd = windowStart(newest, g.phaseMs, this.opts.rawWindowMs) + this.opts.rawWindowMs;
     }
-    if (g.windowEnd === 0 && s.ts >= g.openFloor) {
-      const start = windowStart(s.ts, g.phaseMs, W);
-      g.windowEnd = start + W;
-      g.openFloor = Math.max(start, this.sealedEnd(g) + 1, g.openFloor);
-    }
-    if (g.windowEnd !== 0 && s.ts >= g.openFloor) {
-      if (!insertSorted(g.open, s)) return false;
-    } else {
-      if (g.lateTs.has(s.ts) || this.inSealedBlock(g, s.ts)) return false;
-      g.late.push(s);
-      g.lateTs.add(s.ts);
-    }
+    this.append(g, s, rowId);
     writeRecentEntry(this.batch, g.id, s);
-    g.rows.set(rowId, (g.rows.get(rowId) ?? 0) + 1);
-    this.rowRefs.set(rowId, (this.rowRefs.get(rowId) ?? 0) + 1);
     this.applyRollups(g.deltas, s, h.thresholds, nowMs);
     if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
     this.valuesStored += presentCount(s);
-    if (g.open.length + g.late.length >= this.opts.maxBlockSamples) this.seal(g);
+    if (g.ts.length >= this.opts.maxBlockSamples) this.seal(g);
     return true;
   }
 
@@ -298,15 +288,16 @@ export class RawWriter {
     return false;
   }
 
-  /** Seals everything unsealed of one GPU: blocks written, recent rows released, deltas merged. */
+  /**
+   * Seals everything unsealed of one GPU: blocks written (sorted; late samples included, so a
+   * block may overlap older ones in time), recent rows released, deltas merged.
+   */
   seal(g: GpuMem): void {
-    if (g.open.length > 0) {
-      this.insertBlock(g, g.open);
-      g.openFloor = Math.max(g.openFloor, (g.open[g.open.length - 1] as StoredSample).ts + 1);
-    }
-    const late = g.late.sort((a, b) => a.ts - b.ts);
-    for (let i = 0; i < late.length; i += this.opts.maxBlockSamples) {
-      this.insertBlock(g, late.slice(i, i + this.opts.maxBlockSamples));
+    if (hasUnsealed(g)) {
+      const samples = readSampleBodies(g.buf.view()).sort((a, b) => a.ts - b.ts);
+      for (let i = 0; i < samples.length; i += this.opts.maxBlockSamples) {
+        this.insertBlock(g, samples.slice(i, i + this.opts.maxBlockSamples));
+      }
     }
     for (const [rowId, n] of g.rows) {
       const left = (this.rowRefs.get(rowId) ?? 0) - n;
@@ -320,9 +311,10 @@ export class RawWriter {
     }
     g.rows.clear();
     this.flushDeltas(g, g.deltas);
-    g.open = [];
-    g.late = [];
-    g.lateTs.clear();
+    g.buf.length = 0;
+    g.ts = [];
+    g.maxTs = Number.NEGATIVE_INFINITY;
+    g.windowEnd = 0;
   }
 
   private insertBlock(g: GpuMem, samples: readonly StoredSample[]): void {
@@ -342,7 +334,6 @@ export class RawWriter {
       if (!hasUnsealed(g)) continue;
       if (g.windowEnd !== 0 && g.windowEnd + this.opts.graceMs > nowMs) continue;
       this.seal(g);
-      g.windowEnd = 0;
       sealed++;
     }
     return sealed;

@@ -65,11 +65,11 @@ export const valuesObject = new Function(
 ) as (vals: Float64Array) => Partial<Record<MetricKey, number>>;
 
 /**
- * Appends one unsealed sample to a batch's "recent" row: GPU id, timestamp, interval, state,
- * presence bitmap, zig-zag varints of the present values (no compression: cheap to write).
+ * One sample as plain varints: timestamp, interval, state, presence bitmap, zig-zag values.
+ * The form of unsealed samples, in memory (per GPU) and in raw_recent rows: compact and cheap
+ * to write; compression waits for the seal.
  */
-export function writeRecentEntry(w: ByteWriter, gpuId: number, s: StoredSample): void {
-  w.uvarint(gpuId);
+export function writeSampleBody(w: ByteWriter, s: StoredSample): void {
   w.uvarint(s.ts);
   w.uvarint(s.intervalMs);
   w.uvarint(s.state);
@@ -86,20 +86,38 @@ export function writeRecentEntry(w: ByteWriter, gpuId: number, s: StoredSample):
   }
 }
 
+export function readSampleBody(r: ByteReader): StoredSample {
+  const ts = r.uvarint();
+  const intervalMs = r.uvarint();
+  const state = r.uvarint();
+  const bitmap = r.bytes(BITMAP_BYTES);
+  const vals = new Float64Array(METRIC_COUNT);
+  for (let i = 0; i < METRIC_COUNT; i++) {
+    vals[i] = ((bitmap[i >> 3] as number) >> (i & 7)) & 1 ? r.svarint() : Number.NaN;
+  }
+  return { ts, intervalMs, state, vals };
+}
+
+/** Every sample of a buffer of sample bodies, in the order written. */
+export function readSampleBodies(data: Uint8Array): StoredSample[] {
+  const r = new ByteReader(data);
+  const out: StoredSample[] = [];
+  while (!r.done) out.push(readSampleBody(r));
+  return out;
+}
+
+/** A raw_recent row entry: the GPU id, then the sample body. */
+export function writeRecentEntry(w: ByteWriter, gpuId: number, s: StoredSample): void {
+  w.uvarint(gpuId);
+  writeSampleBody(w, s);
+}
+
 export function readRecentEntries(data: Uint8Array): { gpuId: number; sample: StoredSample }[] {
   const r = new ByteReader(data);
   const out: { gpuId: number; sample: StoredSample }[] = [];
   while (!r.done) {
     const gpuId = r.uvarint();
-    const ts = r.uvarint();
-    const intervalMs = r.uvarint();
-    const state = r.uvarint();
-    const bitmap = r.bytes(BITMAP_BYTES);
-    const vals = new Float64Array(METRIC_COUNT);
-    for (let i = 0; i < METRIC_COUNT; i++) {
-      vals[i] = ((bitmap[i >> 3] as number) >> (i & 7)) & 1 ? r.svarint() : Number.NaN;
-    }
-    out.push({ gpuId, sample: { ts, intervalMs, state, vals } });
+    out.push({ gpuId, sample: readSampleBody(r) });
   }
   return out;
 }

@@ -73,6 +73,11 @@ export class ByteWriter {
     this.buf[this.length++] = Number(z);
   }
 
+  /** The bytes written so far, without copying (valid until the next write). */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.length);
+  }
+
   /** A copy of the bytes written (a Buffer, as better-sqlite3 binds BLOBs from Buffers). */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.length));
