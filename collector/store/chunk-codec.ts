@@ -120,6 +120,24 @@ export function decodeChunk(blob: Uint8Array): ChunkColumns {
   return { n, ts, interval, state, cols };
 }
 
+/** Only the timestamps of a block (duplicate checks): the value columns are not decoded. */
+export function chunkTimestamps(blob: Uint8Array): Float64Array {
+  const r = new ByteReader(inflateRawSync(blob));
+  const format = r.byte();
+  if (format !== FORMAT) throw new RangeError(`unknown raw block format ${format}`);
+  const n = r.uvarint();
+  const ts = new Float64Array(n);
+  let delta = 0;
+  for (let k = 0; k < n; k++) {
+    if (k === 0) ts[0] = r.uvarint();
+    else {
+      delta += r.svarint();
+      ts[k] = (ts[k - 1] as number) + delta;
+    }
+  }
+  return ts;
+}
+
 /** Row k of decoded columns as a sample (recovery and tests). */
 export function chunkSample(c: ChunkColumns, k: number): StoredSample {
   const vals = new Float64Array(METRIC_COUNT);

@@ -8,7 +8,7 @@
 // the raw_recent entries not found in a block.
 import type { Database } from "better-sqlite3";
 import { classifySample, type IdleThresholds } from "../flags/classify.js";
-import { chunkSample, decodeChunk, encodeChunk } from "./chunk-codec.js";
+import { chunkSample, chunkTimestamps, decodeChunk, encodeChunk } from "./chunk-codec.js";
 import { type GpuMem, hasUnsealed, windowStart } from "./gpu-state.js";
 import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";
 import { applySample, newAcc } from "./rollup-acc.js";
@@ -117,7 +117,7 @@ export class RawWriter {
     const sealed = new Set<number>();
     if (minTs !== Number.POSITIVE_INFINITY) {
       for (const b of this.stmts.blocksCovering.all(g.id, minTs, sealedEnd) as { data: Buffer }[]) {
-        for (const ts of decodeChunk(b.data).ts) sealed.add(ts);
+        for (const ts of chunkTimestamps(b.data)) sealed.add(ts);
       }
     }
     const thresholds = this.registry.hostsById.get(g.hostId)?.thresholds;
@@ -164,6 +164,7 @@ export class RawWriter {
         seen = row ? SeqRanges.parse(row.ranges) : new SeqRanges();
         h.seen.set(frame.boot_id, seen);
       }
+      seen.touchedMs = nowMs;
       if (!seen.add(frame.seq)) {
         duplicates++;
         continue;
@@ -279,7 +280,7 @@ export class RawWriter {
     for (const b of this.stmts.blocksCovering.all(g.id, ts, ts) as { id: number; data: Buffer }[]) {
       let set = this.blockCache.get(b.id);
       if (!set) {
-        set = new Set(decodeChunk(b.data).ts);
+        set = new Set(chunkTimestamps(b.data));
         if (this.blockCache.size > 256) this.blockCache.clear();
         this.blockCache.set(b.id, set);
       }
@@ -324,6 +325,13 @@ export class RawWriter {
     const last = (samples[samples.length - 1] as StoredSample).ts;
     this.stmts.insertBlock.run(g.id, first, last, samples.length, values, encodeChunk(samples));
     if (last > this.sealedEnd(g)) g.sealedEnd = last;
+  }
+
+  /** Forgets in memory the sequence numbers of boots not heard from since olderThanMs. */
+  forgetBoots(olderThanMs: number): void {
+    for (const h of this.registry.hosts.values()) {
+      for (const [boot, seen] of h.seen) if (seen.touchedMs < olderThanMs) h.seen.delete(boot);
+    }
   }
 
   /** Seals GPUs whose window ended more than the grace ago (they stopped reporting). */

@@ -5,6 +5,8 @@
 export class SeqRanges {
   /** Flat [lo0, hi0, lo1, hi1, ...], sorted. */
   private r: number[];
+  /** When a frame of this boot last arrived (store clock), so old boots can leave memory. */
+  touchedMs = 0;
 
   constructor(flat: number[] = []) {
     this.r = flat;

@@ -40,6 +40,8 @@ export interface StoreOptions {
   graceMs?: number;
   /** Rows per DELETE inside a pruneStep (default 100). */
   pruneBatch?: number;
+  /** Wall-clock milliseconds, for reject counters' last_ms (tests inject a fake one). */
+  now?: () => number;
   /** Monotonic milliseconds for the retention step's time budget (tests inject a fake one). */
   clock?: () => number;
   migrationsDir?: string;
@@ -51,6 +53,7 @@ export class Store implements FrameSink {
   /** @internal */ readonly stmts: Statements;
   /** @internal */ readonly raw: RawWriter;
   private readonly log: Logger;
+  private bootsSweptMs = 0;
 
   private constructor(
     readonly db: Db,
@@ -128,7 +131,7 @@ export class Store implements FrameSink {
   }
 
   countReject(host: string, reason: string, count = 1): void {
-    this.stmts.countReject.run(host, reason, count, Date.now());
+    this.stmts.countReject.run(host, reason, count, (this.options.now ?? Date.now)());
   }
 
   /** Seals the windows of GPUs that stopped reporting (at most maxGpus); returns how many. */
@@ -154,6 +157,11 @@ export class Store implements FrameSink {
     if (sealing) return { deleted: 0, more: true };
     const budget = Math.max(4, 15 - (clock() - started));
     const result = pruneStep(this.db, this.tiers, nowMs, this.options.pruneBatch, budget, clock);
+    if (nowMs - this.bootsSweptMs >= 60_000) {
+      // frame_seen rows go after the raw retention; so do their copies in memory.
+      this.raw.forgetBoots(nowMs - this.tiers.rawRetentionMs);
+      this.bootsSweptMs = nowMs;
+    }
     this.raw.valuesStored -= result.rawValues;
     return { deleted: result.deleted, more: result.more };
   }

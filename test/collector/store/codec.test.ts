@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { chunkSample, decodeChunk, encodeChunk } from "../../../collector/store/chunk-codec.js";
+import {
+  chunkSample,
+  chunkTimestamps,
+  decodeChunk,
+  encodeChunk,
+} from "../../../collector/store/chunk-codec.js";
 import {
   METRIC_COUNT,
   readRecentEntries,
@@ -64,7 +69,9 @@ describe("raw block codec", () => {
   it("round-trips samples exactly, absent (NaN) staying absent", () => {
     fc.assert(
       fc.property(samplesArb, (samples) => {
-        const c = decodeChunk(encodeChunk(samples));
+        const blob = encodeChunk(samples);
+        const c = decodeChunk(blob);
+        expect(Array.from(chunkTimestamps(blob))).toEqual(samples.map((s) => s.ts));
         expect(c.n).toBe(samples.length);
         for (let k = 0; k < c.n; k++)
           expect(plain(chunkSample(c, k))).toEqual(plain(samples[k] as StoredSample));
