@@ -15,6 +15,7 @@
 
 import type { Database as Db } from "better-sqlite3";
 import Database from "better-sqlite3";
+import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
@@ -65,8 +66,12 @@ export class Store implements FrameSink {
     this.tiers = parseTierRules(options.tiers ?? DEFAULT_TIER_RULES);
     this.stmts = prepareStatements(db);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.store" });
-    this.raw = new RawWriter(db, this.stmts, this.tiers, options, (h, s, l) =>
-      (options.idleThresholds ?? (() => DEFAULT_IDLE_THRESHOLDS))(h, s, l),
+    this.raw = new RawWriter(
+      db,
+      this.stmts,
+      this.tiers,
+      options,
+      options.idleThresholds ?? (() => DEFAULT_IDLE_THRESHOLDS),
     );
   }
 
@@ -96,14 +101,9 @@ export class Store implements FrameSink {
     }
   }
 
+  /** Throws GPUTEL_E_STORE (nothing committed) when the batch cannot be written. */
   writeFrames(frames: readonly ValidFrame[], receivedAtMs: number): WriteResult {
-    try {
-      return this.db.transaction(() => this.raw.writeFrames(frames, receivedAtMs))();
-    } catch (error) {
-      // The transaction rolled back; memory may hold part of the batch, so rebuild it from disk.
-      this.raw.load();
-      throw error;
-    }
+    return this.guarded(() => this.raw.writeFrames(frames, receivedAtMs), { frames: frames.length });
   }
 
   writeInventory(inventory: IInventory, receivedAtMs: number): void {
@@ -213,12 +213,15 @@ export class Store implements FrameSink {
     if (this.db.open) this.db.close();
   }
 
-  private guarded<T>(fn: () => T): T {
+  /** Runs fn in a transaction; on failure memory may hold part of it, so it is rebuilt from disk. */
+  private guarded<T>(fn: () => T, detail: Record<string, unknown> = {}): T {
     try {
       return this.db.transaction(fn)();
     } catch (error) {
       this.raw.load();
-      throw error;
+      throw new GputelError("GPUTEL_E_STORE", `Store write failed: ${errorMessage(error)}`, detail, {
+        cause: error,
+      });
     }
   }
 }

@@ -18,7 +18,9 @@ describe("Store failures", () => {
       },
     });
     const good = frame(2, T0 + 1000, [gpu(0, { utilization_gpu_pct: 20 })]);
-    expect(() => store.writeFrames([good, frame(3, T0 + 2000, [poisoned])], T0 + 2000)).toThrow("boom");
+    expect(() => store.writeFrames([good, frame(3, T0 + 2000, [poisoned])], T0 + 2000)).toThrow(
+      expect.objectContaining({ code: "GPUTEL_E_STORE", message: "Store write failed: boom" }),
+    );
     expect(store.samples("GPU-test-0", 0, T0 + 10_000).map((s) => s.values.utilization_gpu_pct)).toEqual([
       10,
     ]);
