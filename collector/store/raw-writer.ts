@@ -100,7 +100,7 @@ export class RawWriter {
     }
     for (const g of this.registry.gpus.values()) {
       if (g.latest) continue;
-      const data = this.stmts.lastBlock.pluck(true).get(g.id) as Buffer | undefined;
+      const data = this.stmts.lastBlock.get(g.id) as Buffer | undefined;
       if (!data) continue;
       const c = decodeChunk(data);
       g.latest = chunkSample(c, c.n - 1);

@@ -76,7 +76,7 @@ export function prepareStatements(db: Database) {
     ),
     blocksCovering: s("SELECT id, data FROM raw_blocks WHERE gpu_id = ? AND end_ms >= ? AND start_ms <= ?"),
     sealedEnd: s("SELECT max(end_ms) AS e FROM raw_blocks WHERE gpu_id = ?"),
-    lastBlock: s("SELECT data FROM raw_blocks WHERE gpu_id = ? ORDER BY end_ms DESC LIMIT 1"),
+    lastBlock: s("SELECT data FROM raw_blocks WHERE gpu_id = ? ORDER BY end_ms DESC LIMIT 1").pluck(true),
     seriesRollups: s(
       "SELECT bucket_ms, data FROM rollups WHERE step_ms = ? AND gpu_id = ? AND bucket_ms >= ? AND bucket_ms < ?",
     ).raw(true),
