@@ -1,4 +1,8 @@
-// Host readings through systeminformation: cheap ones with every frame, facts with inventory.
+// Host readings: memory through systeminformation with every frame, facts (OS, CPU model) with
+// inventory. CPU load and uptime are computed from node:os instead of si.currentLoad()/si.time():
+// on Linux those run `execSync("cat /proc/stat | grep cpu")` and `execSync("date …")` on every
+// call, a blocking shell per frame that cost the agent more CPU than everything else together.
+import { cpus, loadavg, uptime } from "node:os";
 import si from "systeminformation";
 import type { IHostInfo, IHostSample } from "../../shared/proto.js";
 
@@ -12,24 +16,45 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-function finite(value: number | undefined): number | undefined {
-  return value !== undefined && Number.isFinite(value) ? value : undefined;
+interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+function cpuTimes(): CpuTimes {
+  let busy = 0;
+  let total = 0;
+  for (const cpu of cpus()) {
+    const { user, nice, sys, idle, irq } = cpu.times;
+    busy += user + nice + sys + irq;
+    total += user + nice + sys + idle + irq;
+  }
+  return { busy, total };
+}
+
+/** CPU load (% of all cores) between two readings; undefined when no time has passed. */
+export function cpuLoadPct(before: CpuTimes, after: CpuTimes): number | undefined {
+  const total = after.total - before.total;
+  if (total <= 0) return undefined;
+  return Math.min(100, Math.max(0, ((after.busy - before.busy) / total) * 100));
 }
 
 export class SystemInformationHost implements HostSource {
+  private lastCpu: CpuTimes | undefined;
+
   async sample(): Promise<IHostSample> {
-    const [load, mem] = await Promise.all([si.currentLoad(), si.mem()]);
-    const time = si.time();
-    const cpu = finite(load.currentLoad);
-    const avg = finite(load.avgLoad);
+    const mem = await si.mem();
+    const now = cpuTimes();
+    const load = this.lastCpu ? cpuLoadPct(this.lastCpu, now) : undefined;
+    this.lastCpu = now;
     const sample: IHostSample = {
       memory_total_bytes: mem.total,
       // "used" minus buffers/cache: what processes hold, as `free -b` shows in "used".
       memory_used_bytes: Math.max(0, mem.total - mem.available),
-      uptime_seconds: Math.round(Number(time.uptime)),
+      uptime_seconds: Math.round(uptime()),
+      load_average_1m: round2(loadavg()[0] ?? 0),
     };
-    if (cpu !== undefined) sample.cpu_load_pct = round2(cpu);
-    if (avg !== undefined) sample.load_average_1m = round2(avg);
+    if (load !== undefined) sample.cpu_load_pct = round2(load);
     return sample;
   }
 
