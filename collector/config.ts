@@ -85,6 +85,13 @@ export function collectorSchema(ctx: DefaultsContext) {
           key_file: Type.Optional(Type.String({ minLength: 1 })),
           reject_unauthorized: Type.Boolean({ default: true }),
           share_group: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9._-]+$" })),
+          client_id: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 128,
+              description: "MQTT client id, unique per collector (default gputel-collector-<hostname>)",
+            }),
+          ),
           session_expiry: Duration("1h"),
           users_file: Type.Optional(Type.String({ minLength: 1 })),
         },
@@ -143,6 +150,12 @@ export function collectorSchema(ctx: DefaultsContext) {
             headers: Type.Record(Type.String(), Type.String(), { default: {} }),
             batch_samples: Type.Integer({ minimum: 1, default: 5000 }),
             interval: Duration("10s"),
+            timeout: Duration("30s", "per request"),
+            max_pending_rows: Type.Integer({
+              minimum: 1,
+              default: 200_000,
+              description: "queue bound in store write batches; the oldest are dropped past it",
+            }),
           },
           strict,
         ),

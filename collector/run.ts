@@ -13,6 +13,7 @@ import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { FlagStore } from "./flags/store.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
+import { RemoteWriteExporter } from "./remote-write/exporter.js";
 import type { FrameSink } from "./store/sink.js";
 import { Store } from "./store/store.js";
 import { startAlerts } from "./wire-alerts.js";
@@ -22,6 +23,8 @@ export interface RunningCollector {
   store: Store;
   flags: FlagEngine;
   pipeline: IngestPipeline;
+  /** The Prometheus remote_write exporter when remote_write is configured (stats for /metrics). */
+  remoteWrite: RemoteWriteExporter | undefined;
   /** The embedded broker's MQTT port (undefined in external mode). */
   mqttPort: number | undefined;
   httpPort: number | undefined;
@@ -55,6 +58,8 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
     },
     logger,
   });
+  // Before any ingest, so the capture trigger sees every commit from the first one on.
+  const remoteWrite = startRemoteWrite(config, store, logger);
   const flags = new FlagEngine({ store: new FlagStore(store.db), config: flagsConfig, logger });
   flags.start();
   const alerts = startAlerts(config, flags, logger);
@@ -107,6 +112,7 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
       ...(b.cert_file ? { certFile: b.cert_file } : {}),
       ...(b.key_file ? { keyFile: b.key_file } : {}),
       ...(b.share_group ? { shareGroup: b.share_group } : {}),
+      ...(b.client_id ? { clientId: b.client_id } : {}),
     });
     await broker.start();
   }
@@ -141,6 +147,7 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
     store,
     flags,
     pipeline,
+    remoteWrite,
     mqttPort,
     httpPort: api?.port,
     async stop() {
@@ -149,11 +156,38 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
       await api?.stop();
       await broker.stop();
       await pipeline.stop();
+      await remoteWrite?.stop();
       await alerts.stop();
       flags.stop();
       store.close();
     },
   };
+}
+
+/** Off the ingest path: its own loop reads what the store committed (collector/remote-write/). */
+function startRemoteWrite(
+  config: CollectorConfig,
+  store: Store,
+  logger: Logger,
+): RemoteWriteExporter | undefined {
+  const rw = config.remote_write;
+  if (!rw) {
+    RemoteWriteExporter.disable(store);
+    return undefined;
+  }
+  const exporter = new RemoteWriteExporter({
+    url: rw.url,
+    ...(rw.tenant !== undefined ? { tenant: rw.tenant } : {}),
+    headers: rw.headers,
+    batchSamples: rw.batch_samples,
+    intervalMs: durationMs(rw.interval),
+    timeoutMs: durationMs(rw.timeout),
+    maxPendingRows: rw.max_pending_rows,
+    store,
+    logger,
+  });
+  exporter.start();
+  return exporter;
 }
 
 async function pruneSteps(store: Store, now: number, logger: Logger): Promise<void> {

@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   GPUTEL_E_STORE: "The collector's database could not be written; acknowledgements are held back.",
   GPUTEL_E_INGEST_REJECT: "A received message was rejected (reason in the log and counters).",
   GPUTEL_E_API: "An HTTP API request failed.",
+  GPUTEL_E_REMOTE_WRITE: "A Prometheus remote_write batch failed: retried (5xx, 429, network) or dropped (other 4xx).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,130 @@
+// Pure: committed raw samples (as the store wrote them, arrival order) → remote-write batches.
+// One series per GPU and metric, named and labelled as the collector's /metrics exposition
+// (shared/metrics.ts prom names; host, gpu, uuid, model, site, label_<key>). A sample whose
+// timestamp is not newer than what this exporter already sent for its GPU is a replayed
+// backlog: those go in their own batches, oldest first, before the live ones.
+import { METRICS } from "../../shared/metrics.js";
+import type { StoredSample } from "../store/sample.js";
+import { type Label, sortLabels, type TimeSeries } from "./wire.js";
+
+export interface GpuIdentity {
+  host: string;
+  /** GPU index on its host. */
+  index: number;
+  uuid: string;
+  model: string;
+  site: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+export interface Entry {
+  gpuId: number;
+  sample: StoredSample;
+}
+
+export interface Batch {
+  series: TimeSeries[];
+  samples: number;
+  /** Replayed backlog (timestamps at or before what was already sent for the GPU). */
+  backlog: boolean;
+}
+
+const FACTORS = METRICS.map((m) => m.prom.factor);
+const NAMES = METRICS.map((m) => m.prom.name);
+
+/** An agent label key as a Prometheus label name: `label_` + the key with invalid characters as `_`. */
+export function promLabelName(key: string): string {
+  return `label_${key.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
+
+/** The labels shared by every metric of a GPU (empty values left out: Prometheus reads them as absent). */
+export function gpuLabels(id: GpuIdentity): Label[] {
+  const labels: Label[] = [
+    { name: "host", value: id.host },
+    { name: "gpu", value: String(id.index) },
+    { name: "uuid", value: id.uuid },
+    { name: "model", value: id.model },
+    { name: "site", value: id.site },
+  ];
+  for (const [k, v] of Object.entries(id.labels)) labels.push({ name: promLabelName(k), value: v });
+  return labels.filter((l) => l.value !== "");
+}
+
+/**
+ * Splits entries into backlog and live (updating `lastSent`, the newest timestamp sent per GPU),
+ * sorts each by time and cuts batches of at most `batchSamples` values. Entries whose GPU the
+ * identity function does not know are skipped and counted in `unknown`.
+ */
+export function planBatches(
+  entries: readonly Entry[],
+  identity: (gpuId: number) => GpuIdentity | undefined,
+  lastSent: Map<number, number>,
+  batchSamples: number,
+): { batches: Batch[]; unknown: number } {
+  const live: Entry[] = [];
+  const backlog: Entry[] = [];
+  for (const e of entries) {
+    const last = lastSent.get(e.gpuId);
+    if (last !== undefined && e.sample.ts <= last) backlog.push(e);
+    else {
+      live.push(e);
+      lastSent.set(e.gpuId, e.sample.ts);
+    }
+  }
+  const byTime = (a: Entry, b: Entry) => a.sample.ts - b.sample.ts;
+  backlog.sort(byTime);
+  live.sort(byTime);
+  const labels = new Map<number, Label[] | null>();
+  const labelsOf = (gpuId: number): Label[] | null => {
+    let l = labels.get(gpuId);
+    if (l === undefined) {
+      const id = identity(gpuId);
+      l = id ? gpuLabels(id) : null;
+      labels.set(gpuId, l);
+    }
+    return l;
+  };
+  let unknown = 0;
+  const batches: Batch[] = [];
+  for (const [list, isBacklog] of [
+    [backlog, true],
+    [live, false],
+  ] as const) {
+    let current: { map: Map<number, TimeSeries>; samples: number } | undefined;
+    const close = () => {
+      if (current && current.samples > 0) {
+        batches.push({ series: [...current.map.values()], samples: current.samples, backlog: isBacklog });
+      }
+      current = undefined;
+    };
+    for (const e of list) {
+      const base = labelsOf(e.gpuId);
+      if (!base) {
+        unknown++;
+        continue;
+      }
+      const vals = e.sample.vals;
+      for (let i = 0; i < vals.length; i++) {
+        const v = vals[i] as number;
+        if (Number.isNaN(v)) continue; // absent stays absent: no sample, never 0
+        if (!current) current = { map: new Map(), samples: 0 };
+        const key = e.gpuId * 64 + i;
+        let s = current.map.get(key);
+        if (!s) {
+          s = {
+            labels: sortLabels([{ name: "__name__", value: NAMES[i] as string }, ...base]),
+            timestamps: [],
+            values: [],
+          };
+          current.map.set(key, s);
+        }
+        s.timestamps.push(e.sample.ts);
+        s.values.push(v * (FACTORS[i] as number));
+        current.samples++;
+        if (current.samples >= batchSamples) close();
+      }
+    }
+    close();
+  }
+  return { batches, unknown };
+}
