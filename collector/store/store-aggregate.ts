@@ -18,7 +18,8 @@ import { METRIC_INDEX } from "./sample.js";
 import type { Store } from "./store.js";
 import type { AggregateFilters, AggregateGroup, AggregateRequest } from "./store-query.js";
 
-interface GpuTotals {
+/** Per-GPU sums over a range: plain integers (ms, centiwatt·ms), so totals from collectors add up exactly. */
+export interface GpuTotals {
   samples: number;
   busy: number;
   idle: number;
@@ -56,6 +57,15 @@ function maxOf(a: number | null, b: number | null): number | null {
 }
 
 export function aggregate(store: Store, request: AggregateRequest): AggregateGroup[] {
+  const totals = gpuTotals(store, request);
+  return groupTotals(store, request, totals);
+}
+
+/** Per-GPU totals over [fromMs, toMs) by GPU id (rollups plus unsealed deltas); also used by collector/fanout. */
+export function gpuTotals(
+  store: Store,
+  request: Pick<AggregateRequest, "fromMs" | "toMs">,
+): Map<number, GpuTotals> {
   const tiers = store.tiers.rollups;
   const fine = tiers[0];
   const coarse = tiers[tiers.length - 1];
@@ -134,6 +144,14 @@ export function aggregate(store: Store, request: AggregateRequest): AggregateGro
     }
   }
 
+  return totals;
+}
+
+function groupTotals(
+  store: Store,
+  request: AggregateRequest,
+  totals: Map<number, GpuTotals>,
+): AggregateGroup[] {
   const groups = new Map<string, AggregateGroup & { utilSum: number; utilCount: number }>();
   for (const [gpuId, t] of totals) {
     if (t.samples === 0) continue;
