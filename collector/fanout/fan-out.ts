@@ -1,0 +1,65 @@
+// Asks every peer collector the same question over HTTP, in parallel, and hands back each answer
+// or the reason it is missing: a merged answer from fewer collectors than asked is partial, and
+// says so. Peers answer with their own data only (FANOUT_HEADER), so a query never loops.
+import { errorMessage } from "../../shared/errors.js";
+
+/** Sent on peer requests; a collector that sees it answers from its own store, without fanning out. */
+export const FANOUT_HEADER = "x-gputel-fanout";
+
+export type PeerAnswer<T> = { peer: string; ok: true; data: T } | { peer: string; ok: false; error: string };
+
+export interface FanOutOptions {
+  timeoutMs?: number;
+  fetchFn?: typeof fetch;
+}
+
+/**
+ * GET `path` (e.g. "/api/v1/gpus") with `query` on every peer base URL, Bearer `token` when
+ * given; JSON bodies come back in peer order. Never throws: a failing peer is an ok:false entry.
+ */
+export async function fanOut<T>(
+  peers: readonly string[],
+  path: string,
+  query: Readonly<Record<string, string>>,
+  token?: string,
+  options: FanOutOptions = {},
+): Promise<PeerAnswer<T>[]> {
+  const doFetch = options.fetchFn ?? fetch;
+  const search = new URLSearchParams(query).toString();
+  return Promise.all(
+    peers.map(async (peer): Promise<PeerAnswer<T>> => {
+      const url = `${peer.replace(/\/+$/, "")}${path}${search ? `?${search}` : ""}`;
+      try {
+        const response = await doFetch(url, {
+          headers: {
+            accept: "application/json",
+            [FANOUT_HEADER]: "1",
+            ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+          },
+          signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        });
+        if (!response.ok) {
+          const text = (await response.text()).slice(0, 200);
+          return { peer, ok: false, error: `HTTP ${response.status} ${text}`.trim() };
+        }
+        return { peer, ok: true, data: (await response.json()) as T };
+      } catch (error) {
+        return { peer, ok: false, error: errorMessage(error) };
+      }
+    }),
+  );
+}
+
+/** The data of the peers that answered and the errors of those that did not. */
+export function settle<T>(answers: readonly PeerAnswer<T>[]): {
+  data: T[];
+  missing: { peer: string; error: string }[];
+} {
+  const data: T[] = [];
+  const missing: { peer: string; error: string }[] = [];
+  for (const a of answers) {
+    if (a.ok) data.push(a.data);
+    else missing.push({ peer: a.peer, error: a.error });
+  }
+  return { data, missing };
+}

@@ -1,0 +1,60 @@
+// One collector's share of a utilization/energy report, per GPU and in integers (ms,
+// centiwatt·ms, utilization sum and count), so shares from several collectors add up exactly.
+// A collector serves it to its peers; mergeReportParts (merge-report.ts) turns the sum into
+// the same groups store.aggregate gives on one collector.
+
+import type { Store } from "../store/store.js";
+import { gpuTotals } from "../store/store-aggregate.js";
+
+export interface GpuPart {
+  uuid: string;
+  host: string;
+  site: string;
+  model: string;
+  labels: Record<string, string>;
+  samples: number;
+  busyMs: number;
+  idleMs: number;
+  idleHeldMs: number;
+  unknownMs: number;
+  energyCwms: number;
+  energyIdleCwms: number;
+  maxTemperatureC: number | null;
+  utilizationSum: number;
+  utilizationCount: number;
+}
+
+export interface ReportPart {
+  fromMs: number;
+  toMs: number;
+  gpus: GpuPart[];
+}
+
+/** This collector's per-GPU totals over [fromMs, toMs) (unfiltered: filters apply after the merge). */
+export function reportPart(store: Store, fromMs: number, toMs: number): ReportPart {
+  const gpus: GpuPart[] = [];
+  for (const [gpuId, t] of gpuTotals(store, { fromMs, toMs })) {
+    if (t.samples === 0) continue;
+    const g = store.raw.gpusById.get(gpuId);
+    const h = g ? store.raw.hostsById.get(g.hostId) : undefined;
+    if (!g || !h) continue;
+    gpus.push({
+      uuid: g.uuid,
+      host: h.name,
+      site: h.site,
+      model: g.model,
+      labels: { ...h.labels },
+      samples: t.samples,
+      busyMs: t.busy,
+      idleMs: t.idle,
+      idleHeldMs: t.held,
+      unknownMs: t.unknown,
+      energyCwms: t.energy,
+      energyIdleCwms: t.energyIdle,
+      maxTemperatureC: t.tempMax,
+      utilizationSum: t.utilSum,
+      utilizationCount: t.utilCount,
+    });
+  }
+  return { fromMs, toMs, gpus };
+}
