@@ -1,7 +1,7 @@
 // The shipped Mosquitto fleet configuration (deploy/mosquitto/), started for real: its paths
 // moved into a temp dir, its ports made free, certificates and passwords generated here.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
@@ -84,12 +84,18 @@ export const USERS = {
   "gputel-collector": "pw-collector",
 } as const;
 
-export async function startFleetBroker(pki: string, options: { mtls?: boolean } = {}): Promise<FleetBroker> {
+export interface FleetBrokerOptions {
+  mtls?: boolean;
+  /** Accounts in the password file (default USERS); the collector must be `gputel-collector` for the ACL. */
+  users?: Readonly<Record<string, string>>;
+}
+
+export async function startFleetBroker(pki: string, options: FleetBrokerOptions = {}): Promise<FleetBroker> {
   const dir = mkdtempSync(join(tmpdir(), "gputel-fleet-broker-"));
   const [plainPort, tlsPort] = [await freePort(), await freePort()];
   const passwd = join(dir, "passwd");
-  for (const [user, password] of Object.entries(USERS)) {
-    execFileSync("mosquitto_passwd", [...(user === "node-1" ? ["-c"] : []), "-b", passwd, user, password]);
+  for (const [i, [user, password]] of Object.entries(options.users ?? USERS).entries()) {
+    execFileSync("mosquitto_passwd", [...(i === 0 ? ["-c"] : []), "-b", passwd, user, password]);
   }
   writeFileSync(join(dir, "acl"), readFileSync(join(ROOT, "deploy/mosquitto/acl")));
   let conf = readFileSync(join(ROOT, "deploy/mosquitto/mosquitto.conf"), "utf8")
@@ -133,6 +139,8 @@ export async function startFleetBroker(pki: string, options: { mtls?: boolean } 
     );
   } catch (error) {
     child.kill("SIGKILL");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   return {
@@ -143,6 +151,7 @@ export async function startFleetBroker(pki: string, options: { mtls?: boolean } 
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
       await exited;
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -1,6 +1,6 @@
 // The shipped Mosquitto fleet config against real clients: TLS, mTLS, passwords, per-agent ACL.
 // Required where GPUTEL_REQUIRE_MOSQUITTO=1; skipped with a message where mosquitto is absent.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { connect, type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,7 @@ describe.skipIf(!available)("shipped Mosquitto fleet configuration", () => {
     for (const c of clients) c.end(true);
     await tls?.stop();
     await mtls?.stop();
+    if (pki) rmSync(pki, { recursive: true, force: true });
   });
 
   it("accepts an agent over TLS with its password, and announces max_packet_size", async () => {
