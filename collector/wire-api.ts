@@ -1,4 +1,8 @@
+import { parseListen } from "../shared/config/formats.js";
+import { GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import { createApiServer } from "./api/server.js";
+import { StoreBackend } from "./api/store-backend.js";
 import type { CollectorConfig } from "./config.js";
 import type { FlagEngine } from "./flags/engine.js";
 import type { IngestPipeline } from "./ingest/pipeline.js";
@@ -11,9 +15,20 @@ export interface ApiParts {
   logger: Logger;
 }
 
+/** Starts the HTTP API, /metrics and the dashboard on http.listen. */
 export async function startApi(
-  _config: CollectorConfig,
-  _parts: ApiParts,
+  config: CollectorConfig,
+  parts: ApiParts,
 ): Promise<{ port: number; stop(): Promise<void> } | undefined> {
-  return undefined;
+  const listen = parseListen(config.http.listen);
+  if (!listen) throw new GputelError("GPUTEL_E_CONFIG", `http.listen: ${config.http.listen} is not host:port`);
+  const server = createApiServer({
+    backend: new StoreBackend({ store: parts.store, flags: parts.flags, pipeline: parts.pipeline }),
+    listen,
+    ...(config.http.token !== undefined ? { token: config.http.token } : {}),
+    logger: parts.logger,
+    peers: config.http.peers,
+  });
+  const { port } = await server.start();
+  return { port, stop: () => server.stop() };
 }

@@ -1,0 +1,108 @@
+// Parsing and bounding of query parameters beyond what JSON schema can say: times (RFC 3339,
+// epoch ms, or a duration before now for `from`), steps, labels, lists. Every failure is an
+// ApiError naming the parameter, which the server turns into a 400 body.
+import { parseDuration } from "../../shared/duration.js";
+import { METRIC_BY_KEY, type MetricKey } from "../../shared/metrics.js";
+import { FLAG_KINDS, type FlagKind } from "../flags/types.js";
+import type { ReportGroupBy, TimeRange } from "./backend.js";
+
+export const LIMITS = {
+  maxRangeMs: 400 * 86_400_000,
+  maxSeriesPoints: 11_000,
+  maxFlagRows: 10_000,
+  defaultFlagRows: 500,
+  maxGpuRows: 100_000,
+  minStepMs: 1000,
+} as const;
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly error: string,
+    readonly parameter: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function badParam(parameter: string, message: string): ApiError {
+  return new ApiError(400, "bad_request", parameter, message);
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** A point in time: epoch ms, RFC 3339, or (`relative`) a duration before now such as "24h". */
+export function parseTime(name: string, text: string, nowMs: number, relative: boolean): number {
+  if (/^\d{1,15}$/.test(text)) return Number(text);
+  if (RFC3339.test(text)) {
+    const ms = Date.parse(text.replace(" ", "T"));
+    if (Number.isFinite(ms)) return ms;
+  }
+  if (relative) {
+    const d = parseDuration(text);
+    if (d !== undefined && d > 0) return nowMs - d;
+  }
+  if (text === "now") return nowMs;
+  throw badParam(
+    name,
+    `${JSON.stringify(text)} is not a time: use RFC 3339 (2024-05-01T12:00:00Z), epoch milliseconds${relative ? ", or a duration before now (24h)" : ""}`,
+  );
+}
+
+/** [from, to) with defaults, from < to, and at most maxRangeMs long. */
+export function parseRange(
+  query: { from?: string; to?: string },
+  nowMs: number,
+  defaultSpanMs: number,
+): TimeRange {
+  const toMs = query.to !== undefined ? parseTime("to", query.to, nowMs, true) : nowMs;
+  const fromMs = query.from !== undefined ? parseTime("from", query.from, nowMs, true) : toMs - defaultSpanMs;
+  if (!(fromMs < toMs)) throw badParam("from", "must be before `to`");
+  if (toMs - fromMs > LIMITS.maxRangeMs)
+    throw badParam("from", `the range may span at most 400 days (asked ${Math.ceil((toMs - fromMs) / 86_400_000)} days)`);
+  return { fromMs, toMs };
+}
+
+export function parseStep(text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+  if (ms === undefined || !(ms >= LIMITS.minStepMs))
+    throw badParam("step", `${JSON.stringify(text)} is not a step of at least 1s (e.g. 10s, 1m, 1h, or seconds)`);
+  return ms;
+}
+
+/** A step giving about `points` points over the range, rounded up to a tier-friendly size. */
+export function autoStep(range: TimeRange, points = 360): number {
+  const nice = [10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000, 21_600_000, 86_400_000];
+  const want = (range.toMs - range.fromMs) / points;
+  return nice.find((s) => s >= want) ?? 86_400_000 * Math.ceil(want / 86_400_000);
+}
+
+export function parseMetrics(text: string): MetricKey[] {
+  const keys = text.split(",").filter((k) => k !== "");
+  if (keys.length === 0) throw badParam("metrics", "names no metric");
+  for (const k of keys)
+    if (!METRIC_BY_KEY.has(k as MetricKey)) throw badParam("metrics", `unknown metric ${JSON.stringify(k)}`);
+  return [...new Set(keys)] as MetricKey[];
+}
+
+export function parseKinds(name: string, text: string): FlagKind[] {
+  const kinds = text.split(",").filter((k) => k !== "");
+  for (const k of kinds)
+    if (!(FLAG_KINDS as readonly string[]).includes(k))
+      throw badParam(name, `unknown flag kind ${JSON.stringify(k)} (one of ${FLAG_KINDS.join(", ")})`);
+  return kinds as FlagKind[];
+}
+
+/** "key:value" (the value may hold colons). */
+export function parseLabel(text: string): [string, string] {
+  const colon = text.indexOf(":");
+  if (colon <= 0) throw badParam("label", `${JSON.stringify(text)} is not key:value`);
+  return [text.slice(0, colon), text.slice(colon + 1)];
+}
+
+export function parseGroupBy(text: string): ReportGroupBy {
+  if (text === "site" || text === "host" || text === "model" || text === "gpu") return text;
+  if (text.startsWith("label:") && text.length > 6) return { label: text.slice(6) };
+  throw badParam("by", `${JSON.stringify(text)} is not one of site, host, model, gpu, label:KEY`);
+}

@@ -1,0 +1,110 @@
+// The /api/v1 routes: parameters are checked by schema (schemas.ts), then parsed and bounded
+// (params.ts), then answered by the QueryBackend. Responses are plain JSON.
+import type { FastifyInstance } from "fastify";
+import type { MetricKey } from "../../shared/metrics.js";
+import type { QueryBackend, ReportKind } from "./backend.js";
+import {
+  ApiError,
+  autoStep,
+  badParam,
+  LIMITS,
+  parseGroupBy,
+  parseKinds,
+  parseLabel,
+  parseMetrics,
+  parseRange,
+  parseStep,
+  parseTime,
+} from "./params.js";
+import { type FlagsQuery, type GpusQuery, type RangeQuery, type ReportQuery, type SeriesQuery, schemas } from "./schemas.js";
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const DEFAULT_SERIES_METRICS: readonly MetricKey[] = [
+  "utilization_gpu_pct",
+  "temperature_gpu_celsius",
+  "power_draw_watts",
+  "memory_used_mib",
+];
+
+export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend): void {
+  app.get<{ Querystring: RangeQuery }>("/api/v1/summary", { schema: schemas.summary }, async (req) =>
+    backend.summary(parseRange(req.query, backend.now(), DAY)),
+  );
+
+  app.get("/api/v1/hosts", { schema: schemas.hosts }, async () => ({ hosts: backend.hosts() }));
+
+  app.get<{ Querystring: GpusQuery }>("/api/v1/gpus", { schema: schemas.gpus }, async (req) => {
+    const q = req.query;
+    const all = backend.gpus({
+      ...(q.host !== undefined ? { host: q.host } : {}),
+      ...(q.site !== undefined ? { site: q.site } : {}),
+      ...(q.model !== undefined ? { model: q.model } : {}),
+      ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
+      ...(q.state !== undefined ? { state: q.state } : {}),
+      ...(q.flag !== undefined ? { flag: q.flag } : {}),
+    });
+    const limit = q.limit ?? LIMITS.maxGpuRows;
+    return { generatedMs: backend.now(), total: all.length, truncated: all.length > limit, gpus: all.slice(0, limit) };
+  });
+
+  app.get<{ Params: { id: string } }>("/api/v1/gpus/:id", { schema: schemas.gpu }, async (req) => {
+    const gpu = backend.gpu(req.params.id);
+    if (!gpu) throw notFound(req.params.id);
+    return gpu;
+  });
+
+  app.get<{ Params: { id: string }; Querystring: SeriesQuery }>(
+    "/api/v1/gpus/:id/series",
+    { schema: schemas.series },
+    async (req) => {
+      const q = req.query;
+      const range = parseRange(q, backend.now(), HOUR);
+      const metrics = q.metrics !== undefined ? parseMetrics(q.metrics) : DEFAULT_SERIES_METRICS;
+      const stepMs = q.step !== undefined ? parseStep(q.step) : autoStep(range);
+      const points = Math.ceil((range.toMs - range.fromMs) / stepMs);
+      if (points > LIMITS.maxSeriesPoints)
+        throw badParam("step", `gives ${points} points per series; at most ${LIMITS.maxSeriesPoints}: use a larger step`);
+      const gpu = backend.gpu(req.params.id);
+      if (!gpu) throw notFound(req.params.id);
+      return backend.series(gpu, { metrics, fromMs: range.fromMs, toMs: range.toMs, stepMs });
+    },
+  );
+
+  app.get<{ Querystring: FlagsQuery }>("/api/v1/flags", { schema: schemas.flags }, async (req) => {
+    const q = req.query;
+    const now = backend.now();
+    const fromMs = q.from !== undefined ? parseTime("from", q.from, now, true) : undefined;
+    const toMs = q.to !== undefined ? parseTime("to", q.to, now, true) : undefined;
+    if (fromMs !== undefined && toMs !== undefined) parseRange(q, now, DAY);
+    const limit = q.limit ?? LIMITS.defaultFlagRows;
+    const state = q.state ?? "open";
+    // One more than asked tells whether the list was cut.
+    const flags = backend.flags({
+      state,
+      limit: Math.min(limit + 1, LIMITS.maxFlagRows),
+      ...(q.kind !== undefined ? { kinds: parseKinds("kind", q.kind) } : {}),
+      ...(q.host !== undefined ? { host: q.host } : {}),
+      ...(q.site !== undefined ? { site: q.site } : {}),
+      ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
+      ...(fromMs !== undefined ? { fromMs } : {}),
+      ...(toMs !== undefined ? { toMs } : {}),
+    });
+    const shown = flags.slice(0, limit).map((f) => ({ ...f, durationMs: (f.endMs ?? now) - f.startMs }));
+    return { generatedMs: now, state, limit, truncated: flags.length > limit, flags: shown };
+  });
+
+  app.get<{ Params: { kind: ReportKind }; Querystring: ReportQuery }>(
+    "/api/v1/reports/:kind",
+    { schema: schemas.report },
+    async (req) => {
+      const range = parseRange(req.query, backend.now(), DAY);
+      const by = parseGroupBy(req.query.by ?? (req.params.kind === "capacity" ? "model" : "site"));
+      return backend.report(req.params.kind, range, by);
+    },
+  );
+}
+
+function notFound(id: string): ApiError {
+  return new ApiError(404, "not_found", "id", `no GPU ${JSON.stringify(id)} (give a UUID or host:index)`);
+}

@@ -1,0 +1,102 @@
+// JSON schemas of every route's parameters: nothing unknown passes (additionalProperties false,
+// with Ajv's removeAdditional off in server.ts), strings are bounded, enums are closed.
+import { FLAG_KINDS } from "../flags/types.js";
+import { LIMITS } from "./params.js";
+
+const text = { type: "string", minLength: 1, maxLength: 200 } as const;
+const time = { type: "string", minLength: 1, maxLength: 40, description: "RFC 3339, epoch ms, or a duration before now (24h)" } as const;
+const hostName = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" } as const;
+const label = { type: "string", minLength: 3, maxLength: 300, pattern: "^[^:]+:.*$", description: "key:value" } as const;
+const kindList = { type: "string", minLength: 1, maxLength: 200, pattern: "^[a-z-]+(,[a-z-]+)*$" } as const;
+
+function query(properties: Record<string, unknown>) {
+  return { type: "object", additionalProperties: false, properties } as const;
+}
+
+export const gpuIdParams = {
+  type: "object",
+  additionalProperties: false,
+  required: ["id"],
+  properties: { id: { type: "string", minLength: 1, maxLength: 200, pattern: "^[A-Za-z0-9._:-]+$" } },
+} as const;
+
+export const schemas = {
+  summary: { querystring: query({ from: time, to: time }) },
+  hosts: { querystring: query({}) },
+  gpus: {
+    querystring: query({
+      host: hostName,
+      site: text,
+      model: text,
+      label,
+      state: { type: "string", enum: ["ok", "timeout", "lost", "error", "unspecified", "unknown"] },
+      flag: { type: "string", enum: [...FLAG_KINDS] },
+      limit: { type: "integer", minimum: 1, maximum: LIMITS.maxGpuRows },
+    }),
+  },
+  gpu: { params: gpuIdParams, querystring: query({}) },
+  series: {
+    params: gpuIdParams,
+    querystring: query({
+      metrics: { type: "string", minLength: 1, maxLength: 1000, pattern: "^[a-z0-9_]+(,[a-z0-9_]+)*$" },
+      from: time,
+      to: time,
+      step: { type: "string", minLength: 1, maxLength: 20 },
+    }),
+  },
+  flags: {
+    querystring: query({
+      state: { type: "string", enum: ["open", "all"] },
+      kind: kindList,
+      host: hostName,
+      site: text,
+      label,
+      from: time,
+      to: time,
+      limit: { type: "integer", minimum: 1, maximum: LIMITS.maxFlagRows },
+    }),
+  },
+  report: {
+    params: {
+      type: "object",
+      additionalProperties: false,
+      required: ["kind"],
+      properties: { kind: { type: "string", enum: ["utilization", "energy", "thermal", "capacity"] } },
+    },
+    querystring: query({
+      from: time,
+      to: time,
+      by: { type: "string", minLength: 1, maxLength: 140, pattern: "^(site|host|model|gpu|label:.+)$" },
+    }),
+  },
+  metrics: { querystring: query({}) },
+} as const;
+
+export interface RangeQuery {
+  from?: string;
+  to?: string;
+}
+export interface GpusQuery {
+  host?: string;
+  site?: string;
+  model?: string;
+  label?: string;
+  state?: string;
+  flag?: (typeof FLAG_KINDS)[number];
+  limit?: number;
+}
+export interface SeriesQuery extends RangeQuery {
+  metrics?: string;
+  step?: string;
+}
+export interface FlagsQuery extends RangeQuery {
+  state?: "open" | "all";
+  kind?: string;
+  host?: string;
+  site?: string;
+  label?: string;
+  limit?: number;
+}
+export interface ReportQuery extends RangeQuery {
+  by?: string;
+}

@@ -1,0 +1,120 @@
+// The collector's HTTP server: JSON API under /api/v1, Prometheus /metrics, and the dashboard at /.
+// Binds loopback by default; on any other address it refuses to start without a bearer token,
+// and with a token every API and /metrics request must carry it (the dashboard's static files
+// hold no data and are served without one, so the page can load and then ask for the token).
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { GputelError } from "../../shared/errors.js";
+import type { Logger } from "../../shared/logger.js";
+import { registerDashboard } from "../dashboard/routes.js";
+import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "../exposition/prometheus.js";
+import { bearerMatches, isLoopbackHost } from "./auth.js";
+import type { QueryBackend } from "./backend.js";
+import { ApiError } from "./params.js";
+import { registerApiRoutes } from "./routes.js";
+import { schemas } from "./schemas.js";
+
+export interface ApiServerOptions {
+  backend: QueryBackend;
+  listen: { host: string; port: number };
+  token?: string;
+  logger: Logger;
+  /** Other collectors' base URLs (fan-out, collector/fanout); not used by this server itself yet. */
+  peers?: string[];
+}
+
+export interface ApiServer {
+  start(): Promise<{ port: number }>;
+  stop(): Promise<void>;
+}
+
+export function createApiServer(options: ApiServerOptions): ApiServer {
+  let app: FastifyInstance | undefined;
+  const log = options.logger.child({ component: "collector.api" });
+  return {
+    async start() {
+      const { host, port } = options.listen;
+      const token = options.token !== undefined && options.token !== "" ? options.token : undefined;
+      if (!isLoopbackHost(host) && token === undefined) {
+        throw new GputelError(
+          "GPUTEL_E_CONFIG",
+          `http.listen ${host || "*"}:${port} is not a loopback address: a bearer token is required (http.token_file)`,
+          { host, port },
+        );
+      }
+      app = buildApp(options.backend, token, log);
+      await app.listen({ host: host === "" ? "0.0.0.0" : host, port });
+      const address = app.server.address();
+      const bound = typeof address === "object" && address ? address.port : port;
+      log.info({ host, port: bound, auth: token !== undefined }, "HTTP API listening");
+      return { port: bound };
+    },
+    async stop() {
+      await app?.close();
+      app = undefined;
+    },
+  };
+}
+
+/** The Fastify app without listening (tests may inject requests into it). */
+export function buildApp(backend: QueryBackend, token: string | undefined, log: Logger): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 4096,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    maxParamLength: 200,
+    return503OnClosing: true,
+    // Unknown parameters must fail, not be dropped silently (Fastify's default removes them).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
+  });
+
+  if (token !== undefined) {
+    app.addHook("onRequest", async (req, reply) => {
+      const path = req.url.split("?")[0] ?? "";
+      if (!path.startsWith("/api/") && path !== "/metrics") return;
+      if (bearerMatches(req.headers.authorization, token)) return;
+      reply
+        .code(401)
+        .header("www-authenticate", 'Bearer realm="gputel"')
+        .send({ error: "unauthorized", message: "a valid `Authorization: Bearer <token>` header is required" });
+      return reply;
+    });
+  }
+
+  app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
+    if (error instanceof ApiError) {
+      return reply.code(error.statusCode).send({ error: error.error, parameter: error.parameter, message: error.message });
+    }
+    if (error.validation && error.validation.length > 0) {
+      const v = error.validation[0];
+      const p = v?.params as Record<string, unknown> | undefined;
+      const parameter =
+        (p?.additionalProperty as string | undefined) ??
+        (p?.missingProperty as string | undefined) ??
+        (v?.instancePath ?? "").replace(/^\//, "");
+      const message =
+        p?.additionalProperty !== undefined
+          ? `unknown parameter ${JSON.stringify(parameter)} (${error.validationContext ?? "query"})`
+          : `${parameter} ${v?.message ?? "is invalid"}`;
+      return reply.code(400).send({ error: "bad_request", parameter, message });
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: "bad_request", message: error.message });
+    }
+    log.error({ code: "GPUTEL_E_API", err: error.message, url: req.url }, "API request failed");
+    return reply.code(500).send({ error: "internal", message: "the request failed; see the collector's log (GPUTEL_E_API)" });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` });
+  });
+
+  registerApiRoutes(app, backend);
+  app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
+    reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
+    return renderMetrics(backend.metricsSnapshot(), backend.now());
+  });
+  registerDashboard(app);
+  return app;
+}

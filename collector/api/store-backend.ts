@@ -1,0 +1,311 @@
+// QueryBackend over the collector's own parts: the Store (latest values, series, rollup
+// aggregates, hosts, inventory), the flag engine (open flags, history) and the ingest pipeline
+// (counters). Reads only; SQL here binds every value.
+import type { Statement } from "better-sqlite3";
+import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
+import { classifySample, DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
+import type { FlagEngine } from "../flags/engine.js";
+import type { Flag, FlagKind } from "../flags/types.js";
+import type { IngestPipeline } from "../ingest/pipeline.js";
+import type { HostRow } from "../store/statements.js";
+import type { LatestGpu } from "../store/store-query.js";
+import type { Store } from "../store/store.js";
+import type {
+  FlagQuery,
+  GpuFilter,
+  GpuInventory,
+  GpuView,
+  HostView,
+  MetricsSnapshot,
+  QueryBackend,
+  Report,
+  ReportGroupBy,
+  ReportKind,
+  SeriesRequest,
+  SeriesView,
+  Summary,
+  TimeRange,
+} from "./backend.js";
+import { buildReport, usageTotals } from "./report-builder.js";
+
+export interface StoreBackendParts {
+  store: Store;
+  flags: Pick<FlagEngine, "openFlags" | "history">;
+  pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
+  now?: () => number;
+}
+
+interface InventoryRow {
+  uuid: string;
+  serial: string;
+  vbios_version: string;
+  driver_version: string;
+  pci_bus_id: string;
+  info: string;
+}
+
+/** Host-level flags (stale, offline) hold every GPU of their host in doubt. */
+const HOST_DOUBT: readonly FlagKind[] = ["stale", "offline"];
+
+export class StoreBackend implements QueryBackend {
+  private inventoryStmt?: Statement;
+  private oneInventoryStmt?: Statement;
+
+  constructor(private readonly parts: StoreBackendParts) {}
+
+  now(): number {
+    return (this.parts.now ?? Date.now)();
+  }
+
+  summary(range: TimeRange): Summary {
+    const gpus = this.gpus({});
+    const open = this.parts.flags.openFlags();
+    const hosts = this.parts.store.hostRows();
+    const byStatus: Record<string, number> = {};
+    for (const h of hosts) byStatus[h.status] = (byStatus[h.status] ?? 0) + 1;
+    const byState: Record<string, number> = {};
+    const byKind: Partial<Record<FlagKind, number>> = {};
+    for (const f of open) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+    let busy = 0;
+    let known = 0;
+    let flagged = 0;
+    for (const g of gpus) {
+      byState[g.state] = (byState[g.state] ?? 0) + 1;
+      if (g.flags.length > 0) flagged++;
+      if (g.flags.some((f) => HOST_DOUBT.includes(f.kind))) continue;
+      const thresholds = this.parts.store.raw.registry.hosts.get(g.host)?.thresholds;
+      const usage = classifyLatest(g, thresholds ?? DEFAULT_IDLE_THRESHOLDS);
+      if (usage === "unknown") continue;
+      known++;
+      if (usage === "busy") busy++;
+    }
+    const groups = this.parts.store.aggregate({ ...range, groupBy: "site" });
+    return {
+      generatedMs: this.now(),
+      hosts: { total: hosts.length, byStatus },
+      gpus: { total: gpus.length, byState },
+      flags: { open: open.length, byKind, gpusFlagged: flagged },
+      utilization: {
+        now: { busy, known, rate: known > 0 ? busy / known : null },
+        range: { ...range, ...usageTotals(groups) },
+      },
+    };
+  }
+
+  hosts(): HostView[] {
+    const gpuCount = new Map<string, number>();
+    for (const g of this.parts.store.latest()) gpuCount.set(g.host, (gpuCount.get(g.host) ?? 0) + 1);
+    const flagCount = new Map<string, number>();
+    for (const f of this.parts.flags.openFlags()) flagCount.set(f.host, (flagCount.get(f.host) ?? 0) + 1);
+    // hostRows() reads SELECT *: these columns exist (001_core.sql) though HostRow does not list them.
+    const rows = this.parts.store.hostRows() as (HostRow & { agent_version: string; interval_ms: number | null })[];
+    return rows.map((h) => ({
+      name: h.name,
+      site: h.site,
+      labels: JSON.parse(h.labels) as Record<string, string>,
+      status: h.status,
+      statusReason: h.status_reason,
+      statusMs: h.status_ms,
+      lastSeenMs: h.last_seen_ms,
+      agentVersion: h.agent_version,
+      intervalMs: h.interval_ms,
+      gpus: gpuCount.get(h.name) ?? 0,
+      openFlags: flagCount.get(h.name) ?? 0,
+    }));
+  }
+
+  gpus(filter: GpuFilter): GpuView[] {
+    const flagsByGpu = new Map<string, Flag[]>();
+    const flagsByHost = new Map<string, Flag[]>();
+    for (const f of this.parts.flags.openFlags()) {
+      const map = f.gpuUuid === null ? flagsByHost : flagsByGpu;
+      const key = f.gpuUuid ?? f.host;
+      map.set(key, [...(map.get(key) ?? []), f]);
+    }
+    const inventory = this.inventoryMap();
+    const out: GpuView[] = [];
+    for (const g of this.parts.store.latest()) {
+      if (!matches(g, filter)) continue;
+      const flags = [...(flagsByGpu.get(g.uuid) ?? []), ...(flagsByHost.get(g.host) ?? [])];
+      if (filter.flag !== undefined && !flags.some((f) => f.kind === filter.flag)) continue;
+      const state = g.state ?? "unknown";
+      if (filter.state !== undefined && state !== filter.state) continue;
+      out.push(view(g, flags, inventory.get(g.uuid) ?? null));
+    }
+    return out.sort((a, b) => a.host.localeCompare(b.host) || a.index - b.index);
+  }
+
+  gpu(id: string): GpuView | undefined {
+    const colon = id.lastIndexOf(":");
+    const latest = this.parts.store.latest();
+    const g =
+      latest.find((x) => x.uuid === id) ??
+      (colon > 0 ? latest.find((x) => x.host === id.slice(0, colon) && String(x.index) === id.slice(colon + 1)) : undefined);
+    if (!g) return undefined;
+    const flags = this.parts.flags
+      .openFlags({ host: g.host })
+      .filter((f) => f.gpuUuid === null || f.gpuUuid === g.uuid);
+    this.oneInventoryStmt ??= this.parts.store.db.prepare(
+      `${INVENTORY_SQL} AND g.uuid = ?`,
+    );
+    const row = this.oneInventoryStmt.get(g.uuid) as InventoryRow | undefined;
+    return view(g, flags, row ? toInventory(row) : null);
+  }
+
+  series(gpu: GpuView, request: SeriesRequest): SeriesView {
+    const s = this.parts.store.series(gpu.uuid, request.metrics, request.fromMs, request.toMs, request.stepMs);
+    const metrics: SeriesView["metrics"] = {};
+    for (const key of request.metrics) {
+      const m = s.metrics[key];
+      if (m) metrics[key] = { min: m.min, max: m.max, avg: m.avg };
+    }
+    return {
+      uuid: gpu.uuid,
+      host: gpu.host,
+      index: gpu.index,
+      tier: s.tier,
+      stepMs: s.stepMs,
+      fromMs: request.fromMs,
+      toMs: request.toMs,
+      t: s.t,
+      metrics,
+      slowdownTemperatureC: gpu.inventory?.slowdownTemperatureC ?? null,
+    };
+  }
+
+  flags(query: FlagQuery): Flag[] {
+    const filter = {
+      ...(query.kinds ? { kinds: query.kinds } : {}),
+      ...(query.host !== undefined ? { host: query.host } : {}),
+      ...(query.site !== undefined ? { site: query.site } : {}),
+      ...(query.label ? { label: query.label } : {}),
+    };
+    if (query.state === "all") {
+      return this.parts.flags.history({
+        ...filter,
+        ...(query.fromMs !== undefined ? { fromMs: query.fromMs } : {}),
+        ...(query.toMs !== undefined ? { toMs: query.toMs } : {}),
+        limit: query.limit,
+      });
+    }
+    return this.parts.flags
+      .openFlags(filter)
+      .filter((f) => query.toMs === undefined || f.startMs <= query.toMs)
+      .sort((a, b) => b.startMs - a.startMs || b.id - a.id)
+      .slice(0, query.limit);
+  }
+
+  report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Report {
+    return buildReport(kind, range, groupBy, {
+      store: this.parts.store,
+      flags: this.parts.flags,
+      gpus: () => this.gpus({}),
+      now: () => this.now(),
+    });
+  }
+
+  metricsSnapshot(): MetricsSnapshot {
+    const gpus = this.gpus({});
+    const rejectsStored: Record<string, number> = {};
+    for (const r of this.parts.store.rejectCounts()) rejectsStored[r.reason] = (rejectsStored[r.reason] ?? 0) + r.count;
+    const p = this.parts.pipeline;
+    const snap = p?.snapshot();
+    let newest: number | null = null;
+    for (const g of gpus) if (g.timestampMs !== null && (newest === null || g.timestampMs > newest)) newest = g.timestampMs;
+    const pageSize = this.parts.store.db.pragma("page_size", { simple: true }) as number;
+    const pages = this.parts.store.db.pragma("page_count", { simple: true }) as number;
+    return {
+      gpus,
+      hosts: this.hosts(),
+      openFlags: this.parts.flags.openFlags(),
+      ingest:
+        p && snap
+          ? {
+              messages: snap.messages,
+              framesStored: snap.framesStored,
+              framesDuplicate: snap.framesDuplicate,
+              commits: snap.commits,
+              storeFailures: snap.storeFailures,
+              overloaded: snap.overloaded,
+              queueDepth: snap.queueDepth,
+              rejects: snap.rejects as Record<string, number>,
+              commitLatency: {
+                buckets: p.commitLatency.cumulative(),
+                count: p.commitLatency.count,
+                sumMs: p.commitLatency.sumMs,
+              },
+            }
+          : null,
+      rejectsStored,
+      databaseBytes: pages * pageSize,
+      newestSampleMs: newest,
+    };
+  }
+
+  private inventoryMap(): Map<string, GpuInventory> {
+    this.inventoryStmt ??= this.parts.store.db.prepare(INVENTORY_SQL);
+    const map = new Map<string, GpuInventory>();
+    for (const row of this.inventoryStmt.all() as InventoryRow[]) map.set(row.uuid, toInventory(row));
+    return map;
+  }
+}
+
+const INVENTORY_SQL = `SELECT g.uuid AS uuid, i.serial, i.vbios_version, i.driver_version, i.pci_bus_id, i.info
+  FROM gpu_inventory i JOIN gpus g ON g.id = i.gpu_id WHERE i.valid_to_ms IS NULL`;
+
+function toInventory(row: InventoryRow): GpuInventory {
+  const info = JSON.parse(row.info) as IGpuInfo;
+  const inv: GpuInventory = {
+    serial: row.serial,
+    vbiosVersion: row.vbios_version,
+    driverVersion: row.driver_version,
+    pciBusId: row.pci_bus_id,
+  };
+  const num = (v: number | null | undefined) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+  const set = <K extends keyof GpuInventory>(k: K, v: number | undefined) => {
+    if (v !== undefined) (inv[k] as number) = v;
+  };
+  set("slowdownTemperatureC", num(info.temperature_slowdown_celsius));
+  set("shutdownTemperatureC", num(info.temperature_shutdown_celsius));
+  set("memoryMaxTemperatureC", num(info.temperature_memory_max_celsius));
+  set("powerDefaultLimitW", num(info.power_default_limit_watts));
+  set("powerMaxLimitW", num(info.power_max_limit_watts));
+  return inv;
+}
+
+function matches(g: LatestGpu, f: GpuFilter): boolean {
+  if (f.host !== undefined && g.host !== f.host) return false;
+  if (f.site !== undefined && g.site !== f.site) return false;
+  if (f.model !== undefined && g.model !== f.model) return false;
+  if (f.label && g.labels[f.label[0]] !== f.label[1]) return false;
+  return true;
+}
+
+function view(g: LatestGpu, flags: readonly Flag[], inventory: GpuInventory | null): GpuView {
+  return {
+    uuid: g.uuid,
+    host: g.host,
+    index: g.index,
+    model: g.model,
+    site: g.site,
+    labels: g.labels,
+    state: g.state ?? "unknown",
+    timestampMs: g.timestampMs ?? null,
+    values: g.values,
+    flags: flags.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, startMs: f.startMs, reason: f.reason })),
+    inventory,
+  };
+}
+
+/** The latest sample's usage class, by the same rule the rollups use. */
+function classifyLatest(g: GpuView, thresholds: IdleThresholds): ReturnType<typeof classifySample> {
+  const v = g.values;
+  const sample: IGpuSample = {
+    state: g.state === "ok" ? GpuState.GPU_STATE_OK : GpuState.GPU_STATE_UNSPECIFIED,
+    utilization_gpu_pct: v.utilization_gpu_pct ?? null,
+    memory_used_mib: v.memory_used_mib ?? null,
+    compute_processes: v.compute_processes ?? null,
+    mig_mode: v.mig_mode === undefined ? null : v.mig_mode === 1,
+  };
+  return classifySample(sample, thresholds);
+}

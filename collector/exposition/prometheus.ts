@@ -1,0 +1,157 @@
+// Prometheus text exposition (format 0.0.4) of the fleet's latest GPU values, open flags and the
+// collector's own health. Pure: snapshot in, text out. One block per family (HELP, TYPE, then
+// its samples), no duplicate series, absent values left out (never 0), empty families omitted.
+import { METRICS } from "../../shared/metrics.js";
+import type { GpuView, MetricsSnapshot } from "../api/backend.js";
+
+type Labels = Record<string, string>;
+type Sample = { suffix?: string; labels: Labels; value: number };
+
+class Exposition {
+  private readonly out: string[] = [];
+
+  family(name: string, type: "gauge" | "counter" | "histogram", help: string, samples: readonly Sample[]): void {
+    if (samples.length === 0) return;
+    this.out.push(`# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${name} ${type}`);
+    const seen = new Set<string>();
+    for (const s of samples) {
+      const line = `${name}${s.suffix ?? ""}${formatLabels(s.labels)}`;
+      if (seen.has(line)) continue;
+      seen.add(line);
+      this.out.push(`${line} ${formatValue(s.value)}`);
+    }
+  }
+
+  text(): string {
+    return this.out.length > 0 ? `${this.out.join("\n")}\n` : "";
+  }
+}
+
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** A label name Prometheus accepts: [a-zA-Z_][a-zA-Z0-9_]*. */
+export function sanitizeLabelName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_]/g, "_");
+  return /^[a-zA-Z_]/.test(s) ? s : `_${s}`;
+}
+
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function formatLabels(labels: Labels): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabelValue(v)}"`);
+  return parts.length > 0 ? `{${parts.join(",")}}` : "";
+}
+
+function formatValue(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "+Inf" : "-Inf";
+  // Scaling by factors like 0.01 leaves float noise (612.3400000000001): 15 digits are exact enough.
+  return String(Number(v.toPrecision(15)));
+}
+
+/** Identity labels of a GPU series: host, gpu index, uuid, model, site, then label_<agent label>. */
+export function gpuLabels(g: GpuView): Labels {
+  const labels: Labels = { host: g.host, gpu: String(g.index), uuid: g.uuid, model: g.model, site: g.site };
+  for (const [k, v] of Object.entries(g.labels)) {
+    const name = `label_${sanitizeLabelName(k)}`;
+    if (!(name in labels)) labels[name] = v; // two keys that sanitise alike: the first wins
+  }
+  return labels;
+}
+
+export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
+  const x = new Exposition();
+  const idLabels = snap.gpus.map((g) => [g, gpuLabels(g)] as const);
+  for (const def of METRICS) {
+    const samples: Sample[] = [];
+    for (const [g, labels] of idLabels) {
+      const v = g.values[def.key];
+      if (v === undefined || v === null) continue;
+      samples.push({ labels, value: v * def.scale * def.prom.factor });
+    }
+    x.family(def.prom.name, "gauge", def.prom.help, samples);
+  }
+  const doubtful = new Set(
+    snap.openFlags.filter((f) => f.gpuUuid === null && (f.kind === "stale" || f.kind === "offline")).map((f) => f.host),
+  );
+  x.family(
+    "gputel_gpu_up",
+    "gauge",
+    "1 when the GPU's latest sample was read fine (state ok) and its host is reporting; 0 otherwise.",
+    idLabels.map(([g, labels]) => ({ labels, value: g.state === "ok" && !doubtful.has(g.host) ? 1 : 0 })),
+  );
+  x.family(
+    "gputel_gpu_state",
+    "gauge",
+    "The state of the GPU's latest sample (ok, timeout, lost, error, unspecified, unknown), as a label with value 1.",
+    idLabels.map(([g, labels]) => ({ labels: { ...labels, state: g.state }, value: 1 })),
+  );
+  x.family(
+    "gputel_gpu_last_sample_timestamp_seconds",
+    "gauge",
+    "Agent timestamp of the GPU's latest stored sample.",
+    idLabels.flatMap(([g, labels]) => (g.timestampMs !== null ? [{ labels, value: g.timestampMs / 1000 }] : [])),
+  );
+  x.family(
+    "gputel_flag_open",
+    "gauge",
+    "1 for every open flag (idle, idle-held, overheat, throttled, stale, offline, lost, error).",
+    snap.openFlags.map((f) => ({
+      labels: {
+        kind: f.kind,
+        host: f.host,
+        gpu: f.gpuIndex === null ? "" : String(f.gpuIndex),
+        uuid: f.gpuUuid ?? "",
+        severity: f.severity,
+      },
+      value: 1,
+    })),
+  );
+  health(x, snap, nowMs);
+  return x.text();
+}
+
+function health(x: Exposition, snap: MetricsSnapshot, nowMs: number): void {
+  x.family("gputel_gpus_known", "gauge", "GPUs the collector knows.", [{ labels: {}, value: snap.gpus.length }]);
+  x.family("gputel_hosts_known", "gauge", "Hosts the collector knows.", [{ labels: {}, value: snap.hosts.length }]);
+  x.family("gputel_store_database_size_bytes", "gauge", "Size of the collector's SQLite file (pages in use and free).", [
+    { labels: {}, value: snap.databaseBytes },
+  ]);
+  if (snap.newestSampleMs !== null)
+    x.family(
+      "gputel_ingest_newest_sample_age_seconds",
+      "gauge",
+      "Seconds since the newest stored GPU sample was taken (agent clock): how far behind ingest is.",
+      [{ labels: {}, value: Math.max(0, nowMs - snap.newestSampleMs) / 1000 }],
+    );
+  const i = snap.ingest;
+  if (!i) return;
+  const counter = (name: string, help: string, value: number) =>
+    x.family(`gputel_ingest_${name}_total`, "counter", help, [{ labels: {}, value }]);
+  counter("messages", "MQTT messages received by ingest since the collector started.", i.messages);
+  counter("frames_stored", "Frames committed to the store.", i.framesStored);
+  counter("frames_duplicate", "Frames received again and stored once (replays, redeliveries).", i.framesDuplicate);
+  counter("commits", "Store transactions committed.", i.commits);
+  counter("store_failures", "Batches the store failed to commit (acknowledgements held back).", i.storeFailures);
+  counter("overloaded", "Messages refused because the ingest queue was full.", i.overloaded);
+  x.family(
+    "gputel_ingest_rejected_total",
+    "counter",
+    "Messages rejected by ingest, by reason.",
+    Object.entries(i.rejects).map(([reason, value]) => ({ labels: { reason }, value })),
+  );
+  x.family("gputel_ingest_queue_depth", "gauge", "Messages waiting for a commit.", [{ labels: {}, value: i.queueDepth }]);
+  const h = i.commitLatency;
+  if (h)
+    x.family("gputel_ingest_commit_latency_seconds", "histogram", "Time from a message's arrival to its commit.", [
+      ...h.buckets.map((b) => ({
+        suffix: "_bucket",
+        labels: { le: Number.isFinite(b.le) ? String(b.le / 1000) : "+Inf" },
+        value: b.count,
+      })),
+      { suffix: "_sum", labels: {}, value: h.sumMs / 1000 },
+      { suffix: "_count", labels: {}, value: h.count },
+    ]);
+}
