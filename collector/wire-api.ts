@@ -1,3 +1,4 @@
+// Starts the HTTP API, dashboard and /metrics over the running collector's parts.
 import { parseListen } from "../shared/config/formats.js";
 import { GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
@@ -15,13 +16,13 @@ export interface ApiParts {
   logger: Logger;
 }
 
-/** Starts the HTTP API, /metrics and the dashboard on http.listen. */
 export async function startApi(
   config: CollectorConfig,
   parts: ApiParts,
-): Promise<{ port: number; stop(): Promise<void> } | undefined> {
+): Promise<{ port: number; stop(): Promise<void> }> {
   const listen = parseListen(config.http.listen);
-  if (!listen) throw new GputelError("GPUTEL_E_CONFIG", `http.listen: ${config.http.listen} is not host:port`);
+  if (!listen)
+    throw new GputelError("GPUTEL_E_CONFIG", `http.listen: ${config.http.listen} is not host:port`);
   const server = createApiServer({
     backend: new StoreBackend({ store: parts.store, flags: parts.flags, pipeline: parts.pipeline }),
     listen,
