@@ -5,9 +5,14 @@
 import type { Flag } from "../flags/types.js";
 import type { LatestGpu } from "../store/store-query.js";
 
+/** The part of a GPU entry the merge reads (LatestGpu, or the API's JSON form of it). */
+export type MergeableGpu = Pick<LatestGpu, "uuid" | "host" | "index"> & {
+  timestampMs?: number | null | undefined;
+};
+
 /** One entry per GPU UUID, the newest sample kept; sorted by host, then index. */
-export function mergeGpuLists(lists: readonly (readonly LatestGpu[])[]): LatestGpu[] {
-  const byUuid = new Map<string, LatestGpu>();
+export function mergeGpuLists<G extends MergeableGpu>(lists: readonly (readonly G[])[]): G[] {
+  const byUuid = new Map<string, G>();
   for (const list of lists) {
     for (const g of list) {
       const seen = byUuid.get(g.uuid);
@@ -68,7 +73,10 @@ export interface FleetCounts {
 }
 
 /** Counts for the fleet summary from merged lists (the same function serves one collector). */
-export function fleetCounts(gpus: readonly LatestGpu[], openFlags: readonly MergeableFlag[]): FleetCounts {
+export function fleetCounts(
+  gpus: readonly (MergeableGpu & { state?: string | undefined })[],
+  openFlags: readonly MergeableFlag[],
+): FleetCounts {
   const byState: Record<string, number> = {};
   for (const g of gpus) {
     const s = g.state ?? "unknown";

@@ -9,7 +9,7 @@ import { readRecentEntries } from "../store/sample.js";
 import type { Store } from "../store/store.js";
 import { CaptureLog } from "./capture-log.js";
 import { backoffMs, classify, encodeBody, fetchPost, type PostFn, requestHeaders } from "./sender.js";
-import { type Batch, type GpuIdentity, planBatches } from "./series.js";
+import { type Batch, type GpuIdentity, planBatches, SeriesLabels } from "./series.js";
 
 export interface RemoteWriteOptions {
   /** Receiver endpoint: Prometheus/VictoriaMetrics `/api/v1/write`, Mimir `/api/v1/push`. */
@@ -52,6 +52,7 @@ export class RemoteWriteExporter {
   private readonly throttle = new LogThrottle(60_000);
   private readonly capture: CaptureLog;
   private readonly lastSent = new Map<number, number>();
+  private readonly seriesLabels = new SeriesLabels();
   private running = false;
   private loopDone: Promise<void> | undefined;
   /** Ends the idle pause early (drained(), stop()). */
@@ -155,6 +156,7 @@ export class RemoteWriteExporter {
       (id) => this.identity(id),
       this.lastSent,
       o.batchSamples,
+      this.seriesLabels,
     );
     if (unknown > 0) this.warn("unknown", "Samples of an unknown GPU skipped", { samples: unknown });
     let sent = 0;

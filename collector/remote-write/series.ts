@@ -5,7 +5,7 @@
 // backlog: those go in their own batches, oldest first, before the live ones.
 import { METRICS } from "../../shared/metrics.js";
 import type { StoredSample } from "../store/sample.js";
-import { type Label, sortLabels, type TimeSeries } from "./wire.js";
+import { encodeLabels, type Label, sortLabels, type TimeSeries } from "./wire.js";
 
 export interface GpuIdentity {
   host: string;
@@ -51,6 +51,33 @@ export function gpuLabels(id: GpuIdentity): Label[] {
 }
 
 /**
+ * The sorted labels of each GPU's series, encoded once: they repeat in every request. An entry
+ * is rebuilt when the GPU's identity changes (moved host, new labels).
+ */
+export class SeriesLabels {
+  private readonly byGpu = new Map<
+    number,
+    { sig: string; series: { labels: Label[]; bytes: Uint8Array }[] }
+  >();
+
+  /** The labels of every metric of the GPU (by METRICS index), or undefined for an unknown GPU. */
+  forGpu(gpuId: number, id: GpuIdentity | undefined): { labels: Label[]; bytes: Uint8Array }[] | undefined {
+    if (!id) return undefined;
+    const sig = `${id.host}\u0000${id.index}\u0000${id.uuid}\u0000${id.model}\u0000${id.site}\u0000${JSON.stringify(id.labels)}`;
+    const cached = this.byGpu.get(gpuId);
+    if (cached && cached.sig === sig) return cached.series;
+    const base = gpuLabels(id);
+    const series = NAMES.map((name) => {
+      const labels = sortLabels([{ name: "__name__", value: name }, ...base]);
+      return { labels, bytes: encodeLabels(labels) };
+    });
+    if (this.byGpu.size > 1_000_000) this.byGpu.clear();
+    this.byGpu.set(gpuId, { sig, series });
+    return series;
+  }
+}
+
+/**
  * Splits entries into backlog and live (updating `lastSent`, the newest timestamp sent per GPU),
  * sorts each by time and cuts batches of at most `batchSamples` values. Entries whose GPU the
  * identity function does not know are skipped and counted in `unknown`.
@@ -60,6 +87,7 @@ export function planBatches(
   identity: (gpuId: number) => GpuIdentity | undefined,
   lastSent: Map<number, number>,
   batchSamples: number,
+  cache: SeriesLabels = new SeriesLabels(),
 ): { batches: Batch[]; unknown: number } {
   const live: Entry[] = [];
   const backlog: Entry[] = [];
@@ -74,12 +102,11 @@ export function planBatches(
   const byTime = (a: Entry, b: Entry) => a.sample.ts - b.sample.ts;
   backlog.sort(byTime);
   live.sort(byTime);
-  const labels = new Map<number, Label[] | null>();
-  const labelsOf = (gpuId: number): Label[] | null => {
+  const labels = new Map<number, { labels: Label[]; bytes: Uint8Array }[] | null>();
+  const labelsOf = (gpuId: number) => {
     let l = labels.get(gpuId);
     if (l === undefined) {
-      const id = identity(gpuId);
-      l = id ? gpuLabels(id) : null;
+      l = cache.forGpu(gpuId, identity(gpuId)) ?? null;
       labels.set(gpuId, l);
     }
     return l;
@@ -111,11 +138,8 @@ export function planBatches(
         const key = e.gpuId * 64 + i;
         let s = current.map.get(key);
         if (!s) {
-          s = {
-            labels: sortLabels([{ name: "__name__", value: NAMES[i] as string }, ...base]),
-            timestamps: [],
-            values: [],
-          };
+          const l = base[i] as { labels: Label[]; bytes: Uint8Array };
+          s = { labels: l.labels, labelBytes: l.bytes, timestamps: [], values: [] };
           current.map.set(key, s);
         }
         s.timestamps.push(e.sample.ts);
