@@ -63,7 +63,7 @@ export function buildApp(backend: QueryBackend, token: string | undefined, log: 
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 5_000,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     // Unknown parameters must fail, not be dropped silently (Fastify's default removes them).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
