@@ -33,7 +33,7 @@ export function gpuUuid(h: number, i: number): string {
 type Profile = "busy" | "idle" | "idle_held" | "hot";
 
 function profile(h: number, i: number): Profile {
-  if (h === 0 && i === 3) return "hot";
+  if ((h === 0 || h === 3) && i === 3) return "hot";
   return (["busy", "idle", "idle_held", "busy"] as const)[i % 4] ?? "busy";
 }
 
@@ -65,8 +65,9 @@ function sample(h: number, i: number, k: number): IGpuSample {
 }
 
 export function buildFleet(
-  options: { hosts?: number; gpusPerHost?: number; hours?: number; intervalMs?: number } = {},
+  options: { hosts?: number; gpusPerHost?: number; hours?: number; intervalMs?: number; firstHost?: number } = {},
 ): FleetFixture {
+  const first = options.firstHost ?? 0;
   const hostCount = options.hosts ?? 3;
   const gpusPerHost = options.gpusPerHost ?? 4;
   const intervalMs = options.intervalMs ?? 10_000;
@@ -76,8 +77,9 @@ export function buildFleet(
   const store = Store.open(join(dir, "collector.db"), { now: () => nowMs });
   const flags = new FlagEngine({ store: new FlagStore(store.db), config: resolveFlagsConfig(), now: () => nowMs });
   flags.start();
-  const hosts = Array.from({ length: hostCount }, (_, h) => `node-${String.fromCharCode(97 + h)}`);
-  hosts.forEach((host, h) => {
+  const hosts = Array.from({ length: hostCount }, (_, h) => `node-${String.fromCharCode(97 + first + h)}`);
+  hosts.forEach((host, n) => {
+    const h = n + first;
     const inventory = {
       host,
       timestamp_ms: startMs,
@@ -111,7 +113,8 @@ export function buildFleet(
   };
   for (let k = 1; k <= frames; k++) {
     const ts = startMs + k * intervalMs;
-    hosts.forEach((host, h) => {
+    hosts.forEach((host, n) => {
+      const h = n + first;
       batch.push({
         host,
         boot_id: `boot-${h}`,
@@ -135,7 +138,7 @@ export function buildFleet(
     nowMs,
     hosts,
     gpusPerHost,
-    hotUuid: gpuUuid(0, 3),
+    hotUuid: gpuUuid(first, 3),
     close() {
       flags.stop();
       store.close();

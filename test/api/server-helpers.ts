@@ -10,8 +10,8 @@ export interface LiveApi {
   close(): Promise<void>;
 }
 
-export async function startLiveApi(options: { token?: string; host?: string } = {}): Promise<LiveApi> {
-  const fleet = buildFleet();
+export async function startLiveApi(options: { token?: string; host?: string; firstHost?: number } = {}): Promise<LiveApi> {
+  const fleet = buildFleet(options.firstHost !== undefined ? { firstHost: options.firstHost } : {});
   const host = options.host ?? "127.0.0.1";
   const server = createApiServer({
     backend: fleet.backend,

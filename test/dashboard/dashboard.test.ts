@@ -83,7 +83,7 @@ test.skipIf(!have && !required)(
     expect(await page.locator("#detail-title").textContent()).toBe("node-a · GPU 3");
     expect(await page.locator("#chart-temp .u-legend").textContent()).toContain("slowdown");
     await page.click("button[data-range='24h']");
-    await page.waitForFunction(() => document.querySelector("#detail-sub")?.textContent?.includes("tier 1m"));
+    await page.waitForFunction(`document.querySelector("#detail-sub")?.textContent?.includes("tier 1m")`);
 
     // Live: the page polls again without a reload (a new request for the GPU list arrives).
     const next = await page.waitForRequest((r) => r.url().includes("/api/v1/gpus") && !r.url().includes("series"), {
@@ -93,8 +93,8 @@ test.skipIf(!have && !required)(
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.click("button[data-range='6h']");
-    await page.waitForFunction(() => document.querySelector("#detail-sub")?.textContent?.includes("tier 1m"));
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForFunction(`document.querySelector("#detail-sub")?.textContent?.includes("tier 1m")`);
+    await page.evaluate("window.scrollTo(0, 0)");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
     expect(failed).toEqual([]);
   },

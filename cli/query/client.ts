@@ -1,0 +1,54 @@
+// HTTP client for `gputel query`: GET a path from one or several collectors with the bearer
+// token, turning failures into messages a person can act on (which URL, what the API said).
+export class QueryError extends Error {}
+
+export interface ClientOptions {
+  urls: readonly string[];
+  token?: string;
+  timeoutMs?: number;
+}
+
+function describeFetchError(url: string, error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  if (code === "ECONNREFUSED") return `cannot reach the collector at ${url}: connection refused (is \`gputel collector\` running there?)`;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve the collector's host in ${url}`;
+  if ((error as Error).name === "TimeoutError") return `the collector at ${url} did not answer in time`;
+  return `cannot reach the collector at ${url}: ${cause?.message ?? (error as Error).message}`;
+}
+
+export async function getJson<T>(base: string, path: string, query: Record<string, string | undefined>, options: ClientOptions): Promise<T> {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
+  const search = params.toString();
+  const url = `${base.replace(/\/+$/, "")}${path}${search ? `?${search}` : ""}`;
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { accept: "application/json", ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+  } catch (error) {
+    throw new QueryError(describeFetchError(base, error));
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new QueryError(`${base}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`);
+  }
+  if (!response.ok) {
+    const b = body as { message?: string; parameter?: string; error?: string };
+    if (response.status === 401)
+      throw new QueryError(`${base}: unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN`);
+    const which = b.parameter ? ` (parameter ${b.parameter})` : "";
+    throw new QueryError(`${base}: ${b.message ?? b.error ?? `HTTP ${response.status}`}${which}`);
+  }
+  return body as T;
+}
+
+/** The same GET on every URL, answers in URL order; the first failure fails the whole query. */
+export async function getAll<T>(path: string, query: Record<string, string | undefined>, options: ClientOptions): Promise<T[]> {
+  return Promise.all(options.urls.map((u) => getJson<T>(u, path, query, options)));
+}

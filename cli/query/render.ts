@@ -1,0 +1,145 @@
+// People-facing views of the API's answers. Flags and hot GPUs stand out in colour.
+import type { GpuView, Report, Summary } from "../../collector/api/backend.js";
+import type { Flag } from "../../collector/flags/types.js";
+import { type Cell, type Colour, duration, fixed, paint, percent, type Style, table } from "./table.js";
+
+const KIND_COLOUR: Record<string, Colour> = {
+  overheat: "red",
+  throttled: "yellow",
+  "idle-held": "yellow",
+  idle: "grey",
+  lost: "magenta",
+  error: "magenta",
+  stale: "magenta",
+  offline: "magenta",
+};
+
+function counts(record: Record<string, number | undefined>): string {
+  const parts = Object.entries(record).map(([k, v]) => `${k} ${v ?? 0}`);
+  return parts.length > 0 ? parts.join(", ") : "none";
+}
+
+export function renderSummary(s: Summary, style: Style): string {
+  const r = s.utilization.range;
+  const hours = (r.toMs - r.fromMs) / 3_600_000;
+  const hot = s.flags.byKind.overheat ?? 0;
+  const rows: [string, string][] = [
+    ["GPUs", `${s.gpus.total}  (${counts(s.gpus.byState)})`],
+    ["Hosts", `${s.hosts.total}  (${counts(s.hosts.byStatus)})`],
+    ["Busy now", `${percent(s.utilization.now.rate)}  (${s.utilization.now.busy} of ${s.utilization.now.known} known)`],
+    [
+      `Last ${fixed(hours, hours % 1 === 0 ? 0 : 1)} h`,
+      `utilization ${percent(r.utilizationRate)}  busy ${fixed(r.busyHours, 1)} h  idle ${fixed(r.idleHours, 1)} h  idle-held ${fixed(r.idleHeldHours, 1)} h  unknown ${fixed(r.unknownHours, 1)} h`,
+    ],
+    ["Energy", `${fixed(r.energyKwh, 2)} kWh  (idle ${fixed(r.energyIdleKwh, 2)} kWh)`],
+    [
+      "Open flags",
+      `${paint(style, s.flags.open > 0 ? "yellow" : undefined, String(s.flags.open))}  (${Object.entries(s.flags.byKind)
+        .map(([k, v]) => paint(style, KIND_COLOUR[k], `${k} ${v}`))
+        .join(", ") || "none"})`,
+    ],
+  ];
+  if (hot > 0) rows.push(["Overheating", paint(style, "red", `${hot} GPU${hot === 1 ? "" : "s"}`)]);
+  return `${rows.map(([k, v]) => `${paint(style, "bold", k.padEnd(12))}${v}`).join("\n")}\n`;
+}
+
+function isHot(g: GpuView): boolean {
+  const t = g.values.temperature_gpu_celsius;
+  const slowdown = g.inventory?.slowdownTemperatureC;
+  return g.flags.some((f) => f.kind === "overheat") || (t !== undefined && slowdown !== undefined && t >= slowdown - 5);
+}
+
+export function renderGpus(gpus: readonly GpuView[], style: Style): string {
+  if (gpus.length === 0) return "No GPUs.\n";
+  const rows = gpus.map((g): Cell[] => {
+    const hot = isHot(g);
+    const v = g.values;
+    const kinds = [...new Set(g.flags.map((f) => f.kind))];
+    return [
+      { text: g.host },
+      { text: String(g.index), right: true },
+      { text: g.model },
+      { text: g.state, ...(g.state !== "ok" ? { colour: "magenta" as const } : {}) },
+      { text: fixed(v.utilization_gpu_pct, 0, " %"), right: true },
+      { text: fixed(v.temperature_gpu_celsius, 0, " °C"), right: true, ...(hot ? { colour: "red" as const } : {}) },
+      { text: fixed(v.power_draw_watts, 0, " W"), right: true },
+      { text: v.memory_used_mib === undefined ? "–" : `${(v.memory_used_mib / 1024).toFixed(1)} GiB`, right: true },
+      { text: kinds.map((k) => paint(style, KIND_COLOUR[k], k)).join(",") || "" },
+    ];
+  });
+  return table(style, ["HOST", "GPU", "MODEL", "STATE", "UTIL", "TEMP", "POWER", "MEMORY", "FLAGS"], rows);
+}
+
+export function renderGpu(g: GpuView, style: Style): string {
+  const lines: [string, string][] = [
+    ["GPU", `${g.host}:${g.index}  ${g.uuid}`],
+    ["Model", g.model],
+    ["Site", `${g.site}  ${Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(" ")}`],
+    ["State", `${g.state}${g.timestampMs !== null ? `  (sample ${new Date(g.timestampMs).toISOString()})` : ""}`],
+  ];
+  if (g.inventory)
+    lines.push([
+      "Inventory",
+      `serial ${g.inventory.serial}  VBIOS ${g.inventory.vbiosVersion}  driver ${g.inventory.driverVersion}  slowdown ${fixed(g.inventory.slowdownTemperatureC, 0, " °C")}`,
+    ]);
+  for (const [k, v] of Object.entries(g.values)) lines.push([k, String(v)]);
+  for (const f of g.flags) lines.push([paint(style, KIND_COLOUR[f.kind], `flag ${f.kind}`), f.reason]);
+  return `${lines.map(([k, v]) => `${paint(style, "bold", k.padEnd(30))}${v}`).join("\n")}\n`;
+}
+
+export function renderFlags(flags: readonly (Flag & { durationMs?: number })[], nowMs: number, style: Style): string {
+  if (flags.length === 0) return "No flags.\n";
+  const rank = { critical: 0, warning: 1, info: 2 } as Record<string, number>;
+  const sorted = [...flags].sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || b.startMs - a.startMs);
+  const rows = sorted.map((f): Cell[] => [
+    { text: f.kind, ...(KIND_COLOUR[f.kind] ? { colour: KIND_COLOUR[f.kind] } : {}) },
+    { text: f.severity, ...(f.severity === "critical" ? { colour: "red" as const } : {}) },
+    { text: f.gpuIndex === null ? f.host : `${f.host}:${f.gpuIndex}` },
+    { text: new Date(f.startMs).toISOString().replace(/\.\d+Z$/, "Z") },
+    { text: f.endMs === null ? "open" : "closed" },
+    { text: duration(f.durationMs ?? (f.endMs ?? nowMs) - f.startMs), right: true },
+    { text: f.reason },
+  ]);
+  return table(style, ["KIND", "SEVERITY", "GPU", "SINCE", "STATE", "FOR", "REASON"], rows);
+}
+
+/** "energyIdleKwh" → "ENERGY IDLE KWH". */
+function columnTitle(name: string): string {
+  return name.replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase();
+}
+
+function cellOf(name: string, value: string | number | null | undefined): Cell {
+  if (value === null || value === undefined) return { text: "–", right: true };
+  if (typeof value === "string") return { text: value };
+  if (/Rate$|Share$/.test(name)) return { text: percent(value), right: true };
+  if (/Hours$/.test(name)) return { text: fixed(value, 1), right: true };
+  if (/Kwh$|Pflops$/.test(name)) return { text: fixed(value, 2), right: true };
+  if (/Pct$/.test(name)) return { text: fixed(value, 1), right: true };
+  return { text: Number.isInteger(value) ? String(value) : value.toFixed(1), right: true };
+}
+
+export function renderReport(r: Report, style: Style): string {
+  const columns = [...new Set(r.rows.flatMap((row) => Object.keys(row)))].filter((k) => k !== "key");
+  const header = [r.by.toUpperCase(), ...columns.map(columnTitle)];
+  const rows = r.rows.map((row): Cell[] => [{ text: row.key || "(none)" }, ...columns.map((c) => cellOf(c, row[c]))]);
+  const total: Cell[] = [{ text: "TOTAL", colour: "bold" }, ...columns.map((c) => (c in r.totals ? cellOf(c, r.totals[c]) : { text: "" }))];
+  const when = `${r.kind} report ${new Date(r.fromMs).toISOString()} → ${new Date(r.toMs).toISOString()}\n`;
+  let out = when + table(style, header, [...rows, total]);
+  const hottest = r.extra?.hottest as { host: string; index: number; maxTemperatureC: number; slowdownTemperatureC: number | null }[] | undefined;
+  if (hottest && hottest.length > 0) {
+    out += `\nHottest GPUs\n${table(
+      style,
+      ["GPU", "MAX", "SLOWDOWN"],
+      hottest.map((h) => [
+        { text: `${h.host}:${h.index}` },
+        {
+          text: fixed(h.maxTemperatureC, 0, " °C"),
+          right: true,
+          ...(h.slowdownTemperatureC !== null && h.maxTemperatureC >= h.slowdownTemperatureC - 5 ? { colour: "red" as const } : {}),
+        },
+        { text: fixed(h.slowdownTemperatureC, 0, " °C"), right: true },
+      ]),
+    )}`;
+  }
+  return out;
+}
