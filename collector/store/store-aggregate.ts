@@ -1,7 +1,10 @@
 // Usage and energy reports over a range, grouped by site, host, model, GPU or a label: the
-// base of the utilization and energy reports. Whole coarse buckets (1 h) come from the
-// coarsest tier, the edges from the finest (1 m); per-GPU sums are done in SQL, then the
-// unsealed deltas held in memory are added, then GPUs are grouped.
+// base of the utilization and energy reports. The range is cut into whole buckets of the
+// coarsest tier, then whole buckets of each finer tier at its edges, down to the finest (1 m);
+// per-GPU sums are done in SQL, then the unsealed deltas held in memory are added, then GPUs are
+// grouped. The SQL walks gpus and seeks the rollups primary key (step, gpu, bucket) per GPU:
+// one contiguous range each and no sort, about ten times faster over 10,000 GPUs than the
+// (step, bucket) index, whose every row costs a primary-key lookup and a GROUP BY temp tree.
 import { GputelError } from "../../shared/errors.js";
 import {
   BUSY,
@@ -57,32 +60,34 @@ function maxOf(a: number | null, b: number | null): number | null {
 }
 
 export function aggregate(store: Store, request: AggregateRequest): AggregateGroup[] {
-  const totals = gpuTotals(store, request);
+  const uuid = request.filters?.uuid;
+  const one = uuid === undefined ? undefined : store.raw.gpus.get(uuid);
+  const totals = gpuTotals(store, request, uuid === undefined ? undefined : one ? [one.id] : []);
   return groupTotals(store, request, totals);
 }
 
-/** Per-GPU totals over [fromMs, toMs) by GPU id (rollups plus unsealed deltas); also used by collector/fanout. */
+/**
+ * Per-GPU totals over [fromMs, toMs) by GPU id (rollups plus unsealed deltas); also used by
+ * collector/fanout and collector/reports. `gpuIds` limits the sums to those GPUs.
+ */
 export function gpuTotals(
   store: Store,
   request: Pick<AggregateRequest, "fromMs" | "toMs">,
+  gpuIds?: readonly number[],
 ): Map<number, GpuTotals> {
   const tiers = store.tiers.rollups;
   const fine = tiers[0];
-  const coarse = tiers[tiers.length - 1];
-  if (!fine || !coarse) throw new GputelError("GPUTEL_E_API", "No rollup tier is configured", {});
+  if (!fine) throw new GputelError("GPUTEL_E_API", "No rollup tier is configured", {});
   if (!(request.toMs > request.fromMs))
     throw new GputelError("GPUTEL_E_API", "Bad aggregate range", { ...request });
   const from = request.fromMs - (request.fromMs % fine.stepMs);
   const to =
     request.toMs - (request.toMs % fine.stepMs) + (request.toMs % fine.stepMs === 0 ? 0 : fine.stepMs);
-  const c0 = Math.ceil(from / coarse.stepMs) * coarse.stepMs;
-  const c1 = Math.floor(to / coarse.stepMs) * coarse.stepMs;
-  const pieces: { tier: number; from: number; to: number }[] = [];
-  if (c0 < c1 && coarse !== fine) {
-    pieces.push({ tier: tiers.length - 1, from: c0, to: c1 });
-    if (from < c0) pieces.push({ tier: 0, from, to: c0 });
-    if (c1 < to) pieces.push({ tier: 0, from: c1, to });
-  } else pieces.push({ tier: 0, from, to });
+  const pieces = rangePieces(
+    tiers.map((t) => t.stepMs),
+    from,
+    to,
+  );
 
   const totals = new Map<number, GpuTotals>();
   const get = (gpuId: number) => {
@@ -93,15 +98,21 @@ export function gpuTotals(
     }
     return t;
   };
+  // CROSS JOIN keeps gpus as the outer loop (SQLite does not reorder it).
   const sql = store.db.prepare(
-    `SELECT gpu_id, sum(samples) AS samples, sum(busy_ms) AS busy, sum(idle_ms) AS idle, sum(idle_held_ms) AS held,
-            sum(unknown_ms) AS unknown, sum(energy_cwms) AS energy, sum(energy_idle_cwms) AS energy_idle,
-            max(temp_max) AS temp_max, sum(util_sum) AS util_sum, sum(util_count) AS util_count
-       FROM rollups WHERE step_ms = ? AND bucket_ms >= ? AND bucket_ms < ? GROUP BY gpu_id`,
+    `SELECT g.id AS gpu_id, sum(r.samples) AS samples, sum(r.busy_ms) AS busy, sum(r.idle_ms) AS idle,
+            sum(r.idle_held_ms) AS held, sum(r.unknown_ms) AS unknown, sum(r.energy_cwms) AS energy,
+            sum(r.energy_idle_cwms) AS energy_idle, max(r.temp_max) AS temp_max,
+            sum(r.util_sum) AS util_sum, sum(r.util_count) AS util_count
+       FROM ${gpuIds ? "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value" : "gpus AS g"}
+            CROSS JOIN rollups AS r ON r.step_ms = ? AND r.gpu_id = g.id AND r.bucket_ms >= ? AND r.bucket_ms < ?
+      GROUP BY g.id`,
   );
+  const only = gpuIds ? new Set(gpuIds) : undefined;
+  const idList = gpuIds ? [JSON.stringify(gpuIds)] : [];
   for (const piece of pieces) {
     const step = (tiers[piece.tier] as { stepMs: number }).stepMs;
-    for (const r of sql.all(step, piece.from, piece.to) as (Omit<
+    for (const r of sql.all(...idList, step, piece.from, piece.to) as (Omit<
       GpuTotals,
       "tempMax" | "energyIdle" | "utilSum" | "utilCount"
     > & {
@@ -124,6 +135,7 @@ export function gpuTotals(
       t.utilCount += r.util_count;
     }
     for (const g of store.raw.gpusById.values()) {
+      if (only && !only.has(g.id)) continue;
       for (const [bucket, acc] of g.deltas[piece.tier] ?? []) {
         if (bucket < piece.from || bucket >= piece.to) continue;
         const t = get(g.id);
@@ -145,6 +157,37 @@ export function gpuTotals(
   }
 
   return totals;
+}
+
+/**
+ * Cuts [from, to) (aligned to the finest step) into whole buckets of the coarsest tier, then of
+ * each finer tier at the edges: a 30-day range reads days, a few hours and a few minutes.
+ */
+export function rangePieces(
+  steps: readonly number[],
+  from: number,
+  to: number,
+): { tier: number; from: number; to: number }[] {
+  const pieces: { tier: number; from: number; to: number }[] = [];
+  const cut = (tier: number, a: number, b: number): void => {
+    if (a >= b) return;
+    const step = steps[tier] as number;
+    if (tier === 0) {
+      pieces.push({ tier, from: a, to: b });
+      return;
+    }
+    const c0 = Math.ceil(a / step) * step;
+    const c1 = Math.floor(b / step) * step;
+    if (c0 >= c1) {
+      cut(tier - 1, a, b);
+      return;
+    }
+    pieces.push({ tier, from: c0, to: c1 });
+    cut(tier - 1, a, c0);
+    cut(tier - 1, c1, b);
+  };
+  cut(steps.length - 1, from, to);
+  return pieces;
 }
 
 function groupTotals(

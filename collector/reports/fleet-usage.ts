@@ -1,0 +1,200 @@
+// The store reads behind every report: which GPUs the fleet had during a range, where they were
+// (per time: a GPU that moved host is attributed to each host for its own stretch, from the
+// gpu_inventory history), and what the rollup tiers say each did there. A GPU known to the fleet
+// that sent nothing for part of the range has that part counted as no-data (unknown), from its
+// first sighting up to now: time before a GPU joined, or after now, is nobody's.
+//
+// Not tracked: a GPU taken out of the fleet stays known and goes on counting as no-data (until
+// an operator removes it from the database); a host's site and labels are its current ones.
+import { GputelError } from "../../shared/errors.js";
+import type { Store } from "../store/store.js";
+import { type GpuTotals, gpuTotals } from "../store/store-aggregate.js";
+import type { GpuUsage, ReportFilters } from "./types.js";
+
+const CW_MS_PER_WH = 100 * 3_600_000;
+/** Longest range a report covers (the default 1 h tier keeps 2 years). */
+export const MAX_REPORT_RANGE_MS = 3 * 366 * 86_400_000;
+
+interface GpuRow {
+  id: number;
+  uuid: string;
+  model: string;
+  host_id: number;
+  first_seen_ms: number;
+}
+
+interface HostRow {
+  id: number;
+  name: string;
+  site: string;
+  labels: string;
+}
+
+interface Host {
+  name: string;
+  site: string;
+  labels: Record<string, string>;
+}
+
+export interface FleetUsage {
+  fromMs: number;
+  toMs: number;
+  nowMs: number;
+  rows: GpuUsage[];
+}
+
+/** The range widened to the finest rollup step, as the store's sums cover it. */
+export function alignRange(store: Store, fromMs: number, toMs: number): { fromMs: number; toMs: number } {
+  const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
+  if (!Number.isFinite(fromMs) || !Number.isFinite(toMs) || !(toMs > fromMs)) {
+    throw new GputelError("GPUTEL_E_API", "Bad report range: to must be after from", { fromMs, toMs });
+  }
+  if (toMs - fromMs > MAX_REPORT_RANGE_MS) {
+    throw new GputelError("GPUTEL_E_API", "Report range is too long", { fromMs, toMs });
+  }
+  return { fromMs: Math.floor(fromMs / step) * step, toMs: Math.ceil(toMs / step) * step };
+}
+
+/**
+ * Per GPU and host stretch: usage and energy over [fromMs, toMs) (aligned to whole minutes),
+ * with no-data time counted up to nowMs. Filters apply to each stretch.
+ */
+export function fleetUsage(
+  store: Store,
+  range: { fromMs: number; toMs: number },
+  nowMs: number,
+  filters: ReportFilters = {},
+): FleetUsage {
+  const { fromMs, toMs } = alignRange(store, range.fromMs, range.toMs);
+  const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
+  const hosts = new Map<number, Host>();
+  for (const h of store.db.prepare("SELECT id, name, site, labels FROM hosts").all() as HostRow[]) {
+    hosts.set(h.id, { name: h.name, site: h.site, labels: JSON.parse(h.labels) as Record<string, string> });
+  }
+  const gpus = store.db
+    .prepare("SELECT id, uuid, model, host_id, first_seen_ms FROM gpus ORDER BY id")
+    .all() as GpuRow[];
+  const history = hostChanges(store, step);
+  const moves = new Map(
+    [...history].filter(([, list]) => list.some((c) => c.atMs > fromMs && c.atMs < toMs)),
+  );
+
+  // Whole range for GPUs that stayed put; per stretch between host changes for those that moved.
+  const whole = gpuTotals(store, { fromMs, toMs });
+  const cuts = [
+    ...new Set(
+      [...moves.values()].flatMap((m) => m.map((c) => c.atMs).filter((t) => t > fromMs && t < toMs)),
+    ),
+  ].sort((a, b) => a - b);
+  const edges = [fromMs, ...cuts, toMs];
+  const movedIds = [...moves.keys()];
+  const stretches: { fromMs: number; toMs: number; totals: Map<number, GpuTotals> }[] = [];
+  if (movedIds.length > 0) {
+    for (let i = 0; i + 1 < edges.length; i++) {
+      const a = edges[i] as number;
+      const b = edges[i + 1] as number;
+      stretches.push({ fromMs: a, toMs: b, totals: gpuTotals(store, { fromMs: a, toMs: b }, movedIds) });
+    }
+  }
+
+  const rows: GpuUsage[] = [];
+  const end = Math.min(toMs, nowMs);
+  for (const g of gpus) {
+    const changes = moves.get(g.id);
+    const parts = changes
+      ? stretches.map((s) => ({
+          hostId: hostAt(changes, s.fromMs) ?? g.host_id,
+          fromMs: s.fromMs,
+          toMs: s.toMs,
+          totals: s.totals.get(g.id),
+        }))
+      : [
+          {
+            hostId: hostAt(history.get(g.id) ?? [], fromMs) ?? g.host_id,
+            fromMs,
+            toMs,
+            totals: whole.get(g.id),
+          },
+        ];
+    for (const p of parts) {
+      const host = hosts.get(p.hostId) ?? { name: "", site: "", labels: {} };
+      const row = usageRow(
+        g,
+        host,
+        p.totals,
+        Math.max(0, Math.min(p.toMs, end) - Math.max(p.fromMs, g.first_seen_ms)),
+      );
+      if (row.periodMs === 0 && !p.totals) continue; // not in the fleet yet
+      if (matches(filters, row)) rows.push(row);
+    }
+  }
+  return { fromMs, toMs, nowMs, rows };
+}
+
+function usageRow(g: GpuRow, host: Host, t: GpuTotals | undefined, periodMs: number): GpuUsage {
+  const covered = t ? t.busy + t.idle + t.held + t.unknown : 0;
+  return {
+    gpuId: g.id,
+    uuid: g.uuid,
+    model: g.model,
+    host: host.name,
+    site: host.site,
+    labels: host.labels,
+    periodMs: Math.max(periodMs, covered),
+    busyMs: t?.busy ?? 0,
+    idleMs: t?.idle ?? 0,
+    idleHeldMs: t?.held ?? 0,
+    unknownReportedMs: t?.unknown ?? 0,
+    noDataMs: Math.max(0, periodMs - covered),
+    energyWh: (t?.energy ?? 0) / CW_MS_PER_WH,
+    energyIdleWh: (t?.energyIdle ?? 0) / CW_MS_PER_WH,
+    // Temperatures are stored unscaled (whole °C, shared/metrics.ts scale 1).
+    maxTemperatureC: t?.tempMax ?? null,
+  };
+}
+
+interface HostChange {
+  /** Aligned down to the finest step, so stretches tile the range. */
+  atMs: number;
+  hostId: number;
+}
+
+/** GPUs whose inventory history puts them on more than one host: their host from each change on. */
+function hostChanges(store: Store, step: number): Map<number, HostChange[]> {
+  const rows = store.db
+    .prepare(
+      `SELECT gpu_id, host_id, valid_from_ms FROM gpu_inventory
+        WHERE gpu_id IN (SELECT gpu_id FROM gpu_inventory GROUP BY gpu_id HAVING count(DISTINCT host_id) > 1)
+        ORDER BY gpu_id, valid_from_ms, id`,
+    )
+    .all() as { gpu_id: number; host_id: number; valid_from_ms: number }[];
+  const out = new Map<number, HostChange[]>();
+  for (const r of rows) {
+    let list = out.get(r.gpu_id);
+    if (!list) {
+      list = [];
+      out.set(r.gpu_id, list);
+    }
+    if (list[list.length - 1]?.hostId === r.host_id) continue;
+    // The first row's host holds before it too (frames may precede the first inventory).
+    const at = list.length === 0 ? Number.NEGATIVE_INFINITY : Math.floor(r.valid_from_ms / step) * step;
+    list.push({ atMs: at, hostId: r.host_id });
+  }
+  return out;
+}
+
+/** Host of the GPU at atMs per its changes; undefined when it never moved. */
+function hostAt(changes: readonly HostChange[], atMs: number): number | undefined {
+  let host: number | undefined;
+  for (const c of changes) if (c.atMs <= atMs) host = c.hostId;
+  return host;
+}
+
+function matches(f: ReportFilters, r: GpuUsage): boolean {
+  if (f.site !== undefined && r.site !== f.site) return false;
+  if (f.host !== undefined && r.host !== f.host) return false;
+  if (f.model !== undefined && r.model !== f.model) return false;
+  if (f.uuid !== undefined && r.uuid !== f.uuid) return false;
+  for (const [k, v] of Object.entries(f.labels ?? {})) if (r.labels[k] !== v) return false;
+  return true;
+}

@@ -1,0 +1,133 @@
+// Fleet reports over any time range, grouped by site, host, GPU model, GPU or an agent label
+// (DESIGN §1, issue 4). Each reads the store once (fleet-usage.ts: rollup tiers, inventory
+// history) and hands plain rows to a pure builder. Served by /api/v1/reports/:kind.
+//
+//   utilizationReport(sources, request): UtilizationReport
+//   energyReport(sources, request): EnergyReport
+//   thermalReport(sources, request & { top? }): ThermalReport     (needs sources.flags)
+//   capacityReport(sources, request): CapacityReport
+//   fleetReport(kind, sources, request): any of the above, by name
+//
+// Ranges are widened to whole minutes; time after now is not counted; an unknown GPU model
+// counts as a GPU with no PFLOPS figure. Errors: GPUTEL_E_API for a bad range or kind.
+import { GputelError } from "../../shared/errors.js";
+import type { HistoryQuery } from "../flags/store.js";
+import type { Flag } from "../flags/types.js";
+import type { Store } from "../store/store.js";
+import { buildCapacityReport, type CapacityReport } from "./capacity-report.js";
+import { fleetUsage } from "./fleet-usage.js";
+import { buildThermalReport, type ThermalReport } from "./thermal-report.js";
+import type { EnergyReport, ReportRequest, UtilizationReport } from "./types.js";
+import { buildEnergyReport, buildUtilizationReport } from "./usage-report.js";
+
+export type { CapacityReport } from "./capacity-report.js";
+export type { ThermalReport } from "./thermal-report.js";
+export type * from "./types.js";
+
+export interface ReportSources {
+  store: Store;
+  /** The flag history (FlagEngine or FlagStore); the thermal report needs it. */
+  flags?: { history(query: HistoryQuery): Flag[] };
+  /** Wall clock (ms); tests and benches inject one. */
+  now?: () => number;
+}
+
+export const REPORT_KINDS = ["utilization", "energy", "thermal", "capacity"] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+export type FleetReport = UtilizationReport | EnergyReport | ThermalReport | CapacityReport;
+
+const TOP_DEFAULT = 10;
+const TOP_MAX = 1000;
+/** FlagStore.history returns at most this many per call. */
+const HISTORY_PAGE = 10_000;
+
+function usage(sources: ReportSources, request: ReportRequest) {
+  const nowMs = (sources.now ?? Date.now)();
+  return fleetUsage(sources.store, request, nowMs, request.filters);
+}
+
+export function utilizationReport(sources: ReportSources, request: ReportRequest): UtilizationReport {
+  const u = usage(sources, request);
+  return buildUtilizationReport(u, request.groupBy, u.rows);
+}
+
+export function energyReport(sources: ReportSources, request: ReportRequest): EnergyReport {
+  const u = usage(sources, request);
+  return buildEnergyReport(u, request.groupBy, u.rows);
+}
+
+export function capacityReport(sources: ReportSources, request: ReportRequest): CapacityReport {
+  const u = usage(sources, request);
+  return buildCapacityReport({ fromMs: u.fromMs, toMs: u.toMs, nowMs: u.nowMs }, request.groupBy, u.rows);
+}
+
+export function thermalReport(
+  sources: ReportSources,
+  request: ReportRequest & { top?: number },
+): ThermalReport {
+  if (!sources.flags) throw new GputelError("GPUTEL_E_API", "The thermal report needs the flag history");
+  const u = usage(sources, request);
+  const flags = flagsIn(
+    sources.flags,
+    u.fromMs,
+    Math.min(u.toMs, u.nowMs),
+    request.filters?.site,
+    request.filters?.host,
+  );
+  const top = Math.min(Math.max(1, Math.floor(request.top ?? TOP_DEFAULT)), TOP_MAX);
+  return buildThermalReport(
+    { fromMs: u.fromMs, toMs: u.toMs, nowMs: u.nowMs },
+    request.groupBy,
+    request.filters ?? {},
+    u.rows,
+    flags,
+    top,
+  );
+}
+
+export function fleetReport(
+  kind: string,
+  sources: ReportSources,
+  request: ReportRequest & { top?: number },
+): FleetReport {
+  switch (kind) {
+    case "utilization":
+      return utilizationReport(sources, request);
+    case "energy":
+      return energyReport(sources, request);
+    case "thermal":
+      return thermalReport(sources, request);
+    case "capacity":
+      return capacityReport(sources, request);
+    default:
+      throw new GputelError("GPUTEL_E_API", `Unknown report "${kind}"`, { kind, kinds: REPORT_KINDS });
+  }
+}
+
+/** Every overheat/throttled episode overlapping [fromMs, toMs), paging past the history's limit. */
+function flagsIn(
+  source: NonNullable<ReportSources["flags"]>,
+  fromMs: number,
+  toMs: number,
+  site: string | undefined,
+  host: string | undefined,
+): Flag[] {
+  const out = new Map<number, Flag>();
+  let upTo = toMs;
+  for (;;) {
+    const page = source.history({
+      kinds: ["overheat", "throttled"],
+      fromMs,
+      toMs: upTo,
+      limit: HISTORY_PAGE,
+      ...(site !== undefined ? { site } : {}),
+      ...(host !== undefined ? { host } : {}),
+    });
+    const before = out.size;
+    for (const f of page) out.set(f.id, f);
+    if (page.length < HISTORY_PAGE || out.size === before) break;
+    // Newest start first: go on from the oldest start of this page (its ties are deduplicated).
+    upTo = Math.min(...page.map((f) => f.startMs));
+  }
+  return [...out.values()];
+}
