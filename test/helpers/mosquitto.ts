@@ -45,6 +45,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     `listener ${port} 127.0.0.1`,
     "allow_anonymous true",
     options.persistence ? `persistence true\npersistence_location ${dir}/` : "persistence false",
+    // Started as root, Mosquitto drops to the user `mosquitto`, which cannot write our root-owned
+    // temp dir: persistence would silently keep nothing. Stay root for these test brokers.
+    ...(process.getuid?.() === 0 ? ["user root"] : []),
     "log_dest stderr",
     "log_type error",
     "log_type warning",
