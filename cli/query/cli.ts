@@ -69,10 +69,12 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
   const client: ClientOptions = { urls, ...(token ? { token } : {}) };
   // NO_COLOR (https://no-color.org) wins; colour only on a terminal unless FORCE_COLOR asks.
   const style: Style = {
-    colour: !io.env.NO_COLOR && (io.isTTY || (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== "0")),
+    colour:
+      !io.env.NO_COLOR && (io.isTTY || (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== "0")),
   };
   const range = { from: v.since ?? "24h", to: v.until };
-  const print = (json: unknown, text: () => string) => io.stdout(v.json ? `${JSON.stringify(json, null, 2)}\n` : text());
+  const print = (json: unknown, text: () => string) =>
+    io.stdout(v.json ? `${JSON.stringify(json, null, 2)}\n` : text());
   try {
     switch (command) {
       case "summary": {
@@ -81,7 +83,14 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         return 0;
       }
       case "gpus": {
-        const q = { host: v.host, site: v.site, label: v.label, flag: v.kind, state: v.state, limit: v.limit };
+        const q = {
+          host: v.host,
+          site: v.site,
+          label: v.label,
+          flag: v.kind,
+          state: v.state,
+          limit: v.limit,
+        };
         const answers = await getAll<{ gpus: GpuView[] }>("/api/v1/gpus", q, client);
         const gpus = mergeGpus(answers.map((a) => a.gpus));
         print(urls.length === 1 ? answers[0] : { total: gpus.length, gpus }, () => renderGpus(gpus, style));
@@ -90,7 +99,9 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
       case "gpu": {
         if (!arg) throw new UsageError("gpu needs an ID (UUID or host:index)");
         const answers = await Promise.allSettled(
-          urls.map((u) => getAll<GpuView>(`/api/v1/gpus/${encodeURIComponent(arg)}`, {}, { ...client, urls: [u] })),
+          urls.map((u) =>
+            getAll<GpuView>(`/api/v1/gpus/${encodeURIComponent(arg)}`, {}, { ...client, urls: [u] }),
+          ),
         );
         const found = answers.flatMap((a) => (a.status === "fulfilled" ? a.value : []));
         const gpu = mergeGpus([found])[0];
@@ -112,12 +123,18 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         const answers = await getAll<{ flags: Flag[]; generatedMs: number }>("/api/v1/flags", q, client);
         const flags = mergeFlags(answers.map((a) => a.flags));
         const now = Math.max(...answers.map((a) => a.generatedMs));
-        print(urls.length === 1 ? answers[0] : { generatedMs: now, flags }, () => renderFlags(flags, now, style));
+        print(urls.length === 1 ? answers[0] : { generatedMs: now, flags }, () =>
+          renderFlags(flags, now, style),
+        );
         return 0;
       }
       case "report": {
         if (!arg) throw new UsageError("report needs a KIND: utilization, energy, thermal or capacity");
-        const answers = await getAll<Report>(`/api/v1/reports/${encodeURIComponent(arg)}`, { ...range, by: v.by }, client);
+        const answers = await getAll<Report>(
+          `/api/v1/reports/${encodeURIComponent(arg)}`,
+          { ...range, by: v.by },
+          client,
+        );
         let report: Report;
         try {
           report = mergeReports(answers);

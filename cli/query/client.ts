@@ -11,13 +11,19 @@ export interface ClientOptions {
 function describeFetchError(url: string, error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code;
-  if (code === "ECONNREFUSED") return `cannot reach the collector at ${url}: connection refused (is \`gputel collector\` running there?)`;
+  if (code === "ECONNREFUSED")
+    return `cannot reach the collector at ${url}: connection refused (is \`gputel collector\` running there?)`;
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve the collector's host in ${url}`;
   if ((error as Error).name === "TimeoutError") return `the collector at ${url} did not answer in time`;
   return `cannot reach the collector at ${url}: ${cause?.message ?? (error as Error).message}`;
 }
 
-export async function getJson<T>(base: string, path: string, query: Record<string, string | undefined>, options: ClientOptions): Promise<T> {
+export async function getJson<T>(
+  base: string,
+  path: string,
+  query: Record<string, string | undefined>,
+  options: ClientOptions,
+): Promise<T> {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, v);
   const search = params.toString();
@@ -25,7 +31,10 @@ export async function getJson<T>(base: string, path: string, query: Record<strin
   let response: Response;
   try {
     response = await fetch(url, {
-      headers: { accept: "application/json", ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      headers: {
+        accept: "application/json",
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
   } catch (error) {
@@ -49,6 +58,10 @@ export async function getJson<T>(base: string, path: string, query: Record<strin
 }
 
 /** The same GET on every URL, answers in URL order; the first failure fails the whole query. */
-export async function getAll<T>(path: string, query: Record<string, string | undefined>, options: ClientOptions): Promise<T[]> {
+export async function getAll<T>(
+  path: string,
+  query: Record<string, string | undefined>,
+  options: ClientOptions,
+): Promise<T[]> {
   return Promise.all(options.urls.map((u) => getJson<T>(u, path, query, options)));
 }

@@ -52,20 +52,33 @@ export function mergeGpus(lists: readonly GpuView[][]): GpuView[] {
   return [...byUuid.values()].sort((a, b) => a.host.localeCompare(b.host) || a.index - b.index);
 }
 
-export function mergeFlags<F extends Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs">>(lists: readonly F[][]): F[] {
+export function mergeFlags<F extends Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs">>(
+  lists: readonly F[][],
+): F[] {
   const byKey = new Map<string, F>();
-  for (const list of lists) for (const f of list) byKey.set(`${f.kind}|${f.host}|${f.gpuUuid ?? ""}|${f.startMs}`, f);
+  for (const list of lists)
+    for (const f of list) byKey.set(`${f.kind}|${f.host}|${f.gpuUuid ?? ""}|${f.startMs}`, f);
   return [...byKey.values()].sort((a, b) => b.startMs - a.startMs);
 }
 
-const SUMMED = ["gpus", "busyHours", "idleHours", "idleHeldHours", "unknownHours", "energyKwh", "energyIdleKwh"];
+const SUMMED = [
+  "gpus",
+  "busyHours",
+  "idleHours",
+  "idleHeldHours",
+  "unknownHours",
+  "energyKwh",
+  "energyIdleKwh",
+];
 
 export function mergeReports(list: readonly Report[]): Report {
   const [first] = list;
   if (!first) throw new Error("nothing to merge");
   if (list.length === 1) return first;
   if (first.kind !== "utilization" && first.kind !== "energy")
-    throw new Error(`the ${first.kind} report is not merged across collectors yet: ask one collector at a time`);
+    throw new Error(
+      `the ${first.kind} report is not merged across collectors yet: ask one collector at a time`,
+    );
   const rows = new Map<string, ReportRow>();
   const totals: Record<string, number | null> = {};
   for (const report of list) {
@@ -75,16 +88,19 @@ export function mergeReports(list: readonly Report[]): Report {
         rows.set(row.key, { ...row });
         continue;
       }
-      for (const k of SUMMED) if (typeof row[k] === "number") seen[k] = ((seen[k] as number) ?? 0) + (row[k] as number);
+      for (const k of SUMMED)
+        if (typeof row[k] === "number") seen[k] = ((seen[k] as number) ?? 0) + (row[k] as number);
       seen.avgUtilizationPct = null; // an average of averages would be wrong without the counts
     }
-    for (const k of SUMMED) if (typeof report.totals[k] === "number") totals[k] = (totals[k] ?? 0) + (report.totals[k] as number);
+    for (const k of SUMMED)
+      if (typeof report.totals[k] === "number") totals[k] = (totals[k] ?? 0) + (report.totals[k] as number);
   }
   const rate = (x: Record<string, unknown>) => {
     const known = Number(x.busyHours ?? 0) + Number(x.idleHours ?? 0) + Number(x.idleHeldHours ?? 0);
     return known > 0 ? Number(x.busyHours) / known : null;
   };
-  const share = (x: Record<string, unknown>) => (Number(x.energyKwh) > 0 ? Number(x.energyIdleKwh) / Number(x.energyKwh) : null);
+  const share = (x: Record<string, unknown>) =>
+    Number(x.energyKwh) > 0 ? Number(x.energyIdleKwh) / Number(x.energyKwh) : null;
   for (const row of rows.values()) {
     if (first.kind === "utilization") row.utilizationRate = rate(row);
     else row.idleShare = share(row);

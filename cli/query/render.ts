@@ -26,7 +26,10 @@ export function renderSummary(s: Summary, style: Style): string {
   const rows: [string, string][] = [
     ["GPUs", `${s.gpus.total}  (${counts(s.gpus.byState)})`],
     ["Hosts", `${s.hosts.total}  (${counts(s.hosts.byStatus)})`],
-    ["Busy now", `${percent(s.utilization.now.rate)}  (${s.utilization.now.busy} of ${s.utilization.now.known} known)`],
+    [
+      "Busy now",
+      `${percent(s.utilization.now.rate)}  (${s.utilization.now.busy} of ${s.utilization.now.known} known)`,
+    ],
     [
       `Last ${fixed(hours, hours % 1 === 0 ? 0 : 1)} h`,
       `utilization ${percent(r.utilizationRate)}  busy ${fixed(r.busyHours, 1)} h  idle ${fixed(r.idleHours, 1)} h  idle-held ${fixed(r.idleHeldHours, 1)} h  unknown ${fixed(r.unknownHours, 1)} h`,
@@ -34,9 +37,11 @@ export function renderSummary(s: Summary, style: Style): string {
     ["Energy", `${fixed(r.energyKwh, 2)} kWh  (idle ${fixed(r.energyIdleKwh, 2)} kWh)`],
     [
       "Open flags",
-      `${paint(style, s.flags.open > 0 ? "yellow" : undefined, String(s.flags.open))}  (${Object.entries(s.flags.byKind)
-        .map(([k, v]) => paint(style, KIND_COLOUR[k], `${k} ${v}`))
-        .join(", ") || "none"})`,
+      `${paint(style, s.flags.open > 0 ? "yellow" : undefined, String(s.flags.open))}  (${
+        Object.entries(s.flags.byKind)
+          .map(([k, v]) => paint(style, KIND_COLOUR[k], `${k} ${v}`))
+          .join(", ") || "none"
+      })`,
     ],
   ];
   if (hot > 0) rows.push(["Overheating", paint(style, "red", `${hot} GPU${hot === 1 ? "" : "s"}`)]);
@@ -46,7 +51,10 @@ export function renderSummary(s: Summary, style: Style): string {
 function isHot(g: GpuView): boolean {
   const t = g.values.temperature_gpu_celsius;
   const slowdown = g.inventory?.slowdownTemperatureC;
-  return g.flags.some((f) => f.kind === "overheat") || (t !== undefined && slowdown !== undefined && t >= slowdown - 5);
+  return (
+    g.flags.some((f) => f.kind === "overheat") ||
+    (t !== undefined && slowdown !== undefined && t >= slowdown - 5)
+  );
 }
 
 export function renderGpus(gpus: readonly GpuView[], style: Style): string {
@@ -61,9 +69,16 @@ export function renderGpus(gpus: readonly GpuView[], style: Style): string {
       { text: g.model },
       { text: g.state, ...(g.state !== "ok" ? { colour: "magenta" as const } : {}) },
       { text: fixed(v.utilization_gpu_pct, 0, " %"), right: true },
-      { text: fixed(v.temperature_gpu_celsius, 0, " °C"), right: true, ...(hot ? { colour: "red" as const } : {}) },
+      {
+        text: fixed(v.temperature_gpu_celsius, 0, " °C"),
+        right: true,
+        ...(hot ? { colour: "red" as const } : {}),
+      },
       { text: fixed(v.power_draw_watts, 0, " W"), right: true },
-      { text: v.memory_used_mib === undefined ? "–" : `${(v.memory_used_mib / 1024).toFixed(1)} GiB`, right: true },
+      {
+        text: v.memory_used_mib === undefined ? "–" : `${(v.memory_used_mib / 1024).toFixed(1)} GiB`,
+        right: true,
+      },
       { text: kinds.map((k) => paint(style, KIND_COLOUR[k], k)).join(",") || "" },
     ];
   });
@@ -74,8 +89,16 @@ export function renderGpu(g: GpuView, style: Style): string {
   const lines: [string, string][] = [
     ["GPU", `${g.host}:${g.index}  ${g.uuid}`],
     ["Model", g.model],
-    ["Site", `${g.site}  ${Object.entries(g.labels).map(([k, v]) => `${k}=${v}`).join(" ")}`],
-    ["State", `${g.state}${g.timestampMs !== null ? `  (sample ${new Date(g.timestampMs).toISOString()})` : ""}`],
+    [
+      "Site",
+      `${g.site}  ${Object.entries(g.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")}`,
+    ],
+    [
+      "State",
+      `${g.state}${g.timestampMs !== null ? `  (sample ${new Date(g.timestampMs).toISOString()})` : ""}`,
+    ],
   ];
   if (g.inventory)
     lines.push([
@@ -87,10 +110,16 @@ export function renderGpu(g: GpuView, style: Style): string {
   return `${lines.map(([k, v]) => `${paint(style, "bold", k.padEnd(30))}${v}`).join("\n")}\n`;
 }
 
-export function renderFlags(flags: readonly (Flag & { durationMs?: number })[], nowMs: number, style: Style): string {
+export function renderFlags(
+  flags: readonly (Flag & { durationMs?: number })[],
+  nowMs: number,
+  style: Style,
+): string {
   if (flags.length === 0) return "No flags.\n";
   const rank = { critical: 0, warning: 1, info: 2 } as Record<string, number>;
-  const sorted = [...flags].sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || b.startMs - a.startMs);
+  const sorted = [...flags].sort(
+    (a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || b.startMs - a.startMs,
+  );
   const rows = sorted.map((f): Cell[] => [
     { text: f.kind, ...(KIND_COLOUR[f.kind] ? { colour: KIND_COLOUR[f.kind] } : {}) },
     { text: f.severity, ...(f.severity === "critical" ? { colour: "red" as const } : {}) },
@@ -121,11 +150,19 @@ function cellOf(name: string, value: string | number | null | undefined): Cell {
 export function renderReport(r: Report, style: Style): string {
   const columns = [...new Set(r.rows.flatMap((row) => Object.keys(row)))].filter((k) => k !== "key");
   const header = [r.by.toUpperCase(), ...columns.map(columnTitle)];
-  const rows = r.rows.map((row): Cell[] => [{ text: row.key || "(none)" }, ...columns.map((c) => cellOf(c, row[c]))]);
-  const total: Cell[] = [{ text: "TOTAL", colour: "bold" }, ...columns.map((c) => (c in r.totals ? cellOf(c, r.totals[c]) : { text: "" }))];
+  const rows = r.rows.map((row): Cell[] => [
+    { text: row.key || "(none)" },
+    ...columns.map((c) => cellOf(c, row[c])),
+  ]);
+  const total: Cell[] = [
+    { text: "TOTAL", colour: "bold" },
+    ...columns.map((c) => (c in r.totals ? cellOf(c, r.totals[c]) : { text: "" })),
+  ];
   const when = `${r.kind} report ${new Date(r.fromMs).toISOString()} → ${new Date(r.toMs).toISOString()}\n`;
   let out = when + table(style, header, [...rows, total]);
-  const hottest = r.extra?.hottest as { host: string; index: number; maxTemperatureC: number; slowdownTemperatureC: number | null }[] | undefined;
+  const hottest = r.extra?.hottest as
+    | { host: string; index: number; maxTemperatureC: number; slowdownTemperatureC: number | null }[]
+    | undefined;
   if (hottest && hottest.length > 0) {
     out += `\nHottest GPUs\n${table(
       style,
@@ -135,7 +172,9 @@ export function renderReport(r: Report, style: Style): string {
         {
           text: fixed(h.maxTemperatureC, 0, " °C"),
           right: true,
-          ...(h.slowdownTemperatureC !== null && h.maxTemperatureC >= h.slowdownTemperatureC - 5 ? { colour: "red" as const } : {}),
+          ...(h.slowdownTemperatureC !== null && h.maxTemperatureC >= h.slowdownTemperatureC - 5
+            ? { colour: "red" as const }
+            : {}),
         },
         { text: fixed(h.slowdownTemperatureC, 0, " °C"), right: true },
       ]),

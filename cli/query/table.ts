@@ -25,7 +25,9 @@ export interface Cell {
 }
 
 export function table(style: Style, header: readonly string[], rows: readonly (readonly Cell[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => visibleLength(r[i]?.text ?? ""))));
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => visibleLength(r[i]?.text ?? ""))),
+  );
   const line = (cells: readonly Cell[]) =>
     cells
       .map((c, i) => {
@@ -36,7 +38,7 @@ export function table(style: Style, header: readonly string[], rows: readonly (r
       .join("  ")
       .trimEnd();
   const head = line(header.map((h, i) => ({ text: h, right: rows[0]?.[i]?.right ?? false })));
-  return [paint(style, "bold", head), ...rows.map(line)].join("\n") + "\n";
+  return `${[paint(style, "bold", head), ...rows.map(line)].join("\n")}\n`;
 }
 
 export function fixed(value: number | null | undefined, digits: number, unit = ""): string {

@@ -112,7 +112,9 @@ export interface SeriesView {
   fromMs: number;
   toMs: number;
   t: number[];
-  metrics: Partial<Record<MetricKey, { min: (number | null)[]; max: (number | null)[]; avg: (number | null)[] }>>;
+  metrics: Partial<
+    Record<MetricKey, { min: (number | null)[]; max: (number | null)[]; avg: (number | null)[] }>
+  >;
   /** The model's slowdown temperature, for the chart's line; null when unknown. */
   slowdownTemperatureC: number | null;
 }

@@ -60,14 +60,20 @@ export function parseRange(
   const fromMs = query.from !== undefined ? parseTime("from", query.from, nowMs, true) : toMs - defaultSpanMs;
   if (!(fromMs < toMs)) throw badParam("from", "must be before `to`");
   if (toMs - fromMs > LIMITS.maxRangeMs)
-    throw badParam("from", `the range may span at most 400 days (asked ${Math.ceil((toMs - fromMs) / 86_400_000)} days)`);
+    throw badParam(
+      "from",
+      `the range may span at most 400 days (asked ${Math.ceil((toMs - fromMs) / 86_400_000)} days)`,
+    );
   return { fromMs, toMs };
 }
 
 export function parseStep(text: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) * 1000 : parseDuration(text);
   if (ms === undefined || !(ms >= LIMITS.minStepMs))
-    throw badParam("step", `${JSON.stringify(text)} is not a step of at least 1s (e.g. 10s, 1m, 1h, or seconds)`);
+    throw badParam(
+      "step",
+      `${JSON.stringify(text)} is not a step of at least 1s (e.g. 10s, 1m, 1h, or seconds)`,
+    );
   return ms;
 }
 

@@ -4,9 +4,17 @@
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag } from "../flags/types.js";
 import { capacityFor } from "../reports/capacity-table.js";
-import type { AggregateGroup } from "../store/store-query.js";
 import type { Store } from "../store/store.js";
-import type { GpuView, Report, ReportGroupBy, ReportKind, ReportRow, TimeRange, UsageTotals } from "./backend.js";
+import type { AggregateGroup } from "../store/store-query.js";
+import type {
+  GpuView,
+  Report,
+  ReportGroupBy,
+  ReportKind,
+  ReportRow,
+  TimeRange,
+  UsageTotals,
+} from "./backend.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -60,30 +68,36 @@ function keyOf(by: ReportGroupBy, g: Pick<GpuView, "site" | "host" | "model" | "
   return g.labels[by.label] ?? "";
 }
 
-export function buildReport(kind: ReportKind, range: TimeRange, by: ReportGroupBy, src: ReportSources): Report {
+export function buildReport(
+  kind: ReportKind,
+  range: TimeRange,
+  by: ReportGroupBy,
+  src: ReportSources,
+): Report {
   const base = { kind, fromMs: range.fromMs, toMs: range.toMs, by: groupByName(by) };
   if (kind === "utilization" || kind === "energy") {
     const groups = src.store.aggregate({ ...range, groupBy: by });
     const totals = usageTotals(groups);
-    const rows = groups.map((g): ReportRow =>
-      kind === "utilization"
-        ? {
-            key: g.key,
-            gpus: g.gpus,
-            utilizationRate: rate(g.busyMs, g.idleMs, g.idleHeldMs),
-            busyHours: g.busyMs / HOUR_MS,
-            idleHours: g.idleMs / HOUR_MS,
-            idleHeldHours: g.idleHeldMs / HOUR_MS,
-            unknownHours: g.unknownMs / HOUR_MS,
-            avgUtilizationPct: g.avgUtilizationPct,
-          }
-        : {
-            key: g.key,
-            gpus: g.gpus,
-            energyKwh: g.energyWh / 1000,
-            energyIdleKwh: g.energyIdleWh / 1000,
-            idleShare: g.energyWh > 0 ? g.energyIdleWh / g.energyWh : null,
-          },
+    const rows = groups.map(
+      (g): ReportRow =>
+        kind === "utilization"
+          ? {
+              key: g.key,
+              gpus: g.gpus,
+              utilizationRate: rate(g.busyMs, g.idleMs, g.idleHeldMs),
+              busyHours: g.busyMs / HOUR_MS,
+              idleHours: g.idleMs / HOUR_MS,
+              idleHeldHours: g.idleHeldMs / HOUR_MS,
+              unknownHours: g.unknownMs / HOUR_MS,
+              avgUtilizationPct: g.avgUtilizationPct,
+            }
+          : {
+              key: g.key,
+              gpus: g.gpus,
+              energyKwh: g.energyWh / 1000,
+              energyIdleKwh: g.energyIdleWh / 1000,
+              idleShare: g.energyWh > 0 ? g.energyIdleWh / g.energyWh : null,
+            },
     );
     const gpus = groups.reduce((n, g) => n + g.gpus, 0);
     return {
@@ -112,10 +126,18 @@ function overlapMs(f: Flag, range: TimeRange, nowMs: number): number {
   return Math.max(0, end - Math.max(f.startMs, range.fromMs));
 }
 
-function thermal(base: Omit<Report, "rows" | "totals">, range: TimeRange, by: ReportGroupBy, src: ReportSources): Report {
+function thermal(
+  base: Omit<Report, "rows" | "totals">,
+  range: TimeRange,
+  by: ReportGroupBy,
+  src: ReportSources,
+): Report {
   const gpus = src.gpus();
   const byUuid = new Map(gpus.map((g) => [g.uuid, g]));
-  const rows = new Map<string, ReportRow & { overheatGpuHours: number; throttledGpuHours: number; episodes: number }>();
+  const rows = new Map<
+    string,
+    ReportRow & { overheatGpuHours: number; throttledGpuHours: number; episodes: number }
+  >();
   const row = (key: string) => {
     let r = rows.get(key);
     if (!r) {
@@ -145,7 +167,10 @@ function thermal(base: Omit<Report, "rows" | "totals">, range: TimeRange, by: Re
     const g = byUuid.get(a.key);
     if (!g || a.maxTemperatureC === null) continue;
     const r = row(keyOf(by, g));
-    r.maxTemperatureC = Math.max((r.maxTemperatureC as number | null) ?? a.maxTemperatureC, a.maxTemperatureC);
+    r.maxTemperatureC = Math.max(
+      (r.maxTemperatureC as number | null) ?? a.maxTemperatureC,
+      a.maxTemperatureC,
+    );
   }
   const hottest = perGpu
     .filter((a) => a.maxTemperatureC !== null)
@@ -175,9 +200,17 @@ function thermal(base: Omit<Report, "rows" | "totals">, range: TimeRange, by: Re
   };
 }
 
-function capacity(base: Omit<Report, "rows" | "totals">, range: TimeRange, by: ReportGroupBy, src: ReportSources): Report {
+function capacity(
+  base: Omit<Report, "rows" | "totals">,
+  range: TimeRange,
+  by: ReportGroupBy,
+  src: ReportSources,
+): Report {
   const usage = new Map(src.store.aggregate({ ...range, groupBy: "gpu" }).map((a) => [a.key, a]));
-  const rows = new Map<string, { key: string; gpus: number; unknownModelGpus: number; installedPflops: number; usedPflops: number }>();
+  const rows = new Map<
+    string,
+    { key: string; gpus: number; unknownModelGpus: number; installedPflops: number; usedPflops: number }
+  >();
   for (const g of src.gpus()) {
     const key = keyOf(by, g);
     let r = rows.get(key);

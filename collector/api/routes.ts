@@ -16,7 +16,14 @@ import {
   parseStep,
   parseTime,
 } from "./params.js";
-import { type FlagsQuery, type GpusQuery, type RangeQuery, type ReportQuery, type SeriesQuery, schemas } from "./schemas.js";
+import {
+  type FlagsQuery,
+  type GpusQuery,
+  type RangeQuery,
+  type ReportQuery,
+  type SeriesQuery,
+  schemas,
+} from "./schemas.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -45,7 +52,12 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend): 
       ...(q.flag !== undefined ? { flag: q.flag } : {}),
     });
     const limit = q.limit ?? LIMITS.maxGpuRows;
-    return { generatedMs: backend.now(), total: all.length, truncated: all.length > limit, gpus: all.slice(0, limit) };
+    return {
+      generatedMs: backend.now(),
+      total: all.length,
+      truncated: all.length > limit,
+      gpus: all.slice(0, limit),
+    };
   });
 
   app.get<{ Params: { id: string } }>("/api/v1/gpus/:id", { schema: schemas.gpu }, async (req) => {
@@ -64,7 +76,10 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend): 
       const stepMs = q.step !== undefined ? parseStep(q.step) : autoStep(range);
       const points = Math.ceil((range.toMs - range.fromMs) / stepMs);
       if (points > LIMITS.maxSeriesPoints)
-        throw badParam("step", `gives ${points} points per series; at most ${LIMITS.maxSeriesPoints}: use a larger step`);
+        throw badParam(
+          "step",
+          `gives ${points} points per series; at most ${LIMITS.maxSeriesPoints}: use a larger step`,
+        );
       const gpu = backend.gpu(req.params.id);
       if (!gpu) throw notFound(req.params.id);
       return backend.series(gpu, { metrics, fromMs: range.fromMs, toMs: range.toMs, stepMs });

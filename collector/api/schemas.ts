@@ -4,9 +4,20 @@ import { FLAG_KINDS } from "../flags/types.js";
 import { LIMITS } from "./params.js";
 
 const text = { type: "string", minLength: 1, maxLength: 200 } as const;
-const time = { type: "string", minLength: 1, maxLength: 40, description: "RFC 3339, epoch ms, or a duration before now (24h)" } as const;
+const time = {
+  type: "string",
+  minLength: 1,
+  maxLength: 40,
+  description: "RFC 3339, epoch ms, or a duration before now (24h)",
+} as const;
 const hostName = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" } as const;
-const label = { type: "string", minLength: 3, maxLength: 300, pattern: "^[^:]+:.*$", description: "key:value" } as const;
+const label = {
+  type: "string",
+  minLength: 3,
+  maxLength: 300,
+  pattern: "^[^:]+:.*$",
+  description: "key:value",
+} as const;
 const kindList = { type: "string", minLength: 1, maxLength: 200, pattern: "^[a-z-]+(,[a-z-]+)*$" } as const;
 
 function query(properties: Record<string, unknown>) {

@@ -74,17 +74,19 @@ export function buildApp(backend: QueryBackend, token: string | undefined, log: 
       const path = req.url.split("?")[0] ?? "";
       if (!path.startsWith("/api/") && path !== "/metrics") return;
       if (bearerMatches(req.headers.authorization, token)) return;
-      reply
-        .code(401)
-        .header("www-authenticate", 'Bearer realm="gputel"')
-        .send({ error: "unauthorized", message: "a valid `Authorization: Bearer <token>` header is required" });
+      reply.code(401).header("www-authenticate", 'Bearer realm="gputel"').send({
+        error: "unauthorized",
+        message: "a valid `Authorization: Bearer <token>` header is required",
+      });
       return reply;
     });
   }
 
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     if (error instanceof ApiError) {
-      return reply.code(error.statusCode).send({ error: error.error, parameter: error.parameter, message: error.message });
+      return reply
+        .code(error.statusCode)
+        .send({ error: error.error, parameter: error.parameter, message: error.message });
     }
     if (error.validation && error.validation.length > 0) {
       const v = error.validation[0];
@@ -103,7 +105,9 @@ export function buildApp(backend: QueryBackend, token: string | undefined, log: 
       return reply.code(error.statusCode).send({ error: "bad_request", message: error.message });
     }
     log.error({ code: "GPUTEL_E_API", err: error.message, url: req.url }, "API request failed");
-    return reply.code(500).send({ error: "internal", message: "the request failed; see the collector's log (GPUTEL_E_API)" });
+    return reply
+      .code(500)
+      .send({ error: "internal", message: "the request failed; see the collector's log (GPUTEL_E_API)" });
   });
 
   app.setNotFoundHandler((req, reply) => {

@@ -8,8 +8,8 @@ import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
 import type { HostRow } from "../store/statements.js";
-import type { LatestGpu } from "../store/store-query.js";
 import type { Store } from "../store/store.js";
+import type { LatestGpu } from "../store/store-query.js";
 import type {
   FlagQuery,
   GpuFilter,
@@ -25,6 +25,7 @@ import type {
   SeriesView,
   Summary,
   TimeRange,
+  UsageTotals,
 } from "./backend.js";
 import { buildReport, usageTotals } from "./report-builder.js";
 
@@ -46,10 +47,12 @@ interface InventoryRow {
 
 /** Host-level flags (stale, offline) hold every GPU of their host in doubt. */
 const HOST_DOUBT: readonly FlagKind[] = ["stale", "offline"];
+const USAGE_CACHE_MS = 30_000;
 
 export class StoreBackend implements QueryBackend {
   private inventoryStmt?: Statement;
   private oneInventoryStmt?: Statement;
+  private readonly usageCache = new Map<string, { at: number; usage: TimeRange & UsageTotals }>();
 
   constructor(private readonly parts: StoreBackendParts) {}
 
@@ -58,38 +61,77 @@ export class StoreBackend implements QueryBackend {
   }
 
   summary(range: TimeRange): Summary {
-    const gpus = this.gpus({});
+    // Counted straight from the latest samples and open flags: no per-GPU view, no inventory.
+    const latest = this.parts.store.latest();
     const open = this.parts.flags.openFlags();
     const hosts = this.parts.store.hostRows();
     const byStatus: Record<string, number> = {};
     for (const h of hosts) byStatus[h.status] = (byStatus[h.status] ?? 0) + 1;
-    const byState: Record<string, number> = {};
     const byKind: Partial<Record<FlagKind, number>> = {};
-    for (const f of open) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+    const flaggedGpus = new Set<string>();
+    const flaggedHosts = new Set<string>();
+    const doubtHosts = new Set<string>();
+    for (const f of open) {
+      byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+      if (f.gpuUuid !== null) flaggedGpus.add(f.gpuUuid);
+      else flaggedHosts.add(f.host);
+      if (f.gpuUuid === null && HOST_DOUBT.includes(f.kind)) doubtHosts.add(f.host);
+    }
+    const byState: Record<string, number> = {};
+    const registry = this.parts.store.raw.registry;
     let busy = 0;
     let known = 0;
     let flagged = 0;
-    for (const g of gpus) {
-      byState[g.state] = (byState[g.state] ?? 0) + 1;
-      if (g.flags.length > 0) flagged++;
-      if (g.flags.some((f) => HOST_DOUBT.includes(f.kind))) continue;
-      const thresholds = this.parts.store.raw.registry.hosts.get(g.host)?.thresholds;
-      const usage = classifyLatest(g, thresholds ?? DEFAULT_IDLE_THRESHOLDS);
+    for (const g of latest) {
+      const state = g.state ?? "unknown";
+      byState[state] = (byState[state] ?? 0) + 1;
+      if (flaggedGpus.has(g.uuid) || flaggedHosts.has(g.host)) flagged++;
+      if (doubtHosts.has(g.host)) continue;
+      const usage = classifyLatest(
+        state,
+        g.values,
+        registry.hosts.get(g.host)?.thresholds ?? DEFAULT_IDLE_THRESHOLDS,
+      );
       if (usage === "unknown") continue;
       known++;
       if (usage === "busy") busy++;
     }
-    const groups = this.parts.store.aggregate({ ...range, groupBy: "site" });
+    const usage = this.rangeUsage(range);
     return {
       generatedMs: this.now(),
       hosts: { total: hosts.length, byStatus },
-      gpus: { total: gpus.length, byState },
+      gpus: { total: latest.length, byState },
       flags: { open: open.length, byKind, gpusFlagged: flagged },
       utilization: {
         now: { busy, known, rate: known > 0 ? busy / known : null },
-        range: { ...range, ...usageTotals(groups) },
+        range: usage,
       },
     };
+  }
+
+  /**
+   * Usage over a range for the summary, with the range rounded down to whole minutes (the finest
+   * rollup step: the aggregate rounds its edges so anyway) and kept for 30 s. A 24 h aggregate
+   * over 10,000 GPUs costs about half a second in the store, and a wall screen polls every few
+   * seconds: one aggregate a minute serves them all.
+   */
+  private rangeUsage(range: TimeRange): TimeRange & UsageTotals {
+    const fromMs = range.fromMs - (range.fromMs % 60_000);
+    const toMs = range.toMs - (range.toMs % 60_000);
+    if (!(toMs > fromMs))
+      return { ...range, ...usageTotals(this.parts.store.aggregate({ ...range, groupBy: "site" })) };
+    const key = `${fromMs}:${toMs}`;
+    const at = performance.now();
+    const hit = this.usageCache.get(key);
+    if (hit && at - hit.at < USAGE_CACHE_MS) return hit.usage;
+    const usage = {
+      fromMs,
+      toMs,
+      ...usageTotals(this.parts.store.aggregate({ fromMs, toMs, groupBy: "site" })),
+    };
+    for (const [k, v] of this.usageCache) if (at - v.at >= USAGE_CACHE_MS) this.usageCache.delete(k);
+    if (this.usageCache.size < 64) this.usageCache.set(key, { at, usage });
+    return usage;
   }
 
   hosts(): HostView[] {
@@ -98,7 +140,10 @@ export class StoreBackend implements QueryBackend {
     const flagCount = new Map<string, number>();
     for (const f of this.parts.flags.openFlags()) flagCount.set(f.host, (flagCount.get(f.host) ?? 0) + 1);
     // hostRows() reads SELECT *: these columns exist (001_core.sql) though HostRow does not list them.
-    const rows = this.parts.store.hostRows() as (HostRow & { agent_version: string; interval_ms: number | null })[];
+    const rows = this.parts.store.hostRows() as (HostRow & {
+      agent_version: string;
+      interval_ms: number | null;
+    })[];
     return rows.map((h) => ({
       name: h.name,
       site: h.site,
@@ -140,20 +185,26 @@ export class StoreBackend implements QueryBackend {
     const latest = this.parts.store.latest();
     const g =
       latest.find((x) => x.uuid === id) ??
-      (colon > 0 ? latest.find((x) => x.host === id.slice(0, colon) && String(x.index) === id.slice(colon + 1)) : undefined);
+      (colon > 0
+        ? latest.find((x) => x.host === id.slice(0, colon) && String(x.index) === id.slice(colon + 1))
+        : undefined);
     if (!g) return undefined;
     const flags = this.parts.flags
       .openFlags({ host: g.host })
       .filter((f) => f.gpuUuid === null || f.gpuUuid === g.uuid);
-    this.oneInventoryStmt ??= this.parts.store.db.prepare(
-      `${INVENTORY_SQL} AND g.uuid = ?`,
-    );
+    this.oneInventoryStmt ??= this.parts.store.db.prepare(`${INVENTORY_SQL} AND g.uuid = ?`);
     const row = this.oneInventoryStmt.get(g.uuid) as InventoryRow | undefined;
     return view(g, flags, row ? toInventory(row) : null);
   }
 
   series(gpu: GpuView, request: SeriesRequest): SeriesView {
-    const s = this.parts.store.series(gpu.uuid, request.metrics, request.fromMs, request.toMs, request.stepMs);
+    const s = this.parts.store.series(
+      gpu.uuid,
+      request.metrics,
+      request.fromMs,
+      request.toMs,
+      request.stepMs,
+    );
     const metrics: SeriesView["metrics"] = {};
     for (const key of request.metrics) {
       const m = s.metrics[key];
@@ -207,11 +258,13 @@ export class StoreBackend implements QueryBackend {
   metricsSnapshot(): MetricsSnapshot {
     const gpus = this.gpus({});
     const rejectsStored: Record<string, number> = {};
-    for (const r of this.parts.store.rejectCounts()) rejectsStored[r.reason] = (rejectsStored[r.reason] ?? 0) + r.count;
+    for (const r of this.parts.store.rejectCounts())
+      rejectsStored[r.reason] = (rejectsStored[r.reason] ?? 0) + r.count;
     const p = this.parts.pipeline;
     const snap = p?.snapshot();
     let newest: number | null = null;
-    for (const g of gpus) if (g.timestampMs !== null && (newest === null || g.timestampMs > newest)) newest = g.timestampMs;
+    for (const g of gpus)
+      if (g.timestampMs !== null && (newest === null || g.timestampMs > newest)) newest = g.timestampMs;
     const pageSize = this.parts.store.db.pragma("page_size", { simple: true }) as number;
     const pages = this.parts.store.db.pragma("page_count", { simple: true }) as number;
     return {
@@ -292,16 +345,25 @@ function view(g: LatestGpu, flags: readonly Flag[], inventory: GpuInventory | nu
     state: g.state ?? "unknown",
     timestampMs: g.timestampMs ?? null,
     values: g.values,
-    flags: flags.map((f) => ({ id: f.id, kind: f.kind, severity: f.severity, startMs: f.startMs, reason: f.reason })),
+    flags: flags.map((f) => ({
+      id: f.id,
+      kind: f.kind,
+      severity: f.severity,
+      startMs: f.startMs,
+      reason: f.reason,
+    })),
     inventory,
   };
 }
 
 /** The latest sample's usage class, by the same rule the rollups use. */
-function classifyLatest(g: GpuView, thresholds: IdleThresholds): ReturnType<typeof classifySample> {
-  const v = g.values;
+function classifyLatest(
+  state: string,
+  v: GpuView["values"],
+  thresholds: IdleThresholds,
+): ReturnType<typeof classifySample> {
   const sample: IGpuSample = {
-    state: g.state === "ok" ? GpuState.GPU_STATE_OK : GpuState.GPU_STATE_UNSPECIFIED,
+    state: state === "ok" ? GpuState.GPU_STATE_OK : GpuState.GPU_STATE_UNSPECIFIED,
     utilization_gpu_pct: v.utilization_gpu_pct ?? null,
     memory_used_mib: v.memory_used_mib ?? null,
     compute_processes: v.compute_processes ?? null,

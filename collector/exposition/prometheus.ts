@@ -10,9 +10,17 @@ type Sample = { suffix?: string; labels: Labels; value: number };
 class Exposition {
   private readonly out: string[] = [];
 
-  family(name: string, type: "gauge" | "counter" | "histogram", help: string, samples: readonly Sample[]): void {
+  family(
+    name: string,
+    type: "gauge" | "counter" | "histogram",
+    help: string,
+    samples: readonly Sample[],
+  ): void {
     if (samples.length === 0) return;
-    this.out.push(`# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`, `# TYPE ${name} ${type}`);
+    this.out.push(
+      `# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}`,
+      `# TYPE ${name} ${type}`,
+    );
     const seen = new Set<string>();
     for (const s of samples) {
       const line = `${name}${s.suffix ?? ""}${formatLabels(s.labels)}`;
@@ -74,7 +82,9 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
     x.family(def.prom.name, "gauge", def.prom.help, samples);
   }
   const doubtful = new Set(
-    snap.openFlags.filter((f) => f.gpuUuid === null && (f.kind === "stale" || f.kind === "offline")).map((f) => f.host),
+    snap.openFlags
+      .filter((f) => f.gpuUuid === null && (f.kind === "stale" || f.kind === "offline"))
+      .map((f) => f.host),
   );
   x.family(
     "gputel_gpu_up",
@@ -92,7 +102,9 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
     "gputel_gpu_last_sample_timestamp_seconds",
     "gauge",
     "Agent timestamp of the GPU's latest stored sample.",
-    idLabels.flatMap(([g, labels]) => (g.timestampMs !== null ? [{ labels, value: g.timestampMs / 1000 }] : [])),
+    idLabels.flatMap(([g, labels]) =>
+      g.timestampMs !== null ? [{ labels, value: g.timestampMs / 1000 }] : [],
+    ),
   );
   x.family(
     "gputel_flag_open",
@@ -114,11 +126,18 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
 }
 
 function health(x: Exposition, snap: MetricsSnapshot, nowMs: number): void {
-  x.family("gputel_gpus_known", "gauge", "GPUs the collector knows.", [{ labels: {}, value: snap.gpus.length }]);
-  x.family("gputel_hosts_known", "gauge", "Hosts the collector knows.", [{ labels: {}, value: snap.hosts.length }]);
-  x.family("gputel_store_database_size_bytes", "gauge", "Size of the collector's SQLite file (pages in use and free).", [
-    { labels: {}, value: snap.databaseBytes },
+  x.family("gputel_gpus_known", "gauge", "GPUs the collector knows.", [
+    { labels: {}, value: snap.gpus.length },
   ]);
+  x.family("gputel_hosts_known", "gauge", "Hosts the collector knows.", [
+    { labels: {}, value: snap.hosts.length },
+  ]);
+  x.family(
+    "gputel_store_database_size_bytes",
+    "gauge",
+    "Size of the collector's SQLite file (pages in use and free).",
+    [{ labels: {}, value: snap.databaseBytes }],
+  );
   if (snap.newestSampleMs !== null)
     x.family(
       "gputel_ingest_newest_sample_age_seconds",
@@ -132,9 +151,17 @@ function health(x: Exposition, snap: MetricsSnapshot, nowMs: number): void {
     x.family(`gputel_ingest_${name}_total`, "counter", help, [{ labels: {}, value }]);
   counter("messages", "MQTT messages received by ingest since the collector started.", i.messages);
   counter("frames_stored", "Frames committed to the store.", i.framesStored);
-  counter("frames_duplicate", "Frames received again and stored once (replays, redeliveries).", i.framesDuplicate);
+  counter(
+    "frames_duplicate",
+    "Frames received again and stored once (replays, redeliveries).",
+    i.framesDuplicate,
+  );
   counter("commits", "Store transactions committed.", i.commits);
-  counter("store_failures", "Batches the store failed to commit (acknowledgements held back).", i.storeFailures);
+  counter(
+    "store_failures",
+    "Batches the store failed to commit (acknowledgements held back).",
+    i.storeFailures,
+  );
   counter("overloaded", "Messages refused because the ingest queue was full.", i.overloaded);
   x.family(
     "gputel_ingest_rejected_total",
@@ -142,16 +169,23 @@ function health(x: Exposition, snap: MetricsSnapshot, nowMs: number): void {
     "Messages rejected by ingest, by reason.",
     Object.entries(i.rejects).map(([reason, value]) => ({ labels: { reason }, value })),
   );
-  x.family("gputel_ingest_queue_depth", "gauge", "Messages waiting for a commit.", [{ labels: {}, value: i.queueDepth }]);
+  x.family("gputel_ingest_queue_depth", "gauge", "Messages waiting for a commit.", [
+    { labels: {}, value: i.queueDepth },
+  ]);
   const h = i.commitLatency;
   if (h)
-    x.family("gputel_ingest_commit_latency_seconds", "histogram", "Time from a message's arrival to its commit.", [
-      ...h.buckets.map((b) => ({
-        suffix: "_bucket",
-        labels: { le: Number.isFinite(b.le) ? String(b.le / 1000) : "+Inf" },
-        value: b.count,
-      })),
-      { suffix: "_sum", labels: {}, value: h.sumMs / 1000 },
-      { suffix: "_count", labels: {}, value: h.count },
-    ]);
+    x.family(
+      "gputel_ingest_commit_latency_seconds",
+      "histogram",
+      "Time from a message's arrival to its commit.",
+      [
+        ...h.buckets.map((b) => ({
+          suffix: "_bucket",
+          labels: { le: Number.isFinite(b.le) ? String(b.le / 1000) : "+Inf" },
+          value: b.count,
+        })),
+        { suffix: "_sum", labels: {}, value: h.sumMs / 1000 },
+        { suffix: "_count", labels: {}, value: h.count },
+      ],
+    );
 }

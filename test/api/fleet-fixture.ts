@@ -65,7 +65,13 @@ function sample(h: number, i: number, k: number): IGpuSample {
 }
 
 export function buildFleet(
-  options: { hosts?: number; gpusPerHost?: number; hours?: number; intervalMs?: number; firstHost?: number } = {},
+  options: {
+    hosts?: number;
+    gpusPerHost?: number;
+    hours?: number;
+    intervalMs?: number;
+    firstHost?: number;
+  } = {},
 ): FleetFixture {
   const first = options.firstHost ?? 0;
   const hostCount = options.hosts ?? 3;
@@ -75,7 +81,11 @@ export function buildFleet(
   const startMs = nowMs - (options.hours ?? 3) * 3_600_000;
   const dir = mkdtempSync(join(tmpdir(), "gputel-api-"));
   const store = Store.open(join(dir, "collector.db"), { now: () => nowMs });
-  const flags = new FlagEngine({ store: new FlagStore(store.db), config: resolveFlagsConfig(), now: () => nowMs });
+  const flags = new FlagEngine({
+    store: new FlagStore(store.db),
+    config: resolveFlagsConfig(),
+    now: () => nowMs,
+  });
   flags.start();
   const hosts = Array.from({ length: hostCount }, (_, h) => `node-${String.fromCharCode(97 + first + h)}`);
   hosts.forEach((host, n) => {

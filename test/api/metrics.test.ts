@@ -9,7 +9,9 @@ import { type LiveApi, startLiveApi } from "./server-helpers.js";
 const PROMTOOL = process.env.GPUTEL_PROMTOOL ?? "/usr/bin/promtool";
 const havePromtool = existsSync(PROMTOOL);
 if (!havePromtool && process.env.GPUTEL_REQUIRE_PROMETHEUS !== "1")
-  console.warn(`promtool not found at ${PROMTOOL}: skipping promtool check (install Debian's prometheus package)`);
+  console.warn(
+    `promtool not found at ${PROMTOOL}: skipping promtool check (install Debian's prometheus package)`,
+  );
 
 let api: LiveApi;
 let text: string;
@@ -29,13 +31,17 @@ function lines(prefix: string): string[] {
 
 describe("/metrics", () => {
   test("latest GPU values with units, identity labels and agent labels", () => {
-    const temp = lines("gputel_gpu_temperature_celsius{").find((l) => l.includes(`uuid="${api.fleet.hotUuid}"`));
+    const temp = lines("gputel_gpu_temperature_celsius{").find((l) =>
+      l.includes(`uuid="${api.fleet.hotUuid}"`),
+    );
     expect(temp).toBe(
       `gputel_gpu_temperature_celsius{host="node-a",gpu="3",uuid="${api.fleet.hotUuid}",model="NVIDIA H100 80GB HBM3",site="fra1",label_customer="acme",label_rack_id="r0"} 90`,
     );
     const util = lines("gputel_gpu_utilization_ratio{").find((l) => l.includes('host="node-b",gpu="1"'));
     expect(util?.endsWith(" 0")).toBe(true);
-    expect(lines("gputel_gpu_memory_used_bytes{").find((l) => l.includes('gpu="0"'))).toMatch(/ 62914560000$/);
+    expect(lines("gputel_gpu_memory_used_bytes{").find((l) => l.includes('gpu="0"'))).toMatch(
+      / 62914560000$/,
+    );
     expect(lines("gputel_gpu_utilization_ratio{")).toHaveLength(12);
   });
 
@@ -59,7 +65,10 @@ describe("/metrics", () => {
     const types = lines("# TYPE ").map((l) => l.split(" ")[2]);
     expect(new Set(types).size).toBe(types.length);
     expect(lines("# HELP ")).toHaveLength(types.length);
-    const series = text.split("\n").filter((l) => l !== "" && !l.startsWith("#")).map((l) => l.slice(0, l.lastIndexOf(" ")));
+    const series = text
+      .split("\n")
+      .filter((l) => l !== "" && !l.startsWith("#"))
+      .map((l) => l.slice(0, l.lastIndexOf(" ")));
     expect(new Set(series).size).toBe(series.length);
   });
 

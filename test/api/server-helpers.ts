@@ -6,11 +6,16 @@ import { buildFleet, type FleetFixture } from "./fleet-fixture.js";
 export interface LiveApi {
   fleet: FleetFixture;
   url: string;
-  get(path: string, headers?: Record<string, string>): Promise<{ status: number; body: unknown; text: string }>;
+  get(
+    path: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: unknown; text: string }>;
   close(): Promise<void>;
 }
 
-export async function startLiveApi(options: { token?: string; host?: string; firstHost?: number } = {}): Promise<LiveApi> {
+export async function startLiveApi(
+  options: { token?: string; host?: string; firstHost?: number } = {},
+): Promise<LiveApi> {
   const fleet = buildFleet(options.firstHost !== undefined ? { firstHost: options.firstHost } : {});
   const host = options.host ?? "127.0.0.1";
   const server = createApiServer({

@@ -11,7 +11,8 @@ import { type LiveApi, startLiveApi } from "../api/server-helpers.js";
 const CHROMIUM = process.env.GPUTEL_CHROMIUM ?? "/usr/bin/chromium";
 const required = process.env.GPUTEL_REQUIRE_CHROMIUM === "1";
 const have = existsSync(CHROMIUM);
-if (!have && !required) console.warn(`chromium not found at ${CHROMIUM}: skipping the dashboard browser test`);
+if (!have && !required)
+  console.warn(`chromium not found at ${CHROMIUM}: skipping the dashboard browser test`);
 
 const ARTIFACTS = join(import.meta.dirname, "..", "artifacts");
 const TOKEN = "dashboard-token-42";
@@ -86,9 +87,12 @@ test.skipIf(!have && !required)(
     await page.waitForFunction(`document.querySelector("#detail-sub")?.textContent?.includes("tier 1m")`);
 
     // Live: the page polls again without a reload (a new request for the GPU list arrives).
-    const next = await page.waitForRequest((r) => r.url().includes("/api/v1/gpus") && !r.url().includes("series"), {
-      timeout: 12_000,
-    });
+    const next = await page.waitForRequest(
+      (r) => r.url().includes("/api/v1/gpus") && !r.url().includes("series"),
+      {
+        timeout: 12_000,
+      },
+    );
     expect(next.headers().authorization).toBe(`Bearer ${TOKEN}`);
 
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { Summary } from "../../collector/api/backend.js";
 import { run } from "../../cli/query/cli.js";
+import type { Summary } from "../../collector/api/backend.js";
 import { type LiveApi, startLiveApi } from "../api/server-helpers.js";
 import { freePort } from "../helpers/net.js";
 
@@ -63,7 +63,8 @@ describe("one collector", () => {
     expect(lines).toHaveLength(13);
     const tempColumn = (lines[0] ?? "").indexOf("TEMP");
     // Right-aligned numbers end where the header ends.
-    for (const line of lines.slice(1)) expect(line.slice(tempColumn, tempColumn + 5).trim()).toMatch(/°C$|^\d/);
+    for (const line of lines.slice(1))
+      expect(line.slice(tempColumn, tempColumn + 5).trim()).toMatch(/°C$|^\d/);
     const hotLine = lines.find((l) => l.startsWith("node-a") && /\b3\b/.test(l.slice(6, 12)));
     expect(hotLine).toMatch(/90 °C.*overheat/);
 
@@ -128,7 +129,9 @@ describe("errors", () => {
     const none = await query(["summary", "--url", a.url], { GPUTEL_API_TOKEN: "" });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/unauthorized/);
-    const file = await query(["summary", "--url", a.url, "--token-file", tokenFile], { GPUTEL_API_TOKEN: "" });
+    const file = await query(["summary", "--url", a.url, "--token-file", tokenFile], {
+      GPUTEL_API_TOKEN: "",
+    });
     expect(file.code).toBe(0);
   });
 

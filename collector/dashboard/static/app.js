@@ -64,8 +64,19 @@ function ramp(stops, x) {
   }
   return stops[stops.length - 1][1];
 }
-const UTIL_STOPS = [[0, [38, 48, 66]], [30, [21, 94, 117]], [70, [22, 163, 74]], [100, [132, 225, 94]]];
-const TEMP_STOPS = [[25, [37, 99, 235]], [55, [20, 184, 166]], [70, [234, 179, 8]], [82, [249, 115, 22]], [90, [220, 38, 38]]];
+const UTIL_STOPS = [
+  [0, [38, 48, 66]],
+  [30, [21, 94, 117]],
+  [70, [22, 163, 74]],
+  [100, [132, 225, 94]],
+];
+const TEMP_STOPS = [
+  [25, [37, 99, 235]],
+  [55, [20, 184, 166]],
+  [70, [234, 179, 8]],
+  [82, [249, 115, 22]],
+  [90, [220, 38, 38]],
+];
 function cellColour(g) {
   const v = state.colour === "util" ? g.values.utilization_gpu_pct : g.values.temperature_gpu_celsius;
   if (v === undefined) return null;
@@ -83,9 +94,17 @@ function legend() {
   const stops = state.colour === "util" ? UTIL_STOPS : TEMP_STOPS;
   const r = el("span", "ramp");
   r.style.background = `linear-gradient(to right, ${stops.map(([, c]) => `rgb(${c.join(",")})`).join(", ")})`;
-  box.append(el("span", "", state.colour === "util" ? "0%" : `${stops[0][0]}°C`), r,
-    el("span", "", state.colour === "util" ? "100%" : `${stops[stops.length - 1][0]}°C+`));
-  for (const [cls, label] of [["flag-overheat", "overheat"], ["flag-idle-held", "idle-held"], ["flag-idle", "idle"], ["flag-lost", "lost / error / stale"]]) {
+  box.append(
+    el("span", "", state.colour === "util" ? "0%" : `${stops[0][0]}°C`),
+    r,
+    el("span", "", state.colour === "util" ? "100%" : `${stops[stops.length - 1][0]}°C+`),
+  );
+  for (const [cls, label] of [
+    ["flag-overheat", "overheat"],
+    ["flag-idle-held", "idle-held"],
+    ["flag-idle", "idle"],
+    ["flag-lost", "lost / error / stale"],
+  ]) {
     const m = el("span", "mark");
     const s = el("span", `swatch cell ${cls}`);
     s.style.height = "1rem";
@@ -140,8 +159,14 @@ function drawCell(g) {
   c.dataset.host = g.host;
   c.dataset.index = String(g.index);
   const colour = cellColour(g);
-  c.className = ["cell", ...kinds.map((k) => `flag-${k}`), colour ? (colour.dark ? "dark" : "") : "none",
-    state.selected === g.uuid ? "selected" : ""].filter(Boolean).join(" ");
+  c.className = [
+    "cell",
+    ...kinds.map((k) => `flag-${k}`),
+    colour ? (colour.dark ? "dark" : "") : "none",
+    state.selected === g.uuid ? "selected" : "",
+  ]
+    .filter(Boolean)
+    .join(" ");
   c.style.backgroundColor = colour ? colour.css : "";
   c.querySelector(".i").textContent = String(g.index);
   c.querySelector(".v").textContent = cellText(g);
@@ -149,7 +174,8 @@ function drawCell(g) {
   if (kinds.includes("overheat")) c.append(el("span", "badge", "HOT"));
   const t = g.values.temperature_gpu_celsius;
   const u = g.values.utilization_gpu_pct;
-  c.title = `${g.host} GPU ${g.index} · ${g.model}\n${u === undefined ? "–" : `${u}%`} · ${t === undefined ? "–" : `${t} °C`}` +
+  c.title =
+    `${g.host} GPU ${g.index} · ${g.model}\n${u === undefined ? "–" : `${u}%`} · ${t === undefined ? "–" : `${t} °C`}` +
     (kinds.length ? `\nflags: ${kinds.join(", ")}` : "");
   return c;
 }
@@ -159,16 +185,23 @@ function drawFlags(flags, nowMs) {
   const list = document.getElementById("flags");
   document.getElementById("flag-count").textContent = String(flags.length);
   const order = ["overheat", "lost", "error", "offline", "stale", "throttled", "idle-held", "idle"];
-  const sorted = [...flags].sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.startMs - b.startMs);
-  list.replaceChildren(...sorted.map((f) => {
-    const li = el("li", `flag k-${f.kind}`);
-    const row = el("div", "row");
-    row.append(el("span", "kind", f.kind), el("span", "where", f.gpuIndex === null ? f.host : `${f.host} · GPU ${f.gpuIndex}`),
-      el("span", "dur", duration(nowMs - f.startMs)));
-    li.append(row, el("div", "reason", f.reason));
-    if (f.gpuUuid) li.addEventListener("click", () => openDetail(f.gpuUuid));
-    return li;
-  }));
+  const sorted = [...flags].sort(
+    (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.startMs - b.startMs,
+  );
+  list.replaceChildren(
+    ...sorted.map((f) => {
+      const li = el("li", `flag k-${f.kind}`);
+      const row = el("div", "row");
+      row.append(
+        el("span", "kind", f.kind),
+        el("span", "where", f.gpuIndex === null ? f.host : `${f.host} · GPU ${f.gpuIndex}`),
+        el("span", "dur", duration(nowMs - f.startMs)),
+      );
+      li.append(row, el("div", "reason", f.reason));
+      if (f.gpuUuid) li.addEventListener("click", () => openDetail(f.gpuUuid));
+      return li;
+    }),
+  );
   if (flags.length === 0) list.replaceChildren(el("li", "empty", "No open flags."));
 }
 function drawSummary(s) {
@@ -185,7 +218,11 @@ function drawSummary(s) {
 async function poll() {
   const status = document.getElementById("status");
   try {
-    const [gpus, flags, summary] = await Promise.all([api("/api/v1/gpus"), api("/api/v1/flags?limit=200"), api("/api/v1/summary?from=24h")]);
+    const [gpus, flags, summary] = await Promise.all([
+      api("/api/v1/gpus"),
+      api("/api/v1/flags?limit=200"),
+      api("/api/v1/summary?from=24h"),
+    ]);
     state.gpus = gpus.gpus;
     drawHeatmap(state.gpus);
     drawFlags(flags.flags, flags.generatedMs);
@@ -213,7 +250,8 @@ async function drawDetail() {
   const uuid = state.selected;
   if (!uuid) return;
   const id = encodeURIComponent(uuid);
-  const metrics = "utilization_gpu_pct,temperature_gpu_celsius,power_draw_watts,power_limit_watts,memory_used_mib,memory_total_mib";
+  const metrics =
+    "utilization_gpu_pct,temperature_gpu_celsius,power_draw_watts,power_limit_watts,memory_used_mib,memory_total_mib";
   const [gpu, s] = await Promise.all([
     api(`/api/v1/gpus/${id}`),
     api(`/api/v1/gpus/${id}/series?metrics=${metrics}&from=${state.range}&step=${RANGE_STEP[state.range]}`),
@@ -223,35 +261,88 @@ async function drawDetail() {
   document.getElementById("detail-sub").textContent =
     `${gpu.model} · ${gpu.uuid}${gpu.inventory ? ` · S/N ${gpu.inventory.serial} · driver ${gpu.inventory.driverVersion}` : ""} · tier ${s.tier}`;
   const pills = document.getElementById("detail-flags");
-  pills.replaceChildren(...gpu.flags.map((f) => el("span", f.kind === "overheat" ? "pill" : "pill other", `${f.kind}: ${f.reason}`)));
+  pills.replaceChildren(
+    ...gpu.flags.map((f) =>
+      el("span", f.kind === "overheat" ? "pill" : "pill other", `${f.kind}: ${f.reason}`),
+    ),
+  );
   for (const c of state.charts) c.destroy();
   state.charts = [];
   const t = s.t.map((ms) => ms / 1000);
   const m = s.metrics;
   const gib = (xs) => xs.map((v) => (v === null ? null : v / 1024));
   const slowdown = s.slowdownTemperatureC;
-  chart("chart-util", t, [["avg", m.utilization_gpu_pct.avg, "#22c55e"], ["max", m.utilization_gpu_pct.max, "rgba(34,197,94,0.35)"]], [0, 100]);
-  chart("chart-temp", t, [
-    ["avg", m.temperature_gpu_celsius.avg, "#f97316"],
-    ["max", m.temperature_gpu_celsius.max, "rgba(249,115,22,0.35)"],
-    ...(slowdown === null ? [] : [["slowdown", t.map(() => slowdown), "#ff3b30", [8, 6]]]),
-  ], [20, null]);
-  chart("chart-power", t, [["avg", m.power_draw_watts.avg, "#60a5fa"], ["limit", m.power_limit_watts.last ?? m.power_limit_watts.max, "#94a3b8", [4, 4]]], [0, null]);
-  chart("chart-memory", t, [["used", gib(m.memory_used_mib.avg), "#c084fc"], ["total", gib(m.memory_total_mib.max), "#94a3b8", [4, 4]]], [0, null]);
+  chart(
+    "chart-util",
+    t,
+    [
+      ["avg", m.utilization_gpu_pct.avg, "#22c55e"],
+      ["max", m.utilization_gpu_pct.max, "rgba(34,197,94,0.35)"],
+    ],
+    [0, 100],
+  );
+  chart(
+    "chart-temp",
+    t,
+    [
+      ["avg", m.temperature_gpu_celsius.avg, "#f97316"],
+      ["max", m.temperature_gpu_celsius.max, "rgba(249,115,22,0.35)"],
+      ...(slowdown === null ? [] : [["slowdown", t.map(() => slowdown), "#ff3b30", [8, 6]]]),
+    ],
+    [20, null],
+  );
+  chart(
+    "chart-power",
+    t,
+    [
+      ["avg", m.power_draw_watts.avg, "#60a5fa"],
+      ["limit", m.power_limit_watts.last ?? m.power_limit_watts.max, "#94a3b8", [4, 4]],
+    ],
+    [0, null],
+  );
+  chart(
+    "chart-memory",
+    t,
+    [
+      ["used", gib(m.memory_used_mib.avg), "#c084fc"],
+      ["total", gib(m.memory_total_mib.max), "#94a3b8", [4, 4]],
+    ],
+    [0, null],
+  );
 }
 function chart(id, t, series, yRange) {
   const fig = document.getElementById(id);
   fig.querySelector(".uplot")?.remove();
   const width = Math.max(300, fig.clientWidth - 16);
   const opts = {
-    width, height: 220,
+    width,
+    height: 220,
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: true }, y: yRange ? { range: (_u, lo, hi) => [yRange[0] ?? lo, yRange[1] ?? Math.max(hi + (hi - (yRange[0] ?? lo)) * 0.08, 1)] } : {} },
+    scales: {
+      x: { time: true },
+      y: yRange
+        ? {
+            range: (_u, lo, hi) => [
+              yRange[0] ?? lo,
+              yRange[1] ?? Math.max(hi + (hi - (yRange[0] ?? lo)) * 0.08, 1),
+            ],
+          }
+        : {},
+    },
     axes: [
       { stroke: "#8593a8", grid: { stroke: "#223049" }, ticks: { stroke: "#223049" } },
       { stroke: "#8593a8", grid: { stroke: "#223049" }, ticks: { stroke: "#223049" } },
     ],
-    series: [{}, ...series.map(([label, , stroke, dash]) => ({ label, stroke, width: 2, ...(dash ? { dash } : {}), spanGaps: false }))],
+    series: [
+      {},
+      ...series.map(([label, , stroke, dash]) => ({
+        label,
+        stroke,
+        width: 2,
+        ...(dash ? { dash } : {}),
+        spanGaps: false,
+      })),
+    ],
   };
   state.charts.push(new uPlot(opts, [t, ...series.map(([, data]) => data ?? t.map(() => null))], fig));
 }
