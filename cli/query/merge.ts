@@ -1,7 +1,7 @@
 // Simple merges of answers from several collectors (each holding its own agents' data, as with
 // shared subscriptions): counts and sums add, rates are recomputed from the sums. GPUs and flags
 // seen by several collectors are kept once. Thermal and capacity reports are not merged.
-import type { GpuView, Report, ReportRow, Summary } from "../../collector/api/backend.js";
+import type { GpuView, Report, Summary } from "../../collector/api/backend.js";
 import type { Flag } from "../../collector/flags/types.js";
 
 function addCounts(a: Record<string, number>, b: Record<string, number | undefined>): Record<string, number> {
@@ -61,16 +61,41 @@ export function mergeFlags<F extends Pick<Flag, "kind" | "host" | "gpuUuid" | "s
   return [...byKey.values()].sort((a, b) => b.startMs - a.startMs);
 }
 
+type Row = Record<string, unknown> & { key: string };
+
+/** Integer-like sums of the utilization and energy rows; rates and shares are recomputed. */
 const SUMMED = [
   "gpus",
-  "busyHours",
-  "idleHours",
-  "idleHeldHours",
-  "unknownHours",
+  "busyGpuHours",
+  "idleGpuHours",
+  "idleHeldGpuHours",
+  "unknownGpuHours",
+  "unknownReportedGpuHours",
+  "noDataGpuHours",
   "energyKwh",
-  "energyIdleKwh",
+  "idleEnergyKwh",
 ];
 
+function addRow(into: Row, row: Row): void {
+  for (const k of SUMMED) if (typeof row[k] === "number") into[k] = Number(into[k] ?? 0) + (row[k] as number);
+}
+
+function rates(row: Row): void {
+  const n = (k: string) => Number(row[k] ?? 0);
+  if ("busyGpuHours" in row) {
+    const known = n("busyGpuHours") + n("idleGpuHours") + n("idleHeldGpuHours");
+    const all = known + n("unknownGpuHours");
+    row.utilizationRate = known > 0 ? n("busyGpuHours") / known : null;
+    row.utilizationRateIncludingUnknown = all > 0 ? n("busyGpuHours") / all : null;
+  }
+  if ("energyKwh" in row) row.wastedShare = n("energyKwh") > 0 ? n("idleEnergyKwh") / n("energyKwh") : null;
+}
+
+/**
+ * Utilization and energy reports from collectors holding disjoint sets of agents: groups with the
+ * same key add up. (A GPU whose samples are split over collectors counts once per collector in
+ * `gpus`; the hours and kWh stay exact.)
+ */
 export function mergeReports(list: readonly Report[]): Report {
   const [first] = list;
   if (!first) throw new Error("nothing to merge");
@@ -79,32 +104,23 @@ export function mergeReports(list: readonly Report[]): Report {
     throw new Error(
       `the ${first.kind} report is not merged across collectors yet: ask one collector at a time`,
     );
-  const rows = new Map<string, ReportRow>();
-  const totals: Record<string, number | null> = {};
+  const groups = new Map<string, Row>();
+  const total: Row = { key: "" };
   for (const report of list) {
-    for (const row of report.rows) {
-      const seen = rows.get(row.key);
-      if (!seen) {
-        rows.set(row.key, { ...row });
-        continue;
-      }
-      for (const k of SUMMED)
-        if (typeof row[k] === "number") seen[k] = ((seen[k] as number) ?? 0) + (row[k] as number);
-      seen.avgUtilizationPct = null; // an average of averages would be wrong without the counts
+    for (const g of report.groups as unknown as Row[]) {
+      const seen = groups.get(g.key);
+      if (seen) addRow(seen, g);
+      else groups.set(g.key, { ...g });
     }
-    for (const k of SUMMED)
-      if (typeof report.totals[k] === "number") totals[k] = (totals[k] ?? 0) + (report.totals[k] as number);
+    addRow(total, report.total as unknown as Row);
   }
-  const rate = (x: Record<string, unknown>) => {
-    const known = Number(x.busyHours ?? 0) + Number(x.idleHours ?? 0) + Number(x.idleHeldHours ?? 0);
-    return known > 0 ? Number(x.busyHours) / known : null;
-  };
-  const share = (x: Record<string, unknown>) =>
-    Number(x.energyKwh) > 0 ? Number(x.energyIdleKwh) / Number(x.energyKwh) : null;
-  for (const row of rows.values()) {
-    if (first.kind === "utilization") row.utilizationRate = rate(row);
-    else row.idleShare = share(row);
-  }
-  if (first.kind === "utilization") totals.utilizationRate = rate(totals);
-  return { ...first, rows: [...rows.values()].sort((a, b) => a.key.localeCompare(b.key)), totals };
+  for (const g of groups.values()) rates(g);
+  rates(total);
+  return {
+    ...first,
+    fromMs: Math.min(...list.map((r) => r.fromMs)),
+    toMs: Math.max(...list.map((r) => r.toMs)),
+    groups: [...groups.values()].sort((a, b) => a.key.localeCompare(b.key)),
+    total: { ...first.total, ...total },
+  } as unknown as Report;
 }

@@ -132,53 +132,82 @@ export function renderFlags(
   return table(style, ["KIND", "SEVERITY", "GPU", "SINCE", "STATE", "FOR", "REASON"], rows);
 }
 
-/** "energyIdleKwh" → "ENERGY IDLE KWH". */
+const TITLES: Record<string, string> = {
+  busyGpuHours: "BUSY h",
+  idleGpuHours: "IDLE h",
+  idleHeldGpuHours: "IDLE-HELD h",
+  unknownGpuHours: "UNKNOWN h",
+  unknownReportedGpuHours: "UNREADABLE h",
+  noDataGpuHours: "NO DATA h",
+  utilizationRate: "UTILIZATION",
+  utilizationRateIncludingUnknown: "INCL. UNKNOWN",
+  energyKwh: "kWh",
+  idleEnergyKwh: "IDLE kWh",
+  wastedShare: "WASTED",
+};
+
+/** Short titles for the known columns; otherwise "throttleGpuMinutesLost" → "THROTTLE GPU MINUTES LOST". */
 function columnTitle(name: string): string {
-  return name.replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase();
+  return TITLES[name] ?? name.replace(/([a-z])([A-Z])/g, "$1 $2").toUpperCase();
 }
 
 function cellOf(name: string, value: string | number | null | undefined): Cell {
+  if (name === "gpus" && typeof value === "number") return { text: String(value), right: true };
   if (value === null || value === undefined) return { text: "–", right: true };
   if (typeof value === "string") return { text: value };
-  if (/Rate$|Share$/.test(name)) return { text: percent(value), right: true };
+  if (/Rate|Share$/.test(name)) return { text: percent(value), right: true };
   if (/Hours$/.test(name)) return { text: fixed(value, 1), right: true };
   if (/Kwh$|Pflops$/.test(name)) return { text: fixed(value, 2), right: true };
   if (/Pct$/.test(name)) return { text: fixed(value, 1), right: true };
   return { text: Number.isInteger(value) ? String(value) : value.toFixed(1), right: true };
 }
 
+type Row = Record<string, unknown> & { key: string };
+
+/** Scalar columns of the groups, in first-seen order (nested lists such as capacity's models left out). */
+function columnsOf(rows: readonly Row[]): string[] {
+  const names = new Set<string>();
+  for (const row of rows)
+    for (const [k, v] of Object.entries(row))
+      if (k !== "key" && (v === null || typeof v !== "object")) names.add(k);
+  return [...names];
+}
+
 export function renderReport(r: Report, style: Style): string {
-  const columns = [...new Set(r.rows.flatMap((row) => Object.keys(row)))].filter((k) => k !== "key");
-  const header = [r.by.toUpperCase(), ...columns.map(columnTitle)];
-  const rows = r.rows.map((row): Cell[] => [
+  const groups = r.groups as unknown as Row[];
+  const total = r.total as unknown as Row;
+  const columns = columnsOf([...groups, total]);
+  const header = [r.groupBy.toUpperCase(), ...columns.map(columnTitle)];
+  const scalar = (v: unknown) =>
+    typeof v === "number" || typeof v === "string" || v === null ? v : undefined;
+  const rows = groups.map((row): Cell[] => [
     { text: row.key || "(none)" },
-    ...columns.map((c) => cellOf(c, row[c])),
+    ...columns.map((c) => cellOf(c, scalar(row[c]))),
   ]);
-  const total: Cell[] = [
+  const totalRow: Cell[] = [
     { text: "TOTAL", colour: "bold" },
-    ...columns.map((c) => (c in r.totals ? cellOf(c, r.totals[c]) : { text: "" })),
+    ...columns.map((c) => cellOf(c, scalar(total[c]))),
   ];
-  const when = `${r.kind} report ${new Date(r.fromMs).toISOString()} → ${new Date(r.toMs).toISOString()}\n`;
-  let out = when + table(style, header, [...rows, total]);
-  const hottest = r.extra?.hottest as
-    | { host: string; index: number; maxTemperatureC: number; slowdownTemperatureC: number | null }[]
-    | undefined;
-  if (hottest && hottest.length > 0) {
+  const hours = columns.some((c) => c.endsWith("Hours")) ? " (h: GPU-hours)" : "";
+  let out = `${r.kind} report ${new Date(r.fromMs).toISOString()} → ${new Date(r.toMs).toISOString()}${hours}\n`;
+  out += table(style, header, [...rows, totalRow]);
+  if (r.kind === "thermal" && r.hottest.length > 0) {
     out += `\nHottest GPUs\n${table(
       style,
-      ["GPU", "MAX", "SLOWDOWN"],
-      hottest.map((h) => [
-        { text: `${h.host}:${h.index}` },
+      ["GPU", "HOST", "MODEL", "MAX"],
+      r.hottest.map((h) => [
+        { text: h.uuid },
+        { text: h.host },
+        { text: h.model },
         {
           text: fixed(h.maxTemperatureC, 0, " °C"),
           right: true,
-          ...(h.slowdownTemperatureC !== null && h.maxTemperatureC >= h.slowdownTemperatureC - 5
-            ? { colour: "red" as const }
-            : {}),
+          ...(h.maxTemperatureC >= 85 ? { colour: "red" as const } : {}),
         },
-        { text: fixed(h.slowdownTemperatureC, 0, " °C"), right: true },
       ]),
     )}`;
   }
+  if (r.kind === "capacity" && r.unknownModels.length > 0)
+    out += `\nModels without a capacity figure: ${r.unknownModels.join(", ")}\n`;
   return out;
 }

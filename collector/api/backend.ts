@@ -3,6 +3,7 @@
 // backend can stand in for it. Values are in natural units (W, °C, %, MiB); absent is left out.
 import type { MetricKey } from "../../shared/metrics.js";
 import type { Flag, FlagKind } from "../flags/types.js";
+import type { FleetReport } from "../reports/reports.js";
 
 export interface TimeRange {
   fromMs: number;
@@ -130,21 +131,8 @@ export interface FlagQuery {
   limit: number;
 }
 
-export interface ReportRow {
-  key: string;
-  [field: string]: string | number | null;
-}
-
-export interface Report {
-  kind: ReportKind;
-  fromMs: number;
-  toMs: number;
-  by: string;
-  rows: ReportRow[];
-  totals: Record<string, number | null>;
-  /** Extra lists some reports carry (thermal: hottest GPUs). */
-  extra?: Record<string, unknown>;
-}
+/** The reports' own JSON (collector/reports): header, `groups`, `total`, plus per-kind lists. */
+export type Report = FleetReport;
 
 /** Everything /metrics shows, read at once. */
 export interface MetricsSnapshot {

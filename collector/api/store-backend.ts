@@ -7,6 +7,7 @@ import { classifySample, DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "..
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
+import { fleetReport } from "../reports/reports.js";
 import type { HostRow } from "../store/statements.js";
 import type { Store } from "../store/store.js";
 import type { LatestGpu } from "../store/store-query.js";
@@ -27,7 +28,7 @@ import type {
   TimeRange,
   UsageTotals,
 } from "./backend.js";
-import { buildReport, usageTotals } from "./report-builder.js";
+import { usageTotals } from "./usage-totals.js";
 
 export interface StoreBackendParts {
   store: Store;
@@ -247,12 +248,11 @@ export class StoreBackend implements QueryBackend {
   }
 
   report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Report {
-    return buildReport(kind, range, groupBy, {
-      store: this.parts.store,
-      flags: this.parts.flags,
-      gpus: () => this.gpus({}),
-      now: () => this.now(),
-    });
+    return fleetReport(
+      kind,
+      { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
+      { ...range, groupBy },
+    );
   }
 
   metricsSnapshot(): MetricsSnapshot {

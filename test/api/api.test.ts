@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { GpuView, HostView, Report, SeriesView, Summary } from "../../collector/api/backend.js";
+import type { GpuView, HostView, SeriesView, Summary } from "../../collector/api/backend.js";
 import type { Flag } from "../../collector/flags/types.js";
+import type {
+  CapacityReport,
+  EnergyReport,
+  ThermalReport,
+  UtilizationReport,
+} from "../../collector/reports/reports.js";
 import { type LiveApi, startLiveApi } from "./server-helpers.js";
 
 let api: LiveApi;
@@ -119,21 +125,23 @@ describe("endpoints over a real store", () => {
     expect(limited.truncated).toBe(true);
   });
 
-  test("reports: utilization, energy, thermal, capacity, grouped as asked", async () => {
-    const u = await ok<Report>("/api/v1/reports/utilization?from=24h&by=host");
-    expect(u.rows.map((r) => r.key)).toEqual(["node-a", "node-b", "node-c"]);
-    expect(u.rows[0]?.utilizationRate).toBeCloseTo(0.5, 2);
-    const e = await ok<Report>("/api/v1/reports/energy?from=24h&by=label:customer");
-    expect(e.rows.map((r) => r.key)).toEqual(["acme", "globex"]);
-    // 2 busy GPUs at ~609.5 W and 2 idle at 70.5 W over 3 h, per host.
-    expect(e.rows[1]?.energyKwh as number).toBeCloseTo(((2 * 609.5 + 2 * 70.5) * 3) / 1000, 0);
-    const t = await ok<Report>("/api/v1/reports/thermal?from=24h&by=site");
-    expect(t.totals.overheatGpuHours as number).toBeGreaterThan(2.9);
-    expect((t.extra?.hottest as { uuid: string }[] | undefined)?.[0]?.uuid).toBe(api.fleet.hotUuid);
-    const c = await ok<Report>("/api/v1/reports/capacity");
-    expect(c.by).toBe("model");
-    expect(c.rows[0]).toMatchObject({ key: "NVIDIA H100 80GB HBM3", gpus: 12 });
-    expect(c.totals.installedPflops as number).toBeGreaterThan(11);
+  test("reports: utilization, energy, thermal, capacity (collector/reports), grouped as asked", async () => {
+    const u = await ok<UtilizationReport>("/api/v1/reports/utilization?from=24h&by=host");
+    expect(u.groupBy).toBe("host");
+    expect(u.groups.map((r) => r.key)).toEqual(["node-a", "node-b", "node-c"]);
+    expect(u.groups[0]?.utilizationRate).toBeCloseTo(0.5, 2);
+    expect(u.total.busyGpuHours).toBeCloseTo(18, 0);
+    const e = await ok<EnergyReport>("/api/v1/reports/energy?from=24h&by=label:customer");
+    expect(e.groups.map((r) => r.key)).toEqual(["acme", "globex"]);
+    // node-b: 2 busy GPUs at ~609.5 W and 2 idle at 70.5 W over 3 h.
+    expect(e.groups[1]?.energyKwh).toBeCloseTo(((2 * 609.5 + 2 * 70.5) * 3) / 1000, 0);
+    const t = await ok<ThermalReport>("/api/v1/reports/thermal?from=24h&by=site");
+    expect(t.total.overheatGpuHours).toBeGreaterThan(2.9);
+    expect(t.hottest[0]?.uuid).toBe(api.fleet.hotUuid);
+    const c = await ok<CapacityReport>("/api/v1/reports/capacity");
+    expect(c.groupBy).toBe("model");
+    expect(c.groups[0]).toMatchObject({ key: "NVIDIA H100 80GB HBM3", gpus: 12 });
+    expect(c.total.installedPflops).toBeGreaterThan(11);
   });
 
   test("times accept RFC 3339, epoch ms and durations", async () => {

@@ -1,0 +1,33 @@
+// Fleet-wide usage totals for the summary, from the store's per-group aggregates.
+import type { AggregateGroup } from "../store/store-query.js";
+import type { UsageTotals } from "./backend.js";
+
+const HOUR_MS = 3_600_000;
+
+/** Sums groups; the rate is busy / (busy + idle + idle-held), unknown time left out (never idle). */
+export function usageTotals(groups: readonly AggregateGroup[]): UsageTotals {
+  let busy = 0;
+  let idle = 0;
+  let held = 0;
+  let unknown = 0;
+  let wh = 0;
+  let idleWh = 0;
+  for (const g of groups) {
+    busy += g.busyMs;
+    idle += g.idleMs;
+    held += g.idleHeldMs;
+    unknown += g.unknownMs;
+    wh += g.energyWh;
+    idleWh += g.energyIdleWh;
+  }
+  const known = busy + idle + held;
+  return {
+    busyHours: busy / HOUR_MS,
+    idleHours: idle / HOUR_MS,
+    idleHeldHours: held / HOUR_MS,
+    unknownHours: unknown / HOUR_MS,
+    utilizationRate: known > 0 ? busy / known : null,
+    energyKwh: wh / 1000,
+    energyIdleKwh: idleWh / 1000,
+  };
+}
