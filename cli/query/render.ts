@@ -19,6 +19,11 @@ function counts(record: Record<string, number | undefined>): string {
   return parts.length > 0 ? parts.join(", ") : "none";
 }
 
+/** GPU-hours, with more digits while small (a fresh collector has minutes of data). */
+function gpuHours(h: number): string {
+  return `${h.toFixed(h > 0 && h < 10 ? 2 : 1)} GPU-h`;
+}
+
 export function renderSummary(s: Summary, style: Style): string {
   const r = s.utilization.range;
   const hours = (r.toMs - r.fromMs) / 3_600_000;
@@ -32,7 +37,7 @@ export function renderSummary(s: Summary, style: Style): string {
     ],
     [
       `Last ${fixed(hours, hours % 1 === 0 ? 0 : 1)} h`,
-      `utilization ${percent(r.utilizationRate)}  busy ${fixed(r.busyHours, 1)} h  idle ${fixed(r.idleHours, 1)} h  idle-held ${fixed(r.idleHeldHours, 1)} h  unknown ${fixed(r.unknownHours, 1)} h`,
+      `utilization ${percent(r.utilizationRate)}  busy ${gpuHours(r.busyHours)}  idle ${gpuHours(r.idleHours)}  idle-held ${gpuHours(r.idleHeldHours)}  unknown ${gpuHours(r.unknownHours)}`,
     ],
     ["Energy", `${fixed(r.energyKwh, 2)} kWh  (idle ${fixed(r.energyIdleKwh, 2)} kWh)`],
     [

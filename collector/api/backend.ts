@@ -150,8 +150,6 @@ export interface MetricsSnapshot {
     rejects: Record<string, number>;
     commitLatency: { buckets: { le: number; count: number }[]; count: number; sumMs: number } | null;
   } | null;
-  /** Persisted reject counters by reason (all hosts, since the database was created). */
-  rejectsStored: Record<string, number>;
   databaseBytes: number;
   /** Newest sample age over all GPUs, as seen now (how far behind the collector is). */
   newestSampleMs: number | null;

@@ -257,9 +257,6 @@ export class StoreBackend implements QueryBackend {
 
   metricsSnapshot(): MetricsSnapshot {
     const gpus = this.gpus({});
-    const rejectsStored: Record<string, number> = {};
-    for (const r of this.parts.store.rejectCounts())
-      rejectsStored[r.reason] = (rejectsStored[r.reason] ?? 0) + r.count;
     const p = this.parts.pipeline;
     const snap = p?.snapshot();
     let newest: number | null = null;
@@ -289,7 +286,6 @@ export class StoreBackend implements QueryBackend {
               },
             }
           : null,
-      rejectsStored,
       databaseBytes: pages * pageSize,
       newestSampleMs: newest,
     };

@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { escapeLabelValue, sanitizeLabelName } from "../../collector/exposition/prometheus.js";
+import { escapeLabelValue, renderMetrics, sanitizeLabelName } from "../../collector/exposition/prometheus.js";
 import { type LiveApi, startLiveApi } from "./server-helpers.js";
 
 const PROMTOOL = process.env.GPUTEL_PROMTOOL ?? "/usr/bin/promtool";
@@ -75,16 +75,54 @@ describe("/metrics", () => {
   test.skipIf(!havePromtool && process.env.GPUTEL_REQUIRE_PROMETHEUS !== "1")(
     "passes promtool check metrics",
     async () => {
-      const result = await new Promise<{ code: number; out: string }>((resolve) => {
-        const child = execFile(PROMTOOL, ["check", "metrics"], (error, stdout, stderr) =>
-          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
-        );
-        child.stdin?.end(text);
-      });
+      const result = await promtool(text);
       expect(result.out).toBe("");
       expect(result.code).toBe(0);
     },
   );
+});
+
+async function promtool(body: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(PROMTOOL, ["check", "metrics"], (error, stdout, stderr) =>
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
+    );
+    child.stdin?.end(body);
+  });
+}
+
+test("ingest health: counters, rejects by reason, commit latency histogram", async () => {
+  const snap = api.fleet.backend.metricsSnapshot();
+  const buckets = [1, 5, 25, Number.POSITIVE_INFINITY].map((le, i) => ({ le, count: 10 * (i + 1) }));
+  const body = renderMetrics(
+    {
+      ...snap,
+      ingest: {
+        messages: 120,
+        framesStored: 110,
+        framesDuplicate: 4,
+        commits: 30,
+        storeFailures: 0,
+        overloaded: 0,
+        queueDepth: 2,
+        rejects: { decode_error: 3, host_mismatch: 1 },
+        commitLatency: { buckets, count: 40, sumMs: 200 },
+      },
+    },
+    api.fleet.nowMs,
+  );
+  expect(body).toContain("# TYPE gputel_ingest_messages_total counter\ngputel_ingest_messages_total 120");
+  expect(body).toContain('gputel_ingest_rejected_total{reason="decode_error"} 3');
+  expect(body).toContain('gputel_ingest_rejected_total{reason="host_mismatch"} 1');
+  expect(body).toContain('gputel_ingest_commit_latency_seconds_bucket{le="0.005"} 20');
+  expect(body).toContain('gputel_ingest_commit_latency_seconds_bucket{le="+Inf"} 40');
+  expect(body).toContain("gputel_ingest_commit_latency_seconds_sum 0.2");
+  expect(body).toContain("gputel_ingest_queue_depth 2");
+  if (havePromtool || process.env.GPUTEL_REQUIRE_PROMETHEUS === "1") {
+    const result = await promtool(body);
+    expect(result.out).toBe("");
+    expect(result.code).toBe(0);
+  }
 });
 
 test("label names are sanitised and values escaped", () => {

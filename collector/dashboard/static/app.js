@@ -118,6 +118,10 @@ function legend() {
 const cellsByUuid = new Map();
 function drawHeatmap(gpus) {
   const root = document.getElementById("heatmap");
+  // Past a few hundred GPUs the cells shrink to coloured squares so a whole fleet fits one screen.
+  const dense = gpus.length > 256;
+  root.classList.toggle("dense", dense);
+  const cellWidth = dense ? "1.3rem" : "4.2rem";
   const byHost = new Map();
   for (const g of gpus) {
     if (!byHost.has(g.host)) byHost.set(g.host, []);
@@ -135,7 +139,7 @@ function drawHeatmap(gpus) {
     }
     block.querySelector(".host-site").textContent = list[0].site;
     const cells = block.querySelector(".cells");
-    cells.style.gridTemplateColumns = `repeat(${Math.min(list.length, 8)}, 4.2rem)`;
+    cells.style.gridTemplateColumns = `repeat(${Math.min(list.length, 8)}, ${cellWidth})`;
     const wanted = list.map((g) => drawCell(g));
     cells.replaceChildren(...wanted);
     blocks.push(block);
