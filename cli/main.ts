@@ -5,13 +5,19 @@ import { VERSION } from "../shared/version.js";
 type CommandModule = { run(args: string[]): Promise<number> };
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  agent: { summary: "run the GPU agent (sample nvidia-smi, publish frames over MQTT)", load: () => import("../agent/cli.js") },
+  agent: {
+    summary: "run the GPU agent (sample nvidia-smi, publish frames over MQTT)",
+    load: () => import("../agent/cli.js"),
+  },
   collector: {
     summary: "run the collector (broker, storage, flags, HTTP API, dashboard)",
     load: () => import("../collector/cli.js"),
   },
   query: { summary: "query a collector's HTTP API", load: () => import("./query/cli.js") },
-  "mock-smi": { summary: "a stand-in nvidia-smi driven by a scenario or a real capture", load: () => import("../mock-smi/cli.js") },
+  "mock-smi": {
+    summary: "a stand-in nvidia-smi driven by a scenario or a real capture",
+    load: () => import("../mock-smi/cli.js"),
+  },
 };
 
 export function usage(): string {

@@ -6,10 +6,12 @@ export const ERROR_CODES = {
   GPUTEL_E_NVSMI_MISSING: "The nvidia-smi executable was not found or could not be started.",
   GPUTEL_E_NVSMI_DRIVER: "nvidia-smi could not communicate with the NVIDIA driver (driver not loaded).",
   GPUTEL_E_NVSMI_NO_DEVICES: "nvidia-smi found no GPU.",
-  GPUTEL_E_NVSMI_TIMEOUT: "nvidia-smi produced no complete sample within 3 intervals; it was killed and restarted.",
+  GPUTEL_E_NVSMI_TIMEOUT:
+    "nvidia-smi produced no complete sample within 3 intervals; it was killed and restarted.",
   GPUTEL_E_NVSMI_EXIT: "nvidia-smi exited unexpectedly.",
   GPUTEL_E_NVSMI_OUTPUT: "nvidia-smi printed output that could not be parsed.",
-  GPUTEL_E_NVSMI_STUCK: "A killed nvidia-smi child did not exit (uninterruptible sleep); no new child is started.",
+  GPUTEL_E_NVSMI_STUCK:
+    "A killed nvidia-smi child did not exit (uninterruptible sleep); no new child is started.",
   GPUTEL_E_INVENTORY: "nvidia-smi -q -x failed, timed out or printed XML that could not be read.",
   GPUTEL_E_MQTT: "The MQTT connection failed.",
   GPUTEL_E_SPOOL: "The on-disk spool could not be opened or written.",
@@ -17,7 +19,8 @@ export const ERROR_CODES = {
   GPUTEL_E_STORE: "The collector's database could not be written; acknowledgements are held back.",
   GPUTEL_E_INGEST_REJECT: "A received message was rejected (reason in the log and counters).",
   GPUTEL_E_API: "An HTTP API request failed.",
-  GPUTEL_E_REMOTE_WRITE: "A Prometheus remote_write batch failed: retried (5xx, 429, network) or dropped (other 4xx).",
+  GPUTEL_E_REMOTE_WRITE:
+    "A Prometheus remote_write batch failed: retried (5xx, 429, network) or dropped (other 4xx).",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -26,7 +29,12 @@ export class GputelError extends Error {
   readonly code: ErrorCode;
   readonly detail: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, detail: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    detail: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = "GputelError";
     this.code = code;

@@ -84,11 +84,19 @@ export const METRICS: readonly MetricDef[] = [
     "Share of the last sample period during which a kernel ran on the GPU.",
     0.01,
   ]),
-  def(Metric.METRIC_UTILIZATION_MEMORY, "utilization_memory_pct", ["utilization.memory"], "int", [0, 100], "%", [
-    "gputel_gpu_memory_utilization_ratio",
-    "Share of the last sample period during which device memory was read or written.",
-    0.01,
-  ]),
+  def(
+    Metric.METRIC_UTILIZATION_MEMORY,
+    "utilization_memory_pct",
+    ["utilization.memory"],
+    "int",
+    [0, 100],
+    "%",
+    [
+      "gputel_gpu_memory_utilization_ratio",
+      "Share of the last sample period during which device memory was read or written.",
+      0.01,
+    ],
+  ),
   def(Metric.METRIC_MEMORY_USED, "memory_used_mib", ["memory.used"], "int", [0, 4 * MIB], "MiB", [
     "gputel_gpu_memory_used_bytes",
     "Device memory allocated by active contexts.",
@@ -99,11 +107,15 @@ export const METRICS: readonly MetricDef[] = [
     "Total installed device memory.",
     MIB,
   ]),
-  def(Metric.METRIC_TEMPERATURE_GPU, "temperature_gpu_celsius", ["temperature.gpu"], "int", [-40, 150], "°C", [
-    "gputel_gpu_temperature_celsius",
-    "Core GPU temperature.",
-    1,
-  ]),
+  def(
+    Metric.METRIC_TEMPERATURE_GPU,
+    "temperature_gpu_celsius",
+    ["temperature.gpu"],
+    "int",
+    [-40, 150],
+    "°C",
+    ["gputel_gpu_temperature_celsius", "Core GPU temperature.", 1],
+  ),
   def(
     Metric.METRIC_TEMPERATURE_MEMORY,
     "temperature_memory_celsius",
@@ -142,11 +154,15 @@ export const METRICS: readonly MetricDef[] = [
     ["gputel_gpu_power_limit_watts", "Enforced board power limit.", 0.01],
     100,
   ),
-  def(Metric.METRIC_CLOCKS_SM, "clocks_sm_mhz", ["clocks.current.sm", "clocks.sm"], "int", [0, 20_000], "MHz", [
-    "gputel_gpu_sm_clock_hertz",
-    "Current SM clock.",
-    1e6,
-  ]),
+  def(
+    Metric.METRIC_CLOCKS_SM,
+    "clocks_sm_mhz",
+    ["clocks.current.sm", "clocks.sm"],
+    "int",
+    [0, 20_000],
+    "MHz",
+    ["gputel_gpu_sm_clock_hertz", "Current SM clock.", 1e6],
+  ),
   def(
     Metric.METRIC_CLOCKS_MEMORY,
     "clocks_memory_mhz",
@@ -256,11 +272,15 @@ export const METRICS: readonly MetricDef[] = [
     "",
     ["gputel_gpu_pcie_link_generation", "Current PCIe link generation.", 1],
   ),
-  def(Metric.METRIC_PCIE_LINK_WIDTH, "pcie_link_width", ["pcie.link.width.current"], "int", [0, 64], "lanes", [
-    "gputel_gpu_pcie_link_width_lanes",
-    "Current PCIe link width.",
-    1,
-  ]),
+  def(
+    Metric.METRIC_PCIE_LINK_WIDTH,
+    "pcie_link_width",
+    ["pcie.link.width.current"],
+    "int",
+    [0, 64],
+    "lanes",
+    ["gputel_gpu_pcie_link_width_lanes", "Current PCIe link width.", 1],
+  ),
   def(Metric.METRIC_COMPUTE_PROCESSES, "compute_processes", [], "int", [0, 100_000], "processes", [
     "gputel_gpu_compute_processes",
     "Compute processes holding a context on the GPU.",

@@ -96,12 +96,12 @@ function usage(spec: InstallSpec, uninstall: boolean): string {
     return `Usage: gputel ${spec.program} uninstall [--purge] [--dry-run] [--root DIR]\n\nStops and disables ${spec.unit} and removes it. Keeps ${spec.configFile} and ${spec.stateDirectory} unless --purge.\n`;
   }
   const flags = [
-    ...Object.entries(spec.flags).map(([f, p]) => `  ${f} VALUE`.padEnd(30) + `sets ${p}`),
+    ...Object.entries(spec.flags).map(([f, p]) => `${`  ${f} VALUE`.padEnd(30)}sets ${p}`),
     ...Object.entries(spec.mapFlags).map(
-      ([f, p]) => `  ${f} KEY=VALUE`.padEnd(30) + `sets ${p}.KEY (repeatable)`,
+      ([f, p]) => `${`  ${f} KEY=VALUE`.padEnd(30)}sets ${p}.KEY (repeatable)`,
     ),
     ...Object.entries(spec.secretFlags).map(
-      ([f, c]) => `  ${f} FILE`.padEnd(30) + `secret, passed as the systemd credential ${c}`,
+      ([f, c]) => `${`  ${f} FILE`.padEnd(30)}secret, passed as the systemd credential ${c}`,
     ),
   ];
   return [
