@@ -1,0 +1,64 @@
+// Debian's chromium for the dashboard browser tests: where it is, whether it must be there, and a
+// headless launch with a fresh profile that reaches nothing but what the test allows.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM = process.env.GPUTEL_CHROMIUM ?? "/usr/bin/chromium";
+/** CI sets GPUTEL_REQUIRE_CHROMIUM=1: a missing browser then fails the test instead of skipping it. */
+export const chromiumRequired = process.env.GPUTEL_REQUIRE_CHROMIUM === "1";
+export const chromiumPresent = existsSync(CHROMIUM);
+export const skipBrowser = !chromiumPresent && !chromiumRequired;
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** A headless chromium with a fresh profile (playwright's way of passing --user-data-dir). */
+export async function launchChromium(): Promise<Browser> {
+  const profile = mkdtempSync(join(tmpdir(), "gputel-chromium-"));
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1600, height: 1100 },
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    return {
+      context,
+      async close() {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** A page that may ask only `origin` for anything; failed requests and page errors are collected. */
+export async function collectorPage(
+  browser: Browser,
+  origin: string,
+): Promise<{ page: Page; failed: string[] }> {
+  const page = await browser.context.newPage();
+  const failed: string[] = [];
+  page.on("requestfailed", (r) => failed.push(r.url()));
+  page.on("pageerror", (e) => failed.push(String(e)));
+  await page.route("**/*", (route) =>
+    route.request().url().startsWith(origin) ? route.continue() : route.abort(),
+  );
+  return { page, failed };
+}
