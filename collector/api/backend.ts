@@ -2,6 +2,7 @@
 // depends on this only, so it is tested over the real store (store-backend.ts) and a fan-out
 // backend can stand in for it. Values are in natural units (W, °C, %, MiB); absent is left out.
 import type { MetricKey } from "../../shared/metrics.js";
+import type { ReportPart } from "../fanout/report-part.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { FleetReport } from "../reports/reports.js";
 
@@ -165,6 +166,8 @@ export interface QueryBackend {
   flags(query: FlagQuery): Flag[];
   report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Report;
   metricsSnapshot(): MetricsSnapshot;
+  /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */
+  reportPart?(range: TimeRange): ReportPart;
   /** Wall clock (tests inject one). */
   now(): number;
 }

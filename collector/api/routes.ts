@@ -1,7 +1,18 @@
 // The /api/v1 routes: parameters are checked by schema (schemas.ts), then parsed and bounded
-// (params.ts), then answered by the QueryBackend. Responses are plain JSON.
-import type { FastifyInstance } from "fastify";
+// (params.ts), then answered by the QueryBackend. Responses are plain JSON. With peers
+// (collector/fanout), summary, gpus, flags and the usage reports merge every collector's answer.
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { MetricKey } from "../../shared/metrics.js";
+import {
+  type FanOutContext,
+  fanFlags,
+  fanGpus,
+  fanSummary,
+  fanUsageReport,
+  queryOf,
+} from "../fanout/api-fanout.js";
+import { FANOUT_HEADER } from "../fanout/fan-out.js";
+import { REPORT_PART_PATH } from "../fanout/peer-aggregate.js";
 import type { QueryBackend, ReportKind } from "./backend.js";
 import {
   ApiError,
@@ -34,10 +45,21 @@ const DEFAULT_SERIES_METRICS: readonly MetricKey[] = [
   "memory_used_mib",
 ];
 
-export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend): void {
-  app.get<{ Querystring: RangeQuery }>("/api/v1/summary", { schema: schemas.summary }, async (req) =>
-    backend.summary(parseRange(req.query, backend.now(), DAY)),
-  );
+export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, fanout?: FanOutContext): void {
+  // A request from a peer (FANOUT_HEADER) is answered locally: no loops between collectors.
+  const fan = (req: FastifyRequest) =>
+    fanout && fanout.peers.length > 0 && req.headers[FANOUT_HEADER] === undefined ? fanout : undefined;
+
+  app.get<{ Querystring: RangeQuery }>("/api/v1/summary", { schema: schemas.summary }, async (req) => {
+    const range = parseRange(req.query, backend.now(), DAY);
+    const ctx = fan(req);
+    return ctx ? fanSummary(ctx, backend, range) : backend.summary(range);
+  });
+
+  app.get<{ Querystring: RangeQuery }>(REPORT_PART_PATH, { schema: schemas.reportPart }, async (req) => {
+    if (!backend.reportPart) throw new ApiError(501, "not_implemented", undefined, "no report parts here");
+    return backend.reportPart(parseRange(req.query, backend.now(), DAY));
+  });
 
   app.get("/api/v1/hosts", { schema: schemas.hosts }, async () => ({ hosts: backend.hosts() }));
 
@@ -52,6 +74,8 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend): 
       ...(q.flag !== undefined ? { flag: q.flag } : {}),
     });
     const limit = q.limit ?? LIMITS.maxGpuRows;
+    const ctx = fan(req);
+    if (ctx) return fanGpus(ctx, all, queryOf(q), limit, backend.now());
     return {
       generatedMs: backend.now(),
       total: all.length,
@@ -106,7 +130,9 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend): 
       ...(toMs !== undefined ? { toMs } : {}),
     });
     const shown = flags.slice(0, limit).map((f) => ({ ...f, durationMs: (f.endMs ?? now) - f.startMs }));
-    return { generatedMs: now, state, limit, truncated: flags.length > limit, flags: shown };
+    const answer = { generatedMs: now, state, limit, truncated: flags.length > limit, flags: shown };
+    const ctx = fan(req);
+    return ctx ? fanFlags(ctx, answer, queryOf(q)) : answer;
   });
 
   app.get<{ Params: { kind: ReportKind }; Querystring: ReportQuery }>(
@@ -114,8 +140,15 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend): 
     { schema: schemas.report },
     async (req) => {
       const range = parseRange(req.query, backend.now(), DAY);
-      const by = parseGroupBy(req.query.by ?? (req.params.kind === "capacity" ? "model" : "site"));
-      return backend.report(req.params.kind, range, by);
+      const kind = req.params.kind;
+      const by = parseGroupBy(req.query.by ?? (kind === "capacity" ? "model" : "site"));
+      const ctx = fan(req);
+      if (ctx && (kind === "utilization" || kind === "energy"))
+        return fanUsageReport(ctx, backend, kind, range, by);
+      // Thermal and capacity do not merge yet: say so rather than pass one collector off as the fleet.
+      return ctx
+        ? { ...backend.report(kind, range, by), fanout: "local only" }
+        : backend.report(kind, range, by);
     },
   );
 }

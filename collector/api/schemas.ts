@@ -33,6 +33,7 @@ export const gpuIdParams = {
 
 export const schemas = {
   summary: { querystring: query({ from: time, to: time }) },
+  reportPart: { querystring: query({ from: time, to: time }) },
   hosts: { querystring: query({}) },
   gpus: {
     querystring: query({

@@ -7,6 +7,7 @@ import { GputelError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "../exposition/prometheus.js";
+import type { FanOutContext } from "../fanout/api-fanout.js";
 import { bearerMatches, isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
 import { ApiError } from "./params.js";
@@ -18,7 +19,7 @@ export interface ApiServerOptions {
   listen: { host: string; port: number };
   token?: string;
   logger: Logger;
-  /** Other collectors' base URLs (fan-out, collector/fanout); not used by this server itself yet. */
+  /** Other collectors' base URLs: summary, gpus, flags and usage reports merge their answers (collector/fanout). */
   peers?: string[];
 }
 
@@ -41,11 +42,14 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           { host, port },
         );
       }
-      app = buildApp(options.backend, token, log);
+      const peers = options.peers ?? [];
+      // Peers are the same fleet: they are asked with this collector's own token.
+      const fanout = peers.length > 0 ? { peers, ...(token !== undefined ? { token } : {}) } : undefined;
+      app = buildApp(options.backend, token, log, fanout);
       await app.listen({ host: host === "" ? "0.0.0.0" : host, port });
       const address = app.server.address();
       const bound = typeof address === "object" && address ? address.port : port;
-      log.info({ host, port: bound, auth: token !== undefined }, "HTTP API listening");
+      log.info({ host, port: bound, auth: token !== undefined, peers }, "HTTP API listening");
       return { port: bound };
     },
     async stop() {
@@ -56,7 +60,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 }
 
 /** The Fastify app without listening (tests may inject requests into it). */
-export function buildApp(backend: QueryBackend, token: string | undefined, log: Logger): FastifyInstance {
+export function buildApp(
+  backend: QueryBackend,
+  token: string | undefined,
+  log: Logger,
+  fanout?: FanOutContext,
+): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit: 4096,
@@ -114,7 +123,7 @@ export function buildApp(backend: QueryBackend, token: string | undefined, log: 
     reply.code(404).send({ error: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` });
   });
 
-  registerApiRoutes(app, backend);
+  registerApiRoutes(app, backend, fanout);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

@@ -3,10 +3,12 @@
 // (counters). Reads only; SQL here binds every value.
 import type { Statement } from "better-sqlite3";
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
+import { type ReportPart, reportPart } from "../fanout/report-part.js";
 import { classifySample, DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
+import { alignRange } from "../reports/fleet-usage.js";
 import { fleetReport } from "../reports/reports.js";
 import type { HostRow } from "../store/statements.js";
 import type { Store } from "../store/store.js";
@@ -253,6 +255,11 @@ export class StoreBackend implements QueryBackend {
       { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
       { ...range, groupBy },
     );
+  }
+
+  reportPart(range: TimeRange): ReportPart {
+    const { fromMs, toMs } = alignRange(this.parts.store, range.fromMs, range.toMs);
+    return reportPart(this.parts.store, fromMs, toMs);
   }
 
   metricsSnapshot(): MetricsSnapshot {

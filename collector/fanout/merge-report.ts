@@ -36,6 +36,8 @@ export function mergeGpuParts(parts: readonly ReportPart[]): GpuPart[] {
       s.maxTemperatureC = maxOf(s.maxTemperatureC, g.maxTemperatureC);
       s.utilizationSum += g.utilizationSum;
       s.utilizationCount += g.utilizationCount;
+      if (g.firstSeenMs !== undefined)
+        s.firstSeenMs = Math.min(s.firstSeenMs ?? Number.POSITIVE_INFINITY, g.firstSeenMs);
     }
   }
   return [...byUuid.values()]

@@ -22,6 +22,8 @@ export interface GpuPart {
   maxTemperatureC: number | null;
   utilizationSum: number;
   utilizationCount: number;
+  /** When this collector first saw the GPU: no-data time counts from the earliest sighting. */
+  firstSeenMs?: number;
 }
 
 export interface ReportPart {
@@ -33,11 +35,17 @@ export interface ReportPart {
 /** This collector's per-GPU totals over [fromMs, toMs) (unfiltered: filters apply after the merge). */
 export function reportPart(store: Store, fromMs: number, toMs: number): ReportPart {
   const gpus: GpuPart[] = [];
+  const firstSeen = new Map(
+    (
+      store.db.prepare("SELECT id, first_seen_ms FROM gpus").all() as { id: number; first_seen_ms: number }[]
+    ).map((r) => [r.id, r.first_seen_ms]),
+  );
   for (const [gpuId, t] of gpuTotals(store, { fromMs, toMs })) {
     if (t.samples === 0) continue;
     const g = store.raw.gpusById.get(gpuId);
     const h = g ? store.raw.hostsById.get(g.hostId) : undefined;
     if (!g || !h) continue;
+    const seen = firstSeen.get(gpuId);
     gpus.push({
       uuid: g.uuid,
       host: h.name,
@@ -54,6 +62,7 @@ export function reportPart(store: Store, fromMs: number, toMs: number): ReportPa
       maxTemperatureC: t.tempMax,
       utilizationSum: t.utilSum,
       utilizationCount: t.utilCount,
+      ...(seen !== undefined ? { firstSeenMs: seen } : {}),
     });
   }
   return { fromMs, toMs, gpus };

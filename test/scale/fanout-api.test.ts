@@ -1,0 +1,228 @@
+// The API's fan-out (http.peers) over real parts: two collectors' Stores split a synthesized
+// fleet by host (as EMQX's hash_clientid splits agents), a third Store holds every frame. The
+// first collector's API, with the second as its peer, must answer as the third does; a peer
+// that is down is named in `peers.missing` and the answer still comes back.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SynthFleet } from "../../bench/synth-fleet.js";
+import { type ApiServer, createApiServer } from "../../collector/api/server.js";
+import { StoreBackend } from "../../collector/api/store-backend.js";
+import { resolveFlagsConfig } from "../../collector/flags/config.js";
+import { FlagEngine } from "../../collector/flags/engine.js";
+import { FlagStore } from "../../collector/flags/store.js";
+import type { ValidFrame } from "../../collector/store/sink.js";
+import { Store } from "../../collector/store/store.js";
+import { silentLogger } from "../../shared/logger.js";
+
+const TOKEN = "fleet-token-for-tests";
+const HOSTS = 6;
+const GPUS = 4;
+const FRAMES = 720; // 2 h at 10 s
+const fleet = new SynthFleet({ hosts: HOSTS, gpusPerHost: GPUS, intervalMs: 10_000, seed: 5 });
+const nowMs = fleet.startMs + FRAMES * 10_000 + 30_000;
+const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-api-"));
+
+interface Collector {
+  store: Store;
+  flags: FlagEngine;
+  server: ApiServer;
+  url: string;
+}
+const started: Collector[] = [];
+
+async function collector(name: string, frames: readonly ValidFrame[], peers: string[]): Promise<Collector> {
+  const store = Store.open(join(dir, `${name}.db`), { now: () => nowMs });
+  const flags = new FlagEngine({
+    store: new FlagStore(store.db),
+    config: resolveFlagsConfig(),
+    now: () => nowMs,
+  });
+  flags.start();
+  for (let i = 0; i < frames.length; i += 300) {
+    const batch = frames.slice(i, i + 300);
+    const at = (batch[batch.length - 1] as ValidFrame).timestamp_ms;
+    store.writeFrames(batch, at);
+    flags.onFrames(batch, at);
+  }
+  const server = createApiServer({
+    backend: new StoreBackend({ store, flags, now: () => nowMs }),
+    listen: { host: "127.0.0.1", port: 0 },
+    token: TOKEN,
+    logger: silentLogger(),
+    peers,
+  });
+  const { port } = await server.start();
+  const c = { store, flags, server, url: `http://127.0.0.1:${port}` };
+  started.push(c);
+  return c;
+}
+
+async function get<T>(c: Collector, path: string, headers: Record<string, string> = {}): Promise<T> {
+  const response = await fetch(`${c.url}${path}`, {
+    headers: { authorization: `Bearer ${TOKEN}`, ...headers },
+  });
+  expect(response.status, `${path}: ${await response.clone().text()}`).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** A loopback port nothing listens on. */
+async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const address = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return typeof address === "object" && address ? address.port : 1;
+}
+
+type Peers = { asked: number; missing: string[] };
+type Summary = {
+  hosts: { total: number };
+  gpus: { total: number; byState: Record<string, number> };
+  flags: { open: number; byKind: Record<string, number>; gpusFlagged: number };
+  utilization: { now: { busy: number; known: number }; range: Record<string, number | null> };
+  peers?: Peers;
+};
+type Gpus = {
+  total: number;
+  gpus: { uuid: string; state: string; timestampMs: number; values: object }[];
+  peers?: Peers;
+};
+type Report = {
+  groups: Record<string, number | string | null>[];
+  total: Record<string, number | string | null>;
+  peers?: Peers;
+};
+
+function expectClose(actual: Record<string, unknown>, expected: Record<string, unknown>): void {
+  expect(
+    Object.keys(actual)
+      .filter((k) => k !== "peers")
+      .sort(),
+  ).toEqual(Object.keys(expected).sort());
+  for (const [k, v] of Object.entries(expected)) {
+    if (typeof v === "number") expect(actual[k] as number, k).toBeCloseTo(v, 9);
+    else expect(actual[k], k).toEqual(v);
+  }
+}
+
+let first: Collector;
+let second: Collector;
+let whole: Collector;
+const range = `from=${fleet.startMs}&to=${nowMs}`;
+
+describe("API fan-out over peers", () => {
+  beforeAll(async () => {
+    const frames = [...fleet.frames(0, FRAMES)] as ValidFrame[];
+    const mine = (f: ValidFrame, even: boolean) => (Number(f.host.slice(5)) % 2 === 0) === even;
+    second = await collector(
+      "second",
+      frames.filter((f) => mine(f, false)),
+      [],
+    );
+    first = await collector(
+      "first",
+      frames.filter((f) => mine(f, true)),
+      [second.url],
+    );
+    whole = await collector("whole", frames, []);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const c of started) {
+      await c.server.stop();
+      c.flags.stop();
+      c.store.close();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("splits the fleet: neither collector alone holds it", async () => {
+    const local = await get<Gpus>(first, "/api/v1/gpus", { "x-gputel-fanout": "1" });
+    expect(local.total).toBe((HOSTS / 2) * GPUS);
+    expect(local.peers).toBeUndefined(); // a peer's request is answered locally: no loops
+  });
+
+  it("merges the summary: counts, states, flags and range usage as one collector holding every frame", async () => {
+    const merged = await get<Summary>(first, `/api/v1/summary?${range}`);
+    const one = await get<Summary>(whole, `/api/v1/summary?${range}`);
+    expect(merged.peers).toEqual({ asked: 1, missing: [], errors: [] });
+    expect(merged.gpus).toEqual(one.gpus);
+    expect(merged.gpus.total).toBe(HOSTS * GPUS);
+    expect(merged.hosts.total).toBe(one.hosts.total);
+    expect(one.flags.open).toBeGreaterThan(0);
+    expect(merged.flags).toEqual(one.flags);
+    expect(merged.utilization.now).toEqual(one.utilization.now);
+    expect(one.utilization.range.busyHours).toBeGreaterThan(0);
+    expectClose(merged.utilization.range, one.utilization.range);
+  });
+
+  it("merges the GPU list", async () => {
+    const merged = await get<Gpus>(first, "/api/v1/gpus");
+    const one = await get<Gpus>(whole, "/api/v1/gpus");
+    const essence = (g: Gpus["gpus"][number]) => ({
+      uuid: g.uuid,
+      state: g.state,
+      t: g.timestampMs,
+      values: g.values,
+    });
+    expect(merged.total).toBe(one.total);
+    expect(merged.gpus.map(essence)).toEqual(one.gpus.map(essence));
+    expect(merged.peers).toEqual({ asked: 1, missing: [], errors: [] });
+  });
+
+  it("merges the open flags", async () => {
+    type Flags = { flags: { kind: string; gpuUuid: string | null; startMs: number }[]; peers?: Peers };
+    const merged = await get<Flags>(first, "/api/v1/flags");
+    const one = await get<Flags>(whole, "/api/v1/flags");
+    const key = (f: Flags["flags"][number]) => `${f.kind} ${f.gpuUuid} ${f.startMs}`;
+    expect(merged.flags.map(key).sort()).toEqual(one.flags.map(key).sort());
+    expect(merged.peers?.missing).toEqual([]);
+  });
+
+  it("merges the utilization and energy reports by host", async () => {
+    for (const kind of ["utilization", "energy"]) {
+      const merged = await get<Report>(first, `/api/v1/reports/${kind}?${range}&by=host`);
+      const one = await get<Report>(whole, `/api/v1/reports/${kind}?${range}&by=host`);
+      expect(merged.peers?.missing).toEqual([]);
+      expect(merged.groups.map((g) => g.key)).toEqual(one.groups.map((g) => g.key));
+      expect(merged.groups).toHaveLength(HOSTS);
+      merged.groups.forEach((g, i) => {
+        expectClose(g, one.groups[i] as Record<string, unknown>);
+      });
+      expectClose(merged.total, one.total);
+    }
+  });
+
+  it("says when thermal is answered from this collector only", async () => {
+    const thermal = await get<{ fanout?: string }>(first, `/api/v1/reports/thermal?${range}`);
+    expect(thermal.fanout).toBe("local only");
+  });
+
+  it("names a peer that is down and still answers with the others", async () => {
+    const dead = `http://127.0.0.1:${await deadPort()}`;
+    const partial = await collector("partial", [], [second.url, dead]);
+    const summary = await get<Summary>(partial, `/api/v1/summary?${range}`);
+    expect(summary.peers?.asked).toBe(2);
+    expect(summary.peers?.missing).toEqual([dead]);
+    expect(summary.gpus.total).toBe((HOSTS / 2) * GPUS);
+    const gpus = await get<Gpus>(partial, "/api/v1/gpus");
+    expect(gpus.peers?.missing).toEqual([dead]);
+    expect(gpus.total).toBe((HOSTS / 2) * GPUS);
+    const report = await get<Report>(partial, `/api/v1/reports/utilization?${range}&by=host`);
+    expect(report.peers?.missing).toEqual([dead]);
+    expect(report.groups).toHaveLength(HOSTS / 2);
+  });
+
+  it("serves report parts with the same auth and parameter checks as the rest", async () => {
+    const part = await get<{ gpus: unknown[] }>(second, `/api/v1/fanout/report-part?${range}`);
+    expect(part.gpus).toHaveLength((HOSTS / 2) * GPUS);
+    expect((await fetch(`${second.url}/api/v1/fanout/report-part?${range}`)).status).toBe(401);
+    const bad = await fetch(`${second.url}/api/v1/fanout/report-part?${range}&by=host`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(bad.status).toBe(400);
+  });
+});
