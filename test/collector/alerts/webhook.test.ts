@@ -55,7 +55,12 @@ describe("webhook", () => {
     notifier.handle({ type: "opened", flag: open });
     notifier.handle({ type: "updated", flag: open });
     notifier.handle({ type: "closed", flag: { ...open, endMs: Date.now() } });
-    await until(() => (rx.received.length === 2 ? true : undefined), 10_000, "two deliveries");
+    // The receiver records a body before its 204 reaches the notifier: wait for both sides.
+    await until(
+      () => (rx.received.length === 2 && notifier.stats().sent === 2 ? true : undefined),
+      10_000,
+      "two deliveries",
+    );
     notifier.stop();
     expect(rx.requests()).toBe(5);
     expect(rx.received.map((p) => p.type)).toEqual(["opened", "closed"]);
