@@ -84,7 +84,8 @@ test.skipIf(!have && !required)(
     expect(await page.locator("#detail-title").textContent()).toBe("node-a · GPU 3");
     expect(await page.locator("#chart-temp .u-legend").textContent()).toContain("slowdown");
     await page.click("button[data-range='24h']");
-    await page.waitForFunction(`document.querySelector("#detail-sub")?.textContent?.includes("tier 1m")`);
+    // A locator wait, not a string predicate: the page's CSP forbids eval, which string predicates need once they poll.
+    await page.locator("#detail-sub", { hasText: "tier 1m" }).waitFor();
 
     // Live: the page polls again without a reload (a new request for the GPU list arrives).
     const next = await page.waitForRequest(
@@ -97,7 +98,8 @@ test.skipIf(!have && !required)(
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.click("button[data-range='6h']");
-    await page.waitForFunction(`document.querySelector("#detail-sub")?.textContent?.includes("tier 1m")`);
+    // A locator wait, not a string predicate: the page's CSP forbids eval, which string predicates need once they poll.
+    await page.locator("#detail-sub", { hasText: "tier 1m" }).waitFor();
     await page.evaluate("window.scrollTo(0, 0)");
     await page.screenshot({ path: join(ARTIFACTS, "dashboard.png"), fullPage: true });
     expect(failed).toEqual([]);
