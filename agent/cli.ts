@@ -162,7 +162,13 @@ async function runDaemon(config: AgentConfig): Promise<number> {
   }
   logger.info({ version: VERSION, broker: config.broker.url, interval: config.interval }, "Agent started");
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) {
+        logger.info({ signal }, "Already stopping");
+        return;
+      }
+      stopping = true;
       logger.info({ signal }, "Stopping");
       void running.stop().finally(resolve);
     };

@@ -111,14 +111,19 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   publisher.start();
   await agent.start();
   const running = publisher;
+  // SIGTERM and SIGINT can both arrive (systemd, a terminal's process group): one stop serves both.
+  let stopping: Promise<void> | undefined;
   return {
     agent,
     publisher: running,
-    async stop() {
-      void notify.stopping();
-      await agent.stop();
-      await running.stop();
-      queue.close();
+    stop() {
+      stopping ??= (async () => {
+        void notify.stopping();
+        await agent.stop();
+        await running.stop();
+        queue.close();
+      })();
+      return stopping;
     },
   };
 }

@@ -108,7 +108,13 @@ export async function run(args: string[]): Promise<number> {
     "Collector started",
   );
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) {
+        logger.info({ signal }, "Already stopping");
+        return;
+      }
+      stopping = true;
       logger.info({ signal }, "Stopping");
       void running.stop().finally(resolve);
     };

@@ -143,6 +143,9 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
   }, HOUSEKEEPING_MS);
   void notify.ready(`ingesting; MQTT ${mqttPort ?? b.url}; HTTP ${api?.port ?? "off"}`);
 
+  // SIGTERM and SIGINT can both arrive (systemd, a terminal's process group): one stop serves
+  // both, so nothing touches the store after it is closed.
+  let stopping: Promise<void> | undefined;
   return {
     store,
     flags,
@@ -150,16 +153,19 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
     remoteWrite,
     mqttPort,
     httpPort: api?.port,
-    async stop() {
-      clearInterval(housekeeping);
-      void notify.stopping();
-      await api?.stop();
-      await broker.stop();
-      await pipeline.stop();
-      await remoteWrite?.stop();
-      await alerts.stop();
-      flags.stop();
-      store.close();
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(housekeeping);
+        void notify.stopping();
+        await api?.stop();
+        await broker.stop();
+        await pipeline.stop();
+        await remoteWrite?.stop();
+        await alerts.stop();
+        flags.stop();
+        store.close();
+      })();
+      return stopping;
     },
   };
 }
