@@ -5,7 +5,7 @@
 // idle-held and overheat flags show within a couple of minutes.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
@@ -35,7 +35,9 @@ async function pickPort(preferred) {
   });
 }
 
-const run = join(root, ".tmp", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+// GPUTEL_DEMO_DIR: where the demo keeps its database and spools (the test gives its own).
+const run =
+  process.env.GPUTEL_DEMO_DIR ?? join(root, ".tmp", `demo-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 const mockClock = join(run, "mock-clock");
 mkdirSync(mockClock, { recursive: true });
 const mqttPort = await pickPort(1883);
@@ -93,13 +95,46 @@ function stopAll() {
   if (stopping) return;
   stopping = true;
   console.log("\nStopping the demo…");
-  for (const child of children) child.kill("SIGTERM");
-  setTimeout(() => process.exit(0), 3000).unref();
+  // Wait for every child's clean stop (agents say "stopped", the collector closes its database).
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  let left = running.length;
+  if (left === 0) process.exit(0);
+  for (const child of running) {
+    child.once("exit", () => {
+      if (--left === 0) process.exit(0);
+    });
+    child.kill("SIGTERM");
+  }
+  setTimeout(() => {
+    console.log("Some parts did not stop within 10 s; leaving.");
+    process.exit(1);
+  }, 10_000).unref();
 }
 process.on("SIGINT", stopAll);
 process.on("SIGTERM", stopAll);
 
+/** Resolves once something accepts on the port (polled, 30 s deadline). */
+async function portOpen(port) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const open = await new Promise((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`the collector did not open port ${port} within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 start("collector", ["collector", "--config", collectorConfig]);
+// Agents would cope with a broker not up yet (they spool and retry), but their first
+// "connection refused" warnings would only confuse a first run.
+await portOpen(mqttPort);
 const sites = ["fra1", "fra1", "ams2", "ams2"];
 const customers = ["acme", "globex", "acme", "initech"];
 hosts.forEach((host, index) => {
