@@ -65,7 +65,7 @@ describe("checkMessage", () => {
     [
       "batch version",
       frameTopic(H),
-      FrameBatch.encode({ schema_version: 2, frames: [makeFrame(H, 1)] }).finish(),
+      FrameBatch.encode({ schema_version: 2, frames: [makeFrame(H, 1, { timestampMs: NOW })] }).finish(),
       "schema_version",
     ],
     [
@@ -131,7 +131,7 @@ describe("checkMessage", () => {
   it("accepts a status and an inventory, and checks their host and version", () => {
     const status = checkMessage(
       `gputel/v1/${H}/status`,
-      statusPayload(H, AgentState.AGENT_STATE_OFFLINE, "connection lost"),
+      statusPayload(H, AgentState.AGENT_STATE_OFFLINE, "connection lost", NOW),
       ctx,
     );
     expect(status.status).toMatchObject({ host: H, state: AgentState.AGENT_STATE_OFFLINE });

@@ -76,12 +76,18 @@ export function framePayload(host: string, seq: number, options: FrameOptions = 
   return encodeFrameBatch([makeFrame(host, seq, options)]);
 }
 
-export function statusPayload(host: string, state: AgentStateValue, reason = ""): Uint8Array {
+/** timestampMs: tests that check against a fixed clock pass theirs (the wall clock moves on). */
+export function statusPayload(
+  host: string,
+  state: AgentStateValue,
+  reason = "",
+  timestampMs = Date.now(),
+): Uint8Array {
   return encodeStatus({
     schema_version: SCHEMA_VERSION,
     host,
     state,
-    timestamp_ms: Date.now(),
+    timestamp_ms: timestampMs,
     boot_id: "boot-1",
     reason,
     agent_version: "0.1.0",
