@@ -8,6 +8,7 @@ import { durationMs } from "../shared/config/units.js";
 import { errorMessage } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
 import type { IFrame } from "../shared/proto.js";
+import { stopOnSignal } from "../shared/stop-signal.js";
 import { VERSION } from "../shared/version.js";
 import { type AgentConfig, agentConfigSpec, loadAgentConfig, nvidiaSmiArgv } from "./config.js";
 import { FrameBuilder } from "./frame/frame-builder.js";
@@ -161,19 +162,6 @@ async function runDaemon(config: AgentConfig): Promise<number> {
     return 1;
   }
   logger.info({ version: VERSION, broker: config.broker.url, interval: config.interval }, "Agent started");
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.info({ signal }, "Already stopping");
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, "Stopping");
-      void running.stop().finally(resolve);
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+  await stopOnSignal(logger, () => running.stop());
   return 0;
 }

@@ -4,6 +4,7 @@ import { checkConfigCommand } from "../shared/config/check-config.js";
 import { EX_CONFIG, formatProblems } from "../shared/config/problems.js";
 import { errorMessage } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
+import { stopOnSignal } from "../shared/stop-signal.js";
 import { VERSION } from "../shared/version.js";
 import { collectorConfigSpec, loadCollectorConfig } from "./config.js";
 import { startCollector } from "./run.js";
@@ -107,19 +108,6 @@ export async function run(args: string[]): Promise<number> {
     { version: VERSION, database: config.database, mqtt_port: running.mqttPort, http_port: running.httpPort },
     "Collector started",
   );
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        logger.info({ signal }, "Already stopping");
-        return;
-      }
-      stopping = true;
-      logger.info({ signal }, "Stopping");
-      void running.stop().finally(resolve);
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-  });
+  await stopOnSignal(logger, () => running.stop());
   return 0;
 }
