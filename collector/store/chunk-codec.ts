@@ -84,7 +84,8 @@ export function encodeChunk(samples: readonly StoredSample[], level = 6): Buffer
   return deflateRawSync(w.finish(), { level });
 }
 
-export function decodeChunk(blob: Uint8Array): ChunkColumns {
+/** Inflates a block and reads its header and timestamp column; the reader is left at the intervals. */
+function openChunk(blob: Uint8Array): { r: ByteReader; n: number; ts: Float64Array } {
   const r = new ByteReader(inflateRawSync(blob));
   const format = r.byte();
   if (format !== FORMAT) throw new RangeError(`unknown raw block format ${format}`);
@@ -98,6 +99,11 @@ export function decodeChunk(blob: Uint8Array): ChunkColumns {
       ts[k] = (ts[k - 1] as number) + delta;
     }
   }
+  return { r, n, ts };
+}
+
+export function decodeChunk(blob: Uint8Array): ChunkColumns {
+  const { r, n, ts } = openChunk(blob);
   const interval = new Float64Array(n);
   let prev = 0;
   for (let k = 0; k < n; k++) interval[k] = prev += r.svarint();
@@ -122,20 +128,7 @@ export function decodeChunk(blob: Uint8Array): ChunkColumns {
 
 /** Only the timestamps of a block (duplicate checks): the value columns are not decoded. */
 export function chunkTimestamps(blob: Uint8Array): Float64Array {
-  const r = new ByteReader(inflateRawSync(blob));
-  const format = r.byte();
-  if (format !== FORMAT) throw new RangeError(`unknown raw block format ${format}`);
-  const n = r.uvarint();
-  const ts = new Float64Array(n);
-  let delta = 0;
-  for (let k = 0; k < n; k++) {
-    if (k === 0) ts[0] = r.uvarint();
-    else {
-      delta += r.svarint();
-      ts[k] = (ts[k - 1] as number) + delta;
-    }
-  }
-  return ts;
+  return openChunk(blob).ts;
 }
 
 /** Row k of decoded columns as a sample (recovery and tests). */
