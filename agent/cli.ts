@@ -10,12 +10,11 @@ import { createLogger } from "../shared/logger.js";
 import type { IFrame } from "../shared/proto.js";
 import { stopOnSignal } from "../shared/stop-signal.js";
 import { VERSION } from "../shared/version.js";
-import { type AgentConfig, agentConfigSpec, loadAgentConfig, nvidiaSmiArgv } from "./config.js";
+import { type AgentConfig, agentConfigSpec, loadAgentConfig } from "./config.js";
 import { FrameBuilder } from "./frame/frame-builder.js";
 import { SystemInformationHost } from "./host/host-source.js";
 import { formatFrameTable } from "./once-table.js";
-import { identityOf, startAgent } from "./run.js";
-import { createSource } from "./sources/registry.js";
+import { identityOf, sourceFromConfig, startAgent } from "./run.js";
 import type { SourceSample } from "./sources/source.js";
 
 const USAGE = `Usage: gputel agent [options]
@@ -127,13 +126,7 @@ async function runOnce(config: AgentConfig, json: boolean): Promise<number> {
     { level: config.log_level, destination: process.stderr },
   );
   const intervalMs = durationMs(config.interval);
-  const source = createSource("nvidia-smi", {
-    command: nvidiaSmiArgv(config),
-    intervalMs,
-    computeAppsIntervalMs: durationMs(config.compute_apps_interval),
-    inventoryTimeoutMs: durationMs(config.inventory_timeout),
-    logger,
-  });
+  const source = sourceFromConfig(config, logger);
   const sample = await new Promise<SourceSample>((resolve) => {
     void source.start((first) => resolve(first));
   });

@@ -45,15 +45,20 @@ export function identityOf(config: AgentConfig, intervalMs: number) {
   };
 }
 
-export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
-  const intervalMs = durationMs(config.interval);
-  const source = createSource("nvidia-smi", {
+/** The configured GPU source (the daemon and `--once` sample alike). */
+export function sourceFromConfig(config: AgentConfig, logger: Logger) {
+  return createSource("nvidia-smi", {
     command: nvidiaSmiArgv(config),
-    intervalMs,
+    intervalMs: durationMs(config.interval),
     computeAppsIntervalMs: durationMs(config.compute_apps_interval),
     inventoryTimeoutMs: durationMs(config.inventory_timeout),
     logger,
   });
+}
+
+export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
+  const intervalMs = durationMs(config.interval);
+  const source = sourceFromConfig(config, logger);
   const spool = Spool.open({
     path: join(config.state_directory, "spool.db"),
     maxBytes: sizeBytes(config.spool.max_size),
