@@ -72,18 +72,17 @@ export function idleStep(state: IdleState, input: RuleInput): RuleResult<IdleSta
   const timing = { raiseMs: rule.afterMs, clearMs: rule.clearAfterMs, maxStepMs: input.maxStepMs };
   const { state: sustain, change } = sustainStep(state.sustain, signals, input.t, timing);
   const transitions: Transition[] = [];
+  const open = (kind: IdleKind, startMs: number): Transition => ({
+    type: "open",
+    kind,
+    severity: kind === "idle-held" ? "warning" : "info",
+    startMs,
+    reason: reason(kind, input.sample, rule),
+    values: values(input.sample, rule),
+  });
 
   if (change.type === "raise" && current) {
-    const severity = current === "idle-held" ? "warning" : "info";
-    const v = values(input.sample, rule);
-    transitions.push({
-      type: "open",
-      kind: current,
-      severity,
-      startMs: change.startMs,
-      reason: reason(current, input.sample, rule),
-      values: v,
-    });
+    transitions.push(open(current, change.startMs));
     return { state: { sustain, kind: current, switchSinceMs: null }, transitions };
   }
   if (change.type === "clear" && state.kind) {
@@ -95,16 +94,7 @@ export function idleStep(state: IdleState, input: RuleInput): RuleResult<IdleSta
     const since = state.switchSinceMs ?? input.t;
     if (input.t - since >= rule.clearAfterMs) {
       transitions.push({ type: "close", kind: state.kind, endMs: since });
-      const severity = current === "idle-held" ? "warning" : "info";
-      const v = values(input.sample, rule);
-      transitions.push({
-        type: "open",
-        kind: current,
-        severity,
-        startMs: since,
-        reason: reason(current, input.sample, rule),
-        values: v,
-      });
+      transitions.push(open(current, since));
       return { state: { sustain, kind: current, switchSinceMs: null }, transitions };
     }
     return { state: { sustain, kind: state.kind, switchSinceMs: since }, transitions };
