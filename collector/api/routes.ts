@@ -12,7 +12,7 @@ import {
   queryOf,
 } from "../fanout/api-fanout.js";
 import { FANOUT_HEADER } from "../fanout/fan-out.js";
-import { REPORT_PART_PATH } from "../fanout/peer-aggregate.js";
+import { REPORT_PART_PATH } from "../fanout/report-part.js";
 import type { QueryBackend, ReportKind } from "./backend.js";
 import {
   ApiError,

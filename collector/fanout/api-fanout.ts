@@ -12,8 +12,8 @@ import { CWMS_PER_WH } from "../store/rollup-acc.js";
 import { type FanOutOptions, fanOut, settle } from "./fan-out.js";
 import { fleetCounts, mergeFlagLists, mergeGpuLists } from "./merge-lists.js";
 import { mergeGpuParts, mergeReportParts } from "./merge-report.js";
-import { REPORT_PART_PATH } from "./peer-aggregate.js";
 import type { ReportPart } from "./report-part.js";
+import { REPORT_PART_PATH } from "./report-part.js";
 
 export interface FanOutContext extends FanOutOptions {
   peers: readonly string[];

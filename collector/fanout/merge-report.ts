@@ -1,15 +1,11 @@
 // Pure: report shares from several collectors → the groups one collector holding every sample
 // would report (store.aggregate's AggregateGroup). Integers add up exactly; a GPU counts once,
 // in the group of its host as the share with the most samples knows it.
-import { CWMS_PER_WH } from "../store/rollup-acc.js";
-import type { AggregateFilters, AggregateGroup, GroupBy } from "../store/store-query.js";
-import type { GpuPart, ReportPart } from "./report-part.js";
 
-function maxOf(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.max(a, b);
-}
+import { groupKey, maxOrNull } from "../store/placement.js";
+import { CWMS_PER_WH } from "../store/rollup-acc.js";
+import type { AggregateGroup, GroupBy } from "../store/store-query.js";
+import type { GpuPart, ReportPart } from "./report-part.js";
 
 /** Per-GPU sums over every share. */
 export function mergeGpuParts(parts: readonly ReportPart[]): GpuPart[] {
@@ -33,7 +29,7 @@ export function mergeGpuParts(parts: readonly ReportPart[]): GpuPart[] {
       s.unknownMs += g.unknownMs;
       s.energyCwms += g.energyCwms;
       s.energyIdleCwms += g.energyIdleCwms;
-      s.maxTemperatureC = maxOf(s.maxTemperatureC, g.maxTemperatureC);
+      s.maxTemperatureC = maxOrNull(s.maxTemperatureC, g.maxTemperatureC);
       s.utilizationSum += g.utilizationSum;
       s.utilizationCount += g.utilizationCount;
       if (g.firstSeenMs !== undefined)
@@ -45,37 +41,15 @@ export function mergeGpuParts(parts: readonly ReportPart[]): GpuPart[] {
     .sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
 }
 
-function matches(f: AggregateFilters | undefined, g: GpuPart): boolean {
-  if (!f) return true;
-  if (f.site !== undefined && g.site !== f.site) return false;
-  if (f.host !== undefined && g.host !== f.host) return false;
-  if (f.model !== undefined && g.model !== f.model) return false;
-  if (f.uuid !== undefined && g.uuid !== f.uuid) return false;
-  for (const [k, v] of Object.entries(f.labels ?? {})) if (g.labels[k] !== v) return false;
-  return true;
-}
-
-function keyOf(by: GroupBy, g: GpuPart): string {
-  if (by === "site") return g.site;
-  if (by === "host") return g.host;
-  if (by === "model") return g.model;
-  if (by === "gpu") return g.uuid;
-  return g.labels[by.label] ?? "";
-}
-
-/** The merged report, grouped and filtered as store.aggregate does (sorted by key). */
-export function mergeReportParts(
-  parts: readonly ReportPart[],
-  groupBy: GroupBy,
-  filters?: AggregateFilters,
-): AggregateGroup[] {
+/** The merged report, grouped as store.aggregate does (sorted by key). */
+export function mergeReportParts(parts: readonly ReportPart[], groupBy: GroupBy): AggregateGroup[] {
   const groups = new Map<
     string,
     { g: AggregateGroup; cwms: number; idleCwms: number; uSum: number; uCount: number }
   >();
   for (const gpu of mergeGpuParts(parts)) {
-    if (gpu.samples === 0 || !matches(filters, gpu)) continue;
-    const key = keyOf(groupBy, gpu);
+    if (gpu.samples === 0) continue;
+    const key = groupKey(groupBy, gpu);
     let e = groups.get(key);
     if (!e) {
       e = {
@@ -103,7 +77,7 @@ export function mergeReportParts(
     e.g.idleMs += gpu.idleMs;
     e.g.idleHeldMs += gpu.idleHeldMs;
     e.g.unknownMs += gpu.unknownMs;
-    e.g.maxTemperatureC = maxOf(e.g.maxTemperatureC, gpu.maxTemperatureC);
+    e.g.maxTemperatureC = maxOrNull(e.g.maxTemperatureC, gpu.maxTemperatureC);
     // Energy is summed in integer centiwatt·ms and converted once, so no rounding builds up.
     e.cwms += gpu.energyCwms;
     e.idleCwms += gpu.energyIdleCwms;

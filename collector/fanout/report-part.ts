@@ -6,6 +6,9 @@
 import type { Store } from "../store/store.js";
 import { gpuTotals } from "../store/store-aggregate.js";
 
+/** Where a collector serves its share to its peers (see docs/scaling.md, "Query fan-out"). */
+export const REPORT_PART_PATH = "/api/v1/fanout/report-part";
+
 export interface GpuPart {
   uuid: string;
   host: string;

@@ -7,11 +7,12 @@
 // Not tracked: a GPU taken out of the fleet stays known and goes on counting as no-data (until
 // an operator removes it from the database); a host's site and labels are its current ones.
 import { GputelError } from "../../shared/errors.js";
+import { matchesFilters } from "../store/placement.js";
+import { CWMS_PER_WH } from "../store/rollup-acc.js";
 import type { Store } from "../store/store.js";
 import { type GpuTotals, gpuTotals } from "../store/store-aggregate.js";
 import type { GpuUsage, ReportFilters } from "./types.js";
 
-const CW_MS_PER_WH = 100 * 3_600_000;
 /** Longest range a report covers (the default 1 h tier keeps 2 years). */
 export const MAX_REPORT_RANGE_MS = 3 * 366 * 86_400_000;
 
@@ -125,7 +126,7 @@ export function fleetUsage(
         Math.max(0, Math.min(p.toMs, end) - Math.max(p.fromMs, g.first_seen_ms)),
       );
       if (row.periodMs === 0 && !p.totals) continue; // not in the fleet yet
-      if (matches(filters, row)) rows.push(row);
+      if (matchesFilters(filters, row)) rows.push(row);
     }
   }
   return { fromMs, toMs, nowMs, rows };
@@ -146,8 +147,8 @@ function usageRow(g: GpuRow, host: Host, t: GpuTotals | undefined, periodMs: num
     idleHeldMs: t?.held ?? 0,
     unknownReportedMs: t?.unknown ?? 0,
     noDataMs: Math.max(0, periodMs - covered),
-    energyWh: (t?.energy ?? 0) / CW_MS_PER_WH,
-    energyIdleWh: (t?.energyIdle ?? 0) / CW_MS_PER_WH,
+    energyWh: (t?.energy ?? 0) / CWMS_PER_WH,
+    energyIdleWh: (t?.energyIdle ?? 0) / CWMS_PER_WH,
     // Temperatures are stored unscaled (whole °C, shared/metrics.ts scale 1).
     maxTemperatureC: t?.tempMax ?? null,
   };
@@ -188,13 +189,4 @@ function hostAt(changes: readonly HostChange[], atMs: number): number | undefine
   let host: number | undefined;
   for (const c of changes) if (c.atMs <= atMs) host = c.hostId;
   return host;
-}
-
-function matches(f: ReportFilters, r: GpuUsage): boolean {
-  if (f.site !== undefined && r.site !== f.site) return false;
-  if (f.host !== undefined && r.host !== f.host) return false;
-  if (f.model !== undefined && r.model !== f.model) return false;
-  if (f.uuid !== undefined && r.uuid !== f.uuid) return false;
-  for (const [k, v] of Object.entries(f.labels ?? {})) if (r.labels[k] !== v) return false;
-  return true;
 }

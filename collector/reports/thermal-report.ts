@@ -6,6 +6,7 @@
 // (values.throttled_ms, updated about once a minute while open); an episode that only partly
 // overlaps the range contributes that time in proportion to the overlap.
 import type { Flag } from "../flags/types.js";
+import { matchesFilters } from "../store/placement.js";
 import type { GpuUsage, GroupBy, ReportFilters, ReportHeader } from "./types.js";
 import { groupKey, groupName } from "./usage-report.js";
 
@@ -97,7 +98,7 @@ export function buildThermalReport(
     if ((f.kind !== "overheat" && f.kind !== "throttled") || f.gpuUuid === null) continue;
     const model = modelOf.get(f.gpuUuid) ?? "";
     const place = { site: f.site, host: f.host, model, uuid: f.gpuUuid, labels: f.labels };
-    if (!matches(filters, place)) continue;
+    if (!matchesFilters(filters, place)) continue;
     const a = Math.max(f.startMs, header.fromMs);
     const b = Math.min(f.endMs ?? header.nowMs, end);
     if (b <= a) continue;
@@ -131,16 +132,4 @@ export function buildThermalReport(
     total: row("total", total),
     hottest,
   };
-}
-
-function matches(
-  f: ReportFilters,
-  p: { site: string; host: string; model: string; uuid: string; labels: Record<string, string> },
-): boolean {
-  if (f.site !== undefined && p.site !== f.site) return false;
-  if (f.host !== undefined && p.host !== f.host) return false;
-  if (f.model !== undefined && p.model !== f.model) return false;
-  if (f.uuid !== undefined && p.uuid !== f.uuid) return false;
-  for (const [k, v] of Object.entries(f.labels ?? {})) if (p.labels[k] !== v) return false;
-  return true;
 }

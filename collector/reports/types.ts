@@ -1,16 +1,9 @@
 // What the fleet reports take and return (served as JSON by /api/v1/reports/:kind).
-import type { GroupBy } from "../store/store-query.js";
+import type { AggregateFilters, GroupBy } from "../store/store-query.js";
 
 export type { GroupBy };
 
-export interface ReportFilters {
-  site?: string;
-  host?: string;
-  model?: string;
-  uuid?: string;
-  /** Every label must be equal. */
-  labels?: Readonly<Record<string, string>>;
-}
+export type ReportFilters = AggregateFilters;
 
 export interface ReportRequest {
   fromMs: number;

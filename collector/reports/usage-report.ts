@@ -1,6 +1,7 @@
 // Utilization and energy reports: pure functions over per-GPU usage rows (fleet-usage.ts).
 // Unknown time (samples that could not be classified, and time no sample covers) is reported
 // as unknown and never counted as idle or busy; the headline rate leaves it out.
+import { groupKey } from "../store/placement.js";
 import type {
   EnergyReport,
   EnergyRow,
@@ -11,22 +12,12 @@ import type {
   UtilizationRow,
 } from "./types.js";
 
+export { groupKey };
+
 const HOUR_MS = 3_600_000;
 
 export function groupName(by: GroupBy): string {
   return typeof by === "string" ? by : `label:${by.label}`;
-}
-
-/** The group a usage row falls in; "" when the host lacks the label. */
-export function groupKey(
-  by: GroupBy,
-  row: Pick<GpuUsage, "site" | "host" | "model" | "uuid" | "labels">,
-): string {
-  if (by === "site") return row.site;
-  if (by === "host") return row.host;
-  if (by === "model") return row.model;
-  if (by === "gpu") return row.uuid;
-  return row.labels[by.label] ?? "";
 }
 
 export interface UsageSums {

@@ -60,6 +60,7 @@ export interface AggregateFilters {
   host?: string;
   model?: string;
   uuid?: string;
+  /** Every label must be equal. */
   labels?: Readonly<Record<string, string>>;
 }
 

@@ -1,0 +1,37 @@
+// Where a GPU sits (site, host, model, labels): the filters and groupings every aggregate,
+// report and fan-out merge applies alike, so they cannot drift apart.
+import type { AggregateFilters, GroupBy } from "./store-query.js";
+
+export interface Placement {
+  site: string;
+  host: string;
+  model: string;
+  uuid: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+export function matchesFilters(f: AggregateFilters | undefined, p: Placement): boolean {
+  if (!f) return true;
+  if (f.site !== undefined && p.site !== f.site) return false;
+  if (f.host !== undefined && p.host !== f.host) return false;
+  if (f.model !== undefined && p.model !== f.model) return false;
+  if (f.uuid !== undefined && p.uuid !== f.uuid) return false;
+  for (const [k, v] of Object.entries(f.labels ?? {})) if (p.labels[k] !== v) return false;
+  return true;
+}
+
+/** The group a GPU falls in; "" when the host lacks the label. */
+export function groupKey(by: GroupBy, p: Placement): string {
+  if (by === "site") return p.site;
+  if (by === "host") return p.host;
+  if (by === "model") return p.model;
+  if (by === "gpu") return p.uuid;
+  return p.labels[by.label] ?? "";
+}
+
+/** The larger of two readings, either possibly absent. */
+export function maxOrNull(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
