@@ -52,14 +52,19 @@ export class Agent {
   async start(): Promise<void> {
     this.stopped = false;
     await this.refreshHost();
-    this.inventoryRun = this.refreshInventory();
-    this.inventoryTimer = setInterval(() => {
-      this.inventoryRun ??= this.refreshInventory().finally(() => {
-        this.inventoryRun = undefined;
-      });
-    }, this.options.inventoryIntervalMs);
-    this.inventoryTimer.unref();
+    // Sampling first: the inventory's one-shot (nvidia-smi -q -x, the slowest) must not queue
+    // ahead of the source's start-up and delay the first frame.
     await this.options.source.start((sample) => this.onSample(sample));
+    this.scheduleInventory();
+    this.inventoryTimer = setInterval(() => this.scheduleInventory(), this.options.inventoryIntervalMs);
+    this.inventoryTimer.unref();
+  }
+
+  /** One inventory read at a time; a tick while one runs is skipped. */
+  private scheduleInventory(): void {
+    this.inventoryRun ??= this.refreshInventory().finally(() => {
+      this.inventoryRun = undefined;
+    });
   }
 
   async stop(): Promise<void> {
