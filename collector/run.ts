@@ -111,6 +111,7 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
       ...(b.ca_file ? { caFile: b.ca_file } : {}),
       ...(b.cert_file ? { certFile: b.cert_file } : {}),
       ...(b.key_file ? { keyFile: b.key_file } : {}),
+      rejectUnauthorized: b.reject_unauthorized,
       ...(b.share_group ? { shareGroup: b.share_group } : {}),
       ...(b.client_id ? { clientId: b.client_id } : {}),
     });

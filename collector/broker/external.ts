@@ -31,6 +31,8 @@ export interface ExternalBrokerOptions {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  /** Verify the broker's certificate (default true; false only for a test broker). */
+  rejectUnauthorized?: boolean;
   /** How long the broker keeps the session (and queues for it) while the collector is away (default 7 days). */
   sessionExpirySeconds?: number;
   /** MQTT 5 shared subscription group for frames ($share/<group>/…), to split hosts over collectors. */
@@ -81,6 +83,7 @@ export class ExternalBroker {
       ca: o.caFile ? await readFile(o.caFile) : undefined,
       cert: o.certFile ? await readFile(o.certFile) : undefined,
       key: o.keyFile ? await readFile(o.keyFile) : undefined,
+      rejectUnauthorized: o.rejectUnauthorized ?? true,
     };
     const client = mqtt.connect(o.url, clientOptions);
     this.client = client;

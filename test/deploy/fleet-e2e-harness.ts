@@ -66,6 +66,7 @@ export async function startTestCollector(
   name: string,
   url: string,
   mtls: boolean,
+  extra: Record<string, unknown> = {},
 ): Promise<TestCollector> {
   const overrides: Record<string, unknown> = {
     database: join(ws.subdir(name), "collector.db"),
@@ -81,6 +82,8 @@ export async function startTestCollector(
     overrides["broker.cert_file"] = ws.path("gputel-collector.pem");
     overrides["broker.key_file"] = ws.path("gputel-collector.key");
   }
+  Object.assign(overrides, extra);
+  for (const [key, value] of Object.entries(extra)) if (value === undefined) delete overrides[key];
   const loaded = loadCollectorConfig({ env: {}, overrides });
   if (!loaded.ok) throw new Error(`collector config: ${JSON.stringify(loaded.problems)}`);
   let text = "";

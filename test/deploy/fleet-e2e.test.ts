@@ -135,6 +135,18 @@ describe.skipIf(!available)("fleet end to end: Mosquitto's fleet config, gputel 
     await Promise.all([stopAgent(good), stopAgent(wrong)]);
   }, 45_000);
 
+  it("broker.reject_unauthorized: false lets the collector reach a broker whose CA it lacks", async () => {
+    const unverified = await startTestCollector(ws, "tls-unverified", url(tls), false, {
+      "broker.ca_file": undefined,
+      "broker.reject_unauthorized": false,
+    });
+    try {
+      expect(unverified.log()).toMatch(/Subscribed/);
+    } finally {
+      await unverified.running.stop();
+    }
+  }, 45_000);
+
   it("mTLS: a CA-signed client certificate gets through; none or a rogue CA's is refused", async () => {
     const good = agent(ws, "mtls-a", "gpu-a", url(mtls), { password: FLEET_USERS["gpu-a"], cert: "gpu-a" });
     // The right password, so only the certificate can be what the broker refuses.
