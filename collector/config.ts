@@ -22,6 +22,7 @@ import {
 import type { ConfigProblem } from "../shared/config/problems.js";
 import { parseRetention } from "../shared/config/units.js";
 import type { FlagsConfig, FlagsOverride } from "./flags/config.js";
+import { DEFAULT_TIER_RULES } from "./store/tiers.js";
 
 const strict = { additionalProperties: false } as const;
 const section = { additionalProperties: false, default: {} } as const;
@@ -71,7 +72,7 @@ export function collectorSchema(ctx: DefaultsContext) {
     {
       log_level: LogLevel(),
       database: Type.String({ minLength: 1, default: join(state, "collector.db") }),
-      retention: Type.Array(RetentionRule(), { minItems: 1, default: ["48h:raw", "30d:1m", "2y:1h"] }),
+      retention: Type.Array(RetentionRule(), { minItems: 1, default: [...DEFAULT_TIER_RULES] }),
       broker: Type.Object(
         {
           mode: Type.Union([Type.Literal("embedded"), Type.Literal("external")], { default: "embedded" }),

@@ -57,7 +57,12 @@ const FORMATS = {
   },
   "gputel-retention-rule": {
     test: (t) => typeof parseRetentionRule(t) !== "string",
-    message: (v) => `${JSON.stringify(v)} is not a retention rule like "48h:raw" or "30d:1m"`,
+    message: (v) => {
+      const parsed = typeof v === "string" ? parseRetentionRule(v) : undefined;
+      return typeof parsed === "string"
+        ? parsed
+        : `${JSON.stringify(v)} is not a retention rule like "48h:raw" or "30d:1m"`;
+    },
   },
 } satisfies Record<string, FormatDef>;
 

@@ -62,12 +62,14 @@ export function parseRetentionRule(text: string): RetentionTier | string {
   ) {
     return `${JSON.stringify(text)} is not a retention rule like "48h:raw" or "30d:1m"`;
   }
+  // The store's own limit (collector/store/tiers.ts): rollups of at least one second.
+  if (step !== "raw" && resolutionMs < 1000) return `step ${step} in ${JSON.stringify(text)} is under 1s`;
   return { name: step === "raw" ? "raw" : formatDuration(resolutionMs), resolutionMs, retentionMs };
 }
 
 /**
  * A full retention list: raw first, then coarser tiers, each step a multiple of the one before
- * (rollups merge finer ones) and each kept longer than the one before. Returns the tiers, or the
+ * (rollups merge finer ones) and each kept at least as long as the one before. Returns the tiers, or the
  * problems keyed by index (undefined index: the list as a whole).
  */
 export function parseRetention(rules: readonly string[]): {
@@ -98,10 +100,11 @@ export function parseRetention(rules: readonly string[]): {
           message: `step ${tier.name} must be coarser than, and a multiple of, the previous tier's (${previous.name})`,
         });
       }
-      if (tier.retentionMs <= previous.retentionMs) {
+      // Equal is fine ("2y:1h", "2y:1d"): a coarser tier only must not lose data before a finer one.
+      if (tier.retentionMs < previous.retentionMs) {
         problems.push({
           index,
-          message: `retention ${formatDuration(tier.retentionMs)} must be longer than the previous tier's (${formatDuration(previous.retentionMs)})`,
+          message: `retention ${formatDuration(tier.retentionMs)} must be at least as long as the previous tier's (${formatDuration(previous.retentionMs)})`,
         });
       }
     }

@@ -10,6 +10,7 @@ import {
   toFlagsConfig,
 } from "../../collector/config.js";
 import { DEFAULT_FLAGS_CONFIG } from "../../collector/flags/config.js";
+import { parseTierRules } from "../../collector/store/tiers.js";
 import { checkConfigCommand, MASK } from "../../shared/config/check-config.js";
 import { configKeys } from "../../shared/config/keys.js";
 import { type LoadResult, loadConfig } from "../../shared/config/load.js";
@@ -106,7 +107,7 @@ describe("a broken file", () => {
       problems(loadCollectorConfig({ file, env: {} })).map((p) => [p.path, p.message]),
     );
     expect(byPath).toEqual({
-      "retention[1]": "retention 1d must be longer than the previous tier's (2d)",
+      "retention[1]": "retention 1d must be at least as long as the previous tier's (2d)",
       "retention[2]": "step 90s must be coarser than, and a multiple of, the previous tier's (1h)",
       "broker.url": "is required when broker.mode is external",
       "http.token": expect.stringContaining("not a loopback address"),
@@ -115,6 +116,25 @@ describe("a broken file", () => {
       loadCollectorConfig({ file: tempFile("c.yaml", "retention: ['30d:1m']\n"), env: {} }),
     );
     expect(first[0]?.message).toMatch(/first tier must keep raw samples/);
+  });
+
+  it("retention: accepts what the store accepts and refuses what it refuses", () => {
+    const daily = ["48h:raw", "30d:1m", "2y:1h", "2y:1d"];
+    const ok = loadCollectorConfig({
+      file: tempFile("c.yaml", `retention: ${JSON.stringify(daily)}\n`),
+      env: {},
+    });
+    expect(ok.ok).toBe(true);
+    expect(parseTierRules(daily).rollups.map((t) => t.stepMs)).toEqual([60_000, 3_600_000, 86_400_000]);
+
+    const tooFine = loadCollectorConfig({
+      file: tempFile("c.yaml", "retention: ['48h:raw', '1d:500ms']\n"),
+      env: {},
+    });
+    expect(problems(tooFine).map((p) => [p.path, p.message])).toEqual([
+      ["retention[1]", 'step 500ms in "1d:500ms" is under 1s'],
+    ]);
+    expect(() => parseTierRules(["48h:raw", "1d:500ms"])).toThrow(/at least 1s/);
   });
 
   it("a missing --config file is an error; a missing default file means defaults", () => {
