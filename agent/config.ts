@@ -9,16 +9,12 @@ import {
   type LoadOptions,
   type LoadResult,
   loadConfig,
+  stateDirectoryDefault,
 } from "../shared/config/load.js";
-import type { ConfigProblem } from "../shared/config/problems.js";
+import { tlsProblems } from "../shared/config/problems.js";
 import { isValidHostId } from "../shared/topics.js";
 
 const strict = { additionalProperties: false } as const;
-
-/** systemd may pass several state directories separated by ':'; the first is ours. */
-export function stateDirectoryDefault(env: NodeJS.ProcessEnv, fallback: string): string {
-  return env.STATE_DIRECTORY?.split(":")[0] || fallback;
-}
 
 export function agentSchema(ctx: DefaultsContext) {
   return Type.Object(
@@ -77,16 +73,6 @@ export function agentSchema(ctx: DefaultsContext) {
 }
 
 export type AgentConfig = Static<ReturnType<typeof agentSchema>>;
-
-/** Checks shared by both programs' TLS settings. */
-export function tlsProblems(
-  broker: { cert_file?: string; key_file?: string },
-  prefix = "broker",
-): ConfigProblem[] {
-  if ((broker.cert_file === undefined) === (broker.key_file === undefined)) return [];
-  const missing = broker.cert_file === undefined ? "cert_file" : "key_file";
-  return [{ path: `${prefix}.${missing}`, message: "cert_file and key_file go together (mutual TLS)" }];
-}
 
 export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
   program: "agent",

@@ -18,9 +18,11 @@ import {
   type LoadOptions,
   type LoadResult,
   loadConfig,
+  stateDirectoryDefault,
 } from "../shared/config/load.js";
-import type { ConfigProblem } from "../shared/config/problems.js";
+import { type ConfigProblem, tlsProblems } from "../shared/config/problems.js";
 import { parseRetention } from "../shared/config/units.js";
+import { isLoopbackHost } from "./api/auth.js";
 import type { FlagsConfig, FlagsOverride } from "./flags/config.js";
 import { DEFAULT_TIER_RULES } from "./store/tiers.js";
 
@@ -67,7 +69,7 @@ function throttledFields(d: boolean) {
 }
 
 export function collectorSchema(ctx: DefaultsContext) {
-  const state = ctx.env.STATE_DIRECTORY?.split(":")[0] || "/var/lib/gputel-collector";
+  const state = stateDirectoryDefault(ctx.env, "/var/lib/gputel-collector");
   return Type.Object(
     {
       log_level: LogLevel(),
@@ -168,10 +170,6 @@ export function collectorSchema(ctx: DefaultsContext) {
 
 export type CollectorConfig = Static<ReturnType<typeof collectorSchema>>;
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || /^127\./.test(host);
-}
-
 function collectorProblems(config: CollectorConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const p of parseRetention(config.retention).problems) {
@@ -189,14 +187,9 @@ function collectorProblems(config: CollectorConfig): ConfigProblem[] {
       message: "shared subscriptions need broker.mode: external (the embedded broker refuses them)",
     });
   }
-  if ((b.cert_file === undefined) !== (b.key_file === undefined)) {
-    problems.push({
-      path: b.cert_file === undefined ? "broker.cert_file" : "broker.key_file",
-      message: "cert_file and key_file go together (mutual TLS)",
-    });
-  }
+  problems.push(...tlsProblems(b));
   const listen = parseListen(config.http.listen);
-  if (listen && !isLoopback(listen.host) && config.http.token === undefined) {
+  if (listen && !isLoopbackHost(listen.host) && config.http.token === undefined) {
     problems.push({
       path: "http.token",
       message: `is required when http.listen (${config.http.listen}) is not a loopback address: set http.token_file or the api_token credential`,

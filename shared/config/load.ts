@@ -23,6 +23,11 @@ export interface DefaultsContext {
   hostname: string;
 }
 
+/** systemd may pass several state directories separated by ':'; the first is ours. */
+export function stateDirectoryDefault(env: NodeJS.ProcessEnv, fallback: string): string {
+  return env.STATE_DIRECTORY?.split(":")[0] || fallback;
+}
+
 export interface ConfigSpec<S extends TObject> {
   program: "agent" | "collector";
   /** Read when no --config is given; a missing default file means "defaults only". */

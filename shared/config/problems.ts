@@ -12,6 +12,16 @@ export interface ConfigProblem {
   source?: string;
 }
 
+/** The TLS check both programs make: a client certificate and its key go together. */
+export function tlsProblems(
+  broker: { cert_file?: string; key_file?: string },
+  prefix = "broker",
+): ConfigProblem[] {
+  if ((broker.cert_file === undefined) === (broker.key_file === undefined)) return [];
+  const missing = broker.cert_file === undefined ? "cert_file" : "key_file";
+  return [{ path: `${prefix}.${missing}`, message: "cert_file and key_file go together (mutual TLS)" }];
+}
+
 export function formatProblem(problem: ConfigProblem): string {
   const where = problem.path === "" ? "" : `${problem.path}: `;
   const source = problem.source ? ` (from ${problem.source})` : "";
