@@ -10,7 +10,6 @@ import type { Flag, FlagKind } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
 import { alignRange } from "../reports/fleet-usage.js";
 import { fleetReport } from "../reports/reports.js";
-import type { HostRow } from "../store/statements.js";
 import type { Store } from "../store/store.js";
 import type { LatestGpu } from "../store/store-query.js";
 import type {
@@ -138,16 +137,15 @@ export class StoreBackend implements QueryBackend {
   }
 
   hosts(): HostView[] {
+    return this.hostViews(this.parts.store.latest(), this.parts.flags.openFlags());
+  }
+
+  private hostViews(latest: readonly LatestGpu[], open: readonly Flag[]): HostView[] {
     const gpuCount = new Map<string, number>();
-    for (const g of this.parts.store.latest()) gpuCount.set(g.host, (gpuCount.get(g.host) ?? 0) + 1);
+    for (const g of latest) gpuCount.set(g.host, (gpuCount.get(g.host) ?? 0) + 1);
     const flagCount = new Map<string, number>();
-    for (const f of this.parts.flags.openFlags()) flagCount.set(f.host, (flagCount.get(f.host) ?? 0) + 1);
-    // hostRows() reads SELECT *: these columns exist (001_core.sql) though HostRow does not list them.
-    const rows = this.parts.store.hostRows() as (HostRow & {
-      agent_version: string;
-      interval_ms: number | null;
-    })[];
-    return rows.map((h) => ({
+    for (const f of open) flagCount.set(f.host, (flagCount.get(f.host) ?? 0) + 1);
+    return this.parts.store.hostRows().map((h) => ({
       name: h.name,
       site: h.site,
       labels: JSON.parse(h.labels) as Record<string, string>,
@@ -163,16 +161,20 @@ export class StoreBackend implements QueryBackend {
   }
 
   gpus(filter: GpuFilter): GpuView[] {
+    return this.gpuViews(this.parts.store.latest(), this.parts.flags.openFlags(), filter);
+  }
+
+  private gpuViews(latest: readonly LatestGpu[], open: readonly Flag[], filter: GpuFilter): GpuView[] {
     const flagsByGpu = new Map<string, Flag[]>();
     const flagsByHost = new Map<string, Flag[]>();
-    for (const f of this.parts.flags.openFlags()) {
+    for (const f of open) {
       const map = f.gpuUuid === null ? flagsByHost : flagsByGpu;
       const key = f.gpuUuid ?? f.host;
       map.set(key, [...(map.get(key) ?? []), f]);
     }
     const inventory = this.inventoryMap();
     const out: GpuView[] = [];
-    for (const g of this.parts.store.latest()) {
+    for (const g of latest) {
       if (!matches(g, filter)) continue;
       const flags = [...(flagsByGpu.get(g.uuid) ?? []), ...(flagsByHost.get(g.host) ?? [])];
       if (filter.flag !== undefined && !flags.some((f) => f.kind === filter.flag)) continue;
@@ -184,13 +186,7 @@ export class StoreBackend implements QueryBackend {
   }
 
   gpu(id: string): GpuView | undefined {
-    const colon = id.lastIndexOf(":");
-    const latest = this.parts.store.latest();
-    const g =
-      latest.find((x) => x.uuid === id) ??
-      (colon > 0
-        ? latest.find((x) => x.host === id.slice(0, colon) && String(x.index) === id.slice(colon + 1))
-        : undefined);
+    const g = this.parts.store.latestOne(id);
     if (!g) return undefined;
     const flags = this.parts.flags
       .openFlags({ host: g.host })
@@ -263,7 +259,10 @@ export class StoreBackend implements QueryBackend {
   }
 
   metricsSnapshot(): MetricsSnapshot {
-    const gpus = this.gpus({});
+    // One read of the fleet and of the open flags serves every part of a scrape.
+    const latest = this.parts.store.latest();
+    const openFlags = this.parts.flags.openFlags();
+    const gpus = this.gpuViews(latest, openFlags, {});
     const p = this.parts.pipeline;
     const snap = p?.snapshot();
     let newest: number | null = null;
@@ -273,8 +272,8 @@ export class StoreBackend implements QueryBackend {
     const pages = this.parts.store.db.pragma("page_count", { simple: true }) as number;
     return {
       gpus,
-      hosts: this.hosts(),
-      openFlags: this.parts.flags.openFlags(),
+      hosts: this.hostViews(latest, openFlags),
+      openFlags,
       ingest:
         p && snap
           ? {

@@ -28,6 +28,9 @@ export interface HostRow {
   status: string;
   status_reason: string;
   status_ms: number | null;
+  boot_id: string;
+  agent_version: string;
+  interval_ms: number | null;
 }
 
 export interface GpuRow {
@@ -44,6 +47,7 @@ export function prepareStatements(db: Database) {
     insertHost: s(
       "INSERT INTO hosts (name, site, labels, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
     ),
+    allHosts: s("SELECT * FROM hosts ORDER BY name"),
     updateHostMeta: s("UPDATE hosts SET site = ?, labels = ? WHERE id = ?"),
     updateHostSeen: s("UPDATE hosts SET last_seen_ms = max(last_seen_ms, ?) WHERE id = ?"),
     updateHostStatus: s(

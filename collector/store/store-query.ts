@@ -19,6 +19,7 @@ import { GputelError } from "../../shared/errors.js";
 import type { MetricKey } from "../../shared/metrics.js";
 import { GpuState } from "../../shared/proto.js";
 import { chunkSample, decodeChunk } from "./chunk-codec.js";
+import type { GpuMem } from "./gpu-state.js";
 import { decodeAccMetrics, mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
 import { METRIC_INDEX, readSampleBodies, type StoredSample, unscale, valuesObject } from "./sample.js";
 import type { Store } from "./store.js";
@@ -110,22 +111,37 @@ const STATE_NAMES: Record<number, string> = {
 };
 
 export function latest(store: Store): LatestGpu[] {
-  const out: LatestGpu[] = [];
+  return Array.from(store.raw.gpus.values(), (g) => latestEntry(store, g));
+}
+
+/** One GPU by UUID or "host:index", without building the whole fleet's list; undefined when unknown. */
+export function latestOne(store: Store, id: string): LatestGpu | undefined {
+  const byUuid = store.raw.gpus.get(id);
+  if (byUuid) return latestEntry(store, byUuid);
+  const colon = id.lastIndexOf(":");
+  if (colon <= 0) return undefined;
+  const host = id.slice(0, colon);
+  const index = id.slice(colon + 1);
   for (const g of store.raw.gpus.values()) {
-    const h = store.raw.hostsById.get(g.hostId);
-    out.push({
-      uuid: g.uuid,
-      index: g.index,
-      model: g.model,
-      host: h?.name ?? "",
-      site: h?.site ?? "",
-      labels: h?.labels ?? {},
-      state: g.latest ? (STATE_NAMES[g.latest.state] ?? "unspecified") : undefined,
-      timestampMs: g.latest?.ts,
-      values: g.latest ? valuesObject(g.latest.vals) : {},
-    });
+    if (String(g.index) === index && store.raw.hostsById.get(g.hostId)?.name === host)
+      return latestEntry(store, g);
   }
-  return out;
+  return undefined;
+}
+
+function latestEntry(store: Store, g: GpuMem): LatestGpu {
+  const h = store.raw.hostsById.get(g.hostId);
+  return {
+    uuid: g.uuid,
+    index: g.index,
+    model: g.model,
+    host: h?.name ?? "",
+    site: h?.site ?? "",
+    labels: h?.labels ?? {},
+    state: g.latest ? (STATE_NAMES[g.latest.state] ?? "unspecified") : undefined,
+    timestampMs: g.latest?.ts,
+    values: g.latest ? valuesObject(g.latest.vals) : {},
+  };
 }
 
 const MAX_POINTS = 100_000;

@@ -10,7 +10,7 @@
 //   store.countReject(host, reason, count?): void                  FrameSink
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
-//   store.latest() / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
+//   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
 //   store.close(): void                                            closes without sealing (safe)
 
 import type { Database as Db } from "better-sqlite3";
@@ -170,6 +170,10 @@ export class Store implements FrameSink {
     return query.latest(this);
   }
 
+  latestOne(id: string): query.LatestGpu | undefined {
+    return query.latestOne(this, id);
+  }
+
   series(
     uuid: string,
     metricKeys: readonly string[],
@@ -201,7 +205,7 @@ export class Store implements FrameSink {
   }
 
   hostRows(): HostRow[] {
-    return this.db.prepare("SELECT * FROM hosts ORDER BY name").all() as HostRow[];
+    return this.stmts.allHosts.all() as HostRow[];
   }
 
   /** Checkpoints the WAL into the main file (benches, backups). */
