@@ -97,6 +97,8 @@ export class Spool {
   private readonly batchLimits: BatchLimits;
   private readonly fullLog: LogThrottle;
   private readonly bucket: TokenBucket;
+  /** While the rate says wait, polls answer from this deadline instead of re-reading a batch. */
+  private backlogNotBefore = 0;
   private droppedSinceOpen = 0;
   private corruptRecoveries = 0;
   private closed = false;
@@ -181,11 +183,14 @@ export class Spool {
     return this.guard(
       "read",
       (): BacklogPoll => {
+        const now = this.now();
+        if (now < this.backlogNotBefore) return { kind: "wait", waitMs: this.backlogNotBefore - now };
         const batch = this.pick("backlog", this.batchLimits, false);
         if (batch.entries.length === 0) return { kind: "empty" };
-        const now = this.now();
         if (!this.bucket.tryTake(batch.entries.length, now)) {
-          return { kind: "wait", waitMs: Math.max(1, this.bucket.waitMs(batch.entries.length, now)) };
+          const waitMs = Math.max(1, this.bucket.waitMs(batch.entries.length, now));
+          this.backlogNotBefore = now + waitMs;
+          return { kind: "wait", waitMs };
         }
         this.state.handOut(
           "backlog",

@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Spool } from "../../../agent/spool/spool.js";
+import { SpoolStore } from "../../../agent/spool/spool-store.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { frame, seqOf, type TempDir, tempSpoolDir } from "./helpers.js";
 
@@ -122,6 +123,25 @@ describe("Spool", () => {
     expect(sizes).toEqual([50, 50, 50, 50]);
     // The first batch goes at once (full bucket), the next three each wait 0.5 s at 100 frames/s.
     expect(clock - start).toBe(1_500);
+    spool.close();
+  });
+
+  it("does not re-read the backlog while the rate says wait", () => {
+    const spool = open({ backlog: { framesPerSecond: 100, maxFrames: 50 } });
+    for (let seq = 1; seq <= 100; seq += 1) spool.append(frame(seq));
+    spool.reconnected();
+    expect(spool.nextBacklog().kind).toBe("batch");
+    const scans = vi.spyOn(SpoolStore.prototype, "scan");
+    const first = spool.nextBacklog();
+    expect(first).toEqual({ kind: "wait", waitMs: 500 });
+    clock += 200;
+    // Live frames and PUBACKs pump the queue many times in between: none of them reads a batch.
+    for (let i = 0; i < 100; i++) expect(spool.nextBacklog()).toEqual({ kind: "wait", waitMs: 300 });
+    expect(scans).toHaveBeenCalledTimes(1);
+    clock += 300;
+    expect(spool.nextBacklog().kind).toBe("batch");
+    expect(scans).toHaveBeenCalledTimes(2);
+    scans.mockRestore();
     spool.close();
   });
 
