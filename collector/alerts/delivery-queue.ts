@@ -1,6 +1,7 @@
 // A bounded, asynchronous delivery queue: push() never blocks nor throws (ingest calls it), one
 // message is in flight at a time (so an opening is delivered before its closing), a failure is
 // retried with exponential backoff, and past the bound the oldest message is dropped and counted.
+import { backoffMs } from "../../shared/backoff.js";
 
 export interface DeliveryQueueOptions<T> {
   send: (item: T) => Promise<void>;
@@ -84,10 +85,7 @@ export class DeliveryQueue<T> {
         this.attempt += 1;
         this.options.onFailure?.(error, this.attempt);
         if (!this.running) return;
-        const delay = Math.min(
-          this.options.retryMaxMs,
-          this.options.retryInitialMs * 2 ** (this.attempt - 1),
-        );
+        const delay = backoffMs(this.attempt - 1, this.options.retryInitialMs, this.options.retryMaxMs);
         this.timer = (this.options.setTimer ?? setTimeout)(() => {
           this.timer = null;
           this.pump();

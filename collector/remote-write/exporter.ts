@@ -3,12 +3,13 @@
 // persistent cursor once every batch from the rows read was sent or dropped. A restart resumes
 // at the cursor; a batch interrupted mid-row is sent again (receivers ignore an identical
 // sample at the same timestamp), so delivery is at least once.
+import { backoffMs } from "../../shared/backoff.js";
 import { errorMessage } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
 import { readRecentEntries } from "../store/sample.js";
 import type { Store } from "../store/store.js";
 import { CaptureLog } from "./capture-log.js";
-import { backoffMs, classify, encodeBody, fetchPost, type PostFn, requestHeaders } from "./sender.js";
+import { classify, encodeBody, fetchPost, type PostFn, requestHeaders } from "./sender.js";
 import { type Batch, type GpuIdentity, planBatches, SeriesLabels } from "./series.js";
 
 export interface RemoteWriteOptions {

@@ -23,11 +23,6 @@ export function classify(status: number): Outcome {
   return "drop";
 }
 
-/** Exponential backoff: min, 2·min, 4·min… capped at max (attempt counts from 0). */
-export function backoffMs(attempt: number, minMs: number, maxMs: number): number {
-  return Math.min(maxMs, minMs * 2 ** Math.min(attempt, 30));
-}
-
 /** The remote-write headers: the three the protocol requires, User-Agent, tenant and custom ones. */
 export function requestHeaders(tenant: string | undefined, custom: Readonly<Record<string, string>>) {
   return {

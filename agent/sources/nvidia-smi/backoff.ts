@@ -1,4 +1,5 @@
 // Exponential restart delay, capped: 1 s, 2 s, 4 s … 60 s by default. Pure.
+import { backoffMs } from "../../../shared/backoff.js";
 
 export class Backoff {
   private attempt = 0;
@@ -10,7 +11,7 @@ export class Backoff {
 
   /** The delay before the next attempt; each call doubles the following one up to the cap. */
   next(): number {
-    const delay = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.attempt, 30));
+    const delay = backoffMs(this.attempt, this.minMs, this.maxMs);
     this.attempt += 1;
     return delay;
   }
