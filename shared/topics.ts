@@ -5,7 +5,7 @@ export type TopicKind = "frame" | "status" | "inventory";
 export const TOPIC_KINDS: readonly TopicKind[] = ["frame", "status", "inventory"];
 
 /** Host ids are also MQTT usernames and topic levels: no wildcards, separators or spaces. */
-const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function isValidHostId(host: string): boolean {
   return HOST_ID.test(host);

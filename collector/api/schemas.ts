@@ -1,5 +1,6 @@
 // JSON schemas of every route's parameters: nothing unknown passes (additionalProperties false,
 // with Ajv's removeAdditional off in server.ts), strings are bounded, enums are closed.
+import { HOST_ID } from "../../shared/topics.js";
 import { FLAG_KINDS } from "../flags/types.js";
 import { LIMITS } from "./params.js";
 
@@ -10,7 +11,7 @@ const time = {
   maxLength: 40,
   description: "RFC 3339, epoch ms, or a duration before now (24h)",
 } as const;
-const hostName = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" } as const;
+const hostName = { type: "string", pattern: HOST_ID.source } as const;
 const label = {
   type: "string",
   minLength: 3,

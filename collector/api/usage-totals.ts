@@ -1,4 +1,5 @@
 // Fleet-wide usage totals for the summary, from the store's per-group aggregates.
+import { utilizationRate } from "../reports/usage-report.js";
 import type { AggregateGroup } from "../store/store-query.js";
 import type { UsageTotals } from "./backend.js";
 
@@ -20,13 +21,12 @@ export function usageTotals(groups: readonly AggregateGroup[]): UsageTotals {
     wh += g.energyWh;
     idleWh += g.energyIdleWh;
   }
-  const known = busy + idle + held;
   return {
     busyHours: busy / HOUR_MS,
     idleHours: idle / HOUR_MS,
     idleHeldHours: held / HOUR_MS,
     unknownHours: unknown / HOUR_MS,
-    utilizationRate: known > 0 ? busy / known : null,
+    utilizationRate: utilizationRate({ busyMs: busy, idleMs: idle, idleHeldMs: held }),
     energyKwh: wh / 1000,
     energyIdleKwh: idleWh / 1000,
   };
