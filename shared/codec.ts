@@ -45,7 +45,3 @@ export function frameToJson(frame: IFrame): Record<string, unknown> {
   const object = Frame.toObject(Frame.fromObject(frame as Record<string, unknown>), JSON_OPTIONS);
   return JSON.parse(JSON.stringify(object, shortestFloat32)) as Record<string, unknown>;
 }
-
-export function inventoryToJson(inventory: IInventory): Record<string, unknown> {
-  return Inventory.toObject(Inventory.fromObject(inventory as Record<string, unknown>), JSON_OPTIONS);
-}

@@ -18,10 +18,6 @@ export class FrameBuilder {
   constructor(private readonly identity: AgentIdentity) {}
 
   /** The sequence number the next frame will carry (1 for the first frame of a boot). */
-  get nextSeq(): number {
-    return this.seq + 1;
-  }
-
   build(sample: SourceSample, hostSample: IHostSample | undefined, framesDropped: number): IFrame {
     this.seq += 1;
     const { host, bootId, site, labels, intervalMs, agentVersion } = this.identity;

@@ -51,18 +51,12 @@ export class MqttPublisher implements FrameSink {
   private inventory: IInventory | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private readonly throttle = new LogThrottle(60_000);
-  private connectedOnce: (() => void) | undefined;
-  readonly connected: Promise<void>;
   private stopping = false;
   /** After a refused publish, wait before retrying so a refusing broker is not hammered. */
   private refusalBackoffMs = 0;
   private pausedUntil = 0;
 
-  constructor(private readonly options: PublisherOptions) {
-    this.connected = new Promise((resolve) => {
-      this.connectedOnce = resolve;
-    });
-  }
+  constructor(private readonly options: PublisherOptions) {}
 
   get isConnected(): boolean {
     return this.client?.connected === true;
@@ -169,7 +163,6 @@ export class MqttPublisher implements FrameSink {
     client.publish(topicFor(this.options.host, "status"), Buffer.from(online), { qos: 1, retain: true });
     if (this.inventory) this.sendInventory();
     this.options.queue.markReconnected();
-    this.connectedOnce?.();
     this.pump();
   }
 

@@ -23,11 +23,6 @@ export class ReplayState {
     this.liveCursor = nextId;
   }
 
-  /** Ids at or above this are live. */
-  get liveFromId(): number {
-    return this.liveFrom;
-  }
-
   get inFlightCount(): number {
     return this.inFlight.size;
   }

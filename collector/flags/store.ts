@@ -168,10 +168,6 @@ export class FlagStore {
     });
   }
 
-  deleteRuleState(key: string): void {
-    this.db.prepare("DELETE FROM flag_rule_state WHERE key = ?").run(key);
-  }
-
   /** Runs fn in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();

@@ -58,7 +58,6 @@ export function prepareStatements(db: Database) {
     ),
     updateGpuPlace: s("UPDATE gpus SET host_id = ?, idx = ? WHERE id = ?"),
     updateGpuModel: s("UPDATE gpus SET model = ? WHERE id = ?"),
-    updateGpuSeen: s("UPDATE gpus SET last_seen_ms = max(last_seen_ms, ?) WHERE id = ?"),
     openInventory: s(
       "SELECT id, host_id, idx, model, serial, vbios_version, driver_version, pci_bus_id FROM gpu_inventory WHERE gpu_id = ? AND valid_to_ms IS NULL",
     ),

@@ -1,5 +1,4 @@
 // Configuration problems: every one is collected with its key path, then reported at once.
-import { GputelError } from "../errors.js";
 
 /** sysexits.h EX_CONFIG: the units list it in RestartPreventExitStatus, so a bad file is not retried. */
 export const EX_CONFIG = 78;
@@ -36,15 +35,6 @@ export function formatProblems(
 ): string {
   const head = `gputel ${program}: invalid configuration${file ? ` (${file})` : ""}, ${problems.length} problem${problems.length === 1 ? "" : "s"} (GPUTEL_E_CONFIG):`;
   return `${[head, ...problems.map((p) => `  ${formatProblem(p)}`)].join("\n")}\n`;
-}
-
-export class ConfigError extends GputelError {
-  readonly problems: readonly ConfigProblem[];
-
-  constructor(program: string, file: string | undefined, problems: readonly ConfigProblem[]) {
-    super("GPUTEL_E_CONFIG", formatProblems(program, file, problems).trimEnd(), { file, problems });
-    this.problems = problems;
-  }
 }
 
 /** "/broker/url" → "broker.url"; "/retention/1" → "retention[1]". */

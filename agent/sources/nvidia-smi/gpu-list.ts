@@ -37,13 +37,3 @@ export function parseGpuList(text: string): GpuList {
   result.gpus.sort((a, b) => a.index - b.index);
   return result;
 }
-
-/** Product names from -L, by index (logged at start-up). */
-export function gpuNames(text: string): Map<number, string> {
-  const names = new Map<number, string>();
-  for (const raw of text.split("\n")) {
-    const m = GPU_LINE.exec(raw.trim());
-    if (m) names.set(Number(m[1]), m[2] ?? "");
-  }
-  return names;
-}

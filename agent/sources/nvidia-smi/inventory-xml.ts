@@ -9,8 +9,7 @@ import { parseValue } from "./values.js";
 
 type Node = Record<string, unknown>;
 
-/** DTD versions this reader was written against (fixtures for each in test/fixtures/nvidia-smi/xml/). */
-export const KNOWN_SCHEMAS = ["nvsmi_device_v10", "nvsmi_device_v11", "nvsmi_device_v12", "nvsmi_device_v13"];
+// Written against DTD versions nvsmi_device_v10 … v13 (a fixture for each in test/fixtures/nvidia-smi/xml/).
 
 /** `nvsmi_device_v12` from the DOCTYPE line; "unknown" when there is none (very old drivers). */
 export function detectSchema(xml: string): string {

@@ -42,7 +42,6 @@ export class NvidiaSmiSource implements GpuSource {
   private gpus: KnownGpu[] = [];
   private parser: CsvStream | undefined;
   private stream: StreamChild | undefined;
-  private streamStartedAt = 0;
   private streamHealthySince: number | undefined;
   private streamKilled = false;
   private streamSourceError: { code: ErrorCode; line: string } | undefined;
@@ -211,8 +210,7 @@ export class NvidiaSmiSource implements GpuSource {
     this.streamKilled = false;
     this.streamSourceError = undefined;
     this.streamHealthySince = undefined;
-    this.streamStartedAt = this.now();
-    this.lastProgressAt = this.streamStartedAt;
+    this.lastProgressAt = this.now();
     const parser = this.parser;
     const child = spawnStream(argv, (line) => {
       if (this.stream === child && !this.streamKilled) this.handle(parser.push(line, this.now()));
