@@ -4,7 +4,7 @@
 //
 // Granularity: a raw block goes once its last sample is past the raw retention (blocks hold
 // about one window, 10 min by default); a rollup bucket goes once its end is past its tier's.
-import type { Database } from "better-sqlite3";
+import type { Database, Statement } from "better-sqlite3";
 import type { TierConfig } from "./tiers.js";
 
 export interface PruneResult {
@@ -14,53 +14,60 @@ export interface PruneResult {
   rawValues: number;
 }
 
-export function pruneStep(
-  db: Database,
-  tiers: TierConfig,
-  nowMs: number,
-  batch: number,
-  budgetMs = 20,
-  clock: () => number = () => performance.now(),
-): PruneResult {
-  const started = clock();
-  const result: PruneResult = { deleted: 0, more: false, rawValues: 0 };
-  const jobs: (() => number)[] = [
-    () => {
-      const gone = db
-        .prepare(
-          "DELETE FROM raw_blocks WHERE id IN (SELECT id FROM raw_blocks WHERE end_ms < ? ORDER BY end_ms LIMIT ?) RETURNING values_count",
-        )
-        .pluck(true)
-        .all(nowMs - tiers.rawRetentionMs, batch) as number[];
-      for (const v of gone) result.rawValues += v;
-      return gone.length;
-    },
-    ...tiers.rollups.map(
-      (tier) => () =>
-        db
-          .prepare(
-            `DELETE FROM rollups WHERE (step_ms, gpu_id, bucket_ms) IN
-               (SELECT step_ms, gpu_id, bucket_ms FROM rollups WHERE step_ms = ? AND bucket_ms <= ? LIMIT ?)`,
-          )
-          .run(tier.stepMs, nowMs - tier.retentionMs - tier.stepMs, batch).changes,
-    ),
-    () =>
-      db
-        .prepare(
-          "DELETE FROM frame_seen WHERE (host_id, boot_id) IN (SELECT host_id, boot_id FROM frame_seen WHERE updated_ms < ? LIMIT ?)",
-        )
-        .run(nowMs - tiers.rawRetentionMs, batch).changes,
-  ];
-  for (const job of jobs) {
-    for (;;) {
-      if (clock() - started >= budgetMs) {
-        result.more = true;
-        return result;
-      }
-      const n = db.transaction(job)();
-      result.deleted += n;
-      if (n < batch) break;
-    }
+/** The retention statements of one open database, prepared once; step() runs them in budget. */
+export class Pruner {
+  private readonly rawBlocks: Statement;
+  private readonly rollups: Statement;
+  private readonly frameSeen: Statement;
+
+  constructor(
+    private readonly db: Database,
+    private readonly tiers: TierConfig,
+  ) {
+    this.rawBlocks = db
+      .prepare(
+        "DELETE FROM raw_blocks WHERE id IN (SELECT id FROM raw_blocks WHERE end_ms < ? ORDER BY end_ms LIMIT ?) RETURNING values_count",
+      )
+      .pluck(true);
+    this.rollups = db.prepare(
+      `DELETE FROM rollups WHERE (step_ms, gpu_id, bucket_ms) IN
+         (SELECT step_ms, gpu_id, bucket_ms FROM rollups WHERE step_ms = ? AND bucket_ms <= ? LIMIT ?)`,
+    );
+    this.frameSeen = db.prepare(
+      "DELETE FROM frame_seen WHERE (host_id, boot_id) IN (SELECT host_id, boot_id FROM frame_seen WHERE updated_ms < ? LIMIT ?)",
+    );
   }
-  return result;
+
+  step(
+    nowMs: number,
+    batch: number,
+    budgetMs = 20,
+    clock: () => number = () => performance.now(),
+  ): PruneResult {
+    const started = clock();
+    const result: PruneResult = { deleted: 0, more: false, rawValues: 0 };
+    const jobs: (() => number)[] = [
+      () => {
+        const gone = this.rawBlocks.all(nowMs - this.tiers.rawRetentionMs, batch) as number[];
+        for (const v of gone) result.rawValues += v;
+        return gone.length;
+      },
+      ...this.tiers.rollups.map(
+        (tier) => () => this.rollups.run(tier.stepMs, nowMs - tier.retentionMs - tier.stepMs, batch).changes,
+      ),
+      () => this.frameSeen.run(nowMs - this.tiers.rawRetentionMs, batch).changes,
+    ];
+    for (const job of jobs) {
+      for (;;) {
+        if (clock() - started >= budgetMs) {
+          result.more = true;
+          return result;
+        }
+        const n = this.db.transaction(job)();
+        result.deleted += n;
+        if (n < batch) break;
+      }
+    }
+    return result;
+  }
 }

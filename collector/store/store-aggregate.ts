@@ -14,11 +14,10 @@ import {
   ENERGY_IDLE,
   HELD,
   IDLE,
-  metricStats,
   SAMPLES,
+  summaryColumns,
   UNKNOWN,
 } from "./rollup-acc.js";
-import { METRIC_INDEX } from "./sample.js";
 import type { Store } from "./store.js";
 import type { AggregateGroup, AggregateRequest } from "./store-query.js";
 
@@ -35,9 +34,6 @@ export interface GpuTotals {
   utilSum: number;
   utilCount: number;
 }
-
-const TEMP = METRIC_INDEX.get("temperature_gpu_celsius") as number;
-const UTIL = METRIC_INDEX.get("utilization_gpu_pct") as number;
 
 function empty(): GpuTotals {
   return {
@@ -141,12 +137,11 @@ export function gpuTotals(
         t.unknown += acc[UNKNOWN] as number;
         t.energy += acc[ENERGY] as number;
         t.energyIdle += acc[ENERGY_IDLE] as number;
-        t.tempMax = maxOrNull(t.tempMax, metricStats(acc, TEMP)?.max ?? null);
-        const u = metricStats(acc, UTIL);
-        if (u) {
-          t.utilSum += u.sum;
-          t.utilCount += u.count;
-        }
+        // The same summary a seal writes into the rollup row's columns.
+        const summary = summaryColumns(acc);
+        t.tempMax = maxOrNull(t.tempMax, summary.tempMax);
+        t.utilSum += summary.utilSum;
+        t.utilCount += summary.utilCount;
       }
     }
   }

@@ -21,7 +21,7 @@ import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
 import { migrate } from "./migrate.js";
-import { pruneStep } from "./prune.js";
+import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
 import type { FrameSink, ValidFrame, WriteResult } from "./sink.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
@@ -55,6 +55,7 @@ export class Store implements FrameSink {
   /** @internal */ readonly raw: RawWriter;
   private readonly log: Logger;
   private bootsSweptMs = 0;
+  private pruner: Pruner | undefined;
 
   private constructor(
     readonly db: Db,
@@ -156,7 +157,8 @@ export class Store implements FrameSink {
     while (sealing && clock() - started < 8) sealing = this.sealStale(nowMs, 4) === 4;
     if (sealing) return { deleted: 0, more: true };
     const budget = Math.max(4, 15 - (clock() - started));
-    const result = pruneStep(this.db, this.tiers, nowMs, this.options.pruneBatch, budget, clock);
+    this.pruner ??= new Pruner(this.db, this.tiers);
+    const result = this.pruner.step(nowMs, this.options.pruneBatch, budget, clock);
     if (nowMs - this.bootsSweptMs >= 60_000) {
       // frame_seen rows go after the raw retention; so do their copies in memory.
       this.raw.forgetBoots(nowMs - this.tiers.rawRetentionMs);
