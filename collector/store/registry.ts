@@ -21,9 +21,6 @@ export interface HostMem {
   labels: Record<string, string>;
   thresholds: IdleThresholds;
   lastSeenMs: number;
-  status: string;
-  statusReason: string;
-  statusMs: number | null;
   /** Sequence numbers seen per boot id (loaded on first use). */
   seen: Map<string, SeqRanges>;
 }
@@ -56,9 +53,6 @@ export class Registry {
         labels,
         thresholds: this.thresholdsFor(row.name, row.site, labels),
         lastSeenMs: row.last_seen_ms,
-        status: row.status,
-        statusReason: row.status_reason,
-        statusMs: row.status_ms,
         seen: new Map(),
       });
     }
@@ -96,9 +90,6 @@ export class Registry {
         labels: l,
         thresholds: this.thresholdsFor(name, site ?? "", l),
         lastSeenMs: seenMs,
-        status: "unknown",
-        statusReason: "",
-        statusMs: null,
         seen: new Map(),
       };
       this.addHost(created);

@@ -116,13 +116,11 @@ export class Store implements FrameSink {
     if (host === "") return;
     this.guarded(() => {
       const h = this.raw.registry.ensureHost(host, undefined, undefined, receivedAtMs);
-      h.status = status.state === AgentState.AGENT_STATE_ONLINE ? "online" : "offline";
-      h.statusReason = status.reason ?? "";
-      h.statusMs = Number(status.timestamp_ms ?? 0) || receivedAtMs;
+      // Read back from the hosts table (hostRows), not kept in memory.
       this.stmts.updateHostStatus.run(
-        h.status,
-        h.statusReason,
-        h.statusMs,
+        status.state === AgentState.AGENT_STATE_ONLINE ? "online" : "offline",
+        status.reason ?? "",
+        Number(status.timestamp_ms ?? 0) || receivedAtMs,
         status.boot_id ?? "",
         status.agent_version ?? "",
         status.interval_ms ?? null,
