@@ -14,7 +14,7 @@ export interface IdleThresholds {
 
 export const DEFAULT_IDLE_THRESHOLDS: IdleThresholds = { utilizationPct: 5, heldMemoryMib: 1024 };
 
-function present(value: number | null | undefined): value is number {
+export function present<T>(value: T | null | undefined): value is T {
   return value !== null && value !== undefined;
 }
 

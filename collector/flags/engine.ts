@@ -17,6 +17,7 @@ import {
   type IInventory,
   type IStatus,
 } from "../../shared/proto.js";
+import { sameLabels } from "../store/registry.js";
 import type { ValidFrame } from "../store/sink.js";
 import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
 import { FlagBook } from "./flag-book.js";
@@ -348,10 +349,4 @@ export class FlagEngine {
 
 function gpuKey(host: string, uuid: string): string {
   return `${host}/${uuid}`;
-}
-
-function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => a[k] === b[k]);
 }

@@ -164,7 +164,8 @@ export class Registry {
   }
 }
 
-function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+/** Equal label sets (same keys, same values). */
+export function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
   let n = 0;
   for (const k in b) {
     if (a[k] !== b[k]) return false;

@@ -25,9 +25,7 @@ export interface RuleResult<S> {
   transitions: Transition[];
 }
 
-export function present<T>(value: T | null | undefined): value is T {
-  return value !== null && value !== undefined;
-}
+export { present } from "../classify.js";
 
 /** "NVIDIA H100 80GB HBM3" for the reason sentence, or "GPU" when inventory has not arrived. */
 export function modelName(info: IGpuInfo | undefined): string {
