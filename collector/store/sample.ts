@@ -39,11 +39,14 @@ export function unscale(i: number, scaled: number): number {
   return scaled / (SCALES[i] as number);
 }
 
+const CLASSIFY_FIELDS = (
+  ["utilization_gpu_pct", "memory_used_mib", "compute_processes", "mig_mode"] as const
+).map((key) => [key, METRIC_INDEX.get(key) as number] as const);
+
 /** Rebuilds the fields classifySample reads (used on the write path and on recovery alike). */
 export function classifyView(state: number, vals: Float64Array): IGpuSample {
   const view: Record<string, unknown> = { state };
-  for (const key of ["utilization_gpu_pct", "memory_used_mib", "compute_processes", "mig_mode"] as const) {
-    const i = METRIC_INDEX.get(key) as number;
+  for (const [key, i] of CLASSIFY_FIELDS) {
     const v = vals[i] as number;
     if (!Number.isNaN(v)) view[key] = BOOLS[i] ? v === 1 : unscale(i, v);
   }

@@ -167,16 +167,17 @@ export async function installCommand(
     io.stderr(formatProblems(program.program, undefined, check.problems));
     return EX_CONFIG;
   }
+  const configExists = existsSync(underRoot(parsed.root, program.configFile));
   const steps = planInstall(program, {
     unitText: readFileSync(join(packageRoot(), "systemd", program.unit), "utf8"),
     bin: parsed.bin ?? defaultBin(),
     settings: parsed.settings,
     credentials,
-    configExists: existsSync(underRoot(parsed.root, program.configFile)),
+    configExists,
     force: parsed.force,
     start: parsed.start,
   });
-  if (existsSync(underRoot(parsed.root, program.configFile)) && !parsed.force) {
+  if (configExists && !parsed.force) {
     io.stdout(`keep ${program.configFile} (exists; --force overwrites it)\n`);
   }
   return executeSteps(steps, {

@@ -300,7 +300,7 @@ async function drawDetail() {
     t,
     [
       ["avg", m.power_draw_watts.avg, "#60a5fa"],
-      ["limit", m.power_limit_watts.last ?? m.power_limit_watts.max, "#94a3b8", [4, 4]],
+      ["limit", m.power_limit_watts.max, "#94a3b8", [4, 4]],
     ],
     [0, null],
   );
