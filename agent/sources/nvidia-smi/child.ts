@@ -19,6 +19,9 @@ export interface OneShotResult extends ExitInfo {
   stuck: boolean;
 }
 
+/** Runs one nvidia-smi command to completion (or its timeout): how probes, inventory and polls call it. */
+export type RunOneShot = (argv: string[], timeoutMs: number) => Promise<OneShotResult>;
+
 /** Kills the child's whole process group; falls back to the child alone. */
 export function killGroup(child: ChildProcess): void {
   if (child.pid === undefined) return;

@@ -2,7 +2,7 @@
 // overlapping itself) and hands the latest result to samples while it is fresh.
 import type { Logger } from "../../../shared/logger.js";
 import { AbsentReason, type IGpuSample } from "../../../shared/proto.js";
-import type { OneShotResult } from "./child.js";
+import type { RunOneShot } from "./child.js";
 import { applyComputeApps, COMPUTE_APPS_QUERY, type ComputeApps, parseComputeApps } from "./compute-apps.js";
 
 export class ComputeAppsPoller {
@@ -14,7 +14,7 @@ export class ComputeAppsPoller {
     private readonly command: readonly string[],
     private readonly periodMs: number,
     private readonly timeoutMs: number,
-    private readonly run: (argv: string[], timeoutMs: number) => Promise<OneShotResult>,
+    private readonly run: RunOneShot,
     private readonly log: Logger,
     private readonly now: () => number,
   ) {}

@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { GputelError } from "../../../shared/errors.js";
 import type { SourceInventory } from "../source.js";
-import type { OneShotResult } from "./child.js";
+import type { RunOneShot } from "./child.js";
 import { classifyLine } from "./error-lines.js";
 import { detectSchema, readInventory } from "./inventory-xml.js";
 
@@ -44,8 +44,6 @@ export async function inventoryFromXml(xml: string): Promise<SourceInventory> {
     );
   }
 }
-
-export type RunOneShot = (argv: string[], timeoutMs: number) => Promise<OneShotResult>;
 
 /** Runs `<command> -q -x` through `run` (which owns the child) and parses it. */
 export async function queryInventory(

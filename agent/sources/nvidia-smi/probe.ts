@@ -2,7 +2,7 @@
 // `-i <index>`: a short one-shot child, run in the source's one-shot lane (never a second stream).
 import type { Logger } from "../../../shared/logger.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
-import type { OneShotResult } from "./child.js";
+import type { OneShotResult, RunOneShot } from "./child.js";
 import { MISSING_DETAIL } from "./csv-stream.js";
 import { classifyLine } from "./error-lines.js";
 
@@ -13,8 +13,6 @@ export interface ProbeState {
   /** The line nvidia-smi printed for the GPU (kept verbatim in state_detail). */
   detail: string;
 }
-
-export type RunOneShot = (argv: string[], timeoutMs: number) => Promise<OneShotResult>;
 
 /** Interprets a probe's result. Pure. */
 export function probeVerdict(index: number, result: OneShotResult): { lost: boolean; detail: string } {
