@@ -59,12 +59,13 @@ export class Store implements FrameSink {
 
   private constructor(
     readonly db: Db,
+    tiers: TierConfig,
     readonly options: Required<
       Pick<StoreOptions, "rawWindowMs" | "maxBlockSamples" | "graceMs" | "pruneBatch">
     > &
       StoreOptions,
   ) {
-    this.tiers = parseTierRules(options.tiers ?? DEFAULT_TIER_RULES);
+    this.tiers = tiers;
     this.stmts = prepareStatements(db);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.store" });
     this.raw = new RawWriter(
@@ -77,7 +78,7 @@ export class Store implements FrameSink {
   }
 
   static open(path: string, options: StoreOptions = {}): Store {
-    parseTierRules(options.tiers ?? DEFAULT_TIER_RULES); // invalid rules fail before the file is touched
+    const tiers = parseTierRules(options.tiers ?? DEFAULT_TIER_RULES); // invalid rules fail before the file is touched
     const db = new Database(path);
     try {
       db.pragma("journal_mode = WAL");
@@ -85,7 +86,7 @@ export class Store implements FrameSink {
       db.pragma("foreign_keys = ON");
       db.pragma("cache_size = -65536");
       migrate(db, options.migrationsDir);
-      const store = new Store(db, {
+      const store = new Store(db, tiers, {
         ...options,
         tiers: options.tiers ?? DEFAULT_TIER_RULES,
         rawWindowMs: options.rawWindowMs ?? 600_000,
