@@ -21,21 +21,11 @@ import type { ValidFrame } from "../collector/store/sink.js";
 import { Store } from "../collector/store/store.js";
 import { silentLogger } from "../shared/logger.js";
 import { GpuState, type IGpuSample } from "../shared/proto.js";
+import { type BenchFigure, median } from "./common.js";
 import { fillFleet } from "./report.js";
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
 
 const HOUR = 3_600_000;
 const GPUS_PER_HOST = 8;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 function sample(h: number, i: number, k: number): IGpuSample {
   const busy = (h * 8 + i) % 3 !== 0;

@@ -12,12 +12,7 @@ import { FlagStore } from "../collector/flags/store.js";
 import type { ValidFrame } from "../collector/store/sink.js";
 import { CLOCK_EVENT } from "../shared/metrics.js";
 import { GpuState, type IGpuSample } from "../shared/proto.js";
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import { type BenchFigure, median } from "./common.js";
 
 const HOSTS = 100;
 const GPUS = 8;
@@ -43,11 +38,6 @@ function gpuSample(host: number, gpu: number, step: number): IGpuSample {
     remapped_rows_failure: false,
   };
   return s;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 export async function benchFlags(): Promise<BenchFigure[]> {

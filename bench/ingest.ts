@@ -20,13 +20,8 @@ import { silentLogger } from "../shared/logger.js";
 import { METRICS } from "../shared/metrics.js";
 import { SCHEMA_VERSION } from "../shared/proto.js";
 import { topicFor } from "../shared/topics.js";
+import type { BenchFigure } from "./common.js";
 import { SynthFleet, type SynthFrame } from "./synth-fleet.js";
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
 
 interface Message {
   topic: string;

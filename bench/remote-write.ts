@@ -9,12 +9,7 @@ import { encodeBody, fetchPost, requestHeaders } from "../collector/remote-write
 import { type Entry, planBatches, SeriesLabels } from "../collector/remote-write/series.js";
 import { scaleSample } from "../collector/store/sample.js";
 import { GpuState } from "../shared/proto.js";
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import type { BenchFigure } from "./common.js";
 
 function entries(gpus: number, steps: number, t0: number): Entry[] {
   const out: Entry[] = [];

@@ -22,12 +22,7 @@ import { scaleSample } from "../collector/store/sample.js";
 import { Store } from "../collector/store/store.js";
 import { rangePieces } from "../collector/store/store-aggregate.js";
 import { GpuState, type IGpuSample } from "../shared/proto.js";
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import { type BenchFigure, median } from "./common.js";
 
 const HOUR = 3_600_000;
 /** The product's default tiers (the named figure), and the same plus a daily tier (an option:
@@ -36,11 +31,6 @@ const DEFAULT_TIERS = ["48h:raw", "30d:1m", "2y:1h"];
 const DAILY_TIERS = [...DEFAULT_TIERS, "2y:1d"];
 const GPUS_PER_HOST = 8;
 const MODELS = ["NVIDIA H100 80GB HBM3", "NVIDIA L40S", "NVIDIA A100-SXM4-80GB"];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 type Kind = "busy" | "idle" | "held" | "mixed" | "unknown";
 const KINDS: readonly Kind[] = ["busy", "busy", "busy", "idle", "held", "mixed", "unknown"];

@@ -6,12 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import type { BenchFigure } from "./common.js";
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
@@ -20,11 +15,11 @@ const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
 const size = smoke ? "smoke" : "full";
 const root = new URL("..", import.meta.url).pathname;
 
-function print(figure: Figure): void {
+function print(figure: BenchFigure): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 
-async function agentOverhead(): Promise<Figure[]> {
+async function agentOverhead(): Promise<BenchFigure[]> {
   const seconds = smoke ? 8 : 60;
   const warmup = smoke ? 3 : 10;
   const { stdout } = await promisify(execFile)(
@@ -46,10 +41,10 @@ async function agentOverhead(): Promise<Figure[]> {
   return stdout
     .split("\n")
     .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Figure);
+    .map((line) => JSON.parse(line) as BenchFigure);
 }
 
-const BENCHES: [string, () => Promise<Figure[]>][] = [
+const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["agent.parse", async () => (await import("./agent-parse.js")).benchParse()],
   ["agent.process", agentOverhead],
   ["spool", async () => (await import("./spool.js")).benchSpool()],

@@ -10,12 +10,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Spool } from "../agent/spool/spool.js";
 import { silentLogger } from "../shared/logger.js";
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
+import type { BenchFigure } from "./common.js";
 
 const PAYLOAD_BYTES = 600;
 const LIVE_FRAMES = 20_000;

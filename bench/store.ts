@@ -11,18 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ValidFrame } from "../collector/store/sink.js";
 import { Store } from "../collector/store/store.js";
+import { type BenchFigure, median } from "./common.js";
 import { SynthFleet } from "./synth-fleet.js";
-
-export interface BenchFigure {
-  name: string;
-  value: number;
-  unit: string;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 export async function benchStore(size: "full" | "smoke"): Promise<BenchFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), "gputel-bench-store-"));
