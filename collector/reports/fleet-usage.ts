@@ -24,13 +24,6 @@ interface GpuRow {
   first_seen_ms: number;
 }
 
-interface HostRow {
-  id: number;
-  name: string;
-  site: string;
-  labels: string;
-}
-
 interface Host {
   name: string;
   site: string;
@@ -68,10 +61,8 @@ export function fleetUsage(
 ): FleetUsage {
   const { fromMs, toMs } = alignRange(store, range.fromMs, range.toMs);
   const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
-  const hosts = new Map<number, Host>();
-  for (const h of store.db.prepare("SELECT id, name, site, labels FROM hosts").all() as HostRow[]) {
-    hosts.set(h.id, { name: h.name, site: h.site, labels: JSON.parse(h.labels) as Record<string, string> });
-  }
+  // The registry holds every host with its labels parsed; no need to read the table again.
+  const hosts: ReadonlyMap<number, Host> = store.raw.hostsById;
   const gpus = store.db
     .prepare("SELECT id, uuid, model, host_id, first_seen_ms FROM gpus ORDER BY id")
     .all() as GpuRow[];
