@@ -67,3 +67,20 @@ function lostLine(line: string, id: string, rest: string): LineClass {
   }
   return result;
 }
+
+/** A one-shot's output (stdout then stderr) as trimmed, non-empty lines. */
+export function outputLines(result: { stdout: string; stderr: string }): string[] {
+  return `${result.stdout}\n${result.stderr}`
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+/** The first line that names a lost GPU or a whole-source error, as printed. */
+export function firstErrorLine(lines: readonly string[]): string | undefined {
+  for (const line of lines) {
+    const c = classifyLine(line);
+    if (c.kind === "gpu-lost" || c.kind === "source-error") return c.line;
+  }
+  return undefined;
+}

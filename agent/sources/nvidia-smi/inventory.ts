@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { GputelError } from "../../../shared/errors.js";
 import type { SourceInventory } from "../source.js";
 import type { RunOneShot } from "./child.js";
-import { classifyLine } from "./error-lines.js";
+import { firstErrorLine, outputLines } from "./error-lines.js";
 import { detectSchema, readInventory } from "./inventory-xml.js";
 
 interface Xml2js {
@@ -62,12 +62,8 @@ export async function queryInventory(
   }
   // With a lost GPU the exit status is non-zero but the others are still in the XML: use it.
   if (!result.stdout.includes("<nvidia_smi_log")) {
-    const lines = `${result.stdout}\n${result.stderr}`
-      .split("\n")
-      .map((l) => l.trim())
-      .filter(Boolean);
-    const known = lines.map(classifyLine).find((c) => c.kind === "source-error" || c.kind === "gpu-lost");
-    const detail = known && "line" in known ? known.line : (lines[0] ?? "").slice(0, 200);
+    const lines = outputLines(result);
+    const detail = firstErrorLine(lines) ?? (lines[0] ?? "").slice(0, 200);
     throw new GputelError("GPUTEL_E_INVENTORY", `nvidia-smi -q -x failed: ${detail}`, { code: result.code });
   }
   return inventoryFromXml(result.stdout);

@@ -4,7 +4,7 @@ import type { Logger } from "../../../shared/logger.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
 import type { OneShotResult, RunOneShot } from "./child.js";
 import { MISSING_DETAIL } from "./csv-stream.js";
-import { classifyLine } from "./error-lines.js";
+import { firstErrorLine, outputLines } from "./error-lines.js";
 
 export interface ProbeState {
   at: number;
@@ -18,17 +18,11 @@ export interface ProbeState {
 export function probeVerdict(index: number, result: OneShotResult): { lost: boolean; detail: string } {
   if (result.error) return { lost: false, detail: result.error.message };
   if (result.timedOut) return { lost: true, detail: `nvidia-smi -i ${index} timed out` };
-  const lines = `${result.stdout}\n${result.stderr}`
-    .split("\n")
-    .map((l) => l.trim())
-    .filter(Boolean);
+  const lines = outputLines(result);
   const answered = lines.some((l) => l.split(", ")[0] === String(index));
   if (result.code === 0 && answered) return { lost: false, detail: "" };
-  const known = lines.map(classifyLine).find((c) => c.kind === "gpu-lost" || c.kind === "source-error");
   const detail =
-    known && "line" in known
-      ? known.line
-      : (lines[0] ?? `nvidia-smi -i ${index} exited with code ${result.code}`);
+    firstErrorLine(lines) ?? lines[0] ?? `nvidia-smi -i ${index} exited with code ${result.code}`;
   return { lost: true, detail };
 }
 
