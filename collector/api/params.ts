@@ -58,13 +58,18 @@ export function parseRange(
 ): TimeRange {
   const toMs = query.to !== undefined ? parseTime("to", query.to, nowMs, true) : nowMs;
   const fromMs = query.from !== undefined ? parseTime("from", query.from, nowMs, true) : toMs - defaultSpanMs;
+  checkRange(fromMs, toMs);
+  return { fromMs, toMs };
+}
+
+/** from < to, and at most LIMITS.maxRangeMs long. */
+export function checkRange(fromMs: number, toMs: number): void {
   if (!(fromMs < toMs)) throw badParam("from", "must be before `to`");
   if (toMs - fromMs > LIMITS.maxRangeMs)
     throw badParam(
       "from",
       `the range may span at most 400 days (asked ${Math.ceil((toMs - fromMs) / 86_400_000)} days)`,
     );
-  return { fromMs, toMs };
 }
 
 export function parseStep(text: string): number {

@@ -18,6 +18,7 @@ import {
   ApiError,
   autoStep,
   badParam,
+  checkRange,
   LIMITS,
   parseGroupBy,
   parseKinds,
@@ -115,7 +116,7 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
     const now = backend.now();
     const fromMs = q.from !== undefined ? parseTime("from", q.from, now, true) : undefined;
     const toMs = q.to !== undefined ? parseTime("to", q.to, now, true) : undefined;
-    if (fromMs !== undefined && toMs !== undefined) parseRange(q, now, DAY);
+    if (fromMs !== undefined && toMs !== undefined) checkRange(fromMs, toMs);
     const limit = q.limit ?? LIMITS.defaultFlagRows;
     const state = q.state ?? "open";
     // One more than asked tells whether the list was cut.
