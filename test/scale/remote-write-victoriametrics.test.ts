@@ -11,11 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningCollector, startCollector } from "../../collector/run.js";
 import { encodeFrameBatch } from "../../shared/codec.js";
 import { silentLogger } from "../../shared/logger.js";
-import { METRIC_BY_KEY, type MetricKey } from "../../shared/metrics.js";
+import { METRIC_BY_KEY } from "../../shared/metrics.js";
 import type { IFrame } from "../../shared/proto.js";
-import { makeFrame } from "../collector/ingest/frames.js";
 import { freePort, waitFor } from "../helpers/net.js";
-import { collectorConfig, tempDir } from "./helpers.js";
+import { collectorConfig, remoteWriteFrame as frame, REMOTE_WRITE_KEYS as KEYS, tempDir } from "./helpers.js";
 
 const VM_BIN = process.env.GPUTEL_VICTORIAMETRICS ?? "/usr/bin/victoria-metrics";
 
@@ -36,26 +35,6 @@ const available = victoriaMetricsAvailable();
 const NOW = Date.now();
 const LIVE_START = NOW - 120_000;
 const OUTAGE_START = NOW - 20 * 60_000;
-const KEYS: MetricKey[] = [
-  "power_draw_watts",
-  "utilization_gpu_pct",
-  "temperature_gpu_celsius",
-  "fan_speed_pct",
-];
-
-/** Values that change per frame; the fan is absent on odd sequence numbers. */
-function frame(host: string, seq: number, ts: number, bootId: string): IFrame {
-  const f = makeFrame(host, seq, { gpus: 2, timestampMs: ts, bootId });
-  for (const g of f.gpus ?? []) {
-    const i = g.index ?? 0;
-    g.uuid = `GPU-${host}-${i}`;
-    g.power_draw_watts = 100 + seq * 1.25 + i;
-    g.utilization_gpu_pct = (seq * 7 + i) % 101;
-    g.temperature_gpu_celsius = 40 + (seq % 30);
-    g.fan_speed_pct = seq % 2 === 0 ? 30 + i : undefined;
-  }
-  return f;
-}
 
 interface ExportLine {
   metric: Record<string, string>;
