@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import("../collector/cli.js"),
   },
   query: { summary: "query a collector's HTTP API", load: () => import("./query/cli.js") },
+  xid: {
+    summary: "list the NVIDIA Xid events in kernel-log dumps (xid parse FILE...)",
+    load: () => import("./xid/cli.js"),
+  },
   "mock-smi": {
     summary: "a stand-in nvidia-smi driven by a scenario or a real capture",
     load: () => import("../mock-smi/cli.js"),
