@@ -7,7 +7,7 @@ import type { IGpuInfo } from "../../../shared/proto.js";
 import type { SourceInventory } from "../source.js";
 import { parseValue } from "./values.js";
 
-type Node = Record<string, unknown>;
+export type Node = Record<string, unknown>;
 
 // Written against DTD versions nvsmi_device_v10 … v13 (a fixture for each in test/fixtures/nvidia-smi/xml/).
 
@@ -21,25 +21,25 @@ export function schemaVersion(schema: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function isNode(value: unknown): value is Node {
+export function isNode(value: unknown): value is Node {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function at(node: unknown, ...path: string[]): unknown {
+export function at(node: unknown, ...path: string[]): unknown {
   let cur = node;
   for (const key of path) cur = isNode(cur) ? cur[key] : undefined;
   return cur;
 }
 
 /** Element text; "" for absent elements and for N/A spellings. */
-function text(node: unknown, ...path: string[]): string {
+export function text(node: unknown, ...path: string[]): string {
   let value = at(node, ...path);
   if (isNode(value)) value = value._;
   if (typeof value !== "string") return "";
   return /^\[?(N\/A|Not Supported|Unknown Error)\]?$/i.test(value.trim()) ? "" : value.trim();
 }
 
-function num(node: unknown, path: string[], min: number, max: number): number | undefined {
+export function num(node: unknown, path: string[], min: number, max: number): number | undefined {
   const raw = at(node, ...path);
   if (typeof raw !== "string") return undefined;
   const parsed = parseValue(raw, "float", min, max);
@@ -117,16 +117,22 @@ function readTlimitThresholds(gpu: unknown, info: IGpuInfo): void {
     setIf(info, "temperature_memory_max_celsius", derive("gpu_temp_max_mem_tlimit_threshold"));
 }
 
+/** The root, the DTD version to read it with, and the <gpu> elements in index order. Throws without a root. */
+export function readRoot(doc: unknown, schema: string): { root: Node; version: number; gpuNodes: unknown[] } {
+  const root = at(doc, "nvidia_smi_log");
+  if (!isNode(root)) throw new Error("no <nvidia_smi_log> element");
+  // No DOCTYPE at all: an old driver, read with the oldest names. An unknown vNN: the newest.
+  const version = schemaVersion(schema) ?? (schema === "unknown" ? 10 : 13);
+  const gpuNodes: unknown[] = root.gpu === undefined ? [] : Array.isArray(root.gpu) ? root.gpu : [root.gpu];
+  return { root, version, gpuNodes };
+}
+
 /**
  * Reads the converted document. `schema` comes from detectSchema on the raw text (xml2js drops
  * the DOCTYPE). Throws when the document has no nvidia_smi_log root.
  */
 export function readInventory(doc: unknown, schema: string): SourceInventory {
-  const root = at(doc, "nvidia_smi_log");
-  if (!isNode(root)) throw new Error("no <nvidia_smi_log> element");
-  // No DOCTYPE at all: an old driver, read with the oldest names. An unknown vNN: the newest.
-  const version = schemaVersion(schema) ?? (schema === "unknown" ? 10 : 13);
-  const gpuNodes = root.gpu === undefined ? [] : Array.isArray(root.gpu) ? root.gpu : [root.gpu];
+  const { root, version, gpuNodes } = readRoot(doc, schema);
   return {
     driverVersion: text(root, "driver_version"),
     cudaVersion: text(root, "cuda_version"),

@@ -27,11 +27,16 @@ function loadXml2js(): Xml2js {
 /** node-nvidia-smi's parser options (index.js). */
 const XML_OPTIONS = { explicitArray: false, trim: true };
 
+/** `nvidia-smi -q -x` text → the converted document and its DTD name. Rejects on unreadable XML. */
+export async function convertSmiXml(xml: string): Promise<{ doc: unknown; schema: string }> {
+  return { doc: await loadXml2js().parseStringPromise(xml, XML_OPTIONS), schema: detectSchema(xml) };
+}
+
 /** Parses `nvidia-smi -q -x` output. Rejects with GPUTEL_E_INVENTORY on unreadable XML. */
 export async function inventoryFromXml(xml: string): Promise<SourceInventory> {
   const schema = detectSchema(xml);
   try {
-    const doc = await loadXml2js().parseStringPromise(xml, XML_OPTIONS);
+    const { doc } = await convertSmiXml(xml);
     return readInventory(doc, schema);
   } catch (error) {
     throw new GputelError(
