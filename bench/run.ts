@@ -46,6 +46,7 @@ async function agentOverhead(): Promise<BenchFigure[]> {
 
 const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["agent.parse", async () => (await import("./agent-parse.js")).benchParse()],
+  ["agent.kernel_log", async () => (await import("./kernel-log.js")).benchKernelLog(size)],
   ["agent.process", agentOverhead],
   ["spool", async () => (await import("./spool.js")).benchSpool()],
   ["store", async () => (await import("./store.js")).benchStore(size)],
