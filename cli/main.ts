@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "a stand-in nvidia-smi driven by a scenario or a real capture",
     load: () => import("../mock-smi/cli.js"),
   },
+  "mock-kmsg": {
+    summary: "a stand-in kernel log (Xid lines) driven by a mock-smi scenario",
+    load: () => import("../mock-smi/kmsg-cli.js"),
+  },
 };
 
 export function usage(): string {

@@ -23,6 +23,16 @@ export async function loadScenarioBackend(
   hostIndex: number,
   now: () => number,
 ): Promise<Backend> {
+  const { host, epochMs } = await loadScenarioHost(path, hostIndex, now);
+  return scenarioBackend(host, epochMs);
+}
+
+/** One host of a scenario file and its time zero (shared with every other mock of that host). */
+export async function loadScenarioHost(
+  path: string,
+  hostIndex: number,
+  now: () => number,
+): Promise<{ host: HostSpec; epochMs: number }> {
   let doc: unknown;
   try {
     doc = parse(await readFile(path, "utf8"));
@@ -36,8 +46,7 @@ export async function loadScenarioBackend(
   if (host === undefined) {
     throw new Error(`--host-index ${hostIndex}: scenario ${path} has ${scenario.hosts.length} host(s)`);
   }
-  const epochMs = scenario.startMs ?? scenarioEpoch(path, hostIndex, now());
-  return scenarioBackend(host, epochMs);
+  return { host, epochMs: scenario.startMs ?? scenarioEpoch(path, hostIndex, now()) };
 }
 
 /** The backend for one host whose time zero is `epochMs`. */

@@ -3,6 +3,7 @@
 import { findModel, MODELS, type ModelPreset } from "./models.js";
 import type { Pattern } from "./patterns.js";
 import { Checker, type Obj } from "./scenario-checker.js";
+import { checkXid, type XidSpec } from "./scenario-xid.js";
 
 export interface ProcessSpec {
   pid: number;
@@ -25,6 +26,8 @@ export interface GpuSpec {
   lostAtS?: number | undefined;
   /** MIG profiles (`3g.40gb`, …): MIG mode on, utilization `[N/A]`. */
   mig?: string[] | undefined;
+  /** Xid events for `gputel mock-kmsg` (the kernel-log stand-in). */
+  xid?: XidSpec[] | undefined;
 }
 
 export interface HostSpec {
@@ -63,6 +66,7 @@ const GPU_KEYS = [
   "lost_at",
   "mig",
   "stagger",
+  "xid",
 ] as const;
 const HOST_KEYS = [
   "name",
@@ -187,6 +191,7 @@ function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
     processes,
     rawValues,
     mig,
+    xid: checkXid(c, g.xid, `${path}.xid`),
   };
   return Array.from({ length: count }, (_, k) => (stagger ? staggered(spec, k / count) : spec));
 }
