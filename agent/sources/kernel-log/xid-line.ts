@@ -68,10 +68,18 @@ export function parseKernelLogLine(line: string, options: ParseLineOptions = {})
   // A /dev/kmsg continuation record (` KEY=value` dictionary lines) starts with a space: no header.
   const body = kmsg ? kmsg.message : line;
   const start = body.indexOf("NVRM: Xid (");
-  if (start >= 0) return xidEvent(body, start, kmsg, options);
+  if (start >= 0) return fromUserSpace(body, start) ? null : xidEvent(body, start, kmsg, options);
   const sx = /nvidia-nvswitch\d*: SXid \(/.exec(body);
-  if (sx) return sxidEvent(body, sx.index, kmsg, options);
+  if (sx) return fromUserSpace(body, sx.index) ? null : sxidEvent(body, sx.index, kmsg, options);
   return null;
+}
+
+// In a syslog file, a program quoting the driver (`host gpud[812]: NVRM: Xid …`, a health agent
+// relaying what it read) is not the kernel; the kernel's lines carry `kernel:` and no [pid].
+const USER_IDENT = /\S\[\d+\]:\s*$/;
+
+function fromUserSpace(body: string, start: number): boolean {
+  return USER_IDENT.test(body.slice(0, start));
 }
 
 function common(

@@ -225,6 +225,16 @@ describe("kernel-log parser details", () => {
     expect(events.at(-1)?.message).toBe("Ch 00000008");
   });
 
+  it("ignores a program quoting the driver in a syslog file", () => {
+    // The fixture's journal line, as a user-space program (ident with [pid]) would have logged it.
+    const line = read("xid_gist_zackmattor_xid79_journalctl.txt").split("\n")[7] ?? "";
+    expect(parseKernelLogLine(line)?.kind).toBe("xid");
+    expect(parseKernelLogLine(line.replace("kernel:", "gpud[812]:"))).toBeNull();
+    const sxid = (read("sxid_issue_ogkm-1118_a100_talos.txt").split("\n")[1] ?? "").replace(/^.*?Z\]: /, "");
+    expect(parseKernelLogLine(`Dec  2 11:38:47 host kernel: ${sxid}`)?.kind).toBe("sxid");
+    expect(parseKernelLogLine(`Dec  2 11:38:47 host relay[9]: ${sxid}`)).toBeNull();
+  });
+
   it("completes yearless syslog stamps when given a year", () => {
     const line = read("xid_gist_zackmattor_xid79_journalctl.txt").split("\n")[7] ?? "";
     expect(parseKernelLogLine(line, { year: 2025 })?.time).toEqual({
