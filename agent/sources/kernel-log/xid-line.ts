@@ -7,7 +7,7 @@
 // `pid=N, `). Continuation lines (`NVRM: GPU at PCI:…`, RPC history tables, stack traces) do not
 // carry the `Xid (` marker, so they never become events. NVSwitch errors are
 // `nvidia-nvswitchN: SXid (PCI:…): <code>, <detail>`: a switch, not a GPU, so a kind of their own.
-import { readKmsgHeader, readPrefixTimes, type WallTime } from "./line-prefix.js";
+import { type KmsgHeader, readKmsgHeader, readPrefixTimes, type WallTime } from "./line-prefix.js";
 
 /** Where a line came from in the kernel's ring buffer (raw /dev/kmsg records only). */
 export interface KmsgPosition {
@@ -82,12 +82,7 @@ function fromUserSpace(body: string, start: number): boolean {
   return USER_IDENT.test(body.slice(0, start));
 }
 
-function common(
-  body: string,
-  start: number,
-  kmsg: ReturnType<typeof readKmsgHeader>,
-  options: ParseLineOptions,
-) {
+function common(body: string, start: number, kmsg: KmsgHeader | null, options: ParseLineOptions) {
   const times = readPrefixTimes(body.slice(0, start), options.year);
   return {
     time: times.time,
@@ -99,7 +94,7 @@ function common(
 function xidEvent(
   body: string,
   start: number,
-  kmsg: ReturnType<typeof readKmsgHeader>,
+  kmsg: KmsgHeader | null,
   options: ParseLineOptions,
 ): XidLineEvent | null {
   const m = XID.exec(body.slice(start).trimEnd());
@@ -129,7 +124,7 @@ function xidEvent(
 function sxidEvent(
   body: string,
   start: number,
-  kmsg: ReturnType<typeof readKmsgHeader>,
+  kmsg: KmsgHeader | null,
   options: ParseLineOptions,
 ): SxidLineEvent | null {
   const m = SXID.exec(body.slice(start).trimEnd());
