@@ -20,6 +20,8 @@ Options:
   --year YYYY   the year of journal/syslog stamps (they print none); without it such times are
                 printed as they appear
   -h, --help    show this help
+
+Exit status: 0; 64 bad usage; 66 a FILE could not be read (the others are still listed).
 `;
 
 export interface XidIo {
