@@ -106,6 +106,14 @@ export function collectorSchema(ctx: DefaultsContext) {
           token: Type.Optional(Secret()),
           token_file: Type.Optional(Type.String({ minLength: 1 })),
           peers: Type.Array(HttpUrl(), { default: [] }),
+          allowed_hosts: Type.Array(
+            Type.String({ pattern: "^[A-Za-z0-9.:_-]{1,253}$", description: "a host name, without port" }),
+            {
+              default: [],
+              description:
+                "without a token: Host header names answered besides localhost, 127.0.0.1 and [::1]",
+            },
+          ),
         },
         section,
       ),
