@@ -196,8 +196,20 @@ function collectorProblems(config: CollectorConfig): ConfigProblem[] {
     });
   }
   problems.push(...tlsProblems(b));
+  const brokerListen = b.mode === "embedded" ? parseListen(b.listen) : undefined;
+  if (brokerListen && !isLoopbackHost(brokerListen.host) && b.users_file === undefined) {
+    problems.push({
+      path: "broker.users_file",
+      message: `is required when the embedded broker's broker.listen (${b.listen}) is not a loopback address: without it anyone who reaches the port may publish as any host`,
+    });
+  }
   const listen = parseListen(config.http.listen);
-  if (listen && !isLoopbackHost(listen.host) && config.http.token === undefined) {
+  if (config.http.token === "") {
+    problems.push({
+      path: "http.token",
+      message: "is empty: set a token (http.token_file or the api_token credential) or remove the key",
+    });
+  } else if (listen && !isLoopbackHost(listen.host) && config.http.token === undefined) {
     problems.push({
       path: "http.token",
       message: `is required when http.listen (${config.http.listen}) is not a loopback address: set http.token_file or the api_token credential`,
