@@ -158,7 +158,8 @@ export function collectorSchema(ctx: DefaultsContext) {
           {
             url: HttpUrl(),
             tenant: Type.Optional(Type.String({ minLength: 1 })),
-            headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+            // `headers: true`: check-config masks the values of credential headers (Authorization…).
+            headers: Type.Record(Type.String(), Type.String(), { default: {}, headers: true }),
             batch_samples: Type.Integer({ minimum: 1, default: 5000 }),
             interval: Duration("10s"),
             timeout: Duration("30s", "per request"),

@@ -5,6 +5,7 @@ import { hostname as osHostname } from "node:os";
 import type { Static, TObject } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
+import { hasCredentials } from "../mask.js";
 import {
   type ConfigKey,
   configKeys,
@@ -111,6 +112,15 @@ function cliOverrides(
         path,
         message:
           "secrets are not accepted on the command line (they would show in ps); use the *_file key, a GPUTEL_* variable, the config file or a systemd credential",
+        source: "command line",
+      });
+    } else if (
+      (Array.isArray(value) ? value : [value]).some((v) => typeof v === "string" && hasCredentials(v))
+    ) {
+      problems.push({
+        path,
+        message:
+          "a URL with a password or token is not accepted on the command line (ps would show it); put the URL in the config file or a GPUTEL_* variable, or the password in its *_file key or a systemd credential",
         source: "command line",
       });
     } else list.push({ segments: path.split("."), path, value, source: "command line" });

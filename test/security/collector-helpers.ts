@@ -16,12 +16,12 @@ export interface TestCollector {
 }
 
 export async function startTestCollector(
-  options: { token?: string; overrides?: Record<string, unknown> } = {},
+  options: { token?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {},
 ): Promise<TestCollector> {
   const dir = mkdtempSync(join(tmpdir(), "gputel-security-"));
   const loaded = loadCollectorConfig({
     file: "/dev/null", // an empty file: a /etc/gputel/collector.yaml on this machine is not read
-    env: options.token !== undefined ? { GPUTEL_HTTP_TOKEN: options.token } : {},
+    env: { ...options.env, ...(options.token !== undefined ? { GPUTEL_HTTP_TOKEN: options.token } : {}) },
     overrides: {
       database: join(dir, "collector.db"),
       "broker.listen": `127.0.0.1:${await freePort()}`,
