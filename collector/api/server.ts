@@ -51,7 +51,14 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       app = buildApp(options.backend, token, log, fanout, {
         allowedHosts: options.allowedHosts ?? [],
       });
-      await app.listen({ host: host === "" ? "0.0.0.0" : host, port });
+      try {
+        await app.listen({ host: host === "" ? "0.0.0.0" : host, port });
+      } catch (error) {
+        // Port in use, say: nothing of this server may outlive the failed start.
+        await app.close();
+        app = undefined;
+        throw error;
+      }
       const address = app.server.address();
       const bound = typeof address === "object" && address ? address.port : port;
       log.info({ host, port: bound, auth: token !== undefined, peers }, "HTTP API listening");
