@@ -54,6 +54,18 @@ describe("credentials in URLs on the command line are refused", () => {
       "http.peers",
     ],
     [["agent", "--config", "/dev/null", "--broker", "mqtts://agent:hunter2@127.0.0.1:1"], "broker.url"],
+    [
+      [
+        "agent",
+        "install",
+        "--dry-run",
+        "--root",
+        "/nonexistent-root",
+        "--broker",
+        "mqtts://a:hunter2@127.0.0.1:1",
+      ],
+      "broker.url",
+    ],
   ])("gputel %j: 78 naming %s, the password not echoed", async (args, key) => {
     const s = gputel(args);
     expect(await exitWithin(s, 15_000)).toBe(78);
