@@ -106,6 +106,14 @@ export function collectorSchema(ctx: DefaultsContext) {
           token: Type.Optional(Secret()),
           token_file: Type.Optional(Type.String({ minLength: 1 })),
           peers: Type.Array(HttpUrl(), { default: [] }),
+          allowed_hosts: Type.Array(
+            Type.String({ pattern: "^[A-Za-z0-9.:_-]{1,253}$", description: "a host name, without port" }),
+            {
+              default: [],
+              description:
+                "without a token: Host header names answered besides localhost, 127.0.0.1 and [::1]",
+            },
+          ),
         },
         section,
       ),
@@ -150,7 +158,8 @@ export function collectorSchema(ctx: DefaultsContext) {
           {
             url: HttpUrl(),
             tenant: Type.Optional(Type.String({ minLength: 1 })),
-            headers: Type.Record(Type.String(), Type.String(), { default: {} }),
+            // `headers: true`: check-config masks the values of credential headers (Authorization…).
+            headers: Type.Record(Type.String(), Type.String(), { default: {}, headers: true }),
             batch_samples: Type.Integer({ minimum: 1, default: 5000 }),
             interval: Duration("10s"),
             timeout: Duration("30s", "per request"),
@@ -188,8 +197,20 @@ function collectorProblems(config: CollectorConfig): ConfigProblem[] {
     });
   }
   problems.push(...tlsProblems(b));
+  const brokerListen = b.mode === "embedded" ? parseListen(b.listen) : undefined;
+  if (brokerListen && !isLoopbackHost(brokerListen.host) && b.users_file === undefined) {
+    problems.push({
+      path: "broker.users_file",
+      message: `is required when the embedded broker's broker.listen (${b.listen}) is not a loopback address: without it anyone who reaches the port may publish as any host`,
+    });
+  }
   const listen = parseListen(config.http.listen);
-  if (listen && !isLoopbackHost(listen.host) && config.http.token === undefined) {
+  if (config.http.token === "") {
+    problems.push({
+      path: "http.token",
+      message: "is empty: set a token (http.token_file or the api_token credential) or remove the key",
+    });
+  } else if (listen && !isLoopbackHost(listen.host) && config.http.token === undefined) {
     problems.push({
       path: "http.token",
       message: `is required when http.listen (${config.http.listen}) is not a loopback address: set http.token_file or the api_token credential`,

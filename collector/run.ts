@@ -5,6 +5,7 @@ import { parseListen } from "../shared/config/formats.js";
 import { durationMs } from "../shared/config/units.js";
 import { errorMessage, GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import { maskUrl } from "../shared/mask.js";
 import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
 import { EmbeddedBroker } from "./broker/embedded.js";
 import { ExternalBroker } from "./broker/external.js";
@@ -49,6 +50,31 @@ const HOUSEKEEPING_MS = 1000;
 const PRUNE_STEPS_PER_TICK = 20;
 
 export async function startCollector(config: CollectorConfig, logger: Logger): Promise<RunningCollector> {
+  // What is opened is closed again, newest first, if a later step fails: a half-started
+  // collector (a broker taking frames with no API, say) must not linger.
+  const opened: { what: string; close: () => unknown }[] = [];
+  const closeOpened = async () => {
+    for (const { what, close } of opened.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.warn({ err: errorMessage(error), part: what }, "Closing after a failed start failed");
+      }
+    }
+  };
+  try {
+    return await startParts(config, logger, (what, close) => opened.push({ what, close }));
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}
+
+async function startParts(
+  config: CollectorConfig,
+  logger: Logger,
+  onClose: (what: string, close: () => unknown) => void,
+): Promise<RunningCollector> {
   const flagsConfig = resolveFlagsConfig(toFlagsConfig(config.flags));
   const store = Store.open(config.database, {
     tiers: config.retention,
@@ -58,11 +84,15 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
     },
     logger,
   });
+  onClose("store", () => store.close());
   // Before any ingest, so the capture trigger sees every commit from the first one on.
   const remoteWrite = startRemoteWrite(config, store, logger);
+  if (remoteWrite) onClose("remote_write", () => remoteWrite.stop());
   const flags = new FlagEngine({ store: new FlagStore(store.db), config: flagsConfig, logger });
   flags.start();
+  onClose("flags", () => flags.stop());
   const alerts = startAlerts(config, flags, logger);
+  onClose("alerts", () => alerts.stop());
 
   // Statuses and inventories feed the flag engine once stored; frames do so after each commit.
   const sink: FrameSink = {
@@ -83,6 +113,7 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
     onCommitted: (frames) => flags.onFrames(frames),
   });
   pipeline.start();
+  onClose("ingest", () => pipeline.stop());
 
   let mqttPort: number | undefined;
   let broker: EmbeddedBroker | ExternalBroker;
@@ -97,11 +128,12 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
       port: listen.port,
       ...(b.users_file ? { users: readUsersFile(b.users_file) } : {}),
     });
+    onClose("broker", () => embedded.stop());
     await embedded.start();
     mqttPort = embedded.address().port;
     broker = embedded;
   } else {
-    broker = new ExternalBroker({
+    const external = new ExternalBroker({
       url: b.url ?? "",
       ingest: pipeline,
       logger,
@@ -115,7 +147,9 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
       ...(b.share_group ? { shareGroup: b.share_group } : {}),
       ...(b.client_id ? { clientId: b.client_id } : {}),
     });
-    await broker.start();
+    onClose("broker", () => external.stop());
+    await external.start();
+    broker = external;
   }
 
   const api = await startApi(config, { store, flags, pipeline, logger });
@@ -142,7 +176,7 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
       void notify.watchdog();
     }
   }, HOUSEKEEPING_MS);
-  void notify.ready(`ingesting; MQTT ${mqttPort ?? b.url}; HTTP ${api?.port ?? "off"}`);
+  void notify.ready(`ingesting; MQTT ${mqttPort ?? maskUrl(b.url ?? "")}; HTTP ${api?.port ?? "off"}`);
 
   // SIGTERM and SIGINT can both arrive (systemd, a terminal's process group): one stop serves
   // both, so nothing touches the store after it is closed.

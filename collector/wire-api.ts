@@ -29,6 +29,7 @@ export async function startApi(
     ...(config.http.token !== undefined ? { token: config.http.token } : {}),
     logger: parts.logger,
     peers: config.http.peers,
+    allowedHosts: config.http.allowed_hosts,
   });
   const { port } = await server.start();
   return { port, stop: () => server.stop() };

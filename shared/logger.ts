@@ -1,4 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from "pino";
+import { maskDeep, maskUrl } from "./mask.js";
 
 export type { Logger } from "pino";
 
@@ -14,7 +15,20 @@ export function createLogger(base: Record<string, unknown>, settings: LoggerSett
     level: settings.level ?? process.env.GPUTEL_LOG_LEVEL ?? "info",
     base,
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    // No log line carries a URL's password or a credential query value, whoever logs it.
+    formatters: {
+      level: (label) => ({ level: label }),
+      bindings: (bindings) => maskDeep(bindings) as Record<string, unknown>,
+      log: (object) => maskDeep(object) as Record<string, unknown>,
+    },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((a) => (typeof a === "string" ? maskUrl(a) : a)) as Parameters<typeof method>,
+        );
+      },
+    },
   };
   return settings.destination ? pino(options, settings.destination) : pino(options);
 }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/api/backend.js";
 import type { Flag } from "../../collector/flags/types.js";
+import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
 import { mergeFlags, mergeGpus, mergeReports, mergeSummaries } from "./merge.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
@@ -59,6 +60,12 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
   }
   const [command, arg] = positionals;
   const urls = (v.url ?? ["http://127.0.0.1:8080"]).flatMap((u) => u.split(",")).filter((u) => u !== "");
+  if (urls.some(hasCredentials)) {
+    io.stderr(
+      "gputel query: --url must not carry a password or token (ps would show it): give the token with --token-file or GPUTEL_API_TOKEN (GPUTEL_E_USAGE)\n",
+    );
+    return 64;
+  }
   let token = io.env.GPUTEL_API_TOKEN;
   try {
     if (v["token-file"] !== undefined) token = readFileSync(v["token-file"], "utf8").trim();

@@ -13,7 +13,17 @@ export const LIMITS = {
   defaultFlagRows: 500,
   maxGpuRows: 100_000,
   minStepMs: 1000,
+  /** A step longer than the longest range gives nothing more than one point. */
+  maxStepMs: 400 * 86_400_000,
 } as const;
+
+/** Names that reach an object's prototype when used as a key: never a label key. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+function checkLabelKey(parameter: string, key: string): void {
+  if (PROTOTYPE_KEYS.has(key))
+    throw badParam(parameter, `${JSON.stringify(key)} cannot be a label key (it names the object prototype)`);
+}
 
 export class ApiError extends Error {
   constructor(
@@ -79,6 +89,8 @@ export function parseStep(text: string): number {
       "step",
       `${JSON.stringify(text)} is not a step of at least 1s (e.g. 10s, 1m, 1h, or seconds)`,
     );
+  if (!(ms <= LIMITS.maxStepMs))
+    throw badParam("step", `${JSON.stringify(text)} is longer than the longest range: at most 400d`);
   return ms;
 }
 
@@ -109,11 +121,16 @@ export function parseKinds(name: string, text: string): FlagKind[] {
 export function parseLabel(text: string): [string, string] {
   const colon = text.indexOf(":");
   if (colon <= 0) throw badParam("label", `${JSON.stringify(text)} is not key:value`);
-  return [text.slice(0, colon), text.slice(colon + 1)];
+  const key = text.slice(0, colon);
+  checkLabelKey("label", key);
+  return [key, text.slice(colon + 1)];
 }
 
 export function parseGroupBy(text: string): ReportGroupBy {
   if (text === "site" || text === "host" || text === "model" || text === "gpu") return text;
-  if (text.startsWith("label:") && text.length > 6) return { label: text.slice(6) };
+  if (text.startsWith("label:") && text.length > 6) {
+    checkLabelKey("by", text.slice(6));
+    return { label: text.slice(6) };
+  }
   throw badParam("by", `${JSON.stringify(text)} is not one of site, host, model, gpu, label:KEY`);
 }

@@ -1,14 +1,15 @@
 // The collector's HTTP server: JSON API under /api/v1, Prometheus /metrics, and the dashboard at /.
 // Binds loopback by default; on any other address it refuses to start without a bearer token,
-// and with a token every API and /metrics request must carry it (the dashboard's static files
-// hold no data and are served without one, so the page can load and then ask for the token).
+// and with a token every route must be given it except the dashboard's static files (they hold
+// no data, so the page can load and then ask for the token): see access.ts.
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { GputelError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "../exposition/prometheus.js";
 import type { FanOutContext } from "../fanout/api-fanout.js";
-import { bearerMatches, isLoopbackHost } from "./auth.js";
+import { installAccessControl } from "./access.js";
+import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
 import { ApiError } from "./params.js";
 import { registerApiRoutes } from "./routes.js";
@@ -19,6 +20,8 @@ export interface ApiServerOptions {
   listen: { host: string; port: number };
   token?: string;
   logger: Logger;
+  /** Host names accepted besides loopback ones when there is no token (http.allowed_hosts). */
+  allowedHosts?: readonly string[];
   /** Other collectors' base URLs: summary, gpus, flags and usage reports merge their answers (collector/fanout). */
   peers?: string[];
 }
@@ -45,8 +48,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       const peers = options.peers ?? [];
       // Peers are the same fleet: they are asked with this collector's own token.
       const fanout = peers.length > 0 ? { peers, ...(token !== undefined ? { token } : {}) } : undefined;
-      app = buildApp(options.backend, token, log, fanout);
-      await app.listen({ host: host === "" ? "0.0.0.0" : host, port });
+      app = buildApp(options.backend, token, log, fanout, {
+        allowedHosts: options.allowedHosts ?? [],
+      });
+      try {
+        await app.listen({ host: host === "" ? "0.0.0.0" : host, port });
+      } catch (error) {
+        // Port in use, say: nothing of this server may outlive the failed start.
+        await app.close();
+        app = undefined;
+        throw error;
+      }
       const address = app.server.address();
       const bound = typeof address === "object" && address ? address.port : port;
       log.info({ host, port: bound, auth: token !== undefined, peers }, "HTTP API listening");
@@ -65,6 +77,7 @@ export function buildApp(
   token: string | undefined,
   log: Logger,
   fanout?: FanOutContext,
+  access: { allowedHosts?: readonly string[] } = {},
 ): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -78,18 +91,7 @@ export function buildApp(
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });
 
-  if (token !== undefined) {
-    app.addHook("onRequest", async (req, reply) => {
-      const path = req.url.split("?")[0] ?? "";
-      if (!path.startsWith("/api/") && path !== "/metrics") return;
-      if (bearerMatches(req.headers.authorization, token)) return;
-      reply.code(401).header("www-authenticate", 'Bearer realm="gputel"').send({
-        error: "unauthorized",
-        message: "a valid `Authorization: Bearer <token>` header is required",
-      });
-      return reply;
-    });
-  }
+  installAccessControl(app, { token, allowedHosts: access.allowedHosts ?? [] });
 
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     if (error instanceof ApiError) {

@@ -51,13 +51,19 @@ export class EmbeddedBroker {
     // committed): a socket buffer that holds a whole 256 KiB replay batch, or a few hundred live
     // frames, keeps commits large without stalling the event loop on megabyte reads.
     const server = createServer({ highWaterMark: 256 * 1024 }, aedes.handle);
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port ?? 1883, this.options.host ?? "127.0.0.1", () => {
-        server.off("error", reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(this.options.port ?? 1883, this.options.host ?? "127.0.0.1", () => {
+          server.off("error", reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      // Port in use, say: aedes' own timers would keep a failed collector's process alive.
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      throw error;
+    }
     server.on("error", (error) =>
       this.log.error({ code: "GPUTEL_E_MQTT", err: error.message }, "Broker socket error"),
     );

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance } from "fastify";
+import { PUBLIC_ROUTE } from "../api/access.js";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -46,7 +47,7 @@ export function dashboardAssets(): Map<string, Asset> {
 export function registerDashboard(app: FastifyInstance): void {
   const assets = dashboardAssets();
   for (const [path, a] of assets) {
-    app.get(path, async (_req, reply) => {
+    app.get(path, PUBLIC_ROUTE, async (_req, reply) => {
       reply
         .header("content-type", a.type)
         .header("cache-control", "no-cache")

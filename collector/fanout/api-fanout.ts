@@ -1,6 +1,7 @@
 // The API's answers with http.peers: this collector's answer plus every peer's, merged. Peers
 // are asked with FANOUT_HEADER so they answer from their own store (no loops); every merged
 // answer carries `peers: { asked, missing }`, so one built from fewer collectors says so.
+import { maskUrl } from "../../shared/mask.js";
 import type { GpuView, QueryBackend, Summary, TimeRange } from "../api/backend.js";
 import { ApiError, LIMITS } from "../api/params.js";
 import { usageTotals } from "../api/usage-totals.js";
@@ -44,7 +45,9 @@ function ask<T>(ctx: FanOutContext, path: string, query: Query) {
 }
 
 function info(ctx: FanOutContext, missing: { peer: string; error: string }[]): PeersInfo {
-  return { asked: ctx.peers.length, missing: missing.map((m) => m.peer), errors: missing };
+  // A peer URL may hold a password (from the config file): never in an answer.
+  const masked = missing.map((m) => ({ peer: maskUrl(m.peer), error: maskUrl(m.error) }));
+  return { asked: ctx.peers.length, missing: masked.map((m) => m.peer), errors: masked };
 }
 
 export async function fanGpus(

@@ -16,7 +16,7 @@ export function matchesFilters(f: AggregateFilters | undefined, p: Placement): b
   if (f.host !== undefined && p.host !== f.host) return false;
   if (f.model !== undefined && p.model !== f.model) return false;
   if (f.uuid !== undefined && p.uuid !== f.uuid) return false;
-  for (const [k, v] of Object.entries(f.labels ?? {})) if (p.labels[k] !== v) return false;
+  for (const [k, v] of Object.entries(f.labels ?? {})) if (ownLabel(p, k) !== v) return false;
   return true;
 }
 
@@ -26,7 +26,12 @@ export function groupKey(by: GroupBy, p: Placement): string {
   if (by === "host") return p.host;
   if (by === "model") return p.model;
   if (by === "gpu") return p.uuid;
-  return p.labels[by.label] ?? "";
+  return ownLabel(p, by.label) ?? "";
+}
+
+/** A label's value; never something inherited ("toString", "__proto__" are not labels). */
+function ownLabel(p: Placement, key: string): string | undefined {
+  return Object.hasOwn(p.labels, key) ? p.labels[key] : undefined;
 }
 
 /** The larger of two readings, either possibly absent. */

@@ -2,18 +2,26 @@
 // print the effective configuration (secrets masked) or every problem; exit 0 or 78.
 import type { TObject } from "@sinclair/typebox";
 import { stringify } from "yaml";
+import { MASK, maskDeep, maskHeaders } from "../mask.js";
 import { configKeys, getPath, setPath } from "./keys.js";
 import { type ConfigSpec, type LoadOptions, loadConfig } from "./load.js";
 import { EX_CONFIG, formatProblems } from "./problems.js";
 
-export const MASK = "********";
+export { MASK };
 
-/** A copy with every secret key that is set replaced by a mask. */
+/**
+ * A copy with every secret key that is set replaced by a mask, every URL's password and
+ * credential query value masked (shared/mask.ts), and credential headers of header maps masked.
+ */
 export function maskSecrets<S extends TObject>(spec: ConfigSpec<S>, config: unknown): unknown {
-  const copy = structuredClone(config) as Record<string, unknown>;
+  const copy = maskDeep(structuredClone(config)) as Record<string, unknown>;
   const schema = spec.schema({ env: {}, hostname: "localhost" });
   for (const key of configKeys(schema)) {
-    if (key.secret && getPath(copy, key.segments) !== undefined) setPath(copy, key.segments, MASK);
+    const value = getPath(copy, key.segments);
+    if (value === undefined) continue;
+    if (key.secret) setPath(copy, key.segments, MASK);
+    else if (key.schema.headers === true && typeof value === "object" && value !== null)
+      setPath(copy, key.segments, maskHeaders(value as Record<string, string>));
   }
   return copy;
 }

@@ -5,6 +5,7 @@ import { hostname as osHostname } from "node:os";
 import type { Static, TObject } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parseDocument } from "yaml";
+import { hasCredentials } from "../mask.js";
 import {
   type ConfigKey,
   configKeys,
@@ -113,9 +114,41 @@ function cliOverrides(
           "secrets are not accepted on the command line (they would show in ps); use the *_file key, a GPUTEL_* variable, the config file or a systemd credential",
         source: "command line",
       });
+    } else if (
+      (Array.isArray(value) ? value : [value]).some((v) => typeof v === "string" && hasCredentials(v))
+    ) {
+      problems.push({
+        path,
+        message:
+          "a URL with a password or token is not accepted on the command line (ps would show it); put the URL in the config file or a GPUTEL_* variable, or the password in its *_file key or a systemd credential",
+        source: "command line",
+      });
     } else list.push({ segments: path.split("."), path, value, source: "command line" });
   }
   return { list, problems };
+}
+
+/** Names that reach an object's prototype when used as a key: never a configuration key. */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Own keys named like the prototype, anywhere in `value` (YAML defines `__proto__` as an own key). */
+function prototypeKeyProblems(value: unknown, path: string, source?: string): ConfigProblem[] {
+  if (value === null || typeof value !== "object") return [];
+  const problems: ConfigProblem[] = [];
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v] as const)
+    : Object.keys(value).map((k) => {
+        const child = path === "" ? k : `${path}.${k}`;
+        if (PROTOTYPE_KEYS.has(k))
+          problems.push({
+            path: child,
+            message: `${JSON.stringify(k)} cannot be a key (it names the object prototype)`,
+            ...(source ? { source } : {}),
+          });
+        return [child, Object.getOwnPropertyDescriptor(value, k)?.value] as const;
+      });
+  for (const [child, v] of entries) problems.push(...prototypeKeyProblems(v, child, source));
+  return problems;
 }
 
 function sourceOf(sources: ReadonlyMap<string, string>, path: string): string | undefined {
@@ -163,10 +196,24 @@ export function loadConfig<S extends TObject>(
   const parsed = text === undefined ? { root: {}, problems: [] } : parseYamlFile(text, file ?? "");
   if (parsed.problems.length > 0) return { ok: false, problems: parsed.problems, file };
   const root = parsed.root;
+  const keyProblems = prototypeKeyProblems(root, "");
 
   const sources = new Map<string, string>();
   const fromEnv = envOverrides(keys, env);
   const fromCli = cliOverrides(keys, options.overrides ?? {});
+  for (const o of [...fromEnv.overrides, ...fromCli.list]) {
+    const named = o.segments.filter((seg) => PROTOTYPE_KEYS.has(seg));
+    keyProblems.push(
+      ...named.map((k) => ({
+        path: o.path,
+        message: `${JSON.stringify(k)} cannot be a key (it names the object prototype)`,
+        source: o.source,
+      })),
+      ...prototypeKeyProblems(o.value, o.path, o.source),
+    );
+  }
+  // Before anything is assigned: a `__proto__` key would set an object's prototype.
+  if (keyProblems.length > 0) return { ok: false, problems: keyProblems, file };
   for (const o of [...fromEnv.overrides, ...fromCli.list]) {
     setPath(root, o.segments, o.value);
     sources.set(o.path, o.source);

@@ -1,4 +1,5 @@
 // Configuration problems: every one is collected with its key path, then reported at once.
+import { maskUrl } from "../mask.js";
 
 /** sysexits.h EX_CONFIG: the units list it in RestartPreventExitStatus, so a bad file is not retried. */
 export const EX_CONFIG = 78;
@@ -24,7 +25,8 @@ export function tlsProblems(
 export function formatProblem(problem: ConfigProblem): string {
   const where = problem.path === "" ? "" : `${problem.path}: `;
   const source = problem.source ? ` (from ${problem.source})` : "";
-  return `${where}${problem.message}${source}`;
+  // A message may quote the value it refuses: a URL's password in it is masked.
+  return `${where}${maskUrl(problem.message)}${source}`;
 }
 
 /** The text a CLI prints to stderr before exiting with EX_CONFIG. */
