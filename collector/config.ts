@@ -21,7 +21,7 @@ import {
   stateDirectoryDefault,
 } from "../shared/config/load.js";
 import { type ConfigProblem, tlsProblems } from "../shared/config/problems.js";
-import { parseRetention } from "../shared/config/units.js";
+import { parseRetention, retentionProblemPath } from "../shared/config/units.js";
 import { isLoopbackHost } from "./api/auth.js";
 import type { FlagsConfig, FlagsOverride } from "./flags/config.js";
 import { DEFAULT_TIER_RULES } from "./store/tiers.js";
@@ -173,10 +173,7 @@ export type CollectorConfig = Static<ReturnType<typeof collectorSchema>>;
 function collectorProblems(config: CollectorConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const p of parseRetention(config.retention).problems) {
-    problems.push({
-      path: p.index === undefined ? "retention" : `retention[${p.index}]`,
-      message: p.message,
-    });
+    problems.push({ path: retentionProblemPath("retention", p), message: p.message });
   }
   const b = config.broker;
   if (b.mode === "external" && b.url === undefined)

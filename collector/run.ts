@@ -51,7 +51,7 @@ const PRUNE_STEPS_PER_TICK = 20;
 export async function startCollector(config: CollectorConfig, logger: Logger): Promise<RunningCollector> {
   const flagsConfig = resolveFlagsConfig(toFlagsConfig(config.flags));
   const store = Store.open(config.database, {
-    tiers: config.retention,
+    retention: config.retention,
     idleThresholds: (_host, site, labels) => {
       const idle = rulesFor(flagsConfig, site, labels).idle;
       return { utilizationPct: idle.utilizationPct, heldMemoryMib: idle.heldMemoryMib };
