@@ -8,7 +8,7 @@ import type { Logger } from "../shared/logger.js";
 import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
 import { EmbeddedBroker } from "./broker/embedded.js";
 import { ExternalBroker } from "./broker/external.js";
-import { type CollectorConfig, toFlagsConfig } from "./config.js";
+import type { CollectorConfig } from "./config.js";
 import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { FlagStore } from "./flags/store.js";
@@ -49,12 +49,12 @@ const HOUSEKEEPING_MS = 1000;
 const PRUNE_STEPS_PER_TICK = 20;
 
 export async function startCollector(config: CollectorConfig, logger: Logger): Promise<RunningCollector> {
-  const flagsConfig = resolveFlagsConfig(toFlagsConfig(config.flags));
+  const flagsConfig = resolveFlagsConfig(config.flags);
   const store = Store.open(config.database, {
     retention: config.retention,
     idleThresholds: (_host, site, labels) => {
       const idle = rulesFor(flagsConfig, site, labels).idle;
-      return { utilizationPct: idle.utilizationPct, heldMemoryMib: idle.heldMemoryMib };
+      return { utilizationPct: idle.utilization_pct, heldMemoryMib: idle.held_memory_mib };
     },
     logger,
   });
