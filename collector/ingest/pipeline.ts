@@ -4,6 +4,7 @@
 // broker layer acknowledges on resolve. A storage failure holds everything back and retries the
 // same batch with backoff; past the retry budget its submits reject so the clients re-send.
 
+import { backoffMs } from "../../shared/backoff.js";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
 import type { FrameSink, ValidFrame } from "../store/sink.js";
@@ -180,8 +181,9 @@ export class IngestPipeline {
       this.schedule();
       return;
     }
-    const delay = Math.min(
-      (this.options.retryInitialMs ?? 100) * 2 ** this.attempts,
+    const delay = backoffMs(
+      this.attempts,
+      this.options.retryInitialMs ?? 100,
       this.options.retryMaxMs ?? 5000,
     );
     this.attempts += 1;
