@@ -14,7 +14,6 @@ import { FlagEngine } from "./flags/engine.js";
 import { FlagStore } from "./flags/store.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
-import type { FrameSink } from "./store/sink.js";
 import { Store } from "./store/store.js";
 import { startAlerts } from "./wire-alerts.js";
 import { startApi } from "./wire-api.js";
@@ -64,23 +63,15 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
   flags.start();
   const alerts = startAlerts(config, flags, logger);
 
-  // Statuses and inventories feed the flag engine once stored; frames do so after each commit.
-  const sink: FrameSink = {
-    writeFrames: (frames, receivedAtMs) => store.writeFrames(frames, receivedAtMs),
-    writeInventory: (inventory, receivedAtMs) => {
-      store.writeInventory(inventory, receivedAtMs);
-      flags.onInventory(inventory, receivedAtMs);
-    },
-    writeStatus: (status, receivedAtMs) => {
-      store.writeStatus(status, receivedAtMs);
-      flags.onStatus(status, receivedAtMs);
-    },
-    countReject: (host, reason, count) => store.countReject(host, reason, count),
-  };
+  // The flag engine sees what ingest stored, after the commit: inventories, statuses, then frames.
   const pipeline = new IngestPipeline({
-    sink,
+    sink: store,
     logger,
-    onCommitted: (frames) => flags.onFrames(frames),
+    onCommitted: ({ receivedAtMs, inventories, statuses, frames }) => {
+      for (const inventory of inventories) flags.onInventory(inventory, receivedAtMs);
+      for (const status of statuses) flags.onStatus(status, receivedAtMs);
+      if (frames.length > 0) flags.onFrames(frames);
+    },
   });
   pipeline.start();
 
