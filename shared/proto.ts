@@ -34,5 +34,5 @@ export type AgentStateValue = gputel.v1.AgentState;
 /** The only schema version this build writes and accepts. */
 export const SCHEMA_VERSION = 1;
 
-/** Payloads above this size are dropped before decoding (DESIGN §3). */
+/** Payloads above this size are dropped before decoding (docs/design.md §3). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;

@@ -1,4 +1,4 @@
-// Publishes frames, status and inventory over MQTT (DESIGN §3): frames at QoS 1 from the
+// Publishes frames, status and inventory over MQTT (docs/design.md §3): frames at QoS 1 from the
 // spool with a small in-flight window; retained status with an `offline` last will;
 // retained inventory republished when it changes.
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
