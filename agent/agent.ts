@@ -1,5 +1,5 @@
 // The agent's main loop: wires a GPU source, the host source and a publisher together.
-// Judges nothing: it reports raw, unit-normalised readings (STYLE.md).
+// Judges nothing: it reports raw, unit-normalised readings (docs/design.md §1).
 import { randomUUID } from "node:crypto";
 import { errorMessage } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";

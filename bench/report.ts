@@ -139,7 +139,7 @@ export function fillFleet(store: Store, gpus: number, days: number): { fromMs: n
 async function measure(tiers: string[], gpus: number, days: number) {
   const dir = mkdtempSync(join(tmpdir(), "gputel-bench-report-"));
   try {
-    const store = Store.open(join(dir, "report.db"), { tiers });
+    const store = Store.open(join(dir, "report.db"), { retention: tiers });
     const t0 = performance.now();
     const range = fillFleet(store, gpus, days);
     const fillMs = performance.now() - t0;

@@ -1,7 +1,7 @@
 // The collector's configuration: one TypeBox schema gives the type, the defaults and the validation.
 // Loaded from /etc/gputel/collector.yaml (or --config), GPUTEL_* variables and command-line values.
 import { join } from "node:path";
-import { type Static, type TSchema, Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import {
   Duration,
   HttpUrl,
@@ -21,53 +21,13 @@ import {
   stateDirectoryDefault,
 } from "../shared/config/load.js";
 import { type ConfigProblem, tlsProblems } from "../shared/config/problems.js";
-import { parseRetention } from "../shared/config/units.js";
+import { parseRetention, retentionProblemPath } from "../shared/config/units.js";
 import { isLoopbackHost } from "./api/auth.js";
-import type { FlagsConfig, FlagsOverride } from "./flags/config.js";
+import { FlagsSchema } from "./flags/config.js";
 import { DEFAULT_TIER_RULES } from "./store/tiers.js";
 
 const strict = { additionalProperties: false } as const;
 const section = { additionalProperties: false, default: {} } as const;
-const Celsius = (fallback: number) => Type.Number({ minimum: 0, maximum: 150, default: fallback });
-const CeilingCelsius = (fallback: number) =>
-  Type.Union([Type.Number({ minimum: 0, maximum: 150 }), Type.Null()], { default: fallback });
-
-/** With defaults for the base rules; without (every key optional) for overrides. */
-function idleFields(d: boolean) {
-  const o = <T extends TSchema>(s: T) => (d ? s : Type.Optional(s));
-  return {
-    utilization_pct: o(
-      Type.Number({
-        minimum: 0,
-        maximum: 100,
-        default: 5,
-        description: "below this utilization a GPU is idle",
-      }),
-    ),
-    duration: o(Duration("15m", "idle this long raises the idle flag")),
-    held_memory_mib: o(
-      Type.Number({ minimum: 0, default: 1024, description: "memory used above this while idle: idle-held" }),
-    ),
-    clear_after: o(Duration("1m", "busy this long ends an idle episode")),
-  };
-}
-function overheatFields(d: boolean) {
-  const o = <T extends TSchema>(s: T) => (d ? s : Type.Optional(s));
-  return {
-    margin_c: o(Celsius(5)),
-    memory_margin_c: o(Celsius(5)),
-    ceiling_c: o(CeilingCelsius(85)),
-    memory_ceiling_c: o(CeilingCelsius(90)),
-    raise_after: o(Duration("2m")),
-    clear_hysteresis_c: o(Celsius(3)),
-    clear_after: o(Duration("2m")),
-  };
-}
-function throttledFields(d: boolean) {
-  const o = <T extends TSchema>(s: T) => (d ? s : Type.Optional(s));
-  return { raise_after: o(Duration("2m")), clear_after: o(Duration("1m")) };
-}
-
 export function collectorSchema(ctx: DefaultsContext) {
   const state = stateDirectoryDefault(ctx.env, "/var/lib/gputel-collector");
   return Type.Object(
@@ -117,35 +77,7 @@ export function collectorSchema(ctx: DefaultsContext) {
         },
         section,
       ),
-      flags: Type.Object(
-        {
-          idle: Type.Object(idleFields(true), section),
-          overheat: Type.Object(overheatFields(true), section),
-          throttled: Type.Object(throttledFields(true), section),
-          stale_intervals: Type.Integer({ minimum: 1, default: 3 }),
-          lost_intervals: Type.Integer({ minimum: 1, default: 3 }),
-          save_state_every: Duration("30s"),
-          overrides: Type.Array(
-            Type.Object(
-              {
-                match: Type.Object(
-                  {
-                    site: Type.Optional(Type.String()),
-                    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
-                  },
-                  strict,
-                ),
-                idle: Type.Optional(Type.Object(idleFields(false), strict)),
-                overheat: Type.Optional(Type.Object(overheatFields(false), strict)),
-                throttled: Type.Optional(Type.Object(throttledFields(false), strict)),
-              },
-              strict,
-            ),
-            { default: [] },
-          ),
-        },
-        section,
-      ),
+      flags: FlagsSchema,
       alerts: Type.Object(
         {
           webhook: Type.Object({ url: Type.Optional(HttpUrl()), timeout: Duration("5s") }, section),
@@ -182,10 +114,7 @@ export type CollectorConfig = Static<ReturnType<typeof collectorSchema>>;
 function collectorProblems(config: CollectorConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const p of parseRetention(config.retention).problems) {
-    problems.push({
-      path: p.index === undefined ? "retention" : `retention[${p.index}]`,
-      message: p.message,
-    });
+    problems.push({ path: retentionProblemPath("retention", p), message: p.message });
   }
   const b = config.broker;
   if (b.mode === "external" && b.url === undefined)
@@ -232,54 +161,4 @@ export const collectorConfigSpec: ConfigSpec<ReturnType<typeof collectorSchema>>
 
 export function loadCollectorConfig(options: LoadOptions = {}): LoadResult<CollectorConfig> {
   return loadConfig(collectorConfigSpec, options);
-}
-
-type IdleYaml = Partial<CollectorConfig["flags"]["idle"]>;
-type OverheatYaml = Partial<CollectorConfig["flags"]["overheat"]>;
-type ThrottledYaml = Partial<CollectorConfig["flags"]["throttled"]>;
-
-/** Keeps only the keys that are set, so an override changes nothing it does not name. */
-function defined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-function idle(y: IdleYaml) {
-  return defined({
-    utilizationPct: y.utilization_pct,
-    heldMemoryMib: y.held_memory_mib,
-    after: y.duration,
-    clearAfter: y.clear_after,
-  });
-}
-function overheat(y: OverheatYaml) {
-  return defined({
-    marginCelsius: y.margin_c,
-    memoryMarginCelsius: y.memory_margin_c,
-    gpuCeilingCelsius: y.ceiling_c,
-    memoryCeilingCelsius: y.memory_ceiling_c,
-    hysteresisCelsius: y.clear_hysteresis_c,
-    after: y.raise_after,
-    clearAfter: y.clear_after,
-  });
-}
-function throttled(y: ThrottledYaml) {
-  return defined({ after: y.raise_after, clearAfter: y.clear_after });
-}
-
-/** The YAML `flags` section as the flag rules' own option type (collector/flags/config.ts). */
-export function toFlagsConfig(flags: CollectorConfig["flags"]): FlagsConfig {
-  const overrides: FlagsOverride[] = flags.overrides.map((o) => ({
-    match: defined({ site: o.match.site, labels: o.match.labels }),
-    ...(o.idle ? { idle: idle(o.idle) } : {}),
-    ...(o.overheat ? { overheat: overheat(o.overheat) } : {}),
-    ...(o.throttled ? { throttled: throttled(o.throttled) } : {}),
-  }));
-  return {
-    idle: idle(flags.idle) as FlagsConfig["idle"],
-    overheat: overheat(flags.overheat) as FlagsConfig["overheat"],
-    throttled: throttled(flags.throttled) as FlagsConfig["throttled"],
-    staleIntervals: flags.stale_intervals,
-    lostIntervals: flags.lost_intervals,
-    saveStateEvery: flags.save_state_every,
-    overrides,
-  };
 }

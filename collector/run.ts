@@ -9,13 +9,12 @@ import { maskUrl } from "../shared/mask.js";
 import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
 import { EmbeddedBroker } from "./broker/embedded.js";
 import { ExternalBroker } from "./broker/external.js";
-import { type CollectorConfig, toFlagsConfig } from "./config.js";
+import type { CollectorConfig } from "./config.js";
 import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { FlagStore } from "./flags/store.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
-import type { FrameSink } from "./store/sink.js";
 import { Store } from "./store/store.js";
 import { startAlerts } from "./wire-alerts.js";
 import { startApi } from "./wire-api.js";
@@ -75,12 +74,12 @@ async function startParts(
   logger: Logger,
   onClose: (what: string, close: () => unknown) => void,
 ): Promise<RunningCollector> {
-  const flagsConfig = resolveFlagsConfig(toFlagsConfig(config.flags));
+  const flagsConfig = resolveFlagsConfig(config.flags);
   const store = Store.open(config.database, {
-    tiers: config.retention,
+    retention: config.retention,
     idleThresholds: (_host, site, labels) => {
       const idle = rulesFor(flagsConfig, site, labels).idle;
-      return { utilizationPct: idle.utilizationPct, heldMemoryMib: idle.heldMemoryMib };
+      return { utilizationPct: idle.utilization_pct, heldMemoryMib: idle.held_memory_mib };
     },
     logger,
   });
@@ -94,23 +93,15 @@ async function startParts(
   const alerts = startAlerts(config, flags, logger);
   onClose("alerts", () => alerts.stop());
 
-  // Statuses and inventories feed the flag engine once stored; frames do so after each commit.
-  const sink: FrameSink = {
-    writeFrames: (frames, receivedAtMs) => store.writeFrames(frames, receivedAtMs),
-    writeInventory: (inventory, receivedAtMs) => {
-      store.writeInventory(inventory, receivedAtMs);
-      flags.onInventory(inventory, receivedAtMs);
-    },
-    writeStatus: (status, receivedAtMs) => {
-      store.writeStatus(status, receivedAtMs);
-      flags.onStatus(status, receivedAtMs);
-    },
-    countReject: (host, reason, count) => store.countReject(host, reason, count),
-  };
+  // The flag engine sees what ingest stored, after the commit: inventories, statuses, then frames.
   const pipeline = new IngestPipeline({
-    sink,
+    sink: store,
     logger,
-    onCommitted: (frames) => flags.onFrames(frames),
+    onCommitted: ({ receivedAtMs, inventories, statuses, frames }) => {
+      for (const inventory of inventories) flags.onInventory(inventory, receivedAtMs);
+      for (const status of statuses) flags.onStatus(status, receivedAtMs);
+      if (frames.length > 0) flags.onFrames(frames);
+    },
   });
   pipeline.start();
   onClose("ingest", () => pipeline.stop());

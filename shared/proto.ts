@@ -1,12 +1,7 @@
 // The wire contract, as generated from proto/gputel/v1 (see scripts/gen-proto.mjs).
-import protobuf from "protobufjs/minimal.js";
+// First: 64-bit fields as numbers, set before the generated module below is evaluated.
+import "./proto-numbers.js";
 import { gputel } from "../proto/generated/gputel.js";
-
-// 64-bit fields (seq, timestamps, counters) stay far below 2^53: decode them as plain numbers,
-// as the generated types say (protobufjs returns Long objects whenever the `long` package is
-// installed, which it is as a dependency of protobufjs itself).
-protobuf.util.Long = undefined as unknown as typeof protobuf.util.Long;
-protobuf.configure();
 
 export const v1 = gputel.v1;
 export const Frame = gputel.v1.Frame;
@@ -39,5 +34,5 @@ export type AgentStateValue = gputel.v1.AgentState;
 /** The only schema version this build writes and accepts. */
 export const SCHEMA_VERSION = 1;
 
-/** Payloads above this size are dropped before decoding (DESIGN §3). */
+/** Payloads above this size are dropped before decoding (docs/design.md §3). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;

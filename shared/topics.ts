@@ -1,4 +1,4 @@
-// MQTT topic layout (DESIGN §3): gputel/v1/<host>/{frame,status,inventory}.
+// MQTT topic layout (docs/design.md §3): gputel/v1/<host>/{frame,status,inventory}.
 
 export const TOPIC_ROOT = "gputel/v1";
 export type TopicKind = "frame" | "status" | "inventory";

@@ -1,7 +1,8 @@
-// Publishes frames, status and inventory over MQTT (DESIGN §3): frames at QoS 1 from the
+// Publishes frames, status and inventory over MQTT (docs/design.md §3): frames at QoS 1 from the
 // spool with a small in-flight window; retained status with an `offline` last will;
 // retained inventory republished when it changes.
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { backoffMs } from "../../shared/backoff.js";
 import { encodeFrame, encodeInventory, encodeStatus } from "../../shared/codec.js";
 import { errorMessage } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
@@ -52,8 +53,11 @@ export class MqttPublisher implements FrameSink {
   private wakeTimer: NodeJS.Timeout | undefined;
   private readonly throttle = new LogThrottle(60_000);
   private stopping = false;
-  /** After a refused publish, wait before retrying so a refusing broker is not hammered. */
-  private refusalBackoffMs = 0;
+  /** Connection closes since the last connect: the reconnect delay's backoff attempt. */
+  private closes = 0;
+  /** Refused publishes since the last acknowledged one: after each, wait before retrying so a
+   *  refusing broker is not hammered. */
+  private refusals = 0;
   private pausedUntil = 0;
 
   constructor(private readonly options: PublisherOptions) {}
@@ -157,6 +161,7 @@ export class MqttPublisher implements FrameSink {
   private onConnect(): void {
     const client = this.client;
     if (!client) return;
+    this.closes = 0;
     client.options.reconnectPeriod = MIN_RECONNECT_MS;
     this.options.logger.info({ broker: this.options.broker.url }, "Connected to broker");
     const online = encodeStatus(this.status(AgentState.AGENT_STATE_ONLINE, "started"));
@@ -170,10 +175,8 @@ export class MqttPublisher implements FrameSink {
     const client = this.client;
     if (!client) return;
     // Back off exponentially; mqtt.js reads the period each time it schedules a reconnect.
-    client.options.reconnectPeriod = Math.min(
-      MAX_RECONNECT_MS,
-      (client.options.reconnectPeriod ?? MIN_RECONNECT_MS) * 2,
-    );
+    this.closes += 1;
+    client.options.reconnectPeriod = backoffMs(this.closes, MIN_RECONNECT_MS, MAX_RECONNECT_MS);
     // mqtt.js would re-send its in-memory copies on reconnect; the spool is the source of truth,
     // so drop them here (their callbacks fire with an error and hand the frames back to the spool).
     for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
@@ -217,11 +220,9 @@ export class MqttPublisher implements FrameSink {
     if (error) {
       this.options.queue.nack(message.ids);
       if (this.client?.connected) {
-        this.refusalBackoffMs = Math.min(
-          MAX_RECONNECT_MS,
-          Math.max(MIN_RECONNECT_MS, this.refusalBackoffMs * 2),
-        );
-        this.pausedUntil = (this.options.now ?? Date.now)() + this.refusalBackoffMs;
+        const waitMs = backoffMs(this.refusals, MIN_RECONNECT_MS, MAX_RECONNECT_MS);
+        this.refusals += 1;
+        this.pausedUntil = (this.options.now ?? Date.now)() + waitMs;
       }
       this.logOnce(
         "publish-refused",
@@ -230,7 +231,7 @@ export class MqttPublisher implements FrameSink {
       );
     } else {
       this.options.queue.ack(message.ids);
-      this.refusalBackoffMs = 0;
+      this.refusals = 0;
     }
     this.pump();
   }

@@ -1,5 +1,5 @@
 // The agent's durable spool: every frame is written here before it is published and deleted only
-// when its PUBACK arrives (DESIGN §4; mqtt.js's in-memory store is not the source of truth, §9).
+// when its PUBACK arrives (docs/design.md §4; mqtt.js's in-memory store is not the source of truth, §9).
 //
 //   Spool.open({ path, maxBytes?, logger, now?, synchronous?, backlog?, checkOnOpen?, maxPageCount? }): Spool
 //   spool.append({ seq, bootId, timestampMs, payload }): number     id; durable when it returns

@@ -13,7 +13,7 @@ import type { IngestTarget } from "../ingest/pipeline.js";
 export interface EmbeddedBrokerOptions {
   ingest: IngestTarget;
   logger: Logger;
-  /** Listen address; loopback by default (DESIGN §8). */
+  /** Listen address; loopback by default (docs/design.md §8). */
   host?: string;
   /** TCP port (default 1883; 0 picks a free one, see address()). */
   port?: number;

@@ -1,102 +1,117 @@
-// Flag rule configuration: plain types with defaults, durations as strings ("15m"). The YAML
-// loader maps onto FlagsConfig; resolveFlagsConfig turns it into milliseconds once, at start.
-
+// The `flags` settings: one TypeBox schema gives the YAML keys, their defaults and validation (the
+// collector's schema embeds it as `flags`), and the code reads the same names. resolveFlagsConfig
+// turns the durations into milliseconds (`duration` → `duration_ms`) once, at start.
+import { type Static, type TOptional, type TSchema, Type } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { Duration } from "../../shared/config/formats.js";
 import { parseDuration } from "../../shared/duration.js";
 import { GputelError } from "../../shared/errors.js";
+import { DEFAULT_IDLE_THRESHOLDS } from "./classify.js";
 
-export interface IdleConfig {
-  /** Utilization below this percentage counts as idle (default 5). */
-  utilizationPct: number;
-  /** Memory used above this many MiB while idle makes the flag idle-held (default 1024). */
-  heldMemoryMib: number;
-  /** Idle continuously this long raises the flag (default "15m"). */
-  after: string;
-  /** Busy continuously this long ends the episode; also how long idle vs idle-held must differ to switch (default "1m"). */
-  clearAfter: string;
+const strict = { additionalProperties: false } as const;
+const section = { additionalProperties: false, default: {} } as const;
+const Celsius = (fallback: number) => Type.Number({ minimum: 0, maximum: 150, default: fallback });
+const CeilingCelsius = (fallback: number) =>
+  Type.Union([Type.Number({ minimum: 0, maximum: 150 }), Type.Null()], { default: fallback });
+
+function idleFields() {
+  return {
+    utilization_pct: Type.Number({
+      minimum: 0,
+      maximum: 100,
+      // The usage classification's threshold: reports and flags call the same samples idle.
+      default: DEFAULT_IDLE_THRESHOLDS.utilizationPct,
+      description: "below this utilization a GPU is idle",
+    }),
+    duration: Duration("15m", "idle this long raises the idle flag"),
+    held_memory_mib: Type.Number({
+      minimum: 0,
+      default: DEFAULT_IDLE_THRESHOLDS.heldMemoryMib,
+      description: "memory used above this while idle: idle-held",
+    }),
+    clear_after: Duration("1m", "busy this long ends an idle episode"),
+  };
 }
 
-export interface OverheatConfig {
-  /** Raise when the GPU temperature is within this many °C of the model's slowdown temperature (default 5). */
-  marginCelsius: number;
-  /** Raise when HBM temperature is within this many °C of the model's memory max (default 5). */
-  memoryMarginCelsius: number;
-  /** Raise point for the GPU temperature where the model reports no slowdown temperature; null: none (default 85). */
-  gpuCeilingCelsius: number | null;
-  /** Raise point for the memory temperature where the model reports no memory max; null: none (default 90). */
-  memoryCeilingCelsius: number | null;
-  /** Clear only this many °C below the raise point (default 3). */
-  hysteresisCelsius: number;
-  /** Sustained this long to raise (default "2m"). */
-  after: string;
-  /** Cool (below raise point minus hysteresis, no thermal slowdown) this long to clear (default "2m"). */
-  clearAfter: string;
+function overheatFields() {
+  return {
+    margin_c: Celsius(5),
+    memory_margin_c: Celsius(5),
+    ceiling_c: CeilingCelsius(85),
+    memory_ceiling_c: CeilingCelsius(90),
+    raise_after: Duration("2m"),
+    clear_hysteresis_c: Celsius(3),
+    clear_after: Duration("2m"),
+  };
 }
 
-export interface ThrottledConfig {
-  /** Power-cap or power-brake slowdown active this long raises the flag (default "2m"). */
-  after: string;
-  /** Slowdown inactive this long clears it (default "1m"). */
-  clearAfter: string;
+function throttledFields() {
+  return { raise_after: Duration("2m"), clear_after: Duration("1m") };
 }
 
-export interface OverrideMatch {
-  /** Agent site; absent matches any. */
-  site?: string;
-  /** Every listed agent label must be equal; absent matches any. */
-  labels?: Record<string, string>;
+/**
+ * An override's keys: optional and without a default, so an override changes only what it names
+ * (a default there would put the built-in value back over a base rule the operator changed).
+ */
+function overrideFields<F extends Record<string, TSchema>>(fields: F): { [K in keyof F]: TOptional<F[K]> } {
+  const entries = Object.entries(fields).map(([key, schema]) => {
+    const { default: _default, ...rest } = schema;
+    return [key, Type.Optional(rest as TSchema)];
+  });
+  return Object.fromEntries(entries) as { [K in keyof F]: TOptional<F[K]> };
 }
 
-/** Later overrides win over earlier ones; all matching ones apply, in order. */
-export interface FlagsOverride {
-  match: OverrideMatch;
-  idle?: Partial<IdleConfig>;
-  overheat?: Partial<OverheatConfig>;
-  throttled?: Partial<ThrottledConfig>;
-}
-
-export interface FlagsConfig {
-  idle: IdleConfig;
-  overheat: OverheatConfig;
-  throttled: ThrottledConfig;
-  /** A host is stale after this many of its intervals without a frame (default 3). */
-  staleIntervals: number;
-  /** A GPU missing from its host's frames this many intervals is lost (default 3). */
-  lostIntervals: number;
-  /** Rule timers are saved this often (open flags are saved at once) (default "30s"). */
-  saveStateEvery: string;
-  overrides: FlagsOverride[];
-}
-
-export const DEFAULT_FLAGS_CONFIG: FlagsConfig = {
-  idle: { utilizationPct: 5, heldMemoryMib: 1024, after: "15m", clearAfter: "1m" },
-  overheat: {
-    marginCelsius: 5,
-    memoryMarginCelsius: 5,
-    gpuCeilingCelsius: 85,
-    memoryCeilingCelsius: 90,
-    hysteresisCelsius: 3,
-    after: "2m",
-    clearAfter: "2m",
+/** The `flags` section of collector.yaml (docs/configuration.md describes each key). */
+export const FlagsSchema = Type.Object(
+  {
+    idle: Type.Object(idleFields(), section),
+    overheat: Type.Object(overheatFields(), section),
+    throttled: Type.Object(throttledFields(), section),
+    stale_intervals: Type.Integer({ minimum: 1, default: 3 }),
+    lost_intervals: Type.Integer({ minimum: 1, default: 3 }),
+    save_state_every: Duration("30s"),
+    overrides: Type.Array(
+      Type.Object(
+        {
+          match: Type.Object(
+            {
+              site: Type.Optional(Type.String()),
+              labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+            },
+            strict,
+          ),
+          idle: Type.Optional(Type.Object(overrideFields(idleFields()), strict)),
+          overheat: Type.Optional(Type.Object(overrideFields(overheatFields()), strict)),
+          throttled: Type.Optional(Type.Object(overrideFields(throttledFields()), strict)),
+        },
+        strict,
+      ),
+      { default: [] },
+    ),
   },
-  throttled: { after: "2m", clearAfter: "1m" },
-  staleIntervals: 3,
-  lostIntervals: 3,
-  saveStateEvery: "30s",
-  overrides: [],
-};
+  section,
+);
 
-export interface IdleRule extends Omit<IdleConfig, "after" | "clearAfter"> {
-  afterMs: number;
-  clearAfterMs: number;
-}
-export interface OverheatRule extends Omit<OverheatConfig, "after" | "clearAfter"> {
-  afterMs: number;
-  clearAfterMs: number;
-}
-export interface ThrottledRule {
-  afterMs: number;
-  clearAfterMs: number;
-}
+export type FlagsConfig = Static<typeof FlagsSchema>;
+export type IdleConfig = FlagsConfig["idle"];
+export type OverheatConfig = FlagsConfig["overheat"];
+export type ThrottledConfig = FlagsConfig["throttled"];
+/** Later overrides win over earlier ones; all matching ones apply, in order. */
+export type FlagsOverride = FlagsConfig["overrides"][number];
+/** Site and labels an override applies to; an absent key matches any. */
+export type OverrideMatch = FlagsOverride["match"];
+
+/** Every default, from the schema (the YAML loader fills the same ones). */
+export const DEFAULT_FLAGS_CONFIG: FlagsConfig = Value.Default(FlagsSchema, {}) as FlagsConfig;
+
+/** The duration keys of the rule sections; resolved, each becomes `<key>_ms`. */
+const DURATION_KEYS = ["duration", "raise_after", "clear_after"] as const;
+type DurationKey = (typeof DURATION_KEYS)[number];
+type InMs<T> = Omit<T, DurationKey> & { [K in keyof T & DurationKey as `${K}_ms`]: number };
+
+export type IdleRule = InMs<IdleConfig>;
+export type OverheatRule = InMs<OverheatConfig>;
+export type ThrottledRule = InMs<ThrottledConfig>;
 
 /** The thresholds that apply to one GPU, durations in ms. */
 export interface GpuRules {
@@ -115,36 +130,34 @@ export interface ResolvedOverride {
 export interface ResolvedFlagsConfig {
   base: GpuRules;
   overrides: ResolvedOverride[];
-  staleIntervals: number;
-  lostIntervals: number;
-  saveStateEveryMs: number;
+  stale_intervals: number;
+  lost_intervals: number;
+  save_state_every_ms: number;
 }
 
-type Timed = { after?: string; clearAfter?: string };
-
-/** Converts the duration fields of a (partial) section to ms, keeping the others; absent stays absent. */
-function timed<T extends Timed>(section: T, at: string, problems: string[]) {
-  const { after, clearAfter, ...rest } = section;
-  const out: Omit<T, "after" | "clearAfter"> & { afterMs?: number; clearAfterMs?: number } = rest;
-  for (const [key, text] of [
-    ["after", after],
-    ["clearAfter", clearAfter],
-  ] as const) {
-    if (text === undefined) continue;
-    const value = parseDuration(text);
-    if (value === undefined) problems.push(`${at}.${key}: "${text}" is not a duration`);
-    out[key === "after" ? "afterMs" : "clearAfterMs"] = value ?? 0;
+/** Converts the duration keys of a (partial) section to ms, keeping the others; absent stays absent. */
+function timed<T extends object>(section: T, at: string, problems: string[]): InMs<T> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(section)) {
+    if (value === undefined) continue;
+    if (!(DURATION_KEYS as readonly string[]).includes(key)) {
+      out[key] = value;
+      continue;
+    }
+    const ms = typeof value === "string" ? parseDuration(value) : undefined;
+    if (ms === undefined) problems.push(`${at}.${key}: ${JSON.stringify(value)} is not a duration`);
+    out[`${key}_ms`] = ms ?? 0;
   }
-  return out;
+  return out as InMs<T>;
 }
 
-/** Resolves durations and overrides; throws GPUTEL_E_CONFIG listing every problem at once. */
+/** Resolves durations and overrides; throws GPUTEL_E_CONFIG listing every problem (YAML key paths) at once. */
 export function resolveFlagsConfig(config: FlagsConfig = DEFAULT_FLAGS_CONFIG): ResolvedFlagsConfig {
   const problems: string[] = [];
-  const base = {
-    idle: timed(config.idle, "flags.idle", problems) as IdleRule,
-    overheat: timed(config.overheat, "flags.overheat", problems) as OverheatRule,
-    throttled: timed(config.throttled, "flags.throttled", problems) as ThrottledRule,
+  const base: GpuRules = {
+    idle: timed(config.idle, "flags.idle", problems),
+    overheat: timed(config.overheat, "flags.overheat", problems),
+    throttled: timed(config.throttled, "flags.throttled", problems),
   };
   const overrides = config.overrides.map((o, i) => ({
     match: o.match,
@@ -152,11 +165,11 @@ export function resolveFlagsConfig(config: FlagsConfig = DEFAULT_FLAGS_CONFIG): 
     overheat: timed(o.overheat ?? {}, `flags.overrides[${i}].overheat`, problems),
     throttled: timed(o.throttled ?? {}, `flags.overrides[${i}].throttled`, problems),
   }));
-  if (config.staleIntervals < 1) problems.push("flags.staleIntervals: must be at least 1");
-  if (config.lostIntervals < 1) problems.push("flags.lostIntervals: must be at least 1");
-  const saveStateEveryMs = parseDuration(config.saveStateEvery);
+  if (config.stale_intervals < 1) problems.push("flags.stale_intervals: must be at least 1");
+  if (config.lost_intervals < 1) problems.push("flags.lost_intervals: must be at least 1");
+  const saveStateEveryMs = parseDuration(config.save_state_every);
   if (saveStateEveryMs === undefined)
-    problems.push(`flags.saveStateEvery: "${config.saveStateEvery}" is not a duration`);
+    problems.push(`flags.save_state_every: "${config.save_state_every}" is not a duration`);
   if (problems.length > 0) {
     throw new GputelError("GPUTEL_E_CONFIG", `Invalid flags configuration: ${problems.join("; ")}`, {
       problems,
@@ -165,9 +178,9 @@ export function resolveFlagsConfig(config: FlagsConfig = DEFAULT_FLAGS_CONFIG): 
   return {
     base,
     overrides,
-    staleIntervals: config.staleIntervals,
-    lostIntervals: config.lostIntervals,
-    saveStateEveryMs: saveStateEveryMs ?? 30_000,
+    stale_intervals: config.stale_intervals,
+    lost_intervals: config.lost_intervals,
+    save_state_every_ms: saveStateEveryMs ?? 0,
   };
 }
 

@@ -145,13 +145,13 @@ export class FlagEngine {
     this.batch(() => {
       for (const host of this.hosts.values()) {
         if (host.intervalMs <= 0) continue;
-        const limitMs = this.options.config.staleIntervals * host.intervalMs;
+        const limitMs = this.options.config.stale_intervals * host.intervalMs;
         if (nowMs - host.lastArrivalMs <= limitMs) continue;
         if (this.book.get(host.host, null, "offline") || this.book.get(host.host, null, "stale")) continue;
-        this.book.openFlag(staleFlag(host, this.options.config.staleIntervals, limitMs), nowMs);
+        this.book.openFlag(staleFlag(host, this.options.config.stale_intervals, limitMs), nowMs);
       }
     });
-    if (nowMs - this.lastSaveMs >= this.options.config.saveStateEveryMs) this.save(nowMs, false);
+    if (nowMs - this.lastSaveMs >= this.options.config.save_state_every_ms) this.save(nowMs, false);
   }
 
   openFlags(filter: FlagFilter = {}): Flag[] {
@@ -182,7 +182,7 @@ export class FlagEngine {
       this.book.closeFlag(frame.host, null, "offline", frame.timestamp_ms, receivedAtMs);
 
     const t = frame.timestamp_ms;
-    const maxStepMs = this.options.config.staleIntervals * frame.interval_ms;
+    const maxStepMs = this.options.config.stale_intervals * frame.interval_ms;
     const listed = new Set<string>();
     for (const sample of frame.gpus ?? []) {
       const uuid = sample.uuid ?? "";
@@ -210,7 +210,7 @@ export class FlagEngine {
       const track = this.track(frame, uuid, index);
       if (track.lastTs !== null && t <= track.lastTs) continue;
       track.lastTs = t;
-      const missingAfterMs = this.options.config.lostIntervals * frame.interval_ms;
+      const missingAfterMs = this.options.config.lost_intervals * frame.interval_ms;
       const result = lostStep(track.lost, null, t, missingAfterMs, maxStepMs);
       track.lost = result.state;
       this.apply(track, result.transitions, receivedAtMs);
@@ -234,7 +234,7 @@ export class FlagEngine {
     track.lastTs = t;
     const input = { sample, t, intervalMs: frame.interval_ms, info, rules: this.rulesOf(track), maxStepMs };
     const transitions = evaluateSample(track, input);
-    const missingAfterMs = this.options.config.lostIntervals * frame.interval_ms;
+    const missingAfterMs = this.options.config.lost_intervals * frame.interval_ms;
     const lost = lostStep(track.lost, sample, t, missingAfterMs, maxStepMs);
     track.lost = lost.state;
     if (lost.transitions.length > 0) transitions.push(...lost.transitions);

@@ -4,8 +4,10 @@
 // broker layer acknowledges on resolve. A storage failure holds everything back and retries the
 // same batch with backoff; past the retry budget its submits reject so the clients re-send.
 
+import { backoffMs } from "../../shared/backoff.js";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
+import type { IInventory, IStatus } from "../../shared/proto.js";
 import type { FrameSink, ValidFrame } from "../store/sink.js";
 import { type CheckedMessage, checkMessage } from "./check.js";
 import type { Rejection } from "./reasons.js";
@@ -29,8 +31,16 @@ export interface IngestPipelineOptions {
   logPeriodMs?: number;
   maxFutureMs?: number;
   now?: () => number;
-  /** Called after each commit with the frames it stored (flag evaluation); errors are logged. */
-  onCommitted?: (frames: readonly ValidFrame[]) => void;
+  /** Called after each commit with what it stored (the flag engine's one input); errors are logged. */
+  onCommitted?: (committed: Committed) => void;
+}
+
+/** What one write stored: inventories and statuses (each committed on its own), then frames. */
+export interface Committed {
+  receivedAtMs: number;
+  inventories: readonly IInventory[];
+  statuses: readonly IStatus[];
+  frames: readonly ValidFrame[];
 }
 
 interface Pending {
@@ -180,8 +190,9 @@ export class IngestPipeline {
       this.schedule();
       return;
     }
-    const delay = Math.min(
-      (this.options.retryInitialMs ?? 100) * 2 ** this.attempts,
+    const delay = backoffMs(
+      this.attempts,
+      this.options.retryInitialMs ?? 100,
       this.options.retryMaxMs ?? 5000,
     );
     this.attempts += 1;
@@ -202,6 +213,8 @@ export class IngestPipeline {
     const { sink } = this.options;
     const receivedAt = this.now();
     const frames: ValidFrame[] = [];
+    const inventories: IInventory[] = [];
+    const statuses: IStatus[] = [];
     try {
       for (const [key, count] of this.pendingRejects) {
         const [host = "", reason = ""] = key.split("\u0000");
@@ -211,8 +224,14 @@ export class IngestPipeline {
       for (const p of batch) {
         // Inventory before frames, so storage knows the GPU models the frames refer to.
         if (!p.sideWritten) {
-          if (p.checked.inventory) sink.writeInventory(p.checked.inventory, receivedAt);
-          if (p.checked.status) sink.writeStatus(p.checked.status, receivedAt);
+          if (p.checked.inventory) {
+            sink.writeInventory(p.checked.inventory, receivedAt);
+            inventories.push(p.checked.inventory);
+          }
+          if (p.checked.status) {
+            sink.writeStatus(p.checked.status, receivedAt);
+            statuses.push(p.checked.status);
+          }
           p.sideWritten = true;
         }
         for (const frame of p.checked.frames) frames.push(frame);
@@ -222,6 +241,8 @@ export class IngestPipeline {
       this.stats.framesDuplicate += result.duplicates;
     } catch (error) {
       this.logStoreFailure(error);
+      // Inventories and statuses written before the failure are committed (and not written again).
+      this.committed({ receivedAtMs: receivedAt, inventories, statuses, frames: [] });
       return false;
     }
     this.recovered();
@@ -233,14 +254,18 @@ export class IngestPipeline {
       this.stats.commitLatency.observe(committedAt - p.submittedAt);
       p.resolve();
     }
-    if (frames.length > 0 && this.options.onCommitted) {
-      try {
-        this.options.onCommitted(frames);
-      } catch (error) {
-        this.log.error({ err: errorMessage(error) }, "onCommitted hook failed");
-      }
-    }
+    this.committed({ receivedAtMs: receivedAt, inventories, statuses, frames });
     return true;
+  }
+
+  private committed(committed: Committed): void {
+    const { inventories, statuses, frames } = committed;
+    if (!this.options.onCommitted || inventories.length + statuses.length + frames.length === 0) return;
+    try {
+      this.options.onCommitted(committed);
+    } catch (error) {
+      this.log.error({ err: errorMessage(error) }, "onCommitted hook failed");
+    }
   }
 
   private logStoreFailure(error: unknown): void {

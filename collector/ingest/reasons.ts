@@ -1,5 +1,6 @@
 // The closed set of reasons a received message (or one frame of a batch) is rejected for.
-// Each is a label of gputel_ingest_rejected_total{reason}; add one here and in docs/errors.md.
+// Each is a label of gputel_ingest_rejected_total{reason} and a row of docs/errors.md's "Reject
+// reasons" table; test/docs/errors-doc.test.ts fails when one is missing from either side.
 
 export const REJECT_REASONS = [
   /** Payload above MAX_PAYLOAD_BYTES (checked before decoding). */

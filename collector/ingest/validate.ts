@@ -13,7 +13,6 @@ import {
   SCHEMA_VERSION,
 } from "../../shared/proto.js";
 import type { ValidFrame } from "../store/sink.js";
-import { normalizeLongs } from "./long.js";
 import type { Rejection, RejectReason } from "./reasons.js";
 
 export interface ValidationContext {
@@ -107,7 +106,6 @@ const RANGE_MIN = Float64Array.from(METRICS, (m) => m.min);
 const RANGE_MAX = Float64Array.from(METRICS, (m) => m.max);
 
 function checkGpu(gpu: IGpuSample): void {
-  normalizeLongs(gpu, ["clock_event_reasons", "ecc_corrected_volatile", "ecc_uncorrected_volatile"]);
   const index = gpu.index ?? 0;
   if (index > 1023) fail("field_invalid", `gpu index ${index}`);
   if (
@@ -135,7 +133,6 @@ function checkGpu(gpu: IGpuSample): void {
 
 function checkHostSample(sample: IHostSample | null | undefined): void {
   if (!sample) return;
-  normalizeLongs(sample, ["memory_total_bytes", "memory_used_bytes", "uptime_seconds"]);
   checkRange(sample.cpu_load_pct, 0, 100.5, "cpu_load_pct");
   checkRange(sample.load_average_1m, 0, 1e6, "load_average_1m");
   checkRange(sample.memory_total_bytes, 0, 2 ** 53, "memory_total_bytes");
@@ -161,7 +158,6 @@ function checkGpuList(gpus: readonly { index?: number | null; uuid?: string | nu
 /** Validates one frame of a batch; returns it typed for storage, or why it is dropped. */
 export function validateFrame(frame: IFrame, ctx: ValidationContext): Checked<ValidFrame> {
   return guard(ctx.topicHost, () => {
-    normalizeLongs(frame, ["seq", "timestamp_ms", "frames_dropped"]);
     if (frame.schema_version !== SCHEMA_VERSION)
       fail("schema_version", `frame schema_version ${frame.schema_version ?? 0}`);
     checkIdentity(ctx, frame.host);
@@ -194,7 +190,6 @@ export function validateFrame(frame: IFrame, ctx: ValidationContext): Checked<Va
 
 export function validateStatus(status: IStatus, ctx: ValidationContext): Checked<IStatus> {
   return guard(ctx.topicHost, () => {
-    normalizeLongs(status, ["timestamp_ms"]);
     checkIdentity(ctx, status.host);
     checkTimestamp(ctx, status.timestamp_ms, "status timestamp_ms");
     if (!KNOWN_AGENT_STATES.has(status.state ?? 0)) fail("field_invalid", `status state ${status.state}`);
@@ -207,8 +202,6 @@ export function validateStatus(status: IStatus, ctx: ValidationContext): Checked
 
 export function validateInventory(inventory: IInventory, ctx: ValidationContext): Checked<IInventory> {
   return guard(ctx.topicHost, () => {
-    normalizeLongs(inventory, ["timestamp_ms"]);
-    normalizeLongs(inventory.host_info, ["memory_total_bytes"]);
     checkIdentity(ctx, inventory.host);
     checkTimestamp(ctx, inventory.timestamp_ms, "inventory timestamp_ms");
     const gpus = inventory.gpus ?? [];

@@ -1,5 +1,5 @@
 // Fleet reports over any time range, grouped by site, host, GPU model, GPU or an agent label
-// (DESIGN §1, issue 4). Each reads the store once (fleet-usage.ts: rollup tiers, inventory
+// (docs/design.md §1, issue 4). Each reads the store once (fleet-usage.ts: rollup tiers, inventory
 // history) and hands plain rows to a pure builder. Served by /api/v1/reports/:kind.
 //
 //   utilizationReport(sources, request): UtilizationReport

@@ -29,8 +29,8 @@ import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
 
 export interface StoreOptions {
-  /** Retention rules, e.g. ["48h:raw", "30d:1m", "2y:1h"] (the default). */
-  tiers?: readonly string[];
+  /** The `retention` setting: rules such as ["48h:raw", "30d:1m", "2y:1h"] (the default). */
+  retention?: readonly string[];
   /** Idle thresholds per host, so sites or labels can override the defaults. */
   idleThresholds?: (host: string, site: string, labels: Readonly<Record<string, string>>) => IdleThresholds;
   /** Raw block window per GPU (default 10 min). */
@@ -78,7 +78,7 @@ export class Store implements FrameSink {
   }
 
   static open(path: string, options: StoreOptions = {}): Store {
-    const tiers = parseTierRules(options.tiers ?? DEFAULT_TIER_RULES); // invalid rules fail before the file is touched
+    const tiers = parseTierRules(options.retention ?? DEFAULT_TIER_RULES); // invalid rules fail before the file is touched
     const db = new Database(path);
     try {
       db.pragma("journal_mode = WAL");
@@ -88,7 +88,7 @@ export class Store implements FrameSink {
       migrate(db, options.migrationsDir);
       const store = new Store(db, tiers, {
         ...options,
-        tiers: options.tiers ?? DEFAULT_TIER_RULES,
+        retention: options.retention ?? DEFAULT_TIER_RULES,
         rawWindowMs: options.rawWindowMs ?? 600_000,
         maxBlockSamples: options.maxBlockSamples ?? 2048,
         graceMs: options.graceMs ?? 120_000,

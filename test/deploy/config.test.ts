@@ -3,13 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { agentConfigSpec, agentSchema, loadAgentConfig, nvidiaSmiArgv } from "../../agent/config.js";
-import {
-  collectorConfigSpec,
-  collectorSchema,
-  loadCollectorConfig,
-  toFlagsConfig,
-} from "../../collector/config.js";
-import { DEFAULT_FLAGS_CONFIG } from "../../collector/flags/config.js";
+import { collectorConfigSpec, collectorSchema, loadCollectorConfig } from "../../collector/config.js";
+import { DEFAULT_FLAGS_CONFIG, resolveFlagsConfig, rulesFor } from "../../collector/flags/config.js";
 import { parseTierRules } from "../../collector/store/tiers.js";
 import { checkConfigCommand, MASK } from "../../shared/config/check-config.js";
 import { configKeys } from "../../shared/config/keys.js";
@@ -50,7 +45,24 @@ describe("example files", () => {
     );
     const defaults = valid(loadCollectorConfig({ file: tempFile("empty.yaml", ""), env: {} }));
     expect(fromFile).toEqual(defaults);
-    expect(toFlagsConfig(fromFile.flags)).toEqual(DEFAULT_FLAGS_CONFIG);
+    expect(fromFile.flags).toEqual(DEFAULT_FLAGS_CONFIG);
+  });
+});
+
+describe("flags", () => {
+  it("an override changes only the keys it names, over the base rules as configured", () => {
+    const file = tempFile(
+      "c.yaml",
+      "flags:\n  idle: { duration: 30m, clear_after: 5m }\n  overrides:\n    - match: { site: ams }\n      idle: { utilization_pct: 50 }\n",
+    );
+    const config = resolveFlagsConfig(valid(loadCollectorConfig({ file, env: {} })).flags);
+    expect(rulesFor(config, "ams", {}).idle).toEqual({
+      utilization_pct: 50,
+      held_memory_mib: 1024,
+      duration_ms: 30 * 60_000,
+      clear_after_ms: 5 * 60_000,
+    });
+    expect(rulesFor(config, "fra", {}).idle.utilization_pct).toBe(5);
   });
 });
 
@@ -134,7 +146,9 @@ describe("a broken file", () => {
     expect(problems(tooFine).map((p) => [p.path, p.message])).toEqual([
       ["retention[1]", 'step 500ms in "1d:500ms" is under 1s'],
     ]);
-    expect(() => parseTierRules(["48h:raw", "1d:500ms"])).toThrow(/at least 1s/);
+    expect(() => parseTierRules(["48h:raw", "1d:500ms"])).toThrow(
+      'retention[1]: step 500ms in "1d:500ms" is under 1s',
+    );
   });
 
   it("a missing --config file is an error; a missing default file means defaults", () => {

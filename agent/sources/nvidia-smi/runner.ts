@@ -1,6 +1,6 @@
 // The nvidia-smi GpuSource: discovery and GPU list at start, ONE long-lived
 // `--query-gpu … -lms N` child on the hot path, and a single lane of short one-shot children
-// (compute apps, lost-GPU probes, inventory). Failure rules (DESIGN §4): no complete sample within
+// (compute apps, lost-GPU probes, inventory). Failure rules (docs/design.md §4): no complete sample within
 // 3 intervals → SIGKILL, every GPU TIMEOUT, restart with capped backoff; a killed child that does
 // not exit is counted as stuck and no other is started; a missing binary or an unloaded driver is
 // logged once and reported in samples, retried with backoff, never a crash loop.

@@ -38,8 +38,8 @@ function values(sample: IGpuSample, rule: IdleRule): FlagValues {
     memory_used_mib: sample.memory_used_mib ?? null,
     compute_processes: sample.compute_processes ?? null,
     mig_mode: sample.mig_mode ?? null,
-    threshold_pct: rule.utilizationPct,
-    held_memory_mib: rule.heldMemoryMib,
+    threshold_pct: rule.utilization_pct,
+    held_memory_mib: rule.held_memory_mib,
     decided_from: mig ? "memory_and_processes" : "utilization",
   };
 }
@@ -48,28 +48,31 @@ function reason(kind: IdleKind, sample: IGpuSample, rule: IdleRule): string {
   const held: string[] = [];
   const mem = sample.memory_used_mib;
   const procs = sample.compute_processes;
-  if (present(mem) && mem > rule.heldMemoryMib)
-    held.push(`${mem} MiB of memory allocated (> ${rule.heldMemoryMib} MiB)`);
+  if (present(mem) && mem > rule.held_memory_mib)
+    held.push(`${mem} MiB of memory allocated (> ${rule.held_memory_mib} MiB)`);
   if (present(procs) && procs > 0) held.push(`${procs} compute process${procs === 1 ? "" : "es"} present`);
-  const duration = formatDuration(rule.afterMs);
+  const duration = formatDuration(rule.duration_ms);
   if (!present(sample.utilization_gpu_pct)) {
     // classifySample makes a MIG GPU idle only with no compute process (count known 0, or memory low).
     const processes = present(procs) ? "no compute process" : "process count not reported";
     const memory = present(mem)
-      ? `${mem} MiB of memory used (held above ${rule.heldMemoryMib} MiB)`
+      ? `${mem} MiB of memory used (held above ${rule.held_memory_mib} MiB)`
       : "memory use not reported";
     return `MIG mode: utilization is not reported, so idleness is decided from memory and processes: ${processes}, ${memory}, for ${duration}`;
   }
-  const base = `GPU utilization ${sample.utilization_gpu_pct} % has been below ${rule.utilizationPct} % for ${duration}`;
+  const base = `GPU utilization ${sample.utilization_gpu_pct} % has been below ${rule.utilization_pct} % for ${duration}`;
   return kind === "idle-held" ? `${base} while ${held.join(" and ")}` : base;
 }
 
 export function idleStep(state: IdleState, input: RuleInput): RuleResult<IdleState> {
   const rule = input.rules.idle;
-  const usage = classifySample(input.sample, rule);
+  const usage = classifySample(input.sample, {
+    utilizationPct: rule.utilization_pct,
+    heldMemoryMib: rule.held_memory_mib,
+  });
   const current = kindOf(usage);
   const signals: Signals = { usage: usage === "unknown" ? undefined : current ? IDLE : BUSY };
-  const timing = { raiseMs: rule.afterMs, clearMs: rule.clearAfterMs, maxStepMs: input.maxStepMs };
+  const timing = { raiseMs: rule.duration_ms, clearMs: rule.clear_after_ms, maxStepMs: input.maxStepMs };
   const { state: sustain, change } = sustainStep(state.sustain, signals, input.t, timing);
   const transitions: Transition[] = [];
   const open = (kind: IdleKind, startMs: number): Transition => ({
@@ -92,7 +95,7 @@ export function idleStep(state: IdleState, input: RuleInput): RuleResult<IdleSta
   // Still idle but of the other kind (memory freed, or a process attached): switch once it has lasted.
   if (sustain.on && state.kind && current && current !== state.kind) {
     const since = state.switchSinceMs ?? input.t;
-    if (input.t - since >= rule.clearAfterMs) {
+    if (input.t - since >= rule.clear_after_ms) {
       transitions.push({ type: "close", kind: state.kind, endMs: since });
       transitions.push(open(current, since));
       return { state: { sustain, kind: current, switchSinceMs: null }, transitions };

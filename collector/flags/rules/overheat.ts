@@ -36,13 +36,13 @@ function gpuReading(input: RuleInput, rule: OverheatRule): Reading {
   const model = modelName(input.info);
   if (present(slowdown)) {
     return {
-      signal: against(temp, slowdown - rule.marginCelsius, rule.hysteresisCelsius),
+      signal: against(temp, slowdown - rule.margin_c, rule.clear_hysteresis_c),
       describe: () =>
-        `GPU temperature ${temp} °C is within ${rule.marginCelsius} °C of the ${model}'s slowdown temperature ${slowdown} °C`,
+        `GPU temperature ${temp} °C is within ${rule.margin_c} °C of the ${model}'s slowdown temperature ${slowdown} °C`,
       values: {
         temperature_gpu_celsius: temp ?? null,
         slowdown_celsius: slowdown,
-        margin_celsius: rule.marginCelsius,
+        margin_celsius: rule.margin_c,
       },
     };
   }
@@ -50,20 +50,20 @@ function gpuReading(input: RuleInput, rule: OverheatRule): Reading {
     // T.Limit is the headroom (degrees below slowdown): it is hot when the headroom is within the margin.
     const headroom = -tlimit;
     return {
-      signal: against(headroom, -rule.marginCelsius, rule.hysteresisCelsius),
+      signal: against(headroom, -rule.margin_c, rule.clear_hysteresis_c),
       describe: () =>
-        `GPU temperature ${temp ?? "(unreported)"} °C is ${tlimit} °C below the ${model}'s slowdown temperature (T.Limit), within ${rule.marginCelsius} °C`,
+        `GPU temperature ${temp ?? "(unreported)"} °C is ${tlimit} °C below the ${model}'s slowdown temperature (T.Limit), within ${rule.margin_c} °C`,
       values: {
         temperature_gpu_celsius: temp ?? null,
         tlimit_headroom_celsius: tlimit,
-        margin_celsius: rule.marginCelsius,
+        margin_celsius: rule.margin_c,
       },
     };
   }
-  const ceiling = rule.gpuCeilingCelsius;
+  const ceiling = rule.ceiling_c;
   if (ceiling === null) return { signal: undefined, describe: () => "", values: {} };
   return {
-    signal: against(temp, ceiling, rule.hysteresisCelsius),
+    signal: against(temp, ceiling, rule.clear_hysteresis_c),
     describe: () =>
       `GPU temperature ${temp} °C reached the configured ceiling ${ceiling} °C (the ${model} reports no slowdown temperature)`,
     values: { temperature_gpu_celsius: temp ?? null, ceiling_celsius: ceiling },
@@ -76,16 +76,16 @@ function memoryReading(input: RuleInput, rule: OverheatRule): Reading {
   const model = modelName(input.info);
   if (present(max)) {
     return {
-      signal: against(temp, max - rule.memoryMarginCelsius, rule.hysteresisCelsius),
+      signal: against(temp, max - rule.memory_margin_c, rule.clear_hysteresis_c),
       describe: () =>
-        `Memory (HBM) temperature ${temp} °C is within ${rule.memoryMarginCelsius} °C of the ${model}'s memory maximum ${max} °C`,
+        `Memory (HBM) temperature ${temp} °C is within ${rule.memory_margin_c} °C of the ${model}'s memory maximum ${max} °C`,
       values: { temperature_memory_celsius: temp ?? null, memory_max_celsius: max },
     };
   }
-  const ceiling = rule.memoryCeilingCelsius;
+  const ceiling = rule.memory_ceiling_c;
   if (ceiling === null) return { signal: undefined, describe: () => "", values: {} };
   return {
-    signal: against(temp, ceiling, rule.hysteresisCelsius),
+    signal: against(temp, ceiling, rule.clear_hysteresis_c),
     describe: () => `Memory temperature ${temp} °C reached the configured ceiling ${ceiling} °C`,
     values: { temperature_memory_celsius: temp ?? null, memory_ceiling_celsius: ceiling },
   };
@@ -114,7 +114,7 @@ export function overheatStep(state: OverheatState, input: RuleInput): RuleResult
     memory: readings.memory?.signal,
     thermal: readings.thermal?.signal,
   };
-  const timing = { raiseMs: rule.afterMs, clearMs: rule.clearAfterMs, maxStepMs: input.maxStepMs };
+  const timing = { raiseMs: rule.raise_after_ms, clearMs: rule.clear_after_ms, maxStepMs: input.maxStepMs };
   const { state: next, change } = sustainStep(state, signals, input.t, timing);
   const transitions: Transition[] = [];
   if (change.type === "raise") {
@@ -128,7 +128,7 @@ export function overheatStep(state: OverheatState, input: RuleInput): RuleResult
     const atSlowdown =
       (present(tlimit) && tlimit <= 0) || (present(slowdown) && present(temp) && temp >= slowdown);
     const severity = signals.thermal?.hot || atSlowdown ? "critical" : "warning";
-    const reason = `${first?.describe() ?? "Overheating"} for ${formatDuration(rule.afterMs)}`;
+    const reason = `${first?.describe() ?? "Overheating"} for ${formatDuration(rule.raise_after_ms)}`;
     transitions.push({ type: "open", kind: "overheat", severity, startMs: change.startMs, reason, values });
   } else if (change.type === "clear") {
     transitions.push({ type: "close", kind: "overheat", endMs: change.endMs });

@@ -36,7 +36,7 @@ export function throttledStep(state: ThrottledState, input: RuleInput): RuleResu
   const reasons = input.sample.clock_event_reasons;
   const active = present(reasons) ? (reasons & POWER_SLOWDOWN_MASK) !== 0 : undefined;
   const signals: Signals = { power: active === undefined ? undefined : { hot: active, cool: !active } };
-  const timing = { raiseMs: rule.afterMs, clearMs: rule.clearAfterMs, maxStepMs: input.maxStepMs };
+  const timing = { raiseMs: rule.raise_after_ms, clearMs: rule.clear_after_ms, maxStepMs: input.maxStepMs };
   const prev = state.sustain;
   const step = prev.lastMs === null ? 0 : Math.min(Math.max(0, input.t - prev.lastMs), input.maxStepMs);
   const { state: sustain, change } = sustainStep(prev, signals, input.t, timing);

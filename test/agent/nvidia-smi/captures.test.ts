@@ -205,7 +205,7 @@ const EXPECTED: Record<string, Expected> = {
       pcie_link_width: 16,
       mig_mode: true,
     },
-    // utilization.gpu is [N/A] under MIG (DESIGN §9).
+    // utilization.gpu is [N/A] under MIG (docs/design.md §9).
     absent: {
       utilization_gpu_pct: U,
       utilization_memory_pct: U,

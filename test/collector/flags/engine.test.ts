@@ -100,7 +100,7 @@ describe("idle", () => {
   it("per-site and per-label overrides change the thresholds", () => {
     h = harness({
       ...DEFAULT_FLAGS_CONFIG,
-      overrides: [{ match: { labels: { customer: "acme" } }, idle: { utilizationPct: 50, after: "5m" } }],
+      overrides: [{ match: { labels: { customer: "acme" } }, idle: { utilization_pct: 50, duration: "5m" } }],
     });
     run(h, T0, T0 + 6 * MIN, () => [sample({ utilization_gpu_pct: 30, memory_used_mib: 0 })]);
     expect(opened("idle")).toHaveLength(1);

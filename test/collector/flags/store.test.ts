@@ -61,9 +61,9 @@ describe("flags config", () => {
     expect(() =>
       resolveFlagsConfig({
         ...DEFAULT_FLAGS_CONFIG,
-        idle: { ...DEFAULT_FLAGS_CONFIG.idle, after: "fifteen minutes" },
-        overrides: [{ match: { site: "x" }, overheat: { clearAfter: "2 min" } }],
+        idle: { ...DEFAULT_FLAGS_CONFIG.idle, duration: "fifteen minutes" },
+        overrides: [{ match: { site: "x" }, overheat: { clear_after: "2 min" } }],
       }),
-    ).toThrow(/flags\.idle\.after.*flags\.overrides\[0\]\.overheat\.clearAfter/);
+    ).toThrow(/flags\.idle\.duration.*flags\.overrides\[0\]\.overheat\.clear_after/);
   });
 });

@@ -16,7 +16,8 @@ const pipeline = new IngestPipeline({
   sink: store,
   logger: silentLogger(),
   maxDelayMs: 5,
-  onCommitted: (frames) => {
+  onCommitted: ({ frames }) => {
+    if (frames.length === 0) return;
     committed += frames.length;
     process.stdout.write(`COMMITTED ${committed}\n`);
   },

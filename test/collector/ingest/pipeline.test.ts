@@ -1,7 +1,9 @@
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
+import { encodeInventory } from "../../../shared/codec.js";
 import { createLogger } from "../../../shared/logger.js";
+import { SCHEMA_VERSION } from "../../../shared/proto.js";
 import { AgentState, framePayload, frameTopic, statusPayload } from "./frames.js";
 import { MemorySink } from "./memory-sink.js";
 
@@ -25,7 +27,9 @@ function setup(options: Partial<IngestPipelineOptions> = {}) {
   const pipeline = new IngestPipeline({
     sink,
     logger,
-    onCommitted: (frames) => committed.push(frames.length),
+    onCommitted: ({ frames }) => {
+      if (frames.length > 0) committed.push(frames.length);
+    },
     ...options,
   });
   pipeline.start();
@@ -49,6 +53,37 @@ describe("IngestPipeline", () => {
     expect(committed).toEqual([4]);
     expect(pipeline.snapshot()).toMatchObject({ messages: 4, framesStored: 4, commits: 1, queueDepth: 0 });
     expect(pipeline.snapshot().commitLatencyP99Ms).toBeGreaterThanOrEqual(0);
+    await pipeline.stop();
+  });
+
+  it("hands inventories, statuses and frames to onCommitted once they are stored, one route for all three", async () => {
+    const seen: string[] = [];
+    const { sink, pipeline } = setup({
+      maxDelayMs: 5,
+      onCommitted: ({ inventories, statuses, frames }) => {
+        // Each is already in the sink when the hook hears of it.
+        for (const i of inventories) seen.push(`inventory ${i.host} stored=${sink.inventories.includes(i)}`);
+        for (const s of statuses) seen.push(`status ${s.host} stored=${sink.statuses.includes(s)}`);
+        for (const f of frames) seen.push(`frame ${f.seq} stored=${sink.frames.includes(f)}`);
+        throw new Error("a failing hook does not undo the commit");
+      },
+    });
+    await Promise.all([
+      pipeline.submit(
+        `gputel/v1/${H}/inventory`,
+        encodeInventory({ schema_version: SCHEMA_VERSION, host: H, timestamp_ms: Date.now() }),
+        undefined,
+      ),
+      pipeline.submit(`gputel/v1/${H}/status`, statusPayload(H, AgentState.AGENT_STATE_ONLINE), undefined),
+      pipeline.submit(frameTopic(H), framePayload(H, 1), undefined),
+    ]);
+    expect(seen).toEqual([`inventory ${H} stored=true`, `status ${H} stored=true`, "frame 1 stored=true"]);
+    expect(pipeline.snapshot()).toMatchObject({
+      inventories: 1,
+      statuses: 1,
+      framesStored: 1,
+      storeFailures: 0,
+    });
     await pipeline.stop();
   });
 

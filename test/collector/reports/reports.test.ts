@@ -145,7 +145,7 @@ describe("utilization report", () => {
   it("reads days, hours and minutes from their own tiers and matches the samples", () => {
     const t = tempStore();
     cleanup = t.cleanup;
-    const store = t.open({ tiers: ["48h:raw", "30d:1m", "2y:1h", "2y:1d"] });
+    const store = t.open({ retention: ["48h:raw", "30d:1m", "2y:1h", "2y:1d"] });
     const from = T0 + 17 * MIN;
     const to = T0 + 50 * HOUR + 17 * MIN;
     expect(rangePieces([MIN, HOUR, 24 * HOUR], from, to)).toEqual([

@@ -129,10 +129,10 @@ describe("tier rules", () => {
     } catch (error) {
       message = String(error);
     }
-    expect(message).toContain('storage.tiers[0]: "48h" is not');
+    expect(message).toContain('retention[0]: "48h" is not');
     expect(message).toContain('retention "xx"');
     expect(message).toContain("step 1m appears twice");
     expect(message).toContain("not a multiple of 7s");
-    expect(message).toContain("a raw rule");
+    expect(message).toContain("retention[4]: retention 1d must be at least as long");
   });
 });

@@ -195,7 +195,7 @@ describe("rollups (property)", () => {
         const options = {
           rawWindowMs: c.windowMs,
           maxBlockSamples: c.maxBlock,
-          tiers: [`${c.rawRetention}:raw`, "30d:1m", "2y:1h"],
+          retention: [`${c.rawRetention}:raw`, "30d:1m", "2y:1h"],
         };
         const rawRetentionMs = c.rawRetention === "1h" ? HOUR : 48 * HOUR;
         let store: Store = tmp.open(options);

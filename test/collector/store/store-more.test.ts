@@ -36,7 +36,7 @@ describe("Store failures", () => {
 
   it("rejects invalid tier rules before touching the file", () => {
     tmp = tempStore();
-    expect(() => tmp.open({ tiers: ["48h:raw", "30d:7s", "2y:1m"] })).toThrow(/not a multiple of 7s/);
+    expect(() => tmp.open({ retention: ["48h:raw", "30d:7s", "2y:1m"] })).toThrow(/not a multiple of 7s/);
   });
 });
 

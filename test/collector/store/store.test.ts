@@ -183,7 +183,7 @@ describe("retention", () => {
     let fake = 0;
     const clock = () => ++fake;
     const store = tmp.open({
-      tiers: ["10m:raw", "30m:1m", "2h:1h"],
+      retention: ["10m:raw", "30m:1m", "2h:1h"],
       rawWindowMs: 60_000,
       pruneBatch: 3,
       clock,

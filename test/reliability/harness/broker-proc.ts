@@ -39,7 +39,7 @@ export class BrokerProc {
       ...(process.getuid?.() === 0 ? ["user root"] : []),
       "persistence true",
       `persistence_location ${dir}/`,
-      // Queues for an away collector must not overflow (DESIGN §9: the default 1000 loses data).
+      // Queues for an away collector must not overflow (docs/design.md §9: the default 1000 loses data).
       "max_queued_messages 10000000",
       "max_queued_bytes 0",
       "max_inflight_messages 2000",
