@@ -25,6 +25,31 @@ export interface SourceInventory {
   gpus: IGpuInfo[];
 }
 
+/**
+ * A source's own health, counted since the agent started (so a restart reads as a counter reset):
+ * what its supervisor saw of its children. Reported in the agent's status message.
+ */
+export interface SourceHealth {
+  /** Registry name ("nvidia-smi"). */
+  name: string;
+  /** Relaunches after a failure (each after its backoff). */
+  restarts: number;
+  /** Children killed for silence (stream) or for running past their timeout (one-shots). */
+  timeouts: number;
+  /** Stream children that exited by themselves. */
+  exits: number;
+  /** Children that did not exit after SIGKILL (uninterruptible sleep in the kernel). */
+  stuckChildren: number;
+  /** Start-ups that failed (binary missing, driver not loaded, no device). */
+  startFailures: number;
+  /** The latest failure, as reported; "" when none. */
+  lastError: string;
+  /** When lastError happened (agent clock, ms since the epoch); 0 when none. */
+  lastErrorMs: number;
+  /** A stuck child is alive now (and blocks a relaunch of its kind). */
+  stuck: boolean;
+}
+
 export interface GpuSource {
   /** Registry name, used in configuration and logs ("nvidia-smi"). */
   readonly name: string;
@@ -38,4 +63,6 @@ export interface GpuSource {
   stop(): Promise<void>;
   /** Reads inventory (with its own timeout). Rejects with a GputelError(GPUTEL_E_INVENTORY) on failure. */
   inventory(): Promise<SourceInventory>;
+  /** The source's own counters, where it has a supervisor (see SourceHealth). */
+  health?(): SourceHealth;
 }

@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { GputelError } from "../../../shared/errors.js";
 import type { SourceInventory } from "../source.js";
-import type { RunOneShot } from "./child.js";
+import type { RunOneShot } from "../supervisor/child-process.js";
 import { firstErrorLine, outputLines } from "./error-lines.js";
 import { detectSchema, readInventory } from "./inventory-xml.js";
 

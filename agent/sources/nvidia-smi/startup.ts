@@ -2,7 +2,7 @@
 // there, a driver that is not loaded, no GPU, a timeout, or success. Pure.
 import type { ErrorCode } from "../../../shared/errors.js";
 import { GpuState, type GpuStateValue } from "../../../shared/proto.js";
-import type { OneShotResult } from "./child.js";
+import type { OneShotResult } from "../supervisor/child-process.js";
 import { classifyLine } from "./error-lines.js";
 
 /** What every GPU of a failure sample reports. */
