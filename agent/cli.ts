@@ -14,7 +14,7 @@ import { type AgentConfig, agentConfigSpec, loadAgentConfig } from "./config.js"
 import { FrameBuilder } from "./frame/frame-builder.js";
 import { SystemInformationHost } from "./host/host-source.js";
 import { formatFrameTable } from "./once-table.js";
-import { identityOf, sourceFromConfig, startAgent } from "./run.js";
+import { identityOf, sourcesFromConfig, startAgent } from "./run.js";
 import type { SourceSample } from "./sources/source.js";
 
 const USAGE = `Usage: gputel agent [options]
@@ -126,7 +126,7 @@ async function runOnce(config: AgentConfig, json: boolean): Promise<number> {
     { level: config.log_level, destination: process.stderr },
   );
   const intervalMs = durationMs(config.interval);
-  const source = sourceFromConfig(config, logger);
+  const source = sourcesFromConfig(config, logger).gpu;
   const sample = await new Promise<SourceSample>((resolve) => {
     void source.start((first) => resolve(first));
   });
