@@ -68,7 +68,12 @@ describe("agent sources:", () => {
 
   it("check-config prints the bad key and exits 78", async () => {
     let stderr = "";
-    const io = { stdout: () => {}, stderr: (t: string) => void (stderr += t) };
+    const io = {
+      stdout: () => {},
+      stderr: (t: string) => {
+        stderr += t;
+      },
+    };
     const path = file("sources: [nvidia-smi, kernel-logg]\n");
     expect(await checkConfigCommand(agentConfigSpec, ["--config", path], { env: {} }, io)).toBe(EX_CONFIG);
     expect(stderr).toContain('  sources[1]: unknown source "kernel-logg" (known: nvidia-smi)');
