@@ -10,6 +10,7 @@ import { type AgentConfig, nvidiaSmiArgv, sourceNames } from "./config.js";
 import { SystemInformationHost } from "./host/host-source.js";
 import { type BrokerSettings, MqttPublisher } from "./publish/mqtt-publisher.js";
 import { SpoolQueue } from "./publish/spool-queue.js";
+import { sourceStatus } from "./publish/status-message.js";
 import { type AgentSources, createSources } from "./sources/registry.js";
 import { Spool } from "./spool/spool.js";
 
@@ -113,6 +114,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     agentVersion: VERSION,
     queue,
     inflight: config.spool.inflight,
+    sourceStatus: () => sources.health().map(sourceStatus),
     logger: logger.child({ component: "agent.publish" }),
   });
   publisher.start();
