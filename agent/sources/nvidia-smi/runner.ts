@@ -16,10 +16,10 @@ import { ComputeAppsPoller } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
 import { parseGpuList } from "./gpu-list.js";
-import { queryInventory } from "./inventory.js";
 import type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
 import { LostGpuProbes } from "./probe.js";
 import { type Failure, startFailure } from "./startup.js";
+import { queryInventory } from "./xml-query.js";
 
 export type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
 
