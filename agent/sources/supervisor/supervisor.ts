@@ -39,7 +39,13 @@ export interface FailureReport {
 }
 
 export interface StreamSpec {
+  /** The program to run (no shell), its stdout and stderr read line by line. */
   argv: string[];
+  /**
+   * Instead of spawning `argv`: opens another line producer with the same life cycle (a reader
+   * of a device such as /dev/kmsg, tests). `argv` then only names it in logs.
+   */
+  open?: (onLine: (line: string) => void) => StreamChild;
   /** Each line of stdout and stderr; lines of a child already killed or replaced are dropped. */
   onLine(line: string): void;
   /** Silence allowed before the first record (program start-up can take seconds). */
@@ -142,9 +148,10 @@ export class SourceSupervisor {
   startStream(spec: StreamSpec): StreamChild | undefined {
     if (!this.active || this.stuckStream || this.stream?.child.isRunning()) return undefined;
     let stream: Stream | undefined;
-    const child = spawnStream(spec.argv, (line) => {
+    const onLine = (line: string) => {
       if (stream && this.stream === stream && !stream.killed) spec.onLine(line);
-    });
+    };
+    const child = spec.open ? spec.open(onLine) : spawnStream(spec.argv, onLine);
     stream = { child, spec, killed: false, healthySince: undefined, lastProgressAt: this.now() };
     this.stream = stream;
     const started = stream;

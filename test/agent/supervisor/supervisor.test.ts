@@ -186,6 +186,56 @@ describe("SourceSupervisor: the long-lived child", () => {
   });
 });
 
+describe("SourceSupervisor: another line producer", () => {
+  it("supervises what `open` returns like a child: records, silence, end", async () => {
+    let emit: (line: string) => void = () => {};
+    let end: (info: ExitInfo) => void = () => {};
+    let running = false;
+    const opened: StreamChild[] = [];
+    const h = harness(["/dev/kmsg"], async (hh) => {
+      hh.child = hh.sup.startStream({
+        ...noopSpec,
+        argv: ["/dev/kmsg"],
+        open: (onLine) => {
+          emit = onLine;
+          running = true;
+          const child: StreamChild = {
+            pid: undefined,
+            exited: new Promise<ExitInfo>((resolve) => {
+              end = (info) => {
+                running = false;
+                resolve(info);
+              };
+            }),
+            isRunning: () => running,
+            kill: () => end({ code: null, signal: "SIGKILL" }),
+          };
+          opened.push(child);
+          return child;
+        },
+        onLine: (line) => {
+          hh.lines.push(line);
+          hh.sup.progress();
+        },
+        onTimeout: (silentMs) => hh.timeouts.push(silentMs),
+      });
+    });
+    await h.sup.start();
+    emit("6,1234,5678,-;NVRM: Xid (PCI:0000:01:00): 79, GPU has fallen off the bus.");
+    expect(h.lines).toHaveLength(1);
+    h.clock.advance(1100); // recordTimeoutMs 1000 after the first record
+    expect(h.timeouts).toEqual([1100]);
+    expect(running).toBe(false); // "killed": closed
+    emit("a line after the kill"); // dropped
+    expect(h.lines).toHaveLength(1);
+    await waitFor(() => h.sup.stats().timeouts === 1, 1000, "the timeout");
+    h.clock.advance(1000);
+    await waitFor(() => opened.length === 2, 1000, "a reopen after the backoff");
+    end({ code: 0, signal: null });
+    await waitFor(() => h.sup.stats().exits === 1, 1000, "the end counted as an exit");
+  });
+});
+
 describe("SourceSupervisor: one-shot children", () => {
   it("runs one child per lane at a time and kills one that runs past its timeout", async () => {
     const h = harness(sleeper, async () => {});
