@@ -3,7 +3,7 @@
 // a watchdog that kills a child gone silent, stuck (D-state) detection, relaunch with capped
 // backoff, and failure reporting that logs a repeating failure once per period and counts it.
 // What a line means, and what the source reports while it fails, stays in the source.
-import { ERROR_CODES, type ErrorCode } from "../../../shared/errors.js";
+import { ERROR_CODES, type ErrorCode, errorMessage } from "../../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../../shared/logger.js";
 import type { SourceHealth } from "../source.js";
 import { Backoff } from "./backoff.js";
@@ -204,7 +204,14 @@ export class SourceSupervisor {
   private async relaunch(): Promise<void> {
     this.cancelRelaunch = undefined;
     if (!this.active || this.stuckStream || this.stream?.child.isRunning()) return;
-    await this.options.launch();
+    try {
+      await this.options.launch();
+    } catch (error) {
+      // A bug in the source's launch, not a fault of the program: still no crash loop.
+      this.noteError(errorMessage(error));
+      this.log.error({ err: errorMessage(error) }, `${this.options.source} launch threw`);
+      this.scheduleRelaunch();
+    }
   }
 
   private scheduleRelaunch(): void {

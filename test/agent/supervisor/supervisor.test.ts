@@ -272,6 +272,17 @@ describe("SourceSupervisor: one-shot children", () => {
 });
 
 describe("SourceSupervisor: failure reporting", () => {
+  it("a launch that throws is logged and retried after backoff, never an unhandled rejection", async () => {
+    const h = harness(sleeper, async () => {
+      throw new Error("bug in launch");
+    });
+    await h.sup.start();
+    expect(h.sup.stats().lastError).toBe("bug in launch");
+    h.clock.advance(1000);
+    await waitFor(() => h.launches === 2, 1000, "the retry");
+    expect(h.logs.filter((l) => l.msg === "test-source launch threw").length).toBeGreaterThanOrEqual(1);
+  });
+
   it("logs a repeating failure once per period with the count suppressed, and counts every one", async () => {
     const h = harness(sleeper, async () => {});
     await h.sup.start();
