@@ -2,6 +2,9 @@
 // in the manner of node_exporter's collectors or Telegraf's inputs. Sources report raw,
 // unit-normalised readings and judge nothing.
 import type { IGpuInfo, IGpuSample } from "../../shared/proto.js";
+import type { SourceHealth } from "./supervisor/health.js";
+
+export type { SourceHealth } from "./supervisor/health.js";
 
 /** One reading of every GPU on the host, taken at one moment. */
 export interface SourceSample {
@@ -23,31 +26,6 @@ export interface SourceInventory {
   /** Output schema the facts came from (for nvidia-smi: the -q -x DTD, e.g. "nvsmi_device_v12"). */
   schema: string;
   gpus: IGpuInfo[];
-}
-
-/**
- * A source's own health, counted since the agent started (so a restart reads as a counter reset):
- * what its supervisor saw of its children. Reported in the agent's status message.
- */
-export interface SourceHealth {
-  /** Registry name ("nvidia-smi"). */
-  name: string;
-  /** Relaunches after a failure (each after its backoff). */
-  restarts: number;
-  /** Children killed for silence (stream) or for running past their timeout (one-shots). */
-  timeouts: number;
-  /** Stream children that exited by themselves. */
-  exits: number;
-  /** Children that did not exit after SIGKILL (uninterruptible sleep in the kernel). */
-  stuckChildren: number;
-  /** Start-ups that failed (binary missing, driver not loaded, no device). */
-  startFailures: number;
-  /** The latest failure, as reported; "" when none. */
-  lastError: string;
-  /** When lastError happened (agent clock, ms since the epoch); 0 when none. */
-  lastErrorMs: number;
-  /** A stuck child is alive now (and blocks a relaunch of its kind). */
-  stuck: boolean;
 }
 
 export interface GpuSource {

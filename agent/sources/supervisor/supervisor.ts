@@ -5,10 +5,10 @@
 // What a line means, and what the source reports while it fails, stays in the source.
 import { ERROR_CODES, type ErrorCode, errorMessage } from "../../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../../shared/logger.js";
-import type { SourceHealth } from "../source.js";
 import { Backoff } from "./backoff.js";
 import { type ExitInfo, type OneShotResult, type StreamChild, spawnStream } from "./child-process.js";
 import { type Cancel, type Clock, realClock } from "./clock.js";
+import type { SourceHealth } from "./health.js";
 import { OneShotLanes } from "./one-shot-lanes.js";
 
 export interface SupervisorOptions {
