@@ -6,7 +6,7 @@ import type { Logger } from "../shared/logger.js";
 import type { IFrame, IHostSample, IInventory } from "../shared/proto.js";
 import { type AgentIdentity, FrameBuilder } from "./frame/frame-builder.js";
 import type { HostSource } from "./host/host-source.js";
-import { buildInventory, inventoryFingerprint } from "./inventory.js";
+import { buildInventory, inventoryFingerprint } from "./inventory-message.js";
 import type { GpuSource, SourceSample } from "./sources/source.js";
 
 /** Where frames and inventory go: an MQTT publisher with a spool, or stdout for `--once`. */

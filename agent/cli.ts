@@ -1,12 +1,10 @@
 // `gputel agent`: run the agent, take one sample (--once), or check/install its configuration.
 import { randomUUID } from "node:crypto";
-import { parseArgs } from "node:util";
 import { frameToJson } from "../shared/codec.js";
-import { checkConfigCommand } from "../shared/config/check-config.js";
-import { EX_CONFIG, formatProblems } from "../shared/config/problems.js";
 import { durationMs } from "../shared/config/units.js";
 import { errorMessage } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
+import { type OptionValues, openProgramCli } from "../shared/program-cli.js";
 import type { IFrame } from "../shared/proto.js";
 import { stopOnSignal } from "../shared/stop-signal.js";
 import { VERSION } from "../shared/version.js";
@@ -14,7 +12,7 @@ import { type AgentConfig, agentConfigSpec, loadAgentConfig } from "./config.js"
 import { FrameBuilder } from "./frame/frame-builder.js";
 import { SystemInformationHost } from "./host/host-source.js";
 import { formatFrameTable } from "./once-table.js";
-import { identityOf, sourceFromConfig, startAgent } from "./run.js";
+import { identityOf, sourcesFromConfig, startAgent } from "./run.js";
 import type { SourceSample } from "./sources/source.js";
 
 const USAGE = `Usage: gputel agent [options]
@@ -58,9 +56,7 @@ const OPTIONS = {
   version: { type: "boolean", short: "V" },
 } as const;
 
-type Values = ReturnType<
-  typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>
->["values"];
+type Values = OptionValues<typeof OPTIONS>;
 
 function overridesFrom(values: Values): Record<string, unknown> | string {
   const overrides: Record<string, unknown> = {};
@@ -84,39 +80,17 @@ function overridesFrom(values: Values): Record<string, unknown> | string {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === "check-config") return checkConfigCommand(agentConfigSpec, rest);
-  if (sub === "install" || sub === "uninstall") {
-    const { installCommand, uninstallCommand } = await import("../shared/install/command.js");
-    const { agentInstall } = await import("./install/install-spec.js");
-    return sub === "install" ? installCommand(agentInstall, rest) : uninstallCommand(agentInstall, rest);
-  }
-  let values: Values;
-  try {
-    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    process.stderr.write(`gputel agent: ${errorMessage(error)} (GPUTEL_E_USAGE)\n\n${USAGE}`);
-    return 64;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (values.version) {
-    process.stdout.write(`gputel ${VERSION}\n`);
-    return 0;
-  }
-  const overrides = overridesFrom(values);
-  if (typeof overrides === "string") {
-    process.stderr.write(`gputel agent: ${overrides} (GPUTEL_E_USAGE)\n`);
-    return 64;
-  }
-  const loaded = loadAgentConfig({ file: values.config, overrides });
-  if (!loaded.ok) {
-    process.stderr.write(formatProblems("agent", loaded.file, loaded.problems));
-    return EX_CONFIG;
-  }
-  return values.once ? runOnce(loaded.config, values.json === true) : runDaemon(loaded.config);
+  const opened = await openProgramCli(args, {
+    spec: agentConfigSpec,
+    usage: USAGE,
+    options: OPTIONS,
+    install: async () => (await import("./install/install-spec.js")).agentInstall,
+    overrides: overridesFrom,
+    load: (file, overrides) => loadAgentConfig({ file, overrides }),
+  });
+  if (typeof opened === "number") return opened;
+  const { values, config } = opened;
+  return values.once ? runOnce(config, values.json === true) : runDaemon(config);
 }
 
 async function runOnce(config: AgentConfig, json: boolean): Promise<number> {
@@ -126,7 +100,7 @@ async function runOnce(config: AgentConfig, json: boolean): Promise<number> {
     { level: config.log_level, destination: process.stderr },
   );
   const intervalMs = durationMs(config.interval);
-  const source = sourceFromConfig(config, logger);
+  const source = sourcesFromConfig(config, logger).gpu;
   const sample = await new Promise<SourceSample>((resolve) => {
     void source.start((first) => resolve(first));
   });

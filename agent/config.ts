@@ -13,6 +13,7 @@ import {
 } from "../shared/config/load.js";
 import { tlsProblems } from "../shared/config/problems.js";
 import { isValidHostId } from "../shared/topics.js";
+import { DEFAULT_SOURCES, SOURCE_NAMES, type SourceName, sourceListProblems } from "./sources/catalog.js";
 
 const strict = { additionalProperties: false } as const;
 
@@ -26,6 +27,10 @@ export function agentSchema(ctx: DefaultsContext) {
         description: "free-form key/value labels (customer, rack...)",
       }),
       interval: Duration("1s", "sampling interval"),
+      sources: Type.Array(Type.String({ minLength: 1 }), {
+        default: [...DEFAULT_SOURCES],
+        description: `data sources to run, each with its settings under its own keys (known: ${SOURCE_NAMES.join(", ")})`,
+      }),
       nvidia_smi: Type.String({
         minLength: 1,
         default: "nvidia-smi",
@@ -86,6 +91,7 @@ export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
     const problems = tlsProblems(config.broker);
     const argv = splitCommandLine(config.nvidia_smi);
     if (typeof argv === "string") problems.push({ path: "nvidia_smi", message: argv });
+    problems.push(...sourceListProblems(config.sources));
     for (const key of Object.keys(config.labels)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key))
         problems.push({
@@ -107,6 +113,13 @@ export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
 
 export function loadAgentConfig(options: LoadOptions = {}): LoadResult<AgentConfig> {
   return loadConfig(agentConfigSpec, options);
+}
+
+/** `sources:` as registry names (validated by the schema check, so this cannot fail on a loaded config). */
+export function sourceNames(config: Pick<AgentConfig, "sources">): SourceName[] {
+  const problem = sourceListProblems(config.sources)[0];
+  if (problem) throw new RangeError(`${problem.path}: ${problem.message}`);
+  return config.sources as SourceName[];
 }
 
 /** nvidia_smi as argv (validated by the schema check, so this cannot fail on a loaded config). */

@@ -6,11 +6,12 @@ import type { Logger } from "../shared/logger.js";
 import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
 import { VERSION } from "../shared/version.js";
 import { Agent } from "./agent.js";
-import { type AgentConfig, nvidiaSmiArgv } from "./config.js";
+import { type AgentConfig, nvidiaSmiArgv, sourceNames } from "./config.js";
 import { SystemInformationHost } from "./host/host-source.js";
 import { type BrokerSettings, MqttPublisher } from "./publish/mqtt-publisher.js";
 import { SpoolQueue } from "./publish/spool-queue.js";
-import { createSource } from "./sources/registry.js";
+import { sourceStatus } from "./publish/status-message.js";
+import { type AgentSources, createSources } from "./sources/registry.js";
 import { Spool } from "./spool/spool.js";
 
 export interface RunningAgent {
@@ -45,20 +46,22 @@ export function identityOf(config: AgentConfig, intervalMs: number) {
   };
 }
 
-/** The configured GPU source (the daemon and `--once` sample alike). */
-export function sourceFromConfig(config: AgentConfig, logger: Logger) {
-  return createSource("nvidia-smi", {
-    command: nvidiaSmiArgv(config),
+/** The sources `sources:` selects, each built from its own keys (the daemon and `--once` alike). */
+export function sourcesFromConfig(config: AgentConfig, logger: Logger): AgentSources {
+  return createSources(sourceNames(config), {
     intervalMs: durationMs(config.interval),
-    computeAppsIntervalMs: durationMs(config.compute_apps_interval),
-    inventoryTimeoutMs: durationMs(config.inventory_timeout),
     logger,
+    nvidiaSmi: {
+      command: nvidiaSmiArgv(config),
+      computeAppsIntervalMs: durationMs(config.compute_apps_interval),
+      inventoryTimeoutMs: durationMs(config.inventory_timeout),
+    },
   });
 }
 
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
   const intervalMs = durationMs(config.interval);
-  const source = sourceFromConfig(config, logger);
+  const sources = sourcesFromConfig(config, logger);
   const spool = Spool.open({
     path: join(config.state_directory, "spool.db"),
     maxBytes: sizeBytes(config.spool.max_size),
@@ -76,7 +79,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   const queue = new SpoolQueue(spool);
   const agent = new Agent({
     identity,
-    source,
+    source: sources.gpu,
     host: new SystemInformationHost(),
     sink: {
       publishFrame: (frame) => publisher?.publishFrame(frame),
@@ -111,6 +114,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     agentVersion: VERSION,
     queue,
     inflight: config.spool.inflight,
+    sourceStatus: () => sources.health().map(sourceStatus),
     logger: logger.child({ component: "agent.publish" }),
   });
   publisher.start();

@@ -1,9 +1,8 @@
 // `gputel collector`: run the collector, or check/install its configuration.
-import { parseArgs } from "node:util";
-import { checkConfigCommand } from "../shared/config/check-config.js";
-import { EX_CONFIG, formatProblems } from "../shared/config/problems.js";
+import { EX_CONFIG } from "../shared/config/problems.js";
 import { errorMessage } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
+import { type OptionValues, openProgramCli } from "../shared/program-cli.js";
 import { stopOnSignal } from "../shared/stop-signal.js";
 import { VERSION } from "../shared/version.js";
 import { collectorConfigSpec, loadCollectorConfig } from "./config.js";
@@ -44,9 +43,7 @@ const OPTIONS = {
   version: { type: "boolean", short: "V" },
 } as const;
 
-type Values = ReturnType<
-  typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>
->["values"];
+type Values = OptionValues<typeof OPTIONS>;
 
 function overridesFrom(values: Values): Record<string, unknown> {
   const overrides: Record<string, unknown> = {};
@@ -65,36 +62,16 @@ function overridesFrom(values: Values): Record<string, unknown> {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === "check-config") return checkConfigCommand(collectorConfigSpec, rest);
-  if (sub === "install" || sub === "uninstall") {
-    const { installCommand, uninstallCommand } = await import("../shared/install/command.js");
-    const { collectorInstall } = await import("./install/install-spec.js");
-    return sub === "install"
-      ? installCommand(collectorInstall, rest)
-      : uninstallCommand(collectorInstall, rest);
-  }
-  let values: Values;
-  try {
-    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    process.stderr.write(`gputel collector: ${errorMessage(error)} (GPUTEL_E_USAGE)\n\n${USAGE}`);
-    return 64;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (values.version) {
-    process.stdout.write(`gputel ${VERSION}\n`);
-    return 0;
-  }
-  const loaded = loadCollectorConfig({ file: values.config, overrides: overridesFrom(values) });
-  if (!loaded.ok) {
-    process.stderr.write(formatProblems("collector", loaded.file, loaded.problems));
-    return EX_CONFIG;
-  }
-  const config = loaded.config;
+  const opened = await openProgramCli(args, {
+    spec: collectorConfigSpec,
+    usage: USAGE,
+    options: OPTIONS,
+    install: async () => (await import("./install/install-spec.js")).collectorInstall,
+    overrides: overridesFrom,
+    load: (file, overrides) => loadCollectorConfig({ file, overrides }),
+  });
+  if (typeof opened === "number") return opened;
+  const { config } = opened;
   const logger = createLogger({}, { level: config.log_level });
   let running: Awaited<ReturnType<typeof startCollector>>;
   try {

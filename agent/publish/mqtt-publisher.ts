@@ -1,6 +1,7 @@
 // Publishes frames, status and inventory over MQTT (docs/design.md §3): frames at QoS 1 from the
 // spool with a small in-flight window; retained status with an `offline` last will;
-// retained inventory republished when it changes.
+// retained inventory republished when it changes; the status is republished (reason "sources
+// changed") when the sources' health changes, at most once per statusRefreshMs.
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { backoffMs } from "../../shared/backoff.js";
 import { encodeFrame, encodeInventory, encodeStatus } from "../../shared/codec.js";
@@ -11,12 +12,13 @@ import {
   AgentState,
   type IFrame,
   type IInventory,
+  type ISourceStatus,
   type IStatus,
-  SCHEMA_VERSION,
 } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
 import type { FrameSink } from "../agent.js";
 import type { FrameQueue, QueuedMessage } from "./frame-queue.js";
+import { statusMessage } from "./status-message.js";
 
 export interface BrokerSettings {
   url: string;
@@ -41,6 +43,10 @@ export interface PublisherOptions {
   inflight: number;
   logger: Logger;
   now?: () => number;
+  /** The sources' health, carried in every status (see status-message.ts). */
+  sourceStatus?: () => ISourceStatus[];
+  /** A change of the sources' health is republished at most this often. Default 10 s. */
+  statusRefreshMs?: number;
 }
 
 const MIN_RECONNECT_MS = 1000;
@@ -59,6 +65,9 @@ export class MqttPublisher implements FrameSink {
    *  refusing broker is not hammered. */
   private refusals = 0;
   private pausedUntil = 0;
+  /** The sources' health as last published, and when a change of it was last published. */
+  private publishedSources = "";
+  private sourcesChangedAt = 0;
 
   constructor(private readonly options: PublisherOptions) {}
 
@@ -79,7 +88,10 @@ export class MqttPublisher implements FrameSink {
       rejectUnauthorized: broker.rejectUnauthorized,
       will: {
         topic: topicFor(host, "status"),
-        payload: Buffer.from(encodeStatus(this.status(AgentState.AGENT_STATE_OFFLINE, "connection lost"))),
+        // Without sources: counters frozen at start would overwrite the last ones the collector has.
+        payload: Buffer.from(
+          encodeStatus(this.status(AgentState.AGENT_STATE_OFFLINE, "connection lost", [])),
+        ),
         qos: 1,
         retain: true,
       },
@@ -111,6 +123,7 @@ export class MqttPublisher implements FrameSink {
       return;
     }
     this.pump();
+    this.refreshStatus();
   }
 
   publishInventory(inventory: IInventory): void {
@@ -145,17 +158,22 @@ export class MqttPublisher implements FrameSink {
     this.inflight.clear();
   }
 
-  private status(state: number, reason: string): IStatus {
-    return {
-      schema_version: SCHEMA_VERSION,
-      host: this.options.host,
-      state,
-      timestamp_ms: (this.options.now ?? Date.now)(),
-      boot_id: this.options.bootId,
-      reason,
-      agent_version: this.options.agentVersion,
-      interval_ms: this.options.intervalMs,
-    };
+  private status(state: number, reason: string, sources = this.options.sourceStatus?.() ?? []): IStatus {
+    this.publishedSources = JSON.stringify(sources);
+    return statusMessage(this.options, state, reason, (this.options.now ?? Date.now)(), sources);
+  }
+
+  /** Republishes the retained status when the sources' health changed since it was published. */
+  private refreshStatus(): void {
+    const client = this.client;
+    if (!client?.connected || this.stopping || !this.options.sourceStatus) return;
+    const now = (this.options.now ?? Date.now)();
+    if (now - this.sourcesChangedAt < (this.options.statusRefreshMs ?? 10_000)) return;
+    const sources = this.options.sourceStatus();
+    if (JSON.stringify(sources) === this.publishedSources) return;
+    this.sourcesChangedAt = now;
+    const status = encodeStatus(this.status(AgentState.AGENT_STATE_ONLINE, "sources changed", sources));
+    client.publish(topicFor(this.options.host, "status"), Buffer.from(status), { qos: 1, retain: true });
   }
 
   private onConnect(): void {

@@ -1,23 +1,38 @@
-// The explicit registry of GPU sources (node_exporter style): a DCGM or NVML source would be one
-// more line here and a sibling folder.
+// The explicit registry of sources (node_exporter style): configuration names them in
+// `sources:` (catalog.ts), and this file builds each one from its own settings. A DCGM or
+// kernel-log source is one more entry here and in catalog.ts, and a sibling folder.
 import type { Logger } from "../../shared/logger.js";
+import { SOURCE_KINDS, type SourceName } from "./catalog.js";
 import { NvidiaSmiSource } from "./nvidia-smi/runner.js";
-import type { GpuSource } from "./source.js";
+import type { GpuSource, SourceHealth } from "./source.js";
 
+/** Every source's settings, each under its own key (from the agent configuration). */
 export interface SourceSettings {
-  command: string[];
   intervalMs: number;
-  computeAppsIntervalMs: number;
-  inventoryTimeoutMs: number;
   logger: Logger;
+  /** The nvidia-smi source: `nvidia_smi`, `compute_apps_interval`, `inventory_timeout`. */
+  nvidiaSmi: { command: string[]; computeAppsIntervalMs: number; inventoryTimeoutMs: number };
 }
 
-const SOURCES = {
-  "nvidia-smi": (settings: SourceSettings): GpuSource => new NvidiaSmiSource(settings),
-} as const;
+const FACTORIES: { [N in SourceName]: (settings: SourceSettings) => GpuSource } = {
+  "nvidia-smi": (s) => new NvidiaSmiSource({ ...s.nvidiaSmi, intervalMs: s.intervalMs, logger: s.logger }),
+};
 
-export type SourceName = keyof typeof SOURCES;
+/** The sources an agent runs, by what they give it. */
+export interface AgentSources {
+  /** The one GPU source: it drives the frames. */
+  gpu: GpuSource;
+  /** The health of every source that reports one, in `sources:` order. */
+  health(): SourceHealth[];
+}
 
-export function createSource(name: SourceName, settings: SourceSettings): GpuSource {
-  return SOURCES[name](settings);
+/** Builds the listed sources (a list the configuration check has accepted: one GPU source). */
+export function createSources(names: readonly SourceName[], settings: SourceSettings): AgentSources {
+  const built = names.map((name) => ({ name, source: FACTORIES[name](settings) }));
+  const gpu = built.find((b) => SOURCE_KINDS[b.name] === "gpu")?.source;
+  if (!gpu) throw new RangeError(`sources: needs a GPU source, got ${names.join(", ") || "none"}`);
+  return {
+    gpu,
+    health: () => built.flatMap((b) => (b.source.health ? [b.source.health()] : [])),
+  };
 }

@@ -2,6 +2,9 @@
 // in the manner of node_exporter's collectors or Telegraf's inputs. Sources report raw,
 // unit-normalised readings and judge nothing.
 import type { IGpuInfo, IGpuSample } from "../../shared/proto.js";
+import type { SourceHealth } from "./supervisor/health.js";
+
+export type { SourceHealth } from "./supervisor/health.js";
 
 /** One reading of every GPU on the host, taken at one moment. */
 export interface SourceSample {
@@ -38,4 +41,6 @@ export interface GpuSource {
   stop(): Promise<void>;
   /** Reads inventory (with its own timeout). Rejects with a GputelError(GPUTEL_E_INVENTORY) on failure. */
   inventory(): Promise<SourceInventory>;
+  /** The source's own counters, where it has a supervisor (see SourceHealth). */
+  health?(): SourceHealth;
 }

@@ -5,6 +5,7 @@ import type { MetricKey } from "../../shared/metrics.js";
 import type { ReportPart } from "../fanout/report-part.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { FleetReport } from "../reports/reports.js";
+import type { AgentSourceRow } from "../store/agent-sources.js";
 
 export interface TimeRange {
   fromMs: number;
@@ -154,6 +155,8 @@ export interface MetricsSnapshot {
   databaseBytes: number;
   /** Newest sample age over all GPUs, as seen now (how far behind the collector is). */
   newestSampleMs: number | null;
+  /** Each agent's sources' health, from its latest status (absent: not read by this backend). */
+  agentSources?: AgentSourceRow[];
 }
 
 export interface QueryBackend {

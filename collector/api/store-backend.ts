@@ -294,6 +294,7 @@ export class StoreBackend implements QueryBackend {
           : null,
       databaseBytes: pages * pageSize,
       newestSampleMs: newest,
+      agentSources: this.parts.store.agentSources(),
     };
   }
 

@@ -122,7 +122,50 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
     })),
   );
   health(x, snap, nowMs);
+  agentSources(x, snap);
   return x.text();
+}
+
+/** The agents' own sources (supervisor counters from their statuses), by host and source. */
+function agentSources(x: Exposition, snap: MetricsSnapshot): void {
+  const rows = snap.agentSources ?? [];
+  const of = (value: (r: (typeof rows)[number]) => number) =>
+    rows.map((r) => ({ labels: { host: r.host, source: r.source }, value: value(r) }));
+  const counter = (name: string, help: string, value: (r: (typeof rows)[number]) => number) =>
+    x.family(`gputel_agent_source_${name}_total`, "counter", help, of(value));
+  counter(
+    "restarts",
+    "Relaunches of the agent's source after a failure, since the agent started.",
+    (r) => r.restarts,
+  );
+  counter(
+    "timeouts",
+    "Children of the agent's source killed for silence or for running past their timeout.",
+    (r) => r.timeouts,
+  );
+  counter("exits", "Long-lived children of the agent's source that exited by themselves.", (r) => r.exits);
+  counter(
+    "stuck_children",
+    "Children of the agent's source that did not exit after SIGKILL (uninterruptible sleep).",
+    (r) => r.stuckChildren,
+  );
+  counter(
+    "start_failures",
+    "Failed start-ups of the agent's source (binary missing, driver not loaded, no device).",
+    (r) => r.startFailures,
+  );
+  x.family(
+    "gputel_agent_source_stuck",
+    "gauge",
+    "1 while a child of the agent's source is stuck (and blocks another of its kind).",
+    of((r) => (r.stuck ? 1 : 0)),
+  );
+  x.family(
+    "gputel_agent_source_last_error_timestamp_seconds",
+    "gauge",
+    "When the agent's source last failed (agent clock); absent when it has not.",
+    of((r) => r.lastErrorMs / 1000).filter((_, i) => (rows[i]?.lastErrorMs ?? 0) > 0),
+  );
 }
 
 function health(x: Exposition, snap: MetricsSnapshot, nowMs: number): void {

@@ -78,6 +78,10 @@ function checkTimestamp(ctx: ValidationContext, value: unknown, name: string): n
   return value;
 }
 
+const MAX_SOURCES = 16;
+/** A registry name as in the agent's `sources:` (agent/sources/catalog.ts). */
+const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
 function checkText(value: string | null | undefined, name: string, max: number, required = false): void {
   const text = value ?? "";
   if (text.length > max || (required && text.length === 0))
@@ -196,8 +200,23 @@ export function validateStatus(status: IStatus, ctx: ValidationContext): Checked
     checkText(status.boot_id, "boot_id", 64);
     checkText(status.reason, "status reason", 1024);
     checkText(status.agent_version, "agent_version", 64);
+    checkSourceStatuses(status);
     return status;
   });
+}
+
+/** The agent's sources' health (agent/sources/supervisor/): a few named counters each. */
+function checkSourceStatuses(status: IStatus): void {
+  const sources = status.sources ?? [];
+  if (sources.length > MAX_SOURCES) fail("field_invalid", `${sources.length} sources > ${MAX_SOURCES}`);
+  const names = new Set<string>();
+  for (const source of sources) {
+    const name = source.name ?? "";
+    if (!SOURCE_NAME.test(name) || names.has(name))
+      fail("field_invalid", `source name ${JSON.stringify(name)}`);
+    names.add(name);
+    checkText(source.last_error, `source ${name} last_error`, 1024);
+  }
 }
 
 export function validateInventory(inventory: IInventory, ctx: ValidationContext): Checked<IInventory> {

@@ -8,6 +8,7 @@
 //   store.writeInventory(inventory, receivedAtMs): void            FrameSink
 //   store.writeStatus(status, receivedAtMs): void                  FrameSink
 //   store.countReject(host, reason, count?): void                  FrameSink
+//   store.agentSources(): AgentSourceRow[]                         agents' sources' health (statuses)
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
 //   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
@@ -20,6 +21,7 @@ import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
+import { type AgentSourceRow, AgentSourceTable } from "./agent-sources.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
@@ -54,6 +56,7 @@ export class Store implements FrameSink {
   /** @internal */ readonly stmts: Statements;
   /** @internal */ readonly raw: RawWriter;
   private readonly log: Logger;
+  private readonly sources: AgentSourceTable;
   private bootsSweptMs = 0;
   private pruner: Pruner | undefined;
 
@@ -67,6 +70,7 @@ export class Store implements FrameSink {
   ) {
     this.tiers = tiers;
     this.stmts = prepareStatements(db);
+    this.sources = new AgentSourceTable(db);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.store" });
     this.raw = new RawWriter(
       db,
@@ -117,17 +121,25 @@ export class Store implements FrameSink {
     if (host === "") return;
     this.guarded(() => {
       const h = this.raw.registry.ensureHost(host, undefined, undefined, receivedAtMs);
+      const statusMs = Number(status.timestamp_ms ?? 0) || receivedAtMs;
       // Read back from the hosts table (hostRows), not kept in memory.
       this.stmts.updateHostStatus.run(
         status.state === AgentState.AGENT_STATE_ONLINE ? "online" : "offline",
         status.reason ?? "",
-        Number(status.timestamp_ms ?? 0) || receivedAtMs,
+        statusMs,
         status.boot_id ?? "",
         status.agent_version ?? "",
         status.interval_ms ?? null,
         h.id,
       );
+      const sources = status.sources ?? [];
+      if (sources.length > 0) this.sources.replace(h.id, sources, statusMs);
     });
+  }
+
+  /** Each agent's sources' health as its latest status reported it, by host then source. */
+  agentSources(): AgentSourceRow[] {
+    return this.sources.all();
   }
 
   countReject(host: string, reason: string, count = 1): void {

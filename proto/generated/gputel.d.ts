@@ -347,6 +347,37 @@ export namespace gputel {
             AGENT_STATE_OFFLINE = 2
         }
 
+        interface ISourceStatus {
+            name?: (string|undefined);
+            restarts?: (number|undefined);
+            timeouts?: (number|undefined);
+            exits?: (number|undefined);
+            stuck_children?: (number|undefined);
+            start_failures?: (number|undefined);
+            last_error?: (string|undefined);
+            last_error_ms?: (number|undefined);
+            stuck?: (boolean|undefined);
+        }
+
+        class SourceStatus implements ISourceStatus {
+            constructor(properties?: gputel.v1.ISourceStatus);
+            public name: string;
+            public restarts: number;
+            public timeouts: number;
+            public exits: number;
+            public stuck_children: number;
+            public start_failures: number;
+            public last_error: string;
+            public last_error_ms: number;
+            public stuck: boolean;
+            public static create(properties?: gputel.v1.ISourceStatus): gputel.v1.SourceStatus;
+            public static encode(message: gputel.v1.ISourceStatus, writer?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.SourceStatus;
+            public static fromObject(object: { [k: string]: any }): gputel.v1.SourceStatus;
+            public static toObject(message: gputel.v1.SourceStatus, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            public toJSON(): { [k: string]: any };
+        }
+
         interface IStatus {
             schema_version?: (number|undefined);
             host?: (string|undefined);
@@ -356,6 +387,7 @@ export namespace gputel {
             reason?: (string|undefined);
             agent_version?: (string|undefined);
             interval_ms?: (number|undefined);
+            sources?: (gputel.v1.ISourceStatus[]|undefined);
         }
 
         class Status implements IStatus {
@@ -368,6 +400,7 @@ export namespace gputel {
             public reason: string;
             public agent_version: string;
             public interval_ms: number;
+            public sources: gputel.v1.SourceStatus[];
             public static create(properties?: gputel.v1.IStatus): gputel.v1.Status;
             public static encode(message: gputel.v1.IStatus, writer?: $protobuf.Writer): $protobuf.Writer;
             public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.Status;

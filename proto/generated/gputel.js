@@ -4090,6 +4090,440 @@ export const gputel = $root.gputel = (() => {
             return values;
         })();
 
+        v1.SourceStatus = (function() {
+
+            /**
+             * Properties of a SourceStatus.
+             * @memberof gputel.v1
+             * @interface ISourceStatus
+             * @property {string|undefined} [name] SourceStatus name
+             * @property {number|undefined} [restarts] SourceStatus restarts
+             * @property {number|undefined} [timeouts] SourceStatus timeouts
+             * @property {number|undefined} [exits] SourceStatus exits
+             * @property {number|undefined} [stuck_children] SourceStatus stuck_children
+             * @property {number|undefined} [start_failures] SourceStatus start_failures
+             * @property {string|undefined} [last_error] SourceStatus last_error
+             * @property {number|undefined} [last_error_ms] SourceStatus last_error_ms
+             * @property {boolean|undefined} [stuck] SourceStatus stuck
+             */
+
+            /**
+             * Constructs a new SourceStatus.
+             * @memberof gputel.v1
+             * @classdesc Represents a SourceStatus.
+             * @implements ISourceStatus
+             * @constructor
+             * @param {gputel.v1.ISourceStatus=} [properties] Properties to set
+             */
+            function SourceStatus(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * SourceStatus name.
+             * @member {string} name
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.name = "";
+
+            /**
+             * SourceStatus restarts.
+             * @member {number} restarts
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.restarts = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * SourceStatus timeouts.
+             * @member {number} timeouts
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.timeouts = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * SourceStatus exits.
+             * @member {number} exits
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.exits = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * SourceStatus stuck_children.
+             * @member {number} stuck_children
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.stuck_children = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * SourceStatus start_failures.
+             * @member {number} start_failures
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.start_failures = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * SourceStatus last_error.
+             * @member {string} last_error
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.last_error = "";
+
+            /**
+             * SourceStatus last_error_ms.
+             * @member {number} last_error_ms
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.last_error_ms = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * SourceStatus stuck.
+             * @member {boolean} stuck
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             */
+            SourceStatus.prototype.stuck = false;
+
+            /**
+             * Creates a new SourceStatus instance using the specified properties.
+             * @function create
+             * @memberof gputel.v1.SourceStatus
+             * @static
+             * @param {gputel.v1.ISourceStatus=} [properties] Properties to set
+             * @returns {gputel.v1.SourceStatus} SourceStatus instance
+             */
+            SourceStatus.create = function create(properties) {
+                return new SourceStatus(properties);
+            };
+
+            /**
+             * Encodes the specified SourceStatus message. Does not implicitly {@link gputel.v1.SourceStatus.verify|verify} messages.
+             * @function encode
+             * @memberof gputel.v1.SourceStatus
+             * @static
+             * @param {gputel.v1.ISourceStatus} message SourceStatus message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SourceStatus.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.name);
+                if (message.restarts != null && Object.hasOwnProperty.call(message, "restarts"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.restarts);
+                if (message.timeouts != null && Object.hasOwnProperty.call(message, "timeouts"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.timeouts);
+                if (message.exits != null && Object.hasOwnProperty.call(message, "exits"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.exits);
+                if (message.stuck_children != null && Object.hasOwnProperty.call(message, "stuck_children"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.stuck_children);
+                if (message.start_failures != null && Object.hasOwnProperty.call(message, "start_failures"))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.start_failures);
+                if (message.last_error != null && Object.hasOwnProperty.call(message, "last_error"))
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.last_error);
+                if (message.last_error_ms != null && Object.hasOwnProperty.call(message, "last_error_ms"))
+                    writer.uint32(/* id 8, wireType 0 =*/64).int64(message.last_error_ms);
+                if (message.stuck != null && Object.hasOwnProperty.call(message, "stuck"))
+                    writer.uint32(/* id 9, wireType 0 =*/72).bool(message.stuck);
+                return writer;
+            };
+
+            /**
+             * Decodes a SourceStatus message from the specified reader or buffer.
+             * @function decode
+             * @memberof gputel.v1.SourceStatus
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {gputel.v1.SourceStatus} SourceStatus
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SourceStatus.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.gputel.v1.SourceStatus();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.name = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.restarts = reader.uint64();
+                            break;
+                        }
+                    case 3: {
+                            message.timeouts = reader.uint64();
+                            break;
+                        }
+                    case 4: {
+                            message.exits = reader.uint64();
+                            break;
+                        }
+                    case 5: {
+                            message.stuck_children = reader.uint64();
+                            break;
+                        }
+                    case 6: {
+                            message.start_failures = reader.uint64();
+                            break;
+                        }
+                    case 7: {
+                            message.last_error = reader.string();
+                            break;
+                        }
+                    case 8: {
+                            message.last_error_ms = reader.int64();
+                            break;
+                        }
+                    case 9: {
+                            message.stuck = reader.bool();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Creates a SourceStatus message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof gputel.v1.SourceStatus
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {gputel.v1.SourceStatus} SourceStatus
+             */
+            SourceStatus.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.gputel.v1.SourceStatus)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".gputel.v1.SourceStatus: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.gputel.v1.SourceStatus();
+                if (object.name != null)
+                    message.name = String(object.name);
+                if (object.restarts != null)
+                    if ($util.Long)
+                        message.restarts = $util.Long.fromValue(object.restarts, true);
+                    else if (typeof object.restarts === "string")
+                        message.restarts = parseInt(object.restarts, 10);
+                    else if (typeof object.restarts === "number")
+                        message.restarts = object.restarts;
+                    else if (typeof object.restarts === "object")
+                        message.restarts = new $util.LongBits(object.restarts.low >>> 0, object.restarts.high >>> 0).toNumber(true);
+                if (object.timeouts != null)
+                    if ($util.Long)
+                        message.timeouts = $util.Long.fromValue(object.timeouts, true);
+                    else if (typeof object.timeouts === "string")
+                        message.timeouts = parseInt(object.timeouts, 10);
+                    else if (typeof object.timeouts === "number")
+                        message.timeouts = object.timeouts;
+                    else if (typeof object.timeouts === "object")
+                        message.timeouts = new $util.LongBits(object.timeouts.low >>> 0, object.timeouts.high >>> 0).toNumber(true);
+                if (object.exits != null)
+                    if ($util.Long)
+                        message.exits = $util.Long.fromValue(object.exits, true);
+                    else if (typeof object.exits === "string")
+                        message.exits = parseInt(object.exits, 10);
+                    else if (typeof object.exits === "number")
+                        message.exits = object.exits;
+                    else if (typeof object.exits === "object")
+                        message.exits = new $util.LongBits(object.exits.low >>> 0, object.exits.high >>> 0).toNumber(true);
+                if (object.stuck_children != null)
+                    if ($util.Long)
+                        message.stuck_children = $util.Long.fromValue(object.stuck_children, true);
+                    else if (typeof object.stuck_children === "string")
+                        message.stuck_children = parseInt(object.stuck_children, 10);
+                    else if (typeof object.stuck_children === "number")
+                        message.stuck_children = object.stuck_children;
+                    else if (typeof object.stuck_children === "object")
+                        message.stuck_children = new $util.LongBits(object.stuck_children.low >>> 0, object.stuck_children.high >>> 0).toNumber(true);
+                if (object.start_failures != null)
+                    if ($util.Long)
+                        message.start_failures = $util.Long.fromValue(object.start_failures, true);
+                    else if (typeof object.start_failures === "string")
+                        message.start_failures = parseInt(object.start_failures, 10);
+                    else if (typeof object.start_failures === "number")
+                        message.start_failures = object.start_failures;
+                    else if (typeof object.start_failures === "object")
+                        message.start_failures = new $util.LongBits(object.start_failures.low >>> 0, object.start_failures.high >>> 0).toNumber(true);
+                if (object.last_error != null)
+                    message.last_error = String(object.last_error);
+                if (object.last_error_ms != null)
+                    if ($util.Long)
+                        message.last_error_ms = $util.Long.fromValue(object.last_error_ms, false);
+                    else if (typeof object.last_error_ms === "string")
+                        message.last_error_ms = parseInt(object.last_error_ms, 10);
+                    else if (typeof object.last_error_ms === "number")
+                        message.last_error_ms = object.last_error_ms;
+                    else if (typeof object.last_error_ms === "object")
+                        message.last_error_ms = new $util.LongBits(object.last_error_ms.low >>> 0, object.last_error_ms.high >>> 0).toNumber();
+                if (object.stuck != null)
+                    message.stuck = Boolean(object.stuck);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a SourceStatus message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof gputel.v1.SourceStatus
+             * @static
+             * @param {gputel.v1.SourceStatus} message SourceStatus
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SourceStatus.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.name = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.restarts = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.restarts = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.timeouts = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.timeouts = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.exits = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.exits = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.stuck_children = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.stuck_children = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.start_failures = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.start_failures = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    object.last_error = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.last_error_ms = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.last_error_ms = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    object.stuck = false;
+                }
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                if (message.restarts != null && Object.hasOwnProperty.call(message, "restarts"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.restarts = typeof message.restarts === "number" ? BigInt(message.restarts) : $util.Long.fromBits(message.restarts.low >>> 0, message.restarts.high >>> 0, true).toBigInt();
+                    else if (typeof message.restarts === "number")
+                        object.restarts = options.longs === String ? String(message.restarts) : message.restarts;
+                    else
+                        object.restarts = options.longs === String ? $util.Long.prototype.toString.call(message.restarts) : options.longs === Number ? new $util.LongBits(message.restarts.low >>> 0, message.restarts.high >>> 0).toNumber(true) : message.restarts;
+                if (message.timeouts != null && Object.hasOwnProperty.call(message, "timeouts"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.timeouts = typeof message.timeouts === "number" ? BigInt(message.timeouts) : $util.Long.fromBits(message.timeouts.low >>> 0, message.timeouts.high >>> 0, true).toBigInt();
+                    else if (typeof message.timeouts === "number")
+                        object.timeouts = options.longs === String ? String(message.timeouts) : message.timeouts;
+                    else
+                        object.timeouts = options.longs === String ? $util.Long.prototype.toString.call(message.timeouts) : options.longs === Number ? new $util.LongBits(message.timeouts.low >>> 0, message.timeouts.high >>> 0).toNumber(true) : message.timeouts;
+                if (message.exits != null && Object.hasOwnProperty.call(message, "exits"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.exits = typeof message.exits === "number" ? BigInt(message.exits) : $util.Long.fromBits(message.exits.low >>> 0, message.exits.high >>> 0, true).toBigInt();
+                    else if (typeof message.exits === "number")
+                        object.exits = options.longs === String ? String(message.exits) : message.exits;
+                    else
+                        object.exits = options.longs === String ? $util.Long.prototype.toString.call(message.exits) : options.longs === Number ? new $util.LongBits(message.exits.low >>> 0, message.exits.high >>> 0).toNumber(true) : message.exits;
+                if (message.stuck_children != null && Object.hasOwnProperty.call(message, "stuck_children"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.stuck_children = typeof message.stuck_children === "number" ? BigInt(message.stuck_children) : $util.Long.fromBits(message.stuck_children.low >>> 0, message.stuck_children.high >>> 0, true).toBigInt();
+                    else if (typeof message.stuck_children === "number")
+                        object.stuck_children = options.longs === String ? String(message.stuck_children) : message.stuck_children;
+                    else
+                        object.stuck_children = options.longs === String ? $util.Long.prototype.toString.call(message.stuck_children) : options.longs === Number ? new $util.LongBits(message.stuck_children.low >>> 0, message.stuck_children.high >>> 0).toNumber(true) : message.stuck_children;
+                if (message.start_failures != null && Object.hasOwnProperty.call(message, "start_failures"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.start_failures = typeof message.start_failures === "number" ? BigInt(message.start_failures) : $util.Long.fromBits(message.start_failures.low >>> 0, message.start_failures.high >>> 0, true).toBigInt();
+                    else if (typeof message.start_failures === "number")
+                        object.start_failures = options.longs === String ? String(message.start_failures) : message.start_failures;
+                    else
+                        object.start_failures = options.longs === String ? $util.Long.prototype.toString.call(message.start_failures) : options.longs === Number ? new $util.LongBits(message.start_failures.low >>> 0, message.start_failures.high >>> 0).toNumber(true) : message.start_failures;
+                if (message.last_error != null && Object.hasOwnProperty.call(message, "last_error"))
+                    object.last_error = message.last_error;
+                if (message.last_error_ms != null && Object.hasOwnProperty.call(message, "last_error_ms"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.last_error_ms = typeof message.last_error_ms === "number" ? BigInt(message.last_error_ms) : $util.Long.fromBits(message.last_error_ms.low >>> 0, message.last_error_ms.high >>> 0, false).toBigInt();
+                    else if (typeof message.last_error_ms === "number")
+                        object.last_error_ms = options.longs === String ? String(message.last_error_ms) : message.last_error_ms;
+                    else
+                        object.last_error_ms = options.longs === String ? $util.Long.prototype.toString.call(message.last_error_ms) : options.longs === Number ? new $util.LongBits(message.last_error_ms.low >>> 0, message.last_error_ms.high >>> 0).toNumber() : message.last_error_ms;
+                if (message.stuck != null && Object.hasOwnProperty.call(message, "stuck"))
+                    object.stuck = message.stuck;
+                return object;
+            };
+
+            /**
+             * Converts this SourceStatus to JSON.
+             * @function toJSON
+             * @memberof gputel.v1.SourceStatus
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SourceStatus.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return SourceStatus;
+        })();
+
         v1.Status = (function() {
 
             /**
@@ -4104,6 +4538,7 @@ export const gputel = $root.gputel = (() => {
              * @property {string|undefined} [reason] Status reason
              * @property {string|undefined} [agent_version] Status agent_version
              * @property {number|undefined} [interval_ms] Status interval_ms
+             * @property {Array.<gputel.v1.ISourceStatus>|undefined} [sources] Status sources
              */
 
             /**
@@ -4115,6 +4550,7 @@ export const gputel = $root.gputel = (() => {
              * @param {gputel.v1.IStatus=} [properties] Properties to set
              */
             function Status(properties) {
+                this.sources = [];
                 if (properties)
                     for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -4186,6 +4622,14 @@ export const gputel = $root.gputel = (() => {
             Status.prototype.interval_ms = 0;
 
             /**
+             * Status sources.
+             * @member {Array.<gputel.v1.SourceStatus>} sources
+             * @memberof gputel.v1.Status
+             * @instance
+             */
+            Status.prototype.sources = $util.emptyArray;
+
+            /**
              * Creates a new Status instance using the specified properties.
              * @function create
              * @memberof gputel.v1.Status
@@ -4229,6 +4673,9 @@ export const gputel = $root.gputel = (() => {
                     writer.uint32(/* id 7, wireType 2 =*/58).string(message.agent_version);
                 if (message.interval_ms != null && Object.hasOwnProperty.call(message, "interval_ms"))
                     writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.interval_ms);
+                if (message.sources != null && message.sources.length)
+                    for (let i = 0; i < message.sources.length; ++i)
+                        $root.gputel.v1.SourceStatus.encode(message.sources[i], writer.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -4296,6 +4743,12 @@ export const gputel = $root.gputel = (() => {
                         }
                     case 8: {
                             message.interval_ms = reader.uint32();
+                            break;
+                        }
+                    case 9: {
+                            if (!(message.sources && message.sources.length))
+                                message.sources = [];
+                            message.sources.push($root.gputel.v1.SourceStatus.decode(reader, reader.uint32(), undefined, long + 1));
                             break;
                         }
                     default:
@@ -4370,6 +4823,16 @@ export const gputel = $root.gputel = (() => {
                     message.agent_version = String(object.agent_version);
                 if (object.interval_ms != null)
                     message.interval_ms = object.interval_ms >>> 0;
+                if (object.sources) {
+                    if (!Array.isArray(object.sources))
+                        throw TypeError(".gputel.v1.Status.sources: array expected");
+                    message.sources = [];
+                    for (let i = 0; i < object.sources.length; ++i) {
+                        if (!$util.isObject(object.sources[i]))
+                            throw TypeError(".gputel.v1.Status.sources: object expected");
+                        message.sources[i] = $root.gputel.v1.SourceStatus.fromObject(object.sources[i], long + 1);
+                    }
+                }
                 return message;
             };
 
@@ -4390,6 +4853,8 @@ export const gputel = $root.gputel = (() => {
                 if (q > $util.recursionLimit)
                     throw Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.sources = [];
                 if (options.defaults) {
                     object.schema_version = 0;
                     object.host = "";
@@ -4425,6 +4890,11 @@ export const gputel = $root.gputel = (() => {
                     object.agent_version = message.agent_version;
                 if (message.interval_ms != null && Object.hasOwnProperty.call(message, "interval_ms"))
                     object.interval_ms = message.interval_ms;
+                if (message.sources && message.sources.length) {
+                    object.sources = [];
+                    for (let j = 0; j < message.sources.length; ++j)
+                        object.sources[j] = $root.gputel.v1.SourceStatus.toObject(message.sources[j], options, q + 1);
+                }
                 return object;
             };
 

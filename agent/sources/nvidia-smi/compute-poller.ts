@@ -2,7 +2,7 @@
 // overlapping itself) and hands the latest result to samples while it is fresh.
 import type { Logger } from "../../../shared/logger.js";
 import { AbsentReason, type IGpuSample } from "../../../shared/proto.js";
-import type { RunOneShot } from "./child.js";
+import type { RunOneShot } from "../supervisor/child-process.js";
 import { applyComputeApps, COMPUTE_APPS_QUERY, type ComputeApps, parseComputeApps } from "./compute-apps.js";
 
 export class ComputeAppsPoller {

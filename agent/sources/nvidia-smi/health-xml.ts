@@ -1,4 +1,4 @@
-// GPU health readings from `nvidia-smi -q -x` (the document inventory-xml.ts already reads): the
+// GPU health readings from `nvidia-smi -q -x` (the document xml-gpu-facts.ts already reads): the
 // GPU Recovery Action (DTD v13 `gpu_recovery_action`), remapped rows, retired pages pending,
 // the PCIe replay counter and the PCIe link generation/width, current and maximum. Pure; raw
 // readings only (the collector judges them). Absent (null) is never 0: N/A, Not Supported and
@@ -6,7 +6,7 @@
 //
 // The current link generation and width drop when the GPU idles (power saving: the A10G fixture
 // reads Gen 1 of 4 at idle), so "below maximum" means something only under load.
-import { at, isNode, num, readRoot, text } from "./inventory-xml.js";
+import { at, isNode, num, readRoot, text } from "./xml-gpu-facts.js";
 
 /** NVML's recovery actions as nvidia-smi prints them; "other" keeps any other text. */
 export type RecoveryAction = "none" | "reset" | "reboot" | "drain-p2p" | "drain-and-reset" | "other";

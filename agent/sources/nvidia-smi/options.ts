@@ -1,5 +1,6 @@
 // Options and counters of the nvidia-smi source (runner.ts).
 import type { Logger } from "../../../shared/logger.js";
+import type { Clock } from "../supervisor/clock.js";
 
 export interface NvidiaSmiOptions {
   /** The nvidia-smi command as argv (no shell): ["nvidia-smi"] or ["gputel", "mock-smi", "--replay", X, "--"]. */
@@ -9,6 +10,8 @@ export interface NvidiaSmiOptions {
   inventoryTimeoutMs: number;
   logger: Logger;
   now?: () => number;
+  /** Timers and time of the supervisor (tests); overrides `now`. */
+  clock?: Clock;
   /** Timeout of the short commands (--help-query-gpu, -L, compute apps, -i probes). Default 10 s. */
   oneShotTimeoutMs?: number;
   /** nvidia-smi can take seconds to print its first sample (NVML init without persistence mode). */

@@ -2,7 +2,7 @@
 // `-i <index>`: a short one-shot child, run in the source's one-shot lane (never a second stream).
 import type { Logger } from "../../../shared/logger.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
-import type { OneShotResult, RunOneShot } from "./child.js";
+import type { OneShotResult, RunOneShot } from "../supervisor/child-process.js";
 import { MISSING_DETAIL } from "./csv-stream.js";
 import { firstErrorLine, outputLines } from "./error-lines.js";
 

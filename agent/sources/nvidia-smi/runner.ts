@@ -1,143 +1,103 @@
 // The nvidia-smi GpuSource: discovery and GPU list at start, ONE long-lived
-// `--query-gpu … -lms N` child on the hot path, and a single lane of short one-shot children
-// (compute apps, lost-GPU probes, inventory). Failure rules (docs/design.md §4): no complete sample within
-// 3 intervals → SIGKILL, every GPU TIMEOUT, restart with capped backoff; a killed child that does
-// not exit is counted as stuck and no other is started; a missing binary or an unloaded driver is
-// logged once and reported in samples, retried with backoff, never a crash loop.
-import { ERROR_CODES, type ErrorCode } from "../../../shared/errors.js";
-import { type Logger, LogThrottle } from "../../../shared/logger.js";
+// `--query-gpu … -lms N` child on the hot path, and short one-shot children (compute apps,
+// lost-GPU probes, inventory) in one lane. The children themselves, timeouts, backoff and stuck
+// detection are the supervisor's (../supervisor/); this file says what nvidia-smi's output means
+// and what every GPU reports while it fails: no complete sample within 3 intervals → every GPU
+// TIMEOUT; a crash → ERROR; a missing binary or an unloaded driver → sourceError, retried with
+// backoff, never a crash loop.
+import type { ErrorCode } from "../../../shared/errors.js";
+import type { Logger } from "../../../shared/logger.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
-import type { GpuSource, SourceInventory, SourceSample } from "../source.js";
-import { Backoff } from "./backoff.js";
-import { type OneShotResult, runOneShot, type StreamChild, spawnStream } from "./child.js";
+import type { GpuSource, SourceHealth, SourceInventory, SourceSample } from "../source.js";
+import type { ExitInfo, OneShotResult } from "../supervisor/child-process.js";
+import { realClock } from "../supervisor/clock.js";
+import { type FailureReport, SourceSupervisor } from "../supervisor/supervisor.js";
 import { ComputeAppsPoller } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
 import { parseGpuList } from "./gpu-list.js";
-import { queryInventory } from "./inventory.js";
 import type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
 import { LostGpuProbes } from "./probe.js";
 import { type Failure, startFailure } from "./startup.js";
+import { queryInventory } from "./xml-query.js";
 
 export type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
 
 export class NvidiaSmiSource implements GpuSource {
   readonly name = "nvidia-smi";
   private readonly log: Logger;
-  private readonly now: () => number;
-  private readonly throttle: LogThrottle;
-  private readonly backoff: Backoff;
-  private readonly counters: NvidiaSmiStats = {
-    samples: 0,
-    restarts: 0,
-    timeouts: 0,
-    exits: 0,
-    stuckChildren: 0,
-    garbageLines: 0,
-    startFailures: 0,
-  };
-  private onSample: (sample: SourceSample) => void = () => {};
-  private running = false;
-  private plan: QueryPlan | undefined;
-  private gpus: KnownGpu[] = [];
-  private parser: CsvStream | undefined;
-  private stream: StreamChild | undefined;
-  private streamHealthySince: number | undefined;
-  private streamKilled = false;
-  private streamSourceError: { code: ErrorCode; line: string } | undefined;
-  private stuck = false;
-  private lastProgressAt = 0;
-  private lastEmitAt = 0;
-  private failure: Failure | undefined;
-  private tickTimer: NodeJS.Timeout | undefined;
-  private computeTimer: NodeJS.Timeout | undefined;
-  private launchTimer: NodeJS.Timeout | undefined;
-  private lane: Promise<unknown> = Promise.resolve();
-  private oneShotPid: number | undefined;
+  private readonly sup: SourceSupervisor;
   private readonly compute: ComputeAppsPoller;
   private readonly probes: LostGpuProbes;
+  private readonly counters = { samples: 0, garbageLines: 0 };
+  private onSample: (sample: SourceSample) => void = () => {};
+  private plan: QueryPlan | undefined;
+  private gpus: KnownGpu[] = [];
+  private streamSourceError: { code: ErrorCode; line: string } | undefined;
+  /** Set while failing: repeated every interval until samples flow again. */
+  private failure: Failure | undefined;
+  private lastEmitAt = 0;
 
   constructor(private readonly options: NvidiaSmiOptions) {
     this.log = options.logger.child({ component: "agent.nvidia-smi" });
-    this.now = options.now ?? Date.now;
-    this.throttle = new LogThrottle(10 * 60_000, this.now);
-    this.backoff = new Backoff(options.backoffMinMs ?? 1000, options.backoffMaxMs ?? 60_000);
+    this.sup = new SourceSupervisor({
+      source: this.name,
+      logger: this.log,
+      launch: () => this.launch(),
+      codes: { timeout: "GPUTEL_E_NVSMI_TIMEOUT", stuck: "GPUTEL_E_NVSMI_STUCK" },
+      watchEveryMs: options.intervalMs,
+      clock: options.clock ?? realClock(options.now),
+      backoffMinMs: options.backoffMinMs ?? 1000,
+      backoffMaxMs: options.backoffMaxMs ?? 60_000,
+      stuckAfterMs: options.stuckAfterMs ?? 5000,
+      drainTimeoutMs: this.oneShotTimeout() + 1000,
+    });
+    const run = (argv: string[], timeoutMs: number) => this.sup.oneShot(argv, timeoutMs);
+    const now = () => this.sup.now();
+    const compute = Math.min(this.oneShotTimeout(), options.computeAppsIntervalMs);
     this.compute = new ComputeAppsPoller(
       options.command,
       options.computeAppsIntervalMs,
-      Math.min(this.oneShotTimeout(), options.computeAppsIntervalMs),
-      (argv, t) => this.oneShot(argv, t),
+      compute,
+      run,
       this.log,
-      this.now,
+      now,
     );
-    this.probes = new LostGpuProbes(
-      options.command,
-      this.oneShotTimeout(),
-      (argv, t) => this.oneShot(argv, t),
-      this.log,
-      this.now,
-    );
+    this.probes = new LostGpuProbes(options.command, this.oneShotTimeout(), run, this.log, now);
   }
 
   async start(onSample: (sample: SourceSample) => void): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+    if (this.sup.running) return;
     this.onSample = onSample;
-    this.lastEmitAt = this.now();
-    this.tickTimer = setInterval(() => this.tick(), this.options.intervalMs);
-    this.computeTimer = setInterval(() => void this.compute.poll(), this.options.computeAppsIntervalMs);
-    await this.launch();
+    this.lastEmitAt = this.sup.now();
+    this.sup.every(this.options.intervalMs, () => this.repeatFailure());
+    this.sup.every(this.options.computeAppsIntervalMs, () => void this.compute.poll());
+    await this.sup.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    clearInterval(this.tickTimer);
-    clearInterval(this.computeTimer);
-    clearTimeout(this.launchTimer);
-    const stream = this.stream;
-    if (stream?.isRunning()) {
-      this.streamKilled = true;
-      stream.kill();
-      await Promise.race([stream.exited, delay(this.options.stuckAfterMs ?? 5000)]);
-    }
-    // One-shot children have their own timeouts; wait for the lane to drain.
-    await Promise.race([this.lane.catch(() => {}), delay(this.oneShotTimeout() + 1000)]);
+  stop(): Promise<void> {
+    return this.sup.stop();
   }
 
   inventory(): Promise<SourceInventory> {
     return queryInventory(this.options.command, this.options.inventoryTimeoutMs, (argv, timeoutMs) =>
-      this.oneShot(argv, timeoutMs),
+      this.sup.oneShot(argv, timeoutMs),
     );
   }
 
   stats(): NvidiaSmiStats {
-    return { ...this.counters };
+    const { restarts, timeouts, exits, stuckChildren, startFailures } = this.sup.stats();
+    return { ...this.counters, restarts, timeouts, exits, stuckChildren, startFailures };
+  }
+
+  health(): SourceHealth {
+    return this.sup.stats();
   }
 
   /** Pids of the children alive now: at most one stream child and one one-shot child. */
   childPids(): { stream?: number; oneShot?: number } {
-    const pids: { stream?: number; oneShot?: number } = {};
-    if (this.stream?.isRunning() && this.stream.pid !== undefined) pids.stream = this.stream.pid;
-    if (this.oneShotPid !== undefined) pids.oneShot = this.oneShotPid;
-    return pids;
-  }
-
-  /** Short commands run one at a time, never overlapping each other. */
-  private oneShot(argv: string[], timeoutMs: number): Promise<OneShotResult> {
-    const run = this.lane.then(() =>
-      runOneShot(argv, {
-        timeoutMs,
-        killGraceMs: this.options.stuckAfterMs ?? 5000,
-        onSpawn: (pid) => {
-          this.oneShotPid = pid;
-        },
-        onExit: () => {
-          this.oneShotPid = undefined;
-        },
-      }),
-    );
-    this.lane = run.catch(() => {});
-    return run;
+    const { stream, oneShot } = this.sup.childPids();
+    return { ...(stream !== undefined ? { stream } : {}), ...(oneShot !== undefined ? { oneShot } : {}) };
   }
 
   private oneShotTimeout(): number {
@@ -146,13 +106,10 @@ export class NvidiaSmiSource implements GpuSource {
 
   /** Discovery (once), GPU list, then the stream child. Failures are reported, then retried. */
   private async launch(): Promise<void> {
-    this.launchTimer = undefined;
-    if (!this.running || this.stuck || this.stream?.isRunning()) return;
     const cmd = this.options.command;
     if (!this.plan) {
-      const help = await this.oneShot([...cmd, "--help-query-gpu"], this.oneShotTimeout());
-      if (!this.running) return;
-      if (this.startFailed(help, "--help-query-gpu")) return;
+      const help = await this.sup.oneShot([...cmd, "--help-query-gpu"], this.oneShotTimeout());
+      if (!this.sup.running || this.startFailed(help, "--help-query-gpu")) return;
       let known = parseHelpQueryGpu(help.stdout);
       if (!known.has("index")) {
         this.log.warn(
@@ -169,63 +126,57 @@ export class NvidiaSmiSource implements GpuSource {
         );
       }
     }
-    const list = await this.oneShot([...cmd, "-L"], this.oneShotTimeout());
-    if (!this.running) return;
-    if (this.startFailed(list, "-L")) return;
+    const list = await this.sup.oneShot([...cmd, "-L"], this.oneShotTimeout());
+    if (!this.sup.running || this.startFailed(list, "-L")) return;
     const parsed = parseGpuList(list.stdout + list.stderr);
     if (parsed.sourceError || parsed.gpus.length === 0) {
       const line = parsed.sourceError?.line ?? "No devices were found";
-      this.fail(
-        { state: GpuState.GPU_STATE_ERROR, detail: line, sourceError: line },
-        parsed.sourceError?.code ?? "GPUTEL_E_NVSMI_NO_DEVICES",
-        true,
-      );
+      const failure = { state: GpuState.GPU_STATE_ERROR, detail: line, sourceError: line };
+      this.fail(failure, parsed.sourceError?.code ?? "GPUTEL_E_NVSMI_NO_DEVICES", "start");
       return;
     }
     this.gpus = parsed.gpus;
     if (!this.compute.hasResult) await this.compute.poll();
-    if (!this.running) return;
-    this.spawnStreamChild(parsed.lost);
+    if (!this.sup.running) return;
+    this.spawnStreamChild(this.plan, parsed.lost);
   }
 
   /** Reports a failed start-up command; true when it failed. */
   private startFailed(result: OneShotResult, what: string): boolean {
     const failed = startFailure(result, what, this.options.command[0] ?? "");
-    if (failed) this.fail(failed.failure, failed.code, true);
+    if (failed) this.fail(failed.failure, failed.code, "start");
     return failed !== undefined;
   }
 
-  private spawnStreamChild(lost: { index: number; line: string }[]): void {
-    const plan = this.plan;
-    if (!plan) return;
-    this.parser = new CsvStream(plan, this.gpus);
-    for (const l of lost) this.parser.push(l.line, this.now());
-    const argv = [
-      ...this.options.command,
-      `--query-gpu=${queryArgument(plan)}`,
-      "--format=csv,noheader,nounits",
-      "-lms",
-      String(this.options.intervalMs),
-    ];
-    this.streamKilled = false;
+  private spawnStreamChild(plan: QueryPlan, lost: { index: number; line: string }[]): void {
+    const parser = new CsvStream(plan, this.gpus);
+    for (const l of lost) parser.push(l.line, this.sup.now());
     this.streamSourceError = undefined;
-    this.streamHealthySince = undefined;
-    this.lastProgressAt = this.now();
-    const parser = this.parser;
-    const child = spawnStream(argv, (line) => {
-      if (this.stream === child && !this.streamKilled) this.handle(parser.push(line, this.now()));
-    });
-    this.stream = child;
-    this.log.info(
-      {
-        pid: child.pid,
-        gpus: this.gpus.length,
-        fields: plan.fields.length,
-        intervalMs: this.options.intervalMs,
+    const child = this.sup.startStream({
+      argv: [
+        ...this.options.command,
+        `--query-gpu=${queryArgument(plan)}`,
+        "--format=csv,noheader,nounits",
+        "-lms",
+        String(this.options.intervalMs),
+      ],
+      onLine: (line) => this.handle(parser.push(line, this.sup.now())),
+      firstRecordTimeoutMs: this.firstSampleTimeout(),
+      recordTimeoutMs: 3 * this.options.intervalMs,
+      onTimeout: (silentMs) => {
+        parser.reset();
+        const detail = `nvidia-smi gave no complete sample within ${silentMs} ms`;
+        this.failure = { state: GpuState.GPU_STATE_TIMEOUT, detail };
+        this.emitFailure(this.failure);
       },
+      onExit: (info) => this.onStreamExit(parser, info),
+    });
+    if (!child) return;
+    const fields = plan.fields.length;
+    this.log.info(
+      { pid: child.pid, gpus: this.gpus.length, fields, intervalMs: this.options.intervalMs },
       "Started nvidia-smi stream",
     );
-    void child.exited.then((info) => this.onStreamExit(child, info.code, info.signal, info.error));
   }
 
   private handle(events: StreamEvent[]): void {
@@ -238,13 +189,13 @@ export class NvidiaSmiSource implements GpuSource {
           this.streamSourceError ??= { code: event.code, line: event.line };
           break;
         case "gpu-lost":
-          if (this.throttle.admit(`lost:${event.index}`) !== undefined) {
+          if (this.sup.admitLog(`lost:${event.index}`) !== undefined) {
             this.log.warn({ gpu: event.index, detail: event.line }, "GPU lost");
           }
           break;
         case "garbage": {
           this.counters.garbageLines += 1;
-          const suppressed = this.throttle.admit("garbage");
+          const suppressed = this.sup.admitLog("garbage");
           if (suppressed !== undefined) {
             this.log.warn(
               { code: "GPUTEL_E_NVSMI_OUTPUT", line: event.line.slice(0, 200), suppressed },
@@ -258,9 +209,7 @@ export class NvidiaSmiSource implements GpuSource {
   }
 
   private emitReading(timestampMs: number, gpus: IGpuSample[], missing: number[]): void {
-    const now = this.now();
-    this.lastProgressAt = now;
-    this.streamHealthySince ??= now;
+    this.sup.progress();
     this.failure = undefined;
     this.probes.apply(gpus, missing);
     this.compute.apply(gpus);
@@ -268,7 +217,7 @@ export class NvidiaSmiSource implements GpuSource {
   }
 
   private emit(sample: SourceSample): void {
-    this.lastEmitAt = this.now();
+    this.lastEmitAt = this.sup.now();
     this.counters.samples += 1;
     try {
       this.onSample(sample);
@@ -288,46 +237,21 @@ export class NvidiaSmiSource implements GpuSource {
       absent: [],
     }));
     this.emit({
-      timestampMs: this.now(),
+      timestampMs: this.sup.now(),
       gpus,
       ...(failure.sourceError ? { sourceError: failure.sourceError } : {}),
     });
   }
 
-  /** Reports a failure now and every interval until samples flow again; retries after backoff. */
-  private fail(failure: Failure, code: ErrorCode, atStart: boolean): void {
-    if (atStart) this.counters.startFailures += 1;
+  /** Reports a failure now (and every interval until samples flow again); the supervisor retries. */
+  private fail(failure: Failure, code: ErrorCode, phase: "start" | "run"): void {
     this.failure = failure;
-    const suppressed = this.throttle.admit(`fail:${code}`);
-    if (suppressed !== undefined) {
-      this.log.error({ code, detail: failure.detail, suppressed }, ERROR_CODES[code]);
-    }
     this.emitFailure(failure);
-    this.scheduleLaunch();
+    this.sup.reportFailure({ code, detail: failure.detail }, phase);
   }
 
-  private scheduleLaunch(): void {
-    if (!this.running || this.launchTimer || this.stuck) return;
-    const wait = this.backoff.next();
-    this.launchTimer = setTimeout(() => {
-      this.counters.restarts += 1;
-      void this.launch();
-    }, wait);
-  }
-
-  private tick(): void {
-    if (!this.running) return;
-    const now = this.now();
-    const stream = this.stream;
-    if (stream?.isRunning() && !this.streamKilled) {
-      const limit =
-        this.streamHealthySince === undefined ? this.firstSampleTimeout() : 3 * this.options.intervalMs;
-      if (now - this.lastProgressAt > limit) {
-        this.timeout(stream);
-        return;
-      }
-    }
-    if (this.failure && now - this.lastEmitAt >= this.options.intervalMs * 0.9)
+  private repeatFailure(): void {
+    if (this.failure && this.sup.now() - this.lastEmitAt >= this.options.intervalMs * 0.9)
       this.emitFailure(this.failure);
   }
 
@@ -335,70 +259,22 @@ export class NvidiaSmiSource implements GpuSource {
     return this.options.firstSampleTimeoutMs ?? Math.max(3 * this.options.intervalMs, 10_000);
   }
 
-  private timeout(stream: StreamChild): void {
-    this.counters.timeouts += 1;
-    const detail = `nvidia-smi gave no complete sample within ${this.now() - this.lastProgressAt} ms`;
-    const suppressed = this.throttle.admit("timeout");
-    if (suppressed !== undefined)
-      this.log.warn(
-        { code: "GPUTEL_E_NVSMI_TIMEOUT", pid: stream.pid, suppressed },
-        "nvidia-smi timed out; killing it",
-      );
-    this.streamKilled = true;
-    stream.kill();
-    this.parser?.reset();
-    this.failure = { state: GpuState.GPU_STATE_TIMEOUT, detail };
-    this.emitFailure(this.failure);
-    const stuckTimer = setTimeout(() => {
-      if (!stream.isRunning()) return;
-      this.stuck = true;
-      this.counters.stuckChildren += 1;
-      this.log.error({ code: "GPUTEL_E_NVSMI_STUCK", pid: stream.pid }, ERROR_CODES.GPUTEL_E_NVSMI_STUCK);
-    }, this.options.stuckAfterMs ?? 5000);
-    void stream.exited.then(() => clearTimeout(stuckTimer));
-  }
-
-  private onStreamExit(
-    child: StreamChild,
-    code: number | null,
-    signal: NodeJS.Signals | null,
-    error?: NodeJS.ErrnoException,
-  ): void {
-    if (this.stream !== child) return;
-    if (this.stuck) {
-      this.stuck = false;
-      this.log.info({ pid: child.pid }, "Stuck nvidia-smi child exited at last");
-    }
-    const healthyFor = this.streamHealthySince === undefined ? 0 : this.now() - this.streamHealthySince;
-    if (healthyFor >= (this.options.backoffMaxMs ?? 60_000)) this.backoff.reset();
-    if (!this.running) return;
-    if (this.streamKilled) {
-      this.scheduleLaunch();
-      return;
-    }
+  /** The stream ended by itself: what it printed last decides the report. */
+  private onStreamExit(parser: CsvStream, info: ExitInfo): FailureReport {
     // Values printed before the exit are real; GPUs missing from that last iteration are ERROR.
-    if (this.parser) this.handle(this.parser.flush());
-    this.counters.exits += 1;
+    this.handle(parser.flush());
     const src = this.streamSourceError;
     if (src && src.code !== "GPUTEL_E_NVSMI_OUTPUT") {
-      this.fail(
-        { state: GpuState.GPU_STATE_ERROR, detail: src.line, sourceError: src.line },
-        src.code,
-        false,
-      );
-      return;
+      this.failure = { state: GpuState.GPU_STATE_ERROR, detail: src.line, sourceError: src.line };
+      this.emitFailure(this.failure);
+      return { code: src.code, detail: src.line };
     }
+    const { code, signal, error } = info;
     const detail = error
       ? error.message
       : `nvidia-smi exited with ${signal ? `signal ${signal}` : `code ${code}`}${src ? `: ${src.line}` : ""}`;
-    this.fail(
-      { state: GpuState.GPU_STATE_ERROR, detail },
-      error?.code === "ENOENT" ? "GPUTEL_E_NVSMI_MISSING" : "GPUTEL_E_NVSMI_EXIT",
-      false,
-    );
+    this.failure = { state: GpuState.GPU_STATE_ERROR, detail };
+    this.emitFailure(this.failure);
+    return { code: error?.code === "ENOENT" ? "GPUTEL_E_NVSMI_MISSING" : "GPUTEL_E_NVSMI_EXIT", detail };
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

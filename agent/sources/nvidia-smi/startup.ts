@@ -2,7 +2,7 @@
 // there, a driver that is not loaded, no GPU, a timeout, or success. Pure.
 import type { ErrorCode } from "../../../shared/errors.js";
 import { GpuState, type GpuStateValue } from "../../../shared/proto.js";
-import type { OneShotResult } from "./child.js";
+import type { OneShotResult } from "../supervisor/child-process.js";
 import { classifyLine } from "./error-lines.js";
 
 /** What every GPU of a failure sample reports. */
@@ -26,10 +26,13 @@ function sourceFailure(detail: string, code: ErrorCode): StartFailure {
 export function startFailure(result: OneShotResult, what: string, program: string): StartFailure | undefined {
   if (result.error) {
     const missing = result.error.code === "ENOENT" || result.error.code === "EACCES";
-    return sourceFailure(
-      `${program}: ${result.error.message}`,
-      missing ? "GPUTEL_E_NVSMI_MISSING" : "GPUTEL_E_NVSMI_EXIT",
-    );
+    // ESTUCK: not started because the previous child of its lane is stuck (one-shot-lanes.ts).
+    const code = missing
+      ? "GPUTEL_E_NVSMI_MISSING"
+      : result.error.code === "ESTUCK"
+        ? "GPUTEL_E_NVSMI_STUCK"
+        : "GPUTEL_E_NVSMI_EXIT";
+    return sourceFailure(`${program}: ${result.error.message}`, code);
   }
   const lines = `${result.stdout}\n${result.stderr}`.split("\n");
   for (const cls of lines.map(classifyLine)) {

@@ -8,7 +8,7 @@ import {
   readHealth,
   recoveryActionOf,
 } from "../../../agent/sources/nvidia-smi/health-xml.js";
-import { convertSmiXml } from "../../../agent/sources/nvidia-smi/inventory.js";
+import { convertSmiXml } from "../../../agent/sources/nvidia-smi/xml-query.js";
 import { FIXTURES } from "./capture.js";
 
 const XML_DIR = join(FIXTURES, "xml");

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { inventoryFromXml } from "../../../agent/sources/nvidia-smi/inventory.js";
+import { inventoryFromXml } from "../../../agent/sources/nvidia-smi/xml-query.js";
 import type { SourceInventory } from "../../../agent/sources/source.js";
 import { GputelError } from "../../../shared/errors.js";
 import { FIXTURES } from "./capture.js";

@@ -1,8 +1,9 @@
-// Child processes of the nvidia-smi source: one-shot commands with a timeout, and the long-lived
-// stream read line by line. Every child gets its own process group so that a kill also reaches
+// Child processes of a source: one-shot commands with a timeout, and the long-lived stream read
+// line by line. Every child gets its own process group so that a kill also reaches
 // what a wrapper script started (`sh` → `sleep`), and no shell is ever involved in spawning.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { type Clock, realClock } from "./clock.js";
 
 export interface ExitInfo {
   code: number | null;
@@ -19,7 +20,7 @@ export interface OneShotResult extends ExitInfo {
   stuck: boolean;
 }
 
-/** Runs one nvidia-smi command to completion (or its timeout): how probes, inventory and polls call it. */
+/** Runs one command to completion (or its timeout): how probes, inventory and polls call it. */
 export type RunOneShot = (argv: string[], timeoutMs: number) => Promise<OneShotResult>;
 
 /** Kills the child's whole process group; falls back to the child alone. */
@@ -48,12 +49,15 @@ export interface OneShotOptions {
   /** Output beyond this is dropped (a runaway child cannot exhaust memory). */
   maxBytes?: number;
   onSpawn?: (pid: number) => void;
+  /** Called once the process is really gone, even when that is after a stuck result. */
   onExit?: () => void;
+  clock?: Clock;
 }
 
 /** Runs argv to completion (or timeout) and collects its output. Never rejects. */
 export function runOneShot(argv: readonly string[], options: OneShotOptions): Promise<OneShotResult> {
   const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  const clock = options.clock ?? realClock();
   return new Promise((resolve) => {
     const child = spawnGroup(argv);
     const out: Buffer[] = [];
@@ -61,7 +65,13 @@ export function runOneShot(argv: readonly string[], options: OneShotOptions): Pr
     let size = 0;
     let timedOut = false;
     let done = false;
-    let graceTimer: NodeJS.Timeout | undefined;
+    let cancelGrace: (() => void) | undefined;
+    let gone = false;
+    const exited = () => {
+      if (gone) return;
+      gone = true;
+      options.onExit?.();
+    };
     const collect = (into: Buffer[]) => (chunk: Buffer) => {
       if (size + chunk.length <= maxBytes) into.push(chunk);
       size += chunk.length;
@@ -72,21 +82,28 @@ export function runOneShot(argv: readonly string[], options: OneShotOptions): Pr
     const finish = (info: ExitInfo, stuck: boolean) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
-      clearTimeout(graceTimer);
-      options.onExit?.();
+      cancelTimeout();
+      cancelGrace?.();
       const stdout = Buffer.concat(out).toString("utf8");
       const stderr = Buffer.concat(err).toString("utf8");
       resolve({ ...info, stdout, stderr, timedOut, stuck });
     };
-    const timer = setTimeout(() => {
+    const cancelTimeout = clock.after(options.timeoutMs, () => {
       timedOut = true;
       killGroup(child);
-      graceTimer = setTimeout(() => finish({ code: null, signal: null }, true), options.killGraceMs ?? 5000);
-    }, options.timeoutMs);
-    child.on("error", (error: NodeJS.ErrnoException) => finish({ code: null, signal: null, error }, false));
+      cancelGrace = clock.after(options.killGraceMs ?? 5000, () =>
+        finish({ code: null, signal: null }, true),
+      );
+    });
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      finish({ code: null, signal: null, error }, false);
+      exited();
+    });
     // 'close' waits for the pipes too, so the output is complete.
-    child.on("close", (code, signal) => finish({ code, signal }, false));
+    child.on("close", (code, signal) => {
+      finish({ code, signal }, false);
+      exited();
+    });
   });
 }
 

@@ -1,13 +1,13 @@
-// Inventory: `nvidia-smi -q -x`, off the hot path, with a timeout. node-nvidia-smi hard-codes
+// Runs `nvidia-smi -q -x` (the inventory query), off the hot path, with a timeout. node-nvidia-smi hard-codes
 // `exec('nvidia-smi -q -x')` (a shell, no timeout, no way to pass our command), so the command is
 // spawned here and only the package's XML→object step is reused: its own xml2js (forced to a
 // fixed version by npm overrides) with its options (explicitArray false, trim true).
 import { createRequire } from "node:module";
 import { GputelError } from "../../../shared/errors.js";
 import type { SourceInventory } from "../source.js";
-import type { RunOneShot } from "./child.js";
+import type { RunOneShot } from "../supervisor/child-process.js";
 import { firstErrorLine, outputLines } from "./error-lines.js";
-import { detectSchema, readInventory } from "./inventory-xml.js";
+import { detectSchema, readInventory } from "./xml-gpu-facts.js";
 
 interface Xml2js {
   parseStringPromise(xml: string, options: Record<string, unknown>): Promise<unknown>;
