@@ -4,7 +4,6 @@
 import type { Statement } from "better-sqlite3";
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import { type ReportPart, reportPart } from "../fanout/report-part.js";
-import { classifySample, DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
@@ -12,6 +11,7 @@ import { alignRange } from "../reports/fleet-usage.js";
 import { fleetReport } from "../reports/reports.js";
 import type { Store } from "../store/store.js";
 import type { LatestGpu } from "../store/store-query.js";
+import { classifySample, DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 import type {
   FlagQuery,
   GpuFilter,

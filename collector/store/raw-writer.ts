@@ -7,7 +7,7 @@
 // skip raw and are merged at once); memory deltas = the unsealed samples, which are exactly
 // the raw_recent entries not found in a block.
 import type { Database } from "better-sqlite3";
-import { classifySample, type IdleThresholds } from "../flags/classify.js";
+import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { chunkSample, chunkTimestamps, decodeChunk, encodeChunk } from "./chunk-codec.js";
 import { type GpuMem, hasUnsealed, windowStart } from "./gpu-state.js";
 import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";

@@ -3,7 +3,7 @@
 // driver / VBIOS change, closes its open inventory row and opens a new one.
 import type { Database } from "better-sqlite3";
 import type { IInventory } from "../../shared/proto.js";
-import type { IdleThresholds } from "../flags/classify.js";
+import type { IdleThresholds } from "../usage/classify.js";
 import { type GpuMem, newGpuMem } from "./gpu-state.js";
 import type { SeqRanges } from "./seq-ranges.js";
 import type { GpuRow, HostRow, Statements } from "./statements.js";

@@ -5,7 +5,7 @@
 // Each sample covers its own interval_ms, ending at its timestamp: usage and energy are
 // sample × interval, so a gap (missing frames) is never bridged and a late sample adds exactly
 // what it would have added on time. The cover is attributed to the bucket holding the sample.
-import type { UsageClass } from "../flags/classify.js";
+import type { UsageClass } from "../usage/classify.js";
 import { METRIC_COUNT, METRIC_INDEX } from "./sample.js";
 import { ByteReader, ByteWriter } from "./varint.js";
 

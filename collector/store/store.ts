@@ -19,7 +19,7 @@ import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
-import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
+import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
