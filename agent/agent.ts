@@ -10,7 +10,7 @@ import { buildInventory, inventoryFingerprint } from "./inventory.js";
 import type { GpuSource, SourceSample } from "./sources/source.js";
 
 /** Where frames and inventory go: an MQTT publisher with a spool, or stdout for `--once`. */
-export interface FrameSink {
+export interface FramePublisher {
   /** Accepts a frame; must not block the sampling loop. */
   publishFrame(frame: IFrame): void;
   publishInventory(inventory: IInventory): void;
@@ -22,7 +22,7 @@ export interface AgentOptions {
   identity: Omit<AgentIdentity, "bootId"> & { bootId?: string };
   source: GpuSource;
   host: HostSource;
-  sink: FrameSink;
+  sink: FramePublisher;
   inventoryIntervalMs: number;
   logger: Logger;
   now?: () => number;

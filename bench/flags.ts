@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { DEFAULT_FLAGS_CONFIG, resolveFlagsConfig } from "../collector/flags/config.js";
 import { FlagEngine } from "../collector/flags/engine.js";
 import { FlagStore } from "../collector/flags/store.js";
-import type { ValidFrame } from "../collector/store/sink.js";
+import type { ValidFrame } from "../collector/ingest/validate.js";
 import { CLOCK_EVENT } from "../shared/metrics.js";
 import { GpuState, type IGpuSample } from "../shared/proto.js";
 import { type BenchFigure, median } from "./common.js";

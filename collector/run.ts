@@ -13,8 +13,8 @@ import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { FlagStore } from "./flags/store.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
+import type { IngestSink } from "./ingest/sink.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
-import type { FrameSink } from "./store/sink.js";
 import { Store } from "./store/store.js";
 import { startAlerts } from "./wire-alerts.js";
 import { startApi } from "./wire-api.js";
@@ -65,7 +65,7 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
   const alerts = startAlerts(config, flags, logger);
 
   // Statuses and inventories feed the flag engine once stored; frames do so after each commit.
-  const sink: FrameSink = {
+  const sink: IngestSink = {
     writeFrames: (frames, receivedAtMs) => store.writeFrames(frames, receivedAtMs),
     writeInventory: (inventory, receivedAtMs) => {
       store.writeInventory(inventory, receivedAtMs);

@@ -14,7 +14,7 @@ import {
   SCHEMA_VERSION,
 } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
-import type { FrameSink } from "../agent.js";
+import type { FramePublisher } from "../agent.js";
 import type { FrameQueue, QueuedMessage } from "./frame-queue.js";
 
 export interface BrokerSettings {
@@ -45,7 +45,7 @@ export interface PublisherOptions {
 const MIN_RECONNECT_MS = 1000;
 const MAX_RECONNECT_MS = 30_000;
 
-export class MqttPublisher implements FrameSink {
+export class MqttPublisher implements FramePublisher {
   private client: MqttClient | undefined;
   private readonly inflight = new Set<QueuedMessage>();
   private inventory: IInventory | undefined;

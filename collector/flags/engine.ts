@@ -17,8 +17,8 @@ import {
   type IInventory,
   type IStatus,
 } from "../../shared/proto.js";
+import type { ValidFrame } from "../ingest/validate.js";
 import { sameLabels } from "../store/registry.js";
-import type { ValidFrame } from "../store/sink.js";
 import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
 import { FlagBook } from "./flag-book.js";
 import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";

@@ -4,10 +4,10 @@
 //
 // Public API:
 //   Store.open(path: string, options?: StoreOptions): Store      opens, migrates, recovers
-//   store.writeFrames(frames, receivedAtMs): WriteResult           FrameSink (one transaction)
-//   store.writeInventory(inventory, receivedAtMs): void            FrameSink
-//   store.writeStatus(status, receivedAtMs): void                  FrameSink
-//   store.countReject(host, reason, count?): void                  FrameSink
+//   store.writeFrames(frames, receivedAtMs): WriteResult           IngestSink (one transaction)
+//   store.writeInventory(inventory, receivedAtMs): void            IngestSink
+//   store.writeStatus(status, receivedAtMs): void                  IngestSink
+//   store.countReject(host, reason, count?): void                  IngestSink
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
 //   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
@@ -19,11 +19,12 @@ import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
+import type { IngestSink, WriteResult } from "../ingest/sink.js";
+import type { ValidFrame } from "../ingest/validate.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
-import type { FrameSink, ValidFrame, WriteResult } from "./sink.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
@@ -49,7 +50,7 @@ export interface StoreOptions {
   logger?: Logger;
 }
 
-export class Store implements FrameSink {
+export class Store implements IngestSink {
   readonly tiers: TierConfig;
   /** @internal */ readonly stmts: Statements;
   /** @internal */ readonly raw: RawWriter;

@@ -13,7 +13,7 @@ import { StoreBackend } from "../../collector/api/store-backend.js";
 import { resolveFlagsConfig } from "../../collector/flags/config.js";
 import { FlagEngine } from "../../collector/flags/engine.js";
 import { FlagStore } from "../../collector/flags/store.js";
-import type { ValidFrame } from "../../collector/store/sink.js";
+import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { Store } from "../../collector/store/store.js";
 import { silentLogger } from "../../shared/logger.js";
 

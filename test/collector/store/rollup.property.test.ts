@@ -2,8 +2,8 @@
 // a brute-force computation over the unique samples.
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ValidFrame } from "../../../collector/ingest/validate.js";
 import { CWMS_PER_WH, MAX_COVER_MS } from "../../../collector/store/rollup-acc.js";
-import type { ValidFrame } from "../../../collector/store/sink.js";
 import type { Store } from "../../../collector/store/store.js";
 import {
   classifySample,
