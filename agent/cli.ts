@@ -88,7 +88,7 @@ export async function run(args: string[]): Promise<number> {
   if (sub === "check-config") return checkConfigCommand(agentConfigSpec, rest);
   if (sub === "install" || sub === "uninstall") {
     const { installCommand, uninstallCommand } = await import("../shared/install/command.js");
-    const { agentInstall } = await import("./install/install-spec.js");
+    const { agentInstall } = await import("./install-spec.js");
     return sub === "install" ? installCommand(agentInstall, rest) : uninstallCommand(agentInstall, rest);
   }
   let values: Values;

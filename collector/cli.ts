@@ -69,7 +69,7 @@ export async function run(args: string[]): Promise<number> {
   if (sub === "check-config") return checkConfigCommand(collectorConfigSpec, rest);
   if (sub === "install" || sub === "uninstall") {
     const { installCommand, uninstallCommand } = await import("../shared/install/command.js");
-    const { collectorInstall } = await import("./install/install-spec.js");
+    const { collectorInstall } = await import("./install-spec.js");
     return sub === "install"
       ? installCommand(collectorInstall, rest)
       : uninstallCommand(collectorInstall, rest);

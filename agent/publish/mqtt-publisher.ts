@@ -14,8 +14,8 @@ import {
   SCHEMA_VERSION,
 } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
-import type { FramePublisher } from "../agent.js";
 import type { FrameQueue, QueuedMessage } from "./frame-queue.js";
+import type { FramePublisher } from "./publisher.js";
 
 export interface BrokerSettings {
   url: string;
