@@ -11,7 +11,6 @@ import { ExternalBroker } from "./broker/external.js";
 import { type CollectorConfig, toFlagsConfig } from "./config.js";
 import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
-import { FlagStore } from "./flags/store.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
 import type { IngestSink } from "./ingest/sink.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
@@ -60,7 +59,7 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
   });
   // Before any ingest, so the capture trigger sees every commit from the first one on.
   const remoteWrite = startRemoteWrite(config, store, logger);
-  const flags = new FlagEngine({ store: new FlagStore(store.db), config: flagsConfig, logger });
+  const flags = new FlagEngine({ store: store.flagStore(), config: flagsConfig, logger });
   flags.start();
   const alerts = startAlerts(config, flags, logger);
 

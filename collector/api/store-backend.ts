@@ -1,7 +1,6 @@
 // QueryBackend over the collector's own parts: the Store (latest values, series, rollup
 // aggregates, hosts, inventory), the flag engine (open flags, history) and the ingest pipeline
-// (counters). Reads only; SQL here binds every value.
-import type { Statement } from "better-sqlite3";
+// (counters). Reads only, through the store's read methods (its SQL stays in collector/store).
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import { type ReportPart, reportPart } from "../fanout/report-part.js";
 import type { FlagEngine } from "../flags/engine.js";
@@ -9,9 +8,10 @@ import type { Flag, FlagKind } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
 import { alignRange } from "../reports/fleet-usage.js";
 import { fleetReport } from "../reports/reports.js";
+import type { InventoryRow } from "../store/fleet-reads.js";
 import type { Store } from "../store/store.js";
 import type { LatestGpu } from "../store/store-query.js";
-import { classifySample, DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
+import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import type {
   FlagQuery,
   GpuFilter,
@@ -38,22 +38,11 @@ export interface StoreBackendParts {
   now?: () => number;
 }
 
-interface InventoryRow {
-  uuid: string;
-  serial: string;
-  vbios_version: string;
-  driver_version: string;
-  pci_bus_id: string;
-  info: string;
-}
-
 /** Host-level flags (stale, offline) hold every GPU of their host in doubt. */
 const HOST_DOUBT: readonly FlagKind[] = ["stale", "offline"];
 const USAGE_CACHE_MS = 30_000;
 
 export class StoreBackend implements QueryBackend {
-  private inventoryStmt?: Statement;
-  private oneInventoryStmt?: Statement;
   private readonly usageCache = new Map<string, { at: number; usage: TimeRange & UsageTotals }>();
 
   constructor(private readonly parts: StoreBackendParts) {}
@@ -80,7 +69,6 @@ export class StoreBackend implements QueryBackend {
       if (f.gpuUuid === null && HOST_DOUBT.includes(f.kind)) doubtHosts.add(f.host);
     }
     const byState: Record<string, number> = {};
-    const registry = this.parts.store.raw.registry;
     let busy = 0;
     let known = 0;
     let flagged = 0;
@@ -89,11 +77,7 @@ export class StoreBackend implements QueryBackend {
       byState[state] = (byState[state] ?? 0) + 1;
       if (flaggedGpus.has(g.uuid) || flaggedHosts.has(g.host)) flagged++;
       if (doubtHosts.has(g.host)) continue;
-      const usage = classifyLatest(
-        state,
-        g.values,
-        registry.hosts.get(g.host)?.thresholds ?? DEFAULT_IDLE_THRESHOLDS,
-      );
+      const usage = classifyLatest(state, g.values, this.parts.store.idleThresholds(g.host));
       if (usage === "unknown") continue;
       known++;
       if (usage === "busy") busy++;
@@ -191,8 +175,7 @@ export class StoreBackend implements QueryBackend {
     const flags = this.parts.flags
       .openFlags({ host: g.host })
       .filter((f) => f.gpuUuid === null || f.gpuUuid === g.uuid);
-    this.oneInventoryStmt ??= this.parts.store.db.prepare(`${INVENTORY_SQL} AND g.uuid = ?`);
-    const row = this.oneInventoryStmt.get(g.uuid) as InventoryRow | undefined;
+    const row = this.parts.store.inventoryOf(g.uuid);
     return view(g, flags, row ? toInventory(row) : null);
   }
 
@@ -268,8 +251,6 @@ export class StoreBackend implements QueryBackend {
     let newest: number | null = null;
     for (const g of gpus)
       if (g.timestampMs !== null && (newest === null || g.timestampMs > newest)) newest = g.timestampMs;
-    const pageSize = this.parts.store.db.pragma("page_size", { simple: true }) as number;
-    const pages = this.parts.store.db.pragma("page_count", { simple: true }) as number;
     return {
       gpus,
       hosts: this.hostViews(latest, openFlags),
@@ -292,21 +273,17 @@ export class StoreBackend implements QueryBackend {
               },
             }
           : null,
-      databaseBytes: pages * pageSize,
+      databaseBytes: this.parts.store.databaseBytes(),
       newestSampleMs: newest,
     };
   }
 
   private inventoryMap(): Map<string, GpuInventory> {
-    this.inventoryStmt ??= this.parts.store.db.prepare(INVENTORY_SQL);
     const map = new Map<string, GpuInventory>();
-    for (const row of this.inventoryStmt.all() as InventoryRow[]) map.set(row.uuid, toInventory(row));
+    for (const row of this.parts.store.inventory()) map.set(row.uuid, toInventory(row));
     return map;
   }
 }
-
-const INVENTORY_SQL = `SELECT g.uuid AS uuid, i.serial, i.vbios_version, i.driver_version, i.pci_bus_id, i.info
-  FROM gpu_inventory i JOIN gpus g ON g.id = i.gpu_id WHERE i.valid_to_ms IS NULL`;
 
 function toInventory(row: InventoryRow): GpuInventory {
   const info = JSON.parse(row.info) as IGpuInfo;

@@ -4,7 +4,6 @@
 // the same groups store.aggregate gives on one collector.
 
 import type { Store } from "../store/store.js";
-import { gpuTotals } from "../store/store-aggregate.js";
 
 /** Where a collector serves its share to its peers (see docs/scaling.md, "Query fan-out"). */
 export const REPORT_PART_PATH = "/api/v1/fanout/report-part";
@@ -38,15 +37,11 @@ export interface ReportPart {
 /** This collector's per-GPU totals over [fromMs, toMs) (unfiltered: filters apply after the merge). */
 export function reportPart(store: Store, fromMs: number, toMs: number): ReportPart {
   const gpus: GpuPart[] = [];
-  const firstSeen = new Map(
-    (
-      store.db.prepare("SELECT id, first_seen_ms FROM gpus").all() as { id: number; first_seen_ms: number }[]
-    ).map((r) => [r.id, r.first_seen_ms]),
-  );
-  for (const [gpuId, t] of gpuTotals(store, { fromMs, toMs })) {
+  const firstSeen = new Map(store.fleetGpus().map((g) => [g.id, g.firstSeenMs]));
+  for (const [gpuId, t] of store.gpuTotals({ fromMs, toMs })) {
     if (t.samples === 0) continue;
-    const g = store.raw.gpusById.get(gpuId);
-    const h = g ? store.raw.hostsById.get(g.hostId) : undefined;
+    const g = store.gpu(gpuId);
+    const h = g ? store.host(g.hostId) : undefined;
     if (!g || !h) continue;
     const seen = firstSeen.get(gpuId);
     gpus.push({

@@ -25,11 +25,11 @@ import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.
 import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js";
 import { lostStep } from "./rules/health.js";
 import type { Transition } from "./rules/rule.js";
-import type { FlagFilter, FlagStore, HistoryQuery } from "./store.js";
-import type { Flag, FlagListener } from "./types.js";
+
+import type { Flag, FlagFilter, FlagListener, FlagRecords, HistoryQuery } from "./types.js";
 
 export interface FlagEngineOptions {
-  store: FlagStore;
+  store: FlagRecords;
   config: ResolvedFlagsConfig;
   logger?: Logger;
   now?: () => number;

@@ -22,10 +22,14 @@ import { AgentState } from "../../shared/proto.js";
 import type { IngestSink, WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
+import { CaptureLog } from "./capture-log.js";
+import { FlagStore } from "./flag-store.js";
+import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
+import { type GpuTotals, gpuTotals } from "./store-aggregate.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
 
@@ -57,6 +61,7 @@ export class Store implements IngestSink {
   private readonly log: Logger;
   private bootsSweptMs = 0;
   private pruner: Pruner | undefined;
+  private fleetReads: FleetReads | undefined;
 
   private constructor(
     readonly db: Db,
@@ -208,6 +213,64 @@ export class Store implements IngestSink {
 
   hostRows(): HostRow[] {
     return this.stmts.allHosts.all() as HostRow[];
+  }
+
+  /** Per-GPU usage sums (integers) over [fromMs, toMs) by GPU id; `gpuIds` limits them. */
+  gpuTotals(range: { fromMs: number; toMs: number }, gpuIds?: readonly number[]): Map<number, GpuTotals> {
+    return gpuTotals(this, range, gpuIds);
+  }
+
+  /** A host by id, with its labels parsed (from memory). */
+  host(id: number): { name: string; site: string; labels: Readonly<Record<string, string>> } | undefined {
+    return this.raw.hostsById.get(id);
+  }
+
+  /** A GPU's UUID, model, host and slot by id (from memory). */
+  gpu(id: number): { uuid: string; model: string; hostId: number; index: number } | undefined {
+    return this.raw.gpusById.get(id);
+  }
+
+  /** The idle thresholds the write path classifies this host's samples with. */
+  idleThresholds(host: string): IdleThresholds {
+    return this.raw.registry.hosts.get(host)?.thresholds ?? DEFAULT_IDLE_THRESHOLDS;
+  }
+
+  /** Every GPU the fleet has known, by id. */
+  fleetGpus(): FleetGpu[] {
+    return this.reads().gpus();
+  }
+
+  /** The inventory history of GPUs that have been on more than one host. */
+  hostMoves(): HostMove[] {
+    return this.reads().hostMoves();
+  }
+
+  /** Open inventory rows: of every GPU, or of one by UUID. */
+  inventory(): InventoryRow[] {
+    return this.reads().inventory();
+  }
+
+  inventoryOf(uuid: string): InventoryRow | undefined {
+    return this.reads().inventoryOf(uuid);
+  }
+
+  databaseBytes(): number {
+    return this.reads().databaseBytes();
+  }
+
+  /** The flags' tables in this database (collector/migrations/010_flags.sql). */
+  flagStore(): FlagStore {
+    return new FlagStore(this.db);
+  }
+
+  /** The remote_write queue in this database (collector/migrations/030_remote_write.sql). */
+  captureLog(): CaptureLog {
+    return new CaptureLog(this.db);
+  }
+
+  private reads(): FleetReads {
+    this.fleetReads ??= new FleetReads(this.db);
+    return this.fleetReads;
   }
 
   /** Checkpoints the WAL into the main file (benches, backups). */
