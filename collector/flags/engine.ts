@@ -18,7 +18,7 @@ import {
   type IStatus,
 } from "../../shared/proto.js";
 import type { ValidFrame } from "../ingest/validate.js";
-import { sameLabels } from "../store/registry.js";
+import { sameLabels } from "../usage/placement.js";
 import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
 import { FlagBook } from "./flag-book.js";
 import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";

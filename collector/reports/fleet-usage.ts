@@ -8,10 +8,9 @@
 // an operator removes it from the database); a host's site and labels are its current ones.
 import { GputelError } from "../../shared/errors.js";
 import type { FleetGpu } from "../store/fleet-reads.js";
-import { matchesFilters } from "../store/placement.js";
-import { CWMS_PER_WH } from "../store/rollup-acc.js";
 import type { Store } from "../store/store.js";
-import type { GpuTotals } from "../store/store-aggregate.js";
+import { matchesFilters } from "../usage/placement.js";
+import { CWMS_PER_WH, type UsageSums } from "../usage/usage-sums.js";
 import type { GpuUsage, ReportFilters } from "./types.js";
 
 /** Longest range a report covers (the default 1 h tier keeps 2 years). */
@@ -69,7 +68,7 @@ export function fleetUsage(
   ].sort((a, b) => a - b);
   const edges = [fromMs, ...cuts, toMs];
   const movedIds = [...moves.keys()];
-  const stretches: { fromMs: number; toMs: number; totals: Map<number, GpuTotals> }[] = [];
+  const stretches: { fromMs: number; toMs: number; totals: Map<number, UsageSums> }[] = [];
   if (movedIds.length > 0) {
     for (let i = 0; i + 1 < edges.length; i++) {
       const a = edges[i] as number;
@@ -113,8 +112,8 @@ export function fleetUsage(
   return { fromMs, toMs, nowMs, rows };
 }
 
-function usageRow(g: FleetGpu, host: Host, t: GpuTotals | undefined, periodMs: number): GpuUsage {
-  const covered = t ? t.busy + t.idle + t.held + t.unknown : 0;
+function usageRow(g: FleetGpu, host: Host, t: UsageSums | undefined, periodMs: number): GpuUsage {
+  const covered = t ? t.busyMs + t.idleMs + t.idleHeldMs + t.unknownMs : 0;
   return {
     gpuId: g.id,
     uuid: g.uuid,
@@ -123,15 +122,15 @@ function usageRow(g: FleetGpu, host: Host, t: GpuTotals | undefined, periodMs: n
     site: host.site,
     labels: host.labels,
     periodMs: Math.max(periodMs, covered),
-    busyMs: t?.busy ?? 0,
-    idleMs: t?.idle ?? 0,
-    idleHeldMs: t?.held ?? 0,
-    unknownReportedMs: t?.unknown ?? 0,
+    busyMs: t?.busyMs ?? 0,
+    idleMs: t?.idleMs ?? 0,
+    idleHeldMs: t?.idleHeldMs ?? 0,
+    unknownReportedMs: t?.unknownMs ?? 0,
     noDataMs: Math.max(0, periodMs - covered),
-    energyWh: (t?.energy ?? 0) / CWMS_PER_WH,
-    energyIdleWh: (t?.energyIdle ?? 0) / CWMS_PER_WH,
+    energyWh: (t?.energyCwms ?? 0) / CWMS_PER_WH,
+    energyIdleWh: (t?.energyIdleCwms ?? 0) / CWMS_PER_WH,
     // Temperatures are stored unscaled (whole °C, shared/metrics.ts scale 1).
-    maxTemperatureC: t?.tempMax ?? null,
+    maxTemperatureC: t?.maxTemperatureC ?? null,
   };
 }
 

@@ -28,7 +28,6 @@ const LAST_TS = 5;
 export const ACC_SIZE = HEADER + PER * METRIC_COUNT;
 /** A sample's cover is capped so that a bogus interval cannot claim hours. */
 export const MAX_COVER_MS = 600_000;
-export const CWMS_PER_WH = 100 * 3_600_000;
 
 const POWER = METRIC_INDEX.get("power_draw_watts") as number;
 const TEMP = METRIC_INDEX.get("temperature_gpu_celsius") as number;

@@ -22,6 +22,7 @@ import { AgentState } from "../../shared/proto.js";
 import type { IngestSink, WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
+import type { AggregateGroup } from "../usage/usage-sums.js";
 import { CaptureLog } from "./capture-log.js";
 import { FlagStore } from "./flag-store.js";
 import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
@@ -195,7 +196,7 @@ export class Store implements IngestSink {
     return query.samples(this, uuid, fromMs, toMs);
   }
 
-  aggregate(request: query.AggregateRequest): query.AggregateGroup[] {
+  aggregate(request: query.AggregateRequest): AggregateGroup[] {
     return query.aggregate(this, request);
   }
 

@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAgentConfig } from "../../agent/config.js";
 import { type RunningAgent, startAgent } from "../../agent/run.js";
+import type { ReportPart } from "../../collector/contract/api-contract.js";
 import { FANOUT_HEADER, fanOut, settle } from "../../collector/fanout/fan-out.js";
-import { fleetCounts, mergeGpuLists } from "../../collector/fanout/merge-lists.js";
-import { mergeReportParts } from "../../collector/fanout/merge-report.js";
-import { type ReportPart, reportPart } from "../../collector/fanout/report-part.js";
+import { reportPart } from "../../collector/fanout/report-part.js";
+import { mergeGpuLists } from "../../collector/merge/merge-lists.js";
+import { mergeReportParts } from "../../collector/merge/merge-report.js";
 import { type RunningCollector, startCollector } from "../../collector/run.js";
-import type { GroupBy } from "../../collector/store/store-query.js";
+import type { GroupBy } from "../../collector/usage/placement.js";
 import { silentLogger } from "../../shared/logger.js";
 import { assertBuilt, ROOT } from "../helpers/cli.js";
 import { type Mosquitto, mosquittoAvailable, startMosquitto } from "../helpers/mosquitto.js";
@@ -150,7 +151,16 @@ describe.skipIf(!available)("shared subscription: two collectors behind one Mosq
       one.map((g) => [g.uuid, g.host, g.model, g.timestampMs, g.values]),
     );
     expect(merged).toHaveLength(AGENTS * 2);
-    expect(fleetCounts(merged, [])).toEqual(fleetCounts(one, []));
+    // GPUs, hosts and GPUs per state, counted from each list (the summary's counts: merge/summary.ts).
+    const counts = (list: typeof merged) => ({
+      gpus: list.length,
+      hosts: new Set(list.map((g) => g.host)).size,
+      byState: list.reduce<Record<string, number>>((n, g) => {
+        n[g.state ?? "unknown"] = (n[g.state ?? "unknown"] ?? 0) + 1;
+        return n;
+      }, {}),
+    });
+    expect(counts(merged)).toEqual(counts(one));
 
     // Reports: per-GPU integer shares added up, then grouped, as store.aggregate groups one store.
     const fromMs = Date.now() - 3600_000;
@@ -177,7 +187,7 @@ describe.skipIf(!available)("shared subscription: two collectors behind one Mosq
           unknownMs: w.unknownMs,
           maxTemperatureC: w.maxTemperatureC,
         });
-        // Energy and averages: summed in integers here, in floats per GPU by the store.
+        // Energy and averages: both summed in integers (collector/usage/usage-sums.ts).
         expect(energyWh).toBeCloseTo(w.energyWh, 9);
         expect(energyIdleWh).toBeCloseTo(w.energyIdleWh, 9);
         expect(avgUtilizationPct).toBeCloseTo(w.avgUtilizationPct as number, 9);

@@ -1,14 +1,18 @@
-// Pure merges of list answers from several collectors: latest GPU values (the newest sample
-// wins: behind a round-robin broker every collector holds part of each GPU's samples), flags
-// (one episode per kind, host and GPU seen by several collectors becomes one), and the fleet
-// summary, computed from the merged lists so it cannot count a GPU twice.
+// Pure merges of list answers from several collectors, for the fan-out (http.peers) and for
+// `gputel query --url a,b` alike. Behind a broker that spreads messages round robin (Mosquitto
+// shared subscriptions) every collector holds part of each GPU's samples and statuses, so a GPU,
+// a host or a flag episode seen by several collectors is one: GPUs are keyed by UUID (newest
+// sample wins), hosts by name (newest status wins), flag episodes joined where they overlap.
+// When each collector holds its own agents instead (a hash split), the same merges are exact too.
 import type { Flag } from "../flags/types.js";
-import type { LatestGpu } from "../store/store-query.js";
 
-/** The part of a GPU entry the merge reads (LatestGpu, or the API's JSON form of it). */
-export type MergeableGpu = Pick<LatestGpu, "uuid" | "host" | "index"> & {
+/** The part of a GPU entry the merge reads (the API's GpuView, or the store's LatestGpu). */
+export interface MergeableGpu {
+  uuid: string;
+  host: string;
+  index: number;
   timestampMs?: number | null | undefined;
-};
+}
 
 /** One entry per GPU UUID, the newest sample kept; sorted by host, then index. */
 export function mergeGpuLists<G extends MergeableGpu>(lists: readonly (readonly G[])[]): G[] {
@@ -22,13 +26,44 @@ export function mergeGpuLists<G extends MergeableGpu>(lists: readonly (readonly 
   return [...byUuid.values()].sort((a, b) => a.host.localeCompare(b.host) || a.index - b.index);
 }
 
+/** The part of a host entry the merge reads (the API's HostView). */
+export interface MergeableHost {
+  name: string;
+  status: string;
+  statusMs: number | null;
+  lastSeenMs: number;
+}
+
+/**
+ * One entry per host name: the copy with the newest status (a status message reaches one
+ * collector; the others know the host from its frames only, status "unknown" with no time),
+ * seen last at the latest of every copy. Sorted by name.
+ */
+export function mergeHostLists<H extends MergeableHost>(lists: readonly (readonly H[])[]): H[] {
+  const byName = new Map<string, H>();
+  for (const list of lists) {
+    for (const h of list) {
+      const seen = byName.get(h.name);
+      if (!seen) {
+        byName.set(h.name, h);
+        continue;
+      }
+      const newer = (h.statusMs ?? -1) > (seen.statusMs ?? -1) ? h : seen;
+      byName.set(h.name, { ...newer, lastSeenMs: Math.max(h.lastSeenMs, seen.lastSeenMs) });
+    }
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
 /** The part of a flag the merge reads (Flag from collector/flags, or its JSON form). */
 export type MergeableFlag = Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs" | "endMs" | "updatedMs">;
 
 /**
  * Episodes of the same kind, host and GPU that overlap in time (an open one reaches to now)
  * become one: earliest start, latest end (open if any is open), the most recently updated
- * copy's reason and values. Sorted by start, newest first.
+ * copy's reason and values. Sorted by start, newest first. Each collector's flag engine sees
+ * only its share of a GPU's samples, so the copies of one episode start and end a sample or
+ * so apart; joined, they span what one engine seeing every sample reports.
  */
 export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonly F[])[]): F[] {
   const byKey = new Map<string, F[]>();
@@ -61,28 +96,4 @@ export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonl
     if (current) out.push(current);
   }
   return out.sort((a, b) => b.startMs - a.startMs);
-}
-
-export interface FleetCounts {
-  gpus: number;
-  hosts: number;
-  /** GPUs per state ("ok", "lost"…; "unknown" before a first sample). */
-  byState: Record<string, number>;
-  /** Open flags per kind. */
-  openFlags: Record<string, number>;
-}
-
-/** Counts for the fleet summary from merged lists (the same function serves one collector). */
-export function fleetCounts(
-  gpus: readonly (MergeableGpu & { state?: string | undefined })[],
-  openFlags: readonly MergeableFlag[],
-): FleetCounts {
-  const byState: Record<string, number> = {};
-  for (const g of gpus) {
-    const s = g.state ?? "unknown";
-    byState[s] = (byState[s] ?? 0) + 1;
-  }
-  const flags: Record<string, number> = {};
-  for (const f of openFlags) if (f.endMs === null) flags[f.kind] = (flags[f.kind] ?? 0) + 1;
-  return { gpus: gpus.length, hosts: new Set(gpus.map((g) => g.host)).size, byState, openFlags: flags };
 }
