@@ -11,6 +11,9 @@
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
 //   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
+//   store.gpuTotals(range, ids?) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
+//   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
+//   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.close(): void                                            closes without sealing (safe)
 
 import type { Database as Db } from "better-sqlite3";
@@ -65,6 +68,7 @@ export class Store implements IngestSink {
   private fleetReads: FleetReads | undefined;
 
   private constructor(
+    /** @internal The database handle: SQL stays in collector/store (tests may read it). */
     readonly db: Db,
     tiers: TierConfig,
     readonly options: Required<
