@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
-import { mergeFlagLists, mergeGpuLists } from "../../collector/merge/merge-lists.js";
+import { mergeFlagLists, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
 import { mergedReport, mergedSummary } from "./merged.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
@@ -125,8 +125,8 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           limit: v.limit,
         };
         const answers = await getAll<{ flags: Flag[]; generatedMs: number }>("/api/v1/flags", q, client);
-        const flags = mergeFlagLists(answers.map((a) => a.flags));
         const now = Math.max(...answers.map((a) => a.generatedMs));
+        const flags = withDurations(mergeFlagLists(answers.map((a) => a.flags)), now);
         print(urls.length === 1 ? answers[0] : { generatedMs: now, flags }, () =>
           renderFlags(flags, now, style),
         );

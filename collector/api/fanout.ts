@@ -11,7 +11,7 @@ import type {
 } from "../contract/api-contract.js";
 import { REPORT_PART_PATH } from "../contract/api-contract.js";
 import { type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
-import { mergeFlagLists, mergeGpuLists } from "../merge/merge-lists.js";
+import { mergeFlagLists, mergeGpuLists, withDurations } from "../merge/merge-lists.js";
 import { mergeUsageReport } from "../merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer, summaryRange } from "../merge/summary.js";
 import type { EnergyReport, GroupBy, UtilizationReport } from "../reports/reports.js";
@@ -69,11 +69,10 @@ export async function fanFlags(
   const answers = await ask<{ flags: FlagJson[]; truncated: boolean }>(ctx, "/api/v1/flags", query);
   const { data, missing } = settle(answers);
   const merged = mergeFlagLists([local.flags, ...data.map((d) => d.flags)]);
-  const now = local.generatedMs;
   return {
     ...local,
     truncated: merged.length > local.limit || local.truncated || data.some((d) => d.truncated),
-    flags: merged.slice(0, local.limit).map((f) => ({ ...f, durationMs: (f.endMs ?? now) - f.startMs })),
+    flags: withDurations(merged.slice(0, local.limit), local.generatedMs),
     peers: info(ctx, missing),
   };
 }

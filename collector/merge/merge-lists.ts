@@ -97,3 +97,11 @@ export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonl
   }
   return out.sort((a, b) => b.startMs - a.startMs);
 }
+
+/** Flags as /api/v1/flags lists them: each with its duration, up to its end or to nowMs while open. */
+export function withDurations<F extends MergeableFlag>(
+  flags: readonly F[],
+  nowMs: number,
+): (F & { durationMs: number })[] {
+  return flags.map((f) => ({ ...f, durationMs: (f.endMs ?? nowMs) - f.startMs }));
+}

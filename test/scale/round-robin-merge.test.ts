@@ -114,7 +114,14 @@ type Summary = {
     range: Record<string, number | null>;
   };
 };
-type Flag = { kind: string; host: string; gpuUuid: string | null; startMs: number; endMs: number | null };
+type Flag = {
+  kind: string;
+  host: string;
+  gpuUuid: string | null;
+  startMs: number;
+  endMs: number | null;
+  durationMs: number;
+};
 type Report = { groups: Record<string, unknown>[]; total: Record<string, unknown> };
 
 /** Numbers to 9 places (energy and hours are sums of floats), everything else exactly. */
@@ -138,7 +145,9 @@ const counted = (s: Summary & { generatedMs?: number; peers?: unknown }) => ({
   utilization: s.utilization,
 });
 const episodes = (flags: readonly Flag[]) =>
-  flags.map((f) => `${f.kind} ${f.host} ${f.gpuUuid ?? "-"} ${f.startMs} ${f.endMs ?? "open"}`).sort();
+  flags
+    .map((f) => `${f.kind} ${f.host} ${f.gpuUuid ?? "-"} ${f.startMs} ${f.endMs ?? "open"} ${f.durationMs}`)
+    .sort();
 
 let aUrl: string; // collector A, answering from its own store
 let bUrl: string; // collector B
