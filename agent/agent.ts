@@ -3,26 +3,18 @@
 import { randomUUID } from "node:crypto";
 import { errorMessage } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
-import type { IFrame, IHostSample, IInventory } from "../shared/proto.js";
+import type { IFrame, IHostSample } from "../shared/proto.js";
 import { type AgentIdentity, FrameBuilder } from "./frame/frame-builder.js";
 import type { HostSource } from "./host/host-source.js";
 import { buildInventory, inventoryFingerprint } from "./inventory-message.js";
+import type { FramePublisher } from "./publish/publisher.js";
 import type { GpuSource, SourceSample } from "./sources/source.js";
-
-/** Where frames and inventory go: an MQTT publisher with a spool, or stdout for `--once`. */
-export interface FrameSink {
-  /** Accepts a frame; must not block the sampling loop. */
-  publishFrame(frame: IFrame): void;
-  publishInventory(inventory: IInventory): void;
-  /** Frames dropped by the spool's bound over the spool's life (reported in every frame). */
-  droppedTotal(): number;
-}
 
 export interface AgentOptions {
   identity: Omit<AgentIdentity, "bootId"> & { bootId?: string };
   source: GpuSource;
   host: HostSource;
-  sink: FrameSink;
+  sink: FramePublisher;
   inventoryIntervalMs: number;
   logger: Logger;
   now?: () => number;

@@ -84,7 +84,7 @@ export async function run(args: string[]): Promise<number> {
     spec: agentConfigSpec,
     usage: USAGE,
     options: OPTIONS,
-    install: async () => (await import("./install/install-spec.js")).agentInstall,
+    install: async () => (await import("./install-spec.js")).agentInstall,
     overrides: overridesFrom,
     load: (file, overrides) => loadAgentConfig({ file, overrides }),
   });

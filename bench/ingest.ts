@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { EmbeddedBroker } from "../collector/broker/embedded.js";
 import { IngestPipeline } from "../collector/ingest/pipeline.js";
-import type { FrameSink, WriteResult } from "../collector/store/sink.js";
+import type { IngestSink, WriteResult } from "../collector/ingest/sink.js";
 import { Store } from "../collector/store/store.js";
 import { encodeFrameBatch } from "../shared/codec.js";
 import { silentLogger } from "../shared/logger.js";
@@ -103,7 +103,7 @@ function publish(url: string, messages: Message[], ratePerS: number): Promise<Pu
 }
 
 /** Stores nothing: measures broker + decode + validate + batching without SQLite. */
-class DiscardSink implements FrameSink {
+class DiscardSink implements IngestSink {
   writeFrames(frames: readonly unknown[]): WriteResult {
     return { stored: frames.length, duplicates: 0 };
   }
@@ -113,10 +113,10 @@ class DiscardSink implements FrameSink {
 }
 
 /** Measures the time spent inside the store's writeFrames (the main thread's share for SQLite). */
-class TimedSink implements FrameSink {
+class TimedSink implements IngestSink {
   writeMs = 0;
-  constructor(private readonly inner: FrameSink) {}
-  writeFrames(frames: Parameters<FrameSink["writeFrames"]>[0], receivedAtMs: number): WriteResult {
+  constructor(private readonly inner: IngestSink) {}
+  writeFrames(frames: Parameters<IngestSink["writeFrames"]>[0], receivedAtMs: number): WriteResult {
     const t0 = performance.now();
     try {
       return this.inner.writeFrames(frames, receivedAtMs);
@@ -124,19 +124,19 @@ class TimedSink implements FrameSink {
       this.writeMs += performance.now() - t0;
     }
   }
-  writeInventory(...args: Parameters<FrameSink["writeInventory"]>): void {
+  writeInventory(...args: Parameters<IngestSink["writeInventory"]>): void {
     this.inner.writeInventory(...args);
   }
-  writeStatus(...args: Parameters<FrameSink["writeStatus"]>): void {
+  writeStatus(...args: Parameters<IngestSink["writeStatus"]>): void {
     this.inner.writeStatus(...args);
   }
-  countReject(...args: Parameters<FrameSink["countReject"]>): void {
+  countReject(...args: Parameters<IngestSink["countReject"]>): void {
     this.inner.countReject(...args);
   }
 }
 
 async function withBroker<T>(
-  sink: FrameSink,
+  sink: IngestSink,
   run: (url: string, pipeline: IngestPipeline) => Promise<T>,
 ): Promise<T> {
   const pipeline = new IngestPipeline({ sink, logger: silentLogger(), maxBatchFrames: 4000 });

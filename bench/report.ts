@@ -15,12 +15,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { classifySample, DEFAULT_IDLE_THRESHOLDS } from "../collector/flags/classify.js";
 import { utilizationReport } from "../collector/reports/reports.js";
 import { applySample, encodeAccMetrics, newAcc, summaryColumns } from "../collector/store/rollup-acc.js";
 import { scaleSample } from "../collector/store/sample.js";
 import { Store } from "../collector/store/store.js";
 import { rangePieces } from "../collector/store/store-aggregate.js";
+import { classifySample, DEFAULT_IDLE_THRESHOLDS } from "../collector/usage/classify.js";
 import { GpuState, type IGpuSample } from "../shared/proto.js";
 import { type BenchFigure, median } from "./common.js";
 

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ValidFrame } from "../collector/store/sink.js";
+import type { ValidFrame } from "../collector/ingest/validate.js";
 import { Store } from "../collector/store/store.js";
 import { type BenchFigure, median } from "./common.js";
 import { SynthFleet } from "./synth-fleet.js";

@@ -5,7 +5,7 @@
 import type { IGpuSample } from "../shared/proto.js";
 import { GpuState } from "../shared/proto.js";
 
-/** A frame as the store receives it (the shape of collector/store/sink.ts ValidFrame). */
+/** A frame as the store receives it (the shape of ValidFrame in collector/ingest/validate.ts). */
 export interface SynthFrame {
   host: string;
   boot_id: string;

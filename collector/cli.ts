@@ -66,7 +66,7 @@ export async function run(args: string[]): Promise<number> {
     spec: collectorConfigSpec,
     usage: USAGE,
     options: OPTIONS,
-    install: async () => (await import("./install/install-spec.js")).collectorInstall,
+    install: async () => (await import("./install-spec.js")).collectorInstall,
     overrides: overridesFrom,
     load: (file, overrides) => loadCollectorConfig({ file, overrides }),
   });

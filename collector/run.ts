@@ -12,8 +12,8 @@ import { ExternalBroker } from "./broker/external.js";
 import type { CollectorConfig } from "./config.js";
 import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
-import { FlagStore } from "./flags/store.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
+import type { IngestSink } from "./ingest/sink.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
 import { Store } from "./store/store.js";
 import { startAlerts } from "./wire-alerts.js";
@@ -87,7 +87,7 @@ async function startParts(
   // Before any ingest, so the capture trigger sees every commit from the first one on.
   const remoteWrite = startRemoteWrite(config, store, logger);
   if (remoteWrite) onClose("remote_write", () => remoteWrite.stop());
-  const flags = new FlagEngine({ store: new FlagStore(store.db), config: flagsConfig, logger });
+  const flags = new FlagEngine({ store: store.flagStore(), config: flagsConfig, logger });
   flags.start();
   onClose("flags", () => flags.stop());
   const alerts = startAlerts(config, flags, logger);

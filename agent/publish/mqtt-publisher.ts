@@ -16,8 +16,8 @@ import {
   type IStatus,
 } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
-import type { FrameSink } from "../agent.js";
 import type { FrameQueue, QueuedMessage } from "./frame-queue.js";
+import type { FramePublisher } from "./publisher.js";
 import { statusMessage } from "./status-message.js";
 
 export interface BrokerSettings {
@@ -52,7 +52,7 @@ export interface PublisherOptions {
 const MIN_RECONNECT_MS = 1000;
 const MAX_RECONNECT_MS = 30_000;
 
-export class MqttPublisher implements FrameSink {
+export class MqttPublisher implements FramePublisher {
   private client: MqttClient | undefined;
   private readonly inflight = new Set<QueuedMessage>();
   private inventory: IInventory | undefined;

@@ -2,11 +2,12 @@
 // API and prints tables for people or, with --json, the API's JSON for scripts.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { GpuView, Report, Summary } from "../../collector/api/backend.js";
+import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
+import { mergeFlagLists, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
-import { mergeFlags, mergeGpus, mergeReports, mergeSummaries } from "./merge.js";
+import { mergedReport, mergedSummary } from "./merged.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
 import type { Style } from "./table.js";
 
@@ -85,7 +86,10 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
   try {
     switch (command) {
       case "summary": {
-        const s = mergeSummaries(await getAll<Summary>("/api/v1/summary", range, client));
+        const s =
+          urls.length === 1
+            ? ((await getAll<Summary>("/api/v1/summary", range, client))[0] as Summary)
+            : await mergedSummary(range, client);
         print(s, () => renderSummary(s, style));
         return 0;
       }
@@ -99,7 +103,7 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           limit: v.limit,
         };
         const answers = await getAll<{ gpus: GpuView[] }>("/api/v1/gpus", q, client);
-        const gpus = mergeGpus(answers.map((a) => a.gpus));
+        const gpus = mergeGpuLists(answers.map((a) => a.gpus));
         print(urls.length === 1 ? answers[0] : { total: gpus.length, gpus }, () => renderGpus(gpus, style));
         return 0;
       }
@@ -111,7 +115,7 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           ),
         );
         const found = answers.flatMap((a) => (a.status === "fulfilled" ? a.value : []));
-        const gpu = mergeGpus([found])[0];
+        const gpu = mergeGpuLists([found])[0];
         if (!gpu) throw (answers[0] as PromiseRejectedResult).reason;
         print(gpu, () => renderGpu(gpu, style));
         return 0;
@@ -128,8 +132,8 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           limit: v.limit,
         };
         const answers = await getAll<{ flags: Flag[]; generatedMs: number }>("/api/v1/flags", q, client);
-        const flags = mergeFlags(answers.map((a) => a.flags));
         const now = Math.max(...answers.map((a) => a.generatedMs));
+        const flags = withDurations(mergeFlagLists(answers.map((a) => a.flags)), now);
         print(urls.length === 1 ? answers[0] : { generatedMs: now, flags }, () =>
           renderFlags(flags, now, style),
         );
@@ -137,17 +141,16 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
       }
       case "report": {
         if (!arg) throw new UsageError("report needs a KIND: utilization, energy, thermal or capacity");
-        const answers = await getAll<Report>(
-          `/api/v1/reports/${encodeURIComponent(arg)}`,
-          { ...range, by: v.by },
-          client,
-        );
-        let report: Report;
-        try {
-          report = mergeReports(answers);
-        } catch (error) {
-          throw new QueryError((error as Error).message);
-        }
+        const report =
+          urls.length === 1
+            ? ((
+                await getAll<Report>(
+                  `/api/v1/reports/${encodeURIComponent(arg)}`,
+                  { ...range, by: v.by },
+                  client,
+                )
+              )[0] as Report)
+            : await mergedReport(arg, range, v.by, client);
         print(report, () => renderReport(report, style));
         return 0;
       }

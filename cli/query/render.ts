@@ -1,5 +1,5 @@
 // People-facing views of the API's answers. Flags and hot GPUs stand out in colour.
-import type { GpuView, Report, Summary } from "../../collector/api/backend.js";
+import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
 import { type Cell, type Colour, duration, fixed, paint, percent, type Style, table } from "./table.js";
 

@@ -3,8 +3,8 @@
 // ApiError naming the parameter, which the server turns into a 400 body.
 import { parseDuration } from "../../shared/duration.js";
 import { METRIC_BY_KEY, type MetricKey } from "../../shared/metrics.js";
+import type { ReportGroupBy, TimeRange } from "../contract/api-contract.js";
 import { FLAG_KINDS, type FlagKind } from "../flags/types.js";
-import type { ReportGroupBy, TimeRange } from "./backend.js";
 
 export const LIMITS = {
   maxRangeMs: 400 * 86_400_000,

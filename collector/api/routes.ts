@@ -3,17 +3,11 @@
 // (collector/fanout), summary, gpus, flags and the usage reports merge every collector's answer.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { MetricKey } from "../../shared/metrics.js";
-import {
-  type FanOutContext,
-  fanFlags,
-  fanGpus,
-  fanSummary,
-  fanUsageReport,
-  queryOf,
-} from "../fanout/api-fanout.js";
+import type { ReportKind } from "../contract/api-contract.js";
+import { REPORT_PART_PATH } from "../contract/api-contract.js";
 import { FANOUT_HEADER } from "../fanout/fan-out.js";
-import { REPORT_PART_PATH } from "../fanout/report-part.js";
-import type { QueryBackend, ReportKind } from "./backend.js";
+import type { QueryBackend } from "./backend.js";
+import { type FanOutContext, fanFlags, fanGpus, fanSummary, fanUsageReport, queryOf } from "./fanout.js";
 import {
   ApiError,
   autoStep,

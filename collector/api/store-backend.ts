@@ -1,17 +1,7 @@
 // QueryBackend over the collector's own parts: the Store (latest values, series, rollup
 // aggregates, hosts, inventory), the flag engine (open flags, history) and the ingest pipeline
-// (counters). Reads only; SQL here binds every value.
-import type { Statement } from "better-sqlite3";
+// (counters). Reads only, through the store's read methods (its SQL stays in collector/store).
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
-import { type ReportPart, reportPart } from "../fanout/report-part.js";
-import { classifySample, DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
-import type { FlagEngine } from "../flags/engine.js";
-import type { Flag, FlagKind } from "../flags/types.js";
-import type { IngestPipeline } from "../ingest/pipeline.js";
-import { alignRange } from "../reports/fleet-usage.js";
-import { fleetReport } from "../reports/reports.js";
-import type { Store } from "../store/store.js";
-import type { LatestGpu } from "../store/store-query.js";
 import type {
   FlagQuery,
   GpuFilter,
@@ -19,17 +9,29 @@ import type {
   GpuView,
   HostView,
   MetricsSnapshot,
-  QueryBackend,
   Report,
   ReportGroupBy,
   ReportKind,
+  ReportPart,
   SeriesRequest,
   SeriesView,
   Summary,
   TimeRange,
   UsageTotals,
-} from "./backend.js";
-import { usageTotals } from "./usage-totals.js";
+} from "../contract/api-contract.js";
+import { reportPart } from "../fanout/report-part.js";
+import type { FlagEngine } from "../flags/engine.js";
+import type { Flag } from "../flags/types.js";
+import type { IngestPipeline } from "../ingest/pipeline.js";
+import { summarize, summaryRange } from "../merge/summary.js";
+import { alignRange } from "../reports/fleet-usage.js";
+import { fleetReport } from "../reports/reports.js";
+import type { InventoryRow } from "../store/fleet-reads.js";
+import type { Store } from "../store/store.js";
+import type { LatestGpu } from "../store/store-query.js";
+import { classifySample, type IdleThresholds } from "../usage/classify.js";
+import { usageTotals } from "../usage/usage-sums.js";
+import type { QueryBackend } from "./backend.js";
 
 export interface StoreBackendParts {
   store: Store;
@@ -38,22 +40,9 @@ export interface StoreBackendParts {
   now?: () => number;
 }
 
-interface InventoryRow {
-  uuid: string;
-  serial: string;
-  vbios_version: string;
-  driver_version: string;
-  pci_bus_id: string;
-  info: string;
-}
-
-/** Host-level flags (stale, offline) hold every GPU of their host in doubt. */
-const HOST_DOUBT: readonly FlagKind[] = ["stale", "offline"];
 const USAGE_CACHE_MS = 30_000;
 
 export class StoreBackend implements QueryBackend {
-  private inventoryStmt?: Statement;
-  private oneInventoryStmt?: Statement;
   private readonly usageCache = new Map<string, { at: number; usage: TimeRange & UsageTotals }>();
 
   constructor(private readonly parts: StoreBackendParts) {}
@@ -64,64 +53,31 @@ export class StoreBackend implements QueryBackend {
 
   summary(range: TimeRange): Summary {
     // Counted straight from the latest samples and open flags: no per-GPU view, no inventory.
-    const latest = this.parts.store.latest();
-    const open = this.parts.flags.openFlags();
-    const hosts = this.parts.store.hostRows();
-    const byStatus: Record<string, number> = {};
-    for (const h of hosts) byStatus[h.status] = (byStatus[h.status] ?? 0) + 1;
-    const byKind: Partial<Record<FlagKind, number>> = {};
-    const flaggedGpus = new Set<string>();
-    const flaggedHosts = new Set<string>();
-    const doubtHosts = new Set<string>();
-    for (const f of open) {
-      byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
-      if (f.gpuUuid !== null) flaggedGpus.add(f.gpuUuid);
-      else flaggedHosts.add(f.host);
-      if (f.gpuUuid === null && HOST_DOUBT.includes(f.kind)) doubtHosts.add(f.host);
-    }
-    const byState: Record<string, number> = {};
-    const registry = this.parts.store.raw.registry;
-    let busy = 0;
-    let known = 0;
-    let flagged = 0;
-    for (const g of latest) {
-      const state = g.state ?? "unknown";
-      byState[state] = (byState[state] ?? 0) + 1;
-      if (flaggedGpus.has(g.uuid) || flaggedHosts.has(g.host)) flagged++;
-      if (doubtHosts.has(g.host)) continue;
-      const usage = classifyLatest(
-        state,
-        g.values,
-        registry.hosts.get(g.host)?.thresholds ?? DEFAULT_IDLE_THRESHOLDS,
-      );
-      if (usage === "unknown") continue;
-      known++;
-      if (usage === "busy") busy++;
-    }
-    const usage = this.rangeUsage(range);
-    return {
+    const store = this.parts.store;
+    return summarize({
       generatedMs: this.now(),
-      hosts: { total: hosts.length, byStatus },
-      gpus: { total: latest.length, byState },
-      flags: { open: open.length, byKind, gpusFlagged: flagged },
-      utilization: {
-        now: { busy, known, rate: known > 0 ? busy / known : null },
-        range: usage,
-      },
-    };
+      hosts: store.hostRows(),
+      gpus: store.latest().map((g) => {
+        const state = g.state ?? "unknown";
+        return {
+          uuid: g.uuid,
+          host: g.host,
+          state,
+          usage: classifyLatest(state, g.values, store.idleThresholds(g.host)),
+        };
+      }),
+      openFlags: this.parts.flags.openFlags(),
+      range: this.rangeUsage(range),
+    });
   }
 
   /**
-   * Usage over a range for the summary, with the range rounded down to whole minutes (the finest
-   * rollup step: the aggregate rounds its edges so anyway) and kept for 30 s. A 24 h aggregate
-   * over 10,000 GPUs costs about half a second in the store, and a wall screen polls every few
-   * seconds: one aggregate a minute serves them all.
+   * Usage over a range for the summary, over whole minutes (summaryRange) and kept for 30 s. A
+   * 24 h aggregate over 10,000 GPUs costs about half a second in the store, and a wall screen
+   * polls every few seconds: one aggregate a minute serves them all.
    */
   private rangeUsage(range: TimeRange): TimeRange & UsageTotals {
-    const fromMs = range.fromMs - (range.fromMs % 60_000);
-    const toMs = range.toMs - (range.toMs % 60_000);
-    if (!(toMs > fromMs))
-      return { ...range, ...usageTotals(this.parts.store.aggregate({ ...range, groupBy: "site" })) };
+    const { fromMs, toMs } = summaryRange(range);
     const key = `${fromMs}:${toMs}`;
     const at = performance.now();
     const hit = this.usageCache.get(key);
@@ -165,6 +121,7 @@ export class StoreBackend implements QueryBackend {
   }
 
   private gpuViews(latest: readonly LatestGpu[], open: readonly Flag[], filter: GpuFilter): GpuView[] {
+    const store = this.parts.store;
     const flagsByGpu = new Map<string, Flag[]>();
     const flagsByHost = new Map<string, Flag[]>();
     for (const f of open) {
@@ -180,7 +137,7 @@ export class StoreBackend implements QueryBackend {
       if (filter.flag !== undefined && !flags.some((f) => f.kind === filter.flag)) continue;
       const state = g.state ?? "unknown";
       if (filter.state !== undefined && state !== filter.state) continue;
-      out.push(view(g, flags, inventory.get(g.uuid) ?? null));
+      out.push(view(g, flags, inventory.get(g.uuid) ?? null, store.idleThresholds(g.host)));
     }
     return out.sort((a, b) => a.host.localeCompare(b.host) || a.index - b.index);
   }
@@ -191,9 +148,8 @@ export class StoreBackend implements QueryBackend {
     const flags = this.parts.flags
       .openFlags({ host: g.host })
       .filter((f) => f.gpuUuid === null || f.gpuUuid === g.uuid);
-    this.oneInventoryStmt ??= this.parts.store.db.prepare(`${INVENTORY_SQL} AND g.uuid = ?`);
-    const row = this.oneInventoryStmt.get(g.uuid) as InventoryRow | undefined;
-    return view(g, flags, row ? toInventory(row) : null);
+    const row = this.parts.store.inventoryOf(g.uuid);
+    return view(g, flags, row ? toInventory(row) : null, this.parts.store.idleThresholds(g.host));
   }
 
   series(gpu: GpuView, request: SeriesRequest): SeriesView {
@@ -255,7 +211,7 @@ export class StoreBackend implements QueryBackend {
 
   reportPart(range: TimeRange): ReportPart {
     const { fromMs, toMs } = alignRange(this.parts.store, range.fromMs, range.toMs);
-    return reportPart(this.parts.store, fromMs, toMs);
+    return reportPart(this.parts.store, fromMs, toMs, this.now());
   }
 
   metricsSnapshot(): MetricsSnapshot {
@@ -268,8 +224,6 @@ export class StoreBackend implements QueryBackend {
     let newest: number | null = null;
     for (const g of gpus)
       if (g.timestampMs !== null && (newest === null || g.timestampMs > newest)) newest = g.timestampMs;
-    const pageSize = this.parts.store.db.pragma("page_size", { simple: true }) as number;
-    const pages = this.parts.store.db.pragma("page_count", { simple: true }) as number;
     return {
       gpus,
       hosts: this.hostViews(latest, openFlags),
@@ -292,22 +246,18 @@ export class StoreBackend implements QueryBackend {
               },
             }
           : null,
-      databaseBytes: pages * pageSize,
+      databaseBytes: this.parts.store.databaseBytes(),
       newestSampleMs: newest,
       agentSources: this.parts.store.agentSources(),
     };
   }
 
   private inventoryMap(): Map<string, GpuInventory> {
-    this.inventoryStmt ??= this.parts.store.db.prepare(INVENTORY_SQL);
     const map = new Map<string, GpuInventory>();
-    for (const row of this.inventoryStmt.all() as InventoryRow[]) map.set(row.uuid, toInventory(row));
+    for (const row of this.parts.store.inventory()) map.set(row.uuid, toInventory(row));
     return map;
   }
 }
-
-const INVENTORY_SQL = `SELECT g.uuid AS uuid, i.serial, i.vbios_version, i.driver_version, i.pci_bus_id, i.info
-  FROM gpu_inventory i JOIN gpus g ON g.id = i.gpu_id WHERE i.valid_to_ms IS NULL`;
 
 function toInventory(row: InventoryRow): GpuInventory {
   const info = JSON.parse(row.info) as IGpuInfo;
@@ -337,7 +287,13 @@ function matches(g: LatestGpu, f: GpuFilter): boolean {
   return true;
 }
 
-function view(g: LatestGpu, flags: readonly Flag[], inventory: GpuInventory | null): GpuView {
+function view(
+  g: LatestGpu,
+  flags: readonly Flag[],
+  inventory: GpuInventory | null,
+  thresholds: IdleThresholds,
+): GpuView {
+  const state = g.state ?? "unknown";
   return {
     uuid: g.uuid,
     host: g.host,
@@ -345,7 +301,8 @@ function view(g: LatestGpu, flags: readonly Flag[], inventory: GpuInventory | nu
     model: g.model,
     site: g.site,
     labels: g.labels,
-    state: g.state ?? "unknown",
+    state,
+    usage: classifyLatest(state, g.values, thresholds),
     timestampMs: g.timestampMs ?? null,
     values: g.values,
     flags: flags.map((f) => ({

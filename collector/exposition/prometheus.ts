@@ -2,7 +2,7 @@
 // collector's own health. Pure: snapshot in, text out. One block per family (HELP, TYPE, then
 // its samples), no duplicate series, absent values left out (never 0), empty families omitted.
 import { METRICS } from "../../shared/metrics.js";
-import type { GpuView, MetricsSnapshot } from "../api/backend.js";
+import type { GpuView, MetricsSnapshot } from "../contract/api-contract.js";
 
 type Labels = Record<string, string>;
 type Sample = { suffix?: string; labels: Labels; value: number };

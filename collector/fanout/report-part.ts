@@ -1,52 +1,18 @@
 // One collector's share of a utilization/energy report, per GPU and in integers (ms,
 // centiwatt·ms, utilization sum and count), so shares from several collectors add up exactly.
-// A collector serves it to its peers; mergeReportParts (merge-report.ts) turns the sum into
-// the same groups store.aggregate gives on one collector.
-
+// A collector serves it to its peers and to `gputel query --url a,b` (REPORT_PART_PATH);
+// collector/merge turns the shares into what one collector holding every sample reports.
+import type { GpuPart, ReportPart } from "../contract/api-contract.js";
 import type { Store } from "../store/store.js";
-import { gpuTotals } from "../store/store-aggregate.js";
-
-/** Where a collector serves its share to its peers (see docs/scaling.md, "Query fan-out"). */
-export const REPORT_PART_PATH = "/api/v1/fanout/report-part";
-
-export interface GpuPart {
-  uuid: string;
-  host: string;
-  site: string;
-  model: string;
-  labels: Record<string, string>;
-  samples: number;
-  busyMs: number;
-  idleMs: number;
-  idleHeldMs: number;
-  unknownMs: number;
-  energyCwms: number;
-  energyIdleCwms: number;
-  maxTemperatureC: number | null;
-  utilizationSum: number;
-  utilizationCount: number;
-  /** When this collector first saw the GPU: no-data time counts from the earliest sighting. */
-  firstSeenMs?: number;
-}
-
-export interface ReportPart {
-  fromMs: number;
-  toMs: number;
-  gpus: GpuPart[];
-}
 
 /** This collector's per-GPU totals over [fromMs, toMs) (unfiltered: filters apply after the merge). */
-export function reportPart(store: Store, fromMs: number, toMs: number): ReportPart {
+export function reportPart(store: Store, fromMs: number, toMs: number, nowMs?: number): ReportPart {
   const gpus: GpuPart[] = [];
-  const firstSeen = new Map(
-    (
-      store.db.prepare("SELECT id, first_seen_ms FROM gpus").all() as { id: number; first_seen_ms: number }[]
-    ).map((r) => [r.id, r.first_seen_ms]),
-  );
-  for (const [gpuId, t] of gpuTotals(store, { fromMs, toMs })) {
-    if (t.samples === 0) continue;
-    const g = store.raw.gpusById.get(gpuId);
-    const h = g ? store.raw.hostsById.get(g.hostId) : undefined;
+  const firstSeen = new Map(store.fleetGpus().map((g) => [g.id, g.firstSeenMs]));
+  for (const [gpuId, usage] of store.gpuTotals({ fromMs, toMs })) {
+    if (usage.samples === 0) continue;
+    const g = store.gpu(gpuId);
+    const h = g ? store.host(g.hostId) : undefined;
     if (!g || !h) continue;
     const seen = firstSeen.get(gpuId);
     gpus.push({
@@ -55,18 +21,9 @@ export function reportPart(store: Store, fromMs: number, toMs: number): ReportPa
       site: h.site,
       model: g.model,
       labels: { ...h.labels },
-      samples: t.samples,
-      busyMs: t.busy,
-      idleMs: t.idle,
-      idleHeldMs: t.held,
-      unknownMs: t.unknown,
-      energyCwms: t.energy,
-      energyIdleCwms: t.energyIdle,
-      maxTemperatureC: t.tempMax,
-      utilizationSum: t.utilSum,
-      utilizationCount: t.utilCount,
+      ...usage,
       ...(seen !== undefined ? { firstSeenMs: seen } : {}),
     });
   }
-  return { fromMs, toMs, gpus };
+  return { fromMs, toMs, ...(nowMs !== undefined ? { nowMs } : {}), gpus };
 }

@@ -6,7 +6,7 @@ import { Value } from "@sinclair/typebox/value";
 import { Duration } from "../../shared/config/formats.js";
 import { parseDuration } from "../../shared/duration.js";
 import { GputelError } from "../../shared/errors.js";
-import { DEFAULT_IDLE_THRESHOLDS } from "./classify.js";
+import { DEFAULT_IDLE_THRESHOLDS } from "../usage/classify.js";
 
 const strict = { additionalProperties: false } as const;
 const section = { additionalProperties: false, default: {} } as const;

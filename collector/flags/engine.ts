@@ -17,19 +17,19 @@ import {
   type IInventory,
   type IStatus,
 } from "../../shared/proto.js";
-import { sameLabels } from "../store/registry.js";
-import type { ValidFrame } from "../store/sink.js";
+import type { ValidFrame } from "../ingest/validate.js";
+import { sameLabels } from "../usage/placement.js";
 import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
 import { FlagBook } from "./flag-book.js";
 import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";
 import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js";
 import { lostStep } from "./rules/health.js";
 import type { Transition } from "./rules/rule.js";
-import type { FlagFilter, FlagStore, HistoryQuery } from "./store.js";
-import type { Flag, FlagListener } from "./types.js";
+
+import type { Flag, FlagFilter, FlagListener, FlagRecords, HistoryQuery } from "./types.js";
 
 export interface FlagEngineOptions {
-  store: FlagStore;
+  store: FlagRecords;
   config: ResolvedFlagsConfig;
   logger?: Logger;
   now?: () => number;

@@ -1,7 +1,7 @@
 // The open flags, keyed by host, GPU and kind: opens, updates and closes them in the store and
 // queues the events, which the engine delivers only after the store transaction has committed.
-import type { FlagStore } from "./store.js";
-import type { Flag, FlagEvent, FlagKind, FlagValues, NewFlag } from "./types.js";
+
+import type { Flag, FlagEvent, FlagKind, FlagRecords, FlagValues, NewFlag } from "./types.js";
 
 export function flagKey(host: string, uuid: string | null, kind: FlagKind): string {
   return `${host}\u0000${uuid ?? ""}\u0000${kind}`;
@@ -11,7 +11,7 @@ export class FlagBook {
   private readonly open = new Map<string, Flag>();
   private pending: FlagEvent[] = [];
 
-  constructor(private readonly store: FlagStore) {}
+  constructor(private readonly store: FlagRecords) {}
 
   load(): Flag[] {
     const flags = this.store.openFlags();

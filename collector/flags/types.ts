@@ -44,3 +44,32 @@ export type FlagListener = (event: FlagEvent) => void;
 
 /** A flag before it has an id (what a rule asks to open). */
 export type NewFlag = Omit<Flag, "id" | "endMs" | "updatedMs">;
+
+export interface FlagFilter {
+  kinds?: readonly FlagKind[];
+  host?: string;
+  site?: string;
+  /** [key, value]: the agent label must be equal. */
+  label?: readonly [string, string];
+}
+
+export interface HistoryQuery extends FlagFilter {
+  /** Episodes that overlap [fromMs, toMs]. */
+  fromMs?: number;
+  toMs?: number;
+  /** At most this many, newest start first (default 1000, at most 10000). */
+  limit?: number;
+}
+
+/** Where the flag engine keeps flags and rule timers (FlagStore in collector/store/flag-store.ts). */
+export interface FlagRecords {
+  insert(flag: NewFlag, nowMs: number): Flag;
+  update(flag: Flag): void;
+  close(flag: Flag): void;
+  openFlags(filter?: FlagFilter): Flag[];
+  history(query?: HistoryQuery): Flag[];
+  loadRuleStates(): Map<string, string>;
+  saveRuleStates(entries: Iterable<[string, string]>, nowMs: number): void;
+  /** Runs fn in one transaction (joins the one already open). */
+  transaction<T>(fn: () => T): T;
+}

@@ -1,9 +1,9 @@
 // The ingest boundary: one received MQTT message in, what to store and what to count out.
 // Pure and total: whatever the bytes, it returns (a bug in a check becomes a decode_error rejection).
 import type { IInventory, IStatus } from "../../shared/proto.js";
-import type { ValidFrame } from "../store/sink.js";
 import { decodePayload } from "./decode.js";
 import { type Rejection, UNKNOWN_HOST } from "./reasons.js";
+import type { ValidFrame } from "./validate.js";
 import { type ValidationContext, validateFrame, validateInventory, validateStatus } from "./validate.js";
 
 export interface CheckedMessage {

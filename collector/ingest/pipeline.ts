@@ -1,5 +1,5 @@
 // Ingest shared by both broker modes: check each message, gather accepted ones into batches
-// (max frames or max delay), write a batch with one FrameSink call, then settle every submit.
+// (max frames or max delay), write a batch with one IngestSink call, then settle every submit.
 // A submit resolves only after its rows are committed (or it was rejected and counted), so the
 // broker layer acknowledges on resolve. A storage failure holds everything back and retries the
 // same batch with backoff; past the retry budget its submits reject so the clients re-send.
@@ -8,13 +8,14 @@ import { backoffMs } from "../../shared/backoff.js";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
-import type { FrameSink, ValidFrame } from "../store/sink.js";
 import { type CheckedMessage, checkMessage } from "./check.js";
 import type { Rejection } from "./reasons.js";
+import type { IngestSink } from "./sink.js";
 import { IngestStats, type IngestStatsSnapshot } from "./stats.js";
+import type { ValidFrame } from "./validate.js";
 
 export interface IngestPipelineOptions {
-  sink: FrameSink;
+  sink: IngestSink;
   logger: Logger;
   /** Write once this many frames wait (default 2000). */
   maxBatchFrames?: number;

@@ -12,8 +12,16 @@ import {
   type IStatus,
   SCHEMA_VERSION,
 } from "../../shared/proto.js";
-import type { ValidFrame } from "../store/sink.js";
 import type { Rejection, RejectReason } from "./reasons.js";
+
+/** A frame that passed validation: host matches topic (and username), timestamps and ranges are sane. */
+export interface ValidFrame extends IFrame {
+  host: string;
+  boot_id: string;
+  seq: number;
+  timestamp_ms: number;
+  interval_ms: number;
+}
 
 export interface ValidationContext {
   /** The host named by the topic (already a valid host id). */

@@ -1,14 +1,14 @@
 // The remote_write exporter: a loop of its own, off the ingest path, that reads what the store
-// committed (capture-log.ts), cuts batches (series.ts), sends them (sender.ts) and moves the
+// committed (collector/store/capture-log.ts), cuts batches (series.ts), sends them (sender.ts) and moves the
 // persistent cursor once every batch from the rows read was sent or dropped. A restart resumes
 // at the cursor; a batch interrupted mid-row is sent again (receivers ignore an identical
 // sample at the same timestamp), so delivery is at least once.
 import { backoffMs } from "../../shared/backoff.js";
 import { errorMessage } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
+import type { CaptureLog } from "../store/capture-log.js";
 import { readRecentEntries } from "../store/sample.js";
 import type { Store } from "../store/store.js";
-import { CaptureLog } from "./capture-log.js";
 import { classify, encodeBody, fetchPost, type PostFn, requestHeaders } from "./sender.js";
 import { type Batch, type GpuIdentity, planBatches, SeriesLabels } from "./series.js";
 
@@ -74,12 +74,12 @@ export class RemoteWriteExporter {
 
   constructor(private readonly options: RemoteWriteOptions) {
     this.log = options.logger.child({ component: "collector.remote-write" });
-    this.capture = new CaptureLog(options.store.db);
+    this.capture = options.store.captureLog();
   }
 
   /** Switches the capture off and empties the queue (call when remote_write is not configured). */
   static disable(store: Store): void {
-    new CaptureLog(store.db).disable();
+    store.captureLog().disable();
   }
 
   start(): void {
@@ -217,9 +217,9 @@ export class RemoteWriteExporter {
   }
 
   private identity(gpuId: number): GpuIdentity | undefined {
-    const raw = this.options.store.raw;
-    const g = raw.gpusById.get(gpuId);
-    const h = g ? raw.hostsById.get(g.hostId) : undefined;
+    const store = this.options.store;
+    const g = store.gpu(gpuId);
+    const h = g ? store.host(g.hostId) : undefined;
     if (!g || !h) return undefined;
     return { host: h.name, index: g.index, uuid: g.uuid, model: g.model, site: h.site, labels: h.labels };
   }

@@ -2,9 +2,11 @@
 // throughput (capacity-table.ts, sources cited there), installed PFLOPS and used PFLOPS — the way
 // operators state a fleet's size. Used = installed x the model's utilization rate over the range
 // (busy / known time, unknown left out), per model and per group. Pure.
+
+import { utilizationRate } from "../usage/usage-sums.js";
 import { capacityFor } from "./capacity-table.js";
 import type { GpuUsage, GroupBy, ReportHeader } from "./types.js";
-import { groupKey, groupName, sumBy, utilizationRate } from "./usage-report.js";
+import { groupKey, groupName, sumBy } from "./usage-report.js";
 
 export interface CapacityModelRow {
   /** The nvidia-smi product name. */

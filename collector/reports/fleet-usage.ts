@@ -7,27 +7,19 @@
 // Not tracked: a GPU taken out of the fleet stays known and goes on counting as no-data (until
 // an operator removes it from the database); a host's site and labels are its current ones.
 import { GputelError } from "../../shared/errors.js";
-import { matchesFilters } from "../store/placement.js";
-import { CWMS_PER_WH } from "../store/rollup-acc.js";
+import type { FleetGpu } from "../store/fleet-reads.js";
 import type { Store } from "../store/store.js";
-import { type GpuTotals, gpuTotals } from "../store/store-aggregate.js";
+import { matchesFilters } from "../usage/placement.js";
+import { CWMS_PER_WH, type UsageSums } from "../usage/usage-sums.js";
 import type { GpuUsage, ReportFilters } from "./types.js";
 
 /** Longest range a report covers (the default 1 h tier keeps 2 years). */
 export const MAX_REPORT_RANGE_MS = 3 * 366 * 86_400_000;
 
-interface GpuRow {
-  id: number;
-  uuid: string;
-  model: string;
-  host_id: number;
-  first_seen_ms: number;
-}
-
 interface Host {
   name: string;
   site: string;
-  labels: Record<string, string>;
+  labels: Readonly<Record<string, string>>;
 }
 
 export interface FleetUsage {
@@ -61,18 +53,14 @@ export function fleetUsage(
 ): FleetUsage {
   const { fromMs, toMs } = alignRange(store, range.fromMs, range.toMs);
   const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
-  // The registry holds every host with its labels parsed; no need to read the table again.
-  const hosts: ReadonlyMap<number, Host> = store.raw.hostsById;
-  const gpus = store.db
-    .prepare("SELECT id, uuid, model, host_id, first_seen_ms FROM gpus ORDER BY id")
-    .all() as GpuRow[];
+  const gpus = store.fleetGpus();
   const history = hostChanges(store, step);
   const moves = new Map(
     [...history].filter(([, list]) => list.some((c) => c.atMs > fromMs && c.atMs < toMs)),
   );
 
   // Whole range for GPUs that stayed put; per stretch between host changes for those that moved.
-  const whole = gpuTotals(store, { fromMs, toMs });
+  const whole = store.gpuTotals({ fromMs, toMs });
   const cuts = [
     ...new Set(
       [...moves.values()].flatMap((m) => m.map((c) => c.atMs).filter((t) => t > fromMs && t < toMs)),
@@ -80,12 +68,12 @@ export function fleetUsage(
   ].sort((a, b) => a - b);
   const edges = [fromMs, ...cuts, toMs];
   const movedIds = [...moves.keys()];
-  const stretches: { fromMs: number; toMs: number; totals: Map<number, GpuTotals> }[] = [];
+  const stretches: { fromMs: number; toMs: number; totals: Map<number, UsageSums> }[] = [];
   if (movedIds.length > 0) {
     for (let i = 0; i + 1 < edges.length; i++) {
       const a = edges[i] as number;
       const b = edges[i + 1] as number;
-      stretches.push({ fromMs: a, toMs: b, totals: gpuTotals(store, { fromMs: a, toMs: b }, movedIds) });
+      stretches.push({ fromMs: a, toMs: b, totals: store.gpuTotals({ fromMs: a, toMs: b }, movedIds) });
     }
   }
 
@@ -95,26 +83,27 @@ export function fleetUsage(
     const changes = moves.get(g.id);
     const parts = changes
       ? stretches.map((s) => ({
-          hostId: hostAt(changes, s.fromMs) ?? g.host_id,
+          hostId: hostAt(changes, s.fromMs) ?? g.hostId,
           fromMs: s.fromMs,
           toMs: s.toMs,
           totals: s.totals.get(g.id),
         }))
       : [
           {
-            hostId: hostAt(history.get(g.id) ?? [], fromMs) ?? g.host_id,
+            hostId: hostAt(history.get(g.id) ?? [], fromMs) ?? g.hostId,
             fromMs,
             toMs,
             totals: whole.get(g.id),
           },
         ];
     for (const p of parts) {
-      const host = hosts.get(p.hostId) ?? { name: "", site: "", labels: {} };
+      // The registry holds every host with its labels parsed; no need to read the table again.
+      const host: Host = store.host(p.hostId) ?? { name: "", site: "", labels: {} };
       const row = usageRow(
         g,
         host,
         p.totals,
-        Math.max(0, Math.min(p.toMs, end) - Math.max(p.fromMs, g.first_seen_ms)),
+        Math.max(0, Math.min(p.toMs, end) - Math.max(p.fromMs, g.firstSeenMs)),
       );
       if (row.periodMs === 0 && !p.totals) continue; // not in the fleet yet
       if (matchesFilters(filters, row)) rows.push(row);
@@ -123,8 +112,8 @@ export function fleetUsage(
   return { fromMs, toMs, nowMs, rows };
 }
 
-function usageRow(g: GpuRow, host: Host, t: GpuTotals | undefined, periodMs: number): GpuUsage {
-  const covered = t ? t.busy + t.idle + t.held + t.unknown : 0;
+function usageRow(g: FleetGpu, host: Host, t: UsageSums | undefined, periodMs: number): GpuUsage {
+  const covered = t ? t.busyMs + t.idleMs + t.idleHeldMs + t.unknownMs : 0;
   return {
     gpuId: g.id,
     uuid: g.uuid,
@@ -133,15 +122,15 @@ function usageRow(g: GpuRow, host: Host, t: GpuTotals | undefined, periodMs: num
     site: host.site,
     labels: host.labels,
     periodMs: Math.max(periodMs, covered),
-    busyMs: t?.busy ?? 0,
-    idleMs: t?.idle ?? 0,
-    idleHeldMs: t?.held ?? 0,
-    unknownReportedMs: t?.unknown ?? 0,
+    busyMs: t?.busyMs ?? 0,
+    idleMs: t?.idleMs ?? 0,
+    idleHeldMs: t?.idleHeldMs ?? 0,
+    unknownReportedMs: t?.unknownMs ?? 0,
     noDataMs: Math.max(0, periodMs - covered),
-    energyWh: (t?.energy ?? 0) / CWMS_PER_WH,
-    energyIdleWh: (t?.energyIdle ?? 0) / CWMS_PER_WH,
+    energyWh: (t?.energyCwms ?? 0) / CWMS_PER_WH,
+    energyIdleWh: (t?.energyIdleCwms ?? 0) / CWMS_PER_WH,
     // Temperatures are stored unscaled (whole °C, shared/metrics.ts scale 1).
-    maxTemperatureC: t?.tempMax ?? null,
+    maxTemperatureC: t?.maxTemperatureC ?? null,
   };
 }
 
@@ -153,24 +142,17 @@ interface HostChange {
 
 /** GPUs whose inventory history puts them on more than one host: their host from each change on. */
 function hostChanges(store: Store, step: number): Map<number, HostChange[]> {
-  const rows = store.db
-    .prepare(
-      `SELECT gpu_id, host_id, valid_from_ms FROM gpu_inventory
-        WHERE gpu_id IN (SELECT gpu_id FROM gpu_inventory GROUP BY gpu_id HAVING count(DISTINCT host_id) > 1)
-        ORDER BY gpu_id, valid_from_ms, id`,
-    )
-    .all() as { gpu_id: number; host_id: number; valid_from_ms: number }[];
   const out = new Map<number, HostChange[]>();
-  for (const r of rows) {
-    let list = out.get(r.gpu_id);
+  for (const r of store.hostMoves()) {
+    let list = out.get(r.gpuId);
     if (!list) {
       list = [];
-      out.set(r.gpu_id, list);
+      out.set(r.gpuId, list);
     }
-    if (list[list.length - 1]?.hostId === r.host_id) continue;
+    if (list[list.length - 1]?.hostId === r.hostId) continue;
     // The first row's host holds before it too (frames may precede the first inventory).
-    const at = list.length === 0 ? Number.NEGATIVE_INFINITY : Math.floor(r.valid_from_ms / step) * step;
-    list.push({ atMs: at, hostId: r.host_id });
+    const at = list.length === 0 ? Number.NEGATIVE_INFINITY : Math.floor(r.validFromMs / step) * step;
+    list.push({ atMs: at, hostId: r.hostId });
   }
   return out;
 }

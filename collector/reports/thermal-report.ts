@@ -6,7 +6,7 @@
 // (values.throttled_ms, updated about once a minute while open); an episode that only partly
 // overlaps the range contributes that time in proportion to the overlap.
 import type { Flag } from "../flags/types.js";
-import { matchesFilters } from "../store/placement.js";
+import { matchesFilters } from "../usage/placement.js";
 import type { GpuUsage, GroupBy, ReportFilters, ReportHeader } from "./types.js";
 import { groupKey, groupName } from "./usage-report.js";
 

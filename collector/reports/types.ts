@@ -1,5 +1,5 @@
 // What the fleet reports take and return (served as JSON by /api/v1/reports/:kind).
-import type { AggregateFilters, GroupBy } from "../store/store-query.js";
+import type { AggregateFilters, GroupBy } from "../usage/placement.js";
 
 export type { GroupBy };
 

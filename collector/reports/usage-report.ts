@@ -1,7 +1,8 @@
 // Utilization and energy reports: pure functions over per-GPU usage rows (fleet-usage.ts).
 // Unknown time (samples that could not be classified, and time no sample covers) is reported
 // as unknown and never counted as idle or busy; the headline rate leaves it out.
-import { groupKey } from "../store/placement.js";
+import { groupKey } from "../usage/placement.js";
+import { utilizationRate } from "../usage/usage-sums.js";
 import type {
   EnergyReport,
   EnergyRow,
@@ -73,12 +74,6 @@ export function sumBy(
     add(total, r);
   }
   return { groups: new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), total };
-}
-
-/** busy / (busy + idle + idle-held); null when none of it is known. */
-export function utilizationRate(s: Pick<UsageSums, "busyMs" | "idleMs" | "idleHeldMs">): number | null {
-  const known = s.busyMs + s.idleMs + s.idleHeldMs;
-  return known > 0 ? s.busyMs / known : null;
 }
 
 function utilizationRow(key: string, s: UsageSums): UtilizationRow {

@@ -7,7 +7,9 @@
 // skip raw and are merged at once); memory deltas = the unsealed samples, which are exactly
 // the raw_recent entries not found in a block.
 import type { Database } from "better-sqlite3";
-import { classifySample, type IdleThresholds } from "../flags/classify.js";
+import type { WriteResult } from "../ingest/sink.js";
+import type { ValidFrame } from "../ingest/validate.js";
+import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { chunkSample, chunkTimestamps, decodeChunk, encodeChunk } from "./chunk-codec.js";
 import { type GpuMem, hasUnsealed, windowStart } from "./gpu-state.js";
 import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";
@@ -24,7 +26,6 @@ import {
   writeSampleBody,
 } from "./sample.js";
 import { SeqRanges } from "./seq-ranges.js";
-import type { ValidFrame, WriteResult } from "./sink.js";
 import type { Statements } from "./statements.js";
 import type { StoreOptions } from "./store.js";
 import type { TierConfig } from "./tiers.js";

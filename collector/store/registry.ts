@@ -3,7 +3,8 @@
 // driver / VBIOS change, closes its open inventory row and opens a new one.
 import type { Database } from "better-sqlite3";
 import type { IInventory } from "../../shared/proto.js";
-import type { IdleThresholds } from "../flags/classify.js";
+import type { IdleThresholds } from "../usage/classify.js";
+import { sameLabels } from "../usage/placement.js";
 import { type GpuMem, newGpuMem } from "./gpu-state.js";
 import type { SeqRanges } from "./seq-ranges.js";
 import type { GpuRow, HostRow, Statements } from "./statements.js";
@@ -162,14 +163,4 @@ export class Registry {
       );
     }
   }
-}
-
-/** Equal label sets (same keys, same values). */
-export function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
-  let n = 0;
-  for (const k in b) {
-    if (a[k] !== b[k]) return false;
-    n++;
-  }
-  return n === Object.keys(a).length;
 }

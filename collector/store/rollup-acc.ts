@@ -5,7 +5,7 @@
 // Each sample covers its own interval_ms, ending at its timestamp: usage and energy are
 // sample × interval, so a gap (missing frames) is never bridged and a late sample adds exactly
 // what it would have added on time. The cover is attributed to the bucket holding the sample.
-import type { UsageClass } from "../flags/classify.js";
+import type { UsageClass } from "../usage/classify.js";
 import { METRIC_COUNT, METRIC_INDEX } from "./sample.js";
 import { ByteReader, ByteWriter } from "./varint.js";
 
@@ -28,7 +28,6 @@ const LAST_TS = 5;
 export const ACC_SIZE = HEADER + PER * METRIC_COUNT;
 /** A sample's cover is capped so that a bogus interval cannot claim hours. */
 export const MAX_COVER_MS = 600_000;
-export const CWMS_PER_WH = 100 * 3_600_000;
 
 const POWER = METRIC_INDEX.get("power_draw_watts") as number;
 const TEMP = METRIC_INDEX.get("temperature_gpu_celsius") as number;

@@ -18,6 +18,7 @@ import { formatDuration } from "../../shared/duration.js";
 import { GputelError } from "../../shared/errors.js";
 import type { MetricKey } from "../../shared/metrics.js";
 import { GpuState } from "../../shared/proto.js";
+import type { AggregateFilters, GroupBy } from "../usage/placement.js";
 import { chunkSample, decodeChunk } from "./chunk-codec.js";
 import type { GpuMem } from "./gpu-state.js";
 import { decodeAccMetrics, mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
@@ -54,35 +55,11 @@ export interface Series {
   metrics: Partial<Record<MetricKey, SeriesStats>>;
 }
 
-export type GroupBy = "site" | "host" | "model" | "gpu" | { label: string };
-
-export interface AggregateFilters {
-  site?: string;
-  host?: string;
-  model?: string;
-  uuid?: string;
-  /** Every label must be equal. */
-  labels?: Readonly<Record<string, string>>;
-}
-
 export interface AggregateRequest {
   fromMs: number;
   toMs: number;
   groupBy: GroupBy;
   filters?: AggregateFilters;
-}
-
-export interface AggregateGroup {
-  key: string;
-  gpus: number;
-  busyMs: number;
-  idleMs: number;
-  idleHeldMs: number;
-  unknownMs: number;
-  energyWh: number;
-  energyIdleWh: number;
-  maxTemperatureC: number | null;
-  avgUtilizationPct: number | null;
 }
 
 export interface StoreStats {

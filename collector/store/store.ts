@@ -4,14 +4,17 @@
 //
 // Public API:
 //   Store.open(path: string, options?: StoreOptions): Store      opens, migrates, recovers
-//   store.writeFrames(frames, receivedAtMs): WriteResult           FrameSink (one transaction)
-//   store.writeInventory(inventory, receivedAtMs): void            FrameSink
-//   store.writeStatus(status, receivedAtMs): void                  FrameSink
-//   store.countReject(host, reason, count?): void                  FrameSink
+//   store.writeFrames(frames, receivedAtMs): WriteResult           IngestSink (one transaction)
+//   store.writeInventory(inventory, receivedAtMs): void            IngestSink
+//   store.writeStatus(status, receivedAtMs): void                  IngestSink
+//   store.countReject(host, reason, count?): void                  IngestSink
 //   store.agentSources(): AgentSourceRow[]                         agents' sources' health (statuses)
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
 //   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
+//   store.gpuTotals(range, ids?) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
+//   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
+//   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.close(): void                                            closes without sealing (safe)
 
 import type { Database as Db } from "better-sqlite3";
@@ -20,13 +23,19 @@ import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
-import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
+import type { IngestSink, WriteResult } from "../ingest/sink.js";
+import type { ValidFrame } from "../ingest/validate.js";
+import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
+import type { AggregateGroup } from "../usage/usage-sums.js";
 import { type AgentSourceRow, AgentSourceTable } from "./agent-sources.js";
+import { CaptureLog } from "./capture-log.js";
+import { FlagStore } from "./flag-store.js";
+import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
-import type { FrameSink, ValidFrame, WriteResult } from "./sink.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
+import { type GpuTotals, gpuTotals } from "./store-aggregate.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
 
@@ -51,7 +60,7 @@ export interface StoreOptions {
   logger?: Logger;
 }
 
-export class Store implements FrameSink {
+export class Store implements IngestSink {
   readonly tiers: TierConfig;
   /** @internal */ readonly stmts: Statements;
   /** @internal */ readonly raw: RawWriter;
@@ -59,8 +68,10 @@ export class Store implements FrameSink {
   private readonly sources: AgentSourceTable;
   private bootsSweptMs = 0;
   private pruner: Pruner | undefined;
+  private fleetReads: FleetReads | undefined;
 
   private constructor(
+    /** @internal The database handle: SQL stays in collector/store (tests may read it). */
     readonly db: Db,
     tiers: TierConfig,
     readonly options: Required<
@@ -201,7 +212,7 @@ export class Store implements FrameSink {
     return query.samples(this, uuid, fromMs, toMs);
   }
 
-  aggregate(request: query.AggregateRequest): query.AggregateGroup[] {
+  aggregate(request: query.AggregateRequest): AggregateGroup[] {
     return query.aggregate(this, request);
   }
 
@@ -219,6 +230,64 @@ export class Store implements FrameSink {
 
   hostRows(): HostRow[] {
     return this.stmts.allHosts.all() as HostRow[];
+  }
+
+  /** Per-GPU usage sums (integers) over [fromMs, toMs) by GPU id; `gpuIds` limits them. */
+  gpuTotals(range: { fromMs: number; toMs: number }, gpuIds?: readonly number[]): Map<number, GpuTotals> {
+    return gpuTotals(this, range, gpuIds);
+  }
+
+  /** A host by id, with its labels parsed (from memory). */
+  host(id: number): { name: string; site: string; labels: Readonly<Record<string, string>> } | undefined {
+    return this.raw.hostsById.get(id);
+  }
+
+  /** A GPU's UUID, model, host and slot by id (from memory). */
+  gpu(id: number): { uuid: string; model: string; hostId: number; index: number } | undefined {
+    return this.raw.gpusById.get(id);
+  }
+
+  /** The idle thresholds the write path classifies this host's samples with. */
+  idleThresholds(host: string): IdleThresholds {
+    return this.raw.registry.hosts.get(host)?.thresholds ?? DEFAULT_IDLE_THRESHOLDS;
+  }
+
+  /** Every GPU the fleet has known, by id. */
+  fleetGpus(): FleetGpu[] {
+    return this.reads().gpus();
+  }
+
+  /** The inventory history of GPUs that have been on more than one host. */
+  hostMoves(): HostMove[] {
+    return this.reads().hostMoves();
+  }
+
+  /** Open inventory rows: of every GPU, or of one by UUID. */
+  inventory(): InventoryRow[] {
+    return this.reads().inventory();
+  }
+
+  inventoryOf(uuid: string): InventoryRow | undefined {
+    return this.reads().inventoryOf(uuid);
+  }
+
+  databaseBytes(): number {
+    return this.reads().databaseBytes();
+  }
+
+  /** The flags' tables in this database (collector/migrations/010_flags.sql). */
+  flagStore(): FlagStore {
+    return new FlagStore(this.db);
+  }
+
+  /** The remote_write queue in this database (collector/migrations/030_remote_write.sql). */
+  captureLog(): CaptureLog {
+    return new CaptureLog(this.db);
+  }
+
+  private reads(): FleetReads {
+    this.fleetReads ??= new FleetReads(this.db);
+    return this.fleetReads;
   }
 
   /** Checkpoints the WAL into the main file (benches, backups). */

@@ -1,8 +1,9 @@
 // The agent loop with fake parts: inventory is read again every inventory interval (and
 // published only when it changed), after sampling has started.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Agent, type FrameSink } from "../../agent/agent.js";
+import { Agent } from "../../agent/agent.js";
 import type { HostSource } from "../../agent/host/host-source.js";
+import type { FramePublisher } from "../../agent/publish/publisher.js";
 import type { GpuSource, SourceInventory, SourceSample } from "../../agent/sources/source.js";
 import { silentLogger } from "../../shared/logger.js";
 import type { IInventory } from "../../shared/proto.js";
@@ -30,7 +31,7 @@ function parts() {
     info: async () => ({ os: "Linux" }),
   };
   const inventories: IInventory[] = [];
-  const sink: FrameSink = {
+  const sink: FramePublisher = {
     publishFrame: () => {},
     publishInventory: (inventory) => inventories.push(inventory),
     droppedTotal: () => 0,

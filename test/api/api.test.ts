@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import type { GpuView, HostView, SeriesView, Summary } from "../../collector/api/backend.js";
+import type { GpuView, HostView, SeriesView, Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
 import type {
   CapacityReport,

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { StoreBackend } from "../../collector/api/store-backend.js";
 import { resolveFlagsConfig } from "../../collector/flags/config.js";
 import { FlagEngine } from "../../collector/flags/engine.js";
-import { FlagStore } from "../../collector/flags/store.js";
-import type { ValidFrame } from "../../collector/store/sink.js";
+import type { ValidFrame } from "../../collector/ingest/validate.js";
+import { FlagStore } from "../../collector/store/flag-store.js";
 import { Store } from "../../collector/store/store.js";
 import { GpuState, type IGpuSample } from "../../shared/proto.js";
 

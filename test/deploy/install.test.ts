@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadAgentConfig } from "../../agent/config.js";
-import { agentInstall } from "../../agent/install/install-spec.js";
-import { collectorInstall } from "../../collector/install/install-spec.js";
+import { agentInstall } from "../../agent/install-spec.js";
+import { collectorInstall } from "../../collector/install-spec.js";
 import { installCommand, uninstallCommand } from "../../shared/install/command.js";
 
 function io(uid = 0) {

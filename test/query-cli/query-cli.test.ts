@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../cli/query/cli.js";
-import type { Summary } from "../../collector/api/backend.js";
+import type { Summary } from "../../collector/contract/api-contract.js";
 import { type LiveApi, startLiveApi } from "../api/server-helpers.js";
 import { freePort } from "../helpers/net.js";
 

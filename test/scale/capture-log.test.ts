@@ -1,7 +1,7 @@
 // The remote_write queue's bound on a real SQLite file: past max rows the oldest are skipped
 // (cursor moved, rows deleted) and counted; under it nothing moves.
 import { afterEach, describe, expect, it } from "vitest";
-import { CaptureLog } from "../../collector/remote-write/capture-log.js";
+import { CaptureLog } from "../../collector/store/capture-log.js";
 import { type TempStore, tempStore } from "../collector/store/synth.js";
 
 let tmp: TempStore | undefined;

@@ -3,12 +3,12 @@
 // drops on other 4xx, and the persistent cursor across a restart.
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { RemoteWriteExporter } from "../../collector/remote-write/exporter.js";
 import { classify } from "../../collector/remote-write/sender.js";
 import { type Entry, planBatches } from "../../collector/remote-write/series.js";
 import { encodeWriteRequest } from "../../collector/remote-write/wire.js";
 import { scaleSample } from "../../collector/store/sample.js";
-import type { ValidFrame } from "../../collector/store/sink.js";
 import { Store } from "../../collector/store/store.js";
 import { backoffMs } from "../../shared/backoff.js";
 import { silentLogger } from "../../shared/logger.js";

@@ -9,12 +9,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadAgentConfig } from "../../agent/config.js";
 import { type RunningAgent, startAgent } from "../../agent/run.js";
+import { run as runQuery } from "../../cli/query/cli.js";
+import type { ReportPart } from "../../collector/contract/api-contract.js";
 import { FANOUT_HEADER, fanOut, settle } from "../../collector/fanout/fan-out.js";
-import { fleetCounts, mergeGpuLists } from "../../collector/fanout/merge-lists.js";
-import { mergeReportParts } from "../../collector/fanout/merge-report.js";
-import { type ReportPart, reportPart } from "../../collector/fanout/report-part.js";
+import { reportPart } from "../../collector/fanout/report-part.js";
+import { mergeGpuLists } from "../../collector/merge/merge-lists.js";
+import { mergeReportParts } from "../../collector/merge/merge-report.js";
 import { type RunningCollector, startCollector } from "../../collector/run.js";
-import type { GroupBy } from "../../collector/store/store-query.js";
+import type { GroupBy } from "../../collector/usage/placement.js";
 import { silentLogger } from "../../shared/logger.js";
 import { assertBuilt, ROOT } from "../helpers/cli.js";
 import { type Mosquitto, mosquittoAvailable, startMosquitto } from "../helpers/mosquitto.js";
@@ -45,6 +47,32 @@ function storedFrames(c: RunningCollector): Map<string, Set<number>> {
   return out;
 }
 
+const apiUrl = (c: RunningCollector) => `http://127.0.0.1:${c.httpPort}`;
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  expect(response.status, url).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** `gputel query … --json` in-process; its parsed output. */
+async function query<T>(args: string[]): Promise<T> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runQuery([...args, "--json"], {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env: {},
+    isTTY: false,
+  });
+  expect(code, stderr).toBe(0);
+  return JSON.parse(stdout) as T;
+}
+
 describe.skipIf(!available)("shared subscription: two collectors behind one Mosquitto", () => {
   let broker: Mosquitto;
   const collectors: RunningCollector[] = [];
@@ -58,13 +86,14 @@ describe.skipIf(!available)("shared subscription: two collectors behind one Mosq
     broker = await startMosquitto({ extraConfig: ["max_queued_messages 100000"] });
     const dir = await tempDir("gputel-share-");
     dirs.push(dir);
-    const collector = async (name: string, shareGroup?: string) => {
+    const collector = async (name: string, shareGroup?: string, peers: string[] = []) => {
       const c = await startCollector(
         collectorConfig({
           database: join(dir.dir, `${name}.db`),
           "broker.url": broker.url,
           "broker.mode": "external",
           "broker.client_id": `gputel-${name}`,
+          "http.peers": peers,
           ...(shareGroup ? { "broker.share_group": shareGroup } : {}),
         }),
         silentLogger(),
@@ -72,7 +101,9 @@ describe.skipIf(!available)("shared subscription: two collectors behind one Mosq
       collectors.push(c);
       return c;
     };
-    shared = [await collector("a", "fleet"), await collector("b", "fleet")];
+    // A answers for the pair (http.peers: B); the merge-equality case below asks it.
+    const b = await collector("b", "fleet");
+    shared = [await collector("a", "fleet", [apiUrl(b)]), b];
     single = await collector("single");
     for (let i = 0; i < AGENTS; i++) {
       const host = `node-${String(i).padStart(2, "0")}`;
@@ -150,7 +181,16 @@ describe.skipIf(!available)("shared subscription: two collectors behind one Mosq
       one.map((g) => [g.uuid, g.host, g.model, g.timestampMs, g.values]),
     );
     expect(merged).toHaveLength(AGENTS * 2);
-    expect(fleetCounts(merged, [])).toEqual(fleetCounts(one, []));
+    // GPUs, hosts and GPUs per state, counted from each list (the summary's counts: merge/summary.ts).
+    const counts = (list: typeof merged) => ({
+      gpus: list.length,
+      hosts: new Set(list.map((g) => g.host)).size,
+      byState: list.reduce<Record<string, number>>((n, g) => {
+        n[g.state ?? "unknown"] = (n[g.state ?? "unknown"] ?? 0) + 1;
+        return n;
+      }, {}),
+    });
+    expect(counts(merged)).toEqual(counts(one));
 
     // Reports: per-GPU integer shares added up, then grouped, as store.aggregate groups one store.
     const fromMs = Date.now() - 3600_000;
@@ -177,7 +217,7 @@ describe.skipIf(!available)("shared subscription: two collectors behind one Mosq
           unknownMs: w.unknownMs,
           maxTemperatureC: w.maxTemperatureC,
         });
-        // Energy and averages: summed in integers here, in floats per GPU by the store.
+        // Energy and averages: both summed in integers (collector/usage/usage-sums.ts).
         expect(energyWh).toBeCloseTo(w.energyWh, 9);
         expect(energyIdleWh).toBeCloseTo(w.energyIdleWh, 9);
         expect(avgUtilizationPct).toBeCloseTo(w.avgUtilizationPct as number, 9);
@@ -216,4 +256,61 @@ describe.skipIf(!available)("shared subscription: two collectors behind one Mosq
       for (const s of servers) await new Promise((resolve) => s.close(resolve));
     }
   }, 150_000);
+
+  it("gives one summary and one usage report through gputel query --url a,b, http.peers and the single collector", async () => {
+    // Runs after the test above: the agents are stopped and every frame is stored. Flags and
+    // "busy now" are left out here: each collector's stale timer runs on the wall clock once the
+    // agents stop (test/scale/round-robin-merge.test.ts compares them on a fixed clock).
+    const [a, b] = shared;
+    expect(single.store.frameCount()).toBeGreaterThanOrEqual(AGENTS * FRAMES_PER_AGENT);
+    const until = Date.now() - (Date.now() % 60_000) + 60_000;
+    const since = until - 3_600_000;
+    const span = `from=${since}&to=${until}`;
+    type Summary = {
+      hosts: { total: number; byStatus: Record<string, number> };
+      gpus: unknown;
+      utilization: { range: Record<string, number | null> };
+    };
+    const one = await getJson<Summary>(`${apiUrl(single)}/api/v1/summary?${span}`);
+    const fan = await getJson<Summary>(`${apiUrl(a)}/api/v1/summary?${span}`);
+    const cli = await query<Summary>([
+      "summary",
+      "--url",
+      `${apiUrl(a)},${apiUrl(b)}`,
+      "--since",
+      `${since}`,
+      "--until",
+      `${until}`,
+    ]);
+    expect(one.hosts.total).toBe(AGENTS);
+    for (const merged of [fan, cli]) {
+      expect(merged.gpus).toEqual(one.gpus);
+      expect(merged.hosts).toEqual(one.hosts);
+      for (const [k, v] of Object.entries(one.utilization.range))
+        if (typeof v === "number") expect(merged.utilization.range[k], k).toBeCloseTo(v, 9);
+    }
+    type Report = { groups: { key: string; gpus: number; busyGpuHours: number; idleGpuHours: number }[] };
+    const oneReport = await getJson<Report>(`${apiUrl(single)}/api/v1/reports/utilization?${span}&by=host`);
+    const fanReport = await getJson<Report>(`${apiUrl(a)}/api/v1/reports/utilization?${span}&by=host`);
+    const cliReport = await query<Report>([
+      "report",
+      "utilization",
+      "--url",
+      `${apiUrl(a)},${apiUrl(b)}`,
+      "--since",
+      `${since}`,
+      "--until",
+      `${until}`,
+      "--by",
+      "host",
+    ]);
+    expect(oneReport.groups).toHaveLength(AGENTS);
+    for (const merged of [fanReport, cliReport]) {
+      expect(merged.groups.map((g) => [g.key, g.gpus])).toEqual(oneReport.groups.map((g) => [g.key, g.gpus]));
+      merged.groups.forEach((g, i) => {
+        expect(g.busyGpuHours).toBeCloseTo(oneReport.groups[i]?.busyGpuHours as number, 9);
+        expect(g.idleGpuHours).toBeCloseTo(oneReport.groups[i]?.idleGpuHours as number, 9);
+      });
+    }
+  }, 60_000);
 });

@@ -3,7 +3,7 @@
 // decision comes from memory and processes, through the same classifySample as the rollups.
 import { formatDuration } from "../../../shared/duration.js";
 import type { IGpuSample } from "../../../shared/proto.js";
-import { classifySample, type UsageClass } from "../classify.js";
+import { classifySample, type UsageClass } from "../../usage/classify.js";
 import type { IdleRule } from "../config.js";
 import type { FlagValues } from "../types.js";
 import { present, type RuleInput, type RuleResult, type Transition } from "./rule.js";

@@ -25,7 +25,7 @@ export interface RuleResult<S> {
   transitions: Transition[];
 }
 
-export { present } from "../classify.js";
+export { present } from "../../usage/classify.js";
 
 /** "NVIDIA H100 80GB HBM3" for the reason sentence, or "GPU" when inventory has not arrived. */
 export function modelName(info: IGpuInfo | undefined): string {

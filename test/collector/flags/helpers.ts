@@ -9,9 +9,9 @@ import {
   resolveFlagsConfig,
 } from "../../../collector/flags/config.js";
 import { FlagEngine } from "../../../collector/flags/engine.js";
-import { FlagStore } from "../../../collector/flags/store.js";
 import type { FlagEvent } from "../../../collector/flags/types.js";
-import type { ValidFrame } from "../../../collector/store/sink.js";
+import type { ValidFrame } from "../../../collector/ingest/validate.js";
+import { FlagStore } from "../../../collector/store/flag-store.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
 
 export const T0 = Date.UTC(2026, 0, 1);

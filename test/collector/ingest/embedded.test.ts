@@ -8,7 +8,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { EmbeddedBroker } from "../../../collector/broker/embedded.js";
 import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
-import type { FrameSink } from "../../../collector/store/sink.js";
+import type { IngestSink } from "../../../collector/ingest/sink.js";
 import { Store } from "../../../collector/store/store.js";
 import { encodeInventory } from "../../../shared/codec.js";
 import { silentLogger } from "../../../shared/logger.js";
@@ -28,7 +28,7 @@ async function startBroker(options: Partial<IngestPipelineOptions> = {}, users?:
 }
 
 async function startBrokerWith(
-  sink: FrameSink,
+  sink: IngestSink,
   options: Partial<IngestPipelineOptions> = {},
   users?: Record<string, string>,
 ) {

@@ -8,7 +8,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { ExternalBroker } from "../../../collector/broker/external.js";
 import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
-import type { FrameSink } from "../../../collector/store/sink.js";
+import type { IngestSink } from "../../../collector/ingest/sink.js";
 import { Store } from "../../../collector/store/store.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { type Mosquitto, mosquittoAvailable, startMosquitto } from "../../helpers/mosquitto.js";
@@ -48,7 +48,7 @@ function storedSeqs(store: Store, host: string): string[] {
 
 async function collector(
   url: string,
-  sink: FrameSink,
+  sink: IngestSink,
   options: Partial<IngestPipelineOptions> & {
     clientId?: string;
     shareGroup?: string;

@@ -4,7 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkMessage } from "../../../collector/ingest/check.js";
-import type { ValidFrame } from "../../../collector/store/sink.js";
+import type { ValidFrame } from "../../../collector/ingest/validate.js";
 import { encodeFrameBatch } from "../../../shared/codec.js";
 import { METRICS } from "../../../shared/metrics.js";
 import { type IGpuSample, MAX_PAYLOAD_BYTES } from "../../../shared/proto.js";

@@ -1,10 +1,11 @@
-// The one in-memory FrameSink test double for ingest tests (the storage boundary mocked in exactly
+// The one in-memory IngestSink test double for ingest tests (the storage boundary mocked in exactly
 // one file). Idempotent on (host, boot, seq) like the real store; failures and slowness injectable.
 
-import type { FrameSink, ValidFrame, WriteResult } from "../../../collector/store/sink.js";
+import type { IngestSink, WriteResult } from "../../../collector/ingest/sink.js";
+import type { ValidFrame } from "../../../collector/ingest/validate.js";
 import type { IInventory, IStatus } from "../../../shared/proto.js";
 
-export class MemorySink implements FrameSink {
+export class MemorySink implements IngestSink {
   readonly frames: ValidFrame[] = [];
   readonly statuses: IStatus[] = [];
   readonly inventories: IInventory[] = [];

@@ -1,6 +1,6 @@
 // A small scripted fleet written into a real Store (temp SQLite file) through its normal write
 // path, with exactly known GPU-hours and watt-hours.
-import type { ValidFrame } from "../../../collector/store/sink.js";
+import type { ValidFrame } from "../../../collector/ingest/validate.js";
 import type { Store } from "../../../collector/store/store.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
 

@@ -2,14 +2,15 @@
 // a brute-force computation over the unique samples.
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ValidFrame } from "../../../collector/ingest/validate.js";
+import { MAX_COVER_MS } from "../../../collector/store/rollup-acc.js";
+import type { Store } from "../../../collector/store/store.js";
 import {
   classifySample,
   DEFAULT_IDLE_THRESHOLDS,
   type UsageClass,
-} from "../../../collector/flags/classify.js";
-import { CWMS_PER_WH, MAX_COVER_MS } from "../../../collector/store/rollup-acc.js";
-import type { ValidFrame } from "../../../collector/store/sink.js";
-import type { Store } from "../../../collector/store/store.js";
+} from "../../../collector/usage/classify.js";
+import { CWMS_PER_WH } from "../../../collector/usage/usage-sums.js";
 import { METRICS, type MetricKey } from "../../../shared/metrics.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
 import { T0, type TempStore, tempStore } from "./synth.js";

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ValidFrame } from "../../../collector/store/sink.js";
+import type { ValidFrame } from "../../../collector/ingest/validate.js";
 import { Store, type StoreOptions } from "../../../collector/store/store.js";
 import type { IGpuSample } from "../../../shared/proto.js";
 import { GpuState } from "../../../shared/proto.js";

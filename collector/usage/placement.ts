@@ -1,6 +1,16 @@
 // Where a GPU sits (site, host, model, labels): the filters and groupings every aggregate,
 // report and fan-out merge applies alike, so they cannot drift apart.
-import type { AggregateFilters, GroupBy } from "./store-query.js";
+
+export type GroupBy = "site" | "host" | "model" | "gpu" | { label: string };
+
+export interface AggregateFilters {
+  site?: string;
+  host?: string;
+  model?: string;
+  uuid?: string;
+  /** Every label must be equal. */
+  labels?: Readonly<Record<string, string>>;
+}
 
 export interface Placement {
   site: string;
@@ -39,4 +49,14 @@ export function maxOrNull(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   return Math.max(a, b);
+}
+
+/** Equal label sets (same keys, same values). */
+export function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  return n === Object.keys(a).length;
 }

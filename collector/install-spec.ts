@@ -1,6 +1,6 @@
 // What `gputel collector install` writes: flags → collector.yaml keys, the unit, credentials.
-import type { InstallProgram } from "../../shared/install/command.js";
-import { collectorConfigSpec } from "../config.js";
+import type { InstallProgram } from "../shared/install/command.js";
+import { collectorConfigSpec } from "./config.js";
 
 export const collectorInstall: InstallProgram = {
   program: "collector",

@@ -1,15 +1,9 @@
 // The boundary between ingest (broker, decoding, validation) and storage. Ingest hands over
 // only frames that passed validation; storage owns idempotence, rollups and retention.
-import type { IFrame, IInventory, IStatus } from "../../shared/proto.js";
-
-/** A frame that passed validation: host matches topic (and username), timestamps and ranges are sane. */
-export interface ValidFrame extends IFrame {
-  host: string;
-  boot_id: string;
-  seq: number;
-  timestamp_ms: number;
-  interval_ms: number;
-}
+// The interface is declared here, on the side that calls it, so storage depends on ingest and
+// never the other way round (Store implements it; tests and the bench pass doubles).
+import type { IInventory, IStatus } from "../../shared/proto.js";
+import type { ValidFrame } from "./validate.js";
 
 export interface WriteResult {
   /** Frames newly stored. */
@@ -18,7 +12,7 @@ export interface WriteResult {
   duplicates: number;
 }
 
-export interface FrameSink {
+export interface IngestSink {
   /**
    * Stores frames (oldest first) in one transaction and updates the rollup tiers incrementally.
    * Idempotent. Throws (and commits nothing) when the database cannot be written; the caller

@@ -1,6 +1,6 @@
 // What `gputel agent install` writes: flags → agent.yaml keys, the unit, the MQTT credential.
-import type { InstallProgram } from "../../shared/install/command.js";
-import { agentConfigSpec } from "../config.js";
+import type { InstallProgram } from "../shared/install/command.js";
+import { agentConfigSpec } from "./config.js";
 
 export const agentInstall: InstallProgram = {
   program: "agent",

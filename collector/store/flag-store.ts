@@ -1,23 +1,17 @@
-// Flags history and rule timers in SQLite (tables from collector/migrations/010_flags.sql).
+// Flags history and rule timers in SQLite (tables from collector/migrations/010_flags.sql): the
+// FlagRecords the flag engine writes through (collector/flags/types.ts).
 // Every query binds its parameters; filters are built from fixed SQL fragments only.
 import type { Database, Statement } from "better-sqlite3";
-import type { Flag, FlagKind, FlagValues, NewFlag, Severity } from "./types.js";
-
-export interface FlagFilter {
-  kinds?: readonly FlagKind[];
-  host?: string;
-  site?: string;
-  /** [key, value]: the agent label must be equal. */
-  label?: readonly [string, string];
-}
-
-export interface HistoryQuery extends FlagFilter {
-  /** Episodes that overlap [fromMs, toMs]. */
-  fromMs?: number;
-  toMs?: number;
-  /** At most this many, newest start first (default 1000, at most 10000). */
-  limit?: number;
-}
+import type {
+  Flag,
+  FlagFilter,
+  FlagKind,
+  FlagRecords,
+  FlagValues,
+  HistoryQuery,
+  NewFlag,
+  Severity,
+} from "../flags/types.js";
 
 interface FlagRow {
   id: number;
@@ -84,7 +78,7 @@ function where(filter: HistoryQuery, openOnly: boolean): { sql: string; params: 
   return { sql: parts.length > 0 ? `WHERE ${parts.join(" AND ")}` : "", params };
 }
 
-export class FlagStore {
+export class FlagStore implements FlagRecords {
   private statements?: {
     insert: Statement;
     update: Statement;

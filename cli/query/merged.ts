@@ -1,0 +1,78 @@
+// `gputel query --url a,b`: asks every collector for its own lists and report parts and merges
+// them with the functions the API's fan-out (http.peers) uses (collector/merge), so both give
+// the numbers one collector holding every sample would give.
+import { ApiError, LIMITS, parseGroupBy } from "../../collector/api/params.js";
+import type {
+  FlagJson,
+  GpuView,
+  HostView,
+  Report,
+  ReportPart,
+  Summary,
+} from "../../collector/contract/api-contract.js";
+import { REPORT_PART_PATH } from "../../collector/contract/api-contract.js";
+import { mergeUsageReport } from "../../collector/merge/merge-report.js";
+import { mergeSummary, type SummaryAnswer } from "../../collector/merge/summary.js";
+import { type ClientOptions, getAll, getJson, QueryError } from "./client.js";
+
+type Range = { from: string; to: string | undefined };
+
+/**
+ * The first collector resolves the range (a duration before its now, whole minutes) in its own
+ * summary; every collector is then asked for the same absolute range.
+ */
+export async function mergedSummary(range: Range, client: ClientOptions): Promise<Summary> {
+  const [first] = client.urls;
+  if (first === undefined) throw new QueryError("no collector URL");
+  const head = await getJson<Summary>(first, "/api/v1/summary", range, client);
+  const r = { fromMs: head.utilization.range.fromMs, toMs: head.utilization.range.toMs };
+  const rq = { from: String(r.fromMs), to: String(r.toMs) };
+  const [hosts, gpus, flags, parts] = await Promise.all([
+    getAll<{ hosts: HostView[] }>("/api/v1/hosts", {}, client),
+    getAll<{ gpus: GpuView[] }>("/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }, client),
+    getAll<{ flags: FlagJson[] }>(
+      "/api/v1/flags",
+      { state: "open", limit: String(LIMITS.maxFlagRows) },
+      client,
+    ),
+    getAll<ReportPart>(REPORT_PART_PATH, rq, client),
+  ]);
+  const answers: SummaryAnswer[] = client.urls.map((_, i) => ({
+    hosts: hosts[i]?.hosts ?? [],
+    gpus: gpus[i]?.gpus ?? [],
+    openFlags: flags[i]?.flags ?? [],
+    part: parts[i] ?? { fromMs: r.fromMs, toMs: r.toMs, gpus: [] },
+  }));
+  return mergeSummary(answers, r, head.generatedMs);
+}
+
+/** Utilization and energy merge from report parts; thermal and capacity do not merge yet. */
+export async function mergedReport(
+  kind: string,
+  range: Range,
+  by: string | undefined,
+  client: ClientOptions,
+): Promise<Report> {
+  if (kind !== "utilization" && kind !== "energy")
+    throw new QueryError(
+      `the ${kind} report is not merged across collectors yet: ask one collector at a time`,
+    );
+  let groupBy: ReturnType<typeof parseGroupBy>;
+  try {
+    groupBy = parseGroupBy(by ?? "site");
+  } catch (error) {
+    if (error instanceof ApiError) throw new QueryError(`${error.message} (parameter ${error.parameter})`);
+    throw error;
+  }
+  const [first, ...rest] = client.urls;
+  if (first === undefined) throw new QueryError("no collector URL");
+  // The first collector resolves the range and widens it to whole rollup steps; the rest are
+  // asked for exactly that range.
+  const head = await getJson<ReportPart>(first, REPORT_PART_PATH, range, client);
+  const others = await getAll<ReportPart>(
+    REPORT_PART_PATH,
+    { from: String(head.fromMs), to: String(head.toMs) },
+    { ...client, urls: rest },
+  );
+  return mergeUsageReport(kind, groupBy, [head, ...others]);
+}

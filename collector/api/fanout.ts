@@ -1,0 +1,147 @@
+// The API's answers with http.peers: this collector's answer plus every peer's, merged. Peers
+// are asked with FANOUT_HEADER so they answer from their own store (no loops); every merged
+// answer carries `peers: { asked, missing }`, so one built from fewer collectors says so.
+import { maskUrl } from "../../shared/mask.js";
+import type {
+  FlagJson,
+  GpuView,
+  HostView,
+  PeersInfo,
+  ReportPart,
+  TimeRange,
+} from "../contract/api-contract.js";
+import { REPORT_PART_PATH } from "../contract/api-contract.js";
+import { type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
+import { mergeFlagLists, mergeGpuLists, withDurations } from "../merge/merge-lists.js";
+import { mergeUsageReport } from "../merge/merge-report.js";
+import { mergeSummary, type SummaryAnswer, summaryRange } from "../merge/summary.js";
+import type { EnergyReport, GroupBy, UtilizationReport } from "../reports/reports.js";
+import type { QueryBackend } from "./backend.js";
+import { ApiError, LIMITS } from "./params.js";
+
+export interface FanOutContext extends FanOutOptions {
+  peers: readonly string[];
+  /** The fleet's own http.token, sent to peers as Bearer. */
+  token?: string;
+}
+
+type Query = Record<string, string>;
+
+/** Defined query values as strings, to repeat a request to the peers. */
+export function queryOf(q: object): Query {
+  const out: Query = {};
+  for (const [k, v] of Object.entries(q)) if (v !== undefined) out[k] = String(v);
+  return out;
+}
+
+function ask<T>(ctx: FanOutContext, path: string, query: Query) {
+  return fanOut<T>(ctx.peers, path, query, ctx.token, ctx);
+}
+
+function info(ctx: FanOutContext, missing: { peer: string; error: string }[]): PeersInfo {
+  // A peer URL may hold a password (from the config file): never in an answer.
+  const masked = missing.map((m) => ({ peer: maskUrl(m.peer), error: maskUrl(m.error) }));
+  return { asked: ctx.peers.length, missing: masked.map((m) => m.peer), errors: masked };
+}
+
+export async function fanGpus(
+  ctx: FanOutContext,
+  local: readonly GpuView[],
+  query: Query,
+  limit: number,
+  nowMs: number,
+) {
+  const { data, missing } = settle(
+    await ask<{ gpus: GpuView[]; truncated: boolean }>(ctx, "/api/v1/gpus", query),
+  );
+  const all = mergeGpuLists([local, ...data.map((d) => d.gpus)]);
+  return {
+    generatedMs: nowMs,
+    total: all.length,
+    truncated: all.length > limit || data.some((d) => d.truncated),
+    gpus: all.slice(0, limit),
+    peers: info(ctx, missing),
+  };
+}
+
+export async function fanFlags(
+  ctx: FanOutContext,
+  local: { generatedMs: number; state: string; limit: number; truncated: boolean; flags: FlagJson[] },
+  query: Query,
+) {
+  const answers = await ask<{ flags: FlagJson[]; truncated: boolean }>(ctx, "/api/v1/flags", query);
+  const { data, missing } = settle(answers);
+  const merged = mergeFlagLists([local.flags, ...data.map((d) => d.flags)]);
+  return {
+    ...local,
+    truncated: merged.length > local.limit || local.truncated || data.some((d) => d.truncated),
+    flags: withDurations(merged.slice(0, local.limit), local.generatedMs),
+    peers: info(ctx, missing),
+  };
+}
+
+function localPart(backend: QueryBackend, range: TimeRange): ReportPart {
+  if (!backend.reportPart) throw new ApiError(501, "not_implemented", undefined, "no report parts here");
+  return backend.reportPart(range);
+}
+
+/**
+ * The summary from every collector's lists (hosts, GPUs, open flags) and report part, merged and
+ * then counted (collector/merge/summary.ts): a peer counts only when all four of its answers came.
+ */
+export async function fanSummary(ctx: FanOutContext, backend: QueryBackend, range: TimeRange) {
+  const r = summaryRange(range);
+  const rq = { from: String(r.fromMs), to: String(r.toMs) };
+  const [hosts, lists, flags, parts] = await Promise.all([
+    ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}),
+    ask<{ gpus: GpuView[] }>(ctx, "/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }),
+    ask<{ flags: FlagJson[] }>(ctx, "/api/v1/flags", { state: "open", limit: String(LIMITS.maxFlagRows) }),
+    ask<ReportPart>(ctx, REPORT_PART_PATH, rq),
+  ]);
+  const answers: SummaryAnswer[] = [
+    {
+      hosts: backend.hosts(),
+      gpus: backend.gpus({}),
+      openFlags: backend.flags({ state: "open", limit: LIMITS.maxFlagRows }),
+      part: localPart(backend, r),
+    },
+  ];
+  const missing = new Map<string, string>();
+  ctx.peers.forEach((peer, i) => {
+    const h = hosts[i];
+    const g = lists[i];
+    const f = flags[i];
+    const p = parts[i];
+    if (h?.ok && g?.ok && f?.ok && p?.ok)
+      answers.push({ hosts: h.data.hosts, gpus: g.data.gpus, openFlags: f.data.flags, part: p.data });
+    else {
+      const failed = [h, g, f, p].find((a) => a !== undefined && !a.ok);
+      missing.set(peer, failed && !failed.ok ? failed.error : "no answer");
+    }
+  });
+  return {
+    ...mergeSummary(answers, r, backend.now()),
+    peers: info(
+      ctx,
+      [...missing].map(([peer, error]) => ({ peer, error })),
+    ),
+  };
+}
+
+/** Utilization or energy report over this collector's report part and every peer's. */
+export async function fanUsageReport(
+  ctx: FanOutContext,
+  backend: QueryBackend,
+  kind: "utilization" | "energy",
+  range: TimeRange,
+  by: GroupBy,
+): Promise<(UtilizationReport | EnergyReport) & { peers: PeersInfo }> {
+  const local = localPart(backend, range);
+  const answers = await ask<ReportPart>(ctx, REPORT_PART_PATH, {
+    from: String(local.fromMs),
+    to: String(local.toMs),
+  });
+  const { data, missing } = settle(answers);
+  const report = mergeUsageReport(kind, by, [local, ...data], backend.now());
+  return { ...report, peers: info(ctx, missing) };
+}

@@ -1,0 +1,189 @@
+// The API's contract: the shapes /api/v1 answers with, in one module that the collector's API,
+// /metrics, the fan-out, the merges and `gputel query` all import. Values are in natural units
+// (W, °C, %, MiB); absent is left out.
+import type { MetricKey } from "../../shared/metrics.js";
+import type { Flag, FlagKind } from "../flags/types.js";
+import type { FleetReport } from "../reports/reports.js";
+import type { AgentSourceRow } from "../store/agent-sources.js";
+import type { UsageClass } from "../usage/classify.js";
+import type { UsageSums, UsageTotals } from "../usage/usage-sums.js";
+
+export type { UsageClass, UsageTotals };
+
+export interface TimeRange {
+  fromMs: number;
+  toMs: number;
+}
+
+export type ReportKind = "utilization" | "energy" | "thermal" | "capacity";
+export type ReportGroupBy = "site" | "host" | "model" | "gpu" | { label: string };
+
+export interface GpuFilter {
+  host?: string;
+  site?: string;
+  model?: string;
+  label?: readonly [string, string];
+  /** Reported state ("ok", "timeout", "lost", "error", "unspecified"), or "unknown" (no sample yet). */
+  state?: string;
+  /** Only GPUs with an open flag of this kind (host-level flags count for every GPU of the host). */
+  flag?: FlagKind;
+}
+
+export interface GpuInventory {
+  serial: string;
+  vbiosVersion: string;
+  driverVersion: string;
+  pciBusId: string;
+  /** The model's own limits where the inventory reports them. */
+  slowdownTemperatureC?: number;
+  shutdownTemperatureC?: number;
+  memoryMaxTemperatureC?: number;
+  powerDefaultLimitW?: number;
+  powerMaxLimitW?: number;
+}
+
+export interface GpuFlagRef {
+  id: number;
+  kind: FlagKind;
+  severity: string;
+  startMs: number;
+  reason: string;
+}
+
+export interface GpuView {
+  uuid: string;
+  host: string;
+  index: number;
+  model: string;
+  site: string;
+  labels: Readonly<Record<string, string>>;
+  /** Reported state of the latest sample, "unknown" before the first. */
+  state: string;
+  /** How the latest sample counts toward utilization now, by its host's idle thresholds (the
+   *  rollups' rule): merged summaries count busy and known GPUs from it. */
+  usage: UsageClass;
+  timestampMs: number | null;
+  values: Partial<Record<MetricKey, number>>;
+  flags: GpuFlagRef[];
+  inventory: GpuInventory | null;
+}
+
+export interface HostView {
+  name: string;
+  site: string;
+  labels: Readonly<Record<string, string>>;
+  status: string;
+  statusReason: string;
+  statusMs: number | null;
+  lastSeenMs: number;
+  agentVersion: string;
+  intervalMs: number | null;
+  gpus: number;
+  openFlags: number;
+}
+
+export interface Summary {
+  generatedMs: number;
+  hosts: { total: number; byStatus: Record<string, number> };
+  gpus: { total: number; byState: Record<string, number> };
+  flags: { open: number; byKind: Partial<Record<FlagKind, number>>; gpusFlagged: number };
+  utilization: {
+    /** GPUs busy now among GPUs whose latest sample is known and fresh. */
+    now: { busy: number; known: number; rate: number | null };
+    range: TimeRange & UsageTotals;
+  };
+}
+
+export interface SeriesRequest {
+  metrics: readonly MetricKey[];
+  fromMs: number;
+  toMs: number;
+  stepMs: number;
+}
+
+export interface SeriesView {
+  uuid: string;
+  host: string;
+  index: number;
+  tier: string;
+  stepMs: number;
+  fromMs: number;
+  toMs: number;
+  t: number[];
+  metrics: Partial<
+    Record<MetricKey, { min: (number | null)[]; max: (number | null)[]; avg: (number | null)[] }>
+  >;
+  /** The model's slowdown temperature, for the chart's line; null when unknown. */
+  slowdownTemperatureC: number | null;
+}
+
+export interface FlagQuery {
+  state: "open" | "all";
+  kinds?: readonly FlagKind[];
+  host?: string;
+  site?: string;
+  label?: readonly [string, string];
+  fromMs?: number;
+  toMs?: number;
+  limit: number;
+}
+
+/** The reports' own JSON (collector/reports): header, `groups`, `total`, plus per-kind lists. */
+export type Report = FleetReport;
+
+/** Everything /metrics shows, read at once. */
+export interface MetricsSnapshot {
+  gpus: GpuView[];
+  hosts: HostView[];
+  openFlags: Flag[];
+  ingest: {
+    messages: number;
+    framesStored: number;
+    framesDuplicate: number;
+    commits: number;
+    storeFailures: number;
+    overloaded: number;
+    queueDepth: number;
+    rejects: Record<string, number>;
+    commitLatency: { buckets: { le: number; count: number }[]; count: number; sumMs: number } | null;
+  } | null;
+  databaseBytes: number;
+  /** Newest sample age over all GPUs, as seen now (how far behind the collector is). */
+  newestSampleMs: number | null;
+  /** Each agent's sources' health, from its latest status (absent: not read by this backend). */
+  agentSources?: AgentSourceRow[];
+}
+
+/** A flag as /api/v1/flags lists it. */
+export type FlagJson = Flag & { durationMs: number };
+
+/** Where a collector serves its share of a usage report to its peers (docs/scaling.md, "Query fan-out"). */
+export const REPORT_PART_PATH = "/api/v1/fanout/report-part";
+
+/** One GPU's share of a usage report on one collector: integer sums that add up exactly. */
+export interface GpuPart extends UsageSums {
+  uuid: string;
+  host: string;
+  site: string;
+  model: string;
+  labels: Record<string, string>;
+  /** When this collector first saw the GPU: no-data time counts from the earliest sighting. */
+  firstSeenMs?: number;
+}
+
+/** One collector's share of a utilization/energy report over [fromMs, toMs) (whole rollup steps). */
+export interface ReportPart {
+  fromMs: number;
+  toMs: number;
+  /** The collector's clock when it answered: time after it is nobody's (no-data stops there). */
+  nowMs?: number;
+  gpus: GpuPart[];
+}
+
+/** How many peers a merged answer asked, and which are missing from it. */
+export interface PeersInfo {
+  asked: number;
+  /** Peers whose answer is not in the merge (down, refused, timed out). */
+  missing: string[];
+  errors: { peer: string; error: string }[];
+}

@@ -1,0 +1,107 @@
+// Pure merges of list answers from several collectors, for the fan-out (http.peers) and for
+// `gputel query --url a,b` alike. Behind a broker that spreads messages round robin (Mosquitto
+// shared subscriptions) every collector holds part of each GPU's samples and statuses, so a GPU,
+// a host or a flag episode seen by several collectors is one: GPUs are keyed by UUID (newest
+// sample wins), hosts by name (newest status wins), flag episodes joined where they overlap.
+// When each collector holds its own agents instead (a hash split), the same merges are exact too.
+import type { Flag } from "../flags/types.js";
+
+/** The part of a GPU entry the merge reads (the API's GpuView, or the store's LatestGpu). */
+export interface MergeableGpu {
+  uuid: string;
+  host: string;
+  index: number;
+  timestampMs?: number | null | undefined;
+}
+
+/** One entry per GPU UUID, the newest sample kept; sorted by host, then index. */
+export function mergeGpuLists<G extends MergeableGpu>(lists: readonly (readonly G[])[]): G[] {
+  const byUuid = new Map<string, G>();
+  for (const list of lists) {
+    for (const g of list) {
+      const seen = byUuid.get(g.uuid);
+      if (!seen || (g.timestampMs ?? -1) > (seen.timestampMs ?? -1)) byUuid.set(g.uuid, g);
+    }
+  }
+  return [...byUuid.values()].sort((a, b) => a.host.localeCompare(b.host) || a.index - b.index);
+}
+
+/** The part of a host entry the merge reads (the API's HostView). */
+export interface MergeableHost {
+  name: string;
+  status: string;
+  statusMs: number | null;
+  lastSeenMs: number;
+}
+
+/**
+ * One entry per host name: the copy with the newest status (a status message reaches one
+ * collector; the others know the host from its frames only, status "unknown" with no time),
+ * seen last at the latest of every copy. Sorted by name.
+ */
+export function mergeHostLists<H extends MergeableHost>(lists: readonly (readonly H[])[]): H[] {
+  const byName = new Map<string, H>();
+  for (const list of lists) {
+    for (const h of list) {
+      const seen = byName.get(h.name);
+      if (!seen) {
+        byName.set(h.name, h);
+        continue;
+      }
+      const newer = (h.statusMs ?? -1) > (seen.statusMs ?? -1) ? h : seen;
+      byName.set(h.name, { ...newer, lastSeenMs: Math.max(h.lastSeenMs, seen.lastSeenMs) });
+    }
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The part of a flag the merge reads (Flag from collector/flags, or its JSON form). */
+export type MergeableFlag = Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs" | "endMs" | "updatedMs">;
+
+/**
+ * Episodes of the same kind, host and GPU that overlap in time (an open one reaches to now)
+ * become one: earliest start, latest end (open if any is open), the most recently updated
+ * copy's reason and values. Sorted by start, newest first. Each collector's flag engine sees
+ * only its share of a GPU's samples, so the copies of one episode start and end a sample or
+ * so apart; joined, they span what one engine seeing every sample reports.
+ */
+export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonly F[])[]): F[] {
+  const byKey = new Map<string, F[]>();
+  for (const list of lists) {
+    for (const f of list) {
+      const key = `${f.kind}\u0000${f.host}\u0000${f.gpuUuid ?? ""}`;
+      let group = byKey.get(key);
+      if (!group) {
+        group = [];
+        byKey.set(key, group);
+      }
+      group.push(f);
+    }
+  }
+  const out: F[] = [];
+  const end = (f: F) => f.endMs ?? Number.POSITIVE_INFINITY;
+  for (const group of byKey.values()) {
+    group.sort((a, b) => a.startMs - b.startMs);
+    let current: F | undefined;
+    for (const f of group) {
+      if (current && f.startMs <= end(current)) {
+        const newer = f.updatedMs > current.updatedMs ? f : current;
+        const endMs = current.endMs === null || f.endMs === null ? null : Math.max(current.endMs, f.endMs);
+        current = { ...newer, startMs: current.startMs, endMs };
+      } else {
+        if (current) out.push(current);
+        current = { ...f };
+      }
+    }
+    if (current) out.push(current);
+  }
+  return out.sort((a, b) => b.startMs - a.startMs);
+}
+
+/** Flags as /api/v1/flags lists them: each with its duration, up to its end or to nowMs while open. */
+export function withDurations<F extends MergeableFlag>(
+  flags: readonly F[],
+  nowMs: number,
+): (F & { durationMs: number })[] {
+  return flags.map((f) => ({ ...f, durationMs: (f.endMs ?? nowMs) - f.startMs }));
+}

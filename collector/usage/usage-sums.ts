@@ -1,0 +1,155 @@
+// The usage sums, written once: per-GPU totals in integers (ms, centiwatt·ms, a utilization sum
+// and count), added the same way whether they come from rollup rows, unsealed deltas or other
+// collectors' report parts; then grouped, and turned into hours and kWh. Integers add up
+// exactly, so a fleet split over collectors sums to what one collector holding it all gives.
+import {
+  type AggregateFilters,
+  type GroupBy,
+  groupKey,
+  matchesFilters,
+  maxOrNull,
+  type Placement,
+} from "./placement.js";
+
+/** Centiwatt·milliseconds in one watt-hour (energy is summed in integer cW·ms). */
+export const CWMS_PER_WH = 100 * 3_600_000;
+const HOUR_MS = 3_600_000;
+
+/** One GPU's usage over a range. */
+export interface UsageSums {
+  samples: number;
+  busyMs: number;
+  idleMs: number;
+  idleHeldMs: number;
+  unknownMs: number;
+  energyCwms: number;
+  energyIdleCwms: number;
+  maxTemperatureC: number | null;
+  utilizationSum: number;
+  utilizationCount: number;
+}
+
+export function emptyUsage(): UsageSums {
+  return {
+    samples: 0,
+    busyMs: 0,
+    idleMs: 0,
+    idleHeldMs: 0,
+    unknownMs: 0,
+    energyCwms: 0,
+    energyIdleCwms: 0,
+    maxTemperatureC: null,
+    utilizationSum: 0,
+    utilizationCount: 0,
+  };
+}
+
+/** Adds `part` into `into` (maxima take the larger). */
+export function addUsage(into: UsageSums, part: Readonly<UsageSums>): void {
+  into.samples += part.samples;
+  into.busyMs += part.busyMs;
+  into.idleMs += part.idleMs;
+  into.idleHeldMs += part.idleHeldMs;
+  into.unknownMs += part.unknownMs;
+  into.energyCwms += part.energyCwms;
+  into.energyIdleCwms += part.energyIdleCwms;
+  into.maxTemperatureC = maxOrNull(into.maxTemperatureC, part.maxTemperatureC);
+  into.utilizationSum += part.utilizationSum;
+  into.utilizationCount += part.utilizationCount;
+}
+
+/** Usage per group (store.aggregate's answer, and the fan-out's from merged parts). */
+export interface AggregateGroup {
+  key: string;
+  gpus: number;
+  busyMs: number;
+  idleMs: number;
+  idleHeldMs: number;
+  unknownMs: number;
+  energyWh: number;
+  energyIdleWh: number;
+  maxTemperatureC: number | null;
+  avgUtilizationPct: number | null;
+}
+
+/**
+ * GPUs with samples, grouped (sorted by key); each GPU counts once, in the group of the
+ * placement given with it. Energy is converted to Wh once per group, so no rounding builds up.
+ */
+export function groupUsage(
+  gpus: Iterable<{ place: Placement; usage: Readonly<UsageSums> }>,
+  groupBy: GroupBy,
+  filters?: AggregateFilters,
+): AggregateGroup[] {
+  const groups = new Map<string, { gpus: number; sums: UsageSums }>();
+  for (const { place, usage } of gpus) {
+    if (usage.samples === 0 || !matchesFilters(filters, place)) continue;
+    const key = groupKey(groupBy, place);
+    let g = groups.get(key);
+    if (!g) {
+      g = { gpus: 0, sums: emptyUsage() };
+      groups.set(key, g);
+    }
+    g.gpus++;
+    addUsage(g.sums, usage);
+  }
+  return [...groups]
+    .map(([key, { gpus, sums: s }]) => ({
+      key,
+      gpus,
+      busyMs: s.busyMs,
+      idleMs: s.idleMs,
+      idleHeldMs: s.idleHeldMs,
+      unknownMs: s.unknownMs,
+      energyWh: s.energyCwms / CWMS_PER_WH,
+      energyIdleWh: s.energyIdleCwms / CWMS_PER_WH,
+      maxTemperatureC: s.maxTemperatureC,
+      avgUtilizationPct: s.utilizationCount > 0 ? s.utilizationSum / s.utilizationCount : null,
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** busy / (busy + idle + idle-held); null when none of it is known. Unknown time is never idle. */
+export function utilizationRate(s: { busyMs: number; idleMs: number; idleHeldMs: number }): number | null {
+  const known = s.busyMs + s.idleMs + s.idleHeldMs;
+  return known > 0 ? s.busyMs / known : null;
+}
+
+/** The fleet summary's usage over a range. */
+export interface UsageTotals {
+  busyHours: number;
+  idleHours: number;
+  idleHeldHours: number;
+  unknownHours: number;
+  /** busy / (busy + idle + idle-held); null when no known time. Unknown time is left out, never idle. */
+  utilizationRate: number | null;
+  energyKwh: number;
+  energyIdleKwh: number;
+}
+
+/** Groups summed into the summary's totals. */
+export function usageTotals(groups: readonly AggregateGroup[]): UsageTotals {
+  let busyMs = 0;
+  let idleMs = 0;
+  let idleHeldMs = 0;
+  let unknownMs = 0;
+  let wh = 0;
+  let idleWh = 0;
+  for (const g of groups) {
+    busyMs += g.busyMs;
+    idleMs += g.idleMs;
+    idleHeldMs += g.idleHeldMs;
+    unknownMs += g.unknownMs;
+    wh += g.energyWh;
+    idleWh += g.energyIdleWh;
+  }
+  return {
+    busyHours: busyMs / HOUR_MS,
+    idleHours: idleMs / HOUR_MS,
+    idleHeldHours: idleHeldMs / HOUR_MS,
+    unknownHours: unknownMs / HOUR_MS,
+    utilizationRate: utilizationRate({ busyMs, idleMs, idleHeldMs }),
+    energyKwh: wh / 1000,
+    energyIdleKwh: idleWh / 1000,
+  };
+}
