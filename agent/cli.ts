@@ -1,10 +1,10 @@
 // `gputel agent`: run the agent, take one sample (--once), or check/install its configuration.
 import { randomUUID } from "node:crypto";
+import { type OptionValues, openProgramCli } from "../shared/cli/program-cli.js";
 import { frameToJson } from "../shared/codec.js";
 import { durationMs } from "../shared/config/units.js";
 import { errorMessage } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
-import { type OptionValues, openProgramCli } from "../shared/program-cli.js";
 import type { IFrame } from "../shared/proto.js";
 import { stopOnSignal } from "../shared/stop-signal.js";
 import { VERSION } from "../shared/version.js";

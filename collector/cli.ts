@@ -1,8 +1,9 @@
 // `gputel collector`: run the collector, or check/install its configuration.
+
+import { type OptionValues, openProgramCli } from "../shared/cli/program-cli.js";
 import { EX_CONFIG } from "../shared/config/problems.js";
 import { errorMessage } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
-import { type OptionValues, openProgramCli } from "../shared/program-cli.js";
 import { stopOnSignal } from "../shared/stop-signal.js";
 import { VERSION } from "../shared/version.js";
 import { collectorConfigSpec, loadCollectorConfig } from "./config.js";

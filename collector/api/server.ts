@@ -7,7 +7,7 @@ import { GputelError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "../exposition/prometheus.js";
-import { installAccessControl } from "./access.js";
+import { installAccessControl, PUBLIC_ROUTE } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
 import type { FanOutContext } from "./fanout.js";
@@ -130,6 +130,6 @@ export function buildApp(
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());
   });
-  registerDashboard(app);
+  registerDashboard(app, PUBLIC_ROUTE);
   return app;
 }

@@ -6,8 +6,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { FastifyInstance } from "fastify";
-import { PUBLIC_ROUTE } from "../api/access.js";
+import type { FastifyInstance, RouteShorthandOptions } from "fastify";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -44,10 +43,11 @@ export function dashboardAssets(): Map<string, Asset> {
   return assets;
 }
 
-export function registerDashboard(app: FastifyInstance): void {
+/** `routeOptions`: the API server's access decision for these routes (its public-route option). */
+export function registerDashboard(app: FastifyInstance, routeOptions: RouteShorthandOptions): void {
   const assets = dashboardAssets();
   for (const [path, a] of assets) {
-    app.get(path, PUBLIC_ROUTE, async (_req, reply) => {
+    app.get(path, routeOptions, async (_req, reply) => {
       reply
         .header("content-type", a.type)
         .header("cache-control", "no-cache")

@@ -3,12 +3,12 @@
 // configuration (file, GPUTEL_* variables, then the flags) with every problem reported at once.
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { TObject } from "@sinclair/typebox";
-import { checkConfigCommand } from "./config/check-config.js";
-import type { ConfigSpec, LoadResult } from "./config/load.js";
-import { EX_CONFIG, formatProblems } from "./config/problems.js";
-import { errorMessage } from "./errors.js";
-import type { InstallProgram } from "./install/command.js";
-import { VERSION } from "./version.js";
+import { checkConfigCommand } from "../config/check-config.js";
+import type { ConfigSpec, LoadResult } from "../config/load.js";
+import { EX_CONFIG, formatProblems } from "../config/problems.js";
+import { errorMessage } from "../errors.js";
+import type { InstallProgram } from "../install/command.js";
+import { VERSION } from "../version.js";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -37,7 +37,7 @@ export async function openProgramCli<S extends TObject, O extends Options, C>(
   const [sub, ...rest] = args;
   if (sub === "check-config") return checkConfigCommand(cli.spec, rest);
   if (sub === "install" || sub === "uninstall") {
-    const { installCommand, uninstallCommand } = await import("./install/command.js");
+    const { installCommand, uninstallCommand } = await import("../install/command.js");
     const program = await cli.install();
     return sub === "install" ? installCommand(program, rest) : uninstallCommand(program, rest);
   }
