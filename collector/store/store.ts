@@ -20,10 +20,12 @@ import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
+import { UNKNOWN_HOST } from "../ingest/reasons.js";
+import { StoreFleetView } from "./fleet-view.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
-import type { FrameSink, ValidFrame, WriteResult } from "./sink.js";
+import type { FleetView, FrameSink, ValidFrame, WriteResult } from "./sink.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
@@ -53,6 +55,8 @@ export class Store implements FrameSink {
   readonly tiers: TierConfig;
   /** @internal */ readonly stmts: Statements;
   /** @internal */ readonly raw: RawWriter;
+  /** Hosts, GPU owners and approvals for ingest's limits and claims. */
+  readonly fleet: FleetView;
   private readonly log: Logger;
   private bootsSweptMs = 0;
   private pruner: Pruner | undefined;
@@ -75,6 +79,7 @@ export class Store implements FrameSink {
       options,
       options.idleThresholds ?? (() => DEFAULT_IDLE_THRESHOLDS),
     );
+    this.fleet = new StoreFleetView(this.raw.registry, this.stmts, (fn) => this.guarded(fn));
   }
 
   static open(path: string, options: StoreOptions = {}): Store {
@@ -130,8 +135,13 @@ export class Store implements FrameSink {
     });
   }
 
+  /**
+   * Per host only for hosts the store knows (bounded by limits.max_hosts); everything else under
+   * "-", so garbage on 10,000 invented host topics adds one row per reason, not 10,000.
+   */
   countReject(host: string, reason: string, count = 1): void {
-    this.stmts.countReject.run(host, reason, count, (this.options.now ?? Date.now)());
+    const known = this.raw.registry.hosts.has(host) ? host : UNKNOWN_HOST;
+    this.stmts.countReject.run(known, reason, count, (this.options.now ?? Date.now)());
   }
 
   /** Seals the windows of GPUs that stopped reporting (at most maxGpus); returns how many. */
