@@ -12,6 +12,7 @@ import { type CollectorConfig, toFlagsConfig } from "./config.js";
 import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { FlagStore } from "./flags/store.js";
+import { toIngestLimits } from "./ingest/limits.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
 import type { FrameSink } from "./store/sink.js";
@@ -80,7 +81,10 @@ export async function startCollector(config: CollectorConfig, logger: Logger): P
   const pipeline = new IngestPipeline({
     sink,
     logger,
+    limits: toIngestLimits(config.limits),
+    fleet: store.fleet,
     onCommitted: (frames) => flags.onFrames(frames),
+    onClaims: (events) => flags.onClaims(events),
   });
   pipeline.start();
 
