@@ -12,6 +12,7 @@ import { startCollector } from "./run.js";
 const USAGE = `Usage: gputel collector [options]
        gputel collector check-config [--config FILE]
        gputel collector install|uninstall [options]   (see: gputel collector install --help)
+       gputel collector approve-move UUID --to HOST   (a GPU really moved to HOST)
 
 Receives frames (embedded MQTT broker, or an external one), stores and downsamples them in
 SQLite, flags idle and overheated GPUs, and serves the HTTP API, dashboard and /metrics.
@@ -67,6 +68,7 @@ function overridesFrom(values: Values): Record<string, unknown> {
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "check-config") return checkConfigCommand(collectorConfigSpec, rest);
+  if (sub === "approve-move") return (await import("./approve-move-cli.js")).approveMoveCommand(rest);
   if (sub === "install" || sub === "uninstall") {
     const { installCommand, uninstallCommand } = await import("../shared/install/command.js");
     const { collectorInstall } = await import("./install/install-spec.js");
