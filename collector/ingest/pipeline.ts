@@ -249,11 +249,6 @@ export class IngestPipeline {
     const claims: ClaimEvent[] = [];
     try {
       this.admit(batch, receivedAt, claims);
-      for (const [key, count] of this.pendingRejects) {
-        const [host = "", reason = ""] = key.split("\u0000");
-        sink.countReject(host, reason, count);
-        this.pendingRejects.delete(key);
-      }
       for (const p of batch) {
         // Inventory before frames, so storage knows the GPU models the frames refer to.
         if (!p.sideWritten) {
@@ -264,6 +259,12 @@ export class IngestPipeline {
         for (const frame of p.checked.frames) frames.push(frame);
       }
       const result = frames.length > 0 ? sink.writeFrames(frames, receivedAt) : { stored: 0, duplicates: 0 };
+      // After the batch, so the hosts it created are known and keep their own reject rows.
+      for (const [key, count] of this.pendingRejects) {
+        const [host = "", reason = ""] = key.split("\u0000");
+        sink.countReject(host, reason, count);
+        this.pendingRejects.delete(key);
+      }
       this.stats.framesStored += result.stored;
       this.stats.framesDuplicate += result.duplicates;
     } catch (error) {
