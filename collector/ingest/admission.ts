@@ -28,6 +28,8 @@ export class Admission {
   private readonly batchOwners = new Map<string, string>();
   /** Host → GPUs it gained in the batch being written. */
   private readonly gained = new Map<string, number>();
+  /** GPUs new to the store in the batch being written. */
+  private created = 0;
 
   constructor(
     private readonly fleet: FleetView,
@@ -39,6 +41,7 @@ export class Admission {
     this.newHosts.clear();
     this.batchOwners.clear();
     this.gained.clear();
+    this.created = 0;
   }
 
   /** Strips what the message may not add (in place) and says why. */
@@ -108,6 +111,14 @@ export class Admission {
       }
       reason = decision.reason;
     }
+    if (ownerHost === undefined && this.fleet.gpuCount() + this.created >= this.limits.maxGpus) {
+      out.rejections.push({
+        host,
+        reason: "gpu_limit",
+        detail: `gpu ${uuid}: ${this.fleet.gpuCount() + this.created} GPUs known, limits.max_gpus ${this.limits.maxGpus}`,
+      });
+      return false;
+    }
     const active =
       this.fleet.activeGpuCount(host, nowMs, this.limits.gpuMoveHoldMs) + (this.gained.get(host) ?? 0);
     if (active >= this.limits.maxGpusPerHost) {
@@ -122,6 +133,7 @@ export class Admission {
       this.fleet.moveGpu(uuid, host, reason, nowMs);
       out.events.push({ type: "moved", host, uuid, index, from: ownerHost, reason });
     }
+    if (ownerHost === undefined) this.created++;
     this.batchOwners.set(uuid, host);
     this.gained.set(host, (this.gained.get(host) ?? 0) + 1);
     return true;

@@ -11,6 +11,11 @@ export function limitsSchema() {
   return Type.Object(
     {
       max_hosts: Type.Integer({ minimum: 1, default: 10_000, description: "hosts the collector stores" }),
+      max_gpus: Type.Integer({
+        minimum: 1,
+        default: 100_000,
+        description: "GPUs the collector stores, fleet-wide (a GPU once seen is kept with its history)",
+      }),
       max_gpus_per_host: Type.Integer({
         minimum: 1,
         maximum: 1024,
@@ -54,6 +59,7 @@ export function limitsSchema() {
 
 export interface IngestLimits {
   maxHosts: number;
+  maxGpus: number;
   maxGpusPerHost: number;
   maxLabelKeys: number;
   maxLabelKeyLength: number;
@@ -69,6 +75,7 @@ export type LimitsYaml = Static<ReturnType<typeof limitsSchema>>;
 export function toIngestLimits(y: LimitsYaml): IngestLimits {
   return {
     maxHosts: y.max_hosts,
+    maxGpus: y.max_gpus,
     maxGpusPerHost: y.max_gpus_per_host,
     maxLabelKeys: y.max_label_keys,
     maxLabelKeyLength: y.max_label_key_length,

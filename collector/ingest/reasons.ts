@@ -40,6 +40,8 @@ export const REJECT_REASONS = [
   "rate_limited",
   /** A host not yet known while limits.max_hosts hosts are: the message is dropped. */
   "host_limit",
+  /** A GPU new to the collector while it already stores limits.max_gpus: that GPU entry is dropped. */
+  "gpu_limit",
   /** A new GPU on a host that already has limits.max_gpus_per_host: that GPU entry is dropped. */
   "host_gpu_limit",
   /** A GPU that another, live host reports: this host's entry for it is dropped (see docs/errors.md). */

@@ -20,6 +20,10 @@ export class StoreFleetView implements FleetView {
     return this.registry.hosts.has(host);
   }
 
+  gpuCount(): number {
+    return this.registry.gpus.size;
+  }
+
   activeGpuCount(host: string, nowMs: number, holdMs: number): number {
     const registry = this.registry;
     const h = registry.hosts.get(host);

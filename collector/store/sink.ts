@@ -49,6 +49,8 @@ export interface GpuOwner {
 export interface FleetView {
   hostCount(): number;
   hasHost(host: string): boolean;
+  /** GPUs the store knows, fleet-wide. */
+  gpuCount(): number;
   /** GPUs on the host now: listed in its latest inventory, or reported within holdMs. */
   activeGpuCount(host: string, nowMs: number, holdMs: number): number;
   gpuOwner(uuid: string): GpuOwner | undefined;

@@ -71,6 +71,7 @@ describe("limits: configuration", () => {
     expect(toIngestLimits(loaded.config.limits)).toEqual(DEFAULT_LIMITS);
     expect(DEFAULT_LIMITS).toEqual({
       maxHosts: 10_000,
+      maxGpus: 100_000,
       maxGpusPerHost: 64,
       maxLabelKeys: 32,
       maxLabelKeyLength: 64,

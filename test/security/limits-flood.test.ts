@@ -83,6 +83,18 @@ describe("limits: what one agent can create", () => {
     expect(c.running.store.latest()).toHaveLength(20 * 8);
   }, 60_000);
 
+  it("hosts together cannot create more than max_gpus GPUs", async () => {
+    const c = await collectorWith({ "limits.max_gpus": 50 });
+    const anon = await client(c);
+    for (let h = 0; h < 3; h++) {
+      const gpus = Object.fromEntries(Array.from({ length: 20 }, (_, g) => [uuid(h, g), 40]));
+      await anon.publishAsync(topicFor(`node-${h}`, "frame"), batchOf(`node-${h}`, 1, gpus), { qos: 1 });
+    }
+    expect(c.running.store.latest()).toHaveLength(50);
+    expect(gpusOf(c, "node-2")).toBe(10);
+    await waitFor(() => rejected(c.running, "gpu_limit") === 10, 5000, "gpu_limit counted");
+  }, 60_000);
+
   it("garbage on 2,000 invented host topics adds one rejects row and one log line per reason", async () => {
     const c = await collectorWith({});
     const anon = await client(c);
