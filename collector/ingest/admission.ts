@@ -30,6 +30,8 @@ export class Admission {
   private readonly gained = new Map<string, number>();
   /** GPUs new to the store in the batch being written. */
   private created = 0;
+  /** Host → boot ids new to the store in the batch being written. */
+  private readonly newBoots = new Map<string, Set<string>>();
 
   constructor(
     private readonly fleet: FleetView,
@@ -42,6 +44,7 @@ export class Admission {
     this.batchOwners.clear();
     this.gained.clear();
     this.created = 0;
+    this.newBoots.clear();
   }
 
   /** Strips what the message may not add (in place) and says why. */
@@ -63,6 +66,7 @@ export class Admission {
       }
       this.newHosts.add(host);
     }
+    if (message.frames.length > 0) this.admitBoots(message, result);
     const decided = new Map<string, boolean>();
     const allowed = (uuid: string, index: number): boolean => {
       let ok = decided.get(uuid);
@@ -84,6 +88,39 @@ export class Admission {
       inventory.gpus = inventory.gpus.filter((g) => !g.uuid || allowed(g.uuid, g.index ?? 0));
     }
     return result;
+  }
+
+  /**
+   * Every boot id costs a frame_seen row for the raw retention: an agent inventing one per frame
+   * would grow it by the frame rate. Frames of a boot new past limits.max_boots_per_host go.
+   */
+  private admitBoots(message: CheckedMessage, out: AdmissionResult): void {
+    const { host } = message;
+    let batchBoots = this.newBoots.get(host);
+    const refused = new Set<string>();
+    let stored: number | undefined;
+    message.frames = message.frames.filter((frame) => {
+      const boot = frame.boot_id;
+      if (batchBoots?.has(boot) || this.fleet.knowsBoot(host, boot)) return true;
+      if (refused.has(boot)) return false;
+      stored ??= this.fleet.bootCount(host);
+      const boots = stored + (batchBoots?.size ?? 0);
+      if (boots >= this.limits.maxBootsPerHost) {
+        refused.add(boot);
+        out.rejections.push({
+          host,
+          reason: "boot_limit",
+          detail: `boot ${boot.slice(0, 64)}: ${boots} boot ids, limits.max_boots_per_host ${this.limits.maxBootsPerHost}`,
+        });
+        return false;
+      }
+      if (!batchBoots) {
+        batchBoots = new Set();
+        this.newBoots.set(host, batchBoots);
+      }
+      batchBoots.add(boot);
+      return true;
+    });
   }
 
   private decide(host: string, uuid: string, index: number, nowMs: number, out: AdmissionResult): boolean {

@@ -22,6 +22,11 @@ export function limitsSchema() {
         default: 64,
         description: "GPUs one host may have at once (in its inventory or reporting within gpu_move_hold)",
       }),
+      max_boots_per_host: Type.Integer({
+        minimum: 1,
+        default: 1000,
+        description: "agent boot ids per host kept for idempotence (within the raw retention)",
+      }),
       max_label_keys: Type.Integer({
         minimum: 0,
         maximum: 1000,
@@ -61,6 +66,7 @@ export interface IngestLimits {
   maxHosts: number;
   maxGpus: number;
   maxGpusPerHost: number;
+  maxBootsPerHost: number;
   maxLabelKeys: number;
   maxLabelKeyLength: number;
   maxLabelValueLength: number;
@@ -77,6 +83,7 @@ export function toIngestLimits(y: LimitsYaml): IngestLimits {
     maxHosts: y.max_hosts,
     maxGpus: y.max_gpus,
     maxGpusPerHost: y.max_gpus_per_host,
+    maxBootsPerHost: y.max_boots_per_host,
     maxLabelKeys: y.max_label_keys,
     maxLabelKeyLength: y.max_label_key_length,
     maxLabelValueLength: y.max_label_value_length,

@@ -40,6 +40,8 @@ export const REJECT_REASONS = [
   "rate_limited",
   /** A host not yet known while limits.max_hosts hosts are: the message is dropped. */
   "host_limit",
+  /** Frames of a boot id new to the host while it already has limits.max_boots_per_host: dropped. */
+  "boot_limit",
   /** A GPU new to the collector while it already stores limits.max_gpus: that GPU entry is dropped. */
   "gpu_limit",
   /** A new GPU on a host that already has limits.max_gpus_per_host: that GPU entry is dropped. */

@@ -20,6 +20,17 @@ export class StoreFleetView implements FleetView {
     return this.registry.hosts.has(host);
   }
 
+  knowsBoot(host: string, bootId: string): boolean {
+    const h = this.registry.hosts.get(host);
+    if (!h) return false;
+    return h.seen.has(bootId) || this.stmts.getSeen.get(h.id, bootId) !== undefined;
+  }
+
+  bootCount(host: string): number {
+    const h = this.registry.hosts.get(host);
+    return h ? (this.stmts.countBoots.get(h.id) as number) : 0;
+  }
+
   gpuCount(): number {
     return this.registry.gpus.size;
   }

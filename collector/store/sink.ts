@@ -49,6 +49,10 @@ export interface GpuOwner {
 export interface FleetView {
   hostCount(): number;
   hasHost(host: string): boolean;
+  /** Whether frames of this host and boot id were stored before (still within the raw retention). */
+  knowsBoot(host: string, bootId: string): boolean;
+  /** Boot ids of the host with frames stored within the raw retention. */
+  bootCount(host: string): number;
   /** GPUs the store knows, fleet-wide. */
   gpuCount(): number;
   /** GPUs on the host now: listed in its latest inventory, or reported within holdMs. */

@@ -75,6 +75,7 @@ export function prepareStatements(db: Database) {
       "INSERT OR REPLACE INTO gpu_move_approvals (uuid, to_host, approved_ms) VALUES (?, ?, ?)",
     ),
     deleteMoveApproval: s("DELETE FROM gpu_move_approvals WHERE uuid = ?"),
+    countBoots: s("SELECT count(*) FROM frame_seen WHERE host_id = ?").pluck(true),
     getSeen: s("SELECT ranges FROM frame_seen WHERE host_id = ? AND boot_id = ?"),
     putSeen: s(
       "INSERT OR REPLACE INTO frame_seen (host_id, boot_id, ranges, updated_ms) VALUES (?, ?, ?, ?)",

@@ -73,6 +73,7 @@ describe("limits: configuration", () => {
       maxHosts: 10_000,
       maxGpus: 100_000,
       maxGpusPerHost: 64,
+      maxBootsPerHost: 1000,
       maxLabelKeys: 32,
       maxLabelKeyLength: 64,
       maxLabelValueLength: 256,

@@ -83,6 +83,27 @@ describe("limits: what one agent can create", () => {
     expect(c.running.store.latest()).toHaveLength(20 * 8);
   }, 60_000);
 
+  it("an agent cannot create more than max_boots_per_host boot ids (sequence rows)", async () => {
+    const c = await collectorWith({ "limits.max_boots_per_host": 5 });
+    const anon = await client(c);
+    for (let b = 0; b < 20; b++) {
+      // Distinct timestamps: the same GPU at the same time would be a duplicate sample.
+      const frame = {
+        ...frameOf("node-a", 1, { [uuid(0, 0)]: 40 }, `boot-${b}`),
+        timestamp_ms: Date.now() - 9000 + b,
+      };
+      await anon.publishAsync(topicFor("node-a", "frame"), Buffer.from(encodeFrameBatch([frame])), {
+        qos: 1,
+      });
+    }
+    expect(c.running.store.db.prepare("SELECT count(*) FROM frame_seen").pluck().get()).toBe(5);
+    await waitFor(() => rejected(c.running, "boot_limit") === 15, 5000, "boot_limit counted");
+    // Known boots go on being stored.
+    const next = { ...frameOf("node-a", 2, { [uuid(0, 0)]: 40 }, "boot-0"), timestamp_ms: Date.now() - 5000 };
+    await anon.publishAsync(topicFor("node-a", "frame"), Buffer.from(encodeFrameBatch([next])), { qos: 1 });
+    expect(c.running.store.frameCount()).toBe(6);
+  }, 60_000);
+
   it("hosts together cannot create more than max_gpus GPUs", async () => {
     const c = await collectorWith({ "limits.max_gpus": 50 });
     const anon = await client(c);
