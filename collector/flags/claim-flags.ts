@@ -47,7 +47,7 @@ export class ClaimFlags {
           site: track?.site ?? "",
           labels: track?.labels ?? {},
           startMs: nowMs,
-          reason: `${e.host} reports GPU ${e.uuid}, ${e.detail}; its samples are not stored. If the GPU really moved: gputel gpu approve-move ${e.uuid} --to ${e.host}`,
+          reason: `${e.host} reports GPU ${e.uuid}, ${e.detail}; its samples are not stored. If the GPU really moved: gputel collector approve-move ${e.uuid} --to ${e.host}`,
           values: { owner: e.owner },
         },
         nowMs,

@@ -1,7 +1,7 @@
 // Whether a host may take a GPU that another host holds (pure). A GPU belongs to the host that
 // reports it: a UUID that a live host still lists cannot be claimed by another, or any agent could
 // take over any GPU it knows the UUID of. A real move is accepted when
-//   - an operator approved it (`gputel gpu approve-move UUID --to HOST`), or
+//   - an operator approved it (`gputel collector approve-move UUID --to HOST`), or
 //   - the owner's latest inventory no longer lists the GPU (it was taken out), or
 //   - the owner has sent no frame for limits.gpu_move_hold (the host is gone).
 import type { GpuOwner, MoveReason } from "../store/sink.js";

@@ -4,7 +4,7 @@
 ALTER TABLE hosts ADD COLUMN inventory_uuids TEXT;
 -- Why an inventory row's host changed: not_in_owner_inventory, owner_gone or approved.
 ALTER TABLE gpu_inventory ADD COLUMN move_reason TEXT;
--- Moves an operator approved (`gputel gpu approve-move`), consumed when the move happens.
+-- Moves an operator approved (`gputel collector approve-move`), consumed when the move happens.
 CREATE TABLE gpu_move_approvals (
   uuid TEXT PRIMARY KEY,
   to_host TEXT NOT NULL,
