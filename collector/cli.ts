@@ -12,6 +12,7 @@ import { startCollector } from "./run.js";
 const USAGE = `Usage: gputel collector [options]
        gputel collector check-config [--config FILE]
        gputel collector install|uninstall [options]   (see: gputel collector install --help)
+       gputel collector approve-move UUID --to HOST   (a GPU really moved to HOST)
 
 Receives frames (embedded MQTT broker, or an external one), stores and downsamples them in
 SQLite, flags idle and overheated GPUs, and serves the HTTP API, dashboard and /metrics.
@@ -63,6 +64,8 @@ function overridesFrom(values: Values): Record<string, unknown> {
 }
 
 export async function run(args: string[]): Promise<number> {
+  if (args[0] === "approve-move")
+    return (await import("./approve-move-cli.js")).approveMoveCommand(args.slice(1));
   const opened = await openProgramCli(args, {
     spec: collectorConfigSpec,
     usage: USAGE,

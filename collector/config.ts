@@ -24,6 +24,7 @@ import { type ConfigProblem, tlsProblems } from "../shared/config/problems.js";
 import { parseRetention, retentionProblemPath } from "../shared/config/units.js";
 import { isLoopbackHost } from "./api/auth.js";
 import { FlagsSchema } from "./flags/config.js";
+import { limitsSchema } from "./ingest/limits.js";
 import { DEFAULT_TIER_RULES } from "./store/tiers.js";
 
 const strict = { additionalProperties: false } as const;
@@ -78,6 +79,7 @@ export function collectorSchema(ctx: DefaultsContext) {
         section,
       ),
       flags: FlagsSchema,
+      limits: limitsSchema(),
       alerts: Type.Object(
         {
           webhook: Type.Object({ url: Type.Optional(HttpUrl()), timeout: Duration("5s") }, section),

@@ -12,6 +12,7 @@ import { ExternalBroker } from "./broker/external.js";
 import type { CollectorConfig } from "./config.js";
 import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
+import { toIngestLimits } from "./ingest/limits.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
 import type { IngestSink } from "./ingest/sink.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
@@ -97,11 +98,14 @@ async function startParts(
   const pipeline = new IngestPipeline({
     sink: store,
     logger,
+    limits: toIngestLimits(config.limits),
+    fleet: store.fleet,
     onCommitted: ({ receivedAtMs, inventories, statuses, frames }) => {
       for (const inventory of inventories) flags.onInventory(inventory, receivedAtMs);
       for (const status of statuses) flags.onStatus(status, receivedAtMs);
       if (frames.length > 0) flags.onFrames(frames);
     },
+    onClaims: (events) => flags.onClaims(events),
   });
   pipeline.start();
   onClose("ingest", () => pipeline.stop());

@@ -34,6 +34,7 @@
 // synchronous: "full" fsyncs every append and closes that gap.
 import { type ErrorCode, errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
+import { TokenBucket } from "../../shared/token-bucket.js";
 import {
   addToBatch,
   type BatchLimits,
@@ -46,7 +47,6 @@ import { ReplayState, type Stream } from "./replay-state.js";
 import type { SpoolSynchronous, StoredFrame } from "./spool-db.js";
 import { openOrReplace, replaceCorrupt } from "./spool-open.js";
 import type { SpoolStore } from "./spool-store.js";
-import { TokenBucket } from "./token-bucket.js";
 
 export const DEFAULT_SPOOL_MAX_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_BACKLOG_FRAMES_PER_SECOND = 200;

@@ -1,5 +1,6 @@
 // JSON schemas of every route's parameters: nothing unknown passes (additionalProperties false,
 // with Ajv's removeAdditional off in server.ts), strings are bounded, enums are closed.
+import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { FLAG_KINDS } from "../flags/types.js";
 import { LIMITS } from "./params.js";
@@ -29,7 +30,7 @@ export const gpuIdParams = {
   type: "object",
   additionalProperties: false,
   required: ["id"],
-  properties: { id: { type: "string", minLength: 1, maxLength: 200, pattern: "^[A-Za-z0-9._:-]+$" } },
+  properties: { id: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source } },
 } as const;
 
 export const schemas = {

@@ -109,7 +109,7 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
   x.family(
     "gputel_flag_open",
     "gauge",
-    "1 for every open flag (idle, idle-held, overheat, throttled, stale, offline, lost, error).",
+    "1 for every open flag (idle, idle-held, overheat, throttled, stale, offline, lost, error, gpu-claim-conflict).",
     snap.openFlags.map((f) => ({
       labels: {
         kind: f.kind,

@@ -17,8 +17,10 @@ import {
   type IInventory,
   type IStatus,
 } from "../../shared/proto.js";
+import type { ClaimEvent } from "../ingest/admission.js";
 import type { ValidFrame } from "../ingest/validate.js";
 import { sameLabels } from "../usage/placement.js";
+import { ClaimFlags } from "./claim-flags.js";
 import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
 import { FlagBook } from "./flag-book.js";
 import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";
@@ -45,6 +47,7 @@ export interface FlagEngineStats {
 
 export class FlagEngine {
   private readonly book: FlagBook;
+  private readonly claims: ClaimFlags;
   private readonly gpus = new Map<string, GpuTrack>();
   private readonly hosts = new Map<string, HostTrack>();
   private readonly rules = new Map<string, GpuRules>();
@@ -58,6 +61,7 @@ export class FlagEngine {
 
   constructor(private readonly options: FlagEngineOptions) {
     this.book = new FlagBook(options.store);
+    this.claims = new ClaimFlags(this.book);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.flags" });
     this.now = options.now ?? Date.now;
   }
@@ -140,6 +144,11 @@ export class FlagEngine {
     });
   }
 
+  /** GPU claims ingest refused (gpu-claim-conflict opens) or accepted as moves (it closes). */
+  onClaims(events: readonly ClaimEvent[], receivedAtMs: number = this.now()): void {
+    this.batch(() => this.claims.apply(events, (name) => this.hosts.get(name), receivedAtMs));
+  }
+
   /** Opens stale flags for hosts silent for staleIntervals of their interval (collector clock). */
   tick(nowMs: number = this.now()): void {
     this.batch(() => {
@@ -150,6 +159,7 @@ export class FlagEngine {
         if (this.book.get(host.host, null, "offline") || this.book.get(host.host, null, "stale")) continue;
         this.book.openFlag(staleFlag(host, this.options.config.stale_intervals, limitMs), nowMs);
       }
+      this.claims.expire(nowMs);
     });
     if (nowMs - this.lastSaveMs >= this.options.config.save_state_every_ms) this.save(nowMs, false);
   }

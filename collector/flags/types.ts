@@ -9,6 +9,7 @@ export const FLAG_KINDS = [
   "offline",
   "lost",
   "error",
+  "gpu-claim-conflict",
 ] as const;
 export type FlagKind = (typeof FLAG_KINDS)[number];
 export type Severity = "info" | "warning" | "critical";

@@ -2,9 +2,11 @@
 // Pure and total: whatever the bytes, it returns (a bug in a check becomes a decode_error rejection).
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { decodePayload } from "./decode.js";
+import { DEFAULT_LIMITS } from "./limits.js";
 import { type Rejection, UNKNOWN_HOST } from "./reasons.js";
 import type { ValidFrame } from "./validate.js";
-import { type ValidationContext, validateFrame, validateInventory, validateStatus } from "./validate.js";
+import { type ValidationContext, validateFrame, validateStatus } from "./validate.js";
+import { validateInventory } from "./validate-inventory.js";
 
 export interface CheckedMessage {
   host: string;
@@ -32,7 +34,7 @@ export function checkMessage(topic: string, payload: Uint8Array, ctx: CheckConte
 }
 
 function checkUnsafe(topic: string, payload: Uint8Array, ctx: CheckContext): CheckedMessage {
-  const decoded = decodePayload(topic, payload);
+  const decoded = decodePayload(topic, payload, (ctx.limits ?? DEFAULT_LIMITS).maxFramesPerBatch);
   if (!decoded.ok) return { host: decoded.rejection.host, frames: [], rejections: [decoded.rejection] };
   const { host } = decoded;
   const full: ValidationContext = { ...ctx, topicHost: host };
@@ -55,7 +57,7 @@ function checkUnsafe(topic: string, payload: Uint8Array, ctx: CheckContext): Che
       break;
     }
     case "inventory": {
-      const checked = validateInventory(decoded.inventory, full);
+      const checked = validateInventory(decoded.inventory, full, result.rejections);
       if (checked.ok) result.inventory = checked.value;
       else result.rejections.push(checked.rejection);
       break;

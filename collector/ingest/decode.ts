@@ -1,5 +1,7 @@
 // Topic and payload to a decoded wire message (pure). The size is checked before decoding and only
 // the schemas compiled at build time (shared/proto.ts) are used; nothing here throws.
+
+import protobuf from "protobufjs/minimal.js";
 import {
   FrameBatch,
   type IFrameBatch,
@@ -13,6 +15,8 @@ import {
 import { parseTopic } from "../../shared/topics.js";
 import { type Rejection, UNKNOWN_HOST } from "./reasons.js";
 
+const { Reader } = protobuf;
+
 export type Decoded =
   | { ok: true; kind: "frame"; host: string; batch: IFrameBatch }
   | { ok: true; kind: "status"; host: string; status: IStatus }
@@ -24,7 +28,11 @@ function reject(host: string, reason: Rejection["reason"], detail: string): Deco
 }
 
 /** Decodes what one topic carries: a FrameBatch (1..N frames, oldest first), a Status or an Inventory. */
-export function decodePayload(topic: string, payload: Uint8Array): Decoded {
+export function decodePayload(
+  topic: string,
+  payload: Uint8Array,
+  maxFrames = Number.POSITIVE_INFINITY,
+): Decoded {
   const parsed = parseTopic(topic);
   if (!parsed) return reject(UNKNOWN_HOST, "topic_invalid", `topic ${JSON.stringify(topic.slice(0, 200))}`);
   const { host, kind } = parsed;
@@ -34,6 +42,11 @@ export function decodePayload(topic: string, payload: Uint8Array): Decoded {
   try {
     switch (kind) {
       case "frame": {
+        // Counted on the wire first: 100,000 empty frames fit in 200 KB, and decoding them
+        // (objects, then validation) is what would stall the collector.
+        const frames = countBatchFrames(payload, maxFrames);
+        if (frames > maxFrames)
+          return reject(host, "batch_too_large", `more than ${maxFrames} frames in one batch`);
         const batch = FrameBatch.decode(payload);
         if (batch.schema_version !== SCHEMA_VERSION) return versionReject(host, batch.schema_version);
         return { ok: true, kind, host, batch };
@@ -56,4 +69,26 @@ export function decodePayload(topic: string, payload: Uint8Array): Decoded {
 
 function versionReject(host: string, version: number | null | undefined): Decoded {
   return reject(host, "schema_version", `schema_version ${version ?? 0}, expected ${SCHEMA_VERSION}`);
+}
+
+/** FrameBatch field 2 (repeated Frame), length-delimited: tag byte (2 << 3) | 2. */
+const FRAMES_TAG = 0x12;
+
+/**
+ * How many frames a FrameBatch holds, from its top-level tags alone (no frame is decoded); stops
+ * counting past `max`. Malformed bytes are left to the decoder, which rejects them.
+ */
+export function countBatchFrames(payload: Uint8Array, max: number): number {
+  const reader = Reader.create(payload);
+  let frames = 0;
+  try {
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      if (tag === FRAMES_TAG && ++frames > max) return frames;
+      reader.skipType(tag & 7);
+    }
+  } catch {
+    // Truncated or malformed: FrameBatch.decode says so with its own message.
+  }
+  return frames;
 }

@@ -8,11 +8,25 @@ import { backoffMs } from "../../shared/backoff.js";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
+import { Admission, type ClaimEvent } from "./admission.js";
 import { type CheckedMessage, checkMessage } from "./check.js";
-import type { Rejection } from "./reasons.js";
-import type { IngestSink } from "./sink.js";
+import { DEFAULT_LIMITS, type IngestLimits } from "./limits.js";
+import { RateGate } from "./rate-gate.js";
+import { type Rejection, UNKNOWN_HOST } from "./reasons.js";
+import type { FleetView, IngestSink } from "./sink.js";
 import { IngestStats, type IngestStatsSnapshot } from "./stats.js";
 import type { ValidFrame } from "./validate.js";
+
+/** What became of a submitted message, once it is committed or rejected. */
+export interface SubmitResult {
+  /** False when nothing of it was stored: it was rejected whole, for the reasons below. */
+  stored: boolean;
+  /** Every rejection: of the whole message, of some of its frames or GPU entries, of a value. */
+  rejections: readonly Rejection[];
+}
+
+/** Distinct (host, reason) reject counters held between commits; past it they go under "-". */
+const MAX_PENDING_REJECT_KEYS = 1000;
 
 export interface IngestPipelineOptions {
   sink: IngestSink;
@@ -28,8 +42,14 @@ export interface IngestPipelineOptions {
   retryMaxMs?: number;
   /** How long one batch is retried before its submits reject (default 10 s). */
   retryBudgetMs?: number;
-  /** Rejects and storage failures are logged at most once per period per host (default 60 s). */
+  /** Rejects are logged at most once per period per reason, fleet-wide; storage failures once per period (default 60 s). */
   logPeriodMs?: number;
+  /** What one agent may add (default DEFAULT_LIMITS). */
+  limits?: IngestLimits;
+  /** The store's hosts and GPU owners: with it, limits.max_hosts, max_gpus_per_host and GPU ownership apply. */
+  fleet?: FleetView;
+  /** Called after each commit with the GPU claims it refused or accepted as moves; errors are logged. */
+  onClaims?: (events: readonly ClaimEvent[]) => void;
   maxFutureMs?: number;
   now?: () => number;
   /** Called after each commit with what it stored (the flag engine's one input); errors are logged. */
@@ -47,8 +67,9 @@ export interface Committed {
 interface Pending {
   checked: CheckedMessage;
   submittedAt: number;
-  resolve: () => void;
+  resolve: (result: SubmitResult) => void;
   reject: (error: Error) => void;
+  admitted?: boolean;
   sideWritten?: boolean;
 }
 
@@ -58,6 +79,9 @@ export class IngestPipeline {
   private readonly rejectLog: LogThrottle;
   private readonly storeLog: LogThrottle;
   private readonly now: () => number;
+  private readonly limits: IngestLimits;
+  private readonly rate: RateGate;
+  private readonly admission: Admission | undefined;
   private queue: Pending[] = [];
   /** Reject counts not yet handed to the sink ("host\u0000reason" → n): written with the next batch. */
   private readonly pendingRejects = new Map<string, number>();
@@ -71,6 +95,13 @@ export class IngestPipeline {
 
   constructor(private readonly options: IngestPipelineOptions) {
     this.now = options.now ?? Date.now;
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.rate = new RateGate(
+      this.limits.maxFramesPerSecond,
+      this.limits.maxFramesPerBatch,
+      2 * this.limits.maxHosts,
+    );
+    this.admission = options.fleet ? new Admission(options.fleet, this.limits) : undefined;
     this.log = options.logger.child({ component: "collector.ingest" });
     this.rejectLog = new LogThrottle(options.logPeriodMs ?? 60_000, this.now);
     this.storeLog = new LogThrottle(options.logPeriodMs ?? 60_000, this.now);
@@ -105,9 +136,10 @@ export class IngestPipeline {
 
   /**
    * Resolves once the message's rows are committed, or at once when it was rejected (counted,
-   * never valid later). Rejects when storage cannot take it: do not acknowledge it then.
+   * never valid later), with what was rejected and why: a broker refuses a message that was not
+   * stored. Rejects when storage cannot take it: do not acknowledge it then.
    */
-  submit(topic: string, payload: Uint8Array, username: string | undefined): Promise<void> {
+  submit(topic: string, payload: Uint8Array, username: string | undefined): Promise<SubmitResult> {
     if (!this.running) return Promise.reject(new GputelError("GPUTEL_E_STORE", "Ingest is not running"));
     this.stats.messages += 1;
     const submittedAt = this.now();
@@ -115,14 +147,23 @@ export class IngestPipeline {
       username,
       nowMs: submittedAt,
       maxFutureMs: this.options.maxFutureMs,
+      limits: this.limits,
     });
+    if (checked.frames.length > 0 && !this.rate.admit(checked.host, checked.frames.length, submittedAt)) {
+      checked.rejections.push({
+        host: checked.host,
+        reason: "rate_limited",
+        detail: `${checked.frames.length} frames past limits.max_frames_per_second ${this.limits.maxFramesPerSecond}`,
+      });
+      checked.frames = [];
+    }
     for (const rejection of checked.rejections) this.countReject(rejection);
-    if (checked.frames.length === 0 && !checked.status && !checked.inventory) return Promise.resolve();
+    if (!hasContent(checked)) return Promise.resolve({ stored: false, rejections: checked.rejections });
     if (this.queue.length >= (this.options.maxQueuedMessages ?? 100_000)) {
       this.stats.overloaded += 1;
       return Promise.reject(new GputelError("GPUTEL_E_STORE", "Ingest queue full; not acknowledged"));
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<SubmitResult>((resolve, reject) => {
       this.queue.push({ checked, submittedAt, resolve, reject });
       this.queuedFrames += checked.frames.length;
       this.schedule();
@@ -132,10 +173,13 @@ export class IngestPipeline {
   private countReject(rejection: Rejection): void {
     this.stats.countReject(rejection.reason);
     // Batched with the next commit: a flood of garbage must not cost a transaction per message.
-    const key = `${rejection.host}\u0000${rejection.reason}`;
+    let key = `${rejection.host}\u0000${rejection.reason}`;
+    if (!this.pendingRejects.has(key) && this.pendingRejects.size >= MAX_PENDING_REJECT_KEYS)
+      key = `${UNKNOWN_HOST}\u0000${rejection.reason}`;
     this.pendingRejects.set(key, (this.pendingRejects.get(key) ?? 0) + 1);
     this.schedule();
-    const suppressed = this.rejectLog.admit(rejection.host);
+    // One throttle per reason, not per host: garbage on 10,000 invented host topics is one line.
+    const suppressed = this.rejectLog.admit(rejection.reason);
     if (suppressed !== undefined) {
       this.log.warn(
         {
@@ -216,12 +260,9 @@ export class IngestPipeline {
     const frames: ValidFrame[] = [];
     const inventories: IInventory[] = [];
     const statuses: IStatus[] = [];
+    const claims: ClaimEvent[] = [];
     try {
-      for (const [key, count] of this.pendingRejects) {
-        const [host = "", reason = ""] = key.split("\u0000");
-        sink.countReject(host, reason, count);
-        this.pendingRejects.delete(key);
-      }
+      this.admit(batch, receivedAt, claims);
       for (const p of batch) {
         // Inventory before frames, so storage knows the GPU models the frames refer to.
         if (!p.sideWritten) {
@@ -238,6 +279,12 @@ export class IngestPipeline {
         for (const frame of p.checked.frames) frames.push(frame);
       }
       const result = frames.length > 0 ? sink.writeFrames(frames, receivedAt) : { stored: 0, duplicates: 0 };
+      // After the batch, so the hosts it created are known and keep their own reject rows.
+      for (const [key, count] of this.pendingRejects) {
+        const [host = "", reason = ""] = key.split("\u0000");
+        sink.countReject(host, reason, count);
+        this.pendingRejects.delete(key);
+      }
       this.stats.framesStored += result.stored;
       this.stats.framesDuplicate += result.duplicates;
     } catch (error) {
@@ -253,9 +300,16 @@ export class IngestPipeline {
       if (p.checked.status) this.stats.statuses += 1;
       if (p.checked.inventory) this.stats.inventories += 1;
       this.stats.commitLatency.observe(committedAt - p.submittedAt);
-      p.resolve();
+      p.resolve({ stored: hasContent(p.checked), rejections: p.checked.rejections });
     }
     this.committed({ receivedAtMs: receivedAt, inventories, statuses, frames });
+    if (claims.length > 0 && this.options.onClaims) {
+      try {
+        this.options.onClaims(claims);
+      } catch (error) {
+        this.log.error({ err: errorMessage(error) }, "onClaims hook failed");
+      }
+    }
     return true;
   }
 
@@ -266,6 +320,23 @@ export class IngestPipeline {
       this.options.onCommitted(committed);
     } catch (error) {
       this.log.error({ err: errorMessage(error) }, "onCommitted hook failed");
+    }
+  }
+
+  /** Host and GPU limits and GPU ownership, once per message, just before it is written. */
+  private admit(batch: readonly Pending[], nowMs: number, claims: ClaimEvent[]): void {
+    const admission = this.admission;
+    if (!admission) return;
+    admission.begin();
+    for (const p of batch) {
+      if (p.admitted) continue;
+      const result = admission.admit(p.checked, nowMs);
+      p.admitted = true;
+      for (const rejection of result.rejections) {
+        p.checked.rejections.push(rejection);
+        this.countReject(rejection);
+      }
+      claims.push(...result.events);
     }
   }
 
@@ -291,3 +362,7 @@ export class IngestPipeline {
 
 /** What a broker needs from ingest (tests may pass a stand-in). */
 export type IngestTarget = Pick<IngestPipeline, "submit">;
+
+function hasContent(checked: CheckedMessage): boolean {
+  return checked.frames.length > 0 || checked.status !== undefined || checked.inventory !== undefined;
+}

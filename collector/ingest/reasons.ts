@@ -27,8 +27,28 @@ export const REJECT_REASONS = [
   "too_many_gpus",
   /** Two GPU entries with the same index or UUID in one frame. */
   "duplicate_gpu",
-  /** A required identity field is missing or malformed (boot id, seq, interval, label sizes). */
+  /** A required identity field is missing or malformed (boot id, seq, interval, string sizes). */
   "field_invalid",
+  /** A GPU UUID outside the shared id rule (shared/gpu-id.ts): the frame or inventory is dropped. */
+  "gpu_uuid_invalid",
+  /** More labels, or longer label keys or values, than limits.max_label_* allow. */
+  "label_limit",
+  /** An inventory string longer than limits.max_string_length. */
+  "string_too_long",
+  /** A FrameBatch with more frames than limits.max_frames_per_batch (counted before decoding). */
+  "batch_too_large",
+  /** The host sent more frames than limits.max_frames_per_second allows: the message is dropped. */
+  "rate_limited",
+  /** A host not yet known while limits.max_hosts hosts are: the message is dropped. */
+  "host_limit",
+  /** Frames of a boot id new to the host while it already has limits.max_boots_per_host: dropped. */
+  "boot_limit",
+  /** A GPU new to the collector while it already stores limits.max_gpus: that GPU entry is dropped. */
+  "gpu_limit",
+  /** A new GPU on a host that already has limits.max_gpus_per_host: that GPU entry is dropped. */
+  "host_gpu_limit",
+  /** A GPU that another, live host reports: this host's entry for it is dropped (see docs/errors.md). */
+  "gpu_claimed_by_other_host",
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

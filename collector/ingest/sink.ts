@@ -26,3 +26,34 @@ export interface IngestSink {
   /** Counts a rejected message by reason (persisted, shown on /metrics). */
   countReject(host: string, reason: string, count?: number): void;
 }
+
+/** Why a GPU's move to another host was accepted (recorded in its inventory history). */
+export type MoveReason = "not_in_owner_inventory" | "owner_gone" | "approved";
+
+/** The host that holds a GPU now, as ingest needs it to decide another host's claim. */
+export interface GpuOwner {
+  host: string;
+  /** The owner's newest frame timestamp (or when it was first heard of). */
+  hostLastSeenMs: number;
+  /** Whether the owner's latest inventory lists the GPU; undefined while it has sent none. */
+  inOwnerInventory: boolean | undefined;
+}
+
+/** What ingest reads from storage to enforce the host and GPU limits and GPU ownership. */
+export interface FleetView {
+  hostCount(): number;
+  hasHost(host: string): boolean;
+  /** Whether frames of this host and boot id were stored before (still within the raw retention). */
+  knowsBoot(host: string, bootId: string): boolean;
+  /** Boot ids of the host with frames stored within the raw retention. */
+  bootCount(host: string): number;
+  /** GPUs the store knows, fleet-wide. */
+  gpuCount(): number;
+  /** GPUs on the host now: listed in its latest inventory, or reported within holdMs. */
+  activeGpuCount(host: string, nowMs: number, holdMs: number): number;
+  gpuOwner(uuid: string): GpuOwner | undefined;
+  /** The host an operator approved this GPU's move to, if any. */
+  approvedMove(uuid: string): string | undefined;
+  /** Moves the GPU to the host (created when new) and records why in its inventory history. */
+  moveGpu(uuid: string, host: string, reason: MoveReason, atMs: number): void;
+}

@@ -1,6 +1,7 @@
 // Checks decoded messages against the contract (pure; the clock is passed in). A frame that fails
 // is dropped on its own: the other frames of its batch still count. Timestamps older than the raw
 // retention are accepted on purpose: storage routes them to the rollup tiers they fall within.
+import { isValidGpuUuid, MAX_GPU_INDEX, MAX_GPU_UUID_LENGTH } from "../../shared/gpu-id.js";
 import { METRICS } from "../../shared/metrics.js";
 import {
   AgentState,
@@ -8,10 +9,10 @@ import {
   type IFrame,
   type IGpuSample,
   type IHostSample,
-  type IInventory,
   type IStatus,
   SCHEMA_VERSION,
 } from "../../shared/proto.js";
+import { DEFAULT_LIMITS, type IngestLimits } from "./limits.js";
 import type { Rejection, RejectReason } from "./reasons.js";
 
 /** A frame that passed validation: host matches topic (and username), timestamps and ranges are sane. */
@@ -31,6 +32,8 @@ export interface ValidationContext {
   nowMs: number;
   /** How far ahead of the collector clock a timestamp may be (default 10 minutes). */
   maxFutureMs?: number;
+  /** Label and string limits (default DEFAULT_LIMITS). */
+  limits?: IngestLimits;
 }
 
 export const DEFAULT_MAX_FUTURE_MS = 10 * 60_000;
@@ -38,11 +41,10 @@ export const DEFAULT_MAX_FUTURE_MS = 10 * 60_000;
 export const MAX_GPUS_PER_FRAME = 64;
 const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
 const MAX_INTERVAL_MS = 24 * 3600_000;
-const MAX_LABELS = 32;
 const KNOWN_GPU_STATES = new Set<number>(Object.values(GpuState).filter((v) => typeof v === "number"));
 const KNOWN_AGENT_STATES = new Set<number>([AgentState.AGENT_STATE_ONLINE, AgentState.AGENT_STATE_OFFLINE]);
 
-class Invalid extends Error {
+export class Invalid extends Error {
   constructor(
     readonly reason: RejectReason,
     detail: string,
@@ -51,14 +53,14 @@ class Invalid extends Error {
   }
 }
 
-function fail(reason: RejectReason, detail: string): never {
+export function fail(reason: RejectReason, detail: string): never {
   throw new Invalid(reason, detail);
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; rejection: Rejection };
 
 /** Runs a check; an Invalid becomes a rejection, anything else is a bug and propagates. */
-function guard<T>(host: string, check: () => T): Checked<T> {
+export function guard<T>(host: string, check: () => T): Checked<T> {
   try {
     return { ok: true, value: check() };
   } catch (error) {
@@ -68,7 +70,7 @@ function guard<T>(host: string, check: () => T): Checked<T> {
   }
 }
 
-function checkIdentity(ctx: ValidationContext, payloadHost: string | null | undefined): void {
+export function checkIdentity(ctx: ValidationContext, payloadHost: string | null | undefined): void {
   if (payloadHost !== ctx.topicHost)
     fail("host_mismatch", `payload host ${JSON.stringify(payloadHost)} on topic of ${ctx.topicHost}`);
   if (ctx.username !== undefined && ctx.username !== ctx.topicHost) {
@@ -76,7 +78,7 @@ function checkIdentity(ctx: ValidationContext, payloadHost: string | null | unde
   }
 }
 
-function checkTimestamp(ctx: ValidationContext, value: unknown, name: string): number {
+export function checkTimestamp(ctx: ValidationContext, value: unknown, name: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < MIN_TIMESTAMP_MS) {
     fail("timestamp_invalid", `${name} ${String(value)}`);
   }
@@ -90,18 +92,30 @@ const MAX_SOURCES = 16;
 /** A registry name as in the agent's `sources:` (agent/sources/catalog.ts). */
 const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
-function checkText(value: string | null | undefined, name: string, max: number, required = false): void {
+export function checkText(
+  value: string | null | undefined,
+  name: string,
+  max: number,
+  required = false,
+): void {
   const text = value ?? "";
   if (text.length > max || (required && text.length === 0))
     fail("field_invalid", `${name} length ${text.length}`);
 }
 
-function checkLabels(labels: Record<string, string> | null | undefined): void {
+/** A host's labels: bounded in number and length (limits.max_label_*), so no agent grows the label set. */
+export function checkLabels(labels: Record<string, string> | null | undefined, limits: IngestLimits): void {
   const entries = Object.entries(labels ?? {});
-  if (entries.length > MAX_LABELS) fail("field_invalid", `${entries.length} labels > ${MAX_LABELS}`);
+  if (entries.length > limits.maxLabelKeys)
+    fail("label_limit", `${entries.length} labels > ${limits.maxLabelKeys}`);
   for (const [key, value] of entries) {
-    checkText(key, "label key", 64, true);
-    checkText(value, `label ${key}`, 256);
+    if (key.length === 0 || key.length > limits.maxLabelKeyLength)
+      fail("label_limit", `label key length ${key.length} (1..${limits.maxLabelKeyLength})`);
+    if (value.length > limits.maxLabelValueLength)
+      fail(
+        "label_limit",
+        `label ${key.slice(0, 64)} value length ${value.length} > ${limits.maxLabelValueLength}`,
+      );
   }
 }
 
@@ -119,13 +133,10 @@ const RANGE_MAX = Float64Array.from(METRICS, (m) => m.max);
 
 function checkGpu(gpu: IGpuSample): void {
   const index = gpu.index ?? 0;
-  if (index > 1023) fail("field_invalid", `gpu index ${index}`);
-  if (
-    (gpu.uuid?.length ?? 0) > 128 ||
-    (gpu.state_detail?.length ?? 0) > 1024 ||
-    (gpu.pci_bus_id?.length ?? 0) > 64
-  ) {
-    fail("field_invalid", `gpu ${index}: uuid, state_detail or pci_bus_id too long`);
+  if (index > MAX_GPU_INDEX) fail("field_invalid", `gpu index ${index}`);
+  checkGpuUuid(gpu.uuid, index);
+  if ((gpu.state_detail?.length ?? 0) > 1024 || (gpu.pci_bus_id?.length ?? 0) > 64) {
+    fail("field_invalid", `gpu ${index}: state_detail or pci_bus_id too long`);
   }
   if (!KNOWN_GPU_STATES.has(gpu.state ?? 0)) fail("field_invalid", `gpu ${index} state ${gpu.state}`);
   if ((gpu.absent?.length ?? 0) > METRICS.length)
@@ -143,6 +154,15 @@ function checkGpu(gpu: IGpuSample): void {
   }
 }
 
+/** The shared GPU id rule (shared/gpu-id.ts); an empty UUID is allowed (stored as host/gpuN). */
+export function checkGpuUuid(uuid: string | null | undefined, index: number): void {
+  if (!uuid || isValidGpuUuid(uuid)) return;
+  fail(
+    "gpu_uuid_invalid",
+    `gpu ${index} uuid ${JSON.stringify(uuid.slice(0, MAX_GPU_UUID_LENGTH))}${uuid.length > MAX_GPU_UUID_LENGTH ? ` (${uuid.length} characters)` : ""}`,
+  );
+}
+
 function checkHostSample(sample: IHostSample | null | undefined): void {
   if (!sample) return;
   checkRange(sample.cpu_load_pct, 0, 100.5, "cpu_load_pct");
@@ -152,7 +172,7 @@ function checkHostSample(sample: IHostSample | null | undefined): void {
   checkRange(sample.uptime_seconds, 0, 2 ** 53, "uptime_seconds");
 }
 
-function checkGpuList(gpus: readonly { index?: number | null; uuid?: string | null }[]): void {
+export function checkGpuList(gpus: readonly { index?: number | null; uuid?: string | null }[]): void {
   if (gpus.length > MAX_GPUS_PER_FRAME) fail("too_many_gpus", `${gpus.length} GPUs > ${MAX_GPUS_PER_FRAME}`);
   const indexes = new Set<number>();
   const uuids = new Set<string>();
@@ -182,7 +202,7 @@ export function validateFrame(frame: IFrame, ctx: ValidationContext): Checked<Va
     checkText(frame.site, "site", 128);
     checkText(frame.agent_version, "agent_version", 64);
     checkText(frame.source_error, "source_error", 4096);
-    checkLabels(frame.labels);
+    checkLabels(frame.labels, ctx.limits ?? DEFAULT_LIMITS);
     const frames = frame.frames_dropped ?? 0;
     if (!Number.isSafeInteger(frames) || frames < 0) fail("field_invalid", `frames_dropped ${frames}`);
     const gpus = frame.gpus ?? [];
@@ -225,17 +245,4 @@ function checkSourceStatuses(status: IStatus): void {
     names.add(name);
     checkText(source.last_error, `source ${name} last_error`, 1024);
   }
-}
-
-export function validateInventory(inventory: IInventory, ctx: ValidationContext): Checked<IInventory> {
-  return guard(ctx.topicHost, () => {
-    checkIdentity(ctx, inventory.host);
-    checkTimestamp(ctx, inventory.timestamp_ms, "inventory timestamp_ms");
-    const gpus = inventory.gpus ?? [];
-    checkGpuList(gpus);
-    checkText(inventory.site, "site", 128);
-    checkText(inventory.error, "inventory error", 4096);
-    checkLabels(inventory.labels);
-    return inventory;
-  });
 }

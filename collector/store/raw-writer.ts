@@ -7,6 +7,7 @@
 // skip raw and are merged at once); memory deltas = the unsealed samples, which are exactly
 // the raw_recent entries not found in a block.
 import type { Database } from "better-sqlite3";
+import { gpuIdOf } from "../../shared/gpu-id.js";
 import type { WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
@@ -180,7 +181,7 @@ export class RawWriter {
       let added = 0;
       const gpus = frame.gpus ?? [];
       for (const gpu of gpus) {
-        const uuid = gpu.uuid || `${frame.host}/gpu${gpu.index ?? 0}`;
+        const uuid = gpuIdOf(frame.host, gpu.uuid, gpu.index);
         const g = this.registry.ensureGpu(uuid, h, gpu.index ?? 0, nowMs);
         const s: StoredSample = {
           ts: frame.timestamp_ms,

@@ -3,11 +3,23 @@
 // driver / VBIOS change, closes its open inventory row and opens a new one.
 import type { Database } from "better-sqlite3";
 import type { IInventory } from "../../shared/proto.js";
+import type { MoveReason } from "../ingest/sink.js";
 import type { IdleThresholds } from "../usage/classify.js";
 import { sameLabels } from "../usage/placement.js";
 import { type GpuMem, newGpuMem } from "./gpu-state.js";
 import type { SeqRanges } from "./seq-ranges.js";
 import type { GpuRow, HostRow, Statements } from "./statements.js";
+
+interface InventoryRow {
+  id: number;
+  host_id: number;
+  idx: number;
+  model: string;
+  serial: string;
+  vbios_version: string;
+  driver_version: string;
+  pci_bus_id: string;
+}
 
 export type ThresholdsFn = (
   host: string,
@@ -24,6 +36,10 @@ export interface HostMem {
   lastSeenMs: number;
   /** Sequence numbers seen per boot id (loaded on first use). */
   seen: Map<string, SeqRanges>;
+  /** UUIDs of its latest inventory; undefined until it sends one. */
+  inventory: Set<string> | undefined;
+  /** Its GPUs (id → collector time it last reported the GPU; 0 when not since start-up). */
+  gpus: Map<number, number>;
 }
 
 export class Registry {
@@ -47,6 +63,7 @@ export class Registry {
     this.gpusById.clear();
     for (const row of this.db.prepare("SELECT * FROM hosts").all() as HostRow[]) {
       const labels = JSON.parse(row.labels) as Record<string, string>;
+      const inventory = row.inventory_uuids ? (JSON.parse(row.inventory_uuids) as string[]) : undefined;
       this.addHost({
         id: row.id,
         name: row.name,
@@ -55,6 +72,8 @@ export class Registry {
         thresholds: this.thresholdsFor(row.name, row.site, labels),
         lastSeenMs: row.last_seen_ms,
         seen: new Map(),
+        inventory: inventory ? new Set(inventory) : undefined,
+        gpus: new Map(),
       });
     }
     for (const row of this.db.prepare("SELECT id, uuid, model, host_id, idx FROM gpus").all() as GpuRow[]) {
@@ -70,6 +89,7 @@ export class Registry {
   private addGpu(g: GpuMem): void {
     this.gpus.set(g.uuid, g);
     this.gpusById.set(g.id, g);
+    this.hostsById.get(g.hostId)?.gpus.set(g.id, 0);
   }
 
   ensureHost(
@@ -92,6 +112,8 @@ export class Registry {
         thresholds: this.thresholdsFor(name, site ?? "", l),
         lastSeenMs: seenMs,
         seen: new Map(),
+        inventory: undefined,
+        gpus: new Map(),
       };
       this.addHost(created);
       return created;
@@ -118,17 +140,55 @@ export class Registry {
       g.sealedEnd = Number.NEGATIVE_INFINITY;
       this.addGpu(g);
     } else if (g.hostId !== host.id || g.index !== index) {
-      g.hostId = host.id;
-      g.index = index;
-      this.stmts.updateGpuPlace.run(host.id, index, g.id);
+      this.place(g, host, index);
     }
+    host.gpus.set(g.id, seenMs);
     return g;
+  }
+
+  private place(g: GpuMem, host: HostMem, index: number): void {
+    if (g.hostId !== host.id) this.hostsById.get(g.hostId)?.gpus.delete(g.id);
+    g.hostId = host.id;
+    g.index = index;
+    host.gpus.set(g.id, host.gpus.get(g.id) ?? 0);
+    this.stmts.updateGpuPlace.run(host.id, index, g.id);
+  }
+
+  /**
+   * Moves a known GPU to another host (an accepted claim): its open inventory row is closed and
+   * a copy on the new host opened with the reason, so the history shows when and why it moved.
+   */
+  moveGpu(uuid: string, hostName: string, reason: MoveReason, atMs: number): void {
+    const g = this.gpus.get(uuid);
+    if (!g) return;
+    const h = this.ensureHost(hostName, undefined, undefined, atMs);
+    this.stmts.deleteMoveApproval.run(uuid);
+    if (g.hostId === h.id) return;
+    const open = this.stmts.openInventory.get(g.id) as InventoryRow | undefined;
+    if (open) this.stmts.closeInventory.run(atMs, open.id);
+    this.stmts.insertInventoryMove.run(
+      g.id,
+      h.id,
+      g.index,
+      open?.model ?? g.model,
+      open?.serial ?? "",
+      open?.vbios_version ?? "",
+      open?.driver_version ?? "",
+      open?.pci_bus_id ?? "",
+      "{}",
+      atMs,
+      reason,
+    );
+    this.place(g, h, g.index);
   }
 
   writeInventory(inv: IInventory, nowMs: number): void {
     if (!inv.host) return;
     const h = this.ensureHost(inv.host, inv.site || undefined, inv.labels, nowMs);
     const at = Number(inv.timestamp_ms ?? 0) || nowMs;
+    const uuids = (inv.gpus ?? []).map((info) => info.uuid ?? "").filter((u) => u !== "");
+    h.inventory = new Set(uuids);
+    this.stmts.updateHostInventory.run(JSON.stringify(uuids), h.id);
     for (const info of inv.gpus ?? []) {
       if (!info.uuid) continue;
       const g = this.ensureGpu(info.uuid, h, info.index ?? 0, nowMs);
@@ -146,7 +206,7 @@ export class Registry {
         driver_version: inv.driver_version ?? "",
         pci_bus_id: info.pci_bus_id ?? "",
       };
-      const open = this.stmts.openInventory.get(g.id) as (typeof next & { id: number }) | undefined;
+      const open = this.stmts.openInventory.get(g.id) as InventoryRow | undefined;
       if (open && (Object.keys(next) as (keyof typeof next)[]).every((k) => open[k] === next[k])) continue;
       if (open) this.stmts.closeInventory.run(at, open.id);
       this.stmts.insertInventory.run(

@@ -31,6 +31,7 @@ export interface HostRow {
   boot_id: string;
   agent_version: string;
   interval_ms: number | null;
+  inventory_uuids: string | null;
 }
 
 export interface GpuRow {
@@ -65,6 +66,16 @@ export function prepareStatements(db: Database) {
     insertInventory: s(
       "INSERT INTO gpu_inventory (gpu_id, host_id, idx, model, serial, vbios_version, driver_version, pci_bus_id, info, valid_from_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
+    insertInventoryMove: s(
+      "INSERT INTO gpu_inventory (gpu_id, host_id, idx, model, serial, vbios_version, driver_version, pci_bus_id, info, valid_from_ms, move_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    updateHostInventory: s("UPDATE hosts SET inventory_uuids = ? WHERE id = ?"),
+    getMoveApproval: s("SELECT to_host FROM gpu_move_approvals WHERE uuid = ?").pluck(true),
+    putMoveApproval: s(
+      "INSERT OR REPLACE INTO gpu_move_approvals (uuid, to_host, approved_ms) VALUES (?, ?, ?)",
+    ),
+    deleteMoveApproval: s("DELETE FROM gpu_move_approvals WHERE uuid = ?"),
+    countBoots: s("SELECT count(*) FROM frame_seen WHERE host_id = ?").pluck(true),
     getSeen: s("SELECT ranges FROM frame_seen WHERE host_id = ? AND boot_id = ?"),
     putSeen: s(
       "INSERT OR REPLACE INTO frame_seen (host_id, boot_id, ranges, updated_ms) VALUES (?, ?, ?, ?)",

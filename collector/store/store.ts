@@ -23,7 +23,8 @@ import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
-import type { IngestSink, WriteResult } from "../ingest/sink.js";
+import { UNKNOWN_HOST } from "../ingest/reasons.js";
+import type { FleetView, IngestSink, WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 import type { AggregateGroup } from "../usage/usage-sums.js";
@@ -31,6 +32,7 @@ import { type AgentSourceRow, AgentSourceTable } from "./agent-sources.js";
 import { CaptureLog } from "./capture-log.js";
 import { FlagStore } from "./flag-store.js";
 import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
+import { StoreFleetView } from "./fleet-view.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
@@ -64,6 +66,8 @@ export class Store implements IngestSink {
   readonly tiers: TierConfig;
   /** @internal */ readonly stmts: Statements;
   /** @internal */ readonly raw: RawWriter;
+  /** Hosts, GPU owners and approvals for ingest's limits and claims. */
+  readonly fleet: FleetView;
   private readonly log: Logger;
   private readonly sources: AgentSourceTable;
   private bootsSweptMs = 0;
@@ -90,6 +94,7 @@ export class Store implements IngestSink {
       options,
       options.idleThresholds ?? (() => DEFAULT_IDLE_THRESHOLDS),
     );
+    this.fleet = new StoreFleetView(this.raw.registry, this.stmts, (fn) => this.guarded(fn));
   }
 
   static open(path: string, options: StoreOptions = {}): Store {
@@ -153,8 +158,13 @@ export class Store implements IngestSink {
     return this.sources.all();
   }
 
+  /**
+   * Per host only for hosts the store knows (bounded by limits.max_hosts); everything else under
+   * "-", so garbage on 10,000 invented host topics adds one row per reason, not 10,000.
+   */
   countReject(host: string, reason: string, count = 1): void {
-    this.stmts.countReject.run(host, reason, count, (this.options.now ?? Date.now)());
+    const known = this.raw.registry.hosts.has(host) ? host : UNKNOWN_HOST;
+    this.stmts.countReject.run(known, reason, count, (this.options.now ?? Date.now)());
   }
 
   /** Seals the windows of GPUs that stopped reporting (at most maxGpus); returns how many. */

@@ -188,7 +188,17 @@ function drawCell(g) {
 function drawFlags(flags, nowMs) {
   const list = document.getElementById("flags");
   document.getElementById("flag-count").textContent = String(flags.length);
-  const order = ["overheat", "lost", "error", "offline", "stale", "throttled", "idle-held", "idle"];
+  const order = [
+    "gpu-claim-conflict",
+    "overheat",
+    "lost",
+    "error",
+    "offline",
+    "stale",
+    "throttled",
+    "idle-held",
+    "idle",
+  ];
   const sorted = [...flags].sort(
     (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || a.startMs - b.startMs,
   );

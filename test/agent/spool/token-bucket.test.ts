@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TokenBucket } from "../../../agent/spool/token-bucket.js";
+import { TokenBucket } from "../../../shared/token-bucket.js";
 
 describe("TokenBucket", () => {
   it("starts full and refills at the rate, up to the capacity", () => {

@@ -1,5 +1,5 @@
-// A token bucket for the backlog replay rate (pure: the caller passes the time).
-// Tokens are frames: `ratePerSecond` frames a second on average, `capacity` at most in one burst.
+// A token bucket (pure: the caller passes the time): the agent's backlog replay rate and the collector's
+// per-host frame rate. Tokens are frames: `ratePerSecond` a second on average, `capacity` at most at once.
 
 export class TokenBucket {
   private tokens: number;
