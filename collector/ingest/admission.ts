@@ -103,7 +103,8 @@ export class Admission {
       const boot = frame.boot_id;
       if (batchBoots?.has(boot) || this.fleet.knowsBoot(host, boot)) return true;
       if (refused.has(boot)) return false;
-      const boots = (stored ??= this.fleet.bootCount(host)) + (batchBoots?.size ?? 0);
+      if (stored === undefined) stored = this.fleet.bootCount(host);
+      const boots = stored + (batchBoots?.size ?? 0);
       if (boots >= this.limits.maxBootsPerHost) {
         refused.add(boot);
         out.rejections.push({

@@ -1,4 +1,4 @@
-// What one agent may make the collector store (DESIGN §8: every agent is untrusted input, even an
+// What one agent may make the collector store (docs/design.md §8: every agent is untrusted input, even an
 // authenticated one). The `limits:` section of collector.yaml; each default is written once here.
 // Past a limit the message (or, for the GPU limits, the GPU entry) is rejected with its reason.
 import { type Static, Type } from "@sinclair/typebox";
