@@ -33,10 +33,18 @@ export interface IngestPipelineOptions {
   onCommitted?: (frames: readonly ValidFrame[]) => void;
 }
 
+/** How a submitted message ended, for the broker layer (which refuses what was rejected). */
+export interface SubmitResult {
+  /** Whether any of it (a frame, the status, the inventory) was committed. */
+  stored: boolean;
+  /** The message's rejections (one per rejected frame of a batch); empty when all of it was stored. */
+  rejections: readonly Rejection[];
+}
+
 interface Pending {
   checked: CheckedMessage;
   submittedAt: number;
-  resolve: () => void;
+  resolve: (result: SubmitResult) => void;
   reject: (error: Error) => void;
   sideWritten?: boolean;
 }
@@ -94,9 +102,10 @@ export class IngestPipeline {
 
   /**
    * Resolves once the message's rows are committed, or at once when it was rejected (counted,
-   * never valid later). Rejects when storage cannot take it: do not acknowledge it then.
+   * never valid later), with what was rejected and why. Rejects when storage cannot take it: do
+   * not acknowledge it then (a storage failure is not a rejection: the client must re-send).
    */
-  submit(topic: string, payload: Uint8Array, username: string | undefined): Promise<void> {
+  submit(topic: string, payload: Uint8Array, username: string | undefined): Promise<SubmitResult> {
     if (!this.running) return Promise.reject(new GputelError("GPUTEL_E_STORE", "Ingest is not running"));
     this.stats.messages += 1;
     const submittedAt = this.now();
@@ -106,12 +115,13 @@ export class IngestPipeline {
       maxFutureMs: this.options.maxFutureMs,
     });
     for (const rejection of checked.rejections) this.countReject(rejection);
-    if (checked.frames.length === 0 && !checked.status && !checked.inventory) return Promise.resolve();
+    if (checked.frames.length === 0 && !checked.status && !checked.inventory)
+      return Promise.resolve({ stored: false, rejections: checked.rejections });
     if (this.queue.length >= (this.options.maxQueuedMessages ?? 100_000)) {
       this.stats.overloaded += 1;
       return Promise.reject(new GputelError("GPUTEL_E_STORE", "Ingest queue full; not acknowledged"));
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<SubmitResult>((resolve, reject) => {
       this.queue.push({ checked, submittedAt, resolve, reject });
       this.queuedFrames += checked.frames.length;
       this.schedule();
@@ -231,7 +241,7 @@ export class IngestPipeline {
       if (p.checked.status) this.stats.statuses += 1;
       if (p.checked.inventory) this.stats.inventories += 1;
       this.stats.commitLatency.observe(committedAt - p.submittedAt);
-      p.resolve();
+      p.resolve({ stored: true, rejections: p.checked.rejections });
     }
     if (frames.length > 0 && this.options.onCommitted) {
       try {
