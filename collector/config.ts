@@ -11,6 +11,7 @@ import {
   parseListen,
   RetentionRule,
   Secret,
+  Size,
 } from "../shared/config/formats.js";
 import {
   type ConfigSpec,
@@ -23,6 +24,7 @@ import {
 import { type ConfigProblem, tlsProblems } from "../shared/config/problems.js";
 import { parseRetention } from "../shared/config/units.js";
 import { isLoopbackHost } from "./api/auth.js";
+import { usersFileProblems } from "./broker/users-file.js";
 import type { FlagsConfig, FlagsOverride } from "./flags/config.js";
 import { DEFAULT_TIER_RULES } from "./store/tiers.js";
 
@@ -97,6 +99,12 @@ export function collectorSchema(ctx: DefaultsContext) {
           ),
           session_expiry: Duration("1h"),
           users_file: Type.Optional(Type.String({ minLength: 1 })),
+          retained_max_size: Size("64KiB", "largest status or inventory the embedded broker keeps retained"),
+          retained_max_messages: Type.Integer({
+            minimum: 0,
+            default: 10_000,
+            description: "retained messages the embedded broker keeps at most (two per host)",
+          }),
         },
         section,
       ),
@@ -188,6 +196,7 @@ function collectorProblems(config: CollectorConfig): ConfigProblem[] {
     });
   }
   problems.push(...tlsProblems(b));
+  if (b.mode === "embedded") problems.push(...usersFileProblems(b.users_file));
   const listen = parseListen(config.http.listen);
   if (listen && !isLoopbackHost(listen.host) && config.http.token === undefined) {
     problems.push({
