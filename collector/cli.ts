@@ -11,6 +11,7 @@ import { startCollector } from "./run.js";
 
 const USAGE = `Usage: gputel collector [options]
        gputel collector check-config [--config FILE]
+       gputel collector hash-password < password   (a users_file hash; the password on stdin)
        gputel collector install|uninstall [options]   (see: gputel collector install --help)
 
 Receives frames (embedded MQTT broker, or an external one), stores and downsamples them in
@@ -67,6 +68,10 @@ function overridesFrom(values: Values): Record<string, unknown> {
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "check-config") return checkConfigCommand(collectorConfigSpec, rest);
+  if (sub === "hash-password") {
+    const { hashPasswordCommand } = await import("./broker/hash-password-command.js");
+    return hashPasswordCommand(rest);
+  }
   if (sub === "install" || sub === "uninstall") {
     const { installCommand, uninstallCommand } = await import("../shared/install/command.js");
     const { collectorInstall } = await import("./install/install-spec.js");
