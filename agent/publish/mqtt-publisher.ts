@@ -44,6 +44,13 @@ export interface PublisherOptions {
 
 const MIN_RECONNECT_MS = 1000;
 const MAX_RECONNECT_MS = 30_000;
+/**
+ * MQTT 5 PUBACK codes by which the collector says a message will never be taken, however often it
+ * is sent (0x97 too large, 0x99 invalid content: collector/broker/policy.ts). Such a message is
+ * dropped from the spool, or it would hold every frame behind it. Every other refusal (0x87 not
+ * authorized: a credentials or host-id mistake an operator fixes) keeps the frames and retries.
+ */
+const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x97, 0x99]);
 
 export class MqttPublisher implements FrameSink {
   private client: MqttClient | undefined;
@@ -54,6 +61,8 @@ export class MqttPublisher implements FrameSink {
   private stopping = false;
   /** After a refused publish, wait before retrying so a refusing broker is not hammered. */
   private refusalBackoffMs = 0;
+  /** Frames the collector refused for good (PERMANENT_REFUSALS) and the spool dropped. */
+  refusedTotal = 0;
   private pausedUntil = 0;
 
   constructor(private readonly options: PublisherOptions) {}
@@ -214,7 +223,21 @@ export class MqttPublisher implements FrameSink {
 
   private onPublished(message: QueuedMessage, error: Error | undefined): void {
     if (!this.inflight.delete(message)) return;
-    if (error) {
+    const code = (error as (Error & { code?: unknown }) | undefined)?.code;
+    if (typeof code === "number" && PERMANENT_REFUSALS.has(code)) {
+      this.options.queue.ack(message.ids);
+      this.refusedTotal += message.ids.length;
+      this.logOnce(
+        "publish-rejected",
+        {
+          code: "GPUTEL_E_MQTT",
+          reasonCode: code,
+          err: errorMessage(error),
+          refusedTotal: this.refusedTotal,
+        },
+        "Frames refused by the collector as invalid; dropped from the spool",
+      );
+    } else if (error) {
       this.options.queue.nack(message.ids);
       if (this.client?.connected) {
         this.refusalBackoffMs = Math.min(
