@@ -58,8 +58,6 @@ export class EmbeddedBroker {
   private readonly unrelayed = new WeakSet<object>();
   private readonly log: Logger;
   private readonly throttle = new LogThrottle(60_000);
-  /** Publishes refused, subscriptions refused, retained messages not kept: for tests and logs. */
-  readonly counts = { refused: 0, subscribeRefused: 0, retainDropped: 0 };
 
   constructor(private readonly options: EmbeddedBrokerOptions) {
     this.log = options.logger.child({ component: "collector.broker" });
@@ -202,7 +200,6 @@ export class EmbeddedBroker {
     else if (retain === "drop-retain") {
       // aedes stores a retained message only when the flag is still set as it publishes it.
       packet.retain = false;
-      this.counts.retainDropped += 1;
       this.warn(
         "retain",
         { topic: packet.topic, retained: this.retained.size },
@@ -219,7 +216,6 @@ export class EmbeddedBroker {
     reason: string,
     done: Done,
   ): void {
-    this.counts.refused += 1;
     this.log.debug({ client: client?.id, topic: packet.topic, code, reason }, "Publish refused");
     refusePublish(client, packet, code, reason, done);
   }
@@ -235,7 +231,6 @@ export class EmbeddedBroker {
       return;
     }
     // A null subscription is answered 0x87 (MQTT 5) or 0x80 (3.1.1) in the SUBACK.
-    this.counts.subscribeRefused += 1;
     this.warn(
       "subscribe",
       { client: client.id, username: account?.name, filter: sub.topic },

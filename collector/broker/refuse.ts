@@ -24,17 +24,15 @@ export function refusePublish(
   reason: string,
   done: (error?: Error | null) => void,
 ): void {
-  // The broker's own publishes (a last will) have no client to answer: just not published.
-  if (client?.version !== 5 || code === REASON.NOT_AUTHORIZED) {
+  // aedes' own answer (0x87, or a closed connection under 3.1.1) serves: for 0x87 itself; for a
+  // QoS 0 publish, which has no acknowledgement to carry a code (aedes drops it); and for a last
+  // will, which aedes publishes unless this callback gets an error (aedes.js publishWill).
+  const c = client as AedesClient | null;
+  if (c?.version !== 5 || code === REASON.NOT_AUTHORIZED || packet.qos === 0 || !c.connected || c.closed) {
     done(new Error(reason));
     return;
   }
-  const c = client as AedesClient;
   (packet as AedesPacket)._notAuthorized = true;
-  if (packet.qos === 0 || c.closed) {
-    done(null); // QoS 0 has no acknowledgement to carry a code: dropped, as aedes does.
-    return;
-  }
   const ack = mqttPacket.generate(
     {
       cmd: packet.qos === 1 ? "puback" : "pubrec",
