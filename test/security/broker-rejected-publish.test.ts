@@ -119,3 +119,29 @@ it("a batch stored only in part is acknowledged but not relayed: subscribers nev
   expect(live.seqs).toEqual([3]);
   expect(env.collector.store.frameCount()).toBe(2);
 });
+
+it.each([
+  ["another host's status", "gputel/v1/victim/status", "username_mismatch"],
+  ["garbage", "gputel/v1/attacker/status", "decode_error"],
+] as const)("a last will carrying %s is neither relayed nor retained", async (what, topic, reason) => {
+  env = await startTestCollector(USERS);
+  const running = env.collector;
+  const live = await watcher("gputel/v1/+/status");
+  const payload =
+    what === "garbage"
+      ? new Uint8Array([0xde, 0xad, 0xbe, 0xef])
+      : statusPayload("victim", AgentState.AGENT_STATE_OFFLINE, "forged");
+  const will = { topic, payload: Buffer.from(payload), qos: 1 as const, retain: true };
+  const attacker = await connectAs(env.url, "attacker", USERS.attacker.password, 5, { will });
+  attacker.stream.destroy(); // an abnormal drop: the broker hands the will to authorizePublish
+  // Ingest has judged the will (and the broker decided on it in the same tick): then the sentinel.
+  await waitFor(() => (running.pipeline.snapshot().rejects[reason] ?? 0) === 1, 5_000, "the will rejected");
+  const victim = await as("victim", 5);
+  const online = statusPayload("victim", AgentState.AGENT_STATE_ONLINE, "sentinel");
+  expect(await publishOutcome(victim, STATUS, online, true)).toBe("acknowledged");
+  await waitFor(() => live.statuses.some((s) => s.reason === "sentinel"), 5_000, "the sentinel status");
+  const later = await watcher("gputel/v1/+/status");
+  await waitFor(() => later.statuses.length > 0, 5_000, "the retained status");
+  expect(live.statuses.map((s) => s.reason)).toEqual(["sentinel"]);
+  expect(later.statuses.map((s) => [s.host, s.reason])).toEqual([["victim", "sentinel"]]);
+});
