@@ -45,12 +45,13 @@ export interface PublisherOptions {
 const MIN_RECONNECT_MS = 1000;
 const MAX_RECONNECT_MS = 30_000;
 /**
- * MQTT 5 PUBACK codes by which the collector says a message will never be taken, however often it
- * is sent (0x97 too large, 0x99 invalid content: collector/broker/policy.ts). Such a message is
+ * The MQTT 5 PUBACK code by which the collector says a message will never be taken, however
+ * often it is sent (0x99 payload format invalid: collector/broker/policy.ts). Such a message is
  * dropped from the spool, or it would hold every frame behind it. Every other refusal (0x87 not
- * authorized: a credentials or host-id mistake an operator fixes) keeps the frames and retries.
+ * authorized, 0x97 quota exceeded: an account or a limit an operator fixes) keeps the frames and
+ * retries them with backoff.
  */
-const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x97, 0x99]);
+const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x99]);
 
 export class MqttPublisher implements FrameSink {
   private client: MqttClient | undefined;

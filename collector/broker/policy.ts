@@ -21,15 +21,16 @@ export const REASON = {
 } as const;
 
 /**
- * The code a refused publish gets in its PUBACK. Writing as another host is "not authorized";
- * a payload above the size bound exceeds a quota; a reason not listed here (one added later) is
- * a payload problem.
+ * The code a refused publish gets in its PUBACK, and what it tells the agent (agent/publish/
+ * mqtt-publisher.ts): 0x99 "this content will never be taken" (the agent drops it from its
+ * spool); 0x87 "not as you" and 0x97 "not now: a quota" (the agent keeps it and retries, so an
+ * operator can fix the account or raise the limit without losing data). A reason not listed
+ * here (one added later) is a content problem; a limit's reason belongs with 0x97.
  */
 const CODE_OF: Partial<Record<RejectReason, number>> = {
   username_mismatch: REASON.NOT_AUTHORIZED,
   host_mismatch: REASON.NOT_AUTHORIZED,
   topic_invalid: REASON.TOPIC_NAME_INVALID,
-  payload_too_large: REASON.QUOTA_EXCEEDED,
 };
 
 export function refusalCode(reason: RejectReason): number {

@@ -76,7 +76,7 @@ it("300 retained 1 MB messages are neither kept (RSS) nor delivered to a new sub
   }
   const grown = rssBytes(pid) - before;
   expect(Object.fromEntries(outcomes)).toEqual({
-    [JSON.stringify({ code: 0x97 })]: 150, // payload_too_large: quota exceeded
+    [JSON.stringify({ code: 0x99 })]: 150, // payload_too_large
     [JSON.stringify({ code: 0x83 })]: 150, // retained where the design retains nothing
   });
   expect(grown).toBeLessThan(100 * MB);

@@ -60,6 +60,10 @@ describe.each([5, 4] as const)("MQTT %i", (protocolVersion) => {
     expect(read).toEqual(["gputel/v1/victim/status", "gputel/v1/victim/frame"]);
     expect(got).toEqual([]);
     expect(attacker.connected).toBe(true);
+    // A reader reads and writes nothing, not even a host of its own name.
+    expect(await publishOutcome(reader, frameTopic("watch"), framePayload("watch", 1))).toEqual(
+      protocolVersion === 5 ? { code: 0x87 } : "closed",
+    );
   });
 });
 
