@@ -11,6 +11,7 @@ import { startCollector } from "./run.js";
 
 const USAGE = `Usage: gputel collector [options]
        gputel collector check-config [--config FILE]
+       gputel collector hash-password < password   (a users_file hash; the password on stdin)
        gputel collector install|uninstall [options]   (see: gputel collector install --help)
        gputel collector approve-move UUID --to HOST   (a GPU really moved to HOST)
 
@@ -64,6 +65,8 @@ function overridesFrom(values: Values): Record<string, unknown> {
 }
 
 export async function run(args: string[]): Promise<number> {
+  if (args[0] === "hash-password")
+    return (await import("./broker/hash-password-command.js")).hashPasswordCommand(args.slice(1));
   if (args[0] === "approve-move")
     return (await import("./approve-move-cli.js")).approveMoveCommand(args.slice(1));
   const opened = await openProgramCli(args, {

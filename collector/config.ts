@@ -11,6 +11,7 @@ import {
   parseListen,
   RetentionRule,
   Secret,
+  Size,
 } from "../shared/config/formats.js";
 import {
   type ConfigSpec,
@@ -23,6 +24,7 @@ import {
 import { type ConfigProblem, tlsProblems } from "../shared/config/problems.js";
 import { parseRetention, retentionProblemPath } from "../shared/config/units.js";
 import { isLoopbackHost } from "./api/auth.js";
+import { usersFileProblems } from "./broker/users-file.js";
 import { FlagsSchema } from "./flags/config.js";
 import { limitsSchema } from "./ingest/limits.js";
 import { DEFAULT_TIER_RULES } from "./store/tiers.js";
@@ -58,6 +60,12 @@ export function collectorSchema(ctx: DefaultsContext) {
           ),
           session_expiry: Duration("1h"),
           users_file: Type.Optional(Type.String({ minLength: 1 })),
+          retained_max_size: Size("64KiB", "largest status or inventory the embedded broker keeps retained"),
+          retained_max_messages: Type.Integer({
+            minimum: 0,
+            default: 10_000,
+            description: "retained messages the embedded broker keeps at most (two per host)",
+          }),
         },
         section,
       ),
@@ -135,6 +143,7 @@ function collectorProblems(config: CollectorConfig): ConfigProblem[] {
       message: `is required when the embedded broker's broker.listen (${b.listen}) is not a loopback address: without it anyone who reaches the port may publish as any host`,
     });
   }
+  if (b.mode === "embedded") problems.push(...usersFileProblems(b.users_file));
   const listen = parseListen(config.http.listen);
   if (config.http.token === "") {
     problems.push({

@@ -1,14 +1,14 @@
 // Wires a loaded configuration into a running collector: store, flag engine, alerts, ingest,
 // broker (embedded or external), housekeeping timers, HTTP API and systemd notifications.
-import { readFileSync } from "node:fs";
 import { parseListen } from "../shared/config/formats.js";
-import { durationMs } from "../shared/config/units.js";
+import { durationMs, sizeBytes } from "../shared/config/units.js";
 import { errorMessage, GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { maskUrl } from "../shared/mask.js";
 import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
 import { EmbeddedBroker } from "./broker/embedded.js";
 import { ExternalBroker } from "./broker/external.js";
+import { readUsersFile } from "./broker/users-file.js";
 import type { CollectorConfig } from "./config.js";
 import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
@@ -30,19 +30,6 @@ export interface RunningCollector {
   mqttPort: number | undefined;
   httpPort: number | undefined;
   stop(): Promise<void>;
-}
-
-/** `user:password` per line ('#' comments): the embedded broker's accounts. */
-export function readUsersFile(path: string): Record<string, string> {
-  const users: Record<string, string> = {};
-  for (const [n, raw] of readFileSync(path, "utf8").split("\n").entries()) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new GputelError("GPUTEL_E_CONFIG", `${path}:${n + 1}: expected user:password`);
-    users[line.slice(0, colon)] = line.slice(colon + 1);
-  }
-  return users;
 }
 
 const HOUSEKEEPING_MS = 1000;
@@ -122,6 +109,7 @@ async function startParts(
       host: listen.host,
       port: listen.port,
       ...(b.users_file ? { users: readUsersFile(b.users_file) } : {}),
+      retain: { maxBytes: sizeBytes(b.retained_max_size), maxMessages: b.retained_max_messages },
     });
     onClose("broker", () => embedded.stop());
     await embedded.start();

@@ -51,6 +51,14 @@ export interface PublisherOptions {
 
 const MIN_RECONNECT_MS = 1000;
 const MAX_RECONNECT_MS = 30_000;
+/**
+ * The MQTT 5 PUBACK code by which the collector says a message will never be taken, however
+ * often it is sent (0x99 payload format invalid: collector/broker/policy.ts). Such a message is
+ * dropped from the spool, or it would hold every frame behind it. Every other refusal (0x87 not
+ * authorized, 0x97 quota exceeded: an account or a limit an operator fixes) keeps the frames and
+ * retries them with backoff.
+ */
+const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x99]);
 
 export class MqttPublisher implements FramePublisher {
   private client: MqttClient | undefined;
@@ -64,6 +72,8 @@ export class MqttPublisher implements FramePublisher {
   /** Refused publishes since the last acknowledged one: after each, wait before retrying so a
    *  refusing broker is not hammered. */
   private refusals = 0;
+  /** Frames the collector refused for good (PERMANENT_REFUSALS) and the spool dropped. */
+  refusedTotal = 0;
   private pausedUntil = 0;
   /** The sources' health as last published, and when a change of it was last published. */
   private publishedSources = "";
@@ -235,7 +245,21 @@ export class MqttPublisher implements FramePublisher {
 
   private onPublished(message: QueuedMessage, error: Error | undefined): void {
     if (!this.inflight.delete(message)) return;
-    if (error) {
+    const code = (error as (Error & { code?: unknown }) | undefined)?.code;
+    if (typeof code === "number" && PERMANENT_REFUSALS.has(code)) {
+      this.options.queue.ack(message.ids);
+      this.refusedTotal += message.ids.length;
+      this.logOnce(
+        "publish-rejected",
+        {
+          code: "GPUTEL_E_MQTT",
+          reasonCode: code,
+          err: errorMessage(error),
+          refusedTotal: this.refusedTotal,
+        },
+        "Frames refused by the collector as invalid; dropped from the spool",
+      );
+    } else if (error) {
       this.options.queue.nack(message.ids);
       if (this.client?.connected) {
         const waitMs = backoffMs(this.refusals, MIN_RECONNECT_MS, MAX_RECONNECT_MS);

@@ -1,5 +1,6 @@
 // The spool's SQLite file: pragmas, schema and prepared statements (thin; no policy here).
 import Database from "better-sqlite3";
+import { ensurePrivateDatabase } from "../../shared/private-files.js";
 
 /** "gput" in ASCII: marks a file as a gputel spool, so a mistyped path never writes into another database. */
 export const SPOOL_APPLICATION_ID = 0x67707574;
@@ -44,6 +45,7 @@ const SCHEMA = `
 `;
 
 export function openSpoolDb(path: string, options: SpoolDbOptions): Database.Database {
+  ensurePrivateDatabase(path); // 0600 whatever the umask; SQLite gives -wal and -shm the same mode
   const db = new Database(path);
   try {
     // The first read of the header: a garbage file fails here with SQLITE_NOTADB.

@@ -1,8 +1,8 @@
 // Opening the spool file, and replacing a corrupt one (moved aside, logged, a fresh one started).
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
+import { ensurePrivateDir } from "../../shared/private-files.js";
 import { isCorruptError, moveAside } from "./corrupt.js";
 import { type CarriedCounters, SpoolStore, type StoreOptions } from "./spool-store.js";
 
@@ -14,7 +14,7 @@ export interface OpenOptions extends StoreOptions {
 /** Opens the spool at `options.path`; a corrupt file is replaced, any other failure is GPUTEL_E_SPOOL. */
 export function openOrReplace(options: OpenOptions, log: Logger): SpoolStore {
   try {
-    mkdirSync(dirname(options.path), { recursive: true });
+    ensurePrivateDir(dirname(options.path)); // the state directory: 0700 when created here
   } catch (error) {
     throw spoolError("Cannot create the spool directory", options.path, error);
   }

@@ -64,6 +64,14 @@ export interface Committed {
   frames: readonly ValidFrame[];
 }
 
+/** How a submitted message ended, for the broker layer (which refuses what was rejected). */
+export interface SubmitResult {
+  /** Whether any of it (a frame, the status, the inventory) was committed. */
+  stored: boolean;
+  /** The message's rejections (one per rejected frame of a batch); empty when all of it was stored. */
+  rejections: readonly Rejection[];
+}
+
 interface Pending {
   checked: CheckedMessage;
   submittedAt: number;
@@ -136,8 +144,8 @@ export class IngestPipeline {
 
   /**
    * Resolves once the message's rows are committed, or at once when it was rejected (counted,
-   * never valid later), with what was rejected and why: a broker refuses a message that was not
-   * stored. Rejects when storage cannot take it: do not acknowledge it then.
+   * never valid later), with what was rejected and why. Rejects when storage cannot take it: do
+   * not acknowledge it then (a storage failure is not a rejection: the client must re-send).
    */
   submit(topic: string, payload: Uint8Array, username: string | undefined): Promise<SubmitResult> {
     if (!this.running) return Promise.reject(new GputelError("GPUTEL_E_STORE", "Ingest is not running"));

@@ -21,6 +21,7 @@ import type { Database as Db } from "better-sqlite3";
 import Database from "better-sqlite3";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
+import { ensurePrivateDatabase } from "../../shared/private-files.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
 import { UNKNOWN_HOST } from "../ingest/reasons.js";
@@ -99,6 +100,7 @@ export class Store implements IngestSink {
 
   static open(path: string, options: StoreOptions = {}): Store {
     const tiers = parseTierRules(options.retention ?? DEFAULT_TIER_RULES); // invalid rules fail before the file is touched
+    ensurePrivateDatabase(path); // 0600 (and its -wal/-shm), in a 0700 directory when created here
     const db = new Database(path);
     try {
       db.pragma("journal_mode = WAL");

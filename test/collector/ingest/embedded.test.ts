@@ -1,12 +1,15 @@
 // What we rely on from aedes 2.0.0-beta.1, proven against a real broker on a loopback port with
 // real mqtt.js clients: MQTT 5 and 3.1.1 connects, PUBACK only after commit, retained status and
-// last will ingested, `$share/…` refused, and a storage failure that makes the client re-send.
+// last will ingested, `$share/…` refused, a storage failure that makes the client re-send, and a
+// rejected publish refused with a PUBACK reason code (test/security/ has the attacks).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
 import { EmbeddedBroker } from "../../../collector/broker/embedded.js";
+import { hashPassword } from "../../../collector/broker/password-hash.js";
+import { parseUsers, type Users } from "../../../collector/broker/users-file.js";
 import { IngestPipeline, type IngestPipelineOptions } from "../../../collector/ingest/pipeline.js";
 import type { IngestSink } from "../../../collector/ingest/sink.js";
 import { Store } from "../../../collector/store/store.js";
@@ -34,13 +37,26 @@ async function startBrokerWith(
 ) {
   const pipeline = new IngestPipeline({ sink, logger: silentLogger(), maxDelayMs: 2, ...options });
   pipeline.start();
-  const broker = new EmbeddedBroker({ ingest: pipeline, logger: silentLogger(), port: 0, users });
+  const broker = new EmbeddedBroker({
+    ingest: pipeline,
+    logger: silentLogger(),
+    port: 0,
+    ...(users ? { users: await hashedUsers(users) } : {}),
+  });
   await broker.start();
   cleanups.push(async () => {
     await broker.stop();
     await pipeline.stop();
   });
   return { pipeline, url: `mqtt://127.0.0.1:${broker.address().port}` };
+}
+
+/** The users_file's accounts for plain test passwords (agents, scrypt-hashed as in a real file). */
+async function hashedUsers(users: Record<string, string>): Promise<Users> {
+  const text = await Promise.all(
+    Object.entries(users).map(async ([u, p]) => `${u}:${await hashPassword(p)}`),
+  );
+  return parseUsers(text.join("\n"), "users").users;
 }
 
 async function connect(url: string, options: mqtt.IClientOptions = {}): Promise<MqttClient> {
@@ -74,7 +90,9 @@ describe("embedded broker (aedes 2.0.0-beta.1)", () => {
     await client.publishAsync("gputel/v1/node-a/inventory", Buffer.from(inventory), { qos: 1, retain: true });
     for (const seq of [1, 2, 3, 2, 4])
       await client.publishAsync(frameTopic("node-a"), Buffer.from(framePayload("node-a", seq)), { qos: 1 });
-    await client.publishAsync(frameTopic("node-a"), Buffer.from([1, 2, 3]), { qos: 1 });
+    await expect(
+      client.publishAsync(frameTopic("node-a"), Buffer.from([1, 2, 3]), { qos: 1 }),
+    ).rejects.toMatchObject({ code: 0x99 });
     expect(store.frameCount()).toBe(4);
     const latest = store.latest().find((g) => g.host === "node-a" && g.index === 0);
     expect(latest).toMatchObject({
@@ -170,20 +188,24 @@ describe("embedded broker (aedes 2.0.0-beta.1)", () => {
     },
   );
 
-  it("acknowledges and counts bad input, and keeps serving the same connection", async () => {
+  it("refuses bad input with a PUBACK reason code, counts it, and keeps serving the same connection", async () => {
     const { sink, url } = await startBroker();
     const client = await connect(url);
     const topic = frameTopic("node-a");
-    await client.publishAsync(topic, Buffer.from([0xde, 0xad, 0xbe, 0xef]), { qos: 1 });
-    await client.publishAsync(topic, Buffer.from(framePayload("node-a", 1)).subarray(0, 50), { qos: 1 });
-    await client.publishAsync(topic, Buffer.alloc(MAX_PAYLOAD_BYTES + 10), { qos: 1 });
-    await client.publishAsync(frameTopic("node-b"), Buffer.from(framePayload("node-a", 1)), { qos: 1 });
-    await client.publishAsync(
-      topic,
-      Buffer.from(framePayload("node-a", 1, { timestampMs: Date.now() + 3600_000 })),
-      { qos: 1 },
-    );
-    await client.publishAsync(topic, Buffer.from(framePayload("node-a", 2)), { qos: 1 });
+    const refused = (t: string, payload: Buffer) =>
+      client.publishAsync(t, payload, { qos: 1 }).then(
+        () => "acknowledged",
+        (error: { code?: number }) => error.code,
+      );
+    expect(await refused(topic, Buffer.from([0xde, 0xad, 0xbe, 0xef]))).toBe(0x99);
+    expect(await refused(topic, Buffer.from(framePayload("node-a", 1)).subarray(0, 50))).toBe(0x99);
+    expect(await refused(topic, Buffer.alloc(MAX_PAYLOAD_BYTES + 10))).toBe(0x99);
+    expect(await refused(frameTopic("node-b"), Buffer.from(framePayload("node-a", 1)))).toBe(0x87);
+    expect(
+      await refused(topic, Buffer.from(framePayload("node-a", 1, { timestampMs: Date.now() + 3600_000 }))),
+    ).toBe(0x99);
+    expect(await refused(topic, Buffer.from(framePayload("node-a", 2)))).toBe("acknowledged");
+    expect(client.connected).toBe(true);
     expect(sink.frames.map((f) => f.seq)).toEqual([2]);
     expect(Object.fromEntries(sink.rejects)).toEqual({
       "node-a:decode_error": 2,
@@ -206,13 +228,15 @@ describe("embedded broker (aedes 2.0.0-beta.1)", () => {
     await closed;
   });
 
-  it("with authentication, refuses bad passwords and counts a host writing as another", async () => {
+  it("with authentication, refuses bad passwords, and refuses (0x87) and counts a host writing as another", async () => {
     const { sink, url } = await startBroker({}, { "node-a": "secret-a", "node-b": "secret-b" });
     await expect(
       connect(url, { username: "node-a", password: "wrong", reconnectPeriod: 0 }),
     ).rejects.toThrow();
     const client = await connect(url, { username: "node-a", password: "secret-a" });
-    await client.publishAsync(frameTopic("node-b"), Buffer.from(framePayload("node-b", 1)), { qos: 1 });
+    await expect(
+      client.publishAsync(frameTopic("node-b"), Buffer.from(framePayload("node-b", 1)), { qos: 1 }),
+    ).rejects.toMatchObject({ code: 0x87 });
     await client.publishAsync(frameTopic("node-a"), Buffer.from(framePayload("node-a", 1)), { qos: 1 });
     expect(sink.frames.map((f) => f.host)).toEqual(["node-a"]);
     expect(sink.rejects.get("node-b:username_mismatch")).toBe(1);
