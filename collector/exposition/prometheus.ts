@@ -2,6 +2,7 @@
 // collector's own health. Pure: snapshot in, text out. One block per family (HELP, TYPE, then
 // its samples), no duplicate series, absent values left out (never 0), empty families omitted.
 import { METRICS } from "../../shared/metrics.js";
+import { exportedAgentLabels } from "../../shared/prom-labels.js";
 import type { GpuView, MetricsSnapshot } from "../api/backend.js";
 
 type Labels = Record<string, string>;
@@ -59,13 +60,10 @@ function formatValue(v: number): string {
   return String(Number(v.toPrecision(15)));
 }
 
-/** Identity labels of a GPU series: host, gpu index, uuid, model, site, then label_<agent label>. */
+/** Identity labels of a GPU series: host, gpu index, uuid, model, site, then label_<agent label> (bounded: shared/prom-labels.ts). */
 export function gpuLabels(g: GpuView): Labels {
   const labels: Labels = { host: g.host, gpu: String(g.index), uuid: g.uuid, model: g.model, site: g.site };
-  for (const [k, v] of Object.entries(g.labels)) {
-    const name = `label_${sanitizeLabelName(k)}`;
-    if (!(name in labels)) labels[name] = v; // two keys that sanitise alike: the first wins
-  }
+  for (const [name, value] of exportedAgentLabels(g.labels)) labels[name] = value;
   return labels;
 }
 
