@@ -4,64 +4,29 @@
 // compiled by tsc: wrong types, missing required fields and unknown keys are errors. A
 // dashboard with a wrong field must fail the same check. Plus what the schema cannot say:
 // unique uids and panel ids, the datasource variable on every panel and target.
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
-import { ROOT } from "../helpers/cli.js";
+import { describe, expect, it } from "vitest";
+import { type TypedValue, typecheckValues } from "../helpers/tsc.js";
 import { loadDashboards, panelsOf } from "./grafana-helpers.js";
 
-const exec = promisify(execFile);
 // Grafana's variable syntax, not a template string.
 const DATASOURCE = "\u0024{datasource}";
 const dashboards = loadDashboards();
-mkdirSync(join(ROOT, ".tmp"), { recursive: true });
-// Inside the checkout, so that tsc resolves @grafana/schema from node_modules.
-const work = mkdtempSync(join(ROOT, ".tmp", "grafana-schema-"));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-async function tsc(files: string[]): Promise<{ code: number; out: string }> {
-  const args = [
-    join(ROOT, "node_modules/typescript/bin/tsc"),
-    "--noEmit",
-    "--strict",
-    "--exactOptionalPropertyTypes",
-    "--skipLibCheck",
-    "--module",
-    "nodenext",
-    "--moduleResolution",
-    "nodenext",
-    "--target",
-    "es2022",
-    ...files,
-  ];
-  return exec(process.execPath, args, { cwd: ROOT }).then(
-    (r) => ({ code: 0, out: r.stdout }),
-    (e: { code?: number; stdout?: string }) => ({ code: e.code ?? 1, out: e.stdout ?? "" }),
-  );
-}
-
-function typed(name: string, json: unknown): string {
-  const file = join(work, `${name}.ts`);
-  writeFileSync(
-    file,
-    `import type { Dashboard } from "@grafana/schema";\nexport const dashboard: Dashboard = ${JSON.stringify(json, null, 2)};\n`,
-  );
-  return file;
-}
+const typed = (name: string, value: unknown): TypedValue => ({
+  name,
+  type: "Dashboard",
+  from: "@grafana/schema",
+  value,
+});
 
 describe("Grafana dashboard JSON", () => {
   it("type-checks against @grafana/schema's Dashboard; a wrong field does not", async () => {
-    const files = dashboards.map((d) => typed(d.file.replace(/\.json$/, ""), d.json));
+    const good = await typecheckValues(dashboards.map((d) => typed(d.file.replace(/\.json$/, ""), d.json)));
+    expect(good.out).toBe("");
+    expect(good.code).toBe(0);
     const broken = structuredClone(dashboards[0]?.json) as Record<string, unknown>;
     broken.schemaVersion = "39";
     broken.refreshEvery = "30s";
-    const bad = typed("broken", broken);
-    const good = await tsc(files);
-    expect(good.out).toBe("");
-    expect(good.code).toBe(0);
-    const wrong = await tsc([bad]);
+    const wrong = await typecheckValues([typed("broken", broken)]);
     expect(wrong.code).not.toBe(0);
     expect(wrong.out).toMatch(/broken\.ts\(\d+,\d+\): error TS2322/);
   }, 60_000);
