@@ -290,6 +290,7 @@ export class StoreBackend implements QueryBackend {
                 count: p.commitLatency.count,
                 sumMs: p.commitLatency.sumMs,
               },
+              agentSpoolDropped: snap.agentSpoolDropped,
             }
           : null,
       databaseBytes: pages * pageSize,

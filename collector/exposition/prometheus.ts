@@ -167,6 +167,12 @@ function health(x: Exposition, snap: MetricsSnapshot, nowMs: number): void {
     "Messages rejected by ingest, by reason.",
     Object.entries(i.rejects).map(([reason, value]) => ({ labels: { reason }, value })),
   );
+  x.family(
+    "gputel_agent_spool_frames_dropped_total",
+    "counter",
+    "Frames an agent's spool dropped because its bound was reached, over the spool's life, as the host's newest frame reports.",
+    Object.entries(i.agentSpoolDropped ?? {}).map(([host, value]) => ({ labels: { host }, value })),
+  );
   x.family("gputel_ingest_queue_depth", "gauge", "Messages waiting for a commit.", [
     { labels: {}, value: i.queueDepth },
   ]);
