@@ -127,6 +127,19 @@ describe.skipIf(!haveDpkg)("Debian package", () => {
     const version = await exec(bin, ["--version"], { env, cwd: scratch });
     expect(version.stdout.trim()).toBe(`gputel ${VERSION}`);
 
+    // The conffiles are valid configurations as shipped.
+    for (const program of ["agent", "collector"]) {
+      const check = await exec(
+        bin,
+        [program, "check-config", "--config", join(scratch, `etc/gputel/${program}.yaml`)],
+        {
+          env,
+          cwd: scratch,
+        },
+      );
+      expect(check.stdout).toContain(`gputel ${program}: configuration valid`);
+    }
+
     const sqlite = await exec(
       process.execPath,
       [
