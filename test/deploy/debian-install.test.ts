@@ -1,10 +1,10 @@
 // A real install of the package on this machine, the air-gapped way the README gives
 // (`apt-get install ./gputel_….deb`: no network, the dependencies are already installed), then
-// `dpkg --purge`, checking that no user, group, unit, enable link or file of the package is left.
+// a reinstall over an edited config (the upgrade path), then `dpkg --purge`, checking that no user, group, unit, enable link or file of the package is left.
 // It changes the machine, so it runs only with GPUTEL_DEB_INSTALL=1 (.ci/run sets it), as root,
 // with a nodejs >= 20 Debian package and no gputel package or user there before.
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -111,6 +111,15 @@ describe.skipIf(!wanted)("Debian package installed for real", () => {
       expect(st.gid, f).toBe(gid);
     }
     expect((await exec("/usr/bin/gputel", ["--version"])).stdout).toMatch(/^gputel \d+\.\d+\.\d+/);
+
+    // Upgrade path (the same version again runs prerm upgrade and postinst configure <old>): an
+    // edited conffile is kept (dpkg's default answer), with its mode; the user stays.
+    const edited = `${readFileSync("/etc/gputel/agent.yaml", "utf8")}\nsite: edited-by-operator\n`;
+    writeFileSync("/etc/gputel/agent.yaml", edited);
+    await dpkg(["-i", "--force-confold", deb]);
+    expect(readFileSync("/etc/gputel/agent.yaml", "utf8")).toBe(edited);
+    expect(statSync("/etc/gputel/agent.yaml").mode & 0o777).toBe(0o640);
+    expect(await ok("getent", ["passwd", "gputel"])).toBe(true);
 
     await dpkg(["--purge", "gputel"]);
     expect(await ok("dpkg", ["-s", "gputel"])).toBe(false);
