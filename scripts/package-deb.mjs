@@ -31,12 +31,12 @@ const here = join(root, "packaging", "debian");
 const args = process.argv.slice(2);
 const outDir = resolve(root, optionValue("--out") ?? "dist-deb");
 const NATIVE = "node_modules/better-sqlite3/build/Release/better_sqlite3.node";
-// ELF e_machine → Debian architecture name.
 // Not needed to run, and flagged by lintian (lint configs, .npmignore, python/bash test tools,
 // docs pages that load remote scripts): dotfiles anywhere in a package, and these top-level entries.
 const DEV_ONLY = new Set(["test", "tests", "__tests__", "benchmark", "benchmarks", "bench", "docs", "doc"]);
 for (const n of ["docsify", "example", "examples", "integration", "tools", "coverage", "index.html"])
   DEV_ONLY.add(n);
+// ELF e_machine → Debian architecture name.
 const ELF_ARCH = { 62: "amd64", 183: "arm64", 40: "armhf", 243: "riscv64", 21: "ppc64el", 22: "s390x" };
 
 function optionValue(flag) {

@@ -1,15 +1,17 @@
 // The Debian package: `npm run package:deb` (--skip-build: the suite builds dist/ first), its
 // control fields and contents (`dpkg-deb -f`, `-c`), then the package unpacked into a scratch
 // root (`dpkg-deb -x`) runs: `gputel --version`, the bundled better-sqlite3 native module, and
-// `gputel agent --once --json` over a replayed nvidia-smi capture. lintian: no errors, and every
+// `gputel agent --once --json` over a replayed nvidia-smi capture, and the packaged collector
+// storing what the packaged agent sends. lintian: no errors, and every
 // warning it still gives is listed with its reason in packaging/debian/README.md.
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, ROOT } from "../helpers/cli.js";
+import { freePort, waitFor } from "../helpers/net.js";
 import { toolAvailable } from "../helpers/tools.js";
 
 const exec = promisify(execFile);
@@ -183,6 +185,71 @@ describe.skipIf(!haveDpkg)("Debian package", () => {
       temperature_gpu_celsius: 41,
     });
   }, 60_000);
+
+  it("the packaged collector stores what the packaged agent sends, and serves the dashboard and /metrics", async () => {
+    const scratch = mkdtempSync(join(work, "run-"));
+    await dpkgDeb("-x", deb, scratch);
+    const bin = join(scratch, "usr/bin/gputel");
+    const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    const children: ChildProcess[] = [];
+    const start = (args: string[], env: Record<string, string>) => {
+      const child = spawn(bin, args, { cwd: scratch, env: { ...process.env, ...env }, stdio: "ignore" });
+      children.push(child);
+      return child;
+    };
+    try {
+      start(["collector", "--config", "/dev/null"], {
+        GPUTEL_DATABASE: join(scratch, "collector.db"),
+        GPUTEL_BROKER_LISTEN: `127.0.0.1:${mqttPort}`,
+        GPUTEL_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
+      });
+      const url = `http://127.0.0.1:${httpPort}`;
+      await waitFor(
+        () =>
+          fetch(`${url}/`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        30_000,
+        "packaged collector",
+      );
+      start(
+        [
+          "agent",
+          "--config",
+          "/dev/null",
+          "--host",
+          "pkg-agent",
+          "--broker",
+          `mqtt://127.0.0.1:${mqttPort}`,
+          "--interval",
+          "200ms",
+          "--state-dir",
+          join(scratch, "spool"),
+          "--nvidia-smi",
+          `${bin} mock-smi --replay ${H100} --`,
+        ],
+        {},
+      );
+      let metrics = "";
+      await waitFor(
+        async () => {
+          metrics = await (await fetch(`${url}/metrics`)).text();
+          return metrics.includes('gputel_gpu_up{host="pkg-agent"');
+        },
+        30_000,
+        "the agent's GPU on /metrics",
+      );
+      expect(metrics).toMatch(/gputel_gpu_memory_total_bytes\{host="pkg-agent",[^}]*\} 85520809984/);
+      expect((await fetch(`${url}/`)).headers.get("content-type")).toContain("text/html");
+    } finally {
+      for (const child of children) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+        await exited;
+      }
+    }
+  }, 90_000);
 
   it.skipIf(!haveLintian)(
     "lintian: no errors, and every warning is listed with its reason in packaging/debian/README.md",
