@@ -244,6 +244,7 @@ export class StoreBackend implements QueryBackend {
                 count: p.commitLatency.count,
                 sumMs: p.commitLatency.sumMs,
               },
+              agentSpoolDropped: snap.agentSpoolDropped,
             }
           : null,
       databaseBytes: this.parts.store.databaseBytes(),

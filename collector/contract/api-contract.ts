@@ -146,6 +146,8 @@ export interface MetricsSnapshot {
     queueDepth: number;
     rejects: Record<string, number>;
     commitLatency: { buckets: { le: number; count: number }[]; count: number; sumMs: number } | null;
+    /** Per host: frames its agent's spool dropped (bound reached), from its newest frame. */
+    agentSpoolDropped?: Record<string, number>;
   } | null;
   databaseBytes: number;
   /** Newest sample age over all GPUs, as seen now (how far behind the collector is). */

@@ -2,6 +2,7 @@
 // collector's own health. Pure: snapshot in, text out. One block per family (HELP, TYPE, then
 // its samples), no duplicate series, absent values left out (never 0), empty families omitted.
 import { METRICS } from "../../shared/metrics.js";
+import { exportedAgentLabels } from "../../shared/prom-labels.js";
 import type { GpuView, MetricsSnapshot } from "../contract/api-contract.js";
 
 type Labels = Record<string, string>;
@@ -59,13 +60,10 @@ function formatValue(v: number): string {
   return String(Number(v.toPrecision(15)));
 }
 
-/** Identity labels of a GPU series: host, gpu index, uuid, model, site, then label_<agent label>. */
+/** Identity labels of a GPU series: host, gpu index, uuid, model, site, then label_<agent label> (bounded: shared/prom-labels.ts). */
 export function gpuLabels(g: GpuView): Labels {
   const labels: Labels = { host: g.host, gpu: String(g.index), uuid: g.uuid, model: g.model, site: g.site };
-  for (const [k, v] of Object.entries(g.labels)) {
-    const name = `label_${sanitizeLabelName(k)}`;
-    if (!(name in labels)) labels[name] = v; // two keys that sanitise alike: the first wins
-  }
+  for (const [name, value] of exportedAgentLabels(g.labels)) labels[name] = value;
   return labels;
 }
 
@@ -211,6 +209,12 @@ function health(x: Exposition, snap: MetricsSnapshot, nowMs: number): void {
     "counter",
     "Messages rejected by ingest, by reason.",
     Object.entries(i.rejects).map(([reason, value]) => ({ labels: { reason }, value })),
+  );
+  x.family(
+    "gputel_agent_spool_frames_dropped_total",
+    "counter",
+    "Frames an agent's spool dropped because its bound was reached, over the spool's life, as the host's newest frame reports.",
+    Object.entries(i.agentSpoolDropped ?? {}).map(([host, value]) => ({ labels: { host }, value })),
   );
   x.family("gputel_ingest_queue_depth", "gauge", "Messages waiting for a commit.", [
     { labels: {}, value: i.queueDepth },

@@ -304,6 +304,8 @@ export class IngestPipeline {
     this.recovered();
     const committedAt = this.now();
     if (batch.length > 0) this.stats.commits += 1;
+    for (const f of frames)
+      this.stats.noteSpoolDropped(f.host, f.timestamp_ms, Number(f.frames_dropped ?? 0));
     for (const p of batch) {
       if (p.checked.status) this.stats.statuses += 1;
       if (p.checked.inventory) this.stats.inventories += 1;

@@ -63,6 +63,8 @@ export interface IngestStatsSnapshot {
   storeFailing: boolean;
   commitLatencyP50Ms: number | undefined;
   commitLatencyP99Ms: number | undefined;
+  /** Per host: the frames its agent's spool has dropped, as its newest committed frame says. */
+  agentSpoolDropped: Record<string, number>;
 }
 
 export class IngestStats {
@@ -77,6 +79,15 @@ export class IngestStats {
   readonly rejects = new Map<RejectReason, number>();
   /** Submit to commit, per message. */
   readonly commitLatency = new LatencyHistogram();
+  /** Per host: frames_dropped of the newest frame committed (a replayed backlog is older). */
+  private readonly spoolDropped = new Map<string, { timestampMs: number; dropped: number }>();
+
+  /** frames_dropped is the agent spool's count over its life: the newest frame's value is current. */
+  noteSpoolDropped(host: string, timestampMs: number, dropped: number): void {
+    const seen = this.spoolDropped.get(host);
+    if (seen === undefined || timestampMs >= seen.timestampMs)
+      this.spoolDropped.set(host, { timestampMs, dropped });
+  }
 
   countReject(reason: RejectReason): void {
     this.rejects.set(reason, (this.rejects.get(reason) ?? 0) + 1);
@@ -97,6 +108,7 @@ export class IngestStats {
       storeFailing,
       commitLatencyP50Ms: this.commitLatency.quantile(0.5),
       commitLatencyP99Ms: this.commitLatency.quantile(0.99),
+      agentSpoolDropped: Object.fromEntries([...this.spoolDropped].map(([host, v]) => [host, v.dropped])),
     };
   }
 }

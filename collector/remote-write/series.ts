@@ -4,6 +4,7 @@
 // timestamp is not newer than what this exporter already sent for its GPU is a replayed
 // backlog: those go in their own batches, oldest first, before the live ones.
 import { METRICS } from "../../shared/metrics.js";
+import { exportedAgentLabels } from "../../shared/prom-labels.js";
 import type { StoredSample } from "../store/sample.js";
 import { encodeLabels, type Label, sortLabels, type TimeSeries } from "./wire.js";
 
@@ -32,11 +33,6 @@ export interface Batch {
 const FACTORS = METRICS.map((m) => m.prom.factor);
 const NAMES = METRICS.map((m) => m.prom.name);
 
-/** An agent label key as a Prometheus label name: `label_` + the key with invalid characters as `_`. */
-export function promLabelName(key: string): string {
-  return `label_${key.replace(/[^A-Za-z0-9_]/g, "_")}`;
-}
-
 /** The labels shared by every metric of a GPU (empty values left out: Prometheus reads them as absent). */
 export function gpuLabels(id: GpuIdentity): Label[] {
   const labels: Label[] = [
@@ -46,7 +42,7 @@ export function gpuLabels(id: GpuIdentity): Label[] {
     { name: "model", value: id.model },
     { name: "site", value: id.site },
   ];
-  for (const [k, v] of Object.entries(id.labels)) labels.push({ name: promLabelName(k), value: v });
+  for (const [name, value] of exportedAgentLabels(id.labels)) labels.push({ name, value });
   return labels.filter((l) => l.value !== "");
 }
 

@@ -33,13 +33,16 @@ export interface Prometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(): Promise<Prometheus> {
+/** `globalConfig`: the lines of the global section (default: scrape_interval 1h); `extraConfig`: YAML appended (scrape_configs, rule_files…). */
+export async function startPrometheus(
+  options: { extraConfig?: string; globalConfig?: string } = {},
+): Promise<Prometheus> {
   const dir = await mkdtemp(join(tmpdir(), "gputel-prometheus-"));
   const port = await freePort();
   const config = join(dir, "prometheus.yml");
   await writeFile(
     config,
-    "global:\n  scrape_interval: 1h\nstorage:\n  tsdb:\n    out_of_order_time_window: 1h\n",
+    `global:\n${options.globalConfig ?? "  scrape_interval: 1h\n"}storage:\n  tsdb:\n    out_of_order_time_window: 1h\n${options.extraConfig ?? ""}`,
   );
   let output = "";
   const child: ChildProcess = spawn(
