@@ -45,6 +45,70 @@ export namespace gputel {
             METRIC_MIG_MODE = 36
         }
 
+        enum EventKind {
+            EVENT_KIND_UNSPECIFIED = 0,
+            EVENT_KIND_XID = 1,
+            EVENT_KIND_SXID = 2
+        }
+
+        interface IHealthEvent {
+            kind?: (gputel.v1.EventKind|undefined);
+            code?: (number|undefined);
+            pci_bus_id?: (string|undefined);
+            gpu_uuid?: (string|undefined);
+            gpu_index?: (number|null|undefined);
+            pid?: (number|null|undefined);
+            process_name?: (string|undefined);
+            message?: (string|undefined);
+            time_ms?: (number|undefined);
+            kernel_boot_id?: (string|undefined);
+            kernel_seq?: (number|undefined);
+            source?: (string|undefined);
+        }
+
+        class HealthEvent implements IHealthEvent {
+            constructor(properties?: gputel.v1.IHealthEvent);
+            public kind: gputel.v1.EventKind;
+            public code: number;
+            public pci_bus_id: string;
+            public gpu_uuid: string;
+            public gpu_index: (number|null);
+            public pid: (number|null);
+            public process_name: string;
+            public message: string;
+            public time_ms: number;
+            public kernel_boot_id: string;
+            public kernel_seq: number;
+            public source: string;
+            public static create(properties?: gputel.v1.IHealthEvent): gputel.v1.HealthEvent;
+            public static encode(message: gputel.v1.IHealthEvent, writer?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.HealthEvent;
+            public static fromObject(object: { [k: string]: any }): gputel.v1.HealthEvent;
+            public static toObject(message: gputel.v1.HealthEvent, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            public toJSON(): { [k: string]: any };
+        }
+
+        interface IEventBatch {
+            schema_version?: (number|undefined);
+            host?: (string|undefined);
+            boot_id?: (string|undefined);
+            events?: (gputel.v1.IHealthEvent[]|undefined);
+        }
+
+        class EventBatch implements IEventBatch {
+            constructor(properties?: gputel.v1.IEventBatch);
+            public schema_version: number;
+            public host: string;
+            public boot_id: string;
+            public events: gputel.v1.HealthEvent[];
+            public static create(properties?: gputel.v1.IEventBatch): gputel.v1.EventBatch;
+            public static encode(message: gputel.v1.IEventBatch, writer?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.EventBatch;
+            public static fromObject(object: { [k: string]: any }): gputel.v1.EventBatch;
+            public static toObject(message: gputel.v1.EventBatch, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            public toJSON(): { [k: string]: any };
+        }
+
         interface IFrame {
             schema_version?: (number|undefined);
             host?: (string|undefined);

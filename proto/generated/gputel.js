@@ -114,6 +114,743 @@ export const gputel = $root.gputel = (() => {
             return values;
         })();
 
+        /**
+         * EventKind enum.
+         * @name gputel.v1.EventKind
+         * @enum {number}
+         * @property {number} EVENT_KIND_UNSPECIFIED=0 EVENT_KIND_UNSPECIFIED value
+         * @property {number} EVENT_KIND_XID=1 EVENT_KIND_XID value
+         * @property {number} EVENT_KIND_SXID=2 EVENT_KIND_SXID value
+         */
+        v1.EventKind = (function() {
+            const valuesById = {}, values = Object.create(valuesById);
+            values[valuesById[0] = "EVENT_KIND_UNSPECIFIED"] = 0;
+            values[valuesById[1] = "EVENT_KIND_XID"] = 1;
+            values[valuesById[2] = "EVENT_KIND_SXID"] = 2;
+            return values;
+        })();
+
+        v1.HealthEvent = (function() {
+
+            /**
+             * Properties of a HealthEvent.
+             * @memberof gputel.v1
+             * @interface IHealthEvent
+             * @property {gputel.v1.EventKind|undefined} [kind] HealthEvent kind
+             * @property {number|undefined} [code] HealthEvent code
+             * @property {string|undefined} [pci_bus_id] HealthEvent pci_bus_id
+             * @property {string|undefined} [gpu_uuid] HealthEvent gpu_uuid
+             * @property {number|null|undefined} [gpu_index] HealthEvent gpu_index
+             * @property {number|null|undefined} [pid] HealthEvent pid
+             * @property {string|undefined} [process_name] HealthEvent process_name
+             * @property {string|undefined} [message] HealthEvent message
+             * @property {number|undefined} [time_ms] HealthEvent time_ms
+             * @property {string|undefined} [kernel_boot_id] HealthEvent kernel_boot_id
+             * @property {number|undefined} [kernel_seq] HealthEvent kernel_seq
+             * @property {string|undefined} [source] HealthEvent source
+             */
+
+            /**
+             * Constructs a new HealthEvent.
+             * @memberof gputel.v1
+             * @classdesc Represents a HealthEvent.
+             * @implements IHealthEvent
+             * @constructor
+             * @param {gputel.v1.IHealthEvent=} [properties] Properties to set
+             */
+            function HealthEvent(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * HealthEvent kind.
+             * @member {gputel.v1.EventKind} kind
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.kind = 0;
+
+            /**
+             * HealthEvent code.
+             * @member {number} code
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.code = 0;
+
+            /**
+             * HealthEvent pci_bus_id.
+             * @member {string} pci_bus_id
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.pci_bus_id = "";
+
+            /**
+             * HealthEvent gpu_uuid.
+             * @member {string} gpu_uuid
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.gpu_uuid = "";
+
+            /**
+             * HealthEvent gpu_index.
+             * @member {number|null} gpu_index
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.gpu_index = null;
+
+            /**
+             * HealthEvent pid.
+             * @member {number|null} pid
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.pid = null;
+
+            /**
+             * HealthEvent process_name.
+             * @member {string} process_name
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.process_name = "";
+
+            /**
+             * HealthEvent message.
+             * @member {string} message
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.message = "";
+
+            /**
+             * HealthEvent time_ms.
+             * @member {number} time_ms
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.time_ms = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * HealthEvent kernel_boot_id.
+             * @member {string} kernel_boot_id
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.kernel_boot_id = "";
+
+            /**
+             * HealthEvent kernel_seq.
+             * @member {number} kernel_seq
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.kernel_seq = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * HealthEvent source.
+             * @member {string} source
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             */
+            HealthEvent.prototype.source = "";
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(HealthEvent.prototype, "_gpu_index", {
+                get: $util.oneOfGetter($oneOfFields = ["gpu_index"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(HealthEvent.prototype, "_pid", {
+                get: $util.oneOfGetter($oneOfFields = ["pid"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new HealthEvent instance using the specified properties.
+             * @function create
+             * @memberof gputel.v1.HealthEvent
+             * @static
+             * @param {gputel.v1.IHealthEvent=} [properties] Properties to set
+             * @returns {gputel.v1.HealthEvent} HealthEvent instance
+             */
+            HealthEvent.create = function create(properties) {
+                return new HealthEvent(properties);
+            };
+
+            /**
+             * Encodes the specified HealthEvent message. Does not implicitly {@link gputel.v1.HealthEvent.verify|verify} messages.
+             * @function encode
+             * @memberof gputel.v1.HealthEvent
+             * @static
+             * @param {gputel.v1.IHealthEvent} message HealthEvent message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            HealthEvent.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.kind != null && Object.hasOwnProperty.call(message, "kind"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).int32(message.kind);
+                if (message.code != null && Object.hasOwnProperty.call(message, "code"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.code);
+                if (message.pci_bus_id != null && Object.hasOwnProperty.call(message, "pci_bus_id"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.pci_bus_id);
+                if (message.gpu_uuid != null && Object.hasOwnProperty.call(message, "gpu_uuid"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.gpu_uuid);
+                if (message.gpu_index != null && Object.hasOwnProperty.call(message, "gpu_index"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.gpu_index);
+                if (message.pid != null && Object.hasOwnProperty.call(message, "pid"))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.pid);
+                if (message.process_name != null && Object.hasOwnProperty.call(message, "process_name"))
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.process_name);
+                if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.message);
+                if (message.time_ms != null && Object.hasOwnProperty.call(message, "time_ms"))
+                    writer.uint32(/* id 9, wireType 0 =*/72).int64(message.time_ms);
+                if (message.kernel_boot_id != null && Object.hasOwnProperty.call(message, "kernel_boot_id"))
+                    writer.uint32(/* id 10, wireType 2 =*/82).string(message.kernel_boot_id);
+                if (message.kernel_seq != null && Object.hasOwnProperty.call(message, "kernel_seq"))
+                    writer.uint32(/* id 11, wireType 0 =*/88).uint64(message.kernel_seq);
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    writer.uint32(/* id 12, wireType 2 =*/98).string(message.source);
+                return writer;
+            };
+
+            /**
+             * Decodes a HealthEvent message from the specified reader or buffer.
+             * @function decode
+             * @memberof gputel.v1.HealthEvent
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {gputel.v1.HealthEvent} HealthEvent
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            HealthEvent.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.gputel.v1.HealthEvent();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.kind = reader.int32();
+                            break;
+                        }
+                    case 2: {
+                            message.code = reader.uint32();
+                            break;
+                        }
+                    case 3: {
+                            message.pci_bus_id = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.gpu_uuid = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.gpu_index = reader.uint32();
+                            break;
+                        }
+                    case 6: {
+                            message.pid = reader.uint32();
+                            break;
+                        }
+                    case 7: {
+                            message.process_name = reader.string();
+                            break;
+                        }
+                    case 8: {
+                            message.message = reader.string();
+                            break;
+                        }
+                    case 9: {
+                            message.time_ms = reader.int64();
+                            break;
+                        }
+                    case 10: {
+                            message.kernel_boot_id = reader.string();
+                            break;
+                        }
+                    case 11: {
+                            message.kernel_seq = reader.uint64();
+                            break;
+                        }
+                    case 12: {
+                            message.source = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Creates a HealthEvent message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof gputel.v1.HealthEvent
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {gputel.v1.HealthEvent} HealthEvent
+             */
+            HealthEvent.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.gputel.v1.HealthEvent)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".gputel.v1.HealthEvent: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.gputel.v1.HealthEvent();
+                switch (object.kind) {
+                default:
+                    if (typeof object.kind === "number") {
+                        message.kind = object.kind;
+                        break;
+                    }
+                    break;
+                case "EVENT_KIND_UNSPECIFIED":
+                case 0:
+                    message.kind = 0;
+                    break;
+                case "EVENT_KIND_XID":
+                case 1:
+                    message.kind = 1;
+                    break;
+                case "EVENT_KIND_SXID":
+                case 2:
+                    message.kind = 2;
+                    break;
+                }
+                if (object.code != null)
+                    message.code = object.code >>> 0;
+                if (object.pci_bus_id != null)
+                    message.pci_bus_id = String(object.pci_bus_id);
+                if (object.gpu_uuid != null)
+                    message.gpu_uuid = String(object.gpu_uuid);
+                if (object.gpu_index != null)
+                    message.gpu_index = object.gpu_index >>> 0;
+                if (object.pid != null)
+                    message.pid = object.pid >>> 0;
+                if (object.process_name != null)
+                    message.process_name = String(object.process_name);
+                if (object.message != null)
+                    message.message = String(object.message);
+                if (object.time_ms != null)
+                    if ($util.Long)
+                        message.time_ms = $util.Long.fromValue(object.time_ms, false);
+                    else if (typeof object.time_ms === "string")
+                        message.time_ms = parseInt(object.time_ms, 10);
+                    else if (typeof object.time_ms === "number")
+                        message.time_ms = object.time_ms;
+                    else if (typeof object.time_ms === "object")
+                        message.time_ms = new $util.LongBits(object.time_ms.low >>> 0, object.time_ms.high >>> 0).toNumber();
+                if (object.kernel_boot_id != null)
+                    message.kernel_boot_id = String(object.kernel_boot_id);
+                if (object.kernel_seq != null)
+                    if ($util.Long)
+                        message.kernel_seq = $util.Long.fromValue(object.kernel_seq, true);
+                    else if (typeof object.kernel_seq === "string")
+                        message.kernel_seq = parseInt(object.kernel_seq, 10);
+                    else if (typeof object.kernel_seq === "number")
+                        message.kernel_seq = object.kernel_seq;
+                    else if (typeof object.kernel_seq === "object")
+                        message.kernel_seq = new $util.LongBits(object.kernel_seq.low >>> 0, object.kernel_seq.high >>> 0).toNumber(true);
+                if (object.source != null)
+                    message.source = String(object.source);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a HealthEvent message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof gputel.v1.HealthEvent
+             * @static
+             * @param {gputel.v1.HealthEvent} message HealthEvent
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            HealthEvent.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.kind = options.enums === String ? "EVENT_KIND_UNSPECIFIED" : 0;
+                    object.code = 0;
+                    object.pci_bus_id = "";
+                    object.gpu_uuid = "";
+                    object.process_name = "";
+                    object.message = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.time_ms = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.time_ms = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    object.kernel_boot_id = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.kernel_seq = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.kernel_seq = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    object.source = "";
+                }
+                if (message.kind != null && Object.hasOwnProperty.call(message, "kind"))
+                    object.kind = options.enums === String ? $root.gputel.v1.EventKind[message.kind] === undefined ? message.kind : $root.gputel.v1.EventKind[message.kind] : message.kind;
+                if (message.code != null && Object.hasOwnProperty.call(message, "code"))
+                    object.code = message.code;
+                if (message.pci_bus_id != null && Object.hasOwnProperty.call(message, "pci_bus_id"))
+                    object.pci_bus_id = message.pci_bus_id;
+                if (message.gpu_uuid != null && Object.hasOwnProperty.call(message, "gpu_uuid"))
+                    object.gpu_uuid = message.gpu_uuid;
+                if (message.gpu_index != null && Object.hasOwnProperty.call(message, "gpu_index")) {
+                    object.gpu_index = message.gpu_index;
+                    if (options.oneofs)
+                        object._gpu_index = "gpu_index";
+                }
+                if (message.pid != null && Object.hasOwnProperty.call(message, "pid")) {
+                    object.pid = message.pid;
+                    if (options.oneofs)
+                        object._pid = "pid";
+                }
+                if (message.process_name != null && Object.hasOwnProperty.call(message, "process_name"))
+                    object.process_name = message.process_name;
+                if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                    object.message = message.message;
+                if (message.time_ms != null && Object.hasOwnProperty.call(message, "time_ms"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.time_ms = typeof message.time_ms === "number" ? BigInt(message.time_ms) : $util.Long.fromBits(message.time_ms.low >>> 0, message.time_ms.high >>> 0, false).toBigInt();
+                    else if (typeof message.time_ms === "number")
+                        object.time_ms = options.longs === String ? String(message.time_ms) : message.time_ms;
+                    else
+                        object.time_ms = options.longs === String ? $util.Long.prototype.toString.call(message.time_ms) : options.longs === Number ? new $util.LongBits(message.time_ms.low >>> 0, message.time_ms.high >>> 0).toNumber() : message.time_ms;
+                if (message.kernel_boot_id != null && Object.hasOwnProperty.call(message, "kernel_boot_id"))
+                    object.kernel_boot_id = message.kernel_boot_id;
+                if (message.kernel_seq != null && Object.hasOwnProperty.call(message, "kernel_seq"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.kernel_seq = typeof message.kernel_seq === "number" ? BigInt(message.kernel_seq) : $util.Long.fromBits(message.kernel_seq.low >>> 0, message.kernel_seq.high >>> 0, true).toBigInt();
+                    else if (typeof message.kernel_seq === "number")
+                        object.kernel_seq = options.longs === String ? String(message.kernel_seq) : message.kernel_seq;
+                    else
+                        object.kernel_seq = options.longs === String ? $util.Long.prototype.toString.call(message.kernel_seq) : options.longs === Number ? new $util.LongBits(message.kernel_seq.low >>> 0, message.kernel_seq.high >>> 0).toNumber(true) : message.kernel_seq;
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    object.source = message.source;
+                return object;
+            };
+
+            /**
+             * Converts this HealthEvent to JSON.
+             * @function toJSON
+             * @memberof gputel.v1.HealthEvent
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            HealthEvent.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return HealthEvent;
+        })();
+
+        v1.EventBatch = (function() {
+
+            /**
+             * Properties of an EventBatch.
+             * @memberof gputel.v1
+             * @interface IEventBatch
+             * @property {number|undefined} [schema_version] EventBatch schema_version
+             * @property {string|undefined} [host] EventBatch host
+             * @property {string|undefined} [boot_id] EventBatch boot_id
+             * @property {Array.<gputel.v1.IHealthEvent>|undefined} [events] EventBatch events
+             */
+
+            /**
+             * Constructs a new EventBatch.
+             * @memberof gputel.v1
+             * @classdesc Represents an EventBatch.
+             * @implements IEventBatch
+             * @constructor
+             * @param {gputel.v1.IEventBatch=} [properties] Properties to set
+             */
+            function EventBatch(properties) {
+                this.events = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * EventBatch schema_version.
+             * @member {number} schema_version
+             * @memberof gputel.v1.EventBatch
+             * @instance
+             */
+            EventBatch.prototype.schema_version = 0;
+
+            /**
+             * EventBatch host.
+             * @member {string} host
+             * @memberof gputel.v1.EventBatch
+             * @instance
+             */
+            EventBatch.prototype.host = "";
+
+            /**
+             * EventBatch boot_id.
+             * @member {string} boot_id
+             * @memberof gputel.v1.EventBatch
+             * @instance
+             */
+            EventBatch.prototype.boot_id = "";
+
+            /**
+             * EventBatch events.
+             * @member {Array.<gputel.v1.HealthEvent>} events
+             * @memberof gputel.v1.EventBatch
+             * @instance
+             */
+            EventBatch.prototype.events = $util.emptyArray;
+
+            /**
+             * Creates a new EventBatch instance using the specified properties.
+             * @function create
+             * @memberof gputel.v1.EventBatch
+             * @static
+             * @param {gputel.v1.IEventBatch=} [properties] Properties to set
+             * @returns {gputel.v1.EventBatch} EventBatch instance
+             */
+            EventBatch.create = function create(properties) {
+                return new EventBatch(properties);
+            };
+
+            /**
+             * Encodes the specified EventBatch message. Does not implicitly {@link gputel.v1.EventBatch.verify|verify} messages.
+             * @function encode
+             * @memberof gputel.v1.EventBatch
+             * @static
+             * @param {gputel.v1.IEventBatch} message EventBatch message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            EventBatch.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.schema_version != null && Object.hasOwnProperty.call(message, "schema_version"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.schema_version);
+                if (message.host != null && Object.hasOwnProperty.call(message, "host"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.host);
+                if (message.boot_id != null && Object.hasOwnProperty.call(message, "boot_id"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.boot_id);
+                if (message.events != null && message.events.length)
+                    for (let i = 0; i < message.events.length; ++i)
+                        $root.gputel.v1.HealthEvent.encode(message.events[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Decodes an EventBatch message from the specified reader or buffer.
+             * @function decode
+             * @memberof gputel.v1.EventBatch
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {gputel.v1.EventBatch} EventBatch
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            EventBatch.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.gputel.v1.EventBatch();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.schema_version = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.host = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.boot_id = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            if (!(message.events && message.events.length))
+                                message.events = [];
+                            message.events.push($root.gputel.v1.HealthEvent.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Creates an EventBatch message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof gputel.v1.EventBatch
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {gputel.v1.EventBatch} EventBatch
+             */
+            EventBatch.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.gputel.v1.EventBatch)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".gputel.v1.EventBatch: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.gputel.v1.EventBatch();
+                if (object.schema_version != null)
+                    message.schema_version = object.schema_version >>> 0;
+                if (object.host != null)
+                    message.host = String(object.host);
+                if (object.boot_id != null)
+                    message.boot_id = String(object.boot_id);
+                if (object.events) {
+                    if (!Array.isArray(object.events))
+                        throw TypeError(".gputel.v1.EventBatch.events: array expected");
+                    message.events = [];
+                    for (let i = 0; i < object.events.length; ++i) {
+                        if (!$util.isObject(object.events[i]))
+                            throw TypeError(".gputel.v1.EventBatch.events: object expected");
+                        message.events[i] = $root.gputel.v1.HealthEvent.fromObject(object.events[i], long + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an EventBatch message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof gputel.v1.EventBatch
+             * @static
+             * @param {gputel.v1.EventBatch} message EventBatch
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            EventBatch.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.events = [];
+                if (options.defaults) {
+                    object.schema_version = 0;
+                    object.host = "";
+                    object.boot_id = "";
+                }
+                if (message.schema_version != null && Object.hasOwnProperty.call(message, "schema_version"))
+                    object.schema_version = message.schema_version;
+                if (message.host != null && Object.hasOwnProperty.call(message, "host"))
+                    object.host = message.host;
+                if (message.boot_id != null && Object.hasOwnProperty.call(message, "boot_id"))
+                    object.boot_id = message.boot_id;
+                if (message.events && message.events.length) {
+                    object.events = [];
+                    for (let j = 0; j < message.events.length; ++j)
+                        object.events[j] = $root.gputel.v1.HealthEvent.toObject(message.events[j], options, q + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this EventBatch to JSON.
+             * @function toJSON
+             * @memberof gputel.v1.EventBatch
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            EventBatch.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return EventBatch;
+        })();
+
         v1.Frame = (function() {
 
             /**
