@@ -3,7 +3,7 @@
 // PUBACK of a QoS 1 publish (node_modules/aedes/lib/handlers/publish.js: authorizePublish, then
 // enqueuePublish writes the PUBACK), so a PUBACK here means "committed to the database".
 // The last will is also passed through authorizePublish (aedes publishWill), so "offline" is stored.
-// Every agent is untrusted (DESIGN §8): a publish that ingest rejects outright is refused (MQTT 5:
+// Every agent is untrusted (docs/design.md §8): a publish that ingest rejects outright is refused (MQTT 5:
 // a failure reason code in the PUBACK; 3.1.1: the connection is closed) and so neither relayed nor
 // retained; a batch of which only some frames were stored is acknowledged but not relayed; only
 // status and inventory are retained, bounded in size and count; with a users_file only `reader`

@@ -66,7 +66,10 @@ describe.skipIf(!available)("Grafana dashboards and Prometheus rules on a real P
     // One message ingest rejects (not a FrameBatch), so the reject series exist.
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${collector.mqttPort}`, { protocolVersion: 5 });
     await waitFor(() => collector.store.latest().length === 5, 30_000, "5 GPUs stored");
-    await client.publishAsync("gputel/v1/dash-a/frame", Buffer.from("not a frame"), { qos: 1 });
+    // The embedded broker refuses it (PUBACK 0x99, payload format invalid) after ingest counted it.
+    await expect(
+      client.publishAsync("gputel/v1/dash-a/frame", Buffer.from("not a frame"), { qos: 1 }),
+    ).rejects.toMatchObject({ code: 0x99 });
     await client.endAsync();
     prom = await startPrometheus({
       globalConfig: "  scrape_interval: 1s\n  evaluation_interval: 1s\n",

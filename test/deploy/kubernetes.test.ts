@@ -14,6 +14,7 @@ import { ConfigMap, Namespace, Service } from "kubernetes-models/v1";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { loadAgentConfig } from "../../agent/config.js";
+import { hashPassword } from "../../collector/broker/password-hash.js";
 import { loadCollectorConfig } from "../../collector/config.js";
 import { ROOT } from "../helpers/cli.js";
 import { type TypedValue, typecheckValues } from "../helpers/tsc.js";
@@ -164,7 +165,7 @@ describe("Kubernetes manifests", () => {
     expect(svc.spec.ports.map((p) => p.name)).toContain(sm.spec.endpoints[0]?.port);
   });
 
-  it("the ConfigMaps' configs pass gputel's config validation, and the agent names the collector's Service", () => {
+  it("the ConfigMaps' configs pass gputel's config validation, and the agent names the collector's Service", async () => {
     const agentText =
       (find("ConfigMap", "gputel-agent") as unknown as { data: Record<string, string> }).data["agent.yaml"] ??
       "";
@@ -182,7 +183,15 @@ describe("Kubernetes manifests", () => {
     writeFileSync(token, "a-token\n");
     const collectorFile = join(scratch, "collector.yaml");
     expect(collectorText).toContain("/etc/gputel/secrets/api_token");
-    writeFileSync(collectorFile, collectorText.replace("/etc/gputel/secrets/api_token", token));
+    const users = join(scratch, "users");
+    writeFileSync(users, `gpu-node-1:${await hashPassword("pw")}\n`, { mode: 0o600 });
+    expect(collectorText).toContain("/etc/gputel/secrets/users");
+    writeFileSync(
+      collectorFile,
+      collectorText
+        .replace("/etc/gputel/secrets/api_token", token)
+        .replace("/etc/gputel/secrets/users", users),
+    );
     const collector = loadCollectorConfig({ file: collectorFile, env: {} });
     if (!collector.ok) throw new Error(JSON.stringify(collector.problems));
     expect(collector.config.http.listen).toBe("0.0.0.0:8080");

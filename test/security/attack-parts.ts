@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { hashPassword } from "../../collector/broker/password-hash.js";
 import { loadCollectorConfig } from "../../collector/config.js";
 import { type RunningCollector, startCollector } from "../../collector/run.js";
 import { encodeFrameBatch, encodeInventory } from "../../shared/codec.js";
@@ -116,13 +117,11 @@ export async function startEmbeddedCollector(
   };
   if (users) {
     const file = join(dir, "users");
-    writeFileSync(
-      file,
-      Object.entries(users)
-        .map(([u, p]) => `${u}:${p}\n`)
-        .join(""),
-      { mode: 0o600 },
+    // The users file holds scrypt hashes only (a plaintext entry stops start-up).
+    const lines = await Promise.all(
+      Object.entries(users).map(async ([u, p]) => `${u}:${await hashPassword(p)}\n`),
     );
+    writeFileSync(file, lines.join(""), { mode: 0o600 });
     all["broker.users_file"] = file;
   }
   const loaded = loadCollectorConfig({ env: {}, overrides: all });

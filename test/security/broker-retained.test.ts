@@ -116,7 +116,7 @@ it("retained messages are bounded in count and size: past a bound, stored and re
   // Updating a topic already retained is always kept; a big inventory is stored, not retained.
   const again = statusPayload("h-1", AgentState.AGENT_STATE_ONLINE, "again");
   expect(await publishOutcome(agent, "gputel/v1/h-1/status", again, true)).toBe("acknowledged");
-  const big = inventory("h-1", "N".repeat(300));
+  const big = inventory("h-1", "N".repeat(250)); // over 200 B, under limits.max_string_length
   expect(await publishOutcome(agent, "gputel/v1/h-1/inventory", big, true)).toBe("acknowledged");
   expect(
     env.collector.store

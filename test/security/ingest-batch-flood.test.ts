@@ -14,6 +14,7 @@ import {
   rejected,
   startEmbeddedCollector,
 } from "./attack-parts.js";
+import { publishOutcome } from "./broker-harness.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -42,7 +43,8 @@ describe("frames per batch and per second", () => {
     cleanups.push(() => mqtt.endAsync(true));
     const payload = emptyFrames(100_000);
     expect(payload.byteLength).toBe(200_002);
-    await mqtt.publishAsync(topicFor("node-a", "frame"), payload, { qos: 1 });
+    // Refused at the broker with quota exceeded (0x97): a limit the operator may raise.
+    expect(await publishOutcome(mqtt, topicFor("node-a", "frame"), payload)).toEqual({ code: 0x97 });
     await waitFor(() => rejected(c.running, "batch_too_large") === 1, 5000, "batch_too_large counted");
     // One rejection for the message, not 100,000 for its frames.
     expect(c.running.pipeline.snapshot().rejects).toEqual({ batch_too_large: 1 });
@@ -63,9 +65,11 @@ describe("frames per batch and per second", () => {
         ),
       );
     // One full batch may come at once (a replay); a second one within the same second may not.
-    await mqtt.publishAsync(topicFor("node-a", "frame"), batch("node-a", 1), { qos: 1 });
-    await mqtt.publishAsync(topicFor("node-a", "frame"), batch("node-a", 151), { qos: 1 });
-    await mqtt.publishAsync(topicFor("node-b", "frame"), batch("node-b", 1), { qos: 1 });
+    expect(await publishOutcome(mqtt, topicFor("node-a", "frame"), batch("node-a", 1))).toBe("acknowledged");
+    expect(await publishOutcome(mqtt, topicFor("node-a", "frame"), batch("node-a", 151))).toEqual({
+      code: 0x97,
+    });
+    expect(await publishOutcome(mqtt, topicFor("node-b", "frame"), batch("node-b", 1))).toBe("acknowledged");
     await waitFor(() => rejected(c.running, "rate_limited") === 1, 5000, "rate_limited counted");
     expect(c.running.store.frameCount()).toBe(300);
     expect(c.running.store.rejectCounts().map((r) => [r.host, r.reason, r.count])).toEqual([

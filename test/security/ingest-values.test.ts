@@ -18,6 +18,7 @@ import {
   rejected,
   startEmbeddedCollector,
 } from "./attack-parts.js";
+import { publishOutcome } from "./broker-harness.js";
 
 const API_ID = new RegExp(gpuIdParams.properties.id.pattern);
 const apiAccepts = (id: string) => id.length <= gpuIdParams.properties.id.maxLength && API_ID.test(id);
@@ -61,17 +62,18 @@ describe("ingest validates what the API serves", () => {
     const mqtt = await connectClient(c.url);
     try {
       for (const [seq, uuid] of ["GPU victim 0", "GPU-../../x", `GPU-${"9".repeat(200)}`].entries()) {
-        await mqtt.publishAsync(topicFor("node-u", "frame"), batchOf("node-u", seq + 1, { [uuid]: 40 }), {
-          qos: 1,
-        });
+        // Content that will never be valid: payload format invalid (0x99), which the agent drops.
+        expect(
+          await publishOutcome(mqtt, topicFor("node-u", "frame"), batchOf("node-u", seq + 1, { [uuid]: 40 })),
+        ).toEqual({ code: 0x99 });
       }
-      await mqtt.publishAsync(
-        topicFor("node-u", "frame"),
-        batchOf("node-u", 10, { "GPU-a.b_c:d": 40, "": 41 }),
-        {
-          qos: 1,
-        },
-      );
+      expect(
+        await publishOutcome(
+          mqtt,
+          topicFor("node-u", "frame"),
+          batchOf("node-u", 10, { "GPU-a.b_c:d": 40, "": 41 }),
+        ),
+      ).toBe("acknowledged");
       await waitFor(() => rejected(c.running, "gpu_uuid_invalid") === 3, 5000, "gpu_uuid_invalid counted");
       expect(
         c.running.store
@@ -92,13 +94,13 @@ describe("ingest validates what the API serves", () => {
     const mqtt = await connectClient(c.url);
     try {
       const uuid = "GPU-11111111-0000-4000-8000-000000000001";
-      await mqtt.publishAsync(
-        topicFor("node-i", "inventory"),
-        inventoryOf("node-i", { [uuid]: "M".repeat(200_000) }),
-        {
-          qos: 1,
-        },
-      );
+      expect(
+        await publishOutcome(
+          mqtt,
+          topicFor("node-i", "inventory"),
+          inventoryOf("node-i", { [uuid]: "M".repeat(200_000) }),
+        ),
+      ).toEqual({ code: 0x97 });
       await waitFor(() => rejected(c.running, "string_too_long") === 1, 5000, "string_too_long counted");
       expect(c.running.store.latest().some((g) => g.uuid === uuid)).toBe(false);
 
@@ -108,11 +110,13 @@ describe("ingest validates what the API serves", () => {
         temperature_shutdown_celsius: 92,
         power_max_limit_watts: 700,
       };
-      await mqtt.publishAsync(
-        topicFor("node-i", "inventory"),
-        inventoryOf("node-i", { [uuid]: "NVIDIA H100 80GB HBM3" }, absurd),
-        { qos: 1 },
-      );
+      expect(
+        await publishOutcome(
+          mqtt,
+          topicFor("node-i", "inventory"),
+          inventoryOf("node-i", { [uuid]: "NVIDIA H100 80GB HBM3" }, absurd),
+        ),
+      ).toBe("acknowledged");
       await waitFor(() => c.running.store.latest().some((g) => g.uuid === uuid), 5000, "the sane inventory");
       const info = JSON.parse(
         c.running.store.db

@@ -6,6 +6,7 @@ import { connect, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { hashPassword } from "../../collector/broker/password-hash.js";
 import { loadCollectorConfig } from "../../collector/config.js";
 import { startCollector } from "../../collector/run.js";
 import { silentLogger } from "../../shared/logger.js";
@@ -152,7 +153,7 @@ describe("check-config refuses what start-up refuses", () => {
 
   test("an embedded broker beyond loopback with users_file is accepted", async () => {
     const users = join(dir, "users");
-    writeFileSync(users, "agent-a:secret\n");
+    writeFileSync(users, `agent-a:${await hashPassword("secret")}\n`);
     const file = join(dir, "with-users.yaml");
     writeFileSync(file, `broker:\n  listen: "0.0.0.0:1883"\n  users_file: ${users}\n`);
     const s = spawnGputel(["collector", "check-config", "--config", file]);
