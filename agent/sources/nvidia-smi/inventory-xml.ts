@@ -7,7 +7,7 @@ import type { IGpuInfo } from "../../../shared/proto.js";
 import type { SourceInventory } from "../source.js";
 import { parseValue } from "./values.js";
 
-type Node = Record<string, unknown>;
+export type Node = Record<string, unknown>;
 
 // Written against DTD versions nvsmi_device_v10 … v13 (a fixture for each in test/fixtures/nvidia-smi/xml/).
 
@@ -21,25 +21,25 @@ export function schemaVersion(schema: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-function isNode(value: unknown): value is Node {
+export function isNode(value: unknown): value is Node {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function at(node: unknown, ...path: string[]): unknown {
+export function at(node: unknown, ...path: string[]): unknown {
   let cur = node;
   for (const key of path) cur = isNode(cur) ? cur[key] : undefined;
   return cur;
 }
 
 /** Element text; "" for absent elements and for N/A spellings. */
-function text(node: unknown, ...path: string[]): string {
+export function text(node: unknown, ...path: string[]): string {
   let value = at(node, ...path);
   if (isNode(value)) value = value._;
   if (typeof value !== "string") return "";
   return /^\[?(N\/A|Not Supported|Unknown Error)\]?$/i.test(value.trim()) ? "" : value.trim();
 }
 
-function num(node: unknown, path: string[], min: number, max: number): number | undefined {
+export function num(node: unknown, path: string[], min: number, max: number): number | undefined {
   const raw = at(node, ...path);
   if (typeof raw !== "string") return undefined;
   const parsed = parseValue(raw, "float", min, max);

@@ -27,11 +27,16 @@ function loadXml2js(): Xml2js {
 /** node-nvidia-smi's parser options (index.js). */
 const XML_OPTIONS = { explicitArray: false, trim: true };
 
+/** `-q -x` text → the object tree the readers take (node-nvidia-smi's conversion). Rejects on bad XML. */
+export function xmlDocument(xml: string): Promise<unknown> {
+  return loadXml2js().parseStringPromise(xml, XML_OPTIONS);
+}
+
 /** Parses `nvidia-smi -q -x` output. Rejects with GPUTEL_E_INVENTORY on unreadable XML. */
 export async function inventoryFromXml(xml: string): Promise<SourceInventory> {
   const schema = detectSchema(xml);
   try {
-    const doc = await loadXml2js().parseStringPromise(xml, XML_OPTIONS);
+    const doc = await xmlDocument(xml);
     return readInventory(doc, schema);
   } catch (error) {
     throw new GputelError(
