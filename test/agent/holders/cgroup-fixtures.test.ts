@@ -88,6 +88,14 @@ const EXPECTED: Record<string, Workload> = {
   "user-session-hybrid-systemd-232.cgroup": { kind: "user-session", uid: 1000, session: "1" },
   "user-session-v1-nsenter-old-systemd.cgroup": { kind: "user-session", uid: 1000, session: "c2" },
   "systemd-service-v2-nginx.cgroup": { kind: "systemd-unit", unit: "nginx.service" },
+  "slurm-v1-ex3-slurm21.cgroup": { kind: "slurm", jobId: "748468", stepId: "0", uid: 7319 },
+  "slurm-v2-fox.cgroup": { kind: "slurm", jobId: "1392969", stepId: "0" },
+  "slurm-v1-step-interactive-sonar.path": {
+    kind: "slurm",
+    jobId: "280678",
+    stepId: "interactive",
+    uid: 2101171,
+  },
   "slurm-v1-rstudio-13690.path": { kind: "slurm", jobId: "13759490", stepId: "batch", uid: 2687 },
   "slurm-v2-multi-slurmd-enroot-169.path": { kind: "slurm", jobId: "4749", stepId: "0" },
 };
@@ -97,7 +105,7 @@ const files = readdirSync(DIR).filter((f) => f.endsWith(".cgroup") || f.endsWith
 describe("real /proc/PID/cgroup files", () => {
   it("has an expectation for every fixture and a fixture for every expectation", () => {
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
-    expect(files.length).toBeGreaterThanOrEqual(20);
+    expect(files.length).toBeGreaterThanOrEqual(23);
   });
 
   it.each(files)("%s", (file) => {
