@@ -6,6 +6,7 @@
 //       0      11345     C   15690      0     99     10      -      -      -      -    gpu_burn
 // `-` in a value column means no sample this interval (absent, not 0). A row whose pid is `-`
 // is the tool saying "this GPU has no process" (every capture's idle pmon).
+import { classifyLine } from "../sources/nvidia-smi/error-lines.js";
 
 export const PMON_COLUMNS = ["sm", "mem", "enc", "dec", "jpg", "ofa", "fb", "ccpm"] as const;
 export type PmonColumn = (typeof PMON_COLUMNS)[number];
@@ -53,7 +54,7 @@ export function parsePmon(text: string): PmonResult {
       }
       continue;
     }
-    if (columns === undefined) return { ok: false, error: `pmon: no header before: ${line.slice(0, 200)}` };
+    if (columns === undefined) return { ok: false, error: errorOf(line) };
     const cells = line.split(/\s+/);
     if (cells.length < columns.length) return { ok: false, error: `pmon: short line: ${line.slice(0, 200)}` };
     // The command is last and may hold spaces.
@@ -94,4 +95,12 @@ export function parsePmon(text: string): PmonResult {
   if (columns === undefined)
     return { ok: false, error: `pmon: no header in output: ${text.trim().slice(0, 200)}` };
   return { ok: true, samples };
+}
+
+/** The tool's own error line when it printed one (driver gone, GPU lost), else what was seen. */
+function errorOf(line: string): string {
+  const cls = classifyLine(line);
+  return cls.kind === "source-error" || cls.kind === "gpu-lost"
+    ? cls.line
+    : `pmon: no header before: ${line.slice(0, 200)}`;
 }

@@ -255,11 +255,14 @@ describe("pmon beyond the captures", () => {
     ]);
   });
 
-  it("refuses output without a header and error text", () => {
-    expect(parsePmon("    0   12  C  1  2  x").ok).toBe(false);
+  it("refuses output without a header, quoting the tool's own error line when there is one", () => {
+    expect(parsePmon("    0   12  C  1  2  x")).toEqual({
+      ok: false,
+      error: "pmon: no header before: 0   12  C  1  2  x",
+    });
     expect(parsePmon("Failed to initialize NVML: Driver/library version mismatch\n")).toEqual({
       ok: false,
-      error: "pmon: no header before: Failed to initialize NVML: Driver/library version mismatch",
+      error: "Failed to initialize NVML: Driver/library version mismatch",
     });
   });
 });

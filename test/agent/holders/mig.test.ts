@@ -237,3 +237,28 @@ describe("-q text processes outside MIG", () => {
     ]);
   });
 });
+
+describe("XML processes on a MIG GPU", () => {
+  it("reads gpu_instance_id / compute_instance_id and attaches the process to its device", async () => {
+    // The real A100 document with its empty <processes /> replaced by one process on GPU
+    // instance 5 (no MIG process is among the XML fixtures; the element layout is the one the
+    // non-MIG fixtures show, with numbers where they print N/A).
+    const text = read("xml/a100-sxm4-v12.xml").replace(
+      "<processes />",
+      "<processes><process_info><gpu_instance_id>5</gpu_instance_id><compute_instance_id>0</compute_instance_id>" +
+        "<pid>4121</pid><type>C</type><process_name>python3</process_name><used_memory>9000 MiB</used_memory>" +
+        "</process_info></processes>",
+    );
+    const gpus = readXmlHolders(await xmlDocument(text));
+    expect(gpus[0]?.processes).toEqual([
+      { pid: 4121, type: "C", name: "python3", usedMemoryMib: 9000, gpuInstanceId: 5, computeInstanceId: 0 },
+    ]);
+    const { instances } = buildMigInventory({ detail: gpus });
+    expect(instances.map((i) => [i.deviceIndex, i.processes.map((p) => p.pid)])).toEqual([
+      [0, []],
+      [1, []],
+      [2, [4121]],
+      [3, []],
+    ]);
+  });
+});

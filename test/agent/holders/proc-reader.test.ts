@@ -1,7 +1,7 @@
 // Holder lookup through a fixture /proc tree, and through the real /proc for a real child.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -45,6 +45,18 @@ describe("ProcReader on a fixture tree", () => {
       pid: 999_999,
       problems: ["status: ENOENT", "stat: ENOENT", "cgroup: ENOENT"],
     });
+  });
+
+  it("never opens cmdline or environ (they are FIFOs here: opening one would hang the test)", async () => {
+    const root = await mkdtemp(join(tmpdir(), "gputel-proc-"));
+    try {
+      await cp(FIXTURE, root, { recursive: true });
+      for (const f of ["cmdline", "environ"]) execFileSync("mkfifo", [join(root, "4121", f)]);
+      const info = await new ProcReader({ procRoot: root, passwdPath: join(root, "passwd") }).read(4121);
+      expect(info.user).toBe("alice");
+    } finally {
+      await rm(root, { recursive: true });
+    }
   });
 
   it("refuses a pid that is not a process id", async () => {
