@@ -1,6 +1,7 @@
 // What the command engine needs from a source of fake GPU data: a capture being replayed or a
 // scenario being played. Both answer in the real tool's spellings; the engine does the rest.
 import type { FieldCatalogue } from "./field-catalogue.js";
+import type { PmonLine } from "./pmon-format.js";
 
 export interface GpuRow {
   index: number;
@@ -54,6 +55,8 @@ export interface Backend {
   snapshot(nowMs: number): Snapshot;
   health(nowMs: number): Health;
   xml(nowMs: number): string;
+  /** Per-process lines for `pmon` at a moment (scenarios); replay answers pmon verbatim instead. */
+  pmon?: (nowMs: number) => PmonLine[];
   /** Output for arguments the engine does not model (replay: a section with exactly these args). */
   verbatim(args: readonly string[]): { output: string; exitCode: number } | undefined;
 }

@@ -13,7 +13,8 @@ export const USAGE = `Usage: gputel mock-smi (--scenario FILE [--host-index N] |
 A stand-in nvidia-smi. After \`--\` come the arguments the real tool would get:
   --version, -h, -L, --help-query-gpu, --help-query-compute-apps, -q -x,
   --query-gpu=<fields> --format=csv[,noheader][,nounits] [-l N | -lms N] [-i ID[,ID]],
-  --query-compute-apps=<fields> --format=csv[,noheader][,nounits]
+  --query-compute-apps=<fields> --format=csv[,noheader][,nounits],
+  pmon [-i ID] [-s u|m|um] [-c N] [-d SECONDS]
   (replay also answers any command its capture holds verbatim, e.g. -q or topo -m).
 
 Options:

@@ -4,6 +4,7 @@ import type { Backend, GpuRow, Snapshot } from "./backend.js";
 import { lostGpuLine, NO_DEVICES, shortBusId } from "./backend.js";
 import { type Column, csvLine, formatTimestamp, headerLine } from "./csv-format.js";
 import { INVALID_FIELD_EXIT, invalidFieldMessage } from "./field-catalogue.js";
+import { runPmon } from "./pmon.js";
 import { INVALID_COMBINATION, type SmiCommand } from "./smi-args.js";
 
 export interface EngineIo {
@@ -42,13 +43,30 @@ export async function execute(command: SmiCommand, backend: Backend, io: EngineI
       return 0;
     case "query":
       return query(command, backend, io);
-    case "other": {
-      const known = backend.verbatim(command.args);
-      if (known === undefined) return unsupported(command.args, io);
-      io.write(known.output);
-      return known.exitCode;
+    case "pmon": {
+      if (backend.pmon === undefined) return other(["pmon", ...pmonArgs(command)], backend, io);
+      return runPmon(command, backend, io, (ids) => selectGpus(backend.snapshot(io.now()), ids));
     }
+    case "other":
+      return other(command.args, backend, io);
   }
+}
+
+function other(args: readonly string[], backend: Backend, io: EngineIo): number {
+  const known = backend.verbatim(args);
+  if (known === undefined) return unsupported(args, io);
+  io.write(known.output);
+  return known.exitCode;
+}
+
+/** The arguments of a parsed pmon command, for a replay's verbatim lookup. */
+function pmonArgs(command: Extract<SmiCommand, { kind: "pmon" }>): string[] {
+  const args: string[] = [];
+  if (command.ids) args.push("-i", command.ids.join(","));
+  if (command.select !== undefined) args.push("-s", command.select);
+  if (command.count !== undefined) args.push("-c", String(command.count));
+  if (command.delayS !== 1) args.push("-d", String(command.delayS));
+  return args;
 }
 
 type QueryCommand = Extract<SmiCommand, { kind: "query" }>;

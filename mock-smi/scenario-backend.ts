@@ -15,7 +15,7 @@ import { catalogue, renderFieldHelp } from "./field-catalogue.js";
 import { APP_FIELDS, type FieldDef, type GpuState, scenarioFields } from "./scenario-fields.js";
 import type { HostSpec } from "./scenario-schema.js";
 import { validateScenario } from "./scenario-schema.js";
-import { gpuRow, gpuState, processRows } from "./scenario-state.js";
+import { gpuRow, gpuState, pmonLines, processRows } from "./scenario-state.js";
 import { scenarioXml } from "./scenario-xml.js";
 
 export async function loadScenarioBackend(
@@ -93,6 +93,7 @@ export function scenarioBackend(host: HostSpec, epochMs: number): Backend {
       const gpus = at(nowMs);
       return scenarioXml(host, nowMs, gpus, snapshot(nowMs).processes);
     },
+    pmon: (nowMs) => at(nowMs).flatMap((g) => (g.row.lost ? [] : pmonLines(host, g.state))),
     verbatim: () => undefined,
   };
 }

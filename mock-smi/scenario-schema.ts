@@ -9,6 +9,8 @@ export interface ProcessSpec {
   pid: number;
   name: string;
   usedMemoryMib: number;
+  /** pmon's type column: C (compute, the default), G (graphics) or C+G. */
+  type: "C" | "G" | "C+G";
 }
 
 export interface GpuSpec {
@@ -153,13 +155,21 @@ function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
     c.fail(`${path}.processes`, "expected a list");
   (Array.isArray(g.processes) ? g.processes : []).forEach((p, i) => {
     const pp = `${path}.processes[${i}]`;
-    const o = c.object(p, pp, ["pid", "name", "used_memory"]);
+    const o = c.object(p, pp, ["pid", "name", "used_memory", "type"]);
     if (o === undefined) return;
     const pid = c.number(o.pid, `${pp}.pid`, 1, 2 ** 31);
     const name = c.string(o.name, `${pp}.name`);
     const used = c.number(o.used_memory, `${pp}.used_memory`, 0, 4 * 1024 * 1024);
-    if (pid !== undefined && name !== undefined && used !== undefined)
-      processes.push({ pid, name, usedMemoryMib: used });
+    const type = o.type === undefined ? "C" : c.string(o.type, `${pp}.type`);
+    if (type !== undefined && type !== "C" && type !== "G" && type !== "C+G")
+      c.fail(`${pp}.type`, `expected C, G or C+G, not '${type}'`);
+    if (
+      pid !== undefined &&
+      name !== undefined &&
+      used !== undefined &&
+      (type === "C" || type === "G" || type === "C+G")
+    )
+      processes.push({ pid, name, usedMemoryMib: used, type });
   });
   const strings = (value: unknown, p: string): string[] | undefined => {
     if (value === undefined) return undefined;

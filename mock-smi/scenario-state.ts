@@ -6,6 +6,7 @@ import { formatTimestamp, withUnit } from "./csv-format.js";
 import type { FieldCatalogue } from "./field-catalogue.js";
 import { shutdownCelsius, slowdownCelsius } from "./models.js";
 import { evaluate, type Pattern } from "./patterns.js";
+import type { PmonLine } from "./pmon-format.js";
 import type { FieldDef, GpuState } from "./scenario-fields.js";
 import type { GpuSpec, HostSpec } from "./scenario-schema.js";
 
@@ -119,4 +120,31 @@ export function processRows(host: HostSpec, state: GpuState): ProcessRow[] {
       ["used_gpu_memory", `${Math.round(p.usedMemoryMib)} MiB`],
     ]),
   }));
+}
+
+/**
+ * pmon's view of one GPU: the GPU's SM and memory utilization shared evenly by its compute
+ * processes (`-` when the GPU is idle, as the real tool prints for unsampled processes), fb =
+ * each process's memory; graphics-only processes sample nothing. A GPU without processes gets
+ * the tool's "no process" row. Under MIG the real pmon samples nothing per process (the MIG
+ * capture), so neither does this.
+ */
+export function pmonLines(host: HostSpec, state: GpuState): PmonLine[] {
+  const spec = host.gpus[state.index] as GpuSpec;
+  if (spec.processes.length === 0) return [{ gpuIndex: state.index, values: {} }];
+  const compute = spec.processes.filter((p) => p.type !== "G").length;
+  const sampled = state.util > 0 && !state.mig && compute > 0;
+  return spec.processes.map((p) => {
+    const values: Partial<Record<string, number>> = { fb: p.usedMemoryMib, ccpm: 0 };
+    if (sampled && p.type !== "G") {
+      values.sm = state.util / compute;
+      values.mem = state.memUtil / compute;
+    }
+    return { gpuIndex: state.index, pid: p.pid, type: p.type, name: pmonName(p.name), values };
+  });
+}
+
+/** pmon prints the executable's base name (the captures: `/root/tools/memhog` → `memhog`). */
+function pmonName(name: string): string {
+  return name.slice(name.lastIndexOf("/") + 1);
 }

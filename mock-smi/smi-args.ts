@@ -12,6 +12,14 @@ export type SmiCommand =
       ids: string[] | undefined;
     }
   | { kind: "xml"; ids: string[] | undefined }
+  /** `pmon [-i ID] [-s um] [-c N] [-d SECONDS]`; count undefined: until killed. */
+  | {
+      kind: "pmon";
+      ids: string[] | undefined;
+      select: string | undefined;
+      count: number | undefined;
+      delayS: number;
+    }
   /** Anything else: replay may still know it verbatim; otherwise it is reported as unsupported. */
   | { kind: "other"; args: string[] };
 
@@ -47,6 +55,7 @@ const FLAGS: Record<string, string> = {
 };
 
 export function parseSmiArgs(args: readonly string[]): SmiCommand {
+  if (args[0] === "pmon") return parsePmonArgs(args);
   const values = new Map<string, string>();
   const flags = new Set<string>();
   for (let i = 0; i < args.length; i++) {
@@ -116,4 +125,32 @@ function loopInterval(values: Map<string, string>): number | undefined | null {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) <= 0) return null;
   return seconds !== undefined ? Number(text) * 1000 : Number(text);
+}
+
+// pmon's own options (`nvidia-smi pmon -h`): -i, -c, -d 1..10, -s; anything else is "other".
+const PMON_VALUED = new Set(["-i", "-c", "-d", "-s"]);
+
+function parsePmonArgs(args: readonly string[]): SmiCommand {
+  const other: SmiCommand = { kind: "other", args: [...args] };
+  const values = new Map<string, string>();
+  for (let i = 1; i < args.length; i++) {
+    const key = args[i] ?? "";
+    const value = args[i + 1];
+    if (!PMON_VALUED.has(key) || value === undefined) return other;
+    values.set(key, value);
+    i++;
+  }
+  const count = values.get("-c");
+  const delay = values.get("-d") ?? "1";
+  if ((count !== undefined && !/^[1-9]\d*$/.test(count)) || !/^([1-9]|10)$/.test(delay)) return other;
+  return {
+    kind: "pmon",
+    ids: values
+      .get("-i")
+      ?.split(",")
+      .map((s) => s.trim()),
+    select: values.get("-s"),
+    count: count === undefined ? undefined : Number(count),
+    delayS: Number(delay),
+  };
 }

@@ -1,0 +1,99 @@
+// One record per (GPU or MIG device, process) from what the pollers found: the compute-app rows
+// (the list of holders), the last pmon interval (SM/memory share), the /proc lookup (user, start,
+// workload) and the MIG inventory (which instance). Pure. Records, not series labels: the
+// caller sends them as their own message, so label cardinality never grows with pids.
+import { AbsentReason, type AbsentReasonValue } from "../../shared/proto.js";
+import type { ComputeAppRow } from "../sources/nvidia-smi/compute-apps.js";
+import type { Workload } from "./cgroup.js";
+import type { MigInventory } from "./mig.js";
+import type { PmonSample } from "./pmon.js";
+import { applyUserPrivacy, type ProcessUser, type UserPrivacy } from "./privacy.js";
+import type { HolderInfo } from "./proc-reader.js";
+
+export interface HolderRecord {
+  gpuUuid: string;
+  /** The MIG device the process runs on, when the GPU is partitioned and -q said which. */
+  migUuid?: string;
+  pid: number;
+  /** With pid, names one process life. */
+  startMs?: number;
+  name?: string;
+  usedMemoryMib?: number;
+  smPct?: number;
+  memPct?: number;
+  user: ProcessUser;
+  workload?: Workload;
+  absent: { field: string; reason: AbsentReasonValue; why: string }[];
+}
+
+export interface RecordInputs {
+  rows: readonly ComputeAppRow[];
+  /** GPU index by UUID (pmon names GPUs by index). */
+  gpuIndex: ReadonlyMap<string, number>;
+  /** The last pmon interval; undefined when pmon is unsupported or has not answered. */
+  pmon: PmonSample | undefined;
+  /** Why pmon values are missing when `pmon` is undefined. */
+  pmonMissing?: string;
+  holders: ReadonlyMap<number, HolderInfo>;
+  mig?: MigInventory;
+  privacy: { users: UserPrivacy; salt: string };
+}
+
+const UNSUPPORTED = AbsentReason.ABSENT_REASON_UNSUPPORTED;
+const ERROR = AbsentReason.ABSENT_REASON_ERROR;
+
+export function buildHolderRecords(input: RecordInputs): HolderRecord[] {
+  return input.rows.map((row) => {
+    const record: HolderRecord = { gpuUuid: row.gpuUuid, pid: row.pid, user: {}, absent: [] };
+    if (row.name !== undefined) record.name = row.name;
+    if (row.usedMemoryMib !== undefined) record.usedMemoryMib = row.usedMemoryMib;
+    else
+      record.absent.push({
+        field: "used_memory",
+        reason: row.memoryReason ?? UNSUPPORTED,
+        why: "nvidia-smi",
+      });
+
+    const instance = input.mig?.instances.find(
+      (i) => i.gpuUuid === row.gpuUuid && i.processes.some((p) => p.pid === row.pid),
+    );
+    if (instance?.uuid !== undefined) record.migUuid = instance.uuid;
+
+    addUtilization(record, input, instance !== undefined);
+
+    const info = input.holders.get(row.pid);
+    if (info?.startMs !== undefined) record.startMs = info.startMs;
+    if (info?.workload !== undefined) record.workload = info.workload;
+    const user: ProcessUser = {};
+    if (info?.uid !== undefined) user.uid = info.uid;
+    if (info?.user !== undefined) user.name = info.user;
+    record.user = applyUserPrivacy(user, input.privacy.users, input.privacy.salt);
+    for (const problem of info?.problems ?? (info ? [] : ["not looked up"]))
+      record.absent.push({ field: "proc", reason: ERROR, why: problem });
+    return record;
+  });
+}
+
+function addUtilization(record: HolderRecord, input: RecordInputs, onMig: boolean): void {
+  const absent = (why: string, reason: AbsentReasonValue = UNSUPPORTED) => {
+    record.absent.push({ field: "sm", reason, why }, { field: "mem", reason, why });
+  };
+  if (onMig) {
+    absent("nvidia-smi reports no per-process utilization under MIG");
+    return;
+  }
+  if (input.pmon === undefined) {
+    absent(input.pmonMissing ?? "pmon has not answered", ERROR);
+    return;
+  }
+  const index = input.gpuIndex.get(record.gpuUuid);
+  const pmonRow = input.pmon.rows.find((r) => r.gpuIndex === index && r.pid === record.pid);
+  if (pmonRow === undefined) {
+    absent("not in the last pmon interval");
+    return;
+  }
+  if (pmonRow.values.sm !== undefined) record.smPct = pmonRow.values.sm;
+  else record.absent.push({ field: "sm", reason: UNSUPPORTED, why: "not sampled this interval" });
+  if (pmonRow.values.mem !== undefined) record.memPct = pmonRow.values.mem;
+  else record.absent.push({ field: "mem", reason: UNSUPPORTED, why: "not sampled this interval" });
+}
