@@ -97,7 +97,7 @@ export function buildApp(
     if (error instanceof ApiError) {
       return reply
         .code(error.statusCode)
-        .send({ error: error.error, parameter: error.parameter, message: error.message });
+        .send({ error: error.error, parameter: error.parameter, message: error.message, ...error.extra });
     }
     if (error.validation && error.validation.length > 0) {
       const v = error.validation[0];

@@ -20,6 +20,7 @@ import { type Logger, silentLogger } from "../../shared/logger.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
+import { LeaseStore } from "./leases.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
@@ -27,6 +28,7 @@ import type { FrameSink, ValidFrame, WriteResult } from "./sink.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
+import { TokenStore } from "./tokens.js";
 
 export interface StoreOptions {
   /** Retention rules, e.g. ["48h:raw", "30d:1m", "2y:1h"] (the default). */
@@ -53,6 +55,10 @@ export class Store implements FrameSink {
   readonly tiers: TierConfig;
   /** @internal */ readonly stmts: Statements;
   /** @internal */ readonly raw: RawWriter;
+  /** Leases and their history (leases.ts). */
+  readonly leases: LeaseStore;
+  /** API tokens with roles (tokens.ts). */
+  readonly tokens: TokenStore;
   private readonly log: Logger;
   private bootsSweptMs = 0;
   private pruner: Pruner | undefined;
@@ -67,6 +73,8 @@ export class Store implements FrameSink {
   ) {
     this.tiers = tiers;
     this.stmts = prepareStatements(db);
+    this.leases = new LeaseStore(db);
+    this.tokens = new TokenStore(db);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.store" });
     this.raw = new RawWriter(
       db,
