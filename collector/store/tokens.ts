@@ -1,5 +1,6 @@
 // SQL for API tokens (migration 050_leases.sql): only a token's SHA-256 digest is stored.
-import type { Database } from "better-sqlite3";
+import Database, { type Database as Db } from "better-sqlite3";
+import { migrate } from "./migrate.js";
 
 export interface TokenRecord {
   id: string;
@@ -25,7 +26,7 @@ const toRecord = (r: TokenRow): TokenRecord => ({
   revokedMs: r.revoked_ms,
 });
 
-function tokenStatements(db: Database) {
+function tokenStatements(db: Db) {
   const p = (sql: string) => db.prepare(sql);
   return {
     insert: p("INSERT INTO api_tokens (id, role, digest, note, created_ms) VALUES (?, ?, ?, ?, ?)"),
@@ -39,7 +40,7 @@ function tokenStatements(db: Database) {
 export class TokenStore {
   private readonly s: ReturnType<typeof tokenStatements>;
 
-  constructor(db: Database) {
+  constructor(db: Db) {
     this.s = tokenStatements(db);
   }
 
@@ -65,5 +66,22 @@ export class TokenStore {
   byDigest(digestHex: string): TokenRecord | undefined {
     const row = this.s.byDigest.get(digestHex) as TokenRow | undefined;
     return row && row.revoked_ms === null ? toRecord(row) : undefined;
+  }
+}
+
+/**
+ * The token table of an existing collector database, for `gputel token` on the collector's host
+ * (the collector may be running: WAL lets both in, a busy timeout waits out its commits).
+ */
+export function openTokenStore(path: string): { tokens: TokenStore; close(): void } {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    db.pragma("busy_timeout = 5000");
+    db.pragma("journal_mode = WAL");
+    migrate(db);
+    return { tokens: new TokenStore(db), close: () => db.close() };
+  } catch (error) {
+    db.close();
+    throw error;
   }
 }
