@@ -153,6 +153,16 @@ export function collectorSchema(ctx: DefaultsContext) {
         },
         section,
       ),
+      leases: Type.Object(
+        {
+          from_label: Type.Union([Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$" }), Type.Null()], {
+            default: null,
+            description:
+              "a host label (e.g. customer) whose value is the tenant: a change ends the GPUs' lease and starts a new one",
+          }),
+        },
+        section,
+      ),
       remote_write: Type.Optional(
         Type.Object(
           {

@@ -14,6 +14,8 @@ import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { FlagStore } from "./flags/store.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
+import { LabelLeaseWatcher } from "./leases/label-watcher.js";
+import { LeaseService } from "./leases/service.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
 import type { FrameSink } from "./store/sink.js";
 import { Store } from "./store/store.js";
@@ -107,10 +109,16 @@ async function startParts(
     },
     countReject: (host, reason, count) => store.countReject(host, reason, count),
   };
+  const leases = new LeaseService(store.leases);
+  const fromLabel = config.leases.from_label;
+  const labelLeases = fromLabel !== null ? new LabelLeaseWatcher(leases, fromLabel, logger) : undefined;
   const pipeline = new IngestPipeline({
     sink,
     logger,
-    onCommitted: (frames) => flags.onFrames(frames),
+    onCommitted: (frames) => {
+      flags.onFrames(frames);
+      labelLeases?.onFrames(frames);
+    },
   });
   pipeline.start();
   onClose("ingest", () => pipeline.stop());
@@ -152,7 +160,7 @@ async function startParts(
     broker = external;
   }
 
-  const api = await startApi(config, { store, flags, pipeline, logger });
+  const api = await startApi(config, { store, flags, pipeline, logger, leases });
   const notify = new SdNotify();
   const watchdogMs = watchdogIntervalMs();
   let lastPing = 0;

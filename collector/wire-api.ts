@@ -16,6 +16,8 @@ export interface ApiParts {
   flags: FlagEngine;
   pipeline: IngestPipeline;
   logger: Logger;
+  /** The collector's lease service (shared with leases.from_label). */
+  leases?: LeaseService;
 }
 
 export async function startApi(
@@ -32,7 +34,7 @@ export async function startApi(
     logger: parts.logger,
     peers: config.http.peers,
     allowedHosts: config.http.allowed_hosts,
-    leases: new LeaseService(parts.store.leases),
+    leases: parts.leases ?? new LeaseService(parts.store.leases),
     tokens: storedTokenLookup(parts.store.tokens),
   });
   const { port } = await server.start();

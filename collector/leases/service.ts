@@ -42,6 +42,11 @@ export class LeaseService {
     return this.store.history(id);
   }
 
+  /** Runs fn in one transaction (service calls inside it join it). */
+  transaction<T>(fn: () => T): T {
+    return this.store.transaction(fn);
+  }
+
   /** The lease in force on a device at a time (reports, tenant scope, the label watcher). */
   inForce(device: string, atMs: number): Lease | undefined {
     return this.store.inForce(device, atMs);
