@@ -137,7 +137,7 @@ export function buildApp(
     reply.code(404).send({ error: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` });
   });
 
-  registerApiRoutes(app, backend, fanout);
+  registerApiRoutes(app, backend, fanout, access.leases);
   registerLeaseRoutes(app, access.leases);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
