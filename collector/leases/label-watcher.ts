@@ -29,7 +29,9 @@ export class LabelLeaseWatcher {
 
   onFrames(frames: readonly ValidFrame[]): void {
     for (const frame of frames) {
-      const value = frame.labels?.[this.key];
+      // Own keys only: a label key such as "constructor" must not read Object.prototype.
+      const labels = frame.labels ?? {};
+      const value = Object.hasOwn(labels, this.key) ? labels[this.key] : undefined;
       for (const gpu of frame.gpus ?? [])
         if (gpu.uuid) this.observe(gpu.uuid, value, frame.timestamp_ms, frame.host);
     }

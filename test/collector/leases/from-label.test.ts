@@ -1,11 +1,16 @@
 // leases.from_label: the pure decision, and a real collector (config key set) fed frames whose
 // `customer` label changes: the old lease ends and a new one starts at the frame's time, so the
 // past stays with the old tenant; a GPU first seen with the label gets a lease from then.
+import { Writable } from "node:stream";
 import { afterEach, describe, expect, test } from "vitest";
 import { decideFromLabel } from "../../../collector/leases/from-label.js";
+import { LabelLeaseWatcher } from "../../../collector/leases/label-watcher.js";
 import type { Lease } from "../../../collector/leases/model.js";
+import { LeaseService } from "../../../collector/leases/service.js";
+import { createLogger } from "../../../shared/logger.js";
 import { startTestCollector, type TestCollector } from "../../security/collector-helpers.js";
 import { framePayload, frameTopic, gpuSample } from "../ingest/frames.js";
+import { frameFor, openLeaseStore } from "./store-helpers.js";
 
 const lease = (over: Partial<Lease>): Lease => ({
   id: "L",
@@ -78,4 +83,31 @@ describe("a collector with leases.from_label: customer", () => {
       ["end", "from_label"],
     ]);
   });
+});
+
+test("a label key named like an Object.prototype member reads only the frame's own labels", () => {
+  const uuid = "GPU-77777777-2222-3333-4444-555555555555";
+  const t = openLeaseStore([uuid]);
+  try {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const watcher = new LabelLeaseWatcher(
+      new LeaseService(t.store.leases),
+      "constructor",
+      createLogger({}, { destination, level: "debug" }),
+    );
+    watcher.onFrames([frameFor("host-a", [uuid], Date.parse("2026-11-02T00:00:00Z"))]);
+    expect(lines.filter((l) => l.includes("Label not applied"))).toEqual([]);
+    watcher.onFrames([
+      frameFor("host-a", [uuid], Date.parse("2026-11-02T00:01:00Z"), 2, { constructor: "acme" }),
+    ]);
+    expect(t.store.leases.list({ limit: 10 }).map((l) => l.tenant)).toEqual(["acme"]);
+  } finally {
+    t.close();
+  }
 });
