@@ -27,6 +27,8 @@ import type { FlagsConfig, FlagsOverride } from "./flags/config.js";
 import { DEFAULT_TIER_RULES } from "./store/tiers.js";
 
 const strict = { additionalProperties: false } as const;
+const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+const PROTOTYPE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 const section = { additionalProperties: false, default: {} } as const;
 const Celsius = (fallback: number) => Type.Number({ minimum: 0, maximum: 150, default: fallback });
 const CeilingCelsius = (fallback: number) =>
@@ -155,11 +157,12 @@ export function collectorSchema(ctx: DefaultsContext) {
       ),
       leases: Type.Object(
         {
-          from_label: Type.Union([Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_.-]{0,63}$" }), Type.Null()], {
-            default: null,
-            description:
-              "a host label (e.g. customer) whose value is the tenant: a change ends the GPUs' lease and starts a new one",
-          }),
+          from_label: Type.Optional(
+            Type.String({
+              description:
+                "a host label (e.g. customer) whose value is the tenant: a change ends the GPUs' lease and starts a new one (default: off)",
+            }),
+          ),
         },
         section,
       ),
@@ -214,6 +217,12 @@ function collectorProblems(config: CollectorConfig): ConfigProblem[] {
       message: `is required when the embedded broker's broker.listen (${b.listen}) is not a loopback address: without it anyone who reaches the port may publish as any host`,
     });
   }
+  const fromLabel = config.leases.from_label;
+  if (fromLabel !== undefined && (!LABEL_KEY.test(fromLabel) || PROTOTYPE_NAMES.has(fromLabel)))
+    problems.push({
+      path: "leases.from_label",
+      message: `${JSON.stringify(fromLabel)} is not a label key (a letter or _, then letters, digits, _ . -; at most 64; not __proto__, constructor or prototype)`,
+    });
   const listen = parseListen(config.http.listen);
   if (config.http.token === "") {
     problems.push({

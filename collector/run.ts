@@ -111,7 +111,7 @@ async function startParts(
   };
   const leases = new LeaseService(store.leases);
   const fromLabel = config.leases.from_label;
-  const labelLeases = fromLabel !== null ? new LabelLeaseWatcher(leases, fromLabel, logger) : undefined;
+  const labelLeases = fromLabel !== undefined ? new LabelLeaseWatcher(leases, fromLabel, logger) : undefined;
   const pipeline = new IngestPipeline({
     sink,
     logger,
