@@ -166,6 +166,14 @@ describe("lease administration", () => {
   });
 });
 
+test("an import body of several MiB is read (20,000 leases are about 4.3 MB); other bodies stay at 4 KiB", async () => {
+  const big = { records: [{ line: 1, fields: { id: "big", contract: "x".repeat(5 * 1024 * 1024) } }] };
+  const r = await call("POST", "/api/v1/leases/import", big);
+  expect([r.status, r.body.parameter]).toEqual([400, "contract"]);
+  const small = await call("POST", "/api/v1/leases", { device: G2, tenant: "x", contract: "x".repeat(5000) });
+  expect(small.status).toBe(413);
+});
+
 describe("roles", () => {
   test("viewer reads leases and /metrics but cannot change leases", async () => {
     const viewer = tokens.viewer as string;
