@@ -14,6 +14,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import("../collector/cli.js"),
   },
   query: { summary: "query a collector's HTTP API", load: () => import("./query/cli.js") },
+  lease: {
+    summary: "lease GPUs to tenants: add, end, list, show, delete, import (over the API)",
+    load: () => import("./lease/cli.js"),
+  },
+  token: {
+    summary: "API tokens with a role (admin, viewer, tenant:NAME), on the collector's host",
+    load: () => import("./token/cli.js"),
+  },
   xid: {
     summary: "list the NVIDIA Xid events in kernel-log dumps (xid parse FILE...)",
     load: () => import("./xid/cli.js"),

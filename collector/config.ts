@@ -30,6 +30,8 @@ import { limitsSchema } from "./ingest/limits.js";
 import { DEFAULT_TIER_RULES } from "./store/tiers.js";
 
 const strict = { additionalProperties: false } as const;
+const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+const PROTOTYPE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 const section = { additionalProperties: false, default: {} } as const;
 export function collectorSchema(ctx: DefaultsContext) {
   const state = stateDirectoryDefault(ctx.env, "/var/lib/gputel-collector");
@@ -95,6 +97,17 @@ export function collectorSchema(ctx: DefaultsContext) {
         },
         section,
       ),
+      leases: Type.Object(
+        {
+          from_label: Type.Optional(
+            Type.String({
+              description:
+                "a host label (e.g. customer) whose value is the tenant: a change ends the GPUs' lease and starts a new one (default: off)",
+            }),
+          ),
+        },
+        section,
+      ),
       remote_write: Type.Optional(
         Type.Object(
           {
@@ -144,6 +157,12 @@ function collectorProblems(config: CollectorConfig): ConfigProblem[] {
     });
   }
   if (b.mode === "embedded") problems.push(...usersFileProblems(b.users_file));
+  const fromLabel = config.leases.from_label;
+  if (fromLabel !== undefined && (!LABEL_KEY.test(fromLabel) || PROTOTYPE_NAMES.has(fromLabel)))
+    problems.push({
+      path: "leases.from_label",
+      message: `${JSON.stringify(fromLabel)} is not a label key (a letter or _, then letters, digits, _ . -; at most 64; not __proto__, constructor or prototype)`,
+    });
   const listen = parseListen(config.http.listen);
   if (config.http.token === "") {
     problems.push({

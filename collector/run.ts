@@ -15,6 +15,8 @@ import { FlagEngine } from "./flags/engine.js";
 import { toIngestLimits } from "./ingest/limits.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
 import type { IngestSink } from "./ingest/sink.js";
+import { LabelLeaseWatcher } from "./leases/label-watcher.js";
+import { LeaseService } from "./leases/service.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
 import { Store } from "./store/store.js";
 import { startAlerts } from "./wire-alerts.js";
@@ -81,6 +83,9 @@ async function startParts(
   const alerts = startAlerts(config, flags, logger);
   onClose("alerts", () => alerts.stop());
 
+  const leases = new LeaseService(store.leases);
+  const fromLabel = config.leases.from_label;
+  const labelLeases = fromLabel !== undefined ? new LabelLeaseWatcher(leases, fromLabel, logger) : undefined;
   // The flag engine sees what ingest stored, after the commit: inventories, statuses, then frames.
   const pipeline = new IngestPipeline({
     sink: store,
@@ -90,7 +95,10 @@ async function startParts(
     onCommitted: ({ receivedAtMs, inventories, statuses, frames }) => {
       for (const inventory of inventories) flags.onInventory(inventory, receivedAtMs);
       for (const status of statuses) flags.onStatus(status, receivedAtMs);
-      if (frames.length > 0) flags.onFrames(frames);
+      if (frames.length > 0) {
+        flags.onFrames(frames);
+        labelLeases?.onFrames(frames);
+      }
     },
     onClaims: (events) => flags.onClaims(events),
   });
@@ -135,7 +143,7 @@ async function startParts(
     broker = external;
   }
 
-  const api = await startApi(config, { store, flags, pipeline, logger });
+  const api = await startApi(config, { store, flags, pipeline, logger, leases });
   const notify = new SdNotify();
   const watchdogMs = watchdogIntervalMs();
   let lastPing = 0;

@@ -4,9 +4,11 @@ import { GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { createApiServer } from "./api/server.js";
 import { StoreBackend } from "./api/store-backend.js";
+import { storedTokenLookup } from "./api/tokens.js";
 import type { CollectorConfig } from "./config.js";
 import type { FlagEngine } from "./flags/engine.js";
 import type { IngestPipeline } from "./ingest/pipeline.js";
+import { LeaseService } from "./leases/service.js";
 import type { Store } from "./store/store.js";
 
 export interface ApiParts {
@@ -14,6 +16,8 @@ export interface ApiParts {
   flags: FlagEngine;
   pipeline: IngestPipeline;
   logger: Logger;
+  /** The collector's lease service (shared with leases.from_label). */
+  leases?: LeaseService;
 }
 
 export async function startApi(
@@ -30,6 +34,8 @@ export async function startApi(
     logger: parts.logger,
     peers: config.http.peers,
     allowedHosts: config.http.allowed_hosts,
+    leases: parts.leases ?? new LeaseService(parts.store.leases),
+    tokens: storedTokenLookup(parts.store.tokens),
   });
   const { port } = await server.start();
   return { port, stop: () => server.stop() };

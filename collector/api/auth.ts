@@ -6,6 +6,12 @@ export function isLoopbackHost(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
+/** The token of an `Authorization: Bearer <token>` header. */
+export function bearerOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  return /^Bearer[ ]+(\S+)\s*$/i.exec(header)?.[1];
+}
+
 export function bearerMatches(header: string | undefined, token: string): boolean {
   if (header === undefined) return false;
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);

@@ -31,6 +31,8 @@ export class ApiError extends Error {
     readonly error: string,
     readonly parameter: string | undefined,
     message: string,
+    /** More fields for the JSON body (e.g. the conflicting lease's id). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }

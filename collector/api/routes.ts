@@ -6,6 +6,7 @@ import type { MetricKey } from "../../shared/metrics.js";
 import type { ReportKind } from "../contract/api-contract.js";
 import { REPORT_PART_PATH } from "../contract/api-contract.js";
 import { FANOUT_HEADER } from "../fanout/fan-out.js";
+import type { LeaseService } from "../leases/service.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFlags, fanGpus, fanSummary, fanUsageReport, queryOf } from "./fanout.js";
 import {
@@ -30,9 +31,12 @@ import {
   type SeriesQuery,
   schemas,
 } from "./schemas.js";
+import { scopeFor, tenantFlags, tenantGpuView, tenantSeries } from "./tenant-scope.js";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+/** A route that also answers tenant tokens, scoped to the tenant's leases (tenant-scope.ts). */
+const scoped = <S>(schema: S) => ({ schema, config: { access: "tenant" as const } });
 const DEFAULT_SERIES_METRICS: readonly MetricKey[] = [
   "utilization_gpu_pct",
   "temperature_gpu_celsius",
@@ -40,7 +44,12 @@ const DEFAULT_SERIES_METRICS: readonly MetricKey[] = [
   "memory_used_mib",
 ];
 
-export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, fanout?: FanOutContext): void {
+export function registerApiRoutes(
+  app: FastifyInstance,
+  backend: QueryBackend,
+  fanout?: FanOutContext,
+  leases?: LeaseService,
+): void {
   // A request from a peer (FANOUT_HEADER) is answered locally: no loops between collectors.
   const fan = (req: FastifyRequest) =>
     fanout && fanout.peers.length > 0 && req.headers[FANOUT_HEADER] === undefined ? fanout : undefined;
@@ -58,9 +67,12 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
 
   app.get("/api/v1/hosts", { schema: schemas.hosts }, async () => ({ hosts: backend.hosts() }));
 
-  app.get<{ Querystring: GpusQuery }>("/api/v1/gpus", { schema: schemas.gpus }, async (req) => {
-    const q = req.query;
-    const all = backend.gpus({
+  app.get<{ Querystring: GpusQuery }>("/api/v1/gpus", scoped(schemas.gpus), async (req) => {
+    const scope = scopeFor(req, req.query.tenant, leases);
+    // The scope travels to the peers as ?tenant= (they are asked with the fleet's token).
+    const q = scope ? { ...req.query, tenant: scope.tenant } : req.query;
+    const now = backend.now();
+    const listed = backend.gpus({
       ...(q.host !== undefined ? { host: q.host } : {}),
       ...(q.site !== undefined ? { site: q.site } : {}),
       ...(q.model !== undefined ? { model: q.model } : {}),
@@ -68,6 +80,9 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
       ...(q.state !== undefined ? { state: q.state } : {}),
       ...(q.flag !== undefined ? { flag: q.flag } : {}),
     });
+    const all = scope
+      ? listed.filter((g) => scope.holdsAt(g.uuid, now)).map((g) => tenantGpuView(scope, g, now))
+      : listed;
     const limit = q.limit ?? LIMITS.maxGpuRows;
     const ctx = fan(req);
     if (ctx) return fanGpus(ctx, all, queryOf(q), limit, backend.now());
@@ -79,15 +94,18 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
     };
   });
 
-  app.get<{ Params: { id: string } }>("/api/v1/gpus/:id", { schema: schemas.gpu }, async (req) => {
+  app.get<{ Params: { id: string } }>("/api/v1/gpus/:id", scoped(schemas.gpu), async (req) => {
     const gpu = backend.gpu(req.params.id);
-    if (!gpu) throw notFound(req.params.id);
-    return gpu;
+    const scope = scopeFor(req, undefined, leases);
+    const now = backend.now();
+    // Outside the tenant's lease, the same 404 as an unknown GPU: existence does not leak.
+    if (!gpu || (scope && !scope.holdsAt(gpu.uuid, now))) throw notFound(req.params.id);
+    return scope ? tenantGpuView(scope, gpu, now) : gpu;
   });
 
   app.get<{ Params: { id: string }; Querystring: SeriesQuery }>(
     "/api/v1/gpus/:id/series",
-    { schema: schemas.series },
+    scoped(schemas.series),
     async (req) => {
       const q = req.query;
       const range = parseRange(q, backend.now(), HOUR);
@@ -100,13 +118,17 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
           `gives ${points} points per series; at most ${LIMITS.maxSeriesPoints}: use a larger step`,
         );
       const gpu = backend.gpu(req.params.id);
-      if (!gpu) throw notFound(req.params.id);
-      return backend.series(gpu, { metrics, fromMs: range.fromMs, toMs: range.toMs, stepMs });
+      const scope = scopeFor(req, undefined, leases);
+      if (!gpu || (scope && !scope.overlaps(gpu.uuid, range.fromMs, range.toMs)))
+        throw notFound(req.params.id);
+      const series = backend.series(gpu, { metrics, fromMs: range.fromMs, toMs: range.toMs, stepMs });
+      return scope ? tenantSeries(scope, series) : series;
     },
   );
 
-  app.get<{ Querystring: FlagsQuery }>("/api/v1/flags", { schema: schemas.flags }, async (req) => {
-    const q = req.query;
+  app.get<{ Querystring: FlagsQuery }>("/api/v1/flags", scoped(schemas.flags), async (req) => {
+    const scope = scopeFor(req, req.query.tenant, leases);
+    const q = scope ? { ...req.query, tenant: scope.tenant } : req.query;
     const now = backend.now();
     const fromMs = q.from !== undefined ? parseTime("from", q.from, now, true) : undefined;
     const toMs = q.to !== undefined ? parseTime("to", q.to, now, true) : undefined;
@@ -114,9 +136,10 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
     const limit = q.limit ?? LIMITS.defaultFlagRows;
     const state = q.state ?? "open";
     // One more than asked tells whether the list was cut.
-    const flags = backend.flags({
+    const listed = backend.flags({
       state,
-      limit: Math.min(limit + 1, LIMITS.maxFlagRows),
+      // A scoped list is filtered after reading: read all that may be asked for.
+      limit: scope ? LIMITS.maxFlagRows : Math.min(limit + 1, LIMITS.maxFlagRows),
       ...(q.kind !== undefined ? { kinds: parseKinds("kind", q.kind) } : {}),
       ...(q.host !== undefined ? { host: q.host } : {}),
       ...(q.site !== undefined ? { site: q.site } : {}),
@@ -124,6 +147,7 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
     });
+    const flags = scope ? tenantFlags(scope, listed, gpusOfHost(backend), now) : listed;
     const shown = flags.slice(0, limit).map((f) => ({ ...f, durationMs: (f.endMs ?? now) - f.startMs }));
     const answer = { generatedMs: now, state, limit, truncated: flags.length > limit, flags: shown };
     const ctx = fan(req);
@@ -146,6 +170,17 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
         : backend.report(kind, range, by);
     },
   );
+}
+
+/** Today's GPUs of each host (host-level flags concern a tenant whose GPU is there). */
+function gpusOfHost(backend: QueryBackend): (host: string) => readonly string[] {
+  const byHost = new Map<string, string[]>();
+  for (const g of backend.gpus({})) {
+    const list = byHost.get(g.host) ?? [];
+    list.push(g.uuid);
+    byHost.set(g.host, list);
+  }
+  return (host) => byHost.get(host) ?? [];
 }
 
 function notFound(id: string): ApiError {

@@ -20,6 +20,13 @@ const label = {
   pattern: "^[^:]+:.*$",
   description: "key:value",
 } as const;
+const tenant = {
+  type: "string",
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+  description: "only this tenant's leased GPUs in its lease periods (a tenant token: always its own)",
+} as const;
 const kindList = { type: "string", minLength: 1, maxLength: 200, pattern: "^[a-z-]+(,[a-z-]+)*$" } as const;
 
 function query(properties: Record<string, unknown>) {
@@ -46,6 +53,7 @@ export const schemas = {
       state: { type: "string", enum: ["ok", "timeout", "lost", "error", "unspecified", "unknown"] },
       flag: { type: "string", enum: [...FLAG_KINDS] },
       limit: { type: "integer", minimum: 1, maximum: LIMITS.maxGpuRows },
+      tenant,
     }),
   },
   gpu: { params: gpuIdParams, querystring: query({}) },
@@ -68,6 +76,7 @@ export const schemas = {
       from: time,
       to: time,
       limit: { type: "integer", minimum: 1, maximum: LIMITS.maxFlagRows },
+      tenant,
     }),
   },
   report: {
@@ -98,6 +107,7 @@ export interface GpusQuery {
   state?: string;
   flag?: (typeof FLAG_KINDS)[number];
   limit?: number;
+  tenant?: string;
 }
 export interface SeriesQuery extends RangeQuery {
   metrics?: string;
@@ -110,6 +120,7 @@ export interface FlagsQuery extends RangeQuery {
   site?: string;
   label?: string;
   limit?: number;
+  tenant?: string;
 }
 export interface ReportQuery extends RangeQuery {
   by?: string;

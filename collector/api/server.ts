@@ -7,10 +7,12 @@ import { GputelError } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "../exposition/prometheus.js";
-import { installAccessControl, PUBLIC_ROUTE } from "./access.js";
+import type { LeaseService } from "../leases/service.js";
+import { installAccessControl, PUBLIC_ROUTE, type TokenLookup } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
 import type { FanOutContext } from "./fanout.js";
+import { registerLeaseRoutes } from "./lease-routes.js";
 import { ApiError } from "./params.js";
 import { registerApiRoutes } from "./routes.js";
 import { schemas } from "./schemas.js";
@@ -24,6 +26,10 @@ export interface ApiServerOptions {
   allowedHosts?: readonly string[];
   /** Other collectors' base URLs: summary, gpus, flags and usage reports merge their answers (collector/fanout). */
   peers?: string[];
+  /** Lease administration (/api/v1/leases); without it those routes answer 501. */
+  leases?: LeaseService;
+  /** Stored role tokens (admin, viewer, tenant:NAME) besides `token` (admin). */
+  tokens?: TokenLookup;
 }
 
 export interface ApiServer {
@@ -50,6 +56,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       const fanout = peers.length > 0 ? { peers, ...(token !== undefined ? { token } : {}) } : undefined;
       app = buildApp(options.backend, token, log, fanout, {
         allowedHosts: options.allowedHosts ?? [],
+        ...(options.tokens ? { tokens: options.tokens } : {}),
+        ...(options.leases ? { leases: options.leases } : {}),
       });
       try {
         await app.listen({ host: host === "" ? "0.0.0.0" : host, port });
@@ -77,7 +85,7 @@ export function buildApp(
   token: string | undefined,
   log: Logger,
   fanout?: FanOutContext,
-  access: { allowedHosts?: readonly string[] } = {},
+  access: { allowedHosts?: readonly string[]; tokens?: TokenLookup; leases?: LeaseService } = {},
 ): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -91,13 +99,17 @@ export function buildApp(
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: false } },
   });
 
-  installAccessControl(app, { token, allowedHosts: access.allowedHosts ?? [] });
+  installAccessControl(app, {
+    token,
+    allowedHosts: access.allowedHosts ?? [],
+    ...(access.tokens ? { tokens: access.tokens } : {}),
+  });
 
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     if (error instanceof ApiError) {
       return reply
         .code(error.statusCode)
-        .send({ error: error.error, parameter: error.parameter, message: error.message });
+        .send({ error: error.error, parameter: error.parameter, message: error.message, ...error.extra });
     }
     if (error.validation && error.validation.length > 0) {
       const v = error.validation[0];
@@ -125,7 +137,8 @@ export function buildApp(
     reply.code(404).send({ error: "not_found", message: `no route ${req.method} ${req.url.split("?")[0]}` });
   });
 
-  registerApiRoutes(app, backend, fanout);
+  registerApiRoutes(app, backend, fanout, access.leases);
+  registerLeaseRoutes(app, access.leases);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

@@ -34,6 +34,7 @@ import { CaptureLog } from "./capture-log.js";
 import { FlagStore } from "./flag-store.js";
 import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
 import { StoreFleetView } from "./fleet-view.js";
+import { LeaseStore } from "./leases.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
@@ -41,6 +42,7 @@ import { type HostRow, prepareStatements, type Statements } from "./statements.j
 import { type GpuTotals, gpuTotals } from "./store-aggregate.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
+import { TokenStore } from "./tokens.js";
 
 export interface StoreOptions {
   /** The `retention` setting: rules such as ["48h:raw", "30d:1m", "2y:1h"] (the default). */
@@ -69,6 +71,10 @@ export class Store implements IngestSink {
   /** @internal */ readonly raw: RawWriter;
   /** Hosts, GPU owners and approvals for ingest's limits and claims. */
   readonly fleet: FleetView;
+  /** Leases and their history (leases.ts). */
+  readonly leases: LeaseStore;
+  /** API tokens with roles (tokens.ts). */
+  readonly tokens: TokenStore;
   private readonly log: Logger;
   private readonly sources: AgentSourceTable;
   private bootsSweptMs = 0;
@@ -87,6 +93,8 @@ export class Store implements IngestSink {
     this.tiers = tiers;
     this.stmts = prepareStatements(db);
     this.sources = new AgentSourceTable(db);
+    this.leases = new LeaseStore(db);
+    this.tokens = new TokenStore(db);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.store" });
     this.raw = new RawWriter(
       db,

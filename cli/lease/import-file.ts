@@ -1,0 +1,132 @@
+// Reads a lease import file (CSV with a header row, or YAML: a list of mappings, or `leases:`
+// holding one) into records that keep their line number, so every error — here or from the
+// collector — names the line and the field. The field names are the API's (docs/leases.md).
+import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { FIELD_NAMES } from "../../collector/leases/model.js";
+import type { ImportRecord } from "../../collector/leases/service.js";
+
+export class ImportFileError extends Error {}
+
+export type ImportFormat = "csv" | "yaml";
+
+export function formatOf(path: string, given: string | undefined): ImportFormat {
+  const f = given ?? (/\.csv$/i.test(path) ? "csv" : /\.ya?ml$/i.test(path) ? "yaml" : undefined);
+  if (f === "csv" || f === "yaml") return f;
+  throw new ImportFileError(
+    `${path}: cannot tell CSV from YAML by the name: give --format csv or --format yaml`,
+  );
+}
+
+export function parseImport(text: string, format: ImportFormat, name: string): ImportRecord[] {
+  return format === "csv" ? parseCsv(text, name) : parseYaml(text, name);
+}
+
+/** RFC 4180 rows with the line each starts on (quoted fields may hold commas, quotes, newlines). */
+export function csvRows(text: string, name: string): { line: number; cells: string[] }[] {
+  const rows: { line: number; cells: string[] }[] = [];
+  let cells: string[] = [];
+  let cell = "";
+  let quoted = false;
+  let line = 1;
+  let rowLine = 1;
+  let i = 0;
+  const endRow = () => {
+    cells.push(cell);
+    if (!(cells.length === 1 && cells[0] === "")) rows.push({ line: rowLine, cells });
+    cells = [];
+    cell = "";
+  };
+  const src = text.replace(/^\uFEFF/, "");
+  while (i < src.length) {
+    const ch = src[i] as string;
+    if (quoted) {
+      if (ch === '"' && src[i + 1] === '"') {
+        cell += '"';
+        i += 2;
+        continue;
+      }
+      if (ch === '"') quoted = false;
+      else {
+        if (ch === "\n") line++;
+        cell += ch;
+      }
+      i++;
+      continue;
+    }
+    if (ch === '"' && cell === "") quoted = true;
+    else if (ch === ",") {
+      cells.push(cell);
+      cell = "";
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && src[i + 1] === "\n") i++;
+      endRow();
+      line++;
+      rowLine = line;
+    } else if (ch === '"') throw new ImportFileError(`${name}:${line}: a quote inside an unquoted field`);
+    else cell += ch;
+    i++;
+  }
+  if (quoted) throw new ImportFileError(`${name}:${rowLine}: a quoted field is not closed`);
+  endRow();
+  return rows;
+}
+
+function parseCsv(text: string, name: string): ImportRecord[] {
+  const rows = csvRows(text, name);
+  const header = rows.shift();
+  if (!header) throw new ImportFileError(`${name}: empty file (a header row names the fields)`);
+  const columns = header.cells.map((c) => c.trim());
+  for (const c of columns)
+    if (!(FIELD_NAMES as readonly string[]).includes(c))
+      throw new ImportFileError(
+        `${name}:${header.line}: field ${JSON.stringify(c)}: unknown column (columns: ${FIELD_NAMES.join(", ")})`,
+      );
+  return rows.map(({ line, cells }) => {
+    if (cells.length !== columns.length)
+      throw new ImportFileError(
+        `${name}:${line}: ${cells.length} fields where the header has ${columns.length}`,
+      );
+    const fields: Record<string, unknown> = {};
+    columns.forEach((column, i) => {
+      const value = (cells[i] ?? "").trim();
+      if (value === "") return;
+      fields[column] = column === "labels" ? csvLabels(value, name, line) : value;
+    });
+    return { line, fields };
+  });
+}
+
+/** `key=value;key=value` */
+function csvLabels(text: string, name: string, line: number): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of text.split(";").filter((p) => p.trim() !== "")) {
+    const eq = pair.indexOf("=");
+    if (eq <= 0)
+      throw new ImportFileError(`${name}:${line}: field labels: ${JSON.stringify(pair)} is not key=value`);
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+  }
+  return labels;
+}
+
+function parseYaml(text: string, name: string): ImportRecord[] {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first) {
+    const at = counter.linePos(first.pos[0]).line;
+    throw new ImportFileError(`${name}:${at}: not YAML: ${first.message.split("\n")[0]}`);
+  }
+  let list: unknown = doc.contents;
+  if (isMap(list)) list = list.get("leases", true);
+  if (!isSeq(list))
+    throw new ImportFileError(
+      `${name}:1: expected a list of leases (or a mapping with \`leases:\` holding one)`,
+    );
+  return list.items.map((item, i) => {
+    const offset = (item as { range?: [number, number, number] }).range?.[0] ?? 0;
+    const line = counter.linePos(offset).line;
+    if (!isMap(item)) throw new ImportFileError(`${name}:${line}: lease ${i + 1} is not a mapping`);
+    const fields = item.toJSON() as Record<string, unknown>;
+    return { line, fields };
+  });
+}

@@ -1,0 +1,60 @@
+// Any-method JSON request for `gputel lease` (the query client's GET, with a body): the same URL
+// and token handling, and failures that keep the HTTP status so the CLI can pick its exit code.
+import { type ClientOptions, describeFetchError } from "../query/client.js";
+
+export class RequestError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, or 0 when the collector could not be reached. */
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export async function requestJson<T>(
+  method: string,
+  path: string,
+  options: ClientOptions & { query?: Record<string, string | undefined>; body?: unknown },
+): Promise<T> {
+  const base = (options.urls[0] ?? "").replace(/\/+$/, "");
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) params.set(k, v);
+  const search = params.toString();
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}${search ? `?${search}` : ""}`, {
+      method,
+      headers: {
+        accept: "application/json",
+        ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    });
+  } catch (error) {
+    throw new RequestError(describeFetchError(base, error), 0);
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new RequestError(
+      `${base}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`,
+      response.status,
+    );
+  }
+  if (!response.ok) {
+    const b = body as { message?: string; parameter?: string; error?: string };
+    if (response.status === 401)
+      throw new RequestError(
+        `${base}: unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN`,
+        401,
+      );
+    const field = b.parameter ? ` (field ${b.parameter})` : "";
+    throw new RequestError(`${b.message ?? b.error ?? `HTTP ${response.status}`}${field}`, response.status);
+  }
+  return body as T;
+}

@@ -1,0 +1,125 @@
+// What a tenant may see: the devices it leases, only during its lease periods. A tenant token
+// is always scoped to its own tenant; an admin or viewer may ask `?tenant=NAME` to see the same
+// view, which is how the fan-out carries a tenant's scope to the peers (the peers are asked
+// with the fleet's admin token plus the query, and scope their own answers).
+// Anything outside the scope answers as if it did not exist (404, or left out of a list), so a
+// tenant learns nothing of other tenants' GPUs. A MIG device lease shows no whole-GPU data: the
+// GPU's figures would include the other MIG tenants' work.
+import type { FastifyRequest } from "fastify";
+import type { GpuView, SeriesView } from "../contract/api-contract.js";
+import type { Flag } from "../flags/types.js";
+import type { LeaseService } from "../leases/service.js";
+
+interface Period {
+  startMs: number;
+  endMs: number;
+}
+
+/** Leases of one tenant indexed by device: the periods it may see. */
+export class TenantScope {
+  private constructor(
+    readonly tenant: string,
+    private readonly periods: ReadonlyMap<string, readonly Period[]>,
+  ) {}
+
+  static of(leases: LeaseService, tenant: string): TenantScope {
+    const periods = new Map<string, Period[]>();
+    for (const l of leases.list({ tenant, limit: Number.MAX_SAFE_INTEGER })) {
+      const list = periods.get(l.device) ?? [];
+      list.push({ startMs: l.startMs, endMs: l.endMs ?? Number.POSITIVE_INFINITY });
+      periods.set(l.device, list);
+    }
+    return new TenantScope(tenant, periods);
+  }
+
+  /** Sees nothing (no lease store here). */
+  static empty(tenant: string): TenantScope {
+    return new TenantScope(tenant, new Map());
+  }
+
+  holdsAt(device: string, atMs: number): boolean {
+    return (this.periods.get(device) ?? []).some((p) => p.startMs <= atMs && atMs < p.endMs);
+  }
+
+  overlaps(device: string, fromMs: number, toMs: number): boolean {
+    return (this.periods.get(device) ?? []).some((p) => p.startMs < toMs && fromMs < p.endMs);
+  }
+
+  /** [fromMs, toMs) lies inside one period. */
+  covers(device: string, fromMs: number, toMs: number): boolean {
+    return (this.periods.get(device) ?? []).some((p) => p.startMs <= fromMs && toMs <= p.endMs);
+  }
+
+  /** The start of the period holding the device at `atMs` (or the first overlapping one). */
+  periodStart(device: string, fromMs: number, toMs: number): number {
+    const hit = (this.periods.get(device) ?? []).find((p) => p.startMs < toMs && fromMs < p.endMs);
+    return hit?.startMs ?? fromMs;
+  }
+}
+
+/** The scope of this request: a tenant token's own tenant, else `?tenant=` if given, else none. */
+export function scopeFor(
+  req: FastifyRequest,
+  asked: string | undefined,
+  leases: LeaseService | undefined,
+): TenantScope | undefined {
+  const p = req.principal;
+  const tenant = p?.role === "tenant" ? p.tenant : asked;
+  if (tenant === undefined) return undefined;
+  return leases ? TenantScope.of(leases, tenant) : TenantScope.empty(tenant);
+}
+
+/** A GPU as its tenant sees it: host labels (which may name other tenants) and pre-lease flag starts left out. */
+export function tenantGpuView(scope: TenantScope, gpu: GpuView, nowMs: number): GpuView {
+  return {
+    ...gpu,
+    labels: {},
+    flags: gpu.flags.map((f) => ({
+      ...f,
+      startMs: Math.max(f.startMs, scope.periodStart(gpu.uuid, nowMs, nowMs + 1)),
+    })),
+  };
+}
+
+/** Buckets not wholly inside a lease period are blanked (their figures would mix in other tenants' time). */
+export function tenantSeries(scope: TenantScope, series: SeriesView): SeriesView {
+  const keep = series.t.map((t) => scope.covers(series.uuid, t, t + series.stepMs));
+  const blank = (values: (number | null)[]) => values.map((v, i) => (keep[i] ? v : null));
+  const metrics: SeriesView["metrics"] = {};
+  for (const [key, m] of Object.entries(series.metrics))
+    if (m)
+      metrics[key as keyof SeriesView["metrics"]] = {
+        min: blank(m.min),
+        max: blank(m.max),
+        avg: blank(m.avg),
+      };
+  return { ...series, metrics };
+}
+
+/**
+ * GPU flags of leased devices that overlap a period, start clipped to it; host-level flags
+ * (stale, offline) of a host whose GPUs (`gpusOfHost`, today's placement) include one the
+ * tenant leased during the flag: it needs them for availability. Labels are left out.
+ */
+export function tenantFlags<F extends Flag>(
+  scope: TenantScope,
+  flags: readonly F[],
+  gpusOfHost: (host: string) => readonly string[],
+  nowMs: number,
+): F[] {
+  const out: F[] = [];
+  for (const f of flags) {
+    const end = f.endMs ?? nowMs + 1;
+    if (f.gpuUuid === null) {
+      if (gpusOfHost(f.host).some((uuid) => scope.overlaps(uuid, f.startMs, end)))
+        out.push({ ...f, labels: {} });
+    } else if (scope.overlaps(f.gpuUuid, f.startMs, end)) {
+      out.push({
+        ...f,
+        labels: {},
+        startMs: Math.max(f.startMs, scope.periodStart(f.gpuUuid, f.startMs, end)),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,185 @@
+// SQL for leases and their history (migration 050_leases.sql). Rows in, Lease objects out; the
+// rules live in collector/leases/. Every statement is prepared once per open database.
+import type { Database } from "better-sqlite3";
+import type { Lease, LeaseSource } from "../leases/model.js";
+
+interface LeaseRow {
+  id: string;
+  device: string;
+  gpu_uuid: string;
+  tenant: string;
+  start_ms: number;
+  end_ms: number | null;
+  contract: string | null;
+  price_micros: number | null;
+  currency: string | null;
+  availability_milli: number | null;
+  labels: string;
+  source: string;
+}
+
+export interface LeaseFilter {
+  tenant?: string;
+  /** Leases of this device, or of the MIG devices of this GPU. */
+  device?: string;
+  /** Leases overlapping [fromMs, toMs); an instant t is [t, t + 1). */
+  fromMs?: number;
+  toMs?: number;
+  limit: number;
+}
+
+export interface HistoryEntry {
+  id: number;
+  leaseId: string;
+  atMs: number;
+  actor: string;
+  action: string;
+  before: Lease | null;
+  after: Lease | null;
+}
+
+const FAR = Number.MAX_SAFE_INTEGER;
+
+function toLease(r: LeaseRow): Lease {
+  return {
+    id: r.id,
+    device: r.device,
+    gpu: r.gpu_uuid,
+    tenant: r.tenant,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+    contract: r.contract,
+    priceMicros: r.price_micros,
+    currency: r.currency,
+    availabilityMilli: r.availability_milli,
+    labels: JSON.parse(r.labels) as Record<string, string>,
+    source: r.source as LeaseSource,
+  };
+}
+
+function leaseStatements(db: Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    get: p("SELECT * FROM leases WHERE id = ?"),
+    inForce: p("SELECT * FROM leases WHERE device = ? AND start_ms <= ? ORDER BY start_ms DESC LIMIT 1"),
+    onGpu: p(
+      "SELECT * FROM leases WHERE gpu_uuid = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms",
+    ),
+    list: p(
+      `SELECT * FROM leases
+       WHERE (@tenant IS NULL OR tenant = @tenant)
+         AND (@device IS NULL OR device = @device OR gpu_uuid = @device)
+         AND start_ms < @to AND (end_ms IS NULL OR end_ms > @from)
+       ORDER BY start_ms, id LIMIT @limit`,
+    ),
+    insert: p(
+      `INSERT INTO leases (id, device, gpu_uuid, tenant, start_ms, end_ms, contract, price_micros, currency,
+         availability_milli, labels, source, created_ms, updated_ms)
+       VALUES (@id, @device, @gpu, @tenant, @startMs, @endMs, @contract, @priceMicros, @currency,
+         @availabilityMilli, @labels, @source, @now, @now)`,
+    ),
+    update: p(
+      `UPDATE leases SET device = @device, gpu_uuid = @gpu, tenant = @tenant, start_ms = @startMs,
+         end_ms = @endMs, contract = @contract, price_micros = @priceMicros, currency = @currency,
+         availability_milli = @availabilityMilli, labels = @labels, updated_ms = @now
+       WHERE id = @id`,
+    ),
+    delete: p("DELETE FROM leases WHERE id = ?"),
+    history: p(
+      "INSERT INTO lease_history (lease_id, at_ms, actor, action, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
+    historyOf: p("SELECT * FROM lease_history WHERE lease_id = ? ORDER BY id"),
+    knownGpu: p("SELECT 1 FROM gpus WHERE uuid = ?").pluck(true),
+  };
+}
+
+export class LeaseStore {
+  private readonly s: ReturnType<typeof leaseStatements>;
+
+  constructor(private readonly db: Database) {
+    this.s = leaseStatements(db);
+  }
+
+  get(id: string): Lease | undefined {
+    const row = this.s.get.get(id) as LeaseRow | undefined;
+    return row ? toLease(row) : undefined;
+  }
+
+  /** The lease in force on `device` at `atMs`, if any (one index seek). */
+  inForce(device: string, atMs: number): Lease | undefined {
+    const row = this.s.inForce.get(device, atMs) as LeaseRow | undefined;
+    if (!row || (row.end_ms !== null && row.end_ms <= atMs)) return undefined;
+    return toLease(row);
+  }
+
+  /** Leases on `gpu` (whole or its MIG devices) overlapping [fromMs, toMs); toMs null: open. */
+  onGpu(gpu: string, fromMs: number, toMs: number | null): Lease[] {
+    return (this.s.onGpu.all(gpu, toMs ?? FAR, fromMs) as LeaseRow[]).map(toLease);
+  }
+
+  list(filter: LeaseFilter): Lease[] {
+    const rows = this.s.list.all({
+      tenant: filter.tenant ?? null,
+      device: filter.device ?? null,
+      from: filter.fromMs ?? -FAR,
+      to: filter.toMs ?? FAR,
+      limit: filter.limit,
+    }) as LeaseRow[];
+    return rows.map(toLease);
+  }
+
+  insert(lease: Lease, nowMs: number): void {
+    this.s.insert.run({ ...lease, labels: JSON.stringify(lease.labels), now: nowMs });
+  }
+
+  update(lease: Lease, nowMs: number): void {
+    this.s.update.run({ ...lease, labels: JSON.stringify(lease.labels), now: nowMs });
+  }
+
+  delete(id: string): void {
+    this.s.delete.run(id);
+  }
+
+  record(
+    leaseId: string,
+    atMs: number,
+    actor: string,
+    action: string,
+    before: Lease | null,
+    after: Lease | null,
+  ): void {
+    const json = (l: Lease | null) => (l === null ? null : JSON.stringify(l));
+    this.s.history.run(leaseId, atMs, actor, action, json(before), json(after));
+  }
+
+  history(leaseId: string): HistoryEntry[] {
+    const rows = this.s.historyOf.all(leaseId) as {
+      id: number;
+      lease_id: string;
+      at_ms: number;
+      actor: string;
+      action: string;
+      before: string | null;
+      after: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      leaseId: r.lease_id,
+      atMs: r.at_ms,
+      actor: r.actor,
+      action: r.action,
+      before: r.before === null ? null : (JSON.parse(r.before) as Lease),
+      after: r.after === null ? null : (JSON.parse(r.after) as Lease),
+    }));
+  }
+
+  /** A GPU UUID this collector has stored. */
+  knownGpu(uuid: string): boolean {
+    return this.s.knownGpu.get(uuid) !== undefined;
+  }
+
+  /** Runs fn in one transaction: all of it is written, or nothing. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}

@@ -1,0 +1,193 @@
+// `gputel lease` and `gputel token` as real processes (built dist/) against a real collector:
+// tables and --json, CSV and YAML imports (all or nothing, idempotent, line and field named),
+// exit statuses 65 (refused data), 78 (token missing or short of the role), and role tokens
+// made on the collector's database while it runs, stored only as digests.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { frameFor } from "../collector/leases/store-helpers.js";
+import { spawnGputel } from "../helpers/cli.js";
+import { startTestCollector, type TestCollector } from "../security/collector-helpers.js";
+
+const TOKEN = "lease-cli-admin-token-0123456789";
+const G1 = "GPU-aaaaaaaa-2222-3333-4444-555555555555";
+const G2 = "GPU-bbbbbbbb-2222-3333-4444-555555555555";
+const H = 3_600_000;
+const NOW = Date.now();
+const iso = (ms: number) => new Date(ms).toISOString();
+
+let c: TestCollector;
+let dir: string;
+let tokenFile: string;
+
+async function gputel(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
+  const p = spawnGputel(args, { GPUTEL_API_TOKEN: "", NO_COLOR: "1", ...env });
+  const code = await p.exited;
+  return { code, out: p.output() };
+}
+const lease = (args: string[], env?: Record<string, string>) =>
+  gputel(["lease", ...args, "--url", c.url, "--token-file", tokenFile], env);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "gputel-lease-cli-"));
+  tokenFile = join(dir, "token");
+  writeFileSync(tokenFile, `${TOKEN}\n`);
+  c = await startTestCollector({ token: TOKEN, overrides: { database: join(dir, "collector.db") } });
+  c.running.store.writeFrames([frameFor("host-a", [G1, G2], NOW - 48 * H)], NOW);
+});
+afterAll(async () => {
+  await c?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("gputel lease", () => {
+  test("add, list, show, end; conflicts and bad fields exit 65 naming the field", async () => {
+    const add = await lease([
+      "add",
+      "--id",
+      "acme-1",
+      "--device",
+      G1,
+      "--tenant",
+      "acme",
+      "--start",
+      iso(NOW - 2 * H),
+      "--price",
+      "2.40",
+      "--currency",
+      "EUR",
+      "--availability",
+      "99.5",
+      "--label",
+      "team=ml",
+    ]);
+    expect(add.code, add.out).toBe(0);
+    expect(add.out).toMatch(/Created lease acme-1/);
+    const clash = await lease(["add", "--device", G1, "--tenant", "globex", "--start", iso(NOW - H)]);
+    expect(clash.code).toBe(65);
+    expect(clash.out).toMatch(/overlaps lease "acme-1".*\(field device\)/);
+    const money = await lease([
+      "add",
+      "--device",
+      G2,
+      "--tenant",
+      "globex",
+      "--start",
+      iso(NOW),
+      "--price=-1",
+      "--currency",
+      "EUR",
+    ]);
+    expect([money.code, /field pricePerGpuHour/.test(money.out)]).toEqual([65, true]);
+    const unknown = await lease([
+      "add",
+      "--device",
+      "GPU-ffffffff-0000",
+      "--tenant",
+      "globex",
+      "--start",
+      iso(NOW),
+    ]);
+    expect([unknown.code, /field device/.test(unknown.out)]).toEqual([65, true]);
+    const list = await lease(["list", "--tenant", "acme"]);
+    expect(list.out).toMatch(/ID\s+DEVICE\s+TENANT/);
+    expect(list.out).toMatch(/acme-1 .* acme .* active .* 2\.4 EUR\/h .* 99\.5 %/);
+    const end = await lease(["end", "acme-1"]);
+    expect(end.code, end.out).toBe(0);
+    const show = JSON.parse((await lease(["show", "acme-1", "--json"])).out) as {
+      endMs: number;
+      history: { action: string }[];
+    };
+    expect(show.endMs).toBeGreaterThanOrEqual(NOW);
+    expect(show.history.map((h) => h.action)).toEqual(["create", "end"]);
+    expect((await lease(["show", "nope"])).code).toBe(65);
+  });
+
+  test("CSV import: all or nothing with line and field; the same file twice changes nothing", async () => {
+    const bad = join(dir, "bad.csv");
+    writeFileSync(
+      bad,
+      `id,device,tenant,start,end,pricePerGpuHour,currency,labels\n` +
+        `csv-1,${G2},initech,${iso(NOW - 40 * H)},${iso(NOW - 30 * H)},1.5,USD,"po=77;team=a"\n` +
+        `csv-2,${G2},initech,${iso(NOW - 30 * H)},${iso(NOW - 20 * H)},1.5,USX,\n`,
+    );
+    const r = await lease(["import", bad]);
+    expect(r.code).toBe(65);
+    expect(r.out).toMatch(/line 3, field currency/);
+    expect((await lease(["show", "csv-1"])).code).toBe(65);
+    const good = join(dir, "good.csv");
+    writeFileSync(good, readFileSync(bad, "utf8").replace("USX", "USD"));
+    expect((await lease(["import", good])).out).toMatch(/2 created, 0 updated, 0 unchanged/);
+    expect((await lease(["import", good])).out).toMatch(/0 created, 0 updated, 2 unchanged/);
+    const malformed = join(dir, "broken.csv");
+    writeFileSync(malformed, `id,device,tenant,start\nx,${G2},acme\n`);
+    const m = await lease(["import", malformed]);
+    expect([m.code, /broken\.csv:2: 3 fields where the header has 4/.test(m.out)]).toEqual([65, true]);
+  });
+
+  test("YAML import names the line of the bad lease", async () => {
+    const file = join(dir, "leases.yaml");
+    writeFileSync(
+      file,
+      `leases:\n  - id: y-1\n    device: ${G2}\n    tenant: umbrella\n    start: ${iso(NOW - 20 * H)}\n    end: ${iso(NOW - 19 * H)}\n` +
+        `  - id: y-2\n    device: ${G2}\n    tenant: umbrella\n    start: ${iso(NOW - 19 * H)}\n    end: ${iso(NOW - 21 * H)}\n`,
+    );
+    const r = await lease(["import", file]);
+    expect(r.code).toBe(65);
+    expect(r.out).toMatch(/line 7, field end: must be after start/);
+    writeFileSync(file, "leases: [ {id: y-1, device: \n");
+    const broken = await lease(["import", file]);
+    expect([broken.code, /leases\.yaml:\d+: not YAML/.test(broken.out)]).toEqual([65, true]);
+  });
+
+  test("no token or a viewer token: exit 78", async () => {
+    const none = await gputel(["lease", "list", "--url", c.url]);
+    expect([none.code, /unauthorized/.test(none.out)]).toEqual([78, true]);
+  });
+});
+
+describe("gputel token", () => {
+  test("add prints a token once, stored hashed; list has no secrets; revoke stops it", async () => {
+    const db = join(dir, "collector.db");
+    const add = await gputel(["token", "add", "--database", db, "--role", "tenant:acme", "--json"]);
+    expect(add.code, add.out).toBe(0);
+    const made = JSON.parse(add.out) as { id: string; token: string; role: string };
+    expect(made.token).toMatch(/^gputel_[A-Za-z0-9_-]{43}$/);
+    const viewer = JSON.parse(
+      (await gputel(["token", "add", "--database", db, "--role", "viewer", "--json"])).out,
+    ) as { token: string };
+    const list = await gputel(["token", "list", "--database", db]);
+    expect(list.out).toContain(made.id);
+    expect(list.out).toContain("tenant:acme");
+    expect(list.out).not.toContain(made.token);
+    for (const f of ["collector.db", "collector.db-wal"]) {
+      let bytes = "";
+      try {
+        bytes = readFileSync(join(dir, f)).toString("latin1");
+      } catch {}
+      expect(bytes.includes(made.token.slice(7))).toBe(false);
+    }
+    const tenantList = await gputel(["lease", "list", "--url", c.url], { GPUTEL_API_TOKEN: made.token });
+    expect([tenantList.code, /needs the viewer role/.test(tenantList.out)]).toEqual([78, true]);
+    const viewerAdd = await gputel(
+      ["lease", "add", "--url", c.url, "--device", G1, "--tenant", "x", "--start", iso(NOW + H)],
+      { GPUTEL_API_TOKEN: viewer.token },
+    );
+    expect(viewerAdd.code).toBe(78);
+    expect((await gputel(["lease", "list", "--url", c.url], { GPUTEL_API_TOKEN: viewer.token })).code).toBe(
+      0,
+    );
+    expect((await gputel(["token", "revoke", "--database", db, made.id])).code).toBe(0);
+    expect((await gputel(["token", "revoke", "--database", db, made.id])).code).toBe(65);
+    const after = await fetch(`${c.url}/api/v1/gpus`, { headers: { authorization: `Bearer ${made.token}` } });
+    expect(after.status).toBe(401);
+    const badRole = await gputel(["token", "add", "--database", db, "--role", "root"]);
+    expect(badRole.code).toBe(65);
+    const noDb = await gputel(["token", "list", "--database", join(dir, "missing.db")]);
+    expect(noDb.code).toBe(78);
+  });
+});
