@@ -5,6 +5,11 @@ import { parseDuration } from "../../shared/duration.js";
 import { METRIC_BY_KEY, type MetricKey } from "../../shared/metrics.js";
 import type { ReportGroupBy, TimeRange } from "../contract/api-contract.js";
 import { FLAG_KINDS, type FlagKind } from "../flags/types.js";
+import { ApiError, badParam } from "../request/errors.js";
+import { parseTime } from "../request/time.js";
+
+// Other API modules import these from here as well as from request/.
+export { ApiError, badParam, parseTime };
 
 export const LIMITS = {
   maxRangeMs: 400 * 86_400_000,
@@ -23,43 +28,6 @@ const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor",
 function checkLabelKey(parameter: string, key: string): void {
   if (PROTOTYPE_KEYS.has(key))
     throw badParam(parameter, `${JSON.stringify(key)} cannot be a label key (it names the object prototype)`);
-}
-
-export class ApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly error: string,
-    readonly parameter: string | undefined,
-    message: string,
-    /** More fields for the JSON body (e.g. the conflicting lease's id). */
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-export function badParam(parameter: string, message: string): ApiError {
-  return new ApiError(400, "bad_request", parameter, message);
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/** A point in time: epoch ms, RFC 3339, or (`relative`) a duration before now such as "24h". */
-export function parseTime(name: string, text: string, nowMs: number, relative: boolean): number {
-  if (/^\d{1,15}$/.test(text)) return Number(text);
-  if (RFC3339.test(text)) {
-    const ms = Date.parse(text.replace(" ", "T"));
-    if (Number.isFinite(ms)) return ms;
-  }
-  if (relative) {
-    const d = parseDuration(text);
-    if (d !== undefined && d > 0) return nowMs - d;
-  }
-  if (text === "now") return nowMs;
-  throw badParam(
-    name,
-    `${JSON.stringify(text)} is not a time: use RFC 3339 (2024-05-01T12:00:00Z), epoch milliseconds${relative ? ", or a duration before now (24h)" : ""}`,
-  );
 }
 
 /** [from, to) with defaults, from < to, and at most maxRangeMs long. */

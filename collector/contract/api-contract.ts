@@ -4,7 +4,6 @@
 import type { MetricKey } from "../../shared/metrics.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { FleetReport } from "../reports/reports.js";
-import type { AgentSourceRow } from "../store/agent-sources.js";
 import type { UsageClass } from "../usage/classify.js";
 import type { UsageSums, UsageTotals } from "../usage/usage-sums.js";
 
@@ -153,7 +152,7 @@ export interface MetricsSnapshot {
   /** Newest sample age over all GPUs, as seen now (how far behind the collector is). */
   newestSampleMs: number | null;
   /** Each agent's sources' health, from its latest status (absent: not read by this backend). */
-  agentSources?: AgentSourceRow[];
+  agentSources?: AgentSourceView[];
 }
 
 /** A flag as /api/v1/flags lists it. */
@@ -188,4 +187,19 @@ export interface PeersInfo {
   /** Peers whose answer is not in the merge (down, refused, timed out). */
   missing: string[];
   errors: { peer: string; error: string }[];
+}
+
+/** One agent source's health as its latest status reported it (the store's agent_sources rows). */
+export interface AgentSourceView {
+  host: string;
+  source: string;
+  restarts: number;
+  timeouts: number;
+  exits: number;
+  stuckChildren: number;
+  startFailures: number;
+  lastError: string;
+  lastErrorMs: number;
+  stuck: boolean;
+  reportedMs: number;
 }

@@ -1,6 +1,6 @@
 // Lease errors are API errors: status, a stable error word, the field at fault, a message, and
 // for a conflict the id of the lease in the way. The CLI maps them to exit statuses.
-import { ApiError } from "../api/params.js";
+import { ApiError } from "../request/errors.js";
 
 export class LeaseError extends ApiError {}
 

@@ -1,5 +1,6 @@
 // A lease boundary: RFC 3339 text, epoch milliseconds (number or digits), or "now".
-import { badParam, parseTime } from "../api/params.js";
+import { badParam } from "../request/errors.js";
+import { parseTime } from "../request/time.js";
 
 export function parseInstant(field: string, value: unknown, nowMs: number): number {
   if (typeof value === "number") {

@@ -2,7 +2,7 @@
 // end open until ended. Pure types and field validation; the rules for overlap, edits, ends and
 // deletes are in rules.ts. Money and percentages are integers underneath (micro-units of the
 // currency, thousandths of a percent), so sums in statements are exact.
-import { badParam } from "../api/params.js";
+import { badParam } from "../request/errors.js";
 import { isCurrency } from "./currencies.js";
 import { LeaseError } from "./errors.js";
 import { parseInstant } from "./instant.js";

@@ -8,7 +8,7 @@
 //            already used: to change them, end the lease now and create a new one.
 //   ended (end <= now):  nothing. Deleting is allowed only while scheduled.
 // So the past is never rewritten: every boundary that moves lies at or after now.
-import { badParam } from "../api/params.js";
+import { badParam } from "../request/errors.js";
 import { conflictError, refused } from "./errors.js";
 import { checkConsistent, type Lease, type LeaseFields, leaseState } from "./model.js";
 

@@ -2,11 +2,11 @@
 // checked (model.ts), the rules applied at the service's clock (rules.ts), and each operation is
 // written with its history row in one transaction, so nothing is ever half-written.
 import { randomBytes } from "node:crypto";
-import { ApiError, badParam } from "../api/params.js";
-import type { LeaseFilter, LeaseStore } from "../store/leases.js";
+import { ApiError, badParam } from "../request/errors.js";
 import { LeaseError, leaseNotFound, unknownDevice } from "./errors.js";
 import { parseInstant } from "./instant.js";
 import { checkNewLease, type Lease, type LeaseSource, readLeaseFields } from "./model.js";
+import type { LeaseFilter, LeaseRecords } from "./records.js";
 import { assertNoConflict, checkDelete, planEdit, planEnd } from "./rules.js";
 
 export interface ImportRecord {
@@ -23,7 +23,7 @@ export interface ImportResult {
 
 export class LeaseService {
   constructor(
-    private readonly store: LeaseStore,
+    private readonly store: LeaseRecords,
     readonly now: () => number = Date.now,
   ) {}
 

@@ -2,6 +2,7 @@
 // rules live in collector/leases/. Every statement is prepared once per open database.
 import type { Database } from "better-sqlite3";
 import type { Lease, LeaseSource } from "../leases/model.js";
+import type { HistoryEntry, LeaseFilter, LeaseRecords } from "../leases/records.js";
 
 interface LeaseRow {
   id: string;
@@ -16,26 +17,6 @@ interface LeaseRow {
   availability_milli: number | null;
   labels: string;
   source: string;
-}
-
-export interface LeaseFilter {
-  tenant?: string;
-  /** Leases of this device, or of the MIG devices of this GPU. */
-  device?: string;
-  /** Leases overlapping [fromMs, toMs); an instant t is [t, t + 1). */
-  fromMs?: number;
-  toMs?: number;
-  limit: number;
-}
-
-export interface HistoryEntry {
-  id: number;
-  leaseId: string;
-  atMs: number;
-  actor: string;
-  action: string;
-  before: Lease | null;
-  after: Lease | null;
 }
 
 const FAR = Number.MAX_SAFE_INTEGER;
@@ -93,7 +74,10 @@ function leaseStatements(db: Database) {
   };
 }
 
-export class LeaseStore {
+/** The lease tables (050_leases.sql); the rules are the LeaseService's (collector/leases/). */
+export type { HistoryEntry, LeaseFilter };
+
+export class LeaseStore implements LeaseRecords {
   private readonly s: ReturnType<typeof leaseStatements>;
 
   constructor(private readonly db: Database) {
