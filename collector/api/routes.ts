@@ -142,7 +142,7 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
         return fanUsageReport(ctx, backend, kind, range, by);
       // Thermal and capacity do not merge yet: say so rather than pass one collector off as the fleet.
       return ctx
-        ? { ...backend.report(kind, range, by), fanout: "local only" }
+        ? { ...(await backend.report(kind, range, by)), fanout: "local only" }
         : backend.report(kind, range, by);
     },
   );

@@ -1,6 +1,8 @@
 // QueryBackend over the collector's own parts: the Store (latest values, series, rollup
 // aggregates, hosts, inventory), the flag engine (open flags, history) and the ingest pipeline
 // (counters). Reads only, through the store's read methods (its SQL stays in collector/store).
+// With a reader (the read worker, docs/design.md §9) the heavy reads (reports, report parts,
+// range usage, long series) run on its thread, so they never hold back ingest's commits.
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import type {
   FlagQuery,
@@ -32,15 +34,20 @@ import type { LatestGpu } from "../store/store-query.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
+import type { Reader } from "./read-worker-client.js";
 
 export interface StoreBackendParts {
   store: Store;
   flags: Pick<FlagEngine, "openFlags" | "history">;
   pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
   now?: () => number;
+  /** Where heavy reads run (ReadWorker); without one they run here, on the caller's thread. */
+  reader?: Reader;
 }
 
 const USAGE_CACHE_MS = 30_000;
+/** Series at least this long read rollups over many buckets: the reader answers them. */
+const LONG_SERIES_MS = 6 * 3_600_000;
 
 export class StoreBackend implements QueryBackend {
   private readonly usageCache = new Map<string, { at: number; usage: TimeRange & UsageTotals }>();
@@ -51,9 +58,10 @@ export class StoreBackend implements QueryBackend {
     return (this.parts.now ?? Date.now)();
   }
 
-  summary(range: TimeRange): Summary {
+  async summary(range: TimeRange): Promise<Summary> {
     // Counted straight from the latest samples and open flags: no per-GPU view, no inventory.
     const store = this.parts.store;
+    const usage = await this.rangeUsage(range);
     return summarize({
       generatedMs: this.now(),
       hosts: store.hostRows(),
@@ -67,7 +75,7 @@ export class StoreBackend implements QueryBackend {
         };
       }),
       openFlags: this.parts.flags.openFlags(),
-      range: this.rangeUsage(range),
+      range: usage,
     });
   }
 
@@ -76,17 +84,17 @@ export class StoreBackend implements QueryBackend {
    * 24 h aggregate over 10,000 GPUs costs about half a second in the store, and a wall screen
    * polls every few seconds: one aggregate a minute serves them all.
    */
-  private rangeUsage(range: TimeRange): TimeRange & UsageTotals {
+  private async rangeUsage(range: TimeRange): Promise<TimeRange & UsageTotals> {
     const { fromMs, toMs } = summaryRange(range);
     const key = `${fromMs}:${toMs}`;
-    const at = performance.now();
     const hit = this.usageCache.get(key);
-    if (hit && at - hit.at < USAGE_CACHE_MS) return hit.usage;
-    const usage = {
-      fromMs,
-      toMs,
-      ...usageTotals(this.parts.store.aggregate({ fromMs, toMs, groupBy: "site" })),
-    };
+    if (hit && performance.now() - hit.at < USAGE_CACHE_MS) return hit.usage;
+    const reader = this.parts.reader;
+    const groups = reader
+      ? await reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site" })
+      : this.parts.store.aggregate({ fromMs, toMs, groupBy: "site" });
+    const usage = { fromMs, toMs, ...usageTotals(groups) };
+    const at = performance.now();
     for (const [k, v] of this.usageCache) if (at - v.at >= USAGE_CACHE_MS) this.usageCache.delete(k);
     if (this.usageCache.size < 64) this.usageCache.set(key, { at, usage });
     return usage;
@@ -152,14 +160,20 @@ export class StoreBackend implements QueryBackend {
     return view(g, flags, row ? toInventory(row) : null, this.parts.store.idleThresholds(g.host));
   }
 
-  series(gpu: GpuView, request: SeriesRequest): SeriesView {
-    const s = this.parts.store.series(
-      gpu.uuid,
-      request.metrics,
-      request.fromMs,
-      request.toMs,
-      request.stepMs,
-    );
+  async series(gpu: GpuView, request: SeriesRequest): Promise<SeriesView> {
+    const { fromMs, toMs, stepMs } = request;
+    const reader = this.parts.reader;
+    const s =
+      reader && toMs - fromMs >= LONG_SERIES_MS
+        ? await reader.call({
+            op: "series",
+            uuid: gpu.uuid,
+            metrics: [...request.metrics],
+            fromMs,
+            toMs,
+            stepMs,
+          })
+        : this.parts.store.series(gpu.uuid, request.metrics, fromMs, toMs, stepMs);
     const metrics: SeriesView["metrics"] = {};
     for (const key of request.metrics) {
       const m = s.metrics[key];
@@ -201,7 +215,9 @@ export class StoreBackend implements QueryBackend {
       .slice(0, query.limit);
   }
 
-  report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Report {
+  async report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Promise<Report> {
+    const reader = this.parts.reader;
+    if (reader) return reader.call({ op: "report", kind, ...range, groupBy, nowMs: this.now() });
     return fleetReport(
       kind,
       { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
@@ -209,7 +225,9 @@ export class StoreBackend implements QueryBackend {
     );
   }
 
-  reportPart(range: TimeRange): ReportPart {
+  async reportPart(range: TimeRange): Promise<ReportPart> {
+    const reader = this.parts.reader;
+    if (reader) return reader.call({ op: "reportPart", ...range, nowMs: this.now() });
     const { fromMs, toMs } = alignRange(this.parts.store, range.fromMs, range.toMs);
     return reportPart(this.parts.store, fromMs, toMs, this.now());
   }

@@ -16,8 +16,10 @@
 //   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.close(): void                                            closes without sealing (safe)
+//   Store.openReader(path, options?): Store                        a read-only second connection
+//   reader.read(fn): T                                             fn on one snapshot (reader only)
 
-import type { Database as Db } from "better-sqlite3";
+import type { Database as Db, Statement } from "better-sqlite3";
 import Database from "better-sqlite3";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
@@ -61,6 +63,8 @@ export interface StoreOptions {
   clock?: () => number;
   migrationsDir?: string;
   logger?: Logger;
+  /** Set by openReader: never writes (raw_recent rows are left to the writer to delete). */
+  readOnly?: boolean;
 }
 
 export class Store implements IngestSink {
@@ -74,6 +78,9 @@ export class Store implements IngestSink {
   private bootsSweptMs = 0;
   private pruner: Pruner | undefined;
   private fleetReads: FleetReads | undefined;
+  /** Reader only: the snapshot's PRAGMA data_version the memory was rebuilt from. */
+  private loadedVersion: number | undefined;
+  private snapshotRead: Statement | undefined;
 
   private constructor(
     /** @internal The database handle: SQL stays in collector/store (tests may read it). */
@@ -123,6 +130,51 @@ export class Store implements IngestSink {
       db.close();
       throw error;
     }
+  }
+
+  /**
+   * A second, read-only connection to a database another Store writes (WAL): for heavy reads off
+   * the ingest thread (collector/api/read-worker.ts). It never migrates nor writes; read() gives
+   * each call one consistent snapshot, with the memory (registry, unsealed samples, deltas)
+   * rebuilt from that snapshot whenever the writer committed since.
+   */
+  static openReader(path: string, options: StoreOptions = {}): Store {
+    const tiers = parseTierRules(options.retention ?? DEFAULT_TIER_RULES);
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma("cache_size = -65536");
+      return new Store(db, tiers, {
+        ...options,
+        readOnly: true,
+        retention: options.retention ?? DEFAULT_TIER_RULES,
+        rawWindowMs: options.rawWindowMs ?? 600_000,
+        maxBlockSamples: options.maxBlockSamples ?? 2048,
+        graceMs: options.graceMs ?? 120_000,
+        pruneBatch: options.pruneBatch ?? 100,
+      });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Reader only: runs fn on one snapshot of the database. Inside a read transaction
+   * PRAGMA data_version is the snapshot's own, so equal versions mean the memory already matches.
+   */
+  read<T>(fn: () => T): T {
+    if (!this.options.readOnly) throw new GputelError("GPUTEL_E_STORE", "read() is for Store.openReader");
+    return this.db.transaction(() => {
+      // The first read fixes the snapshot.
+      this.snapshotRead ??= this.db.prepare("SELECT 1 FROM hosts LIMIT 1");
+      this.snapshotRead.get();
+      const version = this.db.pragma("data_version", { simple: true }) as number;
+      if (version !== this.loadedVersion) {
+        this.raw.load();
+        this.loadedVersion = version;
+      }
+      return fn();
+    })();
   }
 
   /** Throws GPUTEL_E_STORE (nothing committed) when the batch cannot be written. */
