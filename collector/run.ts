@@ -132,6 +132,8 @@ async function startParts(
     broker = external;
   }
 
+  // Stale is judged from here, when frames can arrive again, not from before the start.
+  flags.receiving(Date.now());
   const api = await startApi(config, { store, flags, pipeline, logger });
   const notify = new SdNotify();
   const watchdogMs = watchdogIntervalMs();
