@@ -56,12 +56,18 @@ export async function benchIngestDuringReport(size: "full" | "smoke"): Promise<B
       const hosts = Math.ceil(gpus / 8);
       const fleet = new SynthFleet({ hosts, gpusPerHost: 8, intervalMs: 10_000, startMs: Date.now() });
       const url = `http://127.0.0.1:${collector.httpPort}/api/v1/reports/utilization?from=${range.fromMs}&to=${range.toMs}`;
+      // A report the API cuts (its 30 s connection timeout on a loaded machine) still ran on
+      // the worker while frames were acknowledged: counted, not fatal.
+      let failedReports = 0;
       const report = async () => {
         const t0 = performance.now();
-        const res = await fetch(url);
-        const body = (await res.json()) as { total?: { gpus: number } };
-        if (res.status !== 200 || body.total?.gpus === undefined)
-          throw new Error(`report: HTTP ${res.status}`);
+        try {
+          const res = await fetch(url);
+          const body = (await res.json()) as { total?: { gpus: number } };
+          if (res.status !== 200 || body.total?.gpus === undefined) failedReports++;
+        } catch {
+          failedReports++;
+        }
         return performance.now() - t0;
       };
       await report(); // starts the read worker
@@ -114,6 +120,11 @@ export async function benchIngestDuringReport(size: "full" | "smoke"): Promise<B
           unit: "ms (median, HTTP, read worker)",
         },
         { name: "ingest.publish_errors_during_report", value: errors, unit: "publishes" },
+        {
+          name: "ingest.reports_failed_during_report",
+          value: failedReports,
+          unit: "reports (HTTP error or cut)",
+        },
       ];
     } finally {
       await client.endAsync();
