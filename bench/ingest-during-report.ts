@@ -1,7 +1,7 @@
 // Ingest while a report runs (issue 18): `ingest.lag_p99_ms_during_report`, publish → PUBACK p99
 // of a live feed (one frame per host every 10 s, 8 GPUs each, through the embedded broker of a
 // real collector) while 30-day utilization reports over the whole fleet run back to back on its
-// HTTP API (target < 250 ms). Reports run on the read worker (docs/design.md §9); before it,
+// HTTP API (target < 250 ms). Reports run on the read worker (docs/design.md §5); before it,
 // a report held every acknowledgement for its whole duration.
 // The history is bench/report.ts's bulk fill (10,000 GPUs x 30 days; smoke: 500 x 3); the
 // publisher is one mqtt.js client in this process, paced.

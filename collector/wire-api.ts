@@ -24,7 +24,7 @@ export async function startApi(
   const listen = parseListen(config.http.listen);
   if (!listen)
     throw new GputelError("GPUTEL_E_CONFIG", `http.listen: ${config.http.listen} is not host:port`);
-  // Reports and other heavy reads run on their own thread and connection (docs/design.md §9).
+  // Reports and other heavy reads run on their own thread and connection (docs/design.md §5).
   const reader = new ReadWorker(
     { database: config.database, retention: config.retention, flags: config.flags },
     parts.logger,

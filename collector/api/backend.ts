@@ -20,7 +20,7 @@ import type {
 import type { Flag } from "../flags/types.js";
 
 export interface QueryBackend {
-  // Heavy reads answer asynchronously: they may run on the read worker (docs/design.md §9).
+  // Heavy reads answer asynchronously: they may run on the read worker (docs/design.md §5).
   summary(range: TimeRange): Promise<Summary>;
   hosts(): HostView[];
   gpus(filter: GpuFilter): GpuView[];

@@ -1,4 +1,4 @@
-// The read worker's thread (docs/design.md §9): its own read-only connection to the collector's
+// The read worker's thread (docs/design.md §5): its own read-only connection to the collector's
 // database (Store.openReader), answering heavy reads one at a time, so that a 30-day report
 // never runs on the thread that commits frames and sends the PUBACKs. Started by
 // read-worker-client.ts; every request runs on one snapshot (store.read).

@@ -1,7 +1,7 @@
 // QueryBackend over the collector's own parts: the Store (latest values, series, rollup
 // aggregates, hosts, inventory), the flag engine (open flags, history) and the ingest pipeline
 // (counters). Reads only, through the store's read methods (its SQL stays in collector/store).
-// With a reader (the read worker, docs/design.md §9) the heavy reads (reports, report parts,
+// With a reader (the read worker, docs/design.md §5) the heavy reads (reports, report parts,
 // range usage, long series) run on its thread, so they never hold back ingest's commits.
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import type {

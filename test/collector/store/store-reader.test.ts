@@ -1,4 +1,4 @@
-// Store.openReader: the read worker's read-only second connection (docs/design.md §9). Each read()
+// Store.openReader: the read worker's read-only second connection (docs/design.md §5). Each read()
 // sees one snapshot with the memory (unsealed samples, rollup deltas) rebuilt from it, so it
 // answers exactly what the writer's own store answers, before and after seals, and never writes.
 import { afterEach, describe, expect, it } from "vitest";
