@@ -8,6 +8,9 @@ import { type FlagsConfig, idleThresholdsFor, resolveFlagsConfig } from "../flag
 import { Store } from "../store/store.js";
 import { answerRead, type ReadRequest } from "./read-requests.js";
 
+/** How old a snapshot may be when it answers (reports, range usage): rebuilding costs seconds at 10,000 GPUs. */
+export const SNAPSHOT_MS = 10_000;
+
 export interface ReadWorkerData {
   database: string;
   retention?: readonly string[];
@@ -28,10 +31,18 @@ if (parentPort) {
     idleThresholds: idleThresholdsFor(resolveFlagsConfig(data.flags)),
   });
   const flags = store.flagStore();
+  // One snapshot (and one rebuild of the store's memory) serves the requests of SNAPSHOT_MS;
+  // when none come for that long it is let go, so the writer's checkpoints are not held back.
+  let idle: NodeJS.Timeout | undefined;
   port.on("message", (message: { id: number; request: ReadRequest }) => {
     let reply: ReadWorkerReply;
+    clearTimeout(idle);
+    idle = setTimeout(() => store.release(), SNAPSHOT_MS);
     try {
-      reply = { id: message.id, answer: store.read(() => answerRead(store, flags, message.request)) };
+      reply = {
+        id: message.id,
+        answer: store.read(() => answerRead(store, flags, message.request), SNAPSHOT_MS),
+      };
     } catch (error) {
       reply = {
         id: message.id,

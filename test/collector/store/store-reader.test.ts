@@ -56,3 +56,26 @@ describe("Store.openReader", () => {
     expect(() => writer.read(() => 1)).toThrow(/openReader/);
   });
 });
+
+describe("Store.openReader snapshots", () => {
+  it("keeps a snapshot younger than maxAgeMs (and its memory), then takes a fresh one", () => {
+    tmp = tempStore();
+    const writer = tmp.open({ rawWindowMs: 600_000 });
+    write(writer, 1, 10);
+    const clock = { now: 0 };
+    reader = Store.openReader(tmp.path, { clock: () => clock.now });
+    const r = reader;
+    const covered = () =>
+      r.read(() => r.aggregate(RANGE).reduce((n, g) => n + g.busyMs + g.idleMs, 0), 10_000);
+    expect(covered()).toBe(20 * 1000);
+    write(writer, 11, 5);
+    clock.now = 9_000;
+    expect(covered()).toBe(20 * 1000); // the kept snapshot
+    clock.now = 10_001;
+    expect(covered()).toBe(30 * 1000);
+    write(writer, 16, 5);
+    r.release();
+    expect(covered()).toBe(40 * 1000);
+    r.release();
+  });
+});
