@@ -46,11 +46,14 @@ export interface StoreBackendParts {
 }
 
 const USAGE_CACHE_MS = 30_000;
+/** How old a summary's range usage may be while a newer one is computed on the reader. */
+const USAGE_STALE_MS = 120_000;
 /** Series at least this long read rollups over many buckets: the reader answers them. */
 const LONG_SERIES_MS = 6 * 3_600_000;
 
 export class StoreBackend implements QueryBackend {
   private readonly usageCache = new Map<string, { at: number; usage: TimeRange & UsageTotals }>();
+  private readonly usageInFlight = new Map<string, Promise<TimeRange & UsageTotals>>();
 
   constructor(private readonly parts: StoreBackendParts) {}
 
@@ -82,22 +85,43 @@ export class StoreBackend implements QueryBackend {
   /**
    * Usage over a range for the summary, over whole minutes (summaryRange) and kept for 30 s. A
    * 24 h aggregate over 10,000 GPUs costs about half a second in the store, and a wall screen
-   * polls every few seconds: one aggregate a minute serves them all.
+   * polls every few seconds: one aggregate a minute serves them all. With a reader, a summary
+   * does not wait behind a report or a snapshot rebuild on the worker: while the new range is
+   * computed, the newest answer for a range of the same length (at most 2 minutes old) serves,
+   * and says which range it covers.
    */
   private async rangeUsage(range: TimeRange): Promise<TimeRange & UsageTotals> {
     const { fromMs, toMs } = summaryRange(range);
     const key = `${fromMs}:${toMs}`;
     const hit = this.usageCache.get(key);
     if (hit && performance.now() - hit.at < USAGE_CACHE_MS) return hit.usage;
+    const computing = this.usageInFlight.get(key) ?? this.computeUsage(key, fromMs, toMs);
+    if (this.parts.reader) {
+      let stale: { at: number; usage: TimeRange & UsageTotals } | undefined;
+      for (const v of this.usageCache.values())
+        if (v.usage.toMs - v.usage.fromMs === toMs - fromMs && (!stale || v.at > stale.at)) stale = v;
+      if (stale && performance.now() - stale.at < USAGE_STALE_MS) {
+        computing.catch(() => undefined); // a failure shows on the next request that waits for it
+        return stale.usage;
+      }
+    }
+    return computing;
+  }
+
+  private computeUsage(key: string, fromMs: number, toMs: number): Promise<TimeRange & UsageTotals> {
     const reader = this.parts.reader;
-    const groups = reader
-      ? await reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site" })
-      : this.parts.store.aggregate({ fromMs, toMs, groupBy: "site" });
-    const usage = { fromMs, toMs, ...usageTotals(groups) };
-    const at = performance.now();
-    for (const [k, v] of this.usageCache) if (at - v.at >= USAGE_CACHE_MS) this.usageCache.delete(k);
-    if (this.usageCache.size < 64) this.usageCache.set(key, { at, usage });
-    return usage;
+    const computing = (async () => {
+      const groups = reader
+        ? await reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site" })
+        : this.parts.store.aggregate({ fromMs, toMs, groupBy: "site" });
+      const usage = { fromMs, toMs, ...usageTotals(groups) };
+      const at = performance.now();
+      for (const [k, v] of this.usageCache) if (at - v.at >= USAGE_STALE_MS) this.usageCache.delete(k);
+      if (this.usageCache.size < 64) this.usageCache.set(key, { at, usage });
+      return usage;
+    })().finally(() => this.usageInFlight.delete(key));
+    this.usageInFlight.set(key, computing);
+    return computing;
   }
 
   hosts(): HostView[] {
