@@ -28,7 +28,10 @@ function heldReader() {
       });
     },
   };
-  return { reader, asked, release: () => waiting.splice(0).forEach((go) => go()) };
+  const release = () => {
+    for (const go of waiting.splice(0)) go();
+  };
+  return { reader, asked, release };
 }
 
 describe("StoreBackend with a reader", () => {
