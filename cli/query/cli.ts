@@ -15,6 +15,7 @@ import {
   flagColumns,
   flagCsvValue,
   GPU_COLUMNS,
+  gpuName,
   type ReportRow,
   reportColumns,
 } from "./columns.js";
@@ -227,7 +228,10 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
               )[0] as Report)
             : await mergedReport(arg, range, v.by, client);
         const columns = reportColumns(report);
-        const rows = reportRows(report);
+        // By GPU the API keys groups by UUID; people read host:index (JSON stays the API's).
+        const names =
+          v.by === "gpu" && format !== "json" ? await gpuNames(client) : new Map<string, string>();
+        const rows = reportRows(report).map((row) => ({ ...row, key: names.get(row.key) ?? row.key }));
         const groups = sort ? sorted(rows, columns, sort) : rows;
         const ordered = { ...report, groups } as unknown as Report;
         print(
@@ -263,6 +267,12 @@ class UsageError extends Error {}
 function sorted<T>(rows: readonly T[], columns: readonly Column<T>[], key: SortKey): T[] {
   const byName = new Map(columns.map((c) => [c.name.toLowerCase(), c]));
   return sortBy(rows, key, (row, field) => byName.get(field)?.value(row), [...byName.keys()]);
+}
+
+/** UUID → host:index of every GPU the collectors list now. */
+async function gpuNames(client: ClientOptions): Promise<Map<string, string>> {
+  const answers = await getAll<{ gpus: GpuView[] }>("/api/v1/gpus", { limit: "100000" }, client);
+  return new Map(answers.flatMap((a) => a.gpus.map((g) => [g.uuid, gpuName(g.host, g.index)] as const)));
 }
 
 function reportRows(report: Report): ReportRow[] {

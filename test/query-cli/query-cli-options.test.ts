@@ -73,6 +73,12 @@ describe("gputel query options (issue 18)", () => {
     const hottest = (JSON.parse(thermal.stdout) as { hottest: { host: string; index: number }[] }).hottest;
     expect(hottest[0]).toMatchObject({ host: "node-a", index: 3 });
 
+    const byGpu = await query(["report", "utilization", "--by", "gpu", "--sort", "group"]);
+    expect(byGpu.lines[2]).toMatch(/^node-a:0\s/); // after the title and the header
+    expect(byGpu.stdout).not.toContain("GPU-0000");
+    const byGpuJson = await query(["report", "utilization", "--by", "gpu", "--json"]);
+    expect(byGpuJson.stdout).toContain(a.fleet.hotUuid); // the API's keys, as they are
+
     const wrong = await query(["gpus", "--format", "xml"]);
     expect(wrong.code).toBe(64);
   });
