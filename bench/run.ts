@@ -51,6 +51,10 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["spool", async () => (await import("./spool.js")).benchSpool()],
   ["store", async () => (await import("./store.js")).benchStore(size)],
   ["ingest", async () => (await import("./ingest.js")).benchIngest(size)],
+  [
+    "ingest.lag_during_report",
+    async () => (await import("./ingest-during-report.js")).benchIngestDuringReport(size),
+  ],
   ["flags", async () => (await import("./flags.js")).benchFlags()],
   ["report", async () => (await import("./report.js")).benchReport(size)],
   ["api", async () => (await import("./api.js")).benchApi(size)],

@@ -10,7 +10,7 @@ import { EmbeddedBroker } from "./broker/embedded.js";
 import { ExternalBroker } from "./broker/external.js";
 import { readUsersFile } from "./broker/users-file.js";
 import type { CollectorConfig } from "./config.js";
-import { resolveFlagsConfig, rulesFor } from "./flags/config.js";
+import { idleThresholdsFor, resolveFlagsConfig } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { toIngestLimits } from "./ingest/limits.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
@@ -67,10 +67,7 @@ async function startParts(
   const flagsConfig = resolveFlagsConfig(config.flags);
   const store = Store.open(config.database, {
     retention: config.retention,
-    idleThresholds: (_host, site, labels) => {
-      const idle = rulesFor(flagsConfig, site, labels).idle;
-      return { utilizationPct: idle.utilization_pct, heldMemoryMib: idle.held_memory_mib };
-    },
+    idleThresholds: idleThresholdsFor(flagsConfig),
     logger,
   });
   onClose("store", () => store.close());
@@ -143,6 +140,8 @@ async function startParts(
     broker = external;
   }
 
+  // Stale is judged from here, when frames can arrive again, not from before the start.
+  flags.receiving(Date.now());
   const api = await startApi(config, { store, flags, pipeline, logger, leases });
   const notify = new SdNotify();
   const watchdogMs = watchdogIntervalMs();

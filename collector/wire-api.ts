@@ -2,6 +2,7 @@
 import { parseListen } from "../shared/config/formats.js";
 import { GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import { ReadWorker } from "./api/read-worker-client.js";
 import { createApiServer } from "./api/server.js";
 import { StoreBackend } from "./api/store-backend.js";
 import { storedTokenLookup } from "./api/tokens.js";
@@ -27,8 +28,13 @@ export async function startApi(
   const listen = parseListen(config.http.listen);
   if (!listen)
     throw new GputelError("GPUTEL_E_CONFIG", `http.listen: ${config.http.listen} is not host:port`);
+  // Reports and other heavy reads run on their own thread and connection (docs/design.md §5).
+  const reader = new ReadWorker(
+    { database: config.database, retention: config.retention, flags: config.flags },
+    parts.logger,
+  );
   const server = createApiServer({
-    backend: new StoreBackend({ store: parts.store, flags: parts.flags, pipeline: parts.pipeline }),
+    backend: new StoreBackend({ store: parts.store, flags: parts.flags, pipeline: parts.pipeline, reader }),
     listen,
     ...(config.http.token !== undefined ? { token: config.http.token } : {}),
     logger: parts.logger,
@@ -37,6 +43,18 @@ export async function startApi(
     leases: parts.leases ?? new LeaseService(parts.store.leases),
     tokens: storedTokenLookup(parts.store.tokens),
   });
-  const { port } = await server.start();
-  return { port, stop: () => server.stop() };
+  let port: number;
+  try {
+    ({ port } = await server.start());
+  } catch (error) {
+    await reader.stop();
+    throw error;
+  }
+  return {
+    port,
+    async stop() {
+      await server.stop();
+      await reader.stop();
+    },
+  };
 }

@@ -91,27 +91,37 @@ function start(name, args, env = {}) {
 }
 
 let stopping = false;
-function stopAll() {
+let collector;
+/** SIGTERM to each child and resolves when all of them exited. */
+function stopChildren(list) {
+  const running = list.filter((child) => child.exitCode === null && child.signalCode === null);
+  return Promise.all(
+    running.map(
+      (child) =>
+        new Promise((resolve) => {
+          child.once("exit", resolve);
+          child.kill("SIGTERM");
+        }),
+    ),
+  );
+}
+async function stopAll() {
   if (stopping) return;
   stopping = true;
   console.log("\nStopping the demo…");
-  // Wait for every child's clean stop (agents say "stopped", the collector closes its database).
-  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
-  let left = running.length;
-  if (left === 0) process.exit(0);
-  for (const child of running) {
-    child.once("exit", () => {
-      if (--left === 0) process.exit(0);
-    });
-    child.kill("SIGTERM");
-  }
   setTimeout(() => {
     console.log("Some parts did not stop within 10 s; leaving.");
     process.exit(1);
   }, 10_000).unref();
+  // Agents first, then the collector: an agent whose broker goes away first sees its connection
+  // reset and warns about it. Each waits for its clean stop (agents say "stopped", the
+  // collector closes its database).
+  await stopChildren(children.filter((child) => child !== collector));
+  await stopChildren([collector]);
+  process.exit(0);
 }
-process.on("SIGINT", stopAll);
-process.on("SIGTERM", stopAll);
+process.on("SIGINT", () => void stopAll());
+process.on("SIGTERM", () => void stopAll());
 
 /** Resolves once something accepts on the port (polled, 30 s deadline). */
 async function portOpen(port) {
@@ -131,7 +141,7 @@ async function portOpen(port) {
   }
 }
 
-start("collector", ["collector", "--config", collectorConfig]);
+collector = start("collector", ["collector", "--config", collectorConfig]);
 // Agents would cope with a broker not up yet (they spool and retry), but their first
 // "connection refused" warnings would only confuse a first run.
 await portOpen(mqttPort);

@@ -1,5 +1,6 @@
 // `gputel query <summary|gpus|gpu ID|flags|report KIND>`: asks one or several collectors' HTTP
-// API and prints tables for people or, with --json, the API's JSON for scripts.
+// API and prints tables for people, CSV (--format csv) or the API's JSON (--json) for scripts.
+// When a list is cut (the API's limit), stderr says so: stdout stays only the data.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
@@ -7,7 +8,19 @@ import type { Flag } from "../../collector/flags/types.js";
 import { mergeFlagLists, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
+import {
+  type Column,
+  csvFields,
+  csvOf,
+  flagColumns,
+  flagCsvValue,
+  GPU_COLUMNS,
+  gpuName,
+  type ReportRow,
+  reportColumns,
+} from "./columns.js";
 import { mergedReport, mergedSummary } from "./merged.js";
+import { apiLabel, OptionError, parseSort, resolveRange, type SortKey, sortBy } from "./options.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
 import type { Style } from "./table.js";
 
@@ -16,19 +29,24 @@ const USAGE = `Usage: gputel query <command> [options]
 Commands:
   summary            fleet summary: GPUs by state, open flags, utilization now and over --since
   gpus               GPUs with latest values and open flags (--host, --site, --label, --kind, --state)
-  gpu ID             one GPU, by UUID or host:index
-  flags              open flags (--state all: history) (--kind, --host, --site, --label, --since, --until)
+  gpu ID             one GPU, by host:index or UUID
+  flags              open flags, most severe first (--state all: history) (--kind, --host, --site,
+                     --label, --since, --until)
   report KIND        utilization | energy | thermal | capacity (--since, --until, --by)
 
 Options:
   --url URL          collector API (default http://127.0.0.1:8080); repeat or comma-separate
                      to ask several collectors and merge (summary, gpus, flags, utilization, energy)
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
-  --json             print the API's JSON
-  --since T          24h, 7d, RFC 3339 or epoch ms (default 24h)
-  --until T          end of the range (default now)
+  --format F         table (default) | csv | json;  --csv and --json say the same
+  --sort F[:desc]    order rows by a column (gpus: gpu, util, temp, power, memory, state, ...;
+                     flags: severity, since, for, kind, gpu, ...; report: group or a column name)
+  --since T          24h, 7d, today, yesterday, this-month, last-month, a date (2026-05-01),
+                     RFC 3339 or epoch ms (default 24h); days and months in this machine's zone
+  --until T          end of the range (default now, or the end of the day/month --since names)
   --by G             site | host | model | gpu | label:KEY
-  --host H  --site S  --label K:V  --kind K  --state S  --limit N
+  --label K=V        as the agent's labels are written (K:V also works)
+  --host H  --site S  --kind K  --state S  --limit N
   -h, --help
 `;
 
@@ -80,31 +98,61 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
     colour:
       !io.env.NO_COLOR && (io.isTTY || (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== "0")),
   };
-  const range = { from: v.since ?? "24h", to: v.until };
-  const print = (json: unknown, text: () => string) =>
-    io.stdout(v.json ? `${JSON.stringify(json, null, 2)}\n` : text());
+  const print = (json: unknown, text: () => string, csv: () => string) =>
+    io.stdout(format === "json" ? `${JSON.stringify(json, null, 2)}\n` : format === "csv" ? csv() : text());
+  const notice = (shown: number, total: number | undefined, truncated: boolean) => {
+    if (!truncated) return;
+    const of = total !== undefined && total > shown ? ` of ${total}` : " (more exist)";
+    io.stderr(`gputel query: showing ${shown}${of}; use --limit N for more\n`);
+  };
+  let format: string;
   try {
+    format = v.format ?? (v.json ? "json" : v.csv ? "csv" : "table");
+    if (!["table", "csv", "json"].includes(format))
+      throw new UsageError(`--format ${JSON.stringify(format)}: table, csv or json`);
+    const range = resolveRange(v.since, v.until, Date.now());
+    const label = apiLabel(v.label);
+    const sort = parseSort(v.sort);
     switch (command) {
       case "summary": {
         const s =
           urls.length === 1
-            ? ((await getAll<Summary>("/api/v1/summary", range, client))[0] as Summary)
+            ? ((await getAll<Summary>("/api/v1/summary", { ...range }, client))[0] as Summary)
             : await mergedSummary(range, client);
-        print(s, () => renderSummary(s, style));
+        print(
+          s,
+          () => renderSummary(s, style),
+          () => csvFields(s),
+        );
         return 0;
       }
       case "gpus": {
         const q = {
           host: v.host,
           site: v.site,
-          label: v.label,
+          label,
           flag: v.kind,
           state: v.state,
           limit: v.limit,
         };
-        const answers = await getAll<{ gpus: GpuView[] }>("/api/v1/gpus", q, client);
-        const gpus = mergeGpuLists(answers.map((a) => a.gpus));
-        print(urls.length === 1 ? answers[0] : { total: gpus.length, gpus }, () => renderGpus(gpus, style));
+        const answers = await getAll<{ gpus: GpuView[]; total?: number; truncated?: boolean }>(
+          "/api/v1/gpus",
+          q,
+          client,
+        );
+        const merged = mergeGpuLists(answers.map((a) => a.gpus));
+        const gpus = sort ? sorted(merged, GPU_COLUMNS, sort) : merged;
+        const json = urls.length === 1 ? { ...answers[0], gpus } : { total: gpus.length, gpus };
+        print(
+          json,
+          () => renderGpus(gpus, style),
+          () => csvOf(GPU_COLUMNS, gpus),
+        );
+        notice(
+          gpus.length,
+          answers.reduce((n, a) => n + (a.total ?? a.gpus.length), 0),
+          answers.some((a) => a.truncated === true),
+        );
         return 0;
       }
       case "gpu": {
@@ -117,7 +165,11 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         const found = answers.flatMap((a) => (a.status === "fulfilled" ? a.value : []));
         const gpu = mergeGpuLists([found])[0];
         if (!gpu) throw (answers[0] as PromiseRejectedResult).reason;
-        print(gpu, () => renderGpu(gpu, style));
+        print(
+          gpu,
+          () => renderGpu(gpu, style),
+          () => csvFields(gpu),
+        );
         return 0;
       }
       case "flags": {
@@ -126,16 +178,40 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           kind: v.kind,
           host: v.host,
           site: v.site,
-          label: v.label,
-          from: v.since,
-          to: v.until,
+          label,
+          from: v.since === undefined ? undefined : range.from,
+          to: range.to,
           limit: v.limit,
         };
-        const answers = await getAll<{ flags: Flag[]; generatedMs: number }>("/api/v1/flags", q, client);
+        const answers = await getAll<{
+          flags: Flag[];
+          generatedMs: number;
+          truncated?: boolean;
+          total?: number;
+        }>("/api/v1/flags", q, client);
         const now = Math.max(...answers.map((a) => a.generatedMs));
-        const flags = withDurations(mergeFlagLists(answers.map((a) => a.flags)), now);
-        print(urls.length === 1 ? answers[0] : { generatedMs: now, flags }, () =>
-          renderFlags(flags, now, style),
+        const columns = flagColumns(now);
+        const merged = withDurations(mergeFlagLists(answers.map((a) => a.flags)), now);
+        const flags = sort ? sorted(merged, columns, sort) : merged;
+        print(
+          urls.length === 1 ? { ...answers[0], flags } : { generatedMs: now, flags },
+          () => renderFlags(flags, now, style, sort !== undefined),
+          () =>
+            csvOf(
+              columns.map((c) => ({
+                ...c,
+                value: (f: (typeof flags)[number]) => flagCsvValue(c.name, f, c.value(f)),
+              })),
+              flags,
+            ),
+        );
+        const totals = answers.map((a) => a.total);
+        notice(
+          flags.length,
+          totals.every((t) => typeof t === "number")
+            ? totals.reduce((n: number, t) => n + (t ?? 0), 0)
+            : undefined,
+          answers.some((a) => a.truncated === true),
         );
         return 0;
       }
@@ -151,14 +227,29 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
                 )
               )[0] as Report)
             : await mergedReport(arg, range, v.by, client);
-        print(report, () => renderReport(report, style));
+        const columns = reportColumns(report);
+        // By GPU the API keys groups by UUID; people read host:index (JSON stays the API's).
+        const names =
+          v.by === "gpu" && format !== "json" ? await gpuNames(client) : new Map<string, string>();
+        const rows = reportRows(report).map((row) => ({ ...row, key: names.get(row.key) ?? row.key }));
+        const groups = sort ? sorted(rows, columns, sort) : rows;
+        const ordered = { ...report, groups } as unknown as Report;
+        print(
+          ordered,
+          () => renderReport(ordered, style),
+          () =>
+            csvOf(columns, [
+              ...groups,
+              { ...reportRows({ ...report, groups: [report.total] } as Report)[0], key: "TOTAL" },
+            ]),
+        );
         return 0;
       }
       default:
         throw new UsageError(command ? `unknown command ${JSON.stringify(command)}` : "a command is needed");
     }
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof OptionError) {
       io.stderr(`gputel query: ${error.message}\n\n${USAGE}`);
       return 64;
     }
@@ -172,6 +263,22 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
 
 class UsageError extends Error {}
 
+/** Rows ordered by one of the columns (case-insensitive name). */
+function sorted<T>(rows: readonly T[], columns: readonly Column<T>[], key: SortKey): T[] {
+  const byName = new Map(columns.map((c) => [c.name.toLowerCase(), c]));
+  return sortBy(rows, key, (row, field) => byName.get(field)?.value(row), [...byName.keys()]);
+}
+
+/** UUID → host:index of every GPU the collectors list now. */
+async function gpuNames(client: ClientOptions): Promise<Map<string, string>> {
+  const answers = await getAll<{ gpus: GpuView[] }>("/api/v1/gpus", { limit: "100000" }, client);
+  return new Map(answers.flatMap((a) => a.gpus.map((g) => [g.uuid, gpuName(g.host, g.index)] as const)));
+}
+
+function reportRows(report: Report): ReportRow[] {
+  return report.groups as unknown as ReportRow[];
+}
+
 function parse(args: string[]) {
   return parseArgs({
     args,
@@ -180,6 +287,9 @@ function parse(args: string[]) {
       url: { type: "string", multiple: true },
       "token-file": { type: "string" },
       json: { type: "boolean", default: false },
+      csv: { type: "boolean", default: false },
+      format: { type: "string" },
+      sort: { type: "string" },
       since: { type: "string" },
       until: { type: "string" },
       by: { type: "string" },

@@ -1,6 +1,7 @@
 // People-facing views of the API's answers. Flags and hot GPUs stand out in colour.
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
+import { gpuName } from "./columns.js";
 import { type Cell, type Colour, duration, fixed, paint, percent, type Style, table } from "./table.js";
 
 const KIND_COLOUR: Record<string, Colour> = {
@@ -69,8 +70,7 @@ export function renderGpus(gpus: readonly GpuView[], style: Style): string {
     const v = g.values;
     const kinds = [...new Set(g.flags.map((f) => f.kind))];
     return [
-      { text: g.host },
-      { text: String(g.index), right: true },
+      { text: gpuName(g.host, g.index) },
       { text: g.model },
       { text: g.state, ...(g.state !== "ok" ? { colour: "magenta" as const } : {}) },
       { text: fixed(v.utilization_gpu_pct, 0, " %"), right: true },
@@ -87,7 +87,7 @@ export function renderGpus(gpus: readonly GpuView[], style: Style): string {
       { text: kinds.map((k) => paint(style, KIND_COLOUR[k], k)).join(",") || "" },
     ];
   });
-  return table(style, ["HOST", "GPU", "MODEL", "STATE", "UTIL", "TEMP", "POWER", "MEMORY", "FLAGS"], rows);
+  return table(style, ["GPU", "MODEL", "STATE", "UTIL", "TEMP", "POWER", "MEMORY", "FLAGS"], rows);
 }
 
 export function renderGpu(g: GpuView, style: Style): string {
@@ -119,16 +119,18 @@ export function renderFlags(
   flags: readonly (Flag & { durationMs?: number })[],
   nowMs: number,
   style: Style,
+  /** The rows are already in the order asked (--sort). */
+  keepOrder = false,
 ): string {
   if (flags.length === 0) return "No flags.\n";
   const rank = { critical: 0, warning: 1, info: 2 } as Record<string, number>;
-  const sorted = [...flags].sort(
-    (a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || b.startMs - a.startMs,
-  );
+  const sorted = keepOrder
+    ? flags
+    : [...flags].sort((a, b) => (rank[a.severity] ?? 3) - (rank[b.severity] ?? 3) || b.startMs - a.startMs);
   const rows = sorted.map((f): Cell[] => [
     { text: f.kind, ...(KIND_COLOUR[f.kind] ? { colour: KIND_COLOUR[f.kind] } : {}) },
     { text: f.severity, ...(f.severity === "critical" ? { colour: "red" as const } : {}) },
-    { text: f.gpuIndex === null ? f.host : `${f.host}:${f.gpuIndex}` },
+    { text: gpuName(f.host, f.gpuIndex) },
     { text: new Date(f.startMs).toISOString().replace(/\.\d+Z$/, "Z") },
     { text: f.endMs === null ? "open" : "closed" },
     { text: duration(f.durationMs ?? (f.endMs ?? nowMs) - f.startMs), right: true },
@@ -199,16 +201,16 @@ export function renderReport(r: Report, style: Style): string {
   if (r.kind === "thermal" && r.hottest.length > 0) {
     out += `\nHottest GPUs\n${table(
       style,
-      ["GPU", "HOST", "MODEL", "MAX"],
+      ["GPU", "MODEL", "MAX", "UUID"],
       r.hottest.map((h) => [
-        { text: h.uuid },
-        { text: h.host },
+        { text: gpuName(h.host, h.index) },
         { text: h.model },
         {
           text: fixed(h.maxTemperatureC, 0, " °C"),
           right: true,
           ...(h.maxTemperatureC >= 85 ? { colour: "red" as const } : {}),
         },
+        { text: h.uuid },
       ]),
     )}`;
   }

@@ -20,17 +20,18 @@ import type {
 import type { Flag } from "../flags/types.js";
 
 export interface QueryBackend {
-  summary(range: TimeRange): Summary;
+  // Heavy reads answer asynchronously: they may run on the read worker (docs/design.md §5).
+  summary(range: TimeRange): Promise<Summary>;
   hosts(): HostView[];
   gpus(filter: GpuFilter): GpuView[];
   /** By UUID or "host:index"; undefined when unknown. */
   gpu(id: string): GpuView | undefined;
-  series(gpu: GpuView, request: SeriesRequest): SeriesView;
+  series(gpu: GpuView, request: SeriesRequest): Promise<SeriesView>;
   flags(query: FlagQuery): Flag[];
-  report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Report;
+  report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Promise<Report>;
   metricsSnapshot(): MetricsSnapshot;
   /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */
-  reportPart?(range: TimeRange): ReportPart;
+  reportPart?(range: TimeRange): Promise<ReportPart>;
   /** Wall clock (tests inject one). */
   now(): number;
 }

@@ -80,7 +80,7 @@ export async function fanFlags(
   };
 }
 
-function localPart(backend: QueryBackend, range: TimeRange): ReportPart {
+async function localPart(backend: QueryBackend, range: TimeRange): Promise<ReportPart> {
   if (!backend.reportPart) throw new ApiError(501, "not_implemented", undefined, "no report parts here");
   return backend.reportPart(range);
 }
@@ -103,7 +103,7 @@ export async function fanSummary(ctx: FanOutContext, backend: QueryBackend, rang
       hosts: backend.hosts(),
       gpus: backend.gpus({}),
       openFlags: backend.flags({ state: "open", limit: LIMITS.maxFlagRows }),
-      part: localPart(backend, r),
+      part: await localPart(backend, r),
     },
   ];
   const missing = new Map<string, string>();
@@ -136,7 +136,7 @@ export async function fanUsageReport(
   range: TimeRange,
   by: GroupBy,
 ): Promise<(UtilizationReport | EnergyReport) & { peers: PeersInfo }> {
-  const local = localPart(backend, range);
+  const local = await localPart(backend, range);
   const answers = await ask<ReportPart>(ctx, REPORT_PART_PATH, {
     from: String(local.fromMs),
     to: String(local.toMs),

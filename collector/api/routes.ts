@@ -121,7 +121,7 @@ export function registerApiRoutes(
       const scope = scopeFor(req, undefined, leases);
       if (!gpu || (scope && !scope.overlaps(gpu.uuid, range.fromMs, range.toMs)))
         throw notFound(req.params.id);
-      const series = backend.series(gpu, { metrics, fromMs: range.fromMs, toMs: range.toMs, stepMs });
+      const series = await backend.series(gpu, { metrics, fromMs: range.fromMs, toMs: range.toMs, stepMs });
       return scope ? tenantSeries(scope, series) : series;
     },
   );
@@ -166,7 +166,7 @@ export function registerApiRoutes(
         return fanUsageReport(ctx, backend, kind, range, by);
       // Thermal and capacity do not merge yet: say so rather than pass one collector off as the fleet.
       return ctx
-        ? { ...backend.report(kind, range, by), fanout: "local only" }
+        ? { ...(await backend.report(kind, range, by)), fanout: "local only" }
         : backend.report(kind, range, by);
     },
   );

@@ -1,6 +1,8 @@
 // QueryBackend over the collector's own parts: the Store (latest values, series, rollup
 // aggregates, hosts, inventory), the flag engine (open flags, history) and the ingest pipeline
 // (counters). Reads only, through the store's read methods (its SQL stays in collector/store).
+// With a reader (the read worker, docs/design.md §5) the heavy reads (reports, report parts,
+// range usage, long series) run on its thread, so they never hold back ingest's commits.
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import type {
   FlagQuery,
@@ -32,18 +34,26 @@ import type { LatestGpu } from "../store/store-query.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
+import type { Reader } from "./read-worker-client.js";
 
 export interface StoreBackendParts {
   store: Store;
   flags: Pick<FlagEngine, "openFlags" | "history">;
   pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
   now?: () => number;
+  /** Where heavy reads run (ReadWorker); without one they run here, on the caller's thread. */
+  reader?: Reader;
 }
 
 const USAGE_CACHE_MS = 30_000;
+/** How old a summary's range usage may be while a newer one is computed on the reader. */
+const USAGE_STALE_MS = 120_000;
+/** Series at least this long read rollups over many buckets: the reader answers them. */
+const LONG_SERIES_MS = 6 * 3_600_000;
 
 export class StoreBackend implements QueryBackend {
   private readonly usageCache = new Map<string, { at: number; usage: TimeRange & UsageTotals }>();
+  private readonly usageInFlight = new Map<string, Promise<TimeRange & UsageTotals>>();
 
   constructor(private readonly parts: StoreBackendParts) {}
 
@@ -51,9 +61,10 @@ export class StoreBackend implements QueryBackend {
     return (this.parts.now ?? Date.now)();
   }
 
-  summary(range: TimeRange): Summary {
+  async summary(range: TimeRange): Promise<Summary> {
     // Counted straight from the latest samples and open flags: no per-GPU view, no inventory.
     const store = this.parts.store;
+    const usage = await this.rangeUsage(range);
     return summarize({
       generatedMs: this.now(),
       hosts: store.hostRows(),
@@ -67,29 +78,50 @@ export class StoreBackend implements QueryBackend {
         };
       }),
       openFlags: this.parts.flags.openFlags(),
-      range: this.rangeUsage(range),
+      range: usage,
     });
   }
 
   /**
    * Usage over a range for the summary, over whole minutes (summaryRange) and kept for 30 s. A
    * 24 h aggregate over 10,000 GPUs costs about half a second in the store, and a wall screen
-   * polls every few seconds: one aggregate a minute serves them all.
+   * polls every few seconds: one aggregate a minute serves them all. With a reader, a summary
+   * does not wait behind a report or a snapshot rebuild on the worker: while the new range is
+   * computed, the newest answer for a range of the same length (at most 2 minutes old) serves,
+   * and says which range it covers.
    */
-  private rangeUsage(range: TimeRange): TimeRange & UsageTotals {
+  private async rangeUsage(range: TimeRange): Promise<TimeRange & UsageTotals> {
     const { fromMs, toMs } = summaryRange(range);
     const key = `${fromMs}:${toMs}`;
-    const at = performance.now();
     const hit = this.usageCache.get(key);
-    if (hit && at - hit.at < USAGE_CACHE_MS) return hit.usage;
-    const usage = {
-      fromMs,
-      toMs,
-      ...usageTotals(this.parts.store.aggregate({ fromMs, toMs, groupBy: "site" })),
-    };
-    for (const [k, v] of this.usageCache) if (at - v.at >= USAGE_CACHE_MS) this.usageCache.delete(k);
-    if (this.usageCache.size < 64) this.usageCache.set(key, { at, usage });
-    return usage;
+    if (hit && performance.now() - hit.at < USAGE_CACHE_MS) return hit.usage;
+    const computing = this.usageInFlight.get(key) ?? this.computeUsage(key, fromMs, toMs);
+    if (this.parts.reader) {
+      let stale: { at: number; usage: TimeRange & UsageTotals } | undefined;
+      for (const v of this.usageCache.values())
+        if (v.usage.toMs - v.usage.fromMs === toMs - fromMs && (!stale || v.at > stale.at)) stale = v;
+      if (stale && performance.now() - stale.at < USAGE_STALE_MS) {
+        computing.catch(() => undefined); // a failure shows on the next request that waits for it
+        return stale.usage;
+      }
+    }
+    return computing;
+  }
+
+  private computeUsage(key: string, fromMs: number, toMs: number): Promise<TimeRange & UsageTotals> {
+    const reader = this.parts.reader;
+    const computing = (async () => {
+      const groups = reader
+        ? await reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site" })
+        : this.parts.store.aggregate({ fromMs, toMs, groupBy: "site" });
+      const usage = { fromMs, toMs, ...usageTotals(groups) };
+      const at = performance.now();
+      for (const [k, v] of this.usageCache) if (at - v.at >= USAGE_STALE_MS) this.usageCache.delete(k);
+      if (this.usageCache.size < 64) this.usageCache.set(key, { at, usage });
+      return usage;
+    })().finally(() => this.usageInFlight.delete(key));
+    this.usageInFlight.set(key, computing);
+    return computing;
   }
 
   hosts(): HostView[] {
@@ -152,14 +184,20 @@ export class StoreBackend implements QueryBackend {
     return view(g, flags, row ? toInventory(row) : null, this.parts.store.idleThresholds(g.host));
   }
 
-  series(gpu: GpuView, request: SeriesRequest): SeriesView {
-    const s = this.parts.store.series(
-      gpu.uuid,
-      request.metrics,
-      request.fromMs,
-      request.toMs,
-      request.stepMs,
-    );
+  async series(gpu: GpuView, request: SeriesRequest): Promise<SeriesView> {
+    const { fromMs, toMs, stepMs } = request;
+    const reader = this.parts.reader;
+    const s =
+      reader && toMs - fromMs >= LONG_SERIES_MS
+        ? await reader.call({
+            op: "series",
+            uuid: gpu.uuid,
+            metrics: [...request.metrics],
+            fromMs,
+            toMs,
+            stepMs,
+          })
+        : this.parts.store.series(gpu.uuid, request.metrics, fromMs, toMs, stepMs);
     const metrics: SeriesView["metrics"] = {};
     for (const key of request.metrics) {
       const m = s.metrics[key];
@@ -201,7 +239,9 @@ export class StoreBackend implements QueryBackend {
       .slice(0, query.limit);
   }
 
-  report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Report {
+  async report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Promise<Report> {
+    const reader = this.parts.reader;
+    if (reader) return reader.call({ op: "report", kind, ...range, groupBy, nowMs: this.now() });
     return fleetReport(
       kind,
       { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
@@ -209,7 +249,9 @@ export class StoreBackend implements QueryBackend {
     );
   }
 
-  reportPart(range: TimeRange): ReportPart {
+  async reportPart(range: TimeRange): Promise<ReportPart> {
+    const reader = this.parts.reader;
+    if (reader) return reader.call({ op: "reportPart", ...range, nowMs: this.now() });
     const { fromMs, toMs } = alignRange(this.parts.store, range.fromMs, range.toMs);
     return reportPart(this.parts.store, fromMs, toMs, this.now());
   }

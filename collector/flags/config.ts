@@ -6,7 +6,7 @@ import { Value } from "@sinclair/typebox/value";
 import { Duration } from "../../shared/config/formats.js";
 import { parseDuration } from "../../shared/duration.js";
 import { GputelError } from "../../shared/errors.js";
-import { DEFAULT_IDLE_THRESHOLDS } from "../usage/classify.js";
+import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 
 const strict = { additionalProperties: false } as const;
 const section = { additionalProperties: false, default: {} } as const;
@@ -206,4 +206,14 @@ export function rulesFor(
     };
   }
   return out;
+}
+
+/** The store's idle thresholds per host from the flag rules (one rule for usage and the idle flag). */
+export function idleThresholdsFor(
+  config: ResolvedFlagsConfig,
+): (host: string, site: string, labels: Readonly<Record<string, string>>) => IdleThresholds {
+  return (_host, site, labels) => {
+    const idle = rulesFor(config, site, labels).idle;
+    return { utilizationPct: idle.utilization_pct, heldMemoryMib: idle.held_memory_mib };
+  };
 }

@@ -91,6 +91,16 @@ export class FlagEngine {
     this.log.info({ openFlags: open.length, gpus: this.gpus.size, hosts: this.hosts.size }, "Flags loaded");
   }
 
+  /**
+   * The collector can receive frames again (its broker listens or its subscription is up): every
+   * host's arrival clock restarts now. Silence while the collector could not receive, however
+   * long its start took, is not the hosts' staleness (issue 18); a host still silent
+   * stale_intervals after this is stale as usual.
+   */
+  receiving(nowMs: number = this.now()): void {
+    for (const host of this.hosts.values()) host.lastArrivalMs = Math.max(host.lastArrivalMs, nowMs);
+  }
+
   /** Saves every rule timer. */
   stop(): void {
     this.save(this.now(), true);

@@ -101,6 +101,7 @@ export function fleetUsage(
       const host: Host = store.host(p.hostId) ?? { name: "", site: "", labels: {} };
       const row = usageRow(
         g,
+        store.gpu(g.id)?.index,
         host,
         p.totals,
         Math.max(0, Math.min(p.toMs, end) - Math.max(p.fromMs, g.firstSeenMs)),
@@ -112,11 +113,18 @@ export function fleetUsage(
   return { fromMs, toMs, nowMs, rows };
 }
 
-function usageRow(g: FleetGpu, host: Host, t: UsageSums | undefined, periodMs: number): GpuUsage {
+function usageRow(
+  g: FleetGpu,
+  index: number | undefined,
+  host: Host,
+  t: UsageSums | undefined,
+  periodMs: number,
+): GpuUsage {
   const covered = t ? t.busyMs + t.idleMs + t.idleHeldMs + t.unknownMs : 0;
   return {
     gpuId: g.id,
     uuid: g.uuid,
+    ...(index !== undefined ? { index } : {}),
     model: g.model,
     host: host.name,
     site: host.site,

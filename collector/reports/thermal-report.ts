@@ -27,6 +27,8 @@ export interface ThermalRow {
 export interface HotGpu {
   uuid: string;
   host: string;
+  /** Its slot on that host, so people can name it host:index (null when unknown). */
+  index: number | null;
   model: string;
   maxTemperatureC: number;
 }
@@ -122,7 +124,13 @@ export function buildThermalReport(
     // A GPU that moved has one row per host; sorted, its first row holds its maximum.
     if (seen.has(u.uuid)) continue;
     seen.add(u.uuid);
-    hottest.push({ uuid: u.uuid, host: u.host, model: u.model, maxTemperatureC: u.maxTemperatureC });
+    hottest.push({
+      uuid: u.uuid,
+      host: u.host,
+      index: u.index ?? null,
+      model: u.model,
+      maxTemperatureC: u.maxTemperatureC,
+    });
   }
   return {
     kind: "thermal",

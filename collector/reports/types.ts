@@ -16,6 +16,8 @@ export interface ReportRequest {
 export interface GpuUsage {
   gpuId: number;
   uuid: string;
+  /** Its slot on its current host (host:index); absent in merged report parts. */
+  index?: number;
   model: string;
   host: string;
   site: string;

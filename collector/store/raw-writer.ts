@@ -49,7 +49,8 @@ export class RawWriter {
     private readonly db: Database,
     private readonly stmts: Statements,
     private readonly tiers: TierConfig,
-    private readonly opts: Required<Pick<StoreOptions, "rawWindowMs" | "maxBlockSamples" | "graceMs">>,
+    private readonly opts: Required<Pick<StoreOptions, "rawWindowMs" | "maxBlockSamples" | "graceMs">> &
+      Pick<StoreOptions, "readOnly">,
     thresholdsFor: ThresholdsFn,
   ) {
     this.registry = new Registry(db, stmts, tiers.rollups.length, opts.rawWindowMs, thresholdsFor);
@@ -97,7 +98,7 @@ export class RawWriter {
     for (const [g, list] of pending) this.restoreUnsealed(g, list);
     for (const [rowId, refs] of this.rowRefs) {
       if (refs > 0) continue;
-      this.stmts.deleteRecent.run(rowId);
+      if (!this.opts.readOnly) this.stmts.deleteRecent.run(rowId);
       this.rowRefs.delete(rowId);
     }
     for (const g of this.registry.gpus.values()) {

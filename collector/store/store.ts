@@ -16,8 +16,10 @@
 //   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.close(): void                                            closes without sealing (safe)
+//   Store.openReader(path, options?): Store                        a read-only second connection
+//   reader.read(fn, maxAgeMs?): T / reader.release()               fn on one snapshot (reader only)
 
-import type { Database as Db } from "better-sqlite3";
+import type { Database as Db, Statement } from "better-sqlite3";
 import Database from "better-sqlite3";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
@@ -63,6 +65,8 @@ export interface StoreOptions {
   clock?: () => number;
   migrationsDir?: string;
   logger?: Logger;
+  /** Set by openReader: never writes (raw_recent rows are left to the writer to delete). */
+  readOnly?: boolean;
 }
 
 export class Store implements IngestSink {
@@ -80,6 +84,11 @@ export class Store implements IngestSink {
   private bootsSweptMs = 0;
   private pruner: Pruner | undefined;
   private fleetReads: FleetReads | undefined;
+  /** Reader only: the snapshot's PRAGMA data_version the memory was rebuilt from. */
+  private loadedVersion: number | undefined;
+  private snapshotRead: Statement | undefined;
+  /** Reader only: when read() began the snapshot it keeps (clock ms); undefined when none. */
+  private snapshotAt: number | undefined;
 
   private constructor(
     /** @internal The database handle: SQL stays in collector/store (tests may read it). */
@@ -131,6 +140,75 @@ export class Store implements IngestSink {
       db.close();
       throw error;
     }
+  }
+
+  /**
+   * A second, read-only connection to a database another Store writes (WAL): for heavy reads off
+   * the ingest thread (collector/api/read-worker.ts). It never migrates nor writes; read() gives
+   * each call one consistent snapshot, with the memory (registry, unsealed samples, deltas)
+   * rebuilt from that snapshot whenever the writer committed since.
+   */
+  static openReader(path: string, options: StoreOptions = {}): Store {
+    const tiers = parseTierRules(options.retention ?? DEFAULT_TIER_RULES);
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma("cache_size = -65536");
+      return new Store(db, tiers, {
+        ...options,
+        readOnly: true,
+        retention: options.retention ?? DEFAULT_TIER_RULES,
+        rawWindowMs: options.rawWindowMs ?? 600_000,
+        maxBlockSamples: options.maxBlockSamples ?? 2048,
+        graceMs: options.graceMs ?? 120_000,
+        pruneBatch: options.pruneBatch ?? 100,
+      });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * Reader only: runs fn on one snapshot of the database. Inside a read transaction
+   * PRAGMA data_version is the snapshot's own, so equal versions mean the memory already matches.
+   * Rebuilding the memory costs about 1 s per 1,000 GPUs with a full raw window, so a snapshot
+   * younger than maxAgeMs is kept for the next call (answers up to that old); release() ends it.
+   * With maxAgeMs 0 (the default) every call gets a fresh snapshot and ends it.
+   */
+  read<T>(fn: () => T, maxAgeMs = 0): T {
+    if (!this.options.readOnly) throw new GputelError("GPUTEL_E_STORE", "read() is for Store.openReader");
+    const clock = this.options.clock ?? (() => performance.now());
+    if (this.snapshotAt !== undefined && clock() - this.snapshotAt > maxAgeMs) this.release();
+    if (this.snapshotAt === undefined) {
+      this.db.exec("BEGIN");
+      try {
+        // The first read fixes the snapshot.
+        this.snapshotRead ??= this.db.prepare("SELECT 1 FROM hosts LIMIT 1");
+        this.snapshotRead.get();
+        const version = this.db.pragma("data_version", { simple: true }) as number;
+        if (version !== this.loadedVersion) {
+          this.loadedVersion = undefined;
+          this.raw.load();
+          this.loadedVersion = version;
+        }
+      } catch (error) {
+        this.db.exec("ROLLBACK");
+        throw error;
+      }
+      this.snapshotAt = clock();
+    }
+    try {
+      return fn();
+    } finally {
+      if (maxAgeMs <= 0) this.release();
+    }
+  }
+
+  /** Reader only: ends the snapshot read() keeps, so the writer's checkpoints can pass it. */
+  release(): void {
+    if (this.snapshotAt === undefined) return;
+    this.snapshotAt = undefined;
+    if (this.db.inTransaction) this.db.exec("COMMIT");
   }
 
   /** Throws GPUTEL_E_STORE (nothing committed) when the batch cannot be written. */

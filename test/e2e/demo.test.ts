@@ -1,6 +1,7 @@
 // `npm start` (scripts/demo.mjs) as a first-time user runs it: a collector and four mock-GPU
 // agents come up, the API sees the whole mixed fleet and an overheat flag, and an interrupt
-// stops every part cleanly (exit 0, nothing thrown, no part left running).
+// stops every part cleanly (exit 0, nothing thrown, no part left running), agents before the
+// collector so that none of them warns of a reset connection.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -68,5 +69,7 @@ describe("npm start (scripts/demo.mjs)", () => {
     expect(await exited).toBe(0);
     expect(output).toContain("Stopping the demo");
     expect(output).not.toMatch(/TypeError|not open|exited \(|did not stop/);
+    // Agents stop before the collector: no connection reset while stopping (issue 18).
+    expect(output).not.toMatch(/ECONNRESET|Broker connection closed|MQTT error/);
   });
 });

@@ -104,7 +104,8 @@ describe("one collector", () => {
     expect(u.stdout).toMatch(/^TOTAL\s+12\s+18\.0\s+9\.0\s+9\.0\s.*50\.0 %/m);
     const t = await query(["report", "thermal", "--url", a.url]);
     expect(t.stdout).toMatch(/Hottest GPUs/);
-    expect(t.stdout).toMatch(new RegExp(`${a.fleet.hotUuid}\\s+node-a\\s+.*90 °C`));
+    // Named host:index (issue 18), the UUID last.
+    expect(t.stdout).toMatch(new RegExp(`node-a:3\\s+.*90 °C\\s+${a.fleet.hotUuid}`));
   });
 });
 

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_FLAGS_CONFIG } from "../../../collector/flags/config.js";
+import { DEFAULT_FLAGS_CONFIG, resolveFlagsConfig } from "../../../collector/flags/config.js";
+import { FlagEngine } from "../../../collector/flags/engine.js";
+import type { FlagEvent } from "../../../collector/flags/types.js";
 import { CLOCK_EVENT } from "../../../shared/metrics.js";
 import { AgentState, GpuState, type IGpuInfo } from "../../../shared/proto.js";
 import { cleanup, frame, type Harness, harness, INTERVAL, MIN, run, sample, T0, UUID } from "./helpers.js";
@@ -306,5 +308,39 @@ describe("restart", () => {
     run(h, T0 + 40 * MIN, T0 + 42 * MIN, () => [sample({ utilization_gpu_pct: 80, memory_used_mib: 0 })]);
     expect(closed("idle")).toHaveLength(1);
     expect(h.engine.history({ kinds: ["idle"] })).toHaveLength(1);
+  });
+});
+
+describe("stale after a collector restart (issue 18)", () => {
+  it("is judged from when the collector could receive again, not from its start", () => {
+    h = harness();
+    run(h, T0, T0 + MIN, () => [sample({ utilization_gpu_pct: 50 })]);
+    h.engine.stop();
+    // The collector is down for a while, and its next start takes 25 s before frames can arrive.
+    const started = T0 + 10 * MIN;
+    h.clock.now = started;
+    const restarted = new FlagEngine({
+      store: h.store,
+      config: resolveFlagsConfig(DEFAULT_FLAGS_CONFIG),
+      now: () => h.clock.now,
+    });
+    const events: FlagEvent[] = [];
+    restarted.subscribe((e) => events.push(e));
+    restarted.start();
+    const receiving = started + 25_000;
+    restarted.receiving(receiving);
+    // The agent reconnects 28 s after the broker listens (its backoff): within 3 intervals of it.
+    for (let t = started; t <= receiving + 28_000; t += 1000) restarted.tick(t);
+    expect(events.filter((e) => e.type === "opened" && e.flag.kind === "stale")).toHaveLength(0);
+    restarted.onFrames(
+      [frame(receiving + 28_000, [sample({ utilization_gpu_pct: 50 })])],
+      receiving + 28_000,
+    );
+    // A host that stays silent is still stale after 3 intervals of its last arrival.
+    for (let t = receiving + 28_000; t <= receiving + 28_000 + 3 * INTERVAL + 1000; t += 1000)
+      restarted.tick(t);
+    const stale = events.filter((e) => e.type === "opened" && e.flag.kind === "stale");
+    expect(stale).toHaveLength(1);
+    restarted.stop();
   });
 });

@@ -234,8 +234,8 @@ describe("thermal report", () => {
     expect(r.total.throttleGpuMinutesLost).toBeCloseTo(2.5, 12);
     expect(r.groups.find((g) => g.key === "a0")?.overheatEpisodes).toBe(1);
     expect(r.hottest).toEqual([
-      { uuid: "a0", host: "node-a", model: "NVIDIA H100 80GB HBM3", maxTemperatureC: 60 },
-      { uuid: "b0", host: "node-b", model: "NVIDIA L40S", maxTemperatureC: 60 },
+      { uuid: "a0", host: "node-a", index: 0, model: "NVIDIA H100 80GB HBM3", maxTemperatureC: 60 },
+      { uuid: "b0", host: "node-b", index: 0, model: "NVIDIA L40S", maxTemperatureC: 60 },
     ]);
   });
 });

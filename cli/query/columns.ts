@@ -1,0 +1,107 @@
+// The columns of `gputel query`'s lists, as plain values: what --format csv prints and what
+// --sort orders by (tables format the same rows for people, render.ts). A GPU is named host:index.
+import type { GpuView, Report } from "../../collector/contract/api-contract.js";
+import type { Flag } from "../../collector/flags/types.js";
+
+export type Value = string | number | null | undefined;
+
+export interface Column<T> {
+  name: string;
+  value(row: T): Value;
+}
+
+export function gpuName(host: string, index: number | null | undefined): string {
+  return index === null || index === undefined ? host : `${host}:${index}`;
+}
+
+const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2 };
+
+export const GPU_COLUMNS: Column<GpuView>[] = [
+  { name: "gpu", value: (g) => gpuName(g.host, g.index) },
+  { name: "host", value: (g) => g.host },
+  { name: "index", value: (g) => g.index },
+  { name: "uuid", value: (g) => g.uuid },
+  { name: "model", value: (g) => g.model },
+  { name: "site", value: (g) => g.site },
+  { name: "state", value: (g) => g.state },
+  { name: "util", value: (g) => g.values.utilization_gpu_pct },
+  { name: "temp", value: (g) => g.values.temperature_gpu_celsius },
+  { name: "power", value: (g) => g.values.power_draw_watts },
+  { name: "memory", value: (g) => g.values.memory_used_mib },
+  { name: "flags", value: (g) => [...new Set(g.flags.map((f) => f.kind))].join(" ") },
+];
+
+type FlagRow = Flag & { durationMs?: number };
+
+export function flagColumns(nowMs: number): Column<FlagRow>[] {
+  return [
+    { name: "kind", value: (f) => f.kind },
+    { name: "severity", value: (f) => SEVERITY_RANK[f.severity] ?? 3 },
+    { name: "gpu", value: (f) => gpuName(f.host, f.gpuIndex) },
+    { name: "host", value: (f) => f.host },
+    { name: "site", value: (f) => f.site },
+    { name: "since", value: (f) => f.startMs },
+    { name: "until", value: (f) => f.endMs },
+    { name: "for", value: (f) => f.durationMs ?? (f.endMs ?? nowMs) - f.startMs },
+    { name: "reason", value: (f) => f.reason },
+  ];
+}
+
+/** In CSV, severities and times read as words and RFC 3339, not as sort keys. */
+export function flagCsvValue(column: string, f: FlagRow, value: Value): Value {
+  if (column === "severity") return f.severity;
+  if ((column === "since" || column === "until") && typeof value === "number")
+    return new Date(value).toISOString();
+  return value;
+}
+
+export type ReportRow = Record<string, unknown> & { key: string };
+
+/** The group, then every scalar column of the report's rows in first-seen order. */
+export function reportColumns(r: Report): Column<ReportRow>[] {
+  const rows = [...(r.groups as unknown as ReportRow[]), r.total as unknown as ReportRow];
+  const names = new Set<string>();
+  for (const row of rows)
+    for (const [k, v] of Object.entries(row))
+      if (k !== "key" && (v === null || typeof v !== "object")) names.add(k);
+  return [
+    { name: "group", value: (row) => row.key },
+    ...[...names].map((n) => ({
+      name: n,
+      value: (row: ReportRow) => {
+        const v = row[n];
+        return typeof v === "number" || typeof v === "string" ? v : null;
+      },
+    })),
+  ];
+}
+
+/** RFC 4180: quoted when needed, CRLF-free lines joined by \n. */
+export function csv(header: readonly string[], rows: readonly (readonly Value[])[]): string {
+  const cell = (v: Value) => {
+    const s = v === null || v === undefined ? "" : String(v);
+    return /[",\n\r]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return `${[header, ...rows].map((r) => r.map(cell).join(",")).join("\n")}\n`;
+}
+
+export function csvOf<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
+  return csv(
+    columns.map((c) => c.name),
+    rows.map((row) => columns.map((c) => c.value(row))),
+  );
+}
+
+/** An object as field,value lines (summary, one GPU): nested keys joined with dots. */
+export function csvFields(value: unknown): string {
+  const out: [string, Value][] = [];
+  const walk = (v: unknown, path: string) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    } else if (Array.isArray(v)) {
+      out.push([path, JSON.stringify(v)]);
+    } else out.push([path, v as Value]);
+  };
+  walk(value, "");
+  return csv(["field", "value"], out);
+}

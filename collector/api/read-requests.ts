@@ -1,0 +1,52 @@
+// What the read worker answers (read-worker.ts), as plain data both threads share: heavy reads
+// (reports, usage aggregates, long series, report parts) over a read-only Store. answerRead is
+// the whole of the worker's work, here so that it can be tested on one thread too.
+import type { ReportGroupBy, ReportKind, ReportPart } from "../contract/api-contract.js";
+import { reportPart } from "../fanout/report-part.js";
+import { alignRange } from "../reports/fleet-usage.js";
+import { type FleetReport, fleetReport } from "../reports/reports.js";
+import type { FlagStore } from "../store/flag-store.js";
+import type { Store } from "../store/store.js";
+import type { Series } from "../store/store-query.js";
+import type { GroupBy } from "../usage/placement.js";
+import type { AggregateGroup } from "../usage/usage-sums.js";
+
+export type ReadRequest =
+  | { op: "report"; kind: ReportKind; fromMs: number; toMs: number; groupBy: ReportGroupBy; nowMs: number }
+  | { op: "aggregate"; fromMs: number; toMs: number; groupBy: GroupBy }
+  | { op: "series"; uuid: string; metrics: string[]; fromMs: number; toMs: number; stepMs: number }
+  | { op: "reportPart"; fromMs: number; toMs: number; nowMs: number };
+
+/** The answer type of each request kind. */
+export interface ReadAnswers {
+  report: FleetReport;
+  aggregate: AggregateGroup[];
+  series: Series;
+  reportPart: ReportPart;
+}
+
+export type ReadAnswer<R extends ReadRequest> = ReadAnswers[R["op"]];
+
+/** Over the worker's read-only store; the caller wraps it in store.read() (one snapshot). */
+export function answerRead(
+  store: Store,
+  flags: FlagStore,
+  request: ReadRequest,
+): ReadAnswers[ReadRequest["op"]] {
+  switch (request.op) {
+    case "report":
+      return fleetReport(
+        request.kind,
+        { store, flags, now: () => request.nowMs },
+        { fromMs: request.fromMs, toMs: request.toMs, groupBy: request.groupBy },
+      );
+    case "aggregate":
+      return store.aggregate({ fromMs: request.fromMs, toMs: request.toMs, groupBy: request.groupBy });
+    case "series":
+      return store.series(request.uuid, request.metrics, request.fromMs, request.toMs, request.stepMs);
+    case "reportPart": {
+      const { fromMs, toMs } = alignRange(store, request.fromMs, request.toMs);
+      return reportPart(store, fromMs, toMs, request.nowMs);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+// StoreBackend with a reader (the read worker's client): heavy reads go to it, and a summary
+// does not wait behind a busy worker when an answer for a range of the same length is at hand.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ReadRequest } from "../../collector/api/read-requests.js";
+import type { Reader } from "../../collector/api/read-worker-client.js";
+import { StoreBackend } from "../../collector/api/store-backend.js";
+import { buildFleet, type FleetFixture } from "./fleet-fixture.js";
+
+const HOUR = 3_600_000;
+let fleet: FleetFixture;
+beforeAll(() => {
+  fleet = buildFleet();
+});
+afterAll(() => fleet?.close());
+
+/** Answers from the fixture's own store, each only when the test lets it go. */
+function heldReader() {
+  const asked: ReadRequest[] = [];
+  const waiting: (() => void)[] = [];
+  const reader: Reader = {
+    call(request) {
+      asked.push(request);
+      return new Promise((resolve) => {
+        waiting.push(() => {
+          if (request.op !== "aggregate") throw new Error(`unexpected ${request.op}`);
+          resolve(fleet.store.aggregate(request) as never);
+        });
+      });
+    },
+  };
+  const release = () => {
+    for (const go of waiting.splice(0)) go();
+  };
+  return { reader, asked, release };
+}
+
+describe("StoreBackend with a reader", () => {
+  it("asks the reader for range usage, and serves the previous answer while the next one is computed", async () => {
+    const held = heldReader();
+    let now = fleet.nowMs;
+    const backend = new StoreBackend({
+      store: fleet.store,
+      flags: fleet.flags,
+      reader: held.reader,
+      now: () => now,
+    });
+    const first = backend.summary({ fromMs: now - 2 * HOUR, toMs: now });
+    await Promise.resolve();
+    expect(held.asked).toHaveLength(1);
+    held.release();
+    const a = await first;
+    expect(a.utilization.range.toMs - a.utilization.range.fromMs).toBe(2 * HOUR);
+
+    // A minute later: a new range, computed on the (busy) reader; the answer does not wait for it.
+    now += 60_000;
+    const b = await backend.summary({ fromMs: now - 2 * HOUR, toMs: now });
+    expect(held.asked).toHaveLength(2);
+    expect(b.utilization.range).toEqual(a.utilization.range);
+    held.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    const c = await backend.summary({ fromMs: now - 2 * HOUR, toMs: now });
+    expect(held.asked).toHaveLength(2);
+    expect(c.utilization.range.toMs).toBe(a.utilization.range.toMs + 60_000);
+
+    // A range of another length has nothing to stand in for it: it waits.
+    let done = false;
+    const other = backend.summary({ fromMs: now - 3 * HOUR, toMs: now }).then((s) => {
+      done = true;
+      return s;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    held.release();
+    expect((await other).utilization.range.toMs - (await other).utilization.range.fromMs).toBe(3 * HOUR);
+  });
+});

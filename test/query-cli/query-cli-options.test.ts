@@ -1,0 +1,149 @@
+// Issue 18's CLI options against a live API over real stored data (in-process run(), real HTTP):
+// --label as the agent writes it, --format csv / --csv, --sort, named ranges (--since yesterday,
+// last-month, a date), GPUs named host:index, and a notice on stderr when a list is cut.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run } from "../../cli/query/cli.js";
+import { type LiveApi, startLiveApi } from "../api/server-helpers.js";
+
+let a: LiveApi;
+
+beforeAll(async () => {
+  a = await startLiveApi();
+});
+afterAll(async () => {
+  await a?.close();
+});
+
+async function query(args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await run([...args, "--url", a.url], {
+    stdout: (t) => {
+      stdout += t;
+    },
+    stderr: (t) => {
+      stderr += t;
+    },
+    env: {},
+    isTTY: false,
+  });
+  return { code, stdout, stderr, lines: stdout.trimEnd().split("\n") };
+}
+
+describe("gputel query options (issue 18)", () => {
+  test("--label customer=acme, as the agent spells it (and customer:acme still)", async () => {
+    const eq = await query(["gpus", "--label", "customer=acme"]);
+    expect(eq.stderr).toBe("");
+    expect(eq.code).toBe(0);
+    expect(eq.lines).toHaveLength(1 + 8);
+    for (const line of eq.lines.slice(1)) expect(line).toMatch(/^node-[ac]:\d\s/);
+    const colon = await query(["gpus", "--label", "customer:acme"]);
+    expect(colon.stdout).toBe(eq.stdout);
+    const bad = await query(["gpus", "--label", "customer"]);
+    expect(bad.code).toBe(64);
+    expect(bad.stderr).toContain("is not KEY=VALUE");
+  });
+
+  test("--format csv and --csv on every command; GPUs named host:index", async () => {
+    const gpus = await query(["gpus", "--format", "csv"]);
+    expect(gpus.code).toBe(0);
+    expect(gpus.lines[0]).toBe("gpu,host,index,uuid,model,site,state,util,temp,power,memory,flags");
+    expect(gpus.lines).toHaveLength(13);
+    expect(gpus.lines.find((l) => l.startsWith("node-a:3,"))).toMatch(/,90,.*overheat$/);
+    expect((await query(["gpus", "--csv"])).stdout).toBe(gpus.stdout);
+
+    const flags = await query(["flags", "--csv"]);
+    expect(flags.lines[0]).toBe("kind,severity,gpu,host,site,since,until,for,reason");
+    expect(flags.lines.find((l) => l.startsWith("overheat,"))).toMatch(
+      /^overheat,critical,node-a:3,node-a,fra1,\d{4}-\d\d-\d\dT[\d:.]+Z,,\d+,/,
+    );
+
+    const report = await query(["report", "utilization", "--csv"]);
+    expect(report.lines[0]).toMatch(/^group,gpus,busyGpuHours,/);
+    expect(report.lines.at(-1)).toMatch(/^TOTAL,12,/);
+
+    const summary = await query(["summary", "--csv"]);
+    expect(summary.lines[0]).toBe("field,value");
+    expect(summary.lines).toContain("gpus.total,12");
+
+    const one = await query(["gpu", "node-a:3", "--csv"]);
+    expect(one.lines).toContain("index,3");
+
+    const thermal = await query(["report", "thermal", "--format", "json"]);
+    const hottest = (JSON.parse(thermal.stdout) as { hottest: { host: string; index: number }[] }).hottest;
+    expect(hottest[0]).toMatchObject({ host: "node-a", index: 3 });
+
+    const byGpu = await query(["report", "utilization", "--by", "gpu", "--sort", "group"]);
+    expect(byGpu.lines[2]).toMatch(/^node-a:0\s/); // after the title and the header
+    expect(byGpu.stdout).not.toContain("GPU-0000");
+    const byGpuJson = await query(["report", "utilization", "--by", "gpu", "--json"]);
+    expect(byGpuJson.stdout).toContain(a.fleet.hotUuid); // the API's keys, as they are
+
+    const wrong = await query(["gpus", "--format", "xml"]);
+    expect(wrong.code).toBe(64);
+  });
+
+  test("--sort FIELD[:desc] orders tables, CSV and JSON", async () => {
+    const hot = await query(["gpus", "--sort", "temp:desc", "--csv"]);
+    expect(hot.lines[1]).toMatch(/^node-a:3,/);
+    const cool = await query(["gpus", "--sort", "temp"]);
+    expect(cool.lines.at(-1)).toMatch(/^node-a:3\s/);
+    const json = await query(["gpus", "--sort", "gpu:desc", "--json"]);
+    const names = (JSON.parse(json.stdout) as { gpus: { host: string; index: number }[] }).gpus.map(
+      (g) => `${g.host}:${g.index}`,
+    );
+    expect(names[0]).toBe("node-c:3");
+    expect(names.at(-1)).toBe("node-a:0");
+    const flags = await query(["flags", "--sort", "gpu", "--csv"]);
+    const gpusOfFlags = flags.lines.slice(1).map((l) => l.split(",")[2] ?? "");
+    expect(gpusOfFlags).toEqual(
+      [...gpusOfFlags].sort((x, y) => x.localeCompare(y, undefined, { numeric: true })),
+    );
+    const report = await query(["report", "utilization", "--by", "host", "--sort", "group:desc", "--csv"]);
+    expect(report.lines.slice(1, 4).map((l) => l.split(",")[0])).toEqual(["node-c", "node-b", "node-a"]);
+    const unknown = await query(["gpus", "--sort", "colour"]);
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toMatch(/--sort colour: sort by one of gpu, host, index/);
+  });
+
+  test("--since yesterday, today, last-month and a date, in this machine's zone", async () => {
+    const now = new Date();
+    const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+    const range = async (since: string, extra: string[] = []) => {
+      const r = await query(["report", "utilization", "--since", since, "--json", ...extra]);
+      expect(r.stderr).toBe("");
+      return JSON.parse(r.stdout) as { fromMs: number; toMs: number };
+    };
+    const yesterday = await range("yesterday");
+    expect(yesterday.fromMs).toBe(new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1).getTime());
+    expect(yesterday.toMs).toBe(midnight.getTime());
+    const today = await range("today");
+    expect(today.fromMs).toBe(midnight.getTime());
+    expect(today.toMs).toBeGreaterThan(midnight.getTime());
+    const lastMonth = await range("last-month");
+    expect(lastMonth.fromMs).toBe(new Date(now.getFullYear(), now.getMonth() - 1, 1).getTime());
+    expect(lastMonth.toMs).toBe(new Date(now.getFullYear(), now.getMonth(), 1).getTime());
+    const day = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 3);
+    const iso = `${day.getFullYear()}-${String(day.getMonth() + 1).padStart(2, "0")}-${String(day.getDate()).padStart(2, "0")}`;
+    const dated = await range(iso, ["--until", "today"]);
+    expect(dated.fromMs).toBe(day.getTime());
+    expect(dated.toMs).toBe(midnight.getTime());
+    const bad = await query(["report", "utilization", "--since", "2026-02-30"]);
+    expect(bad.code).toBe(64);
+  });
+
+  test("a cut list says so on stderr, stdout stays data", async () => {
+    const all = await query(["flags", "--csv"]);
+    const open = all.lines.length - 1;
+    expect(open).toBeGreaterThan(2);
+    expect(all.stderr).toBe("");
+    const cut = await query(["flags", "--limit", "2", "--csv"]);
+    expect(cut.lines).toHaveLength(3);
+    expect(cut.stderr).toMatch(
+      /^gputel query: showing 2( of \d+| \(more exist\)); use --limit N for more\n$/,
+    );
+    const gpus = await query(["gpus", "--limit", "5"]);
+    expect(gpus.lines).toHaveLength(6);
+    expect(gpus.stderr).toBe("gputel query: showing 5 of 12; use --limit N for more\n");
+  });
+});
