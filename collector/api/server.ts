@@ -10,6 +10,7 @@ import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "../exposition/prometheus
 import { installAccessControl, PUBLIC_ROUTE } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
+import { registerExportRoute } from "./export-route.js";
 import type { FanOutContext } from "./fanout.js";
 import { ApiError } from "./params.js";
 import { registerApiRoutes } from "./routes.js";
@@ -126,6 +127,7 @@ export function buildApp(
   });
 
   registerApiRoutes(app, backend, fanout);
+  registerExportRoute(app, backend, log);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

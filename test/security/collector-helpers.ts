@@ -53,5 +53,6 @@ export const PRIVATE_PATHS = [
   "/api/v1/gpus/GPU-0001/series",
   "/api/v1/flags",
   "/api/v1/reports/energy",
+  "/api/v1/export",
   "/metrics",
 ] as const;
