@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import("../collector/cli.js"),
   },
   query: { summary: "query a collector's HTTP API", load: () => import("./query/cli.js") },
+  export: {
+    summary: "stream stored samples out (OpenMetrics, VictoriaMetrics JSON lines, CSV)",
+    load: () => import("./export/cli.js"),
+  },
   xid: {
     summary: "list the NVIDIA Xid events in kernel-log dumps (xid parse FILE...)",
     load: () => import("./xid/cli.js"),

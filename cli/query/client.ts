@@ -8,7 +8,7 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-function describeFetchError(url: string, error: unknown): string {
+export function describeFetchError(url: string, error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   const code = cause?.code;
   if (code === "ECONNREFUSED")
