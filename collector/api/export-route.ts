@@ -5,6 +5,7 @@
 // Answers from this collector only: exports are not merged across peers.
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
+import { errorMessage } from "../../shared/errors.js";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import type { Logger } from "../../shared/logger.js";
 import { EXPORT_FORMATS, type ExportFormat } from "../export/columns.js";
@@ -66,23 +67,19 @@ export function registerExportRoute(app: FastifyInstance, backend: QueryBackend,
     const gpus = selectGpus(backend, q.gpu);
     const started = performance.now();
     let bytes = 0;
+    const detail = { fromMs, toMs, tier: tier.name, format: q.format, gpus: gpus.length };
     const chunks = async function* () {
-      for await (const chunk of exportChunks(source, { fromMs, toMs, tier, format: q.format, gpus })) {
-        bytes += Buffer.byteLength(chunk);
-        yield chunk;
+      try {
+        for await (const chunk of exportChunks(source, { fromMs, toMs, tier, format: q.format, gpus })) {
+          bytes += Buffer.byteLength(chunk);
+          yield chunk;
+        }
+      } catch (error) {
+        // Headers went out with the 200: the stream's error cuts the connection, and the log says why.
+        log.error({ ...detail, code: "GPUTEL_E_API", err: errorMessage(error), bytes }, "Export failed");
+        throw error;
       }
-      log.info(
-        {
-          fromMs,
-          toMs,
-          tier: tier.name,
-          format: q.format,
-          gpus: gpus.length,
-          bytes,
-          ms: Math.round(performance.now() - started),
-        },
-        "Export served",
-      );
+      log.info({ ...detail, bytes, ms: Math.round(performance.now() - started) }, "Export served");
     };
     reply
       .header("content-type", CONTENT_TYPES[q.format])
