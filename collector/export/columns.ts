@@ -55,5 +55,7 @@ function statText(stat: RollupStat): string {
 
 /** A number as exported: 15 significant digits, so scaling by 0.01 leaves no float noise (612.34, not 612.3400000000001). */
 export function formatNumber(v: number): string {
+  // Most values (bytes, hertz, degrees, counts) are whole: the fast path skips toPrecision.
+  if (Number.isSafeInteger(v)) return String(v);
   return String(Number(v.toPrecision(15)));
 }
