@@ -143,3 +143,42 @@ describe("rollup tiers", () => {
     expect(rows.length - 1).toBe(3 * fx.gpus.length);
   });
 });
+
+describe("an export running while the store seals", () => {
+  it("holds every sample once when windows are sealed between two slices", async () => {
+    const want = expectedRaw(fx.store, fx.gpus, fx.startMs, fx.endMs + 60_000);
+    const unsealed = fx.store.stats().recentRows;
+    expect(unsealed).toBeGreaterThan(0);
+    const chunks = exportChunks(new StoreExportSource(fx.store), {
+      fromMs: fx.startMs,
+      toMs: fx.endMs + 60_000,
+      tier: RAW_TIER,
+      format: "vm-jsonl",
+      gpus: fx.gpus,
+    });
+    let text = "";
+    let sealed = false;
+    for await (const chunk of chunks) {
+      text += chunk;
+      if (!sealed) {
+        // Every unsealed sample moves into a block while the export is under way.
+        fx.store.sealAll();
+        sealed = true;
+      }
+    }
+    expect(fx.store.stats().recentRows).toBe(0);
+    const got = new Map<string, [number, number][]>();
+    for (const line of text.trimEnd().split("\n")) {
+      const o = JSON.parse(line) as {
+        metric: Record<string, string>;
+        values: number[];
+        timestamps: number[];
+      };
+      const key = `${o.metric.__name__} ${o.metric.uuid}`;
+      const list = got.get(key) ?? [];
+      for (const [i, t] of o.timestamps.entries()) list.push([t, o.values[i] as number]);
+      got.set(key, list);
+    }
+    for (const [key, list] of want) expect(got.get(key), key).toEqual(list);
+  });
+});
