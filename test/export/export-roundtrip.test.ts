@@ -48,7 +48,7 @@ afterAll(async () => {
 });
 
 /** Runs `gputel export` in-process into a file; returns its path. */
-async function cliExport(format: string, name: string): Promise<string> {
+async function cliExport(format: string, name: string, extra: string[] = []): Promise<string> {
   const file = join(fx.dir, name);
   let err = "";
   const code = await run(
@@ -63,6 +63,7 @@ async function cliExport(format: string, name: string): Promise<string> {
       format,
       "--output",
       file,
+      ...extra,
     ],
     { stdout: new PassThrough(), stderr: (t) => (err += t), env: {} },
   );
@@ -132,4 +133,21 @@ describe.skipIf(!hasPromtool)("openmetrics into promtool", () => {
     expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
     for (const [key, list] of want) expect(got.get(key), key).toEqual(list);
   }, 180_000);
+
+  it("takes a rollup tier's series (<name>:<stat>_1m) as well", async () => {
+    const file = await cliExport("openmetrics", "export-1m.om.txt", ["--tier", "1m"]);
+    const tsdb = join(fx.dir, "tsdb-1m");
+    const exec = promisify(execFile);
+    await exec(PROMTOOL, ["tsdb", "create-blocks-from", "openmetrics", file, tsdb]);
+    await mkdir(join(tsdb, "wal"), { recursive: true });
+    const dump = await exec(
+      PROMTOOL,
+      ["tsdb", "dump", "--match", '{__name__="gputel_gpu_power_draw_watts:avg_1m"}', tsdb],
+      {
+        maxBuffer: 1 << 26,
+      },
+    );
+    // 150 one-minute buckets for each of the 4 GPUs.
+    expect(dump.stdout.trimEnd().split("\n")).toHaveLength(4 * 150);
+  }, 120_000);
 });
