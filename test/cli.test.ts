@@ -20,7 +20,8 @@ describe("gputel CLI", () => {
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: gputel <command>/);
-    for (const command of ["agent", "collector", "query", "export", "mock-smi"]) expect(help.stdout).toContain(command);
+    for (const command of ["agent", "collector", "query", "export", "mock-smi"])
+      expect(help.stdout).toContain(command);
     const version = await run(["--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^gputel \d+\.\d+\.\d+\n$/);
