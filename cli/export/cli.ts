@@ -113,6 +113,13 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
     }
   } catch (error) {
     if (partial !== undefined) await rm(partial, { force: true });
+    const local = (error as NodeJS.ErrnoException).syscall;
+    if (local === "open" || local === "write" || local === "rename") {
+      // EX_CANTCREAT: the collector answered; this machine could not write the file.
+      io.stderr(`gputel export: cannot write --output ${v.output}: ${(error as Error).message}\n`);
+      body.destroy();
+      return 73;
+    }
     io.stderr(
       `gputel export: the export from ${base} was cut off (${(error as Error).message}): ${partial ? "no file was written" : "what stdout got is incomplete"}\n`,
     );

@@ -74,6 +74,14 @@ describe("gputel export", () => {
     expect(r.err).toContain("(parameter tier)");
   });
 
+  it("says when the output file cannot be written (exit 73)", async () => {
+    const output = join(dir, "missing-dir", "x.csv");
+    const r = await cli(["--url", api.url, "--since", "5m", "--format", "csv", "-o", output], {
+      GPUTEL_API_TOKEN: TOKEN,
+    });
+    expect(r).toMatchObject({ code: 73, err: expect.stringContaining("cannot write --output") });
+  });
+
   it("says when no collector answers", async () => {
     const port = await freePort();
     const r = await cli(["--url", `http://127.0.0.1:${port}`, "--since", "1h", "--format", "csv"]);
