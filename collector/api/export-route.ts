@@ -48,6 +48,14 @@ export interface ExportQuery {
 }
 
 export function registerExportRoute(app: FastifyInstance, backend: QueryBackend, log: Logger): void {
+  // An export may stream for minutes; a stopping collector cuts them rather than wait (the
+  // client sees a cut connection, never a short answer that looks whole).
+  const running = new Set<Readable>();
+  app.addHook("preClose", (done) => {
+    if (running.size > 0) log.warn({ exports: running.size }, "Exports cut: the collector is stopping");
+    for (const stream of running) stream.destroy(new Error("the collector is stopping"));
+    done();
+  });
   app.get<{ Querystring: ExportQuery }>(EXPORT_PATH, { schema: exportSchema }, async (req, reply) => {
     const source = backend.exportSource?.();
     if (!source)
@@ -67,6 +75,7 @@ export function registerExportRoute(app: FastifyInstance, backend: QueryBackend,
     const gpus = selectGpus(backend, q.gpu);
     const started = performance.now();
     let bytes = 0;
+    let ended = false;
     const detail = { fromMs, toMs, tier: tier.name, format: q.format, gpus: gpus.length };
     const chunks = async function* () {
       try {
@@ -76,9 +85,12 @@ export function registerExportRoute(app: FastifyInstance, backend: QueryBackend,
         }
       } catch (error) {
         // Headers went out with the 200: the stream's error cuts the connection, and the log says why.
+        // (A client gone or a stop destroys the stream instead: logged where it closes.)
+        ended = true;
         log.error({ ...detail, code: "GPUTEL_E_API", err: errorMessage(error), bytes }, "Export failed");
         throw error;
       }
+      ended = true;
       log.info({ ...detail, bytes, ms: Math.round(performance.now() - started) }, "Export served");
     };
     reply
@@ -87,7 +99,13 @@ export function registerExportRoute(app: FastifyInstance, backend: QueryBackend,
         "content-disposition",
         `attachment; filename="gputel-export-${tier.name}-${fromMs}-${toMs}.${FILE_EXTENSIONS[q.format]}"`,
       );
-    return reply.send(Readable.from(chunks(), { objectMode: false }));
+    const stream = Readable.from(chunks(), { objectMode: false });
+    running.add(stream);
+    stream.once("close", () => {
+      running.delete(stream);
+      if (!ended) log.info({ ...detail, bytes }, "Export cut short (client gone or collector stopping)");
+    });
+    return reply.send(stream);
   });
 }
 

@@ -60,3 +60,44 @@ it("cuts the connection when the store fails mid-export", async () => {
   // The server still answers afterwards.
   expect((await fetch(`${url}/api/v1/export?format=csv`)).status).toBe(400);
 });
+
+it("does not hold the collector's shutdown for an export under way: the export is cut", async () => {
+  // A source that never runs out: only a stop can end this export.
+  const endless: ExportSource = {
+    tiers: () => [RAW_TIER],
+    *slices(_uuid, _tier, columns): Generator<ExportSlice> {
+      for (let s = 0; ; s++) {
+        const ts = Array.from({ length: 1000 }, (_, k) => 1_700_000_000_000 + (s * 1000 + k) * 10);
+        yield {
+          ts,
+          state: ts.map(() => "ok"),
+          intervalMs: ts.map(() => 10),
+          values: columns.map(() => Float64Array.from(ts, () => 1)),
+        };
+      }
+    },
+  };
+  const backend = {
+    now: () => 1_700_100_000_000,
+    gpus: () => [GPU],
+    gpu: () => GPU,
+    exportSource: () => endless,
+  } as unknown as QueryBackend;
+  const own = createApiServer({
+    backend,
+    listen: { host: "127.0.0.1", port: 0 },
+    logger: createLogger({}, { destination: new PassThrough() }),
+  });
+  const { port } = await own.start();
+  const response = await fetch(`http://127.0.0.1:${port}/api/v1/export?from=1700000000000&format=csv`);
+  const reader = response.body?.getReader();
+  await reader?.read();
+  const started = Date.now();
+  await own.stop();
+  expect(Date.now() - started).toBeLessThan(5000);
+  await expect(
+    (async () => {
+      for (;;) if ((await reader?.read())?.done) return;
+    })(),
+  ).rejects.toThrow();
+}, 20_000);
