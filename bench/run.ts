@@ -59,6 +59,7 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["report", async () => (await import("./report.js")).benchReport(size)],
   ["api", async () => (await import("./api.js")).benchApi(size)],
   ["remote_write", async () => (await import("./remote-write.js")).benchRemoteWrite(size)],
+  ["export", async () => (await import("./export.js")).benchExport(size)],
 ];
 
 print({ name: "machine.cores", value: cpus().length, unit: `cores (${cpus()[0]?.model ?? "unknown"})` });

@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "API tokens with a role (admin, viewer, tenant:NAME), on the collector's host",
     load: () => import("./token/cli.js"),
   },
+  export: {
+    summary: "stream stored samples out (OpenMetrics, VictoriaMetrics JSON lines, CSV)",
+    load: () => import("./export/cli.js"),
+  },
   xid: {
     summary: "list the NVIDIA Xid events in kernel-log dumps (xid parse FILE...)",
     load: () => import("./xid/cli.js"),

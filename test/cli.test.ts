@@ -20,11 +20,12 @@ describe("gputel CLI", () => {
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: gputel <command>/);
-    for (const command of ["agent", "collector", "query", "mock-smi"]) expect(help.stdout).toContain(command);
+    for (const command of ["agent", "collector", "query", "export", "mock-smi"])
+      expect(help.stdout).toContain(command);
     const version = await run(["--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^gputel \d+\.\d+\.\d+\n$/);
-    for (const command of ["agent", "collector", "query", "mock-smi"]) {
+    for (const command of ["agent", "collector", "query", "export", "mock-smi"]) {
       const sub = await run([command, "--help"]);
       expect(sub.code, `${command} --help`).toBe(0);
       expect(sub.stdout, `${command} --help`).toMatch(/Usage: gputel/);

@@ -17,6 +17,7 @@ import type {
   Summary,
   TimeRange,
 } from "../contract/api-contract.js";
+import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
 
 export interface QueryBackend {
@@ -32,6 +33,8 @@ export interface QueryBackend {
   metricsSnapshot(): MetricsSnapshot;
   /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */
   reportPart?(range: TimeRange): Promise<ReportPart>;
+  /** The stored samples, slice by slice, for GET /api/v1/export; absent where there is no store. */
+  exportSource?(): ExportSource;
   /** Wall clock (tests inject one). */
   now(): number;
 }

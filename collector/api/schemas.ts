@@ -6,7 +6,7 @@ import { FLAG_KINDS } from "../flags/types.js";
 import { LIMITS } from "./params.js";
 
 const text = { type: "string", minLength: 1, maxLength: 200 } as const;
-const time = {
+export const time = {
   type: "string",
   minLength: 1,
   maxLength: 40,
@@ -29,7 +29,7 @@ const tenant = {
 } as const;
 const kindList = { type: "string", minLength: 1, maxLength: 200, pattern: "^[a-z-]+(,[a-z-]+)*$" } as const;
 
-function query(properties: Record<string, unknown>) {
+export function query(properties: Record<string, unknown>) {
   return { type: "object", additionalProperties: false, properties } as const;
 }
 

@@ -11,6 +11,7 @@ import type { LeaseService } from "../leases/service.js";
 import { installAccessControl, PUBLIC_ROUTE, type TokenLookup } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
+import { registerExportRoute } from "./export-route.js";
 import type { FanOutContext } from "./fanout.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
 import { ApiError } from "./params.js";
@@ -139,6 +140,7 @@ export function buildApp(
 
   registerApiRoutes(app, backend, fanout, access.leases);
   registerLeaseRoutes(app, access.leases);
+  registerExportRoute(app, backend, log);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

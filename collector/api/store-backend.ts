@@ -21,6 +21,7 @@ import type {
   TimeRange,
   UsageTotals,
 } from "../contract/api-contract.js";
+import { type ExportSource, StoreExportSource } from "../export/store-source.js";
 import { reportPart } from "../fanout/report-part.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag } from "../flags/types.js";
@@ -59,6 +60,10 @@ export class StoreBackend implements QueryBackend {
 
   now(): number {
     return (this.parts.now ?? Date.now)();
+  }
+
+  exportSource(): ExportSource {
+    return new StoreExportSource(this.parts.store);
   }
 
   async summary(range: TimeRange): Promise<Summary> {

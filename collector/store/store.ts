@@ -15,6 +15,7 @@
 //   store.gpuTotals(range, ids?) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
 //   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
+//   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.close(): void                                            closes without sealing (safe)
 //   Store.openReader(path, options?): Store                        a read-only second connection
 //   reader.read(fn, maxAgeMs?): T / reader.release()               fn on one snapshot (reader only)
@@ -33,6 +34,7 @@ import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.
 import type { AggregateGroup } from "../usage/usage-sums.js";
 import { type AgentSourceRow, AgentSourceTable } from "./agent-sources.js";
 import { CaptureLog } from "./capture-log.js";
+import { ExportReads } from "./export-reads.js";
 import { FlagStore } from "./flag-store.js";
 import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
 import { StoreFleetView } from "./fleet-view.js";
@@ -89,6 +91,7 @@ export class Store implements IngestSink {
   private snapshotRead: Statement | undefined;
   /** Reader only: when read() began the snapshot it keeps (clock ms); undefined when none. */
   private snapshotAt: number | undefined;
+  private exportReader: ExportReads | undefined;
 
   private constructor(
     /** @internal The database handle: SQL stays in collector/store (tests may read it). */
@@ -381,6 +384,12 @@ export class Store implements IngestSink {
   /** The remote_write queue in this database (collector/migrations/030_remote_write.sql). */
   captureLog(): CaptureLog {
     return new CaptureLog(this.db);
+  }
+
+  /** Slice-at-a-time raw and rollup reads for exports (export-reads.ts). */
+  exportReads(): ExportReads {
+    this.exportReader ??= new ExportReads(this);
+    return this.exportReader;
   }
 
   private reads(): FleetReads {

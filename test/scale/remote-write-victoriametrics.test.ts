@@ -3,8 +3,6 @@
 // exports every sample, and /api/v1/export returns the values the collector's own store holds —
 // live frames, and a backlog replayed after an agent outage. Required when
 // GPUTEL_REQUIRE_VICTORIAMETRICS=1 (a missing binary fails); otherwise the test skips.
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,25 +11,15 @@ import { encodeFrameBatch } from "../../shared/codec.js";
 import { silentLogger } from "../../shared/logger.js";
 import { METRIC_BY_KEY } from "../../shared/metrics.js";
 import type { IFrame } from "../../shared/proto.js";
-import { freePort, waitFor } from "../helpers/net.js";
+import { waitFor } from "../helpers/net.js";
+import {
+  startVictoriaMetrics,
+  type VictoriaMetrics,
+  victoriaMetricsAvailable,
+} from "../helpers/victoria-metrics.js";
 import { collectorConfig, remoteWriteFrame as frame, REMOTE_WRITE_KEYS as KEYS, tempDir } from "./helpers.js";
 
-const VM_BIN = process.env.GPUTEL_VICTORIAMETRICS ?? "/usr/bin/victoria-metrics";
-
-function victoriaMetricsAvailable(): boolean {
-  if (existsSync(VM_BIN)) return true;
-  if (process.env.GPUTEL_REQUIRE_VICTORIAMETRICS === "1") {
-    throw new Error(
-      `GPUTEL_REQUIRE_VICTORIAMETRICS=1 but ${VM_BIN} is missing (apt-get install victoria-metrics)`,
-    );
-  }
-  console.warn(
-    `VictoriaMetrics test skipped: ${VM_BIN} not found (set GPUTEL_REQUIRE_VICTORIAMETRICS=1 to require it)`,
-  );
-  return false;
-}
-
-const available = victoriaMetricsAvailable();
+const available = victoriaMetricsAvailable("VictoriaMetrics test");
 const NOW = Date.now();
 const LIVE_START = NOW - 120_000;
 const OUTAGE_START = NOW - 20 * 60_000;
@@ -43,49 +31,15 @@ interface ExportLine {
 }
 
 describe.skipIf(!available)("remote_write into a real VictoriaMetrics", () => {
-  let vm: ChildProcess;
-  let vmExited: Promise<void>;
-  let vmOutput = "";
+  let vm: VictoriaMetrics;
   let url: string;
   let collector: RunningCollector;
   let tmp: { dir: string; remove(): Promise<void> };
 
   beforeAll(async () => {
     tmp = await tempDir("gputel-rw-vm-");
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    // latencyOffset 0 and no cache: what was just flushed is what a query sees.
-    vm = spawn(
-      VM_BIN,
-      [
-        `-httpListenAddr=127.0.0.1:${port}`,
-        `-storageDataPath=${join(tmp.dir, "vm")}`,
-        "-retentionPeriod=100y",
-        "-search.latencyOffset=0s",
-        "-search.disableCache",
-        "-loggerLevel=WARN",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    vm.stdout?.on("data", (d) => {
-      vmOutput += String(d);
-    });
-    vm.stderr?.on("data", (d) => {
-      vmOutput += String(d);
-    });
-    vmExited = new Promise<void>((resolve) => vm.once("exit", () => resolve()));
-    await waitFor(
-      async () => {
-        if (vm.exitCode !== null) throw new Error(`victoria-metrics exited (${vm.exitCode}): ${vmOutput}`);
-        try {
-          return (await fetch(`${url}/health`)).ok;
-        } catch {
-          return false;
-        }
-      },
-      30_000,
-      "VictoriaMetrics ready",
-    );
+    vm = await startVictoriaMetrics();
+    url = vm.url;
     const config = collectorConfig({
       database: join(tmp.dir, "collector.db"),
       "remote_write.url": `${url}/api/v1/write`,
@@ -97,8 +51,7 @@ describe.skipIf(!available)("remote_write into a real VictoriaMetrics", () => {
 
   afterAll(async () => {
     await collector?.stop();
-    if (vm && vm.exitCode === null) vm.kill("SIGTERM");
-    await vmExited;
+    await vm?.stop();
     await tmp?.remove();
   });
 
@@ -128,7 +81,7 @@ describe.skipIf(!available)("remote_write into a real VictoriaMetrics", () => {
     expect(stats).toMatchObject({ batchesDropped: 0, pendingRows: 0 });
     expect(stats?.backlogBatches).toBeGreaterThan(0);
     // Accepted samples sit in in-memory buffers until flushed; this makes them searchable now.
-    expect((await fetch(`${url}/internal/force_flush`)).ok).toBe(true);
+    await vm.flush();
 
     let compared = 0;
     for (const g of collector.store.latest()) {

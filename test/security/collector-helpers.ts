@@ -57,5 +57,6 @@ export const PRIVATE_PATHS = [
   "/api/v1/leases/import",
   "/api/v1/leases/GPU-0001",
   "/api/v1/leases/GPU-0001/end",
+  "/api/v1/export",
   "/metrics",
 ] as const;

@@ -1,0 +1,54 @@
+// OpenMetrics text 1.0 for `promtool tsdb create-blocks-from openmetrics`: every sample carries
+// its timestamp (seconds with milliseconds), absent values have no line, the file ends with
+// `# EOF`. OpenMetrics wants each family's lines together and each series' samples together in
+// time order, so the export walks the GPUs once per series name (27 for raw, 108 for a rollup
+// tier): memory stays one slice, the store is read once per series name. vm-jsonl reads it once.
+import { escapeLabelValue } from "../exposition/prometheus.js";
+import { gpuLabels } from "../remote-write/series.js";
+import { type ExportColumn, formatNumber } from "./columns.js";
+import type { Chunker, ExportRequest } from "./export-stream.js";
+import type { ExportSource } from "./store-source.js";
+
+/** Epoch ms as OpenMetrics seconds, exact: 1700000000123 → "1700000000.123". */
+export function openMetricsTimestamp(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return `${s}.${String(ms - s * 1000).padStart(3, "0")}`;
+}
+
+function escapeHelp(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+export function* openMetricsChunks(
+  source: ExportSource,
+  request: ExportRequest,
+  columns: readonly ExportColumn[],
+  out: Chunker,
+): Generator<string> {
+  const labelText = request.gpus.map(
+    (g) =>
+      `{${gpuLabels(g)
+        .map((l) => `${l.name}="${escapeLabelValue(l.value)}"`)
+        .join(",")}}`,
+  );
+  for (const column of columns) {
+    let described = false;
+    for (const [i, gpu] of request.gpus.entries()) {
+      const prefix = `${column.name}${labelText[i]} `;
+      for (const slice of source.slices(gpu.uuid, request.tier, [column], request.fromMs, request.toMs)) {
+        const values = slice.values[0] as Float64Array;
+        for (let k = 0; k < slice.ts.length; k++) {
+          const v = values[k] as number;
+          if (Number.isNaN(v)) continue;
+          if (!described) {
+            out.add(`# HELP ${column.name} ${escapeHelp(column.help)}\n# TYPE ${column.name} gauge\n`);
+            described = true;
+          }
+          out.add(`${prefix}${formatNumber(v)} ${openMetricsTimestamp(slice.ts[k] as number)}\n`);
+          if (out.full) yield out.take();
+        }
+      }
+    }
+  }
+  out.add("# EOF\n");
+}
