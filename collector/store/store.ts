@@ -15,6 +15,7 @@
 //   store.gpuTotals(range, ids?) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
 //   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
+//   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
 //   store.close(): void                                            closes without sealing (safe)
 
 import type { Database as Db } from "better-sqlite3";
@@ -25,12 +26,14 @@ import { ensurePrivateDatabase } from "../../shared/private-files.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
 import { UNKNOWN_HOST } from "../ingest/reasons.js";
-import type { FleetView, IngestSink, WriteResult } from "../ingest/sink.js";
+import type { EventWriteResult, FleetView, IngestSink, WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
+import type { ValidEvent } from "../ingest/validate-event.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 import type { AggregateGroup } from "../usage/usage-sums.js";
 import { type AgentSourceRow, AgentSourceTable } from "./agent-sources.js";
 import { CaptureLog } from "./capture-log.js";
+import { EventStore } from "./event-store.js";
 import { FlagStore } from "./flag-store.js";
 import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
 import { StoreFleetView } from "./fleet-view.js";
@@ -74,6 +77,7 @@ export class Store implements IngestSink {
   private bootsSweptMs = 0;
   private pruner: Pruner | undefined;
   private fleetReads: FleetReads | undefined;
+  private eventStore: EventStore | undefined;
 
   private constructor(
     /** @internal The database handle: SQL stays in collector/store (tests may read it). */
@@ -128,6 +132,17 @@ export class Store implements IngestSink {
   /** Throws GPUTEL_E_STORE (nothing committed) when the batch cannot be written. */
   writeFrames(frames: readonly ValidFrame[], receivedAtMs: number): WriteResult {
     return this.guarded(() => this.raw.writeFrames(frames, receivedAtMs), { frames: frames.length });
+  }
+
+  /** Kernel-log events, once each (event-store.ts); throws GPUTEL_E_STORE like writeFrames. */
+  writeEvents(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult {
+    return this.guarded(() => this.events().insert(events, receivedAtMs), { events: events.length });
+  }
+
+  /** The events and flag acknowledgements in this database (collector/migrations/060_health.sql). */
+  events(): EventStore {
+    this.eventStore ??= new EventStore(this.db);
+    return this.eventStore;
   }
 
   writeInventory(inventory: IInventory, receivedAtMs: number): void {
