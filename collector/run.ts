@@ -87,10 +87,11 @@ async function startParts(
     logger,
     limits: toIngestLimits(config.limits),
     fleet: store.fleet,
-    onCommitted: ({ receivedAtMs, inventories, statuses, frames }) => {
+    onCommitted: ({ receivedAtMs, inventories, statuses, frames, events }) => {
       for (const inventory of inventories) flags.onInventory(inventory, receivedAtMs);
       for (const status of statuses) flags.onStatus(status, receivedAtMs);
       if (frames.length > 0) flags.onFrames(frames);
+      if (events && events.length > 0) flags.onEvents(events, receivedAtMs);
     },
     onClaims: (events) => flags.onClaims(events),
   });

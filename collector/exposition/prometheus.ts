@@ -107,7 +107,7 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
   x.family(
     "gputel_flag_open",
     "gauge",
-    "1 for every open flag (idle, idle-held, overheat, throttled, stale, offline, lost, error, gpu-claim-conflict).",
+    "1 for every open flag (idle, idle-held, overheat, throttled, stale, offline, lost, error, gpu-claim-conflict, xid, reset-required, pcie-degraded, nvlink-degraded).",
     snap.openFlags.map((f) => ({
       labels: {
         kind: f.kind,

@@ -1,4 +1,4 @@
-// Kernel-log events and flag acknowledgements in SQLite (tables from collector/migrations/
+// Kernel-log events in SQLite (tables from collector/migrations/
 // 060_health.sql). Events are stored once per (host, kernel boot id, kernel seq): a re-sent event
 // changes nothing. Every query binds its parameters; filters are built from fixed SQL fragments.
 import type { Database, Statement } from "better-sqlite3";
@@ -56,16 +56,6 @@ export interface EventGroup {
   count: number;
   firstMs: number;
   lastMs: number;
-}
-
-export interface FlagAck {
-  id: number;
-  flagId: number;
-  host: string;
-  gpuUuid: string | null;
-  kind: string;
-  note: string;
-  atMs: number;
 }
 
 interface Row {
@@ -131,7 +121,7 @@ function where(q: Omit<EventQuery, "limit">): { sql: string; params: unknown[] }
 }
 
 export class EventStore {
-  private statements?: { insert: Statement; ack: Statement };
+  private statements?: { insert: Statement };
 
   constructor(private readonly db: Database) {}
 
@@ -142,9 +132,6 @@ export class EventStore {
            pid, process_name, message, time_ms, received_ms, source, agent_boot_id, action, application_level)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (host, kernel_boot_id, kernel_seq) DO NOTHING`,
-      ),
-      ack: this.db.prepare(
-        "INSERT INTO flag_acks (flag_id, host, gpu_uuid, kind, note, at_ms) VALUES (?, ?, ?, ?, ?, ?)",
       ),
     };
     return this.statements;
@@ -208,21 +195,6 @@ export class EventStore {
       )
       .all(fromMs, toMs) as (Omit<EventGroup, "applicationLevel"> & { app: number })[];
     return rows.map(({ app, ...g }) => ({ ...g, applicationLevel: app === 1 }));
-  }
-
-  addAck(ack: Omit<FlagAck, "id">): FlagAck {
-    const info = this.prepared().ack.run(ack.flagId, ack.host, ack.gpuUuid, ack.kind, ack.note, ack.atMs);
-    return { ...ack, id: Number(info.lastInsertRowid) };
-  }
-
-  /** Acknowledgements of one GPU's flags in [fromMs, toMs), oldest first (at most 1000). */
-  acksOf(gpuUuid: string, fromMs: number, toMs: number): FlagAck[] {
-    return this.db
-      .prepare(
-        `SELECT id, flag_id AS flagId, host, gpu_uuid AS gpuUuid, kind, note, at_ms AS atMs FROM flag_acks
-         WHERE gpu_uuid = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms LIMIT 1000`,
-      )
-      .all(gpuUuid, fromMs, toMs) as FlagAck[];
   }
 
   /** Deletes events older than beforeMs, at most `batch` rows; returns how many went. */
