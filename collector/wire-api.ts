@@ -2,6 +2,7 @@
 import { parseListen } from "../shared/config/formats.js";
 import { GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import { StoreHealthBackend } from "./api/health-backend.js";
 import { createApiServer } from "./api/server.js";
 import { StoreBackend } from "./api/store-backend.js";
 import type { CollectorConfig } from "./config.js";
@@ -24,7 +25,12 @@ export async function startApi(
   if (!listen)
     throw new GputelError("GPUTEL_E_CONFIG", `http.listen: ${config.http.listen} is not host:port`);
   const server = createApiServer({
-    backend: new StoreBackend({ store: parts.store, flags: parts.flags, pipeline: parts.pipeline }),
+    backend: new StoreBackend({
+      store: parts.store,
+      flags: parts.flags,
+      pipeline: parts.pipeline,
+      health: new StoreHealthBackend({ store: parts.store, flags: parts.flags }),
+    }),
     listen,
     ...(config.http.token !== undefined ? { token: config.http.token } : {}),
     logger: parts.logger,

@@ -18,6 +18,7 @@ import type {
   TimeRange,
 } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
+import type { HealthBackend } from "./health-backend.js";
 
 export interface QueryBackend {
   summary(range: TimeRange): Summary;
@@ -31,6 +32,8 @@ export interface QueryBackend {
   metricsSnapshot(): MetricsSnapshot;
   /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */
   reportPart?(range: TimeRange): ReportPart;
+  /** Kernel-log events, health timelines and report, acknowledgements (absent: 501). */
+  readonly health?: HealthBackend;
   /** Wall clock (tests inject one). */
   now(): number;
 }

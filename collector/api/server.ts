@@ -11,6 +11,7 @@ import { installAccessControl, PUBLIC_ROUTE } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
 import type { FanOutContext } from "./fanout.js";
+import { registerHealthRoutes } from "./health-routes.js";
 import { ApiError } from "./params.js";
 import { registerApiRoutes } from "./routes.js";
 import { schemas } from "./schemas.js";
@@ -126,6 +127,7 @@ export function buildApp(
   });
 
   registerApiRoutes(app, backend, fanout);
+  registerHealthRoutes(app, backend);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

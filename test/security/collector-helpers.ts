@@ -54,4 +54,8 @@ export const PRIVATE_PATHS = [
   "/api/v1/flags",
   "/api/v1/reports/energy",
   "/metrics",
+  "/api/v1/events",
+  "/api/v1/gpus/GPU-0001/health",
+  "/api/v1/reports/health",
+  "/api/v1/flags/GPU-0001/ack",
 ] as const;

@@ -57,28 +57,29 @@ export function flagHarness(tmp: TempStore = tempStore()): FlagHarness {
         nowMs: clock.now + 3600_000,
       });
       if (checked.rejections.length > 0) throw new Error(JSON.stringify(checked.rejections));
-      engine.onEvents(checked.events, clock.now);
-      return checked.events;
+      // As ingest does: stored first, and only what is new goes to the flag engine.
+      const { fresh } = store.writeEvents(checked.events, clock.now);
+      if (fresh.length > 0) engine.onEvents(fresh, clock.now);
+      return fresh;
     },
     frame(t, gpu, extra = {}) {
       seq += 1;
       clock.now = Math.max(clock.now, t);
-      engine.onFrames(
-        [
-          {
-            host: HOST,
-            boot_id: "agent-1",
-            seq,
-            timestamp_ms: t,
-            interval_ms: INTERVAL,
-            site: "par1",
-            labels: {},
-            gpus: [{ index: 0, uuid: UUID, state: GpuState.GPU_STATE_OK, ...gpu }],
-            ...extra,
-          },
-        ],
-        t,
-      );
+      const frames: ValidFrame[] = [
+        {
+          host: HOST,
+          boot_id: "agent-1",
+          seq,
+          timestamp_ms: t,
+          interval_ms: INTERVAL,
+          site: "par1",
+          labels: {},
+          gpus: [{ index: 0, uuid: UUID, state: GpuState.GPU_STATE_OK, ...gpu }],
+          ...extra,
+        },
+      ];
+      store.writeFrames(frames, t);
+      engine.onFrames(frames, t);
     },
     open: (kind) => engine.openFlags({ kinds: [kind] })[0],
     history: (kind) => engine.history({ kinds: [kind] }),
