@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     load: () => import("../collector/cli.js"),
   },
   query: { summary: "query a collector's HTTP API", load: () => import("./query/cli.js") },
+  flag: {
+    summary: "acknowledge a flag (flag ack ID --note TEXT)",
+    load: () => import("./flag/cli.js"),
+  },
   xid: {
     summary: "list the NVIDIA Xid events in kernel-log dumps (xid parse FILE...)",
     load: () => import("./xid/cli.js"),
