@@ -215,8 +215,16 @@ function startRemoteWrite(
   return exporter;
 }
 
+/** Kernel-log events expire slowly (with the longest tier): a look once a minute is enough. */
+const EVENTS_PRUNE_EVERY_MS = 60_000;
+let eventsPrunedMs = 0;
+
 async function pruneSteps(store: Store, now: number, logger: Logger): Promise<void> {
   try {
+    if (now - eventsPrunedMs >= EVENTS_PRUNE_EVERY_MS) {
+      eventsPrunedMs = now;
+      store.pruneEvents(now);
+    }
     for (let i = 0; i < PRUNE_STEPS_PER_TICK; i++) {
       if (!store.pruneStep(now).more) return;
       await new Promise((resolve) => setImmediate(resolve));

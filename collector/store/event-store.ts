@@ -197,7 +197,7 @@ export class EventStore {
     return rows.map(({ app, ...g }) => ({ ...g, applicationLevel: app === 1 }));
   }
 
-  /** Deletes events older than beforeMs, at most `batch` rows; returns how many went. */
+  /** Deletes events older than beforeMs, at most `batch` rows; returns how many went (uses events_time). */
   prune(beforeMs: number, batch: number): number {
     return this.db
       .prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? LIMIT ?)")

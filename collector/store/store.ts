@@ -139,7 +139,16 @@ export class Store implements IngestSink {
     return this.guarded(() => this.events().insert(events, receivedAtMs), { events: events.length });
   }
 
-  /** The events and flag acknowledgements in this database (collector/migrations/060_health.sql). */
+  /**
+   * Deletes at most `batch` events older than the longest retention tier (events are kept as long
+   * as the coarsest rollups, so a report can always show what caused its downtime).
+   */
+  pruneEvents(nowMs: number, batch = 500): number {
+    const longest = Math.max(this.tiers.rawRetentionMs, ...this.tiers.rollups.map((t) => t.retentionMs));
+    return this.guarded(() => this.events().prune(nowMs - longest, batch));
+  }
+
+  /** The events in this database (collector/migrations/060_health.sql). */
   events(): EventStore {
     this.eventStore ??= new EventStore(this.db);
     return this.eventStore;

@@ -137,3 +137,27 @@ describe("EventBatch ingest into the store", () => {
     expect(events.list({ limit: 10, gpuUuid: "GPU-other" })).toEqual([]);
   });
 });
+
+describe("event retention", () => {
+  it("deletes events older than the longest retention tier, in bounded batches", () => {
+    tmp = tempStore();
+    const store = tmp.open({ retention: ["1h:raw", "1d:1m"] });
+    const old = checkMessage(
+      eventTopic(H),
+      eventPayload(
+        H,
+        [1, 2, 3].map((s) => xidEvent(s, 79)),
+      ),
+      {
+        ...ctx,
+        nowMs: NOW + 3600_000,
+      },
+    );
+    store.writeEvents(old.events, NOW);
+    const later = NOW + 25 * 3600_000;
+    expect(store.pruneEvents(later, 2)).toBe(2);
+    expect(store.pruneEvents(later, 2)).toBe(1);
+    expect(store.pruneEvents(NOW, 2)).toBe(0);
+    expect(store.events().list({ limit: 10 })).toEqual([]);
+  });
+});
