@@ -77,6 +77,13 @@ export interface ResetSample {
 /** A sample: adds or clears the metric causes, and clears the Xid cause on reboot evidence. */
 export function resetOnSample(flag: Flag | undefined, input: ResetSample): ResetChange | undefined {
   const { sample, t } = input;
+  // The common case, on every sample of every GPU: nothing open and nothing asking for a reset.
+  if (
+    !flag &&
+    !(present(sample.gpu_recovery_action) && sample.gpu_recovery_action !== 0) &&
+    sample.remapped_rows_pending !== true
+  )
+    return undefined;
   const causes = causesOf(flag);
   const before = causes.size;
   const values: FlagValues = {};
