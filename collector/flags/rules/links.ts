@@ -1,16 +1,11 @@
 // pcie-degraded and nvlink-degraded: the GPU's links run below what they can.
-// PCIe: the link generation or width below the GPU's maximum while the GPU is under load,
-// sustained. Idle GPUs lower their link generation to save power, so below load nothing is judged
+// PCIe: the link generation or width below the GPU's maximum while the GPU is under load
+// (flags.pcie.load_pct), for flags.pcie.raise_after; cleared after flags.pcie.clear_after at it. Idle GPUs lower their link generation to save power, so below load nothing is judged
 // (the timer freezes). NVLink: links down or below their speed (nvidia-smi nvlink -s, a slow poll),
 // raised and cleared on the poll that shows it. Absent values freeze both timers.
 import type { FlagValues } from "../types.js";
 import { present, type RuleInput, type RuleResult, type Transition } from "./rule.js";
 import { type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
-
-/** Utilization from which a GPU counts as under load for the PCIe check. */
-export const PCIE_LOAD_PCT = 30;
-/** How long the link must stay below (or back at) its maximum under load. */
-export const PCIE_SUSTAIN_MS = 5 * 60_000;
 
 export interface LinkState {
   pcie: SustainState;
@@ -27,12 +22,13 @@ export function linkStep(state: LinkState | undefined, input: RuleInput): RuleRe
   const widthMax = s.pcie_link_width_max;
   const util = s.utilization_gpu_pct;
   const known = present(gen) && present(genMax) && present(width) && present(widthMax) && present(util);
-  const loaded = known && util >= PCIE_LOAD_PCT;
+  const rule = input.rules.pcie;
+  const loaded = known && util >= rule.load_pct;
   const below = loaded && (gen < genMax || width < widthMax);
   const pcieSignals: Signals = { link: loaded ? { hot: below, cool: !below } : undefined };
   const pcie = sustainStep(prev.pcie, pcieSignals, input.t, {
-    raiseMs: PCIE_SUSTAIN_MS,
-    clearMs: PCIE_SUSTAIN_MS,
+    raiseMs: rule.raise_after_ms,
+    clearMs: rule.clear_after_ms,
     maxStepMs: input.maxStepMs,
   });
   if (pcie.change.type === "raise") {

@@ -1,7 +1,7 @@
 // xid, reset-required, pcie-degraded and nvlink-degraded on a fake clock: reset-required opens on
 // evidence and closes only on evidence — never by a timer, never by missing data.
 import { afterEach, describe, expect, it } from "vitest";
-import { PCIE_SUSTAIN_MS } from "../../../collector/flags/rules/links.js";
+import { DEFAULT_FLAGS_CONFIG } from "../../../collector/flags/config.js";
 import { XID_QUIET_MS } from "../../../collector/flags/rules/xid.js";
 import { GpuState } from "../../../shared/proto.js";
 import { xidEvent } from "./events.js";
@@ -10,6 +10,7 @@ import { type FlagHarness, flagHarness, INTERVAL, MIN, T0, UUID } from "./flag-h
 let h: FlagHarness | undefined;
 afterEach(() => h?.cleanup());
 
+const PCIE_SUSTAIN_MS = 5 * MIN;
 const at = (seq: number, code: number, over = {}) =>
   xidEvent(seq, code, { time_ms: T0 + seq * 1000, ...over });
 
@@ -114,6 +115,7 @@ describe("pcie-degraded and nvlink-degraded", () => {
   });
 
   it("raises a link below its maximum only under load and sustained; idle freezes it", () => {
+    expect(DEFAULT_FLAGS_CONFIG.pcie).toEqual({ load_pct: 30, raise_after: "5m", clear_after: "5m" });
     h = flagHarness();
     let t = T0;
     for (; t <= T0 + PCIE_SUSTAIN_MS / 2; t += INTERVAL) h.frame(t, link(3, 90));
