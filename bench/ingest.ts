@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { EmbeddedBroker } from "../collector/broker/embedded.js";
 import { IngestPipeline } from "../collector/ingest/pipeline.js";
-import type { IngestSink, WriteResult } from "../collector/ingest/sink.js";
+import type { EventWriteResult, IngestSink, WriteResult } from "../collector/ingest/sink.js";
 import { Store } from "../collector/store/store.js";
 import { encodeFrameBatch } from "../shared/codec.js";
 import { silentLogger } from "../shared/logger.js";
@@ -109,6 +109,9 @@ class DiscardSink implements IngestSink {
   }
   writeInventory(): void {}
   writeStatus(): void {}
+  writeEvents(events: readonly unknown[]): EventWriteResult {
+    return { stored: events.length, duplicates: 0, fresh: [] };
+  }
   countReject(): void {}
 }
 
@@ -129,6 +132,9 @@ class TimedSink implements IngestSink {
   }
   writeStatus(...args: Parameters<IngestSink["writeStatus"]>): void {
     this.inner.writeStatus(...args);
+  }
+  writeEvents(...args: Parameters<IngestSink["writeEvents"]>): EventWriteResult {
+    return this.inner.writeEvents(...args);
   }
   countReject(...args: Parameters<IngestSink["countReject"]>): void {
     this.inner.countReject(...args);

@@ -26,6 +26,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "stream stored samples out (OpenMetrics, VictoriaMetrics JSON lines, CSV)",
     load: () => import("./export/cli.js"),
   },
+  flag: {
+    summary: "acknowledge a flag (flag ack ID --note TEXT)",
+    load: () => import("./flag/cli.js"),
+  },
   xid: {
     summary: "list the NVIDIA Xid events in kernel-log dumps (xid parse FILE...)",
     load: () => import("./xid/cli.js"),

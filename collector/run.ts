@@ -89,13 +89,14 @@ async function startParts(
     logger,
     limits: toIngestLimits(config.limits),
     fleet: store.fleet,
-    onCommitted: ({ receivedAtMs, inventories, statuses, frames }) => {
+    onCommitted: ({ receivedAtMs, inventories, statuses, frames, events }) => {
       for (const inventory of inventories) flags.onInventory(inventory, receivedAtMs);
       for (const status of statuses) flags.onStatus(status, receivedAtMs);
       if (frames.length > 0) {
         flags.onFrames(frames);
         labelLeases?.onFrames(frames);
       }
+      if (events && events.length > 0) flags.onEvents(events, receivedAtMs);
     },
     onClaims: (events) => flags.onClaims(events),
   });
@@ -221,8 +222,16 @@ function startRemoteWrite(
   return exporter;
 }
 
+/** Kernel-log events expire slowly (with the longest tier): a look once a minute is enough. */
+const EVENTS_PRUNE_EVERY_MS = 60_000;
+let eventsPrunedMs = 0;
+
 async function pruneSteps(store: Store, now: number, logger: Logger): Promise<void> {
   try {
+    if (now - eventsPrunedMs >= EVENTS_PRUNE_EVERY_MS) {
+      eventsPrunedMs = now;
+      store.pruneEvents(now);
+    }
     for (let i = 0; i < PRUNE_STEPS_PER_TICK; i++) {
       if (!store.pruneStep(now).more) return;
       await new Promise((resolve) => setImmediate(resolve));

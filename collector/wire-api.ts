@@ -2,6 +2,7 @@
 import { parseListen } from "../shared/config/formats.js";
 import { GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
+import { StoreHealthBackend } from "./api/health-backend.js";
 import { ReadWorker } from "./api/read-worker-client.js";
 import { createApiServer } from "./api/server.js";
 import { StoreBackend } from "./api/store-backend.js";
@@ -34,7 +35,13 @@ export async function startApi(
     parts.logger,
   );
   const server = createApiServer({
-    backend: new StoreBackend({ store: parts.store, flags: parts.flags, pipeline: parts.pipeline, reader }),
+    backend: new StoreBackend({
+      store: parts.store,
+      flags: parts.flags,
+      pipeline: parts.pipeline,
+      reader,
+      health: new StoreHealthBackend({ store: parts.store, flags: parts.flags }),
+    }),
     listen,
     ...(config.http.token !== undefined ? { token: config.http.token } : {}),
     logger: parts.logger,

@@ -50,7 +50,14 @@ export type MetricKey =
   | "pcie_link_width"
   | "compute_processes"
   | "compute_memory_mib"
-  | "mig_mode";
+  | "mig_mode"
+  | "pcie_link_gen_max"
+  | "pcie_link_width_max"
+  | "retired_pages_pending"
+  | "gpu_recovery_action"
+  | "pcie_replay_count"
+  | "nvlink_links_down"
+  | "nvlink_links_below_speed";
 
 const MIB = 1024 * 1024;
 const MAX_COUNT = 2 ** 52;
@@ -296,7 +303,61 @@ export const METRICS: readonly MetricDef[] = [
     "1 when MIG mode is enabled.",
     1,
   ]),
+  def(Metric.METRIC_PCIE_LINK_GEN_MAX, "pcie_link_gen_max", ["pcie.link.gen.max"], "int", [1, 8], "", [
+    "gputel_gpu_pcie_link_max_generation",
+    "Maximum PCIe link generation of the GPU and its slot.",
+    1,
+  ]),
+  def(
+    Metric.METRIC_PCIE_LINK_WIDTH_MAX,
+    "pcie_link_width_max",
+    ["pcie.link.width.max"],
+    "int",
+    [0, 64],
+    "lanes",
+    ["gputel_gpu_pcie_link_max_width_lanes", "Maximum PCIe link width of the GPU and its slot.", 1],
+  ),
+  def(
+    Metric.METRIC_RETIRED_PAGES_PENDING,
+    "retired_pages_pending",
+    ["retired_pages.pending"],
+    "bool",
+    [0, 1],
+    "",
+    ["gputel_gpu_retired_pages_pending", "1 while pages wait to be retired at the next reset or reboot.", 1],
+  ),
+  // The metrics below come from the slow polls (`-q -x`, `nvlink -s`), not from --query-gpu.
+  def(Metric.METRIC_GPU_RECOVERY_ACTION, "gpu_recovery_action", [], "int", [0, 9], "", [
+    "gputel_gpu_recovery_action",
+    "Driver's GPU recovery action: 0 none, 1 reset, 2 reboot, 3 drain P2P, 4 drain and reset, 9 other.",
+    1,
+  ]),
+  def(Metric.METRIC_PCIE_REPLAY_COUNT, "pcie_replay_count", [], "int", [0, MAX_COUNT], "replays", [
+    "gputel_gpu_pcie_replays",
+    "PCIe replays since the driver loaded.",
+    1,
+  ]),
+  def(Metric.METRIC_NVLINK_LINKS_DOWN, "nvlink_links_down", [], "int", [0, 64], "links", [
+    "gputel_gpu_nvlink_links_down",
+    "NVLink links reported inactive.",
+    1,
+  ]),
+  def(Metric.METRIC_NVLINK_LINKS_BELOW_SPEED, "nvlink_links_below_speed", [], "int", [0, 64], "links", [
+    "gputel_gpu_nvlink_links_below_speed",
+    "Active NVLink links running below their rated speed.",
+    1,
+  ]),
 ];
+
+/** GPU recovery action codes (gpu_recovery_action): NVML's nvmlDeviceGpuRecoveryAction_t, 9 for any other. */
+export const RECOVERY_ACTION = {
+  NONE: 0,
+  GPU_RESET: 1,
+  NODE_REBOOT: 2,
+  DRAIN_P2P: 3,
+  DRAIN_AND_RESET: 4,
+  OTHER: 9,
+} as const;
 
 export const METRIC_BY_KEY: ReadonlyMap<MetricKey, MetricDef> = new Map(METRICS.map((m) => [m.key, m]));
 export const METRIC_BY_ID: ReadonlyMap<number, MetricDef> = new Map(METRICS.map((m) => [m.id, m]));

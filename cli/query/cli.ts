@@ -19,6 +19,7 @@ import {
   type ReportRow,
   reportColumns,
 } from "./columns.js";
+import { healthCommand } from "./health.js";
 import { mergedReport, mergedSummary } from "./merged.js";
 import { apiLabel, OptionError, parseSort, resolveRange, type SortKey, sortBy } from "./options.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
@@ -33,6 +34,9 @@ Commands:
   flags              open flags, most severe first (--state all: history) (--kind, --host, --site,
                      --label, --since, --until)
   report KIND        utilization | energy | thermal | capacity (--since, --until, --by)
+                     | health (Xids by code, model, host; hardware downtime; RMA candidates)
+  events             kernel-log events, newest first (--gpu, --host, --code, --action, --since, --until, --limit)
+  health GPU         one GPU's health timeline: events, flags, acknowledgements, downtime (--since, --until)
 
 Options:
   --url URL          collector API (default http://127.0.0.1:8080); repeat or comma-separate
@@ -215,7 +219,17 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         );
         return 0;
       }
+      case "events":
+      case "health": {
+        if (command === "health" && !arg) throw new UsageError("health needs a GPU (UUID or host:index)");
+        await healthCommand(command, arg, { ...v, since: v.since }, client, style, print);
+        return 0;
+      }
       case "report": {
+        if (arg === "health") {
+          await healthCommand("report-health", arg, v, client, style, print);
+          return 0;
+        }
         if (!arg) throw new UsageError("report needs a KIND: utilization, energy, thermal or capacity");
         const report =
           urls.length === 1
@@ -299,6 +313,9 @@ function parse(args: string[]) {
       kind: { type: "string" },
       state: { type: "string" },
       limit: { type: "string" },
+      gpu: { type: "string" },
+      code: { type: "string" },
+      action: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });

@@ -92,6 +92,20 @@ export function csvOf<T>(columns: readonly Column<T>[], rows: readonly T[]): str
   );
 }
 
+/** Plain records as CSV, one column per key of the first record (nested values as JSON). */
+export function csvRecords(rows: readonly Record<string, unknown>[]): string {
+  const names = Object.keys(rows[0] ?? {});
+  return csv(
+    names,
+    rows.map((row) =>
+      names.map((n) => {
+        const v = row[n];
+        return v !== null && typeof v === "object" ? JSON.stringify(v) : (v as Value);
+      }),
+    ),
+  );
+}
+
 /** An object as field,value lines (summary, one GPU): nested keys joined with dots. */
 export function csvFields(value: unknown): string {
   const out: [string, Value][] = [];

@@ -19,6 +19,7 @@ import type {
 } from "../contract/api-contract.js";
 import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
+import type { HealthBackend } from "./health-backend.js";
 
 export interface QueryBackend {
   // Heavy reads answer asynchronously: they may run on the read worker (docs/design.md §5).
@@ -35,6 +36,8 @@ export interface QueryBackend {
   reportPart?(range: TimeRange): Promise<ReportPart>;
   /** The stored samples, slice by slice, for GET /api/v1/export; absent where there is no store. */
   exportSource?(): ExportSource;
+  /** Kernel-log events, health timelines and report, acknowledgements (absent: 501). */
+  readonly health?: HealthBackend;
   /** Wall clock (tests inject one). */
   now(): number;
 }

@@ -13,6 +13,7 @@ import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
 import { registerExportRoute } from "./export-route.js";
 import type { FanOutContext } from "./fanout.js";
+import { registerHealthRoutes } from "./health-routes.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
 import { ApiError } from "./params.js";
 import { registerApiRoutes } from "./routes.js";
@@ -141,6 +142,7 @@ export function buildApp(
   registerApiRoutes(app, backend, fanout, access.leases);
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
+  registerHealthRoutes(app, backend);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

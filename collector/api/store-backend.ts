@@ -35,12 +35,15 @@ import type { LatestGpu } from "../store/store-query.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
+import type { HealthBackend } from "./health-backend.js";
 import type { Reader } from "./read-worker-client.js";
 
 export interface StoreBackendParts {
   store: Store;
   flags: Pick<FlagEngine, "openFlags" | "history">;
   pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
+  /** The health routes' backend (health-backend.ts); absent: they answer 501. */
+  health?: HealthBackend;
   now?: () => number;
   /** Where heavy reads run (ReadWorker); without one they run here, on the caller's thread. */
   reader?: Reader;
@@ -56,7 +59,11 @@ export class StoreBackend implements QueryBackend {
   private readonly usageCache = new Map<string, { at: number; usage: TimeRange & UsageTotals }>();
   private readonly usageInFlight = new Map<string, Promise<TimeRange & UsageTotals>>();
 
-  constructor(private readonly parts: StoreBackendParts) {}
+  readonly health: HealthBackend | undefined;
+
+  constructor(private readonly parts: StoreBackendParts) {
+    this.health = parts.health;
+  }
 
   now(): number {
     return (this.parts.now ?? Date.now)();
@@ -297,6 +304,7 @@ export class StoreBackend implements QueryBackend {
       databaseBytes: this.parts.store.databaseBytes(),
       newestSampleMs: newest,
       agentSources: this.parts.store.agentSources(),
+      xidEvents: this.parts.health?.xidCounts() ?? [],
     };
   }
 

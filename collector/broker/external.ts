@@ -102,6 +102,7 @@ export class ExternalBroker {
       [frames]: { qos: 1 },
       [subscriptionFilter("status")]: { qos: 1 },
       [subscriptionFilter("inventory")]: { qos: 1 },
+      [subscriptionFilter("event")]: { qos: 1 },
     });
     this.log.info({ url: o.url, frames, shareGroup: o.shareGroup }, "Subscribed");
   }

@@ -38,6 +38,7 @@ const CODE_OF: Partial<Record<RejectReason, number>> = {
   label_limit: REASON.QUOTA_EXCEEDED,
   string_too_long: REASON.QUOTA_EXCEEDED,
   batch_too_large: REASON.QUOTA_EXCEEDED,
+  too_many_events: REASON.QUOTA_EXCEEDED,
   rate_limited: REASON.QUOTA_EXCEEDED,
   host_limit: REASON.QUOTA_EXCEEDED,
   boot_limit: REASON.QUOTA_EXCEEDED,

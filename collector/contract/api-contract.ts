@@ -153,6 +153,8 @@ export interface MetricsSnapshot {
   newestSampleMs: number | null;
   /** Each agent's sources' health, from its latest status (absent: not read by this backend). */
   agentSources?: AgentSourceView[];
+  /** Xid events stored, by code and action (absent: not read by this backend). */
+  xidEvents?: { code: number; action: string; count: number }[];
 }
 
 /** A flag as /api/v1/flags lists it. */

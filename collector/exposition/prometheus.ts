@@ -1,8 +1,10 @@
 // Prometheus text exposition (format 0.0.4) of the fleet's latest GPU values, open flags and the
 // collector's own health. Pure: snapshot in, text out. One block per family (HELP, TYPE, then
 // its samples), no duplicate series, absent values left out (never 0), empty families omitted.
+
 import { METRICS } from "../../shared/metrics.js";
 import { exportedAgentLabels } from "../../shared/prom-labels.js";
+import { XID_ACTIONS, xidEntry } from "../../shared/xid/xid.js";
 import type { GpuView, MetricsSnapshot } from "../contract/api-contract.js";
 
 type Labels = Record<string, string>;
@@ -107,7 +109,7 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
   x.family(
     "gputel_flag_open",
     "gauge",
-    "1 for every open flag (idle, idle-held, overheat, throttled, stale, offline, lost, error, gpu-claim-conflict).",
+    "1 for every open flag (idle, idle-held, overheat, throttled, stale, offline, lost, error, gpu-claim-conflict, xid, reset-required, pcie-degraded, nvlink-degraded).",
     snap.openFlags.map((f) => ({
       labels: {
         kind: f.kind,
@@ -121,7 +123,30 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
   );
   health(x, snap, nowMs);
   agentSources(x, snap);
+  xidEvents(x, snap);
   return x.text();
+}
+
+/**
+ * Xid events stored, by code and action. Bounded label sets: codes NVIDIA's catalogue lists
+ * (a code it does not list is counted under "other") and the catalogue's closed set of actions.
+ */
+function xidEvents(x: Exposition, snap: MetricsSnapshot): void {
+  const counts = new Map<string, { code: string; action: string; value: number }>();
+  for (const row of snap.xidEvents ?? []) {
+    const code = xidEntry(row.code) ? String(row.code) : "other";
+    const action = (XID_ACTIONS as readonly string[]).includes(row.action) ? row.action : "unknown";
+    const key = `${code}/${action}`;
+    const entry = counts.get(key) ?? { code, action, value: 0 };
+    entry.value += row.count;
+    counts.set(key, entry);
+  }
+  x.family(
+    "gputel_xid_events_total",
+    "counter",
+    "Xid events from the agents' kernel logs, stored once each, by Xid code and NVIDIA's catalogue action.",
+    [...counts.values()].map((c) => ({ labels: { code: c.code, action: c.action }, value: c.value })),
+  );
 }
 
 /** The agents' own sources (supervisor counters from their statuses), by host and source. */

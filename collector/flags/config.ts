@@ -49,6 +49,19 @@ function throttledFields() {
   return { raise_after: Duration("2m"), clear_after: Duration("1m") };
 }
 
+function pcieFields() {
+  return {
+    load_pct: Type.Number({
+      minimum: 0,
+      maximum: 100,
+      default: 30,
+      description: "from this utilization the PCIe link is judged (idle GPUs lower it on purpose)",
+    }),
+    raise_after: Duration("5m", "link below its maximum under load this long raises pcie-degraded"),
+    clear_after: Duration("5m", "link at its maximum under load this long clears it"),
+  };
+}
+
 /**
  * An override's keys: optional and without a default, so an override changes only what it names
  * (a default there would put the built-in value back over a base rule the operator changed).
@@ -67,6 +80,7 @@ export const FlagsSchema = Type.Object(
     idle: Type.Object(idleFields(), section),
     overheat: Type.Object(overheatFields(), section),
     throttled: Type.Object(throttledFields(), section),
+    pcie: Type.Object(pcieFields(), section),
     stale_intervals: Type.Integer({ minimum: 1, default: 3 }),
     lost_intervals: Type.Integer({ minimum: 1, default: 3 }),
     save_state_every: Duration("30s"),
@@ -83,6 +97,7 @@ export const FlagsSchema = Type.Object(
           idle: Type.Optional(Type.Object(overrideFields(idleFields()), strict)),
           overheat: Type.Optional(Type.Object(overrideFields(overheatFields()), strict)),
           throttled: Type.Optional(Type.Object(overrideFields(throttledFields()), strict)),
+          pcie: Type.Optional(Type.Object(overrideFields(pcieFields()), strict)),
         },
         strict,
       ),
@@ -96,6 +111,7 @@ export type FlagsConfig = Static<typeof FlagsSchema>;
 export type IdleConfig = FlagsConfig["idle"];
 export type OverheatConfig = FlagsConfig["overheat"];
 export type ThrottledConfig = FlagsConfig["throttled"];
+export type PcieConfig = FlagsConfig["pcie"];
 /** Later overrides win over earlier ones; all matching ones apply, in order. */
 export type FlagsOverride = FlagsConfig["overrides"][number];
 /** Site and labels an override applies to; an absent key matches any. */
@@ -112,12 +128,14 @@ type InMs<T> = Omit<T, DurationKey> & { [K in keyof T & DurationKey as `${K}_ms`
 export type IdleRule = InMs<IdleConfig>;
 export type OverheatRule = InMs<OverheatConfig>;
 export type ThrottledRule = InMs<ThrottledConfig>;
+export type PcieRule = InMs<PcieConfig>;
 
 /** The thresholds that apply to one GPU, durations in ms. */
 export interface GpuRules {
   idle: IdleRule;
   overheat: OverheatRule;
   throttled: ThrottledRule;
+  pcie: PcieRule;
 }
 
 export interface ResolvedOverride {
@@ -125,6 +143,7 @@ export interface ResolvedOverride {
   idle: Partial<IdleRule>;
   overheat: Partial<OverheatRule>;
   throttled: Partial<ThrottledRule>;
+  pcie: Partial<PcieRule>;
 }
 
 export interface ResolvedFlagsConfig {
@@ -158,12 +177,14 @@ export function resolveFlagsConfig(config: FlagsConfig = DEFAULT_FLAGS_CONFIG): 
     idle: timed(config.idle, "flags.idle", problems),
     overheat: timed(config.overheat, "flags.overheat", problems),
     throttled: timed(config.throttled, "flags.throttled", problems),
+    pcie: timed(config.pcie, "flags.pcie", problems),
   };
   const overrides = config.overrides.map((o, i) => ({
     match: o.match,
     idle: timed(o.idle ?? {}, `flags.overrides[${i}].idle`, problems),
     overheat: timed(o.overheat ?? {}, `flags.overrides[${i}].overheat`, problems),
     throttled: timed(o.throttled ?? {}, `flags.overrides[${i}].throttled`, problems),
+    pcie: timed(o.pcie ?? {}, `flags.overrides[${i}].pcie`, problems),
   }));
   if (config.stale_intervals < 1) problems.push("flags.stale_intervals: must be at least 1");
   if (config.lost_intervals < 1) problems.push("flags.lost_intervals: must be at least 1");
@@ -203,6 +224,7 @@ export function rulesFor(
       idle: { ...out.idle, ...o.idle },
       overheat: { ...out.overheat, ...o.overheat },
       throttled: { ...out.throttled, ...o.throttled },
+      pcie: { ...out.pcie, ...o.pcie },
     };
   }
   return out;

@@ -19,16 +19,18 @@ import {
 } from "../../shared/proto.js";
 import type { ClaimEvent } from "../ingest/admission.js";
 import type { ValidFrame } from "../ingest/validate.js";
+import type { ValidEvent } from "../ingest/validate-event.js";
 import { sameLabels } from "../usage/placement.js";
 import { ClaimFlags } from "./claim-flags.js";
 import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
 import { FlagBook } from "./flag-book.js";
 import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";
+import { HealthFlags } from "./health-flags.js";
 import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js";
 import { lostStep } from "./rules/health.js";
 import type { Transition } from "./rules/rule.js";
 
-import type { Flag, FlagFilter, FlagListener, FlagRecords, HistoryQuery } from "./types.js";
+import type { Flag, FlagAck, FlagFilter, FlagListener, FlagRecords, HistoryQuery } from "./types.js";
 
 export interface FlagEngineOptions {
   store: FlagRecords;
@@ -48,6 +50,7 @@ export interface FlagEngineStats {
 export class FlagEngine {
   private readonly book: FlagBook;
   private readonly claims: ClaimFlags;
+  private readonly health: HealthFlags;
   private readonly gpus = new Map<string, GpuTrack>();
   private readonly hosts = new Map<string, HostTrack>();
   private readonly rules = new Map<string, GpuRules>();
@@ -62,6 +65,7 @@ export class FlagEngine {
   constructor(private readonly options: FlagEngineOptions) {
     this.book = new FlagBook(options.store);
     this.claims = new ClaimFlags(this.book);
+    this.health = new HealthFlags(this.book);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.flags" });
     this.now = options.now ?? Date.now;
   }
@@ -159,6 +163,42 @@ export class FlagEngine {
     this.batch(() => this.claims.apply(events, (name) => this.hosts.get(name), receivedAtMs));
   }
 
+  /** Kernel-log events newly stored (oldest first): xid and reset-required flags. */
+  onEvents(events: readonly ValidEvent[], receivedAtMs: number = this.now()): void {
+    this.batch(() => this.health.onEvents(events, (name) => this.hosts.get(name), receivedAtMs));
+  }
+
+  /**
+   * An operator's acknowledgement of flag `id`: recorded, and an open xid or reset-required flag
+   * closes (the operator vouches for the GPU). Undefined when no such flag exists.
+   */
+  acknowledge(
+    id: number,
+    note: string,
+    nowMs: number = this.now(),
+  ): { flag: Flag; ack: FlagAck } | undefined {
+    const store = this.options.store;
+    if (!store.addAck || !store.byId) return undefined;
+    const open = [...this.book.all()].find((f) => f.id === id);
+    const flag = open ?? store.byId(id);
+    if (!flag) return undefined;
+    let result: { flag: Flag; ack: FlagAck } | undefined;
+    this.batch(() => {
+      const ack = store.addAck?.({
+        flagId: flag.id,
+        host: flag.host,
+        gpuUuid: flag.gpuUuid,
+        kind: flag.kind,
+        note,
+        atMs: nowMs,
+      });
+      if (!ack) return;
+      const closed = open ? this.health.acknowledge(open, note, nowMs) : undefined;
+      result = { flag: closed ?? flag, ack };
+    });
+    return result;
+  }
+
   /** Opens stale flags for hosts silent for staleIntervals of their interval (collector clock). */
   tick(nowMs: number = this.now()): void {
     this.batch(() => {
@@ -170,6 +210,7 @@ export class FlagEngine {
         this.book.openFlag(staleFlag(host, this.options.config.stale_intervals, limitMs), nowMs);
       }
       this.claims.expire(nowMs);
+      this.health.expire(nowMs);
     });
     if (nowMs - this.lastSaveMs >= this.options.config.save_state_every_ms) this.save(nowMs, false);
   }
@@ -197,6 +238,7 @@ export class FlagEngine {
     host.intervalMs = frame.interval_ms;
     host.lastArrivalMs = Math.max(host.lastArrivalMs, receivedAtMs);
     this.book.closeFlag(frame.host, null, "stale", receivedAtMs, receivedAtMs);
+    this.health.noteFrame(frame.host, frame.boot_id);
     const offline = this.book.get(frame.host, null, "offline");
     if (offline && frame.timestamp_ms >= offline.startMs)
       this.book.closeFlag(frame.host, null, "offline", frame.timestamp_ms, receivedAtMs);
@@ -259,6 +301,7 @@ export class FlagEngine {
     track.lost = lost.state;
     if (lost.transitions.length > 0) transitions.push(...lost.transitions);
     if (transitions.length > 0) this.apply(track, transitions, nowMs);
+    this.health.onSample(track, sample, t, frame.boot_id, frame.host_sample, nowMs);
   }
 
   private apply(track: GpuTrack, transitions: readonly Transition[], nowMs: number): void {

@@ -9,9 +9,10 @@ import {
   type LostState,
 } from "./rules/health.js";
 import { IDLE_INITIAL, IDLE_SIGNALS, type IdleState, idleStep } from "./rules/idle.js";
+import { LINK_INITIAL, type LinkState, linkStep } from "./rules/links.js";
 import { OVERHEAT_INITIAL, OVERHEAT_SIGNALS, type OverheatState, overheatStep } from "./rules/overheat.js";
 import type { RuleInput, Transition } from "./rules/rule.js";
-import { SUSTAIN_OFF, sustainOn } from "./rules/sustain.js";
+import { SUSTAIN_OFF, type SustainState, sustainOn } from "./rules/sustain.js";
 import {
   THROTTLED_INITIAL,
   THROTTLED_SIGNALS,
@@ -33,6 +34,8 @@ export interface GpuTrack {
   throttled: ThrottledState;
   error: ErrorState;
   lost: LostState;
+  /** pcie-degraded and nvlink-degraded timers (absent in states saved before they existed). */
+  links?: LinkState;
 }
 
 export function newTrack(
@@ -54,6 +57,7 @@ export function newTrack(
     throttled: THROTTLED_INITIAL,
     error: ERROR_INITIAL,
     lost: LOST_INITIAL,
+    links: LINK_INITIAL,
   };
 }
 
@@ -63,11 +67,19 @@ export function evaluateSample(track: GpuTrack, input: RuleInput): Transition[] 
   const heat = overheatStep(track.overheat, input);
   const thr = throttledStep(track.throttled, input);
   const err = errorStep(track.error, input.sample, input.t, input.maxStepMs);
+  const links = linkStep(track.links, input);
+  track.links = links.state;
   track.idle = idle.state;
   track.overheat = heat.state;
   track.throttled = thr.state;
   track.error = err.state;
-  return [...idle.transitions, ...heat.transitions, ...thr.transitions, ...err.transitions];
+  return [
+    ...idle.transitions,
+    ...heat.transitions,
+    ...thr.transitions,
+    ...err.transitions,
+    ...links.transitions,
+  ];
 }
 
 /** Ensures rule states agree with the open flags (after a restart or a rolled-back batch). */
@@ -94,8 +106,21 @@ export function reconcile(track: GpuTrack, open: (kind: FlagKind) => Flag | unde
   if (err && !track.error.sustain.on)
     track.error = { ...track.error, sustain: sustainOn(err.startMs, ERROR_SIGNALS) };
   else if (!err && track.error.sustain.on) track.error = { ...track.error, sustain: SUSTAIN_OFF };
+  const links = track.links ?? LINK_INITIAL;
+  const pcie = open("pcie-degraded");
+  const nvlink = open("nvlink-degraded");
+  track.links = {
+    pcie: reconciled(links.pcie, pcie, "link"),
+    nvlink: reconciled(links.nvlink, nvlink, "links"),
+  };
   const lost = open("lost");
   if (lost && !track.lost.sustain.on)
     track.lost = { sustain: sustainOn(lost.startMs, LOST_SIGNALS), missingSinceMs: null };
   else if (!lost && track.lost.sustain.on) track.lost = LOST_INITIAL;
+}
+
+function reconciled(state: SustainState, flag: Flag | undefined, signal: string): SustainState {
+  if (flag && !state.on) return sustainOn(flag.startMs, [signal]);
+  if (!flag && state.on) return SUSTAIN_OFF;
+  return state;
 }

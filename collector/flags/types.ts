@@ -10,6 +10,10 @@ export const FLAG_KINDS = [
   "lost",
   "error",
   "gpu-claim-conflict",
+  "xid",
+  "reset-required",
+  "pcie-degraded",
+  "nvlink-degraded",
 ] as const;
 export type FlagKind = (typeof FLAG_KINDS)[number];
 export type Severity = "info" | "warning" | "critical";
@@ -62,6 +66,17 @@ export interface HistoryQuery extends FlagFilter {
   limit?: number;
 }
 
+/** An operator's acknowledgement of a flag (`gputel flag ack ID --note …`). */
+export interface FlagAck {
+  id: number;
+  flagId: number;
+  host: string;
+  gpuUuid: string | null;
+  kind: string;
+  note: string;
+  atMs: number;
+}
+
 /** Where the flag engine keeps flags and rule timers (FlagStore in collector/store/flag-store.ts). */
 export interface FlagRecords {
   insert(flag: NewFlag, nowMs: number): Flag;
@@ -71,6 +86,10 @@ export interface FlagRecords {
   history(query?: HistoryQuery): Flag[];
   loadRuleStates(): Map<string, string>;
   saveRuleStates(entries: Iterable<[string, string]>, nowMs: number): void;
+  /** Records an acknowledgement; absent where acknowledgements are not kept (then ack is refused). */
+  addAck?(ack: Omit<FlagAck, "id">): FlagAck;
+  /** One flag by id, open or closed. */
+  byId?(id: number): Flag | undefined;
   /** Runs fn in one transaction (joins the one already open). */
   transaction<T>(fn: () => T): T;
 }

@@ -60,6 +60,7 @@ export class Admission {
           detail: `${hosts} hosts known, limits.max_hosts ${this.limits.maxHosts}`,
         });
         message.frames = [];
+        message.events = [];
         delete message.status;
         delete message.inventory;
         return result;

@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS } from "./limits.js";
 import { type Rejection, UNKNOWN_HOST } from "./reasons.js";
 import type { ValidFrame } from "./validate.js";
 import { type ValidationContext, validateFrame, validateStatus } from "./validate.js";
+import { type ValidEvent, validateEventBatch } from "./validate-event.js";
 import { validateInventory } from "./validate-inventory.js";
 
 export interface CheckedMessage {
@@ -14,6 +15,8 @@ export interface CheckedMessage {
   frames: ValidFrame[];
   status?: IStatus;
   inventory?: IInventory;
+  /** Kernel-log events that passed, oldest first. */
+  events: ValidEvent[];
   /** One entry per rejected message or rejected frame of a batch. */
   rejections: Rejection[];
 }
@@ -28,17 +31,20 @@ export function checkMessage(topic: string, payload: Uint8Array, ctx: CheckConte
     return {
       host: UNKNOWN_HOST,
       frames: [],
+      events: [],
       rejections: [{ host: UNKNOWN_HOST, reason: "decode_error", detail }],
     };
   }
 }
 
 function checkUnsafe(topic: string, payload: Uint8Array, ctx: CheckContext): CheckedMessage {
-  const decoded = decodePayload(topic, payload, (ctx.limits ?? DEFAULT_LIMITS).maxFramesPerBatch);
-  if (!decoded.ok) return { host: decoded.rejection.host, frames: [], rejections: [decoded.rejection] };
+  const limits = ctx.limits ?? DEFAULT_LIMITS;
+  const decoded = decodePayload(topic, payload, limits.maxFramesPerBatch, limits.maxEventsPerBatch);
+  if (!decoded.ok)
+    return { host: decoded.rejection.host, frames: [], events: [], rejections: [decoded.rejection] };
   const { host } = decoded;
   const full: ValidationContext = { ...ctx, topicHost: host };
-  const result: CheckedMessage = { host, frames: [], rejections: [] };
+  const result: CheckedMessage = { host, frames: [], events: [], rejections: [] };
   switch (decoded.kind) {
     case "frame": {
       const frames = decoded.batch.frames ?? [];
@@ -60,6 +66,16 @@ function checkUnsafe(topic: string, payload: Uint8Array, ctx: CheckContext): Che
       const checked = validateInventory(decoded.inventory, full, result.rejections);
       if (checked.ok) result.inventory = checked.value;
       else result.rejections.push(checked.rejection);
+      break;
+    }
+    case "event": {
+      if ((decoded.events.events ?? []).length === 0)
+        result.rejections.push({ host, reason: "empty_batch", detail: "no events" });
+      const checked = validateEventBatch(decoded.events, full);
+      if (checked.ok) {
+        result.events = checked.value.events;
+        result.rejections.push(...checked.value.rejections);
+      } else result.rejections.push(checked.rejection);
       break;
     }
   }

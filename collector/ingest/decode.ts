@@ -3,7 +3,9 @@
 
 import protobuf from "protobufjs/minimal.js";
 import {
+  EventBatch,
   FrameBatch,
+  type IEventBatch,
   type IFrameBatch,
   type IInventory,
   Inventory,
@@ -21,17 +23,22 @@ export type Decoded =
   | { ok: true; kind: "frame"; host: string; batch: IFrameBatch }
   | { ok: true; kind: "status"; host: string; status: IStatus }
   | { ok: true; kind: "inventory"; host: string; inventory: IInventory }
+  | { ok: true; kind: "event"; host: string; events: IEventBatch }
   | { ok: false; rejection: Rejection };
 
 function reject(host: string, reason: Rejection["reason"], detail: string): Decoded {
   return { ok: false, rejection: { host, reason, detail } };
 }
 
-/** Decodes what one topic carries: a FrameBatch (1..N frames, oldest first), a Status or an Inventory. */
+/**
+ * Decodes what one topic carries: a FrameBatch (1..N frames, oldest first), a Status, an Inventory
+ * or an EventBatch (1..N kernel-log events).
+ */
 export function decodePayload(
   topic: string,
   payload: Uint8Array,
   maxFrames = Number.POSITIVE_INFINITY,
+  maxEvents = Number.POSITIVE_INFINITY,
 ): Decoded {
   const parsed = parseTopic(topic);
   if (!parsed) return reject(UNKNOWN_HOST, "topic_invalid", `topic ${JSON.stringify(topic.slice(0, 200))}`);
@@ -61,6 +68,14 @@ export function decodePayload(
         if (inventory.schema_version !== SCHEMA_VERSION) return versionReject(host, inventory.schema_version);
         return { ok: true, kind, host, inventory };
       }
+      case "event": {
+        // Counted on the wire first, as frames are.
+        if (countBatchFrames(payload, maxEvents, EVENTS_TAG) > maxEvents)
+          return reject(host, "too_many_events", `more than ${maxEvents} events in one batch`);
+        const events = EventBatch.decode(payload);
+        if (events.schema_version !== SCHEMA_VERSION) return versionReject(host, events.schema_version);
+        return { ok: true, kind, host, events };
+      }
     }
   } catch (error) {
     return reject(host, "decode_error", error instanceof Error ? error.message : String(error));
@@ -73,18 +88,20 @@ function versionReject(host: string, version: number | null | undefined): Decode
 
 /** FrameBatch field 2 (repeated Frame), length-delimited: tag byte (2 << 3) | 2. */
 const FRAMES_TAG = 0x12;
+/** EventBatch field 4 (repeated HealthEvent), length-delimited: tag byte (4 << 3) | 2. */
+const EVENTS_TAG = 0x22;
 
 /**
  * How many frames a FrameBatch holds, from its top-level tags alone (no frame is decoded); stops
  * counting past `max`. Malformed bytes are left to the decoder, which rejects them.
  */
-export function countBatchFrames(payload: Uint8Array, max: number): number {
+export function countBatchFrames(payload: Uint8Array, max: number, entryTag = FRAMES_TAG): number {
   const reader = Reader.create(payload);
   let frames = 0;
   try {
     while (reader.pos < reader.len) {
       const tag = reader.uint32();
-      if (tag === FRAMES_TAG && ++frames > max) return frames;
+      if (tag === entryTag && ++frames > max) return frames;
       reader.skipType(tag & 7);
     }
   } catch {

@@ -48,6 +48,12 @@ export function limitsSchema() {
         description:
           "frames in one FrameBatch message (the agent's spool.replay_batch_frames must not exceed it)",
       }),
+      max_events_per_batch: Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        default: 1000,
+        description: "kernel-log events in one EventBatch message (counted before decoding)",
+      }),
       max_frames_per_second: Type.Integer({
         minimum: 1,
         default: 1000,
@@ -72,6 +78,7 @@ export interface IngestLimits {
   maxLabelValueLength: number;
   maxStringLength: number;
   maxFramesPerBatch: number;
+  maxEventsPerBatch: number;
   maxFramesPerSecond: number;
   gpuMoveHoldMs: number;
 }
@@ -89,6 +96,7 @@ export function toIngestLimits(y: LimitsYaml): IngestLimits {
     maxLabelValueLength: y.max_label_value_length,
     maxStringLength: y.max_string_length,
     maxFramesPerBatch: y.max_frames_per_batch,
+    maxEventsPerBatch: y.max_events_per_batch,
     maxFramesPerSecond: y.max_frames_per_second,
     gpuMoveHoldMs: durationMs(y.gpu_move_hold),
   };

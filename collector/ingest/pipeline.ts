@@ -16,6 +16,7 @@ import { type Rejection, UNKNOWN_HOST } from "./reasons.js";
 import type { FleetView, IngestSink } from "./sink.js";
 import { IngestStats, type IngestStatsSnapshot } from "./stats.js";
 import type { ValidFrame } from "./validate.js";
+import type { ValidEvent } from "./validate-event.js";
 
 /** What became of a submitted message, once it is committed or rejected. */
 export interface SubmitResult {
@@ -56,12 +57,14 @@ export interface IngestPipelineOptions {
   onCommitted?: (committed: Committed) => void;
 }
 
-/** What one write stored: inventories and statuses (each committed on its own), then frames. */
+/** What one write stored: inventories and statuses (each committed on its own), then frames, then events. */
 export interface Committed {
   receivedAtMs: number;
   inventories: readonly IInventory[];
   statuses: readonly IStatus[];
   frames: readonly ValidFrame[];
+  /** Kernel-log events newly stored (a re-sent event is not handed on again). */
+  events?: readonly ValidEvent[];
 }
 
 /** How a submitted message ended, for the broker layer (which refuses what was rejected). */
@@ -157,6 +160,15 @@ export class IngestPipeline {
       maxFutureMs: this.options.maxFutureMs,
       limits: this.limits,
     });
+    // Events share the host's frame budget: an Xid storm is bounded like a frame flood.
+    if (checked.events.length > 0 && !this.rate.admit(checked.host, checked.events.length, submittedAt)) {
+      checked.rejections.push({
+        host: checked.host,
+        reason: "rate_limited",
+        detail: `${checked.events.length} events past limits.max_frames_per_second ${this.limits.maxFramesPerSecond}`,
+      });
+      checked.events = [];
+    }
     if (checked.frames.length > 0 && !this.rate.admit(checked.host, checked.frames.length, submittedAt)) {
       checked.rejections.push({
         host: checked.host,
@@ -269,6 +281,8 @@ export class IngestPipeline {
     const inventories: IInventory[] = [];
     const statuses: IStatus[] = [];
     const claims: ClaimEvent[] = [];
+    const events: ValidEvent[] = [];
+    let newEvents: readonly ValidEvent[] = [];
     try {
       this.admit(batch, receivedAt, claims);
       for (const p of batch) {
@@ -285,8 +299,15 @@ export class IngestPipeline {
           p.sideWritten = true;
         }
         for (const frame of p.checked.frames) frames.push(frame);
+        for (const event of p.checked.events) events.push(event);
       }
       const result = frames.length > 0 ? sink.writeFrames(frames, receivedAt) : { stored: 0, duplicates: 0 };
+      if (events.length > 0) {
+        const written = sink.writeEvents(events, receivedAt);
+        newEvents = written.fresh;
+        this.stats.eventsStored += written.stored;
+        this.stats.eventsDuplicate += written.duplicates;
+      }
       // After the batch, so the hosts it created are known and keep their own reject rows.
       for (const [key, count] of this.pendingRejects) {
         const [host = "", reason = ""] = key.split("\u0000");
@@ -312,7 +333,7 @@ export class IngestPipeline {
       this.stats.commitLatency.observe(committedAt - p.submittedAt);
       p.resolve({ stored: hasContent(p.checked), rejections: p.checked.rejections });
     }
-    this.committed({ receivedAtMs: receivedAt, inventories, statuses, frames });
+    this.committed({ receivedAtMs: receivedAt, inventories, statuses, frames, events: newEvents });
     if (claims.length > 0 && this.options.onClaims) {
       try {
         this.options.onClaims(claims);
@@ -325,7 +346,9 @@ export class IngestPipeline {
 
   private committed(committed: Committed): void {
     const { inventories, statuses, frames } = committed;
-    if (!this.options.onCommitted || inventories.length + statuses.length + frames.length === 0) return;
+    const events = committed.events?.length ?? 0;
+    if (!this.options.onCommitted || inventories.length + statuses.length + frames.length + events === 0)
+      return;
     try {
       this.options.onCommitted(committed);
     } catch (error) {
@@ -374,5 +397,10 @@ export class IngestPipeline {
 export type IngestTarget = Pick<IngestPipeline, "submit">;
 
 function hasContent(checked: CheckedMessage): boolean {
-  return checked.frames.length > 0 || checked.status !== undefined || checked.inventory !== undefined;
+  return (
+    checked.frames.length > 0 ||
+    checked.events.length > 0 ||
+    checked.status !== undefined ||
+    checked.inventory !== undefined
+  );
 }

@@ -9,7 +9,7 @@ export const REJECT_REASONS = [
   "decode_error",
   /** schema_version other than the one this build speaks. */
   "schema_version",
-  /** Topic outside gputel/v1/<host>/{frame,status,inventory} or with an invalid host id. */
+  /** Topic outside gputel/v1/<host>/{frame,status,inventory,event} or with an invalid host id. */
   "topic_invalid",
   /** The payload's host differs from the topic's host. */
   "host_mismatch",
@@ -21,7 +21,7 @@ export const REJECT_REASONS = [
   "timestamp_invalid",
   /** A metric beyond its physical range (shared/metrics.ts) or not finite: that frame is dropped. */
   "value_out_of_range",
-  /** A FrameBatch with no frames. */
+  /** A FrameBatch with no frames, or an EventBatch with no events. */
   "empty_batch",
   /** More GPU entries than any server has. */
   "too_many_gpus",
@@ -49,6 +49,10 @@ export const REJECT_REASONS = [
   "host_gpu_limit",
   /** A GPU that another, live host reports: this host's entry for it is dropped (see docs/errors.md). */
   "gpu_claimed_by_other_host",
+  /** A kernel-log event (EventBatch) with a bad kind, code, bus id, UUID, pid, text length, time, boot id or seq: that event is dropped. */
+  "event_invalid",
+  /** An EventBatch with more events than limits.max_events_per_batch (counted before decoding). */
+  "too_many_events",
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -4,6 +4,7 @@
 // never the other way round (Store implements it; tests and the bench pass doubles).
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import type { ValidFrame } from "./validate.js";
+import type { ValidEvent } from "./validate-event.js";
 
 export interface WriteResult {
   /** Frames newly stored. */
@@ -23,6 +24,11 @@ export interface IngestSink {
   writeInventory(inventory: IInventory, receivedAtMs: number): void;
   /** Records an agent status change (online / offline with reason). */
   writeStatus(status: IStatus, receivedAtMs: number): void;
+  /**
+   * Stores kernel-log events once each, idempotent by (host, kernel boot id, kernel seq); returns
+   * how many were new. Throws (and commits nothing) like writeFrames.
+   */
+  writeEvents(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult;
   /** Counts a rejected message by reason (persisted, shown on /metrics). */
   countReject(host: string, reason: string, count?: number): void;
 }
@@ -56,4 +62,9 @@ export interface FleetView {
   approvedMove(uuid: string): string | undefined;
   /** Moves the GPU to the host (created when new) and records why in its inventory history. */
   moveGpu(uuid: string, host: string, reason: MoveReason, atMs: number): void;
+}
+
+/** What writeEvents stored: counts, and the events new to the store (the flag engine's input). */
+export interface EventWriteResult extends WriteResult {
+  fresh: ValidEvent[];
 }

@@ -52,6 +52,8 @@ export interface IngestStatsSnapshot {
   messages: number;
   framesStored: number;
   framesDuplicate: number;
+  eventsStored: number;
+  eventsDuplicate: number;
   statuses: number;
   inventories: number;
   rejects: Partial<Record<RejectReason, number>>;
@@ -71,6 +73,8 @@ export class IngestStats {
   messages = 0;
   framesStored = 0;
   framesDuplicate = 0;
+  eventsStored = 0;
+  eventsDuplicate = 0;
   statuses = 0;
   inventories = 0;
   commits = 0;
@@ -98,6 +102,8 @@ export class IngestStats {
       messages: this.messages,
       framesStored: this.framesStored,
       framesDuplicate: this.framesDuplicate,
+      eventsStored: this.eventsStored,
+      eventsDuplicate: this.eventsDuplicate,
       statuses: this.statuses,
       inventories: this.inventories,
       rejects: Object.fromEntries(this.rejects),

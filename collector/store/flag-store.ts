@@ -4,6 +4,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import type {
   Flag,
+  FlagAck,
   FlagFilter,
   FlagKind,
   FlagRecords,
@@ -145,6 +146,30 @@ export class FlagStore implements FlagRecords {
       .prepare(`SELECT * FROM flags ${w.sql} ORDER BY start_ms DESC, id DESC LIMIT ?`)
       .all(...w.params, limit) as FlagRow[];
     return rows.map(toFlag);
+  }
+
+  /** Records an operator's acknowledgement (table from 060_health.sql). */
+  addAck(ack: Omit<FlagAck, "id">): FlagAck {
+    const info = this.db
+      .prepare("INSERT INTO flag_acks (flag_id, host, gpu_uuid, kind, note, at_ms) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(ack.flagId, ack.host, ack.gpuUuid, ack.kind, ack.note, ack.atMs);
+    return { ...ack, id: Number(info.lastInsertRowid) };
+  }
+
+  /** Acknowledgements of one GPU's flags in [fromMs, toMs), oldest first (at most 1000). */
+  acksOf(gpuUuid: string, fromMs: number, toMs: number): FlagAck[] {
+    return this.db
+      .prepare(
+        `SELECT id, flag_id AS flagId, host, gpu_uuid AS gpuUuid, kind, note, at_ms AS atMs FROM flag_acks
+         WHERE gpu_uuid = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms LIMIT 1000`,
+      )
+      .all(gpuUuid, fromMs, toMs) as FlagAck[];
+  }
+
+  /** One flag by id, open or closed. */
+  byId(id: number): Flag | undefined {
+    const row = this.db.prepare("SELECT * FROM flags WHERE id = ?").get(id) as FlagRow | undefined;
+    return row ? toFlag(row) : undefined;
   }
 
   loadRuleStates(): Map<string, string> {

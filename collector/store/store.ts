@@ -16,6 +16,7 @@
 //   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
+//   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
 //   store.close(): void                                            closes without sealing (safe)
 //   Store.openReader(path, options?): Store                        a read-only second connection
 //   reader.read(fn, maxAgeMs?): T / reader.release()               fn on one snapshot (reader only)
@@ -28,12 +29,14 @@ import { ensurePrivateDatabase } from "../../shared/private-files.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
 import { UNKNOWN_HOST } from "../ingest/reasons.js";
-import type { FleetView, IngestSink, WriteResult } from "../ingest/sink.js";
+import type { EventWriteResult, FleetView, IngestSink, WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
+import type { ValidEvent } from "../ingest/validate-event.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 import type { AggregateGroup } from "../usage/usage-sums.js";
 import { type AgentSourceRow, AgentSourceTable } from "./agent-sources.js";
 import { CaptureLog } from "./capture-log.js";
+import { EventStore } from "./event-store.js";
 import { ExportReads } from "./export-reads.js";
 import { FlagStore } from "./flag-store.js";
 import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
@@ -92,6 +95,7 @@ export class Store implements IngestSink {
   /** Reader only: when read() began the snapshot it keeps (clock ms); undefined when none. */
   private snapshotAt: number | undefined;
   private exportReader: ExportReads | undefined;
+  private eventStore: EventStore | undefined;
 
   private constructor(
     /** @internal The database handle: SQL stays in collector/store (tests may read it). */
@@ -217,6 +221,26 @@ export class Store implements IngestSink {
   /** Throws GPUTEL_E_STORE (nothing committed) when the batch cannot be written. */
   writeFrames(frames: readonly ValidFrame[], receivedAtMs: number): WriteResult {
     return this.guarded(() => this.raw.writeFrames(frames, receivedAtMs), { frames: frames.length });
+  }
+
+  /** Kernel-log events, once each (event-store.ts); throws GPUTEL_E_STORE like writeFrames. */
+  writeEvents(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult {
+    return this.guarded(() => this.events().insert(events, receivedAtMs), { events: events.length });
+  }
+
+  /**
+   * Deletes at most `batch` events older than the longest retention tier (events are kept as long
+   * as the coarsest rollups, so a report can always show what caused its downtime).
+   */
+  pruneEvents(nowMs: number, batch = 500): number {
+    const longest = Math.max(this.tiers.rawRetentionMs, ...this.tiers.rollups.map((t) => t.retentionMs));
+    return this.guarded(() => this.events().prune(nowMs - longest, batch));
+  }
+
+  /** The events in this database (collector/migrations/060_health.sql). */
+  events(): EventStore {
+    this.eventStore ??= new EventStore(this.db);
+    return this.eventStore;
   }
 
   writeInventory(inventory: IInventory, receivedAtMs: number): void {

@@ -42,7 +42,14 @@ export namespace gputel {
             METRIC_PCIE_LINK_WIDTH = 33,
             METRIC_COMPUTE_PROCESSES = 34,
             METRIC_COMPUTE_MEMORY = 35,
-            METRIC_MIG_MODE = 36
+            METRIC_MIG_MODE = 36,
+            METRIC_PCIE_LINK_GEN_MAX = 37,
+            METRIC_PCIE_LINK_WIDTH_MAX = 38,
+            METRIC_RETIRED_PAGES_PENDING = 39,
+            METRIC_GPU_RECOVERY_ACTION = 40,
+            METRIC_PCIE_REPLAY_COUNT = 41,
+            METRIC_NVLINK_LINKS_DOWN = 42,
+            METRIC_NVLINK_LINKS_BELOW_SPEED = 43
         }
 
         enum EventKind {
@@ -223,6 +230,13 @@ export namespace gputel {
             compute_processes?: (number|null|undefined);
             compute_memory_mib?: (number|null|undefined);
             mig_mode?: (boolean|null|undefined);
+            pcie_link_gen_max?: (number|null|undefined);
+            pcie_link_width_max?: (number|null|undefined);
+            retired_pages_pending?: (boolean|null|undefined);
+            gpu_recovery_action?: (number|null|undefined);
+            pcie_replay_count?: (number|null|undefined);
+            nvlink_links_down?: (number|null|undefined);
+            nvlink_links_below_speed?: (number|null|undefined);
             absent?: (gputel.v1.IAbsence[]|undefined);
         }
 
@@ -260,6 +274,13 @@ export namespace gputel {
             public compute_processes: (number|null);
             public compute_memory_mib: (number|null);
             public mig_mode: (boolean|null);
+            public pcie_link_gen_max: (number|null);
+            public pcie_link_width_max: (number|null);
+            public retired_pages_pending: (boolean|null);
+            public gpu_recovery_action: (number|null);
+            public pcie_replay_count: (number|null);
+            public nvlink_links_down: (number|null);
+            public nvlink_links_below_speed: (number|null);
             public absent: gputel.v1.Absence[];
             public static create(properties?: gputel.v1.IGpuSample): gputel.v1.GpuSample;
             public static encode(message: gputel.v1.IGpuSample, writer?: $protobuf.Writer): $protobuf.Writer;

@@ -80,6 +80,13 @@ export const gputel = $root.gputel = (() => {
          * @property {number} METRIC_COMPUTE_PROCESSES=34 METRIC_COMPUTE_PROCESSES value
          * @property {number} METRIC_COMPUTE_MEMORY=35 METRIC_COMPUTE_MEMORY value
          * @property {number} METRIC_MIG_MODE=36 METRIC_MIG_MODE value
+         * @property {number} METRIC_PCIE_LINK_GEN_MAX=37 METRIC_PCIE_LINK_GEN_MAX value
+         * @property {number} METRIC_PCIE_LINK_WIDTH_MAX=38 METRIC_PCIE_LINK_WIDTH_MAX value
+         * @property {number} METRIC_RETIRED_PAGES_PENDING=39 METRIC_RETIRED_PAGES_PENDING value
+         * @property {number} METRIC_GPU_RECOVERY_ACTION=40 METRIC_GPU_RECOVERY_ACTION value
+         * @property {number} METRIC_PCIE_REPLAY_COUNT=41 METRIC_PCIE_REPLAY_COUNT value
+         * @property {number} METRIC_NVLINK_LINKS_DOWN=42 METRIC_NVLINK_LINKS_DOWN value
+         * @property {number} METRIC_NVLINK_LINKS_BELOW_SPEED=43 METRIC_NVLINK_LINKS_BELOW_SPEED value
          */
         v1.Metric = (function() {
             const valuesById = {}, values = Object.create(valuesById);
@@ -111,6 +118,13 @@ export const gputel = $root.gputel = (() => {
             values[valuesById[34] = "METRIC_COMPUTE_PROCESSES"] = 34;
             values[valuesById[35] = "METRIC_COMPUTE_MEMORY"] = 35;
             values[valuesById[36] = "METRIC_MIG_MODE"] = 36;
+            values[valuesById[37] = "METRIC_PCIE_LINK_GEN_MAX"] = 37;
+            values[valuesById[38] = "METRIC_PCIE_LINK_WIDTH_MAX"] = 38;
+            values[valuesById[39] = "METRIC_RETIRED_PAGES_PENDING"] = 39;
+            values[valuesById[40] = "METRIC_GPU_RECOVERY_ACTION"] = 40;
+            values[valuesById[41] = "METRIC_PCIE_REPLAY_COUNT"] = 41;
+            values[valuesById[42] = "METRIC_NVLINK_LINKS_DOWN"] = 42;
+            values[valuesById[43] = "METRIC_NVLINK_LINKS_BELOW_SPEED"] = 43;
             return values;
         })();
 
@@ -1882,6 +1896,34 @@ export const gputel = $root.gputel = (() => {
                 case 36:
                     message.metric = 36;
                     break;
+                case "METRIC_PCIE_LINK_GEN_MAX":
+                case 37:
+                    message.metric = 37;
+                    break;
+                case "METRIC_PCIE_LINK_WIDTH_MAX":
+                case 38:
+                    message.metric = 38;
+                    break;
+                case "METRIC_RETIRED_PAGES_PENDING":
+                case 39:
+                    message.metric = 39;
+                    break;
+                case "METRIC_GPU_RECOVERY_ACTION":
+                case 40:
+                    message.metric = 40;
+                    break;
+                case "METRIC_PCIE_REPLAY_COUNT":
+                case 41:
+                    message.metric = 41;
+                    break;
+                case "METRIC_NVLINK_LINKS_DOWN":
+                case 42:
+                    message.metric = 42;
+                    break;
+                case "METRIC_NVLINK_LINKS_BELOW_SPEED":
+                case 43:
+                    message.metric = 43;
+                    break;
                 }
                 switch (object.reason) {
                 default:
@@ -1998,6 +2040,13 @@ export const gputel = $root.gputel = (() => {
              * @property {number|null|undefined} [compute_processes] GpuSample compute_processes
              * @property {number|null|undefined} [compute_memory_mib] GpuSample compute_memory_mib
              * @property {boolean|null|undefined} [mig_mode] GpuSample mig_mode
+             * @property {number|null|undefined} [pcie_link_gen_max] GpuSample pcie_link_gen_max
+             * @property {number|null|undefined} [pcie_link_width_max] GpuSample pcie_link_width_max
+             * @property {boolean|null|undefined} [retired_pages_pending] GpuSample retired_pages_pending
+             * @property {number|null|undefined} [gpu_recovery_action] GpuSample gpu_recovery_action
+             * @property {number|null|undefined} [pcie_replay_count] GpuSample pcie_replay_count
+             * @property {number|null|undefined} [nvlink_links_down] GpuSample nvlink_links_down
+             * @property {number|null|undefined} [nvlink_links_below_speed] GpuSample nvlink_links_below_speed
              * @property {Array.<gputel.v1.IAbsence>|undefined} [absent] GpuSample absent
              */
 
@@ -2274,6 +2323,62 @@ export const gputel = $root.gputel = (() => {
             GpuSample.prototype.mig_mode = null;
 
             /**
+             * GpuSample pcie_link_gen_max.
+             * @member {number|null} pcie_link_gen_max
+             * @memberof gputel.v1.GpuSample
+             * @instance
+             */
+            GpuSample.prototype.pcie_link_gen_max = null;
+
+            /**
+             * GpuSample pcie_link_width_max.
+             * @member {number|null} pcie_link_width_max
+             * @memberof gputel.v1.GpuSample
+             * @instance
+             */
+            GpuSample.prototype.pcie_link_width_max = null;
+
+            /**
+             * GpuSample retired_pages_pending.
+             * @member {boolean|null} retired_pages_pending
+             * @memberof gputel.v1.GpuSample
+             * @instance
+             */
+            GpuSample.prototype.retired_pages_pending = null;
+
+            /**
+             * GpuSample gpu_recovery_action.
+             * @member {number|null} gpu_recovery_action
+             * @memberof gputel.v1.GpuSample
+             * @instance
+             */
+            GpuSample.prototype.gpu_recovery_action = null;
+
+            /**
+             * GpuSample pcie_replay_count.
+             * @member {number|null} pcie_replay_count
+             * @memberof gputel.v1.GpuSample
+             * @instance
+             */
+            GpuSample.prototype.pcie_replay_count = null;
+
+            /**
+             * GpuSample nvlink_links_down.
+             * @member {number|null} nvlink_links_down
+             * @memberof gputel.v1.GpuSample
+             * @instance
+             */
+            GpuSample.prototype.nvlink_links_down = null;
+
+            /**
+             * GpuSample nvlink_links_below_speed.
+             * @member {number|null} nvlink_links_below_speed
+             * @memberof gputel.v1.GpuSample
+             * @instance
+             */
+            GpuSample.prototype.nvlink_links_below_speed = null;
+
+            /**
              * GpuSample absent.
              * @member {Array.<gputel.v1.Absence>} absent
              * @memberof gputel.v1.GpuSample
@@ -2446,6 +2551,48 @@ export const gputel = $root.gputel = (() => {
                 set: $util.oneOfSetter($oneOfFields)
             });
 
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(GpuSample.prototype, "_pcie_link_gen_max", {
+                get: $util.oneOfGetter($oneOfFields = ["pcie_link_gen_max"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(GpuSample.prototype, "_pcie_link_width_max", {
+                get: $util.oneOfGetter($oneOfFields = ["pcie_link_width_max"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(GpuSample.prototype, "_retired_pages_pending", {
+                get: $util.oneOfGetter($oneOfFields = ["retired_pages_pending"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(GpuSample.prototype, "_gpu_recovery_action", {
+                get: $util.oneOfGetter($oneOfFields = ["gpu_recovery_action"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(GpuSample.prototype, "_pcie_replay_count", {
+                get: $util.oneOfGetter($oneOfFields = ["pcie_replay_count"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(GpuSample.prototype, "_nvlink_links_down", {
+                get: $util.oneOfGetter($oneOfFields = ["nvlink_links_down"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(GpuSample.prototype, "_nvlink_links_below_speed", {
+                get: $util.oneOfGetter($oneOfFields = ["nvlink_links_below_speed"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
             /**
              * Creates a new GpuSample instance using the specified properties.
              * @function create
@@ -2538,6 +2685,20 @@ export const gputel = $root.gputel = (() => {
                     writer.uint32(/* id 35, wireType 0 =*/280).uint32(message.compute_memory_mib);
                 if (message.mig_mode != null && Object.hasOwnProperty.call(message, "mig_mode"))
                     writer.uint32(/* id 36, wireType 0 =*/288).bool(message.mig_mode);
+                if (message.pcie_link_gen_max != null && Object.hasOwnProperty.call(message, "pcie_link_gen_max"))
+                    writer.uint32(/* id 37, wireType 0 =*/296).uint32(message.pcie_link_gen_max);
+                if (message.pcie_link_width_max != null && Object.hasOwnProperty.call(message, "pcie_link_width_max"))
+                    writer.uint32(/* id 38, wireType 0 =*/304).uint32(message.pcie_link_width_max);
+                if (message.retired_pages_pending != null && Object.hasOwnProperty.call(message, "retired_pages_pending"))
+                    writer.uint32(/* id 39, wireType 0 =*/312).bool(message.retired_pages_pending);
+                if (message.gpu_recovery_action != null && Object.hasOwnProperty.call(message, "gpu_recovery_action"))
+                    writer.uint32(/* id 40, wireType 0 =*/320).uint32(message.gpu_recovery_action);
+                if (message.pcie_replay_count != null && Object.hasOwnProperty.call(message, "pcie_replay_count"))
+                    writer.uint32(/* id 41, wireType 0 =*/328).uint64(message.pcie_replay_count);
+                if (message.nvlink_links_down != null && Object.hasOwnProperty.call(message, "nvlink_links_down"))
+                    writer.uint32(/* id 42, wireType 0 =*/336).uint32(message.nvlink_links_down);
+                if (message.nvlink_links_below_speed != null && Object.hasOwnProperty.call(message, "nvlink_links_below_speed"))
+                    writer.uint32(/* id 43, wireType 0 =*/344).uint32(message.nvlink_links_below_speed);
                 if (message.absent != null && message.absent.length)
                     for (let i = 0; i < message.absent.length; ++i)
                         $root.gputel.v1.Absence.encode(message.absent[i], writer.uint32(/* id 60, wireType 2 =*/482).fork(), q + 1).ldelim();
@@ -2706,6 +2867,34 @@ export const gputel = $root.gputel = (() => {
                             message.mig_mode = reader.bool();
                             break;
                         }
+                    case 37: {
+                            message.pcie_link_gen_max = reader.uint32();
+                            break;
+                        }
+                    case 38: {
+                            message.pcie_link_width_max = reader.uint32();
+                            break;
+                        }
+                    case 39: {
+                            message.retired_pages_pending = reader.bool();
+                            break;
+                        }
+                    case 40: {
+                            message.gpu_recovery_action = reader.uint32();
+                            break;
+                        }
+                    case 41: {
+                            message.pcie_replay_count = reader.uint64();
+                            break;
+                        }
+                    case 42: {
+                            message.nvlink_links_down = reader.uint32();
+                            break;
+                        }
+                    case 43: {
+                            message.nvlink_links_below_speed = reader.uint32();
+                            break;
+                        }
                     case 60: {
                             if (!(message.absent && message.absent.length))
                                 message.absent = [];
@@ -2854,6 +3043,27 @@ export const gputel = $root.gputel = (() => {
                     message.compute_memory_mib = object.compute_memory_mib >>> 0;
                 if (object.mig_mode != null)
                     message.mig_mode = Boolean(object.mig_mode);
+                if (object.pcie_link_gen_max != null)
+                    message.pcie_link_gen_max = object.pcie_link_gen_max >>> 0;
+                if (object.pcie_link_width_max != null)
+                    message.pcie_link_width_max = object.pcie_link_width_max >>> 0;
+                if (object.retired_pages_pending != null)
+                    message.retired_pages_pending = Boolean(object.retired_pages_pending);
+                if (object.gpu_recovery_action != null)
+                    message.gpu_recovery_action = object.gpu_recovery_action >>> 0;
+                if (object.pcie_replay_count != null)
+                    if ($util.Long)
+                        message.pcie_replay_count = $util.Long.fromValue(object.pcie_replay_count, true);
+                    else if (typeof object.pcie_replay_count === "string")
+                        message.pcie_replay_count = parseInt(object.pcie_replay_count, 10);
+                    else if (typeof object.pcie_replay_count === "number")
+                        message.pcie_replay_count = object.pcie_replay_count;
+                    else if (typeof object.pcie_replay_count === "object")
+                        message.pcie_replay_count = new $util.LongBits(object.pcie_replay_count.low >>> 0, object.pcie_replay_count.high >>> 0).toNumber(true);
+                if (object.nvlink_links_down != null)
+                    message.nvlink_links_down = object.nvlink_links_down >>> 0;
+                if (object.nvlink_links_below_speed != null)
+                    message.nvlink_links_below_speed = object.nvlink_links_below_speed >>> 0;
                 if (object.absent) {
                     if (!Array.isArray(object.absent))
                         throw TypeError(".gputel.v1.GpuSample.absent: array expected");
@@ -3052,6 +3262,46 @@ export const gputel = $root.gputel = (() => {
                     object.mig_mode = message.mig_mode;
                     if (options.oneofs)
                         object._mig_mode = "mig_mode";
+                }
+                if (message.pcie_link_gen_max != null && Object.hasOwnProperty.call(message, "pcie_link_gen_max")) {
+                    object.pcie_link_gen_max = message.pcie_link_gen_max;
+                    if (options.oneofs)
+                        object._pcie_link_gen_max = "pcie_link_gen_max";
+                }
+                if (message.pcie_link_width_max != null && Object.hasOwnProperty.call(message, "pcie_link_width_max")) {
+                    object.pcie_link_width_max = message.pcie_link_width_max;
+                    if (options.oneofs)
+                        object._pcie_link_width_max = "pcie_link_width_max";
+                }
+                if (message.retired_pages_pending != null && Object.hasOwnProperty.call(message, "retired_pages_pending")) {
+                    object.retired_pages_pending = message.retired_pages_pending;
+                    if (options.oneofs)
+                        object._retired_pages_pending = "retired_pages_pending";
+                }
+                if (message.gpu_recovery_action != null && Object.hasOwnProperty.call(message, "gpu_recovery_action")) {
+                    object.gpu_recovery_action = message.gpu_recovery_action;
+                    if (options.oneofs)
+                        object._gpu_recovery_action = "gpu_recovery_action";
+                }
+                if (message.pcie_replay_count != null && Object.hasOwnProperty.call(message, "pcie_replay_count")) {
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.pcie_replay_count = typeof message.pcie_replay_count === "number" ? BigInt(message.pcie_replay_count) : $util.Long.fromBits(message.pcie_replay_count.low >>> 0, message.pcie_replay_count.high >>> 0, true).toBigInt();
+                    else if (typeof message.pcie_replay_count === "number")
+                        object.pcie_replay_count = options.longs === String ? String(message.pcie_replay_count) : message.pcie_replay_count;
+                    else
+                        object.pcie_replay_count = options.longs === String ? $util.Long.prototype.toString.call(message.pcie_replay_count) : options.longs === Number ? new $util.LongBits(message.pcie_replay_count.low >>> 0, message.pcie_replay_count.high >>> 0).toNumber(true) : message.pcie_replay_count;
+                    if (options.oneofs)
+                        object._pcie_replay_count = "pcie_replay_count";
+                }
+                if (message.nvlink_links_down != null && Object.hasOwnProperty.call(message, "nvlink_links_down")) {
+                    object.nvlink_links_down = message.nvlink_links_down;
+                    if (options.oneofs)
+                        object._nvlink_links_down = "nvlink_links_down";
+                }
+                if (message.nvlink_links_below_speed != null && Object.hasOwnProperty.call(message, "nvlink_links_below_speed")) {
+                    object.nvlink_links_below_speed = message.nvlink_links_below_speed;
+                    if (options.oneofs)
+                        object._nvlink_links_below_speed = "nvlink_links_below_speed";
                 }
                 if (message.absent && message.absent.length) {
                     object.absent = [];

@@ -59,4 +59,8 @@ export const PRIVATE_PATHS = [
   "/api/v1/leases/GPU-0001/end",
   "/api/v1/export",
   "/metrics",
+  "/api/v1/events",
+  "/api/v1/gpus/GPU-0001/health",
+  "/api/v1/reports/health",
+  "/api/v1/flags/GPU-0001/ack",
 ] as const;

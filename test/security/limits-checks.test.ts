@@ -79,6 +79,7 @@ describe("limits: configuration", () => {
       maxLabelValueLength: 256,
       maxStringLength: 256,
       maxFramesPerBatch: 2000,
+      maxEventsPerBatch: 1000,
       maxFramesPerSecond: 1000,
       gpuMoveHoldMs: 600_000,
     });

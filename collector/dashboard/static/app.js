@@ -1,5 +1,7 @@
 // gputel dashboard: polls the collector's API and draws the fleet heat map, the open flags,
 // the 24 h figures and, on click, one GPU's charts (uPlot, served by the collector itself).
+
+import { drawHealthReport, eventMarks, gpuEvents, healthBadge } from "/static/health.js";
 import uPlot from "/vendor/uplot.esm.js";
 
 const POLL_MS = 5000;
@@ -176,6 +178,8 @@ function drawCell(g) {
   c.querySelector(".v").textContent = cellText(g);
   c.querySelector(".badge")?.remove();
   if (kinds.includes("overheat")) c.append(el("span", "badge", "HOT"));
+  const health = kinds.includes("overheat") ? null : healthBadge(kinds);
+  if (health) c.append(el("span", health.cls, health.text));
   const t = g.values.temperature_gpu_celsius;
   const u = g.values.utilization_gpu_pct;
   c.title =
@@ -241,6 +245,10 @@ async function poll() {
     drawHeatmap(state.gpus);
     drawFlags(flags.flags, flags.generatedMs);
     drawSummary(summary);
+    if (Date.now() - (state.healthAt ?? 0) > 60_000) {
+      state.healthAt = Date.now();
+      void drawHealthReport(api);
+    }
     status.textContent = `updated ${new Date().toLocaleTimeString()}`;
     status.classList.remove("error");
     document.body.dataset.loaded = "1";
@@ -266,10 +274,12 @@ async function drawDetail() {
   const id = encodeURIComponent(uuid);
   const metrics =
     "utilization_gpu_pct,temperature_gpu_celsius,power_draw_watts,power_limit_watts,memory_used_mib,memory_total_mib";
-  const [gpu, s] = await Promise.all([
+  const [gpu, s, events] = await Promise.all([
     api(`/api/v1/gpus/${id}`),
     api(`/api/v1/gpus/${id}/series?metrics=${metrics}&from=${state.range}&step=${RANGE_STEP[state.range]}`),
+    gpuEvents(api, uuid, state.range),
   ]);
+  state.events = events;
   if (state.selected !== uuid) return;
   document.getElementById("detail-title").textContent = `${gpu.host} · GPU ${gpu.index}`;
   document.getElementById("detail-sub").textContent =
@@ -332,6 +342,7 @@ function chart(id, t, series, yRange) {
     width,
     height: 220,
     cursor: { drag: { x: true, y: false } },
+    plugins: state.events?.length ? [eventMarks(state.events)] : [],
     scales: {
       x: { time: true },
       y: yRange

@@ -1,8 +1,9 @@
 // The one in-memory IngestSink test double for ingest tests (the storage boundary mocked in exactly
 // one file). Idempotent on (host, boot, seq) like the real store; failures and slowness injectable.
 
-import type { IngestSink, WriteResult } from "../../../collector/ingest/sink.js";
+import type { EventWriteResult, IngestSink, WriteResult } from "../../../collector/ingest/sink.js";
 import type { ValidFrame } from "../../../collector/ingest/validate.js";
+import type { ValidEvent } from "../../../collector/ingest/validate-event.js";
 import type { IInventory, IStatus } from "../../../shared/proto.js";
 
 export class MemorySink implements IngestSink {
@@ -49,6 +50,21 @@ export class MemorySink implements IngestSink {
   writeStatus(status: IStatus): void {
     if (this.failing) throw new Error("SQLITE_FULL: database or disk is full");
     this.statuses.push(status);
+  }
+
+  readonly events: ValidEvent[] = [];
+
+  writeEvents(events: readonly ValidEvent[]): EventWriteResult {
+    if (this.failing) throw new Error("SQLITE_FULL: database or disk is full");
+    const fresh: ValidEvent[] = [];
+    for (const event of events) {
+      const key = `event/${event.host}/${event.kernelBootId}/${event.kernelSeq}`;
+      if (this.keys.has(key)) continue;
+      this.keys.add(key);
+      fresh.push(event);
+    }
+    this.events.push(...fresh);
+    return { stored: fresh.length, duplicates: events.length - fresh.length, fresh };
   }
 
   countReject(host: string, reason: string, count = 1): void {

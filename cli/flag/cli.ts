@@ -1,0 +1,123 @@
+// `gputel flag ack ID --note TEXT`: an operator's acknowledgement of a flag, sent to a collector's
+// API (POST /api/v1/flags/:id/ack). An open xid or reset-required flag closes; any flag keeps the
+// note in its GPU's health timeline.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { hasCredentials } from "../../shared/mask.js";
+
+const USAGE = `Usage: gputel flag ack ID --note TEXT [--url URL] [--token-file F] [--json]
+
+Acknowledges flag ID (see \`gputel query flags\`): the note is recorded, and an open xid or
+reset-required flag closes (you vouch that the GPU was reset, replaced or checked).
+
+Options:
+  --note TEXT        what was done (required, at most 1000 characters)
+  --url URL          collector API (default http://127.0.0.1:8080)
+  --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
+  --json             print the API's JSON
+  -h, --help
+`;
+
+export interface FlagIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+const defaultIo = (): FlagIo => ({
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+});
+
+export async function run(args: string[], io: FlagIo = defaultIo()): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    io.stderr(`gputel flag: ${(error as Error).message}\n\n${USAGE}`);
+    return 64;
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const [command, id] = positionals;
+  const usage = (message: string) => {
+    io.stderr(`gputel flag: ${message} (GPUTEL_E_USAGE)\n\n${USAGE}`);
+    return 64;
+  };
+  if (command !== "ack")
+    return usage(command ? `unknown command ${JSON.stringify(command)}` : "a command is needed");
+  if (!id || !/^[1-9][0-9]{0,15}$/.test(id))
+    return usage("ack needs a flag ID (a number, see gputel query flags)");
+  const note = v.note?.trim() ?? "";
+  if (note === "" || note.length > 1000) return usage("--note is required (1 to 1000 characters)");
+  const url = (v.url ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+  if (hasCredentials(url))
+    return usage("--url must not carry a password or token: use --token-file or GPUTEL_API_TOKEN");
+  let token = io.env.GPUTEL_API_TOKEN;
+  try {
+    if (v["token-file"] !== undefined) token = readFileSync(v["token-file"], "utf8").trim();
+  } catch (error) {
+    io.stderr(`gputel flag: cannot read --token-file: ${(error as Error).message}\n`);
+    return 66;
+  }
+  let response: Response;
+  try {
+    response = await fetch(`${url}/api/v1/flags/${id}/ack`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify({ note }),
+      signal: AbortSignal.timeout(30_000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { message?: string } }).cause;
+    io.stderr(
+      `gputel flag: cannot reach the collector at ${url}: ${cause?.message ?? (error as Error).message}\n`,
+    );
+    return 1;
+  }
+  const text = await response.text();
+  let body: { flag?: { id: number; kind: string; endMs: number | null }; message?: string } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // reported below with the status
+  }
+  if (!response.ok) {
+    const why =
+      response.status === 401
+        ? "unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN"
+        : (body.message ?? `HTTP ${response.status}`);
+    io.stderr(`gputel flag: ${url}: ${why}\n`);
+    return 1;
+  }
+  if (v.json) io.stdout(`${JSON.stringify(body, null, 2)}\n`);
+  else {
+    const f = body.flag;
+    io.stdout(
+      `Flag ${id} (${f?.kind ?? "?"}) acknowledged${f?.endMs !== null && f?.endMs !== undefined ? " and closed" : "; it stays open until its condition clears"}.\n`,
+    );
+  }
+  return 0;
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      note: { type: "string" },
+      url: { type: "string" },
+      "token-file": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+}

@@ -1,0 +1,163 @@
+// `gputel query events | health GPU | report health`: the health routes of one collector
+// (collector/api/health-routes.ts), as tables for people or the API's JSON.
+
+import type {
+  EventsAnswer,
+  EventView,
+  HealthReport,
+  HealthTimeline,
+} from "../../collector/reports/health-types.js";
+import { type ClientOptions, getJson } from "./client.js";
+import { csvFields, csvRecords } from "./columns.js";
+import { type Cell, duration, type Style, table } from "./table.js";
+
+export interface HealthArgs {
+  since?: string | undefined;
+  until?: string | undefined;
+  host?: string | undefined;
+  gpu?: string | undefined;
+  code?: string | undefined;
+  action?: string | undefined;
+  limit?: string | undefined;
+}
+
+type Print = (json: unknown, text: () => string, csv: () => string) => void;
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** Health answers are per collector: the first URL is asked. */
+export async function healthCommand(
+  command: "events" | "health" | "report-health",
+  arg: string | undefined,
+  v: HealthArgs,
+  client: ClientOptions,
+  style: Style,
+  print: Print,
+): Promise<void> {
+  const base = client.urls[0] ?? "http://127.0.0.1:8080";
+  const range = { from: v.since ?? (command === "report-health" ? "30d" : "7d"), to: v.until };
+  if (command === "events") {
+    const q = { ...range, host: v.host, gpu: v.gpu, code: v.code, action: v.action, limit: v.limit };
+    const answer = await getJson<EventsAnswer>(base, "/api/v1/events", q, client);
+    print(
+      answer,
+      () =>
+        renderEvents(answer.events, style) +
+        (answer.next ? `(more: --until ${answer.next.split(":")[0]})\n` : ""),
+      () => csvRecords(answer.events as unknown as Record<string, unknown>[]),
+    );
+  } else if (command === "health") {
+    const t = await getJson<HealthTimeline>(
+      base,
+      `/api/v1/gpus/${encodeURIComponent(arg ?? "")}/health`,
+      range,
+      client,
+    );
+    print(
+      t,
+      () => renderTimeline(t, style),
+      () => csvFields(t),
+    );
+  } else {
+    const r = await getJson<HealthReport>(base, "/api/v1/reports/health", range, client);
+    print(
+      r,
+      () => renderHealthReport(r, style),
+      () => csvFields(r),
+    );
+  }
+}
+
+export function renderEvents(events: readonly EventView[], style: Style): string {
+  if (events.length === 0) return "No events.\n";
+  const rows = events.map((e): Cell[] => [
+    { text: iso(e.timeMs) },
+    { text: e.host },
+    { text: e.gpuIndex === null ? `(${e.pciBusId})` : String(e.gpuIndex), right: true },
+    {
+      text: `${e.kind === "sxid" ? "SXid" : "Xid"} ${e.code}`,
+      colour: e.applicationLevel ? "yellow" : "red",
+    },
+    { text: e.mnemonic ?? "" },
+    { text: e.action },
+    {
+      text: e.applicationLevel
+        ? `workload${e.processName ? ` ${e.processName}` : ""}${e.pid !== null ? ` (${e.pid})` : ""}`
+        : "hardware",
+    },
+  ]);
+  return table(style, ["TIME", "HOST", "GPU", "EVENT", "MNEMONIC", "ACTION", "FAULT"], rows);
+}
+
+export function renderTimeline(t: HealthTimeline, style: Style): string {
+  const entries: { at: number; text: string }[] = [
+    ...t.events.map((e) => ({
+      at: e.timeMs,
+      text: `Xid ${e.code} ${e.mnemonic ?? ""} → ${e.action}${e.applicationLevel ? " (workload)" : ""}`,
+    })),
+    ...t.flags.map((f) => ({ at: f.startMs, text: `${f.kind} opened (${f.severity}): ${f.reason}` })),
+    ...t.flags.flatMap((f) => (f.endMs !== null ? [{ at: f.endMs, text: `${f.kind} closed` }] : [])),
+    ...t.acknowledgements.map((a) => ({
+      at: a.atMs,
+      text: `acknowledged flag ${a.flagId} (${a.kind}): ${a.note}`,
+    })),
+  ].sort((a, b) => a.at - b.at);
+  const head = `GPU ${t.uuid} (${t.host}:${t.index}), ${iso(t.fromMs)} – ${iso(t.toMs)}; hardware downtime ${duration(t.downtimeMs)}\n`;
+  if (entries.length === 0) return `${head}No health events.\n`;
+  return (
+    head +
+    table(
+      style,
+      ["TIME", "WHAT"],
+      entries.map((e) => [{ text: iso(e.at) }, { text: e.text }]),
+    )
+  );
+}
+
+export function renderHealthReport(r: HealthReport, style: Style): string {
+  const parts = [
+    `Fleet health, ${iso(r.fromMs)} – ${iso(r.toMs)}: ${r.xid.total} Xid events; ${r.hardwareDowntime.gpuHours} GPU-hours lost to hardware faults on ${r.hardwareDowntime.gpus} GPUs\n`,
+    table(
+      style,
+      ["XID", "MNEMONIC", "ACTION", "FAULT", "COUNT"],
+      r.xid.byCode.map((c) => [
+        { text: String(c.code), right: true },
+        { text: c.mnemonic ?? "" },
+        { text: c.action },
+        { text: c.applicationLevel ? "workload" : "hardware" },
+        { text: String(c.count), right: true },
+      ]),
+    ),
+    table(
+      style,
+      ["MODEL", "XIDS", "HARDWARE"],
+      r.xid.byModel.map((m) => [
+        { text: m.model },
+        { text: String(m.count), right: true },
+        { text: String(m.hardware), right: true },
+      ]),
+    ),
+    table(
+      style,
+      ["HOST", "XIDS", "HARDWARE"],
+      r.xid.byHost.map((m) => [
+        { text: m.host },
+        { text: String(m.count), right: true },
+        { text: String(m.hardware), right: true },
+      ]),
+    ),
+    r.rmaCandidates.length === 0
+      ? "No RMA candidates.\n"
+      : table(
+          style,
+          ["RMA CANDIDATE", "HOST", "MODEL", "WHY"],
+          r.rmaCandidates.map((c) => [
+            { text: c.uuid, colour: "red" },
+            { text: c.host },
+            { text: c.model },
+            { text: c.reasons.join("; ") },
+          ]),
+        ),
+  ];
+  return parts.join("\n");
+}

@@ -1,0 +1,119 @@
+// What the health routes read and do, over the collector's own parts: the store's events and
+// flag acknowledgements, the flag engine (history, acknowledgement). Reads go through the
+// store's methods (its SQL stays in collector/store).
+import { xidEntry } from "../../shared/xid/xid.js";
+import type { GpuView, TimeRange } from "../contract/api-contract.js";
+import type { FlagEngine } from "../flags/engine.js";
+import type { Flag, FlagAck, FlagKind } from "../flags/types.js";
+import { downtimeSpans, healthReport, spanMs } from "../reports/health-report.js";
+import type { EventsAnswer, EventView, HealthReport, HealthTimeline } from "../reports/health-types.js";
+import type { EventCount, EventQuery, EventRow } from "../store/event-store.js";
+import type { Store } from "../store/store.js";
+
+export interface HealthBackend {
+  events(query: EventQuery): EventsAnswer;
+  timeline(gpu: GpuView, range: TimeRange): HealthTimeline;
+  report(range: TimeRange): HealthReport;
+  /** Undefined when there is no flag with this id. */
+  acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined;
+  xidCounts(): EventCount[];
+}
+
+/** Flag kinds a GPU's health timeline shows. */
+export const HEALTH_FLAG_KINDS: readonly FlagKind[] = [
+  "xid",
+  "reset-required",
+  "lost",
+  "error",
+  "pcie-degraded",
+  "nvlink-degraded",
+];
+const TIMELINE_EVENTS = 1000;
+const REPORT_FLAGS = 10_000;
+
+export function eventView(e: EventRow): EventView {
+  const entry = e.kind === "xid" ? xidEntry(e.code) : undefined;
+  return { ...e, mnemonic: entry?.mnemonic ?? null, description: entry?.description ?? null };
+}
+
+export class StoreHealthBackend implements HealthBackend {
+  constructor(
+    private readonly parts: {
+      store: Store;
+      flags: Pick<FlagEngine, "history" | "acknowledge">;
+      now?: () => number;
+    },
+  ) {}
+
+  private now(): number {
+    return (this.parts.now ?? Date.now)();
+  }
+
+  events(query: EventQuery): EventsAnswer {
+    // One more than asked tells whether there is a next page.
+    const rows = this.parts.store.events().list({ ...query, limit: query.limit + 1 });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      generatedMs: this.now(),
+      limit: query.limit,
+      next: rows.length > query.limit && last ? `${last.timeMs}:${last.id}` : null,
+      events: page.map(eventView),
+    };
+  }
+
+  timeline(gpu: GpuView, range: TimeRange): HealthTimeline {
+    const now = this.now();
+    const events = this.parts.store
+      .events()
+      .list({ gpuUuid: gpu.uuid, ...range, limit: TIMELINE_EVENTS + 1 });
+    const flags = this.parts.flags
+      .history({
+        kinds: HEALTH_FLAG_KINDS,
+        host: gpu.host,
+        fromMs: range.fromMs,
+        toMs: range.toMs,
+        limit: REPORT_FLAGS,
+      })
+      .filter((f) => f.gpuUuid === gpu.uuid);
+    const downtime = downtimeSpans(flags, range.fromMs, range.toMs, now);
+    return {
+      generatedMs: now,
+      uuid: gpu.uuid,
+      host: gpu.host,
+      index: gpu.index,
+      ...range,
+      events: events.slice(0, TIMELINE_EVENTS).map(eventView),
+      flags,
+      acknowledgements: this.parts.store.flagStore().acksOf(gpu.uuid, range.fromMs, range.toMs),
+      downtime,
+      downtimeMs: spanMs(downtime),
+      truncated: events.length > TIMELINE_EVENTS,
+    };
+  }
+
+  report(range: TimeRange): HealthReport {
+    const store = this.parts.store;
+    const models = new Map(store.fleetGpus().map((g) => [g.uuid, g.model]));
+    return healthReport({
+      ...range,
+      nowMs: this.now(),
+      groups: store.events().groups(range.fromMs, range.toMs),
+      flags: this.parts.flags.history({
+        kinds: ["lost", "reset-required", "error"],
+        fromMs: range.fromMs,
+        toMs: range.toMs,
+        limit: REPORT_FLAGS,
+      }),
+      modelOf: (uuid) => models.get(uuid) ?? "",
+    });
+  }
+
+  acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined {
+    return this.parts.flags.acknowledge(id, note, this.now());
+  }
+
+  xidCounts(): EventCount[] {
+    return this.parts.store.events().xidCounts();
+  }
+}

@@ -1,0 +1,148 @@
+// The health routes (issue 16): kernel-log events, a GPU's health timeline, the fleet health
+// report, and an operator's acknowledgement of a flag. Private like every route (access.ts); the
+// acknowledgement changes state, so it is a POST with a JSON body and needs the API token where
+// one is set (the token is the API's one, administrative, credential).
+import type { FastifyInstance } from "fastify";
+import { GPU_REF } from "../../shared/gpu-id.js";
+import { HOST_ID } from "../../shared/topics.js";
+import { XID_ACTIONS } from "../../shared/xid/types.js";
+import type { QueryBackend } from "./backend.js";
+import type { HealthBackend } from "./health-backend.js";
+import { ApiError, badParam, parseRange } from "./params.js";
+
+const DAY = 86_400_000;
+export const EVENT_LIMITS = { defaultRows: 100, maxRows: 1000 } as const;
+
+const time = { type: "string", minLength: 1, maxLength: 40 } as const;
+const codeList = {
+  type: "string",
+  minLength: 1,
+  maxLength: 200,
+  pattern: "^[0-9]{1,5}(,[0-9]{1,5})*$",
+} as const;
+const actionList = { type: "string", minLength: 1, maxLength: 300, pattern: "^[a-z-]+(,[a-z-]+)*$" } as const;
+
+const eventsSchema = {
+  querystring: {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      gpu: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source },
+      host: { type: "string", pattern: HOST_ID.source },
+      code: codeList,
+      action: actionList,
+      kind: { type: "string", enum: ["xid", "sxid"] },
+      from: time,
+      to: time,
+      before: { type: "string", minLength: 3, maxLength: 40, pattern: "^[0-9]{1,15}:[0-9]{1,15}$" },
+      limit: { type: "integer", minimum: 1, maximum: EVENT_LIMITS.maxRows },
+    },
+  },
+} as const;
+const rangeSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: { from: time, to: time },
+} as const;
+const gpuParams = {
+  type: "object",
+  additionalProperties: false,
+  required: ["id"],
+  properties: { id: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source } },
+} as const;
+const ackSchema = {
+  params: {
+    type: "object",
+    additionalProperties: false,
+    required: ["id"],
+    properties: { id: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+  },
+  body: {
+    type: "object",
+    additionalProperties: false,
+    required: ["note"],
+    properties: { note: { type: "string", minLength: 1, maxLength: 1000 } },
+  },
+} as const;
+
+interface EventsQuery {
+  gpu?: string;
+  host?: string;
+  code?: string;
+  action?: string;
+  kind?: "xid" | "sxid";
+  from?: string;
+  to?: string;
+  before?: string;
+  limit?: number;
+}
+
+export function registerHealthRoutes(app: FastifyInstance, backend: QueryBackend): void {
+  const health = (): HealthBackend => {
+    if (!backend.health) throw new ApiError(501, "not_implemented", undefined, "no health data here");
+    return backend.health;
+  };
+
+  app.get<{ Querystring: EventsQuery }>("/api/v1/events", { schema: eventsSchema }, async (req) => {
+    const q = req.query;
+    const range = parseRange(q, backend.now(), 7 * DAY);
+    const actions = q.action?.split(",");
+    const unknown = actions?.find((a) => !(XID_ACTIONS as readonly string[]).includes(a));
+    if (unknown !== undefined)
+      throw badParam(
+        "action",
+        `unknown action ${JSON.stringify(unknown)} (one of ${XID_ACTIONS.join(", ")})`,
+      );
+    let gpuUuid: string | undefined;
+    if (q.gpu !== undefined) {
+      const gpu = backend.gpu(q.gpu);
+      if (!gpu) throw new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(q.gpu)}`);
+      gpuUuid = gpu.uuid;
+    }
+    const [beforeTime, beforeId] = (q.before ?? "").split(":").map(Number);
+    return health().events({
+      ...range,
+      limit: q.limit ?? EVENT_LIMITS.defaultRows,
+      ...(gpuUuid !== undefined ? { gpuUuid } : {}),
+      ...(q.host !== undefined ? { host: q.host } : {}),
+      ...(q.kind !== undefined ? { kind: q.kind } : {}),
+      ...(q.code !== undefined ? { codes: q.code.split(",").map(Number) } : {}),
+      ...(actions !== undefined ? { actions } : {}),
+      ...(q.before !== undefined ? { before: { timeMs: beforeTime ?? 0, id: beforeId ?? 0 } } : {}),
+    });
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+    "/api/v1/gpus/:id/health",
+    { schema: { params: gpuParams, querystring: rangeSchema } },
+    async (req) => {
+      const gpu = backend.gpu(req.params.id);
+      if (!gpu)
+        throw new ApiError(
+          404,
+          "not_found",
+          "id",
+          `no GPU ${JSON.stringify(req.params.id)} (give a UUID or host:index)`,
+        );
+      return health().timeline(gpu, parseRange(req.query, backend.now(), 7 * DAY));
+    },
+  );
+
+  // A static route: Fastify matches it before /api/v1/reports/:kind.
+  app.get<{ Querystring: { from?: string; to?: string } }>(
+    "/api/v1/reports/health",
+    { schema: { querystring: rangeSchema } },
+    async (req) => health().report(parseRange(req.query, backend.now(), 30 * DAY)),
+  );
+
+  app.post<{ Params: { id: number }; Body: { note: string } }>(
+    "/api/v1/flags/:id/ack",
+    // An acknowledgement closes reset-required flags: an operator's act, so admin only (access.ts).
+    { schema: ackSchema, config: { access: "admin" } },
+    async (req) => {
+      const done = health().acknowledge(req.params.id, req.body.note);
+      if (!done) throw new ApiError(404, "not_found", "id", `no flag ${req.params.id}`);
+      return done;
+    },
+  );
+}

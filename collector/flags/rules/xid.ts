@@ -1,0 +1,60 @@
+// xid: a GPU logged an Xid (the driver's error report, read from the kernel log by the agent).
+// Severity comes from NVIDIA's catalogue action (shared/xid/types.ts). Application-level Xids
+// (13, 31, 43, 45 …) are the workload's fault: the flag says so and names the process the line
+// names, and such a flag never counts as hardware downtime (reports use reset-required and lost).
+// One flag per GPU while Xids keep coming; a more severe Xid closes it and opens a new one (so an
+// alert escalates); it closes once the GPU logged no Xid for XID_QUIET_MS, or on acknowledgement.
+import type { XidAction } from "../../../shared/xid/types.js";
+import { xidEntry } from "../../../shared/xid/xid.js";
+import type { ValidEvent } from "../../ingest/validate-event.js";
+import type { Flag, FlagValues, NewFlag, Severity } from "../types.js";
+
+/** An xid flag closes this long after its GPU's last Xid (collector clock). */
+export const XID_QUIET_MS = 15 * 60_000;
+
+const CRITICAL: ReadonlySet<XidAction> = new Set([
+  "reset-gpu",
+  "reboot",
+  "contact-support",
+  "check-hardware",
+]);
+const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+export function xidSeverity(action: XidAction): Severity {
+  if (action === "none") return "info";
+  return CRITICAL.has(action) ? "critical" : "warning";
+}
+
+/** The flag an Xid opens (host, GPU and labels are the caller's). */
+export function xidFlagFields(
+  e: ValidEvent,
+): Pick<NewFlag, "kind" | "severity" | "startMs" | "reason" | "values"> {
+  const entry = xidEntry(e.code);
+  const name = entry ? `${entry.mnemonic}: ${entry.description}` : "not in NVIDIA's catalogue";
+  const who = e.processName ? ` (process ${e.processName}${e.pid !== null ? `, pid ${e.pid}` : ""})` : "";
+  const reason = e.applicationLevel
+    ? `Xid ${e.code} (${name}) on ${e.pciBusId}: the workload's fault${who}, not the hardware's; action: ${e.action}`
+    : `Xid ${e.code} (${name}) on ${e.pciBusId}${who}; action: ${e.action}`;
+  return { kind: "xid", severity: xidSeverity(e.action), startMs: e.timeMs, reason, values: xidValues(e, 1) };
+}
+
+export function xidValues(e: ValidEvent, count: number): FlagValues {
+  return {
+    code: e.code,
+    mnemonic: xidEntry(e.code)?.mnemonic ?? null,
+    action: e.action,
+    fault: e.applicationLevel ? "workload" : "hardware",
+    pid: e.pid,
+    process: e.processName,
+    pci_bus_id: e.pciBusId,
+    message: e.message.slice(0, 256),
+    count,
+    last_ms: e.timeMs,
+  };
+}
+
+/** What an Xid does to the GPU's open xid flag: open, escalate (close and reopen) or update. */
+export function xidDecision(open: Flag | undefined, e: ValidEvent): "open" | "escalate" | "update" {
+  if (!open) return "open";
+  return RANK[xidSeverity(e.action)] > RANK[open.severity] ? "escalate" : "update";
+}

@@ -1,0 +1,164 @@
+// The fleet health report and a GPU's downtime, from stored events and flag episodes (pure).
+// Hardware downtime is the union of a GPU's lost and reset-required episodes within the range:
+// application-level Xids (the workload's fault) never open either, so they never count.
+import { xidEntry } from "../../shared/xid/xid.js";
+import type { Flag } from "../flags/types.js";
+import type { EventGroup } from "../store/event-store.js";
+import type { DowntimeSpan, HealthReport, RmaCandidate, XidCount } from "./health-types.js";
+
+/** Flag kinds during which a GPU is down for a hardware reason. */
+export const DOWNTIME_KINDS = ["lost", "reset-required"] as const;
+/** Hardware Xids on one GPU within the range from which it is an RMA candidate. */
+export const RMA_REPEATED_XIDS = 3;
+const XID_OFF_THE_BUS = 79;
+const XID_REMAP_FAILURE = 64;
+
+/** Merges the GPU's downtime episodes into disjoint spans clipped to [fromMs, toMs). */
+export function downtimeSpans(
+  flags: readonly Flag[],
+  fromMs: number,
+  toMs: number,
+  nowMs: number,
+): DowntimeSpan[] {
+  const parts = flags
+    .filter((f) => (DOWNTIME_KINDS as readonly string[]).includes(f.kind))
+    .map((f) => ({ from: Math.max(f.startMs, fromMs), to: Math.min(f.endMs ?? nowMs, toMs), kind: f.kind }))
+    .filter((p) => p.to > p.from)
+    .sort((a, b) => a.from - b.from);
+  const spans: DowntimeSpan[] = [];
+  for (const p of parts) {
+    const last = spans[spans.length - 1];
+    if (last && p.from <= last.toMs) {
+      last.toMs = Math.max(last.toMs, p.to);
+      if (!last.kinds.includes(p.kind)) last.kinds.push(p.kind);
+    } else spans.push({ fromMs: p.from, toMs: p.to, kinds: [p.kind] });
+  }
+  return spans;
+}
+
+export function spanMs(spans: readonly DowntimeSpan[]): number {
+  return spans.reduce((sum, s) => sum + (s.toMs - s.fromMs), 0);
+}
+
+/** A hardware Xid: not the workload's fault and not one NVIDIA says to ignore. */
+function isHardware(g: Pick<EventGroup, "applicationLevel" | "action">): boolean {
+  return !g.applicationLevel && g.action !== "none";
+}
+
+export interface HealthReportInput {
+  fromMs: number;
+  toMs: number;
+  nowMs: number;
+  groups: readonly EventGroup[];
+  /** Lost, reset-required and error episodes overlapping the range (any GPU). */
+  flags: readonly Flag[];
+  modelOf: (uuid: string) => string;
+}
+
+export function healthReport(input: HealthReportInput): HealthReport {
+  const { groups, fromMs, toMs } = input;
+  const byCode = new Map<string, XidCount>();
+  const byModel = new Map<string, { model: string; count: number; hardware: number }>();
+  const byHost = new Map<string, { host: string; count: number; hardware: number }>();
+  const perGpu = new Map<
+    string,
+    { host: string; hardware: number; offBus: number; remapFail: number; lastMs: number }
+  >();
+  let total = 0;
+  for (const g of groups) {
+    total += g.count;
+    const hw = isHardware(g) ? g.count : 0;
+    const codeKey = `${g.code}/${g.action}/${g.applicationLevel}`;
+    const c = byCode.get(codeKey) ?? {
+      code: g.code,
+      mnemonic: xidEntry(g.code)?.mnemonic ?? null,
+      action: g.action,
+      applicationLevel: g.applicationLevel,
+      count: 0,
+    };
+    c.count += g.count;
+    byCode.set(codeKey, c);
+    const model = g.gpuUuid ? input.modelOf(g.gpuUuid) || "unknown" : "unmapped";
+    const m = byModel.get(model) ?? { model, count: 0, hardware: 0 };
+    m.count += g.count;
+    m.hardware += hw;
+    byModel.set(model, m);
+    const h = byHost.get(g.host) ?? { host: g.host, count: 0, hardware: 0 };
+    h.count += g.count;
+    h.hardware += hw;
+    byHost.set(g.host, h);
+    if (!g.gpuUuid) continue;
+    const p = perGpu.get(g.gpuUuid) ?? { host: g.host, hardware: 0, offBus: 0, remapFail: 0, lastMs: 0 };
+    p.hardware += hw;
+    if (g.code === XID_OFF_THE_BUS) p.offBus += g.count;
+    if (g.code === XID_REMAP_FAILURE) p.remapFail += g.count;
+    p.lastMs = Math.max(p.lastMs, g.lastMs);
+    perGpu.set(g.gpuUuid, p);
+  }
+  for (const f of input.flags) {
+    if (f.kind !== "error" || f.values.remapped_rows_failure !== true || !f.gpuUuid) continue;
+    const p = perGpu.get(f.gpuUuid) ?? { host: f.host, hardware: 0, offBus: 0, remapFail: 0, lastMs: 0 };
+    p.remapFail += 1;
+    p.lastMs = Math.max(p.lastMs, f.startMs);
+    perGpu.set(f.gpuUuid, p);
+  }
+  const rma: RmaCandidate[] = [];
+  for (const [uuid, p] of perGpu) {
+    const reasons: string[] = [];
+    if (p.hardware >= RMA_REPEATED_XIDS) reasons.push(`repeated hardware Xids (${p.hardware})`);
+    if (p.remapFail > 0) reasons.push("row remap failure");
+    if (p.offBus > 1) reasons.push(`fell off the bus ${p.offBus} times (Xid 79)`);
+    if (reasons.length > 0)
+      rma.push({
+        uuid,
+        host: p.host,
+        model: input.modelOf(uuid) || "unknown",
+        reasons,
+        hardwareXids: p.hardware,
+        lastMs: p.lastMs,
+      });
+  }
+  rma.sort(
+    (a, b) =>
+      b.reasons.length - a.reasons.length || b.hardwareXids - a.hardwareXids || a.uuid.localeCompare(b.uuid),
+  );
+
+  const downByGpu = new Map<string, Flag[]>();
+  for (const f of input.flags) {
+    if (!f.gpuUuid || !(DOWNTIME_KINDS as readonly string[]).includes(f.kind)) continue;
+    const list = downByGpu.get(f.gpuUuid) ?? [];
+    list.push(f);
+    downByGpu.set(f.gpuUuid, list);
+  }
+  const downByHost = new Map<string, number>();
+  let downMs = 0;
+  for (const flags of downByGpu.values()) {
+    const ms = spanMs(downtimeSpans(flags, fromMs, toMs, input.nowMs));
+    if (ms === 0) continue;
+    downMs += ms;
+    const host = flags[0]?.host ?? "";
+    downByHost.set(host, (downByHost.get(host) ?? 0) + ms);
+  }
+  const hours = (ms: number) => Math.round((ms / 3_600_000) * 1000) / 1000;
+  return {
+    kind: "health",
+    generatedMs: input.nowMs,
+    fromMs,
+    toMs,
+    xid: {
+      total,
+      byCode: [...byCode.values()].sort((a, b) => b.count - a.count || a.code - b.code),
+      byModel: [...byModel.values()].sort((a, b) => b.count - a.count),
+      byHost: [...byHost.values()].sort((a, b) => b.count - a.count),
+    },
+    hardwareDowntime: {
+      gpuHours: hours(downMs),
+      gpus: [...downByGpu.values()].filter((f) => spanMs(downtimeSpans(f, fromMs, toMs, input.nowMs)) > 0)
+        .length,
+      byHost: [...downByHost]
+        .map(([host, ms]) => ({ host, gpuHours: hours(ms) }))
+        .sort((a, b) => b.gpuHours - a.gpuHours),
+    },
+    rmaCandidates: rma,
+  };
+}

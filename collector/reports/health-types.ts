@@ -1,0 +1,77 @@
+// The health API's answers (collector/api/health-routes.ts): kernel-log events, a GPU's health
+// timeline and the fleet health report. Part of the API's contract, like api-contract.ts.
+import type { Flag, FlagAck } from "../flags/types.js";
+import type { EventRow } from "../store/event-store.js";
+
+/** An event as the API lists it: the stored row plus NVIDIA's catalogue names. */
+export interface EventView extends EventRow {
+  mnemonic: string | null;
+  description: string | null;
+}
+
+export interface EventsAnswer {
+  generatedMs: number;
+  limit: number;
+  /** Pass as `before` for the next (older) page; null on the last page. */
+  next: string | null;
+  events: EventView[];
+}
+
+/** A stretch a GPU was down for a hardware reason (lost, reset-required), clipped to the range. */
+export interface DowntimeSpan {
+  fromMs: number;
+  toMs: number;
+  kinds: string[];
+}
+
+export interface HealthTimeline {
+  generatedMs: number;
+  uuid: string;
+  host: string;
+  index: number;
+  fromMs: number;
+  toMs: number;
+  /** Newest first, at most 1000. */
+  events: EventView[];
+  /** Health-relevant flag episodes overlapping the range, newest first. */
+  flags: Flag[];
+  acknowledgements: FlagAck[];
+  downtime: DowntimeSpan[];
+  downtimeMs: number;
+  /** Set when a list was cut at its bound. */
+  truncated: boolean;
+}
+
+export interface XidCount {
+  code: number;
+  mnemonic: string | null;
+  action: string;
+  applicationLevel: boolean;
+  count: number;
+}
+
+export interface RmaCandidate {
+  uuid: string;
+  host: string;
+  model: string;
+  /** Why: "repeated hardware Xids (N)", "row remap failure", "fell off the bus N times (Xid 79)". */
+  reasons: string[];
+  hardwareXids: number;
+  lastMs: number;
+}
+
+export interface HealthReport {
+  kind: "health";
+  generatedMs: number;
+  fromMs: number;
+  toMs: number;
+  xid: {
+    total: number;
+    byCode: XidCount[];
+    byModel: { model: string; count: number; hardware: number }[];
+    byHost: { host: string; count: number; hardware: number }[];
+  };
+  /** GPU-hours lost to hardware faults (lost and reset-required episodes, workload Xids never count). */
+  hardwareDowntime: { gpuHours: number; gpus: number; byHost: { host: string; gpuHours: number }[] };
+  rmaCandidates: RmaCandidate[];
+}

@@ -1,0 +1,206 @@
+// Kernel-log events in SQLite (tables from collector/migrations/
+// 060_health.sql). Events are stored once per (host, kernel boot id, kernel seq): a re-sent event
+// changes nothing. Every query binds its parameters; filters are built from fixed SQL fragments.
+import type { Database, Statement } from "better-sqlite3";
+import type { EventWriteResult } from "../ingest/sink.js";
+import type { ValidEvent } from "../ingest/validate-event.js";
+
+/** One stored event, as the API answers it. */
+export interface EventRow {
+  id: number;
+  host: string;
+  kind: "xid" | "sxid";
+  code: number;
+  pciBusId: string;
+  gpuUuid: string | null;
+  gpuIndex: number | null;
+  pid: number | null;
+  processName: string | null;
+  message: string;
+  timeMs: number;
+  receivedMs: number;
+  source: string;
+  kernelBootId: string;
+  kernelSeq: number;
+  action: string;
+  applicationLevel: boolean;
+}
+
+export interface EventQuery {
+  gpuUuid?: string;
+  host?: string;
+  kind?: "xid" | "sxid";
+  codes?: readonly number[];
+  actions?: readonly string[];
+  fromMs?: number;
+  toMs?: number;
+  /** Page: events strictly older than this (time, id) position, newest first. */
+  before?: { timeMs: number; id: number };
+  limit: number;
+}
+
+/** Xid events counted by code and action (the /metrics counter). */
+export interface EventCount {
+  code: number;
+  action: string;
+  count: number;
+}
+
+/** Xid events over a range counted per GPU and code (the health report's input). */
+export interface EventGroup {
+  host: string;
+  gpuUuid: string | null;
+  code: number;
+  action: string;
+  applicationLevel: boolean;
+  count: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+interface Row {
+  id: number;
+  host: string;
+  kind: string;
+  code: number;
+  pci_bus_id: string;
+  gpu_uuid: string | null;
+  gpu_index: number | null;
+  pid: number | null;
+  process_name: string | null;
+  message: string;
+  time_ms: number;
+  received_ms: number;
+  source: string;
+  kernel_boot_id: string;
+  kernel_seq: number;
+  action: string;
+  application_level: number;
+}
+
+function toEvent(r: Row): EventRow {
+  return {
+    id: r.id,
+    host: r.host,
+    kind: r.kind === "sxid" ? "sxid" : "xid",
+    code: r.code,
+    pciBusId: r.pci_bus_id,
+    gpuUuid: r.gpu_uuid,
+    gpuIndex: r.gpu_index,
+    pid: r.pid,
+    processName: r.process_name,
+    message: r.message,
+    timeMs: r.time_ms,
+    receivedMs: r.received_ms,
+    source: r.source,
+    kernelBootId: r.kernel_boot_id,
+    kernelSeq: r.kernel_seq,
+    action: r.action,
+    applicationLevel: r.application_level === 1,
+  };
+}
+
+function where(q: Omit<EventQuery, "limit">): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, ...values: unknown[]) => {
+    parts.push(sql);
+    params.push(...values);
+  };
+  if (q.gpuUuid !== undefined) add("gpu_uuid = ?", q.gpuUuid);
+  if (q.host !== undefined) add("host = ?", q.host);
+  if (q.kind !== undefined) add("kind = ?", q.kind);
+  if (q.codes && q.codes.length > 0) add(`code IN (${q.codes.map(() => "?").join(", ")})`, ...q.codes);
+  if (q.actions && q.actions.length > 0)
+    add(`action IN (${q.actions.map(() => "?").join(", ")})`, ...q.actions);
+  if (q.fromMs !== undefined) add("time_ms >= ?", q.fromMs);
+  if (q.toMs !== undefined) add("time_ms < ?", q.toMs);
+  if (q.before)
+    add("(time_ms < ? OR (time_ms = ? AND id < ?))", q.before.timeMs, q.before.timeMs, q.before.id);
+  return { sql: parts.length > 0 ? `WHERE ${parts.join(" AND ")}` : "", params };
+}
+
+export class EventStore {
+  private statements?: { insert: Statement };
+
+  constructor(private readonly db: Database) {}
+
+  private prepared() {
+    this.statements ??= {
+      insert: this.db.prepare(
+        `INSERT INTO events (host, kernel_boot_id, kernel_seq, kind, code, pci_bus_id, gpu_uuid, gpu_index,
+           pid, process_name, message, time_ms, received_ms, source, agent_boot_id, action, application_level)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (host, kernel_boot_id, kernel_seq) DO NOTHING`,
+      ),
+    };
+    return this.statements;
+  }
+
+  /** Inserts in the caller's transaction; what was already stored is left alone and not returned. */
+  insert(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult {
+    const insert = this.prepared().insert;
+    const fresh: ValidEvent[] = [];
+    for (const e of events) {
+      const info = insert.run(
+        e.host,
+        e.kernelBootId,
+        e.kernelSeq,
+        e.kind,
+        e.code,
+        e.pciBusId,
+        e.gpuUuid,
+        e.gpuIndex,
+        e.pid,
+        e.processName,
+        e.message,
+        e.timeMs,
+        receivedAtMs,
+        e.source,
+        e.agentBootId,
+        e.action,
+        e.applicationLevel ? 1 : 0,
+      );
+      if (info.changes > 0) fresh.push(e);
+    }
+    return { stored: fresh.length, duplicates: events.length - fresh.length, fresh };
+  }
+
+  /** Newest first, at most `limit` (the caller bounds it). */
+  list(query: EventQuery): EventRow[] {
+    const w = where(query);
+    const rows = this.db
+      .prepare(`SELECT * FROM events ${w.sql} ORDER BY time_ms DESC, id DESC LIMIT ?`)
+      .all(...w.params, query.limit) as Row[];
+    return rows.map(toEvent);
+  }
+
+  /** Every Xid event stored, by code and action (bounded: codes × actions). */
+  xidCounts(): EventCount[] {
+    return this.db
+      .prepare(
+        "SELECT code, action, COUNT(*) AS count FROM events WHERE kind = 'xid' GROUP BY code, action ORDER BY code, action",
+      )
+      .all() as EventCount[];
+  }
+
+  /** Xid events in [fromMs, toMs) per host, GPU and code. */
+  groups(fromMs: number, toMs: number): EventGroup[] {
+    const rows = this.db
+      .prepare(
+        `SELECT host, gpu_uuid AS gpuUuid, code, action, application_level AS app, COUNT(*) AS count,
+                MIN(time_ms) AS firstMs, MAX(time_ms) AS lastMs
+         FROM events WHERE kind = 'xid' AND time_ms >= ? AND time_ms < ?
+         GROUP BY host, gpu_uuid, code, action, application_level`,
+      )
+      .all(fromMs, toMs) as (Omit<EventGroup, "applicationLevel"> & { app: number })[];
+    return rows.map(({ app, ...g }) => ({ ...g, applicationLevel: app === 1 }));
+  }
+
+  /** Deletes events older than beforeMs, at most `batch` rows; returns how many went (uses events_time). */
+  prune(beforeMs: number, batch: number): number {
+    return this.db
+      .prepare("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time_ms < ? LIMIT ?)")
+      .run(beforeMs, batch).changes;
+  }
+}

@@ -1,0 +1,163 @@
+// Ingest of kernel-log events: checked and bounded like frames, attributed to the topic's host,
+// stored once by (host, kernel boot, kernel seq) in the real SQLite store.
+import { afterEach, describe, expect, it } from "vitest";
+import { checkMessage } from "../../../collector/ingest/check.js";
+import { DEFAULT_LIMITS } from "../../../collector/ingest/limits.js";
+import { IngestPipeline } from "../../../collector/ingest/pipeline.js";
+import { silentLogger } from "../../../shared/logger.js";
+import { EventKind } from "../../../shared/proto.js";
+import { type TempStore, tempStore } from "../store/synth.js";
+import { eventPayload, eventTopic, KERNEL_BOOT, xidEvent } from "./events.js";
+
+const NOW = Date.UTC(2026, 10, 23, 12, 5, 0);
+const H = "gpu-node-01";
+const ctx = { username: undefined, nowMs: NOW };
+
+let tmp: TempStore | undefined;
+afterEach(() => tmp?.cleanup());
+
+describe("EventBatch check", () => {
+  it("accepts an Xid with the catalogue's action and the host of its topic", () => {
+    const checked = checkMessage(eventTopic(H), eventPayload(H, [xidEvent(1, 79), xidEvent(2, 13)]), ctx);
+    expect(checked.rejections).toEqual([]);
+    expect(checked.events.map((e) => [e.host, e.code, e.action, e.applicationLevel])).toEqual([
+      [H, 79, "reboot", false],
+      [H, 13, "restart-app", true],
+    ]);
+    expect(checked.events[1]).toMatchObject({ pid: 4242, processName: "python3", gpuUuid: "GPU-test-0" });
+  });
+
+  it("keeps an unmapped bus id unmapped, and an SXid off every GPU", () => {
+    const events = [
+      xidEvent(1, 48, { gpu_uuid: "", gpu_index: null }),
+      xidEvent(2, 12028, { kind: EventKind.EVENT_KIND_SXID, gpu_uuid: "GPU-test-0" }),
+    ];
+    const checked = checkMessage(eventTopic(H), eventPayload(H, events), ctx);
+    expect(checked.events.map((e) => [e.kind, e.gpuUuid, e.gpuIndex])).toEqual([
+      ["xid", null, null],
+      ["sxid", null, null],
+    ]);
+  });
+
+  it.each([
+    ["bus id", { pci_bus_id: "PCI:0000:01:00; rm -rf" }],
+    ["code 0", { code: 0 }],
+    ["kind", { kind: EventKind.EVENT_KIND_UNSPECIFIED }],
+    ["uuid", { gpu_uuid: "GPU/../../x" }],
+    ["pid", { pid: 99_999_999 }],
+    ["process name", { process_name: "p".repeat(300) }],
+    ["message", { message: "m".repeat(1025) }],
+    ["time", { time_ms: 5 }],
+    ["future", { time_ms: NOW + 3600_000 }],
+    ["boot id", { kernel_boot_id: "" }],
+    ["source", { source: "tcp" }],
+  ])("drops an event with a bad %s alone (event_invalid)", (_name, over) => {
+    const checked = checkMessage(
+      eventTopic(H),
+      eventPayload(H, [xidEvent(1, 79, over), xidEvent(2, 79)]),
+      ctx,
+    );
+    expect(checked.rejections.map((r) => r.reason)).toEqual(["event_invalid"]);
+    expect(checked.events.map((e) => e.kernelSeq)).toEqual([2]);
+  });
+
+  it("rejects the whole batch for another host, too many events, or none", () => {
+    const other = checkMessage(eventTopic("other"), eventPayload(H, [xidEvent(1, 79)]), ctx);
+    expect(other.rejections.map((r) => r.reason)).toEqual(["host_mismatch"]);
+    expect(other.events).toEqual([]);
+    const many = Array.from({ length: 5 }, (_, i) => xidEvent(i + 1, 13));
+    const limited = checkMessage(eventTopic(H), eventPayload(H, many), {
+      ...ctx,
+      limits: { ...DEFAULT_LIMITS, maxEventsPerBatch: 4 },
+    });
+    expect(limited.rejections.map((r) => r.reason)).toEqual(["too_many_events"]);
+    expect(checkMessage(eventTopic(H), eventPayload(H, []), ctx).rejections.map((r) => r.reason)).toEqual([
+      "empty_batch",
+    ]);
+  });
+});
+
+describe("EventBatch ingest into the store", () => {
+  it("stores each event once, however often it is re-sent, and hands on only new ones", async () => {
+    tmp = tempStore();
+    const store = tmp.open();
+    const committed: number[][] = [];
+    const pipeline = new IngestPipeline({
+      sink: store,
+      logger: silentLogger(),
+      fleet: store.fleet,
+      now: () => NOW,
+      onCommitted: (c) => committed.push((c.events ?? []).map((e) => e.kernelSeq)),
+    });
+    pipeline.start();
+    const payload = eventPayload(H, [xidEvent(1, 79), xidEvent(2, 13)]);
+    expect((await pipeline.submit(eventTopic(H), payload, undefined)).stored).toBe(true);
+    await pipeline.submit(eventTopic(H), payload, undefined);
+    // Same sequence under another kernel boot: a different event.
+    await pipeline.submit(
+      eventTopic(H),
+      eventPayload(H, [xidEvent(1, 79, { kernel_boot_id: "b2" })]),
+      undefined,
+    );
+    await pipeline.stop();
+    const rows = store.events().list({ limit: 10 });
+    expect(rows.map((r) => [r.kernelBootId, r.kernelSeq, r.code])).toEqual([
+      [KERNEL_BOOT, 2, 13],
+      ["b2", 1, 79],
+      [KERNEL_BOOT, 1, 79],
+    ]);
+    expect(committed).toEqual([[1, 2], [1]]);
+    expect(pipeline.snapshot()).toMatchObject({ eventsStored: 3, eventsDuplicate: 2 });
+    expect(store.events().xidCounts()).toEqual([
+      { code: 13, action: "restart-app", count: 1 },
+      { code: 79, action: "reboot", count: 2 },
+    ]);
+  });
+
+  it("filters and pages newest first", () => {
+    tmp = tempStore();
+    const store = tmp.open();
+    const checked = checkMessage(
+      eventTopic(H),
+      eventPayload(
+        H,
+        [1, 2, 3, 4].map((s) => xidEvent(s, s % 2 === 0 ? 79 : 13)),
+      ),
+      ctx,
+    );
+    store.writeEvents(checked.events, NOW);
+    const events = store.events();
+    const first = events.list({ limit: 2 });
+    expect(first.map((e) => e.kernelSeq)).toEqual([4, 3]);
+    const last = first[1]!;
+    const next = events.list({ limit: 2, before: { timeMs: last.timeMs, id: last.id } });
+    expect(next.map((e) => e.kernelSeq)).toEqual([2, 1]);
+    expect(events.list({ limit: 10, codes: [13] }).map((e) => e.kernelSeq)).toEqual([3, 1]);
+    expect(events.list({ limit: 10, actions: ["reboot"], host: H }).map((e) => e.kernelSeq)).toEqual([4, 2]);
+    expect(events.list({ limit: 10, gpuUuid: "GPU-other" })).toEqual([]);
+  });
+});
+
+describe("event retention", () => {
+  it("deletes events older than the longest retention tier, in bounded batches", () => {
+    tmp = tempStore();
+    const store = tmp.open({ retention: ["1h:raw", "1d:1m"] });
+    const old = checkMessage(
+      eventTopic(H),
+      eventPayload(
+        H,
+        [1, 2, 3].map((s) => xidEvent(s, 79)),
+      ),
+      {
+        ...ctx,
+        nowMs: NOW + 3600_000,
+      },
+    );
+    store.writeEvents(old.events, NOW);
+    const later = NOW + 25 * 3600_000;
+    expect(store.pruneEvents(later, 2)).toBe(2);
+    expect(store.pruneEvents(later, 2)).toBe(1);
+    expect(store.pruneEvents(NOW, 2)).toBe(0);
+    expect(store.events().list({ limit: 10 })).toEqual([]);
+  });
+});

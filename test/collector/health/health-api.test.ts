@@ -1,0 +1,145 @@
+// The health routes over a real store and flag engine: events (filters, bounds, pages), a GPU's
+// health timeline, the fleet health report, acknowledgements (token-protected) and /metrics.
+import type { FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { routeAccess } from "../../../collector/api/access.js";
+import { StoreHealthBackend } from "../../../collector/api/health-backend.js";
+import { buildApp } from "../../../collector/api/server.js";
+import { StoreBackend } from "../../../collector/api/store-backend.js";
+import { silentLogger } from "../../../shared/logger.js";
+import { xidEvent } from "./events.js";
+import { type FlagHarness, flagHarness, MIN, T0, UUID } from "./flag-harness.js";
+
+let h: FlagHarness | undefined;
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  h?.cleanup();
+});
+
+const NOW = T0 + 2 * 3600_000;
+
+function setup(token?: string): { app: FastifyInstance; h: FlagHarness } {
+  h = flagHarness();
+  const harness = h;
+  harness.frame(T0, { gpu_recovery_action: 0 }, { host_sample: { uptime_seconds: 100 } });
+  harness.xid([
+    xidEvent(1, 13, { time_ms: T0 + 1000 }),
+    xidEvent(2, 79, { time_ms: T0 + 2000, pid: null, process_name: "" }),
+    xidEvent(3, 79, { time_ms: T0 + 3000, pid: null, process_name: "" }),
+    xidEvent(4, 48, { time_ms: T0 + 4000, gpu_uuid: "", gpu_index: null, pci_bus_id: "0000:41:00" }),
+  ]);
+  const now = () => NOW;
+  const backend = new StoreBackend({
+    store: harness.store,
+    flags: harness.engine,
+    health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
+    now,
+  });
+  app = buildApp(backend, token, silentLogger());
+  return { app, h: harness };
+}
+
+async function get(a: FastifyInstance, url: string, headers: Record<string, string> = {}) {
+  const r = await a.inject({ method: "GET", url, headers: { host: "127.0.0.1", ...headers } });
+  return { status: r.statusCode, body: r.json() as Record<string, unknown> & { [k: string]: unknown } };
+}
+
+describe("GET /api/v1/events", () => {
+  it("lists events newest first with the catalogue's names, filtered and paged", async () => {
+    const { app } = setup();
+    const all = await get(app, `/api/v1/events?from=${T0}&to=${NOW}`);
+    expect(all.status).toBe(200);
+    const events = all.body.events as { code: number; mnemonic: string; gpuUuid: string | null }[];
+    expect(events.map((e) => e.code)).toEqual([48, 79, 79, 13]);
+    expect(events[1]?.mnemonic).toBe("ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS");
+    expect(events[0]?.gpuUuid).toBeNull();
+    const byGpu = await get(app, `/api/v1/events?gpu=node-1:0&code=79,13&action=reboot&from=${T0}&to=${NOW}`);
+    expect((byGpu.body.events as unknown[]).length).toBe(2);
+    const page1 = await get(app, `/api/v1/events?limit=3&from=${T0}&to=${NOW}`);
+    expect((page1.body.events as unknown[]).length).toBe(3);
+    const page2 = await get(app, `/api/v1/events?limit=3&from=${T0}&to=${NOW}&before=${page1.body.next}`);
+    expect((page2.body.events as { code: number }[]).map((e) => e.code)).toEqual([13]);
+    expect(page2.body.next).toBeNull();
+  });
+
+  it.each([
+    ["action=explode", "action"],
+    ["limit=100000", "limit"],
+    ["code=abc", "code"],
+    ["gpu=GPU-nope", "gpu"],
+    ["colour=red", "colour"],
+  ])("refuses %s", async (query, parameter) => {
+    const { app } = setup();
+    const r = await get(app, `/api/v1/events?${query}`);
+    expect([400, 404]).toContain(r.status);
+    expect(r.body.parameter).toBe(parameter);
+  });
+});
+
+describe("health timeline, report, acknowledgement, metrics", () => {
+  it("shows a GPU's events, flags and downtime, and the fleet's RMA candidates", async () => {
+    const { app } = setup();
+    const timeline = await get(app, `/api/v1/gpus/${UUID}/health?from=${T0}&to=${NOW}`);
+    expect(timeline.status).toBe(200);
+    expect((timeline.body.events as unknown[]).length).toBe(3);
+    const kinds = (timeline.body.flags as { kind: string }[]).map((f) => f.kind).sort();
+    expect(kinds).toEqual(["reset-required", "xid", "xid"]);
+    // reset-required open since the first Xid 79 until now.
+    expect(timeline.body.downtimeMs).toBe(NOW - (T0 + 2000));
+    const report = await get(app, `/api/v1/reports/health?from=${T0}&to=${NOW}`);
+    expect(report.status).toBe(200);
+    const body = report.body as unknown as {
+      xid: {
+        total: number;
+        byCode: { code: number; count: number }[];
+        byHost: { host: string; hardware: number }[];
+      };
+      hardwareDowntime: { gpuHours: number; gpus: number };
+      rmaCandidates: { uuid: string; reasons: string[] }[];
+    };
+    expect(body.xid.total).toBe(4);
+    expect(body.xid.byCode[0]).toMatchObject({ code: 79, count: 2 });
+    // Xid 13 is the workload's: not a hardware Xid.
+    expect(body.xid.byHost).toEqual([{ host: "node-1", count: 4, hardware: 3 }]);
+    expect(body.hardwareDowntime.gpus).toBe(1);
+    expect(body.rmaCandidates).toEqual([
+      expect.objectContaining({ uuid: UUID, reasons: ["fell off the bus 2 times (Xid 79)"] }),
+    ]);
+  });
+
+  it("acknowledges a flag with the token, records the note, and closes reset-required", async () => {
+    const { app, h } = setup("s3cret-token-for-tests");
+    const flag = h.open("reset-required");
+    const url = `/api/v1/flags/${flag?.id}/ack`;
+    const payload = { note: "GPU reseated, dcgmi diag -r 3 passed" };
+    const denied = await app.inject({ method: "POST", url, payload });
+    expect(denied.statusCode).toBe(401);
+    const auth = { authorization: "Bearer s3cret-token-for-tests" };
+    const ok = await app.inject({ method: "POST", url, payload, headers: auth });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().flag.endMs).toBe(NOW);
+    expect(h.open("reset-required")).toBeUndefined();
+    const timeline = await get(app, `/api/v1/gpus/${UUID}/health?from=${T0}&to=${NOW + MIN}`, auth);
+    expect(timeline.body.acknowledgements).toEqual([expect.objectContaining({ note: payload.note })]);
+    const missing = await app.inject({
+      method: "POST",
+      url: "/api/v1/flags/999999/ack",
+      payload,
+      headers: auth,
+    });
+    expect(missing.statusCode).toBe(404);
+    const empty = await app.inject({ method: "POST", url, payload: { note: "" }, headers: auth });
+    expect(empty.statusCode).toBe(400);
+    expect(
+      routeAccess(app).filter((r) => r.url.startsWith("/api/") && /ack|health|events/.test(r.url)),
+    ).toSatisfy((routes: { public: boolean }[]) => routes.length >= 3 && routes.every((r) => !r.public));
+  });
+
+  it("counts Xid events by code and action on /metrics", async () => {
+    const { app } = setup();
+    const r = await app.inject({ method: "GET", url: "/metrics", headers: { host: "127.0.0.1" } });
+    expect(r.body).toContain('gputel_xid_events_total{code="79",action="reboot"} 2');
+    expect(r.body).toContain('gputel_xid_events_total{code="13",action="restart-app"} 1');
+  });
+});

@@ -1,0 +1,114 @@
+// `gputel query events | health GPU | report health` and `gputel flag ack` against a live API
+// server (real HTTP on loopback) over a real store and flag engine.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { run as flagCli } from "../../../cli/flag/cli.js";
+import { run as queryCli } from "../../../cli/query/cli.js";
+import { StoreHealthBackend } from "../../../collector/api/health-backend.js";
+import { createApiServer } from "../../../collector/api/server.js";
+import { StoreBackend } from "../../../collector/api/store-backend.js";
+import { silentLogger } from "../../../shared/logger.js";
+import { xidEvent } from "./events.js";
+import { type FlagHarness, flagHarness, T0, UUID } from "./flag-harness.js";
+
+const TOKEN = "health-cli-token-1";
+const NOW = T0 + 3600_000;
+let h: FlagHarness | undefined;
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  h?.cleanup();
+});
+
+async function live(): Promise<{ url: string; h: FlagHarness }> {
+  h = flagHarness();
+  const harness = h;
+  harness.frame(T0, {});
+  harness.xid([xidEvent(1, 13, { time_ms: T0 + 1000 }), xidEvent(2, 79, { time_ms: T0 + 2000 })]);
+  const now = () => NOW;
+  const server = createApiServer({
+    backend: new StoreBackend({
+      store: harness.store,
+      flags: harness.engine,
+      health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
+      now,
+    }),
+    listen: { host: "127.0.0.1", port: 0 },
+    token: TOKEN,
+    logger: silentLogger(),
+  });
+  const { port } = await server.start();
+  stop = () => server.stop();
+  return { url: `http://127.0.0.1:${port}`, h: harness };
+}
+
+function io() {
+  const out = { stdout: "", stderr: "" };
+  return {
+    out,
+    io: {
+      stdout: (t: string) => {
+        out.stdout += t;
+      },
+      stderr: (t: string) => {
+        out.stderr += t;
+      },
+      env: { GPUTEL_API_TOKEN: TOKEN },
+      isTTY: false,
+    },
+  };
+}
+
+const range = ["--since", String(T0), "--until", String(NOW)];
+
+describe("gputel query (health)", () => {
+  it("lists events as a table and as JSON, filtered by code", async () => {
+    const { url } = await live();
+    const t = io();
+    expect(await queryCli(["events", "--url", url, ...range], t.io)).toBe(0);
+    expect(t.out.stdout).toMatch(/Xid 79\s+ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS\s+reboot\s+hardware/);
+    expect(t.out.stdout).toMatch(/Xid 13\s+\S+.*restart-app\s+workload python3 \(4242\)/);
+    const j = io();
+    expect(await queryCli(["events", "--url", url, "--json", "--code", "13", ...range], j.io)).toBe(0);
+    expect(JSON.parse(j.out.stdout).events.map((e: { code: number }) => e.code)).toEqual([13]);
+  });
+
+  it("shows a GPU's timeline and the fleet report; refuses a missing GPU", async () => {
+    const { url } = await live();
+    const t = io();
+    expect(await queryCli(["health", "node-1:0", "--url", url, ...range], t.io)).toBe(0);
+    expect(t.out.stdout).toContain(`GPU ${UUID} (node-1:0)`);
+    expect(t.out.stdout).toContain("reset-required opened (critical)");
+    const r = io();
+    expect(await queryCli(["report", "health", "--url", url, ...range], r.io)).toBe(0);
+    expect(r.out.stdout).toContain("2 Xid events");
+    expect(r.out.stdout).toMatch(/79\s+ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS\s+reboot\s+hardware\s+1/);
+    const bad = io();
+    expect(await queryCli(["health", "--url", url], bad.io)).toBe(64);
+  });
+});
+
+describe("gputel flag ack", () => {
+  it("closes reset-required with a note, needs the token, and refuses bad input", async () => {
+    const { url, h } = await live();
+    const id = String(h.open("reset-required")?.id);
+    const noToken = io();
+    const tokenFile = join(mkdtempSync(join(tmpdir(), "gputel-ack-")), "token");
+    writeFileSync(tokenFile, "wrong\n");
+    expect(
+      await flagCli(["ack", id, "--note", "x", "--url", url, "--token-file", tokenFile], noToken.io),
+    ).toBe(1);
+    expect(noToken.out.stderr).toContain("unauthorized");
+    const t = io();
+    expect(await flagCli(["ack", id, "--note", "GPU replaced (RMA 1234)", "--url", url], t.io)).toBe(0);
+    expect(t.out.stdout).toContain(`Flag ${id} (reset-required) acknowledged and closed.`);
+    expect(h.open("reset-required")).toBeUndefined();
+    expect(await flagCli(["ack", id, "--url", url], io().io)).toBe(64);
+    expect(await flagCli(["ack", "abc", "--note", "n", "--url", url], io().io)).toBe(64);
+    const missing = io();
+    expect(await flagCli(["ack", "424242", "--note", "n", "--url", url], missing.io)).toBe(1);
+    expect(missing.out.stderr).toContain("no flag 424242");
+  });
+});

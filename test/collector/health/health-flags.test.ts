@@ -1,0 +1,140 @@
+// xid, reset-required, pcie-degraded and nvlink-degraded on a fake clock: reset-required opens on
+// evidence and closes only on evidence — never by a timer, never by missing data.
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_FLAGS_CONFIG } from "../../../collector/flags/config.js";
+import { XID_QUIET_MS } from "../../../collector/flags/rules/xid.js";
+import { GpuState } from "../../../shared/proto.js";
+import { xidEvent } from "./events.js";
+import { type FlagHarness, flagHarness, INTERVAL, MIN, T0, UUID } from "./flag-harness.js";
+
+let h: FlagHarness | undefined;
+afterEach(() => h?.cleanup());
+
+const PCIE_SUSTAIN_MS = 5 * MIN;
+const at = (seq: number, code: number, over = {}) =>
+  xidEvent(seq, code, { time_ms: T0 + seq * 1000, ...over });
+
+describe("xid flag", () => {
+  it("marks an application-level Xid as the workload's fault, names its process, needs no reset", () => {
+    h = flagHarness();
+    h.xid([at(1, 13)]);
+    const flag = h.open("xid");
+    expect(flag).toMatchObject({ severity: "warning", gpuUuid: UUID, startMs: T0 + 1000 });
+    expect(flag?.values).toMatchObject({ code: 13, fault: "workload", process: "python3", pid: 4242 });
+    expect(flag?.reason).toContain("the workload's fault (process python3, pid 4242)");
+    expect(h.open("reset-required")).toBeUndefined();
+  });
+
+  it("counts repeats, escalates on a more severe Xid, and closes after a quiet spell", () => {
+    h = flagHarness();
+    h.xid([at(1, 13), at(2, 13)]);
+    expect(h.open("xid")?.values.count).toBe(2);
+    h.xid([at(3, 79)]);
+    const flag = h.open("xid");
+    expect(flag).toMatchObject({ severity: "critical", values: { code: 79, fault: "hardware" } });
+    expect(h.history("xid").filter((f) => f.endMs !== null)).toHaveLength(1);
+    h.engine.tick(h.clock.now + XID_QUIET_MS - 1);
+    expect(h.open("xid")).toBeDefined();
+    h.engine.tick(h.clock.now + XID_QUIET_MS);
+    expect(h.open("xid")).toBeUndefined();
+  });
+});
+
+describe("reset-required", () => {
+  it("opens on Xid 79 and survives silence, absent values, restarts and the same agent boot", () => {
+    h = flagHarness();
+    h.frame(T0, {}, { host_sample: { uptime_seconds: 1000 } });
+    h.xid([at(5, 79)]);
+    expect(h.open("reset-required")).toMatchObject({ severity: "critical", startMs: T0 + 5000 });
+    h.engine.tick(T0 + 30 * 24 * 3600_000); // a month of silence: no timer closes it
+    h.frame(T0 + 40 * MIN, { state: GpuState.GPU_STATE_LOST }); // no uptime, GPU lost
+    h.frame(T0 + 50 * MIN, {}, { host_sample: { uptime_seconds: 4000 } }); // same agent boot
+    h = h.restart();
+    expect(h.open("reset-required")).toBeDefined();
+    // A new agent boot, but the host booted before the Xid (only the agent restarted).
+    h.frame(T0 + 60 * MIN, {}, { boot_id: "agent-2", host_sample: { uptime_seconds: 3600 } });
+    expect(h.open("reset-required")).toBeDefined();
+    // A new agent boot on a host booted after the Xid, GPU healthy: closed.
+    h.frame(T0 + 70 * MIN, {}, { boot_id: "agent-3", host_sample: { uptime_seconds: 300 } });
+    expect(h.open("reset-required")).toBeUndefined();
+    const closed = h.history("reset-required")[0];
+    expect(closed?.endMs).toBe(T0 + 70 * MIN);
+    expect(closed?.reason).toContain("GPU healthy after the host rebooted");
+  });
+
+  it("follows the GPU recovery action: opens on reset, holds through absent values, closes on none", () => {
+    h = flagHarness();
+    h.frame(T0, { gpu_recovery_action: 0 });
+    expect(h.open("reset-required")).toBeUndefined();
+    h.frame(T0 + INTERVAL, { gpu_recovery_action: 1 });
+    expect(h.open("reset-required")?.reason).toContain("GPU recovery action: GPU reset");
+    h.frame(T0 + 2 * INTERVAL, { gpu_recovery_action: null });
+    h.frame(T0 + 3 * INTERVAL, { state: GpuState.GPU_STATE_TIMEOUT });
+    expect(h.open("reset-required")).toBeDefined();
+    h.frame(T0 + 4 * INTERVAL, { gpu_recovery_action: 0 });
+    expect(h.open("reset-required")).toBeUndefined();
+    const resets = h.delivered.filter((e) => e.flag.kind === "reset-required");
+    expect(resets.map((e) => [e.type, e.flag.kind])).toEqual([
+      ["opened", "reset-required"],
+      ["closed", "reset-required"],
+    ]);
+  });
+
+  it("follows remapped rows pending; every cause must clear", () => {
+    h = flagHarness();
+    h.frame(T0, { remapped_rows_pending: true, gpu_recovery_action: 1 });
+    expect(h.open("reset-required")?.values.causes).toBe("recovery,remap");
+    h.frame(T0 + INTERVAL, { remapped_rows_pending: false });
+    expect(h.open("reset-required")?.values.causes).toBe("recovery");
+    h.frame(T0 + 2 * INTERVAL, { gpu_recovery_action: 0 });
+    expect(h.open("reset-required")).toBeUndefined();
+  });
+
+  it("closes on an operator's acknowledgement, which is recorded", () => {
+    h = flagHarness();
+    h.xid([at(1, 79)]);
+    const flag = h.open("reset-required");
+    expect(flag).toBeDefined();
+    const result = h.engine.acknowledge(flag?.id ?? 0, "reset by hand, dcgmi diag passed", T0 + 5 * MIN);
+    expect(result?.flag.endMs).toBe(T0 + 5 * MIN);
+    expect(h.open("reset-required")).toBeUndefined();
+    expect(h.store.flagStore().acksOf(UUID, T0, T0 + 3600_000)).toMatchObject([
+      { flagId: flag?.id, kind: "reset-required", note: "reset by hand, dcgmi diag passed" },
+    ]);
+    expect(h.engine.acknowledge(987654, "x")).toBeUndefined();
+  });
+});
+
+describe("pcie-degraded and nvlink-degraded", () => {
+  const link = (gen: number, util: number) => ({
+    pcie_link_gen: gen,
+    pcie_link_gen_max: 5,
+    pcie_link_width: 16,
+    pcie_link_width_max: 16,
+    utilization_gpu_pct: util,
+  });
+
+  it("raises a link below its maximum only under load and sustained; idle freezes it", () => {
+    expect(DEFAULT_FLAGS_CONFIG.pcie).toEqual({ load_pct: 30, raise_after: "5m", clear_after: "5m" });
+    h = flagHarness();
+    let t = T0;
+    for (; t <= T0 + PCIE_SUSTAIN_MS / 2; t += INTERVAL) h.frame(t, link(3, 90));
+    for (; t <= T0 + 60 * MIN; t += INTERVAL) h.frame(t, link(1, 0)); // idle: power saving, not judged
+    expect(h.open("pcie-degraded")).toBeUndefined();
+    for (const end = t + PCIE_SUSTAIN_MS; t <= end; t += INTERVAL) h.frame(t, link(3, 90));
+    expect(h.open("pcie-degraded")?.reason).toContain("Gen3 x16 under load, below the GPU's Gen5 x16");
+    for (const end = t + PCIE_SUSTAIN_MS; t <= end; t += INTERVAL) h.frame(t, link(5, 90));
+    expect(h.open("pcie-degraded")).toBeUndefined();
+  });
+
+  it("raises and clears NVLink on the poll that shows it; absent values change nothing", () => {
+    h = flagHarness();
+    h.frame(T0, { nvlink_links_down: 0, nvlink_links_below_speed: 0 });
+    h.frame(T0 + INTERVAL, { nvlink_links_down: 2, nvlink_links_below_speed: 0 });
+    expect(h.open("nvlink-degraded")).toMatchObject({ severity: "critical" });
+    h.frame(T0 + 2 * INTERVAL, {});
+    expect(h.open("nvlink-degraded")).toBeDefined();
+    h.frame(T0 + 3 * INTERVAL, { nvlink_links_down: 0, nvlink_links_below_speed: 0 });
+    expect(h.open("nvlink-degraded")).toBeUndefined();
+  });
+});
