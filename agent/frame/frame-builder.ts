@@ -14,6 +14,7 @@ export interface AgentIdentity {
 
 export class FrameBuilder {
   private seq = 0;
+  private lastTimestampMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly identity: AgentIdentity) {}
 
@@ -21,12 +22,13 @@ export class FrameBuilder {
   build(sample: SourceSample, hostSample: IHostSample | undefined, framesDropped: number): IFrame {
     this.seq += 1;
     const { host, bootId, site, labels, intervalMs, agentVersion } = this.identity;
+    const timestampMs = this.distinctTime(sample.timestampMs, intervalMs);
     const frame: IFrame = {
       schema_version: SCHEMA_VERSION,
       host,
       boot_id: bootId,
       seq: this.seq,
-      timestamp_ms: sample.timestampMs,
+      timestamp_ms: timestampMs,
       interval_ms: intervalMs,
       site,
       labels,
@@ -37,5 +39,19 @@ export class FrameBuilder {
     if (hostSample) frame.host_sample = hostSample;
     if (sample.sourceError) frame.source_error = sample.sourceError;
     return frame;
+  }
+
+  /**
+   * The collector takes (GPU, timestamp) as a sample's identity, so no two frames of a boot may
+   * share a timestamp. A source stamps a reading with the time it was read: after a CPU stall
+   * two nvidia-smi iterations arrive in one chunk with one read time. A time at or just behind
+   * the previous frame's (less than an interval) moves 1 ms past it; a wall clock stepped back
+   * further is followed as it is.
+   */
+  private distinctTime(sourceMs: number, intervalMs: number): number {
+    const last = this.lastTimestampMs;
+    const ts = sourceMs <= last && last - sourceMs < Math.max(intervalMs, 1) ? last + 1 : sourceMs;
+    this.lastTimestampMs = ts;
+    return ts;
   }
 }
