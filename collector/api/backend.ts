@@ -5,6 +5,7 @@ import type { MetricKey } from "../../shared/metrics.js";
 import type { ReportPart } from "../fanout/report-part.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { FleetReport } from "../reports/reports.js";
+import type { FleetCells } from "./fleet-cells.js";
 
 export interface TimeRange {
   fromMs: number;
@@ -82,6 +83,8 @@ export interface UsageTotals {
   unknownHours: number;
   /** busy / (busy + idle + idle-held); null when no known time. Unknown time is left out, never idle. */
   utilizationRate: number | null;
+  /** Mean GPU utilization reading (0–100) over the known time; null when none. Not the busy share. */
+  meanUtilizationPct: number | null;
   energyKwh: number;
   energyIdleKwh: number;
 }
@@ -93,7 +96,14 @@ export interface Summary {
   flags: { open: number; byKind: Partial<Record<FlagKind, number>>; gpusFlagged: number };
   utilization: {
     /** GPUs busy now among GPUs whose latest sample is known and fresh. */
-    now: { busy: number; known: number; rate: number | null };
+    now: {
+      busy: number;
+      known: number;
+      /** Busy share: busy / known (a GPU at ≥ the idle threshold, 5 % by default, counts busy). */
+      rate: number | null;
+    };
+    /** Mean utilization reading now (0–100) of the GPUs `now` knows; null when none has one. Not the busy share. */
+    meanNowPct?: number | null;
     range: TimeRange & UsageTotals;
   };
 }
@@ -130,6 +140,16 @@ export interface FlagQuery {
   fromMs?: number;
   toMs?: number;
   limit: number;
+  /** Skip this many of the ordered list first (paging); default 0. */
+  offset?: number;
+}
+
+/** One page of flags and the true totals of everything the query matches. */
+export interface FlagPage {
+  /** Open flags: most severe, then longest open first (flags/order.ts); history: newest start first. */
+  items: Flag[];
+  total: number;
+  totalsByKind: Record<FlagKind, number>;
 }
 
 /** The reports' own JSON (collector/reports): header, `groups`, `total`, plus per-kind lists. */
@@ -164,6 +184,10 @@ export interface QueryBackend {
   gpu(id: string): GpuView | undefined;
   series(gpu: GpuView, request: SeriesRequest): SeriesView;
   flags(query: FlagQuery): Flag[];
+  /** A page of flags with true totals; routes fall back to flags() without totals where absent. */
+  flagPage?(query: FlagQuery): FlagPage;
+  /** The compact per-GPU columns a wall screen polls (fleet-cells.ts); from `gpus` when given (fan-out). */
+  fleetCells?(options: { layout: boolean; gpus?: readonly GpuView[] }): FleetCells;
   report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Report;
   metricsSnapshot(): MetricsSnapshot;
   /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */

@@ -29,6 +29,7 @@ import {
   parseTime,
 } from "./params.js";
 import {
+  type CellsQuery,
   type FlagsQuery,
   type GpusQuery,
   type RangeQuery,
@@ -85,6 +86,18 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
     };
   });
 
+  // What a wall screen draws, as columns (fleet-cells.ts). With peers, built from the merged GPU
+  // lists (every peer's whole list is asked: poll a fan-out front slowly, as its summary).
+  app.get<{ Querystring: CellsQuery }>("/api/v1/fleet/cells", { schema: schemas.cells }, async (req) => {
+    if (!backend.fleetCells) throw new ApiError(501, "not_implemented", undefined, "no fleet cells here");
+    const layout = req.query.layout === true;
+    const ctx = fan(req);
+    if (!ctx) return backend.fleetCells({ layout });
+    const max = LIMITS.maxGpuRows;
+    const merged = await fanGpus(ctx, backend.gpus({}), { limit: String(max) }, max, backend.now());
+    return { ...backend.fleetCells({ layout, gpus: merged.gpus }), peers: merged.peers };
+  });
+
   app.get<{ Params: { id: string } }>("/api/v1/gpus/:id", { schema: schemas.gpu }, async (req) => {
     const gpu = backend.gpu(req.params.id);
     if (!gpu) throw notFound(req.params.id);
@@ -118,21 +131,42 @@ export function registerApiRoutes(app: FastifyInstance, backend: QueryBackend, f
     const toMs = q.to !== undefined ? parseTime("to", q.to, now, true) : undefined;
     if (fromMs !== undefined && toMs !== undefined) checkRange(fromMs, toMs);
     const limit = q.limit ?? LIMITS.defaultFlagRows;
+    const offset = q.offset ?? 0;
+    const ctx = fan(req);
+    // Pages of a merged list would need every collector's whole list: narrow the query instead.
+    if (ctx && offset > 0)
+      throw badParam(
+        "offset",
+        "paging is not available with http.peers: narrow by kind, site or host, or raise limit",
+      );
     const state = q.state ?? "open";
-    // One more than asked tells whether the list was cut.
-    const flags = backend.flags({
+    const query = {
       state,
+      // One more than asked tells whether the list was cut where no totals are known.
       limit: Math.min(limit + 1, LIMITS.maxFlagRows),
+      offset,
       ...(q.kind !== undefined ? { kinds: parseKinds("kind", q.kind) } : {}),
       ...(q.host !== undefined ? { host: q.host } : {}),
       ...(q.site !== undefined ? { site: q.site } : {}),
       ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
-    });
+    };
+    const page = backend.flagPage?.(query);
+    const flags = page ? page.items : backend.flags(query);
     const shown = flags.slice(0, limit).map((f) => ({ ...f, durationMs: (f.endMs ?? now) - f.startMs }));
-    const answer = { generatedMs: now, state, limit, truncated: flags.length > limit, flags: shown };
-    const ctx = fan(req);
+    const more = page ? offset + shown.length < page.total : flags.length > limit;
+    const answer = {
+      generatedMs: now,
+      state,
+      limit,
+      offset,
+      // `truncated` (older clients) and `next` say the same: more flags than this page holds.
+      truncated: more,
+      next: more ? offset + shown.length : null,
+      ...(page ? { total: page.total, totalsByKind: page.totalsByKind } : {}),
+      flags: shown,
+    };
     return ctx ? fanFlags(ctx, answer, queryOf(q)) : answer;
   });
 

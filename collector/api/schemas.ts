@@ -67,6 +67,7 @@ export const schemas = {
       from: time,
       to: time,
       limit: { type: "integer", minimum: 1, maximum: LIMITS.maxFlagRows },
+      offset: { type: "integer", minimum: 0, maximum: LIMITS.maxFlagOffset },
     }),
   },
   report: {
@@ -83,6 +84,7 @@ export const schemas = {
     }),
   },
   metrics: { querystring: query({}) },
+  cells: { querystring: query({ layout: { type: "boolean" } }) },
 } as const;
 
 export interface RangeQuery {
@@ -109,6 +111,10 @@ export interface FlagsQuery extends RangeQuery {
   site?: string;
   label?: string;
   limit?: number;
+  offset?: number;
+}
+export interface CellsQuery {
+  layout?: boolean;
 }
 export interface ReportQuery extends RangeQuery {
   by?: string;

@@ -6,6 +6,7 @@ import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js"
 import { type ReportPart, reportPart } from "../fanout/report-part.js";
 import { classifySample, DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../flags/classify.js";
 import type { FlagEngine } from "../flags/engine.js";
+import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
 import { alignRange } from "../reports/fleet-usage.js";
@@ -13,6 +14,7 @@ import { fleetReport } from "../reports/reports.js";
 import type { Store } from "../store/store.js";
 import type { LatestGpu } from "../store/store-query.js";
 import type {
+  FlagPage,
   FlagQuery,
   GpuFilter,
   GpuInventory,
@@ -29,11 +31,13 @@ import type {
   TimeRange,
   UsageTotals,
 } from "./backend.js";
+import { buildFleetCells, type CellSource, type FleetCells } from "./fleet-cells.js";
 import { usageTotals } from "./usage-totals.js";
 
 export interface StoreBackendParts {
   store: Store;
-  flags: Pick<FlagEngine, "openFlags" | "history">;
+  /** historyCounts gives `state=all` its true totals (absent: counted from the page). */
+  flags: Pick<FlagEngine, "openFlags" | "history"> & Partial<Pick<FlagEngine, "historyCounts">>;
   pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
   now?: () => number;
 }
@@ -84,6 +88,8 @@ export class StoreBackend implements QueryBackend {
     let busy = 0;
     let known = 0;
     let flagged = 0;
+    let utilSum = 0;
+    let utilCount = 0;
     for (const g of latest) {
       const state = g.state ?? "unknown";
       byState[state] = (byState[state] ?? 0) + 1;
@@ -97,6 +103,11 @@ export class StoreBackend implements QueryBackend {
       if (usage === "unknown") continue;
       known++;
       if (usage === "busy") busy++;
+      const u = g.values.utilization_gpu_pct;
+      if (u !== undefined) {
+        utilSum += u;
+        utilCount++;
+      }
     }
     const usage = this.rangeUsage(range);
     return {
@@ -106,6 +117,7 @@ export class StoreBackend implements QueryBackend {
       flags: { open: open.length, byKind, gpusFlagged: flagged },
       utilization: {
         now: { busy, known, rate: known > 0 ? busy / known : null },
+        meanNowPct: utilCount > 0 ? utilSum / utilCount : null,
         range: usage,
       },
     };
@@ -134,6 +146,36 @@ export class StoreBackend implements QueryBackend {
     for (const [k, v] of this.usageCache) if (at - v.at >= USAGE_CACHE_MS) this.usageCache.delete(k);
     if (this.usageCache.size < 64) this.usageCache.set(key, { at, usage });
     return usage;
+  }
+
+  fleetCells(options: { layout: boolean; gpus?: readonly GpuView[] }): FleetCells {
+    const build = (source: readonly CellSource[]) =>
+      buildFleetCells(source, (g) => this.usageOf(g), { nowMs: this.now(), layout: options.layout });
+    if (options.gpus) return build(options.gpus);
+    const latest = this.parts.store.latest();
+    const flagsByGpu = new Map<string, Flag[]>();
+    const flagsByHost = new Map<string, Flag[]>();
+    for (const f of this.parts.flags.openFlags()) {
+      const map = f.gpuUuid === null ? flagsByHost : flagsByGpu;
+      const key = f.gpuUuid ?? f.host;
+      map.set(key, [...(map.get(key) ?? []), f]);
+    }
+    const source = latest.map((g) => ({
+      ...g,
+      state: g.state ?? "unknown",
+      flags: [...(flagsByGpu.get(g.uuid) ?? []), ...(flagsByHost.get(g.host) ?? [])],
+    }));
+    return build(source);
+  }
+
+  /** The latest sample's usage class under its host's idle thresholds (defaults for a peer's host). */
+  usageOf(g: Pick<GpuView, "host" | "state" | "values">): ReturnType<typeof classifySample> {
+    const registry = this.parts.store.raw.registry;
+    return classifyLatest(
+      g.state,
+      g.values,
+      registry.hosts.get(g.host)?.thresholds ?? DEFAULT_IDLE_THRESHOLDS,
+    );
   }
 
   hosts(): HostView[] {
@@ -224,6 +266,11 @@ export class StoreBackend implements QueryBackend {
   }
 
   flags(query: FlagQuery): Flag[] {
+    return this.flagPage(query).items;
+  }
+
+  flagPage(query: FlagQuery): FlagPage {
+    const offset = query.offset ?? 0;
     const filter = {
       ...(query.kinds ? { kinds: query.kinds } : {}),
       ...(query.host !== undefined ? { host: query.host } : {}),
@@ -231,18 +278,28 @@ export class StoreBackend implements QueryBackend {
       ...(query.label ? { label: query.label } : {}),
     };
     if (query.state === "all") {
-      return this.parts.flags.history({
+      const range = {
         ...filter,
         ...(query.fromMs !== undefined ? { fromMs: query.fromMs } : {}),
         ...(query.toMs !== undefined ? { toMs: query.toMs } : {}),
-        limit: query.limit,
-      });
+      };
+      const items = this.parts.flags.history({ ...range, limit: query.limit, offset });
+      const counts = this.parts.flags.historyCounts?.(range);
+      const totalsByKind = counts ? countByKind([]) : countByKind(items);
+      if (counts) for (const [k, n] of counts) totalsByKind[k] = n;
+      const total = Object.values(totalsByKind).reduce((a, b) => a + b, 0);
+      return { items, total: counts ? total : offset + items.length, totalsByKind };
     }
-    return this.parts.flags
+    // Every open flag is read anyway (the engine keeps them in one table): the totals are exact.
+    const open = this.parts.flags
       .openFlags(filter)
       .filter((f) => query.toMs === undefined || f.startMs <= query.toMs)
-      .sort((a, b) => b.startMs - a.startMs || b.id - a.id)
-      .slice(0, query.limit);
+      .sort(compareProblems);
+    return {
+      items: open.slice(offset, offset + query.limit),
+      total: open.length,
+      totalsByKind: countByKind(open),
+    };
   }
 
   report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Report {

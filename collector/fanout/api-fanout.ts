@@ -5,6 +5,7 @@ import { maskUrl } from "../../shared/mask.js";
 import type { GpuView, QueryBackend, Summary, TimeRange } from "../api/backend.js";
 import { ApiError, LIMITS } from "../api/params.js";
 import { usageTotals } from "../api/usage-totals.js";
+import { compareProblems } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { EnergyReport, GroupBy, UtilizationReport } from "../reports/reports.js";
 import type { GpuUsage } from "../reports/types.js";
@@ -72,19 +73,48 @@ export async function fanGpus(
 
 export async function fanFlags(
   ctx: FanOutContext,
-  local: { generatedMs: number; state: string; limit: number; truncated: boolean; flags: FlagJson[] },
+  local: {
+    generatedMs: number;
+    state: string;
+    limit: number;
+    truncated: boolean;
+    total?: number;
+    totalsByKind?: Record<string, number>;
+    flags: FlagJson[];
+  },
   query: Query,
 ) {
-  const answers = await ask<{ flags: FlagJson[]; truncated: boolean }>(ctx, "/api/v1/flags", query);
+  const answers = await ask<{
+    flags: FlagJson[];
+    truncated: boolean;
+    totalsByKind?: Record<string, number>;
+  }>(ctx, "/api/v1/flags", query);
   const { data, missing } = settle(answers);
   const merged = mergeFlagLists([local.flags, ...data.map((d) => d.flags)]);
+  // Open problems in the one-collector order: most severe, then longest open, first.
+  if (local.state === "open") merged.sort(compareProblems);
   const now = local.generatedMs;
+  const truncated = merged.length > local.limit || local.truncated || data.some((d) => d.truncated);
+  // Totals are summed over the collectors that answered: exact while each agent's frames reach
+  // one collector (as hosts by status in the summary), and left out when a peer gave none.
+  const kinds = [local.totalsByKind, ...data.map((d) => d.totalsByKind)];
+  const totals = kinds.every((k) => k !== undefined)
+    ? sumCounts(kinds as Record<string, number>[])
+    : undefined;
   return {
     ...local,
-    truncated: merged.length > local.limit || local.truncated || data.some((d) => d.truncated),
+    truncated,
+    next: truncated ? local.limit : null,
+    ...(totals ? { total: Object.values(totals).reduce((a, b) => a + b, 0), totalsByKind: totals } : {}),
     flags: merged.slice(0, local.limit).map((f) => ({ ...f, durationMs: (f.endMs ?? now) - f.startMs })),
     peers: info(ctx, missing),
   };
+}
+
+function sumCounts(list: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of list) for (const [k, n] of Object.entries(counts)) out[k] = (out[k] ?? 0) + n;
+  return out;
 }
 
 function localPart(backend: QueryBackend, range: TimeRange): ReportPart {
@@ -127,10 +157,18 @@ export async function fanSummary(ctx: FanOutContext, backend: QueryBackend, rang
   const byStatus: Record<string, number> = {};
   let busy = 0;
   let known = 0;
+  // Mean utilization now, weighted by each collector's known GPUs.
+  let meanSum = 0;
+  let meanWeight = 0;
   for (const s of summaries) {
     for (const [k, n] of Object.entries(s.hosts.byStatus)) byStatus[k] = (byStatus[k] ?? 0) + n;
     busy += s.utilization.now.busy;
     known += s.utilization.now.known;
+    const mean = s.utilization.meanNowPct;
+    if (mean !== undefined && mean !== null && s.utilization.now.known > 0) {
+      meanSum += mean * s.utilization.now.known;
+      meanWeight += s.utilization.now.known;
+    }
   }
   const allParts = [
     localPart(backend, { fromMs: Number(rq.from), toMs: Number(rq.to) }),
@@ -147,6 +185,7 @@ export async function fanSummary(ctx: FanOutContext, backend: QueryBackend, rang
     },
     utilization: {
       now: { busy, known, rate: known > 0 ? busy / known : null },
+      meanNowPct: meanWeight > 0 ? meanSum / meanWeight : null,
       range: {
         fromMs: Number(rq.from),
         toMs: Number(rq.to),

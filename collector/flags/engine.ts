@@ -26,7 +26,7 @@ import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js
 import { lostStep } from "./rules/health.js";
 import type { Transition } from "./rules/rule.js";
 import type { FlagFilter, FlagStore, HistoryQuery } from "./store.js";
-import type { Flag, FlagListener } from "./types.js";
+import type { Flag, FlagKind, FlagListener } from "./types.js";
 
 export interface FlagEngineOptions {
   store: FlagStore;
@@ -160,6 +160,11 @@ export class FlagEngine {
 
   history(query: HistoryQuery): Flag[] {
     return this.options.store.history(query);
+  }
+
+  /** Episodes per kind that the history query matches, without its limit. */
+  historyCounts(query: HistoryQuery): Map<FlagKind, number> {
+    return this.options.store.historyCounts(query);
   }
 
   stats(): FlagEngineStats {

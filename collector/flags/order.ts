@@ -1,0 +1,42 @@
+// The order an operator reads open problems in: most severe first, then the kind that needs
+// hands soonest (an overheating GPU before an idle one of the same severity), then the longest
+// open first (an old problem is one nobody has handled yet). One comparator for the API, the
+// fan-out merge and the dashboard's server-side lists.
+import type { Flag, FlagKind, Severity } from "./types.js";
+
+const SEVERITY_RANK: Readonly<Record<Severity, number>> = { critical: 0, warning: 1, info: 2 };
+
+/** Within one severity: what stops work or damages hardware first, what merely wastes it last. */
+export const KIND_RANK: Readonly<Record<FlagKind, number>> = {
+  overheat: 0,
+  lost: 1,
+  error: 2,
+  offline: 3,
+  stale: 4,
+  throttled: 5,
+  "idle-held": 6,
+  idle: 7,
+};
+
+type Ordered = Pick<Flag, "severity" | "kind" | "startMs" | "id">;
+
+function severityRank(s: string): number {
+  return SEVERITY_RANK[s as Severity] ?? 3;
+}
+
+/** Severity (critical first), kind rank, start (oldest first), then id: a total order. */
+export function compareProblems(a: Ordered, b: Ordered): number {
+  return (
+    severityRank(a.severity) - severityRank(b.severity) ||
+    (KIND_RANK[a.kind] ?? 99) - (KIND_RANK[b.kind] ?? 99) ||
+    a.startMs - b.startMs ||
+    a.id - b.id
+  );
+}
+
+/** Flags per kind, every kind present as a key (0 when none), so a client never guesses. */
+export function countByKind(flags: readonly Pick<Flag, "kind">[]): Record<FlagKind, number> {
+  const counts = Object.fromEntries(Object.keys(KIND_RANK).map((k) => [k, 0])) as Record<FlagKind, number>;
+  for (const f of flags) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
+  return counts;
+}
