@@ -11,6 +11,7 @@ import type { FanOutContext } from "../fanout/api-fanout.js";
 import { installAccessControl } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
+import { installCompression } from "./compress.js";
 import { ApiError } from "./params.js";
 import { registerApiRoutes } from "./routes.js";
 import { schemas } from "./schemas.js";
@@ -92,6 +93,7 @@ export function buildApp(
   });
 
   installAccessControl(app, { token, allowedHosts: access.allowedHosts ?? [] });
+  installCompression(app);
 
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     if (error instanceof ApiError) {
