@@ -4,6 +4,7 @@
 // a few 10^4 after, where the full GPU list is ~10 MB. Columns follow the layout's GPU order
 // (host name, then index); `layoutVersion` changes whenever that order or a placement does,
 // so a client holding an older layout asks for it again.
+import { createHash } from "node:crypto";
 import type { FlagKind } from "../flags/types.js";
 import { FLAG_KINDS } from "../flags/types.js";
 import type { GpuView } from "./backend.js";
@@ -51,18 +52,9 @@ export interface FleetCells {
 
 const HOST_DOUBT: ReadonlySet<FlagKind> = new Set(["stale", "offline"]);
 
-/** FNV-1a over the placement of every GPU, as 8 hex digits. */
-function fingerprint(parts: Iterable<string>): string {
-  let h = 0x811c9dc5;
-  for (const s of parts) {
-    for (let i = 0; i < s.length; i++) {
-      h ^= s.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
-    }
-    h ^= 0x1f;
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16).padStart(8, "0");
+/** A digest of the placement of every GPU (native SHA-1: a JavaScript loop over 10^6 characters costs tens of ms). */
+function fingerprint(parts: readonly string[]): string {
+  return createHash("sha1").update(parts.join("\n")).digest("hex").slice(0, 16);
 }
 
 const round = (v: number | undefined) => (v === undefined ? null : Math.round(v));
@@ -87,8 +79,18 @@ export function buildFleetCells(
     cols.temp.push(round(g.values.temperature_gpu_celsius));
     cols.flags.push(mask);
   }
+  // A host's labels are one object shared by its GPUs: serialized once per host, not per GPU.
+  const labelText = new Map<object, string>();
+  const labelsOf = (l: object) => {
+    let t = labelText.get(l);
+    if (t === undefined) {
+      t = JSON.stringify(l);
+      labelText.set(l, t);
+    }
+    return t;
+  };
   const layoutVersion = fingerprint(
-    gpus.map((g) => `${g.uuid}|${g.host}|${g.index}|${g.model}|${g.site}|${JSON.stringify(g.labels)}`),
+    gpus.map((g) => `${g.uuid}|${g.host}|${g.index}|${g.model}|${g.site}|${labelsOf(g.labels)}`),
   );
   return {
     generatedMs: options.nowMs,
@@ -97,8 +99,15 @@ export function buildFleetCells(
     states: CELL_STATES,
     usage: CELL_USAGE,
     gpus: cols,
-    ...(options.layout ? { layout: layoutOf(gpus) } : {}),
+    ...(options.layout ? { layout: cachedLayout(layoutVersion, gpus) } : {}),
   };
+}
+
+/** The last layout built, reused while the version holds (every screen asks for it at start). */
+let lastLayout: { version: string; layout: FleetLayout } | undefined;
+function cachedLayout(version: string, gpus: readonly CellSource[]): FleetLayout {
+  if (lastLayout?.version !== version) lastLayout = { version, layout: layoutOf(gpus) };
+  return lastLayout.layout;
 }
 
 function layoutOf(gpus: readonly CellSource[]): FleetLayout {
