@@ -153,8 +153,8 @@ async function pollCells() {
 async function poll() {
   const status = document.getElementById("status");
   try {
-    // The first poll reads the layout first: the flags query needs its label keys.
-    const first = state.fleet === null;
+    // A customer or rack filter needs the layout's label keys before the flags can be asked.
+    const first = state.fleet === null && Boolean(state.filters.customer || state.filters.rack);
     if (first) await pollCells();
     await Promise.all([
       first ? null : pollCells(),
@@ -164,6 +164,7 @@ async function poll() {
     if (detailId()) void refreshDetail().catch(() => {});
     status.textContent = `updated ${new Date().toLocaleTimeString()}`;
     status.classList.remove("error");
+    if (!document.body.dataset.loaded) performance.mark("gputel-rendered");
     document.body.dataset.loaded = "1";
   } catch (error) {
     status.textContent = `update failed: ${error.message}`;

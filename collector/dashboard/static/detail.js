@@ -1,8 +1,10 @@
 // One GPU's panel: charts (uPlot), its open flags and its flag history. It opens over the page
 // (no scrolling to find it), refreshes on every poll while open, closes with Escape or ×, and is
 // addressable: the app keeps `?gpu=host:index` in the URL.
-import uPlot from "/vendor/uplot.esm.js";
 import { api, duration, el } from "./api.js";
+
+// uPlot loads with the first panel opened, not with the page: the wall view never needs it.
+let uPlot = null;
 
 const RANGE_STEP = { "1h": "10s", "6h": "1m", "24h": "5m", "7d": "1h" };
 const METRICS =
@@ -43,6 +45,7 @@ export async function refreshDetail(force = false) {
       api(`/api/v1/gpus/${enc}/series?metrics=${METRICS}&from=${d.range}&step=${RANGE_STEP[d.range]}`),
       api(`/api/v1/flags?state=all&host=${encodeURIComponent(gpu.host)}&limit=200`),
     ]);
+    uPlot ??= (await import("/vendor/uplot.esm.js")).default;
     if (d.id !== id) return;
     draw(gpu, s, history);
   } finally {
