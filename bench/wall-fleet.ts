@@ -15,6 +15,7 @@ import type { FlagKind, Severity } from "../collector/flags/types.js";
 import type { ValidFrame } from "../collector/store/sink.js";
 import { Store } from "../collector/store/store.js";
 import { GpuState, type IGpuSample } from "../shared/proto.js";
+import { rng } from "./synth-fleet.js";
 
 export const WALL_SITES = ["ams2", "fra1", "lon1", "par1"] as const;
 const GPUS_PER_HOST = 8;
@@ -77,8 +78,16 @@ export function buildWallFleet(options: { hosts?: number } = {}): WallFleet {
   const hotRackGpus = hot.size;
   for (let h = 0; hot.size < hotRackGpus + Math.round((77 * hosts) / 1250); h += 13)
     if (places[h % hosts]?.rack !== hotRack) hot.add(uuid(h % hosts, h % GPUS_PER_HOST));
+  // Readings from a seeded generator, not a formula: a formula compresses far better than a
+  // real fleet's numbers would, and the poll's size is one of the figures.
+  const random = rng(18);
+  const noise = Array.from({ length: hosts * GPUS_PER_HOST * 3 }, () => random());
   const tempOf = (h: number, i: number) =>
-    places[h]?.rack === hotRack ? 95 : hot.has(uuid(h, i)) ? 88 : 40 + ((h * 7 + i * 3) % 35);
+    places[h]?.rack === hotRack
+      ? 95
+      : hot.has(uuid(h, i))
+        ? 88
+        : 40 + Math.floor((noise[(h * GPUS_PER_HOST + i) * 3] ?? 0) * 35);
   places.forEach((p, h) => {
     store.writeInventory(
       {
@@ -105,7 +114,9 @@ export function buildWallFleet(options: { hosts?: number } = {}): WallFleet {
       index: i,
       uuid: uuid(h, i),
       state: GpuState.GPU_STATE_OK,
-      utilization_gpu_pct: busy ? 18 + ((h * 13 + i * 7 + k) % 80) : 0,
+      utilization_gpu_pct: busy
+        ? 18 + Math.floor((noise[(h * GPUS_PER_HOST + i) * 3 + 1 + (k % 2)] ?? 0) * 80)
+        : 0,
       memory_used_mib: busy ? 60_000 : 1,
       memory_total_mib: 81_559,
       temperature_gpu_celsius: tempOf(h, i),
