@@ -3,9 +3,10 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/api/backend.js";
-import type { Flag } from "../../collector/flags/types.js";
+import { compareProblems } from "../../collector/flags/order.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
+import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { mergeFlags, mergeGpus, mergeReports, mergeSummaries } from "./merge.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
 import type { Style } from "./table.js";
@@ -127,9 +128,13 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           to: v.until,
           limit: v.limit,
         };
-        const answers = await getAll<{ flags: Flag[]; generatedMs: number }>("/api/v1/flags", q, client);
+        const answers = await getAll<FlagsAnswer>("/api/v1/flags", q, client);
         const flags = mergeFlags(answers.map((a) => a.flags));
+        // Open problems as the API orders them: most severe, then longest open, first.
+        if (q.state === "open") flags.sort(compareProblems);
         const now = Math.max(...answers.map((a) => a.generatedMs));
+        const notice = truncationNotice(answers, flags.length, q.state);
+        if (notice) io.stderr(notice);
         print(urls.length === 1 ? answers[0] : { generatedMs: now, flags }, () =>
           renderFlags(flags, now, style),
         );
