@@ -142,6 +142,8 @@ function usageRow(g: GpuRow, host: Host, t: GpuTotals | undefined, periodMs: num
     energyIdleWh: (t?.energyIdle ?? 0) / CWMS_PER_WH,
     // Temperatures are stored unscaled (whole °C, shared/metrics.ts scale 1).
     maxTemperatureC: t?.tempMax ?? null,
+    utilSum: t?.utilSum ?? 0,
+    utilCount: t?.utilCount ?? 0,
   };
 }
 

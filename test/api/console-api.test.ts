@@ -223,3 +223,20 @@ describe("compression", () => {
     expect(pickEncoding("identity")).toBeUndefined();
   });
 });
+
+describe("utilization report", () => {
+  test("mean utilization per group beside the busy share", async () => {
+    const r = await ok<{
+      groups: { key: string; utilizationRate: number | null }[];
+      meanUtilizationPct: { total: number; groups: Record<string, number | null> };
+    }>("/api/v1/reports/utilization?from=24h&by=host");
+    // Two of four GPUs per host busy at 90–99 %, the others at 0 %: busy half the time, ~47 % on average.
+    for (const g of r.groups) {
+      expect(g.utilizationRate).toBeCloseTo(0.5, 2);
+      expect(r.meanUtilizationPct.groups[g.key]).toBeGreaterThan(44);
+      expect(r.meanUtilizationPct.groups[g.key]).toBeLessThan(50);
+    }
+    expect(Object.keys(r.meanUtilizationPct.groups)).toEqual(["node-a", "node-b", "node-c"]);
+    expect(r.meanUtilizationPct.total).toBeGreaterThan(44);
+  });
+});
