@@ -53,8 +53,19 @@ export interface FleetCells {
 const HOST_DOUBT: ReadonlySet<FlagKind> = new Set(["stale", "offline"]);
 
 /** A digest of the placement of every GPU (native SHA-1: a JavaScript loop over 10^6 characters costs tens of ms). */
-function fingerprint(parts: readonly string[]): string {
-  return createHash("sha1").update(parts.join("\n")).digest("hex").slice(0, 16);
+function fingerprint(gpus: readonly CellSource[]): string {
+  const hash = createHash("sha1");
+  // A host's labels are one object shared by its GPUs: serialized once per host, not per GPU.
+  const labelText = new Map<object, string>();
+  for (const g of gpus) {
+    let labels = labelText.get(g.labels);
+    if (labels === undefined) {
+      labels = JSON.stringify(g.labels);
+      labelText.set(g.labels, labels);
+    }
+    hash.update(`${g.uuid}|${g.host}|${g.index}|${g.model}|${g.site}|${labels}\n`);
+  }
+  return hash.digest("hex").slice(0, 16);
 }
 
 const round = (v: number | undefined) => (v === undefined ? null : Math.round(v));
@@ -79,19 +90,7 @@ export function buildFleetCells(
     cols.temp.push(round(g.values.temperature_gpu_celsius));
     cols.flags.push(mask);
   }
-  // A host's labels are one object shared by its GPUs: serialized once per host, not per GPU.
-  const labelText = new Map<object, string>();
-  const labelsOf = (l: object) => {
-    let t = labelText.get(l);
-    if (t === undefined) {
-      t = JSON.stringify(l);
-      labelText.set(l, t);
-    }
-    return t;
-  };
-  const layoutVersion = fingerprint(
-    gpus.map((g) => `${g.uuid}|${g.host}|${g.index}|${g.model}|${g.site}|${labelsOf(g.labels)}`),
-  );
+  const layoutVersion = fingerprint(gpus);
   return {
     generatedMs: options.nowMs,
     layoutVersion,

@@ -160,11 +160,24 @@ export class StoreBackend implements QueryBackend {
       const key = f.gpuUuid ?? f.host;
       map.set(key, [...(map.get(key) ?? []), f]);
     }
-    const source = latest.map((g) => ({
-      ...g,
-      state: g.state ?? "unknown",
-      flags: [...(flagsByGpu.get(g.uuid) ?? []), ...(flagsByHost.get(g.host) ?? [])],
-    }));
+    // Plain objects with fixed fields and one shared empty list: 10,000 spreads cost more in
+    // garbage than the rest of the answer.
+    const none: readonly Flag[] = [];
+    const source: CellSource[] = latest.map((g) => {
+      const own = flagsByGpu.get(g.uuid);
+      const host = flagsByHost.get(g.host);
+      return {
+        uuid: g.uuid,
+        host: g.host,
+        index: g.index,
+        model: g.model,
+        site: g.site,
+        labels: g.labels,
+        values: g.values,
+        state: g.state ?? "unknown",
+        flags: own && host ? [...own, ...host] : (own ?? host ?? none),
+      };
+    });
     return build(source);
   }
 

@@ -47,7 +47,7 @@ export function buildFleet(cells) {
       labels,
       rack: rackKey ? (labels[rackKey] ?? "–") : hostGroup.get(host),
       customer: customerKey ? (labels[customerKey] ?? "–") : "–",
-      text: `${host} ${host}:${layout.gpus.index[i]} ${uuid} ${Object.values(labels).join(" ")} ${layout.models[layout.gpus.model[i]]}`.toLowerCase(),
+      text: null,
       state: "unknown",
       usage: "unknown",
       util: null,
@@ -94,7 +94,11 @@ export function matches(g, f) {
   if (f.host && g.host !== f.host) return false;
   if (f.flag && !g.kinds.includes(f.flag)) return false;
   if (f.problems && g.kinds.length === 0) return false;
-  if (f.q && !g.text.includes(f.q.toLowerCase())) return false;
+  if (f.q) {
+    // Built on the first search, not for every GPU at load.
+    g.text ??= `${g.host} ${g.host}:${g.index} ${g.uuid} ${Object.values(g.labels).join(" ")} ${g.model}`.toLowerCase();
+    if (!g.text.includes(f.q.toLowerCase())) return false;
+  }
   return true;
 }
 
