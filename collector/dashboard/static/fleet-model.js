@@ -96,7 +96,8 @@ export function matches(g, f) {
   if (f.problems && g.kinds.length === 0) return false;
   if (f.q) {
     // Built on the first search, not for every GPU at load.
-    g.text ??= `${g.host} ${g.host}:${g.index} ${g.uuid} ${Object.values(g.labels).join(" ")} ${g.model}`.toLowerCase();
+    g.text ??=
+      `${g.host} ${g.host}:${g.index} ${g.uuid} ${Object.values(g.labels).join(" ")} ${g.model}`.toLowerCase();
     if (!g.text.includes(f.q.toLowerCase())) return false;
   }
   return true;
