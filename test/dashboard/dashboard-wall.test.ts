@@ -137,6 +137,8 @@ test.skipIf(skipBrowser)(
     )) as { w: number; header: number };
     expect(phone.w).toBeLessThanOrEqual(390);
     expect(phone.header).toBeLessThan(844 / 3);
+    await loaded(page, "/");
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     expect(failed).toEqual([]);
   },
   240_000,
