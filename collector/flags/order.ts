@@ -18,18 +18,23 @@ export const KIND_RANK: Readonly<Record<FlagKind, number>> = {
   idle: 7,
 };
 
-type Ordered = Pick<Flag, "severity" | "kind" | "startMs" | "id">;
+type Ordered = Pick<Flag, "severity" | "kind" | "startMs" | "id" | "host" | "gpuIndex">;
 
 function severityRank(s: string): number {
   return SEVERITY_RANK[s as Severity] ?? 3;
 }
 
-/** Severity (critical first), kind rank, start (oldest first), then id: a total order. */
+/**
+ * Severity (critical first), kind rank, start (oldest first), then host, GPU index and id: a total
+ * order, also over lists merged from several collectors (whose ids may repeat).
+ */
 export function compareProblems(a: Ordered, b: Ordered): number {
   return (
     severityRank(a.severity) - severityRank(b.severity) ||
     (KIND_RANK[a.kind] ?? 99) - (KIND_RANK[b.kind] ?? 99) ||
     a.startMs - b.startMs ||
+    (a.host < b.host ? -1 : a.host > b.host ? 1 : 0) ||
+    (a.gpuIndex ?? -1) - (b.gpuIndex ?? -1) ||
     a.id - b.id
   );
 }
