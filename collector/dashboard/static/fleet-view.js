@@ -138,7 +138,10 @@ function drawCells(root, gpus, opts) {
       block = el("div", "host");
       block.dataset.host = host;
       const head = el("div", "host-head");
-      head.append(el("span", "host-name", host), el("span", "host-site", ""));
+      const name = el("span", "host-name", host);
+      name.title = `Only ${host}`;
+      name.addEventListener("click", () => opts.on.filter({ host }));
+      head.append(name, el("span", "host-site", ""));
       block.append(head, el("div", "host-place"), el("div", "cells"));
       hostEls.set(host, block);
     }
