@@ -55,6 +55,7 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["report", async () => (await import("./report.js")).benchReport(size)],
   ["api", async () => (await import("./api.js")).benchApi(size)],
   ["remote_write", async () => (await import("./remote-write.js")).benchRemoteWrite(size)],
+  ["dashboard", async () => (await import("./dashboard.js")).benchDashboard(size)],
 ];
 
 print({ name: "machine.cores", value: cpus().length, unit: `cores (${cpus()[0]?.model ?? "unknown"})` });

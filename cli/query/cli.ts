@@ -3,10 +3,10 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
-import type { Flag } from "../../collector/flags/types.js";
-import { mergeFlagLists, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
+import { mergeFlagAnswers, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
+import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { mergedReport, mergedSummary } from "./merged.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
 import type { Style } from "./table.js";
@@ -131,9 +131,18 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           to: v.until,
           limit: v.limit,
         };
-        const answers = await getAll<{ flags: Flag[]; generatedMs: number }>("/api/v1/flags", q, client);
+        const answers = await getAll<FlagsAnswer>("/api/v1/flags", q, client);
         const now = Math.max(...answers.map((a) => a.generatedMs));
-        const flags = withDurations(mergeFlagLists(answers.map((a) => a.flags)), now);
+        // Open problems as the API orders them: most severe, then longest open, first.
+        const flags = withDurations(
+          mergeFlagAnswers(
+            answers.map((a) => a.flags),
+            q.state,
+          ),
+          now,
+        );
+        const notice = truncationNotice(answers, flags.length, q.state);
+        if (notice) io.stderr(notice);
         print(urls.length === 1 ? answers[0] : { generatedMs: now, flags }, () =>
           renderFlags(flags, now, style),
         );

@@ -11,6 +11,7 @@ import type { LeaseService } from "../leases/service.js";
 import { installAccessControl, PUBLIC_ROUTE, type TokenLookup } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
+import { installCompression } from "./compress.js";
 import type { FanOutContext } from "./fanout.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
 import { ApiError } from "./params.js";
@@ -104,6 +105,7 @@ export function buildApp(
     allowedHosts: access.allowedHosts ?? [],
     ...(access.tokens ? { tokens: access.tokens } : {}),
   });
+  installCompression(app);
 
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     if (error instanceof ApiError) {

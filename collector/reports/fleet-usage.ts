@@ -131,6 +131,8 @@ function usageRow(g: FleetGpu, host: Host, t: UsageSums | undefined, periodMs: n
     energyIdleWh: (t?.energyIdleCwms ?? 0) / CWMS_PER_WH,
     // Temperatures are stored unscaled (whole °C, shared/metrics.ts scale 1).
     maxTemperatureC: t?.maxTemperatureC ?? null,
+    utilSum: t?.utilizationSum ?? 0,
+    utilCount: t?.utilizationCount ?? 0,
   };
 }
 
