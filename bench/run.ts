@@ -60,6 +60,7 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["api", async () => (await import("./api.js")).benchApi(size)],
   ["remote_write", async () => (await import("./remote-write.js")).benchRemoteWrite(size)],
   ["export", async () => (await import("./export.js")).benchExport(size)],
+  ["dashboard", async () => (await import("./dashboard.js")).benchDashboard(size)],
 ];
 
 print({ name: "machine.cores", value: cpus().length, unit: `cores (${cpus()[0]?.model ?? "unknown"})` });

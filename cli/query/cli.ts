@@ -4,8 +4,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
-import type { Flag } from "../../collector/flags/types.js";
-import { mergeFlagLists, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
+import { mergeFlagAnswers, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
 import {
@@ -19,6 +18,7 @@ import {
   type ReportRow,
   reportColumns,
 } from "./columns.js";
+import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
 import { mergedReport, mergedSummary } from "./merged.js";
 import { apiLabel, OptionError, parseSort, resolveRange, type SortKey, sortBy } from "./options.js";
@@ -187,16 +187,20 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           to: range.to,
           limit: v.limit,
         };
-        const answers = await getAll<{
-          flags: Flag[];
-          generatedMs: number;
-          truncated?: boolean;
-          total?: number;
-        }>("/api/v1/flags", q, client);
+        const answers = await getAll<FlagsAnswer>("/api/v1/flags", q, client);
         const now = Math.max(...answers.map((a) => a.generatedMs));
         const columns = flagColumns(now);
-        const merged = withDurations(mergeFlagLists(answers.map((a) => a.flags)), now);
+        // Open problems as the API orders them: most severe, then longest open, first.
+        const merged = withDurations(
+          mergeFlagAnswers(
+            answers.map((a) => a.flags),
+            q.state,
+          ),
+          now,
+        );
         const flags = sort ? sorted(merged, columns, sort) : merged;
+        const cut = truncationNotice(answers, flags.length, q.state);
+        if (cut) io.stderr(cut);
         print(
           urls.length === 1 ? { ...answers[0], flags } : { generatedMs: now, flags },
           () => renderFlags(flags, now, style, sort !== undefined),
@@ -208,14 +212,6 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
               })),
               flags,
             ),
-        );
-        const totals = answers.map((a) => a.total);
-        notice(
-          flags.length,
-          totals.every((t) => typeof t === "number")
-            ? totals.reduce((n: number, t) => n + (t ?? 0), 0)
-            : undefined,
-          answers.some((a) => a.truncated === true),
         );
         return 0;
       }

@@ -3,6 +3,7 @@
 // backend can stand in for it. The shapes it answers with are the API's contract
 // (collector/contract/api-contract.ts).
 import type {
+  FlagPage,
   FlagQuery,
   GpuFilter,
   GpuView,
@@ -19,6 +20,7 @@ import type {
 } from "../contract/api-contract.js";
 import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
+import type { FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
 
 export interface QueryBackend {
@@ -30,6 +32,10 @@ export interface QueryBackend {
   gpu(id: string): GpuView | undefined;
   series(gpu: GpuView, request: SeriesRequest): Promise<SeriesView>;
   flags(query: FlagQuery): Flag[];
+  /** A page of flags with true totals; routes fall back to flags() without totals where absent. */
+  flagPage?(query: FlagQuery): FlagPage;
+  /** The compact per-GPU columns a wall screen polls (fleet-cells.ts); from `gpus` when given (fan-out). */
+  fleetCells?(options: { layout: boolean; gpus?: readonly GpuView[] }): FleetCells;
   report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Promise<Report>;
   metricsSnapshot(): MetricsSnapshot;
   /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */

@@ -12,7 +12,7 @@ import type {
 } from "../contract/api-contract.js";
 import { REPORT_PART_PATH } from "../contract/api-contract.js";
 import { type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
-import { mergeFlagLists, mergeGpuLists, withDurations } from "../merge/merge-lists.js";
+import { mergeFlagAnswers, mergeGpuLists, sumKindTotals, withDurations } from "../merge/merge-lists.js";
 import { mergeUsageReport } from "../merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer, summaryRange } from "../merge/summary.js";
 import type { EnergyReport, GroupBy, UtilizationReport } from "../reports/reports.js";
@@ -66,15 +66,32 @@ export async function fanGpus(
 
 export async function fanFlags(
   ctx: FanOutContext,
-  local: { generatedMs: number; state: string; limit: number; truncated: boolean; flags: FlagJson[] },
+  local: {
+    generatedMs: number;
+    state: string;
+    limit: number;
+    truncated: boolean;
+    total?: number;
+    totalsByKind?: Record<string, number>;
+    flags: FlagJson[];
+  },
   query: Query,
 ) {
-  const answers = await ask<{ flags: FlagJson[]; truncated: boolean }>(ctx, "/api/v1/flags", query);
+  const answers = await ask<{
+    flags: FlagJson[];
+    truncated: boolean;
+    totalsByKind?: Record<string, number>;
+  }>(ctx, "/api/v1/flags", query);
   const { data, missing } = settle(answers);
-  const merged = mergeFlagLists([local.flags, ...data.map((d) => d.flags)]);
+  const merged = mergeFlagAnswers([local.flags, ...data.map((d) => d.flags)], local.state);
+  const truncated = merged.length > local.limit || local.truncated || data.some((d) => d.truncated);
+  // Totals over the collectors that answered, left out when a peer gave none.
+  const totals = sumKindTotals([local.totalsByKind, ...data.map((d) => d.totalsByKind)]);
   return {
     ...local,
-    truncated: merged.length > local.limit || local.truncated || data.some((d) => d.truncated),
+    truncated,
+    next: truncated ? local.limit : null,
+    ...(totals ? { total: Object.values(totals).reduce((a, b) => a + b, 0), totalsByKind: totals } : {}),
     flags: withDurations(merged.slice(0, local.limit), local.generatedMs),
     peers: info(ctx, missing),
   };

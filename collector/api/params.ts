@@ -16,6 +16,8 @@ export const LIMITS = {
   maxSeriesPoints: 11_000,
   maxFlagRows: 10_000,
   defaultFlagRows: 500,
+  /** Paging past a million flags is a query to narrow, not a page to turn. */
+  maxFlagOffset: 1_000_000,
   maxGpuRows: 100_000,
   minStepMs: 1000,
   /** A step longer than the longest range gives nothing more than one point. */

@@ -3,9 +3,11 @@
 // (collector/fanout), summary, gpus, flags and the usage reports merge every collector's answer.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { MetricKey } from "../../shared/metrics.js";
-import type { ReportKind } from "../contract/api-contract.js";
+import type { FlagPage, FlagQuery, ReportKind } from "../contract/api-contract.js";
 import { REPORT_PART_PATH } from "../contract/api-contract.js";
 import { FANOUT_HEADER } from "../fanout/fan-out.js";
+import { compareProblems, countByKind } from "../flags/order.js";
+import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFlags, fanGpus, fanSummary, fanUsageReport, queryOf } from "./fanout.js";
@@ -24,6 +26,7 @@ import {
   parseTime,
 } from "./params.js";
 import {
+  type CellsQuery,
   type FlagsQuery,
   type GpusQuery,
   type RangeQuery,
@@ -94,6 +97,18 @@ export function registerApiRoutes(
     };
   });
 
+  // What a wall screen draws, as columns (fleet-cells.ts). With peers, built from the merged GPU
+  // lists (every peer's whole list is asked: poll a fan-out front slowly, as its summary).
+  app.get<{ Querystring: CellsQuery }>("/api/v1/fleet/cells", { schema: schemas.cells }, async (req) => {
+    if (!backend.fleetCells) throw new ApiError(501, "not_implemented", undefined, "no fleet cells here");
+    const layout = req.query.layout === true;
+    const ctx = fan(req);
+    if (!ctx) return backend.fleetCells({ layout });
+    const max = LIMITS.maxGpuRows;
+    const merged = await fanGpus(ctx, backend.gpus({}), { limit: String(max) }, max, backend.now());
+    return { ...backend.fleetCells({ layout, gpus: merged.gpus }), peers: merged.peers };
+  });
+
   app.get<{ Params: { id: string } }>("/api/v1/gpus/:id", scoped(schemas.gpu), async (req) => {
     const gpu = backend.gpu(req.params.id);
     const scope = scopeFor(req, undefined, leases);
@@ -134,23 +149,49 @@ export function registerApiRoutes(
     const toMs = q.to !== undefined ? parseTime("to", q.to, now, true) : undefined;
     if (fromMs !== undefined && toMs !== undefined) checkRange(fromMs, toMs);
     const limit = q.limit ?? LIMITS.defaultFlagRows;
+    const offset = q.offset ?? 0;
+    const ctx = fan(req);
+    // Pages of a merged list would need every collector's whole list: narrow the query instead.
+    if (ctx && offset > 0)
+      throw badParam(
+        "offset",
+        "paging is not available with http.peers: narrow by kind, site or host, or raise limit",
+      );
     const state = q.state ?? "open";
-    // One more than asked tells whether the list was cut.
-    const listed = backend.flags({
+    const query = {
       state,
-      // A scoped list is filtered after reading: read all that may be asked for.
+      // A scoped list is filtered after reading: read all that may be asked for, from the start.
+      // Otherwise one more than asked tells whether the list was cut where no totals are known.
       limit: scope ? LIMITS.maxFlagRows : Math.min(limit + 1, LIMITS.maxFlagRows),
+      offset: scope ? 0 : offset,
       ...(q.kind !== undefined ? { kinds: parseKinds("kind", q.kind) } : {}),
       ...(q.host !== undefined ? { host: q.host } : {}),
       ...(q.site !== undefined ? { site: q.site } : {}),
       ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
-    });
-    const flags = scope ? tenantFlags(scope, listed, gpusOfHost(backend), now) : listed;
+    };
+    const { page, flags } = scope
+      ? scopedFlagPage(
+          tenantFlags(scope, backend.flags(query), gpusOfHost(backend), now),
+          state,
+          offset,
+          limit,
+        )
+      : unscopedFlagPage(backend, query);
     const shown = flags.slice(0, limit).map((f) => ({ ...f, durationMs: (f.endMs ?? now) - f.startMs }));
-    const answer = { generatedMs: now, state, limit, truncated: flags.length > limit, flags: shown };
-    const ctx = fan(req);
+    const more = page ? offset + shown.length < page.total : flags.length > limit;
+    const answer = {
+      generatedMs: now,
+      state,
+      limit,
+      offset,
+      // `truncated` (older clients) and `next` say the same: more flags than this page holds.
+      truncated: more,
+      next: more ? offset + shown.length : null,
+      ...(page ? { total: page.total, totalsByKind: page.totalsByKind } : {}),
+      flags: shown,
+    };
     return ctx ? fanFlags(ctx, answer, queryOf(q)) : answer;
   });
 
@@ -173,6 +214,31 @@ export function registerApiRoutes(
 }
 
 /** Today's GPUs of each host (host-level flags concern a tenant whose GPU is there). */
+/** A tenant's flags, read whole and scoped: totals and the page are counted after scoping. */
+function scopedFlagPage(
+  scoped: Flag[],
+  state: "open" | "all",
+  offset: number,
+  limit: number,
+): { page: FlagPage; flags: Flag[] } {
+  // Scoping moves a flag's start to the tenant's lease: sort again in the route's order.
+  if (state === "open") scoped.sort(compareProblems);
+  else scoped.sort((a, b) => b.startMs - a.startMs || b.id - a.id);
+  const totalsByKind = countByKind(scoped);
+  return {
+    page: { items: scoped, total: scoped.length, totalsByKind },
+    flags: scoped.slice(offset, offset + limit + 1),
+  };
+}
+
+function unscopedFlagPage(
+  backend: QueryBackend,
+  query: FlagQuery,
+): { page: FlagPage | undefined; flags: Flag[] } {
+  const page = backend.flagPage?.(query);
+  return { page, flags: page ? page.items : backend.flags(query) };
+}
+
 function gpusOfHost(backend: QueryBackend): (host: string) => readonly string[] {
   const byHost = new Map<string, string[]>();
   for (const g of backend.gpus({})) {

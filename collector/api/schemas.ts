@@ -77,6 +77,7 @@ export const schemas = {
       to: time,
       limit: { type: "integer", minimum: 1, maximum: LIMITS.maxFlagRows },
       tenant,
+      offset: { type: "integer", minimum: 0, maximum: LIMITS.maxFlagOffset },
     }),
   },
   report: {
@@ -93,6 +94,7 @@ export const schemas = {
     }),
   },
   metrics: { querystring: query({}) },
+  cells: { querystring: query({ layout: { type: "boolean" } }) },
 } as const;
 
 export interface RangeQuery {
@@ -121,6 +123,10 @@ export interface FlagsQuery extends RangeQuery {
   label?: string;
   limit?: number;
   tenant?: string;
+  offset?: number;
+}
+export interface CellsQuery {
+  layout?: boolean;
 }
 export interface ReportQuery extends RangeQuery {
   by?: string;

@@ -11,6 +11,7 @@ import type { LeaseService } from "../leases/service.js";
 import { installAccessControl, PUBLIC_ROUTE, type TokenLookup } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
+import { installCompression } from "./compress.js";
 import { registerExportRoute } from "./export-route.js";
 import type { FanOutContext } from "./fanout.js";
 import { registerHealthRoutes } from "./health-routes.js";
@@ -106,6 +107,7 @@ export function buildApp(
     allowedHosts: access.allowedHosts ?? [],
     ...(access.tokens ? { tokens: access.tokens } : {}),
   });
+  installCompression(app);
 
   app.setErrorHandler((error: FastifyError | ApiError, req, reply) => {
     if (error instanceof ApiError) {

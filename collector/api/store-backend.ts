@@ -5,6 +5,7 @@
 // range usage, long series) run on its thread, so they never hold back ingest's commits.
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import type {
+  FlagPage,
   FlagQuery,
   GpuFilter,
   GpuInventory,
@@ -24,6 +25,7 @@ import type {
 import { type ExportSource, StoreExportSource } from "../export/store-source.js";
 import { reportPart } from "../fanout/report-part.js";
 import type { FlagEngine } from "../flags/engine.js";
+import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
 import { summarize, summaryRange } from "../merge/summary.js";
@@ -35,12 +37,14 @@ import type { LatestGpu } from "../store/store-query.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
+import { buildFleetCells, type CellSource, type FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
 import type { Reader } from "./read-worker-client.js";
 
 export interface StoreBackendParts {
   store: Store;
-  flags: Pick<FlagEngine, "openFlags" | "history">;
+  /** historyCounts gives `state=all` its true totals (absent: counted from the page). */
+  flags: Pick<FlagEngine, "openFlags" | "history"> & Partial<Pick<FlagEngine, "historyCounts">>;
   pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
   /** The health routes' backend (health-backend.ts); absent: they answer 501. */
   health?: HealthBackend;
@@ -87,6 +91,7 @@ export class StoreBackend implements QueryBackend {
           host: g.host,
           state,
           usage: classifyLatest(state, g.values, store.idleThresholds(g.host)),
+          values: g.values,
         };
       }),
       openFlags: this.parts.flags.openFlags(),
@@ -134,6 +139,47 @@ export class StoreBackend implements QueryBackend {
     })().finally(() => this.usageInFlight.delete(key));
     this.usageInFlight.set(key, computing);
     return computing;
+  }
+
+  fleetCells(options: { layout: boolean; gpus?: readonly GpuView[] }): FleetCells {
+    const cellOptions = { nowMs: this.now(), layout: options.layout };
+    // Merged GPUs (fan-out) carry the usage class their own collector gave under its thresholds.
+    if (options.gpus) {
+      const byUuid = new Map(options.gpus.map((g) => [g.uuid, g.usage]));
+      return buildFleetCells(options.gpus, (g) => byUuid.get(g.uuid) ?? this.usageOf(g), cellOptions);
+    }
+    const latest = this.parts.store.latest();
+    const flagsByGpu = new Map<string, Flag[]>();
+    const flagsByHost = new Map<string, Flag[]>();
+    for (const f of this.parts.flags.openFlags()) {
+      const map = f.gpuUuid === null ? flagsByHost : flagsByGpu;
+      const key = f.gpuUuid ?? f.host;
+      map.set(key, [...(map.get(key) ?? []), f]);
+    }
+    // Plain objects with fixed fields and one shared empty list: 10,000 spreads cost more in
+    // garbage than the rest of the answer.
+    const none: readonly Flag[] = [];
+    const source: CellSource[] = latest.map((g) => {
+      const own = flagsByGpu.get(g.uuid);
+      const host = flagsByHost.get(g.host);
+      return {
+        uuid: g.uuid,
+        host: g.host,
+        index: g.index,
+        model: g.model,
+        site: g.site,
+        labels: g.labels,
+        values: g.values,
+        state: g.state ?? "unknown",
+        flags: own && host ? [...own, ...host] : (own ?? host ?? none),
+      };
+    });
+    return buildFleetCells(source, (g) => this.usageOf(g), cellOptions);
+  }
+
+  /** The latest sample's usage class under its host's idle thresholds. */
+  private usageOf(g: Pick<GpuView, "host" | "state" | "values">): ReturnType<typeof classifySample> {
+    return classifyLatest(g.state, g.values, this.parts.store.idleThresholds(g.host));
   }
 
   hosts(): HostView[] {
@@ -230,6 +276,11 @@ export class StoreBackend implements QueryBackend {
   }
 
   flags(query: FlagQuery): Flag[] {
+    return this.flagPage(query).items;
+  }
+
+  flagPage(query: FlagQuery): FlagPage {
+    const offset = query.offset ?? 0;
     const filter = {
       ...(query.kinds ? { kinds: query.kinds } : {}),
       ...(query.host !== undefined ? { host: query.host } : {}),
@@ -237,18 +288,28 @@ export class StoreBackend implements QueryBackend {
       ...(query.label ? { label: query.label } : {}),
     };
     if (query.state === "all") {
-      return this.parts.flags.history({
+      const range = {
         ...filter,
         ...(query.fromMs !== undefined ? { fromMs: query.fromMs } : {}),
         ...(query.toMs !== undefined ? { toMs: query.toMs } : {}),
-        limit: query.limit,
-      });
+      };
+      const items = this.parts.flags.history({ ...range, limit: query.limit, offset });
+      const counts = this.parts.flags.historyCounts?.(range);
+      const totalsByKind = counts ? countByKind([]) : countByKind(items);
+      if (counts) for (const [k, n] of counts) totalsByKind[k] = n;
+      const total = Object.values(totalsByKind).reduce((a, b) => a + b, 0);
+      return { items, total: counts ? total : offset + items.length, totalsByKind };
     }
-    return this.parts.flags
+    // Every open flag is read anyway (the engine keeps them in one table): the totals are exact.
+    const open = this.parts.flags
       .openFlags(filter)
       .filter((f) => query.toMs === undefined || f.startMs <= query.toMs)
-      .sort((a, b) => b.startMs - a.startMs || b.id - a.id)
-      .slice(0, query.limit);
+      .sort(compareProblems);
+    return {
+      items: open.slice(offset, offset + query.limit),
+      total: open.length,
+      totalsByKind: countByKind(open),
+    };
   }
 
   async report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Promise<Report> {

@@ -88,7 +88,14 @@ export interface Summary {
   flags: { open: number; byKind: Partial<Record<FlagKind, number>>; gpusFlagged: number };
   utilization: {
     /** GPUs busy now among GPUs whose latest sample is known and fresh. */
-    now: { busy: number; known: number; rate: number | null };
+    now: {
+      busy: number;
+      known: number;
+      /** Busy share: busy / known (a GPU at ≥ the idle threshold, 5 % by default, counts busy). */
+      rate: number | null;
+    };
+    /** Mean utilization reading now (0–100) of the GPUs `now` knows; null when none has one. Not the busy share. */
+    meanNowPct?: number | null;
     range: TimeRange & UsageTotals;
   };
 }
@@ -125,6 +132,16 @@ export interface FlagQuery {
   fromMs?: number;
   toMs?: number;
   limit: number;
+  /** Skip this many of the ordered list first (paging); default 0. */
+  offset?: number;
+}
+
+/** One page of flags and the true totals of everything the query matches. */
+export interface FlagPage {
+  /** Open flags: most severe, then longest open first (flags/order.ts); history: newest start first. */
+  items: Flag[];
+  total: number;
+  totalsByKind: Record<FlagKind, number>;
 }
 
 /** The reports' own JSON (collector/reports): header, `groups`, `total`, plus per-kind lists. */

@@ -30,7 +30,15 @@ import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js
 import { lostStep } from "./rules/health.js";
 import type { Transition } from "./rules/rule.js";
 
-import type { Flag, FlagAck, FlagFilter, FlagListener, FlagRecords, HistoryQuery } from "./types.js";
+import type {
+  Flag,
+  FlagAck,
+  FlagFilter,
+  FlagKind,
+  FlagListener,
+  FlagRecords,
+  HistoryQuery,
+} from "./types.js";
 
 export interface FlagEngineOptions {
   store: FlagRecords;
@@ -221,6 +229,11 @@ export class FlagEngine {
 
   history(query: HistoryQuery): Flag[] {
     return this.options.store.history(query);
+  }
+
+  /** Episodes per kind that the history query matches, without its limit. */
+  historyCounts(query: HistoryQuery): Map<FlagKind, number> {
+    return this.options.store.historyCounts(query);
   }
 
   stats(): FlagEngineStats {

@@ -64,6 +64,8 @@ export interface HistoryQuery extends FlagFilter {
   toMs?: number;
   /** At most this many, newest start first (default 1000, at most 10000). */
   limit?: number;
+  /** Skip this many of the newest first (paging); default 0. */
+  offset?: number;
 }
 
 /** An operator's acknowledgement of a flag (`gputel flag ack ID --note …`). */
@@ -84,6 +86,8 @@ export interface FlagRecords {
   close(flag: Flag): void;
   openFlags(filter?: FlagFilter): Flag[];
   history(query?: HistoryQuery): Flag[];
+  /** How many episodes of each kind the history query matches (no limit): the true totals. */
+  historyCounts(query?: HistoryQuery): Map<FlagKind, number>;
   loadRuleStates(): Map<string, string>;
   saveRuleStates(entries: Iterable<[string, string]>, nowMs: number): void;
   /** Records an acknowledgement; absent where acknowledgements are not kept (then ack is refused). */

@@ -4,6 +4,7 @@
 // a host or a flag episode seen by several collectors is one: GPUs are keyed by UUID (newest
 // sample wins), hosts by name (newest status wins), flag episodes joined where they overlap.
 // When each collector holds its own agents instead (a hash split), the same merges are exact too.
+import { compareProblems } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 
 /** The part of a GPU entry the merge reads (the API's GpuView, or the store's LatestGpu). */
@@ -104,4 +105,32 @@ export function withDurations<F extends MergeableFlag>(
   nowMs: number,
 ): (F & { durationMs: number })[] {
   return flags.map((f) => ({ ...f, durationMs: (f.endMs ?? nowMs) - f.startMs }));
+}
+
+/**
+ * Merged flag lists in the order one collector lists them (/api/v1/flags): open problems most
+ * severe, then longest open, first (flags/order.ts); history newest first.
+ */
+export function mergeFlagAnswers<F extends MergeableFlag & Pick<Flag, "severity" | "id" | "gpuIndex">>(
+  lists: readonly (readonly F[])[],
+  state: string,
+): F[] {
+  const merged = mergeFlagLists(lists);
+  if (state === "open") merged.sort(compareProblems);
+  return merged;
+}
+
+/**
+ * Per-kind totals summed over collectors: exact while each agent's frames reach one collector (as
+ * hosts by status); undefined when any collector gave none.
+ */
+export function sumKindTotals(
+  lists: readonly (Readonly<Record<string, number>> | undefined)[],
+): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const counts of lists) {
+    if (!counts) return undefined;
+    for (const [k, n] of Object.entries(counts)) out[k] = (out[k] ?? 0) + n;
+  }
+  return out;
 }

@@ -68,6 +68,8 @@ export function usageRows(parts: readonly ReportPart[], nowMs: number): GpuUsage
         energyWh: g.energyCwms / CWMS_PER_WH,
         energyIdleWh: g.energyIdleCwms / CWMS_PER_WH,
         maxTemperatureC: g.maxTemperatureC,
+        utilSum: g.utilizationSum,
+        utilCount: g.utilizationCount,
       };
     });
 }

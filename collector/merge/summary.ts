@@ -23,7 +23,13 @@ export interface SummaryInput {
   generatedMs: number;
   hosts: readonly { status: string }[];
   /** Every GPU, with its latest state and how its latest sample counts toward utilization. */
-  gpus: readonly { uuid: string; host: string; state: string; usage: UsageClass }[];
+  gpus: readonly {
+    uuid: string;
+    host: string;
+    state: string;
+    usage: UsageClass;
+    values?: { utilization_gpu_pct?: number };
+  }[];
   openFlags: readonly Pick<Flag, "kind" | "host" | "gpuUuid">[];
   range: TimeRange & UsageTotals;
 }
@@ -45,12 +51,19 @@ export function summarize(input: SummaryInput): Summary {
   let busy = 0;
   let known = 0;
   let flagged = 0;
+  let utilSum = 0;
+  let utilCount = 0;
   for (const g of input.gpus) {
     byState[g.state] = (byState[g.state] ?? 0) + 1;
     if (flaggedGpus.has(g.uuid) || flaggedHosts.has(g.host)) flagged++;
     if (doubtHosts.has(g.host) || g.usage === "unknown") continue;
     known++;
     if (g.usage === "busy") busy++;
+    const u = g.values?.utilization_gpu_pct;
+    if (u !== undefined) {
+      utilSum += u;
+      utilCount++;
+    }
   }
   return {
     generatedMs: input.generatedMs,
@@ -59,6 +72,9 @@ export function summarize(input: SummaryInput): Summary {
     flags: { open: input.openFlags.length, byKind, gpusFlagged: flagged },
     utilization: {
       now: { busy, known, rate: known > 0 ? busy / known : null },
+      // Of the GPUs `now` knows, from the (merged) lists: every reading counts once, whatever
+      // collector holds it.
+      meanNowPct: utilCount > 0 ? utilSum / utilCount : null,
       range: input.range,
     },
   };

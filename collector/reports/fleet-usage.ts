@@ -139,6 +139,8 @@ function usageRow(
     energyIdleWh: (t?.energyIdleCwms ?? 0) / CWMS_PER_WH,
     // Temperatures are stored unscaled (whole °C, shared/metrics.ts scale 1).
     maxTemperatureC: t?.maxTemperatureC ?? null,
+    utilSum: t?.utilizationSum ?? 0,
+    utilCount: t?.utilizationCount ?? 0,
   };
 }
 

@@ -35,6 +35,9 @@ export interface GpuUsage {
   energyIdleWh: number;
   /** Highest GPU temperature in the range, °C; null when never reported. */
   maxTemperatureC: number | null;
+  /** Sum and count of utilization readings (mean utilization = sum / count); absent where unknown. */
+  utilSum?: number;
+  utilCount?: number;
 }
 
 /** Common header of every report. */
@@ -70,6 +73,11 @@ export interface UtilizationReport extends ReportHeader {
   kind: "utilization";
   groups: UtilizationRow[];
   total: UtilizationRow;
+  /**
+   * Mean utilization reading (0–100) per group key and in total: the average load, beside the
+   * rows' busy share (utilizationRate). Null where no reading was stored.
+   */
+  meanUtilizationPct?: { total: number | null; groups: Record<string, number | null> };
 }
 
 export interface EnergyRow {

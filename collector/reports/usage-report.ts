@@ -92,6 +92,31 @@ function utilizationRow(key: string, s: UsageSums): UtilizationRow {
   };
 }
 
+/** Mean utilization reading per group and over all rows (sum of readings / their count). */
+function meanUtilization(
+  rows: readonly GpuUsage[],
+  key: (row: GpuUsage) => string,
+): { total: number | null; groups: Record<string, number | null> } {
+  const sums = new Map<string, [number, number]>();
+  let sum = 0;
+  let count = 0;
+  for (const r of rows) {
+    const s = sums.get(key(r)) ?? [0, 0];
+    s[0] += r.utilSum ?? 0;
+    s[1] += r.utilCount ?? 0;
+    sums.set(key(r), s);
+    sum += r.utilSum ?? 0;
+    count += r.utilCount ?? 0;
+  }
+  // fromEntries defines own properties: a label value such as "__proto__" stays a plain key.
+  const groups: Record<string, number | null> = Object.fromEntries(
+    [...sums]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, [s, n]]) => [k, n > 0 ? s / n : null]),
+  );
+  return { total: count > 0 ? sum / count : null, groups };
+}
+
 function energyRow(key: string, s: UsageSums): EnergyRow {
   return {
     key,
@@ -118,6 +143,7 @@ export function buildUtilizationReport(
     groupBy: groupName(by),
     groups: [...groups].map(([k, s]) => utilizationRow(k, s)),
     total: utilizationRow("total", total),
+    meanUtilizationPct: meanUtilization(rows, (r) => groupKey(by, r)),
   };
 }
 

@@ -142,9 +142,10 @@ export class FlagStore implements FlagRecords {
   history(query: HistoryQuery = {}): Flag[] {
     const w = where(query, false);
     const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 1000)), 10_000);
+    const offset = Math.max(0, Math.floor(query.offset ?? 0));
     const rows = this.db
-      .prepare(`SELECT * FROM flags ${w.sql} ORDER BY start_ms DESC, id DESC LIMIT ?`)
-      .all(...w.params, limit) as FlagRow[];
+      .prepare(`SELECT * FROM flags ${w.sql} ORDER BY start_ms DESC, id DESC LIMIT ? OFFSET ?`)
+      .all(...w.params, limit, offset) as FlagRow[];
     return rows.map(toFlag);
   }
 
@@ -170,6 +171,15 @@ export class FlagStore implements FlagRecords {
   byId(id: number): Flag | undefined {
     const row = this.db.prepare("SELECT * FROM flags WHERE id = ?").get(id) as FlagRow | undefined;
     return row ? toFlag(row) : undefined;
+  }
+
+  /** How many episodes of each kind the history query matches (no limit): the true totals. */
+  historyCounts(query: HistoryQuery = {}): Map<FlagKind, number> {
+    const w = where(query, false);
+    const rows = this.db
+      .prepare(`SELECT kind, count(*) AS n FROM flags ${w.sql} GROUP BY kind`)
+      .all(...w.params) as { kind: string; n: number }[];
+    return new Map(rows.map((r) => [r.kind as FlagKind, r.n]));
   }
 
   loadRuleStates(): Map<string, string> {

@@ -123,11 +123,18 @@ export interface UsageTotals {
   unknownHours: number;
   /** busy / (busy + idle + idle-held); null when no known time. Unknown time is left out, never idle. */
   utilizationRate: number | null;
+  /** Mean GPU utilization reading (0–100) over the known time; null when none. Not the busy share. */
+  meanUtilizationPct: number | null;
   energyKwh: number;
   energyIdleKwh: number;
 }
 
-/** Groups summed into the summary's totals. */
+/**
+ * Groups summed into the summary's totals. meanUtilizationPct is the average utilization reading,
+ * a different figure from the rate: a GPU at 20 % all day is busy 100 % of the time (busy share)
+ * and 20 % utilized on average. Each group's mean counts by its known time: samples cover equal
+ * stretches of a GPU's interval, so known time stands for the group's count of readings.
+ */
 export function usageTotals(groups: readonly AggregateGroup[]): UsageTotals {
   let busyMs = 0;
   let idleMs = 0;
@@ -135,7 +142,14 @@ export function usageTotals(groups: readonly AggregateGroup[]): UsageTotals {
   let unknownMs = 0;
   let wh = 0;
   let idleWh = 0;
+  let utilWeighted = 0;
+  let utilWeight = 0;
   for (const g of groups) {
+    const knownMs = g.busyMs + g.idleMs + g.idleHeldMs;
+    if (g.avgUtilizationPct !== null && knownMs > 0) {
+      utilWeighted += g.avgUtilizationPct * knownMs;
+      utilWeight += knownMs;
+    }
     busyMs += g.busyMs;
     idleMs += g.idleMs;
     idleHeldMs += g.idleHeldMs;
@@ -149,6 +163,7 @@ export function usageTotals(groups: readonly AggregateGroup[]): UsageTotals {
     idleHeldHours: idleHeldMs / HOUR_MS,
     unknownHours: unknownMs / HOUR_MS,
     utilizationRate: utilizationRate({ busyMs, idleMs, idleHeldMs }),
+    meanUtilizationPct: utilWeight > 0 ? utilWeighted / utilWeight : null,
     energyKwh: wh / 1000,
     energyIdleKwh: idleWh / 1000,
   };

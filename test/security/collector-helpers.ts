@@ -52,6 +52,7 @@ export const PRIVATE_PATHS = [
   "/api/v1/gpus/GPU-0001",
   "/api/v1/gpus/GPU-0001/series",
   "/api/v1/flags",
+  "/api/v1/fleet/cells",
   "/api/v1/reports/energy",
   "/api/v1/leases",
   "/api/v1/leases/import",

@@ -142,6 +142,46 @@ describe("a tenant token", () => {
     }
   });
 
+  test("flags: totals and pages count only the tenant's flags", async () => {
+    // Paging is refused with peers: ask this collector alone, as a peer would be asked.
+    const local = async (query: string) => {
+      const r = await fetch(`${a.url}/api/v1/flags?${query}`, {
+        headers: { authorization: `Bearer ${acme}`, "x-gputel-fanout": "1" },
+      });
+      expect(r.status).toBe(200);
+      return (await r.json()) as { flags: { id: number; gpuUuid: string | null }[] } & Record<
+        string,
+        unknown
+      >;
+    };
+    const whole = await local("state=all");
+    const mine = whole.flags;
+    expect(mine.length).toBeGreaterThan(0);
+    for (const f of mine) expect([gpuUuid(0, 3), gpuUuid(1, 0)]).toContain(f.gpuUuid);
+    expect(whole.total).toBe(mine.length);
+    const byKind = whole.totalsByKind as Record<string, number>;
+    expect(Object.values(byKind).reduce((x, y) => x + y, 0)).toBe(mine.length);
+    // The fleet's own total is larger: the tenant's is counted after scoping, not before.
+    const fleet = await fetch(`${a.url}/api/v1/flags?state=all`, {
+      headers: { authorization: `Bearer ${ADMIN}`, "x-gputel-fanout": "1" },
+    });
+    expect(((await fleet.json()) as { total: number }).total).toBeGreaterThan(mine.length);
+    const first = await local(`state=all&limit=${mine.length}`);
+    expect(first.flags.map((f) => f.id)).toEqual(mine.map((f) => f.id));
+    expect(first).toMatchObject({ total: mine.length, truncated: false, next: null });
+    const past = await local(`state=all&offset=${mine.length}`);
+    expect(past.flags).toEqual([]);
+    expect(past.total).toBe(mine.length);
+    // Through the fan-out, the totals are the collectors' scoped totals summed.
+    const merged = await get(a, "/api/v1/flags?state=all", acme);
+    expect(merged.body.total).toBe((merged.body.flags as unknown[]).length);
+  });
+
+  test("the wall screen's cells are a fleet route: 403 for a tenant", async () => {
+    const r = await fetch(`${a.url}/api/v1/fleet/cells`, { headers: { authorization: `Bearer ${acme}` } });
+    expect(r.status).toBe(403);
+  });
+
   test("fleet routes, lease administration and /metrics: 403", async () => {
     for (const path of [
       "/api/v1/summary",

@@ -1,0 +1,172 @@
+// One GPU's panel: charts (uPlot), its open flags and its flag history. It opens over the page
+// (no scrolling to find it), refreshes on every poll while open, closes with Escape or ×, and is
+// addressable: the app keeps `?gpu=host:index` in the URL.
+import { api, duration, el } from "./api.js";
+
+// uPlot loads with the first panel opened, not with the page: the wall view never needs it.
+let uPlot = null;
+
+const RANGE_STEP = { "1h": "10s", "6h": "1m", "24h": "5m", "7d": "1h" };
+const METRICS =
+  "utilization_gpu_pct,temperature_gpu_celsius,power_draw_watts,power_limit_watts,memory_used_mib,memory_total_mib";
+const d = { id: null, range: "1h", charts: [], busy: false, onClose: () => {} };
+
+export function detailId() {
+  return d.id;
+}
+
+export async function openDetail(id, onClose) {
+  d.id = id;
+  d.onClose = onClose;
+  const panel = document.getElementById("gpu-detail");
+  panel.hidden = false;
+  await refreshDetail(true);
+  document.getElementById("detail-close").focus({ preventScroll: true });
+}
+
+export function closeDetail() {
+  if (d.id === null) return;
+  d.id = null;
+  document.getElementById("gpu-detail").hidden = true;
+  for (const c of d.charts) c.destroy();
+  d.charts = [];
+  d.onClose();
+}
+
+/** Redraws the open panel (each poll); `force` also when a previous draw is still under way. */
+export async function refreshDetail(force = false) {
+  const id = d.id;
+  if (!id || (d.busy && !force)) return;
+  d.busy = true;
+  try {
+    const enc = encodeURIComponent(id);
+    const gpu = await api(`/api/v1/gpus/${enc}`);
+    const [s, history] = await Promise.all([
+      api(`/api/v1/gpus/${enc}/series?metrics=${METRICS}&from=${d.range}&step=${RANGE_STEP[d.range]}`),
+      api(`/api/v1/flags?state=all&host=${encodeURIComponent(gpu.host)}&limit=200`),
+    ]);
+    uPlot ??= (await import("/vendor/uplot.esm.js")).default;
+    if (d.id !== id) return;
+    draw(gpu, s, history);
+  } finally {
+    d.busy = false;
+  }
+}
+
+function draw(gpu, s, history) {
+  document.getElementById("detail-title").textContent = `${gpu.host} · GPU ${gpu.index}`;
+  document.getElementById("detail-sub").textContent =
+    `${gpu.model} · ${gpu.site} · ${gpu.uuid}${gpu.inventory ? ` · S/N ${gpu.inventory.serial} · driver ${gpu.inventory.driverVersion}` : ""} · tier ${s.tier}`;
+  document
+    .getElementById("detail-flags")
+    .replaceChildren(
+      ...gpu.flags.map((f) =>
+        el("span", f.kind === "overheat" ? "pill" : "pill other", `${f.kind}: ${f.reason}`),
+      ),
+    );
+  const mine = history.flags.filter((f) => f.gpuUuid === gpu.uuid || f.gpuUuid === null);
+  const list = document.getElementById("detail-history");
+  list.replaceChildren(
+    ...mine.slice(0, 50).map((f) => {
+      const li = el("li", `k-${f.kind}`);
+      li.append(
+        el("span", "h-kind", f.kind),
+        el("span", "when", new Date(f.startMs).toLocaleString()),
+        el("span", "dur", `${duration(f.durationMs)}${f.endMs === null ? " (open)" : ""}`),
+        el("span", "reason", f.reason),
+      );
+      return li;
+    }),
+  );
+  if (mine.length === 0) list.replaceChildren(el("li", "empty", "No flags in this GPU's history."));
+  for (const c of d.charts) c.destroy();
+  d.charts = [];
+  const t = s.t.map((ms) => ms / 1000);
+  const m = s.metrics;
+  const gib = (xs) => xs.map((v) => (v === null ? null : v / 1024));
+  const slowdown = s.slowdownTemperatureC;
+  chart(
+    "chart-util",
+    t,
+    [
+      ["avg", m.utilization_gpu_pct.avg, "#22c55e"],
+      ["max", m.utilization_gpu_pct.max, "rgba(34,197,94,0.35)"],
+    ],
+    [0, 100],
+  );
+  chart(
+    "chart-temp",
+    t,
+    [
+      ["avg", m.temperature_gpu_celsius.avg, "#f97316"],
+      ["max", m.temperature_gpu_celsius.max, "rgba(249,115,22,0.35)"],
+      ...(slowdown === null ? [] : [["slowdown", t.map(() => slowdown), "#ff3b30", [8, 6]]]),
+    ],
+    [20, null],
+  );
+  chart(
+    "chart-power",
+    t,
+    [
+      ["avg", m.power_draw_watts.avg, "#60a5fa"],
+      ["limit", m.power_limit_watts.max, "#94a3b8", [4, 4]],
+    ],
+    [0, null],
+  );
+  chart(
+    "chart-memory",
+    t,
+    [
+      ["used", gib(m.memory_used_mib.avg), "#c084fc"],
+      ["total", gib(m.memory_total_mib.max), "#94a3b8", [4, 4]],
+    ],
+    [0, null],
+  );
+}
+
+function chart(id, t, series, yRange) {
+  const fig = document.getElementById(id);
+  fig.querySelector(".uplot")?.remove();
+  const width = Math.max(260, fig.clientWidth - 16);
+  const axis = { stroke: "#8593a8", grid: { stroke: "#223049" }, ticks: { stroke: "#223049" } };
+  const opts = {
+    width,
+    height: 180,
+    cursor: { drag: { x: true, y: false } },
+    scales: {
+      x: { time: true },
+      y: {
+        range: (_u, lo, hi) => [
+          yRange[0] ?? lo,
+          yRange[1] ?? Math.max(hi + (hi - (yRange[0] ?? lo)) * 0.08, 1),
+        ],
+      },
+    },
+    axes: [axis, axis],
+    series: [
+      {},
+      ...series.map(([label, , stroke, dash]) => ({
+        label,
+        stroke,
+        width: 2,
+        ...(dash ? { dash } : {}),
+        spanGaps: false,
+      })),
+    ],
+  };
+  d.charts.push(new uPlot(opts, [t, ...series.map(([, data]) => data ?? t.map(() => null))], fig));
+}
+
+export function wireDetail() {
+  for (const b of document.querySelectorAll("[data-range]")) {
+    b.addEventListener("click", () => {
+      d.range = b.dataset.range;
+      for (const x of document.querySelectorAll("[data-range]")) x.classList.toggle("active", x === b);
+      void refreshDetail(true);
+    });
+  }
+  document.getElementById("detail-close").addEventListener("click", closeDetail);
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") closeDetail();
+  });
+}
