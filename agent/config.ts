@@ -99,7 +99,7 @@ export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
           message: "label names are letters, digits and '_' (not starting with a digit)",
         });
     }
-    // The ACL patterns gputel/v1/%u/{frame,status,inventory} need the username to be a valid topic level; any other name
+    // The ACL patterns gputel/v1/%u/{frame,status,inventory,event} need the username to be a valid topic level; any other name
     // cannot write its own topics on the shipped Mosquitto configuration.
     if (config.broker.username !== undefined && !isValidHostId(config.broker.username)) {
       problems.push({

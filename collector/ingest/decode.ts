@@ -61,6 +61,10 @@ export function decodePayload(
         if (inventory.schema_version !== SCHEMA_VERSION) return versionReject(host, inventory.schema_version);
         return { ok: true, kind, host, inventory };
       }
+      case "event":
+        // Placeholder until the collector's event ingest (branch health-collector) replaces it:
+        // refused with a retryable code (0x90), so agents keep their events spooled meanwhile.
+        return reject(host, "topic_invalid", "event ingest is not available in this collector");
     }
   } catch (error) {
     return reject(host, "decode_error", error instanceof Error ? error.message : String(error));
