@@ -43,7 +43,7 @@ export async function execute(command: SmiCommand, backend: Backend, io: EngineI
     case "query":
       return query(command, backend, io);
     case "other": {
-      const known = backend.verbatim(command.args);
+      const known = backend.verbatim(command.args, io.now());
       if (known === undefined) return unsupported(command.args, io);
       io.write(known.output);
       return known.exitCode;
