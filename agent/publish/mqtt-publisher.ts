@@ -64,9 +64,16 @@ const MAX_RECONNECT_MS = 30_000;
  */
 const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x99]);
 
+/**
+ * One topic's spool. Refusals pause only their own lane: a collector that does not take events
+ * yet (an older version) must not hold back the frames.
+ */
 interface Lane {
   kind: "frame" | "event";
   queue: MessageQueue;
+  /** Refused publishes since the last acknowledged one (the backoff attempt). */
+  refusals: number;
+  pausedUntil: number;
 }
 
 export class MqttPublisher implements FramePublisher {
@@ -81,20 +88,18 @@ export class MqttPublisher implements FramePublisher {
   private stopping = false;
   /** Connection closes since the last connect: the reconnect delay's backoff attempt. */
   private closes = 0;
-  /** Refused publishes since the last acknowledged one: after each, wait before retrying so a
-   *  refusing broker is not hammered. */
-  private refusals = 0;
   /** Frames the collector refused for good (PERMANENT_REFUSALS) and the spool dropped. */
   refusedTotal = 0;
-  private pausedUntil = 0;
   /** The sources' health as last published, and when a change of it was last published. */
   private publishedSources = "";
   private sourcesChangedAt = 0;
 
   constructor(private readonly options: PublisherOptions) {
     this.lanes = [
-      ...(options.events ? [{ kind: "event" as const, queue: options.events }] : []),
-      { kind: "frame", queue: options.queue },
+      ...(options.events
+        ? [{ kind: "event" as const, queue: options.events, refusals: 0, pausedUntil: 0 }]
+        : []),
+      { kind: "frame", queue: options.queue, refusals: 0, pausedUntil: 0 },
     ];
   }
 
@@ -263,11 +268,13 @@ export class MqttPublisher implements FramePublisher {
     const client = this.client;
     if (!client?.connected || this.stopping) return;
     const now = (this.options.now ?? Date.now)();
-    if (now < this.pausedUntil) {
-      this.scheduleWake(this.pausedUntil - now);
-      return;
-    }
+    let pausedFor: number | undefined;
     for (const lane of this.lanes) {
+      // After a refusal, wait before retrying so a refusing broker is not hammered.
+      if (now < lane.pausedUntil) {
+        pausedFor = Math.min(pausedFor ?? Number.POSITIVE_INFINITY, lane.pausedUntil - now);
+        continue;
+      }
       const room = this.options.inflight - this.inflight.size;
       if (room <= 0) return;
       for (const message of lane.queue.take(room)) {
@@ -280,7 +287,7 @@ export class MqttPublisher implements FramePublisher {
         );
       }
     }
-    this.scheduleWake();
+    this.scheduleWake(pausedFor);
   }
 
   private onPublished(message: QueuedMessage, error: Error | undefined): void {
@@ -305,9 +312,9 @@ export class MqttPublisher implements FramePublisher {
     } else if (error) {
       queue.nack(message.ids);
       if (this.client?.connected) {
-        const waitMs = backoffMs(this.refusals, MIN_RECONNECT_MS, MAX_RECONNECT_MS);
-        this.refusals += 1;
-        this.pausedUntil = (this.options.now ?? Date.now)() + waitMs;
+        const waitMs = backoffMs(lane.refusals, MIN_RECONNECT_MS, MAX_RECONNECT_MS);
+        lane.refusals += 1;
+        lane.pausedUntil = (this.options.now ?? Date.now)() + waitMs;
       }
       this.logOnce(
         "publish-refused",
@@ -316,16 +323,19 @@ export class MqttPublisher implements FramePublisher {
       );
     } else {
       queue.ack(message.ids);
-      this.refusals = 0;
+      lane.refusals = 0;
     }
     this.pump();
   }
 
   private scheduleWake(delayMs?: number): void {
     if (this.wakeTimer) return;
-    const waits = this.lanes.flatMap((lane) => lane.queue.msUntilMore() ?? []);
-    const wait = delayMs ?? (waits.length > 0 ? Math.min(...waits) : undefined);
-    if (wait === undefined) return;
+    const waits = [
+      ...this.lanes.flatMap((lane) => lane.queue.msUntilMore() ?? []),
+      ...(delayMs === undefined ? [] : [delayMs]),
+    ];
+    if (waits.length === 0) return;
+    const wait = Math.min(...waits);
     this.wakeTimer = setTimeout(
       () => {
         this.wakeTimer = undefined;
