@@ -1,23 +1,28 @@
-// The agent's main loop: wires a GPU source, the host source and a publisher together.
+// The agent's main loop: wires a GPU source, the events sources (kernel log), the host source and
+// a publisher together.
 // Judges nothing: it reports raw, unit-normalised readings (docs/design.md §1).
 import { randomUUID } from "node:crypto";
 import { errorMessage } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
-import type { IFrame, IHostSample } from "../shared/proto.js";
+import type { IFrame, IGpuInfo, IGpuSample, IHealthEvent, IHostSample } from "../shared/proto.js";
 import { type AgentIdentity, FrameBuilder } from "./frame/frame-builder.js";
 import type { HostSource } from "./host/host-source.js";
 import { buildInventory, inventoryFingerprint } from "./inventory-message.js";
 import type { FramePublisher } from "./publish/publisher.js";
-import type { GpuSource, SourceSample } from "./sources/source.js";
+import type { EventSource, GpuSource, SourceSample } from "./sources/source.js";
 
 export interface AgentOptions {
   identity: Omit<AgentIdentity, "bootId"> & { bootId?: string };
   source: GpuSource;
+  /** Events sources (the kernel log): started once the GPUs are known, their events to the sink. */
+  events?: EventSource[];
   host: HostSource;
   sink: FramePublisher;
   inventoryIntervalMs: number;
   logger: Logger;
   now?: () => number;
+  /** How long the events sources wait for a first sample (to map bus ids) before starting anyway. */
+  eventsStartDelayMs?: number;
   /** Called after every frame (systemd watchdog pings, readiness, tests). */
   onFrame?: (frame: IFrame) => void;
 }
@@ -31,6 +36,10 @@ export class Agent {
   private inventoryRun: Promise<void> | undefined;
   private lastInventory = "";
   private stopped = false;
+  /** The GPUs seen so far, by index: what events map their PCI bus ids to. */
+  private readonly gpus = new Map<number, { index: number; uuid: string; pciBusId: string }>();
+  private eventsStart: Promise<void> | undefined;
+  private eventsTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: AgentOptions) {
     this.identity = { ...options.identity, bootId: options.identity.bootId ?? randomUUID() };
@@ -47,6 +56,12 @@ export class Agent {
     // Sampling first: the inventory's one-shot (nvidia-smi -q -x, the slowest) must not queue
     // ahead of the source's start-up and delay the first frame.
     await this.options.source.start((sample) => this.onSample(sample));
+    if (this.options.events?.length) {
+      // Normally the first sample starts them (its GPUs map the events' bus ids); without one
+      // (nvidia-smi failing), the kernel log matters most: start anyway, unmapped.
+      this.eventsTimer = setTimeout(() => this.startEvents(), this.options.eventsStartDelayMs ?? 10_000);
+      this.eventsTimer.unref();
+    }
     this.scheduleInventory();
     this.inventoryTimer = setInterval(() => this.scheduleInventory(), this.options.inventoryIntervalMs);
     this.inventoryTimer.unref();
@@ -62,12 +77,39 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.inventoryTimer) clearInterval(this.inventoryTimer);
+    if (this.eventsTimer) clearTimeout(this.eventsTimer);
+    await this.eventsStart;
+    await Promise.all((this.options.events ?? []).map((source) => source.stop()));
     await this.options.source.stop();
     await Promise.allSettled([this.inventoryRun, this.hostRefresh]);
   }
 
+  private startEvents(): void {
+    const sources = this.options.events ?? [];
+    if (this.eventsStart || this.stopped || sources.length === 0) return;
+    if (this.eventsTimer) clearTimeout(this.eventsTimer);
+    const sink = {
+      publish: (events: IHealthEvent[]) => this.options.sink.publishEvents?.(events) ?? false,
+      gpus: () => [...this.gpus.values()],
+    };
+    this.eventsStart = Promise.all(sources.map((source) => source.start(sink))).then(() => undefined);
+  }
+
+  /** Keeps the GPUs' bus ids for the events sources (only GPUs that report one). */
+  private noteGpus(gpus: readonly (IGpuSample | IGpuInfo)[]): void {
+    for (const gpu of gpus) {
+      if (!gpu.uuid || !gpu.pci_bus_id) continue;
+      const index = gpu.index ?? 0;
+      const known = this.gpus.get(index);
+      if (known?.uuid !== gpu.uuid || known.pciBusId !== gpu.pci_bus_id)
+        this.gpus.set(index, { index, uuid: gpu.uuid, pciBusId: gpu.pci_bus_id });
+    }
+  }
+
   private onSample(sample: SourceSample): void {
     if (this.stopped) return;
+    this.noteGpus(sample.gpus);
+    this.startEvents();
     const frame = this.builder.build(sample, this.hostSample, this.options.sink.droppedTotal());
     this.options.sink.publishFrame(frame);
     this.options.onFrame?.(frame);
@@ -101,6 +143,7 @@ export class Agent {
       error,
       now(),
     );
+    if (source.status === "fulfilled") this.noteGpus(source.value.gpus);
     const fingerprint = inventoryFingerprint(inventory);
     if (fingerprint === this.lastInventory || this.stopped) return;
     this.lastInventory = fingerprint;

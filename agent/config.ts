@@ -17,6 +17,13 @@ import { DEFAULT_SOURCES, SOURCE_NAMES, type SourceName, sourceListProblems } fr
 
 const strict = { additionalProperties: false } as const;
 
+/**
+ * The kernel log through the journal: readable with the `systemd-journal` group alone (the unit
+ * keeps ProtectKernelLogs=yes, which hides /dev/kmsg), JSON so each entry carries its boot id
+ * and sequence number, `-n all` so a (re)start reads this boot's log from its beginning.
+ */
+export const DEFAULT_KERNEL_LOG_COMMAND = "journalctl -k -f -n all -o json";
+
 export function agentSchema(ctx: DefaultsContext) {
   return Type.Object(
     {
@@ -39,6 +46,19 @@ export function agentSchema(ctx: DefaultsContext) {
       inventory_interval: Duration("10m"),
       inventory_timeout: Duration("30s"),
       compute_apps_interval: Duration("10s"),
+      health_interval: Duration("60s", "nvidia-smi -q -x health poll (recovery action, PCIe replays)"),
+      nvlink_interval: Duration("5m", "nvidia-smi nvlink -s poll (links down or below speed)"),
+      kernel_log: Type.Object(
+        {
+          command: Type.String({
+            minLength: 1,
+            default: DEFAULT_KERNEL_LOG_COMMAND,
+            description:
+              "kernel-log reader, split without a shell: journalctl JSON (default), or anything printing /dev/kmsg records or log lines",
+          }),
+        },
+        { ...strict, default: {} },
+      ),
       state_directory: Type.String({
         minLength: 1,
         default: stateDirectoryDefault(ctx.env, "/var/lib/gputel-agent"),
@@ -91,6 +111,8 @@ export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
     const problems = tlsProblems(config.broker);
     const argv = splitCommandLine(config.nvidia_smi);
     if (typeof argv === "string") problems.push({ path: "nvidia_smi", message: argv });
+    const kernelLog = splitCommandLine(config.kernel_log.command);
+    if (typeof kernelLog === "string") problems.push({ path: "kernel_log.command", message: kernelLog });
     problems.push(...sourceListProblems(config.sources));
     for (const key of Object.keys(config.labels)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key))
@@ -99,7 +121,7 @@ export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
           message: "label names are letters, digits and '_' (not starting with a digit)",
         });
     }
-    // The ACL patterns gputel/v1/%u/{frame,status,inventory} need the username to be a valid topic level; any other name
+    // The ACL patterns gputel/v1/%u/{frame,status,inventory,event} need the username to be a valid topic level; any other name
     // cannot write its own topics on the shipped Mosquitto configuration.
     if (config.broker.username !== undefined && !isValidHostId(config.broker.username)) {
       problems.push({
@@ -125,6 +147,13 @@ export function sourceNames(config: Pick<AgentConfig, "sources">): SourceName[] 
 /** nvidia_smi as argv (validated by the schema check, so this cannot fail on a loaded config). */
 export function nvidiaSmiArgv(config: Pick<AgentConfig, "nvidia_smi">): string[] {
   const argv = splitCommandLine(config.nvidia_smi);
+  if (typeof argv === "string") throw new RangeError(argv);
+  return argv;
+}
+
+/** kernel_log.command as argv (validated by the schema check, so this cannot fail on a loaded config). */
+export function kernelLogArgv(config: Pick<AgentConfig, "kernel_log">): string[] {
+  const argv = splitCommandLine(config.kernel_log.command);
   if (typeof argv === "string") throw new RangeError(argv);
   return argv;
 }

@@ -6,13 +6,17 @@ import type { Logger } from "../shared/logger.js";
 import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
 import { VERSION } from "../shared/version.js";
 import { Agent } from "./agent.js";
-import { type AgentConfig, nvidiaSmiArgv, sourceNames } from "./config.js";
+import { type AgentConfig, kernelLogArgv, nvidiaSmiArgv, sourceNames } from "./config.js";
 import { SystemInformationHost } from "./host/host-source.js";
+import { EventSpoolQueue } from "./publish/event-queue.js";
 import { type BrokerSettings, MqttPublisher } from "./publish/mqtt-publisher.js";
 import { SpoolQueue } from "./publish/spool-queue.js";
 import { sourceStatus } from "./publish/status-message.js";
 import { type AgentSources, createSources } from "./sources/registry.js";
 import { Spool } from "./spool/spool.js";
+
+/** Kernel-log events are rare and small: 64 MiB holds hundreds of thousands of them. */
+const EVENT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface RunningAgent {
   agent: Agent;
@@ -55,7 +59,10 @@ export function sourcesFromConfig(config: AgentConfig, logger: Logger): AgentSou
       command: nvidiaSmiArgv(config),
       computeAppsIntervalMs: durationMs(config.compute_apps_interval),
       inventoryTimeoutMs: durationMs(config.inventory_timeout),
+      healthIntervalMs: durationMs(config.health_interval),
+      nvlinkIntervalMs: durationMs(config.nvlink_interval),
     },
+    kernelLog: { command: kernelLogArgv(config), stateDirectory: config.state_directory },
   });
 }
 
@@ -77,13 +84,25 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   // The publisher needs the boot id the agent draws, so the agent is built first.
   let publisher: MqttPublisher | undefined;
   const queue = new SpoolQueue(spool);
+  // Kernel-log events get a spool of their own (events.db): never lost, never behind frames.
+  const eventSpool =
+    sources.events.length > 0
+      ? Spool.open({
+          path: join(config.state_directory, "events.db"),
+          maxBytes: EVENT_SPOOL_MAX_BYTES,
+          logger: logger.child({ spool: "events" }),
+        })
+      : undefined;
+  let events: EventSpoolQueue | undefined;
   const agent = new Agent({
     identity,
     source: sources.gpu,
+    events: sources.events,
     host: new SystemInformationHost(),
     sink: {
       publishFrame: (frame) => publisher?.publishFrame(frame),
       publishInventory: (inventory) => publisher?.publishInventory(inventory),
+      publishEvents: (list) => publisher?.publishEvents(list) ?? false,
       droppedTotal: () => queue.droppedTotal(),
     },
     inventoryIntervalMs: durationMs(config.inventory_interval),
@@ -106,7 +125,9 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
       }
     },
   });
+  if (eventSpool) events = new EventSpoolQueue(eventSpool, { host: config.host, bootId: agent.bootId });
   publisher = new MqttPublisher({
+    ...(events ? { events } : {}),
     broker: brokerSettings(config),
     host: config.host,
     bootId: agent.bootId,
@@ -131,6 +152,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
         await agent.stop();
         await running.stop();
         queue.close();
+        events?.close();
       })();
       return stopping;
     },

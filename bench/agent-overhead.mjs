@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Measures the agent process's own cost: CPU (% of one core, user+system from /proc) and RSS,
 // sampling at a fixed interval against a real broker (aedes in-process), after a warm-up.
-// Usage: node bench/agent-overhead.mjs --nvidia-smi "CMD" [--seconds 60] [--interval 1s] [--warmup 10]
-// Prints JSON lines {"name","value","unit"}; the nvidia-smi children's CPU is reported apart.
+// Usage: node bench/agent-overhead.mjs --nvidia-smi "CMD" [--kernel-log "CMD"] [--seconds 60]
+//        [--interval 1s] [--warmup 10] [--prefix agent]
+// Prints JSON lines {"name","value","unit"}; the children's CPU (nvidia-smi, and the kernel-log
+// reader with --kernel-log, which also runs the kernel-log source) is reported apart.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     interval: { type: "string", default: "1s" },
     warmup: { type: "string", default: "10" },
     prefix: { type: "string", default: "agent" },
+    "kernel-log": { type: "string" },
   },
 });
 const root = new URL("..", import.meta.url).pathname;
@@ -87,7 +90,16 @@ const agent = spawn(
     "--log-level",
     "warn",
   ],
-  { stdio: ["ignore", "inherit", "inherit"] },
+  {
+    stdio: ["ignore", "inherit", "inherit"],
+    env: values["kernel-log"]
+      ? {
+          ...process.env,
+          GPUTEL_SOURCES: "[nvidia-smi, kernel-log]",
+          GPUTEL_KERNEL_LOG_COMMAND: values["kernel-log"],
+        }
+      : process.env,
+  },
 );
 
 await wait(warmup * 1000);

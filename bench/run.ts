@@ -19,15 +19,20 @@ function print(figure: BenchFigure): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 
-async function agentOverhead(): Promise<BenchFigure[]> {
+async function agentOverhead(kernelLog = false): Promise<BenchFigure[]> {
   const seconds = smoke ? 8 : 60;
   const warmup = smoke ? 3 : 10;
+  const gputel = join(root, "bin/gputel");
+  const scenario = join(root, "scenarios/bench-8gpu.yaml");
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
       join(root, "bench/agent-overhead.mjs"),
       "--nvidia-smi",
-      `${join(root, "bin/gputel")} mock-smi --scenario ${join(root, "scenarios/bench-8gpu.yaml")} --`,
+      `${gputel} mock-smi --scenario ${scenario} --`,
+      ...(kernelLog
+        ? ["--kernel-log", `${gputel} mock-kmsg --scenario ${scenario} --format json --follow`]
+        : []),
       "--seconds",
       String(seconds),
       "--warmup",
@@ -47,7 +52,15 @@ async function agentOverhead(): Promise<BenchFigure[]> {
 const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["agent.parse", async () => (await import("./agent-parse.js")).benchParse()],
   ["agent.kernel_log", async () => (await import("./kernel-log.js")).benchKernelLog(size)],
-  ["agent.process", agentOverhead],
+  ["agent.process", () => agentOverhead()],
+  // Both sources: agent.cpu_pct with the kernel-log source following its reader (issue 16).
+  [
+    "agent.process_with_kernel_log",
+    async () =>
+      (await agentOverhead(true))
+        .filter((figure) => figure.name === "agent.cpu_pct")
+        .map((figure) => ({ ...figure, name: "agent.cpu_pct_with_kernel_log" })),
+  ],
   ["spool", async () => (await import("./spool.js")).benchSpool()],
   ["store", async () => (await import("./store.js")).benchStore(size)],
   ["ingest", async () => (await import("./ingest.js")).benchIngest(size)],

@@ -58,7 +58,7 @@ export interface Backend {
   /** Per-process lines for `pmon` at a moment (scenarios); replay answers pmon verbatim instead. */
   pmon?: (nowMs: number) => PmonLine[];
   /** Output for arguments the engine does not model (replay: a section with exactly these args). */
-  verbatim(args: readonly string[]): { output: string; exitCode: number } | undefined;
+  verbatim(args: readonly string[], nowMs: number): { output: string; exitCode: number } | undefined;
 }
 
 /** `Unable to determine the device handle for GPU1: 0000:34:00.0: Unknown Error` (driver 610 spelling). */

@@ -53,7 +53,7 @@ export async function execute(command: SmiCommand, backend: Backend, io: EngineI
 }
 
 function other(args: readonly string[], backend: Backend, io: EngineIo): number {
-  const known = backend.verbatim(args);
+  const known = backend.verbatim(args, io.now());
   if (known === undefined) return unsupported(args, io);
   io.write(known.output);
   return known.exitCode;

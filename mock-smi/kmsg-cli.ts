@@ -2,12 +2,13 @@
 // GPUs' `xid:` entries, same bus ids, UUIDs and time zero). Prints the driver's Xid lines as raw
 // /dev/kmsg records or `journalctl -k` lines: those already due, then (--follow) each one when
 // its time comes, until killed, as reading /dev/kmsg or `journalctl -k -f` does.
+import { readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { loadScenarioHost } from "./scenario-backend.js";
 import { formatLine, type KmsgFormat, xidMessages } from "./scenario-xid.js";
 
-export const USAGE = `Usage: gputel mock-kmsg --scenario FILE [--host-index N] [--format kmsg|journal] [--follow]
+export const USAGE = `Usage: gputel mock-kmsg --scenario FILE [--host-index N] [--format kmsg|journal|json] [--follow]
 
 A stand-in kernel log: the scenario's Xid events (a GPU's \`xid:\` list, see docs/mock-smi.md) in
 the NVIDIA driver's format, for the GPUs \`gputel mock-smi\` plays from the same scenario.
@@ -17,6 +18,7 @@ Options:
   --host-index N    which of the scenario's hosts to be (default 0)
   --format F        kmsg: raw /dev/kmsg records (prio,seq,usec,-;text), the default;
                     journal: \`journalctl -k\` lines (Mon DD HH:MM:SS host kernel: text)
+                    json: \`journalctl -k -o json\` entries (this machine's boot id)
   --follow          keep running and print each event when its time comes (until killed)
   -h, --help        show this help
 `;
@@ -48,8 +50,8 @@ export async function run(args: string[], options: KmsgRunOptions = {}): Promise
   const problem =
     values.scenario === undefined
       ? "--scenario FILE is required"
-      : format !== "kmsg" && format !== "journal"
-        ? `--format must be kmsg or journal, not '${format}'`
+      : format !== "kmsg" && format !== "journal" && format !== "json"
+        ? `--format must be kmsg, journal or json, not '${format}'`
         : !/^\d+$/.test(hostIndex)
           ? `--host-index must be a non-negative integer, not '${hostIndex}'`
           : undefined;
@@ -67,11 +69,12 @@ export async function run(args: string[], options: KmsgRunOptions = {}): Promise
   }
   const { host, epochMs } = loaded;
   const lines = xidMessages(host);
+  const bootId = machineBootId();
   const signal = options.signal ?? new AbortController().signal;
   const sleep = options.sleep ?? abortableSleep;
   const print = (n: number) => {
     const line = lines[n];
-    if (line) stdout(`${formatLine(format as KmsgFormat, line, n, host.name, epochMs)}\n`);
+    if (line) stdout(`${formatLine(format as KmsgFormat, line, n, host.name, epochMs, bootId)}\n`);
   };
   let next = 0;
   for (; next < lines.length && epochMs + (lines[next]?.atS ?? 0) * 1000 <= now(); next++) print(next);
@@ -93,6 +96,15 @@ export async function run(args: string[], options: KmsgRunOptions = {}): Promise
     if (keepAlive) clearInterval(keepAlive);
   }
   return 0;
+}
+
+/** This machine's boot id, as the journal would record it (a fixed one where /proc has none). */
+function machineBootId(): string {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "00000000-0000-0000-0000-000000000000";
+  }
 }
 
 function parse(args: string[]) {

@@ -1,5 +1,6 @@
 // `--scenario FILE [--host-index N]`: a backend playing one host of a scenario. Values are pure
 // functions of the time since the scenario's epoch (its `start`, or the first invocation).
+
 import { readFile } from "node:fs/promises";
 import { parse } from "yaml";
 import {
@@ -13,9 +14,10 @@ import {
 import { scenarioEpoch } from "./epoch.js";
 import { catalogue, renderFieldHelp } from "./field-catalogue.js";
 import { APP_FIELDS, type FieldDef, type GpuState, scenarioFields } from "./scenario-fields.js";
+import { nvlinkStatusText } from "./scenario-health.js";
 import type { HostSpec } from "./scenario-schema.js";
 import { validateScenario } from "./scenario-schema.js";
-import { gpuRow, gpuState, pmonLines, processRows } from "./scenario-state.js";
+import { gpuRow, gpuState, pmonLines, processRows, uuidFor } from "./scenario-state.js";
 import { scenarioXml } from "./scenario-xml.js";
 
 export async function loadScenarioBackend(
@@ -94,7 +96,19 @@ export function scenarioBackend(host: HostSpec, epochMs: number): Backend {
       return scenarioXml(host, nowMs, gpus, snapshot(nowMs).processes);
     },
     pmon: (nowMs) => at(nowMs).flatMap((g) => (g.row.lost ? [] : pmonLines(host, g.state))),
-    verbatim: () => undefined,
+    // `nvlink -s`: links up at the model's speed, or none (no NVLink, MIG mode), or some down.
+    verbatim: (args, nowMs) => {
+      if (args.length !== 2 || args[0] !== "nvlink" || args[1] !== "-s") return undefined;
+      const t = seconds(nowMs);
+      const gpus = host.gpus.map((spec, index) => ({
+        index,
+        name: spec.model.name,
+        uuid: uuidFor(host.name, index),
+        mig: spec.mig !== undefined && spec.mig.length > 0,
+        spec: spec.health,
+      }));
+      return { output: nvlinkStatusText(gpus, t), exitCode: 0 };
+    },
   };
 }
 

@@ -25,6 +25,10 @@ export interface GpuState {
   videoClock: number;
   pstate: string;
   eventReasons: number;
+  /** The current PCIe link (the model's maximum unless the scenario downgrades it). */
+  pcie: { gen: number; width: number };
+  /** What `-q -x` prints as gpu_recovery_action. */
+  recoveryAction: string;
 }
 
 export interface FieldDef extends FieldHelp {
@@ -76,14 +80,14 @@ export function scenarioFields(legacyThrottleNames: boolean): FieldDef[] {
     def(["pci.bus_id", "gpu_bus_id"], 'PCI bus id as "domain:bus:device.function", in hex.', (g) => g.busId),
     def(["pci.device_id"], "PCI vendor device id, in hex", (g) => g.model.pciDeviceId),
     def(["pci.sub_device_id"], "PCI Sub System id, in hex", (g) => g.model.pciSubDeviceId),
-    def(["pcie.link.gen.current"], "The current PCI-E link generation.", (g) => String(g.model.pcie.gen)),
+    def(["pcie.link.gen.current"], "The current PCI-E link generation.", (g) => String(g.pcie.gen)),
     def(["pcie.link.gen.gpucurrent"], "The current PCI-E link generation of the GPU.", (g) =>
-      String(g.model.pcie.gen),
+      String(g.pcie.gen),
     ),
     def(["pcie.link.gen.max"], "The maximum PCI-E link generation possible.", (g) =>
       String(g.model.pcie.gen),
     ),
-    def(["pcie.link.width.current"], "The current PCI-E link width.", (g) => String(g.model.pcie.width)),
+    def(["pcie.link.width.current"], "The current PCI-E link width.", (g) => String(g.pcie.width)),
     def(["pcie.link.width.max"], "The maximum PCI-E link width possible.", (g) => String(g.model.pcie.width)),
     def(["index"], "Zero based index of the GPU.", (g) => String(g.index)),
     def(["persistence_mode"], "A flag that indicates whether persistence mode is enabled.", (g) =>

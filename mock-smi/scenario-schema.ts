@@ -3,6 +3,7 @@
 import { findModel, MODELS, type ModelPreset } from "./models.js";
 import type { Pattern } from "./patterns.js";
 import { Checker, type Obj } from "./scenario-checker.js";
+import { checkHealth, type HealthSpec } from "./scenario-health.js";
 import { checkXid, type XidSpec } from "./scenario-xid.js";
 
 export interface ProcessSpec {
@@ -30,6 +31,8 @@ export interface GpuSpec {
   mig?: string[] | undefined;
   /** Xid events for `gputel mock-kmsg` (the kernel-log stand-in). */
   xid?: XidSpec[] | undefined;
+  /** Recovery action, PCIe link downgrade, NVLink links down, each from a time on. */
+  health: HealthSpec;
 }
 
 export interface HostSpec {
@@ -69,6 +72,9 @@ const GPU_KEYS = [
   "mig",
   "stagger",
   "xid",
+  "recovery_action",
+  "pcie_downgrade",
+  "nvlink_down",
 ] as const;
 const HOST_KEYS = [
   "name",
@@ -202,6 +208,7 @@ function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
     rawValues,
     mig,
     xid: checkXid(c, g.xid, `${path}.xid`),
+    health: checkHealth(c, g, path),
   };
   return Array.from({ length: count }, (_, k) => (stagger ? staggered(spec, k / count) : spec));
 }

@@ -1,5 +1,6 @@
 // A scenario host at one moment: every GPU's readings, derived from the patterns (or from the
 // utilization when a pattern is absent), and the rows the real tool would print. Pure.
+
 import { createHash } from "node:crypto";
 import type { GpuRow, ProcessRow } from "./backend.js";
 import { formatTimestamp, withUnit } from "./csv-format.js";
@@ -8,6 +9,7 @@ import { shutdownCelsius, slowdownCelsius } from "./models.js";
 import { evaluate, type Pattern } from "./patterns.js";
 import type { PmonLine } from "./pmon-format.js";
 import type { FieldDef, GpuState } from "./scenario-fields.js";
+import { pcieLinkAt, recoveryActionAt } from "./scenario-health.js";
 import type { GpuSpec, HostSpec } from "./scenario-schema.js";
 
 // PCI bus numbers of an 8-GPU HGX board, so ids look like a real server's.
@@ -81,6 +83,8 @@ export function gpuState(host: HostSpec, index: number, t: number, nowMs: number
     videoClock: busy ? m.clocks.maxVideo : m.clocks.idleVideo,
     pstate: held ? "P0" : m.idlePstate,
     eventReasons,
+    pcie: pcieLinkAt(spec.health, m.pcie, t),
+    recoveryAction: recoveryActionAt(spec.health, t),
   };
 }
 

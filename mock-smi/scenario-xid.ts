@@ -49,7 +49,7 @@ export function checkXid(c: Checker, value: unknown, path: string): XidSpec[] {
   });
 }
 
-export type KmsgFormat = "kmsg" | "journal";
+export type KmsgFormat = "kmsg" | "journal" | "json";
 
 export interface TimedLine {
   atS: number;
@@ -95,11 +95,31 @@ export function formatLine(
   n: number,
   host: string,
   epochMs: number,
+  bootId = "00000000-0000-0000-0000-000000000000",
 ): string {
   if (format === "kmsg") {
     // Priority 4: KERN_WARNING, the level the driver logs Xids at (`kern  :warn  :` in the fixtures).
     const usec = Math.round((UPTIME_AT_EPOCH_S + line.atS) * 1e6);
     return `4,${FIRST_SEQ + n},${usec},-;${line.text}`;
+  }
+  if (format === "json") {
+    // `journalctl -k -o json`: one object per entry; the boot id is the machine's own (the agent
+    // reads only its running boot's entries), the journal's sequence number is the record's.
+    const seq = FIRST_SEQ + n;
+    const realtimeUs = Math.round((epochMs + line.atS * 1000) * 1000);
+    return JSON.stringify({
+      __CURSOR: `s=6d6f636b6b6d7367;i=${seq.toString(16)};b=${bootId.replace(/-/g, "")};m=${Math.round((UPTIME_AT_EPOCH_S + line.atS) * 1e6).toString(16)};t=${realtimeUs.toString(16)};x=0`,
+      __REALTIME_TIMESTAMP: String(realtimeUs),
+      __MONOTONIC_TIMESTAMP: String(Math.round((UPTIME_AT_EPOCH_S + line.atS) * 1e6)),
+      __SEQNUM: String(seq),
+      _BOOT_ID: bootId.replace(/-/g, ""),
+      _TRANSPORT: "kernel",
+      PRIORITY: "4",
+      SYSLOG_FACILITY: "0",
+      SYSLOG_IDENTIFIER: "kernel",
+      _HOSTNAME: host,
+      MESSAGE: line.text,
+    });
   }
   // journalctl's default short format, local time as journalctl prints it.
   const d = new Date(epochMs + line.atS * 1000);

@@ -50,8 +50,10 @@ function gpuXml(state: GpuState, row: GpuRow, processes: readonly ProcessRow[]):
     vbios: v("vbios_version"),
     pciDeviceId: m.pciDeviceId.replace(/^0x/, ""),
     pciSubSystemId: m.pciSubDeviceId.replace(/^0x/, ""),
-    linkGen: { max: String(m.pcie.gen), current: String(m.pcie.gen) },
-    linkWidth: { max: `${m.pcie.width}x`, current: `${m.pcie.width}x` },
+    linkGen: { max: String(m.pcie.gen), current: String(state.pcie.gen) },
+    linkWidth: { max: `${m.pcie.width}x`, current: `${state.pcie.width}x` },
+    recoveryAction: state.recoveryAction,
+    replayCounter: "0",
     fanSpeed: v("fan.speed"),
     performanceState: v("pstate"),
     fb: {

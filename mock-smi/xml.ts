@@ -25,6 +25,9 @@ export interface XmlGpu {
   pciSubSystemId: string;
   linkGen: { max: string; current: string };
   linkWidth: { max: string; current: string };
+  /** v13 `gpu_recovery_action` (`None`, `Reset`…) and `pci/replay_counter`, where the source has them. */
+  recoveryAction?: string | undefined;
+  replayCounter?: string | undefined;
   fanSpeed: string;
   performanceState: string;
   fb: { total: string; reserved: string; used: string; free: string };
@@ -134,6 +137,9 @@ function gpuNodes(gpu: XmlGpu, dtd: Dtd): Node[] {
     ["serial", gpu.serial],
     ["uuid", gpu.uuid],
     ["vbios_version", gpu.vbios],
+    ...(dtd === "v13" && gpu.recoveryAction !== undefined
+      ? [["gpu_recovery_action", gpu.recoveryAction] as Node]
+      : []),
     [
       "pci",
       [
@@ -162,6 +168,9 @@ function gpuNodes(gpu: XmlGpu, dtd: Dtd): Node[] {
             ],
           ],
         ],
+        ...(gpu.replayCounter === undefined
+          ? []
+          : [["replay_counter", gpu.replayCounter] as Node, ["replay_rollover_counter", "0"] as Node]),
       ],
     ],
     ["fan_speed", gpu.fanSpeed],

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: the whole product on one machine with no GPU. A collector with its embedded
 // broker, and one agent per host of scenarios/demo-fleet.yaml, each running `gputel mock-smi`
-// as its nvidia-smi (the real shell-out path). Flag durations are shortened so that idle,
-// idle-held and overheat flags show within a couple of minutes.
+// as its nvidia-smi (the real shell-out path) and `gputel mock-kmsg` as its kernel log. Flag
+// durations are shortened so that idle, idle-held and overheat flags show within a couple of
+// minutes.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -167,7 +168,12 @@ hosts.forEach((host, index) => {
       "--nvidia-smi",
       `${gputel} mock-smi --scenario ${scenario} --host-index ${index} --`,
     ],
-    { TMPDIR: mockClock },
+    {
+      TMPDIR: mockClock,
+      // Both sources: the kernel log's stand-in plays the scenario's Xid lines as journalctl JSON.
+      GPUTEL_SOURCES: "[nvidia-smi, kernel-log]",
+      GPUTEL_KERNEL_LOG_COMMAND: `${gputel} mock-kmsg --scenario ${scenario} --host-index ${index} --format json --follow`,
+    },
   );
 });
 
@@ -186,5 +192,7 @@ gputel demo: a collector and ${hosts.length} mock-GPU agents (${hosts.join(", ")
         bin/gputel query flags --url ${url}
         bin/gputel query report utilization --since 1h --by host --url ${url}
 
-Flags appear within a couple of minutes (idle after 1m, overheat after 30s). Ctrl-C stops everything.
+Flags appear within a couple of minutes (idle after 1m, overheat after 30s). Kernel-log events: at
+90 s an Xid 13 on hgx-b02 GPU 0 (its process trainer), at 2 min an Xid 79 on hgx-b02 GPU 2,
+which falls off the bus. Ctrl-C stops everything.
 `);

@@ -13,6 +13,10 @@ export const ERROR_CODES = {
   GPUTEL_E_NVSMI_OUTPUT: "nvidia-smi printed output that could not be parsed.",
   GPUTEL_E_NVSMI_STUCK:
     "A killed nvidia-smi child did not exit (uninterruptible sleep); no new child is started.",
+  GPUTEL_E_KERNEL_LOG:
+    "The kernel-log reader (kernel_log.command) could not be started or exited; it is restarted with backoff.",
+  GPUTEL_E_KERNEL_LOG_STUCK:
+    "A killed kernel-log reader did not exit (uninterruptible sleep); no new reader is started.",
   GPUTEL_E_INVENTORY: "nvidia-smi -q -x failed, timed out or printed XML that could not be read.",
   GPUTEL_E_MQTT: "The MQTT connection failed.",
   GPUTEL_E_SPOOL: "The on-disk spool could not be opened or written.",

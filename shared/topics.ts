@@ -1,6 +1,7 @@
-// MQTT topic layout (docs/design.md §3): gputel/v1/<host>/{frame,status,inventory}.
+// MQTT topic layout (docs/design.md §3): gputel/v1/<host>/{frame,status,inventory,event}.
 
 export const TOPIC_ROOT = "gputel/v1";
+/** `event`: kernel-log health events (EventBatch, QoS 1, never retained, through the agent's spool). */
 export type TopicKind = "frame" | "status" | "inventory" | "event";
 export const TOPIC_KINDS: readonly TopicKind[] = ["frame", "status", "inventory", "event"];
 

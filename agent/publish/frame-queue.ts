@@ -9,9 +9,8 @@ export interface QueuedMessage {
   payload: Uint8Array;
 }
 
-export interface FrameQueue {
-  /** Stores the frame durably; returns once it is on disk. */
-  append(frame: IFrame, encodedFrame: Uint8Array): void;
+/** A durable queue of one topic's messages (frames, or kernel-log events): what the publisher pumps. */
+export interface MessageQueue {
   /** Up to `max` messages to publish now (live first, then backlog within its rate limit). */
   take(max: number): QueuedMessage[];
   /** PUBACK received: forget these frames. */
@@ -27,4 +26,9 @@ export interface FrameQueue {
   /** Frames waiting (not acknowledged). */
   pending(): number;
   close(): void;
+}
+
+export interface FrameQueue extends MessageQueue {
+  /** Stores the frame durably; returns once it is on disk. */
+  append(frame: IFrame, encodedFrame: Uint8Array): void;
 }

@@ -1,5 +1,5 @@
-// Publishes frames, status and inventory over MQTT (docs/design.md §3): frames at QoS 1 from the
-// spool with a small in-flight window; retained status with an `offline` last will;
+// Publishes frames, kernel-log events, status and inventory over MQTT (docs/design.md §3): frames
+// and events at QoS 1, each from its own spool, with one small in-flight window (events first); retained status with an `offline` last will;
 // retained inventory republished when it changes; the status is republished (reason "sources
 // changed") when the sources' health changes, at most once per statusRefreshMs.
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
@@ -11,12 +11,14 @@ import { LogThrottle } from "../../shared/logger.js";
 import {
   AgentState,
   type IFrame,
+  type IHealthEvent,
   type IInventory,
   type ISourceStatus,
   type IStatus,
 } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
-import type { FrameQueue, QueuedMessage } from "./frame-queue.js";
+import type { EventSpoolQueue } from "./event-queue.js";
+import type { FrameQueue, MessageQueue, QueuedMessage } from "./frame-queue.js";
 import type { FramePublisher } from "./publisher.js";
 import { statusMessage } from "./status-message.js";
 
@@ -39,6 +41,8 @@ export interface PublisherOptions {
   intervalMs: number;
   agentVersion: string;
   queue: FrameQueue;
+  /** The kernel-log events' spool, when an events source runs (published on the event topic). */
+  events?: EventSpoolQueue;
   /** Messages awaiting PUBACK at once (mqtt.js ids wrap at 65,535: keep this small). */
   inflight: number;
   logger: Logger;
@@ -60,26 +64,44 @@ const MAX_RECONNECT_MS = 30_000;
  */
 const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x99]);
 
+/**
+ * One topic's spool. Refusals pause only their own lane: a collector that does not take events
+ * yet (an older version) must not hold back the frames.
+ */
+interface Lane {
+  kind: "frame" | "event";
+  queue: MessageQueue;
+  /** Refused publishes since the last acknowledged one (the backoff attempt). */
+  refusals: number;
+  pausedUntil: number;
+}
+
 export class MqttPublisher implements FramePublisher {
   private client: MqttClient | undefined;
-  private readonly inflight = new Set<QueuedMessage>();
+  /** Each message awaiting its PUBACK, with the lane (topic and spool) it came from. */
+  private readonly inflight = new Map<QueuedMessage, Lane>();
+  /** Events first: they are few, and an operator waits on them more than on one more sample. */
+  private readonly lanes: Lane[];
   private inventory: IInventory | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private readonly throttle = new LogThrottle(60_000);
   private stopping = false;
   /** Connection closes since the last connect: the reconnect delay's backoff attempt. */
   private closes = 0;
-  /** Refused publishes since the last acknowledged one: after each, wait before retrying so a
-   *  refusing broker is not hammered. */
-  private refusals = 0;
   /** Frames the collector refused for good (PERMANENT_REFUSALS) and the spool dropped. */
   refusedTotal = 0;
-  private pausedUntil = 0;
   /** The sources' health as last published, and when a change of it was last published. */
   private publishedSources = "";
   private sourcesChangedAt = 0;
 
-  constructor(private readonly options: PublisherOptions) {}
+  constructor(private readonly options: PublisherOptions) {
+    this.lanes = [
+      ...(options.events
+        ? [{ kind: "event" as const, queue: options.events, refusals: 0, pausedUntil: 0 }]
+        : []),
+      { kind: "frame", queue: options.queue, refusals: 0, pausedUntil: 0 },
+    ];
+  }
 
   get isConnected(): boolean {
     return this.client?.connected === true;
@@ -136,6 +158,27 @@ export class MqttPublisher implements FramePublisher {
     this.refreshStatus();
   }
 
+  /**
+   * Writes kernel-log events to their spool (durable when this returns true) and publishes them.
+   * false: no events spool, or the write failed (logged): the caller keeps its position unmoved.
+   */
+  publishEvents(events: readonly IHealthEvent[]): boolean {
+    const queue = this.options.events;
+    if (!queue) return false;
+    try {
+      queue.append(events);
+    } catch (error) {
+      this.logOnce(
+        "event-append",
+        { code: "GPUTEL_E_SPOOL", err: errorMessage(error) },
+        "Event spool append failed",
+      );
+      return false;
+    }
+    this.pump();
+    return true;
+  }
+
   publishInventory(inventory: IInventory): void {
     this.inventory = inventory;
     if (this.isConnected) this.sendInventory();
@@ -164,7 +207,7 @@ export class MqttPublisher implements FramePublisher {
       });
     }
     await client.endAsync(false).catch(() => undefined);
-    for (const message of this.inflight) this.options.queue.nack(message.ids);
+    for (const [message, lane] of this.inflight) lane.queue.nack(message.ids);
     this.inflight.clear();
   }
 
@@ -195,7 +238,7 @@ export class MqttPublisher implements FramePublisher {
     const online = encodeStatus(this.status(AgentState.AGENT_STATE_ONLINE, "started"));
     client.publish(topicFor(this.options.host, "status"), Buffer.from(online), { qos: 1, retain: true });
     if (this.inventory) this.sendInventory();
-    this.options.queue.markReconnected();
+    for (const lane of this.lanes) lane.queue.markReconnected();
     this.pump();
   }
 
@@ -225,29 +268,36 @@ export class MqttPublisher implements FramePublisher {
     const client = this.client;
     if (!client?.connected || this.stopping) return;
     const now = (this.options.now ?? Date.now)();
-    if (now < this.pausedUntil) {
-      this.scheduleWake(this.pausedUntil - now);
-      return;
+    let pausedFor: number | undefined;
+    for (const lane of this.lanes) {
+      // After a refusal, wait before retrying so a refusing broker is not hammered.
+      if (now < lane.pausedUntil) {
+        pausedFor = Math.min(pausedFor ?? Number.POSITIVE_INFINITY, lane.pausedUntil - now);
+        continue;
+      }
+      const room = this.options.inflight - this.inflight.size;
+      if (room <= 0) return;
+      for (const message of lane.queue.take(room)) {
+        this.inflight.set(message, lane);
+        client.publish(
+          topicFor(this.options.host, lane.kind),
+          Buffer.from(message.payload),
+          { qos: 1 },
+          (error) => this.onPublished(message, error),
+        );
+      }
     }
-    const room = this.options.inflight - this.inflight.size;
-    if (room <= 0) return;
-    for (const message of this.options.queue.take(room)) {
-      this.inflight.add(message);
-      client.publish(
-        topicFor(this.options.host, "frame"),
-        Buffer.from(message.payload),
-        { qos: 1 },
-        (error) => this.onPublished(message, error),
-      );
-    }
-    this.scheduleWake();
+    this.scheduleWake(pausedFor);
   }
 
   private onPublished(message: QueuedMessage, error: Error | undefined): void {
-    if (!this.inflight.delete(message)) return;
+    const lane = this.inflight.get(message);
+    if (!lane) return;
+    this.inflight.delete(message);
+    const queue = lane.queue;
     const code = (error as (Error & { code?: unknown }) | undefined)?.code;
     if (typeof code === "number" && PERMANENT_REFUSALS.has(code)) {
-      this.options.queue.ack(message.ids);
+      queue.ack(message.ids);
       this.refusedTotal += message.ids.length;
       this.logOnce(
         "publish-rejected",
@@ -257,31 +307,35 @@ export class MqttPublisher implements FramePublisher {
           err: errorMessage(error),
           refusedTotal: this.refusedTotal,
         },
-        "Frames refused by the collector as invalid; dropped from the spool",
+        `${lane.kind === "frame" ? "Frames" : "Events"} refused by the collector as invalid; dropped from the spool`,
       );
     } else if (error) {
-      this.options.queue.nack(message.ids);
+      queue.nack(message.ids);
       if (this.client?.connected) {
-        const waitMs = backoffMs(this.refusals, MIN_RECONNECT_MS, MAX_RECONNECT_MS);
-        this.refusals += 1;
-        this.pausedUntil = (this.options.now ?? Date.now)() + waitMs;
+        const waitMs = backoffMs(lane.refusals, MIN_RECONNECT_MS, MAX_RECONNECT_MS);
+        lane.refusals += 1;
+        lane.pausedUntil = (this.options.now ?? Date.now)() + waitMs;
       }
       this.logOnce(
         "publish-refused",
-        { code: "GPUTEL_E_MQTT", err: errorMessage(error) },
-        "Frame not acknowledged; kept in spool",
+        { code: "GPUTEL_E_MQTT", err: errorMessage(error), topic: lane.kind },
+        "Message not acknowledged; kept in spool",
       );
     } else {
-      this.options.queue.ack(message.ids);
-      this.refusals = 0;
+      queue.ack(message.ids);
+      lane.refusals = 0;
     }
     this.pump();
   }
 
   private scheduleWake(delayMs?: number): void {
     if (this.wakeTimer) return;
-    const wait = delayMs ?? this.options.queue.msUntilMore();
-    if (wait === undefined) return;
+    const waits = [
+      ...this.lanes.flatMap((lane) => lane.queue.msUntilMore() ?? []),
+      ...(delayMs === undefined ? [] : [delayMs]),
+    ];
+    if (waits.length === 0) return;
+    const wait = Math.min(...waits);
     this.wakeTimer = setTimeout(
       () => {
         this.wakeTimer = undefined;

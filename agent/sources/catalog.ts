@@ -2,11 +2,15 @@
 // module: the configuration check reads it without loading any source. A new source is one
 // more entry here, one in registry.ts, and a sibling folder.
 
-/** "gpu": a reading of every GPU each interval, the frames' content (an agent runs exactly one). */
-export type SourceKind = "gpu";
+/**
+ * "gpu": a reading of every GPU each interval, the frames' content (an agent runs exactly one).
+ * "events": things that happen (kernel-log Xid events), published on the event topic as they come.
+ */
+export type SourceKind = "gpu" | "events";
 
 export const SOURCE_KINDS = {
   "nvidia-smi": "gpu",
+  "kernel-log": "events",
 } as const satisfies Record<string, SourceKind>;
 
 export type SourceName = keyof typeof SOURCE_KINDS;

@@ -1,27 +1,39 @@
 // The explicit registry of sources (node_exporter style): configuration names them in
-// `sources:` (catalog.ts), and this file builds each one from its own settings. A DCGM or
-// kernel-log source is one more entry here and in catalog.ts, and a sibling folder.
+// `sources:` (catalog.ts), and this file builds each one from its own settings. A DCGM source
+// is one more entry here and in catalog.ts, and a sibling folder.
 import type { Logger } from "../../shared/logger.js";
 import { SOURCE_KINDS, type SourceName } from "./catalog.js";
+import { KernelLogSource } from "./kernel-log/source.js";
 import { NvidiaSmiSource } from "./nvidia-smi/runner.js";
-import type { GpuSource, SourceHealth } from "./source.js";
+import type { EventSource, GpuSource, SourceHealth } from "./source.js";
 
 /** Every source's settings, each under its own key (from the agent configuration). */
 export interface SourceSettings {
   intervalMs: number;
   logger: Logger;
   /** The nvidia-smi source: `nvidia_smi`, `compute_apps_interval`, `inventory_timeout`. */
-  nvidiaSmi: { command: string[]; computeAppsIntervalMs: number; inventoryTimeoutMs: number };
+  nvidiaSmi: {
+    command: string[];
+    computeAppsIntervalMs: number;
+    inventoryTimeoutMs: number;
+    healthIntervalMs?: number;
+    nvlinkIntervalMs?: number;
+  };
+  /** The kernel-log source: `kernel_log.command`, and the state directory for its position. */
+  kernelLog: { command: string[]; stateDirectory: string };
 }
 
-const FACTORIES: { [N in SourceName]: (settings: SourceSettings) => GpuSource } = {
+const FACTORIES: { [N in SourceName]: (settings: SourceSettings) => GpuSource | EventSource } = {
   "nvidia-smi": (s) => new NvidiaSmiSource({ ...s.nvidiaSmi, intervalMs: s.intervalMs, logger: s.logger }),
+  "kernel-log": (s) => new KernelLogSource({ ...s.kernelLog, logger: s.logger }),
 };
 
 /** The sources an agent runs, by what they give it. */
 export interface AgentSources {
   /** The one GPU source: it drives the frames. */
   gpu: GpuSource;
+  /** The events sources (kernel-log), in `sources:` order. */
+  events: EventSource[];
   /** The health of every source that reports one, in `sources:` order. */
   health(): SourceHealth[];
 }
@@ -29,10 +41,11 @@ export interface AgentSources {
 /** Builds the listed sources (a list the configuration check has accepted: one GPU source). */
 export function createSources(names: readonly SourceName[], settings: SourceSettings): AgentSources {
   const built = names.map((name) => ({ name, source: FACTORIES[name](settings) }));
-  const gpu = built.find((b) => SOURCE_KINDS[b.name] === "gpu")?.source;
+  const gpu = built.find((b) => SOURCE_KINDS[b.name] === "gpu")?.source as GpuSource | undefined;
   if (!gpu) throw new RangeError(`sources: needs a GPU source, got ${names.join(", ") || "none"}`);
   return {
     gpu,
+    events: built.filter((b) => SOURCE_KINDS[b.name] === "events").map((b) => b.source as EventSource),
     health: () => built.flatMap((b) => (b.source.health ? [b.source.health()] : [])),
   };
 }

@@ -1,7 +1,7 @@
 // The one small interface every GPU data source implements (nvidia-smi today; DCGM or NVML later),
 // in the manner of node_exporter's collectors or Telegraf's inputs. Sources report raw,
 // unit-normalised readings and judge nothing.
-import type { IGpuInfo, IGpuSample } from "../../shared/proto.js";
+import type { IGpuInfo, IGpuSample, IHealthEvent } from "../../shared/proto.js";
 import type { SourceHealth } from "./supervisor/health.js";
 
 export type { SourceHealth } from "./supervisor/health.js";
@@ -42,5 +42,27 @@ export interface GpuSource {
   /** Reads inventory (with its own timeout). Rejects with a GputelError(GPUTEL_E_INVENTORY) on failure. */
   inventory(): Promise<SourceInventory>;
   /** The source's own counters, where it has a supervisor (see SourceHealth). */
+  health?(): SourceHealth;
+}
+
+/** Where an events source hands its events, and what it asks of the agent. */
+export interface EventSink {
+  /**
+   * Stores the events durably (the agent's event spool) and publishes them. true once they are
+   * on disk; false when they could not be stored: the source reads them again later.
+   */
+  publish(events: IHealthEvent[]): boolean;
+  /** The agent's GPUs now, by PCI bus id as nvidia-smi prints it (`00000000:18:00.0`). */
+  gpus(): readonly { index: number; uuid: string; pciBusId: string }[];
+}
+
+/** A source of events (the kernel log): not sampled each interval, but read as things happen. */
+export interface EventSource {
+  /** Registry name ("kernel-log"). */
+  readonly name: string;
+  /** Starts reading; resolves once the reader runs or its start-up failure is reported. */
+  start(sink: EventSink): Promise<void>;
+  /** Stops reading and reaps the reader. */
+  stop(): Promise<void>;
   health?(): SourceHealth;
 }

@@ -71,6 +71,7 @@ export function retainDecision(
   limits: RetainLimits,
 ): RetainDecision {
   const kind = parseTopic(topic)?.kind;
+  // frame and event (kernel-log health events) are QoS 1 streams, never retained.
   if (kind !== "status" && kind !== "inventory") return "refuse";
   if (payloadBytes > limits.maxBytes) return "drop-retain";
   if (!retained.has(topic) && retained.size >= limits.maxMessages) return "drop-retain";

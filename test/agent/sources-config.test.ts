@@ -54,9 +54,20 @@ describe("agent sources:", () => {
     expect(fromEnv.ok && fromEnv.config.sources).toEqual(["nvidia-smi"]);
   });
 
+  it("takes the kernel log as a second (events) source, never as the only one", () => {
+    const both = load("sources: [nvidia-smi, kernel-log]\nkernel_log: { command: cat /dev/kmsg }\n");
+    expect(both.ok && both.config.sources).toEqual(["nvidia-smi", "kernel-log"]);
+    expect(both.ok && both.config.kernel_log.command).toBe("cat /dev/kmsg");
+    const defaults = load("");
+    expect(defaults.ok && defaults.config.kernel_log.command).toBe("journalctl -k -f -n all -o json");
+    expect(problems(load("sources: [kernel-log]\n"))).toEqual([
+      { path: "sources", message: "needs exactly one GPU source (nvidia-smi), got none" },
+    ]);
+  });
+
   it("refuses unknown names, repeats and a list without a GPU source, naming the key", () => {
     expect(problems(load("sources: [nvidia-smi, dcgm]\n"))).toEqual([
-      { path: "sources[1]", message: 'unknown source "dcgm" (known: nvidia-smi)' },
+      { path: "sources[1]", message: 'unknown source "dcgm" (known: nvidia-smi, kernel-log)' },
     ]);
     expect(problems(load("sources: [nvidia-smi, nvidia-smi]\n"))).toEqual([
       { path: "sources[1]", message: "nvidia-smi is listed twice" },
@@ -76,6 +87,6 @@ describe("agent sources:", () => {
     };
     const path = file("sources: [nvidia-smi, kernel-logg]\n");
     expect(await checkConfigCommand(agentConfigSpec, ["--config", path], { env: {} }, io)).toBe(EX_CONFIG);
-    expect(stderr).toContain('  sources[1]: unknown source "kernel-logg" (known: nvidia-smi)');
+    expect(stderr).toContain('  sources[1]: unknown source "kernel-logg" (known: nvidia-smi, kernel-log)');
   });
 });

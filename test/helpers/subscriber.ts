@@ -1,8 +1,12 @@
-// A test MQTT subscriber that decodes gputel frames, statuses and inventories as they arrive.
+// A test MQTT subscriber that decodes gputel frames, statuses, inventories and kernel-log event
+// batches as they arrive.
 import mqtt, { type MqttClient } from "mqtt";
 import {
+  EventBatch,
   FrameBatch,
+  type IEventBatch,
   type IFrame,
+  type IHealthEvent,
   type IInventory,
   Inventory,
   type IStatus,
@@ -15,13 +19,23 @@ export interface Received {
   statuses: IStatus[];
   inventories: IInventory[];
   batches: number;
+  /** Every HealthEvent, in arrival order, and the EventBatch messages that carried them. */
+  events: IHealthEvent[];
+  eventBatches: IEventBatch[];
 }
 
 export async function subscribe(
   url: string,
   filter = "gputel/v1/#",
 ): Promise<{ received: Received; client: MqttClient }> {
-  const received: Received = { frames: [], statuses: [], inventories: [], batches: 0 };
+  const received: Received = {
+    frames: [],
+    statuses: [],
+    inventories: [],
+    batches: 0,
+    events: [],
+    eventBatches: [],
+  };
   const client = await mqtt.connectAsync(url, {
     protocolVersion: 5,
     clientId: `test-sub-${process.pid}-${Date.now()}`,
@@ -34,6 +48,10 @@ export async function subscribe(
       received.frames.push(...FrameBatch.decode(payload).frames);
     } else if (parsed.kind === "status") {
       received.statuses.push(Status.decode(payload));
+    } else if (parsed.kind === "event") {
+      const batch = EventBatch.decode(payload);
+      received.eventBatches.push(batch);
+      received.events.push(...batch.events);
     } else {
       received.inventories.push(Inventory.decode(payload));
     }

@@ -79,4 +79,10 @@ describe.skipIf(!available)("shipped Mosquitto ACL against an authenticated agen
       ).toBe("acknowledged");
     }
   });
+
+  it("an agent writes its own event topic (health events, QoS 1) and no other host's", async () => {
+    const agent = await as("node-1");
+    expect(await publishOutcome(agent, "gputel/v1/node-1/event", Buffer.from("e"))).toBe("acknowledged");
+    expect(await publishOutcome(agent, "gputel/v1/node-2/event", Buffer.from("e"))).toEqual({ code: 0x87 });
+  });
 });

@@ -8,6 +8,9 @@ export interface NvidiaSmiOptions {
   intervalMs: number;
   computeAppsIntervalMs: number;
   inventoryTimeoutMs: number;
+  /** The slow health polls (health-poller.ts): `-q -x` and `nvlink -s` periods; absent: not run. */
+  healthIntervalMs?: number;
+  nvlinkIntervalMs?: number;
   logger: Logger;
   now?: () => number;
   /** Timers and time of the supervisor (tests); overrides `now`. */

@@ -16,6 +16,7 @@ import { ComputeAppsPoller } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
 import { parseGpuList } from "./gpu-list.js";
+import { HealthPoller } from "./health-poller.js";
 import type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
 import { LostGpuProbes } from "./probe.js";
 import { type Failure, startFailure } from "./startup.js";
@@ -29,6 +30,8 @@ export class NvidiaSmiSource implements GpuSource {
   private readonly sup: SourceSupervisor;
   private readonly compute: ComputeAppsPoller;
   private readonly probes: LostGpuProbes;
+  private readonly healthPolls: HealthPoller | undefined;
+  private healthPollsStarted = false;
   private readonly counters = { samples: 0, garbageLines: 0 };
   private onSample: (sample: SourceSample) => void = () => {};
   private plan: QueryPlan | undefined;
@@ -64,11 +67,22 @@ export class NvidiaSmiSource implements GpuSource {
       now,
     );
     this.probes = new LostGpuProbes(options.command, this.oneShotTimeout(), run, this.log, now);
+    if (options.healthIntervalMs !== undefined && options.nvlinkIntervalMs !== undefined)
+      this.healthPolls = new HealthPoller({
+        command: options.command,
+        healthIntervalMs: options.healthIntervalMs,
+        nvlinkIntervalMs: options.nvlinkIntervalMs,
+        timeoutMs: options.inventoryTimeoutMs,
+        run: (argv, timeoutMs, kind) => this.sup.oneShot(argv, timeoutMs, kind),
+        log: this.log,
+        now,
+      });
   }
 
   async start(onSample: (sample: SourceSample) => void): Promise<void> {
     if (this.sup.running) return;
     this.onSample = onSample;
+    this.healthPollsStarted = false;
     this.lastEmitAt = this.sup.now();
     this.sup.every(this.options.intervalMs, () => this.repeatFailure());
     this.sup.every(this.options.computeAppsIntervalMs, () => void this.compute.poll());
@@ -213,7 +227,23 @@ export class NvidiaSmiSource implements GpuSource {
     this.failure = undefined;
     this.probes.apply(gpus, missing);
     this.compute.apply(gpus);
+    this.healthPolls?.apply(gpus);
     this.emit({ timestampMs, gpus });
+    this.startHealthPolls();
+  }
+
+  /**
+   * After the first sample (the slow `-q -x` must never delay it), then every period: each poll
+   * in its own lane, so a slow one holds back neither sampling nor the other.
+   */
+  private startHealthPolls(): void {
+    const polls = this.healthPolls;
+    if (!polls || this.healthPollsStarted) return;
+    this.healthPollsStarted = true;
+    for (const poll of polls.polls) {
+      void polls.poll(poll.kind);
+      this.sup.every(poll.periodMs, () => void polls.poll(poll.kind));
+    }
   }
 
   private emit(sample: SourceSample): void {

@@ -1,0 +1,105 @@
+// The slow health polls beside the hot path: `nvidia-smi -q -x` every health_interval (recovery
+// action, PCIe replays) and `nvidia-smi nvlink -s` every nvlink_interval (links down, below
+// speed), each in its own supervisor lane (one child of each at a time, with a timeout), never
+// in the sampling stream. Their latest readings fill the samples while fresh: within 3 periods
+// (absent ERROR past that, NOT_QUERIED before the first poll).
+
+import type { Logger } from "../../../shared/logger.js";
+import type { MetricKey } from "../../../shared/metrics.js";
+import { AbsentReason, type IGpuSample } from "../../../shared/proto.js";
+import type { OneShotResult } from "../supervisor/child-process.js";
+import { applyReadings, nvlinkReadings, type ReadingsByIndex, xmlReadings } from "./health-readings.js";
+import { readHealth } from "./health-xml.js";
+import { parseNvlinkStatus } from "./nvlink.js";
+import { convertSmiXml } from "./xml-query.js";
+
+export type RunInLane = (argv: string[], timeoutMs: number, kind: string) => Promise<OneShotResult>;
+
+interface Poll {
+  kind: string;
+  args: string[];
+  keys: readonly MetricKey[];
+  periodMs: number;
+  read(stdout: string): Promise<ReadingsByIndex>;
+  last?: { at: number; readings: ReadingsByIndex };
+  inFlight: boolean;
+  failures: number;
+}
+
+export interface HealthPollerOptions {
+  command: readonly string[];
+  healthIntervalMs: number;
+  nvlinkIntervalMs: number;
+  timeoutMs: number;
+  run: RunInLane;
+  log: Logger;
+  now: () => number;
+}
+
+export class HealthPoller {
+  readonly polls: Poll[];
+
+  constructor(private readonly options: HealthPollerOptions) {
+    this.polls = [
+      {
+        kind: "health-xml",
+        args: ["-q", "-x"],
+        keys: ["gpu_recovery_action", "pcie_replay_count"],
+        periodMs: options.healthIntervalMs,
+        read: async (stdout) => {
+          const { doc, schema } = await convertSmiXml(stdout);
+          return xmlReadings(readHealth(doc, schema));
+        },
+        inFlight: false,
+        failures: 0,
+      },
+      {
+        kind: "nvlink",
+        args: ["nvlink", "-s"],
+        keys: ["nvlink_links_down", "nvlink_links_below_speed"],
+        periodMs: options.nvlinkIntervalMs,
+        read: async (stdout) => nvlinkReadings(parseNvlinkStatus(stdout)),
+        inFlight: false,
+        failures: 0,
+      },
+    ];
+  }
+
+  /** Runs one poll now (a tick while it runs is skipped). Never rejects. */
+  async poll(kind: string): Promise<void> {
+    const poll = this.polls.find((p) => p.kind === kind);
+    if (!poll || poll.inFlight) return;
+    poll.inFlight = true;
+    try {
+      const result = await this.options.run(
+        [...this.options.command, ...poll.args],
+        this.options.timeoutMs,
+        kind,
+      );
+      // nvlink -s exits non-zero on GPUs without NVLink yet says so per GPU on stdout: read it.
+      const failed = result.error ?? (result.timedOut ? new Error("timed out") : undefined);
+      if (failed || result.stdout.trim() === "")
+        throw failed ?? new Error(result.stderr.trim().slice(0, 200) || "no output");
+      const readings = await poll.read(result.stdout);
+      poll.last = { at: this.options.now(), readings };
+      poll.failures = 0;
+    } catch (error) {
+      if (poll.failures++ === 0)
+        this.options.log.warn(
+          { poll: kind, err: error instanceof Error ? error.message : String(error) },
+          "Health poll failed",
+        );
+    } finally {
+      poll.inFlight = false;
+    }
+  }
+
+  apply(gpus: IGpuSample[]): void {
+    const now = this.options.now();
+    for (const poll of this.polls) {
+      const fresh = poll.last && now - poll.last.at <= 3 * poll.periodMs ? poll.last.readings : undefined;
+      const reason = poll.last ? AbsentReason.ABSENT_REASON_ERROR : AbsentReason.ABSENT_REASON_NOT_QUERIED;
+      applyReadings(gpus, poll.keys, fresh, reason);
+    }
+  }
+}

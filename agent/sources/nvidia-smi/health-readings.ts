@@ -1,0 +1,76 @@
+// The slow polls' outputs → per-GPU health readings, and those readings into samples. Pure.
+// `-q -x`: the GPU Recovery Action (as a code) and the PCIe replay counter; `nvlink -s`: links
+// down and links below the GPU's fastest link. A GPU without NVLink (consumer cards, "all links
+// are inActive"), or in MIG mode, has those two absent as unsupported, never 0.
+import { METRIC_BY_KEY, type MetricKey, RECOVERY_ACTION } from "../../../shared/metrics.js";
+import { AbsentReason, type AbsentReasonValue, GpuState, type IGpuSample } from "../../../shared/proto.js";
+import type { GpuHealthXml, RecoveryAction } from "./health-xml.js";
+import { type NvlinkGpuStatus, type NvlinkOutput, nvlinkStatusSummary } from "./nvlink.js";
+
+/** A GPU's readings by metric: a number, or why it is absent. */
+export type Readings = Partial<Record<MetricKey, number | AbsentReasonValue[]>>;
+export type ReadingsByIndex = Map<number, Readings>;
+
+const U = AbsentReason.ABSENT_REASON_UNSUPPORTED;
+const E = AbsentReason.ABSENT_REASON_ERROR;
+
+const RECOVERY_CODE: Record<RecoveryAction, number> = {
+  none: RECOVERY_ACTION.NONE,
+  reset: RECOVERY_ACTION.GPU_RESET,
+  reboot: RECOVERY_ACTION.NODE_REBOOT,
+  "drain-p2p": RECOVERY_ACTION.DRAIN_P2P,
+  "drain-and-reset": RECOVERY_ACTION.DRAIN_AND_RESET,
+  other: RECOVERY_ACTION.OTHER,
+};
+
+/** `-q -x` health (readHealth) → recovery action and PCIe replays, by GPU index. */
+export function xmlReadings(gpus: readonly GpuHealthXml[]): ReadingsByIndex {
+  const out: ReadingsByIndex = new Map();
+  for (const gpu of gpus) {
+    out.set(gpu.index, {
+      // Before DTD v13 the element does not exist: the driver does not report it.
+      gpu_recovery_action: gpu.recoveryAction === null ? [U] : RECOVERY_CODE[gpu.recoveryAction],
+      pcie_replay_count: gpu.pcieReplayCounter ?? [U],
+    });
+  }
+  return out;
+}
+
+function nvlinkOf(gpu: NvlinkGpuStatus): Readings {
+  if (gpu.support === "error") return { nvlink_links_down: [E], nvlink_links_below_speed: [E] };
+  if (gpu.support !== "supported" || gpu.links.length === 0)
+    return { nvlink_links_down: [U], nvlink_links_below_speed: [U] };
+  const summary = nvlinkStatusSummary(gpu);
+  return { nvlink_links_down: summary.inactive, nvlink_links_below_speed: summary.belowFastest };
+}
+
+/** `nvlink -s` (parseNvlinkStatus) → links down and below speed, by GPU index. */
+export function nvlinkReadings(output: NvlinkOutput<NvlinkGpuStatus>): ReadingsByIndex {
+  return new Map(output.gpus.map((gpu) => [gpu.index, nvlinkOf(gpu)]));
+}
+
+/**
+ * Fills `keys` of every OK GPU: from `readings` when they are fresh, else absent with `reason`
+ * (NOT_QUERIED before the first poll, ERROR once the poll fails or goes stale). A GPU the poll
+ * did not list is absent ERROR.
+ */
+export function applyReadings(
+  gpus: IGpuSample[],
+  keys: readonly MetricKey[],
+  readings: ReadingsByIndex | undefined,
+  reason: AbsentReasonValue,
+): void {
+  for (const gpu of gpus) {
+    if (gpu.state !== GpuState.GPU_STATE_OK) continue;
+    const absent = gpu.absent ?? [];
+    gpu.absent = absent;
+    const mine = readings?.get(gpu.index ?? 0);
+    for (const key of keys) {
+      const id = METRIC_BY_KEY.get(key)?.id;
+      if (id === undefined) continue;
+      const value = readings ? (mine ? mine[key] : [E]) : [reason];
+      if (typeof value === "number") (gpu as Record<string, unknown>)[key] = value;
+      else absent.push({ metric: id, reason: value?.[0] ?? reason });
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// Scenario health faults per GPU, each from a time on: `recovery_action: { at, action }` (what
+// `-q -x` prints as gpu_recovery_action: None, Reset, Reboot, Drain P2P, Drain and Reset),
+// `pcie_downgrade: { at, gen, width }` (the current link below the GPU's maximum in --query-gpu
+// and -q -x), `nvlink_down: { at, links }` (that many links `<inactive>` in `nvlink -s`). And the
+// `nvlink -s` text in the real tool's layout (test/fixtures/nvidia-smi/captures, extra/). Pure.
+import type { Checker } from "./scenario-checker.js";
+
+export interface HealthSpec {
+  recoveryAction?: { atS: number; action: string } | undefined;
+  pcieDowngrade?: { atS: number; gen: number; width: number } | undefined;
+  nvlinkDown?: { atS: number; links: number } | undefined;
+}
+
+const ACTIONS = ["None", "Reset", "Reboot", "Drain P2P", "Drain and Reset"];
+
+export function checkHealth(c: Checker, g: Record<string, unknown>, path: string): HealthSpec {
+  const spec: HealthSpec = {};
+  if (g.recovery_action !== undefined) {
+    const o = c.object(g.recovery_action, `${path}.recovery_action`, ["at", "action"]);
+    const atS = c.seconds(o?.at, `${path}.recovery_action.at`);
+    const action = c.string(o?.action, `${path}.recovery_action.action`);
+    if (action !== undefined && !ACTIONS.includes(action))
+      c.fail(`${path}.recovery_action.action`, `expected one of ${ACTIONS.join(", ")}`);
+    if (atS !== undefined && action !== undefined) spec.recoveryAction = { atS, action };
+  }
+  if (g.pcie_downgrade !== undefined) {
+    const o = c.object(g.pcie_downgrade, `${path}.pcie_downgrade`, ["at", "gen", "width"]);
+    const atS = c.seconds(o?.at, `${path}.pcie_downgrade.at`);
+    const gen = c.number(o?.gen, `${path}.pcie_downgrade.gen`, 1, 6);
+    const width = c.number(o?.width, `${path}.pcie_downgrade.width`, 1, 16);
+    if (atS !== undefined && gen !== undefined && width !== undefined)
+      spec.pcieDowngrade = { atS, gen, width };
+  }
+  if (g.nvlink_down !== undefined) {
+    const o = c.object(g.nvlink_down, `${path}.nvlink_down`, ["at", "links"]);
+    const atS = c.seconds(o?.at, `${path}.nvlink_down.at`);
+    const links = c.number(o?.links, `${path}.nvlink_down.links`, 1, 18);
+    if (atS !== undefined && links !== undefined) spec.nvlinkDown = { atS, links };
+  }
+  return spec;
+}
+
+/** The recovery action `-q -x` prints at time t. */
+export function recoveryActionAt(spec: HealthSpec, t: number): string {
+  const r = spec.recoveryAction;
+  return r && t >= r.atS ? r.action : "None";
+}
+
+/** The current PCIe link at time t: the model's maximum, or the downgrade once it applies. */
+export function pcieLinkAt(spec: HealthSpec, max: { gen: number; width: number }, t: number) {
+  const d = spec.pcieDowngrade;
+  return d && t >= d.atS ? { gen: Math.min(d.gen, max.gen), width: Math.min(d.width, max.width) } : max;
+}
+
+/** Links and speed of the models with NVLink (captures: H100 18 × 26.562 GB/s; gpud: A100 12 × 25). */
+const NVLINK: Record<string, { links: number; speed: string }> = {
+  "NVIDIA H100 80GB HBM3": { links: 18, speed: "26.562 GB/s" },
+  "NVIDIA A100-SXM4-80GB": { links: 12, speed: "25 GB/s" },
+};
+
+export interface NvlinkGpu {
+  index: number;
+  name: string;
+  uuid: string;
+  mig: boolean;
+  spec: HealthSpec;
+}
+
+/** `nvidia-smi nvlink -s` for the host's GPUs at time t. */
+export function nvlinkStatusText(gpus: readonly NvlinkGpu[], t: number): string {
+  const out: string[] = [];
+  for (const gpu of gpus) {
+    out.push(`GPU ${gpu.index}: ${gpu.name} (UUID: ${gpu.uuid})`);
+    const nvlink = NVLINK[gpu.name];
+    if (gpu.mig) out.push("Nvlink queries are not supported for Devices in MIG mode");
+    else if (!nvlink) out.push("Device does not have or support Nvlink");
+    else {
+      const down = gpu.spec.nvlinkDown && t >= gpu.spec.nvlinkDown.atS ? gpu.spec.nvlinkDown.links : 0;
+      for (let link = 0; link < nvlink.links; link++)
+        out.push(`\t Link ${link}: ${link >= nvlink.links - down ? "<inactive>" : nvlink.speed}`);
+    }
+  }
+  return `${out.join("\n")}\n`;
+}

@@ -1,0 +1,122 @@
+// The slow health polls on real outputs: `nvlink -s` from every capture (H100 links up; consumer
+// cards and MIG mode "not supported": absent, never 0), `-q -x` from the v13 fixtures (recovery
+// action None = 0, PCIe replays), freshness (NOT_QUERIED before the first poll, ERROR once stale),
+// a failing poll, and each poll in its own lane.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { HealthPoller } from "../../../agent/sources/nvidia-smi/health-poller.js";
+import type { OneShotResult } from "../../../agent/sources/supervisor/child-process.js";
+import { silentLogger } from "../../../shared/logger.js";
+import { METRIC_BY_ID } from "../../../shared/metrics.js";
+import { AbsentReason, GpuState, type IGpuSample } from "../../../shared/proto.js";
+import { FIXTURES, readCapture, section } from "./capture.js";
+
+const U = AbsentReason.ABSENT_REASON_UNSUPPORTED;
+
+function ok(stdout: string, code = 0): OneShotResult {
+  return { stdout, stderr: "", code, signal: null, timedOut: false } as OneShotResult;
+}
+
+function nvlinkOf(capture: string): string {
+  return section(readCapture(capture), "capabilities", "nvlink -s").output;
+}
+
+function poller(outputs: Record<string, OneShotResult>, clock = { t: 0 }) {
+  const kinds: string[] = [];
+  const polls = new HealthPoller({
+    command: ["nvidia-smi"],
+    healthIntervalMs: 60_000,
+    nvlinkIntervalMs: 300_000,
+    timeoutMs: 30_000,
+    run: async (argv, _timeout, kind) => {
+      kinds.push(`${kind}:${argv.slice(1).join(" ")}`);
+      return outputs[kind] ?? ok("", 1);
+    },
+    log: silentLogger(),
+    now: () => clock.t,
+  });
+  return { polls, kinds, clock };
+}
+
+function sample(): IGpuSample {
+  return { index: 0, uuid: "GPU-0", state: GpuState.GPU_STATE_OK, absent: [] };
+}
+
+function absentOf(gpu: IGpuSample): Record<string, number> {
+  return Object.fromEntries(
+    (gpu.absent ?? []).map((a) => [METRIC_BY_ID.get(a.metric ?? 0)?.key, a.reason ?? 0]),
+  );
+}
+
+describe("health polls", () => {
+  it("H100: every NVLink up at full speed reads 0 down, 0 below speed; each poll in its own lane", async () => {
+    const xml = readFileSync(join(FIXTURES, "xml/rtx-3080-v13.xml"), "utf8");
+    const { polls, kinds } = poller({
+      nvlink: ok(nvlinkOf("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt")),
+      "health-xml": ok(xml),
+    });
+    await Promise.all([polls.poll("nvlink"), polls.poll("health-xml")]);
+    expect(kinds.sort()).toEqual(["health-xml:-q -x", "nvlink:nvlink -s"]);
+    const gpu = sample();
+    polls.apply([gpu]);
+    expect(gpu).toMatchObject({
+      nvlink_links_down: 0,
+      nvlink_links_below_speed: 0,
+      gpu_recovery_action: 0,
+      pcie_replay_count: 0,
+    });
+    expect(gpu.absent).toEqual([]);
+  });
+
+  it.each([
+    ["linux-x86_64__nvidia-geforce-rtx-2080-super__595.71.05.txt", "all links inActive"],
+    ["linux-x86_64__nvidia-geforce-rtx-4080-super__595.71.05.txt", "no NVLink"],
+    ["linux-x86_64__nvidia-l40s__595.80.txt", "no NVLink"],
+    ["linux-x86_64__nvidia-h100-mig__590.48.01.txt", "MIG mode"],
+  ])("%s (%s): NVLink absent as unsupported, never 0", async (capture) => {
+    const { polls } = poller({ nvlink: ok(nvlinkOf(capture), 3) });
+    await polls.poll("nvlink");
+    const gpu = sample();
+    polls.apply([gpu]);
+    expect(gpu.nvlink_links_down ?? undefined).toBeUndefined();
+    expect(absentOf(gpu)).toMatchObject({ nvlink_links_down: U, nvlink_links_below_speed: U });
+  });
+
+  it("a link down and a link trained below the others' speed are counted", async () => {
+    const text = [
+      "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)",
+      "\t Link 0: 26.562 GB/s",
+      "\t Link 1: <inactive>",
+      "\t Link 2: 13.281 GB/s",
+    ].join("\n");
+    const { polls } = poller({ nvlink: ok(text) });
+    await polls.poll("nvlink");
+    const gpu = sample();
+    polls.apply([gpu]);
+    expect(gpu).toMatchObject({ nvlink_links_down: 1, nvlink_links_below_speed: 1 });
+  });
+
+  it("before the first poll: NOT_QUERIED; stale past 3 periods or failing: ERROR", async () => {
+    const { polls, clock } = poller({
+      nvlink: ok(nvlinkOf("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt")),
+    });
+    const before = sample();
+    polls.apply([before]);
+    expect(absentOf(before)).toEqual({
+      gpu_recovery_action: AbsentReason.ABSENT_REASON_NOT_QUERIED,
+      pcie_replay_count: AbsentReason.ABSENT_REASON_NOT_QUERIED,
+      nvlink_links_down: AbsentReason.ABSENT_REASON_NOT_QUERIED,
+      nvlink_links_below_speed: AbsentReason.ABSENT_REASON_NOT_QUERIED,
+    });
+    await polls.poll("nvlink");
+    await polls.poll("health-xml"); // fails: no output
+    clock.t = 3 * 300_000 + 1;
+    const stale = sample();
+    polls.apply([stale]);
+    expect(absentOf(stale)).toMatchObject({
+      nvlink_links_down: AbsentReason.ABSENT_REASON_ERROR,
+      gpu_recovery_action: AbsentReason.ABSENT_REASON_NOT_QUERIED,
+    });
+  });
+});
