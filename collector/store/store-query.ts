@@ -21,7 +21,8 @@ import { GpuState } from "../../shared/proto.js";
 import type { AggregateFilters, GroupBy } from "../usage/placement.js";
 import { chunkSample, decodeChunk } from "./chunk-codec.js";
 import type { GpuMem } from "./gpu-state.js";
-import { decodeAccMetrics, mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
+import { mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
+import { decodeAccMetrics } from "./rollup-codec.js";
 import { METRIC_INDEX, readSampleBodies, type StoredSample, unscale, valuesObject } from "./sample.js";
 import type { Store } from "./store.js";
 
