@@ -74,7 +74,10 @@ export function decodeAccMetrics(acc: Float64Array, data: Uint8Array, bucketMs: 
   const r = new ByteReader(data);
   const present = r.bytes(BITMAP_BYTES);
   const lead = r.svarint();
-  if (lead >= 0) return decodeV1(acc, r, present, bucketMs + lead);
+  if (lead >= 0) {
+    decodeV1(acc, r, present, bucketMs + lead);
+    return;
+  }
   const newest = bucketMs - lead - 1;
   const maxCount = r.uvarint();
   const fullCount = r.bytes(BITMAP_BYTES);
