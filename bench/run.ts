@@ -56,6 +56,7 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["store", async () => (await import("./store.js")).benchStore(size)],
   ["ingest", async () => (await import("./ingest.js")).benchIngest(size)],
   ["peer", async () => (await import("./peer.js")).benchPeer(size)],
+  ["collector.rss", async () => (await import("./collector-rss.js")).benchCollectorRss(size)],
   ["flags", async () => (await import("./flags.js")).benchFlags()],
   ["report", async () => (await import("./report.js")).benchReport(size)],
   ["api", async () => (await import("./api.js")).benchApi(size)],
