@@ -1,9 +1,9 @@
-// What the store keeps in memory per GPU: identity, its unsealed samples (compact varint
-// bodies, not objects: 10,000 GPUs x a 10-minute window at 1 s is 6 million samples), the
+// What the store keeps in memory per GPU: identity, its unsealed samples (compact bodies,
+// unsealed.ts, not objects: 10,000 GPUs x a 10-minute window at 1 s is 6 million samples), the
 // rollup deltas not yet merged into the rollups table, and the latest sample. The unsealed
 // samples are also on disk in raw_recent, so a crash loses nothing committed.
 import type { StoredSample } from "./sample.js";
-import { ByteWriter } from "./varint.js";
+import { UnsealedSamples } from "./unsealed.js";
 
 export interface GpuMem {
   id: number;
@@ -15,8 +15,8 @@ export interface GpuMem {
   phaseMs: number;
   /** End (exclusive) of the open window; 0 when none is open. A newer sample seals the GPU. */
   windowEnd: number;
-  /** Unsealed samples (sample bodies, arrival order) and their timestamps. */
-  buf: ByteWriter;
+  /** Unsealed samples (each against the one before, arrival order) and their timestamps. */
+  unsealed: UnsealedSamples;
   ts: number[];
   /** Highest unsealed timestamp: a newer sample cannot be a duplicate of an unsealed one. */
   maxTs: number;
@@ -42,7 +42,7 @@ export function newGpuMem(
     model: row.model,
     phaseMs: ((row.id * 7919) % Math.max(1, Math.floor(windowMs / 1000))) * 1000,
     windowEnd: 0,
-    buf: new ByteWriter(64),
+    unsealed: new UnsealedSamples(),
     ts: [],
     maxTs: Number.NEGATIVE_INFINITY,
     rows: new Map(),

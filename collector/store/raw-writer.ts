@@ -20,11 +20,9 @@ import {
   classifyView,
   METRIC_COUNT,
   readRecentEntries,
-  readSampleBodies,
   type StoredSample,
   scaleSample,
   writeRecentEntry,
-  writeSampleBody,
 } from "./sample.js";
 import { SeqRanges } from "./seq-ranges.js";
 import type { Statements } from "./statements.js";
@@ -135,7 +133,7 @@ export class RawWriter {
   }
 
   private append(g: GpuMem, s: StoredSample, rowId: number): void {
-    writeSampleBody(g.buf, s);
+    g.unsealed.append(s);
     g.ts.push(s.ts);
     if (s.ts > g.maxTs) g.maxTs = s.ts;
     g.rows.set(rowId, (g.rows.get(rowId) ?? 0) + 1);
@@ -297,7 +295,7 @@ export class RawWriter {
    */
   seal(g: GpuMem): void {
     if (hasUnsealed(g)) {
-      const samples = readSampleBodies(g.buf.view()).sort((a, b) => a.ts - b.ts);
+      const samples = g.unsealed.samples().sort((a, b) => a.ts - b.ts);
       for (let i = 0; i < samples.length; i += this.opts.maxBlockSamples) {
         this.insertBlock(g, samples.slice(i, i + this.opts.maxBlockSamples));
       }
@@ -314,7 +312,7 @@ export class RawWriter {
     }
     g.rows.clear();
     this.flushDeltas(g, g.deltas);
-    g.buf.length = 0;
+    g.unsealed.clear();
     g.ts = [];
     g.maxTs = Number.NEGATIVE_INFINITY;
     g.windowEnd = 0;

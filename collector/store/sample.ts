@@ -69,8 +69,8 @@ export const valuesObject = new Function(
 
 /**
  * One sample as plain varints: timestamp, interval, state, presence bitmap, zig-zag values.
- * The form of unsealed samples, in memory (per GPU) and in raw_recent rows: compact and cheap
- * to write; compression waits for the seal.
+ * The form of each entry of a raw_recent row (in memory, unsealed.ts keeps them smaller):
+ * cheap to write; compression waits for the seal.
  */
 export function writeSampleBody(w: ByteWriter, s: StoredSample): void {
   w.uvarint(s.ts);
@@ -99,14 +99,6 @@ export function readSampleBody(r: ByteReader): StoredSample {
     vals[i] = ((bitmap[i >> 3] as number) >> (i & 7)) & 1 ? r.svarint() : Number.NaN;
   }
   return { ts, intervalMs, state, vals };
-}
-
-/** Every sample of a buffer of sample bodies, in the order written. */
-export function readSampleBodies(data: Uint8Array): StoredSample[] {
-  const r = new ByteReader(data);
-  const out: StoredSample[] = [];
-  while (!r.done) out.push(readSampleBody(r));
-  return out;
 }
 
 /** A raw_recent row entry: the GPU id, then the sample body. */
