@@ -18,8 +18,10 @@ import { applySample, newAcc } from "./rollup-acc.js";
 import { flushDelta } from "./rollup-rows.js";
 import {
   classifyView,
+  encodeRecentRow,
   METRIC_COUNT,
-  readRecentEntries,
+  RECENT_ROW_FORMAT,
+  readRecentRow,
   type StoredSample,
   scaleSample,
   writeRecentEntry,
@@ -78,10 +80,10 @@ export class RawWriter {
       .m;
     this.nextRowId = maxId + 1;
     const pending = new Map<GpuMem, { rowId: number; s: StoredSample }[]>();
-    const rows = this.db.prepare("SELECT id, data FROM raw_recent ORDER BY id").raw(true);
-    for (const [rowId, data] of rows.iterate() as Iterable<[number, Buffer]>) {
+    const rows = this.db.prepare("SELECT id, data, format FROM raw_recent ORDER BY id").raw(true);
+    for (const [rowId, data, format] of rows.iterate() as Iterable<[number, Buffer, number]>) {
       this.rowRefs.set(rowId, 0);
-      for (const { gpuId, sample } of readRecentEntries(data)) {
+      for (const { gpuId, sample } of readRecentRow(data, format)) {
         const g = this.registry.gpusById.get(gpuId);
         if (!g) continue;
         let list = pending.get(g);
@@ -194,7 +196,7 @@ export class RawWriter {
       else duplicates++;
     }
     if ((this.rowRefs.get(rowId) ?? 0) > 0) {
-      this.stmts.insertRecent.run(rowId, this.batch.finish());
+      this.stmts.insertRecent.run(rowId, encodeRecentRow(this.batch.view()), RECENT_ROW_FORMAT);
       this.nextRowId++;
     } else this.rowRefs.delete(rowId);
     for (const [g, deltas] of old) this.flushDeltas(g, deltas);

@@ -1,5 +1,6 @@
 // The store's in-memory form of one GPU sample: metric values scaled to integers (METRICS order,
 // `scale` from shared/metrics.ts) with NaN for absent, so absent never turns into 0.
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { METRICS, type MetricKey } from "../../shared/metrics.js";
 import type { IGpuSample } from "../../shared/proto.js";
 import { ByteReader, type ByteWriter } from "./varint.js";
@@ -105,6 +106,23 @@ export function readSampleBody(r: ByteReader): StoredSample {
 export function writeRecentEntry(w: ByteWriter, gpuId: number, s: StoredSample): void {
   w.uvarint(gpuId);
   writeSampleBody(w, s);
+}
+
+/**
+ * raw_recent rows by their `format` column (migration 050): 1 is the entries bare (rows
+ * written before issue 19), 2 the entries deflated at level 1 (cheap; a batch's entries repeat
+ * each other's limits and levels).
+ */
+export const RECENT_ROW_FORMAT = 2;
+
+export function encodeRecentRow(entries: Uint8Array): Buffer {
+  return deflateRawSync(entries, { level: 1 });
+}
+
+export function readRecentRow(data: Uint8Array, format: number): { gpuId: number; sample: StoredSample }[] {
+  if (format === 1) return readRecentEntries(data);
+  if (format === 2) return readRecentEntries(inflateRawSync(data));
+  throw new RangeError(`unknown raw_recent row format ${format}`);
 }
 
 export function readRecentEntries(data: Uint8Array): { gpuId: number; sample: StoredSample }[] {
