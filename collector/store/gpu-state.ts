@@ -20,8 +20,8 @@ export interface GpuMem {
   ts: number[];
   /** Highest unsealed timestamp: a newer sample cannot be a duplicate of an unsealed one. */
   maxTs: number;
-  /** raw_recent row id → how many of this GPU's unsealed samples it holds. */
-  rows: Map<number, number>;
+  /** raw_recent row id of the oldest unsealed sample (Infinity when none). */
+  firstRow: number;
   /** Per rollup tier: bucket start → accumulated delta not yet in the rollups table. */
   deltas: Map<number, Float64Array>[];
   latest: StoredSample | undefined;
@@ -45,7 +45,7 @@ export function newGpuMem(
     unsealed: new UnsealedSamples(),
     ts: [],
     maxTs: Number.NEGATIVE_INFINITY,
-    rows: new Map(),
+    firstRow: Number.POSITIVE_INFINITY,
     deltas: Array.from({ length: tiers }, () => new Map()),
     latest: undefined,
     sealedEnd: -1,

@@ -41,9 +41,12 @@ export class RawWriter {
   valuesStored = 0;
   private readonly batch = new ByteWriter(1 << 16);
   private readonly blockCache = new Map<number, Set<number>>();
-  /** raw_recent row id → unsealed samples it still holds. */
-  private readonly rowRefs = new Map<number, number>();
   private nextRowId = 1;
+  /** raw_recent rows below this id are deleted; a seal since the last release may move it. */
+  private releasedBelow = 0;
+  private sealedSinceRelease = false;
+  /** Whether the batch being written appended a sample (its raw_recent row is needed). */
+  private rowUsed = false;
 
   constructor(
     private readonly db: Database,
@@ -71,7 +74,7 @@ export class RawWriter {
   load(): void {
     this.registry.load();
     this.blockCache.clear();
-    this.rowRefs.clear();
+    this.releasedBelow = 0;
     this.framesStored = 0;
     this.valuesStored = (
       this.db.prepare("SELECT coalesce(sum(values_count), 0) AS v FROM raw_blocks").get() as { v: number }
@@ -82,7 +85,6 @@ export class RawWriter {
     const pending = new Map<GpuMem, { rowId: number; s: StoredSample }[]>();
     const rows = this.db.prepare("SELECT id, data, format FROM raw_recent ORDER BY id").raw(true);
     for (const [rowId, data, format] of rows.iterate() as Iterable<[number, Buffer, number]>) {
-      this.rowRefs.set(rowId, 0);
       for (const { gpuId, sample } of readRecentRow(data, format)) {
         const g = this.registry.gpusById.get(gpuId);
         if (!g) continue;
@@ -95,11 +97,7 @@ export class RawWriter {
       }
     }
     for (const [g, list] of pending) this.restoreUnsealed(g, list);
-    for (const [rowId, refs] of this.rowRefs) {
-      if (refs > 0) continue;
-      this.stmts.deleteRecent.run(rowId);
-      this.rowRefs.delete(rowId);
-    }
+    this.releaseRows();
     for (const g of this.registry.gpus.values()) {
       if (g.latest) continue;
       const data = this.stmts.lastBlock.get(g.id) as Buffer | undefined;
@@ -138,8 +136,8 @@ export class RawWriter {
     g.unsealed.append(s);
     g.ts.push(s.ts);
     if (s.ts > g.maxTs) g.maxTs = s.ts;
-    g.rows.set(rowId, (g.rows.get(rowId) ?? 0) + 1);
-    this.rowRefs.set(rowId, (this.rowRefs.get(rowId) ?? 0) + 1);
+    if (rowId < g.firstRow) g.firstRow = rowId;
+    this.rowUsed = true;
   }
 
   private sealedEnd(g: GpuMem): number {
@@ -158,6 +156,7 @@ export class RawWriter {
     const rowId = this.nextRowId;
     const old = new Map<GpuMem, Deltas>();
     this.batch.length = 0;
+    this.rowUsed = false;
     for (const frame of frames) {
       const h = this.registry.ensureHost(frame.host, frame.site ?? undefined, frame.labels, nowMs);
       let seen = h.seen.get(frame.boot_id);
@@ -195,10 +194,11 @@ export class RawWriter {
       if (added > 0 || gpus.length === 0) stored++;
       else duplicates++;
     }
-    if ((this.rowRefs.get(rowId) ?? 0) > 0) {
+    if (this.rowUsed) {
       this.stmts.insertRecent.run(rowId, encodeRecentRow(this.batch.view()), RECENT_ROW_FORMAT);
       this.nextRowId++;
-    } else this.rowRefs.delete(rowId);
+    }
+    if (this.sealedSinceRelease) this.releaseRows();
     for (const [g, deltas] of old) this.flushDeltas(g, deltas);
     for (const [h, boots] of touched) {
       for (const boot of boots) this.stmts.putSeen.run(h.id, boot, String(h.seen.get(boot)), nowMs);
@@ -302,22 +302,27 @@ export class RawWriter {
         this.insertBlock(g, samples.slice(i, i + this.opts.maxBlockSamples));
       }
     }
-    for (const [rowId, n] of g.rows) {
-      const left = (this.rowRefs.get(rowId) ?? 0) - n;
-      if (left > 0) {
-        this.rowRefs.set(rowId, left);
-        continue;
-      }
-      this.rowRefs.delete(rowId);
-      // The current batch's row is not written yet; if nothing in it stays unsealed it never is.
-      if (rowId < this.nextRowId) this.stmts.deleteRecent.run(rowId);
-    }
-    g.rows.clear();
+    g.firstRow = Number.POSITIVE_INFINITY;
+    this.sealedSinceRelease = true;
     this.flushDeltas(g, g.deltas);
     g.unsealed.clear();
     g.ts = [];
     g.maxTs = Number.NEGATIVE_INFINITY;
     g.windowEnd = 0;
+  }
+
+  /**
+   * Deletes the raw_recent rows older than every GPU's oldest unsealed sample: a row goes once
+   * nothing in it is unsealed (one number per GPU, not a row map per GPU: 10,000 GPUs hold
+   * 600 rows each). Rows live about one window, as each row holds GPUs of several phases anyway.
+   */
+  private releaseRows(): void {
+    this.sealedSinceRelease = false;
+    let below = this.nextRowId;
+    for (const g of this.registry.gpus.values()) if (g.firstRow < below) below = g.firstRow;
+    if (below <= this.releasedBelow) return;
+    this.stmts.deleteRecentBelow.run(below);
+    this.releasedBelow = below;
   }
 
   private insertBlock(g: GpuMem, samples: readonly StoredSample[]): void {
@@ -346,6 +351,7 @@ export class RawWriter {
       this.seal(g);
       sealed++;
     }
+    if (this.sealedSinceRelease) this.releaseRows();
     return sealed;
   }
 }
