@@ -2,6 +2,7 @@
 // unsealed.ts, not objects: 10,000 GPUs x a 10-minute window at 1 s is 6 million samples), the
 // rollup deltas not yet merged into the rollups table, and the latest sample. The unsealed
 // samples are also on disk in raw_recent, so a crash loses nothing committed.
+import { RollupDeltas } from "./rollup-deltas.js";
 import type { StoredSample } from "./sample.js";
 import { UnsealedSamples } from "./unsealed.js";
 
@@ -23,7 +24,7 @@ export interface GpuMem {
   /** raw_recent row id of the oldest unsealed sample (Infinity when none). */
   firstRow: number;
   /** Per rollup tier: bucket start → accumulated delta not yet in the rollups table. */
-  deltas: Map<number, Float64Array>[];
+  deltas: RollupDeltas[];
   latest: StoredSample | undefined;
   /** Highest end_ms among this GPU's sealed blocks; -1 until loaded, -Infinity when none. */
   sealedEnd: number;
@@ -46,7 +47,7 @@ export function newGpuMem(
     ts: [],
     maxTs: Number.NEGATIVE_INFINITY,
     firstRow: Number.POSITIVE_INFINITY,
-    deltas: Array.from({ length: tiers }, () => new Map()),
+    deltas: Array.from({ length: tiers }, () => new RollupDeltas()),
     latest: undefined,
     sealedEnd: -1,
   };

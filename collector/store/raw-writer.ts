@@ -14,7 +14,8 @@ import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { chunkSample, chunkTimestamps, decodeChunk, encodeChunk } from "./chunk-codec.js";
 import { type GpuMem, hasUnsealed, windowStart } from "./gpu-state.js";
 import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";
-import { applySample, newAcc } from "./rollup-acc.js";
+import { applySample } from "./rollup-acc.js";
+import { RollupDeltas } from "./rollup-deltas.js";
 import { flushDelta } from "./rollup-rows.js";
 import {
   classifyView,
@@ -32,7 +33,7 @@ import type { StoreOptions } from "./store.js";
 import type { TierConfig } from "./tiers.js";
 import { ByteWriter } from "./varint.js";
 
-type Deltas = Map<number, Float64Array>[];
+type Deltas = RollupDeltas[];
 
 export class RawWriter {
   readonly registry: Registry;
@@ -235,7 +236,7 @@ export class RawWriter {
   private addOld(g: GpuMem, h: HostMem, s: StoredSample, old: Map<GpuMem, Deltas>, nowMs: number): boolean {
     let deltas = old.get(g);
     if (!deltas) {
-      deltas = this.tiers.rollups.map(() => new Map());
+      deltas = this.tiers.rollups.map(() => new RollupDeltas());
       old.set(g, deltas);
     }
     this.applyRollups(deltas, s, h.thresholds, nowMs);
@@ -256,12 +257,7 @@ export class RawWriter {
       if (s.ts < nowMs - tier.retentionMs) continue;
       const step = tier.stepMs;
       const bucket = s.ts - (((s.ts % step) + step) % step);
-      const map = deltas[t] as Map<number, Float64Array>;
-      let acc = map.get(bucket);
-      if (!acc) {
-        acc = newAcc();
-        map.set(bucket, acc);
-      }
+      const acc = (deltas[t] as RollupDeltas).acc(bucket);
       applySample(acc, s.ts, s.intervalMs, s.vals, usage);
     }
   }
@@ -269,7 +265,7 @@ export class RawWriter {
   private flushDeltas(g: GpuMem, deltas: Deltas): void {
     const tiers = this.tiers.rollups;
     for (let t = 0; t < tiers.length; t++) {
-      const map = deltas[t] as Map<number, Float64Array>;
+      const map = deltas[t] as RollupDeltas;
       const step = (tiers[t] as { stepMs: number }).stepMs;
       for (const [bucket, acc] of map) flushDelta(this.stmts, step, g.id, bucket, acc);
       map.clear();

@@ -23,6 +23,7 @@ import { chunkSample, decodeChunk } from "./chunk-codec.js";
 import type { GpuMem } from "./gpu-state.js";
 import { mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
 import { decodeAccMetrics } from "./rollup-codec.js";
+import { RollupDeltas } from "./rollup-deltas.js";
 import { METRIC_INDEX, type StoredSample, unscale, valuesObject } from "./sample.js";
 import type { Store } from "./store.js";
 
@@ -192,7 +193,7 @@ export function series(
   } else if (g) {
     const tier = rollups[tierIndex] as { stepMs: number };
     const lo = fromMs - (fromMs % tier.stepMs);
-    const deltas = g.deltas[tierIndex] ?? new Map<number, Float64Array>();
+    const deltas = g.deltas[tierIndex] ?? new RollupDeltas();
     const acc = newAcc();
     const visit = (bucket: number, bucketAcc: Float64Array) => {
       const k = Math.floor((Math.max(bucket, start) - start) / stepMs);
