@@ -16,9 +16,8 @@ export interface GpuMem {
   phaseMs: number;
   /** End (exclusive) of the open window; 0 when none is open. A newer sample seals the GPU. */
   windowEnd: number;
-  /** Unsealed samples (each against the one before, arrival order) and their timestamps. */
+  /** Unsealed samples (each against the one before, arrival order). */
   unsealed: UnsealedSamples;
-  ts: number[];
   /** Highest unsealed timestamp: a newer sample cannot be a duplicate of an unsealed one. */
   maxTs: number;
   /** raw_recent row id of the oldest unsealed sample (Infinity when none). */
@@ -44,7 +43,6 @@ export function newGpuMem(
     phaseMs: ((row.id * 7919) % Math.max(1, Math.floor(windowMs / 1000))) * 1000,
     windowEnd: 0,
     unsealed: new UnsealedSamples(),
-    ts: [],
     maxTs: Number.NEGATIVE_INFINITY,
     firstRow: Number.POSITIVE_INFINITY,
     deltas: Array.from({ length: tiers }, () => new RollupDeltas()),
@@ -60,5 +58,5 @@ export function windowStart(ts: number, phaseMs: number, windowMs: number): numb
 }
 
 export function hasUnsealed(g: GpuMem): boolean {
-  return g.ts.length > 0;
+  return g.unsealed.count > 0;
 }

@@ -123,7 +123,7 @@ export class RawWriter {
     }
     const thresholds = this.registry.hostsById.get(g.hostId)?.thresholds;
     for (const { rowId, s } of list) {
-      if (sealed.has(s.ts) || (s.ts <= g.maxTs && g.ts.includes(s.ts))) continue;
+      if (sealed.has(s.ts) || (s.ts <= g.maxTs && g.unsealed.has(s.ts))) continue;
       this.append(g, s, rowId);
       this.applyRollups(g.deltas, s, thresholds, Number.NEGATIVE_INFINITY);
       if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
@@ -135,7 +135,6 @@ export class RawWriter {
 
   private append(g: GpuMem, s: StoredSample, rowId: number): void {
     g.unsealed.append(s);
-    g.ts.push(s.ts);
     if (s.ts > g.maxTs) g.maxTs = s.ts;
     if (rowId < g.firstRow) g.firstRow = rowId;
     this.rowUsed = true;
@@ -213,7 +212,7 @@ export class RawWriter {
   private addRaw(g: GpuMem, h: HostMem, s: StoredSample, rowId: number, nowMs: number): boolean {
     if (g.windowEnd !== 0 && s.ts >= g.windowEnd) this.seal(g);
     // Duplicates: among the unsealed samples (a scan only for out-of-order ones), then blocks.
-    if (s.ts <= g.maxTs && g.ts.includes(s.ts)) return false;
+    if (s.ts <= g.maxTs && g.unsealed.has(s.ts)) return false;
     if (this.inSealedBlock(g, s.ts)) return false;
     if (g.windowEnd === 0) {
       // The window follows the newest sample seen, so a late one does not open a window in the past.
@@ -225,7 +224,7 @@ export class RawWriter {
     this.applyRollups(g.deltas, s, h.thresholds, nowMs);
     if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
     this.valuesStored += presentCount(s);
-    if (g.ts.length >= this.opts.maxBlockSamples) this.seal(g);
+    if (g.unsealed.count >= this.opts.maxBlockSamples) this.seal(g);
     return true;
   }
 
@@ -302,7 +301,6 @@ export class RawWriter {
     this.sealedSinceRelease = true;
     this.flushDeltas(g, g.deltas);
     g.unsealed.clear();
-    g.ts = [];
     g.maxTs = Number.NEGATIVE_INFINITY;
     g.windowEnd = 0;
   }

@@ -51,7 +51,11 @@ describe("unsealed samples", () => {
         const u = new UnsealedSamples();
         for (const s of samples) u.append(s);
         expect(u.samples().map(plain)).toEqual(samples.map(plain));
+        expect(u.count).toBe(samples.length);
+        for (const s of samples) expect(u.has(s.ts)).toBe(true);
+        expect(u.has(1_600_000_000_000)).toBe(false);
         u.clear();
+        expect(u.count).toBe(0);
         expect(u.samples()).toEqual([]);
       }),
       { numRuns: 300 },
