@@ -3,7 +3,7 @@
 // interval, state and presence repeat (then they are not written) and whether the values are
 // deltas; the timestamp is a delta; then a bitmap of the values that changed and their
 // differences, so a busy GPU's sample (noisy power, utilization, memory) takes ~12 bytes, an
-// idle one ~8, instead of ~48 as plain varints. Differences that would not be exact in a double
+// idle one ~9, instead of ~48 as plain varints. Differences that would not be exact in a double
 // (values near ±2^53 of both signs) make that sample plain. Read back only as a whole, in order.
 import { METRIC_COUNT, type StoredSample } from "./sample.js";
 import { ByteReader, ByteWriter } from "./varint.js";
