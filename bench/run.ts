@@ -11,11 +11,15 @@ import type { BenchFigure } from "./common.js";
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
 const onlyIndex = args.indexOf("--only");
-const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+// --only takes one prefix or several, comma-separated ("--only ingest,peer").
+const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? "").split(",") : undefined;
 const size = smoke ? "smoke" : "full";
 const root = new URL("..", import.meta.url).pathname;
 
+const printed = new Map<string, number>();
+
 function print(figure: BenchFigure): void {
+  printed.set(figure.name, figure.value);
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 
@@ -68,6 +72,8 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
     "ingest.lag_during_report",
     async () => (await import("./ingest-during-report.js")).benchIngestDuringReport(size),
   ],
+  ["peer", async () => (await import("./peer.js")).benchPeer(size)],
+  ["collector.rss", async () => (await import("./collector-rss.js")).benchCollectorRss(size)],
   ["flags", async () => (await import("./flags.js")).benchFlags()],
   ["report", async () => (await import("./report.js")).benchReport(size)],
   ["api", async () => (await import("./api.js")).benchApi(size)],
@@ -80,12 +86,22 @@ print({ name: "machine.cores", value: cpus().length, unit: `cores (${cpus()[0]?.
 print({ name: "machine.memory_gib", value: Math.round(totalmem() / 2 ** 30), unit: "GiB" });
 let failed = 0;
 for (const [name, bench] of BENCHES) {
-  if (only && !name.startsWith(only)) continue;
+  if (only && !only.some((prefix) => name.startsWith(prefix))) continue;
   try {
     for (const figure of await bench()) print(figure);
   } catch (error) {
     failed += 1;
     process.stderr.write(`bench ${name} failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   }
+}
+// Ours end to end (live frames through the broker into the store) / VictoriaMetrics' import, same run.
+const ours = printed.get("ingest.samples_per_s");
+const theirs = printed.get("peer.victoriametrics.import_samples_per_s");
+if (ours !== undefined && theirs !== undefined) {
+  print({
+    name: "ingest.vs_victoriametrics",
+    value: Math.round((ours / theirs) * 1000) / 1000,
+    unit: "ratio",
+  });
 }
 process.exit(failed > 0 ? 1 : 0);

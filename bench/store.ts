@@ -9,43 +9,19 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ValidFrame } from "../collector/ingest/validate.js";
 import { Store } from "../collector/store/store.js";
 import { type BenchFigure, median } from "./common.js";
+import { storeWorkload, writeWorkload } from "./store-load.js";
 import { SynthFleet } from "./synth-fleet.js";
 
 export async function benchStore(size: "full" | "smoke"): Promise<BenchFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), "gputel-bench-store-"));
   const figures: BenchFigure[] = [];
   try {
-    const hosts = size === "full" ? 4 : 2;
-    const seconds = size === "full" ? 86_400 : 7_200;
-    const fleet = new SynthFleet({ hosts, gpusPerHost: 8, seed: 7 });
+    const workload = storeWorkload(size);
+    const seconds = workload.seconds;
     const store = Store.open(join(dir, "day.db"));
-    const batchFrames = 250;
-    let writeMs = 0;
-    let batch: ValidFrame[] = [];
-    const flush = () => {
-      const last = batch[batch.length - 1];
-      if (!last) return;
-      const t0 = performance.now();
-      store.writeFrames(batch, last.timestamp_ms + 50);
-      writeMs += performance.now() - t0;
-      batch = [];
-    };
-    let lastPrune = 0;
-    for (const frame of fleet.frames(0, seconds)) {
-      batch.push(frame);
-      if (batch.length >= batchFrames) {
-        const now = frame.timestamp_ms;
-        flush();
-        if (now - lastPrune >= 10_000) {
-          store.pruneStep(now);
-          lastPrune = now;
-        }
-      }
-    }
-    flush();
+    const { fleet, writeMs } = writeWorkload(store, workload);
     store.checkpoint();
     const stats = store.stats();
     const rawBlockBytes = (

@@ -7,7 +7,7 @@ import { backoffMs } from "../../shared/backoff.js";
 import { errorMessage } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
 import type { CaptureLog } from "../store/capture-log.js";
-import { readRecentEntries } from "../store/sample.js";
+import { readRecentRow } from "../store/sample.js";
 import type { Store } from "../store/store.js";
 import { classify, encodeBody, fetchPost, type PostFn, requestHeaders } from "./sender.js";
 import { type Batch, type GpuIdentity, planBatches, SeriesLabels } from "./series.js";
@@ -151,7 +151,7 @@ export class RemoteWriteExporter {
     const rows = this.capture.read(lastId, o.rowsPerRead ?? 64);
     const last = rows[rows.length - 1];
     if (!last) return false;
-    const entries = rows.flatMap((r) => readRecentEntries(r.data));
+    const entries = rows.flatMap((r) => readRecentRow(r.data, r.format));
     const { batches, unknown } = planBatches(
       entries,
       (id) => this.identity(id),

@@ -5,11 +5,13 @@
 import type { Database } from "better-sqlite3";
 
 const TRIGGER = `CREATE TRIGGER IF NOT EXISTS remote_write_capture AFTER INSERT ON raw_recent
-BEGIN INSERT INTO remote_write_log (data) VALUES (NEW.data); END`;
+BEGIN INSERT INTO remote_write_log (data, format) VALUES (NEW.data, NEW.format); END`;
 
 export interface LogRow {
   id: number;
   data: Buffer;
+  /** raw_recent's row format (sample.ts readRecentRow). */
+  format: number;
 }
 
 export interface CursorRow {
@@ -86,7 +88,7 @@ function prepare(db: Database) {
     cursor: db.prepare(
       "SELECT last_id AS lastId, samples_sent AS samplesSent, samples_dropped AS samplesDropped FROM remote_write_cursor WHERE name = ?",
     ),
-    read: db.prepare("SELECT id, data FROM remote_write_log WHERE id > ? ORDER BY id LIMIT ?"),
+    read: db.prepare("SELECT id, data, format FROM remote_write_log WHERE id > ? ORDER BY id LIMIT ?"),
     pending: db.prepare("SELECT count(*) AS n FROM remote_write_log WHERE id > ?"),
     newestId: db.prepare("SELECT max(id) AS id FROM remote_write_log"),
     nthAfter: db.prepare("SELECT id FROM remote_write_log WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?"),

@@ -11,7 +11,7 @@
 // in-memory deltas.
 import type { Statement } from "better-sqlite3";
 import { chunkSample, decodeChunk } from "./chunk-codec.js";
-import { readSampleBodies, type StoredSample } from "./sample.js";
+import type { StoredSample } from "./sample.js";
 import type { Store } from "./store.js";
 
 export class ExportReads {
@@ -42,9 +42,7 @@ export class ExportReads {
         if (ts >= fromMs && ts < toMs) out.push(chunkSample(c, k));
       }
     }
-    if (g.ts.some((ts) => ts >= fromMs && ts < toMs)) {
-      for (const s of readSampleBodies(g.buf.view())) if (s.ts >= fromMs && s.ts < toMs) out.push(s);
-    }
+    for (const s of g.unsealed.samples()) if (s.ts >= fromMs && s.ts < toMs) out.push(s);
     return out.sort((a, b) => a.ts - b.ts);
   }
 
@@ -58,7 +56,7 @@ export class ExportReads {
     let next = Number.POSITIVE_INFINITY;
     const start = this.firstBlock.get(g.id, fromMs, toMs) as number | null;
     if (start !== null) next = Math.max(fromMs, start);
-    for (const ts of g.ts) if (ts >= fromMs && ts < toMs && ts < next) next = ts;
+    for (const s of g.unsealed.samples()) if (s.ts >= fromMs && s.ts < toMs && s.ts < next) next = s.ts;
     return Number.isFinite(next) ? next : undefined;
   }
 
@@ -70,8 +68,9 @@ export class ExportReads {
     let next = Number.POSITIVE_INFINITY;
     const stored = this.firstBucket.get(stepMs, g.id, fromMs, toMs) as number | null;
     if (stored !== null) next = stored;
-    for (const bucket of (g.deltas[tier] ?? new Map<number, Float64Array>()).keys())
-      if (bucket >= fromMs && bucket < toMs && bucket < next) next = bucket;
+    const deltas = g.deltas[tier];
+    if (deltas)
+      for (const [bucket] of deltas) if (bucket >= fromMs && bucket < toMs && bucket < next) next = bucket;
     return Number.isFinite(next) ? next : undefined;
   }
 }

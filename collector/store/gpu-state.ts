@@ -1,9 +1,10 @@
-// What the store keeps in memory per GPU: identity, its unsealed samples (compact varint
-// bodies, not objects: 10,000 GPUs x a 10-minute window at 1 s is 6 million samples), the
+// What the store keeps in memory per GPU: identity, its unsealed samples (compact bodies,
+// unsealed.ts, not objects: 10,000 GPUs x a 10-minute window at 1 s is 6 million samples), the
 // rollup deltas not yet merged into the rollups table, and the latest sample. The unsealed
 // samples are also on disk in raw_recent, so a crash loses nothing committed.
+import { RollupDeltas } from "./rollup-deltas.js";
 import type { StoredSample } from "./sample.js";
-import { ByteWriter } from "./varint.js";
+import { UnsealedSamples } from "./unsealed.js";
 
 export interface GpuMem {
   id: number;
@@ -15,15 +16,14 @@ export interface GpuMem {
   phaseMs: number;
   /** End (exclusive) of the open window; 0 when none is open. A newer sample seals the GPU. */
   windowEnd: number;
-  /** Unsealed samples (sample bodies, arrival order) and their timestamps. */
-  buf: ByteWriter;
-  ts: number[];
+  /** Unsealed samples (each against the one before, arrival order). */
+  unsealed: UnsealedSamples;
   /** Highest unsealed timestamp: a newer sample cannot be a duplicate of an unsealed one. */
   maxTs: number;
-  /** raw_recent row id → how many of this GPU's unsealed samples it holds. */
-  rows: Map<number, number>;
+  /** raw_recent row id of the oldest unsealed sample (Infinity when none). */
+  firstRow: number;
   /** Per rollup tier: bucket start → accumulated delta not yet in the rollups table. */
-  deltas: Map<number, Float64Array>[];
+  deltas: RollupDeltas[];
   latest: StoredSample | undefined;
   /** Highest end_ms among this GPU's sealed blocks; -1 until loaded, -Infinity when none. */
   sealedEnd: number;
@@ -42,11 +42,10 @@ export function newGpuMem(
     model: row.model,
     phaseMs: ((row.id * 7919) % Math.max(1, Math.floor(windowMs / 1000))) * 1000,
     windowEnd: 0,
-    buf: new ByteWriter(64),
-    ts: [],
+    unsealed: new UnsealedSamples(),
     maxTs: Number.NEGATIVE_INFINITY,
-    rows: new Map(),
-    deltas: Array.from({ length: tiers }, () => new Map()),
+    firstRow: Number.POSITIVE_INFINITY,
+    deltas: Array.from({ length: tiers }, () => new RollupDeltas()),
     latest: undefined,
     sealedEnd: -1,
   };
@@ -59,5 +58,5 @@ export function windowStart(ts: number, phaseMs: number, windowMs: number): numb
 }
 
 export function hasUnsealed(g: GpuMem): boolean {
-  return g.ts.length > 0;
+  return g.unsealed.count > 0;
 }

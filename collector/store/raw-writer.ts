@@ -14,17 +14,18 @@ import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { chunkSample, chunkTimestamps, decodeChunk, encodeChunk } from "./chunk-codec.js";
 import { type GpuMem, hasUnsealed, windowStart } from "./gpu-state.js";
 import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";
-import { applySample, newAcc } from "./rollup-acc.js";
+import { applySample } from "./rollup-acc.js";
+import { RollupDeltas } from "./rollup-deltas.js";
 import { flushDelta } from "./rollup-rows.js";
 import {
   classifyView,
+  encodeRecentRow,
   METRIC_COUNT,
-  readRecentEntries,
-  readSampleBodies,
+  RECENT_ROW_FORMAT,
+  readRecentRow,
   type StoredSample,
   scaleSample,
   writeRecentEntry,
-  writeSampleBody,
 } from "./sample.js";
 import { SeqRanges } from "./seq-ranges.js";
 import type { Statements } from "./statements.js";
@@ -32,7 +33,7 @@ import type { StoreOptions } from "./store.js";
 import type { TierConfig } from "./tiers.js";
 import { ByteWriter } from "./varint.js";
 
-type Deltas = Map<number, Float64Array>[];
+type Deltas = RollupDeltas[];
 
 export class RawWriter {
   readonly registry: Registry;
@@ -41,9 +42,12 @@ export class RawWriter {
   valuesStored = 0;
   private readonly batch = new ByteWriter(1 << 16);
   private readonly blockCache = new Map<number, Set<number>>();
-  /** raw_recent row id → unsealed samples it still holds. */
-  private readonly rowRefs = new Map<number, number>();
   private nextRowId = 1;
+  /** raw_recent rows below this id are deleted; a seal since the last release may move it. */
+  private releasedBelow = 0;
+  private sealedSinceRelease = false;
+  /** Whether the batch being written appended a sample (its raw_recent row is needed). */
+  private rowUsed = false;
 
   constructor(
     private readonly db: Database,
@@ -72,7 +76,7 @@ export class RawWriter {
   load(): void {
     this.registry.load();
     this.blockCache.clear();
-    this.rowRefs.clear();
+    this.releasedBelow = 0;
     this.framesStored = 0;
     this.valuesStored = (
       this.db.prepare("SELECT coalesce(sum(values_count), 0) AS v FROM raw_blocks").get() as { v: number }
@@ -81,10 +85,9 @@ export class RawWriter {
       .m;
     this.nextRowId = maxId + 1;
     const pending = new Map<GpuMem, { rowId: number; s: StoredSample }[]>();
-    const rows = this.db.prepare("SELECT id, data FROM raw_recent ORDER BY id").raw(true);
-    for (const [rowId, data] of rows.iterate() as Iterable<[number, Buffer]>) {
-      this.rowRefs.set(rowId, 0);
-      for (const { gpuId, sample } of readRecentEntries(data)) {
+    const rows = this.db.prepare("SELECT id, data, format FROM raw_recent ORDER BY id").raw(true);
+    for (const [rowId, data, format] of rows.iterate() as Iterable<[number, Buffer, number]>) {
+      for (const { gpuId, sample } of readRecentRow(data, format)) {
         const g = this.registry.gpusById.get(gpuId);
         if (!g) continue;
         let list = pending.get(g);
@@ -96,11 +99,7 @@ export class RawWriter {
       }
     }
     for (const [g, list] of pending) this.restoreUnsealed(g, list);
-    for (const [rowId, refs] of this.rowRefs) {
-      if (refs > 0) continue;
-      if (!this.opts.readOnly) this.stmts.deleteRecent.run(rowId);
-      this.rowRefs.delete(rowId);
-    }
+    this.releaseRows();
     for (const g of this.registry.gpus.values()) {
       if (g.latest) continue;
       const data = this.stmts.lastBlock.get(g.id) as Buffer | undefined;
@@ -125,7 +124,7 @@ export class RawWriter {
     }
     const thresholds = this.registry.hostsById.get(g.hostId)?.thresholds;
     for (const { rowId, s } of list) {
-      if (sealed.has(s.ts) || (s.ts <= g.maxTs && g.ts.includes(s.ts))) continue;
+      if (sealed.has(s.ts) || (s.ts <= g.maxTs && g.unsealed.has(s.ts))) continue;
       this.append(g, s, rowId);
       this.applyRollups(g.deltas, s, thresholds, Number.NEGATIVE_INFINITY);
       if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
@@ -136,11 +135,10 @@ export class RawWriter {
   }
 
   private append(g: GpuMem, s: StoredSample, rowId: number): void {
-    writeSampleBody(g.buf, s);
-    g.ts.push(s.ts);
+    g.unsealed.append(s);
     if (s.ts > g.maxTs) g.maxTs = s.ts;
-    g.rows.set(rowId, (g.rows.get(rowId) ?? 0) + 1);
-    this.rowRefs.set(rowId, (this.rowRefs.get(rowId) ?? 0) + 1);
+    if (rowId < g.firstRow) g.firstRow = rowId;
+    this.rowUsed = true;
   }
 
   private sealedEnd(g: GpuMem): number {
@@ -159,6 +157,7 @@ export class RawWriter {
     const rowId = this.nextRowId;
     const old = new Map<GpuMem, Deltas>();
     this.batch.length = 0;
+    this.rowUsed = false;
     for (const frame of frames) {
       const h = this.registry.ensureHost(frame.host, frame.site ?? undefined, frame.labels, nowMs);
       let seen = h.seen.get(frame.boot_id);
@@ -196,10 +195,11 @@ export class RawWriter {
       if (added > 0 || gpus.length === 0) stored++;
       else duplicates++;
     }
-    if ((this.rowRefs.get(rowId) ?? 0) > 0) {
-      this.stmts.insertRecent.run(rowId, this.batch.finish());
+    if (this.rowUsed) {
+      this.stmts.insertRecent.run(rowId, encodeRecentRow(this.batch.view()), RECENT_ROW_FORMAT);
       this.nextRowId++;
-    } else this.rowRefs.delete(rowId);
+    }
+    if (this.sealedSinceRelease) this.releaseRows();
     for (const [g, deltas] of old) this.flushDeltas(g, deltas);
     for (const [h, boots] of touched) {
       for (const boot of boots) this.stmts.putSeen.run(h.id, boot, String(h.seen.get(boot)), nowMs);
@@ -213,7 +213,7 @@ export class RawWriter {
   private addRaw(g: GpuMem, h: HostMem, s: StoredSample, rowId: number, nowMs: number): boolean {
     if (g.windowEnd !== 0 && s.ts >= g.windowEnd) this.seal(g);
     // Duplicates: among the unsealed samples (a scan only for out-of-order ones), then blocks.
-    if (s.ts <= g.maxTs && g.ts.includes(s.ts)) return false;
+    if (s.ts <= g.maxTs && g.unsealed.has(s.ts)) return false;
     if (this.inSealedBlock(g, s.ts)) return false;
     if (g.windowEnd === 0) {
       // The window follows the newest sample seen, so a late one does not open a window in the past.
@@ -225,7 +225,7 @@ export class RawWriter {
     this.applyRollups(g.deltas, s, h.thresholds, nowMs);
     if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
     this.valuesStored += presentCount(s);
-    if (g.ts.length >= this.opts.maxBlockSamples) this.seal(g);
+    if (g.unsealed.count >= this.opts.maxBlockSamples) this.seal(g);
     return true;
   }
 
@@ -236,7 +236,7 @@ export class RawWriter {
   private addOld(g: GpuMem, h: HostMem, s: StoredSample, old: Map<GpuMem, Deltas>, nowMs: number): boolean {
     let deltas = old.get(g);
     if (!deltas) {
-      deltas = this.tiers.rollups.map(() => new Map());
+      deltas = this.tiers.rollups.map(() => new RollupDeltas());
       old.set(g, deltas);
     }
     this.applyRollups(deltas, s, h.thresholds, nowMs);
@@ -257,12 +257,7 @@ export class RawWriter {
       if (s.ts < nowMs - tier.retentionMs) continue;
       const step = tier.stepMs;
       const bucket = s.ts - (((s.ts % step) + step) % step);
-      const map = deltas[t] as Map<number, Float64Array>;
-      let acc = map.get(bucket);
-      if (!acc) {
-        acc = newAcc();
-        map.set(bucket, acc);
-      }
+      const acc = (deltas[t] as RollupDeltas).acc(bucket);
       applySample(acc, s.ts, s.intervalMs, s.vals, usage);
     }
   }
@@ -270,7 +265,7 @@ export class RawWriter {
   private flushDeltas(g: GpuMem, deltas: Deltas): void {
     const tiers = this.tiers.rollups;
     for (let t = 0; t < tiers.length; t++) {
-      const map = deltas[t] as Map<number, Float64Array>;
+      const map = deltas[t] as RollupDeltas;
       const step = (tiers[t] as { stepMs: number }).stepMs;
       for (const [bucket, acc] of map) flushDelta(this.stmts, step, g.id, bucket, acc);
       map.clear();
@@ -298,27 +293,32 @@ export class RawWriter {
    */
   seal(g: GpuMem): void {
     if (hasUnsealed(g)) {
-      const samples = readSampleBodies(g.buf.view()).sort((a, b) => a.ts - b.ts);
+      const samples = g.unsealed.samples().sort((a, b) => a.ts - b.ts);
       for (let i = 0; i < samples.length; i += this.opts.maxBlockSamples) {
         this.insertBlock(g, samples.slice(i, i + this.opts.maxBlockSamples));
       }
     }
-    for (const [rowId, n] of g.rows) {
-      const left = (this.rowRefs.get(rowId) ?? 0) - n;
-      if (left > 0) {
-        this.rowRefs.set(rowId, left);
-        continue;
-      }
-      this.rowRefs.delete(rowId);
-      // The current batch's row is not written yet; if nothing in it stays unsealed it never is.
-      if (rowId < this.nextRowId) this.stmts.deleteRecent.run(rowId);
-    }
-    g.rows.clear();
+    g.firstRow = Number.POSITIVE_INFINITY;
+    this.sealedSinceRelease = true;
     this.flushDeltas(g, g.deltas);
-    g.buf.length = 0;
-    g.ts = [];
+    g.unsealed.clear();
     g.maxTs = Number.NEGATIVE_INFINITY;
     g.windowEnd = 0;
+  }
+
+  /**
+   * Deletes the raw_recent rows older than every GPU's oldest unsealed sample: a row goes once
+   * nothing in it is unsealed (one number per GPU, not a row map per GPU: 10,000 GPUs hold
+   * 600 rows each). Rows live about one window, as each row holds GPUs of several phases anyway.
+   */
+  private releaseRows(): void {
+    this.sealedSinceRelease = false;
+    let below = this.nextRowId;
+    for (const g of this.registry.gpus.values()) if (g.firstRow < below) below = g.firstRow;
+    if (below <= this.releasedBelow) return;
+    // A read-only reader (the API's read worker) never deletes: the writer owns the rows.
+    if (!this.opts.readOnly) this.stmts.deleteRecentBelow.run(below);
+    this.releasedBelow = below;
   }
 
   private insertBlock(g: GpuMem, samples: readonly StoredSample[]): void {
@@ -347,6 +347,7 @@ export class RawWriter {
       this.seal(g);
       sealed++;
     }
+    if (this.sealedSinceRelease) this.releaseRows();
     return sealed;
   }
 }

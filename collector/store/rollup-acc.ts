@@ -7,7 +7,6 @@
 // what it would have added on time. The cover is attributed to the bucket holding the sample.
 import type { UsageClass } from "../usage/classify.js";
 import { METRIC_COUNT, METRIC_INDEX } from "./sample.js";
-import { ByteReader, ByteWriter } from "./varint.js";
 
 export const SAMPLES = 0;
 export const BUSY = 1;
@@ -17,14 +16,15 @@ export const UNKNOWN = 4;
 /** Power integrated over time, centiwatt × ms (Wh = value / 100 / 3.6e6). */
 export const ENERGY = 5;
 export const ENERGY_IDLE = 6;
-const HEADER = 7;
-const PER = 6;
-const COUNT = 0;
-const SUM = 1;
-const MIN = 2;
-const MAX = 3;
-const LAST = 4;
-const LAST_TS = 5;
+/** Per-metric stats start at HEADER, PER slots each: count, sum, min, max, last, last_ts. */
+export const HEADER = 7;
+export const PER = 6;
+export const COUNT = 0;
+export const SUM = 1;
+export const MIN = 2;
+export const MAX = 3;
+export const LAST = 4;
+export const LAST_TS = 5;
 export const ACC_SIZE = HEADER + PER * METRIC_COUNT;
 /** A sample's cover is capped so that a bogus interval cannot claim hours. */
 export const MAX_COVER_MS = 600_000;
@@ -127,54 +127,4 @@ export function summaryColumns(acc: Float64Array): {
   const t = metricStats(acc, TEMP);
   const u = metricStats(acc, UTIL);
   return { tempMax: t ? t.max : null, utilSum: u ? u.sum : 0, utilCount: u ? u.count : 0 };
-}
-
-/**
- * Per-metric part of a bucket: presence bitmap, the newest last_ts of the bucket, then per
- * present metric count, min, max - min, sum - count * min, last - min, and how far its last_ts
- * is before the newest (usually 0). Small non-negative numbers keep the varints short.
- */
-export function encodeAccMetrics(acc: Float64Array, bucketMs: number): Buffer {
-  const w = new ByteWriter(64 + METRIC_COUNT * 12);
-  const bitmap = new Uint8Array(Math.ceil(METRIC_COUNT / 8));
-  let newest = bucketMs;
-  for (let m = 0; m < METRIC_COUNT; m++) {
-    const o = HEADER + m * PER;
-    if ((acc[o + COUNT] as number) === 0) continue;
-    bitmap[m >> 3] = (bitmap[m >> 3] as number) | (1 << (m & 7));
-    newest = Math.max(newest, acc[o + LAST_TS] as number);
-  }
-  w.bytes(bitmap);
-  w.svarint(newest - bucketMs);
-  for (let m = 0; m < METRIC_COUNT; m++) {
-    const o = HEADER + m * PER;
-    const count = acc[o + COUNT] as number;
-    if (count === 0) continue;
-    const min = acc[o + MIN] as number;
-    w.uvarint(count);
-    w.svarint(min);
-    w.uvarint((acc[o + MAX] as number) - min);
-    w.svarint((acc[o + SUM] as number) - count * min);
-    w.uvarint((acc[o + LAST] as number) - min);
-    w.uvarint(newest - (acc[o + LAST_TS] as number));
-  }
-  return w.finish();
-}
-
-export function decodeAccMetrics(acc: Float64Array, data: Uint8Array, bucketMs: number): void {
-  const r = new ByteReader(data);
-  const bitmap = r.bytes(Math.ceil(METRIC_COUNT / 8));
-  const newest = bucketMs + r.svarint();
-  for (let m = 0; m < METRIC_COUNT; m++) {
-    if (!(((bitmap[m >> 3] as number) >> (m & 7)) & 1)) continue;
-    const o = HEADER + m * PER;
-    const count = r.uvarint();
-    const min = r.svarint();
-    acc[o + COUNT] = count;
-    acc[o + MIN] = min;
-    acc[o + MAX] = min + r.uvarint();
-    acc[o + SUM] = r.svarint() + count * min;
-    acc[o + LAST] = min + r.uvarint();
-    acc[o + LAST_TS] = newest - r.uvarint();
-  }
 }

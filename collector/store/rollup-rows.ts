@@ -2,10 +2,8 @@
 // (what arrived since the GPU's last seal); a seal merges each delta into its row.
 import {
   BUSY,
-  decodeAccMetrics,
   ENERGY,
   ENERGY_IDLE,
-  encodeAccMetrics,
   HELD,
   IDLE,
   mergeAcc,
@@ -14,6 +12,7 @@ import {
   summaryColumns,
   UNKNOWN,
 } from "./rollup-acc.js";
+import { decodeAccMetrics, encodeAccMetrics } from "./rollup-codec.js";
 import type { RollupRow, Statements } from "./statements.js";
 
 export function accFromRow(row: RollupRow): Float64Array {

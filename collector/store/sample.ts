@@ -1,5 +1,6 @@
 // The store's in-memory form of one GPU sample: metric values scaled to integers (METRICS order,
 // `scale` from shared/metrics.ts) with NaN for absent, so absent never turns into 0.
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { METRICS, type MetricKey } from "../../shared/metrics.js";
 import type { IGpuSample } from "../../shared/proto.js";
 import { ByteReader, type ByteWriter } from "./varint.js";
@@ -69,8 +70,8 @@ export const valuesObject = new Function(
 
 /**
  * One sample as plain varints: timestamp, interval, state, presence bitmap, zig-zag values.
- * The form of unsealed samples, in memory (per GPU) and in raw_recent rows: compact and cheap
- * to write; compression waits for the seal.
+ * The form of each entry of a raw_recent row (in memory, unsealed.ts keeps them smaller):
+ * cheap to write; compression waits for the seal.
  */
 export function writeSampleBody(w: ByteWriter, s: StoredSample): void {
   w.uvarint(s.ts);
@@ -101,18 +102,27 @@ export function readSampleBody(r: ByteReader): StoredSample {
   return { ts, intervalMs, state, vals };
 }
 
-/** Every sample of a buffer of sample bodies, in the order written. */
-export function readSampleBodies(data: Uint8Array): StoredSample[] {
-  const r = new ByteReader(data);
-  const out: StoredSample[] = [];
-  while (!r.done) out.push(readSampleBody(r));
-  return out;
-}
-
 /** A raw_recent row entry: the GPU id, then the sample body. */
 export function writeRecentEntry(w: ByteWriter, gpuId: number, s: StoredSample): void {
   w.uvarint(gpuId);
   writeSampleBody(w, s);
+}
+
+/**
+ * raw_recent rows by their `format` column (migration 050): 1 is the entries bare (rows
+ * written before issue 19), 2 the entries deflated at level 1 (cheap; a batch's entries repeat
+ * each other's limits and levels).
+ */
+export const RECENT_ROW_FORMAT = 2;
+
+export function encodeRecentRow(entries: Uint8Array): Buffer {
+  return deflateRawSync(entries, { level: 1 });
+}
+
+export function readRecentRow(data: Uint8Array, format: number): { gpuId: number; sample: StoredSample }[] {
+  if (format === 1) return readRecentEntries(data);
+  if (format === 2) return readRecentEntries(inflateRawSync(data));
+  throw new RangeError(`unknown raw_recent row format ${format}`);
 }
 
 export function readRecentEntries(data: Uint8Array): { gpuId: number; sample: StoredSample }[] {

@@ -83,8 +83,8 @@ export function prepareStatements(db: Database) {
     countReject: s(
       "INSERT INTO rejects (host, reason, count, last_ms) VALUES (?, ?, ?, ?) ON CONFLICT (host, reason) DO UPDATE SET count = count + excluded.count, last_ms = excluded.last_ms",
     ),
-    insertRecent: s("INSERT INTO raw_recent (id, data) VALUES (?, ?)"),
-    deleteRecent: s("DELETE FROM raw_recent WHERE id = ?"),
+    insertRecent: s("INSERT INTO raw_recent (id, data, format) VALUES (?, ?, ?)"),
+    deleteRecentBelow: s("DELETE FROM raw_recent WHERE id < ?"),
     insertBlock: s(
       "INSERT INTO raw_blocks (gpu_id, start_ms, end_ms, samples, values_count, data) VALUES (?, ?, ?, ?, ?, ?)",
     ),

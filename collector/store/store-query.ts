@@ -21,8 +21,10 @@ import { GpuState } from "../../shared/proto.js";
 import type { AggregateFilters, GroupBy } from "../usage/placement.js";
 import { chunkSample, decodeChunk } from "./chunk-codec.js";
 import type { GpuMem } from "./gpu-state.js";
-import { decodeAccMetrics, mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
-import { METRIC_INDEX, readSampleBodies, type StoredSample, unscale, valuesObject } from "./sample.js";
+import { mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
+import { decodeAccMetrics } from "./rollup-codec.js";
+import { RollupDeltas } from "./rollup-deltas.js";
+import { METRIC_INDEX, type StoredSample, unscale, valuesObject } from "./sample.js";
 import type { Store } from "./store.js";
 
 export interface LatestGpu {
@@ -187,11 +189,11 @@ export function series(
       const c = decodeChunk(data);
       for (let k = 0; k < c.n; k++) visit(c.ts[k] as number, (m) => (c.cols[m] as Float64Array)[k] as number);
     }
-    for (const s of readSampleBodies(g.buf.view())) visit(s.ts, (m) => s.vals[m] as number);
+    for (const s of g.unsealed.samples()) visit(s.ts, (m) => s.vals[m] as number);
   } else if (g) {
     const tier = rollups[tierIndex] as { stepMs: number };
     const lo = fromMs - (fromMs % tier.stepMs);
-    const deltas = g.deltas[tierIndex] ?? new Map<number, Float64Array>();
+    const deltas = g.deltas[tierIndex] ?? new RollupDeltas();
     const acc = newAcc();
     const visit = (bucket: number, bucketAcc: Float64Array) => {
       const k = Math.floor((Math.max(bucket, start) - start) / stepMs);
@@ -266,7 +268,7 @@ export function samples(store: Store, uuid: string, fromMs: number, toMs: number
     const c = decodeChunk(data);
     for (let k = 0; k < c.n; k++) push(chunkSample(c, k));
   }
-  for (const s of readSampleBodies(g.buf.view())) push(s);
+  for (const s of g.unsealed.samples()) push(s);
   return out.sort((a, b) => a.ts - b.ts);
 }
 

@@ -1,0 +1,75 @@
+// Unsealed samples in memory (issue 19): each stored against the one before, read back exactly
+// in the order appended: out-of-order timestamps, absences that come and go, values near ±2^53.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { METRIC_COUNT, type StoredSample } from "../../../collector/store/sample.js";
+import { UnsealedSamples } from "../../../collector/store/unsealed.js";
+
+const MAX = Number.MAX_SAFE_INTEGER;
+const value = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(Number.NaN) },
+  { weight: 3, arbitrary: fc.constantFrom(0, 1, 81_559) },
+  { weight: 3, arbitrary: fc.integer({ min: -100_000, max: 100_000 }) },
+  { weight: 1, arbitrary: fc.constantFrom(MAX, -MAX, 2 ** 52 + 3) },
+);
+const sampleArb = fc.record({
+  ts: fc.integer({ min: 1_700_000_000_000, max: 1_700_000_900_000 }),
+  intervalMs: fc.constantFrom(1000, 1000, 1000, 5000),
+  state: fc.constantFrom(1, 1, 1, 2),
+  vals: fc
+    .array(value, { minLength: METRIC_COUNT, maxLength: METRIC_COUNT })
+    .map((v) => Float64Array.from(v)),
+});
+/** Runs of repeats with small changes, as a GPU reports, or anything at all. */
+const seqArb = fc.oneof(
+  fc.array(sampleArb, { maxLength: 60 }),
+  fc
+    .tuple(
+      sampleArb,
+      fc.array(fc.tuple(fc.integer({ min: 0, max: METRIC_COUNT - 1 }), value), { maxLength: 60 }),
+    )
+    .map(([first, changes]) => {
+      const out: StoredSample[] = [first];
+      for (const [m, v] of changes) {
+        const prev = out[out.length - 1] as StoredSample;
+        const vals = Float64Array.from(prev.vals);
+        vals[m] = v;
+        out.push({ ...prev, ts: prev.ts + 1000, vals });
+      }
+      return out;
+    }),
+);
+
+function plain(s: StoredSample) {
+  return { ts: s.ts, intervalMs: s.intervalMs, state: s.state, vals: Array.from(s.vals) };
+}
+
+describe("unsealed samples", () => {
+  it("read back exactly, in the order appended, absent staying absent", () => {
+    fc.assert(
+      fc.property(seqArb, (samples) => {
+        const u = new UnsealedSamples();
+        for (const s of samples) u.append(s);
+        expect(u.samples().map(plain)).toEqual(samples.map(plain));
+        expect(u.count).toBe(samples.length);
+        for (const s of samples) expect(u.has(s.ts)).toBe(true);
+        expect(u.has(1_600_000_000_000)).toBe(false);
+        u.clear();
+        expect(u.count).toBe(0);
+        expect(u.samples()).toEqual([]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps a repeating sample in a few bytes", () => {
+    const u = new UnsealedSamples();
+    const vals = new Float64Array(METRIC_COUNT).fill(81_559);
+    for (let k = 0; k < 600; k++) {
+      const v = Float64Array.from(vals);
+      v[7] = 60_000 + ((k * 7919) % 8000);
+      u.append({ ts: 1_700_000_000_000 + k * 1000 + (k % 3), intervalMs: 1000, state: 1, vals: v });
+    }
+    expect(u.byteLength / 600).toBeLessThan(12);
+  });
+});
