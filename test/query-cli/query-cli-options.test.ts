@@ -139,8 +139,9 @@ describe("gputel query options (issue 18)", () => {
     expect(all.stderr).toBe("");
     const cut = await query(["flags", "--limit", "2", "--csv"]);
     expect(cut.lines).toHaveLength(3);
+    // Flags say how many were shown of how many, by kind (cli/query/flags-notice.ts).
     expect(cut.stderr).toMatch(
-      /^gputel query: showing 2( of \d+| \(more exist\)); use --limit N for more\n$/,
+      /^gputel query: showing 2 of \d+ open flags \(.+\); raise --limit or narrow with --kind, --site, --host or --label\n$/,
     );
     const gpus = await query(["gpus", "--limit", "5"]);
     expect(gpus.lines).toHaveLength(6);
