@@ -6,9 +6,12 @@ import { closeDetail, detailId, openDetail, refreshDetail, wireDetail } from "./
 import { drawFlags, flagsQuery } from "./flags-view.js";
 import { applyCells, buildFleet, choices, matches } from "./fleet-model.js";
 import { drawFleet } from "./fleet-view.js";
+import { drawHealthReport } from "./health.js";
 import { readUrl, writeUrl } from "./url-state.js";
 
 const POLL_MS = 5000;
+// The fleet health report covers 30 days: once a minute is fresh enough and spares the collector.
+const HEALTH_MS = 60_000;
 const url = readUrl();
 const state = { filters: url.filters, colour: url.colour, fleet: null, flagPages: 1, timer: null };
 const on = { filter: (f) => setFilters({ ...state.filters, ...f }), open: (id) => showGpu(id) };
@@ -187,3 +190,5 @@ syncControls();
 await poll();
 if (url.gpu) void showGpu(url.gpu).catch(() => closeDetail());
 setInterval(poll, POLL_MS);
+void drawHealthReport(api);
+setInterval(() => void drawHealthReport(api), HEALTH_MS);
