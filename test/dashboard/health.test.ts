@@ -1,8 +1,15 @@
-// The dashboard's health helpers (collector/dashboard/static/health.js): which badge a heat-map
-// cell shows, and the Xid marks drawn on a GPU's charts.
-import { describe, expect, it } from "vitest";
+// The dashboard's health helpers (collector/dashboard/static/health.js): which badge a fleet
+// cell shows, and the Xid marks drawn on a GPU's charts; then the page itself in chromium.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StoreHealthBackend } from "../../collector/api/health-backend.js";
+import { createApiServer } from "../../collector/api/server.js";
+import { StoreBackend } from "../../collector/api/store-backend.js";
 // @ts-expect-error: plain browser JavaScript, no types
 import { eventMarks, healthBadge } from "../../collector/dashboard/static/health.js";
+import { silentLogger } from "../../shared/logger.js";
+import { xidEvent } from "../collector/health/events.js";
+import { type FlagHarness, flagHarness, MIN, T0, UUID } from "../collector/health/flag-harness.js";
+import { type Browser, collectorPage, launchChromium, skipBrowser } from "./chromium.js";
 
 describe("dashboard health", () => {
   it("badges the most urgent health flag of a cell", () => {
@@ -44,4 +51,72 @@ describe("dashboard health", () => {
     expect(texts).toEqual(["Xid 79", "Xid 13"]);
     expect(strokes).toEqual(["#ef4444", "#f59e0b"]);
   });
+});
+
+// The new page against a collector filled through the store: one GPU with an Xid 79 (a hardware
+// fault: an open xid flag and an open reset-required flag) shows a badge on the fleet view, its
+// event in the detail panel, and the fleet health report counts it.
+describe.skipIf(skipBrowser)("health on the dashboard (chromium)", () => {
+  let h: FlagHarness | undefined;
+  let server: ReturnType<typeof createApiServer> | undefined;
+  let browser: Browser | undefined;
+  let url = "";
+  const NOW = T0 + 10 * MIN;
+
+  beforeAll(async () => {
+    h = flagHarness();
+    for (let t = T0; t <= NOW; t += MIN)
+      h.frame(
+        t,
+        {
+          utilization_gpu_pct: 80,
+          temperature_gpu_celsius: 60,
+          power_draw_watts: 300,
+          memory_used_mib: 1000,
+        },
+        { host_sample: { uptime_seconds: 1000 + (t - T0) / 1000 } },
+      );
+    h.xid([xidEvent(1, 79, { time_ms: T0 + 5 * MIN, pid: null, process_name: "" })]);
+    const harness = h;
+    const now = () => NOW;
+    const backend = new StoreBackend({
+      store: harness.store,
+      flags: harness.engine,
+      health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
+      now,
+    });
+    server = createApiServer({ backend, listen: { host: "127.0.0.1", port: 0 }, logger: silentLogger() });
+    url = `http://127.0.0.1:${(await server.start()).port}`;
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    h?.cleanup();
+  });
+
+  it("badges the GPU, lists its Xid in the panel and counts it in the health report", async () => {
+    if (!browser || !h) throw new Error("chromium or the collector did not start");
+    expect(h.open("reset-required")).toBeDefined();
+    const { page, failed } = await collectorPage(browser, url);
+    await page.goto(`${url}/`);
+    await page.waitForSelector("body[data-loaded='1']", { timeout: 30_000 });
+
+    const cell = page.locator(`.cell[data-uuid="${UUID}"]`);
+    await expect(cell.locator(".badge.health").textContent()).resolves.toBe("RST");
+    expect(await cell.locator(".badge.health").isVisible()).toBe(true);
+
+    const summary = page.locator("#health-report .health-summary");
+    await summary.filter({ hasText: /^1 Xid events in 30 days/ }).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#health-report .health-codes tr").nth(1).textContent()).toContain("79");
+
+    await cell.click();
+    await page.waitForSelector("#detail-events li.k-xid", { timeout: 10_000 });
+    expect(await page.locator("#detail-events li.k-xid").count()).toBe(1);
+    expect(await page.locator("#detail-events li.k-xid .h-kind").textContent()).toBe("Xid 79");
+    // The mark is drawn on every chart: its label is canvas text, so the charts exist with the events.
+    expect(await page.locator("#gpu-detail .uplot").count()).toBe(4);
+    expect(failed).toEqual([]);
+  }, 60_000);
 });
