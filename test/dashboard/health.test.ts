@@ -119,4 +119,34 @@ describe.skipIf(skipBrowser)("health on the dashboard (chromium)", () => {
     expect(await page.locator("#gpu-detail .uplot").count()).toBe(4);
     expect(failed).toEqual([]);
   }, 60_000);
+
+  it("outlines a fleet-scale tile holding a GPU with a health flag, and only that tile", async () => {
+    if (!browser) throw new Error("chromium did not start");
+    const { page, failed } = await collectorPage(browser, url);
+    await page.goto(`${url}/`);
+    await page.waitForSelector("body[data-loaded='1']", { timeout: 30_000 });
+    // The page's own fleet-view module over 320 GPUs (past the cells limit: tiles) in two racks.
+    const drawn = (await page.evaluate(`(async () => {
+      const { drawFleet } = await import("/static/fleet-view.js");
+      const root = document.createElement("div");
+      document.body.append(root);
+      const gpus = Array.from({ length: 320 }, (_, i) => ({
+        uuid: "GPU-t" + i, host: "h" + Math.floor(i / 8), index: i % 8, site: "lab", model: "H100",
+        labels: {}, rack: i < 160 ? "r1" : "r2", customer: "-", state: "ok", usage: "busy",
+        util: 50, temp: 50, mask: 0, kinds: i === 200 ? ["nvlink-degraded"] : [],
+      }));
+      drawFleet(root, gpus, { colour: "util", total: 320, forceCells: false, selected: null,
+        on: { filter() {}, open() {} } });
+      const tiles = [...root.querySelectorAll(".tile")];
+      return tiles.map((t) => ({ rack: t.dataset.rack, health: t.classList.contains("health"),
+        outline: getComputedStyle(t).outlineStyle, title: t.title }));
+    })()`)) as { rack: string; health: boolean; outline: string; title: string }[];
+    expect(drawn.map((t) => [t.rack, t.health])).toEqual([
+      ["r1", false],
+      ["r2", true],
+    ]);
+    expect(drawn[1]?.outline).toBe("solid");
+    expect(drawn[1]?.title).toContain("1 GPUs with a health flag");
+    expect(failed).toEqual([]);
+  }, 60_000);
 });
