@@ -1,6 +1,7 @@
 // gputel dashboard: polls the collector's compact fleet cells, open flags and summary every few
 // seconds and draws the fleet (tiles at fleet scale, cells when narrowed), the problems first
-// list, the KPIs and, on demand, one GPU's panel. Filters, colour and the open GPU are in the URL.
+// list, the KPIs and, on demand, one GPU's panel; the fleet health report once a minute. Filters,
+// colour and the open GPU are in the URL.
 import { api, el, energy, pct, pctOf, TEMP_STOPS, UTIL_STOPS } from "./api.js";
 import { closeDetail, detailId, openDetail, refreshDetail, wireDetail } from "./detail.js";
 import { drawFlags, flagsQuery } from "./flags-view.js";
