@@ -1,8 +1,15 @@
-// The dashboard's health helpers (collector/dashboard/static/health.js): which badge a heat-map
-// cell shows, and the Xid marks drawn on a GPU's charts.
-import { describe, expect, it } from "vitest";
+// The dashboard's health helpers (collector/dashboard/static/health.js): which badge a fleet
+// cell shows, and the Xid marks drawn on a GPU's charts; then the page itself in chromium.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StoreHealthBackend } from "../../collector/api/health-backend.js";
+import { createApiServer } from "../../collector/api/server.js";
+import { StoreBackend } from "../../collector/api/store-backend.js";
 // @ts-expect-error: plain browser JavaScript, no types
 import { eventMarks, healthBadge } from "../../collector/dashboard/static/health.js";
+import { silentLogger } from "../../shared/logger.js";
+import { xidEvent } from "../collector/health/events.js";
+import { type FlagHarness, flagHarness, MIN, T0, UUID } from "../collector/health/flag-harness.js";
+import { type Browser, collectorPage, launchChromium, skipBrowser } from "./chromium.js";
 
 describe("dashboard health", () => {
   it("badges the most urgent health flag of a cell", () => {
@@ -44,4 +51,102 @@ describe("dashboard health", () => {
     expect(texts).toEqual(["Xid 79", "Xid 13"]);
     expect(strokes).toEqual(["#ef4444", "#f59e0b"]);
   });
+});
+
+// The new page against a collector filled through the store: one GPU with an Xid 79 (a hardware
+// fault: an open xid flag and an open reset-required flag) shows a badge on the fleet view, its
+// event in the detail panel, and the fleet health report counts it.
+describe.skipIf(skipBrowser)("health on the dashboard (chromium)", () => {
+  let h: FlagHarness | undefined;
+  let server: ReturnType<typeof createApiServer> | undefined;
+  let browser: Browser | undefined;
+  let url = "";
+  const NOW = T0 + 10 * MIN;
+
+  beforeAll(async () => {
+    h = flagHarness();
+    for (let t = T0; t <= NOW; t += MIN)
+      h.frame(
+        t,
+        {
+          utilization_gpu_pct: 80,
+          temperature_gpu_celsius: 60,
+          power_draw_watts: 300,
+          memory_used_mib: 1000,
+        },
+        { host_sample: { uptime_seconds: 1000 + (t - T0) / 1000 } },
+      );
+    h.xid([xidEvent(1, 79, { time_ms: T0 + 5 * MIN, pid: null, process_name: "" })]);
+    const harness = h;
+    const now = () => NOW;
+    const backend = new StoreBackend({
+      store: harness.store,
+      flags: harness.engine,
+      health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
+      now,
+    });
+    server = createApiServer({ backend, listen: { host: "127.0.0.1", port: 0 }, logger: silentLogger() });
+    url = `http://127.0.0.1:${(await server.start()).port}`;
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    h?.cleanup();
+  });
+
+  it("badges the GPU, lists its Xid in the panel and counts it in the health report", async () => {
+    if (!browser || !h) throw new Error("chromium or the collector did not start");
+    expect(h.open("reset-required")).toBeDefined();
+    const { page, failed } = await collectorPage(browser, url);
+    await page.goto(`${url}/`);
+    await page.waitForSelector("body[data-loaded='1']", { timeout: 30_000 });
+
+    const cell = page.locator(`.cell[data-uuid="${UUID}"]`);
+    await expect(cell.locator(".badge.health").textContent()).resolves.toBe("RST");
+    expect(await cell.locator(".badge.health").isVisible()).toBe(true);
+
+    const summary = page.locator("#health-report .health-summary");
+    await summary.filter({ hasText: /^1 Xid events in 30 days/ }).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#health-report .health-codes tr").nth(1).textContent()).toContain("79");
+
+    await cell.click();
+    await page.waitForSelector("#detail-events li.k-xid", { timeout: 10_000 });
+    expect(await page.locator("#detail-events li.k-xid").count()).toBe(1);
+    expect(await page.locator("#detail-events li.k-xid .h-kind").textContent()).toBe("Xid 79");
+    // The mark is drawn on every chart: its label is canvas text, so the charts exist with the events.
+    expect(await page.locator("#gpu-detail .uplot").count()).toBe(4);
+    expect(failed).toEqual([]);
+  }, 60_000);
+
+  it("outlines a fleet-scale tile holding a GPU with a health flag, and only that tile", async () => {
+    if (!browser) throw new Error("chromium did not start");
+    const { page, failed } = await collectorPage(browser, url);
+    await page.goto(`${url}/`);
+    await page.waitForSelector("body[data-loaded='1']", { timeout: 30_000 });
+    // The page's own fleet-view module over 320 GPUs (past the cells limit: tiles) in two racks.
+    const drawn = (await page.evaluate(`(async () => {
+      const { drawFleet } = await import("/static/fleet-view.js");
+      const root = document.createElement("div");
+      document.body.append(root);
+      const gpus = Array.from({ length: 320 }, (_, i) => ({
+        uuid: "GPU-t" + i, host: "h" + Math.floor(i / 8), index: i % 8, site: "lab", model: "H100",
+        labels: {}, rack: i < 160 ? "r1" : "r2", customer: "-", state: "ok", usage: "busy",
+        util: 50, temp: 50, mask: 0, kinds: i === 200 ? ["nvlink-degraded"] : [],
+      }));
+      drawFleet(root, gpus, { colour: "util", total: 320, forceCells: false, selected: null,
+        on: { filter() {}, open() {} } });
+      const tiles = [...root.querySelectorAll(".tile")];
+      return tiles.map((t) => ({ rack: t.dataset.rack, health: t.classList.contains("health"),
+        outline: getComputedStyle(t).outlineStyle, title: t.title }));
+    })()`)) as { rack: string; health: boolean; outline: string; title: string }[];
+    expect(drawn.map((t) => [t.rack, t.health])).toEqual([
+      ["r1", false],
+      ["r2", true],
+    ]);
+    expect(drawn[1]?.outline).toBe("solid");
+    expect(drawn[1]?.title).toContain("1 GPUs with a health flag");
+    expect(failed).toEqual([]);
+  }, 60_000);
 });

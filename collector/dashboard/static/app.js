@@ -1,14 +1,18 @@
 // gputel dashboard: polls the collector's compact fleet cells, open flags and summary every few
 // seconds and draws the fleet (tiles at fleet scale, cells when narrowed), the problems first
-// list, the KPIs and, on demand, one GPU's panel. Filters, colour and the open GPU are in the URL.
+// list, the KPIs and, on demand, one GPU's panel; the fleet health report once a minute. Filters,
+// colour and the open GPU are in the URL.
 import { api, el, energy, pct, pctOf, TEMP_STOPS, UTIL_STOPS } from "./api.js";
 import { closeDetail, detailId, openDetail, refreshDetail, wireDetail } from "./detail.js";
 import { drawFlags, flagsQuery } from "./flags-view.js";
 import { applyCells, buildFleet, choices, matches } from "./fleet-model.js";
 import { drawFleet } from "./fleet-view.js";
+import { drawHealthReport } from "./health.js";
 import { readUrl, writeUrl } from "./url-state.js";
 
 const POLL_MS = 5000;
+// The fleet health report covers 30 days: once a minute is fresh enough and spares the collector.
+const HEALTH_MS = 60_000;
 const url = readUrl();
 const state = { filters: url.filters, colour: url.colour, fleet: null, flagPages: 1, timer: null };
 const on = { filter: (f) => setFilters({ ...state.filters, ...f }), open: (id) => showGpu(id) };
@@ -187,3 +191,5 @@ syncControls();
 await poll();
 if (url.gpu) void showGpu(url.gpu).catch(() => closeDetail());
 setInterval(poll, POLL_MS);
+void drawHealthReport(api);
+setInterval(() => void drawHealthReport(api), HEALTH_MS);

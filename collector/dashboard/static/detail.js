@@ -2,6 +2,7 @@
 // (no scrolling to find it), refreshes on every poll while open, closes with Escape or ×, and is
 // addressable: the app keeps `?gpu=host:index` in the URL.
 import { api, duration, el } from "./api.js";
+import { eventMarks, gpuEvents } from "./health.js";
 
 // uPlot loads with the first panel opened, not with the page: the wall view never needs it.
 let uPlot = null;
@@ -41,19 +42,38 @@ export async function refreshDetail(force = false) {
   try {
     const enc = encodeURIComponent(id);
     const gpu = await api(`/api/v1/gpus/${enc}`);
-    const [s, history] = await Promise.all([
+    const [s, history, events] = await Promise.all([
       api(`/api/v1/gpus/${enc}/series?metrics=${METRICS}&from=${d.range}&step=${RANGE_STEP[d.range]}`),
       api(`/api/v1/flags?state=all&host=${encodeURIComponent(gpu.host)}&limit=200`),
+      gpuEvents(api, gpu.uuid, d.range),
     ]);
     uPlot ??= (await import("/vendor/uplot.esm.js")).default;
     if (d.id !== id) return;
-    draw(gpu, s, history);
+    draw(gpu, s, history, events);
   } finally {
     d.busy = false;
   }
 }
 
-function draw(gpu, s, history) {
+/** The GPU's kernel-log events over the chart range, newest first (the API's order). */
+function drawEvents(events) {
+  const list = document.getElementById("detail-events");
+  list.replaceChildren(
+    ...events.slice(0, 50).map((e) => {
+      const li = el("li", e.applicationLevel ? "k-xid workload" : "k-xid");
+      li.append(
+        el("span", "h-kind", `Xid ${e.code}`),
+        el("span", "when", new Date(e.timeMs).toLocaleString()),
+        el("span", "dur", e.action),
+        el("span", "reason", `${e.mnemonic ?? ""}${e.processName ? ` · ${e.processName}` : ""}`),
+      );
+      return li;
+    }),
+  );
+  if (events.length === 0) list.replaceChildren(el("li", "empty", "No kernel-log events in this range."));
+}
+
+function draw(gpu, s, history, events) {
   document.getElementById("detail-title").textContent = `${gpu.host} · GPU ${gpu.index}`;
   document.getElementById("detail-sub").textContent =
     `${gpu.model} · ${gpu.site} · ${gpu.uuid}${gpu.inventory ? ` · S/N ${gpu.inventory.serial} · driver ${gpu.inventory.driverVersion}` : ""} · tier ${s.tier}`;
@@ -79,8 +99,10 @@ function draw(gpu, s, history) {
     }),
   );
   if (mine.length === 0) list.replaceChildren(el("li", "empty", "No flags in this GPU's history."));
+  drawEvents(events);
   for (const c of d.charts) c.destroy();
   d.charts = [];
+  const marks = eventMarks(events);
   const t = s.t.map((ms) => ms / 1000);
   const m = s.metrics;
   const gib = (xs) => xs.map((v) => (v === null ? null : v / 1024));
@@ -93,6 +115,7 @@ function draw(gpu, s, history) {
       ["max", m.utilization_gpu_pct.max, "rgba(34,197,94,0.35)"],
     ],
     [0, 100],
+    marks,
   );
   chart(
     "chart-temp",
@@ -103,6 +126,7 @@ function draw(gpu, s, history) {
       ...(slowdown === null ? [] : [["slowdown", t.map(() => slowdown), "#ff3b30", [8, 6]]]),
     ],
     [20, null],
+    marks,
   );
   chart(
     "chart-power",
@@ -112,6 +136,7 @@ function draw(gpu, s, history) {
       ["limit", m.power_limit_watts.max, "#94a3b8", [4, 4]],
     ],
     [0, null],
+    marks,
   );
   chart(
     "chart-memory",
@@ -121,10 +146,11 @@ function draw(gpu, s, history) {
       ["total", gib(m.memory_total_mib.max), "#94a3b8", [4, 4]],
     ],
     [0, null],
+    marks,
   );
 }
 
-function chart(id, t, series, yRange) {
+function chart(id, t, series, yRange, marks) {
   const fig = document.getElementById(id);
   fig.querySelector(".uplot")?.remove();
   const width = Math.max(260, fig.clientWidth - 16);
@@ -143,6 +169,7 @@ function chart(id, t, series, yRange) {
       },
     },
     axes: [axis, axis],
+    plugins: [marks],
     series: [
       {},
       ...series.map(([label, , stroke, dash]) => ({

@@ -5,10 +5,13 @@
 // polls; nothing animates forever (a pulse per hot cell kept the main thread busy).
 import { colourOf, el, pctOf } from "./api.js";
 import { stats, tiles } from "./fleet-model.js";
+import { healthBadge } from "./health.js";
 
 export const CELLS_MAX = 256;
 const PX = 4;
 const LOST = ["lost", "error", "stale", "offline"];
+/** Flag kinds a health badge or outline shows (issue 16). */
+const HEALTH = ["xid", "reset-required", "pcie-degraded", "nvlink-degraded"];
 
 const tileEls = new Map();
 const siteEls = new Map();
@@ -88,6 +91,10 @@ function drawTile(t, isHottest, opts) {
   b.classList.toggle("hot", s.hot > 0);
   b.classList.toggle("flagged", s.problems > 0);
   b.classList.toggle("hottest", isHottest);
+  // A static outline (no animation) when a GPU of the tile has an open health flag.
+  const sick = t.gpus.filter((g) => g.kinds.some((k) => HEALTH.includes(k))).length;
+  b.classList.toggle("health", sick > 0);
+  b.dataset.health = String(sick);
   b.querySelector(".badge").hidden = s.hot === 0;
   b.querySelector(".tile-cust").textContent =
     s.customers.length === 1 ? s.customers[0] : `${s.customers.length} customers`;
@@ -95,7 +102,8 @@ function drawTile(t, isHottest, opts) {
     `${s.hottest ?? "–"}° ${pctOf(s.busyShare === null ? null : s.busyShare * 100)}${s.problems ? ` ⚑${s.problems}` : ""}`;
   b.title =
     `${t.site} · ${t.rack}: ${s.gpus} GPUs on ${t.hosts.size} hosts\nbusy share ${pctOf(s.busyShare === null ? null : s.busyShare * 100)} · mean utilization ${pctOf(s.meanUtil)}\n` +
-    `hottest ${s.hottest ?? "–"} °C · ${s.problems} GPUs flagged (${s.hot} overheating) · ${s.down} not ok`;
+    `hottest ${s.hottest ?? "–"} °C · ${s.problems} GPUs flagged (${s.hot} overheating) · ${s.down} not ok` +
+    (sick > 0 ? `\n${sick} GPUs with a health flag (Xid, reset required, degraded link)` : "");
   paintMap(b.querySelector("canvas"), t, opts.colour);
   return b;
 }
@@ -185,8 +193,10 @@ function drawCell(g, opts) {
   c.querySelector(".i").textContent = String(g.index);
   c.querySelector(".v").textContent =
     v === null ? (g.state === "ok" ? "n/a" : g.state) : opts.colour === "util" ? `${v}%` : `${v}°`;
-  c.querySelector(".badge")?.remove();
+  for (const b of c.querySelectorAll(".badge")) b.remove();
   if (g.kinds.includes("overheat")) c.append(el("span", "badge", "HOT"));
+  const health = g.kinds.length > 0 ? healthBadge(g.kinds) : null;
+  if (health) c.append(el("span", health.cls, health.text));
   c.title =
     `${g.host} GPU ${g.index} · ${g.model}\n${g.util === null ? "–" : `${g.util}%`} · ${g.temp === null ? "–" : `${g.temp} °C`}` +
     (g.kinds.length ? `\nflags: ${g.kinds.join(", ")}` : "");

@@ -1,5 +1,5 @@
-// gputel dashboard, GPU health (issue 16): badges for heat-map cells, Xid marks on a GPU's charts
-// and the fleet health report panel. Self-contained: app.js calls these three functions.
+// gputel dashboard, GPU health (issue 16): badges for fleet cells (fleet-view.js), the GPU's
+// events and their marks on its charts (detail.js) and the fleet health report (app.js).
 
 /** The health badge a cell shows for its open flags, most urgent first; null when none. */
 export function healthBadge(kinds) {
