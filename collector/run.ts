@@ -14,7 +14,6 @@ import { idleThresholdsFor, resolveFlagsConfig } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { toIngestLimits } from "./ingest/limits.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
-import type { IngestSink } from "./ingest/sink.js";
 import { LabelLeaseWatcher } from "./leases/label-watcher.js";
 import { LeaseService } from "./leases/service.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
