@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   GPUTEL_E_SPOOL: "The on-disk spool could not be opened or written.",
   GPUTEL_E_SPOOL_CORRUPT: "The spool file was corrupt; it was moved aside and a fresh one started.",
   GPUTEL_E_STORE: "The collector's database could not be written; acknowledgements are held back.",
+  GPUTEL_E_STORE_LAYOUT:
+    "The collector's database was written with another metric layout than this build's (it would misread the samples, so it refuses to open it).",
   GPUTEL_E_INGEST_REJECT: "A received message was rejected (reason in the log and counters).",
   GPUTEL_E_API: "An HTTP API request failed.",
   GPUTEL_E_REMOTE_WRITE:

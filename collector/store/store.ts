@@ -42,6 +42,7 @@ import { FlagStore } from "./flag-store.js";
 import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./fleet-reads.js";
 import { StoreFleetView } from "./fleet-view.js";
 import { LeaseStore } from "./leases.js";
+import { checkMetricLayout } from "./metric-layout.js";
 import { migrate } from "./migrate.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
@@ -135,6 +136,7 @@ export class Store implements IngestSink {
       db.pragma("foreign_keys = ON");
       db.pragma("cache_size = -65536");
       migrate(db, options.migrationsDir);
+      checkMetricLayout(db, path);
       const store = new Store(db, tiers, {
         ...options,
         retention: options.retention ?? DEFAULT_TIER_RULES,
