@@ -5,16 +5,17 @@
 import { EventBatch, HealthEvent, type IHealthEvent, SCHEMA_VERSION } from "../../shared/proto.js";
 import type { Spool, SpoolEntry } from "../spool/spool.js";
 import type { MessageQueue, QueuedMessage } from "./frame-queue.js";
+import { SpoolMessages } from "./spool-messages.js";
 
 const LIVE_BATCH_EVENTS = 128;
 
-export class EventSpoolQueue implements MessageQueue {
-  private backlogWaitMs: number | undefined;
-
+export class EventSpoolQueue extends SpoolMessages implements MessageQueue {
   constructor(
-    private readonly spool: Spool,
+    spool: Spool,
     private readonly identity: { host: string; bootId: string },
-  ) {}
+  ) {
+    super(spool);
+  }
 
   /** Stores the events durably, in order; returns once they are on disk (throws if not). */
   append(events: readonly IHealthEvent[]): void {
@@ -28,22 +29,13 @@ export class EventSpoolQueue implements MessageQueue {
     }
   }
 
-  take(max: number): QueuedMessage[] {
-    const messages: QueuedMessage[] = [];
+  protected liveMessages(): QueuedMessage[] {
     // A kernel-log line is at most ~1 KiB: 128 of them stay far below the 256 KiB payload limit.
     const live = this.spool.nextLive(LIVE_BATCH_EVENTS);
-    if (live.length > 0) messages.push(this.message(live));
-    this.backlogWaitMs = undefined;
-    while (messages.length < max) {
-      const poll = this.spool.nextBacklog();
-      if (poll.kind === "wait") this.backlogWaitMs = poll.waitMs;
-      if (poll.kind !== "batch") break;
-      messages.push(this.message(poll.entries));
-    }
-    return messages;
+    return live.length > 0 ? [this.batchMessage(live)] : [];
   }
 
-  private message(entries: readonly SpoolEntry[]): QueuedMessage {
+  protected batchMessage(entries: readonly SpoolEntry[]): QueuedMessage {
     const batch = EventBatch.encode({
       schema_version: SCHEMA_VERSION,
       host: this.identity.host,
@@ -51,33 +43,5 @@ export class EventSpoolQueue implements MessageQueue {
       events: entries.map((entry) => HealthEvent.decode(entry.payload)),
     }).finish();
     return { ids: entries.map((entry) => entry.id), payload: batch };
-  }
-
-  ack(ids: readonly number[]): void {
-    this.spool.ack([...ids]);
-  }
-
-  nack(ids: readonly number[]): void {
-    this.spool.nack([...ids]);
-  }
-
-  markReconnected(): void {
-    this.spool.reconnected();
-  }
-
-  msUntilMore(): number | undefined {
-    return this.backlogWaitMs;
-  }
-
-  droppedTotal(): number {
-    return this.spool.droppedTotal;
-  }
-
-  pending(): number {
-    return this.spool.stats().pendingFrames;
-  }
-
-  close(): void {
-    this.spool.close();
   }
 }
