@@ -1,7 +1,7 @@
 // `gputel query --url a,b`: asks every collector for its own lists and report parts and merges
 // them with the functions the API's fan-out (http.peers) uses (collector/merge), so both give
 // the numbers one collector holding every sample would give.
-import { ApiError, LIMITS, parseGroupBy } from "../../collector/api/params.js";
+import { LIMITS, parseGroupBy } from "../../collector/api/params.js";
 import type {
   FlagJson,
   GpuView,
@@ -13,6 +13,7 @@ import type {
 import { REPORT_PART_PATH } from "../../collector/contract/api-contract.js";
 import { mergeUsageReport } from "../../collector/merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer } from "../../collector/merge/summary.js";
+import { ApiError } from "../../collector/request/errors.js";
 import { type ClientOptions, getAll, getJson, QueryError } from "./client.js";
 
 type Range = { from: string; to: string | undefined };

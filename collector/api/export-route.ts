@@ -10,8 +10,10 @@ import { GPU_REF } from "../../shared/gpu-id.js";
 import type { Logger } from "../../shared/logger.js";
 import { EXPORT_FORMATS, type ExportFormat } from "../export/columns.js";
 import { CONTENT_TYPES, type ExportGpu, exportChunks, FILE_EXTENSIONS } from "../export/export-stream.js";
+import { ApiError, badParam } from "../request/errors.js";
+import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
-import { ApiError, badParam, checkRange, parseTime } from "./params.js";
+import { checkRange } from "./params.js";
 import { query, time } from "./schemas.js";
 
 export const EXPORT_PATH = "/api/v1/export";

@@ -16,8 +16,9 @@ import { mergeFlagAnswers, mergeGpuLists, sumKindTotals, withDurations } from ".
 import { mergeUsageReport } from "../merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer, summaryRange } from "../merge/summary.js";
 import type { EnergyReport, GroupBy, UtilizationReport } from "../reports/reports.js";
+import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
-import { ApiError, LIMITS } from "./params.js";
+import { LIMITS } from "./params.js";
 
 export interface FanOutContext extends FanOutOptions {
   peers: readonly string[];

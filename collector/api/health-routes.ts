@@ -6,9 +6,10 @@ import type { FastifyInstance } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { XID_ACTIONS } from "../../shared/xid/types.js";
+import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import type { HealthBackend } from "./health-backend.js";
-import { ApiError, badParam, parseRange } from "./params.js";
+import { parseRange } from "./params.js";
 
 const DAY = 86_400_000;
 export const EVENT_LIMITS = { defaultRows: 100, maxRows: 1000 } as const;

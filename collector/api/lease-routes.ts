@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { parseInstant } from "../leases/instant.js";
 import { type Lease, leaseView } from "../leases/model.js";
 import type { ImportRecord, LeaseService } from "../leases/service.js";
-import { ApiError, badParam, checkRange } from "./params.js";
+import { ApiError, badParam } from "../request/errors.js";
+import { checkRange } from "./params.js";
 
 /** 20,000 leases (the most per import) take about 4.3 MB of JSON; other bodies stay at 4 KiB. */
 export const IMPORT_BODY_LIMIT = 16 * 1024 * 1024;

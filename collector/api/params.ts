@@ -8,9 +8,6 @@ import { FLAG_KINDS, type FlagKind } from "../flags/types.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 
-// Other API modules import these from here as well as from request/.
-export { ApiError, badParam, parseTime };
-
 export const LIMITS = {
   maxRangeMs: 400 * 86_400_000,
   maxSeriesPoints: 11_000,

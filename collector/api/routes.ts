@@ -9,12 +9,12 @@ import { FANOUT_HEADER } from "../fanout/fan-out.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
+import { ApiError, badParam } from "../request/errors.js";
+import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFlags, fanGpus, fanSummary, fanUsageReport, queryOf } from "./fanout.js";
 import {
-  ApiError,
   autoStep,
-  badParam,
   checkRange,
   LIMITS,
   parseGroupBy,
@@ -23,7 +23,6 @@ import {
   parseMetrics,
   parseRange,
   parseStep,
-  parseTime,
 } from "./params.js";
 import {
   type CellsQuery,

@@ -8,6 +8,7 @@ import type { Logger } from "../../shared/logger.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "../exposition/prometheus.js";
 import type { LeaseService } from "../leases/service.js";
+import { ApiError } from "../request/errors.js";
 import { installAccessControl, PUBLIC_ROUTE, type TokenLookup } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
@@ -16,7 +17,6 @@ import { registerExportRoute } from "./export-route.js";
 import type { FanOutContext } from "./fanout.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
-import { ApiError } from "./params.js";
 import { registerApiRoutes } from "./routes.js";
 import { schemas } from "./schemas.js";
 

@@ -3,8 +3,8 @@
 // and random sequences of creates never leave two overlapping leases on one device.
 import fc from "fast-check";
 import { afterEach, describe, expect, test } from "vitest";
-import type { ApiError } from "../../../collector/api/params.js";
 import { LeaseService } from "../../../collector/leases/service.js";
+import type { ApiError } from "../../../collector/request/errors.js";
 import { type LeaseTestStore, openLeaseStore } from "./store-helpers.js";
 
 const G1 = "GPU-11111111-2222-3333-4444-555555555555";
