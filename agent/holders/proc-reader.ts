@@ -41,8 +41,14 @@ export class ProcReader {
       return info;
     }
     const dir = join(this.options.procRoot, String(pid));
+    // Read in parallel, but record problems in file order so a report is the same every time.
     const [status, statText, cgroup] = await Promise.all(
-      ["status", "stat", "cgroup"].map((f) => this.text(join(dir, f), f, info)),
+      ["status", "stat", "cgroup"].map((f) => this.text(join(dir, f), f)),
+    ).then((results) =>
+      results.map((r) => {
+        if (r.problem !== undefined) info.problems.push(r.problem);
+        return r.text;
+      }),
     );
     const uid = status === undefined ? undefined : uidFromStatus(status);
     if (uid !== undefined) {
@@ -65,12 +71,11 @@ export class ProcReader {
     return new Map(infos.map((i) => [i.pid, i]));
   }
 
-  private async text(path: string, label: string, info: HolderInfo): Promise<string | undefined> {
+  private async text(path: string, label: string): Promise<{ text?: string; problem?: string }> {
     try {
-      return await readFile(path, "utf8");
+      return { text: await readFile(path, "utf8") };
     } catch (error) {
-      info.problems.push(`${label}: ${errorCode(error)}`);
-      return undefined;
+      return { problem: `${label}: ${errorCode(error)}` };
     }
   }
 
@@ -91,7 +96,8 @@ export class ProcReader {
   /** Boot time does not change while the host is up: read once. */
   private async boot(info: HolderInfo): Promise<number | undefined> {
     if (this.bootTimeSec !== undefined) return this.bootTimeSec;
-    const text = await this.text(join(this.options.procRoot, "stat"), "stat(boot)", info);
+    const { text, problem } = await this.text(join(this.options.procRoot, "stat"), "stat(boot)");
+    if (problem !== undefined) info.problems.push(problem);
     this.bootTimeSec = text === undefined ? undefined : bootTimeFromStat(text);
     return this.bootTimeSec;
   }
