@@ -11,6 +11,7 @@ import type {
   GpuInventory,
   GpuView,
   HostView,
+  LeaseInForce,
   MetricsSnapshot,
   Report,
   ReportGroupBy,
@@ -366,7 +367,24 @@ export class StoreBackend implements QueryBackend {
       newestSampleMs: newest,
       agentSources: this.parts.store.agentSources(),
       xidEvents: this.parts.health?.xidCounts() ?? [],
+      leases: this.leasesInForce(),
     };
+  }
+
+  private leasesInForce(): LeaseInForce[] {
+    const now = this.now();
+    // Leases never overlap on one device, so leases in force are at most one per device.
+    return this.parts.store.leases
+      .list({ fromMs: now, toMs: now + 1, limit: Number.MAX_SAFE_INTEGER })
+      .map((l) => ({
+        id: l.id,
+        tenant: l.tenant,
+        device: l.device,
+        gpu: l.gpu,
+        priceMicros: l.priceMicros,
+        currency: l.currency,
+        availabilityMilli: l.availabilityMilli,
+      }));
   }
 
   private inventoryMap(): Map<string, GpuInventory> {

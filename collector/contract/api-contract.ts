@@ -4,6 +4,7 @@
 import type { MetricKey } from "../../shared/metrics.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import type { FleetReport } from "../reports/reports.js";
+import type { EventCount } from "../store/event-store.js";
 import type { UsageClass } from "../usage/classify.js";
 import type { UsageSums, UsageTotals } from "../usage/usage-sums.js";
 
@@ -170,8 +171,28 @@ export interface MetricsSnapshot {
   newestSampleMs: number | null;
   /** Each agent's sources' health, from its latest status (absent: not read by this backend). */
   agentSources?: AgentSourceView[];
-  /** Xid events stored, by code and action (absent: not read by this backend). */
-  xidEvents?: { code: number; action: string; count: number }[];
+  /** Xid events stored, per GPU, code and action (absent: not read by this backend). */
+  xidEvents?: XidEventCount[];
+  /** Leases in force at the scrape (absent: not read by this backend). */
+  leases?: LeaseInForce[];
+}
+
+/** Xid events stored for one GPU (uuid null: a bus id its host's inventory did not know), code and action. */
+export type XidEventCount = EventCount;
+
+/** A lease in force, as /metrics exports it for dashboards that group by tenant. */
+export interface LeaseInForce {
+  id: string;
+  tenant: string;
+  /** The leased device: the GPU's UUID, or a MIG device's. */
+  device: string;
+  /** The physical GPU's UUID. */
+  gpu: string;
+  /** Price per GPU-hour in millionths of `currency`; null when the lease has none. */
+  priceMicros: number | null;
+  currency: string | null;
+  /** Committed availability in thousandths of a percent; null when the lease commits none. */
+  availabilityMilli: number | null;
 }
 
 /** A flag as /api/v1/flags lists it. */

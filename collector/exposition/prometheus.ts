@@ -124,28 +124,104 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
   health(x, snap, nowMs);
   agentSources(x, snap);
   xidEvents(x, snap);
+  leases(x, snap);
   return x.text();
 }
 
 /**
- * Xid events stored, by code and action. Bounded label sets: codes NVIDIA's catalogue lists
- * (a code it does not list is counted under "other") and the catalogue's closed set of actions.
+ * Xid events stored: over the fleet by code and action, and per GPU. Bounded label sets: codes
+ * NVIDIA's catalogue lists (a code it does not list is counted under "other"), the catalogue's
+ * closed set of actions, and per GPU only the GPUs that had events.
  */
 function xidEvents(x: Exposition, snap: MetricsSnapshot): void {
-  const counts = new Map<string, { code: string; action: string; value: number }>();
+  const fleet = new Map<string, Sample>();
+  const perGpu = new Map<string, Sample>();
+  const add = (into: Map<string, Sample>, labels: Labels, count: number) => {
+    const key = JSON.stringify(labels);
+    const entry = into.get(key) ?? { labels, value: 0 };
+    entry.value += count;
+    into.set(key, entry);
+  };
   for (const row of snap.xidEvents ?? []) {
     const code = xidEntry(row.code) ? String(row.code) : "other";
     const action = (XID_ACTIONS as readonly string[]).includes(row.action) ? row.action : "unknown";
-    const key = `${code}/${action}`;
-    const entry = counts.get(key) ?? { code, action, value: 0 };
-    entry.value += row.count;
-    counts.set(key, entry);
+    add(fleet, { code, action }, row.count);
+    add(
+      perGpu,
+      {
+        host: row.host,
+        gpu: row.gpuIndex === null ? "" : String(row.gpuIndex),
+        uuid: row.gpuUuid ?? "",
+        code,
+        action,
+        workload_fault: row.applicationLevel ? "true" : "false",
+      },
+      row.count,
+    );
   }
   x.family(
     "gputel_xid_events_total",
     "counter",
     "Xid events from the agents' kernel logs, stored once each, by Xid code and NVIDIA's catalogue action.",
-    [...counts.values()].map((c) => ({ labels: { code: c.code, action: c.action }, value: c.value })),
+    [...fleet.values()],
+  );
+  x.family(
+    "gputel_gpu_xid_events_total",
+    "counter",
+    "Xid events per GPU (uuid empty: a bus id the host's inventory did not know), by code and action; workload_fault is true for codes NVIDIA lays at the application's door (13, 31, 43, 45 …). Counts what the collector keeps (events.retention).",
+    [...perGpu.values()],
+  );
+}
+
+/**
+ * Leases in force: one info series per leased GPU (whole-GPU leases; MIG leases in their own
+ * family so that a join on uuid finds at most one tenant per GPU), and each lease's terms.
+ */
+function leases(x: Exposition, snap: MetricsSnapshot): void {
+  const where = new Map(snap.gpus.map((g) => [g.uuid, g]));
+  const place = (uuid: string) => {
+    const g = where.get(uuid);
+    return { host: g?.host ?? "", gpu: g === undefined ? "" : String(g.index), uuid };
+  };
+  const rows = snap.leases ?? [];
+  x.family(
+    "gputel_gpu_lease_info",
+    "gauge",
+    "1 for each GPU leased as a whole right now, with its tenant and lease id (join on uuid to group GPU metrics by tenant).",
+    rows
+      .filter((l) => l.device === l.gpu)
+      .map((l) => ({ labels: { ...place(l.gpu), tenant: l.tenant, lease: l.id }, value: 1 })),
+  );
+  x.family(
+    "gputel_mig_device_lease_info",
+    "gauge",
+    "1 for each MIG device leased right now: its GPU (uuid), the MIG device, tenant and lease id.",
+    rows
+      .filter((l) => l.device !== l.gpu)
+      .map((l) => ({
+        labels: { ...place(l.gpu), mig_device: l.device, tenant: l.tenant, lease: l.id },
+        value: 1,
+      })),
+  );
+  x.family(
+    "gputel_lease_price_per_gpu_hour",
+    "gauge",
+    "The price per GPU-hour of each lease in force that has one, in its currency.",
+    rows.flatMap((l) =>
+      l.priceMicros === null || l.currency === null
+        ? []
+        : [{ labels: { tenant: l.tenant, lease: l.id, currency: l.currency }, value: l.priceMicros / 1e6 }],
+    ),
+  );
+  x.family(
+    "gputel_lease_committed_availability_ratio",
+    "gauge",
+    "The availability each lease in force commits to (0.995 for 99.5 %), where it commits one.",
+    rows.flatMap((l) =>
+      l.availabilityMilli === null
+        ? []
+        : [{ labels: { tenant: l.tenant, lease: l.id }, value: l.availabilityMilli / 100_000 }],
+    ),
   );
 }
 

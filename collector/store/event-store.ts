@@ -39,10 +39,16 @@ export interface EventQuery {
   limit: number;
 }
 
-/** Xid events counted by code and action (the /metrics counter). */
+/** Xid events counted per GPU, code and action (the /metrics counters). */
 export interface EventCount {
+  host: string;
+  /** Null for an event whose bus id the host's inventory did not know. */
+  gpuUuid: string | null;
+  gpuIndex: number | null;
   code: number;
   action: string;
+  /** The catalogue marks the code as the workload's fault (13, 31, 43, 45 …), not the hardware's. */
+  applicationLevel: boolean;
   count: number;
 }
 
@@ -175,13 +181,18 @@ export class EventStore {
     return rows.map(toEvent);
   }
 
-  /** Every Xid event stored, by code and action (bounded: codes × actions). */
+  /** Every Xid event stored, per GPU, code and action (bounded: GPUs with events × codes). */
   xidCounts(): EventCount[] {
-    return this.db
+    const rows = this.db
       .prepare(
-        "SELECT code, action, COUNT(*) AS count FROM events WHERE kind = 'xid' GROUP BY code, action ORDER BY code, action",
+        `SELECT host, gpu_uuid AS gpuUuid, MAX(gpu_index) AS gpuIndex, code, action,
+                application_level AS app, COUNT(*) AS count
+         FROM events WHERE kind = 'xid'
+         GROUP BY host, gpu_uuid, code, action, application_level
+         ORDER BY host, gpu_uuid, code, action`,
       )
-      .all() as EventCount[];
+      .all() as (Omit<EventCount, "applicationLevel"> & { app: number })[];
+    return rows.map(({ app, ...c }) => ({ ...c, applicationLevel: app === 1 }));
   }
 
   /** Xid events in [fromMs, toMs) per host, GPU and code. */

@@ -108,9 +108,10 @@ describe("EventBatch ingest into the store", () => {
     ]);
     expect(committed).toEqual([[1, 2], [1]]);
     expect(pipeline.snapshot()).toMatchObject({ eventsStored: 3, eventsDuplicate: 2 });
+    const gpu = { host: H, gpuUuid: "GPU-test-0", gpuIndex: 0 };
     expect(store.events().xidCounts()).toEqual([
-      { code: 13, action: "restart-app", count: 1 },
-      { code: 79, action: "reboot", count: 2 },
+      { ...gpu, code: 13, action: "restart-app", applicationLevel: true, count: 1 },
+      { ...gpu, code: 79, action: "reboot", applicationLevel: false, count: 2 },
     ]);
   });
 

@@ -136,10 +136,17 @@ describe("health timeline, report, acknowledgement, metrics", () => {
     ).toSatisfy((routes: { public: boolean }[]) => routes.length >= 3 && routes.every((r) => !r.public));
   });
 
-  it("counts Xid events by code and action on /metrics", async () => {
+  it("counts Xid events by code and action, and per GPU, on /metrics", async () => {
     const { app } = setup();
     const r = await app.inject({ method: "GET", url: "/metrics", headers: { host: "127.0.0.1" } });
     expect(r.body).toContain('gputel_xid_events_total{code="79",action="reboot"} 2');
     expect(r.body).toContain('gputel_xid_events_total{code="13",action="restart-app"} 1');
+    const perGpu = r.body.split("\n").filter((l) => l.startsWith("gputel_gpu_xid_events_total{"));
+    // Per GPU too, an event of a bus id the inventory did not know under an empty uuid.
+    expect(perGpu).toEqual([
+      'gputel_gpu_xid_events_total{host="node-1",gpu="",uuid="",code="48",action="investigate",workload_fault="false"} 1',
+      'gputel_gpu_xid_events_total{host="node-1",gpu="0",uuid="GPU-test-0",code="13",action="restart-app",workload_fault="true"} 1',
+      'gputel_gpu_xid_events_total{host="node-1",gpu="0",uuid="GPU-test-0",code="79",action="reboot",workload_fault="false"} 2',
+    ]);
   });
 });
