@@ -22,6 +22,32 @@ const AGENTS = [
   { host: "dash-b", site: "ams1", customer: "globex" },
 ];
 
+/**
+ * Leases through the collector's own API: dash-a's three GPUs (busy, idle, idle-held) to acme
+ * with a price and a commitment, dash-b's A100 to globex; the RTX card stays for sale.
+ */
+async function leaseAllButOne(collector: RunningCollector): Promise<void> {
+  const start = new Date(Date.now() - 3_600_000).toISOString();
+  const gpus = collector.store.latest().sort((a, b) => a.host.localeCompare(b.host) || a.index - b.index);
+  const leases = gpus.slice(0, 4).map((g, i) => ({
+    id: `lease-${i}`,
+    device: g.uuid,
+    tenant: g.host === "dash-a" ? "acme" : "globex",
+    start,
+    ...(g.host === "dash-a"
+      ? { pricePerGpuHour: 2.5, currency: "EUR", committedAvailabilityPct: 99.5 }
+      : { pricePerGpuHour: 3, currency: "USD" }),
+  }));
+  for (const lease of leases) {
+    const r = await fetch(`http://127.0.0.1:${collector.httpPort}/api/v1/leases`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(lease),
+    });
+    expect(r.status, await r.text()).toBe(201);
+  }
+}
+
 describe.skipIf(!available)("Grafana dashboards and Prometheus rules on a real Prometheus", () => {
   let prom: Prometheus;
   let collector: RunningCollector;
@@ -71,6 +97,7 @@ describe.skipIf(!available)("Grafana dashboards and Prometheus rules on a real P
       client.publishAsync("gputel/v1/dash-a/frame", Buffer.from("not a frame"), { qos: 1 }),
     ).rejects.toMatchObject({ code: 0x99 });
     await client.endAsync();
+    await leaseAllButOne(collector);
     prom = await startPrometheus({
       globalConfig: "  scrape_interval: 1s\n  evaluation_interval: 1s\n",
       extraConfig: [
@@ -90,10 +117,13 @@ describe.skipIf(!available)("Grafana dashboards and Prometheus rules on a real P
         const rejects = await prom.api<{ result: unknown[] }>("query", {
           query: "rate(gputel_ingest_rejected_total[1m])",
         });
-        return r.result.length === 3 && rejects.result.length > 0;
+        const leased = await prom.api<{ result: unknown[] }>("query", {
+          query: "tenant:gputel_lease_idle_price_per_gpu_hour:sum",
+        });
+        return r.result.length === 3 && rejects.result.length > 0 && leased.result.length > 0;
       },
       60_000,
-      "idle, idle-held and overheat flags and a reject scraped",
+      "idle, idle-held and overheat flags, a reject and the leases scraped",
     );
   }, 120_000);
 
