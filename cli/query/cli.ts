@@ -5,19 +5,11 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import { mergeFlagAnswers, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
+import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../collector/reports/report-csv.js";
+import { type Column, csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
-import {
-  type Column,
-  csvFields,
-  csvOf,
-  flagColumns,
-  flagCsvValue,
-  GPU_COLUMNS,
-  gpuName,
-  type ReportRow,
-  reportColumns,
-} from "./columns.js";
+import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName } from "./columns.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
 import { mergedReport, mergedSummary } from "./merged.js";
@@ -33,7 +25,7 @@ Commands:
   gpu ID             one GPU, by host:index or UUID
   flags              open flags, most severe first (--state all: history) (--kind, --host, --site,
                      --label, --since, --until)
-  report KIND        utilization | energy | thermal | capacity (--since, --until, --by)
+  report KIND        utilization | energy | thermal | capacity | downtime (--since, --until, --by)
                      | health (Xids by code, model, host; hardware downtime; RMA candidates)
   events             kernel-log events, newest first (--gpu, --host, --code, --action, --since, --until, --limit)
   health GPU         one GPU's health timeline: events, flags, acknowledgements, downtime (--since, --until)
@@ -226,7 +218,8 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           await healthCommand("report-health", arg, v, client, style, print);
           return 0;
         }
-        if (!arg) throw new UsageError("report needs a KIND: utilization, energy, thermal or capacity");
+        if (!arg)
+          throw new UsageError("report needs a KIND: utilization, energy, thermal, capacity or downtime");
         const report =
           urls.length === 1
             ? ((
@@ -237,21 +230,19 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
                 )
               )[0] as Report)
             : await mergedReport(arg, range, v.by, client);
-        const columns = reportColumns(report);
+        const { groups: rows, total } = reportRows(report);
+        const columns = reportColumns([...rows, total]);
         // By GPU the API keys groups by UUID; people read host:index (JSON stays the API's).
         const names =
           v.by === "gpu" && format !== "json" ? await gpuNames(client) : new Map<string, string>();
-        const rows = reportRows(report).map((row) => ({ ...row, key: names.get(row.key) ?? row.key }));
-        const groups = sort ? sorted(rows, columns, sort) : rows;
-        const ordered = { ...report, groups } as unknown as Report;
+        const nameOf = (key: string) => names.get(key) ?? key;
+        const order = (list: ReportRow[]) => (sort ? sorted(list, columns, sort) : list);
+        const groups = order(rows.map((row) => ({ ...row, key: nameOf(row.key) })));
+        const ordered = { ...report, groups, total } as unknown as Report;
         print(
-          ordered,
+          { ...report, groups: sort ? order(report.groups as unknown as ReportRow[]) : report.groups },
           () => renderReport(ordered, style),
-          () =>
-            csvOf(columns, [
-              ...groups,
-              { ...reportRows({ ...report, groups: [report.total] } as Report)[0], key: "TOTAL" },
-            ]),
+          () => reportCsv(report, { nameOf, order }),
         );
         return 0;
       }
@@ -283,10 +274,6 @@ function sorted<T>(rows: readonly T[], columns: readonly Column<T>[], key: SortK
 async function gpuNames(client: ClientOptions): Promise<Map<string, string>> {
   const answers = await getAll<{ gpus: GpuView[] }>("/api/v1/gpus", { limit: "100000" }, client);
   return new Map(answers.flatMap((a) => a.gpus.map((g) => [g.uuid, gpuName(g.host, g.index)] as const)));
-}
-
-function reportRows(report: Report): ReportRow[] {
-  return report.groups as unknown as ReportRow[];
 }
 
 function parse(args: string[]) {

@@ -9,6 +9,7 @@ import { FANOUT_HEADER } from "../fanout/fan-out.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
+import { reportCsv } from "../reports/report-csv.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
@@ -197,19 +198,44 @@ export function registerApiRoutes(
   app.get<{ Params: { kind: ReportKind }; Querystring: ReportQuery }>(
     "/api/v1/reports/:kind",
     { schema: schemas.report },
-    async (req) => {
+    async (req, reply) => {
       const range = parseRange(req.query, backend.now(), DAY);
       const kind = req.params.kind;
       const by = parseGroupBy(req.query.by ?? (kind === "capacity" ? "model" : "site"));
       const ctx = fan(req);
-      if (ctx && (kind === "utilization" || kind === "energy"))
-        return fanUsageReport(ctx, backend, kind, range, by);
-      // Thermal and capacity do not merge yet: say so rather than pass one collector off as the fleet.
-      return ctx
-        ? { ...(await backend.report(kind, range, by)), fanout: "local only" }
-        : backend.report(kind, range, by);
+      const report =
+        ctx && (kind === "utilization" || kind === "energy")
+          ? await fanUsageReport(ctx, backend, kind, range, by)
+          : await backend.report(kind, range, by);
+      // Thermal, capacity and downtime do not merge yet: say so rather than pass one collector off as the fleet.
+      const answer =
+        ctx && kind !== "utilization" && kind !== "energy" ? { ...report, fanout: "local only" } : report;
+      if (!wantsCsv(req.query.format, req.headers.accept)) return answer;
+      const names = by === "gpu" ? gpuNames(backend) : undefined;
+      const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
+      return reply
+        .header("content-type", "text/csv; charset=utf-8")
+        .header(
+          "content-disposition",
+          `attachment; filename="gputel-${kind}-${stamp(report.fromMs)}-${stamp(report.toMs)}.csv"`,
+        )
+        .send(reportCsv(report, names ? { nameOf: (k) => names.get(k) ?? k } : {}));
     },
   );
+}
+
+/** ?format=csv, or Accept naming text/csv without JSON before it. */
+function wantsCsv(format: "json" | "csv" | undefined, accept: string | undefined): boolean {
+  if (format !== undefined) return format === "csv";
+  if (!accept) return false;
+  const csvAt = accept.indexOf("text/csv");
+  const jsonAt = accept.indexOf("application/json");
+  return csvAt >= 0 && (jsonAt < 0 || csvAt < jsonAt);
+}
+
+/** UUID → host:index of the GPUs listed now (a report by GPU is read by people as host:index). */
+function gpuNames(backend: QueryBackend): Map<string, string> {
+  return new Map(backend.gpus({}).map((g) => [g.uuid, `${g.host}:${g.index}`]));
 }
 
 /** Today's GPUs of each host (host-level flags concern a tenant whose GPU is there). */

@@ -85,12 +85,15 @@ export const schemas = {
       type: "object",
       additionalProperties: false,
       required: ["kind"],
-      properties: { kind: { type: "string", enum: ["utilization", "energy", "thermal", "capacity"] } },
+      properties: {
+        kind: { type: "string", enum: ["utilization", "energy", "thermal", "capacity", "downtime"] },
+      },
     },
     querystring: query({
       from: time,
       to: time,
       by: { type: "string", minLength: 1, maxLength: 140, pattern: "^(site|host|model|gpu|label:.+)$" },
+      format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
     }),
   },
   metrics: { querystring: query({}) },
@@ -130,4 +133,5 @@ export interface CellsQuery {
 }
 export interface ReportQuery extends RangeQuery {
   by?: string;
+  format?: "json" | "csv";
 }

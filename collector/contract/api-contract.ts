@@ -14,7 +14,7 @@ export interface TimeRange {
   toMs: number;
 }
 
-export type ReportKind = "utilization" | "energy" | "thermal" | "capacity";
+export type ReportKind = "utilization" | "energy" | "thermal" | "capacity" | "downtime";
 export type ReportGroupBy = "site" | "host" | "model" | "gpu" | { label: string };
 
 export interface GpuFilter {
