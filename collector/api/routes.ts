@@ -14,6 +14,7 @@ import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFlags, fanGpus, fanSummary, fanUsageReport, queryOf } from "./fanout.js";
+import { flagScope } from "./flag-scope.js";
 import {
   autoStep,
   checkRange,
@@ -37,6 +38,8 @@ import {
 import { scopeFor, tenantFlags, tenantGpuView, tenantSeries } from "./tenant-scope.js";
 
 const HOUR = 3_600_000;
+/** problems=true: what needs someone (an idle GPU's info flag does not). */
+const PROBLEM_SEVERITIES = ["warning", "critical"] as const;
 const DAY = 24 * HOUR;
 /** A route that also answers tenant tokens, scoped to the tenant's leases (tenant-scope.ts). */
 const scoped = <S>(schema: S) => ({ schema, config: { access: "tenant" as const } });
@@ -158,6 +161,13 @@ export function registerApiRoutes(
         "paging is not available with http.peers: narrow by kind, site or host, or raise limit",
       );
     const state = q.state ?? "open";
+    const one = q.gpu !== undefined ? backend.gpu(q.gpu) : undefined;
+    if (q.gpu !== undefined && !one) throw notFound(q.gpu);
+    const within = flagScope(q.model !== undefined || q.q !== undefined ? backend.gpus({}) : [], {
+      ...(q.model !== undefined ? { model: q.model } : {}),
+      ...(q.q !== undefined ? { q: q.q } : {}),
+      ...(one ? { gpu: one } : {}),
+    });
     const query = {
       state,
       // A scoped list is filtered after reading: read all that may be asked for, from the start.
@@ -168,6 +178,8 @@ export function registerApiRoutes(
       ...(q.host !== undefined ? { host: q.host } : {}),
       ...(q.site !== undefined ? { site: q.site } : {}),
       ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
+      ...(within ? { within } : {}),
+      ...(q.problems === true ? { severities: PROBLEM_SEVERITIES } : {}),
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
     };

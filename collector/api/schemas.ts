@@ -73,6 +73,10 @@ export const schemas = {
       host: hostName,
       site: text,
       label,
+      model: text,
+      q: { ...text, description: "text in the host, host:index, UUID, a label value or the model" },
+      gpu: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source },
+      problems: { type: "boolean", description: "only warning and critical flags (not idle)" },
       from: time,
       to: time,
       limit: { type: "integer", minimum: 1, maximum: LIMITS.maxFlagRows },
@@ -124,6 +128,10 @@ export interface FlagsQuery extends RangeQuery {
   host?: string;
   site?: string;
   label?: string;
+  model?: string;
+  q?: string;
+  gpu?: string;
+  problems?: boolean;
   limit?: number;
   tenant?: string;
   offset?: number;

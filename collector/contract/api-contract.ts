@@ -2,7 +2,7 @@
 // /metrics, the fan-out, the merges and `gputel query` all import. Values are in natural units
 // (W, °C, %, MiB); absent is left out.
 import type { MetricKey } from "../../shared/metrics.js";
-import type { Flag, FlagKind } from "../flags/types.js";
+import type { Flag, FlagKind, Severity } from "../flags/types.js";
 import type { FleetReport } from "../reports/reports.js";
 import type { UsageClass } from "../usage/classify.js";
 import type { UsageSums, UsageTotals } from "../usage/usage-sums.js";
@@ -129,6 +129,10 @@ export interface FlagQuery {
   host?: string;
   site?: string;
   label?: readonly [string, string];
+  /** Only these GPUs' flags and these hosts' host-level flags (model, q, gpu: flag-scope.ts). */
+  within?: { uuids: readonly string[]; hosts: readonly string[] };
+  /** Only these severities (problems=true: warning, critical). */
+  severities?: readonly Severity[];
   fromMs?: number;
   toMs?: number;
   limit: number;
