@@ -24,7 +24,7 @@ Commands:
   gpus               GPUs with latest values and open flags (--host, --site, --label, --kind, --state)
   gpu ID             one GPU, by host:index or UUID
   flags              open flags, most severe first (--state all: history) (--kind, --host, --site,
-                     --label, --since, --until)
+                     --label, --model, --search, --gpu, --problems, --since, --until)
   report KIND        utilization | energy | thermal | capacity | downtime (--since, --until, --by)
                      | health (Xids by code, model, host; hardware downtime; RMA candidates)
   events             kernel-log events, newest first (--gpu, --host, --code, --action, --since, --until, --limit)
@@ -43,6 +43,10 @@ Options:
   --by G             site | host | model | gpu | label:KEY
   --label K=V        as the agent's labels are written (K:V also works)
   --host H  --site S  --kind K  --state S  --limit N
+  --model M          flags of that GPU model's GPUs (as the API and dashboard spell it)
+  --search TEXT      flags whose host, host:index, UUID, label value or model holds TEXT
+  --gpu ID           flags: one GPU's flags and its host's (host:index or UUID)
+  --problems         flags: only warning and critical (leaves out idle)
   -h, --help
 `;
 
@@ -175,6 +179,10 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           host: v.host,
           site: v.site,
           label,
+          model: v.model,
+          q: v.search,
+          gpu: v.gpu,
+          problems: v.problems ? "true" : undefined,
           from: v.since === undefined ? undefined : range.from,
           to: range.to,
           limit: v.limit,
@@ -297,6 +305,9 @@ function parse(args: string[]) {
       state: { type: "string" },
       limit: { type: "string" },
       gpu: { type: "string" },
+      model: { type: "string" },
+      search: { type: "string" },
+      problems: { type: "boolean", default: false },
       code: { type: "string" },
       action: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
