@@ -145,6 +145,34 @@ test.skipIf(skipBrowser)(
     await page.click("#r-list li button");
     await page.locator("#detail-title", { hasText: "node-b · GPU 2" }).waitFor();
     expect(new URL(page.url()).searchParams.get("gpu")).toBe("node-b:2");
+    // Its own flag history, asked of the API by GPU: the lost episode and its open idle-held flag.
+    await page.locator("#detail-history-head", { hasText: "Flag history (2)" }).waitFor();
+    const history = await page.locator("#detail-history li").allTextContents();
+    expect(history.some((h) => h.startsWith("lost") && h.includes("GPU has fallen off the bus"))).toBe(true);
+    expect(history.some((h) => h.startsWith("idle-held"))).toBe(true);
+    expect(failed).toEqual([]);
+  },
+  90_000,
+);
+
+test.skipIf(skipBrowser)(
+  "the flags list follows the page's search, model and problems filters (the API narrows it)",
+  async () => {
+    const { page, failed } = await collectorPage(browser, api.url);
+    await page.goto(`${api.url}/?q=node-a&problems=1#token=${TOKEN}`);
+    await page.waitForSelector("body[data-loaded='1']", { timeout: 20_000 });
+    // node-a's open flags: overheat (critical), idle-held (warning); its idle (info) is left out.
+    const kinds = await page
+      .locator("#flags .flag")
+      .evaluateAll((lis) => lis.map((li) => li.getAttribute("data-kind")));
+    expect(kinds).toEqual(["overheat", "idle-held"]);
+    expect(await page.locator("#flag-count").textContent()).toBe("2");
+    await page.uncheck("#f-problems");
+    await page.locator("#flag-count", { hasText: "3" }).waitFor();
+    await page.selectOption("#f-model", "NVIDIA H100 80GB HBM3");
+    expect(new URL(page.url()).searchParams.get("model")).toBe("NVIDIA H100 80GB HBM3");
+    await page.fill("#f-q", "");
+    await page.locator("#flag-count", { hasText: "7" }).waitFor();
     expect(failed).toEqual([]);
   },
   90_000,
