@@ -2,6 +2,7 @@
 // writer, and the downtime report over a real store: a GPU lost for 30 minutes is listed with
 // its interval and reason.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { answerRead } from "../../collector/api/read-requests.js";
 import type { DowntimeReport, UtilizationReport } from "../../collector/reports/reports.js";
 import { FlagStore } from "../../collector/store/flag-store.js";
 import { gpuUuid } from "./fleet-fixture.js";
@@ -127,6 +128,21 @@ describe("report CSV", () => {
         "GPU fell off the bus",
       ],
     ]);
+  });
+
+  test("the read worker's request answers the downtime report the same (the route's answer)", async () => {
+    const now = api.fleet.nowMs;
+    const fromRoute = (await api.get(`/api/v1/reports/downtime?from=${now - 86_400_000}&to=${now}&by=site`))
+      .body as DowntimeReport;
+    const fromWorker = answerRead(api.fleet.store, new FlagStore(api.fleet.store.db), {
+      op: "report",
+      kind: "downtime",
+      fromMs: now - 86_400_000,
+      toMs: now,
+      groupBy: "site",
+      nowMs: now,
+    });
+    expect(fromWorker).toEqual(fromRoute);
   });
 
   test("format is checked", async () => {
