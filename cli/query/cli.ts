@@ -246,10 +246,11 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         const nameOf = (key: string) => names.get(key) ?? key;
         const order = (list: ReportRow[]) => (sort ? sorted(list, columns, sort) : list);
         const groups = order(rows.map((row) => ({ ...row, key: nameOf(row.key) })));
-        const ordered = { ...report, groups, total } as unknown as Report;
+        // JSON stays the API's rows (never renamed), in the asked order (group keys are unique).
+        const raw = new Map((report.groups as unknown as ReportRow[]).map((row) => [row.key, row]));
         print(
-          { ...report, groups: sort ? order(report.groups as unknown as ReportRow[]) : report.groups },
-          () => renderReport(ordered, style),
+          { ...report, groups: groups.map((row) => raw.get(row.key)) },
+          () => renderReport({ ...report, groups, total } as unknown as Report, style),
           () => reportCsv(report, { nameOf, order }),
         );
         return 0;
