@@ -173,6 +173,13 @@ test.skipIf(skipBrowser)(
     expect(new URL(page.url()).searchParams.get("model")).toBe("NVIDIA H100 80GB HBM3");
     await page.fill("#f-q", "");
     await page.locator("#flag-count", { hasText: "7" }).waitFor();
+
+    // A report is a link: opened from the URL alone.
+    await page.goto(`${api.url}/?view=reports&report=thermal&by=model&range=7d`);
+    await page.locator("#r-table tr.total").waitFor();
+    expect(await page.locator("#r-kind").inputValue()).toBe("thermal");
+    expect(await page.locator("#r-table th").first().textContent()).toBe("Model");
+    expect(await page.locator("#r-list li").first().textContent()).toContain("node-a:3");
     expect(failed).toEqual([]);
   },
   90_000,
