@@ -163,7 +163,9 @@ export function registerApiRoutes(
     const state = q.state ?? "open";
     const one = q.gpu !== undefined ? backend.gpu(q.gpu) : undefined;
     if (q.gpu !== undefined && !one) throw notFound(q.gpu);
-    const within = flagScope(q.model !== undefined || q.q !== undefined ? backend.gpus({}) : [], {
+    // The GPU list is read only for a model or a search (narrowed by the model where given).
+    const listed = q.model !== undefined || q.q !== undefined;
+    const within = flagScope(listed ? backend.gpus(q.model !== undefined ? { model: q.model } : {}) : [], {
       ...(q.model !== undefined ? { model: q.model } : {}),
       ...(q.q !== undefined ? { q: q.q } : {}),
       ...(one ? { gpu: one } : {}),
