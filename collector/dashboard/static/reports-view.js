@@ -2,53 +2,11 @@
 // range, grouped by site, model, host or customer, as a table, with the same report as CSV to
 // download (the API's ?format=csv, so the file is what `gputel query report --format csv` prints).
 // Its choices live in the URL (view=reports, report, by, range or from/to) so a report is a link.
-import { api, apiFile, duration, el, energy, pct, pctOf } from "./api.js";
+import { api, apiFile, el } from "./api.js";
+import { drawReport } from "./report-table.js";
 
-export const REPORT_KEYS = ["view", "report", "by", "range", "from", "to"];
 export const PRESETS = ["today", "yesterday", "7d", "last-month"];
 const KINDS = ["utilization", "energy", "thermal", "downtime"];
-
-const num = (v, digits = 1) => (v === null || v === undefined ? "–" : v.toFixed(digits));
-const hours = (v) => num(v, 1);
-// What each report's table shows: [field, title, format]. Busy share and mean utilization are
-// different questions; the titles say which is which.
-const COLUMNS = {
-  utilization: [
-    ["gpus", "GPUs", String],
-    ["utilizationRate", "Busy share", pct],
-    ["meanUtilizationPct", "Mean utilization", pctOf],
-    ["busyGpuHours", "Busy GPU-h", hours],
-    ["idleGpuHours", "Idle GPU-h", hours],
-    ["idleHeldGpuHours", "Idle-held GPU-h", hours],
-    ["unknownGpuHours", "Unknown GPU-h", hours],
-  ],
-  energy: [
-    ["gpus", "GPUs", String],
-    ["energyKwh", "Energy", energy],
-    ["idleEnergyKwh", "Idle energy", energy],
-    ["wastedShare", "Idle share", pct],
-  ],
-  thermal: [
-    ["gpus", "GPUs", String],
-    ["overheatGpuHours", "Overheat GPU-h", hours],
-    ["overheatEpisodes", "Overheat episodes", String],
-    ["throttledGpuHours", "Throttled GPU-h", hours],
-    ["throttledEpisodes", "Throttled episodes", String],
-    ["throttleGpuMinutesLost", "GPU-min lost to throttling", (v) => num(v, 0)],
-  ],
-  downtime: [
-    ["gpus", "GPUs", String],
-    ["downGpus", "GPUs down", String],
-    ["downIntervals", "Down intervals", String],
-    ["downGpuHours", "Down GPU-h", hours],
-    ["availability", "Availability", (v) => (v === null ? "–" : `${(v * 100).toFixed(2)}%`)],
-    ["lostGpuHours", "Lost GPU-h", hours],
-    ["errorGpuHours", "Error GPU-h", hours],
-    ["resetRequiredGpuHours", "Reset-required GPU-h", hours],
-    ["xidGpuHours", "Xid GPU-h", hours],
-    ["unreachableGpuHours", "Unreachable GPU-h", hours],
-  ],
-};
 
 const pad = (n) => String(n).padStart(2, "0");
 /** A Date as a datetime-local input's value (this browser's zone). */
@@ -163,86 +121,13 @@ export async function runReport() {
   try {
     const report = await api(reportPath());
     if (seq !== r.seq) return;
-    drawReport(report);
+    drawReport(report, r.by, ctx.openGpu);
     status.textContent = `${new Date(report.fromMs).toLocaleString()} → ${new Date(report.toMs).toLocaleString()}`;
     document.getElementById("reports").dataset.loaded = String(seq);
   } catch (error) {
     if (seq !== r.seq) return;
     status.textContent = `report failed: ${error.message}`;
     status.classList.add("error");
-  }
-}
-
-function drawReport(report) {
-  const columns = COLUMNS[report.kind];
-  const mean = report.meanUtilizationPct;
-  const value = (row, field, isTotal) =>
-    field === "meanUtilizationPct" ? (isTotal ? mean?.total : mean?.groups[row.key]) : row[field];
-  const head = el("tr");
-  head.append(el("th", "", byTitle()), ...columns.map(([, title]) => el("th", "num", title)));
-  const line = (row, isTotal) => {
-    const tr = el("tr", isTotal ? "total" : "");
-    tr.append(el("td", "", isTotal ? "Total" : row.key || "(none)"));
-    for (const [field, , format] of columns) {
-      const v = value(row, field, isTotal);
-      tr.append(el("td", "num", v === null || v === undefined ? "–" : format(v)));
-    }
-    return tr;
-  };
-  document
-    .getElementById("r-table")
-    .replaceChildren(head, ...report.groups.map((g) => line(g, false)), line(report.total, true));
-  drawList(report);
-}
-
-function byTitle() {
-  return { site: "Site", model: "Model", host: "Host", customer: "Customer" }[r.by];
-}
-
-/** Below the table: the hottest GPUs (thermal) or every down GPU with why (downtime). */
-function drawList(report) {
-  const list = document.getElementById("r-list");
-  const title = document.getElementById("r-list-title");
-  const gpuItem = (gpu, text) => {
-    const li = el("li", "r-gpu");
-    const b = el("button", "link", gpu);
-    b.type = "button";
-    b.addEventListener("click", () => ctx.openGpu(gpu));
-    li.append(b, el("span", "", text));
-    return li;
-  };
-  if (report.kind === "downtime") {
-    title.hidden = report.down.length === 0;
-    title.textContent = `GPUs down (${report.down.length}), longest first`;
-    list.replaceChildren(
-      ...report.down
-        .slice(0, 200)
-        .map((d) =>
-          gpuItem(
-            d.gpu,
-            ` ${d.model} · down ${duration(d.downMs)} · ${d.intervals
-              .map(
-                (i) =>
-                  `${new Date(i.fromMs).toLocaleString()} ${duration(i.toMs - i.fromMs)} ${i.kinds.join("+")}: ${i.reasons[0] ?? ""}`,
-              )
-              .join(" | ")}`,
-          ),
-        ),
-    );
-  } else if (report.kind === "thermal") {
-    title.hidden = report.hottest.length === 0;
-    title.textContent = "Hottest GPUs";
-    list.replaceChildren(
-      ...report.hottest.map((h) =>
-        gpuItem(
-          h.index === null ? h.host : `${h.host}:${h.index}`,
-          ` ${h.model} · ${Math.round(h.maxTemperatureC)} °C`,
-        ),
-      ),
-    );
-  } else {
-    title.hidden = true;
-    list.replaceChildren();
   }
 }
 
