@@ -5,19 +5,11 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import { mergeFlagAnswers, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
+import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../collector/reports/report-csv.js";
+import { type Column, csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
-import {
-  type Column,
-  csvFields,
-  csvOf,
-  flagColumns,
-  flagCsvValue,
-  GPU_COLUMNS,
-  gpuName,
-  type ReportRow,
-  reportColumns,
-} from "./columns.js";
+import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName } from "./columns.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
 import { mergedReport, mergedSummary } from "./merged.js";
@@ -32,8 +24,8 @@ Commands:
   gpus               GPUs with latest values and open flags (--host, --site, --label, --kind, --state)
   gpu ID             one GPU, by host:index or UUID
   flags              open flags, most severe first (--state all: history) (--kind, --host, --site,
-                     --label, --since, --until)
-  report KIND        utilization | energy | thermal | capacity (--since, --until, --by)
+                     --label, --model, --search, --gpu, --problems, --since, --until)
+  report KIND        utilization | energy | thermal | capacity | downtime (--since, --until, --by)
                      | health (Xids by code, model, host; hardware downtime; RMA candidates)
   events             kernel-log events, newest first (--gpu, --host, --code, --action, --since, --until, --limit)
   health GPU         one GPU's health timeline: events, flags, acknowledgements, downtime (--since, --until)
@@ -51,6 +43,10 @@ Options:
   --by G             site | host | model | gpu | label:KEY
   --label K=V        as the agent's labels are written (K:V also works)
   --host H  --site S  --kind K  --state S  --limit N
+  --model M          flags of that GPU model's GPUs (as the API and dashboard spell it)
+  --search TEXT      flags whose host, host:index, UUID, label value or model holds TEXT
+  --gpu ID           flags: one GPU's flags and its host's (host:index or UUID)
+  --problems         flags: only warning and critical (leaves out idle)
   -h, --help
 `;
 
@@ -183,6 +179,10 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           host: v.host,
           site: v.site,
           label,
+          model: v.model,
+          q: v.search,
+          gpu: v.gpu,
+          problems: v.problems ? "true" : undefined,
           from: v.since === undefined ? undefined : range.from,
           to: range.to,
           limit: v.limit,
@@ -226,7 +226,8 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           await healthCommand("report-health", arg, v, client, style, print);
           return 0;
         }
-        if (!arg) throw new UsageError("report needs a KIND: utilization, energy, thermal or capacity");
+        if (!arg)
+          throw new UsageError("report needs a KIND: utilization, energy, thermal, capacity or downtime");
         const report =
           urls.length === 1
             ? ((
@@ -237,21 +238,20 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
                 )
               )[0] as Report)
             : await mergedReport(arg, range, v.by, client);
-        const columns = reportColumns(report);
+        const { groups: rows, total } = reportRows(report);
+        const columns = reportColumns([...rows, total]);
         // By GPU the API keys groups by UUID; people read host:index (JSON stays the API's).
         const names =
           v.by === "gpu" && format !== "json" ? await gpuNames(client) : new Map<string, string>();
-        const rows = reportRows(report).map((row) => ({ ...row, key: names.get(row.key) ?? row.key }));
-        const groups = sort ? sorted(rows, columns, sort) : rows;
-        const ordered = { ...report, groups } as unknown as Report;
+        const nameOf = (key: string) => names.get(key) ?? key;
+        const order = (list: ReportRow[]) => (sort ? sorted(list, columns, sort) : list);
+        const groups = order(rows.map((row) => ({ ...row, key: nameOf(row.key) })));
+        // JSON stays the API's rows (never renamed), in the asked order (group keys are unique).
+        const raw = new Map((report.groups as unknown as ReportRow[]).map((row) => [row.key, row]));
         print(
-          ordered,
-          () => renderReport(ordered, style),
-          () =>
-            csvOf(columns, [
-              ...groups,
-              { ...reportRows({ ...report, groups: [report.total] } as Report)[0], key: "TOTAL" },
-            ]),
+          { ...report, groups: groups.map((row) => raw.get(row.key)) },
+          () => renderReport({ ...report, groups, total } as unknown as Report, style),
+          () => reportCsv(report, { nameOf, order }),
         );
         return 0;
       }
@@ -285,10 +285,6 @@ async function gpuNames(client: ClientOptions): Promise<Map<string, string>> {
   return new Map(answers.flatMap((a) => a.gpus.map((g) => [g.uuid, gpuName(g.host, g.index)] as const)));
 }
 
-function reportRows(report: Report): ReportRow[] {
-  return report.groups as unknown as ReportRow[];
-}
-
 function parse(args: string[]) {
   return parseArgs({
     args,
@@ -310,6 +306,9 @@ function parse(args: string[]) {
       state: { type: "string" },
       limit: { type: "string" },
       gpu: { type: "string" },
+      model: { type: "string" },
+      search: { type: "string" },
+      problems: { type: "boolean", default: false },
       code: { type: "string" },
       action: { type: "string" },
       help: { type: "boolean", short: "h", default: false },

@@ -1,14 +1,8 @@
 // The columns of `gputel query`'s lists, as plain values: what --format csv prints and what
 // --sort orders by (tables format the same rows for people, render.ts). A GPU is named host:index.
-import type { GpuView, Report } from "../../collector/contract/api-contract.js";
+import type { GpuView } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
-
-export type Value = string | number | null | undefined;
-
-export interface Column<T> {
-  name: string;
-  value(row: T): Value;
-}
+import { type Column, csv, type Value } from "../../shared/csv.js";
 
 export function gpuName(host: string, index: number | null | undefined): string {
   return index === null || index === undefined ? host : `${host}:${index}`;
@@ -53,43 +47,6 @@ export function flagCsvValue(column: string, f: FlagRow, value: Value): Value {
   if ((column === "since" || column === "until") && typeof value === "number")
     return new Date(value).toISOString();
   return value;
-}
-
-export type ReportRow = Record<string, unknown> & { key: string };
-
-/** The group, then every scalar column of the report's rows in first-seen order. */
-export function reportColumns(r: Report): Column<ReportRow>[] {
-  const rows = [...(r.groups as unknown as ReportRow[]), r.total as unknown as ReportRow];
-  const names = new Set<string>();
-  for (const row of rows)
-    for (const [k, v] of Object.entries(row))
-      if (k !== "key" && (v === null || typeof v !== "object")) names.add(k);
-  return [
-    { name: "group", value: (row) => row.key },
-    ...[...names].map((n) => ({
-      name: n,
-      value: (row: ReportRow) => {
-        const v = row[n];
-        return typeof v === "number" || typeof v === "string" ? v : null;
-      },
-    })),
-  ];
-}
-
-/** RFC 4180: quoted when needed, CRLF-free lines joined by \n. */
-export function csv(header: readonly string[], rows: readonly (readonly Value[])[]): string {
-  const cell = (v: Value) => {
-    const s = v === null || v === undefined ? "" : String(v);
-    return /[",\n\r]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return `${[header, ...rows].map((r) => r.map(cell).join(",")).join("\n")}\n`;
-}
-
-export function csvOf<T>(columns: readonly Column<T>[], rows: readonly T[]): string {
-  return csv(
-    columns.map((c) => c.name),
-    rows.map((row) => columns.map((c) => c.value(row))),
-  );
 }
 
 /** Plain records as CSV, one column per key of the first record (nested values as JSON). */

@@ -146,8 +146,11 @@ const TITLES: Record<string, string> = {
   unknownGpuHours: "UNKNOWN h",
   unknownReportedGpuHours: "UNREADABLE h",
   noDataGpuHours: "NO DATA h",
-  utilizationRate: "UTILIZATION",
-  utilizationRateIncludingUnknown: "INCL. UNKNOWN",
+  // Busy share (time at or above the idle threshold) and mean utilization (the average load) are
+  // different questions: the titles keep them apart.
+  utilizationRate: "BUSY SHARE",
+  utilizationRateIncludingUnknown: "BUSY INCL. UNKNOWN",
+  meanUtilizationPct: "MEAN UTIL %",
   energyKwh: "kWh",
   idleEnergyKwh: "IDLE kWh",
   wastedShare: "WASTED",
@@ -212,6 +215,22 @@ export function renderReport(r: Report, style: Style): string {
         },
         { text: h.uuid },
       ]),
+    )}`;
+  }
+  if (r.kind === "downtime" && r.down.length > 0) {
+    out += `\nDown GPUs (longest first)\n${table(
+      style,
+      ["GPU", "MODEL", "DOWN", "FROM", "TO", "WHY"],
+      r.down.flatMap((g) =>
+        g.intervals.map((i, n) => [
+          { text: n === 0 ? g.gpu : "" },
+          { text: n === 0 ? g.model : "" },
+          { text: duration(i.toMs - i.fromMs), right: true },
+          { text: new Date(i.fromMs).toISOString() },
+          { text: new Date(i.toMs).toISOString() },
+          { text: `${i.kinds.join(", ")}: ${i.reasons[0] ?? ""}` },
+        ]),
+      ),
     )}`;
   }
   if (r.kind === "capacity" && r.unknownModels.length > 0)

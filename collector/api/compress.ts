@@ -32,7 +32,10 @@ export function pickEncoding(header: string | undefined): Encoding | undefined {
 }
 
 function compressible(type: unknown): boolean {
-  return typeof type === "string" && (type.includes("json") || type.startsWith("text/plain"));
+  return (
+    typeof type === "string" &&
+    (type.includes("json") || type.startsWith("text/plain") || type.startsWith("text/csv"))
+  );
 }
 
 /** An onSend hook compressing JSON and text answers; the dashboard's static files are left alone. */

@@ -9,10 +9,12 @@ import { FANOUT_HEADER } from "../fanout/fan-out.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
+import { reportCsv } from "../reports/report-csv.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFlags, fanGpus, fanSummary, fanUsageReport, queryOf } from "./fanout.js";
+import { flagScope } from "./flag-scope.js";
 import {
   autoStep,
   checkRange,
@@ -36,6 +38,8 @@ import {
 import { scopeFor, tenantFlags, tenantGpuView, tenantSeries } from "./tenant-scope.js";
 
 const HOUR = 3_600_000;
+/** problems=true: what needs someone (an idle GPU's info flag does not). */
+const PROBLEM_SEVERITIES = ["warning", "critical"] as const;
 const DAY = 24 * HOUR;
 /** A route that also answers tenant tokens, scoped to the tenant's leases (tenant-scope.ts). */
 const scoped = <S>(schema: S) => ({ schema, config: { access: "tenant" as const } });
@@ -157,6 +161,15 @@ export function registerApiRoutes(
         "paging is not available with http.peers: narrow by kind, site or host, or raise limit",
       );
     const state = q.state ?? "open";
+    const one = q.gpu !== undefined ? backend.gpu(q.gpu) : undefined;
+    if (q.gpu !== undefined && !one) throw notFound(q.gpu);
+    // The GPU list is read only for a model or a search (narrowed by the model where given).
+    const listed = q.model !== undefined || q.q !== undefined;
+    const within = flagScope(listed ? backend.gpus(q.model !== undefined ? { model: q.model } : {}) : [], {
+      ...(q.model !== undefined ? { model: q.model } : {}),
+      ...(q.q !== undefined ? { q: q.q } : {}),
+      ...(one ? { gpu: one } : {}),
+    });
     const query = {
       state,
       // A scoped list is filtered after reading: read all that may be asked for, from the start.
@@ -167,6 +180,8 @@ export function registerApiRoutes(
       ...(q.host !== undefined ? { host: q.host } : {}),
       ...(q.site !== undefined ? { site: q.site } : {}),
       ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
+      ...(within ? { within } : {}),
+      ...(q.problems === true ? { severities: PROBLEM_SEVERITIES } : {}),
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
     };
@@ -197,19 +212,44 @@ export function registerApiRoutes(
   app.get<{ Params: { kind: ReportKind }; Querystring: ReportQuery }>(
     "/api/v1/reports/:kind",
     { schema: schemas.report },
-    async (req) => {
+    async (req, reply) => {
       const range = parseRange(req.query, backend.now(), DAY);
       const kind = req.params.kind;
       const by = parseGroupBy(req.query.by ?? (kind === "capacity" ? "model" : "site"));
       const ctx = fan(req);
-      if (ctx && (kind === "utilization" || kind === "energy"))
-        return fanUsageReport(ctx, backend, kind, range, by);
-      // Thermal and capacity do not merge yet: say so rather than pass one collector off as the fleet.
-      return ctx
-        ? { ...(await backend.report(kind, range, by)), fanout: "local only" }
-        : backend.report(kind, range, by);
+      const report =
+        ctx && (kind === "utilization" || kind === "energy")
+          ? await fanUsageReport(ctx, backend, kind, range, by)
+          : await backend.report(kind, range, by);
+      // Thermal, capacity and downtime do not merge yet: say so rather than pass one collector off as the fleet.
+      const answer =
+        ctx && kind !== "utilization" && kind !== "energy" ? { ...report, fanout: "local only" } : report;
+      if (!wantsCsv(req.query.format, req.headers.accept)) return answer;
+      const names = by === "gpu" ? gpuNames(backend) : undefined;
+      const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
+      return reply
+        .header("content-type", "text/csv; charset=utf-8")
+        .header(
+          "content-disposition",
+          `attachment; filename="gputel-${kind}-${stamp(report.fromMs)}-${stamp(report.toMs)}.csv"`,
+        )
+        .send(reportCsv(report, names ? { nameOf: (k) => names.get(k) ?? k } : {}));
     },
   );
+}
+
+/** ?format=csv, or Accept naming text/csv without JSON before it. */
+function wantsCsv(format: "json" | "csv" | undefined, accept: string | undefined): boolean {
+  if (format !== undefined) return format === "csv";
+  if (!accept) return false;
+  const csvAt = accept.indexOf("text/csv");
+  const jsonAt = accept.indexOf("application/json");
+  return csvAt >= 0 && (jsonAt < 0 || csvAt < jsonAt);
+}
+
+/** UUID → host:index of the GPUs listed now (a report by GPU is read by people as host:index). */
+function gpuNames(backend: QueryBackend): Map<string, string> {
+  return new Map(backend.gpus({}).map((g) => [g.uuid, `${g.host}:${g.index}`]));
 }
 
 /** Today's GPUs of each host (host-level flags concern a tenant whose GPU is there). */

@@ -73,6 +73,10 @@ export const schemas = {
       host: hostName,
       site: text,
       label,
+      model: text,
+      q: { ...text, description: "text in the host, host:index, UUID, a label value or the model" },
+      gpu: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source },
+      problems: { type: "boolean", description: "only warning and critical flags (not idle)" },
       from: time,
       to: time,
       limit: { type: "integer", minimum: 1, maximum: LIMITS.maxFlagRows },
@@ -85,12 +89,15 @@ export const schemas = {
       type: "object",
       additionalProperties: false,
       required: ["kind"],
-      properties: { kind: { type: "string", enum: ["utilization", "energy", "thermal", "capacity"] } },
+      properties: {
+        kind: { type: "string", enum: ["utilization", "energy", "thermal", "capacity", "downtime"] },
+      },
     },
     querystring: query({
       from: time,
       to: time,
       by: { type: "string", minLength: 1, maxLength: 140, pattern: "^(site|host|model|gpu|label:.+)$" },
+      format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
     }),
   },
   metrics: { querystring: query({}) },
@@ -121,6 +128,10 @@ export interface FlagsQuery extends RangeQuery {
   host?: string;
   site?: string;
   label?: string;
+  model?: string;
+  q?: string;
+  gpu?: string;
+  problems?: boolean;
   limit?: number;
   tenant?: string;
   offset?: number;
@@ -130,4 +141,5 @@ export interface CellsQuery {
 }
 export interface ReportQuery extends RangeQuery {
   by?: string;
+  format?: "json" | "csv";
 }

@@ -287,6 +287,8 @@ export class StoreBackend implements QueryBackend {
       ...(query.host !== undefined ? { host: query.host } : {}),
       ...(query.site !== undefined ? { site: query.site } : {}),
       ...(query.label ? { label: query.label } : {}),
+      ...(query.within ? { within: query.within } : {}),
+      ...(query.severities ? { severities: query.severities } : {}),
     };
     if (query.state === "all") {
       const range = {

@@ -2,7 +2,7 @@
 // /metrics, the fan-out, the merges and `gputel query` all import. Values are in natural units
 // (W, °C, %, MiB); absent is left out.
 import type { MetricKey } from "../../shared/metrics.js";
-import type { Flag, FlagKind } from "../flags/types.js";
+import type { Flag, FlagKind, Severity } from "../flags/types.js";
 import type { FleetReport } from "../reports/reports.js";
 import type { EventCount } from "../store/event-store.js";
 import type { UsageClass } from "../usage/classify.js";
@@ -15,7 +15,7 @@ export interface TimeRange {
   toMs: number;
 }
 
-export type ReportKind = "utilization" | "energy" | "thermal" | "capacity";
+export type ReportKind = "utilization" | "energy" | "thermal" | "capacity" | "downtime";
 export type ReportGroupBy = "site" | "host" | "model" | "gpu" | { label: string };
 
 export interface GpuFilter {
@@ -130,6 +130,10 @@ export interface FlagQuery {
   host?: string;
   site?: string;
   label?: readonly [string, string];
+  /** Only these GPUs' flags and these hosts' host-level flags (model, q, gpu: flag-scope.ts). */
+  within?: { uuids: readonly string[]; hosts: readonly string[] };
+  /** Only these severities (problems=true: warning, critical). */
+  severities?: readonly Severity[];
   fromMs?: number;
   toMs?: number;
   limit: number;

@@ -3,19 +3,14 @@
 // values as empty cells (never 0). Identity columns: host, gpu, uuid, model, site and the union
 // of the exported agent labels (label_<key>) of the GPUs in the export; raw rows add the
 // sample's state and the interval it covers (what energy sums multiply by).
-// Text cells come from agents: a cell a spreadsheet would run as a formula (=, +, -, @, tab, CR
-// first) is prefixed with `'` (OWASP's CSV-injection advice); numbers are written as they are.
+// Text cells are written by the one CSV cell writer (shared/csv.ts: formula-safe); numbers as they are.
+import { csvCell } from "../../shared/csv.js";
 import { gpuLabels } from "../remote-write/series.js";
 import { type ExportColumn, formatNumber } from "./columns.js";
 import type { Chunker, ExportRequest } from "./export-stream.js";
 import type { ExportSource } from "./store-source.js";
 
 const IDENTITY = ["host", "gpu", "uuid", "model", "site"];
-
-export function csvCell(text: string): string {
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 export function* csvChunks(
   source: ExportSource,

@@ -56,6 +56,13 @@ export interface FlagFilter {
   site?: string;
   /** [key, value]: the agent label must be equal. */
   label?: readonly [string, string];
+  /**
+   * Only these GPUs' flags and these hosts' host-level flags (a model or text search resolved
+   * to GPUs by the API, flag-scope.ts). Empty lists match nothing.
+   */
+  within?: { uuids: readonly string[]; hosts: readonly string[] };
+  /** Only these severities ("problems only": warning and critical). */
+  severities?: readonly Severity[];
 }
 
 export interface HistoryQuery extends FlagFilter {

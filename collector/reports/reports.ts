@@ -6,20 +6,23 @@
 //   energyReport(sources, request): EnergyReport
 //   thermalReport(sources, request & { top? }): ThermalReport     (needs sources.flags)
 //   capacityReport(sources, request): CapacityReport
+//   downtimeReport(sources, request): DowntimeReport               (needs sources.flags)
 //   fleetReport(kind, sources, request): any of the above, by name
 //
 // Ranges are widened to whole minutes; time after now is not counted; an unknown GPU model
 // counts as a GPU with no PFLOPS figure. Errors: GPUTEL_E_API for a bad range or kind.
 import { GputelError } from "../../shared/errors.js";
-import type { Flag, HistoryQuery } from "../flags/types.js";
+import type { Flag, FlagKind, HistoryQuery } from "../flags/types.js";
 import type { Store } from "../store/store.js";
 import { buildCapacityReport, type CapacityReport } from "./capacity-report.js";
+import { buildDowntimeReport, DOWN_KINDS, type DowntimeReport } from "./downtime-report.js";
 import { fleetUsage } from "./fleet-usage.js";
 import { buildThermalReport, type ThermalReport } from "./thermal-report.js";
 import type { EnergyReport, ReportRequest, UtilizationReport } from "./types.js";
 import { buildEnergyReport, buildUtilizationReport } from "./usage-report.js";
 
 export type { CapacityReport } from "./capacity-report.js";
+export type { DowntimeReport } from "./downtime-report.js";
 export type { ThermalReport } from "./thermal-report.js";
 export type * from "./types.js";
 
@@ -31,9 +34,9 @@ export interface ReportSources {
   now?: () => number;
 }
 
-export const REPORT_KINDS = ["utilization", "energy", "thermal", "capacity"] as const;
+export const REPORT_KINDS = ["utilization", "energy", "thermal", "capacity", "downtime"] as const;
 export type ReportKind = (typeof REPORT_KINDS)[number];
-export type FleetReport = UtilizationReport | EnergyReport | ThermalReport | CapacityReport;
+export type FleetReport = UtilizationReport | EnergyReport | ThermalReport | CapacityReport | DowntimeReport;
 
 const TOP_DEFAULT = 10;
 const TOP_MAX = 1000;
@@ -68,6 +71,7 @@ export function thermalReport(
   const u = usage(sources, request);
   const flags = flagsIn(
     sources.flags,
+    ["overheat", "throttled"],
     u.fromMs,
     Math.min(u.toMs, u.nowMs),
     request.filters?.site,
@@ -81,6 +85,26 @@ export function thermalReport(
     u.rows,
     flags,
     top,
+  );
+}
+
+export function downtimeReport(sources: ReportSources, request: ReportRequest): DowntimeReport {
+  if (!sources.flags) throw new GputelError("GPUTEL_E_API", "The downtime report needs the flag history");
+  const u = usage(sources, request);
+  const flags = flagsIn(
+    sources.flags,
+    DOWN_KINDS,
+    u.fromMs,
+    Math.min(u.toMs, u.nowMs),
+    request.filters?.site,
+    request.filters?.host,
+  );
+  return buildDowntimeReport(
+    { fromMs: u.fromMs, toMs: u.toMs, nowMs: u.nowMs },
+    request.groupBy,
+    request.filters ?? {},
+    u.rows,
+    flags,
   );
 }
 
@@ -98,14 +122,17 @@ export function fleetReport(
       return thermalReport(sources, request);
     case "capacity":
       return capacityReport(sources, request);
+    case "downtime":
+      return downtimeReport(sources, request);
     default:
       throw new GputelError("GPUTEL_E_API", `Unknown report "${kind}"`, { kind, kinds: REPORT_KINDS });
   }
 }
 
-/** Every overheat/throttled episode overlapping [fromMs, toMs), paging past the history's limit. */
+/** Every episode of these kinds overlapping [fromMs, toMs), paging past the history's limit. */
 function flagsIn(
   source: NonNullable<ReportSources["flags"]>,
+  kinds: readonly FlagKind[],
   fromMs: number,
   toMs: number,
   site: string | undefined,
@@ -115,7 +142,7 @@ function flagsIn(
   let upTo = toMs;
   for (;;) {
     const page = source.history({
-      kinds: ["overheat", "throttled"],
+      kinds,
       fromMs,
       toMs: upTo,
       limit: HISTORY_PAGE,

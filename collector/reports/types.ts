@@ -42,7 +42,7 @@ export interface GpuUsage {
 
 /** Common header of every report. */
 export interface ReportHeader {
-  kind: "utilization" | "energy" | "thermal" | "capacity";
+  kind: "utilization" | "energy" | "thermal" | "capacity" | "downtime";
   /** The range as computed: edges widened to whole minutes (the finest rollup step). */
   fromMs: number;
   toMs: number;

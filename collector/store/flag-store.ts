@@ -68,6 +68,17 @@ function where(filter: HistoryQuery, openOnly: boolean): { sql: string; params: 
     parts.push("EXISTS (SELECT 1 FROM json_each(flags.labels) AS l WHERE l.key = ? AND l.value = ?)");
     params.push(filter.label[0], filter.label[1]);
   }
+  if (filter.within) {
+    // One JSON parameter per list: a model's thousands of GPUs stay within SQLite's parameter limit.
+    parts.push(
+      "(gpu_uuid IN (SELECT value FROM json_each(?)) OR (gpu_uuid IS NULL AND host IN (SELECT value FROM json_each(?))))",
+    );
+    params.push(JSON.stringify(filter.within.uuids), JSON.stringify(filter.within.hosts));
+  }
+  if (filter.severities) {
+    parts.push(`severity IN (${filter.severities.map(() => "?").join(", ") || "NULL"})`);
+    params.push(...filter.severities);
+  }
   if (filter.fromMs !== undefined) {
     parts.push("(end_ms IS NULL OR end_ms >= ?)");
     params.push(filter.fromMs);

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RAW_TIER, rollupTier } from "../../collector/export/columns.js";
 import { exportChunks } from "../../collector/export/export-stream.js";
-import { csvCell } from "../../collector/export/format-csv.js";
 import { openMetricsTimestamp } from "../../collector/export/format-openmetrics.js";
 import { StoreExportSource } from "../../collector/export/store-source.js";
+import { csvCell } from "../../shared/csv.js";
 import { METRICS } from "../../shared/metrics.js";
 import { type ExportFixture, expectedRaw, exportFixture, exposed } from "./export-fixture.js";
 

@@ -100,7 +100,11 @@ describe("one collector", () => {
     const u = await query(["report", "utilization", "--url", a.url, "--by", "host"]);
     expect(u.code).toBe(0);
     expect(u.stdout).toMatch(/^HOST\s+GPUS\s+BUSY h\s+IDLE h\s+IDLE-HELD h/m);
-    expect(u.stdout).toMatch(/^node-a\s+4\s+6\.0\s+3\.0\s+3\.0\s+0\.0\s+0\.0\s+0\.0\s+50\.0 %\s+50\.0 %$/m);
+    // Busy share, then the mean utilization (issue 18: both, named apart), then busy incl. unknown.
+    expect(u.stdout).toMatch(/BUSY SHARE\s+MEAN UTIL %\s+BUSY INCL\. UNKNOWN$/m);
+    expect(u.stdout).toMatch(
+      /^node-a\s+4\s+6\.0\s+3\.0\s+3\.0\s+0\.0\s+0\.0\s+0\.0\s+50\.0 %\s+47\.\d\s+50\.0 %$/m,
+    );
     expect(u.stdout).toMatch(/^TOTAL\s+12\s+18\.0\s+9\.0\s+9\.0\s.*50\.0 %/m);
     const t = await query(["report", "thermal", "--url", a.url]);
     expect(t.stdout).toMatch(/Hottest GPUs/);

@@ -1,5 +1,6 @@
 // The page's API access: the token comes from a #token= fragment or a prompt and is kept for the
-// session; every answer is JSON (the browser asks for and undoes brotli/gzip itself).
+// session; answers are JSON, or a file (CSV) for downloads (the browser asks for and undoes
+// brotli/gzip itself).
 const TOKEN_KEY = "gputel.token";
 
 function token() {
@@ -11,20 +12,37 @@ function token() {
   return sessionStorage.getItem(TOKEN_KEY);
 }
 
-export async function api(path) {
+/** The response to GET path with the session's token; asks for one on a 401. */
+async function authorized(path) {
   const t = token();
   const response = await fetch(path, { headers: t ? { authorization: `Bearer ${t}` } : {} });
   if (response.status === 401) {
     const entered = prompt("This collector needs its API token:");
     if (entered) {
       sessionStorage.setItem(TOKEN_KEY, entered.trim());
-      return api(path);
+      return authorized(path);
     }
     throw new Error("unauthorized: no API token");
   }
+  return response;
+}
+
+export async function api(path) {
+  const response = await authorized(path);
   const body = await response.json();
   if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
   return body;
+}
+
+/** A file answer (CSV) as a Blob, with the name the API gives it (Content-Disposition). */
+export async function apiFile(path) {
+  const response = await authorized(path);
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(body.message ?? `HTTP ${response.status}`);
+  }
+  const m = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "");
+  return { blob: await response.blob(), filename: m ? m[1] : null };
 }
 
 // --- Formatting shared by the views

@@ -1,13 +1,15 @@
 // gputel dashboard: polls the collector's compact fleet cells, open flags and summary every few
 // seconds and draws the fleet (tiles at fleet scale, cells when narrowed), the problems first
-// list, the KPIs and, on demand, one GPU's panel; the fleet health report once a minute. Filters,
-// colour and the open GPU are in the URL.
+// list, the KPIs and, on demand, one GPU's panel; the fleet health report once a minute; fleet
+// reports over a date range in the reports view (reports-view.js). Filters, colour, the open GPU
+// and the report shown are in the URL.
 import { api, el, energy, pct, pctOf, TEMP_STOPS, UTIL_STOPS } from "./api.js";
 import { closeDetail, detailId, openDetail, refreshDetail, wireDetail } from "./detail.js";
 import { drawFlags, flagsQuery } from "./flags-view.js";
 import { applyCells, buildFleet, choices, matches } from "./fleet-model.js";
 import { drawFleet } from "./fleet-view.js";
 import { drawHealthReport } from "./health.js";
+import { wireReports } from "./reports-view.js";
 import { readUrl, writeUrl } from "./url-state.js";
 
 const POLL_MS = 5000;
@@ -189,6 +191,12 @@ wireDetail();
 wireControls();
 syncControls();
 await poll();
+// After the first poll: the customer grouping needs the fleet's customer label key.
+wireReports({
+  customerKey: () => state.fleet?.customerKey ?? null,
+  openGpu: (id) => void showGpu(id),
+  changed: syncUrl,
+});
 if (url.gpu) void showGpu(url.gpu).catch(() => closeDetail());
 setInterval(poll, POLL_MS);
 void drawHealthReport(api);

@@ -44,7 +44,8 @@ export async function refreshDetail(force = false) {
     const gpu = await api(`/api/v1/gpus/${enc}`);
     const [s, history, events] = await Promise.all([
       api(`/api/v1/gpus/${enc}/series?metrics=${METRICS}&from=${d.range}&step=${RANGE_STEP[d.range]}`),
-      api(`/api/v1/flags?state=all&host=${encodeURIComponent(gpu.host)}&limit=200`),
+      // This GPU's flags and its host's host-level ones (offline, stale), newest first.
+      api(`/api/v1/flags?state=all&gpu=${encodeURIComponent(gpu.uuid)}&limit=200`),
       gpuEvents(api, gpu.uuid, d.range),
     ]);
     uPlot ??= (await import("/vendor/uplot.esm.js")).default;
@@ -84,7 +85,10 @@ function draw(gpu, s, history, events) {
         el("span", f.kind === "overheat" ? "pill" : "pill other", `${f.kind}: ${f.reason}`),
       ),
     );
-  const mine = history.flags.filter((f) => f.gpuUuid === gpu.uuid || f.gpuUuid === null);
+  const mine = history.flags;
+  const total = history.total ?? mine.length;
+  document.getElementById("detail-history-head").textContent =
+    `Flag history (${Math.min(50, mine.length) < total ? `newest ${Math.min(50, mine.length)} of ${total}` : total})`;
   const list = document.getElementById("detail-history");
   list.replaceChildren(
     ...mine.slice(0, 50).map((f) => {

@@ -4,12 +4,19 @@ import { duration, el } from "./api.js";
 
 export const PAGE = 50;
 
-/** The flags query for the page's filters: what the API can narrow by itself. */
+/**
+ * The flags query for the page's filters, spelled as the API takes them (model, q and problems
+ * too: the API searches host, host:index, UUID, label values and model as the page does;
+ * problems leaves out the informational idle flags).
+ */
 export function flagsQuery(filters, fleet, pages) {
   const p = new URLSearchParams({ limit: String(PAGE * pages) });
   if (filters.site) p.set("site", filters.site);
   if (filters.host) p.set("host", filters.host);
   if (filters.flag) p.set("kind", filters.flag);
+  if (filters.model) p.set("model", filters.model);
+  if (filters.q) p.set("q", filters.q);
+  if (filters.problems) p.set("problems", "true");
   if (filters.customer && fleet?.customerKey) p.set("label", `${fleet.customerKey}:${filters.customer}`);
   else if (filters.rack && fleet?.rackKey) p.set("label", `${fleet.rackKey}:${filters.rack}`);
   return `/api/v1/flags?${p}`;

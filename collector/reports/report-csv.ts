@@ -1,0 +1,109 @@
+// A report as CSV, the one way the API (?format=csv) and `gputel query report --format csv`
+// write it: a "group" column, then every scalar column of the rows in first-seen order, one line
+// per group and a last TOTAL line. The utilization report adds meanUtilizationPct (the average
+// load) beside utilizationRate (the busy share). The downtime report answers "which GPUs were
+// down, for how long, why": one line per down interval of each GPU.
+import { type Column, csvOf, type Value } from "../../shared/csv.js";
+import type { DowntimeReport } from "./downtime-report.js";
+import type { FleetReport } from "./reports.js";
+
+export type ReportRow = Record<string, unknown> & { key: string };
+
+const scalar = (v: unknown): Value => (typeof v === "number" || typeof v === "string" ? v : null);
+
+/**
+ * The report's group rows and its total row as flat records. The utilization report's mean
+ * utilization (kept beside the rows in its JSON) joins each row right after utilizationRate.
+ */
+export function reportRows(r: FleetReport): { groups: ReportRow[]; total: ReportRow } {
+  const groups = r.groups as unknown as ReportRow[];
+  const total = r.total as unknown as ReportRow;
+  if (r.kind !== "utilization" || !r.meanUtilizationPct) return { groups, total };
+  const mean = r.meanUtilizationPct;
+  const withMean = (row: ReportRow, value: number | null): ReportRow => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) {
+      out[k] = v;
+      if (k === "utilizationRate") out.meanUtilizationPct = value;
+    }
+    if (!("meanUtilizationPct" in out)) out.meanUtilizationPct = value;
+    return out as ReportRow;
+  };
+  return {
+    groups: groups.map((g) => withMean(g, mean.groups[g.key] ?? null)),
+    total: withMean(total, mean.total),
+  };
+}
+
+/** The group, then every scalar column of these rows in first-seen order. */
+export function reportColumns(rows: readonly ReportRow[]): Column<ReportRow>[] {
+  const names = new Set<string>();
+  for (const row of rows)
+    for (const [k, v] of Object.entries(row))
+      if (k !== "key" && (v === null || typeof v !== "object")) names.add(k);
+  return [
+    { name: "group", value: (row) => row.key },
+    ...[...names].map((n) => ({ name: n, value: (row: ReportRow) => scalar(row[n]) })),
+  ];
+}
+
+/**
+ * Groups (`order` reorders them, `nameOf` renames keys, e.g. UUID → host:index) and TOTAL; the
+ * downtime report's down intervals.
+ */
+export function reportCsv(
+  r: FleetReport,
+  options: { nameOf?: (key: string) => string; order?: (rows: ReportRow[]) => ReportRow[] } = {},
+): string {
+  if (r.kind === "downtime") return downtimeCsv(r);
+  const { groups, total } = reportRows(r);
+  const named = groups.map((row) => ({ ...row, key: options.nameOf?.(row.key) ?? row.key }));
+  const all = [...(options.order?.(named) ?? named), { ...total, key: "TOTAL" }];
+  return csvOf(reportColumns(all), all);
+}
+
+const DOWN_COLUMNS = [
+  "gpu",
+  "host",
+  "index",
+  "uuid",
+  "model",
+  "site",
+  "group",
+  "from",
+  "to",
+  "downMinutes",
+  "kinds",
+  "reasons",
+] as const;
+
+interface DownLine {
+  gpu: DowntimeReport["down"][number];
+  interval: DowntimeReport["down"][number]["intervals"][number];
+}
+
+function downtimeCsv(r: DowntimeReport): string {
+  const lines: DownLine[] = r.down.flatMap((gpu) => gpu.intervals.map((interval) => ({ gpu, interval })));
+  const value = (name: (typeof DOWN_COLUMNS)[number], { gpu, interval }: DownLine): Value => {
+    switch (name) {
+      case "group":
+        return gpu.key;
+      case "from":
+        return new Date(interval.fromMs).toISOString();
+      case "to":
+        return new Date(interval.toMs).toISOString();
+      case "downMinutes":
+        return Math.round((interval.toMs - interval.fromMs) / 6_000) / 10;
+      case "kinds":
+        return interval.kinds.join(" ");
+      case "reasons":
+        return interval.reasons.join("; ");
+      default:
+        return gpu[name];
+    }
+  };
+  return csvOf(
+    DOWN_COLUMNS.map((name) => ({ name, value: (l: DownLine) => value(name, l) })),
+    lines,
+  );
+}
