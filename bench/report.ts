@@ -133,6 +133,7 @@ export function fillFleet(store: Store, gpus: number, days: number): { fromMs: n
       })();
     }
   }
+  store.rebuildUsageEdges(); // the rows went in directly, past the merge that keeps the edges
   store.checkpoint();
   return { fromMs, toMs };
 }

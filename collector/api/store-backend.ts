@@ -131,7 +131,7 @@ export class StoreBackend implements QueryBackend {
     const computing = (async () => {
       const groups = reader
         ? await reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site" })
-        : this.parts.store.aggregate({ fromMs, toMs, groupBy: "site" });
+        : this.parts.store.aggregate({ fromMs, toMs, groupBy: "site", maxTemperature: false });
       const usage = { fromMs, toMs, ...usageTotals(groups) };
       const at = performance.now();
       for (const [k, v] of this.usageCache) if (at - v.at >= USAGE_STALE_MS) this.usageCache.delete(k);

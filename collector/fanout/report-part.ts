@@ -9,7 +9,7 @@ import type { Store } from "../store/store.js";
 export function reportPart(store: Store, fromMs: number, toMs: number, nowMs?: number): ReportPart {
   const gpus: GpuPart[] = [];
   const firstSeen = new Map(store.fleetGpus().map((g) => [g.id, g.firstSeenMs]));
-  for (const [gpuId, usage] of store.gpuTotals({ fromMs, toMs })) {
+  for (const [gpuId, usage] of store.gpuTotals({ fromMs, toMs }, undefined, { maxTemperature: true })) {
     if (usage.samples === 0) continue;
     const g = store.gpu(gpuId);
     const h = g ? store.host(g.hostId) : undefined;

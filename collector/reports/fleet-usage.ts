@@ -50,6 +50,8 @@ export function fleetUsage(
   range: { fromMs: number; toMs: number },
   nowMs: number,
   filters: ReportFilters = {},
+  /** Read every bucket for the highest temperature (the thermal report); otherwise it is null. */
+  maxTemperature = false,
 ): FleetUsage {
   const { fromMs, toMs } = alignRange(store, range.fromMs, range.toMs);
   const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
@@ -60,7 +62,7 @@ export function fleetUsage(
   );
 
   // Whole range for GPUs that stayed put; per stretch between host changes for those that moved.
-  const whole = store.gpuTotals({ fromMs, toMs });
+  const whole = store.gpuTotals({ fromMs, toMs }, undefined, { maxTemperature });
   const cuts = [
     ...new Set(
       [...moves.values()].flatMap((m) => m.map((c) => c.atMs).filter((t) => t > fromMs && t < toMs)),
@@ -73,7 +75,11 @@ export function fleetUsage(
     for (let i = 0; i + 1 < edges.length; i++) {
       const a = edges[i] as number;
       const b = edges[i + 1] as number;
-      stretches.push({ fromMs: a, toMs: b, totals: store.gpuTotals({ fromMs: a, toMs: b }, movedIds) });
+      stretches.push({
+        fromMs: a,
+        toMs: b,
+        totals: store.gpuTotals({ fromMs: a, toMs: b }, movedIds, { maxTemperature }),
+      });
     }
   }
 

@@ -43,9 +43,9 @@ const TOP_MAX = 1000;
 /** FlagStore.history returns at most this many per call. */
 const HISTORY_PAGE = 10_000;
 
-function usage(sources: ReportSources, request: ReportRequest) {
+function usage(sources: ReportSources, request: ReportRequest, maxTemperature = false) {
   const nowMs = (sources.now ?? Date.now)();
-  return fleetUsage(sources.store, request, nowMs, request.filters);
+  return fleetUsage(sources.store, request, nowMs, request.filters, maxTemperature);
 }
 
 export function utilizationReport(sources: ReportSources, request: ReportRequest): UtilizationReport {
@@ -68,15 +68,14 @@ export function thermalReport(
   request: ReportRequest & { top?: number },
 ): ThermalReport {
   if (!sources.flags) throw new GputelError("GPUTEL_E_API", "The thermal report needs the flag history");
-  const u = usage(sources, request);
-  const flags = flagsIn(
-    sources.flags,
-    ["overheat", "throttled"],
-    u.fromMs,
-    Math.min(u.toMs, u.nowMs),
-    request.filters?.site,
-    request.filters?.host,
-  );
+  const u = usage(sources, request, true);
+  const site = request.filters?.site;
+  const host = request.filters?.host;
+  const flags = flagsIn(sources.flags, u.fromMs, Math.min(u.toMs, u.nowMs), {
+    kinds: ["overheat", "throttled"],
+    ...(site !== undefined ? { site } : {}),
+    ...(host !== undefined ? { host } : {}),
+  });
   const top = Math.min(Math.max(1, Math.floor(request.top ?? TOP_DEFAULT)), TOP_MAX);
   return buildThermalReport(
     { fromMs: u.fromMs, toMs: u.toMs, nowMs: u.nowMs },
@@ -91,14 +90,13 @@ export function thermalReport(
 export function downtimeReport(sources: ReportSources, request: ReportRequest): DowntimeReport {
   if (!sources.flags) throw new GputelError("GPUTEL_E_API", "The downtime report needs the flag history");
   const u = usage(sources, request);
-  const flags = flagsIn(
-    sources.flags,
-    DOWN_KINDS,
-    u.fromMs,
-    Math.min(u.toMs, u.nowMs),
-    request.filters?.site,
-    request.filters?.host,
-  );
+  const site = request.filters?.site;
+  const host = request.filters?.host;
+  const flags = flagsIn(sources.flags, u.fromMs, Math.min(u.toMs, u.nowMs), {
+    kinds: DOWN_KINDS,
+    ...(site !== undefined ? { site } : {}),
+    ...(host !== undefined ? { host } : {}),
+  });
   return buildDowntimeReport(
     { fromMs: u.fromMs, toMs: u.toMs, nowMs: u.nowMs },
     request.groupBy,
@@ -129,26 +127,20 @@ export function fleetReport(
   }
 }
 
-/** Every episode of these kinds overlapping [fromMs, toMs), paging past the history's limit. */
-function flagsIn(
+/**
+ * Every episode overlapping [fromMs, toMs) (of `filter.kinds`, or all kinds), paging past the
+ * history's limit. Also read by the lease reports (flags raised during a lease).
+ */
+export function flagsIn(
   source: NonNullable<ReportSources["flags"]>,
-  kinds: readonly FlagKind[],
   fromMs: number,
   toMs: number,
-  site: string | undefined,
-  host: string | undefined,
+  filter: Pick<HistoryQuery, "kinds" | "site" | "host"> = {},
 ): Flag[] {
   const out = new Map<number, Flag>();
   let upTo = toMs;
   for (;;) {
-    const page = source.history({
-      kinds,
-      fromMs,
-      toMs: upTo,
-      limit: HISTORY_PAGE,
-      ...(site !== undefined ? { site } : {}),
-      ...(host !== undefined ? { host } : {}),
-    });
+    const page = source.history({ ...filter, fromMs, toMs: upTo, limit: HISTORY_PAGE });
     const before = out.size;
     for (const f of page) out.set(f.id, f);
     if (page.length < HISTORY_PAGE || out.size === before) break;

@@ -6,6 +6,7 @@
 // about one window, 10 min by default); a rollup bucket goes once its end is past its tier's.
 import type { Database, Statement } from "better-sqlite3";
 import type { TierConfig } from "./tiers.js";
+import type { UsageEdges } from "./usage-edges.js";
 
 export interface PruneResult {
   deleted: number;
@@ -23,6 +24,7 @@ export class Pruner {
   constructor(
     private readonly db: Database,
     private readonly tiers: TierConfig,
+    private readonly edges?: UsageEdges,
   ) {
     this.rawBlocks = db
       .prepare(
@@ -54,6 +56,9 @@ export class Pruner {
       },
       ...this.tiers.rollups.map(
         (tier) => () => this.rollups.run(tier.stepMs, nowMs - tier.retentionMs - tier.stepMs, batch).changes,
+      ),
+      ...this.tiers.rollups.map(
+        (tier, t) => () => this.edges?.pruneBefore(t, nowMs - tier.retentionMs - tier.stepMs, batch) ?? 0,
       ),
       () => this.frameSeen.run(nowMs - this.tiers.rawRetentionMs, batch).changes,
     ];

@@ -31,12 +31,15 @@ import { SeqRanges } from "./seq-ranges.js";
 import type { Statements } from "./statements.js";
 import type { StoreOptions } from "./store.js";
 import type { TierConfig } from "./tiers.js";
+import { UsageEdges } from "./usage-edges.js";
 import { ByteWriter } from "./varint.js";
 
 type Deltas = RollupDeltas[];
 
 export class RawWriter {
   readonly registry: Registry;
+  /** Cumulative usage at bucket edges, kept in step with every merge into the rollups. */
+  readonly edges: UsageEdges;
   framesStored = 0;
   /** Present metric values in the raw tier (sealed and unsealed). */
   valuesStored = 0;
@@ -58,6 +61,10 @@ export class RawWriter {
     thresholdsFor: ThresholdsFn,
   ) {
     this.registry = new Registry(db, stmts, tiers.rollups.length, opts.rawWindowMs, thresholdsFor);
+    this.edges = new UsageEdges(
+      db,
+      tiers.rollups.map((t) => t.stepMs),
+    );
   }
 
   get gpus(): ReadonlyMap<string, GpuMem> {
@@ -267,7 +274,8 @@ export class RawWriter {
     for (let t = 0; t < tiers.length; t++) {
       const map = deltas[t] as RollupDeltas;
       const step = (tiers[t] as { stepMs: number }).stepMs;
-      for (const [bucket, acc] of map) flushDelta(this.stmts, step, g.id, bucket, acc);
+      for (const [bucket, acc] of map)
+        flushDelta(this.stmts, step, g.id, bucket, acc, (by) => this.edges.added(t, g.id, bucket, by));
       map.clear();
     }
   }

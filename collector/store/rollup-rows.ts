@@ -35,6 +35,8 @@ export function flushDelta(
   gpuId: number,
   bucketMs: number,
   delta: Float64Array,
+  /** Told how much the row's integer columns grew (UsageEdges order), to keep the edges in step. */
+  grew?: (by: number[]) => void,
 ): void {
   const existing = stmts.getRollup.get(stepMs, gpuId, bucketMs) as RollupRow | undefined;
   let acc = delta;
@@ -59,4 +61,18 @@ export function flushDelta(
     summary.utilCount,
     encodeAccMetrics(acc, bucketMs),
   );
+  if (grew) {
+    const e = existing;
+    grew([
+      (acc[SAMPLES] as number) - (e?.samples ?? 0),
+      (acc[BUSY] as number) - (e?.busy_ms ?? 0),
+      (acc[IDLE] as number) - (e?.idle_ms ?? 0),
+      (acc[HELD] as number) - (e?.idle_held_ms ?? 0),
+      (acc[UNKNOWN] as number) - (e?.unknown_ms ?? 0),
+      (acc[ENERGY] as number) - (e?.energy_cwms ?? 0),
+      (acc[ENERGY_IDLE] as number) - (e?.energy_idle_cwms ?? 0),
+      summary.utilSum - (e?.util_sum ?? 0),
+      summary.utilCount - (e?.util_count ?? 0),
+    ]);
+  }
 }

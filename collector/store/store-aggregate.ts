@@ -16,6 +16,7 @@ import {
 import { BUSY, ENERGY, ENERGY_IDLE, HELD, IDLE, SAMPLES, summaryColumns, UNKNOWN } from "./rollup-acc.js";
 import type { Store } from "./store.js";
 import type { AggregateRequest } from "./store-query.js";
+import type { EdgeLookup } from "./usage-edges.js";
 
 /** Per-GPU sums over a range: plain integers (ms, centiwatt·ms), so totals from collectors add up exactly. */
 export type GpuTotals = UsageSums;
@@ -23,19 +24,31 @@ export type GpuTotals = UsageSums;
 export function aggregate(store: Store, request: AggregateRequest): AggregateGroup[] {
   const uuid = request.filters?.uuid;
   const one = uuid === undefined ? undefined : store.raw.gpus.get(uuid);
-  const totals = gpuTotals(store, request, uuid === undefined ? undefined : one ? [one.id] : []);
+  const totals = gpuTotals(store, request, uuid === undefined ? undefined : one ? [one.id] : [], {
+    maxTemperature: request.maxTemperature ?? true,
+  });
   return groupTotals(store, request, totals);
 }
 
 /**
  * Per-GPU totals over [fromMs, toMs) by GPU id (rollups plus unsealed deltas); also used by
- * collector/fanout and collector/reports. `gpuIds` limits the sums to those GPUs.
+ * collector/fanout and collector/reports. `gpuIds` limits the sums to those GPUs. Without
+ * `maxTemperature` the sums come from the cumulative edges (usage-edges.ts: a few seeks per GPU,
+ * whatever the range) and maxTemperatureC is null; with it every bucket is read, as before.
+ * Both give the same integers: each range piece is a difference of edge rows of its own tier.
  */
 export function gpuTotals(
   store: Store,
   request: Pick<AggregateRequest, "fromMs" | "toMs">,
   gpuIds?: readonly number[],
+  options: { maxTemperature?: boolean } = {},
 ): Map<number, GpuTotals> {
+  if (options.maxTemperature) return scanTotals(store, request, gpuIds);
+  return edgeTotals(store, request, gpuIds);
+}
+
+/** The range aligned to the finest step and cut into whole buckets per tier (rangePieces). */
+function piecesOf(store: Store, request: Pick<AggregateRequest, "fromMs" | "toMs">) {
   const tiers = store.tiers.rollups;
   const fine = tiers[0];
   if (!fine) throw new GputelError("GPUTEL_E_API", "No rollup tier is configured", {});
@@ -44,21 +57,75 @@ export function gpuTotals(
   const from = request.fromMs - (request.fromMs % fine.stepMs);
   const to =
     request.toMs - (request.toMs % fine.stepMs) + (request.toMs % fine.stepMs === 0 ? 0 : fine.stepMs);
-  const pieces = rangePieces(
+  return rangePieces(
     tiers.map((t) => t.stepMs),
     from,
     to,
   );
+}
 
-  const totals = new Map<number, GpuTotals>();
-  const get = (gpuId: number) => {
-    let t = totals.get(gpuId);
-    if (!t) {
-      t = emptyUsage();
-      totals.set(gpuId, t);
+function edgeTotals(
+  store: Store,
+  request: Pick<AggregateRequest, "fromMs" | "toMs">,
+  gpuIds?: readonly number[],
+): Map<number, GpuTotals> {
+  const pieces = piecesOf(store, request);
+  const edges = store.raw.edges;
+  const lookups: EdgeLookup[] = [];
+  for (const { tier, from, to } of pieces) {
+    // Each parent's rows count from its start: [from, to) is the parents' prefixes up to `to`
+    // minus the first one's prefix up to `from`. A fine piece spans at most two parents
+    // (rangePieces goes finer only where no coarser bucket fits); the coarsest, a few eras.
+    let p = edges.parentOf(tier, from);
+    lookups.push({ t: tier, afterMs: p.start, atMs: from, sign: -1 });
+    for (;;) {
+      lookups.push({ t: tier, afterMs: p.start, atMs: Math.min(to, p.end), sign: 1 });
+      if (to <= p.end) break;
+      p = edges.parentOf(tier, p.end);
     }
-    return t;
-  };
+  }
+  const totals = new Map<number, GpuTotals>();
+  for (const [gpuId, v] of edges.signedSums(lookups, gpuIds)) {
+    const [samples, busyMs, idleMs, idleHeldMs, unknownMs, energyCwms, energyIdleCwms, uSum, uCount] = v as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    totals.set(gpuId, {
+      samples,
+      busyMs,
+      idleMs,
+      idleHeldMs,
+      unknownMs,
+      energyCwms,
+      energyIdleCwms,
+      maxTemperatureC: null,
+      utilizationSum: uSum,
+      utilizationCount: uCount,
+    });
+  }
+  addDeltas(store, pieces, totals, gpuIds);
+  for (const t of totals.values()) t.maxTemperatureC = null; // the deltas' maxima alone would mislead
+  // As the bucket scan: a GPU is listed when the range holds at least one of its samples.
+  for (const [gpuId, t] of totals) if (t.samples === 0) totals.delete(gpuId);
+  return totals;
+}
+
+/** Per-GPU totals read bucket by bucket (the only way to a range's highest temperature). */
+function scanTotals(
+  store: Store,
+  request: Pick<AggregateRequest, "fromMs" | "toMs">,
+  gpuIds?: readonly number[],
+): Map<number, GpuTotals> {
+  const tiers = store.tiers.rollups;
+  const pieces = piecesOf(store, request);
+  const totals = new Map<number, GpuTotals>();
   // CROSS JOIN keeps gpus as the outer loop (SQLite does not reorder it).
   const sql = store.db.prepare(
     `SELECT g.id AS gpu_id, sum(r.samples) AS samples, sum(r.busy_ms) AS busyMs, sum(r.idle_ms) AS idleMs,
@@ -69,19 +136,41 @@ export function gpuTotals(
             CROSS JOIN rollups AS r ON r.step_ms = ? AND r.gpu_id = g.id AND r.bucket_ms >= ? AND r.bucket_ms < ?
       GROUP BY g.id`,
   );
-  const only = gpuIds ? new Set(gpuIds) : undefined;
   const idList = gpuIds ? [JSON.stringify(gpuIds)] : [];
   for (const piece of pieces) {
     const step = (tiers[piece.tier] as { stepMs: number }).stepMs;
     for (const r of sql.all(...idList, step, piece.from, piece.to) as (UsageSums & { gpu_id: number })[])
-      addUsage(get(r.gpu_id), r);
+      addUsage(totalOf(totals, r.gpu_id), r);
+  }
+  addDeltas(store, pieces, totals, gpuIds);
+  return totals;
+}
+
+function totalOf(totals: Map<number, GpuTotals>, gpuId: number): GpuTotals {
+  let t = totals.get(gpuId);
+  if (!t) {
+    t = emptyUsage();
+    totals.set(gpuId, t);
+  }
+  return t;
+}
+
+/** Adds the unsealed deltas held in memory that fall in the pieces (not yet in the rollups table). */
+function addDeltas(
+  store: Store,
+  pieces: readonly { tier: number; from: number; to: number }[],
+  totals: Map<number, GpuTotals>,
+  gpuIds?: readonly number[],
+): void {
+  const only = gpuIds ? new Set(gpuIds) : undefined;
+  for (const piece of pieces) {
     for (const g of store.raw.gpusById.values()) {
       if (only && !only.has(g.id)) continue;
       for (const [bucket, acc] of g.deltas[piece.tier] ?? []) {
         if (bucket < piece.from || bucket >= piece.to) continue;
         // The same summary a seal writes into the rollup row's columns.
         const summary = summaryColumns(acc);
-        addUsage(get(g.id), {
+        addUsage(totalOf(totals, g.id), {
           samples: acc[SAMPLES] as number,
           busyMs: acc[BUSY] as number,
           idleMs: acc[IDLE] as number,
@@ -96,8 +185,6 @@ export function gpuTotals(
       }
     }
   }
-
-  return totals;
 }
 
 /**

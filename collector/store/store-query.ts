@@ -62,6 +62,11 @@ export interface AggregateRequest {
   toMs: number;
   groupBy: GroupBy;
   filters?: AggregateFilters;
+  /**
+   * Whether the groups need their highest temperature (default true). A maximum cannot be taken
+   * from cumulative edges, so it reads every bucket; the fleet summary leaves it out.
+   */
+  maxTemperature?: boolean;
 }
 
 export interface StoreStats {

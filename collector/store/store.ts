@@ -12,7 +12,8 @@
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
 //   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
-//   store.gpuTotals(range, ids?) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
+//   store.gpuTotals(range, ids?, { maxTemperature? }) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
+//   store.windowTotals(windows) / gpuByUuid(uuid) / rebuildUsageEdges()   per-(GPU, window) sums from the usage edges
 //   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
@@ -51,6 +52,7 @@ import { type GpuTotals, gpuTotals } from "./store-aggregate.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
 import { TokenStore } from "./tokens.js";
+import { type GpuWindow, windowTotals } from "./window-totals.js";
 
 export interface StoreOptions {
   /** The `retention` setting: rules such as ["48h:raw", "30d:1m", "2y:1h"] (the default). */
@@ -145,6 +147,7 @@ export class Store implements IngestSink {
         graceMs: options.graceMs ?? 120_000,
         pruneBatch: options.pruneBatch ?? 100,
       });
+      if (!store.raw.edges.current()) store.raw.edges.rebuild(); // 080 on an older file, or other tiers
       store.raw.load();
       store.log.info({ path, gpus: store.raw.gpus.size }, "Store opened");
       return store;
@@ -309,7 +312,7 @@ export class Store implements IngestSink {
     while (sealing && clock() - started < 8) sealing = this.sealStale(nowMs, 4) === 4;
     if (sealing) return { deleted: 0, more: true };
     const budget = Math.max(4, 15 - (clock() - started));
-    this.pruner ??= new Pruner(this.db, this.tiers);
+    this.pruner ??= new Pruner(this.db, this.tiers, this.raw.edges);
     const result = this.pruner.step(nowMs, this.options.pruneBatch, budget, clock);
     if (nowMs - this.bootsSweptMs >= 60_000) {
       // frame_seen rows go after the raw retention; so do their copies in memory.
@@ -362,9 +365,38 @@ export class Store implements IngestSink {
     return this.stmts.allHosts.all() as HostRow[];
   }
 
-  /** Per-GPU usage sums (integers) over [fromMs, toMs) by GPU id; `gpuIds` limits them. */
-  gpuTotals(range: { fromMs: number; toMs: number }, gpuIds?: readonly number[]): Map<number, GpuTotals> {
-    return gpuTotals(this, range, gpuIds);
+  /**
+   * Per-GPU usage sums (integers) over [fromMs, toMs) by GPU id; `gpuIds` limits them. From the
+   * cumulative edges unless `maxTemperature` asks for the range's highest temperature (a bucket scan).
+   */
+  gpuTotals(
+    range: { fromMs: number; toMs: number },
+    gpuIds?: readonly number[],
+    options: { maxTemperature?: boolean } = {},
+  ): Map<number, GpuTotals> {
+    return gpuTotals(this, range, gpuIds, options);
+  }
+
+  /**
+   * Recomputes the cumulative usage edges from the rollups table (usage-edges.ts): done at open
+   * when they are missing or were built for other tiers; a bulk load that wrote rollup rows
+   * directly (bench/report.ts) calls it after.
+   */
+  rebuildUsageEdges(): void {
+    this.raw.edges.rebuild();
+  }
+
+  /** A GPU's id, model and host by UUID (from memory); undefined for a GPU never reported. */
+  gpuByUuid(uuid: string): { id: number; model: string; hostId: number } | undefined {
+    return this.raw.gpus.get(uuid);
+  }
+
+  /**
+   * Usage of each (GPU, window) pair in its whole minutes (window-totals.ts: a few edge seeks
+   * each, all windows in one statement); for the lease reports.
+   */
+  windowTotals(windows: readonly GpuWindow[]): GpuTotals[] {
+    return windowTotals(this, windows);
   }
 
   /** A host by id, with its labels parsed (from memory). */

@@ -244,6 +244,23 @@ describe("rollups (property)", () => {
             if (!any) expect(group).toBeUndefined();
             else expect(group).toEqual({ key: uuid, gpus: 1, ...brute });
           }
+          // The cumulative edges (no bucket scan) give the same integers for any range, also
+          // ranges whose minute piece crosses an hour, and after a rebuild from the rollups.
+          const id = store.raw.gpus.get(uuid)?.id as number;
+          for (const rebuilt of [false, true]) {
+            if (rebuilt) store.raw.edges.rebuild();
+            for (const [a, b] of [
+              [from, to],
+              [from + 7 * 60_000, from + 2 * HOUR + 13 * 60_000],
+              [from + 59 * 60_000, from + 61 * 60_000],
+              [from + 70 * 60_000, from + 110 * 60_000],
+              [from + 3 * HOUR + 59 * 60_000, from + 5 * HOUR],
+            ] as const) {
+              const fast = store.gpuTotals({ fromMs: a, toMs: b }, [id]).get(id);
+              const scan = store.gpuTotals({ fromMs: a, toMs: b }, [id], { maxTemperature: true }).get(id);
+              expect(fast).toEqual(scan && { ...scan, maxTemperatureC: null });
+            }
+          }
         }
       }),
       { numRuns: 60 },

@@ -1,0 +1,211 @@
+// Lease-aware reports and the monthly statement (issue 15), built from lease line parts
+// (lease-lines.ts). Every figure is derived from integers once, at the end: a line's figures
+// from its own integers, a group's and the total's from the sums of its lines' integers, so a
+// statement's totals equal the sum of its lines exactly (ms, cW·ms, micro-units of money).
+import { costMicros, type LeaseLinePart } from "./lease-lines.js";
+
+const HOUR_MS = 3_600_000;
+const CWMS_PER_KWH = 100 * 3_600_000 * 1000;
+
+export const LEASE_GROUPS = ["tenant", "lease", "site", "model", "host"] as const;
+export type LeaseGroupBy = (typeof LEASE_GROUPS)[number];
+
+/** Integer sums of lines, with costs per currency. */
+export interface LeaseSums {
+  leases: number;
+  gpus: number;
+  leasedMs: number;
+  busyMs: number;
+  idleMs: number;
+  idleHeldMs: number;
+  /** Unknown reported plus no data: time the GPU was lost, erroring, offline or stale (down). */
+  downMs: number;
+  energyCwms: number;
+  energyIdleCwms: number;
+  flags: number;
+  /** Lines with a committed availability that they missed. */
+  slaMissed: number;
+  /** Per currency: cost of leased time and of idle or idle-held leased time, in micro-units. */
+  costMicros: Record<string, { cost: number; paidIdle: number }>;
+}
+
+/** What a reader wants: hours, kWh, rates and money as decimals beside the integers. */
+export interface LeaseFigures {
+  leasedGpuHours: number;
+  busyGpuHours: number;
+  idleGpuHours: number;
+  idleHeldGpuHours: number;
+  downGpuHours: number;
+  /** busy / (busy + idle + idle-held); null when none of the leased time is known. */
+  utilizationRate: number | null;
+  /** (leased − down) / leased; null without leased time. */
+  availabilityRate: number | null;
+  energyKwh: number;
+  busyEnergyKwh: number;
+  idleEnergyKwh: number;
+  /** Per currency, in currency units (micro-units / 10^6). */
+  cost: Record<string, { cost: number; paidIdle: number }>;
+}
+
+export interface LeaseLine extends LeaseLinePart, LeaseFigures {
+  downMs: number;
+  costMicros: number;
+  paidIdleCostMicros: number;
+  committedAvailabilityPct: number | null;
+  /** met / missed against the lease's committed availability; null when it has none. */
+  sla: "met" | "missed" | null;
+}
+
+export interface LeaseGroup extends LeaseSums, LeaseFigures {
+  key: string;
+}
+
+export interface LeaseReport {
+  kind: "leases";
+  fromMs: number;
+  toMs: number;
+  nowMs: number;
+  groupBy: LeaseGroupBy;
+  groups: LeaseGroup[];
+  total: LeaseGroup;
+}
+
+export interface Statement {
+  kind: "statement";
+  tenant: string;
+  /** "2026-11": the UTC calendar month. */
+  month: string;
+  fromMs: number;
+  toMs: number;
+  nowMs: number;
+  lines: LeaseLine[];
+  total: LeaseGroup;
+}
+
+/** One line's figures from its integers. */
+export function leaseLine(p: LeaseLinePart): LeaseLine {
+  const downMs = p.unknownReportedMs + Math.max(0, p.leasedMs - p.coveredMs);
+  const cost = costMicros(p.priceMicros, p.leasedMs);
+  const paidIdle = costMicros(p.priceMicros, Math.min(p.leasedMs, p.idleMs + p.idleHeldMs));
+  const availability = p.leasedMs > 0 ? Math.max(0, p.leasedMs - downMs) / p.leasedMs : null;
+  const committed = p.availabilityMilli === null ? null : p.availabilityMilli / 1000;
+  const sums = sumLines([{ ...p, downMs, costMicros: cost, paidIdleCostMicros: paidIdle, sla: null }]);
+  return {
+    ...p,
+    downMs,
+    costMicros: cost,
+    paidIdleCostMicros: paidIdle,
+    committedAvailabilityPct: committed,
+    sla:
+      committed === null || availability === null ? null : availability * 100 >= committed ? "met" : "missed",
+    ...figures(sums),
+  };
+}
+
+type Summable = LeaseLinePart & {
+  downMs: number;
+  costMicros: number;
+  paidIdleCostMicros: number;
+  sla: LeaseLine["sla"];
+};
+
+function sumLines(lines: readonly Summable[]): LeaseSums {
+  const s: LeaseSums = {
+    leases: 0,
+    gpus: new Set(lines.map((l) => l.gpu)).size,
+    leasedMs: 0,
+    busyMs: 0,
+    idleMs: 0,
+    idleHeldMs: 0,
+    downMs: 0,
+    energyCwms: 0,
+    energyIdleCwms: 0,
+    flags: 0,
+    slaMissed: 0,
+    costMicros: {},
+  };
+  for (const l of lines) {
+    s.leases++;
+    s.leasedMs += l.leasedMs;
+    s.busyMs += l.busyMs;
+    s.idleMs += l.idleMs;
+    s.idleHeldMs += l.idleHeldMs;
+    s.downMs += l.downMs;
+    s.energyCwms += l.energyCwms;
+    s.energyIdleCwms += l.energyIdleCwms;
+    s.flags += l.flags;
+    if (l.sla === "missed") s.slaMissed++;
+    if (l.currency !== null) {
+      const c = s.costMicros[l.currency] ?? { cost: 0, paidIdle: 0 };
+      s.costMicros[l.currency] = c;
+      c.cost += l.costMicros;
+      c.paidIdle += l.paidIdleCostMicros;
+    }
+  }
+  return s;
+}
+
+function figures(s: LeaseSums): LeaseFigures {
+  const known = s.busyMs + s.idleMs + s.idleHeldMs;
+  return {
+    leasedGpuHours: s.leasedMs / HOUR_MS,
+    busyGpuHours: s.busyMs / HOUR_MS,
+    idleGpuHours: s.idleMs / HOUR_MS,
+    idleHeldGpuHours: s.idleHeldMs / HOUR_MS,
+    downGpuHours: s.downMs / HOUR_MS,
+    utilizationRate: known > 0 ? s.busyMs / known : null,
+    availabilityRate: s.leasedMs > 0 ? Math.max(0, s.leasedMs - s.downMs) / s.leasedMs : null,
+    energyKwh: s.energyCwms / CWMS_PER_KWH,
+    busyEnergyKwh: (s.energyCwms - s.energyIdleCwms) / CWMS_PER_KWH,
+    idleEnergyKwh: s.energyIdleCwms / CWMS_PER_KWH,
+    cost: Object.fromEntries(
+      Object.entries(s.costMicros).map(([cur, c]) => [
+        cur,
+        { cost: c.cost / 1e6, paidIdle: c.paidIdle / 1e6 },
+      ]),
+    ),
+  };
+}
+
+/** The group (or total) of some lines: sums of their integers, then figures. */
+export function leaseGroup(key: string, lines: readonly LeaseLine[]): LeaseGroup {
+  const s = sumLines(lines);
+  return { key, ...s, ...figures(s) };
+}
+
+function keyOf(by: LeaseGroupBy, l: LeaseLine): string {
+  return by === "lease" ? l.lease : l[by];
+}
+
+export function buildLeaseReport(
+  header: { fromMs: number; toMs: number; nowMs: number },
+  by: LeaseGroupBy,
+  parts: readonly LeaseLinePart[],
+): LeaseReport {
+  const lines = parts.map(leaseLine);
+  const groups = new Map<string, LeaseLine[]>();
+  for (const l of lines) {
+    const k = keyOf(by, l);
+    const list = groups.get(k) ?? [];
+    list.push(l);
+    groups.set(k, list);
+  }
+  return {
+    kind: "leases",
+    ...header,
+    groupBy: by,
+    groups: [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, ls]) => leaseGroup(k, ls)),
+    total: leaseGroup("total", lines),
+  };
+}
+
+export function buildStatement(
+  header: { tenant: string; month: string; fromMs: number; toMs: number; nowMs: number },
+  parts: readonly LeaseLinePart[],
+): Statement {
+  const lines = parts
+    .filter((p) => p.tenant === header.tenant)
+    .map(leaseLine)
+    .sort((a, b) => a.fromMs - b.fromMs || (a.lease < b.lease ? -1 : a.lease > b.lease ? 1 : 0));
+  return { kind: "statement", ...header, lines, total: leaseGroup("total", lines) };
+}

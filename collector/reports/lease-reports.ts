@@ -1,0 +1,84 @@
+// Lease reports served by /api/v1/reports/leases and /api/v1/reports/statement (issue 15): reads
+// the leases overlapping the range and the flag history once, then one window read for all
+// leases (lease-lines.ts). Errors: GPUTEL_E_API for a bad range, month or grouping.
+import { GputelError } from "../../shared/errors.js";
+import type { Flag, HistoryQuery } from "../flags/types.js";
+import type { Store } from "../store/store.js";
+import { alignRange } from "./fleet-usage.js";
+import { type LeaseLinePart, leaseLineParts } from "./lease-lines.js";
+import {
+  buildLeaseReport,
+  buildStatement,
+  LEASE_GROUPS,
+  type LeaseGroupBy,
+  type LeaseReport,
+  type Statement,
+} from "./lease-report.js";
+import { flagsIn } from "./reports.js";
+
+export interface LeaseReportSources {
+  store: Store;
+  flags?: { history(query: HistoryQuery): Flag[] };
+  now?: () => number;
+}
+
+/** Leases a report reads at most (the bench's statement holds 20,000 over a month). */
+const MAX_LEASES = 1_000_000;
+
+/** "2026-11" → [1 Nov 00:00 UTC, 1 Dec 00:00 UTC). */
+export function monthRange(month: string): { fromMs: number; toMs: number } {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
+  if (!m)
+    throw new GputelError("GPUTEL_E_API", `month: "${month}" is not a month such as 2026-11`, {
+      field: "month",
+    });
+  const y = Number(m[1]);
+  const mo = Number(m[2]) - 1;
+  return { fromMs: Date.UTC(y, mo, 1), toMs: Date.UTC(y, mo + 1, 1) };
+}
+
+export function parseLeaseGroupBy(by: string): LeaseGroupBy {
+  if ((LEASE_GROUPS as readonly string[]).includes(by)) return by as LeaseGroupBy;
+  throw new GputelError("GPUTEL_E_API", `by: "${by}" is not one of ${LEASE_GROUPS.join(", ")}`, {
+    field: "by",
+  });
+}
+
+/** This collector's lease line parts over a range, for `tenant` only when given (what peers exchange). */
+export function leaseParts(
+  sources: LeaseReportSources,
+  range: { fromMs: number; toMs: number },
+  tenant?: string,
+): { fromMs: number; toMs: number; nowMs: number; parts: LeaseLinePart[] } {
+  const nowMs = (sources.now ?? Date.now)();
+  const { fromMs, toMs } = alignRange(sources.store, range.fromMs, range.toMs);
+  const leases = sources.store.leases.list({
+    ...(tenant !== undefined ? { tenant } : {}),
+    fromMs,
+    toMs,
+    limit: MAX_LEASES,
+  });
+  const flags = sources.flags ? flagsIn(sources.flags, fromMs, Math.min(toMs, nowMs)) : [];
+  return {
+    fromMs,
+    toMs,
+    nowMs,
+    parts: leaseLineParts({ store: sources.store, leases, flags, fromMs, toMs, nowMs }),
+  };
+}
+
+export function leaseReport(
+  sources: LeaseReportSources,
+  request: { fromMs: number; toMs: number; by: LeaseGroupBy; tenant?: string },
+): LeaseReport {
+  const p = leaseParts(sources, request, request.tenant);
+  return buildLeaseReport(p, request.by, p.parts);
+}
+
+export function statement(
+  sources: LeaseReportSources,
+  request: { tenant: string; month: string },
+): Statement {
+  const p = leaseParts(sources, monthRange(request.month), request.tenant);
+  return buildStatement({ tenant: request.tenant, month: request.month, ...p }, p.parts);
+}

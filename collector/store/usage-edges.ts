@@ -1,0 +1,227 @@
+// Cumulative usage per GPU at rollup bucket edges (080_usage_edges.sql), so a range's usage costs
+// a few index seeks per GPU instead of one row per bucket (issue 15: reports in O(GPUs)).
+//
+// A tier's row at edge E holds the sums of that tier's buckets of the GPU that start before E,
+// counted from the start of the enclosing "parent": the bucket of the next coarser tier, or for
+// the coarsest tier a 90-day era (which keeps energy sums in cW·ms below 2^53 up to ~11 kW). A
+// row exists at bucket + step for every stored bucket, so the sums of [parent start, X) are the
+// newest row in (parent start, X] — one seek. A merge into bucket T adds its growth to the rows
+// after T in T's parent: at most parent/step - 1 rows (59 for minutes in hours); in the coarsest
+// tier only late data finds rows after it. Sums are integers, so differences are exact.
+import type { Database, Statement } from "better-sqlite3";
+
+/** The sums, in this order: samples, busy, idle, idle-held, unknown ms, energy and idle energy cW·ms, utilization sum and count. */
+export const EDGE_SUMS = 9;
+export type EdgeValues = number[];
+
+/** One edge read: the newest row of tier t in (afterMs, atMs], added with `sign`. */
+export interface EdgeLookup {
+  t: number;
+  afterMs: number;
+  atMs: number;
+  sign: 1 | -1;
+}
+
+const META_KEY = "usage_edges_steps";
+const ERA_MS = 90 * 86_400_000;
+
+function pack(v: readonly number[]): Buffer {
+  const b = Buffer.allocUnsafe(EDGE_SUMS * 8);
+  for (let i = 0; i < EDGE_SUMS; i++) b.writeDoubleLE(v[i] ?? 0, i * 8);
+  return b;
+}
+
+function unpack(b: Buffer): EdgeValues {
+  const v = new Array<number>(EDGE_SUMS);
+  for (let i = 0; i < EDGE_SUMS; i++) v[i] = b.readDoubleLE(i * 8);
+  return v;
+}
+
+export class UsageEdges {
+  private stmts:
+    | { after: Statement; latest: Statement; put: Statement; clear: Statement; buckets: Statement }
+    | undefined;
+  private readonly lookupStmts = new Map<string, Statement>();
+  private pointStmt: Statement | undefined;
+
+  constructor(
+    private readonly db: Database,
+    /** Rollup steps, finest first. */
+    private readonly steps: readonly number[],
+  ) {}
+
+  /** The span whose buckets tier t counts together: the next coarser step, or an era for the coarsest. */
+  parentStep(t: number): number {
+    const step = this.steps[t] as number;
+    const parent = this.steps[t + 1];
+    if (parent !== undefined && parent % step === 0) return parent;
+    return Math.max(1, Math.floor(ERA_MS / step)) * step;
+  }
+
+  /** [start, end) of the parent holding a point of tier t. */
+  parentOf(t: number, atMs: number): { start: number; end: number } {
+    const p = this.parentStep(t);
+    const start = atMs - (((atMs % p) + p) % p);
+    return { start, end: start + p };
+  }
+
+  private prepared() {
+    this.stmts ??= {
+      after: this.db
+        .prepare(
+          "SELECT edge_ms, sums FROM usage_edges WHERE step_ms = ? AND gpu_id = ? AND edge_ms > ? AND edge_ms <= ?",
+        )
+        .raw(true),
+      latest: this.db
+        .prepare(
+          `SELECT sums FROM usage_edges WHERE step_ms = ? AND gpu_id = ? AND edge_ms > ? AND edge_ms <= ?
+            ORDER BY edge_ms DESC LIMIT 1`,
+        )
+        .pluck(true),
+      put: this.db.prepare(
+        "INSERT OR REPLACE INTO usage_edges (step_ms, gpu_id, edge_ms, sums) VALUES (?, ?, ?, ?)",
+      ),
+      clear: this.db.prepare("DELETE FROM usage_edges"),
+      buckets: this.db
+        .prepare(
+          `SELECT bucket_ms, samples, busy_ms, idle_ms, idle_held_ms, unknown_ms, energy_cwms, energy_idle_cwms,
+                  util_sum, util_count FROM rollups WHERE step_ms = ? AND gpu_id = ? ORDER BY bucket_ms`,
+        )
+        .raw(true),
+    };
+    return this.stmts;
+  }
+
+  /** Bucket `bucketMs` of tier t of a GPU grew by `delta` (after minus before, in EDGE_SUMS order). */
+  added(t: number, gpuId: number, bucketMs: number, delta: EdgeValues): void {
+    if (delta.every((v) => v === 0)) return;
+    const s = this.prepared();
+    const step = this.steps[t] as number;
+    const edge = bucketMs + step;
+    const parent = this.parentOf(t, bucketMs);
+    const rows = s.after.all(step, gpuId, bucketMs, parent.end) as [number, Buffer][];
+    if (rows[0]?.[0] !== edge) {
+      // The bucket was empty: its edge starts from the newest edge before it in the parent.
+      const prev = s.latest.get(step, gpuId, parent.start, bucketMs) as Buffer | undefined;
+      const base = prev ? unpack(prev) : new Array<number>(EDGE_SUMS).fill(0);
+      s.put.run(step, gpuId, edge, pack(base.map((v, i) => v + (delta[i] ?? 0))));
+    }
+    for (const [at, sums] of rows) {
+      s.put.run(step, gpuId, at, pack(unpack(sums).map((v, i) => v + (delta[i] ?? 0))));
+    }
+  }
+
+  /** Whether the rows were built for these steps; when not, rebuild() must run (writer only). */
+  current(): boolean {
+    const stored = this.db.prepare("SELECT value FROM store_meta WHERE key = ?").pluck().get(META_KEY);
+    return stored === this.steps.join(",");
+  }
+
+  /** Recomputes every row from the rollups table (an older database, other tiers, a bulk load). */
+  rebuild(): void {
+    const s = this.prepared();
+    const ids = this.db.prepare("SELECT id FROM gpus ORDER BY id").pluck(true).all() as number[];
+    this.db.transaction(() => {
+      s.clear.run();
+      for (let t = 0; t < this.steps.length; t++) {
+        const step = this.steps[t] as number;
+        for (const gpuId of ids) {
+          let parentEnd = Number.NEGATIVE_INFINITY;
+          let run = new Array<number>(EDGE_SUMS).fill(0);
+          for (const row of s.buckets.all(step, gpuId) as number[][]) {
+            const bucket = row[0] as number;
+            if (bucket >= parentEnd) {
+              parentEnd = this.parentOf(t, bucket).end;
+              run = new Array<number>(EDGE_SUMS).fill(0);
+            }
+            for (let i = 0; i < EDGE_SUMS; i++) run[i] = (run[i] as number) + (row[i + 1] as number);
+            s.put.run(step, gpuId, bucket + step, pack(run));
+          }
+        }
+      }
+      this.db
+        .prepare("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)")
+        .run(META_KEY, this.steps.join(","));
+    })();
+  }
+
+  /**
+   * Per GPU, the signed sum of lookups: each the newest row of tier t in (afterMs, atMs], i.e.
+   * the sums of the tier's buckets in [afterMs, atMs) when afterMs is a parent start. One pass
+   * over the GPUs with one backward seek per lookup (a join on max(edge_ms) reads every row of
+   * the range: about four times as long); `gpuIds` limits it. GPUs with no row are left out.
+   */
+  signedSums(lookups: readonly EdgeLookup[], gpuIds?: readonly number[]): Map<number, EdgeValues> {
+    const out = new Map<number, EdgeValues>();
+    const used = lookups.filter((l) => l.atMs > l.afterMs);
+    if (used.length === 0) return out;
+    const listed = gpuIds !== undefined;
+    const key = `${used.length}:${listed}`;
+    let stmt = this.lookupStmts.get(key);
+    if (!stmt) {
+      const one = `(SELECT m.sums FROM usage_edges AS m
+                     WHERE m.step_ms = ? AND m.gpu_id = g.id AND m.edge_ms > ? AND m.edge_ms <= ?
+                     ORDER BY m.edge_ms DESC LIMIT 1)`;
+      stmt = this.db
+        .prepare(
+          `SELECT g.id, ${used.map(() => one).join(", ")}
+             FROM ${listed ? "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value" : "gpus AS g"}`,
+        )
+        .raw(true);
+      this.lookupStmts.set(key, stmt);
+    }
+    const args: (number | string)[] = used.flatMap((l) => [this.steps[l.t] as number, l.afterMs, l.atMs]);
+    if (listed) args.push(JSON.stringify(gpuIds));
+    for (const row of stmt.all(...args) as (number | Buffer | null)[][]) {
+      let sums: EdgeValues | undefined;
+      for (let k = 0; k < used.length; k++) {
+        const b = row[k + 1] as Buffer | null;
+        if (!b) continue;
+        sums ??= new Array<number>(EDGE_SUMS).fill(0);
+        const sign = (used[k] as EdgeLookup).sign;
+        for (let i = 0; i < EDGE_SUMS; i++) sums[i] = (sums[i] as number) + sign * b.readDoubleLE(i * 8);
+      }
+      if (sums) out.set(row[0] as number, sums);
+    }
+    return out;
+  }
+
+  /**
+   * Each lookup's own GPU: the newest row of tier t in (afterMs, atMs], in the lookups' order
+   * (undefined where none). One statement per 10,000 lookups, one backward seek each.
+   */
+  pointSums(lookups: readonly (EdgeLookup & { gpuId: number })[]): (EdgeValues | undefined)[] {
+    const out: (EdgeValues | undefined)[] = new Array(lookups.length);
+    this.pointStmt ??= this.db
+      .prepare(
+        `SELECT (SELECT m.sums FROM usage_edges AS m
+                  WHERE m.step_ms = j.value ->> 1 AND m.gpu_id = j.value ->> 0
+                    AND m.edge_ms > j.value ->> 2 AND m.edge_ms <= j.value ->> 3
+                  ORDER BY m.edge_ms DESC LIMIT 1)
+           FROM json_each(?) AS j`,
+      )
+      .pluck(true);
+    const CHUNK = 10_000;
+    for (let start = 0; start < lookups.length; start += CHUNK) {
+      const part = lookups.slice(start, start + CHUNK);
+      const json = JSON.stringify(
+        part.map((l) => (l.atMs > l.afterMs ? [l.gpuId, this.steps[l.t], l.afterMs, l.atMs] : [0, 0, 0, 0])),
+      );
+      const rows = this.pointStmt.all(json) as (Buffer | null)[];
+      rows.forEach((b, k) => {
+        if (b) out[start + k] = unpack(b);
+      });
+    }
+    return out;
+  }
+
+  /** Removes the rows of tier t whose parent ended at or before the parent holding `beforeMs`. */
+  pruneBefore(t: number, beforeMs: number, limit: number): number {
+    return this.db
+      .prepare(
+        `DELETE FROM usage_edges WHERE (step_ms, gpu_id, edge_ms) IN
+           (SELECT step_ms, gpu_id, edge_ms FROM usage_edges WHERE step_ms = ? AND edge_ms <= ? LIMIT ?)`,
+      )
+      .run(this.steps[t], this.parentOf(t, beforeMs).start, limit).changes;
+  }
+}
