@@ -12,7 +12,7 @@
 // Ranges are widened to whole minutes; time after now is not counted; an unknown GPU model
 // counts as a GPU with no PFLOPS figure. Errors: GPUTEL_E_API for a bad range or kind.
 import { GputelError } from "../../shared/errors.js";
-import type { Flag, FlagKind, HistoryQuery } from "../flags/types.js";
+import type { Flag, HistoryQuery } from "../flags/types.js";
 import type { Store } from "../store/store.js";
 import { buildCapacityReport, type CapacityReport } from "./capacity-report.js";
 import { buildDowntimeReport, DOWN_KINDS, type DowntimeReport } from "./downtime-report.js";
