@@ -3,6 +3,7 @@
 // statement's total is the sum of its lines; CSV with units in the column names; a tenant token
 // sees its own statement and gets 404 for another tenant's.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run as report } from "../../cli/report/cli.js";
 import { newToken } from "../../collector/api/tokens.js";
 import type { Lease } from "../../collector/leases/model.js";
 import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
@@ -114,5 +115,32 @@ describe("lease reports over the API", () => {
     const bad = await get("/api/v1/reports/statement?tenant=acme&month=2026-13");
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text)).toMatchObject({ parameter: "month" });
+  });
+
+  test("gputel report statement: table, CSV and exit 65 for a tenant the token may not see", async () => {
+    const cli = async (args: string[], token = TOKEN) => {
+      let out = "";
+      let err = "";
+      const code = await report([...args, "--url", c.url], {
+        stdout: (t) => {
+          out += t;
+        },
+        stderr: (t) => {
+          err += t;
+        },
+        env: { GPUTEL_API_TOKEN: token },
+        isTTY: false,
+      });
+      return { code, out, err };
+    };
+    const t = await cli(["statement", "--tenant", "acme", "--month", MONTH]);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/^lease\s+tenant/);
+    expect(t.out).toContain("acme-1");
+    const csv = await cli(["statement", "--tenant", "acme", "--month", MONTH, "--format", "csv"]);
+    expect(csv.out.split("\r\n")[0]).toContain("busy_gpu_h");
+    const denied = await cli(["statement", "--tenant", "globex", "--month", MONTH], acmeToken);
+    expect(denied.code).toBe(65);
+    expect((await cli(["statement", "--tenant", "acme"])).code).toBe(64);
   });
 });
