@@ -18,6 +18,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "lease GPUs to tenants: add, end, list, show, delete, import (over the API)",
     load: () => import("./lease/cli.js"),
   },
+  report: {
+    summary: "lease reports: a tenant's monthly statement, usage and cost by tenant/lease/site/model/host",
+    load: () => import("./report/cli.js"),
+  },
   token: {
     summary: "API tokens with a role (admin, viewer, tenant:NAME), on the collector's host",
     load: () => import("./token/cli.js"),

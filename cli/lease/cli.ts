@@ -45,15 +45,17 @@ export interface LeaseIo {
   isTTY: boolean;
 }
 
-const defaultIo = (): LeaseIo => ({
+export const defaultIo = (): LeaseIo => ({
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
   env: process.env,
   isTTY: process.stdout.isTTY === true,
 });
 
-class UsageError extends Error {}
-class InputError extends Error {}
+/** Bad usage (exit 64); also thrown by `gputel report`, which shares the client options. */
+export class UsageError extends Error {}
+/** An input file cannot be read (exit 66). */
+export class InputError extends Error {}
 
 function parse(args: string[]) {
   return parseArgs({
@@ -85,7 +87,8 @@ function parse(args: string[]) {
 
 type Values = ReturnType<typeof parse>["values"];
 
-function client(v: Values, io: LeaseIo): ClientOptions {
+/** --url and the token (--token-file or GPUTEL_API_TOKEN), as `gputel lease` and `gputel report` take them. */
+export function client(v: Pick<Values, "url" | "token-file">, io: Pick<LeaseIo, "env">): ClientOptions {
   const url = v.url ?? "http://127.0.0.1:8080";
   if (hasCredentials(url))
     throw new UsageError(

@@ -2,6 +2,7 @@
 // depends on this only, so it is tested over the real store (store-backend.ts) and a fan-out
 // backend can stand in for it. The shapes it answers with are the API's contract
 // (collector/contract/api-contract.ts).
+
 import type {
   FlagPage,
   FlagQuery,
@@ -20,6 +21,7 @@ import type {
 } from "../contract/api-contract.js";
 import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
+import type { LeaseParts } from "../reports/lease-reports.js";
 import type { FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
 
@@ -40,6 +42,8 @@ export interface QueryBackend {
   metricsSnapshot(): MetricsSnapshot;
   /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */
   reportPart?(range: TimeRange): Promise<ReportPart>;
+  /** This collector's lease line parts over a range (issue 15), for one tenant when given; absent: 501. */
+  leaseParts?(range: TimeRange, tenant?: string): Promise<LeaseParts>;
   /** The stored samples, slice by slice, for GET /api/v1/export; absent where there is no store. */
   exportSource?(): ExportSource;
   /** Kernel-log events, health timelines and report, acknowledgements (absent: 501). */

@@ -4,6 +4,7 @@
 import type { ReportGroupBy, ReportKind, ReportPart } from "../contract/api-contract.js";
 import { reportPart } from "../fanout/report-part.js";
 import { alignRange } from "../reports/fleet-usage.js";
+import { type LeaseParts, leaseParts } from "../reports/lease-reports.js";
 import { type FleetReport, fleetReport } from "../reports/reports.js";
 import type { FlagStore } from "../store/flag-store.js";
 import type { Store } from "../store/store.js";
@@ -15,7 +16,8 @@ export type ReadRequest =
   | { op: "report"; kind: ReportKind; fromMs: number; toMs: number; groupBy: ReportGroupBy; nowMs: number }
   | { op: "aggregate"; fromMs: number; toMs: number; groupBy: GroupBy }
   | { op: "series"; uuid: string; metrics: string[]; fromMs: number; toMs: number; stepMs: number }
-  | { op: "reportPart"; fromMs: number; toMs: number; nowMs: number };
+  | { op: "reportPart"; fromMs: number; toMs: number; nowMs: number }
+  | { op: "leaseParts"; fromMs: number; toMs: number; nowMs: number; tenant?: string };
 
 /** The answer type of each request kind. */
 export interface ReadAnswers {
@@ -23,6 +25,7 @@ export interface ReadAnswers {
   aggregate: AggregateGroup[];
   series: Series;
   reportPart: ReportPart;
+  leaseParts: LeaseParts;
 }
 
 export type ReadAnswer<R extends ReadRequest> = ReadAnswers[R["op"]];
@@ -50,6 +53,8 @@ export function answerRead(
       });
     case "series":
       return store.series(request.uuid, request.metrics, request.fromMs, request.toMs, request.stepMs);
+    case "leaseParts":
+      return leaseParts({ store, flags, now: () => request.nowMs }, request, request.tenant);
     case "reportPart": {
       const { fromMs, toMs } = alignRange(store, request.fromMs, request.toMs);
       return reportPart(store, fromMs, toMs, request.nowMs);

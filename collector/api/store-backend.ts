@@ -31,6 +31,7 @@ import type { Flag } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
 import { summarize, summaryRange } from "../merge/summary.js";
 import { alignRange } from "../reports/fleet-usage.js";
+import { type LeaseParts, leaseParts } from "../reports/lease-reports.js";
 import { fleetReport } from "../reports/reports.js";
 import type { InventoryRow } from "../store/fleet-reads.js";
 import type { Store } from "../store/store.js";
@@ -322,6 +323,17 @@ export class StoreBackend implements QueryBackend {
       kind,
       { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
       { ...range, groupBy },
+    );
+  }
+
+  async leaseParts(range: TimeRange, tenant?: string): Promise<LeaseParts> {
+    const reader = this.parts.reader;
+    const t = tenant !== undefined ? { tenant } : {};
+    if (reader) return reader.call({ op: "leaseParts", ...range, ...t, nowMs: this.now() });
+    return leaseParts(
+      { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
+      range,
+      tenant,
     );
   }
 

@@ -44,12 +44,20 @@ export function parseLeaseGroupBy(by: string): LeaseGroupBy {
   });
 }
 
+/** One collector's lease line parts over a range widened to whole minutes. */
+export interface LeaseParts {
+  fromMs: number;
+  toMs: number;
+  nowMs: number;
+  parts: LeaseLinePart[];
+}
+
 /** This collector's lease line parts over a range, for `tenant` only when given (what peers exchange). */
 export function leaseParts(
   sources: LeaseReportSources,
   range: { fromMs: number; toMs: number },
   tenant?: string,
-): { fromMs: number; toMs: number; nowMs: number; parts: LeaseLinePart[] } {
+): LeaseParts {
   const nowMs = (sources.now ?? Date.now)();
   const { fromMs, toMs } = alignRange(sources.store, range.fromMs, range.toMs);
   const leases = sources.store.leases.list({

@@ -1,0 +1,148 @@
+// `gputel report statement|leases`: lease-aware reports over the collector's HTTP API
+// (/api/v1/reports/statement and /api/v1/reports/leases), as a table for people, CSV with units
+// in the column names (--format csv: the same columns the API's CSV has) or the API's JSON.
+// Exit statuses as `gputel lease`: 64 bad usage, 65 refused (bad month, unknown tenant), 69 the
+// collector cannot be reached, 78 the token is missing or lacks the role.
+import { parseArgs } from "node:util";
+import {
+  LEASE_REPORT_COLUMNS,
+  leaseReportCsv,
+  leaseReportRows,
+  STATEMENT_COLUMNS,
+  statementCsv,
+  statementRows,
+} from "../../collector/reports/lease-csv.js";
+import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
+import { client, defaultIo, InputError, type LeaseIo, UsageError } from "../lease/cli.js";
+import { RequestError, requestJson } from "../lease/request.js";
+import { table } from "../query/table.js";
+
+const USAGE = `Usage: gputel report <command> [options]
+
+Commands:
+  statement --tenant T --month YYYY-MM   one line per lease of the tenant in that UTC month,
+                                         then the total (the exact sum of the lines)
+  leases [--from T] [--to T] [--by tenant|lease|site|model|host] [--tenant T]
+                                         leased, busy, idle, idle-held and down GPU-hours,
+                                         availability, energy and cost per group
+
+Options:
+  --format table|csv|json   output (default table)
+  --url URL                 collector API (default http://127.0.0.1:8080)
+  --token-file F            file holding an API token (else env GPUTEL_API_TOKEN); a tenant
+                            token gets its own tenant only
+  -h, --help
+`;
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      url: { type: "string" },
+      "token-file": { type: "string" },
+      tenant: { type: "string" },
+      month: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      by: { type: "string" },
+      format: { type: "string", default: "table" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+}
+
+type Values = ReturnType<typeof parse>["values"];
+
+function show(
+  io: LeaseIo,
+  format: string,
+  json: unknown,
+  csv: () => string,
+  header: readonly string[],
+  rows: () => string[][],
+) {
+  if (format === "json") io.stdout(`${JSON.stringify(json, null, 2)}\n`);
+  else if (format === "csv") io.stdout(csv());
+  else
+    io.stdout(
+      table(
+        { colour: false },
+        header,
+        rows().map((r) => r.map((text, i) => ({ text, right: i > 8 }))),
+      ),
+    );
+}
+
+async function command(v: Values, positionals: string[], io: LeaseIo): Promise<void> {
+  const format = v.format ?? "table";
+  if (!["table", "csv", "json"].includes(format)) throw new UsageError(`--format must be table, csv or json`);
+  const options = client(v, io);
+  switch (positionals[0]) {
+    case "statement": {
+      if (!v.month) throw new UsageError("statement needs --month YYYY-MM");
+      const s = await requestJson<Statement>("GET", "/api/v1/reports/statement", {
+        ...options,
+        query: { tenant: v.tenant, month: v.month },
+      });
+      show(
+        io,
+        format,
+        s,
+        () => statementCsv(s),
+        STATEMENT_COLUMNS,
+        () => statementRows(s),
+      );
+      return;
+    }
+    case "leases": {
+      const r = await requestJson<LeaseReport>("GET", "/api/v1/reports/leases", {
+        ...options,
+        query: { from: v.from, to: v.to, by: v.by, tenant: v.tenant },
+      });
+      show(
+        io,
+        format,
+        r,
+        () => leaseReportCsv(r),
+        LEASE_REPORT_COLUMNS,
+        () => leaseReportRows(r),
+      );
+      return;
+    }
+    default:
+      throw new UsageError(positionals[0] ? `unknown command ${positionals[0]}` : "give a command");
+  }
+}
+
+export async function run(args: string[], io: LeaseIo = defaultIo()): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(args);
+  } catch (error) {
+    io.stderr(`gputel report: ${(error as Error).message}\n\n${USAGE}`);
+    return 64;
+  }
+  if (parsed.values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  try {
+    await command(parsed.values, parsed.positionals, io);
+    return 0;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof UsageError) {
+      io.stderr(`gputel report: ${message}\n\n${USAGE}`);
+      return 64;
+    }
+    io.stderr(`gputel report: ${message}\n`);
+    if (error instanceof InputError) return 66;
+    if (error instanceof RequestError) {
+      if (error.status === 401 || error.status === 403) return 78;
+      if (error.status >= 400 && error.status < 500) return 65;
+      return 69;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,146 @@
+// /api/v1/reports/leases and /api/v1/reports/statement on a real collector: a GPU re-leased from
+// acme to globex mid-way is billed to each for its own minutes (not to its current labels); the
+// statement's total is the sum of its lines; CSV with units in the column names; a tenant token
+// sees its own statement and gets 404 for another tenant's.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run as report } from "../../cli/report/cli.js";
+import { newToken } from "../../collector/api/tokens.js";
+import type { Lease } from "../../collector/leases/model.js";
+import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
+import { frameFor } from "../collector/leases/store-helpers.js";
+import { startTestCollector, type TestCollector } from "../security/collector-helpers.js";
+
+const TOKEN = "lease-reports-admin-token-0123456789";
+const G1 = "GPU-aaaaaaaa-2222-3333-4444-555555555555";
+const MIN = 60_000;
+// Whole minutes, 100 minutes back: one month holds the whole test but at the stroke of a month.
+const START = Math.floor((Date.now() - 100 * MIN) / MIN) * MIN;
+const MONTH = new Date(START).toISOString().slice(0, 7);
+
+let c: TestCollector;
+let acmeToken = "";
+
+async function get(path: string, token = TOKEN, accept = "application/json") {
+  const response = await fetch(`${c.url}${path}`, { headers: { authorization: `Bearer ${token}`, accept } });
+  return {
+    status: response.status,
+    type: response.headers.get("content-type") ?? "",
+    text: await response.text(),
+  };
+}
+
+function lease(id: string, tenant: string, startMs: number, endMs: number | null): Lease {
+  return {
+    id,
+    device: G1,
+    gpu: G1,
+    tenant,
+    startMs,
+    endMs,
+    contract: null,
+    priceMicros: 2_000_000,
+    currency: "EUR",
+    availabilityMilli: 99_000,
+    labels: {},
+    source: "api",
+  };
+}
+
+beforeAll(async () => {
+  c = await startTestCollector({ token: TOKEN });
+  // 20 minutes at one sample a second, utilization 50 % (busy); current labels name globex.
+  const frames = Array.from({ length: 1200 }, (_, i) =>
+    frameFor("host-a", [G1], START + i * 1000, i + 1, { customer: "globex" }),
+  );
+  for (let i = 0; i < frames.length; i += 100)
+    c.running.store.writeFrames(frames.slice(i, i + 100), Date.now());
+  c.running.store.leases.insert(lease("acme-1", "acme", START, START + 10 * MIN), START);
+  c.running.store.leases.insert(lease("globex-1", "globex", START + 10 * MIN, START + 20 * MIN), START);
+  const t = newToken();
+  c.running.store.tokens.insert(t.id, "tenant:acme", t.digest, "", Date.now());
+  acmeToken = t.token;
+});
+afterAll(async () => {
+  await c?.close();
+});
+
+describe("lease reports over the API", () => {
+  test("the statement bills each tenant its own minutes; totals are the sum of the lines", async () => {
+    const r = await get(`/api/v1/reports/statement?tenant=acme&month=${MONTH}`);
+    expect(r.status).toBe(200);
+    const s = JSON.parse(r.text) as Statement;
+    expect(s.lines.map((l) => l.lease)).toEqual(["acme-1"]);
+    const line = s.lines[0];
+    expect(line?.leasedMs).toBe(10 * MIN);
+    expect(line?.busyMs).toBe(10 * MIN); // the 600 samples of its minutes, each covering 1 s
+    expect(line?.costMicros).toBe(333_333); // 10 minutes at 2 EUR an hour, in micro-EUR, rounded once
+    expect(s.total.busyMs).toBe(line?.busyMs);
+    expect(s.total.costMicros).toEqual({ EUR: { cost: line?.costMicros, paidIdle: 0 } });
+    const g = JSON.parse(
+      (await get(`/api/v1/reports/statement?tenant=globex&month=${MONTH}`)).text,
+    ) as Statement;
+    expect(g.lines.map((l) => [l.lease, l.busyMs])).toEqual([["globex-1", 10 * MIN]]);
+  });
+
+  test("the leases report groups by tenant", async () => {
+    const r = await get(`/api/v1/reports/leases?from=${START}&to=${START + 30 * MIN}&by=tenant`);
+    const rep = JSON.parse(r.text) as LeaseReport;
+    expect(rep.groups.map((x) => [x.key, x.leasedMs, x.busyMs])).toEqual([
+      ["acme", 10 * MIN, 10 * MIN],
+      ["globex", 10 * MIN, 10 * MIN],
+    ]);
+    expect(rep.total.leasedMs).toBe(20 * MIN);
+  });
+
+  test("CSV by Accept or format, with units in the column names", async () => {
+    const r = await get(`/api/v1/reports/statement?tenant=acme&month=${MONTH}`, TOKEN, "text/csv");
+    expect(r.type).toContain("text/csv");
+    const [header, first, total] = r.text.trim().split("\r\n");
+    expect(header).toContain("leased_gpu_h,busy_gpu_h");
+    expect(header).toContain("energy_kwh");
+    expect(first?.startsWith("acme-1,acme,")).toBe(true);
+    expect(total?.startsWith("total,")).toBe(true);
+    const f = await get(`/api/v1/reports/leases?from=${START}&to=${START + 30 * MIN}&format=csv`);
+    expect(f.text.split("\r\n")[0]).toContain("key,leases,gpus,leased_gpu_h");
+  });
+
+  test("a tenant token reads its own statement, 404 for another tenant's; bad input names the field", async () => {
+    expect((await get(`/api/v1/reports/statement?month=${MONTH}`, acmeToken)).status).toBe(200);
+    const other = await get(`/api/v1/reports/statement?tenant=globex&month=${MONTH}`, acmeToken);
+    expect(other.status).toBe(404);
+    const mine = JSON.parse(
+      (await get(`/api/v1/reports/leases?from=${START}&to=${START + 30 * MIN}`, acmeToken)).text,
+    ) as LeaseReport;
+    expect(mine.groups.map((x) => x.key)).toEqual(["acme"]);
+    const bad = await get("/api/v1/reports/statement?tenant=acme&month=2026-13");
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.text)).toMatchObject({ parameter: "month" });
+  });
+
+  test("gputel report statement: table, CSV and exit 65 for a tenant the token may not see", async () => {
+    const cli = async (args: string[], token = TOKEN) => {
+      let out = "";
+      let err = "";
+      const code = await report([...args, "--url", c.url], {
+        stdout: (t) => {
+          out += t;
+        },
+        stderr: (t) => {
+          err += t;
+        },
+        env: { GPUTEL_API_TOKEN: token },
+        isTTY: false,
+      });
+      return { code, out, err };
+    };
+    const t = await cli(["statement", "--tenant", "acme", "--month", MONTH]);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/^lease\s+tenant/);
+    expect(t.out).toContain("acme-1");
+    const csv = await cli(["statement", "--tenant", "acme", "--month", MONTH, "--format", "csv"]);
+    expect(csv.out.split("\r\n")[0]).toContain("busy_gpu_h");
+    const denied = await cli(["statement", "--tenant", "globex", "--month", MONTH], acmeToken);
+    expect(denied.code).toBe(65);
+    expect((await cli(["statement", "--tenant", "acme"])).code).toBe(64);
+  });
+});
