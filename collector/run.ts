@@ -230,6 +230,7 @@ async function pruneSteps(store: Store, now: number, logger: Logger): Promise<vo
     if (now - eventsPrunedMs >= EVENTS_PRUNE_EVERY_MS) {
       eventsPrunedMs = now;
       store.pruneEvents(now);
+      store.pruneProcesses(now);
     }
     for (let i = 0; i < PRUNE_STEPS_PER_TICK; i++) {
       if (!store.pruneStep(now).more) return;
