@@ -105,6 +105,8 @@ describe("agent sources:", () => {
     };
     const path = file("sources: [nvidia-smi, kernel-logg]\n");
     expect(await checkConfigCommand(agentConfigSpec, ["--config", path], { env: {} }, io)).toBe(EX_CONFIG);
-    expect(stderr).toContain('  sources[1]: unknown source "kernel-logg" (known: nvidia-smi, kernel-log, processes)');
+    expect(stderr).toContain(
+      '  sources[1]: unknown source "kernel-logg" (known: nvidia-smi, kernel-log, processes)',
+    );
   });
 });
