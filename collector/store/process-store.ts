@@ -115,6 +115,12 @@ function where(q: Omit<ProcessQuery, "limit">): { sql: string; params: unknown[]
   return { sql: parts.length > 0 ? `WHERE ${parts.join(" AND ")}` : "", params };
 }
 
+/**
+ * A session counts as current while the host's newest set lists it and that set is at most this
+ * old (the agent's processes.refresh_interval, 60 s by default, must stay below it).
+ */
+export const CURRENT_WITHIN_MS = 10 * 60_000;
+
 export class ProcessStore {
   private readonly upsert: Statement;
   private readonly closeAbsent: Statement;
@@ -190,6 +196,14 @@ export class ProcessStore {
       .prepare(`SELECT * FROM process_sessions ${w.sql} ORDER BY last_seen_ms DESC, id DESC LIMIT ?`)
       .all(...w.params, q.limit) as Row[];
     return rows.map(toProcess);
+  }
+
+  /** The sessions running now (see CURRENT_WITHIN_MS), biggest memory first. */
+  current(q: Omit<ProcessQuery, "currentSinceMs" | "fromMs" | "toMs"> & { nowMs: number }): ProcessRow[] {
+    const { nowMs, ...rest } = q;
+    return this.query({ ...rest, currentSinceMs: nowMs - CURRENT_WITHIN_MS }).sort(
+      (a, b) => (b.memoryMib ?? 0) - (a.memoryMib ?? 0),
+    );
   }
 
   /** Deletes at most `batch` closed sessions last seen before `beforeMs`; returns how many. */
