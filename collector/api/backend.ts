@@ -22,6 +22,7 @@ import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
 import type { FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
+import type { ProcessBackend } from "./process-backend.js";
 
 export interface QueryBackend {
   // Heavy reads answer asynchronously: they may run on the read worker (docs/design.md §5).
@@ -44,6 +45,8 @@ export interface QueryBackend {
   exportSource?(): ExportSource;
   /** Kernel-log events, health timelines and report, acknowledgements (absent: 501). */
   readonly health?: HealthBackend;
+  /** Process sessions and their report (absent: 501). */
+  readonly processes?: ProcessBackend;
   /** Wall clock (tests inject one). */
   now(): number;
 }

@@ -17,6 +17,7 @@ import { registerExportRoute } from "./export-route.js";
 import type { FanOutContext } from "./fanout.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
+import { registerProcessRoutes } from "./process-routes.js";
 import { registerApiRoutes } from "./routes.js";
 import { schemas } from "./schemas.js";
 
@@ -145,6 +146,7 @@ export function buildApp(
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
   registerHealthRoutes(app, backend);
+  registerProcessRoutes(app, backend, access.leases);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());
