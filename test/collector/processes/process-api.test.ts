@@ -2,6 +2,7 @@
 // current and history, filters, the report by user and job, and a tenant's scope (only its leased
 // GPU, only during its lease).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run } from "../../../cli/query/cli.js";
 import { newToken } from "../../../collector/api/tokens.js";
 import { checkMessage } from "../../../collector/ingest/check.js";
 import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
@@ -124,5 +125,29 @@ describe("process routes", () => {
     expect((report.body.rows as { key: string; gpuHours: number }[]).map((x) => [x.key, x.gpuHours])).toEqual(
       [["bob", 1]],
     );
+  });
+
+  test("gputel query processes and report processes", async () => {
+    const query = async (...args: string[]) => {
+      let out = "";
+      const io = {
+        stdout: (t: string) => void (out += t),
+        stderr: () => {},
+        env: { GPUTEL_API_TOKEN: TOKEN },
+        isTTY: false,
+      };
+      expect(await run([...args, "--url", c.url], io)).toBe(0);
+      return out;
+    };
+    const now = await query("processes");
+    expect(now).toMatch(/^GPU\s+PID\s+NAME\s+USER/);
+    expect(now).toContain("alice");
+    expect(now).not.toContain("bob");
+    expect(await query("processes", "--since", FROM, "--user", "bob")).toMatch(
+      /200\s+python3\s+bob\s+slurm job 2/,
+    );
+    const report = await query("report", "processes", "--since", FROM, "--by", "job");
+    expect(report).toMatch(/^1\s+1\s+1\s+3\.98/m);
+    expect(JSON.parse(await query("processes", G1, "--json")).processes).toHaveLength(1);
   });
 });
