@@ -131,7 +131,9 @@ describe("process routes", () => {
     const query = async (...args: string[]) => {
       let out = "";
       const io = {
-        stdout: (t: string) => void (out += t),
+        stdout: (t: string) => {
+          out += t;
+        },
         stderr: () => {},
         env: { GPUTEL_API_TOKEN: TOKEN },
         isTTY: false,
