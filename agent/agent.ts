@@ -6,6 +6,7 @@ import { errorMessage } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import type { IFrame, IGpuInfo, IGpuSample, IHealthEvent, IHostSample } from "../shared/proto.js";
 import { type AgentIdentity, FrameBuilder } from "./frame/frame-builder.js";
+import type { ProcessWatch } from "./holders/process-watch.js";
 import type { HostSource } from "./host/host-source.js";
 import { buildInventory, inventoryFingerprint } from "./inventory-message.js";
 import type { FramePublisher } from "./publish/publisher.js";
@@ -16,6 +17,8 @@ export interface AgentOptions {
   source: GpuSource;
   /** Events sources (the kernel log): started once the GPUs are known, their events to the sink. */
   events?: EventSource[];
+  /** The processes source: started with the GPU source, its sets to the sink. */
+  processes?: ProcessWatch;
   host: HostSource;
   sink: FramePublisher;
   inventoryIntervalMs: number;
@@ -56,6 +59,12 @@ export class Agent {
     // Sampling first: the inventory's one-shot (nvidia-smi -q -x, the slowest) must not queue
     // ahead of the source's start-up and delay the first frame.
     await this.options.source.start((sample) => this.onSample(sample));
+    await this.options.processes?.start({
+      host: this.identity.host,
+      bootId: this.identity.bootId,
+      publish: (set) => this.options.sink.publishProcesses?.(set) ?? false,
+      gpus: () => [...this.gpus.values()],
+    });
     if (this.options.events?.length) {
       // Normally the first sample starts them (its GPUs map the events' bus ids); without one
       // (nvidia-smi failing), the kernel log matters most: start anyway, unmapped.
@@ -80,6 +89,7 @@ export class Agent {
     if (this.eventsTimer) clearTimeout(this.eventsTimer);
     await this.eventsStart;
     await Promise.all((this.options.events ?? []).map((source) => source.stop()));
+    await this.options.processes?.stop();
     await this.options.source.stop();
     await Promise.allSettled([this.inventoryRun, this.hostRefresh]);
   }

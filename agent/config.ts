@@ -12,7 +12,9 @@ import {
   stateDirectoryDefault,
 } from "../shared/config/load.js";
 import { tlsProblems } from "../shared/config/problems.js";
+import { durationMs } from "../shared/config/units.js";
 import { isValidHostId } from "../shared/topics.js";
+import { USER_PRIVACY_MODES } from "./holders/privacy.js";
 import { DEFAULT_SOURCES, SOURCE_NAMES, type SourceName, sourceListProblems } from "./sources/catalog.js";
 
 const strict = { additionalProperties: false } as const;
@@ -56,6 +58,39 @@ export function agentSchema(ctx: DefaultsContext) {
             description:
               "kernel-log reader, split without a shell: journalctl JSON (default), or anything printing /dev/kmsg records or log lines",
           }),
+        },
+        { ...strict, default: {} },
+      ),
+      processes: Type.Object(
+        {
+          refresh_interval: Duration("60s", "a process set is sent when it changes, and at least this often"),
+          pmon_interval: Duration("5s", "interval of the long-lived nvidia-smi pmon child (1s to 10s)"),
+          max_per_message: Type.Integer({
+            minimum: 1,
+            maximum: 4096,
+            default: 1024,
+            description: "processes per message; past it the set is cut and marked truncated",
+          }),
+          proc_root: Type.String({ minLength: 1, default: "/proc", description: "where /proc is read" }),
+          passwd_file: Type.String({
+            minLength: 1,
+            default: "/etc/passwd",
+            description: "user names by uid (no NSS lookups)",
+          }),
+        },
+        { ...strict, default: {} },
+      ),
+      privacy: Type.Object(
+        {
+          users: Type.Union(
+            USER_PRIVACY_MODES.map((m) => Type.Literal(m)),
+            {
+              default: "keep",
+              description: "a process's user: keep (uid and name), hash (salted token), drop",
+            },
+          ),
+          salt: Type.Optional(Secret("HMAC key of privacy.users: hash (the same on every host)")),
+          salt_file: Type.Optional(Type.String({ minLength: 1 })),
         },
         { ...strict, default: {} },
       ),
@@ -103,7 +138,10 @@ export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
   program: "agent",
   defaultFile: "/etc/gputel/agent.yaml",
   schema: agentSchema,
-  secrets: [{ path: "broker.password", file: "broker.password_file", credential: "mqtt_password" }],
+  secrets: [
+    { path: "broker.password", file: "broker.password_file", credential: "mqtt_password" },
+    { path: "privacy.salt", file: "privacy.salt_file", credential: "privacy_salt" },
+  ],
   finish(config) {
     config.broker.username ??= config.host;
   },
@@ -114,6 +152,14 @@ export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
     const kernelLog = splitCommandLine(config.kernel_log.command);
     if (typeof kernelLog === "string") problems.push({ path: "kernel_log.command", message: kernelLog });
     problems.push(...sourceListProblems(config.sources));
+    if (config.privacy.users === "hash" && !config.privacy.salt)
+      problems.push({ path: "privacy.salt", message: "privacy.users is hash: set a salt (or salt_file)" });
+    const pmonMs = durationMs(config.processes.pmon_interval);
+    if (pmonMs < 1000 || pmonMs > 10_000 || pmonMs % 1000 !== 0)
+      problems.push({
+        path: "processes.pmon_interval",
+        message: "whole seconds from 1s to 10s (what nvidia-smi pmon -d accepts)",
+      });
     for (const key of Object.keys(config.labels)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key))
         problems.push({

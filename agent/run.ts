@@ -7,9 +7,11 @@ import { SdNotify, watchdogIntervalMs } from "../shared/sd-notify.js";
 import { VERSION } from "../shared/version.js";
 import { Agent } from "./agent.js";
 import { type AgentConfig, kernelLogArgv, nvidiaSmiArgv, sourceNames } from "./config.js";
+import { ProcessWatch } from "./holders/process-watch.js";
 import { SystemInformationHost } from "./host/host-source.js";
 import { EventSpoolQueue } from "./publish/event-queue.js";
 import { type BrokerSettings, MqttPublisher } from "./publish/mqtt-publisher.js";
+import { ProcessSpoolQueue } from "./publish/process-queue.js";
 import { SpoolQueue } from "./publish/spool-queue.js";
 import { sourceStatus } from "./publish/status-message.js";
 import { type AgentSources, createSources } from "./sources/registry.js";
@@ -17,6 +19,8 @@ import { Spool } from "./spool/spool.js";
 
 /** Kernel-log events are rare and small: 64 MiB holds hundreds of thousands of them. */
 const EVENT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
+/** Process sets are sent on change and every refresh: 64 MiB holds days of them. */
+const PROCESS_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface RunningAgent {
   agent: Agent;
@@ -51,8 +55,12 @@ export function identityOf(config: AgentConfig, intervalMs: number) {
 }
 
 /** The sources `sources:` selects, each built from its own keys (the daemon and `--once` alike). */
-export function sourcesFromConfig(config: AgentConfig, logger: Logger): AgentSources {
-  return createSources(sourceNames(config), {
+export function sourcesFromConfig(
+  config: AgentConfig,
+  logger: Logger,
+): AgentSources & { processes?: ProcessWatch } {
+  const names = sourceNames(config);
+  const sources = createSources(names, {
     intervalMs: durationMs(config.interval),
     logger,
     nvidiaSmi: {
@@ -64,6 +72,26 @@ export function sourcesFromConfig(config: AgentConfig, logger: Logger): AgentSou
     },
     kernelLog: { command: kernelLogArgv(config), stateDirectory: config.state_directory },
   });
+  if (!names.includes("processes")) return sources;
+  // The processes source takes the GPU source's compute-process rows (listed with nvidia-smi:
+  // the configuration check makes sure).
+  const processes = new ProcessWatch({
+    command: nvidiaSmiArgv(config),
+    pmonPeriodS: Math.round(durationMs(config.processes.pmon_interval) / 1000),
+    procRoot: config.processes.proc_root,
+    passwdPath: config.processes.passwd_file,
+    privacy: { users: config.privacy.users, salt: config.privacy.salt ?? "" },
+    refreshMs: durationMs(config.processes.refresh_interval),
+    maxProcesses: config.processes.max_per_message,
+    logger,
+  });
+  if (!sources.gpu.onComputeRows) throw new RangeError(`sources: processes needs nvidia-smi`);
+  sources.gpu.onComputeRows((rows, atMs) => processes.update(rows, atMs));
+  return {
+    ...sources,
+    processes,
+    health: () => [...sources.health(), processes.health()],
+  };
 }
 
 export async function startAgent(config: AgentConfig, logger: Logger): Promise<RunningAgent> {
@@ -94,15 +122,28 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
         })
       : undefined;
   let events: EventSpoolQueue | undefined;
+  // Process sets get a spool of their own (processes.db), one set per message even when replayed.
+  const processes = sources.processes
+    ? new ProcessSpoolQueue(
+        Spool.open({
+          path: join(config.state_directory, "processes.db"),
+          maxBytes: PROCESS_SPOOL_MAX_BYTES,
+          logger: logger.child({ spool: "processes" }),
+          backlog: { maxFrames: 1, framesPerSecond: 20 },
+        }),
+      )
+    : undefined;
   const agent = new Agent({
     identity,
     source: sources.gpu,
     events: sources.events,
+    ...(sources.processes ? { processes: sources.processes } : {}),
     host: new SystemInformationHost(),
     sink: {
       publishFrame: (frame) => publisher?.publishFrame(frame),
       publishInventory: (inventory) => publisher?.publishInventory(inventory),
       publishEvents: (list) => publisher?.publishEvents(list) ?? false,
+      publishProcesses: (set) => publisher?.publishProcesses(set) ?? false,
       droppedTotal: () => queue.droppedTotal(),
     },
     inventoryIntervalMs: durationMs(config.inventory_interval),
@@ -128,6 +169,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   if (eventSpool) events = new EventSpoolQueue(eventSpool, { host: config.host, bootId: agent.bootId });
   publisher = new MqttPublisher({
     ...(events ? { events } : {}),
+    ...(processes ? { processes } : {}),
     broker: brokerSettings(config),
     host: config.host,
     bootId: agent.bootId,
@@ -153,6 +195,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
         await running.stop();
         queue.close();
         events?.close();
+        processes?.close();
       })();
       return stopping;
     },

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Measures the agent process's own cost: CPU (% of one core, user+system from /proc) and RSS,
 // sampling at a fixed interval against a real broker (aedes in-process), after a warm-up.
-// Usage: node bench/agent-overhead.mjs --nvidia-smi "CMD" [--kernel-log "CMD"] [--seconds 60]
-//        [--interval 1s] [--warmup 10] [--prefix agent]
+// Usage: node bench/agent-overhead.mjs --nvidia-smi "CMD" [--kernel-log "CMD"] [--processes]
+//        [--seconds 60] [--interval 1s] [--warmup 10] [--prefix agent]
+// --processes also runs the processes source (its defaults: compute apps every 10 s, pmon every
+// 5 s, a set on change and every 60 s) and reports the process sets' size.
 // Prints JSON lines {"name","value","unit"}; the children's CPU (nvidia-smi, and the kernel-log
 // reader with --kernel-log, which also runs the kernel-log source) is reported apart.
 import { spawn } from "node:child_process";
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "10" },
     prefix: { type: "string", default: "agent" },
     "kernel-log": { type: "string" },
+    processes: { type: "boolean", default: false },
   },
 });
 const root = new URL("..", import.meta.url).pathname;
@@ -63,11 +66,14 @@ const server = createServer(aedes.handle);
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const url = `mqtt://127.0.0.1:${server.address().port}`;
 let frames = 0;
+const sets = [];
 const sub = await mqtt.connectAsync(url, { protocolVersion: 5 });
-sub.on("message", () => {
-  frames += 1;
+sub.on("message", (topic, payload) => {
+  if (topic.endsWith("/processes")) sets.push(payload.byteLength);
+  else frames += 1;
 });
 await sub.subscribeAsync("gputel/v1/+/frame", { qos: 1 });
+if (values.processes) await sub.subscribeAsync("gputel/v1/+/processes", { qos: 1 });
 
 const stateDir = mkdtempSync(join(tmpdir(), "gputel-bench-agent-"));
 const nodeFlags = (process.env.GPUTEL_AGENT_NODE_FLAGS ?? "").split(" ").filter(Boolean);
@@ -92,13 +98,15 @@ const agent = spawn(
   ],
   {
     stdio: ["ignore", "inherit", "inherit"],
-    env: values["kernel-log"]
-      ? {
-          ...process.env,
-          GPUTEL_SOURCES: "[nvidia-smi, kernel-log]",
-          GPUTEL_KERNEL_LOG_COMMAND: values["kernel-log"],
-        }
-      : process.env,
+    env: {
+      ...process.env,
+      ...(values["kernel-log"] ? { GPUTEL_KERNEL_LOG_COMMAND: values["kernel-log"] } : {}),
+      ...(values["kernel-log"] || values.processes
+        ? {
+            GPUTEL_SOURCES: `[${["nvidia-smi", values["kernel-log"] ? "kernel-log" : "", values.processes ? "processes" : ""].filter(Boolean).join(", ")}]`,
+          }
+        : {}),
+    },
   },
 );
 
@@ -146,6 +154,12 @@ for (const line of [
     unit: "% of one core",
   },
   { name: `${p}.frames_per_s`, value: Number((received / elapsed).toFixed(3)), unit: "frames/s" },
+  ...(values.processes
+    ? [
+        { name: `${p}.process_sets`, value: sets.length, unit: "messages (whole run)" },
+        { name: `${p}.process_set_bytes`, value: Math.max(0, ...sets), unit: "bytes (largest ProcessSet)" },
+      ]
+    : []),
 ])
   console.log(JSON.stringify(line));
 process.exit(0);

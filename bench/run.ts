@@ -23,11 +23,14 @@ function print(figure: BenchFigure): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 
-async function agentOverhead(kernelLog = false): Promise<BenchFigure[]> {
+async function agentOverhead(kernelLog = false, processes = false): Promise<BenchFigure[]> {
   const seconds = smoke ? 8 : 60;
   const warmup = smoke ? 3 : 10;
   const gputel = join(root, "bin/gputel");
-  const scenario = join(root, "scenarios/bench-8gpu.yaml");
+  const scenario = join(
+    root,
+    processes ? "scenarios/bench-8gpu-processes.yaml" : "scenarios/bench-8gpu.yaml",
+  );
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -37,6 +40,7 @@ async function agentOverhead(kernelLog = false): Promise<BenchFigure[]> {
       ...(kernelLog
         ? ["--kernel-log", `${gputel} mock-kmsg --scenario ${scenario} --format json --follow`]
         : []),
+      ...(processes ? ["--processes"] : []),
       "--seconds",
       String(seconds),
       "--warmup",
@@ -64,6 +68,21 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
       (await agentOverhead(true))
         .filter((figure) => figure.name === "agent.cpu_pct")
         .map((figure) => ({ ...figure, name: "agent.cpu_pct_with_kernel_log" })),
+  ],
+  // The processes source on 8 GPUs x 16 processes (issue 17): the agent's own CPU, the pmon
+  // child's among the children, and the largest ProcessSet.
+  [
+    "agent.processes",
+    async () =>
+      (await agentOverhead(false, true)).flatMap((figure) =>
+        figure.name === "agent.cpu_pct"
+          ? [{ ...figure, name: "agent.cpu_pct_processes" }]
+          : figure.name === "agent.nvidia_smi_cpu_pct"
+            ? [{ ...figure, name: "agent.nvidia_smi_cpu_pct_processes" }]
+            : figure.name.startsWith("agent.process_set")
+              ? [figure]
+              : [],
+      ),
   ],
   ["spool", async () => (await import("./spool.js")).benchSpool()],
   ["store", async () => (await import("./store.js")).benchStore(size)],

@@ -12,6 +12,7 @@ import { readUsersFile } from "./broker/users-file.js";
 import type { CollectorConfig } from "./config.js";
 import { idleThresholdsFor, resolveFlagsConfig } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
+import { holderText } from "./flags/holder-text.js";
 import { toIngestLimits } from "./ingest/limits.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
 import { LabelLeaseWatcher } from "./leases/label-watcher.js";
@@ -73,7 +74,14 @@ async function startParts(
   // Before any ingest, so the capture trigger sees every commit from the first one on.
   const remoteWrite = startRemoteWrite(config, store, logger);
   if (remoteWrite) onClose("remote_write", () => remoteWrite.stop());
-  const flags = new FlagEngine({ store: store.flagStore(), config: flagsConfig, logger });
+  const flags = new FlagEngine({
+    store: store.flagStore(),
+    config: flagsConfig,
+    logger,
+    // idle-held names its holder from the sessions the host's newest process set lists.
+    holders: (host, gpuUuid, nowMs) =>
+      holderText(store.processes().current({ host, gpuUuids: [gpuUuid], nowMs, limit: 100 }), nowMs),
+  });
   flags.start();
   onClose("flags", () => flags.stop());
   const alerts = startAlerts(config, flags, logger);
@@ -88,7 +96,7 @@ async function startParts(
     logger,
     limits: toIngestLimits(config.limits),
     fleet: store.fleet,
-    onCommitted: ({ receivedAtMs, inventories, statuses, frames, events }) => {
+    onCommitted: ({ receivedAtMs, inventories, statuses, frames, events, processes }) => {
       for (const inventory of inventories) flags.onInventory(inventory, receivedAtMs);
       for (const status of statuses) flags.onStatus(status, receivedAtMs);
       if (frames.length > 0) {
@@ -96,6 +104,11 @@ async function startParts(
         labelLeases?.onFrames(frames);
       }
       if (events && events.length > 0) flags.onEvents(events, receivedAtMs);
+      if (processes && processes.length > 0)
+        flags.onProcesses(
+          processes.map((p) => p.host),
+          receivedAtMs,
+        );
     },
     onClaims: (events) => flags.onClaims(events),
   });
@@ -230,6 +243,7 @@ async function pruneSteps(store: Store, now: number, logger: Logger): Promise<vo
     if (now - eventsPrunedMs >= EVENTS_PRUNE_EVERY_MS) {
       eventsPrunedMs = now;
       store.pruneEvents(now);
+      store.pruneProcesses(now);
     }
     for (let i = 0; i < PRUNE_STEPS_PER_TICK; i++) {
       if (!store.pruneStep(now).more) return;

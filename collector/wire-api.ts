@@ -3,6 +3,7 @@ import { parseListen } from "../shared/config/formats.js";
 import { GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { StoreHealthBackend } from "./api/health-backend.js";
+import { StoreProcessBackend } from "./api/process-backend.js";
 import { ReadWorker } from "./api/read-worker-client.js";
 import { createApiServer } from "./api/server.js";
 import { StoreBackend } from "./api/store-backend.js";
@@ -41,6 +42,7 @@ export async function startApi(
       pipeline: parts.pipeline,
       reader,
       health: new StoreHealthBackend({ store: parts.store, flags: parts.flags }),
+      processes: new StoreProcessBackend({ store: parts.store, flags: parts.flags }),
     }),
     listen,
     ...(config.http.token !== undefined ? { token: config.http.token } : {}),

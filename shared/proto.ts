@@ -20,6 +20,8 @@ export const AgentState = gputel.v1.AgentState;
 export const HealthEvent = gputel.v1.HealthEvent;
 export const EventBatch = gputel.v1.EventBatch;
 export const EventKind = gputel.v1.EventKind;
+export const ProcessSet = gputel.v1.ProcessSet;
+export const ProcessRecord = gputel.v1.ProcessRecord;
 
 export type IFrame = gputel.v1.IFrame;
 export type IFrameBatch = gputel.v1.IFrameBatch;
@@ -33,6 +35,8 @@ export type ISourceStatus = gputel.v1.ISourceStatus;
 export type IAbsence = gputel.v1.IAbsence;
 export type IHealthEvent = gputel.v1.IHealthEvent;
 export type IEventBatch = gputel.v1.IEventBatch;
+export type IProcessSet = gputel.v1.IProcessSet;
+export type IProcessRecord = gputel.v1.IProcessRecord;
 export type EventKindValue = gputel.v1.EventKind;
 export type GpuStateValue = gputel.v1.GpuState;
 export type AbsentReasonValue = gputel.v1.AbsentReason;

@@ -1,9 +1,10 @@
-// MQTT topic layout (docs/design.md §3): gputel/v1/<host>/{frame,status,inventory,event}.
+// MQTT topic layout (docs/design.md §3): gputel/v1/<host>/{frame,status,inventory,event,processes}.
 
 export const TOPIC_ROOT = "gputel/v1";
 /** `event`: kernel-log health events (EventBatch, QoS 1, never retained, through the agent's spool). */
-export type TopicKind = "frame" | "status" | "inventory" | "event";
-export const TOPIC_KINDS: readonly TopicKind[] = ["frame", "status", "inventory", "event"];
+/** `processes`: the host's compute processes (ProcessSet, QoS 1, never retained, through a spool). */
+export type TopicKind = "frame" | "status" | "inventory" | "event" | "processes";
+export const TOPIC_KINDS: readonly TopicKind[] = ["frame", "status", "inventory", "event", "processes"];
 
 /** Host ids are also MQTT usernames and topic levels: no wildcards, separators or spaces. */
 export const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -13,12 +13,14 @@ import {
   type IFrame,
   type IHealthEvent,
   type IInventory,
+  type IProcessSet,
   type ISourceStatus,
   type IStatus,
 } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
 import type { EventSpoolQueue } from "./event-queue.js";
 import type { FrameQueue, MessageQueue, QueuedMessage } from "./frame-queue.js";
+import type { ProcessSpoolQueue } from "./process-queue.js";
 import type { FramePublisher } from "./publisher.js";
 import { statusMessage } from "./status-message.js";
 
@@ -43,6 +45,8 @@ export interface PublisherOptions {
   queue: FrameQueue;
   /** The kernel-log events' spool, when an events source runs (published on the event topic). */
   events?: EventSpoolQueue;
+  /** The processes source's sets, when it runs (published on the processes topic). */
+  processes?: ProcessSpoolQueue;
   /** Messages awaiting PUBACK at once (mqtt.js ids wrap at 65,535: keep this small). */
   inflight: number;
   logger: Logger;
@@ -53,6 +57,7 @@ export interface PublisherOptions {
   statusRefreshMs?: number;
 }
 
+const LANE_NAMES = { frame: "Frames", event: "Events", processes: "Process sets" } as const;
 const MIN_RECONNECT_MS = 1000;
 const MAX_RECONNECT_MS = 30_000;
 /**
@@ -69,7 +74,7 @@ const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x99]);
  * yet (an older version) must not hold back the frames.
  */
 interface Lane {
-  kind: "frame" | "event";
+  kind: "frame" | "event" | "processes";
   queue: MessageQueue;
   /** Refused publishes since the last acknowledged one (the backoff attempt). */
   refusals: number;
@@ -98,6 +103,9 @@ export class MqttPublisher implements FramePublisher {
     this.lanes = [
       ...(options.events
         ? [{ kind: "event" as const, queue: options.events, refusals: 0, pausedUntil: 0 }]
+        : []),
+      ...(options.processes
+        ? [{ kind: "processes" as const, queue: options.processes, refusals: 0, pausedUntil: 0 }]
         : []),
       { kind: "frame", queue: options.queue, refusals: 0, pausedUntil: 0 },
     ];
@@ -172,6 +180,24 @@ export class MqttPublisher implements FramePublisher {
         "event-append",
         { code: "GPUTEL_E_SPOOL", err: errorMessage(error) },
         "Event spool append failed",
+      );
+      return false;
+    }
+    this.pump();
+    return true;
+  }
+
+  /** Writes a process set to its spool and publishes it; false when there is none or it failed (logged). */
+  publishProcesses(set: IProcessSet): boolean {
+    const queue = this.options.processes;
+    if (!queue) return false;
+    try {
+      queue.append(set);
+    } catch (error) {
+      this.logOnce(
+        "processes-append",
+        { code: "GPUTEL_E_SPOOL", err: errorMessage(error) },
+        "Process spool append failed",
       );
       return false;
     }
@@ -307,7 +333,7 @@ export class MqttPublisher implements FramePublisher {
           err: errorMessage(error),
           refusedTotal: this.refusedTotal,
         },
-        `${lane.kind === "frame" ? "Frames" : "Events"} refused by the collector as invalid; dropped from the spool`,
+        `${LANE_NAMES[lane.kind]} refused by the collector as invalid; dropped from the spool`,
       );
     } else if (error) {
       queue.nack(message.ids);

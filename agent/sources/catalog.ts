@@ -5,12 +5,15 @@
 /**
  * "gpu": a reading of every GPU each interval, the frames' content (an agent runs exactly one).
  * "events": things that happen (kernel-log Xid events), published on the event topic as they come.
+ * "processes": who holds each GPU (agent/holders/), from the GPU source's compute-process rows:
+ * needs nvidia-smi, published on the processes topic when the set changes.
  */
-export type SourceKind = "gpu" | "events";
+export type SourceKind = "gpu" | "events" | "processes";
 
 export const SOURCE_KINDS = {
   "nvidia-smi": "gpu",
   "kernel-log": "events",
+  processes: "processes",
 } as const satisfies Record<string, SourceKind>;
 
 export type SourceName = keyof typeof SOURCE_KINDS;
@@ -40,6 +43,11 @@ export function sourceListProblems(
     else if (seen.has(name)) problems.push({ path: `${key}[${i}]`, message: `${name} is listed twice` });
     seen.add(name);
   });
+  if (names.includes("processes") && !names.includes("nvidia-smi"))
+    problems.push({
+      path: key,
+      message: "processes reads the nvidia-smi source's compute-process rows: list nvidia-smi too",
+    });
   const gpu = names.filter((n) => isSourceName(n) && SOURCE_KINDS[n] === "gpu");
   if (problems.length === 0 && gpu.length !== 1) {
     const known = SOURCE_NAMES.filter((n) => SOURCE_KINDS[n] === "gpu").join(", ");

@@ -23,7 +23,10 @@ export interface SourceSettings {
   kernelLog: { command: string[]; stateDirectory: string };
 }
 
-const FACTORIES: { [N in SourceName]: (settings: SourceSettings) => GpuSource | EventSource } = {
+/** The processes source is built by the agent's wiring (agent/run.ts): it lives in agent/holders. */
+type BuiltHere = Exclude<SourceName, "processes">;
+
+const FACTORIES: { [N in BuiltHere]: (settings: SourceSettings) => GpuSource | EventSource } = {
   "nvidia-smi": (s) => new NvidiaSmiSource({ ...s.nvidiaSmi, intervalMs: s.intervalMs, logger: s.logger }),
   "kernel-log": (s) => new KernelLogSource({ ...s.kernelLog, logger: s.logger }),
 };
@@ -40,7 +43,9 @@ export interface AgentSources {
 
 /** Builds the listed sources (a list the configuration check has accepted: one GPU source). */
 export function createSources(names: readonly SourceName[], settings: SourceSettings): AgentSources {
-  const built = names.map((name) => ({ name, source: FACTORIES[name](settings) }));
+  const built = names
+    .filter((name): name is BuiltHere => name !== "processes")
+    .map((name) => ({ name, source: FACTORIES[name](settings) }));
   const gpu = built.find((b) => SOURCE_KINDS[b.name] === "gpu")?.source as GpuSource | undefined;
   if (!gpu) throw new RangeError(`sources: needs a GPU source, got ${names.join(", ") || "none"}`);
   return {

@@ -2,6 +2,7 @@
 // in the manner of node_exporter's collectors or Telegraf's inputs. Sources report raw,
 // unit-normalised readings and judge nothing.
 import type { IGpuInfo, IGpuSample, IHealthEvent } from "../../shared/proto.js";
+import type { ComputeRowsListener } from "./nvidia-smi/compute-poller.js";
 import type { SourceHealth } from "./supervisor/health.js";
 
 export type { SourceHealth } from "./supervisor/health.js";
@@ -43,6 +44,8 @@ export interface GpuSource {
   inventory(): Promise<SourceInventory>;
   /** The source's own counters, where it has a supervisor (see SourceHealth). */
   health?(): SourceHealth;
+  /** Hands each successful compute-process poll's rows on (the processes source's input). */
+  onComputeRows?(listener: ComputeRowsListener): void;
 }
 
 /** Where an events source hands its events, and what it asks of the agent. */

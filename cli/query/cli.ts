@@ -14,6 +14,7 @@ import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
 import { mergedReport, mergedSummary } from "./merged.js";
 import { apiLabel, OptionError, parseSort, resolveRange, type SortKey, sortBy } from "./options.js";
+import { processCommand } from "./processes.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
 import type { Style } from "./table.js";
 
@@ -29,6 +30,10 @@ Commands:
                      | health (Xids by code, model, host; hardware downtime; RMA candidates)
   events             kernel-log events, newest first (--gpu, --host, --code, --action, --since, --until, --limit)
   health GPU         one GPU's health timeline: events, flags, acknowledgements, downtime (--since, --until)
+  processes [GPU]    compute processes holding GPUs now: pid, name, user, pod/container/Slurm job,
+                     memory (--gpu, --host, --user, --job, --pod, --container; --since or
+                     --state all: sessions over the range)
+  report processes   GPU-hours and idle-held hours by --by user | job | pod | container
 
 Options:
   --url URL          collector API (default http://127.0.0.1:8080); repeat or comma-separate
@@ -221,7 +226,15 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         await healthCommand(command, arg, { ...v, since: v.since }, client, style, print);
         return 0;
       }
+      case "processes": {
+        await processCommand("processes", arg, v, client, style, print);
+        return 0;
+      }
       case "report": {
+        if (arg === "processes") {
+          await processCommand("report-processes", arg, v, client, style, print);
+          return 0;
+        }
         if (arg === "health") {
           await healthCommand("report-health", arg, v, client, style, print);
           return 0;
@@ -311,6 +324,10 @@ function parse(args: string[]) {
       problems: { type: "boolean", default: false },
       code: { type: "string" },
       action: { type: "string" },
+      user: { type: "string" },
+      job: { type: "string" },
+      pod: { type: "string" },
+      container: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });

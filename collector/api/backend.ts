@@ -24,6 +24,7 @@ import type { Flag } from "../flags/types.js";
 import type { LeaseParts } from "../reports/lease-reports.js";
 import type { FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
+import type { ProcessBackend } from "./process-backend.js";
 
 export interface QueryBackend {
   // Heavy reads answer asynchronously: they may run on the read worker (docs/design.md §5).
@@ -48,6 +49,8 @@ export interface QueryBackend {
   exportSource?(): ExportSource;
   /** Kernel-log events, health timelines and report, acknowledgements (absent: 501). */
   readonly health?: HealthBackend;
+  /** Process sessions and their report (absent: 501). */
+  readonly processes?: ProcessBackend;
   /** Wall clock (tests inject one). */
   now(): number;
 }

@@ -18,6 +18,7 @@ import type { FanOutContext } from "./fanout.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerLeaseReportRoutes } from "./lease-report-routes.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
+import { registerProcessRoutes } from "./process-routes.js";
 import { registerApiRoutes } from "./routes.js";
 import { schemas } from "./schemas.js";
 
@@ -147,6 +148,7 @@ export function buildApp(
   registerExportRoute(app, backend, log);
   registerHealthRoutes(app, backend);
   registerLeaseReportRoutes(app, backend);
+  registerProcessRoutes(app, backend, access.leases);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

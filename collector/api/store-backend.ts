@@ -41,6 +41,7 @@ import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
 import { buildFleetCells, type CellSource, type FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
+import type { ProcessBackend } from "./process-backend.js";
 import type { Reader } from "./read-worker-client.js";
 
 export interface StoreBackendParts {
@@ -50,6 +51,8 @@ export interface StoreBackendParts {
   pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
   /** The health routes' backend (health-backend.ts); absent: they answer 501. */
   health?: HealthBackend;
+  /** The process routes' backend (process-backend.ts); absent: they answer 501. */
+  processes?: ProcessBackend;
   now?: () => number;
   /** Where heavy reads run (ReadWorker); without one they run here, on the caller's thread. */
   reader?: Reader;
@@ -66,9 +69,11 @@ export class StoreBackend implements QueryBackend {
   private readonly usageInFlight = new Map<string, Promise<TimeRange & UsageTotals>>();
 
   readonly health: HealthBackend | undefined;
+  readonly processes: ProcessBackend | undefined;
 
   constructor(private readonly parts: StoreBackendParts) {
     this.health = parts.health;
+    this.processes = parts.processes;
   }
 
   now(): number {

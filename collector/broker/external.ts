@@ -103,6 +103,7 @@ export class ExternalBroker {
       [subscriptionFilter("status")]: { qos: 1 },
       [subscriptionFilter("inventory")]: { qos: 1 },
       [subscriptionFilter("event")]: { qos: 1 },
+      [subscriptionFilter("processes")]: { qos: 1 },
     });
     this.log.info({ url: o.url, frames, shareGroup: o.shareGroup }, "Subscribed");
   }

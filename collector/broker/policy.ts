@@ -39,6 +39,7 @@ const CODE_OF: Partial<Record<RejectReason, number>> = {
   string_too_long: REASON.QUOTA_EXCEEDED,
   batch_too_large: REASON.QUOTA_EXCEEDED,
   too_many_events: REASON.QUOTA_EXCEEDED,
+  too_many_processes: REASON.QUOTA_EXCEEDED,
   rate_limited: REASON.QUOTA_EXCEEDED,
   host_limit: REASON.QUOTA_EXCEEDED,
   boot_limit: REASON.QUOTA_EXCEEDED,
@@ -71,7 +72,7 @@ export function retainDecision(
   limits: RetainLimits,
 ): RetainDecision {
   const kind = parseTopic(topic)?.kind;
-  // frame and event (kernel-log health events) are QoS 1 streams, never retained.
+  // frame, event (kernel-log health events) and processes are QoS 1 streams, never retained.
   if (kind !== "status" && kind !== "inventory") return "refuse";
   if (payloadBytes > limits.maxBytes) return "drop-retain";
   if (!retained.has(topic) && retained.size >= limits.maxMessages) return "drop-retain";

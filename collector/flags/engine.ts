@@ -23,7 +23,7 @@ import type { ValidEvent } from "../ingest/validate-event.js";
 import { sameLabels } from "../usage/placement.js";
 import { ClaimFlags } from "./claim-flags.js";
 import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
-import { FlagBook } from "./flag-book.js";
+import { FlagBook, type HolderLookup } from "./flag-book.js";
 import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";
 import { HealthFlags } from "./health-flags.js";
 import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js";
@@ -45,6 +45,8 @@ export interface FlagEngineOptions {
   config: ResolvedFlagsConfig;
   logger?: Logger;
   now?: () => number;
+  /** Names an idle-held GPU's holder from the process sessions (collector/store/process-store.ts). */
+  holders?: HolderLookup;
 }
 
 export interface FlagEngineStats {
@@ -71,7 +73,7 @@ export class FlagEngine {
   private lateSamples = 0;
 
   constructor(private readonly options: FlagEngineOptions) {
-    this.book = new FlagBook(options.store);
+    this.book = new FlagBook(options.store, options.holders);
     this.claims = new ClaimFlags(this.book);
     this.health = new HealthFlags(this.book);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.flags" });
@@ -169,6 +171,13 @@ export class FlagEngine {
   /** GPU claims ingest refused (gpu-claim-conflict opens) or accepted as moves (it closes). */
   onClaims(events: readonly ClaimEvent[], receivedAtMs: number = this.now()): void {
     this.batch(() => this.claims.apply(events, (name) => this.hosts.get(name), receivedAtMs));
+  }
+
+  /** Process sets stored: the hosts' open idle-held flags name their holders anew. */
+  onProcesses(hosts: readonly string[], receivedAtMs: number = this.now()): void {
+    this.batch(() => {
+      for (const host of new Set(hosts)) this.book.renameHolders(host, receivedAtMs);
+    });
   }
 
   /** Kernel-log events newly stored (oldest first): xid and reset-required flags. */

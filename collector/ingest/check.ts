@@ -8,6 +8,7 @@ import type { ValidFrame } from "./validate.js";
 import { type ValidationContext, validateFrame, validateStatus } from "./validate.js";
 import { type ValidEvent, validateEventBatch } from "./validate-event.js";
 import { validateInventory } from "./validate-inventory.js";
+import { type ValidProcessSet, validateProcessSet } from "./validate-processes.js";
 
 export interface CheckedMessage {
   host: string;
@@ -17,6 +18,8 @@ export interface CheckedMessage {
   inventory?: IInventory;
   /** Kernel-log events that passed, oldest first. */
   events: ValidEvent[];
+  /** A process set that passed (its bad processes dropped and listed in rejections). */
+  processes?: ValidProcessSet;
   /** One entry per rejected message or rejected frame of a batch. */
   rejections: Rejection[];
 }
@@ -39,7 +42,13 @@ export function checkMessage(topic: string, payload: Uint8Array, ctx: CheckConte
 
 function checkUnsafe(topic: string, payload: Uint8Array, ctx: CheckContext): CheckedMessage {
   const limits = ctx.limits ?? DEFAULT_LIMITS;
-  const decoded = decodePayload(topic, payload, limits.maxFramesPerBatch, limits.maxEventsPerBatch);
+  const decoded = decodePayload(
+    topic,
+    payload,
+    limits.maxFramesPerBatch,
+    limits.maxEventsPerBatch,
+    limits.maxProcessesPerMessage,
+  );
   if (!decoded.ok)
     return { host: decoded.rejection.host, frames: [], events: [], rejections: [decoded.rejection] };
   const { host } = decoded;
@@ -74,6 +83,14 @@ function checkUnsafe(topic: string, payload: Uint8Array, ctx: CheckContext): Che
       const checked = validateEventBatch(decoded.events, full);
       if (checked.ok) {
         result.events = checked.value.events;
+        result.rejections.push(...checked.value.rejections);
+      } else result.rejections.push(checked.rejection);
+      break;
+    }
+    case "processes": {
+      const checked = validateProcessSet(decoded.processes, full);
+      if (checked.ok) {
+        result.processes = checked.value.set;
         result.rejections.push(...checked.value.rejections);
       } else result.rejections.push(checked.rejection);
       break;

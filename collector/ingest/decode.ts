@@ -9,8 +9,10 @@ import {
   type IFrameBatch,
   type IInventory,
   Inventory,
+  type IProcessSet,
   type IStatus,
   MAX_PAYLOAD_BYTES,
+  ProcessSet,
   SCHEMA_VERSION,
   Status,
 } from "../../shared/proto.js";
@@ -24,6 +26,7 @@ export type Decoded =
   | { ok: true; kind: "status"; host: string; status: IStatus }
   | { ok: true; kind: "inventory"; host: string; inventory: IInventory }
   | { ok: true; kind: "event"; host: string; events: IEventBatch }
+  | { ok: true; kind: "processes"; host: string; processes: IProcessSet }
   | { ok: false; rejection: Rejection };
 
 function reject(host: string, reason: Rejection["reason"], detail: string): Decoded {
@@ -32,13 +35,14 @@ function reject(host: string, reason: Rejection["reason"], detail: string): Deco
 
 /**
  * Decodes what one topic carries: a FrameBatch (1..N frames, oldest first), a Status, an Inventory
- * or an EventBatch (1..N kernel-log events).
+ * an EventBatch (1..N kernel-log events) or a ProcessSet (0..N compute processes).
  */
 export function decodePayload(
   topic: string,
   payload: Uint8Array,
   maxFrames = Number.POSITIVE_INFINITY,
   maxEvents = Number.POSITIVE_INFINITY,
+  maxProcesses = Number.POSITIVE_INFINITY,
 ): Decoded {
   const parsed = parseTopic(topic);
   if (!parsed) return reject(UNKNOWN_HOST, "topic_invalid", `topic ${JSON.stringify(topic.slice(0, 200))}`);
@@ -76,6 +80,13 @@ export function decodePayload(
         if (events.schema_version !== SCHEMA_VERSION) return versionReject(host, events.schema_version);
         return { ok: true, kind, host, events };
       }
+      case "processes": {
+        if (countBatchFrames(payload, maxProcesses, PROCESSES_TAG) > maxProcesses)
+          return reject(host, "too_many_processes", `more than ${maxProcesses} processes in one set`);
+        const processes = ProcessSet.decode(payload);
+        if (processes.schema_version !== SCHEMA_VERSION) return versionReject(host, processes.schema_version);
+        return { ok: true, kind, host, processes };
+      }
     }
   } catch (error) {
     return reject(host, "decode_error", error instanceof Error ? error.message : String(error));
@@ -90,6 +101,8 @@ function versionReject(host: string, version: number | null | undefined): Decode
 const FRAMES_TAG = 0x12;
 /** EventBatch field 4 (repeated HealthEvent), length-delimited: tag byte (4 << 3) | 2. */
 const EVENTS_TAG = 0x22;
+/** ProcessSet field 6 (repeated ProcessRecord), length-delimited: tag byte (6 << 3) | 2. */
+const PROCESSES_TAG = 0x32;
 
 /**
  * How many frames a FrameBatch holds, from its top-level tags alone (no frame is decoded); stops

@@ -54,6 +54,12 @@ export function limitsSchema() {
         default: 1000,
         description: "kernel-log events in one EventBatch message (counted before decoding)",
       }),
+      max_processes_per_message: Type.Integer({
+        minimum: 1,
+        maximum: 4096,
+        default: 1024,
+        description: "processes in one ProcessSet message (counted before decoding)",
+      }),
       max_frames_per_second: Type.Integer({
         minimum: 1,
         default: 1000,
@@ -79,6 +85,8 @@ export interface IngestLimits {
   maxStringLength: number;
   maxFramesPerBatch: number;
   maxEventsPerBatch: number;
+  /** Processes in one ProcessSet (gputel/v1/<host>/processes). */
+  maxProcessesPerMessage: number;
   maxFramesPerSecond: number;
   gpuMoveHoldMs: number;
 }
@@ -97,6 +105,7 @@ export function toIngestLimits(y: LimitsYaml): IngestLimits {
     maxStringLength: y.max_string_length,
     maxFramesPerBatch: y.max_frames_per_batch,
     maxEventsPerBatch: y.max_events_per_batch,
+    maxProcessesPerMessage: y.max_processes_per_message,
     maxFramesPerSecond: y.max_frames_per_second,
     gpuMoveHoldMs: durationMs(y.gpu_move_hold),
   };

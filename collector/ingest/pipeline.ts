@@ -17,6 +17,7 @@ import type { FleetView, IngestSink } from "./sink.js";
 import { IngestStats, type IngestStatsSnapshot } from "./stats.js";
 import type { ValidFrame } from "./validate.js";
 import type { ValidEvent } from "./validate-event.js";
+import type { ValidProcessSet } from "./validate-processes.js";
 
 /** What became of a submitted message, once it is committed or rejected. */
 export interface SubmitResult {
@@ -65,6 +66,8 @@ export interface Committed {
   frames: readonly ValidFrame[];
   /** Kernel-log events newly stored (a re-sent event is not handed on again). */
   events?: readonly ValidEvent[];
+  /** Process sets stored (the idle-held flag's holders). */
+  processes?: readonly ValidProcessSet[];
 }
 
 /** How a submitted message ended, for the broker layer (which refuses what was rejected). */
@@ -282,6 +285,7 @@ export class IngestPipeline {
     const statuses: IStatus[] = [];
     const claims: ClaimEvent[] = [];
     const events: ValidEvent[] = [];
+    const processes: ValidProcessSet[] = [];
     let newEvents: readonly ValidEvent[] = [];
     try {
       this.admit(batch, receivedAt, claims);
@@ -300,6 +304,7 @@ export class IngestPipeline {
         }
         for (const frame of p.checked.frames) frames.push(frame);
         for (const event of p.checked.events) events.push(event);
+        if (p.checked.processes) processes.push(p.checked.processes);
       }
       const result = frames.length > 0 ? sink.writeFrames(frames, receivedAt) : { stored: 0, duplicates: 0 };
       if (events.length > 0) {
@@ -308,6 +313,7 @@ export class IngestPipeline {
         this.stats.eventsStored += written.stored;
         this.stats.eventsDuplicate += written.duplicates;
       }
+      for (const set of processes) sink.writeProcesses?.(set, receivedAt);
       // After the batch, so the hosts it created are known and keep their own reject rows.
       for (const [key, count] of this.pendingRejects) {
         const [host = "", reason = ""] = key.split("\u0000");
@@ -333,7 +339,7 @@ export class IngestPipeline {
       this.stats.commitLatency.observe(committedAt - p.submittedAt);
       p.resolve({ stored: hasContent(p.checked), rejections: p.checked.rejections });
     }
-    this.committed({ receivedAtMs: receivedAt, inventories, statuses, frames, events: newEvents });
+    this.committed({ receivedAtMs: receivedAt, inventories, statuses, frames, events: newEvents, processes });
     if (claims.length > 0 && this.options.onClaims) {
       try {
         this.options.onClaims(claims);
@@ -346,7 +352,7 @@ export class IngestPipeline {
 
   private committed(committed: Committed): void {
     const { inventories, statuses, frames } = committed;
-    const events = committed.events?.length ?? 0;
+    const events = (committed.events?.length ?? 0) + (committed.processes?.length ?? 0);
     if (!this.options.onCommitted || inventories.length + statuses.length + frames.length + events === 0)
       return;
     try {
@@ -400,6 +406,7 @@ function hasContent(checked: CheckedMessage): boolean {
   return (
     checked.frames.length > 0 ||
     checked.events.length > 0 ||
+    checked.processes !== undefined ||
     checked.status !== undefined ||
     checked.inventory !== undefined
   );

@@ -9,7 +9,7 @@ export const REJECT_REASONS = [
   "decode_error",
   /** schema_version other than the one this build speaks. */
   "schema_version",
-  /** Topic outside gputel/v1/<host>/{frame,status,inventory,event} or with an invalid host id. */
+  /** Topic outside gputel/v1/<host>/{frame,status,inventory,event,processes} or with an invalid host id. */
   "topic_invalid",
   /** The payload's host differs from the topic's host. */
   "host_mismatch",
@@ -53,6 +53,10 @@ export const REJECT_REASONS = [
   "event_invalid",
   /** An EventBatch with more events than limits.max_events_per_batch (counted before decoding). */
   "too_many_events",
+  /** A process of a ProcessSet with a bad GPU or MIG UUID, pid, start, name, memory, SM %, user or workload id, or listed twice: that process is dropped. */
+  "process_invalid",
+  /** A ProcessSet with more processes than limits.max_processes_per_message (counted before decoding). */
+  "too_many_processes",
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -5,6 +5,7 @@
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import type { ValidFrame } from "./validate.js";
 import type { ValidEvent } from "./validate-event.js";
+import type { ValidProcessSet } from "./validate-processes.js";
 
 export interface WriteResult {
   /** Frames newly stored. */
@@ -29,6 +30,11 @@ export interface IngestSink {
    * how many were new. Throws (and commits nothing) like writeFrames.
    */
   writeEvents(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult;
+  /**
+   * Stores one host's process set: opens, extends and closes process sessions. Idempotent for a
+   * set already stored (same host, boot id, seq). Throws (and commits nothing) like writeFrames.
+   */
+  writeProcesses?(set: ValidProcessSet, receivedAtMs: number): void;
   /** Counts a rejected message by reason (persisted, shown on /metrics). */
   countReject(host: string, reason: string, count?: number): void;
 }

@@ -1,7 +1,7 @@
 // Lease reports and statements as CSV (API `Accept: text/csv` or `format=csv`, CLI `--format csv`)
 // and as table rows for the CLI: one column set, units in the column names. Hours, kWh and money
 // are printed from the integers with fixed decimals; a statement's total line is its own row.
-import { csvCell } from "../export/format-csv.js";
+import { csvCell } from "../../shared/csv.js";
 import type { LeaseGroup, LeaseLine, LeaseReport, Statement } from "./lease-report.js";
 
 const H = 3_600_000;

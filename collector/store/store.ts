@@ -18,6 +18,7 @@
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
+//   store.writeProcesses(set, receivedAtMs) / store.processes(): ProcessStore  process sessions (process-store.ts)
 //   store.close(): void                                            closes without sealing (safe)
 //   Store.openReader(path, options?): Store                        a read-only second connection
 //   reader.read(fn, maxAgeMs?): T / reader.release()               fn on one snapshot (reader only)
@@ -33,6 +34,7 @@ import { UNKNOWN_HOST } from "../ingest/reasons.js";
 import type { EventWriteResult, FleetView, IngestSink, WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
 import type { ValidEvent } from "../ingest/validate-event.js";
+import type { ValidProcessSet } from "../ingest/validate-processes.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 import type { AggregateGroup } from "../usage/usage-sums.js";
 import { type AgentSourceRow, AgentSourceTable } from "./agent-sources.js";
@@ -45,6 +47,7 @@ import { StoreFleetView } from "./fleet-view.js";
 import { LeaseStore } from "./leases.js";
 import { checkMetricLayout } from "./metric-layout.js";
 import { migrate } from "./migrate.js";
+import { ProcessStore } from "./process-store.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
@@ -99,6 +102,7 @@ export class Store implements IngestSink {
   private snapshotAt: number | undefined;
   private exportReader: ExportReads | undefined;
   private eventStore: EventStore | undefined;
+  private processStore: ProcessStore | undefined;
 
   private constructor(
     /** @internal The database handle: SQL stays in collector/store (tests may read it). */
@@ -243,6 +247,23 @@ export class Store implements IngestSink {
   pruneEvents(nowMs: number, batch = 500): number {
     const longest = Math.max(this.tiers.rawRetentionMs, ...this.tiers.rollups.map((t) => t.retentionMs));
     return this.guarded(() => this.events().prune(nowMs - longest, batch));
+  }
+
+  /** A host's process set: sessions opened, extended, closed (process-store.ts); throws GPUTEL_E_STORE. */
+  writeProcesses(set: ValidProcessSet, receivedAtMs: number): void {
+    this.guarded(() => this.processes().write(set, receivedAtMs), { processes: set.processes.length });
+  }
+
+  /** Deletes at most `batch` closed process sessions older than the longest tier (as events). */
+  pruneProcesses(nowMs: number, batch = 500): number {
+    const longest = Math.max(this.tiers.rawRetentionMs, ...this.tiers.rollups.map((t) => t.retentionMs));
+    return this.guarded(() => this.processes().prune(nowMs - longest, batch));
+  }
+
+  /** The process sessions in this database (collector/migrations/085_processes.sql). */
+  processes(): ProcessStore {
+    this.processStore ??= new ProcessStore(this.db);
+    return this.processStore;
   }
 
   /** The events in this database (collector/migrations/060_health.sql). */

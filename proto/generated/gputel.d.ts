@@ -426,6 +426,101 @@ export namespace gputel {
             public toJSON(): { [k: string]: any };
         }
 
+        interface IProcessAbsence {
+            field?: (string|undefined);
+            reason?: (gputel.v1.AbsentReason|undefined);
+            why?: (string|undefined);
+        }
+
+        class ProcessAbsence implements IProcessAbsence {
+            constructor(properties?: gputel.v1.IProcessAbsence);
+            public field: string;
+            public reason: gputel.v1.AbsentReason;
+            public why: string;
+            public static create(properties?: gputel.v1.IProcessAbsence): gputel.v1.ProcessAbsence;
+            public static encode(message: gputel.v1.IProcessAbsence, writer?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.ProcessAbsence;
+            public static fromObject(object: { [k: string]: any }): gputel.v1.ProcessAbsence;
+            public static toObject(message: gputel.v1.ProcessAbsence, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            public toJSON(): { [k: string]: any };
+        }
+
+        interface IProcessRecord {
+            gpu_uuid?: (string|undefined);
+            mig_uuid?: (string|undefined);
+            pid?: (number|undefined);
+            start_ms?: (number|null|undefined);
+            name?: (string|undefined);
+            used_memory_mib?: (number|null|undefined);
+            peak_memory_mib?: (number|null|undefined);
+            sm_pct?: (number|null|undefined);
+            mem_pct?: (number|null|undefined);
+            uid?: (number|null|undefined);
+            user?: (string|undefined);
+            user_token?: (string|undefined);
+            workload_kind?: (string|undefined);
+            container_id?: (string|undefined);
+            pod_uid?: (string|undefined);
+            slurm_job_id?: (string|undefined);
+            systemd_unit?: (string|undefined);
+            absent?: (gputel.v1.IProcessAbsence[]|undefined);
+        }
+
+        class ProcessRecord implements IProcessRecord {
+            constructor(properties?: gputel.v1.IProcessRecord);
+            public gpu_uuid: string;
+            public mig_uuid: string;
+            public pid: number;
+            public start_ms: (number|null);
+            public name: string;
+            public used_memory_mib: (number|null);
+            public peak_memory_mib: (number|null);
+            public sm_pct: (number|null);
+            public mem_pct: (number|null);
+            public uid: (number|null);
+            public user: string;
+            public user_token: string;
+            public workload_kind: string;
+            public container_id: string;
+            public pod_uid: string;
+            public slurm_job_id: string;
+            public systemd_unit: string;
+            public absent: gputel.v1.ProcessAbsence[];
+            public static create(properties?: gputel.v1.IProcessRecord): gputel.v1.ProcessRecord;
+            public static encode(message: gputel.v1.IProcessRecord, writer?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.ProcessRecord;
+            public static fromObject(object: { [k: string]: any }): gputel.v1.ProcessRecord;
+            public static toObject(message: gputel.v1.ProcessRecord, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            public toJSON(): { [k: string]: any };
+        }
+
+        interface IProcessSet {
+            schema_version?: (number|undefined);
+            host?: (string|undefined);
+            boot_id?: (string|undefined);
+            seq?: (number|undefined);
+            timestamp_ms?: (number|undefined);
+            processes?: (gputel.v1.IProcessRecord[]|undefined);
+            truncated?: (boolean|undefined);
+        }
+
+        class ProcessSet implements IProcessSet {
+            constructor(properties?: gputel.v1.IProcessSet);
+            public schema_version: number;
+            public host: string;
+            public boot_id: string;
+            public seq: number;
+            public timestamp_ms: number;
+            public processes: gputel.v1.ProcessRecord[];
+            public truncated: boolean;
+            public static create(properties?: gputel.v1.IProcessSet): gputel.v1.ProcessSet;
+            public static encode(message: gputel.v1.IProcessSet, writer?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.ProcessSet;
+            public static fromObject(object: { [k: string]: any }): gputel.v1.ProcessSet;
+            public static toObject(message: gputel.v1.ProcessSet, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            public toJSON(): { [k: string]: any };
+        }
+
         enum AgentState {
             AGENT_STATE_UNSPECIFIED = 0,
             AGENT_STATE_ONLINE = 1,

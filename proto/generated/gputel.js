@@ -5061,6 +5061,1197 @@ export const gputel = $root.gputel = (() => {
             return Inventory;
         })();
 
+        v1.ProcessAbsence = (function() {
+
+            /**
+             * Properties of a ProcessAbsence.
+             * @memberof gputel.v1
+             * @interface IProcessAbsence
+             * @property {string|undefined} [field] ProcessAbsence field
+             * @property {gputel.v1.AbsentReason|undefined} [reason] ProcessAbsence reason
+             * @property {string|undefined} [why] ProcessAbsence why
+             */
+
+            /**
+             * Constructs a new ProcessAbsence.
+             * @memberof gputel.v1
+             * @classdesc Represents a ProcessAbsence.
+             * @implements IProcessAbsence
+             * @constructor
+             * @param {gputel.v1.IProcessAbsence=} [properties] Properties to set
+             */
+            function ProcessAbsence(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * ProcessAbsence field.
+             * @member {string} field
+             * @memberof gputel.v1.ProcessAbsence
+             * @instance
+             */
+            ProcessAbsence.prototype.field = "";
+
+            /**
+             * ProcessAbsence reason.
+             * @member {gputel.v1.AbsentReason} reason
+             * @memberof gputel.v1.ProcessAbsence
+             * @instance
+             */
+            ProcessAbsence.prototype.reason = 0;
+
+            /**
+             * ProcessAbsence why.
+             * @member {string} why
+             * @memberof gputel.v1.ProcessAbsence
+             * @instance
+             */
+            ProcessAbsence.prototype.why = "";
+
+            /**
+             * Creates a new ProcessAbsence instance using the specified properties.
+             * @function create
+             * @memberof gputel.v1.ProcessAbsence
+             * @static
+             * @param {gputel.v1.IProcessAbsence=} [properties] Properties to set
+             * @returns {gputel.v1.ProcessAbsence} ProcessAbsence instance
+             */
+            ProcessAbsence.create = function create(properties) {
+                return new ProcessAbsence(properties);
+            };
+
+            /**
+             * Encodes the specified ProcessAbsence message. Does not implicitly {@link gputel.v1.ProcessAbsence.verify|verify} messages.
+             * @function encode
+             * @memberof gputel.v1.ProcessAbsence
+             * @static
+             * @param {gputel.v1.IProcessAbsence} message ProcessAbsence message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProcessAbsence.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.field != null && Object.hasOwnProperty.call(message, "field"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.field);
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).int32(message.reason);
+                if (message.why != null && Object.hasOwnProperty.call(message, "why"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.why);
+                return writer;
+            };
+
+            /**
+             * Decodes a ProcessAbsence message from the specified reader or buffer.
+             * @function decode
+             * @memberof gputel.v1.ProcessAbsence
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {gputel.v1.ProcessAbsence} ProcessAbsence
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProcessAbsence.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.gputel.v1.ProcessAbsence();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.field = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.reason = reader.int32();
+                            break;
+                        }
+                    case 3: {
+                            message.why = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Creates a ProcessAbsence message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof gputel.v1.ProcessAbsence
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {gputel.v1.ProcessAbsence} ProcessAbsence
+             */
+            ProcessAbsence.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.gputel.v1.ProcessAbsence)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".gputel.v1.ProcessAbsence: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.gputel.v1.ProcessAbsence();
+                if (object.field != null)
+                    message.field = String(object.field);
+                switch (object.reason) {
+                default:
+                    if (typeof object.reason === "number") {
+                        message.reason = object.reason;
+                        break;
+                    }
+                    break;
+                case "ABSENT_REASON_UNSPECIFIED":
+                case 0:
+                    message.reason = 0;
+                    break;
+                case "ABSENT_REASON_UNSUPPORTED":
+                case 1:
+                    message.reason = 1;
+                    break;
+                case "ABSENT_REASON_ERROR":
+                case 2:
+                    message.reason = 2;
+                    break;
+                case "ABSENT_REASON_OUT_OF_RANGE":
+                case 3:
+                    message.reason = 3;
+                    break;
+                case "ABSENT_REASON_UNPARSEABLE":
+                case 4:
+                    message.reason = 4;
+                    break;
+                case "ABSENT_REASON_NOT_QUERIED":
+                case 5:
+                    message.reason = 5;
+                    break;
+                }
+                if (object.why != null)
+                    message.why = String(object.why);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ProcessAbsence message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof gputel.v1.ProcessAbsence
+             * @static
+             * @param {gputel.v1.ProcessAbsence} message ProcessAbsence
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ProcessAbsence.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.field = "";
+                    object.reason = options.enums === String ? "ABSENT_REASON_UNSPECIFIED" : 0;
+                    object.why = "";
+                }
+                if (message.field != null && Object.hasOwnProperty.call(message, "field"))
+                    object.field = message.field;
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = options.enums === String ? $root.gputel.v1.AbsentReason[message.reason] === undefined ? message.reason : $root.gputel.v1.AbsentReason[message.reason] : message.reason;
+                if (message.why != null && Object.hasOwnProperty.call(message, "why"))
+                    object.why = message.why;
+                return object;
+            };
+
+            /**
+             * Converts this ProcessAbsence to JSON.
+             * @function toJSON
+             * @memberof gputel.v1.ProcessAbsence
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ProcessAbsence.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return ProcessAbsence;
+        })();
+
+        v1.ProcessRecord = (function() {
+
+            /**
+             * Properties of a ProcessRecord.
+             * @memberof gputel.v1
+             * @interface IProcessRecord
+             * @property {string|undefined} [gpu_uuid] ProcessRecord gpu_uuid
+             * @property {string|undefined} [mig_uuid] ProcessRecord mig_uuid
+             * @property {number|undefined} [pid] ProcessRecord pid
+             * @property {number|null|undefined} [start_ms] ProcessRecord start_ms
+             * @property {string|undefined} [name] ProcessRecord name
+             * @property {number|null|undefined} [used_memory_mib] ProcessRecord used_memory_mib
+             * @property {number|null|undefined} [peak_memory_mib] ProcessRecord peak_memory_mib
+             * @property {number|null|undefined} [sm_pct] ProcessRecord sm_pct
+             * @property {number|null|undefined} [mem_pct] ProcessRecord mem_pct
+             * @property {number|null|undefined} [uid] ProcessRecord uid
+             * @property {string|undefined} [user] ProcessRecord user
+             * @property {string|undefined} [user_token] ProcessRecord user_token
+             * @property {string|undefined} [workload_kind] ProcessRecord workload_kind
+             * @property {string|undefined} [container_id] ProcessRecord container_id
+             * @property {string|undefined} [pod_uid] ProcessRecord pod_uid
+             * @property {string|undefined} [slurm_job_id] ProcessRecord slurm_job_id
+             * @property {string|undefined} [systemd_unit] ProcessRecord systemd_unit
+             * @property {Array.<gputel.v1.IProcessAbsence>|undefined} [absent] ProcessRecord absent
+             */
+
+            /**
+             * Constructs a new ProcessRecord.
+             * @memberof gputel.v1
+             * @classdesc Represents a ProcessRecord.
+             * @implements IProcessRecord
+             * @constructor
+             * @param {gputel.v1.IProcessRecord=} [properties] Properties to set
+             */
+            function ProcessRecord(properties) {
+                this.absent = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * ProcessRecord gpu_uuid.
+             * @member {string} gpu_uuid
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.gpu_uuid = "";
+
+            /**
+             * ProcessRecord mig_uuid.
+             * @member {string} mig_uuid
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.mig_uuid = "";
+
+            /**
+             * ProcessRecord pid.
+             * @member {number} pid
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.pid = 0;
+
+            /**
+             * ProcessRecord start_ms.
+             * @member {number|null} start_ms
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.start_ms = null;
+
+            /**
+             * ProcessRecord name.
+             * @member {string} name
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.name = "";
+
+            /**
+             * ProcessRecord used_memory_mib.
+             * @member {number|null} used_memory_mib
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.used_memory_mib = null;
+
+            /**
+             * ProcessRecord peak_memory_mib.
+             * @member {number|null} peak_memory_mib
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.peak_memory_mib = null;
+
+            /**
+             * ProcessRecord sm_pct.
+             * @member {number|null} sm_pct
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.sm_pct = null;
+
+            /**
+             * ProcessRecord mem_pct.
+             * @member {number|null} mem_pct
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.mem_pct = null;
+
+            /**
+             * ProcessRecord uid.
+             * @member {number|null} uid
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.uid = null;
+
+            /**
+             * ProcessRecord user.
+             * @member {string} user
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.user = "";
+
+            /**
+             * ProcessRecord user_token.
+             * @member {string} user_token
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.user_token = "";
+
+            /**
+             * ProcessRecord workload_kind.
+             * @member {string} workload_kind
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.workload_kind = "";
+
+            /**
+             * ProcessRecord container_id.
+             * @member {string} container_id
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.container_id = "";
+
+            /**
+             * ProcessRecord pod_uid.
+             * @member {string} pod_uid
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.pod_uid = "";
+
+            /**
+             * ProcessRecord slurm_job_id.
+             * @member {string} slurm_job_id
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.slurm_job_id = "";
+
+            /**
+             * ProcessRecord systemd_unit.
+             * @member {string} systemd_unit
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.systemd_unit = "";
+
+            /**
+             * ProcessRecord absent.
+             * @member {Array.<gputel.v1.ProcessAbsence>} absent
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             */
+            ProcessRecord.prototype.absent = $util.emptyArray;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(ProcessRecord.prototype, "_start_ms", {
+                get: $util.oneOfGetter($oneOfFields = ["start_ms"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(ProcessRecord.prototype, "_used_memory_mib", {
+                get: $util.oneOfGetter($oneOfFields = ["used_memory_mib"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(ProcessRecord.prototype, "_peak_memory_mib", {
+                get: $util.oneOfGetter($oneOfFields = ["peak_memory_mib"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(ProcessRecord.prototype, "_sm_pct", {
+                get: $util.oneOfGetter($oneOfFields = ["sm_pct"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(ProcessRecord.prototype, "_mem_pct", {
+                get: $util.oneOfGetter($oneOfFields = ["mem_pct"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(ProcessRecord.prototype, "_uid", {
+                get: $util.oneOfGetter($oneOfFields = ["uid"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new ProcessRecord instance using the specified properties.
+             * @function create
+             * @memberof gputel.v1.ProcessRecord
+             * @static
+             * @param {gputel.v1.IProcessRecord=} [properties] Properties to set
+             * @returns {gputel.v1.ProcessRecord} ProcessRecord instance
+             */
+            ProcessRecord.create = function create(properties) {
+                return new ProcessRecord(properties);
+            };
+
+            /**
+             * Encodes the specified ProcessRecord message. Does not implicitly {@link gputel.v1.ProcessRecord.verify|verify} messages.
+             * @function encode
+             * @memberof gputel.v1.ProcessRecord
+             * @static
+             * @param {gputel.v1.IProcessRecord} message ProcessRecord message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProcessRecord.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.gpu_uuid != null && Object.hasOwnProperty.call(message, "gpu_uuid"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.gpu_uuid);
+                if (message.mig_uuid != null && Object.hasOwnProperty.call(message, "mig_uuid"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.mig_uuid);
+                if (message.pid != null && Object.hasOwnProperty.call(message, "pid"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.pid);
+                if (message.start_ms != null && Object.hasOwnProperty.call(message, "start_ms"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).int64(message.start_ms);
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.name);
+                if (message.used_memory_mib != null && Object.hasOwnProperty.call(message, "used_memory_mib"))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.used_memory_mib);
+                if (message.peak_memory_mib != null && Object.hasOwnProperty.call(message, "peak_memory_mib"))
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.peak_memory_mib);
+                if (message.sm_pct != null && Object.hasOwnProperty.call(message, "sm_pct"))
+                    writer.uint32(/* id 8, wireType 5 =*/69).float(message.sm_pct);
+                if (message.mem_pct != null && Object.hasOwnProperty.call(message, "mem_pct"))
+                    writer.uint32(/* id 9, wireType 5 =*/77).float(message.mem_pct);
+                if (message.uid != null && Object.hasOwnProperty.call(message, "uid"))
+                    writer.uint32(/* id 10, wireType 0 =*/80).uint32(message.uid);
+                if (message.user != null && Object.hasOwnProperty.call(message, "user"))
+                    writer.uint32(/* id 11, wireType 2 =*/90).string(message.user);
+                if (message.user_token != null && Object.hasOwnProperty.call(message, "user_token"))
+                    writer.uint32(/* id 12, wireType 2 =*/98).string(message.user_token);
+                if (message.workload_kind != null && Object.hasOwnProperty.call(message, "workload_kind"))
+                    writer.uint32(/* id 13, wireType 2 =*/106).string(message.workload_kind);
+                if (message.container_id != null && Object.hasOwnProperty.call(message, "container_id"))
+                    writer.uint32(/* id 14, wireType 2 =*/114).string(message.container_id);
+                if (message.pod_uid != null && Object.hasOwnProperty.call(message, "pod_uid"))
+                    writer.uint32(/* id 15, wireType 2 =*/122).string(message.pod_uid);
+                if (message.slurm_job_id != null && Object.hasOwnProperty.call(message, "slurm_job_id"))
+                    writer.uint32(/* id 16, wireType 2 =*/130).string(message.slurm_job_id);
+                if (message.systemd_unit != null && Object.hasOwnProperty.call(message, "systemd_unit"))
+                    writer.uint32(/* id 17, wireType 2 =*/138).string(message.systemd_unit);
+                if (message.absent != null && message.absent.length)
+                    for (let i = 0; i < message.absent.length; ++i)
+                        $root.gputel.v1.ProcessAbsence.encode(message.absent[i], writer.uint32(/* id 18, wireType 2 =*/146).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Decodes a ProcessRecord message from the specified reader or buffer.
+             * @function decode
+             * @memberof gputel.v1.ProcessRecord
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {gputel.v1.ProcessRecord} ProcessRecord
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProcessRecord.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.gputel.v1.ProcessRecord();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.gpu_uuid = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.mig_uuid = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.pid = reader.uint32();
+                            break;
+                        }
+                    case 4: {
+                            message.start_ms = reader.int64();
+                            break;
+                        }
+                    case 5: {
+                            message.name = reader.string();
+                            break;
+                        }
+                    case 6: {
+                            message.used_memory_mib = reader.uint32();
+                            break;
+                        }
+                    case 7: {
+                            message.peak_memory_mib = reader.uint32();
+                            break;
+                        }
+                    case 8: {
+                            message.sm_pct = reader.float();
+                            break;
+                        }
+                    case 9: {
+                            message.mem_pct = reader.float();
+                            break;
+                        }
+                    case 10: {
+                            message.uid = reader.uint32();
+                            break;
+                        }
+                    case 11: {
+                            message.user = reader.string();
+                            break;
+                        }
+                    case 12: {
+                            message.user_token = reader.string();
+                            break;
+                        }
+                    case 13: {
+                            message.workload_kind = reader.string();
+                            break;
+                        }
+                    case 14: {
+                            message.container_id = reader.string();
+                            break;
+                        }
+                    case 15: {
+                            message.pod_uid = reader.string();
+                            break;
+                        }
+                    case 16: {
+                            message.slurm_job_id = reader.string();
+                            break;
+                        }
+                    case 17: {
+                            message.systemd_unit = reader.string();
+                            break;
+                        }
+                    case 18: {
+                            if (!(message.absent && message.absent.length))
+                                message.absent = [];
+                            message.absent.push($root.gputel.v1.ProcessAbsence.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Creates a ProcessRecord message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof gputel.v1.ProcessRecord
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {gputel.v1.ProcessRecord} ProcessRecord
+             */
+            ProcessRecord.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.gputel.v1.ProcessRecord)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".gputel.v1.ProcessRecord: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.gputel.v1.ProcessRecord();
+                if (object.gpu_uuid != null)
+                    message.gpu_uuid = String(object.gpu_uuid);
+                if (object.mig_uuid != null)
+                    message.mig_uuid = String(object.mig_uuid);
+                if (object.pid != null)
+                    message.pid = object.pid >>> 0;
+                if (object.start_ms != null)
+                    if ($util.Long)
+                        message.start_ms = $util.Long.fromValue(object.start_ms, false);
+                    else if (typeof object.start_ms === "string")
+                        message.start_ms = parseInt(object.start_ms, 10);
+                    else if (typeof object.start_ms === "number")
+                        message.start_ms = object.start_ms;
+                    else if (typeof object.start_ms === "object")
+                        message.start_ms = new $util.LongBits(object.start_ms.low >>> 0, object.start_ms.high >>> 0).toNumber();
+                if (object.name != null)
+                    message.name = String(object.name);
+                if (object.used_memory_mib != null)
+                    message.used_memory_mib = object.used_memory_mib >>> 0;
+                if (object.peak_memory_mib != null)
+                    message.peak_memory_mib = object.peak_memory_mib >>> 0;
+                if (object.sm_pct != null)
+                    message.sm_pct = Number(object.sm_pct);
+                if (object.mem_pct != null)
+                    message.mem_pct = Number(object.mem_pct);
+                if (object.uid != null)
+                    message.uid = object.uid >>> 0;
+                if (object.user != null)
+                    message.user = String(object.user);
+                if (object.user_token != null)
+                    message.user_token = String(object.user_token);
+                if (object.workload_kind != null)
+                    message.workload_kind = String(object.workload_kind);
+                if (object.container_id != null)
+                    message.container_id = String(object.container_id);
+                if (object.pod_uid != null)
+                    message.pod_uid = String(object.pod_uid);
+                if (object.slurm_job_id != null)
+                    message.slurm_job_id = String(object.slurm_job_id);
+                if (object.systemd_unit != null)
+                    message.systemd_unit = String(object.systemd_unit);
+                if (object.absent) {
+                    if (!Array.isArray(object.absent))
+                        throw TypeError(".gputel.v1.ProcessRecord.absent: array expected");
+                    message.absent = [];
+                    for (let i = 0; i < object.absent.length; ++i) {
+                        if (!$util.isObject(object.absent[i]))
+                            throw TypeError(".gputel.v1.ProcessRecord.absent: object expected");
+                        message.absent[i] = $root.gputel.v1.ProcessAbsence.fromObject(object.absent[i], long + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ProcessRecord message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof gputel.v1.ProcessRecord
+             * @static
+             * @param {gputel.v1.ProcessRecord} message ProcessRecord
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ProcessRecord.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.absent = [];
+                if (options.defaults) {
+                    object.gpu_uuid = "";
+                    object.mig_uuid = "";
+                    object.pid = 0;
+                    object.name = "";
+                    object.user = "";
+                    object.user_token = "";
+                    object.workload_kind = "";
+                    object.container_id = "";
+                    object.pod_uid = "";
+                    object.slurm_job_id = "";
+                    object.systemd_unit = "";
+                }
+                if (message.gpu_uuid != null && Object.hasOwnProperty.call(message, "gpu_uuid"))
+                    object.gpu_uuid = message.gpu_uuid;
+                if (message.mig_uuid != null && Object.hasOwnProperty.call(message, "mig_uuid"))
+                    object.mig_uuid = message.mig_uuid;
+                if (message.pid != null && Object.hasOwnProperty.call(message, "pid"))
+                    object.pid = message.pid;
+                if (message.start_ms != null && Object.hasOwnProperty.call(message, "start_ms")) {
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.start_ms = typeof message.start_ms === "number" ? BigInt(message.start_ms) : $util.Long.fromBits(message.start_ms.low >>> 0, message.start_ms.high >>> 0, false).toBigInt();
+                    else if (typeof message.start_ms === "number")
+                        object.start_ms = options.longs === String ? String(message.start_ms) : message.start_ms;
+                    else
+                        object.start_ms = options.longs === String ? $util.Long.prototype.toString.call(message.start_ms) : options.longs === Number ? new $util.LongBits(message.start_ms.low >>> 0, message.start_ms.high >>> 0).toNumber() : message.start_ms;
+                    if (options.oneofs)
+                        object._start_ms = "start_ms";
+                }
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                if (message.used_memory_mib != null && Object.hasOwnProperty.call(message, "used_memory_mib")) {
+                    object.used_memory_mib = message.used_memory_mib;
+                    if (options.oneofs)
+                        object._used_memory_mib = "used_memory_mib";
+                }
+                if (message.peak_memory_mib != null && Object.hasOwnProperty.call(message, "peak_memory_mib")) {
+                    object.peak_memory_mib = message.peak_memory_mib;
+                    if (options.oneofs)
+                        object._peak_memory_mib = "peak_memory_mib";
+                }
+                if (message.sm_pct != null && Object.hasOwnProperty.call(message, "sm_pct")) {
+                    object.sm_pct = options.json && !isFinite(message.sm_pct) ? String(message.sm_pct) : message.sm_pct;
+                    if (options.oneofs)
+                        object._sm_pct = "sm_pct";
+                }
+                if (message.mem_pct != null && Object.hasOwnProperty.call(message, "mem_pct")) {
+                    object.mem_pct = options.json && !isFinite(message.mem_pct) ? String(message.mem_pct) : message.mem_pct;
+                    if (options.oneofs)
+                        object._mem_pct = "mem_pct";
+                }
+                if (message.uid != null && Object.hasOwnProperty.call(message, "uid")) {
+                    object.uid = message.uid;
+                    if (options.oneofs)
+                        object._uid = "uid";
+                }
+                if (message.user != null && Object.hasOwnProperty.call(message, "user"))
+                    object.user = message.user;
+                if (message.user_token != null && Object.hasOwnProperty.call(message, "user_token"))
+                    object.user_token = message.user_token;
+                if (message.workload_kind != null && Object.hasOwnProperty.call(message, "workload_kind"))
+                    object.workload_kind = message.workload_kind;
+                if (message.container_id != null && Object.hasOwnProperty.call(message, "container_id"))
+                    object.container_id = message.container_id;
+                if (message.pod_uid != null && Object.hasOwnProperty.call(message, "pod_uid"))
+                    object.pod_uid = message.pod_uid;
+                if (message.slurm_job_id != null && Object.hasOwnProperty.call(message, "slurm_job_id"))
+                    object.slurm_job_id = message.slurm_job_id;
+                if (message.systemd_unit != null && Object.hasOwnProperty.call(message, "systemd_unit"))
+                    object.systemd_unit = message.systemd_unit;
+                if (message.absent && message.absent.length) {
+                    object.absent = [];
+                    for (let j = 0; j < message.absent.length; ++j)
+                        object.absent[j] = $root.gputel.v1.ProcessAbsence.toObject(message.absent[j], options, q + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this ProcessRecord to JSON.
+             * @function toJSON
+             * @memberof gputel.v1.ProcessRecord
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ProcessRecord.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return ProcessRecord;
+        })();
+
+        v1.ProcessSet = (function() {
+
+            /**
+             * Properties of a ProcessSet.
+             * @memberof gputel.v1
+             * @interface IProcessSet
+             * @property {number|undefined} [schema_version] ProcessSet schema_version
+             * @property {string|undefined} [host] ProcessSet host
+             * @property {string|undefined} [boot_id] ProcessSet boot_id
+             * @property {number|undefined} [seq] ProcessSet seq
+             * @property {number|undefined} [timestamp_ms] ProcessSet timestamp_ms
+             * @property {Array.<gputel.v1.IProcessRecord>|undefined} [processes] ProcessSet processes
+             * @property {boolean|undefined} [truncated] ProcessSet truncated
+             */
+
+            /**
+             * Constructs a new ProcessSet.
+             * @memberof gputel.v1
+             * @classdesc Represents a ProcessSet.
+             * @implements IProcessSet
+             * @constructor
+             * @param {gputel.v1.IProcessSet=} [properties] Properties to set
+             */
+            function ProcessSet(properties) {
+                this.processes = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * ProcessSet schema_version.
+             * @member {number} schema_version
+             * @memberof gputel.v1.ProcessSet
+             * @instance
+             */
+            ProcessSet.prototype.schema_version = 0;
+
+            /**
+             * ProcessSet host.
+             * @member {string} host
+             * @memberof gputel.v1.ProcessSet
+             * @instance
+             */
+            ProcessSet.prototype.host = "";
+
+            /**
+             * ProcessSet boot_id.
+             * @member {string} boot_id
+             * @memberof gputel.v1.ProcessSet
+             * @instance
+             */
+            ProcessSet.prototype.boot_id = "";
+
+            /**
+             * ProcessSet seq.
+             * @member {number} seq
+             * @memberof gputel.v1.ProcessSet
+             * @instance
+             */
+            ProcessSet.prototype.seq = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * ProcessSet timestamp_ms.
+             * @member {number} timestamp_ms
+             * @memberof gputel.v1.ProcessSet
+             * @instance
+             */
+            ProcessSet.prototype.timestamp_ms = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * ProcessSet processes.
+             * @member {Array.<gputel.v1.ProcessRecord>} processes
+             * @memberof gputel.v1.ProcessSet
+             * @instance
+             */
+            ProcessSet.prototype.processes = $util.emptyArray;
+
+            /**
+             * ProcessSet truncated.
+             * @member {boolean} truncated
+             * @memberof gputel.v1.ProcessSet
+             * @instance
+             */
+            ProcessSet.prototype.truncated = false;
+
+            /**
+             * Creates a new ProcessSet instance using the specified properties.
+             * @function create
+             * @memberof gputel.v1.ProcessSet
+             * @static
+             * @param {gputel.v1.IProcessSet=} [properties] Properties to set
+             * @returns {gputel.v1.ProcessSet} ProcessSet instance
+             */
+            ProcessSet.create = function create(properties) {
+                return new ProcessSet(properties);
+            };
+
+            /**
+             * Encodes the specified ProcessSet message. Does not implicitly {@link gputel.v1.ProcessSet.verify|verify} messages.
+             * @function encode
+             * @memberof gputel.v1.ProcessSet
+             * @static
+             * @param {gputel.v1.IProcessSet} message ProcessSet message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ProcessSet.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.schema_version != null && Object.hasOwnProperty.call(message, "schema_version"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.schema_version);
+                if (message.host != null && Object.hasOwnProperty.call(message, "host"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.host);
+                if (message.boot_id != null && Object.hasOwnProperty.call(message, "boot_id"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.boot_id);
+                if (message.seq != null && Object.hasOwnProperty.call(message, "seq"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.seq);
+                if (message.timestamp_ms != null && Object.hasOwnProperty.call(message, "timestamp_ms"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).int64(message.timestamp_ms);
+                if (message.processes != null && message.processes.length)
+                    for (let i = 0; i < message.processes.length; ++i)
+                        $root.gputel.v1.ProcessRecord.encode(message.processes[i], writer.uint32(/* id 6, wireType 2 =*/50).fork(), q + 1).ldelim();
+                if (message.truncated != null && Object.hasOwnProperty.call(message, "truncated"))
+                    writer.uint32(/* id 7, wireType 0 =*/56).bool(message.truncated);
+                return writer;
+            };
+
+            /**
+             * Decodes a ProcessSet message from the specified reader or buffer.
+             * @function decode
+             * @memberof gputel.v1.ProcessSet
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {gputel.v1.ProcessSet} ProcessSet
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ProcessSet.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.gputel.v1.ProcessSet();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.schema_version = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.host = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.boot_id = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.seq = reader.uint64();
+                            break;
+                        }
+                    case 5: {
+                            message.timestamp_ms = reader.int64();
+                            break;
+                        }
+                    case 6: {
+                            if (!(message.processes && message.processes.length))
+                                message.processes = [];
+                            message.processes.push($root.gputel.v1.ProcessRecord.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 7: {
+                            message.truncated = reader.bool();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Creates a ProcessSet message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof gputel.v1.ProcessSet
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {gputel.v1.ProcessSet} ProcessSet
+             */
+            ProcessSet.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.gputel.v1.ProcessSet)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".gputel.v1.ProcessSet: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.gputel.v1.ProcessSet();
+                if (object.schema_version != null)
+                    message.schema_version = object.schema_version >>> 0;
+                if (object.host != null)
+                    message.host = String(object.host);
+                if (object.boot_id != null)
+                    message.boot_id = String(object.boot_id);
+                if (object.seq != null)
+                    if ($util.Long)
+                        message.seq = $util.Long.fromValue(object.seq, true);
+                    else if (typeof object.seq === "string")
+                        message.seq = parseInt(object.seq, 10);
+                    else if (typeof object.seq === "number")
+                        message.seq = object.seq;
+                    else if (typeof object.seq === "object")
+                        message.seq = new $util.LongBits(object.seq.low >>> 0, object.seq.high >>> 0).toNumber(true);
+                if (object.timestamp_ms != null)
+                    if ($util.Long)
+                        message.timestamp_ms = $util.Long.fromValue(object.timestamp_ms, false);
+                    else if (typeof object.timestamp_ms === "string")
+                        message.timestamp_ms = parseInt(object.timestamp_ms, 10);
+                    else if (typeof object.timestamp_ms === "number")
+                        message.timestamp_ms = object.timestamp_ms;
+                    else if (typeof object.timestamp_ms === "object")
+                        message.timestamp_ms = new $util.LongBits(object.timestamp_ms.low >>> 0, object.timestamp_ms.high >>> 0).toNumber();
+                if (object.processes) {
+                    if (!Array.isArray(object.processes))
+                        throw TypeError(".gputel.v1.ProcessSet.processes: array expected");
+                    message.processes = [];
+                    for (let i = 0; i < object.processes.length; ++i) {
+                        if (!$util.isObject(object.processes[i]))
+                            throw TypeError(".gputel.v1.ProcessSet.processes: object expected");
+                        message.processes[i] = $root.gputel.v1.ProcessRecord.fromObject(object.processes[i], long + 1);
+                    }
+                }
+                if (object.truncated != null)
+                    message.truncated = Boolean(object.truncated);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ProcessSet message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof gputel.v1.ProcessSet
+             * @static
+             * @param {gputel.v1.ProcessSet} message ProcessSet
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ProcessSet.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.processes = [];
+                if (options.defaults) {
+                    object.schema_version = 0;
+                    object.host = "";
+                    object.boot_id = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.seq = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.seq = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.timestamp_ms = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.timestamp_ms = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    object.truncated = false;
+                }
+                if (message.schema_version != null && Object.hasOwnProperty.call(message, "schema_version"))
+                    object.schema_version = message.schema_version;
+                if (message.host != null && Object.hasOwnProperty.call(message, "host"))
+                    object.host = message.host;
+                if (message.boot_id != null && Object.hasOwnProperty.call(message, "boot_id"))
+                    object.boot_id = message.boot_id;
+                if (message.seq != null && Object.hasOwnProperty.call(message, "seq"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.seq = typeof message.seq === "number" ? BigInt(message.seq) : $util.Long.fromBits(message.seq.low >>> 0, message.seq.high >>> 0, true).toBigInt();
+                    else if (typeof message.seq === "number")
+                        object.seq = options.longs === String ? String(message.seq) : message.seq;
+                    else
+                        object.seq = options.longs === String ? $util.Long.prototype.toString.call(message.seq) : options.longs === Number ? new $util.LongBits(message.seq.low >>> 0, message.seq.high >>> 0).toNumber(true) : message.seq;
+                if (message.timestamp_ms != null && Object.hasOwnProperty.call(message, "timestamp_ms"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.timestamp_ms = typeof message.timestamp_ms === "number" ? BigInt(message.timestamp_ms) : $util.Long.fromBits(message.timestamp_ms.low >>> 0, message.timestamp_ms.high >>> 0, false).toBigInt();
+                    else if (typeof message.timestamp_ms === "number")
+                        object.timestamp_ms = options.longs === String ? String(message.timestamp_ms) : message.timestamp_ms;
+                    else
+                        object.timestamp_ms = options.longs === String ? $util.Long.prototype.toString.call(message.timestamp_ms) : options.longs === Number ? new $util.LongBits(message.timestamp_ms.low >>> 0, message.timestamp_ms.high >>> 0).toNumber() : message.timestamp_ms;
+                if (message.processes && message.processes.length) {
+                    object.processes = [];
+                    for (let j = 0; j < message.processes.length; ++j)
+                        object.processes[j] = $root.gputel.v1.ProcessRecord.toObject(message.processes[j], options, q + 1);
+                }
+                if (message.truncated != null && Object.hasOwnProperty.call(message, "truncated"))
+                    object.truncated = message.truncated;
+                return object;
+            };
+
+            /**
+             * Converts this ProcessSet to JSON.
+             * @function toJSON
+             * @memberof gputel.v1.ProcessSet
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ProcessSet.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return ProcessSet;
+        })();
+
         /**
          * AgentState enum.
          * @name gputel.v1.AgentState

@@ -67,13 +67,31 @@ describe("agent sources:", () => {
 
   it("refuses unknown names, repeats and a list without a GPU source, naming the key", () => {
     expect(problems(load("sources: [nvidia-smi, dcgm]\n"))).toEqual([
-      { path: "sources[1]", message: 'unknown source "dcgm" (known: nvidia-smi, kernel-log)' },
+      { path: "sources[1]", message: 'unknown source "dcgm" (known: nvidia-smi, kernel-log, processes)' },
     ]);
     expect(problems(load("sources: [nvidia-smi, nvidia-smi]\n"))).toEqual([
       { path: "sources[1]", message: "nvidia-smi is listed twice" },
     ]);
     expect(problems(load("sources: []\n"))).toEqual([
       { path: "sources", message: "needs exactly one GPU source (nvidia-smi), got none" },
+    ]);
+  });
+
+  it("processes: needs nvidia-smi, a salt to hash users, and a pmon interval pmon accepts", () => {
+    const defaults = load("sources: [nvidia-smi, processes]\n");
+    expect(defaults.ok && [defaults.config.privacy.users, defaults.config.processes.proc_root]).toEqual([
+      "keep",
+      "/proc",
+    ]);
+    expect(problems(load("sources: [kernel-log, processes]\n")).map((p) => p.message)).toContain(
+      "processes reads the nvidia-smi source's compute-process rows: list nvidia-smi too",
+    );
+    expect(problems(load("privacy:\n  users: hash\n"))).toEqual([
+      { path: "privacy.salt", message: "privacy.users is hash: set a salt (or salt_file)" },
+    ]);
+    expect(load("privacy:\n  users: hash\n  salt: s3cret\n").ok).toBe(true);
+    expect(problems(load("processes:\n  pmon_interval: 1500ms\n")).map((p) => p.path)).toEqual([
+      "processes.pmon_interval",
     ]);
   });
 
@@ -87,6 +105,8 @@ describe("agent sources:", () => {
     };
     const path = file("sources: [nvidia-smi, kernel-logg]\n");
     expect(await checkConfigCommand(agentConfigSpec, ["--config", path], { env: {} }, io)).toBe(EX_CONFIG);
-    expect(stderr).toContain('  sources[1]: unknown source "kernel-logg" (known: nvidia-smi, kernel-log)');
+    expect(stderr).toContain(
+      '  sources[1]: unknown source "kernel-logg" (known: nvidia-smi, kernel-log, processes)',
+    );
   });
 });

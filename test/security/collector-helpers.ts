@@ -64,4 +64,7 @@ export const PRIVATE_PATHS = [
   "/api/v1/gpus/GPU-0001/health",
   "/api/v1/reports/health",
   "/api/v1/flags/GPU-0001/ack",
+  "/api/v1/processes",
+  "/api/v1/gpus/GPU-0001/processes",
+  "/api/v1/reports/processes",
 ] as const;

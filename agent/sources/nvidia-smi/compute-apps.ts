@@ -100,8 +100,13 @@ function errorOf(line: string): string {
 export function parseComputeApps(text: string, fields: readonly string[] = COMPUTE_APPS_FIELDS): ComputeApps {
   const parsed = parseComputeAppRows(text, fields);
   if (!parsed.ok) return parsed;
+  return countComputeApps(parsed.rows);
+}
+
+/** Processes and memory per GPU from parsed rows. */
+export function countComputeApps(rows: readonly ComputeAppRow[]): ComputeApps {
   const byUuid = new Map<string, GpuProcesses>();
-  for (const row of parsed.rows) {
+  for (const row of rows) {
     const entry = byUuid.get(row.gpuUuid) ?? { processes: 0, memoryMib: 0 };
     entry.processes += 1;
     if (row.usedMemoryMib !== undefined && entry.memoryMib !== undefined)

@@ -1,14 +1,29 @@
 // Runs the compute-process query every computeAppsIntervalMs as a one-shot child (never
-// overlapping itself) and hands the latest result to samples while it is fresh.
+// overlapping itself) and hands the latest result to samples while it is fresh. The query asks
+// for each process's name too, and the rows are handed to a listener (the processes part,
+// agent/holders/process-watch.ts) instead of being only counted.
 import type { Logger } from "../../../shared/logger.js";
 import { AbsentReason, type IGpuSample } from "../../../shared/proto.js";
 import type { RunOneShot } from "../supervisor/child-process.js";
-import { applyComputeApps, COMPUTE_APPS_QUERY, type ComputeApps, parseComputeApps } from "./compute-apps.js";
+import {
+  applyComputeApps,
+  type ComputeAppRow,
+  type ComputeApps,
+  countComputeApps,
+  PROCESS_APPS_FIELDS,
+  parseComputeAppRows,
+} from "./compute-apps.js";
+
+/** The compute-process rows of one successful poll, with when it answered (the poller's clock). */
+export type ComputeRowsListener = (rows: readonly ComputeAppRow[], atMs: number) => void;
+
+const QUERY = `--query-compute-apps=${PROCESS_APPS_FIELDS.join(",")}`;
 
 export class ComputeAppsPoller {
   private last: { at: number; apps: ComputeApps } | undefined;
   private inFlight = false;
   private failures = 0;
+  private listener: ComputeRowsListener | undefined;
 
   constructor(
     private readonly command: readonly string[],
@@ -23,27 +38,42 @@ export class ComputeAppsPoller {
     return this.last !== undefined;
   }
 
+  /** Where the rows of each successful poll go (one listener). */
+  onRows(listener: ComputeRowsListener): void {
+    this.listener = listener;
+  }
+
   async poll(): Promise<void> {
     if (this.inFlight) return;
     this.inFlight = true;
     try {
       const result = await this.run(
-        [...this.command, COMPUTE_APPS_QUERY, "--format=csv,noheader,nounits"],
+        [...this.command, QUERY, "--format=csv,noheader,nounits"],
         this.timeoutMs,
       );
-      const apps: ComputeApps =
+      const rows =
         result.error || result.timedOut
-          ? { ok: false, error: result.error?.message ?? "timed out" }
-          : parseComputeApps(result.stdout);
-      if (apps.ok) {
+          ? { ok: false as const, error: result.error?.message ?? "timed out" }
+          : parseComputeAppRows(result.stdout, PROCESS_APPS_FIELDS);
+      if (rows.ok) {
+        const apps: ComputeApps = countComputeApps(rows.rows);
         this.last = { at: this.now(), apps };
         this.failures = 0;
+        this.handOn(rows.rows, this.last.at);
       } else if (this.failures++ === 0) {
         // Logged once per run of failures; the absent fields say the rest.
-        this.log.warn({ detail: apps.error }, "Compute process query failed");
+        this.log.warn({ detail: rows.error }, "Compute process query failed");
       }
     } finally {
       this.inFlight = false;
+    }
+  }
+
+  private handOn(rows: readonly ComputeAppRow[], atMs: number): void {
+    try {
+      this.listener?.(rows, atMs);
+    } catch (error) {
+      this.log.error({ err: error }, "Compute rows consumer threw");
     }
   }
 

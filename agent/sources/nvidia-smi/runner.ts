@@ -12,7 +12,7 @@ import type { GpuSource, SourceHealth, SourceInventory, SourceSample } from "../
 import type { ExitInfo, OneShotResult } from "../supervisor/child-process.js";
 import { realClock } from "../supervisor/clock.js";
 import { type FailureReport, SourceSupervisor } from "../supervisor/supervisor.js";
-import { ComputeAppsPoller } from "./compute-poller.js";
+import { ComputeAppsPoller, type ComputeRowsListener } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
 import { parseGpuList } from "./gpu-list.js";
@@ -91,6 +91,10 @@ export class NvidiaSmiSource implements GpuSource {
 
   stop(): Promise<void> {
     return this.sup.stop();
+  }
+
+  onComputeRows(listener: ComputeRowsListener): void {
+    this.compute.onRows(listener);
   }
 
   inventory(): Promise<SourceInventory> {

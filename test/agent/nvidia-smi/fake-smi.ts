@@ -71,7 +71,7 @@ D="${dir}"
 case "$*" in
   --help-query-gpu) cat "$D/help.txt"; exit 0;;
   -L) ${listCmd};;
-  --query-compute-apps=*) echo "GPU-0, 1234, 500"; exit 0;;
+  --query-compute-apps=*) echo "GPU-0, 1234, python3, 500"; exit 0;;
   "-i "*) ${probe}head -n 1 "$D/rows.txt" | cut -d, -f2-4 | sed 's/^ //'; exit 0;;
   --query-gpu=*) ${stream[mode]};;
   *) echo "fake nvidia-smi: unexpected arguments: $*" >&2; exit 2;;

@@ -1,0 +1,119 @@
+// `gputel query processes [GPU] | report processes`: the process routes of one collector
+// (collector/api/process-routes.ts), as tables for people or the API's JSON. Current holders by
+// default; --since (or --state all) asks the history.
+import type { ProcessReport } from "../../collector/reports/process-report.js";
+import type { ProcessRow } from "../../collector/store/process-store.js";
+import { type ClientOptions, getJson } from "./client.js";
+import { csvFields, csvRecords } from "./columns.js";
+import { type Cell, duration, type Style, table } from "./table.js";
+
+export interface ProcessArgs {
+  since?: string | undefined;
+  until?: string | undefined;
+  state?: string | undefined;
+  host?: string | undefined;
+  gpu?: string | undefined;
+  user?: string | undefined;
+  job?: string | undefined;
+  pod?: string | undefined;
+  container?: string | undefined;
+  by?: string | undefined;
+  limit?: string | undefined;
+}
+
+type Print = (json: unknown, text: () => string, csv: () => string) => void;
+
+interface ProcessesAnswer {
+  generatedMs: number;
+  current: boolean;
+  processes: ProcessRow[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export async function processCommand(
+  command: "processes" | "report-processes",
+  gpu: string | undefined,
+  v: ProcessArgs,
+  client: ClientOptions,
+  style: Style,
+  print: Print,
+): Promise<void> {
+  const base = client.urls[0] ?? "http://127.0.0.1:8080";
+  if (command === "report-processes") {
+    const q = { from: v.since ?? "7d", to: v.until, by: v.by ?? "user" };
+    const r = await getJson<ProcessReport>(base, "/api/v1/reports/processes", q, client);
+    print(
+      r,
+      () => renderProcessReport(r, style),
+      () => csvFields(r),
+    );
+    return;
+  }
+  const history = v.since !== undefined || v.state === "all";
+  const q = {
+    ...(history ? { from: v.since ?? "24h", to: v.until, current: "false" } : { current: "true" }),
+    host: v.host,
+    user: v.user,
+    job: v.job,
+    pod: v.pod,
+    container: v.container,
+    limit: v.limit,
+  };
+  const path = gpu
+    ? `/api/v1/gpus/${encodeURIComponent(gpu)}/processes`
+    : `/api/v1/processes${v.gpu ? `?gpu=${encodeURIComponent(v.gpu)}` : ""}`;
+  const answer = await getJson<ProcessesAnswer>(base, path, q, client);
+  print(
+    answer,
+    () => renderProcesses(answer, style),
+    () => csvRecords(answer.processes as unknown as Record<string, unknown>[]),
+  );
+}
+
+export function renderProcesses(a: ProcessesAnswer, style: Style): string {
+  if (a.processes.length === 0) return a.current ? "No compute process running.\n" : "No process sessions.\n";
+  const rows = a.processes.map((p): Cell[] => [
+    { text: `${p.host} ${p.migUuid ?? p.gpuUuid}` },
+    { text: String(p.pid), right: true },
+    { text: p.name },
+    { text: p.user ?? "" },
+    { text: workload(p) },
+    { text: p.memoryMib === null ? "" : `${p.memoryMib}`, right: true },
+    { text: p.peakMemoryMib === null ? "" : `${p.peakMemoryMib}`, right: true },
+    { text: p.smPct === null ? "" : `${p.smPct}`, right: true },
+    { text: iso(p.startMs ?? p.firstSeenMs) },
+    { text: duration(p.lastSeenMs - (p.startMs ?? p.firstSeenMs)) },
+    { text: p.open ? "running" : "ended", colour: p.open ? "green" : "grey" },
+  ]);
+  return table(
+    style,
+    ["GPU", "PID", "NAME", "USER", "WORKLOAD", "MEM MIB", "PEAK MIB", "SM %", "STARTED", "FOR", "STATE"],
+    rows,
+  );
+}
+
+function workload(p: ProcessRow): string {
+  if (p.podUid) return `pod ${p.podUid}`;
+  if (p.containerId) return `container ${p.containerId.slice(0, 12)}`;
+  if (p.jobId) return `slurm job ${p.jobId}`;
+  if (p.unit) return p.unit;
+  return p.workloadKind === "none" ? "" : p.workloadKind;
+}
+
+export function renderProcessReport(r: ProcessReport, style: Style): string {
+  const head = `Process report by ${r.by}, ${iso(r.fromMs)} – ${iso(r.toMs)}\n`;
+  if (r.rows.length === 0) return `${head}No process sessions.\n`;
+  const rows = r.rows.map((row): Cell[] => [
+    { text: row.key ?? "(none)" },
+    { text: String(row.sessions), right: true },
+    { text: String(row.gpus), right: true },
+    { text: row.gpuHours.toFixed(2), right: true },
+    {
+      text: row.idleHeldHours.toFixed(2),
+      right: true,
+      ...(row.idleHeldHours > 0 ? { colour: "yellow" as const } : {}),
+    },
+  ]);
+  return head + table(style, [r.by.toUpperCase(), "SESSIONS", "GPUS", "GPU-HOURS", "IDLE-HELD HOURS"], rows);
+}

@@ -1,0 +1,185 @@
+// The process routes (issue 17): who holds the GPUs now and who held them (process sessions),
+// per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container. They answer
+// tenant tokens too: a tenant sees only sessions on the devices it leased, during its leases
+// (tenant-scope.ts), each clipped to the lease; anything else is left out as if it did not exist.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { GPU_REF } from "../../shared/gpu-id.js";
+import { HOST_ID } from "../../shared/topics.js";
+import type { LeaseService } from "../leases/service.js";
+import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
+import { ApiError } from "../request/errors.js";
+import type { ProcessRow } from "../store/process-store.js";
+import type { QueryBackend } from "./backend.js";
+import { parseRange } from "./params.js";
+import type { ProcessBackend } from "./process-backend.js";
+import { scopeFor, type TenantScope } from "./tenant-scope.js";
+
+const DAY = 86_400_000;
+export const PROCESS_LIMITS = { defaultRows: 200, maxRows: 5000 } as const;
+
+const time = { type: "string", minLength: 1, maxLength: 40 } as const;
+const word = { type: "string", minLength: 1, maxLength: 128, pattern: "^[^\\s/:]+$" } as const;
+const tenant = {
+  type: "string",
+  minLength: 1,
+  maxLength: 128,
+  pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+} as const;
+const filters = {
+  host: { type: "string", pattern: HOST_ID.source },
+  user: word,
+  job: { type: "string", pattern: "^[0-9]{1,20}$" },
+  pod: { type: "string", pattern: "^[0-9a-f-]{32,36}$" },
+  container: { type: "string", pattern: "^[0-9a-f]{12,128}$" },
+  from: time,
+  to: time,
+  current: { type: "boolean" },
+  limit: { type: "integer", minimum: 1, maximum: PROCESS_LIMITS.maxRows },
+  tenant,
+} as const;
+const gpuParams = {
+  type: "object",
+  additionalProperties: false,
+  required: ["id"],
+  properties: { id: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source } },
+} as const;
+const scoped = <S>(schema: S) => ({ schema, config: { access: "tenant" as const } });
+
+interface ProcessesQuery {
+  gpu?: string;
+  host?: string;
+  user?: string;
+  job?: string;
+  pod?: string;
+  container?: string;
+  from?: string;
+  to?: string;
+  current?: boolean;
+  limit?: number;
+  tenant?: string;
+}
+
+/** Sessions the tenant may see, each clipped to its lease; current ones only while it holds the device. */
+export function tenantProcesses(
+  scope: TenantScope,
+  rows: ProcessRow[],
+  nowMs: number,
+  current: boolean,
+): ProcessRow[] {
+  const out: ProcessRow[] = [];
+  for (const r of rows) {
+    const device =
+      r.migUuid !== null && scope.overlaps(r.migUuid, r.firstSeenMs, r.lastSeenMs + 1)
+        ? r.migUuid
+        : r.gpuUuid;
+    if (current ? !scope.holdsAt(device, nowMs) : !scope.overlaps(device, r.firstSeenMs, r.lastSeenMs + 1))
+      continue;
+    const start = scope.periodStart(device, r.firstSeenMs, r.lastSeenMs + 1);
+    out.push({ ...r, firstSeenMs: Math.max(r.firstSeenMs, start) });
+  }
+  return out;
+}
+
+export function registerProcessRoutes(
+  app: FastifyInstance,
+  backend: QueryBackend,
+  leases?: LeaseService,
+): void {
+  const processes = (): ProcessBackend => {
+    if (!backend.processes) throw new ApiError(501, "not_implemented", undefined, "no process data here");
+    return backend.processes;
+  };
+  const answer = (req: FastifyRequest, q: ProcessesQuery, gpuUuids?: string[]) => {
+    const now = backend.now();
+    const current = q.current ?? (q.from === undefined && q.to === undefined);
+    const range = parseRange(q, now, DAY);
+    const scope = scopeFor(req, q.tenant, leases);
+    const rows = processes().list(
+      {
+        ...(current ? {} : range),
+        limit: q.limit ?? PROCESS_LIMITS.defaultRows,
+        ...(gpuUuids !== undefined ? { gpuUuids } : {}),
+        ...(q.host !== undefined ? { host: q.host } : {}),
+        ...(q.user !== undefined ? { user: q.user } : {}),
+        ...(q.job !== undefined ? { jobId: q.job } : {}),
+        ...(q.pod !== undefined ? { podUid: q.pod } : {}),
+        ...(q.container !== undefined ? { containerId: q.container } : {}),
+      },
+      current,
+    );
+    return {
+      generatedMs: now,
+      current,
+      ...(current ? {} : range),
+      processes: scope ? tenantProcesses(scope, rows, now, current) : rows,
+    };
+  };
+  const gpuOf = (ref: string) => {
+    const gpu = backend.gpu(ref);
+    if (!gpu)
+      throw new ApiError(
+        404,
+        "not_found",
+        "gpu",
+        `no GPU ${JSON.stringify(ref)} (give a UUID or host:index)`,
+      );
+    return gpu;
+  };
+
+  app.get<{ Querystring: ProcessesQuery }>(
+    "/api/v1/processes",
+    scoped({
+      querystring: {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          ...filters,
+          gpu: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source },
+        },
+      },
+    }),
+    async (req) =>
+      answer(req, req.query, req.query.gpu !== undefined ? [gpuOf(req.query.gpu).uuid] : undefined),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: ProcessesQuery }>(
+    "/api/v1/gpus/:id/processes",
+    scoped({
+      params: gpuParams,
+      querystring: { type: "object", additionalProperties: false, properties: filters },
+    }),
+    async (req) => {
+      const gpu = gpuOf(req.params.id);
+      const scope = scopeFor(req, req.query.tenant, leases);
+      // Outside the tenant's leases, the same 404 as an unknown GPU: existence does not leak.
+      if (scope && !scope.overlaps(gpu.uuid, 0, Number.MAX_SAFE_INTEGER))
+        throw new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(req.params.id)}`);
+      return {
+        gpu: { uuid: gpu.uuid, host: gpu.host, index: gpu.index },
+        ...answer(req, req.query, [gpu.uuid]),
+      };
+    },
+  );
+
+  // A static route: Fastify matches it before /api/v1/reports/:kind.
+  app.get<{ Querystring: { from?: string; to?: string; by?: ProcessGroup; tenant?: string } }>(
+    "/api/v1/reports/processes",
+    scoped({
+      querystring: {
+        type: "object",
+        additionalProperties: false,
+        properties: { from: time, to: time, by: { type: "string", enum: [...PROCESS_GROUPS] }, tenant },
+      },
+    }),
+    async (req) => {
+      const now = backend.now();
+      const range = parseRange(req.query, now, 7 * DAY);
+      const scope = scopeFor(req, req.query.tenant, leases);
+      return processes().report(
+        range,
+        req.query.by ?? "user",
+        scope ? (rows) => tenantProcesses(scope, rows, now, false) : undefined,
+      );
+    },
+  );
+}

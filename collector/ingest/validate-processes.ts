@@ -1,0 +1,163 @@
+// Checks a decoded ProcessSet (gputel/v1/<host>/processes, the agent's processes source) against
+// the contract (pure). Untrusted input: the set's host must be the topic's (and the username's);
+// each process is checked on its own, and one that fails is dropped with `process_invalid` while
+// the others are kept. Only text the agent may send survives: bounded names, ids of fixed shapes.
+import { isValidGpuUuid } from "../../shared/gpu-id.js";
+import type { IProcessRecord, IProcessSet } from "../../shared/proto.js";
+import type { Rejection } from "./reasons.js";
+import {
+  type Checked,
+  checkIdentity,
+  checkText,
+  checkTimestamp,
+  fail,
+  guard,
+  type ValidationContext,
+} from "./validate.js";
+
+/** One process that passed validation, as storage takes it. */
+export interface ValidProcess {
+  gpuUuid: string;
+  /** Empty when the GPU is not partitioned. */
+  migUuid: string;
+  pid: number;
+  /** 0 when the agent could not read the start time. */
+  startMs: number;
+  name: string;
+  usedMemoryMib: number | null;
+  peakMemoryMib: number | null;
+  smPct: number | null;
+  uid: number | null;
+  /** The user name (privacy keep), or the salted token (privacy hash), or null (drop). */
+  user: string | null;
+  workloadKind: string;
+  containerId: string | null;
+  podUid: string | null;
+  jobId: string | null;
+  unit: string | null;
+}
+
+export interface ValidProcessSet {
+  host: string;
+  bootId: string;
+  seq: number;
+  timestampMs: number;
+  truncated: boolean;
+  processes: ValidProcess[];
+}
+
+export interface CheckedProcesses {
+  set: ValidProcessSet;
+  rejections: Rejection[];
+}
+
+/** Linux pid_max is at most 2^22. */
+const MAX_PID = 4_194_304;
+const MAX_MEMORY_MIB = 4 * 1024 * 1024;
+const WORKLOAD_KINDS = new Set(["", "kubernetes", "docker", "slurm", "user-session", "systemd-unit", "none"]);
+const CONTAINER_ID = /^[0-9a-f]{12,128}$/;
+const POD_UID = /^[0-9a-f-]{32,36}$/;
+const JOB_ID = /^[0-9]{1,20}$/;
+const UNIT = /^[A-Za-z0-9@._\\:-]{1,256}$/;
+const TOKEN = /^[0-9a-f]{16}$/;
+const USER_NAME = /^[^\s/:]{1,64}$/;
+const MIG_UUID = /^MIG-[A-Za-z0-9/-]{1,96}$/;
+
+export function validateProcessSet(set: IProcessSet, ctx: ValidationContext): Checked<CheckedProcesses> {
+  return guard(ctx.topicHost, () => {
+    checkIdentity(ctx, set.host);
+    checkText(set.boot_id, "boot_id", 64, true);
+    const seq = Number(set.seq ?? 0);
+    if (!Number.isSafeInteger(seq) || seq < 1) fail("field_invalid", `seq ${seq}`);
+    const timestampMs = checkTimestamp(ctx, set.timestamp_ms, "timestamp_ms");
+    const out: CheckedProcesses = {
+      set: {
+        host: ctx.topicHost,
+        bootId: set.boot_id ?? "",
+        seq,
+        timestampMs,
+        truncated: set.truncated === true,
+        processes: [],
+      },
+      rejections: [],
+    };
+    const seen = new Set<string>();
+    for (const p of set.processes ?? []) {
+      const checked = guard(ctx.topicHost, () => validateProcess(p, ctx));
+      if (!checked.ok) {
+        out.rejections.push(checked.rejection);
+        continue;
+      }
+      const key = `${checked.value.gpuUuid}/${checked.value.migUuid}/${checked.value.pid}`;
+      if (seen.has(key)) {
+        out.rejections.push({ host: ctx.topicHost, reason: "process_invalid", detail: `duplicate ${key}` });
+        continue;
+      }
+      seen.add(key);
+      out.set.processes.push(checked.value);
+    }
+    return out;
+  });
+}
+
+function validateProcess(p: IProcessRecord, ctx: ValidationContext): ValidProcess {
+  const gpuUuid = p.gpu_uuid ?? "";
+  if (!isValidGpuUuid(gpuUuid)) fail("process_invalid", `gpu_uuid ${JSON.stringify(gpuUuid.slice(0, 64))}`);
+  const migUuid = p.mig_uuid ?? "";
+  if (migUuid !== "" && !MIG_UUID.test(migUuid))
+    fail("process_invalid", `mig_uuid ${JSON.stringify(migUuid.slice(0, 64))}`);
+  const pid = p.pid ?? 0;
+  if (pid < 1 || pid > MAX_PID) fail("process_invalid", `pid ${pid}`);
+  const start = p.start_ms === undefined || p.start_ms === null ? 0 : Number(p.start_ms);
+  if (start !== 0) checkProcessTime(ctx, start);
+  const name = p.name ?? "";
+  if (name.length > (ctx.limits?.maxStringLength ?? 256) || hasControl(name))
+    fail("process_invalid", `name length ${name.length}`);
+  const mem = (v: number | null | undefined, what: string) => {
+    if (v === undefined || v === null) return null;
+    if (!Number.isInteger(v) || v < 0 || v > MAX_MEMORY_MIB) fail("process_invalid", `${what} ${v}`);
+    return v;
+  };
+  const sm = p.sm_pct ?? null;
+  if (sm !== null && !(Number.isFinite(sm) && sm >= 0 && sm <= 100)) fail("process_invalid", `sm_pct ${sm}`);
+  const user = p.user ? p.user : p.user_token ? p.user_token : "";
+  if (p.user && !USER_NAME.test(p.user)) fail("process_invalid", "user name");
+  if (!p.user && p.user_token && !TOKEN.test(p.user_token)) fail("process_invalid", "user_token");
+  const kind = p.workload_kind ?? "";
+  if (!WORKLOAD_KINDS.has(kind))
+    fail("process_invalid", `workload_kind ${JSON.stringify(kind.slice(0, 32))}`);
+  const text = (v: string | null | undefined, shape: RegExp, what: string) => {
+    if (!v) return null;
+    if (!shape.test(v)) fail("process_invalid", `${what} ${JSON.stringify(v.slice(0, 64))}`);
+    return v;
+  };
+  return {
+    gpuUuid,
+    migUuid,
+    pid,
+    startMs: start,
+    name,
+    usedMemoryMib: mem(p.used_memory_mib, "used_memory_mib"),
+    peakMemoryMib: mem(p.peak_memory_mib, "peak_memory_mib"),
+    smPct: sm,
+    uid: p.uid ?? null,
+    user: user === "" ? null : user,
+    workloadKind: kind === "" ? "none" : kind,
+    containerId: text(p.container_id, CONTAINER_ID, "container_id"),
+    podUid: text(p.pod_uid, POD_UID, "pod_uid"),
+    jobId: text(p.slurm_job_id, JOB_ID, "slurm_job_id"),
+    unit: text(p.systemd_unit, UNIT, "systemd_unit"),
+  };
+}
+
+/** C0 control characters (a name is shown in logs, the dashboard and flag messages). */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
+/** A process start in the future (clock skew past the limit) drops that process alone. */
+function checkProcessTime(ctx: ValidationContext, value: number): void {
+  const checked = guard(ctx.topicHost, () => checkTimestamp(ctx, value, "start_ms"));
+  if (!checked.ok) fail("process_invalid", checked.rejection.detail);
+}

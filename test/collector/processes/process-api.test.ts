@@ -1,0 +1,155 @@
+// /api/v1/processes, /api/v1/gpus/:id/processes and /api/v1/reports/processes on a real collector:
+// current and history, filters, the report by user and job, and a tenant's scope (only its leased
+// GPU, only during its lease).
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run } from "../../../cli/query/cli.js";
+import { newToken } from "../../../collector/api/tokens.js";
+import { checkMessage } from "../../../collector/ingest/check.js";
+import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
+import { topicFor } from "../../../shared/topics.js";
+import { startTestCollector, type TestCollector } from "../../security/collector-helpers.js";
+import { frameFor } from "../leases/store-helpers.js";
+
+const TOKEN = "processes-admin-token-0123456789";
+const G1 = "GPU-11111111-2222-3333-4444-555555555555";
+const G2 = "GPU-66666666-2222-3333-4444-555555555555";
+const H = 3_600_000;
+const NOW = Date.now();
+const HOST = "host-a";
+const FROM = new Date(NOW - 5 * H).toISOString();
+
+let c: TestCollector;
+let tenantToken = "";
+
+function proc(gpu: string, pid: number, user: string, job: string): IProcessRecord {
+  return {
+    gpu_uuid: gpu,
+    pid,
+    start_ms: NOW - 4 * H,
+    name: "python3",
+    used_memory_mib: 40_000,
+    user,
+    workload_kind: "slurm",
+    slurm_job_id: job,
+  };
+}
+
+function writeSet(seq: number, at: number, list: IProcessRecord[]): void {
+  const payload = ProcessSet.encode({
+    schema_version: SCHEMA_VERSION,
+    host: HOST,
+    boot_id: "b1",
+    seq,
+    timestamp_ms: at,
+    processes: list,
+  }).finish();
+  const checked = checkMessage(topicFor(HOST, "processes"), payload, { username: undefined, nowMs: NOW });
+  if (!checked.processes) throw new Error(JSON.stringify(checked.rejections));
+  c.running.store.writeProcesses(checked.processes, at);
+}
+
+async function get(path: string, token = TOKEN) {
+  const response = await fetch(`${c.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const pids = (body: Record<string, unknown>) =>
+  (body.processes as { pid: number }[]).map((p) => p.pid).sort((a, b) => a - b);
+
+beforeAll(async () => {
+  c = await startTestCollector({ token: TOKEN });
+  c.running.store.writeFrames([frameFor(HOST, [G1, G2], NOW - 20 * H)], NOW);
+  // 4 h ago: alice on G1 (job 1) and bob on G2 (job 2); 2 h ago bob's job ended; now alice alone.
+  writeSet(1, NOW - 4 * H, [proc(G1, 100, "alice", "1"), proc(G2, 200, "bob", "2")]);
+  writeSet(2, NOW - 2 * H, [proc(G1, 100, "alice", "1"), proc(G2, 200, "bob", "2")]);
+  writeSet(3, NOW - 2 * H + 60_000, [proc(G1, 100, "alice", "1")]);
+  writeSet(4, NOW - 60_000, [proc(G1, 100, "alice", "1")]);
+  const t = newToken();
+  c.running.store.tokens.insert(t.id, "tenant:acme", t.digest, "", NOW);
+  tenantToken = t.token;
+  const lease = await fetch(`${c.url}/api/v1/leases`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      id: "acme-1",
+      device: G2,
+      tenant: "acme",
+      start: new Date(NOW - 3 * H).toISOString(),
+    }),
+  });
+  expect(lease.status).toBe(201);
+});
+afterAll(async () => {
+  await c?.close();
+});
+
+describe("process routes", () => {
+  test("current by default, history over a range, per GPU, filtered", async () => {
+    expect(pids((await get("/api/v1/processes")).body)).toEqual([100]);
+    const history = await get(`/api/v1/processes?from=${FROM}`);
+    expect(pids(history.body)).toEqual([100, 200]);
+    expect(
+      (history.body.processes as { user: string; jobId: string }[]).find((p) => p.user === "bob"),
+    ).toMatchObject({
+      jobId: "2",
+      open: false,
+      peakMemoryMib: 40_000,
+    });
+    expect(pids((await get(`/api/v1/gpus/${G2}/processes?from=${FROM}`)).body)).toEqual([200]);
+    expect(pids((await get(`/api/v1/processes?from=${FROM}&user=alice`)).body)).toEqual([100]);
+    expect((await get("/api/v1/processes?user=a%20b")).status).toBe(400);
+    expect((await get("/api/v1/gpus/GPU-nope/processes")).status).toBe(404);
+  });
+
+  test("report: GPU-hours by user and job", async () => {
+    const r = await get(`/api/v1/reports/processes?from=${new Date(NOW - 5 * H).toISOString()}&by=user`);
+    const rows = r.body.rows as { key: string; gpuHours: number; sessions: number }[];
+    expect(rows.map((x) => x.key)).toEqual(["alice", "bob"]);
+    expect(rows[0]?.gpuHours).toBeCloseTo(4 - 1 / 60, 2);
+    expect(rows[1]?.gpuHours).toBeCloseTo(2, 2);
+    const jobs = await get(`/api/v1/reports/processes?from=${FROM}&by=job`);
+    expect((jobs.body.rows as { key: string }[]).map((x) => x.key)).toEqual(["1", "2"]);
+  });
+
+  test("a tenant sees only its leased GPU, during its lease", async () => {
+    const now = await get("/api/v1/processes", tenantToken);
+    expect(now.status).toBe(200);
+    expect(pids(now.body)).toEqual([]);
+    const history = await get(`/api/v1/processes?from=${FROM}`, tenantToken);
+    const rows = history.body.processes as { pid: number; firstSeenMs: number }[];
+    expect(rows.map((p) => p.pid)).toEqual([200]);
+    // Clipped to the lease: bob's session began 4 h ago, the lease 3 h ago.
+    expect(rows[0]?.firstSeenMs).toBe(NOW - 3 * H);
+    expect((await get(`/api/v1/gpus/${G1}/processes?from=${FROM}`, tenantToken)).status).toBe(404);
+    const report = await get(`/api/v1/reports/processes?from=${FROM}`, tenantToken);
+    expect((report.body.rows as { key: string; gpuHours: number }[]).map((x) => [x.key, x.gpuHours])).toEqual(
+      [["bob", 1]],
+    );
+  });
+
+  test("gputel query processes and report processes", async () => {
+    const query = async (...args: string[]) => {
+      let out = "";
+      const io = {
+        stdout: (t: string) => {
+          out += t;
+        },
+        stderr: () => {},
+        env: { GPUTEL_API_TOKEN: TOKEN },
+        isTTY: false,
+      };
+      expect(await run([...args, "--url", c.url], io)).toBe(0);
+      return out;
+    };
+    const now = await query("processes");
+    expect(now).toMatch(/^GPU\s+PID\s+NAME\s+USER/);
+    expect(now).toContain("alice");
+    expect(now).not.toContain("bob");
+    expect(await query("processes", "--since", FROM, "--user", "bob")).toMatch(
+      /200\s+python3\s+bob\s+slurm job 2/,
+    );
+    const report = await query("report", "processes", "--since", FROM, "--by", "job");
+    expect(report).toMatch(/^1\s+1\s+1\s+3\.98/m);
+    expect(JSON.parse(await query("processes", G1, "--json")).processes).toHaveLength(1);
+  });
+});

@@ -1,0 +1,171 @@
+// Ingest of process sets (gputel/v1/<host>/processes): untrusted input checked and bounded, bad
+// processes dropped alone with a reason, and sessions opened, extended and closed in the real store.
+import { afterEach, describe, expect, it } from "vitest";
+import { REASON, refusalCode, retainDecision } from "../../../collector/broker/policy.js";
+import { checkMessage } from "../../../collector/ingest/check.js";
+import { DEFAULT_LIMITS } from "../../../collector/ingest/limits.js";
+import { IngestPipeline } from "../../../collector/ingest/pipeline.js";
+import { silentLogger } from "../../../shared/logger.js";
+import { type IProcessRecord, type IProcessSet, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
+import { topicFor } from "../../../shared/topics.js";
+import { type TempStore, tempStore } from "../store/synth.js";
+
+const NOW = Date.UTC(2026, 10, 23, 12, 5, 0);
+const H = "gpu-node-01";
+const ctx = { username: undefined, nowMs: NOW };
+const POD = "1a2b3c4d-0000-4000-8000-00000000abcd";
+
+function proc(pid: number, over: Partial<IProcessRecord> = {}): IProcessRecord {
+  return {
+    gpu_uuid: "GPU-test-0",
+    pid,
+    start_ms: NOW - 3600_000,
+    name: "python3",
+    used_memory_mib: 41_000,
+    peak_memory_mib: 42_000,
+    sm_pct: 0,
+    uid: 1000,
+    user: "alice",
+    workload_kind: "kubernetes",
+    pod_uid: POD,
+    container_id: "ab".repeat(32),
+    ...over,
+  };
+}
+
+function setPayload(host: string, processes: IProcessRecord[], over: Partial<IProcessSet> = {}) {
+  return ProcessSet.encode({
+    schema_version: SCHEMA_VERSION,
+    host,
+    boot_id: "agent-boot-1",
+    seq: 1,
+    timestamp_ms: NOW,
+    processes,
+    ...over,
+  }).finish();
+}
+
+const topic = topicFor(H, "processes");
+let tmp: TempStore | undefined;
+afterEach(() => tmp?.cleanup());
+
+describe("ProcessSet check", () => {
+  it("keeps the holders' identity, user and workload", () => {
+    const checked = checkMessage(topic, setPayload(H, [proc(4121)]), ctx);
+    expect(checked.rejections).toEqual([]);
+    expect(checked.processes?.processes).toEqual([
+      expect.objectContaining({
+        pid: 4121,
+        name: "python3",
+        user: "alice",
+        podUid: POD,
+        usedMemoryMib: 41_000,
+      }),
+    ]);
+  });
+
+  it.each([
+    ["gpu uuid", { gpu_uuid: "GPU/../x" }],
+    ["pid", { pid: 99_999_999 }],
+    ["name", { name: "n".repeat(300) }],
+    ["memory", { used_memory_mib: 99_999_999 }],
+    ["sm", { sm_pct: 250 }],
+    ["user", { user: "a b" }],
+    ["workload", { workload_kind: "vm" }],
+    ["pod uid", { pod_uid: "'; DROP TABLE" }],
+    ["job id", { slurm_job_id: "12a" }],
+    ["start", { start_ms: NOW + 3600_000 }],
+  ])("drops a process with a bad %s alone (process_invalid)", (_name, over) => {
+    const checked = checkMessage(topic, setPayload(H, [proc(1, over), proc(2)]), ctx);
+    expect(checked.rejections.map((r) => r.reason)).toEqual(["process_invalid"]);
+    expect(checked.processes?.processes.map((p) => p.pid)).toEqual([2]);
+  });
+
+  it("rejects a set for another host, from another user, or past the bound", () => {
+    expect(
+      checkMessage(topicFor("other", "processes"), setPayload(H, [proc(1)]), ctx).rejections[0]?.reason,
+    ).toBe("host_mismatch");
+    expect(
+      checkMessage(topic, setPayload(H, [proc(1)]), { ...ctx, username: "other" }).rejections[0]?.reason,
+    ).toBe("username_mismatch");
+    const many = Array.from({ length: 5 }, (_, i) => proc(i + 1));
+    const limited = checkMessage(topic, setPayload(H, many), {
+      ...ctx,
+      limits: { ...DEFAULT_LIMITS, maxProcessesPerMessage: 4 },
+    });
+    expect(limited.rejections.map((r) => r.reason)).toEqual(["too_many_processes"]);
+    expect(limited.processes).toBeUndefined();
+  });
+});
+
+describe("broker policy for the processes topic", () => {
+  it("is never retained; a set past the bound is a quota (kept by the agent), a bad one is not", () => {
+    const limits = { maxBytes: 1 << 20, maxMessages: 10 };
+    expect(retainDecision(topic, 100, new Set(), limits)).toBe("refuse");
+    expect(refusalCode("too_many_processes")).toBe(REASON.QUOTA_EXCEEDED);
+    expect(refusalCode("username_mismatch")).toBe(REASON.NOT_AUTHORIZED);
+    expect(refusalCode("process_invalid")).toBe(REASON.PAYLOAD_FORMAT_INVALID);
+  });
+});
+
+describe("process sessions in the store", () => {
+  it("opens, extends and closes sessions; a replayed older set closes nothing; a re-sent one changes nothing", async () => {
+    tmp = tempStore();
+    const store = tmp.open();
+    const pipeline = new IngestPipeline({
+      sink: store,
+      logger: silentLogger(),
+      fleet: store.fleet,
+      now: () => NOW,
+    });
+    pipeline.start();
+    const send = (seq: number, at: number, list: IProcessRecord[]) =>
+      pipeline.submit(topic, setPayload(H, list, { seq, timestamp_ms: at }), undefined);
+    expect((await send(1, NOW - 120_000, [proc(4121, { sm_pct: 10 }), proc(5000)])).stored).toBe(true);
+    await send(3, NOW, [proc(4121, { sm_pct: 30, used_memory_mib: 43_000, peak_memory_mib: 43_000 })]);
+    await send(3, NOW, [proc(4121, { sm_pct: 30, used_memory_mib: 43_000, peak_memory_mib: 43_000 })]);
+    // Replayed after an outage: older than the newest, so it closes nothing and reopens nothing.
+    await send(2, NOW - 60_000, [proc(4121, { sm_pct: 20 }), proc(5000)]);
+    await pipeline.stop();
+    const rows = store.processes().query({ limit: 10 });
+    const byPid = new Map(rows.map((r) => [r.pid, r]));
+    expect(byPid.get(4121)).toMatchObject({
+      open: true,
+      firstSeenMs: NOW - 120_000,
+      lastSeenMs: NOW,
+      memoryMib: 43_000,
+      peakMemoryMib: 43_000,
+      smPct: 20,
+      user: "alice",
+      podUid: POD,
+    });
+    expect(byPid.get(5000)).toMatchObject({ open: false, lastSeenMs: NOW - 60_000 });
+    expect(
+      store
+        .processes()
+        .query({ limit: 10, currentSinceMs: NOW - 600_000 })
+        .map((r) => r.pid),
+    ).toEqual([4121]);
+    expect(store.processes().query({ limit: 10, gpuUuids: [] })).toEqual([]);
+  });
+
+  it("a reused pid with another start is another session", () => {
+    tmp = tempStore();
+    const store = tmp.open();
+    const write = (at: number, start: number) => {
+      const checked = checkMessage(
+        topic,
+        setPayload(H, [proc(77, { start_ms: start })], { timestamp_ms: at }),
+        ctx,
+      );
+      store.writeProcesses(checked.processes!, at);
+    };
+    write(NOW - 60_000, NOW - 3600_000);
+    write(NOW, NOW - 30_000);
+    const rows = store.processes().query({ limit: 10 });
+    expect(rows.map((r) => [r.startMs, r.open])).toEqual([
+      [NOW - 30_000, true],
+      [NOW - 3600_000, false],
+    ]);
+  });
+});

@@ -1,0 +1,208 @@
+// End to end, issue 17: a mock-smi scenario reporting compute processes (two of them real children
+// of this test, one a Slurm job from a fixture /proc entry) -> `gputel agent` with the processes
+// source -> the collector's embedded broker -> process sessions stored, the idle-held flag names
+// its holder, and the report by user and by job is right.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadCollectorConfig } from "../../collector/config.js";
+import { type RunningCollector, startCollector } from "../../collector/run.js";
+import { uuidFor } from "../../mock-smi/scenario-state.js";
+import { silentLogger } from "../../shared/logger.js";
+import { GPUTEL, type Spawned, spawnGputel } from "../helpers/cli.js";
+import { freePort, waitFor } from "../helpers/net.js";
+
+const HOST = "procs-e2e";
+const SLURM_PID = 4_000_001;
+const uid = process.getuid?.() ?? 0;
+
+interface Session {
+  pid: number;
+  name: string;
+  user: string | null;
+  jobId: string | null;
+  gpuUuid: string;
+  startMs: number | null;
+  memoryMib: number | null;
+  open: boolean;
+}
+
+describe("processes: mock-smi -> agent -> broker -> collector", () => {
+  let dir: string;
+  let collector: RunningCollector;
+  let agent: Spawned;
+  let api: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "gputel-e2e-procs-"));
+    // Two real processes whose /proc entries the agent reads (through links to the real /proc).
+    for (let i = 0; i < 2; i++)
+      children.push(spawn(process.execPath, ["-e", "setInterval(() => {}, 1e6)"], { stdio: "ignore" }));
+    const [a, b] = children.map((c) => c.pid ?? 0);
+    const proc = join(dir, "proc");
+    mkdirSync(join(proc, String(SLURM_PID)), { recursive: true });
+    symlinkSync("/proc/stat", join(proc, "stat"));
+    for (const pid of [a, b]) symlinkSync(`/proc/${pid}`, join(proc, String(pid)));
+    // A Slurm job's process (cgroup v1 layout of test/fixtures/cgroup), owned by bob.
+    const slurm = join(proc, String(SLURM_PID));
+    writeFileSync(join(slurm, "status"), "Name:\ttorchrun\nUid:\t1002\t1002\t1002\t1002\n");
+    writeFileSync(
+      join(slurm, "stat"),
+      `${SLURM_PID} (torchrun) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 10 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0\n`,
+    );
+    writeFileSync(join(slurm, "cgroup"), "4:memory:/slurm/uid_1002/job_88123/step_0/task_0\n");
+    writeFileSync(
+      join(dir, "passwd"),
+      `alice:x:${uid}:${uid}::/home/alice:/bin/sh\nbob:x:1002:1002::/home/bob:/bin/sh\n`,
+    );
+    const scenario = join(dir, "scenario.yaml");
+    writeFileSync(
+      scenario,
+      [
+        "start: 2026-07-14T08:00:00Z",
+        "hosts:",
+        `  - name: ${HOST}`,
+        "    gpus:",
+        "      - model: NVIDIA H100 80GB HBM3",
+        "        utilization: 0",
+        "        memory_used: 42000",
+        "        processes:",
+        `          - { pid: ${a}, name: python3, used_memory: 41000 }`,
+        `          - { pid: ${b}, name: python3, used_memory: 500 }`,
+        "      - model: NVIDIA H100 80GB HBM3",
+        "        utilization: 90",
+        "        memory_used: 30000",
+        "        processes:",
+        `          - { pid: ${SLURM_PID}, name: torchrun, used_memory: 30000 }`,
+        "",
+      ].join("\n"),
+    );
+    const mqttPort = await freePort();
+    const httpPort = await freePort();
+    api = `http://127.0.0.1:${httpPort}`;
+    const loaded = loadCollectorConfig({
+      env: {},
+      overrides: {
+        database: join(dir, "collector.db"),
+        "http.listen": `127.0.0.1:${httpPort}`,
+        "broker.listen": `127.0.0.1:${mqttPort}`,
+        "flags.idle.duration": "2s",
+      },
+    });
+    if (!loaded.ok) throw new Error(`collector config: ${JSON.stringify(loaded)}`);
+    collector = await startCollector(loaded.config, silentLogger());
+    const config = join(dir, "agent.yaml");
+    writeFileSync(
+      config,
+      [
+        `host: ${HOST}`,
+        "interval: 500ms",
+        "compute_apps_interval: 1s",
+        `state_directory: ${join(dir, "state")}`,
+        "sources: [nvidia-smi, processes]",
+        `nvidia_smi: ${GPUTEL} mock-smi --scenario ${scenario} --`,
+        `processes: { refresh_interval: 2s, pmon_interval: 1s, proc_root: ${proc}, passwd_file: ${join(dir, "passwd")} }`,
+        `broker: { url: "mqtt://127.0.0.1:${mqttPort}" }`,
+        "",
+      ].join("\n"),
+    );
+    agent = spawnGputel(["agent", "--config", config]);
+  }, 30_000);
+
+  afterAll(async () => {
+    agent?.child.kill("SIGKILL");
+    await agent?.exited;
+    for (const c of children) c.kill("SIGKILL");
+    await collector?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${api}${path}`)).json()) as T;
+
+  it("stores the sessions with the real children's users and start times, and the Slurm job", async () => {
+    const [a, b] = children.map((c) => c.pid ?? 0);
+    let sessions: Session[] = [];
+    await waitFor(
+      async () => {
+        sessions = (await get<{ processes: Session[] }>("/api/v1/processes")).processes;
+        return sessions.length === 3;
+      },
+      40_000,
+      "three sessions",
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; agent: ${agent.output().slice(-3000)}`);
+    });
+    const byPid = new Map(sessions.map((s) => [s.pid, s]));
+    expect(byPid.get(a ?? 0)).toMatchObject({
+      name: "python3",
+      user: "alice",
+      gpuUuid: uuidFor(HOST, 0),
+      memoryMib: 41_000,
+      open: true,
+    });
+    expect(byPid.get(b ?? 0)).toMatchObject({ user: "alice", memoryMib: 500 });
+    // The start time came from the real /proc: within a minute of now.
+    expect(Math.abs((byPid.get(a ?? 0)?.startMs ?? 0) - Date.now())).toBeLessThan(120_000);
+    expect(byPid.get(SLURM_PID)).toMatchObject({
+      name: "torchrun",
+      user: "bob",
+      jobId: "88123",
+      // From the long-lived pmon child's interval.
+      smPct: 90,
+      gpuUuid: uuidFor(HOST, 1),
+    });
+  }, 60_000);
+
+  it("names the holder in the idle-held flag", async () => {
+    const [a] = children.map((c) => c.pid ?? 0);
+    let reason = "";
+    await waitFor(
+      async () => {
+        const flags = (await get<{ flags: { kind: string; reason: string }[] }>("/api/v1/flags")).flags;
+        reason = flags.find((f) => f.kind === "idle-held")?.reason ?? "";
+        return reason.includes("held by");
+      },
+      40_000,
+      "an idle-held flag naming its holder",
+    ).catch((error: Error) => {
+      throw new Error(`${error.message} (got ${JSON.stringify(reason)})`);
+    });
+    expect(reason).toMatch(
+      new RegExp(`held by pid ${a} python3 \\(user alice\\) for \\d+ min with 40 GiB and 1 more process`),
+    );
+  }, 60_000);
+
+  it("reports GPU-hours by user and by job", async () => {
+    type Rows = { rows: { key: string | null; sessions: number; gpuHours: number; idleHeldHours: number }[] };
+    await waitFor(
+      async () =>
+        (await get<Rows>("/api/v1/reports/processes?from=1h&by=user")).rows.every((r) => r.gpuHours > 0),
+      20_000,
+      "time held",
+    );
+    const users = await get<Rows>("/api/v1/reports/processes?from=1h&by=user");
+    const byUser = users.rows
+      .map((r) => [r.key, r.sessions])
+      .sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+    expect(byUser).toEqual([
+      ["alice", 2],
+      ["bob", 1],
+    ]);
+    const jobs = await get<Rows>("/api/v1/reports/processes?from=1h&by=job");
+    expect(jobs.rows.find((r) => r.key === "88123")).toMatchObject({ sessions: 1 });
+    expect(jobs.rows.find((r) => r.key === null)).toMatchObject({ sessions: 2 });
+    // alice's GPU is idle-held: her hours are partly idle-held, bob's busy GPU has none.
+    await waitFor(
+      async () =>
+        ((await get<Rows>("/api/v1/reports/processes?from=1h&by=user")).rows.find((r) => r.key === "alice")
+          ?.idleHeldHours ?? 0) > 0,
+      20_000,
+      "idle-held time for alice",
+    );
+    const again = await get<Rows>("/api/v1/reports/processes?from=1h&by=user");
+    expect(again.rows.find((r) => r.key === "bob")?.idleHeldHours).toBe(0);
+  }, 60_000);
+});
