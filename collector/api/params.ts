@@ -5,7 +5,7 @@ import { parseDuration } from "../../shared/duration.js";
 import { METRIC_BY_KEY, type MetricKey } from "../../shared/metrics.js";
 import type { ReportGroupBy, TimeRange } from "../contract/api-contract.js";
 import { FLAG_KINDS, type FlagKind } from "../flags/types.js";
-import { ApiError, badParam } from "../request/errors.js";
+import { badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 
 export const LIMITS = {
