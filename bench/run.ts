@@ -104,4 +104,13 @@ if (ours !== undefined && theirs !== undefined) {
     unit: "ratio",
   });
 }
+// The same with agents replaying spooled batches (bench/ingest.ts) against the same import.
+const replayed = printed.get("ingest.samples_per_s_replayed");
+if (replayed !== undefined && theirs !== undefined) {
+  print({
+    name: "ingest.vs_victoriametrics_replayed",
+    value: Math.round((replayed / theirs) * 1000) / 1000,
+    unit: "ratio",
+  });
+}
 process.exit(failed > 0 ? 1 : 0);
