@@ -3,7 +3,10 @@
 // (SQLite file in a temp dir). A PUBACK from the embedded broker means "committed", so:
 //   ingest.samples_per_s  metric values per second, first publish → last PUBACK, publishers as fast
 //                         as their in-flight window allows;
-//   ingest.lag_p99_ms     publish → PUBACK (≥ publish → commit) p99 at 50 % of that rate.
+//   ingest.lag_p99_ms     publish → PUBACK (≥ publish → commit) p99 at 50 % of that rate;
+//   ingest.samples_per_s_replayed  as samples_per_s, but each message a spooled backlog batch
+//                         of one host (consecutive frames, cut by the agent's own batch plan:
+//                         agent/spool/batch-plan.ts defaults), as agents send after an outage.
 // The publishers run in a worker thread (the second core), the broker, ingest and SQLite on the
 // main thread, as in production where agents are other machines.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,11 +14,12 @@ import { createRequire } from "node:module";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { DEFAULT_BATCH_MAX_BYTES, DEFAULT_BATCH_MAX_FRAMES, planBatch } from "../agent/spool/batch-plan.js";
 import { EmbeddedBroker } from "../collector/broker/embedded.js";
 import { IngestPipeline } from "../collector/ingest/pipeline.js";
 import type { EventWriteResult, IngestSink, WriteResult } from "../collector/ingest/sink.js";
 import { Store } from "../collector/store/store.js";
-import { encodeFrameBatch } from "../shared/codec.js";
+import { encodeFrame, encodeFrameBatch, encodeFrameBatchFromEncoded } from "../shared/codec.js";
 import { silentLogger } from "../shared/logger.js";
 import { METRICS } from "../shared/metrics.js";
 import { SCHEMA_VERSION } from "../shared/proto.js";
@@ -102,6 +106,56 @@ function publish(url: string, messages: Message[], ratePerS: number): Promise<Pu
   });
 }
 
+/**
+ * Frames from..to as agents replay a spooled backlog: per host, consecutive frames in batches
+ * cut by the spool's batch plan (its default frame and byte limits), hosts interleaved.
+ */
+function encodeReplay(
+  fleet: SynthFleet,
+  from: number,
+  to: number,
+): { messages: Message[]; values: number; frames: number } {
+  const perHost = new Map<string, Uint8Array[]>();
+  let values = 0;
+  let frames = 0;
+  for (const frame of fleet.frames(from, to)) {
+    values += presentValues(frame);
+    frames += 1;
+    const wire = { ...frame, schema_version: SCHEMA_VERSION, agent_version: "bench" };
+    let list = perHost.get(frame.host);
+    if (!list) {
+      list = [];
+      perHost.set(frame.host, list);
+    }
+    list.push(encodeFrame(wire));
+  }
+  const batches: Message[][] = [];
+  for (const [host, encoded] of perHost) {
+    const messages: Message[] = [];
+    for (let i = 0; i < encoded.length; ) {
+      const rest = encoded.slice(i);
+      const { count } = planBatch(
+        rest.map((e) => e.byteLength),
+        { maxFrames: DEFAULT_BATCH_MAX_FRAMES, maxBytes: DEFAULT_BATCH_MAX_BYTES },
+      );
+      messages.push({
+        topic: topicFor(host, "frame"),
+        payload: encodeFrameBatchFromEncoded(rest.slice(0, count)),
+      });
+      i += count;
+    }
+    batches.push(messages);
+  }
+  const messages: Message[] = [];
+  for (let k = 0; batches.some((b) => k < b.length); k++) {
+    for (const b of batches) {
+      const m = b[k];
+      if (m) messages.push(m);
+    }
+  }
+  return { messages, values, frames };
+}
+
 /** Stores nothing: measures broker + decode + validate + batching without SQLite. */
 class DiscardSink implements IngestSink {
   writeFrames(frames: readonly unknown[]): WriteResult {
@@ -172,7 +226,7 @@ export async function benchIngest(size: "full" | "smoke"): Promise<BenchFigure[]
     hosts,
     gpusPerHost: 8,
     seed: 11,
-    startMs: Date.now() - (2 * steps + lagSteps + 60) * 1000,
+    startMs: Date.now() - (3 * steps + lagSteps + 60) * 1000,
   });
   const encode = (from: number, to: number) => {
     const messages: Message[] = [];
@@ -187,6 +241,7 @@ export async function benchIngest(size: "full" | "smoke"): Promise<BenchFigure[]
   const burst = encode(0, steps);
   const paced = encode(steps, steps + lagSteps);
   const discardBurst = encode(steps + lagSteps, 2 * steps + lagSteps);
+  const replay = encodeReplay(fleet, 2 * steps + lagSteps, 3 * steps + lagSteps);
 
   const dir = mkdtempSync(join(tmpdir(), "gputel-bench-ingest-"));
   const store = Store.open(join(dir, "ingest.db"));
@@ -199,7 +254,12 @@ export async function benchIngest(size: "full" | "smoke"): Promise<BenchFigure[]
       const halfRate = framesPerS / 2;
       const lagMessages = paced.messages.slice(0, Math.ceil(halfRate * lagSeconds));
       const slow = await publish(url, lagMessages, halfRate);
+      const before = pipeline.snapshot().framesStored;
+      const replayed = await publish(url, replay.messages, 0);
       const snapshot = pipeline.snapshot();
+      // Every replayed frame stored (none rate-limited or refused), or the figure would flatter.
+      if (snapshot.framesStored - before !== replay.frames)
+        throw new Error(`replay: ${snapshot.framesStored - before} of ${replay.frames} frames stored`);
       return [
         { name: "ingest.cores", value: cpus().length, unit: "cores" },
         {
@@ -214,7 +274,21 @@ export async function benchIngest(size: "full" | "smoke"): Promise<BenchFigure[]
         { name: "ingest.lag_p50_ms", value: percentile(slow.lagsMs, 0.5), unit: "ms" },
         { name: "ingest.lag_p99_ms", value: percentile(slow.lagsMs, 0.99), unit: "ms" },
         { name: "ingest.lag_rate_frames_per_s", value: Math.round(halfRate), unit: "frames/s" },
-        { name: "ingest.publish_errors", value: fast.errors + slow.errors, unit: "messages" },
+        {
+          name: "ingest.samples_per_s_replayed",
+          value: Math.round(replay.values / (replayed.elapsedMs / 1000)),
+          unit: "samples/s",
+        },
+        {
+          name: "ingest.frames_per_message_replayed",
+          value: Math.round((replay.frames / replay.messages.length) * 10) / 10,
+          unit: "frames",
+        },
+        {
+          name: "ingest.publish_errors",
+          value: fast.errors + slow.errors + replayed.errors,
+          unit: "messages",
+        },
         { name: "ingest.frames_stored", value: snapshot.framesStored, unit: "frames" },
         { name: "ingest.commits", value: snapshot.commits, unit: "transactions" },
       ];

@@ -2,7 +2,7 @@
 // ({"name","value","unit"}), names as the issues give them. `--smoke` runs each at a small size
 // (CI: figures printed, no thresholds asserted). Run with vite-node so the TypeScript benches load.
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -23,7 +23,14 @@ function print(figure: BenchFigure): void {
   process.stdout.write(`${JSON.stringify(figure)}\n`);
 }
 
+/** The agent unit's NODE_OPTIONS (systemd/gputel-agent.service): the agent is measured as shipped. */
+function agentNodeFlags(): string {
+  const unit = readFileSync(join(root, "systemd/gputel-agent.service"), "utf8");
+  return /\nEnvironment=NODE_OPTIONS=(.*)\n/.exec(unit)?.[1]?.trim() ?? "";
+}
+
 async function agentOverhead(kernelLog = false, processes = false): Promise<BenchFigure[]> {
+  const nodeFlags = agentNodeFlags();
   const seconds = smoke ? 8 : 60;
   const warmup = smoke ? 3 : 10;
   const gputel = join(root, "bin/gputel");
@@ -47,14 +54,20 @@ async function agentOverhead(kernelLog = false, processes = false): Promise<Benc
       String(warmup),
     ],
     {
-      env: { ...process.env, TMPDIR: mkdtempSync(join(tmpdir(), "gputel-bench-clock-")) },
+      env: {
+        ...process.env,
+        TMPDIR: mkdtempSync(join(tmpdir(), "gputel-bench-clock-")),
+        GPUTEL_AGENT_NODE_FLAGS: process.env.GPUTEL_AGENT_NODE_FLAGS ?? nodeFlags,
+      },
       timeout: (seconds + warmup + 60) * 1000,
     },
   );
+  const flags = process.env.GPUTEL_AGENT_NODE_FLAGS ?? nodeFlags;
   return stdout
     .split("\n")
     .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as BenchFigure);
+    .map((line) => JSON.parse(line) as BenchFigure)
+    .map((figure) => (flags ? { ...figure, unit: `${figure.unit}; node ${flags}` } : figure));
 }
 
 const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
@@ -120,6 +133,15 @@ if (ours !== undefined && theirs !== undefined) {
   print({
     name: "ingest.vs_victoriametrics",
     value: Math.round((ours / theirs) * 1000) / 1000,
+    unit: "ratio",
+  });
+}
+// The same with agents replaying spooled batches (bench/ingest.ts) against the same import.
+const replayed = printed.get("ingest.samples_per_s_replayed");
+if (replayed !== undefined && theirs !== undefined) {
+  print({
+    name: "ingest.vs_victoriametrics_replayed",
+    value: Math.round((replayed / theirs) * 1000) / 1000,
     unit: "ratio",
   });
 }

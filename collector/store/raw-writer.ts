@@ -231,7 +231,7 @@ export class RawWriter {
     writeRecentEntry(this.batch, g.id, s);
     this.applyRollups(g.deltas, s, h.thresholds, nowMs);
     if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
-    this.valuesStored += presentCount(s);
+    this.valuesStored += g.unsealed.lastValues;
     if (g.unsealed.count >= this.opts.maxBlockSamples) this.seal(g);
     return true;
   }
@@ -302,9 +302,10 @@ export class RawWriter {
   seal(g: GpuMem): void {
     if (hasUnsealed(g)) {
       const samples = g.unsealed.samples().sort((a, b) => a.ts - b.ts);
-      for (let i = 0; i < samples.length; i += this.opts.maxBlockSamples) {
-        this.insertBlock(g, samples.slice(i, i + this.opts.maxBlockSamples));
-      }
+      const max = this.opts.maxBlockSamples;
+      // One block (the usual case): the unsealed samples' value count is the block's.
+      if (samples.length <= max) this.insertBlock(g, samples, g.unsealed.values);
+      else for (let i = 0; i < samples.length; i += max) this.insertBlock(g, samples.slice(i, i + max));
     }
     g.firstRow = Number.POSITIVE_INFINITY;
     this.sealedSinceRelease = true;
@@ -329,9 +330,9 @@ export class RawWriter {
     this.releasedBelow = below;
   }
 
-  private insertBlock(g: GpuMem, samples: readonly StoredSample[]): void {
-    let values = 0;
-    for (const s of samples) values += presentCount(s);
+  private insertBlock(g: GpuMem, samples: readonly StoredSample[], counted?: number): void {
+    let values = counted ?? 0;
+    if (counted === undefined) for (const s of samples) values += presentCount(s);
     const first = (samples[0] as StoredSample).ts;
     const last = (samples[samples.length - 1] as StoredSample).ts;
     this.stmts.insertBlock.run(g.id, first, last, samples.length, values, encodeChunk(samples));

@@ -13,28 +13,17 @@ const SAME_META = 1;
 const DELTAS = 2;
 const SAFE = Number.MAX_SAFE_INTEGER;
 
-function sameMeta(a: StoredSample, b: StoredSample): boolean {
-  if (a.intervalMs !== b.intervalMs || a.state !== b.state) return false;
-  for (let m = 0; m < METRIC_COUNT; m++) {
-    if (Number.isNaN(a.vals[m] as number) !== Number.isNaN(b.vals[m] as number)) return false;
-  }
-  return true;
-}
-
-function deltasExact(a: StoredSample, b: StoredSample): boolean {
-  for (let m = 0; m < METRIC_COUNT; m++) {
-    const d = (a.vals[m] as number) - (b.vals[m] as number);
-    if (d > SAFE || d < -SAFE) return false;
-  }
-  return true;
-}
-
 export class UnsealedSamples {
   private readonly w = new ByteWriter(64);
   private prev: StoredSample | undefined;
-  private readonly bitmap = new Uint8Array(BITMAP_BYTES);
+  private readonly present = new Uint8Array(BITMAP_BYTES);
+  private readonly changed = new Uint8Array(BITMAP_BYTES);
   /** Samples held. */
   count = 0;
+  /** Present values of the samples held (absent ones not counted). */
+  values = 0;
+  /** Present values of the sample appended last. */
+  lastValues = 0;
   /**
    * Their timestamps, built only once a sample arrives out of order (a replay): live samples
    * arrive in order and need no set (10,000 GPUs x 600 numbers).
@@ -54,41 +43,61 @@ export class UnsealedSamples {
   append(s: StoredSample): void {
     const w = this.w;
     const prev = this.prev;
-    const meta = prev !== undefined && sameMeta(s, prev);
-    const deltas = meta && deltasExact(s, prev as StoredSample);
+    const vals = s.vals;
+    const changed = this.changed;
+    // One pass decides both: the same interval, state and presence as prev (meta), and every
+    // difference exact in a double (deltas); it marks the values that changed on the way.
+    let meta = prev !== undefined && s.intervalMs === prev.intervalMs && s.state === prev.state;
+    let deltas = meta;
+    if (meta) {
+      const p = (prev as StoredSample).vals;
+      changed.fill(0);
+      for (let m = 0; m < METRIC_COUNT; m++) {
+        const v = vals[m] as number;
+        const q = p[m] as number;
+        const absent = Number.isNaN(v);
+        if (absent !== Number.isNaN(q)) {
+          meta = deltas = false;
+          break;
+        }
+        if (absent || v === q) continue;
+        const d = v - q;
+        if (d > SAFE || d < -SAFE) deltas = false;
+        changed[m >> 3] = (changed[m >> 3] as number) | (1 << (m & 7));
+      }
+    }
     w.byte((meta ? SAME_META : 0) | (deltas ? DELTAS : 0));
     if (prev) w.svarint(s.ts - prev.ts);
     else w.uvarint(s.ts);
-    const bitmap = this.bitmap;
     if (!meta) {
+      const present = this.present;
       w.uvarint(s.intervalMs);
       w.uvarint(s.state);
-      bitmap.fill(0);
+      present.fill(0);
+      let n = 0;
       for (let m = 0; m < METRIC_COUNT; m++) {
-        if (!Number.isNaN(s.vals[m] as number)) bitmap[m >> 3] = (bitmap[m >> 3] as number) | (1 << (m & 7));
+        if (Number.isNaN(vals[m] as number)) continue;
+        present[m >> 3] = (present[m >> 3] as number) | (1 << (m & 7));
+        n++;
       }
-      w.bytes(bitmap);
+      w.bytes(present);
+      this.lastValues = n;
     }
     if (deltas) {
       const p = (prev as StoredSample).vals;
-      bitmap.fill(0);
+      w.bytes(changed);
       for (let m = 0; m < METRIC_COUNT; m++) {
-        const v = s.vals[m] as number;
-        if (!Number.isNaN(v) && v !== p[m]) bitmap[m >> 3] = (bitmap[m >> 3] as number) | (1 << (m & 7));
-      }
-      w.bytes(bitmap);
-      for (let m = 0; m < METRIC_COUNT; m++) {
-        const v = s.vals[m] as number;
-        if (!Number.isNaN(v) && v !== p[m]) w.svarint(v - (p[m] as number));
+        if (((changed[m >> 3] as number) >> (m & 7)) & 1) w.svarint((vals[m] as number) - (p[m] as number));
       }
     } else {
       for (let m = 0; m < METRIC_COUNT; m++) {
-        const v = s.vals[m] as number;
+        const v = vals[m] as number;
         if (!Number.isNaN(v)) w.svarint(v);
       }
     }
     this.prev = s;
     this.count++;
+    this.values += this.lastValues;
     this.seen?.add(s.ts);
   }
 
@@ -137,6 +146,8 @@ export class UnsealedSamples {
     this.w.length = 0;
     this.prev = undefined;
     this.count = 0;
+    this.values = 0;
+    this.lastValues = 0;
     this.seen = undefined;
   }
 }

@@ -108,10 +108,21 @@ export class ByteReader {
   }
 
   uvarint(): number {
+    // One byte (most deltas and small values) skips the general loop and its number|bigint.
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 0x80) {
+      this.pos++;
+      return b;
+    }
     return Number(this.zvarint());
   }
 
   svarint(): number {
+    const b = this.buf[this.pos];
+    if (b !== undefined && b < 0x80) {
+      this.pos++;
+      return b & 1 ? -(b + 1) / 2 : b / 2;
+    }
     const z = this.zvarint();
     if (typeof z === "bigint") return Number(z & 1n ? -((z + 1n) >> 1n) : z >> 1n);
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2;

@@ -97,6 +97,19 @@ describe("unit contents", () => {
     }
   });
 
+  it("the agent's NODE_OPTIONS are flags Node accepts there (a refused one stops every start)", () => {
+    const match = /\nEnvironment=NODE_OPTIONS=(.*)\n/.exec(agent);
+    expect(match, "the agent unit sets NODE_OPTIONS").not.toBeNull();
+    const options = match?.[1] ?? "";
+    expect(options).toContain("--jitless");
+    const run = spawnSync(process.execPath, ["-e", "process.stdout.write('ran')"], {
+      env: { ...process.env, NODE_OPTIONS: options },
+      encoding: "utf8",
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toBe("ran");
+  });
+
   it("systemd-notify exists where systemd does (sd-notify relies on it)", () => {
     if (!present) return;
     expect(() => execFileSync("systemd-notify", ["--help"], { stdio: "ignore" })).not.toThrow();

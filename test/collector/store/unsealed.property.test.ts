@@ -52,10 +52,14 @@ describe("unsealed samples", () => {
         for (const s of samples) u.append(s);
         expect(u.samples().map(plain)).toEqual(samples.map(plain));
         expect(u.count).toBe(samples.length);
+        // The present values, counted on append (a sealed block's `values` column).
+        const present = samples.reduce((n, s) => n + s.vals.filter((v) => !Number.isNaN(v)).length, 0);
+        expect(u.values).toBe(present);
         for (const s of samples) expect(u.has(s.ts)).toBe(true);
         expect(u.has(1_600_000_000_000)).toBe(false);
         u.clear();
         expect(u.count).toBe(0);
+        expect(u.values).toBe(0);
         expect(u.samples()).toEqual([]);
       }),
       { numRuns: 300 },
