@@ -42,7 +42,12 @@ const HISTORY_PAGE = 10_000;
 
 function usage(sources: ReportSources, request: ReportRequest) {
   const nowMs = (sources.now ?? Date.now)();
-  return fleetUsage(sources.store, request, nowMs, request.filters);
+  if (!request.pieces) return fleetUsage(sources.store, request, nowMs, request.filters);
+  // A tenant's report: each lease piece's rows (one GPU each), under the whole range's header.
+  const whole = fleetUsage(sources.store, request, nowMs, { uuid: "" });
+  for (const p of request.pieces)
+    whole.rows.push(...fleetUsage(sources.store, p, nowMs, { ...request.filters, uuid: p.uuid }).rows);
+  return whole;
 }
 
 export function utilizationReport(sources: ReportSources, request: ReportRequest): UtilizationReport {
