@@ -144,7 +144,7 @@ export function buildApp(
   registerApiRoutes(app, backend, fanout, access.leases);
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
-  registerHealthRoutes(app, backend);
+  registerHealthRoutes(app, backend, access.leases);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());
