@@ -19,6 +19,7 @@ import { registerHealthRoutes } from "./health-routes.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
 import { registerApiRoutes } from "./routes.js";
 import { schemas } from "./schemas.js";
+import { registerTenantRoutes } from "./tenant-routes.js";
 
 export interface ApiServerOptions {
   backend: QueryBackend;
@@ -145,6 +146,7 @@ export function buildApp(
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
   registerHealthRoutes(app, backend, access.leases);
+  registerTenantRoutes(app, backend, access.leases, fanout?.peers ?? []);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

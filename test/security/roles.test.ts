@@ -27,6 +27,7 @@ test("tenant routes are exactly the scoped ones; admin routes exactly the lease 
     "GET /api/v1/gpus/:id/series",
     "GET /api/v1/reports/:kind",
     "GET /api/v1/summary",
+    "GET /api/v1/tenants",
   ]);
   expect(by("viewer")).toContain("GET /api/v1/reports/health");
   expect(by("viewer")).toContain("GET /api/v1/hosts");
