@@ -23,7 +23,11 @@ export async function api(path) {
     throw new Error("unauthorized: no API token");
   }
   const body = await response.json();
-  if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
+  if (!response.ok) {
+    const error = new Error(body.message ?? `HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
   return body;
 }
 
