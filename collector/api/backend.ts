@@ -22,9 +22,11 @@ import type {
 import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseParts } from "../reports/lease-reports.js";
+import type { UsageTotals } from "../usage/usage-sums.js";
 import type { FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
 import type { ProcessBackend } from "./process-backend.js";
+import type { LeasePiece } from "./tenant-scope.js";
 
 export interface QueryBackend {
   // Heavy reads answer asynchronously: they may run on the read worker (docs/design.md §5).
@@ -39,7 +41,15 @@ export interface QueryBackend {
   flagPage?(query: FlagQuery): FlagPage;
   /** The compact per-GPU columns a wall screen polls (fleet-cells.ts); from `gpus` when given (fan-out). */
   fleetCells?(options: { layout: boolean; gpus?: readonly GpuView[] }): FleetCells;
-  report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Promise<Report>;
+  /** `pieces`: only these GPUs over these stretches (a tenant's lease periods in the range). */
+  report(
+    kind: ReportKind,
+    range: TimeRange,
+    groupBy: ReportGroupBy,
+    pieces?: readonly LeasePiece[],
+  ): Promise<Report>;
+  /** Usage of these GPUs over these stretches, added up (a tenant's summary); absent: none known. */
+  pieceUsage?(pieces: readonly LeasePiece[]): UsageTotals;
   metricsSnapshot(): MetricsSnapshot;
   /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */
   reportPart?(range: TimeRange): Promise<ReportPart>;

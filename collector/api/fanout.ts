@@ -8,6 +8,7 @@ import type {
   HostView,
   PeersInfo,
   ReportPart,
+  Summary,
   TimeRange,
 } from "../contract/api-contract.js";
 import { REPORT_PART_PATH } from "../contract/api-contract.js";
@@ -19,6 +20,7 @@ import type { EnergyReport, GroupBy, UtilizationReport } from "../reports/report
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { LIMITS } from "./params.js";
+import { addSummaries } from "./tenant-reads.js";
 
 export interface FanOutContext extends FanOutOptions {
   peers: readonly string[];
@@ -162,4 +164,13 @@ export async function fanUsageReport(
   const { data, missing } = settle(answers);
   const report = mergeUsageReport(kind, by, [local, ...data], backend.now());
   return { ...report, peers: info(ctx, missing) };
+}
+
+/**
+ * A tenant's summary over the fleet: each peer answers its own scoped summary (`?tenant=`, asked
+ * with the fleet's token), and the counts add, since each collector counts only its own GPUs.
+ */
+export async function fanTenantSummary(ctx: FanOutContext, local: Summary, query: Query) {
+  const { data, missing } = settle(await ask<Summary>(ctx, "/api/v1/summary", query));
+  return { ...addSummaries([local, ...data]), peers: info(ctx, missing) };
 }

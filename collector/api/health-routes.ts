@@ -6,10 +6,13 @@ import type { FastifyInstance } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { XID_ACTIONS } from "../../shared/xid/types.js";
+import type { LeaseService } from "../leases/service.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import type { HealthBackend } from "./health-backend.js";
 import { parseRange } from "./params.js";
+import { tenantEvents, tenantRange, tenantTimeline } from "./tenant-health.js";
+import { scopeFor } from "./tenant-scope.js";
 
 const DAY = 86_400_000;
 export const EVENT_LIMITS = { defaultRows: 100, maxRows: 1000 } as const;
@@ -78,54 +81,73 @@ interface EventsQuery {
   limit?: number;
 }
 
-export function registerHealthRoutes(app: FastifyInstance, backend: QueryBackend): void {
+/** Routes a tenant token may read too, scoped to its own leases (tenant-health.ts). */
+const SCOPED = { access: "tenant" } as const;
+
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  backend: QueryBackend,
+  leases?: LeaseService,
+): void {
   const health = (): HealthBackend => {
     if (!backend.health) throw new ApiError(501, "not_implemented", undefined, "no health data here");
     return backend.health;
   };
 
-  app.get<{ Querystring: EventsQuery }>("/api/v1/events", { schema: eventsSchema }, async (req) => {
-    const q = req.query;
-    const range = parseRange(q, backend.now(), 7 * DAY);
-    const actions = q.action?.split(",");
-    const unknown = actions?.find((a) => !(XID_ACTIONS as readonly string[]).includes(a));
-    if (unknown !== undefined)
-      throw badParam(
-        "action",
-        `unknown action ${JSON.stringify(unknown)} (one of ${XID_ACTIONS.join(", ")})`,
-      );
-    let gpuUuid: string | undefined;
-    if (q.gpu !== undefined) {
-      const gpu = backend.gpu(q.gpu);
-      if (!gpu) throw new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(q.gpu)}`);
-      gpuUuid = gpu.uuid;
-    }
-    const [beforeTime, beforeId] = (q.before ?? "").split(":").map(Number);
-    return health().events({
-      ...range,
-      limit: q.limit ?? EVENT_LIMITS.defaultRows,
-      ...(gpuUuid !== undefined ? { gpuUuid } : {}),
-      ...(q.host !== undefined ? { host: q.host } : {}),
-      ...(q.kind !== undefined ? { kind: q.kind } : {}),
-      ...(q.code !== undefined ? { codes: q.code.split(",").map(Number) } : {}),
-      ...(actions !== undefined ? { actions } : {}),
-      ...(q.before !== undefined ? { before: { timeMs: beforeTime ?? 0, id: beforeId ?? 0 } } : {}),
-    });
-  });
+  app.get<{ Querystring: EventsQuery }>(
+    "/api/v1/events",
+    { schema: eventsSchema, config: SCOPED },
+    async (req) => {
+      const q = req.query;
+      const range = parseRange(q, backend.now(), 7 * DAY);
+      const actions = q.action?.split(",");
+      const unknown = actions?.find((a) => !(XID_ACTIONS as readonly string[]).includes(a));
+      if (unknown !== undefined)
+        throw badParam(
+          "action",
+          `unknown action ${JSON.stringify(unknown)} (one of ${XID_ACTIONS.join(", ")})`,
+        );
+      const scope = scopeFor(req, undefined, leases);
+      let gpuUuid: string | undefined;
+      if (q.gpu !== undefined) {
+        const gpu = backend.gpu(q.gpu);
+        // Outside the tenant's leases in the range: the same 404 as an unknown GPU.
+        if (!gpu || (scope && !scope.overlaps(gpu.uuid, range.fromMs, range.toMs)))
+          throw new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(q.gpu)}`);
+        gpuUuid = gpu.uuid;
+      }
+      const [beforeTime, beforeId] = (q.before ?? "").split(":").map(Number);
+      const query = {
+        ...range,
+        limit: q.limit ?? EVENT_LIMITS.defaultRows,
+        ...(gpuUuid !== undefined ? { gpuUuid } : {}),
+        ...(q.host !== undefined ? { host: q.host } : {}),
+        ...(q.kind !== undefined ? { kind: q.kind } : {}),
+        ...(q.code !== undefined ? { codes: q.code.split(",").map(Number) } : {}),
+        ...(actions !== undefined ? { actions } : {}),
+        ...(q.before !== undefined ? { before: { timeMs: beforeTime ?? 0, id: beforeId ?? 0 } } : {}),
+      };
+      return scope ? tenantEvents(health(), scope, query, backend.now()) : health().events(query);
+    },
+  );
 
   app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
     "/api/v1/gpus/:id/health",
-    { schema: { params: gpuParams, querystring: rangeSchema } },
+    { schema: { params: gpuParams, querystring: rangeSchema }, config: SCOPED },
     async (req) => {
       const gpu = backend.gpu(req.params.id);
-      if (!gpu)
+      const range = parseRange(req.query, backend.now(), 7 * DAY);
+      const scope = scopeFor(req, undefined, leases);
+      const piece = scope && gpu ? tenantRange(scope, gpu.uuid, range) : undefined;
+      // Outside the tenant's leases in the range: the same 404 as an unknown GPU.
+      if (!gpu || (scope && !piece))
         throw new ApiError(
           404,
           "not_found",
           "id",
           `no GPU ${JSON.stringify(req.params.id)} (give a UUID or host:index)`,
         );
-      return health().timeline(gpu, parseRange(req.query, backend.now(), 7 * DAY));
+      return piece ? tenantTimeline(health(), gpu, piece) : health().timeline(gpu, range);
     },
   );
 

@@ -11,9 +11,18 @@ import type { Store } from "../store/store.js";
 import type { Series } from "../store/store-query.js";
 import type { GroupBy } from "../usage/placement.js";
 import type { AggregateGroup } from "../usage/usage-sums.js";
+import type { LeasePiece } from "./tenant-scope.js";
 
 export type ReadRequest =
-  | { op: "report"; kind: ReportKind; fromMs: number; toMs: number; groupBy: ReportGroupBy; nowMs: number }
+  | {
+      op: "report";
+      kind: ReportKind;
+      fromMs: number;
+      toMs: number;
+      groupBy: ReportGroupBy;
+      nowMs: number;
+      pieces?: readonly LeasePiece[];
+    }
   | { op: "aggregate"; fromMs: number; toMs: number; groupBy: GroupBy }
   | { op: "series"; uuid: string; metrics: string[]; fromMs: number; toMs: number; stepMs: number }
   | { op: "reportPart"; fromMs: number; toMs: number; nowMs: number }
@@ -41,7 +50,12 @@ export function answerRead(
       return fleetReport(
         request.kind,
         { store, flags, now: () => request.nowMs },
-        { fromMs: request.fromMs, toMs: request.toMs, groupBy: request.groupBy },
+        {
+          fromMs: request.fromMs,
+          toMs: request.toMs,
+          groupBy: request.groupBy,
+          ...(request.pieces ? { pieces: request.pieces } : {}),
+        },
       );
     case "aggregate":
       // The summary's use: its totals leave out the highest temperature, which only a bucket scan finds.

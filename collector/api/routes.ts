@@ -13,7 +13,15 @@ import { reportCsv } from "../reports/report-csv.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
-import { type FanOutContext, fanFlags, fanGpus, fanSummary, fanUsageReport, queryOf } from "./fanout.js";
+import {
+  type FanOutContext,
+  fanFlags,
+  fanGpus,
+  fanSummary,
+  fanTenantSummary,
+  fanUsageReport,
+  queryOf,
+} from "./fanout.js";
 import { flagScope } from "./flag-scope.js";
 import {
   autoStep,
@@ -35,6 +43,8 @@ import {
   type SeriesQuery,
   schemas,
 } from "./schemas.js";
+import { gpusOfHost, tenantCells, tenantGpus, tenantSummary } from "./tenant-reads.js";
+import { tenantReport } from "./tenant-report.js";
 import { scopeFor, tenantFlags, tenantGpuView, tenantSeries } from "./tenant-scope.js";
 
 const HOUR = 3_600_000;
@@ -60,9 +70,14 @@ export function registerApiRoutes(
   const fan = (req: FastifyRequest) =>
     fanout && fanout.peers.length > 0 && req.headers[FANOUT_HEADER] === undefined ? fanout : undefined;
 
-  app.get<{ Querystring: RangeQuery }>("/api/v1/summary", { schema: schemas.summary }, async (req) => {
+  app.get<{ Querystring: RangeQuery }>("/api/v1/summary", scoped(schemas.summary), async (req) => {
     const range = parseRange(req.query, backend.now(), DAY);
     const ctx = fan(req);
+    const scope = scopeFor(req, req.query.tenant, leases);
+    if (scope) {
+      const local = tenantSummary(backend, scope, range);
+      return ctx ? fanTenantSummary(ctx, local, { ...queryOf(req.query), tenant: scope.tenant }) : local;
+    }
     return ctx ? fanSummary(ctx, backend, range) : backend.summary(range);
   });
 
@@ -102,13 +117,18 @@ export function registerApiRoutes(
 
   // What a wall screen draws, as columns (fleet-cells.ts). With peers, built from the merged GPU
   // lists (every peer's whole list is asked: poll a fan-out front slowly, as its summary).
-  app.get<{ Querystring: CellsQuery }>("/api/v1/fleet/cells", { schema: schemas.cells }, async (req) => {
+  // A tenant's cells are its own GPUs' (those it leases now), here and on the peers.
+  app.get<{ Querystring: CellsQuery }>("/api/v1/fleet/cells", scoped(schemas.cells), async (req) => {
     if (!backend.fleetCells) throw new ApiError(501, "not_implemented", undefined, "no fleet cells here");
     const layout = req.query.layout === true;
     const ctx = fan(req);
-    if (!ctx) return backend.fleetCells({ layout });
+    const scope = scopeFor(req, req.query.tenant, leases);
+    const now = backend.now();
+    const local = scope ? tenantGpus(backend, scope, now) : undefined;
+    if (!ctx) return scope ? tenantCells(backend, scope, layout, local) : backend.fleetCells({ layout });
     const max = LIMITS.maxGpuRows;
-    const merged = await fanGpus(ctx, backend.gpus({}), { limit: String(max) }, max, backend.now());
+    const query = { limit: String(max), ...(scope ? { tenant: scope.tenant } : {}) };
+    const merged = await fanGpus(ctx, local ?? backend.gpus({}), query, max, now);
     return { ...backend.fleetCells({ layout, gpus: merged.gpus }), peers: merged.peers };
   });
 
@@ -211,19 +231,23 @@ export function registerApiRoutes(
 
   app.get<{ Params: { kind: ReportKind }; Querystring: ReportQuery }>(
     "/api/v1/reports/:kind",
-    { schema: schemas.report },
+    scoped(schemas.report),
     async (req, reply) => {
       const range = parseRange(req.query, backend.now(), DAY);
       const kind = req.params.kind;
       const by = parseGroupBy(req.query.by ?? (kind === "capacity" ? "model" : "site"));
       const ctx = fan(req);
-      const report =
-        ctx && (kind === "utilization" || kind === "energy")
+      const scope = scopeFor(req, req.query.tenant, leases);
+      const report = scope
+        ? await tenantReport(backend, scope, kind, range, by, ctx !== undefined)
+        : ctx && (kind === "utilization" || kind === "energy")
           ? await fanUsageReport(ctx, backend, kind, range, by)
           : await backend.report(kind, range, by);
       // Thermal, capacity and downtime do not merge yet: say so rather than pass one collector off as the fleet.
       const answer =
-        ctx && kind !== "utilization" && kind !== "energy" ? { ...report, fanout: "local only" } : report;
+        !scope && ctx && kind !== "utilization" && kind !== "energy"
+          ? { ...report, fanout: "local only" }
+          : report;
       if (!wantsCsv(req.query.format, req.headers.accept)) return answer;
       const names = by === "gpu" ? gpuNames(backend) : undefined;
       const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
@@ -252,7 +276,6 @@ function gpuNames(backend: QueryBackend): Map<string, string> {
   return new Map(backend.gpus({}).map((g) => [g.uuid, `${g.host}:${g.index}`]));
 }
 
-/** Today's GPUs of each host (host-level flags concern a tenant whose GPU is there). */
 /** A tenant's flags, read whole and scoped: totals and the page are counted after scoping. */
 function scopedFlagPage(
   scoped: Flag[],
@@ -276,16 +299,6 @@ function unscopedFlagPage(
 ): { page: FlagPage | undefined; flags: Flag[] } {
   const page = backend.flagPage?.(query);
   return { page, flags: page ? page.items : backend.flags(query) };
-}
-
-function gpusOfHost(backend: QueryBackend): (host: string) => readonly string[] {
-  const byHost = new Map<string, string[]>();
-  for (const g of backend.gpus({})) {
-    const list = byHost.get(g.host) ?? [];
-    list.push(g.uuid);
-    byHost.set(g.host, list);
-  }
-  return (host) => byHost.get(host) ?? [];
 }
 
 function notFound(id: string): ApiError {

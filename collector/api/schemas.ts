@@ -41,7 +41,7 @@ export const gpuIdParams = {
 } as const;
 
 export const schemas = {
-  summary: { querystring: query({ from: time, to: time }) },
+  summary: { querystring: query({ from: time, to: time, tenant }) },
   reportPart: { querystring: query({ from: time, to: time }) },
   hosts: { querystring: query({}) },
   gpus: {
@@ -98,15 +98,18 @@ export const schemas = {
       to: time,
       by: { type: "string", minLength: 1, maxLength: 140, pattern: "^(site|host|model|gpu|label:.+)$" },
       format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
+      tenant,
     }),
   },
   metrics: { querystring: query({}) },
-  cells: { querystring: query({ layout: { type: "boolean" } }) },
+  cells: { querystring: query({ layout: { type: "boolean" }, tenant }) },
 } as const;
 
 export interface RangeQuery {
   from?: string;
   to?: string;
+  /** Only where the route is scoped (summary, reports): this tenant's view. */
+  tenant?: string;
 }
 export interface GpusQuery {
   host?: string;
@@ -138,6 +141,7 @@ export interface FlagsQuery extends RangeQuery {
 }
 export interface CellsQuery {
   layout?: boolean;
+  tenant?: string;
 }
 export interface ReportQuery extends RangeQuery {
   by?: string;

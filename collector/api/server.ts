@@ -21,6 +21,7 @@ import { registerLeaseRoutes } from "./lease-routes.js";
 import { registerProcessRoutes } from "./process-routes.js";
 import { registerApiRoutes } from "./routes.js";
 import { schemas } from "./schemas.js";
+import { registerTenantRoutes } from "./tenant-routes.js";
 
 export interface ApiServerOptions {
   backend: QueryBackend;
@@ -146,9 +147,10 @@ export function buildApp(
   registerApiRoutes(app, backend, fanout, access.leases);
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
-  registerHealthRoutes(app, backend);
+  registerHealthRoutes(app, backend, access.leases);
   registerLeaseReportRoutes(app, backend);
   registerProcessRoutes(app, backend, access.leases);
+  registerTenantRoutes(app, backend, access.leases, fanout?.peers ?? []);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

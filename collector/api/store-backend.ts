@@ -43,6 +43,7 @@ import { buildFleetCells, type CellSource, type FleetCells } from "./fleet-cells
 import type { HealthBackend } from "./health-backend.js";
 import type { ProcessBackend } from "./process-backend.js";
 import type { Reader } from "./read-worker-client.js";
+import type { LeasePiece } from "./tenant-scope.js";
 
 export interface StoreBackendParts {
   store: Store;
@@ -321,13 +322,29 @@ export class StoreBackend implements QueryBackend {
     };
   }
 
-  async report(kind: ReportKind, range: TimeRange, groupBy: ReportGroupBy): Promise<Report> {
+  async report(
+    kind: ReportKind,
+    range: TimeRange,
+    groupBy: ReportGroupBy,
+    pieces?: readonly LeasePiece[],
+  ): Promise<Report> {
     const reader = this.parts.reader;
-    if (reader) return reader.call({ op: "report", kind, ...range, groupBy, nowMs: this.now() });
+    const only = pieces ? { pieces } : {};
+    if (reader) return reader.call({ op: "report", kind, ...range, groupBy, nowMs: this.now(), ...only });
     return fleetReport(
       kind,
       { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
-      { ...range, groupBy },
+      { ...range, groupBy, ...only },
+    );
+  }
+
+  pieceUsage(pieces: readonly LeasePiece[]): UsageTotals {
+    // One GPU's sums per piece: a tenant's few leases, not the fleet's rows.
+    const store = this.parts.store;
+    return usageTotals(
+      pieces.flatMap((p) =>
+        store.aggregate({ fromMs: p.fromMs, toMs: p.toMs, groupBy: "site", filters: { uuid: p.uuid } }),
+      ),
     );
   }
 

@@ -10,6 +10,13 @@ import type { GpuView, SeriesView } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
 
+/** One GPU's stretch of a tenant's lease inside a range. */
+export interface LeasePiece {
+  uuid: string;
+  fromMs: number;
+  toMs: number;
+}
+
 interface Period {
   startMs: number;
   endMs: number;
@@ -48,6 +55,27 @@ export class TenantScope {
   /** [fromMs, toMs) lies inside one period. */
   covers(device: string, fromMs: number, toMs: number): boolean {
     return (this.periods.get(device) ?? []).some((p) => p.startMs <= fromMs && toMs <= p.endMs);
+  }
+
+  /** The devices with any lease period (current or past). */
+  devices(): string[] {
+    return [...this.periods.keys()];
+  }
+
+  /**
+   * Each lease period's part of [fromMs, toMs), shrunk inward to whole `stepMs` steps: a
+   * rollup bucket the lease does not wholly cover would mix in another tenant's time.
+   */
+  pieces(fromMs: number, toMs: number, stepMs: number): LeasePiece[] {
+    const out: LeasePiece[] = [];
+    for (const [uuid, list] of this.periods)
+      for (const p of list) {
+        const a = Math.ceil(Math.max(fromMs, p.startMs) / stepMs) * stepMs;
+        const end = Math.min(toMs, p.endMs);
+        const b = Number.isFinite(end) ? Math.floor(end / stepMs) * stepMs : a;
+        if (b > a) out.push({ uuid, fromMs: a, toMs: b });
+      }
+    return out;
   }
 
   /** The start of the period holding the device at `atMs` (or the first overlapping one). */

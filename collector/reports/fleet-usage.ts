@@ -55,14 +55,19 @@ export function fleetUsage(
 ): FleetUsage {
   const { fromMs, toMs } = alignRange(store, range.fromMs, range.toMs);
   const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
-  const gpus = store.fleetGpus();
+  // Filtered to one GPU (a tenant's lease piece): read that GPU's sums only.
+  const gpus = store.fleetGpus().filter((g) => filters.uuid === undefined || g.uuid === filters.uuid);
   const history = hostChanges(store, step);
   const moves = new Map(
     [...history].filter(([, list]) => list.some((c) => c.atMs > fromMs && c.atMs < toMs)),
   );
 
   // Whole range for GPUs that stayed put; per stretch between host changes for those that moved.
-  const whole = store.gpuTotals({ fromMs, toMs }, undefined, { maxTemperature });
+  const whole = store.gpuTotals(
+    { fromMs, toMs },
+    filters.uuid === undefined ? undefined : gpus.map((g) => g.id),
+    { maxTemperature },
+  );
   const cuts = [
     ...new Set(
       [...moves.values()].flatMap((m) => m.map((c) => c.atMs).filter((t) => t > fromMs && t < toMs)),

@@ -45,7 +45,14 @@ const HISTORY_PAGE = 10_000;
 
 function usage(sources: ReportSources, request: ReportRequest, maxTemperature = false) {
   const nowMs = (sources.now ?? Date.now)();
-  return fleetUsage(sources.store, request, nowMs, request.filters, maxTemperature);
+  if (!request.pieces) return fleetUsage(sources.store, request, nowMs, request.filters, maxTemperature);
+  // A tenant's report: each lease piece's rows (one GPU each), under the whole range's header.
+  const whole = fleetUsage(sources.store, request, nowMs, { uuid: "" }, maxTemperature);
+  for (const p of request.pieces)
+    whole.rows.push(
+      ...fleetUsage(sources.store, p, nowMs, { ...request.filters, uuid: p.uuid }, maxTemperature).rows,
+    );
+  return whole;
 }
 
 export function utilizationReport(sources: ReportSources, request: ReportRequest): UtilizationReport {

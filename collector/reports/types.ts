@@ -10,6 +10,8 @@ export interface ReportRequest {
   toMs: number;
   groupBy: GroupBy;
   filters?: ReportFilters;
+  /** Only these GPUs over these stretches inside the range (a tenant's lease periods); whole minutes. */
+  pieces?: readonly { uuid: string; fromMs: number; toMs: number }[];
 }
 
 /** A GPU on one host for a stretch of the range, with what it did there. */

@@ -18,11 +18,19 @@ test("tenant routes are exactly the scoped ones; admin routes exactly the lease 
       .map((r) => `${r.method} ${r.url}`)
       .sort();
   expect(by("tenant")).toEqual([
+    "GET /api/v1/events",
     "GET /api/v1/flags",
+    "GET /api/v1/fleet/cells",
     "GET /api/v1/gpus",
     "GET /api/v1/gpus/:id",
+    "GET /api/v1/gpus/:id/health",
     "GET /api/v1/gpus/:id/series",
+    "GET /api/v1/reports/:kind",
+    "GET /api/v1/summary",
+    "GET /api/v1/tenants",
   ]);
+  expect(by("viewer")).toContain("GET /api/v1/reports/health");
+  expect(by("viewer")).toContain("GET /api/v1/hosts");
   expect(by("admin")).toEqual([
     "DELETE /api/v1/leases/:id",
     "PATCH /api/v1/leases/:id",

@@ -30,7 +30,11 @@ async function authorized(path) {
 export async function api(path) {
   const response = await authorized(path);
   const body = await response.json();
-  if (!response.ok) throw new Error(body.message ?? `HTTP ${response.status}`);
+  if (!response.ok) {
+    const error = new Error(body.message ?? `HTTP ${response.status}`);
+    error.status = response.status;
+    throw error;
+  }
   return body;
 }
 

@@ -10,6 +10,7 @@ import { applyCells, buildFleet, choices, matches } from "./fleet-model.js";
 import { drawFleet } from "./fleet-view.js";
 import { drawHealthReport } from "./health.js";
 import { wireReports } from "./reports-view.js";
+import { drawTenants } from "./tenants.js";
 import { readUrl, writeUrl } from "./url-state.js";
 
 const POLL_MS = 5000;
@@ -162,6 +163,8 @@ async function poll() {
     // A customer or rack filter needs the layout's label keys before the flags can be asked.
     const first = state.fleet === null && Boolean(state.filters.customer || state.filters.rack);
     if (first) await pollCells();
+    // Leases first: the cells and the GPU panel show which lease holds each GPU.
+    await drawTenants(api);
     await Promise.all([
       first ? null : pollCells(),
       pollFlags(),

@@ -3,6 +3,7 @@
 // addressable: the app keeps `?gpu=host:index` in the URL.
 import { api, duration, el } from "./api.js";
 import { eventMarks, gpuEvents } from "./health.js";
+import { leaseText } from "./tenants.js";
 
 // uPlot loads with the first panel opened, not with the page: the wall view never needs it.
 let uPlot = null;
@@ -76,6 +77,7 @@ function drawEvents(events) {
 
 function draw(gpu, s, history, events) {
   document.getElementById("detail-title").textContent = `${gpu.host} · GPU ${gpu.index}`;
+  document.getElementById("detail-lease").textContent = leaseText(gpu.uuid);
   document.getElementById("detail-sub").textContent =
     `${gpu.model} · ${gpu.site} · ${gpu.uuid}${gpu.inventory ? ` · S/N ${gpu.inventory.serial} · driver ${gpu.inventory.driverVersion}` : ""} · tier ${s.tier}`;
   document

@@ -6,6 +6,7 @@
 import { colourOf, el, pctOf } from "./api.js";
 import { stats, tiles } from "./fleet-model.js";
 import { healthBadge } from "./health.js";
+import { leaseOf, leaseText } from "./tenants.js";
 
 export const CELLS_MAX = 256;
 const PX = 4;
@@ -199,6 +200,10 @@ function drawCell(g, opts) {
   if (health) c.append(el("span", health.cls, health.text));
   c.title =
     `${g.host} GPU ${g.index} · ${g.model}\n${g.util === null ? "–" : `${g.util}%`} · ${g.temp === null ? "–" : `${g.temp} °C`}` +
-    (g.kinds.length ? `\nflags: ${g.kinds.join(", ")}` : "");
+    (g.kinds.length ? `\nflags: ${g.kinds.join(", ")}` : "") +
+    (leaseText(g.uuid) ? `\n${leaseText(g.uuid)}` : "");
+  const tenant = leaseOf.get(g.uuid)?.tenant;
+  if (tenant) c.dataset.tenant = tenant;
+  else delete c.dataset.tenant;
   return c;
 }

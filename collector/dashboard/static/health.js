@@ -67,6 +67,11 @@ export async function drawHealthReport(api) {
   try {
     r = await api("/api/v1/reports/health?from=30d");
   } catch (error) {
+    // A tenant token has no fleet health report: the section is not its to see.
+    if (error.status === 403) {
+      root.hidden = true;
+      return;
+    }
     root.querySelector(".health-summary").textContent = `health report unavailable: ${error.message}`;
     return;
   }
