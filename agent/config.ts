@@ -49,7 +49,10 @@ export function agentSchema(ctx: DefaultsContext) {
       inventory_timeout: Duration("30s"),
       compute_apps_interval: Duration("10s"),
       health_interval: Duration("60s", "nvidia-smi -q -x health poll (recovery action, PCIe replays)"),
-      nvlink_interval: Duration("5m", "nvidia-smi nvlink -s poll (links down or below speed)"),
+      nvlink_interval: Duration(
+        "5m",
+        "nvidia-smi nvlink -s then nvlink -e poll (links down or below speed, error counters)",
+      ),
       kernel_log: Type.Object(
         {
           command: Type.String({

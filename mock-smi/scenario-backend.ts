@@ -14,11 +14,16 @@ import {
 import { scenarioEpoch } from "./epoch.js";
 import { catalogue, renderFieldHelp } from "./field-catalogue.js";
 import { APP_FIELDS, type FieldDef, type GpuState, scenarioFields } from "./scenario-fields.js";
-import { nvlinkStatusText } from "./scenario-health.js";
+import { type NvlinkGpu, nvlinkErrorsText, nvlinkStatusText } from "./scenario-health.js";
 import type { HostSpec } from "./scenario-schema.js";
 import { validateScenario } from "./scenario-schema.js";
 import { gpuRow, gpuState, pmonLines, processRows, uuidFor } from "./scenario-state.js";
 import { scenarioXml } from "./scenario-xml.js";
+
+const NVLINK_TEXT: Record<string, (gpus: readonly NvlinkGpu[], t: number) => string> = {
+  "-s": nvlinkStatusText,
+  "-e": nvlinkErrorsText,
+};
 
 export async function loadScenarioBackend(
   path: string,
@@ -96,9 +101,11 @@ export function scenarioBackend(host: HostSpec, epochMs: number): Backend {
       return scenarioXml(host, nowMs, gpus, snapshot(nowMs).processes);
     },
     pmon: (nowMs) => at(nowMs).flatMap((g) => (g.row.lost ? [] : pmonLines(host, g.state))),
-    // `nvlink -s`: links up at the model's speed, or none (no NVLink, MIG mode), or some down.
+    // `nvlink -s`: links up at the model's speed, or none (no NVLink, MIG mode), or some down;
+    // `nvlink -e`: their error counters (CRC errors growing after an nvlink_errors fault).
     verbatim: (args, nowMs) => {
-      if (args.length !== 2 || args[0] !== "nvlink" || args[1] !== "-s") return undefined;
+      const text = args.length === 2 && args[0] === "nvlink" ? NVLINK_TEXT[args[1] ?? ""] : undefined;
+      if (text === undefined) return undefined;
       const t = seconds(nowMs);
       const gpus = host.gpus.map((spec, index) => ({
         index,
@@ -107,7 +114,7 @@ export function scenarioBackend(host: HostSpec, epochMs: number): Backend {
         mig: spec.mig !== undefined && spec.mig.length > 0,
         spec: spec.health,
       }));
-      return { output: nvlinkStatusText(gpus, t), exitCode: 0 };
+      return { output: text(gpus, t), exitCode: 0 };
     },
   };
 }

@@ -1,14 +1,17 @@
 // Scenario health faults per GPU, each from a time on: `recovery_action: { at, action }` (what
 // `-q -x` prints as gpu_recovery_action: None, Reset, Reboot, Drain P2P, Drain and Reset),
 // `pcie_downgrade: { at, gen, width }` (the current link below the GPU's maximum in --query-gpu
-// and -q -x), `nvlink_down: { at, links }` (that many links `<inactive>` in `nvlink -s`). And the
-// `nvlink -s` text in the real tool's layout (test/fixtures/nvidia-smi/captures, extra/). Pure.
+// and -q -x), `nvlink_down: { at, links }` (that many links `<inactive>` in `nvlink -s`),
+// `nvlink_errors: { at, per_minute }` (link 0's CRC errors in `nvlink -e` growing that fast). And
+// the `nvlink -s` / `nvlink -e` texts in the real tool's layout (test/fixtures/nvidia-smi/captures,
+// extra/). Pure.
 import type { Checker } from "./scenario-checker.js";
 
 export interface HealthSpec {
   recoveryAction?: { atS: number; action: string } | undefined;
   pcieDowngrade?: { atS: number; gen: number; width: number } | undefined;
   nvlinkDown?: { atS: number; links: number } | undefined;
+  nvlinkErrors?: { atS: number; perMinute: number } | undefined;
 }
 
 const ACTIONS = ["None", "Reset", "Reboot", "Drain P2P", "Drain and Reset"];
@@ -36,6 +39,12 @@ export function checkHealth(c: Checker, g: Record<string, unknown>, path: string
     const atS = c.seconds(o?.at, `${path}.nvlink_down.at`);
     const links = c.number(o?.links, `${path}.nvlink_down.links`, 1, 18);
     if (atS !== undefined && links !== undefined) spec.nvlinkDown = { atS, links };
+  }
+  if (g.nvlink_errors !== undefined) {
+    const o = c.object(g.nvlink_errors, `${path}.nvlink_errors`, ["at", "per_minute"]);
+    const atS = c.seconds(o?.at, `${path}.nvlink_errors.at`);
+    const perMinute = c.number(o?.per_minute, `${path}.nvlink_errors.per_minute`, 0, 1e6);
+    if (atS !== undefined && perMinute !== undefined) spec.nvlinkErrors = { atS, perMinute };
   }
   return spec;
 }
@@ -66,19 +75,42 @@ export interface NvlinkGpu {
   spec: HealthSpec;
 }
 
-/** `nvidia-smi nvlink -s` for the host's GPUs at time t. */
-export function nvlinkStatusText(gpus: readonly NvlinkGpu[], t: number): string {
+/** Per GPU: its header, then its link lines, or the line saying why it has none. */
+function nvlinkText(
+  gpus: readonly NvlinkGpu[],
+  linkLines: (gpu: NvlinkGpu, links: number, speed: string) => string[],
+): string {
   const out: string[] = [];
   for (const gpu of gpus) {
     out.push(`GPU ${gpu.index}: ${gpu.name} (UUID: ${gpu.uuid})`);
     const nvlink = NVLINK[gpu.name];
     if (gpu.mig) out.push("Nvlink queries are not supported for Devices in MIG mode");
     else if (!nvlink) out.push("Device does not have or support Nvlink");
-    else {
-      const down = gpu.spec.nvlinkDown && t >= gpu.spec.nvlinkDown.atS ? gpu.spec.nvlinkDown.links : 0;
-      for (let link = 0; link < nvlink.links; link++)
-        out.push(`\t Link ${link}: ${link >= nvlink.links - down ? "<inactive>" : nvlink.speed}`);
-    }
+    else out.push(...linkLines(gpu, nvlink.links, nvlink.speed));
   }
   return `${out.join("\n")}\n`;
+}
+
+/** `nvidia-smi nvlink -s` for the host's GPUs at time t. */
+export function nvlinkStatusText(gpus: readonly NvlinkGpu[], t: number): string {
+  return nvlinkText(gpus, (gpu, links, speed) => {
+    const down = gpu.spec.nvlinkDown && t >= gpu.spec.nvlinkDown.atS ? gpu.spec.nvlinkDown.links : 0;
+    return Array.from(
+      { length: links },
+      (_, link) => `\t Link ${link}: ${link >= links - down ? "<inactive>" : speed}`,
+    );
+  });
+}
+
+/** `nvidia-smi nvlink -e` at time t: replay, recovery and CRC errors per link (extra/nvlink_e_*). */
+export function nvlinkErrorsText(gpus: readonly NvlinkGpu[], t: number): string {
+  return nvlinkText(gpus, (gpu, links) => {
+    const e = gpu.spec.nvlinkErrors;
+    const crc = e && t >= e.atS ? Math.floor(((t - e.atS) / 60) * e.perMinute) : 0;
+    return Array.from({ length: links }, (_, link) => [
+      `\t Link ${link}: Replay Errors: 0`,
+      `\t Link ${link}: Recovery Errors: 0`,
+      `\t Link ${link}: CRC Errors: ${link === 0 ? crc : 0}`,
+    ]).flat();
+  });
 }

@@ -75,6 +75,7 @@ const GPU_KEYS = [
   "recovery_action",
   "pcie_downgrade",
   "nvlink_down",
+  "nvlink_errors",
 ] as const;
 const HOST_KEYS = [
   "name",

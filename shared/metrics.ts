@@ -57,7 +57,8 @@ export type MetricKey =
   | "gpu_recovery_action"
   | "pcie_replay_count"
   | "nvlink_links_down"
-  | "nvlink_links_below_speed";
+  | "nvlink_links_below_speed"
+  | "nvlink_errors";
 
 const MIB = 1024 * 1024;
 const MAX_COUNT = 2 ** 52;
@@ -326,7 +327,7 @@ export const METRICS: readonly MetricDef[] = [
     "",
     ["gputel_gpu_retired_pages_pending", "1 while pages wait to be retired at the next reset or reboot.", 1],
   ),
-  // The metrics below come from the slow polls (`-q -x`, `nvlink -s`), not from --query-gpu.
+  // The metrics below come from the slow polls (`-q -x`, `nvlink -s`, `nvlink -e`), not from --query-gpu.
   def(Metric.METRIC_GPU_RECOVERY_ACTION, "gpu_recovery_action", [], "int", [0, 9], "", [
     "gputel_gpu_recovery_action",
     "Driver's GPU recovery action: 0 none, 1 reset, 2 reboot, 3 drain P2P, 4 drain and reset, 9 other.",
@@ -345,6 +346,11 @@ export const METRICS: readonly MetricDef[] = [
   def(Metric.METRIC_NVLINK_LINKS_BELOW_SPEED, "nvlink_links_below_speed", [], "int", [0, 64], "links", [
     "gputel_gpu_nvlink_links_below_speed",
     "Active NVLink links running below their rated speed.",
+    1,
+  ]),
+  def(Metric.METRIC_NVLINK_ERRORS, "nvlink_errors", [], "int", [0, MAX_COUNT], "errors", [
+    "gputel_gpu_nvlink_errors",
+    "NVLink replay, recovery and CRC errors summed over the GPU's links since the counters were last reset (driver load).",
     1,
   ]),
 ];

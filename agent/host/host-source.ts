@@ -1,10 +1,12 @@
-// Host readings: memory through systeminformation with every frame, facts (OS, CPU model) with
-// inventory. CPU load and uptime are computed from node:os instead of si.currentLoad()/si.time():
-// on Linux those run `execSync("cat /proc/stat | grep cpu")` and `execSync("date …")` on every
-// call, a blocking shell per frame that cost the agent more CPU than everything else together.
-import { cpus, loadavg, uptime } from "node:os";
+// Host readings: memory and CPU load with every frame from /proc (proc-readings.ts), facts (OS,
+// CPU model) through systeminformation with inventory. CPU load and uptime are computed from
+// /proc and node:os instead of si.currentLoad()/si.time(): on Linux those run
+// `execSync("cat /proc/stat | grep cpu")` and `execSync("date …")` on every call, a blocking shell
+// per frame that cost the agent more CPU than everything else together.
+import { loadavg, uptime } from "node:os";
 import si from "systeminformation";
 import type { IHostInfo, IHostSample } from "../../shared/proto.js";
+import { type CpuTimes, readCpuTimes, readMemory } from "./proc-readings.js";
 
 export interface HostSource {
   sample(): Promise<IHostSample>;
@@ -14,22 +16,6 @@ export interface HostSource {
 /** Rounds to two decimals: the precision the readings have, and fewer bytes on the wire. */
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
-}
-
-interface CpuTimes {
-  busy: number;
-  total: number;
-}
-
-function cpuTimes(): CpuTimes {
-  let busy = 0;
-  let total = 0;
-  for (const cpu of cpus()) {
-    const { user, nice, sys, idle, irq } = cpu.times;
-    busy += user + nice + sys + irq;
-    total += user + nice + sys + idle + irq;
-  }
-  return { busy, total };
 }
 
 /** CPU load (% of all cores) between two readings; undefined when no time has passed. */
@@ -43,14 +29,14 @@ export class SystemInformationHost implements HostSource {
   private lastCpu: CpuTimes | undefined;
 
   async sample(): Promise<IHostSample> {
-    const mem = await si.mem();
-    const now = cpuTimes();
+    const mem = readMemory();
+    const now = readCpuTimes();
     const load = this.lastCpu ? cpuLoadPct(this.lastCpu, now) : undefined;
     this.lastCpu = now;
     const sample: IHostSample = {
-      memory_total_bytes: mem.total,
+      memory_total_bytes: mem.totalBytes,
       // "used" minus buffers/cache: what processes hold, as `free -b` shows in "used".
-      memory_used_bytes: Math.max(0, mem.total - mem.available),
+      memory_used_bytes: Math.max(0, mem.totalBytes - mem.availableBytes),
       uptime_seconds: Math.round(uptime()),
       load_average_1m: round2(loadavg()[0] ?? 0),
     };

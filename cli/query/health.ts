@@ -146,6 +146,26 @@ export function renderHealthReport(r: HealthReport, style: Style): string {
         { text: String(m.hardware), right: true },
       ]),
     ),
+    r.tenantDowntime.byTenant.length === 0
+      ? `No leased GPU was down (unleased: ${r.tenantDowntime.unleasedGpuHours} GPU-hours).\n`
+      : table(
+          style,
+          ["TENANT", "HOURS DOWN", "GPUS", "LEASES"],
+          [
+            ...r.tenantDowntime.byTenant.map((t): Cell[] => [
+              { text: t.tenant },
+              { text: String(t.hours), right: true },
+              { text: String(t.gpus), right: true },
+              { text: t.leases.join(", ") },
+            ]),
+            [
+              { text: "(no lease)" },
+              { text: String(r.tenantDowntime.unleasedGpuHours), right: true },
+              { text: "" },
+              { text: "" },
+            ],
+          ],
+        ),
     r.rmaCandidates.length === 0
       ? "No RMA candidates.\n"
       : table(

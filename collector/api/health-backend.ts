@@ -106,6 +106,7 @@ export class StoreHealthBackend implements HealthBackend {
         limit: REPORT_FLAGS,
       }),
       modelOf: (uuid) => models.get(uuid) ?? "",
+      leasesOn: (uuid) => store.leases.onGpu(uuid, range.fromMs, range.toMs),
     });
   }
 

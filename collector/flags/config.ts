@@ -62,6 +62,18 @@ function pcieFields() {
   };
 }
 
+function nvlinkFields() {
+  return {
+    min_errors: Type.Integer({
+      minimum: 1,
+      default: 1,
+      description:
+        "NVLink replay+recovery+CRC errors that must appear between two readings to raise nvlink-degraded",
+    }),
+    clear_after: Duration("15m", "error counters steady this long clear an nvlink-degraded they raised"),
+  };
+}
+
 /**
  * An override's keys: optional and without a default, so an override changes only what it names
  * (a default there would put the built-in value back over a base rule the operator changed).
@@ -81,6 +93,7 @@ export const FlagsSchema = Type.Object(
     overheat: Type.Object(overheatFields(), section),
     throttled: Type.Object(throttledFields(), section),
     pcie: Type.Object(pcieFields(), section),
+    nvlink: Type.Object(nvlinkFields(), section),
     stale_intervals: Type.Integer({ minimum: 1, default: 3 }),
     lost_intervals: Type.Integer({ minimum: 1, default: 3 }),
     save_state_every: Duration("30s"),
@@ -98,6 +111,7 @@ export const FlagsSchema = Type.Object(
           overheat: Type.Optional(Type.Object(overrideFields(overheatFields()), strict)),
           throttled: Type.Optional(Type.Object(overrideFields(throttledFields()), strict)),
           pcie: Type.Optional(Type.Object(overrideFields(pcieFields()), strict)),
+          nvlink: Type.Optional(Type.Object(overrideFields(nvlinkFields()), strict)),
         },
         strict,
       ),
@@ -112,6 +126,7 @@ export type IdleConfig = FlagsConfig["idle"];
 export type OverheatConfig = FlagsConfig["overheat"];
 export type ThrottledConfig = FlagsConfig["throttled"];
 export type PcieConfig = FlagsConfig["pcie"];
+export type NvlinkConfig = FlagsConfig["nvlink"];
 /** Later overrides win over earlier ones; all matching ones apply, in order. */
 export type FlagsOverride = FlagsConfig["overrides"][number];
 /** Site and labels an override applies to; an absent key matches any. */
@@ -129,6 +144,7 @@ export type IdleRule = InMs<IdleConfig>;
 export type OverheatRule = InMs<OverheatConfig>;
 export type ThrottledRule = InMs<ThrottledConfig>;
 export type PcieRule = InMs<PcieConfig>;
+export type NvlinkRule = InMs<NvlinkConfig>;
 
 /** The thresholds that apply to one GPU, durations in ms. */
 export interface GpuRules {
@@ -136,6 +152,7 @@ export interface GpuRules {
   overheat: OverheatRule;
   throttled: ThrottledRule;
   pcie: PcieRule;
+  nvlink: NvlinkRule;
 }
 
 export interface ResolvedOverride {
@@ -144,6 +161,7 @@ export interface ResolvedOverride {
   overheat: Partial<OverheatRule>;
   throttled: Partial<ThrottledRule>;
   pcie: Partial<PcieRule>;
+  nvlink: Partial<NvlinkRule>;
 }
 
 export interface ResolvedFlagsConfig {
@@ -178,6 +196,7 @@ export function resolveFlagsConfig(config: FlagsConfig = DEFAULT_FLAGS_CONFIG): 
     overheat: timed(config.overheat, "flags.overheat", problems),
     throttled: timed(config.throttled, "flags.throttled", problems),
     pcie: timed(config.pcie, "flags.pcie", problems),
+    nvlink: timed(config.nvlink, "flags.nvlink", problems),
   };
   const overrides = config.overrides.map((o, i) => ({
     match: o.match,
@@ -185,6 +204,7 @@ export function resolveFlagsConfig(config: FlagsConfig = DEFAULT_FLAGS_CONFIG): 
     overheat: timed(o.overheat ?? {}, `flags.overrides[${i}].overheat`, problems),
     throttled: timed(o.throttled ?? {}, `flags.overrides[${i}].throttled`, problems),
     pcie: timed(o.pcie ?? {}, `flags.overrides[${i}].pcie`, problems),
+    nvlink: timed(o.nvlink ?? {}, `flags.overrides[${i}].nvlink`, problems),
   }));
   if (config.stale_intervals < 1) problems.push("flags.stale_intervals: must be at least 1");
   if (config.lost_intervals < 1) problems.push("flags.lost_intervals: must be at least 1");
@@ -225,6 +245,7 @@ export function rulesFor(
       overheat: { ...out.overheat, ...o.overheat },
       throttled: { ...out.throttled, ...o.throttled },
       pcie: { ...out.pcie, ...o.pcie },
+      nvlink: { ...out.nvlink, ...o.nvlink },
     };
   }
   return out;

@@ -110,6 +110,7 @@ export function reconcile(track: GpuTrack, open: (kind: FlagKind) => Flag | unde
   const pcie = open("pcie-degraded");
   const nvlink = open("nvlink-degraded");
   track.links = {
+    ...links,
     pcie: reconciled(links.pcie, pcie, "link"),
     nvlink: reconciled(links.nvlink, nvlink, "links"),
   };

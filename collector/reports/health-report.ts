@@ -3,8 +3,10 @@
 // application-level Xids (the workload's fault) never open either, so they never count.
 import { xidEntry } from "../../shared/xid/xid.js";
 import type { Flag } from "../flags/types.js";
+import type { Lease } from "../leases/model.js";
 import type { EventGroup } from "../store/event-store.js";
 import type { DowntimeSpan, HealthReport, RmaCandidate, XidCount } from "./health-types.js";
+import { type GpuDowntime, tenantDowntime } from "./tenant-downtime.js";
 
 /** Flag kinds during which a GPU is down for a hardware reason. */
 export const DOWNTIME_KINDS = ["lost", "reset-required"] as const;
@@ -53,6 +55,8 @@ export interface HealthReportInput {
   /** Lost, reset-required and error episodes overlapping the range (any GPU). */
   flags: readonly Flag[];
   modelOf: (uuid: string) => string;
+  /** Leases on a GPU (or its MIG devices) overlapping the range; absent: no leases are kept. */
+  leasesOn?: (uuid: string) => readonly Lease[];
 }
 
 export function healthReport(input: HealthReportInput): HealthReport {
@@ -131,10 +135,13 @@ export function healthReport(input: HealthReportInput): HealthReport {
     downByGpu.set(f.gpuUuid, list);
   }
   const downByHost = new Map<string, number>();
+  const gpuDowntimes: GpuDowntime[] = [];
   let downMs = 0;
-  for (const flags of downByGpu.values()) {
-    const ms = spanMs(downtimeSpans(flags, fromMs, toMs, input.nowMs));
+  for (const [uuid, flags] of downByGpu) {
+    const spans = downtimeSpans(flags, fromMs, toMs, input.nowMs);
+    const ms = spanMs(spans);
     if (ms === 0) continue;
+    gpuDowntimes.push({ uuid, spans, leases: input.leasesOn?.(uuid) ?? [] });
     downMs += ms;
     const host = flags[0]?.host ?? "";
     downByHost.set(host, (downByHost.get(host) ?? 0) + ms);
@@ -153,12 +160,12 @@ export function healthReport(input: HealthReportInput): HealthReport {
     },
     hardwareDowntime: {
       gpuHours: hours(downMs),
-      gpus: [...downByGpu.values()].filter((f) => spanMs(downtimeSpans(f, fromMs, toMs, input.nowMs)) > 0)
-        .length,
+      gpus: gpuDowntimes.length,
       byHost: [...downByHost]
         .map(([host, ms]) => ({ host, gpuHours: hours(ms) }))
         .sort((a, b) => b.gpuHours - a.gpuHours),
     },
+    tenantDowntime: tenantDowntime(gpuDowntimes),
     rmaCandidates: rma,
   };
 }

@@ -73,5 +73,21 @@ export interface HealthReport {
   };
   /** GPU-hours lost to hardware faults (lost and reset-required episodes, workload Xids never count). */
   hardwareDowntime: { gpuHours: number; gpus: number; byHost: { host: string; gpuHours: number }[] };
+  /**
+   * That downtime by the tenant whose lease was in force on the GPU at the time (MIG leases count
+   * their GPU's downtime); downtime under no lease is `unleasedGpuHours`.
+   */
+  tenantDowntime: { byTenant: TenantDowntime[]; unleasedGpuHours: number };
   rmaCandidates: RmaCandidate[];
+}
+
+export interface TenantDowntime {
+  tenant: string;
+  /** Hours the tenant's leased devices were down (two leased GPUs down for an hour: 2). */
+  hours: number;
+  downtimeMs: number;
+  /** GPUs of the tenant's leases that were down. */
+  gpus: number;
+  /** Ids of the leases that had downtime. */
+  leases: string[];
 }

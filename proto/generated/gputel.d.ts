@@ -49,7 +49,8 @@ export namespace gputel {
             METRIC_GPU_RECOVERY_ACTION = 40,
             METRIC_PCIE_REPLAY_COUNT = 41,
             METRIC_NVLINK_LINKS_DOWN = 42,
-            METRIC_NVLINK_LINKS_BELOW_SPEED = 43
+            METRIC_NVLINK_LINKS_BELOW_SPEED = 43,
+            METRIC_NVLINK_ERRORS = 44
         }
 
         enum EventKind {
@@ -237,6 +238,7 @@ export namespace gputel {
             pcie_replay_count?: (number|null|undefined);
             nvlink_links_down?: (number|null|undefined);
             nvlink_links_below_speed?: (number|null|undefined);
+            nvlink_errors?: (number|null|undefined);
             absent?: (gputel.v1.IAbsence[]|undefined);
         }
 
@@ -281,6 +283,7 @@ export namespace gputel {
             public pcie_replay_count: (number|null);
             public nvlink_links_down: (number|null);
             public nvlink_links_below_speed: (number|null);
+            public nvlink_errors: (number|null);
             public absent: gputel.v1.Absence[];
             public static create(properties?: gputel.v1.IGpuSample): gputel.v1.GpuSample;
             public static encode(message: gputel.v1.IGpuSample, writer?: $protobuf.Writer): $protobuf.Writer;

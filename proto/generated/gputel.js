@@ -87,6 +87,7 @@ export const gputel = $root.gputel = (() => {
          * @property {number} METRIC_PCIE_REPLAY_COUNT=41 METRIC_PCIE_REPLAY_COUNT value
          * @property {number} METRIC_NVLINK_LINKS_DOWN=42 METRIC_NVLINK_LINKS_DOWN value
          * @property {number} METRIC_NVLINK_LINKS_BELOW_SPEED=43 METRIC_NVLINK_LINKS_BELOW_SPEED value
+         * @property {number} METRIC_NVLINK_ERRORS=44 METRIC_NVLINK_ERRORS value
          */
         v1.Metric = (function() {
             const valuesById = {}, values = Object.create(valuesById);
@@ -125,6 +126,7 @@ export const gputel = $root.gputel = (() => {
             values[valuesById[41] = "METRIC_PCIE_REPLAY_COUNT"] = 41;
             values[valuesById[42] = "METRIC_NVLINK_LINKS_DOWN"] = 42;
             values[valuesById[43] = "METRIC_NVLINK_LINKS_BELOW_SPEED"] = 43;
+            values[valuesById[44] = "METRIC_NVLINK_ERRORS"] = 44;
             return values;
         })();
 
@@ -1924,6 +1926,10 @@ export const gputel = $root.gputel = (() => {
                 case 43:
                     message.metric = 43;
                     break;
+                case "METRIC_NVLINK_ERRORS":
+                case 44:
+                    message.metric = 44;
+                    break;
                 }
                 switch (object.reason) {
                 default:
@@ -2047,6 +2053,7 @@ export const gputel = $root.gputel = (() => {
              * @property {number|null|undefined} [pcie_replay_count] GpuSample pcie_replay_count
              * @property {number|null|undefined} [nvlink_links_down] GpuSample nvlink_links_down
              * @property {number|null|undefined} [nvlink_links_below_speed] GpuSample nvlink_links_below_speed
+             * @property {number|null|undefined} [nvlink_errors] GpuSample nvlink_errors
              * @property {Array.<gputel.v1.IAbsence>|undefined} [absent] GpuSample absent
              */
 
@@ -2379,6 +2386,14 @@ export const gputel = $root.gputel = (() => {
             GpuSample.prototype.nvlink_links_below_speed = null;
 
             /**
+             * GpuSample nvlink_errors.
+             * @member {number|null} nvlink_errors
+             * @memberof gputel.v1.GpuSample
+             * @instance
+             */
+            GpuSample.prototype.nvlink_errors = null;
+
+            /**
              * GpuSample absent.
              * @member {Array.<gputel.v1.Absence>} absent
              * @memberof gputel.v1.GpuSample
@@ -2593,6 +2608,12 @@ export const gputel = $root.gputel = (() => {
                 set: $util.oneOfSetter($oneOfFields)
             });
 
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(GpuSample.prototype, "_nvlink_errors", {
+                get: $util.oneOfGetter($oneOfFields = ["nvlink_errors"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
             /**
              * Creates a new GpuSample instance using the specified properties.
              * @function create
@@ -2699,6 +2720,8 @@ export const gputel = $root.gputel = (() => {
                     writer.uint32(/* id 42, wireType 0 =*/336).uint32(message.nvlink_links_down);
                 if (message.nvlink_links_below_speed != null && Object.hasOwnProperty.call(message, "nvlink_links_below_speed"))
                     writer.uint32(/* id 43, wireType 0 =*/344).uint32(message.nvlink_links_below_speed);
+                if (message.nvlink_errors != null && Object.hasOwnProperty.call(message, "nvlink_errors"))
+                    writer.uint32(/* id 44, wireType 0 =*/352).uint64(message.nvlink_errors);
                 if (message.absent != null && message.absent.length)
                     for (let i = 0; i < message.absent.length; ++i)
                         $root.gputel.v1.Absence.encode(message.absent[i], writer.uint32(/* id 60, wireType 2 =*/482).fork(), q + 1).ldelim();
@@ -2895,6 +2918,10 @@ export const gputel = $root.gputel = (() => {
                             message.nvlink_links_below_speed = reader.uint32();
                             break;
                         }
+                    case 44: {
+                            message.nvlink_errors = reader.uint64();
+                            break;
+                        }
                     case 60: {
                             if (!(message.absent && message.absent.length))
                                 message.absent = [];
@@ -3064,6 +3091,15 @@ export const gputel = $root.gputel = (() => {
                     message.nvlink_links_down = object.nvlink_links_down >>> 0;
                 if (object.nvlink_links_below_speed != null)
                     message.nvlink_links_below_speed = object.nvlink_links_below_speed >>> 0;
+                if (object.nvlink_errors != null)
+                    if ($util.Long)
+                        message.nvlink_errors = $util.Long.fromValue(object.nvlink_errors, true);
+                    else if (typeof object.nvlink_errors === "string")
+                        message.nvlink_errors = parseInt(object.nvlink_errors, 10);
+                    else if (typeof object.nvlink_errors === "number")
+                        message.nvlink_errors = object.nvlink_errors;
+                    else if (typeof object.nvlink_errors === "object")
+                        message.nvlink_errors = new $util.LongBits(object.nvlink_errors.low >>> 0, object.nvlink_errors.high >>> 0).toNumber(true);
                 if (object.absent) {
                     if (!Array.isArray(object.absent))
                         throw TypeError(".gputel.v1.GpuSample.absent: array expected");
@@ -3302,6 +3338,16 @@ export const gputel = $root.gputel = (() => {
                     object.nvlink_links_below_speed = message.nvlink_links_below_speed;
                     if (options.oneofs)
                         object._nvlink_links_below_speed = "nvlink_links_below_speed";
+                }
+                if (message.nvlink_errors != null && Object.hasOwnProperty.call(message, "nvlink_errors")) {
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.nvlink_errors = typeof message.nvlink_errors === "number" ? BigInt(message.nvlink_errors) : $util.Long.fromBits(message.nvlink_errors.low >>> 0, message.nvlink_errors.high >>> 0, true).toBigInt();
+                    else if (typeof message.nvlink_errors === "number")
+                        object.nvlink_errors = options.longs === String ? String(message.nvlink_errors) : message.nvlink_errors;
+                    else
+                        object.nvlink_errors = options.longs === String ? $util.Long.prototype.toString.call(message.nvlink_errors) : options.longs === Number ? new $util.LongBits(message.nvlink_errors.low >>> 0, message.nvlink_errors.high >>> 0).toNumber(true) : message.nvlink_errors;
+                    if (options.oneofs)
+                        object._nvlink_errors = "nvlink_errors";
                 }
                 if (message.absent && message.absent.length) {
                     object.absent = [];

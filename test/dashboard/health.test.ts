@@ -1,11 +1,14 @@
-// The dashboard's health helpers (collector/dashboard/static/health.js): which badge a fleet
-// cell shows, and the Xid marks drawn on a GPU's charts; then the page itself in chromium.
+// The dashboard's health helpers (collector/dashboard/static/health.js, health-timeline.js): which
+// badge a fleet cell shows, the Xid marks drawn on a GPU's charts, the entries of its health
+// timeline; then the page itself in chromium.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreHealthBackend } from "../../collector/api/health-backend.js";
 import { createApiServer } from "../../collector/api/server.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
 // @ts-expect-error: plain browser JavaScript, no types
 import { eventMarks, healthBadge } from "../../collector/dashboard/static/health.js";
+// @ts-expect-error: plain browser JavaScript, no types
+import { timelineEntries } from "../../collector/dashboard/static/health-timeline.js";
 import { silentLogger } from "../../shared/logger.js";
 import { xidEvent } from "../collector/health/events.js";
 import { type FlagHarness, flagHarness, MIN, T0, UUID } from "../collector/health/flag-harness.js";
@@ -50,6 +53,52 @@ describe("dashboard health", () => {
     plugin.hooks.draw[0](u);
     expect(texts).toEqual(["Xid 79", "Xid 13"]);
     expect(strokes).toEqual(["#ef4444", "#f59e0b"]);
+  });
+
+  it("orders a GPU's timeline newest first: events, flags opened and closed, acknowledgements, downtime", () => {
+    const entries = timelineEntries({
+      events: [
+        {
+          timeMs: 1000,
+          kind: "xid",
+          code: 79,
+          mnemonic: "GPU_FALLEN",
+          action: "reboot",
+          applicationLevel: false,
+        },
+        {
+          timeMs: 500,
+          kind: "xid",
+          code: 13,
+          mnemonic: "GR_EXCEPTION",
+          action: "restart-app",
+          applicationLevel: true,
+          processName: "python3",
+          pid: 4242,
+        },
+      ],
+      flags: [
+        { kind: "reset-required", severity: "critical", startMs: 1000, endMs: 4 * 60_000, reason: "Xid 79" },
+        { kind: "xid", severity: "warning", startMs: 500, endMs: null, reason: "Xid 13" },
+      ],
+      acknowledgements: [{ atMs: 4 * 60_000, kind: "reset-required", note: "reseated" }],
+      downtime: [{ fromMs: 1000, toMs: 4 * 60_000, kinds: ["reset-required"] }],
+    }) as { at: number; cls: string; kind: string; dur: string; text: string }[];
+    expect(entries.map((e) => [e.at, e.kind])).toEqual([
+      [4 * 60_000, "reset-required closed"],
+      [4 * 60_000, "acknowledged"],
+      [1000, "Xid 79"],
+      [1000, "reset-required opened"],
+      [1000, "down"],
+      [500, "Xid 13"],
+      [500, "xid opened"],
+    ]);
+    expect(entries.find((e) => e.kind === "down")).toMatchObject({ dur: "3m", cls: "k-down tl bad" });
+    expect(entries.find((e) => e.kind === "Xid 13")).toMatchObject({
+      cls: "k-xid workload",
+      text: "GR_EXCEPTION · the workload's (python3 4242)",
+    });
+    expect(entries.find((e) => e.kind === "acknowledged")?.text).toBe("reseated");
   });
 });
 
@@ -117,6 +166,37 @@ describe.skipIf(skipBrowser)("health on the dashboard (chromium)", () => {
     expect(await page.locator("#detail-events li.k-xid .h-kind").textContent()).toBe("Xid 79");
     // The mark is drawn on every chart: its label is canvas text, so the charts exist with the events.
     expect(await page.locator("#gpu-detail .uplot").count()).toBe(4);
+    expect(failed).toEqual([]);
+  }, 60_000);
+
+  it("shows the GPU's health timeline in its panel, and the acknowledgement that closed its flag", async () => {
+    if (!browser || !h) throw new Error("chromium or the collector did not start");
+    const flag = h.open("reset-required");
+    if (!flag) throw new Error("reset-required is not open");
+    const { page, failed } = await collectorPage(browser, url);
+    await page.goto(`${url}/`);
+    await page.waitForSelector("body[data-loaded='1']", { timeout: 30_000 });
+    await page.locator(`.cell[data-uuid="${UUID}"]`).click();
+    await page.waitForSelector("#detail-events li.k-xid", { timeout: 10_000 });
+    const kinds = async () => page.locator("#detail-events li .h-kind").allTextContents();
+    expect(await kinds()).toEqual(
+      expect.arrayContaining(["Xid 79", "reset-required opened", "xid opened", "down"]),
+    );
+    // reset-required open since the Xid at T0 + 5 min, the collector's now T0 + 10 min.
+    expect(await page.locator("#detail-events li.k-down .dur").textContent()).toBe("5m");
+    expect(await page.locator("#detail-health-summary").textContent()).toMatch(
+      /^Last 30 days: hardware downtime 5m · 1 kernel-log events · 2 health flags · 0 acknowledgements$/,
+    );
+
+    // A minute before the collector's now: the timeline's range ends at now, exclusive.
+    h.engine.acknowledge(flag.id, "GPU reseated, diag passed", NOW - MIN);
+    await page.locator("#detail-close").click();
+    await page.locator(`.cell[data-uuid="${UUID}"]`).click();
+    await page.locator("#detail-events li.k-ack").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#detail-events li.k-ack .reason").textContent()).toBe(
+      "GPU reseated, diag passed",
+    );
+    expect(await kinds()).toContain("reset-required closed");
     expect(failed).toEqual([]);
   }, 60_000);
 

@@ -1,12 +1,18 @@
 // Scenario health faults, read back through the agent's own pure readers: the recovery action in
 // `-q -x`, a PCIe link downgraded below its maximum in --query-gpu and -q -x, NVLink links taken
-// down in `nvlink -s`; consumer cards and MIG GPUs say NVLink is not supported, as the captures do.
+// down in `nvlink -s`, CRC errors growing in `nvlink -e`; consumer cards and MIG GPUs say NVLink
+// is not supported, as the captures do.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readHealth } from "../../agent/sources/nvidia-smi/health-xml.js";
-import { nvlinkStatusSummary, parseNvlinkStatus } from "../../agent/sources/nvidia-smi/nvlink.js";
+import {
+  nvlinkErrorSum,
+  nvlinkStatusSummary,
+  parseNvlinkErrors,
+  parseNvlinkStatus,
+} from "../../agent/sources/nvidia-smi/nvlink.js";
 import { convertSmiXml } from "../../agent/sources/nvidia-smi/xml-query.js";
 import { mockSmi } from "./helpers.js";
 
@@ -21,6 +27,7 @@ hosts:
         recovery_action: { at: 1m, action: Reset }
         pcie_downgrade: { at: 1m, gen: 3, width: 8 }
         nvlink_down: { at: 1m, links: 2 }
+        nvlink_errors: { at: 1m, per_minute: 6 }
       - model: NVIDIA A100-SXM4-80GB
         mig: [3g.40gb]
       - model: NVIDIA GeForce RTX 4080 SUPER
@@ -67,6 +74,31 @@ describe("mock-smi health faults", () => {
       expect(mig?.support).toBe("mig");
       expect(consumer?.support).toBe("not-supported");
     }
+  });
+
+  it("nvlink -e: the real layout, zero counters, then link 0's CRC errors growing from the fault's time", async () => {
+    const file = scenario();
+    const run = (atS: number) =>
+      mockSmi(["--scenario", file, "--", "nvlink", "-e"], { now: () => START + atS * 1000 });
+    const before = await run(30);
+    expect(before.code).toBe(0);
+    const lines = before.stdout.split("\n");
+    expect(lines[0]).toMatch(/^GPU 0: NVIDIA H100 80GB HBM3 \(UUID: GPU-[0-9a-f-]+\)$/);
+    expect(lines.slice(1, 4)).toEqual([
+      "\t Link 0: Replay Errors: 0",
+      "\t Link 0: Recovery Errors: 0",
+      "\t Link 0: CRC Errors: 0",
+    ]);
+    const parsed = parseNvlinkErrors(before.stdout);
+    expect(parsed.unparsed).toEqual([]);
+    const [h100, mig, consumer] = parsed.gpus;
+    expect(h100?.links).toHaveLength(18);
+    expect(h100 && nvlinkErrorSum(h100)).toBe(0);
+    expect(mig?.support).toBe("mig");
+    expect(consumer?.support).toBe("not-supported");
+
+    const after = parseNvlinkErrors((await run(60 + 150)).stdout).gpus[0];
+    expect(after && nvlinkErrorSum(after)).toBe(15);
   });
 
   it("refuses an unknown recovery action, naming the key", async () => {

@@ -1,22 +1,31 @@
 // The slow health polls beside the hot path: `nvidia-smi -q -x` every health_interval (recovery
-// action, PCIe replays) and `nvidia-smi nvlink -s` every nvlink_interval (links down, below
-// speed), each in its own supervisor lane (one child of each at a time, with a timeout), never
-// in the sampling stream. Their latest readings fill the samples while fresh: within 3 periods
-// (absent ERROR past that, NOT_QUERIED before the first poll).
+// action, PCIe replays), and `nvidia-smi nvlink -s` (links down, below speed) then `nvlink -e`
+// (error counters) every nvlink_interval. `-q -x` has its own supervisor lane, the two NVLink
+// commands share one (one child at a time in each, with a timeout), never in the sampling
+// stream. Their latest readings fill the samples while fresh: within 3 periods (absent ERROR
+// past that, NOT_QUERIED before the first poll).
 
 import type { Logger } from "../../../shared/logger.js";
 import type { MetricKey } from "../../../shared/metrics.js";
 import { AbsentReason, type IGpuSample } from "../../../shared/proto.js";
 import type { OneShotResult } from "../supervisor/child-process.js";
-import { applyReadings, nvlinkReadings, type ReadingsByIndex, xmlReadings } from "./health-readings.js";
+import {
+  applyReadings,
+  nvlinkErrorReadings,
+  nvlinkReadings,
+  type ReadingsByIndex,
+  xmlReadings,
+} from "./health-readings.js";
 import { readHealth } from "./health-xml.js";
-import { parseNvlinkStatus } from "./nvlink.js";
+import { parseNvlinkErrors, parseNvlinkStatus } from "./nvlink.js";
 import { convertSmiXml } from "./xml-query.js";
 
 export type RunInLane = (argv: string[], timeoutMs: number, kind: string) => Promise<OneShotResult>;
 
 interface Poll {
   kind: string;
+  /** The supervisor lane it runs in: polls of one lane never run two children at once. */
+  lane: string;
   args: string[];
   keys: readonly MetricKey[];
   periodMs: number;
@@ -43,6 +52,7 @@ export class HealthPoller {
     this.polls = [
       {
         kind: "health-xml",
+        lane: "health-xml",
         args: ["-q", "-x"],
         keys: ["gpu_recovery_action", "pcie_replay_count"],
         periodMs: options.healthIntervalMs,
@@ -55,10 +65,21 @@ export class HealthPoller {
       },
       {
         kind: "nvlink",
+        lane: "nvlink",
         args: ["nvlink", "-s"],
         keys: ["nvlink_links_down", "nvlink_links_below_speed"],
         periodMs: options.nvlinkIntervalMs,
         read: async (stdout) => nvlinkReadings(parseNvlinkStatus(stdout)),
+        inFlight: false,
+        failures: 0,
+      },
+      {
+        kind: "nvlink-errors",
+        lane: "nvlink",
+        args: ["nvlink", "-e"],
+        keys: ["nvlink_errors"],
+        periodMs: options.nvlinkIntervalMs,
+        read: async (stdout) => nvlinkErrorReadings(parseNvlinkErrors(stdout)),
         inFlight: false,
         failures: 0,
       },
@@ -74,9 +95,9 @@ export class HealthPoller {
       const result = await this.options.run(
         [...this.options.command, ...poll.args],
         this.options.timeoutMs,
-        kind,
+        poll.lane,
       );
-      // nvlink -s exits non-zero on GPUs without NVLink yet says so per GPU on stdout: read it.
+      // nvlink -s and -e exit non-zero on GPUs without NVLink yet say so per GPU on stdout: read it.
       const failed = result.error ?? (result.timedOut ? new Error("timed out") : undefined);
       if (failed || result.stdout.trim() === "")
         throw failed ?? new Error(result.stderr.trim().slice(0, 200) || "no output");

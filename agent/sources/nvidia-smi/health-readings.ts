@@ -1,11 +1,18 @@
 // The slow polls' outputs → per-GPU health readings, and those readings into samples. Pure.
 // `-q -x`: the GPU Recovery Action (as a code) and the PCIe replay counter; `nvlink -s`: links
-// down and links below the GPU's fastest link. A GPU without NVLink (consumer cards, "all links
-// are inActive"), or in MIG mode, has those two absent as unsupported, never 0.
+// down and links below the GPU's fastest link; `nvlink -e`: the replay, recovery and CRC error
+// counters summed over the links. A GPU without NVLink (consumer cards, "all links are
+// inActive"), or in MIG mode, has those absent as unsupported, never 0.
 import { METRIC_BY_KEY, type MetricKey, RECOVERY_ACTION } from "../../../shared/metrics.js";
 import { AbsentReason, type AbsentReasonValue, GpuState, type IGpuSample } from "../../../shared/proto.js";
 import type { GpuHealthXml, RecoveryAction } from "./health-xml.js";
-import { type NvlinkGpuStatus, type NvlinkOutput, nvlinkStatusSummary } from "./nvlink.js";
+import {
+  type NvlinkGpuErrors,
+  type NvlinkGpuStatus,
+  type NvlinkOutput,
+  nvlinkErrorSum,
+  nvlinkStatusSummary,
+} from "./nvlink.js";
 
 /** A GPU's readings by metric: a number, or why it is absent. */
 export type Readings = Partial<Record<MetricKey, number | AbsentReasonValue[]>>;
@@ -47,6 +54,18 @@ function nvlinkOf(gpu: NvlinkGpuStatus): Readings {
 /** `nvlink -s` (parseNvlinkStatus) → links down and below speed, by GPU index. */
 export function nvlinkReadings(output: NvlinkOutput<NvlinkGpuStatus>): ReadingsByIndex {
   return new Map(output.gpus.map((gpu) => [gpu.index, nvlinkOf(gpu)]));
+}
+
+function nvlinkErrorsOf(gpu: NvlinkGpuErrors): Readings {
+  if (gpu.support === "error") return { nvlink_errors: [E] };
+  if (gpu.support !== "supported") return { nvlink_errors: [U] };
+  const sum = nvlinkErrorSum(gpu);
+  return { nvlink_errors: sum ?? [U] };
+}
+
+/** `nvlink -e` (parseNvlinkErrors) → replay + recovery + CRC errors over all links, by GPU index. */
+export function nvlinkErrorReadings(output: NvlinkOutput<NvlinkGpuErrors>): ReadingsByIndex {
+  return new Map(output.gpus.map((gpu) => [gpu.index, nvlinkErrorsOf(gpu)]));
 }
 
 /**

@@ -137,3 +137,19 @@ export function nvlinkStatusSummary(gpu: NvlinkGpuStatus): {
     belowFastest: speeds.filter((s) => s < fastest).length,
   };
 }
+
+/**
+ * Counters that say a link had to retransmit or retrain: replay, recovery, CRC (`CRC Errors`, and
+ * the `CRC Flit`/`CRC Data` split some drivers print). Newer drivers add rates and corrected-FEC
+ * counts that grow on healthy links: those are not summed.
+ */
+const ERROR_COUNTER = /^(replay|recovery|crc)\b.*\berrors$/i;
+
+/** Replay + recovery + CRC errors over the GPU's links; null when no link printed such a counter as a number. */
+export function nvlinkErrorSum(gpu: NvlinkGpuErrors): number | null {
+  let sum: number | null = null;
+  for (const link of gpu.links)
+    for (const [name, value] of Object.entries(link.counters))
+      if (value !== null && ERROR_COUNTER.test(name)) sum = (sum ?? 0) + value;
+  return sum;
+}

@@ -237,8 +237,9 @@ export class NvidiaSmiSource implements GpuSource {
   }
 
   /**
-   * After the first sample (the slow `-q -x` must never delay it), then every period: each poll
-   * in its own lane, so a slow one holds back neither sampling nor the other.
+   * After the first sample (the slow `-q -x` must never delay it), then every period: `-q -x` in
+   * its lane, the NVLink polls one after the other in theirs, so a slow one holds back neither
+   * sampling nor the other lane.
    */
   private startHealthPolls(): void {
     const polls = this.healthPolls;

@@ -1,8 +1,10 @@
-// One GPU's panel: charts (uPlot), its open flags and its flag history. It opens over the page
+// One GPU's panel: charts (uPlot) with its Xid marks, its open flags, its health timeline
+// (health-timeline.js) and its flag history. It opens over the page
 // (no scrolling to find it), refreshes on every poll while open, closes with Escape or ×, and is
 // addressable: the app keeps `?gpu=host:index` in the URL.
 import { api, duration, el } from "./api.js";
-import { eventMarks, gpuEvents } from "./health.js";
+import { eventMarks } from "./health.js";
+import { drawTimeline, gpuTimeline } from "./health-timeline.js";
 import { leaseText } from "./tenants.js";
 
 // uPlot loads with the first panel opened, not with the page: the wall view never needs it.
@@ -43,39 +45,21 @@ export async function refreshDetail(force = false) {
   try {
     const enc = encodeURIComponent(id);
     const gpu = await api(`/api/v1/gpus/${enc}`);
-    const [s, history, events] = await Promise.all([
+    const [s, history, health] = await Promise.all([
       api(`/api/v1/gpus/${enc}/series?metrics=${METRICS}&from=${d.range}&step=${RANGE_STEP[d.range]}`),
       // This GPU's flags and its host's host-level ones (offline, stale), newest first.
       api(`/api/v1/flags?state=all&gpu=${encodeURIComponent(gpu.uuid)}&limit=200`),
-      gpuEvents(api, gpu.uuid, d.range),
+      gpuTimeline(api, gpu.uuid),
     ]);
     uPlot ??= (await import("/vendor/uplot.esm.js")).default;
     if (d.id !== id) return;
-    draw(gpu, s, history, events);
+    draw(gpu, s, history, health);
   } finally {
     d.busy = false;
   }
 }
 
-/** The GPU's kernel-log events over the chart range, newest first (the API's order). */
-function drawEvents(events) {
-  const list = document.getElementById("detail-events");
-  list.replaceChildren(
-    ...events.slice(0, 50).map((e) => {
-      const li = el("li", e.applicationLevel ? "k-xid workload" : "k-xid");
-      li.append(
-        el("span", "h-kind", `Xid ${e.code}`),
-        el("span", "when", new Date(e.timeMs).toLocaleString()),
-        el("span", "dur", e.action),
-        el("span", "reason", `${e.mnemonic ?? ""}${e.processName ? ` · ${e.processName}` : ""}`),
-      );
-      return li;
-    }),
-  );
-  if (events.length === 0) list.replaceChildren(el("li", "empty", "No kernel-log events in this range."));
-}
-
-function draw(gpu, s, history, events) {
+function draw(gpu, s, history, health) {
   document.getElementById("detail-title").textContent = `${gpu.host} · GPU ${gpu.index}`;
   document.getElementById("detail-lease").textContent = leaseText(gpu.uuid);
   document.getElementById("detail-sub").textContent =
@@ -105,10 +89,11 @@ function draw(gpu, s, history, events) {
     }),
   );
   if (mine.length === 0) list.replaceChildren(el("li", "empty", "No flags in this GPU's history."));
-  drawEvents(events);
+  drawTimeline(health);
   for (const c of d.charts) c.destroy();
   d.charts = [];
-  const marks = eventMarks(events);
+  // The timeline's events reach 30 days back; the marks skip those outside the chart's range.
+  const marks = eventMarks(health.timeline?.events ?? []);
   const t = s.t.map((ms) => ms / 1000);
   const m = s.metrics;
   const gib = (xs) => xs.map((v) => (v === null ? null : v / 1024));

@@ -1,5 +1,6 @@
-// gputel dashboard, GPU health (issue 16): badges for fleet cells (fleet-view.js), the GPU's
-// events and their marks on its charts (detail.js) and the fleet health report (app.js).
+// gputel dashboard, GPU health (issue 16): badges for fleet cells (fleet-view.js), the marks of a
+// GPU's events on its charts (detail.js) and the fleet health report (app.js). A GPU's timeline
+// is health-timeline.js.
 
 /** The health badge a cell shows for its open flags, most urgent first; null when none. */
 export function healthBadge(kinds) {
@@ -37,16 +38,6 @@ export function eventMarks(events) {
       ],
     },
   };
-}
-
-/** The GPU's events over the chart range (none when the API has no health routes). */
-export async function gpuEvents(api, uuid, from) {
-  try {
-    const answer = await api(`/api/v1/events?gpu=${encodeURIComponent(uuid)}&from=${from}&limit=200`);
-    return answer.events;
-  } catch {
-    return [];
-  }
 }
 
 function row(cells) {

@@ -1,8 +1,12 @@
 // pcie-degraded and nvlink-degraded: the GPU's links run below what they can.
 // PCIe: the link generation or width below the GPU's maximum while the GPU is under load
-// (flags.pcie.load_pct), for flags.pcie.raise_after; cleared after flags.pcie.clear_after at it. Idle GPUs lower their link generation to save power, so below load nothing is judged
-// (the timer freezes). NVLink: links down or below their speed (nvidia-smi nvlink -s, a slow poll),
-// raised and cleared on the poll that shows it. Absent values freeze both timers.
+// (flags.pcie.load_pct), for flags.pcie.raise_after; cleared after flags.pcie.clear_after at it.
+// Idle GPUs lower their link generation to save power, so below load nothing is judged (the timer
+// freezes). NVLink: links down or below their speed (nvidia-smi nvlink -s, a slow poll), raised
+// and cleared on the poll that shows it; or error counters rising (nvlink -e: at least
+// flags.nvlink.min_errors more replay/recovery/CRC errors than the previous reading), cleared once
+// they have held steady for flags.nvlink.clear_after. A standing count is not judged (it may be
+// months old), nor a drop (the counters reset with the driver). Absent values freeze the timers.
 import type { FlagValues } from "../types.js";
 import { present, type RuleInput, type RuleResult, type Transition } from "./rule.js";
 import { type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
@@ -10,9 +14,32 @@ import { type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sus
 export interface LinkState {
   pcie: SustainState;
   nvlink: SustainState;
+  /** The last nvlink_errors reading, and when it last rose (absent in states saved before). */
+  nvlinkErrors?: NvlinkErrorsState;
 }
 
-export const LINK_INITIAL: LinkState = { pcie: SUSTAIN_OFF, nvlink: SUSTAIN_OFF };
+export interface NvlinkErrorsState {
+  last: number | null;
+  roseAtMs: number | null;
+  /** Errors added by that rise. */
+  rise: number;
+}
+
+const ERRORS_INITIAL: NvlinkErrorsState = { last: null, roseAtMs: null, rise: 0 };
+
+export const LINK_INITIAL: LinkState = {
+  pcie: SUSTAIN_OFF,
+  nvlink: SUSTAIN_OFF,
+  nvlinkErrors: ERRORS_INITIAL,
+};
+
+/** Follows nvlink_errors: a rise of at least minErrors since the previous reading is recorded. */
+function errorsStep(prev: NvlinkErrorsState, value: number | undefined, t: number, minErrors: number) {
+  if (value === undefined) return prev;
+  if (prev.last !== null && value - prev.last >= minErrors)
+    return { last: value, roseAtMs: t, rise: value - prev.last };
+  return { ...prev, last: value };
+}
 
 export function linkStep(state: LinkState | undefined, input: RuleInput): RuleResult<LinkState> {
   const prev = state ?? LINK_INITIAL;
@@ -54,23 +81,38 @@ export function linkStep(state: LinkState | undefined, input: RuleInput): RuleRe
   const slow = s.nvlink_links_below_speed;
   const nvKnown = present(down) && present(slow);
   const bad = nvKnown && (down > 0 || slow > 0);
-  const nvSignals: Signals = { links: nvKnown ? { hot: bad, cool: !bad } : undefined };
+  const errorsValue = present(s.nvlink_errors) ? s.nvlink_errors : undefined;
+  const nvRule = input.rules.nvlink;
+  const errors = errorsStep(prev.nvlinkErrors ?? ERRORS_INITIAL, errorsValue, input.t, nvRule.min_errors);
+  const rising = errors.roseAtMs !== null && input.t - errors.roseAtMs < nvRule.clear_after_ms;
+  const nvSignals: Signals = {
+    links: nvKnown ? { hot: bad, cool: !bad } : undefined,
+    errors: errorsValue === undefined ? undefined : { hot: rising, cool: !rising },
+  };
   const nvlink = sustainStep(prev.nvlink, nvSignals, input.t, {
     raiseMs: 0,
     clearMs: 0,
     maxStepMs: input.maxStepMs,
   });
   if (nvlink.change.type === "raise") {
+    const why = [
+      ...(bad ? [`${down} link(s) down, ${slow} below their speed`] : []),
+      ...(rising ? [`${errors.rise} replay/recovery/CRC error(s) since the previous reading`] : []),
+    ];
     transitions.push({
       type: "open",
       kind: "nvlink-degraded",
       severity: (down ?? 0) > 0 ? "critical" : "warning",
       startMs: nvlink.change.startMs,
-      reason: `NVLink: ${down} link(s) down, ${slow} below their speed`,
-      values: { nvlink_links_down: down ?? null, nvlink_links_below_speed: slow ?? null },
+      reason: `NVLink: ${why.join("; ")}`,
+      values: {
+        nvlink_links_down: down ?? null,
+        nvlink_links_below_speed: slow ?? null,
+        nvlink_errors: errorsValue ?? null,
+      },
     });
   } else if (nvlink.change.type === "clear") {
     transitions.push({ type: "close", kind: "nvlink-degraded", endMs: nvlink.change.endMs });
   }
-  return { state: { pcie: pcie.state, nvlink: nvlink.state }, transitions };
+  return { state: { pcie: pcie.state, nvlink: nvlink.state, nvlinkErrors: errors }, transitions };
 }

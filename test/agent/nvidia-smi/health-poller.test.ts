@@ -1,7 +1,8 @@
 // The slow health polls on real outputs: `nvlink -s` from every capture (H100 links up; consumer
 // cards and MIG mode "not supported": absent, never 0), `-q -x` from the v13 fixtures (recovery
 // action None = 0, PCIe replays), freshness (NOT_QUERIED before the first poll, ERROR once stale),
-// a failing poll, and each poll in its own lane.
+// a failing poll, and each poll in its own lane; `nvlink -e` (the H100 copy in extra/) summed into
+// nvlink_errors, run after `nvlink -s` in the same lane.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -30,8 +31,9 @@ function poller(outputs: Record<string, OneShotResult>, clock = { t: 0 }) {
     nvlinkIntervalMs: 300_000,
     timeoutMs: 30_000,
     run: async (argv, _timeout, kind) => {
-      kinds.push(`${kind}:${argv.slice(1).join(" ")}`);
-      return outputs[kind] ?? ok("", 1);
+      const args = argv.slice(1).join(" ");
+      kinds.push(`${kind}:${args}`);
+      return outputs[args] ?? outputs[kind] ?? ok("", 1);
     },
     log: silentLogger(),
     now: () => clock.t,
@@ -55,9 +57,10 @@ describe("health polls", () => {
     const { polls, kinds } = poller({
       nvlink: ok(nvlinkOf("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt")),
       "health-xml": ok(xml),
+      "nvlink -e": ok(readFileSync(join(FIXTURES, "extra/nvlink_e_mlengineering_h100.txt"), "utf8")),
     });
-    await Promise.all([polls.poll("nvlink"), polls.poll("health-xml")]);
-    expect(kinds.sort()).toEqual(["health-xml:-q -x", "nvlink:nvlink -s"]);
+    await Promise.all([polls.poll("nvlink"), polls.poll("health-xml"), polls.poll("nvlink-errors")]);
+    expect(kinds.sort()).toEqual(["health-xml:-q -x", "nvlink:nvlink -e", "nvlink:nvlink -s"]);
     const gpu = sample();
     polls.apply([gpu]);
     expect(gpu).toMatchObject({
@@ -108,6 +111,7 @@ describe("health polls", () => {
       pcie_replay_count: AbsentReason.ABSENT_REASON_NOT_QUERIED,
       nvlink_links_down: AbsentReason.ABSENT_REASON_NOT_QUERIED,
       nvlink_links_below_speed: AbsentReason.ABSENT_REASON_NOT_QUERIED,
+      nvlink_errors: AbsentReason.ABSENT_REASON_NOT_QUERIED,
     });
     await polls.poll("nvlink");
     await polls.poll("health-xml"); // fails: no output
@@ -118,5 +122,65 @@ describe("health polls", () => {
       nvlink_links_down: AbsentReason.ABSENT_REASON_ERROR,
       gpu_recovery_action: AbsentReason.ABSENT_REASON_NOT_QUERIED,
     });
+  });
+});
+
+describe("nvlink -e poll", () => {
+  const h100Errors = () => readFileSync(join(FIXTURES, "extra/nvlink_e_mlengineering_h100.txt"), "utf8");
+
+  it("H100 copy: every counter 0 reads nvlink_errors 0, in the nvlink lane after nvlink -s", async () => {
+    const { polls, kinds } = poller({
+      "nvlink -s": ok(nvlinkOf("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt")),
+      "nvlink -e": ok(h100Errors()),
+    });
+    await Promise.all([polls.poll("nvlink"), polls.poll("nvlink-errors")]);
+    expect(kinds).toEqual(["nvlink:nvlink -s", "nvlink:nvlink -e"]);
+    const gpu = sample();
+    polls.apply([gpu]);
+    expect(gpu).toMatchObject({ nvlink_links_down: 0, nvlink_links_below_speed: 0, nvlink_errors: 0 });
+    expect(absentOf(gpu)).not.toHaveProperty("nvlink_errors");
+  });
+
+  it("sums replay, recovery and CRC errors over the links; N/A and rate counters are not summed", async () => {
+    const text = h100Errors()
+      .replace("Link 0: Replay Errors: 0", "Link 0: Replay Errors: 7")
+      .replace("Link 1: CRC Errors: 0", "Link 1: CRC Errors: 12")
+      .replace("Link 17: Recovery Errors: 0", "Link 17: Recovery Errors: 1")
+      .replace("Link 17: CRC Errors: 0", "Link 17: CRC Errors: N/A\n         Link 17: Effective Errors: 40");
+    const { polls } = poller({ "nvlink -e": ok(text) });
+    await polls.poll("nvlink-errors");
+    const gpu = sample();
+    polls.apply([gpu]);
+    expect(gpu.nvlink_errors).toBe(20);
+  });
+
+  it.each([
+    ["linux-x86_64__nvidia-geforce-rtx-2080-super__595.71.05.txt"],
+    ["linux-x86_64__nvidia-geforce-rtx-4080-super__595.71.05.txt"],
+    ["linux-x86_64__nvidia-h100-mig__590.48.01.txt"],
+  ])(
+    "%s: the capture's no-NVLink answer (as nvlink -e prints it too) is unsupported, not 0",
+    async (capture) => {
+      // The captures hold `nvlink -s` only; `-e` prints the same per-GPU line where links are not queryable.
+      const { polls } = poller({ "nvlink -e": ok(nvlinkOf(capture), 3) });
+      await polls.poll("nvlink-errors");
+      const gpu = sample();
+      polls.apply([gpu]);
+      expect(gpu.nvlink_errors ?? undefined).toBeUndefined();
+      expect(absentOf(gpu)).toMatchObject({ nvlink_errors: U });
+    },
+  );
+
+  it("a failing nvlink -e leaves nvlink -s readings alone", async () => {
+    const { polls } = poller({
+      "nvlink -s": ok(nvlinkOf("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt")),
+      "nvlink -e": { ...ok(""), timedOut: true },
+    });
+    await polls.poll("nvlink");
+    await polls.poll("nvlink-errors");
+    const gpu = sample();
+    polls.apply([gpu]);
+    expect(gpu).toMatchObject({ nvlink_links_down: 0 });
+    expect(absentOf(gpu)).toMatchObject({ nvlink_errors: AbsentReason.ABSENT_REASON_NOT_QUERIED });
   });
 });

@@ -108,6 +108,34 @@ describe("health timeline, report, acknowledgement, metrics", () => {
     ]);
   });
 
+  it("gives the downtime each tenant's leased GPUs had, from the stored leases", async () => {
+    const { app, h } = setup();
+    const H = 3600_000;
+    h.store.leases.insert(
+      {
+        id: "lease-acme",
+        device: UUID,
+        gpu: UUID,
+        tenant: "acme",
+        startMs: T0 - H,
+        endMs: T0 + H,
+        contract: null,
+        priceMicros: null,
+        currency: null,
+        availabilityMilli: null,
+        labels: {},
+        source: "api",
+      },
+      T0,
+    );
+    const report = await get(app, `/api/v1/reports/health?from=${T0}&to=${NOW}`);
+    // reset-required from the first Xid 79 (T0 + 2 s) until now (T0 + 2 h): acme's lease ended at T0 + 1 h.
+    expect(report.body.tenantDowntime).toEqual({
+      byTenant: [{ tenant: "acme", hours: 0.999, downtimeMs: H - 2000, gpus: 1, leases: ["lease-acme"] }],
+      unleasedGpuHours: 1,
+    });
+  });
+
   it("acknowledges a flag with the token, records the note, and closes reset-required", async () => {
     const { app, h } = setup("s3cret-token-for-tests");
     const flag = h.open("reset-required");

@@ -88,6 +88,32 @@ describe("gputel query (health)", () => {
     const bad = io();
     expect(await queryCli(["health", "--url", url], bad.io)).toBe(64);
   });
+  it("report health gives each tenant's downtime from the leases in force", async () => {
+    const { url, h } = await live();
+    h.store.leases.insert(
+      {
+        id: "lease-7",
+        device: UUID,
+        gpu: UUID,
+        tenant: "acme",
+        startMs: T0,
+        endMs: null,
+        contract: null,
+        priceMicros: null,
+        currency: null,
+        availabilityMilli: null,
+        labels: {},
+        source: "api",
+      },
+      T0,
+    );
+    const r = io();
+    expect(await queryCli(["report", "health", "--url", url, ...range], r.io)).toBe(0);
+    // reset-required from the Xid 79 at T0 + 2 s to now (T0 + 1 h), all under acme's lease.
+    expect(r.out.stdout).toMatch(/TENANT\s+HOURS DOWN\s+GPUS\s+LEASES/);
+    expect(r.out.stdout).toMatch(/acme\s+0\.999\s+1\s+lease-7/);
+    expect(r.out.stdout).toMatch(/\(no lease\)\s+0\b/);
+  });
 });
 
 describe("gputel flag ack", () => {

@@ -137,4 +137,33 @@ describe("pcie-degraded and nvlink-degraded", () => {
     h.frame(T0 + 3 * INTERVAL, { nvlink_links_down: 0, nvlink_links_below_speed: 0 });
     expect(h.open("nvlink-degraded")).toBeUndefined();
   });
+
+  it("NVLink error counters: a rise opens it, steady for flags.nvlink.clear_after closes it; a standing count or a reset does not", () => {
+    expect(DEFAULT_FLAGS_CONFIG.nvlink).toEqual({ min_errors: 1, clear_after: "15m" });
+    h = flagHarness();
+    const links = { nvlink_links_down: 0, nvlink_links_below_speed: 0 };
+    let t = T0;
+    const poll = (errors: number | undefined, until: number) => {
+      for (; t < until; t += INTERVAL)
+        h?.frame(t, errors === undefined ? {} : { ...links, nvlink_errors: errors });
+    };
+    poll(40, T0 + 5 * MIN); // 40 errors from before the collector knew the GPU: not judged
+    poll(0, T0 + 10 * MIN); // the driver reloaded: counters reset, not a rise
+    expect(h.history("nvlink-degraded")).toEqual([]);
+    const rose = t;
+    poll(12, rose + 5 * MIN);
+    expect(h.open("nvlink-degraded")).toMatchObject({
+      severity: "warning",
+      startMs: rose,
+      values: { nvlink_errors: 12, nvlink_links_down: 0 },
+    });
+    expect(h.open("nvlink-degraded")?.reason).toBe(
+      "NVLink: 12 replay/recovery/CRC error(s) since the previous reading",
+    );
+    poll(undefined, rose + 30 * MIN); // no readings: frozen, not cleared by missing data
+    expect(h.open("nvlink-degraded")).toBeDefined();
+    poll(12, rose + 15 * MIN + 30 * MIN);
+    expect(h.open("nvlink-degraded")).toBeUndefined();
+    expect(h.history("nvlink-degraded")[0]?.endMs).toBe(rose + 30 * MIN);
+  });
 });

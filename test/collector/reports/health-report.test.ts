@@ -1,7 +1,9 @@
 // The fleet health report (pure): hardware downtime from lost and reset-required episodes only,
-// the workload's Xids never counted as hardware, and the three RMA rules.
+// the workload's Xids never counted as hardware, the three RMA rules, and the downtime by the
+// tenant whose lease was in force at the time.
 import { describe, expect, it } from "vitest";
 import type { Flag } from "../../../collector/flags/types.js";
+import type { Lease } from "../../../collector/leases/model.js";
 import { downtimeSpans, healthReport } from "../../../collector/reports/health-report.js";
 import type { EventGroup } from "../../../collector/store/event-store.js";
 
@@ -90,5 +92,77 @@ describe("health report", () => {
       ["D", ["fell off the bus 2 times (Xid 79)"]],
       ["F", ["row remap failure"]],
     ]);
+  });
+
+  it("attributes each GPU's hardware downtime to the lease in force at the time, per tenant", () => {
+    const lease = (
+      id: string,
+      tenant: string,
+      gpu: string,
+      startMs: number,
+      endMs: number | null,
+      device = gpu,
+    ): Lease => ({
+      id,
+      device,
+      gpu,
+      tenant,
+      startMs,
+      endMs,
+      contract: null,
+      priceMicros: null,
+      currency: null,
+      availabilityMilli: null,
+      labels: {},
+      source: "api",
+    });
+    const leases: Record<string, Lease[]> = {
+      // A: acme until T0+2h, then globex; down T0+1h..T0+4h (lost and reset-required overlapping).
+      A: [lease("l1", "acme", "A", T0 - 24 * H, T0 + 2 * H), lease("l2", "globex", "A", T0 + 2 * H, null)],
+      // B: two MIG slices, acme's and initech's; down T0..T0+1h: both slices were down with it.
+      B: [
+        lease("l3", "acme", "B", T0 - H, null, "MIG-b1"),
+        lease("l4", "initech", "B", T0 - H, null, "MIG-b2"),
+      ],
+      // C: a lease that ended before its downtime: that downtime is unleased.
+      C: [lease("l5", "acme", "C", T0 - 24 * H, T0)],
+    };
+    const report = healthReport({
+      fromMs: T0,
+      toMs: T0 + 24 * H,
+      nowMs: T0 + 24 * H,
+      groups: [group("A", 13, 5, "restart-app", true)],
+      flags: [
+        flag("lost", "A", T0 + H, T0 + 3 * H),
+        flag("reset-required", "A", T0 + 2 * H, T0 + 4 * H),
+        flag("xid", "A", T0, T0 + 10 * H), // the workload's Xid 13: not downtime
+        flag("reset-required", "B", T0 - H, T0 + H),
+        flag("lost", "C", T0 + 5 * H, T0 + 6 * H + H / 2),
+        flag("lost", "D", T0, T0 + H), // no lease at all
+      ],
+      modelOf: () => "NVIDIA H100 80GB HBM3",
+      leasesOn: (uuid) => leases[uuid] ?? [],
+    });
+    expect(report.hardwareDowntime.gpuHours).toBe(3 + 1 + 1.5 + 1);
+    expect(report.tenantDowntime).toEqual({
+      byTenant: [
+        { tenant: "acme", hours: 2, downtimeMs: 2 * H, gpus: 2, leases: ["l1", "l3"] },
+        { tenant: "globex", hours: 2, downtimeMs: 2 * H, gpus: 1, leases: ["l2"] },
+        { tenant: "initech", hours: 1, downtimeMs: H, gpus: 1, leases: ["l4"] },
+      ],
+      unleasedGpuHours: 2.5,
+    });
+  });
+
+  it("without leases, all downtime is unleased", () => {
+    const report = healthReport({
+      fromMs: T0,
+      toMs: T0 + H,
+      nowMs: T0 + H,
+      groups: [],
+      flags: [flag("lost", "A", T0, null)],
+      modelOf: () => "",
+    });
+    expect(report.tenantDowntime).toEqual({ byTenant: [], unleasedGpuHours: 1 });
   });
 });

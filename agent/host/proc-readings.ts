@@ -1,0 +1,69 @@
+// The host's memory and CPU time from /proc, read directly: one small synchronous read each
+// (procfs is generated in memory, never waits on a disk). systeminformation's si.mem() reads the
+// same /proc/meminfo but scans it a dozen times for fields the frame does not carry, and
+// os.cpus() also reads every CPU's model and speed: per frame, those were among the agent's
+// largest costs (bench agent.cpu_pct). Elsewhere than Linux, node:os answers.
+import { readFileSync } from "node:fs";
+import { cpus, freemem, totalmem } from "node:os";
+
+export interface MemoryReading {
+  totalBytes: number;
+  /** What processes can still get without swapping (MemAvailable): `free -b`'s "available". */
+  availableBytes: number;
+}
+
+export interface CpuTimes {
+  busy: number;
+  total: number;
+}
+
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, "latin1");
+  } catch {
+    return undefined;
+  }
+}
+
+/** MemTotal and MemAvailable of /proc/meminfo (kB) in bytes; undefined when either is missing. */
+export function parseMeminfo(text: string): MemoryReading | undefined {
+  const total = /^MemTotal:\s+(\d+) kB$/m.exec(text)?.[1];
+  const available = /^MemAvailable:\s+(\d+) kB$/m.exec(text)?.[1];
+  if (total === undefined || available === undefined) return undefined;
+  return { totalBytes: Number(total) * 1024, availableBytes: Number(available) * 1024 };
+}
+
+/**
+ * The first (all CPUs) line of /proc/stat: busy = user + nice + system + irq + softirq + steal,
+ * total = busy + idle + iowait (guest time is already inside user and nice). Undefined when absent.
+ */
+export function parseProcStat(text: string): CpuTimes | undefined {
+  const line = /^cpu\s+(.*)$/m.exec(text)?.[1];
+  if (line === undefined) return undefined;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  const fields = [user, nice, system, idle, iowait, irq, softirq, steal];
+  if (fields.slice(0, 4).some((v) => v === undefined || !Number.isFinite(v))) return undefined;
+  const n = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : 0);
+  const busy = n(user) + n(nice) + n(system) + n(irq) + n(softirq) + n(steal);
+  return { busy, total: busy + n(idle) + n(iowait) };
+}
+
+export function readMemory(path = "/proc/meminfo"): MemoryReading {
+  const text = readProc(path);
+  const parsed = text === undefined ? undefined : parseMeminfo(text);
+  return parsed ?? { totalBytes: totalmem(), availableBytes: freemem() };
+}
+
+export function readCpuTimes(path = "/proc/stat"): CpuTimes {
+  const text = readProc(path);
+  const parsed = text === undefined ? undefined : parseProcStat(text);
+  if (parsed) return parsed;
+  let busy = 0;
+  let total = 0;
+  for (const cpu of cpus()) {
+    const { user, nice, sys, idle, irq } = cpu.times;
+    busy += user + nice + sys + irq;
+    total += user + nice + sys + idle + irq;
+  }
+  return { busy, total };
+}
