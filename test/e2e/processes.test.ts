@@ -26,6 +26,7 @@ interface Session {
   gpuUuid: string;
   startMs: number | null;
   memoryMib: number | null;
+  smPct: number | null;
   open: boolean;
 }
 
@@ -128,10 +129,12 @@ describe("processes: mock-smi -> agent -> broker -> collector", () => {
     await waitFor(
       async () => {
         sessions = (await get<{ processes: Session[] }>("/api/v1/processes")).processes;
-        return sessions.length === 3;
+        // pmon's first interval may land after the set that opened the sessions: the next
+        // refresh (2 s) carries it.
+        return sessions.length === 3 && sessions.every((s) => s.pid !== SLURM_PID || s.smPct !== null);
       },
       40_000,
-      "three sessions",
+      "three sessions, the Slurm job's with pmon's SM share",
     ).catch((error: Error) => {
       throw new Error(`${error.message}; agent: ${agent.output().slice(-3000)}`);
     });

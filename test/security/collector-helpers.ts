@@ -67,4 +67,7 @@ export const PRIVATE_PATHS = [
   "/api/v1/processes",
   "/api/v1/gpus/GPU-0001/processes",
   "/api/v1/reports/processes",
+  "/api/v1/reports/leases",
+  "/api/v1/reports/statement",
+  "/api/v1/tenants",
 ] as const;

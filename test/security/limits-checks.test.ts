@@ -77,6 +77,7 @@ describe("limits: configuration", () => {
       maxLabelKeys: 32,
       maxLabelKeyLength: 64,
       maxLabelValueLength: 256,
+      maxProcessesPerMessage: 1024,
       maxStringLength: 256,
       maxFramesPerBatch: 2000,
       maxEventsPerBatch: 1000,

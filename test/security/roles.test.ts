@@ -24,8 +24,13 @@ test("tenant routes are exactly the scoped ones; admin routes exactly the lease 
     "GET /api/v1/gpus",
     "GET /api/v1/gpus/:id",
     "GET /api/v1/gpus/:id/health",
+    "GET /api/v1/gpus/:id/processes",
     "GET /api/v1/gpus/:id/series",
+    "GET /api/v1/processes",
     "GET /api/v1/reports/:kind",
+    "GET /api/v1/reports/leases",
+    "GET /api/v1/reports/processes",
+    "GET /api/v1/reports/statement",
     "GET /api/v1/summary",
     "GET /api/v1/tenants",
   ]);
