@@ -126,6 +126,23 @@ describe.skipIf(skipBrowser)("health on the dashboard (chromium)", () => {
         { host_sample: { uptime_seconds: 1000 + (t - T0) / 1000 } },
       );
     h.xid([xidEvent(1, 79, { time_ms: T0 + 5 * MIN, pid: null, process_name: "" })]);
+    h.store.leases.insert(
+      {
+        id: "lease-acme-1",
+        device: UUID,
+        gpu: UUID,
+        tenant: "acme",
+        startMs: T0,
+        endMs: null,
+        contract: null,
+        priceMicros: null,
+        currency: null,
+        availabilityMilli: null,
+        labels: {},
+        source: "api",
+      },
+      T0,
+    );
     const harness = h;
     const now = () => NOW;
     const backend = new StoreBackend({
@@ -159,6 +176,10 @@ describe.skipIf(skipBrowser)("health on the dashboard (chromium)", () => {
     const summary = page.locator("#health-report .health-summary");
     await summary.filter({ hasText: /^1 Xid events in 30 days/ }).waitFor({ timeout: 10_000 });
     expect(await page.locator("#health-report .health-codes tr").nth(1).textContent()).toContain("79");
+    // The tenant whose lease was in force: the 5 minutes since the Xid 79 (reset-required).
+    expect(await page.locator("#health-report .health-tenants tr").nth(1).textContent()).toBe(
+      "acme0.0831lease-acme-1",
+    );
 
     await cell.click();
     await page.waitForSelector("#detail-events li.k-xid", { timeout: 10_000 });

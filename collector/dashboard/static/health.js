@@ -78,6 +78,17 @@ export async function drawHealthReport(api) {
           row([c.code, c.mnemonic ?? "", c.action, c.applicationLevel ? "workload" : "hardware", c.count]),
         ),
     );
+  const tenants = r.tenantDowntime?.byTenant ?? [];
+  root
+    .querySelector(".health-tenants")
+    .replaceChildren(
+      ...(tenants.length === 0
+        ? []
+        : [
+            row(["tenant", "hours down", "GPUs", "leases"]),
+            ...tenants.slice(0, 20).map((t) => row([t.tenant, t.hours, t.gpus, t.leases.join(", ")])),
+          ]),
+    );
   root
     .querySelector(".health-rma")
     .replaceChildren(
