@@ -9,6 +9,7 @@ import { GputelError } from "../../shared/errors.js";
 import { leaseReportCsv, statementCsv } from "../reports/lease-csv.js";
 import { buildLeaseReport, buildStatement, LEASE_GROUPS } from "../reports/lease-report.js";
 import { monthRange, parseLeaseGroupBy } from "../reports/lease-reports.js";
+import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { parseRange } from "./params.js";
@@ -60,11 +61,6 @@ interface StatementQuery {
 
 const TENANT_ROUTE = { config: { access: "tenant" as const } };
 
-function wantsCsv(req: FastifyRequest, format: string | undefined): boolean {
-  if (format !== undefined) return format === "csv";
-  return /\btext\/csv\b/.test(req.headers.accept ?? "");
-}
-
 /** The tenant a request may see: a tenant token's own; 404 when it asks for another. */
 function tenantOf(req: FastifyRequest, asked: string | undefined): string | undefined {
   const p = req.principal;
@@ -106,7 +102,9 @@ export function registerLeaseReportRoutes(app: FastifyInstance, backend: QueryBa
         const by = parseLeaseGroupBy(q.by ?? "tenant");
         const p = await parts()(range, tenant);
         const report = buildLeaseReport(p, by, p.parts);
-        return wantsCsv(req, q.format) ? csv(reply, leaseReportCsv(report), `leases-by-${by}`) : report;
+        return wantsCsv(q.format, req.headers.accept)
+          ? csv(reply, leaseReportCsv(report), `leases-by-${by}`)
+          : report;
       } catch (error) {
         throw asApiError(error);
       }
@@ -124,7 +122,9 @@ export function registerLeaseReportRoutes(app: FastifyInstance, backend: QueryBa
         const range = monthRange(q.month);
         const p = await parts()(range, tenant);
         const s = buildStatement({ tenant, month: q.month, ...p }, p.parts);
-        return wantsCsv(req, q.format) ? csv(reply, statementCsv(s), `statement-${tenant}-${q.month}`) : s;
+        return wantsCsv(q.format, req.headers.accept)
+          ? csv(reply, statementCsv(s), `statement-${tenant}-${q.month}`)
+          : s;
       } catch (error) {
         throw asApiError(error);
       }

@@ -10,6 +10,7 @@ import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
 import { reportCsv } from "../reports/report-csv.js";
+import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
@@ -260,15 +261,6 @@ export function registerApiRoutes(
         .send(reportCsv(report, names ? { nameOf: (k) => names.get(k) ?? k } : {}));
     },
   );
-}
-
-/** ?format=csv, or Accept naming text/csv without JSON before it. */
-function wantsCsv(format: "json" | "csv" | undefined, accept: string | undefined): boolean {
-  if (format !== undefined) return format === "csv";
-  if (!accept) return false;
-  const csvAt = accept.indexOf("text/csv");
-  const jsonAt = accept.indexOf("application/json");
-  return csvAt >= 0 && (jsonAt < 0 || csvAt < jsonAt);
 }
 
 /** UUID → host:index of the GPUs listed now (a report by GPU is read by people as host:index). */
