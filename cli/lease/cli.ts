@@ -12,7 +12,8 @@ import type { ClientOptions } from "../query/client.js";
 import type { Style } from "../query/table.js";
 import { formatOf, ImportFileError, parseImport } from "./import-file.js";
 import { type HistoryView, renderLease, renderLeases } from "./render.js";
-import { RequestError, requestJson } from "./request.js";
+import { requestJson } from "./request.js";
+import { InputError, runApiCli, UsageError } from "./run-api-cli.js";
 
 const USAGE = `Usage: gputel lease <command> [options]
 
@@ -53,9 +54,6 @@ export const defaultIo = (): LeaseIo => ({
 });
 
 /** Bad usage (exit 64); also thrown by `gputel report`, which shares the client options. */
-export class UsageError extends Error {}
-/** An input file cannot be read (exit 66). */
-export class InputError extends Error {}
 
 function parse(args: string[]) {
   return parseArgs({
@@ -211,35 +209,16 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
   }
 }
 
-export async function run(args: string[], io: LeaseIo = defaultIo()): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    io.stderr(`gputel lease: ${(error as Error).message}\n\n${USAGE}`);
-    return 64;
-  }
-  if (parsed.values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  try {
-    await command(parsed.values, parsed.positionals, io);
-    return 0;
-  } catch (error) {
-    const message = (error as Error).message;
-    if (error instanceof UsageError) {
-      io.stderr(`gputel lease: ${message}\n\n${USAGE}`);
-      return 64;
-    }
-    io.stderr(`gputel lease: ${message}\n`);
-    if (error instanceof InputError) return 66;
-    if (error instanceof ImportFileError) return 65;
-    if (error instanceof RequestError) {
-      if (error.status === 401 || error.status === 403) return 78;
-      if (error.status >= 400 && error.status < 500) return 65;
-      return 69;
-    }
-    throw error;
-  }
+export function run(args: string[], io: LeaseIo = defaultIo()): Promise<number> {
+  return runApiCli(
+    {
+      name: "gputel lease",
+      usage: USAGE,
+      parse,
+      command,
+      exitCodeOf: (error) => (error instanceof ImportFileError ? 65 : undefined),
+    },
+    args,
+    io,
+  );
 }

@@ -13,8 +13,9 @@ import {
   statementRows,
 } from "../../collector/reports/lease-csv.js";
 import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
-import { client, defaultIo, InputError, type LeaseIo, UsageError } from "../lease/cli.js";
-import { RequestError, requestJson } from "../lease/request.js";
+import { client, defaultIo, type LeaseIo } from "../lease/cli.js";
+import { requestJson } from "../lease/request.js";
+import { runApiCli, UsageError } from "../lease/run-api-cli.js";
 import { table } from "../query/table.js";
 
 const USAGE = `Usage: gputel report <command> [options]
@@ -115,34 +116,6 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
   }
 }
 
-export async function run(args: string[], io: LeaseIo = defaultIo()): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    io.stderr(`gputel report: ${(error as Error).message}\n\n${USAGE}`);
-    return 64;
-  }
-  if (parsed.values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
-  try {
-    await command(parsed.values, parsed.positionals, io);
-    return 0;
-  } catch (error) {
-    const message = (error as Error).message;
-    if (error instanceof UsageError) {
-      io.stderr(`gputel report: ${message}\n\n${USAGE}`);
-      return 64;
-    }
-    io.stderr(`gputel report: ${message}\n`);
-    if (error instanceof InputError) return 66;
-    if (error instanceof RequestError) {
-      if (error.status === 401 || error.status === 403) return 78;
-      if (error.status >= 400 && error.status < 500) return 65;
-      return 69;
-    }
-    throw error;
-  }
+export function run(args: string[], io: LeaseIo = defaultIo()): Promise<number> {
+  return runApiCli({ name: "gputel report", usage: USAGE, parse, command }, args, io);
 }

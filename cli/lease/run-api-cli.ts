@@ -1,0 +1,53 @@
+// The one way an API-talking subcommand (`gputel lease`, `gputel report`) turns its outcome into
+// output and an exit status: 64 usage, 66 unreadable input, 78 refused token, 65 other refusals
+// (4xx), 69 collector unreachable or failing (5xx). A command adds its own mapping first.
+import type { LeaseIo } from "./cli.js";
+import { RequestError } from "./request.js";
+
+export class UsageError extends Error {}
+
+export class InputError extends Error {}
+
+export interface ApiCli<V> {
+  /** The program name in messages, e.g. `gputel lease`. */
+  name: string;
+  usage: string;
+  parse(args: string[]): { values: V & { help?: boolean | undefined }; positionals: string[] };
+  command(values: V, positionals: string[], io: LeaseIo): Promise<void>;
+  /** An exit status for a command's own error types; undefined for the shared mapping. */
+  exitCodeOf?(error: unknown): number | undefined;
+}
+
+export async function runApiCli<V>(cli: ApiCli<V>, args: string[], io: LeaseIo): Promise<number> {
+  let parsed: ReturnType<ApiCli<V>["parse"]>;
+  try {
+    parsed = cli.parse(args);
+  } catch (error) {
+    io.stderr(`${cli.name}: ${(error as Error).message}\n\n${cli.usage}`);
+    return 64;
+  }
+  if (parsed.values.help) {
+    io.stdout(cli.usage);
+    return 0;
+  }
+  try {
+    await cli.command(parsed.values, parsed.positionals, io);
+    return 0;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (error instanceof UsageError) {
+      io.stderr(`${cli.name}: ${message}\n\n${cli.usage}`);
+      return 64;
+    }
+    io.stderr(`${cli.name}: ${message}\n`);
+    if (error instanceof InputError) return 66;
+    const own = cli.exitCodeOf?.(error);
+    if (own !== undefined) return own;
+    if (error instanceof RequestError) {
+      if (error.status === 401 || error.status === 403) return 78;
+      if (error.status >= 400 && error.status < 500) return 65;
+      return 69;
+    }
+    throw error;
+  }
+}
