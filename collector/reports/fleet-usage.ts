@@ -41,6 +41,17 @@ export function alignRange(store: Store, fromMs: number, toMs: number): { fromMs
   return { fromMs: Math.floor(fromMs / step) * step, toMs: Math.ceil(toMs / step) * step };
 }
 
+/** The fleet's GPUs and their host history: read once per report, however many pieces it has. */
+export interface FleetLayout {
+  gpus: FleetGpu[];
+  history: Map<number, HostChange[]>;
+}
+
+export function readFleetLayout(store: Store): FleetLayout {
+  const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
+  return { gpus: store.fleetGpus(), history: hostChanges(store, step) };
+}
+
 /**
  * Per GPU and host stretch: usage and energy over [fromMs, toMs) (aligned to whole minutes),
  * with no-data time counted up to nowMs. Filters apply to each stretch.
@@ -52,14 +63,19 @@ export function fleetUsage(
   filters: ReportFilters = {},
   /** Read every bucket for the highest temperature (the thermal report); otherwise it is null. */
   maxTemperature = false,
+  layout: FleetLayout = readFleetLayout(store),
 ): FleetUsage {
   const { fromMs, toMs } = alignRange(store, range.fromMs, range.toMs);
-  const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
-  // Filtered to one GPU (a tenant's lease piece): read that GPU's sums only.
-  const gpus = store.fleetGpus().filter((g) => filters.uuid === undefined || g.uuid === filters.uuid);
-  const history = hostChanges(store, step);
+  const { history } = layout;
+  // Filtered to one GPU (a tenant's lease piece): read that GPU's sums, and only its moves.
+  const one = filters.uuid;
+  const gpus = one === undefined ? layout.gpus : layout.gpus.filter((g) => g.uuid === one);
+  const ids = one === undefined ? undefined : new Set(gpus.map((g) => g.id));
   const moves = new Map(
-    [...history].filter(([, list]) => list.some((c) => c.atMs > fromMs && c.atMs < toMs)),
+    [...history].filter(
+      ([id, list]) =>
+        (ids === undefined || ids.has(id)) && list.some((c) => c.atMs > fromMs && c.atMs < toMs),
+    ),
   );
 
   // Whole range for GPUs that stayed put; per stretch between host changes for those that moved.

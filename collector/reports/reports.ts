@@ -16,7 +16,7 @@ import type { Flag, HistoryQuery } from "../flags/types.js";
 import type { Store } from "../store/store.js";
 import { buildCapacityReport, type CapacityReport } from "./capacity-report.js";
 import { buildDowntimeReport, DOWN_KINDS, type DowntimeReport } from "./downtime-report.js";
-import { fleetUsage } from "./fleet-usage.js";
+import { fleetUsage, readFleetLayout } from "./fleet-usage.js";
 import { buildThermalReport, type ThermalReport } from "./thermal-report.js";
 import type { EnergyReport, ReportRequest, UtilizationReport } from "./types.js";
 import { buildEnergyReport, buildUtilizationReport } from "./usage-report.js";
@@ -47,11 +47,12 @@ function usage(sources: ReportSources, request: ReportRequest, maxTemperature = 
   const nowMs = (sources.now ?? Date.now)();
   if (!request.pieces) return fleetUsage(sources.store, request, nowMs, request.filters, maxTemperature);
   // A tenant's report: each lease piece's rows (one GPU each), under the whole range's header.
-  const whole = fleetUsage(sources.store, request, nowMs, { uuid: "" }, maxTemperature);
-  for (const p of request.pieces)
-    whole.rows.push(
-      ...fleetUsage(sources.store, p, nowMs, { ...request.filters, uuid: p.uuid }, maxTemperature).rows,
-    );
+  const layout = readFleetLayout(sources.store);
+  const whole = fleetUsage(sources.store, request, nowMs, { uuid: "" }, maxTemperature, layout);
+  for (const p of request.pieces) {
+    const filters = { ...request.filters, uuid: p.uuid };
+    whole.rows.push(...fleetUsage(sources.store, p, nowMs, filters, maxTemperature, layout).rows);
+  }
   return whole;
 }
 
