@@ -63,7 +63,11 @@ export function tenantsView(
     ...(only !== undefined ? { tenant: only } : {}),
   });
   const byTenant = new Map<string, Lease[]>();
-  for (const l of month) byTenant.set(l.tenant, [...(byTenant.get(l.tenant) ?? []), l]);
+  for (const l of month) {
+    const list = byTenant.get(l.tenant);
+    if (list) list.push(l);
+    else byTenant.set(l.tenant, [l]);
+  }
   const gpus = new Map(backend.gpus({}).map((g) => [g.uuid, g]));
   const downFlags = backend
     .flags({
@@ -74,6 +78,14 @@ export function tenantsView(
       limit: LIMITS.maxFlagRows,
     })
     .filter((f) => (f.gpuUuid === null ? DOWN_HOST.has(f.kind) : DOWN_GPU.has(f.kind)));
+  // Each lease piece needs only its GPU's and its host's flags: index them once, not per piece.
+  const flagsOf = new Map<string, typeof downFlags>();
+  for (const f of downFlags) {
+    const key = f.gpuUuid === null ? `host:${f.host}` : `gpu:${f.gpuUuid}`;
+    const list = flagsOf.get(key);
+    if (list) list.push(f);
+    else flagsOf.set(key, [f]);
+  }
   const rows: TenantRow[] = [];
   for (const [tenant, list] of [...byTenant].sort(([a], [b]) => a.localeCompare(b))) {
     const scope = TenantScope.of(leases, tenant);
@@ -91,7 +103,11 @@ export function tenantsView(
     };
     const pieces = scope.pieces(monthStartMs, now, 1);
     const leasedMs = pieces.reduce((s, p) => s + (p.toMs - p.fromMs), 0);
-    const downMs = pieces.reduce((s, p) => s + downIn(p, downFlags, gpus.get(p.uuid)?.host, now), 0);
+    const downMs = pieces.reduce((s, p) => {
+      const host = gpus.get(p.uuid)?.host;
+      const near = [...(flagsOf.get(`gpu:${p.uuid}`) ?? []), ...(flagsOf.get(`host:${host}`) ?? [])];
+      return s + downIn(p, near, host, now);
+    }, 0);
     const commits = list.map((l) => l.availabilityMilli).filter((v): v is number => v !== null);
     const sla = commits.length > 0 ? Math.min(...commits) / 100_000 : null;
     const availability = leasedMs > 0 ? 1 - downMs / leasedMs : null;
