@@ -2,7 +2,14 @@
 // `<procRoot>/stat` and the passwd file. Both roots are settings so tests point them at fixture
 // trees. Never reads `cmdline` or `environ`. A file that cannot be read leaves its fields absent
 // with the reason, never a guess.
-import { readFile, stat } from "node:fs/promises";
+//
+// Cost matters here (bench agent.cpu_pct_processes: 128 processes every compute-apps poll), so:
+// procfs files are read synchronously (generated in memory, they never wait on a disk, and one
+// read is a few µs where an async read is four thread-pool round trips); a vanished pid is found
+// with one stat that does not throw; and a process life already read (same pid, same start time in
+// `stat`) reuses its user and workload until they are older than `maxAgeMs`, so a steady set of
+// processes costs one `stat` read each per poll.
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Workload, workloadFromCgroup } from "./cgroup.js";
 import { bootTimeFromStat, parsePasswd, startMs, startTicksFromStat, uidFromStatus } from "./proc-files.js";
@@ -14,6 +21,9 @@ export interface ProcReaderOptions {
   passwdPath: string;
   /** USER_HZ; 100 on every mainstream Linux architecture (Node cannot call sysconf). */
   ticksPerSecond?: number;
+  /** How long a process life's user and workload are reused before they are read again. */
+  maxAgeMs?: number;
+  now?: () => number;
 }
 
 export interface HolderInfo {
@@ -28,36 +38,81 @@ export interface HolderInfo {
   problems: string[];
 }
 
+/** A uid or cgroup change within one process life (setuid, a move between cgroups) shows within this. */
+const DEFAULT_MAX_AGE_MS = 60_000;
+const FILES = ["status", "stat", "cgroup"] as const;
+
+interface CachedLife {
+  statText: string;
+  info: HolderInfo;
+  readAtMs: number;
+}
+
 export class ProcReader {
   private passwd: { mtimeMs: number; names: Map<number, string> } | undefined;
+  private passwdProblem: string | undefined;
   private bootTimeSec: number | undefined;
+  private readonly lives = new Map<number, CachedLife>();
+  private readonly now: () => number;
 
-  constructor(private readonly options: ProcReaderOptions) {}
+  constructor(private readonly options: ProcReaderOptions) {
+    this.now = options.now ?? Date.now;
+  }
 
   async read(pid: number): Promise<HolderInfo> {
-    const info: HolderInfo = { pid, problems: [] };
-    if (!Number.isSafeInteger(pid) || pid <= 0) {
-      info.problems.push(`pid: not a process id`);
-      return info;
-    }
+    this.refreshPasswd();
+    return this.readOne(pid);
+  }
+
+  async readAll(pids: readonly number[]): Promise<Map<number, HolderInfo>> {
+    this.refreshPasswd();
+    const unique = [...new Set(pids)];
+    const infos = new Map(unique.map((pid) => [pid, this.readOne(pid)]));
+    for (const pid of this.lives.keys()) if (!infos.has(pid)) this.lives.delete(pid);
+    return infos;
+  }
+
+  private readOne(pid: number): HolderInfo {
+    if (!Number.isSafeInteger(pid) || pid <= 0) return { pid, problems: ["pid: not a process id"] };
     const dir = join(this.options.procRoot, String(pid));
-    // Read in parallel, but record problems in file order so a report is the same every time.
-    const [status, statText, cgroup] = await Promise.all(
-      ["status", "stat", "cgroup"].map((f) => this.text(join(dir, f), f)),
-    ).then((results) =>
-      results.map((r) => {
-        if (r.problem !== undefined) info.problems.push(r.problem);
-        return r.text;
-      }),
-    );
+    if (statSync(dir, { throwIfNoEntry: false }) === undefined) {
+      this.lives.delete(pid);
+      return { pid, problems: FILES.map((f) => `${f}: ENOENT`) };
+    }
+    const stat = readText(join(dir, "stat"));
+    const cached = this.lives.get(pid);
+    if (
+      cached &&
+      stat.text !== undefined &&
+      sameLife(cached.statText, stat.text) &&
+      this.now() - cached.readAtMs < (this.options.maxAgeMs ?? DEFAULT_MAX_AGE_MS)
+    ) {
+      return { ...cached.info, problems: [...cached.info.problems] };
+    }
+    const info = this.readLife(pid, dir, stat);
+    if (stat.text !== undefined && info.problems.length === 0)
+      this.lives.set(pid, { statText: stat.text, info, readAtMs: this.now() });
+    else this.lives.delete(pid);
+    return { ...info, problems: [...info.problems] };
+  }
+
+  private readLife(pid: number, dir: string, stat: TextRead): HolderInfo {
+    const info: HolderInfo = { pid, problems: [] };
+    // Problems are listed in file order so a report is the same every time.
+    const texts = FILES.map((f) => (f === "stat" ? stat : readText(join(dir, f))));
+    texts.forEach((r, i) => {
+      if (r.problem !== undefined) info.problems.push(`${FILES[i]}: ${r.problem}`);
+    });
+    const [status, statText, cgroup] = texts.map((r) => r.text);
     const uid = status === undefined ? undefined : uidFromStatus(status);
     if (uid !== undefined) {
       info.uid = uid;
-      const name = (await this.names(info)).get(uid);
+      if (this.passwdProblem !== undefined) info.problems.push(`passwd: ${this.passwdProblem}`);
+      const name = this.passwd?.names.get(uid);
       if (name !== undefined) info.user = name;
     } else if (status !== undefined) info.problems.push("status: no Uid line");
     const ticks = statText === undefined ? undefined : startTicksFromStat(statText);
-    const boot = await this.boot(info);
+    const boot = this.boot(info);
     if (ticks !== undefined && boot !== undefined) {
       info.startMs = startMs(boot, ticks, this.options.ticksPerSecond ?? 100);
     } else if (statText !== undefined && ticks === undefined) info.problems.push("stat: no start time");
@@ -65,42 +120,56 @@ export class ProcReader {
     return info;
   }
 
-  async readAll(pids: readonly number[]): Promise<Map<number, HolderInfo>> {
-    const unique = [...new Set(pids)];
-    const infos = await Promise.all(unique.map((pid) => this.read(pid)));
-    return new Map(infos.map((i) => [i.pid, i]));
-  }
-
-  private async text(path: string, label: string): Promise<{ text?: string; problem?: string }> {
+  /** The passwd file, re-read only when its mtime changes; checked once per lookup round. */
+  private refreshPasswd(): void {
     try {
-      return { text: await readFile(path, "utf8") };
-    } catch (error) {
-      return { problem: `${label}: ${errorCode(error)}` };
-    }
-  }
-
-  /** The passwd file, re-read only when its mtime changes. */
-  private async names(info: HolderInfo): Promise<Map<number, string>> {
-    try {
-      const { mtimeMs } = await stat(this.options.passwdPath);
+      const { mtimeMs } = statSync(this.options.passwdPath);
       if (this.passwd?.mtimeMs !== mtimeMs) {
-        this.passwd = { mtimeMs, names: parsePasswd(await readFile(this.options.passwdPath, "utf8")) };
+        this.passwd = { mtimeMs, names: parsePasswd(readFileSync(this.options.passwdPath, "utf8")) };
+        // New names: a cached life must not keep a name the file no longer gives.
+        this.lives.clear();
       }
-      return this.passwd.names;
+      this.passwdProblem = undefined;
     } catch (error) {
-      info.problems.push(`passwd: ${errorCode(error)}`);
-      return new Map();
+      this.passwd = undefined;
+      this.passwdProblem = errorCode(error);
     }
   }
 
   /** Boot time does not change while the host is up: read once. */
-  private async boot(info: HolderInfo): Promise<number | undefined> {
+  private boot(info: HolderInfo): number | undefined {
     if (this.bootTimeSec !== undefined) return this.bootTimeSec;
-    const { text, problem } = await this.text(join(this.options.procRoot, "stat"), "stat(boot)");
-    if (problem !== undefined) info.problems.push(problem);
+    const { text, problem } = readText(join(this.options.procRoot, "stat"));
+    if (problem !== undefined) info.problems.push(`stat(boot): ${problem}`);
     this.bootTimeSec = text === undefined ? undefined : bootTimeFromStat(text);
     return this.bootTimeSec;
   }
+}
+
+interface TextRead {
+  text?: string;
+  problem?: string;
+}
+
+function readText(path: string): TextRead {
+  try {
+    return { text: readFileSync(path, "utf8") };
+  } catch (error) {
+    return { problem: errorCode(error) };
+  }
+}
+
+/**
+ * The same process life: `stat` up to and including field 22 (start time) is unchanged. Fields
+ * 3–21 include counters that move, so only pid, name and start time are compared.
+ */
+function sameLife(before: string, after: string): boolean {
+  const a = startTicksFromStat(before);
+  return a !== undefined && a === startTicksFromStat(after) && commOf(before) === commOf(after);
+}
+
+function commOf(stat: string): string {
+  return stat.slice(0, stat.lastIndexOf(")") + 1);
 }
 
 function errorCode(error: unknown): string {

@@ -1,7 +1,7 @@
 // Holder lookup through a fixture /proc tree, and through the real /proc for a real child.
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -61,6 +61,75 @@ describe("ProcReader on a fixture tree", () => {
 
   it("refuses a pid that is not a process id", async () => {
     expect((await reader.read(-1)).problems).toEqual(["pid: not a process id"]);
+  });
+});
+
+describe("ProcReader reuses a process life it has read", () => {
+  let root = "";
+  let nowMs = 0;
+  const make = () =>
+    new ProcReader({ procRoot: root, passwdPath: join(root, "passwd"), maxAgeMs: 60_000, now: () => nowMs });
+  const statWith = (startTicks: number, name = "python3") =>
+    `4121 (${name}) S 1 4121 4121 0 -1 4194560 0 0 0 0 7 3 0 0 20 0 1 0 ${startTicks} 0 0\n`;
+
+  afterEach(async () => {
+    if (root) await rm(root, { recursive: true });
+    root = "";
+  });
+
+  async function tree(): Promise<void> {
+    root = await mkdtemp(join(tmpdir(), "gputel-proc-"));
+    await cp(FIXTURE, root, { recursive: true });
+    await writeFile(join(root, "4121/stat"), statWith(360000));
+  }
+
+  it("same pid and start time: the cgroup is not read again until the entry is older than maxAgeMs", async () => {
+    await tree();
+    const reader = make();
+    const first = await reader.readAll([4121]);
+    expect(first.get(4121)?.workload?.kind).toBe("kubernetes");
+    // The workload changes on disk; the process life is the same, so the first answer stands…
+    await writeFile(join(root, "4121/cgroup"), "0::/slurm/uid_1001/job_77/step_0/user/task_0\n");
+    nowMs += 59_000;
+    expect((await reader.readAll([4121])).get(4121)).toEqual(first.get(4121));
+    // …until it is older than maxAgeMs: then it is read again.
+    nowMs += 2_000;
+    expect((await reader.readAll([4121])).get(4121)?.workload).toEqual({
+      kind: "slurm",
+      uid: 1001,
+      jobId: "77",
+      stepId: "0",
+    });
+  });
+
+  it("a reused pid (new start time) or an exec (new name) is read again at once", async () => {
+    await tree();
+    const reader = make();
+    expect((await reader.read(4121)).user).toBe("alice");
+    await writeFile(join(root, "4121/status"), "Name:\tpython3\nUid:\t0\t0\t0\t0\n");
+    await writeFile(join(root, "4121/stat"), statWith(370000));
+    const reused = await reader.read(4121);
+    expect(reused.uid).toBe(0);
+    expect(reused.startMs).toBe((1764835200 + 3700) * 1000);
+    await writeFile(join(root, "4121/status"), "Name:\tbash\nUid:\t1001\t0\t0\t0\n");
+    await writeFile(join(root, "4121/stat"), statWith(370000, "bash"));
+    expect((await reader.read(4121)).user).toBe("alice");
+  });
+
+  it("a pid that vanished and came back is read again, and a changed passwd file renames", async () => {
+    await tree();
+    const reader = make();
+    await reader.read(4121);
+    await rm(join(root, "4121"), { recursive: true });
+    expect((await reader.read(4121)).problems).toEqual(["status: ENOENT", "stat: ENOENT", "cgroup: ENOENT"]);
+    await cp(join(FIXTURE, "4121"), join(root, "4121"), { recursive: true });
+    await writeFile(join(root, "4121/stat"), statWith(360000));
+    expect((await reader.read(4121)).user).toBe("alice");
+    const passwd = join(root, "passwd");
+    await writeFile(passwd, "carol:x:1001:1001::/:/bin/sh\n");
+    const later = new Date(Date.now() + 5_000);
+    await utimes(passwd, later, later);
+    expect((await reader.read(4121)).user).toBe("carol");
   });
 });
 
