@@ -7,6 +7,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { BenchFigure } from "./common.js";
+import { realHolderScenario } from "./real-holders.js";
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
@@ -34,10 +35,8 @@ async function agentOverhead(kernelLog = false, processes = false): Promise<Benc
   const seconds = smoke ? 8 : 60;
   const warmup = smoke ? 3 : 10;
   const gputel = join(root, "bin/gputel");
-  const scenario = join(
-    root,
-    processes ? "scenarios/bench-8gpu-processes.yaml" : "scenarios/bench-8gpu.yaml",
-  );
+  const holders = processes ? await realHolderScenario() : undefined;
+  const scenario = holders?.scenario ?? join(root, "scenarios/bench-8gpu.yaml");
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [
@@ -61,7 +60,7 @@ async function agentOverhead(kernelLog = false, processes = false): Promise<Benc
       },
       timeout: (seconds + warmup + 60) * 1000,
     },
-  );
+  ).finally(() => holders?.stop());
   const flags = process.env.GPUTEL_AGENT_NODE_FLAGS ?? nodeFlags;
   return stdout
     .split("\n")
