@@ -11,7 +11,8 @@ function monthStartMs(now = new Date()) {
 
 export async function drawSales(api) {
   const root = document.getElementById("sales");
-  if (!root) return;
+  // Without leases here (the tenants view hides itself) there is nothing to sell: no request.
+  if (!root || document.getElementById("tenants").hidden) return;
   let s;
   try {
     s = await api(`/api/v1/reports/sales?from=${monthStartMs()}&by=model`);
