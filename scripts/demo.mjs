@@ -3,13 +3,15 @@
 // broker, and one agent per host of scenarios/demo-fleet.yaml, each running `gputel mock-smi`
 // as its nvidia-smi (the real shell-out path) and `gputel mock-kmsg` as its kernel log. Flag
 // durations are shortened so that idle, idle-held and overheat flags show within a couple of
-// minutes.
+// minutes. Once the collector knows every GPU, the demo leases them through the API
+// (demo-leases.mjs), so the tenants view and the sales figures have something to show.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import { startDemoLeases } from "./demo-leases.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const gputel = join(root, "bin/gputel");
@@ -44,7 +46,9 @@ mkdirSync(mockClock, { recursive: true });
 const mqttPort = await pickPort(1883);
 const httpPort = await pickPort(8080);
 const scenario = join(root, "scenarios/demo-fleet.yaml");
-const hosts = parse(readFileSync(scenario, "utf8")).hosts.map((h) => h.name);
+const scenarioHosts = parse(readFileSync(scenario, "utf8")).hosts;
+const hosts = scenarioHosts.map((h) => h.name);
+const gpuCount = scenarioHosts.reduce((n, h) => n + h.gpus.reduce((k, g) => k + (g.count ?? 1), 0), 0);
 
 const collectorConfig = join(run, "collector.yaml");
 writeFileSync(
@@ -93,6 +97,7 @@ function start(name, args, env = {}) {
 
 let stopping = false;
 let collector;
+let leases;
 /** SIGTERM to each child and resolves when all of them exited. */
 function stopChildren(list) {
   const running = list.filter((child) => child.exitCode === null && child.signalCode === null);
@@ -114,6 +119,7 @@ async function stopAll() {
     console.log("Some parts did not stop within 10 s; leaving.");
     process.exit(1);
   }, 10_000).unref();
+  leases?.stop();
   // Agents first, then the collector: an agent whose broker goes away first sees its connection
   // reset and warns about it. Each waits for its clean stop (agents say "stopped", the
   // collector closes its database).
@@ -191,8 +197,13 @@ gputel demo: a collector and ${hosts.length} mock-GPU agents (${hosts.join(", ")
         bin/gputel query gpus --url ${url}
         bin/gputel query flags --url ${url}
         bin/gputel query report utilization --since 1h --by host --url ${url}
+        bin/gputel report leases --by tenant --url ${url}
+        bin/gputel query report sales --since 1h --url ${url}
 
 Flags appear within a couple of minutes (idle after 1m, overheat after 30s). Kernel-log events: at
 90 s an Xid 13 on hgx-b02 GPU 0 (its process trainer), at 2 min an Xid 79 on hgx-b02 GPU 2,
-which falls off the bus. Ctrl-C stops everything.
+which falls off the bus. Leases, once every GPU has reported: acme rents dgx-a01 (GPU 7 sits
+idle-held) and l40s-c03, globex hgx-b02, initech ws-d04 GPU 0; ws-d04 GPU 1 is for sale; after
+45 s hgx-b02 GPU 3 moves from globex to initech. Ctrl-C stops everything.
 `);
+leases = startDemoLeases({ url, hosts, customers, gpuCount, log: (line) => console.log(`[demo] ${line}`) });

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import { mergeFlagAnswers, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
 import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../collector/reports/report-csv.js";
+import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { type Column, csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
@@ -27,6 +28,7 @@ Commands:
   flags              open flags, most severe first (--state all: history) (--kind, --host, --site,
                      --label, --model, --search, --gpu, --problems, --since, --until)
   report KIND        utilization | energy | thermal | capacity | downtime (--since, --until, --by)
+                     | sales (sold rate, used rate, GPUs for sale now; --by model | site | host)
                      | health (Xids by code, model, host; hardware downtime; RMA candidates)
   events             kernel-log events, newest first (--gpu, --host, --code, --action, --since, --until, --limit)
   health GPU         one GPU's health timeline: events, flags, acknowledgements, downtime (--since, --until)
@@ -240,16 +242,18 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           return 0;
         }
         if (!arg)
-          throw new UsageError("report needs a KIND: utilization, energy, thermal, capacity or downtime");
-        const report =
+          throw new UsageError(
+            "report needs a KIND: utilization, energy, thermal, capacity, downtime or sales",
+          );
+        const report: Report | SalesReport =
           urls.length === 1
             ? ((
-                await getAll<Report>(
+                await getAll<Report | SalesReport>(
                   `/api/v1/reports/${encodeURIComponent(arg)}`,
                   { ...range, by: v.by },
                   client,
                 )
-              )[0] as Report)
+              )[0] as Report | SalesReport)
             : await mergedReport(arg, range, v.by, client);
         const { groups: rows, total } = reportRows(report);
         const columns = reportColumns([...rows, total]);
@@ -263,7 +267,7 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         const raw = new Map((report.groups as unknown as ReportRow[]).map((row) => [row.key, row]));
         print(
           { ...report, groups: groups.map((row) => raw.get(row.key)) },
-          () => renderReport({ ...report, groups, total } as unknown as Report, style),
+          () => renderReport({ ...report, groups, total } as unknown as Report | SalesReport, style),
           () => reportCsv(report, { nameOf, order }),
         );
         return 0;

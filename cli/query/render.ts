@@ -1,6 +1,7 @@
 // People-facing views of the API's answers. Flags and hot GPUs stand out in colour.
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
+import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { gpuName } from "./columns.js";
 import { type Cell, type Colour, duration, fixed, paint, percent, type Style, table } from "./table.js";
 
@@ -154,6 +155,12 @@ const TITLES: Record<string, string> = {
   energyKwh: "kWh",
   idleEnergyKwh: "IDLE kWh",
   wastedShare: "WASTED",
+  installedGpuHours: "INSTALLED h",
+  leasedGpuHours: "LEASED h",
+  soldRate: "SOLD",
+  usedRate: "USED",
+  forSaleNow: "FOR SALE NOW",
+  forSalePflops: "FOR SALE PFLOPS",
 };
 
 /** Short titles for the known columns; otherwise "throttleGpuMinutesLost" → "THROTTLE GPU MINUTES LOST". */
@@ -174,16 +181,19 @@ function cellOf(name: string, value: string | number | null | undefined): Cell {
 
 type Row = Record<string, unknown> & { key: string };
 
-/** Scalar columns of the groups, in first-seen order (nested lists such as capacity's models left out). */
+/**
+ * Scalar columns of the groups, in first-seen order (nested lists such as capacity's models left
+ * out, and the exact integers in ms beside the hours: JSON and CSV keep those).
+ */
 function columnsOf(rows: readonly Row[]): string[] {
   const names = new Set<string>();
   for (const row of rows)
     for (const [k, v] of Object.entries(row))
-      if (k !== "key" && (v === null || typeof v !== "object")) names.add(k);
+      if (k !== "key" && !k.endsWith("Ms") && (v === null || typeof v !== "object")) names.add(k);
   return [...names];
 }
 
-export function renderReport(r: Report, style: Style): string {
+export function renderReport(r: Report | SalesReport, style: Style): string {
   const groups = r.groups as unknown as Row[];
   const total = r.total as unknown as Row;
   const columns = columnsOf([...groups, total]);
@@ -233,7 +243,19 @@ export function renderReport(r: Report, style: Style): string {
       ),
     )}`;
   }
-  if (r.kind === "capacity" && r.unknownModels.length > 0)
+  if (r.kind === "sales" && r.forSale.length > 0) {
+    out += `\nGPUs for sale now\n${table(
+      style,
+      ["MODEL", "GPUS", "TFLOPS EACH", "PFLOPS"],
+      r.forSale.map((m) => [
+        { text: m.model || "(no inventory yet)" },
+        { text: String(m.gpus), right: true },
+        { text: m.denseFp16Tflops === null ? "–" : fixed(m.denseFp16Tflops, 1), right: true },
+        { text: fixed(m.pflops, 3), right: true },
+      ]),
+    )}`;
+  }
+  if ((r.kind === "capacity" || r.kind === "sales") && r.unknownModels.length > 0)
     out += `\nModels without a capacity figure: ${r.unknownModels.join(", ")}\n`;
   return out;
 }

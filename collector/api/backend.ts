@@ -22,6 +22,7 @@ import type {
 import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseParts } from "../reports/lease-reports.js";
+import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { UsageTotals } from "../usage/usage-sums.js";
 import type { FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
@@ -55,6 +56,8 @@ export interface QueryBackend {
   reportPart?(range: TimeRange): Promise<ReportPart>;
   /** This collector's lease line parts over a range (issue 15), for one tenant when given; absent: 501. */
   leaseParts?(range: TimeRange, tenant?: string): Promise<LeaseParts>;
+  /** Sold rate, used rate and GPUs for sale (sales-report.ts); absent: 501. */
+  sales?(range: TimeRange, by: SalesGroupBy): Promise<SalesReport>;
   /** The stored samples, slice by slice, for GET /api/v1/export; absent where there is no store. */
   exportSource?(): ExportSource;
   /** Kernel-log events, health timelines and report, acknowledgements (absent: 501). */

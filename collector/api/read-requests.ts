@@ -6,6 +6,8 @@ import { reportPart } from "../fanout/report-part.js";
 import { alignRange } from "../reports/fleet-usage.js";
 import { type LeaseParts, leaseParts } from "../reports/lease-reports.js";
 import { type FleetReport, fleetReport } from "../reports/reports.js";
+import { salesReport } from "../reports/sales.js";
+import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { FlagStore } from "../store/flag-store.js";
 import type { Store } from "../store/store.js";
 import type { Series } from "../store/store-query.js";
@@ -26,7 +28,8 @@ export type ReadRequest =
   | { op: "aggregate"; fromMs: number; toMs: number; groupBy: GroupBy }
   | { op: "series"; uuid: string; metrics: string[]; fromMs: number; toMs: number; stepMs: number }
   | { op: "reportPart"; fromMs: number; toMs: number; nowMs: number }
-  | { op: "leaseParts"; fromMs: number; toMs: number; nowMs: number; tenant?: string };
+  | { op: "leaseParts"; fromMs: number; toMs: number; nowMs: number; tenant?: string }
+  | { op: "sales"; fromMs: number; toMs: number; nowMs: number; by: SalesGroupBy };
 
 /** The answer type of each request kind. */
 export interface ReadAnswers {
@@ -35,6 +38,7 @@ export interface ReadAnswers {
   series: Series;
   reportPart: ReportPart;
   leaseParts: LeaseParts;
+  sales: SalesReport;
 }
 
 export type ReadAnswer<R extends ReadRequest> = ReadAnswers[R["op"]];
@@ -69,6 +73,8 @@ export function answerRead(
       return store.series(request.uuid, request.metrics, request.fromMs, request.toMs, request.stepMs);
     case "leaseParts":
       return leaseParts({ store, flags, now: () => request.nowMs }, request, request.tenant);
+    case "sales":
+      return salesReport({ store, now: () => request.nowMs }, request);
     case "reportPart": {
       const { fromMs, toMs } = alignRange(store, request.fromMs, request.toMs);
       return reportPart(store, fromMs, toMs, request.nowMs);

@@ -20,6 +20,7 @@ import { registerLeaseReportRoutes } from "./lease-report-routes.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
 import { registerProcessRoutes } from "./process-routes.js";
 import { registerApiRoutes } from "./routes.js";
+import { registerSalesRoutes } from "./sales-routes.js";
 import { schemas } from "./schemas.js";
 import { registerTenantRoutes } from "./tenant-routes.js";
 
@@ -149,6 +150,7 @@ export function buildApp(
   registerExportRoute(app, backend, log);
   registerHealthRoutes(app, backend, access.leases);
   registerLeaseReportRoutes(app, backend);
+  registerSalesRoutes(app, backend, fanout?.peers ?? []);
   registerProcessRoutes(app, backend, access.leases);
   registerTenantRoutes(app, backend, access.leases, fanout?.peers ?? []);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {

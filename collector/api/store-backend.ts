@@ -33,6 +33,8 @@ import { summarize, summaryRange } from "../merge/summary.js";
 import { alignRange } from "../reports/fleet-usage.js";
 import { type LeaseParts, leaseParts } from "../reports/lease-reports.js";
 import { fleetReport } from "../reports/reports.js";
+import { salesReport } from "../reports/sales.js";
+import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { InventoryRow } from "../store/fleet-reads.js";
 import type { Store } from "../store/store.js";
 import type { LatestGpu } from "../store/store-query.js";
@@ -357,6 +359,12 @@ export class StoreBackend implements QueryBackend {
       range,
       tenant,
     );
+  }
+
+  async sales(range: TimeRange, by: SalesGroupBy): Promise<SalesReport> {
+    const reader = this.parts.reader;
+    if (reader) return reader.call({ op: "sales", ...range, by, nowMs: this.now() });
+    return salesReport({ store: this.parts.store, now: () => this.now() }, { ...range, by });
   }
 
   async reportPart(range: TimeRange): Promise<ReportPart> {

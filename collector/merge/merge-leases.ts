@@ -22,6 +22,8 @@ export function mergeLeaseParts(parts: readonly (readonly LeaseLinePart[])[]): L
       s.unknownReportedMs += p.unknownReportedMs;
       s.energyCwms += p.energyCwms;
       s.energyIdleCwms += p.energyIdleCwms;
+      s.utilSum += p.utilSum;
+      s.utilCount += p.utilCount;
       s.flags += p.flags;
     }
   }

@@ -22,6 +22,7 @@ const USAGE_COLUMNS = [
   "idle_held_gpu_h",
   "down_gpu_h",
   "utilization_pct",
+  "mean_utilization_pct",
   "availability_pct",
   "energy_kwh",
   "busy_energy_kwh",
@@ -36,6 +37,7 @@ function usageCells(x: {
   idleHeldMs: number;
   downMs: number;
   utilizationRate: number | null;
+  meanUtilizationPct: number | null;
   availabilityRate: number | null;
   energyCwms: number;
   energyIdleCwms: number;
@@ -48,6 +50,7 @@ function usageCells(x: {
     fixed(x.idleHeldMs / H, 4),
     fixed(x.downMs / H, 4),
     pct(x.utilizationRate),
+    fixed(x.meanUtilizationPct, 3),
     pct(x.availabilityRate),
     fixed(x.energyCwms / KWH, 6),
     fixed((x.energyCwms - x.energyIdleCwms) / KWH, 6),

@@ -41,6 +41,9 @@ export interface LeaseLinePart {
   unknownReportedMs: number;
   energyCwms: number;
   energyIdleCwms: number;
+  /** Sum and count of the utilization readings in the window's minutes (mean utilization = sum / count). */
+  utilSum: number;
+  utilCount: number;
   /** GPU flags that opened during the lease window. */
   flags: number;
 }
@@ -109,6 +112,8 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
       unknownReportedMs: u?.unknownMs ?? 0,
       energyCwms: u?.energyCwms ?? 0,
       energyIdleCwms: u?.energyIdleCwms ?? 0,
+      utilSum: u?.utilizationSum ?? 0,
+      utilCount: u?.utilizationCount ?? 0,
       flags: (flagsByGpu.get(lease.gpu) ?? []).filter((t) => t >= w.fromMs && t < w.toMs).length,
     };
   });

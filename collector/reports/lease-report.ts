@@ -22,6 +22,8 @@ export interface LeaseSums {
   downMs: number;
   energyCwms: number;
   energyIdleCwms: number;
+  utilSum: number;
+  utilCount: number;
   flags: number;
   /** Lines with a committed availability that they missed. */
   slaMissed: number;
@@ -38,6 +40,8 @@ export interface LeaseFigures {
   downGpuHours: number;
   /** busy / (busy + idle + idle-held); null when none of the leased time is known. */
   utilizationRate: number | null;
+  /** Mean utilization reading (0–100) in the leased minutes, not the busy share; null without readings. */
+  meanUtilizationPct: number | null;
   /** (leased − down) / leased; null without leased time. */
   availabilityRate: number | null;
   energyKwh: number;
@@ -120,6 +124,8 @@ function sumLines(lines: readonly Summable[]): LeaseSums {
     downMs: 0,
     energyCwms: 0,
     energyIdleCwms: 0,
+    utilSum: 0,
+    utilCount: 0,
     flags: 0,
     slaMissed: 0,
     costMicros: {},
@@ -133,6 +139,8 @@ function sumLines(lines: readonly Summable[]): LeaseSums {
     s.downMs += l.downMs;
     s.energyCwms += l.energyCwms;
     s.energyIdleCwms += l.energyIdleCwms;
+    s.utilSum += l.utilSum;
+    s.utilCount += l.utilCount;
     s.flags += l.flags;
     if (l.sla === "missed") s.slaMissed++;
     if (l.currency !== null) {
@@ -154,6 +162,7 @@ function figures(s: LeaseSums): LeaseFigures {
     idleHeldGpuHours: s.idleHeldMs / HOUR_MS,
     downGpuHours: s.downMs / HOUR_MS,
     utilizationRate: known > 0 ? s.busyMs / known : null,
+    meanUtilizationPct: s.utilCount > 0 ? s.utilSum / s.utilCount : null,
     availabilityRate: s.leasedMs > 0 ? Math.max(0, s.leasedMs - s.downMs) / s.leasedMs : null,
     energyKwh: s.energyCwms / CWMS_PER_KWH,
     busyEnergyKwh: (s.energyCwms - s.energyIdleCwms) / CWMS_PER_KWH,

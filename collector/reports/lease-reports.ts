@@ -23,7 +23,7 @@ export interface LeaseReportSources {
 }
 
 /** Leases a report reads at most (the bench's statement holds 20,000 over a month). */
-const MAX_LEASES = 1_000_000;
+export const MAX_LEASES = 1_000_000;
 
 /** "2026-11" → [1 Nov 00:00 UTC, 1 Dec 00:00 UTC). */
 export function monthRange(month: string): { fromMs: number; toMs: number } {

@@ -2,10 +2,15 @@
 // write it: a "group" column, then every scalar column of the rows in first-seen order, one line
 // per group and a last TOTAL line. The utilization report adds meanUtilizationPct (the average
 // load) beside utilizationRate (the busy share). The downtime report answers "which GPUs were
-// down, for how long, why": one line per down interval of each GPU.
+// down, for how long, why": one line per down interval of each GPU. The sales report
+// (sales-report.ts) is written the same way.
 import { type Column, csvOf, type Value } from "../../shared/csv.js";
 import type { DowntimeReport } from "./downtime-report.js";
 import type { FleetReport } from "./reports.js";
+import type { SalesReport } from "./sales-report.js";
+
+/** What is written as CSV: a fleet report or the sales report. */
+export type CsvReport = FleetReport | SalesReport;
 
 export type ReportRow = Record<string, unknown> & { key: string };
 
@@ -15,7 +20,7 @@ const scalar = (v: unknown): Value => (typeof v === "number" || typeof v === "st
  * The report's group rows and its total row as flat records. The utilization report's mean
  * utilization (kept beside the rows in its JSON) joins each row right after utilizationRate.
  */
-export function reportRows(r: FleetReport): { groups: ReportRow[]; total: ReportRow } {
+export function reportRows(r: CsvReport): { groups: ReportRow[]; total: ReportRow } {
   const groups = r.groups as unknown as ReportRow[];
   const total = r.total as unknown as ReportRow;
   if (r.kind !== "utilization" || !r.meanUtilizationPct) return { groups, total };
@@ -52,7 +57,7 @@ export function reportColumns(rows: readonly ReportRow[]): Column<ReportRow>[] {
  * downtime report's down intervals.
  */
 export function reportCsv(
-  r: FleetReport,
+  r: CsvReport,
   options: { nameOf?: (key: string) => string; order?: (rows: ReportRow[]) => ReportRow[] } = {},
 ): string {
   if (r.kind === "downtime") return downtimeCsv(r);
@@ -60,6 +65,12 @@ export function reportCsv(
   const named = groups.map((row) => ({ ...row, key: options.nameOf?.(row.key) ?? row.key }));
   const all = [...(options.order?.(named) ?? named), { ...total, key: "TOTAL" }];
   return csvOf(reportColumns(all), all);
+}
+
+/** The attachment's name: gputel-KIND-FROM-TO.csv, times as 20261101T0000Z. */
+export function reportFileName(r: { kind: string; fromMs: number; toMs: number }): string {
+  const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
+  return `gputel-${r.kind}-${stamp(r.fromMs)}-${stamp(r.toMs)}.csv`;
 }
 
 const DOWN_COLUMNS = [

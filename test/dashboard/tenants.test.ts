@@ -2,48 +2,39 @@
 // has a row per tenant (idle-held GPUs counted), a leased GPU's cell and panel name its tenant,
 // an unleased one is for sale; a tenant token's page shows only its own GPU and its own row.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApiServer } from "../../collector/api/server.js";
-import { newToken, storedTokenLookup } from "../../collector/api/tokens.js";
-import { LeaseService } from "../../collector/leases/service.js";
-import { silentLogger } from "../../shared/logger.js";
-import { buildFleet, type FleetFixture, gpuUuid } from "../api/fleet-fixture.js";
+import { gpuUuid } from "../api/fleet-fixture.js";
 import { type Browser, collectorPage, launchChromium, skipBrowser } from "./chromium.js";
+import { type LeasedFleet, startLeasedFleet } from "./leased-fleet.js";
 
 const ADMIN = "tenants-dashboard-admin-token-0123456789";
 const MIN = 60_000;
 
 describe.skipIf(skipBrowser)("tenants on the dashboard (chromium)", () => {
-  let fleet: FleetFixture | undefined;
-  let server: ReturnType<typeof createApiServer> | undefined;
+  let served: LeasedFleet | undefined;
   let browser: Browser | undefined;
   let url = "";
   let acme = "";
 
   beforeAll(async () => {
-    fleet = buildFleet({ hours: 1 });
-    const f = fleet;
-    const leases = new LeaseService(f.store.leases, () => f.nowMs);
-    leases.create({ id: "l-acme", device: gpuUuid(0, 3), tenant: "acme", start: f.nowMs - 30 * MIN }, "t");
-    leases.create({ id: "l-ini", device: gpuUuid(1, 2), tenant: "initech", start: f.nowMs - 50 * MIN }, "t");
-    const t = newToken();
-    f.store.tokens.insert(t.id, "tenant:acme", t.digest, "", f.nowMs);
-    acme = t.token;
-    server = createApiServer({
-      backend: f.backend,
-      listen: { host: "127.0.0.1", port: 0 },
-      token: ADMIN,
-      logger: silentLogger(),
-      leases,
-      tokens: storedTokenLookup(f.store.tokens),
+    served = await startLeasedFleet({
+      hours: 1,
+      admin: ADMIN,
+      lease(leases, nowMs) {
+        leases.create({ id: "l-acme", device: gpuUuid(0, 3), tenant: "acme", start: nowMs - 30 * MIN }, "t");
+        leases.create(
+          { id: "l-ini", device: gpuUuid(1, 2), tenant: "initech", start: nowMs - 50 * MIN },
+          "t",
+        );
+      },
     });
-    url = `http://127.0.0.1:${(await server.start()).port}`;
+    url = served.url;
+    acme = served.tokenFor("acme");
     browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await server?.stop();
-    fleet?.close();
+    await served?.close();
   });
 
   it("lists each tenant, and a cell and the GPU panel show the lease", async () => {

@@ -36,3 +36,34 @@ export function spawnGputel(args: string[], env: NodeJS.ProcessEnv = {}): Spawne
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, output: () => text, exited };
 }
+
+/** What an in-process CLI run (`run(args, io)` of cli/query, cli/report, …) printed and answered. */
+export interface CliResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs a CLI's `run` in-process with captured output, no terminal and only `env`. */
+export async function runCaptured(
+  run: (
+    args: string[],
+    io: { stdout(t: string): void; stderr(t: string): void; env: NodeJS.ProcessEnv; isTTY: boolean },
+  ) => Promise<number>,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<CliResult> {
+  let out = "";
+  let err = "";
+  const code = await run(args, {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    env,
+    isTTY: false,
+  });
+  return { code, out, err };
+}

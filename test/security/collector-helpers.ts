@@ -69,5 +69,6 @@ export const PRIVATE_PATHS = [
   "/api/v1/reports/processes",
   "/api/v1/reports/leases",
   "/api/v1/reports/statement",
+  "/api/v1/reports/sales",
   "/api/v1/tenants",
 ] as const;

@@ -1,8 +1,9 @@
 // gputel dashboard: polls the collector's compact fleet cells, open flags and summary every few
 // seconds and draws the fleet (tiles at fleet scale, cells when narrowed), the problems first
 // list, the KPIs and, on demand, one GPU's panel; the fleet health report once a minute; fleet
-// reports over a date range in the reports view (reports-view.js). Filters, colour, the open GPU
-// and the report shown are in the URL.
+// reports over a date range in the reports view (reports-view.js); the sales figures above the
+// tenants table once a minute (sales.js). Filters, colour, the open GPU and the report shown are
+// in the URL.
 import { api, el, energy, pct, pctOf, TEMP_STOPS, UTIL_STOPS } from "./api.js";
 import { closeDetail, detailId, openDetail, refreshDetail, wireDetail } from "./detail.js";
 import { drawFlags, flagsQuery } from "./flags-view.js";
@@ -10,11 +11,13 @@ import { applyCells, buildFleet, choices, matches } from "./fleet-model.js";
 import { drawFleet } from "./fleet-view.js";
 import { drawHealthReport } from "./health.js";
 import { wireReports } from "./reports-view.js";
+import { drawSales } from "./sales.js";
 import { drawTenants } from "./tenants.js";
 import { readUrl, writeUrl } from "./url-state.js";
 
 const POLL_MS = 5000;
-// The fleet health report covers 30 days: once a minute is fresh enough and spares the collector.
+// The fleet health report covers 30 days, the sales figures a month: once a minute is fresh
+// enough and spares the collector.
 const HEALTH_MS = 60_000;
 const url = readUrl();
 const state = { filters: url.filters, colour: url.colour, fleet: null, flagPages: 1, timer: null };
@@ -204,3 +207,6 @@ if (url.gpu) void showGpu(url.gpu).catch(() => closeDetail());
 setInterval(poll, POLL_MS);
 void drawHealthReport(api);
 setInterval(() => void drawHealthReport(api), HEALTH_MS);
+const sales = () => void drawSales(api).catch(() => {});
+sales();
+setInterval(sales, HEALTH_MS);

@@ -1,10 +1,12 @@
 // The reports view's table and list (reports-view.js asks, this draws): per report kind the
-// columns shown, titled so that busy share and mean utilization are not confused; below the
-// table the hottest GPUs (thermal) or every down GPU with why (availability), each opening its panel.
+// columns shown, titled so that busy share and mean utilization are not confused (the lease
+// report by tenant has both on its rows); below the table the hottest GPUs (thermal) or every
+// down GPU with why (availability), each opening its panel.
 import { duration, el, energy, pct, pctOf } from "./api.js";
 
 const num = (v, digits = 1) => (v === null || v === undefined ? "–" : v.toFixed(digits));
 const hours = (v) => num(v, 1);
+const percent2 = (v) => (v === null ? "–" : `${(v * 100).toFixed(2)}%`);
 // What each report's table shows: [field, title, format]. Busy share and mean utilization are
 // different questions; the titles say which is which.
 const COLUMNS = {
@@ -36,24 +38,39 @@ const COLUMNS = {
     ["downGpus", "GPUs down", String],
     ["downIntervals", "Down intervals", String],
     ["downGpuHours", "Down GPU-h", hours],
-    ["availability", "Availability", (v) => (v === null ? "–" : `${(v * 100).toFixed(2)}%`)],
+    ["availability", "Availability", percent2],
     ["lostGpuHours", "Lost GPU-h", hours],
     ["errorGpuHours", "Error GPU-h", hours],
     ["resetRequiredGpuHours", "Reset-required GPU-h", hours],
     ["xidGpuHours", "Xid GPU-h", hours],
     ["unreachableGpuHours", "Unreachable GPU-h", hours],
   ],
+  // The lease report (by tenant): leased time, and what the tenants' GPUs did in it.
+  leases: [
+    ["leases", "Leases", String],
+    ["gpus", "GPUs", String],
+    ["leasedGpuHours", "Leased GPU-h", hours],
+    ["utilizationRate", "Busy share", pct],
+    ["meanUtilizationPct", "Mean utilization", pctOf],
+    ["busyGpuHours", "Busy GPU-h", hours],
+    ["idleHeldGpuHours", "Idle-held GPU-h", hours],
+    ["downGpuHours", "Down GPU-h", hours],
+    ["availabilityRate", "Availability", percent2],
+    ["slaMissed", "SLAs missed", String],
+    ["energyKwh", "Energy", energy],
+    ["idleEnergyKwh", "Idle energy", energy],
+  ],
 };
 
-/** Draws the report; `by` titles the group column, `openGpu(id)` opens a listed GPU's panel. */
-const BY_TITLES = { site: "Site", model: "Model", host: "Host", customer: "Customer" };
+const BY_TITLES = { site: "Site", model: "Model", host: "Host", customer: "Customer", tenant: "Tenant" };
 
 /** Draws the report; `by` titles the group column, `openGpu(id)` opens a listed GPU's panel. */
 export function drawReport(report, by, openGpu) {
   const columns = COLUMNS[report.kind];
   const mean = report.meanUtilizationPct;
+  // The utilization report keeps mean utilization beside its rows; the lease report on them.
   const value = (row, field, isTotal) =>
-    field === "meanUtilizationPct" ? (isTotal ? mean?.total : mean?.groups[row.key]) : row[field];
+    field === "meanUtilizationPct" && mean ? (isTotal ? mean.total : mean.groups[row.key]) : row[field];
   const head = el("tr");
   head.append(el("th", "", BY_TITLES[by]), ...columns.map(([, title]) => el("th", "num", title)));
   const line = (row, isTotal) => {

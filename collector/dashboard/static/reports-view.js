@@ -1,6 +1,9 @@
 // The reports view: one fleet report (utilization, energy, thermal, availability) over a date
 // range, grouped by site, model, host or customer, as a table, with the same report as CSV to
 // download (the API's ?format=csv, so the file is what `gputel query report --format csv` prints).
+// By tenant it is the lease report (/api/v1/reports/leases?by=tenant): each minute with the lease
+// in force then, leased hours, busy share, mean utilization, idle-held, energy and availability in
+// one table, whatever report is chosen (its CSV is `gputel report leases --format csv`).
 // Its choices live in the URL (view=reports, report, by, range or from/to) so a report is a link.
 import { api, apiFile, el } from "./api.js";
 import { drawReport } from "./report-table.js";
@@ -42,7 +45,7 @@ let ctx = { customerKey: () => null, openGpu: () => {}, changed: () => {} };
 export function readReportUrl(params) {
   r.open = params.get("view") === "reports";
   if (KINDS.includes(params.get("report"))) r.kind = params.get("report");
-  if (/^(site|model|host|customer)$/.test(params.get("by") ?? "")) r.by = params.get("by");
+  if (/^(site|model|host|customer|tenant)$/.test(params.get("by") ?? "")) r.by = params.get("by");
   const from = params.get("from");
   const to = params.get("to");
   if (from && to) {
@@ -82,11 +85,14 @@ function byParam() {
 export function reportPath() {
   const [from, to] = rangeMs();
   const p = new URLSearchParams({ from: String(from), to: String(to), by: byParam() });
-  return `/api/v1/reports/${r.kind}?${p}`;
+  return `/api/v1/reports/${r.by === "tenant" ? "leases" : r.kind}?${p}`;
 }
 
 function syncForm() {
-  document.getElementById("r-kind").value = r.kind;
+  const kind = document.getElementById("r-kind");
+  kind.value = r.kind;
+  // By tenant one lease report holds every figure: the report choice does not apply.
+  kind.disabled = r.by === "tenant";
   document.getElementById("r-by").value = r.by;
   const [from, to] = rangeMs();
   document.getElementById("r-from").value = localValue(new Date(from));
@@ -137,7 +143,7 @@ async function downloadCsv() {
     const { blob, filename } = await apiFile(`${reportPath()}&format=csv`);
     const a = el("a");
     a.href = URL.createObjectURL(blob);
-    a.download = filename ?? `gputel-${r.kind}.csv`;
+    a.download = filename ?? `gputel-${r.by === "tenant" ? "leases" : r.kind}.csv`;
     document.body.append(a);
     a.click();
     a.remove();

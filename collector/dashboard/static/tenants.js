@@ -69,7 +69,7 @@ export async function drawTenants(api) {
     if (t.idleHeldNow > 0) tr.children[4].className = "idle-held";
     return tr;
   });
-  const table = root.querySelector("table");
+  const table = root.querySelector(".tenants-table");
   table.replaceChildren(head, ...rows);
   if (rows.length === 0) table.replaceChildren(el("tr", "", "No leases this month."));
 }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ValidFrame } from "../../../collector/ingest/validate.js";
+import type { Lease } from "../../../collector/leases/model.js";
 import { Store } from "../../../collector/store/store.js";
 import { GpuState } from "../../../shared/proto.js";
 
@@ -52,5 +53,21 @@ export function openLeaseStore(
       store.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A whole-GPU lease record as the store keeps it: no price, commitment or labels unless given. */
+export function leaseRecord(
+  fields: Pick<Lease, "id" | "gpu" | "tenant" | "startMs" | "endMs"> & Partial<Lease>,
+): Lease {
+  return {
+    device: fields.gpu,
+    contract: null,
+    priceMicros: null,
+    currency: null,
+    availabilityMilli: null,
+    labels: {},
+    source: "api",
+    ...fields,
   };
 }

@@ -1,7 +1,8 @@
 // Lease reports (issue 15) against a brute-force computation over the raw samples: random leases
 // with gaps and re-leases at odd milliseconds, absent values, late and duplicate frames, restarts
 // (reopen) and seals. Each minute belongs to the lease in force at its start; every integer of
-// every line must match, and a statement's total must be the exact sum of its lines.
+// every line (utilization readings' sum and count included) must match, and a statement's total
+// must be the exact sum of its lines.
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ValidFrame } from "../../../collector/ingest/validate.js";
@@ -137,7 +138,17 @@ function brute(inputs: Input[], lease: Lease, fromMs: number, toMs: number, nowM
   const a = Math.max(lease.startMs, fromMs);
   const b = Math.max(a, Math.min(lease.endMs ?? Number.POSITIVE_INFINITY, toMs, nowMs));
   const up = (t: number) => Math.ceil(t / MIN) * MIN;
-  const r = { busy: 0, idle: 0, idle_held: 0, unknown: 0, energy: 0, energyIdle: 0, covered: 0 };
+  const r = {
+    busy: 0,
+    idle: 0,
+    idle_held: 0,
+    unknown: 0,
+    energy: 0,
+    energyIdle: 0,
+    covered: 0,
+    utilSum: 0,
+    utilCount: 0,
+  };
   for (const i of inputs) {
     const bucket = Math.floor(i.ts / MIN) * MIN;
     if (i.uuid !== lease.gpu || b <= a || bucket < up(a) || bucket >= up(b)) continue;
@@ -150,6 +161,10 @@ function brute(inputs: Input[], lease: Lease, fromMs: number, toMs: number, nowM
       r.energy += e;
       if (usage === "idle" || usage === "idle_held") r.energyIdle += e;
     }
+    if (typeof i.gpu.utilization_gpu_pct === "number") {
+      r.utilSum += i.gpu.utilization_gpu_pct;
+      r.utilCount++;
+    }
   }
   return {
     leasedMs: b - a,
@@ -160,6 +175,8 @@ function brute(inputs: Input[], lease: Lease, fromMs: number, toMs: number, nowM
     unknownReportedMs: r.unknown,
     energyCwms: r.energy,
     energyIdleCwms: r.energyIdle,
+    utilSum: r.utilSum,
+    utilCount: r.utilCount,
   };
 }
 
@@ -212,6 +229,8 @@ describe("lease reports (property)", () => {
             unknownReportedMs: p?.unknownReportedMs,
             energyCwms: p?.energyCwms,
             energyIdleCwms: p?.energyIdleCwms,
+            utilSum: p?.utilSum,
+            utilCount: p?.utilCount,
           }).toEqual(b);
         }
         // A statement's total is the exact sum of its lines' integers.
@@ -222,6 +241,10 @@ describe("lease reports (property)", () => {
         expect(s.total.busyMs).toBe(sum((l) => l.busyMs));
         expect(s.total.downMs).toBe(sum((l) => l.downMs));
         expect(s.total.energyCwms).toBe(sum((l) => l.energyCwms));
+        expect([s.total.utilSum, s.total.utilCount]).toEqual([
+          sum((l) => l.utilSum),
+          sum((l) => l.utilCount),
+        ]);
         expect(s.total.costMicros.USD?.cost ?? 0).toBe(sum((l) => l.costMicros));
         expect(s.total.costMicros.USD?.paidIdle ?? 0).toBe(sum((l) => l.paidIdleCostMicros));
       }),
