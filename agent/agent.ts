@@ -39,8 +39,11 @@ export class Agent {
   private inventoryRun: Promise<void> | undefined;
   private lastInventory = "";
   private stopped = false;
-  /** The GPUs seen so far, by index: what events map their PCI bus ids to. */
-  private readonly gpus = new Map<number, { index: number; uuid: string; pciBusId: string }>();
+  /** The GPUs seen so far, by index: what events map their PCI bus ids to, and MIG mode (processes). */
+  private readonly gpus = new Map<
+    number,
+    { index: number; uuid: string; pciBusId: string; migMode: boolean }
+  >();
   private eventsStart: Promise<void> | undefined;
   private eventsTimer: NodeJS.Timeout | undefined;
 
@@ -100,19 +103,23 @@ export class Agent {
     if (this.eventsTimer) clearTimeout(this.eventsTimer);
     const sink = {
       publish: (events: IHealthEvent[]) => this.options.sink.publishEvents?.(events) ?? false,
-      gpus: () => [...this.gpus.values()],
+      gpus: () => [...this.gpus.values()].map(({ index, uuid, pciBusId }) => ({ index, uuid, pciBusId })),
     };
     this.eventsStart = Promise.all(sources.map((source) => source.start(sink))).then(() => undefined);
   }
 
-  /** Keeps the GPUs' bus ids for the events sources (only GPUs that report one). */
+  /**
+   * Keeps the GPUs' bus ids for the events sources (only GPUs that report one) and their MIG mode
+   * for the processes source (a reading without it keeps the last one known).
+   */
   private noteGpus(gpus: readonly (IGpuSample | IGpuInfo)[]): void {
     for (const gpu of gpus) {
       if (!gpu.uuid || !gpu.pci_bus_id) continue;
       const index = gpu.index ?? 0;
       const known = this.gpus.get(index);
-      if (known?.uuid !== gpu.uuid || known.pciBusId !== gpu.pci_bus_id)
-        this.gpus.set(index, { index, uuid: gpu.uuid, pciBusId: gpu.pci_bus_id });
+      const migMode = gpu.mig_mode ?? (known?.uuid === gpu.uuid ? known.migMode : false);
+      if (known?.uuid !== gpu.uuid || known.pciBusId !== gpu.pci_bus_id || known.migMode !== migMode)
+        this.gpus.set(index, { index, uuid: gpu.uuid, pciBusId: gpu.pci_bus_id, migMode });
     }
   }
 

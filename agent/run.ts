@@ -83,6 +83,7 @@ export function sourcesFromConfig(
     privacy: { users: config.privacy.users, salt: config.privacy.salt ?? "" },
     refreshMs: durationMs(config.processes.refresh_interval),
     maxProcesses: config.processes.max_per_message,
+    migTimeoutMs: durationMs(config.inventory_timeout),
     logger,
   });
   if (!sources.gpu.onComputeRows) throw new RangeError(`sources: processes needs nvidia-smi`);

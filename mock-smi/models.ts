@@ -22,6 +22,21 @@ export type Thresholds =
       memoryMax?: number;
     };
 
+/** One MIG GPU-instance profile: memory slices (of 8) it takes, its SMs, memory and BAR1 (MiB). */
+export interface MigProfile {
+  slices: number;
+  sms: number;
+  memoryMib: number;
+  bar1Mib: number;
+}
+
+export interface MigPreset {
+  /** By name ("3g.40gb"); the compute slices are the name's leading number. */
+  profiles: Readonly<Record<string, MigProfile>>;
+  /** Whether a MIG device gets a JPEG decoder per compute slice (H100: yes; A100 1g: none). */
+  jpgPerSlice: boolean;
+}
+
 export interface ModelPreset {
   name: string;
   brand: string;
@@ -47,7 +62,8 @@ export interface ModelPreset {
   hbmOffset: number | undefined;
   hasFan: boolean;
   ecc: boolean;
-  migCapable: boolean;
+  /** The MIG profiles the board offers (undefined: no MIG). */
+  mig: MigPreset | undefined;
   idlePstate: string;
   pcie: { gen: number; width: number };
   /** Datacenter boards report a serial; GeForce prints `[N/A]`. */
@@ -74,7 +90,20 @@ export const MODELS: readonly ModelPreset[] = [
     hbmOffset: 7,
     hasFan: false,
     ecc: true,
-    migCapable: true,
+    // MIG: 1g.10gb, 2g.20gb and 3g.40gb as the MIG capture's -q prints them (SMs, FB total,
+    // BAR1); 1g.20gb, 4g.40gb and 7g.80gb (no real output among the fixtures) take NVIDIA's SM
+    // counts and the memory of their slices.
+    mig: {
+      profiles: {
+        "1g.10gb": { slices: 1, sms: 16, memoryMib: 9984, bar1Mib: 6184 },
+        "1g.20gb": { slices: 2, sms: 16, memoryMib: 20096, bar1Mib: 12369 },
+        "2g.20gb": { slices: 2, sms: 32, memoryMib: 20096, bar1Mib: 12369 },
+        "3g.40gb": { slices: 4, sms: 60, memoryMib: 40448, bar1Mib: 24739 },
+        "4g.40gb": { slices: 4, sms: 64, memoryMib: 40448, bar1Mib: 24739 },
+        "7g.80gb": { slices: 8, sms: 132, memoryMib: 80896, bar1Mib: 49478 },
+      },
+      jpgPerSlice: true,
+    },
     idlePstate: "P0",
     pcie: { gen: 5, width: 16 },
     hasSerial: true,
@@ -97,7 +126,7 @@ export const MODELS: readonly ModelPreset[] = [
     hbmOffset: undefined,
     hasFan: false,
     ecc: true,
-    migCapable: false,
+    mig: undefined,
     idlePstate: "P8",
     pcie: { gen: 4, width: 16 },
     hasSerial: true,
@@ -119,7 +148,19 @@ export const MODELS: readonly ModelPreset[] = [
     hbmOffset: 6,
     hasFan: false,
     ecc: true,
-    migCapable: true,
+    // MIG: 1g.20gb as a100-sxm4-v12.xml prints it (14 SMs, 19968 MiB, BAR1 32767 MiB); the
+    // other profiles take NVIDIA's SM counts and the memory of their slices.
+    mig: {
+      profiles: {
+        "1g.10gb": { slices: 1, sms: 14, memoryMib: 9984, bar1Mib: 32767 },
+        "1g.20gb": { slices: 2, sms: 14, memoryMib: 19968, bar1Mib: 32767 },
+        "2g.20gb": { slices: 2, sms: 28, memoryMib: 19968, bar1Mib: 32767 },
+        "3g.40gb": { slices: 4, sms: 42, memoryMib: 39936, bar1Mib: 32767 },
+        "4g.40gb": { slices: 4, sms: 56, memoryMib: 39936, bar1Mib: 32767 },
+        "7g.80gb": { slices: 8, sms: 98, memoryMib: 79872, bar1Mib: 32767 },
+      },
+      jpgPerSlice: false,
+    },
     idlePstate: "P0",
     pcie: { gen: 4, width: 16 },
     hasSerial: true,
@@ -141,7 +182,7 @@ export const MODELS: readonly ModelPreset[] = [
     hbmOffset: undefined,
     hasFan: true,
     ecc: false,
-    migCapable: false,
+    mig: undefined,
     idlePstate: "P8",
     pcie: { gen: 4, width: 16 },
     hasSerial: false,

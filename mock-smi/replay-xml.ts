@@ -117,7 +117,10 @@ function gpuXml(gpu: GpuRow, block: string, processes: readonly ProcessRow[]): X
       mem: v("clocks.max.memory"),
       video: "N/A",
     },
+    // The capture's CSV says nothing of MIG instances: <mig_devices> is left out, ids are N/A.
     processes: processes.map((p) => ({
+      gpuInstanceId: "N/A",
+      computeInstanceId: "N/A",
       pid: xmlValue(p.values.get("pid")),
       type: "C",
       name: xmlValue(p.values.get("process_name")),

@@ -13,6 +13,7 @@ import {
 } from "./backend.js";
 import { scenarioEpoch } from "./epoch.js";
 import { catalogue, renderFieldHelp } from "./field-catalogue.js";
+import { migUuidFor } from "./mig-layout.js";
 import { APP_FIELDS, type FieldDef, type GpuState, scenarioFields } from "./scenario-fields.js";
 import { type NvlinkGpu, nvlinkErrorsText, nvlinkStatusText } from "./scenario-health.js";
 import type { HostSpec } from "./scenario-schema.js";
@@ -160,10 +161,10 @@ function listGpus(host: HostSpec, gpus: readonly GpuAt[]): string {
       continue;
     }
     lines.push(`GPU ${state.index}: ${spec.model.name} (UUID: ${state.uuid})`);
-    (spec.mig ?? []).forEach((profile, i) => {
-      const migUuid = `MIG-${state.uuid.slice(4, 12)}-${String(i).padStart(4, "0")}${state.uuid.slice(17)}`;
-      lines.push(`  MIG ${profile.padEnd(12)}Device ${String(i).padStart(2)}: (UUID: ${migUuid})`);
-    });
+    for (const d of spec.mig ?? []) {
+      const uuid = migUuidFor(state.uuid, d.listIndex);
+      lines.push(`  MIG ${d.profile.padEnd(12)}Device ${String(d.deviceIndex).padStart(2)}: (UUID: ${uuid})`);
+    }
   }
   return `${lines.join("\n")}\n`;
 }

@@ -306,7 +306,7 @@ export function scenarioFields(legacyThrottleNames: boolean): FieldDef[] {
 }
 
 function migMode(g: GpuState): string {
-  if (!g.model.migCapable) return NA;
+  if (g.model.mig === undefined) return NA;
   return g.mig ? "Enabled" : "Disabled";
 }
 

@@ -1,5 +1,6 @@
 // Validates a parsed scenario document into typed hosts and GPUs. Every problem is reported at
 // once with its key path (`hosts[0].gpus[1].utilization.sine.period: ...`). Pure.
+import { type MigDevice, migLayout } from "./mig-layout.js";
 import { findModel, MODELS, type ModelPreset } from "./models.js";
 import type { Pattern } from "./patterns.js";
 import { Checker, type Obj } from "./scenario-checker.js";
@@ -12,6 +13,8 @@ export interface ProcessSpec {
   usedMemoryMib: number;
   /** pmon's type column: C (compute, the default), G (graphics) or C+G. */
   type: "C" | "G" | "C+G";
+  /** On a MIG GPU: the entry of the GPU's `mig:` list it runs on (absent: -q -x says N/A). */
+  migDevice?: number | undefined;
 }
 
 export interface GpuSpec {
@@ -27,8 +30,8 @@ export interface GpuSpec {
   /** Field → exact text printed, for odd spellings (`ERR!`, `[Unknown Error]`, garbage). */
   rawValues: Record<string, string>;
   lostAtS?: number | undefined;
-  /** MIG profiles (`3g.40gb`, …): MIG mode on, utilization `[N/A]`. */
-  mig?: string[] | undefined;
+  /** MIG devices (from the `mig:` profiles, in device order): MIG mode on, utilization `[N/A]`. */
+  mig?: MigDevice[] | undefined;
   /** Xid events for `gputel mock-kmsg` (the kernel-log stand-in). */
   xid?: XidSpec[] | undefined;
   /** Recovery action, PCIe link downgrade, NVLink links down, each from a time on. */
@@ -160,9 +163,10 @@ function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
   const processes: ProcessSpec[] = [];
   if (g.processes !== undefined && !Array.isArray(g.processes))
     c.fail(`${path}.processes`, "expected a list");
+  const migCount = Array.isArray(g.mig) ? g.mig.length : 0;
   (Array.isArray(g.processes) ? g.processes : []).forEach((p, i) => {
     const pp = `${path}.processes[${i}]`;
-    const o = c.object(p, pp, ["pid", "name", "used_memory", "type"]);
+    const o = c.object(p, pp, ["pid", "name", "used_memory", "type", "mig_device"]);
     if (o === undefined) return;
     const pid = c.number(o.pid, `${pp}.pid`, 1, 2 ** 31);
     const name = c.string(o.name, `${pp}.name`);
@@ -170,13 +174,21 @@ function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
     const type = o.type === undefined ? "C" : c.string(o.type, `${pp}.type`);
     if (type !== undefined && type !== "C" && type !== "G" && type !== "C+G")
       c.fail(`${pp}.type`, `expected C, G or C+G, not '${type}'`);
+    const migDevice =
+      o.mig_device === undefined
+        ? undefined
+        : migCount === 0
+          ? c.fail(`${pp}.mig_device`, "the GPU has no mig: devices")
+          : Number.isInteger(o.mig_device)
+            ? c.number(o.mig_device, `${pp}.mig_device`, 0, migCount - 1)
+            : c.fail(`${pp}.mig_device`, `expected an entry of mig: (0 to ${migCount - 1})`);
     if (
       pid !== undefined &&
       name !== undefined &&
       used !== undefined &&
       (type === "C" || type === "G" || type === "C+G")
     )
-      processes.push({ pid, name, usedMemoryMib: used, type });
+      processes.push({ pid, name, usedMemoryMib: used, type, migDevice });
   });
   const strings = (value: unknown, p: string): string[] | undefined => {
     if (value === undefined) return undefined;
@@ -188,9 +200,7 @@ function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
     const o = c.object(g.values, `${path}.values`, Object.keys(g.values ?? {}));
     for (const [k, v] of Object.entries(o ?? {})) rawValues[k] = c.string(v, `${path}.values.${k}`) ?? "";
   }
-  const mig = strings(g.mig, `${path}.mig`);
-  if (mig !== undefined && model !== undefined && !model.migCapable)
-    c.fail(`${path}.mig`, `${model.name} has no MIG`);
+  const mig = migDevices(c, strings(g.mig, `${path}.mig`), model, `${path}.mig`);
   const patterns = {
     utilization: c.pattern(g.utilization, `${path}.utilization`),
     memoryUtilization: c.pattern(g.memory_utilization, `${path}.memory_utilization`),
@@ -212,6 +222,18 @@ function gpu(c: Checker, doc: unknown, path: string): GpuSpec[] {
     health: checkHealth(c, g, path),
   };
   return Array.from({ length: count }, (_, k) => (stagger ? staggered(spec, k / count) : spec));
+}
+
+function migDevices(
+  c: Checker,
+  profiles: string[] | undefined,
+  model: ModelPreset | undefined,
+  path: string,
+): MigDevice[] | undefined {
+  if (profiles === undefined || model === undefined) return undefined;
+  if (model.mig === undefined) return c.fail(path, `${model.name} has no MIG`);
+  const layout = migLayout(model.mig, profiles);
+  return "error" in layout ? c.fail(path, layout.error) : layout;
 }
 
 /** The k-th of `count` copies, its periodic patterns shifted by k/count of a period (`stagger: true`). */

@@ -3,8 +3,8 @@
 import type { GpuRow, ProcessRow } from "./backend.js";
 import { formatCtime } from "./csv-format.js";
 import type { GpuState } from "./scenario-fields.js";
-import type { HostSpec } from "./scenario-schema.js";
-import { dtdForDriver, renderXml, type XmlGpu, xmlValue } from "./xml.js";
+import type { GpuSpec, HostSpec } from "./scenario-schema.js";
+import { dtdForDriver, renderXml, type XmlGpu, type XmlMigDevice, xmlValue } from "./xml.js";
 
 function temperatures(s: GpuState): [string, string][] {
   const t = s.model.thresholds;
@@ -34,7 +34,29 @@ function temperatures(s: GpuState): [string, string][] {
   ];
 }
 
-function gpuXml(state: GpuState, row: GpuRow, processes: readonly ProcessRow[]): XmlGpu {
+/**
+ * `<mig_devices>` of a GPU: "None" without MIG; with MIG each device's ids and sizes, its memory
+ * used being its processes' plus the few MiB per compute slice an idle device shows (9, 17, 26
+ * MiB for 1, 2, 3 slices in the MIG capture).
+ */
+function migDevices(spec: GpuSpec): XmlMigDevice[] {
+  return (spec.mig ?? []).map((d) => ({
+    index: d.deviceIndex,
+    gpuInstanceId: d.gpuInstanceId,
+    computeInstanceId: d.computeInstanceId,
+    sms: d.sizes.sms,
+    copyEngines: d.computeSlices,
+    decoders: d.computeSlices,
+    jpegs: d.jpegs,
+    memoryTotalMib: d.sizes.memoryMib,
+    memoryUsedMib:
+      9 * d.computeSlices +
+      spec.processes.filter((p) => p.migDevice === d.listIndex).reduce((sum, p) => sum + p.usedMemoryMib, 0),
+    bar1TotalMib: d.sizes.bar1Mib,
+  }));
+}
+
+function gpuXml(state: GpuState, row: GpuRow, processes: readonly ProcessRow[], spec: GpuSpec): XmlGpu {
   const v = (field: string): string => xmlValue(row.values.get(field));
   const m = state.model;
   const w = (n: number): string => `${n.toFixed(2)} W`;
@@ -45,6 +67,7 @@ function gpuXml(state: GpuState, row: GpuRow, processes: readonly ProcessRow[]):
     architecture: m.architecture,
     migCurrent: v("mig.mode.current"),
     migPending: v("mig.mode.pending"),
+    migDevices: migDevices(spec),
     serial: v("serial"),
     uuid: v("uuid"),
     vbios: v("vbios_version"),
@@ -86,12 +109,18 @@ function gpuXml(state: GpuState, row: GpuRow, processes: readonly ProcessRow[]):
       mem: `${m.clocks.maxMemory} MHz`,
       video: `${m.clocks.maxVideo} MHz`,
     },
-    processes: processes.map((p) => ({
-      pid: xmlValue(p.values.get("pid")),
-      type: "C",
-      name: xmlValue(p.values.get("process_name")),
-      usedMemory: xmlValue(p.values.get("used_gpu_memory")),
-    })),
+    processes: processes.map((p, i) => {
+      // Rows come in the spec's order; a process without mig_device prints N/A ids even on MIG.
+      const device = spec.mig?.find((d) => d.listIndex === spec.processes[i]?.migDevice);
+      return {
+        gpuInstanceId: device === undefined ? "N/A" : String(device.gpuInstanceId),
+        computeInstanceId: device === undefined ? "N/A" : String(device.computeInstanceId),
+        pid: xmlValue(p.values.get("pid")),
+        type: "C",
+        name: xmlValue(p.values.get("process_name")),
+        usedMemory: xmlValue(p.values.get("used_gpu_memory")),
+      };
+    }),
   };
 }
 
@@ -115,6 +144,7 @@ export function scenarioXml(
           g.state,
           g.row,
           processes.filter((p) => p.gpuIndex === g.state.index),
+          host.gpus[g.state.index] as GpuSpec,
         ),
       ),
   });

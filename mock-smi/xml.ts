@@ -1,10 +1,16 @@
 // `nvidia-smi -q -x`: renders the inventory subset of the real document, in the element order
 // and layout of the fixtures (test/fixtures/nvidia-smi/xml/: a100-sxm4-v12.xml, rtx-3080-v13.xml).
 // Values are strings as the XML spells them ("81559 MiB", "89 C", "N/A"). Pure.
+import { migDeviceNodes, type XmlMigDevice } from "./xml-mig.js";
+
+export type { XmlMigDevice } from "./xml-mig.js";
 
 export type Dtd = "v12" | "v13";
 
 export interface XmlProcess {
+  /** The MIG GPU/compute instance it runs on; `N/A` outside MIG. */
+  gpuInstanceId: string;
+  computeInstanceId: string;
   pid: string;
   type: string;
   name: string;
@@ -18,6 +24,8 @@ export interface XmlGpu {
   architecture: string;
   migCurrent: string;
   migPending: string;
+  /** `<mig_devices>`: the devices, `[]` for the tool's "None", undefined to leave it out. */
+  migDevices?: readonly XmlMigDevice[] | undefined;
   serial: string;
   uuid: string;
   vbios: string;
@@ -74,7 +82,8 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-type Node = readonly [string, string | readonly Node[]];
+/** An element: text on one line, children, or (`{ block }`) text on a line of its own. */
+export type Node = readonly [string, string | { block: string } | readonly Node[]];
 
 export function renderXml(doc: XmlDoc): string {
   const unit = doc.dtd === "v13" ? "\t" : "    ";
@@ -88,6 +97,8 @@ export function renderXml(doc: XmlDoc): string {
     const pad = unit.repeat(depth);
     if (typeof body === "string") {
       out.push(`${pad}<${name}>${escapeXml(body)}</${name}>`);
+    } else if ("block" in body) {
+      out.push(`${pad}<${name}>`, `${pad}${unit}${escapeXml(body.block)}`, `${pad}</${name}>`);
     } else if (body.length === 0) {
       out.push(doc.dtd === "v13" ? `${pad}<${name}>\n${pad}</${name}>` : `${pad}<${name} />`);
     } else {
@@ -134,6 +145,7 @@ function gpuNodes(gpu: XmlGpu, dtd: Dtd): Node[] {
         ["pending_mig", gpu.migPending],
       ],
     ],
+    ...migDeviceNodes(gpu.migDevices),
     ["serial", gpu.serial],
     ["uuid", gpu.uuid],
     ["vbios_version", gpu.vbios],
@@ -213,8 +225,8 @@ function gpuNodes(gpu: XmlGpu, dtd: Dtd): Node[] {
         (p): Node => [
           "process_info",
           [
-            ["gpu_instance_id", "N/A"],
-            ["compute_instance_id", "N/A"],
+            ["gpu_instance_id", p.gpuInstanceId],
+            ["compute_instance_id", p.computeInstanceId],
             ["pid", p.pid],
             ["type", p.type],
             ["process_name", p.name],

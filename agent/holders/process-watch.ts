@@ -1,12 +1,14 @@
 // The `processes` source: who holds each GPU. It takes the nvidia-smi source's compute-process
 // rows (each successful `--query-compute-apps` poll), the last interval of its own long-lived pmon
-// child, and /proc (user, start, workload), builds one record per process, and hands a ProcessSet
+// child, /proc (user, start, workload) and, on GPUs in MIG mode, the MIG device of each process
+// (mig-lookup.ts), builds one record per process, and hands a ProcessSet
 // to the agent's sink when the set of process lives changes and every refresh period. Records,
 // never labels on series.
 import type { Logger } from "../../shared/logger.js";
 import type { IProcessSet } from "../../shared/proto.js";
 import type { ComputeAppRow } from "../sources/nvidia-smi/compute-apps.js";
 import type { SourceHealth } from "../sources/supervisor/health.js";
+import { type LookupGpu, MigLookup } from "./mig-lookup.js";
 import { PmonStream } from "./pmon-stream.js";
 import type { UserPrivacy } from "./privacy.js";
 import { ProcReader } from "./proc-reader.js";
@@ -23,6 +25,8 @@ export interface ProcessWatchOptions {
   privacy: { users: UserPrivacy; salt: string };
   refreshMs: number;
   maxProcesses: number;
+  /** Timeout of the MIG lookup's `-L` and `-q -x` (the agent's inventory_timeout). */
+  migTimeoutMs: number;
   logger: Logger;
 }
 
@@ -30,7 +34,8 @@ export interface ProcessWatchOptions {
 export interface ProcessSink {
   /** Stores the set durably and publishes it; false when it could not be stored. */
   publish(set: IProcessSet): boolean;
-  gpus(): readonly { index: number; uuid: string }[];
+  /** The agent's GPUs; `migMode` from the samples decides which need a MIG lookup. */
+  gpus(): readonly LookupGpu[];
   host: string;
   bootId: string;
 }
@@ -39,6 +44,7 @@ export class ProcessWatch {
   readonly name = "processes";
   private readonly pmon: PmonStream;
   private readonly reader: ProcReader;
+  private readonly mig: MigLookup;
   private readonly log: Logger;
   private sink: ProcessSink | undefined;
   private plan: ProcessSetPlan | undefined;
@@ -55,6 +61,16 @@ export class ProcessWatch {
       logger: options.logger,
     });
     this.reader = new ProcReader({ procRoot: options.procRoot, passwdPath: options.passwdPath });
+    // The MIG lookup's one-shots run in their own lane of the pmon child's supervisor: one at a
+    // time, timed out, reaped, and waited for by stop().
+    this.mig = new MigLookup({
+      command: options.command,
+      timeoutMs: options.migTimeoutMs,
+      run: (argv, timeoutMs) => this.pmon.sup.oneShot(argv, timeoutMs, "mig"),
+      retryMs: options.refreshMs,
+      now: () => this.pmon.sup.now(),
+      logger: this.log,
+    });
   }
 
   async start(sink: ProcessSink): Promise<void> {
@@ -69,11 +85,16 @@ export class ProcessWatch {
   async stop(): Promise<void> {
     this.sink = undefined;
     await this.pmon.stop();
-    await this.idle;
+    await this.settled();
   }
 
   health(): SourceHealth {
     return this.pmon.health();
+  }
+
+  /** Resolves once no set is being built (what stop() waits for; tests wait on it too). */
+  settled(): Promise<void> {
+    return this.idle;
   }
 
   /** One successful compute-process poll (the nvidia-smi source's rows). */
@@ -105,10 +126,13 @@ export class ProcessWatch {
     plan: ProcessSetPlan,
   ): Promise<void> {
     const holders = await this.reader.readAll(rows.map((r) => r.pid));
+    const gpus = sink.gpus();
+    const mig = await this.mig.places(rows, gpus, (pid) => holders.get(pid)?.startMs);
     const pmon = this.pmon.last();
     const records = buildHolderRecords({
       rows,
-      gpuIndex: new Map(sink.gpus().map((g) => [g.uuid, g.index])),
+      gpuIndex: new Map(gpus.map((g) => [g.uuid, g.index])),
+      mig,
       pmon: "sample" in pmon ? pmon.sample : undefined,
       ...("missing" in pmon ? { pmonMissing: pmon.missing } : {}),
       holders,

@@ -1,18 +1,18 @@
 // One record per (GPU or MIG device, process) from what the pollers found: the compute-app rows
 // (the list of holders), the last pmon interval (SM/memory share), the /proc lookup (user, start,
-// workload) and the MIG inventory (which instance). Pure. Records, not series labels: the
+// workload) and the MIG places (which MIG device, mig-places.ts). Pure. Records, not series labels: the
 // caller sends them as their own message, so label cardinality never grows with pids.
 import { AbsentReason, type AbsentReasonValue } from "../../shared/proto.js";
 import type { ComputeAppRow } from "../sources/nvidia-smi/compute-apps.js";
 import type { Workload } from "./cgroup.js";
-import type { MigInventory } from "./mig.js";
+import { type MigPlace, migPlaceKey } from "./mig-places.js";
 import type { PmonSample } from "./pmon.js";
 import { applyUserPrivacy, type ProcessUser, type UserPrivacy } from "./privacy.js";
 import type { HolderInfo } from "./proc-reader.js";
 
 export interface HolderRecord {
   gpuUuid: string;
-  /** The MIG device the process runs on, when the GPU is partitioned and -q said which. */
+  /** The MIG device the process runs on, when the GPU is partitioned and -q -x said which. */
   migUuid?: string;
   pid: number;
   /** With pid, names one process life. */
@@ -35,7 +35,8 @@ export interface RecordInputs {
   /** Why pmon values are missing when `pmon` is undefined. */
   pmonMissing?: string;
   holders: ReadonlyMap<number, HolderInfo>;
-  mig?: MigInventory;
+  /** By migPlaceKey, for the rows on GPUs in MIG mode (none elsewhere). */
+  mig?: ReadonlyMap<string, MigPlace>;
   privacy: { users: UserPrivacy; salt: string };
 }
 
@@ -54,12 +55,12 @@ export function buildHolderRecords(input: RecordInputs): HolderRecord[] {
         why: "nvidia-smi",
       });
 
-    const instance = input.mig?.instances.find(
-      (i) => i.gpuUuid === row.gpuUuid && i.processes.some((p) => p.pid === row.pid),
-    );
-    if (instance?.uuid !== undefined) record.migUuid = instance.uuid;
+    const place = input.mig?.get(migPlaceKey(row.gpuUuid, row.pid));
+    if (place !== undefined && "migUuid" in place) record.migUuid = place.migUuid;
+    else if (place !== undefined)
+      record.absent.push({ field: "mig", reason: place.reason, why: place.missing });
 
-    addUtilization(record, input, instance !== undefined);
+    addUtilization(record, input, place !== undefined);
 
     const info = input.holders.get(row.pid);
     if (info?.startMs !== undefined) record.startMs = info.startMs;

@@ -4,6 +4,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type ApiServerOptions, createApiServer } from "../../collector/api/server.js";
+import { silentLogger } from "../../shared/logger.js";
 
 export const CHROMIUM = process.env.GPUTEL_CHROMIUM ?? "/usr/bin/chromium";
 /** CI sets GPUTEL_REQUIRE_CHROMIUM=1: a missing browser then fails the test instead of skipping it. */
@@ -61,4 +63,29 @@ export async function collectorPage(
     route.request().url().startsWith(origin) ? route.continue() : route.abort(),
   );
   return { page, failed };
+}
+
+/** The real API server on a free loopback port, for a browser to load the dashboard from. */
+export async function startDashboardApi(
+  options: Omit<ApiServerOptions, "listen" | "logger">,
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = createApiServer({
+    ...options,
+    listen: { host: "127.0.0.1", port: 0 },
+    logger: silentLogger(),
+  });
+  const url = `http://127.0.0.1:${(await server.start()).port}`;
+  return { url, stop: () => server.stop() };
+}
+
+/** The dashboard at `path` (with a `#token=` fragment where needed), once its first poll has drawn it. */
+export async function loadedDashboard(
+  browser: Browser,
+  origin: string,
+  path: string,
+): Promise<{ page: Page; failed: string[] }> {
+  const opened = await collectorPage(browser, origin);
+  await opened.page.goto(`${origin}${path}`);
+  await opened.page.waitForSelector("body[data-loaded='1']", { timeout: 30_000 });
+  return opened;
 }

@@ -2,17 +2,12 @@
 // of this test, one a Slurm job from a fixture /proc entry) -> `gputel agent` with the processes
 // source -> the collector's embedded broker -> process sessions stored, the idle-held flag names
 // its holder, and the report by user and by job is right.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadCollectorConfig } from "../../collector/config.js";
-import { type RunningCollector, startCollector } from "../../collector/run.js";
 import { uuidFor } from "../../mock-smi/scenario-state.js";
-import { silentLogger } from "../../shared/logger.js";
-import { GPUTEL, type Spawned, spawnGputel } from "../helpers/cli.js";
-import { freePort, waitFor } from "../helpers/net.js";
+import { waitFor } from "../helpers/net.js";
+import { type ProcessesRig, startProcessesRig } from "./processes-rig.js";
 
 const HOST = "procs-e2e";
 const SLURM_PID = 4_000_001;
@@ -31,38 +26,26 @@ interface Session {
 }
 
 describe("processes: mock-smi -> agent -> broker -> collector", () => {
-  let dir: string;
-  let collector: RunningCollector;
-  let agent: Spawned;
-  let api: string;
-  const children: ChildProcess[] = [];
+  let rig: ProcessesRig;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "gputel-e2e-procs-"));
     // Two real processes whose /proc entries the agent reads (through links to the real /proc).
-    for (let i = 0; i < 2; i++)
-      children.push(spawn(process.execPath, ["-e", "setInterval(() => {}, 1e6)"], { stdio: "ignore" }));
-    const [a, b] = children.map((c) => c.pid ?? 0);
-    const proc = join(dir, "proc");
-    mkdirSync(join(proc, String(SLURM_PID)), { recursive: true });
-    symlinkSync("/proc/stat", join(proc, "stat"));
-    for (const pid of [a, b]) symlinkSync(`/proc/${pid}`, join(proc, String(pid)));
-    // A Slurm job's process (cgroup v1 layout of test/fixtures/cgroup), owned by bob.
-    const slurm = join(proc, String(SLURM_PID));
-    writeFileSync(join(slurm, "status"), "Name:\ttorchrun\nUid:\t1002\t1002\t1002\t1002\n");
-    writeFileSync(
-      join(slurm, "stat"),
-      `${SLURM_PID} (torchrun) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 10 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0\n`,
-    );
-    writeFileSync(join(slurm, "cgroup"), "4:memory:/slurm/uid_1002/job_88123/step_0/task_0\n");
-    writeFileSync(
-      join(dir, "passwd"),
-      `alice:x:${uid}:${uid}::/home/alice:/bin/sh\nbob:x:1002:1002::/home/bob:/bin/sh\n`,
-    );
-    const scenario = join(dir, "scenario.yaml");
-    writeFileSync(
-      scenario,
-      [
+    rig = await startProcessesRig({
+      host: HOST,
+      children: 2,
+      // A Slurm job's process (cgroup v1 layout of test/fixtures/cgroup), owned by bob.
+      prepare: (proc) => {
+        const slurm = join(proc, String(SLURM_PID));
+        mkdirSync(slurm);
+        writeFileSync(join(slurm, "status"), "Name:\ttorchrun\nUid:\t1002\t1002\t1002\t1002\n");
+        writeFileSync(
+          join(slurm, "stat"),
+          `${SLURM_PID} (torchrun) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 100 1000 10 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0\n`,
+        );
+        writeFileSync(join(slurm, "cgroup"), "4:memory:/slurm/uid_1002/job_88123/step_0/task_0\n");
+      },
+      passwd: `alice:x:${uid}:${uid}::/home/alice:/bin/sh\nbob:x:1002:1002::/home/bob:/bin/sh\n`,
+      scenario: ([a, b]) => [
         "start: 2026-07-14T08:00:00Z",
         "hosts:",
         `  - name: ${HOST}`,
@@ -78,53 +61,19 @@ describe("processes: mock-smi -> agent -> broker -> collector", () => {
         "        memory_used: 30000",
         "        processes:",
         `          - { pid: ${SLURM_PID}, name: torchrun, used_memory: 30000 }`,
-        "",
-      ].join("\n"),
-    );
-    const mqttPort = await freePort();
-    const httpPort = await freePort();
-    api = `http://127.0.0.1:${httpPort}`;
-    const loaded = loadCollectorConfig({
-      env: {},
-      overrides: {
-        database: join(dir, "collector.db"),
-        "http.listen": `127.0.0.1:${httpPort}`,
-        "broker.listen": `127.0.0.1:${mqttPort}`,
-        "flags.idle.duration": "2s",
-      },
+      ],
+      collectorOverrides: { "flags.idle.duration": "2s" },
     });
-    if (!loaded.ok) throw new Error(`collector config: ${JSON.stringify(loaded)}`);
-    collector = await startCollector(loaded.config, silentLogger());
-    const config = join(dir, "agent.yaml");
-    writeFileSync(
-      config,
-      [
-        `host: ${HOST}`,
-        "interval: 500ms",
-        "compute_apps_interval: 1s",
-        `state_directory: ${join(dir, "state")}`,
-        "sources: [nvidia-smi, processes]",
-        `nvidia_smi: ${GPUTEL} mock-smi --scenario ${scenario} --`,
-        `processes: { refresh_interval: 2s, pmon_interval: 1s, proc_root: ${proc}, passwd_file: ${join(dir, "passwd")} }`,
-        `broker: { url: "mqtt://127.0.0.1:${mqttPort}" }`,
-        "",
-      ].join("\n"),
-    );
-    agent = spawnGputel(["agent", "--config", config]);
   }, 30_000);
 
   afterAll(async () => {
-    agent?.child.kill("SIGKILL");
-    await agent?.exited;
-    for (const c of children) c.kill("SIGKILL");
-    await collector?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
-  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${api}${path}`)).json()) as T;
+  const get = <T>(path: string): Promise<T> => rig.get<T>(path);
 
   it("stores the sessions with the real children's users and start times, and the Slurm job", async () => {
-    const [a, b] = children.map((c) => c.pid ?? 0);
+    const [a, b] = rig.pids;
     let sessions: Session[] = [];
     await waitFor(
       async () => {
@@ -136,7 +85,7 @@ describe("processes: mock-smi -> agent -> broker -> collector", () => {
       40_000,
       "three sessions, the Slurm job's with pmon's SM share",
     ).catch((error: Error) => {
-      throw new Error(`${error.message}; agent: ${agent.output().slice(-3000)}`);
+      throw new Error(`${error.message}; agent: ${rig.agent.output().slice(-3000)}`);
     });
     const byPid = new Map(sessions.map((s) => [s.pid, s]));
     expect(byPid.get(a ?? 0)).toMatchObject({
@@ -160,7 +109,7 @@ describe("processes: mock-smi -> agent -> broker -> collector", () => {
   }, 60_000);
 
   it("names the holder in the idle-held flag", async () => {
-    const [a] = children.map((c) => c.pid ?? 0);
+    const [a] = rig.pids;
     let reason = "";
     await waitFor(
       async () => {

@@ -1,7 +1,9 @@
 // The external-broker path: the shipped Mosquitto config (deploy/mosquitto/), started for real.
 // An authenticated agent must read nothing (no `#`, no other host's topics, no retained status)
-// and write only its own three topics: a retained message on any deeper topic under its own
-// prefix (gputel/v1/<me>/junk/N) would otherwise be kept by Mosquitto without bound.
+// and write only its own topics (frame, status, inventory, event, processes): a retained message
+// on any deeper topic under its own prefix (gputel/v1/<me>/junk/N) would otherwise be kept by
+// Mosquitto without bound, and another host's processes topic would let it name who holds that
+// host's GPUs.
 // Skipped with a message where mosquitto is missing, unless GPUTEL_REQUIRE_MOSQUITTO=1.
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -79,6 +81,38 @@ describe.skipIf(!available)("shipped Mosquitto ACL against an authenticated agen
       ).toBe("acknowledged");
     }
   });
+
+  it.each([5, 4] as const)(
+    "MQTT %i: an agent writes its own processes topic, and another host's never reaches the collector",
+    async (version) => {
+      const collector = await as("gputel-collector");
+      const got: [string, string][] = [];
+      collector.on("message", (topic, payload) => got.push([topic, payload.toString()]));
+      await collector.subscribeAsync("gputel/v1/+/processes", { qos: 1 });
+      const agent = await as("node-1", version);
+      const own = `processes of node-1 over MQTT ${version}`;
+      expect(await publishOutcome(agent, "gputel/v1/node-1/processes", Buffer.from(own))).toBe(
+        "acknowledged",
+      );
+      // Refused: MQTT 5 answers 0x87 (Not authorized); 3.1.1 has no such code and Mosquitto
+      // acknowledges without delivering. Either way nothing reaches a subscriber.
+      const spoof = await publishOutcome(agent, "gputel/v1/node-2/processes", Buffer.from("spoofed"));
+      expect(spoof).toEqual(version === 5 ? { code: 0x87 } : "acknowledged");
+      expect(
+        await publishOutcome(agent, "gputel/v1/node-1/processes/x", Buffer.from("deeper"), true),
+      ).toEqual(version === 5 ? { code: 0x87 } : "acknowledged");
+      // Sentinel: node-2's own set arrives after the refused ones were handled.
+      const victim = await as("node-2");
+      expect(await publishOutcome(victim, "gputel/v1/node-2/processes", Buffer.from("node-2's own"))).toBe(
+        "acknowledged",
+      );
+      await waitFor(() => got.length >= 2, 5_000, "both hosts' own process sets at the collector");
+      expect(got).toEqual([
+        ["gputel/v1/node-1/processes", own],
+        ["gputel/v1/node-2/processes", "node-2's own"],
+      ]);
+    },
+  );
 
   it("an agent writes its own event topic (health events, QoS 1) and no other host's", async () => {
     const agent = await as("node-1");

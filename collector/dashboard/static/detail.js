@@ -1,10 +1,11 @@
-// One GPU's panel: charts (uPlot) with its Xid marks, its open flags, its health timeline
-// (health-timeline.js) and its flag history. It opens over the page
+// One GPU's panel: charts (uPlot) with its Xid marks, its open flags, the processes holding it now
+// (processes-view.js), its health timeline (health-timeline.js) and its flag history. It opens over the page
 // (no scrolling to find it), refreshes on every poll while open, closes with Escape or ×, and is
 // addressable: the app keeps `?gpu=host:index` in the URL.
 import { api, duration, el } from "./api.js";
 import { eventMarks } from "./health.js";
 import { drawTimeline, gpuTimeline } from "./health-timeline.js";
+import { drawProcesses, processesOf } from "./processes-view.js";
 import { leaseText } from "./tenants.js";
 
 // uPlot loads with the first panel opened, not with the page: the wall view never needs it.
@@ -45,15 +46,17 @@ export async function refreshDetail(force = false) {
   try {
     const enc = encodeURIComponent(id);
     const gpu = await api(`/api/v1/gpus/${enc}`);
-    const [s, history, health] = await Promise.all([
+    const [s, history, health, processes] = await Promise.all([
       api(`/api/v1/gpus/${enc}/series?metrics=${METRICS}&from=${d.range}&step=${RANGE_STEP[d.range]}`),
       // This GPU's flags and its host's host-level ones (offline, stale), newest first.
       api(`/api/v1/flags?state=all&gpu=${encodeURIComponent(gpu.uuid)}&limit=200`),
       gpuTimeline(api, gpu.uuid),
+      processesOf(api, gpu.uuid),
     ]);
     uPlot ??= (await import("/vendor/uplot.esm.js")).default;
     if (d.id !== id) return;
     draw(gpu, s, history, health);
+    drawProcesses(processes);
   } finally {
     d.busy = false;
   }

@@ -1,7 +1,7 @@
 // Holder records assembled from the captures' own outputs: L40S under load (pmon shares), the
 // H100 MIG capture (instance attribution, utilization absent), and a /proc lookup per pid.
 import { describe, expect, it } from "vitest";
-import { buildMigInventory } from "../../../agent/holders/mig.js";
+import { migPlaces } from "../../../agent/holders/mig-places.js";
 import { parseListGpus, parseQueryText } from "../../../agent/holders/mig-text.js";
 import { parsePmon } from "../../../agent/holders/pmon.js";
 import type { HolderInfo } from "../../../agent/holders/proc-reader.js";
@@ -76,12 +76,15 @@ describe("holder records", () => {
   it("H100 under MIG: each process on its MIG device; SM/mem absent with the MIG reason", () => {
     const file = "linux-x86_64__nvidia-h100-mig__590.48.01.txt";
     const sections = readCapture(file);
-    const mig = buildMigInventory({
-      listed: parseListGpus(section(sections, "capabilities", "list (-L)").output),
-      detail: parseQueryText(section(sections, "load", "query (-q)").output),
-    });
+    const rows = rowsOf(file);
+    const mig = migPlaces(
+      rows,
+      new Set([UUID]),
+      parseListGpus(section(sections, "capabilities", "list (-L)").output),
+      parseQueryText(section(sections, "load", "query (-q)").output),
+    );
     const records = buildHolderRecords({
-      rows: rowsOf(file),
+      rows,
       gpuIndex: new Map([[UUID, 0]]),
       pmon: pmonOf(file),
       holders: new Map(),

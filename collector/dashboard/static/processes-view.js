@@ -1,0 +1,99 @@
+// The GPU panel's processes: who holds the GPU now (GET /api/v1/gpus/:id/processes: the sessions
+// the host's newest process set lists, biggest memory first): pid, name, user, container / pod /
+// Slurm job, MIG device where the GPU is partitioned, memory, SM share and since when. The route
+// applies a tenant token's scope itself (only its leased devices, "since" from its lease's start);
+// where it answers nothing to show (no process data here: 501; not this token's GPU: 404) the
+// section says so instead of failing the panel.
+import { duration, el, pctOf } from "./api.js";
+
+/** The GPU's current processes, or null where the collector has none to show. */
+export async function processesOf(api, uuid) {
+  try {
+    return await api(`/api/v1/gpus/${encodeURIComponent(uuid)}/processes`);
+  } catch (error) {
+    if (error.status === 501 || error.status === 404) return null;
+    throw error;
+  }
+}
+
+const short = (id) => (id.length > 12 ? `${id.slice(0, 12)}…` : id);
+
+/** "pod 1a2b… · ctr 3c4d…", "container …", "Slurm job 88123", the unit, or "–". */
+function workload(p) {
+  switch (p.workloadKind) {
+    case "kubernetes":
+      return `pod ${short(p.podUid ?? "?")}${p.containerId ? ` · ctr ${short(p.containerId)}` : ""}`;
+    case "docker":
+      return `container ${short(p.containerId ?? "?")}`;
+    case "slurm":
+      return `Slurm job ${p.jobId}`;
+    case "systemd-unit":
+      return p.unit ?? "unit";
+    case "user-session":
+      return "login session";
+    default:
+      return "–";
+  }
+}
+
+function cell(text, title, cls) {
+  const td = el("td", cls ?? "", text);
+  if (title) td.title = title;
+  return td;
+}
+
+function note(text) {
+  const tr = el("tr", "empty");
+  tr.append(el("td", "", text));
+  return tr;
+}
+
+const gib = (mib) => `${(mib / 1024).toFixed(1)} GiB`;
+
+function row(p, nowMs, withMig) {
+  const tr = el("tr");
+  tr.dataset.pid = String(p.pid);
+  const ids = [p.podUid && `pod ${p.podUid}`, p.containerId && `container ${p.containerId}`, p.unit]
+    .filter(Boolean)
+    .join("\n");
+  tr.append(
+    cell(String(p.pid), p.startMs ? `started ${new Date(p.startMs).toLocaleString()}` : "", "num"),
+    cell(p.name || "–"),
+    cell(p.user ?? (p.uid === null ? "–" : `uid ${p.uid}`), p.uid === null ? "" : `uid ${p.uid}`),
+    cell(workload(p), ids),
+    ...(withMig ? [cell(p.migUuid ? short(p.migUuid) : "–", p.migUuid ?? "no MIG device named")] : []),
+    cell(
+      p.memoryMib === null ? "–" : gib(p.memoryMib),
+      p.peakMemoryMib === null ? "" : `peak ${gib(p.peakMemoryMib)}`,
+      "num",
+    ),
+    cell(pctOf(p.smPct), p.smPct === null ? "no pmon value (unsupported, or MIG)" : "", "num"),
+    cell(duration(Math.max(0, nowMs - p.firstSeenMs)), new Date(p.firstSeenMs).toLocaleString(), "num"),
+  );
+  return tr;
+}
+
+/** Fills the panel's process table from `processesOf`'s answer. */
+export function drawProcesses(answer) {
+  const head = document.getElementById("detail-processes-head");
+  const table = document.getElementById("detail-processes");
+  if (answer === null) {
+    head.textContent = "Processes";
+    table.replaceChildren(note("No process data for this GPU here."));
+    return;
+  }
+  const list = answer.processes;
+  head.textContent = `Processes (${list.length})`;
+  if (list.length === 0) {
+    table.replaceChildren(note("No compute process on this GPU now."));
+    return;
+  }
+  const withMig = list.some((p) => p.migUuid !== null);
+  const names = ["pid", "process", "user", "container / pod / job"];
+  if (withMig) names.push("MIG device");
+  names.push("memory", "SM", "since");
+  const numeric = new Set(["pid", "memory", "SM", "since"]);
+  const top = el("tr");
+  for (const n of names) top.append(el("th", numeric.has(n) ? "num" : "", n));
+  table.replaceChildren(top, ...list.map((p) => row(p, answer.generatedMs, withMig)));
+}
