@@ -27,7 +27,7 @@ function print(figure: BenchFigure): void {
 /** The agent unit's NODE_OPTIONS (systemd/gputel-agent.service): the agent is measured as shipped. */
 function agentNodeFlags(): string {
   const unit = readFileSync(join(root, "systemd/gputel-agent.service"), "utf8");
-  return /\nEnvironment=NODE_OPTIONS=(.*)\n/.exec(unit)?.[1]?.trim() ?? "";
+  return /\nEnvironment="?NODE_OPTIONS=([^"\n]*)"?\n/.exec(unit)?.[1]?.trim() ?? "";
 }
 
 async function agentOverhead(kernelLog = false, processes = false): Promise<BenchFigure[]> {

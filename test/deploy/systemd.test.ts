@@ -98,10 +98,11 @@ describe("unit contents", () => {
   });
 
   it("the agent's NODE_OPTIONS are flags Node accepts there (a refused one stops every start)", () => {
-    const match = /\nEnvironment=NODE_OPTIONS=(.*)\n/.exec(agent);
+    const match = /\nEnvironment="?NODE_OPTIONS=([^"\n]*)"?\n/.exec(agent);
     expect(match, "the agent unit sets NODE_OPTIONS").not.toBeNull();
     const options = match?.[1] ?? "";
     expect(options).toContain("--jitless");
+    expect(options).toContain("--max-semi-space-size=1");
     const run = spawnSync(process.execPath, ["-e", "process.stdout.write('ran')"], {
       env: { ...process.env, NODE_OPTIONS: options },
       encoding: "utf8",
