@@ -79,10 +79,16 @@ interface Part {
   reason: string;
 }
 
-/** Disjoint intervals, sorted, from overlapping parts. */
+/**
+ * Disjoint intervals, sorted, from overlapping parts. Parts that start together are taken by
+ * kind, then reason: an interval's kinds and reasons must not depend on the order the flag
+ * history gave them in (several collectors' merged flags give one collector's report).
+ */
 export function mergeParts(parts: readonly Part[]): DownInterval[] {
   const out: DownInterval[] = [];
-  for (const p of [...parts].sort((a, b) => a.from - b.from)) {
+  const order = (a: Part, b: Part) =>
+    a.from - b.from || a.kind.localeCompare(b.kind) || a.reason.localeCompare(b.reason);
+  for (const p of [...parts].sort(order)) {
     const last = out[out.length - 1];
     if (last && p.from <= last.toMs) {
       last.toMs = Math.max(last.toMs, p.to);

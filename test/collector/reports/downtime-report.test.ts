@@ -92,6 +92,18 @@ describe("downtime report", () => {
     expect(r.total).toMatchObject({ gpus: 3, downGpus: 2, downGpuHours: 6 });
   });
 
+  it("gives episodes that start together in one order, whatever order the history lists them in", () => {
+    const lost = flag("lost", "a", 0, 2, 5);
+    const offline = flag("offline", "a", null, 2, 3);
+    const one = buildDowntimeReport(header, "site", {}, usage, [lost, offline]);
+    const other = buildDowntimeReport(header, "site", {}, usage, [offline, lost]);
+    expect(other).toEqual(one);
+    expect(one.down.find((d) => d.gpu === "a:0")?.intervals[0]).toMatchObject({
+      kinds: ["lost", "offline"],
+      reasons: ["lost on a", "offline on a"],
+    });
+  });
+
   it("a host's offline or stale flag takes down every GPU of the host; an open flag runs to the range's end", () => {
     const r = buildDowntimeReport(header, { label: "customer" }, {}, usage, [
       flag("offline", "a", null, 20, null),
