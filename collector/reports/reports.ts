@@ -17,7 +17,7 @@ import type { Store } from "../store/store.js";
 import { buildCapacityReport, type CapacityReport } from "./capacity-report.js";
 import { buildDowntimeReport, DOWN_KINDS, type DowntimeReport } from "./downtime-report.js";
 import { fleetUsage, readFleetLayout } from "./fleet-usage.js";
-import { buildThermalReport, type ThermalReport } from "./thermal-report.js";
+import { buildThermalReport, THERMAL_KINDS, type ThermalReport } from "./thermal-report.js";
 import type { EnergyReport, ReportRequest, UtilizationReport } from "./types.js";
 import { buildEnergyReport, buildUtilizationReport } from "./usage-report.js";
 
@@ -80,19 +80,23 @@ export function thermalReport(
   const site = request.filters?.site;
   const host = request.filters?.host;
   const flags = flagsIn(sources.flags, u.fromMs, Math.min(u.toMs, u.nowMs), {
-    kinds: ["overheat", "throttled"],
+    kinds: THERMAL_KINDS,
     ...(site !== undefined ? { site } : {}),
     ...(host !== undefined ? { host } : {}),
   });
-  const top = Math.min(Math.max(1, Math.floor(request.top ?? TOP_DEFAULT)), TOP_MAX);
   return buildThermalReport(
     { fromMs: u.fromMs, toMs: u.toMs, nowMs: u.nowMs },
     request.groupBy,
     request.filters ?? {},
     u.rows,
     flags,
-    top,
+    thermalTop(request.top),
   );
+}
+
+/** How many hottest GPUs the thermal report lists: `top` bounded, or the default. */
+export function thermalTop(top?: number): number {
+  return Math.min(Math.max(1, Math.floor(top ?? TOP_DEFAULT)), TOP_MAX);
 }
 
 export function downtimeReport(sources: ReportSources, request: ReportRequest): DowntimeReport {

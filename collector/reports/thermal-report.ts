@@ -13,6 +13,9 @@ import { groupKey, groupName } from "./usage-report.js";
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
+/** Flag kinds read for this report. */
+export const THERMAL_KINDS = ["overheat", "throttled"] as const;
+
 export interface ThermalRow {
   key: string;
   /** GPUs in the group during the range. */
