@@ -8,7 +8,7 @@
 // Down time is the unknown time: samples the agent could not read (lost, error, timeout, or no
 // utilization) and time no sample covers (host offline or stale).
 import type { Flag } from "../flags/types.js";
-import type { Lease } from "../leases/model.js";
+import type { Lease, LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
 
 const HOUR_MS = 3_600_000;
@@ -50,7 +50,7 @@ export interface LeaseLinePart {
 
 export interface LeaseSourceData {
   store: Store;
-  leases: readonly Lease[];
+  leases: readonly LeaseTerms[];
   flags: readonly Flag[];
   fromMs: number;
   toMs: number;
@@ -59,7 +59,7 @@ export interface LeaseSourceData {
 
 /** The window a lease holds of [fromMs, toMs), up to now; empty when it holds none. */
 export function leaseWindow(
-  lease: Lease,
+  lease: Pick<Lease, "startMs" | "endMs">,
   fromMs: number,
   toMs: number,
   nowMs: number,

@@ -3,6 +3,7 @@
 // leases (lease-lines.ts). Errors: GPUTEL_E_API for a bad range, month or grouping.
 import { GputelError } from "../../shared/errors.js";
 import type { Flag, HistoryQuery } from "../flags/types.js";
+import type { LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
 import { alignRange } from "./fleet-usage.js";
 import { type LeaseLinePart, leaseLineParts } from "./lease-lines.js";
@@ -52,20 +53,26 @@ export interface LeaseParts {
   parts: LeaseLinePart[];
 }
 
-/** This collector's lease line parts over a range, for `tenant` only when given (what peers exchange). */
+/**
+ * This collector's lease line parts over a range (what peers exchange): of its own leases, for
+ * `tenant` only when given; or, with `terms`, of those leases (another collector's) only.
+ */
 export function leaseParts(
   sources: LeaseReportSources,
   range: { fromMs: number; toMs: number },
   tenant?: string,
+  terms?: readonly LeaseTerms[],
 ): LeaseParts {
   const nowMs = (sources.now ?? Date.now)();
   const { fromMs, toMs } = alignRange(sources.store, range.fromMs, range.toMs);
-  const leases = sources.store.leases.list({
-    ...(tenant !== undefined ? { tenant } : {}),
-    fromMs,
-    toMs,
-    limit: MAX_LEASES,
-  });
+  const leases =
+    terms ??
+    sources.store.leases.list({
+      ...(tenant !== undefined ? { tenant } : {}),
+      fromMs,
+      toMs,
+      limit: MAX_LEASES,
+    });
   const flags = sources.flags ? flagsIn(sources.flags, fromMs, Math.min(toMs, nowMs)) : [];
   return {
     fromMs,
