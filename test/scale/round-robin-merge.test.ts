@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SynthFleet } from "../../bench/synth-fleet.js";
-import { run } from "../../cli/query/cli.js";
 import { type ApiServer, createApiServer } from "../../collector/api/server.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
 import { resolveFlagsConfig } from "../../collector/flags/config.js";
@@ -20,6 +19,7 @@ import { FlagStore } from "../../collector/store/flag-store.js";
 import { Store } from "../../collector/store/store.js";
 import { silentLogger } from "../../shared/logger.js";
 import { AgentState } from "../../shared/proto.js";
+import { expectSame, queryJson } from "./fanout-helpers.js";
 
 const TOKEN = "round-robin-token";
 const HOSTS = 6;
@@ -88,22 +88,7 @@ async function get<T>(url: string, path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-async function query<T>(args: string[]): Promise<T> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run([...args, "--json"], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: { GPUTEL_API_TOKEN: TOKEN },
-    isTTY: false,
-  });
-  expect(code, stderr).toBe(0);
-  return JSON.parse(stdout) as T;
-}
+const query = <T>(args: string[]) => queryJson<T>(args, TOKEN);
 
 type Summary = {
   hosts: { total: number; byStatus: Record<string, number> };
@@ -123,20 +108,6 @@ type Flag = {
   durationMs: number;
 };
 type Report = { groups: Record<string, unknown>[]; total: Record<string, unknown> };
-
-/** Numbers to 9 places (energy and hours are sums of floats), everything else exactly. */
-function expectSame(actual: unknown, expected: unknown, path: string): void {
-  if (typeof expected === "number") {
-    expect(actual, path).toBeTypeOf("number");
-    expect(actual as number, path).toBeCloseTo(expected, 9);
-  } else if (expected !== null && typeof expected === "object") {
-    expect(actual, path).toBeTypeOf("object");
-    const a = actual as Record<string, unknown>;
-    const e = expected as Record<string, unknown>;
-    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
-    for (const k of Object.keys(e)) expectSame(a[k], e[k], `${path}.${k}`);
-  } else expect(actual, path).toEqual(expected);
-}
 
 const counted = (s: Summary & { generatedMs?: number; peers?: unknown }) => ({
   hosts: s.hosts,
