@@ -154,9 +154,15 @@ describe("API fan-out over peers", () => {
     }
   });
 
-  it("says when thermal is answered from this collector only", async () => {
-    const thermal = await get<{ fanout?: string }>(first, `/api/v1/reports/thermal?${range}`);
-    expect(thermal.fanout).toBe("local only");
+  it("merges the thermal, capacity and downtime reports too (no more local-only answers)", async () => {
+    for (const kind of ["thermal", "capacity", "downtime"]) {
+      const merged = await get<Report & { fanout?: string }>(first, `/api/v1/reports/${kind}?${range}`);
+      const one = await get<Report>(whole, `/api/v1/reports/${kind}?${range}`);
+      expect(merged.fanout, kind).toBeUndefined();
+      expect(merged.peers, kind).toEqual({ asked: 1, missing: [], errors: [] });
+      expect(merged.total.gpus, kind).toBe(one.total.gpus);
+      expect(merged.total.gpus, kind).toBe(HOSTS * GPUS);
+    }
   });
 
   it("names a peer that is down and still answers with the others", async () => {

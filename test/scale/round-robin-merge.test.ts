@@ -1,7 +1,7 @@
 // One fleet split round robin over two collectors, as Mosquitto's shared subscriptions split it:
 // every host's frames (and so every GPU's samples) alternate between collector A and collector B,
 // and each host's status message reaches one of them. A third collector holds everything. The
-// summary, the open flags and the utilization and energy reports must be the same three ways:
+// summary, the open flags and the fleet reports must be the same three ways:
 // through `gputel query --url a,b`, through A's API with B as its http.peers, and from the whole.
 // (test/scale/shared-subscription.test.ts runs the real broker; here the stores are written
 // directly, as test/scale/fanout-api.test.ts does, so the split is exact and the test fast.)
@@ -206,8 +206,10 @@ describe("a fleet split round robin over two collectors", () => {
     expect(episodes(cli.flags)).toEqual(episodes(whole.flags));
   });
 
-  it("gives the same utilization and energy reports three ways", async () => {
-    for (const kind of ["utilization", "energy"]) {
+  it("gives the same fleet reports three ways", async () => {
+    // Every GPU's stretch is split between A and B here. This fleet neither overheats nor goes
+    // down: thermal and downtime compare GPUs, the hottest list and availability.
+    for (const kind of ["utilization", "energy", "capacity", "thermal", "downtime"]) {
       for (const by of ["host", "site"]) {
         const path = `/api/v1/reports/${kind}?${range}&by=${by}`;
         const whole = await get<Report>(wholeUrl, path);
