@@ -9,6 +9,8 @@
 // after T in T's parent: at most parent/step - 1 rows (59 for minutes in hours); in the coarsest
 // tier only late data finds rows after it. Sums are integers, so differences are exact.
 import type { Database, Statement } from "better-sqlite3";
+import { GputelError } from "../../shared/errors.js";
+import { addUvarints, ByteWriter } from "./varint.js";
 
 /** The sums, in this order: samples, busy, idle, idle-held, unknown ms, energy and idle energy cW·ms, utilization sum and count. */
 export const EDGE_SUMS = 9;
@@ -23,17 +25,31 @@ export interface EdgeLookup {
 }
 
 const META_KEY = "usage_edges_steps";
+/** Prefixed to the steps in store_meta: rows written as 72-byte doubles (before it) are rebuilt. */
+const FORMAT = "varint:";
 const ERA_MS = 90 * 86_400_000;
 
+const writer = new ByteWriter(EDGE_SUMS * 8);
+
+/** The sums as unsigned varints: 20-30 bytes where nine doubles took 72, so more rows per page. */
 function pack(v: readonly number[]): Buffer {
-  const b = Buffer.allocUnsafe(EDGE_SUMS * 8);
-  for (let i = 0; i < EDGE_SUMS; i++) b.writeDoubleLE(v[i] ?? 0, i * 8);
-  return b;
+  writer.length = 0;
+  for (let i = 0; i < EDGE_SUMS; i++) {
+    const x = v[i] ?? 0;
+    // Sums of merges that only add: a negative or fractional value is a bug, not data to round.
+    if (!Number.isSafeInteger(x) || x < 0)
+      throw new GputelError("GPUTEL_E_STORE", "A usage edge sum is not a non-negative integer", {
+        sum: i,
+        value: x,
+      });
+    writer.uvarint(x);
+  }
+  return writer.finish();
 }
 
-function unpack(b: Buffer): EdgeValues {
-  const v = new Array<number>(EDGE_SUMS);
-  for (let i = 0; i < EDGE_SUMS; i++) v[i] = b.readDoubleLE(i * 8);
+function unpack(b: Uint8Array): EdgeValues {
+  const v = new Array<number>(EDGE_SUMS).fill(0);
+  addUvarints(b, 1, v);
   return v;
 }
 
@@ -114,7 +130,7 @@ export class UsageEdges {
   /** Whether the rows were built for these steps; when not, rebuild() must run (writer only). */
   current(): boolean {
     const stored = this.db.prepare("SELECT value FROM store_meta WHERE key = ?").pluck().get(META_KEY);
-    return stored === this.steps.join(",");
+    return stored === FORMAT + this.steps.join(",");
   }
 
   /** Recomputes every row from the rollups table (an older database, other tiers, a bulk load). */
@@ -141,7 +157,7 @@ export class UsageEdges {
       }
       this.db
         .prepare("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)")
-        .run(META_KEY, this.steps.join(","));
+        .run(META_KEY, FORMAT + this.steps.join(","));
     })();
   }
 
@@ -178,8 +194,7 @@ export class UsageEdges {
         const b = row[k + 1] as Buffer | null;
         if (!b) continue;
         sums ??= new Array<number>(EDGE_SUMS).fill(0);
-        const sign = (used[k] as EdgeLookup).sign;
-        for (let i = 0; i < EDGE_SUMS; i++) sums[i] = (sums[i] as number) + sign * b.readDoubleLE(i * 8);
+        addUvarints(b, (used[k] as EdgeLookup).sign, sums);
       }
       if (sums) out.set(row[0] as number, sums);
     }
