@@ -229,14 +229,4 @@ export class UsageEdges {
     }
     return out;
   }
-
-  /** Removes the rows of tier t whose parent ended at or before the parent holding `beforeMs`. */
-  pruneBefore(t: number, beforeMs: number, limit: number): number {
-    return this.db
-      .prepare(
-        `DELETE FROM usage_edges WHERE (step_ms, gpu_id, edge_ms) IN
-           (SELECT step_ms, gpu_id, edge_ms FROM usage_edges WHERE step_ms = ? AND edge_ms <= ? LIMIT ?)`,
-      )
-      .run(this.steps[t], this.parentOf(t, beforeMs).start, limit).changes;
-  }
 }
