@@ -163,11 +163,12 @@ function addDeltas(
   gpuIds?: readonly number[],
 ): void {
   const only = gpuIds ? new Set(gpuIds) : undefined;
-  for (const piece of pieces) {
-    for (const g of store.raw.gpusById.values()) {
-      if (only && !only.has(g.id)) continue;
-      for (const [bucket, acc] of g.deltas[piece.tier] ?? []) {
-        if (bucket < piece.from || bucket >= piece.to) continue;
+  for (const g of store.raw.gpusById.values()) {
+    if (only && !only.has(g.id)) continue;
+    for (const piece of pieces) {
+      const deltas = g.deltas[piece.tier];
+      if (!deltas || deltas.size === 0) continue; // most GPUs between two reports: nothing to read
+      for (const [, acc] of deltas.within(piece.from, piece.to)) {
         // The same summary a seal writes into the rollup row's columns.
         const summary = summaryColumns(acc);
         addUsage(totalOf(totals, g.id), {

@@ -76,8 +76,9 @@ export function windowTotals(store: Store, windows: readonly GpuWindow[]): Usage
     const g = store.raw.gpusById.get(w.gpuId);
     if (!g) return;
     for (const piece of piecesOf[i] ?? []) {
-      for (const [bucket, acc] of g.deltas[piece.tier] ?? []) {
-        if (bucket < piece.from || bucket >= piece.to) continue;
+      const deltas = g.deltas[piece.tier];
+      if (!deltas || deltas.size === 0) continue;
+      for (const [, acc] of deltas.within(piece.from, piece.to)) {
         const summary = summaryColumns(acc);
         addUsage(out[i] as UsageSums, {
           samples: acc[SAMPLES] as number,
