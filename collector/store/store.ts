@@ -14,7 +14,7 @@
 //   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
 //   store.gpuTotals(range, ids?, { maxTemperature? }) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
 //   store.windowTotals(windows) / gpuByUuid(uuid) / rebuildUsageEdges()   per-(GPU, window) sums from the usage edges
-//   store.hostRows() / fleetGpus() / hostMoves() / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
+//   store.hostRows() / fleetGpus() / hostMoves() / hostHistory(gpuId) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
@@ -454,6 +454,11 @@ export class Store implements IngestSink {
   /** The inventory history of GPUs that have been on more than one host. */
   hostMoves(): HostMove[] {
     return this.reads().hostMoves();
+  }
+
+  /** One GPU's inventory history (which host, from when), oldest first. */
+  hostHistory(gpuId: number): HostMove[] {
+    return this.reads().hostHistory(gpuId);
   }
 
   /** Open inventory rows: of every GPU, or of one by UUID. */
