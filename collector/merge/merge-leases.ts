@@ -20,6 +20,7 @@ export function mergeLeaseParts(parts: readonly (readonly LeaseLinePart[])[]): L
       s.idleMs += p.idleMs;
       s.idleHeldMs += p.idleHeldMs;
       s.unknownReportedMs += p.unknownReportedMs;
+      s.downMs += p.downMs;
       s.energyCwms += p.energyCwms;
       s.energyIdleCwms += p.energyIdleCwms;
       s.utilSum += p.utilSum;
