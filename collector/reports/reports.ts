@@ -157,7 +157,7 @@ export function flagsIn(
   source: NonNullable<ReportSources["flags"]>,
   fromMs: number,
   toMs: number,
-  filter: Pick<HistoryQuery, "kinds" | "site" | "host"> = {},
+  filter: Pick<HistoryQuery, "kinds" | "site" | "host" | "within"> = {},
 ): Flag[] {
   const out = new Map<number, Flag>();
   let upTo = toMs;
