@@ -84,16 +84,9 @@ export class DownFlags {
     return new DownFlags(byGpu, byHost);
   }
 
-  /** Whether no GPU was ever down here: nothing to look up. */
-  get empty(): boolean {
-    return this.byGpu.size === 0 && this.byHost.size === 0;
-  }
-
-  /** Whether this GPU, or one of these hosts, has a down episode at all. */
-  touches(uuid: string, hosts: Iterable<string>): boolean {
-    if (this.byGpu.has(uuid)) return true;
-    for (const h of hosts) if (this.byHost.has(h)) return true;
-    return false;
+  /** Whether this GPU can have been down: an episode of its own, or any host's. */
+  mayTouch(uuid: string): boolean {
+    return this.byGpu.has(uuid) || this.byHost.size > 0;
   }
 
   /**

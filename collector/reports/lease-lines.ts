@@ -84,7 +84,7 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
   // A GPU's host history is read (one seek) only when some flag could hold it down.
   const changes = new Map<number, HostChange[]>();
   const downIn = (gpuId: number, uuid: string, w: { fromMs: number; toMs: number }) => {
-    if (down.empty || w.toMs <= w.fromMs) return 0;
+    if (!down.mayTouch(uuid) || w.toMs <= w.fromMs) return 0;
     let c = changes.get(gpuId);
     if (!c) {
       c = gpuHostChanges(store, gpuId);

@@ -82,7 +82,8 @@ describe("down stretches", () => {
     expect(down.gpuStretches("GPU-a", 10, 200, 1000)).toEqual([
       { fromMs: 10, toMs: 200, kinds: ["lost", "reset-required"], reasons: ["lost 0", "reset-required 50"] },
     ]);
-    expect(down.empty).toBe(false);
-    expect(DownFlags.of([flag("idle", "a", "GPU-a", 0, 10)]).empty).toBe(true);
+    expect(down.mayTouch("GPU-a")).toBe(true);
+    expect(down.mayTouch("GPU-b")).toBe(false); // no episode of its own, and no host's counted
+    expect(DownFlags.of([flag("idle", "a", "GPU-a", 0, 10)]).mayTouch("GPU-a")).toBe(false);
   });
 });
