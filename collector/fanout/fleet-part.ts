@@ -6,7 +6,7 @@
 // sample gives.
 import { GputelError } from "../../shared/errors.js";
 import type { FleetPart, FleetPartKind, StretchPart } from "../contract/api-contract.js";
-import { DOWN_KINDS } from "../reports/downtime-report.js";
+import { DOWN_KINDS } from "../reports/down-time.js";
 import { fleetStretches, placeOf } from "../reports/fleet-usage.js";
 import { flagsIn, type ReportSources } from "../reports/reports.js";
 import { THERMAL_KINDS } from "../reports/thermal-report.js";

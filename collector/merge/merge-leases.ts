@@ -21,12 +21,14 @@ export const SUMMED_INTEGERS = [
 ] as const;
 /** The integers of the lease's window: the same in every part. */
 const WINDOW = ["fromMs", "toMs", "leasedMs"] as const;
+/** Taken as the largest of the parts (see the merge loop). */
+const LARGEST = ["downMs"] as const;
 
 type IntegerKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T];
 /** Every integer of a part is summed or a window's: a new one fails to compile until placed above. */
 type Unplaced = Exclude<
   IntegerKeys<LeaseLinePart>,
-  (typeof SUMMED_INTEGERS)[number] | (typeof WINDOW)[number]
+  (typeof SUMMED_INTEGERS)[number] | (typeof WINDOW)[number] | (typeof LARGEST)[number]
 >;
 export const EVERY_INTEGER_PLACED: [Unplaced] extends [never] ? true : never = true;
 
@@ -46,6 +48,10 @@ export function mergeLeaseParts(parts: readonly (readonly LeaseLinePart[])[]): L
         seen.placedBy = p.coveredMs;
       }
       for (const k of SUMMED_INTEGERS) s[k] += p[k];
+      // Down time comes from each collector's own flags: statuses (offline) reach every collector,
+      // so the same episode may be in several parts. The longest part's figure is taken, exact when
+      // one collector holds all of a GPU's down episodes or all hold the same (docs/scaling.md).
+      s.downMs = Math.max(s.downMs, p.downMs);
     }
   }
   return [...byLease.values()]

@@ -7,10 +7,11 @@
 // Not tracked: a GPU taken out of the fleet stays known and goes on counting as no-data (until
 // an operator removes it from the database); a host's site and labels are its current ones.
 import { GputelError } from "../../shared/errors.js";
-import type { FleetGpu } from "../store/fleet-reads.js";
+import type { FleetGpu, HostMove } from "../store/fleet-reads.js";
 import type { Store } from "../store/store.js";
 import { matchesFilters } from "../usage/placement.js";
 import { CWMS_PER_WH, type UsageSums } from "../usage/usage-sums.js";
+import type { GpuPlace } from "./down-time.js";
 import type { GpuUsage, ReportFilters } from "./types.js";
 
 /** Longest range a report covers (the default 1 h tier keeps 2 years). */
@@ -207,7 +208,7 @@ export function usageRow(gpuId: number, at: RowPlace, t: UsageSums | undefined, 
   };
 }
 
-interface HostChange {
+export interface HostChange {
   /** Aligned down to the finest step, so stretches tile the range. */
   atMs: number;
   hostId: number;
@@ -215,19 +216,25 @@ interface HostChange {
 
 /** GPUs whose inventory history puts them on more than one host: their host from each change on. */
 function hostChanges(store: Store, step: number): Map<number, HostChange[]> {
-  const out = new Map<number, HostChange[]>();
+  const byGpu = new Map<number, HostMove[]>();
   for (const r of store.hostMoves()) {
-    let list = out.get(r.gpuId);
-    if (!list) {
-      list = [];
-      out.set(r.gpuId, list);
-    }
+    const list = byGpu.get(r.gpuId);
+    if (list) list.push(r);
+    else byGpu.set(r.gpuId, [r]);
+  }
+  return new Map([...byGpu].map(([id, rows]) => [id, changesOf(rows, step)]));
+}
+
+/** One GPU's inventory rows (oldest first) as host changes; consecutive rows on one host are one. */
+function changesOf(rows: readonly HostMove[], step: number): HostChange[] {
+  const list: HostChange[] = [];
+  for (const r of rows) {
     if (list[list.length - 1]?.hostId === r.hostId) continue;
     // The first row's host holds before it too (frames may precede the first inventory).
     const at = list.length === 0 ? Number.NEGATIVE_INFINITY : Math.floor(r.validFromMs / step) * step;
     list.push({ atMs: at, hostId: r.hostId });
   }
-  return out;
+  return list;
 }
 
 /** Host of the GPU at atMs per its changes; undefined when it never moved. */
@@ -235,4 +242,33 @@ function hostAt(changes: readonly HostChange[], atMs: number): number | undefine
   let host: number | undefined;
   for (const c of changes) if (c.atMs <= atMs) host = c.hostId;
   return host;
+}
+
+/** One GPU's host changes, read alone (one index seek): for a few GPUs, not the fleet's layout. */
+export function gpuHostChanges(store: Store, gpuId: number): HostChange[] {
+  return changesOf(store.hostHistory(gpuId), store.tiers.rollups[0]?.stepMs ?? 60_000);
+}
+
+/**
+ * Where a GPU was over [fromMs, toMs): one place per host between its moves (the same stretches
+ * fleetUsage reports). `changes` from the fleet layout when read, else read for this GPU alone.
+ */
+export function gpuPlaces(
+  store: Store,
+  gpuId: number,
+  fromMs: number,
+  toMs: number,
+  changes: readonly HostChange[] = gpuHostChanges(store, gpuId),
+): GpuPlace[] {
+  const name = (hostId: number) => store.host(hostId)?.name ?? "";
+  let hostId = hostAt(changes, fromMs) ?? store.gpu(gpuId)?.hostId ?? -1;
+  let at = fromMs;
+  const out: GpuPlace[] = [];
+  for (const c of changes) {
+    if (c.atMs <= fromMs || c.atMs >= toMs || c.hostId === hostId) continue;
+    out.push({ host: name(hostId), fromMs: at, toMs: c.atMs });
+    [hostId, at] = [c.hostId, c.atMs];
+  }
+  out.push({ host: name(hostId), fromMs: at, toMs });
+  return out;
 }

@@ -73,13 +73,28 @@ export function leaseParts(
       toMs,
       limit: MAX_LEASES,
     });
-  const flags = sources.flags ? flagsIn(sources.flags, fromMs, Math.min(toMs, nowMs)) : [];
+  // One tenant's statement reads its GPUs' flags, not the fleet's (an index seek per GPU).
+  const scope = tenant !== undefined ? { within: flagScope(sources.store, leases) } : {};
+  const flags = sources.flags ? flagsIn(sources.flags, fromMs, Math.min(toMs, nowMs), scope) : [];
   return {
     fromMs,
     toMs,
     nowMs,
     parts: leaseLineParts({ store: sources.store, leases, flags, fromMs, toMs, nowMs }),
   };
+}
+
+/** The leases' GPUs and every host they have been on: whose flags their lines can need. */
+function flagScope(store: Store, leases: readonly LeaseTerms[]): { uuids: string[]; hosts: string[] } {
+  const uuids = [...new Set(leases.map((l) => l.gpu))];
+  const hosts = new Set<string>();
+  for (const uuid of uuids) {
+    const gpu = store.gpuByUuid(uuid);
+    if (!gpu) continue;
+    for (const id of [gpu.hostId, ...store.hostHistory(gpu.id).map((m) => m.hostId)])
+      hosts.add(store.host(id)?.name ?? "");
+  }
+  return { uuids, hosts: [...hosts] };
 }
 
 export function leaseReport(

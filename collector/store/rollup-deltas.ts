@@ -58,6 +58,13 @@ export class RollupDeltas {
     return data ? unpack(data, bucket) : undefined;
   }
 
+  /** The buckets in [fromMs, toMs): only those are unpacked (a report reads a range of them). */
+  *within(fromMs: number, toMs: number): IterableIterator<[number, Float64Array]> {
+    for (const entry of this.open) if (entry[0] >= fromMs && entry[0] < toMs) yield entry;
+    for (const [bucket, data] of this.packed)
+      if (bucket >= fromMs && bucket < toMs) yield [bucket, unpack(data, bucket)];
+  }
+
   *[Symbol.iterator](): IterableIterator<[number, Float64Array]> {
     yield* this.open;
     for (const [bucket, data] of this.packed) yield [bucket, unpack(data, bucket)];

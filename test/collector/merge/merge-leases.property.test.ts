@@ -21,6 +21,7 @@ const partArb = (i: number) =>
       price: fc.option(fc.nat({ max: 9_000_000 })),
       availability: fc.option(fc.integer({ min: 90_000, max: 100_000 })),
       sums: fc.array(fc.nat({ max: 40 * MIN }), { minLength: SUMMED.length, maxLength: SUMMED.length }),
+      down: fc.nat({ max: 600 }),
     })
     .map((r): LeaseLinePart => {
       const fromMs = r.from * MIN;
@@ -41,6 +42,7 @@ const partArb = (i: number) =>
         fromMs,
         toMs,
         leasedMs: toMs - fromMs,
+        downMs: Math.min(r.down * MIN, toMs - fromMs),
         ...(Object.fromEntries(SUMMED.map((k, j) => [k, r.sums[j] ?? 0])) as Pick<
           LeaseLinePart,
           (typeof SUMMED)[number]
@@ -77,7 +79,10 @@ function spread(whole: readonly LeaseLinePart[], ways: number, draws: readonly n
       );
       // Only a collector that saw the GPU's samples knows where it is.
       const knows = w === placed || (own.coveredMs ?? 0) > 0;
-      parts[w]?.push({ ...p, ...own, ...(knows ? {} : { host: "", site: "", model: "" }) });
+      // Down time: the collector that saw the GPU has all of it; another may have part of the
+      // same episodes (an offline status reaches every collector), never more.
+      const downMs = w === placed ? p.downMs : Math.floor((p.downMs * next()) / 1000);
+      parts[w]?.push({ ...p, ...own, downMs, ...(knows ? {} : { host: "", site: "", model: "" }) });
     }
   }
   return parts;

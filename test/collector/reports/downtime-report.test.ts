@@ -2,7 +2,8 @@
 // how long, why; host-level flags take down the host's GPUs; a workload's Xid does not count.
 import { describe, expect, it } from "vitest";
 import type { Flag } from "../../../collector/flags/types.js";
-import { buildDowntimeReport, isDown, mergeParts } from "../../../collector/reports/downtime-report.js";
+import { isDown, mergeParts } from "../../../collector/reports/down-time.js";
+import { buildDowntimeReport } from "../../../collector/reports/downtime-report.js";
 import type { GpuUsage } from "../../../collector/reports/types.js";
 
 const HOUR = 3_600_000;

@@ -43,6 +43,10 @@ describe("rollup deltas", () => {
         for (const b of plain.keys())
           expect(Array.from(deltas.get(b) ?? [])).toEqual(Array.from(plain.get(b) ?? []));
         expect(deltas.size).toBe(plain.size);
+        // A range reads its own buckets, packed or not, and none outside it.
+        const [from, to] = [T0 + 3 * STEP, T0 + 7 * STEP];
+        const inside = new Map([...deltas.within(from, to)].map(([b, acc]) => [b, Array.from(acc)]));
+        expect(inside).toEqual(new Map([...got].filter(([b]) => b >= from && b < to)));
       }),
     );
   });
