@@ -14,6 +14,12 @@ export const MAX_GPU_INDEX = 1023;
 
 export const GPU_UUID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+/**
+ * A MIG device's UUID as `nvidia-smi -L` prints it: "MIG-<uuid>", or on R450–R465 drivers
+ * "MIG-GPU-<gpu uuid>/<gi>/<ci>" (the one place a '/' may appear).
+ */
+export const MIG_UUID = /^MIG-[A-Za-z0-9/-]{1,96}$/;
+
 const HOST = HOST_ID.source.slice(1, -1);
 /**
  * What a GPU route accepts: a UUID, the id of a GPU stored without one ("<host>/gpu<index>"), or
