@@ -1,6 +1,6 @@
 // The MIG devices of each GPU (issue 17), from the inventories: written with each inventory,
 // read by the GPU API and by lease validation (a MIG lease names one of these). The SQL of
-// collector/migrations/090_mig_devices.sql.
+// collector/migrations/095_mig_devices.sql.
 import type { Database, Statement } from "better-sqlite3";
 import type { IInventory } from "../../shared/proto.js";
 
