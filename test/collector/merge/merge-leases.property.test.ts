@@ -41,6 +41,8 @@ const partArb = (i: number) =>
         fromMs,
         toMs,
         leasedMs: toMs - fromMs,
+        usageMeasured: true,
+        usageAbsent: null,
         ...(Object.fromEntries(SUMMED.map((k, j) => [k, r.sums[j] ?? 0])) as Pick<
           LeaseLinePart,
           (typeof SUMMED)[number]
