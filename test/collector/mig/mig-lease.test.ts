@@ -2,8 +2,10 @@
 // be leased (one it does not list is 404), a whole-GPU lease collides with it, and the statement
 // bills each MIG lease its own time and price with no usage of its GPU (usageMeasured false, the
 // reason given), so the tenant's busy time and utilization rate are its whole-GPU lease's alone.
-// /api/v1/gpus/:id shows the MIG devices with memory and no utilization.
+// /api/v1/gpus/:id shows the MIG devices with memory and no utilization; a tenant holding only a MIG
+// device does not see its GPU there.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { newToken } from "../../../collector/api/tokens.js";
 import { checkMessage } from "../../../collector/ingest/check.js";
 import type { Statement } from "../../../collector/reports/lease-report.js";
 import { encodeInventory } from "../../../shared/codec.js";
@@ -148,5 +150,19 @@ describe("MIG devices at the collector", () => {
       utilizationRate: 1,
       costMicros: { EUR: { cost: 333_333 + 166_667 + 500_000, paidIdle: 0 } },
     });
+  });
+
+  test("a tenant holding only a MIG device gets its GPU's 404: no whole-GPU data", async () => {
+    const open = await call("POST", "/api/v1/leases", {
+      id: "beta-m1",
+      device: M1,
+      tenant: "beta",
+      start: new Date(START + 20 * MIN).toISOString(),
+    });
+    expect(open.status).toBe(201);
+    const t = newToken();
+    c.running.store.tokens.insert(t.id, "tenant:beta", t.digest, "", Date.now());
+    const r = await fetch(`${c.url}/api/v1/gpus/${G1}`, { headers: { authorization: `Bearer ${t.token}` } });
+    expect(r.status).toBe(404);
   });
 });
