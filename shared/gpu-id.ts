@@ -14,6 +14,15 @@ export const MAX_GPU_INDEX = 1023;
 
 export const GPU_UUID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+/**
+ * A MIG device's UUID as `nvidia-smi -L` prints it: "MIG-<uuid>", or on R450–R465 drivers
+ * "MIG-GPU-<gpu uuid>/<gi>/<ci>" (the one place a '/' may appear).
+ */
+export const MIG_UUID = /^MIG-[A-Za-z0-9/-]{1,96}$/;
+
+/** Why a MIG device has no utilization anywhere (agent, API, lease lines): never estimated. */
+export const MIG_NO_UTILIZATION = "nvidia-smi reports no utilization per MIG instance";
+
 const HOST = HOST_ID.source.slice(1, -1);
 /**
  * What a GPU route accepts: a UUID, the id of a GPU stored without one ("<host>/gpu<index>"), or

@@ -29,6 +29,7 @@ export type IGpuSample = gputel.v1.IGpuSample;
 export type IHostSample = gputel.v1.IHostSample;
 export type IInventory = gputel.v1.IInventory;
 export type IGpuInfo = gputel.v1.IGpuInfo;
+export type IMigDevice = gputel.v1.IMigDevice;
 export type IHostInfo = gputel.v1.IHostInfo;
 export type IStatus = gputel.v1.IStatus;
 export type ISourceStatus = gputel.v1.ISourceStatus;

@@ -12,6 +12,7 @@ import type {
   GpuView,
   HostView,
   MetricsSnapshot,
+  MigDeviceView,
   Report,
   ReportGroupBy,
   ReportKind,
@@ -39,6 +40,8 @@ export interface QueryBackend {
   gpus(filter: GpuFilter): GpuView[];
   /** By UUID or "host:index"; undefined when unknown. */
   gpu(id: string): GpuView | undefined;
+  /** A GPU's MIG devices from its latest inventory (none when MIG is off). */
+  migDevices?(gpuUuid: string): MigDeviceView[];
   series(gpu: GpuView, request: SeriesRequest): Promise<SeriesView>;
   flags(query: FlagQuery): Flag[];
   /** A page of flags with true totals; routes fall back to flags() without totals where absent. */

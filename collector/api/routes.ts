@@ -134,7 +134,9 @@ export function registerApiRoutes(
     const now = backend.now();
     // Outside the tenant's lease, the same 404 as an unknown GPU: existence does not leak.
     if (!gpu || (scope && !scope.holdsAt(gpu.uuid, now))) throw notFound(req.params.id);
-    return scope ? tenantGpuView(scope, gpu, now) : gpu;
+    const migDevices = backend.migDevices?.(gpu.uuid) ?? [];
+    const view = migDevices.length > 0 ? { ...gpu, migDevices } : gpu;
+    return scope ? tenantGpuView(scope, view, now) : view;
   });
 
   app.get<{ Params: { id: string }; Querystring: SeriesQuery }>(

@@ -3,6 +3,7 @@
 // (counters). Reads only, through the store's read methods (its SQL stays in collector/store).
 // With a reader (the read worker, docs/design.md §5) the heavy reads (reports, report parts,
 // range usage, long series) run on its thread, so they never hold back ingest's commits.
+import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import type {
   FlagPage,
@@ -15,6 +16,7 @@ import type {
   HostView,
   LeaseInForce,
   MetricsSnapshot,
+  MigDeviceView,
   Report,
   ReportGroupBy,
   ReportKind,
@@ -254,6 +256,15 @@ export class StoreBackend implements QueryBackend {
       .filter((f) => f.gpuUuid === null || f.gpuUuid === g.uuid);
     const row = this.parts.store.inventoryOf(g.uuid);
     return view(g, flags, row ? toInventory(row) : null, this.parts.store.idleThresholds(g.host));
+  }
+
+  migDevices(gpuUuid: string): MigDeviceView[] {
+    return this.parts.store.migDevices.list(gpuUuid).map(({ gpuUuid: _, updatedMs, ...d }) => ({
+      ...d,
+      reportedMs: updatedMs,
+      utilization: null,
+      utilizationAbsent: MIG_NO_UTILIZATION,
+    }));
   }
 
   async series(gpu: GpuView, request: SeriesRequest): Promise<SeriesView> {

@@ -5,6 +5,7 @@ import type { MetricKey } from "../../shared/metrics.js";
 import type { Flag, FlagKind, Severity } from "../flags/types.js";
 import type { FleetReport } from "../reports/reports.js";
 import type { EventCount } from "../store/event-store.js";
+import type { MigDeviceRow } from "../store/mig-devices.js";
 import type { UsageClass } from "../usage/classify.js";
 import type { UsageSums, UsageTotals } from "../usage/usage-sums.js";
 
@@ -66,7 +67,17 @@ export interface GpuView {
   values: Partial<Record<MetricKey, number>>;
   flags: GpuFlagRef[];
   inventory: GpuInventory | null;
+  /** Its MIG devices from its latest inventory; only on /api/v1/gpus/:id, and only when it has any. */
+  migDevices?: MigDeviceView[];
 }
+
+/** One MIG device of a GPU, as its latest inventory reported it (memory used as of `reportedMs`, not live). */
+export type MigDeviceView = Omit<MigDeviceRow, "gpuUuid" | "updatedMs"> & {
+  reportedMs: number;
+  /** Always null: nvidia-smi reports none per MIG instance, and none is estimated. */
+  utilization: null;
+  utilizationAbsent: string;
+};
 
 export interface HostView {
   name: string;

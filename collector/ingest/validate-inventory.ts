@@ -19,6 +19,7 @@ import {
   guard,
   type ValidationContext,
 } from "./validate.js";
+import { checkMigDevices } from "./validate-mig.js";
 
 function metricRange(key: MetricKey): readonly [number, number] {
   const m = METRIC_BY_KEY.get(key);
@@ -97,6 +98,7 @@ export function validateInventory(
     for (const gpu of gpus) {
       const index = gpu.index ?? 0;
       checkGpuUuid(gpu.uuid, index);
+      checkMigDevices(gpu, index);
       for (const key of GPU_STRINGS) text(gpu[key] as string | null | undefined, `gpu ${index} ${key}`);
       for (const [key, range] of GPU_NUMBERS) {
         const value = gpu[key];

@@ -2,7 +2,7 @@
 // the contract (pure). Untrusted input: the set's host must be the topic's (and the username's);
 // each process is checked on its own, and one that fails is dropped with `process_invalid` while
 // the others are kept. Only text the agent may send survives: bounded names, ids of fixed shapes.
-import { isValidGpuUuid } from "../../shared/gpu-id.js";
+import { isValidGpuUuid, MIG_UUID } from "../../shared/gpu-id.js";
 import type { IProcessRecord, IProcessSet } from "../../shared/proto.js";
 import type { Rejection } from "./reasons.js";
 import {
@@ -61,7 +61,6 @@ const JOB_ID = /^[0-9]{1,20}$/;
 const UNIT = /^[A-Za-z0-9@._\\:-]{1,256}$/;
 const TOKEN = /^[0-9a-f]{16}$/;
 const USER_NAME = /^[^\s/:]{1,64}$/;
-const MIG_UUID = /^MIG-[A-Za-z0-9/-]{1,96}$/;
 
 export function validateProcessSet(set: IProcessSet, ctx: ValidationContext): Checked<CheckedProcesses> {
   return guard(ctx.topicHost, () => {

@@ -21,6 +21,6 @@ export function unknownDevice(device: string): LeaseError {
     404,
     "unknown_device",
     "device",
-    `no GPU ${JSON.stringify(device)} is known to this collector (give the UUID of a GPU that has reported)`,
+    `no GPU or MIG device ${JSON.stringify(device)} is known to this collector (give the UUID of a GPU that has reported, or of a MIG device in its latest inventory)`,
   );
 }

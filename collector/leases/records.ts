@@ -40,6 +40,8 @@ export interface LeaseRecords {
   ): void;
   history(leaseId: string): HistoryEntry[];
   knownGpu(uuid: string): boolean;
+  /** The GPU a recorded MIG device (MIG-…) is on, from the latest inventories; undefined when none. */
+  migParent(migUuid: string): string | undefined;
   /** Runs fn in one transaction: all of it is written, or nothing. */
   transaction<T>(fn: () => T): T;
 }

@@ -160,11 +160,13 @@ export class LeaseService {
   }
 
   /**
-   * The GPU a device is on. A whole GPU must have reported to this collector. MIG devices are
-   * refused until the collector records them (the processes/MIG work adds that table).
+   * The GPU a device is on. A whole GPU must have reported to this collector; a MIG device must be
+   * in its GPU's latest inventory (mig_devices), and is on that GPU.
    */
   private resolveGpu(device: string): string {
     if (device.startsWith("GPU-") && this.store.knownGpu(device)) return device;
+    const parent = device.startsWith("MIG-") ? this.store.migParent(device) : undefined;
+    if (parent !== undefined) return parent;
     throw unknownDevice(device);
   }
 }

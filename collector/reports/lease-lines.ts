@@ -7,6 +7,7 @@
 // force at its start (store/window-totals.ts). Leased time and cost use the lease's exact times,
 // and so does down time: the GPU's down stretches inside the lease's window (down-time.ts, the
 // same as the downtime report's and the tenants view's), on the hosts it was on then.
+import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
 import type { Flag } from "../flags/types.js";
 import type { Lease, LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
@@ -50,6 +51,12 @@ export interface LeaseLinePart {
   utilCount: number;
   /** GPU flags that opened during the lease window. */
   flags: number;
+  /**
+   * False for a lease of a MIG device: its busy, idle, idle-held, energy and utilization are 0, not
+   * its GPU's (`usageAbsent` says why); its leased time, cost and down time (its GPU's) are its own.
+   */
+  usageMeasured: boolean;
+  usageAbsent: string | null;
 }
 
 export interface LeaseSourceData {
@@ -103,6 +110,9 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
   return windows.map(({ lease, w }, i) => {
     const gpu = known[i]?.gpu;
     const u = gpu && w.toMs > w.fromMs ? sums[k++] : undefined;
+    // A MIG lease keeps its GPU's coverage (so its down time) but none of the GPU's usage.
+    const mig = lease.device !== lease.gpu;
+    const use = mig ? undefined : u;
     const host = gpu ? store.host(gpu.hostId) : undefined;
     const covered = u ? u.busyMs + u.idleMs + u.idleHeldMs + u.unknownMs : 0;
     return {
@@ -123,15 +133,17 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
       leasedMs: w.toMs - w.fromMs,
       coveredMs: covered,
       downMs: gpu ? downIn(gpu.id, lease.gpu, w) : 0,
-      busyMs: u?.busyMs ?? 0,
-      idleMs: u?.idleMs ?? 0,
-      idleHeldMs: u?.idleHeldMs ?? 0,
+      busyMs: use?.busyMs ?? 0,
+      idleMs: use?.idleMs ?? 0,
+      idleHeldMs: use?.idleHeldMs ?? 0,
       unknownReportedMs: u?.unknownMs ?? 0,
-      energyCwms: u?.energyCwms ?? 0,
-      energyIdleCwms: u?.energyIdleCwms ?? 0,
-      utilSum: u?.utilizationSum ?? 0,
-      utilCount: u?.utilizationCount ?? 0,
+      energyCwms: use?.energyCwms ?? 0,
+      energyIdleCwms: use?.energyIdleCwms ?? 0,
+      utilSum: use?.utilizationSum ?? 0,
+      utilCount: use?.utilizationCount ?? 0,
       flags: (flagsByGpu.get(lease.gpu) ?? []).filter((t) => t >= w.fromMs && t < w.toMs).length,
+      usageMeasured: !mig,
+      usageAbsent: mig ? MIG_NO_UTILIZATION : null,
     };
   });
 }

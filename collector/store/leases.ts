@@ -82,6 +82,9 @@ function leaseStatements(db: Database) {
     ),
     historyOf: p("SELECT * FROM lease_history WHERE lease_id = ? ORDER BY id"),
     knownGpu: p("SELECT 1 FROM gpus WHERE uuid = ?").pluck(true),
+    migParent: p(
+      "SELECT g.uuid FROM mig_devices m JOIN gpus g ON g.id = m.gpu_id WHERE m.uuid = ? ORDER BY m.updated_ms DESC LIMIT 1",
+    ).pluck(true),
   };
 }
 
@@ -178,6 +181,10 @@ export class LeaseStore implements LeaseRecords {
   /** A GPU UUID this collector has stored. */
   knownGpu(uuid: string): boolean {
     return this.s.knownGpu.get(uuid) !== undefined;
+  }
+
+  migParent(migUuid: string): string | undefined {
+    return this.s.migParent.get(migUuid) as string | undefined;
   }
 
   /** Runs fn in one transaction: all of it is written, or nothing. */

@@ -46,6 +46,7 @@ import { type FleetGpu, FleetReads, type HostMove, type InventoryRow } from "./f
 import { StoreFleetView } from "./fleet-view.js";
 import { LeaseStore } from "./leases.js";
 import { checkMetricLayout } from "./metric-layout.js";
+import { MigDeviceStore } from "./mig-devices.js";
 import { migrate } from "./migrate.js";
 import { ProcessStore } from "./process-store.js";
 import { Pruner } from "./prune.js";
@@ -100,6 +101,8 @@ export class Store implements IngestSink {
   readonly leases: LeaseStore;
   /** API tokens with roles (tokens.ts). */
   readonly tokens: TokenStore;
+  /** Each GPU's MIG devices from its latest inventory. */
+  readonly migDevices: MigDeviceStore;
   private readonly log: Logger;
   private readonly sources: AgentSourceTable;
   private bootsSweptMs = 0;
@@ -127,6 +130,7 @@ export class Store implements IngestSink {
     this.stmts = prepareStatements(db);
     this.sources = new AgentSourceTable(db);
     this.leases = new LeaseStore(db);
+    this.migDevices = new MigDeviceStore(db);
     this.tokens = new TokenStore(db);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.store" });
     this.raw = new RawWriter(
@@ -284,7 +288,10 @@ export class Store implements IngestSink {
   }
 
   writeInventory(inventory: IInventory, receivedAtMs: number): void {
-    this.guarded(() => this.raw.registry.writeInventory(inventory, receivedAtMs));
+    this.guarded(() => {
+      this.raw.registry.writeInventory(inventory, receivedAtMs);
+      this.migDevices.write(inventory, receivedAtMs);
+    });
   }
 
   writeStatus(status: IStatus, receivedAtMs: number): void {

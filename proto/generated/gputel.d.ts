@@ -336,6 +336,7 @@ export namespace gputel {
             temperature_memory_max_celsius?: (number|null|undefined);
             mig_mode?: (boolean|null|undefined);
             board_part_number?: (string|undefined);
+            mig_devices?: (gputel.v1.IMigDevice[]|undefined);
         }
 
         class GpuInfo implements IGpuInfo {
@@ -359,11 +360,41 @@ export namespace gputel {
             public temperature_memory_max_celsius: (number|null);
             public mig_mode: (boolean|null);
             public board_part_number: string;
+            public mig_devices: gputel.v1.MigDevice[];
             public static create(properties?: gputel.v1.IGpuInfo): gputel.v1.GpuInfo;
             public static encode(message: gputel.v1.IGpuInfo, writer?: $protobuf.Writer): $protobuf.Writer;
             public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.GpuInfo;
             public static fromObject(object: { [k: string]: any }): gputel.v1.GpuInfo;
             public static toObject(message: gputel.v1.GpuInfo, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            public toJSON(): { [k: string]: any };
+        }
+
+        interface IMigDevice {
+            uuid?: (string|undefined);
+            device_index?: (number|undefined);
+            profile?: (string|undefined);
+            gpu_instance_id?: (number|undefined);
+            compute_instance_id?: (number|undefined);
+            sm_count?: (number|null|undefined);
+            memory_total_mib?: (number|null|undefined);
+            memory_used_mib?: (number|null|undefined);
+        }
+
+        class MigDevice implements IMigDevice {
+            constructor(properties?: gputel.v1.IMigDevice);
+            public uuid: string;
+            public device_index: number;
+            public profile: string;
+            public gpu_instance_id: number;
+            public compute_instance_id: number;
+            public sm_count: (number|null);
+            public memory_total_mib: (number|null);
+            public memory_used_mib: (number|null);
+            public static create(properties?: gputel.v1.IMigDevice): gputel.v1.MigDevice;
+            public static encode(message: gputel.v1.IMigDevice, writer?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): gputel.v1.MigDevice;
+            public static fromObject(object: { [k: string]: any }): gputel.v1.MigDevice;
+            public static toObject(message: gputel.v1.MigDevice, options?: $protobuf.IConversionOptions): { [k: string]: any };
             public toJSON(): { [k: string]: any };
         }
 

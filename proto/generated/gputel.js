@@ -3731,6 +3731,7 @@ export const gputel = $root.gputel = (() => {
              * @property {number|null|undefined} [temperature_memory_max_celsius] GpuInfo temperature_memory_max_celsius
              * @property {boolean|null|undefined} [mig_mode] GpuInfo mig_mode
              * @property {string|undefined} [board_part_number] GpuInfo board_part_number
+             * @property {Array.<gputel.v1.IMigDevice>|undefined} [mig_devices] GpuInfo mig_devices
              */
 
             /**
@@ -3742,6 +3743,7 @@ export const gputel = $root.gputel = (() => {
              * @param {gputel.v1.IGpuInfo=} [properties] Properties to set
              */
             function GpuInfo(properties) {
+                this.mig_devices = [];
                 if (properties)
                     for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -3900,6 +3902,14 @@ export const gputel = $root.gputel = (() => {
              */
             GpuInfo.prototype.board_part_number = "";
 
+            /**
+             * GpuInfo mig_devices.
+             * @member {Array.<gputel.v1.MigDevice>} mig_devices
+             * @memberof gputel.v1.GpuInfo
+             * @instance
+             */
+            GpuInfo.prototype.mig_devices = $util.emptyArray;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
@@ -4035,6 +4045,9 @@ export const gputel = $root.gputel = (() => {
                     writer.uint32(/* id 18, wireType 0 =*/144).bool(message.mig_mode);
                 if (message.board_part_number != null && Object.hasOwnProperty.call(message, "board_part_number"))
                     writer.uint32(/* id 19, wireType 2 =*/154).string(message.board_part_number);
+                if (message.mig_devices != null && message.mig_devices.length)
+                    for (let i = 0; i < message.mig_devices.length; ++i)
+                        $root.gputel.v1.MigDevice.encode(message.mig_devices[i], writer.uint32(/* id 20, wireType 2 =*/162).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -4148,6 +4161,12 @@ export const gputel = $root.gputel = (() => {
                             message.board_part_number = reader.string();
                             break;
                         }
+                    case 20: {
+                            if (!(message.mig_devices && message.mig_devices.length))
+                                message.mig_devices = [];
+                            message.mig_devices.push($root.gputel.v1.MigDevice.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -4217,6 +4236,16 @@ export const gputel = $root.gputel = (() => {
                     message.mig_mode = Boolean(object.mig_mode);
                 if (object.board_part_number != null)
                     message.board_part_number = String(object.board_part_number);
+                if (object.mig_devices) {
+                    if (!Array.isArray(object.mig_devices))
+                        throw TypeError(".gputel.v1.GpuInfo.mig_devices: array expected");
+                    message.mig_devices = [];
+                    for (let i = 0; i < object.mig_devices.length; ++i) {
+                        if (!$util.isObject(object.mig_devices[i]))
+                            throw TypeError(".gputel.v1.GpuInfo.mig_devices: object expected");
+                        message.mig_devices[i] = $root.gputel.v1.MigDevice.fromObject(object.mig_devices[i], long + 1);
+                    }
+                }
                 return message;
             };
 
@@ -4237,6 +4266,8 @@ export const gputel = $root.gputel = (() => {
                 if (q > $util.recursionLimit)
                     throw Error("max depth exceeded");
                 let object = {};
+                if (options.arrays || options.defaults)
+                    object.mig_devices = [];
                 if (options.defaults) {
                     object.index = 0;
                     object.uuid = "";
@@ -4318,6 +4349,11 @@ export const gputel = $root.gputel = (() => {
                 }
                 if (message.board_part_number != null && Object.hasOwnProperty.call(message, "board_part_number"))
                     object.board_part_number = message.board_part_number;
+                if (message.mig_devices && message.mig_devices.length) {
+                    object.mig_devices = [];
+                    for (let j = 0; j < message.mig_devices.length; ++j)
+                        object.mig_devices[j] = $root.gputel.v1.MigDevice.toObject(message.mig_devices[j], options, q + 1);
+                }
                 return object;
             };
 
@@ -4333,6 +4369,351 @@ export const gputel = $root.gputel = (() => {
             };
 
             return GpuInfo;
+        })();
+
+        v1.MigDevice = (function() {
+
+            /**
+             * Properties of a MigDevice.
+             * @memberof gputel.v1
+             * @interface IMigDevice
+             * @property {string|undefined} [uuid] MigDevice uuid
+             * @property {number|undefined} [device_index] MigDevice device_index
+             * @property {string|undefined} [profile] MigDevice profile
+             * @property {number|undefined} [gpu_instance_id] MigDevice gpu_instance_id
+             * @property {number|undefined} [compute_instance_id] MigDevice compute_instance_id
+             * @property {number|null|undefined} [sm_count] MigDevice sm_count
+             * @property {number|null|undefined} [memory_total_mib] MigDevice memory_total_mib
+             * @property {number|null|undefined} [memory_used_mib] MigDevice memory_used_mib
+             */
+
+            /**
+             * Constructs a new MigDevice.
+             * @memberof gputel.v1
+             * @classdesc Represents a MigDevice.
+             * @implements IMigDevice
+             * @constructor
+             * @param {gputel.v1.IMigDevice=} [properties] Properties to set
+             */
+            function MigDevice(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * MigDevice uuid.
+             * @member {string} uuid
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             */
+            MigDevice.prototype.uuid = "";
+
+            /**
+             * MigDevice device_index.
+             * @member {number} device_index
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             */
+            MigDevice.prototype.device_index = 0;
+
+            /**
+             * MigDevice profile.
+             * @member {string} profile
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             */
+            MigDevice.prototype.profile = "";
+
+            /**
+             * MigDevice gpu_instance_id.
+             * @member {number} gpu_instance_id
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             */
+            MigDevice.prototype.gpu_instance_id = 0;
+
+            /**
+             * MigDevice compute_instance_id.
+             * @member {number} compute_instance_id
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             */
+            MigDevice.prototype.compute_instance_id = 0;
+
+            /**
+             * MigDevice sm_count.
+             * @member {number|null} sm_count
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             */
+            MigDevice.prototype.sm_count = null;
+
+            /**
+             * MigDevice memory_total_mib.
+             * @member {number|null} memory_total_mib
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             */
+            MigDevice.prototype.memory_total_mib = null;
+
+            /**
+             * MigDevice memory_used_mib.
+             * @member {number|null} memory_used_mib
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             */
+            MigDevice.prototype.memory_used_mib = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(MigDevice.prototype, "_sm_count", {
+                get: $util.oneOfGetter($oneOfFields = ["sm_count"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(MigDevice.prototype, "_memory_total_mib", {
+                get: $util.oneOfGetter($oneOfFields = ["memory_total_mib"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(MigDevice.prototype, "_memory_used_mib", {
+                get: $util.oneOfGetter($oneOfFields = ["memory_used_mib"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new MigDevice instance using the specified properties.
+             * @function create
+             * @memberof gputel.v1.MigDevice
+             * @static
+             * @param {gputel.v1.IMigDevice=} [properties] Properties to set
+             * @returns {gputel.v1.MigDevice} MigDevice instance
+             */
+            MigDevice.create = function create(properties) {
+                return new MigDevice(properties);
+            };
+
+            /**
+             * Encodes the specified MigDevice message. Does not implicitly {@link gputel.v1.MigDevice.verify|verify} messages.
+             * @function encode
+             * @memberof gputel.v1.MigDevice
+             * @static
+             * @param {gputel.v1.IMigDevice} message MigDevice message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MigDevice.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.uuid != null && Object.hasOwnProperty.call(message, "uuid"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.uuid);
+                if (message.device_index != null && Object.hasOwnProperty.call(message, "device_index"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.device_index);
+                if (message.profile != null && Object.hasOwnProperty.call(message, "profile"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.profile);
+                if (message.gpu_instance_id != null && Object.hasOwnProperty.call(message, "gpu_instance_id"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.gpu_instance_id);
+                if (message.compute_instance_id != null && Object.hasOwnProperty.call(message, "compute_instance_id"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.compute_instance_id);
+                if (message.sm_count != null && Object.hasOwnProperty.call(message, "sm_count"))
+                    writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.sm_count);
+                if (message.memory_total_mib != null && Object.hasOwnProperty.call(message, "memory_total_mib"))
+                    writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.memory_total_mib);
+                if (message.memory_used_mib != null && Object.hasOwnProperty.call(message, "memory_used_mib"))
+                    writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.memory_used_mib);
+                return writer;
+            };
+
+            /**
+             * Decodes a MigDevice message from the specified reader or buffer.
+             * @function decode
+             * @memberof gputel.v1.MigDevice
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {gputel.v1.MigDevice} MigDevice
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MigDevice.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.gputel.v1.MigDevice();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.uuid = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.device_index = reader.uint32();
+                            break;
+                        }
+                    case 3: {
+                            message.profile = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.gpu_instance_id = reader.uint32();
+                            break;
+                        }
+                    case 5: {
+                            message.compute_instance_id = reader.uint32();
+                            break;
+                        }
+                    case 6: {
+                            message.sm_count = reader.uint32();
+                            break;
+                        }
+                    case 7: {
+                            message.memory_total_mib = reader.uint32();
+                            break;
+                        }
+                    case 8: {
+                            message.memory_used_mib = reader.uint32();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Creates a MigDevice message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof gputel.v1.MigDevice
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {gputel.v1.MigDevice} MigDevice
+             */
+            MigDevice.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.gputel.v1.MigDevice)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".gputel.v1.MigDevice: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.gputel.v1.MigDevice();
+                if (object.uuid != null)
+                    message.uuid = String(object.uuid);
+                if (object.device_index != null)
+                    message.device_index = object.device_index >>> 0;
+                if (object.profile != null)
+                    message.profile = String(object.profile);
+                if (object.gpu_instance_id != null)
+                    message.gpu_instance_id = object.gpu_instance_id >>> 0;
+                if (object.compute_instance_id != null)
+                    message.compute_instance_id = object.compute_instance_id >>> 0;
+                if (object.sm_count != null)
+                    message.sm_count = object.sm_count >>> 0;
+                if (object.memory_total_mib != null)
+                    message.memory_total_mib = object.memory_total_mib >>> 0;
+                if (object.memory_used_mib != null)
+                    message.memory_used_mib = object.memory_used_mib >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a MigDevice message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof gputel.v1.MigDevice
+             * @static
+             * @param {gputel.v1.MigDevice} message MigDevice
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            MigDevice.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.uuid = "";
+                    object.device_index = 0;
+                    object.profile = "";
+                    object.gpu_instance_id = 0;
+                    object.compute_instance_id = 0;
+                }
+                if (message.uuid != null && Object.hasOwnProperty.call(message, "uuid"))
+                    object.uuid = message.uuid;
+                if (message.device_index != null && Object.hasOwnProperty.call(message, "device_index"))
+                    object.device_index = message.device_index;
+                if (message.profile != null && Object.hasOwnProperty.call(message, "profile"))
+                    object.profile = message.profile;
+                if (message.gpu_instance_id != null && Object.hasOwnProperty.call(message, "gpu_instance_id"))
+                    object.gpu_instance_id = message.gpu_instance_id;
+                if (message.compute_instance_id != null && Object.hasOwnProperty.call(message, "compute_instance_id"))
+                    object.compute_instance_id = message.compute_instance_id;
+                if (message.sm_count != null && Object.hasOwnProperty.call(message, "sm_count")) {
+                    object.sm_count = message.sm_count;
+                    if (options.oneofs)
+                        object._sm_count = "sm_count";
+                }
+                if (message.memory_total_mib != null && Object.hasOwnProperty.call(message, "memory_total_mib")) {
+                    object.memory_total_mib = message.memory_total_mib;
+                    if (options.oneofs)
+                        object._memory_total_mib = "memory_total_mib";
+                }
+                if (message.memory_used_mib != null && Object.hasOwnProperty.call(message, "memory_used_mib")) {
+                    object.memory_used_mib = message.memory_used_mib;
+                    if (options.oneofs)
+                        object._memory_used_mib = "memory_used_mib";
+                }
+                return object;
+            };
+
+            /**
+             * Converts this MigDevice to JSON.
+             * @function toJSON
+             * @memberof gputel.v1.MigDevice
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            MigDevice.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return MigDevice;
         })();
 
         v1.HostInfo = (function() {

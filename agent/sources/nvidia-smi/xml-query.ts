@@ -4,6 +4,9 @@
 // fixed version by npm overrides) with its options (explicitArray false, trim true).
 import { createRequire } from "node:module";
 import { GputelError } from "../../../shared/errors.js";
+import { attachMigDevices } from "../../holders/mig-inventory.js";
+import { type ListedGpu, parseListGpus } from "../../holders/mig-text.js";
+import { readXmlHolders } from "../../holders/xml-holders.js";
 import type { SourceInventory } from "../source.js";
 import type { RunOneShot } from "../supervisor/child-process.js";
 import { firstErrorLine, outputLines } from "./error-lines.js";
@@ -32,12 +35,20 @@ export async function convertSmiXml(xml: string): Promise<{ doc: unknown; schema
   return { doc: await loadXml2js().parseStringPromise(xml, XML_OPTIONS), schema: detectSchema(xml) };
 }
 
-/** Parses `nvidia-smi -q -x` output. Rejects with GPUTEL_E_INVENTORY on unreadable XML. */
-export async function inventoryFromXml(xml: string): Promise<SourceInventory> {
+/**
+ * Parses `nvidia-smi -q -x` output; `listed` (`-L`) gives MIG devices their UUID and profile.
+ * Rejects with GPUTEL_E_INVENTORY on unreadable XML.
+ */
+export async function inventoryFromXml(
+  xml: string,
+  listed: readonly ListedGpu[] = [],
+): Promise<SourceInventory> {
   const schema = detectSchema(xml);
   try {
     const { doc } = await convertSmiXml(xml);
-    return readInventory(doc, schema);
+    const inventory = readInventory(doc, schema);
+    attachMigDevices(inventory.gpus, readXmlHolders(doc), listed);
+    return inventory;
   } catch (error) {
     throw new GputelError(
       "GPUTEL_E_INVENTORY",
@@ -71,5 +82,20 @@ export async function queryInventory(
     const detail = firstErrorLine(lines) ?? (lines[0] ?? "").slice(0, 200);
     throw new GputelError("GPUTEL_E_INVENTORY", `nvidia-smi -q -x failed: ${detail}`, { code: result.code });
   }
-  return inventoryFromXml(result.stdout);
+  return inventoryFromXml(result.stdout, await listMig(command, timeoutMs, run, result.stdout));
+}
+
+/**
+ * `-L` for the MIG UUIDs, only when the document has MIG devices. A failed `-L` leaves them
+ * without UUID (the inventory is still worth sending); the next inventory asks again.
+ */
+async function listMig(
+  command: readonly string[],
+  timeoutMs: number,
+  run: RunOneShot,
+  xml: string,
+): Promise<ListedGpu[]> {
+  if (!xml.includes("<mig_device>")) return [];
+  const result = await run([...command, "-L"], timeoutMs);
+  return result.error || result.timedOut || result.code !== 0 ? [] : parseListGpus(result.stdout);
 }

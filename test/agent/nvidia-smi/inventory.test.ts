@@ -36,6 +36,17 @@ const EXPECTED: Record<string, SourceInventory> = {
         temperature_max_operating_celsius: 85,
         temperature_memory_max_celsius: 95,
         mig_mode: true,
+        // Its four MIG devices (inventory-mig.test.ts); no UUID or profile without -L.
+        mig_devices: [3, 4, 5, 6].map((gi, index) => ({
+          uuid: "",
+          device_index: index,
+          profile: "",
+          gpu_instance_id: gi,
+          compute_instance_id: 0,
+          sm_count: 14,
+          memory_total_mib: 19968,
+          memory_used_mib: 12,
+        })),
       },
     ],
   },

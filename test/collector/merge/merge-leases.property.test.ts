@@ -43,6 +43,8 @@ const partArb = (i: number) =>
         toMs,
         leasedMs: toMs - fromMs,
         downMs: Math.min(r.down * MIN, toMs - fromMs),
+        usageMeasured: true,
+        usageAbsent: null,
         ...(Object.fromEntries(SUMMED.map((k, j) => [k, r.sums[j] ?? 0])) as Pick<
           LeaseLinePart,
           (typeof SUMMED)[number]
