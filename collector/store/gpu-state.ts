@@ -24,6 +24,7 @@ export interface GpuMem {
   firstRow: number;
   /** Per rollup tier: bucket start → accumulated delta not yet in the rollups table. */
   deltas: RollupDeltas[];
+  /** The newest sample, a copy of its own that later samples overwrite (setLatest). */
   latest: StoredSample | undefined;
   /** Highest end_ms among this GPU's sealed blocks; -1 until loaded, -Infinity when none. */
   sealedEnd: number;
@@ -55,6 +56,22 @@ export function newGpuMem(
 export function windowStart(ts: number, phaseMs: number, windowMs: number): number {
   const rel = ts - phaseMs;
   return rel - (((rel % windowMs) + windowMs) % windowMs) + phaseMs;
+}
+
+/**
+ * Makes s the GPU's latest sample by copying it: the caller's sample (and its values array) is
+ * not kept, so it dies young instead of living a second in V8's old space for every GPU.
+ */
+export function setLatest(g: GpuMem, s: StoredSample): void {
+  const l = g.latest;
+  if (!l) {
+    g.latest = { ts: s.ts, intervalMs: s.intervalMs, state: s.state, vals: Float64Array.from(s.vals) };
+    return;
+  }
+  l.ts = s.ts;
+  l.intervalMs = s.intervalMs;
+  l.state = s.state;
+  l.vals.set(s.vals);
 }
 
 export function hasUnsealed(g: GpuMem): boolean {

@@ -12,7 +12,7 @@ import type { WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { chunkSample, chunkTimestamps, decodeChunk, encodeChunk } from "./chunk-codec.js";
-import { type GpuMem, hasUnsealed, windowStart } from "./gpu-state.js";
+import { type GpuMem, hasUnsealed, setLatest, windowStart } from "./gpu-state.js";
 import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";
 import { applySample } from "./rollup-acc.js";
 import { RollupDeltas } from "./rollup-deltas.js";
@@ -24,7 +24,7 @@ import {
   RECENT_ROW_FORMAT,
   readRecentRow,
   type StoredSample,
-  scaleSample,
+  scaleSampleInto,
   writeRecentEntry,
 } from "./sample.js";
 import { SeqRanges } from "./seq-ranges.js";
@@ -51,6 +51,13 @@ export class RawWriter {
   private sealedSinceRelease = false;
   /** Whether the batch being written appended a sample (its raw_recent row is needed). */
   private rowUsed = false;
+  /** The sample being written: one object for all (what keeps a sample copies it). */
+  private readonly sample: StoredSample = {
+    ts: 0,
+    intervalMs: 0,
+    state: 0,
+    vals: new Float64Array(METRIC_COUNT),
+  };
 
   constructor(
     private readonly db: Database,
@@ -112,7 +119,7 @@ export class RawWriter {
       const data = this.stmts.lastBlock.get(g.id) as Buffer | undefined;
       if (!data) continue;
       const c = decodeChunk(data);
-      g.latest = chunkSample(c, c.n - 1);
+      setLatest(g, chunkSample(c, c.n - 1));
     }
   }
 
@@ -134,7 +141,7 @@ export class RawWriter {
       if (sealed.has(s.ts) || (s.ts <= g.maxTs && g.unsealed.has(s.ts))) continue;
       this.append(g, s, rowId);
       this.applyRollups(g.deltas, s, thresholds, Number.NEGATIVE_INFINITY);
-      if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
+      if (!g.latest || g.latest.ts <= s.ts) setLatest(g, s);
       this.valuesStored += presentCount(s);
     }
     if (hasUnsealed(g))
@@ -190,12 +197,11 @@ export class RawWriter {
       for (const gpu of gpus) {
         const uuid = gpuIdOf(frame.host, gpu.uuid, gpu.index);
         const g = this.registry.ensureGpu(uuid, h, gpu.index ?? 0, nowMs);
-        const s: StoredSample = {
-          ts: frame.timestamp_ms,
-          intervalMs: frame.interval_ms,
-          state: gpu.state ?? 0,
-          vals: scaleSample(gpu),
-        };
+        const s = this.sample;
+        s.ts = frame.timestamp_ms;
+        s.intervalMs = frame.interval_ms;
+        s.state = gpu.state ?? 0;
+        scaleSampleInto(gpu, s.vals);
         const ok = s.ts >= rawCutoff ? this.addRaw(g, h, s, rowId, nowMs) : this.addOld(g, h, s, old, nowMs);
         if (ok) added++;
       }
@@ -230,7 +236,7 @@ export class RawWriter {
     this.append(g, s, rowId);
     writeRecentEntry(this.batch, g.id, s);
     this.applyRollups(g.deltas, s, h.thresholds, nowMs);
-    if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
+    if (!g.latest || g.latest.ts <= s.ts) setLatest(g, s);
     this.valuesStored += g.unsealed.lastValues;
     if (g.unsealed.count >= this.opts.maxBlockSamples) this.seal(g);
     return true;
