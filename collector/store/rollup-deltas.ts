@@ -63,6 +63,9 @@ export class RollupDeltas implements TierDeltas {
       this.data[i] = acc;
       return acc;
     }
+    // A packed bucket's array serves the new one: a GPU would otherwise drop a 1.7 KB array
+    // every minute, which V8 frees only at its next full collection.
+    let spare: Float64Array | undefined;
     for (let k = 0; k < this.buckets.length; k++) {
       const b = this.buckets[k] as number;
       const d = this.data[k];
@@ -70,8 +73,9 @@ export class RollupDeltas implements TierDeltas {
       this.packed ??= new ByteWriter(256, 256);
       this.data[k] = this.packed.length;
       pack(this.packed, d, b);
+      spare = d;
     }
-    const acc = newAcc();
+    const acc = spare ? spare.fill(0) : newAcc();
     this.buckets.push(bucket);
     this.data.push(acc);
     return acc;
