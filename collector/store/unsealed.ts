@@ -144,10 +144,14 @@ export class UnsealedSamples {
     this.seen?.add(s.ts);
   }
 
-  /** Every sample, in the order appended. */
+  /**
+   * Every sample, in the order appended. Their values are views of one array (one allocation
+   * per call, not one per sample: a seal reads back hundreds).
+   */
   samples(): StoredSample[] {
     const r = new ByteReader(this.w.view());
     const out: StoredSample[] = [];
+    const all = new Float64Array(this.count * METRIC_COUNT);
     const set = new Uint8Array(BITMAP_BYTES);
     let prev: StoredSample | undefined;
     while (!r.done) {
@@ -169,7 +173,7 @@ export class UnsealedSamples {
         presence = r.bytes(BITMAP_BYTES);
       }
       if (Number.isNaN(ts)) ts = (prev as StoredSample).ts + intervalMs + tsCode - TS_BIAS;
-      const vals = new Float64Array(METRIC_COUNT);
+      const vals = all.subarray(out.length * METRIC_COUNT, (out.length + 1) * METRIC_COUNT);
       if (flags & DELTAS) {
         const p = (prev as StoredSample).vals;
         if (!(flags & SAME_SET)) set.set(r.bytes(BITMAP_BYTES));
