@@ -107,6 +107,8 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   ["collector.rss", async () => (await import("./collector-rss.js")).benchCollectorRss(size)],
   ["flags", async () => (await import("./flags.js")).benchFlags()],
   ["report", async () => (await import("./report.js")).benchReport(size)],
+  // Every tenant's monthly statement over 10,000 GPUs and 20,000 leases (issue 15).
+  ["report.statement", async () => (await import("./statement.js")).benchStatement(size)],
   ["api", async () => (await import("./api.js")).benchApi(size)],
   ["remote_write", async () => (await import("./remote-write.js")).benchRemoteWrite(size)],
   ["export", async () => (await import("./export.js")).benchExport(size)],

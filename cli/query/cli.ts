@@ -39,7 +39,7 @@ Commands:
 
 Options:
   --url URL          collector API (default http://127.0.0.1:8080); repeat or comma-separate
-                     to ask several collectors and merge (summary, gpus, flags, utilization, energy)
+                     to ask several collectors and merge (summary, gpus, flags, every report KIND)
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
   --format F         table (default) | csv | json;  --csv and --json say the same
   --sort F[:desc]    order rows by a column (gpus: gpu, util, temp, power, memory, state, ...;

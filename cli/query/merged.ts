@@ -4,13 +4,19 @@
 import { LIMITS, parseGroupBy } from "../../collector/api/params.js";
 import type {
   FlagJson,
+  FleetPart,
   GpuView,
   HostView,
   Report,
   ReportPart,
   Summary,
 } from "../../collector/contract/api-contract.js";
-import { REPORT_PART_PATH } from "../../collector/contract/api-contract.js";
+import {
+  FLEET_PART_KINDS,
+  FLEET_PART_PATH,
+  REPORT_PART_PATH,
+} from "../../collector/contract/api-contract.js";
+import { mergeFleetReport } from "../../collector/merge/merge-fleet.js";
 import { mergeUsageReport } from "../../collector/merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer } from "../../collector/merge/summary.js";
 import { ApiError } from "../../collector/request/errors.js";
@@ -47,20 +53,22 @@ export async function mergedSummary(range: Range, client: ClientOptions): Promis
   return mergeSummary(answers, r, head.generatedMs);
 }
 
-/** Utilization and energy merge from report parts; thermal and capacity do not merge yet. */
+/**
+ * Every fleet report merges from parts: utilization and energy from report parts, thermal,
+ * capacity and downtime from fleet parts (per GPU and host stretch, with their flag episodes).
+ */
 export async function mergedReport(
   kind: string,
   range: Range,
   by: string | undefined,
   client: ClientOptions,
 ): Promise<Report> {
-  if (kind !== "utilization" && kind !== "energy")
-    throw new QueryError(
-      `the ${kind} report is not merged across collectors yet: ask one collector at a time`,
-    );
+  const fleetKind = FLEET_PART_KINDS.find((k) => k === kind);
+  if (kind !== "utilization" && kind !== "energy" && fleetKind === undefined)
+    throw new QueryError(`the ${kind} report is not merged across collectors: ask one collector at a time`);
   let groupBy: ReturnType<typeof parseGroupBy>;
   try {
-    groupBy = parseGroupBy(by ?? "site");
+    groupBy = parseGroupBy(by ?? (kind === "capacity" ? "model" : "site"));
   } catch (error) {
     if (error instanceof ApiError) throw new QueryError(`${error.message} (parameter ${error.parameter})`);
     throw error;
@@ -69,11 +77,20 @@ export async function mergedReport(
   if (first === undefined) throw new QueryError("no collector URL");
   // The first collector resolves the range and widens it to whole rollup steps; the rest are
   // asked for exactly that range.
+  if (fleetKind !== undefined) {
+    const head = await getJson<FleetPart>(first, FLEET_PART_PATH, { ...range, kind: fleetKind }, client);
+    const others = await getAll<FleetPart>(
+      FLEET_PART_PATH,
+      { kind: fleetKind, from: String(head.fromMs), to: String(head.toMs) },
+      { ...client, urls: rest },
+    );
+    return mergeFleetReport(fleetKind, groupBy, [head, ...others], head.nowMs);
+  }
   const head = await getJson<ReportPart>(first, REPORT_PART_PATH, range, client);
   const others = await getAll<ReportPart>(
     REPORT_PART_PATH,
     { from: String(head.fromMs), to: String(head.toMs) },
     { ...client, urls: rest },
   );
-  return mergeUsageReport(kind, groupBy, [head, ...others]);
+  return mergeUsageReport(kind === "energy" ? "energy" : "utilization", groupBy, [head, ...others]);
 }

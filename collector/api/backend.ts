@@ -6,6 +6,8 @@
 import type {
   FlagPage,
   FlagQuery,
+  FleetPart,
+  FleetPartKind,
   GpuFilter,
   GpuView,
   HostView,
@@ -21,6 +23,7 @@ import type {
 } from "../contract/api-contract.js";
 import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
+import type { LeaseTerms } from "../leases/model.js";
 import type { LeaseParts } from "../reports/lease-reports.js";
 import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { UsageTotals } from "../usage/usage-sums.js";
@@ -54,8 +57,14 @@ export interface QueryBackend {
   metricsSnapshot(): MetricsSnapshot;
   /** This collector's share of a usage report over the range widened to whole rollup steps (fan-out). */
   reportPart?(range: TimeRange): Promise<ReportPart>;
-  /** This collector's lease line parts over a range (issue 15), for one tenant when given; absent: 501. */
-  leaseParts?(range: TimeRange, tenant?: string): Promise<LeaseParts>;
+  /** This collector's share of a thermal, capacity or downtime report (fan-out). */
+  fleetPart?(kind: FleetPartKind, range: TimeRange): Promise<FleetPart>;
+  /**
+   * This collector's lease line parts over a range (issue 15): of its own leases, for one tenant
+   * when given; or, with `terms`, of those leases only (another collector's, for the fan-out).
+   * Absent: 501.
+   */
+  leaseParts?(range: TimeRange, tenant?: string, terms?: readonly LeaseTerms[]): Promise<LeaseParts>;
   /** Sold rate, used rate and GPUs for sale (sales-report.ts); absent: 501. */
   sales?(range: TimeRange, by: SalesGroupBy): Promise<SalesReport>;
   /** The stored samples, slice by slice, for GET /api/v1/export; absent where there is no store. */

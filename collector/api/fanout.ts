@@ -1,9 +1,13 @@
 // The API's answers with http.peers: this collector's answer plus every peer's, merged. Peers
 // are asked with FANOUT_HEADER so they answer from their own store (no loops); every merged
-// answer carries `peers: { asked, missing }`, so one built from fewer collectors says so.
+// answer carries `peers: { asked, missing }`, so one built from fewer collectors says so (a CSV
+// answer in its x-gputel-peers-* headers).
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { maskUrl } from "../../shared/mask.js";
 import type {
   FlagJson,
+  FleetPart,
+  FleetPartKind,
   GpuView,
   HostView,
   PeersInfo,
@@ -11,12 +15,20 @@ import type {
   Summary,
   TimeRange,
 } from "../contract/api-contract.js";
-import { REPORT_PART_PATH } from "../contract/api-contract.js";
-import { type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
+import { FLEET_PART_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
+import { FANOUT_HEADER, type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
+import { mergeFleetReport } from "../merge/merge-fleet.js";
 import { mergeFlagAnswers, mergeGpuLists, sumKindTotals, withDurations } from "../merge/merge-lists.js";
 import { mergeUsageReport } from "../merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer, summaryRange } from "../merge/summary.js";
-import type { EnergyReport, GroupBy, UtilizationReport } from "../reports/reports.js";
+import type {
+  CapacityReport,
+  DowntimeReport,
+  EnergyReport,
+  GroupBy,
+  ThermalReport,
+  UtilizationReport,
+} from "../reports/reports.js";
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { LIMITS } from "./params.js";
@@ -30,6 +42,24 @@ export interface FanOutContext extends FanOutOptions {
 
 type Query = Record<string, string>;
 
+/**
+ * The fan-out context for this request: none without peers, and none for a peer's own request
+ * (FANOUT_HEADER), which is answered locally so that collectors never ask each other in a loop.
+ */
+export function fanFor(ctx: FanOutContext | undefined, req: FastifyRequest): FanOutContext | undefined {
+  return ctx && ctx.peers.length > 0 && req.headers[FANOUT_HEADER] === undefined ? ctx : undefined;
+}
+
+/**
+ * A CSV answer has no place for `peers`: its headers say how many were asked and which are
+ * missing (space-separated), so a file made from fewer collectors says so too.
+ */
+export function peersHeaders(reply: FastifyReply, peers: PeersInfo | undefined): void {
+  if (!peers) return;
+  void reply.header("x-gputel-peers-asked", String(peers.asked));
+  void reply.header("x-gputel-peers-missing", peers.missing.join(" "));
+}
+
 /** Defined query values as strings, to repeat a request to the peers. */
 export function queryOf(q: object): Query {
   const out: Query = {};
@@ -37,11 +67,11 @@ export function queryOf(q: object): Query {
   return out;
 }
 
-function ask<T>(ctx: FanOutContext, path: string, query: Query) {
+export function ask<T>(ctx: FanOutContext, path: string, query: Query) {
   return fanOut<T>(ctx.peers, path, query, ctx.token, ctx);
 }
 
-function info(ctx: FanOutContext, missing: { peer: string; error: string }[]): PeersInfo {
+export function info(ctx: FanOutContext, missing: { peer: string; error: string }[]): PeersInfo {
   // A peer URL may hold a password (from the config file): never in an answer.
   const masked = missing.map((m) => ({ peer: maskUrl(m.peer), error: maskUrl(m.error) }));
   return { asked: ctx.peers.length, missing: masked.map((m) => m.peer), errors: masked };
@@ -163,6 +193,26 @@ export async function fanUsageReport(
   });
   const { data, missing } = settle(answers);
   const report = mergeUsageReport(kind, by, [local, ...data], backend.now());
+  return { ...report, peers: info(ctx, missing) };
+}
+
+/** Thermal, capacity or downtime report over this collector's fleet part and every peer's. */
+export async function fanFleetReport(
+  ctx: FanOutContext,
+  backend: QueryBackend,
+  kind: FleetPartKind,
+  range: TimeRange,
+  by: GroupBy,
+): Promise<(ThermalReport | CapacityReport | DowntimeReport) & { peers: PeersInfo }> {
+  if (!backend.fleetPart) throw new ApiError(501, "not_implemented", undefined, "no report parts here");
+  const local = await backend.fleetPart(kind, range);
+  const answers = await ask<FleetPart>(ctx, FLEET_PART_PATH, {
+    kind,
+    from: String(local.fromMs),
+    to: String(local.toMs),
+  });
+  const { data, missing } = settle(answers);
+  const report = mergeFleetReport(kind, by, [local, ...data], backend.now());
   return { ...report, peers: info(ctx, missing) };
 }
 

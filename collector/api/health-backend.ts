@@ -5,7 +5,8 @@ import { xidEntry } from "../../shared/xid/xid.js";
 import type { GpuView, TimeRange } from "../contract/api-contract.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagAck, FlagKind } from "../flags/types.js";
-import { downtimeSpans, healthReport, spanMs } from "../reports/health-report.js";
+import { stretchMs } from "../reports/down-time.js";
+import { downtimeSpans, healthReport } from "../reports/health-report.js";
 import type { EventsAnswer, EventView, HealthReport, HealthTimeline } from "../reports/health-types.js";
 import type { EventCount, EventQuery, EventRow } from "../store/event-store.js";
 import type { Store } from "../store/store.js";
@@ -87,7 +88,7 @@ export class StoreHealthBackend implements HealthBackend {
       flags,
       acknowledgements: this.parts.store.flagStore().acksOf(gpu.uuid, range.fromMs, range.toMs),
       downtime,
-      downtimeMs: spanMs(downtime),
+      downtimeMs: stretchMs(downtime),
       truncated: events.length > TIMELINE_EVENTS,
     };
   }

@@ -2,16 +2,21 @@
 // tenant's monthly statement, as JSON, or CSV with `Accept: text/csv` or `format=csv`. Tenant
 // tokens get only their own tenant: the leases report is limited to it, and asking for another
 // tenant's statement answers 404 (existence does not leak). Static routes: Fastify matches them
-// before /api/v1/reports/:kind. Fan-out is not merged yet: with peers the answer says
-// `fanout: "local only"` (the merge of parts is collector/merge/merge-leases.ts).
+// before /api/v1/reports/:kind. With http.peers both merge every collector's lease line parts
+// (fanout-leases.ts) and say which peers they asked and which are missing (`peers`; in CSV the
+// x-gputel-peers-* headers); a tenant's scope travels to the peers as `tenant=`.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GputelError } from "../../shared/errors.js";
+import type { PeersInfo, TimeRange } from "../contract/api-contract.js";
 import { leaseReportCsv, statementCsv } from "../reports/lease-csv.js";
 import { buildLeaseReport, buildStatement, LEASE_GROUPS } from "../reports/lease-report.js";
+import type { LeaseParts } from "../reports/lease-reports.js";
 import { monthRange, parseLeaseGroupBy } from "../reports/lease-reports.js";
 import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
+import { type FanOutContext, fanFor, peersHeaders } from "./fanout.js";
+import { fanLeaseParts } from "./fanout-leases.js";
 import { parseRange } from "./params.js";
 
 const DAY = 86_400_000;
@@ -78,18 +83,34 @@ function asApiError(error: unknown): unknown {
   return error;
 }
 
+/** The report's header: the parts themselves are the peers' exchange, not part of the answer. */
+function headerOf(p: LeaseParts): { fromMs: number; toMs: number; nowMs: number } {
+  return { fromMs: p.fromMs, toMs: p.toMs, nowMs: p.nowMs };
+}
+
 function csv(reply: FastifyReply, body: string, name: string): string {
   void reply.header("content-type", "text/csv; charset=utf-8");
   void reply.header("content-disposition", `attachment; filename="${name}.csv"`);
   return body;
 }
 
-export function registerLeaseReportRoutes(app: FastifyInstance, backend: QueryBackend): void {
-  const parts = (): NonNullable<QueryBackend["leaseParts"]> => {
-    const fn = backend.leaseParts?.bind(backend);
-    if (!fn) throw new ApiError(501, "not_implemented", undefined, "no lease store here");
-    return fn;
+export function registerLeaseReportRoutes(
+  app: FastifyInstance,
+  backend: QueryBackend,
+  fanout?: FanOutContext,
+): void {
+  /** This collector's parts, or with peers every collector's, merged. */
+  const parts = async (
+    req: FastifyRequest,
+    range: TimeRange,
+    tenant: string | undefined,
+  ): Promise<LeaseParts & { peers?: PeersInfo }> => {
+    const ctx = fanFor(fanout, req);
+    if (ctx) return fanLeaseParts(ctx, backend, range, tenant);
+    if (!backend.leaseParts) throw new ApiError(501, "not_implemented", undefined, "no lease store here");
+    return backend.leaseParts(range, tenant);
   };
+  const peers = (p: { peers?: PeersInfo }) => (p.peers ? { peers: p.peers } : {});
 
   app.get<{ Querystring: LeasesQuery }>(
     "/api/v1/reports/leases",
@@ -100,11 +121,11 @@ export function registerLeaseReportRoutes(app: FastifyInstance, backend: QueryBa
       const range = parseRange(q, backend.now(), DAY);
       try {
         const by = parseLeaseGroupBy(q.by ?? "tenant");
-        const p = await parts()(range, tenant);
-        const report = buildLeaseReport(p, by, p.parts);
-        return wantsCsv(q.format, req.headers.accept)
-          ? csv(reply, leaseReportCsv(report), `leases-by-${by}`)
-          : report;
+        const p = await parts(req, range, tenant);
+        const report = buildLeaseReport(headerOf(p), by, p.parts);
+        if (!wantsCsv(q.format, req.headers.accept)) return { ...report, ...peers(p) };
+        peersHeaders(reply, p.peers);
+        return csv(reply, leaseReportCsv(report), `leases-by-${by}`);
       } catch (error) {
         throw asApiError(error);
       }
@@ -120,11 +141,11 @@ export function registerLeaseReportRoutes(app: FastifyInstance, backend: QueryBa
       if (tenant === undefined) throw badParam("tenant", "is required (the statement is per tenant)");
       try {
         const range = monthRange(q.month);
-        const p = await parts()(range, tenant);
-        const s = buildStatement({ tenant, month: q.month, ...p }, p.parts);
-        return wantsCsv(q.format, req.headers.accept)
-          ? csv(reply, statementCsv(s), `statement-${tenant}-${q.month}`)
-          : s;
+        const p = await parts(req, range, tenant);
+        const s = buildStatement({ tenant, month: q.month, ...headerOf(p) }, p.parts);
+        if (!wantsCsv(q.format, req.headers.accept)) return { ...s, ...peers(p) };
+        peersHeaders(reply, p.peers);
+        return csv(reply, statementCsv(s), `statement-${tenant}-${q.month}`);
       } catch (error) {
         throw asApiError(error);
       }

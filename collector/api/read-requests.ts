@@ -1,8 +1,16 @@
 // What the read worker answers (read-worker.ts), as plain data both threads share: heavy reads
 // (reports, usage aggregates, long series, report parts) over a read-only Store. answerRead is
 // the whole of the worker's work, here so that it can be tested on one thread too.
-import type { ReportGroupBy, ReportKind, ReportPart } from "../contract/api-contract.js";
+import type {
+  FleetPart,
+  FleetPartKind,
+  ReportGroupBy,
+  ReportKind,
+  ReportPart,
+} from "../contract/api-contract.js";
+import { fleetPart } from "../fanout/fleet-part.js";
 import { reportPart } from "../fanout/report-part.js";
+import type { LeaseTerms } from "../leases/model.js";
 import { alignRange } from "../reports/fleet-usage.js";
 import { type LeaseParts, leaseParts } from "../reports/lease-reports.js";
 import { type FleetReport, fleetReport } from "../reports/reports.js";
@@ -28,7 +36,15 @@ export type ReadRequest =
   | { op: "aggregate"; fromMs: number; toMs: number; groupBy: GroupBy }
   | { op: "series"; uuid: string; metrics: string[]; fromMs: number; toMs: number; stepMs: number }
   | { op: "reportPart"; fromMs: number; toMs: number; nowMs: number }
-  | { op: "leaseParts"; fromMs: number; toMs: number; nowMs: number; tenant?: string }
+  | { op: "fleetPart"; kind: FleetPartKind; fromMs: number; toMs: number; nowMs: number }
+  | {
+      op: "leaseParts";
+      fromMs: number;
+      toMs: number;
+      nowMs: number;
+      tenant?: string;
+      terms?: readonly LeaseTerms[];
+    }
   | { op: "sales"; fromMs: number; toMs: number; nowMs: number; by: SalesGroupBy };
 
 /** The answer type of each request kind. */
@@ -37,6 +53,7 @@ export interface ReadAnswers {
   aggregate: AggregateGroup[];
   series: Series;
   reportPart: ReportPart;
+  fleetPart: FleetPart;
   leaseParts: LeaseParts;
   sales: SalesReport;
 }
@@ -72,7 +89,14 @@ export function answerRead(
     case "series":
       return store.series(request.uuid, request.metrics, request.fromMs, request.toMs, request.stepMs);
     case "leaseParts":
-      return leaseParts({ store, flags, now: () => request.nowMs }, request, request.tenant);
+      return leaseParts({ store, flags, now: () => request.nowMs }, request, request.tenant, request.terms);
+    case "fleetPart":
+      return fleetPart(
+        { store, flags, now: () => request.nowMs },
+        request.kind,
+        request.fromMs,
+        request.toMs,
+      );
     case "sales":
       return salesReport({ store, now: () => request.nowMs }, request);
     case "reportPart": {

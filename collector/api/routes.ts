@@ -1,11 +1,10 @@
 // The /api/v1 routes: parameters are checked by schema (schemas.ts), then parsed and bounded
 // (params.ts), then answered by the QueryBackend. Responses are plain JSON. With peers
-// (collector/fanout), summary, gpus, flags and the usage reports merge every collector's answer.
+// (collector/fanout), summary, gpus, flags and the fleet reports merge every collector's answer.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { MetricKey } from "../../shared/metrics.js";
-import type { FlagPage, FlagQuery, ReportKind } from "../contract/api-contract.js";
-import { REPORT_PART_PATH } from "../contract/api-contract.js";
-import { FANOUT_HEADER } from "../fanout/fan-out.js";
+import type { FlagPage, FlagQuery, FleetPartKind, ReportKind } from "../contract/api-contract.js";
+import { FLEET_PART_KINDS } from "../contract/api-contract.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
@@ -17,10 +16,13 @@ import type { QueryBackend } from "./backend.js";
 import {
   type FanOutContext,
   fanFlags,
+  fanFleetReport,
+  fanFor,
   fanGpus,
   fanSummary,
   fanTenantSummary,
   fanUsageReport,
+  peersHeaders,
   queryOf,
 } from "./fanout.js";
 import { flagScope } from "./flag-scope.js";
@@ -67,9 +69,7 @@ export function registerApiRoutes(
   fanout?: FanOutContext,
   leases?: LeaseService,
 ): void {
-  // A request from a peer (FANOUT_HEADER) is answered locally: no loops between collectors.
-  const fan = (req: FastifyRequest) =>
-    fanout && fanout.peers.length > 0 && req.headers[FANOUT_HEADER] === undefined ? fanout : undefined;
+  const fan = (req: FastifyRequest) => fanFor(fanout, req);
 
   app.get<{ Querystring: RangeQuery }>("/api/v1/summary", scoped(schemas.summary), async (req) => {
     const range = parseRange(req.query, backend.now(), DAY);
@@ -80,11 +80,6 @@ export function registerApiRoutes(
       return ctx ? fanTenantSummary(ctx, local, { ...queryOf(req.query), tenant: scope.tenant }) : local;
     }
     return ctx ? fanSummary(ctx, backend, range) : backend.summary(range);
-  });
-
-  app.get<{ Querystring: RangeQuery }>(REPORT_PART_PATH, { schema: schemas.reportPart }, async (req) => {
-    if (!backend.reportPart) throw new ApiError(501, "not_implemented", undefined, "no report parts here");
-    return backend.reportPart(parseRange(req.query, backend.now(), DAY));
   });
 
   app.get("/api/v1/hosts", { schema: schemas.hosts }, async () => ({ hosts: backend.hosts() }));
@@ -239,17 +234,19 @@ export function registerApiRoutes(
       const by = parseGroupBy(req.query.by ?? (kind === "capacity" ? "model" : "site"));
       const ctx = fan(req);
       const scope = scopeFor(req, req.query.tenant, leases);
-      const report = scope
-        ? await tenantReport(backend, scope, kind, range, by, ctx !== undefined)
-        : ctx && (kind === "utilization" || kind === "energy")
-          ? await fanUsageReport(ctx, backend, kind, range, by)
-          : await backend.report(kind, range, by);
-      // Thermal, capacity and downtime do not merge yet: say so rather than pass one collector off as the fleet.
-      const answer =
-        !scope && ctx && kind !== "utilization" && kind !== "energy"
-          ? { ...report, fanout: "local only" }
-          : report;
-      if (!wantsCsv(req.query.format, req.headers.accept)) return answer;
+      const merged =
+        scope || !ctx
+          ? undefined
+          : kind === "utilization" || kind === "energy"
+            ? await fanUsageReport(ctx, backend, kind, range, by)
+            : await fanFleetReport(ctx, backend, fleetKind(kind), range, by);
+      const report =
+        merged ??
+        (scope
+          ? await tenantReport(backend, scope, kind, range, by, ctx !== undefined)
+          : await backend.report(kind, range, by));
+      if (!wantsCsv(req.query.format, req.headers.accept)) return report;
+      peersHeaders(reply, merged?.peers);
       const names = by === "gpu" ? gpuNames(backend) : undefined;
       const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
       return reply
@@ -261,6 +258,12 @@ export function registerApiRoutes(
         .send(reportCsv(report, names ? { nameOf: (k) => names.get(k) ?? k } : {}));
     },
   );
+}
+
+function fleetKind(kind: ReportKind): FleetPartKind {
+  const k = FLEET_PART_KINDS.find((f) => f === kind);
+  if (!k) throw badParam("kind", `no fleet part for the ${kind} report`);
+  return k;
 }
 
 /** UUID → host:index of the GPUs listed now (a report by GPU is read by people as host:index). */

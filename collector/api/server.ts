@@ -15,6 +15,7 @@ import type { QueryBackend } from "./backend.js";
 import { installCompression } from "./compress.js";
 import { registerExportRoute } from "./export-route.js";
 import type { FanOutContext } from "./fanout.js";
+import { registerFanoutRoutes } from "./fanout-routes.js";
 import { registerHealthRoutes } from "./health-routes.js";
 import { registerLeaseReportRoutes } from "./lease-report-routes.js";
 import { registerLeaseRoutes } from "./lease-routes.js";
@@ -31,7 +32,7 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Host names accepted besides loopback ones when there is no token (http.allowed_hosts). */
   allowedHosts?: readonly string[];
-  /** Other collectors' base URLs: summary, gpus, flags and usage reports merge their answers (collector/fanout). */
+  /** Other collectors' base URLs: summary, gpus, flags and every fleet and lease report merge their answers (collector/fanout). */
   peers?: string[];
   /** Lease administration (/api/v1/leases); without it those routes answer 501. */
   leases?: LeaseService;
@@ -146,10 +147,11 @@ export function buildApp(
   });
 
   registerApiRoutes(app, backend, fanout, access.leases);
+  registerFanoutRoutes(app, backend);
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
   registerHealthRoutes(app, backend, access.leases);
-  registerLeaseReportRoutes(app, backend);
+  registerLeaseReportRoutes(app, backend, fanout);
   registerSalesRoutes(app, backend, fanout?.peers ?? []);
   registerProcessRoutes(app, backend, access.leases);
   registerTenantRoutes(app, backend, access.leases, fanout?.peers ?? []);

@@ -7,6 +7,8 @@ import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js"
 import type {
   FlagPage,
   FlagQuery,
+  FleetPart,
+  FleetPartKind,
   GpuFilter,
   GpuInventory,
   GpuView,
@@ -24,11 +26,13 @@ import type {
   UsageTotals,
 } from "../contract/api-contract.js";
 import { type ExportSource, StoreExportSource } from "../export/store-source.js";
+import { fleetPart } from "../fanout/fleet-part.js";
 import { reportPart } from "../fanout/report-part.js";
 import type { FlagEngine } from "../flags/engine.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { IngestPipeline } from "../ingest/pipeline.js";
+import type { LeaseTerms } from "../leases/model.js";
 import { summarize, summaryRange } from "../merge/summary.js";
 import { alignRange } from "../reports/fleet-usage.js";
 import { type LeaseParts, leaseParts } from "../reports/lease-reports.js";
@@ -350,14 +354,26 @@ export class StoreBackend implements QueryBackend {
     );
   }
 
-  async leaseParts(range: TimeRange, tenant?: string): Promise<LeaseParts> {
+  async leaseParts(range: TimeRange, tenant?: string, terms?: readonly LeaseTerms[]): Promise<LeaseParts> {
     const reader = this.parts.reader;
-    const t = tenant !== undefined ? { tenant } : {};
-    if (reader) return reader.call({ op: "leaseParts", ...range, ...t, nowMs: this.now() });
+    const only = { ...(tenant !== undefined ? { tenant } : {}), ...(terms ? { terms } : {}) };
+    if (reader) return reader.call({ op: "leaseParts", ...range, ...only, nowMs: this.now() });
     return leaseParts(
       { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
       range,
       tenant,
+      terms,
+    );
+  }
+
+  async fleetPart(kind: FleetPartKind, range: TimeRange): Promise<FleetPart> {
+    const reader = this.parts.reader;
+    if (reader) return reader.call({ op: "fleetPart", kind, ...range, nowMs: this.now() });
+    return fleetPart(
+      { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
+      kind,
+      range.fromMs,
+      range.toMs,
     );
   }
 

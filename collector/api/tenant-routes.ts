@@ -32,7 +32,7 @@ export function registerTenantRoutes(
       if (!leases) throw new ApiError(501, "not_implemented", undefined, "no lease store here");
       const p = req.principal;
       const only = p?.role === "tenant" ? p.tenant : req.query.tenant;
-      const view = tenantsView(backend, leases, only);
+      const view = await tenantsView(backend, leases, only);
       const fanned = peers.length > 0 && req.headers[FANOUT_HEADER] === undefined;
       return fanned ? { ...view, fanout: "local only" } : view;
     },

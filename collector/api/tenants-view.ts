@@ -2,18 +2,17 @@
 // earlier this month (UTC), its leased GPUs now, the busy share of its leased time today and
 // this month, how many of its GPUs sit idle-held now, and its availability this month against
 // the lowest availability its leases commit to. Usage comes from the same per-GPU sums as every
-// report (QueryBackend.pieceUsage over the lease pieces); down time is the union of the lost and
-// error flags of the GPU and the offline and stale flags of its host inside each lease piece.
+// report (QueryBackend.pieceUsage over the lease pieces). Leased and down time this month are the
+// month's statement so far, from the same lease line parts (lease-lines.ts: down-time.ts's
+// stretches inside each lease), so the view and the statement give the same availability.
 import type { Lease } from "../leases/model.js";
 import type { LeaseService } from "../leases/service.js";
+import { type LeaseGroup, leaseGroup, leaseLine } from "../reports/lease-report.js";
 import type { QueryBackend } from "./backend.js";
-import { LIMITS } from "./params.js";
 import { TENANT_STEP_MS } from "./tenant-reads.js";
-import { type LeasePiece, TenantScope } from "./tenant-scope.js";
+import { TenantScope } from "./tenant-scope.js";
 
 const HOUR_MS = 3_600_000;
-const DOWN_GPU = new Set(["lost", "error"]);
-const DOWN_HOST = new Set(["offline", "stale"]);
 
 export interface TenantGpu {
   uuid: string;
@@ -47,45 +46,29 @@ export interface TenantsView {
   tenants: TenantRow[];
 }
 
-export function tenantsView(
+export async function tenantsView(
   backend: QueryBackend,
   leases: LeaseService,
   only: string | undefined,
-): TenantsView {
+): Promise<TenantsView> {
   const now = backend.now();
   const d = new Date(now);
   const dayStartMs = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
   const monthStartMs = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
-  const month = leases.list({
+  const inMonth = leases.list({
     fromMs: monthStartMs,
     toMs: now + 1,
     limit: Number.MAX_SAFE_INTEGER,
     ...(only !== undefined ? { tenant: only } : {}),
   });
   const byTenant = new Map<string, Lease[]>();
-  for (const l of month) {
+  for (const l of inMonth) {
     const list = byTenant.get(l.tenant);
     if (list) list.push(l);
     else byTenant.set(l.tenant, [l]);
   }
   const gpus = new Map(backend.gpus({}).map((g) => [g.uuid, g]));
-  const downFlags = backend
-    .flags({
-      state: "all",
-      kinds: ["lost", "error", "offline", "stale"],
-      fromMs: monthStartMs,
-      toMs: now,
-      limit: LIMITS.maxFlagRows,
-    })
-    .filter((f) => (f.gpuUuid === null ? DOWN_HOST.has(f.kind) : DOWN_GPU.has(f.kind)));
-  // Each lease piece needs only its GPU's and its host's flags: index them once, not per piece.
-  const flagsOf = new Map<string, typeof downFlags>();
-  for (const f of downFlags) {
-    const key = f.gpuUuid === null ? `host:${f.host}` : `gpu:${f.gpuUuid}`;
-    const list = flagsOf.get(key);
-    if (list) list.push(f);
-    else flagsOf.set(key, [f]);
-  }
+  const month = await monthSoFar(backend, monthStartMs, now, only);
   const rows: TenantRow[] = [];
   for (const [tenant, list] of [...byTenant].sort(([a], [b]) => a.localeCompare(b))) {
     const scope = TenantScope.of(leases, tenant);
@@ -101,16 +84,12 @@ export function tenantsView(
       const u = backend.pieceUsage?.(scope.pieces(fromMs, now, TENANT_STEP_MS));
       return u?.utilizationRate ?? null;
     };
-    const pieces = scope.pieces(monthStartMs, now, 1);
-    const leasedMs = pieces.reduce((s, p) => s + (p.toMs - p.fromMs), 0);
-    const downMs = pieces.reduce((s, p) => {
-      const host = gpus.get(p.uuid)?.host;
-      const near = [...(flagsOf.get(`gpu:${p.uuid}`) ?? []), ...(flagsOf.get(`host:${host}`) ?? [])];
-      return s + downIn(p, near, host, now);
-    }, 0);
+    const sums = month.get(tenant);
+    const leasedMs = sums?.leasedMs ?? 0;
+    const downMs = sums?.downMs ?? 0;
     const commits = list.map((l) => l.availabilityMilli).filter((v): v is number => v !== null);
     const sla = commits.length > 0 ? Math.min(...commits) / 100_000 : null;
-    const availability = leasedMs > 0 ? 1 - downMs / leasedMs : null;
+    const availability = sums?.availabilityRate ?? null;
     rows.push({
       tenant,
       leasedGpus: held.length,
@@ -128,24 +107,22 @@ export function tenantsView(
   return { generatedMs: now, dayStartMs, monthStartMs, tenants: rows };
 }
 
-/** Down time inside one lease piece: the union of the flags that hold its GPU down. */
-export function downIn(
-  piece: LeasePiece,
-  flags: readonly { gpuUuid: string | null; host: string; startMs: number; endMs: number | null }[],
-  host: string | undefined,
+/** Per tenant, its statement's total for the month up to now (none where the backend has no lease parts). */
+async function monthSoFar(
+  backend: QueryBackend,
+  monthStartMs: number,
   now: number,
-): number {
-  const spans = flags
-    .filter((f) => (f.gpuUuid === null ? f.host === host : f.gpuUuid === piece.uuid))
-    .map((f) => [Math.max(f.startMs, piece.fromMs), Math.min(f.endMs ?? now, piece.toMs)] as const)
-    .filter(([a, b]) => b > a)
-    .sort((x, y) => x[0] - y[0]);
-  let total = 0;
-  let end = Number.NEGATIVE_INFINITY;
-  for (const [a, b] of spans) {
-    if (b <= end) continue;
-    total += b - Math.max(a, end);
-    end = b;
+  only: string | undefined,
+): Promise<Map<string, LeaseGroup>> {
+  const out = new Map<string, LeaseGroup>();
+  if (!backend.leaseParts || now <= monthStartMs) return out;
+  const { parts } = await backend.leaseParts({ fromMs: monthStartMs, toMs: now }, only);
+  const lines = new Map<string, ReturnType<typeof leaseLine>[]>();
+  for (const p of parts) {
+    const list = lines.get(p.tenant);
+    if (list) list.push(leaseLine(p));
+    else lines.set(p.tenant, [leaseLine(p)]);
   }
-  return total;
+  for (const [tenant, list] of lines) out.set(tenant, leaseGroup("total", list));
+  return out;
 }

@@ -225,6 +225,49 @@ export interface ReportPart {
   gpus: GpuPart[];
 }
 
+/** Where a collector serves its share of a thermal, capacity or downtime report (docs/scaling.md). */
+export const FLEET_PART_PATH = "/api/v1/fanout/fleet-part";
+
+/** The reports built from fleet parts. */
+export const FLEET_PART_KINDS = ["thermal", "capacity", "downtime"] as const;
+export type FleetPartKind = (typeof FLEET_PART_KINDS)[number];
+
+/**
+ * One GPU on one host for a stretch of the range [fromMs, toMs), as one collector's store knows
+ * it: integer sums that add up exactly across collectors.
+ */
+export interface StretchPart extends UsageSums {
+  uuid: string;
+  /** Its slot on its current host; absent when unknown. */
+  index?: number;
+  host: string;
+  site: string;
+  model: string;
+  labels: Record<string, string>;
+  fromMs: number;
+  toMs: number;
+  /** Time of the stretch the GPU was part of the fleet by this collector (since first seen, up to now). */
+  periodMs: number;
+}
+
+/** One collector's share of a thermal, capacity or downtime report over [fromMs, toMs) (whole minutes). */
+export interface FleetPart {
+  kind: FleetPartKind;
+  fromMs: number;
+  toMs: number;
+  /** The collector's clock when it answered. */
+  nowMs: number;
+  stretches: StretchPart[];
+  /** The flag episodes overlapping the range that the report reads (none for capacity). */
+  flags: Flag[];
+}
+
+/**
+ * Where a collector serves its lease line parts: GET for its own leases (`tenant=` narrows),
+ * POST `{from, to, leases}` for leases it may not hold (the terms come from another collector).
+ */
+export const LEASE_PARTS_PATH = "/api/v1/fanout/lease-parts";
+
 /** How many peers a merged answer asked, and which are missing from it. */
 export interface PeersInfo {
   asked: number;

@@ -15,7 +15,8 @@ export interface FanOutOptions {
 
 /**
  * GET `path` (e.g. "/api/v1/gpus") with `query` on every peer base URL, Bearer `token` when
- * given; JSON bodies come back in peer order. Never throws: a failing peer is an ok:false entry.
+ * given, or POST `body` as JSON when one is given; JSON bodies come back in peer order. Never
+ * throws: a failing peer is an ok:false entry.
  */
 export async function fanOut<T>(
   peers: readonly string[],
@@ -23,6 +24,7 @@ export async function fanOut<T>(
   query: Readonly<Record<string, string>>,
   token?: string,
   options: FanOutOptions = {},
+  body?: unknown,
 ): Promise<PeerAnswer<T>[]> {
   const doFetch = options.fetchFn ?? fetch;
   const search = new URLSearchParams(query).toString();
@@ -35,7 +37,9 @@ export async function fanOut<T>(
             accept: "application/json",
             [FANOUT_HEADER]: "1",
             ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+            ...(body !== undefined ? { "content-type": "application/json" } : {}),
           },
+          ...(body !== undefined ? { method: "POST", body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         });
         if (!response.ok) {

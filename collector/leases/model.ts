@@ -31,6 +31,9 @@ export interface Lease {
   source: LeaseSource;
 }
 
+/** What a report reads of a lease: every field but where it came from (peers exchange these). */
+export type LeaseTerms = Omit<Lease, "source">;
+
 /** The fields a caller gives (API body, import line); ids and devices are resolved later. */
 export interface LeaseFields {
   id?: string;

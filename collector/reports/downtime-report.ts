@@ -1,30 +1,14 @@
 // Availability report: which GPUs were down in the range, for how long and why. Pure: takes the
 // flag episodes overlapping the range and the usage rows (which GPUs were in the fleet, where),
-// returns per-GPU down intervals with their reasons and totals per group.
-//
-// A GPU is down while any of these is open on it: lost, error, reset-required, a hardware xid
-// (values.fault "hardware": a workload's Xid is not the GPU's fault), or, on its host, offline
-// or stale (host-level flags: every GPU of the host is unreachable). Overlapping episodes merge
-// into one interval carrying every kind and reason; an open episode runs up to now.
+// returns per-GPU down intervals with their reasons and totals per group. What counts as down,
+// and how episodes merge, is down-time.ts: the same stretches as the statements and tenants view.
 import type { Flag } from "../flags/types.js";
 import { matchesFilters } from "../usage/placement.js";
+import { DownFlags, type DownInterval, type DownKind, type GpuPlace, stretchMs } from "./down-time.js";
 import type { GpuUsage, GroupBy, ReportFilters, ReportHeader } from "./types.js";
 import { groupKey, groupName } from "./usage-report.js";
 
 const HOUR_MS = 3_600_000;
-/** Reasons kept per interval: the kinds say the rest. */
-const MAX_REASONS = 5;
-
-/** Flag kinds read for this report (an xid counts only when its fault is the hardware's). */
-export const DOWN_KINDS = ["lost", "error", "reset-required", "xid", "offline", "stale"] as const;
-export type DownKind = (typeof DOWN_KINDS)[number];
-
-export interface DownInterval {
-  fromMs: number;
-  toMs: number;
-  kinds: DownKind[];
-  reasons: string[];
-}
 
 export interface DownGpu {
   /** host:index (the host only when the index is unknown). */
@@ -64,38 +48,6 @@ export interface DowntimeReport extends ReportHeader {
   total: DowntimeRow;
   /** Every GPU down in the range: longest down first. */
   down: DownGpu[];
-}
-
-/** Whether an episode of this flag means its GPU (or its host's GPUs) was down. */
-export function isDown(f: Flag): boolean {
-  if (!(DOWN_KINDS as readonly string[]).includes(f.kind)) return false;
-  return f.kind !== "xid" || f.values.fault === "hardware";
-}
-
-interface Part {
-  from: number;
-  to: number;
-  kind: DownKind;
-  reason: string;
-}
-
-/** Disjoint intervals, sorted, from overlapping parts. */
-export function mergeParts(parts: readonly Part[]): DownInterval[] {
-  const out: DownInterval[] = [];
-  for (const p of [...parts].sort((a, b) => a.from - b.from)) {
-    const last = out[out.length - 1];
-    if (last && p.from <= last.toMs) {
-      last.toMs = Math.max(last.toMs, p.to);
-      if (!last.kinds.includes(p.kind)) last.kinds.push(p.kind);
-      if (!last.reasons.includes(p.reason) && last.reasons.length < MAX_REASONS) last.reasons.push(p.reason);
-    } else out.push({ fromMs: p.from, toMs: p.to, kinds: [p.kind], reasons: [p.reason] });
-  }
-  return out;
-}
-
-/** Time covered by the parts of these kinds (their own union), ms. */
-function kindMs(parts: readonly Part[], ...kinds: DownKind[]): number {
-  return mergeParts(parts.filter((p) => kinds.includes(p.kind))).reduce((n, i) => n + i.toMs - i.fromMs, 0);
 }
 
 interface Sums {
@@ -138,37 +90,29 @@ export function buildDowntimeReport(
   filters: ReportFilters,
   usage: readonly GpuUsage[],
   flags: readonly Flag[],
+  /** Where the row's GPU was on its host within the range; undefined: the whole range. */
+  placesOf?: (row: GpuUsage) => readonly GpuPlace[] | undefined,
 ): DowntimeReport {
   const end = Math.min(header.toMs, header.nowMs);
   // One GPU per (host, uuid): a GPU that moved is down where it was.
-  const gpus = new Map<string, { u: GpuUsage; parts: Part[] }>();
-  const onHost = new Map<string, string[]>();
+  const gpus = new Map<string, GpuUsage>();
   for (const u of usage) {
     const id = `${u.host}\u0000${u.uuid}`;
     const g = gpus.get(id);
-    if (g) g.u = { ...g.u, periodMs: g.u.periodMs + u.periodMs };
-    else {
-      gpus.set(id, { u, parts: [] });
-      onHost.set(u.host, [...(onHost.get(u.host) ?? []), id]);
-    }
+    gpus.set(id, g ? { ...g, periodMs: g.periodMs + u.periodMs } : u);
   }
-  for (const f of flags) {
-    if (!isDown(f)) continue;
-    const from = Math.max(f.startMs, header.fromMs);
-    const to = Math.min(f.endMs ?? header.nowMs, end);
-    if (to <= from) continue;
-    const part = { from, to, kind: f.kind as DownKind, reason: f.reason };
-    const ids = f.gpuUuid === null ? (onHost.get(f.host) ?? []) : [`${f.host}\u0000${f.gpuUuid}`];
-    for (const id of ids) gpus.get(id)?.parts.push(part);
-  }
+  const downFlags = DownFlags.of(flags);
   const groups = new Map<string, Sums>();
   const total = empty();
   const down: DownGpu[] = [];
-  for (const [id, { u, parts }] of gpus) {
+  for (const [id, u] of gpus) {
     if (!matchesFilters(filters, u)) continue;
     const key = groupKey(by, u);
-    const intervals = mergeParts(parts);
-    const downMs = intervals.reduce((n, i) => n + i.toMs - i.fromMs, 0);
+    const places = placesOf?.(u) ?? [{ host: u.host, fromMs: header.fromMs, toMs: end }];
+    const intervals = downFlags.stretches(u.uuid, places, header.nowMs);
+    const downMs = stretchMs(intervals);
+    const only = (...kinds: DownKind[]) =>
+      stretchMs(downFlags.stretches(u.uuid, places, header.nowMs, kinds));
     const s = groups.get(key) ?? empty();
     groups.set(key, s);
     for (const x of [s, total]) {
@@ -178,11 +122,11 @@ export function buildDowntimeReport(
       x.down.add(id);
       x.intervals += intervals.length;
       x.downMs += downMs;
-      x.byKind.lost += kindMs(parts, "lost");
-      x.byKind.error += kindMs(parts, "error");
-      x.byKind["reset-required"] += kindMs(parts, "reset-required");
-      x.byKind.xid += kindMs(parts, "xid");
-      x.byKind.unreachable += kindMs(parts, "offline", "stale");
+      x.byKind.lost += only("lost");
+      x.byKind.error += only("error");
+      x.byKind["reset-required"] += only("reset-required");
+      x.byKind.xid += only("xid");
+      x.byKind.unreachable += only("offline", "stale");
     }
     if (intervals.length === 0) continue;
     const index = u.index ?? null;

@@ -7,10 +7,11 @@
 // Not tracked: a GPU taken out of the fleet stays known and goes on counting as no-data (until
 // an operator removes it from the database); a host's site and labels are its current ones.
 import { GputelError } from "../../shared/errors.js";
-import type { FleetGpu } from "../store/fleet-reads.js";
+import type { FleetGpu, HostMove } from "../store/fleet-reads.js";
 import type { Store } from "../store/store.js";
 import { matchesFilters } from "../usage/placement.js";
 import { CWMS_PER_WH, type UsageSums } from "../usage/usage-sums.js";
+import type { GpuPlace } from "./down-time.js";
 import type { GpuUsage, ReportFilters } from "./types.js";
 
 /** Longest range a report covers (the default 1 h tier keeps 2 years). */
@@ -52,11 +53,36 @@ export function readFleetLayout(store: Store): FleetLayout {
   return { gpus: store.fleetGpus(), history: hostChanges(store, step) };
 }
 
+/** A GPU on one host for a stretch of the range, and what the rollups say it did there. */
+export interface GpuStretch {
+  gpu: FleetGpu;
+  /** Its slot on its current host (host:index); undefined when unknown. */
+  index: number | undefined;
+  host: Host;
+  fromMs: number;
+  toMs: number;
+  /** Undefined: no sample in the stretch. */
+  totals: UsageSums | undefined;
+  /** Time of the stretch the GPU was part of the fleet (since first seen, up to now), ms. */
+  periodMs: number;
+}
+
 /**
  * Per GPU and host stretch: usage and energy over [fromMs, toMs) (aligned to whole minutes),
- * with no-data time counted up to nowMs. Filters apply to each stretch.
+ * with no-data time counted up to nowMs. Filters apply to each stretch. The arguments are
+ * fleetStretches' (with maxTemperature, every bucket is read for the highest temperature: the
+ * thermal report; otherwise it is null).
  */
-export function fleetUsage(
+export function fleetUsage(...args: Parameters<typeof fleetStretches>): FleetUsage {
+  const { stretches, ...header } = fleetStretches(...args);
+  return { ...header, rows: stretches.map((s) => usageRow(s.gpu.id, placeOf(s), s.totals, s.periodMs)) };
+}
+
+/**
+ * The stretches behind fleetUsage, with their integer sums (what a collector serves its peers,
+ * collector/fanout/fleet-part.ts). A GPU not in the fleet yet during the range has none.
+ */
+export function fleetStretches(
   store: Store,
   range: { fromMs: number; toMs: number },
   nowMs: number,
@@ -64,7 +90,7 @@ export function fleetUsage(
   /** Read every bucket for the highest temperature (the thermal report); otherwise it is null. */
   maxTemperature = false,
   layout: FleetLayout = readFleetLayout(store),
-): FleetUsage {
+): { fromMs: number; toMs: number; nowMs: number; stretches: GpuStretch[] } {
   const { fromMs, toMs } = alignRange(store, range.fromMs, range.toMs);
   const { history } = layout;
   // Filtered to one GPU (a tenant's lease piece): read that GPU's sums, and only its moves.
@@ -104,7 +130,7 @@ export function fleetUsage(
     }
   }
 
-  const rows: GpuUsage[] = [];
+  const out: GpuStretch[] = [];
   const end = Math.min(toMs, nowMs);
   for (const g of gpus) {
     const changes = moves.get(g.id);
@@ -123,39 +149,50 @@ export function fleetUsage(
             totals: whole.get(g.id),
           },
         ];
+    const index = store.gpu(g.id)?.index;
     for (const p of parts) {
       // The registry holds every host with its labels parsed; no need to read the table again.
       const host: Host = store.host(p.hostId) ?? { name: "", site: "", labels: {} };
-      const row = usageRow(
-        g,
-        store.gpu(g.id)?.index,
-        host,
-        p.totals,
-        Math.max(0, Math.min(p.toMs, end) - Math.max(p.fromMs, g.firstSeenMs)),
-      );
-      if (row.periodMs === 0 && !p.totals) continue; // not in the fleet yet
-      if (matchesFilters(filters, row)) rows.push(row);
+      const periodMs = Math.max(0, Math.min(p.toMs, end) - Math.max(p.fromMs, g.firstSeenMs));
+      if (periodMs === 0 && !p.totals) continue; // not in the fleet yet
+      const place = { site: host.site, host: host.name, labels: host.labels, uuid: g.uuid, model: g.model };
+      if (!matchesFilters(filters, place)) continue;
+      out.push({ gpu: g, index, host, fromMs: p.fromMs, toMs: p.toMs, totals: p.totals, periodMs });
     }
   }
-  return { fromMs, toMs, nowMs, rows };
+  return { fromMs, toMs, nowMs, stretches: out };
 }
 
-function usageRow(
-  g: FleetGpu,
-  index: number | undefined,
-  host: Host,
-  t: UsageSums | undefined,
-  periodMs: number,
-): GpuUsage {
+/** Where a stretch's GPU was, as usageRow takes it. */
+export function placeOf(s: GpuStretch): RowPlace {
+  const { name, site, labels } = s.host;
+  return { uuid: s.gpu.uuid, index: s.index, model: s.gpu.model, name, site, labels };
+}
+
+/** Where a usage row's GPU was, for usageRow. */
+export interface RowPlace {
+  uuid: string;
+  index?: number | undefined;
+  model: string;
+  name: string;
+  site: string;
+  labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * A report row from a stretch's sums: the one conversion for this collector's stretches and for
+ * the stretches several collectors' parts add up to (collector/merge/merge-fleet.ts).
+ */
+export function usageRow(gpuId: number, at: RowPlace, t: UsageSums | undefined, periodMs: number): GpuUsage {
   const covered = t ? t.busyMs + t.idleMs + t.idleHeldMs + t.unknownMs : 0;
   return {
-    gpuId: g.id,
-    uuid: g.uuid,
-    ...(index !== undefined ? { index } : {}),
-    model: g.model,
-    host: host.name,
-    site: host.site,
-    labels: host.labels,
+    gpuId,
+    uuid: at.uuid,
+    ...(at.index !== undefined ? { index: at.index } : {}),
+    model: at.model,
+    host: at.name,
+    site: at.site,
+    labels: at.labels,
     periodMs: Math.max(periodMs, covered),
     busyMs: t?.busyMs ?? 0,
     idleMs: t?.idleMs ?? 0,
@@ -171,7 +208,7 @@ function usageRow(
   };
 }
 
-interface HostChange {
+export interface HostChange {
   /** Aligned down to the finest step, so stretches tile the range. */
   atMs: number;
   hostId: number;
@@ -179,19 +216,25 @@ interface HostChange {
 
 /** GPUs whose inventory history puts them on more than one host: their host from each change on. */
 function hostChanges(store: Store, step: number): Map<number, HostChange[]> {
-  const out = new Map<number, HostChange[]>();
+  const byGpu = new Map<number, HostMove[]>();
   for (const r of store.hostMoves()) {
-    let list = out.get(r.gpuId);
-    if (!list) {
-      list = [];
-      out.set(r.gpuId, list);
-    }
+    const list = byGpu.get(r.gpuId);
+    if (list) list.push(r);
+    else byGpu.set(r.gpuId, [r]);
+  }
+  return new Map([...byGpu].map(([id, rows]) => [id, changesOf(rows, step)]));
+}
+
+/** One GPU's inventory rows (oldest first) as host changes; consecutive rows on one host are one. */
+function changesOf(rows: readonly HostMove[], step: number): HostChange[] {
+  const list: HostChange[] = [];
+  for (const r of rows) {
     if (list[list.length - 1]?.hostId === r.hostId) continue;
     // The first row's host holds before it too (frames may precede the first inventory).
     const at = list.length === 0 ? Number.NEGATIVE_INFINITY : Math.floor(r.validFromMs / step) * step;
     list.push({ atMs: at, hostId: r.hostId });
   }
-  return out;
+  return list;
 }
 
 /** Host of the GPU at atMs per its changes; undefined when it never moved. */
@@ -199,4 +242,33 @@ function hostAt(changes: readonly HostChange[], atMs: number): number | undefine
   let host: number | undefined;
   for (const c of changes) if (c.atMs <= atMs) host = c.hostId;
   return host;
+}
+
+/** One GPU's host changes, read alone (one index seek): for a few GPUs, not the fleet's layout. */
+export function gpuHostChanges(store: Store, gpuId: number): HostChange[] {
+  return changesOf(store.hostHistory(gpuId), store.tiers.rollups[0]?.stepMs ?? 60_000);
+}
+
+/**
+ * Where a GPU was over [fromMs, toMs): one place per host between its moves (the same stretches
+ * fleetUsage reports). `changes` from the fleet layout when read, else read for this GPU alone.
+ */
+export function gpuPlaces(
+  store: Store,
+  gpuId: number,
+  fromMs: number,
+  toMs: number,
+  changes: readonly HostChange[] = gpuHostChanges(store, gpuId),
+): GpuPlace[] {
+  const name = (hostId: number) => store.host(hostId)?.name ?? "";
+  let hostId = hostAt(changes, fromMs) ?? store.gpu(gpuId)?.hostId ?? -1;
+  let at = fromMs;
+  const out: GpuPlace[] = [];
+  for (const c of changes) {
+    if (c.atMs <= fromMs || c.atMs >= toMs || c.hostId === hostId) continue;
+    out.push({ host: name(hostId), fromMs: at, toMs: c.atMs });
+    [hostId, at] = [c.hostId, c.atMs];
+  }
+  out.push({ host: name(hostId), fromMs: at, toMs });
+  return out;
 }

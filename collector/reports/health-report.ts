@@ -1,10 +1,12 @@
 // The fleet health report and a GPU's downtime, from stored events and flag episodes (pure).
-// Hardware downtime is the union of a GPU's lost and reset-required episodes within the range:
-// application-level Xids (the workload's fault) never open either, so they never count.
+// Hardware downtime is the union of a GPU's lost and reset-required episodes within the range
+// (down-time.ts, narrowed to those kinds): application-level Xids (the workload's fault) never
+// open either, so they never count. Availability counts more as down (error, offline, stale).
 import { xidEntry } from "../../shared/xid/xid.js";
 import type { Flag } from "../flags/types.js";
 import type { Lease } from "../leases/model.js";
 import type { EventGroup } from "../store/event-store.js";
+import { DownFlags, stretchMs } from "./down-time.js";
 import type { DowntimeSpan, HealthReport, RmaCandidate, XidCount } from "./health-types.js";
 import { type GpuDowntime, tenantDowntime } from "./tenant-downtime.js";
 
@@ -15,31 +17,21 @@ export const RMA_REPEATED_XIDS = 3;
 const XID_OFF_THE_BUS = 79;
 const XID_REMAP_FAILURE = 64;
 
-/** Merges the GPU's downtime episodes into disjoint spans clipped to [fromMs, toMs). */
+/**
+ * Merges one GPU's downtime episodes into disjoint spans clipped to [fromMs, toMs): its
+ * hardware-only stretches of the one definition of down time (down-time.ts).
+ */
 export function downtimeSpans(
   flags: readonly Flag[],
   fromMs: number,
   toMs: number,
   nowMs: number,
 ): DowntimeSpan[] {
-  const parts = flags
-    .filter((f) => (DOWNTIME_KINDS as readonly string[]).includes(f.kind))
-    .map((f) => ({ from: Math.max(f.startMs, fromMs), to: Math.min(f.endMs ?? nowMs, toMs), kind: f.kind }))
-    .filter((p) => p.to > p.from)
-    .sort((a, b) => a.from - b.from);
-  const spans: DowntimeSpan[] = [];
-  for (const p of parts) {
-    const last = spans[spans.length - 1];
-    if (last && p.from <= last.toMs) {
-      last.toMs = Math.max(last.toMs, p.to);
-      if (!last.kinds.includes(p.kind)) last.kinds.push(p.kind);
-    } else spans.push({ fromMs: p.from, toMs: p.to, kinds: [p.kind] });
-  }
-  return spans;
-}
-
-export function spanMs(spans: readonly DowntimeSpan[]): number {
-  return spans.reduce((sum, s) => sum + (s.toMs - s.fromMs), 0);
+  const uuid = flags.find((f) => f.gpuUuid !== null)?.gpuUuid;
+  if (!uuid) return [];
+  return DownFlags.of(flags, DOWNTIME_KINDS)
+    .gpuStretches(uuid, fromMs, toMs, nowMs)
+    .map((s) => ({ fromMs: s.fromMs, toMs: s.toMs, kinds: s.kinds }));
 }
 
 /** A hardware Xid: not the workload's fault and not one NVIDIA says to ignore. */
@@ -139,7 +131,7 @@ export function healthReport(input: HealthReportInput): HealthReport {
   let downMs = 0;
   for (const [uuid, flags] of downByGpu) {
     const spans = downtimeSpans(flags, fromMs, toMs, input.nowMs);
-    const ms = spanMs(spans);
+    const ms = stretchMs(spans);
     if (ms === 0) continue;
     gpuDowntimes.push({ uuid, spans, leases: input.leasesOn?.(uuid) ?? [] });
     downMs += ms;

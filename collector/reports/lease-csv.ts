@@ -20,6 +20,7 @@ const USAGE_COLUMNS = [
   "busy_gpu_h",
   "idle_gpu_h",
   "idle_held_gpu_h",
+  "unknown_gpu_h",
   "down_gpu_h",
   "utilization_pct",
   "mean_utilization_pct",
@@ -35,6 +36,7 @@ function usageCells(x: {
   busyMs: number;
   idleMs: number;
   idleHeldMs: number;
+  unknownMs: number;
   downMs: number;
   utilizationRate: number | null;
   meanUtilizationPct: number | null;
@@ -48,6 +50,7 @@ function usageCells(x: {
     fixed(x.busyMs / H, 4),
     fixed(x.idleMs / H, 4),
     fixed(x.idleHeldMs / H, 4),
+    fixed(x.unknownMs / H, 4),
     fixed(x.downMs / H, 4),
     pct(x.utilizationRate),
     fixed(x.meanUtilizationPct, 3),

@@ -4,12 +4,14 @@
 // lease in force at the time, never to its current labels: each line reads its own window.
 //
 // Attribution is by whole minutes (the finest rollup step): a minute belongs to the lease in
-// force at its start (store/window-totals.ts). Leased time and cost use the lease's exact times.
-// Down time is the unknown time: samples the agent could not read (lost, error, timeout, or no
-// utilization) and time no sample covers (host offline or stale).
+// force at its start (store/window-totals.ts). Leased time and cost use the lease's exact times,
+// and so does down time: the GPU's down stretches inside the lease's window (down-time.ts, the
+// same as the downtime report's and the tenants view's), on the hosts it was on then.
 import type { Flag } from "../flags/types.js";
-import type { Lease } from "../leases/model.js";
+import type { Lease, LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
+import { DownFlags, stretchMs } from "./down-time.js";
+import { gpuHostChanges, gpuPlaces, type HostChange } from "./fleet-usage.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -35,6 +37,8 @@ export interface LeaseLinePart {
   leasedMs: number;
   /** Time the collector knew the GPU in the window's minutes (busy+idle+idle-held+unknown reported). */
   coveredMs: number;
+  /** Time in the window the GPU was down: lost, erroring, offline or stale (down-time.ts). */
+  downMs: number;
   busyMs: number;
   idleMs: number;
   idleHeldMs: number;
@@ -50,7 +54,7 @@ export interface LeaseLinePart {
 
 export interface LeaseSourceData {
   store: Store;
-  leases: readonly Lease[];
+  leases: readonly LeaseTerms[];
   flags: readonly Flag[];
   fromMs: number;
   toMs: number;
@@ -59,7 +63,7 @@ export interface LeaseSourceData {
 
 /** The window a lease holds of [fromMs, toMs), up to now; empty when it holds none. */
 export function leaseWindow(
-  lease: Lease,
+  lease: Pick<Lease, "startMs" | "endMs">,
   fromMs: number,
   toMs: number,
   nowMs: number,
@@ -76,6 +80,18 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
   const known = windows.map(({ lease, w }) => ({ gpu: store.gpuByUuid(lease.gpu), w }));
   const reads = known.flatMap(({ gpu, w }) => (gpu && w.toMs > w.fromMs ? [{ gpuId: gpu.id, ...w }] : []));
   const sums = store.windowTotals(reads);
+  const down = DownFlags.of(src.flags);
+  // A GPU's host history is read (one seek) only when some flag could hold it down.
+  const changes = new Map<number, HostChange[]>();
+  const downIn = (gpuId: number, uuid: string, w: { fromMs: number; toMs: number }) => {
+    if (!down.mayTouch(uuid) || w.toMs <= w.fromMs) return 0;
+    let c = changes.get(gpuId);
+    if (!c) {
+      c = gpuHostChanges(store, gpuId);
+      changes.set(gpuId, c);
+    }
+    return stretchMs(down.stretches(uuid, gpuPlaces(store, gpuId, w.fromMs, w.toMs, c), src.nowMs));
+  };
   const flagsByGpu = new Map<string, number[]>();
   for (const f of src.flags) {
     if (f.gpuUuid === null) continue;
@@ -106,6 +122,7 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
       toMs: w.toMs,
       leasedMs: w.toMs - w.fromMs,
       coveredMs: covered,
+      downMs: gpu ? downIn(gpu.id, lease.gpu, w) : 0,
       busyMs: u?.busyMs ?? 0,
       idleMs: u?.idleMs ?? 0,
       idleHeldMs: u?.idleHeldMs ?? 0,

@@ -3,6 +3,7 @@
 // leases (lease-lines.ts). Errors: GPUTEL_E_API for a bad range, month or grouping.
 import { GputelError } from "../../shared/errors.js";
 import type { Flag, HistoryQuery } from "../flags/types.js";
+import type { LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
 import { alignRange } from "./fleet-usage.js";
 import { type LeaseLinePart, leaseLineParts } from "./lease-lines.js";
@@ -52,27 +53,48 @@ export interface LeaseParts {
   parts: LeaseLinePart[];
 }
 
-/** This collector's lease line parts over a range, for `tenant` only when given (what peers exchange). */
+/**
+ * This collector's lease line parts over a range (what peers exchange): of its own leases, for
+ * `tenant` only when given; or, with `terms`, of those leases (another collector's) only.
+ */
 export function leaseParts(
   sources: LeaseReportSources,
   range: { fromMs: number; toMs: number },
   tenant?: string,
+  terms?: readonly LeaseTerms[],
 ): LeaseParts {
   const nowMs = (sources.now ?? Date.now)();
   const { fromMs, toMs } = alignRange(sources.store, range.fromMs, range.toMs);
-  const leases = sources.store.leases.list({
-    ...(tenant !== undefined ? { tenant } : {}),
-    fromMs,
-    toMs,
-    limit: MAX_LEASES,
-  });
-  const flags = sources.flags ? flagsIn(sources.flags, fromMs, Math.min(toMs, nowMs)) : [];
+  const leases =
+    terms ??
+    sources.store.leases.list({
+      ...(tenant !== undefined ? { tenant } : {}),
+      fromMs,
+      toMs,
+      limit: MAX_LEASES,
+    });
+  // One tenant's statement reads its GPUs' flags, not the fleet's (an index seek per GPU).
+  const scope = tenant !== undefined ? { within: flagScope(sources.store, leases) } : {};
+  const flags = sources.flags ? flagsIn(sources.flags, fromMs, Math.min(toMs, nowMs), scope) : [];
   return {
     fromMs,
     toMs,
     nowMs,
     parts: leaseLineParts({ store: sources.store, leases, flags, fromMs, toMs, nowMs }),
   };
+}
+
+/** The leases' GPUs and every host they have been on: whose flags their lines can need. */
+function flagScope(store: Store, leases: readonly LeaseTerms[]): { uuids: string[]; hosts: string[] } {
+  const uuids = [...new Set(leases.map((l) => l.gpu))];
+  const hosts = new Set<string>();
+  for (const uuid of uuids) {
+    const gpu = store.gpuByUuid(uuid);
+    if (!gpu) continue;
+    for (const id of [gpu.hostId, ...store.hostHistory(gpu.id).map((m) => m.hostId)])
+      hosts.add(store.host(id)?.name ?? "");
+  }
+  return { uuids, hosts: [...hosts] };
 }
 
 export function leaseReport(

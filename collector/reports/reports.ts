@@ -15,9 +15,10 @@ import { GputelError } from "../../shared/errors.js";
 import type { Flag, HistoryQuery } from "../flags/types.js";
 import type { Store } from "../store/store.js";
 import { buildCapacityReport, type CapacityReport } from "./capacity-report.js";
-import { buildDowntimeReport, DOWN_KINDS, type DowntimeReport } from "./downtime-report.js";
-import { fleetUsage, readFleetLayout } from "./fleet-usage.js";
-import { buildThermalReport, type ThermalReport } from "./thermal-report.js";
+import { DOWN_KINDS } from "./down-time.js";
+import { buildDowntimeReport, type DowntimeReport } from "./downtime-report.js";
+import { type FleetLayout, fleetUsage, gpuPlaces, readFleetLayout } from "./fleet-usage.js";
+import { buildThermalReport, THERMAL_KINDS, type ThermalReport } from "./thermal-report.js";
 import type { EnergyReport, ReportRequest, UtilizationReport } from "./types.js";
 import { buildEnergyReport, buildUtilizationReport } from "./usage-report.js";
 
@@ -43,11 +44,16 @@ const TOP_MAX = 1000;
 /** FlagStore.history returns at most this many per call. */
 const HISTORY_PAGE = 10_000;
 
-function usage(sources: ReportSources, request: ReportRequest, maxTemperature = false) {
+function usage(
+  sources: ReportSources,
+  request: ReportRequest,
+  maxTemperature = false,
+  layout: FleetLayout = readFleetLayout(sources.store),
+) {
   const nowMs = (sources.now ?? Date.now)();
-  if (!request.pieces) return fleetUsage(sources.store, request, nowMs, request.filters, maxTemperature);
+  if (!request.pieces)
+    return fleetUsage(sources.store, request, nowMs, request.filters, maxTemperature, layout);
   // A tenant's report: each lease piece's rows (one GPU each), under the whole range's header.
-  const layout = readFleetLayout(sources.store);
   const whole = fleetUsage(sources.store, request, nowMs, { uuid: "" }, maxTemperature, layout);
   for (const p of request.pieces) {
     const filters = { ...request.filters, uuid: p.uuid };
@@ -80,24 +86,29 @@ export function thermalReport(
   const site = request.filters?.site;
   const host = request.filters?.host;
   const flags = flagsIn(sources.flags, u.fromMs, Math.min(u.toMs, u.nowMs), {
-    kinds: ["overheat", "throttled"],
+    kinds: THERMAL_KINDS,
     ...(site !== undefined ? { site } : {}),
     ...(host !== undefined ? { host } : {}),
   });
-  const top = Math.min(Math.max(1, Math.floor(request.top ?? TOP_DEFAULT)), TOP_MAX);
   return buildThermalReport(
     { fromMs: u.fromMs, toMs: u.toMs, nowMs: u.nowMs },
     request.groupBy,
     request.filters ?? {},
     u.rows,
     flags,
-    top,
+    thermalTop(request.top),
   );
+}
+
+/** How many hottest GPUs the thermal report lists: `top` bounded, or the default. */
+export function thermalTop(top?: number): number {
+  return Math.min(Math.max(1, Math.floor(top ?? TOP_DEFAULT)), TOP_MAX);
 }
 
 export function downtimeReport(sources: ReportSources, request: ReportRequest): DowntimeReport {
   if (!sources.flags) throw new GputelError("GPUTEL_E_API", "The downtime report needs the flag history");
-  const u = usage(sources, request);
+  const layout = readFleetLayout(sources.store);
+  const u = usage(sources, request, false, layout);
   const site = request.filters?.site;
   const host = request.filters?.host;
   const flags = flagsIn(sources.flags, u.fromMs, Math.min(u.toMs, u.nowMs), {
@@ -111,6 +122,13 @@ export function downtimeReport(sources: ReportSources, request: ReportRequest): 
     request.filters ?? {},
     u.rows,
     flags,
+    // A GPU that moved is down on each host only while it was there.
+    (row) => {
+      const changes = layout.history.get(row.gpuId);
+      if (!changes) return undefined;
+      const end = Math.min(u.toMs, u.nowMs);
+      return gpuPlaces(sources.store, row.gpuId, u.fromMs, end, changes).filter((p) => p.host === row.host);
+    },
   );
 }
 
@@ -143,7 +161,7 @@ export function flagsIn(
   source: NonNullable<ReportSources["flags"]>,
   fromMs: number,
   toMs: number,
-  filter: Pick<HistoryQuery, "kinds" | "site" | "host"> = {},
+  filter: Pick<HistoryQuery, "kinds" | "site" | "host" | "within"> = {},
 ): Flag[] {
   const out = new Map<number, Flag>();
   let upTo = toMs;

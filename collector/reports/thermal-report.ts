@@ -13,6 +13,9 @@ import { groupKey, groupName } from "./usage-report.js";
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
+/** Flag kinds read for this report. */
+export const THERMAL_KINDS = ["overheat", "throttled"] as const;
+
 export interface ThermalRow {
   key: string;
   /** GPUs in the group during the range. */
@@ -119,7 +122,14 @@ export function buildThermalReport(
   }
   const hottest: HotGpu[] = [];
   const seen = new Set<string>();
-  for (const u of [...usage].sort((x, y) => (y.maxTemperatureC ?? -1e9) - (x.maxTemperatureC ?? -1e9))) {
+  // Equal temperatures by UUID: the list must not depend on the order a store keeps its GPUs in
+  // (a merge of several collectors' parts gives the same list as one collector).
+  const byHeat = [...usage].sort(
+    (x, y) =>
+      (y.maxTemperatureC ?? -1e9) - (x.maxTemperatureC ?? -1e9) ||
+      (x.uuid < y.uuid ? -1 : x.uuid > y.uuid ? 1 : 0),
+  );
+  for (const u of byHeat) {
     if (hottest.length >= top || u.maxTemperatureC === null) break;
     // A GPU that moved has one row per host; sorted, its first row holds its maximum.
     if (seen.has(u.uuid)) continue;

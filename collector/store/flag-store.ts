@@ -70,8 +70,10 @@ function where(filter: HistoryQuery, openOnly: boolean): { sql: string; params: 
   }
   if (filter.within) {
     // One JSON parameter per list: a model's thousands of GPUs stay within SQLite's parameter limit.
+    // Each side seeks its own index (091): the GPUs' by (gpu_uuid, start_ms), the hosts' by
+    // (host, start_ms); `+` keeps the planner from reading every host-level episode instead.
     parts.push(
-      "(gpu_uuid IN (SELECT value FROM json_each(?)) OR (gpu_uuid IS NULL AND host IN (SELECT value FROM json_each(?))))",
+      "(gpu_uuid IN (SELECT value FROM json_each(?)) OR (+gpu_uuid IS NULL AND host IN (SELECT value FROM json_each(?))))",
     );
     params.push(JSON.stringify(filter.within.uuids), JSON.stringify(filter.within.hosts));
   }
@@ -98,7 +100,20 @@ export class FlagStore implements FlagRecords {
     saveState: Statement;
   };
 
+  /** The history and open-flag queries by their SQL: a filter's shape recurs, so each compiles once. */
+  private readonly queries = new Map<string, Statement>();
+
   constructor(private readonly db: Database) {}
+
+  private query(sql: string): Statement {
+    let stmt = this.queries.get(sql);
+    if (!stmt) {
+      if (this.queries.size >= 64) this.queries.clear(); // kinds lists make shapes; keep a bounded set
+      stmt = this.db.prepare(sql);
+      this.queries.set(sql, stmt);
+    }
+    return stmt;
+  }
 
   private prepared() {
     this.statements ??= {
@@ -144,9 +159,7 @@ export class FlagStore implements FlagRecords {
 
   openFlags(filter: FlagFilter = {}): Flag[] {
     const w = where(filter, true);
-    const rows = this.db
-      .prepare(`SELECT * FROM flags ${w.sql} ORDER BY start_ms`)
-      .all(...w.params) as FlagRow[];
+    const rows = this.query(`SELECT * FROM flags ${w.sql} ORDER BY start_ms`).all(...w.params) as FlagRow[];
     return rows.map(toFlag);
   }
 
@@ -154,9 +167,9 @@ export class FlagStore implements FlagRecords {
     const w = where(query, false);
     const limit = Math.min(Math.max(1, Math.floor(query.limit ?? 1000)), 10_000);
     const offset = Math.max(0, Math.floor(query.offset ?? 0));
-    const rows = this.db
-      .prepare(`SELECT * FROM flags ${w.sql} ORDER BY start_ms DESC, id DESC LIMIT ? OFFSET ?`)
-      .all(...w.params, limit, offset) as FlagRow[];
+    const rows = this.query(
+      `SELECT * FROM flags ${w.sql} ORDER BY start_ms DESC, id DESC LIMIT ? OFFSET ?`,
+    ).all(...w.params, limit, offset) as FlagRow[];
     return rows.map(toFlag);
   }
 

@@ -46,10 +46,21 @@ function leaseStatements(db: Database) {
     onGpu: p(
       "SELECT * FROM leases WHERE gpu_uuid = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms",
     ),
+    // One statement per filter shape, so each seeks its own index: a generic "@tenant IS NULL OR
+    // tenant = @tenant" plans once for every shape and read every lease started before `to`.
     list: p(
+      `SELECT * FROM leases WHERE start_ms < @to AND (end_ms IS NULL OR end_ms > @from)
+       ORDER BY start_ms, id LIMIT @limit`,
+    ),
+    listTenant: p(
       `SELECT * FROM leases
-       WHERE (@tenant IS NULL OR tenant = @tenant)
-         AND (@device IS NULL OR device = @device OR gpu_uuid = @device)
+       WHERE tenant = @tenant AND (@device IS NULL OR device = @device OR gpu_uuid = @device)
+         AND start_ms < @to AND (end_ms IS NULL OR end_ms > @from)
+       ORDER BY start_ms, id LIMIT @limit`,
+    ),
+    listDevice: p(
+      `SELECT * FROM leases
+       WHERE (device = @device OR gpu_uuid = @device)
          AND start_ms < @to AND (end_ms IS NULL OR end_ms > @from)
        ORDER BY start_ms, id LIMIT @limit`,
     ),
@@ -102,13 +113,20 @@ export class LeaseStore implements LeaseRecords {
   }
 
   list(filter: LeaseFilter): Lease[] {
-    const rows = this.s.list.all({
-      tenant: filter.tenant ?? null,
-      device: filter.device ?? null,
-      from: filter.fromMs ?? -FAR,
-      to: filter.toMs ?? FAR,
-      limit: filter.limit,
-    }) as LeaseRow[];
+    const stmt =
+      filter.tenant !== undefined
+        ? this.s.listTenant
+        : filter.device !== undefined
+          ? this.s.listDevice
+          : this.s.list;
+    const params = { from: filter.fromMs ?? -FAR, to: filter.toMs ?? FAR, limit: filter.limit };
+    const rows = stmt.all(
+      filter.tenant !== undefined
+        ? { ...params, tenant: filter.tenant, device: filter.device ?? null }
+        : filter.device !== undefined
+          ? { ...params, device: filter.device }
+          : params,
+    ) as LeaseRow[];
     return rows.map(toLease);
   }
 

@@ -7,6 +7,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { TierConfig } from "./tiers.js";
 import type { UsageEdges } from "./usage-edges.js";
+import { EdgePruner } from "./usage-edges-prune.js";
 
 export interface PruneResult {
   deleted: number;
@@ -20,12 +21,20 @@ export class Pruner {
   private readonly rawBlocks: Statement;
   private readonly rollups: Statement;
   private readonly frameSeen: Statement;
+  private readonly edgePruner: EdgePruner | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly tiers: TierConfig,
-    private readonly edges?: UsageEdges,
+    edges?: UsageEdges,
   ) {
+    this.edgePruner = edges
+      ? new EdgePruner(
+          db,
+          edges,
+          tiers.rollups.map((t) => t.stepMs),
+        )
+      : undefined;
     this.rawBlocks = db
       .prepare(
         "DELETE FROM raw_blocks WHERE id IN (SELECT id FROM raw_blocks WHERE end_ms < ? ORDER BY end_ms LIMIT ?) RETURNING values_count",
@@ -48,19 +57,23 @@ export class Pruner {
   ): PruneResult {
     const started = clock();
     const result: PruneResult = { deleted: 0, more: false, rawValues: 0 };
-    const jobs: (() => number)[] = [
+    // Each job deletes one batch: `full` when it did a whole batch and has more.
+    const batchOf = (deleted: number) => ({ deleted, full: deleted >= batch });
+    const jobs: (() => { deleted: number; full: boolean })[] = [
       () => {
         const gone = this.rawBlocks.all(nowMs - this.tiers.rawRetentionMs, batch) as number[];
         for (const v of gone) result.rawValues += v;
-        return gone.length;
+        return batchOf(gone.length);
       },
       ...this.tiers.rollups.map(
-        (tier) => () => this.rollups.run(tier.stepMs, nowMs - tier.retentionMs - tier.stepMs, batch).changes,
+        (tier) => () =>
+          batchOf(this.rollups.run(tier.stepMs, nowMs - tier.retentionMs - tier.stepMs, batch).changes),
       ),
       ...this.tiers.rollups.map(
-        (tier, t) => () => this.edges?.pruneBefore(t, nowMs - tier.retentionMs - tier.stepMs, batch) ?? 0,
+        (tier, t) => () =>
+          this.edgePruner?.step(t, nowMs - tier.retentionMs - tier.stepMs, batch) ?? batchOf(0),
       ),
-      () => this.frameSeen.run(nowMs - this.tiers.rawRetentionMs, batch).changes,
+      () => batchOf(this.frameSeen.run(nowMs - this.tiers.rawRetentionMs, batch).changes),
     ];
     for (const job of jobs) {
       for (;;) {
@@ -68,9 +81,9 @@ export class Pruner {
           result.more = true;
           return result;
         }
-        const n = this.db.transaction(job)();
-        result.deleted += n;
-        if (n < batch) break;
+        const done = this.db.transaction(job)();
+        result.deleted += done.deleted;
+        if (!done.full) break;
       }
     }
     return result;

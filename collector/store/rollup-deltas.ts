@@ -31,9 +31,12 @@ function unpack(data: Uint8Array, bucket: number): Float64Array {
 
 /** What the read side needs of a tier's deltas (queries add them to the stored rows). */
 export interface TierDeltas extends Iterable<[number, Float64Array]> {
+  /** Buckets held (0 tells a report to skip the GPU). */
   readonly size: number;
   /** A bucket's delta to read (a new array where it is packed or merged), undefined if none. */
   get(bucket: number): Float64Array | undefined;
+  /** The buckets starting in [fromMs, toMs), read alone (a report reads a range of them). */
+  within(fromMs: number, toMs: number): Iterable<[number, Float64Array]>;
 }
 
 export class RollupDeltas implements TierDeltas {
@@ -92,6 +95,21 @@ export class RollupDeltas implements TierDeltas {
     return typeof d === "number" ? this.unpacked(d, bucket) : d;
   }
 
+  /** The buckets in [fromMs, toMs): only those are unpacked (a report reads a range of them). */
+  *within(fromMs: number, toMs: number): IterableIterator<[number, Float64Array]> {
+    for (let i = 0; i < this.buckets.length; i++) {
+      const b = this.buckets[i] as number;
+      if (b < fromMs || b >= toMs) continue;
+      const d = this.data[i] as Float64Array | number;
+      yield [b, typeof d === "number" ? this.unpacked(d, b) : d];
+    }
+  }
+
+  /** The bucket starts held (nothing unpacked). */
+  starts(): readonly number[] {
+    return this.buckets;
+  }
+
   *[Symbol.iterator](): IterableIterator<[number, Float64Array]> {
     for (let i = 0; i < this.buckets.length; i++) {
       const b = this.buckets[i] as number;
@@ -110,7 +128,7 @@ export class RollupDeltas implements TierDeltas {
 /** A coarser tier's deltas, read from the finest tier's: its buckets merged by the coarser step. */
 export class DerivedDeltas implements TierDeltas {
   constructor(
-    private readonly base: TierDeltas,
+    private readonly base: RollupDeltas,
     private readonly stepMs: number,
   ) {}
 
@@ -118,9 +136,10 @@ export class DerivedDeltas implements TierDeltas {
     return bucket - (((bucket % this.stepMs) + this.stepMs) % this.stepMs);
   }
 
-  private merged(): Map<number, Float64Array> {
+  /** The finest buckets whose coarse bucket starts in [fromMs, toMs), merged by it. */
+  private merged(fromMs: number, toMs: number): Map<number, Float64Array> {
     const out = new Map<number, Float64Array>();
-    for (const [b, acc] of this.base) {
+    for (const [b, acc] of this.base.within(this.up(fromMs), this.up(toMs))) {
       const start = this.start(b);
       let sum = out.get(start);
       if (!sum) {
@@ -132,15 +151,28 @@ export class DerivedDeltas implements TierDeltas {
     return out;
   }
 
+  /** The first coarse bucket start at or after t: a finest bucket's coarse start is in a range iff it is. */
+  private up(t: number): number {
+    if (!Number.isFinite(t)) return t;
+    const start = this.start(t);
+    return start === t ? t : start + this.stepMs;
+  }
+
   get size(): number {
-    return this.merged().size;
+    const starts = this.base.starts();
+    if (starts.length <= 1) return starts.length;
+    return new Set(starts.map((b) => this.start(b))).size;
   }
 
   get(bucket: number): Float64Array | undefined {
-    return this.merged().get(bucket);
+    return this.merged(bucket, bucket + 1).get(bucket);
+  }
+
+  within(fromMs: number, toMs: number): Iterable<[number, Float64Array]> {
+    return this.merged(fromMs, toMs);
   }
 
   [Symbol.iterator](): IterableIterator<[number, Float64Array]> {
-    return this.merged()[Symbol.iterator]();
+    return this.merged(Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY)[Symbol.iterator]();
   }
 }

@@ -16,7 +16,7 @@ import {
 import { BUSY, ENERGY, ENERGY_IDLE, HELD, IDLE, SAMPLES, summaryColumns, UNKNOWN } from "./rollup-acc.js";
 import type { Store } from "./store.js";
 import type { AggregateRequest } from "./store-query.js";
-import type { EdgeLookup } from "./usage-edges.js";
+import { type EdgeLookup, edgeUsage } from "./usage-edges.js";
 
 /** Per-GPU sums over a range: plain integers (ms, centiwatt·ms), so totals from collectors add up exactly. */
 export type GpuTotals = UsageSums;
@@ -85,31 +85,7 @@ function edgeTotals(
     }
   }
   const totals = new Map<number, GpuTotals>();
-  for (const [gpuId, v] of edges.signedSums(lookups, gpuIds)) {
-    const [samples, busyMs, idleMs, idleHeldMs, unknownMs, energyCwms, energyIdleCwms, uSum, uCount] = v as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
-    totals.set(gpuId, {
-      samples,
-      busyMs,
-      idleMs,
-      idleHeldMs,
-      unknownMs,
-      energyCwms,
-      energyIdleCwms,
-      maxTemperatureC: null,
-      utilizationSum: uSum,
-      utilizationCount: uCount,
-    });
-  }
+  for (const [gpuId, v] of edges.signedSums(lookups, gpuIds)) totals.set(gpuId, edgeUsage(v));
   addDeltas(store, pieces, totals, gpuIds);
   for (const t of totals.values()) t.maxTemperatureC = null; // the deltas' maxima alone would mislead
   // As the bucket scan: a GPU is listed when the range holds at least one of its samples.
@@ -163,11 +139,12 @@ function addDeltas(
   gpuIds?: readonly number[],
 ): void {
   const only = gpuIds ? new Set(gpuIds) : undefined;
-  for (const piece of pieces) {
-    for (const g of store.raw.gpusById.values()) {
-      if (only && !only.has(g.id)) continue;
-      for (const [bucket, acc] of g.deltas[piece.tier] ?? []) {
-        if (bucket < piece.from || bucket >= piece.to) continue;
+  for (const g of store.raw.gpusById.values()) {
+    if (only && !only.has(g.id)) continue;
+    for (const piece of pieces) {
+      const deltas = g.deltas[piece.tier];
+      if (!deltas || deltas.size === 0) continue; // most GPUs between two reports: nothing to read
+      for (const [, acc] of deltas.within(piece.from, piece.to)) {
         // The same summary a seal writes into the rollup row's columns.
         const summary = summaryColumns(acc);
         addUsage(totalOf(totals, g.id), {

@@ -9,6 +9,9 @@
 // after T in T's parent: at most parent/step - 1 rows (59 for minutes in hours); in the coarsest
 // tier only late data finds rows after it. Sums are integers, so differences are exact.
 import type { Database, Statement } from "better-sqlite3";
+import { GputelError } from "../../shared/errors.js";
+import type { UsageSums } from "../usage/usage-sums.js";
+import { addUvarints, ByteWriter } from "./varint.js";
 
 /** The sums, in this order: samples, busy, idle, idle-held, unknown ms, energy and idle energy cW·ms, utilization sum and count. */
 export const EDGE_SUMS = 9;
@@ -23,17 +26,50 @@ export interface EdgeLookup {
 }
 
 const META_KEY = "usage_edges_steps";
+/** Prefixed to the steps in store_meta: rows written as 72-byte doubles (before it) are rebuilt. */
+const FORMAT = "varint:";
 const ERA_MS = 90 * 86_400_000;
 
+const writer = new ByteWriter(EDGE_SUMS * 8);
+/** Lookups per point-read statement (four parameters each, far below SQLite's limit). */
+const POINT_CHUNK = 256;
+
+/** The sums as unsigned varints: 20-30 bytes where nine doubles took 72, so more rows per page. */
 function pack(v: readonly number[]): Buffer {
-  const b = Buffer.allocUnsafe(EDGE_SUMS * 8);
-  for (let i = 0; i < EDGE_SUMS; i++) b.writeDoubleLE(v[i] ?? 0, i * 8);
-  return b;
+  writer.length = 0;
+  for (let i = 0; i < EDGE_SUMS; i++) {
+    const x = v[i] ?? 0;
+    // Sums of merges that only add: a negative or fractional value is a bug, not data to round.
+    if (!Number.isSafeInteger(x) || x < 0)
+      throw new GputelError("GPUTEL_E_STORE", "A usage edge sum is not a non-negative integer", {
+        sum: i,
+        value: x,
+      });
+    writer.uvarint(x);
+  }
+  return writer.finish();
 }
 
-function unpack(b: Buffer): EdgeValues {
-  const v = new Array<number>(EDGE_SUMS);
-  for (let i = 0; i < EDGE_SUMS; i++) v[i] = b.readDoubleLE(i * 8);
+/** The sums as usage totals (maxTemperatureC null: not a sum, edges do not keep it). */
+export function edgeUsage(v: EdgeValues): UsageSums {
+  const at = (i: number) => v[i] ?? 0;
+  return {
+    samples: at(0),
+    busyMs: at(1),
+    idleMs: at(2),
+    idleHeldMs: at(3),
+    unknownMs: at(4),
+    energyCwms: at(5),
+    energyIdleCwms: at(6),
+    maxTemperatureC: null,
+    utilizationSum: at(7),
+    utilizationCount: at(8),
+  };
+}
+
+function unpack(b: Uint8Array): EdgeValues {
+  const v = new Array<number>(EDGE_SUMS).fill(0);
+  addUvarints(b, 1, v);
   return v;
 }
 
@@ -114,7 +150,7 @@ export class UsageEdges {
   /** Whether the rows were built for these steps; when not, rebuild() must run (writer only). */
   current(): boolean {
     const stored = this.db.prepare("SELECT value FROM store_meta WHERE key = ?").pluck().get(META_KEY);
-    return stored === this.steps.join(",");
+    return stored === FORMAT + this.steps.join(",");
   }
 
   /** Recomputes every row from the rollups table (an older database, other tiers, a bulk load). */
@@ -141,7 +177,7 @@ export class UsageEdges {
       }
       this.db
         .prepare("INSERT OR REPLACE INTO store_meta (key, value) VALUES (?, ?)")
-        .run(META_KEY, this.steps.join(","));
+        .run(META_KEY, FORMAT + this.steps.join(","));
     })();
   }
 
@@ -178,8 +214,7 @@ export class UsageEdges {
         const b = row[k + 1] as Buffer | null;
         if (!b) continue;
         sums ??= new Array<number>(EDGE_SUMS).fill(0);
-        const sign = (used[k] as EdgeLookup).sign;
-        for (let i = 0; i < EDGE_SUMS; i++) sums[i] = (sums[i] as number) + sign * b.readDoubleLE(i * 8);
+        addUvarints(b, (used[k] as EdgeLookup).sign, sums);
       }
       if (sums) out.set(row[0] as number, sums);
     }
@@ -187,41 +222,62 @@ export class UsageEdges {
   }
 
   /**
-   * Each lookup's own GPU: the newest row of tier t in (afterMs, atMs], in the lookups' order
-   * (undefined where none). One statement per 10,000 lookups, one backward seek each.
+   * Each lookup's own GPU: the newest row of tier t in (afterMs, atMs], handed to `add` with the
+   * lookup's index (nothing where there is none). Equal lookups (back-to-back leases share their
+   * edges) are read once, in key order, so neighbouring rows come from pages just read.
    */
-  pointSums(lookups: readonly (EdgeLookup & { gpuId: number })[]): (EdgeValues | undefined)[] {
-    const out: (EdgeValues | undefined)[] = new Array(lookups.length);
+  pointSums(
+    lookups: readonly (EdgeLookup & { gpuId: number })[],
+    add: (index: number, sums: Uint8Array) => void,
+  ): void {
+    const order: number[] = [];
+    lookups.forEach((l, i) => {
+      if (l.atMs > l.afterMs) order.push(i);
+    });
+    const at = (i: number) => lookups[i] as EdgeLookup & { gpuId: number };
+    order.sort((a, b) => {
+      const p = at(a);
+      const q = at(b);
+      return p.t - q.t || p.gpuId - q.gpuId || p.atMs - q.atMs || p.afterMs - q.afterMs;
+    });
+    // Runs of equal lookups in `order`: run u is order[starts[u]] up to order[starts[u + 1]].
+    const starts: number[] = [];
+    order.forEach((i, k) => {
+      const p = k > 0 ? at(order[k - 1] as number) : undefined;
+      const q = at(i);
+      if (!p || p.t !== q.t || p.gpuId !== q.gpuId || p.atMs !== q.atMs || p.afterMs !== q.afterMs)
+        starts.push(k);
+    });
+    starts.push(order.length);
     this.pointStmt ??= this.db
       .prepare(
-        `SELECT (SELECT m.sums FROM usage_edges AS m
-                  WHERE m.step_ms = j.value ->> 1 AND m.gpu_id = j.value ->> 0
-                    AND m.edge_ms > j.value ->> 2 AND m.edge_ms <= j.value ->> 3
+        `WITH l(gpu, step, after, at) AS (VALUES ${Array(POINT_CHUNK).fill("(?, ?, ?, ?)").join(", ")})
+         SELECT (SELECT m.sums FROM usage_edges AS m
+                  WHERE m.step_ms = l.step AND m.gpu_id = l.gpu AND m.edge_ms > l.after AND m.edge_ms <= l.at
                   ORDER BY m.edge_ms DESC LIMIT 1)
-           FROM json_each(?) AS j`,
+           FROM l`,
       )
       .pluck(true);
-    const CHUNK = 10_000;
-    for (let start = 0; start < lookups.length; start += CHUNK) {
-      const part = lookups.slice(start, start + CHUNK);
-      const json = JSON.stringify(
-        part.map((l) => (l.atMs > l.afterMs ? [l.gpuId, this.steps[l.t], l.afterMs, l.atMs] : [0, 0, 0, 0])),
-      );
-      const rows = this.pointStmt.all(json) as (Buffer | null)[];
-      rows.forEach((b, k) => {
-        if (b) out[start + k] = unpack(b);
-      });
+    const args = new Array<number>(POINT_CHUNK * 4);
+    const runs = starts.length - 1;
+    for (let u0 = 0; u0 < runs; u0 += POINT_CHUNK) {
+      args.fill(0); // unused slots: GPU id 0 (none) and an empty range
+      for (let u = u0; u < Math.min(runs, u0 + POINT_CHUNK); u++) {
+        const l = at(order[starts[u] as number] as number);
+        const j = (u - u0) * 4;
+        [args[j], args[j + 1], args[j + 2], args[j + 3]] = [
+          l.gpuId,
+          this.steps[l.t] as number,
+          l.afterMs,
+          l.atMs,
+        ];
+      }
+      const rows = this.pointStmt.all(...args) as (Buffer | null)[];
+      for (let u = u0; u < Math.min(runs, u0 + POINT_CHUNK); u++) {
+        const b = rows[u - u0];
+        if (!b) continue;
+        for (let k = starts[u] as number; k < (starts[u + 1] as number); k++) add(order[k] as number, b);
+      }
     }
-    return out;
-  }
-
-  /** Removes the rows of tier t whose parent ended at or before the parent holding `beforeMs`. */
-  pruneBefore(t: number, beforeMs: number, limit: number): number {
-    return this.db
-      .prepare(
-        `DELETE FROM usage_edges WHERE (step_ms, gpu_id, edge_ms) IN
-           (SELECT step_ms, gpu_id, edge_ms FROM usage_edges WHERE step_ms = ? AND edge_ms <= ? LIMIT ?)`,
-      )
-      .run(this.steps[t], this.parentOf(t, beforeMs).start, limit).changes;
   }
 }

@@ -4,11 +4,12 @@
 //
 // Windows are cut at whole minutes of the finest tier: a minute belongs to the window that holds
 // its start, so back-to-back windows (a GPU re-leased at 12:00:30) share no minute and lose none.
-import { addUsage, emptyUsage, type UsageSums } from "../usage/usage-sums.js";
+import { addUsage, type UsageSums } from "../usage/usage-sums.js";
 import { BUSY, ENERGY, ENERGY_IDLE, HELD, IDLE, SAMPLES, summaryColumns, UNKNOWN } from "./rollup-acc.js";
 import type { Store } from "./store.js";
 import { rangePieces } from "./store-aggregate.js";
-import type { EdgeLookup } from "./usage-edges.js";
+import { EDGE_SUMS, type EdgeLookup, edgeUsage } from "./usage-edges.js";
+import { addUvarints } from "./varint.js";
 
 export interface GpuWindow {
   gpuId: number;
@@ -54,30 +55,20 @@ export function windowTotals(store: Store, windows: readonly GpuWindow[]): Usage
       }
     }
   });
-  const out = windows.map(() => emptyUsage());
-  const found = edges.pointSums(lookups);
-  lookups.forEach((l, k) => {
-    const v = found[k];
-    if (!v) return;
-    const u = out[l.window] as UsageSums;
-    const s = l.sign;
-    u.samples += s * (v[0] as number);
-    u.busyMs += s * (v[1] as number);
-    u.idleMs += s * (v[2] as number);
-    u.idleHeldMs += s * (v[3] as number);
-    u.unknownMs += s * (v[4] as number);
-    u.energyCwms += s * (v[5] as number);
-    u.energyIdleCwms += s * (v[6] as number);
-    u.utilizationSum += s * (v[7] as number);
-    u.utilizationCount += s * (v[8] as number);
+  const sums = windows.map(() => new Array<number>(EDGE_SUMS).fill(0));
+  edges.pointSums(lookups, (k, row) => {
+    const l = lookups[k] as (typeof lookups)[number];
+    addUvarints(row, l.sign, sums[l.window] as number[]);
   });
+  const out = sums.map(edgeUsage);
   // Unsealed deltas (not in the rollups yet), the same way gpuTotals adds them.
   windows.forEach((w, i) => {
     const g = store.raw.gpusById.get(w.gpuId);
     if (!g) return;
     for (const piece of piecesOf[i] ?? []) {
-      for (const [bucket, acc] of g.deltas[piece.tier] ?? []) {
-        if (bucket < piece.from || bucket >= piece.to) continue;
+      const deltas = g.deltas[piece.tier];
+      if (!deltas || deltas.size === 0) continue;
+      for (const [, acc] of deltas.within(piece.from, piece.to)) {
         const summary = summaryColumns(acc);
         addUsage(out[i] as UsageSums, {
           samples: acc[SAMPLES] as number,

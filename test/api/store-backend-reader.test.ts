@@ -1,7 +1,7 @@
 // StoreBackend with a reader (the read worker's client): heavy reads go to it, and a summary
 // does not wait behind a busy worker when an answer for a range of the same length is at hand.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ReadRequest } from "../../collector/api/read-requests.js";
+import { answerRead, type ReadRequest } from "../../collector/api/read-requests.js";
 import type { Reader } from "../../collector/api/read-worker-client.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
 import { buildFleet, type FleetFixture } from "./fleet-fixture.js";
@@ -72,5 +72,48 @@ describe("StoreBackend with a reader", () => {
     expect(done).toBe(false);
     held.release();
     expect((await other).utilization.range.toMs - (await other).utilization.range.fromMs).toBe(3 * HOUR);
+  });
+});
+
+describe("StoreBackend's fan-out parts through a reader", () => {
+  it("are the parts it reads itself: fleet parts of each kind, lease parts of given terms", async () => {
+    const asked: string[] = [];
+    const reader: Reader = {
+      call(request) {
+        asked.push(request.op);
+        return Promise.resolve(answerRead(fleet.store, fleet.store.flagStore(), request) as never);
+      },
+    };
+    const parts = { store: fleet.store, flags: fleet.flags, now: () => fleet.nowMs };
+    const viaReader = new StoreBackend({ ...parts, reader });
+    const here = new StoreBackend(parts);
+    const range = { fromMs: fleet.nowMs - 2 * HOUR, toMs: fleet.nowMs };
+    for (const kind of ["thermal", "capacity", "downtime"] as const) {
+      const part = await viaReader.fleetPart(kind, range);
+      expect(part).toEqual(await here.fleetPart(kind, range));
+      expect(part.stretches.length).toBeGreaterThan(0);
+    }
+    // The thermal part carries the overheat episode it reads; capacity reads no flags.
+    expect((await here.fleetPart("thermal", range)).flags.map((f) => f.gpuUuid)).toContain(fleet.hotUuid);
+    expect((await here.fleetPart("capacity", range)).flags).toEqual([]);
+    const terms = [
+      {
+        id: "L-1",
+        device: fleet.hotUuid,
+        gpu: fleet.hotUuid,
+        tenant: "acme",
+        startMs: range.fromMs,
+        endMs: null,
+        contract: null,
+        priceMicros: 1_000_000,
+        currency: "EUR",
+        availabilityMilli: null,
+        labels: {},
+      },
+    ];
+    const leases = await viaReader.leaseParts(range, undefined, terms);
+    expect(leases).toEqual(await here.leaseParts(range, undefined, terms));
+    expect(leases.parts.map((p) => [p.lease, p.coveredMs > 0])).toEqual([["L-1", true]]);
+    expect(asked).toEqual(["fleetPart", "fleetPart", "fleetPart", "leaseParts"]);
   });
 });

@@ -4,7 +4,6 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Principal } from "../../collector/api/access.js";
 import { buildApp } from "../../collector/api/server.js";
-import { downIn } from "../../collector/api/tenants-view.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { silentLogger } from "../../shared/logger.js";
 import { buildFleet, type FleetFixture, gpuUuid } from "./fleet-fixture.js";
@@ -78,16 +77,4 @@ describe("GET /api/v1/tenants", () => {
     expect((await tenants("gputel_acme", "?tenant=initech")).map((r) => r.tenant)).toEqual(["acme"]);
     expect((await tenants(TOKEN, "?tenant=initech")).map((r) => r.tenant)).toEqual(["initech"]);
   });
-});
-
-test("down time is the union of the GPU's and its host's down flags inside the lease piece", () => {
-  const piece = { uuid: "GPU-a", fromMs: 1000, toMs: 10_000 };
-  const flags = [
-    { gpuUuid: "GPU-a", host: "h", startMs: 0, endMs: 2000 }, // 1000..2000
-    { gpuUuid: null, host: "h", startMs: 1500, endMs: 3000 }, // overlaps: to 3000
-    { gpuUuid: "GPU-b", host: "h", startMs: 4000, endMs: 5000 }, // another GPU
-    { gpuUuid: null, host: "other", startMs: 4000, endMs: 5000 }, // another host
-    { gpuUuid: "GPU-a", host: "h", startMs: 9000, endMs: null }, // open: to the piece's end
-  ];
-  expect(downIn(piece, flags, "h", 20_000)).toBe(2000 + 1000);
 });

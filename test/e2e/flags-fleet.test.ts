@@ -111,14 +111,19 @@ describe("mock-smi fleet -> agents -> collector", () => {
     expect(a.utilizationRate).toBeCloseTo(0.5, 9);
     expect(a.idleGpuHours).toBeCloseTo(a.busyGpuHours / 2, 9);
     expect(a.idleHeldGpuHours).toBeCloseTo(a.busyGpuHours / 2, 9);
-    expect(a.unknownReportedGpuHours).toBe(0);
+    // Unknown only at start-up: an idle GPU with little memory is idle or idle-held by its
+    // processes, unknown until the first compute-process poll answers (seconds, more under load).
+    expect(a.unknownReportedGpuHours * 3600).toBeLessThan(4 * 10);
     // Host b: the hot GPU is busy; the other is unknown all along (never idle nor busy).
     expect(b.utilizationRate).toBe(1);
     expect(b.idleGpuHours + b.idleHeldGpuHours).toBe(0);
     expect(b.unknownReportedGpuHours).toBeCloseTo(b.busyGpuHours, 2);
-    // Fleet: busy GPUs / known GPUs = 3 / 5 (the two hosts' frame counts differ by a frame or two).
-    expect(u.total.utilizationRate).toBeGreaterThan(0.58);
-    expect(u.total.utilizationRate).toBeLessThan(0.62);
+    // Fleet: the two hosts' known time together (busy GPUs / known GPUs = 3 / 5 when both agents
+    // reported equally long; they start seconds apart, more on a loaded machine).
+    const known = (g: typeof a) => g.busyGpuHours + g.idleGpuHours + g.idleHeldGpuHours;
+    expect(u.total.utilizationRate).toBeCloseTo((a.busyGpuHours + b.busyGpuHours) / (known(a) + known(b)), 9);
+    expect(u.total.utilizationRate).toBeGreaterThan(0.5);
+    expect(u.total.utilizationRate).toBeLessThan(0.7);
     // Time nobody reported: from each GPU's first sighting (its inventory) to its first sample
     // (agent start-up), and from the last frame to now; seconds, not the whole window.
     expect(u.total.noDataGpuHours * 3600).toBeLessThan(6 * 3);

@@ -160,7 +160,7 @@ describe("several collectors", () => {
     expect(s.utilization.range.utilizationRate).toBeCloseTo(0.5, 2);
   });
 
-  test("gpus, flags and the utilization report merge; thermal says it does not", async () => {
+  test("gpus, flags, the utilization and the thermal report merge", async () => {
     const g = await query(["gpus", "--url", a.url, "--url", b.url, "--json"]);
     expect((JSON.parse(g.stdout) as { total: number }).total).toBe(24);
     const f = await query(["flags", ...both(), "--kind", "overheat", "--json"]);
@@ -170,8 +170,11 @@ describe("several collectors", () => {
     ]);
     const u = await query(["report", "utilization", ...both(), "--by", "site"]);
     expect(u.stdout).toMatch(/^TOTAL\s+24\s+36\.0\s+18\.0\s+18\.0\s.*50\.0 %/m);
-    const t = await query(["report", "thermal", ...both()]);
-    expect(t.code).toBe(1);
-    expect(t.stderr).toContain("not merged");
+    // Thermal merges too (collector/merge/merge-fleet.ts): both collectors' GPUs, the hot ones first.
+    const t = await query(["report", "thermal", ...both(), "--json"]);
+    expect(t.code, t.stderr).toBe(0);
+    const thermal = JSON.parse(t.stdout) as { hottest: { host: string }[]; total: { gpus: number } };
+    expect(thermal.total.gpus).toBe(24);
+    expect(new Set(thermal.hottest.slice(0, 2).map((x) => x.host))).toEqual(new Set(["node-a", "node-d"]));
   });
 });

@@ -2,20 +2,13 @@
 // fleet by host (as EMQX's hash_clientid splits agents), a third Store holds every frame. The
 // first collector's API, with the second as its peer, must answer as the third does; a peer
 // that is down is named in `peers.missing` and the answer still comes back.
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SynthFleet } from "../../bench/synth-fleet.js";
-import { type ApiServer, createApiServer } from "../../collector/api/server.js";
-import { StoreBackend } from "../../collector/api/store-backend.js";
-import { resolveFlagsConfig } from "../../collector/flags/config.js";
-import { FlagEngine } from "../../collector/flags/engine.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
-import { FlagStore } from "../../collector/store/flag-store.js";
-import { Store } from "../../collector/store/store.js";
-import { silentLogger } from "../../shared/logger.js";
+import { deadPort, openParts, type ServedCollector, serveParts, stopAll } from "./fanout-helpers.js";
 
 const TOKEN = "fleet-token-for-tests";
 const HOSTS = 6;
@@ -25,37 +18,18 @@ const fleet = new SynthFleet({ hosts: HOSTS, gpusPerHost: GPUS, intervalMs: 10_0
 const nowMs = fleet.startMs + FRAMES * 10_000 + 30_000;
 const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-api-"));
 
-interface Collector {
-  store: Store;
-  flags: FlagEngine;
-  server: ApiServer;
-  url: string;
-}
+type Collector = ServedCollector;
 const started: Collector[] = [];
 
 async function collector(name: string, frames: readonly ValidFrame[], peers: string[]): Promise<Collector> {
-  const store = Store.open(join(dir, `${name}.db`), { now: () => nowMs });
-  const flags = new FlagEngine({
-    store: new FlagStore(store.db),
-    config: resolveFlagsConfig(),
-    now: () => nowMs,
-  });
-  flags.start();
+  const parts = openParts(join(dir, `${name}.db`), nowMs);
   for (let i = 0; i < frames.length; i += 300) {
     const batch = frames.slice(i, i + 300);
     const at = (batch[batch.length - 1] as ValidFrame).timestamp_ms;
-    store.writeFrames(batch, at);
-    flags.onFrames(batch, at);
+    parts.store.writeFrames(batch, at);
+    parts.flags.onFrames(batch, at);
   }
-  const server = createApiServer({
-    backend: new StoreBackend({ store, flags, now: () => nowMs }),
-    listen: { host: "127.0.0.1", port: 0 },
-    token: TOKEN,
-    logger: silentLogger(),
-    peers,
-  });
-  const { port } = await server.start();
-  const c = { store, flags, server, url: `http://127.0.0.1:${port}` };
+  const c = await serveParts(parts, { nowMs, token: TOKEN, peers });
   started.push(c);
   return c;
 }
@@ -66,15 +40,6 @@ async function get<T>(c: Collector, path: string, headers: Record<string, string
   });
   expect(response.status, `${path}: ${await response.clone().text()}`).toBe(200);
   return (await response.json()) as T;
-}
-
-/** A loopback port nothing listens on. */
-async function deadPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  const address = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return typeof address === "object" && address ? address.port : 1;
 }
 
 type Peers = { asked: number; missing: string[] };
@@ -130,14 +95,7 @@ describe("API fan-out over peers", () => {
     whole = await collector("whole", frames, []);
   }, 60_000);
 
-  afterAll(async () => {
-    for (const c of started) {
-      await c.server.stop();
-      c.flags.stop();
-      c.store.close();
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopAll(started, dir));
 
   it("splits the fleet: neither collector alone holds it", async () => {
     const local = await get<Gpus>(first, "/api/v1/gpus", { "x-gputel-fanout": "1" });
@@ -196,9 +154,15 @@ describe("API fan-out over peers", () => {
     }
   });
 
-  it("says when thermal is answered from this collector only", async () => {
-    const thermal = await get<{ fanout?: string }>(first, `/api/v1/reports/thermal?${range}`);
-    expect(thermal.fanout).toBe("local only");
+  it("merges the thermal, capacity and downtime reports too (no more local-only answers)", async () => {
+    for (const kind of ["thermal", "capacity", "downtime"]) {
+      const merged = await get<Report & { fanout?: string }>(first, `/api/v1/reports/${kind}?${range}`);
+      const one = await get<Report>(whole, `/api/v1/reports/${kind}?${range}`);
+      expect(merged.fanout, kind).toBeUndefined();
+      expect(merged.peers, kind).toEqual({ asked: 1, missing: [], errors: [] });
+      expect(merged.total.gpus, kind).toBe(one.total.gpus);
+      expect(merged.total.gpus, kind).toBe(HOSTS * GPUS);
+    }
   });
 
   it("names a peer that is down and still answers with the others", async () => {

@@ -1,7 +1,7 @@
 // One fleet split round robin over two collectors, as Mosquitto's shared subscriptions split it:
 // every host's frames (and so every GPU's samples) alternate between collector A and collector B,
 // and each host's status message reaches one of them. A third collector holds everything. The
-// summary, the open flags and the utilization and energy reports must be the same three ways:
+// summary, the open flags and the fleet reports must be the same three ways:
 // through `gputel query --url a,b`, through A's API with B as its http.peers, and from the whole.
 // (test/scale/shared-subscription.test.ts runs the real broker; here the stores are written
 // directly, as test/scale/fanout-api.test.ts does, so the split is exact and the test fast.)
@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SynthFleet } from "../../bench/synth-fleet.js";
-import { run } from "../../cli/query/cli.js";
 import { type ApiServer, createApiServer } from "../../collector/api/server.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
 import { resolveFlagsConfig } from "../../collector/flags/config.js";
@@ -20,6 +19,7 @@ import { FlagStore } from "../../collector/store/flag-store.js";
 import { Store } from "../../collector/store/store.js";
 import { silentLogger } from "../../shared/logger.js";
 import { AgentState } from "../../shared/proto.js";
+import { expectSame, queryJson } from "./fanout-helpers.js";
 
 const TOKEN = "round-robin-token";
 const HOSTS = 6;
@@ -88,22 +88,7 @@ async function get<T>(url: string, path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-async function query<T>(args: string[]): Promise<T> {
-  let stdout = "";
-  let stderr = "";
-  const code = await run([...args, "--json"], {
-    stdout: (t) => {
-      stdout += t;
-    },
-    stderr: (t) => {
-      stderr += t;
-    },
-    env: { GPUTEL_API_TOKEN: TOKEN },
-    isTTY: false,
-  });
-  expect(code, stderr).toBe(0);
-  return JSON.parse(stdout) as T;
-}
+const query = <T>(args: string[]) => queryJson<T>(args, TOKEN);
 
 type Summary = {
   hosts: { total: number; byStatus: Record<string, number> };
@@ -123,20 +108,6 @@ type Flag = {
   durationMs: number;
 };
 type Report = { groups: Record<string, unknown>[]; total: Record<string, unknown> };
-
-/** Numbers to 9 places (energy and hours are sums of floats), everything else exactly. */
-function expectSame(actual: unknown, expected: unknown, path: string): void {
-  if (typeof expected === "number") {
-    expect(actual, path).toBeTypeOf("number");
-    expect(actual as number, path).toBeCloseTo(expected, 9);
-  } else if (expected !== null && typeof expected === "object") {
-    expect(actual, path).toBeTypeOf("object");
-    const a = actual as Record<string, unknown>;
-    const e = expected as Record<string, unknown>;
-    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
-    for (const k of Object.keys(e)) expectSame(a[k], e[k], `${path}.${k}`);
-  } else expect(actual, path).toEqual(expected);
-}
 
 const counted = (s: Summary & { generatedMs?: number; peers?: unknown }) => ({
   hosts: s.hosts,
@@ -235,8 +206,10 @@ describe("a fleet split round robin over two collectors", () => {
     expect(episodes(cli.flags)).toEqual(episodes(whole.flags));
   });
 
-  it("gives the same utilization and energy reports three ways", async () => {
-    for (const kind of ["utilization", "energy"]) {
+  it("gives the same fleet reports three ways", async () => {
+    // Every GPU's stretch is split between A and B here. This fleet neither overheats nor goes
+    // down: thermal and downtime compare GPUs, the hottest list and availability.
+    for (const kind of ["utilization", "energy", "capacity", "thermal", "downtime"]) {
       for (const by of ["host", "site"]) {
         const path = `/api/v1/reports/${kind}?${range}&by=${by}`;
         const whole = await get<Report>(wholeUrl, path);

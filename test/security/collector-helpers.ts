@@ -47,6 +47,8 @@ export async function startTestCollector(
 export const PRIVATE_PATHS = [
   "/api/v1/summary",
   "/api/v1/fanout/report-part",
+  "/api/v1/fanout/fleet-part",
+  "/api/v1/fanout/lease-parts",
   "/api/v1/hosts",
   "/api/v1/gpus",
   "/api/v1/gpus/GPU-0001",

@@ -2,7 +2,8 @@
 // how long, why; host-level flags take down the host's GPUs; a workload's Xid does not count.
 import { describe, expect, it } from "vitest";
 import type { Flag } from "../../../collector/flags/types.js";
-import { buildDowntimeReport, isDown, mergeParts } from "../../../collector/reports/downtime-report.js";
+import { isDown, mergeParts } from "../../../collector/reports/down-time.js";
+import { buildDowntimeReport } from "../../../collector/reports/downtime-report.js";
 import type { GpuUsage } from "../../../collector/reports/types.js";
 
 const HOUR = 3_600_000;
@@ -90,6 +91,18 @@ describe("downtime report", () => {
     expect(east?.errorGpuHours).toBe(1);
     expect(east?.availability).toBeCloseTo(1 - 5 / 48, 10);
     expect(r.total).toMatchObject({ gpus: 3, downGpus: 2, downGpuHours: 6 });
+  });
+
+  it("gives episodes that start together in one order, whatever order the history lists them in", () => {
+    const lost = flag("lost", "a", 0, 2, 5);
+    const offline = flag("offline", "a", null, 2, 3);
+    const one = buildDowntimeReport(header, "site", {}, usage, [lost, offline]);
+    const other = buildDowntimeReport(header, "site", {}, usage, [offline, lost]);
+    expect(other).toEqual(one);
+    expect(one.down.find((d) => d.gpu === "a:0")?.intervals[0]).toMatchObject({
+      kinds: ["lost", "offline"],
+      reasons: ["lost on a", "offline on a"],
+    });
   });
 
   it("a host's offline or stale flag takes down every GPU of the host; an open flag runs to the range's end", () => {

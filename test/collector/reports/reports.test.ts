@@ -7,6 +7,8 @@ import {
   thermalReport,
   utilizationReport,
 } from "../../../collector/reports/reports.js";
+import { buildThermalReport } from "../../../collector/reports/thermal-report.js";
+import type { GpuUsage } from "../../../collector/reports/types.js";
 import type { Store } from "../../../collector/store/store.js";
 import { rangePieces } from "../../../collector/store/store-aggregate.js";
 import { busy, HOUR, idle, lost, MIN, STEP, T0, tempStore, writeSpan } from "./helpers.js";
@@ -237,6 +239,40 @@ describe("thermal report", () => {
       { uuid: "a0", host: "node-a", index: 0, model: "NVIDIA H100 80GB HBM3", maxTemperatureC: 60 },
       { uuid: "b0", host: "node-b", index: 0, model: "NVIDIA L40S", maxTemperatureC: 60 },
     ]);
+  });
+});
+
+describe("thermal report's hottest GPUs", () => {
+  it("ranks GPUs of equal temperature by UUID, whatever order the rows come in", () => {
+    const row = (uuid: string, maxTemperatureC: number, gpuId: number): GpuUsage => ({
+      gpuId,
+      uuid,
+      model: "NVIDIA L40S",
+      host: "node-a",
+      site: "fra1",
+      labels: {},
+      periodMs: HOUR,
+      busyMs: 0,
+      idleMs: 0,
+      idleHeldMs: 0,
+      unknownReportedMs: 0,
+      noDataMs: HOUR,
+      energyWh: 0,
+      energyIdleWh: 0,
+      maxTemperatureC,
+    });
+    const rows = [row("c", 70, 0), row("a", 70, 1), row("b", 80, 2)];
+    const hottest = (list: GpuUsage[]) =>
+      buildThermalReport(
+        { fromMs: T0, toMs: T0 + HOUR, nowMs: T0 + HOUR },
+        "site",
+        {},
+        list,
+        [],
+        3,
+      ).hottest.map((h) => h.uuid);
+    expect(hottest(rows)).toEqual(["b", "a", "c"]);
+    expect(hottest([...rows].reverse())).toEqual(["b", "a", "c"]);
   });
 });
 

@@ -14,7 +14,7 @@ import {
 } from "../../../collector/store/sample.js";
 import { SeqRanges } from "../../../collector/store/seq-ranges.js";
 import { parseTierRules } from "../../../collector/store/tiers.js";
-import { ByteReader, ByteWriter } from "../../../collector/store/varint.js";
+import { addUvarints, ByteReader, ByteWriter } from "../../../collector/store/varint.js";
 
 const value = fc.oneof(
   fc.constant(Number.NaN),
@@ -62,6 +62,23 @@ describe("varint", () => {
         expect(r.done).toBe(true);
       }),
     );
+  });
+
+  it("adds unsigned varints up to 2^53 into sums, times a sign (the usage edges' rows)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 ** 53 - 1 }), { maxLength: 9 }),
+        fc.constantFrom(1, -1),
+        (values, sign) => {
+          const w = new ByteWriter(4);
+          for (const v of values) w.uvarint(v);
+          const sums = values.map((_, i) => i);
+          addUvarints(w.finish(), sign, sums);
+          expect(sums).toEqual(values.map((v, i) => i + sign * v));
+        },
+      ),
+    );
+    expect(() => addUvarints(Uint8Array.of(0x80), 1, [0])).toThrow(RangeError);
   });
 });
 

@@ -56,6 +56,17 @@ describe("rollup deltas", () => {
         for (const b of plainHourly.keys())
           expect(Array.from(hourly.get(b) ?? [])).toEqual(Array.from(plainHourly.get(b) ?? []));
         expect(hourly.size).toBe(plainHourly.size);
+        // A range reads its own buckets, packed or not, and none outside it; a coarser tier's
+        // range, the finest buckets of its own buckets in the range.
+        const within = (m: Map<number, number[]>, from: number, to: number) =>
+          new Map([...m].filter(([b]) => b >= from && b < to));
+        const [from, to] = [T0 + 3 * STEP, T0 + 7 * STEP];
+        expect(arrays(deltas.within(from, to))).toEqual(within(arrays(plain), from, to));
+        for (const [a, b] of [
+          [T0 - HOUR, T0 + HOUR],
+          [T0 - HOUR + 1, T0 + 1],
+        ] as const)
+          expect(arrays(hourly.within(a, b))).toEqual(within(arrays(plainHourly), a, b));
       }),
     );
   });

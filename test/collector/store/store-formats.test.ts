@@ -66,4 +66,24 @@ describe("store formats", () => {
     expect(again.samples("GPU-test-0", 0, T0 + 10 ** 7)).toEqual(before);
     expect(again.series("GPU-test-0", ["power_draw_watts"], T0, T0 + 300_000, 60_000)).toEqual(series);
   });
+
+  it("rebuilds usage edges written as doubles (before 090) into varints at open", () => {
+    tmp = tempStore();
+    const store = tmp.open({ rawWindowMs: 60_000 });
+    store.writeFrames(frames, T0 + 300_000);
+    store.sealAll();
+    const range = { fromMs: T0 + 60_000, toMs: T0 + 240_000 };
+    const before = store.gpuTotals(range);
+    expect(before.size).toBe(2);
+    // As an older collector left them: nine float64 per row, store_meta naming the steps alone.
+    const rows = store.db.prepare("SELECT count(*) FROM usage_edges").pluck().get() as number;
+    store.db.prepare("UPDATE usage_edges SET sums = zeroblob(72)").run();
+    store.db.prepare("UPDATE store_meta SET value = '60000,3600000' WHERE key = 'usage_edges_steps'").run();
+    store.close();
+    const again = tmp.open({ rawWindowMs: 60_000 });
+    expect(again.db.prepare("SELECT count(*) FROM usage_edges WHERE length(sums) < 72").pluck().get()).toBe(
+      rows,
+    );
+    expect(again.gpuTotals(range)).toEqual(before);
+  });
 });

@@ -55,6 +55,14 @@ describe("Store.openReader", () => {
     expect(() => reader?.writeFrames([frame(9, T0 + 90_000, [gpu(0)])], T0 + 90_000)).toThrow(/readonly/i);
     expect(() => writer.read(() => 1)).toThrow(/openReader/);
   });
+
+  it("maps the file (as far as this SQLite allows); the writer does not", () => {
+    tmp = tempStore();
+    const writer = tmp.open();
+    reader = Store.openReader(tmp.path);
+    expect(reader.db.pragma("mmap_size", { simple: true })).toBeGreaterThanOrEqual(2 ** 30);
+    expect(writer.db.pragma("mmap_size", { simple: true })).toBe(0);
+  });
 });
 
 describe("Store.openReader snapshots", () => {

@@ -1,0 +1,134 @@
+// The routes peers call (docs/scaling.md, "Query fan-out"): a collector's own share of a report,
+// in integers, for the collector that merges them. Viewer role (the fleet's token is admin);
+// tenants never reach them: a tenant's fan-out is asked by its front collector, with the scope
+// as `tenant=`.
+//   GET  /api/v1/fanout/report-part?from&to            utilization / energy / summary (report-part.ts)
+//   GET  /api/v1/fanout/fleet-part?kind&from&to         thermal / capacity / downtime (fleet-part.ts)
+//   GET  /api/v1/fanout/lease-parts?from&to[&tenant]   lease lines of this collector's own leases
+//   POST /api/v1/fanout/lease-parts {from, to, leases}  lease lines of leases another collector holds
+import type { FastifyInstance } from "fastify";
+import {
+  FLEET_PART_KINDS,
+  FLEET_PART_PATH,
+  type FleetPartKind,
+  LEASE_PARTS_PATH,
+  REPORT_PART_PATH,
+} from "../contract/api-contract.js";
+import type { LeaseTerms } from "../leases/model.js";
+import { ApiError } from "../request/errors.js";
+import type { QueryBackend } from "./backend.js";
+import { checkRange, parseRange } from "./params.js";
+import { query, type RangeQuery, schemas, time } from "./schemas.js";
+
+const DAY = 86_400_000;
+/** 20,000 leases' terms take about 6 MB of JSON; 32 MiB holds about 100,000. */
+export const LEASE_TERMS_BODY_LIMIT = 32 * 1024 * 1024;
+
+const tenant = {
+  type: "string",
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+} as const;
+const nullable = (type: string, more: object = {}) => ({ type: [type, "null"], ...more });
+
+/** A lease's terms as peers send them: the store's fields, bounded as the lease model bounds them. */
+const termsSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "id",
+    "device",
+    "gpu",
+    "tenant",
+    "startMs",
+    "endMs",
+    "contract",
+    "priceMicros",
+    "currency",
+    "availabilityMilli",
+    "labels",
+  ],
+  properties: {
+    id: { type: "string", minLength: 1, maxLength: 64 },
+    device: { type: "string", minLength: 1, maxLength: 200 },
+    gpu: { type: "string", minLength: 1, maxLength: 200 },
+    tenant,
+    startMs: { type: "integer" },
+    endMs: nullable("integer"),
+    contract: nullable("string", { maxLength: 200 }),
+    priceMicros: nullable("integer", { minimum: 0 }),
+    currency: nullable("string", { maxLength: 3 }),
+    availabilityMilli: nullable("integer", { minimum: 0, maximum: 100_000 }),
+    labels: {
+      type: "object",
+      maxProperties: 32,
+      additionalProperties: { type: "string", maxLength: 200 },
+    },
+  },
+} as const;
+
+const schemasOf = {
+  fleetPart: {
+    querystring: query({ kind: { type: "string", enum: [...FLEET_PART_KINDS] }, from: time, to: time }),
+  },
+  leaseParts: { querystring: query({ from: time, to: time, tenant }) },
+  leaseTerms: {
+    body: {
+      type: "object",
+      additionalProperties: false,
+      required: ["from", "to", "leases"],
+      properties: {
+        from: { type: "integer" },
+        to: { type: "integer" },
+        leases: { type: "array", items: termsSchema },
+      },
+    },
+  },
+} as const;
+
+interface TermsBody {
+  from: number;
+  to: number;
+  leases: LeaseTerms[];
+}
+
+function need<K extends "reportPart" | "fleetPart" | "leaseParts">(
+  backend: QueryBackend,
+  name: K,
+): NonNullable<QueryBackend[K]> {
+  const fn = backend[name];
+  if (!fn) throw new ApiError(501, "not_implemented", undefined, "no report parts here");
+  return fn.bind(backend) as NonNullable<QueryBackend[K]>;
+}
+
+export function registerFanoutRoutes(app: FastifyInstance, backend: QueryBackend): void {
+  app.get<{ Querystring: RangeQuery }>(REPORT_PART_PATH, { schema: schemas.reportPart }, async (req) =>
+    need(backend, "reportPart")(parseRange(req.query, backend.now(), DAY)),
+  );
+
+  app.get<{ Querystring: RangeQuery & { kind?: FleetPartKind } }>(
+    FLEET_PART_PATH,
+    { schema: schemasOf.fleetPart },
+    async (req) => {
+      const kind = req.query.kind;
+      if (kind === undefined)
+        throw new ApiError(400, "bad_request", "kind", `kind is required: ${FLEET_PART_KINDS.join(", ")}`);
+      return need(backend, "fleetPart")(kind, parseRange(req.query, backend.now(), DAY));
+    },
+  );
+
+  app.get<{ Querystring: RangeQuery }>(LEASE_PARTS_PATH, { schema: schemasOf.leaseParts }, async (req) =>
+    need(backend, "leaseParts")(parseRange(req.query, backend.now(), DAY), req.query.tenant),
+  );
+
+  app.post<{ Body: TermsBody }>(
+    LEASE_PARTS_PATH,
+    { schema: schemasOf.leaseTerms, bodyLimit: LEASE_TERMS_BODY_LIMIT },
+    async (req) => {
+      const { from, to, leases } = req.body;
+      checkRange(from, to);
+      return need(backend, "leaseParts")({ fromMs: from, toMs: to }, undefined, leases);
+    },
+  );
+}

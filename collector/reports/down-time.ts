@@ -1,0 +1,138 @@
+// When was a GPU down, and why: the one answer behind every availability figure (issue 15: "time a
+// leased GPU was lost, erroring, offline or stale counts as down"; the health issue adds
+// reset-required and hardware Xids). The downtime report, the lease lines (statements and lease
+// reports), the tenants view and the health report's hardware downtime all take their stretches
+// from here, so they agree on the same flags (docs/leases.md, "Availability").
+//
+// A GPU is down while one of its own episodes of these kinds is open (an xid only when its fault
+// is the hardware's: a workload's Xid is not the GPU's fault), or while its host has an offline
+// or stale episode open (the host's GPUs are unreachable) — the host it was on at the time.
+// Overlapping episodes merge into one stretch carrying every kind and reason; an open episode runs
+// up to now. Pure: the callers read the flags and the GPU's hosts.
+import type { Flag } from "../flags/types.js";
+
+export const DOWN_KINDS = ["lost", "error", "reset-required", "xid", "offline", "stale"] as const;
+export type DownKind = (typeof DOWN_KINDS)[number];
+/** Reasons kept per stretch: the kinds say the rest. */
+const MAX_REASONS = 5;
+
+export interface DownInterval {
+  fromMs: number;
+  toMs: number;
+  kinds: DownKind[];
+  reasons: string[];
+}
+
+/** Where a GPU was: on `host` over [fromMs, toMs). */
+export interface GpuPlace {
+  host: string;
+  fromMs: number;
+  toMs: number;
+}
+
+/** Whether an episode of this flag means its GPU (or its host's GPUs) was down. */
+export function isDown(f: Flag): boolean {
+  if (!(DOWN_KINDS as readonly string[]).includes(f.kind)) return false;
+  return f.kind !== "xid" || f.values.fault === "hardware";
+}
+
+interface Part {
+  from: number;
+  to: number;
+  kind: DownKind;
+  reason: string;
+}
+
+/**
+ * Disjoint stretches, sorted, from overlapping parts. Parts that start together are taken by
+ * kind, then reason: a stretch's kinds and reasons must not depend on the order the flag history
+ * gave them in (several collectors' merged flags give one collector's report).
+ */
+export function mergeParts(parts: readonly Part[]): DownInterval[] {
+  const out: DownInterval[] = [];
+  const order = (a: Part, b: Part) =>
+    a.from - b.from || a.kind.localeCompare(b.kind) || a.reason.localeCompare(b.reason);
+  for (const p of [...parts].sort(order)) {
+    const last = out[out.length - 1];
+    if (last && p.from <= last.toMs) {
+      last.toMs = Math.max(last.toMs, p.to);
+      if (!last.kinds.includes(p.kind)) last.kinds.push(p.kind);
+      if (!last.reasons.includes(p.reason) && last.reasons.length < MAX_REASONS) last.reasons.push(p.reason);
+    } else out.push({ fromMs: p.from, toMs: p.to, kinds: [p.kind], reasons: [p.reason] });
+  }
+  return out;
+}
+
+/** Total time of disjoint stretches, ms. */
+export function stretchMs(stretches: readonly { fromMs: number; toMs: number }[]): number {
+  return stretches.reduce((n, s) => n + (s.toMs - s.fromMs), 0);
+}
+
+/** The down episodes of a flag history, indexed by GPU and by host: built once per report. */
+export class DownFlags {
+  private constructor(
+    private readonly byGpu: ReadonlyMap<string, readonly Flag[]>,
+    private readonly byHost: ReadonlyMap<string, readonly Flag[]>,
+  ) {}
+
+  /** `kinds`: a narrower set (the health report's hardware downtime: lost, reset-required). */
+  static of(flags: readonly Flag[], kinds: readonly DownKind[] = DOWN_KINDS): DownFlags {
+    const byGpu = new Map<string, Flag[]>();
+    const byHost = new Map<string, Flag[]>();
+    for (const f of flags) {
+      if (!isDown(f) || !(kinds as readonly string[]).includes(f.kind)) continue;
+      // A flag without a GPU is its host's (offline, stale): it takes down every GPU there.
+      const [map, key] = f.gpuUuid === null ? [byHost, f.host] : [byGpu, f.gpuUuid];
+      const list = map.get(key);
+      if (list) list.push(f);
+      else map.set(key, [f]);
+    }
+    return new DownFlags(byGpu, byHost);
+  }
+
+  /** Whether this GPU can have been down: an episode of its own, or any host's. */
+  mayTouch(uuid: string): boolean {
+    return this.byGpu.has(uuid) || this.byHost.size > 0;
+  }
+
+  /**
+   * The GPU's down stretches over its places: its own episodes raised on the place's host and
+   * that host's offline and stale episodes, each clipped to the place; open ones end at nowMs.
+   * `only`: of these kinds alone (a report's time per reason).
+   */
+  stretches(
+    uuid: string,
+    places: readonly GpuPlace[],
+    nowMs: number,
+    only?: readonly DownKind[],
+  ): DownInterval[] {
+    const parts: Part[] = [];
+    const own = this.byGpu.get(uuid) ?? [];
+    for (const place of places) {
+      clip(
+        own.filter((f) => f.host === place.host),
+        place,
+        nowMs,
+        parts,
+      );
+      clip(this.byHost.get(place.host) ?? [], place, nowMs, parts);
+    }
+    return mergeParts(only ? parts.filter((p) => only.includes(p.kind)) : parts);
+  }
+
+  /** The GPU's own episodes, on whichever host, over [fromMs, toMs) (no host-level ones). */
+  gpuStretches(uuid: string, fromMs: number, toMs: number, nowMs: number): DownInterval[] {
+    const parts: Part[] = [];
+    clip(this.byGpu.get(uuid) ?? [], { host: "", fromMs, toMs }, nowMs, parts);
+    return mergeParts(parts);
+  }
+}
+
+/** Each episode's part inside the place and before now (an open one runs up to now). */
+function clip(flags: readonly Flag[], place: GpuPlace, nowMs: number, into: Part[]): void {
+  for (const f of flags) {
+    const from = Math.max(f.startMs, place.fromMs);
+    const to = Math.min(f.endMs ?? nowMs, place.toMs, nowMs);
+    if (to > from) into.push({ from, to, kind: f.kind as DownKind, reason: f.reason });
+  }
+}

@@ -1,0 +1,105 @@
+// Shared pieces of the fan-out tests (http.peers): a collector's real parts in process (a SQLite
+// Store, its flag engine, its HTTP API on a free loopback port), a port nothing listens on (a
+// peer that is down), `gputel query … --json` run in process, and the comparison of a merged
+// answer with one collector's.
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { expect } from "vitest";
+import { run } from "../../cli/query/cli.js";
+import { type ApiServer, createApiServer } from "../../collector/api/server.js";
+import { StoreBackend } from "../../collector/api/store-backend.js";
+import { storedTokenLookup } from "../../collector/api/tokens.js";
+import { resolveFlagsConfig } from "../../collector/flags/config.js";
+import { FlagEngine } from "../../collector/flags/engine.js";
+import { FlagStore } from "../../collector/store/flag-store.js";
+import { Store } from "../../collector/store/store.js";
+import { silentLogger } from "../../shared/logger.js";
+import { runCaptured } from "../helpers/cli.js";
+
+export interface CollectorParts {
+  store: Store;
+  flags: FlagEngine;
+}
+
+export interface ServedCollector extends CollectorParts {
+  server: ApiServer;
+  url: string;
+}
+
+/** A Store at `path` and its started flag engine, both on the fixed clock `nowMs`. */
+export function openParts(path: string, nowMs: number): CollectorParts {
+  const store = Store.open(path, { now: () => nowMs });
+  const flags = new FlagEngine({
+    store: new FlagStore(store.db),
+    config: resolveFlagsConfig(),
+    now: () => nowMs,
+  });
+  flags.start();
+  return { store, flags };
+}
+
+/** The parts' HTTP API, fleet token `token`, role tokens from the store, `peers` to fan out to. */
+export async function serveParts(
+  parts: CollectorParts,
+  options: { nowMs: number; token: string; peers: string[] },
+): Promise<ServedCollector> {
+  const server = createApiServer({
+    backend: new StoreBackend({ store: parts.store, flags: parts.flags, now: () => options.nowMs }),
+    listen: { host: "127.0.0.1", port: 0 },
+    token: options.token,
+    logger: silentLogger(),
+    peers: options.peers,
+    tokens: storedTokenLookup(parts.store.tokens),
+  });
+  const { port } = await server.start();
+  return { ...parts, server, url: `http://127.0.0.1:${port}` };
+}
+
+/** Stops every server, flag engine and store, then removes `dir`. */
+export async function stopAll(collectors: readonly ServedCollector[], dir: string): Promise<void> {
+  for (const c of collectors) {
+    await c.server.stop();
+    c.flags.stop();
+    c.store.close();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A loopback port nothing listens on. */
+export async function deadPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const address = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return typeof address === "object" && address ? address.port : 1;
+}
+
+/**
+ * Numbers to 9 places (hours and kWh are sums of floats, in whatever order), everything else
+ * exactly; `peers` (which only a merged answer has) left out on both sides.
+ */
+export function expectSame(actual: unknown, expected: unknown, path: string): void {
+  if (typeof expected === "number") {
+    expect(actual, path).toBeTypeOf("number");
+    expect(actual as number, path).toBeCloseTo(expected, 9);
+  } else if (Array.isArray(expected)) {
+    expect(actual, path).toBeInstanceOf(Array);
+    expect((actual as unknown[]).length, path).toBe(expected.length);
+    expected.forEach((e, i) => {
+      expectSame((actual as unknown[])[i], e, `${path}[${i}]`);
+    });
+  } else if (expected !== null && typeof expected === "object") {
+    expect(actual, path).toBeTypeOf("object");
+    const { peers: _a, ...a } = actual as Record<string, unknown>;
+    const { peers: _e, ...e } = expected as Record<string, unknown>;
+    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
+    for (const k of Object.keys(e)) expectSame(a[k], e[k], `${path}.${k}`);
+  } else expect(actual, path).toEqual(expected);
+}
+
+/** `gputel query ARGS --json` in process with the API token `token`; its JSON (exit 0 asserted). */
+export async function queryJson<T>(args: readonly string[], token: string): Promise<T> {
+  const r = await runCaptured(run, [...args, "--json"], { GPUTEL_API_TOKEN: token });
+  expect(r.code, r.err).toBe(0);
+  return JSON.parse(r.out) as T;
+}
