@@ -63,8 +63,11 @@ export class FlagEngine {
   private readonly health: HealthFlags;
   private readonly gpus = new Map<string, GpuTrack>();
   private readonly hosts = new Map<string, HostTrack>();
-  private readonly rules = new Map<string, GpuRules>();
-  private readonly dirty = new Set<string>();
+  /** Thresholds per GPU track (see rulesOf): by object, so no key is built per sample. */
+  private readonly rules = new WeakMap<GpuTrack, GpuRules>();
+  /** Keys of the GPU tracks and names of the hosts whose state changed since the last save. */
+  private readonly dirtyGpus = new Set<string>();
+  private readonly dirtyHosts = new Set<string>();
   private readonly listeners = new Set<FlagListener>();
   private readonly log: Logger;
   private readonly now: () => number;
@@ -138,7 +141,7 @@ export class FlagEngine {
     this.batch(() => {
       const host = this.host(hostName, inventory.site ?? "", inventory.labels ?? {});
       host.inventory = Object.fromEntries((inventory.gpus ?? []).map((g) => [g.uuid ?? "", g]));
-      this.dirty.add(`host:${hostName}`);
+      this.dirtyHosts.add(hostName);
       // A GPU taken out of the inventory is gone on purpose: end its lost episode.
       for (const flag of [...this.book.all()]) {
         if (flag.host === hostName && flag.kind === "lost" && flag.gpuUuid && !host.inventory[flag.gpuUuid]) {
@@ -362,19 +365,18 @@ export class FlagEngine {
       this.gpus.set(key, track);
     } else if (track.site !== site || track.index !== index || !sameLabels(track.labels, labels)) {
       Object.assign(track, { site, labels, index });
-      this.rules.delete(key);
+      this.rules.delete(track);
     }
-    this.dirty.add(`gpu:${key}`);
+    this.dirtyGpus.add(key);
     return track;
   }
 
   /** Thresholds per GPU, computed once and again only when its site or labels change (see track()). */
   private rulesOf(track: GpuTrack): GpuRules {
-    const key = gpuKey(track.host, track.uuid);
-    let rules = this.rules.get(key);
+    let rules = this.rules.get(track);
     if (!rules) {
       rules = rulesFor(this.options.config, track.site, track.labels);
-      this.rules.set(key, rules);
+      this.rules.set(track, rules);
     }
     return rules;
   }
@@ -389,7 +391,7 @@ export class FlagEngine {
       host.site = site;
       host.labels = labels;
     }
-    this.dirty.add(`host:${name}`);
+    this.dirtyHosts.add(name);
     return host;
   }
 
@@ -418,16 +420,18 @@ export class FlagEngine {
   }
 
   private save(nowMs: number, all: boolean): void {
-    const keys = all
-      ? [...[...this.gpus.keys()].map((k) => `gpu:${k}`), ...[...this.hosts.keys()].map((k) => `host:${k}`)]
-      : [...this.dirty];
     const entries: [string, string][] = [];
-    for (const key of keys) {
-      const state = key.startsWith("gpu:") ? this.gpus.get(key.slice(4)) : this.hosts.get(key.slice(5));
-      if (state) entries.push([key, JSON.stringify(state)]);
+    for (const key of all ? this.gpus.keys() : this.dirtyGpus) {
+      const state = this.gpus.get(key);
+      if (state) entries.push([`gpu:${key}`, JSON.stringify(state)]);
+    }
+    for (const name of all ? this.hosts.keys() : this.dirtyHosts) {
+      const state = this.hosts.get(name);
+      if (state) entries.push([`host:${name}`, JSON.stringify(state)]);
     }
     this.options.store.saveRuleStates(entries, nowMs);
-    this.dirty.clear();
+    this.dirtyGpus.clear();
+    this.dirtyHosts.clear();
     this.lastSaveMs = nowMs;
   }
 }

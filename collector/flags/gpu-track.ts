@@ -73,13 +73,17 @@ export function evaluateSample(track: GpuTrack, input: RuleInput): Transition[] 
   track.overheat = heat.state;
   track.throttled = thr.state;
   track.error = err.state;
-  return [
-    ...idle.transitions,
-    ...heat.transitions,
-    ...thr.transitions,
-    ...err.transitions,
-    ...links.transitions,
-  ];
+  // Most samples change nothing: idle's own array takes what the others raised, if anything.
+  const all = idle.transitions;
+  append(all, heat.transitions);
+  append(all, thr.transitions);
+  append(all, err.transitions);
+  append(all, links.transitions);
+  return all;
+}
+
+function append(all: Transition[], more: readonly Transition[]): void {
+  if (more.length > 0) all.push(...more);
 }
 
 /** Ensures rule states agree with the open flags (after a restart or a rolled-back batch). */

@@ -2,7 +2,7 @@
 // unsealed.ts, not objects: 10,000 GPUs x a 10-minute window at 1 s is 6 million samples), the
 // rollup deltas not yet merged into the rollups table, and the latest sample. The unsealed
 // samples are also on disk in raw_recent, so a crash loses nothing committed.
-import { RollupDeltas } from "./rollup-deltas.js";
+import { DerivedDeltas, RollupDeltas, type TierDeltas } from "./rollup-deltas.js";
 import type { StoredSample } from "./sample.js";
 import { UnsealedSamples } from "./unsealed.js";
 
@@ -22,8 +22,11 @@ export interface GpuMem {
   maxTs: number;
   /** raw_recent row id of the oldest unsealed sample (Infinity when none). */
   firstRow: number;
-  /** Per rollup tier: bucket start → accumulated delta not yet in the rollups table. */
-  deltas: RollupDeltas[];
+  /** The finest rollup tier's deltas: the only ones written (rollup-deltas.ts). */
+  rollup: RollupDeltas;
+  /** Per rollup tier: bucket start → accumulated delta not yet in the rollups table (read side). */
+  deltas: TierDeltas[];
+  /** The newest sample, a copy of its own that later samples overwrite (setLatest). */
   latest: StoredSample | undefined;
   /** Highest end_ms among this GPU's sealed blocks; -1 until loaded, -Infinity when none. */
   sealedEnd: number;
@@ -31,9 +34,11 @@ export interface GpuMem {
 
 export function newGpuMem(
   row: { id: number; uuid: string; host_id: number; idx: number; model: string },
-  tiers: number,
+  /** The rollup tiers' steps, finest first. */
+  steps: readonly number[],
   windowMs: number,
 ): GpuMem {
+  const rollup = new RollupDeltas();
   return {
     id: row.id,
     uuid: row.uuid,
@@ -45,7 +50,8 @@ export function newGpuMem(
     unsealed: new UnsealedSamples(),
     maxTs: Number.NEGATIVE_INFINITY,
     firstRow: Number.POSITIVE_INFINITY,
-    deltas: Array.from({ length: tiers }, () => new RollupDeltas()),
+    rollup,
+    deltas: steps.map((step, t) => (t === 0 ? rollup : new DerivedDeltas(rollup, step))),
     latest: undefined,
     sealedEnd: -1,
   };
@@ -55,6 +61,22 @@ export function newGpuMem(
 export function windowStart(ts: number, phaseMs: number, windowMs: number): number {
   const rel = ts - phaseMs;
   return rel - (((rel % windowMs) + windowMs) % windowMs) + phaseMs;
+}
+
+/**
+ * Makes s the GPU's latest sample by copying it: the caller's sample (and its values array) is
+ * not kept, so it dies young instead of living a second in V8's old space for every GPU.
+ */
+export function setLatest(g: GpuMem, s: StoredSample): void {
+  const l = g.latest;
+  if (!l) {
+    g.latest = { ts: s.ts, intervalMs: s.intervalMs, state: s.state, vals: Float64Array.from(s.vals) };
+    return;
+  }
+  l.ts = s.ts;
+  l.intervalMs = s.intervalMs;
+  l.state = s.state;
+  l.vals.set(s.vals);
 }
 
 export function hasUnsealed(g: GpuMem): boolean {

@@ -12,10 +12,10 @@ import type { WriteResult } from "../ingest/sink.js";
 import type { ValidFrame } from "../ingest/validate.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { chunkSample, chunkTimestamps, decodeChunk, encodeChunk } from "./chunk-codec.js";
-import { type GpuMem, hasUnsealed, windowStart } from "./gpu-state.js";
+import { type GpuMem, hasUnsealed, setLatest, windowStart } from "./gpu-state.js";
 import { type HostMem, Registry, type ThresholdsFn } from "./registry.js";
 import { applySample } from "./rollup-acc.js";
-import { RollupDeltas } from "./rollup-deltas.js";
+import { RollupDeltas, type TierDeltas } from "./rollup-deltas.js";
 import { flushDelta } from "./rollup-rows.js";
 import {
   classifyView,
@@ -24,7 +24,7 @@ import {
   RECENT_ROW_FORMAT,
   readRecentRow,
   type StoredSample,
-  scaleSample,
+  scaleSampleInto,
   writeRecentEntry,
 } from "./sample.js";
 import { SeqRanges } from "./seq-ranges.js";
@@ -34,6 +34,7 @@ import type { TierConfig } from "./tiers.js";
 import { UsageEdges } from "./usage-edges.js";
 import { ByteWriter } from "./varint.js";
 
+/** Per rollup tier, accumulated apart (samples older than the raw retention: tiers differ). */
 type Deltas = RollupDeltas[];
 
 export class RawWriter {
@@ -51,6 +52,13 @@ export class RawWriter {
   private sealedSinceRelease = false;
   /** Whether the batch being written appended a sample (its raw_recent row is needed). */
   private rowUsed = false;
+  /** The sample being written: one object for all (what keeps a sample copies it). */
+  private readonly sample: StoredSample = {
+    ts: 0,
+    intervalMs: 0,
+    state: 0,
+    vals: new Float64Array(METRIC_COUNT),
+  };
 
   constructor(
     private readonly db: Database,
@@ -60,7 +68,13 @@ export class RawWriter {
       Pick<StoreOptions, "readOnly">,
     thresholdsFor: ThresholdsFn,
   ) {
-    this.registry = new Registry(db, stmts, tiers.rollups.length, opts.rawWindowMs, thresholdsFor);
+    this.registry = new Registry(
+      db,
+      stmts,
+      tiers.rollups.map((t) => t.stepMs),
+      opts.rawWindowMs,
+      thresholdsFor,
+    );
     this.edges = new UsageEdges(
       db,
       tiers.rollups.map((t) => t.stepMs),
@@ -112,7 +126,7 @@ export class RawWriter {
       const data = this.stmts.lastBlock.get(g.id) as Buffer | undefined;
       if (!data) continue;
       const c = decodeChunk(data);
-      g.latest = chunkSample(c, c.n - 1);
+      setLatest(g, chunkSample(c, c.n - 1));
     }
   }
 
@@ -133,8 +147,8 @@ export class RawWriter {
     for (const { rowId, s } of list) {
       if (sealed.has(s.ts) || (s.ts <= g.maxTs && g.unsealed.has(s.ts))) continue;
       this.append(g, s, rowId);
-      this.applyRollups(g.deltas, s, thresholds, Number.NEGATIVE_INFINITY);
-      if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
+      this.applyRaw(g, s, thresholds);
+      if (!g.latest || g.latest.ts <= s.ts) setLatest(g, s);
       this.valuesStored += presentCount(s);
     }
     if (hasUnsealed(g))
@@ -190,13 +204,12 @@ export class RawWriter {
       for (const gpu of gpus) {
         const uuid = gpuIdOf(frame.host, gpu.uuid, gpu.index);
         const g = this.registry.ensureGpu(uuid, h, gpu.index ?? 0, nowMs);
-        const s: StoredSample = {
-          ts: frame.timestamp_ms,
-          intervalMs: frame.interval_ms,
-          state: gpu.state ?? 0,
-          vals: scaleSample(gpu),
-        };
-        const ok = s.ts >= rawCutoff ? this.addRaw(g, h, s, rowId, nowMs) : this.addOld(g, h, s, old, nowMs);
+        const s = this.sample;
+        s.ts = frame.timestamp_ms;
+        s.intervalMs = frame.interval_ms;
+        s.state = gpu.state ?? 0;
+        scaleSampleInto(gpu, s.vals);
+        const ok = s.ts >= rawCutoff ? this.addRaw(g, h, s, rowId) : this.addOld(g, h, s, old, nowMs);
         if (ok) added++;
       }
       if (added > 0 || gpus.length === 0) stored++;
@@ -217,7 +230,7 @@ export class RawWriter {
   }
 
   /** A sample within the raw retention; false when it is a duplicate (same GPU and timestamp). */
-  private addRaw(g: GpuMem, h: HostMem, s: StoredSample, rowId: number, nowMs: number): boolean {
+  private addRaw(g: GpuMem, h: HostMem, s: StoredSample, rowId: number): boolean {
     if (g.windowEnd !== 0 && s.ts >= g.windowEnd) this.seal(g);
     // Duplicates: among the unsealed samples (a scan only for out-of-order ones), then blocks.
     if (s.ts <= g.maxTs && g.unsealed.has(s.ts)) return false;
@@ -229,8 +242,8 @@ export class RawWriter {
     }
     this.append(g, s, rowId);
     writeRecentEntry(this.batch, g.id, s);
-    this.applyRollups(g.deltas, s, h.thresholds, nowMs);
-    if (!g.latest || g.latest.ts <= s.ts) g.latest = s;
+    this.applyRaw(g, s, h.thresholds);
+    if (!g.latest || g.latest.ts <= s.ts) setLatest(g, s);
     this.valuesStored += g.unsealed.lastValues;
     if (g.unsealed.count >= this.opts.maxBlockSamples) this.seal(g);
     return true;
@@ -248,6 +261,18 @@ export class RawWriter {
     }
     this.applyRollups(deltas, s, h.thresholds, nowMs);
     return true;
+  }
+
+  /**
+   * A raw sample into the GPU's finest-tier delta, which the coarser tiers read merged: every
+   * tier's retention holds a raw sample (tiers.ts), so each would take it.
+   */
+  private applyRaw(g: GpuMem, s: StoredSample, thresholds: IdleThresholds | undefined): void {
+    const finest = this.tiers.rollups[0];
+    if (!finest) return;
+    const usage = thresholds ? classifySample(classifyView(s.state, s.vals), thresholds) : "unknown";
+    const step = finest.stepMs;
+    applySample(g.rollup.acc(s.ts - (((s.ts % step) + step) % step)), s.ts, s.intervalMs, s.vals, usage);
   }
 
   /** Adds the sample to the delta of each tier whose retention (counted back from nowMs) holds it. */
@@ -269,14 +294,13 @@ export class RawWriter {
     }
   }
 
-  private flushDeltas(g: GpuMem, deltas: Deltas): void {
+  /** Merges deltas into the rollups table, every tier before any is cleared (coarser ones read the finest). */
+  private flushDeltas(g: GpuMem, deltas: readonly TierDeltas[]): void {
     const tiers = this.tiers.rollups;
     for (let t = 0; t < tiers.length; t++) {
-      const map = deltas[t] as RollupDeltas;
       const step = (tiers[t] as { stepMs: number }).stepMs;
-      for (const [bucket, acc] of map)
+      for (const [bucket, acc] of deltas[t] ?? [])
         flushDelta(this.stmts, step, g.id, bucket, acc, (by) => this.edges.added(t, g.id, bucket, by));
-      map.clear();
     }
   }
 
@@ -310,6 +334,7 @@ export class RawWriter {
     g.firstRow = Number.POSITIVE_INFINITY;
     this.sealedSinceRelease = true;
     this.flushDeltas(g, g.deltas);
+    g.rollup.clear();
     g.unsealed.clear();
     g.maxTs = Number.NEGATIVE_INFINITY;
     g.windowEnd = 0;

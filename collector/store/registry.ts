@@ -51,7 +51,8 @@ export class Registry {
   constructor(
     private readonly db: Database,
     private readonly stmts: Statements,
-    private readonly tierCount: number,
+    /** The rollup tiers' steps, finest first. */
+    private readonly steps: readonly number[],
     private readonly windowMs: number,
     private readonly thresholdsFor: ThresholdsFn,
   ) {}
@@ -77,7 +78,7 @@ export class Registry {
       });
     }
     for (const row of this.db.prepare("SELECT id, uuid, model, host_id, idx FROM gpus").all() as GpuRow[]) {
-      this.addGpu(newGpuMem(row, this.tierCount, this.windowMs));
+      this.addGpu(newGpuMem(row, this.steps, this.windowMs));
     }
   }
 
@@ -132,11 +133,7 @@ export class Registry {
     let g = this.gpus.get(uuid);
     if (!g) {
       const row = this.stmts.insertGpu.get(uuid, host.id, index, seenMs, seenMs) as { id: number };
-      g = newGpuMem(
-        { id: row.id, uuid, host_id: host.id, idx: index, model: "" },
-        this.tierCount,
-        this.windowMs,
-      );
+      g = newGpuMem({ id: row.id, uuid, host_id: host.id, idx: index, model: "" }, this.steps, this.windowMs);
       g.sealedEnd = Number.NEGATIVE_INFINITY;
       this.addGpu(g);
     } else if (g.hostId !== host.id || g.index !== index) {

@@ -8,7 +8,6 @@ import { ByteReader, type ByteWriter } from "./varint.js";
 export const METRIC_COUNT = METRICS.length;
 const SCALES = METRICS.map((m) => m.scale);
 const KEYS = METRICS.map((m) => m.key);
-const BOOLS = METRICS.map((m) => m.kind === "bool");
 const BITMAP_BYTES = Math.ceil(METRIC_COUNT / 8);
 
 export const METRIC_INDEX: ReadonlyMap<MetricKey, number> = new Map(KEYS.map((k, i) => [k, i]));
@@ -23,14 +22,15 @@ export interface StoredSample {
 }
 
 /**
- * Scales a decoded proto sample into integer columns; anything not a finite number is absent.
+ * Scales a decoded proto sample into integer columns, written into `v` (METRIC_COUNT long; the
+ * write path reuses one array for every sample); anything not a finite number is absent.
  * Compiled once from METRICS with literal property names, as valuesObject below: it runs for
  * every GPU sample ingested, and computed names (record[key]) cost most of its time.
  */
-export const scaleSample = new Function(
+export const scaleSampleInto = new Function(
   "g",
+  "v",
   [
-    `const v = new Float64Array(${METRIC_COUNT});`,
     "let r;",
     ...KEYS.map(
       (key, i) =>
@@ -38,25 +38,40 @@ export const scaleSample = new Function(
     ),
     "return v;",
   ].join("\n"),
-) as (gpu: IGpuSample) => Float64Array;
+) as (gpu: IGpuSample, v: Float64Array) => Float64Array;
+
+/** scaleSampleInto a new array. */
+export function scaleSample(gpu: IGpuSample): Float64Array {
+  return scaleSampleInto(gpu, new Float64Array(METRIC_COUNT));
+}
 
 /** Value of metric i in its natural unit (W, °C...), undefined when absent. */
 export function unscale(i: number, scaled: number): number {
   return scaled / (SCALES[i] as number);
 }
 
-const CLASSIFY_FIELDS = (
+const [UTIL, MEMORY, PROCESSES, MIG] = (
   ["utilization_gpu_pct", "memory_used_mib", "compute_processes", "mig_mode"] as const
-).map((key) => [key, METRIC_INDEX.get(key) as number] as const);
+).map((key) => METRIC_INDEX.get(key) as number) as [number, number, number, number];
 
-/** Rebuilds the fields classifySample reads (used on the write path and on recovery alike). */
+function natural(vals: Float64Array, i: number): number | undefined {
+  const v = vals[i] as number;
+  return Number.isNaN(v) ? undefined : unscale(i, v);
+}
+
+/**
+ * Rebuilds the fields classifySample reads (used on the write path and on recovery alike): one
+ * object literal of fixed shape per sample, absent values undefined.
+ */
 export function classifyView(state: number, vals: Float64Array): IGpuSample {
-  const view: Record<string, unknown> = { state };
-  for (const [key, i] of CLASSIFY_FIELDS) {
-    const v = vals[i] as number;
-    if (!Number.isNaN(v)) view[key] = BOOLS[i] ? v === 1 : unscale(i, v);
-  }
-  return view as IGpuSample;
+  const mig = vals[MIG] as number;
+  return {
+    state,
+    utilization_gpu_pct: natural(vals, UTIL),
+    memory_used_mib: natural(vals, MEMORY),
+    compute_processes: natural(vals, PROCESSES),
+    mig_mode: Number.isNaN(mig) ? undefined : mig === 1,
+  };
 }
 
 /**

@@ -23,7 +23,6 @@ import { chunkSample, decodeChunk } from "./chunk-codec.js";
 import type { GpuMem } from "./gpu-state.js";
 import { mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
 import { decodeAccMetrics } from "./rollup-codec.js";
-import { RollupDeltas } from "./rollup-deltas.js";
 import { METRIC_INDEX, type StoredSample, unscale, valuesObject } from "./sample.js";
 import type { Store } from "./store.js";
 
@@ -198,7 +197,8 @@ export function series(
   } else if (g) {
     const tier = rollups[tierIndex] as { stepMs: number };
     const lo = fromMs - (fromMs % tier.stepMs);
-    const deltas = g.deltas[tierIndex] ?? new RollupDeltas();
+    // Read once: a coarser tier's deltas are merged from the finest tier's on every read.
+    const deltas = new Map(g.deltas[tierIndex] ?? []);
     const acc = newAcc();
     const visit = (bucket: number, bucketAcc: Float64Array) => {
       const k = Math.floor((Math.max(bucket, start) - start) / stepMs);

@@ -1,23 +1,46 @@
 // One GPU's unsealed samples in memory (10,000 GPUs x a 10-minute window at 1 s is 6 million
-// samples, issue 19): each sample against the one appended before it. A flag byte says whether
-// interval, state and presence repeat (then they are not written) and whether the values are
-// deltas; the timestamp is a delta; then a bitmap of the values that changed and their
-// differences, so a busy GPU's sample (noisy power, utilization, memory) takes ~12 bytes, an
-// idle one ~9, instead of ~48 as plain varints. Differences that would not be exact in a double
-// (values near ±2^53 of both signs) make that sample plain. Read back only as a whole, in order.
+// samples, issue 19): each sample against the one appended before it. The lead byte holds the
+// flags and, in its top five bits, the timestamp's distance from "previous + interval" (an
+// escape value puts it in a varint after). SAME_META: interval, state and presence repeat (not
+// written). DELTAS: the values are differences from the previous sample, for the metrics of the
+// reference set: SAME_SET keeps the set of the sample before (a busy GPU changes the same few
+// metrics every second, an idle one its power alone), otherwise a bitmap of the metrics that
+// changed follows and becomes the set. A busy GPU's sample takes ~6.5 bytes, an idle one ~3.5.
+// Differences that would not be exact in a double (values near ±2^53 of both signs) make that
+// sample plain. Read back only as a whole, in order.
 import { METRIC_COUNT, type StoredSample } from "./sample.js";
 import { ByteReader, ByteWriter } from "./varint.js";
 
 const BITMAP_BYTES = Math.ceil(METRIC_COUNT / 8);
 const SAME_META = 1;
 const DELTAS = 2;
+const SAME_SET = 4;
+/** Timestamp offsets -15..15 ms fit the lead byte (code 0..30); 31 means a varint follows. */
+const TS_BIAS = 15;
+const TS_ESCAPE = 31;
 const SAFE = Number.MAX_SAFE_INTEGER;
+/** Grown in steps (not doubled), and given back at a seal: 10,000 GPUs each keep a buffer. */
+const INITIAL_BYTES = 256;
+const GROW_BYTES = 512;
+
+// Scratch bitmaps (append runs to completion, one GPU at a time).
+const present = new Uint8Array(BITMAP_BYTES);
+const changed = new Uint8Array(BITMAP_BYTES);
+
+function bit(bitmap: Uint8Array, m: number): boolean {
+  return (((bitmap[m >> 3] as number) >> (m & 7)) & 1) === 1;
+}
 
 export class UnsealedSamples {
-  private readonly w = new ByteWriter(64);
-  private prev: StoredSample | undefined;
-  private readonly present = new Uint8Array(BITMAP_BYTES);
-  private readonly changed = new Uint8Array(BITMAP_BYTES);
+  private w = new ByteWriter(INITIAL_BYTES, GROW_BYTES);
+  /** The sample appended last, copied (the caller's sample is not kept). */
+  private prevTs = 0;
+  private prevIntervalMs = 0;
+  private prevState = 0;
+  private prevVals: Float64Array | undefined;
+  /** The reference set of DELTAS samples, and the zero differences it made us write since set. */
+  private readonly set = new Uint8Array(BITMAP_BYTES);
+  private waste = 0;
   /** Samples held. */
   count = 0;
   /** Present values of the samples held (absent ones not counted). */
@@ -42,15 +65,18 @@ export class UnsealedSamples {
 
   append(s: StoredSample): void {
     const w = this.w;
-    const prev = this.prev;
+    const first = this.count === 0;
+    const p = this.prevVals ?? new Float64Array(METRIC_COUNT);
+    this.prevVals = p;
     const vals = s.vals;
-    const changed = this.changed;
     // One pass decides both: the same interval, state and presence as prev (meta), and every
     // difference exact in a double (deltas); it marks the values that changed on the way.
-    let meta = prev !== undefined && s.intervalMs === prev.intervalMs && s.state === prev.state;
+    let meta = !first && s.intervalMs === this.prevIntervalMs && s.state === this.prevState;
     let deltas = meta;
+    let inSet = true;
+    let changes = 0;
+    let setSize = 0;
     if (meta) {
-      const p = (prev as StoredSample).vals;
       changed.fill(0);
       for (let m = 0; m < METRIC_COUNT; m++) {
         const v = vals[m] as number;
@@ -60,17 +86,26 @@ export class UnsealedSamples {
           meta = deltas = false;
           break;
         }
-        if (absent || v === q) continue;
+        if (absent) continue;
+        const member = bit(this.set, m);
+        if (member) setSize++;
+        if (v === q) continue;
         const d = v - q;
         if (d > SAFE || d < -SAFE) deltas = false;
         changed[m >> 3] = (changed[m >> 3] as number) | (1 << (m & 7));
+        changes++;
+        if (!member) inSet = false;
       }
     }
-    w.byte((meta ? SAME_META : 0) | (deltas ? DELTAS : 0));
-    if (prev) w.svarint(s.ts - prev.ts);
-    else w.uvarint(s.ts);
+    // The set is kept while its zero differences cost less than writing a new bitmap.
+    const zeros = setSize - changes;
+    const sameSet = deltas && inSet && this.waste + zeros < BITMAP_BYTES;
+    const tsOffset = first ? TS_ESCAPE : s.ts - this.prevTs - s.intervalMs + TS_BIAS;
+    const tsCode = tsOffset >= 0 && tsOffset < TS_ESCAPE ? tsOffset : TS_ESCAPE;
+    w.byte((meta ? SAME_META : 0) | (deltas ? DELTAS : 0) | (sameSet ? SAME_SET : 0) | (tsCode << 3));
+    if (first) w.uvarint(s.ts);
+    else if (tsCode === TS_ESCAPE) w.svarint(s.ts - this.prevTs);
     if (!meta) {
-      const present = this.present;
       w.uvarint(s.intervalMs);
       w.uvarint(s.state);
       present.fill(0);
@@ -84,10 +119,15 @@ export class UnsealedSamples {
       this.lastValues = n;
     }
     if (deltas) {
-      const p = (prev as StoredSample).vals;
-      w.bytes(changed);
+      if (sameSet) this.waste += zeros;
+      else {
+        w.bytes(changed);
+        this.set.set(changed);
+        this.waste = 0;
+      }
       for (let m = 0; m < METRIC_COUNT; m++) {
-        if (((changed[m >> 3] as number) >> (m & 7)) & 1) w.svarint((vals[m] as number) - (p[m] as number));
+        const q = p[m] as number;
+        if (bit(this.set, m) && !Number.isNaN(q)) w.svarint((vals[m] as number) - q);
       }
     } else {
       for (let m = 0; m < METRIC_COUNT; m++) {
@@ -95,45 +135,56 @@ export class UnsealedSamples {
         if (!Number.isNaN(v)) w.svarint(v);
       }
     }
-    this.prev = s;
+    this.prevTs = s.ts;
+    this.prevIntervalMs = s.intervalMs;
+    this.prevState = s.state;
+    p.set(vals);
     this.count++;
     this.values += this.lastValues;
     this.seen?.add(s.ts);
   }
 
-  /** Every sample, in the order appended. */
+  /**
+   * Every sample, in the order appended. Their values are views of one array (one allocation
+   * per call, not one per sample: a seal reads back hundreds).
+   */
   samples(): StoredSample[] {
     const r = new ByteReader(this.w.view());
     const out: StoredSample[] = [];
+    const all = new Float64Array(this.count * METRIC_COUNT);
+    const set = new Uint8Array(BITMAP_BYTES);
     let prev: StoredSample | undefined;
     while (!r.done) {
       const flags = r.byte();
-      const ts = prev ? prev.ts + r.svarint() : r.uvarint();
+      const tsCode = flags >> 3;
+      // Written before the interval; an offset in the lead byte needs the interval, read below.
+      let ts = Number.NaN;
+      if (!prev) ts = r.uvarint();
+      else if (tsCode === TS_ESCAPE) ts = prev.ts + r.svarint();
       let intervalMs: number;
       let state: number;
-      let present: Uint8Array | undefined;
+      let presence: Uint8Array | undefined;
       if (flags & SAME_META) {
         intervalMs = (prev as StoredSample).intervalMs;
         state = (prev as StoredSample).state;
       } else {
         intervalMs = r.uvarint();
         state = r.uvarint();
-        present = r.bytes(BITMAP_BYTES);
+        presence = r.bytes(BITMAP_BYTES);
       }
-      const vals = new Float64Array(METRIC_COUNT);
+      if (Number.isNaN(ts)) ts = (prev as StoredSample).ts + intervalMs + tsCode - TS_BIAS;
+      const vals = all.subarray(out.length * METRIC_COUNT, (out.length + 1) * METRIC_COUNT);
       if (flags & DELTAS) {
         const p = (prev as StoredSample).vals;
-        const changed = r.bytes(BITMAP_BYTES);
+        if (!(flags & SAME_SET)) set.set(r.bytes(BITMAP_BYTES));
         for (let m = 0; m < METRIC_COUNT; m++) {
           const pm = p[m] as number;
-          vals[m] = ((changed[m >> 3] as number) >> (m & 7)) & 1 ? pm + r.svarint() : pm;
+          vals[m] = bit(set, m) && !Number.isNaN(pm) ? pm + r.svarint() : pm;
         }
       } else {
         for (let m = 0; m < METRIC_COUNT; m++) {
-          const has = present
-            ? ((present[m >> 3] as number) >> (m & 7)) & 1
-            : !Number.isNaN((prev as StoredSample).vals[m] as number);
-          vals[m] = has ? r.svarint() : Number.NaN;
+          const on = presence ? bit(presence, m) : !Number.isNaN((prev as StoredSample).vals[m] as number);
+          vals[m] = on ? r.svarint() : Number.NaN;
         }
       }
       prev = { ts, intervalMs, state, vals };
@@ -142,12 +193,15 @@ export class UnsealedSamples {
     return out;
   }
 
+  /** Forgets every sample and gives the buffer back (the prev values' array stays for the next). */
   clear(): void {
+    if (this.w.capacity > INITIAL_BYTES) this.w = new ByteWriter(INITIAL_BYTES, GROW_BYTES);
     this.w.length = 0;
-    this.prev = undefined;
     this.count = 0;
     this.values = 0;
     this.lastValues = 0;
+    this.set.fill(0);
+    this.waste = 0;
     this.seen = undefined;
   }
 }

@@ -8,13 +8,26 @@ export class ByteWriter {
   private buf: Uint8Array;
   length = 0;
 
-  constructor(initial = 1024) {
+  /**
+   * `growBy`: grow in steps of that many bytes instead of doubling, for buffers that many
+   * objects keep (unsealed samples per GPU: doubling leaves up to half of each one empty).
+   */
+  constructor(
+    initial = 1024,
+    private readonly growBy = 0,
+  ) {
     this.buf = new Uint8Array(initial);
+  }
+
+  /** Bytes allocated. */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   private ensure(extra: number): void {
     if (this.length + extra <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.length + extra));
+    const grown = this.growBy > 0 ? this.buf.length + this.growBy : this.buf.length * 2;
+    const next = new Uint8Array(Math.max(grown, this.length + extra));
     next.set(this.buf.subarray(0, this.length));
     this.buf = next;
   }

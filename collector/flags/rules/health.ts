@@ -5,7 +5,15 @@
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
 import type { FlagValues, Severity } from "../types.js";
 import { present, type RuleResult, type Transition } from "./rule.js";
-import { type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
+import {
+  COOL,
+  HOT,
+  hotOrCool,
+  type Signals,
+  SUSTAIN_OFF,
+  type SustainState,
+  sustainStep,
+} from "./sustain.js";
 
 export interface ErrorState {
   sustain: SustainState;
@@ -16,7 +24,6 @@ export interface ErrorState {
 
 export const ERROR_INITIAL: ErrorState = { sustain: SUSTAIN_OFF, eccLast: null, eccRising: false };
 export const ERROR_SIGNALS = ["state", "ecc", "remap"];
-const IMMEDIATE = { raiseMs: 0, clearMs: 0 };
 
 export function errorStep(
   state: ErrorState,
@@ -35,17 +42,18 @@ export function errorStep(
   const s = sample.state;
   const stateSignal =
     s === GpuState.GPU_STATE_TIMEOUT || s === GpuState.GPU_STATE_ERROR
-      ? { hot: true, cool: false }
+      ? HOT
       : s === GpuState.GPU_STATE_OK
-        ? { hot: false, cool: true }
+        ? COOL
         : undefined; // LOST belongs to the lost rule
   const remap = sample.remapped_rows_failure;
   const signals: Signals = {
     state: stateSignal,
-    ecc: present(ecc) ? { hot: eccRising, cool: !eccRising } : undefined,
-    remap: present(remap) ? { hot: remap, cool: !remap } : undefined,
+    ecc: present(ecc) ? hotOrCool(eccRising) : undefined,
+    remap: present(remap) ? hotOrCool(remap) : undefined,
   };
-  const { state: sustain, change } = sustainStep(state.sustain, signals, t, { ...IMMEDIATE, maxStepMs });
+  const timing = { raiseMs: 0, clearMs: 0, maxStepMs };
+  const { state: sustain, change } = sustainStep(state.sustain, signals, t, timing);
   const transitions: Transition[] = [];
   if (change.type === "raise") {
     const values: FlagValues = { state: GpuState[s ?? 0] ?? null, state_detail: sample.state_detail || null };
@@ -78,6 +86,8 @@ export function errorStep(
   } else if (change.type === "clear") {
     transitions.push({ type: "close", kind: "error", endMs: change.endMs });
   }
+  if (sustain === state.sustain && eccLast === state.eccLast && eccRising === state.eccRising)
+    return { state, transitions };
   return { state: { sustain, eccLast, eccRising }, transitions };
 }
 
@@ -105,10 +115,11 @@ export function lostStep(
   const missing = missingSinceMs !== null && t - missingSinceMs >= missingAfterMs;
   const stateLost = sample?.state === GpuState.GPU_STATE_LOST;
   const signals: Signals = {
-    state: sample ? { hot: stateLost, cool: !stateLost } : undefined,
-    missing: sample ? { hot: false, cool: true } : missing ? { hot: true, cool: false } : undefined,
+    state: sample ? hotOrCool(stateLost) : undefined,
+    missing: sample ? COOL : missing ? HOT : undefined,
   };
-  const { state: sustain, change } = sustainStep(state.sustain, signals, t, { ...IMMEDIATE, maxStepMs });
+  const timing = { raiseMs: 0, clearMs: 0, maxStepMs };
+  const { state: sustain, change } = sustainStep(state.sustain, signals, t, timing);
   const transitions: Transition[] = [];
   if (change.type === "raise") {
     const reason = stateLost
@@ -123,5 +134,6 @@ export function lostStep(
   } else if (change.type === "clear") {
     transitions.push({ type: "close", kind: "lost", endMs: change.endMs });
   }
+  if (sustain === state.sustain && missingSinceMs === state.missingSinceMs) return { state, transitions };
   return { state: { sustain, missingSinceMs }, transitions };
 }

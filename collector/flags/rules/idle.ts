@@ -7,7 +7,7 @@ import { classifySample, type UsageClass } from "../../usage/classify.js";
 import type { IdleRule } from "../config.js";
 import type { FlagValues } from "../types.js";
 import { present, type RuleInput, type RuleResult, type Transition } from "./rule.js";
-import { type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
+import { COOL, HOT, type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
 
 export type IdleKind = "idle" | "idle-held";
 
@@ -21,9 +21,6 @@ export interface IdleState {
 
 export const IDLE_INITIAL: IdleState = { sustain: SUSTAIN_OFF, kind: null, switchSinceMs: null };
 export const IDLE_SIGNALS = ["usage"];
-
-const BUSY = { hot: false, cool: true };
-const IDLE = { hot: true, cool: false };
 
 function kindOf(usage: UsageClass): IdleKind | undefined {
   if (usage === "idle") return "idle";
@@ -71,21 +68,13 @@ export function idleStep(state: IdleState, input: RuleInput): RuleResult<IdleSta
     heldMemoryMib: rule.held_memory_mib,
   });
   const current = kindOf(usage);
-  const signals: Signals = { usage: usage === "unknown" ? undefined : current ? IDLE : BUSY };
+  const signals: Signals = { usage: usage === "unknown" ? undefined : current ? HOT : COOL };
   const timing = { raiseMs: rule.duration_ms, clearMs: rule.clear_after_ms, maxStepMs: input.maxStepMs };
   const { state: sustain, change } = sustainStep(state.sustain, signals, input.t, timing);
   const transitions: Transition[] = [];
-  const open = (kind: IdleKind, startMs: number): Transition => ({
-    type: "open",
-    kind,
-    severity: kind === "idle-held" ? "warning" : "info",
-    startMs,
-    reason: reason(kind, input.sample, rule),
-    values: values(input.sample, rule),
-  });
 
   if (change.type === "raise" && current) {
-    transitions.push(open(current, change.startMs));
+    transitions.push(opening(current, change.startMs, input.sample, rule));
     return { state: { sustain, kind: current, switchSinceMs: null }, transitions };
   }
   if (change.type === "clear" && state.kind) {
@@ -97,11 +86,25 @@ export function idleStep(state: IdleState, input: RuleInput): RuleResult<IdleSta
     const since = state.switchSinceMs ?? input.t;
     if (input.t - since >= rule.clear_after_ms) {
       transitions.push({ type: "close", kind: state.kind, endMs: since });
-      transitions.push(open(current, since));
+      transitions.push(opening(current, since, input.sample, rule));
       return { state: { sustain, kind: current, switchSinceMs: null }, transitions };
     }
     return { state: { sustain, kind: state.kind, switchSinceMs: since }, transitions };
   }
   const switchSinceMs = current === undefined ? state.switchSinceMs : null;
-  return { state: { sustain, kind: sustain.on ? state.kind : null, switchSinceMs }, transitions };
+  const kind = sustain.on ? state.kind : null;
+  if (sustain === state.sustain && kind === state.kind && switchSinceMs === state.switchSinceMs)
+    return { state, transitions };
+  return { state: { sustain, kind, switchSinceMs }, transitions };
+}
+
+function opening(kind: IdleKind, startMs: number, sample: IGpuSample, rule: IdleRule): Transition {
+  return {
+    type: "open",
+    kind,
+    severity: kind === "idle-held" ? "warning" : "info",
+    startMs,
+    reason: reason(kind, sample, rule),
+    values: values(sample, rule),
+  };
 }

@@ -9,7 +9,7 @@
 // months old), nor a drop (the counters reset with the driver). Absent values freeze the timers.
 import type { FlagValues } from "../types.js";
 import { present, type RuleInput, type RuleResult, type Transition } from "./rule.js";
-import { type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
+import { hotOrCool, type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
 
 export interface LinkState {
   pcie: SustainState;
@@ -38,7 +38,7 @@ function errorsStep(prev: NvlinkErrorsState, value: number | undefined, t: numbe
   if (value === undefined) return prev;
   if (prev.last !== null && value - prev.last >= minErrors)
     return { last: value, roseAtMs: t, rise: value - prev.last };
-  return { ...prev, last: value };
+  return value === prev.last ? prev : { ...prev, last: value };
 }
 
 export function linkStep(state: LinkState | undefined, input: RuleInput): RuleResult<LinkState> {
@@ -52,7 +52,7 @@ export function linkStep(state: LinkState | undefined, input: RuleInput): RuleRe
   const rule = input.rules.pcie;
   const loaded = known && util >= rule.load_pct;
   const below = loaded && (gen < genMax || width < widthMax);
-  const pcieSignals: Signals = { link: loaded ? { hot: below, cool: !below } : undefined };
+  const pcieSignals: Signals = { link: loaded ? hotOrCool(below) : undefined };
   const pcie = sustainStep(prev.pcie, pcieSignals, input.t, {
     raiseMs: rule.raise_after_ms,
     clearMs: rule.clear_after_ms,
@@ -86,8 +86,8 @@ export function linkStep(state: LinkState | undefined, input: RuleInput): RuleRe
   const errors = errorsStep(prev.nvlinkErrors ?? ERRORS_INITIAL, errorsValue, input.t, nvRule.min_errors);
   const rising = errors.roseAtMs !== null && input.t - errors.roseAtMs < nvRule.clear_after_ms;
   const nvSignals: Signals = {
-    links: nvKnown ? { hot: bad, cool: !bad } : undefined,
-    errors: errorsValue === undefined ? undefined : { hot: rising, cool: !rising },
+    links: nvKnown ? hotOrCool(bad) : undefined,
+    errors: errorsValue === undefined ? undefined : hotOrCool(rising),
   };
   const nvlink = sustainStep(prev.nvlink, nvSignals, input.t, {
     raiseMs: 0,
@@ -114,5 +114,7 @@ export function linkStep(state: LinkState | undefined, input: RuleInput): RuleRe
   } else if (nvlink.change.type === "clear") {
     transitions.push({ type: "close", kind: "nvlink-degraded", endMs: nvlink.change.endMs });
   }
+  if (state && pcie.state === state.pcie && nvlink.state === state.nvlink && errors === state.nvlinkErrors)
+    return { state, transitions };
   return { state: { pcie: pcie.state, nvlink: nvlink.state, nvlinkErrors: errors }, transitions };
 }

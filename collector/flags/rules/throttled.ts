@@ -4,7 +4,7 @@ import { formatDuration } from "../../../shared/duration.js";
 import { POWER_SLOWDOWN_MASK } from "../../../shared/metrics.js";
 import type { FlagValues } from "../types.js";
 import { present, type RuleInput, type RuleResult, type Transition } from "./rule.js";
-import { type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
+import { hotOrCool, type Signals, SUSTAIN_OFF, type SustainState, sustainStep } from "./sustain.js";
 
 export interface ThrottledState {
   sustain: SustainState;
@@ -35,7 +35,7 @@ export function throttledStep(state: ThrottledState, input: RuleInput): RuleResu
   const rule = input.rules.throttled;
   const reasons = input.sample.clock_event_reasons;
   const active = present(reasons) ? (reasons & POWER_SLOWDOWN_MASK) !== 0 : undefined;
-  const signals: Signals = { power: active === undefined ? undefined : { hot: active, cool: !active } };
+  const signals: Signals = { power: active === undefined ? undefined : hotOrCool(active) };
   const timing = { raiseMs: rule.raise_after_ms, clearMs: rule.clear_after_ms, maxStepMs: input.maxStepMs };
   const prev = state.sustain;
   const step = prev.lastMs === null ? 0 : Math.min(Math.max(0, input.t - prev.lastMs), input.maxStepMs);
@@ -64,7 +64,10 @@ export function throttledStep(state: ThrottledState, input: RuleInput): RuleResu
     });
     return { state: { sustain, lostMs: 0, reportedMs: 0 }, transitions };
   }
-  if (!sustain.on) return { state: { sustain, lostMs: 0, reportedMs: 0 }, transitions };
+  if (!sustain.on) {
+    if (sustain === prev && state.lostMs === 0 && state.reportedMs === 0) return { state, transitions };
+    return { state: { sustain, lostMs: 0, reportedMs: 0 }, transitions };
+  }
   const lostMs = active === true ? state.lostMs + step : state.lostMs;
   if (lostMs - state.reportedMs >= UPDATE_EVERY_MS) {
     transitions.push({

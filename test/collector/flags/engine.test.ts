@@ -152,6 +152,24 @@ describe("overheat", () => {
     );
   });
 
+  it("falls back to the configured ceilings without a slowdown temperature, T.Limit or memory maximum", () => {
+    h = harness();
+    run(h, T0, T0 + 3 * MIN, () => [sample({ temperature_gpu_celsius: 84, temperature_memory_celsius: 89 })]);
+    expect(h.events).toHaveLength(0);
+    run(h, T0 + 3 * MIN, T0 + 6 * MIN, () => [sample({ temperature_gpu_celsius: 85 })]);
+    const gpu = opened("overheat")[0]!.flag;
+    expect(gpu.reason).toBe(
+      "GPU temperature 85 °C reached the configured ceiling 85 °C (the GPU reports no slowdown temperature) for 2m",
+    );
+    expect(gpu.values).toMatchObject({ triggers: "gpu", temperature_gpu_celsius: 85, ceiling_celsius: 85 });
+    cleanup(h);
+    h = harness();
+    run(h, T0, T0 + 3 * MIN, () => [sample({ temperature_gpu_celsius: 60, temperature_memory_celsius: 90 })]);
+    const memory = opened("overheat")[0]!.flag;
+    expect(memory.reason).toBe("Memory temperature 90 °C reached the configured ceiling 90 °C for 2m");
+    expect(memory.values).toMatchObject({ triggers: "memory", memory_ceiling_celsius: 90 });
+  });
+
   it("HBM temperature near its max, and thermal slowdown bits, raise it; absent temperature never does", () => {
     h = harness();
     h.engine.onInventory(inventory(), T0);

@@ -80,4 +80,22 @@ describe("sustainStep", () => {
     for (let t = 0; t <= 3_600_000; t += 10_000) steps.push([t, { a: undefined }]);
     expect(drive(steps).changes).toEqual([]);
   });
+
+  it("off with nothing pending returns the state it was given (no state per sample)", () => {
+    let state: SustainState = SUSTAIN_OFF;
+    state = sustainStep(state, { a: HOT }, 0, timing).state;
+    state = sustainStep(state, { a: COOL }, 10_000, timing).state;
+    for (const signals of [{ a: COOL }, { a: BAND }, { a: undefined }]) {
+      const r = sustainStep(state, signals, 20_000, timing);
+      expect(r.state).toBe(state);
+      expect(r.change.type).toBe("none");
+    }
+  });
+
+  it("a quiet stretch before the condition counts nothing toward raising", () => {
+    const steps: [number, Signals][] = [];
+    for (let t = 0; t <= 3_600_000; t += 10_000) steps.push([t, { a: COOL }]);
+    for (let t = 3_610_000; t <= 3_700_000; t += 10_000) steps.push([t, { a: HOT }]);
+    expect(drive(steps).changes).toEqual(["raise@3670000"]);
+  });
 });

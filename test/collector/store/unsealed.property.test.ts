@@ -38,6 +38,36 @@ const seqArb = fc.oneof(
       }
       return out;
     }),
+  // A GPU's noise: the same few metrics change every sample (or some stay put), timestamps
+  // jitter around the interval, now and then far off it.
+  fc
+    .tuple(
+      sampleArb,
+      fc.uniqueArray(fc.integer({ min: 0, max: METRIC_COUNT - 1 }), { minLength: 1, maxLength: 6 }),
+      fc.array(
+        fc.tuple(
+          fc.oneof(fc.integer({ min: -20, max: 20 }), fc.integer({ min: -5000, max: 5000 })),
+          fc.array(fc.oneof(fc.constant(0), fc.integer({ min: -9000, max: 9000 })), {
+            minLength: 6,
+            maxLength: 6,
+          }),
+        ),
+        { maxLength: 80 },
+      ),
+    )
+    .map(([first, noisy, steps]) => {
+      const out: StoredSample[] = [first];
+      for (const [jitter, noise] of steps) {
+        const prev = out[out.length - 1] as StoredSample;
+        const vals = Float64Array.from(prev.vals);
+        noisy.forEach((m, i) => {
+          const v = vals[m] as number;
+          if (!Number.isNaN(v) && Math.abs(v) < 2 ** 50) vals[m] = v + (noise[i] as number);
+        });
+        out.push({ ...prev, ts: prev.ts + prev.intervalMs + jitter, vals });
+      }
+      return out;
+    }),
 );
 
 function plain(s: StoredSample) {
@@ -74,6 +104,21 @@ describe("unsealed samples", () => {
       v[7] = 60_000 + ((k * 7919) % 8000);
       u.append({ ts: 1_700_000_000_000 + k * 1000 + (k % 3), intervalMs: 1000, state: 1, vals: v });
     }
-    expect(u.byteLength / 600).toBeLessThan(12);
+    // Lead byte (flags, timestamp offset) and the one difference: no bitmap, no timestamp varint.
+    expect(u.byteLength / 600).toBeLessThan(4);
+  });
+
+  it("does not keep the caller's samples", () => {
+    const u = new UnsealedSamples();
+    const s: StoredSample = {
+      ts: 1_700_000_000_000,
+      intervalMs: 1000,
+      state: 1,
+      vals: new Float64Array(METRIC_COUNT),
+    };
+    u.append(s);
+    s.vals.fill(7);
+    u.append({ ...s, ts: s.ts + 1000 });
+    expect(u.samples().map((x) => x.vals[0])).toEqual([0, 7]);
   });
 });
