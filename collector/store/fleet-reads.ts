@@ -70,6 +70,15 @@ export class FleetReads {
     ).all(gpuId) as HostMove[];
   }
 
+  /** The inventory rows of these GPUs, by GPU, oldest first: one statement for all (an index seek each). */
+  hostHistories(gpuIds: readonly number[]): HostMove[] {
+    return this.stmt(
+      `SELECT i.gpu_id AS gpuId, i.host_id AS hostId, i.valid_from_ms AS validFromMs
+         FROM json_each(?) AS j CROSS JOIN gpu_inventory AS i ON i.gpu_id = j.value
+        ORDER BY i.gpu_id, i.valid_from_ms, i.id`,
+    ).all(JSON.stringify(gpuIds)) as HostMove[];
+  }
+
   inventory(): InventoryRow[] {
     return this.stmt(INVENTORY_SQL).all() as InventoryRow[];
   }
