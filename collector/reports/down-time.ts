@@ -63,6 +63,38 @@ export function mergeParts(parts: readonly Part[]): DownInterval[] {
   return out;
 }
 
+/** A down stretch as lease parts carry it between collectors: its time and kinds, no reasons. */
+export interface DownEpisode {
+  fromMs: number;
+  toMs: number;
+  /** Sorted, so that the same stretch reads the same from every collector. */
+  kinds: DownKind[];
+}
+
+/**
+ * The union of several lists of down stretches (one per collector, or one collector's own):
+ * overlapping or touching stretches join, carrying every kind once; overlaps count once. The
+ * join is mergeParts', so a stretch reads the same as one collector holding every flag gives it.
+ */
+export function unionEpisodes(lists: readonly (readonly DownEpisode[])[]): DownEpisode[] {
+  const parts: Part[] = [];
+  for (const list of lists)
+    for (const e of list)
+      for (const kind of e.kinds) parts.push({ from: e.fromMs, to: e.toMs, kind, reason: "" });
+  return mergeParts(parts).map((s) => ({ fromMs: s.fromMs, toMs: s.toMs, kinds: s.kinds.sort() }));
+}
+
+/** The stretches' time inside [fromMs, toMs), ms. */
+export function stretchMsIn(
+  stretches: readonly { fromMs: number; toMs: number }[],
+  fromMs: number,
+  toMs: number,
+): number {
+  let n = 0;
+  for (const s of stretches) n += Math.max(0, Math.min(s.toMs, toMs) - Math.max(s.fromMs, fromMs));
+  return n;
+}
+
 /** Total time of disjoint stretches, ms. */
 export function stretchMs(stretches: readonly { fromMs: number; toMs: number }[]): number {
   return stretches.reduce((n, s) => n + (s.toMs - s.fromMs), 0);

@@ -216,13 +216,23 @@ export interface HostChange {
 
 /** GPUs whose inventory history puts them on more than one host: their host from each change on. */
 function hostChanges(store: Store, step: number): Map<number, HostChange[]> {
-  const byGpu = new Map<number, HostMove[]>();
-  for (const r of store.hostMoves()) {
-    const list = byGpu.get(r.gpuId);
+  return byGpu(store.hostMoves(), step);
+}
+
+/** Inventory rows (by GPU, oldest first) as each GPU's host changes, for the GPUs on more than one host. */
+function byGpu(rows: readonly HostMove[], step: number): Map<number, HostChange[]> {
+  const rowsOf = new Map<number, HostMove[]>();
+  for (const r of rows) {
+    const list = rowsOf.get(r.gpuId);
     if (list) list.push(r);
-    else byGpu.set(r.gpuId, [r]);
+    else rowsOf.set(r.gpuId, [r]);
   }
-  return new Map([...byGpu].map(([id, rows]) => [id, changesOf(rows, step)]));
+  const out = new Map<number, HostChange[]>();
+  for (const [id, list] of rowsOf) {
+    const changes = changesOf(list, step);
+    if (changes.length > 1) out.set(id, changes);
+  }
+  return out;
 }
 
 /** One GPU's inventory rows (oldest first) as host changes; consecutive rows on one host are one. */
@@ -249,6 +259,25 @@ export function gpuHostChanges(store: Store, gpuId: number): HostChange[] {
   return changesOf(store.hostHistory(gpuId), store.tiers.rollups[0]?.stepMs ?? 60_000);
 }
 
+/** GPUs past which one read of the fleet's moves costs less than listing their histories (bench/statement.ts). */
+const LISTED_AT_MOST = 1000;
+
+/**
+ * The host changes of these GPUs, for those that ever were on more than one host (the others are
+ * absent: they never moved). Their histories in one read for a few (one tenant's statement), the
+ * fleet's moves for many (a lease report over every tenant).
+ */
+export function hostChangesOf(store: Store, gpuIds: ReadonlySet<number>): Map<number, HostChange[]> {
+  const step = store.tiers.rollups[0]?.stepMs ?? 60_000;
+  if (gpuIds.size > LISTED_AT_MOST) return hostChanges(store, step);
+  return byGpu(store.hostHistories([...gpuIds]), step);
+}
+
+/** A GpuPlace with its host's id (for its site). */
+export interface HostPlace extends GpuPlace {
+  hostId: number;
+}
+
 /**
  * Where a GPU was over [fromMs, toMs): one place per host between its moves (the same stretches
  * fleetUsage reports). `changes` from the fleet layout when read, else read for this GPU alone.
@@ -259,16 +288,16 @@ export function gpuPlaces(
   fromMs: number,
   toMs: number,
   changes: readonly HostChange[] = gpuHostChanges(store, gpuId),
-): GpuPlace[] {
+): HostPlace[] {
   const name = (hostId: number) => store.host(hostId)?.name ?? "";
   let hostId = hostAt(changes, fromMs) ?? store.gpu(gpuId)?.hostId ?? -1;
   let at = fromMs;
-  const out: GpuPlace[] = [];
+  const out: HostPlace[] = [];
   for (const c of changes) {
     if (c.atMs <= fromMs || c.atMs >= toMs || c.hostId === hostId) continue;
-    out.push({ host: name(hostId), fromMs: at, toMs: c.atMs });
+    out.push({ host: name(hostId), hostId, fromMs: at, toMs: c.atMs });
     [hostId, at] = [c.hostId, c.atMs];
   }
-  out.push({ host: name(hostId), fromMs: at, toMs });
+  out.push({ host: name(hostId), hostId, fromMs: at, toMs });
   return out;
 }

@@ -6,22 +6,59 @@
 // Attribution is by whole minutes (the finest rollup step): a minute belongs to the lease in
 // force at its start (store/window-totals.ts). Leased time and cost use the lease's exact times,
 // and so does down time: the GPU's down stretches inside the lease's window (down-time.ts, the
-// same as the downtime report's and the tenants view's), on the hosts it was on then.
+// same as the downtime report's and the tenants view's), on the hosts it was on then. A line
+// names the host the GPU was on at its window's end; a GPU that moved during the window also
+// gives the line one place per host stretch (the same stretches as the fleet reports cut), with
+// that stretch's sums, so a report by host or site bills each host for its own time.
 import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
 import type { Flag } from "../flags/types.js";
 import type { Lease, LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
-import { DownFlags, stretchMs } from "./down-time.js";
-import { gpuHostChanges, gpuPlaces, type HostChange } from "./fleet-usage.js";
+import { type DownEpisode, DownFlags, stretchMs, stretchMsIn, unionEpisodes } from "./down-time.js";
+import { gpuPlaces, type HostChange, type HostPlace, hostChangesOf } from "./fleet-usage.js";
 
 const HOUR_MS = 3_600_000;
+/**
+ * Down stretches a part carries per lease line at most: past it the list is left out (null) and
+ * the fan-out merge falls back to the largest part's down time (collector/merge/merge-leases.ts).
+ * A month with a stretch every 45 minutes fits.
+ */
+export const MAX_DOWN_EPISODES = 1000;
+
+/** What a GPU did in a window: the integers collectors add up. */
+export interface LeaseUse {
+  /** Time the collector knew the GPU in the window's minutes (busy+idle+idle-held+unknown reported). */
+  coveredMs: number;
+  busyMs: number;
+  idleMs: number;
+  idleHeldMs: number;
+  unknownReportedMs: number;
+  energyCwms: number;
+  energyIdleCwms: number;
+  /** Sum and count of the utilization readings in the window's minutes (mean utilization = sum / count). */
+  utilSum: number;
+  utilCount: number;
+  /** GPU flags that opened in the window. */
+  flags: number;
+}
+
+/** A stretch of a lease line on one host: [fromMs, toMs) inside the line's window. */
+export interface LeasePlace extends LeaseUse {
+  host: string;
+  site: string;
+  fromMs: number;
+  toMs: number;
+  /** Down time in the stretch: the line's down stretches clipped to it. */
+  downMs: number;
+}
 
 /** The integer part of a lease line: what collectors add up. */
-export interface LeaseLinePart {
+export interface LeaseLinePart extends LeaseUse {
   lease: string;
   tenant: string;
   device: string;
   gpu: string;
+  /** Where the GPU was at the end of the window (its host then; "" when this collector never saw it). */
   host: string;
   site: string;
   model: string;
@@ -36,21 +73,12 @@ export interface LeaseLinePart {
   fromMs: number;
   toMs: number;
   leasedMs: number;
-  /** Time the collector knew the GPU in the window's minutes (busy+idle+idle-held+unknown reported). */
-  coveredMs: number;
   /** Time in the window the GPU was down: lost, erroring, offline or stale (down-time.ts). */
   downMs: number;
-  busyMs: number;
-  idleMs: number;
-  idleHeldMs: number;
-  unknownReportedMs: number;
-  energyCwms: number;
-  energyIdleCwms: number;
-  /** Sum and count of the utilization readings in the window's minutes (mean utilization = sum / count). */
-  utilSum: number;
-  utilCount: number;
-  /** GPU flags that opened during the lease window. */
-  flags: number;
+  /** The down stretches behind downMs, with their kinds; null past MAX_DOWN_EPISODES. */
+  down: DownEpisode[] | null;
+  /** The GPU's stretches per host when it moved during the window (they tile it); else empty. */
+  places: LeasePlace[];
   /**
    * False for a lease of a MIG device: its busy, idle, idle-held, energy and utilization are 0, not
    * its GPU's (`usageAbsent` says why); its leased time, cost and down time (its GPU's) are its own.
@@ -66,6 +94,8 @@ export interface LeaseSourceData {
   fromMs: number;
   toMs: number;
   nowMs: number;
+  /** The leased GPUs' host changes (hostChangesOf), when the caller has read them. */
+  moved?: ReadonlyMap<number, readonly HostChange[]>;
 }
 
 /** The window a lease holds of [fromMs, toMs), up to now; empty when it holds none. */
@@ -80,25 +110,47 @@ export function leaseWindow(
   return { fromMs: a, toMs: Math.max(a, b) };
 }
 
+/** A down stretch list as a part carries it: null when too long to send (MAX_DOWN_EPISODES). */
+export function boundEpisodes(list: DownEpisode[]): DownEpisode[] | null {
+  return list.length <= MAX_DOWN_EPISODES ? list : null;
+}
+
+const NO_USE: LeaseUse = {
+  coveredMs: 0,
+  busyMs: 0,
+  idleMs: 0,
+  idleHeldMs: 0,
+  unknownReportedMs: 0,
+  energyCwms: 0,
+  energyIdleCwms: 0,
+  utilSum: 0,
+  utilCount: 0,
+  flags: 0,
+};
+
 /** This collector's part of every lease overlapping the range (leases of GPUs it never saw included, at zero use). */
 export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
   const { store } = src;
-  const windows = src.leases.map((l) => ({ lease: l, w: leaseWindow(l, src.fromMs, src.toMs, src.nowMs) }));
-  const known = windows.map(({ lease, w }) => ({ gpu: store.gpuByUuid(lease.gpu), w }));
-  const reads = known.flatMap(({ gpu, w }) => (gpu && w.toMs > w.fromMs ? [{ gpuId: gpu.id, ...w }] : []));
+  const lines = src.leases.map((lease) => {
+    const w = leaseWindow(lease, src.fromMs, src.toMs, src.nowMs);
+    return { lease, w, gpu: store.gpuByUuid(lease.gpu) };
+  });
+  // Where each GPU was: its host changes, for the GPUs that ever moved (few); the others stayed put.
+  const moved = src.moved ?? hostChangesOf(store, new Set(lines.flatMap((l) => (l.gpu ? [l.gpu.id] : []))));
+  const placed = lines.map(({ w, gpu }): HostPlace[] => {
+    if (!gpu) return [{ host: "", hostId: -1, ...w }];
+    const changes = moved.get(gpu.id);
+    if (changes) return gpuPlaces(store, gpu.id, w.fromMs, w.toMs, changes);
+    return [{ host: store.host(gpu.hostId)?.name ?? "", hostId: gpu.hostId, ...w }];
+  });
+  // One window read per place with time in it, all in one call.
+  const reads = lines.flatMap(({ w, gpu }, i) =>
+    gpu && w.toMs > w.fromMs
+      ? (placed[i] ?? []).map((p) => ({ gpuId: gpu.id, fromMs: p.fromMs, toMs: p.toMs }))
+      : [],
+  );
   const sums = store.windowTotals(reads);
   const down = DownFlags.of(src.flags);
-  // A GPU's host history is read (one seek) only when some flag could hold it down.
-  const changes = new Map<number, HostChange[]>();
-  const downIn = (gpuId: number, uuid: string, w: { fromMs: number; toMs: number }) => {
-    if (!down.mayTouch(uuid) || w.toMs <= w.fromMs) return 0;
-    let c = changes.get(gpuId);
-    if (!c) {
-      c = gpuHostChanges(store, gpuId);
-      changes.set(gpuId, c);
-    }
-    return stretchMs(down.stretches(uuid, gpuPlaces(store, gpuId, w.fromMs, w.toMs, c), src.nowMs));
-  };
   const flagsByGpu = new Map<string, number[]>();
   for (const f of src.flags) {
     if (f.gpuUuid === null) continue;
@@ -107,14 +159,38 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
     flagsByGpu.set(f.gpuUuid, list);
   }
   let k = 0;
-  return windows.map(({ lease, w }, i) => {
-    const gpu = known[i]?.gpu;
-    const u = gpu && w.toMs > w.fromMs ? sums[k++] : undefined;
+  return lines.map(({ lease, w, gpu }, i): LeaseLinePart => {
+    const places = placed[i] ?? [];
+    const read = gpu !== undefined && w.toMs > w.fromMs;
+    const starts = flagsByGpu.get(lease.gpu) ?? [];
     // A MIG lease keeps its GPU's coverage (so its down time) but none of the GPU's usage.
     const mig = lease.device !== lease.gpu;
-    const use = mig ? undefined : u;
-    const host = gpu ? store.host(gpu.hostId) : undefined;
-    const covered = u ? u.busyMs + u.idleMs + u.idleHeldMs + u.unknownMs : 0;
+    const uses = places.map((p): LeaseUse => {
+      const u = read ? sums[k++] : undefined;
+      const flags = starts.filter((t) => t >= p.fromMs && t < p.toMs).length;
+      if (!u) return { ...NO_USE, flags };
+      const coveredMs = u.busyMs + u.idleMs + u.idleHeldMs + u.unknownMs;
+      if (mig) return { ...NO_USE, coveredMs, unknownReportedMs: u.unknownMs, flags };
+      return {
+        coveredMs,
+        busyMs: u.busyMs,
+        idleMs: u.idleMs,
+        idleHeldMs: u.idleHeldMs,
+        unknownReportedMs: u.unknownMs,
+        energyCwms: u.energyCwms,
+        energyIdleCwms: u.energyIdleCwms,
+        utilSum: u.utilizationSum,
+        utilCount: u.utilizationCount,
+        flags,
+      };
+    });
+    // Down stretches (reading the GPU's flags only when some could hold it down), on each host it was on.
+    const episodes =
+      read && down.mayTouch(lease.gpu) ? unionEpisodes([down.stretches(lease.gpu, places, src.nowMs)]) : [];
+    const last = places[places.length - 1];
+    const host = last ? store.host(last.hostId) : undefined;
+    const use = uses.length === 1 ? (uses[0] as LeaseUse) : addUses(uses);
+    // A literal, not spreads: this runs once per lease (20,000 in a month's report).
     return {
       lease: lease.id,
       tenant: lease.tenant,
@@ -131,21 +207,43 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
       fromMs: w.fromMs,
       toMs: w.toMs,
       leasedMs: w.toMs - w.fromMs,
-      coveredMs: covered,
-      downMs: gpu ? downIn(gpu.id, lease.gpu, w) : 0,
-      busyMs: use?.busyMs ?? 0,
-      idleMs: use?.idleMs ?? 0,
-      idleHeldMs: use?.idleHeldMs ?? 0,
-      unknownReportedMs: u?.unknownMs ?? 0,
-      energyCwms: use?.energyCwms ?? 0,
-      energyIdleCwms: use?.energyIdleCwms ?? 0,
-      utilSum: use?.utilizationSum ?? 0,
-      utilCount: use?.utilizationCount ?? 0,
-      flags: (flagsByGpu.get(lease.gpu) ?? []).filter((t) => t >= w.fromMs && t < w.toMs).length,
+      coveredMs: use.coveredMs,
+      busyMs: use.busyMs,
+      idleMs: use.idleMs,
+      idleHeldMs: use.idleHeldMs,
+      unknownReportedMs: use.unknownReportedMs,
+      energyCwms: use.energyCwms,
+      energyIdleCwms: use.energyIdleCwms,
+      utilSum: use.utilSum,
+      utilCount: use.utilCount,
+      flags: use.flags,
+      downMs: stretchMs(episodes),
+      down: boundEpisodes(episodes),
+      places:
+        places.length > 1
+          ? places.map((p, j) => ({
+              host: p.host,
+              site: store.host(p.hostId)?.site ?? "",
+              fromMs: p.fromMs,
+              toMs: p.toMs,
+              downMs: stretchMsIn(episodes, p.fromMs, p.toMs),
+              ...(uses[j] as LeaseUse),
+            }))
+          : [],
       usageMeasured: !mig,
       usageAbsent: mig ? MIG_NO_UTILIZATION : null,
     };
   });
+}
+
+/** The keys of LeaseUse: what adds up per line and per place. */
+export const USE_KEYS: readonly (keyof LeaseUse)[] = Object.keys(NO_USE) as (keyof LeaseUse)[];
+
+/** The sum of several uses (a line's, from its places'). */
+export function addUses(uses: readonly LeaseUse[]): LeaseUse {
+  const out = { ...NO_USE };
+  for (const u of uses) for (const key of USE_KEYS) out[key] += u[key];
+  return out;
 }
 
 /** Price × time in micro-units, rounded half up once per line (BigInt: no precision lost). */

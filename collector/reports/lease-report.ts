@@ -1,8 +1,11 @@
 // Lease-aware reports and the monthly statement (issue 15), built from lease line parts
 // (lease-lines.ts). Every figure is derived from integers once, at the end: a line's figures
 // from its own integers, a group's and the total's from the sums of its lines' integers, so a
-// statement's totals equal the sum of its lines exactly (ms, cW·ms, micro-units of money).
+// statement's totals equal the sum of its lines exactly (ms, cW·ms, micro-units of money). By host
+// or site, a line whose GPU moved during the lease is grouped as its pieces per host
+// (lease-places.ts), whose integers add up to the line's.
 import { costMicros, type LeaseLinePart } from "./lease-lines.js";
+import { placePieces } from "./lease-places.js";
 
 const HOUR_MS = 3_600_000;
 const CWMS_PER_KWH = 100 * 3_600_000 * 1000;
@@ -96,8 +99,7 @@ export interface Statement {
  */
 export function leaseLine(p: LeaseLinePart): LeaseLine {
   const unknownMs = p.unknownReportedMs + Math.max(0, p.leasedMs - p.coveredMs);
-  // Parts merged from several collectors could both count a stretch: never more than leased.
-  const downMs = Math.min(p.downMs, p.leasedMs);
+  const downMs = p.downMs;
   const cost = costMicros(p.priceMicros, p.leasedMs);
   const paidIdle = costMicros(p.priceMicros, Math.min(p.leasedMs, p.idleMs + p.idleHeldMs));
   const availability = p.leasedMs > 0 ? Math.max(0, p.leasedMs - downMs) / p.leasedMs : null;
@@ -120,7 +122,8 @@ export function leaseLine(p: LeaseLinePart): LeaseLine {
   });
 }
 
-type Summable = LeaseLinePart & {
+/** What a group sums: a line, or a line's stretch on one host (lease-places.ts). */
+export type Summable = LeaseLinePart & {
   unknownMs: number;
   costMicros: number;
   paidIdleCostMicros: number;
@@ -128,6 +131,8 @@ type Summable = LeaseLinePart & {
 };
 
 function sumLines(lines: readonly Summable[]): LeaseSums {
+  // A lease split by host (lease-places.ts) may put two stretches in one group: counted once.
+  const leases = new Set<string>();
   const s: LeaseSums = {
     leases: 0,
     gpus: new Set(lines.map((l) => l.gpu)).size,
@@ -146,7 +151,11 @@ function sumLines(lines: readonly Summable[]): LeaseSums {
     costMicros: {},
   };
   for (const l of lines) {
-    s.leases++;
+    if (!leases.has(l.lease)) {
+      leases.add(l.lease);
+      s.leases++;
+      if (l.sla === "missed") s.slaMissed++;
+    }
     s.leasedMs += l.leasedMs;
     s.busyMs += l.busyMs;
     s.idleMs += l.idleMs;
@@ -158,7 +167,6 @@ function sumLines(lines: readonly Summable[]): LeaseSums {
     s.utilSum += l.utilSum;
     s.utilCount += l.utilCount;
     s.flags += l.flags;
-    if (l.sla === "missed") s.slaMissed++;
     if (l.currency !== null) {
       const c = s.costMicros[l.currency] ?? { cost: 0, paidIdle: 0 };
       s.costMicros[l.currency] = c;
@@ -194,12 +202,12 @@ function figures(s: LeaseSums): LeaseFigures {
 }
 
 /** The group (or total) of some lines: sums of their integers, then figures. */
-export function leaseGroup(key: string, lines: readonly LeaseLine[]): LeaseGroup {
+export function leaseGroup(key: string, lines: readonly Summable[]): LeaseGroup {
   const s = sumLines(lines);
   return Object.assign({ key }, s, figures(s)); // not spreads: see leaseLine
 }
 
-function keyOf(by: LeaseGroupBy, l: LeaseLine): string {
+function keyOf(by: LeaseGroupBy, l: Summable): string {
   return by === "lease" ? l.lease : l[by];
 }
 
@@ -209,12 +217,16 @@ export function buildLeaseReport(
   parts: readonly LeaseLinePart[],
 ): LeaseReport {
   const lines = parts.map(leaseLine);
-  const groups = new Map<string, LeaseLine[]>();
-  for (const l of lines) {
-    const k = keyOf(by, l);
-    const list = groups.get(k) ?? [];
-    list.push(l);
-    groups.set(k, list);
+  const groups = new Map<string, Summable[]>();
+  // By host or site, a GPU that moved during a lease is billed to each host for its own stretch.
+  const split = by === "host" || by === "site";
+  for (const line of lines) {
+    for (const l of split && line.places.length > 0 ? placePieces(line) : [line]) {
+      const k = keyOf(by, l);
+      const list = groups.get(k);
+      if (list) list.push(l);
+      else groups.set(k, [l]);
+    }
   }
   return {
     kind: "leases",

@@ -5,7 +5,7 @@ import { GputelError } from "../../shared/errors.js";
 import type { Flag, HistoryQuery } from "../flags/types.js";
 import type { LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
-import { alignRange } from "./fleet-usage.js";
+import { alignRange, type HostChange, hostChangesOf } from "./fleet-usage.js";
 import { type LeaseLinePart, leaseLineParts } from "./lease-lines.js";
 import {
   buildLeaseReport,
@@ -73,28 +73,36 @@ export function leaseParts(
       toMs,
       limit: MAX_LEASES,
     });
+  const { store } = sources;
+  const gpuIds = new Set(leases.flatMap((l) => store.gpuByUuid(l.gpu)?.id ?? []));
+  // Where the leased GPUs have been (one read), for the lines and for the flags they need.
+  const moved = hostChangesOf(store, gpuIds);
   // One tenant's statement reads its GPUs' flags, not the fleet's (an index seek per GPU).
-  const scope = tenant !== undefined ? { within: flagScope(sources.store, leases) } : {};
+  const scope = tenant !== undefined ? { within: flagScope(store, leases, gpuIds, moved) } : {};
   const flags = sources.flags ? flagsIn(sources.flags, fromMs, Math.min(toMs, nowMs), scope) : [];
   return {
     fromMs,
     toMs,
     nowMs,
-    parts: leaseLineParts({ store: sources.store, leases, flags, fromMs, toMs, nowMs }),
+    parts: leaseLineParts({ store, leases, flags, fromMs, toMs, nowMs, moved }),
   };
 }
 
 /** The leases' GPUs and every host they have been on: whose flags their lines can need. */
-function flagScope(store: Store, leases: readonly LeaseTerms[]): { uuids: string[]; hosts: string[] } {
-  const uuids = [...new Set(leases.map((l) => l.gpu))];
+function flagScope(
+  store: Store,
+  leases: readonly LeaseTerms[],
+  gpuIds: ReadonlySet<number>,
+  moved: ReadonlyMap<number, readonly HostChange[]>,
+): { uuids: string[]; hosts: string[] } {
   const hosts = new Set<string>();
-  for (const uuid of uuids) {
-    const gpu = store.gpuByUuid(uuid);
+  for (const id of gpuIds) {
+    const gpu = store.gpu(id);
     if (!gpu) continue;
-    for (const id of [gpu.hostId, ...store.hostHistory(gpu.id).map((m) => m.hostId)])
-      hosts.add(store.host(id)?.name ?? "");
+    for (const hostId of [gpu.hostId, ...(moved.get(id) ?? []).map((c) => c.hostId)])
+      hosts.add(store.host(hostId)?.name ?? "");
   }
-  return { uuids, hosts: [...hosts] };
+  return { uuids: [...new Set(leases.map((l) => l.gpu))], hosts: [...hosts] };
 }
 
 export function leaseReport(

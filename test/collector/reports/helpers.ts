@@ -1,6 +1,8 @@
 // A small scripted fleet written into a real Store (temp SQLite file) through its normal write
 // path, with exactly known GPU-hours and watt-hours.
+import { expect } from "vitest";
 import type { ValidFrame } from "../../../collector/ingest/validate.js";
+import type { LeaseReport } from "../../../collector/reports/lease-report.js";
 import type { Store } from "../../../collector/store/store.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
 
@@ -68,4 +70,34 @@ export function writeSpan(
   }
   for (let i = 0; i < frames.length; i += 500) store.writeFrames(frames.slice(i, i + 500), toMs);
   return seq;
+}
+
+/** The integers a lease report's group sums: each must add up over the groups to the total. */
+const LEASE_GROUP_SUMS = [
+  "leasedMs",
+  "busyMs",
+  "idleMs",
+  "idleHeldMs",
+  "unknownMs",
+  "downMs",
+  "energyCwms",
+  "energyIdleCwms",
+  "utilSum",
+  "utilCount",
+  "flags",
+] as const;
+
+/** A lease report's groups add up to its total exactly: every integer, and the costs per currency. */
+export function expectGroupsAddUp(r: LeaseReport): void {
+  for (const k of LEASE_GROUP_SUMS)
+    expect(
+      r.groups.reduce((n, g) => n + g[k], 0),
+      k,
+    ).toBe(r.total[k]);
+  for (const [currency, total] of Object.entries(r.total.costMicros))
+    for (const c of ["cost", "paidIdle"] as const)
+      expect(
+        r.groups.reduce((n, g) => n + (g.costMicros[currency]?.[c] ?? 0), 0),
+        `${currency} ${c}`,
+      ).toBe(total[c]);
 }
