@@ -2,45 +2,52 @@
 // would give. Per lease the integer sums add up exactly (a GPU that moved between collectors has
 // part of its minutes on each); the lease's own window and leased time are the same in every
 // part and taken once; the GPU's place is the one the part with the most known time gives.
+// Down time is the union of the parts' down stretches (the same episode may be in several parts:
+// a host's offline status reaches every collector), so overlaps count once. A GPU that moved
+// during the window has its places (host stretches) added per stretch, as the fleet reports' parts.
 // Each collector must give its part of every lease exactly once (collector/api/fanout-leases.ts
 // asks a collector for the leases it does not hold itself).
-import type { LeaseLinePart } from "../reports/lease-lines.js";
+import { type DownEpisode, stretchMs, stretchMsIn, unionEpisodes } from "../reports/down-time.js";
+import {
+  addUses,
+  boundEpisodes,
+  type LeaseLinePart,
+  type LeasePlace,
+  type LeaseUse,
+  USE_KEYS,
+} from "../reports/lease-lines.js";
 
-/** The integers that add up across collectors. */
-export const SUMMED_INTEGERS = [
-  "coveredMs",
-  "busyMs",
-  "idleMs",
-  "idleHeldMs",
-  "unknownReportedMs",
-  "energyCwms",
-  "energyIdleCwms",
-  "utilSum",
-  "utilCount",
-  "flags",
-] as const;
+/** The integers that add up across collectors: a line's and a place's use. */
+export const SUMMED_INTEGERS = USE_KEYS;
 /** The integers of the lease's window: the same in every part. */
 const WINDOW = ["fromMs", "toMs", "leasedMs"] as const;
-/** Taken as the largest of the parts (see the merge loop). */
-const LARGEST = ["downMs"] as const;
+/** Derived from the union of the parts' down stretches (mergeDown). */
+const FROM_EPISODES = ["downMs"] as const;
 
 type IntegerKeys<T> = { [K in keyof T]-?: T[K] extends number ? K : never }[keyof T];
-/** Every integer of a part is summed or a window's: a new one fails to compile until placed above. */
+/** Every integer of a part is summed, a window's or derived: a new one fails to compile until placed above. */
 type Unplaced = Exclude<
-  IntegerKeys<LeaseLinePart>,
-  (typeof SUMMED_INTEGERS)[number] | (typeof WINDOW)[number] | (typeof LARGEST)[number]
+  IntegerKeys<LeaseLinePart> | IntegerKeys<LeaseUse>,
+  (typeof SUMMED_INTEGERS)[number] | (typeof WINDOW)[number] | (typeof FROM_EPISODES)[number]
 >;
 export const EVERY_INTEGER_PLACED: [Unplaced] extends [never] ? true : never = true;
 
+interface Merging {
+  sum: LeaseLinePart;
+  placedBy: number;
+  parts: LeaseLinePart[];
+}
+
 export function mergeLeaseParts(parts: readonly (readonly LeaseLinePart[])[]): LeaseLinePart[] {
-  const byLease = new Map<string, { sum: LeaseLinePart; placedBy: number }>();
+  const byLease = new Map<string, Merging>();
   for (const part of parts) {
     for (const p of part) {
       const seen = byLease.get(p.lease);
       if (!seen) {
-        byLease.set(p.lease, { sum: { ...p, labels: { ...p.labels } }, placedBy: p.coveredMs });
+        byLease.set(p.lease, { sum: { ...p, labels: { ...p.labels } }, placedBy: p.coveredMs, parts: [p] });
         continue;
       }
+      seen.parts.push(p);
       const s = seen.sum;
       // The place from the part with the most known time (a collector that never saw the GPU has none).
       if (p.coveredMs > seen.placedBy || (s.host === "" && p.host !== "")) {
@@ -48,13 +55,64 @@ export function mergeLeaseParts(parts: readonly (readonly LeaseLinePart[])[]): L
         seen.placedBy = p.coveredMs;
       }
       for (const k of SUMMED_INTEGERS) s[k] += p[k];
-      // Down time comes from each collector's own flags: statuses (offline) reach every collector,
-      // so the same episode may be in several parts. The longest part's figure is taken, exact when
-      // one collector holds all of a GPU's down episodes or all hold the same (docs/scaling.md).
-      s.downMs = Math.max(s.downMs, p.downMs);
     }
   }
   return [...byLease.values()]
-    .map((v) => v.sum)
+    .map((m) => {
+      if (m.parts.length > 1) mergeDown(m.sum, m.parts);
+      return m.sum;
+    })
     .sort((a, b) => (a.lease < b.lease ? -1 : a.lease > b.lease ? 1 : 0));
+}
+
+/**
+ * Down time and places of one lease from its parts. Exact while every part sends its stretches;
+ * a part that left them out (more than MAX_DOWN_EPISODES) leaves the largest part's figures, line
+ * and place, which can fall short when collectors saw different stretches (docs/scaling.md).
+ */
+function mergeDown(s: LeaseLinePart, parts: readonly LeaseLinePart[]): void {
+  const lists = parts.flatMap((p) => (p.down ? [p.down] : []));
+  const union = unionEpisodes(lists);
+  const exact = lists.length === parts.length;
+  s.downMs = exact ? stretchMs(union) : Math.max(stretchMs(union), ...parts.map((p) => p.downMs));
+  s.down = exact ? boundEpisodes(union) : null;
+  if (parts.some((p) => p.places.length > 0)) s.places = mergePlaces(parts, exact ? union : null);
+  // Without every stretch, each place keeps its largest part's down time: the line's is at least their sum.
+  if (!exact && s.places.length > 0)
+    s.downMs = Math.max(
+      s.downMs,
+      s.places.reduce((n, p) => n + p.downMs, 0),
+    );
+}
+
+/**
+ * A moved GPU's stretches per host from every part, added per stretch (every collector that
+ * receives the inventories cuts them at the same instants); a part without places (its GPU did
+ * not move, as that collector knows it) counts as one stretch on its host over the window.
+ */
+function mergePlaces(parts: readonly LeaseLinePart[], union: readonly DownEpisode[] | null): LeasePlace[] {
+  const byKey = new Map<string, LeasePlace>();
+  for (const p of parts) {
+    const pieces: readonly LeasePlace[] =
+      p.places.length > 0 ? p.places : p.host !== "" ? [wholeWindow(p)] : [];
+    for (const pc of pieces) {
+      const key = `${pc.host}\u0000${pc.fromMs}\u0000${pc.toMs}`;
+      const seen = byKey.get(key);
+      if (!seen) {
+        byKey.set(key, { ...pc });
+        continue;
+      }
+      for (const k of SUMMED_INTEGERS) seen[k] += pc[k];
+      seen.downMs = Math.max(seen.downMs, pc.downMs);
+    }
+  }
+  const places = [...byKey.values()].sort(
+    (a, b) => a.fromMs - b.fromMs || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0),
+  );
+  if (union) for (const pc of places) pc.downMs = stretchMsIn(union, pc.fromMs, pc.toMs);
+  return places.length > 1 ? places : [];
+}
+
+function wholeWindow(p: LeaseLinePart): LeasePlace {
+  return { host: p.host, site: p.site, fromMs: p.fromMs, toMs: p.toMs, downMs: p.downMs, ...addUses([p]) };
 }
