@@ -54,7 +54,11 @@ const hot = (h: number, i: number, k: number) =>
   (h === MOVED.from && i === MOVED.index && k >= 300 && k < 340) ||
   (h === MOVED.to && i === MOVED.newIndex && k >= 400 && k < 450);
 const capped = (h: number, i: number, k: number) => h === 3 && i === 1 && k >= 150 && k < 260;
-const lost = (h: number, i: number, k: number) => h === 5 && i === 2 && k >= 500 && k < 560;
+// The moved GPU is lost on its old host (the first collector's frames) and errors on its new
+// host (the second's): its lease's down time is in two collectors' parts, and only their union is right.
+const lost = (h: number, i: number, k: number) =>
+  (h === 5 && i === 2 && k >= 500 && k < 560) ||
+  (h === MOVED.from && i === MOVED.index && k >= 200 && k < 230);
 const erroring = (h: number, i: number, k: number) =>
   h === MOVED.to && i === MOVED.newIndex && k >= 480 && k < 500;
 
@@ -225,7 +229,15 @@ type Downtime = {
   peers?: Peers;
 };
 type Statement = {
-  lines: { lease: string; busyMs: number; leasedMs: number; coveredMs: number; costMicros: number }[];
+  lines: {
+    lease: string;
+    busyMs: number;
+    leasedMs: number;
+    coveredMs: number;
+    costMicros: number;
+    downMs: number;
+    down: { kinds: string[] }[] | null;
+  }[];
   total: { busyMs: number; costMicros: Record<string, { cost: number }> };
   peers?: Peers;
 };
@@ -296,9 +308,11 @@ describe("thermal, capacity, downtime and lease reports over peers", () => {
     const merged = await get<Downtime>(first, `/api/v1/reports/downtime?${range}`);
     const kinds = new Set(merged.down.flatMap((g) => g.intervals.flatMap((i) => i.kinds)));
     expect([...kinds].sort()).toEqual(["error", "lost", "offline"]);
-    // The moved GPU was down (erroring) on its new host only.
-    expect(merged.down.filter((g) => g.uuid === MOVED_UUID).map((g) => g.host)).toEqual([
-      fleet.hostName(MOVED.to),
+    // The moved GPU was down on each host while it was there: lost on the old, erroring on the new.
+    const moved = merged.down.filter((g) => g.uuid === MOVED_UUID);
+    expect(moved.map((g) => [g.host, g.intervals.flatMap((i) => i.kinds)])).toEqual([
+      [fleet.hostName(MOVED.from), ["lost"]],
+      [fleet.hostName(MOVED.to), ["error"]],
     ]);
     const csv = async (c: Collector) =>
       (await fetchOk(c, `/api/v1/reports/downtime?${range}&format=csv`)).text();
@@ -329,6 +343,16 @@ describe("thermal, capacity, downtime and lease reports over peers", () => {
       const csv = async (c: Collector) => (await fetchOk(c, `${path}&format=csv`)).text();
       expect(await csv(first)).toBe(await csv(whole));
     }
+    // By host, the moved GPU's lease is billed to each host for its own time: its old host had
+    // nothing else leased, and holds the 50 minutes before the move.
+    const byHost = await get<{ groups: { key: string; leasedMs: number; leases: number }[] }>(
+      first,
+      `/api/v1/reports/leases?${range}&by=host`,
+    );
+    expect(byHost.groups.find((g) => g.key === fleet.hostName(MOVED.from))).toMatchObject({
+      leasedMs: 50 * MIN,
+      leases: 1,
+    });
     for (const tenant of ["acme", "globex"]) {
       const path = `/api/v1/reports/statement?tenant=${tenant}&month=${MONTH}`;
       const merged = await get<Statement>(first, path);
@@ -360,6 +384,13 @@ describe("thermal, capacity, downtime and lease reports over peers", () => {
     expect(line(await statementOf("acme"), "acme-moved")?.coveredMs).toBe(80 * MIN);
     expect(line(await statementOf("globex", alone), "globex-moved")).toBeUndefined();
     expect(line(await statementOf("globex"), "globex-moved")?.coveredMs).toBe(30 * MIN);
+    // Its down time is in both collectors' parts: lost on the old host (the first's frames),
+    // erroring on the new (the second's). The merge is their union, as the whole collector's.
+    const acmeAlone = line(await statementOf("acme", alone), "acme-moved");
+    const acmeAll = line(await statementOf("acme"), "acme-moved");
+    expect(acmeAlone?.down?.map((e) => e.kinds)).toEqual([["lost"]]);
+    expect(acmeAll?.down?.map((e) => e.kinds)).toEqual([["lost"], ["error"]]);
+    expect(acmeAll?.downMs).toBeGreaterThan(acmeAlone?.downMs ?? 0);
   });
 
   it("carries a tenant's scope to the peers: its own leases only, from every collector", async () => {
