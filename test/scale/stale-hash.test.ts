@@ -8,6 +8,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
 import { type RunningCollector, startCollector } from "../../collector/run.js";
 import { encodeFrameBatch } from "../../shared/codec.js";
@@ -19,8 +20,10 @@ import { collectorConfig, tempDir } from "./helpers.js";
 
 const available = mosquittoAvailable();
 const HOSTS = ["host-a", "host-b"] as const;
-/** The frames' interval (frames.ts): stale after 3 of them, 3 s. */
-const INTERVAL_MS = 1000;
+/** The frames' interval: stale after 3 of them, 6 s (a frame goes every 0.5 s: a loaded machine's pauses are no staleness). */
+const INTERVAL_MS = 2000;
+/** The statuses' interval (frames.ts statusPayload): a host with a status and no frame was stale after 3 s. */
+const STATUS_INTERVAL_MS = 1000;
 
 const staleHosts = (c: RunningCollector) =>
   c.flags
@@ -39,7 +42,11 @@ describe.skipIf(!available)("stale under hash_clientid: statuses everywhere, fra
 
   const publishFrame = (host: (typeof HOSTS)[number]) => {
     seq[host] += 1;
-    const frame = makeFrame(host, seq[host], { gpus: 1, timestampMs: Date.now() });
+    const frame = makeFrame(host, seq[host], {
+      gpus: 1,
+      timestampMs: Date.now(),
+      overrides: { interval_ms: INTERVAL_MS },
+    });
     for (const g of frame.gpus ?? []) g.uuid = `GPU-${host}-0`;
     publisher.publish(frameTopic(host), Buffer.from(encodeFrameBatch([frame])), { qos: 1 });
   };
@@ -84,7 +91,7 @@ describe.skipIf(!available)("stale under hash_clientid: statuses everywhere, fra
     // Like agents: a frame per host every interval, while that host is sending.
     timer = setInterval(() => {
       for (const host of HOSTS) if (sending.has(host)) publishFrame(host);
-    }, INTERVAL_MS / 2);
+    }, 500);
   }, 60_000);
 
   afterAll(async () => {
@@ -107,7 +114,7 @@ describe.skipIf(!available)("stale under hash_clientid: statuses everywhere, fra
     expect(b.store.latest().map((g) => g.host)).toEqual(["host-b"]);
     // Well past 3 intervals of both hosts' online status: without frames of host-b, A would call it stale.
     const since = Date.now();
-    await waitFor(() => Date.now() - since > 5 * INTERVAL_MS, 10_000, "5 intervals");
+    await waitFor(() => Date.now() - since > 8 * STATUS_INTERVAL_MS, 15_000, "8 status intervals");
     expect(staleHosts(a)).toEqual([]);
     expect(staleHosts(b)).toEqual([]);
     const merged = async () => {
@@ -116,6 +123,13 @@ describe.skipIf(!available)("stale under hash_clientid: statuses everywhere, fra
       return ((await response.json()) as { flags: Flag[] }).flags.map((f) => f.host);
     };
     expect(await merged()).toEqual([]);
+    // The merged summary counts no host as unreachable.
+    const staleInSummary = async () => {
+      const response = await fetch(`http://127.0.0.1:${a.httpPort}/api/v1/summary`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as Summary).flags.byKind.stale ?? 0;
+    };
+    expect(await staleInSummary()).toBe(0);
 
     // host-a's agent hangs: connected (its status stays online), no frames. A, which received them, calls it stale.
     sending = new Set(["host-b"]);
@@ -126,6 +140,7 @@ describe.skipIf(!available)("stale under hash_clientid: statuses everywhere, fra
     // B never received host-a's frames: not its to judge; host-b is live.
     expect(staleHosts(b)).toEqual([]);
     expect(await merged()).toEqual(["host-a"]);
+    expect(await staleInSummary()).toBe(1);
 
     // Frames again: closed.
     sending = new Set(HOSTS);
