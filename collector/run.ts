@@ -81,6 +81,8 @@ async function startParts(
     // idle-held names its holder from the sessions the host's newest process set lists.
     holders: (host, gpuUuid, nowMs) =>
       holderText(store.processes().current({ host, gpuUuids: [gpuUuid], nowMs, limit: 100 }), nowMs),
+    // Frames split among a share group's members: each judges stale only the hosts it receives.
+    sharedFrames: Boolean(config.broker.share_group),
   });
   flags.start();
   onClose("flags", () => flags.stop());

@@ -1,5 +1,5 @@
 // People-facing views of the API's answers. Flags and hot GPUs stand out in colour.
-import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
+import type { GpuView, MigDeviceBrief, Report, Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
 import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { gpuName } from "./columns.js";
@@ -64,6 +64,15 @@ function isHot(g: GpuView): boolean {
   );
 }
 
+/** "MIG 3g.40gb×2, 1g.10gb": a partitioned GPU's devices by profile, in the inventory's order. */
+export function migText(devices: readonly MigDeviceBrief[]): string {
+  const count = new Map<string, number>();
+  for (const d of devices) count.set(d.profile || "?", (count.get(d.profile || "?") ?? 0) + 1);
+  return `MIG ${[...count].map(([p, n]) => (n > 1 ? `${p}×${n}` : p)).join(", ")}`;
+}
+
+const mib = (v: number | null) => (v === null ? "–" : `${v} MiB`);
+
 export function renderGpus(gpus: readonly GpuView[], style: Style): string {
   if (gpus.length === 0) return "No GPUs.\n";
   const rows = gpus.map((g): Cell[] => {
@@ -72,7 +81,7 @@ export function renderGpus(gpus: readonly GpuView[], style: Style): string {
     const kinds = [...new Set(g.flags.map((f) => f.kind))];
     return [
       { text: gpuName(g.host, g.index) },
-      { text: g.model },
+      { text: g.migDevices ? `${g.model} · ${migText(g.migDevices)}` : g.model },
       { text: g.state, ...(g.state !== "ok" ? { colour: "magenta" as const } : {}) },
       { text: fixed(v.utilization_gpu_pct, 0, " %"), right: true },
       {
@@ -112,6 +121,11 @@ export function renderGpu(g: GpuView, style: Style): string {
       `serial ${g.inventory.serial}  VBIOS ${g.inventory.vbiosVersion}  driver ${g.inventory.driverVersion}  slowdown ${fixed(g.inventory.slowdownTemperatureC, 0, " °C")}`,
     ]);
   for (const [k, v] of Object.entries(g.values)) lines.push([k, String(v)]);
+  for (const m of g.migDevices ?? [])
+    lines.push([
+      `MIG ${m.profile}`,
+      `${m.uuid || "(no UUID)"}  memory ${mib(m.memoryUsedMib)} of ${mib(m.memoryTotalMib)}  utilization – (${m.utilizationAbsent})`,
+    ]);
   for (const f of g.flags) lines.push([paint(style, KIND_COLOUR[f.kind], `flag ${f.kind}`), f.reason]);
   return `${lines.map(([k, v]) => `${paint(style, "bold", k.padEnd(30))}${v}`).join("\n")}\n`;
 }

@@ -12,6 +12,7 @@ import type {
   GpuView,
   HostView,
   MetricsSnapshot,
+  MigDeviceBrief,
   MigDeviceView,
   Report,
   ReportGroupBy,
@@ -42,6 +43,8 @@ export interface QueryBackend {
   gpu(id: string): GpuView | undefined;
   /** A GPU's MIG devices from its latest inventory (none when MIG is off). */
   migDevices?(gpuUuid: string): MigDeviceView[];
+  /** Every GPU's MIG devices in the list's compact form, by GPU UUID (GPUs without any absent). */
+  migDeviceBriefs?(): Map<string, MigDeviceBrief[]>;
   series(gpu: GpuView, request: SeriesRequest): Promise<SeriesView>;
   flags(query: FlagQuery): Flag[];
   /** A page of flags with true totals; routes fall back to flags() without totals where absent. */

@@ -3,7 +3,14 @@
 // (collector/fanout), summary, gpus, flags and the fleet reports merge every collector's answer.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { MetricKey } from "../../shared/metrics.js";
-import type { FlagPage, FlagQuery, FleetPartKind, ReportKind } from "../contract/api-contract.js";
+import type {
+  FlagPage,
+  FlagQuery,
+  FleetPartKind,
+  GpuView,
+  MigDeviceBrief,
+  ReportKind,
+} from "../contract/api-contract.js";
 import { FLEET_PART_KINDS } from "../contract/api-contract.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
@@ -89,14 +96,16 @@ export function registerApiRoutes(
     // The scope travels to the peers as ?tenant= (they are asked with the fleet's token).
     const q = scope ? { ...req.query, tenant: scope.tenant } : req.query;
     const now = backend.now();
-    const listed = backend.gpus({
-      ...(q.host !== undefined ? { host: q.host } : {}),
-      ...(q.site !== undefined ? { site: q.site } : {}),
-      ...(q.model !== undefined ? { model: q.model } : {}),
-      ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
-      ...(q.state !== undefined ? { state: q.state } : {}),
-      ...(q.flag !== undefined ? { flag: q.flag } : {}),
-    });
+    const listed = backend
+      .gpus({
+        ...(q.host !== undefined ? { host: q.host } : {}),
+        ...(q.site !== undefined ? { site: q.site } : {}),
+        ...(q.model !== undefined ? { model: q.model } : {}),
+        ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
+        ...(q.state !== undefined ? { state: q.state } : {}),
+        ...(q.flag !== undefined ? { flag: q.flag } : {}),
+      })
+      .map(withMig(backend.migDeviceBriefs?.()));
     const all = scope
       ? listed.filter((g) => scope.holdsAt(g.uuid, now)).map((g) => tenantGpuView(scope, g, now))
       : listed;
@@ -300,4 +309,12 @@ function unscopedFlagPage(
 
 function notFound(id: string): ApiError {
   return new ApiError(404, "not_found", "id", `no GPU ${JSON.stringify(id)} (give a UUID or host:index)`);
+}
+
+/** A GPU with its MIG devices where it has any (the list's compact form). */
+function withMig(byGpu: Map<string, MigDeviceBrief[]> | undefined): (gpu: GpuView) => GpuView {
+  return (gpu) => {
+    const migDevices = byGpu?.get(gpu.uuid);
+    return migDevices ? { ...gpu, migDevices } : gpu;
+  };
 }

@@ -16,6 +16,7 @@ import type {
   HostView,
   LeaseInForce,
   MetricsSnapshot,
+  MigDeviceBrief,
   MigDeviceView,
   Report,
   ReportGroupBy,
@@ -42,6 +43,7 @@ import { fleetReport } from "../reports/reports.js";
 import { salesReport } from "../reports/sales.js";
 import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { InventoryRow } from "../store/fleet-reads.js";
+import type { MigDeviceRow } from "../store/mig-devices.js";
 import type { Store } from "../store/store.js";
 import type { LatestGpu } from "../store/store-query.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
@@ -259,12 +261,19 @@ export class StoreBackend implements QueryBackend {
   }
 
   migDevices(gpuUuid: string): MigDeviceView[] {
-    return this.parts.store.migDevices.list(gpuUuid).map(({ gpuUuid: _, updatedMs, ...d }) => ({
-      ...d,
-      reportedMs: updatedMs,
-      utilization: null,
-      utilizationAbsent: MIG_NO_UTILIZATION,
-    }));
+    return this.parts.store.migDevices.list(gpuUuid).map(migView);
+  }
+
+  migDeviceBriefs(): Map<string, MigDeviceBrief[]> {
+    const out = new Map<string, MigDeviceBrief[]>();
+    for (const row of this.parts.store.migDevices.list()) {
+      const { uuid, profile, memoryTotalMib, memoryUsedMib, utilization, utilizationAbsent } = migView(row);
+      const brief = { uuid, profile, memoryTotalMib, memoryUsedMib, utilization, utilizationAbsent };
+      const list = out.get(row.gpuUuid);
+      if (list) list.push(brief);
+      else out.set(row.gpuUuid, [brief]);
+    }
+    return out;
   }
 
   async series(gpu: GpuView, request: SeriesRequest): Promise<SeriesView> {
@@ -536,4 +545,9 @@ function classifyLatest(
     mig_mode: v.mig_mode === undefined ? null : v.mig_mode === 1,
   };
   return classifySample(sample, thresholds);
+}
+
+/** A stored MIG device as the API shows it: memory as of its inventory, no utilization (none exists). */
+function migView({ gpuUuid: _, updatedMs, ...d }: MigDeviceRow): MigDeviceView {
+  return { ...d, reportedMs: updatedMs, utilization: null, utilizationAbsent: MIG_NO_UTILIZATION };
 }

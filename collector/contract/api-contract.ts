@@ -67,8 +67,11 @@ export interface GpuView {
   values: Partial<Record<MetricKey, number>>;
   flags: GpuFlagRef[];
   inventory: GpuInventory | null;
-  /** Its MIG devices from its latest inventory; only on /api/v1/gpus/:id, and only when it has any. */
-  migDevices?: MigDeviceView[];
+  /**
+   * Its MIG devices from its latest inventory, only when it has any: in the GPU list the compact
+   * form; /api/v1/gpus/:id gives each whole (MigDeviceView).
+   */
+  migDevices?: MigDeviceBrief[];
 }
 
 /** One MIG device of a GPU, as its latest inventory reported it (memory used as of `reportedMs`, not live). */
@@ -78,6 +81,12 @@ export type MigDeviceView = Omit<MigDeviceRow, "gpuUuid" | "updatedMs"> & {
   utilization: null;
   utilizationAbsent: string;
 };
+
+/** A MIG device as the GPU list shows it: what a list line draws, whatever the fleet's size. */
+export type MigDeviceBrief = Pick<
+  MigDeviceView,
+  "uuid" | "profile" | "memoryTotalMib" | "memoryUsedMib" | "utilization" | "utilizationAbsent"
+>;
 
 export interface HostView {
   name: string;

@@ -7,6 +7,8 @@
 // evaluating it would move timers backwards and could reopen or close episodes out of order.
 // Stale is about arrival (collector clock): any frame arriving, replayed or live, proves the
 // host is talking, and stale is only ever raised by tick(), never retroactively from frames.
+// Where collectors share the frames (sharedFrames), a collector judges stale only the hosts whose
+// frames it receives (HostTrack.framesHere); the statuses of the others reach it too, their frames not.
 import type { Logger } from "../../shared/logger.js";
 import { silentLogger } from "../../shared/logger.js";
 import {
@@ -47,6 +49,8 @@ export interface FlagEngineOptions {
   now?: () => number;
   /** Names an idle-held GPU's holder from the process sessions (collector/store/process-store.ts). */
   holders?: HolderLookup;
+  /** Frames are split among collectors (broker.share_group): stale only for hosts with frames here. */
+  sharedFrames?: boolean;
 }
 
 export interface FlagEngineStats {
@@ -90,8 +94,14 @@ export class FlagEngine {
     for (const [key, json] of this.options.store.loadRuleStates()) {
       const state = JSON.parse(json) as GpuTrack | HostTrack;
       if (key.startsWith("gpu:")) this.gpus.set(key.slice(4), state as GpuTrack);
-      else this.hosts.set(key.slice(5), { ...(state as HostTrack), lastArrivalMs: nowMs });
+      else {
+        const host = state as Partial<HostTrack> & HostTrack;
+        // States saved before framesHere existed: GPUs seen in frames mean frames came here.
+        const framesHere = host.framesHere ?? host.seen.length > 0;
+        this.hosts.set(key.slice(5), { ...host, framesHere, lastArrivalMs: nowMs });
+      }
     }
+    const fromFlags = new Set<string>();
     for (const flag of open) {
       if (flag.gpuUuid !== null && !this.gpus.has(gpuKey(flag.host, flag.gpuUuid))) {
         this.gpus.set(
@@ -99,8 +109,13 @@ export class FlagEngine {
           newTrack(flag.host, flag.gpuUuid, flag.gpuIndex ?? 0, flag.site, flag.labels),
         );
       }
-      if (!this.hosts.has(flag.host))
+      if (!this.hosts.has(flag.host)) {
+        fromFlags.add(flag.host);
         this.hosts.set(flag.host, { ...newHost(flag.host, flag.site, flag.labels), lastArrivalMs: nowMs });
+      }
+      // A host known from its open flags only: any of them but offline came from frames received here.
+      const host = this.hosts.get(flag.host);
+      if (host && fromFlags.has(flag.host) && flag.kind !== "offline") host.framesHere = true;
     }
     for (const track of this.gpus.values())
       reconcile(track, (kind) => this.book.get(track.host, track.uuid, kind));
@@ -161,8 +176,10 @@ export class FlagEngine {
       const host = this.host(hostName);
       const at = Number(status.timestamp_ms ?? 0) || receivedAtMs;
       if (status.state === AgentState.AGENT_STATE_OFFLINE) {
-        // Offline explains the silence: it replaces a stale flag.
+        // Offline explains the silence: it replaces a stale flag. Once back, the host's frames may
+        // go to another collector of a share group: it is this one's again when they arrive here.
         this.book.closeFlag(hostName, null, "stale", at, receivedAtMs);
+        host.framesHere = false;
         this.book.openFlag(offlineFlag(host, status, at), receivedAtMs);
       } else if (status.state === AgentState.AGENT_STATE_ONLINE) {
         if (status.interval_ms) host.intervalMs = status.interval_ms;
@@ -219,10 +236,17 @@ export class FlagEngine {
     return result;
   }
 
-  /** Opens stale flags for hosts silent for staleIntervals of their interval (collector clock). */
+  /**
+   * Opens stale flags for hosts silent for staleIntervals of their interval (collector clock).
+   * With shared frames, only for hosts whose frames come here; another member judges the rest.
+   */
   tick(nowMs: number = this.now()): void {
     this.batch(() => {
       for (const host of this.hosts.values()) {
+        if (this.options.sharedFrames && !host.framesHere) {
+          this.closeForeignStale(host, nowMs);
+          continue;
+        }
         if (host.intervalMs <= 0) continue;
         const limitMs = this.options.config.stale_intervals * host.intervalMs;
         if (nowMs - host.lastArrivalMs <= limitMs) continue;
@@ -258,9 +282,19 @@ export class FlagEngine {
     };
   }
 
+  /** A stale flag of a host whose frames go elsewhere (raised before sharedFrames was set) is not ours. */
+  private closeForeignStale(host: HostTrack, nowMs: number): void {
+    const stale = this.book.get(host.host, null, "stale");
+    if (!stale) return;
+    this.book.closeFlag(host.host, null, "stale", nowMs, nowMs, {
+      reason: `${stale.reason}; its frames go to another collector of the share group`,
+    });
+  }
+
   private frame(frame: ValidFrame, receivedAtMs: number): void {
     const host = this.host(frame.host, frame.site ?? "", frame.labels ?? {});
     host.intervalMs = frame.interval_ms;
+    host.framesHere = true;
     host.lastArrivalMs = Math.max(host.lastArrivalMs, receivedAtMs);
     this.book.closeFlag(frame.host, null, "stale", receivedAtMs, receivedAtMs);
     this.health.noteFrame(frame.host, frame.boot_id);

@@ -16,10 +16,16 @@ export interface HostTrack {
   inventory: Record<string, IGpuInfo>;
   /** GPUs seen in its frames (the expected set until an inventory arrives). */
   seen: string[];
+  /**
+   * Whether a frame of the host reached this collector since the host last went offline. Where
+   * collectors share the frames (broker.share_group), only such a host is this collector's to
+   * judge stale: the others' frames go to another member (docs/scaling.md, "Which broker strategy").
+   */
+  framesHere: boolean;
 }
 
 export function newHost(host: string, site: string, labels: Record<string, string>): HostTrack {
-  return { host, site, labels, intervalMs: 0, lastArrivalMs: 0, inventory: {}, seen: [] };
+  return { host, site, labels, intervalMs: 0, lastArrivalMs: 0, inventory: {}, seen: [], framesHere: false };
 }
 
 export function staleFlag(host: HostTrack, intervals: number, limitMs: number): NewFlag {

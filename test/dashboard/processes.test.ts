@@ -2,13 +2,17 @@
 // the real ingest check and store: the holder's pid, name, user, Slurm job or pod, memory, SM
 // share and since when; a MIG device column where the GPU is partitioned; a new process shows up
 // with the panel's next refresh; a tenant token sees only its leased GPU's processes, "since" its
-// lease began, and nothing of the others.
+// lease began, and nothing of the others. The partitioned GPU's panel also lists its MIG devices
+// (issue 17: index, profile, UUID, SMs, memory used of total, utilization absent with the reason
+// on hover) from an inventory through the same check; a whole GPU's panel has no MIG section.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreProcessBackend } from "../../collector/api/process-backend.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
 import { newToken, storedTokenLookup } from "../../collector/api/tokens.js";
 import { checkMessage } from "../../collector/ingest/check.js";
 import { LeaseService } from "../../collector/leases/service.js";
+import { encodeInventory } from "../../shared/codec.js";
+import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
 import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
 import { buildFleet, type FleetFixture, gpuUuid } from "../api/fleet-fixture.js";
@@ -20,6 +24,36 @@ const HOST = "node-a";
 const POD = "dd1bf9d1-241d-47f5-8e25-12de83135812";
 const CONTAINER = "f45298cd514d1930c4fe3afc4412e59547f7e3148fddd22ca33cefce046eb830";
 const MIG = "MIG-0b2f1c9e-0001-2222-3333-444455556666";
+const MIG2 = "MIG-0b2f1c9e-0002-2222-3333-444455556666";
+
+/** node-a's inventory, GPU 1 partitioned into two MIG devices (MIG and MIG2), through the collector's check. */
+function migInventory(f: FleetFixture): void {
+  const device = (i: number, uuid: string, profile: string, usedMib: number) => ({
+    uuid,
+    device_index: i,
+    profile,
+    gpu_instance_id: 1 + i,
+    compute_instance_id: 0,
+    sm_count: 60 - 28 * i,
+    memory_total_mib: 40_448,
+    memory_used_mib: usedMib,
+  });
+  const payload = encodeInventory({
+    schema_version: SCHEMA_VERSION,
+    host: HOST,
+    timestamp_ms: f.nowMs,
+    gpus: Array.from({ length: 4 }, (_, i) => ({
+      index: i,
+      uuid: gpuUuid(0, i),
+      name: "NVIDIA H100 80GB HBM3",
+      mig_mode: i === 1,
+      mig_devices: i === 1 ? [device(0, MIG, "4g.40gb", 20_480), device(1, MIG2, "3g.40gb", 0)] : [],
+    })),
+  });
+  const checked = checkMessage(topicFor(HOST, "inventory"), payload, { username: undefined, nowMs: f.nowMs });
+  if (!checked.inventory) throw new Error(JSON.stringify(checked.rejections));
+  f.store.writeInventory(checked.inventory, f.nowMs);
+}
 
 describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
   let fleet: FleetFixture | undefined;
@@ -84,6 +118,7 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
     const f = fleet;
     writeSet(f.nowMs - 60 * MIN, [bob, alice]);
     writeSet(f.nowMs - MIN, [bob, alice, onMig]);
+    migInventory(f);
     const leases = new LeaseService(f.store.leases, () => f.nowMs);
     leases.create({ id: "l-acme", device: gpuUuid(0, 2), tenant: "acme", start: f.nowMs - 30 * MIN }, "t");
     const t = newToken();
@@ -181,6 +216,42 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       .locator("#detail-processes tr.empty")
       .filter({ hasText: "No compute process on this GPU now." })
       .waitFor({ timeout: 10_000 });
+    expect(failed).toEqual([]);
+  }, 90_000);
+
+  it("a MIG GPU's panel lists its devices with memory and no utilization; a whole GPU's has none", async () => {
+    if (!browser) throw new Error("chromium did not start");
+    const { page, failed } = await loadedDashboard(browser, url, `/#token=${ADMIN}`);
+    await page.locator(`.cell[data-uuid="${gpuUuid(0, 1)}"]`).click();
+    const table = page.locator("#detail-mig");
+    await table.locator(`tr[data-mig="${MIG2}"]`).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#detail-mig-head").textContent()).toBe("MIG devices (2)");
+    expect(await table.locator("th").allTextContents()).toEqual([
+      "#",
+      "profile",
+      "UUID",
+      "SMs",
+      "memory used",
+      "utilization",
+    ]);
+    const first = table.locator(`tr[data-mig="${MIG}"] td`);
+    expect(await first.allTextContents()).toEqual(["0", "4g.40gb", MIG, "60", "20.0 GiB / 39.5 GiB", "–"]);
+    expect(await first.last().getAttribute("title")).toBe(MIG_NO_UTILIZATION);
+    expect(await table.locator(`tr[data-mig="${MIG2}"] td`).allTextContents()).toEqual([
+      "1",
+      "3g.40gb",
+      MIG2,
+      "32",
+      "0.0 GiB / 39.5 GiB",
+      "–",
+    ]);
+
+    await page.keyboard.press("Escape");
+    await page.locator(`.cell[data-uuid="${gpuUuid(0, 2)}"]`).click();
+    await page.locator("#detail-title").filter({ hasText: "node-a · GPU 2" }).waitFor({ timeout: 10_000 });
+    await page.locator("#detail-mig").waitFor({ state: "hidden", timeout: 10_000 });
+    expect(await page.locator("#detail-mig-head").isHidden()).toBe(true);
+    expect(await page.locator("#detail-mig tr").count()).toBe(0);
     expect(failed).toEqual([]);
   }, 90_000);
 

@@ -1,10 +1,11 @@
-// One GPU's panel: charts (uPlot) with its Xid marks, its open flags, the processes holding it now
-// (processes-view.js), its health timeline (health-timeline.js) and its flag history. It opens over the page
+// One GPU's panel: charts (uPlot) with its Xid marks, its open flags, its MIG devices (mig-view.js),
+// the processes holding it now (processes-view.js), its health timeline (health-timeline.js) and its flag history. It opens over the page
 // (no scrolling to find it), refreshes on every poll while open, closes with Escape or ×, and is
 // addressable: the app keeps `?gpu=host:index` in the URL.
 import { api, duration, el } from "./api.js";
 import { eventMarks } from "./health.js";
 import { drawTimeline, gpuTimeline } from "./health-timeline.js";
+import { drawMig } from "./mig-view.js";
 import { drawProcesses, processesOf } from "./processes-view.js";
 import { leaseText } from "./tenants.js";
 
@@ -56,6 +57,7 @@ export async function refreshDetail(force = false) {
     uPlot ??= (await import("/vendor/uplot.esm.js")).default;
     if (d.id !== id) return;
     draw(gpu, s, history, health);
+    drawMig(gpu);
     drawProcesses(processes);
   } finally {
     d.busy = false;

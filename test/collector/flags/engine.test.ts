@@ -362,3 +362,80 @@ describe("stale after a collector restart (issue 18)", () => {
     restarted.stop();
   });
 });
+
+describe("stale with frames shared among collectors (broker.share_group)", () => {
+  const online = (host: string, at: number) =>
+    h.engine.onStatus(
+      { host, state: AgentState.AGENT_STATE_ONLINE, timestamp_ms: at, interval_ms: INTERVAL },
+      at,
+    );
+  const staleHosts = () => opened("stale").map((e) => e.flag.host);
+
+  it("judges only the hosts whose frames arrive here; one whose frames stop here is stale", () => {
+    h = harness(DEFAULT_FLAGS_CONFIG, undefined, { sharedFrames: true });
+    // Both statuses reach every member; node-2's frames go to the other collector.
+    online("node-1", T0);
+    online("node-2", T0);
+    run(h, T0, T0 + MIN, () => [sample({ utilization_gpu_pct: 50 })]);
+    for (let t = T0; t <= T0 + MIN + 2 * INTERVAL; t += 1000) h.engine.tick(t);
+    expect(staleHosts()).toEqual([]);
+    // node-1's frames stop: it is this collector's, so stale here.
+    h.engine.tick(T0 + MIN - INTERVAL + 3 * INTERVAL + 1);
+    h.engine.tick(T0 + 30 * MIN);
+    expect(staleHosts()).toEqual(["node-1"]);
+  });
+
+  it("round robin: every other frame here keeps a host fresh; when all stop it is stale", () => {
+    h = harness(DEFAULT_FLAGS_CONFIG, undefined, { sharedFrames: true });
+    online("node-1", T0);
+    for (let t = T0; t < T0 + 5 * MIN; t += 2 * INTERVAL) {
+      h.engine.onFrames([frame(t, [sample({ utilization_gpu_pct: 50 })])], t);
+      h.engine.tick(t + INTERVAL);
+    }
+    expect(staleHosts()).toEqual([]);
+    h.engine.tick(T0 + 5 * MIN + 2 * INTERVAL);
+    expect(staleHosts()).toEqual(["node-1"]);
+  });
+
+  it("after offline, a host is judged here again only once its frames arrive here", () => {
+    h = harness(DEFAULT_FLAGS_CONFIG, undefined, { sharedFrames: true });
+    run(h, T0, T0 + MIN, () => [sample({ utilization_gpu_pct: 50 })]);
+    const off = T0 + MIN;
+    h.engine.onStatus(
+      { host: "node-1", state: AgentState.AGENT_STATE_OFFLINE, reason: "connection lost", timestamp_ms: off },
+      off,
+    );
+    // Back online, its frames now going to another member (the group changed meanwhile).
+    online("node-1", off + MIN);
+    h.engine.tick(off + 30 * MIN);
+    expect(staleHosts()).toEqual([]);
+    h.engine.onFrames([frame(off + 31 * MIN, [sample({ utilization_gpu_pct: 50 })])], off + 31 * MIN);
+    h.engine.tick(off + 31 * MIN + 3 * INTERVAL + 1);
+    expect(staleHosts()).toEqual(["node-1"]);
+  });
+
+  it("a restart keeps the hosts whose frames came here, judged from when it can receive again", () => {
+    h = harness(DEFAULT_FLAGS_CONFIG, undefined, { sharedFrames: true });
+    online("node-2", T0);
+    run(h, T0, T0 + MIN, () => [sample({ utilization_gpu_pct: 50 })]);
+    h = h.reopen();
+    const receiving = T0 + 10 * MIN;
+    h.engine.receiving(receiving);
+    h.engine.tick(receiving + 3 * INTERVAL);
+    expect(staleHosts()).toEqual([]);
+    h.engine.tick(receiving + 3 * INTERVAL + 1);
+    expect(staleHosts()).toEqual(["node-1"]);
+  });
+
+  it("without shared frames a host with only a status is judged; that stale flag closes once shared", () => {
+    h = harness();
+    online("node-2", T0);
+    h.engine.tick(T0 + 3 * INTERVAL + 1);
+    expect(staleHosts()).toEqual(["node-2"]);
+    h.close();
+    h = harness(DEFAULT_FLAGS_CONFIG, h.dir, { sharedFrames: true });
+    h.engine.tick(T0 + 5 * INTERVAL);
+    expect(closed("stale").map((e) => e.flag.host)).toEqual(["node-2"]);
+    expect(h.engine.openFlags({ kinds: ["stale"] })).toEqual([]);
+  });
+});

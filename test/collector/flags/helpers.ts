@@ -62,13 +62,19 @@ export interface Harness {
 export function harness(
   config: FlagsConfig = DEFAULT_FLAGS_CONFIG,
   dir = mkdtempSync(join(tmpdir(), "gputel-flags-")),
+  options: { sharedFrames?: boolean } = {},
 ): Harness {
   const db = new Database(join(dir, "collector.db"));
   db.pragma("journal_mode = WAL");
   migrate(db);
   const store = new FlagStore(db);
   const clock = { now: T0 };
-  const engine = new FlagEngine({ store, config: resolveFlagsConfig(config), now: () => clock.now });
+  const engine = new FlagEngine({
+    store,
+    config: resolveFlagsConfig(config),
+    now: () => clock.now,
+    ...options,
+  });
   const events: FlagEvent[] = [];
   engine.subscribe((e) => events.push(e));
   engine.start();
@@ -85,7 +91,7 @@ export function harness(
     },
     reopen() {
       h.close();
-      return harness(config, dir);
+      return harness(config, dir, options);
     },
   };
   return h;
