@@ -62,10 +62,10 @@ export function noValueReason(text: string): AbsentReasonValue | undefined {
 export function parseValue(raw: string, kind: ValueKind, min: number, max: number): ParsedValue {
   const text = raw.trim();
   if (text === "") return { ok: false, reason: UNPARSEABLE };
-  const reason = noValueReason(text);
-  if (reason !== undefined) return { ok: false, reason };
+  // A value first (the common case, once per field and GPU every interval): no spelling of "no
+  // value" reads as a number, a boolean word, hex or a P-state, so the order changes no answer.
   const value = parseKind(text, kind);
-  if (value === undefined) return { ok: false, reason: UNPARSEABLE };
+  if (value === undefined) return { ok: false, reason: noValueReason(text) ?? UNPARSEABLE };
   if (value < min || value > max) return { ok: false, reason: OUT_OF_RANGE };
   return { ok: true, value };
 }
