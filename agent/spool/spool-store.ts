@@ -38,10 +38,16 @@ export class SpoolStore {
   /** Acknowledged frames (id → size) not yet deleted from the file; already out of count and bytes. */
   private readonly released = new Map<number, number>();
 
+  // Built once: better-sqlite3's transaction() makes four wrappers and their properties per call.
+  private readonly inTransaction: <T>(body: () => T) => T;
+
   private constructor(
     private readonly db: Database.Database,
     private readonly sql: SpoolStatements,
-  ) {}
+  ) {
+    const run = db.transaction((body: () => unknown) => body());
+    this.inTransaction = <T>(body: () => T): T => run(body) as T;
+  }
 
   static open(options: StoreOptions, carried?: CarriedCounters): SpoolStore {
     const db = openSpoolDb(options.path, {
@@ -63,7 +69,7 @@ export class SpoolStore {
   insert(frame: SpoolFrame, size: number, evict: readonly number[]): number {
     let freed = 0;
     let dropped = 0;
-    const id = this.db.transaction(() => {
+    const id = this.inTransaction(() => {
       // Acknowledged frames first: the pages they free take the new frame on a full disk.
       this.deleteReleased();
       for (const old of evict) {
@@ -79,7 +85,7 @@ export class SpoolStore {
         this.sql.setMeta.run("dropped_reported", this.droppedReported);
       }
       return Number(result.lastInsertRowid);
-    })();
+    });
     this.count += 1 - dropped;
     this.bytes += size - freed;
     this.lastId = id;
@@ -112,7 +118,7 @@ export class SpoolStore {
   /** Deletes the acknowledged frames from the file now, in one transaction; returns how many. */
   flushReleased(): number {
     if (this.released.size === 0) return 0;
-    const deleted = this.db.transaction(() => this.deleteReleased())();
+    const deleted = this.inTransaction(() => this.deleteReleased());
     this.released.clear();
     return deleted;
   }
@@ -121,7 +127,7 @@ export class SpoolStore {
   deleteIds(ids: readonly number[]): number {
     let freed = 0;
     let deleted = 0;
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       for (const id of ids) {
         const row = this.sql.deleteById.get(id);
         if (row) {
@@ -129,7 +135,7 @@ export class SpoolStore {
           deleted += 1;
         }
       }
-    })();
+    });
     this.count -= deleted;
     this.bytes -= freed;
     this.freedSinceVacuum += freed;
