@@ -1,12 +1,17 @@
 // Host readings: memory and CPU load with every frame from /proc (proc-readings.ts), facts (OS,
 // CPU model) through systeminformation with inventory. CPU load and uptime are computed from
-// /proc and node:os instead of si.currentLoad()/si.time(): on Linux those run
+// /proc (proc-readings.ts) instead of si.currentLoad()/si.time(): on Linux those run
 // `execSync("cat /proc/stat | grep cpu")` and `execSync("date …")` on every call, a blocking shell
 // per frame that cost the agent more CPU than everything else together.
-import { loadavg, uptime } from "node:os";
 import si from "systeminformation";
 import type { IHostInfo, IHostSample } from "../../shared/proto.js";
-import { type CpuTimes, readCpuTimes, readMemory } from "./proc-readings.js";
+import {
+  type CpuTimes,
+  readCpuTimes,
+  readLoadAverage1m,
+  readMemory,
+  readUptimeSeconds,
+} from "./proc-readings.js";
 
 export interface HostSource {
   sample(): Promise<IHostSample>;
@@ -37,8 +42,8 @@ export class SystemInformationHost implements HostSource {
       memory_total_bytes: mem.totalBytes,
       // "used" minus buffers/cache: what processes hold, as `free -b` shows in "used".
       memory_used_bytes: Math.max(0, mem.totalBytes - mem.availableBytes),
-      uptime_seconds: Math.round(uptime()),
-      load_average_1m: round2(loadavg()[0] ?? 0),
+      uptime_seconds: Math.round(readUptimeSeconds()),
+      load_average_1m: round2(readLoadAverage1m()),
     };
     if (load !== undefined) sample.cpu_load_pct = round2(load);
     return sample;

@@ -1,10 +1,12 @@
-// The host's memory and CPU time from /proc, read directly: one small synchronous read each
-// (procfs is generated in memory, never waits on a disk). systeminformation's si.mem() reads the
+// The host's memory, CPU time, uptime and load average from /proc, read directly: one small
+// synchronous pread each through a descriptor kept open (proc-file.ts; procfs is generated in
+// memory, never waits on a disk). systeminformation's si.mem() reads the
 // same /proc/meminfo but scans it a dozen times for fields the frame does not carry, and
 // os.cpus() also reads every CPU's model and speed: per frame, those were among the agent's
-// largest costs (bench agent.cpu_pct). Elsewhere than Linux, node:os answers.
-import { readFileSync } from "node:fs";
-import { cpus, freemem, totalmem } from "node:os";
+// largest costs (bench agent.cpu_pct), and node:os's uptime() and loadavg() open and close
+// /proc/uptime and /proc/loadavg on every call. Elsewhere than Linux, node:os answers.
+import { cpus, freemem, loadavg, totalmem, uptime } from "node:os";
+import { procFile } from "./proc-file.js";
 
 export interface MemoryReading {
   totalBytes: number;
@@ -17,12 +19,15 @@ export interface CpuTimes {
   total: number;
 }
 
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, "latin1");
-  } catch {
-    return undefined;
-  }
+// How much of each file's start is read: MemTotal and MemAvailable are its first and third
+// lines, the all-CPUs line is the first of /proc/stat (whose per-CPU and interrupt lines run to
+// many KiB on large hosts), uptime and loadavg are one short line.
+const MEMINFO_HEAD = 1024;
+const STAT_HEAD = 512;
+const LINE_HEAD = 128;
+
+function readProc(path: string, headBytes: number): string | undefined {
+  return procFile(path, headBytes).read();
 }
 
 /** MemTotal and MemAvailable of /proc/meminfo (kB) in bytes; undefined when either is missing. */
@@ -48,14 +53,20 @@ export function parseProcStat(text: string): CpuTimes | undefined {
   return { busy, total: busy + n(idle) + n(iowait) };
 }
 
+/** The first number of a text such as /proc/uptime or /proc/loadavg; undefined when none. */
+export function parseLeadingNumber(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s/.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 export function readMemory(path = "/proc/meminfo"): MemoryReading {
-  const text = readProc(path);
+  const text = readProc(path, MEMINFO_HEAD);
   const parsed = text === undefined ? undefined : parseMeminfo(text);
   return parsed ?? { totalBytes: totalmem(), availableBytes: freemem() };
 }
 
 export function readCpuTimes(path = "/proc/stat"): CpuTimes {
-  const text = readProc(path);
+  const text = readProc(path, STAT_HEAD);
   const parsed = text === undefined ? undefined : parseProcStat(text);
   if (parsed) return parsed;
   let busy = 0;
@@ -66,4 +77,16 @@ export function readCpuTimes(path = "/proc/stat"): CpuTimes {
     total += user + nice + sys + idle + irq;
   }
   return { busy, total };
+}
+
+/** Seconds since boot (/proc/uptime's first field). */
+export function readUptimeSeconds(path = "/proc/uptime"): number {
+  const text = readProc(path, LINE_HEAD);
+  return (text === undefined ? undefined : parseLeadingNumber(text)) ?? uptime();
+}
+
+/** The 1-minute load average (/proc/loadavg's first field). */
+export function readLoadAverage1m(path = "/proc/loadavg"): number {
+  const text = readProc(path, LINE_HEAD);
+  return (text === undefined ? undefined : parseLeadingNumber(text)) ?? loadavg()[0] ?? 0;
 }

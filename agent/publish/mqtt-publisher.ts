@@ -75,6 +75,8 @@ const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x99]);
  */
 interface Lane {
   kind: "frame" | "event" | "processes";
+  /** gputel/v1/<host>/<kind>, built once. */
+  topic: string;
   queue: MessageQueue;
   /** Refused publishes since the last acknowledged one (the backoff attempt). */
   refusals: number;
@@ -100,14 +102,17 @@ export class MqttPublisher implements FramePublisher {
   private sourcesChangedAt = 0;
 
   constructor(private readonly options: PublisherOptions) {
+    const lane = (kind: Lane["kind"], queue: MessageQueue): Lane => ({
+      kind,
+      topic: topicFor(options.host, kind),
+      queue,
+      refusals: 0,
+      pausedUntil: 0,
+    });
     this.lanes = [
-      ...(options.events
-        ? [{ kind: "event" as const, queue: options.events, refusals: 0, pausedUntil: 0 }]
-        : []),
-      ...(options.processes
-        ? [{ kind: "processes" as const, queue: options.processes, refusals: 0, pausedUntil: 0 }]
-        : []),
-      { kind: "frame", queue: options.queue, refusals: 0, pausedUntil: 0 },
+      ...(options.events ? [lane("event", options.events)] : []),
+      ...(options.processes ? [lane("processes", options.processes)] : []),
+      lane("frame", options.queue),
     ];
   }
 
@@ -306,8 +311,9 @@ export class MqttPublisher implements FramePublisher {
       for (const message of lane.queue.take(room)) {
         this.inflight.set(message, lane);
         client.publish(
-          topicFor(this.options.host, lane.kind),
-          Buffer.from(message.payload),
+          lane.topic,
+          // A view, not a copy: the encoded bytes are not touched again.
+          Buffer.from(message.payload.buffer, message.payload.byteOffset, message.payload.byteLength),
           { qos: 1 },
           (error) => this.onPublished(message, error),
         );

@@ -5,8 +5,17 @@
 import type { Spool, SpoolEntry } from "../spool/spool.js";
 import type { QueuedMessage } from "./frame-queue.js";
 
+/**
+ * Acknowledged entries leave the file with the next append's transaction; when no append comes
+ * (a quiet events spool, a stopped source) they are deleted on their own, between one and two of
+ * these after their ack. It bounds what a crash makes the agent send again (stored once by the
+ * collector).
+ */
+export const ACK_FLUSH_MS = 5_000;
+
 export abstract class SpoolMessages {
   private backlogWaitMs: number | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(protected readonly spool: Spool) {}
 
@@ -28,7 +37,8 @@ export abstract class SpoolMessages {
   }
 
   ack(ids: readonly number[]): void {
-    this.spool.ack([...ids]);
+    this.spool.ack(ids);
+    this.scheduleFlush();
   }
 
   nack(ids: readonly number[]): void {
@@ -52,6 +62,27 @@ export abstract class SpoolMessages {
   }
 
   close(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     this.spool.close();
+  }
+
+  /** Deletes acknowledged entries ACK_FLUSH_MS after an ack unless an append did it meanwhile. */
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.spool.ackedInFile === 0) return;
+    const appendsAtAck = this.spool.appendCount;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.spool.appendCount !== appendsAtAck) {
+        this.scheduleFlush(); // those went with an append; wait again for the newer ones
+        return;
+      }
+      try {
+        this.spool.flushAcked();
+      } catch {
+        // Kept as acknowledged: the next append's transaction deletes them, and reports its failure.
+      }
+    }, ACK_FLUSH_MS);
+    this.flushTimer.unref();
   }
 }

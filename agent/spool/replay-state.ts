@@ -49,6 +49,14 @@ export class ReplayState {
     this.liveCursor = nextId;
   }
 
+  /**
+   * A backlog scan from range("backlog").from found nothing left to hand out up to `below`: the
+   * next polls start there and need not read the file again until a nack or a reconnect.
+   */
+  backlogExhausted(below: number): void {
+    this.backlogCursor = Math.max(this.backlogCursor, below);
+  }
+
   /** Marks frames handed out, oldest first, from a scan of `stream` that began at range(stream).from. */
   handOut(stream: Stream, entries: readonly { id: number; size: number }[]): void {
     const last = entries.at(-1);

@@ -1,5 +1,9 @@
 // The spool's rows and counters: one SQLite file plus the running totals kept in step with it.
-// Every write is one transaction, and the in-memory totals change only after it commits.
+// Every write is one transaction, and the in-memory totals change only after it commits, with one
+// exception: acknowledged frames (release) leave the totals at once and the file with the next
+// write, normally the next append's transaction, so a frame costs one write transaction, not two.
+// Until then they are never handed out again; a crash in between resends them after the restart,
+// and the collector stores a frame, event or process set once by (host, boot id, seq).
 import type Database from "better-sqlite3";
 import type { SpoolFrame } from "./spool.js";
 import { openSpoolDb, SpoolStatements, type SpoolSynchronous, type StoredFrame } from "./spool-db.js";
@@ -31,11 +35,19 @@ export class SpoolStore {
   private droppedReported = 0;
   private countersDirty = false;
   private freedSinceVacuum = 0;
+  /** Acknowledged frames (id → size) not yet deleted from the file; already out of count and bytes. */
+  private readonly released = new Map<number, number>();
+
+  // Built once: better-sqlite3's transaction() makes four wrappers and their properties per call.
+  private readonly inTransaction: <T>(body: () => T) => T;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly sql: SpoolStatements,
-  ) {}
+  ) {
+    const run = db.transaction((body: () => unknown) => body());
+    this.inTransaction = <T>(body: () => T): T => run(body) as T;
+  }
 
   static open(options: StoreOptions, carried?: CarriedCounters): SpoolStore {
     const db = openSpoolDb(options.path, {
@@ -57,7 +69,9 @@ export class SpoolStore {
   insert(frame: SpoolFrame, size: number, evict: readonly number[]): number {
     let freed = 0;
     let dropped = 0;
-    const id = this.db.transaction(() => {
+    const id = this.inTransaction(() => {
+      // Acknowledged frames first: the pages they free take the new frame on a full disk.
+      this.deleteReleased();
       for (const old of evict) {
         const row = this.sql.deleteById.get(old);
         if (row) {
@@ -71,20 +85,49 @@ export class SpoolStore {
         this.sql.setMeta.run("dropped_reported", this.droppedReported);
       }
       return Number(result.lastInsertRowid);
-    })();
+    });
     this.count += 1 - dropped;
     this.bytes += size - freed;
     this.lastId = id;
     this.droppedTotal += dropped;
     this.countersDirty = false;
+    this.released.clear();
     return id;
   }
 
-  /** Deletes acknowledged frames; ids already gone (dropped, replaced file) are ignored. */
+  /** Acknowledged frames (id → size): out of the totals now, out of the file with the next write. */
+  release(frames: ReadonlyMap<number, number>): void {
+    for (const [id, size] of frames) {
+      this.released.set(id, size);
+      this.count -= 1;
+      this.bytes -= size;
+      this.freedSinceVacuum += size;
+    }
+    this.vacuumIfDrained();
+  }
+
+  /** Acknowledged, so never to be handed out again, whether or not it is still in the file. */
+  isReleased(id: number): boolean {
+    return this.released.has(id);
+  }
+
+  get releasedCount(): number {
+    return this.released.size;
+  }
+
+  /** Deletes the acknowledged frames from the file now, in one transaction; returns how many. */
+  flushReleased(): number {
+    if (this.released.size === 0) return 0;
+    const deleted = this.inTransaction(() => this.deleteReleased());
+    this.released.clear();
+    return deleted;
+  }
+
+  /** Deletes frames now; ids already gone (dropped, replaced file) are ignored. */
   deleteIds(ids: readonly number[]): number {
     let freed = 0;
     let deleted = 0;
-    this.db.transaction(() => {
+    this.inTransaction(() => {
       for (const id of ids) {
         const row = this.sql.deleteById.get(id);
         if (row) {
@@ -92,14 +135,11 @@ export class SpoolStore {
           deleted += 1;
         }
       }
-    })();
+    });
     this.count -= deleted;
     this.bytes -= freed;
     this.freedSinceVacuum += freed;
-    if (this.count === 0 && this.freedSinceVacuum >= VACUUM_AFTER_BYTES) {
-      this.freedSinceVacuum = 0;
-      this.sql.releaseFreePages(256);
-    }
+    this.vacuumIfDrained();
     return deleted;
   }
 
@@ -124,6 +164,20 @@ export class SpoolStore {
   /** Frames with from <= id < below, oldest first (stop iterating early to stop reading). */
   scan(from: number, below: number): IterableIterator<StoredFrame> {
     return this.sql.scan.iterate(from, below);
+  }
+
+  /** Once the spool drained after freeing enough, deletes what is released and gives pages back. */
+  private vacuumIfDrained(): void {
+    if (this.count !== 0 || this.freedSinceVacuum < VACUUM_AFTER_BYTES) return;
+    this.flushReleased();
+    this.freedSinceVacuum = 0;
+    this.sql.releaseFreePages(256);
+  }
+
+  private deleteReleased(): number {
+    let deleted = 0;
+    for (const id of this.released.keys()) if (this.sql.deleteById.get(id)) deleted += 1;
+    return deleted;
   }
 
   takeUnreported(): number {

@@ -9,7 +9,8 @@
 //                                              message each, not rate limited
 //   spool.nextBacklog(): BacklogPoll            { kind: "batch", entries, bytes } of the oldest backlog
 //                                              frames | { kind: "wait", waitMs } (rate limit) | { kind: "empty" }
-//   spool.ack(ids): number                      PUBACK arrived: deletes them (returns how many it deleted)
+//   spool.ack(ids): number                      PUBACK arrived: they leave the spool (returns how many)
+//   spool.flushAcked(): number                  deletes acknowledged frames from the file now
 //   spool.nack(ids) / spool.nackAll(): number   connection lost before PUBACK: pending again
 //   spool.takeDroppedSinceReport(): number      frames dropped by the bound since the last call
 //   spool.droppedTotal, spool.stats(): SpoolStats, spool.close()
@@ -43,6 +44,7 @@ import {
 } from "./batch-plan.js";
 import { excessBytes, planEviction } from "./bound.js";
 import { isCorruptError, isFullError } from "./corrupt.js";
+import { RecentFrames } from "./recent-frames.js";
 import { ReplayState, type Stream } from "./replay-state.js";
 import type { SpoolSynchronous, StoredFrame } from "./spool-db.js";
 import { openOrReplace, replaceCorrupt } from "./spool-open.js";
@@ -102,6 +104,10 @@ export class Spool {
   private droppedSinceOpen = 0;
   private corruptRecoveries = 0;
   private closed = false;
+  /** Appends since open: whether the acknowledged frames have left the file with one since. */
+  appendCount = 0;
+  /** The newest frames as appended: what live (and a short backlog) is served from. */
+  private readonly recent: RecentFrames;
 
   private constructor(
     private store: SpoolStore,
@@ -118,6 +124,7 @@ export class Spool {
     // Capacity of one full batch: batches go out whole, at the configured average rate.
     const rate = options.backlog?.framesPerSecond ?? DEFAULT_BACKLOG_FRAMES_PER_SECOND;
     this.bucket = new TokenBucket(rate, Math.max(1, this.batchLimits.maxFrames));
+    this.recent = new RecentFrames(store.lastId + 1);
   }
 
   /** Opens or creates the spool; a corrupt file is moved aside and a fresh one started. */
@@ -202,21 +209,42 @@ export class Spool {
     );
   }
 
-  /** PUBACK arrived: deletes the frames. Throws GPUTEL_E_SPOOL if the delete fails (they stay in flight). */
+  /**
+   * PUBACK arrived: the frames leave the spool (deleted from the file with the next append). Ids
+   * not handed out are deleted now; throws GPUTEL_E_SPOOL if that delete fails.
+   */
   ack(ids: Iterable<number>): number {
     this.assertOpen();
     const list = [...ids];
     return this.guard(
       "ack",
       () => {
-        const deleted = this.wrapWrite("ack", () => this.store.deleteIds(list));
-        this.state.settle(list);
-        return deleted;
+        this.recent.remove(list);
+        const settled = this.state.settle(list);
+        this.store.release(settled);
+        if (settled.size === list.length) return settled.size;
+        const others = list.filter((id) => !settled.has(id) && !this.store.isReleased(id));
+        return settled.size + this.wrapWrite("ack", () => this.store.deleteIds(others));
       },
       () => {
         this.state.settle(list);
         return 0;
       },
+    );
+  }
+
+  /** Acknowledged frames not yet deleted from the file. */
+  get ackedInFile(): number {
+    return this.store.releasedCount;
+  }
+
+  /** Deletes the acknowledged frames from the file now (the next append would); returns how many. */
+  flushAcked(): number {
+    if (this.closed || this.store.releasedCount === 0) return 0;
+    return this.guard(
+      "ack",
+      () => this.wrapWrite("ack", () => this.store.flushReleased()),
+      () => 0,
     );
   }
 
@@ -235,6 +263,12 @@ export class Spool {
 
   close(): void {
     if (this.closed) return;
+    try {
+      this.flushAcked();
+    } catch (error) {
+      // They are sent again after the restart, and stored once.
+      this.log.warn({ err: errorMessage(error) }, "Could not delete acknowledged frames at close");
+    }
     this.closed = true;
     this.store.close();
   }
@@ -243,7 +277,16 @@ export class Spool {
     const need = excessBytes(this.store.bytes, size, this.options.maxBytes);
     const evict = need > 0 ? this.chooseEvictions(need) : [];
     const id = this.wrapWrite("append", () => this.store.insert(frame, size, evict));
+    this.appendCount += 1;
+    this.recent.add({
+      id,
+      bootId: frame.bootId,
+      seq: frame.seq,
+      timestampMs: frame.timestampMs,
+      payload: frame.payload,
+    });
     if (evict.length > 0) {
+      this.recent.remove(evict);
       this.state.settle(evict);
       this.droppedSinceOpen += evict.length;
       const suppressed = this.fullLog.admit("bound");
@@ -261,15 +304,15 @@ export class Spool {
     return id;
   }
 
-  /** Oldest first, sparing frames in flight unless nothing else is left. */
+  /**
+   * Oldest first, sparing frames in flight unless nothing else is left. Acknowledged frames still
+   * in the file are no candidates: they are out of the bytes already and go in the same transaction.
+   */
   private chooseEvictions(need: number): number[] {
-    const spare = (id: number) => this.state.isInFlight(id);
+    const released = (id: number) => this.store.isReleased(id);
+    const spare = (id: number) => this.state.isInFlight(id) || released(id);
     let plan = planEviction(this.store.oldestSizes(need, spare), need, spare);
-    if (plan.short)
-      plan = planEviction(
-        this.store.oldestSizes(need, () => false),
-        need,
-      );
+    if (plan.short) plan = planEviction(this.store.oldestSizes(need, released), need, released);
     return plan.ids;
   }
 
@@ -281,11 +324,17 @@ export class Spool {
     const { from, below } = this.state.range(stream);
     const batch = { count: 0, bytes: 0 };
     const entries: SpoolEntry[] = [];
-    for (const row of this.store.scan(from, below)) {
-      if (this.state.isInFlight(row.id)) continue;
-      if (!addToBatch(batch, row.payload.byteLength, limits)) break;
+    const rows = this.recent.covers(from) ? this.recent.between(from, below) : this.store.scan(from, below);
+    let exhausted = true;
+    for (const row of rows) {
+      if (this.state.isInFlight(row.id) || this.store.isReleased(row.id)) continue;
+      if (!addToBatch(batch, row.payload.byteLength, limits)) {
+        exhausted = false;
+        break;
+      }
       entries.push(row);
     }
+    if (stream === "backlog" && exhausted && entries.length === 0) this.state.backlogExhausted(below);
     if (handOut)
       this.state.handOut(
         stream,
@@ -327,6 +376,7 @@ export class Spool {
     this.store.close();
     this.store = replaceCorrupt(this.options, this.log, error, { during: what, framesLost: lost }, carried);
     this.state.reset();
+    this.recent.reset(this.store.lastId + 1);
     this.corruptRecoveries += 1;
   }
 

@@ -49,6 +49,8 @@ const BOOL_WORDS: ReadonlyMap<string, number> = new Map([
 // (`69.85 W`, `0 us`, `81559 MiB`, `0 %`, `41 C`, `16x` for link widths in -q -x).
 const NUMBER_WITH_UNIT =
   /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:\s*(?:%|W|mW|MiB|KiB|GiB|B|MHz|GHz|us|ms|s|C|°C|V|x))?$/;
+/** A number as nvidia-smi prints most fields with `nounits`; read with Number(), no match array. */
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 const HEX = /^0[xX]([0-9a-fA-F]{1,16})$/;
 const PSTATE = /^P(\d{1,2})$/;
 
@@ -62,10 +64,10 @@ export function noValueReason(text: string): AbsentReasonValue | undefined {
 export function parseValue(raw: string, kind: ValueKind, min: number, max: number): ParsedValue {
   const text = raw.trim();
   if (text === "") return { ok: false, reason: UNPARSEABLE };
-  const reason = noValueReason(text);
-  if (reason !== undefined) return { ok: false, reason };
+  // A value first (the common case, once per field and GPU every interval): no spelling of "no
+  // value" reads as a number, a boolean word, hex or a P-state, so the order changes no answer.
   const value = parseKind(text, kind);
-  if (value === undefined) return { ok: false, reason: UNPARSEABLE };
+  if (value === undefined) return { ok: false, reason: noValueReason(text) ?? UNPARSEABLE };
   if (value < min || value > max) return { ok: false, reason: OUT_OF_RANGE };
   return { ok: true, value };
 }
@@ -73,6 +75,26 @@ export function parseValue(raw: string, kind: ValueKind, min: number, max: numbe
 /** parseValue with the metric's own kind and range from shared/metrics.ts. */
 export function parseMetricValue(raw: string, def: MetricDef): ParsedValue {
   return parseValue(raw, def.kind, def.min, def.max);
+}
+
+/**
+ * The value parseMetricValue would give, or undefined where it gives a reason (ask it for the
+ * reason then). The per-frame path: every field of every GPU every interval, so a plain number
+ * is read without a match array or a result object (bench agent.cpu_pct).
+ */
+export function metricValue(raw: string, def: MetricDef): number | undefined {
+  const { kind } = def;
+  let value: number | undefined;
+  if ((kind === "float" || kind === "int") && PLAIN_NUMBER.test(raw)) {
+    value = Number(raw);
+    if (kind === "int") value = Math.round(value);
+  } else {
+    const text = raw.trim();
+    value = text === "" ? undefined : parseKind(text, kind);
+  }
+  return value !== undefined && Number.isFinite(value) && value >= def.min && value <= def.max
+    ? value
+    : undefined;
 }
 
 function parseKind(text: string, kind: ValueKind): number | undefined {

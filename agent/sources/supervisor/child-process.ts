@@ -2,8 +2,8 @@
 // line by line. Every child gets its own process group so that a kill also reaches
 // what a wrapper script started (`sh` → `sleep`), and no shell is ever involved in spawning.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { type Clock, realClock } from "./clock.js";
+import { LineSplitter } from "./line-splitter.js";
 
 export interface ExitInfo {
   code: number | null;
@@ -131,7 +131,9 @@ export function spawnStream(argv: readonly string[], onLine: (line: string) => v
   });
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
-    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", onLine);
+    const lines = new LineSplitter(onLine);
+    stream.on("data", (chunk: Buffer) => lines.push(chunk));
+    stream.on("end", () => lines.end());
   }
   return {
     pid: child.pid,

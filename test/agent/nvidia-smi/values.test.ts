@@ -1,7 +1,9 @@
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseMetricValue, parseValue } from "../../../agent/sources/nvidia-smi/values.js";
-import { METRIC_BY_KEY, type MetricKey } from "../../../shared/metrics.js";
+import { metricValue, parseMetricValue, parseValue } from "../../../agent/sources/nvidia-smi/values.js";
+import { METRIC_BY_KEY, METRICS, type MetricKey } from "../../../shared/metrics.js";
 import { AbsentReason } from "../../../shared/proto.js";
+import { CAPTURES, readCapture } from "./capture.js";
 
 const { ABSENT_REASON_UNSUPPORTED: UNSUPPORTED, ABSENT_REASON_ERROR: ERROR } = AbsentReason;
 const { ABSENT_REASON_UNPARSEABLE: UNPARSEABLE, ABSENT_REASON_OUT_OF_RANGE: OUT_OF_RANGE } = AbsentReason;
@@ -134,5 +136,31 @@ describe("parseMetricValue: the catalogue's ranges", () => {
     ["pcie_link_gen", "5", 5],
   ] as const)("%s %j → %d (range bounds inclusive)", (key, raw, value) => {
     expect(parseMetricValue(raw, metric(key))).toEqual({ ok: true, value });
+  });
+});
+
+describe("metricValue: the per-frame reading agrees with parseMetricValue", () => {
+  // Every CSV cell of every capture, and spellings a number parser could read differently.
+  const cells = new Set<string>([
+    ...["", " 41 ", "41 C", "69.85 W", "0", "-0", "+.5", "5.", ".", "1e5", "0x1A", "0b1", "0o7"],
+    ...["Infinity", "NaN", "1_000", "12345678901234567890123", "9".repeat(400), "-5", "007"],
+    ...["[N/A]", "N/A", "[GPU is lost]", "Enabled", "Not Active", "P0", "P15", "0xFFFFFFFFFFFFFFFF"],
+  ]);
+  for (const file of readdirSync(CAPTURES)) {
+    for (const section of readCapture(file)) {
+      for (const line of section.output.split("\n")) for (const cell of line.split(", ")) cells.add(cell);
+    }
+  }
+
+  it("gives the same value, or none where parseMetricValue gives a reason, for every metric", () => {
+    expect(cells.size).toBeGreaterThan(500);
+    for (const def of METRICS) {
+      for (const cell of cells) {
+        const parsed = parseMetricValue(cell, def);
+        expect(metricValue(cell, def), `${def.key} ${JSON.stringify(cell)}`).toBe(
+          parsed.ok ? parsed.value : undefined,
+        );
+      }
+    }
   });
 });

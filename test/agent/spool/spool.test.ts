@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { RECENT_MAX_FRAMES } from "../../../agent/spool/recent-frames.js";
 import { Spool } from "../../../agent/spool/spool.js";
 import { SpoolStore } from "../../../agent/spool/spool-store.js";
 import { silentLogger } from "../../../shared/logger.js";
@@ -128,7 +129,8 @@ describe("Spool", () => {
 
   it("does not re-read the backlog while the rate says wait", () => {
     const spool = open({ backlog: { framesPerSecond: 100, maxFrames: 50 } });
-    for (let seq = 1; seq <= 100; seq += 1) spool.append(frame(seq));
+    // More than the recent frames kept in memory: the batches polled here are read from the file.
+    for (let seq = 1; seq <= 100 + RECENT_MAX_FRAMES; seq += 1) spool.append(frame(seq));
     spool.reconnected();
     expect(spool.nextBacklog().kind).toBe("batch");
     const scans = vi.spyOn(SpoolStore.prototype, "scan");
