@@ -8,11 +8,11 @@ import type { Logger } from "../../shared/logger.js";
 import { AbsentReason } from "../../shared/proto.js";
 import type { ComputeAppRow } from "../sources/nvidia-smi/compute-apps.js";
 import { firstErrorLine, outputLines } from "../sources/nvidia-smi/error-lines.js";
+import { parseListGpus } from "../sources/nvidia-smi/mig-text.js";
+import { readXmlHolders } from "../sources/nvidia-smi/xml-holders.js";
 import { convertSmiXml } from "../sources/nvidia-smi/xml-query.js";
 import type { OneShotResult } from "../sources/supervisor/child-process.js";
 import { type MigPlace, migPlaceKey, migPlaces } from "./mig-places.js";
-import { parseListGpus } from "./mig-text.js";
-import { readXmlHolders } from "./xml-holders.js";
 
 export interface MigLookupOptions {
   /** nvidia-smi's argv. */

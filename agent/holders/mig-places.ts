@@ -4,9 +4,9 @@
 // (GPU, GPU instance, compute instance) through buildMigInventory. Where the outputs do not say,
 // the place is missing with the reason, never guessed from memory or from the only device. Pure.
 import { AbsentReason, type AbsentReasonValue } from "../../shared/proto.js";
-import { buildMigInventory } from "./mig.js";
-import type { ListedGpu } from "./mig-text.js";
-import type { XmlGpuHolders } from "./xml-holders.js";
+import { buildMigInventory } from "../sources/nvidia-smi/mig.js";
+import type { ListedGpu } from "../sources/nvidia-smi/mig-text.js";
+import type { XmlGpuHolders } from "../sources/nvidia-smi/xml-holders.js";
 
 /** The MIG device a process runs on, or why it is not known. */
 export type MigPlace = { migUuid: string } | { missing: string; reason: AbsentReasonValue };

@@ -4,13 +4,13 @@
 // fixed version by npm overrides) with its options (explicitArray false, trim true).
 import { createRequire } from "node:module";
 import { GputelError } from "../../../shared/errors.js";
-import { attachMigDevices } from "../../holders/mig-inventory.js";
-import { type ListedGpu, parseListGpus } from "../../holders/mig-text.js";
-import { readXmlHolders } from "../../holders/xml-holders.js";
 import type { SourceInventory } from "../source.js";
 import type { RunOneShot } from "../supervisor/child-process.js";
 import { firstErrorLine, outputLines } from "./error-lines.js";
+import { attachMigDevices } from "./mig-inventory.js";
+import { type ListedGpu, parseListGpus } from "./mig-text.js";
 import { detectSchema, readInventory } from "./xml-gpu-facts.js";
+import { readXmlHolders } from "./xml-holders.js";
 
 interface Xml2js {
   parseStringPromise(xml: string, options: Record<string, unknown>): Promise<unknown>;

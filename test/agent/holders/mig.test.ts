@@ -4,9 +4,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildMigInventory, MIG_UTILIZATION_ABSENT } from "../../../agent/holders/mig.js";
-import { parseCreateReplies, parseListGpus, parseQueryText } from "../../../agent/holders/mig-text.js";
-import { readXmlHolders } from "../../../agent/holders/xml-holders.js";
+import { buildMigInventory, MIG_UTILIZATION_ABSENT } from "../../../agent/sources/nvidia-smi/mig.js";
+import {
+  parseCreateReplies,
+  parseListGpus,
+  parseQueryText,
+} from "../../../agent/sources/nvidia-smi/mig-text.js";
+import { readXmlHolders } from "../../../agent/sources/nvidia-smi/xml-holders.js";
 import { convertSmiXml } from "../../../agent/sources/nvidia-smi/xml-query.js";
 import { readCapture, section } from "../nvidia-smi/capture.js";
 

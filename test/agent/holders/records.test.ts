@@ -2,11 +2,11 @@
 // H100 MIG capture (instance attribution, utilization absent), and a /proc lookup per pid.
 import { describe, expect, it } from "vitest";
 import { migPlaces } from "../../../agent/holders/mig-places.js";
-import { parseListGpus, parseQueryText } from "../../../agent/holders/mig-text.js";
 import { parsePmon } from "../../../agent/holders/pmon.js";
 import type { HolderInfo } from "../../../agent/holders/proc-reader.js";
 import { buildHolderRecords } from "../../../agent/holders/records.js";
 import { parseComputeAppRows } from "../../../agent/sources/nvidia-smi/compute-apps.js";
+import { parseListGpus, parseQueryText } from "../../../agent/sources/nvidia-smi/mig-text.js";
 import { AbsentReason } from "../../../shared/proto.js";
 import { readCapture, section } from "../nvidia-smi/capture.js";
 

@@ -1,9 +1,13 @@
 // The text parsers never throw, whatever nvidia-smi (or a broken pipe) prints.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseCreateReplies, parseListGpus, parseQueryText } from "../../../agent/holders/mig-text.js";
 import { parsePmon } from "../../../agent/holders/pmon.js";
 import { parseComputeAppRows } from "../../../agent/sources/nvidia-smi/compute-apps.js";
+import {
+  parseCreateReplies,
+  parseListGpus,
+  parseQueryText,
+} from "../../../agent/sources/nvidia-smi/mig-text.js";
 
 const PMON_HEAD = "# gpu         pid   type     sm    mem    enc    dec    jpg    ofa    command \n";
 const pieces = fc.constantFrom(

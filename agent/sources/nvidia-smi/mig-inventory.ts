@@ -2,7 +2,7 @@
 // joined with `-L` (profile, MIG UUID) by device index through buildMigInventory. A device `-L`
 // did not name keeps an empty uuid and profile rather than being dropped: the collector still
 // sees its memory. Pure.
-import type { IGpuInfo, IMigDevice } from "../../shared/proto.js";
+import type { IGpuInfo, IMigDevice } from "../../../shared/proto.js";
 import { buildMigInventory } from "./mig.js";
 import type { ListedGpu } from "./mig-text.js";
 import type { XmlGpuHolders } from "./xml-holders.js";

@@ -1,7 +1,7 @@
 // `-q -x` → per GPU: its processes (`<processes>`, with the MIG GPU/compute instance each runs
 // on) and its MIG devices (`<mig_devices>`). Pure; reuses the inventory's XML readers, so the
 // document is the one node-nvidia-smi's conversion gives (explicitArray false, trim true).
-import { at, isNode, num, text } from "../sources/nvidia-smi/xml-gpu-facts.js";
+import { at, isNode, num, text } from "./xml-gpu-facts.js";
 
 export interface XmlProcess {
   pid: number;

@@ -7,8 +7,8 @@
 // Utilization per instance is not something nvidia-smi reports (`utilization.gpu` is `[N/A]` on a
 // MIG-enabled GPU, and pmon samples nothing per process there: see the MIG capture): it is
 // modelled as absent with that reason, and never estimated from memory or the parent GPU.
-import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
-import { AbsentReason } from "../../shared/proto.js";
+import { MIG_NO_UTILIZATION } from "../../../shared/gpu-id.js";
+import { AbsentReason } from "../../../shared/proto.js";
 import type { CreatedInstance, ListedGpu } from "./mig-text.js";
 import type { XmlGpuHolders, XmlProcess } from "./xml-holders.js";
 
