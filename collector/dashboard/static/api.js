@@ -69,6 +69,14 @@ export function el(tag, cls, text) {
   if (text !== undefined) e.textContent = text;
   return e;
 }
+/** A table cell with an optional hover title (the panel's process and MIG tables). */
+export function cell(text, title, cls) {
+  const td = el("td", cls ?? "", text);
+  if (title) td.title = title;
+  return td;
+}
+/** MiB as GiB with one decimal; "–" where absent. */
+export const gib = (mib) => (mib === null || mib === undefined ? "–" : `${(mib / 1024).toFixed(1)} GiB`);
 
 // --- Colour scales: utilization dark slate → green; temperature blue → yellow → red.
 function mix(a, b, t) {

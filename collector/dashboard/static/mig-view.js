@@ -2,15 +2,7 @@
 // inventory (GET /api/v1/gpus/:id: migDevices, absent when MIG is off): index, profile, UUID, SMs
 // and memory used of total as of that inventory. Utilization is shown as absent with the API's
 // reason: nvidia-smi reports none per MIG instance, and none is estimated.
-import { el } from "./api.js";
-
-const gib = (mib) => (mib === null ? "–" : `${(mib / 1024).toFixed(1)} GiB`);
-
-function cell(text, title, cls) {
-  const td = el("td", cls ?? "", text);
-  if (title) td.title = title;
-  return td;
-}
+import { cell, el, gib } from "./api.js";
 
 function row(m) {
   const tr = el("tr");

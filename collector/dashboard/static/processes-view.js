@@ -4,7 +4,7 @@
 // applies a tenant token's scope itself (only its leased devices, "since" from its lease's start);
 // where it answers nothing to show (no process data here: 501; not this token's GPU: 404) the
 // section says so instead of failing the panel.
-import { duration, el, pctOf } from "./api.js";
+import { cell, duration, el, gib, pctOf } from "./api.js";
 
 /** The GPU's current processes, or null where the collector has none to show. */
 export async function processesOf(api, uuid) {
@@ -36,19 +36,11 @@ function workload(p) {
   }
 }
 
-function cell(text, title, cls) {
-  const td = el("td", cls ?? "", text);
-  if (title) td.title = title;
-  return td;
-}
-
 function note(text) {
   const tr = el("tr", "empty");
   tr.append(el("td", "", text));
   return tr;
 }
-
-const gib = (mib) => `${(mib / 1024).toFixed(1)} GiB`;
 
 function row(p, nowMs, withMig) {
   const tr = el("tr");
@@ -62,11 +54,7 @@ function row(p, nowMs, withMig) {
     cell(p.user ?? (p.uid === null ? "–" : `uid ${p.uid}`), p.uid === null ? "" : `uid ${p.uid}`),
     cell(workload(p), ids),
     ...(withMig ? [cell(p.migUuid ? short(p.migUuid) : "–", p.migUuid ?? "no MIG device named")] : []),
-    cell(
-      p.memoryMib === null ? "–" : gib(p.memoryMib),
-      p.peakMemoryMib === null ? "" : `peak ${gib(p.peakMemoryMib)}`,
-      "num",
-    ),
+    cell(gib(p.memoryMib), p.peakMemoryMib === null ? "" : `peak ${gib(p.peakMemoryMib)}`, "num"),
     cell(pctOf(p.smPct), p.smPct === null ? "no pmon value (unsupported, or MIG)" : "", "num"),
     cell(duration(Math.max(0, nowMs - p.firstSeenMs)), new Date(p.firstSeenMs).toLocaleString(), "num"),
   );
