@@ -256,7 +256,7 @@ function hostAt(changes: readonly HostChange[], atMs: number): number | undefine
 
 /** One GPU's host changes, read alone (one index seek): for a few GPUs, not the fleet's layout. */
 export function gpuHostChanges(store: Store, gpuId: number): HostChange[] {
-  return changesOf(store.hostHistory(gpuId), store.tiers.rollups[0]?.stepMs ?? 60_000);
+  return changesOf(store.hostHistories([gpuId]), store.tiers.rollups[0]?.stepMs ?? 60_000);
 }
 
 /** GPUs past which one read of the fleet's moves costs less than listing their histories (bench/statement.ts). */

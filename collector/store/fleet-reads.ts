@@ -62,14 +62,6 @@ export class FleetReads {
     ).all() as HostMove[];
   }
 
-  /** One GPU's inventory rows, oldest first (by the gpu_inventory_gpu index): where it has been. */
-  hostHistory(gpuId: number): HostMove[] {
-    return this.stmt(
-      `SELECT gpu_id AS gpuId, host_id AS hostId, valid_from_ms AS validFromMs FROM gpu_inventory
-        WHERE gpu_id = ? ORDER BY valid_from_ms, id`,
-    ).all(gpuId) as HostMove[];
-  }
-
   /** The inventory rows of these GPUs, by GPU, oldest first: one statement for all (an index seek each). */
   hostHistories(gpuIds: readonly number[]): HostMove[] {
     return this.stmt(

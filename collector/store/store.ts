@@ -14,7 +14,7 @@
 //   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
 //   store.gpuTotals(range, ids?, { maxTemperature? }) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
 //   store.windowTotals(windows) / gpuByUuid(uuid) / rebuildUsageEdges()   per-(GPU, window) sums from the usage edges
-//   store.hostRows() / fleetGpus() / hostMoves() / hostHistory(gpuId) / hostHistories(gpuIds) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
+//   store.hostRows() / fleetGpus() / hostMoves() / hostHistories(gpuIds) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
@@ -472,15 +472,11 @@ export class Store implements IngestSink {
     return this.reads().hostMoves();
   }
 
-  /** The inventory histories of these GPUs, by GPU, oldest first (one statement). */
+  /** The inventory histories of these GPUs (which host, from when), by GPU, oldest first (one statement). */
   hostHistories(gpuIds: readonly number[]): HostMove[] {
     return this.reads().hostHistories(gpuIds);
   }
 
-  /** One GPU's inventory history (which host, from when), oldest first. */
-  hostHistory(gpuId: number): HostMove[] {
-    return this.reads().hostHistory(gpuId);
-  }
 
   /** Open inventory rows: of every GPU, or of one by UUID. */
   inventory(): InventoryRow[] {
