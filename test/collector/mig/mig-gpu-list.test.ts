@@ -11,6 +11,7 @@ import { checkMessage } from "../../../collector/ingest/check.js";
 import { encodeInventory } from "../../../shared/codec.js";
 import { MIG_NO_UTILIZATION } from "../../../shared/gpu-id.js";
 import { type IMigDevice, SCHEMA_VERSION } from "../../../shared/proto.js";
+import { runCaptured } from "../../helpers/cli.js";
 import { startTestCollector, type TestCollector } from "../../security/collector-helpers.js";
 import { frameFor } from "../leases/store-helpers.js";
 
@@ -137,20 +138,9 @@ describe("MIG devices in the GPU list", () => {
 
   test("gputel query gpus names a MIG GPU's devices on its line; gputel query gpu lists them", async () => {
     const query = async (args: string[]) => {
-      let stdout = "";
-      let stderr = "";
-      const code = await runQuery([...args, "--url", c.url], {
-        stdout: (t) => {
-          stdout += t;
-        },
-        stderr: (t) => {
-          stderr += t;
-        },
-        env: { GPUTEL_API_TOKEN: TOKEN },
-        isTTY: false,
-      });
-      expect([code, stderr]).toEqual([0, ""]);
-      return stdout.trimEnd().split("\n");
+      const r = await runCaptured(runQuery, [...args, "--url", c.url], { GPUTEL_API_TOKEN: TOKEN });
+      expect([r.code, r.err]).toEqual([0, ""]);
+      return r.out.trimEnd().split("\n");
     };
     const lines = await query(["gpus"]);
     const line = (name: string) => lines.find((l) => l.startsWith(`${name} `)) ?? "";
