@@ -477,7 +477,6 @@ export class Store implements IngestSink {
     return this.reads().hostHistories(gpuIds);
   }
 
-
   /** Open inventory rows: of every GPU, or of one by UUID. */
   inventory(): InventoryRow[] {
     return this.reads().inventory();
