@@ -58,7 +58,8 @@ import type { LeasePiece } from "./tenant-scope.js";
 export interface StoreBackendParts {
   store: Store;
   /** historyCounts gives `state=all` its true totals (absent: counted from the page). */
-  flags: Pick<FlagEngine, "openFlags" | "history"> & Partial<Pick<FlagEngine, "historyCounts">>;
+  flags: Pick<FlagEngine, "openFlags" | "history" | "flagStarts"> &
+    Partial<Pick<FlagEngine, "historyCounts">>;
   pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
   /** The health routes' backend (health-backend.ts); absent: they answer 501. */
   health?: HealthBackend;

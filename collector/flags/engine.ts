@@ -39,6 +39,8 @@ import type {
   FlagKind,
   FlagListener,
   FlagRecords,
+  FlagStart,
+  FlagStartQuery,
   HistoryQuery,
 } from "./types.js";
 
@@ -265,6 +267,10 @@ export class FlagEngine {
 
   history(query: HistoryQuery): Flag[] {
     return this.options.store.history(query);
+  }
+
+  flagStarts(query: FlagStartQuery): FlagStart[] {
+    return this.options.store.flagStarts(query);
   }
 
   /** Episodes per kind that the history query matches, without its limit. */

@@ -86,6 +86,19 @@ export interface FlagAck {
   atMs: number;
 }
 
+/** When a GPU's episode (of any kind) began: what a lease line counts as its flags. */
+export interface FlagStart {
+  gpuUuid: string;
+  startMs: number;
+}
+
+/** GPU episodes that began in [fromMs, toMs): of these GPUs only, when `uuids` is given. */
+export interface FlagStartQuery {
+  fromMs: number;
+  toMs: number;
+  uuids?: readonly string[];
+}
+
 /** Where the flag engine keeps flags and rule timers (FlagStore in collector/store/flag-store.ts). */
 export interface FlagRecords {
   insert(flag: NewFlag, nowMs: number): Flag;
@@ -95,6 +108,8 @@ export interface FlagRecords {
   history(query?: HistoryQuery): Flag[];
   /** How many episodes of each kind the history query matches (no limit): the true totals. */
   historyCounts(query?: HistoryQuery): Map<FlagKind, number>;
+  /** GPU episodes' starts alone (no labels, values nor reasons to decode): one index read. */
+  flagStarts(query: FlagStartQuery): FlagStart[];
   loadRuleStates(): Map<string, string>;
   saveRuleStates(entries: Iterable<[string, string]>, nowMs: number): void;
   /** Records an acknowledgement; absent where acknowledgements are not kept (then ack is refused). */

@@ -11,7 +11,7 @@
 // gives the line one place per host stretch (the same stretches as the fleet reports cut), with
 // that stretch's sums, so a report by host or site bills each host for its own time.
 import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
-import type { Flag } from "../flags/types.js";
+import type { Flag, FlagStart } from "../flags/types.js";
 import type { Lease, LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
 import { type DownEpisode, DownFlags, stretchMs, stretchMsIn, unionEpisodes } from "./down-time.js";
@@ -90,7 +90,10 @@ export interface LeaseLinePart extends LeaseUse {
 export interface LeaseSourceData {
   store: Store;
   leases: readonly LeaseTerms[];
+  /** The flags that can hold the leased GPUs down (down-time.ts); other kinds are not read. */
   flags: readonly Flag[];
+  /** When the leased GPUs' episodes of any kind began in the range: each line counts its own. */
+  flagStarts: readonly FlagStart[];
   fromMs: number;
   toMs: number;
   nowMs: number;
@@ -152,11 +155,10 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
   const sums = store.windowTotals(reads);
   const down = DownFlags.of(src.flags);
   const flagsByGpu = new Map<string, number[]>();
-  for (const f of src.flags) {
-    if (f.gpuUuid === null) continue;
-    const list = flagsByGpu.get(f.gpuUuid) ?? [];
-    list.push(f.startMs);
-    flagsByGpu.set(f.gpuUuid, list);
+  for (const f of src.flagStarts) {
+    const list = flagsByGpu.get(f.gpuUuid);
+    if (list) list.push(f.startMs);
+    else flagsByGpu.set(f.gpuUuid, [f.startMs]);
   }
   let k = 0;
   return lines.map(({ lease, w, gpu }, i): LeaseLinePart => {

@@ -2,9 +2,10 @@
 // the leases overlapping the range and the flag history once, then one window read for all
 // leases (lease-lines.ts). Errors: GPUTEL_E_API for a bad range, month or grouping.
 import { GputelError } from "../../shared/errors.js";
-import type { Flag, HistoryQuery } from "../flags/types.js";
+import type { Flag, FlagStart, FlagStartQuery, HistoryQuery } from "../flags/types.js";
 import type { LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
+import { DOWN_KINDS } from "./down-time.js";
 import { alignRange, type HostChange, hostChangesOf } from "./fleet-usage.js";
 import { type LeaseLinePart, leaseLineParts } from "./lease-lines.js";
 import {
@@ -19,7 +20,7 @@ import { flagsIn } from "./reports.js";
 
 export interface LeaseReportSources {
   store: Store;
-  flags?: { history(query: HistoryQuery): Flag[] };
+  flags?: { history(query: HistoryQuery): Flag[]; flagStarts(query: FlagStartQuery): FlagStart[] };
   now?: () => number;
 }
 
@@ -77,14 +78,21 @@ export function leaseParts(
   const gpuIds = new Set(leases.flatMap((l) => store.gpuByUuid(l.gpu)?.id ?? []));
   // Where the leased GPUs have been (one read), for the lines and for the flags they need.
   const moved = hostChangesOf(store, gpuIds);
-  // One tenant's statement reads its GPUs' flags, not the fleet's (an index seek per GPU).
-  const scope = tenant !== undefined ? { within: flagScope(store, leases, gpuIds, moved) } : {};
-  const flags = sources.flags ? flagsIn(sources.flags, fromMs, Math.min(toMs, nowMs), scope) : [];
+  // One tenant's statement reads its GPUs' flags, not the fleet's (an index seek per GPU): whole
+  // episodes only of the kinds that count as down, and of the rest only when they began.
+  const within = tenant !== undefined ? flagScope(store, leases, gpuIds, moved) : undefined;
+  const upTo = Math.min(toMs, nowMs);
+  const flags = sources.flags
+    ? flagsIn(sources.flags, fromMs, upTo, { kinds: DOWN_KINDS, ...(within ? { within } : {}) })
+    : [];
+  const flagStarts = sources.flags
+    ? sources.flags.flagStarts({ fromMs, toMs: upTo, ...(within ? { uuids: within.uuids } : {}) })
+    : [];
   return {
     fromMs,
     toMs,
     nowMs,
-    parts: leaseLineParts({ store, leases, flags, fromMs, toMs, nowMs, moved }),
+    parts: leaseLineParts({ store, leases, flags, flagStarts, fromMs, toMs, nowMs, moved }),
   };
 }
 

@@ -29,7 +29,7 @@ export function salesReport(
     const seen = firstSeen.get(l.gpu);
     return seen === undefined ? [] : [{ ...l, startMs: Math.max(l.startMs, seen) }];
   });
-  const parts = leaseLineParts({ store, leases, flags: [], fromMs, toMs, nowMs });
+  const parts = leaseLineParts({ store, leases, flags: [], flagStarts: [], fromMs, toMs, nowMs });
   const inForce = new Set(
     store.leases.list({ fromMs: nowMs, toMs: nowMs + 1, limit: MAX_LEASES }).map((l) => l.gpu),
   );

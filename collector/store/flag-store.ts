@@ -8,6 +8,8 @@ import type {
   FlagFilter,
   FlagKind,
   FlagRecords,
+  FlagStart,
+  FlagStartQuery,
   FlagValues,
   HistoryQuery,
   NewFlag,
@@ -171,6 +173,18 @@ export class FlagStore implements FlagRecords {
       `SELECT * FROM flags ${w.sql} ORDER BY start_ms DESC, id DESC LIMIT ? OFFSET ?`,
     ).all(...w.params, limit, offset) as FlagRow[];
     return rows.map(toFlag);
+  }
+
+  flagStarts(query: FlagStartQuery): FlagStart[] {
+    // Both shapes read the (gpu_uuid, start_ms) index alone (091): no row, no JSON to decode.
+    const sql =
+      query.uuids !== undefined
+        ? `SELECT gpu_uuid AS gpuUuid, start_ms AS startMs FROM flags
+            WHERE gpu_uuid IN (SELECT value FROM json_each(?)) AND start_ms >= ? AND start_ms < ?`
+        : `SELECT gpu_uuid AS gpuUuid, start_ms AS startMs FROM flags
+            WHERE gpu_uuid IS NOT NULL AND start_ms >= ? AND start_ms < ?`;
+    const params = query.uuids !== undefined ? [JSON.stringify(query.uuids)] : [];
+    return this.query(sql).all(...params, query.fromMs, query.toMs) as FlagStart[];
   }
 
   /** Records an operator's acknowledgement (table from 060_health.sql). */

@@ -34,7 +34,10 @@ let api: { url: string; stop(): Promise<void> };
 beforeAll(async () => {
   fx = exportFixture();
   const server = createApiServer({
-    backend: new StoreBackend({ store: fx.store, flags: { openFlags: () => [], history: () => [] } }),
+    backend: new StoreBackend({
+      store: fx.store,
+      flags: { openFlags: () => [], history: () => [], flagStarts: () => [] },
+    }),
     listen: { host: "127.0.0.1", port: 0 },
     logger: silentLogger(),
   });
