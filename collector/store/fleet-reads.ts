@@ -1,5 +1,5 @@
-// Reads of the fleet's registry tables for the API, the reports and the fan-out: the GPUs the
-// fleet has known, where each GPU moved, the current inventory rows and the database size. The
+// Reads of the fleet's registry tables for the API, the reports and the fan-out: where each
+// GPU moved, the current inventory rows and the database size. The
 // callers shape the answers; the SQL stays here (collector/store/README.md).
 import type { Database, Statement } from "better-sqlite3";
 
@@ -45,12 +45,6 @@ export class FleetReads {
       this.cache.set(sql, s);
     }
     return s;
-  }
-
-  gpus(): FleetGpu[] {
-    return this.stmt(
-      "SELECT id, uuid, model, host_id AS hostId, first_seen_ms AS firstSeenMs FROM gpus ORDER BY id",
-    ).all() as FleetGpu[];
   }
 
   /** Inventory rows of the GPUs that have been on more than one host, by GPU, oldest first. */

@@ -12,6 +12,8 @@ export interface GpuMem {
   hostId: number;
   index: number;
   model: string;
+  /** When the collector first saw it (gpus.first_seen_ms; written once). */
+  firstSeenMs: number;
   /** Per-GPU phase of the raw windows, so seals spread over time instead of all at once. */
   phaseMs: number;
   /** End (exclusive) of the open window; 0 when none is open. A newer sample seals the GPU. */
@@ -33,7 +35,7 @@ export interface GpuMem {
 }
 
 export function newGpuMem(
-  row: { id: number; uuid: string; host_id: number; idx: number; model: string },
+  row: { id: number; uuid: string; host_id: number; idx: number; model: string; first_seen_ms: number },
   /** The rollup tiers' steps, finest first. */
   steps: readonly number[],
   windowMs: number,
@@ -45,6 +47,7 @@ export function newGpuMem(
     hostId: row.host_id,
     index: row.idx,
     model: row.model,
+    firstSeenMs: row.first_seen_ms,
     phaseMs: ((row.id * 7919) % Math.max(1, Math.floor(windowMs / 1000))) * 1000,
     windowEnd: 0,
     unsealed: new UnsealedSamples(),

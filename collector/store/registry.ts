@@ -77,7 +77,9 @@ export class Registry {
         gpus: new Map(),
       });
     }
-    for (const row of this.db.prepare("SELECT id, uuid, model, host_id, idx FROM gpus").all() as GpuRow[]) {
+    for (const row of this.db
+      .prepare("SELECT id, uuid, model, host_id, idx, first_seen_ms FROM gpus")
+      .all() as GpuRow[]) {
       this.addGpu(newGpuMem(row, this.steps, this.windowMs));
     }
   }
@@ -133,7 +135,11 @@ export class Registry {
     let g = this.gpus.get(uuid);
     if (!g) {
       const row = this.stmts.insertGpu.get(uuid, host.id, index, seenMs, seenMs) as { id: number };
-      g = newGpuMem({ id: row.id, uuid, host_id: host.id, idx: index, model: "" }, this.steps, this.windowMs);
+      g = newGpuMem(
+        { id: row.id, uuid, host_id: host.id, idx: index, model: "", first_seen_ms: seenMs },
+        this.steps,
+        this.windowMs,
+      );
       g.sealedEnd = Number.NEGATIVE_INFINITY;
       this.addGpu(g);
     } else if (g.hostId !== host.id || g.index !== index) {

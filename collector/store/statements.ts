@@ -40,6 +40,7 @@ export interface GpuRow {
   model: string;
   host_id: number;
   idx: number;
+  first_seen_ms: number;
 }
 
 export function prepareStatements(db: Database) {

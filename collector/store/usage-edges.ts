@@ -11,7 +11,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import { GputelError } from "../../shared/errors.js";
 import type { UsageSums } from "../usage/usage-sums.js";
-import { addUvarints, ByteWriter } from "./varint.js";
+import { addUvarintRuns, addUvarints, ByteWriter } from "./varint.js";
 
 /** The sums, in this order: samples, busy, idle, idle-held, unknown ms, energy and idle energy cW·ms, utilization sum and count. */
 export const EDGE_SUMS = 9;
@@ -31,6 +31,8 @@ const FORMAT = "varint:";
 const ERA_MS = 90 * 86_400_000;
 
 const writer = new ByteWriter(EDGE_SUMS * 8);
+/** A lookup that found no row, in a signedSums blob: EDGE_SUMS zero varints. */
+const ZERO_SUMS = `x'${"00".repeat(EDGE_SUMS)}'`;
 
 /** The sums as unsigned varints: 20-30 bytes where nine doubles took 72, so more rows per page. */
 function pack(v: readonly number[]): Buffer {
@@ -63,6 +65,18 @@ export function edgeUsage(v: EdgeValues): UsageSums {
     utilizationSum: at(7),
     utilizationCount: at(8),
   };
+}
+
+/** Hex digits of a GPU id in a signedSums blob (ids are rowids far below 16^12). */
+const ID_HEX = 12;
+
+function hexId(b: Uint8Array, at: number): number {
+  let id = 0;
+  for (let p = at; p < at + ID_HEX; p++) {
+    const c = b[p] as number;
+    id = id * 16 + (c <= 0x39 ? c - 0x30 : c - 0x57); // '0'-'9', 'a'-'f' (printf's %x)
+  }
+  return id;
 }
 
 function unpack(b: Uint8Array): EdgeValues {
@@ -183,7 +197,13 @@ export class UsageEdges {
    * Per GPU, the signed sum of lookups: each the newest row of tier t in (afterMs, atMs], i.e.
    * the sums of the tier's buckets in [afterMs, atMs) when afterMs is a parent start. One pass
    * over the GPUs with one backward seek per lookup (a join on max(edge_ms) reads every row of
-   * the range: about four times as long); `gpuIds` limits it. GPUs with no row are left out.
+   * the range: about four times as long); `gpuIds` limits it. GPUs whose sums are all zero (no
+   * row, or nothing in the range) are left out.
+   *
+   * The answer comes back as one blob: per GPU its id in hex, then each lookup's row (zeros for
+   * none). A row handed to JS costs a value, an array and a Buffer, and 10,000 of them each time
+   * (all alive until the last is read) cost about as much again as the seeks: most of it in
+   * scavenges that copied them.
    */
   signedSums(lookups: readonly EdgeLookup[], gpuIds?: readonly number[]): Map<number, EdgeValues> {
     const out = new Map<number, EdgeValues>();
@@ -193,28 +213,28 @@ export class UsageEdges {
     const key = `${used.length}:${listed}`;
     let stmt = this.lookupStmts.get(key);
     if (!stmt) {
-      const one = `(SELECT m.sums FROM usage_edges AS m
+      const one = `ifnull((SELECT m.sums FROM usage_edges AS m
                      WHERE m.step_ms = ? AND m.gpu_id = g.id AND m.edge_ms > ? AND m.edge_ms <= ?
-                     ORDER BY m.edge_ms DESC LIMIT 1)`;
+                     ORDER BY m.edge_ms DESC LIMIT 1), ${ZERO_SUMS})`;
+      // || and group_concat copy the bytes as they are (typed text; the cast only retypes it).
       stmt = this.db
         .prepare(
-          `SELECT g.id, ${used.map(() => one).join(", ")}
+          `SELECT CAST(group_concat(printf('%0${ID_HEX}x', g.id) || ${used.map(() => one).join(" || ")}, '') AS BLOB)
              FROM ${listed ? "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value" : "gpus AS g"}`,
         )
-        .raw(true);
+        .pluck(true);
       this.lookupStmts.set(key, stmt);
     }
     const args: (number | string)[] = used.flatMap((l) => [this.steps[l.t] as number, l.afterMs, l.atMs]);
     if (listed) args.push(JSON.stringify(gpuIds));
-    for (const row of stmt.all(...args) as (number | Buffer | null)[][]) {
-      let sums: EdgeValues | undefined;
-      for (let k = 0; k < used.length; k++) {
-        const b = row[k + 1] as Buffer | null;
-        if (!b) continue;
-        sums ??= new Array<number>(EDGE_SUMS).fill(0);
-        addUvarints(b, (used[k] as EdgeLookup).sign, sums);
-      }
-      if (sums) out.set(row[0] as number, sums);
+    const blob = stmt.get(...args) as Buffer | null;
+    if (!blob) return out; // no GPU
+    const signs = used.map((l) => l.sign);
+    for (let p = 0; p < blob.length; ) {
+      const id = hexId(blob, p);
+      const sums = new Array<number>(EDGE_SUMS).fill(0);
+      p = addUvarintRuns(blob, p + ID_HEX, EDGE_SUMS, signs, sums);
+      if (sums.some((v) => v !== 0)) out.set(id, sums);
     }
     return out;
   }

@@ -191,3 +191,33 @@ export function addUvarints(bytes: Uint8Array, sign: number, into: number[]): vo
   }
   if (mul !== 1) throw new RangeError("truncated varint");
 }
+
+/**
+ * Adds signs.length runs of `width` unsigned varints from bytes[start], run k times signs[k],
+ * the i-th of each run into `into[i]`, without allocating (a GPU's lookups in one blob,
+ * usage-edges.ts). Returns the offset after the last run.
+ */
+export function addUvarintRuns(
+  bytes: Uint8Array,
+  start: number,
+  width: number,
+  signs: readonly number[],
+  into: number[],
+): number {
+  let p = start;
+  for (const sign of signs) {
+    for (let i = 0; i < width; i++) {
+      let value = 0;
+      let mul = 1;
+      for (;;) {
+        const b = bytes[p++];
+        if (b === undefined) throw new RangeError("truncated varint");
+        value += (b & 0x7f) * mul;
+        if (b < 0x80) break;
+        mul *= 0x80;
+      }
+      if (value !== 0) into[i] = (into[i] as number) + sign * value;
+    }
+  }
+  return p;
+}

@@ -14,7 +14,7 @@ import {
 } from "../../../collector/store/sample.js";
 import { SeqRanges } from "../../../collector/store/seq-ranges.js";
 import { parseTierRules } from "../../../collector/store/tiers.js";
-import { addUvarints, ByteReader, ByteWriter } from "../../../collector/store/varint.js";
+import { addUvarintRuns, addUvarints, ByteReader, ByteWriter } from "../../../collector/store/varint.js";
 
 const value = fc.oneof(
   fc.constant(Number.NaN),
@@ -79,6 +79,43 @@ describe("varint", () => {
       ),
     );
     expect(() => addUvarints(Uint8Array.of(0x80), 1, [0])).toThrow(RangeError);
+  });
+
+  it("adds runs of varints from an offset, each run times its sign (a GPU's lookups in one blob)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.array(fc.integer({ min: 0, max: 2 ** 49 /* six runs stay exact */ }), {
+              minLength: 3,
+              maxLength: 3,
+            }),
+            fc.constantFrom(1, -1),
+          ),
+          { maxLength: 6 },
+        ),
+        fc.integer({ min: 0, max: 4 }),
+        (runs, pad) => {
+          const w = new ByteWriter(4);
+          for (let i = 0; i < pad; i++) w.byte(0xff); // bytes before the runs (a GPU id)
+          for (const [values] of runs) for (const v of values) w.uvarint(v);
+          const bytes = w.finish();
+          const sums = [1, 2, 3];
+          const end = addUvarintRuns(
+            bytes,
+            pad,
+            3,
+            runs.map(([, sign]) => sign),
+            sums,
+          );
+          expect(end).toBe(bytes.length);
+          expect(sums).toEqual(
+            [0, 1, 2].map((i) => i + 1 + runs.reduce((s, [v, sign]) => s + sign * (v[i] as number), 0)),
+          );
+        },
+      ),
+    );
+    expect(() => addUvarintRuns(Uint8Array.of(0, 0x80), 0, 2, [1], [0, 0])).toThrow(RangeError);
   });
 });
 
