@@ -29,7 +29,7 @@ import { FlagBook, type HolderLookup } from "./flag-book.js";
 import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";
 import { HealthFlags } from "./health-flags.js";
 import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js";
-import { lostStep } from "./rules/health.js";
+import { errorSupersededByLost, lostStep } from "./rules/health.js";
 import type { Transition } from "./rules/rule.js";
 
 import type {
@@ -340,7 +340,11 @@ export class FlagEngine {
       const missingAfterMs = this.options.config.lost_intervals * frame.interval_ms;
       const result = lostStep(track.lost, null, t, missingAfterMs, maxStepMs);
       track.lost = result.state;
-      this.apply(track, result.transitions, receivedAtMs);
+      this.apply(
+        track,
+        [...result.transitions, ...this.supersedeError(track, result.transitions, t)],
+        receivedAtMs,
+      );
     }
   }
 
@@ -364,9 +368,18 @@ export class FlagEngine {
     const missingAfterMs = this.options.config.lost_intervals * frame.interval_ms;
     const lost = lostStep(track.lost, sample, t, missingAfterMs, maxStepMs);
     track.lost = lost.state;
-    if (lost.transitions.length > 0) transitions.push(...lost.transitions);
+    if (lost.transitions.length > 0)
+      transitions.push(...lost.transitions, ...this.supersedeError(track, lost.transitions, t));
     if (transitions.length > 0) this.apply(track, transitions, nowMs);
     this.health.onSample(track, sample, t, frame.boot_id, frame.host_sample, nowMs);
+  }
+
+  /** When lost opens, the error it supersedes closes (errorSupersededByLost). */
+  private supersedeError(track: GpuTrack, lostTransitions: readonly Transition[], t: number): Transition[] {
+    if (!lostTransitions.some((tr) => tr.type === "open")) return [];
+    const result = errorSupersededByLost(track.error, t);
+    track.error = result.state;
+    return result.transitions;
   }
 
   private apply(track: GpuTrack, transitions: readonly Transition[], nowMs: number): void {

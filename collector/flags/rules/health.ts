@@ -91,6 +91,21 @@ export function errorStep(
   return { state: { sustain, eccLast, eccRising }, transitions };
 }
 
+/**
+ * A GPU judged lost cannot be read by definition: an open error raised only because it could not
+ * be read (a timeout or error state, e.g. the stalled nvidia-smi iteration in which it fell off
+ * the bus) closes when lost opens, at that time, so one fault carries one flag. Errors raised by
+ * ECC or row remapping are facts about the hardware and stay open.
+ */
+export function errorSupersededByLost(state: ErrorState, t: number): RuleResult<ErrorState> {
+  const { sustain } = state;
+  if (!sustain.on || sustain.triggers.some((signal) => signal !== "state")) return { state, transitions: [] };
+  return {
+    state: { ...state, sustain: { ...SUSTAIN_OFF, lastMs: t } },
+    transitions: [{ type: "close", kind: "error", endMs: t }],
+  };
+}
+
 export interface LostState {
   sustain: SustainState;
   /** Since when the GPU has been missing from its host's frames (null while reported). */

@@ -296,6 +296,38 @@ describe("stale, offline, lost, error", () => {
     expect(closed("lost").map((e) => e.flag.gpuUuid)).toEqual([UUID]);
   });
 
+  it("lost supersedes an error raised because the GPU could not be read; an ECC error stays", () => {
+    h = harness();
+    const other = { ...sample({ utilization_gpu_pct: 50 }), uuid: "GPU-2", index: 1 };
+    // The iteration in which both GPUs fell off the bus stalled: every GPU reads TIMEOUT first.
+    run(h, T0, T0 + MIN, () => [
+      sample({ state: GpuState.GPU_STATE_TIMEOUT }),
+      { ...other, state: GpuState.GPU_STATE_TIMEOUT, ecc_uncorrected_volatile: 0 },
+    ]);
+    run(h, T0 + MIN, T0 + 2 * MIN, () => [
+      sample({ state: GpuState.GPU_STATE_TIMEOUT }),
+      { ...other, state: GpuState.GPU_STATE_TIMEOUT, ecc_uncorrected_volatile: 2 },
+    ]);
+    expect(
+      opened("error")
+        .map((e) => e.flag.gpuUuid)
+        .sort(),
+    ).toEqual([UUID, "GPU-2"].sort());
+    // One vanishes from the reports; the other reads LOST.
+    run(h, T0 + 2 * MIN, T0 + 3 * MIN, () => [{ ...other, state: GpuState.GPU_STATE_LOST }]);
+    expect(
+      opened("lost")
+        .map((e) => e.flag.gpuUuid)
+        .sort(),
+    ).toEqual([UUID, "GPU-2"].sort());
+    // The timeout-only error closes when lost opens (after 3 missing intervals); the one with
+    // rising ECC stays.
+    expect(closed("error").map((e) => [e.flag.gpuUuid, e.flag.endMs])).toEqual([
+      [UUID, T0 + 2 * MIN + 3 * INTERVAL],
+    ]);
+    expect(h.engine.openFlags({ kinds: ["error"] }).map((f) => f.gpuUuid)).toEqual(["GPU-2"]);
+  });
+
   it("error: timeout state, rising uncorrectable ECC, failed row remap", () => {
     h = harness();
     run(h, T0, T0 + MIN, () => [sample({ state: GpuState.GPU_STATE_TIMEOUT })]);
