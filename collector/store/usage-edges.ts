@@ -90,7 +90,6 @@ export class UsageEdges {
     | { after: Statement; latest: Statement; put: Statement; clear: Statement; buckets: Statement }
     | undefined;
   private readonly lookupStmts = new Map<string, Statement>();
-  private pointStmt: Statement | undefined;
 
   constructor(
     private readonly db: Database,
@@ -237,51 +236,5 @@ export class UsageEdges {
       if (sums.some((v) => v !== 0)) out.set(id, sums);
     }
     return out;
-  }
-
-  /**
-   * Each lookup's own GPU: the newest row of tier t in (afterMs, atMs], handed to `add` with the
-   * lookup's index (nothing where there is none). Equal lookups (back-to-back leases share their
-   * edges) are read once, in key order, so neighbouring rows come from pages just read.
-   */
-  pointSums(
-    lookups: readonly (EdgeLookup & { gpuId: number })[],
-    add: (index: number, sums: Uint8Array) => void,
-  ): void {
-    const order: number[] = [];
-    lookups.forEach((l, i) => {
-      if (l.atMs > l.afterMs) order.push(i);
-    });
-    const at = (i: number) => lookups[i] as EdgeLookup & { gpuId: number };
-    order.sort((a, b) => {
-      const p = at(a);
-      const q = at(b);
-      return p.t - q.t || p.gpuId - q.gpuId || p.atMs - q.atMs || p.afterMs - q.afterMs;
-    });
-    // Runs of equal lookups in `order`: run u is order[starts[u]] up to order[starts[u + 1]].
-    const starts: number[] = [];
-    order.forEach((i, k) => {
-      const p = k > 0 ? at(order[k - 1] as number) : undefined;
-      const q = at(i);
-      if (!p || p.t !== q.t || p.gpuId !== q.gpuId || p.atMs !== q.atMs || p.afterMs !== q.afterMs)
-        starts.push(k);
-    });
-    starts.push(order.length);
-    // One seek per distinct lookup, each a plain prepared point read: about half the time per
-    // lookup of one statement over a VALUES list of lookups with a correlated subquery each.
-    this.pointStmt ??= this.db
-      .prepare(
-        `SELECT sums FROM usage_edges WHERE step_ms = ? AND gpu_id = ? AND edge_ms > ? AND edge_ms <= ?
-          ORDER BY edge_ms DESC LIMIT 1`,
-      )
-      .pluck(true);
-    for (let u = 0; u < starts.length - 1; u++) {
-      const l = at(order[starts[u] as number] as number);
-      const b = this.pointStmt.get(this.steps[l.t] as number, l.gpuId, l.afterMs, l.atMs) as
-        | Buffer
-        | undefined;
-      if (!b) continue;
-      for (let k = starts[u] as number; k < (starts[u + 1] as number); k++) add(order[k] as number, b);
-    }
   }
 }
