@@ -12,7 +12,7 @@
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
 //   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
-//   store.gpuTotals(range, ids?, { maxTemperature? }) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
+//   store.gpuTotals(range, ids?, { maxTemperature? }) / usageTable(…) (the same, flat) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
 //   store.windowTotals(windows) / gpuByUuid(uuid) / rebuildUsageEdges()   per-(GPU, window) sums from the usage edges
 //   store.fleetGpus() (memory) / hostRows() / hostMoves() / hostHistories(gpuIds) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
@@ -52,10 +52,11 @@ import { ProcessStore } from "./process-store.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
-import { type GpuTotals, gpuTotals } from "./store-aggregate.js";
+import { type GpuTotals, gpuTotals, usageTable } from "./store-aggregate.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
 import { TokenStore } from "./tokens.js";
+import type { UsageTable } from "./usage-table.js";
 import { type GpuWindow, windowTotals } from "./window-totals.js";
 
 /**
@@ -423,6 +424,15 @@ export class Store implements IngestSink {
     options: { maxTemperature?: boolean } = {},
   ): Map<number, GpuTotals> {
     return gpuTotals(this, range, gpuIds, options);
+  }
+
+  /** gpuTotals' sums as one flat table (usage-table.ts), for callers that walk every GPU. */
+  usageTable(
+    range: { fromMs: number; toMs: number },
+    gpuIds?: readonly number[],
+    options: { maxTemperature?: boolean } = {},
+  ): UsageTable {
+    return usageTable(this, range, gpuIds, options);
   }
 
   /**
