@@ -1,7 +1,7 @@
 // Per-GPU usage over one range, flat: one Float64Array row per GPU instead of an array and an
 // object per GPU. A 10,000-GPU report made 20,000 of them, all alive until the report was
 // built, and spent about as long in their garbage collection as in reading them.
-import type { UsageSums } from "../usage/usage-sums.js";
+import { emptyUsage, type UsageSums } from "../usage/usage-sums.js";
 import { BUSY, ENERGY, ENERGY_IDLE, HELD, IDLE, SAMPLES, UNKNOWN } from "./rollup-acc.js";
 
 /** Columns of a row: the usage-edge sums in their order (usage-edges.ts EDGE_SUMS), then the highest temperature. */
@@ -82,21 +82,26 @@ export class UsageTable {
 
   /** Row r as a UsageSums object (for the callers that keep one per GPU). */
   usage(r: number): UsageSums {
+    const u = emptyUsage();
+    this.fill(r, u);
+    return u;
+  }
+
+  /** Row r written into `u`. */
+  fill(r: number, u: UsageSums): void {
     const at = r * WIDTH;
     const v = this.values;
     const t = v[at + TEMP_MAX] as number;
-    return {
-      samples: v[at + SAMPLES] as number,
-      busyMs: v[at + BUSY] as number,
-      idleMs: v[at + IDLE] as number,
-      idleHeldMs: v[at + HELD] as number,
-      unknownMs: v[at + UNKNOWN] as number,
-      energyCwms: v[at + ENERGY] as number,
-      energyIdleCwms: v[at + ENERGY_IDLE] as number,
-      maxTemperatureC: Number.isNaN(t) ? null : t,
-      utilizationSum: v[at + UTIL_SUM] as number,
-      utilizationCount: v[at + UTIL_COUNT] as number,
-    };
+    u.samples = v[at + SAMPLES] as number;
+    u.busyMs = v[at + BUSY] as number;
+    u.idleMs = v[at + IDLE] as number;
+    u.idleHeldMs = v[at + HELD] as number;
+    u.unknownMs = v[at + UNKNOWN] as number;
+    u.energyCwms = v[at + ENERGY] as number;
+    u.energyIdleCwms = v[at + ENERGY_IDLE] as number;
+    u.maxTemperatureC = Number.isNaN(t) ? null : t;
+    u.utilizationSum = v[at + UTIL_SUM] as number;
+    u.utilizationCount = v[at + UTIL_COUNT] as number;
   }
 
   /** The rows by GPU id, as objects: those with at least one sample, or with `all` every row. */
