@@ -1,7 +1,8 @@
 // The query side of the store. All values come back in natural units (W, °C, %, MiB).
 //
-//   latest(store): LatestGpu[]
-//     Latest sample of every GPU from memory (no SQL), with host, site, labels and model.
+//   latest(store, keys?): LatestGpu[]
+//     Latest sample of every GPU from memory (no SQL), with host, site, labels and model; with
+//     `keys`, only those readings.
 //   series(store, uuid, metricKeys, fromMs, toMs, stepMs): Series
 //     Per step bucket in [fromMs, toMs): min/max/avg/last of each metric (null: no value).
 //     Tier by step: the coarsest rollup step <= stepMs, raw when stepMs is below every rollup
@@ -93,8 +94,24 @@ const STATE_NAMES: Record<number, string> = {
   [GpuState.GPU_STATE_ERROR]: "error",
 };
 
-export function latest(store: Store): LatestGpu[] {
-  return Array.from(store.raw.gpus.values(), (g) => latestEntry(store, g));
+export function latest(store: Store, keys?: readonly MetricKey[]): LatestGpu[] {
+  if (!keys) return Array.from(store.raw.gpus.values(), (g) => latestEntry(store, g));
+  // Only these readings: the fleet summary needs four of them, and a full values object per GPU
+  // was most of its time (and garbage) when no range had to be read.
+  const at = keys.map((k) => METRIC_INDEX.get(k) as number);
+  return Array.from(store.raw.gpus.values(), (g) => {
+    const entry = latestEntry(store, g, false);
+    const vals = g.latest?.vals;
+    if (vals) {
+      const values: Partial<Record<MetricKey, number>> = {};
+      keys.forEach((k, j) => {
+        const v = vals[at[j] as number] as number;
+        if (!Number.isNaN(v)) values[k] = unscale(at[j] as number, v); // NaN: absent
+      });
+      entry.values = values;
+    }
+    return entry;
+  });
 }
 
 /** One GPU by UUID or "host:index", without building the whole fleet's list; undefined when unknown. */
@@ -112,7 +129,7 @@ export function latestOne(store: Store, id: string): LatestGpu | undefined {
   return undefined;
 }
 
-function latestEntry(store: Store, g: GpuMem): LatestGpu {
+function latestEntry(store: Store, g: GpuMem, withValues = true): LatestGpu {
   const h = store.raw.hostsById.get(g.hostId);
   return {
     uuid: g.uuid,
@@ -123,7 +140,7 @@ function latestEntry(store: Store, g: GpuMem): LatestGpu {
     labels: h?.labels ?? {},
     state: g.latest ? (STATE_NAMES[g.latest.state] ?? "unspecified") : undefined,
     timestampMs: g.latest?.ts,
-    values: g.latest ? valuesObject(g.latest.vals) : {},
+    values: g.latest && withValues ? valuesObject(g.latest.vals) : {},
   };
 }
 

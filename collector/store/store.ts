@@ -11,10 +11,10 @@
 //   store.agentSources(): AgentSourceRow[]                         agents' sources' health (statuses)
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
-//   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
+//   store.latest(keys?) / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
 //   store.gpuTotals(range, ids?, { maxTemperature? }) / usageTable(…) (the same, flat) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
 //   store.windowTotals(windows) / gpuByUuid(uuid) / rebuildUsageEdges()   per-(GPU, window) sums from the usage edges
-//   store.fleetGpus() (memory) / hostRows() / hostMoves() / hostHistories(gpuIds) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
+//   store.fleetGpus() (memory) / hostRows() / hostStatuses() / hostMoves() / hostHistories(gpuIds) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
@@ -27,6 +27,7 @@ import type { Database as Db, Statement } from "better-sqlite3";
 import Database from "better-sqlite3";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
+import type { MetricKey } from "../../shared/metrics.js";
 import { ensurePrivateDatabase } from "../../shared/private-files.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
@@ -372,8 +373,8 @@ export class Store implements IngestSink {
     return { deleted: result.deleted, more: result.more };
   }
 
-  latest(): query.LatestGpu[] {
-    return query.latest(this);
+  latest(keys?: readonly MetricKey[]): query.LatestGpu[] {
+    return query.latest(this, keys);
   }
 
   latestOne(id: string): query.LatestGpu | undefined {
@@ -412,6 +413,11 @@ export class Store implements IngestSink {
 
   hostRows(): HostRow[] {
     return this.stmts.allHosts.all() as HostRow[];
+  }
+
+  /** Every host's status ("online", "offline"…): what the fleet summary counts, without the rows. */
+  hostStatuses(): string[] {
+    return this.stmts.hostStatuses.all() as string[];
   }
 
   /**
