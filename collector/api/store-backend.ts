@@ -102,8 +102,8 @@ export class StoreBackend implements QueryBackend {
     const usage = await this.rangeUsage(range);
     return summarize({
       generatedMs: this.now(),
-      hosts: store.hostRows(),
-      gpus: store.latest().map((g) => {
+      hosts: store.hostStatuses().map((status) => ({ status })),
+      gpus: store.latest(SUMMARY_READINGS).map((g) => {
         const state = g.state ?? "unknown";
         return {
           uuid: g.uuid,
@@ -531,6 +531,9 @@ function view(
     inventory,
   };
 }
+
+/** The readings a summary counts: classifyLatest's and the mean utilization now. */
+const SUMMARY_READINGS = ["utilization_gpu_pct", "memory_used_mib", "compute_processes", "mig_mode"] as const;
 
 /** The latest sample's usage class, by the same rule the rollups use. */
 function classifyLatest(
