@@ -24,7 +24,14 @@ import { chunkSample, decodeChunk } from "./chunk-codec.js";
 import type { GpuMem } from "./gpu-state.js";
 import { mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
 import { decodeAccMetrics } from "./rollup-codec.js";
-import { METRIC_INDEX, type StoredSample, unscale, valuesObject } from "./sample.js";
+import {
+  METRIC_INDEX,
+  type StoredSample,
+  unscale,
+  type ValuesPicker,
+  valuesObject,
+  valuesPicker,
+} from "./sample.js";
 import type { Store } from "./store.js";
 
 export interface LatestGpu {
@@ -95,23 +102,10 @@ const STATE_NAMES: Record<number, string> = {
 };
 
 export function latest(store: Store, keys?: readonly MetricKey[]): LatestGpu[] {
-  if (!keys) return Array.from(store.raw.gpus.values(), (g) => latestEntry(store, g));
-  // Only these readings: the fleet summary needs four of them, and a full values object per GPU
+  // Only the readings asked for: the fleet summary needs four, and a full values object per GPU
   // was most of its time (and garbage) when no range had to be read.
-  const at = keys.map((k) => METRIC_INDEX.get(k) as number);
-  return Array.from(store.raw.gpus.values(), (g) => {
-    const entry = latestEntry(store, g, false);
-    const vals = g.latest?.vals;
-    if (vals) {
-      const values: Partial<Record<MetricKey, number>> = {};
-      keys.forEach((k, j) => {
-        const v = vals[at[j] as number] as number;
-        if (!Number.isNaN(v)) values[k] = unscale(at[j] as number, v); // NaN: absent
-      });
-      entry.values = values;
-    }
-    return entry;
-  });
+  const pick = keys ? valuesPicker(keys) : valuesObject;
+  return Array.from(store.raw.gpus.values(), (g) => latestEntry(store, g, pick));
 }
 
 /** One GPU by UUID or "host:index", without building the whole fleet's list; undefined when unknown. */
@@ -129,7 +123,7 @@ export function latestOne(store: Store, id: string): LatestGpu | undefined {
   return undefined;
 }
 
-function latestEntry(store: Store, g: GpuMem, withValues = true): LatestGpu {
+function latestEntry(store: Store, g: GpuMem, pick: ValuesPicker = valuesObject): LatestGpu {
   const h = store.raw.hostsById.get(g.hostId);
   return {
     uuid: g.uuid,
@@ -140,7 +134,7 @@ function latestEntry(store: Store, g: GpuMem, withValues = true): LatestGpu {
     labels: h?.labels ?? {},
     state: g.latest ? (STATE_NAMES[g.latest.state] ?? "unspecified") : undefined,
     timestampMs: g.latest?.ts,
-    values: g.latest && withValues ? valuesObject(g.latest.vals) : {},
+    values: g.latest ? pick(g.latest.vals) : {},
   };
 }
 
