@@ -206,6 +206,8 @@ export class UsageEdges {
    * none). A row handed to JS costs a value, an array and a Buffer, and 10,000 of them each time
    * (all alive until the last is read) cost about as much again as the seeks: most of it in
    * scavenges that copied them. The blob is added into the table's flat rows for the same reason.
+   * The GPUs are walked in id order (NOT INDEXED: the planner's choice, the UUID index, visits
+   * them in UUID order), so each seek lands next to the one before: 5–10 % less time here.
    */
   signedSums(lookups: readonly EdgeLookup[], into: UsageTable, gpuIds?: readonly number[]): void {
     const used = lookups.filter((l) => l.atMs > l.afterMs);
@@ -221,7 +223,7 @@ export class UsageEdges {
       stmt = this.db
         .prepare(
           `SELECT CAST(group_concat(printf('%0${ID_HEX}x', g.id) || ${used.map(() => one).join(" || ")}, '') AS BLOB)
-             FROM ${listed ? "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value" : "gpus AS g"}`,
+             FROM ${listed ? "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value" : "gpus AS g NOT INDEXED"}`,
         )
         .pluck(true);
       this.lookupStmts.set(key, stmt);
