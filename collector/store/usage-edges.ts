@@ -11,6 +11,7 @@
 import type { Database, Statement } from "better-sqlite3";
 import { GputelError } from "../../shared/errors.js";
 import type { UsageSums } from "../usage/usage-sums.js";
+import { type UsageTable, WIDTH } from "./usage-table.js";
 import { addUvarintRuns, addUvarints, ByteWriter } from "./varint.js";
 
 /** The sums, in this order: samples, busy, idle, idle-held, unknown ms, energy and idle energy cW·ms, utilization sum and count. */
@@ -193,21 +194,23 @@ export class UsageEdges {
   }
 
   /**
-   * Per GPU, the signed sum of lookups: each the newest row of tier t in (afterMs, atMs], i.e.
-   * the sums of the tier's buckets in [afterMs, atMs) when afterMs is a parent start. One pass
-   * over the GPUs with one backward seek per lookup (a join on max(edge_ms) reads every row of
-   * the range: about four times as long); `gpuIds` limits it. GPUs whose sums are all zero (no
-   * row, or nothing in the range) are left out.
+   * Per GPU, the signed sum of lookups added into `into` (its first EDGE_SUMS columns): each the
+   * newest row of tier t in (afterMs, atMs], i.e. the sums of the tier's buckets in
+   * [afterMs, atMs) when afterMs is a parent start. One pass over the GPUs with one backward seek
+   * per lookup (a join on max(edge_ms) reads every row of the range: about four times as long);
+   * `gpuIds` limits it. Every GPU read gets a row, its sums possibly all zero (no row, or nothing
+   * in the range).
    *
    * The answer comes back as one blob: per GPU its id in hex, then each lookup's row (zeros for
    * none). A row handed to JS costs a value, an array and a Buffer, and 10,000 of them each time
    * (all alive until the last is read) cost about as much again as the seeks: most of it in
-   * scavenges that copied them.
+   * scavenges that copied them. The blob is added into the table's flat rows for the same reason.
+   * The GPUs are walked in id order (NOT INDEXED: the planner's choice, the UUID index, visits
+   * them in UUID order), so each seek lands next to the one before: 5–10 % less time here.
    */
-  signedSums(lookups: readonly EdgeLookup[], gpuIds?: readonly number[]): Map<number, EdgeValues> {
-    const out = new Map<number, EdgeValues>();
+  signedSums(lookups: readonly EdgeLookup[], into: UsageTable, gpuIds?: readonly number[]): void {
     const used = lookups.filter((l) => l.atMs > l.afterMs);
-    if (used.length === 0) return out;
+    if (used.length === 0) return;
     const listed = gpuIds !== undefined;
     const key = `${used.length}:${listed}`;
     let stmt = this.lookupStmts.get(key);
@@ -219,7 +222,7 @@ export class UsageEdges {
       stmt = this.db
         .prepare(
           `SELECT CAST(group_concat(printf('%0${ID_HEX}x', g.id) || ${used.map(() => one).join(" || ")}, '') AS BLOB)
-             FROM ${listed ? "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value" : "gpus AS g"}`,
+             FROM ${listed ? "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value" : "gpus AS g NOT INDEXED"}`,
         )
         .pluck(true);
       this.lookupStmts.set(key, stmt);
@@ -227,14 +230,11 @@ export class UsageEdges {
     const args: (number | string)[] = used.flatMap((l) => [this.steps[l.t] as number, l.afterMs, l.atMs]);
     if (listed) args.push(JSON.stringify(gpuIds));
     const blob = stmt.get(...args) as Buffer | null;
-    if (!blob) return out; // no GPU
+    if (!blob) return; // no GPU
     const signs = used.map((l) => l.sign);
     for (let p = 0; p < blob.length; ) {
-      const id = hexId(blob, p);
-      const sums = new Array<number>(EDGE_SUMS).fill(0);
-      p = addUvarintRuns(blob, p + ID_HEX, EDGE_SUMS, signs, sums);
-      if (sums.some((v) => v !== 0)) out.set(id, sums);
+      const r = into.row(hexId(blob, p));
+      p = addUvarintRuns(blob, p + ID_HEX, EDGE_SUMS, signs, into.values, r * WIDTH);
     }
-    return out;
   }
 }
