@@ -32,8 +32,8 @@ const FORMAT = "varint:";
 const ERA_MS = 90 * 86_400_000;
 
 const writer = new ByteWriter(EDGE_SUMS * 8);
-/** A lookup that found no row, in a signedSums blob: EDGE_SUMS zero varints. */
-const ZERO_SUMS = `x'${"00".repeat(EDGE_SUMS)}'`;
+/** A lookup that found no row, in an edge-sums blob (signedSums, window-edges): EDGE_SUMS zero varints. */
+export const ZERO_SUMS = `x'${"00".repeat(EDGE_SUMS)}'`;
 
 /** The sums as unsigned varints: 20-30 bytes where nine doubles took 72, so more rows per page. */
 function pack(v: readonly number[]): Buffer {

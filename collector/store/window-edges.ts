@@ -9,13 +9,10 @@
 // integer. Lookups that do not fit that shape (an afterMs elsewhere, a point off the tier's
 // steps, an integer past 2^53) are read one by one, with the same answer.
 import type { Database, Statement } from "better-sqlite3";
-import { EDGE_SUMS, type EdgeLookup, type UsageEdges } from "./usage-edges.js";
+import { EDGE_SUMS, type EdgeLookup, type UsageEdges, ZERO_SUMS } from "./usage-edges.js";
 import { addUvarintRuns, addUvarints } from "./varint.js";
 
 export type PointLookup = EdgeLookup & { gpuId: number };
-
-/** A lookup that found no row: EDGE_SUMS zero varints. */
-const ZERO_SUMS = `x'${"00".repeat(EDGE_SUMS)}'`;
 
 const ONE = [1];
 const statements = new WeakMap<Database, { blob: Statement; one: Statement }>();
