@@ -9,8 +9,10 @@
 // each as GET /api/v1/reports/statement runs it (answerRead's leaseParts on the read worker's
 // connection inside one snapshot, then buildStatement): the billing run over the API. One
 // tenant's statement alone reads 40 leases and says little about the fleet; its median is printed
-// too (`report.statement_one_tenant_ms`), and so is the lease report over all tenants in one
-// request (`report.leases_30d_all_tenants_ms`, what the dashboard's reports by tenant ask).
+// too (`report.statement_one_tenant_ms`), the lease report over all tenants in one request
+// (`report.leases_30d_all_tenants_ms`, what the dashboard's reports by tenant ask), and the same
+// month's statements of every tenant in one request (`report.statement_all_tenants_one_request_ms`:
+// all_tenants=true, one read of every lease, then buildStatements).
 // Median of 5 runs each.
 //
 // Data: bench/report.ts's bulk loader (hour rows over the month, minute rows in every hour that
@@ -23,6 +25,7 @@ import { answerRead } from "../collector/api/read-requests.js";
 import { SNAPSHOT_MS } from "../collector/api/read-worker.js";
 import type { NewFlag } from "../collector/flags/types.js";
 import type { Lease } from "../collector/leases/model.js";
+import { buildStatements } from "../collector/reports/all-statements.js";
 import { buildLeaseReport, buildStatement } from "../collector/reports/lease-report.js";
 import { type LeaseParts, monthRange } from "../collector/reports/lease-reports.js";
 import { Store } from "../collector/store/store.js";
@@ -154,7 +157,12 @@ function flagsOf(shape: Shape, uuids: readonly string[], toMs: number): (NewFlag
   return out;
 }
 
-function build(path: string, shape: Shape): { toMs: number; leases: number; tenants: string[] } {
+/** The bench's database at `path` (exported for profiling scripts that reuse one file). */
+export function buildStatementFile(
+  path: string,
+  size: "full" | "smoke",
+): { toMs: number; leases: number; tenants: string[] } {
+  const shape = SHAPES[size];
   const store = Store.open(path, { retention: TIERS });
   const toMs = MONTH_START + shape.days * 86_400_000;
   fillFleet(store, shape.gpus, shape.days, { toMs, finish: false });
@@ -185,7 +193,7 @@ export async function benchStatement(size: "full" | "smoke"): Promise<BenchFigur
   try {
     const path = join(dir, "statement.db");
     const t0 = performance.now();
-    const { toMs, leases, tenants } = build(path, shape);
+    const { toMs, leases, tenants } = buildStatementFile(path, size);
     const fillMs = performance.now() - t0;
     const reader = Store.openReader(path, { retention: TIERS });
     const flags = reader.flagStore();
@@ -204,7 +212,9 @@ export async function benchStatement(size: "full" | "smoke"): Promise<BenchFigur
     const all: number[] = [];
     const one: number[] = [];
     const report: number[] = [];
+    const billing: number[] = [];
     let lines = 0;
+    let billed = 0;
     for (let run = 0; run < 5; run++) {
       lines = 0;
       const started = performance.now();
@@ -219,8 +229,15 @@ export async function benchStatement(size: "full" | "smoke"): Promise<BenchFigur
       const p = parts();
       buildLeaseReport(p, "tenant", p.parts);
       report.push(performance.now() - t);
+      const b = performance.now();
+      const whole = parts();
+      const { fromMs, toMs: endMs, nowMs } = whole;
+      const every = buildStatements({ month: MONTH, fromMs, toMs: endMs, nowMs }, whole.parts);
+      billing.push(performance.now() - b);
+      billed = every.statements.reduce((n, s) => n + s.lines.length, 0);
     }
-    if (lines !== leases) throw new Error(`the statements have ${lines} lines for ${leases} leases`);
+    if (lines !== leases || billed !== leases)
+      throw new Error(`the statements have ${lines} and ${billed} lines for ${leases} leases`);
     reader.close();
     const what = `${shape.gpus} GPUs, ${tenants.length} tenants, ${leases} leases, ${MONTH}`;
     return [
@@ -233,6 +250,11 @@ export async function benchStatement(size: "full" | "smoke"): Promise<BenchFigur
         name: "report.statement_one_tenant_ms",
         value: median(one),
         unit: `ms (median of one tenant's statement)`,
+      },
+      {
+        name: "report.statement_all_tenants_one_request_ms",
+        value: median(billing),
+        unit: `ms (every tenant's statement in one request, all_tenants=true: ${what})`,
       },
       {
         name: "report.leases_30d_all_tenants_ms",

@@ -1,9 +1,10 @@
 // `gputel report statement|leases`: lease-aware reports over the collector's HTTP API
-// (/api/v1/reports/statement and /api/v1/reports/leases), as a table for people, CSV with units
+// (/api/v1/reports/statement, with --all-tenants every tenant's at once, and /api/v1/reports/leases), as a table for people, CSV with units
 // in the column names (--format csv: the same columns the API's CSV has) or the API's JSON.
 // Exit statuses as `gputel lease`: 64 bad usage, 65 refused (bad month, unknown tenant), 69 the
 // collector cannot be reached, 78 the token is missing or lacks the role.
 import { parseArgs } from "node:util";
+import type { Statements } from "../../collector/reports/all-statements.js";
 import {
   LEASE_REPORT_COLUMNS,
   leaseReportCsv,
@@ -11,6 +12,8 @@ import {
   STATEMENT_COLUMNS,
   statementCsv,
   statementRows,
+  statementsCsv,
+  statementsRows,
 } from "../../collector/reports/lease-csv.js";
 import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
 import { client, defaultIo, type LeaseIo } from "../lease/cli.js";
@@ -23,6 +26,9 @@ const USAGE = `Usage: gputel report <command> [options]
 Commands:
   statement --tenant T --month YYYY-MM   one line per lease of the tenant in that UTC month,
                                          then the total (the exact sum of the lines)
+  statement --all-tenants --month YYYY-MM
+                                         every tenant's statement of the month in one request
+                                         (admin or viewer token; a tenant token gets its own)
   leases [--from T] [--to T] [--by tenant|lease|site|model|host] [--tenant T]
                                          leased, busy, idle, idle-held and down GPU-hours,
                                          availability, energy and cost per group
@@ -43,6 +49,7 @@ function parse(args: string[]) {
       url: { type: "string" },
       "token-file": { type: "string" },
       tenant: { type: "string" },
+      "all-tenants": { type: "boolean", default: false },
       month: { type: "string" },
       from: { type: "string" },
       to: { type: "string" },
@@ -82,6 +89,22 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
   switch (positionals[0]) {
     case "statement": {
       if (!v.month) throw new UsageError("statement needs --month YYYY-MM");
+      if (v["all-tenants"]) {
+        if (v.tenant !== undefined) throw new UsageError("give --tenant or --all-tenants, not both");
+        const all = await requestJson<Statements>("GET", "/api/v1/reports/statement", {
+          ...options,
+          query: { month: v.month, all_tenants: "true" },
+        });
+        show(
+          io,
+          format,
+          all,
+          () => statementsCsv(all),
+          STATEMENT_COLUMNS,
+          () => statementsRows(all),
+        );
+        return;
+      }
       const s = await requestJson<Statement>("GET", "/api/v1/reports/statement", {
         ...options,
         query: { tenant: v.tenant, month: v.month },

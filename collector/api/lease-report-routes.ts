@@ -4,11 +4,13 @@
 // tenant's statement answers 404 (existence does not leak). Static routes: Fastify matches them
 // before /api/v1/reports/:kind. With http.peers both merge every collector's lease line parts
 // (fanout-leases.ts) and say which peers they asked and which are missing (`peers`; in CSV the
-// x-gputel-peers-* headers); a tenant's scope travels to the peers as `tenant=`.
+// x-gputel-peers-* headers); a tenant's scope travels to the peers as `tenant=`. With
+// `all_tenants=true` the statement route answers every tenant's statement of the month at once.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GputelError } from "../../shared/errors.js";
 import type { PeersInfo, TimeRange } from "../contract/api-contract.js";
-import { leaseReportCsv, statementCsv } from "../reports/lease-csv.js";
+import { buildStatements } from "../reports/all-statements.js";
+import { leaseReportCsv, statementCsv, statementsCsv } from "../reports/lease-csv.js";
 import { buildLeaseReport, buildStatement, LEASE_GROUPS } from "../reports/lease-report.js";
 import type { LeaseParts } from "../reports/lease-reports.js";
 import { monthRange, parseLeaseGroupBy } from "../reports/lease-reports.js";
@@ -47,7 +49,12 @@ const statementSchema = {
     type: "object",
     additionalProperties: false,
     required: ["month"],
-    properties: { tenant: TENANT, month: { type: "string", minLength: 7, maxLength: 7 }, format },
+    properties: {
+      tenant: TENANT,
+      month: { type: "string", minLength: 7, maxLength: 7 },
+      all_tenants: { type: "boolean" },
+      format,
+    },
   },
 } as const;
 
@@ -61,6 +68,7 @@ interface LeasesQuery {
 interface StatementQuery {
   tenant?: string;
   month: string;
+  all_tenants?: boolean;
   format?: "json" | "csv";
 }
 
@@ -137,8 +145,13 @@ export function registerLeaseReportRoutes(
     { schema: statementSchema, ...TENANT_ROUTE },
     async (req, reply) => {
       const q = req.query;
+      if (q.all_tenants === true) return allStatements(req, reply, q);
       const tenant = tenantOf(req, q.tenant);
-      if (tenant === undefined) throw badParam("tenant", "is required (the statement is per tenant)");
+      if (tenant === undefined)
+        throw badParam(
+          "tenant",
+          "is required (the statement is per tenant; all_tenants=true for every tenant's)",
+        );
       try {
         const range = monthRange(q.month);
         const p = await parts(req, range, tenant);
@@ -151,4 +164,24 @@ export function registerLeaseReportRoutes(
       }
     },
   );
+
+  /**
+   * Every tenant's statement for the month from one read of the month's leases (the billing run).
+   * A tenant token gets its own statement alone in the list: the scope is its tenant, as in the
+   * leases report; naming a tenant beside all_tenants is refused.
+   */
+  async function allStatements(req: FastifyRequest, reply: FastifyReply, q: StatementQuery) {
+    if (q.tenant !== undefined) throw badParam("tenant", "cannot be given with all_tenants=true");
+    const tenant = tenantOf(req, undefined);
+    try {
+      const range = monthRange(q.month);
+      const p = await parts(req, range, tenant);
+      const all = buildStatements({ month: q.month, ...headerOf(p) }, p.parts);
+      if (!wantsCsv(q.format, req.headers.accept)) return { ...all, ...peers(p) };
+      peersHeaders(reply, p.peers);
+      return csv(reply, statementsCsv(all), `statements-${q.month}`);
+    } catch (error) {
+      throw asApiError(error);
+    }
+  }
 }

@@ -6,7 +6,7 @@
 import { utilizationRate } from "../usage/usage-sums.js";
 import { capacityFor } from "./capacity-table.js";
 import type { GpuUsage, GroupBy, ReportHeader } from "./types.js";
-import { groupKey, groupName, sumBy } from "./usage-report.js";
+import { groupKey, groupName, groupRows } from "./usage-report.js";
 
 export interface CapacityModelRow {
   /** The nvidia-smi product name. */
@@ -38,18 +38,17 @@ export interface CapacityReport extends ReportHeader {
 }
 
 function capacityRow(key: string, rows: readonly GpuUsage[]): CapacityRow {
-  const { groups } = sumBy(rows, (r) => r.model);
   const models: CapacityModelRow[] = [];
-  for (const [model, s] of groups) {
+  for (const [model, s] of groupRows("model", rows).groups()) {
     const entry = capacityFor(model);
     const rate = utilizationRate(s);
-    const installed = entry ? (s.gpuIds.size * entry.denseFp16Tflops) / 1000 : 0;
+    const installed = entry ? (s.gpus * entry.denseFp16Tflops) / 1000 : 0;
     models.push({
       model,
       tableModel: entry?.model ?? null,
       denseFp16Tflops: entry?.denseFp16Tflops ?? null,
       source: entry?.source ?? null,
-      gpus: s.gpuIds.size,
+      gpus: s.gpus,
       utilizationRate: rate,
       installedPflops: installed,
       usedPflops: installed * (rate ?? 0),

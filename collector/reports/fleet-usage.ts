@@ -9,6 +9,7 @@
 import { GputelError } from "../../shared/errors.js";
 import type { FleetGpu, HostMove } from "../store/fleet-reads.js";
 import type { Store } from "../store/store.js";
+import { SAMPLES, type UsageTable, WIDTH } from "../store/usage-table.js";
 import { matchesFilters } from "../usage/placement.js";
 import { CWMS_PER_WH, type UsageSums } from "../usage/usage-sums.js";
 import type { GpuPlace } from "./down-time.js";
@@ -91,6 +92,52 @@ export function fleetStretches(
   maxTemperature = false,
   layout: FleetLayout = readFleetLayout(store),
 ): { fromMs: number; toMs: number; nowMs: number; stretches: GpuStretch[] } {
+  const stretches: GpuStretch[] = [];
+  const header = forEachStretch(store, range, nowMs, filters, maxTemperature, layout, (s) => {
+    stretches.push({
+      gpu: s.gpu,
+      index: store.gpu(s.gpu.id)?.index,
+      host: s.host,
+      fromMs: s.fromMs,
+      toMs: s.toMs,
+      totals: s.row < 0 ? undefined : s.table.usage(s.row),
+      periodMs: s.periodMs,
+    });
+  });
+  return { ...header, stretches };
+}
+
+/**
+ * One stretch as forEachStretch hands it: the same object, refilled for the next stretch, so a
+ * visitor keeps nothing from it (a 10,000-GPU report made several objects per GPU).
+ */
+export interface StretchCursor {
+  gpu: FleetGpu;
+  host: Host;
+  fromMs: number;
+  toMs: number;
+  /** The stretch's sums: row `row` of `table`; row -1 when no sample is in the stretch. */
+  table: UsageTable;
+  row: number;
+  /** Time of the stretch the GPU was part of the fleet (since first seen, up to now), ms. */
+  periodMs: number;
+  /** Whether this is the GPU's first stretch in the walk (its stretches come one after another). */
+  firstOfGpu: boolean;
+}
+
+/**
+ * Every stretch fleetStretches lists, in the same order (by GPU id, then time), handed to
+ * `visit` without an object per stretch. Returns the range as computed.
+ */
+export function forEachStretch(
+  store: Store,
+  range: { fromMs: number; toMs: number },
+  nowMs: number,
+  filters: ReportFilters,
+  maxTemperature: boolean,
+  layout: FleetLayout,
+  visit: (s: StretchCursor) => void,
+): { fromMs: number; toMs: number; nowMs: number } {
   const { fromMs, toMs } = alignRange(store, range.fromMs, range.toMs);
   const { history } = layout;
   // Filtered to one GPU (a tenant's lease piece): read that GPU's sums, and only its moves.
@@ -105,7 +152,7 @@ export function fleetStretches(
   );
 
   // Whole range for GPUs that stayed put; per stretch between host changes for those that moved.
-  const whole = store.gpuTotals(
+  const whole = store.usageTable(
     { fromMs, toMs },
     filters.uuid === undefined ? undefined : gpus.map((g) => g.id),
     { maxTemperature },
@@ -117,7 +164,7 @@ export function fleetStretches(
   ].sort((a, b) => a - b);
   const edges = [fromMs, ...cuts, toMs];
   const movedIds = [...moves.keys()];
-  const stretches: { fromMs: number; toMs: number; totals: Map<number, UsageSums> }[] = [];
+  const stretches: { fromMs: number; toMs: number; table: UsageTable }[] = [];
   if (movedIds.length > 0) {
     for (let i = 0; i + 1 < edges.length; i++) {
       const a = edges[i] as number;
@@ -125,42 +172,65 @@ export function fleetStretches(
       stretches.push({
         fromMs: a,
         toMs: b,
-        totals: store.gpuTotals({ fromMs: a, toMs: b }, movedIds, { maxTemperature }),
+        table: store.usageTable({ fromMs: a, toMs: b }, movedIds, { maxTemperature }),
       });
     }
   }
 
-  const out: GpuStretch[] = [];
   const end = Math.min(toMs, nowMs);
+  const noHost: Host = { name: "", site: "", labels: {} };
+  const open = filters.site === undefined && filters.host === undefined && filters.model === undefined;
+  const checked = !open || filters.uuid !== undefined || filters.labels !== undefined;
+  const cursor: StretchCursor = {
+    gpu: gpus[0] as FleetGpu,
+    host: noHost,
+    fromMs,
+    toMs,
+    table: whole,
+    row: -1,
+    periodMs: 0,
+    firstOfGpu: true,
+  };
+  // The stretch in the cursor, when the GPU was in the fleet then and it passes the filters.
+  const offer = (hostId: number, a: number, b: number, table: UsageTable): void => {
+    const g = cursor.gpu;
+    let row = table.find(g.id);
+    if (row >= 0 && (table.values[row * WIDTH + SAMPLES] as number) === 0) row = -1;
+    // The registry holds every host with its labels parsed; no need to read the table again.
+    const host = store.host(hostId) ?? noHost;
+    const periodMs = Math.max(0, Math.min(b, end) - Math.max(a, g.firstSeenMs));
+    if (periodMs === 0 && row < 0) return; // not in the fleet yet
+    if (
+      checked &&
+      !matchesFilters(filters, {
+        site: host.site,
+        host: host.name,
+        labels: host.labels,
+        uuid: g.uuid,
+        model: g.model,
+      })
+    )
+      return;
+    cursor.host = host;
+    cursor.fromMs = a;
+    cursor.toMs = b;
+    cursor.table = table;
+    cursor.row = row;
+    cursor.periodMs = periodMs;
+    visit(cursor);
+    cursor.firstOfGpu = false;
+  };
   for (const g of gpus) {
+    cursor.gpu = g;
+    cursor.firstOfGpu = true;
     const changes = moves.get(g.id);
-    const parts = changes
-      ? stretches.map((s) => ({
-          hostId: hostAt(changes, s.fromMs) ?? g.hostId,
-          fromMs: s.fromMs,
-          toMs: s.toMs,
-          totals: s.totals.get(g.id),
-        }))
-      : [
-          {
-            hostId: hostAt(history.get(g.id) ?? [], fromMs) ?? g.hostId,
-            fromMs,
-            toMs,
-            totals: whole.get(g.id),
-          },
-        ];
-    const index = store.gpu(g.id)?.index;
-    for (const p of parts) {
-      // The registry holds every host with its labels parsed; no need to read the table again.
-      const host: Host = store.host(p.hostId) ?? { name: "", site: "", labels: {} };
-      const periodMs = Math.max(0, Math.min(p.toMs, end) - Math.max(p.fromMs, g.firstSeenMs));
-      if (periodMs === 0 && !p.totals) continue; // not in the fleet yet
-      const place = { site: host.site, host: host.name, labels: host.labels, uuid: g.uuid, model: g.model };
-      if (!matchesFilters(filters, place)) continue;
-      out.push({ gpu: g, index, host, fromMs: p.fromMs, toMs: p.toMs, totals: p.totals, periodMs });
+    if (changes) {
+      for (const s of stretches) offer(hostAt(changes, s.fromMs) ?? g.hostId, s.fromMs, s.toMs, s.table);
+    } else {
+      offer(hostAt(history.get(g.id) ?? [], fromMs) ?? g.hostId, fromMs, toMs, whole);
     }
   }
-  return { fromMs, toMs, nowMs, stretches: out };
+  return { fromMs, toMs, nowMs };
 }
 
 /** Where a stretch's GPU was, as usageRow takes it. */

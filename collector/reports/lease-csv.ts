@@ -2,6 +2,7 @@
 // and as table rows for the CLI: one column set, units in the column names. Hours, kWh and money
 // are printed from the integers with fixed decimals; a statement's total line is its own row.
 import { csvCell } from "../../shared/csv.js";
+import type { Statements } from "./all-statements.js";
 import type { LeaseGroup, LeaseLine, LeaseReport, Statement } from "./lease-report.js";
 
 const H = 3_600_000;
@@ -104,15 +105,15 @@ function lineCells(l: LeaseLine): string[] {
   ];
 }
 
-/** The total: one row per currency (or one without), money summed per currency. */
-function totalCells(t: LeaseGroup): string[][] {
+/** The total: one row per currency (or one without), money summed per currency; `tenant` fills its column. */
+function totalCells(t: LeaseGroup, tenant = ""): string[][] {
   const currencies = Object.keys(t.costMicros).sort();
   const money = currencies.length > 0 ? currencies : [""];
   return money.map((cur) => {
     const c = t.costMicros[cur];
     return [
       "total",
-      "",
+      tenant,
       "",
       "",
       "",
@@ -138,6 +139,15 @@ export function statementRows(s: Statement): string[][] {
 
 export function statementCsv(s: Statement): string {
   return toCsv([...STATEMENT_COLUMNS], statementRows(s));
+}
+
+/** Every tenant's statement, one after another: its lines, then its total row(s) naming the tenant. */
+export function statementsRows(all: Statements): string[][] {
+  return all.statements.flatMap((s) => [...s.lines.map(lineCells), ...totalCells(s.total, s.tenant)]);
+}
+
+export function statementsCsv(all: Statements): string {
+  return toCsv([...STATEMENT_COLUMNS], statementsRows(all));
 }
 
 export const LEASE_REPORT_COLUMNS = [

@@ -1,10 +1,12 @@
-// Lease reports served by /api/v1/reports/leases and /api/v1/reports/statement (issue 15): reads
+// Lease reports served by /api/v1/reports/leases and /api/v1/reports/statement (issue 15; with
+// all_tenants, every tenant's statement from one read): reads
 // the leases overlapping the range and the flag history once, then one window read for all
 // leases (lease-lines.ts). Errors: GPUTEL_E_API for a bad range, month or grouping.
 import { GputelError } from "../../shared/errors.js";
 import type { Flag, FlagStart, FlagStartQuery, HistoryQuery } from "../flags/types.js";
 import type { LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
+import { buildStatements, type Statements } from "./all-statements.js";
 import { DOWN_KINDS } from "./down-time.js";
 import { alignRange, type HostChange, hostChangesOf } from "./fleet-usage.js";
 import { type LeaseLinePart, leaseLineParts } from "./lease-lines.js";
@@ -127,4 +129,10 @@ export function statement(
 ): Statement {
   const p = leaseParts(sources, monthRange(request.month), request.tenant);
   return buildStatement({ tenant: request.tenant, month: request.month, ...p }, p.parts);
+}
+
+/** Every tenant's statement for the month, from one read of all the month's leases. */
+export function statements(sources: LeaseReportSources, request: { month: string }): Statements {
+  const p = leaseParts(sources, monthRange(request.month));
+  return buildStatements({ month: request.month, fromMs: p.fromMs, toMs: p.toMs, nowMs: p.nowMs }, p.parts);
 }

@@ -17,10 +17,11 @@ import type { Store } from "../store/store.js";
 import { buildCapacityReport, type CapacityReport } from "./capacity-report.js";
 import { DOWN_KINDS } from "./down-time.js";
 import { buildDowntimeReport, type DowntimeReport } from "./downtime-report.js";
-import { type FleetLayout, fleetUsage, gpuPlaces, readFleetLayout } from "./fleet-usage.js";
+import { type FleetLayout, fleetUsage, forEachStretch, gpuPlaces, readFleetLayout } from "./fleet-usage.js";
+import { GroupSums } from "./group-sums.js";
 import { buildThermalReport, THERMAL_KINDS, type ThermalReport } from "./thermal-report.js";
 import type { EnergyReport, ReportRequest, UtilizationReport } from "./types.js";
-import { buildEnergyReport, buildUtilizationReport } from "./usage-report.js";
+import { buildEnergyReport, buildUtilizationReport, groupRows } from "./usage-report.js";
 
 export type { CapacityReport } from "./capacity-report.js";
 export type { DowntimeReport } from "./downtime-report.js";
@@ -62,14 +63,38 @@ function usage(
   return whole;
 }
 
+/**
+ * The utilization and energy reports' group sums: over the fleet straight from its stretches
+ * (no row per GPU), or a tenant's lease pieces from their rows.
+ */
+function groupSums(sources: ReportSources, request: ReportRequest) {
+  if (request.pieces) {
+    const u = usage(sources, request);
+    return { header: u, sums: groupRows(request.groupBy, u.rows) };
+  }
+  const store = sources.store;
+  const sums = new GroupSums(request.groupBy);
+  const nowMs = (sources.now ?? Date.now)();
+  const header = forEachStretch(
+    store,
+    request,
+    nowMs,
+    request.filters ?? {},
+    false,
+    readFleetLayout(store),
+    (s) => sums.addStretch(s),
+  );
+  return { header, sums };
+}
+
 export function utilizationReport(sources: ReportSources, request: ReportRequest): UtilizationReport {
-  const u = usage(sources, request);
-  return buildUtilizationReport(u, request.groupBy, u.rows);
+  const { header, sums } = groupSums(sources, request);
+  return buildUtilizationReport(header, request.groupBy, sums);
 }
 
 export function energyReport(sources: ReportSources, request: ReportRequest): EnergyReport {
-  const u = usage(sources, request);
-  return buildEnergyReport(u, request.groupBy, u.rows);
+  const { header, sums } = groupSums(sources, request);
+  return buildEnergyReport(header, request.groupBy, sums);
 }
 
 export function capacityReport(sources: ReportSources, request: ReportRequest): CapacityReport {

@@ -50,6 +50,7 @@ export function prepareStatements(db: Database) {
       "INSERT INTO hosts (name, site, labels, first_seen_ms, last_seen_ms) VALUES (?, ?, ?, ?, ?) RETURNING id",
     ),
     allHosts: s("SELECT * FROM hosts ORDER BY name"),
+    hostStatuses: s("SELECT status FROM hosts").pluck(true),
     updateHostMeta: s("UPDATE hosts SET site = ?, labels = ? WHERE id = ?"),
     updateHostSeen: s("UPDATE hosts SET last_seen_ms = max(last_seen_ms, ?) WHERE id = ?"),
     updateHostStatus: s(

@@ -6,17 +6,12 @@
 // one contiguous range each and no sort, about ten times faster over 10,000 GPUs than the
 // (step, bucket) index, whose every row costs a primary-key lookup and a GROUP BY temp tree.
 import { GputelError } from "../../shared/errors.js";
-import {
-  type AggregateGroup,
-  addUsage,
-  emptyUsage,
-  groupUsage,
-  type UsageSums,
-} from "../usage/usage-sums.js";
+import { type AggregateGroup, emptyUsage, groupUsage, type UsageSums } from "../usage/usage-sums.js";
 import { BUSY, ENERGY, ENERGY_IDLE, HELD, IDLE, SAMPLES, summaryColumns, UNKNOWN } from "./rollup-acc.js";
 import type { Store } from "./store.js";
 import type { AggregateRequest } from "./store-query.js";
-import { type EdgeLookup, edgeUsage } from "./usage-edges.js";
+import type { EdgeLookup } from "./usage-edges.js";
+import { UsageTable } from "./usage-table.js";
 
 /** Per-GPU sums over a range: plain integers (ms, centiwatt·ms), so totals from collectors add up exactly. */
 export type GpuTotals = UsageSums;
@@ -24,10 +19,10 @@ export type GpuTotals = UsageSums;
 export function aggregate(store: Store, request: AggregateRequest): AggregateGroup[] {
   const uuid = request.filters?.uuid;
   const one = uuid === undefined ? undefined : store.raw.gpus.get(uuid);
-  const totals = gpuTotals(store, request, uuid === undefined ? undefined : one ? [one.id] : [], {
+  const table = usageTable(store, request, uuid === undefined ? undefined : one ? [one.id] : [], {
     maxTemperature: request.maxTemperature ?? true,
   });
-  return groupTotals(store, request, totals);
+  return groupTotals(store, request, table);
 }
 
 /**
@@ -43,8 +38,25 @@ export function gpuTotals(
   gpuIds?: readonly number[],
   options: { maxTemperature?: boolean } = {},
 ): Map<number, GpuTotals> {
-  if (options.maxTemperature) return scanTotals(store, request, gpuIds);
-  return edgeTotals(store, request, gpuIds);
+  // The bucket scan lists every GPU it found a row or a delta of, as before.
+  return usageTable(store, request, gpuIds, options).toMap(options.maxTemperature === true);
+}
+
+/**
+ * gpuTotals' sums as one flat table (usage-table.ts), for the callers that walk every GPU (the
+ * fleet reports, the summary): no object per GPU. A GPU has a sample in the range where its
+ * SAMPLES column is above zero; rows of GPUs without one may be there too, all zeros.
+ */
+export function usageTable(
+  store: Store,
+  request: Pick<AggregateRequest, "fromMs" | "toMs">,
+  gpuIds?: readonly number[],
+  options: { maxTemperature?: boolean } = {},
+): UsageTable {
+  const table = new UsageTable(gpuIds?.length ?? store.raw.gpusById.size);
+  if (options.maxTemperature) scanTotals(store, request, table, gpuIds);
+  else edgeTotals(store, request, table, gpuIds);
+  return table;
 }
 
 /** The range aligned to the finest step and cut into whole buckets per tier (rangePieces). */
@@ -67,8 +79,9 @@ function piecesOf(store: Store, request: Pick<AggregateRequest, "fromMs" | "toMs
 function edgeTotals(
   store: Store,
   request: Pick<AggregateRequest, "fromMs" | "toMs">,
+  table: UsageTable,
   gpuIds?: readonly number[],
-): Map<number, GpuTotals> {
+): void {
   const pieces = piecesOf(store, request);
   const edges = store.raw.edges;
   const lookups: EdgeLookup[] = [];
@@ -84,24 +97,20 @@ function edgeTotals(
       p = edges.parentOf(tier, p.end);
     }
   }
-  const totals = new Map<number, GpuTotals>();
-  for (const [gpuId, v] of edges.signedSums(lookups, gpuIds)) totals.set(gpuId, edgeUsage(v));
-  addDeltas(store, pieces, totals, gpuIds);
-  for (const t of totals.values()) t.maxTemperatureC = null; // the deltas' maxima alone would mislead
-  // As the bucket scan: a GPU is listed when the range holds at least one of its samples.
-  for (const [gpuId, t] of totals) if (t.samples === 0) totals.delete(gpuId);
-  return totals;
+  edges.signedSums(lookups, table, gpuIds);
+  // The deltas' maxima alone would mislead: the edges keep no temperature.
+  addDeltas(store, pieces, table, gpuIds, false);
 }
 
 /** Per-GPU totals read bucket by bucket (the only way to a range's highest temperature). */
 function scanTotals(
   store: Store,
   request: Pick<AggregateRequest, "fromMs" | "toMs">,
+  table: UsageTable,
   gpuIds?: readonly number[],
-): Map<number, GpuTotals> {
+): void {
   const tiers = store.tiers.rollups;
   const pieces = piecesOf(store, request);
-  const totals = new Map<number, GpuTotals>();
   // CROSS JOIN keeps gpus as the outer loop (SQLite does not reorder it).
   const sql = store.db.prepare(
     `SELECT g.id AS gpu_id, sum(r.samples) AS samples, sum(r.busy_ms) AS busyMs, sum(r.idle_ms) AS idleMs,
@@ -116,27 +125,18 @@ function scanTotals(
   for (const piece of pieces) {
     const step = (tiers[piece.tier] as { stepMs: number }).stepMs;
     for (const r of sql.all(...idList, step, piece.from, piece.to) as (UsageSums & { gpu_id: number })[])
-      addUsage(totalOf(totals, r.gpu_id), r);
+      table.addUsage(r.gpu_id, r);
   }
-  addDeltas(store, pieces, totals, gpuIds);
-  return totals;
-}
-
-function totalOf(totals: Map<number, GpuTotals>, gpuId: number): GpuTotals {
-  let t = totals.get(gpuId);
-  if (!t) {
-    t = emptyUsage();
-    totals.set(gpuId, t);
-  }
-  return t;
+  addDeltas(store, pieces, table, gpuIds, true);
 }
 
 /** Adds the unsealed deltas held in memory that fall in the pieces (not yet in the rollups table). */
 function addDeltas(
   store: Store,
   pieces: readonly { tier: number; from: number; to: number }[],
-  totals: Map<number, GpuTotals>,
-  gpuIds?: readonly number[],
+  table: UsageTable,
+  gpuIds: readonly number[] | undefined,
+  maxTemperature: boolean,
 ): void {
   const only = gpuIds ? new Set(gpuIds) : undefined;
   for (const g of store.raw.gpusById.values()) {
@@ -147,7 +147,7 @@ function addDeltas(
       for (const [, acc] of deltas.within(piece.from, piece.to)) {
         // The same summary a seal writes into the rollup row's columns.
         const summary = summaryColumns(acc);
-        addUsage(totalOf(totals, g.id), {
+        table.addUsage(g.id, {
           samples: acc[SAMPLES] as number,
           busyMs: acc[BUSY] as number,
           idleMs: acc[IDLE] as number,
@@ -155,7 +155,7 @@ function addDeltas(
           unknownMs: acc[UNKNOWN] as number,
           energyCwms: acc[ENERGY] as number,
           energyIdleCwms: acc[ENERGY_IDLE] as number,
-          maxTemperatureC: summary.tempMax,
+          maxTemperatureC: maxTemperature ? summary.tempMax : null,
           utilizationSum: summary.utilSum,
           utilizationCount: summary.utilCount,
         });
@@ -196,17 +196,22 @@ export function rangePieces(
 }
 
 /** The totals grouped by each GPU's current host (from memory). */
-function groupTotals(
-  store: Store,
-  request: AggregateRequest,
-  totals: Map<number, GpuTotals>,
-): AggregateGroup[] {
+function groupTotals(store: Store, request: AggregateRequest, table: UsageTable): AggregateGroup[] {
+  // One place and one usage object, refilled per GPU: groupUsage keeps neither.
+  const place = { site: "", host: "", model: "", uuid: "", labels: {} as Readonly<Record<string, string>> };
+  const item = { place, usage: emptyUsage() };
   const placed = function* () {
-    for (const [gpuId, usage] of totals) {
-      const g = store.gpu(gpuId);
+    for (let r = 0; r < table.rows; r++) {
+      const g = store.gpu(table.ids[r] as number);
       const h = g ? store.host(g.hostId) : undefined;
       if (!g || !h) continue;
-      yield { place: { site: h.site, host: h.name, model: g.model, uuid: g.uuid, labels: h.labels }, usage };
+      place.site = h.site;
+      place.host = h.name;
+      place.model = g.model;
+      place.uuid = g.uuid;
+      place.labels = h.labels;
+      table.fill(r, item.usage);
+      yield item;
     }
   };
   return groupUsage(placed(), request.groupBy, request.filters);

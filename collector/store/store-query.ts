@@ -1,7 +1,8 @@
 // The query side of the store. All values come back in natural units (W, °C, %, MiB).
 //
-//   latest(store): LatestGpu[]
-//     Latest sample of every GPU from memory (no SQL), with host, site, labels and model.
+//   latest(store, keys?): LatestGpu[]
+//     Latest sample of every GPU from memory (no SQL), with host, site, labels and model; with
+//     `keys`, only those readings.
 //   series(store, uuid, metricKeys, fromMs, toMs, stepMs): Series
 //     Per step bucket in [fromMs, toMs): min/max/avg/last of each metric (null: no value).
 //     Tier by step: the coarsest rollup step <= stepMs, raw when stepMs is below every rollup
@@ -23,7 +24,14 @@ import { chunkSample, decodeChunk } from "./chunk-codec.js";
 import type { GpuMem } from "./gpu-state.js";
 import { mergeAcc, metricStats, newAcc } from "./rollup-acc.js";
 import { decodeAccMetrics } from "./rollup-codec.js";
-import { METRIC_INDEX, type StoredSample, unscale, valuesObject } from "./sample.js";
+import {
+  METRIC_INDEX,
+  type StoredSample,
+  unscale,
+  type ValuesPicker,
+  valuesObject,
+  valuesPicker,
+} from "./sample.js";
 import type { Store } from "./store.js";
 
 export interface LatestGpu {
@@ -93,8 +101,11 @@ const STATE_NAMES: Record<number, string> = {
   [GpuState.GPU_STATE_ERROR]: "error",
 };
 
-export function latest(store: Store): LatestGpu[] {
-  return Array.from(store.raw.gpus.values(), (g) => latestEntry(store, g));
+export function latest(store: Store, keys?: readonly MetricKey[]): LatestGpu[] {
+  // Only the readings asked for: the fleet summary needs four, and a full values object per GPU
+  // was most of its time (and garbage) when no range had to be read.
+  const pick = keys ? valuesPicker(keys) : valuesObject;
+  return Array.from(store.raw.gpus.values(), (g) => latestEntry(store, g, pick));
 }
 
 /** One GPU by UUID or "host:index", without building the whole fleet's list; undefined when unknown. */
@@ -112,7 +123,7 @@ export function latestOne(store: Store, id: string): LatestGpu | undefined {
   return undefined;
 }
 
-function latestEntry(store: Store, g: GpuMem): LatestGpu {
+function latestEntry(store: Store, g: GpuMem, pick: ValuesPicker = valuesObject): LatestGpu {
   const h = store.raw.hostsById.get(g.hostId);
   return {
     uuid: g.uuid,
@@ -123,7 +134,7 @@ function latestEntry(store: Store, g: GpuMem): LatestGpu {
     labels: h?.labels ?? {},
     state: g.latest ? (STATE_NAMES[g.latest.state] ?? "unspecified") : undefined,
     timestampMs: g.latest?.ts,
-    values: g.latest ? valuesObject(g.latest.vals) : {},
+    values: g.latest ? pick(g.latest.vals) : {},
   };
 }
 

@@ -11,10 +11,10 @@
 //   store.agentSources(): AgentSourceRow[]                         agents' sources' health (statuses)
 //   store.sealStale(nowMs, maxGpus?): number                       seals windows of silent GPUs
 //   store.pruneStep(nowMs): { deleted: number; more: boolean }     bounded retention step
-//   store.latest() / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
-//   store.gpuTotals(range, ids?, { maxTemperature? }) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
+//   store.latest(keys?) / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
+//   store.gpuTotals(range, ids?, { maxTemperature? }) / usageTable(…) (the same, flat) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
 //   store.windowTotals(windows) / gpuByUuid(uuid) / rebuildUsageEdges()   per-(GPU, window) sums from the usage edges
-//   store.fleetGpus() (memory) / hostRows() / hostMoves() / hostHistories(gpuIds) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
+//   store.fleetGpus() (memory) / hostRows() / hostStatuses() / hostMoves() / hostHistories(gpuIds) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
@@ -27,6 +27,7 @@ import type { Database as Db, Statement } from "better-sqlite3";
 import Database from "better-sqlite3";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, silentLogger } from "../../shared/logger.js";
+import type { MetricKey } from "../../shared/metrics.js";
 import { ensurePrivateDatabase } from "../../shared/private-files.js";
 import type { IInventory, IStatus } from "../../shared/proto.js";
 import { AgentState } from "../../shared/proto.js";
@@ -52,10 +53,11 @@ import { ProcessStore } from "./process-store.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
-import { type GpuTotals, gpuTotals } from "./store-aggregate.js";
+import { type GpuTotals, gpuTotals, usageTable } from "./store-aggregate.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
 import { TokenStore } from "./tokens.js";
+import type { UsageTable } from "./usage-table.js";
 import { type GpuWindow, windowTotals } from "./window-totals.js";
 
 /**
@@ -371,8 +373,8 @@ export class Store implements IngestSink {
     return { deleted: result.deleted, more: result.more };
   }
 
-  latest(): query.LatestGpu[] {
-    return query.latest(this);
+  latest(keys?: readonly MetricKey[]): query.LatestGpu[] {
+    return query.latest(this, keys);
   }
 
   latestOne(id: string): query.LatestGpu | undefined {
@@ -413,6 +415,11 @@ export class Store implements IngestSink {
     return this.stmts.allHosts.all() as HostRow[];
   }
 
+  /** Every host's status ("online", "offline"…): what the fleet summary counts, without the rows. */
+  hostStatuses(): string[] {
+    return this.stmts.hostStatuses.all() as string[];
+  }
+
   /**
    * Per-GPU usage sums (integers) over [fromMs, toMs) by GPU id; `gpuIds` limits them. From the
    * cumulative edges unless `maxTemperature` asks for the range's highest temperature (a bucket scan).
@@ -423,6 +430,15 @@ export class Store implements IngestSink {
     options: { maxTemperature?: boolean } = {},
   ): Map<number, GpuTotals> {
     return gpuTotals(this, range, gpuIds, options);
+  }
+
+  /** gpuTotals' sums as one flat table (usage-table.ts), for callers that walk every GPU. */
+  usageTable(
+    range: { fromMs: number; toMs: number },
+    gpuIds?: readonly number[],
+    options: { maxTemperature?: boolean } = {},
+  ): UsageTable {
+    return usageTable(this, range, gpuIds, options);
   }
 
   /**

@@ -194,7 +194,7 @@ export function addUvarints(bytes: Uint8Array, sign: number, into: number[]): vo
 
 /**
  * Adds signs.length runs of `width` unsigned varints from bytes[start], run k times signs[k],
- * the i-th of each run into `into[i]`, without allocating (a GPU's lookups in one blob,
+ * the i-th of each run into `into[at + i]`, without allocating (a GPU's lookups in one blob,
  * usage-edges.ts). Returns the offset after the last run.
  */
 export function addUvarintRuns(
@@ -202,7 +202,8 @@ export function addUvarintRuns(
   start: number,
   width: number,
   signs: readonly number[],
-  into: number[],
+  into: number[] | Float64Array,
+  at = 0,
 ): number {
   let p = start;
   for (const sign of signs) {
@@ -216,7 +217,7 @@ export function addUvarintRuns(
         if (b < 0x80) break;
         mul *= 0x80;
       }
-      if (value !== 0) into[i] = (into[i] as number) + sign * value;
+      if (value !== 0) into[at + i] = (into[at + i] as number) + sign * value;
     }
   }
   return p;

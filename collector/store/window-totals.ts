@@ -1,6 +1,6 @@
 // Usage sums for many (GPU, time window) pairs at once: the lease reports' read (issue 15). Each
 // window costs a few seeks in the cumulative edges (usage-edges.ts), whatever its length, and
-// all windows go to SQLite in one statement, so 20,000 leases cost about as much as 20,000 GPUs.
+// all windows' lookups go to SQLite in one statement per tier (window-edges.ts), so 20,000 leases cost about as much as 20,000 GPUs.
 //
 // Windows are cut at whole minutes of the finest tier: a minute belongs to the window that holds
 // its start, so back-to-back windows (a GPU re-leased at 12:00:30) share no minute and lose none.
@@ -9,7 +9,7 @@ import { BUSY, ENERGY, ENERGY_IDLE, HELD, IDLE, SAMPLES, summaryColumns, UNKNOWN
 import type { Store } from "./store.js";
 import { rangePieces } from "./store-aggregate.js";
 import { EDGE_SUMS, type EdgeLookup, edgeUsage } from "./usage-edges.js";
-import { addUvarints } from "./varint.js";
+import { addPointSums } from "./window-edges.js";
 
 export interface GpuWindow {
   gpuId: number;
@@ -55,12 +55,9 @@ export function windowTotals(store: Store, windows: readonly GpuWindow[]): Usage
       }
     }
   });
-  const sums = windows.map(() => new Array<number>(EDGE_SUMS).fill(0));
-  edges.pointSums(lookups, (k, row) => {
-    const l = lookups[k] as (typeof lookups)[number];
-    addUvarints(row, l.sign, sums[l.window] as number[]);
-  });
-  const out = sums.map(edgeUsage);
+  const sums = new Float64Array(windows.length * EDGE_SUMS);
+  addPointSums(store.db, edges, steps, lookups, (k) => (lookups[k] as (typeof lookups)[number]).window, sums);
+  const out = windows.map((_, i) => edgeUsage(Array.from(sums.subarray(i * EDGE_SUMS, (i + 1) * EDGE_SUMS))));
   // Unsealed deltas (not in the rollups yet), the same way gpuTotals adds them.
   windows.forEach((w, i) => {
     const g = store.raw.gpusById.get(w.gpuId);

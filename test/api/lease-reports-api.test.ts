@@ -20,14 +20,7 @@ const MONTH = new Date(START).toISOString().slice(0, 7);
 let c: TestCollector;
 let acmeToken = "";
 
-async function get(path: string, token = TOKEN, accept = "application/json") {
-  const response = await fetch(`${c.url}${path}`, { headers: { authorization: `Bearer ${token}`, accept } });
-  return {
-    status: response.status,
-    type: response.headers.get("content-type") ?? "",
-    text: await response.text(),
-  };
-}
+const get = (path: string, token = TOKEN, accept = "application/json") => c.get(path, token, accept);
 
 function lease(id: string, tenant: string, startMs: number, endMs: number | null): Lease {
   return {

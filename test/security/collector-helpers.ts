@@ -12,6 +12,8 @@ export interface TestCollector {
   running: RunningCollector;
   http: { host: string; port: number };
   url: string;
+  /** GET with a bearer token: status, content type and body text. */
+  get(path: string, token: string, accept?: string): Promise<{ status: number; type: string; text: string }>;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,16 @@ export async function startTestCollector(
     running,
     http,
     url: `http://127.0.0.1:${http.port}`,
+    async get(path, token, accept = "application/json") {
+      const response = await fetch(`http://127.0.0.1:${http.port}${path}`, {
+        headers: { authorization: `Bearer ${token}`, accept },
+      });
+      return {
+        status: response.status,
+        type: response.headers.get("content-type") ?? "",
+        text: await response.text(),
+      };
+    },
     async close() {
       await running.stop();
       rmSync(dir, { recursive: true, force: true });

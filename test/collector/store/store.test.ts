@@ -58,6 +58,17 @@ describe("Store write and read", () => {
     const latest = store.latest().find((g) => g.uuid === "GPU-test-0");
     expect(latest).toMatchObject({ host: "node-a", site: "fra1", labels: { customer: "acme" }, state: "ok" });
     expect(latest?.values).toEqual({ utilization_gpu_pct: 0, clock_event_reasons: 2 ** 40 + 5 });
+    // Only the readings asked for; an absent one stays absent.
+    const some = store.latest(["utilization_gpu_pct", "power_draw_watts", "mig_mode"]);
+    expect(some.find((g) => g.uuid === "GPU-test-0")).toMatchObject({
+      host: "node-a",
+      state: "ok",
+      values: { utilization_gpu_pct: 0 },
+    });
+    expect(some.find((g) => g.uuid === "GPU-test-0")?.values).toEqual({ utilization_gpu_pct: 0 });
+    expect(some.find((g) => g.uuid === "GPU-test-1")?.values).toEqual({});
+    expect(() => store.latest(["no_such_metric" as "mig_mode"])).toThrow(RangeError);
+    expect(store.hostStatuses()).toEqual([expect.any(String)]);
     expect(store.frameCount()).toBe(2);
   });
 
