@@ -15,7 +15,7 @@ import type { Flag, FlagStart } from "../flags/types.js";
 import type { Lease, LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
 import { type DownEpisode, DownFlags, stretchMs, stretchMsIn, unionEpisodes } from "./down-time.js";
-import { gpuPlaces, type HostChange, type HostPlace, hostChangesOf } from "./fleet-usage.js";
+import { gpuPlaces, type HostChange, type HostPlace, hostChangesOf } from "./host-changes.js";
 
 const HOUR_MS = 3_600_000;
 /**

@@ -8,7 +8,8 @@ import type { LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
 import { buildStatements, type Statements } from "./all-statements.js";
 import { DOWN_KINDS } from "./down-time.js";
-import { alignRange, type HostChange, hostChangesOf } from "./fleet-usage.js";
+import { alignRange } from "./fleet-usage.js";
+import { type HostChange, hostChangesOf } from "./host-changes.js";
 import { type LeaseLinePart, leaseLineParts } from "./lease-lines.js";
 import {
   buildLeaseReport,
