@@ -48,7 +48,8 @@ const hostName = (h: number) => `node-${String(h).padStart(5, "0")}`;
 /** The names bench/report.ts's fillFleet registers, so frames land on the same GPUs. */
 const uuidOf = (h: number, i: number) => `GPU-bench-${h}-${i}`;
 
-function frame(h: number, k: number, ts: number, intervalMs: number): ValidFrame {
+/** Host h's k-th frame: GPUs named as bench/report.ts's fillFleet registers them. */
+export function frame(h: number, k: number, ts: number, intervalMs: number): ValidFrame {
   return {
     host: hostName(h),
     boot_id: `boot-${h}`,

@@ -110,6 +110,8 @@ const BENCHES: [string, () => Promise<BenchFigure[]>][] = [
   // Every tenant's monthly statement over 10,000 GPUs and 20,000 leases (issue 15).
   ["report.statement", async () => (await import("./statement.js")).benchStatement(size)],
   ["api", async () => (await import("./api.js")).benchApi(size)],
+  // What the first heavy read after a snapshot expires waits for on a live collector.
+  ["api.reader_refresh", async () => (await import("./reader-refresh.js")).benchReaderRefresh(size)],
   ["remote_write", async () => (await import("./remote-write.js")).benchRemoteWrite(size)],
   ["export", async () => (await import("./export.js")).benchExport(size)],
   ["dashboard", async () => (await import("./dashboard.js")).benchDashboard(size)],
