@@ -62,26 +62,73 @@ export class Registry {
     this.hostsById.clear();
     this.gpus.clear();
     this.gpusById.clear();
-    for (const row of this.db.prepare("SELECT * FROM hosts").all() as HostRow[]) {
-      const labels = JSON.parse(row.labels) as Record<string, string>;
-      const inventory = row.inventory_uuids ? (JSON.parse(row.inventory_uuids) as string[]) : undefined;
-      this.addHost({
-        id: row.id,
-        name: row.name,
-        site: row.site,
-        labels,
-        thresholds: this.thresholdsFor(row.name, row.site, labels),
-        lastSeenMs: row.last_seen_ms,
-        seen: new Map(),
-        inventory: inventory ? new Set(inventory) : undefined,
-        gpus: new Map(),
-      });
+    for (const row of this.hostRows()) this.addHost(this.hostOf(row));
+    for (const row of this.gpuRows()) this.addGpu(newGpuMem(row, this.steps, this.windowMs));
+  }
+
+  /**
+   * Reader only: brings hosts and GPUs up to the database in place, so each GpuMem keeps its
+   * unsealed samples (RawWriter.refresh). New hosts and GPUs are added, hosts' last sighting and
+   * inventory and GPUs' slot and model follow. False, with the memory then to be loaded again,
+   * when a host's name, site or labels changed (its idle thresholds, by which the held samples
+   * were classified, may have), a GPU changed host, or a host or GPU is gone.
+   */
+  refresh(): boolean {
+    const hostsBefore = this.hostsById.size;
+    const gpusBefore = this.gpusById.size;
+    let knownHosts = 0;
+    for (const row of this.hostRows()) {
+      const h = this.hostsById.get(row.id);
+      const next = this.hostOf(row);
+      if (!h) {
+        this.addHost(next);
+        continue;
+      }
+      knownHosts++;
+      if (h.name !== next.name || h.site !== next.site || !sameLabels(h.labels, next.labels)) return false;
+      h.lastSeenMs = next.lastSeenMs;
+      h.inventory = next.inventory;
     }
-    for (const row of this.db
-      .prepare("SELECT id, uuid, model, host_id, idx, first_seen_ms FROM gpus")
-      .all() as GpuRow[]) {
-      this.addGpu(newGpuMem(row, this.steps, this.windowMs));
+    let knownGpus = 0;
+    const added: GpuRow[] = [];
+    for (const row of this.gpuRows()) {
+      const g = this.gpusById.get(row.id);
+      if (!g) {
+        added.push(row);
+        continue;
+      }
+      knownGpus++;
+      if (g.uuid !== row.uuid || g.hostId !== row.host_id) return false;
+      g.index = row.idx;
+      g.model = row.model;
     }
+    if (knownHosts !== hostsBefore || knownGpus !== gpusBefore) return false;
+    for (const row of added) this.addGpu(newGpuMem(row, this.steps, this.windowMs));
+    return true;
+  }
+
+  private hostRows(): HostRow[] {
+    return this.db.prepare("SELECT * FROM hosts").all() as HostRow[];
+  }
+
+  private gpuRows(): GpuRow[] {
+    return this.db.prepare("SELECT id, uuid, model, host_id, idx, first_seen_ms FROM gpus").all() as GpuRow[];
+  }
+
+  private hostOf(row: HostRow): HostMem {
+    const labels = JSON.parse(row.labels) as Record<string, string>;
+    const inventory = row.inventory_uuids ? (JSON.parse(row.inventory_uuids) as string[]) : undefined;
+    return {
+      id: row.id,
+      name: row.name,
+      site: row.site,
+      labels,
+      thresholds: this.thresholdsFor(row.name, row.site, labels),
+      lastSeenMs: row.last_seen_ms,
+      seen: new Map(),
+      inventory: inventory ? new Set(inventory) : undefined,
+      gpus: new Map(),
+    };
   }
 
   private addHost(h: HostMem): void {

@@ -232,8 +232,10 @@ export class Store implements IngestSink {
         this.snapshotRead.get();
         const version = this.db.pragma("data_version", { simple: true }) as number;
         if (version !== this.loadedVersion) {
+          // After a failed or first load, everything; else only what the writer committed since.
+          const loaded = this.loadedVersion !== undefined;
           this.loadedVersion = undefined;
-          this.raw.load();
+          if (!loaded || !this.raw.refresh()) this.raw.load();
           this.loadedVersion = version;
         }
       } catch (error) {

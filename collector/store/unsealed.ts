@@ -47,6 +47,8 @@ export class UnsealedSamples {
   values = 0;
   /** Present values of the sample appended last. */
   lastValues = 0;
+  /** The oldest timestamp held (samples may arrive out of order); Infinity when none. */
+  minTs = Number.POSITIVE_INFINITY;
   /**
    * Their timestamps, built only once a sample arrives out of order (a replay): live samples
    * arrive in order and need no set (10,000 GPUs x 600 numbers).
@@ -64,6 +66,7 @@ export class UnsealedSamples {
   }
 
   append(s: StoredSample): void {
+    if (s.ts < this.minTs) this.minTs = s.ts;
     const w = this.w;
     const first = this.count === 0;
     const p = this.prevVals ?? new Float64Array(METRIC_COUNT);
@@ -200,6 +203,7 @@ export class UnsealedSamples {
     this.count = 0;
     this.values = 0;
     this.lastValues = 0;
+    this.minTs = Number.POSITIVE_INFINITY;
     this.set.fill(0);
     this.waste = 0;
     this.seen = undefined;
