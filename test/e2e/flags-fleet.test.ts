@@ -97,8 +97,10 @@ describe("mock-smi fleet -> agents -> collector", () => {
   }, 30_000);
 
   it("reports the utilization rate and energy the scenario implies", async () => {
-    // Every GPU has reported for a while (the flags test above waited for that).
-    await waitFor(() => collector.store.latest().length === 6, 5_000, "six GPUs");
+    // Every GPU has reported for a while (the flags test above waited for that), except perhaps
+    // e2e-b's never-readable GPU: on a loaded machine the agent's first sample can come after the
+    // scenario takes it off the bus (lost_at 2 s), and then it never reports a sample at all.
+    await waitFor(() => collector.store.latest().length >= 5, 5_000, "the five GPUs that stay");
     const nowMs = Date.now();
     const sources = { store: collector.store, now: () => nowMs };
     const range = { fromMs: startMs, toMs: nowMs, groupBy: "host" as const };
