@@ -194,16 +194,17 @@ export class RawWriter {
     if (kept.length === held.length) return;
     // The rows of the samples kept are not known here; the oldest row held before bounds them.
     const firstRow = g.firstRow;
-    g.unsealed.clear();
-    g.rollup.clear();
-    g.maxTs = Number.NEGATIVE_INFINITY;
-    g.firstRow = Number.POSITIVE_INFINITY;
-    g.windowEnd = 0;
+    forgetHeld(g);
     const thresholds = this.registry.hostsById.get(g.hostId)?.thresholds;
     for (const s of kept) {
       this.append(g, s, firstRow);
       this.applyRaw(g, s, thresholds);
     }
+    this.windowAfterRestore(g);
+  }
+
+  /** The window a GPU holding restored samples has open: the one of its newest sample. */
+  private windowAfterRestore(g: GpuMem): void {
     if (hasUnsealed(g))
       g.windowEnd = windowStart(g.maxTs, g.phaseMs, this.opts.rawWindowMs) + this.opts.rawWindowMs;
   }
@@ -229,8 +230,7 @@ export class RawWriter {
       if (!g.latest || g.latest.ts <= s.ts) setLatest(g, s);
       this.valuesStored += presentCount(s);
     }
-    if (hasUnsealed(g))
-      g.windowEnd = windowStart(g.maxTs, g.phaseMs, this.opts.rawWindowMs) + this.opts.rawWindowMs;
+    this.windowAfterRestore(g);
   }
 
   private append(g: GpuMem, s: StoredSample, rowId: number): void {
@@ -409,13 +409,9 @@ export class RawWriter {
       if (samples.length <= max) this.insertBlock(g, samples, g.unsealed.values);
       else for (let i = 0; i < samples.length; i += max) this.insertBlock(g, samples.slice(i, i + max));
     }
-    g.firstRow = Number.POSITIVE_INFINITY;
     this.sealedSinceRelease = true;
     this.flushDeltas(g, g.deltas);
-    g.rollup.clear();
-    g.unsealed.clear();
-    g.maxTs = Number.NEGATIVE_INFINITY;
-    g.windowEnd = 0;
+    forgetHeld(g);
   }
 
   /**
@@ -462,6 +458,15 @@ export class RawWriter {
     if (this.sealedSinceRelease) this.releaseRows();
     return sealed;
   }
+}
+
+/** Forgets every sample g holds and their deltas (after a seal, or when a reader drops sealed ones). */
+function forgetHeld(g: GpuMem): void {
+  g.unsealed.clear();
+  g.rollup.clear();
+  g.maxTs = Number.NEGATIVE_INFINITY;
+  g.firstRow = Number.POSITIVE_INFINITY;
+  g.windowEnd = 0;
 }
 
 function presentCount(s: StoredSample): number {

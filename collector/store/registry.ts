@@ -79,15 +79,15 @@ export class Registry {
     let knownHosts = 0;
     for (const row of this.hostRows()) {
       const h = this.hostsById.get(row.id);
-      const next = this.hostOf(row);
       if (!h) {
-        this.addHost(next);
+        this.addHost(this.hostOf(row));
         continue;
       }
       knownHosts++;
-      if (h.name !== next.name || h.site !== next.site || !sameLabels(h.labels, next.labels)) return false;
-      h.lastSeenMs = next.lastSeenMs;
-      h.inventory = next.inventory;
+      const labels = JSON.parse(row.labels) as Record<string, string>;
+      if (h.name !== row.name || h.site !== row.site || !sameLabels(h.labels, labels)) return false;
+      h.lastSeenMs = row.last_seen_ms;
+      h.inventory = inventoryOf(row);
     }
     let knownGpus = 0;
     const added: GpuRow[] = [];
@@ -117,7 +117,6 @@ export class Registry {
 
   private hostOf(row: HostRow): HostMem {
     const labels = JSON.parse(row.labels) as Record<string, string>;
-    const inventory = row.inventory_uuids ? (JSON.parse(row.inventory_uuids) as string[]) : undefined;
     return {
       id: row.id,
       name: row.name,
@@ -126,7 +125,7 @@ export class Registry {
       thresholds: this.thresholdsFor(row.name, row.site, labels),
       lastSeenMs: row.last_seen_ms,
       seen: new Map(),
-      inventory: inventory ? new Set(inventory) : undefined,
+      inventory: inventoryOf(row),
       gpus: new Map(),
     };
   }
@@ -273,4 +272,9 @@ export class Registry {
       );
     }
   }
+}
+
+/** A host row's latest inventory as a set of UUIDs; undefined until it sent one. */
+function inventoryOf(row: HostRow): Set<string> | undefined {
+  return row.inventory_uuids ? new Set(JSON.parse(row.inventory_uuids) as string[]) : undefined;
 }
