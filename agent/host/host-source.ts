@@ -2,8 +2,11 @@
 // CPU model) through systeminformation with inventory. CPU load and uptime are computed from
 // /proc (proc-readings.ts) instead of si.currentLoad()/si.time(): on Linux those run
 // `execSync("cat /proc/stat | grep cpu")` and `execSync("date …")` on every call, a blocking shell
-// per frame that cost the agent more CPU than everything else together.
-import si from "systeminformation";
+// per frame that cost the agent more CPU than everything else together. Only the three modules
+// used are loaded (systeminformation-lib.d.ts says why).
+import { cpu as cpuInfo } from "systeminformation/lib/cpu.js";
+import { mem as memInfo } from "systeminformation/lib/memory.js";
+import { osInfo } from "systeminformation/lib/osinfo.js";
 import type { IHostInfo, IHostSample } from "../../shared/proto.js";
 import {
   type CpuTimes,
@@ -50,7 +53,7 @@ export class SystemInformationHost implements HostSource {
   }
 
   async info(): Promise<IHostInfo> {
-    const [os, cpu, mem] = await Promise.all([si.osInfo(), si.cpu(), si.mem()]);
+    const [os, cpu, mem] = await Promise.all([osInfo(), cpuInfo(), memInfo()]);
     return {
       hostname: os.hostname,
       os: [os.distro, os.release].filter(Boolean).join(" "),
