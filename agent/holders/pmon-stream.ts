@@ -2,13 +2,13 @@
 // against 11.4 % for one-shots), under its own source supervisor: restarted with backoff when it
 // exits, killed when silent. Its lines are split into intervals here: a repeated header, a
 // repeated (GPU, pid) or a repeated idle GPU closes the interval being read. Each line is parsed
-// on its own (with the last header), so an interval costs one pass over its rows.
+// on its own with the last header's layout (found once per header), so a line costs one split.
 import type { Logger } from "../../shared/logger.js";
 import type { Clock } from "../sources/supervisor/clock.js";
 import { realClock } from "../sources/supervisor/clock.js";
 import type { SourceHealth } from "../sources/supervisor/health.js";
 import { SourceSupervisor } from "../sources/supervisor/supervisor.js";
-import { type PmonSample, parsePmon } from "./pmon.js";
+import { type PmonLayout, type PmonSample, parsePmonLine, pmonHeader } from "./pmon.js";
 
 export interface PmonStreamOptions {
   /** nvidia-smi's argv (the agent's `nvidia_smi`). */
@@ -25,7 +25,8 @@ export type PmonLatest = { sample: PmonSample; atMs: number } | { missing: strin
 
 export class PmonStream {
   readonly sup: SourceSupervisor;
-  private header = "";
+  /** The last header's columns: each line is parsed with them. */
+  private layout: PmonLayout | undefined;
   private current: PmonSample = { rows: [], idleGpus: [] };
   private seen = new Set<string>();
   private latest: { sample: PmonSample; atMs: number } | undefined;
@@ -70,30 +71,23 @@ export class PmonStream {
     const trimmed = line.trim();
     if (trimmed === "") return;
     if (trimmed.startsWith("#")) {
-      if (/^#\s*gpu\b/.test(trimmed)) {
+      const layout = pmonHeader(trimmed);
+      if (layout) {
         this.close();
-        this.header = trimmed;
-      } else if (this.header !== "") this.header = `${this.header.split("\n")[0]}\n${trimmed}`;
+        this.layout = layout;
+      }
       return;
     }
-    const parsed = parsePmon(`${this.header}\n${trimmed}`);
-    if (!parsed.ok) {
+    const parsed = parsePmonLine(this.layout, trimmed);
+    if ("error" in parsed) {
       this.missing = parsed.error;
       return;
     }
-    for (const sample of parsed.samples) {
-      for (const gpu of sample.idleGpus) {
-        if (this.seen.has(`idle/${gpu}`)) this.close();
-        this.seen.add(`idle/${gpu}`);
-        this.current.idleGpus.push(gpu);
-      }
-      for (const row of sample.rows) {
-        const key = `${row.gpuIndex}/${row.pid}`;
-        if (this.seen.has(key)) this.close();
-        this.seen.add(key);
-        this.current.rows.push(row);
-      }
-    }
+    const key = "idleGpu" in parsed ? `idle/${parsed.idleGpu}` : `${parsed.row.gpuIndex}/${parsed.row.pid}`;
+    if (this.seen.has(key)) this.close();
+    this.seen.add(key);
+    if ("idleGpu" in parsed) this.current.idleGpus.push(parsed.idleGpu);
+    else this.current.rows.push(parsed.row);
     this.sup.progress();
   }
 
@@ -107,7 +101,7 @@ export class PmonStream {
 
   private launch(): void {
     const periodMs = this.options.periodS * 1000;
-    this.header = "";
+    this.layout = undefined;
     this.current = { rows: [], idleGpus: [] };
     this.seen = new Set();
     this.sup.startStream({

@@ -32,8 +32,66 @@ export interface PmonSample {
 
 export type PmonResult = { ok: true; samples: PmonSample[] } | { ok: false; error: string };
 
+/** Where a header's columns are, found once per header: each line then costs one split. */
+export interface PmonLayout {
+  count: number;
+  gpu: number;
+  pid: number;
+  type: number;
+  values: readonly (readonly [PmonColumn, number])[];
+}
+
+/** The layout a `# gpu …` header line gives, or undefined for any other line. */
+export function pmonHeader(line: string): PmonLayout | undefined {
+  if (!line.startsWith("#")) return undefined;
+  const names = line.slice(1).trim().split(/\s+/);
+  if (names[0] !== "gpu") return undefined;
+  const values: [PmonColumn, number][] = [];
+  for (const col of PMON_COLUMNS) {
+    const at = names.indexOf(col);
+    // The command is last and may hold spaces: only the columns before it are fixed.
+    if (at >= 0 && at < names.length - 1) values.push([col, at]);
+  }
+  const fixed = (col: string) => {
+    const at = names.indexOf(col);
+    return at < names.length - 1 ? at : -1;
+  };
+  return { count: names.length, gpu: fixed("gpu"), pid: fixed("pid"), type: fixed("type"), values };
+}
+
+/** One data line: a process row, a GPU without processes, or why it does not read. */
+export type PmonLine = { row: PmonRow } | { idleGpu: number } | { error: string };
+
+/** One trimmed, non-empty, non-comment line under `layout` (undefined: no header seen yet). */
+export function parsePmonLine(layout: PmonLayout | undefined, line: string): PmonLine {
+  if (layout === undefined) return { error: errorOf(line) };
+  const cells = line.split(/\s+/);
+  if (cells.length < layout.count) return { error: `pmon: short line: ${line.slice(0, 200)}` };
+  const gpu = cells[layout.gpu] ?? "";
+  const pid = cells[layout.pid] ?? "";
+  if (!/^\d{1,4}$/.test(gpu)) return { error: `pmon: bad gpu index: ${line.slice(0, 200)}` };
+  const gpuIndex = Number(gpu);
+  if (pid === "-") return { idleGpu: gpuIndex };
+  if (!/^\d{1,10}$/.test(pid)) return { error: `pmon: bad pid: ${line.slice(0, 200)}` };
+  const row: PmonRow = {
+    gpuIndex,
+    pid: Number(pid),
+    type: cells[layout.type] ?? "",
+    // The command is last and may hold spaces.
+    name: cells.slice(layout.count - 1).join(" "),
+    values: {},
+    notSampled: [],
+  };
+  for (const [col, at] of layout.values) {
+    const text = cells[at] ?? "";
+    if (/^\d+(\.\d+)?$/.test(text)) row.values[col] = Number(text);
+    else row.notSampled.push(col);
+  }
+  return { row };
+}
+
 export function parsePmon(text: string): PmonResult {
-  let columns: string[] | undefined;
+  let layout: PmonLayout | undefined;
   const samples: PmonSample[] = [];
   let current: PmonSample = { rows: [], idleGpus: [] };
   const seen = new Set<string>();
@@ -46,53 +104,29 @@ export function parsePmon(text: string): PmonResult {
     const line = raw.trim();
     if (line === "") continue;
     if (line.startsWith("#")) {
-      const names = line.slice(1).trim().split(/\s+/);
-      if (names[0] === "gpu") {
+      const header = pmonHeader(line);
+      if (header) {
         // The header repeats in a long-lived pmon: a new header also starts a new interval.
         flush();
-        columns = names;
+        layout = header;
       }
       continue;
     }
-    if (columns === undefined) return { ok: false, error: errorOf(line) };
-    const cells = line.split(/\s+/);
-    if (cells.length < columns.length) return { ok: false, error: `pmon: short line: ${line.slice(0, 200)}` };
-    // The command is last and may hold spaces.
-    const fixed = cells.slice(0, columns.length - 1);
-    const name = cells.slice(columns.length - 1).join(" ");
-    const at = (col: string) => fixed[columns?.indexOf(col) ?? -1];
-    const gpu = at("gpu") ?? "";
-    const pid = at("pid") ?? "";
-    if (!/^\d{1,4}$/.test(gpu)) return { ok: false, error: `pmon: bad gpu index: ${line.slice(0, 200)}` };
-    const gpuIndex = Number(gpu);
-    if (pid === "-") {
-      if (current.idleGpus.includes(gpuIndex)) flush();
-      current.idleGpus.push(gpuIndex);
+    const parsed = parsePmonLine(layout, line);
+    if ("error" in parsed) return { ok: false, error: parsed.error };
+    if ("idleGpu" in parsed) {
+      if (current.idleGpus.includes(parsed.idleGpu)) flush();
+      current.idleGpus.push(parsed.idleGpu);
       continue;
     }
-    if (!/^\d{1,10}$/.test(pid)) return { ok: false, error: `pmon: bad pid: ${line.slice(0, 200)}` };
-    const key = `${gpuIndex}/${pid}`;
+    const key = `${parsed.row.gpuIndex}/${parsed.row.pid}`;
     // -c N prints N intervals back to back without a header: a repeated (gpu, pid) starts the next.
     if (seen.has(key)) flush();
     seen.add(key);
-    const row: PmonRow = {
-      gpuIndex,
-      pid: Number(pid),
-      type: at("type") ?? "",
-      name,
-      values: {},
-      notSampled: [],
-    };
-    for (const col of PMON_COLUMNS) {
-      const text = at(col);
-      if (text === undefined) continue;
-      if (/^\d+(\.\d+)?$/.test(text)) row.values[col] = Number(text);
-      else row.notSampled.push(col);
-    }
-    current.rows.push(row);
+    current.rows.push(parsed.row);
   }
   flush();
-  if (columns === undefined)
+  if (layout === undefined)
     return { ok: false, error: `pmon: no header in output: ${text.trim().slice(0, 200)}` };
   return { ok: true, samples };
 }

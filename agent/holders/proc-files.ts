@@ -8,6 +8,9 @@ export function uidFromStatus(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Skips fields 3..21 of `/proc/PID/stat` from just after the name's ')' and takes field 22. */
+const FIELD_22 = /\s*(?:\S+\s+){19}(\S+)/y;
+
 /**
  * Field 22 of `/proc/PID/stat`, the start time in clock ticks after boot. The name (field 2) is
  * in parentheses and may itself hold spaces and ')', so fields are counted after the last ')'.
@@ -15,12 +18,11 @@ export function uidFromStatus(text: string): number | undefined {
 export function startTicksFromStat(text: string): number | undefined {
   const close = text.lastIndexOf(")");
   if (close < 0) return undefined;
-  // After ") " come fields 3 (state), 4, …: field 22 is the 20th of them.
-  const rest = text
-    .slice(close + 1)
-    .trim()
-    .split(/\s+/);
-  const ticks = rest[19];
+  // After ") " come fields 3 (state), 4, …: field 22 is the 20th of them. Skipped by a sticky
+  // regex rather than split: the agent reads this for every GPU process, and split made ~50
+  // strings a read (a tenth of what the processes source allocated).
+  FIELD_22.lastIndex = close + 1;
+  const ticks = FIELD_22.exec(text)?.[1];
   return ticks !== undefined && /^\d+$/.test(ticks) ? Number(ticks) : undefined;
 }
 

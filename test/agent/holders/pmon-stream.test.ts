@@ -1,6 +1,8 @@
 // The long-lived pmon child's lines split into intervals: a repeated (GPU, pid), a repeated idle
 // GPU or a new header closes the interval being read; only a complete interval is "the last".
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { parsePmon } from "../../../agent/holders/pmon.js";
 import { PmonStream } from "../../../agent/holders/pmon-stream.js";
 import { silentLogger } from "../../../shared/logger.js";
 
@@ -51,5 +53,52 @@ describe("PmonStream", () => {
     const broken = stream({ t: 0 });
     broken.push("Failed to initialize NVML: Driver/library version mismatch");
     expect(broken.last()).toEqual({ missing: expect.stringContaining("NVML") });
+  });
+
+  it("reads each interval as parsePmon reads the whole text, whatever the header's columns", () => {
+    const headers = [
+      HEADER,
+      [
+        "# gpu         pid   type     sm    mem    enc    dec    command",
+        "# Idx           #    C/G      %      %      %      %    name",
+      ],
+      ["# gpu     pid  type    sm   mem   enc   dec   jpg   ofa   command"],
+    ];
+    const value = fc.oneof(fc.constant("-"), fc.nat({ max: 100 }).map(String), fc.constant("7.5"));
+    const line = fc.oneof(
+      fc
+        .tuple(
+          fc.nat({ max: 3 }),
+          fc.integer({ min: 1, max: 6 }),
+          fc.constantFrom("C", "G", "C+G"),
+          fc.array(value, { minLength: 10, maxLength: 10 }),
+          fc.constantFrom("gpu_burn", "python", "my job 2"),
+        )
+        .map(([gpu, pid, type, values, name]) => [gpu, pid, type, ...values, name] as const),
+      fc.nat({ max: 3 }).map((gpu) => [gpu, "-", "-"] as const),
+    );
+    const text = fc
+      .tuple(fc.constantFrom(...headers), fc.array(line, { minLength: 1, maxLength: 40 }))
+      .map(([header, lines]) => {
+        const fixed = (header[0] ?? "").split(/\s+/).length - 2; // less "#" and the command
+        const rows = lines.map((cells) =>
+          cells.length === 3
+            ? `    ${cells[0]}      -     -${"      -".repeat(fixed - 3)}    -`
+            : `    ${[...cells.slice(0, fixed)].join("     ")}    ${cells[cells.length - 1]}`,
+        );
+        return [...header, ...rows];
+      });
+    fc.assert(
+      fc.property(text, (lines) => {
+        const parsed = parsePmon(lines.join("\n"));
+        expect(parsed.ok).toBe(true);
+        const s = stream({ t: 0 });
+        for (const l of lines) s.push(l);
+        s.push(lines[0] ?? ""); // a new header closes the interval being read
+        const last = s.last();
+        expect("sample" in last ? last.sample : last).toEqual(parsed.ok ? parsed.samples.at(-1) : undefined);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

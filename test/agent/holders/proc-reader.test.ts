@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { cp, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { parsePasswd, startTicksFromStat, uidFromStatus } from "../../../agent/holders/proc-files.js";
 import { ProcReader } from "../../../agent/holders/proc-reader.js";
@@ -167,6 +168,33 @@ describe("proc file parsers", () => {
     expect(startTicksFromStat(readFileSync(join(FIXTURE, "4121/stat"), "utf8"))).toBe(360000);
     expect(startTicksFromStat("garbage")).toBeUndefined();
     expect(startTicksFromStat("1 (x) S 1 2")).toBeUndefined();
+    expect(startTicksFromStat(readFileSync("/proc/self/stat", "utf8"))).toBeGreaterThan(0);
+  });
+
+  it("reads field 22 as splitting the fields after the last ')' would, for any text", () => {
+    const bySplit = (text: string) => {
+      const close = text.lastIndexOf(")");
+      if (close < 0) return undefined;
+      const ticks = text
+        .slice(close + 1)
+        .trim()
+        .split(/\s+/)[19];
+      return ticks !== undefined && /^\d+$/.test(ticks) ? Number(ticks) : undefined;
+    };
+    const token = fc.oneof(
+      fc.constantFrom("S", "-1", "0", "360000", ")", "(a b)", "x)y"),
+      fc.nat().map(String),
+    );
+    const space = fc.constantFrom(" ", "  ", "\t", "\n", " \n");
+    const stat = fc
+      .tuple(fc.array(fc.tuple(token, space), { maxLength: 30 }), fc.boolean())
+      .map(([parts, trailing]) => `1 (name) ${parts.map(([t, s]) => t + s).join("")}${trailing ? "\n" : ""}`);
+    fc.assert(
+      fc.property(fc.oneof(stat, fc.string({ maxLength: 200 })), (text) => {
+        expect(startTicksFromStat(text)).toBe(bySplit(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("reads the real uid from status", () => {
