@@ -82,8 +82,13 @@ export function parsePmonLine(layout: PmonLayout | undefined, line: string): Pmo
     values: {},
     notSampled: [],
   };
-  for (const [col, at] of layout.values) {
-    const text = cells[at] ?? "";
+  // An indexed loop: under the agent's --jitless, for-of and destructuring allocate an iterator
+  // and a result object per step (a third of what a pmon line cost).
+  for (let i = 0; i < layout.values.length; i++) {
+    const entry = layout.values[i];
+    if (entry === undefined) continue;
+    const col = entry[0];
+    const text = cells[entry[1]] ?? "";
     if (/^\d+(\.\d+)?$/.test(text)) row.values[col] = Number(text);
     else row.notSampled.push(col);
   }
