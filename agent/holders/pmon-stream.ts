@@ -1,14 +1,14 @@
 // The long-lived `nvidia-smi pmon -s um -d <period>` child (docs/processes.md: 0.47 % of a core
 // against 11.4 % for one-shots), under its own source supervisor: restarted with backoff when it
-// exits, killed when silent. Its lines are split into intervals here: a repeated header, a
-// repeated (GPU, pid) or a repeated idle GPU closes the interval being read. Each line is parsed
-// on its own with the last header's layout (found once per header), so a line costs one split.
+// exits, killed when silent. Its lines are split into intervals by the PmonReader parsePmon uses
+// (a repeated header, a repeated (GPU, pid) or a repeated idle GPU closes the interval being
+// read), each line parsed with the last header's layout, found once per header.
 import type { Logger } from "../../shared/logger.js";
 import type { Clock } from "../sources/supervisor/clock.js";
 import { realClock } from "../sources/supervisor/clock.js";
 import type { SourceHealth } from "../sources/supervisor/health.js";
 import { SourceSupervisor } from "../sources/supervisor/supervisor.js";
-import { type PmonLayout, type PmonSample, parsePmonLine, pmonHeader } from "./pmon.js";
+import { PmonReader, type PmonSample } from "./pmon.js";
 
 export interface PmonStreamOptions {
   /** nvidia-smi's argv (the agent's `nvidia_smi`). */
@@ -25,10 +25,7 @@ export type PmonLatest = { sample: PmonSample; atMs: number } | { missing: strin
 
 export class PmonStream {
   readonly sup: SourceSupervisor;
-  /** The last header's columns: each line is parsed with them. */
-  private layout: PmonLayout | undefined;
-  private current: PmonSample = { rows: [], idleGpus: [] };
-  private seen = new Set<string>();
+  private reader = new PmonReader();
   private latest: { sample: PmonSample; atMs: number } | undefined;
   private missing = "pmon has not answered yet";
 
@@ -68,42 +65,18 @@ export class PmonStream {
 
   /** One line of the child's output (public for tests). */
   push(line: string): void {
-    const trimmed = line.trim();
-    if (trimmed === "") return;
-    if (trimmed.startsWith("#")) {
-      const layout = pmonHeader(trimmed);
-      if (layout) {
-        this.close();
-        this.layout = layout;
-      }
+    const read = this.reader.push(line);
+    if ("error" in read) {
+      this.missing = read.error;
       return;
     }
-    const parsed = parsePmonLine(this.layout, trimmed);
-    if ("error" in parsed) {
-      this.missing = parsed.error;
-      return;
-    }
-    const key = "idleGpu" in parsed ? `idle/${parsed.idleGpu}` : `${parsed.row.gpuIndex}/${parsed.row.pid}`;
-    if (this.seen.has(key)) this.close();
-    this.seen.add(key);
-    if ("idleGpu" in parsed) this.current.idleGpus.push(parsed.idleGpu);
-    else this.current.rows.push(parsed.row);
-    this.sup.progress();
-  }
-
-  /** Closes the interval being read: it becomes the latest. */
-  private close(): void {
-    if (this.current.rows.length > 0 || this.current.idleGpus.length > 0)
-      this.latest = { sample: this.current, atMs: this.sup.now() };
-    this.current = { rows: [], idleGpus: [] };
-    this.seen = new Set();
+    if (read.closed) this.latest = { sample: read.closed, atMs: this.sup.now() };
+    if (read.data) this.sup.progress();
   }
 
   private launch(): void {
     const periodMs = this.options.periodS * 1000;
-    this.layout = undefined;
-    this.current = { rows: [], idleGpus: [] };
-    this.seen = new Set();
+    this.reader = new PmonReader();
     this.sup.startStream({
       argv: [...this.options.command, "pmon", "-s", "um", "-d", String(this.options.periodS)],
       onLine: (line) => this.push(line),

@@ -33,7 +33,7 @@ export interface PmonSample {
 export type PmonResult = { ok: true; samples: PmonSample[] } | { ok: false; error: string };
 
 /** Where a header's columns are, found once per header: each line then costs one split. */
-export interface PmonLayout {
+interface PmonLayout {
   count: number;
   gpu: number;
   pid: number;
@@ -42,7 +42,7 @@ export interface PmonLayout {
 }
 
 /** The layout a `# gpu …` header line gives, or undefined for any other line. */
-export function pmonHeader(line: string): PmonLayout | undefined {
+function pmonLayout(line: string): PmonLayout | undefined {
   if (!line.startsWith("#")) return undefined;
   const names = line.slice(1).trim().split(/\s+/);
   if (names[0] !== "gpu") return undefined;
@@ -60,10 +60,10 @@ export function pmonHeader(line: string): PmonLayout | undefined {
 }
 
 /** One data line: a process row, a GPU without processes, or why it does not read. */
-export type PmonLine = { row: PmonRow } | { idleGpu: number } | { error: string };
+type PmonLine = { row: PmonRow } | { idleGpu: number } | { error: string };
 
 /** One trimmed, non-empty, non-comment line under `layout` (undefined: no header seen yet). */
-export function parsePmonLine(layout: PmonLayout | undefined, line: string): PmonLine {
+function parsePmonLine(layout: PmonLayout | undefined, line: string): PmonLine {
   if (layout === undefined) return { error: errorOf(line) };
   const cells = line.split(/\s+/);
   if (cells.length < layout.count) return { error: `pmon: short line: ${line.slice(0, 200)}` };
@@ -95,43 +95,64 @@ export function parsePmonLine(layout: PmonLayout | undefined, line: string): Pmo
   return { row };
 }
 
-export function parsePmon(text: string): PmonResult {
-  let layout: PmonLayout | undefined;
-  const samples: PmonSample[] = [];
-  let current: PmonSample = { rows: [], idleGpus: [] };
-  const seen = new Set<string>();
-  const flush = () => {
-    if (current.rows.length > 0 || current.idleGpus.length > 0) samples.push(current);
-    current = { rows: [], idleGpus: [] };
-    seen.clear();
-  };
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "") continue;
-    if (line.startsWith("#")) {
-      const header = pmonHeader(line);
-      if (header) {
-        // The header repeats in a long-lived pmon: a new header also starts a new interval.
-        flush();
-        layout = header;
-      }
-      continue;
-    }
-    const parsed = parsePmonLine(layout, line);
-    if ("error" in parsed) return { ok: false, error: parsed.error };
-    if ("idleGpu" in parsed) {
-      if (current.idleGpus.includes(parsed.idleGpu)) flush();
-      current.idleGpus.push(parsed.idleGpu);
-      continue;
-    }
-    const key = `${parsed.row.gpuIndex}/${parsed.row.pid}`;
-    // -c N prints N intervals back to back without a header: a repeated (gpu, pid) starts the next.
-    if (seen.has(key)) flush();
-    seen.add(key);
-    current.rows.push(parsed.row);
+/** What one line of pmon output did: the interval it closed, if any, and whether it held data. */
+export type PmonRead = { closed: PmonSample | undefined; data: boolean } | { error: string };
+
+/**
+ * Reads pmon output a line at a time and splits it into intervals: a new header, a repeated
+ * (GPU, pid) or a repeated idle GPU closes the interval being read. Used for a whole text
+ * (`parsePmon`) and for the long-lived child's lines (`PmonStream`).
+ */
+export class PmonReader {
+  private layout: PmonLayout | undefined;
+  private current: PmonSample = { rows: [], idleGpus: [] };
+  private seen = new Set<string>();
+
+  get hasHeader(): boolean {
+    return this.layout !== undefined;
   }
-  flush();
-  if (layout === undefined)
+
+  push(line: string): PmonRead {
+    const trimmed = line.trim();
+    if (trimmed === "") return { closed: undefined, data: false };
+    if (trimmed.startsWith("#")) {
+      const layout = pmonLayout(trimmed);
+      if (!layout) return { closed: undefined, data: false };
+      this.layout = layout;
+      // The header repeats in a long-lived pmon: a new header also starts a new interval.
+      return { closed: this.close(), data: false };
+    }
+    const parsed = parsePmonLine(this.layout, trimmed);
+    if ("error" in parsed) return parsed;
+    const key = "idleGpu" in parsed ? `idle/${parsed.idleGpu}` : `${parsed.row.gpuIndex}/${parsed.row.pid}`;
+    // -c N prints N intervals back to back without a header: a repeated (gpu, pid) starts the next.
+    const closed = this.seen.has(key) ? this.close() : undefined;
+    this.seen.add(key);
+    if ("idleGpu" in parsed) this.current.idleGpus.push(parsed.idleGpu);
+    else this.current.rows.push(parsed.row);
+    return { closed, data: true };
+  }
+
+  /** Ends the interval being read; returns it unless it is empty. */
+  close(): PmonSample | undefined {
+    const done = this.current;
+    this.current = { rows: [], idleGpus: [] };
+    this.seen = new Set();
+    return done.rows.length > 0 || done.idleGpus.length > 0 ? done : undefined;
+  }
+}
+
+export function parsePmon(text: string): PmonResult {
+  const reader = new PmonReader();
+  const samples: PmonSample[] = [];
+  for (const line of text.split("\n")) {
+    const read = reader.push(line);
+    if ("error" in read) return { ok: false, error: read.error };
+    if (read.closed) samples.push(read.closed);
+  }
+  const last = reader.close();
+  if (last) samples.push(last);
+  if (!reader.hasHeader)
     return { ok: false, error: `pmon: no header in output: ${text.trim().slice(0, 200)}` };
   return { ok: true, samples };
 }
