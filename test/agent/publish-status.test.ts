@@ -1,11 +1,11 @@
 // The retained status carries the sources' health: in the status published on connect, again
 // (reason "sources changed") when it changes, at most once per statusRefreshMs, and at stop.
 import { afterEach, describe, expect, it } from "vitest";
-import type { FrameQueue } from "../../agent/publish/frame-queue.js";
 import { MqttPublisher } from "../../agent/publish/mqtt-publisher.js";
 import { silentLogger } from "../../shared/logger.js";
 import type { ISourceStatus } from "../../shared/proto.js";
 import { startAedes } from "../helpers/aedes.js";
+import { memoryQueue } from "../helpers/frame-queue.js";
 import { waitFor } from "../helpers/net.js";
 import { subscribe } from "../helpers/subscriber.js";
 
@@ -15,17 +15,7 @@ afterEach(async () => {
 });
 
 /** Frames go nowhere: only the status topic matters here. */
-const queue: FrameQueue = {
-  append: () => {},
-  take: () => [],
-  ack: () => {},
-  nack: () => {},
-  markReconnected: () => {},
-  msUntilMore: () => undefined,
-  droppedTotal: () => 0,
-  pending: () => 0,
-  close: () => {},
-};
+const queue = memoryQueue();
 
 describe("MqttPublisher status and the sources' health", () => {
   it("publishes the health on connect, on change (rate-limited) and at stop", async () => {

@@ -2,30 +2,18 @@
 // Buffers (one per packet id): about 6.5 MB of a ~62 MB agent, for about one frame a second.
 import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
-import type { FrameQueue } from "../../../agent/publish/frame-queue.js";
 import { MqttPublisher } from "../../../agent/publish/mqtt-publisher.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { startAedes } from "../../helpers/aedes.js";
+import { memoryQueue } from "../../helpers/frame-queue.js";
 import { waitFor } from "../../helpers/net.js";
 
 // The copy of mqtt-packet that mqtt.js itself loads.
 const fromMqtt = createRequire(createRequire(import.meta.url).resolve("mqtt"));
 const numbers = fromMqtt("mqtt-packet/numbers.js") as { cache: Record<number, Buffer> };
 
-/** One message to publish at QoS 1 (it carries a packet id); acknowledged once PUBACK is back. */
-const waiting = [{ ids: [1], payload: new Uint8Array([0]) }];
-const acked: number[] = [];
-const queue: FrameQueue = {
-  append: () => {},
-  take: () => waiting.splice(0),
-  ack: (ids) => acked.push(...ids),
-  nack: () => {},
-  markReconnected: () => {},
-  msUntilMore: () => (waiting.length ? 0 : undefined),
-  droppedTotal: () => 0,
-  pending: () => 0,
-  close: () => {},
-};
+/** One message to publish at QoS 1 (it carries a packet id). */
+const queue = memoryQueue([{ ids: [1], payload: new Uint8Array([0]) }]);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -50,7 +38,7 @@ describe("MqttPublisher memory", () => {
     });
     publisher.start();
     cleanups.push(() => publisher.stop());
-    await waitFor(() => acked.length === 1, 5000, "the PUBACK of the queued message");
+    await waitFor(() => queue.acked.length === 1, 5000, "the PUBACK of the queued message");
     expect(Object.keys(numbers.cache)).toHaveLength(0);
   });
 });
