@@ -3,12 +3,12 @@
 // name GPUs that exist but cannot be read, so they are expected and start out lost.
 import type { ErrorCode } from "../../../shared/errors.js";
 import type { KnownGpu } from "./csv-stream.js";
-import { classifyLine } from "./error-lines.js";
+import { classifyLine, normaliseBusId } from "./error-lines.js";
 
 export interface GpuList {
   gpus: KnownGpu[];
-  /** Lost GPUs the list names by index, with the line printed. */
-  lost: { index: number; line: string }[];
+  /** Lost GPUs the list names by index, with the line printed and the bus id it names (canonical). */
+  lost: { index: number; line: string; busId?: string }[];
   /** A whole-source failure line (driver not loaded, no devices), if one was printed. */
   sourceError?: { code: ErrorCode; line: string };
 }
@@ -27,7 +27,7 @@ export function parseGpuList(text: string): GpuList {
     }
     const cls = classifyLine(line);
     if (cls.kind === "gpu-lost" && cls.index !== undefined)
-      result.lost.push({ index: cls.index, line: cls.line });
+      result.lost.push({ index: cls.index, line: cls.line, ...(cls.busId ? { busId: cls.busId } : {}) });
     if (cls.kind === "source-error" && !result.sourceError)
       result.sourceError = { code: cls.code, line: cls.line };
   }
@@ -36,4 +36,23 @@ export function parseGpuList(text: string): GpuList {
   }
   result.gpus.sort((a, b) => a.index - b.index);
   return result;
+}
+
+/**
+ * The GPUs to expect after a restart of the stream: a GPU that fell off the bus since the agent
+ * read it is listed with no UUID, and must keep the UUID (and bus id) it had, or the collector
+ * would count it twice, once by UUID and once as `<host>/gpu<index>`. Matched by the bus id the
+ * lost line names where both sides know one, else by index.
+ */
+export function keepIdentities(previous: readonly KnownGpu[], list: GpuList): KnownGpu[] {
+  return list.gpus.map((gpu) => {
+    if (gpu.uuid !== "") return gpu;
+    const bus = list.lost.find((l) => l.index === gpu.index)?.busId;
+    const before = previous.find((p) => {
+      if (p.uuid === "") return false;
+      const pBus = p.pciBusId === undefined ? undefined : normaliseBusId(p.pciBusId);
+      return bus !== undefined && pBus !== undefined ? pBus === bus : p.index === gpu.index;
+    });
+    return before ? { ...before, index: gpu.index } : gpu;
+  });
 }

@@ -15,7 +15,7 @@ import { type FailureReport, SourceSupervisor } from "../supervisor/supervisor.j
 import { ComputeAppsPoller, type ComputeRowsListener } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
-import { parseGpuList } from "./gpu-list.js";
+import { keepIdentities, parseGpuList } from "./gpu-list.js";
 import { HealthPoller } from "./health-poller.js";
 import type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
 import { LostGpuProbes } from "./probe.js";
@@ -153,7 +153,7 @@ export class NvidiaSmiSource implements GpuSource {
       this.fail(failure, parsed.sourceError?.code ?? "GPUTEL_E_NVSMI_NO_DEVICES", "start");
       return;
     }
-    this.gpus = parsed.gpus;
+    this.gpus = keepIdentities(this.gpus, parsed);
     if (!this.compute.hasResult) await this.compute.poll();
     if (!this.sup.running) return;
     this.spawnStreamChild(this.plan, parsed.lost);
@@ -298,6 +298,8 @@ export class NvidiaSmiSource implements GpuSource {
   private onStreamExit(parser: CsvStream, info: ExitInfo): FailureReport {
     // Values printed before the exit are real; GPUs missing from that last iteration are ERROR.
     this.handle(parser.flush());
+    // The UUIDs and bus ids its rows gave: the next -L may list a GPU lost since with neither.
+    this.gpus = parser.knownGpus();
     const src = this.streamSourceError;
     if (src && src.code !== "GPUTEL_E_NVSMI_OUTPUT") {
       this.failure = { state: GpuState.GPU_STATE_ERROR, detail: src.line, sourceError: src.line };

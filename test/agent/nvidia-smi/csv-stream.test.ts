@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CsvStream, MISSING_DETAIL, type StreamEvent } from "../../../agent/sources/nvidia-smi/csv-stream.js";
 import { planQuery } from "../../../agent/sources/nvidia-smi/discovery.js";
 import { classifyLine, normaliseBusId } from "../../../agent/sources/nvidia-smi/error-lines.js";
-import { parseGpuList } from "../../../agent/sources/nvidia-smi/gpu-list.js";
+import { keepIdentities, parseGpuList } from "../../../agent/sources/nvidia-smi/gpu-list.js";
 import { AbsentReason, GpuState } from "../../../shared/proto.js";
 
 // A small plan: utilization.gpu, memory.used, power.draw, pstate, clocks_event_reasons.active, mig.mode.current.
@@ -183,5 +183,40 @@ describe("CsvStream lost GPUs and source errors (test/fixtures/nvidia-smi/errors
     ]);
     expect(list.lost.map((l) => l.index)).toEqual([1]);
     expect(parseGpuList("No devices were found").sourceError?.code).toBe("GPUTEL_E_NVSMI_NO_DEVICES");
+  });
+
+  it("-L after a GPU fell off the bus: the restarted stream keeps the UUID and bus id it had", () => {
+    const before = [
+      { index: 0, uuid: "GPU-aaaa", pciBusId: "00000000:34:00.0" },
+      { index: 1, uuid: "GPU-bbbb", pciBusId: "00000000:35:00.0" },
+      { index: 2, uuid: "GPU-cccc" },
+    ];
+    const list = parseGpuList(
+      [
+        "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-aaaa)",
+        "Unable to determine the device handle for GPU1: 0000:35:00.0: Unknown Error",
+        "Unable to determine the device handle for GPU 2: Unknown Error",
+        "Unable to determine the device handle for GPU3: 0000:37:00.0: Unknown Error",
+      ].join("\n"),
+    );
+    expect(list.lost.map((l) => l.busId)).toEqual(["0:35:00.0", undefined, "0:37:00.0"]);
+    expect(keepIdentities(before, list)).toEqual([
+      { index: 0, uuid: "GPU-aaaa" },
+      { index: 1, uuid: "GPU-bbbb", pciBusId: "00000000:35:00.0" },
+      // No bus id on either side: the index decides.
+      { index: 2, uuid: "GPU-cccc" },
+      // Never read before: still reported, without a UUID.
+      { index: 3, uuid: "" },
+    ]);
+    // The bus id wins over the index: a GPU whose index moved keeps its own UUID, and a lost
+    // GPU at another bus never takes a neighbour's.
+    const moved = [{ index: 5, uuid: "GPU-bbbb", pciBusId: "00000000:35:00.0" }];
+    expect(keepIdentities(moved, list)[1]).toEqual({
+      index: 1,
+      uuid: "GPU-bbbb",
+      pciBusId: "00000000:35:00.0",
+    });
+    const elsewhere = [{ index: 3, uuid: "GPU-dddd", pciBusId: "00000000:99:00.0" }];
+    expect(keepIdentities(elsewhere, list)[3]).toEqual({ index: 3, uuid: "" });
   });
 });
