@@ -69,6 +69,7 @@ export function sourcesFromConfig(
       inventoryTimeoutMs: durationMs(config.inventory_timeout),
       healthIntervalMs: durationMs(config.health_interval),
       nvlinkIntervalMs: durationMs(config.nvlink_interval),
+      identitiesPath: join(config.state_directory, "nvidia-smi-gpus.json"),
     },
     kernelLog: { command: kernelLogArgv(config), stateDirectory: config.state_directory },
   });

@@ -18,6 +18,8 @@ export interface SourceSettings {
     inventoryTimeoutMs: number;
     healthIntervalMs?: number;
     nvlinkIntervalMs?: number;
+    /** `<state_directory>/nvidia-smi-gpus.json`: the GPUs' UUIDs and bus ids across restarts. */
+    identitiesPath?: string;
   };
   /** The kernel-log source: `kernel_log.command`, and the state directory for its position. */
   kernelLog: { command: string[]; stateDirectory: string };

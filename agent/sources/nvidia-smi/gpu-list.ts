@@ -42,16 +42,22 @@ export function parseGpuList(text: string): GpuList {
  * The GPUs to expect after a restart of the stream: a GPU that fell off the bus since the agent
  * read it is listed with no UUID, and must keep the UUID (and bus id) it had, or the collector
  * would count it twice, once by UUID and once as `<host>/gpu<index>`. Matched by the bus id the
- * lost line names where both sides know one, else by index.
+ * lost line names where both sides know one, else by index (never with `busOnly`: the GPUs saved
+ * before a restart, whose indexes a reboot can change).
  */
-export function keepIdentities(previous: readonly KnownGpu[], list: GpuList): KnownGpu[] {
+export function keepIdentities(
+  previous: readonly KnownGpu[],
+  list: GpuList,
+  options: { busOnly?: boolean } = {},
+): KnownGpu[] {
   return list.gpus.map((gpu) => {
     if (gpu.uuid !== "") return gpu;
     const bus = list.lost.find((l) => l.index === gpu.index)?.busId;
     const before = previous.find((p) => {
       if (p.uuid === "") return false;
       const pBus = p.pciBusId === undefined ? undefined : normaliseBusId(p.pciBusId);
-      return bus !== undefined && pBus !== undefined ? pBus === bus : p.index === gpu.index;
+      if (bus !== undefined && pBus !== undefined) return pBus === bus;
+      return !options.busOnly && p.index === gpu.index;
     });
     return before ? { ...before, index: gpu.index } : gpu;
   });

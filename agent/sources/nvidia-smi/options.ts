@@ -23,6 +23,8 @@ export interface NvidiaSmiOptions {
   backoffMaxMs?: number;
   /** How long a SIGKILLed child may take to exit before it counts as stuck. Default 5 s. */
   stuckAfterMs?: number;
+  /** Where the GPUs' UUIDs and bus ids are kept across restarts (gpu-identities.ts); absent: not kept. */
+  identitiesPath?: string;
 }
 
 export interface NvidiaSmiStats {

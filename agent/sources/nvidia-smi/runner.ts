@@ -15,6 +15,7 @@ import { type FailureReport, SourceSupervisor } from "../supervisor/supervisor.j
 import { ComputeAppsPoller, type ComputeRowsListener } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
+import { SavedGpus } from "./gpu-identities.js";
 import { keepIdentities, parseGpuList } from "./gpu-list.js";
 import { HealthPoller } from "./health-poller.js";
 import type { NvidiaSmiOptions, NvidiaSmiStats } from "./options.js";
@@ -36,6 +37,10 @@ export class NvidiaSmiSource implements GpuSource {
   private onSample: (sample: SourceSample) => void = () => {};
   private plan: QueryPlan | undefined;
   private gpus: KnownGpu[] = [];
+  /** The GPUs' UUIDs and bus ids kept across restarts (options.identitiesPath). */
+  private savedGpus: SavedGpus | undefined;
+  /** The stream child whose GPUs are still to be saved (after its first sample). */
+  private unsavedStream: CsvStream | undefined;
   private streamSourceError: { code: ErrorCode; line: string } | undefined;
   /** Set while failing: repeated every interval until samples flow again. */
   private failure: Failure | undefined;
@@ -83,6 +88,8 @@ export class NvidiaSmiSource implements GpuSource {
     if (this.sup.running) return;
     this.onSample = onSample;
     this.healthPollsStarted = false;
+    if (this.options.identitiesPath !== undefined)
+      this.savedGpus = new SavedGpus(this.options.identitiesPath);
     this.lastEmitAt = this.sup.now();
     this.sup.every(this.options.intervalMs, () => this.repeatFailure());
     this.sup.every(this.options.computeAppsIntervalMs, () => void this.compute.poll());
@@ -153,10 +160,31 @@ export class NvidiaSmiSource implements GpuSource {
       this.fail(failure, parsed.sourceError?.code ?? "GPUTEL_E_NVSMI_NO_DEVICES", "start");
       return;
     }
-    this.gpus = keepIdentities(this.gpus, parsed);
+    this.gpus = keepIdentities(
+      this.savedGpus?.gpus ?? [],
+      { ...parsed, gpus: keepIdentities(this.gpus, parsed) },
+      { busOnly: true },
+    );
     if (!this.compute.hasResult) await this.compute.poll();
     if (!this.sup.running) return;
     this.spawnStreamChild(this.plan, parsed.lost);
+  }
+
+  /**
+   * Keeps the GPUs' UUIDs and bus ids for the next start (once per stream child, after its first
+   * sample, and when it ends); a GPU saved before and not read since stays saved.
+   */
+  private saveGpus(gpus: readonly KnownGpu[]): void {
+    this.unsavedStream = undefined;
+    try {
+      this.savedGpus?.update(gpus);
+    } catch (error) {
+      if (this.sup.admitLog("save-gpus") !== undefined)
+        this.log.warn(
+          { err: String(error), path: this.options.identitiesPath },
+          "GPU identities not saved; a GPU lost before a restart may be reported without its UUID",
+        );
+    }
   }
 
   /** Reports a failed start-up command; true when it failed. */
@@ -168,6 +196,7 @@ export class NvidiaSmiSource implements GpuSource {
 
   private spawnStreamChild(plan: QueryPlan, lost: { index: number; line: string }[]): void {
     const parser = new CsvStream(plan, this.gpus);
+    this.unsavedStream = parser;
     for (const l of lost) parser.push(l.line, this.sup.now());
     this.streamSourceError = undefined;
     const child = this.sup.startStream({
@@ -178,7 +207,10 @@ export class NvidiaSmiSource implements GpuSource {
         "-lms",
         String(this.options.intervalMs),
       ],
-      onLine: (line) => this.handle(parser.push(line, this.sup.now())),
+      onLine: (line) => {
+        this.handle(parser.push(line, this.sup.now()));
+        if (this.unsavedStream === parser && this.counters.samples > 0) this.saveGpus(parser.knownGpus());
+      },
       firstRecordTimeoutMs: this.firstSampleTimeout(),
       recordTimeoutMs: 3 * this.options.intervalMs,
       onTimeout: (silentMs) => {
@@ -300,6 +332,7 @@ export class NvidiaSmiSource implements GpuSource {
     this.handle(parser.flush());
     // The UUIDs and bus ids its rows gave: the next -L may list a GPU lost since with neither.
     this.gpus = parser.knownGpus();
+    this.saveGpus(this.gpus);
     const src = this.streamSourceError;
     if (src && src.code !== "GPUTEL_E_NVSMI_OUTPUT") {
       this.failure = { state: GpuState.GPU_STATE_ERROR, detail: src.line, sourceError: src.line };

@@ -7,7 +7,8 @@ import { parseHelpQueryGpu, planQuery } from "../../../agent/sources/nvidia-smi/
 import type { ValueKind } from "../../../shared/metrics.js";
 import { readCapture, section } from "./capture.js";
 
-export type StreamMode = "normal" | "hang" | "crash" | "lost" | "garbage" | "driver";
+/** "lost-listed": GPU 1 was off the bus before start: -L names it only by its lost line. */
+export type StreamMode = "normal" | "hang" | "crash" | "lost" | "lost-listed" | "garbage" | "driver";
 
 const HELP = section(
   readCapture("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt"),
@@ -61,11 +62,27 @@ export function writeFakeSmi(mode: StreamMode, gpus = 3): FakeSmi {
     hang: `n=0; while [ $n -lt 3 ]; do cat "$D/rows.txt"; sleep 0.1; n=$((n+1)); done; sleep 100`,
     crash: `n=0; while [ $n -lt 3 ]; do cat "$D/rows.txt"; sleep 0.1; n=$((n+1)); done; head -n 1 "$D/rows.txt"; exit 1`,
     lost: `echo "${LOST_LINE}" >&2; while true; do cat "$D/rows-lost.txt"; sleep 0.1; done`,
+    "lost-listed": `echo "${LOST_LINE}" >&2; while true; do cat "$D/rows-lost.txt"; sleep 0.1; done`,
     garbage: `while true; do echo 'x%$#@!garbage'; cat "$D/rows.txt"; sleep 0.1; done`,
     driver: `echo "${DRIVER_LINE}"; exit 9`,
   };
-  const listCmd = mode === "driver" ? `echo "${DRIVER_LINE}"; exit 9` : `cat "$D/list.txt"`;
-  const probe = mode === "lost" ? `case "$*" in *"-i 1 "*) echo "${LOST_LINE}" >&2; exit 15;; esac; ` : "";
+  writeFileSync(
+    join(dir, "list-lost.txt"),
+    `${list
+      .split("\n")
+      .filter((_, i) => i !== 1)
+      .join("\n")}\n`,
+  );
+  const listCmd =
+    mode === "driver"
+      ? `echo "${DRIVER_LINE}"; exit 9`
+      : mode === "lost-listed"
+        ? `cat "$D/list-lost.txt"; echo "${LOST_LINE}" >&2`
+        : `cat "$D/list.txt"`;
+  const probe =
+    mode === "lost" || mode === "lost-listed"
+      ? `case "$*" in *"-i 1 "*) echo "${LOST_LINE}" >&2; exit 15;; esac; `
+      : "";
   const script = `#!/bin/sh
 D="${dir}"
 case "$*" in

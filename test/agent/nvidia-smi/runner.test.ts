@@ -1,6 +1,9 @@
 // Fault tests with real child processes: fake nvidia-smi scripts (fake-smi.ts) that hang, crash,
 // lose a GPU, print garbage, have no driver, or do not exist. Short intervals; no sleeps, only
 // waits on conditions with deadlines. Throughout, at most one stream child may be alive.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { NvidiaSmiSource } from "../../../agent/sources/nvidia-smi/runner.js";
@@ -31,7 +34,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startSource(command: string[], watchPath?: string): Promise<Harness> {
+async function startSource(command: string[], watchPath?: string, identitiesPath?: string): Promise<Harness> {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk, _enc, cb) {
@@ -50,6 +53,7 @@ async function startSource(command: string[], watchPath?: string): Promise<Harne
     backoffMinMs: 50,
     backoffMaxMs: 400,
     stuckAfterMs: 2000,
+    ...(identitiesPath !== undefined ? { identitiesPath } : {}),
   });
   const samples: SourceSample[] = [];
   let max = 0;
@@ -182,6 +186,36 @@ describe("NvidiaSmiSource faults", () => {
       "the -i probe",
     );
     expect(h.maxStreams()).toBe(1);
+  });
+
+  it("a GPU lost before start keeps the UUID and bus id an earlier run saved (matched by bus id)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gputel-identities-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, "nvidia-smi-gpus.json");
+    const first = fake("normal");
+    const before = await startSource([first.path], first.path, path);
+    await waitFor(() => existsSync(path), 10_000, "the saved GPUs");
+    await before.stop();
+    expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({
+      gpus: [0, 1, 2].map((i) => ({
+        index: i,
+        uuid: `GPU-${i}`,
+        pci_bus_id: `00000000:${(0x34 + i).toString(16)}:00.0`,
+      })),
+    });
+    // Now GPU 1 is off the bus from the start: -L prints only "…GPU1: 0000:35:00.0: Unknown Error".
+    const lostLine = (h: Harness) => h.samples.find((s) => s.gpus[1]?.state === GpuState.GPU_STATE_LOST);
+    const f = fake("lost-listed");
+    const h = await startSource([f.path], f.path, path);
+    await waitFor(() => lostLine(h) !== undefined, 10_000, "a LOST sample");
+    expect(lostLine(h)?.gpus[1]).toMatchObject({ index: 1, uuid: "GPU-1", pci_bus_id: "00000000:35:00.0" });
+    await h.stop();
+    // The GPU saved, not read this time, stays saved.
+    expect(JSON.parse(readFileSync(path, "utf8")).gpus).toHaveLength(3);
+    // Without the file the same GPU has no UUID to report.
+    const fresh = await startSource([f.path], f.path, join(dir, "other.json"));
+    await waitFor(() => lostLine(fresh) !== undefined, 10_000, "a LOST sample");
+    expect(lostLine(fresh)?.gpus[1]).toMatchObject({ index: 1, uuid: "" });
   });
 
   it("missing binary (ENOENT): one clear error, samples with sourceError, retried with backoff", async () => {
