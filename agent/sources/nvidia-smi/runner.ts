@@ -207,10 +207,7 @@ export class NvidiaSmiSource implements GpuSource {
         "-lms",
         String(this.options.intervalMs),
       ],
-      onLine: (line) => {
-        this.handle(parser.push(line, this.sup.now()));
-        if (this.unsavedStream === parser && this.counters.samples > 0) this.saveGpus(parser.knownGpus());
-      },
+      onLine: (line) => this.handle(parser.push(line, this.sup.now())),
       firstRecordTimeoutMs: this.firstSampleTimeout(),
       recordTimeoutMs: 3 * this.options.intervalMs,
       onTimeout: (silentMs) => {
@@ -265,6 +262,7 @@ export class NvidiaSmiSource implements GpuSource {
     this.compute.apply(gpus);
     this.healthPolls?.apply(gpus);
     this.emit({ timestampMs, gpus });
+    if (this.unsavedStream) this.saveGpus(this.unsavedStream.knownGpus());
     this.startHealthPolls();
   }
 
