@@ -9,6 +9,11 @@ export interface GpuList {
   gpus: KnownGpu[];
   /** Lost GPUs the list names by index, with the line printed and the bus id it names (canonical). */
   lost: { index: number; line: string; busId?: string }[];
+  /**
+   * Lost GPUs named by bus id alone (`…for GPU0000:08:00.0: Unknown Error`, the older spelling):
+   * no index to list them under, unless a GPU read before had that bus id (keepIdentities).
+   */
+  lostByBus: { busId: string; line: string }[];
   /** A whole-source failure line (driver not loaded, no devices), if one was printed. */
   sourceError?: { code: ErrorCode; line: string };
 }
@@ -17,7 +22,7 @@ export interface GpuList {
 const GPU_LINE = /^GPU (\d+): (.*?)\s*\(UUID: ([^)\s]+)\)\s*$/;
 
 export function parseGpuList(text: string): GpuList {
-  const result: GpuList = { gpus: [], lost: [] };
+  const result: GpuList = { gpus: [], lost: [], lostByBus: [] };
   for (const raw of text.split("\n")) {
     const line = raw.trim();
     const m = GPU_LINE.exec(line);
@@ -28,6 +33,8 @@ export function parseGpuList(text: string): GpuList {
     const cls = classifyLine(line);
     if (cls.kind === "gpu-lost" && cls.index !== undefined)
       result.lost.push({ index: cls.index, line: cls.line, ...(cls.busId ? { busId: cls.busId } : {}) });
+    else if (cls.kind === "gpu-lost" && cls.busId !== undefined)
+      result.lostByBus.push({ busId: cls.busId, line: cls.line });
     if (cls.kind === "source-error" && !result.sourceError)
       result.sourceError = { code: cls.code, line: cls.line };
   }
@@ -43,22 +50,30 @@ export function parseGpuList(text: string): GpuList {
  * read it is listed with no UUID, and must keep the UUID (and bus id) it had, or the collector
  * would count it twice, once by UUID and once as `<host>/gpu<index>`. Matched by the bus id the
  * lost line names where both sides know one, else by index (never with `busOnly`: the GPUs saved
- * before a restart, whose indexes a reboot can change).
+ * before a restart, whose indexes a reboot can change). A GPU named by bus id alone joins the
+ * list under the index it had, when no listed GPU has that index.
  */
 export function keepIdentities(
   previous: readonly KnownGpu[],
   list: GpuList,
   options: { busOnly?: boolean } = {},
 ): KnownGpu[] {
-  return list.gpus.map((gpu) => {
+  const busOf = (g: KnownGpu) => (g.pciBusId === undefined ? undefined : normaliseBusId(g.pciBusId));
+  const gpus = list.gpus.map((gpu) => {
     if (gpu.uuid !== "") return gpu;
     const bus = list.lost.find((l) => l.index === gpu.index)?.busId;
     const before = previous.find((p) => {
       if (p.uuid === "") return false;
-      const pBus = p.pciBusId === undefined ? undefined : normaliseBusId(p.pciBusId);
+      const pBus = busOf(p);
       if (bus !== undefined && pBus !== undefined) return pBus === bus;
       return !options.busOnly && p.index === gpu.index;
     });
     return before ? { ...before, index: gpu.index } : gpu;
   });
+  for (const { busId } of list.lostByBus) {
+    const before = previous.find((p) => p.uuid !== "" && busOf(p) === busId);
+    if (!before || gpus.some((g) => g.index === before.index || g.uuid === before.uuid)) continue;
+    gpus.push({ ...before });
+  }
+  return gpus.sort((a, b) => a.index - b.index);
 }

@@ -15,6 +15,7 @@ import { type FailureReport, SourceSupervisor } from "../supervisor/supervisor.j
 import { ComputeAppsPoller, type ComputeRowsListener } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
+import { normaliseBusId } from "./error-lines.js";
 import { SavedGpus } from "./gpu-identities.js";
 import { keepIdentities, parseGpuList } from "./gpu-list.js";
 import { HealthPoller } from "./health-poller.js";
@@ -154,20 +155,29 @@ export class NvidiaSmiSource implements GpuSource {
     const list = await this.sup.oneShot([...cmd, "-L"], this.oneShotTimeout());
     if (!this.sup.running || this.startFailed(list, "-L")) return;
     const parsed = parseGpuList(list.stdout + list.stderr);
-    if (parsed.sourceError || parsed.gpus.length === 0) {
+    // The UUIDs of GPUs lost since they were read: this run's first, then those saved before it.
+    const gpus = parsed.sourceError
+      ? []
+      : keepIdentities(
+          this.savedGpus?.gpus ?? [],
+          { ...parsed, gpus: keepIdentities(this.gpus, parsed) },
+          { busOnly: true },
+        );
+    if (parsed.sourceError || gpus.length === 0) {
       const line = parsed.sourceError?.line ?? "No devices were found";
       const failure = { state: GpuState.GPU_STATE_ERROR, detail: line, sourceError: line };
       this.fail(failure, parsed.sourceError?.code ?? "GPUTEL_E_NVSMI_NO_DEVICES", "start");
       return;
     }
-    this.gpus = keepIdentities(
-      this.savedGpus?.gpus ?? [],
-      { ...parsed, gpus: keepIdentities(this.gpus, parsed) },
-      { busOnly: true },
-    );
+    this.gpus = gpus;
     if (!this.compute.hasResult) await this.compute.poll();
     if (!this.sup.running) return;
-    this.spawnStreamChild(this.plan, parsed.lost);
+    const placed = (busId: string) => gpus.some((g) => g.pciBusId && normaliseBusId(g.pciBusId) === busId);
+    const lostLines = [
+      ...parsed.lost.map((l) => l.line),
+      ...parsed.lostByBus.filter((l) => placed(l.busId)).map((l) => l.line),
+    ];
+    this.spawnStreamChild(this.plan, lostLines);
   }
 
   /**
@@ -194,10 +204,14 @@ export class NvidiaSmiSource implements GpuSource {
     return failed !== undefined;
   }
 
-  private spawnStreamChild(plan: QueryPlan, lost: { index: number; line: string }[]): void {
+  /** Starts the stream; `lostLines` (from -L) mark their GPUs lost from the first iteration. */
+  private spawnStreamChild(plan: QueryPlan, lostLines: readonly string[]): void {
     const parser = new CsvStream(plan, this.gpus);
     this.unsavedStream = parser;
-    for (const l of lost) parser.push(l.line, this.sup.now());
+    for (const line of lostLines) parser.push(line, this.sup.now());
+    // Those lines mark their GPUs lost; the group they opened is no iteration of the stream's
+    // (kept, the stream's own first lost line would close it with the other GPUs missing: ERROR).
+    parser.reset();
     this.streamSourceError = undefined;
     const child = this.sup.startStream({
       argv: [

@@ -216,6 +216,23 @@ describe("CsvStream lost GPUs and source errors (test/fixtures/nvidia-smi/errors
       uuid: "GPU-bbbb",
       pciBusId: "00000000:35:00.0",
     });
+    // Named by bus id alone: listed under the index it had, unless that index is taken.
+    const byBus = parseGpuList(
+      [
+        "GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-aaaa)",
+        "Unable to determine the device handle for GPU0000:35:00.0: Unknown Error",
+        "Unable to determine the device handle for GPU0000:CB:00.0: Unknown Error",
+      ].join("\n"),
+    );
+    expect(byBus.gpus).toEqual([{ index: 0, uuid: "GPU-aaaa" }]);
+    expect(byBus.lostByBus.map((l) => l.busId)).toEqual(["0:35:00.0", "0:cb:00.0"]);
+    expect(keepIdentities(before, byBus)).toEqual([
+      { index: 0, uuid: "GPU-aaaa" },
+      { index: 1, uuid: "GPU-bbbb", pciBusId: "00000000:35:00.0" },
+    ]);
+    expect(keepIdentities([{ index: 0, uuid: "GPU-bbbb", pciBusId: "00000000:35:00.0" }], byBus)).toEqual([
+      { index: 0, uuid: "GPU-aaaa" },
+    ]);
     const elsewhere = [{ index: 3, uuid: "GPU-dddd", pciBusId: "00000000:99:00.0" }];
     expect(keepIdentities(elsewhere, list)[3]).toEqual({ index: 3, uuid: "" });
   });

@@ -7,8 +7,19 @@ import { parseHelpQueryGpu, planQuery } from "../../../agent/sources/nvidia-smi/
 import type { ValueKind } from "../../../shared/metrics.js";
 import { readCapture, section } from "./capture.js";
 
-/** "lost-listed": GPU 1 was off the bus before start: -L names it only by its lost line. */
-export type StreamMode = "normal" | "hang" | "crash" | "lost" | "lost-listed" | "garbage" | "driver";
+/**
+ * "lost-listed": GPU 1 was off the bus before start: -L names it only by its lost line;
+ * "lost-listed-bus": the same in the older spelling, which names its bus id alone.
+ */
+export type StreamMode =
+  | "normal"
+  | "hang"
+  | "crash"
+  | "lost"
+  | "lost-listed"
+  | "lost-listed-bus"
+  | "garbage"
+  | "driver";
 
 const HELP = section(
   readCapture("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt"),
@@ -23,6 +34,7 @@ const SAMPLE: Record<ValueKind, string> = {
   pstate: "P0",
 };
 export const LOST_LINE = "Unable to determine the device handle for GPU1: 0000:35:00.0: Unknown Error";
+export const LOST_BUS_LINE = "Unable to determine the device handle for GPU0000:35:00.0: Unknown Error";
 export const DRIVER_LINE =
   "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
 
@@ -63,6 +75,7 @@ export function writeFakeSmi(mode: StreamMode, gpus = 3): FakeSmi {
     crash: `n=0; while [ $n -lt 3 ]; do cat "$D/rows.txt"; sleep 0.1; n=$((n+1)); done; head -n 1 "$D/rows.txt"; exit 1`,
     lost: `echo "${LOST_LINE}" >&2; while true; do cat "$D/rows-lost.txt"; sleep 0.1; done`,
     "lost-listed": `echo "${LOST_LINE}" >&2; while true; do cat "$D/rows-lost.txt"; sleep 0.1; done`,
+    "lost-listed-bus": `echo "${LOST_BUS_LINE}" >&2; while true; do cat "$D/rows-lost.txt"; sleep 0.1; done`,
     garbage: `while true; do echo 'x%$#@!garbage'; cat "$D/rows.txt"; sleep 0.1; done`,
     driver: `echo "${DRIVER_LINE}"; exit 9`,
   };
@@ -76,11 +89,11 @@ export function writeFakeSmi(mode: StreamMode, gpus = 3): FakeSmi {
   const listCmd =
     mode === "driver"
       ? `echo "${DRIVER_LINE}"; exit 9`
-      : mode === "lost-listed"
-        ? `cat "$D/list-lost.txt"; echo "${LOST_LINE}" >&2`
+      : mode === "lost-listed" || mode === "lost-listed-bus"
+        ? `cat "$D/list-lost.txt"; echo "${mode === "lost-listed" ? LOST_LINE : LOST_BUS_LINE}" >&2`
         : `cat "$D/list.txt"`;
   const probe =
-    mode === "lost" || mode === "lost-listed"
+    mode === "lost" || mode === "lost-listed" || mode === "lost-listed-bus"
       ? `case "$*" in *"-i 1 "*) echo "${LOST_LINE}" >&2; exit 15;; esac; `
       : "";
   const script = `#!/bin/sh

@@ -80,6 +80,18 @@ function fake(mode: StreamMode, gpus = 3): FakeSmi {
   return f;
 }
 
+/** A first run with three healthy GPUs, stopped once it has saved them; its state directory. */
+async function savedByAFirstRun(): Promise<{ dir: string; path: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "gputel-identities-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "nvidia-smi-gpus.json");
+  const first = fake("normal");
+  const before = await startSource([first.path], first.path, path);
+  await waitFor(() => existsSync(path), 10_000, "the saved GPUs");
+  await before.stop();
+  return { dir, path };
+}
+
 const okSamples = (h: Harness) =>
   h.samples.filter((s) => s.gpus.length > 0 && s.gpus.every((g) => g.state === GpuState.GPU_STATE_OK));
 
@@ -189,13 +201,7 @@ describe("NvidiaSmiSource faults", () => {
   });
 
   it("a GPU lost before start keeps the UUID and bus id an earlier run saved (matched by bus id)", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "gputel-identities-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const path = join(dir, "nvidia-smi-gpus.json");
-    const first = fake("normal");
-    const before = await startSource([first.path], first.path, path);
-    await waitFor(() => existsSync(path), 10_000, "the saved GPUs");
-    await before.stop();
+    const { dir, path } = await savedByAFirstRun();
     expect(JSON.parse(readFileSync(path, "utf8"))).toEqual({
       gpus: [0, 1, 2].map((i) => ({
         index: i,
@@ -209,6 +215,12 @@ describe("NvidiaSmiSource faults", () => {
     const h = await startSource([f.path], f.path, path);
     await waitFor(() => lostLine(h) !== undefined, 10_000, "a LOST sample");
     expect(lostLine(h)?.gpus[1]).toMatchObject({ index: 1, uuid: "GPU-1", pci_bus_id: "00000000:35:00.0" });
+    // The others are read in that same first iteration, not reported missing.
+    expect(lostLine(h)?.gpus.map((g) => g.state)).toEqual([
+      GpuState.GPU_STATE_OK,
+      GpuState.GPU_STATE_LOST,
+      GpuState.GPU_STATE_OK,
+    ]);
     await h.stop();
     // The GPU saved, not read this time, stays saved.
     expect(JSON.parse(readFileSync(path, "utf8")).gpus).toHaveLength(3);
@@ -216,6 +228,29 @@ describe("NvidiaSmiSource faults", () => {
     const fresh = await startSource([f.path], f.path, join(dir, "other.json"));
     await waitFor(() => lostLine(fresh) !== undefined, 10_000, "a LOST sample");
     expect(lostLine(fresh)?.gpus[1]).toMatchObject({ index: 1, uuid: "" });
+  });
+
+  it("a GPU lost before start that -L names by bus id alone is reported lost under its saved index and UUID", async () => {
+    const { dir, path } = await savedByAFirstRun();
+    // "…for GPU0000:35:00.0: Unknown Error": no index; the saved bus id says it is GPU 1.
+    const f = fake("lost-listed-bus");
+    const h = await startSource([f.path], f.path, path);
+    const lost = () => h.samples.find((s) => s.gpus.some((g) => g.state === GpuState.GPU_STATE_LOST));
+    await waitFor(() => lost() !== undefined, 10_000, "a LOST sample");
+    expect(lost()?.gpus.map((g) => [g.index, g.uuid, g.state])).toEqual([
+      [0, "GPU-0", GpuState.GPU_STATE_OK],
+      [1, "GPU-1", GpuState.GPU_STATE_LOST],
+      [2, "GPU-2", GpuState.GPU_STATE_OK],
+    ]);
+    await h.stop();
+    // Without the file nothing places that line: the two GPUs -L lists, and no lost one.
+    const fresh = await startSource([f.path], f.path, join(dir, "other.json"));
+    await waitFor(() => okSamples(fresh).length >= 3, 10_000, "samples");
+    expect(
+      okSamples(fresh)
+        .at(-1)
+        ?.gpus.map((g) => g.index),
+    ).toEqual([0, 2]);
   });
 
   it("missing binary (ENOENT): one clear error, samples with sourceError, retried with backoff", async () => {
