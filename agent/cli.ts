@@ -100,7 +100,7 @@ async function runOnce(config: AgentConfig, json: boolean): Promise<number> {
     { level: config.log_level, destination: process.stderr },
   );
   const intervalMs = durationMs(config.interval);
-  const source = sourcesFromConfig(config, logger).gpu;
+  const source = sourcesFromConfig(config, logger, { once: true }).gpu;
   const sample = await new Promise<SourceSample>((resolve) => {
     void source.start((first) => resolve(first));
   });

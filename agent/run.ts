@@ -54,10 +54,14 @@ export function identityOf(config: AgentConfig, intervalMs: number) {
   };
 }
 
-/** The sources `sources:` selects, each built from its own keys (the daemon and `--once` alike). */
+/**
+ * The sources `sources:` selects, each built from its own keys (the daemon and `--once` alike).
+ * `once`: one sample for a person to read, so the state directory is neither read nor written.
+ */
 export function sourcesFromConfig(
   config: AgentConfig,
   logger: Logger,
+  options: { once?: boolean } = {},
 ): AgentSources & { processes?: ProcessWatch } {
   const names = sourceNames(config);
   const sources = createSources(names, {
@@ -69,7 +73,7 @@ export function sourcesFromConfig(
       inventoryTimeoutMs: durationMs(config.inventory_timeout),
       healthIntervalMs: durationMs(config.health_interval),
       nvlinkIntervalMs: durationMs(config.nvlink_interval),
-      identitiesPath: join(config.state_directory, "nvidia-smi-gpus.json"),
+      ...(options.once ? {} : { identitiesPath: join(config.state_directory, "nvidia-smi-gpus.json") }),
     },
     kernelLog: { command: kernelLogArgv(config), stateDirectory: config.state_directory },
   });

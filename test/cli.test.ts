@@ -1,8 +1,11 @@
 // The one CLI: help and version on stdout with status 0; unknown commands and options fail.
 import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { assertBuilt, GPUTEL } from "./helpers/cli.js";
+import { assertBuilt, GPUTEL, ROOT } from "./helpers/cli.js";
 
 const run = async (args: string[]) => {
   assertBuilt();
@@ -40,6 +43,22 @@ describe("gputel CLI", () => {
       const bad = await run([command, "--no-such-option"]);
       expect(bad.code, command).toBe(64);
       expect(bad.stderr, command).toMatch(/no-such-option/);
+    }
+  });
+
+  it("agent --once prints one frame from the real shell-out path and leaves the state directory alone", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gputel-once-"));
+    try {
+      const smi = `${GPUTEL} mock-smi --scenario ${join(ROOT, "scenarios/bench-8gpu.yaml")} --`;
+      const stateDir = join(dir, "state");
+      mkdirSync(stateDir);
+      const once = await run(["agent", "--once", "--json", "--nvidia-smi", smi, "--state-dir", stateDir]);
+      expect(once.code, once.stderr).toBe(0);
+      expect((JSON.parse(once.stdout) as { gpus: unknown[] }).gpus).toHaveLength(8);
+      // A person's one look: no saved GPUs (nor anything else) written for the daemon to find.
+      expect(readdirSync(stateDir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
