@@ -2,11 +2,11 @@
 // (reason "sources changed") when it changes, at most once per statusRefreshMs, and at stop.
 import { afterEach, describe, expect, it } from "vitest";
 import { MqttPublisher } from "../../agent/publish/mqtt-publisher.js";
-import { silentLogger } from "../../shared/logger.js";
 import type { ISourceStatus } from "../../shared/proto.js";
 import { startAedes } from "../helpers/aedes.js";
 import { memoryQueue } from "../helpers/frame-queue.js";
 import { waitFor } from "../helpers/net.js";
+import { publisherOptions } from "../helpers/publisher.js";
 import { subscribe } from "../helpers/subscriber.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -25,19 +25,13 @@ describe("MqttPublisher status and the sources' health", () => {
     cleanups.push(() => client.endAsync());
     let now = 1_000_000;
     const health: ISourceStatus = { name: "nvidia-smi", restarts: 0 };
-    const publisher = new MqttPublisher({
-      broker: { url: broker.url, protocol: "5", rejectUnauthorized: true, keepaliveSeconds: 30 },
-      host: "h1",
-      bootId: "b1",
-      intervalMs: 1000,
-      agentVersion: "test",
-      queue,
-      inflight: 4,
-      logger: silentLogger(),
-      now: () => now,
-      sourceStatus: () => [{ ...health }],
-      statusRefreshMs: 10_000,
-    });
+    const publisher = new MqttPublisher(
+      publisherOptions(broker.url, queue, {
+        now: () => now,
+        sourceStatus: () => [{ ...health }],
+        statusRefreshMs: 10_000,
+      }),
+    );
     publisher.start();
     const restarts = () => received.statuses.map((s) => [s.reason, Number(s.sources?.[0]?.restarts ?? -1)]);
     await waitFor(() => received.statuses.length === 1, 5000, "the started status");

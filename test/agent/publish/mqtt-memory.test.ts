@@ -3,10 +3,10 @@
 import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
 import { MqttPublisher } from "../../../agent/publish/mqtt-publisher.js";
-import { silentLogger } from "../../../shared/logger.js";
 import { startAedes } from "../../helpers/aedes.js";
 import { memoryQueue } from "../../helpers/frame-queue.js";
 import { waitFor } from "../../helpers/net.js";
+import { publisherOptions } from "../../helpers/publisher.js";
 
 // The copy of mqtt-packet that mqtt.js itself loads.
 const fromMqtt = createRequire(createRequire(import.meta.url).resolve("mqtt"));
@@ -25,17 +25,9 @@ describe("MqttPublisher memory", () => {
     expect(Object.keys(numbers.cache)).toHaveLength(0);
     const broker = await startAedes();
     cleanups.push(() => broker.stop());
-    const publisher = new MqttPublisher({
-      broker: { url: broker.url, protocol: "5", rejectUnauthorized: true, keepaliveSeconds: 30 },
-      host: "h1",
-      bootId: "b1",
-      intervalMs: 1000,
-      agentVersion: "test",
-      queue,
-      inflight: 4,
-      logger: silentLogger(),
-      sourceStatus: () => [{ name: "nvidia-smi", restarts: 0 }],
-    });
+    const publisher = new MqttPublisher(
+      publisherOptions(broker.url, queue, { sourceStatus: () => [{ name: "nvidia-smi", restarts: 0 }] }),
+    );
     publisher.start();
     cleanups.push(() => publisher.stop());
     await waitFor(() => queue.acked.length === 1, 5000, "the PUBACK of the queued message");
