@@ -15,7 +15,6 @@ import { type FailureReport, SourceSupervisor } from "../supervisor/supervisor.j
 import { ComputeAppsPoller, type ComputeRowsListener } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
 import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
-import { normaliseBusId } from "./error-lines.js";
 import { SavedGpus } from "./gpu-identities.js";
 import { keepIdentities, parseGpuList } from "./gpu-list.js";
 import { HealthPoller } from "./health-poller.js";
@@ -172,12 +171,10 @@ export class NvidiaSmiSource implements GpuSource {
     this.gpus = gpus;
     if (!this.compute.hasResult) await this.compute.poll();
     if (!this.sup.running) return;
-    const placed = (busId: string) => gpus.some((g) => g.pciBusId && normaliseBusId(g.pciBusId) === busId);
-    const lostLines = [
-      ...parsed.lost.map((l) => l.line),
-      ...parsed.lostByBus.filter((l) => placed(l.busId)).map((l) => l.line),
-    ];
-    this.spawnStreamChild(this.plan, lostLines);
+    this.spawnStreamChild(
+      this.plan,
+      [...parsed.lost, ...parsed.lostByBus].map((l) => l.line),
+    );
   }
 
   /**
@@ -204,13 +201,17 @@ export class NvidiaSmiSource implements GpuSource {
     return failed !== undefined;
   }
 
-  /** Starts the stream; `lostLines` (from -L) mark their GPUs lost from the first iteration. */
+  /**
+   * Starts the stream; `lostLines` (from -L) mark the GPUs they name lost from the first
+   * iteration (a line naming no known GPU, by index or bus id, marks none).
+   */
   private spawnStreamChild(plan: QueryPlan, lostLines: readonly string[]): void {
     const parser = new CsvStream(plan, this.gpus);
     this.unsavedStream = parser;
     for (const line of lostLines) parser.push(line, this.sup.now());
     // Those lines mark their GPUs lost; the group they opened is no iteration of the stream's
-    // (kept, the stream's own first lost line would close it with the other GPUs missing: ERROR).
+    // (kept, the stream's own first lost line would close it with the other GPUs missing: ERROR),
+    // and a line that named no known GPU is not to be applied to whatever GPU the stream misses.
     parser.reset();
     this.streamSourceError = undefined;
     const child = this.sup.startStream({
