@@ -230,6 +230,17 @@ describe("NvidiaSmiSource faults", () => {
     expect(lostLine(fresh)?.gpus[1]).toMatchObject({ index: 1, uuid: "" });
   });
 
+  it("saved GPUs that cannot be written: one warning naming the file, and sampling goes on", async () => {
+    const f = fake("normal");
+    const path = join(tmpdir(), "gputel-no-such-dir-", String(process.pid), "nvidia-smi-gpus.json");
+    const h = await startSource([f.path], f.path, path);
+    await waitFor(() => okSamples(h).length >= 5, 10_000, "samples");
+    const warnings = h.logs.filter((l) => String(l.msg).startsWith("GPU identities not saved"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ path });
+    expect(existsSync(path)).toBe(false);
+  });
+
   it("a GPU lost before start that -L names by bus id alone is reported lost under its saved index and UUID", async () => {
     const { dir, path } = await savedByAFirstRun();
     // "…for GPU0000:35:00.0: Unknown Error": no index; the saved bus id says it is GPU 1.
