@@ -51,9 +51,12 @@ function pack(v: readonly number[]): Buffer {
   return writer.finish();
 }
 
-/** The sums as usage totals (maxTemperatureC null: not a sum, edges do not keep it). */
-export function edgeUsage(v: EdgeValues): UsageSums {
-  const at = (i: number) => v[i] ?? 0;
+/**
+ * The EDGE_SUMS sums from v[offset] as usage totals (maxTemperatureC null: not a sum, edges do
+ * not keep it).
+ */
+export function edgeUsage(v: ArrayLike<number>, offset = 0): UsageSums {
+  const at = (i: number) => v[offset + i] ?? 0;
   return {
     samples: at(0),
     busyMs: at(1),
@@ -108,9 +111,14 @@ export class UsageEdges {
 
   /** [start, end) of the parent holding a point of tier t. */
   parentOf(t: number, atMs: number): { start: number; end: number } {
+    const start = this.parentStart(t, atMs);
+    return { start, end: start + this.parentStep(t) };
+  }
+
+  /** parentOf(t, atMs).start without the object (lease reports ask it for every lookup). */
+  parentStart(t: number, atMs: number): number {
     const p = this.parentStep(t);
-    const start = atMs - (((atMs % p) + p) % p);
-    return { start, end: start + p };
+    return atMs - (((atMs % p) + p) % p);
   }
 
   private prepared() {

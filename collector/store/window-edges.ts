@@ -9,10 +9,52 @@
 // integer. Lookups that do not fit that shape (an afterMs elsewhere, a point off the tier's
 // steps, an integer past 2^53) are read one by one, with the same answer.
 import type { Database, Statement } from "better-sqlite3";
-import { EDGE_SUMS, type EdgeLookup, type UsageEdges, ZERO_SUMS } from "./usage-edges.js";
+import { EDGE_SUMS, type UsageEdges, ZERO_SUMS } from "./usage-edges.js";
 import { addUvarintRuns, addUvarints } from "./varint.js";
 
-export type PointLookup = EdgeLookup & { gpuId: number };
+/**
+ * Edge lookups as columns, entry k one lookup: the newest row of tier `tier[k]` of GPU `gpu[k]` in
+ * (after[k], at[k]], added with `sign[k]` into total `into[k]`. A month's lease windows ask about
+ * 100,000 lookups at a time: an object each cost more than the seeks they ask for.
+ */
+export class PointLookups {
+  length = 0;
+  gpu = new Float64Array(64);
+  tier = new Uint8Array(64);
+  after = new Float64Array(64);
+  at = new Float64Array(64);
+  sign = new Int8Array(64);
+  into = new Int32Array(64);
+
+  push(gpuId: number, t: number, afterMs: number, atMs: number, sign: 1 | -1, into: number): void {
+    if (this.length === this.gpu.length) this.grow();
+    const k = this.length++;
+    this.gpu[k] = gpuId;
+    this.tier[k] = t;
+    this.after[k] = afterMs;
+    this.at[k] = atMs;
+    this.sign[k] = sign;
+    this.into[k] = into;
+  }
+
+  private grow(): void {
+    const size = this.gpu.length * 2;
+    const grown = <T extends Float64Array | Uint8Array | Int8Array | Int32Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
+      const next = make(size);
+      next.set(a);
+      return next;
+    };
+    this.gpu = grown(this.gpu, (n) => new Float64Array(n));
+    this.tier = grown(this.tier, (n) => new Uint8Array(n));
+    this.after = grown(this.after, (n) => new Float64Array(n));
+    this.at = grown(this.at, (n) => new Float64Array(n));
+    this.sign = grown(this.sign, (n) => new Int8Array(n));
+    this.into = grown(this.into, (n) => new Int32Array(n));
+  }
+}
 
 const ONE = [1];
 const statements = new WeakMap<Database, { blob: Statement; one: Statement }>();
@@ -59,66 +101,67 @@ function indexOf(a: Float64Array, x: number): number {
 }
 
 /**
- * Each lookup's row, added with its sign into sums[into(k) * EDGE_SUMS + i] for lookup k: `into`
- * maps a lookup to the total it belongs to (a window). Equal lookups are read once.
+ * Each lookup's row, added with its sign into sums[into[k] * EDGE_SUMS + i] for lookup k (`into`
+ * names the total it belongs to: a window). Equal lookups are read once; a lookup with atMs <=
+ * afterMs reads nothing.
  */
 export function addPointSums(
   db: Database,
   edges: UsageEdges,
   steps: readonly number[],
-  lookups: readonly PointLookup[],
-  into: (k: number) => number,
+  lookups: PointLookups,
   sums: Float64Array,
 ): void {
   const s = prepared(db);
+  const { gpu, tier, after, at, sign, into } = lookups;
   const row = new Array<number>(EDGE_SUMS);
-  const addRow = (k: number, values: readonly number[] | Float64Array, at: number) => {
-    const base = into(k) * EDGE_SUMS;
-    const sign = (lookups[k] as PointLookup).sign;
+  const addRow = (k: number, values: readonly number[] | Float64Array, from: number) => {
+    const base = (into[k] as number) * EDGE_SUMS;
+    const sg = sign[k] as number;
     for (let i = 0; i < EDGE_SUMS; i++)
-      sums[base + i] = (sums[base + i] as number) + sign * (values[at + i] as number);
+      sums[base + i] = (sums[base + i] as number) + sg * (values[from + i] as number);
   };
   /** One lookup read by itself (the shapes the packed read does not take). */
   const readOne = (k: number) => {
-    const l = lookups[k] as PointLookup;
-    const b = s.one.get(steps[l.t] as number, l.gpuId, l.afterMs, l.atMs) as Buffer | undefined;
+    const b = s.one.get(steps[tier[k] as number] as number, gpu[k], after[k], at[k]) as Buffer | undefined;
     if (!b) return;
     row.fill(0);
     addUvarints(b, 1, row);
     addRow(k, row, 0);
   };
+  const mine = new Int32Array(lookups.length);
   for (let t = 0; t < steps.length; t++) {
     const step = steps[t] as number;
-    const mine: number[] = [];
+    let m = 0;
     let maxPoint = 0;
-    lookups.forEach((l, k) => {
-      if (l.t !== t || l.atMs <= l.afterMs) return;
+    for (let k = 0; k < lookups.length; k++) {
+      const x = at[k] as number;
+      if (tier[k] !== t || x <= (after[k] as number)) continue;
+      const g = gpu[k] as number;
       const packable =
-        l.atMs % step === 0 &&
-        edges.parentOf(t, l.atMs - 1).start === l.afterMs &&
-        Number.isSafeInteger(l.gpuId) &&
-        l.gpuId >= 0 &&
-        l.atMs > 0;
+        x % step === 0 &&
+        edges.parentStart(t, x - 1) === after[k] &&
+        Number.isSafeInteger(g) &&
+        g >= 0 &&
+        x > 0;
       if (packable) {
-        mine.push(k);
-        maxPoint = Math.max(maxPoint, l.atMs / step);
-        return;
-      }
-      readOne(k);
-    });
-    if (mine.length === 0) continue;
+        mine[m++] = k;
+        maxPoint = Math.max(maxPoint, x / step);
+      } else readOne(k);
+    }
+    if (m === 0) continue;
     const bits = Math.max(1, Math.ceil(Math.log2(maxPoint + 1)));
     const scale = 2 ** bits;
-    const code = (l: PointLookup) => l.gpuId * scale + l.atMs / step;
+    const code = (k: number) => (gpu[k] as number) * scale + (at[k] as number) / step;
     let maxCode = 0;
-    const codes = new Float64Array(mine.length);
-    mine.forEach((k, n) => {
-      const c = code(lookups[k] as PointLookup);
+    const codes = new Float64Array(m);
+    for (let n = 0; n < m; n++) {
+      const c = code(mine[n] as number);
       codes[n] = c;
       maxCode = Math.max(maxCode, c);
-    });
+    }
     if (!Number.isSafeInteger(maxCode) || bits > 52) {
-      for (const k of mine) readOne(k);
+      for (let n = 0; n < m; n++) readOne(mine[n] as number);
       continue;
     }
     // Distinct codes in order (GPU, then point): neighbouring rows come from pages just read.
@@ -136,7 +179,10 @@ export function addPointSums(
     }) as Buffer | null;
     const values = new Float64Array(n * EDGE_SUMS);
     if (blob) decodeRuns(blob, values);
-    for (const k of mine) addRow(k, values, indexOf(distinct, code(lookups[k] as PointLookup)) * EDGE_SUMS);
+    for (let j = 0; j < m; j++) {
+      const k = mine[j] as number;
+      addRow(k, values, indexOf(distinct, code(k)) * EDGE_SUMS);
+    }
   }
 }
 

@@ -8,8 +8,8 @@ import { addUsage, type UsageSums } from "../usage/usage-sums.js";
 import { BUSY, ENERGY, ENERGY_IDLE, HELD, IDLE, SAMPLES, summaryColumns, UNKNOWN } from "./rollup-acc.js";
 import type { Store } from "./store.js";
 import { rangePieces } from "./store-aggregate.js";
-import { EDGE_SUMS, type EdgeLookup, edgeUsage } from "./usage-edges.js";
-import { addPointSums } from "./window-edges.js";
+import { EDGE_SUMS, edgeUsage } from "./usage-edges.js";
+import { addPointSums, PointLookups } from "./window-edges.js";
 
 export interface GpuWindow {
   gpuId: number;
@@ -32,32 +32,28 @@ export function windowTotals(store: Store, windows: readonly GpuWindow[]): Usage
   const steps = store.tiers.rollups.map((t) => t.stepMs);
   const fine = steps[0] ?? 60_000;
   const edges = store.raw.edges;
-  const lookups: (EdgeLookup & { gpuId: number; window: number })[] = [];
+  const lookups = new PointLookups();
   const piecesOf: { tier: number; from: number; to: number }[][] = [];
-  windows.forEach((w, i) => {
+  for (let i = 0; i < windows.length; i++) {
+    const w = windows[i] as GpuWindow;
     const { fromMs, toMs } = windowBuckets(fine, w.fromMs, w.toMs);
     const pieces = fromMs < toMs ? rangePieces(steps, fromMs, toMs) : [];
     piecesOf.push(pieces);
     for (const { tier, from, to } of pieces) {
-      let p = edges.parentOf(tier, from);
-      lookups.push({ gpuId: w.gpuId, window: i, t: tier, afterMs: p.start, atMs: from, sign: -1 });
+      // As edgeTotals: the parents' prefixes up to `to` minus the first one's prefix up to `from`.
+      const parent = edges.parentStep(tier);
+      let start = edges.parentStart(tier, from);
+      lookups.push(w.gpuId, tier, start, from, -1, i);
       for (;;) {
-        lookups.push({
-          gpuId: w.gpuId,
-          window: i,
-          t: tier,
-          afterMs: p.start,
-          atMs: Math.min(to, p.end),
-          sign: 1,
-        });
-        if (to <= p.end) break;
-        p = edges.parentOf(tier, p.end);
+        lookups.push(w.gpuId, tier, start, Math.min(to, start + parent), 1, i);
+        if (to <= start + parent) break;
+        start += parent;
       }
     }
-  });
+  }
   const sums = new Float64Array(windows.length * EDGE_SUMS);
-  addPointSums(store.db, edges, steps, lookups, (k) => (lookups[k] as (typeof lookups)[number]).window, sums);
-  const out = windows.map((_, i) => edgeUsage(Array.from(sums.subarray(i * EDGE_SUMS, (i + 1) * EDGE_SUMS))));
+  addPointSums(store.db, edges, steps, lookups, sums);
+  const out = windows.map((_, i) => edgeUsage(sums, i * EDGE_SUMS));
   // Unsealed deltas (not in the rollups yet), the same way gpuTotals adds them.
   windows.forEach((w, i) => {
     const g = store.raw.gpusById.get(w.gpuId);
