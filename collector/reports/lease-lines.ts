@@ -169,7 +169,7 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
     const mig = lease.device !== lease.gpu;
     const uses = places.map((p): LeaseUse => {
       const u = read ? sums[k++] : undefined;
-      const flags = starts.filter((t) => t >= p.fromMs && t < p.toMs).length;
+      const flags = countIn(starts, p.fromMs, p.toMs);
       if (!u) return { ...NO_USE, flags };
       const coveredMs = u.busyMs + u.idleMs + u.idleHeldMs + u.unknownMs;
       if (mig) return { ...NO_USE, coveredMs, unknownReportedMs: u.unknownMs, flags };
@@ -238,6 +238,13 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
   });
 }
 
+/** How many of the times fall in [fromMs, toMs). */
+function countIn(times: readonly number[], fromMs: number, toMs: number): number {
+  let n = 0;
+  for (const t of times) if (t >= fromMs && t < toMs) n++;
+  return n;
+}
+
 /** The keys of LeaseUse: what adds up per line and per place. */
 export const USE_KEYS: readonly (keyof LeaseUse)[] = Object.keys(NO_USE) as (keyof LeaseUse)[];
 
@@ -248,10 +255,21 @@ export function addUses(uses: readonly LeaseUse[]): LeaseUse {
   return out;
 }
 
-/** Price × time in micro-units, rounded half up once per line (BigInt: no precision lost). */
+/** Price × time in micro-units, rounded half up once per line (no precision lost). */
 export function costMicros(priceMicros: number | null, ms: number): number {
   if (priceMicros === null || ms <= 0) return 0;
-  const num = BigInt(priceMicros) * BigInt(Math.round(ms));
+  const wholeMs = Math.round(ms);
+  const product = priceMicros * wholeMs;
+  if (Number.isInteger(priceMicros) && priceMicros >= 0 && product <= Number.MAX_SAFE_INTEGER) {
+    // The product is exact (a month at 1,000 a GPU-hour is 2.6e15), so the division can be done
+    // in doubles, ten times cheaper than BigInt for every line of a month's statements. The floor
+    // is exact too: a quotient below 2^53 / 3.6e6 rounds by at most 2.4e-7, less than its least
+    // distance to an integer it is not (1 / 3.6e6).
+    const hours = Math.floor(product / HOUR_MS);
+    const rest = product - hours * HOUR_MS;
+    return 2 * rest >= HOUR_MS ? hours + 1 : hours;
+  }
+  const num = BigInt(priceMicros) * BigInt(wholeMs);
   const hour = BigInt(HOUR_MS);
   return Number((num * 2n + hour) / (hour * 2n));
 }

@@ -249,13 +249,18 @@ function figures(s: LeaseSums): LeaseFigures {
     energyKwh: s.energyCwms / CWMS_PER_KWH,
     busyEnergyKwh: (s.energyCwms - s.energyIdleCwms) / CWMS_PER_KWH,
     idleEnergyKwh: s.energyIdleCwms / CWMS_PER_KWH,
-    cost: Object.fromEntries(
-      Object.entries(s.costMicros).map(([cur, c]) => [
-        cur,
-        { cost: c.cost / 1e6, paidIdle: c.paidIdle / 1e6 },
-      ]),
-    ),
+    cost: inUnits(s.costMicros),
   };
+}
+
+/** Costs in currency units; a loop, not entries and fromEntries: this runs for every line. */
+function inUnits(micros: LeaseSums["costMicros"]): LeaseFigures["cost"] {
+  const out: LeaseFigures["cost"] = {};
+  for (const cur in micros) {
+    const c = micros[cur] as { cost: number; paidIdle: number };
+    out[cur] = { cost: c.cost / 1e6, paidIdle: c.paidIdle / 1e6 };
+  }
+  return out;
 }
 
 /** The group (or total) of some lines: sums of their integers, then figures. */
