@@ -4,24 +4,9 @@ import type { Database } from "better-sqlite3";
 import type { Lease, LeaseSource } from "../leases/model.js";
 import type { HistoryEntry, LeaseFilter, LeaseRecords } from "../leases/records.js";
 
-interface LeaseRow {
-  id: string;
-  device: string;
-  gpu_uuid: string;
-  tenant: string;
-  start_ms: number;
-  end_ms: number | null;
-  contract: string | null;
-  price_micros: number | null;
-  currency: string | null;
-  availability_milli: number | null;
-  labels: string;
-  source: string;
-}
-
 const FAR = Number.MAX_SAFE_INTEGER;
 
-/** The lease columns in the order the listing statements' raw rows give them (rowToLease). */
+/** The lease columns, in the order of every lease read's raw rows (toLease). */
 const LEASE_COLUMNS =
   "id, device, gpu_uuid, tenant, start_ms, end_ms, contract, price_micros, currency, availability_milli, labels, source";
 type LeaseTuple = [
@@ -44,8 +29,8 @@ function labelsOf(json: string): Record<string, string> {
   return json === "{}" ? {} : (JSON.parse(json) as Record<string, string>);
 }
 
-/** A listed row (raw: an array, not an object per row, for the 20,000 leases of a month's statements). */
-function tupleToLease(r: LeaseTuple): Lease {
+/** A lease read's row (raw: an array, not an object per row, for the 20,000 leases of a month's statements). */
+function toLease(r: LeaseTuple): Lease {
   return {
     id: r[0],
     device: r[1],
@@ -62,31 +47,17 @@ function tupleToLease(r: LeaseTuple): Lease {
   };
 }
 
-function toLease(r: LeaseRow): Lease {
-  return {
-    id: r.id,
-    device: r.device,
-    gpu: r.gpu_uuid,
-    tenant: r.tenant,
-    startMs: r.start_ms,
-    endMs: r.end_ms,
-    contract: r.contract,
-    priceMicros: r.price_micros,
-    currency: r.currency,
-    availabilityMilli: r.availability_milli,
-    labels: labelsOf(r.labels),
-    source: r.source as LeaseSource,
-  };
-}
-
 function leaseStatements(db: Database) {
   const p = (sql: string) => db.prepare(sql);
   const raw = (sql: string) => db.prepare(sql).raw(true);
   return {
-    get: p("SELECT * FROM leases WHERE id = ?"),
-    inForce: p("SELECT * FROM leases WHERE device = ? AND start_ms <= ? ORDER BY start_ms DESC LIMIT 1"),
-    onGpu: p(
-      "SELECT * FROM leases WHERE gpu_uuid = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?) ORDER BY start_ms",
+    get: raw(`SELECT ${LEASE_COLUMNS} FROM leases WHERE id = ?`),
+    inForce: raw(
+      `SELECT ${LEASE_COLUMNS} FROM leases WHERE device = ? AND start_ms <= ? ORDER BY start_ms DESC LIMIT 1`,
+    ),
+    onGpu: raw(
+      `SELECT ${LEASE_COLUMNS} FROM leases WHERE gpu_uuid = ? AND start_ms < ? AND (end_ms IS NULL OR end_ms > ?)
+        ORDER BY start_ms`,
     ),
     // One statement per filter shape, so each seeks its own index: a generic "@tenant IS NULL OR
     // tenant = @tenant" plans once for every shape and read every lease started before `to`.
@@ -141,20 +112,21 @@ export class LeaseStore implements LeaseRecords {
   }
 
   get(id: string): Lease | undefined {
-    const row = this.s.get.get(id) as LeaseRow | undefined;
+    const row = this.s.get.get(id) as LeaseTuple | undefined;
     return row ? toLease(row) : undefined;
   }
 
   /** The lease in force on `device` at `atMs`, if any (one index seek). */
   inForce(device: string, atMs: number): Lease | undefined {
-    const row = this.s.inForce.get(device, atMs) as LeaseRow | undefined;
-    if (!row || (row.end_ms !== null && row.end_ms <= atMs)) return undefined;
-    return toLease(row);
+    const row = this.s.inForce.get(device, atMs) as LeaseTuple | undefined;
+    if (!row) return undefined;
+    const lease = toLease(row);
+    return lease.endMs !== null && lease.endMs <= atMs ? undefined : lease;
   }
 
   /** Leases on `gpu` (whole or its MIG devices) overlapping [fromMs, toMs); toMs null: open. */
   onGpu(gpu: string, fromMs: number, toMs: number | null): Lease[] {
-    return (this.s.onGpu.all(gpu, toMs ?? FAR, fromMs) as LeaseRow[]).map(toLease);
+    return (this.s.onGpu.all(gpu, toMs ?? FAR, fromMs) as LeaseTuple[]).map(toLease);
   }
 
   list(filter: LeaseFilter): Lease[] {
@@ -172,7 +144,7 @@ export class LeaseStore implements LeaseRecords {
           ? { ...params, device: filter.device }
           : params,
     ) as LeaseTuple[];
-    return rows.map(tupleToLease);
+    return rows.map(toLease);
   }
 
   insert(lease: Lease, nowMs: number): void {
