@@ -85,18 +85,10 @@ function edgeTotals(
   const pieces = piecesOf(store, request);
   const edges = store.raw.edges;
   const lookups: EdgeLookup[] = [];
-  for (const { tier, from, to } of pieces) {
-    // Each parent's rows count from its start: [from, to) is the parents' prefixes up to `to`
-    // minus the first one's prefix up to `from`. A fine piece spans at most two parents
-    // (rangePieces goes finer only where no coarser bucket fits); the coarsest, a few eras.
-    let p = edges.parentOf(tier, from);
-    lookups.push({ t: tier, afterMs: p.start, atMs: from, sign: -1 });
-    for (;;) {
-      lookups.push({ t: tier, afterMs: p.start, atMs: Math.min(to, p.end), sign: 1 });
-      if (to <= p.end) break;
-      p = edges.parentOf(tier, p.end);
-    }
-  }
+  for (const { tier, from, to } of pieces)
+    edges.rangeLookups(tier, from, to, (afterMs, atMs, sign) =>
+      lookups.push({ t: tier, afterMs, atMs, sign }),
+    );
   edges.signedSums(lookups, table, gpuIds);
   // The deltas' maxima alone would mislead: the edges keep no temperature.
   addDeltas(store, pieces, table, gpuIds, false);

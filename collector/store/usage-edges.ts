@@ -121,6 +121,29 @@ export class UsageEdges {
     return atMs - (((atMs % p) + p) % p);
   }
 
+  /**
+   * The lookups whose signed sum is tier t's buckets in [from, to), handed to `add`: each
+   * parent's prefix up to `to` minus the first parent's prefix up to `from`. A fine piece spans at
+   * most two parents (rangePieces goes finer only where no coarser bucket fits); the coarsest, a
+   * few eras.
+   */
+  rangeLookups(
+    t: number,
+    from: number,
+    to: number,
+    add: (afterMs: number, atMs: number, sign: 1 | -1) => void,
+  ): void {
+    const parent = this.parentStep(t);
+    let start = this.parentStart(t, from);
+    add(start, from, -1);
+    for (;;) {
+      const end = start + parent;
+      add(start, Math.min(to, end), 1);
+      if (to <= end) break;
+      start = end;
+    }
+  }
+
   private prepared() {
     this.stmts ??= {
       after: this.db

@@ -39,17 +39,10 @@ export function windowTotals(store: Store, windows: readonly GpuWindow[]): Usage
     const { fromMs, toMs } = windowBuckets(fine, w.fromMs, w.toMs);
     const pieces = fromMs < toMs ? rangePieces(steps, fromMs, toMs) : [];
     piecesOf.push(pieces);
-    for (const { tier, from, to } of pieces) {
-      // As edgeTotals: the parents' prefixes up to `to` minus the first one's prefix up to `from`.
-      const parent = edges.parentStep(tier);
-      let start = edges.parentStart(tier, from);
-      lookups.push(w.gpuId, tier, start, from, -1, i);
-      for (;;) {
-        lookups.push(w.gpuId, tier, start, Math.min(to, start + parent), 1, i);
-        if (to <= start + parent) break;
-        start += parent;
-      }
-    }
+    for (const { tier, from, to } of pieces)
+      edges.rangeLookups(tier, from, to, (afterMs, atMs, sign) =>
+        lookups.push(w.gpuId, tier, afterMs, atMs, sign, i),
+      );
   }
   const sums = new Float64Array(windows.length * EDGE_SUMS);
   addPointSums(store.db, edges, steps, lookups, sums);
