@@ -20,7 +20,7 @@ import { addUvarintRuns, addUvarints } from "./varint.js";
 export class PointLookups {
   length = 0;
   gpu = new Float64Array(64);
-  tier = new Uint8Array(64);
+  tier = new Int32Array(64);
   after = new Float64Array(64);
   at = new Float64Array(64);
   sign = new Int8Array(64);
@@ -38,22 +38,20 @@ export class PointLookups {
   }
 
   private grow(): void {
-    const size = this.gpu.length * 2;
-    const grown = <T extends Float64Array | Uint8Array | Int8Array | Int32Array>(
-      a: T,
-      make: (n: number) => T,
-    ): T => {
-      const next = make(size);
-      next.set(a);
-      return next;
-    };
-    this.gpu = grown(this.gpu, (n) => new Float64Array(n));
-    this.tier = grown(this.tier, (n) => new Uint8Array(n));
-    this.after = grown(this.after, (n) => new Float64Array(n));
-    this.at = grown(this.at, (n) => new Float64Array(n));
-    this.sign = grown(this.sign, (n) => new Int8Array(n));
-    this.into = grown(this.into, (n) => new Int32Array(n));
+    this.gpu = twice(this.gpu);
+    this.tier = twice(this.tier);
+    this.after = twice(this.after);
+    this.at = twice(this.at);
+    this.sign = twice(this.sign);
+    this.into = twice(this.into);
   }
+}
+
+/** A copy of `a` in an array of its own type, twice as long. */
+function twice<T extends Float64Array | Int32Array | Int8Array>(a: T): T {
+  const next = new (a.constructor as new (length: number) => T)(a.length * 2);
+  next.set(a);
+  return next;
 }
 
 const ONE = [1];
