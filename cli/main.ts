@@ -4,14 +4,26 @@ import { VERSION } from "../shared/version.js";
 
 type CommandModule = { run(args: string[]): Promise<number> };
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+interface Command {
+  summary: string;
+  load: () => Promise<CommandModule>;
+  /** A service under systemd: its stdout is the journal, and a closed pipe must not end it. */
+  daemon?: true;
+}
+
+/** The exit status of a process killed by SIGPIPE, as a shell reports it. */
+const CLOSED_PIPE_STATUS = 141;
+
+const COMMANDS: Record<string, Command> = {
   agent: {
     summary: "run the GPU agent (sample nvidia-smi, publish frames over MQTT)",
     load: () => import("../agent/cli.js"),
+    daemon: true,
   },
   collector: {
     summary: "run the collector (broker, storage, flags, HTTP API, dashboard)",
     load: () => import("../collector/cli.js"),
+    daemon: true,
   },
   query: { summary: "query a collector's HTTP API", load: () => import("./query/cli.js") },
   lease: {
@@ -80,6 +92,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`gputel: unknown command '${command}' (GPUTEL_E_USAGE)\n\n${usage()}`);
     return 64;
   }
+  if (!entry.daemon) endQuietlyOnClosedPipe();
   const module = await entry.load();
   return module.run(rest);
+}
+
+/**
+ * `gputel xid parse … | head`, or an agent killing its fake nvidia-smi: the reader went away. A C
+ * tool dies of SIGPIPE there; Node ignores the signal and throws EPIPE with a stack trace instead.
+ */
+function endQuietlyOnClosedPipe(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(CLOSED_PIPE_STATUS);
+    throw error;
+  });
 }

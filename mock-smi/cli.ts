@@ -65,7 +65,9 @@ export async function run(args: string[], options: RunOptions = {}): Promise<num
   // A hung mock (wedged driver) has no timer of its own: keep the process alive until killed.
   const keepAlive = options.signal === undefined ? setInterval(() => {}, 1 << 30) : undefined;
   const io: EngineIo = {
-    write: options.stdout ?? writeStdout,
+    // A reader that went away (the agent killed its end) ends the process quietly, as SIGPIPE ends
+    // the real tool: cli/main.ts watches stdout for every command but the daemons.
+    write: options.stdout ?? ((text) => process.stdout.write(text)),
     error: stderr,
     now,
     sleep: options.sleep ?? sleep,
@@ -117,18 +119,6 @@ export function parseMockArgs(args: readonly string[]): MockOptions | "help" | s
   }
   if (options.scenario !== undefined && args.includes("--phase")) return "--phase belongs to --replay";
   return options;
-}
-
-let pipeWatched = false;
-
-function writeStdout(text: string): void {
-  if (!pipeWatched) {
-    pipeWatched = true;
-    // The reader went away (the agent killed its end): the real tool dies of SIGPIPE; do the same
-    // quietly instead of throwing an unhandled EPIPE with a stack trace.
-    process.stdout.on("error", () => process.exit(141));
-  }
-  process.stdout.write(text);
 }
 
 async function sleep(ms: number, signal: AbortSignal): Promise<void> {

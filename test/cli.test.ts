@@ -1,5 +1,5 @@
 // The one CLI: help and version on stdout with status 0; unknown commands and options fail.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,5 +66,22 @@ describe("gputel CLI", () => {
     const bad = await run(["agent", "--once", "--interval", "5 seconds"]);
     expect(bad.code).toBe(78);
     expect(bad.stderr).toMatch(/interval/);
+  });
+
+  it("ends quietly with SIGPIPE's status when its reader has gone (gputel xid parse … | head)", async () => {
+    assertBuilt();
+    const dump = join(ROOT, "test/fixtures/kernel-log/xid_gpud_dmesg.decode.iso.log.0");
+    const child = spawn(process.execPath, [GPUTEL, "xid", "parse", dump, "--json"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Closed before the child has even loaded: its first write finds no reader.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(141);
   });
 });
