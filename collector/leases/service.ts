@@ -65,6 +65,8 @@ export class LeaseService {
       const before = this.get(id);
       const atMs = at === undefined ? nowMs : parseInstant("end", at, nowMs);
       const after = planEnd(before, atMs, nowMs);
+      // An end later than the lease's current one extends it, possibly over the next lease.
+      assertNoConflict(after, this.store.onGpu(after.gpu, after.startMs, after.endMs));
       this.store.update(after, nowMs);
       this.store.record(id, nowMs, actor, "end", before, after);
       return after;

@@ -141,6 +141,18 @@ describe("edit, end, delete", () => {
     expect(history[1]?.after?.endMs).toBe(NOW + H);
   });
 
+  test("an end later than the current one may not run over the next lease", () => {
+    const { svc } = service();
+    svc.create({ id: "a", device: G1, tenant: "acme", start: iso(NOW - H), end: iso(NOW + H) }, "t");
+    svc.create({ id: "b", device: G1, tenant: "globex", start: iso(NOW + H) }, "t");
+    const e = caught(() => svc.end("a", iso(NOW + 5 * H), "bob"));
+    expect([e.statusCode, e.parameter, e.extra.conflict]).toEqual([409, "device", "b"]);
+    expect(svc.get("a").endMs).toBe(NOW + H);
+    expect(svc.history("a").map((h) => h.action)).toEqual(["create"]);
+    svc.end("a", iso(NOW + H / 2), "bob");
+    expect(svc.get("a").endMs).toBe(NOW + H / 2);
+  });
+
   test("delete only before the start", () => {
     const { svc, setNow } = service();
     svc.create({ id: "a", device: G1, tenant: "acme", start: iso(NOW + H) }, "t");
