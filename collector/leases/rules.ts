@@ -62,7 +62,13 @@ const NAME: Record<keyof LeaseFields, string> = {
 
 function differs(lease: Lease, key: keyof LeaseFields, value: unknown): boolean {
   const current = key === "device" ? lease.device : lease[key];
-  return JSON.stringify(current) !== JSON.stringify(value);
+  return comparable(key, current) !== comparable(key, value);
+}
+
+/** Labels are a set of pairs: the same ones in another order (a re-sorted import file) are no change. */
+function comparable(key: keyof LeaseFields, value: unknown): string {
+  if (key !== "labels" || typeof value !== "object" || value === null) return JSON.stringify(value);
+  return JSON.stringify(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /**

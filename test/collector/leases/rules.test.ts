@@ -131,6 +131,12 @@ describe("edits never rewrite the past", () => {
     );
   });
 
+  test("the same labels in another order are no change, so a started lease takes them", () => {
+    const before = { ...lease("L", "GPU-A", { startMs: 0, endMs: null }), labels: { a: "1", b: "2" } };
+    expect(planEdit(before, { labels: { b: "2", a: "1" } }, 10)).toEqual(before);
+    expect(() => planEdit(before, { labels: { a: "1", b: "3" } }, 10)).toThrow(/labels/);
+  });
+
   test("an end is refused in the past, accepted at or after now when after the start", () => {
     fc.assert(
       fc.property(span, fc.integer({ min: 0, max: T }), fc.integer({ min: 0, max: T }), (s, at, now) => {
