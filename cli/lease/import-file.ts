@@ -76,11 +76,15 @@ function parseCsv(text: string, name: string): ImportRecord[] {
   const header = rows.shift();
   if (!header) throw new ImportFileError(`${name}: empty file (a header row names the fields)`);
   const columns = header.cells.map((c) => c.trim());
-  for (const c of columns)
+  columns.forEach((c, i) => {
     if (!(FIELD_NAMES as readonly string[]).includes(c))
       throw new ImportFileError(
         `${name}:${header.line}: field ${JSON.stringify(c)}: unknown column (columns: ${FIELD_NAMES.join(", ")})`,
       );
+    // A second column of one field would silently win over the first: which value is meant?
+    if (columns.indexOf(c) !== i)
+      throw new ImportFileError(`${name}:${header.line}: field ${JSON.stringify(c)}: column given twice`);
+  });
   return rows.map(({ line, cells }) => {
     if (cells.length !== columns.length)
       throw new ImportFileError(

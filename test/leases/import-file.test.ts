@@ -23,6 +23,7 @@ describe("CSV", () => {
 
   test.each([
     ["id,colour\nx,red\n", /f\.csv:1: field "colour": unknown column/],
+    ["id,end,tenant,end\nx,2026-11-02T00:00:00Z,acme,\n", /f\.csv:1: field "end": column given twice/],
     ['id,tenant\n"x,acme\n', /f\.csv:2: a quoted field is not closed/],
     ["id,labels\nx,oops\n", /f\.csv:2: field labels: "oops" is not key=value/],
     ["", /empty file/],
