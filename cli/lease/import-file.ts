@@ -27,6 +27,8 @@ export function csvRows(text: string, name: string): { line: number; cells: stri
   let cells: string[] = [];
   let cell = "";
   let quoted = false;
+  /** Just past a quoted field's closing quote: only a comma or a line break may follow. */
+  let closed = false;
   let line = 1;
   let rowLine = 1;
   let i = 0;
@@ -45,14 +47,20 @@ export function csvRows(text: string, name: string): { line: number; cells: stri
         i += 2;
         continue;
       }
-      if (ch === '"') quoted = false;
-      else {
+      if (ch === '"') {
+        quoted = false;
+        closed = true;
+      } else {
         if (ch === "\n") line++;
         cell += ch;
       }
       i++;
       continue;
     }
+    // `"2.40"0` is no RFC 4180 field: refused, not read as 2.400.
+    if (closed && ch !== "," && ch !== "\n" && ch !== "\r")
+      throw new ImportFileError(`${name}:${line}: text after the closing quote of a field`);
+    closed = false;
     if (ch === '"' && cell === "") quoted = true;
     else if (ch === ",") {
       cells.push(cell);

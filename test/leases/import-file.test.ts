@@ -25,6 +25,7 @@ describe("CSV", () => {
     ["id,colour\nx,red\n", /f\.csv:1: field "colour": unknown column/],
     ["id,end,tenant,end\nx,2026-11-02T00:00:00Z,acme,\n", /f\.csv:1: field "end": column given twice/],
     ['id,tenant\n"x,acme\n', /f\.csv:2: a quoted field is not closed/],
+    ['id,tenant\nx,"acme"x\n', /f\.csv:2: text after the closing quote/],
     ["id,labels\nx,oops\n", /f\.csv:2: field labels: "oops" is not key=value/],
     ["", /empty file/],
   ])("%j is refused naming where", (text, message) => {
