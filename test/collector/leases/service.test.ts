@@ -61,6 +61,8 @@ describe("create", () => {
       [{ ...base, color: "red" }, 400, "color"],
       [{ ...base, labels: { __proto__x: "1", constructor: "y" } }, 400, "labels.constructor"],
       [{ device: G1, start: iso(NOW) }, 400, "tenant"],
+      [{ ...base, start: "2026-02-30T00:00:00Z" }, 400, "start"],
+      [{ ...base, end: "2026-12-01T24:00:00Z" }, 400, "end"],
     ];
     for (const [body, status, field] of cases) {
       const e = caught(() => svc.create(body, "test"));
