@@ -56,7 +56,8 @@ const two = (n: number | string) => String(n).padStart(2, "0");
 // journalctl -o short-iso write RFC 3339 with a dot, `Z` or an offset.
 const ISO = /(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?/;
 const CTIME = /\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}:\d{2}:\d{2}) (\d{4})\]/;
-const SYSLOG = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}:\d{2}:\d{2}) /;
+// `journalctl -o short-precise` adds microseconds to the journal's syslog-style stamp.
+const SYSLOG = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?) /;
 const UPTIME = /\[\s*(\d{1,10})\.(\d{6})\]/;
 
 function monthNumber(name: string | undefined): number {

@@ -243,6 +243,19 @@ describe("kernel-log parser details", () => {
     });
   });
 
+  it("reads the journal's precise stamps (journalctl -o short-precise), with or without a year", () => {
+    // The fixture's journal line as `journalctl -k -o short-precise` prints it: microseconds.
+    const line = (read("xid_gist_zackmattor_xid79_journalctl.txt").split("\n")[7] ?? "").replace(
+      "15:53:19 ",
+      "15:53:19.123456 ",
+    );
+    expect(parseKernelLogLine(line)?.time).toEqual({ text: "Sep 09 15:53:19.123456", iso: null });
+    expect(parseKernelLogLine(line, { year: 2025 })?.time).toEqual({
+      text: "Sep 09 15:53:19.123456",
+      iso: "2025-09-09T15:53:19.123456",
+    });
+  });
+
   it("reads the channel when the detail names one", () => {
     const [first] = xids(parseKernelLog(read("xid_issue_ogkm-363_xid31.txt")));
     expect(first?.channel).toBe("00000023");
