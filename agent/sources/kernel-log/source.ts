@@ -41,6 +41,8 @@ export class KernelLogSource implements EventSource {
   private bootTimeMs = 0;
   /** Lines without a position of their own (plain text) are numbered per reader run. */
   private lineNumber = 0;
+  /** The reader's launch time in µs: where this run's plain-line numbers start (plainLineSeq). */
+  private runBase = 0;
   private published = 0;
   /** The reader's last line (stdout or stderr): what it said before exiting. */
   private lastLine = "";
@@ -83,6 +85,7 @@ export class KernelLogSource implements EventSource {
   private launch(): void {
     this.readKernelIdentity();
     this.lineNumber = 0;
+    this.runBase = this.supervisor.now() * 1000;
     this.refused = undefined;
     this.reader = this.supervisor.startStream({
       argv: this.options.command,
@@ -128,10 +131,23 @@ export class KernelLogSource implements EventSource {
     const bootId = record.bootId ?? this.bootId;
     // A journal without -b can reach back into earlier boots: those events are not new.
     if (record.bootId !== null && this.bootId !== "" && record.bootId !== this.bootId) return;
-    const seq = record.seq ?? this.lineNumber;
+    const seq = record.seq ?? this.plainLineSeq(event.monotonicUs);
     if (record.seq !== null && seenBefore(this.position, bootId, seq)) return;
     const healthEvent = toHealthEvent(event, record, seq, this.context());
     this.hand(healthEvent, record.seq === null ? undefined : { bootId, seq });
+  }
+
+  /**
+   * A plain line's sequence number, its key at the collector with host and boot: each reader run
+   * starts at its first line again (`tail -F` prints the file's tail), so a bare line number would
+   * give a new Xid an old one's key, and the collector would drop it as a duplicate. The kernel's
+   * own `[seconds.micros]` stamp where the line has one (dmesg, syslog's `kernel: [ …]`): the same
+   * line read again keeps its key and is stored once. Else the run's launch time in µs plus the
+   * line's number: no other run's (it would have to read 1000 lines a millisecond), and, at ~1.8e15,
+   * far above any boot's monotonic µs.
+   */
+  private plainLineSeq(monotonicUs: number | null): number {
+    return monotonicUs ?? this.runBase + this.lineNumber;
   }
 
   private context(): EventContext {

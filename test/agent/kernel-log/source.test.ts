@@ -201,6 +201,50 @@ describe("kernel-log source", () => {
     expect(events[0]?.kernel_boot_id).toBe(machineBoot);
   });
 
+  it("plain log lines of a relaunched reader never take an earlier run's (boot, seq) key", async () => {
+    // `tail -F /var/log/kern.log` has no position: each run starts at its first line again. The
+    // collector stores one event per (host, boot, seq), so a new Xid keyed like an old one is lost.
+    const s = setup();
+    const runs = join(s.stateDir, "runs");
+    const script = [
+      `n=$(cat ${runs} 2>/dev/null || echo 0); echo $((n + 1)) > ${runs}`,
+      `if [ "$n" = 0 ]; then echo 'Dec  2 11:38:47 worker4 kernel: NVRM: Xid (PCI:0000:18:00): 79, pid=0, GPU has fallen off the bus.'`,
+      `else echo 'Dec  2 11:52:03 worker4 kernel: NVRM: Xid (PCI:0000:18:00): 13, pid=9, name=a, Ch 00000008'; fi`,
+      // dmesg's stamp is the kernel's own position: the same line read again keeps its key.
+      "echo '[  219.470994] NVRM: Xid (PCI:0000:18:00): 48, pid=<unknown>, name=<unknown>, DBE'",
+    ].join("\n");
+    const clock = new FakeClock();
+    const events: IHealthEvent[] = [];
+    const source = new KernelLogSource({
+      command: ["sh", "-c", script],
+      stateDirectory: s.stateDir,
+      logger: silentLogger(),
+      clock,
+      bootIdFile: s.bootIdFile,
+    });
+    sources.push(source);
+    await source.start(sinkInto(events));
+    await waitFor(() => events.length >= 2, 10_000, "the first run's events");
+    await waitFor(
+      () => {
+        clock.advance(5_000);
+        return events.length >= 4;
+      },
+      10_000,
+      "the relaunched reader's events",
+    );
+    expect(events.map((e) => [e.code, e.source])).toEqual([
+      [79, "file"],
+      [48, "file"],
+      [13, "file"],
+      [48, "file"],
+    ]);
+    const key = (e: IHealthEvent | undefined) => `${e?.kernel_boot_id}/${Number(e?.kernel_seq)}`;
+    const [lost, dbe, fault, dbeAgain] = events;
+    expect(new Set([key(lost), key(dbe), key(fault)]).size).toBe(3);
+    expect(key(dbeAgain)).toBe(key(dbe));
+  });
+
   it("a reader that exits is counted and relaunched after backoff", async () => {
     const s = setup();
     const clock = new FakeClock();
