@@ -53,6 +53,8 @@ export async function processCommand(
   const history = v.since !== undefined || v.state === "all";
   const q = {
     ...(history ? { from: v.since ?? "24h", to: v.until, current: "false" } : { current: "true" }),
+    // --gpu goes with the other parameters: getJson appends its own `?…` to the path.
+    gpu: gpu ? undefined : v.gpu,
     host: v.host,
     user: v.user,
     job: v.job,
@@ -60,9 +62,7 @@ export async function processCommand(
     container: v.container,
     limit: v.limit,
   };
-  const path = gpu
-    ? `/api/v1/gpus/${encodeURIComponent(gpu)}/processes`
-    : `/api/v1/processes${v.gpu ? `?gpu=${encodeURIComponent(v.gpu)}` : ""}`;
+  const path = gpu ? `/api/v1/gpus/${encodeURIComponent(gpu)}/processes` : "/api/v1/processes";
   const answer = await getJson<ProcessesAnswer>(base, path, q, client);
   print(
     answer,

@@ -152,4 +152,21 @@ describe("process routes", () => {
     expect(report).toMatch(/^1\s+1\s+1\s+3\.98/m);
     expect(JSON.parse(await query("processes", G1, "--json")).processes).toHaveLength(1);
   });
+
+  test("gputel query processes --gpu asks for that GPU's holders", async () => {
+    let out = "";
+    const io = {
+      stdout: (t: string) => {
+        out += t;
+      },
+      stderr: (t: string) => {
+        out += t;
+      },
+      env: { GPUTEL_API_TOKEN: TOKEN },
+      isTTY: false,
+    };
+    const code = await run(["processes", "--gpu", G1, "--since", FROM, "--json", "--url", c.url], io);
+    expect(code, out).toBe(0);
+    expect(pids(JSON.parse(out))).toEqual([100]);
+  });
 });
