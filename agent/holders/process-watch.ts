@@ -11,7 +11,7 @@ import type { SourceHealth } from "../sources/supervisor/health.js";
 import { type LookupGpu, MigLookup } from "./mig-lookup.js";
 import { PmonStream } from "./pmon-stream.js";
 import type { UserPrivacy } from "./privacy.js";
-import { ProcReader } from "./proc-reader.js";
+import { type HolderInfo, ProcReader } from "./proc-reader.js";
 import { ProcessSetPlan } from "./process-message.js";
 import { buildHolderRecords } from "./records.js";
 
@@ -51,6 +51,8 @@ export class ProcessWatch {
   /** Rows that arrived while a previous set was still being built: only the newest is kept. */
   private pending: { rows: readonly ComputeAppRow[]; atMs: number } | undefined;
   private busy = false;
+  /** What the last set's /proc reads found, by pid (see keepGoneLives). */
+  private lastHolders: ReadonlyMap<number, HolderInfo> = new Map();
   private idle: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ProcessWatchOptions) {
@@ -125,7 +127,8 @@ export class ProcessWatch {
     sink: ProcessSink,
     plan: ProcessSetPlan,
   ): Promise<void> {
-    const holders = await this.reader.readAll(rows.map((r) => r.pid));
+    const holders = keepGoneLives(await this.reader.readAll(rows.map((r) => r.pid)), this.lastHolders);
+    this.lastHolders = holders;
     const gpus = sink.gpus();
     const mig = await this.mig.places(rows, gpus, (pid) => holders.get(pid)?.startMs);
     const pmon = this.pmon.last();
@@ -147,4 +150,21 @@ export class ProcessWatch {
       );
     sink.publish(set);
   }
+}
+
+/**
+ * A pid whose /proc entry is gone by the read (it exited after nvidia-smi listed it) keeps what
+ * the last poll read of that pid. Without its start the record would name a new, start-less
+ * process life, and the collector would open a second session for the one process.
+ */
+function keepGoneLives(
+  read: Map<number, HolderInfo>,
+  last: ReadonlyMap<number, HolderInfo>,
+): Map<number, HolderInfo> {
+  for (const [pid, info] of read) {
+    const before = last.get(pid);
+    if (info.startMs === undefined && info.problems.includes("stat: ENOENT") && before?.startMs !== undefined)
+      read.set(pid, before);
+  }
+  return read;
 }

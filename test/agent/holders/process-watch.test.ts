@@ -4,6 +4,8 @@
 // waits for the set in flight and reaps its children; on a GPU in MIG mode each process gets the
 // MIG device -L and -q -x name, or none with the reason.
 import { writeFileSync } from "node:fs";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MigLookup } from "../../../agent/holders/mig-lookup.js";
@@ -41,12 +43,12 @@ afterEach(async () => {
   smi?.remove();
 });
 
-async function started(refreshMs: number, gpu = { index: 0, uuid: G0, migMode: false }) {
+async function started(refreshMs: number, gpu = { index: 0, uuid: G0, migMode: false }, procRoot = PROC) {
   const watch = new ProcessWatch({
     command: smi.command,
     pmonPeriodS: 1,
-    procRoot: PROC,
-    passwdPath: join(PROC, "passwd"),
+    procRoot,
+    passwdPath: join(procRoot, "passwd"),
     privacy: { users: "keep", salt: "" },
     refreshMs,
     maxProcesses: 100,
@@ -139,6 +141,29 @@ describe("ProcessWatch", () => {
     // The peak is the process life's, not the last poll's.
     expect(sets[2]?.processes?.[0]).toMatchObject({ used_memory_mib: 1000, peak_memory_mib: 20_000 });
     expect(sets.every((s) => s.host === "node-1" && s.boot_id === "boot-1")).toBe(true);
+  });
+
+  it("a process gone from /proc by the read keeps the start and user its last poll read: one session", async () => {
+    smi = fakeSmi();
+    const root = await mkdtemp(join(tmpdir(), "gputel-proc-"));
+    try {
+      await cp(PROC, root, { recursive: true });
+      const { sets, feed } = await started(0, undefined, root);
+      await feed([alice()], 1000);
+      // It exits and is reaped after nvidia-smi listed it, before /proc is read.
+      await rm(join(root, "4121"), { recursive: true });
+      await feed([alice()], 2000);
+      const life = (set: IProcessSet | undefined) => {
+        const p = set?.processes?.[0];
+        return [p?.pid, Number(p?.start_ms), p?.user];
+      };
+      expect(sets.map(life)).toEqual([
+        [4121, (1764835200 + 3600) * 1000, "alice"],
+        [4121, (1764835200 + 3600) * 1000, "alice"],
+      ]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it("coalesces rows that arrive while a set is being built: only the newest is built next", async () => {
