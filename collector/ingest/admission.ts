@@ -63,6 +63,7 @@ export class Admission {
         message.events = [];
         delete message.status;
         delete message.inventory;
+        delete message.processes;
         return result;
       }
       this.newHosts.add(host);
