@@ -89,7 +89,27 @@ export class Admission {
       // Entries without a UUID are not stored as GPUs (the registry skips them).
       inventory.gpus = inventory.gpus.filter((g) => !g.uuid || allowed(g.uuid, g.index ?? 0));
     }
+    // Events and processes name a GPU as well, but only a frame or an inventory may take one: an
+    // Xid or a process on a GPU another host holds would land on that GPU's timeline and reports.
+    const foreign = (uuid: string | null, what: string): boolean => {
+      const owner = uuid === null ? undefined : this.ownerOf(uuid);
+      if (owner === undefined || owner === host) return false;
+      result.rejections.push({
+        host,
+        reason: "gpu_claimed_by_other_host",
+        detail: `${what} on gpu ${uuid}, held by ${owner}`,
+      });
+      return true;
+    };
+    message.events = message.events.filter((e) => !foreign(e.gpuUuid, `event ${e.kernelSeq}`));
+    const set = message.processes;
+    if (set) set.processes = set.processes.filter((p) => !foreign(p.gpuUuid, `process ${p.pid}`));
     return result;
+  }
+
+  /** The host that holds the GPU: as admitted by this batch, else as stored. */
+  private ownerOf(uuid: string): string | undefined {
+    return this.batchOwners.get(uuid) ?? this.fleet.gpuOwner(uuid)?.host;
   }
 
   /**

@@ -47,7 +47,7 @@ export const REJECT_REASONS = [
   "gpu_limit",
   /** A new GPU on a host that already has limits.max_gpus_per_host: that GPU entry is dropped. */
   "host_gpu_limit",
-  /** A GPU that another, live host reports: this host's entry for it is dropped (see docs/errors.md). */
+  /** A GPU that another, live host reports: this host's entry (GPU sample, inventory entry, event, process) for it is dropped (see docs/errors.md). */
   "gpu_claimed_by_other_host",
   /** A kernel-log event (EventBatch) with a bad kind, code, bus id, UUID, pid, text length, time, boot id or seq: that event is dropped. */
   "event_invalid",
