@@ -11,13 +11,16 @@ import {
   loadConfig,
   stateDirectoryDefault,
 } from "../shared/config/load.js";
-import { tlsProblems } from "../shared/config/problems.js";
+import { durationAbove, timerProblems, tlsProblems } from "../shared/config/problems.js";
 import { durationMs } from "../shared/config/units.js";
+import { MAX_FRAME_INTERVAL_MS } from "../shared/proto.js";
 import { isValidHostId } from "../shared/topics.js";
 import { USER_PRIVACY_MODES } from "./holders/privacy.js";
 import { DEFAULT_SOURCES, SOURCE_NAMES, type SourceName, sourceListProblems } from "./sources/catalog.js";
 
 const strict = { additionalProperties: false } as const;
+/** MQTT's CONNECT carries the keepalive in 16 bits: a longer one makes every connection attempt fail. */
+const MAX_KEEPALIVE_S = 65_535;
 
 /**
  * The kernel log through the journal: readable with the `systemd-journal` group alone (the unit
@@ -163,6 +166,28 @@ export const agentConfigSpec: ConfigSpec<ReturnType<typeof agentSchema>> = {
         path: "processes.pmon_interval",
         message: "whole seconds from 1s to 10s (what nvidia-smi pmon -d accepts)",
       });
+    problems.push(
+      ...durationAbove(
+        "interval",
+        config.interval,
+        MAX_FRAME_INTERVAL_MS,
+        "the collector drops frames over 24h",
+      ),
+      ...durationAbove(
+        "broker.keepalive",
+        config.broker.keepalive,
+        MAX_KEEPALIVE_S * 1000,
+        "MQTT's keepalive is at most 65535s",
+      ),
+      ...timerProblems({
+        inventory_interval: config.inventory_interval,
+        inventory_timeout: config.inventory_timeout,
+        compute_apps_interval: config.compute_apps_interval,
+        health_interval: config.health_interval,
+        nvlink_interval: config.nvlink_interval,
+        "processes.refresh_interval": config.processes.refresh_interval,
+      }),
+    );
     for (const key of Object.keys(config.labels)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(key))
         problems.push({

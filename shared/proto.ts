@@ -47,5 +47,8 @@ export type AgentStateValue = gputel.v1.AgentState;
 /** The only schema version this build writes and accepts. */
 export const SCHEMA_VERSION = 1;
 
+/** The longest interval a frame may cover (the collector drops a frame claiming more). */
+export const MAX_FRAME_INTERVAL_MS = 24 * 3600_000;
+
 /** Payloads above this size are dropped before decoding (docs/design.md §3). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;

@@ -10,6 +10,7 @@ import {
   type IGpuSample,
   type IHostSample,
   type IStatus,
+  MAX_FRAME_INTERVAL_MS,
   SCHEMA_VERSION,
 } from "../../shared/proto.js";
 import { DEFAULT_LIMITS, type IngestLimits } from "./limits.js";
@@ -40,7 +41,6 @@ export const DEFAULT_MAX_FUTURE_MS = 10 * 60_000;
 /** More GPU entries than any server has (the largest have 16; MIG instances are not entries). */
 export const MAX_GPUS_PER_FRAME = 64;
 const MIN_TIMESTAMP_MS = Date.UTC(2000, 0, 1);
-const MAX_INTERVAL_MS = 24 * 3600_000;
 const KNOWN_GPU_STATES = new Set<number>(Object.values(GpuState).filter((v) => typeof v === "number"));
 const KNOWN_AGENT_STATES = new Set<number>([AgentState.AGENT_STATE_ONLINE, AgentState.AGENT_STATE_OFFLINE]);
 
@@ -217,7 +217,7 @@ export function validateFrame(frame: IFrame, ctx: ValidationContext): Checked<Va
     const seq = frame.seq ?? 0;
     if (!Number.isSafeInteger(seq) || seq < 1) fail("field_invalid", `seq ${seq}`);
     const interval = frame.interval_ms ?? 0;
-    if (interval < 1 || interval > MAX_INTERVAL_MS) fail("field_invalid", `interval_ms ${interval}`);
+    if (interval < 1 || interval > MAX_FRAME_INTERVAL_MS) fail("field_invalid", `interval_ms ${interval}`);
     checkText(frame.site, "site", 128);
     checkText(frame.agent_version, "agent_version", 64);
     checkText(frame.source_error, "source_error", 4096);

@@ -1,4 +1,5 @@
 // Configuration problems: every one is collected with its key path, then reported at once.
+import { parseDuration } from "../duration.js";
 import { maskUrl } from "../mask.js";
 
 /** sysexits.h EX_CONFIG: the units list it in RestartPreventExitStatus, so a bad file is not retried. */
@@ -20,6 +21,22 @@ export function tlsProblems(
   if ((broker.cert_file === undefined) === (broker.key_file === undefined)) return [];
   const missing = broker.cert_file === undefined ? "cert_file" : "key_file";
   return [{ path: `${prefix}.${missing}`, message: "cert_file and key_file go together (mutual TLS)" }];
+}
+
+/** The longest delay a Node timer keeps: a longer one fires after 1 ms (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A duration (its format already checked) longer than `maxMs`: refused under its key, saying why. */
+export function durationAbove(path: string, text: string, maxMs: number, why: string): ConfigProblem[] {
+  const ms = parseDuration(text);
+  return ms !== undefined && ms > maxMs ? [{ path, message: `${text} is too long: ${why}` }] : [];
+}
+
+/** Durations used as timer delays, each refused past what a timer keeps. */
+export function timerProblems(durations: Readonly<Record<string, string>>): ConfigProblem[] {
+  return Object.entries(durations).flatMap(([path, text]) =>
+    durationAbove(path, text, MAX_TIMER_MS, "a timer waits at most about 24.8 days"),
+  );
 }
 
 export function formatProblem(problem: ConfigProblem): string {
