@@ -21,7 +21,7 @@ import {
   loadConfig,
   stateDirectoryDefault,
 } from "../shared/config/load.js";
-import { type ConfigProblem, tlsProblems } from "../shared/config/problems.js";
+import { type ConfigProblem, durationAbove, timerProblems, tlsProblems } from "../shared/config/problems.js";
 import { parseRetention, retentionProblemPath } from "../shared/config/units.js";
 import { isLoopbackHost } from "./api/auth.js";
 import { usersFileProblems } from "./broker/users-file.js";
@@ -31,6 +31,8 @@ import { DEFAULT_TIER_RULES } from "./store/tiers.js";
 
 const strict = { additionalProperties: false } as const;
 const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+/** MQTT 5's Session Expiry Interval is a four-byte count of seconds. */
+const MAX_SESSION_EXPIRY_S = 2 ** 32 - 1;
 const PROTOTYPE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 const section = { additionalProperties: false, default: {} } as const;
 export function collectorSchema(ctx: DefaultsContext) {
@@ -149,6 +151,22 @@ function collectorProblems(config: CollectorConfig): ConfigProblem[] {
     });
   }
   problems.push(...tlsProblems(b));
+  problems.push(
+    ...durationAbove(
+      "broker.session_expiry",
+      b.session_expiry,
+      MAX_SESSION_EXPIRY_S * 1000,
+      "MQTT 5 carries it in 32 bits of seconds (about 136 years)",
+    ),
+    ...timerProblems({
+      "alerts.webhook.timeout": config.alerts.webhook.timeout,
+      "alerts.alertmanager.resend": config.alerts.alertmanager.resend,
+      ...(config.remote_write && {
+        "remote_write.interval": config.remote_write.interval,
+        "remote_write.timeout": config.remote_write.timeout,
+      }),
+    }),
+  );
   const brokerListen = b.mode === "embedded" ? parseListen(b.listen) : undefined;
   if (brokerListen && !isLoopbackHost(brokerListen.host) && b.users_file === undefined) {
     problems.push({
