@@ -27,7 +27,7 @@ export const REJECT_REASONS = [
   "too_many_gpus",
   /** Two GPU entries with the same index or UUID in one frame. */
   "duplicate_gpu",
-  /** A required identity field is missing or malformed (boot id, seq, interval, string sizes). */
+  /** A required identity field is missing or malformed (boot id, seq, interval, string sizes, a status's source counters). */
   "field_invalid",
   /** A GPU UUID outside the shared id rule (shared/gpu-id.ts): the frame or inventory is dropped. */
   "gpu_uuid_invalid",

@@ -91,6 +91,7 @@ export function checkTimestamp(ctx: ValidationContext, value: unknown, name: str
 const MAX_SOURCES = 16;
 /** A registry name as in the agent's `sources:` (agent/sources/catalog.ts). */
 const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const SOURCE_COUNTERS = ["restarts", "timeouts", "exits", "stuck_children", "start_failures"] as const;
 
 export function checkText(
   value: string | null | undefined,
@@ -247,13 +248,13 @@ export function validateStatus(status: IStatus, ctx: ValidationContext): Checked
     checkText(status.boot_id, "boot_id", 64);
     checkText(status.reason, "status reason", 1024);
     checkText(status.agent_version, "agent_version", 64);
-    checkSourceStatuses(status);
+    checkSourceStatuses(status, ctx);
     return status;
   });
 }
 
 /** The agent's sources' health (agent/sources/supervisor/): a few named counters each. */
-function checkSourceStatuses(status: IStatus): void {
+function checkSourceStatuses(status: IStatus, ctx: ValidationContext): void {
   const sources = status.sources ?? [];
   if (sources.length > MAX_SOURCES) fail("field_invalid", `${sources.length} sources > ${MAX_SOURCES}`);
   const names = new Set<string>();
@@ -263,5 +264,18 @@ function checkSourceStatuses(status: IStatus): void {
       fail("field_invalid", `source name ${JSON.stringify(name)}`);
     names.add(name);
     checkText(source.last_error, `source ${name} last_error`, 1024);
+    for (const key of SOURCE_COUNTERS) {
+      const count = source[key] ?? 0;
+      // uint64 on the wire: past 2^53 the decoded number is already rounded.
+      if (!Number.isSafeInteger(count) || count < 0) fail("field_invalid", `source ${name} ${key} ${count}`);
+    }
+    const errorMs = source.last_error_ms ?? 0;
+    if (errorMs !== 0) checkErrorTime(ctx, errorMs, `source ${name} last_error_ms`);
   }
+}
+
+/** An error time is a timestamp like any other, but a bad one is the status's field_invalid. */
+function checkErrorTime(ctx: ValidationContext, value: number, name: string): void {
+  const checked = guard(ctx.topicHost, () => checkTimestamp(ctx, value, name));
+  if (!checked.ok) fail("field_invalid", checked.rejection.detail);
 }
