@@ -15,6 +15,7 @@ import { SourceSupervisor } from "../supervisor/supervisor.js";
 import { busKey, type EventContext, type GpuAddress, toHealthEvent } from "./health-event.js";
 import { normaliseBootId, readRecord } from "./record.js";
 import { loadPosition, type ResumePosition, savePosition, seenBefore } from "./resume.js";
+import { StampedLineKeys } from "./stamped-line-keys.js";
 import { parseKernelLogLine } from "./xid-line.js";
 
 export interface KernelLogOptions {
@@ -43,6 +44,7 @@ export class KernelLogSource implements EventSource {
   private lineNumber = 0;
   /** The reader's launch time in µs: where this run's plain-line numbers start (plainLineSeq). */
   private runBase = 0;
+  private stamped = new StampedLineKeys();
   private published = 0;
   /** The reader's last line (stdout or stderr): what it said before exiting. */
   private lastLine = "";
@@ -86,6 +88,7 @@ export class KernelLogSource implements EventSource {
     this.readKernelIdentity();
     this.lineNumber = 0;
     this.runBase = this.supervisor.now() * 1000;
+    this.stamped = new StampedLineKeys();
     this.refused = undefined;
     this.reader = this.supervisor.startStream({
       argv: this.options.command,
@@ -131,7 +134,7 @@ export class KernelLogSource implements EventSource {
     const bootId = record.bootId ?? this.bootId;
     // A journal without -b can reach back into earlier boots: those events are not new.
     if (record.bootId !== null && this.bootId !== "" && record.bootId !== this.bootId) return;
-    const seq = record.seq ?? this.plainLineSeq(event.monotonicUs);
+    const seq = record.seq ?? this.plainLineSeq(event.monotonicUs, record.text);
     if (record.seq !== null && seenBefore(this.position, bootId, seq)) return;
     const healthEvent = toHealthEvent(event, record, seq, this.context());
     this.hand(healthEvent, record.seq === null ? undefined : { bootId, seq });
@@ -140,14 +143,14 @@ export class KernelLogSource implements EventSource {
   /**
    * A plain line's sequence number, its key at the collector with host and boot: each reader run
    * starts at its first line again (`tail -F` prints the file's tail), so a bare line number would
-   * give a new Xid an old one's key, and the collector would drop it as a duplicate. The kernel's
-   * own `[seconds.micros]` stamp where the line has one (dmesg, syslog's `kernel: [ …]`): the same
-   * line read again keeps its key and is stored once. Else the run's launch time in µs plus the
-   * line's number: no other run's (it would have to read 1000 lines a millisecond), and, at ~1.8e15,
-   * far above any boot's monotonic µs.
+   * give a new Xid an old one's key, and the collector would drop it as a duplicate. Where the line
+   * has the kernel's own `[seconds.micros]` stamp (dmesg, syslog's `kernel: [ …]`), StampedLineKeys:
+   * the same line read again keeps its key and is stored once. Else the run's launch time in µs
+   * plus the line's number: no other run's (it would have to read 1000 lines a millisecond), and,
+   * at ~1.8e15, above every stamped key of a boot younger than seven years.
    */
-  private plainLineSeq(monotonicUs: number | null): number {
-    return monotonicUs ?? this.runBase + this.lineNumber;
+  private plainLineSeq(monotonicUs: number | null, text: string): number {
+    return monotonicUs === null ? this.runBase + this.lineNumber : this.stamped.seq(monotonicUs, text);
   }
 
   private context(): EventContext {
