@@ -180,6 +180,16 @@ export class IngestPipeline {
       });
       checked.frames = [];
     }
+    // A process set, status or inventory costs a write as a frame does: one each from the same budget.
+    for (const part of ["processes", "status", "inventory"] as const) {
+      if (checked[part] === undefined || this.rate.admit(checked.host, 1, submittedAt)) continue;
+      checked.rejections.push({
+        host: checked.host,
+        reason: "rate_limited",
+        detail: `${part} past limits.max_frames_per_second ${this.limits.maxFramesPerSecond}`,
+      });
+      delete checked[part];
+    }
     for (const rejection of checked.rejections) this.countReject(rejection);
     if (!hasContent(checked)) return Promise.resolve({ stored: false, rejections: checked.rejections });
     if (this.queue.length >= (this.options.maxQueuedMessages ?? 100_000)) {

@@ -109,6 +109,27 @@ describe("broker policy for the processes topic", () => {
 });
 
 describe("process sessions in the store", () => {
+  it("counts process sets against the host's limits.max_frames_per_second, as frames and events are", async () => {
+    tmp = tempStore();
+    const store = tmp.open();
+    const limits = { ...DEFAULT_LIMITS, maxFramesPerSecond: 2, maxFramesPerBatch: 2 };
+    const pipeline = new IngestPipeline({
+      sink: store,
+      logger: silentLogger(),
+      fleet: store.fleet,
+      now: () => NOW,
+      limits,
+    });
+    pipeline.start();
+    const send = (seq: number) => pipeline.submit(topic, setPayload(H, [proc(4121)], { seq }), undefined);
+    expect((await send(1)).stored).toBe(true);
+    expect((await send(2)).stored).toBe(true);
+    const third = await send(3);
+    expect(third.stored).toBe(false);
+    expect(third.rejections.map((r) => r.reason)).toEqual(["rate_limited"]);
+    await pipeline.stop();
+  });
+
   it("opens, extends and closes sessions; a replayed older set closes nothing; a re-sent one changes nothing", async () => {
     tmp = tempStore();
     const store = tmp.open();
