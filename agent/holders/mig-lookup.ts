@@ -3,7 +3,8 @@
 // one `nvidia-smi -q -x -i <those GPUs>` (each process's GPU and compute instance) are run, and
 // the answer is kept for that process life (a process cannot move between MIG devices). A host
 // without MIG runs nothing here. A failed query is retried after `retryMs`; meanwhile its
-// processes carry the failure as the reason.
+// processes carry the failure as the reason. So is a process the outputs did not place for a
+// passing reason (gone from -q -x, or -L and -q -x disagreeing while MIG was being changed).
 import type { Logger } from "../../shared/logger.js";
 import { AbsentReason } from "../../shared/proto.js";
 import type { ComputeAppRow } from "../sources/nvidia-smi/compute-apps.js";
@@ -35,6 +36,8 @@ export interface LookupGpu {
 export class MigLookup {
   /** By migPlaceKey + start: one process life's place. */
   private readonly known = new Map<string, MigPlace>();
+  /** Lives the last lookup could not place for a passing reason: asked again after retryMs. */
+  private readonly unplaced = new Map<string, { place: MigPlace; atMs: number }>();
   private failure: { atMs: number; why: string } | undefined;
   private failures = 0;
 
@@ -54,18 +57,31 @@ export class MigLookup {
     const lifeOf = (r: ComputeAppRow) => `${migPlaceKey(r.gpuUuid, r.pid)}/${startOf(r.pid) ?? ""}`;
     const live = new Set(onMig.map(lifeOf));
     for (const key of this.known.keys()) if (!live.has(key)) this.known.delete(key);
-    const unknown = onMig.filter((r) => !this.known.has(lifeOf(r)));
-    const retryDue = !this.failure || this.options.now() - this.failure.atMs >= this.options.retryMs;
-    if (unknown.length > 0 && retryDue) {
+    for (const key of this.unplaced.keys()) if (!live.has(key)) this.unplaced.delete(key);
+    const now = this.options.now();
+    const due = (atMs: number) => now - atMs >= this.options.retryMs;
+    const unknown = onMig.filter((r) => {
+      const life = lifeOf(r);
+      const miss = this.unplaced.get(life);
+      return !this.known.has(life) && (miss === undefined || due(miss.atMs));
+    });
+    if (unknown.length > 0 && (!this.failure || due(this.failure.atMs))) {
       const found = await this.lookup(unknown, new Set(unknown.map((r) => r.gpuUuid)), migGpus);
       if (found)
-        for (const r of unknown)
-          this.known.set(lifeOf(r), found.get(migPlaceKey(r.gpuUuid, r.pid)) ?? noPlace);
+        for (const r of unknown) {
+          const place = found.get(migPlaceKey(r.gpuUuid, r.pid)) ?? noPlace;
+          if (settled(place)) {
+            this.known.set(lifeOf(r), place);
+            this.unplaced.delete(lifeOf(r));
+          } else this.unplaced.set(lifeOf(r), { place, atMs: now });
+        }
     }
     const out = new Map<string, MigPlace>();
     for (const r of onMig) {
       const failed = this.failure && { missing: this.failure.why, reason: AbsentReason.ABSENT_REASON_ERROR };
-      out.set(migPlaceKey(r.gpuUuid, r.pid), this.known.get(lifeOf(r)) ?? failed ?? noPlace);
+      const life = lifeOf(r);
+      const place = this.known.get(life) ?? this.unplaced.get(life)?.place;
+      out.set(migPlaceKey(r.gpuUuid, r.pid), place ?? failed ?? noPlace);
     }
     return out;
   }
@@ -96,6 +112,11 @@ export class MigLookup {
       return undefined;
     }
   }
+}
+
+/** A place that holds for the process life: its device, or a reason the outputs will keep giving. */
+function settled(place: MigPlace): boolean {
+  return "migUuid" in place || place.reason === AbsentReason.ABSENT_REASON_UNSUPPORTED;
 }
 
 const noPlace: MigPlace = {

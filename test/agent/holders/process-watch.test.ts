@@ -247,20 +247,25 @@ describe("ProcessWatch on a GPU in MIG mode", () => {
   });
 });
 
+/** A MigLookup on the fake nvidia-smi, retrying after a minute on the test's clock. */
+function lookupOnSmi(now: () => number): MigLookup {
+  return new MigLookup({
+    command: smi.command,
+    timeoutMs: 5000,
+    run: (argv, timeoutMs) => runOneShot(argv, { timeoutMs }),
+    retryMs: 60_000,
+    now,
+    logger: silentLogger(),
+  });
+}
+
 describe("MigLookup", () => {
   it("a failed lookup gives its reason and is retried only after retryMs", async () => {
     smi = fakeSmi();
     smi.answer("list.txt", "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n");
     smi.answer("list.code", "9");
     let now = 0;
-    const lookup = new MigLookup({
-      command: smi.command,
-      timeoutMs: 5000,
-      run: (argv, timeoutMs) => runOneShot(argv, { timeoutMs }),
-      retryMs: 60_000,
-      now: () => now,
-      logger: silentLogger(),
-    });
+    const lookup = lookupOnSmi(() => now);
     const gpus = [
       { index: 0, uuid: G0, migMode: true },
       { index: 1, uuid: "GPU-plain", migMode: false },
@@ -282,5 +287,47 @@ describe("MigLookup", () => {
     now = 60_000;
     await lookup.places(rows, gpus, () => undefined);
     expect(smi.calls()).toEqual(["-L", "-L"]);
+  });
+
+  it("a process the outputs did not place for a passing reason is asked about again after retryMs", async () => {
+    smi = fakeSmi();
+    const scenario = join(smi.dir, "mig.yaml");
+    const answer = async (processes: string[]) => {
+      writeFileSync(
+        scenario,
+        [
+          "start: 2026-07-14T08:00:00Z",
+          "name: mig-node",
+          "gpus:",
+          "  - model: NVIDIA A100-SXM4-80GB",
+          "    mig: [3g.40gb, 1g.10gb]",
+          ...(processes.length > 0 ? ["    processes:", ...processes] : []),
+        ].join("\n"),
+      );
+      smi.answer("list.txt", (await mockSmi(["--scenario", scenario, "--", "-L"])).stdout);
+      smi.answer("xml.txt", (await mockSmi(["--scenario", scenario, "--", "-q", "-x"])).stdout);
+    };
+    const U = uuidFor("mig-node", 0);
+    let now = 0;
+    const lookup = lookupOnSmi(() => now);
+    const gpus = [{ index: 0, uuid: U, migMode: true }];
+    const rows = [alice(U, 9000)];
+    // -q -x read the list before 4121 reached it.
+    await answer([]);
+    expect((await lookup.places(rows, gpus, () => 1)).get(`${U}/4121`)).toEqual({
+      missing: "not among nvidia-smi -q -x's processes",
+      reason: AbsentReason.ABSENT_REASON_ERROR,
+    });
+    await answer(["      - { pid: 4121, name: python3, used_memory: 9000, mig_device: 1 }"]);
+    now = 59_999;
+    await lookup.places(rows, gpus, () => 1);
+    expect(smi.calls()).toEqual(["-L", "-q -x -i 0"]);
+    now = 60_000;
+    expect((await lookup.places(rows, gpus, () => 1)).get(`${U}/4121`)).toEqual({
+      migUuid: expect.stringMatching(/^MIG-/),
+    });
+    now = 200_000;
+    await lookup.places(rows, gpus, () => 1);
+    expect(smi.calls()).toHaveLength(4); // placed: kept for the process life
   });
 });
