@@ -55,7 +55,7 @@ import {
 } from "./schemas.js";
 import { gpusOfHost, tenantCells, tenantGpus, tenantSummary } from "./tenant-reads.js";
 import { tenantReport } from "./tenant-report.js";
-import { scopeFor, tenantFlags, tenantGpuView, tenantSeries } from "./tenant-scope.js";
+import { refuseLabelFilter, scopeFor, tenantFlags, tenantGpuView, tenantSeries } from "./tenant-scope.js";
 
 const HOUR = 3_600_000;
 /** problems=true: what needs someone (an idle GPU's info flag does not). */
@@ -95,6 +95,7 @@ export function registerApiRoutes(
     const scope = scopeFor(req, req.query.tenant, leases);
     // The scope travels to the peers as ?tenant= (they are asked with the fleet's token).
     const q = scope ? { ...req.query, tenant: scope.tenant } : req.query;
+    if (scope) refuseLabelFilter(q.label);
     const now = backend.now();
     const listed = backend
       .gpus({
@@ -174,6 +175,7 @@ export function registerApiRoutes(
   app.get<{ Querystring: FlagsQuery }>("/api/v1/flags", scoped(schemas.flags), async (req) => {
     const scope = scopeFor(req, req.query.tenant, leases);
     const q = scope ? { ...req.query, tenant: scope.tenant } : req.query;
+    if (scope) refuseLabelFilter(q.label);
     const now = backend.now();
     const fromMs = q.from !== undefined ? parseTime("from", q.from, now, true) : undefined;
     const toMs = q.to !== undefined ? parseTime("to", q.to, now, true) : undefined;
@@ -194,7 +196,10 @@ export function registerApiRoutes(
       throw notFound(q.gpu);
     // The GPU list is read only for a model or a search (narrowed by the model where given).
     const listed = q.model !== undefined || q.q !== undefined;
-    const within = flagScope(listed ? backend.gpus(q.model !== undefined ? { model: q.model } : {}) : [], {
+    const candidates = listed ? backend.gpus(q.model !== undefined ? { model: q.model } : {}) : [];
+    // A tenant's search looks in what it is shown: not the host labels.
+    const searched = scope ? candidates.map((g) => ({ ...g, labels: {} })) : candidates;
+    const within = flagScope(searched, {
       ...(q.model !== undefined ? { model: q.model } : {}),
       ...(q.q !== undefined ? { q: q.q } : {}),
       ...(one ? { gpu: one } : {}),

@@ -9,6 +9,7 @@ import type { FastifyRequest } from "fastify";
 import type { GpuView, SeriesView } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
+import { badParam } from "../request/errors.js";
 
 /** One GPU's stretch of a tenant's lease inside a range. */
 export interface LeasePiece {
@@ -95,6 +96,15 @@ export function scopeFor(
   const tenant = p?.role === "tenant" ? p.tenant : asked;
   if (tenant === undefined) return undefined;
   return leases ? TenantScope.of(leases, tenant) : TenantScope.empty(tenant);
+}
+
+/**
+ * A tenant's lists take no host-label filter: host labels may name other tenants, and a filter
+ * that tells two values apart would show the label it is never shown.
+ */
+export function refuseLabelFilter(label: string | undefined): void {
+  if (label !== undefined)
+    throw badParam("label", "a tenant's view shows no host labels: narrow by site, host or model");
 }
 
 /** A GPU as its tenant sees it: host labels (which may name other tenants) and pre-lease flag starts left out. */

@@ -1,5 +1,5 @@
-// A tenant token probing past its scope through the API's filters: each answer must be the one it
-// would get if the thing asked for did not exist.
+// A tenant token probing past its scope through the API's filters (another tenant's GPU, a host
+// label's value): each answer must be the one it would get if the thing asked for did not exist.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Principal } from "../../collector/api/access.js";
@@ -55,5 +55,33 @@ describe("the flag list for a tenant", () => {
     }
     // Its own GPU still answers.
     expect((await get(`/api/v1/flags?state=all&gpu=${gpuUuid(1, 1)}`)).status).toBe(200);
+  });
+});
+
+describe("host labels stay hidden from a tenant's filters", () => {
+  // node-b is labelled customer=globex; acme leased its GPU 1. A filter that tells the two
+  // label values apart would show acme the label it is never shown.
+  test("the GPU list's label filter", async () => {
+    const now = await get("/api/v1/gpus?label=customer:acme");
+    const other = await get("/api/v1/gpus?label=customer:nosuchcustomer");
+    expect({ status: now.status, gpus: now.body.gpus }).toEqual({
+      status: other.status,
+      gpus: other.body.gpus,
+    });
+  });
+
+  test("the flag list's label filter and search", async () => {
+    const byLabel = await get("/api/v1/flags?state=all&label=customer:globex");
+    const byOther = await get("/api/v1/flags?state=all&label=customer:nosuchcustomer");
+    expect({ status: byLabel.status, flags: byLabel.body.flags }).toEqual({
+      status: byOther.status,
+      flags: byOther.body.flags,
+    });
+    const search = await get("/api/v1/flags?state=all&q=globex");
+    const none = await get("/api/v1/flags?state=all&q=nosuchcustomer");
+    expect({ status: search.status, flags: search.body.flags }).toEqual({
+      status: none.status,
+      flags: none.body.flags,
+    });
   });
 });
