@@ -221,7 +221,10 @@ export function registerApiRoutes(
     };
     const { page, flags } = scope
       ? scopedFlagPage(
-          tenantFlags(scope, backend.flags(query), gpusOfHost(backend), now),
+          // A flag closed at its lease's end is no longer open for the tenant.
+          tenantFlags(scope, backend.flags(query), gpusOfHost(backend), now).filter(
+            (f) => state === "all" || f.endMs === null,
+          ),
           state,
           offset,
           limit,

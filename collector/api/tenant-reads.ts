@@ -24,7 +24,8 @@ export function tenantGpus(backend: QueryBackend, scope: TenantScope, nowMs: num
 /** Open flags of the tenant's GPUs (and their hosts' stale/offline flags), as /api/v1/flags shows them. */
 export function tenantOpenFlags(backend: QueryBackend, scope: TenantScope, nowMs: number): Flag[] {
   const all = backend.flags({ state: "open", limit: LIMITS.maxFlagRows });
-  return tenantFlags(scope, all, gpusOfHost(backend), nowMs);
+  // A flag closed at its lease's end is no longer open for the tenant.
+  return tenantFlags(scope, all, gpusOfHost(backend), nowMs).filter((f) => f.endMs === null);
 }
 
 /** The summary of one tenant's GPUs: the same shape and counting as the fleet's (merge/summary.ts). */

@@ -79,6 +79,15 @@ export class TenantScope {
     return out;
   }
 
+  /** Of these devices' periods overlapping [fromMs, toMs), the one that starts last. */
+  latestPeriod(devices: readonly string[], fromMs: number, toMs: number): Period | undefined {
+    let latest: Period | undefined;
+    for (const device of devices)
+      for (const p of this.periods.get(device) ?? [])
+        if (p.startMs < toMs && fromMs < p.endMs && (!latest || p.startMs > latest.startMs)) latest = p;
+    return latest;
+  }
+
   /** The start of the period holding the device at `atMs` (or the first overlapping one). */
   periodStart(device: string, fromMs: number, toMs: number): number {
     const hit = (this.periods.get(device) ?? []).find((p) => p.startMs < toMs && fromMs < p.endMs);
@@ -135,9 +144,12 @@ export function tenantSeries(scope: TenantScope, series: SeriesView): SeriesView
 }
 
 /**
- * GPU flags of leased devices that overlap a period, start clipped to it; host-level flags
- * (stale, offline) of a host whose GPUs (`gpusOfHost`, today's placement) include one the
- * tenant leased during the flag: it needs them for availability. Labels are left out.
+ * GPU flags of leased devices that overlap a period; host-level flags (stale, offline) of a host
+ * whose GPUs (`gpusOfHost`, today's placement) include one the tenant leased during the flag: it
+ * needs them for availability. Each is clipped to the tenant's latest period it overlaps: a flag
+ * that goes on after the lease ended is closed at the lease's end for the tenant, which learns
+ * nothing of the device after its lease (nor of another tenant's time between two of its leases).
+ * Labels are left out.
  */
 export function tenantFlags<F extends Flag>(
   scope: TenantScope,
@@ -148,16 +160,17 @@ export function tenantFlags<F extends Flag>(
   const out: F[] = [];
   for (const f of flags) {
     const end = f.endMs ?? nowMs + 1;
-    if (f.gpuUuid === null) {
-      if (gpusOfHost(f.host).some((uuid) => scope.overlaps(uuid, f.startMs, end)))
-        out.push({ ...f, labels: {} });
-    } else if (scope.overlaps(f.gpuUuid, f.startMs, end)) {
-      out.push({
-        ...f,
-        labels: {},
-        startMs: Math.max(f.startMs, scope.periodStart(f.gpuUuid, f.startMs, end)),
-      });
-    }
+    const devices = f.gpuUuid === null ? gpusOfHost(f.host) : [f.gpuUuid];
+    const period = scope.latestPeriod(devices, f.startMs, end);
+    if (period) out.push(clipToPeriod({ ...f, labels: {} }, period, nowMs));
   }
   return out;
+}
+
+/** The flag as seen within one lease period: it ends where the period ended before it did. */
+function clipToPeriod<F extends Flag>(f: F, period: Period, nowMs: number): F {
+  const startMs = Math.max(f.startMs, period.startMs);
+  const cut = period.endMs <= nowMs && period.endMs < (f.endMs ?? Number.POSITIVE_INFINITY);
+  if (!cut) return { ...f, startMs };
+  return { ...f, startMs, endMs: period.endMs, updatedMs: Math.min(f.updatedMs, period.endMs) };
 }

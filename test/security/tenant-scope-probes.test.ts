@@ -1,5 +1,6 @@
 // A tenant token probing past its scope through the API's filters (another tenant's GPU, a host
 // label's value): each answer must be the one it would get if the thing asked for did not exist.
+// And a flag that goes on after its lease says nothing of the time after it.
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Principal } from "../../collector/api/access.js";
@@ -15,6 +16,8 @@ const TENANTS: Record<string, Principal> = { gputel_acme: { role: "tenant", tena
 let fleet: FleetFixture;
 let app: FastifyInstance;
 let leaseEndMs: number;
+type FlagRow = { gpuUuid: string | null; startMs: number; endMs: number | null };
+const flagsOf = (body: Record<string, unknown>) => body.flags as FlagRow[];
 
 async function get(url: string, token = "gputel_acme") {
   const r = await app.inject({ method: "GET", url, headers: { authorization: `Bearer ${token}` } });
@@ -55,6 +58,22 @@ describe("the flag list for a tenant", () => {
     }
     // Its own GPU still answers.
     expect((await get(`/api/v1/flags?state=all&gpu=${gpuUuid(1, 1)}`)).status).toBe(200);
+  });
+
+  test("a flag that goes on after its lease ended is neither open for it nor longer than the lease", async () => {
+    const admin = flagsOf((await get("/api/v1/flags?state=open", ADMIN)).body);
+    // The fixture's idle GPU has an open flag, raised during acme's past lease.
+    expect(admin.some((f) => f.gpuUuid === gpuUuid(1, 1) && f.startMs < leaseEndMs)).toBe(true);
+    const open = flagsOf((await get("/api/v1/flags?state=open")).body);
+    expect(open.filter((f) => f.gpuUuid === gpuUuid(1, 1))).toEqual([]);
+    const all = flagsOf((await get("/api/v1/flags?state=all")).body).filter(
+      (f) => f.gpuUuid === gpuUuid(1, 1),
+    );
+    expect(all.length).toBeGreaterThan(0);
+    for (const f of all) {
+      expect(f.endMs).not.toBeNull();
+      expect(f.endMs ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(leaseEndMs);
+    }
   });
 });
 
