@@ -59,7 +59,11 @@ interface ProcessesQuery {
   tenant?: string;
 }
 
-/** Sessions the tenant may see, each clipped to its lease; current ones only while it holds the device. */
+/**
+ * Sessions the tenant may see, each clipped to the latest of its lease periods it overlaps, at
+ * both ends: a session that went on after the lease (or began before it) shows only the lease's
+ * part. Current ones only while it holds the device.
+ */
 export function tenantProcesses(
   scope: TenantScope,
   rows: ProcessRow[],
@@ -72,10 +76,18 @@ export function tenantProcesses(
       r.migUuid !== null && scope.overlaps(r.migUuid, r.firstSeenMs, r.lastSeenMs + 1)
         ? r.migUuid
         : r.gpuUuid;
-    if (current ? !scope.holdsAt(device, nowMs) : !scope.overlaps(device, r.firstSeenMs, r.lastSeenMs + 1))
-      continue;
-    const start = scope.periodStart(device, r.firstSeenMs, r.lastSeenMs + 1);
-    out.push({ ...r, firstSeenMs: Math.max(r.firstSeenMs, start) });
+    if (current && !scope.holdsAt(device, nowMs)) continue;
+    const period = scope.latestPeriod([device], r.firstSeenMs, r.lastSeenMs + 1);
+    if (!period) continue;
+    // lastSeenMs is a sighting (inclusive): the last instant inside [start, end) is end - 1.
+    const lastSeenMs = Math.min(r.lastSeenMs, period.endMs - 1);
+    const cut = lastSeenMs < r.lastSeenMs;
+    out.push({
+      ...r,
+      firstSeenMs: Math.max(r.firstSeenMs, period.startMs),
+      lastSeenMs,
+      ...(cut ? { open: false } : {}),
+    });
   }
   return out;
 }
