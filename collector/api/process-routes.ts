@@ -92,6 +92,12 @@ export function tenantProcesses(
   return out;
 }
 
+/** Whether the tenant ever leased this GPU, whole or one of its MIG devices. */
+function everLeased(scope: TenantScope, backend: QueryBackend, gpuUuid: string): boolean {
+  const held = new Set(scope.devices());
+  return held.has(gpuUuid) || (backend.migDevices?.(gpuUuid) ?? []).some((m) => held.has(m.uuid));
+}
+
 export function registerProcessRoutes(
   app: FastifyInstance,
   backend: QueryBackend,
@@ -128,13 +134,7 @@ export function registerProcessRoutes(
   };
   const gpuOf = (ref: string) => {
     const gpu = backend.gpu(ref);
-    if (!gpu)
-      throw new ApiError(
-        404,
-        "not_found",
-        "gpu",
-        `no GPU ${JSON.stringify(ref)} (give a UUID or host:index)`,
-      );
+    if (!gpu) throw unknownGpu(ref);
     return gpu;
   };
 
@@ -150,8 +150,14 @@ export function registerProcessRoutes(
         },
       },
     }),
-    async (req) =>
-      answer(req, req.query, req.query.gpu !== undefined ? [gpuOf(req.query.gpu).uuid] : undefined),
+    async (req) => {
+      const q = req.query;
+      const gpu = q.gpu !== undefined ? gpuOf(q.gpu) : undefined;
+      const scope = scopeFor(req, q.tenant, leases);
+      // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list.
+      if (gpu && scope && !everLeased(scope, backend, gpu.uuid)) throw unknownGpu(q.gpu ?? gpu.uuid);
+      return answer(req, q, gpu ? [gpu.uuid] : undefined);
+    },
   );
 
   app.get<{ Params: { id: string }; Querystring: ProcessesQuery }>(
@@ -163,9 +169,8 @@ export function registerProcessRoutes(
     async (req) => {
       const gpu = gpuOf(req.params.id);
       const scope = scopeFor(req, req.query.tenant, leases);
-      // Outside the tenant's leases, the same 404 as an unknown GPU: existence does not leak.
-      if (scope && !scope.overlaps(gpu.uuid, 0, Number.MAX_SAFE_INTEGER))
-        throw new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(req.params.id)}`);
+      // Outside the tenant's leases, the same 404 (message included) as an unknown GPU: existence does not leak.
+      if (scope && !everLeased(scope, backend, gpu.uuid)) throw unknownGpu(req.params.id);
       return {
         gpu: { uuid: gpu.uuid, host: gpu.host, index: gpu.index },
         ...answer(req, req.query, [gpu.uuid]),
@@ -194,4 +199,8 @@ export function registerProcessRoutes(
       );
     },
   );
+}
+
+function unknownGpu(ref: string): ApiError {
+  return new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(ref)} (give a UUID or host:index)`);
 }

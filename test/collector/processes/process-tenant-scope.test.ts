@@ -1,5 +1,6 @@
 // A tenant token on the process routes when its lease ended while a session went on: the session
-// is clipped to the lease at both ends (list and report).
+// is clipped to the lease at both ends (list and report), and a GPU it never leased answers 404
+// on the process list as on every other route, not an empty list.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { newToken } from "../../../collector/api/tokens.js";
 import { checkMessage } from "../../../collector/ingest/check.js";
@@ -81,5 +82,27 @@ describe("a tenant's process sessions", () => {
     const report = await get(`/api/v1/reports/processes?from=${FROM}`);
     const held = (report.body.rows as { key: string; gpuHours: number }[]).map((r) => [r.key, r.gpuHours]);
     expect(held).toEqual([["bob", 0.5]]);
+  });
+
+  test("another tenant's GPU answers as an unknown GPU, message and all", async () => {
+    const paths = [
+      (ref: string) => `/api/v1/processes?gpu=${ref}&from=${FROM}`,
+      (ref: string) => `/api/v1/gpus/${ref}/processes?from=${FROM}`,
+    ];
+    for (const path of paths) {
+      const unknown = await get(path("GPU-ffffffff"));
+      expect(unknown.status).toBe(404);
+      for (const ref of [G1, `${HOST}:0`]) {
+        const r = await get(path(ref));
+        const said = (body: Record<string, unknown>) => String(body.message).replace(/"[^"]*"/, "ID");
+        expect({ ref, status: r.status, error: r.body.error, message: said(r.body) }).toEqual({
+          ref,
+          status: 404,
+          error: unknown.body.error,
+          message: said(unknown.body),
+        });
+      }
+      expect((await get(path(G2))).status).toBe(200);
+    }
   });
 });
