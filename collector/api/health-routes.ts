@@ -147,7 +147,9 @@ export function registerHealthRoutes(
           "id",
           `no GPU ${JSON.stringify(req.params.id)} (give a UUID or host:index)`,
         );
-      return piece ? tenantTimeline(health(), gpu, piece) : health().timeline(gpu, range);
+      return scope && piece
+        ? tenantTimeline(health(), scope, gpu, piece, backend.now())
+        : health().timeline(gpu, range);
     },
   );
 

@@ -5,7 +5,7 @@ import type { GpuView, TimeRange } from "../contract/api-contract.js";
 import type { EventsAnswer, HealthTimeline } from "../reports/health-types.js";
 import type { EventQuery } from "../store/event-store.js";
 import type { HealthBackend } from "./health-backend.js";
-import type { LeasePiece, TenantScope } from "./tenant-scope.js";
+import { clipToPeriod, type LeasePiece, type TenantScope } from "./tenant-scope.js";
 
 /** Events of the tenant's lease periods (one read per lease piece), newest first, paged as the fleet's. */
 export function tenantEvents(
@@ -49,11 +49,21 @@ export function tenantRange(scope: TenantScope, uuid: string, range: TimeRange):
   return mine.sort((a, b) => b.fromMs - a.fromMs)[0];
 }
 
-/** The timeline over the tenant's period only, flags clipped to it and without host labels. */
-export function tenantTimeline(health: HealthBackend, gpu: GpuView, piece: LeasePiece): HealthTimeline {
+/**
+ * The timeline over the tenant's period only, flags clipped to it at both ends (a flag that went
+ * on after the lease ended ends there) and without host labels.
+ */
+export function tenantTimeline(
+  health: HealthBackend,
+  scope: TenantScope,
+  gpu: GpuView,
+  piece: LeasePiece,
+  nowMs: number,
+): HealthTimeline {
   const t = health.timeline(gpu, { fromMs: piece.fromMs, toMs: piece.toMs });
-  return {
-    ...t,
-    flags: t.flags.map((f) => ({ ...f, labels: {}, startMs: Math.max(f.startMs, piece.fromMs) })),
+  const period = scope.latestPeriod([gpu.uuid], piece.fromMs, piece.toMs) ?? {
+    startMs: piece.fromMs,
+    endMs: Number.POSITIVE_INFINITY,
   };
+  return { ...t, flags: t.flags.map((f) => clipToPeriod({ ...f, labels: {} }, period, nowMs)) };
 }

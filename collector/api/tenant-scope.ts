@@ -18,7 +18,8 @@ export interface LeasePiece {
   toMs: number;
 }
 
-interface Period {
+/** One lease's [startMs, endMs); endMs is +Infinity while the lease is open. */
+export interface LeasePeriod {
   startMs: number;
   endMs: number;
 }
@@ -27,11 +28,11 @@ interface Period {
 export class TenantScope {
   private constructor(
     readonly tenant: string,
-    private readonly periods: ReadonlyMap<string, readonly Period[]>,
+    private readonly periods: ReadonlyMap<string, readonly LeasePeriod[]>,
   ) {}
 
   static of(leases: LeaseService, tenant: string): TenantScope {
-    const periods = new Map<string, Period[]>();
+    const periods = new Map<string, LeasePeriod[]>();
     for (const l of leases.list({ tenant, limit: Number.MAX_SAFE_INTEGER })) {
       const list = periods.get(l.device) ?? [];
       list.push({ startMs: l.startMs, endMs: l.endMs ?? Number.POSITIVE_INFINITY });
@@ -80,8 +81,8 @@ export class TenantScope {
   }
 
   /** Of these devices' periods overlapping [fromMs, toMs), the one that starts last. */
-  latestPeriod(devices: readonly string[], fromMs: number, toMs: number): Period | undefined {
-    let latest: Period | undefined;
+  latestPeriod(devices: readonly string[], fromMs: number, toMs: number): LeasePeriod | undefined {
+    let latest: LeasePeriod | undefined;
     for (const device of devices)
       for (const p of this.periods.get(device) ?? [])
         if (p.startMs < toMs && fromMs < p.endMs && (!latest || p.startMs > latest.startMs)) latest = p;
@@ -168,7 +169,7 @@ export function tenantFlags<F extends Flag>(
 }
 
 /** The flag as seen within one lease period: it ends where the period ended before it did. */
-function clipToPeriod<F extends Flag>(f: F, period: Period, nowMs: number): F {
+export function clipToPeriod<F extends Flag>(f: F, period: LeasePeriod, nowMs: number): F {
   const startMs = Math.max(f.startMs, period.startMs);
   const cut = period.endMs <= nowMs && period.endMs < (f.endMs ?? Number.POSITIVE_INFINITY);
   if (!cut) return { ...f, startMs };

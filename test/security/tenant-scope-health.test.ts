@@ -108,6 +108,19 @@ describe("GET /api/v1/gpus/:id/health for a tenant", () => {
     expect((admin.body.events as Ev[]).length).toBe(3);
   });
 
+  it("a flag that went on after the lease ends at the lease's end", async () => {
+    const a = setup();
+    const admin = await get(a, `/api/v1/gpus/${UUID}/health?${range}`, TOKEN);
+    const goesOn = (admin.body.flags as { startMs: number; endMs: number | null }[]).filter(
+      (f) => f.startMs < T0 + 2500 && (f.endMs === null || f.endMs > T0 + 2500),
+    );
+    expect(goesOn.length).toBeGreaterThan(0);
+    const r = await get(a, `/api/v1/gpus/${UUID}/health?${range}`, "gputel_acme");
+    const flags = r.body.flags as { endMs: number | null }[];
+    expect(flags.length).toBeGreaterThan(0);
+    for (const f of flags) expect(f.endMs ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(T0 + 2500);
+  });
+
   it("another tenant, or a range outside the lease: 404 like an unknown GPU", async () => {
     const a = setup();
     const unknown = await get(a, `/api/v1/gpus/GPU-ffffffff/health?${range}`, "gputel_acme");
