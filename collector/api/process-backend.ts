@@ -3,7 +3,7 @@
 // collector/store).
 import type { FlagEngine } from "../flags/engine.js";
 import { type ProcessGroup, type ProcessReport, processReport } from "../reports/process-report.js";
-import type { ProcessQuery, ProcessRow } from "../store/process-store.js";
+import type { DeviceWindow, ProcessQuery, ProcessRow } from "../store/process-store.js";
 import type { Store } from "../store/store.js";
 
 /** Sessions a report reads at most (a week of a large fleet's churn fits). */
@@ -21,6 +21,7 @@ export interface ProcessBackend {
     range: { fromMs: number; toMs: number },
     by: ProcessGroup,
     visible?: (rows: ProcessRow[]) => ProcessRow[],
+    within?: readonly DeviceWindow[],
   ): ProcessReport;
 }
 
@@ -44,8 +45,10 @@ export class StoreProcessBackend implements ProcessBackend {
     range: { fromMs: number; toMs: number },
     by: ProcessGroup,
     visible: (rows: ProcessRow[]) => ProcessRow[] = (rows) => rows,
+    within?: readonly DeviceWindow[],
   ): ProcessReport {
-    const sessions = visible(this.parts.store.processes().query({ ...range, limit: REPORT_SESSIONS }));
+    const query = { ...range, limit: REPORT_SESSIONS, ...(within ? { within } : {}) };
+    const sessions = visible(this.parts.store.processes().query(query));
     const idle = this.parts.flags
       .history({ kinds: ["idle-held"], fromMs: range.fromMs, toMs: range.toMs, limit: REPORT_FLAGS })
       .flatMap((f) =>

@@ -122,6 +122,8 @@ export function registerProcessRoutes(
         ...(q.job !== undefined ? { jobId: q.job } : {}),
         ...(q.pod !== undefined ? { podUid: q.pod } : {}),
         ...(q.container !== undefined ? { containerId: q.container } : {}),
+        // The limit counts only sessions inside the tenant's leases, not the fleet's newest.
+        ...(scope ? { within: scope.windows() } : {}),
       },
       current,
     );
@@ -196,6 +198,7 @@ export function registerProcessRoutes(
         range,
         req.query.by ?? "user",
         scope ? (rows) => tenantProcesses(scope, rows, now, false) : undefined,
+        scope?.windows(),
       );
     },
   );

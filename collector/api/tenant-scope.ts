@@ -59,6 +59,13 @@ export class TenantScope {
     return (this.periods.get(device) ?? []).some((p) => p.startMs <= fromMs && toMs <= p.endMs);
   }
 
+  /** Every lease period with its device: where the tenant may look, for a store query. */
+  windows(): { device: string; fromMs: number; toMs: number }[] {
+    return [...this.periods].flatMap(([device, list]) =>
+      list.map((p) => ({ device, fromMs: p.startMs, toMs: p.endMs })),
+    );
+  }
+
   /** The devices with any lease period (current or past). */
   devices(): string[] {
     return [...this.periods.keys()];

@@ -43,7 +43,19 @@ export interface ProcessQuery {
   toMs?: number;
   /** Only sessions the host's newest set lists, seen at or after this time. */
   currentSinceMs?: number;
+  /**
+   * Only sessions overlapping one of these windows on their device (a GPU, or the MIG device they
+   * ran on): a tenant's lease periods, so that `limit` counts only sessions it may see.
+   */
+  within?: readonly DeviceWindow[];
   limit: number;
+}
+
+/** [fromMs, toMs) on a device (GPU or MIG UUID). */
+export interface DeviceWindow {
+  device: string;
+  fromMs: number;
+  toMs: number;
 }
 
 interface Row {
@@ -112,6 +124,13 @@ function where(q: Omit<ProcessQuery, "limit">): { sql: string; params: unknown[]
   if (q.fromMs !== undefined) add("last_seen_ms >= ?", q.fromMs);
   if (q.toMs !== undefined) add("first_seen_ms < ?", q.toMs);
   if (q.currentSinceMs !== undefined) add("open = 1 AND last_seen_ms >= ?", q.currentSinceMs);
+  if (q.within !== undefined)
+    add(
+      `EXISTS (SELECT 1 FROM json_each(?) AS w WHERE w.value ->> 'device' IN (gpu_uuid, mig_uuid)
+         AND last_seen_ms >= w.value ->> 'fromMs' AND first_seen_ms < w.value ->> 'toMs')`,
+      // JSON has no Infinity: an open lease's end is the largest exact integer.
+      JSON.stringify(q.within.map((w) => ({ ...w, toMs: Math.min(w.toMs, Number.MAX_SAFE_INTEGER) }))),
+    );
   return { sql: parts.length > 0 ? `WHERE ${parts.join(" AND ")}` : "", params };
 }
 

@@ -73,6 +73,21 @@ afterAll(async () => {
 });
 
 describe("a tenant's process sessions", () => {
+  test("fill the limit with its own sessions, not the fleet's newest that it may not see", async () => {
+    // globex's session on G1 was seen last: a limit over the fleet's rows would leave acme none.
+    for (const path of [
+      `/api/v1/processes?from=${FROM}&limit=1`,
+      `/api/v1/gpus/${G2}/processes?from=${FROM}&limit=1`,
+    ]) {
+      const { status, body } = await get(path);
+      expect(status, path).toBe(200);
+      expect(
+        (body.processes as { pid: number }[]).map((r) => r.pid),
+        path,
+      ).toEqual([200]);
+    }
+  });
+
   test("are clipped to its lease at both ends", async () => {
     const history = await get(`/api/v1/processes?from=${FROM}`);
     const rows = history.body.processes as { pid: number; firstSeenMs: number; lastSeenMs: number }[];
