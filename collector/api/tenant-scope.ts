@@ -175,10 +175,20 @@ export function tenantFlags<F extends Flag>(
   return out;
 }
 
-/** The flag as seen within one lease period: it ends where the period ended before it did. */
+/** What a tenant reads in place of a flag's sentence written outside its lease. */
+export const WITHHELD_REASON = "details withheld: written outside this lease";
+
+/**
+ * The flag as seen within one lease period: it ends where the period ended before it did. Its
+ * sentence and values are those of its last update; written before the lease began or after it
+ * ended, they describe another lease's time (an idle-held flag names the holder's user, pod and
+ * job), so they are left out.
+ */
 export function clipToPeriod<F extends Flag>(f: F, period: LeasePeriod, nowMs: number): F {
   const startMs = Math.max(f.startMs, period.startMs);
+  const outside = f.updatedMs < period.startMs || f.updatedMs >= period.endMs;
+  const details = outside ? { reason: WITHHELD_REASON, values: {} } : {};
   const cut = period.endMs <= nowMs && period.endMs < (f.endMs ?? Number.POSITIVE_INFINITY);
-  if (!cut) return { ...f, startMs };
-  return { ...f, startMs, endMs: period.endMs, updatedMs: Math.min(f.updatedMs, period.endMs) };
+  if (!cut) return { ...f, ...details, startMs };
+  return { ...f, ...details, startMs, endMs: period.endMs, updatedMs: Math.min(f.updatedMs, period.endMs) };
 }
