@@ -14,6 +14,8 @@ export interface PruneResult {
   more: boolean;
   /** Present metric values removed with the raw blocks (keeps the samples-stored figure true). */
   rawValues: number;
+  /** Raw blocks removed: their row ids may be given to new blocks (RawWriter.blocksPruned). */
+  rawBlocks: number;
 }
 
 /** The retention statements of one open database, prepared once; step() runs them in budget. */
@@ -56,13 +58,14 @@ export class Pruner {
     clock: () => number = () => performance.now(),
   ): PruneResult {
     const started = clock();
-    const result: PruneResult = { deleted: 0, more: false, rawValues: 0 };
+    const result: PruneResult = { deleted: 0, more: false, rawValues: 0, rawBlocks: 0 };
     // Each job deletes one batch: `full` when it did a whole batch and has more.
     const batchOf = (deleted: number) => ({ deleted, full: deleted >= batch });
     const jobs: (() => { deleted: number; full: boolean })[] = [
       () => {
         const gone = this.rawBlocks.all(nowMs - this.tiers.rawRetentionMs, batch) as number[];
         for (const v of gone) result.rawValues += v;
+        result.rawBlocks += gone.length;
         return batchOf(gone.length);
       },
       ...this.tiers.rollups.map(

@@ -438,6 +438,16 @@ export class RawWriter {
     if (last > this.sealedEnd(g)) g.sealedEnd = last;
   }
 
+  /**
+   * Raw blocks were deleted (retention): their present values leave the count, and the block
+   * timestamps cached by row id go, since SQLite gives a deleted newest row's id to the next
+   * block (a fleet silent past the raw retention), whose samples the cache would then misstate.
+   */
+  blocksPruned(values: number): void {
+    this.valuesStored -= values;
+    this.blockCache.clear();
+  }
+
   /** Forgets in memory the sequence numbers of boots not heard from since olderThanMs. */
   forgetBoots(olderThanMs: number): void {
     for (const h of this.registry.hosts.values()) {

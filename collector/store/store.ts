@@ -371,7 +371,7 @@ export class Store implements IngestSink {
       this.raw.forgetBoots(nowMs - this.tiers.rawRetentionMs);
       this.bootsSweptMs = nowMs;
     }
-    this.raw.valuesStored -= result.rawValues;
+    if (result.rawBlocks > 0) this.raw.blocksPruned(result.rawValues);
     return { deleted: result.deleted, more: result.more };
   }
 
