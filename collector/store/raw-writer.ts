@@ -127,9 +127,15 @@ export class RawWriter {
     const maxId = this.maxRecentId();
     if (maxId < this.nextRowId - 1) return false;
     this.blockCache.clear();
+    const oldestRow = this.minRecentId();
     for (const g of this.registry.gpus.values()) {
       g.sealedEnd = -1; // the writer may have sealed since: read again when asked
-      if (hasUnsealed(g)) this.dropSealed(g);
+      if (!hasUnsealed(g)) continue;
+      // The writer deletes a row only once every GPU sealed past it, and a seal takes all a GPU
+      // holds: its oldest row gone, g was sealed since, even where retention has deleted the
+      // blocks too (a reader unasked for longer than the raw retention), which dropSealed misses.
+      if (g.firstRow < oldestRow) forgetHeld(g);
+      else this.dropSealed(g);
     }
     const added = this.recentRows(this.nextRowId);
     this.nextRowId = maxId + 1;
@@ -141,6 +147,11 @@ export class RawWriter {
 
   private maxRecentId(): number {
     return (this.db.prepare("SELECT coalesce(max(id), 0) AS m FROM raw_recent").get() as { m: number }).m;
+  }
+
+  /** The oldest raw_recent row left (the rows below it the writer released); 0 when none is. */
+  private minRecentId(): number {
+    return (this.db.prepare("SELECT coalesce(min(id), 0) AS m FROM raw_recent").get() as { m: number }).m;
   }
 
   /** The samples of raw_recent rows from fromId on, per known GPU, in row order. */
