@@ -157,17 +157,20 @@ export class FlagEngine {
     if (!hostName) return;
     this.batch(() => {
       const host = this.host(hostName, inventory.site ?? "", inventory.labels ?? {});
-      host.inventory = Object.fromEntries((inventory.gpus ?? []).map((g) => [g.uuid ?? "", g]));
+      const listed = Object.fromEntries((inventory.gpus ?? []).map((g) => [g.uuid ?? "", g]));
+      // A failed or partial -q -x (its error says so) leaves GPUs out that the host still has.
+      host.inventory = inventory.error ? { ...host.inventory, ...listed } : listed;
       this.dirtyHosts.add(hostName);
-      // A GPU taken out of the inventory is gone on purpose: end its lost episode.
-      for (const flag of [...this.book.all()]) {
-        if (flag.host === hostName && flag.kind === "lost" && flag.gpuUuid && !host.inventory[flag.gpuUuid]) {
-          this.book.closeFlag(hostName, flag.gpuUuid, "lost", receivedAtMs, receivedAtMs, {
-            reason: `${flag.reason}; removed from the inventory`,
-          });
-          this.gpus.delete(gpuKey(hostName, flag.gpuUuid));
-        }
-      }
+      // A GPU that fell off the bus is left out of -q -x too while the frames still report it
+      // LOST: only one the frames no longer list either is gone.
+      const lost = [...this.book.all()].filter((f) => f.host === hostName && f.kind === "lost");
+      this.endRemovedLost(
+        host,
+        lost.map((f) => f.gpuUuid ?? ""),
+        (uuid) => this.reportedInFrames(hostName, uuid),
+        receivedAtMs,
+        receivedAtMs,
+      );
     });
   }
 
@@ -297,6 +300,35 @@ export class FlagEngine {
     });
   }
 
+  /**
+   * A GPU taken out of the inventory and not reported by the frames is gone on purpose: its lost
+   * episode ends and its track is forgotten. `candidates`: the GPUs to look at.
+   */
+  private endRemovedLost(
+    host: HostTrack,
+    candidates: Iterable<string>,
+    reported: (uuid: string) => boolean,
+    endMs: number,
+    nowMs: number,
+  ): void {
+    if (Object.keys(host.inventory).length === 0) return;
+    for (const uuid of candidates) {
+      if (host.inventory[uuid] || reported(uuid)) continue;
+      const flag = this.book.get(host.host, uuid, "lost");
+      if (!flag) continue;
+      this.book.closeFlag(host.host, uuid, "lost", endMs, nowMs, {
+        reason: `${flag.reason}; removed from the inventory`,
+      });
+      this.gpus.delete(gpuKey(host.host, uuid));
+    }
+  }
+
+  /** Whether the host's newest frame evaluated for this GPU listed it (LOST counts: it is listed). */
+  private reportedInFrames(hostName: string, uuid: string): boolean {
+    const track = this.gpus.get(gpuKey(hostName, uuid));
+    return track !== undefined && track.lastTs !== null && track.lost.missingSinceMs === null;
+  }
+
   private frame(frame: ValidFrame, receivedAtMs: number): void {
     const host = this.host(frame.host, frame.site ?? "", frame.labels ?? {});
     host.intervalMs = frame.interval_ms;
@@ -346,6 +378,8 @@ export class FlagEngine {
         receivedAtMs,
       );
     }
+    if (listed.size < host.seen.length)
+      this.endRemovedLost(host, host.seen, (uuid) => listed.has(uuid), t, receivedAtMs);
   }
 
   private sample(
