@@ -417,6 +417,14 @@ export class FlagEngine {
   }
 
   private apply(track: GpuTrack, transitions: readonly Transition[], nowMs: number): void {
+    // The timers are saved with the flag changes they made, in the same transaction: timers
+    // reloaded after a crash never predate the flags (an episode that closed since is not raised
+    // again from its old start, one that switched kind is not ended as the old kind).
+    if (transitions.length === 0) return;
+    this.options.store.saveRuleStates(
+      [[`gpu:${gpuKey(track.host, track.uuid)}`, JSON.stringify(track)]],
+      nowMs,
+    );
     for (const tr of transitions) {
       if (tr.type === "open") {
         const { type: _type, ...rest } = tr;

@@ -95,6 +95,10 @@ export function reconcile(track: GpuTrack, open: (kind: FlagKind) => Flag | unde
       kind: idleFlag.kind as "idle" | "idle-held",
       switchSinceMs: null,
     };
+  } else if (idleFlag && track.idle.kind !== idleFlag.kind) {
+    // Timers saved before the episode switched kind (a crash, a rolled-back batch): the open
+    // flag is the episode, so the rule closes that one when the GPU gets busy.
+    track.idle = { ...track.idle, kind: idleFlag.kind as "idle" | "idle-held", switchSinceMs: null };
   } else if (!idleFlag && track.idle.sustain.on) {
     track.idle = { ...IDLE_INITIAL, sustain: { ...SUSTAIN_OFF, lastMs: track.idle.sustain.lastMs } };
   }
