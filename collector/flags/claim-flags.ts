@@ -16,6 +16,8 @@ const MAX_OPEN_PER_HOST = 64;
 export class ClaimFlags {
   /** "host\0uuid" → collector time of the last refused claim. */
   private readonly lastRefused = new Map<string, number>();
+  /** When this collector could receive claims again after its start (FlagEngine.receiving). */
+  private receivingSinceMs = 0;
 
   constructor(private readonly book: FlagBook) {}
 
@@ -55,13 +57,24 @@ export class ClaimFlags {
     }
   }
 
-  /** Closes conflicts with no refused claim for CLEAR_AFTER_MS (after a restart: since the flag's last update). */
+  /** The collector can receive again: claims it could not receive while down are not quiet. */
+  receiving(nowMs: number): void {
+    this.receivingSinceMs = Math.max(this.receivingSinceMs, nowMs);
+  }
+
+  /**
+   * Closes conflicts with no refused claim for CLEAR_AFTER_MS. After a restart, with no refusal
+   * seen since, the quiet spell counts from when claims could arrive again, and an episode that
+   * ends ends at its last update (retries write nothing, so the last refusal known).
+   */
   expire(nowMs: number): void {
     for (const flag of [...this.book.all()]) {
       if (flag.kind !== CLAIM_CONFLICT || flag.gpuUuid === null) continue;
       const key = `${flag.host}\u0000${flag.gpuUuid}`;
-      const last = this.lastRefused.get(key) ?? flag.updatedMs;
-      if (nowMs - last < CLEAR_AFTER_MS) continue;
+      const seen = this.lastRefused.get(key);
+      const last = seen ?? flag.updatedMs;
+      const quietSince = seen ?? Math.max(flag.updatedMs, this.receivingSinceMs);
+      if (nowMs - quietSince < CLEAR_AFTER_MS) continue;
       this.lastRefused.delete(key);
       this.book.closeFlag(flag.host, flag.gpuUuid, CLAIM_CONFLICT, last, nowMs, {
         reason: `${flag.reason} (no claim since ${new Date(last).toISOString()})`,

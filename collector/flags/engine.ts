@@ -133,6 +133,9 @@ export class FlagEngine {
    */
   receiving(nowMs: number = this.now()): void {
     for (const host of this.hosts.values()) host.lastArrivalMs = Math.max(host.lastArrivalMs, nowMs);
+    // Nor is it quiet for the flags that close after a quiet spell (claims, Xids).
+    this.claims.receiving(nowMs);
+    this.health.receiving(nowMs);
   }
 
   /** Saves every rule timer. */

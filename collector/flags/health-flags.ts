@@ -28,6 +28,8 @@ export class HealthFlags {
   private readonly lastXid = new Map<string, number>();
   /** Host → agent boot id of its newest frame: the boot an Xid happened under. */
   private readonly agentBoot = new Map<string, string>();
+  /** When this collector could receive events again after its start (FlagEngine.receiving). */
+  private receivingSinceMs = 0;
 
   constructor(private readonly book: FlagBook) {}
 
@@ -126,13 +128,22 @@ export class HealthFlags {
     }
   }
 
-  /** Closes xid flags whose GPU logged no Xid for XID_QUIET_MS (after a restart: since the last update). */
+  /** The collector can receive again: Xids logged while it was down arrive from the agents' spools. */
+  receiving(nowMs: number): void {
+    this.receivingSinceMs = Math.max(this.receivingSinceMs, nowMs);
+  }
+
+  /**
+   * Closes xid flags whose GPU logged no Xid for XID_QUIET_MS. After a restart, with no Xid seen
+   * since, from its last update or, when later, from when events could arrive again.
+   */
   expire(nowMs: number): void {
     for (const flag of [...this.book.all()]) {
       if (flag.kind !== XID) continue;
       const key = `${flag.host}\u0000${flag.gpuUuid ?? ""}`;
-      const last = this.lastXid.get(key) ?? flag.updatedMs;
-      if (nowMs - last < XID_QUIET_MS) continue;
+      const seen = this.lastXid.get(key);
+      const last = seen ?? flag.updatedMs;
+      if (nowMs - (seen ?? Math.max(last, this.receivingSinceMs)) < XID_QUIET_MS) continue;
       this.lastXid.delete(key);
       this.book.closeFlag(flag.host, flag.gpuUuid, XID, last, nowMs, {
         reason: `${flag.reason} (no Xid since ${new Date(last).toISOString()})`,
