@@ -384,6 +384,16 @@ export const CLOCK_EVENT = {
 export const THERMAL_SLOWDOWN_MASK = CLOCK_EVENT.SW_THERMAL_SLOWDOWN | CLOCK_EVENT.HW_THERMAL_SLOWDOWN;
 export const POWER_SLOWDOWN_MASK = CLOCK_EVENT.SW_POWER_CAP | CLOCK_EVENT.HW_POWER_BRAKE_SLOWDOWN;
 
+/**
+ * A stored value (the reading times `scale`, an integer) in the metric's Prometheus unit, as the
+ * nearest double to the exact figure: a factor below 1 divides by its inverse, because
+ * 35 * 0.01 is 0.35000000000000003 where 35 / 100 is 0.35.
+ */
+export function exposedValue(def: MetricDef, stored: number): number {
+  const factor = def.prom.factor;
+  return factor < 1 ? stored / Math.round(1 / factor) : stored * factor;
+}
+
 /** Reads a metric's value from a sample as a plain number (booleans as 0/1); undefined when absent. */
 export function metricNumber(sample: Record<string, unknown>, key: MetricKey): number | undefined {
   const value = sample[key];

@@ -3,7 +3,7 @@
 // (shared/metrics.ts prom names; host, gpu, uuid, model, site, label_<key>). A sample whose
 // timestamp is not newer than what this exporter already sent for its GPU is a replayed
 // backlog: those go in their own batches, oldest first, before the live ones.
-import { METRICS } from "../../shared/metrics.js";
+import { exposedValue, METRICS, type MetricDef } from "../../shared/metrics.js";
 import { exportedAgentLabels } from "../../shared/prom-labels.js";
 import type { StoredSample } from "../store/sample.js";
 import { encodeLabels, type Label, sortLabels, type TimeSeries } from "./wire.js";
@@ -30,7 +30,6 @@ export interface Batch {
   backlog: boolean;
 }
 
-const FACTORS = METRICS.map((m) => m.prom.factor);
 const NAMES = METRICS.map((m) => m.prom.name);
 
 /** The labels shared by every metric of a GPU (empty values left out: Prometheus reads them as absent). */
@@ -139,7 +138,7 @@ export function planBatches(
           current.map.set(key, s);
         }
         s.timestamps.push(e.sample.ts);
-        s.values.push(v * (FACTORS[i] as number));
+        s.values.push(exposedValue(METRICS[i] as MetricDef, v));
         current.samples++;
         if (current.samples >= batchSamples) close();
       }

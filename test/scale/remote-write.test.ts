@@ -165,6 +165,28 @@ describe("remote-write wire", () => {
     expect(labels).toContain("label_lease_id");
     expect(labels).not.toContain("site"); // empty value: left out
   });
+
+  it("sends each value as /metrics exposes it: 35 % is 0.35 and 612.05 W is 612.05, without float noise", () => {
+    const identity = () => ({ host: "h1", index: 0, uuid: "GPU-1", model: "H100", site: "", labels: {} });
+    const entries: Entry[] = Array.from({ length: 101 }, (_, pct) => ({
+      gpuId: 1,
+      sample: {
+        ts: 10_000 + pct * 1000,
+        intervalMs: 1000,
+        state: 1,
+        vals: scaleSample(gpuSample(0, { utilization_gpu_pct: pct, power_draw_watts: 612.05 })),
+      },
+    }));
+    const { batches } = planBatches(entries, identity, new Map(), 10_000);
+    const values = (name: string) =>
+      batches.flatMap((b) =>
+        b.series.filter((s) => s.labels.some((l) => l.value === name)).flatMap((s) => s.values),
+      );
+    expect(values("gputel_gpu_utilization_ratio")).toEqual(
+      Array.from({ length: 101 }, (_, pct) => Number((pct / 100).toFixed(2))),
+    );
+    expect(new Set(values("gputel_gpu_power_draw_watts"))).toEqual(new Set([612.05]));
+  });
 });
 
 describe("remote-write exporter", () => {
