@@ -157,7 +157,8 @@ async function startParts(
 
   // Stale is judged from here, when frames can arrive again, not from before the start.
   flags.receiving(Date.now());
-  const api = await startApi(config, { store, flags, pipeline, logger, leases });
+  const deliveries = () => ({ alerts: alerts.counters(), remoteWrite: remoteWrite?.stats() ?? null });
+  const api = await startApi(config, { store, flags, pipeline, logger, leases, deliveries });
   const notify = new SdNotify();
   const watchdogMs = watchdogIntervalMs();
   let lastPing = 0;

@@ -4,6 +4,7 @@ import type { Logger } from "../shared/logger.js";
 import { type AlertsConfig, DEFAULT_RETRY, resolveAlertsConfig } from "./alerts/config.js";
 import { AlertDispatcher } from "./alerts/dispatcher.js";
 import type { CollectorConfig } from "./config.js";
+import type { AlertDeliveryCounters } from "./contract/api-contract.js";
 import type { FlagEngine } from "./flags/engine.js";
 
 export function toAlertsConfig(config: CollectorConfig): AlertsConfig {
@@ -28,12 +29,13 @@ export function startAlerts(
   config: CollectorConfig,
   flags: FlagEngine,
   logger: Logger,
-): { stop(): Promise<void> } {
+): { stop(): Promise<void>; counters(): AlertDeliveryCounters[] } {
   const dispatcher = new AlertDispatcher(flags, resolveAlertsConfig(toAlertsConfig(config)), logger);
   dispatcher.start();
   return {
     async stop() {
       dispatcher.stop();
     },
+    counters: () => dispatcher.counters(),
   };
 }

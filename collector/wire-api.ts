@@ -9,6 +9,7 @@ import { createApiServer } from "./api/server.js";
 import { StoreBackend } from "./api/store-backend.js";
 import { storedTokenLookup } from "./api/tokens.js";
 import type { CollectorConfig } from "./config.js";
+import type { DeliveryCounters } from "./contract/api-contract.js";
 import type { FlagEngine } from "./flags/engine.js";
 import type { IngestPipeline } from "./ingest/pipeline.js";
 import { LeaseService } from "./leases/service.js";
@@ -21,6 +22,8 @@ export interface ApiParts {
   logger: Logger;
   /** The collector's lease service (shared with leases.from_label). */
   leases?: LeaseService;
+  /** Alert and remote_write delivery counters for /metrics. */
+  deliveries?: () => DeliveryCounters;
 }
 
 export async function startApi(
@@ -43,6 +46,7 @@ export async function startApi(
       reader,
       health: new StoreHealthBackend({ store: parts.store, flags: parts.flags }),
       processes: new StoreProcessBackend({ store: parts.store, flags: parts.flags }),
+      ...(parts.deliveries ? { deliveries: parts.deliveries } : {}),
     }),
     listen,
     ...(config.http.token !== undefined ? { token: config.http.token } : {}),

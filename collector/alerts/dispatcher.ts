@@ -1,6 +1,7 @@
 // Wires the flag engine's events to the configured notifiers. Listeners only enqueue, so the
 // engine (and ingest behind it) never waits for a receiver.
 import type { Logger } from "../../shared/logger.js";
+import type { AlertDeliveryCounters } from "../contract/api-contract.js";
 import type { Flag, FlagListener } from "../flags/types.js";
 import { AlertmanagerNotifier } from "./alertmanager.js";
 import type { ResolvedAlertsConfig } from "./config.js";
@@ -45,5 +46,17 @@ export class AlertDispatcher {
 
   stats() {
     return { webhook: this.webhook?.stats() ?? null, alertmanager: this.alertmanager?.stats() ?? null };
+  }
+
+  /** Each configured receiver's counters, for /metrics. */
+  counters(): AlertDeliveryCounters[] {
+    const out: AlertDeliveryCounters[] = [];
+    const { webhook, alertmanager } = this.stats();
+    if (webhook) out.push({ receiver: "webhook", ...webhook });
+    if (alertmanager) {
+      const { active: _active, ...counts } = alertmanager;
+      out.push({ receiver: "alertmanager", ...counts });
+    }
+    return out;
   }
 }

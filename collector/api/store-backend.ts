@@ -6,6 +6,7 @@
 import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import type {
+  DeliveryCounters,
   FlagPage,
   FlagQuery,
   FleetPart,
@@ -68,6 +69,8 @@ export interface StoreBackendParts {
   now?: () => number;
   /** Where heavy reads run (ReadWorker); without one they run here, on the caller's thread. */
   reader?: Reader;
+  /** Alert and remote_write delivery counters for /metrics (absent: none shown). */
+  deliveries?: () => DeliveryCounters;
 }
 
 const USAGE_CACHE_MS = 30_000;
@@ -449,6 +452,7 @@ export class StoreBackend implements QueryBackend {
       agentSources: this.parts.store.agentSources(),
       xidEvents: this.parts.health?.xidCounts() ?? [],
       leases: this.leasesInForce(),
+      ...(this.parts.deliveries ? { deliveries: this.parts.deliveries() } : {}),
     };
   }
 

@@ -199,6 +199,38 @@ export interface MetricsSnapshot {
   xidEvents?: XidEventCount[];
   /** Leases in force at the scrape (absent: not read by this backend). */
   leases?: LeaseInForce[];
+  /** Alert and remote_write deliveries since the collector started (absent: none configured). */
+  deliveries?: DeliveryCounters;
+}
+
+/** One alert receiver's delivery queue (collector/alerts/delivery-queue.ts). */
+export interface AlertDeliveryCounters {
+  receiver: "webhook" | "alertmanager";
+  /** Requests the receiver accepted. */
+  sent: number;
+  /** Attempts that failed (no answer, timeout, non-2xx), each retried with backoff. */
+  failedAttempts: number;
+  /** Messages dropped because the queue was full. */
+  dropped: number;
+  /** Messages waiting, the one being retried included. */
+  queued: number;
+}
+
+/** The remote_write exporter's counters (collector/remote-write/exporter.ts). */
+export interface RemoteWriteCounters {
+  samplesSent: number;
+  samplesDropped: number;
+  batchesSent: number;
+  batchesDropped: number;
+  retries: number;
+  rowsSkipped: number;
+  pendingRows: number;
+}
+
+export interface DeliveryCounters {
+  alerts: AlertDeliveryCounters[];
+  /** Null when remote_write is not configured. */
+  remoteWrite: RemoteWriteCounters | null;
 }
 
 /** Xid events stored for one GPU (uuid null: a bus id its host's inventory did not know), code and action. */

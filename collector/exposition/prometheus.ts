@@ -125,7 +125,70 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
   agentSources(x, snap);
   xidEvents(x, snap);
   leases(x, snap);
+  deliveries(x, snap);
   return x.text();
+}
+
+/**
+ * Alert notifications (by receiver: webhook, alertmanager) and remote_write, since the collector
+ * started: what got out, what failed and is being retried, what was given up, what waits.
+ */
+function deliveries(x: Exposition, snap: MetricsSnapshot): void {
+  const alerts = snap.deliveries?.alerts ?? [];
+  const byReceiver = (value: (a: (typeof alerts)[number]) => number) =>
+    alerts.map((a) => ({ labels: { receiver: a.receiver }, value: value(a) }));
+  x.family(
+    "gputel_alert_notifications_sent_total",
+    "counter",
+    "Alert notification requests the receiver accepted (a 2xx answer).",
+    byReceiver((a) => a.sent),
+  );
+  x.family(
+    "gputel_alert_notifications_errors_total",
+    "counter",
+    "Alert notification attempts that failed (no answer, timeout or a non-2xx answer); each is retried with backoff.",
+    byReceiver((a) => a.failedAttempts),
+  );
+  x.family(
+    "gputel_alert_notifications_dropped_total",
+    "counter",
+    "Alert notifications dropped unsent because the receiver's queue was full (oldest first).",
+    byReceiver((a) => a.dropped),
+  );
+  x.family(
+    "gputel_alert_notifications_queue_length",
+    "gauge",
+    "Alert notifications waiting for the receiver, the one being retried included.",
+    byReceiver((a) => a.queued),
+  );
+  const rw = snap.deliveries?.remoteWrite;
+  if (!rw) return;
+  const counter = (name: string, help: string, value: number) =>
+    x.family(`gputel_remote_write_${name}_total`, "counter", help, [{ labels: {}, value }]);
+  counter("samples_sent", "Samples the remote_write receiver accepted.", rw.samplesSent);
+  counter(
+    "samples_dropped",
+    "Samples in batches the remote_write receiver refused for good (a 4xx other than 429): not sent again.",
+    rw.samplesDropped,
+  );
+  counter("batches_sent", "remote_write requests the receiver accepted.", rw.batchesSent);
+  counter("batches_dropped", "remote_write requests refused for good and dropped.", rw.batchesDropped);
+  counter(
+    "retries",
+    "remote_write requests that failed (no answer, 5xx or 429) and were retried with backoff.",
+    rw.retries,
+  );
+  counter(
+    "rows_skipped",
+    "Store write batches remote_write skipped unsent because its queue passed remote_write.max_pending_rows.",
+    rw.rowsSkipped,
+  );
+  x.family(
+    "gputel_remote_write_pending_rows",
+    "gauge",
+    "Store write batches committed but not yet sent by remote_write.",
+    [{ labels: {}, value: rw.pendingRows }],
+  );
 }
 
 /**
