@@ -1,6 +1,6 @@
 // Alertmanager v2 delivery: an opened flag becomes an alert (POST /api/v2/alerts), re-sent every
-// resend interval while open because Alertmanager resolves alerts that are not refreshed, and sent
-// once more with endsAt when the flag closes.
+// resend interval while open because Alertmanager resolves alerts that are not refreshed, sent
+// again when an update changes it (its reason), and once more with endsAt when the flag closes.
 import type { Logger } from "../../shared/logger.js";
 import { LogThrottle } from "../../shared/logger.js";
 import type { Flag, FlagEvent } from "../flags/types.js";
@@ -48,6 +48,10 @@ export function toAlert(flag: Flag, generatorUrl = ""): PostableAlert {
   return alert;
 }
 
+function sameAlert(a: PostableAlert, b: PostableAlert): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export class AlertmanagerNotifier {
   private readonly queue: DeliveryQueue<PostableAlert[]>;
   private readonly active = new Map<number, Flag>();
@@ -93,8 +97,14 @@ export class AlertmanagerNotifier {
       this.queue.push([toAlert(flag, this.config.generatorUrl)]);
       return;
     }
+    const before = this.active.get(flag.id);
     this.active.set(flag.id, flag);
-    this.queue.push([toAlert(flag, this.config.generatorUrl)]);
+    const alert = toAlert(flag, this.config.generatorUrl);
+    // An update that leaves the alert as Alertmanager has it (an Xid flag counting one more Xid)
+    // is not posted: the resend keeps it alive, and an Xid storm would otherwise fill the queue.
+    if (event.type === "updated" && before && sameAlert(toAlert(before, this.config.generatorUrl), alert))
+      return;
+    this.queue.push([alert]);
   }
 
   /** Re-sends every active alert in one request; skipped while earlier sends are still queued. */
