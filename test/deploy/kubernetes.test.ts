@@ -196,6 +196,18 @@ describe("Kubernetes manifests", () => {
     if (!collector.ok) throw new Error(JSON.stringify(collector.problems));
     expect(collector.config.http.listen).toBe("0.0.0.0:8080");
   });
+
+  it("the README describes the collector's broker as its ConfigMap sets it: a users file, not anonymous", () => {
+    const collectorText =
+      (find("ConfigMap", "gputel-collector") as unknown as { data: Record<string, string> }).data[
+        "collector.yaml"
+      ] ?? "";
+    expect(collectorText).toContain("users_file:");
+    const readme = readFileSync(join(DIR, "README.md"), "utf8");
+    const section = readme.split("## The collector StatefulSet")[1]?.split("\n## ")[0] ?? "";
+    expect(section).toContain("users file");
+    expect(section).not.toMatch(/anonymous/i);
+  });
 });
 
 interface PodSpec {
