@@ -72,7 +72,7 @@ export function parseCatalogueTsv(tsv: string): { entries: XidEntry[]; source: s
 }
 
 /** A long provenance string as comment lines of at most 110 columns, split at spaces. */
-function wrapComment(text: string): string[] {
+export function wrapComment(text: string): string[] {
   const lines: string[] = [];
   let line = "//";
   for (const word of text.split(" ")) {
@@ -86,7 +86,7 @@ function wrapComment(text: string): string[] {
 }
 
 /** `    key: value,` as Biome formats it: past 110 columns the value goes on its own line. */
-function property(key: string, value: string): string {
+export function property(key: string, value: string): string {
   const line = `    ${key}: ${value},`;
   return line.length <= 110 ? line : `    ${key}:\n      ${value},`;
 }

@@ -15,8 +15,10 @@ NVSwitch SXid lines are counted, not listed (they are not GPU events).
 
 Options:
   --json        one JSON object a line: xid, pci_bus_id, pid, process_name, message, mnemonic,
-                description, action, application_level, time, monotonic_us, kmsg_seq, channel,
-                file, line
+                description, action, action_basis, action_reason, nvlink5, application_level,
+                time, monotonic_us, kmsg_seq, channel, file, line. For NVLink5 Xids (144-150)
+                nvlink5 holds the line's unit, link, intrinfo, error status and the row of
+                NVIDIA's "XID 144-150 Decode" sheet they select, which then gives the action
   --year YYYY   the year of journal/syslog stamps (they print none); without it such times are
                 printed as they appear
   -h, --help    show this help

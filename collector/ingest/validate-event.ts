@@ -2,9 +2,11 @@
 // contract (pure). The batch's host must be the topic's (and the username's); each event is
 // checked on its own, and one that fails is dropped with `event_invalid` while the others are kept.
 // Each kept event carries NVIDIA's catalogue entry's action and application-level mark, judged here
-// once so storage, flags and reports read the same answer.
+// once so storage, flags and reports read the same answer; an NVLink5 Xid (144-150) whose message
+// NVIDIA's "XID 144-150 Decode" sheet decodes takes that row's action (shared/xid/judge.ts).
 import { isValidGpuUuid, MAX_GPU_INDEX } from "../../shared/gpu-id.js";
 import { EventKind, type IEventBatch, type IHealthEvent } from "../../shared/proto.js";
+import { judgeXid } from "../../shared/xid/judge.js";
 import { type XidAction, xidEntry } from "../../shared/xid/xid.js";
 import type { Rejection } from "./reasons.js";
 import {
@@ -34,7 +36,10 @@ export interface ValidEvent {
   kernelBootId: string;
   kernelSeq: number;
   source: string;
-  /** The catalogue's action ("unknown" for a code it does not list). */
+  /**
+   * The decode sheet's row's action for an NVLink5 Xid it decodes, else the catalogue's ("unknown"
+   * for a code it does not list).
+   */
   action: XidAction;
   /** The workload's fault, not the hardware's (catalogue): attributed to the process. */
   applicationLevel: boolean;
@@ -112,7 +117,7 @@ function validateEvent(e: IHealthEvent, ctx: ValidationContext, agentBootId: str
     kernelBootId: bootId,
     kernelSeq: seq,
     source,
-    action: entry?.action ?? "unknown",
+    action: kind === "xid" ? judgeXid(code, e.message ?? "").action : "unknown",
     applicationLevel: entry?.applicationLevel ?? false,
   };
 }

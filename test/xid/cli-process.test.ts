@@ -72,7 +72,7 @@ describe("gputel xid parse", () => {
       }
     }
     expect(rows).toHaveLength(xidLines);
-    expect(xidLines).toBe(686);
+    expect(xidLines).toBe(692);
     const fell = rows.find((r) => r.xid === 79);
     expect(fell).toMatchObject({
       pci_bus_id: "0000:10:00",
@@ -87,6 +87,54 @@ describe("gputel xid parse", () => {
       pid: 169800,
       process_name: "chrome",
       action: "restart-app",
+    });
+  });
+
+  it("decodes NVLink5 Xids with NVIDIA's XID 144-150 sheet: the row's resolution is the action", async () => {
+    const file = join(DIR, "xid_pr_gpud-1160-1174_nvlink5_xid144-149.txt");
+    const result = await gputel(["xid", "parse", "--json", file]);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Row & Record<string, unknown>);
+    expect(rows.map((r) => [r.xid, r.pci_bus_id, r.action, r.action_basis])).toEqual([
+      [144, "0000:01:00", "none", "nvlink5-decode"],
+      [149, "0000:00:00", "none", "nvlink5-decode"],
+      [149, "0000:00:00", "reset-gpu", "nvlink5-decode"],
+      [149, "0019:01:00", "reset-gpu", "nvlink5-decode"],
+      [149, "0000:00:00", "reset-gpu", "nvlink5-decode"],
+      [145, "0018:01:00", "none", "nvlink5-decode"],
+    ]);
+    expect(rows[2]).toMatchObject({
+      mnemonic: "NVLINK_NETIR_ERROR",
+      nvlink5: {
+        unit: "NETIR_LINK_EVT",
+        driver_severity: "Fatal",
+        link: 0,
+        intrinfo: "0x025001c6",
+        error_status: "0x00000000",
+        sub_code: 37,
+        decoded: {
+          unit: "NETIR_LINK_EVT/NETIR_LINK_DOWN",
+          resolution: "RESET_GPU",
+          investigatory: "INVESTIGATE_PEER_DEVICE",
+          severity: "link-fatal",
+          severity_text: "Link Fatal",
+          hw_sw: "HW/SW",
+        },
+      },
+    });
+    expect(rows[2]?.action_reason).toMatch(/^NVIDIA's XID 144-150 decode: NETIR_LINK_EVT\/NETIR_LINK_DOWN/);
+    expect(rows[3]).toMatchObject({
+      nvlink5: { unit: "NETIR", link: -1, decoded: { unit: "NETIR/NETIR_INT" } },
+    });
+    // Any other Xid keeps its catalogue row, and says so.
+    const other = await gputel(["xid", "parse", "--json", join(DIR, "xid_issue_ogkm-363_xid31.txt")]);
+    expect(JSON.parse(other.stdout.split("\n")[0] ?? "")).toMatchObject({
+      action: "restart-app",
+      action_basis: "catalogue",
+      nvlink5: null,
     });
   });
 

@@ -5,8 +5,11 @@
 // ~R340 print `NVRM: Xid (<domain>:<bus>:<device>): <code>, <detail>` (no `PCI:`). Since ~R450 the
 // detail starts with `pid=<n|'<unknown>'>, name=<comm|<unknown>>, ` (some paths print only
 // `pid=N, `). Continuation lines (`NVRM: GPU at PCI:…`, RPC history tables, stack traces) do not
-// carry the `Xid (` marker, so they never become events. NVSwitch errors are
-// `nvidia-nvswitchN: SXid (PCI:…): <code>, <detail>`: a switch, not a GPU, so a kind of their own.
+// carry the `Xid (` marker, so they never become events. NVLink5 Xids (144-150) print their unit,
+// link and two hex words in the detail: read into `nvlink5` (shared/xid/nvlink5.ts). NVSwitch
+// errors are `nvidia-nvswitchN: SXid (PCI:…): <code>, <detail>`: a switch, not a GPU, so a kind of
+// their own.
+import { NVLINK5_XIDS, type Nvlink5Fields, readNvlink5Fields } from "../../../shared/xid/nvlink5.js";
 import { type KmsgHeader, readKmsgHeader, readPrefixTimes, type WallTime } from "./line-prefix.js";
 
 /** Where a line came from in the kernel's ring buffer (raw /dev/kmsg records only). */
@@ -37,6 +40,11 @@ export interface XidLineEvent extends LineEventBase {
   processName: string | null;
   /** The channel as printed (`00000008`, `0x23`), when the detail names one. */
   channel: string | null;
+  /**
+   * An NVLink5 Xid's (144-150) unit, link, interrupt info and error status, what NVIDIA's
+   * "XID 144-150 Decode" sheet needs (shared/xid/nvlink5.ts); null for other Xids or another shape.
+   */
+  nvlink5: Nvlink5Fields | null;
 }
 
 export interface SxidLineEvent extends LineEventBase {
@@ -109,13 +117,15 @@ function xidEvent(
     processName = name === undefined || name === "" || name === "<unknown>" ? null : name;
     detail = detail.slice(pn[0].length);
   }
+  const xid = Number(m[2]);
   return {
     kind: "xid",
-    xid: Number(m[2]),
+    xid,
     pciBusId: m[1] ?? "",
     pid,
     processName,
     channel: CHANNEL.exec(detail)?.[1] ?? null,
+    nvlink5: NVLINK5_XIDS.includes(xid) ? readNvlink5Fields(detail) : null,
     message: detail.trim(),
     ...common(body, start, kmsg, options),
   };

@@ -1,9 +1,13 @@
 // xid: a GPU logged an Xid (the driver's error report, read from the kernel log by the agent).
-// Severity comes from NVIDIA's catalogue action (shared/xid/types.ts). Application-level Xids
-// (13, 31, 43, 45 …) are the workload's fault: the flag says so and names the process the line
-// names, and such a flag never counts as hardware downtime (reports use reset-required and lost).
+// Severity comes from NVIDIA's catalogue action (shared/xid/types.ts), or for an NVLink5 Xid
+// (144-150) from the row of the "XID 144-150 Decode" sheet its message selects (the reason says
+// which). Application-level Xids (13, 31, 43, 45 …) are the workload's fault: the flag says so and
+// names the process the line names, and such a flag never counts as hardware downtime (reports use
+// reset-required and lost).
 // One flag per GPU while Xids keep coming; a more severe Xid closes it and opens a new one (so an
 // alert escalates); it closes once the GPU logged no Xid for XID_QUIET_MS, or on acknowledgement.
+import { judgeXid } from "../../../shared/xid/judge.js";
+import { NVLINK5_XIDS } from "../../../shared/xid/nvlink5.js";
 import type { XidAction } from "../../../shared/xid/types.js";
 import { xidEntry } from "../../../shared/xid/xid.js";
 import type { ValidEvent } from "../../ingest/validate-event.js";
@@ -32,9 +36,11 @@ export function xidFlagFields(
   const entry = xidEntry(e.code);
   const name = entry ? `${entry.mnemonic}: ${entry.description}` : "not in NVIDIA's catalogue";
   const who = e.processName ? ` (process ${e.processName}${e.pid !== null ? `, pid ${e.pid}` : ""})` : "";
+  const judged = judgeXid(e.code, e.message);
+  const basis = NVLINK5_XIDS.includes(e.code) ? ` (${judged.reason})` : "";
   const reason = e.applicationLevel
-    ? `Xid ${e.code} (${name}) on ${e.pciBusId}: the workload's fault${who}, not the hardware's; action: ${e.action}`
-    : `Xid ${e.code} (${name}) on ${e.pciBusId}${who}; action: ${e.action}`;
+    ? `Xid ${e.code} (${name}) on ${e.pciBusId}: the workload's fault${who}, not the hardware's; action: ${e.action}${basis}`
+    : `Xid ${e.code} (${name}) on ${e.pciBusId}${who}; action: ${e.action}${basis}`;
   return { kind: "xid", severity: xidSeverity(e.action), startMs: e.timeMs, reason, values: xidValues(e, 1) };
 }
 

@@ -139,6 +139,18 @@ const FIXTURES: Record<string, Expected> = {
     firstTime: ["Nov 18 17:26:39", null],
     firstMessage: "Channel 00000000 Instance 000091d8 status 0000001d",
   },
+  "xid_pr_gpud-1160-1174_nvlink5_xid144-149.txt": {
+    codes: [
+      [144, 1],
+      [149, 4],
+      [145, 1],
+    ],
+    busIds: ["0000:01:00", "0000:00:00", "0000:00:00", "0019:01:00", "0000:00:00", "0018:01:00"],
+    firstTime: null,
+    firstMonotonicUs: null,
+    firstMessage:
+      "SAW_MVB Nonfatal XC0 i0 Link 0 (0x00000001 0x00000008 0x00000000 0x00000000 0x00000000 0x00000000)",
+  },
 };
 
 const expand = (runs: [number, number][]) => runs.flatMap(([code, n]) => Array<number>(n).fill(code));
@@ -263,6 +275,55 @@ describe("kernel-log parser details", () => {
       parseKernelLogLine("NVRM: Xid (PCI:0000:01:00): 43, pid=5, name=x, channel 0x0000001f"),
     ).toMatchObject({
       channel: "0x0000001f",
+    });
+  });
+
+  it("reads an NVLink5 Xid's unit, link, interrupt info and error status, and no other Xid's", () => {
+    const events = xids(parseKernelLog(read("xid_pr_gpud-1160-1174_nvlink5_xid144-149.txt")));
+    expect(events.map((e) => e.nvlink5)).toEqual([
+      { unit: "SAW_MVB", driverSeverity: "Nonfatal", link: 0, intrinfo: 0x1, errorStatus: 0x8, subCode: 0 },
+      {
+        unit: "NETIR_LINK_EVT",
+        driverSeverity: "Fatal",
+        link: 0,
+        intrinfo: 0x026001c6,
+        errorStatus: 0,
+        subCode: 0x26,
+      },
+      {
+        unit: "NETIR_LINK_EVT",
+        driverSeverity: "Fatal",
+        link: 0,
+        intrinfo: 0x025001c6,
+        errorStatus: 0,
+        subCode: 0x25,
+      },
+      { unit: "NETIR", driverSeverity: "Fatal", link: -1, intrinfo: 0x000fe406, errorStatus: 0, subCode: 0 },
+      {
+        unit: "NETIR_LINK_EVT",
+        driverSeverity: "Fatal",
+        link: 0,
+        intrinfo: 0x025001c6,
+        errorStatus: 0,
+        subCode: 0x25,
+      },
+      {
+        unit: "RLW_RXPIPE",
+        driverSeverity: "Nonfatal",
+        link: 13,
+        intrinfo: 0x0409a0c2,
+        errorStatus: 0x8,
+        subCode: 0,
+      },
+    ]);
+    // A continuation Xid 45 naming the 149 before it is not an NVLink5 line.
+    const [cleanup] = xids(parseKernelLog(read("xid_issue_ogkm-1150_xid45.txt")));
+    expect(cleanup?.nvlink5).toBeNull();
+    expect(
+      parseKernelLogLine("NVRM: Xid (PCI:0000:01:00): 149, pid=7, name=x, something else"),
+    ).toMatchObject({
+      xid: 149,
+      nvlink5: null,
     });
   });
 

@@ -27,6 +27,31 @@ describe("EventBatch check", () => {
     expect(checked.events[1]).toMatchObject({ pid: 4242, processName: "python3", gpuUuid: "GPU-test-0" });
   });
 
+  it("takes an NVLink5 Xid's action from the row of NVIDIA's XID 144-150 decode its message selects", () => {
+    // Details of lines quoted in leptonai/gpud PR 1174 (test/fixtures/kernel-log/), as the agent sends them.
+    const linkDown =
+      "NETIR_LINK_EVT Fatal XC0 i0 Link 00 (0x025001c6 0x00000000 0x00000000 0x00000000 0x00000000 0x00000000)";
+    const rxpipe =
+      "RLW_RXPIPE Nonfatal XC0 i0 Link 13 (0x0409a0c2 0x00000008 0x00000001 0x00000000 0x00100000 0x00000004)";
+    const bare = { pid: null, process_name: "" };
+    const checked = checkMessage(
+      eventTopic(H),
+      eventPayload(H, [
+        xidEvent(1, 149, { ...bare, message: linkDown }),
+        xidEvent(2, 145, { ...bare, message: rxpipe }),
+        xidEvent(3, 149, { ...bare, message: "Link 00 down" }),
+      ]),
+      ctx,
+    );
+    expect(checked.rejections).toEqual([]);
+    // The first two from the decode sheet's rows; the last, not decodable, the catalogue's row.
+    expect(checked.events.map((e) => [e.code, e.action])).toEqual([
+      [149, "reset-gpu"],
+      [145, "none"],
+      [149, "investigate"],
+    ]);
+  });
+
   it("keeps an unmapped bus id unmapped, and an SXid off every GPU", () => {
     const events = [
       xidEvent(1, 48, { gpu_uuid: "", gpu_index: null }),

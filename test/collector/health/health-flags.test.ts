@@ -41,6 +41,19 @@ describe("xid flag", () => {
 });
 
 describe("reset-required", () => {
+  it("opens on an NVLink5 Xid whose XID 144-150 decode row says RESET_GPU, and the reason says so", () => {
+    h = flagHarness();
+    // The detail of a line quoted in leptonai/gpud PR 1174 (test/fixtures/kernel-log/).
+    const message =
+      "NETIR_LINK_EVT Fatal XC0 i0 Link 00 (0x025001c6 0x00000000 0x00000000 0x00000000 0x00000000 0x00000000)";
+    h.xid([at(1, 149, { message, pid: null, process_name: "" })]);
+    expect(h.open("xid")).toMatchObject({ severity: "critical", values: { code: 149, action: "reset-gpu" } });
+    expect(h.open("xid")?.reason).toContain(
+      "NVIDIA's XID 144-150 decode: NETIR_LINK_EVT/NETIR_LINK_DOWN, intrinfo 0x025001c6 (sub-code 37), error status 0x00000000 → RESET_GPU",
+    );
+    expect(h.open("reset-required")).toMatchObject({ severity: "critical", startMs: T0 + 1000 });
+  });
+
   it("opens on Xid 79 and survives silence, absent values, restarts and the same agent boot", () => {
     h = flagHarness();
     h.frame(T0, {}, { host_sample: { uptime_seconds: 1000 } });
