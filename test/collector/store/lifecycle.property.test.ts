@@ -11,7 +11,7 @@ import { MAX_COVER_MS } from "../../../collector/store/rollup-acc.js";
 import { Store } from "../../../collector/store/store.js";
 import { rangePieces } from "../../../collector/store/store-aggregate.js";
 import { classifySample, DEFAULT_IDLE_THRESHOLDS } from "../../../collector/usage/classify.js";
-import type { UsageSums } from "../../../collector/usage/usage-sums.js";
+import { emptyUsage, type UsageSums } from "../../../collector/usage/usage-sums.js";
 import { GpuState, type IGpuSample } from "../../../shared/proto.js";
 import { T0, type TempStore, tempStore } from "./synth.js";
 
@@ -93,18 +93,7 @@ function buildInputs(c: Case): Input[] {
 }
 
 function bruteUsage(inputs: readonly Input[], keep: (ts: number) => boolean): UsageSums {
-  const u: UsageSums = {
-    samples: 0,
-    busyMs: 0,
-    idleMs: 0,
-    idleHeldMs: 0,
-    unknownMs: 0,
-    energyCwms: 0,
-    energyIdleCwms: 0,
-    maxTemperatureC: null,
-    utilizationSum: 0,
-    utilizationCount: 0,
-  };
+  const u: UsageSums = emptyUsage();
   for (const i of inputs) {
     if (!keep(i.ts)) continue;
     const cover = Math.min(i.interval, MAX_COVER_MS);
