@@ -17,6 +17,7 @@ import type {
 } from "../contract/api-contract.js";
 import { FLEET_PART_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
 import { FANOUT_HEADER, type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
+import { countByKind } from "../flags/order.js";
 import { mergeFleetReport } from "../merge/merge-fleet.js";
 import { mergeFlagAnswers, mergeGpuLists, sumKindTotals, withDurations } from "../merge/merge-lists.js";
 import { mergeUsageReport } from "../merge/merge-report.js";
@@ -117,9 +118,14 @@ export async function fanFlags(
   }>(ctx, "/api/v1/flags", query);
   const { data, missing } = settle(answers);
   const merged = mergeFlagAnswers([local.flags, ...data.map((d) => d.flags)], local.state);
-  const truncated = merged.length > local.limit || local.truncated || data.some((d) => d.truncated);
-  // Totals over the collectors that answered, left out when a peer gave none.
-  const totals = sumKindTotals([local.totalsByKind, ...data.map((d) => d.totalsByKind)]);
+  const cut = local.truncated || data.some((d) => d.truncated);
+  const truncated = merged.length > local.limit || cut;
+  // Every collector's whole list came: count the merged list, so that an episode several collectors
+  // hold (a host's offline status reaches all of them) counts once, as in `flags`. A list was cut:
+  // the sums of the collectors' totals, left out when one gave none.
+  const totals = cut
+    ? sumKindTotals([local.totalsByKind, ...data.map((d) => d.totalsByKind)])
+    : countByKind(merged);
   return {
     ...local,
     truncated,
