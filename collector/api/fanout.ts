@@ -12,7 +12,6 @@ import type {
   HostView,
   PeersInfo,
   ReportPart,
-  Summary,
   TimeRange,
 } from "../contract/api-contract.js";
 import { FLEET_PART_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
@@ -33,7 +32,6 @@ import type {
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { LIMITS } from "./params.js";
-import { addSummaries } from "./tenant-reads.js";
 
 export interface FanOutContext extends FanOutOptions {
   peers: readonly string[];
@@ -220,13 +218,4 @@ export async function fanFleetReport(
   const { data, missing } = settle(answers);
   const report = mergeFleetReport(kind, by, [local, ...data], backend.now());
   return { ...report, peers: info(ctx, missing) };
-}
-
-/**
- * A tenant's summary over the fleet: each peer answers its own scoped summary (`?tenant=`, asked
- * with the fleet's token), and the counts add, since each collector counts only its own GPUs.
- */
-export async function fanTenantSummary(ctx: FanOutContext, local: Summary, query: Query) {
-  const { data, missing } = settle(await ask<Summary>(ctx, "/api/v1/summary", query));
-  return { ...addSummaries([local, ...data]), peers: info(ctx, missing) };
 }

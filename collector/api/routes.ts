@@ -27,11 +27,11 @@ import {
   fanFor,
   fanGpus,
   fanSummary,
-  fanTenantSummary,
   fanUsageReport,
   peersHeaders,
   queryOf,
 } from "./fanout.js";
+import { fanTenantSummary } from "./fanout-tenant.js";
 import { flagScope } from "./flag-scope.js";
 import {
   autoStep,
@@ -83,8 +83,7 @@ export function registerApiRoutes(
     const ctx = fan(req);
     const scope = scopeFor(req, req.query.tenant, leases);
     if (scope) {
-      const local = tenantSummary(backend, scope, range);
-      return ctx ? fanTenantSummary(ctx, local, { ...queryOf(req.query), tenant: scope.tenant }) : local;
+      return ctx ? fanTenantSummary(ctx, backend, scope, range) : tenantSummary(backend, scope, range);
     }
     return ctx ? fanSummary(ctx, backend, range) : backend.summary(range);
   });

@@ -1,9 +1,9 @@
 // The fleet-wide reads (summary, wall-screen cells) as one tenant sees them: counted from its
 // own GPUs only (those it leases now), the flags of its lease periods, and usage over the parts
 // of its lease periods inside the range. Pure apart from the QueryBackend it reads.
-import type { GpuView, Summary, TimeRange } from "../contract/api-contract.js";
+import type { GpuView, HostView, Summary, TimeRange } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
-import { summarize, summaryRange } from "../merge/summary.js";
+import { type SummaryInput, summarize, summaryRange } from "../merge/summary.js";
 import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
 import type { FleetCells } from "./fleet-cells.js";
@@ -28,26 +28,57 @@ export function tenantOpenFlags(backend: QueryBackend, scope: TenantScope, nowMs
   return tenantFlags(scope, all, gpusOfHost(backend), nowMs).filter((f) => f.endMs === null);
 }
 
-/** The summary of one tenant's GPUs: the same shape and counting as the fleet's (merge/summary.ts). */
-export function tenantSummary(backend: QueryBackend, scope: TenantScope, range: TimeRange): Summary {
+/** A summary's input with this collector's own lists (a fan-out merges them with its peers'). */
+export interface TenantSummaryInput {
+  generatedMs: number;
+  gpus: readonly GpuView[];
+  hosts: HostView[];
+  openFlags: Flag[];
+  range: SummaryInput["range"];
+}
+
+/**
+ * What one tenant's summary counts on this collector: the GPUs it leases now, their hosts, their
+ * open flags, and its usage over the minutes of its lease periods inside the range.
+ */
+export function tenantSummaryInput(
+  backend: QueryBackend,
+  scope: TenantScope,
+  range: TimeRange,
+): TenantSummaryInput {
   const now = backend.now();
   const gpus = tenantGpus(backend, scope, now);
-  const hostNames = new Set(gpus.map((g) => g.host));
-  const held = new Set(gpus.map((g) => g.uuid));
-  // Only flags of GPUs it holds now (or their hosts): a past lease's flag is no problem of its fleet now.
-  const openFlags = tenantOpenFlags(backend, scope, now).filter((f) =>
-    f.gpuUuid === null ? hostNames.has(f.host) : held.has(f.gpuUuid),
-  );
   const { fromMs, toMs } = summaryRange(range);
   const pieces = scope.pieces(fromMs, toMs, TENANT_STEP_MS);
   const usage = backend.pieceUsage ? backend.pieceUsage(pieces) : usageTotals([]);
-  return summarize({
+  return {
     generatedMs: now,
-    hosts: backend.hosts().filter((h) => hostNames.has(h.name)),
-    gpus,
-    openFlags,
+    ...heldNow(gpus, backend.hosts(), tenantOpenFlags(backend, scope, now)),
     range: { fromMs, toMs, ...usage },
-  });
+  };
+}
+
+/**
+ * The hosts and open flags that concern a tenant's GPUs: only flags of GPUs it holds now (or of
+ * their hosts): a past lease's flag is no problem of its fleet now.
+ */
+export function heldNow<H extends { name: string }, F extends Pick<Flag, "host" | "gpuUuid">>(
+  gpus: readonly GpuView[],
+  hosts: readonly H[],
+  openFlags: readonly F[],
+): { gpus: readonly GpuView[]; hosts: H[]; openFlags: F[] } {
+  const hostNames = new Set(gpus.map((g) => g.host));
+  const held = new Set(gpus.map((g) => g.uuid));
+  return {
+    gpus,
+    hosts: hosts.filter((h) => hostNames.has(h.name)),
+    openFlags: openFlags.filter((f) => (f.gpuUuid === null ? hostNames.has(f.host) : held.has(f.gpuUuid))),
+  };
+}
+
+/** The summary of one tenant's GPUs: the same shape and counting as the fleet's (merge/summary.ts). */
+export function tenantSummary(backend: QueryBackend, scope: TenantScope, range: TimeRange): Summary {
+  return summarize(tenantSummaryInput(backend, scope, range));
 }
 
 /** The wall screen's cells for the tenant's own GPUs. */
@@ -72,48 +103,28 @@ export function gpusOfHost(backend: QueryBackend): (host: string) => readonly st
 }
 
 /**
- * Tenant summaries of several collectors added up (the fan-out): each counts its own GPUs, so
- * counts add; rates are recomputed from the sums and means weighted by what they are means of.
+ * A tenant's range usage over several collectors, added up: each counts its own samples of the
+ * tenant's lease periods; rates are recomputed from the sums and the mean weighted by known time.
  */
-export function addSummaries(parts: readonly Summary[]): Summary {
-  const [first, ...rest] = parts;
-  if (!first) throw new Error("addSummaries needs at least one summary");
-  const out: Summary = structuredClone(first);
-  const addTo = (into: Record<string, number>, from: Record<string, number | undefined>) => {
-    for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + (v ?? 0);
-  };
-  for (const s of rest) {
-    out.hosts.total += s.hosts.total;
-    addTo(out.hosts.byStatus, s.hosts.byStatus);
-    out.gpus.total += s.gpus.total;
-    addTo(out.gpus.byState, s.gpus.byState);
-    out.flags.open += s.flags.open;
-    out.flags.gpusFlagged += s.flags.gpusFlagged;
-    addTo(out.flags.byKind as Record<string, number>, s.flags.byKind);
-    const a = out.utilization;
-    const b = s.utilization;
-    const mean = weighted(a.meanNowPct ?? null, a.now.known, b.meanNowPct ?? null, b.now.known);
-    a.now.busy += b.now.busy;
-    a.now.known += b.now.known;
-    a.now.rate = a.now.known > 0 ? a.now.busy / a.now.known : null;
-    a.meanNowPct = mean;
-    const known = (r: Summary["utilization"]["range"]) => r.busyHours + r.idleHours + r.idleHeldHours;
-    a.range.meanUtilizationPct = weighted(
-      a.range.meanUtilizationPct,
-      known(a.range),
-      b.range.meanUtilizationPct,
-      known(b.range),
-    );
-    a.range.busyHours += b.range.busyHours;
-    a.range.idleHours += b.range.idleHours;
-    a.range.idleHeldHours += b.range.idleHeldHours;
-    a.range.unknownHours += b.range.unknownHours;
-    a.range.energyKwh += b.range.energyKwh;
-    a.range.energyIdleKwh += b.range.energyIdleKwh;
-    const k = known(a.range);
-    a.range.utilizationRate = k > 0 ? a.range.busyHours / k : null;
+export function addRangeUsage(
+  ranges: readonly Summary["utilization"]["range"][],
+): Summary["utilization"]["range"] {
+  const [first, ...rest] = ranges;
+  if (!first) throw new Error("addRangeUsage needs at least one range");
+  const a = { ...first };
+  const known = (r: Summary["utilization"]["range"]) => r.busyHours + r.idleHours + r.idleHeldHours;
+  for (const b of rest) {
+    a.meanUtilizationPct = weighted(a.meanUtilizationPct, known(a), b.meanUtilizationPct, known(b));
+    a.busyHours += b.busyHours;
+    a.idleHours += b.idleHours;
+    a.idleHeldHours += b.idleHeldHours;
+    a.unknownHours += b.unknownHours;
+    a.energyKwh += b.energyKwh;
+    a.energyIdleKwh += b.energyIdleKwh;
+    const k = known(a);
+    a.utilizationRate = k > 0 ? a.busyHours / k : null;
   }
-  return out;
+  return a;
 }
 
 function weighted(a: number | null, wa: number, b: number | null, wb: number): number | null {

@@ -11,6 +11,7 @@ import { StoreBackend } from "../../collector/api/store-backend.js";
 import { storedTokenLookup } from "../../collector/api/tokens.js";
 import { resolveFlagsConfig } from "../../collector/flags/config.js";
 import { FlagEngine } from "../../collector/flags/engine.js";
+import { LeaseService } from "../../collector/leases/service.js";
 import { FlagStore } from "../../collector/store/flag-store.js";
 import { Store } from "../../collector/store/store.js";
 import { silentLogger } from "../../shared/logger.js";
@@ -38,12 +39,16 @@ export function openParts(path: string, nowMs: number): CollectorParts {
   return { store, flags };
 }
 
-/** The parts' HTTP API, fleet token `token`, role tokens from the store, `peers` to fan out to. */
+/**
+ * The parts' HTTP API, fleet token `token`, role tokens from the store, `peers` to fan out to;
+ * with `leases`, the lease service too (tenant tokens are scoped by it).
+ */
 export async function serveParts(
   parts: CollectorParts,
-  options: { nowMs: number; token: string; peers: string[] },
+  options: { nowMs: number; token: string; peers: string[]; leases?: boolean },
 ): Promise<ServedCollector> {
   const server = createApiServer({
+    ...(options.leases ? { leases: new LeaseService(parts.store.leases, () => options.nowMs) } : {}),
     backend: new StoreBackend({ store: parts.store, flags: parts.flags, now: () => options.nowMs }),
     listen: { host: "127.0.0.1", port: 0 },
     token: options.token,

@@ -3,15 +3,17 @@
 // subscriptions), and an operator imports the same lease file into each (docs/scaling.md): so a
 // host's offline episode, every GPU and a lease are on both collectors here, while each GPU's
 // frames reach one. The first collector's merged answers must equal those of one collector
-// holding every frame.
+// holding every frame (and, for a tenant, every lease).
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SynthFleet } from "../../bench/synth-fleet.js";
+import { newToken } from "../../collector/api/tokens.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
+import type { Lease } from "../../collector/leases/model.js";
 import { AgentState, type IInventory, type IStatus } from "../../shared/proto.js";
-import { openParts, type ServedCollector, serveParts, stopAll } from "./fanout-helpers.js";
+import { expectSame, openParts, type ServedCollector, serveParts, stopAll } from "./fanout-helpers.js";
 
 const TOKEN = "fanout-known-everywhere-token";
 const HOSTS = 4;
@@ -23,6 +25,30 @@ const nowMs = T0 + FRAMES * 10_000 + 5_000;
 const OFFLINE_HOST = 3; // its agent went down a little before now: an open offline episode
 const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-known-"));
 const frames = [...fleet.frames(0, FRAMES)] as ValidFrame[];
+const uuidOf = (h: number, i: number) =>
+  frames.find((f) => f.host === fleet.hostName(h))?.gpus?.[i]?.uuid as string;
+/** Acme's leases: one imported into every collector, one made on the first only. */
+const LEASES: { lease: Lease; everywhere: boolean }[] = [
+  { lease: lease("acme-1", uuidOf(1, 0), T0), everywhere: true },
+  { lease: lease("acme-2", uuidOf(2, 1), T0 + 60_000), everywhere: false },
+];
+
+function lease(id: string, gpu: string, startMs: number): Lease {
+  return {
+    id,
+    device: gpu,
+    gpu,
+    tenant: "acme",
+    startMs,
+    endMs: null,
+    contract: null,
+    priceMicros: null,
+    currency: null,
+    availabilityMilli: null,
+    labels: {},
+    source: "api",
+  };
+}
 const started: ServedCollector[] = [];
 
 function inventory(h: number): IInventory {
@@ -45,7 +71,7 @@ const offline: IStatus = {
 };
 
 /** A collector receiving the frames of `hosts` and every inventory and status. */
-async function collector(name: string, hosts: readonly number[], peers: string[]) {
+async function collector(name: string, hosts: readonly number[], peers: string[], first = false) {
   const parts = openParts(join(dir, `${name}.db`), nowMs);
   for (let h = 0; h < HOSTS; h++) {
     parts.store.writeInventory(inventory(h), T0);
@@ -56,13 +82,20 @@ async function collector(name: string, hosts: readonly number[], peers: string[]
   parts.flags.onFrames(mine, nowMs - 5_000);
   parts.store.writeStatus(offline, nowMs - 2_000);
   parts.flags.onStatus(offline, nowMs - 2_000);
-  const c = await serveParts(parts, { nowMs, token: TOKEN, peers });
+  for (const l of LEASES) if (l.everywhere || first) parts.store.leases.insert(l.lease, T0);
+  const c = await serveParts(parts, { nowMs, token: TOKEN, peers, leases: true });
   started.push(c);
   return c;
 }
 
-async function get<T>(c: ServedCollector, path: string): Promise<T> {
-  const response = await fetch(`${c.url}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+function tenantToken(c: ServedCollector): string {
+  const t = newToken();
+  c.store.tokens.insert(t.id, "tenant:acme", t.digest, "", nowMs);
+  return t.token;
+}
+
+async function get<T>(c: ServedCollector, path: string, token = TOKEN): Promise<T> {
+  const response = await fetch(`${c.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
   expect(response.status, `${path}: ${await response.clone().text()}`).toBe(200);
   return (await response.json()) as T;
 }
@@ -74,14 +107,21 @@ type Flags = {
   peers?: { missing: string[] };
 };
 
+type Summary = {
+  gpus: { total: number };
+  hosts: { total: number };
+  utilization: { range: { busyHours: number; idleHours: number } };
+  peers?: unknown;
+};
+
 let first: ServedCollector;
 let whole: ServedCollector;
 
 describe("fan-out over what every collector knows", () => {
   beforeAll(async () => {
     const second = await collector("second", [1, 3], []);
-    first = await collector("first", [0, 2], [second.url]);
-    whole = await collector("whole", [0, 1, 2, 3], []);
+    first = await collector("first", [0, 2], [second.url], true);
+    whole = await collector("whole", [0, 1, 2, 3], [], true);
   }, 60_000);
 
   afterAll(() => stopAll(started, dir));
@@ -100,5 +140,16 @@ describe("fan-out over what every collector knows", () => {
       expect(merged.total, query).toBe(one.total);
       expect(merged.total, query).toBe(merged.flags.length);
     }
+  });
+
+  it("counts a tenant's GPU that both collectors know, and its host, once in its summary", async () => {
+    const range = `from=${T0}&to=${nowMs}`;
+    const merged = await get<Summary>(first, `/api/v1/summary?${range}`, tenantToken(first));
+    const one = await get<Summary>(whole, `/api/v1/summary?${range}`, tenantToken(whole));
+    expect(merged.peers).toEqual({ asked: 1, missing: [], errors: [] });
+    expect(one.gpus.total).toBe(LEASES.length);
+    expect(one.hosts.total).toBe(2);
+    expect(one.utilization.range.busyHours + one.utilization.range.idleHours).toBeGreaterThan(0);
+    expectSame(merged, one, "tenant summary");
   });
 });
