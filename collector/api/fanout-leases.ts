@@ -10,6 +10,7 @@
 import { LEASE_PARTS_PATH, type PeersInfo, type TimeRange } from "../contract/api-contract.js";
 import { fanOut, settle } from "../fanout/fan-out.js";
 import { termsOf } from "../fanout/lease-terms.js";
+import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseTerms } from "../leases/model.js";
 import { mergeLeaseParts } from "../merge/merge-leases.js";
 import type { LeaseLinePart } from "../reports/lease-lines.js";
@@ -35,10 +36,12 @@ export async function fanLeaseParts(
   const own = backend.leaseParts.bind(backend);
   const local = await own(range, tenant);
   const window = { from: String(local.fromMs), to: String(local.toMs) };
-  const first = await ask<LeaseParts>(ctx, LEASE_PARTS_PATH, {
-    ...window,
-    ...(tenant !== undefined ? { tenant } : {}),
-  });
+  const first = await ask<LeaseParts>(
+    ctx,
+    LEASE_PARTS_PATH,
+    { ...window, ...(tenant !== undefined ? { tenant } : {}) },
+    PEER_ANSWERS.leaseParts,
+  );
   // Every lease held anywhere, with the terms of the first collector that gave it (this one first).
   const terms = new Map<string, LeaseTerms>();
   for (const parts of [local.parts, ...settle(first).data.map((d) => d.parts)])
@@ -53,7 +56,14 @@ export async function fanLeaseParts(
       const need = lacking(terms, a.data.parts);
       if (need.length === 0) return [a.data.parts];
       const body = { from: local.fromMs, to: local.toMs, leases: need };
-      const [extra] = await fanOut<LeaseParts>([a.peer], LEASE_PARTS_PATH, {}, ctx.token, ctx, body);
+      const [extra] = await fanOut<LeaseParts>(
+        [a.peer],
+        LEASE_PARTS_PATH,
+        {},
+        ctx.token,
+        { ...ctx, answer: PEER_ANSWERS.leaseParts },
+        body,
+      );
       if (extra?.ok) return [a.data.parts, extra.data.parts];
       // Its own leases are in; its share of the others' is not: the answer is partial, and says so.
       missing.push({

@@ -4,6 +4,7 @@
 // fleet's is (merge/summary.ts), never by adding the collectors' counts. Range usage adds: each
 // collector counts only its own samples. Peers are asked with the fleet's token and `tenant=`.
 import type { FlagJson, GpuView, HostView, Summary, TimeRange } from "../contract/api-contract.js";
+import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { Flag } from "../flags/types.js";
 import { mergeFlagLists, mergeGpuLists, mergeHostLists } from "../merge/merge-lists.js";
 import { summarize, summaryRange } from "../merge/summary.js";
@@ -22,14 +23,29 @@ export async function fanTenantSummary(
   const r = summaryRange(range);
   const tenant = { tenant: scope.tenant };
   const [summaries, lists, flags, hosts] = await Promise.all([
-    ask<Summary>(ctx, "/api/v1/summary", { from: String(r.fromMs), to: String(r.toMs), ...tenant }),
-    ask<{ gpus: GpuView[] }>(ctx, "/api/v1/gpus", { ...tenant, limit: String(LIMITS.maxGpuRows) }),
-    ask<{ flags: FlagJson[] }>(ctx, "/api/v1/flags", {
-      ...tenant,
-      state: "open",
-      limit: String(LIMITS.maxFlagRows),
-    }),
-    ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}),
+    ask<Summary>(
+      ctx,
+      "/api/v1/summary",
+      { from: String(r.fromMs), to: String(r.toMs), ...tenant },
+      PEER_ANSWERS.tenantSummary,
+    ),
+    ask<{ gpus: GpuView[] }>(
+      ctx,
+      "/api/v1/gpus",
+      { ...tenant, limit: String(LIMITS.maxGpuRows) },
+      PEER_ANSWERS.gpus,
+    ),
+    ask<{ flags: FlagJson[] }>(
+      ctx,
+      "/api/v1/flags",
+      {
+        ...tenant,
+        state: "open",
+        limit: String(LIMITS.maxFlagRows),
+      },
+      PEER_ANSWERS.flags,
+    ),
+    ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}, PEER_ANSWERS.hosts),
   ]);
   const local = tenantSummaryInput(backend, scope, r);
   const answered: {

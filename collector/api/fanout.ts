@@ -15,7 +15,9 @@ import type {
   TimeRange,
 } from "../contract/api-contract.js";
 import { FLEET_PART_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
+import type { Shape } from "../fanout/answer-shape.js";
 import { FANOUT_HEADER, type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
+import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { countByKind } from "../flags/order.js";
 import { mergeFleetReport } from "../merge/merge-fleet.js";
 import { mergeFlagAnswers, mergeGpuLists, sumKindTotals, withDurations } from "../merge/merge-lists.js";
@@ -66,8 +68,9 @@ export function queryOf(q: object): Query {
   return out;
 }
 
-export function ask<T>(ctx: FanOutContext, path: string, query: Query) {
-  return fanOut<T>(ctx.peers, path, query, ctx.token, ctx);
+/** GET `path` on every peer; an answer that does not fit `answer` (PEER_ANSWERS) counts as missing. */
+export function ask<T>(ctx: FanOutContext, path: string, query: Query, answer: Shape) {
+  return fanOut<T>(ctx.peers, path, query, ctx.token, { ...ctx, answer });
 }
 
 export function info(ctx: FanOutContext, missing: { peer: string; error: string }[]): PeersInfo {
@@ -84,7 +87,7 @@ export async function fanGpus(
   nowMs: number,
 ) {
   const { data, missing } = settle(
-    await ask<{ gpus: GpuView[]; truncated: boolean }>(ctx, "/api/v1/gpus", query),
+    await ask<{ gpus: GpuView[]; truncated: boolean }>(ctx, "/api/v1/gpus", query, PEER_ANSWERS.gpus),
   );
   const all = mergeGpuLists([local, ...data.map((d) => d.gpus)]);
   return {
@@ -113,7 +116,7 @@ export async function fanFlags(
     flags: FlagJson[];
     truncated: boolean;
     totalsByKind?: Record<string, number>;
-  }>(ctx, "/api/v1/flags", query);
+  }>(ctx, "/api/v1/flags", query, PEER_ANSWERS.flags);
   const { data, missing } = settle(answers);
   const merged = mergeFlagAnswers([local.flags, ...data.map((d) => d.flags)], local.state);
   const cut = local.truncated || data.some((d) => d.truncated);
@@ -147,10 +150,15 @@ export async function fanSummary(ctx: FanOutContext, backend: QueryBackend, rang
   const r = summaryRange(range);
   const rq = { from: String(r.fromMs), to: String(r.toMs) };
   const [hosts, lists, flags, parts] = await Promise.all([
-    ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}),
-    ask<{ gpus: GpuView[] }>(ctx, "/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }),
-    ask<{ flags: FlagJson[] }>(ctx, "/api/v1/flags", { state: "open", limit: String(LIMITS.maxFlagRows) }),
-    ask<ReportPart>(ctx, REPORT_PART_PATH, rq),
+    ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}, PEER_ANSWERS.hosts),
+    ask<{ gpus: GpuView[] }>(ctx, "/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }, PEER_ANSWERS.gpus),
+    ask<{ flags: FlagJson[] }>(
+      ctx,
+      "/api/v1/flags",
+      { state: "open", limit: String(LIMITS.maxFlagRows) },
+      PEER_ANSWERS.flags,
+    ),
+    ask<ReportPart>(ctx, REPORT_PART_PATH, rq, PEER_ANSWERS.reportPart),
   ]);
   const answers: SummaryAnswer[] = [
     {
@@ -191,10 +199,12 @@ export async function fanUsageReport(
   by: GroupBy,
 ): Promise<(UtilizationReport | EnergyReport) & { peers: PeersInfo }> {
   const local = await localPart(backend, range);
-  const answers = await ask<ReportPart>(ctx, REPORT_PART_PATH, {
-    from: String(local.fromMs),
-    to: String(local.toMs),
-  });
+  const answers = await ask<ReportPart>(
+    ctx,
+    REPORT_PART_PATH,
+    { from: String(local.fromMs), to: String(local.toMs) },
+    PEER_ANSWERS.reportPart,
+  );
   const { data, missing } = settle(answers);
   const report = mergeUsageReport(kind, by, [local, ...data], backend.now());
   return { ...report, peers: info(ctx, missing) };
@@ -210,11 +220,12 @@ export async function fanFleetReport(
 ): Promise<(ThermalReport | CapacityReport | DowntimeReport) & { peers: PeersInfo }> {
   if (!backend.fleetPart) throw new ApiError(501, "not_implemented", undefined, "no report parts here");
   const local = await backend.fleetPart(kind, range);
-  const answers = await ask<FleetPart>(ctx, FLEET_PART_PATH, {
-    kind,
-    from: String(local.fromMs),
-    to: String(local.toMs),
-  });
+  const answers = await ask<FleetPart>(
+    ctx,
+    FLEET_PART_PATH,
+    { kind, from: String(local.fromMs), to: String(local.toMs) },
+    PEER_ANSWERS.fleetPart,
+  );
   const { data, missing } = settle(answers);
   const report = mergeFleetReport(kind, by, [local, ...data], backend.now());
   return { ...report, peers: info(ctx, missing) };

@@ -2,6 +2,7 @@
 // or the reason it is missing: a merged answer from fewer collectors than asked is partial, and
 // says so. Peers answer with their own data only (FANOUT_HEADER), so a query never loops.
 import { errorMessage } from "../../shared/errors.js";
+import { misfit, type Shape } from "./answer-shape.js";
 
 /** Sent on peer requests; a collector that sees it answers from its own store, without fanning out. */
 export const FANOUT_HEADER = "x-gputel-fanout";
@@ -11,12 +12,14 @@ export type PeerAnswer<T> = { peer: string; ok: true; data: T } | { peer: string
 export interface FanOutOptions {
   timeoutMs?: number;
   fetchFn?: typeof fetch;
+  /** What every answer must hold (peer-answers.ts): one that does not makes its peer missing. */
+  answer?: Shape;
 }
 
 /**
  * GET `path` (e.g. "/api/v1/gpus") with `query` on every peer base URL, Bearer `token` when
  * given, or POST `body` as JSON when one is given; JSON bodies come back in peer order. Never
- * throws: a failing peer is an ok:false entry.
+ * throws: a failing peer, or one whose answer does not fit `options.answer`, is an ok:false entry.
  */
 export async function fanOut<T>(
   peers: readonly string[],
@@ -46,7 +49,10 @@ export async function fanOut<T>(
           const text = (await response.text()).slice(0, 200);
           return { peer, ok: false, error: `HTTP ${response.status} ${text}`.trim() };
         }
-        return { peer, ok: true, data: (await response.json()) as T };
+        const data: unknown = await response.json();
+        const wrong = options.answer ? misfit(data, options.answer) : undefined;
+        if (wrong !== undefined) return { peer, ok: false, error: `not a gputel answer: ${wrong}` };
+        return { peer, ok: true, data: data as T };
       } catch (error) {
         return { peer, ok: false, error: errorMessage(error) };
       }

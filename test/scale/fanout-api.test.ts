@@ -3,6 +3,8 @@
 // first collector's API, with the second as its peer, must answer as the third does; a peer
 // that is down is named in `peers.missing` and the answer still comes back.
 import { mkdtempSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -178,6 +180,41 @@ describe("API fan-out over peers", () => {
     const report = await get<Report>(partial, `/api/v1/reports/utilization?${range}&by=host`);
     expect(report.peers?.missing).toEqual([dead]);
     expect(report.groups).toHaveLength(HOSTS / 2);
+  });
+
+  it("names a peer whose answers are not a collector's, and still answers with the others", async () => {
+    // Another program on a peer's port: JSON, but not what a collector answers.
+    const bodies = ['{"status":"ok"}', '{"gpus":[null],"hosts":[{}],"flags":[1],"stretches":[],"parts":"x"}'];
+    const servers = bodies.map((body) =>
+      createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body)),
+    );
+    const urls: string[] = [];
+    for (const s of servers) {
+      await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+      urls.push(`http://127.0.0.1:${(s.address() as AddressInfo).port}`);
+    }
+    try {
+      const front = await collector("front-of-strangers", [], [second.url, ...urls]);
+      for (const path of [
+        `/api/v1/summary?${range}`,
+        "/api/v1/gpus",
+        "/api/v1/flags",
+        "/api/v1/fleet/cells",
+        `/api/v1/reports/utilization?${range}&by=host`,
+        `/api/v1/reports/thermal?${range}`,
+        `/api/v1/reports/capacity?${range}`,
+        `/api/v1/reports/downtime?${range}`,
+        `/api/v1/reports/leases?${range}`,
+      ]) {
+        const answer = await get<{ peers: Peers & { errors: { error: string }[] } }>(front, path);
+        expect(answer.peers.missing, path).toEqual(urls);
+        for (const e of answer.peers.errors) expect(e.error, path).toMatch(/^not a gputel answer: /);
+      }
+      const gpus = await get<Gpus>(front, "/api/v1/gpus");
+      expect(gpus.total).toBe((HOSTS / 2) * GPUS);
+    } finally {
+      for (const s of servers) s.close();
+    }
   });
 
   it("serves report parts with the same auth and parameter checks as the rest", async () => {
