@@ -79,6 +79,13 @@ export function info(ctx: FanOutContext, missing: { peer: string; error: string 
   return { asked: ctx.peers.length, missing: masked.map((m) => m.peer), errors: masked };
 }
 
+/**
+ * The merged GPU list. The `state` and `flag` filters read one collector's view of a GPU (its latest
+ * sample, its open flags), and a collector that knows a GPU only from its inventory (every
+ * collector receives every inventory) holds it as "unknown" with no flags: so they apply to the
+ * merged list, where each GPU is its newest copy. Peers are then asked for their whole lists
+ * without them; `local` must not be filtered by them either.
+ */
 export async function fanGpus(
   ctx: FanOutContext,
   local: readonly GpuView[],
@@ -86,10 +93,17 @@ export async function fanGpus(
   limit: number,
   nowMs: number,
 ) {
+  const { state, flag, ...rest } = query;
+  const byView = state !== undefined || flag !== undefined;
+  const asked = byView ? { ...rest, limit: String(LIMITS.maxGpuRows) } : query;
   const { data, missing } = settle(
-    await ask<{ gpus: GpuView[]; truncated: boolean }>(ctx, "/api/v1/gpus", query, PEER_ANSWERS.gpus),
+    await ask<{ gpus: GpuView[]; truncated: boolean }>(ctx, "/api/v1/gpus", asked, PEER_ANSWERS.gpus),
   );
-  const all = mergeGpuLists([local, ...data.map((d) => d.gpus)]);
+  const all = mergeGpuLists([local, ...data.map((d) => d.gpus)]).filter(
+    (g) =>
+      (state === undefined || g.state === state) &&
+      (flag === undefined || g.flags.some((f) => f.kind === flag)),
+  );
   return {
     generatedMs: nowMs,
     total: all.length,

@@ -96,21 +96,23 @@ export function registerApiRoutes(
     const q = scope ? { ...req.query, tenant: scope.tenant } : req.query;
     if (scope) refuseLabelFilter(q.label);
     const now = backend.now();
+    const ctx = fan(req);
+    // With peers, state and flag filter the merged list (fanGpus): this collector's copy may be stale.
+    const byView = ctx ? {} : { state: q.state, flag: q.flag };
     const listed = backend
       .gpus({
         ...(q.host !== undefined ? { host: q.host } : {}),
         ...(q.site !== undefined ? { site: q.site } : {}),
         ...(q.model !== undefined ? { model: q.model } : {}),
         ...(q.label !== undefined ? { label: parseLabel(q.label) } : {}),
-        ...(q.state !== undefined ? { state: q.state } : {}),
-        ...(q.flag !== undefined ? { flag: q.flag } : {}),
+        ...(byView.state !== undefined ? { state: byView.state } : {}),
+        ...(byView.flag !== undefined ? { flag: byView.flag } : {}),
       })
       .map(withMig(backend.migDeviceBriefs?.()));
     const all = scope
       ? listed.filter((g) => scope.holdsAt(g.uuid, now)).map((g) => tenantGpuView(scope, g, now))
       : listed;
     const limit = q.limit ?? LIMITS.maxGpuRows;
-    const ctx = fan(req);
     if (ctx) return fanGpus(ctx, all, queryOf(q), limit, backend.now());
     return {
       generatedMs: backend.now(),

@@ -152,4 +152,25 @@ describe("fan-out over what every collector knows", () => {
     expect(one.utilization.range.busyHours + one.utilization.range.idleHours).toBeGreaterThan(0);
     expectSame(merged, one, "tenant summary");
   });
+
+  it("filters GPUs by state and flag on the merged list, not on a collector's inventory-only copy", async () => {
+    type Gpus = { total: number; gpus: { uuid: string; host: string; state: string }[] };
+    const essence = (a: Gpus) => ({
+      total: a.total,
+      gpus: a.gpus.map((g) => `${g.host} ${g.uuid} ${g.state}`),
+    });
+    for (const query of [
+      "state=unknown",
+      "state=ok",
+      "state=ok&limit=3",
+      "flag=offline",
+      "flag=offline&limit=1",
+    ]) {
+      const merged = await get<Gpus>(first, `/api/v1/gpus?${query}`);
+      const one = await get<Gpus>(whole, `/api/v1/gpus?${query}`);
+      expect(essence(merged), query).toEqual(essence(one));
+    }
+    // Each GPU's frames reach one collector only: the other knows it as "unknown".
+    expect((await get<Gpus>(whole, "/api/v1/gpus?state=ok")).total).toBe(HOSTS * GPUS);
+  });
 });
