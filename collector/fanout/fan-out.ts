@@ -9,8 +9,17 @@ export const FANOUT_HEADER = "x-gputel-fanout";
 
 export type PeerAnswer<T> = { peer: string; ok: true; data: T } | { peer: string; ok: false; error: string };
 
+/**
+ * The largest answer body read from a peer (after any content decoding): a merged list of 10,000
+ * GPUs or a month's lease parts are tens of MB; a peer (or another program on its port) sending
+ * without end must not take the collector's memory.
+ */
+export const MAX_PEER_ANSWER_BYTES = 256 * 1024 * 1024;
+
 export interface FanOutOptions {
   timeoutMs?: number;
+  /** MAX_PEER_ANSWER_BYTES unless given (tests). */
+  maxBytes?: number;
   fetchFn?: typeof fetch;
   /** What every answer must hold (peer-answers.ts): one that does not makes its peer missing. */
   answer?: Shape;
@@ -46,10 +55,12 @@ export async function fanOut<T>(
           signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
         });
         if (!response.ok) {
-          const text = (await response.text()).slice(0, 200);
+          const text = await readBounded(response, 200, false);
           return { peer, ok: false, error: `HTTP ${response.status} ${text}`.trim() };
         }
-        const data: unknown = await response.json();
+        const data: unknown = JSON.parse(
+          await readBounded(response, options.maxBytes ?? MAX_PEER_ANSWER_BYTES),
+        );
         const wrong = options.answer ? misfit(data, options.answer) : undefined;
         if (wrong !== undefined) return { peer, ok: false, error: `not a gputel answer: ${wrong}` };
         return { peer, ok: true, data: data as T };
@@ -58,6 +69,31 @@ export async function fanOut<T>(
       }
     }),
   );
+}
+
+/**
+ * The body as text, read up to `maxBytes`: past it, the rest is not read and the request is
+ * cancelled, then (when `refuse`) it throws, else the text so far is the answer.
+ */
+async function readBounded(response: Response, maxBytes: number, refuse = true): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      if (refuse) throw new Error(`answer over ${maxBytes} bytes`);
+      break;
+    }
+  }
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .slice(0, refuse ? undefined : maxBytes);
 }
 
 /** The data of the peers that answered and the errors of those that did not. */
