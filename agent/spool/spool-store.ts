@@ -103,7 +103,6 @@ export class SpoolStore {
       this.bytes -= size;
       this.freedSinceVacuum += size;
     }
-    this.vacuumIfDrained();
   }
 
   /** Acknowledged, so never to be handed out again, whether or not it is still in the file. */
@@ -139,7 +138,6 @@ export class SpoolStore {
     this.count -= deleted;
     this.bytes -= freed;
     this.freedSinceVacuum += freed;
-    this.vacuumIfDrained();
     return deleted;
   }
 
@@ -166,8 +164,12 @@ export class SpoolStore {
     return this.sql.scan.iterate(from, below);
   }
 
-  /** Once the spool drained after freeing enough, deletes what is released and gives pages back. */
-  private vacuumIfDrained(): void {
+  /**
+   * Once the spool drained after freeing enough, deletes what is released and gives pages back.
+   * Throws when the file cannot be written (a full disk: the deletes need room in the WAL); the
+   * released frames then stay released, and it is tried again at the next drained acknowledgement.
+   */
+  vacuumIfDrained(): void {
     if (this.count !== 0 || this.freedSinceVacuum < VACUUM_AFTER_BYTES) return;
     this.flushReleased();
     this.freedSinceVacuum = 0;

@@ -222,9 +222,13 @@ export class Spool {
         this.recent.remove(list);
         const settled = this.state.settle(list);
         this.store.release(settled);
-        if (settled.size === list.length) return settled.size;
-        const others = list.filter((id) => !settled.has(id) && !this.store.isReleased(id));
-        return settled.size + this.wrapWrite("ack", () => this.store.deleteIds(others));
+        let deleted = 0;
+        if (settled.size !== list.length) {
+          const others = list.filter((id) => !settled.has(id) && !this.store.isReleased(id));
+          deleted = this.wrapWrite("ack", () => this.store.deleteIds(others));
+        }
+        this.giveBackPages();
+        return settled.size + deleted;
       },
       () => {
         this.state.settle(list);
@@ -271,6 +275,30 @@ export class Spool {
     }
     this.closed = true;
     this.store.close();
+  }
+
+  /**
+   * A drained spool gives its pages back. That is housekeeping: on a full disk it fails, and the
+   * acknowledgement that triggered it still stands (the frames go with the next write that can).
+   */
+  private giveBackPages(): void {
+    try {
+      this.store.vacuumIfDrained();
+    } catch (error) {
+      if (isCorruptError(error)) throw error;
+      const suppressed = this.fullLog.admit("vacuum");
+      if (suppressed !== undefined) {
+        this.log.warn(
+          {
+            code: "GPUTEL_E_SPOOL",
+            path: this.options.path,
+            reason: errorMessage(error),
+            suppressed,
+          },
+          "Could not delete the drained spool's acknowledged frames; they go with the next write",
+        );
+      }
+    }
   }
 
   private appendOnce(frame: SpoolFrame, size: number): number {
