@@ -102,6 +102,8 @@ export class Spool {
   /** While the rate says wait, polls answer from this deadline instead of re-reading a batch. */
   private backlogNotBefore = 0;
   private droppedSinceOpen = 0;
+  /** Frames dropped by the bound since the last log line about it (that line is once a minute). */
+  private droppedSinceLog = 0;
   private corruptRecoveries = 0;
   private closed = false;
   /** Appends since open: whether the acknowledged frames have left the file with one since. */
@@ -317,11 +319,13 @@ export class Spool {
       this.recent.remove(evict);
       this.state.settle(evict);
       this.droppedSinceOpen += evict.length;
-      const suppressed = this.fullLog.admit("bound");
-      if (suppressed !== undefined) {
+      this.droppedSinceLog += evict.length;
+      if (this.fullLog.admit("bound") !== undefined) {
+        const dropped = this.droppedSinceLog;
+        this.droppedSinceLog = 0;
         this.log.warn(
           {
-            dropped: evict.length + suppressed,
+            dropped,
             droppedTotal: this.store.droppedTotal,
             maxBytes: this.options.maxBytes,
           },

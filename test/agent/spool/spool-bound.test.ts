@@ -27,6 +27,25 @@ describe("Spool bound", () => {
     spool.close();
   });
 
+  it("logs at most once a minute, each line with the frames dropped since the last one", () => {
+    const { logger, lines } = capturingLogger();
+    let now = 0;
+    const spool = Spool.open({ path: temp.path, maxBytes: 6_000, logger, now: () => now });
+    for (let seq = 1; seq <= 10; seq += 1) spool.append(frame(seq, 600));
+    // Each 1,200-byte frame takes the room of two of the oldest 600-byte ones.
+    spool.append(frame(11, 1_200));
+    spool.append(frame(12, 1_200));
+    now += 60_000;
+    spool.append(frame(13, 1_200));
+    expect(spool.droppedTotal).toBe(6);
+    const warns = lines.filter((l) => l.msg === "Spool bound reached; dropping the oldest frames");
+    expect(warns.map((l) => [l.dropped, l.droppedTotal])).toEqual([
+      [2, 2],
+      [4, 6],
+    ]);
+    spool.close();
+  });
+
   it("keeps the dropped count, and what was not yet reported, across a reopen", () => {
     const first = Spool.open({ path: temp.path, maxBytes: 3_000, logger: silentLogger() });
     for (let seq = 1; seq <= 8; seq += 1) first.append(frame(seq, 600));
