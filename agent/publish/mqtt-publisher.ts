@@ -68,6 +68,13 @@ const MAX_RECONNECT_MS = 30_000;
  * retries them with backoff.
  */
 const PERMANENT_REFUSALS: ReadonlySet<number> = new Set([0x99]);
+/**
+ * A clean stop waits this long for the broker, twice at most: for the `stopped` status and the
+ * PUBACKs in flight, then for the DISCONNECT to go out. What is unacknowledged by then stays in
+ * the spool and is sent again after the restart; a broker that is connected but answers nothing
+ * (paused, a network that swallows packets) must not hold the stop until systemd kills it.
+ */
+const STOP_WAIT_MS = 2000;
 
 /**
  * One topic's spool. Refusals pause only their own lane: a collector that does not take events
@@ -87,6 +94,8 @@ export class MqttPublisher implements FramePublisher {
   private client: MqttClient | undefined;
   /** Each message awaiting its PUBACK, with the lane (topic and spool) it came from. */
   private readonly inflight = new Map<QueuedMessage, Lane>();
+  /** Waiting for `inflight` to empty (a clean stop). */
+  private readonly inflightWaiters: (() => void)[] = [];
   /** Events first: they are few, and an operator waits on them more than on one more sample. */
   private readonly lanes: Lane[];
   private inventory: IInventory | undefined;
@@ -222,7 +231,7 @@ export class MqttPublisher implements FramePublisher {
     return this.options.queue.droppedTotal();
   }
 
-  /** Clean stop: retained `offline` status with reason "stopped", then disconnect. */
+  /** Clean stop: retained `offline` status with reason "stopped", then disconnect (bounded: STOP_WAIT_MS). */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
@@ -230,17 +239,23 @@ export class MqttPublisher implements FramePublisher {
     if (!client) return;
     if (client.connected) {
       const status = encodeStatus(this.status(AgentState.AGENT_STATE_OFFLINE, "stopped"));
-      await new Promise<void>((resolve) => {
+      const published = new Promise<void>((resolve) => {
         client.publish(
           topicFor(this.options.host, "status"),
           Buffer.from(status),
           { qos: 1, retain: true },
           () => resolve(),
         );
-        setTimeout(resolve, 2000).unref();
       });
+      await settledWithin(Promise.all([published, this.inflightSettled()]), STOP_WAIT_MS);
     }
-    await client.endAsync(false).catch(() => undefined);
+    // mqtt.js's end(false) waits for every PUBACK: drop its copies (their callbacks hand the
+    // frames back to the spool) so that it only sends the DISCONNECT.
+    for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+    const ended = client.endAsync(false).catch(() => undefined);
+    // The DISCONNECT went out, but the socket closes only when the broker answers: don't wait for one that won't.
+    if (!(await settledWithin(ended, STOP_WAIT_MS))) client.stream.destroy();
+    await ended;
     for (const [message, lane] of this.inflight) lane.queue.nack(message.ids);
     this.inflight.clear();
   }
@@ -325,10 +340,17 @@ export class MqttPublisher implements FramePublisher {
     this.scheduleWake(pausedFor);
   }
 
+  /** Resolves once no message awaits its PUBACK (acknowledged, refused or dropped). */
+  private inflightSettled(): Promise<void> {
+    if (this.inflight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.inflightWaiters.push(resolve));
+  }
+
   private onPublished(message: QueuedMessage, error: Error | undefined): void {
     const lane = this.inflight.get(message);
     if (!lane) return;
     this.inflight.delete(message);
+    if (this.inflight.size === 0) for (const resolve of this.inflightWaiters.splice(0)) resolve();
     const queue = lane.queue;
     const code = (error as (Error & { code?: unknown }) | undefined)?.code;
     if (typeof code === "number" && PERMANENT_REFUSALS.has(code)) {
@@ -384,5 +406,18 @@ export class MqttPublisher implements FramePublisher {
   private logOnce(key: string, fields: Record<string, unknown>, message: string): void {
     const suppressed = this.throttle.admit(key);
     if (suppressed !== undefined) this.options.logger.warn({ ...fields, suppressed }, message);
+  }
+}
+
+/** Waits for `promise` at most `ms`; true when it settled in time. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,6 +1,7 @@
-// A plain in-process aedes 2 broker on a free loopback port (no ingest), for agent tests.
+// A plain in-process aedes 2 broker on a free loopback port (no ingest), for agent tests; `options`
+// (an authorizePublish hook) lets a test make it refuse or withhold acknowledgements.
 import { createServer, type Server } from "node:net";
-import { Aedes } from "aedes";
+import { Aedes, type AedesOptions } from "aedes";
 import { freePort } from "./net.js";
 
 export interface TestBroker {
@@ -9,8 +10,8 @@ export interface TestBroker {
   stop(): Promise<void>;
 }
 
-export async function startAedes(): Promise<TestBroker> {
-  const aedes = new Aedes();
+export async function startAedes(options: AedesOptions = {}): Promise<TestBroker> {
+  const aedes = new Aedes(options);
   await aedes.listen();
   const server: Server = createServer(aedes.handle);
   const port = await freePort();
