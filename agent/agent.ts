@@ -152,6 +152,7 @@ export class Agent {
       this.options.host.info(),
     ]);
     const error = source.status === "rejected" ? errorMessage(source.reason) : undefined;
+    if (this.stopped) return; // its child was killed by the stop: nothing to report or publish
     if (error) this.options.logger.warn({ code: "GPUTEL_E_INVENTORY", err: error }, "Inventory failed");
     const inventory = buildInventory(
       this.identity,
@@ -162,7 +163,7 @@ export class Agent {
     );
     if (source.status === "fulfilled") this.noteGpus(source.value.gpus);
     const fingerprint = inventoryFingerprint(inventory);
-    if (fingerprint === this.lastInventory || this.stopped) return;
+    if (fingerprint === this.lastInventory) return;
     this.lastInventory = fingerprint;
     this.options.sink.publishInventory(inventory);
   }

@@ -51,6 +51,7 @@ export class ComputeAppsPoller {
         [...this.command, QUERY, "--format=csv,noheader,nounits"],
         this.timeoutMs,
       );
+      if (result.error?.code === "ESTOPPED") return; // the source is stopping: no answer, no failure
       const rows =
         result.error || result.timedOut
           ? { ok: false as const, error: result.error?.message ?? "timed out" }

@@ -22,6 +22,11 @@ export interface LaneEvents {
 
 export class OneShotLanes {
   private readonly lanes = new Map<string, Lane>();
+  /**
+   * How many times stop() was called. A command queued before a stop is not run, and one running
+   * then is killed (a stop must not wait on a hung one); one queued after it runs as usual.
+   */
+  private stops = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -32,7 +37,8 @@ export class OneShotLanes {
   /** Queues `argv` on the lane of `kind`; never rejects (see OneShotResult). */
   run(argv: readonly string[], timeoutMs: number, kind: string): Promise<OneShotResult> {
     const lane = this.lane(kind);
-    const run = lane.tail.then(() => this.start(lane, argv, timeoutMs, kind));
+    const queuedAt = this.stops;
+    const run = lane.tail.then(() => this.start(lane, argv, timeoutMs, kind, queuedAt));
     lane.tail = run.catch(() => {});
     return run;
   }
@@ -49,9 +55,26 @@ export class OneShotLanes {
     return [...this.lanes.values()].some((l) => l.stuckPid !== undefined);
   }
 
-  /** Resolves when every queued command has finished. */
-  drained(): Promise<unknown> {
-    return Promise.all([...this.lanes.values()].map((l) => l.tail));
+  /** Kills the running children (their process groups) and answers the queued ones without running them. */
+  stop(): void {
+    this.stops += 1;
+    for (const lane of this.lanes.values()) {
+      if (lane.pid === undefined) continue;
+      try {
+        process.kill(-lane.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  /** Resolves when every queued command has finished, those queued meanwhile (a follow-up) included. */
+  async drained(): Promise<void> {
+    for (;;) {
+      const tails = [...this.lanes.values()].map((l) => l.tail);
+      await Promise.all(tails);
+      if ([...this.lanes.values()].every((l, i) => l.tail === tails[i])) return;
+    }
   }
 
   private lane(kind: string): Lane {
@@ -63,7 +86,14 @@ export class OneShotLanes {
     return lane;
   }
 
-  private async start(lane: Lane, argv: readonly string[], timeoutMs: number, kind: string) {
+  private async start(
+    lane: Lane,
+    argv: readonly string[],
+    timeoutMs: number,
+    kind: string,
+    queuedAt: number,
+  ) {
+    if (queuedAt < this.stops) return stopped(argv);
     if (lane.stuckPid !== undefined) return refused(argv, lane.stuckPid);
     let pid: number | undefined;
     let gone = false;
@@ -84,6 +114,8 @@ export class OneShotLanes {
         }
       },
     });
+    if (queuedAt < this.stops && !result.error)
+      return { ...stopped(argv), stdout: result.stdout, stderr: result.stderr };
     if (result.timedOut) this.events.timedOut(argv, kind);
     if (result.stuck && !gone) {
       lane.stuckPid = pid;
@@ -101,4 +133,11 @@ function refused(argv: readonly string[], stuckPid: number): OneShotResult {
   );
   error.code = "ESTUCK";
   return { code: null, signal: null, error, stdout: "", stderr: "", timedOut: false, stuck: true };
+}
+
+/** The answer for a command not run, or killed, because its source is stopping. */
+function stopped(argv: readonly string[]): OneShotResult {
+  const error: NodeJS.ErrnoException = new Error(`not run: ${argv[0] ?? "the source"} is stopping`);
+  error.code = "ESTOPPED";
+  return { code: null, signal: null, error, stdout: "", stderr: "", timedOut: false, stuck: false };
 }

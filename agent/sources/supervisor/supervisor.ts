@@ -119,7 +119,11 @@ export class SourceSupervisor {
     await this.relaunch();
   }
 
-  /** Kills the stream child, cancels every timer, waits (bounded) for the one-shots. */
+  /**
+   * Kills the stream child, cancels every timer, waits (bounded) for the one-shots, then kills
+   * those still running and answers those still queued ESTOPPED without running them: a hung
+   * nvidia-smi must not hold the stop for the sum of the queued commands' timeouts.
+   */
   async stop(): Promise<void> {
     this.active = false;
     for (const cancel of this.timers.splice(0)) cancel();
@@ -132,6 +136,8 @@ export class SourceSupervisor {
       await this.within(stream.child.exited, this.stuckAfterMs());
     }
     await this.within(this.lanes.drained(), this.options.drainTimeoutMs ?? 11_000);
+    this.lanes.stop();
+    await this.within(this.lanes.drained(), this.stuckAfterMs());
   }
 
   /** Runs `fn` every `ms` while the source runs (polls, repeated failure reports). */
