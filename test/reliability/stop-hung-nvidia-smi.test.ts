@@ -59,8 +59,10 @@ describe("agent stop with a hung nvidia-smi", () => {
     const started = Date.now();
     agent.child.kill("SIGTERM");
     expect(await agent.exited).toBe(0);
-    // The source waits at most its drain bound (the one-shot timeout, 10 s, + 1 s) for running one-shots.
-    expect(Date.now() - started).toBeLessThan(15_000);
+    // The source waits at most its drain bound (the one-shot timeout, 10 s, + 1 s) for running
+    // one-shots; the margin is for a loaded machine, still far below the 40 s of one queued
+    // one-shot after another running into its timeout.
+    expect(Date.now() - started).toBeLessThan(25_000);
     const spawned = readFileSync(pids, "utf8").trim().split("\n").map(Number);
     expect(spawned.length).toBeGreaterThan(0);
     await waitFor(() => spawned.every((pid) => !alive(pid)), 5_000, "every nvidia-smi child gone");
