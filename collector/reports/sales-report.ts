@@ -4,9 +4,10 @@
 // (capacity-table.ts). Integers (ms) underneath; every rate is derived once, from the sums.
 //
 // Installed: a GPU counts from its first sighting by this collector up to now, as in every
-// report (time before it joined, or after now, is nobody's). Leased: each lease's own time,
-// from the GPU's first sighting on (a lease recorded before the collector knew the GPU sells
-// nothing the fleet had), so leased ≤ installed. Busy: the lease lines' busy time (whole minutes,
+// report (time before it joined, or after now, is nobody's). Leased: the time the GPU was under a
+// lease (of it or of any of its MIG devices, each instant once: two MIG leases at once do not sell
+// it twice), from the GPU's first sighting on (a lease recorded before the collector knew the GPU
+// sells nothing the fleet had), so leased ≤ installed. Busy: the lease lines' busy time (whole minutes,
 // each with the lease in force at its start: lease-lines.ts). A GPU is grouped by its current
 // model, site or host.
 import { capacityFor } from "./capacity-table.js";
@@ -120,6 +121,19 @@ function row(key: string, a: Acc): SalesRow {
   };
 }
 
+/** Time the windows cover, each instant once however many windows hold it. */
+function coveredMs(windows: readonly { fromMs: number; toMs: number }[]): number {
+  const sorted = [...windows].sort((a, b) => a.fromMs - b.fromMs);
+  let n = 0;
+  let end = Number.NEGATIVE_INFINITY;
+  for (const w of sorted) {
+    const from = Math.max(w.fromMs, end);
+    if (w.toMs > from) n += w.toMs - from;
+    end = Math.max(end, w.toMs);
+  }
+  return n;
+}
+
 /**
  * The report from the fleet's GPUs and the lease line parts over [fromMs, toMs) (whose leases
  * start no earlier than their GPU's first sighting); parts of GPUs not in `gpus` are left out.
@@ -154,13 +168,19 @@ export function buildSalesReport(
       else a.forSale.set(g.model, (a.forSale.get(g.model) ?? 0) + 1);
     }
   }
+  // Leased time is per GPU: MIG devices of one GPU leased at once (they do not collide) lease it once.
+  const windows = new Map<string, { fromMs: number; toMs: number }[]>();
   for (const p of parts) {
     const g = byUuid.get(p.gpu);
     if (!g) continue;
-    for (const a of accsOf(g)) {
-      a.leasedMs += p.leasedMs;
-      a.busyMs += p.busyMs;
-    }
+    for (const a of accsOf(g)) a.busyMs += p.busyMs;
+    const list = windows.get(p.gpu);
+    if (list) list.push(p);
+    else windows.set(p.gpu, [p]);
+  }
+  for (const [uuid, list] of windows) {
+    const leased = coveredMs(list);
+    for (const a of accsOf(byUuid.get(uuid) as SalesGpu)) a.leasedMs += leased;
   }
   const forSale = [...total.forSale]
     .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
