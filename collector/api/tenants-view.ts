@@ -7,7 +7,7 @@
 // stretches inside each lease), so the view and the statement give the same availability.
 import type { Lease } from "../leases/model.js";
 import type { LeaseService } from "../leases/service.js";
-import { type LeaseGroup, leaseGroup, leaseLine } from "../reports/lease-report.js";
+import { type LeaseGroup, leaseGroup, leaseLine, meetsCommitment } from "../reports/lease-report.js";
 import type { QueryBackend } from "./backend.js";
 import { TENANT_STEP_MS } from "./tenant-reads.js";
 import { TenantScope } from "./tenant-scope.js";
@@ -88,7 +88,7 @@ export async function tenantsView(
     const leasedMs = sums?.leasedMs ?? 0;
     const downMs = sums?.downMs ?? 0;
     const commits = list.map((l) => l.availabilityMilli).filter((v): v is number => v !== null);
-    const sla = commits.length > 0 ? Math.min(...commits) / 100_000 : null;
+    const slaMilli = commits.length > 0 ? Math.min(...commits) : null;
     const availability = sums?.availabilityRate ?? null;
     rows.push({
       tenant,
@@ -100,8 +100,8 @@ export async function tenantsView(
       leasedHoursMonth: leasedMs / HOUR_MS,
       downHoursMonth: downMs / HOUR_MS,
       availabilityMonth: availability,
-      slaAvailability: sla,
-      slaMet: sla === null || availability === null ? null : availability >= sla,
+      slaAvailability: slaMilli === null ? null : slaMilli / 100_000,
+      slaMet: slaMilli === null || availability === null ? null : meetsCommitment(leasedMs, downMs, slaMilli),
     });
   }
   return { generatedMs: now, dayStartMs, monthStartMs, tenants: rows };

@@ -102,7 +102,6 @@ export function leaseLine(p: LeaseLinePart): LeaseLine {
   const downMs = p.downMs;
   const cost = costMicros(p.priceMicros, p.leasedMs);
   const paidIdle = costMicros(p.priceMicros, Math.min(p.leasedMs, p.idleMs + p.idleHeldMs));
-  const availability = p.leasedMs > 0 ? Math.max(0, p.leasedMs - downMs) / p.leasedMs : null;
   const committed = p.availabilityMilli === null ? null : p.availabilityMilli / 1000;
   const f = figures(lineSums(p, unknownMs, cost, paidIdle));
   return {
@@ -140,7 +139,11 @@ export function leaseLine(p: LeaseLinePart): LeaseLine {
     costMicros: cost,
     paidIdleCostMicros: paidIdle,
     sla:
-      committed === null || availability === null ? null : availability * 100 >= committed ? "met" : "missed",
+      p.availabilityMilli === null || p.leasedMs <= 0
+        ? null
+        : meetsCommitment(p.leasedMs, downMs, p.availabilityMilli)
+          ? "met"
+          : "missed",
     leasedGpuHours: f.leasedGpuHours,
     busyGpuHours: f.busyGpuHours,
     idleGpuHours: f.idleGpuHours,
@@ -156,6 +159,19 @@ export function leaseLine(p: LeaseLinePart): LeaseLine {
     cost: f.cost,
     committedAvailabilityPct: committed,
   };
+}
+
+/**
+ * (leased − down) / leased ≥ committed, compared in integers: in doubles, availability exactly at
+ * a commitment such as 90.04 % can round below it and read as missed.
+ */
+export function meetsCommitment(leasedMs: number, downMs: number, availabilityMilli: number): boolean {
+  const up = Math.max(0, leasedMs - downMs);
+  const a = up * 100_000;
+  const b = availabilityMilli * leasedMs;
+  if (a <= Number.MAX_SAFE_INTEGER && b <= Number.MAX_SAFE_INTEGER) return a >= b;
+  const int = (n: number) => BigInt(Math.round(n));
+  return int(up) * 100_000n >= int(availabilityMilli) * int(leasedMs);
 }
 
 /** One line's sums (what sumLines gives for it alone, without a set of one GPU to count). */
