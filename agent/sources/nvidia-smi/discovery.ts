@@ -53,6 +53,22 @@ export function planQuery(known: ReadonlySet<string>): QueryPlan {
   return { fields: [...IDENTITY_FIELDS, ...metrics.map((m) => m.field)], metrics, notQueried };
 }
 
+/**
+ * The plan without `field`, its metric NOT_QUERIED: for a field that `--help-query-gpu` lists but
+ * the driver refuses to query (nvidia-smi then refuses the whole query). Undefined when `field` is
+ * not one of the plan's metric fields (an identity field cannot be done without).
+ */
+export function withoutField(plan: QueryPlan, field: string): QueryPlan | undefined {
+  const dropped = plan.metrics.find((m) => m.field === field);
+  if (dropped === undefined) return undefined;
+  const metrics = plan.metrics.filter((m) => m !== dropped);
+  return {
+    fields: [...IDENTITY_FIELDS, ...metrics.map((m) => m.field)],
+    metrics,
+    notQueried: [...plan.notQueried, dropped.def],
+  };
+}
+
 /** The argument for `--query-gpu=`. */
 export function queryArgument(plan: QueryPlan): string {
   return plan.fields.join(",");

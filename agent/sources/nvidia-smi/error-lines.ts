@@ -68,6 +68,13 @@ function lostLine(line: string, id: string, rest: string): LineClass {
   return result;
 }
 
+const REFUSED_FIELD = /^Field "([^"]+)" is not a valid field to query/i;
+
+/** The field a `Field "x" is not a valid field to query.` line names; undefined for other lines. */
+export function refusedField(line: string): string | undefined {
+  return REFUSED_FIELD.exec(line.trim())?.[1];
+}
+
 /** A one-shot's output (stdout then stderr) as trimmed, non-empty lines. */
 export function outputLines(result: { stdout: string; stderr: string }): string[] {
   return `${result.stdout}\n${result.stderr}`

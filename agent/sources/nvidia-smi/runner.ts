@@ -14,7 +14,15 @@ import { realClock } from "../supervisor/clock.js";
 import { type FailureReport, SourceSupervisor } from "../supervisor/supervisor.js";
 import { ComputeAppsPoller, type ComputeRowsListener } from "./compute-poller.js";
 import { CsvStream, type KnownGpu, type StreamEvent } from "./csv-stream.js";
-import { FALLBACK_KNOWN, parseHelpQueryGpu, planQuery, type QueryPlan, queryArgument } from "./discovery.js";
+import {
+  FALLBACK_KNOWN,
+  parseHelpQueryGpu,
+  planQuery,
+  type QueryPlan,
+  queryArgument,
+  withoutField,
+} from "./discovery.js";
+import { refusedField } from "./error-lines.js";
 import { SavedGpus } from "./gpu-identities.js";
 import { keepIdentities, parseGpuList } from "./gpu-list.js";
 import { HealthPoller } from "./health-poller.js";
@@ -339,6 +347,23 @@ export class NvidiaSmiSource implements GpuSource {
     return this.options.firstSampleTimeoutMs ?? Math.max(3 * this.options.intervalMs, 10_000);
   }
 
+  /**
+   * A field `--help-query-gpu` listed but the driver refused to query (nvidia-smi then refuses
+   * the whole query and exits): the next stream runs without it, so one field does not fail the
+   * rest. Undefined when `line` names no field of the plan.
+   */
+  private dropRefusedField(line: string): FailureReport | undefined {
+    const field = refusedField(line);
+    const plan = this.plan && field !== undefined ? withoutField(this.plan, field) : undefined;
+    if (!plan || field === undefined) return undefined;
+    this.plan = plan;
+    this.log.warn(
+      { code: "GPUTEL_E_NVSMI_OUTPUT", field },
+      "nvidia-smi refuses a field it lists; not queried",
+    );
+    return { code: "GPUTEL_E_NVSMI_OUTPUT", detail: line };
+  }
+
   /** The stream ended by itself: what it printed last decides the report. */
   private onStreamExit(parser: CsvStream, info: ExitInfo): FailureReport {
     // Values printed before the exit are real; GPUs missing from that last iteration are ERROR.
@@ -347,6 +372,8 @@ export class NvidiaSmiSource implements GpuSource {
     this.gpus = parser.knownGpus();
     this.saveGpus(this.gpus);
     const src = this.streamSourceError;
+    const refused = src && this.dropRefusedField(src.line);
+    if (refused) return refused;
     if (src && src.code !== "GPUTEL_E_NVSMI_OUTPUT") {
       this.failure = { state: GpuState.GPU_STATE_ERROR, detail: src.line, sourceError: src.line };
       this.emitFailure(this.failure);

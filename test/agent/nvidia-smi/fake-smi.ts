@@ -19,7 +19,8 @@ export type StreamMode =
   | "lost-listed"
   | "lost-listed-bus"
   | "garbage"
-  | "driver";
+  | "driver"
+  | "rejects-field";
 
 const HELP = section(
   readCapture("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt"),
@@ -38,10 +39,16 @@ export const LOST_BUS_LINE = "Unable to determine the device handle for GPU0000:
 export const DRIVER_LINE =
   "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.";
 
-/** A --query-gpu row for GPU `i` in the order the source will ask for. */
-export function fakeRow(i: number): string {
+/**
+ * A field the help lists but the "rejects-field" stream refuses as a driver does (exit 2), while
+ * it answers every query without it.
+ */
+export const REJECTED_FIELD = "temperature.gpu.tlimit";
+
+/** A --query-gpu row for GPU `i` in the order the source will ask for, without `dropped`. */
+export function fakeRow(i: number, dropped?: string): string {
   const plan = planQuery(parseHelpQueryGpu(HELP));
-  const values = plan.metrics.map((m) => SAMPLE[m.def.kind]);
+  const values = plan.metrics.filter((m) => m.field !== dropped).map((m) => SAMPLE[m.def.kind]);
   return [
     "2026/07/14 08:12:38.696",
     String(i),
@@ -66,7 +73,8 @@ export function writeFakeSmi(mode: StreamMode, gpus = 3): FakeSmi {
     (_, i) => `GPU ${i}: NVIDIA H100 80GB HBM3 (UUID: GPU-${i})`,
   ).join("\n");
   writeFileSync(join(dir, "list.txt"), `${list}\n`);
-  const rows = Array.from({ length: gpus }, (_, i) => fakeRow(i));
+  const dropped = mode === "rejects-field" ? REJECTED_FIELD : undefined;
+  const rows = Array.from({ length: gpus }, (_, i) => fakeRow(i, dropped));
   writeFileSync(join(dir, "rows.txt"), `${rows.join("\n")}\n`);
   writeFileSync(join(dir, "rows-lost.txt"), `${rows.filter((_, i) => i !== 1).join("\n")}\n`);
   const stream: Record<StreamMode, string> = {
@@ -78,6 +86,7 @@ export function writeFakeSmi(mode: StreamMode, gpus = 3): FakeSmi {
     "lost-listed-bus": `echo "${LOST_BUS_LINE}" >&2; while true; do cat "$D/rows-lost.txt"; sleep 0.1; done`,
     garbage: `while true; do echo 'x%$#@!garbage'; cat "$D/rows.txt"; sleep 0.1; done`,
     driver: `echo "${DRIVER_LINE}"; exit 9`,
+    "rejects-field": `case "$*" in *"${REJECTED_FIELD},"*) printf 'Field "%s" is not a valid field to query.\\n\\n' "${REJECTED_FIELD}"; exit 2;; esac; while true; do cat "$D/rows.txt"; sleep 0.1; done`,
   };
   writeFileSync(
     join(dir, "list-lost.txt"),

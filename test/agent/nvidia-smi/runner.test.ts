@@ -9,12 +9,13 @@ import { afterEach, describe, expect, it } from "vitest";
 import { NvidiaSmiSource } from "../../../agent/sources/nvidia-smi/runner.js";
 import type { SourceSample } from "../../../agent/sources/source.js";
 import { createLogger } from "../../../shared/logger.js";
-import { GpuState } from "../../../shared/proto.js";
+import { AbsentReason, GpuState, Metric } from "../../../shared/proto.js";
 import {
   DRIVER_LINE,
   type FakeSmi,
   groupMembers,
   LOST_LINE,
+  REJECTED_FIELD,
   type StreamMode,
   streamChildren,
   waitFor,
@@ -281,6 +282,21 @@ describe("NvidiaSmiSource faults", () => {
     await waitFor(() => h.source.stats().restarts >= 3, 10_000, "three retries");
     expect(h.logs.filter((l) => l.code === "GPUTEL_E_NVSMI_DRIVER")).toHaveLength(1);
     expect(h.maxStreams()).toBe(0);
+  });
+
+  it("a field the driver refuses to query: dropped (absent, NOT_QUERIED) and the stream re-run without it", async () => {
+    const f = fake("rejects-field");
+    const h = await startSource([f.path], f.path);
+    await waitFor(() => okSamples(h).length >= 3, 10_000, "samples without the refused field");
+    const last = okSamples(h).at(-1)!;
+    expect(last.gpus[0]).toMatchObject({ utilization_gpu_pct: 42, power_draw_watts: 69.85 });
+    expect(last.gpus[0]?.temperature_gpu_tlimit_celsius).toBeUndefined();
+    expect(last.gpus[0]?.absent).toContainEqual({
+      metric: Metric.METRIC_TEMPERATURE_GPU_TLIMIT,
+      reason: AbsentReason.ABSENT_REASON_NOT_QUERIED,
+    });
+    expect(h.logs.filter((l) => l.field === REJECTED_FIELD)).toHaveLength(1);
+    expect(h.maxStreams()).toBe(1);
   });
 
   it("garbage output: counted and logged once, samples keep flowing", async () => {
