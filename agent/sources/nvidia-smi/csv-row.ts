@@ -70,7 +70,8 @@ const INDEX = /^\d{1,4}$/;
  * no index): the caller counts it as garbage.
  */
 export function parseRow(line: string, layout: RowLayout): IGpuSample | undefined {
-  const cols = splitCsvLine(line.trimEnd());
+  // Not trimmed as a whole: an empty last field is printed as a trailing `, ` (each cell is trimmed).
+  const cols = splitCsvLine(line);
   if (cols.length !== layout.columns) return undefined;
   const indexText = cols[layout.indexCol]?.trim() ?? "";
   if (!INDEX.test(indexText)) return undefined;

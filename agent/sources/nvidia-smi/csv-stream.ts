@@ -51,7 +51,7 @@ export class CsvStream {
   push(line: string, nowMs: number): StreamEvent[] {
     const text = line.trimEnd();
     if (text.trim() === "") return [];
-    const row = parseRow(text, this.layout);
+    const row = parseRow(line, this.layout);
     if (row) return this.add(row, nowMs);
     // Output with a header (no `noheader`): read columns by name from here on.
     if (text.startsWith("timestamp, ")) {

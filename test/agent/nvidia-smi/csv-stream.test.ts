@@ -3,7 +3,7 @@ import { CsvStream, MISSING_DETAIL, type StreamEvent } from "../../../agent/sour
 import { planQuery } from "../../../agent/sources/nvidia-smi/discovery.js";
 import { classifyLine, normaliseBusId } from "../../../agent/sources/nvidia-smi/error-lines.js";
 import { keepIdentities, parseGpuList } from "../../../agent/sources/nvidia-smi/gpu-list.js";
-import { AbsentReason, GpuState } from "../../../shared/proto.js";
+import { AbsentReason, GpuState, Metric } from "../../../shared/proto.js";
 
 // A small plan: utilization.gpu, memory.used, power.draw, pstate, clocks_event_reasons.active, mig.mode.current.
 const plan = planQuery(
@@ -69,6 +69,24 @@ describe("CsvStream grouping", () => {
     expect(gpu.memory_used_mib).toBe(1024);
     expect(gpu.absent).toContainEqual({ metric: 10, reason: AbsentReason.ABSENT_REASON_ERROR });
     expect(gpu.absent).toContainEqual({ metric: 21, reason: AbsentReason.ABSENT_REASON_NOT_QUERIED });
+  });
+
+  it("an empty last field (`…, ` as nvidia-smi prints it) is absent UNPARSEABLE, the row still read", () => {
+    const s = new CsvStream(plan, [GPUS[0]!]);
+    const line = `${row(0).slice(0, -"Disabled".length)}`;
+    expect(line.endsWith(", ")).toBe(true);
+    const [sample] = samples(feed(s, [line]));
+    const gpu = sample!.gpus[0]!;
+    expect(gpu).toMatchObject({
+      state: GpuState.GPU_STATE_OK,
+      utilization_gpu_pct: 50,
+      memory_used_mib: 1024,
+    });
+    expect(gpu.mig_mode).toBeUndefined();
+    expect(gpu.absent).toContainEqual({
+      metric: Metric.METRIC_MIG_MODE,
+      reason: AbsentReason.ABSENT_REASON_UNPARSEABLE,
+    });
   });
 
   it("garbage lines are reported, not fatal, and the stream carries on", () => {
