@@ -5,6 +5,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { parse as parseYaml } from "yaml";
 import type { ConfigProblem } from "./problems.js";
+import { keepWrittenStrings, yamlAsWritten } from "./written-strings.js";
 
 export interface ConfigKey {
   segments: string[];
@@ -65,7 +66,8 @@ export interface Override {
 
 /**
  * Overrides from GPUTEL_* variables. Values are read as YAML scalars or flow collections
- * (`5`, `true`, `[a, b]`, `{rack: r1}`) except for plain string keys. Empty variables count as unset.
+ * (`5`, `true`, `[a, b]`, `{rack: r1}`) except for plain string keys; where the schema wants a
+ * string inside them (`{rack: 07}`), it is kept as written. Empty variables count as unset.
  * Variables that name no key are ignored: GPUTEL_* is shared with test and tool switches.
  */
 export function envOverrides(
@@ -82,7 +84,8 @@ export function envOverrides(
       continue;
     }
     try {
-      overrides.push({ segments: key.segments, path: key.path, value: parseYaml(raw), source: key.env });
+      const value = keepWrittenStrings(key.schema, parseYaml(raw), yamlAsWritten(raw));
+      overrides.push({ segments: key.segments, path: key.path, value, source: key.env });
     } catch (error) {
       problems.push({
         path: key.path,

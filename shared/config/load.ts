@@ -18,6 +18,9 @@ import {
 import type { ConfigProblem } from "./problems.js";
 import { schemaProblems } from "./schema-problems.js";
 import { resolveSecrets, type SecretSpec } from "./secrets.js";
+import { keepWrittenStrings, yamlAsWritten } from "./written-strings.js";
+
+type Tree = Record<string, unknown>;
 
 export interface DefaultsContext {
   env: NodeJS.ProcessEnv;
@@ -195,7 +198,8 @@ export function loadConfig<S extends TObject>(
 
   const parsed = text === undefined ? { root: {}, problems: [] } : parseYamlFile(text, file ?? "");
   if (parsed.problems.length > 0) return { ok: false, problems: parsed.problems, file };
-  const root = parsed.root;
+  const root =
+    text === undefined ? parsed.root : (keepWrittenStrings(schema, parsed.root, yamlAsWritten(text)) as Tree);
   const keyProblems = prototypeKeyProblems(root, "");
 
   const sources = new Map<string, string>();

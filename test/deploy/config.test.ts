@@ -165,6 +165,34 @@ describe("a broken file", () => {
   });
 });
 
+describe("strings as written", () => {
+  it("a string key keeps the file's text where YAML would read a number: 0123, 07, 1.10", () => {
+    const file = tempFile(
+      "a.yaml",
+      "site: 1.10\nlabels: { rack: 07, gen: 4 }\nbroker: { password: 0123 }\nspool: { inflight: 08 }\n",
+    );
+    const config = valid(loadAgentConfig({ file, env: {}, hostname: "h1" }));
+    expect(config.site).toBe("1.10");
+    expect(config.labels).toEqual({ rack: "07", gen: "4" });
+    expect(config.broker.password).toBe("0123");
+    expect(config.spool.inflight).toBe(8);
+    const collector = valid(
+      loadCollectorConfig({
+        file: tempFile("c.yaml", "broker: { mode: external, url: 'mqtt://b:1883', username: 007 }\n"),
+        env: {},
+      }),
+    );
+    expect(collector.broker.username).toBe("007");
+  });
+
+  it("so do the entries of a GPUTEL_* flow collection", () => {
+    const config = valid(
+      loadAgentConfig({ file: tempFile("a.yaml", ""), env: { GPUTEL_LABELS: "{rack: 07, rev: 1.10}" } }),
+    );
+    expect(config.labels).toEqual({ rack: "07", rev: "1.10" });
+  });
+});
+
 describe("environment and command line", () => {
   it("GPUTEL_<PATH> variables override the file, as YAML values except for plain strings", () => {
     const file = tempFile("a.yaml", "interval: 2s\nbroker: { url: 'mqtt://a:1883' }\n");
