@@ -5,13 +5,15 @@
 // that matches no route is private too, so nothing is answered to an unauthenticated caller
 // but the 401 itself.
 // Without a token (loopback only), the Host header must name this machine or a configured name,
-// so a web page cannot read the API by rebinding its own DNS name to 127.0.0.1.
+// so a web page cannot read the API by rebinding its own DNS name to 127.0.0.1, and a request that
+// changes state must not come from a page of another origin (cross-origin.ts).
 // Roles: the bearer token names a principal (http.token: admin; a stored token: its role). A
 // private route declares the least role it needs in `config.access` (default "viewer": read
 // only); "admin" routes change things; "tenant" routes also answer tenant tokens, scoped by
 // the handler to the tenant's own leases. A role short of the route's answers 403.
 import type { FastifyInstance } from "fastify";
 import { bearerMatches, bearerOf, isLoopbackHost } from "./auth.js";
+import { isCrossOriginChange } from "./cross-origin.js";
 
 /** Who is asking: a role, the tenant for tenant tokens, and a name for history rows. */
 export interface Principal {
@@ -151,6 +153,15 @@ export function installAccessControl(app: FastifyInstance, policy: AccessPolicy)
     };
     if (decideAccess(request, policy) === "allow" && request.isPublic) return;
     const who = authenticate(request, policy);
+    if (who === LOCAL && isCrossOriginChange(req.method, req.headers.origin, req.headers.host)) {
+      // The only credential here is being local, which a page on another origin shares.
+      reply.code(403).send({
+        error: "cross_origin",
+        message:
+          "without a token, a request that changes state is refused from a page of another origin (Origin header)",
+      });
+      return reply;
+    }
     if (typeof who === "object") {
       const level = config?.access ?? "viewer";
       if (roleAllows(who, level)) {
