@@ -6,8 +6,11 @@
 
 export const MASK = "********";
 
-/** scheme://user:PASSWORD@ */
-const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'<>]*):[^\s/?#@"'<>]*@/gi;
+/**
+ * scheme://user:PASSWORD@ — the password runs to the authority's LAST '@', as URL parsers read it
+ * (`mqtt://agent:p@ss@host` has the password `p@ss`), so no tail of it is left showing.
+ */
+const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s/?#@:"'<>]*):[^\s/?#"'<>]*@/gi;
 /** ?token=VALUE, &api_key=VALUE, … */
 const QUERY_SECRET = /([?&][^=&\s#"'<>]*(?:token|secret|passw|key|sig|auth)[^=&\s#"'<>]*=)[^&\s#"'<>]+/gi;
 

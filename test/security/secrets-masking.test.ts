@@ -123,6 +123,15 @@ describe("check-config masks every secret it prints", () => {
     expect(s.output()).toContain("mqtt://agent:********@broker.example:1883");
   });
 
+  test("a password holding '@' is masked whole (a URL's user part ends at its last '@')", async () => {
+    const s = gputel(["agent", "check-config", "--config", "/dev/null"], {
+      GPUTEL_BROKER_URL: "mqtt://agent:hun@ter2@broker.example:1883",
+    });
+    expect(await exitWithin(s, 15_000)).toBe(0);
+    expect(s.output()).not.toContain("ter2");
+    expect(s.output()).toContain("mqtt://agent:********@broker.example:1883");
+  });
+
   test("a problem that quotes the value masks it too", async () => {
     const s = gputel(["collector", "check-config", "--config", "/dev/null"], {
       GPUTEL_BROKER_MODE: "external",
