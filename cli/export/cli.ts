@@ -106,7 +106,10 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
   const partial = v.output !== undefined ? `${v.output}.partial` : undefined;
   try {
     if (partial !== undefined && v.output !== undefined) {
-      await pipeline(body, createWriteStream(partial, { mode: 0o600 }));
+      // Made afresh and exclusively (O_EXCL follows no link): in a shared directory a file or
+      // link planted at OUTPUT.partial would otherwise be written through, or keep its mode.
+      await rm(partial, { force: true });
+      await pipeline(body, createWriteStream(partial, { flags: "wx", mode: 0o600 }));
       await rename(partial, v.output);
     } else {
       await pipeline(body, io.stdout, { end: false });
@@ -114,7 +117,7 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
   } catch (error) {
     if (partial !== undefined) await rm(partial, { force: true });
     const local = (error as NodeJS.ErrnoException).syscall;
-    if (local === "open" || local === "write" || local === "rename") {
+    if (local === "open" || local === "write" || local === "rename" || local === "unlink" || local === "rm") {
       // EX_CANTCREAT: the collector answered; this machine could not write the file.
       io.stderr(`gputel export: cannot write --output ${v.output}: ${(error as Error).message}\n`);
       body.destroy();

@@ -2,7 +2,7 @@
 // an API error shown with its parameter, a collector that is not there, and a connection cut
 // in the middle: exit 1 and no output file (nor its .partial) left behind.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, lstat, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -80,6 +80,28 @@ describe("gputel export", () => {
       GPUTEL_API_TOKEN: TOKEN,
     });
     expect(r).toMatchObject({ code: 73, err: expect.stringContaining("cannot write --output") });
+  });
+
+  it("writes its .partial file afresh: a link or file planted there is replaced, never written through", async () => {
+    // In a shared directory (/tmp) another user may plant OUTPUT.partial before the export runs.
+    const victim = join(dir, "victim.txt");
+    await writeFile(victim, "keep me\n");
+    const linked = join(dir, "linked.csv");
+    await symlink(victim, `${linked}.partial`);
+    const planted = join(dir, "planted.csv");
+    await writeFile(`${planted}.partial`, "", { mode: 0o644 });
+    await chmod(`${planted}.partial`, 0o644);
+    for (const output of [linked, planted]) {
+      const r = await cli(["--url", api.url, "--since", "5m", "--format", "csv", "-o", output], {
+        GPUTEL_API_TOKEN: TOKEN,
+      });
+      expect(r.code, r.err).toBe(0);
+      const written = await lstat(output);
+      expect(written.isFile()).toBe(true);
+      expect(written.mode & 0o777).toBe(0o600);
+      expect(await readFile(output, "utf8")).toMatch(/^time,timestamp_ms,/);
+    }
+    expect(await readFile(victim, "utf8")).toBe("keep me\n");
   });
 
   it("says when no collector answers", async () => {
