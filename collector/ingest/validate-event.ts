@@ -8,6 +8,7 @@ import { isValidGpuUuid, MAX_GPU_INDEX } from "../../shared/gpu-id.js";
 import { EventKind, type IEventBatch, type IHealthEvent } from "../../shared/proto.js";
 import { judgeXid } from "../../shared/xid/judge.js";
 import { type XidAction, xidEntry } from "../../shared/xid/xid.js";
+import { DEFAULT_LIMITS } from "./limits.js";
 import type { Rejection } from "./reasons.js";
 import {
   type Checked,
@@ -90,7 +91,7 @@ function validateEvent(e: IHealthEvent, ctx: ValidationContext, agentBootId: str
   if (index !== null && index > MAX_GPU_INDEX) fail("event_invalid", `gpu_index ${index}`);
   const pid = e.pid ?? null;
   if (pid !== null && pid > MAX_PID) fail("event_invalid", `pid ${pid}`);
-  const nameMax = ctx.limits?.maxStringLength ?? 256;
+  const nameMax = (ctx.limits ?? DEFAULT_LIMITS).maxStringLength;
   if ((e.process_name ?? "").length > nameMax)
     fail("event_invalid", `process_name length ${(e.process_name ?? "").length}`);
   if ((e.message ?? "").length > 1024) fail("event_invalid", `message length ${(e.message ?? "").length}`);

@@ -4,6 +4,7 @@
 // the others are kept. Only text the agent may send survives: bounded names, ids of fixed shapes.
 import { isValidGpuUuid, MIG_UUID } from "../../shared/gpu-id.js";
 import type { IProcessRecord, IProcessSet } from "../../shared/proto.js";
+import { DEFAULT_LIMITS } from "./limits.js";
 import type { Rejection } from "./reasons.js";
 import {
   type Checked,
@@ -110,7 +111,7 @@ function validateProcess(p: IProcessRecord, ctx: ValidationContext): ValidProces
   const start = p.start_ms === undefined || p.start_ms === null ? 0 : Number(p.start_ms);
   if (start !== 0) checkProcessTime(ctx, start);
   const name = p.name ?? "";
-  if (name.length > (ctx.limits?.maxStringLength ?? 256) || hasControl(name))
+  if (name.length > (ctx.limits ?? DEFAULT_LIMITS).maxStringLength || hasControl(name))
     fail("process_invalid", `name length ${name.length}`);
   const mem = (v: number | null | undefined, what: string) => {
     if (v === undefined || v === null) return null;
