@@ -52,9 +52,11 @@ export function registerDashboard(app: FastifyInstance, routeOptions: RouteShort
         .header("content-type", a.type)
         .header("cache-control", "no-cache")
         .header("x-content-type-options", "nosniff")
+        // Never framed by another site's page (clickjacking), for browsers without frame-ancestors too.
+        .header("x-frame-options", "DENY")
         .header(
           "content-security-policy",
-          "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'",
+          "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         );
       return a.body;
     });
