@@ -44,6 +44,19 @@ describe("docs/errors.md", () => {
     for (const [reason, meaning] of documented) expect(meaning, reason).not.toBe("");
   });
 
+  it("documents every error word the HTTP API answers with, and no other", () => {
+    const answered = new Set<string>();
+    for (const file of readdirSync(join(root, "collector"), { recursive: true, encoding: "utf8" })) {
+      if (!file.endsWith(".ts")) continue;
+      const text = readFileSync(join(root, "collector", file), "utf8");
+      for (const m of text.matchAll(/(?:ApiError|LeaseError)\(\s*\d+,\s*"([a-z_]+)"/g))
+        answered.add(m[1] as string);
+      for (const m of text.matchAll(/\berror:\s*"([a-z_]+)"/g)) answered.add(m[1] as string);
+    }
+    const documented = tableRows(section("## HTTP API errors"));
+    expect([...documented.keys()].sort()).toEqual([...answered].sort());
+  });
+
   it("names no error code elsewhere in the docs that the catalogue lacks", () => {
     const files = ["README.md", ...readdirSync(join(root, "docs")).map((f) => join("docs", f))].filter((f) =>
       f.endsWith(".md"),
