@@ -235,7 +235,10 @@ export class Registry {
     if (!inv.host) return;
     const h = this.ensureHost(inv.host, inv.site || undefined, inv.labels, nowMs);
     const at = Number(inv.timestamp_ms ?? 0) || nowMs;
-    const uuids = (inv.gpus ?? []).map((info) => info.uuid ?? "").filter((u) => u !== "");
+    const listed = (inv.gpus ?? []).map((info) => info.uuid ?? "").filter((u) => u !== "");
+    // A failed -q -x lists none or some: the GPUs it leaves out have not left the host (another
+    // host claiming one would be taken for a move), as the flag engine reads it too.
+    const uuids = inv.error ? [...new Set([...(h.inventory ?? []), ...listed])] : listed;
     h.inventory = new Set(uuids);
     this.stmts.updateHostInventory.run(JSON.stringify(uuids), h.id);
     for (const info of inv.gpus ?? []) {

@@ -4,6 +4,7 @@
 // gpu_claimed_by_other_host; what the host says about its own GPUs (or no GPU) is still stored.
 import { afterEach, describe, expect, it } from "vitest";
 import { IngestPipeline } from "../../collector/ingest/pipeline.js";
+import { encodeInventory } from "../../shared/codec.js";
 import { silentLogger } from "../../shared/logger.js";
 import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
@@ -91,5 +92,26 @@ describe("a host naming another live host's GPU", () => {
         .query({ host: "gpu-b", limit: 10 })
         .map((p) => p.pid),
     ).toEqual([200]);
+  });
+
+  it("in a frame after the owner's nvidia-smi -q -x failed: the failed inventory did not free the GPU", async () => {
+    const { store, pipeline } = await fleetWithVictim();
+    // The victim's agent could not read -q -x: its inventory says why and lists no GPU.
+    const failed = Buffer.from(
+      encodeInventory({
+        schema_version: SCHEMA_VERSION,
+        host: "gpu-a",
+        timestamp_ms: Date.now(),
+        error: "timed out",
+      }),
+    );
+    await pipeline.submit(topicFor("gpu-a", "inventory"), failed, undefined);
+    const result = await pipeline.submit(
+      topicFor("gpu-b", "frame"),
+      batchOf("gpu-b", 2, { [VICTIM_GPU]: 40, [ATTACKER_GPU]: 40 }),
+      undefined,
+    );
+    expect(result.rejections.map((r) => r.reason)).toEqual(["gpu_claimed_by_other_host"]);
+    expect(store.fleet.gpuOwner(VICTIM_GPU)?.host).toBe("gpu-a");
   });
 });
