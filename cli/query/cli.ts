@@ -120,6 +120,9 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
     const range = resolveRange(v.since, v.until, Date.now());
     const label = apiLabel(v.label);
     const sort = parseSort(v.sort);
+    // The health and process commands keep their own default range (no --since), but read the
+    // words and dates of --since and --until as every other command does.
+    const ranged = { ...v, since: v.since === undefined ? undefined : range.from, until: range.to };
     switch (command) {
       case "summary": {
         const s =
@@ -225,20 +228,20 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
       case "events":
       case "health": {
         if (command === "health" && !arg) throw new UsageError("health needs a GPU (UUID or host:index)");
-        await healthCommand(command, arg, { ...v, since: v.since }, client, style, print);
+        await healthCommand(command, arg, ranged, client, style, print);
         return 0;
       }
       case "processes": {
-        await processCommand("processes", arg, v, client, style, print);
+        await processCommand("processes", arg, ranged, client, style, print);
         return 0;
       }
       case "report": {
         if (arg === "processes") {
-          await processCommand("report-processes", arg, v, client, style, print);
+          await processCommand("report-processes", arg, ranged, client, style, print);
           return 0;
         }
         if (arg === "health") {
-          await healthCommand("report-health", arg, v, client, style, print);
+          await healthCommand("report-health", arg, ranged, client, style, print);
           return 0;
         }
         if (!arg)
