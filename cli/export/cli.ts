@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { parseArgs } from "node:util";
 import { hasCredentials } from "../../shared/mask.js";
-import { describeFetchError } from "../query/client.js";
+import { apiErrorOf, describeFetchError, excerpt } from "../query/client.js";
 
 const USAGE = `Usage: gputel export --since T --format F [options]
 
@@ -135,11 +135,13 @@ async function failure(response: Response): Promise<string> {
   if (response.status === 401)
     return "unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN";
   const text = await response.text();
+  let body: unknown;
   try {
-    const b = JSON.parse(text) as { message?: string; parameter?: string; error?: string };
-    const which = b.parameter ? ` (parameter ${b.parameter})` : "";
-    return `${b.message ?? b.error ?? `HTTP ${response.status}`}${which}`;
+    body = JSON.parse(text);
   } catch {
-    return `HTTP ${response.status}: ${text.slice(0, 200)}`;
+    return `HTTP ${response.status}: ${excerpt(text)}`;
   }
+  const b = apiErrorOf(body);
+  const which = b.parameter ? ` (parameter ${b.parameter})` : "";
+  return `${b.message ?? b.error ?? `HTTP ${response.status}`}${which}`;
 }

@@ -1,6 +1,6 @@
 // Any-method JSON request for `gputel lease` (the query client's GET, with a body): the same URL
 // and token handling, and failures that keep the HTTP status so the CLI can pick its exit code.
-import { type ClientOptions, describeFetchError } from "../query/client.js";
+import { apiErrorOf, type ClientOptions, describeFetchError, excerpt } from "../query/client.js";
 
 export class RequestError extends Error {
   constructor(
@@ -41,20 +41,23 @@ export async function requestJson<T>(
   try {
     body = JSON.parse(text);
   } catch {
-    throw new RequestError(
-      `${base}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`,
-      response.status,
-    );
+    throw new RequestError(`${base}: HTTP ${response.status}, not JSON: ${excerpt(text)}`, response.status);
   }
   if (!response.ok) {
-    const b = body as { message?: string; parameter?: string; error?: string };
+    const b = apiErrorOf(body);
     if (response.status === 401)
       throw new RequestError(
         `${base}: unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN`,
         401,
       );
     const field = b.parameter ? ` (field ${b.parameter})` : "";
-    throw new RequestError(`${b.message ?? b.error ?? `HTTP ${response.status}`}${field}`, response.status);
+    throw new RequestError(
+      `${base}: ${b.message ?? b.error ?? `HTTP ${response.status}`}${field}`,
+      response.status,
+    );
   }
+  // Some other server's JSON (a proxy's `null`): a 5xx-like failure, not data to print.
+  if (typeof body !== "object" || body === null)
+    throw new RequestError(`${base}: HTTP ${response.status}, not the API's answer: ${excerpt(text)}`, 502);
   return body as T;
 }

@@ -18,6 +18,22 @@ export function describeFetchError(url: string, error: unknown): string {
   return `cannot reach the collector at ${url}: ${cause?.message ?? (error as Error).message}`;
 }
 
+/** The fields of the API's error answer; empty when the body is some other JSON (a proxy's). */
+export function apiErrorOf(body: unknown): { message?: string; parameter?: string; error?: string } {
+  return typeof body === "object" && body !== null && !Array.isArray(body) ? body : {};
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a page's line breaks and control characters must not reach the terminal
+const BLANKS_AND_CONTROLS = /[\s\x00-\x1f\x7f]+/g;
+
+/**
+ * The start of an answer that is not the API's JSON (a proxy's HTML error page), on one line:
+ * the CLI's message stays one line naming the URL, whatever the page holds.
+ */
+export function excerpt(text: string): string {
+  return text.replace(BLANKS_AND_CONTROLS, " ").trim().slice(0, 200);
+}
+
 export async function getJson<T>(
   base: string,
   path: string,
@@ -45,15 +61,17 @@ export async function getJson<T>(
   try {
     body = JSON.parse(text);
   } catch {
-    throw new QueryError(`${base}: HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`);
+    throw new QueryError(`${base}: HTTP ${response.status}, not JSON: ${excerpt(text)}`);
   }
   if (!response.ok) {
-    const b = body as { message?: string; parameter?: string; error?: string };
+    const b = apiErrorOf(body);
     if (response.status === 401)
       throw new QueryError(`${base}: unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN`);
     const which = b.parameter ? ` (parameter ${b.parameter})` : "";
     throw new QueryError(`${base}: ${b.message ?? b.error ?? `HTTP ${response.status}`}${which}`);
   }
+  if (typeof body !== "object" || body === null)
+    throw new QueryError(`${base}: HTTP ${response.status}, not the API's answer: ${excerpt(text)}`);
   return body as T;
 }
 
