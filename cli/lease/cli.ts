@@ -9,6 +9,7 @@ import type { LeaseView } from "../../collector/leases/model.js";
 import type { ImportResult } from "../../collector/leases/service.js";
 import { hasCredentials } from "../../shared/mask.js";
 import type { ClientOptions } from "../query/client.js";
+import { resolveGivenRange } from "../query/options.js";
 import type { Style } from "../query/table.js";
 import { formatOf, ImportFileError, parseImport } from "./import-file.js";
 import { type HistoryView, renderLease, renderLeases } from "./render.js";
@@ -22,7 +23,7 @@ Commands:
                        [--end TIME] [--id ID] [--contract C] [--price 2.50 --currency EUR]
                        [--availability 99.5] [--label key=value]...
   end ID [--at TIME]   end a lease now (or at a later TIME)
-  list                 leases (--tenant, --device, --at TIME, --since/--until, --limit)
+  list                 leases (--tenant, --device, --at TIME, --since/--until T, --limit)
   show ID              one lease with its history
   delete ID            delete a lease that has not started
   import FILE          create or update leases from CSV or YAML, all or nothing
@@ -35,7 +36,9 @@ Options:
   --json             print the API's JSON
   -h, --help
 
-Times: RFC 3339 (2026-11-01T00:00:00Z) or epoch milliseconds. Exit status: 65 refused data,
+Times: RFC 3339 (2026-11-01T00:00:00Z) or epoch milliseconds; --since and --until also take
+24h, today, yesterday, this-month, last-month or a date (2026-05-01), as gputel query does.
+Exit status: 65 refused data,
 66 unreadable file, 69 collector unreachable, 78 token missing or lacking the admin role.
 `;
 
@@ -152,12 +155,13 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
       return out(lease, () => `Lease ${lease.id} ends at ${lease.end}.\n`);
     }
     case "list": {
+      const range = resolveGivenRange(v.since, v.until, Date.now());
       const query = {
         tenant: v.tenant,
         device: v.device,
         at: v.at,
-        from: v.since,
-        to: v.until,
+        from: range.from,
+        to: range.to,
         limit: v.limit,
       };
       const answer = await requestJson<{ leases: LeaseView[]; truncated: boolean }>("GET", "/api/v1/leases", {

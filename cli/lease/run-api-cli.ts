@@ -1,6 +1,8 @@
 // The one way an API-talking subcommand (`gputel lease`, `gputel report`) turns its outcome into
 // output and an exit status: 64 usage, 66 unreadable input, 78 refused token, 65 other refusals
 // (4xx), 69 collector unreachable or failing (5xx). A command adds its own mapping first.
+
+import { OptionError } from "../query/options.js";
 import type { LeaseIo } from "./cli.js";
 import { RequestError } from "./request.js";
 
@@ -35,7 +37,7 @@ export async function runApiCli<V>(cli: ApiCli<V>, args: string[], io: LeaseIo):
     return 0;
   } catch (error) {
     const message = (error as Error).message;
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof OptionError) {
       io.stderr(`${cli.name}: ${message}\n\n${cli.usage}`);
       return 64;
     }

@@ -14,7 +14,15 @@ import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName } from "./co
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
 import { mergedReport, mergedSummary } from "./merged.js";
-import { apiLabel, OptionError, parseSort, resolveRange, type SortKey, sortBy } from "./options.js";
+import {
+  apiLabel,
+  OptionError,
+  parseSort,
+  resolveGivenRange,
+  resolveRange,
+  type SortKey,
+  sortBy,
+} from "./options.js";
 import { processCommand } from "./processes.js";
 import { renderFlags, renderGpu, renderGpus, renderReport, renderSummary } from "./render.js";
 import type { Style } from "./table.js";
@@ -122,7 +130,8 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
     const sort = parseSort(v.sort);
     // The health and process commands keep their own default range (no --since), but read the
     // words and dates of --since and --until as every other command does.
-    const ranged = { ...v, since: v.since === undefined ? undefined : range.from, until: range.to };
+    const given = resolveGivenRange(v.since, v.until, Date.now());
+    const ranged = { ...v, since: given.from, until: given.to };
     switch (command) {
       case "summary": {
         const s =

@@ -2,6 +2,8 @@
 // (--since yesterday | today | last-month, or a calendar date), labels as the agent writes them
 // (customer=acme), and --sort FIELD[:asc|:desc]. Calendar words use this machine's time zone
 // (TZ): "yesterday" is the operator's yesterday.
+import { parseDuration } from "../../shared/duration.js";
+
 export class OptionError extends Error {}
 
 export interface Range {
@@ -36,6 +38,25 @@ export function resolveRange(since: string | undefined, until: string | undefine
   const n = named(since, nowMs);
   if (n) return { from: n.from, to: to ?? n.to };
   return { from: instant("since", since), to };
+}
+
+/**
+ * --since and --until read as resolveRange reads them, but with no start of its own when --since
+ * is not given: the command (or the API) keeps its default range then.
+ */
+export function resolveGivenRange(
+  since: string | undefined,
+  until: string | undefined,
+  nowMs: number,
+): { from: string | undefined; to: string | undefined } {
+  const range = resolveRange(since, until, nowMs);
+  return { from: since === undefined ? undefined : before(range.from, nowMs), to: before(range.to, nowMs) };
+}
+
+/** A duration (24h) as the epoch ms that long before now: not every route reads durations. */
+function before(text: string | undefined, nowMs: number): string | undefined {
+  const ms = text === undefined ? undefined : parseDuration(text);
+  return ms !== undefined && ms > 0 ? String(nowMs - ms) : text;
 }
 
 function named(text: string, nowMs: number): { from: string; to: string | undefined } | undefined {

@@ -19,6 +19,7 @@ import type { LeaseReport, Statement } from "../../collector/reports/lease-repor
 import { client, defaultIo, type LeaseIo } from "../lease/cli.js";
 import { requestJson } from "../lease/request.js";
 import { runApiCli, UsageError } from "../lease/run-api-cli.js";
+import { resolveGivenRange } from "../query/options.js";
 import { table } from "../query/table.js";
 
 const USAGE = `Usage: gputel report <command> [options]
@@ -36,6 +37,8 @@ Commands:
 Options:
   --format table|csv|json   output (default table)
   --url URL                 collector API (default http://127.0.0.1:8080)
+  --from T, --to T          RFC 3339, epoch ms, 24h, today, yesterday, this-month, last-month
+                            or a date (2026-05-01), as gputel query's --since and --until
   --token-file F            file holding an API token (else env GPUTEL_API_TOKEN); a tenant
                             token gets its own tenant only
   -h, --help
@@ -122,7 +125,7 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
     case "leases": {
       const r = await requestJson<LeaseReport>("GET", "/api/v1/reports/leases", {
         ...options,
-        query: { from: v.from, to: v.to, by: v.by, tenant: v.tenant },
+        query: { ...resolveGivenRange(v.from, v.to, Date.now()), by: v.by, tenant: v.tenant },
       });
       show(
         io,
