@@ -1,4 +1,6 @@
-// Aligned text tables with optional ANSI colour. Widths are measured without the escape codes.
+// Aligned text tables with optional ANSI colour. Widths are terminal columns (display-width.ts).
+import { displayWidth } from "./display-width.js";
+
 export interface Style {
   colour: boolean;
 }
@@ -11,12 +13,6 @@ export function paint(style: Style, colour: Colour | undefined, text: string): s
   return `\x1b[${CODES[colour]}m${text}\x1b[0m`;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI escapes on purpose
-const ANSI = /\x1b\[[0-9;]*m/g;
-export function visibleLength(text: string): number {
-  return text.replace(ANSI, "").length;
-}
-
 export interface Cell {
   text: string;
   colour?: Colour;
@@ -26,12 +22,12 @@ export interface Cell {
 
 export function table(style: Style, header: readonly string[], rows: readonly (readonly Cell[])[]): string {
   const widths = header.map((h, i) =>
-    Math.max(h.length, ...rows.map((r) => visibleLength(r[i]?.text ?? ""))),
+    Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[i]?.text ?? ""))),
   );
   const line = (cells: readonly Cell[]) =>
     cells
       .map((c, i) => {
-        const pad = " ".repeat(Math.max(0, (widths[i] ?? 0) - visibleLength(c.text)));
+        const pad = " ".repeat(Math.max(0, (widths[i] ?? 0) - displayWidth(c.text)));
         const body = paint(style, c.colour, c.text);
         return c.right ? pad + body : i === cells.length - 1 ? body : body + pad;
       })
