@@ -10,14 +10,17 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { parseArgs } from "node:util";
 import { hasCredentials } from "../../shared/mask.js";
 import { apiErrorOf, describeFetchError, excerpt } from "../query/client.js";
+import { resolveGivenRange } from "../query/options.js";
 
 const USAGE = `Usage: gputel export --since T --format F [options]
 
 Streams stored samples out of a collector (docs/export.md).
 
 Options:
-  --since T          start: RFC 3339, epoch ms, or a duration before now (24h)  (required)
-  --until T          end (default now); at most 400 days after --since
+  --since T          start: RFC 3339, epoch ms, a duration before now (24h), today,
+                     yesterday, this-month, last-month or a date (2026-05-01)     (required)
+  --until T          end (default now, or the end of the day/month --since names);
+                     at most 400 days after --since
   --format F         openmetrics | vm-jsonl | csv                                (required)
   --tier T           raw (default) or a rollup tier the collector keeps (1m, 1h)
   --gpu ID           a GPU by UUID or host:index; repeat or comma-separate (default: every GPU)
@@ -59,6 +62,7 @@ function parse(args: string[]) {
 
 export async function run(args: string[], io: ExportIo = defaultIo()): Promise<number> {
   let v: ReturnType<typeof parse>["values"];
+  let range: { from: string | undefined; to: string | undefined };
   try {
     v = parse(args).values;
     if (v.help) {
@@ -67,6 +71,7 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
     }
     if (v.since === undefined) throw new Error("--since is required");
     if (v.format === undefined) throw new Error("--format is required (openmetrics, vm-jsonl or csv)");
+    range = resolveGivenRange(v.since, v.until, Date.now());
   } catch (error) {
     io.stderr(`gputel export: ${(error as Error).message} (GPUTEL_E_USAGE)\n\n${USAGE}`);
     return 64;
@@ -85,8 +90,8 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
     io.stderr(`gputel export: cannot read --token-file: ${(error as Error).message}\n`);
     return 66;
   }
-  const params = new URLSearchParams({ from: v.since, format: v.format });
-  if (v.until !== undefined) params.set("to", v.until);
+  const params = new URLSearchParams({ from: range.from ?? v.since, format: v.format });
+  if (range.to !== undefined) params.set("to", range.to);
   if (v.tier !== undefined) params.set("tier", v.tier);
   for (const gpu of v.gpu ?? []) for (const g of gpu.split(",")) if (g !== "") params.append("gpu", g);
   let response: Response;
