@@ -10,6 +10,12 @@ import { run } from "../../cli/query/cli.js";
 import { runCaptured, type Spawned, spawnGputel } from "../helpers/cli.js";
 import { freePort, waitFor } from "../helpers/net.js";
 
+/** A calendar date three days ago in this machine's zone (a fixed date would age past 400 days). */
+const DAYS_AGO = (() => {
+  const d = new Date(Date.now() - 3 * 86_400_000);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+})();
+
 let dir: string;
 let collector: Spawned | undefined;
 let url: string;
@@ -39,7 +45,7 @@ afterAll(async () => {
 describe("gputel query --since words in every command", () => {
   const commands = [["events"], ["processes"], ["report", "health"], ["report", "processes"]];
   for (const command of commands)
-    for (const since of ["today", "yesterday", "this-month", "last-month", "2026-05-01"])
+    for (const since of ["today", "yesterday", "this-month", "last-month", DAYS_AGO])
       test(`${command.join(" ")} --since ${since}`, async () => {
         const r = await runCaptured(run, [...command, "--since", since, "--json", "--url", url]);
         expect(r.err).toBe("");
