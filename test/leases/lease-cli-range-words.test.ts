@@ -8,6 +8,12 @@ import { frameFor } from "../collector/leases/store-helpers.js";
 import { runCaptured } from "../helpers/cli.js";
 import { startTestCollector, type TestCollector } from "../security/collector-helpers.js";
 
+/** A calendar date three days ago in this machine's zone (a fixed date would age past 400 days). */
+const DAYS_AGO = (() => {
+  const d = new Date(Date.now() - 3 * 86_400_000);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+})();
+
 const TOKEN = "lease-range-words-admin-token-0123";
 const G1 = "GPU-aaaaaaaa-2222-3333-4444-555555555555";
 const NOW = Date.now();
@@ -23,7 +29,7 @@ afterAll(async () => {
 });
 
 describe("time words in gputel lease list and gputel report leases", () => {
-  for (const since of ["24h", "today", "yesterday", "this-month", "last-month", "2026-05-01"]) {
+  for (const since of ["24h", "today", "yesterday", "this-month", "last-month", DAYS_AGO]) {
     test(`lease list --since ${since}`, async () => {
       const r = await runCaptured(leaseCli, ["list", "--since", since, "--json", "--url", c.url], env);
       expect(r.err).toBe("");
