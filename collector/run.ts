@@ -10,6 +10,7 @@ import { EmbeddedBroker } from "./broker/embedded.js";
 import { ExternalBroker } from "./broker/external.js";
 import { readUsersFile } from "./broker/users-file.js";
 import type { CollectorConfig } from "./config.js";
+import { databasePathError } from "./database-path-error.js";
 import { idleThresholdsFor, resolveFlagsConfig } from "./flags/config.js";
 import { FlagEngine } from "./flags/engine.js";
 import { holderText } from "./flags/holder-text.js";
@@ -65,11 +66,7 @@ async function startParts(
   onClose: (what: string, close: () => unknown) => void,
 ): Promise<RunningCollector> {
   const flagsConfig = resolveFlagsConfig(config.flags);
-  const store = Store.open(config.database, {
-    retention: config.retention,
-    idleThresholds: idleThresholdsFor(flagsConfig),
-    logger,
-  });
+  const store = openStore(config, flagsConfig, logger);
   onClose("store", () => store.close());
   // Before any ingest, so the capture trigger sees every commit from the first one on.
   const remoteWrite = startRemoteWrite(config, store, logger);
@@ -209,6 +206,22 @@ async function startParts(
       return stopping;
     },
   };
+}
+
+function openStore(
+  config: CollectorConfig,
+  flagsConfig: ReturnType<typeof resolveFlagsConfig>,
+  logger: Logger,
+): Store {
+  try {
+    return Store.open(config.database, {
+      retention: config.retention,
+      idleThresholds: idleThresholdsFor(flagsConfig),
+      logger,
+    });
+  } catch (error) {
+    throw databasePathError(config.database, error) ?? error;
+  }
 }
 
 /** Off the ingest path: its own loop reads what the store committed (collector/remote-write/). */
