@@ -8,7 +8,7 @@
 // retained; a batch of which only some frames were stored is acknowledged but not relayed; only
 // status and inventory are retained, bounded in size and count; with a users_file only `reader`
 // accounts may subscribe (agents never need to).
-import { type AddressInfo, createServer, type Server } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import {
   Aedes,
   type AedesPublishPacket,
@@ -56,6 +56,8 @@ export class EmbeddedBroker {
   private readonly retained = new Set<string>();
   /** Payloads of partly rejected batches: stored in part, never relayed (aedes copies the packet, not the payload). */
   private readonly unrelayed = new WeakSet<object>();
+  /** Every open TCP connection, those that never sent CONNECT included (aedes knows only clients). */
+  private readonly sockets = new Set<Socket>();
   private readonly log: Logger;
   private readonly throttle = new LogThrottle(60_000);
 
@@ -96,6 +98,10 @@ export class EmbeddedBroker {
     server.on("error", (error) =>
       this.log.error({ code: "GPUTEL_E_MQTT", err: error.message }, "Broker socket error"),
     );
+    server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
     this.aedes = aedes;
     this.server = server;
     const { address, port } = this.address();
@@ -120,6 +126,10 @@ export class EmbeddedBroker {
       ? new Promise<void>((resolve) => server.close(() => resolve()))
       : Promise.resolve();
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    // aedes closes its clients only: a connection that never sent CONNECT (a port scan, a TCP
+    // health check, an agent cut off mid-handshake) would hold the stop for aedes' 30 s connect
+    // timeout, and systemd's restart with it.
+    for (const socket of this.sockets) socket.destroy();
     await serverClosed;
   }
 

@@ -3,6 +3,7 @@
 // last will ingested, `$share/…` refused, a storage failure that makes the client re-send, and a
 // rejected publish refused with a PUBACK reason code (test/security/ has the attacks).
 import { mkdtemp, rm } from "node:fs/promises";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
@@ -226,6 +227,23 @@ describe("embedded broker (aedes 2.0.0-beta.1)", () => {
     await broker.stop();
     await pipeline.stop();
     await closed;
+  });
+
+  it("stops at once while a connection has sent no CONNECT (not after aedes' 30 s connect timeout)", async () => {
+    const pipeline = new IngestPipeline({ sink: new MemorySink(), logger: silentLogger() });
+    pipeline.start();
+    const broker = new EmbeddedBroker({ ingest: pipeline, logger: silentLogger(), port: 0 });
+    await broker.start();
+    // A port scanner, a load balancer's TCP check, or an agent whose CONNECT never arrived.
+    const silent = createConnection({ host: "127.0.0.1", port: broker.address().port });
+    cleanups.push(async () => void silent.destroy());
+    await new Promise<void>((resolve) => silent.once("connect", () => resolve()));
+    const closed = new Promise<void>((resolve) => silent.once("close", () => resolve()));
+    const started = Date.now();
+    await broker.stop();
+    await pipeline.stop();
+    await closed;
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it("with authentication, refuses bad passwords, and refuses (0x87) and counts a host writing as another", async () => {
