@@ -13,7 +13,7 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { ConfigMap, Namespace, Service } from "kubernetes-models/v1";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { loadAgentConfig } from "../../agent/config.js";
+import { kernelLogArgv, loadAgentConfig, sourceNames } from "../../agent/config.js";
 import { hashPassword } from "../../collector/broker/password-hash.js";
 import { loadCollectorConfig } from "../../collector/config.js";
 import { ROOT } from "../helpers/cli.js";
@@ -146,6 +146,26 @@ describe("Kubernetes manifests", () => {
     expect(c.securityContext?.capabilities?.add).toEqual(["SYSLOG"]);
   });
 
+  it("the agent reads the kernel log the DaemonSet mounts: kernel-log runs, on /dev/kmsg, not the journal", () => {
+    const spec = (find("DaemonSet", "gputel-agent") as unknown as { spec: { template: { spec: PodSpec } } })
+      .spec.template.spec;
+    const kmsg = spec.containers[0]?.volumeMounts.find((m) => m.name === "kmsg")?.mountPath;
+    expect(kmsg).toBe("/dev/kmsg");
+    const agentText =
+      (find("ConfigMap", "gputel-agent") as unknown as { data: Record<string, string> }).data["agent.yaml"] ??
+      "";
+    const agentFile = join(scratch, "agent-kernel-log.yaml");
+    writeFileSync(agentFile, agentText);
+    const agent = loadAgentConfig({ file: agentFile, env: {}, hostname: "gpu-node-1", touchFiles: false });
+    if (!agent.ok) throw new Error(JSON.stringify(agent.problems));
+    // The pod has the device and CAP_SYSLOG for Xid events: the source that reads them must run.
+    expect(sourceNames(agent.config)).toContain("kernel-log");
+    // The container has no journal (journalctl, the default reader, would find nothing).
+    const argv = kernelLogArgv(agent.config);
+    expect(argv[0]).not.toBe("journalctl");
+    expect(argv).toContain(kmsg);
+  });
+
   it("selectors meet: Services → collector pods, ServiceMonitor → the Service's http port", () => {
     const sts = find("StatefulSet", "gputel-collector") as unknown as {
       spec: { serviceName: string; template: { metadata: { labels: Record<string, string> } } };
@@ -215,7 +235,7 @@ interface PodSpec {
   containers: {
     env: unknown[];
     resources?: unknown;
-    volumeMounts: { name: string; readOnly?: boolean }[];
+    volumeMounts: { name: string; mountPath?: string; readOnly?: boolean }[];
     securityContext?: { capabilities?: { add?: string[] } };
   }[];
   volumes: { name: string; hostPath?: { path: string; type?: string } }[];
