@@ -60,6 +60,23 @@ function elfArch(file) {
   return arch;
 }
 
+/**
+ * The nodejs versions that can load the native module. better-sqlite3 is built against one Node.js
+ * ABI (NODE_MODULE_VERSION, one per major release) and node refuses a module of another ABI, so
+ * the package names the one major it was built for: a package built on Node 20 installed beside
+ * Node 22 would otherwise install cleanly and fail at the first database open.
+ */
+function nodejsDepends(native) {
+  const match = /node_register_module_v(\d+)/.exec(readFileSync(native, "latin1"));
+  if (!match) throw new Error(`${native} names no Node.js ABI (node_register_module_v<N>)`);
+  if (match[1] !== process.versions.modules)
+    throw new Error(
+      `${native} was built for Node.js ABI ${match[1]}, this node (${process.version}) has ABI ${process.versions.modules}: run \`npm rebuild better-sqlite3\` with the node the package is for`,
+    );
+  const major = Number(process.versions.node.split(".")[0]);
+  return `nodejs (>= ${major}), nodejs (<< ${major + 1})`;
+}
+
 /** The production packages' folders, relative to the root (nested node_modules listed on their own). */
 function productionPackages() {
   const out = run("npm", ["ls", "--omit=dev", "--all", "--parseable"], { maxBuffer: 16 << 20 });
@@ -198,6 +215,7 @@ try {
     "@VERSION@": pkg.version,
     "@ARCH@": arch,
     "@INSTALLED_SIZE@": String(duKiB(tree)),
+    "@NODEJS@": nodejsDepends(join(lib, NATIVE)),
     "@LIBC@": sharedLibraryDepends(join(lib, NATIVE)),
   };
   const template = readFileSync(join(here, "control.in"), "utf8");

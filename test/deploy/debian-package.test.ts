@@ -84,6 +84,39 @@ describe.skipIf(!haveDpkg)("Debian package", () => {
     expect(readFileSync(join(control, "postrm"), "utf8")).toMatch(/deluser --system .*gputel/);
   });
 
+  it("Depends admits only the nodejs major whose ABI the packaged native module was built for", async () => {
+    const scratch = mkdtempSync(join(work, "abi-"));
+    await dpkgDeb("-x", deb, scratch);
+    const native = readFileSync(
+      join(scratch, "usr/lib/gputel/node_modules/better-sqlite3/build/Release/better_sqlite3.node"),
+      "latin1",
+    );
+    // node loads a module only if its NODE_MODULE_VERSION is node's own (one per major release).
+    expect(/node_register_module_v(\d+)/.exec(native)?.[1]).toBe(process.versions.modules);
+    const nodejs = (await dpkgDeb("-f", deb, "Depends"))
+      .split(/,\s*/)
+      .map((d) => /^nodejs \((<<|<=|>=|>>|=) ([^)]+)\)$/.exec(d.trim()))
+      .filter((m): m is RegExpExecArray => m !== null);
+    const admits = async (version: string) => {
+      for (const [, op, bound] of nodejs) {
+        const dpkgOp = { "<<": "lt", "<=": "le", ">=": "ge", ">>": "gt", "=": "eq" }[op as string] as string;
+        const ok = await exec("dpkg", ["--compare-versions", version, dpkgOp, bound as string]).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) return false;
+      }
+      return true;
+    };
+    const major = Number(process.versions.node.split(".")[0]);
+    // NodeSource's and Debian's version strings for this node and for the next majors.
+    expect(await admits(`${process.versions.node}-1nodesource1`)).toBe(true);
+    expect(await admits(`${process.versions.node}+dfsg-1`)).toBe(true);
+    expect(await admits(`${major + 1}.0.0-1nodesource1`)).toBe(false);
+    expect(await admits(`${major + 2}.1.0+dfsg-1`)).toBe(false);
+    expect(await admits(`${major - 1}.9.0-1nodesource1`)).toBe(false);
+  });
+
   it("holds the program, production node_modules only, both units (not enabled) and the configs", async () => {
     const listing = (await dpkgDeb("-c", deb)).split("\n").filter(Boolean);
     const paths = listing.map((line) => line.split(/\s+/).slice(5).join(" "));
