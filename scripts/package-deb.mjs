@@ -193,8 +193,13 @@ try {
   mkdirSync(join(tree, "usr/bin"), { recursive: true });
   const systemd = join(tree, "lib/systemd/system");
   mkdirSync(systemd, { recursive: true });
-  for (const unit of ["gputel-agent.service", "gputel-collector.service"])
+  // The units, and beside the program the templates `gputel agent|collector install` reads
+  // (it looks for systemd/ above its own code, as in a checkout).
+  mkdirSync(join(lib, "systemd"));
+  for (const unit of ["gputel-agent.service", "gputel-collector.service"]) {
     cpSync(join(root, "systemd", unit), join(systemd, unit));
+    cpSync(join(root, "systemd", unit), join(lib, "systemd", unit));
+  }
   mkdirSync(join(tree, "etc/gputel"), { recursive: true });
   for (const program of ["agent", "collector"])
     cpSync(join(root, `deploy/examples/${program}.yaml`), join(tree, `etc/gputel/${program}.yaml`));

@@ -38,6 +38,17 @@ async function dpkgDeb(...args: string[]): Promise<string> {
   return (await exec("dpkg-deb", args, { maxBuffer: 64 << 20 })).stdout;
 }
 
+let shared: Promise<string> | undefined;
+/** One unpacked copy for the tests that only read it (each copy is thousands of files to delete). */
+function sharedRoot(): Promise<string> {
+  shared ??= (async () => {
+    const root = mkdtempSync(join(work, "shared-"));
+    await dpkgDeb("-x", deb, root);
+    return root;
+  })();
+  return shared;
+}
+
 describe.skipIf(!haveDpkg)("Debian package", () => {
   beforeAll(async () => {
     assertBuilt();
@@ -57,7 +68,7 @@ describe.skipIf(!haveDpkg)("Debian package", () => {
 
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it("is named gputel_<version>_<arch>.deb with the control fields operators rely on", async () => {
     const arch = (await exec("dpkg", ["--print-architecture"])).stdout.trim();
@@ -85,8 +96,7 @@ describe.skipIf(!haveDpkg)("Debian package", () => {
   });
 
   it("Depends admits only the nodejs major whose ABI the packaged native module was built for", async () => {
-    const scratch = mkdtempSync(join(work, "abi-"));
-    await dpkgDeb("-x", deb, scratch);
+    const scratch = await sharedRoot();
     const native = readFileSync(
       join(scratch, "usr/lib/gputel/node_modules/better-sqlite3/build/Release/better_sqlite3.node"),
       "latin1",
@@ -217,6 +227,20 @@ describe.skipIf(!haveDpkg)("Debian package", () => {
       memory_total_mib: 81559,
       temperature_gpu_celsius: 41,
     });
+  }, 60_000);
+
+  it("the packaged `gputel agent|collector install` finds the units it installs (dry run)", async () => {
+    const scratch = await sharedRoot();
+    const bin = join(scratch, "usr/bin/gputel");
+    const target = mkdtempSync(join(work, "install-root-"));
+    for (const program of ["agent", "collector"]) {
+      const run = await exec(bin, [program, "install", "--dry-run", "--root", target], {
+        env: { ...process.env, GPUTEL_LOG_LEVEL: "error" },
+        cwd: scratch,
+      }).catch((error: { stdout?: string; stderr?: string; code?: number }) => error);
+      expect("code" in run ? run.code : 0, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`would write /etc/systemd/system/gputel-${program}.service`);
+    }
   }, 60_000);
 
   it("the packaged collector stores what the packaged agent sends, and serves the dashboard and /metrics", async () => {
