@@ -2,39 +2,21 @@
 // collector's read worker (dist/collector/api/read-worker.js) comes out as CSV, and a cut list
 // says so on stderr while stdout stays CSV.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GPUTEL, type Spawned, spawnGputel } from "../helpers/cli.js";
-import { freePort, waitFor } from "../helpers/net.js";
+import { type BuiltCollector, startBuiltCollector } from "../helpers/built-collector.js";
+import { GPUTEL } from "../helpers/cli.js";
 
 const run = promisify(execFile);
-let dir: string;
-let collector: Spawned | undefined;
+let collector: BuiltCollector | undefined;
 let url: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "gputel-cli-process-"));
-  const [mqtt, http] = [await freePort(), await freePort()];
-  const config = join(dir, "collector.yaml");
-  writeFileSync(
-    config,
-    `database: ${join(dir, "c.db")}\nbroker:\n  listen: 127.0.0.1:${mqtt}\nhttp:\n  listen: 127.0.0.1:${http}\n`,
-  );
-  collector = spawnGputel(["collector", "--config", config]);
-  url = `http://127.0.0.1:${http}`;
-  await waitFor(
-    async () => (await fetch(`${url}/api/v1/hosts`).catch(() => undefined))?.ok === true,
-    30_000,
-    "the collector's API",
-  );
+  collector = await startBuiltCollector("gputel-cli-process-");
+  url = collector.url;
 }, 40_000);
 afterAll(async () => {
-  collector?.child.kill("SIGTERM");
-  await collector?.exited;
-  rmSync(dir, { recursive: true, force: true });
+  await collector?.stop();
 });
 
 describe("gputel query as a process against gputel collector", () => {
