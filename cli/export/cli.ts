@@ -94,6 +94,16 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
   if (range.to !== undefined) params.set("to", range.to);
   if (v.tier !== undefined) params.set("tier", v.tier);
   for (const gpu of v.gpu ?? []) for (const g of gpu.split(",")) if (g !== "") params.append("gpu", g);
+  const partial = v.output !== undefined ? `${v.output}.partial` : undefined;
+  // Made afresh and exclusively below (O_EXCL follows no link): in a shared directory a file or
+  // link planted at OUTPUT.partial would otherwise be written through, or keep its mode. Removed
+  // before asking, so that the answer's stream has a reader from its first byte.
+  try {
+    if (partial !== undefined) await rm(partial, { force: true });
+  } catch (error) {
+    io.stderr(`gputel export: cannot write --output ${v.output}: ${(error as Error).message}\n`);
+    return 73;
+  }
   let response: Response;
   try {
     response = await fetch(`${base}/api/v1/export?${params}`, {
@@ -108,12 +118,8 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
     return 1;
   }
   const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-  const partial = v.output !== undefined ? `${v.output}.partial` : undefined;
   try {
     if (partial !== undefined && v.output !== undefined) {
-      // Made afresh and exclusively (O_EXCL follows no link): in a shared directory a file or
-      // link planted at OUTPUT.partial would otherwise be written through, or keep its mode.
-      await rm(partial, { force: true });
       await pipeline(body, createWriteStream(partial, { flags: "wx", mode: 0o600 }));
       await rename(partial, v.output);
     } else {
@@ -122,7 +128,7 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
   } catch (error) {
     if (partial !== undefined) await rm(partial, { force: true });
     const local = (error as NodeJS.ErrnoException).syscall;
-    if (local === "open" || local === "write" || local === "rename" || local === "unlink" || local === "rm") {
+    if (local === "open" || local === "write" || local === "rename") {
       // EX_CANTCREAT: the collector answered; this machine could not write the file.
       io.stderr(`gputel export: cannot write --output ${v.output}: ${(error as Error).message}\n`);
       body.destroy();
