@@ -2,6 +2,8 @@
 // are asked with FANOUT_HEADER so they answer from their own store (no loops); every merged
 // answer carries `peers: { asked, missing }`, so one built from fewer collectors says so (a CSV
 // answer in its x-gputel-peers-* headers).
+
+import type { TSchema } from "@sinclair/typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { maskUrl } from "../../shared/mask.js";
 import type {
@@ -15,7 +17,6 @@ import type {
   TimeRange,
 } from "../contract/api-contract.js";
 import { FLEET_PART_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
-import type { Shape } from "../fanout/answer-shape.js";
 import { FANOUT_HEADER, type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { countByKind } from "../flags/order.js";
@@ -69,7 +70,7 @@ export function queryOf(q: object): Query {
 }
 
 /** GET `path` on every peer; an answer that does not fit `answer` (PEER_ANSWERS) counts as missing. */
-export function ask<T>(ctx: FanOutContext, path: string, query: Query, answer: Shape) {
+export function ask<T>(ctx: FanOutContext, path: string, query: Query, answer: TSchema) {
   return fanOut<T>(ctx.peers, path, query, ctx.token, { ...ctx, answer });
 }
 

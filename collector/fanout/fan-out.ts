@@ -1,8 +1,10 @@
 // Asks every peer collector the same question over HTTP, in parallel, and hands back each answer
 // or the reason it is missing: a merged answer from fewer collectors than asked is partial, and
 // says so. Peers answer with their own data only (FANOUT_HEADER), so a query never loops.
+
+import type { TSchema } from "@sinclair/typebox";
 import { errorMessage } from "../../shared/errors.js";
-import { misfit, type Shape } from "./answer-shape.js";
+import { misfit } from "./answer-shape.js";
 
 /** Sent on peer requests; a collector that sees it answers from its own store, without fanning out. */
 export const FANOUT_HEADER = "x-gputel-fanout";
@@ -22,7 +24,7 @@ export interface FanOutOptions {
   maxBytes?: number;
   fetchFn?: typeof fetch;
   /** What every answer must hold (peer-answers.ts): one that does not makes its peer missing. */
-  answer?: Shape;
+  answer?: TSchema;
 }
 
 /**
