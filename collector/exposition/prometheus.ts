@@ -2,7 +2,7 @@
 // collector's own health. Pure: snapshot in, text out. One block per family (HELP, TYPE, then
 // its samples), no duplicate series, absent values left out (never 0), empty families omitted.
 
-import { METRICS } from "../../shared/metrics.js";
+import { exposedValue, METRICS } from "../../shared/metrics.js";
 import { exportedAgentLabels } from "../../shared/prom-labels.js";
 import { XID_ACTIONS, xidEntry } from "../../shared/xid/xid.js";
 import type { GpuView, MetricsSnapshot } from "../contract/api-contract.js";
@@ -77,7 +77,8 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
     for (const [g, labels] of idLabels) {
       const v = g.values[def.key];
       if (v === undefined || v === null) continue;
-      samples.push({ labels, value: v * def.scale * def.prom.factor });
+      // The stored integer (the reading times scale) in the Prometheus unit, as remote_write sends it.
+      samples.push({ labels, value: exposedValue(def, Math.round(v * def.scale)) });
     }
     x.family(def.prom.name, "gauge", def.prom.help, samples);
   }
