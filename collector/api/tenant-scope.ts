@@ -29,21 +29,25 @@ export class TenantScope {
   private constructor(
     readonly tenant: string,
     private readonly periods: ReadonlyMap<string, readonly LeasePeriod[]>,
+    /** Each device's GPU (itself, or the GPU a MIG device is on). */
+    private readonly gpuOf: ReadonlyMap<string, string>,
   ) {}
 
   static of(leases: LeaseService, tenant: string): TenantScope {
     const periods = new Map<string, LeasePeriod[]>();
+    const gpuOf = new Map<string, string>();
     for (const l of leases.list({ tenant, limit: Number.MAX_SAFE_INTEGER })) {
       const list = periods.get(l.device) ?? [];
       list.push({ startMs: l.startMs, endMs: l.endMs ?? Number.POSITIVE_INFINITY });
       periods.set(l.device, list);
+      gpuOf.set(l.device, l.gpu);
     }
-    return new TenantScope(tenant, periods);
+    return new TenantScope(tenant, periods, gpuOf);
   }
 
   /** Sees nothing (no lease store here). */
   static empty(tenant: string): TenantScope {
-    return new TenantScope(tenant, new Map());
+    return new TenantScope(tenant, new Map(), new Map());
   }
 
   holdsAt(device: string, atMs: number): boolean {
@@ -60,9 +64,9 @@ export class TenantScope {
   }
 
   /** Every lease period with its device: where the tenant may look, for a store query. */
-  windows(): { device: string; fromMs: number; toMs: number }[] {
+  windows(): { device: string; gpu: string; fromMs: number; toMs: number }[] {
     return [...this.periods].flatMap(([device, list]) =>
-      list.map((p) => ({ device, fromMs: p.startMs, toMs: p.endMs })),
+      list.map((p) => ({ device, gpu: this.gpuOf.get(device) ?? device, fromMs: p.startMs, toMs: p.endMs })),
     );
   }
 

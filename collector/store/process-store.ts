@@ -51,9 +51,10 @@ export interface ProcessQuery {
   limit: number;
 }
 
-/** [fromMs, toMs) on a device (GPU or MIG UUID). */
+/** [fromMs, toMs) on a device (GPU or MIG UUID) of GPU `gpu`. */
 export interface DeviceWindow {
   device: string;
+  gpu: string;
   fromMs: number;
   toMs: number;
 }
@@ -124,13 +125,19 @@ function where(q: Omit<ProcessQuery, "limit">): { sql: string; params: unknown[]
   if (q.fromMs !== undefined) add("last_seen_ms >= ?", q.fromMs);
   if (q.toMs !== undefined) add("first_seen_ms < ?", q.toMs);
   if (q.currentSinceMs !== undefined) add("open = 1 AND last_seen_ms >= ?", q.currentSinceMs);
-  if (q.within !== undefined)
+  if (q.within !== undefined) {
+    // JSON has no Infinity: an open lease's end is the largest exact integer.
+    const windows = JSON.stringify(
+      q.within.map((w) => ({ ...w, toMs: Math.min(w.toMs, Number.MAX_SAFE_INTEGER) })),
+    );
+    // The GPUs first, through the (gpu_uuid, last_seen_ms) index; the windows only on their rows.
+    add("gpu_uuid IN (SELECT w.value ->> 'gpu' FROM json_each(?) AS w)", windows);
     add(
       `EXISTS (SELECT 1 FROM json_each(?) AS w WHERE w.value ->> 'device' IN (gpu_uuid, mig_uuid)
          AND last_seen_ms >= w.value ->> 'fromMs' AND first_seen_ms < w.value ->> 'toMs')`,
-      // JSON has no Infinity: an open lease's end is the largest exact integer.
-      JSON.stringify(q.within.map((w) => ({ ...w, toMs: Math.min(w.toMs, Number.MAX_SAFE_INTEGER) }))),
+      windows,
     );
+  }
   return { sql: parts.length > 0 ? `WHERE ${parts.join(" AND ")}` : "", params };
 }
 
