@@ -292,10 +292,11 @@ describe.skipIf(!haveDpkg)("Debian package", () => {
       await waitFor(
         async () => {
           metrics = await (await fetch(`${url}/metrics`)).text();
-          return metrics.includes('gputel_gpu_up{host="pkg-agent"');
+          // The inventory alone lists the GPU (gputel_gpu_up 0): wait for a sample's readings.
+          return metrics.includes('gputel_gpu_memory_total_bytes{host="pkg-agent"');
         },
         30_000,
-        "the agent's GPU on /metrics",
+        "the agent's GPU readings on /metrics",
       );
       expect(metrics).toMatch(/gputel_gpu_memory_total_bytes\{host="pkg-agent",[^}]*\} 85520809984/);
       expect((await fetch(`${url}/`)).headers.get("content-type")).toContain("text/html");
