@@ -26,7 +26,14 @@ import { sameLabels } from "../usage/placement.js";
 import { ClaimFlags } from "./claim-flags.js";
 import { type GpuRules, type ResolvedFlagsConfig, rulesFor } from "./config.js";
 import { FlagBook, type HolderLookup } from "./flag-book.js";
-import { evaluateSample, type GpuTrack, newTrack, reconcile } from "./gpu-track.js";
+import {
+  evaluateSample,
+  type GpuTrack,
+  newTrack,
+  READING_KINDS,
+  REMOVED_REASON,
+  reconcile,
+} from "./gpu-track.js";
 import { HealthFlags } from "./health-flags.js";
 import { type HostTrack, newHost, offlineFlag, staleFlag } from "./host-track.js";
 import { errorSupersededByLost, lostStep } from "./rules/health.js";
@@ -166,10 +173,11 @@ export class FlagEngine {
       this.dirtyHosts.add(hostName);
       // A GPU that fell off the bus is left out of -q -x too while the frames still report it
       // LOST: only one the frames no longer list either is gone.
-      const lost = [...this.book.all()].filter((f) => f.host === hostName && f.kind === "lost");
-      this.endRemovedLost(
+      const flagged = new Set<string>();
+      for (const f of this.book.all()) if (f.host === hostName && f.gpuUuid !== null) flagged.add(f.gpuUuid);
+      this.endRemoved(
         host,
-        lost.map((f) => f.gpuUuid ?? ""),
+        flagged,
         (uuid) => this.reportedInFrames(hostName, uuid),
         receivedAtMs,
         receivedAtMs,
@@ -304,10 +312,11 @@ export class FlagEngine {
   }
 
   /**
-   * A GPU taken out of the inventory and not reported by the frames is gone on purpose: its lost
-   * episode ends and its track is forgotten. `candidates`: the GPUs to look at.
+   * A GPU taken out of the inventory and not reported by the frames is gone on purpose: every
+   * episode its readings drive (READING_KINDS: lost, idle-held, overheat …) ends, since no reading
+   * will ever end it, and its track is forgotten. `candidates`: the GPUs to look at.
    */
-  private endRemovedLost(
+  private endRemoved(
     host: HostTrack,
     candidates: Iterable<string>,
     reported: (uuid: string) => boolean,
@@ -317,12 +326,16 @@ export class FlagEngine {
     if (Object.keys(host.inventory).length === 0) return;
     for (const uuid of candidates) {
       if (host.inventory[uuid] || reported(uuid)) continue;
-      const flag = this.book.get(host.host, uuid, "lost");
-      if (!flag) continue;
-      this.book.closeFlag(host.host, uuid, "lost", endMs, nowMs, {
-        reason: `${flag.reason}; removed from the inventory`,
-      });
-      this.gpus.delete(gpuKey(host.host, uuid));
+      let ended = false;
+      for (const kind of READING_KINDS) {
+        const flag = this.book.get(host.host, uuid, kind);
+        if (!flag) continue;
+        this.book.closeFlag(host.host, uuid, kind, endMs, nowMs, {
+          reason: `${flag.reason}; ${REMOVED_REASON}`,
+        });
+        ended = true;
+      }
+      if (ended) this.gpus.delete(gpuKey(host.host, uuid));
     }
   }
 
@@ -382,7 +395,7 @@ export class FlagEngine {
       );
     }
     if (listed.size < host.seen.length)
-      this.endRemovedLost(host, host.seen, (uuid) => listed.has(uuid), t, receivedAtMs);
+      this.endRemoved(host, host.seen, (uuid) => listed.has(uuid), t, receivedAtMs);
   }
 
   private sample(

@@ -38,6 +38,25 @@ export interface GpuTrack {
   links?: LinkState;
 }
 
+/**
+ * The kinds this track's rules raise and clear from the GPU's readings. A GPU removed on purpose
+ * closes them (nothing will read it again); xid and reset-required close on their own evidence,
+ * quiet spell or acknowledgement, which a removal is none of.
+ */
+export const READING_KINDS: readonly FlagKind[] = [
+  "idle",
+  "idle-held",
+  "overheat",
+  "throttled",
+  "error",
+  "lost",
+  "pcie-degraded",
+  "nvlink-degraded",
+];
+
+/** What a flag closed by the GPU's removal adds to its reason. */
+export const REMOVED_REASON = "removed from the inventory";
+
 export function newTrack(
   host: string,
   uuid: string,
