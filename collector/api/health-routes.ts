@@ -12,6 +12,7 @@ import type { QueryBackend } from "./backend.js";
 import type { HealthBackend } from "./health-backend.js";
 import { parseRange } from "./params.js";
 import { tenantEvents, tenantRange, tenantTimeline } from "./tenant-health.js";
+import { leaseHost } from "./tenant-reads.js";
 import { scopeFor } from "./tenant-scope.js";
 
 const DAY = 86_400_000;
@@ -147,9 +148,10 @@ export function registerHealthRoutes(
           "id",
           `no GPU ${JSON.stringify(req.params.id)} (give a UUID or host:index)`,
         );
-      return scope && piece
-        ? tenantTimeline(health(), scope, gpu, piece, backend.now())
-        : health().timeline(gpu, range);
+      if (!scope || !piece) return health().timeline(gpu, range);
+      // On the host of the lease (issue 15), whose flags are the ones of its time.
+      const host = leaseHost(backend, scope, gpu.uuid, piece.fromMs, piece.toMs) ?? gpu.host;
+      return tenantTimeline(health(), scope, { ...gpu, host }, piece, backend.now());
     },
   );
 

@@ -10,6 +10,7 @@ import type {
   GpuView,
   MigDeviceBrief,
   ReportKind,
+  TimeRange,
 } from "../contract/api-contract.js";
 import { FLEET_PART_KINDS } from "../contract/api-contract.js";
 import { compareProblems, countByKind } from "../flags/order.js";
@@ -53,9 +54,16 @@ import {
   type SeriesQuery,
   schemas,
 } from "./schemas.js";
-import { gpusOfHost, tenantCells, tenantGpus, tenantSummary } from "./tenant-reads.js";
+import { leasedHosts, leaseHost, tenantCells, tenantGpus, tenantSummary } from "./tenant-reads.js";
 import { tenantReport } from "./tenant-report.js";
-import { refuseLabelFilter, scopeFor, tenantFlags, tenantGpuView, tenantSeries } from "./tenant-scope.js";
+import {
+  refuseLabelFilter,
+  scopeFor,
+  type TenantScope,
+  tenantFlags,
+  tenantGpuView,
+  tenantSeries,
+} from "./tenant-scope.js";
 
 const HOUR = 3_600_000;
 /** problems=true: what needs someone (an idle GPU's info flag does not). */
@@ -169,7 +177,9 @@ export function registerApiRoutes(
       if (!gpu || (scope && !scope.overlaps(gpu.uuid, range.fromMs, range.toMs)))
         throw notFound(req.params.id);
       const series = await backend.series(gpu, { metrics, fromMs: range.fromMs, toMs: range.toMs, stepMs });
-      return scope ? tenantSeries(scope, series) : series;
+      if (!scope) return series;
+      const host = leaseHost(backend, scope, gpu.uuid, range.fromMs, range.toMs) ?? "";
+      return tenantSeries(scope, series, host);
     },
   );
 
@@ -223,7 +233,7 @@ export function registerApiRoutes(
     const { page, flags } = scope
       ? scopedFlagPage(
           // A flag closed at its lease's end is no longer open for the tenant.
-          tenantFlags(scope, backend.flags(query), gpusOfHost(backend), now).filter(
+          tenantFlags(scope, backend.flags(query), leasedHosts(backend, scope), now).filter(
             (f) => state === "all" || f.endMs === null,
           ),
           state,
@@ -269,7 +279,8 @@ export function registerApiRoutes(
           : await backend.report(kind, range, by));
       if (!wantsCsv(req.query.format, req.headers.accept)) return report;
       peersHeaders(reply, merged?.peers);
-      const names = by === "gpu" ? gpuNames(backend) : undefined;
+      const names =
+        by !== "gpu" ? undefined : scope ? tenantGpuNames(backend, scope, range) : gpuNames(backend);
       const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
       return reply
         .header("content-type", "text/csv; charset=utf-8")
@@ -291,6 +302,21 @@ function fleetKind(kind: ReportKind): FleetPartKind {
 /** UUID → host:index of the GPUs listed now (a report by GPU is read by people as host:index). */
 function gpuNames(backend: QueryBackend): Map<string, string> {
   return new Map(backend.gpus({}).map((g) => [g.uuid, `${g.host}:${g.index}`]));
+}
+
+/**
+ * host:index of the tenant's GPUs as they were at the end of its latest lease in the range; a GPU
+ * that has moved since keeps its UUID (its slot on that host is not kept, and its slot now would
+ * name the host it moved to: issue 15).
+ */
+function tenantGpuNames(backend: QueryBackend, scope: TenantScope, range: TimeRange): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const uuid of scope.devices()) {
+    const now = backend.gpu(uuid);
+    const host = leaseHost(backend, scope, uuid, range.fromMs, range.toMs);
+    if (now && host === now.host) names.set(uuid, `${host}:${now.index}`);
+  }
+  return names;
 }
 
 /** A tenant's flags, read whole and scoped: totals and the page are counted after scoping. */

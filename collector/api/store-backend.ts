@@ -39,6 +39,7 @@ import type { IngestPipeline } from "../ingest/pipeline.js";
 import type { LeaseTerms } from "../leases/model.js";
 import { summarize, summaryRange } from "../merge/summary.js";
 import { alignRange } from "../reports/fleet-usage.js";
+import { type HostAtTime, hostsOverTime } from "../reports/host-changes.js";
 import { type LeaseParts, leaseParts } from "../reports/lease-reports.js";
 import { fleetReport } from "../reports/reports.js";
 import { salesReport } from "../reports/sales.js";
@@ -311,6 +312,10 @@ export class StoreBackend implements QueryBackend {
       metrics,
       slowdownTemperatureC: gpu.inventory?.slowdownTemperatureC ?? null,
     };
+  }
+
+  hostsOverTime(uuids: readonly string[]): HostAtTime {
+    return hostsOverTime(this.parts.store, uuids);
   }
 
   flags(query: FlagQuery): Flag[] {

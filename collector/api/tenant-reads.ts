@@ -4,6 +4,7 @@
 import type { GpuView, HostView, Summary, TimeRange } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
 import { type SummaryInput, summarize, summaryRange } from "../merge/summary.js";
+import type { HostAtTime } from "../reports/host-changes.js";
 import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
 import type { FleetCells } from "./fleet-cells.js";
@@ -25,7 +26,7 @@ export function tenantGpus(backend: QueryBackend, scope: TenantScope, nowMs: num
 export function tenantOpenFlags(backend: QueryBackend, scope: TenantScope, nowMs: number): Flag[] {
   const all = backend.flags({ state: "open", limit: LIMITS.maxFlagRows });
   // A flag closed at its lease's end is no longer open for the tenant.
-  return tenantFlags(scope, all, gpusOfHost(backend), nowMs).filter((f) => f.endMs === null);
+  return tenantFlags(scope, all, leasedHosts(backend, scope), nowMs).filter((f) => f.endMs === null);
 }
 
 /** A summary's input with this collector's own lists (a fan-out merges them with its peers'). */
@@ -91,15 +92,32 @@ export function tenantCells(
   return backend.fleetCells?.({ layout, gpus: gpus ?? tenantGpus(backend, scope, backend.now()) });
 }
 
-/** Today's GPUs of each host (host-level flags concern a tenant whose GPU is there). */
-export function gpusOfHost(backend: QueryBackend): (host: string) => readonly string[] {
-  const byHost = new Map<string, string[]>();
-  for (const g of backend.gpus({})) {
-    const list = byHost.get(g.host) ?? [];
-    list.push(g.uuid);
-    byHost.set(g.host, list);
-  }
-  return (host) => byHost.get(host) ?? [];
+/**
+ * Where the tenant's leased GPUs were over time (issue 15: a past lease shows the host of its
+ * time, never the host a GPU moved to since); their hosts now where the backend keeps no history.
+ */
+export function leasedHosts(backend: QueryBackend, scope: TenantScope): HostAtTime {
+  if (backend.hostsOverTime) return backend.hostsOverTime(scope.devices());
+  const now = new Map(backend.gpus({}).map((g) => [g.uuid, g.host]));
+  return (uuid) => now.get(uuid);
+}
+
+/**
+ * The host a GPU was on at the end of the tenant's latest lease period in [fromMs, toMs) (what
+ * its lease report line names); undefined outside its leases.
+ */
+export function leaseHost(
+  backend: QueryBackend,
+  scope: TenantScope,
+  uuid: string,
+  fromMs: number,
+  toMs: number,
+): string | undefined {
+  const period = scope.latestPeriod([uuid], fromMs, toMs);
+  if (!period) return undefined;
+  const endMs = Math.min(period.endMs, toMs, backend.now() + 1);
+  const hostAt = backend.hostsOverTime?.([uuid]) ?? ((id: string) => backend.gpu(id)?.host);
+  return hostAt(uuid, endMs - 1);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { FastifyRequest } from "fastify";
 import type { GpuView, SeriesView } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
+import type { HostAtTime } from "../reports/host-changes.js";
 import { badParam } from "../request/errors.js";
 
 /** One GPU's stretch of a tenant's lease inside a range. */
@@ -100,6 +101,23 @@ export class TenantScope {
     return latest;
   }
 
+  /**
+   * Of the periods overlapping [fromMs, toMs) whose GPU was on `host` then (at the overlap's
+   * start or end, per `hostAt`), the one that starts last: a host-level flag concerns the tenant
+   * whose GPU was on that host during it, wherever the GPU is now.
+   */
+  latestPeriodOn(host: string, fromMs: number, toMs: number, hostAt: HostAtTime): LeasePeriod | undefined {
+    let latest: LeasePeriod | undefined;
+    for (const [device, list] of this.periods)
+      for (const p of list) {
+        const a = Math.max(fromMs, p.startMs);
+        const b = Math.min(toMs, p.endMs);
+        if (a >= b || (latest && p.startMs <= latest.startMs)) continue;
+        if (hostAt(device, a) === host || hostAt(device, b - 1) === host) latest = p;
+      }
+    return latest;
+  }
+
   /** The start of the period holding the device at `atMs` (or the first overlapping one). */
   periodStart(device: string, fromMs: number, toMs: number): number {
     const hit = (this.periods.get(device) ?? []).find((p) => p.startMs < toMs && fromMs < p.endMs);
@@ -140,8 +158,11 @@ export function tenantGpuView(scope: TenantScope, gpu: GpuView, nowMs: number): 
   };
 }
 
-/** Buckets not wholly inside a lease period are blanked (their figures would mix in other tenants' time). */
-export function tenantSeries(scope: TenantScope, series: SeriesView): SeriesView {
+/**
+ * Buckets not wholly inside a lease period are blanked (their figures would mix in other tenants'
+ * time); the GPU is named on `host`, the host of the lease (leaseHost).
+ */
+export function tenantSeries(scope: TenantScope, series: SeriesView, host: string): SeriesView {
   const keep = series.t.map((t) => scope.covers(series.uuid, t, t + series.stepMs));
   const blank = (values: (number | null)[]) => values.map((v, i) => (keep[i] ? v : null));
   const metrics: SeriesView["metrics"] = {};
@@ -152,13 +173,13 @@ export function tenantSeries(scope: TenantScope, series: SeriesView): SeriesView
         max: blank(m.max),
         avg: blank(m.avg),
       };
-  return { ...series, metrics };
+  return { ...series, host, metrics };
 }
 
 /**
  * GPU flags of leased devices that overlap a period; host-level flags (stale, offline) of a host
- * whose GPUs (`gpusOfHost`, today's placement) include one the tenant leased during the flag: it
- * needs them for availability. Each is clipped to the tenant's latest period it overlaps: a flag
+ * one of the tenant's GPUs was on (`hostAt`) during the flag and its lease: it needs them for
+ * availability, and a host its GPU moved to after the lease is none of its business. Each is clipped to the tenant's latest period it overlaps: a flag
  * that goes on after the lease ended is closed at the lease's end for the tenant, which learns
  * nothing of the device after its lease (nor of another tenant's time between two of its leases).
  * Labels are left out.
@@ -166,14 +187,16 @@ export function tenantSeries(scope: TenantScope, series: SeriesView): SeriesView
 export function tenantFlags<F extends Flag>(
   scope: TenantScope,
   flags: readonly F[],
-  gpusOfHost: (host: string) => readonly string[],
+  hostAt: HostAtTime,
   nowMs: number,
 ): F[] {
   const out: F[] = [];
   for (const f of flags) {
     const end = f.endMs ?? nowMs + 1;
-    const devices = f.gpuUuid === null ? gpusOfHost(f.host) : [f.gpuUuid];
-    const period = scope.latestPeriod(devices, f.startMs, end);
+    const period =
+      f.gpuUuid === null
+        ? scope.latestPeriodOn(f.host, f.startMs, end, hostAt)
+        : scope.latestPeriod([f.gpuUuid], f.startMs, end);
     if (period) out.push(clipToPeriod({ ...f, labels: {} }, period, nowMs));
   }
   return out;

@@ -56,6 +56,28 @@ export function gpuHostChanges(store: Store, gpuId: number): HostChange[] {
   return changesOf(store.hostHistories([gpuId]), store.tiers.rollups[0]?.stepMs ?? 60_000);
 }
 
+/** A GPU's host name at a time; undefined for a GPU this collector never saw. */
+export type HostAtTime = (uuid: string, atMs: number) => string | undefined;
+
+/**
+ * Where these GPUs were, by host name (issue 15: a past lease names the host of its time, not
+ * the GPU's host now). Their host changes read once (hostChangesOf); a GPU that never moved is
+ * on its host throughout.
+ */
+export function hostsOverTime(store: Store, uuids: readonly string[]): HostAtTime {
+  const gpus = new Map<string, { id: number; hostId: number }>();
+  for (const uuid of uuids) {
+    const gpu = store.gpuByUuid(uuid);
+    if (gpu) gpus.set(uuid, gpu);
+  }
+  const moved = hostChangesOf(store, new Set([...gpus.values()].map((g) => g.id)));
+  return (uuid, atMs) => {
+    const gpu = gpus.get(uuid);
+    if (!gpu) return undefined;
+    return store.host(hostAt(moved.get(gpu.id) ?? [], atMs) ?? gpu.hostId)?.name;
+  };
+}
+
 /** GPUs past which one read of the fleet's moves costs less than listing their histories (bench/statement.ts). */
 const LISTED_AT_MOST = 1000;
 

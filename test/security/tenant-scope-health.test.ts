@@ -4,13 +4,10 @@
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Principal } from "../../collector/api/access.js";
-import { StoreHealthBackend } from "../../collector/api/health-backend.js";
-import { buildApp } from "../../collector/api/server.js";
-import { StoreBackend } from "../../collector/api/store-backend.js";
 import { LeaseService } from "../../collector/leases/service.js";
-import { silentLogger } from "../../shared/logger.js";
 import { xidEvent } from "../collector/health/events.js";
 import { type FlagHarness, flagHarness, T0, UUID } from "../collector/health/flag-harness.js";
+import { tenantApp } from "./tenant-app.js";
 
 const NOW = T0 + 2 * 3600_000;
 const TOKEN = "tenant-health-admin-token-0123456789";
@@ -40,13 +37,7 @@ function setup(): FastifyInstance {
   const leases = new LeaseService(harness.store.leases, now);
   // acme held the GPU for [T0 + 1.5 s, T0 + 2.5 s): only the event at T0 + 2 s is its own.
   leases.create({ id: "l-acme", device: UUID, tenant: "acme", start: T0 + 1500, end: T0 + 2500 }, "test");
-  const backend = new StoreBackend({
-    store: harness.store,
-    flags: harness.engine,
-    health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
-    now,
-  });
-  app = buildApp(backend, TOKEN, silentLogger(), undefined, { leases, tokens: (t) => TENANTS[t] });
+  app = tenantApp(harness, leases, now, TOKEN, TENANTS);
   return app;
 }
 
