@@ -103,6 +103,8 @@ export class IngestPipeline {
   private timer: NodeJS.Timeout | undefined;
   private timerIsImmediate = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The batch that retryTimer will try again: stop() settles it, or its submits would never settle. */
+  private retrying: Pending[] | undefined;
   private running = false;
   private failingSince: number | undefined;
   private attempts = 0;
@@ -125,16 +127,22 @@ export class IngestPipeline {
     this.running = true;
   }
 
-  /** Commits what waits (one attempt), rejects what cannot be committed, clears timers. */
+  /**
+   * Commits what waits (one attempt), rejects what cannot be committed, clears timers. A batch
+   * waiting for a storage retry is rejected at once, not tried again: not acknowledged, the broker
+   * redelivers it after the restart.
+   */
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     clearTimeout(this.retryTimer);
     this.timer = this.retryTimer = undefined;
+    const left = this.retrying ?? [];
+    this.retrying = undefined;
     if ((this.queue.length > 0 || this.pendingRejects.size > 0) && this.failingSince === undefined) {
       this.flushOnce(this.takeBatch(Number.POSITIVE_INFINITY));
     }
-    const left = this.queue.splice(0);
+    left.push(...this.queue.splice(0));
     this.queuedFrames = 0;
     for (const p of left) p.reject(new GputelError("GPUTEL_E_STORE", "Collector stopping before commit"));
   }
@@ -260,6 +268,7 @@ export class IngestPipeline {
 
   private attempt(batch: Pending[], firstTryAt: number): void {
     this.retryTimer = undefined;
+    this.retrying = undefined;
     if (!this.running) {
       for (const p of batch) p.reject(new GputelError("GPUTEL_E_STORE", "Collector stopping before commit"));
       return;
@@ -283,6 +292,7 @@ export class IngestPipeline {
       }, delay);
       return;
     }
+    this.retrying = batch;
     this.retryTimer = setTimeout(() => this.attempt(batch, firstTryAt), delay);
   }
 

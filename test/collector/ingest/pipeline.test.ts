@@ -180,6 +180,34 @@ describe("IngestPipeline", () => {
     await pipeline.stop();
   });
 
+  it("stop during a storage retry settles the retried batch as not stored, at once, and commits nothing", async () => {
+    vi.useFakeTimers();
+    const { sink, pipeline } = setup({
+      maxDelayMs: 5,
+      retryInitialMs: 10_000,
+      retryMaxMs: 10_000,
+      retryBudgetMs: 60_000,
+    });
+    sink.failing = true;
+    let outcome: string | undefined;
+    void pipeline.submit(frameTopic(H), framePayload(H, 1), undefined).then(
+      () => {
+        outcome = "resolved";
+      },
+      (error: Error) => {
+        outcome = error.message;
+      },
+    );
+    await vi.advanceTimersByTimeAsync(10); // the first try failed; the retry waits 10 s
+    expect(sink.calls).toBe(1);
+    // Nothing advances the clock any more: only stop() itself may settle the batch.
+    await pipeline.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(outcome).toMatch(/stopping before commit/);
+    expect(sink.calls).toBe(1);
+    expect(sink.frames).toHaveLength(0);
+  });
+
   it("refuses at once when the queue is full, and before start", async () => {
     const sink = new MemorySink();
     const idle = new IngestPipeline({ sink, logger: logCapture().logger });
