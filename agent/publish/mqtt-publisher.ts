@@ -8,6 +8,7 @@ import { encodeFrame, encodeInventory, encodeStatus } from "../../shared/codec.j
 import { errorMessage } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import { LogThrottle } from "../../shared/logger.js";
+import { backOffReconnects, MAX_RECONNECT_MS, MIN_RECONNECT_MS } from "../../shared/mqtt-reconnect.js";
 import {
   AgentState,
   type IFrame,
@@ -58,8 +59,6 @@ export interface PublisherOptions {
 }
 
 const LANE_NAMES = { frame: "Frames", event: "Events", processes: "Process sets" } as const;
-const MIN_RECONNECT_MS = 1000;
-const MAX_RECONNECT_MS = 30_000;
 /**
  * The MQTT 5 PUBACK code by which the collector says a message will never be taken, however
  * often it is sent (0x99 payload format invalid: collector/broker/policy.ts). Such a message is
@@ -102,8 +101,6 @@ export class MqttPublisher implements FramePublisher {
   private wakeTimer: NodeJS.Timeout | undefined;
   private readonly throttle = new LogThrottle(60_000);
   private stopping = false;
-  /** Connection closes since the last connect: the reconnect delay's backoff attempt. */
-  private closes = 0;
   /** Frames the collector refused for good (PERMANENT_REFUSALS) and the spool dropped. */
   refusedTotal = 0;
   /** The sources' health as last published, and when a change of it was last published. */
@@ -160,6 +157,7 @@ export class MqttPublisher implements FramePublisher {
     if (broker.key) clientOptions.key = broker.key;
     const client = mqtt.connect(broker.url, clientOptions);
     this.client = client;
+    backOffReconnects(client);
     client.on("connect", () => this.onConnect());
     client.on("close", () => this.onClose());
     client.on("error", (error) =>
@@ -281,8 +279,6 @@ export class MqttPublisher implements FramePublisher {
   private onConnect(): void {
     const client = this.client;
     if (!client) return;
-    this.closes = 0;
-    client.options.reconnectPeriod = MIN_RECONNECT_MS;
     this.options.logger.info({ broker: this.options.broker.url }, "Connected to broker");
     const online = encodeStatus(this.status(AgentState.AGENT_STATE_ONLINE, "started"));
     client.publish(topicFor(this.options.host, "status"), Buffer.from(online), { qos: 1, retain: true });
@@ -294,9 +290,6 @@ export class MqttPublisher implements FramePublisher {
   private onClose(): void {
     const client = this.client;
     if (!client) return;
-    // Back off exponentially; mqtt.js reads the period each time it schedules a reconnect.
-    this.closes += 1;
-    client.options.reconnectPeriod = backoffMs(this.closes, MIN_RECONNECT_MS, MAX_RECONNECT_MS);
     // mqtt.js would re-send its in-memory copies on reconnect; the spool is the source of truth,
     // so drop them here (their callbacks fire with an error and hand the frames back to the spool).
     for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));

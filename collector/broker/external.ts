@@ -15,6 +15,7 @@ import { hostname } from "node:os";
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from "mqtt";
 import { errorMessage, GputelError } from "../../shared/errors.js";
 import { type Logger, LogThrottle } from "../../shared/logger.js";
+import { backOffReconnects, MIN_RECONNECT_MS } from "../../shared/mqtt-reconnect.js";
 import { subscriptionFilter } from "../../shared/topics.js";
 import type { IngestTarget } from "../ingest/pipeline.js";
 
@@ -39,7 +40,8 @@ export interface ExternalBrokerOptions {
   shareGroup?: string;
   /** Unacknowledged messages the broker may have in flight to us (default 1000). */
   receiveMaximum?: number;
-  reconnectPeriodMs?: number;
+  /** The first reconnect delay, doubling to MAX_RECONNECT_MS while the broker stays away (default MIN_RECONNECT_MS, 1 s). */
+  reconnectMinMs?: number;
   /** start() fails if the first connection takes longer (default 30 s). */
   connectTimeoutMs?: number;
 }
@@ -74,7 +76,7 @@ export class ExternalBroker {
       clientId: o.clientId ?? `gputel-collector-${hostname()}`,
       username: o.username,
       password: o.password,
-      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
+      reconnectPeriod: o.reconnectMinMs ?? MIN_RECONNECT_MS,
       connectTimeout: o.connectTimeoutMs ?? 30_000,
       properties: {
         sessionExpiryInterval: o.sessionExpirySeconds ?? 7 * 24 * 3600,
@@ -87,6 +89,8 @@ export class ExternalBroker {
     };
     const client = mqtt.connect(o.url, clientOptions);
     this.client = client;
+    // The agent's backoff: a broker that stays down is not asked every second by every collector.
+    backOffReconnects(client, o.reconnectMinMs);
     client.handleMessage = (packet, callback) => {
       this.receive(client, packet);
       callback(DEFERRED);

@@ -28,7 +28,7 @@ const broker = new ExternalBroker({
   ingest: pipeline,
   logger: silentLogger(),
   clientId: "kill-test-collector",
-  reconnectPeriodMs: 100,
+  reconnectMinMs: 100,
 });
 await broker.start();
 process.stdout.write("READY\n");

@@ -64,7 +64,7 @@ async function collector(
     clientId: options.clientId ?? "collector-1",
     shareGroup: options.shareGroup,
     receiveMaximum: options.receiveMaximum,
-    reconnectPeriodMs: 100,
+    reconnectMinMs: 100,
   });
   await external.start();
   let stopped = false;
