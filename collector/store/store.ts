@@ -101,6 +101,16 @@ export interface StoreOptions {
  * a tenth of the collector's memory at 10,000 GPUs (issue 19); 16 MiB writes as fast.
  */
 const WRITER_CACHE_KIB = 16_384;
+/**
+ * How long a write waits for a lock another process holds (a `sqlite3` shell, a CLI command):
+ * better-sqlite3's default, for every write but ingest's. The wait blocks the event loop.
+ */
+const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Ingest's writes wait only this long: they come every few milliseconds, and each 5 s wait would
+ * stall HTTP and the MQTT keepalives. The ingest pipeline retries a failed batch on a timer.
+ */
+const INGEST_BUSY_TIMEOUT_MS = 50;
 
 export class Store implements IngestSink {
   readonly tiers: TierConfig;
@@ -157,7 +167,7 @@ export class Store implements IngestSink {
   static open(path: string, options: StoreOptions = {}): Store {
     const tiers = parseTierRules(options.retention ?? DEFAULT_TIER_RULES); // invalid rules fail before the file is touched
     ensurePrivateDatabase(path); // 0600 (and its -wal/-shm), in a 0700 directory when created here
-    const db = new Database(path);
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     try {
       // New files only (an existing one keeps its page size): raw blocks of 1-3 KiB fill 8 KiB
       // pages far better than 4 KiB ones, where one block often left half a page empty.
@@ -260,12 +270,16 @@ export class Store implements IngestSink {
 
   /** Throws GPUTEL_E_STORE (nothing committed) when the batch cannot be written. */
   writeFrames(frames: readonly ValidFrame[], receivedAtMs: number): WriteResult {
-    return this.guarded(() => this.raw.writeFrames(frames, receivedAtMs), { frames: frames.length });
+    return this.ingestWrite(() =>
+      this.guarded(() => this.raw.writeFrames(frames, receivedAtMs), { frames: frames.length }),
+    );
   }
 
   /** Kernel-log events, once each (event-store.ts); throws GPUTEL_E_STORE like writeFrames. */
   writeEvents(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult {
-    return this.guarded(() => this.events().insert(events, receivedAtMs), { events: events.length });
+    return this.ingestWrite(() =>
+      this.guarded(() => this.events().insert(events, receivedAtMs), { events: events.length }),
+    );
   }
 
   /**
@@ -279,7 +293,9 @@ export class Store implements IngestSink {
 
   /** A host's process set: sessions opened, extended, closed (process-store.ts); throws GPUTEL_E_STORE. */
   writeProcesses(set: ValidProcessSet, receivedAtMs: number): void {
-    this.guarded(() => this.processes().write(set, receivedAtMs), { processes: set.processes.length });
+    this.ingestWrite(() =>
+      this.guarded(() => this.processes().write(set, receivedAtMs), { processes: set.processes.length }),
+    );
   }
 
   /** Deletes at most `batch` closed process sessions older than the longest tier (as events). */
@@ -301,15 +317,21 @@ export class Store implements IngestSink {
   }
 
   writeInventory(inventory: IInventory, receivedAtMs: number): void {
-    this.guarded(() => {
-      this.raw.registry.writeInventory(inventory, receivedAtMs);
-      this.migDevices.write(inventory, receivedAtMs);
-    });
+    this.ingestWrite(() =>
+      this.guarded(() => {
+        this.raw.registry.writeInventory(inventory, receivedAtMs);
+        this.migDevices.write(inventory, receivedAtMs);
+      }),
+    );
   }
 
   writeStatus(status: IStatus, receivedAtMs: number): void {
     const host = status.host ?? "";
     if (host === "") return;
+    this.ingestWrite(() => this.writeStatusRows(host, status, receivedAtMs));
+  }
+
+  private writeStatusRows(host: string, status: IStatus, receivedAtMs: number): void {
     this.guarded(() => {
       const h = this.raw.registry.ensureHost(host, undefined, undefined, receivedAtMs);
       const statusMs = Number(status.timestamp_ms ?? 0) || receivedAtMs;
@@ -339,7 +361,9 @@ export class Store implements IngestSink {
    */
   countReject(host: string, reason: string, count = 1): void {
     const known = this.raw.registry.hosts.has(host) ? host : UNKNOWN_HOST;
-    this.stmts.countReject.run(known, reason, count, (this.options.now ?? Date.now)());
+    this.ingestWrite(() =>
+      this.stmts.countReject.run(known, reason, count, (this.options.now ?? Date.now)()),
+    );
   }
 
   /** Seals the windows of GPUs that stopped reporting (at most maxGpus); returns how many. */
@@ -545,6 +569,16 @@ export class Store implements IngestSink {
   }
 
   /** Runs fn in a transaction; on failure memory may hold part of it, so it is rebuilt from disk. */
+  /** fn with ingest's short wait for another process's lock (INGEST_BUSY_TIMEOUT_MS). */
+  private ingestWrite<T>(fn: () => T): T {
+    this.db.pragma(`busy_timeout = ${INGEST_BUSY_TIMEOUT_MS}`);
+    try {
+      return fn();
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
   private guarded<T>(fn: () => T, detail: Record<string, unknown> = {}): T {
     try {
       return this.db.transaction(fn)();
