@@ -568,7 +568,6 @@ export class Store implements IngestSink {
     if (this.db.open) this.db.close();
   }
 
-  /** Runs fn in a transaction; on failure memory may hold part of it, so it is rebuilt from disk. */
   /** fn with ingest's short wait for another process's lock (INGEST_BUSY_TIMEOUT_MS). */
   private ingestWrite<T>(fn: () => T): T {
     this.db.pragma(`busy_timeout = ${INGEST_BUSY_TIMEOUT_MS}`);
@@ -579,6 +578,7 @@ export class Store implements IngestSink {
     }
   }
 
+  /** Runs fn in a transaction; on failure memory may hold part of it, so it is rebuilt from disk. */
   private guarded<T>(fn: () => T, detail: Record<string, unknown> = {}): T {
     try {
       return this.db.transaction(fn)();
