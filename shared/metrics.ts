@@ -5,6 +5,8 @@ import { Metric, type MetricValue } from "./proto.js";
 /** How nvidia-smi spells the value (with `nounits`). */
 export type ValueKind = "int" | "float" | "bool" | "hex" | "pstate";
 
+export type PromType = "gauge" | "counter";
+
 export interface MetricDef {
   /** Stable id: the GpuSample field number and the Metric enum value. */
   id: MetricValue;
@@ -19,8 +21,12 @@ export interface MetricDef {
   /** Storage keeps round(value * scale) as an integer. */
   scale: number;
   unit: string;
-  /** Prometheus exposition: name (with unit) and the factor from the stored value to the exposed unit. */
-  prom: { name: string; help: string; factor: number };
+  /**
+   * Prometheus exposition: name (with unit), the factor from the stored value to the exposed unit,
+   * and the type. A counter only rises (it may reset to 0 at a driver reload or a reboot, which
+   * rate() allows) and its name ends in `_total`, on /metrics and in remote_write alike.
+   */
+  prom: { name: string; help: string; factor: number; type: PromType };
 }
 
 export type MetricKey =
@@ -70,7 +76,7 @@ function def(
   kind: ValueKind,
   range: [number, number],
   unit: string,
-  prom: [string, string, number],
+  prom: [string, string, number, PromType?],
   scale = 1,
 ): MetricDef {
   return {
@@ -82,7 +88,7 @@ function def(
     max: range[1],
     scale,
     unit,
-    prom: { name: prom[0], help: prom[1], factor: prom[2] },
+    prom: { name: prom[0], help: prom[1], factor: prom[2], type: prom[3] ?? "gauge" },
   };
 }
 
@@ -206,7 +212,12 @@ export const METRICS: readonly MetricDef[] = [
     "int",
     [0, MAX_COUNT],
     "errors",
-    ["gputel_gpu_ecc_corrected_volatile_errors", "Corrected ECC errors since the driver loaded.", 1],
+    [
+      "gputel_gpu_ecc_corrected_volatile_errors_total",
+      "Corrected ECC errors since the driver loaded.",
+      1,
+      "counter",
+    ],
   ),
   def(
     Metric.METRIC_ECC_UNCORRECTED_VOLATILE,
@@ -215,7 +226,12 @@ export const METRICS: readonly MetricDef[] = [
     "int",
     [0, MAX_COUNT],
     "errors",
-    ["gputel_gpu_ecc_uncorrected_volatile_errors", "Uncorrected ECC errors since the driver loaded.", 1],
+    [
+      "gputel_gpu_ecc_uncorrected_volatile_errors_total",
+      "Uncorrected ECC errors since the driver loaded.",
+      1,
+      "counter",
+    ],
   ),
   def(
     Metric.METRIC_RETIRED_PAGES_SBE,
@@ -334,9 +350,10 @@ export const METRICS: readonly MetricDef[] = [
     1,
   ]),
   def(Metric.METRIC_PCIE_REPLAY_COUNT, "pcie_replay_count", [], "int", [0, MAX_COUNT], "replays", [
-    "gputel_gpu_pcie_replays",
+    "gputel_gpu_pcie_replays_total",
     "PCIe replays since the driver loaded.",
     1,
+    "counter",
   ]),
   def(Metric.METRIC_NVLINK_LINKS_DOWN, "nvlink_links_down", [], "int", [0, 64], "links", [
     "gputel_gpu_nvlink_links_down",
@@ -349,9 +366,10 @@ export const METRICS: readonly MetricDef[] = [
     1,
   ]),
   def(Metric.METRIC_NVLINK_ERRORS, "nvlink_errors", [], "int", [0, MAX_COUNT], "errors", [
-    "gputel_gpu_nvlink_errors",
+    "gputel_gpu_nvlink_errors_total",
     "NVLink replay, recovery and CRC errors summed over the GPU's links since the counters were last reset (driver load).",
     1,
+    "counter",
   ]),
 ];
 

@@ -3,6 +3,7 @@
 // `# EOF`. OpenMetrics wants each family's lines together and each series' samples together in
 // time order, so the export walks the GPUs once per series name (27 for raw, 108 for a rollup
 // tier): memory stays one slice, the store is read once per series name. vm-jsonl reads it once.
+import { METRICS } from "../../shared/metrics.js";
 import { escapeLabelValue } from "../exposition/prometheus.js";
 import { gpuLabels } from "../remote-write/series.js";
 import { type ExportColumn, formatNumber } from "./columns.js";
@@ -17,6 +18,17 @@ export function openMetricsTimestamp(ms: number): string {
 
 function escapeHelp(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+/**
+ * The HELP and TYPE lines of a column. A raw counter (shared/metrics.ts) is an OpenMetrics
+ * counter, whose family is named without the `_total` its samples carry; a rollup statistic of
+ * a counter (its max or last per bucket) is a gauge.
+ */
+function describe(column: ExportColumn): string {
+  const counter = column.stat === undefined && METRICS[column.metric]?.prom.type === "counter";
+  const family = counter ? column.name.replace(/_total$/, "") : column.name;
+  return `# HELP ${family} ${escapeHelp(column.help)}\n# TYPE ${family} ${counter ? "counter" : "gauge"}\n`;
 }
 
 export function* openMetricsChunks(
@@ -41,7 +53,7 @@ export function* openMetricsChunks(
           const v = values[k] as number;
           if (Number.isNaN(v)) continue;
           if (!described) {
-            out.add(`# HELP ${column.name} ${escapeHelp(column.help)}\n# TYPE ${column.name} gauge\n`);
+            out.add(describe(column));
             described = true;
           }
           out.add(`${prefix}${formatNumber(v)} ${openMetricsTimestamp(slice.ts[k] as number)}\n`);

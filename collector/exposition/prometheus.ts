@@ -80,7 +80,7 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
       // The stored integer (the reading times scale) in the Prometheus unit, as remote_write sends it.
       samples.push({ labels, value: exposedValue(def, Math.round(v * def.scale)) });
     }
-    x.family(def.prom.name, "gauge", def.prom.help, samples);
+    x.family(def.prom.name, def.prom.type, def.prom.help, samples);
   }
   const doubtful = new Set(
     snap.openFlags

@@ -2,15 +2,14 @@
 // gputel_gpu_lease_info series per GPU leased now (not an ended or a future lease), the lease's
 // price and committed availability; MIG leases have their own family so a join on uuid finds at
 // most one tenant per GPU. promtool accepts the text.
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { MetricsSnapshot } from "../../collector/contract/api-contract.js";
 import { renderMetrics } from "../../collector/exposition/prometheus.js";
 import { frameFor } from "../collector/leases/store-helpers.js";
+import { checkMetrics, PROMTOOL } from "../helpers/promtool.js";
 import { startTestCollector, type TestCollector } from "../security/collector-helpers.js";
 
-const PROMTOOL = process.env.GPUTEL_PROMTOOL ?? "/usr/bin/promtool";
 const havePromtool = existsSync(PROMTOOL);
 const G1 = "GPU-11111111-2222-3333-4444-555555555555";
 const G2 = "GPU-66666666-2222-3333-4444-555555555555";
@@ -84,12 +83,7 @@ describe("leases on /metrics", () => {
   test.skipIf(!havePromtool && process.env.GPUTEL_REQUIRE_PROMETHEUS !== "1")(
     "promtool check metrics accepts it",
     async () => {
-      const out = await new Promise<string>((resolve) => {
-        const child = execFile(PROMTOOL, ["check", "metrics"], (_e, stdout, stderr) =>
-          resolve(`${stdout}${stderr}`),
-        );
-        child.stdin?.end(text);
-      });
+      const { out } = await checkMetrics(text);
       expect(out).toBe("");
     },
   );

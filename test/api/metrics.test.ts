@@ -1,12 +1,11 @@
 // /metrics: content checked line by line, and the LIVE output of a server over real stored data
 // run through `promtool check metrics` (Debian's prometheus package).
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { escapeLabelValue, renderMetrics, sanitizeLabelName } from "../../collector/exposition/prometheus.js";
+import { PROMTOOL, checkMetrics as promtool } from "../helpers/promtool.js";
 import { type LiveApi, startLiveApi } from "./server-helpers.js";
 
-const PROMTOOL = process.env.GPUTEL_PROMTOOL ?? "/usr/bin/promtool";
 const havePromtool = existsSync(PROMTOOL);
 if (!havePromtool && process.env.GPUTEL_REQUIRE_PROMETHEUS !== "1")
   console.warn(
@@ -81,15 +80,6 @@ describe("/metrics", () => {
     },
   );
 });
-
-async function promtool(body: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(PROMTOOL, ["check", "metrics"], (error, stdout, stderr) =>
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` }),
-    );
-    child.stdin?.end(body);
-  });
-}
 
 test("ingest health: counters, rejects by reason, commit latency histogram", async () => {
   const snap = api.fleet.backend.metricsSnapshot();
