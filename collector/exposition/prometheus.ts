@@ -232,7 +232,7 @@ function xidEvents(x: Exposition, snap: MetricsSnapshot): void {
   x.family(
     "gputel_gpu_xid_events_total",
     "counter",
-    "Xid events per GPU (uuid empty: a bus id the host's inventory did not know), by code and action; workload_fault is true for codes NVIDIA lays at the application's door (13, 31, 43, 45 …). Counts what the collector keeps (events.retention).",
+    "Xid events per GPU (uuid empty: a bus id the host's inventory did not know), by code and action; workload_fault is true for codes NVIDIA lays at the application's door (13, 31, 43, 45 …). Counts every event stored, those retention has since pruned included.",
     [...perGpu.values()],
   );
 }

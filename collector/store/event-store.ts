@@ -1,6 +1,8 @@
 // Kernel-log events in SQLite (tables from collector/migrations/
 // 060_health.sql). Events are stored once per (host, kernel boot id, kernel seq): a re-sent event
-// changes nothing. Every query binds its parameters; filters are built from fixed SQL fragments.
+// changes nothing. Each Xid stored the first time also raises its running count (xid_counts,
+// 096_xid_counts.sql), which retention never lowers: the /metrics counters read that, not the
+// events still kept. Every query binds its parameters; filters are built from fixed SQL fragments.
 import type { Database, Statement } from "better-sqlite3";
 import type { EventWriteResult } from "../ingest/sink.js";
 import type { ValidEvent } from "../ingest/validate-event.js";
@@ -39,7 +41,7 @@ export interface EventQuery {
   limit: number;
 }
 
-/** Xid events counted per GPU, code and action (the /metrics counters). */
+/** Xid events counted per GPU, code and action since the database began (the /metrics counters). */
 export interface EventCount {
   host: string;
   /** Null for an event whose bus id the host's inventory did not know. */
@@ -127,7 +129,7 @@ function where(q: Omit<EventQuery, "limit">): { sql: string; params: unknown[] }
 }
 
 export class EventStore {
-  private statements?: { insert: Statement };
+  private statements?: { insert: Statement; countXid: Statement };
 
   constructor(private readonly db: Database) {}
 
@@ -139,13 +141,19 @@ export class EventStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (host, kernel_boot_id, kernel_seq) DO NOTHING`,
       ),
+      countXid: this.db.prepare(
+        `INSERT INTO xid_counts (host, gpu_uuid, code, action, application_level, gpu_index, count)
+         VALUES (?, ?, ?, ?, ?, ?, 1)
+         ON CONFLICT (host, gpu_uuid, code, action, application_level)
+         DO UPDATE SET count = count + 1, gpu_index = COALESCE(excluded.gpu_index, gpu_index)`,
+      ),
     };
     return this.statements;
   }
 
   /** Inserts in the caller's transaction; what was already stored is left alone and not returned. */
   insert(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult {
-    const insert = this.prepared().insert;
+    const { insert, countXid } = this.prepared();
     const fresh: ValidEvent[] = [];
     for (const e of events) {
       const info = insert.run(
@@ -167,7 +175,10 @@ export class EventStore {
         e.action,
         e.applicationLevel ? 1 : 0,
       );
-      if (info.changes > 0) fresh.push(e);
+      if (info.changes === 0) continue;
+      fresh.push(e);
+      if (e.kind === "xid")
+        countXid.run(e.host, e.gpuUuid ?? "", e.code, e.action, e.applicationLevel ? 1 : 0, e.gpuIndex);
     }
     return { stored: fresh.length, duplicates: events.length - fresh.length, fresh };
   }
@@ -181,14 +192,16 @@ export class EventStore {
     return rows.map(toEvent);
   }
 
-  /** Every Xid event stored, per GPU, code and action (bounded: GPUs with events × codes). */
+  /**
+   * Every Xid event ever stored, per GPU, code and action (bounded: GPUs with events × codes),
+   * pruned ones included: a counter that only rises.
+   */
   xidCounts(): EventCount[] {
     const rows = this.db
       .prepare(
-        `SELECT host, gpu_uuid AS gpuUuid, MAX(gpu_index) AS gpuIndex, code, action,
-                application_level AS app, COUNT(*) AS count
-         FROM events WHERE kind = 'xid'
-         GROUP BY host, gpu_uuid, code, action, application_level
+        `SELECT host, NULLIF(gpu_uuid, '') AS gpuUuid, gpu_index AS gpuIndex, code, action,
+                application_level AS app, count
+         FROM xid_counts
          ORDER BY host, gpu_uuid, code, action`,
       )
       .all() as (Omit<EventCount, "applicationLevel"> & { app: number })[];

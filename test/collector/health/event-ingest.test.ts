@@ -1,9 +1,13 @@
 // Ingest of kernel-log events: checked and bounded like frames, attributed to the topic's host,
 // stored once by (host, kernel boot, kernel seq) in the real SQLite store.
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkMessage } from "../../../collector/ingest/check.js";
 import { DEFAULT_LIMITS } from "../../../collector/ingest/limits.js";
 import { IngestPipeline } from "../../../collector/ingest/pipeline.js";
+import { DEFAULT_MIGRATIONS_DIR, migrate } from "../../../collector/store/migrate.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { EventKind } from "../../../shared/proto.js";
 import { type TempStore, tempStore } from "../store/synth.js";
@@ -185,5 +189,59 @@ describe("event retention", () => {
     expect(store.pruneEvents(later, 2)).toBe(1);
     expect(store.pruneEvents(NOW, 2)).toBe(0);
     expect(store.events().list({ limit: 10 })).toEqual([]);
+  });
+
+  it("keeps the running Xid counts through pruning, a re-sent event and a restart", () => {
+    tmp = tempStore();
+    const store = tmp.open({ retention: ["1h:raw", "1d:1m"] });
+    const checked = checkMessage(eventTopic(H), eventPayload(H, [xidEvent(1, 79), xidEvent(2, 79)]), ctx);
+    store.writeEvents(checked.events, NOW);
+    const counted = [
+      {
+        host: H,
+        gpuUuid: "GPU-test-0",
+        gpuIndex: 0,
+        code: 79,
+        action: "reboot",
+        applicationLevel: false,
+        count: 2,
+      },
+    ];
+    expect(store.events().xidCounts()).toEqual(counted);
+    expect(store.pruneEvents(NOW + 25 * 3600_000)).toBe(2);
+    expect(store.events().xidCounts()).toEqual(counted);
+    const more = checkMessage(eventTopic(H), eventPayload(H, [xidEvent(3, 79), xidEvent(3, 79)]), ctx);
+    store.writeEvents(more.events, NOW);
+    store.writeEvents(more.events, NOW);
+    const three = [{ ...counted[0], count: 3 }];
+    expect(store.events().xidCounts()).toEqual(three);
+    store.close();
+    const restarted = tmp.open({ retention: ["1h:raw", "1d:1m"] });
+    expect(restarted.events().xidCounts()).toEqual(three);
+  });
+
+  it("counts in the events a database held before it kept running counts (migration 096)", () => {
+    tmp = tempStore();
+    const before = join(tmp.dir, "migrations-095");
+    mkdirSync(before);
+    for (const f of readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => Number.parseInt(f, 10) <= 95))
+      copyFileSync(join(DEFAULT_MIGRATIONS_DIR, f), join(before, f));
+    const db = new Database(tmp.path);
+    migrate(db, before);
+    const insert = db.prepare(
+      `INSERT INTO events (host, kernel_boot_id, kernel_seq, kind, code, pci_bus_id, gpu_uuid, gpu_index,
+         message, time_ms, received_ms, source, agent_boot_id, action, application_level)
+       VALUES (?, 'k', ?, ?, ?, '0000:01:00', ?, ?, 'm', 0, 0, 'kmsg', 'a', ?, 0)`,
+    );
+    insert.run(H, 1, "xid", 79, "GPU-test-0", 0, "reboot");
+    insert.run(H, 2, "xid", 79, "GPU-test-0", 0, "reboot");
+    insert.run(H, 3, "xid", 48, null, null, "investigate");
+    insert.run(H, 4, "sxid", 12028, null, null, "investigate");
+    db.close();
+    const common = { host: H, applicationLevel: false };
+    expect(tmp.open().events().xidCounts()).toEqual([
+      { ...common, gpuUuid: null, gpuIndex: null, code: 48, action: "investigate", count: 1 },
+      { ...common, gpuUuid: "GPU-test-0", gpuIndex: 0, code: 79, action: "reboot", count: 2 },
+    ]);
   });
 });

@@ -136,6 +136,21 @@ describe("health timeline, report, acknowledgement, metrics", () => {
     });
   });
 
+  it("keeps the Xid counters on /metrics from falling when retention prunes the events", async () => {
+    const { app, h } = setup();
+    const xidLines = async () => {
+      const r = await app.inject({ method: "GET", url: "/metrics", headers: { host: "127.0.0.1" } });
+      return r.body.split("\n").filter((l) => /^gputel_(gpu_)?xid_events_total\{/.test(l));
+    };
+    const before = await xidLines();
+    expect(before).toContain('gputel_xid_events_total{code="79",action="reboot"} 2');
+    // Far past the longest retention tier: every stored event goes.
+    const later = NOW + 10 * 365 * 24 * 3600_000;
+    while (h.store.pruneEvents(later) > 0);
+    expect((await get(app, `/api/v1/events?from=${T0}&to=${NOW}`)).body.events).toEqual([]);
+    expect(await xidLines()).toEqual(before);
+  });
+
   it("acknowledges a flag with the token, records the note, and closes reset-required", async () => {
     const { app, h } = setup("s3cret-token-for-tests");
     const flag = h.open("reset-required");
