@@ -109,23 +109,50 @@ export function runOneShot(argv: readonly string[], options: OneShotOptions): Pr
 
 export interface StreamChild {
   readonly pid: number | undefined;
-  /** Resolves once the process has exited (or failed to start). */
+  /**
+   * Resolves once the process has exited and its output has been read to the end (or it failed
+   * to start): every line it wrote has gone to `onLine` before this resolves.
+   */
   readonly exited: Promise<ExitInfo>;
   isRunning(): boolean;
   kill(): void;
 }
 
+export interface StreamOptions {
+  /**
+   * After the child exits, how long what is left of its process group (a wrapper's background
+   * writer) may keep the output open before it is killed and the exit decided without it.
+   */
+  leftoverGraceMs: number;
+  clock?: Clock;
+}
+
 /** Starts the long-lived child; every line of stdout and stderr goes to `onLine`. */
-export function spawnStream(argv: readonly string[], onLine: (line: string) => void): StreamChild {
+export function spawnStream(
+  argv: readonly string[],
+  onLine: (line: string) => void,
+  options: StreamOptions,
+): StreamChild {
+  const clock = options.clock ?? realClock();
   const child = spawnGroup(argv);
   let running = child.pid !== undefined;
   const exited = new Promise<ExitInfo>((resolve) => {
+    let cancelGrace: (() => void) | undefined;
     child.on("error", (error: NodeJS.ErrnoException) => {
       running = false;
       resolve({ code: null, signal: null, error });
     });
+    // 'exit' can come before the last lines are read (Node documents it; a process of the group
+    // may still write): the exit is decided on 'close', which comes after the pipes end.
     child.on("exit", (code, signal) => {
       running = false;
+      cancelGrace = clock.after(options.leftoverGraceMs, () => {
+        killGroup(child);
+        resolve({ code, signal });
+      });
+    });
+    child.on("close", (code, signal) => {
+      cancelGrace?.();
       resolve({ code, signal });
     });
   });

@@ -157,7 +157,9 @@ export class SourceSupervisor {
     const onLine = (line: string) => {
       if (stream && this.stream === stream && !stream.killed) spec.onLine(line);
     };
-    const child = spec.open ? spec.open(onLine) : spawnStream(spec.argv, onLine);
+    const child = spec.open
+      ? spec.open(onLine)
+      : spawnStream(spec.argv, onLine, { leftoverGraceMs: this.stuckAfterMs(), clock: this.clock });
     stream = { child, spec, killed: false, healthySince: undefined, lastProgressAt: this.now() };
     this.stream = stream;
     const started = stream;

@@ -15,6 +15,8 @@ interface Harness {
   logs: Record<string, unknown>[];
   launches: number;
   exits: ExitInfo[];
+  /** How many lines had come when each exit was decided. */
+  linesAtExit: number[];
   timeouts: number[];
   lines: string[];
   child: StreamChild | undefined;
@@ -40,6 +42,7 @@ function harness(argv: string[], launch?: (h: Harness) => Promise<void>): Harnes
     logs,
     launches: 0,
     exits: [],
+    linesAtExit: [],
     timeouts: [],
     lines: [],
     child: undefined,
@@ -56,6 +59,7 @@ function harness(argv: string[], launch?: (h: Harness) => Promise<void>): Harnes
     onTimeout: (silentMs) => h.timeouts.push(silentMs),
     onExit: (info) => {
       h.exits.push(info);
+      h.linesAtExit.push(h.lines.length);
       return { code: "GPUTEL_E_NVSMI_EXIT", detail: `exited with code ${info.code}` };
     },
   };
@@ -173,6 +177,30 @@ describe("SourceSupervisor: the long-lived child", () => {
     expect(h.launches).toBe(1);
     h.clock.advance(1);
     expect(h.launches).toBe(2);
+  });
+
+  it("decides on an exit only once the child's output has ended: the line that explains it is not lost", async () => {
+    // A wrapper whose group writes on after the leader exits (a background writer): 'exit' comes
+    // before the last lines, 'close' after them.
+    const last = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.";
+    const h = harness(["sh", "-c", `(seq 1 3000; echo "${last}") & exit 9`]);
+    await h.sup.start();
+    await waitFor(() => h.exits.length === 1, 5000, "the exit");
+    expect(h.exits[0]).toMatchObject({ code: 9 });
+    expect(h.linesAtExit).toEqual([3001]);
+    expect(h.lines.at(-1)).toBe(last);
+  });
+
+  it("a group that holds the output open after its leader exits is killed after stuckAfterMs, then the exit decided", async () => {
+    const h = harness(["sh", "-c", "echo going; sleep 100 & exit 3"]);
+    await h.sup.start();
+    const pid = h.child?.pid ?? 0;
+    await waitFor(() => h.child?.isRunning() === false && h.lines.length === 1, 5000, "the leader's exit");
+    expect(h.exits).toEqual([]); // the sleep still holds the pipes
+    h.clock.advance(500);
+    await waitFor(() => h.exits.length === 1, 5000, "the exit");
+    expect(h.exits[0]).toMatchObject({ code: 3 });
+    await waitFor(() => groupMembers(pid).length === 0, 5000, "the leftover killed");
   });
 
   it("stop kills the child's whole group and leaves no timer", async () => {
