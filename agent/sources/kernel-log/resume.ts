@@ -4,7 +4,8 @@
 // beginning (/dev/kmsg and `journalctl -k` both do); records at or below this position, of this
 // boot, were published already and are skipped. Another boot id: the kernel rebooted, its log
 // starts afresh, and nothing of the previous boot is in it.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { replaceFileDurably } from "../../../shared/replace-file.js";
 
 export interface ResumePosition {
   bootId: string;
@@ -23,11 +24,9 @@ export function loadPosition(path: string): ResumePosition | undefined {
   return undefined;
 }
 
-/** Replaces the file whole (write, then rename), so a crash leaves the old or the new position. */
+/** Replaces the file whole and durably, so a crash or power cut leaves the old or the new position. */
 export function savePosition(path: string, position: ResumePosition): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify({ boot_id: position.bootId, seq: position.seq })}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  replaceFileDurably(path, `${JSON.stringify({ boot_id: position.bootId, seq: position.seq })}\n`);
 }
 
 /** True when the record was handed over before (same boot, at or below the saved sequence). */

@@ -3,7 +3,8 @@
 // (or restarted) is listed by `nvidia-smi -L` with its bus id alone; with this file it is still
 // reported under its own UUID, not as a new `<host>/gpu<index>` beside the GPU the collector
 // knows. Only the bus id matches a saved GPU: indexes can change across a reboot.
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { replaceFileDurably } from "../../../shared/replace-file.js";
 import type { KnownGpu } from "./csv-stream.js";
 
 const MAX_GPUS = 1024;
@@ -36,13 +37,6 @@ export function identitiesText(gpus: readonly KnownGpu[]): string {
   return `${JSON.stringify({ gpus: kept })}\n`;
 }
 
-/** Replaces the file whole (write, then rename), so a crash leaves the old or the new list. */
-export function saveIdentities(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, path);
-}
-
 /** The saved GPUs of one agent: read at start, merged with what a stream read, written when changed. */
 export class SavedGpus {
   private saved: KnownGpu[];
@@ -67,7 +61,8 @@ export class SavedGpus {
     const all = [...read, ...kept].sort((a, b) => a.index - b.index);
     const text = identitiesText(all);
     if (text === this.text) return;
-    saveIdentities(this.path, text);
+    // Whole and durably: a crash or power cut leaves the old list or the new.
+    replaceFileDurably(this.path, text);
     this.saved = all;
     this.text = text;
   }
