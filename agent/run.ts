@@ -21,6 +21,13 @@ import { Spool } from "./spool/spool.js";
 const EVENT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 /** Process sets are sent on change and every refresh: 64 MiB holds days of them. */
 const PROCESS_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * While the broker is away at start, how often the agent asks systemd for more start time, and
+ * how much: the unit's TimeoutStartSec= (120 s) never runs out as long as the sampling loop runs,
+ * and a wedged loop still fails the start within this long.
+ */
+const START_EXTEND_EVERY_MS = 30_000;
+const START_EXTEND_BY_MS = 90_000;
 
 export interface RunningAgent {
   agent: Agent;
@@ -114,6 +121,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   const watchdogMs = watchdogIntervalMs();
   let lastPing = 0;
   let ready = false;
+  let lastExtend: number | undefined;
 
   // The publisher needs the boot id the agent draws, so the agent is built first.
   let publisher: MqttPublisher | undefined;
@@ -165,10 +173,24 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
         lastPing = now;
         void notify.watchdog();
       }
-      if (!ready && publisher?.isConnected) {
-        ready = true;
-        void notify.ready(`sampling ${frame.gpus?.length ?? 0} GPUs every ${config.interval}`);
-        logger.info({ gpus: frame.gpus?.length ?? 0 }, "Agent ready");
+      if (!ready) {
+        const gpus = frame.gpus?.length ?? 0;
+        if (publisher?.isConnected) {
+          ready = true;
+          void notify.ready(`sampling ${gpus} GPUs every ${config.interval}`);
+          logger.info({ gpus }, "Agent ready");
+        } else if (lastExtend === undefined || now - lastExtend >= START_EXTEND_EVERY_MS) {
+          // Ready means sampling and connected (the contract), so while the broker is away at
+          // start the unit stays "activating": each extension keeps systemd from killing, at
+          // TimeoutStartSec=, an agent that samples and spools all along.
+          if (lastExtend === undefined)
+            logger.info({ gpus }, "Sampling and spooling; ready once the broker connects");
+          lastExtend = now;
+          void notify.extendStartTimeout(
+            START_EXTEND_BY_MS,
+            `sampling ${gpus} GPUs, spooling; waiting for the broker`,
+          );
+        }
       }
     },
   });

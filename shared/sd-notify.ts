@@ -60,6 +60,14 @@ export class SdNotify {
     return this.send([`STATUS=${text}`]);
   }
 
+  /**
+   * Still starting: systemd waits `ms` more from now before it fails the start
+   * (EXTEND_TIMEOUT_USEC, systemd 236 and later), with `status` to show why.
+   */
+  extendStartTimeout(ms: number, status: string): Promise<boolean> {
+    return this.send([`EXTEND_TIMEOUT_USEC=${Math.round(ms * 1000)}`, `STATUS=${status}`]);
+  }
+
   stopping(): Promise<boolean> {
     return this.send(["STOPPING=1"]);
   }

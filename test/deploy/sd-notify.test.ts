@@ -1,55 +1,20 @@
 // sd-notify against a real unix datagram socket: a python3 receiver stands in for systemd.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SdNotify, watchdogIntervalMs } from "../../shared/sd-notify.js";
+import { type NotifyReceiver, notifyReceiver } from "../helpers/notify-receiver.js";
 
-// Receives datagrams, closes passed fds (systemd-notify's BARRIER=1 waits for that), prints each.
-const RECEIVER = `
-import socket, sys, os
-addr = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("\\0" + addr[1:] if addr.startswith("@") else addr)
-print("BOUND", flush=True)
-while True:
-    msg, fds, _, _ = socket.recv_fds(s, 4096, 16)
-    for fd in fds: os.close(fd)
-    print(repr(msg.decode()), flush=True)
-`;
-
-const children: ChildProcessWithoutNullStreams[] = [];
+const receivers: NotifyReceiver[] = [];
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill();
+  for (const rx of receivers.splice(0)) rx.stop();
 });
 
-async function receiver(address: string): Promise<{ lines: string[]; waitFor(text: string): Promise<void> }> {
-  const child = spawn("python3", ["-c", RECEIVER, address]);
-  children.push(child);
-  const lines: string[] = [];
-  const waiters: (() => void)[] = [];
-  let buffered = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split("\n");
-    buffered = parts.pop() ?? "";
-    lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
-  });
-  const waitFor = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "${text}" in ${JSON.stringify(lines)}`)), 10_000);
-      const check = () => {
-        if (lines.some((l) => l.includes(text))) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(check);
-      };
-      check();
-    });
-  await waitFor("BOUND");
-  return { lines, waitFor };
+async function receiver(address: string): Promise<NotifyReceiver> {
+  const rx = await notifyReceiver(address);
+  receivers.push(rx);
+  return rx;
 }
 
 describe("SdNotify", () => {
