@@ -47,7 +47,8 @@ Commands:
 
 Options:
   --url URL          collector API (default http://127.0.0.1:8080); repeat or comma-separate
-                     to ask several collectors and merge (summary, gpus, flags, every report KIND)
+                     to ask several collectors and merge (summary, gpus, flags, every report KIND);
+                     each then answers for itself only, not for its http.peers
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
   --format F         table (default) | csv | json;  --csv and --json say the same
   --sort F[:desc]    order rows by a column (gpus: gpu, util, temp, power, memory, state, ...;
@@ -107,7 +108,7 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
     io.stderr(`gputel query: cannot read --token-file: ${(error as Error).message}\n`);
     return 66;
   }
-  const client: ClientOptions = { urls, ...(token ? { token } : {}) };
+  const client: ClientOptions = { urls, ...(token ? { token } : {}), ownDataOnly: urls.length > 1 };
   // NO_COLOR (https://no-color.org) wins; colour only on a terminal unless FORCE_COLOR asks.
   const style: Style = {
     colour:

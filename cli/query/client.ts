@@ -1,11 +1,19 @@
 // HTTP client for `gputel query`: GET a path from one or several collectors with the bearer
 // token, turning failures into messages a person can act on (which URL, what the API said).
+import { FANOUT_HEADER } from "../../collector/fanout/fan-out.js";
+
 export class QueryError extends Error {}
 
 export interface ClientOptions {
   urls: readonly string[];
   token?: string;
   timeoutMs?: number;
+  /**
+   * Each collector answers from its own store (FANOUT_HEADER, as peers ask each other): set when
+   * the CLI merges several collectors' answers itself, since one with http.peers would otherwise
+   * answer for the others too and its totals would count their GPUs and flags again.
+   */
+  ownDataOnly?: boolean;
 }
 
 export function describeFetchError(url: string, error: unknown): string {
@@ -49,6 +57,7 @@ export async function getJson<T>(
     response = await fetch(url, {
       headers: {
         accept: "application/json",
+        ...(options.ownDataOnly ? { [FANOUT_HEADER]: "1" } : {}),
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
       },
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),

@@ -10,7 +10,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SynthFleet } from "../../bench/synth-fleet.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
-import { deadPort, openParts, type ServedCollector, serveParts, stopAll } from "./fanout-helpers.js";
+import {
+  deadPort,
+  feedFrames,
+  openParts,
+  type ServedCollector,
+  serveParts,
+  stopAll,
+} from "./fanout-helpers.js";
 
 const TOKEN = "fleet-token-for-tests";
 const HOSTS = 6;
@@ -25,12 +32,7 @@ const started: Collector[] = [];
 
 async function collector(name: string, frames: readonly ValidFrame[], peers: string[]): Promise<Collector> {
   const parts = openParts(join(dir, `${name}.db`), nowMs);
-  for (let i = 0; i < frames.length; i += 300) {
-    const batch = frames.slice(i, i + 300);
-    const at = (batch[batch.length - 1] as ValidFrame).timestamp_ms;
-    parts.store.writeFrames(batch, at);
-    parts.flags.onFrames(batch, at);
-  }
+  feedFrames(parts, frames, 300);
   const c = await serveParts(parts, { nowMs, token: TOKEN, peers });
   started.push(c);
   return c;

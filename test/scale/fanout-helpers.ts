@@ -11,6 +11,7 @@ import { StoreBackend } from "../../collector/api/store-backend.js";
 import { storedTokenLookup } from "../../collector/api/tokens.js";
 import { resolveFlagsConfig } from "../../collector/flags/config.js";
 import { FlagEngine } from "../../collector/flags/engine.js";
+import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { FlagStore } from "../../collector/store/flag-store.js";
 import { Store } from "../../collector/store/store.js";
@@ -37,6 +38,16 @@ export function openParts(path: string, nowMs: number): CollectorParts {
   });
   flags.start();
   return { store, flags };
+}
+
+/** Stores `frames` and runs the flag rules on them, `batch` frames at a time, each at its last frame's time. */
+export function feedFrames(parts: CollectorParts, frames: readonly ValidFrame[], batch: number): void {
+  for (let i = 0; i < frames.length; i += batch) {
+    const some = frames.slice(i, i + batch);
+    const at = (some[some.length - 1] as ValidFrame).timestamp_ms;
+    parts.store.writeFrames(some, at);
+    parts.flags.onFrames(some, at);
+  }
 }
 
 /**
