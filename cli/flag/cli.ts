@@ -1,9 +1,13 @@
 // `gputel flag ack ID --note TEXT`: an operator's acknowledgement of a flag, sent to a collector's
 // API (POST /api/v1/flags/:id/ack). An open xid or reset-required flag closes; any flag keeps the
-// note in its GPU's health timeline.
+// note in its GPU's health timeline. Exit statuses as `gputel lease`: 64 bad usage, 65 refused
+// (no such flag, a bad note), 66 unreadable --token-file, 69 the collector cannot be reached,
+// 78 the token is missing or lacks the role.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { hasCredentials } from "../../shared/mask.js";
+import { exitStatusOfHttp } from "../exit-status.js";
+import { RequestError, requestJson } from "../lease/request.js";
 
 const USAGE = `Usage: gputel flag ack ID --note TEXT [--url URL] [--token-file F] [--json]
 
@@ -16,6 +20,9 @@ Options:
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
   --json             print the API's JSON
   -h, --help
+
+Exit status: 64 bad usage, 65 refused (no such flag), 66 unreadable --token-file,
+69 collector unreachable or failing, 78 token missing or lacking the role.
 `;
 
 export interface FlagIo {
@@ -64,39 +71,18 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
     io.stderr(`gputel flag: cannot read --token-file: ${(error as Error).message}\n`);
     return 66;
   }
-  let response: Response;
+  let body: { flag?: { id: number; kind: string; endMs: number | null } };
   try {
-    response = await fetch(`${url}/api/v1/flags/${id}/ack`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json",
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: JSON.stringify({ note }),
-      signal: AbortSignal.timeout(30_000),
+    body = await requestJson<typeof body>("POST", `/api/v1/flags/${id}/ack`, {
+      urls: [url],
+      ...(token ? { token } : {}),
+      body: { note },
+      timeoutMs: 30_000,
     });
   } catch (error) {
-    const cause = (error as { cause?: { message?: string } }).cause;
-    io.stderr(
-      `gputel flag: cannot reach the collector at ${url}: ${cause?.message ?? (error as Error).message}\n`,
-    );
-    return 1;
-  }
-  const text = await response.text();
-  let body: { flag?: { id: number; kind: string; endMs: number | null }; message?: string } = {};
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    // reported below with the status
-  }
-  if (!response.ok) {
-    const why =
-      response.status === 401
-        ? "unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN"
-        : (body.message ?? `HTTP ${response.status}`);
-    io.stderr(`gputel flag: ${url}: ${why}\n`);
-    return 1;
+    if (!(error instanceof RequestError)) throw error;
+    io.stderr(`gputel flag: ${error.message}\n`);
+    return exitStatusOfHttp(error.status);
   }
   if (v.json) io.stdout(`${JSON.stringify(body, null, 2)}\n`);
   else {

@@ -1,5 +1,6 @@
 // Any-method JSON request for `gputel lease` (the query client's GET, with a body): the same URL
 // and token handling, and failures that keep the HTTP status so the CLI can pick its exit code.
+import { UNREACHABLE } from "../exit-status.js";
 import { apiErrorOf, type ClientOptions, describeFetchError, excerpt } from "../query/client.js";
 
 export class RequestError extends Error {
@@ -34,7 +35,7 @@ export async function requestJson<T>(
       signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
     });
   } catch (error) {
-    throw new RequestError(describeFetchError(base, error), 0);
+    throw new RequestError(describeFetchError(base, error), UNREACHABLE);
   }
   const text = await response.text();
   let body: unknown;

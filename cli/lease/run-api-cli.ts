@@ -1,7 +1,9 @@
 // The one way an API-talking subcommand (`gputel lease`, `gputel report`) turns its outcome into
 // output and an exit status: 64 usage, 66 unreadable input, 78 refused token, 65 other refusals
-// (4xx), 69 collector unreachable or failing (5xx). A command adds its own mapping first.
+// (4xx), 69 collector unreachable or failing (5xx), as exit-status.ts maps them for every
+// API-talking command. A command adds its own mapping first.
 
+import { exitStatusOfHttp } from "../exit-status.js";
 import { OptionError } from "../query/options.js";
 import type { LeaseIo } from "./cli.js";
 import { RequestError } from "./request.js";
@@ -45,11 +47,7 @@ export async function runApiCli<V>(cli: ApiCli<V>, args: string[], io: LeaseIo):
     if (error instanceof InputError) return 66;
     const own = cli.exitCodeOf?.(error);
     if (own !== undefined) return own;
-    if (error instanceof RequestError) {
-      if (error.status === 401 || error.status === 403) return 78;
-      if (error.status >= 400 && error.status < 500) return 65;
-      return 69;
-    }
+    if (error instanceof RequestError) return exitStatusOfHttp(error.status);
     throw error;
   }
 }

@@ -9,6 +9,7 @@ import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../coll
 import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { type Column, csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
+import { exitStatusOfHttp } from "../exit-status.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
 import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName } from "./columns.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
@@ -64,6 +65,9 @@ Options:
   --gpu ID           flags: one GPU's flags and its host's (host:index or UUID)
   --problems         flags: only warning and critical (leaves out idle)
   -h, --help
+
+Exit status: 64 bad usage, 65 refused (bad parameter, unknown GPU), 66 unreadable --token-file,
+69 collector unreachable or failing, 78 token missing or lacking the role.
 `;
 
 export interface QueryIo {
@@ -95,6 +99,10 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
   }
   const [command, arg] = positionals;
   const urls = (v.url ?? ["http://127.0.0.1:8080"]).flatMap((u) => u.split(",")).filter((u) => u !== "");
+  if (urls.length === 0) {
+    io.stderr(`gputel query: --url needs a collector URL (GPUTEL_E_USAGE)\n\n${USAGE}`);
+    return 64;
+  }
   if (urls.some(hasCredentials)) {
     io.stderr(
       "gputel query: --url must not carry a password or token (ps would show it): give the token with --token-file or GPUTEL_API_TOKEN (GPUTEL_E_USAGE)\n",
@@ -295,7 +303,7 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
     }
     if (error instanceof QueryError) {
       io.stderr(`gputel query: ${error.message}\n`);
-      return 1;
+      return exitStatusOfHttp(error.status);
     }
     throw error;
   }

@@ -1,8 +1,17 @@
 // HTTP client for `gputel query`: GET a path from one or several collectors with the bearer
 // token, turning failures into messages a person can act on (which URL, what the API said).
 import { FANOUT_HEADER } from "../../collector/fanout/fan-out.js";
+import { UNREACHABLE } from "../exit-status.js";
 
-export class QueryError extends Error {}
+export class QueryError extends Error {
+  constructor(
+    message: string,
+    /** The collector's HTTP status (UNREACHABLE when none answered): it picks the exit status. */
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
 
 export interface ClientOptions {
   urls: readonly string[];
@@ -63,24 +72,31 @@ export async function getJson<T>(
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
   } catch (error) {
-    throw new QueryError(describeFetchError(base, error));
+    throw new QueryError(describeFetchError(base, error), UNREACHABLE);
   }
   const text = await response.text();
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new QueryError(`${base}: HTTP ${response.status}, not JSON: ${excerpt(text)}`);
+    throw new QueryError(`${base}: HTTP ${response.status}, not JSON: ${excerpt(text)}`, response.status);
   }
   if (!response.ok) {
     const b = apiErrorOf(body);
     if (response.status === 401)
-      throw new QueryError(`${base}: unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN`);
+      throw new QueryError(
+        `${base}: unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN`,
+        response.status,
+      );
     const which = b.parameter ? ` (parameter ${b.parameter})` : "";
-    throw new QueryError(`${base}: ${b.message ?? b.error ?? `HTTP ${response.status}`}${which}`);
+    throw new QueryError(
+      `${base}: ${b.message ?? b.error ?? `HTTP ${response.status}`}${which}`,
+      response.status,
+    );
   }
+  // Some other server's JSON (a proxy's `null`): a failing collector, as for `gputel lease`.
   if (typeof body !== "object" || body === null)
-    throw new QueryError(`${base}: HTTP ${response.status}, not the API's answer: ${excerpt(text)}`);
+    throw new QueryError(`${base}: HTTP ${response.status}, not the API's answer: ${excerpt(text)}`, 502);
   return body as T;
 }
 

@@ -21,6 +21,7 @@ import { mergeUsageReport } from "../../collector/merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer } from "../../collector/merge/summary.js";
 import { ApiError } from "../../collector/request/errors.js";
 import { type ClientOptions, getAll, getJson, QueryError } from "./client.js";
+import { OptionError } from "./options.js";
 
 type Range = { from: string; to: string | undefined };
 
@@ -30,7 +31,7 @@ type Range = { from: string; to: string | undefined };
  */
 export async function mergedSummary(range: Range, client: ClientOptions): Promise<Summary> {
   const [first] = client.urls;
-  if (first === undefined) throw new QueryError("no collector URL");
+  if (first === undefined) throw new Error("no collector URL");
   const head = await getJson<Summary>(first, "/api/v1/summary", range, client);
   const r = { fromMs: head.utilization.range.fromMs, toMs: head.utilization.range.toMs };
   const rq = { from: String(r.fromMs), to: String(r.toMs) };
@@ -65,16 +66,17 @@ export async function mergedReport(
 ): Promise<Report> {
   const fleetKind = FLEET_PART_KINDS.find((k) => k === kind);
   if (kind !== "utilization" && kind !== "energy" && fleetKind === undefined)
-    throw new QueryError(`the ${kind} report is not merged across collectors: ask one collector at a time`);
+    throw new OptionError(`the ${kind} report is not merged across collectors: ask one collector at a time`);
   let groupBy: ReturnType<typeof parseGroupBy>;
   try {
     groupBy = parseGroupBy(by ?? (kind === "capacity" ? "model" : "site"));
   } catch (error) {
-    if (error instanceof ApiError) throw new QueryError(`${error.message} (parameter ${error.parameter})`);
+    if (error instanceof ApiError)
+      throw new QueryError(`${error.message} (parameter ${error.parameter})`, error.statusCode);
     throw error;
   }
   const [first, ...rest] = client.urls;
-  if (first === undefined) throw new QueryError("no collector URL");
+  if (first === undefined) throw new Error("no collector URL");
   // The first collector resolves the range and widens it to whole rollup steps; the rest are
   // asked for exactly that range.
   if (fleetKind !== undefined) {

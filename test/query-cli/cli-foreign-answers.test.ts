@@ -53,11 +53,11 @@ function oneLineNaming(err: string, url: string): void {
 
 describe("an answer that is not the API's", () => {
   for (const kind of Object.keys(ANSWERS)) {
-    test(`${kind}: gputel query (exit 1)`, async () => {
+    test(`${kind}: gputel query (exit 69, the collector failing, as gputel lease and report)`, async () => {
       const url = `${base}/${kind}`;
       for (const args of [["summary"], ["gpus"], ["flags"], ["report", "utilization"], ["events"]]) {
         const r = await runCaptured(queryCli, [...args, "--url", url]);
-        expect(r.code, args.join(" ")).toBe(1);
+        expect(r.code, args.join(" ")).toBe(69);
         oneLineNaming(r.err, url);
       }
     });

@@ -83,7 +83,7 @@ describe("one collector", () => {
     expect(r.stdout).toContain(a.fleet.hotUuid);
     expect(r.stdout).toMatch(/flag overheat\s+GPU temperature 90/);
     const missing = await query(["gpu", "node-a:9", "--url", a.url]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(65); // refused: docs/errors.md, as gputel lease and report
     expect(missing.stderr).toContain("no GPU");
   });
 
@@ -114,25 +114,30 @@ describe("one collector", () => {
 });
 
 describe("errors", () => {
-  test("connection refused names the URL", async () => {
+  test("connection refused names the URL and exits 69, as gputel lease and report", async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const r = await query(["summary", "--url", url]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(69);
     expect(r.stderr).toContain(`cannot reach the collector at ${url}: connection refused`);
     expect(r.stdout).toBe("");
   });
 
-  test("a 4xx shows the API's message and parameter", async () => {
+  test("a 4xx shows the API's message and parameter and exits 65 (refused)", async () => {
     const r = await query(["summary", "--url", a.url, "--since", "last-tuesday"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(65);
     expect(r.stderr).toMatch(/is not a time.*\(parameter from\)/);
     const by = await query(["report", "energy", "--url", a.url, "--by", "colour"]);
+    expect(by.code).toBe(65);
     expect(by.stderr).toContain("(parameter by)");
+    // Grouping is checked by the CLI itself when it merges several collectors: the same status.
+    const merged = await query(["report", "energy", "--url", `${a.url},${b.url}`, "--by", "colour"]);
+    expect(merged.code).toBe(65);
+    expect(merged.stderr).toContain("(parameter by)");
   });
 
-  test("token: missing is a clear 401; --token-file works", async () => {
+  test("token: missing is a clear 401 (exit 78); --token-file works", async () => {
     const none = await query(["summary", "--url", a.url], { GPUTEL_API_TOKEN: "" });
-    expect(none.code).toBe(1);
+    expect(none.code).toBe(78);
     expect(none.stderr).toMatch(/unauthorized/);
     const file = await query(["summary", "--url", a.url, "--token-file", tokenFile], {
       GPUTEL_API_TOKEN: "",
@@ -144,6 +149,10 @@ describe("errors", () => {
     expect((await query(["frobnicate"])).code).toBe(64);
     expect((await query(["report"])).code).toBe(64);
     expect((await query(["summary", "--bogus"])).code).toBe(64);
+    expect((await query(["summary", "--url", ","])).code).toBe(64);
+    const sales = await query(["report", "sales", "--url", `${a.url},${b.url}`]);
+    expect(sales.code).toBe(64);
+    expect(sales.stderr).toContain("not merged across collectors: ask one collector at a time");
   });
 });
 

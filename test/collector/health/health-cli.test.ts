@@ -10,6 +10,7 @@ import { StoreHealthBackend } from "../../../collector/api/health-backend.js";
 import { createApiServer } from "../../../collector/api/server.js";
 import { StoreBackend } from "../../../collector/api/store-backend.js";
 import { silentLogger } from "../../../shared/logger.js";
+import { freePort } from "../../helpers/net.js";
 import { xidEvent } from "./events.js";
 import { type FlagHarness, flagHarness, T0, UUID } from "./flag-harness.js";
 
@@ -125,7 +126,7 @@ describe("gputel flag ack", () => {
     writeFileSync(tokenFile, "wrong\n");
     expect(
       await flagCli(["ack", id, "--note", "x", "--url", url, "--token-file", tokenFile], noToken.io),
-    ).toBe(1);
+    ).toBe(78);
     expect(noToken.out.stderr).toContain("unauthorized");
     const t = io();
     expect(await flagCli(["ack", id, "--note", "GPU replaced (RMA 1234)", "--url", url], t.io)).toBe(0);
@@ -134,7 +135,12 @@ describe("gputel flag ack", () => {
     expect(await flagCli(["ack", id, "--url", url], io().io)).toBe(64);
     expect(await flagCli(["ack", "abc", "--note", "n", "--url", url], io().io)).toBe(64);
     const missing = io();
-    expect(await flagCli(["ack", "424242", "--note", "n", "--url", url], missing.io)).toBe(1);
+    expect(await flagCli(["ack", "424242", "--note", "n", "--url", url], missing.io)).toBe(65);
     expect(missing.out.stderr).toContain("no flag 424242");
+    // Statuses as gputel lease and report: 78 token, 65 refused, 69 the collector unreachable.
+    const down = io();
+    const nobody = `http://127.0.0.1:${await freePort()}`;
+    expect(await flagCli(["ack", id, "--note", "n", "--url", nobody], down.io)).toBe(69);
+    expect(down.out.stderr).toContain(`cannot reach the collector at ${nobody}`);
   });
 });
