@@ -7,11 +7,11 @@ import type { GpuView, Report, Summary } from "../../collector/contract/api-cont
 import { mergeFlagAnswers, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
 import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../collector/reports/report-csv.js";
 import type { SalesReport } from "../../collector/reports/sales-report.js";
-import { type Column, csvOf } from "../../shared/csv.js";
+import { csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { exitStatusOfHttp } from "../exit-status.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
-import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName } from "./columns.js";
+import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName, type ListColumn } from "./columns.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
 import { mergedReport, mergedSummary } from "./merged.js";
@@ -52,8 +52,9 @@ Options:
                      each then answers for itself only, not for its http.peers
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
   --format F         table (default) | csv | json;  --csv and --json say the same
-  --sort F[:desc]    order rows by a column (gpus: gpu, util, temp, power, memory, state, ...;
-                     flags: severity, since, for, kind, gpu, ...; report: group or a column name)
+  --sort F[:desc]    order rows by a CSV column (gpus: gpu, util_pct, temp_celsius, power_watts,
+                     memory_used_mib, state, ...; flags: severity, since, for_ms, kind, gpu, ...;
+                     report: group or a column name); util, temp, power, memory, for also work
   --since T          24h, 7d, today, yesterday, this-month, last-month, a date (2026-05-01),
                      RFC 3339 or epoch ms (default 24h); days and months in this machine's zone
   --until T          end of the range (default now, or the end of the day/month --since names)
@@ -311,10 +312,12 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
 
 class UsageError extends Error {}
 
-/** Rows ordered by one of the columns (case-insensitive name). */
-function sorted<T>(rows: readonly T[], columns: readonly Column<T>[], key: SortKey): T[] {
+/** Rows ordered by one of the columns (case-insensitive name, or the column's older alias). */
+function sorted<T>(rows: readonly T[], columns: readonly ListColumn<T>[], key: SortKey): T[] {
   const byName = new Map(columns.map((c) => [c.name.toLowerCase(), c]));
-  return sortBy(rows, key, (row, field) => byName.get(field)?.value(row), [...byName.keys()]);
+  const alias = columns.find((c) => c.alias === key.field);
+  const named = alias ? { ...key, field: alias.name.toLowerCase() } : key;
+  return sortBy(rows, named, (row, field) => byName.get(field)?.value(row), [...byName.keys()]);
 }
 
 /** UUID → host:index of every GPU the collectors list now. */

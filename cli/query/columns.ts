@@ -1,5 +1,6 @@
 // The columns of `gputel query`'s lists, as plain values: what --format csv prints and what
 // --sort orders by (tables format the same rows for people, render.ts). A GPU is named host:index.
+// A measured column's name carries its unit, as the report CSVs' do (util_pct, for_ms).
 import type { GpuView } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
 import { type Column, csv, type Value } from "../../shared/csv.js";
@@ -10,7 +11,12 @@ export function gpuName(host: string, index: number | null | undefined): string 
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2 };
 
-export const GPU_COLUMNS: Column<GpuView>[] = [
+/** A list column; `alias` is its name from before units were added, still taken by --sort (scripts). */
+export interface ListColumn<T> extends Column<T> {
+  alias?: string;
+}
+
+export const GPU_COLUMNS: ListColumn<GpuView>[] = [
   { name: "gpu", value: (g) => gpuName(g.host, g.index) },
   { name: "host", value: (g) => g.host },
   { name: "index", value: (g) => g.index },
@@ -18,16 +24,16 @@ export const GPU_COLUMNS: Column<GpuView>[] = [
   { name: "model", value: (g) => g.model },
   { name: "site", value: (g) => g.site },
   { name: "state", value: (g) => g.state },
-  { name: "util", value: (g) => g.values.utilization_gpu_pct },
-  { name: "temp", value: (g) => g.values.temperature_gpu_celsius },
-  { name: "power", value: (g) => g.values.power_draw_watts },
-  { name: "memory", value: (g) => g.values.memory_used_mib },
+  { name: "util_pct", alias: "util", value: (g) => g.values.utilization_gpu_pct },
+  { name: "temp_celsius", alias: "temp", value: (g) => g.values.temperature_gpu_celsius },
+  { name: "power_watts", alias: "power", value: (g) => g.values.power_draw_watts },
+  { name: "memory_used_mib", alias: "memory", value: (g) => g.values.memory_used_mib },
   { name: "flags", value: (g) => [...new Set(g.flags.map((f) => f.kind))].join(" ") },
 ];
 
 type FlagRow = Flag & { durationMs?: number };
 
-export function flagColumns(nowMs: number): Column<FlagRow>[] {
+export function flagColumns(nowMs: number): ListColumn<FlagRow>[] {
   return [
     { name: "kind", value: (f) => f.kind },
     { name: "severity", value: (f) => SEVERITY_RANK[f.severity] ?? 3 },
@@ -36,7 +42,7 @@ export function flagColumns(nowMs: number): Column<FlagRow>[] {
     { name: "site", value: (f) => f.site },
     { name: "since", value: (f) => f.startMs },
     { name: "until", value: (f) => f.endMs },
-    { name: "for", value: (f) => f.durationMs ?? (f.endMs ?? nowMs) - f.startMs },
+    { name: "for_ms", alias: "for", value: (f) => f.durationMs ?? (f.endMs ?? nowMs) - f.startMs },
     { name: "reason", value: (f) => f.reason },
   ];
 }

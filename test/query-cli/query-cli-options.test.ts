@@ -47,13 +47,16 @@ describe("gputel query options (issue 18)", () => {
   test("--format csv and --csv on every command; GPUs named host:index", async () => {
     const gpus = await query(["gpus", "--format", "csv"]);
     expect(gpus.code).toBe(0);
-    expect(gpus.lines[0]).toBe("gpu,host,index,uuid,model,site,state,util,temp,power,memory,flags");
+    // Units in the column names, as the report CSVs name theirs (issue 15).
+    expect(gpus.lines[0]).toBe(
+      "gpu,host,index,uuid,model,site,state,util_pct,temp_celsius,power_watts,memory_used_mib,flags",
+    );
     expect(gpus.lines).toHaveLength(13);
     expect(gpus.lines.find((l) => l.startsWith("node-a:3,"))).toMatch(/,90,.*overheat$/);
     expect((await query(["gpus", "--csv"])).stdout).toBe(gpus.stdout);
 
     const flags = await query(["flags", "--csv"]);
-    expect(flags.lines[0]).toBe("kind,severity,gpu,host,site,since,until,for,reason");
+    expect(flags.lines[0]).toBe("kind,severity,gpu,host,site,since,until,for_ms,reason");
     expect(flags.lines.find((l) => l.startsWith("overheat,"))).toMatch(
       /^overheat,critical,node-a:3,node-a,fra1,\d{4}-\d\d-\d\dT[\d:.]+Z,,\d+,/,
     );
@@ -101,6 +104,23 @@ describe("gputel query options (issue 18)", () => {
     );
     const report = await query(["report", "utilization", "--by", "host", "--sort", "group:desc", "--csv"]);
     expect(report.lines.slice(1, 4).map((l) => l.split(",")[0])).toEqual(["node-c", "node-b", "node-a"]);
+    // The CSV's names with units sort as the short names from before them do (scripts keep working).
+    for (const [name, alias] of [
+      ["temp_celsius", "temp"],
+      ["util_pct", "util"],
+      ["power_watts", "power"],
+      ["memory_used_mib", "memory"],
+    ]) {
+      const byName = await query(["gpus", "--sort", `${name}:desc`, "--csv"]);
+      expect(byName.code, byName.stderr).toBe(0);
+      expect(byName.stdout).toBe((await query(["gpus", "--sort", `${alias}:desc`, "--csv"])).stdout);
+    }
+    expect((await query(["gpus", "--sort", "temp_celsius:desc", "--csv"])).lines[1]).toMatch(/^node-a:3,/);
+    const longest = await query(["flags", "--sort", "for_ms:desc", "--csv"]);
+    expect(longest.code, longest.stderr).toBe(0);
+    const durations = longest.lines.slice(1).map((l) => Number(l.split(",")[7]));
+    expect(durations).toEqual([...durations].sort((x, y) => y - x));
+    expect((await query(["flags", "--sort", "for:desc", "--csv"])).stdout).toBe(longest.stdout);
     const unknown = await query(["gpus", "--sort", "colour"]);
     expect(unknown.code).toBe(64);
     expect(unknown.stderr).toMatch(/--sort colour: sort by one of gpu, host, index/);
