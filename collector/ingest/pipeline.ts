@@ -129,8 +129,8 @@ export class IngestPipeline {
 
   /**
    * Commits what waits (one attempt), rejects what cannot be committed, clears timers. A batch
-   * waiting for a storage retry is rejected at once, not tried again: not acknowledged, the broker
-   * redelivers it after the restart.
+   * waiting for a storage retry, or whose last attempt here fails, is rejected at once, not tried
+   * again: not acknowledged, the broker redelivers it after the restart.
    */
   async stop(): Promise<void> {
     this.running = false;
@@ -140,7 +140,8 @@ export class IngestPipeline {
     const left = this.retrying ?? [];
     this.retrying = undefined;
     if ((this.queue.length > 0 || this.pendingRejects.size > 0) && this.failingSince === undefined) {
-      this.flushOnce(this.takeBatch(Number.POSITIVE_INFINITY));
+      const last = this.takeBatch(Number.POSITIVE_INFINITY);
+      if (!this.flushOnce(last)) left.push(...last);
     }
     left.push(...this.queue.splice(0));
     this.queuedFrames = 0;

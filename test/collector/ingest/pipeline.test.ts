@@ -220,6 +220,22 @@ describe("IngestPipeline", () => {
     await pipeline.stop();
   });
 
+  it("stop whose last write fails settles that batch as not stored, at once", async () => {
+    const { sink, pipeline } = setup({ maxDelayMs: 10_000 });
+    const pending = pipeline.submit(frameTopic(H), framePayload(H, 1), undefined);
+    // The store fails for the first time in stop()'s own attempt: no retry follows a stop.
+    sink.failing = true;
+    const settled = pending.then(
+      () => "resolved",
+      (error: Error) => error.message,
+    );
+    await pipeline.stop();
+    // Whatever stop() settled has settled by the next turn of the event loop.
+    const unsettled = new Promise<string>((resolve) => setImmediate(() => resolve("unsettled")));
+    expect(await Promise.race([settled, unsettled])).toMatch(/stopping before commit/);
+    expect(sink.frames).toHaveLength(0);
+  });
+
   it("commits what waits on stop", async () => {
     const { sink, pipeline } = setup({ maxDelayMs: 10_000 });
     const pending = pipeline.submit(frameTopic(H), framePayload(H, 1), undefined);
