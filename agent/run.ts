@@ -14,6 +14,7 @@ import { type BrokerSettings, MqttPublisher } from "./publish/mqtt-publisher.js"
 import { ProcessSpoolQueue } from "./publish/process-queue.js";
 import { SpoolQueue } from "./publish/spool-queue.js";
 import { sourceStatus } from "./publish/status-message.js";
+import { ServiceNotifier } from "./service-notify.js";
 import { type AgentSources, createSources } from "./sources/registry.js";
 import { Spool } from "./spool/spool.js";
 
@@ -21,13 +22,6 @@ import { Spool } from "./spool/spool.js";
 const EVENT_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
 /** Process sets are sent on change and every refresh: 64 MiB holds days of them. */
 const PROCESS_SPOOL_MAX_BYTES = 64 * 1024 * 1024;
-/**
- * While the broker is away at start, how often the agent asks systemd for more start time, and
- * how much: the unit's TimeoutStartSec= (120 s) never runs out as long as the sampling loop runs,
- * and a wedged loop still fails the start within this long.
- */
-const START_EXTEND_EVERY_MS = 30_000;
-const START_EXTEND_BY_MS = 90_000;
 
 export interface RunningAgent {
   agent: Agent;
@@ -118,10 +112,13 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   });
   const identity = identityOf(config, intervalMs);
   const notify = new SdNotify();
-  const watchdogMs = watchdogIntervalMs();
-  let lastPing = 0;
-  let ready = false;
-  let lastExtend: number | undefined;
+  const service = new ServiceNotifier({
+    notify,
+    watchdogMs: watchdogIntervalMs(),
+    connected: () => publisher?.isConnected ?? false,
+    interval: config.interval,
+    logger,
+  });
 
   // The publisher needs the boot id the agent draws, so the agent is built first.
   let publisher: MqttPublisher | undefined;
@@ -167,31 +164,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
         { seq: frame.seq, boot_id: frame.boot_id, gpus: frame.gpus?.length ?? 0 },
         "Frame sampled",
       );
-      const now = Date.now();
-      // Watchdog pings come from the sampling loop itself, so a wedged loop gets restarted.
-      if (watchdogMs !== undefined && now - lastPing >= watchdogMs) {
-        lastPing = now;
-        void notify.watchdog();
-      }
-      if (!ready) {
-        const gpus = frame.gpus?.length ?? 0;
-        if (publisher?.isConnected) {
-          ready = true;
-          void notify.ready(`sampling ${gpus} GPUs every ${config.interval}`);
-          logger.info({ gpus }, "Agent ready");
-        } else if (lastExtend === undefined || now - lastExtend >= START_EXTEND_EVERY_MS) {
-          // Ready means sampling and connected (the contract), so while the broker is away at
-          // start the unit stays "activating": each extension keeps systemd from killing, at
-          // TimeoutStartSec=, an agent that samples and spools all along.
-          if (lastExtend === undefined)
-            logger.info({ gpus }, "Sampling and spooling; ready once the broker connects");
-          lastExtend = now;
-          void notify.extendStartTimeout(
-            START_EXTEND_BY_MS,
-            `sampling ${gpus} GPUs, spooling; waiting for the broker`,
-          );
-        }
-      }
+      service.sampled(frame.gpus?.length ?? 0);
     },
   });
   if (eventSpool) events = new EventSpoolQueue(eventSpool, { host: config.host, bootId: agent.bootId });
@@ -210,6 +183,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
   });
   publisher.start();
   await agent.start();
+  service.start();
   const running = publisher;
   // SIGTERM and SIGINT can both arrive (systemd, a terminal's process group): one stop serves both.
   let stopping: Promise<void> | undefined;
@@ -224,6 +198,7 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
         queue.close();
         events?.close();
         processes?.close();
+        service.stop();
       })();
       return stopping;
     },
