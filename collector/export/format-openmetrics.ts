@@ -1,8 +1,9 @@
 // OpenMetrics text 1.0 for `promtool tsdb create-blocks-from openmetrics`: every sample carries
 // its timestamp (seconds with milliseconds), absent values have no line, the file ends with
 // `# EOF`. OpenMetrics wants each family's lines together and each series' samples together in
-// time order, so the export walks the GPUs once per series name (27 for raw, 108 for a rollup
-// tier): memory stays one slice, the store is read once per series name. vm-jsonl reads it once.
+// time order, so the export walks the GPUs once per series name (one per metric for raw, four
+// for a rollup tier): memory stays one slice, the store is read once per series name. vm-jsonl
+// reads it once.
 import { METRICS } from "../../shared/metrics.js";
 import { escapeLabelValue } from "../exposition/prometheus.js";
 import { gpuLabels } from "../remote-write/series.js";
