@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { agentSchema, loadAgentConfig } from "../../agent/config.js";
+import { SOURCE_NAMES } from "../../agent/sources/catalog.js";
 import { collectorSchema, loadCollectorConfig } from "../../collector/config.js";
 import { configKeys } from "../../shared/config/keys.js";
 import type { LoadResult } from "../../shared/config/load.js";
@@ -71,6 +72,11 @@ describe("deploy/examples and docs/configuration.md", () => {
       expect(keys.map((k) => k.path).filter((p) => !shown.has(p))).toEqual([]);
     });
   }
+
+  it("the unknown-source problem it quotes lists the sources the registry knows", () => {
+    const known = /unknown source "[^"]*" \(known: ([^)]*)\)/.exec(page)?.[1];
+    expect(known?.split(", ")).toEqual([...SOURCE_NAMES]);
+  });
 
   it("every key a table of docs/configuration.md names exists, with the schema's default", () => {
     const keys = [...programs.agent.keys, ...programs.collector.keys];
