@@ -1,8 +1,8 @@
 // How an MQTT client of ours reconnects, one policy for the agent and the collector's
 // external-broker client: 1 s, 2 s, 4 s … capped at 30 s, back to 1 s after a connect, so a broker
 // that stays down is not asked every second by every client. Each wait is stretched by up to half
-// again at random (jitteredMs), so a thousand agents cut off by one broker restart do not all
-// reconnect in the same instant.
+// again at random (jitteredMs; so 30-45 s at the cap), so a thousand agents cut off by one broker
+// restart do not all reconnect in the same instant.
 //
 // mqtt.js schedules each reconnect from client.options.reconnectPeriod when the connection closes
 // (its own "close" listener, registered before ours), and clears that timer when it connects:
