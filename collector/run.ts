@@ -18,6 +18,7 @@ import { toIngestLimits } from "./ingest/limits.js";
 import { IngestPipeline } from "./ingest/pipeline.js";
 import { LabelLeaseWatcher } from "./leases/label-watcher.js";
 import { LeaseService } from "./leases/service.js";
+import { Maintenance } from "./maintenance.js";
 import { RemoteWriteExporter } from "./remote-write/exporter.js";
 import { Store } from "./store/store.js";
 import { startAlerts } from "./wire-alerts.js";
@@ -36,8 +37,6 @@ export interface RunningCollector {
 }
 
 const HOUSEKEEPING_MS = 1000;
-/** Retention steps per housekeeping tick; each is bounded (well under 50 ms) and yields between. */
-const PRUNE_STEPS_PER_TICK = 20;
 
 export async function startCollector(config: CollectorConfig, logger: Logger): Promise<RunningCollector> {
   // What is opened is closed again, newest first, if a later step fails: a half-started
@@ -155,24 +154,21 @@ async function startParts(
   // Stale is judged from here, when frames can arrive again, not from before the start.
   flags.receiving(Date.now());
   const deliveries = () => ({ alerts: alerts.counters(), remoteWrite: remoteWrite?.stats() ?? null });
-  const api = await startApi(config, { store, flags, pipeline, logger, leases, deliveries });
+  const maintenance = new Maintenance({ store, flags, logger });
+  const api = await startApi(config, {
+    store,
+    flags,
+    pipeline,
+    logger,
+    deliveries,
+    maintenance: () => maintenance.counters(),
+  });
   const notify = new SdNotify();
   const watchdogMs = watchdogIntervalMs();
   let lastPing = 0;
-  let pruning = false;
   const housekeeping = setInterval(() => {
     const now = Date.now();
-    try {
-      flags.tick(now);
-    } catch (error) {
-      logger.error({ err: errorMessage(error) }, "Flag tick failed");
-    }
-    if (!pruning) {
-      pruning = true;
-      void pruneSteps(store, now, logger).finally(() => {
-        pruning = false;
-      });
-    }
+    maintenance.round(now);
     // Pings come from the event loop's own timer, so a wedged loop is restarted by systemd.
     if (watchdogMs !== undefined && now - lastPing >= watchdogMs) {
       lastPing = now;
@@ -248,24 +244,4 @@ function startRemoteWrite(
   });
   exporter.start();
   return exporter;
-}
-
-/** Kernel-log events expire slowly (with the longest tier): a look once a minute is enough. */
-const EVENTS_PRUNE_EVERY_MS = 60_000;
-let eventsPrunedMs = 0;
-
-async function pruneSteps(store: Store, now: number, logger: Logger): Promise<void> {
-  try {
-    if (now - eventsPrunedMs >= EVENTS_PRUNE_EVERY_MS) {
-      eventsPrunedMs = now;
-      store.pruneEvents(now);
-      store.pruneProcesses(now);
-    }
-    for (let i = 0; i < PRUNE_STEPS_PER_TICK; i++) {
-      if (!store.pruneStep(now).more) return;
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  } catch (error) {
-    logger.warn({ code: "GPUTEL_E_STORE", err: errorMessage(error) }, "Retention step failed");
-  }
 }

@@ -9,7 +9,7 @@ import { createApiServer } from "./api/server.js";
 import { StoreBackend } from "./api/store-backend.js";
 import { storedTokenLookup } from "./api/tokens.js";
 import type { CollectorConfig } from "./config.js";
-import type { DeliveryCounters } from "./contract/api-contract.js";
+import type { DeliveryCounters, MaintenanceCounters } from "./contract/api-contract.js";
 import type { FlagEngine } from "./flags/engine.js";
 import type { IngestPipeline } from "./ingest/pipeline.js";
 import { LeaseService } from "./leases/service.js";
@@ -20,10 +20,10 @@ export interface ApiParts {
   flags: FlagEngine;
   pipeline: IngestPipeline;
   logger: Logger;
-  /** The collector's lease service (shared with leases.from_label). */
-  leases?: LeaseService;
   /** Alert and remote_write delivery counters for /metrics. */
   deliveries?: () => DeliveryCounters;
+  /** The periodic maintenance's counters for /metrics. */
+  maintenance?: () => MaintenanceCounters;
 }
 
 export async function startApi(
@@ -47,13 +47,15 @@ export async function startApi(
       health: new StoreHealthBackend({ store: parts.store, flags: parts.flags }),
       processes: new StoreProcessBackend({ store: parts.store, flags: parts.flags }),
       ...(parts.deliveries ? { deliveries: parts.deliveries } : {}),
+      ...(parts.maintenance ? { maintenance: parts.maintenance } : {}),
     }),
     listen,
     ...(config.http.token !== undefined ? { token: config.http.token } : {}),
     logger: parts.logger,
     peers: config.http.peers,
     allowedHosts: config.http.allowed_hosts,
-    leases: parts.leases ?? new LeaseService(parts.store.leases),
+    // Its writes wait briefly for another process's lock: a locked database answers 503 store_busy.
+    leases: new LeaseService(parts.store.leases, Date.now, (fn) => parts.store.shortWait(fn)),
     tokens: storedTokenLookup(parts.store.tokens),
   });
   let port: number;

@@ -112,7 +112,8 @@ export class StoreHealthBackend implements HealthBackend {
   }
 
   acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined {
-    return this.parts.flags.acknowledge(id, note, this.now());
+    // A short wait for another process's lock: a locked database answers 503 store_busy.
+    return this.parts.store.shortWait(() => this.parts.flags.acknowledge(id, note, this.now()));
   }
 
   xidCounts(): EventCount[] {

@@ -9,6 +9,7 @@ import { registerDashboard } from "../dashboard/routes.js";
 import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from "../exposition/prometheus.js";
 import type { LeaseService } from "../leases/service.js";
 import { ApiError } from "../request/errors.js";
+import { isStoreBusy } from "../store/busy.js";
 import { installAccessControl, PUBLIC_ROUTE, type TokenLookup } from "./access.js";
 import { isLoopbackHost } from "./auth.js";
 import type { QueryBackend } from "./backend.js";
@@ -24,6 +25,9 @@ import { registerApiRoutes } from "./routes.js";
 import { registerSalesRoutes } from "./sales-routes.js";
 import { schemas } from "./schemas.js";
 import { registerTenantRoutes } from "./tenant-routes.js";
+
+/** A write refused as store_busy is worth retrying this many seconds on (Retry-After). */
+const STORE_BUSY_RETRY_AFTER_S = 1;
 
 export interface ApiServerOptions {
   backend: QueryBackend;
@@ -135,6 +139,14 @@ export function buildApp(
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: "bad_request", message: error.message });
+    }
+    if (isStoreBusy(error)) {
+      // Another process holds the database's write lock; the write waited briefly and changed nothing.
+      return reply.code(503).header("retry-after", String(STORE_BUSY_RETRY_AFTER_S)).send({
+        error: "store_busy",
+        message:
+          "the database is locked by another process (a sqlite3 shell, a backup, gputel export); nothing was changed: try again shortly",
+      });
     }
     log.error({ code: "GPUTEL_E_API", err: error.message, url: req.url }, "API request failed");
     return reply

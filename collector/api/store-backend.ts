@@ -16,6 +16,7 @@ import type {
   GpuView,
   HostView,
   LeaseInForce,
+  MaintenanceCounters,
   MetricsSnapshot,
   MigDeviceBrief,
   MigDeviceView,
@@ -72,6 +73,8 @@ export interface StoreBackendParts {
   reader?: Reader;
   /** Alert and remote_write delivery counters for /metrics (absent: none shown). */
   deliveries?: () => DeliveryCounters;
+  /** The periodic maintenance's counters for /metrics (absent: none shown). */
+  maintenance?: () => MaintenanceCounters;
 }
 
 const USAGE_CACHE_MS = 30_000;
@@ -458,6 +461,7 @@ export class StoreBackend implements QueryBackend {
       xidEvents: this.parts.health?.xidCounts() ?? [],
       leases: this.leasesInForce(),
       ...(this.parts.deliveries ? { deliveries: this.parts.deliveries() } : {}),
+      ...(this.parts.maintenance ? { maintenance: this.parts.maintenance() } : {}),
     };
   }
 

@@ -201,6 +201,17 @@ export interface MetricsSnapshot {
   leases?: LeaseInForce[];
   /** Alert and remote_write deliveries since the collector started (absent: none configured). */
   deliveries?: DeliveryCounters;
+  /** The collector's periodic maintenance since it started (absent: not run by this process). */
+  maintenance?: MaintenanceCounters;
+}
+
+/** What a maintenance round does (collector/maintenance.ts), each skipped on its own when the database is locked. */
+export type MaintenanceTask = "flags" | "retention";
+
+/** The periodic maintenance's counters (collector/maintenance.ts). */
+export interface MaintenanceCounters {
+  /** Per task, the rounds skipped because another process held the database's write lock. */
+  skippedBusy: Record<MaintenanceTask, number>;
 }
 
 /** One alert receiver's delivery queue (collector/alerts/delivery-queue.ts). */

@@ -127,7 +127,20 @@ export function renderMetrics(snap: MetricsSnapshot, nowMs: number): string {
   xidEvents(x, snap);
   leases(x, snap);
   deliveries(x, snap);
+  maintenance(x, snap);
   return x.text();
+}
+
+/** The collector's own periodic maintenance (collector/maintenance.ts), since it started. */
+function maintenance(x: Exposition, snap: MetricsSnapshot): void {
+  const m = snap.maintenance;
+  if (!m) return;
+  x.family(
+    "gputel_collector_maintenance_skipped_total",
+    "counter",
+    "Maintenance rounds skipped because another process held the database's write lock, by task (flags: stale hosts and rule timers; retention: sealing, rollups, pruning); the next round retries.",
+    Object.entries(m.skippedBusy).map(([task, value]) => ({ labels: { task }, value })),
+  );
 }
 
 /**

@@ -25,7 +25,17 @@ export class LeaseService {
   constructor(
     private readonly store: LeaseRecords,
     readonly now: () => number = Date.now,
+    /**
+     * Runs each write transaction: the API's runs it with a short wait for another process's
+     * lock (Store.shortWait), so a locked database answers 503 store_busy instead of stalling.
+     */
+    private readonly writes: <T>(fn: () => T) => T = (fn) => fn(),
   ) {}
+
+  /** fn in one transaction, run by `writes`. */
+  private write<T>(fn: () => T): T {
+    return this.writes(() => this.store.transaction(fn));
+  }
 
   get(id: string): Lease {
     const lease = this.store.get(id);
@@ -44,7 +54,7 @@ export class LeaseService {
 
   /** Runs fn in one transaction (service calls inside it join it). */
   transaction<T>(fn: () => T): T {
-    return this.store.transaction(fn);
+    return this.write(fn);
   }
 
   /** The lease in force on a device at a time (reports, tenant scope, the label watcher). */
@@ -53,15 +63,15 @@ export class LeaseService {
   }
 
   create(raw: Record<string, unknown>, actor: string, source: LeaseSource = "api"): Lease {
-    return this.store.transaction(() => this.createIn(raw, actor, source, this.now()));
+    return this.write(() => this.createIn(raw, actor, source, this.now()));
   }
 
   edit(id: string, raw: Record<string, unknown>, actor: string): Lease {
-    return this.store.transaction(() => this.editIn(this.get(id), raw, actor, this.now()).lease);
+    return this.write(() => this.editIn(this.get(id), raw, actor, this.now()).lease);
   }
 
   end(id: string, at: unknown, actor: string, nowMs = this.now()): Lease {
-    return this.store.transaction(() => {
+    return this.write(() => {
       const before = this.get(id);
       const atMs = at === undefined ? nowMs : parseInstant("end", at, nowMs);
       const after = planEnd(before, atMs, nowMs);
@@ -74,7 +84,7 @@ export class LeaseService {
   }
 
   remove(id: string, actor: string): void {
-    this.store.transaction(() => {
+    this.write(() => {
       const nowMs = this.now();
       const before = this.get(id);
       checkDelete(before, nowMs);
@@ -92,7 +102,7 @@ export class LeaseService {
     const result: ImportResult = { created: [], updated: [], unchanged: [] };
     const nowMs = this.now();
     const seen = new Map<string, number>();
-    this.store.transaction(() => {
+    this.write(() => {
       for (const { line, fields } of records) {
         try {
           const id = fields.id;

@@ -201,8 +201,11 @@ export class LeaseStore implements LeaseRecords {
     return this.s.migParent.get(migUuid) as string | undefined;
   }
 
-  /** Runs fn in one transaction: all of it is written, or nothing. */
+  /**
+   * Runs fn in one transaction: all of it is written, or nothing. The write lock is taken first
+   * (BEGIN IMMEDIATE), so a lock another process holds is met before anything is read or written.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 }

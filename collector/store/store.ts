@@ -19,6 +19,7 @@
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
 //   store.writeProcesses(set, receivedAtMs) / store.processes(): ProcessStore  process sessions (process-store.ts)
+//   store.shortWait(fn): T                                         fn waiting briefly for another process's lock (busy.ts)
 //   store.close(): void                                            closes without sealing (safe)
 //   Store.openReader(path, options?): Store                        a read-only second connection
 //   reader.read(fn, maxAgeMs?): T / reader.release()               fn on one snapshot (reader only)
@@ -39,6 +40,7 @@ import type { ValidProcessSet } from "../ingest/validate-processes.js";
 import { DEFAULT_IDLE_THRESHOLDS, type IdleThresholds } from "../usage/classify.js";
 import type { AggregateGroup } from "../usage/usage-sums.js";
 import { type AgentSourceRow, AgentSourceTable } from "./agent-sources.js";
+import { BUSY_TIMEOUT_MS, SHORT_BUSY_TIMEOUT_MS } from "./busy.js";
 import { CaptureLog } from "./capture-log.js";
 import { EventStore } from "./event-store.js";
 import { ExportReads } from "./export-reads.js";
@@ -101,16 +103,6 @@ export interface StoreOptions {
  * a tenth of the collector's memory at 10,000 GPUs (issue 19); 16 MiB writes as fast.
  */
 const WRITER_CACHE_KIB = 16_384;
-/**
- * How long a write waits for a lock another process holds (a `sqlite3` shell, a CLI command):
- * better-sqlite3's default, for every write but ingest's. The wait blocks the event loop.
- */
-const BUSY_TIMEOUT_MS = 5000;
-/**
- * Ingest's writes wait only this long: they come every few milliseconds, and each 5 s wait would
- * stall HTTP and the MQTT keepalives. The ingest pipeline retries a failed batch on a timer.
- */
-const INGEST_BUSY_TIMEOUT_MS = 50;
 
 export class Store implements IngestSink {
   readonly tiers: TierConfig;
@@ -270,14 +262,14 @@ export class Store implements IngestSink {
 
   /** Throws GPUTEL_E_STORE (nothing committed) when the batch cannot be written. */
   writeFrames(frames: readonly ValidFrame[], receivedAtMs: number): WriteResult {
-    return this.ingestWrite(() =>
+    return this.shortWait(() =>
       this.guarded(() => this.raw.writeFrames(frames, receivedAtMs), { frames: frames.length }),
     );
   }
 
   /** Kernel-log events, once each (event-store.ts); throws GPUTEL_E_STORE like writeFrames. */
   writeEvents(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult {
-    return this.ingestWrite(() =>
+    return this.shortWait(() =>
       this.guarded(() => this.events().insert(events, receivedAtMs), { events: events.length }),
     );
   }
@@ -293,7 +285,7 @@ export class Store implements IngestSink {
 
   /** A host's process set: sessions opened, extended, closed (process-store.ts); throws GPUTEL_E_STORE. */
   writeProcesses(set: ValidProcessSet, receivedAtMs: number): void {
-    this.ingestWrite(() =>
+    this.shortWait(() =>
       this.guarded(() => this.processes().write(set, receivedAtMs), { processes: set.processes.length }),
     );
   }
@@ -317,7 +309,7 @@ export class Store implements IngestSink {
   }
 
   writeInventory(inventory: IInventory, receivedAtMs: number): void {
-    this.ingestWrite(() =>
+    this.shortWait(() =>
       this.guarded(() => {
         this.raw.registry.writeInventory(inventory, receivedAtMs);
         this.migDevices.write(inventory, receivedAtMs);
@@ -328,7 +320,7 @@ export class Store implements IngestSink {
   writeStatus(status: IStatus, receivedAtMs: number): void {
     const host = status.host ?? "";
     if (host === "") return;
-    this.ingestWrite(() => this.writeStatusRows(host, status, receivedAtMs));
+    this.shortWait(() => this.writeStatusRows(host, status, receivedAtMs));
   }
 
   private writeStatusRows(host: string, status: IStatus, receivedAtMs: number): void {
@@ -361,9 +353,7 @@ export class Store implements IngestSink {
    */
   countReject(host: string, reason: string, count = 1): void {
     const known = this.raw.registry.hosts.has(host) ? host : UNKNOWN_HOST;
-    this.ingestWrite(() =>
-      this.stmts.countReject.run(known, reason, count, (this.options.now ?? Date.now)()),
-    );
+    this.shortWait(() => this.stmts.countReject.run(known, reason, count, (this.options.now ?? Date.now)()));
   }
 
   /** Seals the windows of GPUs that stopped reporting (at most maxGpus); returns how many. */
@@ -568,22 +558,38 @@ export class Store implements IngestSink {
     if (this.db.open) this.db.close();
   }
 
-  /** fn with ingest's short wait for another process's lock (INGEST_BUSY_TIMEOUT_MS). */
-  private ingestWrite<T>(fn: () => T): T {
-    this.db.pragma(`busy_timeout = ${INGEST_BUSY_TIMEOUT_MS}`);
+  /**
+   * fn with a short wait (SHORT_BUSY_TIMEOUT_MS, busy.ts) for a lock another process holds, for
+   * writes on the event loop: ingest's (its pipeline retries on a timer), the API's (answered
+   * 503 store_busy) and the periodic maintenance (skipped until its next round). A write that gave
+   * up throws an error isStoreBusy() recognises; nothing of it is committed.
+   */
+  shortWait<T>(fn: () => T): T {
+    const previous = this.db.pragma("busy_timeout", { simple: true }) as number;
+    this.db.pragma(`busy_timeout = ${SHORT_BUSY_TIMEOUT_MS}`);
     try {
       return fn();
     } finally {
-      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      this.db.pragma(`busy_timeout = ${previous}`);
     }
   }
 
-  /** Runs fn in a transaction; on failure memory may hold part of it, so it is rebuilt from disk. */
+  /**
+   * Runs fn in a transaction; on failure memory may hold part of it, so it is rebuilt from disk.
+   * The write lock is taken first (BEGIN IMMEDIATE): when another process holds it, fn has not
+   * run and memory is untouched, so the rebuild (about 1 s per 1,000 GPUs) is not needed.
+   */
   private guarded<T>(fn: () => T, detail: Record<string, unknown> = {}): T {
+    let ran = false;
     try {
-      return this.db.transaction(fn)();
+      return this.db
+        .transaction(() => {
+          ran = true;
+          return fn();
+        })
+        .immediate();
     } catch (error) {
-      this.raw.load();
+      if (ran) this.raw.load();
       throw new GputelError("GPUTEL_E_STORE", `Store write failed: ${errorMessage(error)}`, detail, {
         cause: error,
       });

@@ -2,8 +2,6 @@
 // command writing) must not stall the collector's event loop, which also serves HTTP and keeps
 // the MQTT connections alive: ingest's writes give up at once and the pipeline's retry does the
 // waiting, on a timer.
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,32 +11,13 @@ import { IngestPipeline } from "../../../collector/ingest/pipeline.js";
 import { Store } from "../../../collector/store/store.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { waitFor } from "../../helpers/net.js";
+import { holdWriteLock } from "../../helpers/write-lock.js";
 import { framePayload, frameTopic } from "./frames.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** A second process that takes the write lock (BEGIN IMMEDIATE) and holds it until killed. */
-async function holdWriteLock(path: string): Promise<ChildProcess> {
-  const script = `const db = new (require("better-sqlite3"))(${JSON.stringify(path)});
-db.exec("BEGIN IMMEDIATE");
-process.stdout.write("LOCKED\\n");
-setInterval(() => undefined, 1000);`;
-  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
-  const exited = once(child, "exit");
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    await exited;
-  });
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out += String(d);
-  });
-  await waitFor(() => out.includes("LOCKED"), 10_000, "the other process's write lock");
-  return child;
-}
 
 describe("a database locked by another process", () => {
   it("does not block the event loop while ingest waits for the lock; the frame is stored once it is free", async () => {
@@ -59,11 +38,12 @@ describe("a database locked by another process", () => {
     cleanups.push(() => pipeline.stop());
 
     const locker = await holdWriteLock(path);
+    cleanups.push(() => locker.release());
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
     const submitted = pipeline.submit(frameTopic("node-a"), framePayload("node-a", 1), undefined);
     await waitFor(() => pipeline.snapshot().storeFailing, 15_000, "the locked write to fail");
-    locker.kill("SIGKILL");
+    await locker.release();
     await submitted;
     delay.disable();
 
