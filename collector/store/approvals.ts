@@ -3,6 +3,7 @@
 // Who may write the database file (the collector's user, root) is who may approve: admin only.
 import Database from "better-sqlite3";
 import { GputelError } from "../../shared/errors.js";
+import { BUSY_TIMEOUT_MS } from "./busy.js";
 
 export interface ApprovalResult {
   /** The host holding the GPU now; undefined when the collector has not seen the GPU. */
@@ -17,7 +18,7 @@ export function approveGpuMove(path: string, uuid: string, toHost: string, nowMs
     throw new GputelError("GPUTEL_E_STORE", `Cannot open database ${path}: ${(error as Error).message}`);
   }
   try {
-    db.pragma("busy_timeout = 5000");
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     const table = db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'gpu_move_approvals'")
       .get();

@@ -5,7 +5,8 @@
 
 /**
  * better-sqlite3's default wait, kept for what runs outside the event loop's hot paths (opening
- * the store, migrations, the flag engine's writes right after an ingest commit).
+ * the store, migrations, the flag engine's writes right after an ingest commit) and for the CLI's
+ * own connections (`gputel token`, `gputel approve-move`), which wait out the collector's commits.
  */
 export const BUSY_TIMEOUT_MS = 5000;
 

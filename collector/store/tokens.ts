@@ -1,5 +1,6 @@
 // SQL for API tokens (migration 050_leases.sql): only a token's SHA-256 digest is stored.
 import Database, { type Database as Db } from "better-sqlite3";
+import { BUSY_TIMEOUT_MS } from "./busy.js";
 import { migrate } from "./migrate.js";
 
 export interface TokenRecord {
@@ -76,7 +77,7 @@ export class TokenStore {
 export function openTokenStore(path: string): { tokens: TokenStore; close(): void } {
   const db = new Database(path, { fileMustExist: true });
   try {
-    db.pragma("busy_timeout = 5000");
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma("journal_mode = WAL");
     migrate(db);
     return { tokens: new TokenStore(db), close: () => db.close() };
