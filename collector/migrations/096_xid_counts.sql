@@ -10,7 +10,8 @@ CREATE TABLE xid_counts (
   code INTEGER NOT NULL,
   action TEXT NOT NULL,
   application_level INTEGER NOT NULL,
-  -- the GPU's index as of its newest event that named one
+  -- the GPU's index as the last stored event that named one gave it (for the events counted in
+  -- below, the largest they name): a label for /metrics, not part of the key
   gpu_index INTEGER,
   count INTEGER NOT NULL,
   PRIMARY KEY (host, gpu_uuid, code, action, application_level)
