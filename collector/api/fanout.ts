@@ -19,9 +19,8 @@ import type {
 import { FLEET_PART_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
 import { FANOUT_HEADER, type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
-import { countByKind } from "../flags/order.js";
+import { mergeFlagPages, mergeGpuAnswers } from "../merge/list-answers.js";
 import { mergeFleetReport } from "../merge/merge-fleet.js";
-import { mergeFlagAnswers, mergeGpuLists, sumKindTotals, withDurations } from "../merge/merge-lists.js";
 import { mergeUsageReport } from "../merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer, summaryRange } from "../merge/summary.js";
 import type {
@@ -81,11 +80,8 @@ export function info(ctx: FanOutContext, missing: { peer: string; error: string 
 }
 
 /**
- * The merged GPU list. The `state` and `flag` filters read one collector's view of a GPU (its latest
- * sample, its open flags), and a collector that knows a GPU only from its inventory (every
- * collector receives every inventory) holds it as "unknown" with no flags: so they apply to the
- * merged list, where each GPU is its newest copy. Peers are then asked for their whole lists
- * without them; `local` must not be filtered by them either.
+ * The merged GPU list (mergeGpuAnswers). The `state` and `flag` filters apply to the merged list:
+ * peers are then asked for their whole lists without them; `local` must not be filtered by them either.
  */
 export async function fanGpus(
   ctx: FanOutContext,
@@ -100,16 +96,9 @@ export async function fanGpus(
   const { data, missing } = settle(
     await ask<{ gpus: GpuView[]; truncated: boolean }>(ctx, "/api/v1/gpus", asked, PEER_ANSWERS.gpus),
   );
-  const all = mergeGpuLists([local, ...data.map((d) => d.gpus)]).filter(
-    (g) =>
-      (state === undefined || g.state === state) &&
-      (flag === undefined || g.flags.some((f) => f.kind === flag)),
-  );
   return {
     generatedMs: nowMs,
-    total: all.length,
-    truncated: all.length > limit || data.some((d) => d.truncated),
-    gpus: all.slice(0, limit),
+    ...mergeGpuAnswers([{ gpus: local }, ...data], { state, flag }, limit),
     peers: info(ctx, missing),
   };
 }
@@ -133,21 +122,11 @@ export async function fanFlags(
     totalsByKind?: Record<string, number>;
   }>(ctx, "/api/v1/flags", query, PEER_ANSWERS.flags);
   const { data, missing } = settle(answers);
-  const merged = mergeFlagAnswers([local.flags, ...data.map((d) => d.flags)], local.state);
-  const cut = local.truncated || data.some((d) => d.truncated);
-  const truncated = merged.length > local.limit || cut;
-  // Every collector's whole list came: count the merged list, so that an episode several collectors
-  // hold (a host's offline status reaches all of them) counts once, as in `flags`. A list was cut:
-  // the sums of the collectors' totals, left out when one gave none.
-  const totals = cut
-    ? sumKindTotals([local.totalsByKind, ...data.map((d) => d.totalsByKind)])
-    : countByKind(merged);
+  const page = mergeFlagPages([local, ...data], local.state, local.limit, local.generatedMs);
   return {
     ...local,
-    truncated,
-    next: truncated ? local.limit : null,
-    ...(totals ? { total: Object.values(totals).reduce((a, b) => a + b, 0), totalsByKind: totals } : {}),
-    flags: withDurations(merged.slice(0, local.limit), local.generatedMs),
+    ...page,
+    next: page.truncated ? local.limit : null,
     peers: info(ctx, missing),
   };
 }
