@@ -3,8 +3,10 @@
 // When a list is cut (the API's limit), stderr says so: stdout stays only the data.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { LIMITS } from "../../collector/api/params.js";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
-import { mergeFlagAnswers, mergeGpuLists, withDurations } from "../../collector/merge/merge-lists.js";
+import { mergeFlagPages } from "../../collector/merge/list-answers.js";
+import { mergeGpuLists } from "../../collector/merge/merge-lists.js";
 import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../collector/reports/report-csv.js";
 import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { csvOf } from "../../shared/csv.js";
@@ -14,7 +16,7 @@ import { type ClientOptions, getAll, QueryError } from "./client.js";
 import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName, type ListColumn } from "./columns.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
-import { mergedReport, mergedSummary } from "./merged.js";
+import { mergedGpus, mergedReport, mergedSummary } from "./merged.js";
 import {
   apiLabel,
   OptionError,
@@ -156,32 +158,19 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         return 0;
       }
       case "gpus": {
-        const q = {
-          host: v.host,
-          site: v.site,
-          label,
-          flag: v.kind,
-          state: v.state,
-          limit: v.limit,
-        };
-        const answers = await getAll<{ gpus: GpuView[]; total?: number; truncated?: boolean }>(
-          "/api/v1/gpus",
-          q,
-          client,
-        );
-        const merged = mergeGpuLists(answers.map((a) => a.gpus));
-        const gpus = sort ? sorted(merged, GPU_COLUMNS, sort) : merged;
-        const json = urls.length === 1 ? { ...answers[0], gpus } : { total: gpus.length, gpus };
+        const q = { host: v.host, site: v.site, label, flag: v.kind, state: v.state };
+        type GpusAnswer = { gpus: GpuView[]; total?: number; truncated?: boolean };
+        const answer: GpusAnswer =
+          urls.length === 1
+            ? ((await getAll<GpusAnswer>("/api/v1/gpus", { ...q, limit: v.limit }, client))[0] as GpusAnswer)
+            : await mergedGpus(q, v.limit, client);
+        const gpus = sort ? sorted(answer.gpus, GPU_COLUMNS, sort) : answer.gpus;
         print(
-          json,
+          { ...answer, gpus },
           () => renderGpus(gpus, style),
           () => csvOf(GPU_COLUMNS, gpus),
         );
-        notice(
-          gpus.length,
-          answers.reduce((n, a) => n + (a.total ?? a.gpus.length), 0),
-          answers.some((a) => a.truncated === true),
-        );
+        notice(gpus.length, answer.total, answer.truncated === true);
         return 0;
       }
       case "gpu": {
@@ -219,19 +208,14 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         const answers = await getAll<FlagsAnswer>("/api/v1/flags", q, client);
         const now = Math.max(...answers.map((a) => a.generatedMs));
         const columns = flagColumns(now);
-        // Open problems as the API orders them: most severe, then longest open, first.
-        const merged = withDurations(
-          mergeFlagAnswers(
-            answers.map((a) => a.flags),
-            q.state,
-          ),
-          now,
-        );
-        const flags = sort ? sorted(merged, columns, sort) : merged;
-        const cut = truncationNotice(answers, flags.length, q.state);
+        // Open problems as the API orders them (most severe, then longest open, first), cut at the
+        // limit each collector was asked for, as one collector holding every flag cuts them.
+        const page = mergeFlagPages(answers, q.state, answers[0]?.limit ?? LIMITS.defaultFlagRows, now);
+        const flags = sort ? sorted(page.flags, columns, sort) : page.flags;
+        const cut = truncationNotice(page, flags.length, q.state);
         if (cut) io.stderr(cut);
         print(
-          urls.length === 1 ? { ...answers[0], flags } : { generatedMs: now, flags },
+          urls.length === 1 ? { ...answers[0], flags } : { generatedMs: now, state: q.state, ...page, flags },
           () => renderFlags(flags, now, style, sort !== undefined),
           () =>
             csvOf(

@@ -6,28 +6,24 @@ import type { Flag } from "../../collector/flags/types.js";
 export interface FlagsAnswer {
   flags: Flag[];
   generatedMs: number;
+  limit?: number;
   truncated?: boolean;
   total?: number;
   totalsByKind?: Record<string, number>;
 }
 
-/** The stderr line when an answer was cut, else undefined. */
+/** The stderr line when the (merged) list was cut, else undefined. */
 export function truncationNotice(
-  answers: readonly FlagsAnswer[],
+  page: Pick<FlagsAnswer, "truncated" | "total" | "totalsByKind">,
   shown: number,
   state: string,
 ): string | undefined {
-  if (!answers.some((a) => a.truncated === true)) return undefined;
-  const withTotals = answers.every((a) => a.total !== undefined);
-  const total = withTotals ? answers.reduce((n, a) => n + (a.total ?? 0), 0) : undefined;
-  const kinds: Record<string, number> = {};
-  for (const a of answers)
-    for (const [k, n] of Object.entries(a.totalsByKind ?? {})) kinds[k] = (kinds[k] ?? 0) + n;
-  const byKind = Object.entries(kinds)
+  if (page.truncated !== true) return undefined;
+  const byKind = Object.entries(page.totalsByKind ?? {})
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${k} ${n}`)
     .join(", ");
   const what = state === "open" ? "open flags" : "flags";
-  const of = total !== undefined ? ` of ${total}` : "";
+  const of = page.total !== undefined ? ` of ${page.total}` : "";
   return `gputel query: showing ${shown}${of} ${what}${byKind ? ` (${byKind})` : ""}; raise --limit or narrow with --kind, --site, --host or --label\n`;
 }

@@ -16,12 +16,13 @@ import {
   FLEET_PART_PATH,
   REPORT_PART_PATH,
 } from "../../collector/contract/api-contract.js";
+import { mergeGpuAnswers } from "../../collector/merge/list-answers.js";
 import { mergeFleetReport } from "../../collector/merge/merge-fleet.js";
 import { mergeUsageReport } from "../../collector/merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer } from "../../collector/merge/summary.js";
 import { ApiError } from "../../collector/request/errors.js";
 import { type ClientOptions, getAll, getJson, QueryError } from "./client.js";
-import { OptionError } from "./options.js";
+import { OptionError, parseLimit } from "./options.js";
 
 type Range = { from: string; to: string | undefined };
 
@@ -52,6 +53,29 @@ export async function mergedSummary(range: Range, client: ClientOptions): Promis
     part: parts[i] ?? { fromMs: r.fromMs, toMs: r.toMs, gpus: [] },
   }));
   return mergeSummary(answers, r, head.generatedMs);
+}
+
+/**
+ * The GPU list of several collectors as one collector holding every GPU lists it: each is asked
+ * for its whole list, without the state and flag filters (they read each GPU's newest copy:
+ * mergeGpuAnswers), and the merged list is cut at --limit, so the total counts every GPU once.
+ */
+export async function mergedGpus(
+  query: { state?: string | undefined; flag?: string | undefined } & Record<string, string | undefined>,
+  limitText: string | undefined,
+  client: ClientOptions,
+): Promise<{ generatedMs: number; total: number; truncated: boolean; gpus: GpuView[] }> {
+  const limit = parseLimit(limitText, LIMITS.maxGpuRows) ?? LIMITS.maxGpuRows;
+  const { state, flag, ...rest } = query;
+  const answers = await getAll<{ generatedMs: number; gpus: GpuView[]; truncated?: boolean }>(
+    "/api/v1/gpus",
+    { ...rest, limit: String(LIMITS.maxGpuRows) },
+    client,
+  );
+  return {
+    generatedMs: Math.max(...answers.map((a) => a.generatedMs)),
+    ...mergeGpuAnswers(answers, { state, flag }, limit),
+  };
 }
 
 /**

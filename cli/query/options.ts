@@ -90,6 +90,18 @@ export function apiLabel(text: string | undefined): string | undefined {
   throw new OptionError(`--label ${JSON.stringify(text)} is not KEY=VALUE`);
 }
 
+/**
+ * --limit as the API's schema takes it (a whole number from 1 to `max`), for a list the CLI cuts
+ * itself (several collectors' merged list); undefined when not given.
+ */
+export function parseLimit(text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(n >= 1 && n <= max))
+    throw new OptionError(`--limit ${JSON.stringify(text)}: a whole number from 1 to ${max}`);
+  return n;
+}
+
 export interface SortKey {
   field: string;
   descending: boolean;
