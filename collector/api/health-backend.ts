@@ -5,9 +5,10 @@ import { xidEntry } from "../../shared/xid/xid.js";
 import type { GpuView, TimeRange } from "../contract/api-contract.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagAck, FlagKind } from "../flags/types.js";
-import { stretchMs } from "../reports/down-time.js";
-import { downtimeSpans, healthReport } from "../reports/health-report.js";
+import { type GpuPlace, stretchMs } from "../reports/down-time.js";
+import { healthReport, placedDowntimeSpans } from "../reports/health-report.js";
 import type { EventsAnswer, EventView, HealthReport, HealthTimeline } from "../reports/health-types.js";
+import { gpuPlaces } from "../reports/host-changes.js";
 import type { EventCount, EventQuery, EventRow } from "../store/event-store.js";
 import type { Store } from "../store/store.js";
 
@@ -68,16 +69,9 @@ export class StoreHealthBackend implements HealthBackend {
     const events = this.parts.store
       .events()
       .list({ gpuUuid: gpu.uuid, ...range, limit: TIMELINE_EVENTS + 1 });
-    const flags = this.parts.flags
-      .history({
-        kinds: HEALTH_FLAG_KINDS,
-        host: gpu.host,
-        fromMs: range.fromMs,
-        toMs: range.toMs,
-        limit: REPORT_FLAGS,
-      })
-      .filter((f) => f.gpuUuid === gpu.uuid);
-    const downtime = downtimeSpans(flags, range.fromMs, range.toMs, now);
+    const places = this.placesOf(gpu, range);
+    const flags = this.flagsOn(gpu.uuid, places);
+    const downtime = placedDowntimeSpans(gpu.uuid, flags, places, now);
     return {
       generatedMs: now,
       uuid: gpu.uuid,
@@ -91,6 +85,33 @@ export class StoreHealthBackend implements HealthBackend {
       downtimeMs: stretchMs(downtime),
       truncated: events.length > TIMELINE_EVENTS,
     };
+  }
+
+  /** Where the GPU was over the range: one place per host between its moves (the downtime report's stretches). */
+  private placesOf(gpu: GpuView, range: TimeRange): GpuPlace[] {
+    const store = this.parts.store;
+    const known = store.gpuByUuid(gpu.uuid);
+    if (!known) return [{ host: gpu.host, ...range }];
+    return gpuPlaces(store, known.id, range.fromMs, range.toMs);
+  }
+
+  /**
+   * The GPU's health episodes raised on each place's host while it was there, newest first: a
+   * flag carries the host whose frames raised it, so a moved GPU's episodes on earlier hosts are
+   * read there (and another host's claim on its UUID is not read as its own).
+   */
+  private flagsOn(uuid: string, places: readonly GpuPlace[]): Flag[] {
+    const byId = new Map<number, Flag>();
+    for (const place of places)
+      for (const f of this.parts.flags.history({
+        kinds: HEALTH_FLAG_KINDS,
+        host: place.host,
+        fromMs: place.fromMs,
+        toMs: place.toMs,
+        limit: REPORT_FLAGS,
+      }))
+        if (f.gpuUuid === uuid) byId.set(f.id, f);
+    return [...byId.values()].sort((a, b) => b.startMs - a.startMs || b.id - a.id);
   }
 
   report(range: TimeRange): HealthReport {

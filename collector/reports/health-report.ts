@@ -6,7 +6,7 @@ import { xidEntry } from "../../shared/xid/xid.js";
 import type { Flag } from "../flags/types.js";
 import type { Lease } from "../leases/model.js";
 import type { EventGroup } from "../store/event-store.js";
-import { DownFlags, stretchMs } from "./down-time.js";
+import { DownFlags, type GpuPlace, stretchMs } from "./down-time.js";
 import type { DowntimeSpan, HealthReport, RmaCandidate, XidCount } from "./health-types.js";
 import { type GpuDowntime, tenantDowntime } from "./tenant-downtime.js";
 
@@ -31,6 +31,21 @@ export function downtimeSpans(
   if (!uuid) return [];
   return DownFlags.of(flags, DOWNTIME_KINDS)
     .gpuStretches(uuid, fromMs, toMs, nowMs)
+    .map((s) => ({ fromMs: s.fromMs, toMs: s.toMs, kinds: s.kinds }));
+}
+
+/**
+ * One GPU's hardware downtime over its places (one per host it was on, host-changes.ts): its own
+ * episodes raised on each place's host, clipped to the place, as the downtime report cuts them.
+ */
+export function placedDowntimeSpans(
+  uuid: string,
+  flags: readonly Flag[],
+  places: readonly GpuPlace[],
+  nowMs: number,
+): DowntimeSpan[] {
+  return DownFlags.of(flags, DOWNTIME_KINDS)
+    .stretches(uuid, places, nowMs)
     .map((s) => ({ fromMs: s.fromMs, toMs: s.toMs, kinds: s.kinds }));
 }
 

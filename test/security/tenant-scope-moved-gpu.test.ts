@@ -7,8 +7,16 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Principal } from "../../collector/api/access.js";
 import { LeaseService } from "../../collector/leases/service.js";
-import { AgentState, GpuState, type IInventory } from "../../shared/proto.js";
-import { type FlagHarness, flagHarness, HOST, INTERVAL, T0, UUID } from "../collector/health/flag-harness.js";
+import { AgentState, GpuState } from "../../shared/proto.js";
+import {
+  type FlagHarness,
+  flagHarness,
+  HOST,
+  INTERVAL,
+  inventory,
+  T0,
+  UUID,
+} from "../collector/health/flag-harness.js";
 import { tenantApp } from "./tenant-app.js";
 
 const HOUR = 3600_000;
@@ -24,14 +32,6 @@ let app: FastifyInstance | undefined;
 afterEach(async () => {
   await app?.close();
   h?.cleanup();
-});
-
-const inventory = (host: string, ts: number, gpus: IInventory["gpus"]): IInventory => ({
-  host,
-  site: "par1",
-  labels: {},
-  timestamp_ms: ts,
-  gpus,
 });
 
 const offline = (host: string, at: number) =>

@@ -7,7 +7,7 @@ import { checkMessage } from "../../../collector/ingest/check.js";
 import type { ValidFrame } from "../../../collector/ingest/validate.js";
 import type { ValidEvent } from "../../../collector/ingest/validate-event.js";
 import type { Store } from "../../../collector/store/store.js";
-import { GpuState, type IGpuSample, type IHealthEvent } from "../../../shared/proto.js";
+import { GpuState, type IGpuSample, type IHealthEvent, type IInventory } from "../../../shared/proto.js";
 import { type TempStore, tempStore } from "../store/synth.js";
 import { eventPayload, eventTopic } from "./events.js";
 
@@ -16,6 +16,11 @@ export const UUID = "GPU-test-0";
 export const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 export const INTERVAL = 10_000;
 export const MIN = 60_000;
+
+/** An inventory of `host` at `ts` listing `gpus`, at the frames' site (a GPU moves by two of them). */
+export function inventory(host: string, ts: number, gpus: IInventory["gpus"]): IInventory {
+  return { host, site: "par1", labels: {}, timestamp_ms: ts, gpus };
+}
 
 export interface FlagHarness {
   tmp: TempStore;
