@@ -26,7 +26,7 @@ import type {
 import type { ExportSource } from "../export/store-source.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseTerms } from "../leases/model.js";
-import type { HostAtTime } from "../reports/host-changes.js";
+import type { GpuWhereabouts } from "../reports/host-changes.js";
 import type { LeaseParts } from "../reports/lease-reports.js";
 import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { UsageTotals } from "../usage/usage-sums.js";
@@ -81,7 +81,7 @@ export interface QueryBackend {
   /** Process sessions and their report (absent: 501). */
   readonly processes?: ProcessBackend;
   /** Where these GPUs were over time, by host name (reports/host-changes.ts); absent: their hosts now. */
-  hostsOverTime?(uuids: readonly string[]): HostAtTime;
+  hostsOverTime?(uuids: readonly string[]): GpuWhereabouts;
   /** Wall clock (tests inject one). */
   now(): number;
 }

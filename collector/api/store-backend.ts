@@ -40,7 +40,7 @@ import type { IngestPipeline } from "../ingest/pipeline.js";
 import type { LeaseTerms } from "../leases/model.js";
 import { summarize, summaryRange } from "../merge/summary.js";
 import { alignRange } from "../reports/fleet-usage.js";
-import { type HostAtTime, hostsOverTime } from "../reports/host-changes.js";
+import { type GpuWhereabouts, hostsOverTime } from "../reports/host-changes.js";
 import { type LeaseParts, leaseParts } from "../reports/lease-reports.js";
 import { fleetReport } from "../reports/reports.js";
 import { salesReport } from "../reports/sales.js";
@@ -317,7 +317,7 @@ export class StoreBackend implements QueryBackend {
     };
   }
 
-  hostsOverTime(uuids: readonly string[]): HostAtTime {
+  hostsOverTime(uuids: readonly string[]): GpuWhereabouts {
     return hostsOverTime(this.parts.store, uuids);
   }
 

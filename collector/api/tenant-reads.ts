@@ -4,7 +4,7 @@
 import type { GpuView, HostView, Summary, TimeRange } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
 import { type SummaryInput, summarize, summaryRange } from "../merge/summary.js";
-import type { HostAtTime } from "../reports/host-changes.js";
+import { type GpuWhereabouts, whereaboutsNow } from "../reports/host-changes.js";
 import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
 import type { FleetCells } from "./fleet-cells.js";
@@ -93,13 +93,14 @@ export function tenantCells(
 }
 
 /**
- * Where the tenant's leased GPUs were over time (issue 15: a past lease shows the host of its
- * time, never the host a GPU moved to since); their hosts now where the backend keeps no history.
+ * Where the GPUs of the tenant's leases (a MIG device's: its GPU) were over time (issue 15: a
+ * past lease shows the host of its time, never the host a GPU moved to since); their hosts now
+ * where the backend keeps no history.
  */
-export function leasedHosts(backend: QueryBackend, scope: TenantScope): HostAtTime {
-  if (backend.hostsOverTime) return backend.hostsOverTime(scope.devices());
+export function leasedHosts(backend: QueryBackend, scope: TenantScope): GpuWhereabouts {
+  if (backend.hostsOverTime) return backend.hostsOverTime(scope.gpus());
   const now = new Map(backend.gpus({}).map((g) => [g.uuid, g.host]));
-  return (uuid) => now.get(uuid);
+  return whereaboutsNow((uuid) => now.get(uuid));
 }
 
 /**
@@ -116,7 +117,7 @@ export function leaseHost(
   const period = scope.latestPeriod([uuid], fromMs, toMs);
   if (!period) return undefined;
   const endMs = Math.min(period.endMs, toMs, backend.now() + 1);
-  const hostAt = backend.hostsOverTime?.([uuid]) ?? ((id: string) => backend.gpu(id)?.host);
+  const hostAt = backend.hostsOverTime?.([uuid]).hostAt ?? ((id: string) => backend.gpu(id)?.host);
   return hostAt(uuid, endMs - 1);
 }
 

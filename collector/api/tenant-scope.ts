@@ -9,7 +9,7 @@ import type { FastifyRequest } from "fastify";
 import type { GpuView, SeriesView } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
-import type { HostAtTime } from "../reports/host-changes.js";
+import type { GpuWhereabouts } from "../reports/host-changes.js";
 import { badParam } from "../request/errors.js";
 
 /** One GPU's stretch of a tenant's lease inside a range. */
@@ -76,6 +76,11 @@ export class TenantScope {
     return [...this.periods.keys()];
   }
 
+  /** The GPUs of those devices (a MIG device's is the GPU it is on). */
+  gpus(): string[] {
+    return [...new Set(this.gpuOf.values())];
+  }
+
   /**
    * Each lease period's part of [fromMs, toMs), shrunk inward to whole `stepMs` steps: a
    * rollup bucket the lease does not wholly cover would mix in another tenant's time.
@@ -102,18 +107,25 @@ export class TenantScope {
   }
 
   /**
-   * Of the periods overlapping [fromMs, toMs) whose GPU was on `host` then (at the overlap's
-   * start or end, per `hostAt`), the one that starts last: a host-level flag concerns the tenant
-   * whose GPU was on that host during it, wherever the GPU is now.
+   * Of the stretches of lease periods during which the device's GPU was on `host` (one per stay
+   * there, per `where`), the one overlapping [fromMs, toMs) that starts last: a host-level flag
+   * concerns the tenant only while its GPU was on that host, wherever the GPU was before or after
+   * (it may have left the host and come back within one flag or one period).
    */
-  latestPeriodOn(host: string, fromMs: number, toMs: number, hostAt: HostAtTime): LeasePeriod | undefined {
+  latestStretchOn(
+    host: string,
+    fromMs: number,
+    toMs: number,
+    where: GpuWhereabouts,
+  ): LeasePeriod | undefined {
     let latest: LeasePeriod | undefined;
     for (const [device, list] of this.periods)
       for (const p of list) {
-        const a = Math.max(fromMs, p.startMs);
-        const b = Math.min(toMs, p.endMs);
-        if (a >= b || (latest && p.startMs <= latest.startMs)) continue;
-        if (hostAt(device, a) === host || hostAt(device, b - 1) === host) latest = p;
+        if (p.startMs >= toMs || fromMs >= p.endMs) continue;
+        for (const place of where.places(this.gpuOf.get(device) ?? device, p.startMs, p.endMs))
+          if (place.host === host && place.fromMs < toMs && fromMs < place.toMs)
+            if (!latest || place.fromMs > latest.startMs)
+              latest = { startMs: place.fromMs, endMs: place.toMs };
       }
     return latest;
   }
@@ -178,16 +190,19 @@ export function tenantSeries(scope: TenantScope, series: SeriesView, host: strin
 
 /**
  * GPU flags of leased devices that overlap a period; host-level flags (stale, offline) of a host
- * one of the tenant's GPUs was on (`hostAt`) during the flag and its lease: it needs them for
- * availability, and a host its GPU moved to after the lease is none of its business. Each is clipped to the tenant's latest period it overlaps: a flag
- * that goes on after the lease ended is closed at the lease's end for the tenant, which learns
- * nothing of the device after its lease (nor of another tenant's time between two of its leases).
+ * one of the tenant's GPUs (a MIG device's: its GPU) was on (`where`) during the flag and its
+ * lease: they count against its availability, as its statement's down time does
+ * (reports/down-time.ts), and a host its GPU was not on then is none of its business. A GPU
+ * flag is clipped to the tenant's latest period it overlaps, a host-level flag to the latest
+ * stretch of a period its GPU spent on that host: a flag that goes on after the lease ended (or
+ * the GPU left) is closed then for the tenant, which learns nothing of the device after its
+ * lease (nor of another tenant's time between two of its leases, nor of a host its GPU had left).
  * Labels are left out.
  */
 export function tenantFlags<F extends Flag>(
   scope: TenantScope,
   flags: readonly F[],
-  hostAt: HostAtTime,
+  where: GpuWhereabouts,
   nowMs: number,
 ): F[] {
   const out: F[] = [];
@@ -195,7 +210,7 @@ export function tenantFlags<F extends Flag>(
     const end = f.endMs ?? nowMs + 1;
     const period =
       f.gpuUuid === null
-        ? scope.latestPeriodOn(f.host, f.startMs, end, hostAt)
+        ? scope.latestStretchOn(f.host, f.startMs, end, where)
         : scope.latestPeriod([f.gpuUuid], f.startMs, end);
     if (period) out.push(clipToPeriod({ ...f, labels: {} }, period, nowMs));
   }

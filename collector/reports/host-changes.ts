@@ -59,22 +59,49 @@ export function gpuHostChanges(store: Store, gpuId: number): HostChange[] {
 /** A GPU's host name at a time; undefined for a GPU this collector never saw. */
 export type HostAtTime = (uuid: string, atMs: number) => string | undefined;
 
+/** Where GPUs were over time, by host name. */
+export interface GpuWhereabouts {
+  hostAt: HostAtTime;
+  /** The GPU's places over [fromMs, toMs), one per host between its moves; none for a GPU never seen. */
+  places(uuid: string, fromMs: number, toMs: number): GpuPlace[];
+}
+
+/** GPUs that stay on their host (`hostOf`, their host now) throughout: where no history is kept. */
+export function whereaboutsNow(hostOf: (uuid: string) => string | undefined): GpuWhereabouts {
+  return {
+    hostAt: (uuid) => hostOf(uuid),
+    places(uuid, fromMs, toMs) {
+      const host = hostOf(uuid);
+      return host === undefined ? [] : [{ host, fromMs, toMs }];
+    },
+  };
+}
+
 /**
  * Where these GPUs were, by host name (issue 15: a past lease names the host of its time, not
  * the GPU's host now). Their host changes read once (hostChangesOf); a GPU that never moved is
  * on its host throughout.
  */
-export function hostsOverTime(store: Store, uuids: readonly string[]): HostAtTime {
+export function hostsOverTime(store: Store, uuids: readonly string[]): GpuWhereabouts {
   const gpus = new Map<string, { id: number; hostId: number }>();
   for (const uuid of uuids) {
     const gpu = store.gpuByUuid(uuid);
     if (gpu) gpus.set(uuid, gpu);
   }
   const moved = hostChangesOf(store, new Set([...gpus.values()].map((g) => g.id)));
-  return (uuid, atMs) => {
-    const gpu = gpus.get(uuid);
-    if (!gpu) return undefined;
-    return store.host(hostAt(moved.get(gpu.id) ?? [], atMs) ?? gpu.hostId)?.name;
+  return {
+    hostAt(uuid, atMs) {
+      const gpu = gpus.get(uuid);
+      if (!gpu) return undefined;
+      return store.host(hostAt(moved.get(gpu.id) ?? [], atMs) ?? gpu.hostId)?.name;
+    },
+    places(uuid, fromMs, toMs) {
+      const gpu = gpus.get(uuid);
+      if (!gpu) return [];
+      const changes = moved.get(gpu.id);
+      if (changes) return gpuPlaces(store, gpu.id, fromMs, toMs, changes);
+      return [{ host: store.host(gpu.hostId)?.name ?? "", fromMs, toMs }];
+    },
   };
 }
 

@@ -1,0 +1,173 @@
+// Issue 15: a tenant sees only its GPUs during its lease periods, and availability counts the time
+// its GPU's host was offline or stale. A host-level flag therefore concerns the tenant only for the
+// stretches its GPU was on that host during its lease: a GPU that moved during the lease (node-1,
+// then globex-node, then node-1 again) shows each host's offline flag over the stretch it was
+// there and nothing of either host outside it, and a MIG device lease shows its GPU's host's flags.
+// The flags the tenant sees cover the same time as its statement's down time.
+import type { FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Principal } from "../../collector/api/access.js";
+import { LeaseService } from "../../collector/leases/service.js";
+import { AgentState, type AgentStateValue, type IGpuInfo, type IInventory } from "../../shared/proto.js";
+import {
+  type FlagHarness,
+  flagHarness,
+  HOST,
+  INTERVAL,
+  MIN,
+  T0,
+  UUID,
+} from "../collector/health/flag-harness.js";
+import { tenantApp } from "./tenant-app.js";
+
+const OTHER = "globex-node";
+const MIG = "MIG-00000000-0000-0000-0000-000000000000";
+const TOKEN = "tenant-host-stretch-admin-token-0123";
+const TENANTS: Record<string, Principal> = { gputel_acme: { role: "tenant", tenant: "acme", actor: "t" } };
+const MONTH = new Date(T0).toISOString().slice(0, 7);
+
+let h: FlagHarness | undefined;
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  h?.cleanup();
+});
+
+interface ShownFlag {
+  kind: string;
+  host: string;
+  startMs: number;
+  endMs: number | null;
+}
+
+const GPU = { index: 0, uuid: UUID, name: "NVIDIA H100 80GB HBM3" };
+const MIG_GPU = {
+  ...GPU,
+  mig_mode: true,
+  mig_devices: [
+    {
+      uuid: MIG,
+      device_index: 0,
+      profile: "3g.40gb",
+      gpu_instance_id: 1,
+      compute_instance_id: 0,
+      sm_count: 42,
+      memory_total_mib: 40_192,
+      memory_used_mib: 100,
+    },
+  ],
+};
+
+function inventory(harness: FlagHarness, host: string, at: number, gpus: IInventory["gpus"]): void {
+  harness.store.writeInventory({ host, site: "par1", labels: {}, timestamp_ms: at, gpus }, at);
+}
+
+/** The GPU is on `host` from `at` on (the other host's inventory no longer lists it). */
+function moveTo(harness: FlagHarness, host: string, at: number, gpu: IGpuInfo = GPU): void {
+  inventory(harness, host === HOST ? OTHER : HOST, at, []);
+  inventory(harness, host, at, [gpu]);
+}
+
+/** `host` is offline over [fromMs, toMs) (its last will, then its agent back). */
+function offline(harness: FlagHarness, host: string, fromMs: number, toMs: number): void {
+  const status = (state: AgentStateValue, at: number) =>
+    harness.engine.onStatus({ host, state, reason: "maintenance", timestamp_ms: at }, at);
+  status(AgentState.AGENT_STATE_OFFLINE, fromMs);
+  status(AgentState.AGENT_STATE_ONLINE, toMs);
+}
+
+function start(gpu: IGpuInfo = GPU): FlagHarness {
+  h = flagHarness();
+  inventory(h, HOST, T0, [gpu]);
+  inventory(h, OTHER, T0, []);
+  for (let t = T0; t < T0 + 10 * MIN; t += 10 * INTERVAL) h.frame(t, {});
+  return h;
+}
+
+function serve(harness: FlagHarness, device: string, fromMs: number, toMs: number, nowMs: number) {
+  const now = () => nowMs;
+  const leases = new LeaseService(harness.store.leases, now);
+  leases.create({ id: "l-acme", device, tenant: "acme", start: fromMs, end: toMs }, "test");
+  app = tenantApp(harness, leases, now, TOKEN, TENANTS);
+  return app;
+}
+
+async function get(a: FastifyInstance, url: string) {
+  const r = await a.inject({ method: "GET", url, headers: { authorization: "Bearer gputel_acme" } });
+  expect(r.statusCode).toBe(200);
+  return JSON.parse(r.body) as Record<string, unknown>;
+}
+
+async function offlineFlags(a: FastifyInstance): Promise<{ host: string; fromMs: number; toMs: number }[]> {
+  const { flags } = (await get(a, "/api/v1/flags?state=all")) as { flags: ShownFlag[] };
+  return flags
+    .filter((f) => f.kind === "offline")
+    .map((f) => ({ host: f.host, fromMs: f.startMs, toMs: f.endMs ?? Number.POSITIVE_INFINITY }))
+    .sort((x, y) => x.fromMs - y.fromMs);
+}
+
+async function statementDownMs(a: FastifyInstance): Promise<number> {
+  const s = (await get(a, `/api/v1/reports/statement?month=${MONTH}`)) as { total: { downMs: number } };
+  return s.total.downMs;
+}
+
+/**
+ * Leased [T0, T0+3h): the GPU on node-1, on globex-node over [T0+1h, T0+2h), back on node-1;
+ * `host` offline over [fromMs, toMs).
+ */
+function awayAndBack(host: string, fromMs: number, toMs: number): FastifyInstance {
+  const harness = start();
+  moveTo(harness, OTHER, T0 + 60 * MIN);
+  moveTo(harness, HOST, T0 + 120 * MIN);
+  offline(harness, host, fromMs, toMs);
+  return serve(harness, UUID, T0, T0 + 180 * MIN, T0 + 200 * MIN);
+}
+
+const shownMs = (flags: readonly { fromMs: number; toMs: number }[]) =>
+  flags.reduce((n, f) => n + (f.toMs - f.fromMs), 0);
+
+describe("a tenant's host-level flags follow the hosts its GPU was on during its lease", () => {
+  it("a GPU moved during the lease shows each host's flag over its own stretch there, and nothing else", async () => {
+    const harness = start();
+    // Leased [T0, T0+2h); on node-1 for the first hour, on globex-node for the second.
+    moveTo(harness, OTHER, T0 + 60 * MIN);
+    offline(harness, HOST, T0 + 30 * MIN, T0 + 90 * MIN);
+    offline(harness, OTHER, T0 + 30 * MIN, T0 + 90 * MIN);
+    const a = serve(harness, UUID, T0, T0 + 120 * MIN, T0 + 180 * MIN);
+    expect(await offlineFlags(a)).toEqual([
+      { host: HOST, fromMs: T0 + 30 * MIN, toMs: T0 + 60 * MIN },
+      { host: OTHER, fromMs: T0 + 60 * MIN, toMs: T0 + 90 * MIN },
+    ]);
+    expect(await statementDownMs(a)).toBe(60 * MIN);
+  });
+
+  it("a GPU that leaves node-1 and comes back within node-1's flag shows none of the time it was away", async () => {
+    const a = awayAndBack(HOST, T0 + 30 * MIN, T0 + 150 * MIN);
+    // One entry per flag, clipped to its latest stretch (as a GPU flag is to its latest period);
+    // never over [T0+60m, T0+120m), when the GPU was on globex-node.
+    expect(await offlineFlags(a)).toEqual([{ host: HOST, fromMs: T0 + 120 * MIN, toMs: T0 + 150 * MIN }]);
+    expect(await statementDownMs(a)).toBe(60 * MIN);
+  });
+
+  it("another host's flag held over the GPU's stay there is shown, though the GPU is elsewhere at both of its ends", async () => {
+    const a = awayAndBack(OTHER, T0 + 30 * MIN, T0 + 150 * MIN);
+    expect(await offlineFlags(a)).toEqual([{ host: OTHER, fromMs: T0 + 60 * MIN, toMs: T0 + 120 * MIN }]);
+    expect(await statementDownMs(a)).toBe(60 * MIN);
+  });
+
+  it("a lease period that starts and ends on node-1 shows nothing of node-1 while its GPU was away", async () => {
+    const a = awayAndBack(HOST, T0 + 70 * MIN, T0 + 110 * MIN);
+    expect(await offlineFlags(a)).toEqual([]);
+    expect(await statementDownMs(a)).toBe(0);
+  });
+
+  it("a MIG device lease shows its GPU's host's offline flag, as its statement counts it down", async () => {
+    const harness = start(MIG_GPU);
+    offline(harness, HOST, T0 + 30 * MIN, T0 + 45 * MIN);
+    offline(harness, OTHER, T0 + 30 * MIN, T0 + 45 * MIN);
+    const a = serve(harness, MIG, T0, T0 + 60 * MIN, T0 + 90 * MIN);
+    const shown = await offlineFlags(a);
+    expect(shown).toEqual([{ host: HOST, fromMs: T0 + 30 * MIN, toMs: T0 + 45 * MIN }]);
+    expect(shownMs(shown)).toBe(await statementDownMs(a));
+  });
+});
