@@ -193,12 +193,15 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     stop() {
       stopping ??= (async () => {
         void notify.stopping();
-        await agent.stop();
-        await running.stop();
-        queue.close();
-        events?.close();
-        processes?.close();
-        service.stop();
+        try {
+          await agent.stop();
+          await running.stop();
+          queue.close();
+          events?.close();
+          processes?.close();
+        } finally {
+          service.stop();
+        }
       })();
       return stopping;
     },

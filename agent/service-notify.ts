@@ -1,10 +1,12 @@
 // What the agent tells systemd (Type=notify; shared/sd-notify.ts sends it). READY=1 after the
 // first sample and the broker connection (the contract). While it samples but the broker is away
 // at start, EXTEND_TIMEOUT_USEC every 30 s, so TimeoutStartSec= does not kill an agent that
-// spools all along. WATCHDOG=1 from a timer on the event loop: a wedged loop stops the pings and
-// is restarted, while an interval longer than the watchdog's (interval: 60s) or a driver that
-// answers no sample for a while (the supervisor reports and restarts nvidia-smi) does not
-// restart the agent.
+// spools all along. WATCHDOG=1 on every tick of a timer on the event loop, and from nothing else:
+// a wedged loop stops the pings and is restarted, while an interval longer than the watchdog's
+// (interval: 60s) or a driver that answers no sample for a while (the supervisor reports and
+// restarts nvidia-smi) does not restart the agent. A frame's ping would put the next one up to two
+// periods (all of WatchdogSec=) away, so frames send none. Time between extensions is measured on
+// a monotonic clock: a wall clock stepped back must not hold them (or systemd's timeout) off.
 import type { Logger } from "../shared/logger.js";
 import type { SdNotify } from "../shared/sd-notify.js";
 
@@ -21,12 +23,12 @@ export interface ServiceNotifierOptions {
   /** The configured interval, as written (for systemd's STATUS=). */
   interval: string;
   logger: Logger;
+  /** A monotonic clock, ms (default performance.now). */
   now?: () => number;
 }
 
 export class ServiceNotifier {
   private timer: NodeJS.Timeout | undefined;
-  private lastPing = Number.NEGATIVE_INFINITY;
   private lastExtend: number | undefined;
   private ready = false;
   /** GPUs in the latest frame; undefined until the first sample. */
@@ -39,10 +41,16 @@ export class ServiceNotifier {
     const { notify, watchdogMs } = this.options;
     if (!notify.enabled) return;
     const period = Math.min(watchdogMs ?? START_EXTEND_EVERY_MS, START_EXTEND_EVERY_MS);
-    this.timer = setInterval(() => this.tick(), period);
+    this.timer = setInterval(() => {
+      if (watchdogMs !== undefined) void notify.watchdog();
+      this.tick();
+    }, period);
+    // The agent's own handles (the broker connection, nvidia-smi) keep it running: this timer
+    // must not keep alive an agent whose stop failed half-way.
+    this.timer.unref();
   }
 
-  /** A frame was sampled (and handed to the spool). */
+  /** A frame was sampled (and handed to the spool): readiness, never a watchdog ping. */
   sampled(gpus: number): void {
     this.gpus = gpus;
     this.tick();
@@ -55,12 +63,8 @@ export class ServiceNotifier {
 
   private tick(): void {
     // Without systemd the sends are no-ops, but "Agent ready" is still logged.
-    const { notify, watchdogMs, logger } = this.options;
-    const now = (this.options.now ?? Date.now)();
-    if (watchdogMs !== undefined && now - this.lastPing >= watchdogMs) {
-      this.lastPing = now;
-      void notify.watchdog();
-    }
+    const { notify, logger } = this.options;
+    const now = (this.options.now ?? performance.now.bind(performance))();
     const gpus = this.gpus;
     if (this.ready || gpus === undefined) return;
     if (this.options.connected()) {
