@@ -182,7 +182,18 @@ export async function startAgent(config: AgentConfig, logger: Logger): Promise<R
     logger: logger.child({ component: "agent.publish" }),
   });
   publisher.start();
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (error) {
+    // What started is stopped, so the process can exit with its status: a half-started agent
+    // would linger, reconnecting and sampling, its systemd start neither done nor failed.
+    await Promise.allSettled([agent.stop(), publisher.stop()]);
+    service.stop();
+    queue.close();
+    events?.close();
+    processes?.close();
+    throw error;
+  }
   service.start();
   const running = publisher;
   // SIGTERM and SIGINT can both arrive (systemd, a terminal's process group): one stop serves both.

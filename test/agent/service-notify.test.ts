@@ -114,7 +114,6 @@ describe("the agent's systemd notifications", () => {
   it("renews the start timeout before it lapses while the broker is away, though the wall clock steps back", () => {
     const { notify, notifier } = started({ watchdogMs: 4 * SECOND });
     notifier.sampled(8);
-    const first = Date.now();
     vi.advanceTimersByTime(2 * START_EXTEND_EVERY_MS);
     vi.setSystemTime(Date.now() - 3600 * SECOND);
     // Measured on the timer's own clock: each extension must come before the last one lapses.
@@ -123,7 +122,6 @@ describe("the agent's systemd notifications", () => {
     expect(notify.times("EXTEND_TIMEOUT_USEC=").length - extendsBefore).toBeGreaterThanOrEqual(
       Math.floor(START_EXTEND_BY_MS / START_EXTEND_EVERY_MS) - 1,
     );
-    expect(first).toBe(START);
   });
 
   it("keeps no process alive: its timer is unreferenced, so an agent whose stop failed half-way still exits", () => {
