@@ -13,7 +13,10 @@ import type { Store } from "./store/store.js";
 
 /** Retention steps per round; each is bounded (well under 50 ms) and yields between. */
 const PRUNE_STEPS_PER_ROUND = 20;
-/** Kernel-log events expire slowly (with the longest tier): a look once a minute is enough. */
+/**
+ * Kernel-log events and process sessions expire slowly (with the longest tier): a look once a
+ * minute is enough, and a look that failed (other than on a lock) is not repeated every round.
+ */
 const EVENTS_PRUNE_EVERY_MS = 60_000;
 /** A database locked round after round is logged once per this period, with the rounds skipped. */
 const BUSY_LOG_PERIOD_MS = 60_000;
@@ -26,22 +29,30 @@ export class Maintenance {
   private readonly skippedBusy: Record<MaintenanceTask, number> = { flags: 0, retention: 0 };
 
   constructor(
-    private readonly parts: { store: Store; flags: FlagEngine; logger: Logger; now?: () => number },
+    private readonly parts: {
+      store: Pick<Store, "shortWait" | "pruneEvents" | "pruneProcesses" | "pruneStep">;
+      flags: Pick<FlagEngine, "tick">;
+      logger: Logger;
+      now?: () => number;
+    },
   ) {
     this.log = parts.logger.child({ component: "collector.maintenance" });
     this.busyLog = new LogThrottle(BUSY_LOG_PERIOD_MS, parts.now ?? Date.now);
   }
 
-  /** One round: the flag timers now, then retention steps unless the last round's still run. */
-  round(nowMs: number): void {
+  /**
+   * One round: the flag timers now, then retention steps unless the last round's still run.
+   * Settles when this round's retention steps are done (at once when it started none).
+   */
+  round(nowMs: number): Promise<void> {
     try {
       this.parts.store.shortWait(() => this.parts.flags.tick(nowMs));
     } catch (error) {
       if (!this.busy("flags", error)) this.log.error({ err: errorMessage(error) }, "Flag tick failed");
     }
-    if (this.pruning) return;
+    if (this.pruning) return Promise.resolve();
     this.pruning = true;
-    void this.pruneSteps(nowMs).finally(() => {
+    return this.pruneSteps(nowMs).finally(() => {
       this.pruning = false;
     });
   }
@@ -53,13 +64,7 @@ export class Maintenance {
   private async pruneSteps(nowMs: number): Promise<void> {
     const { store } = this.parts;
     try {
-      if (nowMs - this.eventsPrunedMs >= EVENTS_PRUNE_EVERY_MS) {
-        store.shortWait(() => {
-          store.pruneEvents(nowMs);
-          store.pruneProcesses(nowMs);
-        });
-        this.eventsPrunedMs = nowMs;
-      }
+      this.pruneRecords(nowMs);
       for (let i = 0; i < PRUNE_STEPS_PER_ROUND; i++) {
         if (!store.shortWait(() => store.pruneStep(nowMs)).more) return;
         await new Promise((resolve) => setImmediate(resolve));
@@ -68,6 +73,26 @@ export class Maintenance {
       if (!this.busy("retention", error))
         this.log.warn({ code: "GPUTEL_E_STORE", err: errorMessage(error) }, "Retention step failed");
     }
+  }
+
+  /**
+   * Events and process sessions, once a minute. A lock skips the round (thrown on), to be tried
+   * again next round; another failure is logged and tried again a minute on, and the tiers' steps
+   * (sealing, rollups, pruning) go on without it.
+   */
+  private pruneRecords(nowMs: number): void {
+    const { store } = this.parts;
+    if (nowMs - this.eventsPrunedMs < EVENTS_PRUNE_EVERY_MS) return;
+    try {
+      store.shortWait(() => {
+        store.pruneEvents(nowMs);
+        store.pruneProcesses(nowMs);
+      });
+    } catch (error) {
+      if (isStoreBusy(error)) throw error;
+      this.log.warn({ code: "GPUTEL_E_STORE", err: errorMessage(error) }, "Retention step failed");
+    }
+    this.eventsPrunedMs = nowMs;
   }
 
   /** A write that found the database locked: counted, logged once per period; true if it was one. */

@@ -168,7 +168,7 @@ async function startParts(
   let lastPing = 0;
   const housekeeping = setInterval(() => {
     const now = Date.now();
-    maintenance.round(now);
+    void maintenance.round(now);
     // Pings come from the event loop's own timer, so a wedged loop is restarted by systemd.
     if (watchdogMs !== undefined && now - lastPing >= watchdogMs) {
       lastPing = now;
