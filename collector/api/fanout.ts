@@ -80,8 +80,11 @@ export function info(ctx: FanOutContext, missing: { peer: string; error: string 
 }
 
 /**
- * The merged GPU list (mergeGpuAnswers). The `state` and `flag` filters apply to the merged list:
- * peers are then asked for their whole lists without them; `local` must not be filtered by them either.
+ * The merged GPU list (mergeGpuAnswers), cut at `limit`. Peers are asked for their whole lists,
+ * as `gputel query gpus --url a,b` asks: the total then counts every GPU of the fleet once, also
+ * one several collectors hold (each knows every GPU from its retained inventory), which the sum of
+ * the peers' totals would count again. The `state` and `flag` filters apply to the merged list,
+ * so peers are asked without them; `local` must not be filtered by them either.
  */
 export async function fanGpus(
   ctx: FanOutContext,
@@ -91,8 +94,7 @@ export async function fanGpus(
   nowMs: number,
 ) {
   const { state, flag, ...rest } = query;
-  const byView = state !== undefined || flag !== undefined;
-  const asked = byView ? { ...rest, limit: String(LIMITS.maxGpuRows) } : query;
+  const asked = { ...rest, limit: String(LIMITS.maxGpuRows) };
   const { data, missing } = settle(
     await ask<{ gpus: GpuView[]; truncated: boolean }>(ctx, "/api/v1/gpus", asked, PEER_ANSWERS.gpus),
   );

@@ -135,6 +135,24 @@ describe("API fan-out over peers", () => {
     expect(merged.peers).toEqual({ asked: 1, missing: [], errors: [] });
   });
 
+  it("merges the GPU list with a limit: the first rows one collector lists, and a total of the whole fleet", async () => {
+    const merged = await get<Gpus & { truncated: boolean }>(first, "/api/v1/gpus?limit=5");
+    const one = await get<Gpus & { truncated: boolean }>(whole, "/api/v1/gpus?limit=5");
+    expect(merged.gpus.map((g) => g.uuid)).toEqual(one.gpus.map((g) => g.uuid));
+    expect(merged.total).toBe(HOSTS * GPUS);
+    expect(merged.truncated).toBe(true);
+  });
+
+  it("counts a GPU that several collectors hold once in a limited list's total", async () => {
+    // `whole` holds every host, `second` the odd ones: half the GPUs are on both.
+    const front = await collector("front-of-overlap", [], [whole.url, second.url]);
+    const merged = await get<Gpus & { truncated: boolean }>(front, "/api/v1/gpus?limit=5");
+    const one = await get<Gpus & { truncated: boolean }>(whole, "/api/v1/gpus?limit=5");
+    expect(merged.gpus.map((g) => g.uuid)).toEqual(one.gpus.map((g) => g.uuid));
+    expect(merged.total).toBe(HOSTS * GPUS);
+    expect(merged.peers?.missing).toEqual([]);
+  });
+
   it("merges the open flags", async () => {
     type Flags = { flags: { kind: string; gpuUuid: string | null; startMs: number }[]; peers?: Peers };
     const merged = await get<Flags>(first, "/api/v1/flags");
