@@ -1,8 +1,9 @@
 // `gputel lease add|end|list|show|delete|import`: lease administration over the collector's HTTP
 // API (/api/v1/leases), with the same --url and token handling as `gputel query`. Tables for
-// people, --json for scripts. Exit statuses (sysexits): 65 the data was refused (bad field,
-// conflict, unknown lease or GPU, bad import file), 66 an input file cannot be read, 69 the
-// collector cannot be reached, 78 the token is missing or lacks the role, 64 bad usage.
+// people, --json for scripts. Exit statuses (sysexits): 64 bad usage (a missing required option
+// is refused here, before any request), 65 the data was refused (bad field, conflict, unknown
+// lease or GPU, bad import file), 66 an input file cannot be read, 69 the collector cannot be
+// reached, 78 the token is missing or lacks the role.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { LeaseView } from "../../collector/leases/model.js";
@@ -14,7 +15,7 @@ import type { Style } from "../query/table.js";
 import { formatOf, ImportFileError, parseImport } from "./import-file.js";
 import { type HistoryView, renderLease, renderLeases } from "./render.js";
 import { requestJson } from "./request.js";
-import { InputError, runApiCli, UsageError } from "./run-api-cli.js";
+import { InputError, requireOptions, runApiCli, UsageError } from "./run-api-cli.js";
 
 const USAGE = `Usage: gputel lease <command> [options]
 
@@ -38,7 +39,7 @@ Options:
 
 Times: RFC 3339 (2026-11-01T00:00:00Z) or epoch milliseconds; --since and --until also take
 24h, today, yesterday, this-month, last-month or a date (2026-05-01), as gputel query does.
-Exit status: 65 refused data,
+Exit status: 0 done, 64 bad usage (a missing option, an unknown command), 65 refused data,
 66 unreadable file, 69 collector unreachable, 78 token missing or lacking the admin role.
 `;
 
@@ -55,8 +56,6 @@ export const defaultIo = (): LeaseIo => ({
   env: process.env,
   isTTY: process.stdout.isTTY === true,
 });
-
-/** Bad usage (exit 64); also thrown by `gputel report`, which shares the client options. */
 
 function parse(args: string[]) {
   return parseArgs({
@@ -132,6 +131,10 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
   };
   switch (cmd) {
     case "add": {
+      requireOptions(v, ["device", "tenant", "start"], "add");
+      // The API prices in one currency: a price alone, or a currency alone, is half an option.
+      if (v.price !== undefined) requireOptions(v, ["currency"], "--price");
+      if (v.currency !== undefined) requireOptions(v, ["price"], "--currency");
       const body = defined({
         id: v.id,
         device: v.device,

@@ -12,6 +12,19 @@ export class UsageError extends Error {}
 
 export class InputError extends Error {}
 
+/**
+ * Bad usage (exit 64) naming every option of `needed` not given: a command checks before its
+ * request, so a missing option is never sent to the collector to be refused (65).
+ */
+export function requireOptions<V extends object>(
+  values: V,
+  needed: readonly (keyof V & string)[],
+  what: string,
+): void {
+  const missing = needed.filter((name) => values[name] === undefined);
+  if (missing.length > 0) throw new UsageError(`${what} needs ${missing.map((m) => `--${m}`).join(", ")}`);
+}
+
 export interface ApiCli<V> {
   /** The program name in messages, e.g. `gputel lease`. */
   name: string;

@@ -42,6 +42,10 @@ Options:
   --token-file F            file holding an API token (else env GPUTEL_API_TOKEN); a tenant
                             token gets its own tenant only
   -h, --help
+
+Exit status: 0 done, 64 bad usage (a missing option, an unknown command), 65 refused (bad month,
+unknown tenant), 66 unreadable --token-file, 69 collector unreachable, 78 token missing or lacking
+the role.
 `;
 
 function parse(args: string[]) {
