@@ -166,6 +166,9 @@ class DiscardSink implements IngestSink {
   writeEvents(events: readonly unknown[]): EventWriteResult {
     return { stored: events.length, duplicates: 0, fresh: [] };
   }
+  eventHorizonMs(): number {
+    return Number.NEGATIVE_INFINITY;
+  }
   countReject(): void {}
 }
 
@@ -189,6 +192,9 @@ class TimedSink implements IngestSink {
   }
   writeEvents(...args: Parameters<IngestSink["writeEvents"]>): EventWriteResult {
     return this.inner.writeEvents(...args);
+  }
+  eventHorizonMs(nowMs: number): number {
+    return this.inner.eventHorizonMs(nowMs);
   }
   countReject(...args: Parameters<IngestSink["countReject"]>): void {
     this.inner.countReject(...args);

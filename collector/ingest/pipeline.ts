@@ -310,6 +310,7 @@ export class IngestPipeline {
     let newEvents: readonly ValidEvent[] = [];
     try {
       this.admit(batch, receivedAt, claims);
+      this.dropExpiredEvents(batch, receivedAt);
       for (const p of batch) {
         // Inventory before frames, so storage knows the GPU models the frames refer to.
         if (!p.sideWritten) {
@@ -397,6 +398,29 @@ export class IngestPipeline {
         this.countReject(rejection);
       }
       claims.push(...result.events);
+    }
+  }
+
+  /**
+   * An event older than the store keeps (a replayed kernel log, an old spool) would be stored and
+   * counted again after retention pruned it, and pruned again: dropped, with the horizon the prune uses.
+   */
+  private dropExpiredEvents(batch: readonly Pending[], nowMs: number): void {
+    const horizonMs = this.options.sink.eventHorizonMs(nowMs);
+    for (const p of batch) {
+      const { checked } = p;
+      if (checked.events.every((e) => e.timeMs >= horizonMs)) continue;
+      checked.events = checked.events.filter((e) => {
+        if (e.timeMs >= horizonMs) return true;
+        const rejection: Rejection = {
+          host: checked.host,
+          reason: "event_too_old",
+          detail: `event ${e.kernelSeq} at ${new Date(e.timeMs).toISOString()}, before the retention horizon ${new Date(horizonMs).toISOString()}`,
+        };
+        checked.rejections.push(rejection);
+        this.countReject(rejection);
+        return false;
+      });
     }
   }
 

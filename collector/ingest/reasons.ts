@@ -51,6 +51,8 @@ export const REJECT_REASONS = [
   "gpu_claimed_by_other_host",
   /** A kernel-log event (EventBatch) with a bad kind, code, bus id, UUID, pid, text length, time, boot id or seq: that event is dropped. */
   "event_invalid",
+  /** A kernel-log event older than the longest retention tier (pruned, or never kept): that event is dropped. */
+  "event_too_old",
   /** An EventBatch with more events than limits.max_events_per_batch (counted before decoding). */
   "too_many_events",
   /** A process of a ProcessSet with a bad GPU or MIG UUID, pid, start, name, memory, SM %, user or workload id, or listed twice: that process is dropped. */

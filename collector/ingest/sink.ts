@@ -31,6 +31,11 @@ export interface IngestSink {
    */
   writeEvents(events: readonly ValidEvent[], receivedAtMs: number): EventWriteResult;
   /**
+   * Events older than this are past retention (pruned, or about to be): ingest refuses them
+   * (event_too_old), so a replayed kernel-log line is neither stored nor counted again.
+   */
+  eventHorizonMs(nowMs: number): number;
+  /**
    * Stores one host's process set: opens, extends and closes process sessions. Idempotent for a
    * set already stored (same host, boot id, seq). Throws (and commits nothing) like writeFrames.
    */

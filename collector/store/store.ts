@@ -18,6 +18,7 @@
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
+//   store.eventHorizonMs(nowMs) / pruneEvents(nowMs, batch?)        events older than the longest tier go
 //   store.writeProcesses(set, receivedAtMs) / store.processes(): ProcessStore  process sessions (process-store.ts)
 //   store.shortWait(fn): T                                         fn waiting briefly for another process's lock (busy.ts)
 //   store.close(): void                                            closes without sealing (safe)
@@ -275,12 +276,16 @@ export class Store implements IngestSink {
   }
 
   /**
-   * Deletes at most `batch` events older than the longest retention tier (events are kept as long
-   * as the coarsest rollups, so a report can always show what caused its downtime).
+   * Events are kept as long as the coarsest rollups, so a report can always show what caused its
+   * downtime: one older than this is pruned, and ingest refuses it (event_too_old).
    */
+  eventHorizonMs(nowMs: number): number {
+    return nowMs - this.longestRetentionMs();
+  }
+
+  /** Deletes at most `batch` events older than eventHorizonMs. */
   pruneEvents(nowMs: number, batch = 500): number {
-    const longest = Math.max(this.tiers.rawRetentionMs, ...this.tiers.rollups.map((t) => t.retentionMs));
-    return this.guarded(() => this.events().prune(nowMs - longest, batch));
+    return this.guarded(() => this.events().prune(this.eventHorizonMs(nowMs), batch));
   }
 
   /** A host's process set: sessions opened, extended, closed (process-store.ts); throws GPUTEL_E_STORE. */
@@ -292,8 +297,11 @@ export class Store implements IngestSink {
 
   /** Deletes at most `batch` closed process sessions older than the longest tier (as events). */
   pruneProcesses(nowMs: number, batch = 500): number {
-    const longest = Math.max(this.tiers.rawRetentionMs, ...this.tiers.rollups.map((t) => t.retentionMs));
-    return this.guarded(() => this.processes().prune(nowMs - longest, batch));
+    return this.guarded(() => this.processes().prune(nowMs - this.longestRetentionMs(), batch));
+  }
+
+  private longestRetentionMs(): number {
+    return Math.max(this.tiers.rawRetentionMs, ...this.tiers.rollups.map((t) => t.retentionMs));
   }
 
   /** The process sessions in this database (collector/migrations/085_processes.sql). */

@@ -191,6 +191,37 @@ describe("event retention", () => {
     expect(store.events().list({ limit: 10 })).toEqual([]);
   });
 
+  it("refuses an event re-sent after retention pruned it (event_too_old): neither stored nor counted again", async () => {
+    tmp = tempStore();
+    const store = tmp.open({ retention: ["1h:raw", "1d:1m"] });
+    let now = NOW;
+    const pipeline = new IngestPipeline({
+      sink: store,
+      logger: silentLogger(),
+      fleet: store.fleet,
+      now: () => now,
+    });
+    pipeline.start();
+    const payload = eventPayload(H, [xidEvent(1, 79)]);
+    expect((await pipeline.submit(eventTopic(H), payload, undefined)).stored).toBe(true);
+    now = NOW + 25 * 3600_000;
+    expect(store.pruneEvents(now)).toBe(1);
+    // The agent replays its boot's kernel log: the same line, the same (boot, seq).
+    const replay = await pipeline.submit(eventTopic(H), payload, undefined);
+    await pipeline.stop();
+    expect(replay.stored).toBe(false);
+    expect(replay.rejections.map((r) => r.reason)).toEqual(["event_too_old"]);
+    expect(store.events().list({ limit: 10 })).toEqual([]);
+    expect(
+      store
+        .events()
+        .xidCounts()
+        .map((c) => c.count),
+    ).toEqual([1]);
+    expect(store.rejectCounts().map((r) => [r.reason, r.count])).toEqual([["event_too_old", 1]]);
+    expect(pipeline.snapshot()).toMatchObject({ eventsStored: 1 });
+  });
+
   it("keeps the running Xid counts through pruning, a re-sent event and a restart", () => {
     tmp = tempStore();
     const store = tmp.open({ retention: ["1h:raw", "1d:1m"] });

@@ -67,6 +67,11 @@ export class MemorySink implements IngestSink {
     return { stored: fresh.length, duplicates: events.length - fresh.length, fresh };
   }
 
+  /** Keeps every event, however old. */
+  eventHorizonMs(): number {
+    return Number.NEGATIVE_INFINITY;
+  }
+
   countReject(host: string, reason: string, count = 1): void {
     this.rejectCalls += 1;
     const key = `${host}:${reason}`;
