@@ -11,7 +11,7 @@ import { summarize, summaryRange } from "../merge/summary.js";
 import type { QueryBackend } from "./backend.js";
 import { ask, type FanOutContext, info } from "./fanout.js";
 import { LIMITS } from "./params.js";
-import { addRangeUsage, heldNow, tenantSummaryInput } from "./tenant-reads.js";
+import { addRangeUsage, heldNow, tenantHostsNow, tenantSummaryInput } from "./tenant-reads.js";
 import type { TenantScope } from "./tenant-scope.js";
 
 export async function fanTenantSummary(
@@ -77,7 +77,13 @@ export async function fanTenantSummary(
     missing.push({ peer, error: failed && !failed.ok ? failed.error : "no answer" });
   });
   const open = mergeFlagLists(answered.flags).filter((f) => f.endMs === null);
-  const held = heldNow(mergeGpuLists(answered.gpus), mergeHostLists(answered.hosts), open);
+  // Every collector receives every inventory: this one knows where a MIG device's GPU is.
+  const held = heldNow(
+    mergeGpuLists(answered.gpus),
+    tenantHostsNow(backend, scope, local.generatedMs),
+    mergeHostLists(answered.hosts),
+    open,
+  );
   return {
     ...summarize({ generatedMs: local.generatedMs, ...held, range: addRangeUsage(answered.ranges) }),
     peers: info(ctx, missing),

@@ -54,21 +54,42 @@ export function tenantSummaryInput(
   const usage = backend.pieceUsage ? backend.pieceUsage(pieces) : usageTotals([]);
   return {
     generatedMs: now,
-    ...heldNow(gpus, backend.hosts(), tenantOpenFlags(backend, scope, now)),
+    ...heldNow(
+      gpus,
+      tenantHostsNow(backend, scope, now),
+      backend.hosts(),
+      tenantOpenFlags(backend, scope, now),
+    ),
     range: { fromMs, toMs, ...usage },
   };
 }
 
 /**
- * The hosts and open flags that concern a tenant's GPUs: only flags of GPUs it holds now (or of
- * their hosts): a past lease's flag is no problem of its fleet now.
+ * The hosts of the devices a tenant holds now. A MIG device's is its GPU's host: the tenant holds
+ * no whole GPU there, but the host's offline or stale flag holds its device in doubt all the same.
+ */
+export function tenantHostsNow(backend: QueryBackend, scope: TenantScope, nowMs: number): Set<string> {
+  const held = new Set(scope.gpusHeldAt(nowMs));
+  return new Set(
+    backend
+      .gpus({})
+      .filter((g) => held.has(g.uuid))
+      .map((g) => g.host),
+  );
+}
+
+/**
+ * The hosts and open flags that concern a tenant's devices: only flags of GPUs it holds now (or of
+ * the hosts of the devices it holds now, `heldHosts`, its GPUs' among them): a past lease's flag
+ * is no problem of its fleet now.
  */
 export function heldNow<H extends { name: string }, F extends Pick<Flag, "host" | "gpuUuid">>(
   gpus: readonly GpuView[],
+  heldHosts: ReadonlySet<string>,
   hosts: readonly H[],
   openFlags: readonly F[],
 ): { gpus: readonly GpuView[]; hosts: H[]; openFlags: F[] } {
-  const hostNames = new Set(gpus.map((g) => g.host));
+  const hostNames = new Set([...heldHosts, ...gpus.map((g) => g.host)]);
   const held = new Set(gpus.map((g) => g.uuid));
   return {
     gpus,

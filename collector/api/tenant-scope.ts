@@ -64,6 +64,12 @@ export class TenantScope {
     return (this.periods.get(device) ?? []).some((p) => p.startMs <= fromMs && toMs <= p.endMs);
   }
 
+  /** The GPUs of the devices held at `atMs` (a MIG device's is the GPU it is on). */
+  gpusHeldAt(atMs: number): string[] {
+    const held = this.devices().filter((device) => this.holdsAt(device, atMs));
+    return [...new Set(held.map((device) => this.gpuOf.get(device) ?? device))];
+  }
+
   /** Every lease period with its device: where the tenant may look, for a store query. */
   windows(): { device: string; gpu: string; fromMs: number; toMs: number }[] {
     return [...this.periods].flatMap(([device, list]) =>

@@ -170,4 +170,26 @@ describe("a tenant's host-level flags follow the hosts its GPU was on during its
     expect(shown).toEqual([{ host: HOST, fromMs: T0 + 30 * MIN, toMs: T0 + 45 * MIN }]);
     expect(shownMs(shown)).toBe(await statementDownMs(a));
   });
+
+  it("a MIG device lease's summary counts its GPU's host's open offline flag, as its flag list shows it", async () => {
+    const harness = start(MIG_GPU);
+    harness.engine.onStatus(
+      {
+        host: HOST,
+        state: AgentState.AGENT_STATE_OFFLINE,
+        reason: "maintenance",
+        timestamp_ms: T0 + 30 * MIN,
+      },
+      T0 + 30 * MIN,
+    );
+    const a = serve(harness, MIG, T0, T0 + 180 * MIN, T0 + 60 * MIN);
+    const { flags } = (await get(a, "/api/v1/flags?state=open")) as { flags: ShownFlag[] };
+    expect(flags.map((f) => [f.kind, f.host, f.endMs])).toEqual([["offline", HOST, null]]);
+    const summary = (await get(a, "/api/v1/summary")) as {
+      flags: { open: number; byKind: Record<string, number> };
+      hosts: { total: number };
+    };
+    expect(summary.flags).toMatchObject({ open: flags.length, byKind: { offline: 1 } });
+    expect(summary.hosts.total).toBe(1);
+  });
 });
