@@ -1,7 +1,8 @@
 // Applies `leases.from_label` to committed frames (collector/run.ts calls onFrames after each
 // commit). A map remembers each device's last seen value, so a frame whose label did not change
-// costs one map lookup per GPU; only a change (or the first frame of a device since start) reads
-// the lease in force, and only a real change writes, in one transaction with its history.
+// costs one map lookup per GPU; only a change (or the first frame of a device since start, or a
+// minute on while a manual lease holds it) reads the lease in force, and only a real change
+// writes, in one transaction with its history.
 import { errorMessage } from "../../shared/errors.js";
 import type { Logger } from "../../shared/logger.js";
 import type { ValidFrame } from "../ingest/validate.js";
@@ -41,9 +42,14 @@ export class LabelLeaseWatcher {
     const last = this.seen.get(device);
     if (last && (atMs < last.atMs || (last.value === value && atMs < last.recheckMs))) return;
     const current = this.leases.inForce(device, atMs);
-    // A manual lease holds the device until its end: look again then.
-    this.seen.set(device, { value, atMs, recheckMs: current?.endMs ?? Number.POSITIVE_INFINITY });
     const decision = decideFromLabel(current, value, atMs);
+    // A manual lease holds the device until its end: look again then, and at least a minute on,
+    // since an operator may end an open lease (or move its end earlier) at any time.
+    const recheckMs =
+      decision.kind === "ignore" && decision.reason === "manual_lease"
+        ? Math.min(current?.endMs ?? Number.POSITIVE_INFINITY, atMs + RETRY_MS)
+        : (current?.endMs ?? Number.POSITIVE_INFINITY);
+    this.seen.set(device, { value, atMs, recheckMs });
     if (decision.kind === "ignore") {
       this.warnOnce(device, { host, device, reason: decision.reason, value }, "Label not applied to leases");
       return;

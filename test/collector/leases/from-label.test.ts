@@ -7,7 +7,7 @@ import { decideFromLabel } from "../../../collector/leases/from-label.js";
 import { LabelLeaseWatcher } from "../../../collector/leases/label-watcher.js";
 import type { Lease } from "../../../collector/leases/model.js";
 import { LeaseService } from "../../../collector/leases/service.js";
-import { createLogger } from "../../../shared/logger.js";
+import { createLogger, silentLogger } from "../../../shared/logger.js";
 import { startTestCollector, type TestCollector } from "../../security/collector-helpers.js";
 import { framePayload, frameTopic, gpuSample } from "../ingest/frames.js";
 import { frameFor, openLeaseStore } from "./store-helpers.js";
@@ -107,6 +107,35 @@ test("a label key named like an Object.prototype member reads only the frame's o
       frameFor("host-a", [uuid], Date.parse("2026-11-02T00:01:00Z"), 2, { constructor: "acme" }),
     ]);
     expect(t.store.leases.list({ limit: 10 }).map((l) => l.tenant)).toEqual(["acme"]);
+  } finally {
+    t.close();
+  }
+});
+
+test("once an open manual lease is ended, the label's tenant gets a lease again within a minute", () => {
+  const uuid = "GPU-88888888-2222-3333-4444-555555555555";
+  const t0 = Date.parse("2026-11-02T00:00:00Z");
+  const t = openLeaseStore([uuid], t0);
+  try {
+    let nowMs = t0;
+    const service = new LeaseService(t.store.leases, () => nowMs);
+    service.create({ id: "manual", device: uuid, tenant: "globex", start: t0 }, "t");
+    const watcher = new LabelLeaseWatcher(service, "customer", silentLogger());
+    const frameAt = (ms: number, seq: number) => {
+      nowMs = ms;
+      watcher.onFrames([frameFor("host-a", [uuid], ms, seq, { customer: "acme" })]);
+    };
+    frameAt(t0 + 1_000, 1); // the open manual lease holds the device: the label waits
+    nowMs = t0 + 10 * 60_000;
+    service.end("manual", undefined, "t");
+    for (let s = 0; s <= 120; s++) frameAt(t0 + 10 * 60_000 + s * 1_000, 2 + s);
+    const leases = t.store.leases.list({ device: uuid, limit: 10 });
+    expect(leases.map((l) => [l.id === "manual" ? "manual" : l.source, l.tenant])).toEqual([
+      ["manual", "globex"],
+      ["label", "acme"],
+    ]);
+    const labelled = leases.find((l) => l.source === "label");
+    expect(labelled?.startMs).toBeLessThanOrEqual(t0 + 11 * 60_000);
   } finally {
     t.close();
   }
