@@ -178,7 +178,7 @@ export class ProcessStore {
       ON CONFLICT (host) DO UPDATE SET boot_id = excluded.boot_id, seq = excluded.seq,
         timestamp_ms = excluded.timestamp_ms, received_ms = excluded.received_ms`);
     this.pruneOld = db.prepare(
-      "DELETE FROM process_sessions WHERE id IN (SELECT id FROM process_sessions WHERE open = 0 AND last_seen_ms < ? LIMIT ?)",
+      "DELETE FROM process_sessions WHERE id IN (SELECT id FROM process_sessions WHERE last_seen_ms < ? LIMIT ?)",
     );
   }
 
@@ -232,7 +232,10 @@ export class ProcessStore {
     );
   }
 
-  /** Deletes at most `batch` closed sessions last seen before `beforeMs`; returns how many. */
+  /**
+   * Deletes at most `batch` sessions last seen before `beforeMs`; returns how many. Open ones too:
+   * a host that went silent for good never sends the set that would close its sessions.
+   */
   prune(beforeMs: number, batch: number): number {
     return this.pruneOld.run(beforeMs, batch).changes;
   }

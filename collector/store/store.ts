@@ -295,7 +295,7 @@ export class Store implements IngestSink {
     );
   }
 
-  /** Deletes at most `batch` closed process sessions older than the longest tier (as events). */
+  /** Deletes at most `batch` process sessions last seen before the longest tier (as events), closed or not. */
   pruneProcesses(nowMs: number, batch = 500): number {
     return this.guarded(() => this.processes().prune(nowMs - this.longestRetentionMs(), batch));
   }
