@@ -11,9 +11,10 @@ import { AbsentReason, type IGpuSample } from "../../../shared/proto.js";
 import type { OneShotResult } from "../supervisor/child-process.js";
 import {
   applyReadings,
+  byIndex,
   nvlinkErrorReadings,
   nvlinkReadings,
-  type ReadingsByIndex,
+  type ReadingsFor,
   xmlReadings,
 } from "./health-readings.js";
 import { readHealth } from "./health-xml.js";
@@ -29,8 +30,8 @@ interface Poll {
   args: string[];
   keys: readonly MetricKey[];
   periodMs: number;
-  read(stdout: string): Promise<ReadingsByIndex>;
-  last?: { at: number; readings: ReadingsByIndex };
+  read(stdout: string): Promise<ReadingsFor>;
+  last?: { at: number; readings: ReadingsFor };
   inFlight: boolean;
   failures: number;
 }
@@ -69,7 +70,7 @@ export class HealthPoller {
         args: ["nvlink", "-s"],
         keys: ["nvlink_links_down", "nvlink_links_below_speed"],
         periodMs: options.nvlinkIntervalMs,
-        read: async (stdout) => nvlinkReadings(parseNvlinkStatus(stdout)),
+        read: async (stdout) => byIndex(nvlinkReadings(parseNvlinkStatus(stdout))),
         inFlight: false,
         failures: 0,
       },
@@ -79,7 +80,7 @@ export class HealthPoller {
         args: ["nvlink", "-e"],
         keys: ["nvlink_errors"],
         periodMs: options.nvlinkIntervalMs,
-        read: async (stdout) => nvlinkErrorReadings(parseNvlinkErrors(stdout)),
+        read: async (stdout) => byIndex(nvlinkErrorReadings(parseNvlinkErrors(stdout))),
         inFlight: false,
         failures: 0,
       },

@@ -5,6 +5,7 @@
 // inActive"), or in MIG mode, has those absent as unsupported, never 0.
 import { METRIC_BY_KEY, type MetricKey, RECOVERY_ACTION } from "../../../shared/metrics.js";
 import { AbsentReason, type AbsentReasonValue, GpuState, type IGpuSample } from "../../../shared/proto.js";
+import { normaliseBusId } from "./error-lines.js";
 import type { GpuHealthXml, RecoveryAction } from "./health-xml.js";
 import {
   type NvlinkGpuErrors,
@@ -17,6 +18,13 @@ import {
 /** A GPU's readings by metric: a number, or why it is absent. */
 export type Readings = Partial<Record<MetricKey, number | AbsentReasonValue[]>>;
 export type ReadingsByIndex = Map<number, Readings>;
+/** A poll's readings for one sample's GPU; undefined when the poll did not list that GPU. */
+export type ReadingsFor = (gpu: IGpuSample) => Readings | undefined;
+
+/** `nvlink -s`/`-e` print each GPU's index (`GPU 3: …`): found by the sample's index. */
+export function byIndex(readings: ReadingsByIndex): ReadingsFor {
+  return (gpu) => readings.get(gpu.index ?? 0);
+}
 
 const U = AbsentReason.ABSENT_REASON_UNSUPPORTED;
 const E = AbsentReason.ABSENT_REASON_ERROR;
@@ -30,17 +38,26 @@ const RECOVERY_CODE: Record<RecoveryAction, number> = {
   other: RECOVERY_ACTION.OTHER,
 };
 
-/** `-q -x` health (readHealth) → recovery action and PCIe replays, by GPU index. */
-export function xmlReadings(gpus: readonly GpuHealthXml[]): ReadingsByIndex {
-  const out: ReadingsByIndex = new Map();
+/**
+ * `-q -x` health (readHealth) → recovery action and PCIe replays, found by the sample's PCI bus id:
+ * the document leaves out a GPU that fell off the bus (test/fixtures/nvidia-smi/errors.md), so
+ * the GPUs after it are not at their index's position.
+ */
+export function xmlReadings(gpus: readonly GpuHealthXml[]): ReadingsFor {
+  const byBus = new Map<string, Readings>();
   for (const gpu of gpus) {
-    out.set(gpu.index, {
+    const bus = normaliseBusId(gpu.pciBusId);
+    if (bus === undefined) continue;
+    byBus.set(bus, {
       // Before DTD v13 the element does not exist: the driver does not report it.
       gpu_recovery_action: gpu.recoveryAction === null ? [U] : RECOVERY_CODE[gpu.recoveryAction],
       pcie_replay_count: gpu.pcieReplayCounter ?? [U],
     });
   }
-  return out;
+  return (sample) => {
+    const bus = normaliseBusId(sample.pci_bus_id ?? "");
+    return bus === undefined ? undefined : byBus.get(bus);
+  };
 }
 
 function nvlinkOf(gpu: NvlinkGpuStatus): Readings {
@@ -76,14 +93,14 @@ export function nvlinkErrorReadings(output: NvlinkOutput<NvlinkGpuErrors>): Read
 export function applyReadings(
   gpus: IGpuSample[],
   keys: readonly MetricKey[],
-  readings: ReadingsByIndex | undefined,
+  readings: ReadingsFor | undefined,
   reason: AbsentReasonValue,
 ): void {
   for (const gpu of gpus) {
     if (gpu.state !== GpuState.GPU_STATE_OK) continue;
     const absent = gpu.absent ?? [];
     gpu.absent = absent;
-    const mine = readings?.get(gpu.index ?? 0);
+    const mine = readings?.(gpu);
     for (const key of keys) {
       const id = METRIC_BY_KEY.get(key)?.id;
       if (id === undefined) continue;

@@ -12,7 +12,10 @@ import { at, isNode, num, readRoot, text } from "./xml-gpu-facts.js";
 export type RecoveryAction = "none" | "reset" | "reboot" | "drain-p2p" | "drain-and-reset" | "other";
 
 export interface GpuHealthXml {
-  /** Position in the document = the GPU's index. */
+  /**
+   * Position in the document. Not always the GPU's index: nvidia-smi leaves out a GPU that fell
+   * off the bus, so match a GPU by pciBusId.
+   */
   index: number;
   /** `00000000:01:00.0`. */
   pciBusId: string;

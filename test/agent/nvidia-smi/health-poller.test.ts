@@ -2,15 +2,18 @@
 // cards and MIG mode "not supported": absent, never 0), `-q -x` from the v13 fixtures (recovery
 // action None = 0, PCIe replays), freshness (NOT_QUERIED before the first poll, ERROR once stale),
 // a failing poll, and each poll in its own lane; `nvlink -e` (the H100 copy in extra/) summed into
-// nvlink_errors, run after `nvlink -s` in the same lane.
-import { readFileSync } from "node:fs";
+// nvlink_errors, run after `nvlink -s` in the same lane; `-q -x` readings found by bus id, as the
+// document leaves out a GPU that fell off the bus.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HealthPoller } from "../../../agent/sources/nvidia-smi/health-poller.js";
 import type { OneShotResult } from "../../../agent/sources/supervisor/child-process.js";
 import { silentLogger } from "../../../shared/logger.js";
-import { METRIC_BY_ID } from "../../../shared/metrics.js";
+import { METRIC_BY_ID, RECOVERY_ACTION } from "../../../shared/metrics.js";
 import { AbsentReason, GpuState, type IGpuSample } from "../../../shared/proto.js";
+import { mockSmi } from "../../mock-smi/helpers.js";
 import { FIXTURES, readCapture, section } from "./capture.js";
 
 const U = AbsentReason.ABSENT_REASON_UNSUPPORTED;
@@ -41,8 +44,15 @@ function poller(outputs: Record<string, OneShotResult>, clock = { t: 0 }) {
   return { polls, kinds, clock };
 }
 
+/** GPU 0, on the bus of the `-q -x` fixture's GPU (rtx-3080-v13.xml): `-q -x` readings go by bus id. */
 function sample(): IGpuSample {
-  return { index: 0, uuid: "GPU-0", state: GpuState.GPU_STATE_OK, absent: [] };
+  return {
+    index: 0,
+    uuid: "GPU-0",
+    pci_bus_id: "00000000:0C:00.0",
+    state: GpuState.GPU_STATE_OK,
+    absent: [],
+  };
 }
 
 function absentOf(gpu: IGpuSample): Record<string, number> {
@@ -122,6 +132,52 @@ describe("health polls", () => {
       nvlink_links_down: AbsentReason.ABSENT_REASON_ERROR,
       gpu_recovery_action: AbsentReason.ABSENT_REASON_NOT_QUERIED,
     });
+  });
+});
+
+describe("-q -x with a GPU fallen off the bus", () => {
+  it("gives each GPU its own readings: the document skips the lost GPU, so a position is not an index", async () => {
+    // nvidia-smi leaves a lost GPU out of the document (fixtures/nvidia-smi/errors.md: the
+    // "Unable to determine the device handle" line, then the other GPUs' output).
+    const dir = mkdtempSync(join(tmpdir(), "gputel-health-lost-"));
+    const scenario = join(dir, "scenario.yaml");
+    writeFileSync(
+      scenario,
+      [
+        "start: 2026-07-14T08:00:00Z",
+        'driver_version: "590.48.01"',
+        "hosts:",
+        "  - name: lost-host",
+        "    gpus:",
+        "      - { model: NVIDIA H100 80GB HBM3 }",
+        "      - { model: NVIDIA H100 80GB HBM3, lost_at: 10s }",
+        "      - { model: NVIDIA H100 80GB HBM3, recovery_action: { at: 10s, action: Reset } }",
+        "      - { model: NVIDIA H100 80GB HBM3 }",
+        "",
+      ].join("\n"),
+    );
+    const now = () => Date.parse("2026-07-14T08:00:30Z");
+    const smi = (args: string[]) => mockSmi(["--scenario", scenario, "--", ...args], { now });
+    const xml = await smi(["-q", "-x"]);
+    const buses = await smi(["--query-gpu=index,pci.bus_id", "--format=csv,noheader"]);
+    rmSync(dir, { recursive: true, force: true });
+    // The lost GPU's row is an "Unable to determine the device handle" line: no sample.
+    const gpus: IGpuSample[] = [...buses.stdout.matchAll(/^(\d+), (\S+:\S+)$/gm)].map(([, index, bus]) => ({
+      index: Number(index),
+      uuid: `GPU-${index}`,
+      pci_bus_id: bus ?? "",
+      state: GpuState.GPU_STATE_OK,
+      absent: [],
+    }));
+    expect(gpus.map((g) => g.index)).toEqual([0, 2, 3]);
+    const { polls } = poller({ "health-xml": ok(xml.stdout) });
+    await polls.poll("health-xml");
+    polls.apply(gpus);
+    expect(gpus.map((g) => [g.index, g.gpu_recovery_action])).toEqual([
+      [0, RECOVERY_ACTION.NONE],
+      [2, RECOVERY_ACTION.GPU_RESET],
+      [3, RECOVERY_ACTION.NONE],
+    ]);
   });
 });
 
