@@ -5,7 +5,7 @@
 // inActive"), or in MIG mode, has those absent as unsupported, never 0.
 import { METRIC_BY_KEY, type MetricKey, RECOVERY_ACTION } from "../../../shared/metrics.js";
 import { AbsentReason, type AbsentReasonValue, GpuState, type IGpuSample } from "../../../shared/proto.js";
-import { normaliseBusId } from "./error-lines.js";
+import { byBusId } from "./by-bus-id.js";
 import type { GpuHealthXml, RecoveryAction } from "./health-xml.js";
 import {
   type NvlinkGpuErrors,
@@ -44,19 +44,16 @@ const RECOVERY_CODE: Record<RecoveryAction, number> = {
  * the GPUs after it are not at their index's position.
  */
 export function xmlReadings(gpus: readonly GpuHealthXml[]): ReadingsFor {
-  const byBus = new Map<string, Readings>();
-  for (const gpu of gpus) {
-    const bus = normaliseBusId(gpu.pciBusId);
-    if (bus === undefined) continue;
-    byBus.set(bus, {
-      // Before DTD v13 the element does not exist: the driver does not report it.
-      gpu_recovery_action: gpu.recoveryAction === null ? [U] : RECOVERY_CODE[gpu.recoveryAction],
-      pcie_replay_count: gpu.pcieReplayCounter ?? [U],
-    });
-  }
+  const find = byBusId(gpus, (gpu) => gpu.pciBusId);
   return (sample) => {
-    const bus = normaliseBusId(sample.pci_bus_id ?? "");
-    return bus === undefined ? undefined : byBus.get(bus);
+    const gpu = find(sample.pci_bus_id);
+    return gpu === undefined
+      ? undefined
+      : {
+          // Before DTD v13 the element does not exist: the driver does not report it.
+          gpu_recovery_action: gpu.recoveryAction === null ? [U] : RECOVERY_CODE[gpu.recoveryAction],
+          pcie_replay_count: gpu.pcieReplayCounter ?? [U],
+        };
   };
 }
 

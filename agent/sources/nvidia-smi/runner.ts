@@ -113,8 +113,11 @@ export class NvidiaSmiSource implements GpuSource {
   }
 
   inventory(): Promise<SourceInventory> {
-    return queryInventory(this.options.command, this.options.inventoryTimeoutMs, (argv, timeoutMs) =>
-      this.sup.oneShot(argv, timeoutMs),
+    return queryInventory(
+      this.options.command,
+      this.options.inventoryTimeoutMs,
+      (argv, timeoutMs) => this.sup.oneShot(argv, timeoutMs),
+      this.gpus,
     );
   }
 

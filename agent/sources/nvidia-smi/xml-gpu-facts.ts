@@ -137,7 +137,8 @@ export function readInventory(doc: unknown, schema: string): SourceInventory {
     driverVersion: text(root, "driver_version"),
     cudaVersion: text(root, "cuda_version"),
     schema,
-    // nvidia-smi lists GPUs in index order; the XML has no index element.
+    // nvidia-smi lists GPUs in index order; the XML has no index element and leaves out a GPU that
+    // fell off the bus, so this is a position: queryInventory gives each GPU its known index.
     gpus: gpuNodes.map((gpu, index) => readGpu(gpu, index, version)),
   };
 }

@@ -6,6 +6,8 @@ import { createRequire } from "node:module";
 import { GputelError } from "../../../shared/errors.js";
 import type { SourceInventory } from "../source.js";
 import type { RunOneShot } from "../supervisor/child-process.js";
+import { byBusId } from "./by-bus-id.js";
+import type { KnownGpu } from "./csv-stream.js";
 import { firstErrorLine, outputLines } from "./error-lines.js";
 import { attachMigDevices } from "./mig-inventory.js";
 import { type ListedGpu, parseListGpus } from "./mig-text.js";
@@ -61,11 +63,28 @@ export async function inventoryFromXml(
   }
 }
 
-/** Runs `<command> -q -x` through `run` (which owns the child) and parses it. */
+/**
+ * Gives each GPU of the inventory the index nvidia-smi knows it by (`known`: `-L` and the stream),
+ * found by bus id, else by UUID. The document has no index element and leaves out a GPU that fell
+ * off the bus, so from that GPU on a position is not an index; a GPU `known` lacks keeps its position.
+ */
+export function indexByKnownGpus(inventory: SourceInventory, known: readonly KnownGpu[]): void {
+  const byBus = byBusId(known, (gpu) => gpu.pciBusId);
+  for (const gpu of inventory.gpus) {
+    const match = byBus(gpu.pci_bus_id) ?? known.find((k) => k.uuid !== "" && k.uuid === gpu.uuid);
+    if (match) gpu.index = match.index;
+  }
+}
+
+/**
+ * Runs `<command> -q -x` through `run` (which owns the child) and parses it, its GPUs indexed as
+ * `known` lists them (indexByKnownGpus).
+ */
 export async function queryInventory(
   command: readonly string[],
   timeoutMs: number,
   run: RunOneShot,
+  known: readonly KnownGpu[] = [],
 ): Promise<SourceInventory> {
   const result = await run([...command, "-q", "-x"], timeoutMs);
   if (result.error) {
@@ -82,7 +101,12 @@ export async function queryInventory(
     const detail = firstErrorLine(lines) ?? (lines[0] ?? "").slice(0, 200);
     throw new GputelError("GPUTEL_E_INVENTORY", `nvidia-smi -q -x failed: ${detail}`, { code: result.code });
   }
-  return inventoryFromXml(result.stdout, await listMig(command, timeoutMs, run, result.stdout));
+  const inventory = await inventoryFromXml(
+    result.stdout,
+    await listMig(command, timeoutMs, run, result.stdout),
+  );
+  indexByKnownGpus(inventory, known);
+  return inventory;
 }
 
 /**
