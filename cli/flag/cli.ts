@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { hasCredentials } from "../../shared/mask.js";
-import { exitStatusOfHttp } from "../exit-status.js";
 import { RequestError, requestJson } from "../lease/request.js";
+import { exitStatusOfHttp } from "../query/exit-status.js";
 
 const USAGE = `Usage: gputel flag ack ID --note TEXT [--url URL] [--token-file F] [--json]
 

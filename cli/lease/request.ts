@@ -1,7 +1,8 @@
 // Any-method JSON request for `gputel lease` (the query client's GET, with a body): the same URL
 // and token handling, and failures that keep the HTTP status so the CLI can pick its exit code.
-import { UNREACHABLE } from "../exit-status.js";
+
 import { apiErrorOf, type ClientOptions, describeFetchError, excerpt } from "../query/client.js";
+import { UNREACHABLE } from "../query/exit-status.js";
 
 export class RequestError extends Error {
   constructor(

@@ -1,9 +1,9 @@
 // The one way an API-talking subcommand (`gputel lease`, `gputel report`) turns its outcome into
 // output and an exit status: 64 usage, 66 unreadable input, 78 refused token, 65 other refusals
-// (4xx), 69 collector unreachable or failing (5xx), as exit-status.ts maps them for every
+// (4xx), 69 collector unreachable or failing (5xx), as query/exit-status.ts maps them for every
 // API-talking command. A command adds its own mapping first.
 
-import { exitStatusOfHttp } from "../exit-status.js";
+import { exitStatusOfHttp } from "../query/exit-status.js";
 import { OptionError } from "../query/options.js";
 import type { LeaseIo } from "./cli.js";
 import { RequestError } from "./request.js";

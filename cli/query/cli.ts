@@ -11,9 +11,9 @@ import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../coll
 import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
-import { exitStatusOfHttp } from "../exit-status.js";
 import { type ClientOptions, getAll, QueryError } from "./client.js";
 import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName, type ListColumn } from "./columns.js";
+import { exitStatusOfHttp } from "./exit-status.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
 import { mergedGpus, mergedReport, mergedSummary } from "./merged.js";

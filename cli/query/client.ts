@@ -1,7 +1,7 @@
 // HTTP client for `gputel query`: GET a path from one or several collectors with the bearer
 // token, turning failures into messages a person can act on (which URL, what the API said).
 import { FANOUT_HEADER } from "../../collector/fanout/fan-out.js";
-import { UNREACHABLE } from "../exit-status.js";
+import { UNREACHABLE } from "./exit-status.js";
 
 export class QueryError extends Error {
   constructor(

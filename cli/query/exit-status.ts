@@ -1,6 +1,7 @@
 // The exit status of an API-talking command (`gputel query`, `lease`, `report`, `flag`) from the
 // HTTP status its collector answered, as docs/errors.md ("HTTP API errors") and docs/leases.md
-// give them: one mapping, so a script reads every command's failures alike.
+// give them: one mapping, so a script reads every command's failures alike. It sits with the
+// query client, which the other commands already import (cli/ itself imports every command).
 
 /** HTTP status 0: the collector could not be reached (refused, unresolved, timed out). */
 export const UNREACHABLE = 0;
