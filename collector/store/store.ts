@@ -107,6 +107,8 @@ const WRITER_CACHE_KIB = 16_384;
 
 export class Store implements IngestSink {
   readonly tiers: TierConfig;
+  /** Inside shortWait: the connection waits SHORT_BUSY_TIMEOUT_MS, else BUSY_TIMEOUT_MS (set at open). */
+  private waitingShort = false;
   /** @internal */ readonly stmts: Statements;
   /** @internal */ readonly raw: RawWriter;
   /** Hosts, GPU owners and approvals for ingest's limits and claims. */
@@ -573,12 +575,15 @@ export class Store implements IngestSink {
    * up throws an error isStoreBusy() recognises; nothing of it is committed.
    */
   shortWait<T>(fn: () => T): T {
-    const previous = this.db.pragma("busy_timeout", { simple: true }) as number;
+    // Nested (an API write inside maintenance, say): the short wait is already set.
+    if (this.waitingShort) return fn();
     this.db.pragma(`busy_timeout = ${SHORT_BUSY_TIMEOUT_MS}`);
+    this.waitingShort = true;
     try {
       return fn();
     } finally {
-      this.db.pragma(`busy_timeout = ${previous}`);
+      this.waitingShort = false;
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     }
   }
 
