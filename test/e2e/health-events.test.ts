@@ -3,7 +3,6 @@
 // where it is installed) -> events stored once (re-sent: still once) -> reset-required opened by
 // Xid 79 and by the recovery action, closed by evidence -> alerts delivered to a webhook receiver.
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
@@ -16,6 +15,7 @@ import { topicFor } from "../../shared/topics.js";
 import { eventPayload, xidEvent } from "../collector/health/events.js";
 import { type Mosquitto, mosquittoAvailable, startMosquitto } from "../helpers/mosquitto.js";
 import { freePort, waitFor } from "../helpers/net.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
 
 const HOST = "health-e2e";
 const UUID = "GPU-test-0";
@@ -34,25 +34,16 @@ describe.each(modes)("health events through %s", (_name, external) => {
   let dir: string;
   let collector: RunningCollector;
   let client: MqttClient;
-  let receiver: Server;
+  let receiver: WebhookReceiver<Hook> | undefined;
   let mosquitto: Mosquitto | undefined;
-  const hooks: Hook[] = [];
+  let hooks: Hook[] = [];
   let seq = 0;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "gputel-e2e-health-"));
-    receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => {
-        body += String(d);
-      });
-      req.on("end", () => {
-        hooks.push(JSON.parse(body) as Hook);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const hookPort = (receiver.address() as { port: number }).port;
+    receiver = await startWebhookReceiver<Hook>();
+    hooks = receiver.bodies;
+    const hookPort = receiver.port;
     if (external) mosquitto = await startMosquitto();
     const mqttPort = await freePort();
     const loaded = loadCollectorConfig({
@@ -79,7 +70,7 @@ describe.each(modes)("health events through %s", (_name, external) => {
     await client?.endAsync();
     await collector?.stop();
     await mosquitto?.stop();
-    await new Promise((resolve) => receiver?.close(resolve));
+    await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -7,7 +7,6 @@
 // query answers "not supported". Then the agent is SIGKILLed and started again on the same state
 // directory: only the new Xid reaches the collector, nothing twice.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,6 +18,7 @@ import { silentLogger } from "../../shared/logger.js";
 import { GPUTEL, type Spawned, spawnGputel } from "../helpers/cli.js";
 import { type Mosquitto, mosquittoAvailable, startMosquitto } from "../helpers/mosquitto.js";
 import { freePort, waitFor } from "../helpers/net.js";
+import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
 
 const HOST = "klog-chain";
 
@@ -50,26 +50,17 @@ const modes = [
 describe.each(modes)("kernel log + mock-smi -> agent -> %s -> collector", (_name, external) => {
   let dir: string;
   let collector: RunningCollector;
-  let receiver: Server;
+  let receiver: WebhookReceiver<Hook> | undefined;
   let mosquitto: Mosquitto | undefined;
   let brokerUrl: string;
   const agents: Spawned[] = [];
-  const hooks: Hook[] = [];
+  let hooks: Hook[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "gputel-e2e-klog-chain-"));
-    receiver = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => {
-        body += String(d);
-      });
-      req.on("end", () => {
-        hooks.push(JSON.parse(body) as Hook);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
-    const hookPort = (receiver.address() as { port: number }).port;
+    receiver = await startWebhookReceiver<Hook>();
+    hooks = receiver.bodies;
+    const hookPort = receiver.port;
     if (external) mosquitto = await startMosquitto();
     const mqttPort = await freePort();
     brokerUrl = mosquitto?.url ?? `mqtt://127.0.0.1:${mqttPort}`;
@@ -95,7 +86,7 @@ describe.each(modes)("kernel log + mock-smi -> agent -> %s -> collector", (_name
     }
     await collector?.stop();
     await mosquitto?.stop();
-    await new Promise((resolve) => receiver?.close(resolve));
+    await receiver?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
