@@ -123,6 +123,40 @@ describe("Store write and read", () => {
     expect(second.latest().find((g) => g.uuid === "GPU-test-1")?.values.utilization_gpu_pct).toBe(89);
   });
 
+  it("restores no sealed sample on reopen when a later raw_recent row holds an older one", () => {
+    // GPU 1 stays unsealed (its window is the one of +1000 s), so the rows it shares with GPU 0
+    // stay in raw_recent after GPU 0 sealed their samples. Row 2 holds GPU 0 at +200 s; row 3,
+    // later, holds it at +10 s (a late frame), sealed alone in a block that ends before +200 s:
+    // a restore must read that block too, not only those from +200 s on.
+    tmp = tempStore();
+    const store = tmp.open({ rawWindowMs: 60_000 });
+    let seq = 0;
+    const at = (ts: number, gpus: number[]) =>
+      frame(
+        ++seq,
+        T0 + ts,
+        gpus.map((i) => gpu(i, { fan_speed_pct: ts % 97 })),
+      );
+    store.writeFrames([at(1_000_000, [1])], T0 + 1_000_000);
+    store.writeFrames([at(200_000, [0, 1])], T0 + 200_000);
+    for (let t = 201_000; t <= 300_000; t += 1000) store.writeFrames([at(t, [0])], T0 + t);
+    store.sealStale(T0 + 900_000);
+    store.writeFrames([at(10_000, [0, 1])], T0 + 900_000);
+    store.sealStale(T0 + 900_000);
+    const blocks = store.db
+      .prepare("SELECT start_ms - ? AS s, end_ms - ? AS e FROM raw_blocks ORDER BY start_ms")
+      .all(T0, T0);
+    expect(blocks[0]).toEqual({ s: 10_000, e: 10_000 });
+    expect(store.stats().recentRows).toBe(3 + 100);
+    const before = store.samples("GPU-test-0", 0, T0 + 10 ** 7);
+    expect(before.map((s) => s.ts - T0).slice(0, 3)).toEqual([10_000, 200_000, 201_000]);
+    const again = tmp.open({ rawWindowMs: 60_000 });
+    expect(again.samples("GPU-test-0", 0, T0 + 10 ** 7)).toEqual(before);
+    expect(again.samples("GPU-test-1", 0, T0 + 10 ** 7).map((s) => s.ts - T0)).toEqual([
+      10_000, 200_000, 1_000_000,
+    ]);
+  });
+
   it("accepts a replay interleaved with live frames, without loss", () => {
     tmp = tempStore();
     const store = tmp.open({ rawWindowMs: 60_000, maxBlockSamples: 50 });
