@@ -18,6 +18,12 @@ import { addUvarintRuns, addUvarints, ByteWriter } from "./varint.js";
 export const EDGE_SUMS = 9;
 export type EdgeValues = number[];
 
+/** GPU ids in (above, upTo]: a share of the fleet (one read thread's part of an aggregate). */
+export interface IdSpan {
+  above: number;
+  upTo: number;
+}
+
 /** One edge read: the newest row of tier t in (afterMs, atMs], added with `sign`. */
 export interface EdgeLookup {
   t: number;
@@ -32,6 +38,13 @@ const FORMAT = "varint:";
 const ERA_MS = 90 * 86_400_000;
 
 const writer = new ByteWriter(EDGE_SUMS * 8);
+
+/** signedSums' GPUs: all of them, a list (bound as JSON), or a span of ids (a rowid range). */
+const FROM_GPUS = {
+  all: "gpus AS g NOT INDEXED",
+  list: "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value",
+  span: "gpus AS g NOT INDEXED WHERE g.id > ? AND g.id <= ?",
+} as const;
 /** A lookup that found no row, in an edge-sums blob (signedSums, window-edges): EDGE_SUMS zero varints. */
 export const ZERO_SUMS = `x'${"00".repeat(EDGE_SUMS)}'`;
 
@@ -229,7 +242,7 @@ export class UsageEdges {
    * newest row of tier t in (afterMs, atMs], i.e. the sums of the tier's buckets in
    * [afterMs, atMs) when afterMs is a parent start. One pass over the GPUs with one backward seek
    * per lookup (a join on max(edge_ms) reads every row of the range: about four times as long);
-   * `gpuIds` limits it. Every GPU read gets a row, its sums possibly all zero (no row, or nothing
+   * `only` limits it to a list of ids or a span of them. Every GPU read gets a row, its sums possibly all zero (no row, or nothing
    * in the range).
    *
    * The answer comes back as one blob: per GPU its id in hex, then each lookup's row (zeros for
@@ -239,11 +252,11 @@ export class UsageEdges {
    * The GPUs are walked in id order (NOT INDEXED: the planner's choice, the UUID index, visits
    * them in UUID order), so each seek lands next to the one before: 5–10 % less time here.
    */
-  signedSums(lookups: readonly EdgeLookup[], into: UsageTable, gpuIds?: readonly number[]): void {
+  signedSums(lookups: readonly EdgeLookup[], into: UsageTable, only?: readonly number[] | IdSpan): void {
     const used = lookups.filter((l) => l.atMs > l.afterMs);
     if (used.length === 0) return;
-    const listed = gpuIds !== undefined;
-    const key = `${used.length}:${listed}`;
+    const mode = only === undefined ? "all" : Array.isArray(only) ? "list" : "span";
+    const key = `${used.length}:${mode}`;
     let stmt = this.lookupStmts.get(key);
     if (!stmt) {
       const one = `ifnull((SELECT m.sums FROM usage_edges AS m
@@ -253,13 +266,14 @@ export class UsageEdges {
       stmt = this.db
         .prepare(
           `SELECT CAST(group_concat(printf('%0${ID_HEX}x', g.id) || ${used.map(() => one).join(" || ")}, '') AS BLOB)
-             FROM ${listed ? "json_each(?) AS j CROSS JOIN gpus AS g ON g.id = j.value" : "gpus AS g NOT INDEXED"}`,
+             FROM ${FROM_GPUS[mode]}`,
         )
         .pluck(true);
       this.lookupStmts.set(key, stmt);
     }
     const args: (number | string)[] = used.flatMap((l) => [this.steps[l.t] as number, l.afterMs, l.atMs]);
-    if (listed) args.push(JSON.stringify(gpuIds));
+    if (mode === "list") args.push(JSON.stringify(only));
+    else if (mode === "span") args.push((only as IdSpan).above, (only as IdSpan).upTo);
     const blob = stmt.get(...args) as Buffer | null;
     if (!blob) return; // no GPU
     const signs = used.map((l) => l.sign);

@@ -72,6 +72,13 @@ export interface AggregateGroup {
   avgUtilizationPct: number | null;
 }
 
+/** One group's integer sums before they become hours and Wh: what partial aggregates add up. */
+export interface GroupSums {
+  key: string;
+  gpus: number;
+  sums: UsageSums;
+}
+
 /**
  * GPUs with samples, grouped (sorted by key); each GPU counts once, in the group of the
  * placement given with it. Energy is converted to Wh once per group, so no rounding builds up.
@@ -81,20 +88,48 @@ export function groupUsage(
   groupBy: GroupBy,
   filters?: AggregateFilters,
 ): AggregateGroup[] {
-  const groups = new Map<string, { gpus: number; sums: UsageSums }>();
+  return aggregateGroups(groupSums(gpus, groupBy, filters));
+}
+
+/** groupUsage's sums per group, still integers: parts over disjoint GPUs add with mergeGroupSums. */
+export function groupSums(
+  gpus: Iterable<{ place: Placement; usage: Readonly<UsageSums> }>,
+  groupBy: GroupBy,
+  filters?: AggregateFilters,
+): GroupSums[] {
+  const groups = new Map<string, GroupSums>();
   for (const { place, usage } of gpus) {
     if (usage.samples === 0 || !matchesFilters(filters, place)) continue;
     const key = groupKey(groupBy, place);
     let g = groups.get(key);
     if (!g) {
-      g = { gpus: 0, sums: emptyUsage() };
+      g = { key, gpus: 0, sums: emptyUsage() };
       groups.set(key, g);
     }
     g.gpus++;
     addUsage(g.sums, usage);
   }
-  return [...groups]
-    .map(([key, { gpus, sums: s }]) => ({
+  return [...groups.values()];
+}
+
+/** Group sums of disjoint sets of GPUs (the read workers' parts of one aggregate), added by key. */
+export function mergeGroupSums(parts: readonly (readonly GroupSums[])[]): GroupSums[] {
+  const groups = new Map<string, GroupSums>();
+  for (const part of parts)
+    for (const { key, gpus, sums } of part) {
+      const g = groups.get(key);
+      if (g) {
+        g.gpus += gpus;
+        addUsage(g.sums, sums);
+      } else groups.set(key, { key, gpus, sums: { ...sums } });
+    }
+  return [...groups.values()];
+}
+
+/** Group sums as report groups: hours stay ms, energy in Wh, sorted by key. */
+export function aggregateGroups(groups: readonly GroupSums[]): AggregateGroup[] {
+  return groups
+    .map(({ key, gpus, sums: s }) => ({
       key,
       gpus,
       busyMs: s.busyMs,
