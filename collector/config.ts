@@ -87,6 +87,14 @@ export function collectorSchema(ctx: DefaultsContext) {
                 "without a token: Host header names answered besides localhost, 127.0.0.1 and [::1]",
             },
           ),
+          read_threads: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 8,
+              description:
+                "threads answering heavy reads (reports, the summary's range usage), each with its own connection and copy of the unsealed samples (default: 2, or 1 on a one-core machine)",
+            }),
+          ),
         },
         section,
       ),

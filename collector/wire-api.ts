@@ -4,7 +4,7 @@ import { GputelError } from "../shared/errors.js";
 import type { Logger } from "../shared/logger.js";
 import { StoreHealthBackend } from "./api/health-backend.js";
 import { StoreProcessBackend } from "./api/process-backend.js";
-import { ReadWorker } from "./api/read-worker-client.js";
+import { ReadWorkers, readThreads } from "./api/read-workers.js";
 import { createApiServer } from "./api/server.js";
 import { StoreBackend } from "./api/store-backend.js";
 import { storedTokenLookup } from "./api/tokens.js";
@@ -33,10 +33,11 @@ export async function startApi(
   const listen = parseListen(config.http.listen);
   if (!listen)
     throw new GputelError("GPUTEL_E_CONFIG", `http.listen: ${config.http.listen} is not host:port`);
-  // Reports and other heavy reads run on their own thread and connection (docs/design.md §5).
-  const reader = new ReadWorker(
+  // Reports and other heavy reads run on threads and connections of their own (docs/design.md §5).
+  const reader = new ReadWorkers(
     { database: config.database, retention: config.retention, flags: config.flags },
     parts.logger,
+    config.http.read_threads ?? readThreads(),
   );
   const server = createApiServer({
     backend: new StoreBackend({

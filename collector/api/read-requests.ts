@@ -18,9 +18,10 @@ import { salesReport } from "../reports/sales.js";
 import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { FlagStore } from "../store/flag-store.js";
 import type { Store } from "../store/store.js";
+import { aggregateSums, type IdSpan } from "../store/store-aggregate.js";
 import type { Series } from "../store/store-query.js";
 import type { GroupBy } from "../usage/placement.js";
-import type { AggregateGroup } from "../usage/usage-sums.js";
+import type { GroupSums } from "../usage/usage-sums.js";
 import type { LeasePiece } from "./tenant-scope.js";
 
 export type ReadRequest =
@@ -33,7 +34,7 @@ export type ReadRequest =
       nowMs: number;
       pieces?: readonly LeasePiece[];
     }
-  | { op: "aggregate"; fromMs: number; toMs: number; groupBy: GroupBy }
+  | { op: "aggregate"; fromMs: number; toMs: number; groupBy: GroupBy; span?: IdSpan }
   | { op: "series"; uuid: string; metrics: string[]; fromMs: number; toMs: number; stepMs: number }
   | { op: "reportPart"; fromMs: number; toMs: number; nowMs: number }
   | { op: "fleetPart"; kind: FleetPartKind; fromMs: number; toMs: number; nowMs: number }
@@ -50,7 +51,7 @@ export type ReadRequest =
 /** The answer type of each request kind. */
 export interface ReadAnswers {
   report: FleetReport;
-  aggregate: AggregateGroup[];
+  aggregate: GroupSums[];
   series: Series;
   reportPart: ReportPart;
   fleetPart: FleetPart;
@@ -79,13 +80,13 @@ export function answerRead(
         },
       );
     case "aggregate":
-      // The summary's use: its totals leave out the highest temperature, which only a bucket scan finds.
-      return store.aggregate({
-        fromMs: request.fromMs,
-        toMs: request.toMs,
-        groupBy: request.groupBy,
-        maxTemperature: false,
-      });
+      // The summary's use: its totals leave out the highest temperature, which only a bucket scan
+      // finds. Integer sums, of a span of GPU ids when asked: each worker sums its share.
+      return aggregateSums(
+        store,
+        { fromMs: request.fromMs, toMs: request.toMs, groupBy: request.groupBy, maxTemperature: false },
+        request.span,
+      );
     case "series":
       return store.series(request.uuid, request.metrics, request.fromMs, request.toMs, request.stepMs);
     case "leaseParts":

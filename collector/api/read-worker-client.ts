@@ -9,6 +9,8 @@ import type { ReadWorkerData, ReadWorkerReply } from "./read-worker.js";
 
 export interface Reader {
   call<R extends ReadRequest>(request: R): Promise<ReadAnswer<R>>;
+  /** How many requests it works on at once (its threads); 1 when left out. */
+  readonly threads?: number;
 }
 
 interface Pending {
@@ -27,6 +29,11 @@ export class ReadWorker implements Reader {
     logger: Logger,
   ) {
     this.log = logger.child({ component: "collector.read-worker" });
+  }
+
+  /** Requests asked and not answered yet. */
+  get waiting(): number {
+    return this.pending.size;
   }
 
   call<R extends ReadRequest>(request: R): Promise<ReadAnswer<R>> {

@@ -48,9 +48,10 @@ import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { InventoryRow } from "../store/fleet-reads.js";
 import type { MigDeviceRow } from "../store/mig-devices.js";
 import type { Store } from "../store/store.js";
+import { idSpans } from "../store/store-aggregate.js";
 import type { LatestGpu } from "../store/store-query.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
-import { usageTotals } from "../usage/usage-sums.js";
+import { aggregateGroups, mergeGroupSums, usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
 import { buildFleetCells, type CellSource, type FleetCells } from "./fleet-cells.js";
 import type { HealthBackend } from "./health-backend.js";
@@ -154,8 +155,18 @@ export class StoreBackend implements QueryBackend {
   private computeUsage(key: string, fromMs: number, toMs: number): Promise<TimeRange & UsageTotals> {
     const reader = this.parts.reader;
     const computing = (async () => {
+      // With several read threads each sums a share of the GPUs, at the same time: the integer
+      // sums add up to what one thread would give.
       const groups = reader
-        ? await reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site" })
+        ? aggregateGroups(
+            mergeGroupSums(
+              await Promise.all(
+                idSpans(this.parts.store.raw.gpusById.keys(), reader.threads ?? 1).map((span) =>
+                  reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site", span }),
+                ),
+              ),
+            ),
+          )
         : this.parts.store.aggregate({ fromMs, toMs, groupBy: "site", maxTemperature: false });
       const usage = { fromMs, toMs, ...usageTotals(groups) };
       const at = performance.now();

@@ -23,7 +23,7 @@ function heldReader() {
       return new Promise((resolve) => {
         waiting.push(() => {
           if (request.op !== "aggregate") throw new Error(`unexpected ${request.op}`);
-          resolve(fleet.store.aggregate(request) as never);
+          resolve(answerRead(fleet.store, fleet.store.flagStore(), request) as never);
         });
       });
     },
@@ -72,6 +72,31 @@ describe("StoreBackend with a reader", () => {
     expect(done).toBe(false);
     held.release();
     expect((await other).utilization.range.toMs - (await other).utilization.range.fromMs).toBe(3 * HOUR);
+  });
+});
+
+describe("StoreBackend with a reader of several threads", () => {
+  it("has each thread sum a span of the GPUs, and the summary is the one thread's to the digit", async () => {
+    const spans: { above: number; upTo: number }[] = [];
+    const reader: Reader = {
+      threads: 3,
+      call(request) {
+        if (request.op === "aggregate" && request.span) spans.push(request.span);
+        return Promise.resolve(answerRead(fleet.store, fleet.store.flagStore(), request) as never);
+      },
+    };
+    const parts = { store: fleet.store, flags: fleet.flags, now: () => fleet.nowMs };
+    const range = { fromMs: fleet.nowMs - 2 * HOUR, toMs: fleet.nowMs };
+    const split = await new StoreBackend({ ...parts, reader }).summary(range);
+    const whole = await new StoreBackend(parts).summary(range);
+    expect(split.utilization.range).toEqual(whole.utilization.range);
+    expect(split.utilization.range.busyHours).toBeGreaterThan(0);
+    // Three spans, one after another, from below every id to above every id.
+    expect(spans).toHaveLength(3);
+    expect(spans[0]?.above).toBe(Number.NEGATIVE_INFINITY);
+    expect(spans[1]?.above).toBe(spans[0]?.upTo);
+    expect(spans[2]?.above).toBe(spans[1]?.upTo);
+    expect(spans[2]?.upTo).toBe(Number.POSITIVE_INFINITY);
   });
 });
 

@@ -130,6 +130,16 @@ describe("a broken file", () => {
     expect(first[0]?.message).toMatch(/first tier must keep raw samples/);
   });
 
+  it("http.read_threads: 1 to 8 threads, named in the problem when out of range", () => {
+    const load = (text: string) => loadCollectorConfig({ file: tempFile("c.yaml", text), env: {} });
+    expect(valid(load("http: { read_threads: 3 }\n")).http.read_threads).toBe(3);
+    expect(valid(load("")).http.read_threads).toBeUndefined();
+    for (const bad of ["0", "9", "two"])
+      expect(problems(load(`http: { read_threads: ${bad} }\n`)).map((p) => p.path)).toEqual([
+        "http.read_threads",
+      ]);
+  });
+
   it("retention: accepts what the store accepts and refuses what it refuses", () => {
     const daily = ["48h:raw", "30d:1m", "2y:1h", "2y:1d"];
     const ok = loadCollectorConfig({
