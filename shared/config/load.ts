@@ -16,7 +16,7 @@ import {
   setPath,
 } from "./keys.js";
 import type { ConfigProblem } from "./problems.js";
-import { schemaProblems } from "./schema-problems.js";
+import { fractionProblems, schemaProblems } from "./schema-problems.js";
 import { resolveSecrets, type SecretSpec } from "./secrets.js";
 import { keepWrittenStrings, yamlAsWritten } from "./written-strings.js";
 
@@ -224,8 +224,11 @@ export function loadConfig<S extends TObject>(
   }
   const problems: ConfigProblem[] = [...fromEnv.problems, ...fromCli.problems];
 
-  const value = Value.Convert(schema, Value.Default(schema, root));
-  for (const p of schemaProblems(schema, value)) problems.push({ ...p, source: sourceOf(sources, p.path) });
+  const defaulted = Value.Default(schema, root);
+  const fractions = fractionProblems(schema, defaulted);
+  const value = Value.Convert(schema, defaulted);
+  for (const p of [...fractions, ...schemaProblems(schema, value)])
+    if (!problems.some((q) => q.path === p.path)) problems.push({ ...p, source: sourceOf(sources, p.path) });
   if (problems.length > 0) return { ok: false, problems, file };
 
   const config = value as Static<S>;

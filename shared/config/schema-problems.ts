@@ -61,3 +61,19 @@ export function schemaProblems(schema: TSchema, value: unknown): ConfigProblem[]
   }
   return problems;
 }
+
+/**
+ * Fractions where a whole number is wanted, found before Value.Convert (which truncates 1.5 to
+ * 1 for an integer key, so the problem would never show): one problem per key path.
+ */
+export function fractionProblems(schema: TSchema, value: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const error of Value.Errors(schema, value)) {
+    if (error.schema.type !== "integer" || typeof error.value !== "number" || !Number.isFinite(error.value))
+      continue;
+    const path = pointerToPath(error.path);
+    if (problems.some((p) => p.path === path)) continue;
+    problems.push({ path, message: describe(error.type, error.schema, error.value, error.message) });
+  }
+  return problems;
+}

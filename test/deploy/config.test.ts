@@ -134,10 +134,29 @@ describe("a broken file", () => {
     const load = (text: string) => loadCollectorConfig({ file: tempFile("c.yaml", text), env: {} });
     expect(valid(load("http: { read_threads: 3 }\n")).http.read_threads).toBe(3);
     expect(valid(load("")).http.read_threads).toBeUndefined();
-    for (const bad of ["0", "9", "two"])
+    for (const bad of ["0", "9", "1.5", "two"])
       expect(problems(load(`http: { read_threads: ${bad} }\n`)).map((p) => p.path)).toEqual([
         "http.read_threads",
       ]);
+  });
+
+  it("a fraction where a whole number is wanted is a problem, not cut to a whole number", () => {
+    const file = tempFile("c.yaml", "broker: { retained_max_messages: 1.5 }\nlimits: { max_hosts: 2.25 }\n");
+    expect(problems(loadCollectorConfig({ file, env: {} })).map((p) => [p.path, p.message])).toEqual([
+      ["broker.retained_max_messages", "must be a whole number ≥ 0, got 1.5"],
+      ["limits.max_hosts", expect.stringContaining("got 2.25")],
+    ]);
+    const env = { GPUTEL_BROKER_RETAINED_MAX_MESSAGES: "7.5" };
+    const fromEnv = problems(loadCollectorConfig({ file: tempFile("e.yaml", ""), env }));
+    expect(fromEnv.map((p) => p.path)).toEqual(["broker.retained_max_messages"]);
+    expect(
+      valid(
+        loadCollectorConfig({
+          file: tempFile("w.yaml", "broker: { retained_max_messages: 2.0 }\n"),
+          env: {},
+        }),
+      ).broker.retained_max_messages,
+    ).toBe(2);
   });
 
   it("retention: accepts what the store accepts and refuses what it refuses", () => {
