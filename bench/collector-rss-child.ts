@@ -2,10 +2,14 @@
 // TypeScript runner sits in the figure): the collector's stateful parts for N GPUs at 1 s, the
 // Store (open windows, rollup deltas, registry, SQLite page cache) and the FlagEngine (rule
 // state per GPU), fed in 1-second batches as the ingest pipeline would commit them, with the
-// retention step every 10 s. Prints one JSON line: RSS now, peak RSS, heap used.
+// retention step every 10 s. Prints one JSON line: RSS now, peak RSS, heap used; then the same
+// with the read threads' stores loaded (collector/api/read-workers.ts: each thread opens one
+// with Store.openReader and loads a snapshot when first asked), opened here on this thread
+// (what a worker thread's own V8 heap adds, about 10 MB each, is not in the figure).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readThreads } from "../collector/api/read-workers.js";
 import { DEFAULT_FLAGS_CONFIG, resolveFlagsConfig } from "../collector/flags/config.js";
 import { FlagEngine } from "../collector/flags/engine.js";
 import { Store } from "../collector/store/store.js";
@@ -41,17 +45,30 @@ try {
   }
   const unsealed = store.stats();
   flags.stop();
+  const without = {
+    rssMb: statusMb("VmRSS"),
+    anonMb: statusMb("RssAnon"),
+    peakMb: statusMb("VmHWM"),
+    heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+  };
+  const readers = Array.from({ length: readThreads() }, () => Store.openReader(join(dir, "rss.db")));
+  for (const reader of readers) reader.read(() => reader.latest().length);
   process.stdout.write(
     `${JSON.stringify({
-      rssMb: statusMb("VmRSS"),
-      peakMb: statusMb("VmHWM"),
-      heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+      rssMb: without.rssMb,
+      anonMb: without.anonMb,
+      readThreads: readers.length,
+      withReadersRssMb: statusMb("VmRSS"),
+      withReadersAnonMb: statusMb("RssAnon"),
+      peakMb: without.peakMb,
+      heapMb: without.heapMb,
       externalMb: process.memoryUsage().external / 2 ** 20,
       arrayBuffersMb: process.memoryUsage().arrayBuffers / 2 ** 20,
       gpus: store.latest().length,
       samples: unsealed.samplesStored,
     })}\n`,
   );
+  for (const reader of readers) reader.close();
   store.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
