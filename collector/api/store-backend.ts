@@ -48,7 +48,6 @@ import type { SalesGroupBy, SalesReport } from "../reports/sales-report.js";
 import type { InventoryRow } from "../store/fleet-reads.js";
 import type { MigDeviceRow } from "../store/mig-devices.js";
 import type { Store } from "../store/store.js";
-import { idSpans } from "../store/store-aggregate.js";
 import type { LatestGpu } from "../store/store-query.js";
 import { classifySample, type IdleThresholds } from "../usage/classify.js";
 import { aggregateGroups, mergeGroupSums, usageTotals } from "../usage/usage-sums.js";
@@ -161,9 +160,9 @@ export class StoreBackend implements QueryBackend {
         ? aggregateGroups(
             mergeGroupSums(
               await Promise.all(
-                idSpans(this.parts.store.raw.gpusById.keys(), reader.threads ?? 1).map((span) =>
-                  reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site", span }),
-                ),
+                this.parts.store
+                  .gpuIdSpans(reader.threads ?? 1)
+                  .map((span) => reader.call({ op: "aggregate", fromMs, toMs, groupBy: "site", span })),
               ),
             ),
           )

@@ -14,6 +14,7 @@
 //   store.latest(keys?) / latestOne(id) / series() / samples() / aggregate() / stats() / frameCount() / rejectCounts()  (store-query.ts)
 //   store.gpuTotals(range, ids?, { maxTemperature? }) / usageTable(…) (the same, flat) / host(id) / gpu(id) / idleThresholds(host)     sums and registry reads
 //   store.windowTotals(windows) / gpuByUuid(uuid) / rebuildUsageEdges()   per-(GPU, window) sums from the usage edges
+//   store.gpuIdSpans(parts)                                        GPU id spans for an aggregate split over read threads
 //   store.fleetGpus() (memory) / hostRows() / hostStatuses() / hostMoves() / hostHistories(gpuIds) / inventory() / inventoryOf(uuid) / databaseBytes()  (fleet-reads.ts)
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
@@ -56,7 +57,7 @@ import { ProcessStore } from "./process-store.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
 import { type HostRow, prepareStatements, type Statements } from "./statements.js";
-import { type GpuTotals, gpuTotals, usageTable } from "./store-aggregate.js";
+import { type GpuTotals, gpuTotals, type IdSpan, idSpans, usageTable } from "./store-aggregate.js";
 import * as query from "./store-query.js";
 import { DEFAULT_TIER_RULES, parseTierRules, type TierConfig } from "./tiers.js";
 import { TokenStore } from "./tokens.js";
@@ -423,6 +424,11 @@ export class Store implements IngestSink {
 
   aggregate(request: query.AggregateRequest): AggregateGroup[] {
     return query.aggregate(this, request);
+  }
+
+  /** `parts` spans of GPU ids that share this store's GPUs out evenly (aggregateSums, one each). */
+  gpuIdSpans(parts: number): IdSpan[] {
+    return idSpans(this.raw.gpusById.keys(), parts);
   }
 
   stats(): query.StoreStats {
