@@ -18,10 +18,9 @@ import { BUSY, ENERGY, ENERGY_IDLE, HELD, IDLE, SAMPLES, summaryColumns, UNKNOWN
 import type { Store } from "./store.js";
 import type { AggregateRequest } from "./store-query.js";
 import type { EdgeLookup, IdSpan } from "./usage-edges.js";
+import { UsageTable } from "./usage-table.js";
 
 export type { IdSpan } from "./usage-edges.js";
-
-import { UsageTable } from "./usage-table.js";
 
 /** Per-GPU sums over a range: plain integers (ms, centiwatt·ms), so totals from collectors add up exactly. */
 export type GpuTotals = UsageSums;
