@@ -20,9 +20,9 @@ import { flushDelta } from "./rollup-rows.js";
 import {
   classifyView,
   encodeRecentRow,
+  forEachRecentEntry,
   METRIC_COUNT,
   RECENT_ROW_FORMAT,
-  readRecentRow,
   type StoredSample,
   scaleSampleInto,
   writeRecentEntry,
@@ -170,17 +170,18 @@ export class RawWriter {
       .prepare("SELECT id, data, format FROM raw_recent WHERE id >= ? ORDER BY id")
       .raw(true);
     const restored = new Map<GpuMem, SealedTimes>();
+    const scratch = this.sample; // restoreSample copies what it keeps (append, setLatest)
     for (const [rowId, data, format] of rows.iterate(fromId) as Iterable<[number, Buffer, number]>) {
-      for (const { gpuId, sample } of readRecentRow(data, format)) {
+      forEachRecentEntry(data, format, scratch, (gpuId, sample) => {
         const g = this.registry.gpusById.get(gpuId);
-        if (!g) continue;
+        if (!g) return;
         let sealed = restored.get(g);
         if (!sealed) {
           sealed = { fromTs: Number.POSITIVE_INFINITY, times: new Set() };
           restored.set(g, sealed);
         }
         this.restoreSample(g, sample, rowId, sealed);
-      }
+      });
     }
     for (const g of restored.keys()) this.windowAfterRestore(g);
   }

@@ -135,15 +135,20 @@ export function writeSampleBody(w: ByteWriter, s: StoredSample): void {
 }
 
 export function readSampleBody(r: ByteReader): StoredSample {
-  const ts = r.uvarint();
-  const intervalMs = r.uvarint();
-  const state = r.uvarint();
+  return readSampleBodyInto(r, { ts: 0, intervalMs: 0, state: 0, vals: new Float64Array(METRIC_COUNT) });
+}
+
+/** readSampleBody into a sample of the caller's (overwritten whole), so a long read allocates none. */
+export function readSampleBodyInto(r: ByteReader, into: StoredSample): StoredSample {
+  into.ts = r.uvarint();
+  into.intervalMs = r.uvarint();
+  into.state = r.uvarint();
   const bitmap = r.bytes(BITMAP_BYTES);
-  const vals = new Float64Array(METRIC_COUNT);
+  const vals = into.vals;
   for (let i = 0; i < METRIC_COUNT; i++) {
     vals[i] = ((bitmap[i >> 3] as number) >> (i & 7)) & 1 ? r.svarint() : Number.NaN;
   }
-  return { ts, intervalMs, state, vals };
+  return into;
 }
 
 /** A raw_recent row entry: the GPU id, then the sample body. */
@@ -164,8 +169,29 @@ export function encodeRecentRow(entries: Uint8Array): Buffer {
 }
 
 export function readRecentRow(data: Uint8Array, format: number): { gpuId: number; sample: StoredSample }[] {
-  if (format === 1) return readRecentEntries(data);
-  if (format === 2) return readRecentEntries(inflateRawSync(data));
+  return readRecentEntries(recentEntries(data, format));
+}
+
+/**
+ * Each entry of a raw_recent row, decoded into `into` (the same object every time: `visit` copies
+ * what it keeps). Restoring 6 million samples allocated a sample and its values for each.
+ */
+export function forEachRecentEntry(
+  data: Uint8Array,
+  format: number,
+  into: StoredSample,
+  visit: (gpuId: number, sample: StoredSample) => void,
+): void {
+  const r = new ByteReader(recentEntries(data, format));
+  while (!r.done) {
+    const gpuId = r.uvarint();
+    visit(gpuId, readSampleBodyInto(r, into));
+  }
+}
+
+function recentEntries(data: Uint8Array, format: number): Uint8Array {
+  if (format === 1) return data;
+  if (format === 2) return inflateRawSync(data);
   throw new RangeError(`unknown raw_recent row format ${format}`);
 }
 
