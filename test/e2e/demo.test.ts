@@ -2,9 +2,10 @@
 // agents come up, the API sees the whole mixed fleet and an overheat flag, the demo's leases
 // exist (a tenant with an idle-held GPU, one GPU for sale, one GPU moved from globex to initech
 // partway through: the old lease ended where the new one starts) and the tenants view and the
-// sales figures show them; an interrupt stops every part cleanly (exit 0, nothing thrown, no
-// part left running), agents before the collector so that none of them warns of a reset
-// connection.
+// sales figures show them; the scenario's kernel-log Xid 13 and Xid 79 are stored once each, on
+// their GPUs, and open the flags docs/design.md gives them ("GPU health"); an interrupt stops
+// every part cleanly (exit 0, nothing thrown, no part left running), agents before the collector
+// so that none of them warns of a reset connection.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,6 +38,27 @@ interface TenantsBody {
   }[];
 }
 
+interface EventBody {
+  host: string;
+  kind: string;
+  code: number;
+  gpuIndex: number | null;
+  gpuUuid: string | null;
+  pid: number | null;
+  processName: string | null;
+  action: string;
+  applicationLevel: boolean;
+  mnemonic: string | null;
+}
+interface FlagBody {
+  kind: string;
+  severity: string;
+  gpuIndex: number | null;
+  reason: string;
+  values: Record<string, unknown>;
+  endMs: number | null;
+}
+
 interface SummaryBody {
   hosts: { total: number; byStatus: Record<string, number> };
   gpus: { total: number };
@@ -45,7 +67,8 @@ interface SummaryBody {
 
 describe("npm start (scripts/demo.mjs)", () => {
   it("serves the mixed mock fleet with its flags and leases, and stops cleanly on SIGINT", {
-    timeout: 180_000,
+    // The scenario's Xid 79 comes 2 min after hgx-b02's agent started.
+    timeout: 240_000,
   }, async () => {
     dir = mkdtempSync(join(tmpdir(), "gputel-demo-"));
     const child = spawn(process.execPath, [join(ROOT, "scripts/demo.mjs")], {
@@ -129,6 +152,77 @@ describe("npm start (scripts/demo.mjs)", () => {
     expect(sales?.total.forSaleNow).toBe(1);
     expect(sales?.forSale).toMatchObject([{ model: "NVIDIA GeForce RTX 4080 SUPER", gpus: 1 }]);
     expect(output).toContain("hgx-b02:3 moved from globex to initech");
+
+    // The kernel log (mock-kmsg on demo-fleet.yaml): at 90 s an Xid 13 on hgx-b02 GPU 0 by its
+    // process trainer, at 2 min an Xid 79 on hgx-b02 GPU 2, which falls off the bus.
+    let events: EventBody[] = [];
+    await waitFor(
+      async () => {
+        events = (await json<{ events: EventBody[] }>("/api/v1/events?host=hgx-b02"))?.events ?? [];
+        return events.some((e) => e.code === 13) && events.some((e) => e.code === 79);
+      },
+      150_000,
+      "the demo's Xid 13 and Xid 79 in the events list",
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; events: ${JSON.stringify(events)}; output:\n${output}`);
+    });
+    // Newest first; each once (the store keeps an event once per kernel boot and sequence).
+    expect(events.map((e) => [e.code, e.gpuIndex])).toEqual([
+      [79, 2],
+      [13, 0],
+    ]);
+    expect(events[0]).toMatchObject({
+      kind: "xid",
+      action: "reboot",
+      applicationLevel: false,
+      mnemonic: "ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS",
+    });
+    // Xid 13 is the workload's fault: attributed to the process the line names.
+    expect(events[1]).toMatchObject({
+      kind: "xid",
+      action: "restart-app",
+      applicationLevel: true,
+      pid: 5150,
+      processName: "trainer",
+    });
+    const gpus = await json<{ gpus: { host: string; index: number; uuid: string }[] }>(
+      "/api/v1/gpus?host=hgx-b02",
+    );
+    const uuidOf = (index: number) => gpus?.gpus.find((g) => g.index === index)?.uuid;
+    expect(events.map((e) => e.gpuUuid)).toEqual([uuidOf(2), uuidOf(0)]);
+
+    // Their flags: Xid 79 an xid flag (critical: reboot), reset-required and lost; Xid 13 only
+    // an xid flag (warning) naming the process, never a reset.
+    const flagsOf = async (gpu: string) =>
+      (await json<{ flags: FlagBody[] }>(`/api/v1/flags?gpu=${gpu}`))?.flags ?? [];
+    let fallen: FlagBody[] = [];
+    await waitFor(
+      async () => {
+        fallen = await flagsOf("hgx-b02:2");
+        return ["xid", "reset-required", "lost"].every((kind) => fallen.some((f) => f.kind === kind));
+      },
+      30_000,
+      "xid, reset-required and lost open on hgx-b02 GPU 2",
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; flags: ${JSON.stringify(fallen)}`);
+    });
+    expect(fallen.find((f) => f.kind === "xid")).toMatchObject({
+      severity: "critical",
+      gpuIndex: 2,
+      endMs: null,
+      values: { code: 79, action: "reboot", fault: "hardware" },
+    });
+    expect(fallen.find((f) => f.kind === "reset-required")).toMatchObject({ gpuIndex: 2, endMs: null });
+    const faulted = await flagsOf("hgx-b02:0");
+    const xid13 = faulted.find((f) => f.kind === "xid");
+    expect(xid13).toMatchObject({
+      severity: "warning",
+      gpuIndex: 0,
+      endMs: null,
+      values: { code: 13, action: "restart-app", fault: "workload", pid: 5150, process: "trainer" },
+    });
+    expect(xid13?.reason).toContain("the workload's fault (process trainer, pid 5150)");
+    expect(faulted.map((f) => f.kind)).not.toContain("reset-required");
 
     child.kill("SIGINT");
     expect(await exited).toBe(0);
