@@ -1,5 +1,7 @@
-// Scenario health faults per GPU, each from a time on: `recovery_action: { at, action }` (what
-// `-q -x` prints as gpu_recovery_action: None, Reset, Reboot, Drain P2P, Drain and Reset),
+// Scenario health faults per GPU, each from a time on: `recovery_action: { at, action }` or a list
+// of such changes in time order (what `-q -x` prints as gpu_recovery_action: None, Reset, Reboot,
+// Drain P2P, Drain and Reset; a list lets it change over time as the real one does, e.g. Reset
+// after an Xid 79 until the GPU is reset, then None again),
 // `pcie_downgrade: { at, gen, width }` (the current link below the GPU's maximum in --query-gpu
 // and -q -x), `nvlink_down: { at, links }` (that many links `<inactive>` in `nvlink -s`),
 // `nvlink_errors: { at, per_minute }` (link 0's CRC errors in `nvlink -e` growing that fast). And
@@ -7,8 +9,15 @@
 // extra/). Pure.
 import type { Checker } from "./scenario-checker.js";
 
+/** From `atS` on, `-q -x` prints `action` as the GPU's recovery action (until the next change). */
+export interface RecoveryActionChange {
+  atS: number;
+  action: string;
+}
+
 export interface HealthSpec {
-  recoveryAction?: { atS: number; action: string } | undefined;
+  /** In time order; the action is None before the first change. */
+  recoveryActions?: readonly RecoveryActionChange[] | undefined;
   pcieDowngrade?: { atS: number; gen: number; width: number } | undefined;
   nvlinkDown?: { atS: number; links: number } | undefined;
   nvlinkErrors?: { atS: number; perMinute: number } | undefined;
@@ -18,14 +27,8 @@ const ACTIONS = ["None", "Reset", "Reboot", "Drain P2P", "Drain and Reset"];
 
 export function checkHealth(c: Checker, g: Record<string, unknown>, path: string): HealthSpec {
   const spec: HealthSpec = {};
-  if (g.recovery_action !== undefined) {
-    const o = c.object(g.recovery_action, `${path}.recovery_action`, ["at", "action"]);
-    const atS = c.seconds(o?.at, `${path}.recovery_action.at`);
-    const action = c.string(o?.action, `${path}.recovery_action.action`);
-    if (action !== undefined && !ACTIONS.includes(action))
-      c.fail(`${path}.recovery_action.action`, `expected one of ${ACTIONS.join(", ")}`);
-    if (atS !== undefined && action !== undefined) spec.recoveryAction = { atS, action };
-  }
+  if (g.recovery_action !== undefined)
+    spec.recoveryActions = checkRecoveryActions(c, g.recovery_action, `${path}.recovery_action`);
   if (g.pcie_downgrade !== undefined) {
     const o = c.object(g.pcie_downgrade, `${path}.pcie_downgrade`, ["at", "gen", "width"]);
     const atS = c.seconds(o?.at, `${path}.pcie_downgrade.at`);
@@ -49,10 +52,49 @@ export function checkHealth(c: Checker, g: Record<string, unknown>, path: string
   return spec;
 }
 
-/** The recovery action `-q -x` prints at time t. */
+/**
+ * `recovery_action:` as one change (`{ at, action }`, the original form) or a list of changes whose
+ * times increase. Problems are recorded on the checker under the key path; undefined when any.
+ */
+function checkRecoveryActions(c: Checker, value: unknown, path: string): RecoveryActionChange[] | undefined {
+  if (!Array.isArray(value)) {
+    if (typeof value !== "object" || value === null)
+      return c.fail(path, "expected { at, action } or a list of { at, action }");
+    const change = checkRecoveryAction(c, value, path);
+    return change && [change];
+  }
+  if (value.length === 0) return c.fail(path, "expected at least one { at, action }");
+  const errorsBefore = c.errors.length;
+  const changes: RecoveryActionChange[] = [];
+  for (const [i, item] of value.entries()) {
+    const change = checkRecoveryAction(c, item, `${path}[${i}]`);
+    if (change === undefined) continue;
+    const previous = changes.at(-1);
+    if (previous && change.atS <= previous.atS)
+      c.fail(`${path}[${i}].at`, `times must increase (after ${previous.atS}s)`);
+    changes.push(change);
+  }
+  return c.errors.length === errorsBefore ? changes : undefined;
+}
+
+function checkRecoveryAction(c: Checker, value: unknown, path: string): RecoveryActionChange | undefined {
+  const o = c.object(value, path, ["at", "action"]);
+  if (o === undefined) return undefined;
+  const atS = c.seconds(o.at, `${path}.at`);
+  const action = c.string(o.action, `${path}.action`);
+  if (action !== undefined && !ACTIONS.includes(action))
+    return c.fail(`${path}.action`, `expected one of ${ACTIONS.join(", ")}`);
+  return atS !== undefined && action !== undefined ? { atS, action } : undefined;
+}
+
+/** The recovery action `-q -x` prints at time t: the latest change due, else None. */
 export function recoveryActionAt(spec: HealthSpec, t: number): string {
-  const r = spec.recoveryAction;
-  return r && t >= r.atS ? r.action : "None";
+  let action = "None";
+  for (const change of spec.recoveryActions ?? []) {
+    if (change.atS > t) break;
+    action = change.action;
+  }
+  return action;
 }
 
 /** The current PCIe link at time t: the model's maximum, or the downgrade once it applies. */

@@ -2,10 +2,11 @@
 // `gputel mock-kmsg --follow` as its kernel log, one scenario for both, publishing into a real
 // collector (embedded aedes, and Mosquitto in external mode where it is installed) that alerts a
 // webhook receiver. An Xid 79 on GPU 1 (it falls off the bus: lost and reset-required), an Xid 13
-// on GPU 0 attributed to its process, a recovery action on GPU 0 that the scenario later takes back
-// to None (the GPU reset: reset-required closed on that evidence), a consumer GPU whose NVLink
-// query answers "not supported". Then the agent is SIGKILLed and started again on the same state
-// directory: only the new Xid reaches the collector, nothing twice.
+// on GPU 0 attributed to its process, a recovery action on GPU 0 that the scenario's timeline
+// takes from Reset back to None (the GPU reset: reset-required closed on that evidence), a
+// consumer GPU whose NVLink query answers "not supported". Then the agent is SIGKILLed and
+// started again on the same state directory: only the new Xid reaches the collector, nothing
+// twice.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,14 +23,23 @@ import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-r
 
 const HOST = "klog-chain";
 
-/** The scenario; `reset` keeps GPU 0's recovery action at Reset, `later` adds an Xid to GPU 2. */
-const scenario = (reset: boolean, later = "") => `
+/**
+ * When GPU 0 is reset: its recovery action reads Reset until then, None from then on. Late enough
+ * that the first test sees reset-required open on a busy machine, early enough for the third.
+ */
+const RESET_AT_S = 20;
+
+/** The scenario; `later` adds an Xid to GPU 2. */
+const scenario = (later = "") => `
 hosts:
   - name: ${HOST}
     gpus:
       - model: NVIDIA H100 80GB HBM3
         xid:
-          - { at: 1s, code: 13, pid: 31337, name: python3 }${reset ? "\n        recovery_action: { at: 0s, action: Reset }" : ""}
+          - { at: 1s, code: 13, pid: 31337, name: python3 }
+        recovery_action:
+          - { at: 0s, action: Reset }
+          - { at: ${RESET_AT_S}s, action: None }
       - model: NVIDIA H100 80GB HBM3
         lost_at: 2s
         xid:
@@ -121,7 +131,7 @@ describe.each(modes)("kernel log + mock-smi -> agent -> %s -> collector", (_name
   }
 
   it("stores each Xid once and opens lost, xid and reset-required, alerting the webhook", async () => {
-    writeFileSync(scenarioPath(), scenario(true));
+    writeFileSync(scenarioPath(), scenario());
     startAgent();
     await waitFor(() => events().length >= 2, 40_000, `two events stored (agent: ${agentOutput()})`);
     const lost = events().find((e) => e.code === 79);
@@ -166,10 +176,16 @@ describe.each(modes)("kernel log + mock-smi -> agent -> %s -> collector", (_name
     expect(collector.flags.openFlags({ host: HOST }).filter((f) => f.gpuUuid === rtx)).toEqual([]);
   });
 
-  it("closes reset-required on the evidence: the recovery action back to None", async () => {
-    // The GPU was reset: -q -x says None again. GPU 1, lost, shows no evidence: still open.
-    writeFileSync(scenarioPath(), scenario(false));
-    await waitFor(() => open("reset-required", uuidFor(HOST, 0)) === undefined, 30_000, "GPU 0 closed");
+  it("closes reset-required on the evidence: the recovery action back to None", {
+    timeout: RESET_AT_S * 1000 + 60_000,
+  }, async () => {
+    // At RESET_AT_S the GPU is reset: -q -x says None again. GPU 1, lost, shows no evidence:
+    // still open.
+    await waitFor(
+      () => open("reset-required", uuidFor(HOST, 0)) === undefined,
+      RESET_AT_S * 1000 + 30_000,
+      "GPU 0 closed",
+    );
     await waitFor(() => hooked("closed", "reset-required") === 1, 20_000, "the closing alert");
     expect(open("reset-required", uuidFor(HOST, 1))).toBeDefined();
   });
@@ -178,7 +194,9 @@ describe.each(modes)("kernel log + mock-smi -> agent -> %s -> collector", (_name
     const first = agents.at(-1);
     first?.child.kill("SIGKILL");
     await first?.exited;
-    writeFileSync(scenarioPath(), scenario(false, "\n        xid:\n          - { at: 3s, code: 31 }"));
+    // The new Xid needs the file rewritten, which restarts the scenario's clock (mock-smi keys it by
+    // the file's time): GPU 0 plays Reset then None again, which this test leaves aside.
+    writeFileSync(scenarioPath(), scenario("\n        xid:\n          - { at: 3s, code: 31 }"));
     startAgent();
     await waitFor(() => events().length >= 3, 40_000, `the new event (agent: ${agentOutput()})`);
     // Oldest first: the scenario's times (13 at 1 s, 79 at 2 s, 31 at 3 s).

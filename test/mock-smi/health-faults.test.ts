@@ -1,7 +1,7 @@
 // Scenario health faults, read back through the agent's own pure readers: the recovery action in
-// `-q -x`, a PCIe link downgraded below its maximum in --query-gpu and -q -x, NVLink links taken
-// down in `nvlink -s`, CRC errors growing in `nvlink -e`; consumer cards and MIG GPUs say NVLink
-// is not supported, as the captures do.
+// `-q -x` (one change, or a sequence of them), a PCIe link downgraded below its maximum in
+// --query-gpu and -q -x, NVLink links taken down in `nvlink -s`, CRC errors growing in
+// `nvlink -e`; consumer cards and MIG GPUs say NVLink is not supported, as the captures do.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,6 +99,30 @@ describe("mock-smi health faults", () => {
 
     const after = parseNvlinkErrors((await run(60 + 150)).stdout).gpus[0];
     expect(after && nvlinkErrorSum(after)).toBe(15);
+  });
+
+  it("a recovery action sequence: -q -x says Reset after the Xid until the GPU's reset, then None", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "gputel-health-")), "sequence.yaml");
+    writeFileSync(
+      file,
+      [
+        "start: 2026-07-14T08:00:00Z",
+        "hosts:",
+        "  - name: h",
+        "    gpus:",
+        "      - model: NVIDIA H100 80GB HBM3",
+        "        recovery_action:",
+        "          - { at: 1m, action: Reset }",
+        "          - { at: 3m, action: None }",
+        "",
+      ].join("\n"),
+    );
+    const actionAt = async (atS: number) => {
+      const xml = await mockSmi(["--scenario", file, "--", "-q", "-x"], { now: () => START + atS * 1000 });
+      const { doc, schema } = await convertSmiXml(xml.stdout);
+      return readHealth(doc, schema)[0]?.recoveryAction;
+    };
+    expect([await actionAt(30), await actionAt(90), await actionAt(200)]).toEqual(["none", "reset", "none"]);
   });
 
   it("refuses an unknown recovery action, naming the key", async () => {
