@@ -27,7 +27,7 @@ const HOST = "klog-chain";
  * When GPU 0 is reset: its recovery action reads Reset until then, None from then on. Late enough
  * that the first test sees reset-required open on a busy machine, early enough for the third.
  */
-const RESET_AT_S = 20;
+const RESET_AT_S = 30;
 
 /** The scenario; `later` adds an Xid to GPU 2. */
 const scenario = (later = "") => `
