@@ -57,6 +57,7 @@ import {
 import { leasedHosts, leaseHost, tenantCells, tenantGpus, tenantSummary } from "./tenant-reads.js";
 import { tenantReport } from "./tenant-report.js";
 import {
+  meetsRange,
   refuseLabelFilter,
   scopeFor,
   type TenantScope,
@@ -232,9 +233,10 @@ export function registerApiRoutes(
     };
     const { page, flags } = scope
       ? scopedFlagPage(
-          // A flag closed at its lease's end is no longer open for the tenant.
-          tenantFlags(scope, backend.flags(query), leasedHosts(backend, scope), now).filter(
-            (f) => state === "all" || f.endMs === null,
+          // A flag closed at its lease's end is no longer open for the tenant; of a flag over
+          // several stays, only the pieces that meet the range asked for are listed.
+          tenantFlags(scope, backend.flags(query), leasedHosts(backend, scope), now).filter((f) =>
+            state === "all" ? meetsRange(f, fromMs, toMs) : f.endMs === null,
           ),
           state,
           offset,

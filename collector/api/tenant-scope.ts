@@ -113,27 +113,30 @@ export class TenantScope {
   }
 
   /**
-   * Of the stretches of lease periods during which the device's GPU was on `host` (one per stay
-   * there, per `where`), the one overlapping [fromMs, toMs) that starts last: a host-level flag
-   * concerns the tenant only while its GPU was on that host, wherever the GPU was before or after
-   * (it may have left the host and come back within one flag or one period).
+   * The tenant's stays on the device overlapping [fromMs, toMs), oldest first: its lease periods
+   * there, two that touch (one lease ending where the next begins) joined into one.
    */
-  latestStretchOn(
-    host: string,
-    fromMs: number,
-    toMs: number,
-    where: GpuWhereabouts,
-  ): LeasePeriod | undefined {
-    let latest: LeasePeriod | undefined;
+  staysOf(device: string, fromMs: number, toMs: number): LeasePeriod[] {
+    return joined((this.periods.get(device) ?? []).filter((p) => p.startMs < toMs && fromMs < p.endMs));
+  }
+
+  /**
+   * The tenant's stays on `host` overlapping [fromMs, toMs), oldest first: the stretches of its
+   * lease periods during which the GPU of one of its devices was on that host (per `where`), those
+   * of several devices (or of leases that touch) joined where they overlap or touch. A host-level
+   * flag concerns the tenant only while a GPU of its was on that host, wherever the GPU was before
+   * or after (it may have left the host and come back within one flag or one period).
+   */
+  staysOn(host: string, fromMs: number, toMs: number, where: GpuWhereabouts): LeasePeriod[] {
+    const stretches: LeasePeriod[] = [];
     for (const [device, list] of this.periods)
       for (const p of list) {
         if (p.startMs >= toMs || fromMs >= p.endMs) continue;
         for (const place of where.places(this.gpuOf.get(device) ?? device, p.startMs, p.endMs))
           if (place.host === host && place.fromMs < toMs && fromMs < place.toMs)
-            if (!latest || place.fromMs > latest.startMs)
-              latest = { startMs: place.fromMs, endMs: place.toMs };
+            stretches.push({ startMs: place.fromMs, endMs: place.toMs });
       }
-    return latest;
+    return joined(stretches);
   }
 
   /** The start of the period holding the device at `atMs` (or the first overlapping one). */
@@ -198,12 +201,13 @@ export function tenantSeries(scope: TenantScope, series: SeriesView, host: strin
  * GPU flags of leased devices that overlap a period; host-level flags (stale, offline) of a host
  * one of the tenant's GPUs (a MIG device's: its GPU) was on (`where`) during the flag and its
  * lease: they count against its availability, as its statement's down time does
- * (reports/down-time.ts), and a host its GPU was not on then is none of its business. A GPU
- * flag is clipped to the tenant's latest period it overlaps, a host-level flag to the latest
- * stretch of a period its GPU spent on that host: a flag that goes on after the lease ended (or
- * the GPU left) is closed then for the tenant, which learns nothing of the device after its
- * lease (nor of another tenant's time between two of its leases, nor of a host its GPU had left).
- * Labels are left out.
+ * (reports/down-time.ts), and a host its GPU was not on then is none of its business. A flag is
+ * shown once per stay of the tenant's it overlaps (TenantScope.staysOf, staysOn), clipped to that
+ * stay: a flag that goes on after the lease ended (or the GPU left) is closed then for the
+ * tenant, which learns nothing of the device after its lease (nor of another tenant's time
+ * between two of its leases, nor of a host its GPU had left), and what its pieces add up to is
+ * what its statement counts down. The first piece keeps the flag's id, the others take
+ * stayFlagId's. Labels are left out.
  */
 export function tenantFlags<F extends Flag>(
   scope: TenantScope,
@@ -214,11 +218,46 @@ export function tenantFlags<F extends Flag>(
   const out: F[] = [];
   for (const f of flags) {
     const end = f.endMs ?? nowMs + 1;
-    const period =
+    const stays =
       f.gpuUuid === null
-        ? scope.latestStretchOn(f.host, f.startMs, end, where)
-        : scope.latestPeriod([f.gpuUuid], f.startMs, end);
-    if (period) out.push(clipToPeriod({ ...f, labels: {} }, period, nowMs));
+        ? scope.staysOn(f.host, f.startMs, end, where)
+        : scope.staysOf(f.gpuUuid, f.startMs, end);
+    stays.forEach((stay, n) => {
+      out.push(clipToPeriod({ ...f, id: stayFlagId(f.id, n), labels: {} }, stay, nowMs));
+    });
+  }
+  return out;
+}
+
+/** Whether a flag meets [fromMs, toMs] (both ends included, either open), as the store's history reads it. */
+export function meetsRange(f: Pick<Flag, "startMs" | "endMs">, fromMs?: number, toMs?: number): boolean {
+  return (
+    (fromMs === undefined || (f.endMs ?? Number.POSITIVE_INFINITY) >= fromMs) &&
+    (toMs === undefined || f.startMs <= toMs)
+  );
+}
+
+/** What each later stay's piece of a flag adds to its id (stored flag ids stay far below it). */
+const STAY_ID_STEP = 2 ** 32;
+
+/**
+ * The id of the n-th piece (from 0, oldest first) of flag `id` as a tenant sees it: the flag's own
+ * id for the first, `id + n·2^32` for a later one. It counts only the tenant's own stays within
+ * the flag, so it tells nothing of the time outside them, and a piece keeps its id as later
+ * stays come (the past is never rewritten; only a lease recorded later for a span before the
+ * piece renumbers it).
+ */
+function stayFlagId(id: number, n: number): number {
+  return id + n * STAY_ID_STEP;
+}
+
+/** Periods joined where they overlap or touch, oldest first. */
+function joined(periods: readonly LeasePeriod[]): LeasePeriod[] {
+  const out: LeasePeriod[] = [];
+  for (const p of [...periods].sort((a, b) => a.startMs - b.startMs)) {
+    const last = out[out.length - 1];
+    if (last && p.startMs <= last.endMs) last.endMs = Math.max(last.endMs, p.endMs);
+    else out.push({ ...p });
   }
   return out;
 }

@@ -18,13 +18,12 @@ import {
   T0,
   UUID,
 } from "../collector/health/flag-harness.js";
-import { tenantApp } from "./tenant-app.js";
+import { type ShownFlag, statementDownMs, tenantApp, tenantGet } from "./tenant-app.js";
 
 const OTHER = "globex-node";
 const MIG = "MIG-00000000-0000-0000-0000-000000000000";
 const TOKEN = "tenant-host-stretch-admin-token-0123";
 const TENANTS: Record<string, Principal> = { gputel_acme: { role: "tenant", tenant: "acme", actor: "t" } };
-const MONTH = new Date(T0).toISOString().slice(0, 7);
 
 let h: FlagHarness | undefined;
 let app: FastifyInstance | undefined;
@@ -32,13 +31,6 @@ afterEach(async () => {
   await app?.close();
   h?.cleanup();
 });
-
-interface ShownFlag {
-  kind: string;
-  host: string;
-  startMs: number;
-  endMs: number | null;
-}
 
 const GPU = { index: 0, uuid: UUID, name: "NVIDIA H100 80GB HBM3" };
 const MIG_GPU = {
@@ -92,23 +84,12 @@ function serve(harness: FlagHarness, device: string, fromMs: number, toMs: numbe
   return app;
 }
 
-async function get(a: FastifyInstance, url: string) {
-  const r = await a.inject({ method: "GET", url, headers: { authorization: "Bearer gputel_acme" } });
-  expect(r.statusCode).toBe(200);
-  return JSON.parse(r.body) as Record<string, unknown>;
-}
-
 async function offlineFlags(a: FastifyInstance): Promise<{ host: string; fromMs: number; toMs: number }[]> {
-  const { flags } = (await get(a, "/api/v1/flags?state=all")) as { flags: ShownFlag[] };
+  const { flags } = (await tenantGet(a, "/api/v1/flags?state=all")) as { flags: ShownFlag[] };
   return flags
     .filter((f) => f.kind === "offline")
     .map((f) => ({ host: f.host, fromMs: f.startMs, toMs: f.endMs ?? Number.POSITIVE_INFINITY }))
     .sort((x, y) => x.fromMs - y.fromMs);
-}
-
-async function statementDownMs(a: FastifyInstance): Promise<number> {
-  const s = (await get(a, `/api/v1/reports/statement?month=${MONTH}`)) as { total: { downMs: number } };
-  return s.total.downMs;
 }
 
 /**
@@ -138,27 +119,31 @@ describe("a tenant's host-level flags follow the hosts its GPU was on during its
       { host: HOST, fromMs: T0 + 30 * MIN, toMs: T0 + 60 * MIN },
       { host: OTHER, fromMs: T0 + 60 * MIN, toMs: T0 + 90 * MIN },
     ]);
-    expect(await statementDownMs(a)).toBe(60 * MIN);
+    expect(await statementDownMs(a, T0)).toBe(60 * MIN);
   });
 
   it("a GPU that leaves node-1 and comes back within node-1's flag shows none of the time it was away", async () => {
     const a = awayAndBack(HOST, T0 + 30 * MIN, T0 + 150 * MIN);
-    // One entry per flag, clipped to its latest stretch (as a GPU flag is to its latest period);
-    // never over [T0+60m, T0+120m), when the GPU was on globex-node.
-    expect(await offlineFlags(a)).toEqual([{ host: HOST, fromMs: T0 + 120 * MIN, toMs: T0 + 150 * MIN }]);
-    expect(await statementDownMs(a)).toBe(60 * MIN);
+    // One entry per stretch on node-1 the flag overlaps, each clipped to it; never over
+    // [T0+60m, T0+120m), when the GPU was on globex-node.
+    const shown = await offlineFlags(a);
+    expect(shown).toEqual([
+      { host: HOST, fromMs: T0 + 30 * MIN, toMs: T0 + 60 * MIN },
+      { host: HOST, fromMs: T0 + 120 * MIN, toMs: T0 + 150 * MIN },
+    ]);
+    expect(shownMs(shown)).toBe(await statementDownMs(a, T0));
   });
 
   it("another host's flag held over the GPU's stay there is shown, though the GPU is elsewhere at both of its ends", async () => {
     const a = awayAndBack(OTHER, T0 + 30 * MIN, T0 + 150 * MIN);
     expect(await offlineFlags(a)).toEqual([{ host: OTHER, fromMs: T0 + 60 * MIN, toMs: T0 + 120 * MIN }]);
-    expect(await statementDownMs(a)).toBe(60 * MIN);
+    expect(await statementDownMs(a, T0)).toBe(60 * MIN);
   });
 
   it("a lease period that starts and ends on node-1 shows nothing of node-1 while its GPU was away", async () => {
     const a = awayAndBack(HOST, T0 + 70 * MIN, T0 + 110 * MIN);
     expect(await offlineFlags(a)).toEqual([]);
-    expect(await statementDownMs(a)).toBe(0);
+    expect(await statementDownMs(a, T0)).toBe(0);
   });
 
   it("a MIG device lease shows its GPU's host's offline flag, as its statement counts it down", async () => {
@@ -168,7 +153,7 @@ describe("a tenant's host-level flags follow the hosts its GPU was on during its
     const a = serve(harness, MIG, T0, T0 + 60 * MIN, T0 + 90 * MIN);
     const shown = await offlineFlags(a);
     expect(shown).toEqual([{ host: HOST, fromMs: T0 + 30 * MIN, toMs: T0 + 45 * MIN }]);
-    expect(shownMs(shown)).toBe(await statementDownMs(a));
+    expect(shownMs(shown)).toBe(await statementDownMs(a, T0));
   });
 
   it("a MIG device lease's summary counts its GPU's host's open offline flag, as its flag list shows it", async () => {
@@ -183,9 +168,9 @@ describe("a tenant's host-level flags follow the hosts its GPU was on during its
       T0 + 30 * MIN,
     );
     const a = serve(harness, MIG, T0, T0 + 180 * MIN, T0 + 60 * MIN);
-    const { flags } = (await get(a, "/api/v1/flags?state=open")) as { flags: ShownFlag[] };
+    const { flags } = (await tenantGet(a, "/api/v1/flags?state=open")) as { flags: ShownFlag[] };
     expect(flags.map((f) => [f.kind, f.host, f.endMs])).toEqual([["offline", HOST, null]]);
-    const summary = (await get(a, "/api/v1/summary")) as {
+    const summary = (await tenantGet(a, "/api/v1/summary")) as {
       flags: { open: number; byKind: Record<string, number> };
       hosts: { total: number };
     };
