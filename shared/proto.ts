@@ -38,6 +38,7 @@ export type IHealthEvent = gputel.v1.IHealthEvent;
 export type IEventBatch = gputel.v1.IEventBatch;
 export type IProcessSet = gputel.v1.IProcessSet;
 export type IProcessRecord = gputel.v1.IProcessRecord;
+export type IProcessAbsence = gputel.v1.IProcessAbsence;
 export type EventKindValue = gputel.v1.EventKind;
 export type GpuStateValue = gputel.v1.GpuState;
 export type AbsentReasonValue = gputel.v1.AbsentReason;

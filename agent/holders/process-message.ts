@@ -2,6 +2,7 @@
 // set of process lives changed, or the refresh period passed. Pure. Only identities decide
 // "changed" (GPU, MIG device, pid, start): memory and SM move every poll and go out with the next
 // change or refresh, with the peak memory the agent saw since the process appeared.
+import { MAX_ABSENCE_WHY_LENGTH } from "../../shared/process-absence.js";
 import type { IProcessRecord, IProcessSet } from "../../shared/proto.js";
 import { SCHEMA_VERSION } from "../../shared/proto.js";
 import type { Workload } from "./cgroup.js";
@@ -20,7 +21,11 @@ export function toProcessRecord(r: HolderRecord, peakMemoryMib: number | undefin
     name: r.name ?? "",
     user: r.user.name ?? "",
     user_token: r.user.token ?? "",
-    absent: r.absent.map((a) => ({ field: a.field, reason: a.reason, why: a.why.slice(0, 200) })),
+    absent: r.absent.map((a) => ({
+      field: a.field,
+      reason: a.reason,
+      why: a.why.slice(0, MAX_ABSENCE_WHY_LENGTH),
+    })),
     ...workloadFields(r.workload),
   };
   if (r.startMs !== undefined) out.start_ms = r.startMs;

@@ -2,6 +2,7 @@
 // (the list of holders), the last pmon interval (SM/memory share), the /proc lookup (user, start,
 // workload) and the MIG places (which MIG device, mig-places.ts). Pure. Records, not series labels: the
 // caller sends them as their own message, so label cardinality never grows with pids.
+import type { ProcessAbsentField } from "../../shared/process-absence.js";
 import { AbsentReason, type AbsentReasonValue } from "../../shared/proto.js";
 import type { ComputeAppRow } from "../sources/nvidia-smi/compute-apps.js";
 import type { Workload } from "./cgroup.js";
@@ -23,7 +24,7 @@ export interface HolderRecord {
   memPct?: number;
   user: ProcessUser;
   workload?: Workload;
-  absent: { field: string; reason: AbsentReasonValue; why: string }[];
+  absent: { field: ProcessAbsentField; reason: AbsentReasonValue; why: string }[];
 }
 
 export interface RecordInputs {

@@ -86,11 +86,35 @@ export function renderProcesses(a: ProcessesAnswer, style: Style): string {
     { text: duration(p.lastSeenMs - (p.startMs ?? p.firstSeenMs)) },
     { text: p.open ? "running" : "ended", colour: p.open ? "green" : "grey" },
   ]);
-  return table(
-    style,
-    ["GPU", "PID", "NAME", "USER", "WORKLOAD", "MEM MIB", "PEAK MIB", "SM %", "STARTED", "FOR", "STATE"],
-    rows,
+  return (
+    table(
+      style,
+      ["GPU", "PID", "NAME", "USER", "WORKLOAD", "MEM MIB", "PEAK MIB", "SM %", "STARTED", "FOR", "STATE"],
+      rows,
+    ) + smAbsentNotes(a.processes)
   );
+}
+
+/**
+ * Why the SM % column is blank, one line per reason the agent gave ("SM % absent: pids 4121, 4122:
+ * nvidia-smi reports no per-process utilization under MIG (unsupported)"): a blank alone would not
+ * say whether pmon is unsupported, failing or just missed the process.
+ */
+function smAbsentNotes(processes: readonly ProcessRow[]): string {
+  const pidsByWhy = new Map<string, number[]>();
+  for (const p of processes) {
+    if (p.smPct !== null) continue;
+    // A collector older than the `absent` field answers none.
+    const absence = (p.absent ?? []).find((x) => x.field === "sm");
+    if (absence === undefined) continue;
+    const why = `${absence.why} (${absence.reason})`;
+    const pids = pidsByWhy.get(why);
+    if (pids === undefined) pidsByWhy.set(why, [p.pid]);
+    else pids.push(p.pid);
+  }
+  return [...pidsByWhy]
+    .map(([why, pids]) => `SM % absent: ${pids.length === 1 ? "pid" : "pids"} ${pids.join(", ")}: ${why}\n`)
+    .join("");
 }
 
 function workload(p: ProcessRow): string {

@@ -57,6 +57,8 @@ export const REJECT_REASONS = [
   "too_many_events",
   /** A process of a ProcessSet with a bad GPU or MIG UUID, pid, start, name, memory, SM %, user or workload id, or listed twice: that process is dropped. */
   "process_invalid",
+  /** A process's absence (why a field is missing) with an unknown field or reason, a why too long or with control characters, or past 16: that absence is dropped, the process kept. */
+  "process_absence_invalid",
   /** A ProcessSet with more processes than limits.max_processes_per_message (counted before decoding). */
   "too_many_processes",
 ] as const;

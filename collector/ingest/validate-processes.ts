@@ -2,8 +2,21 @@
 // the contract (pure). Untrusted input: the set's host must be the topic's (and the username's);
 // each process is checked on its own, and one that fails is dropped with `process_invalid` while
 // the others are kept. Only text the agent may send survives: bounded names, ids of fixed shapes.
+// A malformed absence (why a field is missing) is dropped alone with `process_absence_invalid`:
+// its process still holds the GPU.
 import { isValidGpuUuid, MIG_UUID } from "../../shared/gpu-id.js";
-import type { IProcessRecord, IProcessSet } from "../../shared/proto.js";
+import {
+  MAX_ABSENCE_WHY_LENGTH,
+  PROCESS_ABSENT_FIELDS,
+  type ProcessAbsentField,
+} from "../../shared/process-absence.js";
+import {
+  AbsentReason,
+  type AbsentReasonValue,
+  type IProcessAbsence,
+  type IProcessRecord,
+  type IProcessSet,
+} from "../../shared/proto.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 import type { Rejection } from "./reasons.js";
 import {
@@ -15,6 +28,30 @@ import {
   guard,
   type ValidationContext,
 } from "./validate.js";
+
+export type AbsentReasonWord = "unsupported" | "error" | "out_of_range" | "unparseable" | "not_queried";
+
+/** The words the API shows for the agent's AbsentReason values (UNSPECIFIED is no reason: refused). */
+const ABSENT_REASON_WORDS: ReadonlyMap<AbsentReasonValue, AbsentReasonWord> = new Map([
+  [AbsentReason.ABSENT_REASON_UNSUPPORTED, "unsupported"],
+  [AbsentReason.ABSENT_REASON_ERROR, "error"],
+  [AbsentReason.ABSENT_REASON_OUT_OF_RANGE, "out_of_range"],
+  [AbsentReason.ABSENT_REASON_UNPARSEABLE, "unparseable"],
+  [AbsentReason.ABSENT_REASON_NOT_QUERIED, "not_queried"],
+]);
+
+/** Why one field of a process is absent, as the agent found it ("sm", "unsupported", "pmon …"). */
+export interface ProcessAbsence {
+  field: ProcessAbsentField;
+  reason: AbsentReasonWord;
+  why: string;
+}
+
+/**
+ * Absences kept per process. The agent sends at most one per field but `proc`, which has one per
+ * unreadable /proc file: under ten in all.
+ */
+export const MAX_PROCESS_ABSENCES = 16;
 
 /** One process that passed validation, as storage takes it. */
 export interface ValidProcess {
@@ -36,6 +73,8 @@ export interface ValidProcess {
   podUid: string | null;
   jobId: string | null;
   unit: string | null;
+  /** Why fields are absent (smPct null: pmon gave no value, and why). */
+  absent: ProcessAbsence[];
 }
 
 export interface ValidProcessSet {
@@ -94,13 +133,15 @@ export function validateProcessSet(set: IProcessSet, ctx: ValidationContext): Ch
         continue;
       }
       seen.add(key);
-      out.set.processes.push(checked.value);
+      const absences = checkAbsences(p.absent ?? [], ctx.topicHost, checked.value.pid);
+      out.rejections.push(...absences.rejections);
+      out.set.processes.push({ ...checked.value, absent: absences.kept });
     }
     return out;
   });
 }
 
-function validateProcess(p: IProcessRecord, ctx: ValidationContext): ValidProcess {
+function validateProcess(p: IProcessRecord, ctx: ValidationContext): Omit<ValidProcess, "absent"> {
   const gpuUuid = p.gpu_uuid ?? "";
   if (!isValidGpuUuid(gpuUuid)) fail("process_invalid", `gpu_uuid ${JSON.stringify(gpuUuid.slice(0, 64))}`);
   const migUuid = p.mig_uuid ?? "";
@@ -148,6 +189,33 @@ function validateProcess(p: IProcessRecord, ctx: ValidationContext): ValidProces
     jobId: text(p.slurm_job_id, JOB_ID, "slurm_job_id"),
     unit: text(p.systemd_unit, UNIT, "systemd_unit"),
   };
+}
+
+/**
+ * The well-formed absences of one process (known field and reason, bounded text without control
+ * characters), at most MAX_PROCESS_ABSENCES; each malformed one, and the excess once, as a rejection.
+ */
+export function checkAbsences(
+  list: readonly IProcessAbsence[],
+  host: string,
+  pid: number,
+): { kept: ProcessAbsence[]; rejections: Rejection[] } {
+  const out: { kept: ProcessAbsence[]; rejections: Rejection[] } = { kept: [], rejections: [] };
+  const refuse = (detail: string) =>
+    out.rejections.push({ host, reason: "process_absence_invalid", detail: `process ${pid}: ${detail}` });
+  list.slice(0, MAX_PROCESS_ABSENCES).forEach((a, i) => {
+    const field = PROCESS_ABSENT_FIELDS.find((f) => f === a.field);
+    const reason = ABSENT_REASON_WORDS.get(a.reason ?? AbsentReason.ABSENT_REASON_UNSPECIFIED);
+    const why = a.why ?? "";
+    if (field === undefined) refuse(`absence ${i} field ${JSON.stringify((a.field ?? "").slice(0, 32))}`);
+    else if (reason === undefined) refuse(`absence ${i} reason ${a.reason}`);
+    else if (why.length > MAX_ABSENCE_WHY_LENGTH || hasControl(why))
+      refuse(`absence ${i} why length ${why.length}${hasControl(why) ? " with control characters" : ""}`);
+    else out.kept.push({ field, reason, why });
+  });
+  if (list.length > MAX_PROCESS_ABSENCES)
+    refuse(`${list.length} absences, at most ${MAX_PROCESS_ABSENCES} kept`);
+  return out;
 }
 
 /** C0 control characters (a name is shown in logs, the dashboard and flag messages). */

@@ -36,6 +36,12 @@ function workload(p) {
   }
 }
 
+/** Why the SM share is missing, as the agent said (a collector before 0.1.0 sends no `absent`). */
+function smAbsence(p) {
+  const absence = (p.absent ?? []).find((a) => a.field === "sm");
+  return absence ? `no pmon value: ${absence.why} (${absence.reason})` : "no pmon value";
+}
+
 function note(text) {
   const tr = el("tr", "empty");
   tr.append(el("td", "", text));
@@ -55,7 +61,7 @@ function row(p, nowMs, withMig) {
     cell(workload(p), ids),
     ...(withMig ? [cell(p.migUuid ? short(p.migUuid) : "–", p.migUuid ?? "no MIG device named")] : []),
     cell(gib(p.memoryMib), p.peakMemoryMib === null ? "" : `peak ${gib(p.peakMemoryMib)}`, "num"),
-    cell(pctOf(p.smPct), p.smPct === null ? "no pmon value (unsupported, or MIG)" : "", "num"),
+    cell(pctOf(p.smPct), p.smPct === null ? smAbsence(p) : "", "num"),
     cell(duration(Math.max(0, nowMs - p.firstSeenMs)), new Date(p.firstSeenMs).toLocaleString(), "num"),
   );
   return tr;

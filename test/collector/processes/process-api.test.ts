@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../../cli/query/cli.js";
 import { newToken } from "../../../collector/api/tokens.js";
 import { checkMessage } from "../../../collector/ingest/check.js";
-import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
+import { AbsentReason, type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
 import { topicFor } from "../../../shared/topics.js";
 import { startTestCollector, type TestCollector } from "../../security/collector-helpers.js";
 import { frameFor } from "../leases/store-helpers.js";
@@ -13,6 +13,7 @@ import { frameFor } from "../leases/store-helpers.js";
 const TOKEN = "processes-admin-token-0123456789";
 const G1 = "GPU-11111111-2222-3333-4444-555555555555";
 const G2 = "GPU-66666666-2222-3333-4444-555555555555";
+const G3 = "GPU-77777777-2222-3333-4444-555555555555";
 const H = 3_600_000;
 const NOW = Date.now();
 const HOST = "host-a";
@@ -34,16 +35,16 @@ function proc(gpu: string, pid: number, user: string, job: string): IProcessReco
   };
 }
 
-function writeSet(seq: number, at: number, list: IProcessRecord[]): void {
+function writeSet(seq: number, at: number, list: IProcessRecord[], host = HOST): void {
   const payload = ProcessSet.encode({
     schema_version: SCHEMA_VERSION,
-    host: HOST,
+    host,
     boot_id: "b1",
     seq,
     timestamp_ms: at,
     processes: list,
   }).finish();
-  const checked = checkMessage(topicFor(HOST, "processes"), payload, { username: undefined, nowMs: NOW });
+  const checked = checkMessage(topicFor(host, "processes"), payload, { username: undefined, nowMs: NOW });
   if (!checked.processes) throw new Error(JSON.stringify(checked.rejections));
   c.running.store.writeProcesses(checked.processes, at);
 }
@@ -53,12 +54,28 @@ async function get(path: string, token = TOKEN) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** `gputel query ARGS` against the test collector, as an admin; its standard output. */
+async function query(...args: string[]): Promise<string> {
+  let out = "";
+  const io = {
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: () => {},
+    env: { GPUTEL_API_TOKEN: TOKEN },
+    isTTY: false,
+  };
+  expect(await run([...args, "--url", c.url], io)).toBe(0);
+  return out;
+}
+
 const pids = (body: Record<string, unknown>) =>
   (body.processes as { pid: number }[]).map((p) => p.pid).sort((a, b) => a - b);
 
 beforeAll(async () => {
   c = await startTestCollector({ token: TOKEN });
   c.running.store.writeFrames([frameFor(HOST, [G1, G2], NOW - 20 * H)], NOW);
+  c.running.store.writeFrames([frameFor("host-b", [G3], NOW - 20 * H)], NOW);
   // 4 h ago: alice on G1 (job 1) and bob on G2 (job 2); 2 h ago bob's job ended; now alice alone.
   writeSet(1, NOW - 4 * H, [proc(G1, 100, "alice", "1"), proc(G2, 200, "bob", "2")]);
   writeSet(2, NOW - 2 * H, [proc(G1, 100, "alice", "1"), proc(G2, 200, "bob", "2")]);
@@ -128,19 +145,6 @@ describe("process routes", () => {
   });
 
   test("gputel query processes and report processes", async () => {
-    const query = async (...args: string[]) => {
-      let out = "";
-      const io = {
-        stdout: (t: string) => {
-          out += t;
-        },
-        stderr: () => {},
-        env: { GPUTEL_API_TOKEN: TOKEN },
-        isTTY: false,
-      };
-      expect(await run([...args, "--url", c.url], io)).toBe(0);
-      return out;
-    };
     const now = await query("processes");
     expect(now).toMatch(/^GPU\s+PID\s+NAME\s+USER/);
     expect(now).toContain("alice");
@@ -168,5 +172,35 @@ describe("process routes", () => {
     const code = await run(["processes", "--gpu", G1, "--since", FROM, "--json", "--url", c.url], io);
     expect(code, out).toBe(0);
     expect(pids(JSON.parse(out))).toEqual([100]);
+  });
+
+  test("says why a process's SM % and memory % are absent, in the API and gputel query processes", async () => {
+    const why = "pmon does not report on this GPU";
+    writeSet(
+      1,
+      NOW - 60_000,
+      [
+        {
+          ...proc(G3, 300, "carol", "3"),
+          absent: [
+            { field: "sm", reason: AbsentReason.ABSENT_REASON_UNSUPPORTED, why },
+            { field: "mem", reason: AbsentReason.ABSENT_REASON_UNSUPPORTED, why },
+          ],
+        },
+      ],
+      "host-b",
+    );
+    const answer = await get(`/api/v1/gpus/${G3}/processes`);
+    expect(answer.body.processes).toEqual([
+      expect.objectContaining({
+        pid: 300,
+        smPct: null,
+        absent: [
+          { field: "sm", reason: "unsupported", why },
+          { field: "mem", reason: "unsupported", why },
+        ],
+      }),
+    ]);
+    expect(await query("processes", G3)).toContain(`SM % absent: pid 300: ${why} (unsupported)`);
   });
 });

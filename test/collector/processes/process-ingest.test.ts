@@ -5,8 +5,16 @@ import { REASON, refusalCode, retainDecision } from "../../../collector/broker/p
 import { checkMessage } from "../../../collector/ingest/check.js";
 import { DEFAULT_LIMITS } from "../../../collector/ingest/limits.js";
 import { IngestPipeline } from "../../../collector/ingest/pipeline.js";
+import type { Store } from "../../../collector/store/store.js";
 import { silentLogger } from "../../../shared/logger.js";
-import { type IProcessRecord, type IProcessSet, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
+import {
+  AbsentReason,
+  type IProcessAbsence,
+  type IProcessRecord,
+  type IProcessSet,
+  ProcessSet,
+  SCHEMA_VERSION,
+} from "../../../shared/proto.js";
 import { topicFor } from "../../../shared/topics.js";
 import { type TempStore, tempStore } from "../store/synth.js";
 
@@ -47,6 +55,18 @@ function setPayload(host: string, processes: IProcessRecord[], over: Partial<IPr
 
 const topic = topicFor(H, "processes");
 let tmp: TempStore | undefined;
+
+/** A running ingest pipeline into the real store, its clock at NOW. */
+function startPipeline(store: Store): IngestPipeline {
+  const pipeline = new IngestPipeline({
+    sink: store,
+    logger: silentLogger(),
+    fleet: store.fleet,
+    now: () => NOW,
+  });
+  pipeline.start();
+  return pipeline;
+}
 afterEach(() => tmp?.cleanup());
 
 describe("ProcessSet check", () => {
@@ -79,6 +99,42 @@ describe("ProcessSet check", () => {
     const checked = checkMessage(topic, setPayload(H, [proc(1, over), proc(2)]), ctx);
     expect(checked.rejections.map((r) => r.reason)).toEqual(["process_invalid"]);
     expect(checked.processes?.processes.map((p) => p.pid)).toEqual([2]);
+  });
+
+  it("keeps why a field is absent, and drops a malformed absence alone (process_absence_invalid)", () => {
+    const UNSUPPORTED = AbsentReason.ABSENT_REASON_UNSUPPORTED;
+    const absent: IProcessAbsence[] = [
+      { field: "sm", reason: UNSUPPORTED, why: "pmon does not report on this GPU" },
+      { field: "mem", reason: UNSUPPORTED, why: "pmon does not report on this GPU" },
+      { field: "proc", reason: AbsentReason.ABSENT_REASON_ERROR, why: "status: EACCES" },
+      { field: "cmdline", reason: UNSUPPORTED, why: "a field the agent never sends" },
+      { field: "sm", reason: 99 as IProcessAbsence["reason"], why: "a reason outside the enum" },
+      { field: "sm", reason: AbsentReason.ABSENT_REASON_UNSPECIFIED, why: "no reason" },
+      { field: "proc", reason: UNSUPPORTED, why: "w".repeat(201) },
+      { field: "proc", reason: UNSUPPORTED, why: "line\nbreak" },
+    ];
+    const checked = checkMessage(topic, setPayload(H, [proc(1, { sm_pct: null, absent })]), ctx);
+    expect(checked.rejections.map((r) => r.reason)).toEqual(Array(5).fill("process_absence_invalid"));
+    expect(checked.processes?.processes[0]).toMatchObject({
+      pid: 1,
+      smPct: null,
+      absent: [
+        { field: "sm", reason: "unsupported", why: "pmon does not report on this GPU" },
+        { field: "mem", reason: "unsupported", why: "pmon does not report on this GPU" },
+        { field: "proc", reason: "error", why: "status: EACCES" },
+      ],
+    });
+  });
+
+  it("keeps at most 16 absences of one process, counting the rest once", () => {
+    const absent = Array.from({ length: 40 }, (_, i) => ({
+      field: "proc",
+      reason: AbsentReason.ABSENT_REASON_ERROR,
+      why: `problem ${i}`,
+    }));
+    const checked = checkMessage(topic, setPayload(H, [proc(1, { absent })]), ctx);
+    expect(checked.rejections.map((r) => r.reason)).toEqual(["process_absence_invalid"]);
+    expect(checked.processes?.processes[0]?.absent).toHaveLength(16);
   });
 
   it("rejects a set for another host, from another user, or past the bound", () => {
@@ -133,13 +189,7 @@ describe("process sessions in the store", () => {
   it("opens, extends and closes sessions; a replayed older set closes nothing; a re-sent one changes nothing", async () => {
     tmp = tempStore();
     const store = tmp.open();
-    const pipeline = new IngestPipeline({
-      sink: store,
-      logger: silentLogger(),
-      fleet: store.fleet,
-      now: () => NOW,
-    });
-    pipeline.start();
+    const pipeline = startPipeline(store);
     const send = (seq: number, at: number, list: IProcessRecord[]) =>
       pipeline.submit(topic, setPayload(H, list, { seq, timestamp_ms: at }), undefined);
     expect((await send(1, NOW - 120_000, [proc(4121, { sm_pct: 10 }), proc(5000)])).stored).toBe(true);
@@ -168,6 +218,30 @@ describe("process sessions in the store", () => {
         .map((r) => r.pid),
     ).toEqual([4121]);
     expect(store.processes().query({ limit: 10, gpuUuids: [] })).toEqual([]);
+  });
+
+  it("keeps the newest set's absences: a replayed older set does not bring back its own", async () => {
+    tmp = tempStore();
+    const store = tmp.open();
+    const pipeline = startPipeline(store);
+    const noPmon = (why: string): IProcessAbsence[] => [
+      { field: "sm", reason: AbsentReason.ABSENT_REASON_UNSUPPORTED, why },
+      { field: "mem", reason: AbsentReason.ABSENT_REASON_UNSUPPORTED, why },
+    ];
+    const send = (seq: number, at: number, over: Partial<IProcessRecord>) =>
+      pipeline.submit(topic, setPayload(H, [proc(4121, over)], { seq, timestamp_ms: at }), undefined);
+    await send(1, NOW - 120_000, { sm_pct: null, absent: noPmon("pmon has not answered") });
+    await send(3, NOW, { sm_pct: null, absent: noPmon("pmon does not report on this GPU") });
+    await send(2, NOW - 60_000, { sm_pct: null, absent: noPmon("not in the last pmon interval") });
+    await pipeline.stop();
+    const [row] = store.processes().query({ limit: 10 });
+    expect(row).toMatchObject({
+      smPct: null,
+      absent: [
+        { field: "sm", reason: "unsupported", why: "pmon does not report on this GPU" },
+        { field: "mem", reason: "unsupported", why: "pmon does not report on this GPU" },
+      ],
+    });
   });
 
   it("a reused pid with another start is another session", () => {
