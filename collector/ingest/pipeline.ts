@@ -17,7 +17,7 @@ import type { FleetView, IngestSink } from "./sink.js";
 import { IngestStats, type IngestStatsSnapshot } from "./stats.js";
 import type { ValidFrame } from "./validate.js";
 import type { ValidEvent } from "./validate-event.js";
-import type { ValidProcessSet } from "./validate-processes.js";
+import { expiredSetRejections, type ValidProcessSet } from "./validate-processes.js";
 
 /** What became of a submitted message, once it is committed or rejected. */
 export interface SubmitResult {
@@ -311,6 +311,7 @@ export class IngestPipeline {
     try {
       this.admit(batch, receivedAt, claims);
       this.dropExpiredEvents(batch, receivedAt);
+      this.dropExpiredProcessSets(batch, receivedAt);
       for (const p of batch) {
         // Inventory before frames, so storage knows the GPU models the frames refer to.
         if (!p.sideWritten) {
@@ -421,6 +422,26 @@ export class IngestPipeline {
         this.countReject(rejection);
         return false;
       });
+    }
+  }
+
+  /**
+   * A process set older than the store keeps (a spool replayed after a long outage, a duplicate)
+   * would store again the sessions retention pruned: dropped, with the horizon the prune uses.
+   */
+  private dropExpiredProcessSets(batch: readonly Pending[], nowMs: number): void {
+    const horizonMs = this.options.sink.processHorizonMs?.(nowMs);
+    if (horizonMs === undefined) return;
+    for (const p of batch) {
+      const set = p.checked.processes;
+      if (set === undefined) continue;
+      const rejections = expiredSetRejections(set, horizonMs);
+      if (rejections.length === 0) continue;
+      delete p.checked.processes;
+      for (const rejection of rejections) {
+        p.checked.rejections.push(rejection);
+        this.countReject(rejection);
+      }
     }
   }
 

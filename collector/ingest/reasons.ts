@@ -59,6 +59,8 @@ export const REJECT_REASONS = [
   "process_invalid",
   /** A process's absence (why a field is missing) with an unknown field or reason, a why too long or with control characters, or past 16: that absence is dropped, the process kept. */
   "process_absence_invalid",
+  /** A ProcessSet older than the longest retention tier (its sessions pruned, or never kept): the set is dropped, counted once per process. */
+  "process_too_old",
   /** A ProcessSet with more processes than limits.max_processes_per_message (counted before decoding). */
   "too_many_processes",
 ] as const;

@@ -40,6 +40,11 @@ export interface IngestSink {
    * set already stored (same host, boot id, seq). Throws (and commits nothing) like writeFrames.
    */
   writeProcesses?(set: ValidProcessSet, receivedAtMs: number): void;
+  /**
+   * Process sessions last seen before this are past retention (pruned, or about to be): ingest
+   * refuses a set older than it (process_too_old), so a replayed set does not store them again.
+   */
+  processHorizonMs?(nowMs: number): number;
   /** Counts a rejected message by reason (persisted, shown on /metrics). */
   countReject(host: string, reason: string, count?: number): void;
 }

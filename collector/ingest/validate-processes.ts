@@ -192,6 +192,24 @@ function validateProcess(p: IProcessRecord, ctx: ValidationContext): Omit<ValidP
 }
 
 /**
+ * Why a set sent before `horizonMs` is refused, one rejection per process it lists (one for an
+ * empty set), or none for a newer set. Every session a set lists is last seen at the set's time,
+ * so a set older than the retention horizon would only store again what the prune removed (or is
+ * about to). A live process is never refused, however long ago it started: its newest set is new.
+ */
+export function expiredSetRejections(set: ValidProcessSet, horizonMs: number): Rejection[] {
+  if (set.timestampMs >= horizonMs) return [];
+  const when = `at ${new Date(set.timestampMs).toISOString()}, before the retention horizon ${new Date(horizonMs).toISOString()}`;
+  const rejection = (what: string): Rejection => ({
+    host: set.host,
+    reason: "process_too_old",
+    detail: `${what} of set ${set.seq} ${when}`,
+  });
+  if (set.processes.length === 0) return [rejection("no process")];
+  return set.processes.map((p) => rejection(`process ${p.pid}`));
+}
+
+/**
  * The well-formed absences of one process (known field and reason, bounded text without control
  * characters), at most MAX_PROCESS_ABSENCES; each malformed one, and the excess once, as a rejection.
  */

@@ -21,6 +21,7 @@
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
 //   store.eventHorizonMs(nowMs) / pruneEvents(nowMs, batch?)        events older than the longest tier go
 //   store.writeProcesses(set, receivedAtMs) / store.processes(): ProcessStore  process sessions (process-store.ts)
+//   store.processHorizonMs(nowMs) / pruneProcesses(nowMs, batch?)  sessions last seen before the longest tier go
 //   store.shortWait(fn): T                                         fn waiting briefly for another process's lock (busy.ts)
 //   store.close(): void                                            closes without sealing (safe)
 //   Store.openReader(path, options?): Store                        a read-only second connection
@@ -298,9 +299,18 @@ export class Store implements IngestSink {
     );
   }
 
-  /** Deletes at most `batch` process sessions last seen before the longest tier (as events), closed or not. */
+  /**
+   * Process sessions are kept as long as events, the coarsest rollups, so a process report covers
+   * what the usage reports do: one last seen before this is pruned, and ingest refuses a set older
+   * than this (process_too_old), which would only store again what the prune removed.
+   */
+  processHorizonMs(nowMs: number): number {
+    return nowMs - this.longestRetentionMs();
+  }
+
+  /** Deletes at most `batch` process sessions last seen before processHorizonMs, closed or not. */
   pruneProcesses(nowMs: number, batch = 500): number {
-    return this.guarded(() => this.processes().prune(nowMs - this.longestRetentionMs(), batch));
+    return this.guarded(() => this.processes().prune(this.processHorizonMs(nowMs), batch));
   }
 
   private longestRetentionMs(): number {

@@ -5,7 +5,6 @@ import { REASON, refusalCode, retainDecision } from "../../../collector/broker/p
 import { checkMessage } from "../../../collector/ingest/check.js";
 import { DEFAULT_LIMITS } from "../../../collector/ingest/limits.js";
 import { IngestPipeline } from "../../../collector/ingest/pipeline.js";
-import type { Store } from "../../../collector/store/store.js";
 import { silentLogger } from "../../../shared/logger.js";
 import {
   AbsentReason,
@@ -16,7 +15,7 @@ import {
   SCHEMA_VERSION,
 } from "../../../shared/proto.js";
 import { topicFor } from "../../../shared/topics.js";
-import { type TempStore, tempStore } from "../store/synth.js";
+import { storePipeline, type TempStore, tempStore } from "../store/synth.js";
 
 const NOW = Date.UTC(2026, 10, 23, 12, 5, 0);
 const H = "gpu-node-01";
@@ -55,18 +54,6 @@ function setPayload(host: string, processes: IProcessRecord[], over: Partial<IPr
 
 const topic = topicFor(H, "processes");
 let tmp: TempStore | undefined;
-
-/** A running ingest pipeline into the real store, its clock at NOW. */
-function startPipeline(store: Store): IngestPipeline {
-  const pipeline = new IngestPipeline({
-    sink: store,
-    logger: silentLogger(),
-    fleet: store.fleet,
-    now: () => NOW,
-  });
-  pipeline.start();
-  return pipeline;
-}
 afterEach(() => tmp?.cleanup());
 
 describe("ProcessSet check", () => {
@@ -189,7 +176,7 @@ describe("process sessions in the store", () => {
   it("opens, extends and closes sessions; a replayed older set closes nothing; a re-sent one changes nothing", async () => {
     tmp = tempStore();
     const store = tmp.open();
-    const pipeline = startPipeline(store);
+    const pipeline = storePipeline(store, () => NOW);
     const send = (seq: number, at: number, list: IProcessRecord[]) =>
       pipeline.submit(topic, setPayload(H, list, { seq, timestamp_ms: at }), undefined);
     expect((await send(1, NOW - 120_000, [proc(4121, { sm_pct: 10 }), proc(5000)])).stored).toBe(true);
@@ -223,7 +210,7 @@ describe("process sessions in the store", () => {
   it("keeps the newest set's absences: a replayed older set does not bring back its own", async () => {
     tmp = tempStore();
     const store = tmp.open();
-    const pipeline = startPipeline(store);
+    const pipeline = storePipeline(store, () => NOW);
     const noPmon = (why: string): IProcessAbsence[] => [
       { field: "sm", reason: AbsentReason.ABSENT_REASON_UNSUPPORTED, why },
       { field: "mem", reason: AbsentReason.ABSENT_REASON_UNSUPPORTED, why },

@@ -1,10 +1,12 @@
-// Helpers for store tests: a temp-dir SQLite store, hand-built frames, and the synthetic
-// fleet shared with the benches (bench/synth-fleet.ts).
+// Helpers for store tests: a temp-dir SQLite store, an ingest pipeline into it, hand-built frames,
+// and the synthetic fleet shared with the benches (bench/synth-fleet.ts).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { IngestPipeline } from "../../../collector/ingest/pipeline.js";
 import type { ValidFrame } from "../../../collector/ingest/validate.js";
 import { Store, type StoreOptions } from "../../../collector/store/store.js";
+import { silentLogger } from "../../../shared/logger.js";
 import type { IGpuSample } from "../../../shared/proto.js";
 import { GpuState } from "../../../shared/proto.js";
 
@@ -34,6 +36,13 @@ export function tempStore(): TempStore {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A started ingest pipeline writing into `store`, on the clock `now` (stop it when done). */
+export function storePipeline(store: Store, now: () => number): IngestPipeline {
+  const pipeline = new IngestPipeline({ sink: store, logger: silentLogger(), fleet: store.fleet, now });
+  pipeline.start();
+  return pipeline;
 }
 
 export const T0 = Date.UTC(2026, 0, 1);
