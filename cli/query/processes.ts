@@ -82,6 +82,8 @@ export function renderProcesses(a: ProcessesAnswer, style: Style): string {
     { text: p.memoryMib === null ? "" : `${p.memoryMib}`, right: true },
     { text: p.peakMemoryMib === null ? "" : `${p.peakMemoryMib}`, right: true },
     { text: p.smPct === null ? "" : `${p.smPct}`, right: true },
+    // A collector before memory % answers none: blank, as pmon giving none.
+    { text: p.memPct === null || p.memPct === undefined ? "" : `${p.memPct}`, right: true },
     { text: iso(p.startMs ?? p.firstSeenMs) },
     { text: duration(p.lastSeenMs - (p.startMs ?? p.firstSeenMs)) },
     { text: p.open ? "running" : "ended", colour: p.open ? "green" : "grey" },
@@ -89,23 +91,44 @@ export function renderProcesses(a: ProcessesAnswer, style: Style): string {
   return (
     table(
       style,
-      ["GPU", "PID", "NAME", "USER", "WORKLOAD", "MEM MIB", "PEAK MIB", "SM %", "STARTED", "FOR", "STATE"],
+      [
+        "GPU",
+        "PID",
+        "NAME",
+        "USER",
+        "WORKLOAD",
+        "MEM MIB",
+        "PEAK MIB",
+        "SM %",
+        "MEM BW %",
+        "STARTED",
+        "FOR",
+        "STATE",
+      ],
       rows,
-    ) + smAbsentNotes(a.processes)
+    ) +
+    absentNotes(a.processes, "SM %", "sm", (p) => p.smPct) +
+    absentNotes(a.processes, "MEM BW %", "mem", (p) => p.memPct)
   );
 }
 
 /**
- * Why the SM % column is blank, one line per reason the agent gave ("SM % absent: pids 4121, 4122:
- * nvidia-smi reports no per-process utilization under MIG (unsupported)"): a blank alone would not
- * say whether pmon is unsupported, failing or just missed the process.
+ * Why a pmon column (SM %, MEM BW %) is blank, one line per reason the agent gave ("SM % absent:
+ * pids 4121, 4122: nvidia-smi reports no per-process utilization under MIG (unsupported)"): a
+ * blank alone would not say whether pmon is unsupported, failing or just missed the process.
  */
-function smAbsentNotes(processes: readonly ProcessRow[]): string {
+function absentNotes(
+  processes: readonly ProcessRow[],
+  column: string,
+  field: "sm" | "mem",
+  value: (p: ProcessRow) => number | null | undefined,
+): string {
   const pidsByWhy = new Map<string, number[]>();
   for (const p of processes) {
-    if (p.smPct !== null) continue;
+    const v = value(p);
+    if (v !== null && v !== undefined) continue;
     // A collector older than the `absent` field answers none.
-    const absence = (p.absent ?? []).find((x) => x.field === "sm");
+    const absence = (p.absent ?? []).find((x) => x.field === field);
     if (absence === undefined) continue;
     const why = `${absence.why} (${absence.reason})`;
     const pids = pidsByWhy.get(why);
@@ -113,7 +136,9 @@ function smAbsentNotes(processes: readonly ProcessRow[]): string {
     else pids.push(p.pid);
   }
   return [...pidsByWhy]
-    .map(([why, pids]) => `SM % absent: ${pids.length === 1 ? "pid" : "pids"} ${pids.join(", ")}: ${why}\n`)
+    .map(
+      ([why, pids]) => `${column} absent: ${pids.length === 1 ? "pid" : "pids"} ${pids.join(", ")}: ${why}\n`,
+    )
     .join("");
 }
 

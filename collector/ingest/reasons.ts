@@ -55,7 +55,7 @@ export const REJECT_REASONS = [
   "event_too_old",
   /** An EventBatch with more events than limits.max_events_per_batch (counted before decoding). */
   "too_many_events",
-  /** A process of a ProcessSet with a bad GPU or MIG UUID, pid, start, name, memory, SM %, user or workload id, or listed twice: that process is dropped. */
+  /** A process of a ProcessSet with a bad GPU or MIG UUID, pid, start, name, memory, SM % or memory %, user or workload id, or listed twice: that process is dropped. */
   "process_invalid",
   /** A process's absence (why a field is missing) with an unknown field or reason, a why too long or with control characters, or past 16: that absence is dropped, the process kept. */
   "process_absence_invalid",

@@ -64,7 +64,10 @@ export interface ValidProcess {
   name: string;
   usedMemoryMib: number | null;
   peakMemoryMib: number | null;
+  /** pmon's SM utilization of the last interval, percent. */
   smPct: number | null;
+  /** pmon's memory (bandwidth) utilization of the last interval, percent (its `mem` column). */
+  memPct: number | null;
   uid: number | null;
   /** The user name (privacy keep), or the salted token (privacy hash), or null (drop). */
   user: string | null;
@@ -73,7 +76,7 @@ export interface ValidProcess {
   podUid: string | null;
   jobId: string | null;
   unit: string | null;
-  /** Why fields are absent (smPct null: pmon gave no value, and why). */
+  /** Why fields are absent (smPct or memPct null: pmon gave no value, and why). */
   absent: ProcessAbsence[];
 }
 
@@ -159,8 +162,13 @@ function validateProcess(p: IProcessRecord, ctx: ValidationContext): Omit<ValidP
     if (!Number.isInteger(v) || v < 0 || v > MAX_MEMORY_MIB) fail("process_invalid", `${what} ${v}`);
     return v;
   };
-  const sm = p.sm_pct ?? null;
-  if (sm !== null && !(Number.isFinite(sm) && sm >= 0 && sm <= 100)) fail("process_invalid", `sm_pct ${sm}`);
+  const pct = (v: number | null | undefined, what: string) => {
+    if (v === undefined || v === null) return null;
+    if (!(Number.isFinite(v) && v >= 0 && v <= 100)) fail("process_invalid", `${what} ${v}`);
+    return v;
+  };
+  const smPct = pct(p.sm_pct, "sm_pct");
+  const memPct = pct(p.mem_pct, "mem_pct");
   const user = p.user ? p.user : p.user_token ? p.user_token : "";
   if (p.user && !USER_NAME.test(p.user)) fail("process_invalid", "user name");
   if (!p.user && p.user_token && !TOKEN.test(p.user_token)) fail("process_invalid", "user_token");
@@ -180,7 +188,8 @@ function validateProcess(p: IProcessRecord, ctx: ValidationContext): Omit<ValidP
     name,
     usedMemoryMib: mem(p.used_memory_mib, "used_memory_mib"),
     peakMemoryMib: mem(p.peak_memory_mib, "peak_memory_mib"),
-    smPct: sm,
+    smPct,
+    memPct,
     uid: p.uid ?? null,
     user: user === "" ? null : user,
     workloadKind: kind === "" ? "none" : kind,

@@ -1,9 +1,9 @@
 // Process sessions in SQLite (tables from collector/migrations/085_processes.sql). A set opens
 // and extends sessions; the host's newest set also closes the sessions it no longer lists. An
 // older set (a replay after an outage) extends what it lists but closes nothing. Writing the same
-// set twice changes nothing: the SM share only grows for a newer sighting. A session keeps the
-// absences (why SM % and the like are missing) of its newest set, as its memory. Every query binds its
-// parameters; filters are built from fixed SQL fragments.
+// set twice changes nothing: the SM and memory shares only grow for a newer sighting. A session
+// keeps the absences (why SM % and the like are missing) of its newest set, as its memory. Every
+// query binds its parameters; filters are built from fixed SQL fragments.
 import type { Database, Statement } from "better-sqlite3";
 import type { ProcessAbsence, ValidProcessSet } from "../ingest/validate-processes.js";
 
@@ -29,7 +29,9 @@ export interface ProcessRow {
   peakMemoryMib: number | null;
   /** Mean of the pmon SM % the sets carried; null when pmon gave none. */
   smPct: number | null;
-  /** Why fields were absent in the session's newest set (an SM % of null: why pmon gave none). */
+  /** Mean of the pmon memory (bandwidth) % the sets carried (pmon's `mem`); null when pmon gave none. */
+  memPct: number | null;
+  /** Why fields were absent in the session's newest set (an SM or memory % of null: why pmon gave none). */
   absent: ProcessAbsence[];
   open: boolean;
 }
@@ -83,12 +85,19 @@ interface Row {
   peak_memory_mib: number | null;
   sm_pct_sum: number;
   sm_pct_count: number;
+  mem_pct_sum: number;
+  mem_pct_count: number;
   /** JSON of ProcessAbsence[], written by write() from validated absences only. */
   absent: string;
   open: number;
 }
 
 const NO_ABSENCES = "[]";
+
+/** A share's mean over the sets that carried it, to 0.1; null when none did. */
+function meanPct(sum: number, count: number): number | null {
+  return count > 0 ? Math.round((sum / count) * 10) / 10 : null;
+}
 
 function toProcess(r: Row): ProcessRow {
   return {
@@ -110,7 +119,8 @@ function toProcess(r: Row): ProcessRow {
     lastSeenMs: r.last_seen_ms,
     memoryMib: r.last_memory_mib,
     peakMemoryMib: r.peak_memory_mib,
-    smPct: r.sm_pct_count > 0 ? Math.round((r.sm_pct_sum / r.sm_pct_count) * 10) / 10 : null,
+    smPct: meanPct(r.sm_pct_sum, r.sm_pct_count),
+    memPct: meanPct(r.mem_pct_sum, r.mem_pct_count),
     absent: r.absent === NO_ABSENCES ? [] : (JSON.parse(r.absent) as ProcessAbsence[]),
     open: r.open === 1,
   };
@@ -166,14 +176,17 @@ export class ProcessStore {
     this.upsert = db.prepare(`
       INSERT INTO process_sessions (host, gpu_uuid, mig_uuid, pid, start_ms, name, uid, user,
         workload_kind, container_id, pod_uid, job_id, unit, first_seen_ms, last_seen_ms,
-        last_memory_mib, peak_memory_mib, sm_pct_sum, sm_pct_count, absent, open)
+        last_memory_mib, peak_memory_mib, sm_pct_sum, sm_pct_count, mem_pct_sum, mem_pct_count,
+        absent, open)
       VALUES (@host, @gpu_uuid, @mig_uuid, @pid, @start_ms, @name, @uid, @user, @workload_kind,
         @container_id, @pod_uid, @job_id, @unit, @seen, @seen, @memory, @peak, @sm_sum, @sm_count,
-        @absent, @open)
+        @mem_sum, @mem_count, @absent, @open)
       ON CONFLICT (host, gpu_uuid, mig_uuid, pid, start_ms) DO UPDATE SET
         first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
         sm_pct_sum = sm_pct_sum + CASE WHEN excluded.last_seen_ms > last_seen_ms THEN excluded.sm_pct_sum ELSE 0 END,
         sm_pct_count = sm_pct_count + CASE WHEN excluded.last_seen_ms > last_seen_ms THEN excluded.sm_pct_count ELSE 0 END,
+        mem_pct_sum = mem_pct_sum + CASE WHEN excluded.last_seen_ms > last_seen_ms THEN excluded.mem_pct_sum ELSE 0 END,
+        mem_pct_count = mem_pct_count + CASE WHEN excluded.last_seen_ms > last_seen_ms THEN excluded.mem_pct_count ELSE 0 END,
         last_memory_mib = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.last_memory_mib ELSE last_memory_mib END,
         absent = CASE WHEN excluded.last_seen_ms >= last_seen_ms THEN excluded.absent ELSE absent END,
         peak_memory_mib = max(coalesce(peak_memory_mib, 0), coalesce(excluded.peak_memory_mib, 0)),
@@ -217,6 +230,8 @@ export class ProcessStore {
         peak: p.usedMemoryMib === null && p.peakMemoryMib === null ? null : peak,
         sm_sum: p.smPct ?? 0,
         sm_count: p.smPct === null ? 0 : 1,
+        mem_sum: p.memPct ?? 0,
+        mem_count: p.memPct === null ? 0 : 1,
         absent: p.absent.length === 0 ? NO_ABSENCES : JSON.stringify(p.absent),
         open: isNewest ? 1 : 0,
       });

@@ -69,6 +69,7 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
     name: "python3",
     used_memory_mib: 40_000,
     sm_pct: 12,
+    mem_pct: 5,
     uid: 1002,
     user: "bob",
     workload_kind: "slurm",
@@ -159,6 +160,7 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       "container / pod / job",
       "memory",
       "SM",
+      "mem BW",
       "since",
     ]);
     expect(await table.locator('tr[data-pid="4121"] td').allTextContents()).toEqual([
@@ -168,6 +170,7 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       "Slurm job 88123",
       "39.1 GiB",
       "12%",
+      "5%",
       "1h 00m",
     ]);
     expect(await page.locator("#detail-processes-head").textContent()).toBe("Processes (1)");
@@ -177,7 +180,7 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       bob,
       alice,
       onMig,
-      { ...bob, pid: 7001, name: "torchrun", used_memory_mib: 1024, sm_pct: null },
+      { ...bob, pid: 7001, name: "torchrun", used_memory_mib: 1024, sm_pct: null, mem_pct: null },
     ]);
     await table.locator('tr[data-pid="7001"]').waitFor({ timeout: 15_000 });
     expect(await page.locator("#detail-processes-head").textContent()).toBe("Processes (2)");
@@ -187,6 +190,7 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       "bob",
       "Slurm job 88123",
       "1.0 GiB",
+      "–",
       "–",
       "0m",
     ]);
@@ -204,6 +208,7 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       "pod dd1bf9d1-241… · ctr f45298cd514d…",
       "MIG-0b2f1c9e…",
       "58.6 GiB",
+      "–",
       "–",
       "1m",
     ]);

@@ -22,6 +22,7 @@ interface Session {
   startMs: number | null;
   memoryMib: number | null;
   smPct: number | null;
+  memPct: number | null;
   open: boolean;
 }
 
@@ -102,8 +103,10 @@ describe("processes: mock-smi -> agent -> broker -> collector", () => {
       name: "torchrun",
       user: "bob",
       jobId: "88123",
-      // From the long-lived pmon child's interval.
+      // From the long-lived pmon child's interval: the GPU's 90 % SM, and the memory share
+      // mock-smi derives from it (0.4 of it), pmon's `mem` column.
       smPct: 90,
+      memPct: 36,
       gpuUuid: uuidFor(HOST, 1),
     });
   }, 60_000);

@@ -1,9 +1,9 @@
 // The GPU panel's processes: who holds the GPU now (GET /api/v1/gpus/:id/processes: the sessions
 // the host's newest process set lists, biggest memory first): pid, name, user, container / pod /
-// Slurm job, MIG device where the GPU is partitioned, memory, SM share and since when. The route
-// applies a tenant token's scope itself (only its leased devices, "since" from its lease's start);
-// where it answers nothing to show (no process data here: 501; not this token's GPU: 404) the
-// section says so instead of failing the panel.
+// Slurm job, MIG device where the GPU is partitioned, memory, SM and memory-bandwidth shares
+// (pmon's `sm` and `mem`) and since when. The route applies a tenant token's scope itself (only its
+// leased devices, "since" from its lease's start); where it answers nothing to show (no process
+// data here: 501; not this token's GPU: 404) the section says so instead of failing the panel.
 import { cell, duration, el, gib, pctOf } from "./api.js";
 
 /** The GPU's current processes, or null where the collector has none to show. */
@@ -36,10 +36,16 @@ function workload(p) {
   }
 }
 
-/** Why the SM share is missing, as the agent said (a collector before 0.1.0 sends no `absent`). */
-function smAbsence(p) {
-  const absence = (p.absent ?? []).find((a) => a.field === "sm");
+/** Why a pmon share (`sm`, `mem`) is missing, as the agent said (a collector before 0.1.0 sends no `absent`). */
+function pmonAbsence(p, field) {
+  const absence = (p.absent ?? []).find((a) => a.field === field);
   return absence ? `no pmon value: ${absence.why} (${absence.reason})` : "no pmon value";
+}
+
+/** A pmon share's cell: the percentage, or "–" with why on hover (an older collector sends no memPct). */
+function pmonCell(p, value, field) {
+  const missing = value === null || value === undefined;
+  return cell(pctOf(value), missing ? pmonAbsence(p, field) : "", "num");
 }
 
 function note(text) {
@@ -61,7 +67,8 @@ function row(p, nowMs, withMig) {
     cell(workload(p), ids),
     ...(withMig ? [cell(p.migUuid ? short(p.migUuid) : "–", p.migUuid ?? "no MIG device named")] : []),
     cell(gib(p.memoryMib), p.peakMemoryMib === null ? "" : `peak ${gib(p.peakMemoryMib)}`, "num"),
-    cell(pctOf(p.smPct), p.smPct === null ? smAbsence(p) : "", "num"),
+    pmonCell(p, p.smPct, "sm"),
+    pmonCell(p, p.memPct, "mem"),
     cell(duration(Math.max(0, nowMs - p.firstSeenMs)), new Date(p.firstSeenMs).toLocaleString(), "num"),
   );
   return tr;
@@ -85,8 +92,8 @@ export function drawProcesses(answer) {
   const withMig = list.some((p) => p.migUuid !== null);
   const names = ["pid", "process", "user", "container / pod / job"];
   if (withMig) names.push("MIG device");
-  names.push("memory", "SM", "since");
-  const numeric = new Set(["pid", "memory", "SM", "since"]);
+  names.push("memory", "SM", "mem BW", "since");
+  const numeric = new Set(["pid", "memory", "SM", "mem BW", "since"]);
   const top = el("tr");
   for (const n of names) top.append(el("th", numeric.has(n) ? "num" : "", n));
   table.replaceChildren(top, ...list.map((p) => row(p, answer.generatedMs, withMig)));

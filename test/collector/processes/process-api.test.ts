@@ -1,6 +1,6 @@
 // /api/v1/processes, /api/v1/gpus/:id/processes and /api/v1/reports/processes on a real collector:
 // current and history, filters, the report by user and job, and a tenant's scope (only its leased
-// GPU, only during its lease).
+// GPU, only during its lease), and each session's SM and memory shares.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../../cli/query/cli.js";
 import { newToken } from "../../../collector/api/tokens.js";
@@ -14,6 +14,7 @@ const TOKEN = "processes-admin-token-0123456789";
 const G1 = "GPU-11111111-2222-3333-4444-555555555555";
 const G2 = "GPU-66666666-2222-3333-4444-555555555555";
 const G3 = "GPU-77777777-2222-3333-4444-555555555555";
+const G4 = "GPU-88888888-2222-3333-4444-555555555555";
 const H = 3_600_000;
 const NOW = Date.now();
 const HOST = "host-a";
@@ -69,6 +70,16 @@ async function query(...args: string[]): Promise<string> {
   return out;
 }
 
+/** Leases `device` to tenant acme from 3 h ago, open-ended, through the API. */
+async function leaseToAcme(id: string, device: string): Promise<void> {
+  const lease = await fetch(`${c.url}/api/v1/leases`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ id, device, tenant: "acme", start: new Date(NOW - 3 * H).toISOString() }),
+  });
+  expect(lease.status).toBe(201);
+}
+
 const pids = (body: Record<string, unknown>) =>
   (body.processes as { pid: number }[]).map((p) => p.pid).sort((a, b) => a - b);
 
@@ -76,6 +87,7 @@ beforeAll(async () => {
   c = await startTestCollector({ token: TOKEN });
   c.running.store.writeFrames([frameFor(HOST, [G1, G2], NOW - 20 * H)], NOW);
   c.running.store.writeFrames([frameFor("host-b", [G3], NOW - 20 * H)], NOW);
+  c.running.store.writeFrames([frameFor("host-c", [G4], NOW - 20 * H)], NOW);
   // 4 h ago: alice on G1 (job 1) and bob on G2 (job 2); 2 h ago bob's job ended; now alice alone.
   writeSet(1, NOW - 4 * H, [proc(G1, 100, "alice", "1"), proc(G2, 200, "bob", "2")]);
   writeSet(2, NOW - 2 * H, [proc(G1, 100, "alice", "1"), proc(G2, 200, "bob", "2")]);
@@ -84,17 +96,7 @@ beforeAll(async () => {
   const t = newToken();
   c.running.store.tokens.insert(t.id, "tenant:acme", t.digest, "", NOW);
   tenantToken = t.token;
-  const lease = await fetch(`${c.url}/api/v1/leases`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      id: "acme-1",
-      device: G2,
-      tenant: "acme",
-      start: new Date(NOW - 3 * H).toISOString(),
-    }),
-  });
-  expect(lease.status).toBe(201);
+  await leaseToAcme("acme-1", G2);
 });
 afterAll(async () => {
   await c?.close();
@@ -201,6 +203,37 @@ describe("process routes", () => {
         ],
       }),
     ]);
-    expect(await query("processes", G3)).toContain(`SM % absent: pid 300: ${why} (unsupported)`);
+    const table = await query("processes", G3);
+    expect(table).toContain(`SM % absent: pid 300: ${why} (unsupported)`);
+    expect(table).toContain(`MEM BW % absent: pid 300: ${why} (unsupported)`);
+  });
+
+  test("answers each process's memory % (pmon's mem) beside its SM %, to admins, tenants and gputel query processes", async () => {
+    // Two sets a minute apart: the session's shares are the means of both, as SM % always was.
+    const dave = (sm: number, mem: number): IProcessRecord => ({
+      ...proc(G4, 400, "dave", "4"),
+      sm_pct: sm,
+      mem_pct: mem,
+    });
+    writeSet(1, NOW - 2 * 60_000, [dave(10, 4)], "host-c");
+    writeSet(2, NOW - 60_000, [dave(30, 8)], "host-c");
+    await leaseToAcme("acme-2", G4);
+    const shares = { pid: 400, smPct: 20, memPct: 6 };
+    expect((await get(`/api/v1/gpus/${G4}/processes`)).body.processes).toEqual([
+      expect.objectContaining(shares),
+    ]);
+    expect((await get(`/api/v1/processes?host=host-c&from=${FROM}`)).body.processes).toEqual([
+      expect.objectContaining(shares),
+    ]);
+    expect((await get(`/api/v1/gpus/${G4}/processes`, tenantToken)).body.processes).toEqual([
+      expect.objectContaining(shares),
+    ]);
+    expect((await get("/api/v1/processes?host=host-c", tenantToken)).body.processes).toEqual([
+      expect.objectContaining(shares),
+    ]);
+    const table = await query("processes", G4);
+    expect(table).toMatch(/\bSM %\s+MEM BW %/);
+    expect(table).toMatch(/400\s+python3\s+dave\s+slurm job 4\s+40000\s+40000\s+20\s+6\s/);
+    expect(JSON.parse(await query("processes", G4, "--json")).processes[0]).toMatchObject(shares);
   });
 });

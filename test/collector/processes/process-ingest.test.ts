@@ -77,6 +77,9 @@ describe("ProcessSet check", () => {
     ["name", { name: "n".repeat(300) }],
     ["memory", { used_memory_mib: 99_999_999 }],
     ["sm", { sm_pct: 250 }],
+    ["memory %", { mem_pct: 101 }],
+    ["negative memory %", { mem_pct: -1 }],
+    ["memory % not a number", { mem_pct: Number.NaN }],
     ["user", { user: "a b" }],
     ["workload", { workload_kind: "vm" }],
     ["pod uid", { pod_uid: "'; DROP TABLE" }],
@@ -179,11 +182,14 @@ describe("process sessions in the store", () => {
     const pipeline = storePipeline(store, () => NOW);
     const send = (seq: number, at: number, list: IProcessRecord[]) =>
       pipeline.submit(topic, setPayload(H, list, { seq, timestamp_ms: at }), undefined);
-    expect((await send(1, NOW - 120_000, [proc(4121, { sm_pct: 10 }), proc(5000)])).stored).toBe(true);
-    await send(3, NOW, [proc(4121, { sm_pct: 30, used_memory_mib: 43_000, peak_memory_mib: 43_000 })]);
-    await send(3, NOW, [proc(4121, { sm_pct: 30, used_memory_mib: 43_000, peak_memory_mib: 43_000 })]);
+    expect((await send(1, NOW - 120_000, [proc(4121, { sm_pct: 10, mem_pct: 4 }), proc(5000)])).stored).toBe(
+      true,
+    );
+    const newest = proc(4121, { sm_pct: 30, mem_pct: 8, used_memory_mib: 43_000, peak_memory_mib: 43_000 });
+    await send(3, NOW, [newest]);
+    await send(3, NOW, [newest]);
     // Replayed after an outage: older than the newest, so it closes nothing and reopens nothing.
-    await send(2, NOW - 60_000, [proc(4121, { sm_pct: 20 }), proc(5000)]);
+    await send(2, NOW - 60_000, [proc(4121, { sm_pct: 20, mem_pct: 50 }), proc(5000)]);
     await pipeline.stop();
     const rows = store.processes().query({ limit: 10 });
     const byPid = new Map(rows.map((r) => [r.pid, r]));
@@ -194,10 +200,11 @@ describe("process sessions in the store", () => {
       memoryMib: 43_000,
       peakMemoryMib: 43_000,
       smPct: 20,
+      memPct: 6,
       user: "alice",
       podUid: POD,
     });
-    expect(byPid.get(5000)).toMatchObject({ open: false, lastSeenMs: NOW - 60_000 });
+    expect(byPid.get(5000)).toMatchObject({ open: false, lastSeenMs: NOW - 60_000, memPct: null });
     expect(
       store
         .processes()

@@ -1,7 +1,12 @@
 // A database a collector at schema 070 wrote (before usage edges, process sessions, MIG devices)
 // opens with this build: the later migrations run, the usage edges are built from the rollups,
-// and every sample, rollup and report answer is what it was.
+// and every sample, rollup and report answer is what it was. A process session stored before
+// migration 098 keeps its SM share and gains a memory share from its next set.
 import { afterEach, describe, expect, it } from "vitest";
+import { checkMessage } from "../../../collector/ingest/check.js";
+import type { Store } from "../../../collector/store/store.js";
+import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
+import { topicFor } from "../../../shared/topics.js";
 import { frame, gpu, T0, type TempStore, tempStore } from "./synth.js";
 
 let tmp: TempStore | undefined;
@@ -58,5 +63,48 @@ describe("migration chain from schema 070", () => {
     ).toEqual(before.series);
     expect(again.gpuTotals(range)).toEqual(before.totals);
     expect(again.gpuTotals(range, undefined, { maxTemperature: true })).toEqual(before.scan);
+  });
+});
+
+describe("migration 098 (a process's memory share)", () => {
+  const now = Date.now();
+
+  /** One process set of host-a listing pid 4121 (one life), through the collector's check, into the store. */
+  function writeSet(store: Store, seq: number, atMs: number, over: Partial<IProcessRecord>): void {
+    const payload = ProcessSet.encode({
+      schema_version: SCHEMA_VERSION,
+      host: "host-a",
+      boot_id: "b1",
+      seq,
+      timestamp_ms: atMs,
+      processes: [{ gpu_uuid: "GPU-test-0", pid: 4121, start_ms: now - HOUR, name: "python3", ...over }],
+    }).finish();
+    const checked = checkMessage(topicFor("host-a", "processes"), payload, {
+      username: undefined,
+      nowMs: atMs,
+    });
+    if (!checked.processes) throw new Error(JSON.stringify(checked.rejections));
+    store.writeProcesses(checked.processes, atMs);
+  }
+
+  it("keeps a session stored at schema 097 with its SM share, and gives it a memory share from the next set", () => {
+    tmp = tempStore();
+    const store = tmp.open();
+    writeSet(store, 1, now - 120_000, { sm_pct: 10 });
+    // Back to schema 097: the session as a collector before memory shares stored it.
+    store.db.exec(`
+      ALTER TABLE process_sessions DROP COLUMN mem_pct_sum;
+      ALTER TABLE process_sessions DROP COLUMN mem_pct_count;
+      DELETE FROM schema_migrations WHERE version > 97;
+    `);
+    store.close();
+    const again = tmp.open();
+    expect(again.processes().query({ limit: 10 })).toEqual([
+      expect.objectContaining({ pid: 4121, smPct: 10, memPct: null }),
+    ]);
+    writeSet(again, 2, now - 60_000, { sm_pct: 30, mem_pct: 8 });
+    expect(again.processes().query({ limit: 10 })).toEqual([
+      expect.objectContaining({ pid: 4121, smPct: 20, memPct: 8 }),
+    ]);
   });
 });
