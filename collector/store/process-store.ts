@@ -165,7 +165,15 @@ function where(q: Omit<ProcessQuery, "limit">): { sql: string; params: unknown[]
  */
 export const CURRENT_WITHIN_MS = 10 * 60_000;
 
+/** Query shapes kept prepared; past it the cache starts again (GPU lists of many lengths make many). */
+const MAX_QUERY_SHAPES = 64;
+
 export class ProcessStore {
+  /**
+   * The list queries by their SQL: a filter's shape recurs (each panel refresh, each idle-held
+   * holder's name), so each compiles once, as FlagStore's queries do.
+   */
+  private readonly queries = new Map<string, Statement>();
   private readonly upsert: Statement;
   private readonly closeAbsent: Statement;
   private readonly newest: Statement;
@@ -244,10 +252,20 @@ export class ProcessStore {
 
   query(q: ProcessQuery): ProcessRow[] {
     const w = where(q);
-    const rows = this.db
-      .prepare(`SELECT * FROM process_sessions ${w.sql} ORDER BY last_seen_ms DESC, id DESC LIMIT ?`)
-      .all(...w.params, q.limit) as Row[];
+    const rows = this.prepared(
+      `SELECT * FROM process_sessions ${w.sql} ORDER BY last_seen_ms DESC, id DESC LIMIT ?`,
+    ).all(...w.params, q.limit) as Row[];
     return rows.map(toProcess);
+  }
+
+  private prepared(sql: string): Statement {
+    let stmt = this.queries.get(sql);
+    if (!stmt) {
+      if (this.queries.size >= MAX_QUERY_SHAPES) this.queries.clear();
+      stmt = this.db.prepare(sql);
+      this.queries.set(sql, stmt);
+    }
+    return stmt;
   }
 
   /** The sessions running now (see CURRENT_WITHIN_MS), biggest memory first. */

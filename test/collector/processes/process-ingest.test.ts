@@ -1,6 +1,6 @@
 // Ingest of process sets (gputel/v1/<host>/processes): untrusted input checked and bounded, bad
 // processes dropped alone with a reason, and sessions opened, extended and closed in the real store.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { REASON, refusalCode, retainDecision } from "../../../collector/broker/policy.js";
 import { checkMessage } from "../../../collector/ingest/check.js";
 import { DEFAULT_LIMITS } from "../../../collector/ingest/limits.js";
@@ -236,6 +236,30 @@ describe("process sessions in the store", () => {
         { field: "mem", reason: "unsupported", why: "pmon does not report on this GPU" },
       ],
     });
+  });
+
+  it("prepares a query's SQL once per shape: the same filters with other values reuse it", () => {
+    tmp = tempStore();
+    const store = tmp.open();
+    const write = (host: string, pid: number) => {
+      const checked = checkMessage(topicFor(host, "processes"), setPayload(host, [proc(pid)]), ctx);
+      store.writeProcesses(checked.processes!, NOW);
+    };
+    write(H, 4121);
+    write("gpu-node-02", 5000);
+    const sessions = store.processes();
+    const prepare = vi.spyOn(store.db, "prepare");
+    const byHost = (host: string) => sessions.query({ host, limit: 10 }).map((r) => r.pid);
+    expect(byHost(H)).toEqual([4121]);
+    expect(byHost("gpu-node-02")).toEqual([5000]);
+    expect(byHost("gpu-node-03")).toEqual([]);
+    expect(sessions.current({ host: H, nowMs: NOW, limit: 10 }).map((r) => r.pid)).toEqual([4121]);
+    expect(sessions.current({ host: "gpu-node-02", nowMs: NOW, limit: 10 }).map((r) => r.pid)).toEqual([
+      5000,
+    ]);
+    // Two shapes (host; host and current), each prepared once.
+    expect(prepare).toHaveBeenCalledTimes(2);
+    prepare.mockRestore();
   });
 
   it("a reused pid with another start is another session", () => {
