@@ -1,17 +1,18 @@
 // The process routes (issue 17): who holds the GPUs now and who held them (process sessions),
 // per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container. They answer
 // tenant tokens too: a tenant sees only sessions on the devices it leased, during its leases
-// (tenant-scope.ts), each clipped to the lease; anything else is left out as if it did not exist.
+// (tenant-processes.ts), one piece per stay of its own, each clipped to it; anything else is left
+// out as if it did not exist.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import type { LeaseService } from "../leases/service.js";
 import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
 import { ApiError } from "../request/errors.js";
-import type { ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
+import { tenantProcesses } from "./tenant-processes.js";
 import { scopeFor, type TenantScope } from "./tenant-scope.js";
 
 const DAY = 86_400_000;
@@ -59,39 +60,6 @@ interface ProcessesQuery {
   tenant?: string;
 }
 
-/**
- * Sessions the tenant may see, each clipped to the latest of its lease periods it overlaps, at
- * both ends: a session that went on after the lease (or began before it) shows only the lease's
- * part. Current ones only while it holds the device.
- */
-export function tenantProcesses(
-  scope: TenantScope,
-  rows: ProcessRow[],
-  nowMs: number,
-  current: boolean,
-): ProcessRow[] {
-  const out: ProcessRow[] = [];
-  for (const r of rows) {
-    const device =
-      r.migUuid !== null && scope.overlaps(r.migUuid, r.firstSeenMs, r.lastSeenMs + 1)
-        ? r.migUuid
-        : r.gpuUuid;
-    if (current && !scope.holdsAt(device, nowMs)) continue;
-    const period = scope.latestPeriod([device], r.firstSeenMs, r.lastSeenMs + 1);
-    if (!period) continue;
-    // lastSeenMs is a sighting (inclusive): the last instant inside [start, end) is end - 1.
-    const lastSeenMs = Math.min(r.lastSeenMs, period.endMs - 1);
-    const cut = lastSeenMs < r.lastSeenMs;
-    out.push({
-      ...r,
-      firstSeenMs: Math.max(r.firstSeenMs, period.startMs),
-      lastSeenMs,
-      ...(cut ? { open: false } : {}),
-    });
-  }
-  return out;
-}
-
 /** Whether the tenant ever leased this GPU, whole or one of its MIG devices. */
 function everLeased(scope: TenantScope, backend: QueryBackend, gpuUuid: string): boolean {
   const held = new Set(scope.devices());
@@ -112,10 +80,11 @@ export function registerProcessRoutes(
     const current = q.current ?? (q.from === undefined && q.to === undefined);
     const range = parseRange(q, now, DAY);
     const scope = scopeFor(req, q.tenant, leases);
+    const limit = q.limit ?? PROCESS_LIMITS.defaultRows;
     const rows = processes().list(
       {
         ...(current ? {} : range),
-        limit: q.limit ?? PROCESS_LIMITS.defaultRows,
+        limit,
         ...(gpuUuids !== undefined ? { gpuUuids } : {}),
         ...(q.host !== undefined ? { host: q.host } : {}),
         ...(q.user !== undefined ? { user: q.user } : {}),
@@ -131,7 +100,10 @@ export function registerProcessRoutes(
       generatedMs: now,
       current,
       ...(current ? {} : range),
-      processes: scope ? tenantProcesses(scope, rows, now, current) : rows,
+      // A session over several of the tenant's stays gives a piece per stay: the limit counts pieces.
+      processes: scope
+        ? tenantProcesses(scope, rows, { nowMs: now, current, ...(current ? {} : { range }), limit })
+        : rows,
     };
   };
   const gpuOf = (ref: string) => {
@@ -197,7 +169,7 @@ export function registerProcessRoutes(
       return processes().report(
         range,
         req.query.by ?? "user",
-        scope ? (rows) => tenantProcesses(scope, rows, now, false) : undefined,
+        scope ? (rows) => tenantProcesses(scope, rows, { nowMs: now, current: false, range }) : undefined,
         scope?.windows(),
       );
     },

@@ -113,11 +113,17 @@ export class TenantScope {
   }
 
   /**
-   * The tenant's stays on the device overlapping [fromMs, toMs), oldest first: its lease periods
-   * there, two that touch (one lease ending where the next begins) joined into one.
+   * The tenant's stays on the device (or on any of `devices`: a MIG session's device and its GPU)
+   * overlapping [fromMs, toMs), oldest first: its lease periods there, two that overlap or touch
+   * (one lease ending where the next begins) joined into one.
    */
-  staysOf(device: string, fromMs: number, toMs: number): LeasePeriod[] {
-    return joined((this.periods.get(device) ?? []).filter((p) => p.startMs < toMs && fromMs < p.endMs));
+  staysOf(devices: string | readonly string[], fromMs: number, toMs: number): LeasePeriod[] {
+    const list = typeof devices === "string" ? [devices] : devices;
+    return joined(
+      list.flatMap((device) =>
+        (this.periods.get(device) ?? []).filter((p) => p.startMs < toMs && fromMs < p.endMs),
+      ),
+    );
   }
 
   /**
@@ -207,7 +213,7 @@ export function tenantSeries(scope: TenantScope, series: SeriesView, host: strin
  * tenant, which learns nothing of the device after its lease (nor of another tenant's time
  * between two of its leases, nor of a host its GPU had left), and what its pieces add up to is
  * what its statement counts down. The first piece keeps the flag's id, the others take
- * stayFlagId's. Labels are left out.
+ * stayPieceId's. Labels are left out.
  */
 export function tenantFlags<F extends Flag>(
   scope: TenantScope,
@@ -223,7 +229,7 @@ export function tenantFlags<F extends Flag>(
         ? scope.staysOn(f.host, f.startMs, end, where)
         : scope.staysOf(f.gpuUuid, f.startMs, end);
     stays.forEach((stay, n) => {
-      out.push(clipToPeriod({ ...f, id: stayFlagId(f.id, n), labels: {} }, stay, nowMs));
+      out.push(clipToPeriod({ ...f, id: stayPieceId(f.id, n), labels: {} }, stay, nowMs));
     });
   }
   return out;
@@ -241,13 +247,13 @@ export function meetsRange(f: Pick<Flag, "startMs" | "endMs">, fromMs?: number, 
 const STAY_ID_STEP = 2 ** 32;
 
 /**
- * The id of the n-th piece (from 0, oldest first) of flag `id` as a tenant sees it: the flag's own
- * id for the first, `id + n·2^32` for a later one. It counts only the tenant's own stays within
- * the flag, so it tells nothing of the time outside them, and a piece keeps its id as later
- * stays come (the past is never rewritten; only a lease recorded later for a span before the
- * piece renumbers it).
+ * The id of the n-th piece (from 0, oldest first) of flag or process session `id` as a tenant
+ * sees it: the record's own id for the first, `id + n·2^32` for a later one. It counts only the
+ * tenant's own stays within the record, so it tells nothing of the time outside them, and a piece
+ * keeps its id as later stays come (the past is never rewritten; only a lease recorded later for
+ * a span before the piece renumbers it).
  */
-function stayFlagId(id: number, n: number): number {
+export function stayPieceId(id: number, n: number): number {
   return id + n * STAY_ID_STEP;
 }
 

@@ -1,14 +1,28 @@
-// The HTTP API over a flag harness's store and engine (health included), with leases and tokens:
+// The HTTP API over a flag harness's store and engine (health and processes included), with leases and tokens:
 // what the tenant-scope tests ask as a tenant.
 import type { FastifyInstance } from "fastify";
 import { expect } from "vitest";
 import type { Principal } from "../../collector/api/access.js";
 import { StoreHealthBackend } from "../../collector/api/health-backend.js";
+import { StoreProcessBackend } from "../../collector/api/process-backend.js";
 import { buildApp } from "../../collector/api/server.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
+import { checkMessage } from "../../collector/ingest/check.js";
 import type { LeaseService } from "../../collector/leases/service.js";
 import { silentLogger } from "../../shared/logger.js";
-import type { FlagHarness } from "../collector/health/flag-harness.js";
+import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../shared/proto.js";
+import { topicFor } from "../../shared/topics.js";
+import { type FlagHarness, HOST, MIN, UUID } from "../collector/health/flag-harness.js";
+
+export const HOUR = 60 * MIN;
+/** acme's tenant token (tenantGet's default). */
+export const ACME: Record<string, Principal> = {
+  gputel_acme: { role: "tenant", tenant: "acme", actor: "t" },
+};
+/** What a later stay's piece adds to the flag's (or session's) id per stay (docs/leases.md). */
+export const STAY_ID_STEP = 2 ** 32;
+/** The harness's GPU as an inventory lists it. */
+export const GPU = { index: 0, uuid: UUID, name: "NVIDIA H100 80GB HBM3" };
 
 export function tenantApp(
   harness: FlagHarness,
@@ -21,6 +35,7 @@ export function tenantApp(
     store: harness.store,
     flags: harness.engine,
     health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
+    processes: new StoreProcessBackend({ store: harness.store, flags: harness.engine, now }),
     now,
   });
   return buildApp(backend, adminToken, silentLogger(), undefined, { leases, tokens: (t) => tenants[t] });
@@ -50,4 +65,24 @@ export async function statementDownMs(app: FastifyInstance, atMs: number): Promi
     total: { downMs: number };
   };
   return s.total.downMs;
+}
+
+/** One process set of the harness's host at `atMs`, through the collector's own check, into the store. */
+export function storeProcessSet(
+  harness: FlagHarness,
+  seq: number,
+  atMs: number,
+  processes: IProcessRecord[],
+): void {
+  const payload = ProcessSet.encode({
+    schema_version: SCHEMA_VERSION,
+    host: HOST,
+    boot_id: "b1",
+    seq,
+    timestamp_ms: atMs,
+    processes,
+  }).finish();
+  const checked = checkMessage(topicFor(HOST, "processes"), payload, { username: undefined, nowMs: atMs });
+  if (!checked.processes) throw new Error(JSON.stringify(checked.rejections));
+  harness.store.writeProcesses(checked.processes, atMs);
 }

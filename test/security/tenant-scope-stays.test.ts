@@ -4,7 +4,6 @@
 // its stays is shown. The first piece keeps the flag's id; a later one is the id plus n·2^32.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Principal } from "../../collector/api/access.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { AgentState, type AgentStateValue, GpuState } from "../../shared/proto.js";
 import {
@@ -17,14 +16,18 @@ import {
   T0,
   UUID,
 } from "../collector/health/flag-harness.js";
-import { type ShownFlag, statementDownMs, tenantApp, tenantGet } from "./tenant-app.js";
+import {
+  ACME,
+  GPU,
+  HOUR,
+  type ShownFlag,
+  STAY_ID_STEP,
+  statementDownMs,
+  tenantApp,
+  tenantGet,
+} from "./tenant-app.js";
 
-const HOUR = 60 * MIN;
 const TOKEN = "tenant-stays-admin-token-0123456789";
-const TENANTS: Record<string, Principal> = { gputel_acme: { role: "tenant", tenant: "acme", actor: "t" } };
-/** What a later stay's piece adds to the flag's id per stay (docs/leases.md). */
-const STAY_ID_STEP = 2 ** 32;
-const GPU = { index: 0, uuid: UUID, name: "NVIDIA H100 80GB HBM3" };
 
 let h: FlagHarness | undefined;
 let app: FastifyInstance | undefined;
@@ -71,7 +74,7 @@ function serve(harness: FlagHarness, nowMs: number, secondEnd: number | undefine
     },
     "test",
   );
-  app = tenantApp(harness, leases, now, TOKEN, TENANTS);
+  app = tenantApp(harness, leases, now, TOKEN, ACME);
   return app;
 }
 
