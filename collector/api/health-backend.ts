@@ -30,7 +30,8 @@ export const HEALTH_FLAG_KINDS: readonly FlagKind[] = [
   "pcie-degraded",
   "nvlink-degraded",
 ];
-const TIMELINE_EVENTS = 1000;
+/** Events a timeline lists at most. */
+export const TIMELINE_EVENTS = 1000;
 const REPORT_FLAGS = 10_000;
 
 export function eventView(e: EventRow): EventView {

@@ -11,8 +11,8 @@ import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import type { HealthBackend } from "./health-backend.js";
 import { parseRange } from "./params.js";
-import { tenantEvents, tenantRange, tenantTimeline } from "./tenant-health.js";
-import { leaseHost } from "./tenant-reads.js";
+import { tenantEvents, tenantStays, tenantTimeline } from "./tenant-health.js";
+import { leasedHosts, leaseHost } from "./tenant-reads.js";
 import { scopeFor } from "./tenant-scope.js";
 
 const DAY = 86_400_000;
@@ -139,19 +139,20 @@ export function registerHealthRoutes(
       const gpu = backend.gpu(req.params.id);
       const range = parseRange(req.query, backend.now(), 7 * DAY);
       const scope = scopeFor(req, undefined, leases);
-      const piece = scope && gpu ? tenantRange(scope, gpu.uuid, range) : undefined;
+      const stays = scope && gpu ? tenantStays(scope, gpu.uuid, range) : [];
       // Outside the tenant's leases in the range: the same 404 as an unknown GPU.
-      if (!gpu || (scope && !piece))
+      if (!gpu || (scope && stays.length === 0))
         throw new ApiError(
           404,
           "not_found",
           "id",
           `no GPU ${JSON.stringify(req.params.id)} (give a UUID or host:index)`,
         );
-      if (!scope || !piece) return health().timeline(gpu, range);
+      if (!scope) return health().timeline(gpu, range);
       // On the host of the lease (issue 15), whose flags are the ones of its time.
-      const host = leaseHost(backend, scope, gpu.uuid, piece.fromMs, piece.toMs) ?? gpu.host;
-      return tenantTimeline(health(), scope, { ...gpu, host }, piece, backend.now());
+      const host = leaseHost(backend, scope, gpu.uuid, range.fromMs, range.toMs) ?? gpu.host;
+      const where = leasedHosts(backend, scope);
+      return tenantTimeline(health(), scope, { ...gpu, host }, stays, where, backend.now());
     },
   );
 

@@ -1,11 +1,14 @@
 // Kernel-log events and a GPU's health timeline as one tenant sees them: only its leased GPUs'
-// events inside its lease periods, and a timeline clipped to its latest lease period in the
-// range. Flags lose their host labels (they may name other tenants), as in tenant-scope.ts.
+// events inside its lease periods, and a timeline over each of its stays in the range, clipped to
+// them. Flags lose their host labels (they may name other tenants), as in tenant-scope.ts.
 import type { GpuView, TimeRange } from "../contract/api-contract.js";
+import type { Flag } from "../flags/types.js";
+import { stretchMs } from "../reports/down-time.js";
 import type { EventsAnswer, HealthTimeline } from "../reports/health-types.js";
+import type { GpuWhereabouts } from "../reports/host-changes.js";
 import type { EventQuery } from "../store/event-store.js";
-import type { HealthBackend } from "./health-backend.js";
-import { clipToPeriod, type LeasePiece, type TenantScope } from "./tenant-scope.js";
+import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
+import { type LeasePeriod, type TenantScope, tenantFlags } from "./tenant-scope.js";
 
 /** Events of the tenant's lease periods (one read per lease piece), newest first, paged as the fleet's. */
 export function tenantEvents(
@@ -43,27 +46,71 @@ export function tenantEvents(
   };
 }
 
-/** The latest lease period of this GPU inside the range; undefined when none (then: 404). */
-export function tenantRange(scope: TenantScope, uuid: string, range: TimeRange): LeasePiece | undefined {
-  const mine = scope.pieces(range.fromMs, range.toMs, 1).filter((p) => p.uuid === uuid);
-  return mine.sort((a, b) => b.fromMs - a.fromMs)[0];
+/**
+ * The tenant's stays on this GPU inside the range, oldest first, each cut to the range (its lease
+ * periods there, those that touch joined: TenantScope.staysOf); empty when none (then: 404).
+ */
+export function tenantStays(scope: TenantScope, uuid: string, range: TimeRange): LeasePeriod[] {
+  return scope.staysOf(uuid, range.fromMs, range.toMs).map((s) => ({
+    startMs: Math.max(s.startMs, range.fromMs),
+    endMs: Math.min(s.endMs, range.toMs),
+  }));
 }
 
 /**
- * The timeline over the tenant's period only, flags clipped to it at both ends (a flag that went
- * on after the lease ended ends there) and without host labels.
+ * The timeline over each of the tenant's stays in the range (`stays`, tenantStays), one read per
+ * stay, joined (joinTimelines); nothing of the time between them.
  */
 export function tenantTimeline(
   health: HealthBackend,
   scope: TenantScope,
   gpu: GpuView,
-  piece: LeasePiece,
+  stays: readonly LeasePeriod[],
+  where: GpuWhereabouts,
   nowMs: number,
 ): HealthTimeline {
-  const t = health.timeline(gpu, { fromMs: piece.fromMs, toMs: piece.toMs });
-  const period = scope.latestPeriod([gpu.uuid], piece.fromMs, piece.toMs) ?? {
-    startMs: piece.fromMs,
-    endMs: Number.POSITIVE_INFINITY,
+  const parts = stays.map((s) => health.timeline(gpu, { fromMs: s.startMs, toMs: s.endMs }));
+  return joinTimelines(scope, gpu, stays, parts, where, nowMs);
+}
+
+/**
+ * One timeline from the stays' own (`parts`, one per stay, oldest first; pure): their events
+ * (newest first, at most TIMELINE_EVENTS), acknowledgements and down time side by side, and the
+ * flag episodes as the tenant's flag list shows them (tenantFlags: once per stay, each clipped to
+ * it at both ends, without host labels) that meet one of the stays. The down time adds up the
+ * stays', as the statement counts the lease periods'.
+ */
+export function joinTimelines(
+  scope: TenantScope,
+  gpu: Pick<GpuView, "uuid" | "host" | "index">,
+  stays: readonly LeasePeriod[],
+  parts: readonly HealthTimeline[],
+  where: GpuWhereabouts,
+  nowMs: number,
+): HealthTimeline {
+  const first = stays[0];
+  const last = stays[stays.length - 1];
+  if (!first || !last) throw new Error("joinTimelines needs at least one stay");
+  const events = parts.flatMap((t) => t.events).sort((a, b) => b.timeMs - a.timeMs || b.id - a.id);
+  const flags = new Map(parts.flatMap((t) => t.flags).map((f) => [f.id, f]));
+  const meets = (f: Flag) =>
+    stays.some((s) => f.startMs < s.endMs && (f.endMs ?? Number.POSITIVE_INFINITY) >= s.startMs);
+  const downtime = parts.flatMap((t) => t.downtime);
+  return {
+    generatedMs: nowMs,
+    uuid: gpu.uuid,
+    host: gpu.host,
+    index: gpu.index,
+    fromMs: first.startMs,
+    toMs: last.endMs,
+    stays: stays.map((s) => ({ fromMs: s.startMs, toMs: s.endMs })),
+    events: events.slice(0, TIMELINE_EVENTS),
+    flags: tenantFlags(scope, [...flags.values()], where, nowMs)
+      .filter(meets)
+      .sort((a, b) => b.startMs - a.startMs || b.id - a.id),
+    acknowledgements: parts.flatMap((t) => t.acknowledgements),
+    downtime,
+    downtimeMs: stretchMs(downtime),
+    truncated: parts.some((t) => t.truncated) || events.length > TIMELINE_EVENTS,
   };
-  return { ...t, flags: t.flags.map((f) => clipToPeriod({ ...f, labels: {} }, period, nowMs)) };
 }

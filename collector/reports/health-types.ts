@@ -31,6 +31,11 @@ export interface HealthTimeline {
   index: number;
   fromMs: number;
   toMs: number;
+  /**
+   * A tenant's view only: its stays on the GPU inside the range, oldest first, which the timeline
+   * covers (nothing between them is shown); fromMs and toMs are the first's start and last's end.
+   */
+  stays?: { fromMs: number; toMs: number }[];
   /** Newest first, at most 1000. */
   events: EventView[];
   /** Health-relevant flag episodes overlapping the range, newest first. */

@@ -8,11 +8,11 @@ import { StoreProcessBackend } from "../../collector/api/process-backend.js";
 import { buildApp } from "../../collector/api/server.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
 import { checkMessage } from "../../collector/ingest/check.js";
-import type { LeaseService } from "../../collector/leases/service.js";
+import { LeaseService } from "../../collector/leases/service.js";
 import { silentLogger } from "../../shared/logger.js";
 import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
-import { type FlagHarness, HOST, MIN, UUID } from "../collector/health/flag-harness.js";
+import { type FlagHarness, HOST, MIN, T0, UUID } from "../collector/health/flag-harness.js";
 
 export const HOUR = 60 * MIN;
 /** acme's tenant token (tenantGet's default). */
@@ -85,4 +85,21 @@ export function storeProcessSet(
   const checked = checkMessage(topicFor(HOST, "processes"), payload, { username: undefined, nowMs: atMs });
   if (!checked.processes) throw new Error(JSON.stringify(checked.rejections));
   harness.store.writeProcesses(checked.processes, atMs);
+}
+
+/**
+ * acme's two stays on the harness's GPU: leases over [1h, 2h) and from 3h (until `secondEnd`, 4h
+ * by default, or open when null), globex's lease between them (times from T0).
+ */
+export function twoStays(harness: FlagHarness, now: () => number, secondEnd: number | null = T0 + 4 * HOUR) {
+  const leases = new LeaseService(harness.store.leases, now);
+  const lease = (id: string, tenant: string, fromMs: number, toMs: number | null) =>
+    leases.create(
+      { id, device: UUID, tenant, start: fromMs, ...(toMs !== null ? { end: toMs } : {}) },
+      "test",
+    );
+  lease("acme-1", "acme", T0 + HOUR, T0 + 2 * HOUR);
+  lease("globex-1", "globex", T0 + 2 * HOUR, T0 + 3 * HOUR);
+  lease("acme-2", "acme", T0 + 3 * HOUR, secondEnd);
+  return leases;
 }

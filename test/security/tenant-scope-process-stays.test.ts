@@ -5,7 +5,6 @@
 // the limit and the report count the pieces.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import { LeaseService } from "../../collector/leases/service.js";
 import {
   type FlagHarness,
   flagHarness,
@@ -15,7 +14,16 @@ import {
   T0,
   UUID,
 } from "../collector/health/flag-harness.js";
-import { ACME, GPU, HOUR, STAY_ID_STEP, storeProcessSet, tenantApp, tenantGet } from "./tenant-app.js";
+import {
+  ACME,
+  GPU,
+  HOUR,
+  STAY_ID_STEP,
+  storeProcessSet,
+  tenantApp,
+  tenantGet,
+  twoStays,
+} from "./tenant-app.js";
 
 const TOKEN = "tenant-process-stays-admin-token-0123";
 const NOW = T0 + 5 * HOUR;
@@ -53,13 +61,7 @@ function start(): FlagHarness {
 /** acme leases the GPU over [1h, 2h) and [3h, 4h); globex holds it between. */
 function serve(harness: FlagHarness): FastifyInstance {
   const now = () => NOW;
-  const leases = new LeaseService(harness.store.leases, now);
-  const lease = (id: string, tenant: string, from: number, to: number) =>
-    leases.create({ id, device: UUID, tenant, start: T0 + from * HOUR, end: T0 + to * HOUR }, "test");
-  lease("acme-1", "acme", 1, 2);
-  lease("globex-1", "globex", 2, 3);
-  lease("acme-2", "acme", 3, 4);
-  app = tenantApp(harness, leases, now, TOKEN, ACME);
+  app = tenantApp(harness, twoStays(harness, now), now, TOKEN, ACME);
   return app;
 }
 

@@ -4,7 +4,6 @@
 // its stays is shown. The first piece keeps the flag's id; a later one is the id plus n·2^32.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import { LeaseService } from "../../collector/leases/service.js";
 import { AgentState, type AgentStateValue, GpuState } from "../../shared/proto.js";
 import {
   type FlagHarness,
@@ -25,6 +24,7 @@ import {
   statementDownMs,
   tenantApp,
   tenantGet,
+  twoStays,
 } from "./tenant-app.js";
 
 const TOKEN = "tenant-stays-admin-token-0123456789";
@@ -55,26 +55,10 @@ function status(harness: FlagHarness, state: AgentStateValue, at: number): void 
   harness.engine.onStatus({ host: HOST, state, reason: "maintenance", timestamp_ms: at }, at);
 }
 
-/** acme leases the GPU over [1h, 2h) and from 3h (until 4h, or open); globex holds it between. */
-function serve(harness: FlagHarness, nowMs: number, secondEnd: number | undefined): FastifyInstance {
+/** acme's two stays (twoStays), the second until `secondEnd` or open (null). */
+function serve(harness: FlagHarness, nowMs: number, secondEnd: number | null): FastifyInstance {
   const now = () => nowMs;
-  const leases = new LeaseService(harness.store.leases, now);
-  leases.create({ id: "acme-1", device: UUID, tenant: "acme", start: T0 + HOUR, end: T0 + 2 * HOUR }, "test");
-  leases.create(
-    { id: "globex-1", device: UUID, tenant: "globex", start: T0 + 2 * HOUR, end: T0 + 3 * HOUR },
-    "test",
-  );
-  leases.create(
-    {
-      id: "acme-2",
-      device: UUID,
-      tenant: "acme",
-      start: T0 + 3 * HOUR,
-      ...(secondEnd !== undefined ? { end: secondEnd } : {}),
-    },
-    "test",
-  );
-  app = tenantApp(harness, leases, now, TOKEN, ACME);
+  app = tenantApp(harness, twoStays(harness, now, secondEnd), now, TOKEN, ACME);
   return app;
 }
 
@@ -139,7 +123,7 @@ describe("a flag over several of a tenant's stays", () => {
   it("an open flag shows its earlier stay's piece as ended, and only the current stay's piece as open", async () => {
     const harness = start();
     status(harness, AgentState.AGENT_STATE_OFFLINE, T0 + 30 * MIN);
-    const a = serve(harness, T0 + 4 * HOUR, undefined);
+    const a = serve(harness, T0 + 4 * HOUR, null);
     expect(spans((await flagsOf(a, "state=all")).flags)).toEqual([
       { kind: "offline", fromMs: T0 + HOUR, toMs: T0 + 2 * HOUR },
       { kind: "offline", fromMs: T0 + 3 * HOUR, toMs: null },
