@@ -80,7 +80,10 @@ export async function fanTenantSummary(
   // Every collector receives every inventory: this one knows where a MIG device's GPU is.
   const held = heldNow(
     mergeGpuLists(answered.gpus),
-    tenantHostsNow(backend, scope, local.generatedMs),
+    {
+      hosts: tenantHostsNow(backend, scope, local.generatedMs),
+      gpus: new Set(scope.gpusHeldAt(local.generatedMs)),
+    },
     mergeHostLists(answered.hosts),
     open,
   );

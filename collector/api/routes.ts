@@ -203,9 +203,9 @@ export function registerApiRoutes(
       );
     const state = q.state ?? "open";
     const one = q.gpu !== undefined ? backend.gpu(q.gpu) : undefined;
-    // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list (existence does not leak).
-    if (q.gpu !== undefined && (!one || (scope && !scope.devices().includes(one.uuid))))
-      throw notFound(q.gpu);
+    // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list (existence
+    // does not leak). The GPU of a MIG device it leased is known to it (its statement names it).
+    if (q.gpu !== undefined && (!one || (scope && !scope.gpus().includes(one.uuid)))) throw notFound(q.gpu);
     // The GPU list is read only for a model or a search (narrowed by the model where given).
     const listed = q.model !== undefined || q.q !== undefined;
     const candidates = listed ? backend.gpus(q.model !== undefined ? { model: q.model } : {}) : [];

@@ -56,7 +56,7 @@ export function tenantSummaryInput(
     generatedMs: now,
     ...heldNow(
       gpus,
-      tenantHostsNow(backend, scope, now),
+      { hosts: tenantHostsNow(backend, scope, now), gpus: new Set(scope.gpusHeldAt(now)) },
       backend.hosts(),
       tenantOpenFlags(backend, scope, now),
     ),
@@ -79,22 +79,25 @@ export function tenantHostsNow(backend: QueryBackend, scope: TenantScope, nowMs:
 }
 
 /**
- * The hosts and open flags that concern a tenant's devices: only flags of GPUs it holds now (or of
- * the hosts of the devices it holds now, `heldHosts`, its GPUs' among them): a past lease's flag
- * is no problem of its fleet now.
+ * The hosts and open flags that concern a tenant's devices: only flags of GPUs it holds now or of
+ * the GPUs its MIG devices held now are on (`held.gpus`: its flag list shows only their down
+ * flags), or of the hosts of the devices it holds now (`held.hosts`, its GPUs' among them): a
+ * past lease's flag is no problem of its fleet now.
  */
 export function heldNow<H extends { name: string }, F extends Pick<Flag, "host" | "gpuUuid">>(
   gpus: readonly GpuView[],
-  heldHosts: ReadonlySet<string>,
+  held: { hosts: ReadonlySet<string>; gpus: ReadonlySet<string> },
   hosts: readonly H[],
   openFlags: readonly F[],
 ): { gpus: readonly GpuView[]; hosts: H[]; openFlags: F[] } {
-  const hostNames = new Set([...heldHosts, ...gpus.map((g) => g.host)]);
-  const held = new Set(gpus.map((g) => g.uuid));
+  const hostNames = new Set([...held.hosts, ...gpus.map((g) => g.host)]);
+  const heldGpus = new Set([...held.gpus, ...gpus.map((g) => g.uuid)]);
   return {
     gpus,
     hosts: hosts.filter((h) => hostNames.has(h.name)),
-    openFlags: openFlags.filter((f) => (f.gpuUuid === null ? hostNames.has(f.host) : held.has(f.gpuUuid))),
+    openFlags: openFlags.filter((f) =>
+      f.gpuUuid === null ? hostNames.has(f.host) : heldGpus.has(f.gpuUuid),
+    ),
   };
 }
 

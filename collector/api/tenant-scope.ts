@@ -3,12 +3,14 @@
 // view, which is how the fan-out carries a tenant's scope to the peers (the peers are asked
 // with the fleet's admin token plus the query, and scope their own answers).
 // Anything outside the scope answers as if it did not exist (404, or left out of a list), so a
-// tenant learns nothing of other tenants' GPUs. A MIG device lease shows no whole-GPU data: the
-// GPU's figures would include the other MIG tenants' work.
+// tenant learns nothing of other tenants' GPUs. A MIG device lease shows no whole-GPU data (the
+// GPU's figures would include the other MIG tenants' work) but the GPU's down flags, which take
+// the MIG device down with it and count in its statement (tenantFlags).
 import type { FastifyRequest } from "fastify";
 import type { GpuView, SeriesView } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
+import { isDown } from "../reports/down-time.js";
 import type { GpuWhereabouts } from "../reports/host-changes.js";
 import { badParam } from "../request/errors.js";
 
@@ -127,6 +129,16 @@ export class TenantScope {
   }
 
   /**
+   * The tenant's stays with GPU `gpu` down to it (down-time.ts: a MIG device is down while its GPU
+   * is) overlapping [fromMs, toMs), oldest first: its periods on the GPU and on its MIG devices,
+   * joined where they overlap or touch.
+   */
+  downStaysOf(gpu: string, fromMs: number, toMs: number): LeasePeriod[] {
+    const devices = [...this.gpuOf].filter(([, of]) => of === gpu).map(([device]) => device);
+    return this.staysOf(devices, fromMs, toMs);
+  }
+
+  /**
    * The tenant's stays on `host` overlapping [fromMs, toMs), oldest first: the stretches of its
    * lease periods during which the GPU of one of its devices was on that host (per `where`), those
    * of several devices (or of leases that touch) joined where they overlap or touch. A host-level
@@ -204,7 +216,10 @@ export function tenantSeries(scope: TenantScope, series: SeriesView, host: strin
 }
 
 /**
- * GPU flags of leased devices that overlap a period; host-level flags (stale, offline) of a host
+ * GPU flags of leased devices that overlap a period, and the down flags of the GPUs of its MIG
+ * devices (down-time.ts isDown: lost, error, reset-required, a hardware Xid), which its statement
+ * counts as its MIG device's down time (an Xid's sentence and values, which name the process it
+ * hit, left out unless it held the whole GPU); host-level flags (stale, offline) of a host
  * one of the tenant's GPUs (a MIG device's: its GPU) was on (`where`) during the flag and its
  * lease: they count against its availability, as its statement's down time does
  * (reports/down-time.ts), and a host its GPU was not on then is none of its business. A flag is
@@ -224,12 +239,18 @@ export function tenantFlags<F extends Flag>(
   const out: F[] = [];
   for (const f of flags) {
     const end = f.endMs ?? nowMs + 1;
+    const gpu = f.gpuUuid;
     const stays =
-      f.gpuUuid === null
+      gpu === null
         ? scope.staysOn(f.host, f.startMs, end, where)
-        : scope.staysOf(f.gpuUuid, f.startMs, end);
+        : isDown(f)
+          ? scope.downStaysOf(gpu, f.startMs, end)
+          : scope.staysOf(gpu, f.startMs, end);
     stays.forEach((stay, n) => {
-      out.push(clipToPeriod({ ...f, id: stayPieceId(f.id, n), labels: {} }, stay, nowMs));
+      const piece = clipToPeriod({ ...f, id: stayPieceId(f.id, n), labels: {} }, stay, nowMs);
+      // An Xid names the process it hit: another MIG tenant's, unless the whole GPU was its own.
+      const whole = gpu === null || f.kind !== "xid" || scope.covers(gpu, piece.startMs, piece.endMs ?? end);
+      out.push(whole ? piece : { ...piece, reason: MIG_WITHHELD_REASON, values: {} });
     });
   }
   return out;
@@ -270,6 +291,8 @@ function joined(periods: readonly LeasePeriod[]): LeasePeriod[] {
 
 /** What a tenant reads in place of a flag's sentence written outside its lease. */
 export const WITHHELD_REASON = "details withheld: written outside this lease";
+/** What a MIG device's tenant reads in place of its GPU's Xid sentence (it names a process). */
+export const MIG_WITHHELD_REASON = "details withheld: an Xid of the GPU this MIG device is on";
 
 /**
  * The flag as seen within one lease period: it ends where the period ended before it did. Its

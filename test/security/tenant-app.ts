@@ -23,6 +23,25 @@ export const ACME: Record<string, Principal> = {
 export const STAY_ID_STEP = 2 ** 32;
 /** The harness's GPU as an inventory lists it. */
 export const GPU = { index: 0, uuid: UUID, name: "NVIDIA H100 80GB HBM3" };
+/** A MIG device of the harness's GPU. */
+export const MIG = "MIG-00000000-0000-0000-0000-000000000000";
+/** The harness's GPU in MIG mode, with MIG as one of its MIG devices. */
+export const MIG_GPU = {
+  ...GPU,
+  mig_mode: true,
+  mig_devices: [
+    {
+      uuid: MIG,
+      device_index: 0,
+      profile: "3g.40gb",
+      gpu_instance_id: 1,
+      compute_instance_id: 0,
+      sm_count: 42,
+      memory_total_mib: 40_192,
+      memory_used_mib: 100,
+    },
+  ],
+};
 
 export function tenantApp(
   harness: FlagHarness,

@@ -18,10 +18,9 @@ import {
   T0,
   UUID,
 } from "../collector/health/flag-harness.js";
-import { type ShownFlag, statementDownMs, tenantApp, tenantGet } from "./tenant-app.js";
+import { GPU, MIG, MIG_GPU, type ShownFlag, statementDownMs, tenantApp, tenantGet } from "./tenant-app.js";
 
 const OTHER = "globex-node";
-const MIG = "MIG-00000000-0000-0000-0000-000000000000";
 const TOKEN = "tenant-host-stretch-admin-token-0123";
 const TENANTS: Record<string, Principal> = { gputel_acme: { role: "tenant", tenant: "acme", actor: "t" } };
 
@@ -31,24 +30,6 @@ afterEach(async () => {
   await app?.close();
   h?.cleanup();
 });
-
-const GPU = { index: 0, uuid: UUID, name: "NVIDIA H100 80GB HBM3" };
-const MIG_GPU = {
-  ...GPU,
-  mig_mode: true,
-  mig_devices: [
-    {
-      uuid: MIG,
-      device_index: 0,
-      profile: "3g.40gb",
-      gpu_instance_id: 1,
-      compute_instance_id: 0,
-      sm_count: 42,
-      memory_total_mib: 40_192,
-      memory_used_mib: 100,
-    },
-  ],
-};
 
 function inventory(harness: FlagHarness, host: string, at: number, gpus: IInventory["gpus"]): void {
   harness.store.writeInventory({ host, site: "par1", labels: {}, timestamp_ms: at, gpus }, at);
