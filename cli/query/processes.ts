@@ -1,10 +1,14 @@
 // `gputel query processes [GPU] | report processes`: the process routes of one collector
 // (collector/api/process-routes.ts), as tables for people or the API's JSON. Current holders by
 // default; --since (or --state all) asks the history.
-import type { ProcessReport } from "../../collector/reports/process-report.js";
+import { PROCESS_LIMITS } from "../../collector/api/process-routes.js";
+import { PROCESS_PART_PATH, type ProcessPart } from "../../collector/contract/api-contract.js";
+import { mergeProcessAnswers, mergeProcessReport } from "../../collector/merge/list-answers.js";
+import { PROCESS_GROUPS, type ProcessReport } from "../../collector/reports/process-report.js";
 import type { ProcessRow } from "../../collector/store/process-store.js";
-import { type ClientOptions, getJson } from "./client.js";
+import { type ClientOptions, getAll, getJson } from "./client.js";
 import { csvFields, csvRecords } from "./columns.js";
+import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
 export interface ProcessArgs {
@@ -26,6 +30,8 @@ type Print = (json: unknown, text: () => string, csv: () => string) => void;
 interface ProcessesAnswer {
   generatedMs: number;
   current: boolean;
+  fromMs?: number;
+  toMs?: number;
   processes: ProcessRow[];
 }
 
@@ -40,9 +46,13 @@ export async function processCommand(
   print: Print,
 ): Promise<void> {
   const base = client.urls[0] ?? "http://127.0.0.1:8080";
+  const rest = { ...client, urls: client.urls.slice(1) };
   if (command === "report-processes") {
     const q = { from: v.since ?? "7d", to: v.until, by: v.by ?? "user" };
-    const r = await getJson<ProcessReport>(base, "/api/v1/reports/processes", q, client);
+    const r =
+      rest.urls.length === 0
+        ? await getJson<ProcessReport>(base, "/api/v1/reports/processes", q, client)
+        : await mergedProcessReport(base, q, rest, client);
     print(
       r,
       () => renderProcessReport(r, style),
@@ -63,12 +73,53 @@ export async function processCommand(
     limit: v.limit,
   };
   const path = gpu ? `/api/v1/gpus/${encodeURIComponent(gpu)}/processes` : "/api/v1/processes";
-  const answer = await getJson<ProcessesAnswer>(base, path, q, client);
+  const head = await getJson<ProcessesAnswer>(base, path, q, client);
+  // Several collectors (--url a,b): the rest are asked for the range the first resolved, and the
+  // answers merged as a collector with http.peers merges them (collector/merge/list-answers.ts).
+  const answer =
+    rest.urls.length === 0
+      ? head
+      : {
+          ...head,
+          processes: mergeProcessAnswers(
+            [
+              head,
+              ...(await getAll<ProcessesAnswer>(
+                path,
+                {
+                  ...q,
+                  ...(head.fromMs !== undefined ? { from: String(head.fromMs), to: String(head.toMs) } : {}),
+                },
+                rest,
+              )),
+            ],
+            head.current,
+            v.limit !== undefined ? Number(v.limit) : PROCESS_LIMITS.defaultRows,
+          ),
+        };
   print(
     answer,
     () => renderProcesses(answer, style),
     () => csvRecords(answer.processes as unknown as Record<string, unknown>[]),
   );
+}
+
+/** The process report of several collectors: the first resolves the range; every part merged. */
+async function mergedProcessReport(
+  base: string,
+  q: { from: string; to: string | undefined; by: string },
+  rest: ClientOptions,
+  client: ClientOptions,
+): Promise<ProcessReport> {
+  const head = await getJson<ProcessPart>(base, PROCESS_PART_PATH, { from: q.from, to: q.to }, client);
+  const others = await getAll<ProcessPart>(
+    PROCESS_PART_PATH,
+    { from: String(head.fromMs), to: String(head.toMs) },
+    rest,
+  );
+  const by = PROCESS_GROUPS.find((g) => g === q.by);
+  if (by === undefined) throw new OptionError(`--by must be one of ${PROCESS_GROUPS.join(", ")}`);
+  return mergeProcessReport([head, ...others], by);
 }
 
 export function renderProcesses(a: ProcessesAnswer, style: Style): string {

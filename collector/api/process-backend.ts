@@ -1,8 +1,10 @@
 // What the process routes read: the store's process sessions and the flag engine's idle-held
 // episodes (for the report). Reads go through the store's methods (its SQL stays in
 // collector/store).
+import type { PartSession, ProcessPart } from "../contract/api-contract.js";
 import type { FlagEngine } from "../flags/engine.js";
-import { type ProcessGroup, type ProcessReport, processReport } from "../reports/process-report.js";
+import { mergeProcessReport } from "../merge/list-answers.js";
+import type { ProcessGroup, ProcessReport } from "../reports/process-report.js";
 import type { DeviceWindow, ProcessQuery, ProcessRow } from "../store/process-store.js";
 import type { Store } from "../store/store.js";
 
@@ -23,6 +25,33 @@ export interface ProcessBackend {
     visible?: (rows: ProcessRow[]) => ProcessRow[],
     within?: readonly DeviceWindow[],
   ): ProcessReport;
+  /**
+   * What the report reads, for a collector that merges it with its peers' (PROCESS_PART_PATH):
+   * the sessions (those `visible` keeps) and the idle-held episodes over the range.
+   */
+  part(
+    range: { fromMs: number; toMs: number },
+    visible?: (rows: ProcessRow[]) => ProcessRow[],
+    within?: readonly DeviceWindow[],
+  ): ProcessPart;
+}
+
+/** A session as a process part carries it: what the report reads and its identity. */
+function partSession(r: ProcessRow): PartSession {
+  return {
+    host: r.host,
+    gpuUuid: r.gpuUuid,
+    migUuid: r.migUuid,
+    pid: r.pid,
+    startMs: r.startMs,
+    user: r.user,
+    jobId: r.jobId,
+    podUid: r.podUid,
+    containerId: r.containerId,
+    firstSeenMs: r.firstSeenMs,
+    lastSeenMs: r.lastSeenMs,
+    ...(r.stayStartMs !== undefined ? { stayStartMs: r.stayStartMs } : {}),
+  };
 }
 
 export class StoreProcessBackend implements ProcessBackend {
@@ -44,16 +73,30 @@ export class StoreProcessBackend implements ProcessBackend {
   report(
     range: { fromMs: number; toMs: number },
     by: ProcessGroup,
-    visible: (rows: ProcessRow[]) => ProcessRow[] = (rows) => rows,
+    visible?: (rows: ProcessRow[]) => ProcessRow[],
     within?: readonly DeviceWindow[],
   ): ProcessReport {
+    // One collector's report is the merge of its own part alone: the same function as with peers.
+    return mergeProcessReport([this.part(range, visible, within)], by);
+  }
+
+  part(
+    range: { fromMs: number; toMs: number },
+    visible: (rows: ProcessRow[]) => ProcessRow[] = (rows) => rows,
+    within?: readonly DeviceWindow[],
+  ): ProcessPart {
     const query = { ...range, limit: REPORT_SESSIONS, ...(within ? { within } : {}) };
-    const sessions = visible(this.parts.store.processes().query(query));
+    const sessions = visible(this.parts.store.processes().query(query)).map(partSession);
     const idle = this.parts.flags
       .history({ kinds: ["idle-held"], fromMs: range.fromMs, toMs: range.toMs, limit: REPORT_FLAGS })
-      .flatMap((f) =>
-        f.gpuUuid === null ? [] : [{ gpuUuid: f.gpuUuid, startMs: f.startMs, endMs: f.endMs }],
-      );
-    return processReport(sessions, idle, range, by);
+      .map((f) => ({
+        kind: f.kind,
+        host: f.host,
+        gpuUuid: f.gpuUuid,
+        startMs: f.startMs,
+        endMs: f.endMs,
+        updatedMs: f.updatedMs,
+      }));
+    return { ...range, sessions, idle };
   }
 }

@@ -2,14 +2,20 @@
 // per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container. They answer
 // tenant tokens too: a tenant sees only sessions on the devices it leased, during its leases
 // (tenant-processes.ts), one piece per stay of its own, each clipped to it; anything else is left
-// out as if it did not exist.
+// out as if it did not exist. With http.peers all three merge every collector's answer
+// (fanout-processes.ts); peers read their share of the report at PROCESS_PART_PATH.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
+import { PROCESS_PART_PATH } from "../contract/api-contract.js";
+import { FANOUT_HEADER } from "../fanout/fan-out.js";
 import type { LeaseService } from "../leases/service.js";
 import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
 import { ApiError } from "../request/errors.js";
+import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
+import { type FanOutContext, fanFor } from "./fanout.js";
+import { fanProcesses, fanProcessReport } from "./fanout-processes.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
 import { tenantProcesses } from "./tenant-processes.js";
@@ -70,12 +76,13 @@ export function registerProcessRoutes(
   app: FastifyInstance,
   backend: QueryBackend,
   leases?: LeaseService,
+  fanout?: FanOutContext,
 ): void {
   const processes = (): ProcessBackend => {
     if (!backend.processes) throw new ApiError(501, "not_implemented", undefined, "no process data here");
     return backend.processes;
   };
-  const answer = (req: FastifyRequest, q: ProcessesQuery, gpuUuids?: string[]) => {
+  const local = (req: FastifyRequest, q: ProcessesQuery, gpuUuids?: string[]) => {
     const now = backend.now();
     const current = q.current ?? (q.from === undefined && q.to === undefined);
     const range = parseRange(q, now, DAY);
@@ -96,7 +103,7 @@ export function registerProcessRoutes(
       },
       current,
     );
-    return {
+    const answer = {
       generatedMs: now,
       current,
       ...(current ? {} : range),
@@ -105,6 +112,23 @@ export function registerProcessRoutes(
         ? tenantProcesses(scope, rows, { nowMs: now, current, ...(current ? {} : { range }), limit })
         : rows,
     };
+    // The peers are asked for the same: the range as resolved here, the tenant's scope as tenant=.
+    const asked: Record<string, string> = {
+      ...(current ? {} : { from: String(range.fromMs), to: String(range.toMs) }),
+      ...(gpuUuids?.[0] !== undefined ? { gpu: gpuUuids[0] } : {}),
+      ...(q.host !== undefined ? { host: q.host } : {}),
+      ...(q.user !== undefined ? { user: q.user } : {}),
+      ...(q.job !== undefined ? { job: q.job } : {}),
+      ...(q.pod !== undefined ? { pod: q.pod } : {}),
+      ...(q.container !== undefined ? { container: q.container } : {}),
+      ...(scope ? { tenant: scope.tenant } : {}),
+    };
+    return { answer, asked, limit };
+  };
+  const answer = async (req: FastifyRequest, q: ProcessesQuery, gpuUuids?: string[]) => {
+    const mine = local(req, q, gpuUuids);
+    const ctx = fanFor(fanout, req);
+    return ctx ? fanProcesses(ctx, mine.answer, mine.asked, mine.limit) : mine.answer;
   };
   const gpuOf = (ref: string) => {
     const gpu = backend.gpu(ref);
@@ -126,6 +150,14 @@ export function registerProcessRoutes(
     }),
     async (req) => {
       const q = req.query;
+      // A peer asked for a GPU it does not know (or its tenant never leased here) holds no share
+      // of it: an empty list, so the asking collector does not count it as missing.
+      if (q.gpu !== undefined && req.headers[FANOUT_HEADER] !== undefined) {
+        const known = backend.gpu(q.gpu);
+        const scope = scopeFor(req, q.tenant, leases);
+        if (!known || (scope && !everLeased(scope, backend, known.uuid)))
+          return { ...local(req, q, []).answer, processes: [] };
+      }
       const gpu = q.gpu !== undefined ? gpuOf(q.gpu) : undefined;
       const scope = scopeFor(req, q.tenant, leases);
       // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list.
@@ -147,7 +179,7 @@ export function registerProcessRoutes(
       if (scope && !everLeased(scope, backend, gpu.uuid)) throw unknownGpu(req.params.id);
       return {
         gpu: { uuid: gpu.uuid, host: gpu.host, index: gpu.index },
-        ...answer(req, req.query, [gpu.uuid]),
+        ...(await answer(req, req.query, [gpu.uuid])),
       };
     },
   );
@@ -163,17 +195,44 @@ export function registerProcessRoutes(
       },
     }),
     async (req) => {
-      const now = backend.now();
-      const range = parseRange(req.query, now, 7 * DAY);
+      const range = parseRange(req.query, backend.now(), 7 * DAY);
       const scope = scopeFor(req, req.query.tenant, leases);
-      return processes().report(
-        range,
-        req.query.by ?? "user",
-        scope ? (rows) => tenantProcesses(scope, rows, { nowMs: now, current: false, range }) : undefined,
-        scope?.windows(),
-      );
+      const by = req.query.by ?? "user";
+      const ctx = fanFor(fanout, req);
+      if (!ctx) return processes().report(range, by, ...visibleTo(scope, range));
+      return fanProcessReport(ctx, processes().part(range, ...visibleTo(scope, range)), by, scope?.tenant);
     },
   );
+
+  // A collector's share of the process report, for the collector that merges it (viewer role: a
+  // tenant's front collector asks with the fleet's token and `tenant=`).
+  app.get<{ Querystring: { from?: string; to?: string; tenant?: string } }>(
+    PROCESS_PART_PATH,
+    {
+      schema: {
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { from: time, to: time, tenant },
+        },
+      },
+    },
+    async (req) => {
+      const range = parseRange(req.query, backend.now(), 7 * DAY);
+      const scope = scopeFor(req, req.query.tenant, leases);
+      return processes().part(range, ...visibleTo(scope, range));
+    },
+  );
+
+  /** The sessions a tenant may see (its pieces) and the windows its store query keeps to. */
+  function visibleTo(
+    scope: TenantScope | undefined,
+    range: { fromMs: number; toMs: number },
+  ): [((rows: ProcessRow[]) => ProcessRow[]) | undefined, readonly DeviceWindow[] | undefined] {
+    if (!scope) return [undefined, undefined];
+    const nowMs = backend.now();
+    return [(rows) => tenantProcesses(scope, rows, { nowMs, current: false, range }), scope.windows()];
+  }
 }
 
 function unknownGpu(ref: string): ApiError {

@@ -165,7 +165,7 @@ export function buildApp(
   registerHealthRoutes(app, backend, access.leases);
   registerLeaseReportRoutes(app, backend, fanout);
   registerSalesRoutes(app, backend, fanout?.peers ?? []);
-  registerProcessRoutes(app, backend, access.leases);
+  registerProcessRoutes(app, backend, access.leases, fanout);
   registerTenantRoutes(app, backend, access.leases, fanout?.peers ?? []);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);

@@ -55,5 +55,6 @@ function clipSession(r: ProcessRow, stay: LeasePeriod): ProcessRow {
     firstSeenMs: Math.max(r.firstSeenMs, stay.startMs),
     lastSeenMs,
     ...(cut ? { open: false } : {}),
+    stayStartMs: stay.startMs,
   };
 }

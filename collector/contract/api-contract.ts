@@ -3,6 +3,7 @@
 // (W, °C, %, MiB); absent is left out.
 import type { MetricKey } from "../../shared/metrics.js";
 import type { Flag, FlagKind, Severity } from "../flags/types.js";
+import type { ReportSession } from "../reports/process-report.js";
 import type { FleetReport } from "../reports/reports.js";
 import type { EventCount } from "../store/event-store.js";
 import type { MigDeviceRow } from "../store/mig-devices.js";
@@ -286,6 +287,30 @@ export interface ReportPart {
   /** The collector's clock when it answered: time after it is nobody's (no-data stops there). */
   nowMs?: number;
   gpus: GpuPart[];
+}
+
+/** Where a collector serves its share of the process report (docs/processes.md, "Several collectors"). */
+export const PROCESS_PART_PATH = "/api/v1/fanout/process-part";
+
+/** A process session (or a tenant's piece of one) as the process report reads it, with its identity. */
+export interface PartSession extends ReportSession {
+  host: string;
+  migUuid: string | null;
+  pid: number;
+  startMs: number | null;
+  stayStartMs?: number;
+}
+
+/**
+ * One collector's share of the process report over [fromMs, toMs): its sessions seen in the range
+ * (a tenant's pieces, for `tenant=`) and its idle-held episodes, merged per session and per
+ * episode by the asking collector (collector/merge/list-answers.ts), never added as counts.
+ */
+export interface ProcessPart {
+  fromMs: number;
+  toMs: number;
+  sessions: PartSession[];
+  idle: Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs" | "endMs" | "updatedMs">[];
 }
 
 /** Where a collector serves its share of a thermal, capacity or downtime report (docs/scaling.md). */

@@ -15,15 +15,16 @@ const USAGE: TProperties = {
   maxTemperatureC: orNull(Type.Number()),
 };
 
-const FLAG: TProperties = {
+/** A flag episode as mergeFlagLists reads it. */
+const EPISODE: TProperties = {
   kind: Type.String(),
-  severity: Type.String(),
   host: Type.String(),
   gpuUuid: orNull(Type.String()),
   startMs: Type.Number(),
   endMs: orNull(Type.Number()),
   updatedMs: Type.Number(),
 };
+const FLAG: TProperties = { ...EPISODE, severity: Type.String() };
 
 const GPU: TProperties = {
   uuid: Type.String(),
@@ -47,6 +48,19 @@ const PLACE: TProperties = {
   site: Type.String(),
   model: Type.String(),
 };
+
+/** A process session's identity and sightings (merge-lists.ts, mergeProcessLists). */
+const SESSION: TProperties = {
+  host: Type.String(),
+  gpuUuid: Type.String(),
+  migUuid: orNull(Type.String()),
+  pid: Type.Number(),
+  startMs: orNull(Type.Number()),
+  firstSeenMs: Type.Number(),
+  lastSeenMs: Type.Number(),
+  stayStartMs: Type.Optional(Type.Number()),
+};
+const OPTIONAL_TEXT = ["user", "jobId", "podUid", "containerId"] as const;
 
 export const PEER_ANSWERS = {
   gpus: Type.Object({ gpus: list(GPU) }),
@@ -73,6 +87,17 @@ export const PEER_ANSWERS = {
       down: orNull(list(RANGE)),
       places: list({ host: Type.String(), ...RANGE, downMs: Type.Number(), ...numbers(USE_KEYS) }),
     }),
+  }),
+  processes: Type.Object({
+    processes: list({ ...SESSION, memoryMib: orNull(Type.Number()), peakMemoryMib: orNull(Type.Number()) }),
+  }),
+  processPart: Type.Object({
+    ...RANGE,
+    sessions: list({
+      ...SESSION,
+      ...Object.fromEntries(OPTIONAL_TEXT.map((k) => [k, orNull(Type.String())])),
+    }),
+    idle: list(EPISODE),
   }),
   tenantSummary: Type.Object({
     utilization: Type.Object({

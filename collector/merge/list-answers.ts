@@ -1,14 +1,19 @@
-// Pure: the GPU and flag list answers of several collectors → the answer one collector holding
+// Pure: the GPU, flag and process list answers of several collectors → the answer one collector holding
 // every sample gives to the same query and limit: merged (merge-lists.ts), cut to the limit in the
 // API's order, with totals that count every GPU and episode once. The fan-out (http.peers) and
 // `gputel query --url a,b` both answer through these.
+import type { ProcessPart } from "../contract/api-contract.js";
 import { countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
+import { type ProcessGroup, type ProcessReport, processReport } from "../reports/process-report.js";
 import {
   type MergeableFlag,
   type MergeableGpu,
+  type MergeableProcess,
   mergeFlagAnswers,
+  mergeFlagLists,
   mergeGpuLists,
+  mergeProcessLists,
   sumKindTotals,
   withDurations,
 } from "./merge-lists.js";
@@ -77,4 +82,39 @@ export function mergeFlagPages<F extends ListedFlag>(
     ...(totals ? { total: Object.values(totals).reduce((a, b) => a + b, 0), totalsByKind: totals } : {}),
     flags: withDurations(merged.slice(0, limit), nowMs),
   };
+}
+
+/**
+ * One process list from answers to the same query, each cut at `limit` newest first (the store's
+ * order), so the `limit` newest merged sessions are among them: merged (a session on several
+ * collectors once), cut at `limit`; current holders then biggest memory first, as one collector
+ * lists them.
+ */
+export function mergeProcessAnswers<P extends MergeableProcess & { memoryMib: number | null }>(
+  answers: readonly { processes: readonly P[] }[],
+  current: boolean,
+  limit: number,
+): P[] {
+  const cut = mergeProcessLists(answers.map((a) => a.processes)).slice(0, limit);
+  return current ? cut.sort((a, b) => (b.memoryMib ?? 0) - (a.memoryMib ?? 0)) : cut;
+}
+
+/**
+ * The process report over several collectors' parts of one range (the first part's: the
+ * collector asked first): the sessions merged (each counted once, seen over every copy) and the
+ * idle-held episodes joined (merge-lists.ts), then reported as one collector holding them all
+ * reports (processReport). With one part, that collector's own report.
+ */
+export function mergeProcessReport(parts: readonly ProcessPart[], by: ProcessGroup): ProcessReport {
+  const first = parts[0];
+  if (!first) throw new Error("no process part to merge");
+  const idle = mergeFlagLists(parts.map((p) => p.idle)).flatMap((f) =>
+    f.gpuUuid === null ? [] : [{ gpuUuid: f.gpuUuid, startMs: f.startMs, endMs: f.endMs }],
+  );
+  return processReport(
+    mergeProcessLists(parts.map((p) => p.sessions)),
+    idle,
+    { fromMs: first.fromMs, toMs: first.toMs },
+    by,
+  );
 }

@@ -134,3 +134,59 @@ export function sumKindTotals(
   }
   return out;
 }
+
+/**
+ * The part of a process session the merge reads (the store's ProcessRow, or a report part's
+ * session): its identity (host, GPU, MIG device, pid, start), when it was seen, and for a tenant's
+ * piece the stay it lies in.
+ */
+export interface MergeableProcess {
+  host: string;
+  gpuUuid: string;
+  migUuid: string | null;
+  pid: number;
+  startMs: number | null;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  peakMemoryMib?: number | null;
+  stayStartMs?: number | undefined;
+}
+
+const processKey = (p: MergeableProcess) =>
+  `${p.host}\u0000${p.gpuUuid}\u0000${p.migUuid ?? ""}\u0000${p.pid}\u0000${p.startMs ?? ""}\u0000${p.stayStartMs ?? ""}`;
+
+/**
+ * One entry per process session (host, GPU, MIG device, pid and start; a tenant's pieces also
+ * per stay): seen from the earliest first sighting to the latest last one of every copy, the
+ * peak memory the highest, the rest (memory now, SM and memory %, absences, open) the newest
+ * copy's. A session whose host's sets reached several collectors (round robin, or an agent that
+ * moved) is on each, seen over its share only, and counts once. Sorted by last sighting, newest
+ * first (then host, GPU, pid: collectors' row ids do not compare).
+ */
+export function mergeProcessLists<P extends MergeableProcess>(lists: readonly (readonly P[])[]): P[] {
+  const byKey = new Map<string, P>();
+  for (const list of lists) {
+    for (const p of list) {
+      const key = processKey(p);
+      const seen = byKey.get(key);
+      if (!seen) {
+        byKey.set(key, p);
+        continue;
+      }
+      const newer = p.lastSeenMs > seen.lastSeenMs ? p : seen;
+      const peak = [seen.peakMemoryMib, p.peakMemoryMib].filter((m): m is number => typeof m === "number");
+      byKey.set(key, {
+        ...newer,
+        firstSeenMs: Math.min(seen.firstSeenMs, p.firstSeenMs),
+        ...(peak.length > 0 ? { peakMemoryMib: Math.max(...peak) } : {}),
+      });
+    }
+  }
+  return [...byKey.values()].sort(
+    (a, b) =>
+      b.lastSeenMs - a.lastSeenMs ||
+      a.host.localeCompare(b.host) ||
+      a.gpuUuid.localeCompare(b.gpuUuid) ||
+      a.pid - b.pid,
+  );
+}

@@ -34,6 +34,11 @@ export interface ProcessRow {
   /** Why fields were absent in the session's newest set (an SM or memory % of null: why pmon gave none). */
   absent: ProcessAbsence[];
   open: boolean;
+  /**
+   * A tenant's piece of the session only: the start of the tenant's stay it lies in
+   * (tenant-processes.ts), which keeps two stays' pieces apart when collectors' lists merge.
+   */
+  stayStartMs?: number;
 }
 
 export interface ProcessQuery {

@@ -6,6 +6,7 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { expect } from "vitest";
 import { run } from "../../cli/query/cli.js";
+import { StoreProcessBackend } from "../../collector/api/process-backend.js";
 import { type ApiServer, createApiServer } from "../../collector/api/server.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
 import { storedTokenLookup } from "../../collector/api/tokens.js";
@@ -60,7 +61,16 @@ export async function serveParts(
 ): Promise<ServedCollector> {
   const server = createApiServer({
     ...(options.leases ? { leases: new LeaseService(parts.store.leases, () => options.nowMs) } : {}),
-    backend: new StoreBackend({ store: parts.store, flags: parts.flags, now: () => options.nowMs }),
+    backend: new StoreBackend({
+      store: parts.store,
+      flags: parts.flags,
+      now: () => options.nowMs,
+      processes: new StoreProcessBackend({
+        store: parts.store,
+        flags: parts.flags,
+        now: () => options.nowMs,
+      }),
+    }),
     listen: { host: "127.0.0.1", port: 0 },
     token: options.token,
     logger: silentLogger(),

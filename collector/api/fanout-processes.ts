@@ -1,0 +1,59 @@
+// The process routes with http.peers (issue 17, docs/processes.md "Several collectors"): this
+// collector's sessions plus every peer's, merged per session (a session whose host's sets reached
+// several collectors counts once), and the process report from every collector's part. A tenant's
+// scope travels as `tenant=` (peers are asked with the fleet's token and scope their own answer,
+// as the flag list's peers do). A peer that does not answer is named in `peers.missing`.
+import { PROCESS_PART_PATH, type ProcessPart } from "../contract/api-contract.js";
+import { settle } from "../fanout/fan-out.js";
+import { PEER_ANSWERS } from "../fanout/peer-answers.js";
+import { mergeProcessAnswers, mergeProcessReport } from "../merge/list-answers.js";
+import type { ProcessGroup } from "../reports/process-report.js";
+import type { ProcessRow } from "../store/process-store.js";
+import { ask, type FanOutContext, info } from "./fanout.js";
+
+/**
+ * The merged list: every peer asked the same query (the range as this collector resolved it,
+ * `current` said), each cut at `limit`, merged and cut again (mergeProcessAnswers).
+ */
+export async function fanProcesses<A extends { current: boolean; processes: ProcessRow[] }>(
+  ctx: FanOutContext,
+  local: A,
+  query: Record<string, string>,
+  limit: number,
+): Promise<A & { peers: ReturnType<typeof info> }> {
+  const { data, missing } = settle(
+    await ask<{ processes: ProcessRow[] }>(
+      ctx,
+      "/api/v1/processes",
+      { ...query, current: String(local.current), limit: String(limit) },
+      PEER_ANSWERS.processes,
+    ),
+  );
+  return {
+    ...local,
+    processes: mergeProcessAnswers([local, ...data], local.current, limit),
+    peers: info(ctx, missing),
+  };
+}
+
+/** The process report over this collector's part and every peer's, for the range this one resolved. */
+export async function fanProcessReport(
+  ctx: FanOutContext,
+  local: ProcessPart,
+  by: ProcessGroup,
+  tenant: string | undefined,
+) {
+  const { data, missing } = settle(
+    await ask<ProcessPart>(
+      ctx,
+      PROCESS_PART_PATH,
+      {
+        from: String(local.fromMs),
+        to: String(local.toMs),
+        ...(tenant !== undefined ? { tenant } : {}),
+      },
+      PEER_ANSWERS.processPart,
+    ),
+  );
+  return { ...mergeProcessReport([local, ...data], by), peers: info(ctx, missing) };
+}

@@ -1,0 +1,306 @@
+// The process routes' fan-out (http.peers, issue 17): two collectors' real Stores each hold part of
+// the fleet's process sets, a third holds every set. Host host-a's agent reports to the first,
+// host-b's to the second, and host-m's agent moved from the first to the second while its
+// session went on: the session is on both, seen in two stretches, and must be listed and counted
+// once. The first collector's API, with the second as its peer, must answer as the third does:
+// the list (current and history, with a limit), one GPU's sessions, the report's sums, a tenant's
+// pieces (scoped by each collector, never another tenant's), and a peer that is down is named in
+// `peers.missing`. `gputel query processes --url a,b` merges the same way.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newToken } from "../../collector/api/tokens.js";
+import { checkMessage } from "../../collector/ingest/check.js";
+import { LeaseService } from "../../collector/leases/service.js";
+import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../shared/proto.js";
+import { topicFor } from "../../shared/topics.js";
+import { frameFor } from "../collector/leases/store-helpers.js";
+import {
+  type CollectorParts,
+  deadPort,
+  openParts,
+  queryJson,
+  type ServedCollector,
+  serveParts,
+  stopAll,
+} from "./fanout-helpers.js";
+
+const TOKEN = "fanout-processes-token-0123456789";
+const H = 3_600_000;
+const M = 60_000;
+const NOW = Date.UTC(2025, 2, 10, 12, 0, 0);
+const gpu = (n: number) => `GPU-${String(n).repeat(8)}-2222-3333-4444-555555555555`;
+const G1 = gpu(1);
+const G2 = gpu(2);
+const G3 = gpu(3);
+const G4 = gpu(4);
+const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-processes-"));
+const started: ServedCollector[] = [];
+
+type Proc = {
+  host: string;
+  gpuUuid: string;
+  pid: number;
+  user: string | null;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  open: boolean;
+  memoryMib: number | null;
+};
+type Peers = { asked: number; missing: string[] };
+type Listing = { current: boolean; processes: Proc[]; peers?: Peers };
+type ReportRow = {
+  key: string | null;
+  sessions: number;
+  gpus: number;
+  gpuHours: number;
+  idleHeldHours: number;
+};
+type Report = { fromMs: number; toMs: number; by: string; rows: ReportRow[]; peers?: Peers };
+
+function proc(gpu: string, pid: number, user: string, memory: number, startMs: number): IProcessRecord {
+  return { gpu_uuid: gpu, pid, start_ms: startMs, name: "python3", used_memory_mib: memory, user };
+}
+const alice = proc(G1, 100, "alice", 10_000, NOW - 5 * H);
+const bob = proc(G2, 200, "bob", 5_000, NOW - 5 * H);
+const carol = proc(G3, 300, "carol", 30_000, NOW - 4 * H);
+const dave = proc(G4, 400, "dave", 20_000, NOW - 6 * H);
+
+type SetAt = { host: string; seq: number; at: number; list: IProcessRecord[] };
+// host-a and its first sets of host-m reach the first collector; host-b and host-m's later sets the second.
+const toFirst: SetAt[] = [
+  { host: "host-a", seq: 1, at: NOW - 4 * H, list: [alice, bob] },
+  { host: "host-a", seq: 2, at: NOW - 2 * H, list: [alice, bob] },
+  { host: "host-a", seq: 3, at: NOW - 5 * M, list: [alice] },
+  { host: "host-m", seq: 1, at: NOW - 5 * H, list: [dave] },
+  { host: "host-m", seq: 2, at: NOW - 4 * H, list: [dave] },
+];
+const toSecond: SetAt[] = [
+  { host: "host-b", seq: 1, at: NOW - 3 * H, list: [carol] },
+  { host: "host-b", seq: 2, at: NOW - 1 * H, list: [carol] },
+  { host: "host-b", seq: 3, at: NOW - 2 * M, list: [carol] },
+  { host: "host-m", seq: 3, at: NOW - 3 * H, list: [dave] },
+  { host: "host-m", seq: 4, at: NOW - 3 * M, list: [dave] },
+];
+const inventory = { "host-a": [G1, G2], "host-b": [G3], "host-m": [G4] } as const;
+
+function write(parts: CollectorParts, sets: readonly SetAt[]): void {
+  const hosts = new Set(sets.map((s) => s.host));
+  for (const h of hosts)
+    parts.store.writeFrames([frameFor(h, inventory[h as keyof typeof inventory], NOW - 20 * H)], NOW);
+  for (const s of [...sets].sort((a, b) => a.at - b.at)) {
+    const payload = ProcessSet.encode({
+      schema_version: SCHEMA_VERSION,
+      host: s.host,
+      boot_id: "b1",
+      seq: s.seq,
+      timestamp_ms: s.at,
+      processes: s.list,
+    }).finish();
+    const checked = checkMessage(topicFor(s.host, "processes"), payload, { username: undefined, nowMs: NOW });
+    if (!checked.processes) throw new Error(JSON.stringify(checked.rejections));
+    parts.store.writeProcesses(checked.processes, s.at);
+  }
+}
+
+/** The same leases on every collector that knows the device (leases are imported into each). */
+function lease(
+  parts: CollectorParts,
+  id: string,
+  device: string,
+  tenant: string,
+  startMs: number,
+  endMs?: number,
+) {
+  if (!parts.store.fleetGpus().some((g) => g.uuid === device)) return;
+  new LeaseService(parts.store.leases, () => NOW).create(
+    { id, device, tenant, start: startMs, ...(endMs !== undefined ? { end: endMs } : {}) },
+    "test",
+  );
+}
+
+function collector(name: string, sets: readonly SetAt[]): CollectorParts {
+  const parts = openParts(join(dir, `${name}.db`), NOW);
+  write(parts, sets);
+  lease(parts, "acme-b", G3, "acme", NOW - 2.5 * H, NOW - 1.5 * H);
+  lease(parts, "acme-m", G4, "acme", NOW - 4.5 * H);
+  lease(parts, "globex-a", G1, "globex", NOW - 8 * H);
+  return parts;
+}
+
+async function serve(parts: CollectorParts, peers: string[]): Promise<ServedCollector> {
+  const c = await serveParts(parts, { nowMs: NOW, token: TOKEN, peers, leases: true });
+  started.push(c);
+  return c;
+}
+
+async function get<T>(c: ServedCollector, path: string, token = TOKEN): Promise<T> {
+  const r = await fetch(`${c.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(r.status, `${path}: ${await r.clone().text()}`).toBe(200);
+  return (await r.json()) as T;
+}
+
+/** A session as the merged list must give it: everything but the collector's own row id. */
+const seen = (p: Proc) => ({
+  host: p.host,
+  gpuUuid: p.gpuUuid,
+  pid: p.pid,
+  user: p.user,
+  firstSeenMs: p.firstSeenMs,
+  lastSeenMs: p.lastSeenMs,
+  open: p.open,
+  memoryMib: p.memoryMib,
+});
+
+let first: ServedCollector;
+let second: ServedCollector;
+let whole: ServedCollector;
+let partial: ServedCollector;
+let dead: string;
+let acme = "";
+const FROM = NOW - 8 * H;
+const range = `from=${FROM}&to=${NOW}`;
+
+describe("the process routes fan out over peers", () => {
+  beforeAll(async () => {
+    second = await serve(collector("second", toSecond), []);
+    const firstParts = collector("first", toFirst);
+    first = await serve(firstParts, [second.url]);
+    dead = `http://127.0.0.1:${await deadPort()}`;
+    partial = await serve(firstParts, [second.url, dead]);
+    whole = await serve(collector("whole", [...toFirst, ...toSecond]), []);
+    const t = newToken();
+    firstParts.store.tokens.insert(t.id, "tenant:acme", t.digest, "", NOW);
+    acme = t.token;
+  }, 60_000);
+
+  afterAll(async () => {
+    await partial?.server.stop(); // it shares the first collector's store, which stopAll closes
+    await stopAll([first, second, whole], dir);
+  });
+
+  it("neither collector alone holds the fleet's sessions", async () => {
+    const local = await fetch(`${first.url}/api/v1/processes?${range}`, {
+      headers: { authorization: `Bearer ${TOKEN}`, "x-gputel-fanout": "1" },
+    });
+    const body = (await local.json()) as Listing;
+    expect(body.processes.map((p) => p.pid).sort()).toEqual([100, 200, 400]);
+    expect(body.peers).toBeUndefined();
+  });
+
+  it("lists the current holders of every collector's GPUs, biggest memory first", async () => {
+    const merged = await get<Listing>(first, "/api/v1/processes");
+    const one = await get<Listing>(whole, "/api/v1/processes");
+    expect(merged.current).toBe(true);
+    expect(merged.peers).toMatchObject({ asked: 1, missing: [] });
+    expect(merged.processes.map((p) => p.pid)).toEqual([300, 400, 100]);
+    // The moved session's first stretch is on the first collector, where it is no longer current:
+    // a current list merges current copies only (docs/processes.md, "Several collectors").
+    const early = (p: Proc) => (p.pid === 400 ? { ...seen(p), firstSeenMs: NOW - 3 * H } : seen(p));
+    expect(merged.processes.map(seen)).toEqual(one.processes.map(early));
+  });
+
+  it("lists the history newest first, a session on two collectors once, seen over both stretches", async () => {
+    const merged = await get<Listing>(first, `/api/v1/processes?${range}`);
+    const one = await get<Listing>(whole, `/api/v1/processes?${range}`);
+    expect(merged.processes.map((p) => p.pid)).toEqual([300, 400, 100, 200]);
+    expect(merged.processes.map(seen)).toEqual(one.processes.map(seen));
+    const moved = merged.processes.find((p) => p.pid === 400);
+    expect(moved).toMatchObject({ firstSeenMs: NOW - 5 * H, lastSeenMs: NOW - 3 * M, open: true });
+  });
+
+  it("cuts the merged list at limit in the same order", async () => {
+    for (const limit of [1, 2, 3]) {
+      const merged = await get<Listing>(first, `/api/v1/processes?${range}&limit=${limit}`);
+      const one = await get<Listing>(whole, `/api/v1/processes?${range}&limit=${limit}`);
+      expect(merged.processes.map((p) => p.pid)).toEqual(one.processes.map((p) => p.pid));
+    }
+    const current = await get<Listing>(first, "/api/v1/processes?limit=1");
+    expect(current.processes.map((p) => p.pid)).toEqual([300]);
+  });
+
+  it("one GPU's sessions come from every collector that holds some", async () => {
+    const merged = await get<Listing>(first, `/api/v1/gpus/${G4}/processes?${range}`);
+    const one = await get<Listing>(whole, `/api/v1/gpus/${G4}/processes?${range}`);
+    expect(merged.processes.map(seen)).toEqual(one.processes.map(seen));
+    expect(merged.processes).toHaveLength(1);
+    expect(merged.peers).toMatchObject({ asked: 1, missing: [] });
+    const filtered = await get<Listing>(first, `/api/v1/processes?gpu=${G4}&${range}`);
+    expect(filtered.processes.map(seen)).toEqual(one.processes.map(seen));
+  });
+
+  it("adds the report's sums exactly: each session counted once, over every collector's sets", async () => {
+    for (const by of ["user", "job"]) {
+      const merged = await get<Report>(first, `/api/v1/reports/processes?${range}&by=${by}`);
+      const one = await get<Report>(whole, `/api/v1/reports/processes?${range}&by=${by}`);
+      expect(merged.peers).toMatchObject({ asked: 1, missing: [] });
+      const { peers: _p, ...rest } = merged;
+      expect(rest).toEqual(one);
+    }
+    const merged = await get<Report>(first, `/api/v1/reports/processes?${range}`);
+    expect(merged.rows.find((r) => r.key === "dave")).toEqual({
+      key: "dave",
+      sessions: 1,
+      gpus: 1,
+      gpuHours: Math.round(((5 * H - 3 * M) / H) * 1000) / 1000,
+      idleHeldHours: 0,
+    });
+  });
+
+  it("a tenant sees its own pieces from the peer too, each clipped to its stay, never another tenant's", async () => {
+    const merged = await get<Listing>(first, `/api/v1/processes?${range}`, acme);
+    const one = await get<Listing>(whole, `/api/v1/processes?${range}&tenant=acme`);
+    // Merged pieces are newest first (one collector lists a session's pieces after the session's order).
+    const byPid = (a: Proc, b: Proc) => a.pid - b.pid;
+    expect(merged.processes.map((p) => p.pid)).toEqual([400, 300]);
+    expect([...merged.processes].sort(byPid).map(seen)).toEqual([...one.processes].sort(byPid).map(seen));
+    expect(merged.processes.find((p) => p.pid === 300)).toMatchObject({
+      firstSeenMs: NOW - 2.5 * H,
+      lastSeenMs: NOW - 1.5 * H - 1,
+    });
+    // The moved session: one piece from the lease's start, not a piece per collector.
+    expect(merged.processes.filter((p) => p.pid === 400)).toHaveLength(1);
+    expect(merged.processes.find((p) => p.pid === 400)).toMatchObject({ firstSeenMs: NOW - 4.5 * H });
+    // Asking for another tenant's view still gets its own.
+    const other = await get<Listing>(first, `/api/v1/processes?${range}&tenant=globex`, acme);
+    expect(other.processes.map((p) => p.pid).sort()).toEqual([300, 400]);
+    const report = await get<Report>(first, `/api/v1/reports/processes?${range}`, acme);
+    const oneReport = await get<Report>(whole, `/api/v1/reports/processes?${range}&tenant=acme`);
+    const { peers: _p, ...rest } = report;
+    expect(rest).toEqual(oneReport);
+    expect(report.rows.map((r) => r.key).sort()).toEqual(["carol", "dave"]);
+    // An admin asking for globex's view gets globex's sessions only.
+    const globex = await get<Listing>(first, `/api/v1/processes?${range}&tenant=globex`);
+    expect(globex.processes.map((p) => p.pid)).toEqual([100]);
+  });
+
+  it("a peer that is down makes the answer partial, flagged, not an error", async () => {
+    const list = await get<Listing>(partial, `/api/v1/processes?${range}`);
+    expect(list.peers).toMatchObject({ asked: 2, missing: [dead] });
+    expect(list.processes.map((p) => p.pid)).toEqual([300, 400, 100, 200]);
+    const one = await get<Listing>(partial, `/api/v1/gpus/${G4}/processes?${range}`);
+    expect(one.peers).toMatchObject({ asked: 2, missing: [dead] });
+    const report = await get<Report>(partial, `/api/v1/reports/processes?${range}`);
+    expect(report.peers).toMatchObject({ asked: 2, missing: [dead] });
+    expect(report.rows.map((r) => r.key).sort()).toEqual(["alice", "bob", "carol", "dave"]);
+  });
+
+  it("gputel query processes --url a,b merges both collectors as one", async () => {
+    const since = ["--since", String(FROM), "--until", String(NOW)];
+    const merged = await queryJson<Listing>(
+      ["processes", "--url", `${first.url},${second.url}`, ...since],
+      TOKEN,
+    );
+    const one = await get<Listing>(whole, `/api/v1/processes?${range}`);
+    expect(merged.processes.map(seen)).toEqual(one.processes.map(seen));
+    const current = await queryJson<Listing>(["processes", "--url", `${first.url},${second.url}`], TOKEN);
+    expect(current.processes.map((p) => p.pid)).toEqual([300, 400, 100]);
+    const report = await queryJson<Report>(
+      ["report", "processes", "--url", `${first.url},${second.url}`, ...since],
+      TOKEN,
+    );
+    const oneReport = await get<Report>(whole, `/api/v1/reports/processes?${range}`);
+    expect(report).toEqual(oneReport);
+  });
+});
