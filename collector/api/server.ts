@@ -36,7 +36,7 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Host names accepted besides loopback ones when there is no token (http.allowed_hosts). */
   allowedHosts?: readonly string[];
-  /** Other collectors' base URLs: summary, gpus, flags and every fleet and lease report merge their answers (collector/fanout). */
+  /** Other collectors' base URLs: summary, gpus, flags, the process routes and every fleet and lease report merge their answers (collector/fanout). */
   peers?: string[];
   /** Lease administration (/api/v1/leases); without it those routes answer 501. */
   leases?: LeaseService;

@@ -60,6 +60,7 @@ export const PRIVATE_PATHS = [
   "/api/v1/summary",
   "/api/v1/fanout/report-part",
   "/api/v1/fanout/fleet-part",
+  "/api/v1/fanout/process-part",
   "/api/v1/fanout/lease-parts",
   "/api/v1/hosts",
   "/api/v1/gpus",
