@@ -52,6 +52,26 @@ export function fanFor(ctx: FanOutContext | undefined, req: FastifyRequest): Fan
 }
 
 /**
+ * The GPU a list is filtered by (flags?gpu=, processes?gpu=): `gpu` as this collector found it,
+ * where `visible` lets it through (a tenant's scope). Otherwise a direct request is refused with
+ * `notFound()` (one 404 for a GPU unknown here and one outside the tenant's leases: existence does
+ * not leak), while a peer's request (FANOUT_HEADER) gets null: this collector holds no share of
+ * that GPU, so the route answers an empty list and the asking collector does not count it missing.
+ * A tenant's view (`tenant=`) of a GPU it never leased here is empty in the same way, the same
+ * answer as for a GPU this collector never saw.
+ */
+export function listedGpu<G>(
+  req: FastifyRequest,
+  gpu: G | undefined,
+  visible: (gpu: G) => boolean,
+  notFound: () => ApiError,
+): G | null {
+  if (gpu !== undefined && visible(gpu)) return gpu;
+  if (req.headers[FANOUT_HEADER] !== undefined) return null;
+  throw notFound();
+}
+
+/**
  * A CSV answer has no place for `peers`: its headers say how many were asked and which are
  * missing (space-separated), so a file made from fewer collectors says so too.
  */

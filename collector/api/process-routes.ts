@@ -8,13 +8,12 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { PROCESS_PART_PATH } from "../contract/api-contract.js";
-import { FANOUT_HEADER } from "../fanout/fan-out.js";
 import type { LeaseService } from "../leases/service.js";
 import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
 import { ApiError } from "../request/errors.js";
 import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
-import { type FanOutContext, fanFor } from "./fanout.js";
+import { type FanOutContext, fanFor, listedGpu } from "./fanout.js";
 import { fanProcesses, fanProcessReport } from "./fanout-processes.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
@@ -150,18 +149,21 @@ export function registerProcessRoutes(
     }),
     async (req) => {
       const q = req.query;
-      // A peer asked for a GPU it does not know (or its tenant never leased here) holds no share
-      // of it: an empty list, so the asking collector does not count it as missing.
-      if (q.gpu !== undefined && req.headers[FANOUT_HEADER] !== undefined) {
-        const known = backend.gpu(q.gpu);
-        const scope = scopeFor(req, q.tenant, leases);
-        if (!known || (scope && !everLeased(scope, backend, known.uuid)))
-          return { ...local(req, q, []).answer, processes: [] };
-      }
-      const gpu = q.gpu !== undefined ? gpuOf(q.gpu) : undefined;
+      const ref = q.gpu;
       const scope = scopeFor(req, q.tenant, leases);
-      // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list.
-      if (gpu && scope && !everLeased(scope, backend, gpu.uuid)) throw unknownGpu(q.gpu ?? gpu.uuid);
+      // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list. A peer
+      // asked for a GPU it does not know (or its tenant never leased here) holds no share of it:
+      // an empty list, so the asking collector does not count it as missing (listedGpu).
+      const gpu =
+        ref === undefined
+          ? undefined
+          : listedGpu(
+              req,
+              backend.gpu(ref),
+              (g) => !scope || everLeased(scope, backend, g.uuid),
+              () => unknownGpu(ref),
+            );
+      if (gpu === null) return { ...local(req, q, []).answer, processes: [] };
       return answer(req, q, gpu ? [gpu.uuid] : undefined);
     },
   );

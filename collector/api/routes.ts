@@ -29,6 +29,7 @@ import {
   fanGpus,
   fanSummary,
   fanUsageReport,
+  listedGpu,
   peersHeaders,
   queryOf,
 } from "./fanout.js";
@@ -202,20 +203,32 @@ export function registerApiRoutes(
         "paging is not available with http.peers: narrow by kind, site or host, or raise limit",
       );
     const state = q.state ?? "open";
-    const one = q.gpu !== undefined ? backend.gpu(q.gpu) : undefined;
+    const ref = q.gpu;
     // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list (existence
     // does not leak). The GPU of a MIG device it leased is known to it (its statement names it).
-    if (q.gpu !== undefined && (!one || (scope && !scope.gpus().includes(one.uuid)))) throw notFound(q.gpu);
+    // A peer's request for a GPU it does not hold (or shows no tenant) gets null: an empty list.
+    const one =
+      ref === undefined
+        ? undefined
+        : listedGpu(
+            req,
+            backend.gpu(ref),
+            (g) => !scope || scope.gpus().includes(g.uuid),
+            () => notFound(ref),
+          );
     // The GPU list is read only for a model or a search (narrowed by the model where given).
     const listed = q.model !== undefined || q.q !== undefined;
     const candidates = listed ? backend.gpus(q.model !== undefined ? { model: q.model } : {}) : [];
     // A tenant's search looks in what it is shown: not the host labels.
     const searched = scope ? candidates.map((g) => ({ ...g, labels: {} })) : candidates;
-    const within = flagScope(searched, {
-      ...(q.model !== undefined ? { model: q.model } : {}),
-      ...(q.q !== undefined ? { q: q.q } : {}),
-      ...(one ? { gpu: one } : {}),
-    });
+    const within =
+      one === null
+        ? { uuids: [], hosts: [] }
+        : flagScope(searched, {
+            ...(q.model !== undefined ? { model: q.model } : {}),
+            ...(q.q !== undefined ? { q: q.q } : {}),
+            ...(one ? { gpu: one } : {}),
+          });
     const query = {
       state,
       // A scoped list is filtered after reading: read all that may be asked for, from the start.

@@ -9,7 +9,7 @@ import { run } from "../../cli/query/cli.js";
 import { StoreProcessBackend } from "../../collector/api/process-backend.js";
 import { type ApiServer, createApiServer } from "../../collector/api/server.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
-import { storedTokenLookup } from "../../collector/api/tokens.js";
+import { newToken, storedTokenLookup } from "../../collector/api/tokens.js";
 import { resolveFlagsConfig } from "../../collector/flags/config.js";
 import { FlagEngine } from "../../collector/flags/engine.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
@@ -79,6 +79,13 @@ export async function serveParts(
   });
   const { port } = await server.start();
   return { ...parts, server, url: `http://127.0.0.1:${port}` };
+}
+
+/** A new token of `tenant` in the parts' store, made at `nowMs`: the token to send. */
+export function tenantToken(parts: CollectorParts, tenant: string, nowMs: number): string {
+  const t = newToken();
+  parts.store.tokens.insert(t.id, `tenant:${tenant}`, t.digest, "", nowMs);
+  return t.token;
 }
 
 /** Stops every server, flag engine and store, then removes `dir`. */

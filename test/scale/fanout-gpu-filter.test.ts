@@ -1,0 +1,144 @@
+// A GPU-filtered list over peers (http.peers): a peer that never saw the GPU holds no share of it,
+// so it answers an empty list (the fan-out's own request, x-gputel-fanout) and is not named in
+// `peers.missing`; a peer that is down still is. A direct request for a GPU a collector does not
+// know is still a 404, and a tenant learns nothing through the fan-out about a GPU it never leased:
+// a peer answers it as it answers a GPU it does not know.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FlagKind } from "../../collector/flags/types.js";
+import { LeaseService } from "../../collector/leases/service.js";
+import { FlagStore } from "../../collector/store/flag-store.js";
+import { frameFor } from "../collector/leases/store-helpers.js";
+import {
+  type CollectorParts,
+  deadPort,
+  openParts,
+  type ServedCollector,
+  serveParts,
+  stopAll,
+  tenantToken,
+} from "./fanout-helpers.js";
+
+const TOKEN = "fanout-gpu-filter-token-0123456789";
+const H = 3_600_000;
+const NOW = Date.UTC(2025, 2, 10, 12, 0, 0);
+const G1 = "GPU-11111111-2222-3333-4444-555555555555";
+const G2 = "GPU-22222222-2222-3333-4444-555555555555";
+const G9 = "GPU-99999999-2222-3333-4444-555555555555";
+const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-gpu-filter-"));
+
+type Flags = {
+  total?: number;
+  flags: { kind: FlagKind; gpuUuid: string | null }[];
+  peers?: { asked: number; missing: string[] };
+};
+
+/** A collector that knows `host`'s one GPU `uuid`, with an open xid flag on it. */
+function collector(name: string, host: string, uuid: string): CollectorParts {
+  const parts = openParts(join(dir, `${name}.db`), NOW);
+  parts.store.writeFrames([frameFor(host, [uuid], NOW - 2 * H)], NOW - 2 * H);
+  new FlagStore(parts.store.db).insert(
+    {
+      kind: "xid",
+      severity: "critical",
+      host,
+      gpuUuid: uuid,
+      gpuIndex: 0,
+      site: "",
+      labels: {},
+      startMs: NOW - H,
+      reason: `Xid 79 on ${uuid}`,
+      values: { code: 79 },
+    },
+    NOW - H,
+  );
+  return parts;
+}
+
+let first: ServedCollector;
+let second: ServedCollector;
+let partial: ServedCollector;
+let dead = "";
+let acme = "";
+const started: ServedCollector[] = [];
+
+async function call(c: ServedCollector, path: string, token = TOKEN, peer = false) {
+  return fetch(`${c.url}${path}`, {
+    headers: { authorization: `Bearer ${token}`, ...(peer ? { "x-gputel-fanout": "1" } : {}) },
+  });
+}
+
+async function get(c: ServedCollector, path: string, token = TOKEN, peer = false): Promise<Flags> {
+  const r = await call(c, path, token, peer);
+  expect(r.status, `${path}: ${await r.clone().text()}`).toBe(200);
+  return (await r.json()) as Flags;
+}
+
+describe("a GPU-filtered list fans out to peers that do not know the GPU", () => {
+  beforeAll(async () => {
+    const secondParts = collector("second", "host-b", G2);
+    second = await serveParts(secondParts, { nowMs: NOW, token: TOKEN, peers: [], leases: true });
+    const firstParts = collector("first", "host-a", G1);
+    new LeaseService(firstParts.store.leases, () => NOW).create(
+      { id: "acme-a", device: G1, tenant: "acme", start: NOW - 3 * H },
+      "test",
+    );
+    first = await serveParts(firstParts, { nowMs: NOW, token: TOKEN, peers: [second.url], leases: true });
+    dead = `http://127.0.0.1:${await deadPort()}`;
+    partial = await serveParts(firstParts, { nowMs: NOW, token: TOKEN, peers: [second.url, dead] });
+    started.push(second, first);
+    acme = tenantToken(firstParts, "acme", NOW);
+  }, 60_000);
+
+  afterAll(async () => {
+    await partial?.server.stop(); // it shares the first collector's store, which stopAll closes
+    await stopAll(started, dir);
+  });
+
+  it("flags?gpu= of a GPU one collector knows: the other answers empty, no peer missing", async () => {
+    const merged = await get(first, `/api/v1/flags?gpu=${G1}&state=all`);
+    expect(merged.peers).toEqual(expect.objectContaining({ asked: 1, missing: [] }));
+    expect(merged.flags.map((f) => [f.kind, f.gpuUuid])).toEqual([["xid", G1]]);
+    const open = await get(first, `/api/v1/flags?gpu=${G1}`);
+    expect(open.peers).toEqual(expect.objectContaining({ asked: 1, missing: [] }));
+    expect(open.flags).toHaveLength(1);
+  });
+
+  it("a peer that is down is still named in peers.missing", async () => {
+    const merged = await get(partial, `/api/v1/flags?gpu=${G1}`);
+    expect(merged.peers).toEqual(expect.objectContaining({ asked: 2, missing: [dead] }));
+    expect(merged.flags.map((f) => f.gpuUuid)).toEqual([G1]);
+  });
+
+  it("the fan-out's own request for an unknown GPU gets an empty list; a direct one a 404", async () => {
+    const asPeer = await get(second, `/api/v1/flags?gpu=${G1}`, TOKEN, true);
+    expect(asPeer.flags).toEqual([]);
+    expect(asPeer.peers).toBeUndefined();
+    for (const path of [`/api/v1/flags?gpu=${G1}`, `/api/v1/flags?gpu=${G9}`])
+      expect((await call(second, path)).status, path).toBe(404);
+    expect((await call(first, `/api/v1/flags?gpu=${G9}`)).status).toBe(404);
+  });
+
+  it("a tenant: its GPU's flags with no peer missing; a GPU it never leased is a 404, here and on the peer", async () => {
+    const mine = await get(first, `/api/v1/flags?gpu=${G1}`, acme);
+    expect(mine.peers).toEqual(expect.objectContaining({ asked: 1, missing: [] }));
+    expect(mine.flags.map((f) => f.gpuUuid)).toEqual([G1]);
+    // G2 is known to the peer only, G9 to none: the same 404 either way.
+    for (const gpu of [G2, G9]) {
+      const r = await call(first, `/api/v1/flags?gpu=${gpu}`, acme);
+      expect(r.status, gpu).toBe(404);
+    }
+    // The peer asked for acme's view of a GPU it knows but acme never leased there answers as
+    // for a GPU it does not know: an empty list with the same totals, nothing to tell them apart.
+    const known = await get(second, `/api/v1/flags?gpu=${G2}&tenant=acme`, TOKEN, true);
+    const unknown = await get(second, `/api/v1/flags?gpu=${G9}&tenant=acme`, TOKEN, true);
+    expect(known.flags).toEqual([]);
+    const { generatedMs: _k, ...k } = known as Flags & { generatedMs: number };
+    const { generatedMs: _u, ...u } = unknown as Flags & { generatedMs: number };
+    expect(k).toEqual(u);
+    // A direct request for it still says 404.
+    expect((await call(second, `/api/v1/flags?gpu=${G2}&tenant=acme`)).status).toBe(404);
+  });
+});
