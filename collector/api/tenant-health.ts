@@ -2,13 +2,13 @@
 // events inside its lease periods, and a timeline over each of its stays in the range, clipped to
 // them. Flags lose their host labels (they may name other tenants), as in tenant-scope.ts.
 import type { GpuView, TimeRange } from "../contract/api-contract.js";
-import type { Flag } from "../flags/types.js";
+import type { Flag, FlagAck } from "../flags/types.js";
 import { stretchMs } from "../reports/down-time.js";
 import type { EventsAnswer, HealthTimeline } from "../reports/health-types.js";
 import type { GpuWhereabouts } from "../reports/host-changes.js";
 import type { EventQuery } from "../store/event-store.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
-import { type LeasePeriod, type TenantScope, tenantFlags } from "./tenant-scope.js";
+import { type LeasePeriod, MIG_WITHHELD_REASON, type TenantScope, tenantFlags } from "./tenant-scope.js";
 
 /** Events of the tenant's lease periods (one read per lease piece), newest first, paged as the fleet's. */
 export function tenantEvents(
@@ -93,8 +93,11 @@ export function joinTimelines(
   if (!first || !last) throw new Error("joinTimelines needs at least one stay");
   const events = parts.flatMap((t) => t.events).sort((a, b) => b.timeMs - a.timeMs || b.id - a.id);
   const flags = new Map(parts.flatMap((t) => t.flags).map((f) => [f.id, f]));
-  const meets = (f: Flag) =>
-    stays.some((s) => f.startMs < s.endMs && (f.endMs ?? Number.POSITIVE_INFINITY) >= s.startMs);
+  const meets = (f: Flag) => stays.some((s) => meetsStay(f, s));
+  // Each flag's entries as the tenant's flag list shows them, by the flag's stored id.
+  const entries = new Map(
+    [...flags.values()].map((f) => [f.id, tenantFlags(scope, [f], where, nowMs).filter(meets)]),
+  );
   const downtime = parts.flatMap((t) => t.downtime);
   return {
     generatedMs: nowMs,
@@ -105,12 +108,41 @@ export function joinTimelines(
     toMs: last.endMs,
     stays: stays.map((s) => ({ fromMs: s.startMs, toMs: s.endMs })),
     events: events.slice(0, TIMELINE_EVENTS),
-    flags: tenantFlags(scope, [...flags.values()], where, nowMs)
-      .filter(meets)
-      .sort((a, b) => b.startMs - a.startMs || b.id - a.id),
-    acknowledgements: parts.flatMap((t) => t.acknowledgements),
+    flags: [...entries.values()].flat().sort((a, b) => b.startMs - a.startMs || b.id - a.id),
+    acknowledgements: parts.flatMap((t, i) => {
+      const stay = stays[i];
+      return stay ? tenantAcks(t.acknowledgements, stay, entries) : [];
+    }),
     downtime,
     downtimeMs: stretchMs(downtime),
     truncated: parts.some((t) => t.truncated) || events.length > TIMELINE_EVENTS,
   };
+}
+
+function meetsStay(f: Pick<Flag, "startMs" | "endMs">, s: LeasePeriod): boolean {
+  return f.startMs < s.endMs && (f.endMs ?? Number.POSITIVE_INFINITY) >= s.startMs;
+}
+
+/**
+ * The acknowledgements made in one stay (`acks`, read over it), each under the id of the entry it
+ * belongs to: its flag's entry in that stay (the latest begun by the acknowledgement), as the
+ * tenant's flag list numbers it (stayPieceId). One whose flag has no entry in the stay is left out
+ * (the tenant does not see what it acknowledges); one of an entry whose sentence is withheld
+ * (another MIG tenant's Xid) has its note withheld the same way.
+ */
+function tenantAcks(
+  acks: readonly FlagAck[],
+  stay: LeasePeriod,
+  entries: ReadonlyMap<number, readonly Flag[]>,
+): FlagAck[] {
+  const out: FlagAck[] = [];
+  for (const ack of acks) {
+    const inStay = (entries.get(ack.flagId) ?? []).filter((e) => meetsStay(e, stay));
+    const begun = inStay.filter((e) => e.startMs <= ack.atMs);
+    const entry = begun[begun.length - 1] ?? inStay[0];
+    if (!entry) continue;
+    const withheld = entry.reason === MIG_WITHHELD_REASON;
+    out.push({ ...ack, flagId: entry.id, ...(withheld ? { note: MIG_WITHHELD_REASON } : {}) });
+  }
+  return out;
 }

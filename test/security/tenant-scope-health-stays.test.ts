@@ -1,7 +1,9 @@
 // A GPU's health timeline for a tenant over a range holding several of its stays (two leases with
 // another tenant's lease between them) covers every stay, each clipped to it, and nothing of the
 // time between: events, flag episodes (once per stay, as the flag list shows them) and down time,
-// which adds up to the down time its statement counts.
+// which adds up to the down time its statement counts. An acknowledgement is listed under the id
+// of the entry (the stay's piece of the flag) the tenant sees, and one made outside its stays not
+// at all.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { GpuState } from "../../shared/proto.js";
@@ -46,6 +48,7 @@ interface Timeline {
   stays: { fromMs: number; toMs: number }[];
   downtime: { fromMs: number; toMs: number; kinds: string[] }[];
   downtimeMs: number;
+  acknowledgements: { flagId: number; atMs: number; note: string }[];
 }
 
 /**
@@ -104,5 +107,33 @@ describe("a tenant's health timeline over several of its stays", () => {
     const early = await timeline(a, `from=${T0}&to=${T0 + 150 * MIN}`);
     expect([early.fromMs, early.toMs, early.downtimeMs]).toEqual([T0 + HOUR, T0 + 2 * HOUR, HOUR]);
     expect(early.events.map((e) => e.timeMs)).toEqual([T0 + 1.5 * HOUR]);
+  });
+
+  it("lists each acknowledgement under the id of the stay's entry it was made in, none from outside its stays", async () => {
+    const a = serve();
+    const range = `from=${T0}&to=${NOW}`;
+    const real = (await timeline(a, range, TOKEN)).flags.find((f) => f.kind === "lost");
+    const id = real?.id ?? 0;
+    // One acknowledgement in each stay of acme's, one in globex's hour between them.
+    for (const at of [1.5, 2.5, 3.5]) h?.engine.acknowledge(id, `checked at ${at} h`, T0 + at * HOUR);
+    const fleet = await timeline(a, range, TOKEN);
+    expect(fleet.acknowledgements.map((k) => [k.flagId, k.atMs])).toEqual([
+      [id, T0 + 1.5 * HOUR],
+      [id, T0 + 2.5 * HOUR],
+      [id, T0 + 3.5 * HOUR],
+    ]);
+
+    const t = await timeline(a, range);
+    const shown = new Set(t.flags.map((f) => f.id));
+    expect(t.acknowledgements.map((k) => [k.flagId, k.atMs, k.note])).toEqual([
+      [id, T0 + 1.5 * HOUR, "checked at 1.5 h"],
+      [id + STAY_ID_STEP, T0 + 3.5 * HOUR, "checked at 3.5 h"],
+    ]);
+    // Every acknowledgement points at an entry the tenant sees.
+    for (const k of t.acknowledgements) expect(shown.has(k.flagId), String(k.flagId)).toBe(true);
+    // A range over the second stay alone: the same entry's id.
+    const late = await timeline(a, `from=${T0 + 150 * MIN}&to=${NOW}`);
+    expect(late.acknowledgements.map((k) => k.flagId)).toEqual([id + STAY_ID_STEP]);
+    expect(late.flags.filter((f) => f.kind === "lost").map((f) => f.id)).toEqual([id + STAY_ID_STEP]);
   });
 });
