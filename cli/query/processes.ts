@@ -111,14 +111,15 @@ async function mergedProcessReport(
   rest: ClientOptions,
   client: ClientOptions,
 ): Promise<ProcessReport> {
+  // Checked here, before any request: the parts carry no grouping, so no collector would refuse it.
+  const by = PROCESS_GROUPS.find((g) => g === q.by);
+  if (by === undefined) throw new OptionError(`--by must be one of ${PROCESS_GROUPS.join(", ")}`);
   const head = await getJson<ProcessPart>(base, PROCESS_PART_PATH, { from: q.from, to: q.to }, client);
   const others = await getAll<ProcessPart>(
     PROCESS_PART_PATH,
     { from: String(head.fromMs), to: String(head.toMs) },
     rest,
   );
-  const by = PROCESS_GROUPS.find((g) => g === q.by);
-  if (by === undefined) throw new OptionError(`--by must be one of ${PROCESS_GROUPS.join(", ")}`);
   return mergeProcessReport([head, ...others], by);
 }
 

@@ -10,12 +10,14 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../cli/query/cli.js";
 import { newToken } from "../../collector/api/tokens.js";
 import { checkMessage } from "../../collector/ingest/check.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
 import { frameFor } from "../collector/leases/store-helpers.js";
+import { runCaptured } from "../helpers/cli.js";
 import {
   type CollectorParts,
   deadPort,
@@ -302,5 +304,18 @@ describe("the process routes fan out over peers", () => {
     );
     const oneReport = await get<Report>(whole, `/api/v1/reports/processes?${range}`);
     expect(report).toEqual(oneReport);
+  });
+
+  it("report processes --url a,b refuses an unknown --by before asking any collector", async () => {
+    // The second collector is a dead port: a request sent before the check would fail there.
+    const r = await runCaptured(
+      run,
+      ["report", "processes", "--url", `${first.url},${dead}`, "--by", "team"],
+      {
+        GPUTEL_API_TOKEN: TOKEN,
+      },
+    );
+    expect(r.code).toBe(64);
+    expect(r.err).toContain("--by must be one of user");
   });
 });
