@@ -178,11 +178,21 @@ describe("a tenant token", () => {
   });
 
   // Summary, cells and reports are scoped now (tenant-scope-fleet.test.ts); the host list stays a fleet route.
-  test("the host list, lease administration and /metrics: 403", async () => {
-    for (const path of ["/api/v1/hosts", "/api/v1/leases", "/metrics"]) {
+  test("the host list, lease administration, the peers' part routes and /metrics: 403", async () => {
+    // A part route takes `tenant=` from the collector that asks: a tenant token may not name another.
+    const parts = ["report-part", "fleet-part", "process-part?tenant=globex", "lease-parts"];
+    for (const path of [
+      "/api/v1/hosts",
+      "/api/v1/leases",
+      "/metrics",
+      ...parts.map((p) => `/api/v1/fanout/${p}`),
+    ]) {
       const r = await fetch(`${a.url}${path}`, { headers: { authorization: `Bearer ${acme}` } });
       expect({ path, status: r.status }).toEqual({ path, status: 403 });
     }
+    // The routes are there: the fleet's token passes (this fleet has no process data: 501 there).
+    expect((await get(a, "/api/v1/fanout/lease-parts", ADMIN)).status).toBe(200);
+    expect((await get(a, "/api/v1/fanout/process-part?tenant=globex", ADMIN)).status).toBe(501);
   });
 });
 
