@@ -3,7 +3,11 @@
 // default; --since (or --state all) asks the history.
 import { PROCESS_LIMITS } from "../../collector/api/process-routes.js";
 import { PROCESS_PART_PATH, type ProcessPart } from "../../collector/contract/api-contract.js";
-import { mergeProcessAnswers, mergeProcessReport } from "../../collector/merge/list-answers.js";
+import {
+  mergeProcessAnswers,
+  mergeProcessReport,
+  mergeSilentHosts,
+} from "../../collector/merge/list-answers.js";
 import { PROCESS_GROUPS, type ProcessReport } from "../../collector/reports/process-report.js";
 import type { ProcessRow } from "../../collector/store/process-store.js";
 import { type ClientOptions, getAll, getJson } from "./client.js";
@@ -33,6 +37,8 @@ interface ProcessesAnswer {
   fromMs?: number;
   toMs?: number;
   processes: ProcessRow[];
+  /** Current lists: hosts of the answer's scope without a recent process set. */
+  silentHosts?: string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -76,32 +82,34 @@ export async function processCommand(
   const head = await getJson<ProcessesAnswer>(base, path, q, client);
   // Several collectors (--url a,b): the rest are asked for the range the first resolved, and the
   // answers merged as a collector with http.peers merges them (collector/merge/list-answers.ts).
-  const answer =
-    rest.urls.length === 0
-      ? head
-      : {
-          ...head,
-          processes: mergeProcessAnswers(
-            [
-              head,
-              ...(await getAll<ProcessesAnswer>(
-                path,
-                {
-                  ...q,
-                  ...(head.fromMs !== undefined ? { from: String(head.fromMs), to: String(head.toMs) } : {}),
-                },
-                rest,
-              )),
-            ],
-            head.current,
-            v.limit !== undefined ? Number(v.limit) : PROCESS_LIMITS.defaultRows,
-          ),
-        };
+  const answer = rest.urls.length === 0 ? head : await mergedProcesses(head, path, q, rest, v.limit);
   print(
     answer,
     () => renderProcesses(answer, style),
     () => csvRecords(answer.processes as unknown as Record<string, unknown>[]),
   );
+}
+
+/** The process lists of several collectors: the rest asked for the range the first resolved. */
+async function mergedProcesses(
+  head: ProcessesAnswer,
+  path: string,
+  q: Record<string, string | undefined>,
+  rest: ClientOptions,
+  limit: string | undefined,
+): Promise<ProcessesAnswer> {
+  const range = head.fromMs !== undefined ? { from: String(head.fromMs), to: String(head.toMs) } : {};
+  const answers = [head, ...(await getAll<ProcessesAnswer>(path, { ...q, ...range }, rest))];
+  const processes = mergeProcessAnswers(
+    answers,
+    head.current,
+    limit !== undefined ? Number(limit) : PROCESS_LIMITS.defaultRows,
+  );
+  return {
+    ...head,
+    processes,
+    ...(head.current ? { silentHosts: mergeSilentHosts(answers, processes) } : {}),
+  };
 }
 
 /** The process report of several collectors: the first resolves the range; every part merged. */
@@ -124,7 +132,11 @@ async function mergedProcessReport(
 }
 
 export function renderProcesses(a: ProcessesAnswer, style: Style): string {
-  if (a.processes.length === 0) return a.current ? "No compute process running.\n" : "No process sessions.\n";
+  const silent = silentNote(a.silentHosts ?? []);
+  if (a.processes.length === 0)
+    return a.current
+      ? `No compute process running${silent ? " on the hosts that report them" : ""}.\n${silent}`
+      : "No process sessions.\n";
   const rows = a.processes.map((p): Cell[] => [
     { text: `${p.host} ${p.migUuid ?? p.gpuUuid}` },
     { text: String(p.pid), right: true },
@@ -160,8 +172,21 @@ export function renderProcesses(a: ProcessesAnswer, style: Style): string {
       rows,
     ) +
     absentNotes(a.processes, "SM %", "sm", (p) => p.smPct) +
-    absentNotes(a.processes, "MEM BW %", "mem", (p) => p.memPct)
+    absentNotes(a.processes, "MEM BW %", "mem", (p) => p.memPct) +
+    silent
   );
+}
+
+/** Names shown of the silent hosts at most; the JSON answer has them all. */
+const SILENT_NAMES = 10;
+
+/** The hosts the list cannot speak for: no process set from them in the last 10 minutes. */
+function silentNote(hosts: readonly string[]): string {
+  if (hosts.length === 0) return "";
+  const names = hosts.slice(0, SILENT_NAMES).join(", ");
+  const more = hosts.length > SILENT_NAMES ? ` and ${hosts.length - SILENT_NAMES} more` : "";
+  const noun = hosts.length === 1 ? "host sends" : "hosts send";
+  return `${hosts.length} ${noun} no process sets (agent source \`processes\` off, or its sets stopped), so what runs there is unknown: ${names}${more}.\n`;
 }
 
 /**

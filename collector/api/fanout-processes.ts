@@ -6,7 +6,7 @@
 import { PROCESS_PART_PATH, type ProcessPart } from "../contract/api-contract.js";
 import { settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
-import { mergeProcessAnswers, mergeProcessReport } from "../merge/list-answers.js";
+import { mergeProcessAnswers, mergeProcessReport, mergeSilentHosts } from "../merge/list-answers.js";
 import type { ProcessGroup } from "../reports/process-report.js";
 import type { ProcessRow } from "../store/process-store.js";
 import { ask, type FanOutContext, info } from "./fanout.js";
@@ -15,23 +15,27 @@ import { ask, type FanOutContext, info } from "./fanout.js";
  * The merged list: every peer asked the same query (the range as this collector resolved it,
  * `current` said), each cut at `limit`, merged and cut again (mergeProcessAnswers).
  */
-export async function fanProcesses<A extends { current: boolean; processes: ProcessRow[] }>(
+export async function fanProcesses<
+  A extends { current: boolean; processes: ProcessRow[]; silentHosts?: string[] },
+>(
   ctx: FanOutContext,
   local: A,
   query: Record<string, string>,
   limit: number,
 ): Promise<A & { peers: ReturnType<typeof info> }> {
   const { data, missing } = settle(
-    await ask<{ processes: ProcessRow[] }>(
+    await ask<{ processes: ProcessRow[]; silentHosts?: string[] }>(
       ctx,
       "/api/v1/processes",
       { ...query, current: String(local.current), limit: String(limit) },
       PEER_ANSWERS.processes,
     ),
   );
+  const processes = mergeProcessAnswers([local, ...data], local.current, limit);
   return {
     ...local,
-    processes: mergeProcessAnswers([local, ...data], local.current, limit),
+    processes,
+    ...(local.current ? { silentHosts: mergeSilentHosts([local, ...data], processes) } : {}),
     peers: info(ctx, missing),
   };
 }

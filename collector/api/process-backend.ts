@@ -15,6 +15,8 @@ const REPORT_FLAGS = 10_000;
 export interface ProcessBackend {
   /** Current sessions (`current`) or the history overlapping [fromMs, toMs). */
   list(query: Omit<ProcessQuery, "currentSinceMs">, current: boolean): ProcessRow[];
+  /** Of these hosts, those that sent no process set recent enough to say what runs now, sorted. */
+  silentHosts(hosts: Iterable<string>): string[];
   /**
    * GPU-hours and idle-held hours grouped `by`; `visible` keeps only the sessions (clipped) a
    * tenant may see.
@@ -68,6 +70,11 @@ export class StoreProcessBackend implements ProcessBackend {
     if (!current) return store.query(query);
     const { fromMs: _f, toMs: _t, ...rest } = query;
     return store.current({ ...rest, nowMs: (this.parts.now ?? Date.now)() });
+  }
+
+  silentHosts(hosts: Iterable<string>): string[] {
+    const reporting = this.parts.store.processes().reportingHosts((this.parts.now ?? Date.now)());
+    return [...new Set(hosts)].filter((h) => !reporting.has(h)).sort();
   }
 
   report(

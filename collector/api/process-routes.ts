@@ -110,6 +110,9 @@ export function registerProcessRoutes(
       processes: scope
         ? tenantProcesses(scope, rows, { nowMs: now, current, ...(current ? {} : { range }), limit })
         : rows,
+      // An empty list says nothing of a host whose agent sends no process sets (its `processes`
+      // source off, or its sets stopped): name those, so no one reads "nothing runs" into it.
+      ...(current ? { silentHosts: processes().silentHosts(hostsAsked(q, now, scope, gpuUuids)) } : {}),
     };
     // The peers are asked for the same: the range as resolved here, the tenant's scope as tenant=.
     const asked: Record<string, string> = {
@@ -123,6 +126,16 @@ export function registerProcessRoutes(
       ...(scope ? { tenant: scope.tenant } : {}),
     };
     return { answer, asked, limit };
+  };
+  /** The hosts a current list speaks for: the GPUs' asked, the tenant's now, or the host asked. */
+  const hostsAsked = (q: ProcessesQuery, nowMs: number, scope?: TenantScope, gpuUuids?: string[]) => {
+    const held = scope?.gpusHeldAt(nowMs);
+    const gpus = held && gpuUuids ? held.filter((g) => gpuUuids.includes(g)) : (held ?? gpuUuids);
+    const hosts =
+      gpus !== undefined
+        ? gpus.flatMap((g) => backend.gpu(g)?.host ?? [])
+        : backend.hosts().map((h) => h.name);
+    return q.host === undefined ? hosts : hosts.filter((h) => h === q.host);
   };
   const answer = async (req: FastifyRequest, q: ProcessesQuery, gpuUuids?: string[]) => {
     const mine = local(req, q, gpuUuids);

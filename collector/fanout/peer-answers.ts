@@ -90,6 +90,8 @@ export const PEER_ANSWERS = {
   }),
   processes: Type.Object({
     processes: list({ ...SESSION, memoryMib: orNull(Type.Number()), peakMemoryMib: orNull(Type.Number()) }),
+    // Absent from a collector before 2026-12-07 and from a history list.
+    silentHosts: Type.Optional(Type.Array(Type.String())),
   }),
   processPart: Type.Object({
     ...RANGE,

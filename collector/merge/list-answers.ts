@@ -100,6 +100,20 @@ export function mergeProcessAnswers<P extends MergeableProcess & { memoryMib: nu
 }
 
 /**
+ * The hosts no collector has a recent process set of: each answer's silent hosts, less the hosts
+ * of the merged list's current sessions (a host whose agent moved to another collector is silent
+ * on the one it left). A host that moved and runs nothing stays named: no answer tells it apart.
+ */
+export function mergeSilentHosts(
+  answers: readonly { silentHosts?: readonly string[] }[],
+  merged: readonly { host: string }[],
+): string[] {
+  const reporting = new Set(merged.map((p) => p.host));
+  const silent = new Set(answers.flatMap((a) => a.silentHosts ?? []));
+  return [...silent].filter((h) => !reporting.has(h)).sort();
+}
+
+/**
  * The process report over several collectors' parts of one range (the first part's: the
  * collector asked first): the sessions merged (each counted once, seen over every copy) and the
  * idle-held episodes joined (merge-lists.ts), then reported as one collector holding them all

@@ -184,6 +184,7 @@ export class ProcessStore {
   private readonly newest: Statement;
   private readonly setNewest: Statement;
   private readonly pruneOld: Statement;
+  private readonly reportingSince: Statement;
 
   constructor(private readonly db: Database) {
     this.upsert = db.prepare(`
@@ -213,6 +214,7 @@ export class ProcessStore {
       INSERT INTO process_sets (host, boot_id, seq, timestamp_ms, received_ms) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (host) DO UPDATE SET boot_id = excluded.boot_id, seq = excluded.seq,
         timestamp_ms = excluded.timestamp_ms, received_ms = excluded.received_ms`);
+    this.reportingSince = db.prepare("SELECT host FROM process_sets WHERE timestamp_ms >= ?").pluck(true);
     this.pruneOld = db.prepare(
       "DELETE FROM process_sessions WHERE id IN (SELECT id FROM process_sessions WHERE last_seen_ms < ? LIMIT ?)",
     );
@@ -279,6 +281,14 @@ export class ProcessStore {
     return this.query({ ...rest, currentSinceMs: nowMs - CURRENT_WITHIN_MS }).sort(
       (a, b) => (b.memoryMib ?? 0) - (a.memoryMib ?? 0),
     );
+  }
+
+  /**
+   * The hosts whose newest set is recent enough for its sessions to count as current: of the
+   * others the collector cannot say what runs on their GPUs now.
+   */
+  reportingHosts(nowMs: number): Set<string> {
+    return new Set(this.reportingSince.all(nowMs - CURRENT_WITHIN_MS) as string[]);
   }
 
   /**

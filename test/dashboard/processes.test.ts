@@ -221,6 +221,16 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       .locator("#detail-processes tr.empty")
       .filter({ hasText: "No compute process on this GPU now." })
       .waitFor({ timeout: 10_000 });
+    expect(await page.locator("#detail-processes-head").textContent()).toBe("Processes (0)");
+
+    // node-b's agent sends no process sets: its GPU's list is unknown, not empty.
+    await page.keyboard.press("Escape");
+    await page.locator(`.cell[data-uuid="${gpuUuid(1, 0)}"]`).click();
+    await page
+      .locator("#detail-processes tr.empty")
+      .filter({ hasText: "Unknown: this host's agent sends no process sets" })
+      .waitFor({ timeout: 10_000 });
+    expect(await page.locator("#detail-processes-head").textContent()).toBe("Processes (unknown)");
     expect(failed).toEqual([]);
   }, 90_000);
 

@@ -203,6 +203,17 @@ describe("the process routes fan out over peers", () => {
     expect(merged.processes.map(seen)).toEqual(one.processes.map(early));
   });
 
+  it("names no host as silent that reports to another collector (host-m moved to the second)", async () => {
+    type Silent = { silentHosts?: string[] };
+    const alone = await fetch(`${first.url}/api/v1/processes`, {
+      headers: { authorization: `Bearer ${TOKEN}`, "x-gputel-fanout": "1" },
+    });
+    // The first collector last heard host-m's sets 4 h ago: alone it cannot say what runs there.
+    expect(((await alone.json()) as Silent).silentHosts).toEqual(["host-m"]);
+    expect((await get<Silent>(first, "/api/v1/processes")).silentHosts).toEqual([]);
+    expect((await get<Silent>(whole, "/api/v1/processes")).silentHosts).toEqual([]);
+  });
+
   it("lists the history newest first, a session on two collectors once, seen over both stretches", async () => {
     const merged = await get<Listing>(first, `/api/v1/processes?${range}`);
     const one = await get<Listing>(whole, `/api/v1/processes?${range}`);

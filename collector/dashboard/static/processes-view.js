@@ -84,9 +84,17 @@ export function drawProcesses(answer) {
     return;
   }
   const list = answer.processes;
-  head.textContent = `Processes (${list.length})`;
+  // The GPU's host sends no process sets: an empty list would read as "nothing runs here".
+  const silent = (answer.silentHosts ?? []).includes(answer.gpu?.host);
+  head.textContent = silent && list.length === 0 ? "Processes (unknown)" : `Processes (${list.length})`;
   if (list.length === 0) {
-    table.replaceChildren(note("No compute process on this GPU now."));
+    table.replaceChildren(
+      note(
+        silent
+          ? "Unknown: this host's agent sends no process sets (its processes source is off, or its sets stopped)."
+          : "No compute process on this GPU now.",
+      ),
+    );
     return;
   }
   const withMig = list.some((p) => p.migUuid !== null);

@@ -236,4 +236,38 @@ describe("process routes", () => {
     expect(table).toMatch(/400\s+python3\s+dave\s+slurm job 4\s+40000\s+40000\s+20\s+6\s/);
     expect(JSON.parse(await query("processes", G4, "--json")).processes[0]).toMatchObject(shares);
   });
+
+  test("names the hosts whose agents send no process sets, so an empty list is not read as idle", async () => {
+    // host-d reports samples but never a process set; host-e's last set is 20 min old (a session
+    // counts as current for 10 min); host-a, -b and -c sent theirs a minute ago.
+    const G5 = "GPU-99999999-2222-3333-4444-555555555555";
+    const G6 = "GPU-aaaaaaaa-2222-3333-4444-555555555555";
+    c.running.store.writeFrames([frameFor("host-d", [G5], NOW - 20 * H)], NOW);
+    c.running.store.writeFrames([frameFor("host-e", [G6], NOW - 20 * H)], NOW);
+    writeSet(1, NOW - 20 * 60_000, [proc(G6, 600, "erin", "6")], "host-e");
+    const silent = async (path: string, token = TOKEN) => (await get(path, token)).body.silentHosts;
+    expect(await silent("/api/v1/processes")).toEqual(["host-d", "host-e"]);
+    expect(await silent("/api/v1/processes?host=host-d")).toEqual(["host-d"]);
+    expect(await silent("/api/v1/processes?host=host-a")).toEqual([]);
+    expect(await silent(`/api/v1/gpus/${G6}/processes`)).toEqual(["host-e"]);
+    expect(await silent(`/api/v1/gpus/${G1}/processes`)).toEqual([]);
+    expect(await silent(`/api/v1/processes?gpu=${G5}`)).toEqual(["host-d"]);
+    // A history list speaks for its range, not for now: no such field.
+    expect(await silent(`/api/v1/processes?from=${FROM}`)).toBeUndefined();
+    // A tenant hears only of the hosts of the GPUs it holds now.
+    expect(await silent("/api/v1/processes", tenantToken)).toEqual([]);
+    await leaseToAcme("acme-3", G5);
+    expect(await silent("/api/v1/processes", tenantToken)).toEqual(["host-d"]);
+    // A set that lists nothing still says what runs: nothing.
+    writeSet(2, NOW - 60_000, [], "host-e");
+    expect(await silent("/api/v1/processes")).toEqual(["host-d"]);
+    const table = await query("processes", "--host", "host-d");
+    expect(table).toBe(
+      "No compute process running on the hosts that report them.\n" +
+        "1 host sends no process sets (agent source `processes` off, or its sets stopped), so what runs there is unknown: host-d.\n",
+    );
+    expect(await query("processes")).toContain(
+      "1 host sends no process sets (agent source `processes` off, or its sets stopped), so what runs there is unknown: host-d.\n",
+    );
+  });
 });
