@@ -176,8 +176,10 @@ hosts.forEach((host, index) => {
     ],
     {
       TMPDIR: mockClock,
-      // Both sources: the kernel log's stand-in plays the scenario's Xid lines as journalctl JSON.
-      GPUTEL_SOURCES: "[nvidia-smi, kernel-log]",
+      // Every source: the kernel log's stand-in plays the scenario's Xid lines as journalctl JSON;
+      // the processes source lists the scenario's compute apps (their pids are made up, so their
+      // users and workloads read as absent: no such process in /proc).
+      GPUTEL_SOURCES: "[nvidia-smi, kernel-log, processes]",
       GPUTEL_KERNEL_LOG_COMMAND: `${gputel} mock-kmsg --scenario ${scenario} --host-index ${index} --format json --follow`,
     },
   );

@@ -224,6 +224,27 @@ describe("npm start (scripts/demo.mjs)", () => {
     expect(xid13?.reason).toContain("the workload's fault (process trainer, pid 5150)");
     expect(faulted.map((f) => f.kind)).not.toContain("reset-required");
 
+    // The processes source: every agent sends its sets, and the idle-held GPU names its holder.
+    const running = await json<{
+      processes: { host: string; pid: number; name: string }[];
+      silentHosts: string[];
+    }>("/api/v1/processes");
+    expect(running?.silentHosts).toEqual([]);
+    expect(running?.processes).toContainEqual(
+      expect.objectContaining({ host: "dgx-a01", pid: 40404, name: "jupyter-kernel" }),
+    );
+    let held: FlagBody[] = [];
+    await waitFor(
+      async () => {
+        held = (await flagsOf("dgx-a01:7")).filter((f) => f.kind === "idle-held");
+        return held.some((f) => f.reason.includes("held by pid 40404 jupyter-kernel"));
+      },
+      30_000,
+      "idle-held on dgx-a01 GPU 7 naming its holder",
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; flags: ${JSON.stringify(held)}`);
+    });
+
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(output).toContain("Stopping the demo");
