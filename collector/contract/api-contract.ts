@@ -294,10 +294,6 @@ export const PROCESS_PART_PATH = "/api/v1/fanout/process-part";
 
 /** A process session (or a tenant's piece of one) as the process report reads it, with its identity. */
 export interface PartSession extends ReportSession {
-  host: string;
-  migUuid: string | null;
-  pid: number;
-  startMs: number | null;
   stayStartMs?: number;
 }
 

@@ -6,6 +6,7 @@
 // When each collector holds its own agents instead (a hash split), the same merges are exact too.
 import { compareProblems } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
+import { sessionIdentity } from "../reports/process-report.js";
 
 /** The part of a GPU entry the merge reads (the API's GpuView, or the store's LatestGpu). */
 export interface MergeableGpu {
@@ -152,8 +153,7 @@ export interface MergeableProcess {
   stayStartMs?: number | undefined;
 }
 
-const processKey = (p: MergeableProcess) =>
-  `${p.host}\u0000${p.gpuUuid}\u0000${p.migUuid ?? ""}\u0000${p.pid}\u0000${p.startMs ?? ""}\u0000${p.stayStartMs ?? ""}`;
+const processKey = (p: MergeableProcess) => `${sessionIdentity(p)}\u0000${p.stayStartMs ?? ""}`;
 
 /**
  * One entry per process session (host, GPU, MIG device, pid and start; a tenant's pieces also

@@ -85,7 +85,8 @@ const toSecond: SetAt[] = [
   { host: "host-m", seq: 3, at: NOW - 3 * H, list: [dave] },
   { host: "host-m", seq: 4, at: NOW - 3 * M, list: [dave] },
 ];
-const inventory = { "host-a": [G1, G2], "host-b": [G3], "host-m": [G4] } as const;
+const G5 = gpu(5);
+const inventory = { "host-a": [G1, G2], "host-b": [G3], "host-m": [G4], "host-r": [G5] } as const;
 
 function write(parts: CollectorParts, sets: readonly SetAt[]): void {
   const hosts = new Set(sets.map((s) => s.host));
@@ -123,7 +124,11 @@ function lease(
 }
 
 function collector(name: string, sets: readonly SetAt[]): CollectorParts {
-  const parts = openParts(join(dir, `${name}.db`), NOW);
+  return collectorIn(dir, name, sets);
+}
+
+function collectorIn(at: string, name: string, sets: readonly SetAt[]): CollectorParts {
+  const parts = openParts(join(at, `${name}.db`), NOW);
   write(parts, sets);
   lease(parts, "acme-b", G3, "acme", NOW - 2.5 * H, NOW - 1.5 * H);
   lease(parts, "acme-m", G4, "acme", NOW - 4.5 * H);
@@ -328,5 +333,56 @@ describe("the process routes fan out over peers", () => {
     );
     expect(r.code).toBe(64);
     expect(r.err).toContain("--by must be one of user");
+  });
+});
+
+// host-r's sets reach the two collectors in turn (round robin), so each holds a copy of erin's
+// session seen over its whole run; acme's two leases of its GPU, back to back, were made one on
+// each collector. Each collector clips its copy to its own lease: the pieces meet end to start.
+describe("a session over two back-to-back leases held by different collectors", () => {
+  const rrDir = mkdtempSync(join(tmpdir(), "gputel-fanout-process-stays-"));
+  const erin = proc(G5, 500, "erin", 8_000, NOW - 7 * H);
+  const sets: SetAt[] = [];
+  for (let at = NOW - 6 * H, seq = 1; at <= NOW - H; at += 10 * M, seq += 1)
+    sets.push({ host: "host-r", seq, at, list: [erin] });
+  const served: ServedCollector[] = [];
+  let front: ServedCollector;
+  let reference: ServedCollector;
+  beforeAll(async () => {
+    const a = collectorIn(
+      rrDir,
+      "rr-first",
+      sets.filter((_, i) => i % 2 === 0),
+    );
+    const b = collectorIn(
+      rrDir,
+      "rr-second",
+      sets.filter((_, i) => i % 2 === 1),
+    );
+    const all = collectorIn(rrDir, "rr-whole", sets);
+    lease(a, "acme-r1", G5, "acme", NOW - 5 * H, NOW - 4 * H);
+    lease(b, "acme-r2", G5, "acme", NOW - 4 * H, NOW - 3 * H);
+    lease(all, "acme-r1", G5, "acme", NOW - 5 * H, NOW - 4 * H);
+    lease(all, "acme-r2", G5, "acme", NOW - 4 * H, NOW - 3 * H);
+    const peer = await serveParts(b, { nowMs: NOW, token: TOKEN, peers: [], leases: true });
+    served.push(peer);
+    front = await serveParts(a, { nowMs: NOW, token: TOKEN, peers: [peer.url], leases: true });
+    served.push(front);
+    reference = await serveParts(all, { nowMs: NOW, token: TOKEN, peers: [], leases: true });
+    served.push(reference);
+  }, 60_000);
+  afterAll(async () => {
+    await stopAll(served, rrDir);
+  });
+
+  it("the tenant's report counts one session over both leases' time, as one collector holding both reports", async () => {
+    const merged = await get<Report>(front, `/api/v1/reports/processes?${range}&tenant=acme`);
+    const one = await get<Report>(reference, `/api/v1/reports/processes?${range}&tenant=acme`);
+    expect(merged.peers).toMatchObject({ asked: 1, missing: [] });
+    // The two leases' time, from the first lease's start to the last instant of the second.
+    const erinRow = { key: "erin", sessions: 1, gpus: 1, gpuHours: 2, idleHeldHours: 0 };
+    expect(one.rows).toEqual([erinRow]);
+    const { peers: _p, ...rest } = merged;
+    expect(rest).toEqual(one);
   });
 });

@@ -2,9 +2,11 @@
 // tenant's lease between them) is shown once per stay, each piece clipped to it, as a flag is
 // (tenant-scope-stays.test.ts): no part of the session in the other tenant's time, none of the
 // tenant's own time hidden. The first piece keeps the session's id, a later one the id plus n·2^32;
-// the limit and the report count the pieces.
+// the limit counts the pieces, the report one session over the pieces' time. Two leases back to
+// back are one stay: one piece.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
+import { LeaseService } from "../../collector/leases/service.js";
 import {
   type FlagHarness,
   flagHarness,
@@ -98,10 +100,34 @@ describe("a process session over several of a tenant's stays", () => {
     // The limit counts pieces, newest first; a range keeps the pieces that meet it.
     expect(pick(await listOf(a, `/api/v1/processes?from=${T0}&to=${NOW}&limit=1`))).toEqual([both[0]]);
     expect(pick(await listOf(a, `/api/v1/processes?from=${T0}&to=${T0 + 150 * MIN}`))).toEqual([both[1]]);
-    // The report adds up both stays' time (2 h, less a millisecond each) and counts the pieces.
+    // The report adds up both stays' time (2 h, less a millisecond each) and counts one session.
     const report = (await tenantGet(a, `/api/v1/reports/processes?from=${T0}&to=${NOW}`)) as {
       rows: { key: string; sessions: number; gpuHours: number }[];
     };
-    expect(report.rows.map((r) => [r.key, r.sessions, r.gpuHours])).toEqual([["alice", 2, 2]]);
+    expect(report.rows.map((r) => [r.key, r.sessions, r.gpuHours])).toEqual([["alice", 1, 2]]);
+  });
+});
+
+describe("a process session over two back-to-back leases of the tenant", () => {
+  it("is one session of the tenant's, its time over both leases counted once", async () => {
+    const harness = start();
+    const now = () => NOW;
+    const leases = new LeaseService(harness.store.leases, now);
+    for (const [id, fromMs, toMs] of [
+      ["acme-1", T0 + HOUR, T0 + 2 * HOUR],
+      ["acme-2", T0 + 2 * HOUR, T0 + 3 * HOUR],
+    ] as const)
+      leases.create({ id, device: UUID, tenant: "acme", start: fromMs, end: toMs }, "test");
+    app = tenantApp(harness, leases, now, TOKEN, ACME);
+    const [session] = await listOf(app, `/api/v1/processes?from=${T0}&to=${NOW}`, TOKEN);
+    const pick = (list: Piece[]) =>
+      list.map(({ id, pid, firstSeenMs, lastSeenMs, open }) => ({ id, pid, firstSeenMs, lastSeenMs, open }));
+    expect(pick(await listOf(app, `/api/v1/processes?from=${T0}&to=${NOW}`))).toEqual([
+      { id: session?.id, pid: 100, firstSeenMs: T0 + HOUR, lastSeenMs: T0 + 3 * HOUR - 1, open: false },
+    ]);
+    const report = (await tenantGet(app, `/api/v1/reports/processes?from=${T0}&to=${NOW}`)) as {
+      rows: { key: string; sessions: number; gpus: number; gpuHours: number }[];
+    };
+    expect(report.rows.map((r) => [r.key, r.sessions, r.gpus, r.gpuHours])).toEqual([["alice", 1, 1, 2]]);
   });
 });
