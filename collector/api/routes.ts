@@ -55,7 +55,14 @@ import {
   type SeriesQuery,
   schemas,
 } from "./schemas.js";
-import { leasedHosts, leaseHost, tenantCells, tenantGpus, tenantSummary } from "./tenant-reads.js";
+import {
+  leasedHosts,
+  leaseHost,
+  tenantCells,
+  tenantGpus,
+  tenantGpuViews,
+  tenantSummary,
+} from "./tenant-reads.js";
 import { tenantReport } from "./tenant-report.js";
 import {
   meetsRange,
@@ -63,7 +70,6 @@ import {
   scopeFor,
   type TenantScope,
   tenantFlags,
-  tenantGpuView,
   tenantSeries,
 } from "./tenant-scope.js";
 
@@ -119,9 +125,7 @@ export function registerApiRoutes(
         ...(byView.flag !== undefined ? { flag: byView.flag } : {}),
       })
       .map(withMig(backend.migDeviceBriefs?.()));
-    const all = scope
-      ? listed.filter((g) => scope.holdsAt(g.uuid, now)).map((g) => tenantGpuView(scope, g, now))
-      : listed;
+    const all = scope ? tenantGpuViews(backend, scope, listed, now) : listed;
     const limit = q.limit ?? LIMITS.maxGpuRows;
     if (ctx) return fanGpus(ctx, all, queryOf(q), limit, backend.now());
     return {
@@ -153,11 +157,14 @@ export function registerApiRoutes(
     const gpu = backend.gpu(req.params.id);
     const scope = scopeFor(req, undefined, leases);
     const now = backend.now();
-    // Outside the tenant's lease, the same 404 as an unknown GPU: existence does not leak.
-    if (!gpu || (scope && !scope.holdsAt(gpu.uuid, now))) throw notFound(req.params.id);
+    if (!gpu) throw notFound(req.params.id);
     const migDevices = backend.migDevices?.(gpu.uuid) ?? [];
     const view = migDevices.length > 0 ? { ...gpu, migDevices } : gpu;
-    return scope ? tenantGpuView(scope, view, now) : view;
+    if (!scope) return view;
+    // Outside the tenant's lease, the same 404 as an unknown GPU: existence does not leak.
+    const [seen] = tenantGpuViews(backend, scope, [view], now);
+    if (!seen) throw notFound(req.params.id);
+    return seen;
   });
 
   app.get<{ Params: { id: string }; Querystring: SeriesQuery }>(

@@ -14,12 +14,22 @@ import { type TenantScope, tenantFlags, tenantGpuView } from "./tenant-scope.js"
 /** Rollup steps are whole minutes: a tenant's usage covers only the minutes its lease holds. */
 export const TENANT_STEP_MS = 60_000;
 
-/** The GPUs a tenant leases now, as it sees them (host labels left out). */
+/** The GPUs a tenant leases now, as it sees them (tenantGpuView). */
 export function tenantGpus(backend: QueryBackend, scope: TenantScope, nowMs: number): GpuView[] {
-  return backend
-    .gpus({})
-    .filter((g) => scope.holdsAt(g.uuid, nowMs))
-    .map((g) => tenantGpuView(scope, g, nowMs));
+  return tenantGpuViews(backend, scope, backend.gpus({}), nowMs);
+}
+
+/** Of these GPUs, those the tenant leases now, as it sees them (tenantGpuView). */
+export function tenantGpuViews(
+  backend: QueryBackend,
+  scope: TenantScope,
+  gpus: readonly GpuView[],
+  nowMs: number,
+): GpuView[] {
+  const held = gpus.filter((g) => scope.holdsAt(g.uuid, nowMs));
+  if (held.length === 0) return [];
+  const open = tenantOpenFlags(backend, scope, nowMs);
+  return held.map((g) => tenantGpuView(g, open));
 }
 
 /** Open flags of the tenant's GPUs (and their hosts' stale/offline flags), as /api/v1/flags shows them. */

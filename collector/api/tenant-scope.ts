@@ -156,12 +156,6 @@ export class TenantScope {
       }
     return joined(stretches);
   }
-
-  /** The start of the period holding the device at `atMs` (or the first overlapping one). */
-  periodStart(device: string, fromMs: number, toMs: number): number {
-    const hit = (this.periods.get(device) ?? []).find((p) => p.startMs < toMs && fromMs < p.endMs);
-    return hit?.startMs ?? fromMs;
-  }
 }
 
 /** The scope of this request: a tenant token's own tenant, else `?tenant=` if given, else none. */
@@ -185,15 +179,22 @@ export function refuseLabelFilter(label: string | undefined): void {
     throw badParam("label", "a tenant's view shows no host labels: narrow by site, host or model");
 }
 
-/** A GPU as its tenant sees it: host labels (which may name other tenants) and pre-lease flag starts left out. */
-export function tenantGpuView(scope: TenantScope, gpu: GpuView, nowMs: number): GpuView {
+/**
+ * A GPU as its tenant sees it: host labels (which may name other tenants) left out, and each open
+ * flag as the tenant's flag list shows its open entry (`open`: tenantOpenFlags), its id, start and
+ * sentence: a flag's sentence written before the lease, or naming another MIG tenant's process
+ * (an Xid of the tenant's earlier MIG stay, open on into its whole-GPU lease), is withheld here as
+ * there. A flag with no open entry of the tenant's is left out.
+ */
+export function tenantGpuView(gpu: GpuView, open: readonly Flag[]): GpuView {
+  const entries = new Map(open.map((e) => [storedIdOf(e.id), e]));
   return {
     ...gpu,
     labels: {},
-    flags: gpu.flags.map((f) => ({
-      ...f,
-      startMs: Math.max(f.startMs, scope.periodStart(gpu.uuid, nowMs, nowMs + 1)),
-    })),
+    flags: gpu.flags.flatMap((f) => {
+      const e = entries.get(f.id);
+      return e ? [{ ...f, id: e.id, startMs: e.startMs, reason: e.reason }] : [];
+    }),
   };
 }
 
@@ -276,6 +277,11 @@ const STAY_ID_STEP = 2 ** 32;
  */
 export function stayPieceId(id: number, n: number): number {
   return id + n * STAY_ID_STEP;
+}
+
+/** The stored id of the flag (or session) a tenant's piece `id` (stayPieceId) is of. */
+function storedIdOf(id: number): number {
+  return id % STAY_ID_STEP;
 }
 
 /** Periods joined where they overlap or touch, oldest first. */

@@ -3,10 +3,15 @@
 // (the GPU kinds of DOWN_KINDS) clipped to its stays, under the GPU's UUID that its statement
 // lines name, and adding up to its statement's down time; nothing else of the GPU (a workload's
 // Xid, which is another MIG tenant's business, the GPU itself, its health timeline), and an Xid
-// that counts down shows without its sentence and values (they name the process it hit).
+// that counts down shows without its sentence and values (they name the process it hit). A
+// whole-GPU lease right beside a MIG lease of the GPU is one stay for the GPU's down flags: an
+// entry runs across the join, its details withheld whole when it reaches the MIG period, and the
+// GPU's own view (gpus/:id) shows an open flag as the flag list does, never the sentence of an Xid
+// written before the whole-GPU lease.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import { MIG_WITHHELD_REASON } from "../../collector/api/tenant-scope.js";
+import { MIG_WITHHELD_REASON, WITHHELD_REASON } from "../../collector/api/tenant-scope.js";
+import type { GpuFlagRef } from "../../collector/contract/api-contract.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { GpuState } from "../../shared/proto.js";
 import { xidEvent } from "../collector/health/events.js";
@@ -50,12 +55,22 @@ function start(untilMs: number, lostFrom: number, lostTo: number): FlagHarness {
 
 /** acme leases the MIG device over [fromMs, toMs) (open when null). */
 function serve(harness: FlagHarness, nowMs: number, fromMs: number, toMs: number | null): FastifyInstance {
+  return serveLeases(harness, nowMs, [[MIG, fromMs, toMs]]);
+}
+
+/** Leases, each [device, fromMs, toMs (null: open), tenant (acme when left out)]. */
+function serveLeases(
+  harness: FlagHarness,
+  nowMs: number,
+  list: readonly (readonly [string, number, number | null, string?])[],
+): FastifyInstance {
   const now = () => nowMs;
   const leases = new LeaseService(harness.store.leases, now);
-  leases.create(
-    { id: "acme-mig", device: MIG, tenant: "acme", start: fromMs, ...(toMs !== null ? { end: toMs } : {}) },
-    "test",
-  );
+  for (const [n, [device, fromMs, toMs, tenant = "acme"]] of list.entries())
+    leases.create(
+      { id: `${tenant}-${n}`, device, tenant, start: fromMs, ...(toMs !== null ? { end: toMs } : {}) },
+      "test",
+    );
   app = tenantApp(harness, leases, now, TOKEN, ACME);
   return app;
 }
@@ -112,5 +127,101 @@ describe("a MIG device lease and its GPU's down flags", () => {
     };
     expect(summary.flags.open).toBe(open.length);
     expect(summary.flags.byKind.lost).toBe(1);
+  });
+});
+
+/** A hardware Xid (48, double-bit ECC error) that names `pid` and `process`. */
+const hardwareXid = (seq: number, atMs: number, pid: number, process: string) =>
+  xidEvent(seq, 48, {
+    time_ms: atMs,
+    pid,
+    process_name: process,
+    message: `NVRM: Xid (PCI:0000:01:00): 48, pid=${pid}, name=${process}, Ch 00000008`,
+  });
+
+/** The GPU up until `nowMs`; at T0 + 30 min a hardware Xid hit pid 5151 (rivaljob), open since. */
+function rivalXid(nowMs: number): FlagHarness {
+  const harness = start(nowMs, nowMs + MIN, nowMs + MIN);
+  harness.clock.now = T0 + 30 * MIN;
+  harness.xid([hardwareXid(1, T0 + 30 * MIN, 5151, "rivaljob")]);
+  harness.clock.now = nowMs;
+  return harness;
+}
+
+describe("a whole-GPU lease beside a MIG lease of the same GPU", () => {
+  it("shows a down flag over the join as one entry; an Xid's details written in the MIG period stay withheld", async () => {
+    const now = T0 + 90 * MIN;
+    const harness = start(now, T0 + 35 * MIN, T0 + 45 * MIN);
+    // acme's own process hit while it held the whole GPU, then another MIG tenant's.
+    harness.clock.now = T0 + 30 * MIN;
+    harness.xid([hardwareXid(1, T0 + 30 * MIN, 4242, "python3")]);
+    harness.clock.now = T0 + 50 * MIN;
+    harness.xid([hardwareXid(2, T0 + 50 * MIN, 5151, "rivaljob")]);
+    harness.clock.now = now;
+    const a = serveLeases(harness, now, [
+      [UUID, T0 + 20 * MIN, T0 + 40 * MIN],
+      [MIG, T0 + 40 * MIN, T0 + 60 * MIN],
+    ]);
+    const shown = await flagsOf(a, "state=all");
+    expect(shown.map((f) => [f.kind, f.startMs, f.endMs]).sort()).toEqual([
+      ["lost", T0 + 35 * MIN, T0 + 45 * MIN],
+      ["xid", T0 + 30 * MIN, T0 + 60 * MIN],
+    ]);
+    // The down time over the join is the statement's: the whole-GPU lease's and the MIG lease's.
+    const lost = shown.filter((f) => f.kind === "lost");
+    expect(lost.reduce((n, f) => n + ((f.endMs ?? 0) - f.startMs), 0)).toBe(10 * MIN);
+    // The Xid entry runs into the MIG period, whose Xid names another tenant's process: withheld whole.
+    const xid = shown.find((f) => f.kind === "xid");
+    expect([xid?.reason, xid?.values]).toEqual([MIG_WITHHELD_REASON, {}]);
+    expect(JSON.stringify(shown)).not.toMatch(/rivaljob|5151/);
+    // The GPU's timeline covers the whole-GPU lease only, and shows the entry as the list does.
+    const timeline = (await tenantGet(a, `/api/v1/gpus/${UUID}/health?from=${T0}&to=${now}`)) as {
+      stays: { fromMs: number; toMs: number }[];
+      flags: Shown[];
+      events: { timeMs: number }[];
+    };
+    expect(timeline.stays).toEqual([{ fromMs: T0 + 20 * MIN, toMs: T0 + 40 * MIN }]);
+    expect(timeline.events.map((e) => e.timeMs)).toEqual([T0 + 30 * MIN]);
+    expect(timeline.flags.find((f) => f.kind === "xid")?.reason).toBe(MIG_WITHHELD_REASON);
+    expect(JSON.stringify(timeline)).not.toMatch(/rivaljob|5151/);
+  });
+
+  it("an Xid written in the MIG period, still open once the tenant holds the whole GPU, names no process", async () => {
+    const now = T0 + 42 * MIN;
+    const harness = rivalXid(now);
+    const a = serveLeases(harness, now, [
+      [MIG, T0 + 20 * MIN, T0 + 40 * MIN],
+      [UUID, T0 + 40 * MIN, null],
+    ]);
+    const open = await flagsOf(a, "state=open");
+    expect(open.map((f) => [f.kind, f.startMs, f.reason])).toEqual([
+      ["xid", T0 + 30 * MIN, MIG_WITHHELD_REASON],
+    ]);
+    // The GPU as the tenant sees it shows the flag as its flag list does.
+    const gpu = (await tenantGet(a, `/api/v1/gpus/${UUID}`)) as { flags: GpuFlagRef[] };
+    const entry = (f: { id: number; kind: string; startMs: number; reason: string }) => [
+      f.id,
+      f.kind,
+      f.startMs,
+      f.reason,
+    ];
+    expect(gpu.flags.map(entry)).toEqual(open.map(entry));
+    for (const url of [`/api/v1/gpus/${UUID}`, "/api/v1/gpus", "/api/v1/summary", "/api/v1/fleet/cells"])
+      expect(JSON.stringify(await tenantGet(a, url)), url).not.toMatch(/rivaljob|5151/);
+  });
+
+  it("an Xid written in another tenant's lease, still open in the tenant's whole-GPU lease, names no process", async () => {
+    const now = T0 + 42 * MIN;
+    const harness = rivalXid(now);
+    const a = serveLeases(harness, now, [
+      [UUID, T0, T0 + 40 * MIN, "globex"],
+      [UUID, T0 + 40 * MIN, null],
+    ]);
+    const gpu = (await tenantGet(a, `/api/v1/gpus/${UUID}`)) as { flags: GpuFlagRef[] };
+    expect(gpu.flags.map((f) => [f.kind, f.startMs, f.reason])).toEqual([
+      ["xid", T0 + 40 * MIN, WITHHELD_REASON],
+    ]);
+    for (const url of [`/api/v1/gpus/${UUID}`, "/api/v1/gpus", "/api/v1/fleet/cells"])
+      expect(JSON.stringify(await tenantGet(a, url)), url).not.toMatch(/rivaljob|5151/);
   });
 });
