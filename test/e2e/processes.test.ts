@@ -111,8 +111,8 @@ describe("processes: mock-smi -> agent -> broker -> collector", () => {
     });
   }, 60_000);
 
-  it("names the holder in the idle-held flag", async () => {
-    const [a] = rig.pids;
+  it("names the holder in the idle-held flag, with each holder's share of the memory held", async () => {
+    const [a, b] = rig.pids;
     let reason = "";
     await waitFor(
       async () => {
@@ -126,7 +126,9 @@ describe("processes: mock-smi -> agent -> broker -> collector", () => {
       throw new Error(`${error.message} (got ${JSON.stringify(reason)})`);
     });
     expect(reason).toMatch(
-      new RegExp(`held by pid ${a} python3 \\(user alice\\) for \\d+ min with 40 GiB and 1 more process`),
+      new RegExp(
+        `held by pid ${a} python3 \\(user alice\\) for \\d+ min with 40 GiB \\(99% of 41 GiB held\\) and 1 more process \\(pid ${b} user alice 1%\\)`,
+      ),
     );
   }, 60_000);
 

@@ -1,5 +1,6 @@
 // idle-held names its holder: the biggest process on the GPU by memory, with user, pod, job,
-// how long and how much; a new process set renames it, and the rule's own text is kept.
+// how long and how much, and with several holders each one's share of the memory held; a new
+// process set renames it, and the rule's own text is kept.
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS_CONFIG, resolveFlagsConfig } from "../../../collector/flags/config.js";
@@ -36,11 +37,40 @@ describe("holderText", () => {
       jobId: null,
       containerId: null,
     };
-    expect(holderText([small, alice], T0)).toMatch(/^held by pid 4121 .* and 1 more process$/);
+    expect(holderText([small, alice], T0)).toMatch(
+      /^held by pid 4121 .* with 41 GiB \(99% of 41 GiB held\) and 1 more process \(pid 7 1%\)$/,
+    );
     expect(holderText([{ ...small, startMs: null, firstSeenMs: T0 - 5 * MIN }], T0)).toBe(
       "held by pid 7 python3 for 5 min with 500 MiB",
     );
     expect(holderText([], T0)).toBeUndefined();
+  });
+
+  it("gives each holder's share of the memory held when several hold the GPU", () => {
+    const bob = {
+      ...alice,
+      pid: 7,
+      name: "torchrun",
+      user: "bob",
+      podUid: null,
+      jobId: null,
+      memoryMib: 8192,
+    };
+    const tiny = { ...bob, pid: 9, user: null, memoryMib: 100 };
+    expect(holderText([tiny, bob, alice], T0)).toBe(
+      "held by pid 4121 python3 (user alice, pod uid 1a2b…, Slurm job 88123) for 3 h with 41 GiB " +
+        "(84% of 49 GiB held) and 2 more processes (pid 7 user bob 16%, pid 9 <1%)",
+    );
+    // Past three others, the rest are counted; a process whose memory is unknown has no share.
+    const unknown = [11, 13, 15].map((pid) => ({ ...bob, pid, user: "carol", memoryMib: null }));
+    expect(holderText([...unknown, tiny, bob, alice], T0)).toMatch(
+      /with 41 GiB \(84% of 49 GiB held\) and 5 more processes \(pid 7 user bob 16%, pid 9 <1%, pid 11 user carol, 2 more\)$/,
+    );
+    // No memory known at all: no shares; the holders by pid.
+    const blind = [bob, alice].map((s) => ({ ...s, memoryMib: null }));
+    expect(holderText(blind, T0)).toBe(
+      "held by pid 7 torchrun (user bob, container abababababab) for 3 h and 1 more process (pid 4121 user alice)",
+    );
   });
 
   it("replaces a holder, keeps the rule's text", () => {
