@@ -8,7 +8,7 @@ import type { EventsAnswer, HealthTimeline } from "../reports/health-types.js";
 import type { GpuWhereabouts } from "../reports/host-changes.js";
 import type { EventQuery } from "../store/event-store.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
-import { type LeasePeriod, MIG_WITHHELD_REASON, type TenantScope, tenantFlags } from "./tenant-scope.js";
+import { type LeasePeriod, type TenantScope, tenantFlags, XID_WITHHELD_REASONS } from "./tenant-scope.js";
 
 /** Events of the tenant's lease periods (one read per lease piece), newest first, paged as the fleet's. */
 export function tenantEvents(
@@ -128,7 +128,7 @@ function meetsStay(f: Pick<Flag, "startMs" | "endMs">, s: LeasePeriod): boolean 
  * belongs to: its flag's entry in that stay (the latest begun by the acknowledgement), as the
  * tenant's flag list numbers it (stayPieceId). One whose flag has no entry in the stay is left out
  * (the tenant does not see what it acknowledges); one of an entry whose sentence is withheld
- * (another MIG tenant's Xid) has its note withheld the same way.
+ * (an Xid that may be another tenant's) has its note withheld the same way.
  */
 function tenantAcks(
   acks: readonly FlagAck[],
@@ -141,8 +141,8 @@ function tenantAcks(
     const begun = inStay.filter((e) => e.startMs <= ack.atMs);
     const entry = begun[begun.length - 1] ?? inStay[0];
     if (!entry) continue;
-    const withheld = entry.reason === MIG_WITHHELD_REASON;
-    out.push({ ...ack, flagId: entry.id, ...(withheld ? { note: MIG_WITHHELD_REASON } : {}) });
+    const withheld = XID_WITHHELD_REASONS.includes(entry.reason);
+    out.push({ ...ack, flagId: entry.id, ...(withheld ? { note: entry.reason } : {}) });
   }
   return out;
 }

@@ -220,7 +220,8 @@ export function tenantSeries(scope: TenantScope, series: SeriesView, host: strin
  * GPU flags of leased devices that overlap a period, and the down flags of the GPUs of its MIG
  * devices (down-time.ts isDown: lost, error, reset-required, a hardware Xid), which its statement
  * counts as its MIG device's down time (an Xid's sentence and values, which name the process it
- * hit, left out unless it held the whole GPU); host-level flags (stale, offline) of a host
+ * hit, left out unless it held the whole GPU); host-level flags (stale, offline, an Xid on no GPU
+ * the agent could name, its sentence and values left out: xidWithheld) of a host
  * one of the tenant's GPUs (a MIG device's: its GPU) was on (`where`) during the flag and its
  * lease: they count against its availability, as its statement's down time does
  * (reports/down-time.ts), and a host its GPU was not on then is none of its business. A flag is
@@ -249,12 +250,23 @@ export function tenantFlags<F extends Flag>(
           : scope.staysOf(gpu, f.startMs, end);
     stays.forEach((stay, n) => {
       const piece = clipToPeriod({ ...f, id: stayPieceId(f.id, n), labels: {} }, stay, nowMs);
-      // An Xid names the process it hit: another MIG tenant's, unless the whole GPU was its own.
-      const whole = gpu === null || f.kind !== "xid" || scope.covers(gpu, piece.startMs, piece.endMs ?? end);
-      out.push(whole ? piece : { ...piece, reason: MIG_WITHHELD_REASON, values: {} });
+      const withheld = xidWithheld(scope, f, piece.startMs, piece.endMs ?? end);
+      out.push(withheld ? { ...piece, reason: withheld, values: {} } : piece);
     });
   }
   return out;
+}
+
+/**
+ * Why an Xid's sentence and values (they name the process it hit) are withheld over [fromMs, toMs)
+ * of the tenant's, if they are: on a GPU in MIG mode another MIG tenant's process, unless the whole
+ * GPU was the tenant's then; on no GPU the agent could name (a host-level flag), any tenant's
+ * process on the host's GPUs.
+ */
+function xidWithheld(scope: TenantScope, f: Flag, fromMs: number, toMs: number): string | undefined {
+  if (f.kind !== "xid") return undefined;
+  if (f.gpuUuid === null) return HOST_XID_WITHHELD_REASON;
+  return scope.covers(f.gpuUuid, fromMs, toMs) ? undefined : MIG_WITHHELD_REASON;
 }
 
 /** Whether a flag meets [fromMs, toMs] (both ends included, either open), as the store's history reads it. */
@@ -299,6 +311,10 @@ function joined(periods: readonly LeasePeriod[]): LeasePeriod[] {
 export const WITHHELD_REASON = "details withheld: written outside this lease";
 /** What a MIG device's tenant reads in place of its GPU's Xid sentence (it names a process). */
 export const MIG_WITHHELD_REASON = "details withheld: an Xid of the GPU this MIG device is on";
+/** What a tenant reads in place of the sentence of an Xid its host logged on no GPU it could name. */
+export const HOST_XID_WITHHELD_REASON = "details withheld: an Xid of this host on a GPU not named";
+/** The sentences an Xid's entry reads when its details are withheld (xidWithheld). */
+export const XID_WITHHELD_REASONS: readonly string[] = [MIG_WITHHELD_REASON, HOST_XID_WITHHELD_REASON];
 
 /**
  * The flag as seen within one lease period: it ends where the period ended before it did. Its

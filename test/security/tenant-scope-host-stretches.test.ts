@@ -3,12 +3,15 @@
 // stretches its GPU was on that host during its lease: a GPU that moved during the lease (node-1,
 // then globex-node, then node-1 again) shows each host's offline flag over the stretch it was
 // there and nothing of either host outside it, and a MIG device lease shows its GPU's host's flags.
-// The flags the tenant sees cover the same time as its statement's down time.
+// The flags the tenant sees cover the same time as its statement's down time. An Xid the agent
+// could not map to a GPU is flagged on the host: its process may be any tenant's, so it is withheld.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Principal } from "../../collector/api/access.js";
+import { HOST_XID_WITHHELD_REASON } from "../../collector/api/tenant-scope.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { AgentState, type AgentStateValue, type IGpuInfo, type IInventory } from "../../shared/proto.js";
+import { xidEvent } from "../collector/health/events.js";
 import {
   type FlagHarness,
   flagHarness,
@@ -157,5 +160,22 @@ describe("a tenant's host-level flags follow the hosts its GPU was on during its
     };
     expect(summary.flags).toMatchObject({ open: flags.length, byKind: { offline: 1 } });
     expect(summary.hosts.total).toBe(1);
+  });
+  it("an Xid the agent could not map to a GPU shows on the host without the process it names", async () => {
+    const harness = start();
+    harness.clock.now = T0 + 30 * MIN;
+    const xid = { time_ms: T0 + 30 * MIN, gpu_uuid: "", pci_bus_id: "0000:99:00", pid: 5151 };
+    harness.xid([xidEvent(1, 48, { ...xid, process_name: "rivaljob" })]);
+    const a = serve(harness, UUID, T0, T0 + 60 * MIN, T0 + 40 * MIN);
+    const { flags } = (await tenantGet(a, "/api/v1/flags?state=all")) as {
+      flags: (ShownFlag & { reason: string; values: object })[];
+    };
+    // Its GPU is unknown: the process may be another tenant's, on another GPU of the host.
+    expect(flags.map((f) => [f.kind, f.gpuUuid, f.startMs, f.reason, f.values])).toEqual([
+      ["xid", null, T0 + 30 * MIN, HOST_XID_WITHHELD_REASON, {}],
+    ]);
+    const timeline = `/api/v1/gpus/${UUID}/health?from=${T0}&to=${T0 + 40 * MIN}`;
+    for (const url of ["/api/v1/flags?state=all", `/api/v1/gpus/${UUID}`, "/api/v1/summary", timeline])
+      expect(JSON.stringify(await tenantGet(a, url)), url).not.toMatch(/rivaljob|5151/);
   });
 });
