@@ -173,6 +173,7 @@ export function renderProcesses(a: ProcessesAnswer, style: Style): string {
     ) +
     absentNotes(a.processes, "SM %", "sm", (p) => p.smPct) +
     absentNotes(a.processes, "MEM BW %", "mem", (p) => p.memPct) +
+    absentNotes(a.processes, "USER", "proc", (p) => p.user ?? p.uid) +
     silent
   );
 }
@@ -190,24 +191,27 @@ function silentNote(hosts: readonly string[]): string {
 }
 
 /**
- * Why a pmon column (SM %, MEM BW %) is blank, one line per reason the agent gave ("SM % absent:
- * pids 4121, 4122: nvidia-smi reports no per-process utilization under MIG (unsupported)"): a
- * blank alone would not say whether pmon is unsupported, failing or just missed the process.
+ * Why a column is blank, one line per reason the agent gave ("SM % absent: pids 4121, 4122:
+ * nvidia-smi reports no per-process utilization under MIG (unsupported)"; "USER absent: pid 7:
+ * status: EACCES, … (error)" when the agent may not read /proc/PID): a blank alone would not say
+ * whether pmon is unsupported, failing or just missed the process, or the agent lacks access.
  */
 function absentNotes(
   processes: readonly ProcessRow[],
   column: string,
-  field: "sm" | "mem",
-  value: (p: ProcessRow) => number | null | undefined,
+  field: "sm" | "mem" | "proc",
+  value: (p: ProcessRow) => string | number | null | undefined,
 ): string {
   const pidsByWhy = new Map<string, number[]>();
   for (const p of processes) {
     const v = value(p);
     if (v !== null && v !== undefined) continue;
     // A collector older than the `absent` field answers none.
-    const absence = (p.absent ?? []).find((x) => x.field === field);
-    if (absence === undefined) continue;
-    const why = `${absence.why} (${absence.reason})`;
+    // One entry per field, but /proc gives one per file the agent could not read.
+    const absences = (p.absent ?? []).filter((x) => x.field === field);
+    if (absences.length === 0) continue;
+    const reasons = [...new Set(absences.map((x) => x.reason))].join(", ");
+    const why = `${absences.map((x) => x.why).join(", ")} (${reasons})`;
     const pids = pidsByWhy.get(why);
     if (pids === undefined) pidsByWhy.set(why, [p.pid]);
     else pids.push(p.pid);

@@ -13,7 +13,7 @@ import { checkMessage } from "../../collector/ingest/check.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { encodeInventory } from "../../shared/codec.js";
 import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
-import { type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../shared/proto.js";
+import { AbsentReason, type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../shared/proto.js";
 import { topicFor } from "../../shared/topics.js";
 import { buildFleet, type FleetFixture, gpuUuid } from "../api/fleet-fixture.js";
 import { type Browser, launchChromium, loadedDashboard, skipBrowser, startDashboardApi } from "./chromium.js";
@@ -92,6 +92,18 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
     mig_uuid: MIG,
     pid: 6001,
     name: "trainer",
+  };
+
+  const unreadable: IProcessRecord = {
+    gpu_uuid: gpuUuid(0, 0),
+    pid: 8008,
+    name: "ghost",
+    used_memory_mib: 512,
+    absent: ["status", "cgroup"].map((file) => ({
+      field: "proc",
+      reason: AbsentReason.ABSENT_REASON_ERROR,
+      why: `${file}: EACCES`,
+    })),
   };
 
   /** One process set of node-a, through the collector's own check, into the store. */
@@ -181,6 +193,7 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       alice,
       onMig,
       { ...bob, pid: 7001, name: "torchrun", used_memory_mib: 1024, sm_pct: null, mem_pct: null },
+      unreadable,
     ]);
     await table.locator('tr[data-pid="7001"]').waitFor({ timeout: 15_000 });
     expect(await page.locator("#detail-processes-head").textContent()).toBe("Processes (2)");
@@ -194,6 +207,14 @@ describe.skipIf(skipBrowser)("processes in the GPU panel (chromium)", () => {
       "–",
       "0m",
     ]);
+
+    // A process whose /proc the agent could not read: its user is "–", and the cell says why.
+    await page.keyboard.press("Escape");
+    await page.locator(`.cell[data-uuid="${gpuUuid(0, 0)}"]`).click();
+    const user = table.locator('tr[data-pid="8008"] td').nth(2);
+    await user.waitFor({ timeout: 10_000 });
+    expect(await user.textContent()).toBe("–");
+    expect(await user.getAttribute("title")).toBe("not read from /proc: status: EACCES, cgroup: EACCES");
 
     await page.keyboard.press("Escape");
     await page.locator(`.cell[data-uuid="${gpuUuid(0, 1)}"]`).click();

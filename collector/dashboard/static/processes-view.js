@@ -42,6 +42,12 @@ function pmonAbsence(p, field) {
   return absence ? `no pmon value: ${absence.why} (${absence.reason})` : "no pmon value";
 }
 
+/** Why the user is unknown: the /proc files the agent could not read (e.g. "status: EACCES"). */
+function procAbsence(p) {
+  const absences = (p.absent ?? []).filter((a) => a.field === "proc");
+  return absences.length === 0 ? "" : `not read from /proc: ${absences.map((a) => a.why).join(", ")}`;
+}
+
 /** A pmon share's cell: the percentage, or "–" with why on hover (an older collector sends no memPct). */
 function pmonCell(p, value, field) {
   const missing = value === null || value === undefined;
@@ -63,7 +69,7 @@ function row(p, nowMs, withMig) {
   tr.append(
     cell(String(p.pid), p.startMs ? `started ${new Date(p.startMs).toLocaleString()}` : "", "num"),
     cell(p.name || "–"),
-    cell(p.user ?? (p.uid === null ? "–" : `uid ${p.uid}`), p.uid === null ? "" : `uid ${p.uid}`),
+    cell(p.user ?? (p.uid === null ? "–" : `uid ${p.uid}`), p.uid === null ? procAbsence(p) : `uid ${p.uid}`),
     cell(workload(p), ids),
     ...(withMig ? [cell(p.migUuid ? short(p.migUuid) : "–", p.migUuid ?? "no MIG device named")] : []),
     cell(gib(p.memoryMib), p.peakMemoryMib === null ? "" : `peak ${gib(p.peakMemoryMib)}`, "num"),

@@ -270,4 +270,21 @@ describe("process routes", () => {
       "1 host sends no process sets (agent source `processes` off, or its sets stopped), so what runs there is unknown: host-d.\n",
     );
   });
+
+  test("says why a process's user is blank: the /proc files the agent could not read", async () => {
+    const G7 = "GPU-bbbbbbbb-2222-3333-4444-555555555555";
+    c.running.store.writeFrames([frameFor("host-f", [G7], NOW - 20 * H)], NOW);
+    const denied = ["status", "stat", "cgroup"].map((file) => ({
+      field: "proc",
+      reason: AbsentReason.ABSENT_REASON_ERROR,
+      why: `${file}: EACCES`,
+    }));
+    const { user: _user, workload_kind: _kind, slurm_job_id: _job, ...bare } = proc(G7, 700, "", "");
+    writeSet(1, NOW - 60_000, [{ ...bare, absent: denied }], "host-f");
+    const table = await query("processes", G7);
+    expect(table).toMatch(/700\s+python3\s+40000/);
+    expect(table).toContain("USER absent: pid 700: status: EACCES, stat: EACCES, cgroup: EACCES (error)\n");
+    // A user the agent read is never explained away.
+    expect(await query("processes", G1)).not.toContain("USER absent");
+  });
 });
