@@ -96,6 +96,9 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
   switch (positionals[0]) {
     case "statement": {
       if (!v.month) throw new UsageError("statement needs --month YYYY-MM");
+      // Checked here: the collector refuses it too, but as a refusal (65), after a round trip.
+      if (v.tenant === undefined && !v["all-tenants"])
+        throw new UsageError("statement needs --tenant T or --all-tenants");
       if (v["all-tenants"]) {
         if (v.tenant !== undefined) throw new UsageError("give --tenant or --all-tenants, not both");
         const all = await requestJson<Statements>("GET", "/api/v1/reports/statement", {
