@@ -1,15 +1,18 @@
 // `gputel export`: streams GET /api/v1/export of one collector to stdout or a file (docs/export.md).
 // Token and URL rules as `gputel query`: the token from --token-file or GPUTEL_API_TOKEN, never in
 // the URL. With --output the file appears only once the whole answer arrived (written to
-// FILE.partial, then renamed): a cut connection leaves no file that looks complete.
+// FILE.partial, then renamed): a cut connection leaves no file that looks complete. Exit statuses
+// as every API-talking command's (query/exit-status.ts), with 73 for an --output it cannot write.
 import { createWriteStream, readFileSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { parseArgs } from "node:util";
+import { EXPORT_FORMATS } from "../../collector/export/columns.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { apiErrorOf, describeFetchError, excerpt } from "../query/client.js";
+import { exitStatusOfHttp, UNREACHABLE } from "../query/exit-status.js";
 import { resolveGivenRange } from "../query/options.js";
 
 const USAGE = `Usage: gputel export --since T --format F [options]
@@ -28,6 +31,10 @@ Options:
   --url URL          collector API (default http://127.0.0.1:8080)
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
   -h, --help
+
+Exit status: 0 done, 64 bad usage, 65 refused (a bad parameter, an unknown GPU or tier), 66
+unreadable --token-file, 69 collector unreachable, failing or cut off (no --output file is left),
+73 --output cannot be written, 78 token missing or lacking the role.
 `;
 
 export interface ExportIo {
@@ -71,6 +78,9 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
     }
     if (v.since === undefined) throw new Error("--since is required");
     if (v.format === undefined) throw new Error("--format is required (openmetrics, vm-jsonl or csv)");
+    // Checked here: the collector refuses it too, but as a refusal (65), after a round trip.
+    if (!EXPORT_FORMATS.some((f) => f === v.format))
+      throw new Error(`--format must be one of ${EXPORT_FORMATS.join(", ")}`);
     range = resolveGivenRange(v.since, v.until, Date.now());
   } catch (error) {
     io.stderr(`gputel export: ${(error as Error).message} (GPUTEL_E_USAGE)\n\n${USAGE}`);
@@ -111,11 +121,12 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
     });
   } catch (error) {
     io.stderr(`gputel export: ${describeFetchError(base, error)}\n`);
-    return 1;
+    return exitStatusOfHttp(UNREACHABLE);
   }
   if (!response.ok || !response.body) {
     io.stderr(`gputel export: ${base}: ${await failure(response)}\n`);
-    return 1;
+    // A success without a body is not the API's answer: a failing collector, as a 5xx.
+    return exitStatusOfHttp(response.ok ? 502 : response.status);
   }
   const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
   try {
@@ -137,7 +148,8 @@ export async function run(args: string[], io: ExportIo = defaultIo()): Promise<n
     io.stderr(
       `gputel export: the export from ${base} was cut off (${(error as Error).message}): ${partial ? "no file was written" : "what stdout got is incomplete"}\n`,
     );
-    return 1;
+    // The connection was lost before the end: the collector stopped or failed mid-answer.
+    return exitStatusOfHttp(UNREACHABLE);
   }
   return 0;
 }

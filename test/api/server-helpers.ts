@@ -1,4 +1,5 @@
 // Starts the real API server over a fleet fixture on a loopback port and fetches from it.
+import type { TokenLookup } from "../../collector/api/access.js";
 import { createApiServer } from "../../collector/api/server.js";
 import { silentLogger } from "../../shared/logger.js";
 import { buildFleet, type FleetFixture } from "./fleet-fixture.js";
@@ -14,7 +15,7 @@ export interface LiveApi {
 }
 
 export async function startLiveApi(
-  options: { token?: string; host?: string; firstHost?: number } = {},
+  options: { token?: string; tokens?: TokenLookup; host?: string; firstHost?: number } = {},
 ): Promise<LiveApi> {
   const fleet = buildFleet(options.firstHost !== undefined ? { firstHost: options.firstHost } : {});
   const host = options.host ?? "127.0.0.1";
@@ -22,6 +23,7 @@ export async function startLiveApi(
     backend: fleet.backend,
     listen: { host, port: 0 },
     ...(options.token !== undefined ? { token: options.token } : {}),
+    ...(options.tokens !== undefined ? { tokens: options.tokens } : {}),
     logger: silentLogger(),
   });
   const { port } = await server.start();

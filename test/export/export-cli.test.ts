@@ -1,6 +1,7 @@
 // `gputel export` as a user meets it: usage errors (exit 64), the token from GPUTEL_API_TOKEN,
 // an API error shown with its parameter, a collector that is not there, and a connection cut
-// in the middle: exit 1 and no output file (nor its .partial) left behind.
+// in the middle: no output file (nor its .partial) left behind. Each failure exits as the other
+// API commands' (docs/errors.md): 64 usage, 65 refused, 69 unreachable or failing, 78 token.
 import { existsSync } from "node:fs";
 import { chmod, lstat, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -14,11 +15,15 @@ import { type LiveApi, startLiveApi } from "../api/server-helpers.js";
 import { freePort } from "../helpers/net.js";
 
 const TOKEN = "export-cli-token-0123456789";
+const TENANT_TOKEN = "export-cli-tenant-token-0123456789";
 let api: LiveApi;
 let dir: string;
 
 beforeAll(async () => {
-  api = await startLiveApi({ token: TOKEN });
+  api = await startLiveApi({
+    token: TOKEN,
+    tokens: (t) => (t === TENANT_TOKEN ? { role: "tenant", tenant: "acme", actor: "t" } : undefined),
+  });
   dir = await mkdtemp(join(tmpdir(), "gputel-export-cli-"));
 }, 60_000);
 afterAll(async () => {
@@ -56,7 +61,7 @@ describe("gputel export", () => {
     const args = ["--url", api.url, "--since", "20m", "--format", "csv", "--gpu", `${api.fleet.hosts[0]}:1`];
     const denied = await cli(args);
     expect(denied).toMatchObject({
-      code: 1,
+      code: 78,
       err: expect.stringContaining("--token-file or GPUTEL_API_TOKEN"),
     });
     const ok = await cli(args, { GPUTEL_API_TOKEN: TOKEN });
@@ -70,8 +75,50 @@ describe("gputel export", () => {
     const r = await cli(["--url", api.url, "--since", "1h", "--format", "csv", "--tier", "7m"], {
       GPUTEL_API_TOKEN: TOKEN,
     });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(65);
     expect(r.err).toContain("(parameter tier)");
+  });
+
+  it("a GPU the collector does not know is a refusal (65)", async () => {
+    const r = await cli(["--url", api.url, "--since", "1h", "--format", "csv", "--gpu", "nohost:9"], {
+      GPUTEL_API_TOKEN: TOKEN,
+    });
+    expect(r.code, r.err).toBe(65);
+    expect(r.err).toContain('no GPU "nohost:9"');
+  });
+
+  it("a token without the role (a tenant's: export is fleet-wide) is 78", async () => {
+    const r = await cli(["--url", api.url, "--since", "1h", "--format", "csv"], {
+      GPUTEL_API_TOKEN: TENANT_TOKEN,
+    });
+    expect(r.code, r.err).toBe(78);
+    expect(r.err).toContain("needs the viewer role");
+  });
+
+  it("a --format the collector does not write is bad usage, before any request", async () => {
+    // Nothing listens on the port: a request sent before the check would end 69 (unreachable).
+    const port = await freePort();
+    const r = await cli(["--url", `http://127.0.0.1:${port}`, "--since", "1h", "--format", "parquet"]);
+    expect(r.code, r.err).toBe(64);
+    expect(r.err).toContain("--format must be one of openmetrics, vm-jsonl, csv");
+  });
+
+  it.each([
+    [500, JSON.stringify({ error: "internal", message: "disk I/O error" })],
+    [204, ""],
+  ])("a collector answering %i (failing, or not the API's answer) is 69", async (status, body) => {
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const r = await cli(["--url", `http://127.0.0.1:${port}`, "--since", "1h", "--format", "csv"]);
+      expect(r.code, r.err).toBe(69);
+    } finally {
+      server.close();
+    }
   });
 
   it("says when the output file cannot be written (exit 73)", async () => {
@@ -107,7 +154,7 @@ describe("gputel export", () => {
   it("says when no collector answers", async () => {
     const port = await freePort();
     const r = await cli(["--url", `http://127.0.0.1:${port}`, "--since", "1h", "--format", "csv"]);
-    expect(r).toMatchObject({ code: 1, err: expect.stringContaining("connection refused") });
+    expect(r).toMatchObject({ code: 69, err: expect.stringContaining("connection refused") });
   });
 
   it("leaves no file when the connection is cut before the end", async () => {
@@ -130,7 +177,7 @@ describe("gputel export", () => {
         "-o",
         output,
       ]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(69);
       expect(r.err).toContain("cut off");
       expect(existsSync(output)).toBe(false);
       expect(existsSync(`${output}.partial`)).toBe(false);

@@ -74,10 +74,10 @@ describe("an answer that is not the API's", () => {
     });
   }
 
-  test("page: gputel export (exit 1)", async () => {
+  test("page: gputel export (exit 69, the collector failing, as the others)", async () => {
     const url = `${base}/page`;
     const r = await exportRun(["--since", "1h", "--format", "csv", "--url", url]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(69);
     oneLineNaming(r.err, url);
     expect(r.err).toContain("502 Bad Gateway");
   });
