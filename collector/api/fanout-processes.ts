@@ -8,12 +8,14 @@ import { settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { mergeProcessAnswers, mergeProcessReport, mergeSilentHosts } from "../merge/list-answers.js";
 import type { ProcessGroup } from "../reports/process-report.js";
+import type { ApiError } from "../request/errors.js";
 import type { ProcessRow } from "../store/process-store.js";
-import { ask, type FanOutContext, info } from "./fanout.js";
+import { ask, type FanOutContext, info, refuseUnheld } from "./fanout.js";
 
 /**
  * The merged list: every peer asked the same query (the range as this collector resolved it,
- * `current` said), each cut at `limit`, merged and cut again (mergeProcessAnswers).
+ * `current` said), each cut at `limit`, merged and cut again (mergeProcessAnswers). `unheld`: this
+ * collector holds no share of the GPU the list is filtered by (refuseUnheld).
  */
 export async function fanProcesses<
   A extends { current: boolean; processes: ProcessRow[]; silentHosts?: string[] },
@@ -22,15 +24,17 @@ export async function fanProcesses<
   local: A,
   query: Record<string, string>,
   limit: number,
+  unheld?: () => ApiError,
 ): Promise<A & { peers: ReturnType<typeof info> }> {
   const { data, missing } = settle(
-    await ask<{ processes: ProcessRow[]; silentHosts?: string[] }>(
+    await ask<{ processes: ProcessRow[]; silentHosts?: string[]; gpuHeld?: boolean }>(
       ctx,
       "/api/v1/processes",
       { ...query, current: String(local.current), limit: String(limit) },
       PEER_ANSWERS.processes,
     ),
   );
+  if (unheld) refuseUnheld(data, missing, unheld);
   const processes = mergeProcessAnswers([local, ...data], local.current, limit);
   return {
     ...local,

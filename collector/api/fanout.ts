@@ -53,22 +53,43 @@ export function fanFor(ctx: FanOutContext | undefined, req: FastifyRequest): Fan
 
 /**
  * The GPU a list is filtered by (flags?gpu=, processes?gpu=): `gpu` as this collector found it,
- * where `visible` lets it through (a tenant's scope). Otherwise a direct request is refused with
- * `notFound()` (one 404 for a GPU unknown here and one outside the tenant's leases: existence does
- * not leak), while a peer's request (FANOUT_HEADER) gets null: this collector holds no share of
- * that GPU, so the route answers an empty list and the asking collector does not count it missing.
- * A tenant's view (`tenant=`) of a GPU it never leased here is empty in the same way, the same
- * answer as for a GPU this collector never saw.
+ * where `visible` lets it through (a tenant's scope). Otherwise null, this collector holding no
+ * share of it, where another collector may: on a peer's request (FANOUT_HEADER), whose route
+ * answers an empty list marked NOT_HELD, so the asking collector does not count it missing; and
+ * where this collector asks its peers (`fanning`), which then settle whether any holds it
+ * (refuseUnheld). Else it is refused with `notFound()`: one 404 for a GPU unknown here and one
+ * outside the tenant's leases (existence does not leak). A tenant's view (`tenant=`) of a GPU it
+ * never leased here is empty in the same way, the same answer as for a GPU this collector never saw.
  */
 export function listedGpu<G>(
   req: FastifyRequest,
   gpu: G | undefined,
   visible: (gpu: G) => boolean,
   notFound: () => ApiError,
+  fanning: boolean,
 ): G | null {
   if (gpu !== undefined && visible(gpu)) return gpu;
-  if (req.headers[FANOUT_HEADER] !== undefined) return null;
+  if (fanning || req.headers[FANOUT_HEADER] !== undefined) return null;
   throw notFound();
+}
+
+/**
+ * Added to a peer's GPU-filtered list when listedGpu gave null: the asking collector, which may not
+ * know the GPU either, needs "none here" apart from "held here, nothing listed".
+ */
+export const NOT_HELD = { gpuHeld: false } as const;
+
+/**
+ * A GPU-filtered list of a GPU this collector holds no share of: `notFound()` when every peer
+ * answered NOT_HELD too, the same 404 as without peers (for a tenant, whether the GPU exists or was
+ * never leased). A peer missing may hold it, so then the merged answer stands, partial, naming it.
+ */
+export function refuseUnheld(
+  answers: readonly { gpuHeld?: boolean }[],
+  missing: readonly unknown[],
+  notFound: () => ApiError,
+): void {
+  if (missing.length === 0 && answers.every((a) => a.gpuHeld === false)) throw notFound();
 }
 
 /**
@@ -125,6 +146,7 @@ export async function fanGpus(
   };
 }
 
+/** `unheld`: this collector holds no share of the GPU the list is filtered by (refuseUnheld). */
 export async function fanFlags(
   ctx: FanOutContext,
   local: {
@@ -137,13 +159,16 @@ export async function fanFlags(
     flags: FlagJson[];
   },
   query: Query,
+  unheld?: () => ApiError,
 ) {
   const answers = await ask<{
     flags: FlagJson[];
     truncated: boolean;
     totalsByKind?: Record<string, number>;
+    gpuHeld?: boolean;
   }>(ctx, "/api/v1/flags", query, PEER_ANSWERS.flags);
   const { data, missing } = settle(answers);
+  if (unheld) refuseUnheld(data, missing, unheld);
   const page = mergeFlagPages([local, ...data], local.state, local.limit, local.generatedMs);
   return {
     ...local,

@@ -13,7 +13,7 @@ import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js"
 import { ApiError } from "../request/errors.js";
 import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
-import { type FanOutContext, fanFor, listedGpu } from "./fanout.js";
+import { type FanOutContext, fanFor, listedGpu, NOT_HELD } from "./fanout.js";
 import { fanProcesses, fanProcessReport } from "./fanout-processes.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
@@ -164,9 +164,10 @@ export function registerProcessRoutes(
       const q = req.query;
       const ref = q.gpu;
       const scope = scopeFor(req, q.tenant, leases);
-      // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list. A peer
-      // asked for a GPU it does not know (or its tenant never leased here) holds no share of it:
-      // an empty list, so the asking collector does not count it as missing (listedGpu).
+      const ctx = fanFor(fanout, req);
+      // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list. A GPU
+      // not held here (or its tenant never leased here) gets null: an empty list here, and with
+      // peers, theirs (a 404 when none holds it; listedGpu).
       const gpu =
         ref === undefined
           ? undefined
@@ -175,8 +176,16 @@ export function registerProcessRoutes(
               backend.gpu(ref),
               (g) => !scope || everLeased(scope, backend, g.uuid),
               () => unknownGpu(ref),
+              ctx !== undefined,
             );
-      if (gpu === null) return { ...local(req, q, []).answer, processes: [] };
+      if (gpu === null && ref !== undefined) {
+        const none = local(req, q, []);
+        const empty = { ...none.answer, processes: [] };
+        if (!ctx) return { ...empty, ...NOT_HELD };
+        // The peers are asked by the reference given: this collector cannot name its UUID.
+        const asked = { ...none.asked, gpu: ref };
+        return fanProcesses(ctx, empty, asked, none.limit, () => unknownGpu(ref));
+      }
       return answer(req, q, gpu ? [gpu.uuid] : undefined);
     },
   );

@@ -30,6 +30,7 @@ import {
   fanSummary,
   fanUsageReport,
   listedGpu,
+  NOT_HELD,
   peersHeaders,
   queryOf,
 } from "./fanout.js";
@@ -213,7 +214,8 @@ export function registerApiRoutes(
     const ref = q.gpu;
     // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list (existence
     // does not leak). The GPU of a MIG device it leased is known to it (its statement names it).
-    // A peer's request for a GPU it does not hold (or shows no tenant) gets null: an empty list.
+    // A GPU not held here (or not shown to the tenant) gets null: an empty list here, and with
+    // peers, theirs (a 404 when none holds it).
     const one =
       ref === undefined
         ? undefined
@@ -222,6 +224,7 @@ export function registerApiRoutes(
             backend.gpu(ref),
             (g) => !scope || scope.gpus().includes(g.uuid),
             () => notFound(ref),
+            ctx !== undefined,
           );
     // The GPU list is read only for a model or a search (narrowed by the model where given).
     const listed = q.model !== undefined || q.q !== undefined;
@@ -276,7 +279,9 @@ export function registerApiRoutes(
       ...(page ? { total: page.total, totalsByKind: page.totalsByKind } : {}),
       flags: shown,
     };
-    return ctx ? fanFlags(ctx, answer, queryOf(q)) : answer;
+    if (!ctx) return one === null ? { ...answer, ...NOT_HELD } : answer;
+    const unheld = ref !== undefined && one === null ? () => notFound(ref) : undefined;
+    return fanFlags(ctx, answer, queryOf(q), unheld);
   });
 
   app.get<{ Params: { kind: ReportKind }; Querystring: ReportQuery }>(

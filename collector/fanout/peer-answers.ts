@@ -62,10 +62,13 @@ const SESSION: TProperties = {
 };
 const OPTIONAL_TEXT = ["user", "jobId", "podUid", "containerId"] as const;
 
+/** Set by a peer holding no share of the GPU a list is filtered by (api/fanout.ts, NOT_HELD). */
+const HELD: TProperties = { gpuHeld: Type.Optional(Type.Literal(false)) };
+
 export const PEER_ANSWERS = {
   gpus: Type.Object({ gpus: list(GPU) }),
   hosts: Type.Object({ hosts: list(HOST) }),
-  flags: Type.Object({ flags: list(FLAG) }),
+  flags: Type.Object({ flags: list(FLAG), ...HELD }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),
   fleetPart: Type.Object({
     ...RANGE,
@@ -92,6 +95,7 @@ export const PEER_ANSWERS = {
     processes: list({ ...SESSION, memoryMib: orNull(Type.Number()), peakMemoryMib: orNull(Type.Number()) }),
     // Absent from a collector before 2026-12-07 and from a history list.
     silentHosts: Type.Optional(Type.Array(Type.String())),
+    ...HELD,
   }),
   processPart: Type.Object({
     ...RANGE,

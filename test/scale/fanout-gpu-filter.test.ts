@@ -2,7 +2,9 @@
 // so it answers an empty list (the fan-out's own request, x-gputel-fanout) and is not named in
 // `peers.missing`; a peer that is down still is. A direct request for a GPU a collector does not
 // know is still a 404, and a tenant learns nothing through the fan-out about a GPU it never leased:
-// a peer answers it as it answers a GPU it does not know.
+// a peer answers it as it answers a GPU it does not know. A collector asked for a GPU only a peer
+// knows answers the peer's flags: a 404 only when no collector holds the GPU (in the tenant's
+// leases, for a tenant), and with a peer down, the partial answer that names it.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,6 +64,7 @@ let second: ServedCollector;
 let partial: ServedCollector;
 let dead = "";
 let acme = "";
+let initech = "";
 const started: ServedCollector[] = [];
 
 async function call(c: ServedCollector, path: string, token = TOKEN, peer = false) {
@@ -79,6 +82,11 @@ async function get(c: ServedCollector, path: string, token = TOKEN, peer = false
 describe("a GPU-filtered list fans out to peers that do not know the GPU", () => {
   beforeAll(async () => {
     const secondParts = collector("second", "host-b", G2);
+    // initech's lease of G2 is held by the second collector only (leases are not copied).
+    new LeaseService(secondParts.store.leases, () => NOW).create(
+      { id: "initech-b", device: G2, tenant: "initech", start: NOW - 3 * H },
+      "test",
+    );
     second = await serveParts(secondParts, { nowMs: NOW, token: TOKEN, peers: [], leases: true });
     const firstParts = collector("first", "host-a", G1);
     new LeaseService(firstParts.store.leases, () => NOW).create(
@@ -90,6 +98,7 @@ describe("a GPU-filtered list fans out to peers that do not know the GPU", () =>
     partial = await serveParts(firstParts, { nowMs: NOW, token: TOKEN, peers: [second.url, dead] });
     started.push(second, first);
     acme = tenantToken(firstParts, "acme", NOW);
+    initech = tenantToken(firstParts, "initech", NOW);
   }, 60_000);
 
   afterAll(async () => {
@@ -140,5 +149,40 @@ describe("a GPU-filtered list fans out to peers that do not know the GPU", () =>
     expect(k).toEqual(u);
     // A direct request for it still says 404.
     expect((await call(second, `/api/v1/flags?gpu=${G2}&tenant=acme`)).status).toBe(404);
+  });
+
+  it("flags?gpu= of a GPU only the peer knows: the peer's flags, no peer missing", async () => {
+    const merged = await get(first, `/api/v1/flags?gpu=${G2}&state=all`);
+    expect(merged.peers).toEqual(expect.objectContaining({ asked: 1, missing: [] }));
+    expect(merged.flags.map((f) => [f.kind, f.gpuUuid])).toEqual([["xid", G2]]);
+    const byHost = await get(first, "/api/v1/flags?gpu=host-b:0");
+    expect(byHost.flags.map((f) => f.gpuUuid)).toEqual([G2]);
+  });
+
+  it("a GPU no collector knows is a 404; with a peer down, a partial answer naming it", async () => {
+    const none = await call(first, `/api/v1/flags?gpu=${G9}`);
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: "not_found", parameter: "id" });
+    // The peer that is down may hold it: not a 404, but no flags and the peer named.
+    const down = await get(partial, `/api/v1/flags?gpu=${G9}`);
+    expect(down.peers).toEqual(expect.objectContaining({ asked: 2, missing: [dead] }));
+    expect(down.flags).toEqual([]);
+    const held = await get(partial, `/api/v1/flags?gpu=${G2}`);
+    expect(held.peers).toEqual(expect.objectContaining({ asked: 2, missing: [dead] }));
+    expect(held.flags.map((f) => f.gpuUuid)).toEqual([G2]);
+  });
+
+  it("a tenant whose lease only the peer holds sees that GPU's flags; any other GPU is the same 404", async () => {
+    const mine = await get(first, `/api/v1/flags?gpu=${G2}&state=all`, initech);
+    expect(mine.peers).toEqual(expect.objectContaining({ asked: 1, missing: [] }));
+    expect(mine.flags.map((f) => f.gpuUuid)).toEqual([G2]);
+    // G1 is known to the front collector, G9 to none: neither was leased by initech.
+    const refused = [];
+    for (const gpu of [G1, G9]) {
+      const r = await call(first, `/api/v1/flags?gpu=${gpu}`, initech);
+      expect(r.status, gpu).toBe(404);
+      refused.push(((await r.json()) as { message: string }).message.replace(gpu, "GPU"));
+    }
+    expect(refused[0]).toBe(refused[1]);
   });
 });

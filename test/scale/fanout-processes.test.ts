@@ -248,6 +248,44 @@ describe("the process routes fan out over peers", () => {
     expect(filtered.processes.map(seen)).toEqual(one.processes.map(seen));
   });
 
+  it("processes?gpu= of a GPU only the peer knows: the peer's sessions; a GPU none knows is a 404", async () => {
+    // G3 (host-b) reports to the second collector only.
+    const one = await get<Listing>(whole, `/api/v1/processes?gpu=${G3}&${range}`);
+    const merged = await get<Listing>(first, `/api/v1/processes?gpu=${G3}&${range}`);
+    expect(merged.peers).toMatchObject({ asked: 1, missing: [] });
+    expect(merged.processes.map(seen)).toEqual(one.processes.map(seen));
+    expect(merged.processes.map((p) => p.pid)).toEqual([300]);
+    const G9 = gpu(9);
+    const none = await fetch(`${first.url}/api/v1/processes?gpu=${G9}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: "not_found", parameter: "gpu" });
+    // The peer that is down may hold it: the partial answer, naming it.
+    const down = await get<Listing>(partial, `/api/v1/processes?gpu=${G9}`);
+    expect(down).toMatchObject({ processes: [], peers: { asked: 2, missing: [dead] } });
+  });
+
+  it("a tenant's sessions on a GPU only the peer knows; a GPU it never leased is the 404 of an unknown one", async () => {
+    const mine = await get<Listing>(first, `/api/v1/processes?gpu=${G3}&${range}`, acme);
+    const one = await get<Listing>(whole, `/api/v1/processes?gpu=${G3}&${range}&tenant=acme`);
+    expect(mine.processes.map(seen)).toEqual(one.processes.map(seen));
+    expect(mine.processes.map((p) => p.pid)).toEqual([300]);
+    const refused = [];
+    for (const [g, path] of [
+      [G3, `/api/v1/processes?gpu=${G3}&${range}&tenant=globex`],
+      [gpu(9), `/api/v1/processes?gpu=${gpu(9)}&${range}&tenant=globex`],
+      [G1, `/api/v1/processes?gpu=${G1}&${range}`],
+    ] as const) {
+      const r = await fetch(`${first.url}${path}`, {
+        headers: { authorization: `Bearer ${path.includes("globex") ? TOKEN : acme}` },
+      });
+      expect(r.status, path).toBe(404);
+      refused.push(((await r.json()) as { message: string }).message.replace(g, "GPU"));
+    }
+    expect(new Set(refused).size).toBe(1);
+  });
+
   it("adds the report's sums exactly: each session counted once, over every collector's sets", async () => {
     for (const by of ["user", "job"]) {
       const merged = await get<Report>(first, `/api/v1/reports/processes?${range}&by=${by}`);
