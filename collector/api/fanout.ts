@@ -52,7 +52,8 @@ export function fanFor(ctx: FanOutContext | undefined, req: FastifyRequest): Fan
 }
 
 /**
- * The GPU a list is filtered by (flags?gpu=, processes?gpu=): `gpu` as this collector found it,
+ * The GPU a list is filtered by (flags?gpu=, processes?gpu=), or one GPU's own route (gpus/:id),
+ * which answers NOT_HELD alone where a list answers its empty list: `gpu` as this collector found it,
  * where `visible` lets it through (a tenant's scope). Otherwise null, this collector holding no
  * share of it, where another collector may: on a peer's request (FANOUT_HEADER), whose route
  * answers an empty list marked NOT_HELD, so the asking collector does not count it missing; and
@@ -147,6 +148,40 @@ export async function fanGpus(
 }
 
 /** `unheld`: this collector holds no share of the GPU the list is filtered by (refuseUnheld). */
+/**
+ * One GPU (gpus/:id) this collector does not hold (or not in the tenant's scope, which goes to the
+ * peers as `tenant=`), as the peers that hold it answer: the copy with the newest sample, as the
+ * merged GPU list keeps. None holding it: `notFound()` with `peers`, which names any that did not
+ * answer (it may hold it); the rest of the 404 is the same whether the GPU exists anywhere.
+ */
+export async function fanGpu(
+  ctx: FanOutContext,
+  ref: string,
+  tenant: string | undefined,
+  notFound: () => ApiError,
+): Promise<GpuView & { peers: PeersInfo }> {
+  const { data, missing } = settle(
+    await ask<GpuView | { gpuHeld: false }>(
+      ctx,
+      `/api/v1/gpus/${encodeURIComponent(ref)}`,
+      tenant !== undefined ? { tenant } : {},
+      PEER_ANSWERS.gpu,
+    ),
+  );
+  const held = data.filter((d): d is GpuView => !("gpuHeld" in d));
+  const newest = held.reduce<GpuView | undefined>(
+    (best, g) => (!best || (g.timestampMs ?? -1) > (best.timestampMs ?? -1) ? g : best),
+    undefined,
+  );
+  const peers = info(ctx, missing);
+  if (newest) return { ...newest, peers };
+  const refused = notFound();
+  throw new ApiError(refused.statusCode, refused.error, refused.parameter, refused.message, {
+    ...refused.extra,
+    peers,
+  });
+}
+
 export async function fanFlags(
   ctx: FanOutContext,
   local: {

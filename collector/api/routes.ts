@@ -26,6 +26,7 @@ import {
   fanFlags,
   fanFleetReport,
   fanFor,
+  fanGpu,
   fanGpus,
   fanSummary,
   fanUsageReport,
@@ -154,19 +155,32 @@ export function registerApiRoutes(
     return { ...backend.fleetCells({ layout, gpus: merged.gpus }), peers: merged.peers };
   });
 
-  app.get<{ Params: { id: string } }>("/api/v1/gpus/:id", scoped(schemas.gpu), async (req) => {
-    const gpu = backend.gpu(req.params.id);
-    const scope = scopeFor(req, undefined, leases);
-    const now = backend.now();
-    if (!gpu) throw notFound(req.params.id);
-    const migDevices = backend.migDevices?.(gpu.uuid) ?? [];
-    const view = migDevices.length > 0 ? { ...gpu, migDevices } : gpu;
-    if (!scope) return view;
-    // Outside the tenant's lease, the same 404 as an unknown GPU: existence does not leak.
-    const [seen] = tenantGpuViews(backend, scope, [view], now);
-    if (!seen) throw notFound(req.params.id);
-    return seen;
-  });
+  app.get<{ Params: { id: string }; Querystring: { tenant?: string } }>(
+    "/api/v1/gpus/:id",
+    scoped(schemas.gpu),
+    async (req) => {
+      const id = req.params.id;
+      const scope = scopeFor(req, req.query.tenant, leases);
+      const now = backend.now();
+      const ctx = fan(req);
+      // Outside the tenant's lease, the same 404 as an unknown GPU: existence does not leak. Not
+      // held here: a peer's request gets NOT_HELD; with peers, the view of one that holds it.
+      const gpu = listedGpu(
+        req,
+        backend.gpu(id),
+        (g) => !scope || scope.holdsAt(g.uuid, now),
+        () => notFound(id),
+        ctx !== undefined,
+      );
+      if (gpu === null) return ctx ? fanGpu(ctx, id, scope?.tenant, () => notFound(id)) : NOT_HELD;
+      const migDevices = backend.migDevices?.(gpu.uuid) ?? [];
+      const view = migDevices.length > 0 ? { ...gpu, migDevices } : gpu;
+      if (!scope) return view;
+      const [seen] = tenantGpuViews(backend, scope, [view], now);
+      if (!seen) throw notFound(id);
+      return seen;
+    },
+  );
 
   app.get<{ Params: { id: string }; Querystring: SeriesQuery }>(
     "/api/v1/gpus/:id/series",

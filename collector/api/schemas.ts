@@ -56,7 +56,7 @@ export const schemas = {
       tenant,
     }),
   },
-  gpu: { params: gpuIdParams, querystring: query({}) },
+  gpu: { params: gpuIdParams, querystring: query({ tenant }) },
   series: {
     params: gpuIdParams,
     querystring: query({

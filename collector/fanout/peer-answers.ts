@@ -64,9 +64,12 @@ const OPTIONAL_TEXT = ["user", "jobId", "podUid", "containerId"] as const;
 
 /** Set by a peer holding no share of the GPU a list is filtered by (api/fanout.ts, NOT_HELD). */
 const HELD: TProperties = { gpuHeld: Type.Optional(Type.Literal(false)) };
+const NOT_HELD: TProperties = { gpuHeld: Type.Literal(false) };
 
 export const PEER_ANSWERS = {
   gpus: Type.Object({ gpus: list(GPU) }),
+  /** One GPU's view, or NOT_HELD from a peer without it. */
+  gpu: Type.Union([Type.Object({ ...GPU, timestampMs: orNull(Type.Number()) }), Type.Object(NOT_HELD)]),
   hosts: Type.Object({ hosts: list(HOST) }),
   flags: Type.Object({ flags: list(FLAG), ...HELD }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),

@@ -4,7 +4,8 @@
 // know is still a 404, and a tenant learns nothing through the fan-out about a GPU it never leased:
 // a peer answers it as it answers a GPU it does not know. A collector asked for a GPU only a peer
 // knows answers the peer's flags: a 404 only when no collector holds the GPU (in the tenant's
-// leases, for a tenant), and with a peer down, the partial answer that names it.
+// leases, for a tenant), and with a peer down, the partial answer that names it. So does one GPU's
+// own route (gpus/:id): the peer's view of it, a 404 only when no collector holds it.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -184,5 +185,48 @@ describe("a GPU-filtered list fans out to peers that do not know the GPU", () =>
       refused.push(((await r.json()) as { message: string }).message.replace(gpu, "GPU"));
     }
     expect(refused[0]).toBe(refused[1]);
+  });
+
+  it("gpus/:id of a GPU only the peer knows: the peer's view of it; a GPU none knows is a 404", async () => {
+    const direct = (await (await call(second, `/api/v1/gpus/${G2}`)).json()) as Record<string, unknown>;
+    for (const ref of [G2, "host-b:0"]) {
+      const r = await call(first, `/api/v1/gpus/${ref}`);
+      expect(r.status, ref).toBe(200);
+      const { peers, ...view } = (await r.json()) as Record<string, unknown>;
+      expect(peers).toEqual(expect.objectContaining({ asked: 1, missing: [] }));
+      expect(view).toEqual(direct);
+    }
+    const none = await call(first, `/api/v1/gpus/${G9}`);
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: "not_found", parameter: "id" });
+    // The fan-out's own request for a GPU the peer does not know, and a collector without peers.
+    expect(await (await call(second, `/api/v1/gpus/${G9}`, TOKEN, true)).json()).toEqual({ gpuHeld: false });
+    expect((await call(second, `/api/v1/gpus/${G9}`)).status).toBe(404);
+  });
+
+  it("gpus/:id with a peer down: the view from a peer that holds it, else a 404 naming the peer", async () => {
+    const held = await call(partial, `/api/v1/gpus/${G2}`);
+    expect(held.status).toBe(200);
+    expect(await held.json()).toMatchObject({ uuid: G2, peers: { asked: 2, missing: [dead] } });
+    const none = await call(partial, `/api/v1/gpus/${G9}`);
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: "not_found", peers: { asked: 2, missing: [dead] } });
+  });
+
+  it("gpus/:id for a tenant: a GPU it holds on the peer only; any other is the same 404", async () => {
+    const r = await call(first, `/api/v1/gpus/${G2}`, initech);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ uuid: G2, host: "host-b", labels: {} });
+    const refused = [];
+    for (const [gpu, token] of [
+      [G2, acme],
+      [G1, initech],
+      [G9, initech],
+    ] as const) {
+      const denied = await call(first, `/api/v1/gpus/${gpu}`, token);
+      expect(denied.status, gpu).toBe(404);
+      refused.push(JSON.stringify(await denied.json()).replace(gpu, "GPU"));
+    }
+    expect(new Set(refused).size).toBe(1);
   });
 });
