@@ -10,7 +10,7 @@ import { mergeProcessAnswers, mergeProcessReport, mergeSilentHosts } from "../me
 import type { ProcessGroup } from "../reports/process-report.js";
 import type { ApiError } from "../request/errors.js";
 import type { ProcessRow } from "../store/process-store.js";
-import { ask, type FanOutContext, info, refuseUnheld } from "./fanout.js";
+import { ask, type FanOutContext, heldNowhere, info, refuseUnheld } from "./fanout.js";
 
 /**
  * The merged list: every peer asked the same query (the range as this collector resolved it,
@@ -41,6 +41,49 @@ export async function fanProcesses<
     processes,
     ...(local.current ? { silentHosts: mergeSilentHosts([local, ...data], processes) } : {}),
     peers: info(ctx, missing),
+  };
+}
+
+/**
+ * One GPU's sessions (gpus/:id/processes) where this collector does not hold the GPU (or not in
+ * the tenant's leases here): the peers are asked the same route and query, and those that hold it
+ * give the GPU (the first of them names it) and their sessions, merged as fanProcesses merges.
+ * None holding it: heldNowhere's 404.
+ */
+export async function fanGpuProcesses<
+  A extends { current: boolean; processes: ProcessRow[]; silentHosts?: string[] },
+>(
+  ctx: FanOutContext,
+  ref: string,
+  local: A,
+  query: Record<string, string>,
+  limit: number,
+  notFound: () => ApiError,
+) {
+  type Held = {
+    gpu: { uuid: string; host: string; index: number };
+    processes: ProcessRow[];
+    silentHosts?: string[];
+  };
+  const { data, missing } = settle(
+    await ask<Held | { gpuHeld: false }>(
+      ctx,
+      `/api/v1/gpus/${encodeURIComponent(ref)}/processes`,
+      { ...query, current: String(local.current), limit: String(limit) },
+      PEER_ANSWERS.gpuProcesses,
+    ),
+  );
+  const held = data.filter((d): d is Held => !("gpuHeld" in d));
+  const peers = info(ctx, missing);
+  const first = held[0];
+  if (!first) throw heldNowhere(notFound, peers);
+  const processes = mergeProcessAnswers([local, ...held], local.current, limit);
+  return {
+    gpu: first.gpu,
+    ...local,
+    processes,
+    ...(local.current ? { silentHosts: mergeSilentHosts([local, ...held], processes) } : {}),
+    peers,
   };
 }
 

@@ -151,8 +151,7 @@ export async function fanGpus(
 /**
  * One GPU (gpus/:id) this collector does not hold (or not in the tenant's scope, which goes to the
  * peers as `tenant=`), as the peers that hold it answer: the copy with the newest sample, as the
- * merged GPU list keeps. None holding it: `notFound()` with `peers`, which names any that did not
- * answer (it may hold it); the rest of the 404 is the same whether the GPU exists anywhere.
+ * merged GPU list keeps. None holding it: heldNowhere's 404.
  */
 export async function fanGpu(
   ctx: FanOutContext,
@@ -175,8 +174,17 @@ export async function fanGpu(
   );
   const peers = info(ctx, missing);
   if (newest) return { ...newest, peers };
+  throw heldNowhere(notFound, peers);
+}
+
+/**
+ * The 404 of a single-GPU route (gpus/:id, gpus/:id/processes) that no answering collector holds:
+ * `notFound()` with `peers`, naming any that did not answer (it may hold it). Nothing else in it
+ * depends on the GPU, so a tenant learns nothing of one that exists elsewhere.
+ */
+export function heldNowhere(notFound: () => ApiError, peers: PeersInfo): ApiError {
   const refused = notFound();
-  throw new ApiError(refused.statusCode, refused.error, refused.parameter, refused.message, {
+  return new ApiError(refused.statusCode, refused.error, refused.parameter, refused.message, {
     ...refused.extra,
     peers,
   });

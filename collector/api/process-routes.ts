@@ -14,7 +14,7 @@ import { ApiError } from "../request/errors.js";
 import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFor, listedGpu, NOT_HELD } from "./fanout.js";
-import { fanProcesses, fanProcessReport } from "./fanout-processes.js";
+import { fanGpuProcesses, fanProcesses, fanProcessReport } from "./fanout-processes.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
 import { tenantProcesses } from "./tenant-processes.js";
@@ -142,11 +142,6 @@ export function registerProcessRoutes(
     const ctx = fanFor(fanout, req);
     return ctx ? fanProcesses(ctx, mine.answer, mine.asked, mine.limit) : mine.answer;
   };
-  const gpuOf = (ref: string) => {
-    const gpu = backend.gpu(ref);
-    if (!gpu) throw unknownGpu(ref);
-    return gpu;
-  };
 
   app.get<{ Querystring: ProcessesQuery }>(
     "/api/v1/processes",
@@ -197,10 +192,24 @@ export function registerProcessRoutes(
       querystring: { type: "object", additionalProperties: false, properties: filters },
     }),
     async (req) => {
-      const gpu = gpuOf(req.params.id);
+      const id = req.params.id;
       const scope = scopeFor(req, req.query.tenant, leases);
-      // Outside the tenant's leases, the same 404 (message included) as an unknown GPU: existence does not leak.
-      if (scope && !everLeased(scope, backend, gpu.uuid)) throw unknownGpu(req.params.id);
+      const ctx = fanFor(fanout, req);
+      // Outside the tenant's leases, the same 404 (message included) as an unknown GPU: existence
+      // does not leak. Not held here: a peer's request gets NOT_HELD; with peers, theirs.
+      const gpu = listedGpu(
+        req,
+        backend.gpu(id),
+        (g) => !scope || everLeased(scope, backend, g.uuid),
+        () => unknownGpu(id),
+        ctx !== undefined,
+      );
+      if (gpu === null) {
+        if (!ctx) return NOT_HELD;
+        const none = local(req, req.query, []);
+        const empty = { ...none.answer, processes: [] };
+        return fanGpuProcesses(ctx, id, empty, none.asked, none.limit, () => unknownGpu(id));
+      }
       return {
         gpu: { uuid: gpu.uuid, host: gpu.host, index: gpu.index },
         ...(await answer(req, req.query, [gpu.uuid])),

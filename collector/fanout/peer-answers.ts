@@ -66,6 +66,12 @@ const OPTIONAL_TEXT = ["user", "jobId", "podUid", "containerId"] as const;
 const HELD: TProperties = { gpuHeld: Type.Optional(Type.Literal(false)) };
 const NOT_HELD: TProperties = { gpuHeld: Type.Literal(false) };
 
+const PROCESSES = list({
+  ...SESSION,
+  memoryMib: orNull(Type.Number()),
+  peakMemoryMib: orNull(Type.Number()),
+});
+
 export const PEER_ANSWERS = {
   gpus: Type.Object({ gpus: list(GPU) }),
   /** One GPU's view, or NOT_HELD from a peer without it. */
@@ -95,11 +101,20 @@ export const PEER_ANSWERS = {
     }),
   }),
   processes: Type.Object({
-    processes: list({ ...SESSION, memoryMib: orNull(Type.Number()), peakMemoryMib: orNull(Type.Number()) }),
+    processes: PROCESSES,
     // Absent from a collector before 2026-12-07 and from a history list.
     silentHosts: Type.Optional(Type.Array(Type.String())),
     ...HELD,
   }),
+  /** One GPU's sessions (gpus/:id/processes), or NOT_HELD from a peer without the GPU. */
+  gpuProcesses: Type.Union([
+    Type.Object({
+      gpu: Type.Object({ uuid: Type.String(), host: Type.String(), index: Type.Number() }),
+      processes: PROCESSES,
+      silentHosts: Type.Optional(Type.Array(Type.String())),
+    }),
+    Type.Object(NOT_HELD),
+  ]),
   processPart: Type.Object({
     ...RANGE,
     sessions: list({

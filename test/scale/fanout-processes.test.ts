@@ -286,6 +286,52 @@ describe("the process routes fan out over peers", () => {
     expect(new Set(refused).size).toBe(1);
   });
 
+  it("gpus/:id/processes of a GPU only the peer knows: the GPU and its sessions from the peer", async () => {
+    const one = await get<Listing & { gpu: unknown }>(whole, `/api/v1/gpus/${G3}/processes?${range}`);
+    for (const ref of [G3, "host-b:0"]) {
+      const merged = await get<Listing & { gpu: unknown }>(first, `/api/v1/gpus/${ref}/processes?${range}`);
+      expect(merged.gpu).toEqual({ uuid: G3, host: "host-b", index: 0 });
+      expect(merged.gpu).toEqual(one.gpu);
+      expect(merged.peers).toMatchObject({ asked: 1, missing: [] });
+      expect(merged.processes.map(seen)).toEqual(one.processes.map(seen));
+    }
+    const current = await get<Listing>(first, `/api/v1/gpus/${G3}/processes`);
+    expect(current.processes.map((p) => p.pid)).toEqual([300]);
+    const none = await fetch(`${first.url}/api/v1/gpus/${gpu(9)}/processes`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: "not_found", parameter: "gpu" });
+    const down = await fetch(`${partial.url}/api/v1/gpus/${gpu(9)}/processes`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(down.status).toBe(404);
+    expect(await down.json()).toMatchObject({ peers: { asked: 2, missing: [dead] } });
+  });
+
+  it("gpus/:id/processes for a tenant: its piece from the peer; a GPU it never leased, the same 404", async () => {
+    const mine = await get<Listing>(first, `/api/v1/gpus/${G3}/processes?${range}`, acme);
+    const one = await get<Listing>(whole, `/api/v1/gpus/${G3}/processes?${range}&tenant=acme`);
+    expect(mine.processes.map(seen)).toEqual(one.processes.map(seen));
+    expect(mine.processes.map((p) => p.pid)).toEqual([300]);
+    const refused = [];
+    for (const [g, token] of [
+      [G1, acme],
+      [gpu(9), acme],
+    ] as const) {
+      const r = await fetch(`${first.url}/api/v1/gpus/${g}/processes?${range}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(r.status, g).toBe(404);
+      refused.push(JSON.stringify(await r.json()).replace(g, "GPU"));
+    }
+    expect(refused[0]).toBe(refused[1]);
+    const globex = await fetch(`${first.url}/api/v1/gpus/${G3}/processes?${range}&tenant=globex`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(globex.status).toBe(404);
+  });
+
   it("adds the report's sums exactly: each session counted once, over every collector's sets", async () => {
     for (const by of ["user", "job"]) {
       const merged = await get<Report>(first, `/api/v1/reports/processes?${range}&by=${by}`);
