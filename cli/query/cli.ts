@@ -5,13 +5,14 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LIMITS } from "../../collector/api/params.js";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
+import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
 import { mergeFlagPages } from "../../collector/merge/list-answers.js";
 import { mergeGpuLists } from "../../collector/merge/merge-lists.js";
 import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../collector/reports/report-csv.js";
 import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
-import { type ClientOptions, getAll, QueryError } from "./client.js";
+import { type ClientOptions, getAll, heldByNone, QueryError } from "./client.js";
 import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName, type ListColumn } from "./columns.js";
 import { exitStatusOfHttp } from "./exit-status.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
@@ -177,12 +178,27 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         if (!arg) throw new UsageError("gpu needs an ID (UUID or host:index)");
         const answers = await Promise.allSettled(
           urls.map((u) =>
-            getAll<GpuView>(`/api/v1/gpus/${encodeURIComponent(arg)}`, {}, { ...client, urls: [u] }),
+            getAll<GpuView | typeof NOT_HELD>(
+              `/api/v1/gpus/${encodeURIComponent(arg)}`,
+              {},
+              {
+                ...client,
+                urls: [u],
+              },
+            ),
           ),
         );
-        const found = answers.flatMap((a) => (a.status === "fulfilled" ? a.value : []));
+        // Asked for its own data (several URLs), a collector without the GPU says so (NOT_HELD).
+        const found = answers.flatMap((a) =>
+          a.status === "fulfilled" ? a.value.filter((g): g is GpuView => !isNotHeld(g)) : [],
+        );
         const gpu = mergeGpuLists([found])[0];
-        if (!gpu) throw (answers[0] as PromiseRejectedResult).reason;
+        if (!gpu) {
+          // One that did not answer may hold it: its failure, else the refusal one collector gives.
+          const failed = answers.find((a) => a.status === "rejected");
+          if (failed) throw failed.reason;
+          throw heldByNone(arg, urls);
+        }
         print(
           gpu,
           () => renderGpu(gpu, style),
@@ -206,6 +222,7 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           limit: v.limit,
         };
         const answers = await getAll<FlagsAnswer>("/api/v1/flags", q, client);
+        if (q.gpu !== undefined && answers.every(isNotHeld)) throw heldByNone(q.gpu, urls);
         const now = Math.max(...answers.map((a) => a.generatedMs));
         const columns = flagColumns(now);
         // Open problems as the API orders them (most severe, then longest open, first), cut at the

@@ -100,6 +100,14 @@ export async function getJson<T>(
   return body as T;
 }
 
+/**
+ * The refusal of a GPU that every collector, asked for its own data, said it does not hold
+ * (NOT_HELD): what one collector answers for a GPU it does not know (404, exit 65).
+ */
+export function heldByNone(ref: string, urls: readonly string[]): QueryError {
+  return new QueryError(`no GPU ${JSON.stringify(ref)} on any of ${urls.join(", ")}`, 404);
+}
+
 /** The same GET on every URL, answers in URL order; the first failure fails the whole query. */
 export async function getAll<T>(
   path: string,

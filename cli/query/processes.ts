@@ -3,6 +3,7 @@
 // default; --since (or --state all) asks the history.
 import { PROCESS_LIMITS } from "../../collector/api/process-routes.js";
 import { PROCESS_PART_PATH, type ProcessPart } from "../../collector/contract/api-contract.js";
+import { isNotHeld } from "../../collector/fanout/fan-out.js";
 import {
   mergeProcessAnswers,
   mergeProcessReport,
@@ -10,7 +11,7 @@ import {
 } from "../../collector/merge/list-answers.js";
 import { PROCESS_GROUPS, type ProcessReport } from "../../collector/reports/process-report.js";
 import type { ProcessRow } from "../../collector/store/process-store.js";
-import { type ClientOptions, getAll, getJson } from "./client.js";
+import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
 import { csvFields, csvRecords } from "./columns.js";
 import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
@@ -82,7 +83,17 @@ export async function processCommand(
   const head = await getJson<ProcessesAnswer>(base, path, q, client);
   // Several collectors (--url a,b): the rest are asked for the range the first resolved, and the
   // answers merged as a collector with http.peers merges them (collector/merge/list-answers.ts).
-  const answer = rest.urls.length === 0 ? head : await mergedProcesses(head, path, q, rest, v.limit);
+  const range = head.fromMs !== undefined ? { from: String(head.fromMs), to: String(head.toMs) } : {};
+  const all =
+    rest.urls.length === 0
+      ? [head]
+      : [head, ...(await getAll<ProcessesAnswer>(path, { ...q, ...range }, rest))];
+  // Asked for its own data, a collector without the GPU says so (NOT_HELD) beside its empty list.
+  const shown = all.find((a) => !isNotHeld(a));
+  const ref = gpu ?? v.gpu;
+  if (!shown && ref !== undefined) throw heldByNone(ref, client.urls);
+  const first = shown ?? head;
+  const answer = all.length === 1 ? first : mergeAnswers(first, all, v.limit);
   print(
     answer,
     () => renderProcesses(answer, style),
@@ -90,25 +101,21 @@ export async function processCommand(
   );
 }
 
-/** The process lists of several collectors: the rest asked for the range the first resolved. */
-async function mergedProcesses(
-  head: ProcessesAnswer,
-  path: string,
-  q: Record<string, string | undefined>,
-  rest: ClientOptions,
+/** The process lists of several collectors as one, shown as `first` (a collector holding the GPU asked). */
+function mergeAnswers(
+  first: ProcessesAnswer,
+  all: readonly ProcessesAnswer[],
   limit: string | undefined,
-): Promise<ProcessesAnswer> {
-  const range = head.fromMs !== undefined ? { from: String(head.fromMs), to: String(head.toMs) } : {};
-  const answers = [head, ...(await getAll<ProcessesAnswer>(path, { ...q, ...range }, rest))];
+): ProcessesAnswer {
   const processes = mergeProcessAnswers(
-    answers,
-    head.current,
+    all,
+    first.current,
     limit !== undefined ? Number(limit) : PROCESS_LIMITS.defaultRows,
   );
   return {
-    ...head,
+    ...first,
     processes,
-    ...(head.current ? { silentHosts: mergeSilentHosts(answers, processes) } : {}),
+    ...(first.current ? { silentHosts: mergeSilentHosts(all, processes) } : {}),
   };
 }
 

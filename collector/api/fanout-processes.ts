@@ -4,7 +4,7 @@
 // scope travels as `tenant=` (peers are asked with the fleet's token and scope their own answer,
 // as the flag list's peers do). A peer that does not answer is named in `peers.missing`.
 import { PROCESS_PART_PATH, type ProcessPart } from "../contract/api-contract.js";
-import { settle } from "../fanout/fan-out.js";
+import { isNotHeld, settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { mergeProcessAnswers, mergeProcessReport, mergeSilentHosts } from "../merge/list-answers.js";
 import type { ProcessGroup } from "../reports/process-report.js";
@@ -66,14 +66,14 @@ export async function fanGpuProcesses<
     silentHosts?: string[];
   };
   const { data, missing } = settle(
-    await ask<Held | { gpuHeld: false }>(
+    await ask<Held | { processes: ProcessRow[]; gpuHeld: false }>(
       ctx,
       `/api/v1/gpus/${encodeURIComponent(ref)}/processes`,
       { ...query, current: String(local.current), limit: String(limit) },
       PEER_ANSWERS.gpuProcesses,
     ),
   );
-  const held = data.filter((d): d is Held => !("gpuHeld" in d));
+  const held = data.filter((d): d is Held => !isNotHeld(d));
   const peers = info(ctx, missing);
   const first = held[0];
   if (!first) throw heldNowhere(notFound, peers);

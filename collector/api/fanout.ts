@@ -17,7 +17,7 @@ import type {
   TimeRange,
 } from "../contract/api-contract.js";
 import { FLEET_PART_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
-import { FANOUT_HEADER, type FanOutOptions, fanOut, settle } from "../fanout/fan-out.js";
+import { FANOUT_HEADER, type FanOutOptions, fanOut, isNotHeld, settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { mergeFlagPages, mergeGpuAnswers } from "../merge/list-answers.js";
 import { mergeFleetReport } from "../merge/merge-fleet.js";
@@ -75,12 +75,6 @@ export function listedGpu<G>(
 }
 
 /**
- * Added to a peer's GPU-filtered list when listedGpu gave null: the asking collector, which may not
- * know the GPU either, needs "none here" apart from "held here, nothing listed".
- */
-export const NOT_HELD = { gpuHeld: false } as const;
-
-/**
  * A GPU-filtered list of a GPU this collector holds no share of: `notFound()` when every peer
  * answered NOT_HELD too, the same 404 as without peers (for a tenant, whether the GPU exists or was
  * never leased). A peer missing may hold it, so then the merged answer stands, partial, naming it.
@@ -90,7 +84,7 @@ export function refuseUnheld(
   missing: readonly unknown[],
   notFound: () => ApiError,
 ): void {
-  if (missing.length === 0 && answers.every((a) => a.gpuHeld === false)) throw notFound();
+  if (missing.length === 0 && answers.every(isNotHeld)) throw notFound();
 }
 
 /**
@@ -167,7 +161,7 @@ export async function fanGpu(
       PEER_ANSWERS.gpu,
     ),
   );
-  const held = data.filter((d): d is GpuView => !("gpuHeld" in d));
+  const held = data.filter((d): d is GpuView => !isNotHeld(d));
   const newest = held.reduce<GpuView | undefined>(
     (best, g) => (!best || (g.timestampMs ?? -1) > (best.timestampMs ?? -1) ? g : best),
     undefined,

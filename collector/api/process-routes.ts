@@ -8,12 +8,13 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { PROCESS_PART_PATH } from "../contract/api-contract.js";
+import { NOT_HELD } from "../fanout/fan-out.js";
 import type { LeaseService } from "../leases/service.js";
 import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
 import { ApiError } from "../request/errors.js";
 import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
-import { type FanOutContext, fanFor, listedGpu, NOT_HELD } from "./fanout.js";
+import { type FanOutContext, fanFor, listedGpu } from "./fanout.js";
 import { fanGpuProcesses, fanProcesses, fanProcessReport } from "./fanout-processes.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
@@ -205,9 +206,9 @@ export function registerProcessRoutes(
         ctx !== undefined,
       );
       if (gpu === null) {
-        if (!ctx) return NOT_HELD;
         const none = local(req, req.query, []);
         const empty = { ...none.answer, processes: [] };
+        if (!ctx) return { ...empty, ...NOT_HELD };
         return fanGpuProcesses(ctx, id, empty, none.asked, none.limit, () => unknownGpu(id));
       }
       return {

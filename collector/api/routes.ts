@@ -13,6 +13,7 @@ import type {
   TimeRange,
 } from "../contract/api-contract.js";
 import { FLEET_PART_KINDS } from "../contract/api-contract.js";
+import { NOT_HELD } from "../fanout/fan-out.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
@@ -31,7 +32,6 @@ import {
   fanSummary,
   fanUsageReport,
   listedGpu,
-  NOT_HELD,
   peersHeaders,
   queryOf,
 } from "./fanout.js";

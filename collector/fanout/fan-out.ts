@@ -9,6 +9,18 @@ import { misfit } from "./answer-shape.js";
 /** Sent on peer requests; a collector that sees it answers from its own store, without fanning out. */
 export const FANOUT_HEADER = "x-gputel-fanout";
 
+/**
+ * What a collector asked with FANOUT_HEADER about one GPU it holds no share of answers: alone on
+ * gpus/:id, added to its empty list on a GPU-filtered one (flags?gpu=, processes?gpu=,
+ * gpus/:id/processes). The asker (a front collector, `gputel query --url a,b`), which may not know the GPU either,
+ * needs "none here" apart from "held here, nothing listed".
+ */
+export const NOT_HELD = { gpuHeld: false } as const;
+
+export function isNotHeld(answer: object): answer is typeof NOT_HELD {
+  return (answer as { gpuHeld?: unknown }).gpuHeld === false;
+}
+
 export type PeerAnswer<T> = { peer: string; ok: true; data: T } | { peer: string; ok: false; error: string };
 
 /**

@@ -62,9 +62,9 @@ const SESSION: TProperties = {
 };
 const OPTIONAL_TEXT = ["user", "jobId", "podUid", "containerId"] as const;
 
-/** Set by a peer holding no share of the GPU a list is filtered by (api/fanout.ts, NOT_HELD). */
+/** Set by a peer holding no share of the GPU asked for (fan-out.ts, NOT_HELD). */
 const HELD: TProperties = { gpuHeld: Type.Optional(Type.Literal(false)) };
-const NOT_HELD: TProperties = { gpuHeld: Type.Literal(false) };
+const NOT_HELD_ALONE: TProperties = { gpuHeld: Type.Literal(false) };
 
 const PROCESSES = list({
   ...SESSION,
@@ -75,7 +75,7 @@ const PROCESSES = list({
 export const PEER_ANSWERS = {
   gpus: Type.Object({ gpus: list(GPU) }),
   /** One GPU's view, or NOT_HELD from a peer without it. */
-  gpu: Type.Union([Type.Object({ ...GPU, timestampMs: orNull(Type.Number()) }), Type.Object(NOT_HELD)]),
+  gpu: Type.Union([Type.Object({ ...GPU, timestampMs: orNull(Type.Number()) }), Type.Object(NOT_HELD_ALONE)]),
   hosts: Type.Object({ hosts: list(HOST) }),
   flags: Type.Object({ flags: list(FLAG), ...HELD }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),
@@ -106,14 +106,14 @@ export const PEER_ANSWERS = {
     silentHosts: Type.Optional(Type.Array(Type.String())),
     ...HELD,
   }),
-  /** One GPU's sessions (gpus/:id/processes), or NOT_HELD from a peer without the GPU. */
+  /** One GPU's sessions (gpus/:id/processes), or an empty list with NOT_HELD from a peer without it. */
   gpuProcesses: Type.Union([
     Type.Object({
       gpu: Type.Object({ uuid: Type.String(), host: Type.String(), index: Type.Number() }),
       processes: PROCESSES,
       silentHosts: Type.Optional(Type.Array(Type.String())),
     }),
-    Type.Object(NOT_HELD),
+    Type.Object({ processes: PROCESSES, ...NOT_HELD_ALONE }),
   ]),
   processPart: Type.Object({
     ...RANGE,

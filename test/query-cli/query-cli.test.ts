@@ -186,4 +186,14 @@ describe("several collectors", () => {
     expect(thermal.total.gpus).toBe(24);
     expect(new Set(thermal.hottest.slice(0, 2).map((x) => x.host))).toEqual(new Set(["node-a", "node-d"]));
   });
+
+  test("gpu ID: from the collector that holds it; a GPU none holds is refused (65)", async () => {
+    // Each collector is asked for its own data: the other answers that it does not hold the GPU.
+    const r = await query(["gpu", "node-a:3", ...both(), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ uuid: a.fleet.hotUuid, host: "node-a", index: 3 });
+    const missing = await query(["gpu", "node-a:9", ...both()]);
+    expect(missing.code, missing.stderr).toBe(65);
+    expect(missing.stderr).toContain('no GPU "node-a:9"');
+  });
 });

@@ -406,6 +406,28 @@ describe("the process routes fan out over peers", () => {
     expect(report).toEqual(oneReport);
   });
 
+  it("gputel query processes GPU --url a,b: the sessions from the collector that holds the GPU", async () => {
+    // G3 reports to the second collector only; each is asked for its own data.
+    const urls = ["--url", `${first.url},${second.url}`];
+    const since = ["--since", String(FROM), "--until", String(NOW)];
+    const one = await get<Listing & { gpu: unknown }>(whole, `/api/v1/gpus/${G3}/processes?${range}`);
+    const merged = await queryJson<Listing & { gpu: unknown }>(["processes", G3, ...urls, ...since], TOKEN);
+    expect(merged.gpu).toEqual(one.gpu);
+    expect(merged.processes.map(seen)).toEqual(one.processes.map(seen));
+    const filtered = await queryJson<Listing>(["processes", "--gpu", G3, ...urls, ...since], TOKEN);
+    expect(filtered.processes.map(seen)).toEqual(one.processes.map(seen));
+    expect(filtered).not.toHaveProperty("gpuHeld");
+    for (const args of [
+      ["processes", gpu(9)],
+      ["processes", "--gpu", gpu(9)],
+      ["flags", "--gpu", gpu(9)],
+    ]) {
+      const none = await runCaptured(run, [...args, ...urls], { GPUTEL_API_TOKEN: TOKEN });
+      expect(none.code, `${args.join(" ")}: ${none.err}`).toBe(65);
+      expect(none.err).toContain(`no GPU "${gpu(9)}"`);
+    }
+  });
+
   it("report processes --url a,b refuses an unknown --by before asking any collector", async () => {
     // The second collector is a dead port: a request sent before the check would fail there.
     const r = await runCaptured(
