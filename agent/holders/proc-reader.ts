@@ -5,10 +5,12 @@
 //
 // Cost matters here (bench agent.cpu_pct_processes: 128 processes every compute-apps poll), so:
 // procfs files are read synchronously (generated in memory, they never wait on a disk, and one
-// read is a few µs where an async read is four thread-pool round trips); a vanished pid is found
-// with one stat that does not throw; and a process life already read (same pid, same start time in
-// `stat`) reuses its user and workload until they are older than `maxAgeMs`, so a steady set of
-// processes costs one `stat` read each per poll.
+// read is a few µs where an async read is four thread-pool round trips); a process life already
+// read (same pid, same start time in `stat`) reuses its user and workload until they are older
+// than `maxAgeMs`, so a steady set of processes costs one `stat` read each per poll, and nothing
+// else: paths are built by concatenation (path.join's normalising loop cost as much as the read
+// under the agent's --jitless), and the pid's directory is looked at only when `stat` is missing,
+// to tell a vanished pid (every file absent) from a directory that lacks `stat`.
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Workload, workloadFromCgroup } from "./cgroup.js";
@@ -54,9 +56,13 @@ export class ProcReader {
   private bootTimeSec: number | undefined;
   private readonly lives = new Map<number, CachedLife>();
   private readonly now: () => number;
+  /** procRoot normalised once, ending in "/": a pid's directory is this plus the pid. */
+  private readonly rootSlash: string;
 
   constructor(private readonly options: ProcReaderOptions) {
     this.now = options.now ?? Date.now;
+    const root = join(options.procRoot);
+    this.rootSlash = root.endsWith("/") ? root : `${root}/`;
   }
 
   async read(pid: number): Promise<HolderInfo> {
@@ -74,12 +80,13 @@ export class ProcReader {
 
   private readOne(pid: number): HolderInfo {
     if (!Number.isSafeInteger(pid) || pid <= 0) return { pid, problems: ["pid: not a process id"] };
-    const dir = join(this.options.procRoot, String(pid));
-    if (statSync(dir, { throwIfNoEntry: false }) === undefined) {
+    // A pid is a positive safe integer: no segment join() would change.
+    const dir = `${this.rootSlash}${pid}`;
+    const stat = readText(`${dir}/stat`);
+    if (stat.problem === "ENOENT" && statSync(dir, { throwIfNoEntry: false }) === undefined) {
       this.lives.delete(pid);
       return { pid, problems: FILES.map((f) => `${f}: ENOENT`) };
     }
-    const stat = readText(join(dir, "stat"));
     const cached = this.lives.get(pid);
     if (
       cached &&
@@ -99,7 +106,7 @@ export class ProcReader {
   private readLife(pid: number, dir: string, stat: TextRead): HolderInfo {
     const info: HolderInfo = { pid, problems: [] };
     // Problems are listed in file order so a report is the same every time.
-    const texts = FILES.map((f) => (f === "stat" ? stat : readText(join(dir, f))));
+    const texts = FILES.map((f) => (f === "stat" ? stat : readText(`${dir}/${f}`)));
     texts.forEach((r, i) => {
       if (r.problem !== undefined) info.problems.push(`${FILES[i]}: ${r.problem}`);
     });

@@ -117,6 +117,22 @@ describe("ProcReader reuses a process life it has read", () => {
     expect((await reader.read(4121)).user).toBe("alice");
   });
 
+  it("a directory without stat is not a vanished pid: status and cgroup are still read", async () => {
+    await tree();
+    await rm(join(root, "4121/stat"));
+    const info = await make().read(4121);
+    expect(info.problems).toEqual(["stat: ENOENT"]);
+    expect(info.user).toBe("alice");
+    expect(info.workload?.kind).toBe("kubernetes");
+    expect(info.startMs).toBeUndefined();
+  });
+
+  it("reads the same through a procRoot spelt with a trailing slash", async () => {
+    await tree();
+    const reader = new ProcReader({ procRoot: `${root}/`, passwdPath: join(root, "passwd") });
+    expect(await reader.read(4121)).toEqual(await make().read(4121));
+  });
+
   it("a pid that vanished and came back is read again, and a changed passwd file renames", async () => {
     await tree();
     const reader = make();
