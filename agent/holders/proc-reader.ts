@@ -44,8 +44,10 @@ export interface HolderInfo {
 const DEFAULT_MAX_AGE_MS = 60_000;
 const FILES = ["status", "stat", "cgroup"] as const;
 
+/** A life read before; its stat's start time and name parsed once, not again at every poll. */
 interface CachedLife {
-  statText: string;
+  startTicks: number | undefined;
+  comm: string;
   info: HolderInfo;
   readAtMs: number;
 }
@@ -91,14 +93,19 @@ export class ProcReader {
     if (
       cached &&
       stat.text !== undefined &&
-      sameLife(cached.statText, stat.text) &&
+      sameLife(cached, stat.text) &&
       this.now() - cached.readAtMs < (this.options.maxAgeMs ?? DEFAULT_MAX_AGE_MS)
     ) {
       return { ...cached.info, problems: [...cached.info.problems] };
     }
     const info = this.readLife(pid, dir, stat);
     if (stat.text !== undefined && info.problems.length === 0)
-      this.lives.set(pid, { statText: stat.text, info, readAtMs: this.now() });
+      this.lives.set(pid, {
+        startTicks: startTicksFromStat(stat.text),
+        comm: commOf(stat.text),
+        info,
+        readAtMs: this.now(),
+      });
     else this.lives.delete(pid);
     return { ...info, problems: [...info.problems] };
   }
@@ -170,9 +177,9 @@ function readText(path: string): TextRead {
  * The same process life: `stat` up to and including field 22 (start time) is unchanged. Fields
  * 3–21 include counters that move, so only pid, name and start time are compared.
  */
-function sameLife(before: string, after: string): boolean {
-  const a = startTicksFromStat(before);
-  return a !== undefined && a === startTicksFromStat(after) && commOf(before) === commOf(after);
+function sameLife(before: CachedLife, after: string): boolean {
+  const a = before.startTicks;
+  return a !== undefined && a === startTicksFromStat(after) && before.comm === commOf(after);
 }
 
 function commOf(stat: string): string {
