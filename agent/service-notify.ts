@@ -41,8 +41,12 @@ export class ServiceNotifier {
     const { notify, watchdogMs } = this.options;
     if (!notify.enabled) return;
     const period = Math.min(watchdogMs ?? START_EXTEND_EVERY_MS, START_EXTEND_EVERY_MS);
+    // Each ping forks systemd-notify (shared/sd-notify.ts), a cost the agent pays in CPU: one per
+    // watchdog period, not one per tick of a timer that also serves the start-up extensions.
+    const pingEvery = watchdogMs === undefined ? 0 : Math.max(1, Math.floor(watchdogMs / period));
+    let ticks = 0;
     this.timer = setInterval(() => {
-      if (watchdogMs !== undefined) void notify.watchdog();
+      if (pingEvery > 0 && ticks++ % pingEvery === 0) void notify.watchdog();
       this.tick();
     }, period);
     // The agent's own handles (the broker connection, nvidia-smi) keep it running: this timer

@@ -77,6 +77,15 @@ describe("the agent's systemd notifications", () => {
       expect(largestGap(notify.times("WATCHDOG=1"), START, end)).toBeLessThanOrEqual(half);
     });
 
+  it("pings once per half WatchdogSec=, not at every 30 s tick: each ping forks systemd-notify", () => {
+    // The agent unit's WatchdogSec=120s: a ping a minute, though the timer ticks every 30 s.
+    const { notify } = started({ watchdogMs: 60 * SECOND });
+    vi.advanceTimersByTime(10 * 60 * SECOND);
+    const pings = notify.times("WATCHDOG=1");
+    expect(pings).toHaveLength(10);
+    expect(largestGap(pings, START, Date.now())).toBe(60 * SECOND);
+  });
+
   it("keeps pinging when the wall clock steps back (NTP) while nothing else happens", () => {
     const { notify } = started({ watchdogMs: SECOND });
     vi.advanceTimersByTime(5 * SECOND);
