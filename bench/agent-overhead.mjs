@@ -7,6 +7,10 @@
 // 5 s, a set on change and every 60 s) and reports the process sets' size.
 // Prints JSON lines {"name","value","unit"}; the children's CPU (nvidia-smi, and the kernel-log
 // reader with --kernel-log, which also runs the kernel-log source) is reported apart.
+// GPUTEL_AGENT_WATCHDOG_USEC (bench/run.ts: the unit's WatchdogSec=) runs the agent as systemd
+// does, with WATCHDOG_USEC and a NOTIFY_SOCKET, so it forks systemd-notify for its pings as in
+// production. Nothing listens on that socket, so each systemd-notify fails at once: what the
+// agent pays, the spawn and the copy-on-write faults after it, is the same.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -100,6 +104,12 @@ const agent = spawn(
     stdio: ["ignore", "inherit", "inherit"],
     env: {
       ...process.env,
+      ...(process.env.GPUTEL_AGENT_WATCHDOG_USEC
+        ? {
+            NOTIFY_SOCKET: join(stateDir, "notify.sock"),
+            WATCHDOG_USEC: process.env.GPUTEL_AGENT_WATCHDOG_USEC,
+          }
+        : {}),
       ...(values["kernel-log"] ? { GPUTEL_KERNEL_LOG_COMMAND: values["kernel-log"] } : {}),
       ...(values["kernel-log"] || values.processes
         ? {

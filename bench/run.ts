@@ -30,8 +30,16 @@ function agentNodeFlags(): string {
   return /\nEnvironment="?NODE_OPTIONS=([^"\n]*)"?\n/.exec(unit)?.[1]?.trim() ?? "";
 }
 
+/** The agent unit's WatchdogSec= in µs (WATCHDOG_USEC as systemd gives it), or undefined. */
+function agentWatchdogUsec(): number | undefined {
+  const unit = readFileSync(join(root, "systemd/gputel-agent.service"), "utf8");
+  const sec = /\nWatchdogSec=(\d+)s\n/.exec(unit)?.[1];
+  return sec === undefined ? undefined : Number(sec) * 1_000_000;
+}
+
 async function agentOverhead(kernelLog = false, processes = false): Promise<BenchFigure[]> {
   const nodeFlags = agentNodeFlags();
+  const watchdogUsec = agentWatchdogUsec();
   const seconds = smoke ? 8 : 60;
   const warmup = smoke ? 3 : 10;
   const gputel = join(root, "bin/gputel");
@@ -57,6 +65,7 @@ async function agentOverhead(kernelLog = false, processes = false): Promise<Benc
         ...process.env,
         TMPDIR: mkdtempSync(join(tmpdir(), "gputel-bench-clock-")),
         GPUTEL_AGENT_NODE_FLAGS: process.env.GPUTEL_AGENT_NODE_FLAGS ?? nodeFlags,
+        ...(watchdogUsec !== undefined ? { GPUTEL_AGENT_WATCHDOG_USEC: String(watchdogUsec) } : {}),
       },
       timeout: (seconds + warmup + 60) * 1000,
     },
