@@ -38,3 +38,11 @@ export function flagScope(gpus: readonly GpuView[], query: FlagScopeQuery): Flag
   }
   return { uuids, hosts: [...hosts] };
 }
+
+/** The flags both scopes let through (a filter's within a tenant's); `narrow` alone where no filter is given. */
+export function withinBoth(scope: FlagScope | undefined, narrow: FlagScope): FlagScope {
+  if (!scope) return narrow;
+  const uuids = new Set(narrow.uuids);
+  const hosts = new Set(narrow.hosts);
+  return { uuids: scope.uuids.filter((u) => uuids.has(u)), hosts: scope.hosts.filter((h) => hosts.has(h)) };
+}

@@ -36,7 +36,7 @@ import {
   queryOf,
 } from "./fanout.js";
 import { fanTenantSummary } from "./fanout-tenant.js";
-import { flagScope } from "./flag-scope.js";
+import { flagScope, withinBoth } from "./flag-scope.js";
 import {
   autoStep,
   checkRange,
@@ -61,6 +61,7 @@ import {
   leasedHosts,
   leaseHost,
   tenantCells,
+  tenantFlagScope,
   tenantGpus,
   tenantGpuViews,
   tenantSummary,
@@ -245,7 +246,7 @@ export function registerApiRoutes(
     const candidates = listed ? backend.gpus(q.model !== undefined ? { model: q.model } : {}) : [];
     // A tenant's search looks in what it is shown: not the host labels.
     const searched = scope ? candidates.map((g) => ({ ...g, labels: {} })) : candidates;
-    const within =
+    const filtered =
       one === null
         ? { uuids: [], hosts: [] }
         : flagScope(searched, {
@@ -253,6 +254,10 @@ export function registerApiRoutes(
             ...(q.q !== undefined ? { q: q.q } : {}),
             ...(one ? { gpu: one } : {}),
           });
+    // A tenant's list reads only what it may be shown: a read cut at LIMITS.maxFlagRows then holds
+    // its own flags, not the fleet's newest.
+    const where = scope ? leasedHosts(backend, scope) : undefined;
+    const within = scope && where ? withinBoth(filtered, tenantFlagScope(scope, where)) : filtered;
     const query = {
       state,
       // A scoped list is filtered after reading: read all that may be asked for, from the start.
@@ -272,7 +277,7 @@ export function registerApiRoutes(
       ? scopedFlagPage(
           // A flag closed at its lease's end is no longer open for the tenant; of a flag over
           // several stays, only the pieces that meet the range asked for are listed.
-          tenantFlags(scope, backend.flags(query), leasedHosts(backend, scope), now).filter((f) =>
+          tenantFlags(scope, backend.flags(query), where ?? leasedHosts(backend, scope), now).filter((f) =>
             state === "all" ? meetsRange(f, fromMs, toMs) : f.endMs === null,
           ),
           state,

@@ -7,6 +7,7 @@ import { type SummaryInput, summarize, summaryRange } from "../merge/summary.js"
 import { type GpuWhereabouts, whereaboutsNow } from "../reports/host-changes.js";
 import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
+import type { FlagScope } from "./flag-scope.js";
 import type { FleetCells } from "./fleet-cells.js";
 import { LIMITS } from "./params.js";
 import { type TenantScope, tenantFlags, tenantGpuView } from "./tenant-scope.js";
@@ -34,9 +35,25 @@ export function tenantGpuViews(
 
 /** Open flags of the tenant's GPUs (and their hosts' stale/offline flags), as /api/v1/flags shows them. */
 export function tenantOpenFlags(backend: QueryBackend, scope: TenantScope, nowMs: number): Flag[] {
-  const all = backend.flags({ state: "open", limit: LIMITS.maxFlagRows });
+  const where = leasedHosts(backend, scope);
+  const all = backend.flags({
+    state: "open",
+    limit: LIMITS.maxFlagRows,
+    within: tenantFlagScope(scope, where),
+  });
   // A flag closed at its lease's end is no longer open for the tenant.
-  return tenantFlags(scope, all, leasedHosts(backend, scope), nowMs).filter((f) => f.endMs === null);
+  return tenantFlags(scope, all, where, nowMs).filter((f) => f.endMs === null);
+}
+
+/**
+ * The flags a tenant's reads can show, for the store to read only those: its GPUs' and the
+ * host-level flags of every host they were on during its stays. Read fleet-wide, the newest
+ * LIMITS.maxFlagRows of a large fleet are other tenants' flags, and the tenant's own fell out.
+ */
+export function tenantFlagScope(scope: TenantScope, where: GpuWhereabouts): FlagScope {
+  const hosts = new Set<string>();
+  for (const w of scope.windows()) for (const p of where.places(w.gpu, w.fromMs, w.toMs)) hosts.add(p.host);
+  return { uuids: scope.gpus(), hosts: [...hosts] };
 }
 
 /** A summary's input with this collector's own lists (a fan-out merges them with its peers'). */
