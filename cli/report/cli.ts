@@ -17,7 +17,7 @@ import {
 } from "../../collector/reports/lease-csv.js";
 import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
 import { client, defaultIo, type LeaseIo } from "../lease/cli.js";
-import { requestJson } from "../lease/request.js";
+import { RequestError, requestJson } from "../lease/request.js";
 import { runApiCli, UsageError } from "../lease/run-api-cli.js";
 import { resolveGivenRange } from "../query/options.js";
 import { table } from "../query/table.js";
@@ -96,9 +96,6 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
   switch (positionals[0]) {
     case "statement": {
       if (!v.month) throw new UsageError("statement needs --month YYYY-MM");
-      // Checked here: the collector refuses it too, but as a refusal (65), after a round trip.
-      if (v.tenant === undefined && !v["all-tenants"])
-        throw new UsageError("statement needs --tenant T or --all-tenants");
       if (v["all-tenants"]) {
         if (v.tenant !== undefined) throw new UsageError("give --tenant or --all-tenants, not both");
         const all = await requestJson<Statements>("GET", "/api/v1/reports/statement", {
@@ -118,6 +115,19 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
       const s = await requestJson<Statement>("GET", "/api/v1/reports/statement", {
         ...options,
         query: { tenant: v.tenant, month: v.month },
+      }).catch((error: unknown) => {
+        // Without --tenant a tenant's token gets its own statement; only the collector knows
+        // the token's role, so a token of the fleet's is told here, as bad usage.
+        if (
+          v.tenant === undefined &&
+          error instanceof RequestError &&
+          error.status === 400 &&
+          /\(field tenant\)/.test(error.message)
+        )
+          throw new UsageError(
+            "statement needs --tenant T or --all-tenants (a tenant's own token may give neither)",
+          );
+        throw error;
       });
       show(
         io,

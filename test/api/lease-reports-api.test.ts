@@ -135,5 +135,14 @@ describe("lease reports over the API", () => {
     const denied = await cli(["statement", "--tenant", "globex", "--month", MONTH], acmeToken);
     expect(denied.code).toBe(65);
     expect((await cli(["statement", "--tenant", "acme"])).code).toBe(64);
+    // Neither --tenant nor --all-tenants: a tenant's token gets its own statement; the fleet's
+    // token is told to name one, as bad usage.
+    const own = await cli(["statement", "--month", MONTH], acmeToken);
+    expect(own.code, own.err).toBe(0);
+    expect(own.out).toContain("acme-1");
+    expect(own.out).not.toContain("globex-1");
+    const fleet = await cli(["statement", "--month", MONTH]);
+    expect(fleet.code).toBe(64);
+    expect(fleet.err).toContain("statement needs --tenant T or --all-tenants");
   });
 });

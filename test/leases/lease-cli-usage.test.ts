@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run as leaseCli } from "../../cli/lease/cli.js";
 import { run as reportCli } from "../../cli/report/cli.js";
 import { runCaptured } from "../helpers/cli.js";
-import { freePort } from "../helpers/net.js";
 
 const env = { GPUTEL_API_TOKEN: "lease-usage-admin-token-0123456789" };
 const DEVICE = "GPU-aaaaaaaa-2222-3333-4444-555555555555";
@@ -78,14 +77,6 @@ describe("a missing required option is bad usage, refused before any request", (
     expect(r.err).toContain(message);
     expect(asked).toEqual([]);
   });
-});
-
-test("report statement with neither --tenant nor --all-tenants names both, before any request", async () => {
-  // Nothing listens on the port: a request sent before the check would end 69 (unreachable).
-  const dead = `http://127.0.0.1:${await freePort()}`;
-  const r = await runCaptured(reportCli, ["statement", "--month", "2026-11", "--url", dead], env);
-  expect(r.code, r.err).toBe(64);
-  expect(r.err).toContain("statement needs --tenant T or --all-tenants");
 });
 
 describe("the help lists the exit statuses the docs give", () => {
