@@ -5,12 +5,12 @@ import type { PartSession, ProcessPart } from "../contract/api-contract.js";
 import type { FlagEngine } from "../flags/engine.js";
 import { mergeProcessReport } from "../merge/list-answers.js";
 import type { ProcessGroup, ProcessReport } from "../reports/process-report.js";
+import { flagsIn } from "../reports/reports.js";
 import type { DeviceWindow, ProcessQuery, ProcessRow } from "../store/process-store.js";
 import type { Store } from "../store/store.js";
 
 /** Sessions a report reads at most (a week of a large fleet's churn fits). */
 export const REPORT_SESSIONS = 200_000;
-const REPORT_FLAGS = 10_000;
 
 export interface ProcessBackend {
   /** Current sessions (`current`) or the history overlapping [fromMs, toMs). */
@@ -94,16 +94,19 @@ export class StoreProcessBackend implements ProcessBackend {
   ): ProcessPart {
     const query = { ...range, limit: REPORT_SESSIONS, ...(within ? { within } : {}) };
     const sessions = visible(this.parts.store.processes().query(query)).map(partSession);
-    const idle = this.parts.flags
-      .history({ kinds: ["idle-held"], fromMs: range.fromMs, toMs: range.toMs, limit: REPORT_FLAGS })
-      .map((f) => ({
+    // Every episode of the range, paged: one read's 10,000 newest are a few hours of a large
+    // fleet's, and the sessions' older idle-held time went uncounted. A tenant's: its GPUs' only.
+    const gpus = within ? { within: { uuids: [...new Set(within.map((w) => w.gpu))], hosts: [] } } : {};
+    const idle = flagsIn(this.parts.flags, range.fromMs, range.toMs, { kinds: ["idle-held"], ...gpus }).map(
+      (f) => ({
         kind: f.kind,
         host: f.host,
         gpuUuid: f.gpuUuid,
         startMs: f.startMs,
         endMs: f.endMs,
         updatedMs: f.updatedMs,
-      }));
+      }),
+    );
     return { ...range, sessions, idle };
   }
 }
