@@ -9,6 +9,7 @@ import { type GpuPlace, stretchMs } from "../reports/down-time.js";
 import { healthReport, placedDowntimeSpans } from "../reports/health-report.js";
 import type { EventsAnswer, EventView, HealthReport, HealthTimeline } from "../reports/health-types.js";
 import { gpuPlaces } from "../reports/host-changes.js";
+import { flagsIn } from "../reports/reports.js";
 import type { EventCount, EventQuery, EventRow } from "../store/event-store.js";
 import type { Store } from "../store/store.js";
 
@@ -122,11 +123,10 @@ export class StoreHealthBackend implements HealthBackend {
       ...range,
       nowMs: this.now(),
       groups: store.events().groups(range.fromMs, range.toMs),
-      flags: this.parts.flags.history({
+      // Every episode of the range, paged: one read's 10,000 newest (a flaky GPU's timeouts, a
+      // fleet's lost GPUs after an outage) left the older down time and RMA reasons out.
+      flags: flagsIn(this.parts.flags, range.fromMs, range.toMs, {
         kinds: ["lost", "reset-required", "error"],
-        fromMs: range.fromMs,
-        toMs: range.toMs,
-        limit: REPORT_FLAGS,
       }),
       modelOf: (uuid) => models.get(uuid) ?? "",
       leasesOn: (uuid) => store.leases.onGpu(uuid, range.fromMs, range.toMs),

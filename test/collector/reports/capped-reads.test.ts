@@ -78,3 +78,22 @@ describe("the process report", () => {
     expect(report.rows.map((r) => [r.key, r.gpuHours, r.idleHeldHours])).toEqual([["alice", 3, 1]]);
   });
 });
+
+describe("the health report", () => {
+  it("counts a GPU's down time however many newer lost episodes the fleet has", async () => {
+    const now = T0 + 5 * HOUR;
+    const a = start(now);
+    const harness = h as FlagHarness;
+    episode(
+      harness,
+      { kind: "lost", host: HOST, gpuUuid: UUID, gpuIndex: 0, startMs: T0 + HOUR },
+      T0 + 2 * HOUR,
+    );
+    fleetEpisodes(harness, "lost", T0 + 3 * HOUR);
+    const report = (await tenantGet(a, `/api/v1/reports/health?from=${T0}&to=${now}`, TOKEN)) as {
+      hardwareDowntime: { gpus: number; byHost: { host: string; gpuHours: number }[] };
+    };
+    expect(report.hardwareDowntime.gpus).toBe(LIMITS.maxFlagRows + 2);
+    expect(report.hardwareDowntime.byHost.find((b) => b.host === HOST)).toEqual({ host: HOST, gpuHours: 1 });
+  });
+});
