@@ -33,7 +33,6 @@ export const HEALTH_FLAG_KINDS: readonly FlagKind[] = [
 ];
 /** Events a timeline lists at most. */
 export const TIMELINE_EVENTS = 1000;
-const REPORT_FLAGS = 10_000;
 
 export function eventView(e: EventRow): EventView {
   const entry = e.kind === "xid" ? xidEntry(e.code) : undefined;
@@ -104,15 +103,16 @@ export class StoreHealthBackend implements HealthBackend {
    */
   private flagsOn(uuid: string, places: readonly GpuPlace[]): Flag[] {
     const byId = new Map<number, Flag>();
+    // This GPU's only, in the store's read: a host's other GPUs' newest 10,000 (one flaky GPU's
+    // timeouts) pushed its own out of a read filtered afterwards.
+    const gpu = { uuids: [uuid], hosts: [] };
     for (const place of places)
-      for (const f of this.parts.flags.history({
+      for (const f of flagsIn(this.parts.flags, place.fromMs, place.toMs, {
         kinds: HEALTH_FLAG_KINDS,
         host: place.host,
-        fromMs: place.fromMs,
-        toMs: place.toMs,
-        limit: REPORT_FLAGS,
+        within: gpu,
       }))
-        if (f.gpuUuid === uuid) byId.set(f.id, f);
+        byId.set(f.id, f);
     return [...byId.values()].sort((a, b) => b.startMs - a.startMs || b.id - a.id);
   }
 

@@ -97,3 +97,22 @@ describe("the health report", () => {
     expect(report.hardwareDowntime.byHost.find((b) => b.host === HOST)).toEqual({ host: HOST, gpuHours: 1 });
   });
 });
+
+describe("a GPU's health timeline", () => {
+  it("lists the GPU's episodes however many newer ones other GPUs of its host have", async () => {
+    const now = T0 + 5 * HOUR;
+    const a = start(now);
+    const harness = h as FlagHarness;
+    episode(
+      harness,
+      { kind: "error", host: HOST, gpuUuid: UUID, gpuIndex: 0, startMs: T0 + HOUR },
+      T0 + 2 * HOUR,
+    );
+    // Another GPU of the same host timed out more times than one read holds.
+    fleetEpisodes(harness, "error", T0 + 3 * HOUR, HOST);
+    const timeline = (await tenantGet(a, `/api/v1/gpus/${UUID}/health?from=${T0}&to=${now}`, TOKEN)) as {
+      flags: { kind: string; gpuUuid: string; startMs: number }[];
+    };
+    expect(timeline.flags.map((f) => [f.kind, f.gpuUuid, f.startMs])).toEqual([["error", UUID, T0 + HOUR]]);
+  });
+});
