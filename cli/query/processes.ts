@@ -252,5 +252,11 @@ export function renderProcessReport(r: ProcessReport, style: Style): string {
       ...(row.idleHeldHours > 0 ? { colour: "yellow" as const } : {}),
     },
   ]);
-  return head + table(style, [r.by.toUpperCase(), "SESSIONS", "GPUS", "GPU-HOURS", "IDLE-HELD HOURS"], rows);
+  const cut =
+    r.truncated === true
+      ? "Sessions seen earlier in the range are left out (a collector reads at most so many for a report): ask a shorter range.\n"
+      : "";
+  return (
+    head + table(style, [r.by.toUpperCase(), "SESSIONS", "GPUS", "GPU-HOURS", "IDLE-HELD HOURS"], rows) + cut
+  );
 }

@@ -92,8 +92,10 @@ export class StoreProcessBackend implements ProcessBackend {
     visible: (rows: ProcessRow[]) => ProcessRow[] = (rows) => rows,
     within?: readonly DeviceWindow[],
   ): ProcessPart {
-    const query = { ...range, limit: REPORT_SESSIONS, ...(within ? { within } : {}) };
-    const sessions = visible(this.parts.store.processes().query(query)).map(partSession);
+    // One more than read tells whether sessions seen earlier in the range were left out.
+    const query = { ...range, limit: REPORT_SESSIONS + 1, ...(within ? { within } : {}) };
+    const rows = this.parts.store.processes().query(query);
+    const sessions = visible(rows.slice(0, REPORT_SESSIONS)).map(partSession);
     // Every episode of the range, paged: one read's 10,000 newest are a few hours of a large
     // fleet's, and the sessions' older idle-held time went uncounted. A tenant's: its GPUs' only.
     const gpus = within ? { within: { uuids: [...new Set(within.map((w) => w.gpu))], hosts: [] } } : {};
@@ -107,6 +109,6 @@ export class StoreProcessBackend implements ProcessBackend {
         updatedMs: f.updatedMs,
       }),
     );
-    return { ...range, sessions, idle };
+    return { ...range, sessions, idle, truncated: rows.length > REPORT_SESSIONS };
   }
 }

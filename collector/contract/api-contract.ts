@@ -307,6 +307,8 @@ export interface ProcessPart {
   toMs: number;
   sessions: PartSession[];
   idle: Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs" | "endMs" | "updatedMs">[];
+  /** True: the range held more sessions than a part reads (REPORT_SESSIONS); those seen last are in it. */
+  truncated?: boolean;
 }
 
 /** Where a collector serves its share of a thermal, capacity or downtime report (docs/scaling.md). */

@@ -122,6 +122,7 @@ export const PEER_ANSWERS = {
       ...Object.fromEntries(OPTIONAL_TEXT.map((k) => [k, orNull(Type.String())])),
     }),
     idle: list(EPISODE),
+    truncated: Type.Optional(Type.Boolean()),
   }),
   tenantSummary: Type.Object({
     utilization: Type.Object({

@@ -125,10 +125,13 @@ export function mergeProcessReport(parts: readonly ProcessPart[], by: ProcessGro
   const idle = mergeFlagLists(parts.map((p) => p.idle)).flatMap((f) =>
     f.gpuUuid === null ? [] : [{ gpuUuid: f.gpuUuid, startMs: f.startMs, endMs: f.endMs }],
   );
-  return processReport(
-    mergeProcessLists(parts.map((p) => p.sessions)),
-    idle,
-    { fromMs: first.fromMs, toMs: first.toMs },
-    by,
-  );
+  return {
+    ...processReport(
+      mergeProcessLists(parts.map((p) => p.sessions)),
+      idle,
+      { fromMs: first.fromMs, toMs: first.toMs },
+      by,
+    ),
+    truncated: parts.some((p) => p.truncated === true),
+  };
 }

@@ -45,6 +45,11 @@ export interface ProcessReport {
   toMs: number;
   by: ProcessGroup;
   rows: ProcessReportRow[];
+  /**
+   * True: a collector's range held more sessions than it reads for a report (200,000, those seen
+   * last kept): the rows leave the earlier ones out. A shorter range reads them all.
+   */
+  truncated: boolean;
 }
 
 const HOUR = 3_600_000;
@@ -109,7 +114,7 @@ export function processReport(
   idle: readonly IdleSpan[],
   range: { fromMs: number; toMs: number },
   by: ProcessGroup,
-): ProcessReport {
+): Omit<ProcessReport, "truncated"> {
   const idleByGpu = new Map<string, IdleSpan[]>();
   for (const span of idle) {
     const list = idleByGpu.get(span.gpuUuid) ?? [];

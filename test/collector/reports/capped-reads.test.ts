@@ -3,6 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { LIMITS } from "../../../collector/api/params.js";
+import { REPORT_SESSIONS } from "../../../collector/api/process-backend.js";
 import type { FlagKind, NewFlag } from "../../../collector/flags/types.js";
 import { LeaseService } from "../../../collector/leases/service.js";
 import { GPU, HOUR, storeProcessSet, tenantApp, tenantGet } from "../../security/tenant-app.js";
@@ -76,6 +77,58 @@ describe("the process report", () => {
       rows: { key: string; gpuHours: number; idleHeldHours: number }[];
     };
     expect(report.rows.map((r) => [r.key, r.gpuHours, r.idleHeldHours])).toEqual([["alice", 3, 1]]);
+  });
+});
+
+describe("the process report over more sessions than it reads", () => {
+  it("says it is truncated", async () => {
+    const now = T0 + 5 * HOUR;
+    const a = start(now);
+    const harness = h as FlagHarness;
+    const session = (pid: number) => ({
+      gpuUuid: UUID,
+      migUuid: "",
+      pid,
+      startMs: T0,
+      name: "python3",
+      usedMemoryMib: null,
+      peakMemoryMib: null,
+      smPct: null,
+      memPct: null,
+      uid: null,
+      user: "alice",
+      workloadKind: "none",
+      containerId: null,
+      podUid: null,
+      jobId: null,
+      unit: null,
+      absent: [],
+    });
+    const one = (pids: number[], at: number) => ({
+      host: HOST,
+      bootId: "b1",
+      seq: at,
+      timestampMs: at,
+      truncated: true,
+      processes: pids.map(session),
+    });
+    // One session more than a report reads, a single set (the store's write is one transaction).
+    const pids = Array.from({ length: REPORT_SESSIONS + 1 }, (_, i) => i + 1);
+    harness.store.writeProcesses(one(pids, T0 + HOUR), T0 + HOUR);
+    const cut = (await tenantGet(a, `/api/v1/reports/processes?from=${T0}&to=${now}`, TOKEN)) as {
+      truncated: boolean;
+      rows: { key: string; sessions: number }[];
+    };
+    expect(cut.rows.map((r) => [r.key, r.sessions])).toEqual([["alice", REPORT_SESSIONS]]);
+    expect(cut.truncated).toBe(true);
+    const whole = (await tenantGet(
+      a,
+      `/api/v1/reports/processes?from=${T0 + 2 * HOUR}&to=${now}`,
+      TOKEN,
+    )) as {
+      truncated: boolean;
+    };
+    expect(whole.truncated).toBe(false);
   });
 });
 
