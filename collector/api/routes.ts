@@ -273,11 +273,15 @@ export function registerApiRoutes(
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
     };
+    const read = scope ? backend.flags(query) : [];
+    // A tenant's read is cut at LIMITS.maxFlagRows of its own flags: no total is known past it,
+    // and the pages end there with `truncated` still saying flags are missing.
+    const cut = read.length >= LIMITS.maxFlagRows;
     const { page, flags } = scope
       ? scopedFlagPage(
           // A flag closed at its lease's end is no longer open for the tenant; of a flag over
           // several stays, only the pieces that meet the range asked for are listed.
-          tenantFlags(scope, backend.flags(query), where ?? leasedHosts(backend, scope), now).filter((f) =>
+          tenantFlags(scope, read, where ?? leasedHosts(backend, scope), now).filter((f) =>
             state === "all" ? meetsRange(f, fromMs, toMs) : f.endMs === null,
           ),
           state,
@@ -292,10 +296,11 @@ export function registerApiRoutes(
       state,
       limit,
       offset,
-      // `truncated` (older clients) and `next` say the same: more flags than this page holds.
-      truncated: more,
+      // `truncated` (older clients) and `next` say the same: more flags than this page holds
+      // (a tenant's cut read: also past its last page, where `next` is null).
+      truncated: more || cut,
       next: more ? offset + shown.length : null,
-      ...(page ? { total: page.total, totalsByKind: page.totalsByKind } : {}),
+      ...(page && !cut ? { total: page.total, totalsByKind: page.totalsByKind } : {}),
       flags: shown,
     };
     if (!ctx) return one === null ? { ...answer, ...NOT_HELD } : answer;

@@ -72,6 +72,41 @@ describe("a tenant's flag list in a fleet with more flags than one read holds", 
     expect(list.truncated).toBe(false);
   });
 
+  it("says its history is cut when the tenant's own flags are more than one read holds", async () => {
+    h = flagHarness();
+    h.store.writeInventory(inventory(HOST, T0, [GPU]), T0);
+    const flags = h.store.flagStore();
+    // acme's own GPU was idle more times than one read holds (a large tenant's month).
+    flags.transaction(() => {
+      for (let i = 0; i <= LIMITS.maxFlagRows; i++) {
+        const at = T0 + HOUR + i * 10;
+        const own = flags.insert(
+          { ...base, kind: "idle", host: HOST, gpuUuid: UUID, gpuIndex: 0, startMs: at, reason: "idle" },
+          at,
+        );
+        flags.close({ ...own, endMs: at + 5 });
+      }
+    });
+    const now = T0 + 4 * HOUR;
+    const leases = new LeaseService(h.store.leases, () => now);
+    leases.create({ id: "acme-1", device: UUID, tenant: "acme", start: T0 }, "test");
+    app = tenantApp(h, leases, () => now, TOKEN, ACME);
+
+    // The last page of what was read: the oldest flag is not in it, and the answer says so.
+    const url = `/api/v1/flags?state=all&from=${T0}&to=${now}&limit=100&offset=${LIMITS.maxFlagRows - 50}`;
+    const last = (await tenantGet(app, url)) as unknown as {
+      flags: ShownFlag[];
+      truncated: boolean;
+      next: number | null;
+      total?: number;
+    };
+    expect(last.flags).toHaveLength(50);
+    expect(last.flags.at(-1)?.startMs).toBe(T0 + HOUR + 10);
+    expect(last.truncated).toBe(true);
+    expect(last.next).toBeNull();
+    expect(last.total).toBeUndefined();
+  });
+
   it("counts the tenant's own open flag in its summary, however many older open flags the fleet has", async () => {
     h = flagHarness();
     h.store.writeInventory(inventory(HOST, T0, [GPU]), T0);
