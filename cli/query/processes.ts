@@ -209,7 +209,8 @@ function absentNotes(
   field: "sm" | "mem" | "proc",
   value: (p: ProcessRow) => string | number | null | undefined,
 ): string {
-  const pidsByWhy = new Map<string, number[]>();
+  // A set: one process holding several GPUs is one row per GPU, but named once here.
+  const pidsByWhy = new Map<string, Set<number>>();
   for (const p of processes) {
     const v = value(p);
     if (v !== null && v !== undefined) continue;
@@ -220,12 +221,13 @@ function absentNotes(
     const reasons = [...new Set(absences.map((x) => x.reason))].join(", ");
     const why = `${absences.map((x) => x.why).join(", ")} (${reasons})`;
     const pids = pidsByWhy.get(why);
-    if (pids === undefined) pidsByWhy.set(why, [p.pid]);
-    else pids.push(p.pid);
+    if (pids === undefined) pidsByWhy.set(why, new Set([p.pid]));
+    else pids.add(p.pid);
   }
   return [...pidsByWhy]
     .map(
-      ([why, pids]) => `${column} absent: ${pids.length === 1 ? "pid" : "pids"} ${pids.join(", ")}: ${why}\n`,
+      ([why, pids]) =>
+        `${column} absent: ${pids.size === 1 ? "pid" : "pids"} ${[...pids].join(", ")}: ${why}\n`,
     )
     .join("");
 }

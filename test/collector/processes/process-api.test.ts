@@ -280,7 +280,21 @@ describe("process routes", () => {
       why: `${file}: EACCES`,
     }));
     const { user: _user, workload_kind: _kind, slurm_job_id: _job, ...bare } = proc(G7, 700, "", "");
-    writeSet(1, NOW - 60_000, [{ ...bare, absent: denied }], "host-f");
+    // One process on two GPUs: two rows, named once in the line.
+    const G8 = "GPU-cccccccc-2222-3333-4444-555555555555";
+    c.running.store.writeFrames([frameFor("host-f", [G7, G8], NOW - 20 * H)], NOW);
+    writeSet(
+      1,
+      NOW - 60_000,
+      [
+        { ...bare, absent: denied },
+        { ...bare, gpu_uuid: G8, absent: denied },
+      ],
+      "host-f",
+    );
+    const both = await query("processes", "--host", "host-f");
+    expect(both.match(/700\s+python3/g)).toHaveLength(2);
+    expect(both).toContain("USER absent: pid 700: status: EACCES");
     const table = await query("processes", G7);
     expect(table).toMatch(/700\s+python3\s+40000/);
     expect(table).toContain("USER absent: pid 700: status: EACCES, stat: EACCES, cgroup: EACCES (error)\n");
