@@ -15,8 +15,11 @@ export const REPORT_SESSIONS = 200_000;
 export interface ProcessBackend {
   /** Current sessions (`current`) or the history overlapping [fromMs, toMs). */
   list(query: Omit<ProcessQuery, "currentSinceMs">, current: boolean): ProcessRow[];
-  /** Of these hosts, those that sent no process set recent enough to say what runs now, sorted. */
-  silentHosts(hosts: Iterable<string>): string[];
+  /**
+   * Of these hosts (undefined: every host known), those that sent no process set recent enough to
+   * say what runs now, sorted.
+   */
+  silentHosts(hosts?: Iterable<string>): string[];
   /**
    * GPU-hours and idle-held hours grouped `by`; `visible` keeps only the sessions (clipped) a
    * tenant may see.
@@ -72,9 +75,12 @@ export class StoreProcessBackend implements ProcessBackend {
     return store.current({ ...rest, nowMs: (this.parts.now ?? Date.now)() });
   }
 
-  silentHosts(hosts: Iterable<string>): string[] {
-    const reporting = this.parts.store.processes().reportingHosts((this.parts.now ?? Date.now)());
-    return [...new Set(hosts)].filter((h) => !reporting.has(h)).sort();
+  silentHosts(hosts?: Iterable<string>): string[] {
+    const { store } = this.parts;
+    const reporting = store.processes().reportingHosts((this.parts.now ?? Date.now)());
+    // The host table's names, not the API's host views: those read every GPU's latest values.
+    const known = hosts ?? store.hostRows().map((h) => h.name);
+    return [...new Set(known)].filter((h) => !reporting.has(h)).sort();
   }
 
   report(

@@ -113,7 +113,7 @@ export function registerProcessRoutes(
         : rows,
       // An empty list says nothing of a host whose agent sends no process sets (its `processes`
       // source off, or its sets stopped): name those, so no one reads "nothing runs" into it.
-      ...(current ? { silentHosts: processes().silentHosts(hostsAsked(q, now, scope, gpuUuids)) } : {}),
+      ...(current ? { silentHosts: silentHostsAsked(q, now, scope, gpuUuids) } : {}),
     };
     // The peers are asked for the same: the range as resolved here, the tenant's scope as tenant=.
     const asked: Record<string, string> = {
@@ -128,15 +128,17 @@ export function registerProcessRoutes(
     };
     return { answer, asked, limit };
   };
-  /** The hosts a current list speaks for: the GPUs' asked, the tenant's now, or the host asked. */
-  const hostsAsked = (q: ProcessesQuery, nowMs: number, scope?: TenantScope, gpuUuids?: string[]) => {
+  /** Silent hosts of those a current list speaks for: the GPUs' asked, the tenant's now, or all; `host=` narrows. */
+  const silentHostsAsked = (q: ProcessesQuery, nowMs: number, scope?: TenantScope, gpuUuids?: string[]) => {
     const held = scope?.gpusHeldAt(nowMs);
     const gpus = held && gpuUuids ? held.filter((g) => gpuUuids.includes(g)) : (held ?? gpuUuids);
-    const hosts =
-      gpus !== undefined
-        ? gpus.flatMap((g) => backend.gpu(g)?.host ?? [])
-        : backend.hosts().map((h) => h.name);
-    return q.host === undefined ? hosts : hosts.filter((h) => h === q.host);
+    const silent = processes().silentHosts(gpus?.flatMap((g) => backend.gpu(g)?.host ?? []));
+    return q.host === undefined ? silent : silent.filter((h) => h === q.host);
+  };
+  /** The list of a GPU not held here: this collector's (empty) answer and what its peers are asked. */
+  const notHeldHere = (req: FastifyRequest, q: ProcessesQuery) => {
+    const none = local(req, q, []);
+    return { none, empty: { ...none.answer, processes: [] } };
   };
   const answer = async (req: FastifyRequest, q: ProcessesQuery, gpuUuids?: string[]) => {
     const mine = local(req, q, gpuUuids);
@@ -175,8 +177,7 @@ export function registerProcessRoutes(
               ctx !== undefined,
             );
       if (gpu === null && ref !== undefined) {
-        const none = local(req, q, []);
-        const empty = { ...none.answer, processes: [] };
+        const { none, empty } = notHeldHere(req, q);
         if (!ctx) return { ...empty, ...NOT_HELD };
         // The peers are asked by the reference given: this collector cannot name its UUID.
         const asked = { ...none.asked, gpu: ref };
@@ -206,8 +207,7 @@ export function registerProcessRoutes(
         ctx !== undefined,
       );
       if (gpu === null) {
-        const none = local(req, req.query, []);
-        const empty = { ...none.answer, processes: [] };
+        const { none, empty } = notHeldHere(req, req.query);
         if (!ctx) return { ...empty, ...NOT_HELD };
         return fanGpuProcesses(ctx, id, empty, none.asked, none.limit, () => unknownGpu(id));
       }
