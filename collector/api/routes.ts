@@ -256,7 +256,7 @@ export function registerApiRoutes(
           });
     // A tenant's list reads only what it may be shown: a read cut at LIMITS.maxFlagRows then holds
     // its own flags, not the fleet's newest.
-    const where = scope ? leasedHosts(backend, scope) : undefined;
+    const where = scope && leasedHosts(backend, scope);
     const within = scope && where ? withinBoth(filtered, tenantFlagScope(scope, where)) : filtered;
     const query = {
       state,
@@ -277,18 +277,19 @@ export function registerApiRoutes(
     // A tenant's read is cut at LIMITS.maxFlagRows of its own flags: no total is known past it,
     // and the pages end there with `truncated` still saying flags are missing.
     const cut = read.length >= LIMITS.maxFlagRows;
-    const { page, flags } = scope
-      ? scopedFlagPage(
-          // A flag closed at its lease's end is no longer open for the tenant; of a flag over
-          // several stays, only the pieces that meet the range asked for are listed.
-          tenantFlags(scope, read, where ?? leasedHosts(backend, scope), now).filter((f) =>
-            state === "all" ? meetsRange(f, fromMs, toMs) : f.endMs === null,
-          ),
-          state,
-          offset,
-          limit,
-        )
-      : unscopedFlagPage(backend, query);
+    const { page, flags } =
+      scope && where
+        ? scopedFlagPage(
+            // A flag closed at its lease's end is no longer open for the tenant; of a flag over
+            // several stays, only the pieces that meet the range asked for are listed.
+            tenantFlags(scope, read, where, now).filter((f) =>
+              state === "all" ? meetsRange(f, fromMs, toMs) : f.endMs === null,
+            ),
+            state,
+            offset,
+            limit,
+          )
+        : unscopedFlagPage(backend, query);
     const shown = flags.slice(0, limit).map((f) => ({ ...f, durationMs: (f.endMs ?? now) - f.startMs }));
     const more = page ? offset + shown.length < page.total : flags.length > limit;
     const answer = {
