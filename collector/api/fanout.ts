@@ -141,7 +141,6 @@ export async function fanGpus(
   };
 }
 
-/** `unheld`: this collector holds no share of the GPU the list is filtered by (refuseUnheld). */
 /**
  * One GPU (gpus/:id) this collector does not hold (or not in the tenant's scope, which goes to the
  * peers as `tenant=`), as the peers that hold it answer: the copy with the newest sample, as the
@@ -184,6 +183,7 @@ export function heldNowhere(notFound: () => ApiError, peers: PeersInfo): ApiErro
   });
 }
 
+/** `unheld`: this collector holds no share of the GPU the list is filtered by (refuseUnheld). */
 export async function fanFlags(
   ctx: FanOutContext,
   local: {
