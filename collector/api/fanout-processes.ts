@@ -14,7 +14,8 @@ import { ask, type FanOutContext, heldNowhere, info, refuseUnheld } from "./fano
 
 /**
  * The merged list: every peer asked the same query (the range as this collector resolved it,
- * `current` said), each cut at `limit`, merged and cut again (mergeProcessAnswers). `unheld`: this
+ * `current` said), each cut at `limit`, merged and cut again (mergeProcessAnswers). `reporting`:
+ * the hosts this collector's own list speaks for that send it process sets. `unheld`: this
  * collector holds no share of the GPU the list is filtered by (refuseUnheld).
  */
 export async function fanProcesses<
@@ -24,10 +25,16 @@ export async function fanProcesses<
   local: A,
   query: Record<string, string>,
   limit: number,
+  reporting: readonly string[],
   unheld?: () => ApiError,
 ): Promise<A & { peers: ReturnType<typeof info> }> {
   const { data, missing } = settle(
-    await ask<{ processes: ProcessRow[]; silentHosts?: string[]; gpuHeld?: boolean }>(
+    await ask<{
+      processes: ProcessRow[];
+      silentHosts?: string[];
+      reportingHosts?: string[];
+      gpuHeld?: boolean;
+    }>(
       ctx,
       "/api/v1/processes",
       { ...query, current: String(local.current), limit: String(limit) },
@@ -39,7 +46,9 @@ export async function fanProcesses<
   return {
     ...local,
     processes,
-    ...(local.current ? { silentHosts: mergeSilentHosts([local, ...data], processes) } : {}),
+    ...(local.current
+      ? { silentHosts: mergeSilentHosts([{ ...local, reportingHosts: reporting }, ...data], processes) }
+      : {}),
     peers: info(ctx, missing),
   };
 }
@@ -58,12 +67,14 @@ export async function fanGpuProcesses<
   local: A,
   query: Record<string, string>,
   limit: number,
+  reporting: readonly string[],
   notFound: () => ApiError,
 ) {
   type Held = {
     gpu: { uuid: string; host: string; index: number };
     processes: ProcessRow[];
     silentHosts?: string[];
+    reportingHosts?: string[];
   };
   const { data, missing } = settle(
     await ask<Held | { processes: ProcessRow[]; gpuHeld: false }>(
@@ -82,7 +93,9 @@ export async function fanGpuProcesses<
     gpu: first.gpu,
     ...local,
     processes,
-    ...(local.current ? { silentHosts: mergeSilentHosts([local, ...held], processes) } : {}),
+    ...(local.current
+      ? { silentHosts: mergeSilentHosts([{ ...local, reportingHosts: reporting }, ...held], processes) }
+      : {}),
     peers,
   };
 }

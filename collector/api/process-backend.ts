@@ -12,14 +12,20 @@ import type { Store } from "../store/store.js";
 /** Sessions a report reads at most (a week of a large fleet's churn fits). */
 export const REPORT_SESSIONS = 200_000;
 
+/** Hosts a current process list speaks for, by whether their newest process set is recent. */
+export interface HostsBySets {
+  silent: string[];
+  reporting: string[];
+}
+
 export interface ProcessBackend {
   /** Current sessions (`current`) or the history overlapping [fromMs, toMs). */
   list(query: Omit<ProcessQuery, "currentSinceMs">, current: boolean): ProcessRow[];
   /**
    * Of these hosts (undefined: every host known), those that sent no process set recent enough to
-   * say what runs now, sorted.
+   * say what runs now (`silent`) and the others (`reporting`), each sorted.
    */
-  silentHosts(hosts?: Iterable<string>): string[];
+  hostsBySets(hosts?: Iterable<string>): HostsBySets;
   /**
    * GPU-hours and idle-held hours grouped `by`; `visible` keeps only the sessions (clipped) a
    * tenant may see.
@@ -75,12 +81,12 @@ export class StoreProcessBackend implements ProcessBackend {
     return store.current({ ...rest, nowMs: (this.parts.now ?? Date.now)() });
   }
 
-  silentHosts(hosts?: Iterable<string>): string[] {
+  hostsBySets(hosts?: Iterable<string>): HostsBySets {
     const { store } = this.parts;
-    const reporting = store.processes().reportingHosts((this.parts.now ?? Date.now)());
+    const recent = store.processes().reportingHosts((this.parts.now ?? Date.now)());
     // The host table's names, not the API's host views: those read every GPU's latest values.
-    const known = hosts ?? store.hostRows().map((h) => h.name);
-    return [...new Set(known)].filter((h) => !reporting.has(h)).sort();
+    const known = [...new Set(hosts ?? store.hostRows().map((h) => h.name))].sort();
+    return { silent: known.filter((h) => !recent.has(h)), reporting: known.filter((h) => recent.has(h)) };
   }
 
   report(

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { PROCESS_PART_PATH } from "../contract/api-contract.js";
-import { NOT_HELD } from "../fanout/fan-out.js";
+import { FANOUT_HEADER, NOT_HELD } from "../fanout/fan-out.js";
 import type { LeaseService } from "../leases/service.js";
 import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
 import { ApiError } from "../request/errors.js";
@@ -103,6 +103,7 @@ export function registerProcessRoutes(
       },
       current,
     );
+    const heard = current ? hostsAsked(q, now, scope, gpuUuids) : undefined;
     const answer = {
       generatedMs: now,
       current,
@@ -113,7 +114,10 @@ export function registerProcessRoutes(
         : rows,
       // An empty list says nothing of a host whose agent sends no process sets (its `processes`
       // source off, or its sets stopped): name those, so no one reads "nothing runs" into it.
-      ...(current ? { silentHosts: silentHostsAsked(q, now, scope, gpuUuids) } : {}),
+      ...(heard ? { silentHosts: heard.silent } : {}),
+      // To the collector that merges: the hosts it speaks for that do send sets here, so a host
+      // that moved here and runs nothing is not named silent for the collector it left.
+      ...(heard && req.headers[FANOUT_HEADER] !== undefined ? { reportingHosts: heard.reporting } : {}),
     };
     // The peers are asked for the same: the range as resolved here, the tenant's scope as tenant=.
     const asked: Record<string, string> = {
@@ -126,14 +130,16 @@ export function registerProcessRoutes(
       ...(q.container !== undefined ? { container: q.container } : {}),
       ...(scope ? { tenant: scope.tenant } : {}),
     };
-    return { answer, asked, limit };
+    return { answer, asked, limit, reporting: heard?.reporting ?? [] };
   };
-  /** Silent hosts of those a current list speaks for: the GPUs' asked, the tenant's now, or all; `host=` narrows. */
-  const silentHostsAsked = (q: ProcessesQuery, nowMs: number, scope?: TenantScope, gpuUuids?: string[]) => {
+  /** The hosts a current list speaks for (the GPUs' asked, the tenant's now, or all; `host=` narrows), silent or not. */
+  const hostsAsked = (q: ProcessesQuery, nowMs: number, scope?: TenantScope, gpuUuids?: string[]) => {
     const held = scope?.gpusHeldAt(nowMs);
     const gpus = held && gpuUuids ? held.filter((g) => gpuUuids.includes(g)) : (held ?? gpuUuids);
-    const silent = processes().silentHosts(gpus?.flatMap((g) => backend.gpu(g)?.host ?? []));
-    return q.host === undefined ? silent : silent.filter((h) => h === q.host);
+    const heard = processes().hostsBySets(gpus?.flatMap((g) => backend.gpu(g)?.host ?? []));
+    if (q.host === undefined) return heard;
+    const only = (hosts: string[]) => hosts.filter((h) => h === q.host);
+    return { silent: only(heard.silent), reporting: only(heard.reporting) };
   };
   /** The list of a GPU not held here: this collector's (empty) answer and what its peers are asked. */
   const notHeldHere = (req: FastifyRequest, q: ProcessesQuery) => {
@@ -143,7 +149,7 @@ export function registerProcessRoutes(
   const answer = async (req: FastifyRequest, q: ProcessesQuery, gpuUuids?: string[]) => {
     const mine = local(req, q, gpuUuids);
     const ctx = fanFor(fanout, req);
-    return ctx ? fanProcesses(ctx, mine.answer, mine.asked, mine.limit) : mine.answer;
+    return ctx ? fanProcesses(ctx, mine.answer, mine.asked, mine.limit, mine.reporting) : mine.answer;
   };
 
   app.get<{ Querystring: ProcessesQuery }>(
@@ -181,7 +187,7 @@ export function registerProcessRoutes(
         if (!ctx) return { ...empty, ...NOT_HELD };
         // The peers are asked by the reference given: this collector cannot name its UUID.
         const asked = { ...none.asked, gpu: ref };
-        return fanProcesses(ctx, empty, asked, none.limit, () => unknownGpu(ref));
+        return fanProcesses(ctx, empty, asked, none.limit, none.reporting, () => unknownGpu(ref));
       }
       return answer(req, q, gpu ? [gpu.uuid] : undefined);
     },
@@ -209,7 +215,7 @@ export function registerProcessRoutes(
       if (gpu === null) {
         const { none, empty } = notHeldHere(req, req.query);
         if (!ctx) return { ...empty, ...NOT_HELD };
-        return fanGpuProcesses(ctx, id, empty, none.asked, none.limit, () => unknownGpu(id));
+        return fanGpuProcesses(ctx, id, empty, none.asked, none.limit, none.reporting, () => unknownGpu(id));
       }
       return {
         gpu: { uuid: gpu.uuid, host: gpu.host, index: gpu.index },

@@ -104,6 +104,8 @@ export const PEER_ANSWERS = {
     processes: PROCESSES,
     // Absent from a collector before 2026-12-07 and from a history list.
     silentHosts: Type.Optional(Type.Array(Type.String())),
+    // Absent from a collector before 2026-12-08, from a history list and from a direct request.
+    reportingHosts: Type.Optional(Type.Array(Type.String())),
     ...HELD,
   }),
   /** One GPU's sessions (gpus/:id/processes), or an empty list with NOT_HELD from a peer without it. */
@@ -112,6 +114,7 @@ export const PEER_ANSWERS = {
       gpu: Type.Object({ uuid: Type.String(), host: Type.String(), index: Type.Number() }),
       processes: PROCESSES,
       silentHosts: Type.Optional(Type.Array(Type.String())),
+      reportingHosts: Type.Optional(Type.Array(Type.String())),
     }),
     Type.Object({ processes: PROCESSES, ...NOT_HELD_ALONE }),
   ]),

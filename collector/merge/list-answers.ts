@@ -100,15 +100,19 @@ export function mergeProcessAnswers<P extends MergeableProcess & { memoryMib: nu
 }
 
 /**
- * The hosts no collector has a recent process set of: each answer's silent hosts, less the hosts
- * of the merged list's current sessions (a host whose agent moved to another collector is silent
- * on the one it left). A host that moved and runs nothing stays named: no answer tells it apart.
+ * The hosts no collector has a recent process set of: each answer's silent hosts, less those any
+ * answer names as reporting and the hosts of the merged list's current sessions (a host whose
+ * agent moved to another collector is silent on the one it left; `reportingHosts` tells it apart
+ * when it runs nothing there, the sessions do for a collector that does not send that field).
  */
 export function mergeSilentHosts(
-  answers: readonly { silentHosts?: readonly string[] }[],
+  answers: readonly { silentHosts?: readonly string[]; reportingHosts?: readonly string[] }[],
   merged: readonly { host: string }[],
 ): string[] {
-  const reporting = new Set(merged.map((p) => p.host));
+  const reporting = new Set([
+    ...merged.map((p) => p.host),
+    ...answers.flatMap((a) => a.reportingHosts ?? []),
+  ]);
   const silent = new Set(answers.flatMap((a) => a.silentHosts ?? []));
   return [...silent].filter((h) => !reporting.has(h)).sort();
 }

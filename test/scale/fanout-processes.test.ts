@@ -77,6 +77,8 @@ const toFirst: SetAt[] = [
   { host: "host-a", seq: 3, at: NOW - 5 * M, list: [alice] },
   { host: "host-m", seq: 1, at: NOW - 5 * H, list: [dave] },
   { host: "host-m", seq: 2, at: NOW - 4 * H, list: [dave] },
+  // host-e moved too, and runs nothing: its sets are empty on both collectors.
+  { host: "host-e", seq: 1, at: NOW - 4 * H, list: [] },
 ];
 const toSecond: SetAt[] = [
   { host: "host-b", seq: 1, at: NOW - 3 * H, list: [carol] },
@@ -84,9 +86,17 @@ const toSecond: SetAt[] = [
   { host: "host-b", seq: 3, at: NOW - 2 * M, list: [carol] },
   { host: "host-m", seq: 3, at: NOW - 3 * H, list: [dave] },
   { host: "host-m", seq: 4, at: NOW - 3 * M, list: [dave] },
+  { host: "host-e", seq: 2, at: NOW - 2 * M, list: [] },
 ];
 const G5 = gpu(5);
-const inventory = { "host-a": [G1, G2], "host-b": [G3], "host-m": [G4], "host-r": [G5] } as const;
+const G6 = gpu(6);
+const inventory = {
+  "host-a": [G1, G2],
+  "host-b": [G3],
+  "host-m": [G4],
+  "host-r": [G5],
+  "host-e": [G6],
+} as const;
 
 function write(parts: CollectorParts, sets: readonly SetAt[]): void {
   const hosts = new Set(sets.map((s) => s.host));
@@ -208,15 +218,34 @@ describe("the process routes fan out over peers", () => {
     expect(merged.processes.map(seen)).toEqual(one.processes.map(early));
   });
 
-  it("names no host as silent that reports to another collector (host-m moved to the second)", async () => {
+  it("names no host as silent that reports to another collector (host-m and host-e moved to the second)", async () => {
     type Silent = { silentHosts?: string[] };
     const alone = await fetch(`${first.url}/api/v1/processes`, {
       headers: { authorization: `Bearer ${TOKEN}`, "x-gputel-fanout": "1" },
     });
-    // The first collector last heard host-m's sets 4 h ago: alone it cannot say what runs there.
-    expect(((await alone.json()) as Silent).silentHosts).toEqual(["host-m"]);
+    // The first collector last heard host-m's and host-e's sets 4 h ago: alone it cannot say what
+    // runs there. host-e runs nothing now, so no current session tells the merge it reports.
+    expect(((await alone.json()) as Silent).silentHosts).toEqual(["host-e", "host-m"]);
     expect((await get<Silent>(first, "/api/v1/processes")).silentHosts).toEqual([]);
     expect((await get<Silent>(whole, "/api/v1/processes")).silentHosts).toEqual([]);
+  });
+
+  it("tells the merging collector which hosts send it sets, only the tenant's for a tenant, and nobody else", async () => {
+    type Heard = { silentHosts?: string[]; reportingHosts?: string[] };
+    const asPeer = async (query: string) => {
+      const r = await fetch(`${second.url}/api/v1/processes${query}`, {
+        headers: { authorization: `Bearer ${TOKEN}`, "x-gputel-fanout": "1" },
+      });
+      expect(r.status).toBe(200);
+      return (await r.json()) as Heard;
+    };
+    expect(await asPeer("")).toMatchObject({ reportingHosts: ["host-b", "host-e", "host-m"] });
+    // acme holds G4 (host-m) now; its lease of G3 (host-b) has ended.
+    expect(await asPeer("?tenant=acme")).toMatchObject({ silentHosts: [], reportingHosts: ["host-m"] });
+    expect(await asPeer("?host=host-e")).toMatchObject({ silentHosts: [], reportingHosts: ["host-e"] });
+    // A history list speaks for no host now; a direct request is not a merge's.
+    expect((await asPeer(`?${range}`)).reportingHosts).toBeUndefined();
+    expect((await get<Heard>(second, "/api/v1/processes")).reportingHosts).toBeUndefined();
   });
 
   it("lists the history newest first, a session on two collectors once, seen over both stretches", async () => {
