@@ -70,6 +70,34 @@ export interface ShownFlag {
   endMs: number | null;
 }
 
+/** A flag as the flag list shows it, with its sentence and values (withheld or not). */
+export interface DetailedFlag extends ShownFlag {
+  reason: string;
+  values: Record<string, unknown>;
+}
+
+/** A GPU's health timeline as the tenant-scope tests read it. */
+export interface ShownTimeline {
+  host: string;
+  fromMs: number;
+  toMs: number;
+  events: { timeMs: number }[];
+  flags: DetailedFlag[];
+  stays: { fromMs: number; toMs: number }[];
+  downtime: { fromMs: number; toMs: number; kinds: string[] }[];
+  downtimeMs: number;
+  acknowledgements: { flagId: number; atMs: number; note: string }[];
+}
+
+/** The harness's GPU's health timeline over `query` (from, to), asked with `token` (acme's by default). */
+export async function timelineOf(
+  app: FastifyInstance,
+  query: string,
+  token?: string,
+): Promise<ShownTimeline> {
+  return (await tenantGet(app, `/api/v1/gpus/${UUID}/health?${query}`, token)) as unknown as ShownTimeline;
+}
+
 /** GET `url` with `token` (acme's tenant token by default): answered 200, its JSON. */
 export async function tenantGet(app: FastifyInstance, url: string, token = "gputel_acme") {
   const r = await app.inject({ method: "GET", url, headers: { authorization: `Bearer ${token}` } });

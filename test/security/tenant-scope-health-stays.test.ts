@@ -16,17 +16,15 @@ import {
   inventory,
   MIN,
   T0,
-  UUID,
 } from "../collector/health/flag-harness.js";
 import {
   ACME,
   GPU,
   HOUR,
-  type ShownFlag,
   STAY_ID_STEP,
   statementDownMs,
   tenantApp,
-  tenantGet,
+  timelineOf,
   twoStays,
 } from "./tenant-app.js";
 
@@ -39,17 +37,6 @@ afterEach(async () => {
   await app?.close();
   h?.cleanup();
 });
-
-interface Timeline {
-  fromMs: number;
-  toMs: number;
-  events: { timeMs: number }[];
-  flags: ShownFlag[];
-  stays: { fromMs: number; toMs: number }[];
-  downtime: { fromMs: number; toMs: number; kinds: string[] }[];
-  downtimeMs: number;
-  acknowledgements: { flagId: number; atMs: number; note: string }[];
-}
 
 /**
  * The GPU is lost over [30 min, 4 h 30 min); a workload's Xid at 1 h 30 min, 2 h 30 min and
@@ -70,18 +57,15 @@ function serve(): FastifyInstance {
   return app;
 }
 
-const timeline = async (a: FastifyInstance, query: string, token?: string) =>
-  (await tenantGet(a, `/api/v1/gpus/${UUID}/health?${query}`, token)) as unknown as Timeline;
-
 describe("a tenant's health timeline over several of its stays", () => {
   it("covers every stay in the range, clipped to each, as its statement counts the down time", async () => {
     const a = serve();
     const range = `from=${T0}&to=${NOW}`;
-    const fleet = await timeline(a, range, TOKEN);
+    const fleet = await timelineOf(a, range, TOKEN);
     const real = fleet.flags.find((f) => f.kind === "lost");
     expect(real).toMatchObject({ startMs: T0 + 30 * MIN });
 
-    const t = await timeline(a, range);
+    const t = await timelineOf(a, range);
     expect([t.fromMs, t.toMs]).toEqual([T0 + HOUR, T0 + 4 * HOUR]);
     expect(t.events.map((e) => e.timeMs)).toEqual([T0 + 3.5 * HOUR, T0 + 1.5 * HOUR]);
     const lost = t.flags.filter((f) => f.kind === "lost");
@@ -104,7 +88,7 @@ describe("a tenant's health timeline over several of its stays", () => {
     expect(t.downtimeMs).toBe(await statementDownMs(a, T0));
 
     // A range over the first stay alone shows that stay's part only.
-    const early = await timeline(a, `from=${T0}&to=${T0 + 150 * MIN}`);
+    const early = await timelineOf(a, `from=${T0}&to=${T0 + 150 * MIN}`);
     expect([early.fromMs, early.toMs, early.downtimeMs]).toEqual([T0 + HOUR, T0 + 2 * HOUR, HOUR]);
     expect(early.events.map((e) => e.timeMs)).toEqual([T0 + 1.5 * HOUR]);
   });
@@ -112,18 +96,18 @@ describe("a tenant's health timeline over several of its stays", () => {
   it("lists each acknowledgement under the id of the stay's entry it was made in, none from outside its stays", async () => {
     const a = serve();
     const range = `from=${T0}&to=${NOW}`;
-    const real = (await timeline(a, range, TOKEN)).flags.find((f) => f.kind === "lost");
+    const real = (await timelineOf(a, range, TOKEN)).flags.find((f) => f.kind === "lost");
     const id = real?.id ?? 0;
     // One acknowledgement in each stay of acme's, one in globex's hour between them.
     for (const at of [1.5, 2.5, 3.5]) h?.engine.acknowledge(id, `checked at ${at} h`, T0 + at * HOUR);
-    const fleet = await timeline(a, range, TOKEN);
+    const fleet = await timelineOf(a, range, TOKEN);
     expect(fleet.acknowledgements.map((k) => [k.flagId, k.atMs])).toEqual([
       [id, T0 + 1.5 * HOUR],
       [id, T0 + 2.5 * HOUR],
       [id, T0 + 3.5 * HOUR],
     ]);
 
-    const t = await timeline(a, range);
+    const t = await timelineOf(a, range);
     const shown = new Set(t.flags.map((f) => f.id));
     expect(t.acknowledgements.map((k) => [k.flagId, k.atMs, k.note])).toEqual([
       [id, T0 + 1.5 * HOUR, "checked at 1.5 h"],
@@ -132,7 +116,7 @@ describe("a tenant's health timeline over several of its stays", () => {
     // Every acknowledgement points at an entry the tenant sees.
     for (const k of t.acknowledgements) expect(shown.has(k.flagId), String(k.flagId)).toBe(true);
     // A range over the second stay alone: the same entry's id.
-    const late = await timeline(a, `from=${T0 + 150 * MIN}&to=${NOW}`);
+    const late = await timelineOf(a, `from=${T0 + 150 * MIN}&to=${NOW}`);
     expect(late.acknowledgements.map((k) => k.flagId)).toEqual([id + STAY_ID_STEP]);
     expect(late.flags.filter((f) => f.kind === "lost").map((f) => f.id)).toEqual([id + STAY_ID_STEP]);
   });

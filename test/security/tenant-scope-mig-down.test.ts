@@ -25,7 +25,15 @@ import {
   T0,
   UUID,
 } from "../collector/health/flag-harness.js";
-import { ACME, MIG, MIG_GPU, type ShownFlag, statementDownMs, tenantApp, tenantGet } from "./tenant-app.js";
+import {
+  ACME,
+  type DetailedFlag,
+  MIG,
+  MIG_GPU,
+  statementDownMs,
+  tenantApp,
+  tenantGet,
+} from "./tenant-app.js";
 
 const TOKEN = "tenant-mig-down-admin-token-0123456789";
 
@@ -35,11 +43,6 @@ afterEach(async () => {
   await app?.close();
   h?.cleanup();
 });
-
-interface Shown extends ShownFlag {
-  reason: string;
-  values: Record<string, unknown>;
-}
 
 /** The GPU (in MIG mode) reports every 100 s up to `untilMs`, lost over [lostFrom, lostTo). */
 function start(untilMs: number, lostFrom: number, lostTo: number): FlagHarness {
@@ -76,7 +79,7 @@ function serveLeases(
 }
 
 const flagsOf = async (a: FastifyInstance, query: string) =>
-  ((await tenantGet(a, `/api/v1/flags?${query}`)) as { flags: Shown[] }).flags;
+  ((await tenantGet(a, `/api/v1/flags?${query}`)) as { flags: DetailedFlag[] }).flags;
 
 describe("a MIG device lease and its GPU's down flags", () => {
   it("shows its GPU's lost flag clipped to the lease, as its statement counts it, and nothing else of the GPU", async () => {
@@ -177,7 +180,7 @@ describe("a whole-GPU lease beside a MIG lease of the same GPU", () => {
     // The GPU's timeline covers the whole-GPU lease only, and shows the entry as the list does.
     const timeline = (await tenantGet(a, `/api/v1/gpus/${UUID}/health?from=${T0}&to=${now}`)) as {
       stays: { fromMs: number; toMs: number }[];
-      flags: Shown[];
+      flags: DetailedFlag[];
       events: { timeMs: number }[];
     };
     expect(timeline.stays).toEqual([{ fromMs: T0 + 20 * MIN, toMs: T0 + 40 * MIN }]);
