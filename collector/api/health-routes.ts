@@ -112,8 +112,10 @@ export function registerHealthRoutes(
       let gpuUuid: string | undefined;
       if (q.gpu !== undefined) {
         const gpu = backend.gpu(q.gpu);
-        // Outside the tenant's leases in the range: the same 404 as an unknown GPU.
-        if (!gpu || (scope && !scope.overlaps(gpu.uuid, range.fromMs, range.toMs)))
+        // Outside the tenant's leases in the range: the same 404 as an unknown GPU. The GPU of a
+        // MIG device it leased then answers, as its flag list does (`flags?gpu=`), with none of
+        // the GPU's events (tenantEvents).
+        if (!gpu || (scope && scope.downStaysOf(gpu.uuid, range.fromMs, range.toMs).length === 0))
           throw new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(q.gpu)}`);
         gpuUuid = gpu.uuid;
       }
@@ -140,7 +142,8 @@ export function registerHealthRoutes(
       const range = parseRange(req.query, backend.now(), 7 * DAY);
       const scope = scopeFor(req, undefined, leases);
       const stays = scope && gpu ? tenantStays(scope, gpu.uuid, range) : [];
-      // Outside the tenant's leases in the range: the same 404 as an unknown GPU.
+      // Outside the tenant's leases of the GPU (or of one of its MIG devices) in the range: the
+      // same 404 as an unknown GPU.
       if (!gpu || (scope && stays.length === 0))
         throw new ApiError(
           404,
@@ -149,8 +152,10 @@ export function registerHealthRoutes(
           `no GPU ${JSON.stringify(req.params.id)} (give a UUID or host:index)`,
         );
       if (!scope) return health().timeline(gpu, range);
-      // On the host of the lease (issue 15), whose flags are the ones of its time.
-      const host = leaseHost(backend, scope, gpu.uuid, range.fromMs, range.toMs) ?? gpu.host;
+      // On the host of the lease (issue 15), whose flags are the ones of its time; a MIG device's
+      // lease counts, its GPU being on that host then.
+      const devices = scope.devicesOn(gpu.uuid);
+      const host = leaseHost(backend, scope, gpu.uuid, range.fromMs, range.toMs, devices) ?? gpu.host;
       const where = leasedHosts(backend, scope);
       return tenantTimeline(health(), scope, { ...gpu, host }, stays, where, backend.now());
     },

@@ -1,16 +1,23 @@
 // Kernel-log events and a GPU's health timeline as one tenant sees them: only its leased GPUs'
 // events inside its lease periods, and a timeline over each of its stays in the range, clipped to
-// them. Flags lose their host labels (they may name other tenants), as in tenant-scope.ts.
+// them. Flags lose their host labels (they may name other tenants), as in tenant-scope.ts. A stay
+// on a MIG device of the GPU shows what the tenant's flag list and statement count of it, the
+// GPU's down flags and down time, and none of the GPU's events (each names the process it hit,
+// perhaps another MIG tenant's, and the flag list withholds that: tenantFlags).
 import type { GpuView, TimeRange } from "../contract/api-contract.js";
 import type { Flag, FlagAck } from "../flags/types.js";
-import { stretchMs } from "../reports/down-time.js";
+import { isDown, stretchMs } from "../reports/down-time.js";
 import type { EventsAnswer, HealthTimeline } from "../reports/health-types.js";
 import type { GpuWhereabouts } from "../reports/host-changes.js";
 import type { EventQuery } from "../store/event-store.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
 import { type LeasePeriod, type TenantScope, tenantFlags, XID_WITHHELD_REASONS } from "./tenant-scope.js";
 
-/** Events of the tenant's lease periods (one read per lease piece), newest first, paged as the fleet's. */
+/**
+ * Events of the tenant's lease periods (one read per lease piece), newest first, paged as the
+ * fleet's. A MIG device's lease shows none of its GPU's (its pieces name the MIG device, which no
+ * event does): an Xid names the process it hit, perhaps another MIG tenant's.
+ */
 export function tenantEvents(
   health: HealthBackend,
   scope: TenantScope,
@@ -46,31 +53,61 @@ export function tenantEvents(
   };
 }
 
+/** A stay a tenant's timeline covers; `downOnly` when the tenant held only MIG devices of the GPU. */
+export interface TimelineStay extends LeasePeriod {
+  downOnly?: true;
+}
+
 /**
  * The tenant's stays on this GPU inside the range, oldest first, each cut to the range (its lease
- * periods there, those that touch joined: TenantScope.staysOf); empty when none (then: 404).
+ * periods there, those that touch joined: TenantScope.staysOf), and its stays on the GPU's MIG
+ * devices (`downOnly`: its statement counts the GPU's down time in them); empty when none (then:
+ * 404). A lease of the whole GPU never overlaps one of its MIG devices (docs/leases.md), so the
+ * two kinds of stay never overlap either.
  */
-export function tenantStays(scope: TenantScope, uuid: string, range: TimeRange): LeasePeriod[] {
-  return scope.staysOf(uuid, range.fromMs, range.toMs).map((s) => ({
+export function tenantStays(scope: TenantScope, uuid: string, range: TimeRange): TimelineStay[] {
+  const cut = (s: LeasePeriod) => ({
     startMs: Math.max(s.startMs, range.fromMs),
     endMs: Math.min(s.endMs, range.toMs),
-  }));
+  });
+  const migDevices = scope.devicesOn(uuid).filter((device) => device !== uuid);
+  return [
+    ...scope.staysOf(uuid, range.fromMs, range.toMs).map(cut),
+    ...scope
+      .staysOf(migDevices, range.fromMs, range.toMs)
+      .map((s) => ({ ...cut(s), downOnly: true as const })),
+  ].sort((a, b) => a.startMs - b.startMs);
 }
 
 /**
  * The timeline over each of the tenant's stays in the range (`stays`, tenantStays), one read per
- * stay, joined (joinTimelines); nothing of the time between them.
+ * stay, joined (joinTimelines); nothing of the time between them. A `downOnly` stay's part keeps
+ * the GPU's down flags and hardware down time alone (downOnlyPart).
  */
 export function tenantTimeline(
   health: HealthBackend,
   scope: TenantScope,
   gpu: GpuView,
-  stays: readonly LeasePeriod[],
+  stays: readonly TimelineStay[],
   where: GpuWhereabouts,
   nowMs: number,
 ): HealthTimeline {
-  const parts = stays.map((s) => health.timeline(gpu, { fromMs: s.startMs, toMs: s.endMs }));
+  const parts = stays.map((s) => {
+    const part = health.timeline(gpu, { fromMs: s.startMs, toMs: s.endMs });
+    return s.downOnly ? downOnlyPart(part) : part;
+  });
   return joinTimelines(scope, gpu, stays, parts, where, nowMs);
+}
+
+/**
+ * A stay on a MIG device of the GPU, as far as the tenant's flag list and statement concede it:
+ * the GPU's down flags (isDown: tenantFlags then shows them as the list does, an Xid's details
+ * withheld) and hardware down time. No events: an Xid event names the process it hit, perhaps
+ * another MIG tenant's. No acknowledgements: an operator's note may name it too, and the flag
+ * list shows none.
+ */
+function downOnlyPart(part: HealthTimeline): HealthTimeline {
+  return { ...part, events: [], flags: part.flags.filter(isDown), acknowledgements: [], truncated: false };
 }
 
 /**
@@ -83,7 +120,7 @@ export function tenantTimeline(
 export function joinTimelines(
   scope: TenantScope,
   gpu: Pick<GpuView, "uuid" | "host" | "index">,
-  stays: readonly LeasePeriod[],
+  stays: readonly TimelineStay[],
   parts: readonly HealthTimeline[],
   where: GpuWhereabouts,
   nowMs: number,
@@ -106,7 +143,11 @@ export function joinTimelines(
     index: gpu.index,
     fromMs: first.startMs,
     toMs: last.endMs,
-    stays: stays.map((s) => ({ fromMs: s.startMs, toMs: s.endMs })),
+    stays: stays.map((s) => ({
+      fromMs: s.startMs,
+      toMs: s.endMs,
+      ...(s.downOnly ? { downOnly: true as const } : {}),
+    })),
     events: events.slice(0, TIMELINE_EVENTS),
     flags: [...entries.values()].flat().sort((a, b) => b.startMs - a.startMs || b.id - a.id),
     acknowledgements: parts.flatMap((t, i) => {

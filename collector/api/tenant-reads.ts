@@ -156,7 +156,8 @@ export function leasedHosts(backend: QueryBackend, scope: TenantScope): GpuWhere
 
 /**
  * The host a GPU was on at the end of the tenant's latest lease period in [fromMs, toMs) (what
- * its lease report line names); undefined outside its leases.
+ * its lease report line names) of the GPU, or of any of `devices` (the GPU's MIG devices too, for
+ * its health timeline); undefined outside its leases.
  */
 export function leaseHost(
   backend: QueryBackend,
@@ -164,8 +165,9 @@ export function leaseHost(
   uuid: string,
   fromMs: number,
   toMs: number,
+  devices: readonly string[] = [uuid],
 ): string | undefined {
-  const period = scope.latestPeriod([uuid], fromMs, toMs);
+  const period = scope.latestPeriod(devices, fromMs, toMs);
   if (!period) return undefined;
   const endMs = Math.min(period.endMs, toMs, backend.now() + 1);
   const hostAt = backend.hostsOverTime?.([uuid]).hostAt ?? ((id: string) => backend.gpu(id)?.host);

@@ -134,8 +134,12 @@ export class TenantScope {
    * joined where they overlap or touch.
    */
   downStaysOf(gpu: string, fromMs: number, toMs: number): LeasePeriod[] {
-    const devices = [...this.gpuOf].filter(([, of]) => of === gpu).map(([device]) => device);
-    return this.staysOf(devices, fromMs, toMs);
+    return this.staysOf(this.devicesOn(gpu), fromMs, toMs);
+  }
+
+  /** The devices the tenant ever leased on GPU `gpu`: the GPU itself and any of its MIG devices. */
+  devicesOn(gpu: string): string[] {
+    return [...this.gpuOf].filter(([, of]) => of === gpu).map(([device]) => device);
   }
 
   /**

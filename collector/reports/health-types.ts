@@ -34,8 +34,10 @@ export interface HealthTimeline {
   /**
    * A tenant's view only: its stays on the GPU inside the range, oldest first, which the timeline
    * covers (nothing between them is shown); fromMs and toMs are the first's start and last's end.
+   * `downOnly`: a stay on the GPU's MIG devices alone, over which only the GPU's down flags and
+   * hardware down time are shown (its events and acknowledgements concern other MIG tenants too).
    */
-  stays?: { fromMs: number; toMs: number }[];
+  stays?: { fromMs: number; toMs: number; downOnly?: true }[];
   /** Newest first, at most 1000. */
   events: EventView[];
   /** Health-relevant flag episodes overlapping the range, newest first. */

@@ -83,7 +83,7 @@ export interface ShownTimeline {
   toMs: number;
   events: { timeMs: number }[];
   flags: DetailedFlag[];
-  stays: { fromMs: number; toMs: number }[];
+  stays: { fromMs: number; toMs: number; downOnly?: boolean }[];
   downtime: { fromMs: number; toMs: number; kinds: string[] }[];
   downtimeMs: number;
   acknowledgements: { flagId: number; atMs: number; note: string }[];

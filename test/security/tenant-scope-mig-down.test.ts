@@ -2,12 +2,13 @@
 // or erroring takes every MIG device on it down. Its tenant therefore sees the GPU's down flags
 // (the GPU kinds of DOWN_KINDS) clipped to its stays, under the GPU's UUID that its statement
 // lines name, and adding up to its statement's down time; nothing else of the GPU (a workload's
-// Xid, which is another MIG tenant's business, the GPU itself, its health timeline), and an Xid
-// that counts down shows without its sentence and values (they name the process it hit). A
-// whole-GPU lease right beside a MIG lease of the GPU is one stay for the GPU's down flags: an
-// entry runs across the join, its details withheld whole when it reaches the MIG period, and the
-// GPU's own view (gpus/:id) shows an open flag as the flag list does, never the sentence of an Xid
-// written before the whole-GPU lease.
+// Xid, which is another MIG tenant's business, the GPU itself, its series; its health timeline
+// shows the down flags alone: tenant-scope-mig-health.test.ts), and an Xid that counts down shows
+// without its sentence and values (they name the process it hit). A whole-GPU lease right beside
+// a MIG lease of the GPU is one stay for the GPU's down flags: an entry runs across the join, its
+// details withheld whole when it reaches the MIG period, the GPU's timeline covers both leases
+// (the MIG one for its down time alone), and the GPU's own view (gpus/:id) shows an open flag as
+// the flag list does, never the sentence of an Xid written before the whole-GPU lease.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { MIG_WITHHELD_REASON, WITHHELD_REASON } from "../../collector/api/tenant-scope.js";
@@ -33,6 +34,7 @@ import {
   statementDownMs,
   tenantApp,
   tenantGet,
+  timelineOf,
 } from "./tenant-app.js";
 
 const TOKEN = "tenant-mig-down-admin-token-0123456789";
@@ -104,8 +106,8 @@ describe("a MIG device lease and its GPU's down flags", () => {
     ]);
     expect(shown.reduce((n, f) => n + ((f.endMs ?? 0) - f.startMs), 0)).toBe(await statementDownMs(a, T0));
     expect((await flagsOf(a, `state=all&gpu=${UUID}`)).map((f) => f.kind)).toEqual(["lost"]);
-    // The GPU itself and its health timeline stay out of reach.
-    for (const url of [`/api/v1/gpus/${UUID}`, `/api/v1/gpus/${UUID}/health?from=${T0}`]) {
+    // The GPU itself and its series stay out of reach (its health timeline shows its down flags).
+    for (const url of [`/api/v1/gpus/${UUID}`, `/api/v1/gpus/${UUID}/series?from=${T0}`]) {
       const r = await a.inject({ method: "GET", url, headers: { authorization: "Bearer gputel_acme" } });
       expect(r.statusCode, url).toBe(404);
     }
@@ -177,14 +179,18 @@ describe("a whole-GPU lease beside a MIG lease of the same GPU", () => {
     const xid = shown.find((f) => f.kind === "xid");
     expect([xid?.reason, xid?.values]).toEqual([MIG_WITHHELD_REASON, {}]);
     expect(JSON.stringify(shown)).not.toMatch(/rivaljob|5151/);
-    // The GPU's timeline covers the whole-GPU lease only, and shows the entry as the list does.
-    const timeline = (await tenantGet(a, `/api/v1/gpus/${UUID}/health?from=${T0}&to=${now}`)) as {
-      stays: { fromMs: number; toMs: number }[];
-      flags: DetailedFlag[];
-      events: { timeMs: number }[];
-    };
-    expect(timeline.stays).toEqual([{ fromMs: T0 + 20 * MIN, toMs: T0 + 40 * MIN }]);
+    // The GPU's timeline covers both leases, the MIG one for its down time alone (no event of
+    // it), and shows the entries as the list does, the down time the list's.
+    const timeline = await timelineOf(a, `from=${T0}&to=${now}`);
+    expect(timeline.stays).toEqual([
+      { fromMs: T0 + 20 * MIN, toMs: T0 + 40 * MIN },
+      { fromMs: T0 + 40 * MIN, toMs: T0 + 60 * MIN, downOnly: true },
+    ]);
     expect(timeline.events.map((e) => e.timeMs)).toEqual([T0 + 30 * MIN]);
+    expect(timeline.flags.map((f) => [f.id, f.kind, f.startMs, f.endMs]).sort()).toEqual(
+      shown.map((f) => [f.id, f.kind, f.startMs, f.endMs]).sort(),
+    );
+    expect(timeline.downtimeMs).toBe(10 * MIN);
     expect(timeline.flags.find((f) => f.kind === "xid")?.reason).toBe(MIG_WITHHELD_REASON);
     expect(JSON.stringify(timeline)).not.toMatch(/rivaljob|5151/);
   });
