@@ -21,6 +21,14 @@ export const LIMITS = {
   maxStepMs: 400 * 86_400_000,
 } as const;
 
+/**
+ * The `limit` of a read of every open flag: a figure counted from them (a summary's counts, the
+ * flags on a GPU's view) would be silently low from a list cut at maxFlagRows. Open flags are at
+ * most one per kind, GPU and host, so they stay in proportion to the fleet, and the store reads
+ * them all for a page anyway (StoreBackend.flagPage).
+ */
+export const EVERY_OPEN_FLAG = Number.MAX_SAFE_INTEGER;
+
 /** Names that reach an object's prototype when used as a key: never a label key. */
 const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
 

@@ -40,6 +40,7 @@ import { flagScope, withinBoth } from "./flag-scope.js";
 import {
   autoStep,
   checkRange,
+  EVERY_OPEN_FLAG,
   LIMITS,
   parseGroupBy,
   parseKinds,
@@ -258,11 +259,13 @@ export function registerApiRoutes(
     // its own flags, not the fleet's newest.
     const where = scope && leasedHosts(backend, scope);
     const within = scope && where ? withinBoth(filtered, tenantFlagScope(scope, where)) : filtered;
+    // A scoped list is filtered after reading: read all that may be asked for, from the start;
+    // every open flag (they are few: EVERY_OPEN_FLAG), the history up to LIMITS.maxFlagRows.
+    // Otherwise one more than asked tells whether the list was cut where no totals are known.
+    const scopedRead = state === "open" ? EVERY_OPEN_FLAG : LIMITS.maxFlagRows;
     const query = {
       state,
-      // A scoped list is filtered after reading: read all that may be asked for, from the start.
-      // Otherwise one more than asked tells whether the list was cut where no totals are known.
-      limit: scope ? LIMITS.maxFlagRows : Math.min(limit + 1, LIMITS.maxFlagRows),
+      limit: scope ? scopedRead : Math.min(limit + 1, LIMITS.maxFlagRows),
       offset: scope ? 0 : offset,
       ...(q.kind !== undefined ? { kinds: parseKinds("kind", q.kind) } : {}),
       ...(q.host !== undefined ? { host: q.host } : {}),
@@ -274,9 +277,9 @@ export function registerApiRoutes(
       ...(toMs !== undefined ? { toMs } : {}),
     };
     const read = scope ? backend.flags(query) : [];
-    // A tenant's read is cut at LIMITS.maxFlagRows of its own flags: no total is known past it,
-    // and the pages end there with `truncated` still saying flags are missing.
-    const cut = read.length >= LIMITS.maxFlagRows;
+    // A tenant's history read is cut at LIMITS.maxFlagRows of its own flags: no total is known
+    // past it, and the pages end there with `truncated` still saying flags are missing.
+    const cut = state === "all" && read.length >= LIMITS.maxFlagRows;
     const { page, flags } =
       scope && where
         ? scopedFlagPage(

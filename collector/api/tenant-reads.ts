@@ -9,7 +9,7 @@ import { usageTotals } from "../usage/usage-sums.js";
 import type { QueryBackend } from "./backend.js";
 import type { FlagScope } from "./flag-scope.js";
 import type { FleetCells } from "./fleet-cells.js";
-import { LIMITS } from "./params.js";
+import { EVERY_OPEN_FLAG } from "./params.js";
 import { type TenantScope, tenantFlags, tenantGpuView } from "./tenant-scope.js";
 
 /** Rollup steps are whole minutes: a tenant's usage covers only the minutes its lease holds. */
@@ -38,7 +38,7 @@ export function tenantOpenFlags(backend: QueryBackend, scope: TenantScope, nowMs
   const where = leasedHosts(backend, scope);
   const all = backend.flags({
     state: "open",
-    limit: LIMITS.maxFlagRows,
+    limit: EVERY_OPEN_FLAG,
     within: tenantFlagScope(scope, where),
   });
   // A flag closed at its lease's end is no longer open for the tenant.
