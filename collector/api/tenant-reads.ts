@@ -10,7 +10,7 @@ import type { QueryBackend } from "./backend.js";
 import type { FlagScope } from "./flag-scope.js";
 import type { FleetCells } from "./fleet-cells.js";
 import { EVERY_OPEN_FLAG } from "./params.js";
-import { type TenantScope, tenantFlags, tenantGpuView } from "./tenant-scope.js";
+import { openEntries, type TenantScope, tenantFlags, tenantGpuView } from "./tenant-scope.js";
 
 /** Rollup steps are whole minutes: a tenant's usage covers only the minutes its lease holds. */
 export const TENANT_STEP_MS = 60_000;
@@ -29,8 +29,8 @@ export function tenantGpuViews(
 ): GpuView[] {
   const held = gpus.filter((g) => scope.holdsAt(g.uuid, nowMs));
   if (held.length === 0) return [];
-  const open = tenantOpenFlags(backend, scope, nowMs);
-  return held.map((g) => tenantGpuView(g, open));
+  const entries = openEntries(tenantOpenFlags(backend, scope, nowMs));
+  return held.map((g) => tenantGpuView(g, entries));
 }
 
 /** Open flags of the tenant's GPUs (and their hosts' stale/offline flags), as /api/v1/flags shows them. */

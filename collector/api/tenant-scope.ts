@@ -184,14 +184,21 @@ export function refuseLabelFilter(label: string | undefined): void {
 }
 
 /**
+ * The tenant's open entries (tenantOpenFlags) by the stored flag each is of, for tenantGpuView:
+ * made once per list, not once per GPU (910 GPUs with 10,000 entries took seconds).
+ */
+export function openEntries(open: readonly Flag[]): ReadonlyMap<number, Flag> {
+  return new Map(open.map((e) => [storedIdOf(e.id), e]));
+}
+
+/**
  * A GPU as its tenant sees it: host labels (which may name other tenants) left out, and each open
- * flag as the tenant's flag list shows its open entry (`open`: tenantOpenFlags), its id, start and
+ * flag as the tenant's flag list shows its open entry (`entries`: openEntries), its id, start and
  * sentence: a flag's sentence written before the lease, or naming another MIG tenant's process
  * (an Xid of the tenant's earlier MIG stay, open on into its whole-GPU lease), is withheld here as
  * there. A flag with no open entry of the tenant's is left out.
  */
-export function tenantGpuView(gpu: GpuView, open: readonly Flag[]): GpuView {
-  const entries = new Map(open.map((e) => [storedIdOf(e.id), e]));
+export function tenantGpuView(gpu: GpuView, entries: ReadonlyMap<number, Flag>): GpuView {
   return {
     ...gpu,
     labels: {},
