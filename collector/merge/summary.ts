@@ -3,7 +3,6 @@
 // merged lists, never adding the collectors' counts, keeps a GPU or host that every collector
 // knows (round robin) from counting once per collector.
 import type {
-  FlagJson,
   GpuView,
   HostView,
   ReportPart,
@@ -13,7 +12,7 @@ import type {
 } from "../contract/api-contract.js";
 import type { Flag, FlagKind } from "../flags/types.js";
 import { type UsageTotals, usageTotals } from "../usage/usage-sums.js";
-import { mergeFlagLists, mergeGpuLists, mergeHostLists } from "./merge-lists.js";
+import { type MergeableFlag, mergeFlagLists, mergeGpuLists, mergeHostLists } from "./merge-lists.js";
 import { mergeReportParts } from "./merge-report.js";
 
 /** Host-level flags (stale, offline) hold every GPU of their host in doubt. */
@@ -96,8 +95,8 @@ export function summaryRange(range: TimeRange): TimeRange {
 export interface SummaryAnswer {
   hosts: readonly HostView[];
   gpus: readonly GpuView[];
-  /** Open flags only. */
-  openFlags: readonly (Flag | FlagJson)[];
+  /** Every open flag, as much of each as the merge joins and the summary counts. */
+  openFlags: readonly MergeableFlag[];
   /** The report part over `range`. */
   part: ReportPart;
 }
