@@ -6,19 +6,25 @@
 //   GET  /api/v1/fanout/fleet-part?kind&from&to         thermal / capacity / downtime (fleet-part.ts)
 //   GET  /api/v1/fanout/lease-parts?from&to[&tenant]   lease lines of this collector's own leases
 //   POST /api/v1/fanout/lease-parts {from, to, leases}  lease lines of leases another collector holds
+//   GET  /api/v1/fanout/open-flags[?tenant]             every open flag here, for a merged summary
 import type { FastifyInstance } from "fastify";
 import {
   FLEET_PART_KINDS,
   FLEET_PART_PATH,
   type FleetPartKind,
   LEASE_PARTS_PATH,
+  OPEN_FLAGS_PATH,
+  type OpenFlagKey,
   REPORT_PART_PATH,
 } from "../contract/api-contract.js";
 import type { LeaseTerms } from "../leases/model.js";
+import type { LeaseService } from "../leases/service.js";
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
-import { checkRange, parseRange } from "./params.js";
+import { checkRange, EVERY_OPEN_FLAG, parseRange } from "./params.js";
 import { query, type RangeQuery, schemas, time } from "./schemas.js";
+import { tenantOpenFlags } from "./tenant-reads.js";
+import { scopeFor, type TenantScope } from "./tenant-scope.js";
 
 const DAY = 86_400_000;
 /** 20,000 leases' terms take about 6 MB of JSON; 32 MiB holds about 100,000. */
@@ -73,6 +79,7 @@ const schemasOf = {
     querystring: query({ kind: { type: "string", enum: [...FLEET_PART_KINDS] }, from: time, to: time }),
   },
   leaseParts: { querystring: query({ from: time, to: time, tenant }) },
+  openFlags: { querystring: query({ tenant }) },
   leaseTerms: {
     body: {
       type: "object",
@@ -102,7 +109,29 @@ function need<K extends "reportPart" | "fleetPart" | "leaseParts">(
   return fn.bind(backend) as NonNullable<QueryBackend[K]>;
 }
 
-export function registerFanoutRoutes(app: FastifyInstance, backend: QueryBackend): void {
+/**
+ * This collector's open flags (a tenant's when scoped, as its own summary reads them), whole and
+ * as much of each as the summary's merge reads: at most one per kind, GPU and host.
+ */
+function openFlagKeys(backend: QueryBackend, scope: TenantScope | undefined): OpenFlagKey[] {
+  const open = scope
+    ? tenantOpenFlags(backend, scope, backend.now())
+    : backend.flags({ state: "open", limit: EVERY_OPEN_FLAG });
+  return open.map(({ kind, host, gpuUuid, startMs, endMs, updatedMs }) => ({
+    kind,
+    host,
+    gpuUuid,
+    startMs,
+    endMs,
+    updatedMs,
+  }));
+}
+
+export function registerFanoutRoutes(
+  app: FastifyInstance,
+  backend: QueryBackend,
+  leases?: LeaseService,
+): void {
   app.get<{ Querystring: RangeQuery }>(REPORT_PART_PATH, { schema: schemas.reportPart }, async (req) =>
     need(backend, "reportPart")(parseRange(req.query, backend.now(), DAY)),
   );
@@ -120,6 +149,14 @@ export function registerFanoutRoutes(app: FastifyInstance, backend: QueryBackend
 
   app.get<{ Querystring: RangeQuery }>(LEASE_PARTS_PATH, { schema: schemasOf.leaseParts }, async (req) =>
     need(backend, "leaseParts")(parseRange(req.query, backend.now(), DAY), req.query.tenant),
+  );
+
+  app.get<{ Querystring: { tenant?: string } }>(
+    OPEN_FLAGS_PATH,
+    { schema: schemasOf.openFlags },
+    async (req) => ({
+      flags: openFlagKeys(backend, scopeFor(req, req.query.tenant, leases)),
+    }),
   );
 
   app.post<{ Body: TermsBody }>(

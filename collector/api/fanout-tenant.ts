@@ -3,10 +3,16 @@
 // host and flag are on several collectors: the summary is counted from the merged lists, as the
 // fleet's is (merge/summary.ts), never by adding the collectors' counts. Range usage adds: each
 // collector counts only its own samples. Peers are asked with the fleet's token and `tenant=`.
-import type { FlagJson, GpuView, HostView, Summary, TimeRange } from "../contract/api-contract.js";
+import {
+  type GpuView,
+  type HostView,
+  OPEN_FLAGS_PATH,
+  type OpenFlagKey,
+  type Summary,
+  type TimeRange,
+} from "../contract/api-contract.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
-import type { Flag } from "../flags/types.js";
-import { mergeFlagLists, mergeGpuLists, mergeHostLists } from "../merge/merge-lists.js";
+import { type MergeableFlag, mergeFlagLists, mergeGpuLists, mergeHostLists } from "../merge/merge-lists.js";
 import { summarize, summaryRange } from "../merge/summary.js";
 import type { QueryBackend } from "./backend.js";
 import { ask, type FanOutContext, info } from "./fanout.js";
@@ -35,23 +41,15 @@ export async function fanTenantSummary(
       { ...tenant, limit: String(LIMITS.maxGpuRows) },
       PEER_ANSWERS.gpus,
     ),
-    ask<{ flags: FlagJson[] }>(
-      ctx,
-      "/api/v1/flags",
-      {
-        ...tenant,
-        state: "open",
-        limit: String(LIMITS.maxFlagRows),
-      },
-      PEER_ANSWERS.flags,
-    ),
+    // Every open flag of the tenant's on the peer (a flag list stops at LIMITS.maxFlagRows).
+    ask<{ flags: OpenFlagKey[] }>(ctx, OPEN_FLAGS_PATH, tenant, PEER_ANSWERS.openFlags),
     ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}, PEER_ANSWERS.hosts),
   ]);
   const local = tenantSummaryInput(backend, scope, r);
   const answered: {
     ranges: Summary["utilization"]["range"][];
     gpus: (readonly GpuView[])[];
-    flags: (readonly (Flag | FlagJson)[])[];
+    flags: (readonly MergeableFlag[])[];
     hosts: (readonly HostView[])[];
   } = {
     ranges: [local.range],

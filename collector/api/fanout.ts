@@ -12,11 +12,12 @@ import type {
   FleetPartKind,
   GpuView,
   HostView,
+  OpenFlagKey,
   PeersInfo,
   ReportPart,
   TimeRange,
 } from "../contract/api-contract.js";
-import { FLEET_PART_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
+import { FLEET_PART_PATH, OPEN_FLAGS_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
 import { FANOUT_HEADER, type FanOutOptions, fanOut, isNotHeld, settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { mergeFlagPages, mergeGpuAnswers } from "../merge/list-answers.js";
@@ -33,7 +34,7 @@ import type {
 } from "../reports/reports.js";
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
-import { LIMITS } from "./params.js";
+import { EVERY_OPEN_FLAG, LIMITS } from "./params.js";
 
 export interface FanOutContext extends FanOutOptions {
   peers: readonly string[];
@@ -221,8 +222,10 @@ async function localPart(backend: QueryBackend, range: TimeRange): Promise<Repor
 }
 
 /**
- * The summary from every collector's lists (hosts, GPUs, open flags) and report part, merged and
- * then counted (collector/merge/summary.ts): a peer counts only when all four of its answers came.
+ * The summary from every collector's lists (hosts, GPUs, every open flag: OPEN_FLAGS_PATH) and
+ * report part, merged and then counted (collector/merge/summary.ts): a peer counts only when all
+ * four of its answers came. The open flags are read whole, not as a flag list cut at
+ * LIMITS.maxFlagRows, whose counts would be low with nothing saying so.
  */
 export async function fanSummary(ctx: FanOutContext, backend: QueryBackend, range: TimeRange) {
   const r = summaryRange(range);
@@ -230,19 +233,14 @@ export async function fanSummary(ctx: FanOutContext, backend: QueryBackend, rang
   const [hosts, lists, flags, parts] = await Promise.all([
     ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}, PEER_ANSWERS.hosts),
     ask<{ gpus: GpuView[] }>(ctx, "/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }, PEER_ANSWERS.gpus),
-    ask<{ flags: FlagJson[] }>(
-      ctx,
-      "/api/v1/flags",
-      { state: "open", limit: String(LIMITS.maxFlagRows) },
-      PEER_ANSWERS.flags,
-    ),
+    ask<{ flags: OpenFlagKey[] }>(ctx, OPEN_FLAGS_PATH, {}, PEER_ANSWERS.openFlags),
     ask<ReportPart>(ctx, REPORT_PART_PATH, rq, PEER_ANSWERS.reportPart),
   ]);
   const answers: SummaryAnswer[] = [
     {
       hosts: backend.hosts(),
       gpus: backend.gpus({}),
-      openFlags: backend.flags({ state: "open", limit: LIMITS.maxFlagRows }),
+      openFlags: backend.flags({ state: "open", limit: EVERY_OPEN_FLAG }),
       part: await localPart(backend, r),
     },
   ];

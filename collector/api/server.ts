@@ -159,7 +159,7 @@ export function buildApp(
   });
 
   registerApiRoutes(app, backend, fanout, access.leases);
-  registerFanoutRoutes(app, backend);
+  registerFanoutRoutes(app, backend, access.leases);
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
   registerHealthRoutes(app, backend, access.leases);

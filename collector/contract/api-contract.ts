@@ -266,6 +266,15 @@ export interface LeaseInForce {
 /** A flag as /api/v1/flags lists it. */
 export type FlagJson = Flag & { durationMs: number };
 
+/**
+ * Where a collector serves every open flag it holds (a tenant's with `tenant=`), for a merged
+ * summary: whole, where a flag list stops at LIMITS.maxFlagRows and its counts would be low.
+ */
+export const OPEN_FLAGS_PATH = "/api/v1/fanout/open-flags";
+
+/** An open flag as much as the summary's merge joins and counts (merge-lists.ts, MergeableFlag). */
+export type OpenFlagKey = Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs" | "endMs" | "updatedMs">;
+
 /** Where a collector serves its share of a usage report to its peers (docs/scaling.md, "Query fan-out"). */
 export const REPORT_PART_PATH = "/api/v1/fanout/report-part";
 

@@ -78,6 +78,7 @@ export const PEER_ANSWERS = {
   gpu: Type.Union([Type.Object({ ...GPU, timestampMs: orNull(Type.Number()) }), Type.Object(NOT_HELD_ALONE)]),
   hosts: Type.Object({ hosts: list(HOST) }),
   flags: Type.Object({ flags: list(FLAG), ...HELD }),
+  openFlags: Type.Object({ flags: list(EPISODE) }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),
   fleetPart: Type.Object({
     ...RANGE,
