@@ -3,10 +3,10 @@
 // the numbers one collector holding every sample would give.
 import { LIMITS, parseGroupBy } from "../../collector/api/params.js";
 import type {
-  FlagJson,
   FleetPart,
   GpuView,
   HostView,
+  OpenFlagKey,
   Report,
   ReportPart,
   Summary,
@@ -14,6 +14,7 @@ import type {
 import {
   FLEET_PART_KINDS,
   FLEET_PART_PATH,
+  OPEN_FLAGS_PATH,
   REPORT_PART_PATH,
 } from "../../collector/contract/api-contract.js";
 import { mergeGpuAnswers } from "../../collector/merge/list-answers.js";
@@ -39,11 +40,8 @@ export async function mergedSummary(range: Range, client: ClientOptions): Promis
   const [hosts, gpus, flags, parts] = await Promise.all([
     getAll<{ hosts: HostView[] }>("/api/v1/hosts", {}, client),
     getAll<{ gpus: GpuView[] }>("/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }, client),
-    getAll<{ flags: FlagJson[] }>(
-      "/api/v1/flags",
-      { state: "open", limit: String(LIMITS.maxFlagRows) },
-      client,
-    ),
+    // Every open flag, whole: a flag list stops at 10,000, and counts made from it would be low.
+    getAll<{ flags: OpenFlagKey[] }>(OPEN_FLAGS_PATH, {}, client),
     getAll<ReportPart>(REPORT_PART_PATH, rq, client),
   ]);
   const answers: SummaryAnswer[] = client.urls.map((_, i) => ({

@@ -14,6 +14,7 @@ import type { IInventory } from "../../shared/proto.js";
 import {
   type CollectorParts,
   openParts,
+  queryJson,
   type ServedCollector,
   serveParts,
   stopAll,
@@ -136,6 +137,11 @@ describe("open flags past one list's cap on each collector", () => {
   it("are all counted once in the merged summary", async () => {
     const merged = await get<Summary & { peers: { missing: string[] } }>(a, "/api/v1/summary");
     expect(merged.peers.missing).toEqual([]);
+    expect(merged.flags).toEqual({ open: OPEN, byKind, gpusFlagged: 2 * GPUS });
+  });
+
+  it("are all counted once by gputel query summary over both collectors", async () => {
+    const merged = await queryJson<Summary>(["summary", "--url", `${a.url},${b.url}`], TOKEN);
     expect(merged.flags).toEqual({ open: OPEN, byKind, gpusFlagged: 2 * GPUS });
   });
 
