@@ -260,7 +260,8 @@ export function registerApiRoutes(
     const where = scope && leasedHosts(backend, scope);
     const within = scope && where ? withinBoth(filtered, tenantFlagScope(scope, where)) : filtered;
     // A scoped list is filtered after reading: read all that may be asked for, from the start;
-    // every open flag (they are few: EVERY_OPEN_FLAG), the history up to LIMITS.maxFlagRows.
+    // every open flag (at most one per kind, GPU and host: EVERY_OPEN_FLAG), the history up to
+    // LIMITS.maxFlagRows.
     // Otherwise one more than asked tells whether the list was cut where no totals are known.
     const scopedRead = state === "open" ? EVERY_OPEN_FLAG : LIMITS.maxFlagRows;
     const query = {
