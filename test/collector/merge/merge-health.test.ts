@@ -1,0 +1,155 @@
+// One GPU's health timeline from several collectors (merge/merge-health.ts): the same kernel-log
+// event from every collector once, the episodes of a GPU that moved from each, the copies of one
+// episode joined with its acknowledgement under the joined id, down time as the union of spans,
+// and a tenant's stays joined.
+import { describe, expect, test } from "vitest";
+import type { Flag, FlagAck, FlagKind } from "../../../collector/flags/types.js";
+import { mergeHealthTimelines } from "../../../collector/merge/merge-health.js";
+import type { EventView, HealthTimeline } from "../../../collector/reports/health-types.js";
+
+const M = 60_000;
+const UUID = "GPU-1";
+
+function event(id: number, host: string, seq: number, timeMs: number): EventView {
+  return {
+    id,
+    host,
+    kind: "xid",
+    code: 79,
+    pciBusId: "0000:01:00",
+    gpuUuid: UUID,
+    gpuIndex: 0,
+    pid: null,
+    processName: null,
+    message: "NVRM: Xid 79",
+    timeMs,
+    receivedMs: timeMs,
+    source: "kmsg",
+    kernelBootId: "boot",
+    kernelSeq: seq,
+    action: "reboot",
+    applicationLevel: false,
+    mnemonic: "GPU_FALLEN",
+    description: null,
+  };
+}
+
+function flag(id: number, kind: FlagKind, host: string, startMs: number, endMs: number | null): Flag {
+  return {
+    id,
+    kind,
+    severity: "critical",
+    host,
+    gpuUuid: UUID,
+    gpuIndex: 0,
+    site: "",
+    labels: {},
+    startMs,
+    endMs,
+    reason: `${kind} on ${host}`,
+    values: {},
+    updatedMs: endMs ?? startMs,
+  };
+}
+
+function ack(id: number, flagId: number, atMs: number, note: string): FlagAck {
+  return { id, flagId, host: "h", gpuUuid: UUID, kind: "reset-required", note, atMs };
+}
+
+function timeline(host: string, over: Partial<HealthTimeline>): HealthTimeline {
+  return {
+    generatedMs: 100 * M,
+    uuid: UUID,
+    host,
+    index: 0,
+    fromMs: 0,
+    toMs: 100 * M,
+    events: [],
+    flags: [],
+    acknowledgements: [],
+    downtime: [],
+    downtimeMs: 0,
+    truncated: false,
+    ...over,
+  };
+}
+
+describe("mergeHealthTimelines", () => {
+  // The GPU was on host-a (the first collector's frames) until minute 50, then on host-b.
+  const first = timeline("host-a", {
+    events: [event(7, "host-a", 2, 20 * M), event(3, "host-b", 1, 60 * M)].reverse(),
+    flags: [flag(11, "lost", "host-a", 10 * M, 30 * M), flag(12, "reset-required", "host-b", 60 * M, null)],
+    acknowledgements: [ack(1, 11, 25 * M, "reseated")],
+    downtime: [{ fromMs: 10 * M, toMs: 30 * M, kinds: ["lost"] }],
+    downtimeMs: 20 * M,
+  });
+  const second = timeline("host-b", {
+    index: 2,
+    events: [event(40, "host-b", 1, 60 * M), event(41, "host-a", 2, 20 * M)],
+    flags: [flag(90, "reset-required", "host-b", 61 * M, null), flag(91, "error", "host-b", 55 * M, 65 * M)],
+    acknowledgements: [ack(5, 90, 70 * M, "asked for a reset")],
+    downtime: [{ fromMs: 61 * M, toMs: 100 * M, kinds: ["reset-required"] }],
+    downtimeMs: 39 * M,
+  });
+
+  test("each event once, each episode once, down time the union, placed where the newest entry is", () => {
+    const merged = mergeHealthTimelines([first, second], 1000);
+    expect(merged.events.map((e) => [e.host, e.kernelSeq, e.timeMs])).toEqual([
+      ["host-b", 1, 60 * M],
+      ["host-a", 2, 20 * M],
+    ]);
+    expect(merged.flags.map((f) => [f.kind, f.host, f.startMs, f.endMs])).toEqual([
+      ["reset-required", "host-b", 60 * M, null],
+      ["error", "host-b", 55 * M, 65 * M],
+      ["lost", "host-a", 10 * M, 30 * M],
+    ]);
+    expect(merged.downtime).toEqual([
+      { fromMs: 10 * M, toMs: 30 * M, kinds: ["lost"] },
+      { fromMs: 61 * M, toMs: 100 * M, kinds: ["reset-required"] },
+    ]);
+    expect(merged.downtimeMs).toBe(59 * M);
+    expect([merged.host, merged.index, merged.truncated, merged.stays]).toEqual([
+      "host-b",
+      2,
+      false,
+      undefined,
+    ]);
+  });
+
+  test("an acknowledgement goes under the id of the episode its flag was joined into", () => {
+    const merged = mergeHealthTimelines([first, second], 1000);
+    const reset = merged.flags.find((f) => f.kind === "reset-required");
+    const lost = merged.flags.find((f) => f.kind === "lost");
+    expect(merged.acknowledgements.map((a) => [a.flagId, a.note])).toEqual([
+      [lost?.id, "reseated"],
+      [reset?.id, "asked for a reset"],
+    ]);
+    // The same acknowledgement from both collectors counts once.
+    const again = mergeHealthTimelines([first, { ...first, host: "host-c" }], 1000);
+    expect(again.acknowledgements).toHaveLength(1);
+  });
+
+  test("events cut at the bound say truncated; a tenant's stays are joined; one timeline is as it was", () => {
+    const cut = mergeHealthTimelines([first, second], 1);
+    expect([cut.events.length, cut.truncated]).toEqual([1, true]);
+    const stays = mergeHealthTimelines(
+      [
+        { ...first, stays: [{ fromMs: 0, toMs: 40 * M }] },
+        {
+          ...second,
+          stays: [
+            { fromMs: 40 * M, toMs: 50 * M },
+            { fromMs: 70 * M, toMs: 90 * M },
+          ],
+        },
+      ],
+      1000,
+    );
+    expect(stays.stays).toEqual([
+      { fromMs: 0, toMs: 50 * M },
+      { fromMs: 70 * M, toMs: 90 * M },
+    ]);
+    expect(mergeHealthTimelines([first], 1000)).toBe(first);
+    expect(() => mergeHealthTimelines([], 1000)).toThrow();
+  });
+});
