@@ -10,13 +10,16 @@ import type {
   GpuView,
   MigDeviceBrief,
   ReportKind,
+  SeriesRequest,
   TimeRange,
 } from "../contract/api-contract.js";
 import { FLEET_PART_KINDS } from "../contract/api-contract.js";
 import { NOT_HELD } from "../fanout/fan-out.js";
+import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
+import { mergeSeries } from "../merge/merge-series.js";
 import { reportCsv } from "../reports/report-csv.js";
 import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
@@ -35,6 +38,7 @@ import {
   peersHeaders,
   queryOf,
 } from "./fanout.js";
+import { fanGpuShare } from "./fanout-gpu-share.js";
 import { fanTenantSummary } from "./fanout-tenant.js";
 import { flagScope, withinBoth } from "./flag-scope.js";
 import {
@@ -198,16 +202,41 @@ export function registerApiRoutes(
           "step",
           `gives ${points} points per series; at most ${LIMITS.maxSeriesPoints}: use a larger step`,
         );
-      const gpu = backend.gpu(req.params.id);
-      const scope = scopeFor(req, undefined, leases);
-      if (!gpu || (scope && !scope.overlaps(gpu.uuid, range.fromMs, range.toMs)))
-        throw notFound(req.params.id);
-      const series = await backend.series(gpu, { metrics, fromMs: range.fromMs, toMs: range.toMs, stepMs });
-      if (!scope) return series;
-      const host = leaseHost(backend, scope, gpu.uuid, range.fromMs, range.toMs) ?? "";
-      return tenantSeries(scope, series, host);
+      const id = req.params.id;
+      const known = backend.gpu(id);
+      const scope = scopeFor(req, q.tenant, leases);
+      const ctx = fan(req);
+      // Outside the tenant's leases in the range, the same 404 as an unknown GPU. Not held here:
+      // a peer's request gets NOT_HELD; with peers, the shares of those that hold it.
+      const gpu = listedGpu(
+        req,
+        known,
+        (g) => !scope || scope.overlaps(g.uuid, range.fromMs, range.toMs),
+        () => notFound(id),
+        ctx !== undefined,
+      );
+      const local = gpu ? await localSeries(gpu, { metrics, ...range, stepMs }, scope) : undefined;
+      if (!ctx) return local ?? NOT_HELD;
+      // Every collector may hold a share of the range (fanout-gpu-share.ts): asked for the same grid.
+      const query = {
+        metrics: metrics.join(","),
+        from: String(range.fromMs),
+        to: String(range.toMs),
+        step: `${stepMs}ms`,
+        ...(scope ? { tenant: scope.tenant } : {}),
+      };
+      const asked = { route: "series" as const, ref: known?.uuid ?? id, query, answer: PEER_ANSWERS.series };
+      return fanGpuShare(ctx, asked, local, mergeSeries, () => notFound(id));
     },
   );
+
+  /** This collector's series of a GPU it holds, as the tenant may see it (buckets of its leases). */
+  async function localSeries(gpu: GpuView, request: SeriesRequest, scope: TenantScope | undefined) {
+    const series = await backend.series(gpu, request);
+    if (!scope) return series;
+    const host = leaseHost(backend, scope, gpu.uuid, request.fromMs, request.toMs) ?? "";
+    return tenantSeries(scope, series, host);
+  }
 
   app.get<{ Querystring: FlagsQuery }>("/api/v1/flags", scoped(schemas.flags), async (req) => {
     const scope = scopeFor(req, req.query.tenant, leases);

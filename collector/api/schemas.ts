@@ -64,6 +64,7 @@ export const schemas = {
       from: time,
       to: time,
       step: { type: "string", minLength: 1, maxLength: 20 },
+      tenant,
     }),
   },
   flags: {
@@ -124,6 +125,7 @@ export interface GpusQuery {
 export interface SeriesQuery extends RangeQuery {
   metrics?: string;
   step?: string;
+  tenant?: string;
 }
 export interface FlagsQuery extends RangeQuery {
   state?: "open" | "all";

@@ -66,6 +66,10 @@ const OPTIONAL_TEXT = ["user", "jobId", "podUid", "containerId"] as const;
 const HELD: TProperties = { gpuHeld: Type.Optional(Type.Literal(false)) };
 const NOT_HELD_ALONE: TProperties = { gpuHeld: Type.Literal(false) };
 
+/** One GPU, as its series and health timeline name it. */
+const ONE_GPU: TProperties = { uuid: Type.String(), host: Type.String(), index: Type.Number() };
+const VALUES = Type.Array(orNull(Type.Number()));
+
 const PROCESSES = list({
   ...SESSION,
   memoryMib: orNull(Type.Number()),
@@ -118,6 +122,19 @@ export const PEER_ANSWERS = {
       reportingHosts: Type.Optional(Type.Array(Type.String())),
     }),
     Type.Object({ processes: PROCESSES, ...NOT_HELD_ALONE }),
+  ]),
+  /** One GPU's series (mergeSeries reads every field), or NOT_HELD from a peer without it. */
+  series: Type.Union([
+    Type.Object({
+      ...ONE_GPU,
+      ...RANGE,
+      tier: Type.String(),
+      stepMs: Type.Number(),
+      t: Type.Array(Type.Number()),
+      metrics: Type.Record(Type.String(), Type.Object({ min: VALUES, max: VALUES, avg: VALUES })),
+      slowdownTemperatureC: orNull(Type.Number()),
+    }),
+    Type.Object(NOT_HELD_ALONE),
   ]),
   processPart: Type.Object({
     ...RANGE,

@@ -16,6 +16,7 @@ import { FlagStore } from "../../collector/store/flag-store.js";
 import { frameFor } from "../collector/leases/store-helpers.js";
 import {
   type CollectorParts,
+  callAs,
   deadPort,
   openParts,
   type ServedCollector,
@@ -68,11 +69,7 @@ let acme = "";
 let initech = "";
 const started: ServedCollector[] = [];
 
-async function call(c: ServedCollector, path: string, token = TOKEN, peer = false) {
-  return fetch(`${c.url}${path}`, {
-    headers: { authorization: `Bearer ${token}`, ...(peer ? { "x-gputel-fanout": "1" } : {}) },
-  });
-}
+const call = (c: ServedCollector, path: string, token = TOKEN, peer = false) => callAs(c, path, token, peer);
 
 async function get(c: ServedCollector, path: string, token = TOKEN, peer = false): Promise<Flags> {
   const r = await call(c, path, token, peer);

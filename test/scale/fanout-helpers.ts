@@ -81,6 +81,13 @@ export async function serveParts(
   return { ...parts, server, url: `http://127.0.0.1:${port}` };
 }
 
+/** GET `path` on `c` with Bearer `token`; `peer`: as a peer collector asks (x-gputel-fanout: own data only). */
+export function callAs(c: { url: string }, path: string, token: string, peer = false): Promise<Response> {
+  return fetch(`${c.url}${path}`, {
+    headers: { authorization: `Bearer ${token}`, ...(peer ? { "x-gputel-fanout": "1" } : {}) },
+  });
+}
+
 /** A new token of `tenant` in the parts' store, made at `nowMs`: the token to send. */
 export function tenantToken(parts: CollectorParts, tenant: string, nowMs: number): string {
   const t = newToken();
