@@ -21,7 +21,7 @@ import { mergeFlagLists } from "./merge-lists.js";
  * The timelines of one GPU (first the asking collector's) as one: the events of all, once each,
  * newest first and cut at `maxEvents` (`truncated` then, or when any was cut); the range from the
  * earliest start to the latest end. The GPU is placed (host, index) as the timeline with the newest
- * entry places it, else as the first. One timeline is returned as it is.
+ * flag change or acknowledgement places it, else as the first. One timeline is returned as it is.
  */
 export function mergeHealthTimelines(
   timelines: readonly HealthTimeline[],
@@ -101,11 +101,13 @@ function sameEpisode(j: Flag, f: Flag): boolean {
   );
 }
 
-/** The time of the timeline's newest event, flag change or acknowledgement; -Infinity when it has none. */
+/**
+ * The time of the timeline's newest flag change or acknowledgement; -Infinity when it has none.
+ * Not its events: every collector holds them, so they do not tell where the GPU's frames went.
+ */
 function newestEntryMs(t: HealthTimeline): number {
   return Math.max(
     Number.NEGATIVE_INFINITY,
-    ...t.events.map((e) => e.timeMs),
     ...t.flags.map((f) => f.updatedMs),
     ...t.acknowledgements.map((a) => a.atMs),
   );

@@ -92,7 +92,7 @@ describe("mergeHealthTimelines", () => {
     downtimeMs: 39 * M,
   });
 
-  test("each event once, each episode once, down time the union, placed where the newest entry is", () => {
+  test("each event once, each episode once, down time the union, placed where the newest episode is", () => {
     const merged = mergeHealthTimelines([first, second], 1000);
     expect(merged.events.map((e) => [e.host, e.kernelSeq, e.timeMs])).toEqual([
       ["host-b", 1, 60 * M],
@@ -114,6 +114,19 @@ describe("mergeHealthTimelines", () => {
       false,
       undefined,
     ]);
+  });
+
+  test("placed by its newest episode, not by events every collector holds", () => {
+    // Both collectors hold the newest event; only the second's frames raised an episode lately.
+    const late = event(50, "host-b", 9, 95 * M);
+    const a = timeline("host-a", { events: [late], flags: [flag(1, "lost", "host-a", 10 * M, 12 * M)] });
+    const b = timeline("host-b", {
+      index: 2,
+      events: [late],
+      flags: [flag(2, "error", "host-b", 50 * M, 52 * M)],
+    });
+    const merged = mergeHealthTimelines([a, b], 1000);
+    expect([merged.host, merged.index, merged.events.length]).toEqual(["host-b", 2, 1]);
   });
 
   test("an acknowledgement goes under the id of the episode its flag was joined into", () => {
