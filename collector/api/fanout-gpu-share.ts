@@ -1,10 +1,10 @@
-// One GPU's series with http.peers. Unlike its view (gpus/:id, the newest copy), every collector
-// may hold a share of it: a host whose frames moved from one collector to another, or a GPU moved
-// to a host of another collector, leaves the samples of one range on both, and every collector
-// knows every GPU from the retained inventories. So the peers are always asked, whether or not this
-// collector holds the GPU, and the answers of those that hold it are merged
-// (collector/merge/merge-series.ts). A tenant's scope travels as `tenant=`: each collector scopes
-// its own share by its own leases (docs/scaling.md).
+// One GPU's series and health timeline with http.peers. Unlike its view (gpus/:id, the newest
+// copy), every collector may hold a share of them: a host whose frames moved from one collector to
+// another, or a GPU moved to a host of another collector, leaves the samples and episodes of one
+// range on both, and every collector knows every GPU from the retained inventories. So the peers
+// are always asked, whether or not this collector holds the GPU, and the answers of those that
+// hold it are merged (collector/merge/merge-series.ts, merge-health.ts). A tenant's scope travels
+// as `tenant=`: each collector scopes its own share by its own leases (docs/scaling.md).
 import type { TSchema } from "@sinclair/typebox";
 import type { PeersInfo } from "../contract/api-contract.js";
 import { isNotHeld, settle } from "../fanout/fan-out.js";
@@ -13,7 +13,7 @@ import { ask, type FanOutContext, heldNowhere, info } from "./fanout.js";
 
 export interface GpuShareAsk {
   /** The route under /api/v1/gpus/:id/. */
-  route: "series";
+  route: "series" | "health";
   /**
    * How the peers are asked for the GPU: its UUID where this collector knows it (a collector that
    * knows the GPU under an earlier host:index still holds a share), else the reference given.
@@ -21,7 +21,7 @@ export interface GpuShareAsk {
   ref: string;
   /** The request as this collector resolved it (absolute range, step), with `tenant` for a tenant. */
   query: Record<string, string>;
-  /** The peers' answer shape (PEER_ANSWERS.series). */
+  /** The peers' answer shape (PEER_ANSWERS.series, .health). */
   answer: TSchema;
 }
 

@@ -1,19 +1,28 @@
 // The health routes (issue 16): kernel-log events, a GPU's health timeline, the fleet health
 // report, and an operator's acknowledgement of a flag. Private like every route (access.ts); the
 // acknowledgement changes state, so it is a POST with a JSON body and needs the API token where
-// one is set (the token is the API's one, administrative, credential).
+// one is set (the token is the API's one, administrative, credential). With http.peers a GPU's
+// timeline merges every collector's share (fanout-gpu-share.ts); the rest answer from this one.
 import type { FastifyInstance } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { XID_ACTIONS } from "../../shared/xid/types.js";
+import type { GpuView, TimeRange } from "../contract/api-contract.js";
+import { NOT_HELD } from "../fanout/fan-out.js";
+import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseService } from "../leases/service.js";
+import { mergeHealthTimelines } from "../merge/merge-health.js";
+import type { HealthTimeline } from "../reports/health-types.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
-import type { HealthBackend } from "./health-backend.js";
+import { type FanOutContext, fanFor, listedGpu } from "./fanout.js";
+import { fanGpuShare } from "./fanout-gpu-share.js";
+import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
 import { parseRange } from "./params.js";
+import { TENANT_PARAM } from "./schemas.js";
 import { tenantEvents, tenantStays, tenantTimeline } from "./tenant-health.js";
 import { leasedHosts, leaseHost } from "./tenant-reads.js";
-import { scopeFor } from "./tenant-scope.js";
+import { type LeasePeriod, scopeFor, type TenantScope } from "./tenant-scope.js";
 
 const DAY = 86_400_000;
 export const EVENT_LIMITS = { defaultRows: 100, maxRows: 1000 } as const;
@@ -48,6 +57,11 @@ const rangeSchema = {
   type: "object",
   additionalProperties: false,
   properties: { from: time, to: time },
+} as const;
+/** A GPU's timeline also takes `tenant=` (admin, viewer: the tenant's view, as the fan-out asks). */
+const timelineSchema = {
+  ...rangeSchema,
+  properties: { ...rangeSchema.properties, tenant: TENANT_PARAM },
 } as const;
 const gpuParams = {
   type: "object",
@@ -89,6 +103,7 @@ export function registerHealthRoutes(
   app: FastifyInstance,
   backend: QueryBackend,
   leases?: LeaseService,
+  fanout?: FanOutContext,
 ): void {
   const health = (): HealthBackend => {
     if (!backend.health) throw new ApiError(501, "not_implemented", undefined, "no health data here");
@@ -134,32 +149,49 @@ export function registerHealthRoutes(
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; tenant?: string } }>(
     "/api/v1/gpus/:id/health",
-    { schema: { params: gpuParams, querystring: rangeSchema }, config: SCOPED },
+    { schema: { params: gpuParams, querystring: timelineSchema }, config: SCOPED },
     async (req) => {
-      const gpu = backend.gpu(req.params.id);
+      const id = req.params.id;
+      const known = backend.gpu(id);
       const range = parseRange(req.query, backend.now(), 7 * DAY);
-      const scope = scopeFor(req, undefined, leases);
-      const stays = scope && gpu ? tenantStays(scope, gpu.uuid, range) : [];
-      // Outside the tenant's leases of the GPU (or of one of its MIG devices) in the range: the
-      // same 404 as an unknown GPU.
-      if (!gpu || (scope && stays.length === 0))
-        throw new ApiError(
-          404,
-          "not_found",
-          "id",
-          `no GPU ${JSON.stringify(req.params.id)} (give a UUID or host:index)`,
-        );
-      if (!scope) return health().timeline(gpu, range);
-      // On the host of the lease (issue 15), whose flags are the ones of its time; a MIG device's
-      // lease counts, its GPU being on that host then.
-      const devices = scope.devicesOn(gpu.uuid);
-      const host = leaseHost(backend, scope, gpu.uuid, range.fromMs, range.toMs, devices) ?? gpu.host;
-      const where = leasedHosts(backend, scope);
-      return tenantTimeline(health(), scope, { ...gpu, host }, stays, where, backend.now());
+      const scope = scopeFor(req, req.query.tenant, leases);
+      const ctx = fanFor(fanout, req);
+      const stays = (uuid: string) => (scope ? tenantStays(scope, uuid, range) : []);
+      // Outside the tenant's leases in the range: the same 404 as an unknown GPU. Not held here:
+      // a peer's request gets NOT_HELD; with peers, the shares of those that hold it.
+      const notFound = () => unknownGpu(id);
+      const gpu = listedGpu(req, known, (g) => !scope || stays(g.uuid).length > 0, notFound, !!ctx);
+      const local = gpu ? localTimeline(gpu, range, scope, stays(gpu.uuid)) : undefined;
+      if (!ctx) return local ?? NOT_HELD;
+      // Every collector may hold a share of the range (fanout-gpu-share.ts).
+      const query = {
+        from: String(range.fromMs),
+        to: String(range.toMs),
+        ...(scope ? { tenant: scope.tenant } : {}),
+      };
+      const asked = { route: "health" as const, ref: known?.uuid ?? id, query, answer: PEER_ANSWERS.health };
+      const merge = (all: HealthTimeline[]) => mergeHealthTimelines(all, TIMELINE_EVENTS);
+      return fanGpuShare(ctx, asked, local, merge, notFound);
     },
   );
+
+  /** This collector's timeline of a GPU it holds, as the tenant sees it (over its `stays`). */
+  function localTimeline(
+    gpu: GpuView,
+    range: TimeRange,
+    scope: TenantScope | undefined,
+    stays: LeasePeriod[],
+  ): HealthTimeline {
+    if (!scope) return health().timeline(gpu, range);
+    // On the host of the lease (issue 15), whose flags are the ones of its time; a MIG device's
+    // lease counts, its GPU being on that host then.
+    const devices = scope.devicesOn(gpu.uuid);
+    const host = leaseHost(backend, scope, gpu.uuid, range.fromMs, range.toMs, devices) ?? gpu.host;
+    const where = leasedHosts(backend, scope);
+    return tenantTimeline(health(), scope, { ...gpu, host }, stays, where, backend.now());
+  }
 
   // A static route: Fastify matches it before /api/v1/reports/:kind.
   app.get<{ Querystring: { from?: string; to?: string } }>(
@@ -178,4 +210,8 @@ export function registerHealthRoutes(
       return done;
     },
   );
+}
+
+function unknownGpu(ref: string): ApiError {
+  return new ApiError(404, "not_found", "id", `no GPU ${JSON.stringify(ref)} (give a UUID or host:index)`);
 }

@@ -27,6 +27,8 @@ const tenant = {
   pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
   description: "only this tenant's leased GPUs in its lease periods (a tenant token: always its own)",
 } as const;
+/** The `tenant=` of every scoped route (admin, viewer: that tenant's view; the fan-out's peers). */
+export const TENANT_PARAM = tenant;
 const kindList = { type: "string", minLength: 1, maxLength: 200, pattern: "^[a-z-]+(,[a-z-]+)*$" } as const;
 
 export function query(properties: Record<string, unknown>) {

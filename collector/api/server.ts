@@ -36,7 +36,7 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Host names accepted besides loopback ones when there is no token (http.allowed_hosts). */
   allowedHosts?: readonly string[];
-  /** Other collectors' base URLs: summary, gpus, flags, the process routes and every fleet and lease report merge their answers (collector/fanout). */
+  /** Other collectors' base URLs: summary, gpus, flags, a GPU's series and health timeline, the process routes and every fleet and lease report merge their answers (collector/fanout). */
   peers?: string[];
   /** Lease administration (/api/v1/leases); without it those routes answer 501. */
   leases?: LeaseService;
@@ -162,7 +162,7 @@ export function buildApp(
   registerFanoutRoutes(app, backend, access.leases);
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
-  registerHealthRoutes(app, backend, access.leases);
+  registerHealthRoutes(app, backend, access.leases, fanout);
   registerLeaseReportRoutes(app, backend, fanout);
   registerSalesRoutes(app, backend, fanout?.peers ?? []);
   registerProcessRoutes(app, backend, access.leases, fanout);

@@ -136,6 +136,26 @@ export const PEER_ANSWERS = {
     }),
     Type.Object(NOT_HELD_ALONE),
   ]),
+  /** One GPU's health timeline (mergeHealthTimelines), or NOT_HELD from a peer without it. */
+  health: Type.Union([
+    Type.Object({
+      ...ONE_GPU,
+      ...RANGE,
+      generatedMs: Type.Number(),
+      stays: Type.Optional(list(RANGE)),
+      events: list({
+        host: Type.String(),
+        kernelBootId: Type.String(),
+        kernelSeq: Type.Number(),
+        timeMs: Type.Number(),
+      }),
+      flags: list({ ...EPISODE, id: Type.Number() }),
+      acknowledgements: list({ flagId: Type.Number(), atMs: Type.Number(), note: Type.String() }),
+      downtime: list({ ...RANGE, kinds: Type.Array(Type.String()) }),
+      truncated: Type.Boolean(),
+    }),
+    Type.Object(NOT_HELD_ALONE),
+  ]),
   processPart: Type.Object({
     ...RANGE,
     sessions: list({

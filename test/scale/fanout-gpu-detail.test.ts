@@ -4,7 +4,8 @@
 // first hour and then moved to host-m2 (the second's), so each holds part of its range. A third
 // collector holds every frame. The first collector, with the second as its peer, must answer GM's
 // series and timeline as the third does, GB's (held by the second only) as the second does, and a
-// GPU none holds with a 404 naming any peer that did not answer. A tenant sees only what its leases
+// GPU none holds with a 404 naming any peer that did not answer. GM's inventories reach every
+// collector (as in production), host-a's and host-b's only their own. A tenant sees only what its leases
 // cover, on every collector, and the same 404 for a GPU it never leased as for one none knows.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -79,20 +80,50 @@ for (let k = 0; k < FRAMES; k++) {
   else FRAMES_ALL.push({ side: "second", frame: frame("host-m2", [GM], k) });
 }
 
-/** An Xid 79 on GM on host-m2, 30 min after the move: kernel-log events reach every collector. */
+const AT_XID = T0 + MOVE * STEP + 30 * MIN;
+
+/**
+ * An Xid 79 on GM on host-m2, 30 min after the move, sent by the agent of its frames: kernel-log
+ * events reach every collector.
+ */
 function xid(parts: CollectorParts): void {
-  const at = T0 + MOVE * STEP + 30 * MIN;
-  const event = xidEvent(1, 79, { gpu_uuid: GM, time_ms: at, pid: null, process_name: "" });
-  const checked = checkMessage(eventTopic("host-m2"), eventPayload("host-m2", [event]), {
-    username: undefined,
-    nowMs: NOW,
-  });
+  const event = xidEvent(1, 79, { gpu_uuid: GM, time_ms: AT_XID, pid: null, process_name: "" });
+  const checked = checkMessage(
+    eventTopic("host-m2"),
+    eventPayload("host-m2", [event], { bootId: "boot-host-m2" }),
+    {
+      username: undefined,
+      nowMs: NOW,
+    },
+  );
   if (checked.rejections.length > 0) throw new Error(JSON.stringify(checked.rejections));
-  const { fresh } = parts.store.writeEvents(checked.events, at);
-  parts.flags.onEvents(fresh, at);
+  const { fresh } = parts.store.writeEvents(checked.events, AT_XID);
+  parts.flags.onEvents(fresh, AT_XID);
 }
 
-/** A collector with the frames of `sides`; leases given to it as the operator imported them. */
+/**
+ * host-m1's and host-m2's inventories at `ms`: GM on the first until the move, then on the second.
+ * Every collector receives them (a plain subscription), so every collector knows GM where it is.
+ */
+function inventories(parts: CollectorParts, ms: number): void {
+  const moved = ms >= T0 + MOVE * STEP;
+  const gm = [{ index: 0, uuid: GM, name: "NVIDIA H100 80GB HBM3" }];
+  for (const [host, gpus] of [
+    ["host-m1", moved ? [] : gm],
+    ["host-m2", moved ? gm : []],
+  ] as const) {
+    const inventory = { host, site: "lab", labels: {}, timestamp_ms: ms, gpus: [...gpus] };
+    parts.store.writeInventory(inventory, ms);
+    parts.flags.onInventory(inventory, ms);
+  }
+}
+
+/**
+ * A collector with the frames of `sides` (each instant's frames in one batch at that instant, so
+ * every collector's flag engine sees a frame at the same time), GM's inventories, the Xid, and the
+ * leases given to it as the operator imported them. host-a's and host-b's inventories are left out:
+ * GA and GB are each known to one collector only, as without the inventories' subscription.
+ */
 function collector(
   name: string,
   sides: readonly Side[],
@@ -100,18 +131,13 @@ function collector(
 ) {
   const parts = openParts(join(dir, `${name}.db`), NOW);
   const mine = FRAMES_ALL.filter((f) => sides.includes(f.side)).map((f) => f.frame);
-  const at = T0 + MOVE * STEP + 30 * MIN;
-  feedFrames(
-    parts,
-    mine.filter((f) => f.timestamp_ms < at),
-    8,
-  );
-  xid(parts);
-  feedFrames(
-    parts,
-    mine.filter((f) => f.timestamp_ms >= at),
-    8,
-  );
+  for (let k = 0; k < FRAMES; k++) {
+    const ms = T0 + k * STEP;
+    if (k === 0 || k === MOVE) inventories(parts, ms);
+    if (ms === AT_XID) xid(parts);
+    const now = mine.filter((f) => f.timestamp_ms === ms);
+    feedFrames(parts, now, now.length);
+  }
   for (const [id, device, tenant, start] of leases)
     new LeaseService(parts.store.leases, () => NOW).create({ id, device, tenant, start }, "test");
   return parts;
@@ -228,18 +254,124 @@ describe("one GPU's series and health timeline across collectors", () => {
     );
     // A GPU it never leased (known here, known on the peer only, known nowhere) and a range before
     // its lease: one 404, the same body.
-    const refused = new Set<string>();
-    for (const [ref, token, range] of [
-      [GA, acme, RANGE],
-      [GB, acme, RANGE],
-      [G9, acme, RANGE],
-      [GM, acme, `from=${T0}&to=${T0 + 20 * MIN}`],
-      [GM, initech, RANGE],
-    ] as const) {
-      const r = await call(first, `/api/v1/gpus/${ref}/series?${range}`, token);
-      expect(r.status, ref).toBe(404);
-      refused.add(JSON.stringify(await r.json()).replace(ref, "GPU"));
+    expect(await refusedBodies("series")).toEqual(new Set([NOT_LEASED]));
+  });
+
+  it("health of a GPU that moved: each collector's episodes, every event once, as one collector holding all", async () => {
+    const merged = await get<Timeline>(first, `/api/v1/gpus/${GM}/health?${RANGE}`);
+    expect(merged.peers).toEqual(expect.objectContaining({ asked: 1, missing: [] }));
+    expectSame(
+      withoutIds(merged),
+      withoutIds(await get<Timeline>(third, `/api/v1/gpus/${GM}/health?${RANGE}`)),
+      "health",
+    );
+    // Lost on its first host (the first collector's), erroring and reset-required on its second
+    // (the peer's); the Xid reached both collectors and is listed once.
+    expect(merged.flags.map((f) => [f.kind, f.host])).toEqual(
+      expect.arrayContaining([
+        ["lost", "host-m1"],
+        ["error", "host-m2"],
+        ["reset-required", "host-m2"],
+      ]),
+    );
+    expect(merged.events.map((e) => [e.host, e.code])).toEqual([["host-m2", 79]]);
+    expect(merged.downtime.map((d) => d.kinds)).toEqual(
+      expect.arrayContaining([["lost"], ["reset-required"]]),
+    );
+    expect(merged).toMatchObject({ uuid: GM, host: "host-m2" });
+  });
+
+  it("health of a GPU only the peer holds: the peer's; none holds it: 404 with peers", async () => {
+    const direct = await get<Timeline>(second, `/api/v1/gpus/${GB}/health?${RANGE}`);
+    for (const ref of [GB, "host-b:0"]) {
+      const merged = await get<Timeline>(first, `/api/v1/gpus/${ref}/health?${RANGE}`);
+      expect(merged.peers, ref).toEqual(expect.objectContaining({ asked: 1, missing: [] }));
+      expectSame(merged, direct, ref);
     }
-    expect(refused.size).toBe(1);
+    const none = await call(first, `/api/v1/gpus/${G9}/health`);
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: "not_found", peers: { asked: 1, missing: [] } });
+    const down = await call(partial, `/api/v1/gpus/${G9}/health`);
+    expect(down.status).toBe(404);
+    expect(await down.json()).toMatchObject({ error: "not_found", peers: { asked: 2, missing: [dead] } });
+    expect(await get(partial, `/api/v1/gpus/${GB}/health`)).toMatchObject({
+      uuid: GB,
+      peers: { asked: 2, missing: [dead] },
+    });
+    expect(await (await call(second, `/api/v1/gpus/${G9}/health`, TOKEN, true)).json()).toEqual({
+      gpuHeld: false,
+    });
+    expect((await call(second, `/api/v1/gpus/${G9}/health`)).status).toBe(404);
+  });
+
+  it("health for a tenant: its stays' timeline from every collector; anything else one 404", async () => {
+    const mine = await get<Timeline>(first, `/api/v1/gpus/${GM}/health?${RANGE}`, acme);
+    const reference = await get<Timeline>(third, `/api/v1/gpus/${GM}/health?${RANGE}&tenant=acme`);
+    expectSame(withoutIds(mine), withoutIds(reference), "acme");
+    // Its lease began after GM was lost on its first host: that episode is not in its stay.
+    expect(mine.stays).toEqual([{ fromMs: T0 + 30 * MIN, toMs: NOW }]);
+    expect(mine.flags.map((f) => f.kind)).not.toContain("lost");
+    expect(mine.flags.length).toBeGreaterThan(0);
+    expectSame(
+      await get(first, `/api/v1/gpus/${GB}/health?${RANGE}`, initech),
+      await get(second, `/api/v1/gpus/${GB}/health?${RANGE}&tenant=initech`),
+      "initech",
+    );
+    expect(await refusedBodies("health")).toEqual(new Set([NOT_LEASED]));
   });
 });
+
+/** The one 404 body a tenant gets for a GPU or range outside its leases ("GPU" for the reference). */
+const NOT_LEASED = JSON.stringify({
+  error: "not_found",
+  parameter: "id",
+  message: 'no GPU "GPU" (give a UUID or host:index)',
+  peers: { asked: 1, missing: [], errors: [] },
+});
+
+/**
+ * What the first collector answers tenants on `route` for a GPU or range outside their leases:
+ * GPUs never leased (known here, on the peer only, nowhere), a range before the lease, another
+ * tenant's GPU; each a 404, their bodies with the reference replaced.
+ */
+async function refusedBodies(route: "series" | "health"): Promise<Set<string>> {
+  const bodies = new Set<string>();
+  for (const [ref, token, range] of [
+    [GA, acme, RANGE],
+    [GB, acme, RANGE],
+    [G9, acme, RANGE],
+    [GM, acme, `from=${T0}&to=${T0 + 20 * MIN}`],
+    [GM, initech, RANGE],
+  ] as const) {
+    const r = await call(first, `/api/v1/gpus/${ref}/${route}?${range}`, token);
+    expect(r.status, `${route} ${ref}`).toBe(404);
+    bodies.add(JSON.stringify(await r.json()).replace(ref, "GPU"));
+  }
+  return bodies;
+}
+
+type Timeline = {
+  host: string;
+  stays?: { fromMs: number; toMs: number }[];
+  events: { id: number; host: string; code: number }[];
+  flags: { id: number; kind: string; host: string; startMs: number }[];
+  acknowledgements: { id: number; flagId: number }[];
+  downtime: { kinds: string[] }[];
+  peers?: unknown;
+};
+
+/**
+ * A timeline without its row ids (each store numbers its own events, flags and acknowledgements),
+ * its flags in an order that does not read them.
+ */
+function withoutIds(t: Timeline): unknown {
+  const { peers: _, ...rest } = t;
+  return {
+    ...rest,
+    events: t.events.map(({ id: _id, ...e }) => e),
+    flags: t.flags
+      .map(({ id: _id, ...f }) => f)
+      .sort((a, b) => b.startMs - a.startMs || a.kind.localeCompare(b.kind) || a.host.localeCompare(b.host)),
+    acknowledgements: t.acknowledgements.map(({ id: _id, flagId: _f, ...a }) => a),
+  };
+}

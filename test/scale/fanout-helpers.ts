@@ -1,11 +1,12 @@
 // Shared pieces of the fan-out tests (http.peers): a collector's real parts in process (a SQLite
-// Store, its flag engine, its HTTP API on a free loopback port), a port nothing listens on (a
-// peer that is down), `gputel query … --json` run in process, and the comparison of a merged
-// answer with one collector's.
+// Store, its flag engine, its HTTP API with the process and health routes on a free loopback
+// port), a port nothing listens on (a peer that is down), `gputel query … --json` run in process,
+// and the comparison of a merged answer with one collector's.
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { expect } from "vitest";
 import { run } from "../../cli/query/cli.js";
+import { StoreHealthBackend } from "../../collector/api/health-backend.js";
 import { StoreProcessBackend } from "../../collector/api/process-backend.js";
 import { type ApiServer, createApiServer } from "../../collector/api/server.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
@@ -70,6 +71,7 @@ export async function serveParts(
         flags: parts.flags,
         now: () => options.nowMs,
       }),
+      health: new StoreHealthBackend({ store: parts.store, flags: parts.flags, now: () => options.nowMs }),
     }),
     listen: { host: "127.0.0.1", port: 0 },
     token: options.token,
