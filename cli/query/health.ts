@@ -1,13 +1,16 @@
-// `gputel query events | health GPU | report health`: the health routes of one collector
-// (collector/api/health-routes.ts), as tables for people or the API's JSON.
+// `gputel query events | health GPU | report health`: the health routes (collector/api/
+// health-routes.ts), as tables for people or the API's JSON; `health GPU` merges several collectors.
 
+import { TIMELINE_EVENTS } from "../../collector/api/health-backend.js";
+import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
+import { mergeHealthTimelines } from "../../collector/merge/merge-health.js";
 import type {
   EventsAnswer,
   EventView,
   HealthReport,
   HealthTimeline,
 } from "../../collector/reports/health-types.js";
-import { type ClientOptions, getJson } from "./client.js";
+import { type ClientOptions, getJson, heldByNone } from "./client.js";
 import { csvFields, csvRecords } from "./columns.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
@@ -25,7 +28,10 @@ type Print = (json: unknown, text: () => string, csv: () => string) => void;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-/** Health answers are per collector: the first URL is asked. */
+/**
+ * Events and the health report are per collector: the first URL is asked. One GPU's timeline is
+ * asked of every URL and merged.
+ */
 export async function healthCommand(
   command: "events" | "health" | "report-health",
   arg: string | undefined,
@@ -47,12 +53,7 @@ export async function healthCommand(
       () => csvRecords(answer.events as unknown as Record<string, unknown>[]),
     );
   } else if (command === "health") {
-    const t = await getJson<HealthTimeline>(
-      base,
-      `/api/v1/gpus/${encodeURIComponent(arg ?? "")}/health`,
-      range,
-      client,
-    );
+    const t = await mergedTimeline(arg ?? "", range, client);
     print(
       t,
       () => renderTimeline(t, style),
@@ -66,6 +67,34 @@ export async function healthCommand(
       () => csvFields(r),
     );
   }
+}
+
+/**
+ * One GPU's timeline. Several collectors (--url a,b), each asked for its own data: every share of
+ * those that hold the GPU, merged as the API's fan-out merges them (mergeHealthTimelines); a
+ * collector without it says so (NOT_HELD). None holding it: the failure of one that did not answer
+ * (it may hold it), else the refusal one collector gives (heldByNone, 65).
+ */
+async function mergedTimeline(
+  ref: string,
+  range: Record<string, string | undefined>,
+  client: ClientOptions,
+): Promise<HealthTimeline> {
+  const path = `/api/v1/gpus/${encodeURIComponent(ref)}/health`;
+  const answers = await Promise.allSettled(
+    client.urls.map((u) => getJson<HealthTimeline | typeof NOT_HELD>(u, path, range, client)),
+  );
+  const found = answers.flatMap((a) => (a.status === "fulfilled" && !isNotHeld(a.value) ? [a.value] : []));
+  const first = found[0];
+  if (!first) {
+    const failed = answers.find((a) => a.status === "rejected");
+    if (failed) throw failed.reason;
+    throw heldByNone(ref, client.urls);
+  }
+  return mergeHealthTimelines(
+    found.filter((t) => t.uuid === first.uuid),
+    TIMELINE_EVENTS,
+  );
 }
 
 export function renderEvents(events: readonly EventView[], style: Style): string {

@@ -11,11 +11,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../cli/query/cli.js";
 import { checkMessage } from "../../collector/ingest/check.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { GpuState } from "../../shared/proto.js";
 import { eventPayload, eventTopic, xidEvent } from "../collector/health/events.js";
+import { runCaptured } from "../helpers/cli.js";
 import {
   type CollectorParts,
   callAs,
@@ -23,6 +25,7 @@ import {
   expectSame,
   feedFrames,
   openParts,
+  queryJson,
   type ServedCollector,
   serveParts,
   stopAll,
@@ -318,6 +321,30 @@ describe("one GPU's series and health timeline across collectors", () => {
       "initech",
     );
     expect(await refusedBodies("health")).toEqual(new Set([NOT_LEASED]));
+  });
+  it("gputel query health GPU --url a,b: the timeline merged as the fan-out merges it; none holds it: 65", async () => {
+    // Each collector is asked for its own data; the first does not know GB, the second not G9.
+    const urls = ["--url", `${first.url},${second.url}`];
+    const since = ["--since", String(T0), "--until", String(NOW)];
+    for (const ref of [GM, GB, "host-b:0"]) {
+      const merged = await queryJson<Timeline>(["health", ref, ...urls, ...since], TOKEN);
+      expectSame(merged, await get(first, `/api/v1/gpus/${ref}/health?${RANGE}`), ref);
+      expect(merged).not.toHaveProperty("gpuHeld");
+    }
+    const none = await runCaptured(run, ["health", G9, ...urls], { GPUTEL_API_TOKEN: TOKEN });
+    expect(none.code, none.err).toBe(65);
+    expect(none.err).toContain(`no GPU "${G9}" on any of`);
+    // A collector that does not answer may hold it: its failure is the answer then.
+    const down = await runCaptured(run, ["health", G9, "--url", `${second.url},${dead}`], {
+      GPUTEL_API_TOKEN: TOKEN,
+    });
+    expect(down.code, down.err).toBe(69);
+    // One that answers for a GPU another holds leaves the answer whole.
+    const partly = await queryJson<Timeline>(
+      ["health", GB, "--url", `${second.url},${dead}`, ...since],
+      TOKEN,
+    );
+    expectSame(partly, await get(second, `/api/v1/gpus/${GB}/health?${RANGE}`), "partly");
   });
 });
 
