@@ -44,7 +44,7 @@ export function mergeHealthTimelines(
   );
   const placed = timelines.reduce((best, t) => (newestEntryMs(t) > newestEntryMs(best) ? t : best), first);
   const stays = timelines.some((t) => t.stays !== undefined)
-    ? joinRanges(timelines.flatMap((t) => t.stays ?? []))
+    ? joinStays(timelines.flatMap((t) => t.stays ?? []))
     : undefined;
   return {
     generatedMs: Math.max(...timelines.map((t) => t.generatedMs)),
@@ -119,7 +119,19 @@ function joinRanges(ranges: readonly { fromMs: number; toMs: number }[]): { from
   for (const r of [...ranges].sort((a, b) => a.fromMs - b.fromMs)) {
     const last = out[out.length - 1];
     if (last && r.fromMs <= last.toMs) last.toMs = Math.max(last.toMs, r.toMs);
-    else out.push({ ...r });
+    else out.push({ fromMs: r.fromMs, toMs: r.toMs });
   }
   return out;
+}
+
+type Stay = NonNullable<HealthTimeline["stays"]>[number];
+
+/** A tenant's stays from every collector: whole-GPU stays and MIG ones (`downOnly`) joined apart. */
+function joinStays(stays: readonly Stay[]): Stay[] {
+  const whole = joinRanges(stays.filter((s) => !s.downOnly));
+  const downOnly = joinRanges(stays.filter((s) => s.downOnly)).map((s) => ({
+    ...s,
+    downOnly: true as const,
+  }));
+  return [...whole, ...downOnly].sort((a, b) => a.fromMs - b.fromMs);
 }

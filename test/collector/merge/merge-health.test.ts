@@ -165,4 +165,25 @@ describe("mergeHealthTimelines", () => {
     expect(mergeHealthTimelines([first], 1000)).toBe(first);
     expect(() => mergeHealthTimelines([], 1000)).toThrow();
   });
+
+  test("a MIG tenant's down-only stay stays apart from a whole-GPU stay beside it, and keeps its mark", () => {
+    const merged = mergeHealthTimelines(
+      [
+        { ...first, stays: [{ fromMs: 0, toMs: 40 * M }] },
+        {
+          ...second,
+          stays: [
+            { fromMs: 20 * M, toMs: 40 * M },
+            { fromMs: 40 * M, toMs: 60 * M, downOnly: true },
+            { fromMs: 50 * M, toMs: 70 * M, downOnly: true },
+          ],
+        },
+      ],
+      1000,
+    );
+    expect(merged.stays).toEqual([
+      { fromMs: 0, toMs: 40 * M },
+      { fromMs: 40 * M, toMs: 70 * M, downOnly: true },
+    ]);
+  });
 });
