@@ -7,7 +7,7 @@ import type { ValidEvent } from "../ingest/validate-event.js";
 import type { FlagBook } from "./flag-book.js";
 import type { HostTrack } from "./host-track.js";
 import { resetOnSample, resetOnXid, resetReason } from "./rules/reset-required.js";
-import { XID_QUIET_MS, xidDecision, xidFlagFields, xidValues } from "./rules/xid.js";
+import { XID_QUIET_MS, xidCountValues, xidDecision, xidFlagFields } from "./rules/xid.js";
 import type { Flag, FlagKind } from "./types.js";
 
 export const XID = "xid" as const;
@@ -134,19 +134,22 @@ export class HealthFlags {
   }
 
   /**
-   * Closes xid flags whose GPU logged no Xid for XID_QUIET_MS. After a restart, with no Xid seen
-   * since, from its last update or, when later, from when events could arrive again.
+   * Closes xid flags whose GPU logged no Xid of the flag's fault for XID_QUIET_MS (a workload's
+   * Xid does not hold a hardware flag open). After a restart, with no Xid seen since, from the
+   * last one it kept (its `fault_seen_ms`; the last update for a flag written before it was kept)
+   * or, when later, from when events could arrive again.
    */
   expire(nowMs: number): void {
     for (const flag of [...this.book.all()]) {
       if (flag.kind !== XID) continue;
       const key = `${flag.host}\u0000${flag.gpuUuid ?? ""}`;
       const seen = this.lastXid.get(key);
-      const last = seen ?? flag.updatedMs;
+      const last = seen ?? Number(flag.values.fault_seen_ms ?? flag.updatedMs);
       if (nowMs - (seen ?? Math.max(last, this.receivingSinceMs)) < XID_QUIET_MS) continue;
       this.lastXid.delete(key);
+      const what = flag.values.fault === "hardware" ? "hardware Xid" : "Xid";
       this.book.closeFlag(flag.host, flag.gpuUuid, XID, last, nowMs, {
-        reason: `${flag.reason} (no Xid since ${new Date(last).toISOString()})`,
+        reason: `${flag.reason} (no ${what} since ${new Date(last).toISOString()})`,
       });
     }
   }
@@ -166,29 +169,29 @@ export class HealthFlags {
     nowMs: number,
   ): void {
     const key = `${ref.host}\u0000${ref.uuid ?? ""}`;
-    this.lastXid.set(key, nowMs);
     const open = this.book.get(ref.host, ref.uuid, XID);
     const decision = xidDecision(open, e);
-    if (decision === "update" && open) {
-      const count = Number(open.values.count ?? 1) + 1;
-      this.book.updateFlag(
-        ref.host,
-        ref.uuid,
-        XID,
-        open.reason,
-        { ...xidValues(e, count), code: open.values.code ?? e.code, last_code: e.code },
-        nowMs,
-      );
+    if (open && (decision === "update" || decision === "count")) {
+      const values = xidCountValues(open, e);
+      // A workload's Xid counted on a hardware flag does not start its quiet spell again.
+      if (decision === "update") {
+        this.lastXid.set(key, nowMs);
+        values.fault_seen_ms = nowMs;
+      }
+      this.book.updateFlag(ref.host, ref.uuid, XID, open.reason, values, nowMs);
       return;
     }
+    this.lastXid.set(key, nowMs);
     if (decision === "escalate" && open) {
       this.book.closeFlag(ref.host, ref.uuid, XID, e.timeMs, nowMs, {
         reason: `${open.reason} (followed by Xid ${e.code})`,
       });
     }
+    const fields = xidFlagFields(e);
     this.book.openFlag(
       {
-        ...xidFlagFields(e),
+        ...fields,
+        values: { ...fields.values, fault_seen_ms: nowMs },
         host: ref.host,
         gpuUuid: ref.uuid,
         gpuIndex: ref.index,

@@ -6,6 +6,11 @@
 // reset-required and lost).
 // One flag per GPU while Xids keep coming; a more severe Xid closes it and opens a new one (so an
 // alert escalates); it closes once the GPU logged no Xid for XID_QUIET_MS, or on acknowledgement.
+// Whose fault an episode is stays what its first Xid said: reports count a hardware episode as
+// down from its start to its end, so a later Xid must not rewrite that past. A hardware Xid on a
+// workload's flag closes it and opens the hardware's (down from that Xid on); a workload Xid on a
+// hardware flag is counted but changes neither its fault, code, severity nor sentence, and does
+// not hold it open (the time after the last hardware Xid is not the hardware's).
 import { judgeXid } from "../../../shared/xid/judge.js";
 import { NVLINK5_XIDS } from "../../../shared/xid/nvlink5.js";
 import type { XidAction } from "../../../shared/xid/types.js";
@@ -49,7 +54,7 @@ export function xidValues(e: ValidEvent, count: number): FlagValues {
     code: e.code,
     mnemonic: xidEntry(e.code)?.mnemonic ?? null,
     action: e.action,
-    fault: e.applicationLevel ? "workload" : "hardware",
+    fault: faultOf(e),
     pid: e.pid,
     process: e.processName,
     pci_bus_id: e.pciBusId,
@@ -59,8 +64,36 @@ export function xidValues(e: ValidEvent, count: number): FlagValues {
   };
 }
 
-/** What an Xid does to the GPU's open xid flag: open, escalate (close and reopen) or update. */
-export function xidDecision(open: Flag | undefined, e: ValidEvent): "open" | "escalate" | "update" {
+/** Whose fault an Xid (or the xid flag it opened) is. */
+export type XidFault = "hardware" | "workload";
+
+const faultOf = (e: ValidEvent): XidFault => (e.applicationLevel ? "workload" : "hardware");
+
+/**
+ * What an Xid does to the GPU's open xid flag: open one; escalate (close it at the Xid and open
+ * another: a more severe Xid of the same fault, or the hardware's after the workload's); update it
+ * (an Xid of the same fault, no more severe: counted, and the flag's quiet spell starts again); or
+ * count it (the workload's on a hardware flag: counted only).
+ */
+export function xidDecision(open: Flag | undefined, e: ValidEvent): "open" | "escalate" | "update" | "count" {
   if (!open) return "open";
+  const fault = faultOf(e);
+  if (open.values.fault !== fault) return fault === "hardware" ? "escalate" : "count";
   return RANK[xidSeverity(e.action)] > RANK[open.severity] ? "escalate" : "update";
+}
+
+/**
+ * The values an Xid counted on the open flag changes: the count, the latest Xid's code, time and
+ * line (its pid, process and message). What the flag was opened for (code, mnemonic, action,
+ * fault) stays, as its severity and sentence do.
+ */
+export function xidCountValues(open: Flag, e: ValidEvent): FlagValues {
+  const {
+    code: _code,
+    mnemonic: _mnemonic,
+    action: _action,
+    fault: _fault,
+    ...latest
+  } = xidValues(e, Number(open.values.count ?? 1) + 1);
+  return { ...latest, last_code: e.code };
 }

@@ -1,0 +1,129 @@
+// Whose fault an xid flag's episode is (the hardware's or the workload's) is fixed by the Xid that
+// opened it and never changed by a later one: a hardware episode counts as down time (statements,
+// the tenants view, the downtime report: reports/down-time.ts), a workload one does not, so a
+// later Xid of the other kind must not rewrite the episode's past. Fault classes are NVIDIA's
+// (test/fixtures/xid/): 48 (double-bit ECC error) and 79 (fallen off the bus) are the hardware's,
+// 13 (graphics engine exception) and 31 (GPU memory page fault) the workload's.
+import type { FastifyInstance } from "fastify";
+import { afterEach, describe, expect, it } from "vitest";
+import { XID_QUIET_MS } from "../../../collector/flags/rules/xid.js";
+import { LeaseService } from "../../../collector/leases/service.js";
+import { DownFlags } from "../../../collector/reports/down-time.js";
+import { ACME, GPU, statementDownMs, tenantApp } from "../../security/tenant-app.js";
+import { xidEvent } from "./events.js";
+import { type FlagHarness, flagHarness, HOST, INTERVAL, inventory, MIN, T0, UUID } from "./flag-harness.js";
+
+let h: FlagHarness | undefined;
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  h?.cleanup();
+});
+
+/** Xid `code` logged at T0 + `min` minutes and received then. */
+function xidAt(harness: FlagHarness, min: number, code: number): void {
+  harness.clock.now = T0 + min * MIN;
+  harness.xid([xidEvent(min * 60 + 1, code, { time_ms: T0 + min * MIN })]);
+}
+
+/** The GPU's down stretches from its xid flags, as every availability figure reads them from the store. */
+function xidDownOf(harness: FlagHarness, nowMs: number): [number, number][] {
+  const flags = harness.store.flagStore().history({ fromMs: T0, toMs: nowMs, limit: 100 });
+  return DownFlags.of(flags, ["xid"])
+    .gpuStretches(UUID, T0, nowMs, nowMs)
+    .map((s) => [s.fromMs, s.toMs]);
+}
+
+describe("an xid flag's fault", () => {
+  it("a workload Xid on a hardware Xid's flag is counted, and the flag stays the hardware's", () => {
+    h = flagHarness();
+    xidAt(h, 1, 79);
+    const opened = h.open("xid");
+    xidAt(h, 5, 31);
+    expect(h.history("xid")).toHaveLength(1);
+    const flag = h.open("xid");
+    expect(flag).toMatchObject({
+      id: opened?.id,
+      severity: "critical",
+      startMs: T0 + MIN,
+      reason: opened?.reason,
+    });
+    expect(flag?.values).toMatchObject({
+      code: 79,
+      mnemonic: "ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS",
+      action: "reboot",
+      fault: "hardware",
+      count: 2,
+      last_code: 31,
+      last_ms: T0 + 5 * MIN,
+    });
+    expect(xidDownOf(h, T0 + 10 * MIN)).toEqual([[T0 + MIN, T0 + 10 * MIN]]);
+  });
+
+  it("a hardware Xid on a workload Xid's flag, of no higher severity, closes it and opens the hardware's from then", () => {
+    h = flagHarness();
+    xidAt(h, 1, 13);
+    xidAt(h, 5, 48); // both "warning": an update before, which made the whole episode the hardware's
+    const [hardware, workload] = h.history("xid");
+    expect(workload).toMatchObject({
+      startMs: T0 + MIN,
+      endMs: T0 + 5 * MIN,
+      values: { code: 13, fault: "workload" },
+    });
+    expect(hardware).toMatchObject({
+      startMs: T0 + 5 * MIN,
+      endMs: null,
+      severity: "warning",
+      values: { code: 48, fault: "hardware", count: 1 },
+    });
+    expect(hardware?.reason).toContain("Xid 48");
+    expect(xidDownOf(h, T0 + 10 * MIN)).toEqual([[T0 + 5 * MIN, T0 + 10 * MIN]]);
+  });
+
+  it.each([false, true])(
+    "a hardware Xid's flag closes a quiet spell after its last hardware Xid: workload Xids do not hold it (restart: %s)",
+    (restart) => {
+      h = flagHarness();
+      xidAt(h, 1, 48);
+      xidAt(h, 2, 48);
+      xidAt(h, 10, 13);
+      let quietFrom = T0 + 2 * MIN;
+      if (restart) {
+        h = h.restart();
+        quietFrom = T0 + 11 * MIN; // the collector's own downtime is not quiet
+        h.engine.receiving(quietFrom);
+      }
+      h.engine.tick(quietFrom + XID_QUIET_MS);
+      const [flag] = h.history("xid");
+      expect(flag).toMatchObject({ endMs: T0 + 2 * MIN, values: { code: 48, fault: "hardware", count: 3 } });
+      expect(flag?.reason).toContain(`(no hardware Xid since ${new Date(T0 + 2 * MIN).toISOString()})`);
+      expect(xidDownOf(h, T0 + 60 * MIN)).toEqual([[T0 + MIN, T0 + 2 * MIN]]);
+    },
+  );
+});
+
+describe("a statement's down time from Xids of both kinds", () => {
+  /** acme leases the GPU from T0 on; Xids `first` at 10 min and `then` at 20 min; the statement at 25 min. */
+  async function billedDown(first: number, then: number): Promise<number> {
+    h = flagHarness();
+    const harness = h;
+    const now = T0 + 25 * MIN;
+    harness.store.writeInventory(inventory(HOST, T0, [GPU]), T0);
+    for (let t = T0; t <= now; t += 10 * INTERVAL) harness.frame(t, {});
+    xidAt(harness, 10, first);
+    xidAt(harness, 20, then);
+    harness.clock.now = now;
+    const leases = new LeaseService(harness.store.leases, () => now);
+    leases.create({ id: "acme-1", device: UUID, tenant: "acme", start: T0 }, "test");
+    app = tenantApp(harness, leases, () => now, "xid-fault-admin-token-0123456789", ACME);
+    return statementDownMs(app, now);
+  }
+
+  it("bills a hardware Xid's episode down although a workload Xid followed", async () => {
+    expect(await billedDown(48, 13)).toBe(15 * MIN);
+  });
+
+  it("bills a workload Xid's episode up to the hardware Xid that followed it as up", async () => {
+    expect(await billedDown(13, 48)).toBe(5 * MIN);
+  });
+});
