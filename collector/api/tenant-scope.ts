@@ -231,11 +231,12 @@ export function tenantSeries(scope: TenantScope, series: SeriesView, host: strin
  * GPU flags of leased devices that overlap a period, and the down flags of the GPUs of its MIG
  * devices (down-time.ts isDown: lost, error, reset-required, a hardware Xid), which its statement
  * counts as its MIG device's down time (an Xid's sentence and values, which name the process it
- * hit, left out unless it held the whole GPU); host-level flags (stale, offline, an Xid on no GPU
- * the agent could name, its sentence and values left out: xidWithheld) of a host
- * one of the tenant's GPUs (a MIG device's: its GPU) was on (`where`) during the flag and its
- * lease: they count against its availability, as its statement's down time does
- * (reports/down-time.ts), and a host its GPU was not on then is none of its business. A flag is
+ * hit, and those of a reset-required an Xid asked for, left out unless it held the whole GPU);
+ * host-level flags (stale, offline, an Xid on no GPU the agent could name, its sentence and
+ * values left out: xidWithheld) of a host one of the tenant's GPUs (a MIG device's: its GPU) was
+ * on (`where`) during the flag and its lease: they count against its availability, as its
+ * statement's down time does (reports/down-time.ts), and a host its GPU was not on then is none
+ * of its business. A flag is
  * shown once per stay of the tenant's it overlaps (TenantScope.staysOf, staysOn), clipped to that
  * stay: a flag that goes on after the lease ended (or the GPU left) is closed then for the
  * tenant, which learns nothing of the device after its lease (nor of another tenant's time
@@ -272,10 +273,11 @@ export function tenantFlags<F extends Flag>(
  * Why an Xid's sentence and values (they name the process it hit) are withheld over [fromMs, toMs)
  * of the tenant's, if they are: on a GPU in MIG mode another MIG tenant's process, unless the whole
  * GPU was the tenant's then; on no GPU the agent could name (a host-level flag), any tenant's
- * process on the host's GPUs.
+ * process on the host's GPUs. A reset-required flag an Xid asked for names the Xid (its number in
+ * the sentence and `xid_code`) and is withheld alike, so that it tells no more than the xid entry.
  */
 function xidWithheld(scope: TenantScope, f: Flag, fromMs: number, toMs: number): string | undefined {
-  if (f.kind !== "xid") return undefined;
+  if (f.kind !== "xid" && !(f.kind === "reset-required" && f.values.xid_code !== undefined)) return undefined;
   if (f.gpuUuid === null) return HOST_XID_WITHHELD_REASON;
   return scope.covers(f.gpuUuid, fromMs, toMs) ? undefined : MIG_WITHHELD_REASON;
 }

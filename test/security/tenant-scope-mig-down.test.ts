@@ -133,6 +133,31 @@ describe("a MIG device lease and its GPU's down flags", () => {
     expect(summary.flags.open).toBe(open.length);
     expect(summary.flags.byKind.lost).toBe(1);
   });
+
+  it("shows its GPU's reset-required flag without the Xid that asked for it, withheld as the xid entry is", async () => {
+    const now = T0 + 60 * MIN;
+    const harness = start(now, now + MIN, now + MIN);
+    harness.clock.now = T0 + 30 * MIN;
+    const message =
+      "NVRM: Xid (PCI:0000:01:00): 79, pid='<unknown>', name=<unknown>, GPU has fallen off the bus.";
+    harness.xid([xidEvent(1, 79, { time_ms: T0 + 30 * MIN, pid: null, process_name: "", message })]);
+    harness.clock.now = now;
+    expect(harness.open("reset-required")?.values.xid_code).toBe(79);
+    const a = serve(harness, now, T0 + 20 * MIN, null);
+    const entries = (list: readonly DetailedFlag[]) =>
+      list.map((f) => [f.kind, f.startMs, f.reason, f.values]).sort();
+    const open = await flagsOf(a, "state=open");
+    expect(entries(open)).toEqual([
+      ["reset-required", T0 + 30 * MIN, MIG_WITHHELD_REASON, {}],
+      ["xid", T0 + 30 * MIN, MIG_WITHHELD_REASON, {}],
+    ]);
+    // The GPU's timeline shows the same entries; the down time is the statement's.
+    const timeline = await timelineOf(a, `from=${T0}&to=${now}`);
+    expect(entries(timeline.flags)).toEqual(entries(open));
+    expect(JSON.stringify([open, timeline])).not.toMatch(/Xid 79|xid_code/);
+    expect(timeline.downtimeMs).toBe(30 * MIN);
+    expect(await statementDownMs(a, now)).toBe(30 * MIN);
+  });
 });
 
 /** A hardware Xid (48, double-bit ECC error) that names `pid` and `process`. */
