@@ -12,7 +12,7 @@ import { hasCredentials } from "../../shared/mask.js";
 import type { ClientOptions } from "../query/client.js";
 import { resolveGivenRange } from "../query/options.js";
 import type { Style } from "../query/table.js";
-import { formatOf, ImportFileError, parseImport } from "./import-file.js";
+import { formatOf, LeaseDataError, labelKey, parseImport } from "./import-file.js";
 import { type HistoryView, renderLease, renderLeases } from "./render.js";
 import { requestJson } from "./request.js";
 import { InputError, requireOptions, runApiCli, UsageError } from "./run-api-cli.js";
@@ -111,7 +111,7 @@ function labels(list: readonly string[] | undefined): Record<string, string> | u
   for (const pair of list) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new UsageError(`--label ${JSON.stringify(pair)} is not key=value`);
-    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+    out[labelKey(pair.slice(0, eq), "")] = pair.slice(eq + 1);
   }
   return out;
 }
@@ -223,7 +223,7 @@ export function run(args: string[], io: LeaseIo = defaultIo()): Promise<number> 
       usage: USAGE,
       parse,
       command,
-      exitCodeOf: (error) => (error instanceof ImportFileError ? 65 : undefined),
+      exitCodeOf: (error) => (error instanceof LeaseDataError ? 65 : undefined),
     },
     args,
     io,

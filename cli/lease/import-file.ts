@@ -5,14 +5,26 @@ import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { FIELD_NAMES } from "../../collector/leases/model.js";
 import type { ImportRecord } from "../../collector/leases/service.js";
 
-export class ImportFileError extends Error {}
+/** Lease data refused before it is sent (an import file, a `--label`): exit 65, as the collector's refusals. */
+export class LeaseDataError extends Error {}
+
+/**
+ * A label key as read from a file or `--label`. `__proto__` is refused here: a plain object drops
+ * it without a word (assigning it sets the prototype), and the collector's JSON parser refuses any
+ * body holding it without naming the field (prototype poisoning), so this names it as the
+ * collector names every other bad key.
+ */
+export function labelKey(key: string, where: string): string {
+  if (key === "__proto__") throw new LeaseDataError(`${where}field labels: "__proto__" is not a label key`);
+  return key;
+}
 
 export type ImportFormat = "csv" | "yaml";
 
 export function formatOf(path: string, given: string | undefined): ImportFormat {
   const f = given ?? (/\.csv$/i.test(path) ? "csv" : /\.ya?ml$/i.test(path) ? "yaml" : undefined);
   if (f === "csv" || f === "yaml") return f;
-  throw new ImportFileError(
+  throw new LeaseDataError(
     `${path}: cannot tell CSV from YAML by the name: give --format csv or --format yaml`,
   );
 }
@@ -59,7 +71,7 @@ export function csvRows(text: string, name: string): { line: number; cells: stri
     }
     // `"2.40"0` is no RFC 4180 field: refused, not read as 2.400.
     if (closed && ch !== "," && ch !== "\n" && ch !== "\r")
-      throw new ImportFileError(`${name}:${line}: text after the closing quote of a field`);
+      throw new LeaseDataError(`${name}:${line}: text after the closing quote of a field`);
     closed = false;
     if (ch === '"' && cell === "") quoted = true;
     else if (ch === ",") {
@@ -70,11 +82,11 @@ export function csvRows(text: string, name: string): { line: number; cells: stri
       endRow();
       line++;
       rowLine = line;
-    } else if (ch === '"') throw new ImportFileError(`${name}:${line}: a quote inside an unquoted field`);
+    } else if (ch === '"') throw new LeaseDataError(`${name}:${line}: a quote inside an unquoted field`);
     else cell += ch;
     i++;
   }
-  if (quoted) throw new ImportFileError(`${name}:${rowLine}: a quoted field is not closed`);
+  if (quoted) throw new LeaseDataError(`${name}:${rowLine}: a quoted field is not closed`);
   endRow();
   return rows;
 }
@@ -82,20 +94,20 @@ export function csvRows(text: string, name: string): { line: number; cells: stri
 function parseCsv(text: string, name: string): ImportRecord[] {
   const rows = csvRows(text, name);
   const header = rows.shift();
-  if (!header) throw new ImportFileError(`${name}: empty file (a header row names the fields)`);
+  if (!header) throw new LeaseDataError(`${name}: empty file (a header row names the fields)`);
   const columns = header.cells.map((c) => c.trim());
   columns.forEach((c, i) => {
     if (!(FIELD_NAMES as readonly string[]).includes(c))
-      throw new ImportFileError(
+      throw new LeaseDataError(
         `${name}:${header.line}: field ${JSON.stringify(c)}: unknown column (columns: ${FIELD_NAMES.join(", ")})`,
       );
     // A second column of one field would silently win over the first: which value is meant?
     if (columns.indexOf(c) !== i)
-      throw new ImportFileError(`${name}:${header.line}: field ${JSON.stringify(c)}: column given twice`);
+      throw new LeaseDataError(`${name}:${header.line}: field ${JSON.stringify(c)}: column given twice`);
   });
   return rows.map(({ line, cells }) => {
     if (cells.length !== columns.length)
-      throw new ImportFileError(
+      throw new LeaseDataError(
         `${name}:${line}: ${cells.length} fields where the header has ${columns.length}`,
       );
     const fields: Record<string, unknown> = {};
@@ -114,8 +126,8 @@ function csvLabels(text: string, name: string, line: number): Record<string, str
   for (const pair of text.split(";").filter((p) => p.trim() !== "")) {
     const eq = pair.indexOf("=");
     if (eq <= 0)
-      throw new ImportFileError(`${name}:${line}: field labels: ${JSON.stringify(pair)} is not key=value`);
-    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+      throw new LeaseDataError(`${name}:${line}: field labels: ${JSON.stringify(pair)} is not key=value`);
+    labels[labelKey(pair.slice(0, eq).trim(), `${name}:${line}: `)] = pair.slice(eq + 1).trim();
   }
   return labels;
 }
@@ -126,19 +138,27 @@ function parseYaml(text: string, name: string): ImportRecord[] {
   const first = doc.errors[0];
   if (first) {
     const at = counter.linePos(first.pos[0]).line;
-    throw new ImportFileError(`${name}:${at}: not YAML: ${first.message.split("\n")[0]}`);
+    throw new LeaseDataError(`${name}:${at}: not YAML: ${first.message.split("\n")[0]}`);
   }
   let list: unknown = doc.contents;
   if (isMap(list)) list = list.get("leases", true);
   if (!isSeq(list))
-    throw new ImportFileError(
+    throw new LeaseDataError(
       `${name}:1: expected a list of leases (or a mapping with \`leases:\` holding one)`,
     );
   return list.items.map((item, i) => {
     const offset = (item as { range?: [number, number, number] }).range?.[0] ?? 0;
     const line = counter.linePos(offset).line;
-    if (!isMap(item)) throw new ImportFileError(`${name}:${line}: lease ${i + 1} is not a mapping`);
+    if (!isMap(item)) throw new LeaseDataError(`${name}:${line}: lease ${i + 1} is not a mapping`);
     const fields = item.toJSON() as Record<string, unknown>;
+    // YAML keeps a `__proto__` key as an own property, which the collector's JSON parser refuses.
+    if (Object.hasOwn(fields, "__proto__"))
+      throw new LeaseDataError(
+        `${name}:${line}: field "__proto__": unknown field (fields: ${FIELD_NAMES.join(", ")})`,
+      );
+    const labels = fields.labels;
+    if (typeof labels === "object" && labels !== null)
+      for (const key of Object.keys(labels)) labelKey(key, `${name}:${line}: `);
     return { line, fields };
   });
 }

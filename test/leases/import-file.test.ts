@@ -1,7 +1,7 @@
 // The import file reader: CSV quoting (commas, quotes, newlines inside fields), line numbers of
 // each record, YAML lists with and without `leases:`, and errors that name line and field.
 import { describe, expect, test } from "vitest";
-import { csvRows, formatOf, ImportFileError, parseImport } from "../../cli/lease/import-file.js";
+import { csvRows, formatOf, LeaseDataError, parseImport } from "../../cli/lease/import-file.js";
 
 describe("CSV", () => {
   test("quoted fields and the line each record starts on", () => {
@@ -44,7 +44,7 @@ describe("YAML", () => {
   test("not a list, not a mapping, not YAML", () => {
     expect(() => parseImport("id: a\n", "yaml", "f.yaml")).toThrow(/expected a list of leases/);
     expect(() => parseImport("- a\n", "yaml", "f.yaml")).toThrow(/f\.yaml:1: lease 1 is not a mapping/);
-    expect(() => parseImport("- id: [a\n", "yaml", "f.yaml")).toThrow(ImportFileError);
+    expect(() => parseImport("- id: [a\n", "yaml", "f.yaml")).toThrow(LeaseDataError);
   });
 });
 

@@ -144,6 +144,44 @@ describe("gputel lease", () => {
     expect([broken.code, /leases\.yaml:\d+: not YAML/.test(broken.out)]).toEqual([65, true]);
   });
 
+  test("a __proto__ label key is refused naming where (--label, CSV, YAML), and nothing is written", async () => {
+    // A plain object drops it without a word (it sets the prototype); the collector's JSON parser
+    // refuses a body holding it without naming the field: the lease was kept without the label.
+    const start = iso(NOW + 10 * H);
+    const add = await lease(
+      ["add", "--id", "proto-1", "--device", G2, "--tenant", "acme"].concat([
+        "--start",
+        start,
+        "--label",
+        "team=ml",
+        "--label",
+        "__proto__=x",
+      ]),
+    );
+    expect([add.code, add.out]).toEqual([
+      65,
+      expect.stringMatching(/field labels: "__proto__" is not a label key/),
+    ]);
+    const csv = join(dir, "proto.csv");
+    writeFileSync(csv, `id,device,tenant,start,labels\nproto-2,${G2},acme,${start},team=ml;__proto__=x\n`);
+    const fromCsv = await lease(["import", csv]);
+    expect([fromCsv.code, fromCsv.out]).toEqual([
+      65,
+      expect.stringMatching(/proto\.csv:2: field labels: "__proto__" is not a label key/),
+    ]);
+    const yaml = join(dir, "proto.yaml");
+    writeFileSync(
+      yaml,
+      `- id: proto-3\n  device: ${G2}\n  tenant: acme\n  start: ${start}\n  labels: { team: ml, __proto__: x }\n`,
+    );
+    const fromYaml = await lease(["import", yaml]);
+    expect([fromYaml.code, fromYaml.out]).toEqual([
+      65,
+      expect.stringMatching(/proto\.yaml:1: field labels: "__proto__" is not a label key/),
+    ]);
+    for (const id of ["proto-1", "proto-2", "proto-3"]) expect((await lease(["show", id])).code, id).toBe(65);
+  });
+
   test("no token or a viewer token: exit 78", async () => {
     const none = await gputel(["lease", "list", "--url", c.url]);
     expect([none.code, /unauthorized/.test(none.out)]).toEqual([78, true]);
