@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { hasCredentials } from "../../shared/mask.js";
 import { RequestError, requestJson } from "../lease/request.js";
+import { extraOperands } from "../lease/run-api-cli.js";
 import { exitStatusOfHttp } from "../query/exit-status.js";
 
 const USAGE = `Usage: gputel flag ack ID --note TEXT [--url URL] [--token-file F] [--json]
@@ -59,6 +60,8 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
     return usage(command ? `unknown command ${JSON.stringify(command)}` : "a command is needed");
   if (!id || !/^[1-9][0-9]{0,15}$/.test(id))
     return usage("ack needs a flag ID (a number, see gputel query flags)");
+  const extra = extraOperands(positionals.slice(1), 1, "ack takes one flag ID");
+  if (extra) return usage(extra);
   const note = v.note?.trim() ?? "";
   if (note === "" || note.length > 1000) return usage("--note is required (1 to 1000 characters)");
   const url = (v.url ?? "http://127.0.0.1:8080").replace(/\/+$/, "");

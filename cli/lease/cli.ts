@@ -15,7 +15,7 @@ import type { Style } from "../query/table.js";
 import { formatOf, LeaseDataError, labelKey, parseImport } from "./import-file.js";
 import { type HistoryView, renderLease, renderLeases } from "./render.js";
 import { requestJson } from "./request.js";
-import { InputError, requireOptions, runApiCli, UsageError } from "./run-api-cli.js";
+import { extraOperands, InputError, requireOptions, runApiCli, UsageError } from "./run-api-cli.js";
 
 const USAGE = `Usage: gputel lease <command> [options]
 
@@ -120,6 +120,16 @@ function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined));
 }
 
+/** What each command takes after its name. */
+const OPERANDS = new Map([
+  ["add", "no operand"],
+  ["list", "no operand"],
+  ["end", "one lease ID"],
+  ["show", "one lease ID"],
+  ["delete", "one lease ID"],
+  ["import", "one FILE"],
+]);
+
 async function command(v: Values, positionals: string[], io: LeaseIo): Promise<void> {
   const [cmd, arg] = positionals;
   const style: Style = { colour: !io.env.NO_COLOR && io.isTTY };
@@ -129,6 +139,10 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
     if (!arg) throw new UsageError(`${cmd} needs a lease ID`);
     return encodeURIComponent(arg);
   };
+  const takes = OPERANDS.get(cmd ?? "");
+  const extra =
+    takes && extraOperands(positionals.slice(1), takes === "no operand" ? 0 : 1, `${cmd} takes ${takes}`);
+  if (extra) throw new UsageError(extra);
   switch (cmd) {
     case "add": {
       requireOptions(v, ["device", "tenant", "start"], "add");

@@ -18,7 +18,7 @@ import {
 import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
 import { client, defaultIo, type LeaseIo } from "../lease/cli.js";
 import { RequestError, requestJson } from "../lease/request.js";
-import { runApiCli, UsageError } from "../lease/run-api-cli.js";
+import { extraOperands, runApiCli, UsageError } from "../lease/run-api-cli.js";
 import { resolveGivenRange } from "../query/options.js";
 import { table } from "../query/table.js";
 
@@ -93,6 +93,8 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
   const format = v.format ?? "table";
   if (!["table", "csv", "json"].includes(format)) throw new UsageError(`--format must be table, csv or json`);
   const options = client(v, io);
+  const extra = extraOperands(positionals.slice(1), 0, `${positionals[0]} takes no operand`);
+  if (extra && (positionals[0] === "statement" || positionals[0] === "leases")) throw new UsageError(extra);
   switch (positionals[0]) {
     case "statement": {
       if (!v.month) throw new UsageError("statement needs --month YYYY-MM");

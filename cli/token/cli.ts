@@ -9,6 +9,7 @@ import { loadCollectorConfig } from "../../collector/config.js";
 import { openTokenStore, type TokenStore } from "../../collector/store/tokens.js";
 import { EX_CONFIG, formatProblems } from "../../shared/config/problems.js";
 import { errorMessage } from "../../shared/errors.js";
+import { extraOperands } from "../lease/run-api-cli.js";
 import { table } from "../query/table.js";
 
 const USAGE = `Usage: gputel token <command> [options]
@@ -126,10 +127,20 @@ export async function run(args: string[], io: TokenIo = defaultIo()): Promise<nu
     io.stdout(USAGE);
     return 0;
   }
-  if (!["add", "list", "revoke"].includes(parsed.positionals[0] ?? "")) {
+  const [cmd = "", ...operands] = parsed.positionals;
+  if (!["add", "list", "revoke"].includes(cmd)) {
     io.stderr(
-      `gputel token: ${parsed.positionals[0] ? `unknown command ${JSON.stringify(parsed.positionals[0])}` : "a command is needed"}\n\n${USAGE}`,
+      `gputel token: ${cmd ? `unknown command ${JSON.stringify(cmd)}` : "a command is needed"}\n\n${USAGE}`,
     );
+    return 64;
+  }
+  const extra = extraOperands(
+    operands,
+    cmd === "revoke" ? 1 : 0,
+    `${cmd} takes ${cmd === "revoke" ? "one token ID" : "no operand"}`,
+  );
+  if (extra) {
+    io.stderr(`gputel token: ${extra}\n\n${USAGE}`);
     return 64;
   }
   let database = v.database;

@@ -79,6 +79,26 @@ describe("a missing required option is bad usage, refused before any request", (
   });
 });
 
+describe("more operands than a command takes are bad usage, refused before any request", () => {
+  test.each([
+    ["lease end", leaseCli, ["end", "a", "b"], 'end takes one lease ID (also given: "b")'],
+    ["lease list", leaseCli, ["list", "acme"], 'list takes no operand (also given: "acme")'],
+    [
+      "report statement",
+      reportCli,
+      ["statement", "--tenant", "acme", "--month", "2026-11", "globex"],
+      'statement takes no operand (also given: "globex")',
+    ],
+    ["report leases", reportCli, ["leases", "acme"], 'leases takes no operand (also given: "acme")'],
+  ])("%s", async (_name, cli, args, message) => {
+    asked.length = 0;
+    const r = await runCaptured(cli, [...args, "--url", url], env);
+    expect(r.code, r.err).toBe(64);
+    expect(r.err).toContain(`${message}; nothing was done`);
+    expect(asked).toEqual([]);
+  });
+});
+
 describe("the help lists the exit statuses the docs give", () => {
   test.each([
     ["lease", leaseCli],

@@ -182,6 +182,29 @@ describe("gputel lease", () => {
     for (const id of ["proto-1", "proto-2", "proto-3"]) expect((await lease(["show", id])).code, id).toBe(65);
   });
 
+  test("extra operands are bad usage (64) and nothing is done: not the first alone", async () => {
+    const file = (name: string, hours: number) => {
+      const path = join(dir, `${name}.csv`);
+      const window = `${iso(NOW + hours * H)},${iso(NOW + (hours + 1) * H)}`;
+      writeFileSync(path, `id,device,tenant,start,end\n${name},${G1},acme,${window}\n`);
+      return path;
+    };
+    const [a, b] = [file("ops-a", 30), file("ops-b", 31)];
+    const both = await lease(["import", a, b]);
+    expect([both.code, both.out]).toEqual([
+      64,
+      expect.stringContaining(`import takes one FILE (also given: "${b}"); nothing was done`),
+    ]);
+    for (const id of ["ops-a", "ops-b"]) expect((await lease(["show", id])).code, id).toBe(65);
+    for (const path of [a, b]) expect((await lease(["import", path])).code).toBe(0);
+    const del = await lease(["delete", "ops-a", "ops-b"]);
+    expect([del.code, del.out]).toEqual([
+      64,
+      expect.stringContaining('delete takes one lease ID (also given: "ops-b"); nothing was done'),
+    ]);
+    for (const id of ["ops-a", "ops-b"]) expect((await lease(["show", id])).code, id).toBe(0);
+  });
+
   test("no token or a viewer token: exit 78", async () => {
     const none = await gputel(["lease", "list", "--url", c.url]);
     expect([none.code, /unauthorized/.test(none.out)]).toEqual([78, true]);
@@ -197,7 +220,7 @@ describe("gputel token", () => {
     expect(made.token).toMatch(/^gputel_[A-Za-z0-9_-]{43}$/);
     const viewer = JSON.parse(
       (await gputel(["token", "add", "--database", db, "--role", "viewer", "--json"])).out,
-    ) as { token: string };
+    ) as { id: string; token: string };
     const list = await gputel(["token", "list", "--database", db]);
     expect(list.out).toContain(made.id);
     expect(list.out).toContain("tenant:acme");
@@ -216,6 +239,14 @@ describe("gputel token", () => {
       { GPUTEL_API_TOKEN: viewer.token },
     );
     expect(viewerAdd.code).toBe(78);
+    expect((await gputel(["lease", "list", "--url", c.url], { GPUTEL_API_TOKEN: viewer.token })).code).toBe(
+      0,
+    );
+    const two = await gputel(["token", "revoke", "--database", db, viewer.id, made.id]);
+    expect([two.code, two.out]).toEqual([
+      64,
+      expect.stringContaining(`revoke takes one token ID (also given: "${made.id}"); nothing was done`),
+    ]);
     expect((await gputel(["lease", "list", "--url", c.url], { GPUTEL_API_TOKEN: viewer.token })).code).toBe(
       0,
     );

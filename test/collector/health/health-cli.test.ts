@@ -143,4 +143,14 @@ describe("gputel flag ack", () => {
     expect(await flagCli(["ack", id, "--note", "n", "--url", nobody], down.io)).toBe(69);
     expect(down.out.stderr).toContain(`cannot reach the collector at ${nobody}`);
   });
+
+  it("two flag IDs are bad usage and neither is acknowledged: not the first alone", async () => {
+    const { url, h } = await live();
+    const xid = String(h.open("xid")?.id);
+    const reset = String(h.open("reset-required")?.id);
+    const r = io();
+    expect(await flagCli(["ack", xid, reset, "--note", "GPU reset", "--url", url], r.io)).toBe(64);
+    expect(r.out.stderr).toContain(`ack takes one flag ID (also given: "${reset}"); nothing was done`);
+    expect([h.open("xid")?.id, h.open("reset-required")?.id].map(String)).toEqual([xid, reset]);
+  });
 });
