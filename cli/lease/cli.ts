@@ -208,13 +208,14 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
     }
     case "import": {
       if (!arg) throw new UsageError("import needs a FILE (CSV or YAML)");
+      const format = formatOf(arg, v.format);
       let text: string;
       try {
         text = readFileSync(arg, "utf8");
       } catch (error) {
         throw new InputError(`cannot read ${arg}: ${(error as Error).message}`);
       }
-      const records = parseImport(text, formatOf(arg, v.format), arg);
+      const records = parseImport(text, format, arg);
       const result = await requestJson<ImportResult>("POST", "/api/v1/leases/import", {
         ...client(v, io),
         body: { records },

@@ -4,6 +4,7 @@
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { FIELD_NAMES } from "../../collector/leases/model.js";
 import type { ImportRecord } from "../../collector/leases/service.js";
+import { UsageError } from "./run-api-cli.js";
 
 /** Lease data refused before it is sent (an import file, a `--label`): exit 65, as the collector's refusals. */
 export class LeaseDataError extends Error {}
@@ -21,12 +22,15 @@ export function labelKey(key: string, where: string): string {
 
 export type ImportFormat = "csv" | "yaml";
 
+/** The file's format: --format, else its name. A bad or missing --format is bad usage (64), not bad data. */
 export function formatOf(path: string, given: string | undefined): ImportFormat {
-  const f = given ?? (/\.csv$/i.test(path) ? "csv" : /\.ya?ml$/i.test(path) ? "yaml" : undefined);
-  if (f === "csv" || f === "yaml") return f;
-  throw new LeaseDataError(
-    `${path}: cannot tell CSV from YAML by the name: give --format csv or --format yaml`,
-  );
+  if (given !== undefined) {
+    if (given === "csv" || given === "yaml") return given;
+    throw new UsageError(`--format must be csv or yaml, not ${JSON.stringify(given)}`);
+  }
+  if (/\.csv$/i.test(path)) return "csv";
+  if (/\.ya?ml$/i.test(path)) return "yaml";
+  throw new UsageError(`${path}: cannot tell CSV from YAML by the name: give --format csv or --format yaml`);
 }
 
 export function parseImport(text: string, format: ImportFormat, name: string): ImportRecord[] {

@@ -205,6 +205,31 @@ describe("gputel lease", () => {
     for (const id of ["ops-a", "ops-b"]) expect((await lease(["show", id])).code, id).toBe(0);
   });
 
+  test("import: a bad or missing --format is bad usage (64) naming --format", async () => {
+    const csv = join(dir, "fmt.csv");
+    writeFileSync(
+      csv,
+      `id,device,tenant,start,end\nfmt-1,${G1},acme,${iso(NOW + 40 * H)},${iso(NOW + 41 * H)}\n`,
+    );
+    // The name tells CSV; the message blamed the name, and a bad option value exited 65 (refused data).
+    const xml = await lease(["import", csv, "--format", "xml"]);
+    expect([xml.code, xml.out]).toEqual([
+      64,
+      expect.stringContaining('--format must be csv or yaml, not "xml"'),
+    ]);
+    const txt = join(dir, "fmt.txt");
+    writeFileSync(txt, readFileSync(csv));
+    const unnamed = await lease(["import", txt]);
+    expect([unnamed.code, unnamed.out]).toEqual([
+      64,
+      expect.stringContaining(
+        "fmt.txt: cannot tell CSV from YAML by the name: give --format csv or --format yaml",
+      ),
+    ]);
+    expect((await lease(["show", "fmt-1"])).code).toBe(65);
+    expect((await lease(["import", txt, "--format", "csv"])).out).toMatch(/1 created/);
+  });
+
   test("no token or a viewer token: exit 78", async () => {
     const none = await gputel(["lease", "list", "--url", c.url]);
     expect([none.code, /unauthorized/.test(none.out)]).toEqual([78, true]);
