@@ -1,5 +1,6 @@
 // `gputel xid parse FILE… [--json] [--year YYYY]`: the Xid events in kernel-log dumps (dmesg,
-// journalctl -k, syslog, Talos, raw /dev/kmsg records), with NVIDIA's catalogue entry for each.
+// journalctl -k plain or -o json, syslog, Talos, raw /dev/kmsg records), with NVIDIA's catalogue
+// entry for each.
 // An operator's triage tool, and the way tests read every fixture.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
@@ -10,7 +11,8 @@ import { renderRows } from "./render.js";
 export const USAGE = `Usage: gputel xid parse FILE... [options]
 
 Prints the NVIDIA Xid events found in kernel-log dumps: dmesg (plain, -T, --time-format=iso,
---decode), journalctl -k / syslog, Talos, raw /dev/kmsg records. FILE - reads stdin.
+--decode), journalctl -k (also -o json) / syslog, Talos, raw /dev/kmsg records. FILE - reads
+stdin.
 NVSwitch SXid lines are counted, not listed (they are not GPU events).
 
 Options:

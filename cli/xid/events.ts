@@ -2,6 +2,7 @@
 // entry attached, and for an NVLink5 Xid (144-150) the row of NVIDIA's "XID 144-150 Decode" sheet
 // its line selects, which then gives the action (shared/xid/judge.ts). Pure. The JSON names are
 // the operator-facing contract (issue 16).
+import { type LogRecord, readRecord } from "../../agent/sources/kernel-log/record.js";
 import { type KernelLogEvent, parseKernelLogLine } from "../../agent/sources/kernel-log/xid-line.js";
 import { judgeXid, type XidJudgement } from "../../shared/xid/judge.js";
 import type { Nvlink5Severity } from "../../shared/xid/types.js";
@@ -71,7 +72,11 @@ export function xidRows(file: string, text: string, year?: number): DumpSummary 
   let sxidLines = 0;
   const options = year === undefined ? {} : { year };
   text.split(/\r?\n/).forEach((raw, i) => {
-    const event: KernelLogEvent | null = parseKernelLogLine(raw, options);
+    // A `journalctl -k -o json` entry (what the agent reads) is parsed by its MESSAGE and stamped
+    // with the journal's clocks, as the agent reads it; read raw, the Xid kept the entry's `"}`.
+    const record = readRecord(raw);
+    const journal = record.form === "journal" ? record : null;
+    const event: KernelLogEvent | null = parseKernelLogLine(journal ? journal.text : raw, options);
     if (event === null) return;
     if (event.kind === "sxid") {
       sxidLines += 1;
@@ -94,13 +99,19 @@ export function xidRows(file: string, text: string, year?: number): DumpSummary 
       action_reason: judged.reason,
       nvlink5: nvlink5Json(judged),
       application_level: entry?.applicationLevel ?? null,
-      time: event.time === null ? null : (event.time.iso ?? event.time.text),
-      monotonic_us: event.monotonicUs,
+      time: rowTime(journal, event),
+      monotonic_us: journal?.monotonicUs ?? event.monotonicUs,
       kmsg_seq: event.kmsg?.seq ?? null,
       channel: event.channel,
     });
   });
   return { rows, sxidLines };
+}
+
+/** A journal entry's wall clock (UTC), else the line's own stamp: ISO when it has a date, else as printed. */
+function rowTime(journal: LogRecord | null, event: KernelLogEvent): string | null {
+  if (journal !== null && journal.realtimeMs !== null) return new Date(journal.realtimeMs).toISOString();
+  return event.time === null ? null : (event.time.iso ?? event.time.text);
 }
 
 const hex = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;

@@ -167,6 +167,40 @@ describe("gputel xid parse", () => {
     ]);
   });
 
+  it("reads `journalctl -k -o json` entries (the agent's input): the MESSAGE, stamped with the journal's clock", async () => {
+    // The fixture's Xid 31 as the journal stores it; before, the row's message kept the entry's
+    // closing `"}` and its time was null, the realtime stamp unread.
+    const text = readFileSync(join(DIR, "xid_issue_ogkm-363_xid31.txt"), "utf8").split("\n")[1] ?? "";
+    const entry = {
+      __CURSOR: "s=6d6f636b;i=3e8;b=cb6d7372c7ea43d9a0f9fed8e7c53ff5;m=c845880;t=6620fbbfdb9d8;x=0",
+      __REALTIME_TIMESTAMP: "1796669578263000",
+      __MONOTONIC_TIMESTAMP: "210000000",
+      __SEQNUM: "1000",
+      _BOOT_ID: "cb6d7372c7ea43d9a0f9fed8e7c53ff5",
+      _TRANSPORT: "kernel",
+      PRIORITY: "4",
+      MESSAGE: text,
+    };
+    const result = await gputel(["xid", "parse", "--json", "-"], `${JSON.stringify(entry)}\n`);
+    expect(result.code, result.stderr).toBe(0);
+    const rows = result.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Row & { monotonic_us: number | null });
+    expect(rows).toEqual([
+      expect.objectContaining({
+        line: 1,
+        xid: 31,
+        pci_bus_id: "0000:08:00",
+        pid: 169800,
+        process_name: "chrome",
+        message: text.slice(text.indexOf("Ch 00000023")),
+        time: new Date(1796669578263).toISOString(),
+        monotonic_us: 210000000,
+      }),
+    ]);
+  });
+
   it("answers usage errors with 64, a missing file with 66, and --help with 0", async () => {
     const help = await gputel(["xid", "--help"]);
     expect(help.code).toBe(0);
