@@ -74,7 +74,7 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
     io.stderr(`gputel flag: cannot read --token-file: ${(error as Error).message}\n`);
     return 66;
   }
-  let body: { flag?: { id: number; kind: string; endMs: number | null } };
+  let body: { flag?: { id: number; kind: string; endMs: number | null }; ack?: { atMs: number } };
   try {
     body = await requestJson<typeof body>("POST", `/api/v1/flags/${id}/ack`, {
       urls: [url],
@@ -88,13 +88,22 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
     return exitStatusOfHttp(error.status);
   }
   if (v.json) io.stdout(`${JSON.stringify(body, null, 2)}\n`);
-  else {
-    const f = body.flag;
+  else
     io.stdout(
-      `Flag ${id} (${f?.kind ?? "?"}) acknowledged${f?.endMs !== null && f?.endMs !== undefined ? " and closed" : "; it stays open until its condition clears"}.\n`,
+      `Flag ${id} (${body.flag?.kind ?? "?"}) acknowledged${outcome(body.flag?.endMs, body.ack?.atMs)}.\n`,
     );
-  }
   return 0;
+}
+
+/**
+ * What the acknowledgement did to the flag. One that closes a flag ends it at its own time; a
+ * flag that ended before it (its condition cleared, or an earlier acknowledgement) was not closed
+ * by this one, and saying so would tell the operator the GPU's problem had just been dealt with.
+ */
+function outcome(endMs: number | null | undefined, atMs: number | undefined): string {
+  if (endMs === null || endMs === undefined) return "; it stays open until its condition clears";
+  if (atMs !== undefined && endMs < atMs) return `; it had closed at ${new Date(endMs).toISOString()}`;
+  return " and closed";
 }
 
 function parse(args: string[]) {

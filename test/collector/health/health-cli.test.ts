@@ -144,6 +144,18 @@ describe("gputel flag ack", () => {
     expect(down.out.stderr).toContain(`cannot reach the collector at ${nobody}`);
   });
 
+  it("a flag closed before the acknowledgement is said to have closed then, not to close now", async () => {
+    const { url, h } = await live();
+    const id = h.open("reset-required")?.id ?? 0;
+    h.engine.acknowledge(id, "GPU reset", NOW - 60_000);
+    const r = io();
+    expect(await flagCli(["ack", String(id), "--note", "checked again", "--url", url], r.io)).toBe(0);
+    // It said "acknowledged and closed", as if this acknowledgement had closed it.
+    expect(r.out.stdout).toBe(
+      `Flag ${id} (reset-required) acknowledged; it had closed at ${new Date(NOW - 60_000).toISOString()}.\n`,
+    );
+  });
+
   it("two flag IDs are bad usage and neither is acknowledged: not the first alone", async () => {
     const { url, h } = await live();
     const xid = String(h.open("xid")?.id);
