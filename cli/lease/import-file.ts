@@ -1,7 +1,7 @@
 // Reads a lease import file (CSV with a header row, or YAML: a list of mappings, or `leases:`
 // holding one) into records that keep their line number, so every error — here or from the
 // collector — names the line and the field. The field names are the API's (docs/leases.md).
-import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
+import { isMap, isSeq, LineCounter, parseDocument, visit } from "yaml";
 import { FIELD_NAMES } from "../../collector/leases/model.js";
 import type { ImportRecord } from "../../collector/leases/service.js";
 import { UsageError } from "./run-api-cli.js";
@@ -144,6 +144,15 @@ function parseYaml(text: string, name: string): ImportRecord[] {
     const at = counter.linePos(first.pos[0]).line;
     throw new LeaseDataError(`${name}:${at}: not YAML: ${first.message.split("\n")[0]}`);
   }
+  // Every value as written, as a CSV cell gives it: YAML reads `id: 1001`, `contract: 007781` or
+  // `po: 12.50` as numbers (1001, 7781, 12.5), which text fields refuse and decimals reshape; the
+  // collector reads decimals, epoch milliseconds and labels from text. null stays null.
+  visit(doc, {
+    Scalar(_key, node) {
+      if (node.type === "PLAIN" && (typeof node.value === "number" || typeof node.value === "boolean"))
+        node.value = node.source;
+    },
+  });
   let list: unknown = doc.contents;
   if (isMap(list)) list = list.get("leases", true);
   if (!isSeq(list))

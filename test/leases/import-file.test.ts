@@ -38,7 +38,8 @@ describe("YAML", () => {
     const bare = parseImport("- id: a\n  tenant: x\n\n- id: b\n  tenant: y\n", "yaml", "f.yaml");
     expect(bare.map((r) => r.line)).toEqual([1, 4]);
     const nested = parseImport("leases:\n  - id: a\n    pricePerGpuHour: 2.5\n", "yaml", "f.yaml");
-    expect(nested).toEqual([{ line: 2, fields: { id: "a", pricePerGpuHour: 2.5 } }]);
+    // Values as written (a CSV cell would give "2.5"): the collector reads decimals from text.
+    expect(nested).toEqual([{ line: 2, fields: { id: "a", pricePerGpuHour: "2.5" } }]);
   });
 
   test("not a list, not a mapping, not YAML", () => {

@@ -230,6 +230,25 @@ describe("gputel lease", () => {
     expect((await lease(["import", txt, "--format", "csv"])).out).toMatch(/1 created/);
   });
 
+  test("YAML: a number where a field is text is read as written, as the same CSV cell is", async () => {
+    // `id: 1001` was refused as "is required", `contract: 7781` and `po: 12.50` as not strings.
+    const file = join(dir, "numeric.yaml");
+    writeFileSync(
+      file,
+      `- id: 1001\n  device: ${G1}\n  tenant: acme\n  start: ${iso(NOW + 50 * H)}\n  end: ${iso(NOW + 51 * H)}\n` +
+        "  contract: 007781\n  pricePerGpuHour: 2.40\n  currency: EUR\n  labels: { po: 12.50, urgent: true }\n",
+    );
+    const r = await lease(["import", file]);
+    expect([r.code, r.out]).toEqual([0, expect.stringContaining("1 created")]);
+    const shown = JSON.parse((await lease(["show", "1001", "--json"])).out) as Record<string, unknown>;
+    expect(shown).toMatchObject({
+      id: "1001",
+      contract: "007781",
+      pricePerGpuHour: 2.4,
+      labels: { po: "12.50", urgent: "true" },
+    });
+  });
+
   test("no token or a viewer token: exit 78", async () => {
     const none = await gputel(["lease", "list", "--url", c.url]);
     expect([none.code, /unauthorized/.test(none.out)]).toEqual([78, true]);
