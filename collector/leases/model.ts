@@ -75,9 +75,14 @@ export function leaseState(lease: Pick<Lease, "startMs" | "endMs">, nowMs: numbe
   return lease.endMs !== null && lease.endMs <= nowMs ? "ended" : "active";
 }
 
+/** A text field given as another JSON type: `42 is not a tenant name (letters, digits…)` misleads. */
+export function notText(field: string, value: unknown) {
+  return badParam(field, `must be text (a JSON string), not ${JSON.stringify(value)}`);
+}
+
 function str(field: string, value: unknown, pattern: RegExp, what: string): string {
-  if (typeof value !== "string" || !pattern.test(value))
-    throw badParam(field, `${JSON.stringify(value)} is not ${what}`);
+  if (typeof value !== "string") throw notText(field, value);
+  if (!pattern.test(value)) throw badParam(field, `${JSON.stringify(value)} is not ${what}`);
   return value;
 }
 

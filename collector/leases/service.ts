@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { ApiError, badParam } from "../request/errors.js";
 import { LeaseError, leaseNotFound, unknownDevice } from "./errors.js";
 import { parseInstant } from "./instant.js";
-import { checkNewLease, type Lease, type LeaseSource, readLeaseFields } from "./model.js";
+import { checkNewLease, type Lease, type LeaseSource, notText, readLeaseFields } from "./model.js";
 import type { LeaseFilter, LeaseRecords } from "./records.js";
 import { assertNoConflict, checkDelete, planEdit, planEnd } from "./rules.js";
 
@@ -106,8 +106,10 @@ export class LeaseService {
       for (const { line, fields } of records) {
         try {
           const id = fields.id;
-          if (typeof id !== "string" || id === "")
+          if (id === undefined || id === null || id === "")
             throw badParam("id", "is required in an import (it makes re-imports idempotent)");
+          // Given, but not text (`"id": 1001`): said so, not that it is missing.
+          if (typeof id !== "string") throw notText("id", id);
           const first = seen.get(id);
           if (first !== undefined)
             throw badParam("id", `${JSON.stringify(id)} is already used on line ${first}`);

@@ -166,6 +166,26 @@ describe("lease administration", () => {
   });
 });
 
+test("an id or tenant that is not text is named as such, not as missing or as a bad name", async () => {
+  const r = await call("POST", "/api/v1/leases/import", {
+    records: [{ line: 7, fields: { id: 1001, device: G2, tenant: "acme", start: iso(NOW + 90 * H) } }],
+  });
+  // It answered "is required in an import", though the record gives an id.
+  expect([r.status, r.body.parameter, r.body.line, r.body.message]).toEqual([
+    400,
+    "id",
+    7,
+    "line 7, field id: must be text (a JSON string), not 1001",
+  ]);
+  // And `"tenant": 42` read "42 is not a tenant name (letters, digits, …)".
+  const tenant = await call("POST", "/api/v1/leases", { device: G2, tenant: 42, start: iso(NOW + 90 * H) });
+  expect([tenant.status, tenant.body.parameter, tenant.body.message]).toEqual([
+    400,
+    "tenant",
+    "must be text (a JSON string), not 42",
+  ]);
+});
+
 test("an import body of several MiB is read (20,000 leases are about 4.3 MB); other bodies stay at 4 KiB", async () => {
   const big = { records: [{ line: 1, fields: { id: "big", contract: "x".repeat(5 * 1024 * 1024) } }] };
   const r = await call("POST", "/api/v1/leases/import", big);
