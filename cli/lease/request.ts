@@ -52,7 +52,9 @@ export async function requestJson<T>(
         `${base}: unauthorized: give the API token with --token-file or GPUTEL_API_TOKEN`,
         401,
       );
-    const field = b.parameter ? ` (field ${b.parameter})` : "";
+    // An import's message names its line and field already (`line 3, field currency: …`).
+    const named = !b.parameter || (b.message ?? "").includes(`field ${b.parameter}:`);
+    const field = named ? "" : ` (field ${b.parameter})`;
     throw new RequestError(
       `${base}: ${b.message ?? b.error ?? `HTTP ${response.status}`}${field}`,
       response.status,

@@ -117,7 +117,8 @@ describe("gputel lease", () => {
     );
     const r = await lease(["import", bad]);
     expect(r.code).toBe(65);
-    expect(r.out).toMatch(/line 3, field currency/);
+    // The field once: it read "line 3, field currency: … (field currency)".
+    expect(r.out).toMatch(/line 3, field currency: "USX" is not an ISO 4217 currency code\n/);
     expect((await lease(["show", "csv-1"])).code).toBe(65);
     const good = join(dir, "good.csv");
     writeFileSync(good, readFileSync(bad, "utf8").replace("USX", "USD"));
