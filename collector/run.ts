@@ -79,6 +79,8 @@ async function startParts(
       holderText(store.processes().current({ host, gpuUuids: [gpuUuid], nowMs, limit: 100 }), nowMs),
     // Frames split among a share group's members: each judges stale only the hosts it receives.
     sharedFrames: Boolean(config.broker.share_group),
+    // A member raises reset-required only for the GPUs whose frames it holds (within this).
+    gpuMoveHoldMs: toIngestLimits(config.limits).gpuMoveHoldMs,
   });
   flags.start();
   onClose("flags", () => flags.stop());

@@ -60,7 +60,14 @@ export interface FlagEngineOptions {
   holders?: HolderLookup;
   /** Frames are split among collectors (broker.share_group): stale only for hosts with frames here. */
   sharedFrames?: boolean;
+  /**
+   * limits.gpu_move_hold: with sharedFrames, a GPU is this collector's (it holds its frames) while
+   * its host's frames arrived here within it. Default 10 minutes, the limit's default.
+   */
+  gpuMoveHoldMs?: number;
 }
+
+const DEFAULT_GPU_MOVE_HOLD_MS = 10 * 60_000;
 
 export interface FlagEngineStats {
   samples: number;
@@ -218,7 +225,27 @@ export class FlagEngine {
 
   /** Kernel-log events newly stored (oldest first): xid and reset-required flags. */
   onEvents(events: readonly ValidEvent[], receivedAtMs: number = this.now()): void {
-    this.batch(() => this.health.onEvents(events, (name) => this.hosts.get(name), receivedAtMs));
+    this.batch(() =>
+      this.health.onEvents(
+        events,
+        (name) => this.hosts.get(name),
+        (host, uuid) => this.holdsFrames(host, uuid, receivedAtMs),
+        receivedAtMs,
+      ),
+    );
+  }
+
+  /**
+   * Whether this collector holds the GPU's frames: always with the frames unshared; in a share
+   * group, while its host's frames arrive here (within limits.gpu_move_hold of the last, which a
+   * restart counts from its start) and they listed the GPU. Kernel-log events reach every member,
+   * but only the holder can close what needs the GPU's readings to close (reset-required).
+   */
+  private holdsFrames(hostName: string, uuid: string, nowMs: number): boolean {
+    if (!this.options.sharedFrames) return true;
+    const host = this.hosts.get(hostName);
+    if (!host?.framesHere || !host.seen.includes(uuid)) return false;
+    return nowMs - host.lastArrivalMs <= (this.options.gpuMoveHoldMs ?? DEFAULT_GPU_MOVE_HOLD_MS);
   }
 
   /**

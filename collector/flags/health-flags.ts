@@ -33,9 +33,17 @@ export class HealthFlags {
 
   constructor(private readonly book: FlagBook) {}
 
+  /**
+   * `holdsFrames`: whether this collector holds the GPU's frames (FlagEngine.holdsFrames). The xid
+   * flag is every collector's (it closes on a timer), but reset-required is raised only where its
+   * closing evidence (the recovery action back at none, a reboot) will be read: a member of a
+   * share group without the GPU's frames would keep it open for good, and the merged flags and
+   * lease parts' down time would run on after the GPU recovered (docs/scaling.md).
+   */
   onEvents(
     events: readonly ValidEvent[],
     hostOf: (host: string) => HostTrack | undefined,
+    holdsFrames: (host: string, uuid: string) => boolean,
     nowMs: number,
   ): void {
     for (const e of events) {
@@ -50,7 +58,7 @@ export class HealthFlags {
         labels: host?.labels ?? {},
       };
       this.xid(ref, e, nowMs);
-      if (ref.uuid === null) continue;
+      if (ref.uuid === null || !holdsFrames(e.host, ref.uuid)) continue;
       const open = this.book.get(e.host, ref.uuid, RESET_REQUIRED);
       const change = resetOnXid(open, e, this.agentBoot.get(e.host) ?? e.agentBootId);
       if (!change) continue;

@@ -30,13 +30,21 @@ export interface ServedCollector extends CollectorParts {
   url: string;
 }
 
-/** A Store at `path` and its started flag engine, both on the fixed clock `nowMs`. */
-export function openParts(path: string, nowMs: number): CollectorParts {
+/**
+ * A Store at `path` and its started flag engine, both on the fixed clock `nowMs`; `sharedFrames`:
+ * the collector is a member of a share group (broker.share_group), as in a fleet of collectors.
+ */
+export function openParts(
+  path: string,
+  nowMs: number,
+  options: { sharedFrames?: boolean } = {},
+): CollectorParts {
   const store = Store.open(path, { now: () => nowMs });
   const flags = new FlagEngine({
     store: new FlagStore(store.db),
     config: resolveFlagsConfig(),
     now: () => nowMs,
+    ...(options.sharedFrames ? { sharedFrames: true } : {}),
   });
   flags.start();
   return { store, flags };
