@@ -143,15 +143,19 @@ export async function fanGpus(
 }
 
 /**
- * One GPU (gpus/:id) this collector does not hold (or not in the tenant's scope, which goes to the
- * peers as `tenant=`), as the peers that hold it answer: the copy with the newest sample, as the
- * merged GPU list keeps. None holding it: heldNowhere's 404.
+ * One GPU (gpus/:id) as the collectors that hold it answer: the copy with the newest sample, as
+ * the merged GPU list keeps (mergeGpuLists). `local`: this collector's copy (in the tenant's scope,
+ * which goes to the peers as `tenant=`), when it holds the GPU; the first among equals. Every
+ * collector knows every GPU from the retained inventories, so a copy here may be an hour old
+ * while the GPU's frames go to a peer: the peers are asked whether or not it is held here, by its
+ * UUID where this collector knows it (`ref`). None holding it: heldNowhere's 404.
  */
 export async function fanGpu(
   ctx: FanOutContext,
   ref: string,
   tenant: string | undefined,
   notFound: () => ApiError,
+  local?: GpuView,
 ): Promise<GpuView & { peers: PeersInfo }> {
   const { data, missing } = settle(
     await ask<GpuView | { gpuHeld: false }>(
@@ -162,9 +166,11 @@ export async function fanGpu(
     ),
   );
   const held = data.filter((d): d is GpuView => !isNotHeld(d));
-  const newest = held.reduce<GpuView | undefined>(
+  // A peer resolving a host:index to another GPU than this collector's copy: only this one's GPU.
+  const same = local ? held.filter((g) => g.uuid === local.uuid) : held;
+  const newest = same.reduce<GpuView | undefined>(
     (best, g) => (!best || (g.timestampMs ?? -1) > (best.timestampMs ?? -1) ? g : best),
-    undefined,
+    local,
   );
   const peers = info(ctx, missing);
   if (newest) return { ...newest, peers };

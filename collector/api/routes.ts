@@ -181,8 +181,10 @@ export function registerApiRoutes(
       if (gpu === null) return ctx ? fanGpu(ctx, id, scope?.tenant, () => notFound(id)) : NOT_HELD;
       const migDevices = backend.migDevices?.(gpu.uuid) ?? [];
       const view = migDevices.length > 0 ? { ...gpu, migDevices } : gpu;
-      if (!scope) return view;
-      const [seen] = tenantGpuViews(backend, scope, [view], now);
+      const [seen] = scope ? tenantGpuViews(backend, scope, [view], now) : [view];
+      // With peers, theirs too: the GPU's frames may go to a peer, this copy being from the
+      // inventory or from before its host's frames moved (the newest sample wins, fanGpu).
+      if (ctx) return fanGpu(ctx, gpu.uuid, scope?.tenant, () => notFound(id), seen);
       if (!seen) throw notFound(id);
       return seen;
     },

@@ -346,6 +346,31 @@ describe("one GPU's series and health timeline across collectors", () => {
     );
     expectSame(partly, await get(second, `/api/v1/gpus/${GB}/health?${RANGE}`), "partly");
   });
+
+  it("gpus/:id of a GPU this collector knows: the copy with the newest sample, its holder's", async () => {
+    type View = { uuid: string; host: string; timestampMs: number | null; state: string; peers?: unknown };
+    const last = T0 + (FRAMES - 1) * STEP;
+    // The first collector's own copy of GM is its last frame on host-m1, an hour old.
+    const own = (await (await call(first, `/api/v1/gpus/${GM}`, TOKEN, true)).json()) as View;
+    expect(own.timestampMs).toBe(T0 + (MOVE - 1) * STEP);
+    const merged = await get<View>(first, `/api/v1/gpus/${GM}`);
+    expect(merged.peers).toEqual({ asked: 1, missing: [], errors: [] });
+    // The second's copy (its flags numbered by its store), which the third's shows too.
+    expectSame(merged, await get(second, `/api/v1/gpus/${GM}`), "GM");
+    expect((await get<View>(third, `/api/v1/gpus/${GM}`)).timestampMs).toBe(last);
+    expect([merged.host, merged.timestampMs]).toEqual(["host-m2", last]);
+    // A peer down: this collector's copy stands, naming the peer; its own GPUs answer as before.
+    const alone = await get<View & { peers: { missing: string[] } }>(partial, `/api/v1/gpus/${GA}`);
+    expectSame(alone, await (await call(first, `/api/v1/gpus/${GA}`, TOKEN, true)).json(), "GA");
+    expect(alone.peers.missing).toEqual([dead]);
+    // A tenant: each collector's copy in its scope (tenant= to the peer); the same 404 outside it.
+    const mine = await get<View>(first, `/api/v1/gpus/${GM}`, acme);
+    expectSame(mine, await get(second, `/api/v1/gpus/${GM}?tenant=acme`), "acme's GM");
+    expect(mine.timestampMs).toBe(last);
+    const other = await call(first, `/api/v1/gpus/${GM}`, initech);
+    expect(other.status).toBe(404);
+    expect(JSON.stringify(await other.json()).replace(GM, "GPU")).toBe(NOT_LEASED);
+  });
 });
 
 /** The one 404 body a tenant gets for a GPU or range outside its leases ("GPU" for the reference). */
