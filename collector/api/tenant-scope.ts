@@ -263,7 +263,7 @@ export function tenantFlags<F extends Flag>(
     stays.forEach((stay, n) => {
       const piece = clipToPeriod({ ...f, id: stayPieceId(f.id, n), labels: {} }, stay, nowMs);
       const withheld = xidWithheld(scope, f, piece.startMs, piece.endMs ?? end);
-      out.push(withheld ? { ...piece, reason: withheld, values: {} } : piece);
+      out.push(withheld ? { ...piece, reason: withheld, values: {} } : noteWithheld(scope, piece));
     });
   }
   return out;
@@ -280,6 +280,25 @@ function xidWithheld(scope: TenantScope, f: Flag, fromMs: number, toMs: number):
   if (f.kind !== "xid" && !(f.kind === "reset-required" && f.values.xid_code !== undefined)) return undefined;
   if (f.gpuUuid === null) return HOST_XID_WITHHELD_REASON;
   return scope.covers(f.gpuUuid, fromMs, toMs) ? undefined : MIG_WITHHELD_REASON;
+}
+
+/**
+ * The flag piece without its operator's note (an acknowledgement's, `values.ack_note` and the
+ * sentence's ". Acknowledged: NOTE"), unless the tenant held the whole GPU over the piece: the
+ * note is the operators' and may name the process of another MIG tenant (docs/leases.md). The
+ * rest of the sentence stays (a recovery action's or remapped rows' cause names no one); a
+ * sentence that does not end with the note is withheld whole.
+ */
+function noteWithheld<F extends Flag>(scope: TenantScope, piece: F): F {
+  const note = piece.values.ack_note;
+  if (note === undefined || piece.gpuUuid === null) return piece;
+  if (scope.covers(piece.gpuUuid, piece.startMs, piece.endMs ?? Number.POSITIVE_INFINITY)) return piece;
+  const { ack_note: _note, ...values } = piece.values;
+  const suffix = `. Acknowledged: ${String(note)}`;
+  const reason = piece.reason.endsWith(suffix)
+    ? `${piece.reason.slice(0, -suffix.length)}. Acknowledged; ${MIG_NOTE_WITHHELD}`
+    : MIG_NOTE_WITHHELD;
+  return { ...piece, reason, values };
 }
 
 /** Whether a flag meets [fromMs, toMs] (both ends included, either open), as the store's history reads it. */
@@ -324,6 +343,8 @@ function joined(periods: readonly LeasePeriod[]): LeasePeriod[] {
 export const WITHHELD_REASON = "details withheld: written outside this lease";
 /** What a MIG device's tenant reads in place of its GPU's Xid sentence (it names a process). */
 export const MIG_WITHHELD_REASON = "details withheld: an Xid of the GPU this MIG device is on";
+/** What a MIG device's tenant reads in place of an operator's note on its GPU's flag (noteWithheld). */
+export const MIG_NOTE_WITHHELD = "details withheld: an operator's note on the GPU this MIG device is on";
 /** What a tenant reads in place of the sentence of an Xid its host logged on no GPU it could name. */
 export const HOST_XID_WITHHELD_REASON = "details withheld: an Xid of this host on a GPU not named";
 /** The sentences an Xid's entry reads when its details are withheld (xidWithheld). */

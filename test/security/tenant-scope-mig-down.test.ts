@@ -11,7 +11,7 @@
 // the flag list does, never the sentence of an Xid written before the whole-GPU lease.
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
-import { MIG_WITHHELD_REASON, WITHHELD_REASON } from "../../collector/api/tenant-scope.js";
+import { MIG_NOTE_WITHHELD, MIG_WITHHELD_REASON, WITHHELD_REASON } from "../../collector/api/tenant-scope.js";
 import type { GpuFlagRef } from "../../collector/contract/api-contract.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { GpuState } from "../../shared/proto.js";
@@ -157,6 +157,35 @@ describe("a MIG device lease and its GPU's down flags", () => {
     expect(JSON.stringify([open, timeline])).not.toMatch(/Xid 79|xid_code/);
     expect(timeline.downtimeMs).toBe(30 * MIN);
     expect(await statementDownMs(a, now)).toBe(30 * MIN);
+  });
+
+  it("shows its GPU's acknowledged reset-required flag (no Xid asked for it) without the operator's note", async () => {
+    const now = T0 + 60 * MIN;
+    h = flagHarness();
+    const harness = h;
+    harness.store.writeInventory(inventory(HOST, T0, [MIG_GPU]), T0);
+    // The GPU asks for a recovery action from 30 min on; no Xid, so nothing of it is withheld as one.
+    for (let t = T0; t < now; t += 10 * INTERVAL)
+      harness.frame(t, { gpu_recovery_action: t >= T0 + 30 * MIN ? 1 : 0 });
+    const open = harness.open("reset-required");
+    expect(open?.values.xid_code).toBeUndefined();
+    harness.clock.now = T0 + 40 * MIN;
+    harness.engine.acknowledge(open?.id ?? 0, "rivaljob (pid 5151) wedged it", T0 + 40 * MIN);
+    harness.clock.now = now;
+    expect(harness.history("reset-required")[0]?.values.ack_note).toBe("rivaljob (pid 5151) wedged it");
+    const a = serve(harness, now, T0 + 20 * MIN, null);
+    const shown = await flagsOf(a, "state=all&kind=reset-required");
+    expect(shown.map((f) => [f.kind, f.startMs, f.endMs])).toEqual([
+      ["reset-required", T0 + 30 * MIN, T0 + 40 * MIN],
+    ]);
+    // The cause stays (it names no one); the note gives way to a sentence of its own.
+    expect(shown[0]?.reason).toMatch(/recovery action/i);
+    expect(shown[0]?.reason).toContain(MIG_NOTE_WITHHELD);
+    expect(shown[0]?.values.ack_note).toBeUndefined();
+    const timeline = await timelineOf(a, `from=${T0}&to=${now}`);
+    expect(timeline.flags.map((f) => [f.reason, f.values])).toEqual(shown.map((f) => [f.reason, f.values]));
+    expect(JSON.stringify([shown, timeline])).not.toMatch(/rivaljob|5151|wedged/);
+    expect(await statementDownMs(a, now)).toBe(10 * MIN);
   });
 });
 
