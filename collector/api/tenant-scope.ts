@@ -275,11 +275,19 @@ export function tenantFlags<F extends Flag>(
  * GPU was the tenant's then; on no GPU the agent could name (a host-level flag), any tenant's
  * process on the host's GPUs. A reset-required flag an Xid asked for names the Xid (its number in
  * the sentence and `xid_code`) and is withheld alike, so that it tells no more than the xid entry.
+ * An xid flag's sentence is its first Xid's (its start) and its values name its last Xid's process
+ * (`last_ms`), so they are shown only when both Xids happened inside the one lease period of the
+ * whole GPU that holds the piece: the flag's last update (clipToPeriod) may be the tenant's own
+ * Xid on a flag a previous tenant's Xid opened, whose process the sentence still names.
  */
 function xidWithheld(scope: TenantScope, f: Flag, fromMs: number, toMs: number): string | undefined {
   if (f.kind !== "xid" && !(f.kind === "reset-required" && f.values.xid_code !== undefined)) return undefined;
   if (f.gpuUuid === null) return HOST_XID_WITHHELD_REASON;
-  return scope.covers(f.gpuUuid, fromMs, toMs) ? undefined : MIG_WITHHELD_REASON;
+  if (!scope.covers(f.gpuUuid, fromMs, toMs)) return MIG_WITHHELD_REASON;
+  if (f.kind !== "xid") return undefined;
+  const lastXidMs = Number(f.values.last_ms ?? f.startMs);
+  const inside = scope.covers(f.gpuUuid, Math.min(fromMs, f.startMs), Math.max(toMs, lastXidMs + 1));
+  return inside ? undefined : WITHHELD_REASON;
 }
 
 /**

@@ -288,3 +288,50 @@ describe("a whole-GPU lease beside a MIG lease of the same GPU", () => {
       expect(JSON.stringify(await tenantGet(a, url)), url).not.toMatch(/rivaljob|5151/);
   });
 });
+
+/**
+ * At T0 + 45 min: a hardware Xid of each [minute, pid, process], in turn, on the GPU (whole,
+ * up), with globex's lease over [0, 40) min and acme's open from 40 min.
+ */
+function xidsAcrossLeases(xids: readonly (readonly [number, number, string])[]): FastifyInstance {
+  const now = T0 + 45 * MIN;
+  const harness = start(now, now + MIN, now + MIN);
+  for (const [n, [minute, pid, process]] of xids.entries()) {
+    harness.clock.now = T0 + minute * MIN;
+    harness.xid([hardwareXid(n + 1, T0 + minute * MIN, pid, process)]);
+  }
+  harness.clock.now = now;
+  return serveLeases(harness, now, [
+    [UUID, T0, T0 + 40 * MIN, "globex"],
+    [UUID, T0 + 40 * MIN, null],
+  ]);
+}
+
+describe("a whole-GPU lease after another tenant's, and an xid flag open across the two", () => {
+  it("names no process of an Xid that happened in the other tenant's lease, though a later Xid updated the flag in its own", async () => {
+    // globex's job hits a hardware Xid late in its lease, acme's job another early in its own.
+    const a = xidsAcrossLeases([
+      [35, 5151, "rivaljob"],
+      [42, 4242, "python3"],
+    ]);
+    expect(h?.open("xid")?.updatedMs).toBe(T0 + 42 * MIN);
+    const open = await flagsOf(a, "state=open&kind=xid");
+    expect(open.map((f) => [f.kind, f.startMs, f.reason, f.values])).toEqual([
+      ["xid", T0 + 40 * MIN, WITHHELD_REASON, {}],
+    ]);
+    const gpu = (await tenantGet(a, `/api/v1/gpus/${UUID}`)) as { flags: GpuFlagRef[] };
+    expect(gpu.flags.map((f) => f.reason)).toEqual([WITHHELD_REASON]);
+    const timeline = await timelineOf(a, `from=${T0}&to=${T0 + 45 * MIN}`);
+    for (const body of [open, gpu, timeline.flags]) expect(JSON.stringify(body)).not.toMatch(/rivaljob|5151/);
+  });
+
+  it("shows the details of Xids that all happened inside its own lease", async () => {
+    const a = xidsAcrossLeases([
+      [41, 4242, "python3"],
+      [42, 4243, "python3"],
+    ]);
+    const [xid] = await flagsOf(a, "state=open&kind=xid");
+    expect(xid?.reason).toMatch(/process python3, pid 4242/);
+    expect([xid?.values.pid, xid?.values.count]).toEqual([4243, 2]);
+  });
+});
