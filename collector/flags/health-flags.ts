@@ -185,6 +185,7 @@ export class HealthFlags {
       if (decision === "update") {
         this.lastXid.set(key, nowMs);
         values.fault_seen_ms = nowMs;
+        values.fault_last_ms = Math.max(Number(open.values.fault_last_ms ?? open.startMs), e.timeMs);
       }
       this.book.updateFlag(ref.host, ref.uuid, XID, open.reason, values, nowMs);
       return;
@@ -199,7 +200,8 @@ export class HealthFlags {
     this.book.openFlag(
       {
         ...fields,
-        values: { ...fields.values, fault_seen_ms: nowMs },
+        // fault_last_ms: when the last Xid of the flag's fault happened (its down time ends there).
+        values: { ...fields.values, fault_seen_ms: nowMs, fault_last_ms: e.timeMs },
         host: ref.host,
         gpuUuid: ref.uuid,
         gpuIndex: ref.index,

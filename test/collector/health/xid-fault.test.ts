@@ -39,6 +39,7 @@ describe("an xid flag's fault", () => {
     h = flagHarness();
     xidAt(h, 1, 79);
     const opened = h.open("xid");
+    xidAt(h, 3, 79);
     xidAt(h, 5, 31);
     expect(h.history("xid")).toHaveLength(1);
     const flag = h.open("xid");
@@ -53,9 +54,11 @@ describe("an xid flag's fault", () => {
       mnemonic: "ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS",
       action: "reboot",
       fault: "hardware",
-      count: 2,
+      count: 3,
       last_code: 31,
       last_ms: T0 + 5 * MIN,
+      // The last Xid of the flag's fault, the hardware's: the workload's is only counted.
+      fault_last_ms: T0 + 3 * MIN,
     });
     expect(xidDownOf(h, T0 + 10 * MIN)).toEqual([[T0 + MIN, T0 + 10 * MIN]]);
   });
