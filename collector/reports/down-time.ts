@@ -8,7 +8,9 @@
 // is the hardware's: a workload's Xid is not the GPU's fault), or while its host has an offline
 // or stale episode open (the host's GPUs are unreachable) — the host it was on at the time.
 // Overlapping episodes merge into one stretch carrying every kind and reason; an open episode runs
-// up to now. Pure: the callers read the flags and the GPU's hosts.
+// up to now, except an xid one, which is down from its first hardware Xid to its last, open or
+// closed (xidDownEnd), so its down time is not taken back when it closes. Pure: the callers read
+// the flags and the GPU's hosts.
 import type { Flag } from "../flags/types.js";
 
 export const DOWN_KINDS = ["lost", "error", "reset-required", "xid", "offline", "stale"] as const;
@@ -160,11 +162,26 @@ export class DownFlags {
   }
 }
 
-/** Each episode's part inside the place and before now (an open one runs up to now). */
+/**
+ * Where an episode's down time ends: its end, or now while open; an xid episode's at its last
+ * hardware Xid (`fault_last_ms`, agent time; for a flag written before it was kept,
+ * `fault_seen_ms`, when that Xid arrived), whether the flag is still open (it stays so for its
+ * quiet spell), closed after that spell, or acknowledged: the time after its last hardware Xid
+ * is not the hardware's, and a statement must not count it while the flag is open only to drop
+ * it once the flag closes (docs/design.md §7, docs/leases.md "Availability").
+ */
+export function xidDownEnd(f: Flag, nowMs: number): number {
+  const end = f.endMs ?? nowMs;
+  if (f.kind !== "xid") return end;
+  const last = f.values.fault_last_ms ?? f.values.fault_seen_ms;
+  return typeof last === "number" ? Math.min(end, last) : end;
+}
+
+/** Each episode's down part inside the place and before now (xidDownEnd: an open one runs up to now). */
 function clip(flags: readonly Flag[], place: GpuPlace, nowMs: number, into: Part[]): void {
   for (const f of flags) {
     const from = Math.max(f.startMs, place.fromMs);
-    const to = Math.min(f.endMs ?? nowMs, place.toMs, nowMs);
+    const to = Math.min(xidDownEnd(f, nowMs), place.toMs, nowMs);
     if (to > from) into.push({ from, to, kind: f.kind as DownKind, reason: f.reason });
   }
 }

@@ -60,13 +60,15 @@ describe("an xid flag's fault", () => {
       // The last Xid of the flag's fault, the hardware's: the workload's is only counted.
       fault_last_ms: T0 + 3 * MIN,
     });
-    expect(xidDownOf(h, T0 + 10 * MIN)).toEqual([[T0 + MIN, T0 + 10 * MIN]]);
+    // Down from the first hardware Xid to the last (before 2026-12-07: to now while open).
+    expect(xidDownOf(h, T0 + 10 * MIN)).toEqual([[T0 + MIN, T0 + 3 * MIN]]);
   });
 
   it("a hardware Xid on a workload Xid's flag, of no higher severity, closes it and opens the hardware's from then", () => {
     h = flagHarness();
     xidAt(h, 1, 13);
     xidAt(h, 5, 48); // both "warning": an update before, which made the whole episode the hardware's
+    xidAt(h, 7, 48);
     const [hardware, workload] = h.history("xid");
     expect(workload).toMatchObject({
       startMs: T0 + MIN,
@@ -77,10 +79,10 @@ describe("an xid flag's fault", () => {
       startMs: T0 + 5 * MIN,
       endMs: null,
       severity: "warning",
-      values: { code: 48, fault: "hardware", count: 1 },
+      values: { code: 48, fault: "hardware", count: 2 },
     });
     expect(hardware?.reason).toContain("Xid 48");
-    expect(xidDownOf(h, T0 + 10 * MIN)).toEqual([[T0 + 5 * MIN, T0 + 10 * MIN]]);
+    expect(xidDownOf(h, T0 + 10 * MIN)).toEqual([[T0 + 5 * MIN, T0 + 7 * MIN]]);
   });
 
   it.each([false, true])(
@@ -105,28 +107,99 @@ describe("an xid flag's fault", () => {
   );
 });
 
+/**
+ * acme leases the GPU from T0 on, which reports every 100 s for an hour; each Xid [minute, code]
+ * in turn; the app asks at the harness's clock.
+ */
+function leasedGpu(xids: readonly (readonly [number, number])[]): {
+  harness: FlagHarness;
+  app: FastifyInstance;
+} {
+  h = flagHarness();
+  const harness = h;
+  harness.store.writeInventory(inventory(HOST, T0, [GPU]), T0);
+  for (let t = T0; t < T0 + 60 * MIN; t += 10 * INTERVAL) harness.frame(t, {});
+  for (const [minute, code] of xids) xidAt(harness, minute, code);
+  const now = () => harness.clock.now;
+  const leases = new LeaseService(harness.store.leases, now);
+  leases.create({ id: "acme-1", device: UUID, tenant: "acme", start: T0 }, "test");
+  app = tenantApp(harness, leases, now, "xid-fault-admin-token-0123456789", ACME);
+  return { harness, app };
+}
+
 describe("a statement's down time from Xids of both kinds", () => {
-  /** acme leases the GPU from T0 on; Xids `first` at 10 min and `then` at 20 min; the statement at 25 min. */
-  async function billedDown(first: number, then: number): Promise<number> {
-    h = flagHarness();
-    const harness = h;
-    const now = T0 + 25 * MIN;
-    harness.store.writeInventory(inventory(HOST, T0, [GPU]), T0);
-    for (let t = T0; t <= now; t += 10 * INTERVAL) harness.frame(t, {});
-    xidAt(harness, 10, first);
-    xidAt(harness, 20, then);
-    harness.clock.now = now;
-    const leases = new LeaseService(harness.store.leases, () => now);
-    leases.create({ id: "acme-1", device: UUID, tenant: "acme", start: T0 }, "test");
-    app = tenantApp(harness, leases, () => now, "xid-fault-admin-token-0123456789", ACME);
-    return statementDownMs(app, now);
+  /** The statement at 25 min of leasedGpu(xids). */
+  async function billedDown(xids: readonly (readonly [number, number])[]): Promise<number> {
+    const { harness, app: a } = leasedGpu(xids);
+    harness.clock.now = T0 + 25 * MIN;
+    return statementDownMs(a, harness.clock.now);
   }
 
   it("bills a hardware Xid's episode down although a workload Xid followed", async () => {
-    expect(await billedDown(48, 13)).toBe(15 * MIN);
+    // Down from the first hardware Xid to the last: the workload's neither ends nor extends it.
+    expect(
+      await billedDown([
+        [10, 48],
+        [15, 48],
+        [20, 13],
+      ]),
+    ).toBe(5 * MIN);
   });
 
   it("bills a workload Xid's episode up to the hardware Xid that followed it as up", async () => {
-    expect(await billedDown(13, 48)).toBe(5 * MIN);
+    expect(
+      await billedDown([
+        [10, 13],
+        [20, 48],
+        [22, 48],
+      ]),
+    ).toBe(2 * MIN);
+  });
+});
+
+// A hardware Xid's episode is down from its first hardware Xid to its last (down-time.ts
+// xidDownEnd): the same stretch while its flag is open as after it closed (its quiet spell, or an
+// operator's acknowledgement), so a statement of the current month never shrinks after the fact.
+describe("a hardware Xid episode's down time", () => {
+  it("is the same while its flag is open as after its quiet spell closed it", async () => {
+    const { harness, app: a } = leasedGpu([
+      [20, 48],
+      [25, 48],
+    ]);
+    harness.clock.now = T0 + 30 * MIN;
+    expect(harness.open("xid")?.values.fault).toBe("hardware");
+    const whileOpen = await statementDownMs(a, T0);
+    harness.clock.now = T0 + 41 * MIN;
+    harness.engine.tick(harness.clock.now);
+    expect(harness.open("xid")).toBeUndefined();
+    expect(await statementDownMs(a, T0)).toBe(whileOpen);
+    // From the first hardware Xid to the last.
+    expect(whileOpen).toBe(5 * MIN);
+  });
+
+  it("of a single Xid is the same open and after its quiet spell closed it: none", async () => {
+    const { harness, app: a } = leasedGpu([[20, 48]]);
+    harness.clock.now = T0 + 34 * MIN;
+    const whileOpen = await statementDownMs(a, T0);
+    harness.clock.now = T0 + 36 * MIN;
+    harness.engine.tick(harness.clock.now);
+    expect(harness.open("xid")).toBeUndefined();
+    expect(await statementDownMs(a, T0)).toBe(whileOpen);
+    expect(whileOpen).toBe(0);
+  });
+
+  it("is the same open and once an operator acknowledged it later", async () => {
+    const { harness, app: a } = leasedGpu([
+      [20, 48],
+      [22, 48],
+    ]);
+    harness.clock.now = T0 + 30 * MIN;
+    const whileOpen = await statementDownMs(a, T0);
+    harness.clock.now = T0 + 33 * MIN;
+    harness.engine.acknowledge(harness.open("xid")?.id ?? 0, "reseated", harness.clock.now);
+    expect(harness.open("xid")).toBeUndefined();
+    harness.clock.now = T0 + 50 * MIN;
+    expect(await statementDownMs(a, T0)).toBe(whileOpen);
+    expect(whileOpen).toBe(2 * MIN);
   });
 });
