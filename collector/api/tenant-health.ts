@@ -11,7 +11,13 @@ import type { EventsAnswer, HealthTimeline } from "../reports/health-types.js";
 import type { GpuWhereabouts } from "../reports/host-changes.js";
 import type { EventQuery } from "../store/event-store.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
-import { type LeasePeriod, type TenantScope, tenantFlags, XID_WITHHELD_REASONS } from "./tenant-scope.js";
+import {
+  type LeasePeriod,
+  type TenantScope,
+  tenantFlags,
+  WITHHELD_REASON,
+  XID_WITHHELD_REASONS,
+} from "./tenant-scope.js";
 
 /**
  * Events of the tenant's lease periods (one read per lease piece), newest first, paged as the
@@ -169,7 +175,8 @@ function meetsStay(f: Pick<Flag, "startMs" | "endMs">, s: LeasePeriod): boolean 
  * belongs to: its flag's entry in that stay (the latest begun by the acknowledgement), as the
  * tenant's flag list numbers it (stayPieceId). One whose flag has no entry in the stay is left out
  * (the tenant does not see what it acknowledges); one of an entry whose sentence is withheld
- * (an Xid that may be another tenant's) has its note withheld the same way.
+ * (an Xid that may be another tenant's, or an Xid's details written outside the lease) has its
+ * note withheld the same way.
  */
 function tenantAcks(
   acks: readonly FlagAck[],
@@ -182,7 +189,11 @@ function tenantAcks(
     const begun = inStay.filter((e) => e.startMs <= ack.atMs);
     const entry = begun[begun.length - 1] ?? inStay[0];
     if (!entry) continue;
-    const withheld = XID_WITHHELD_REASONS.includes(entry.reason);
+    // A note on an xid entry whose details were written outside the lease (a flag a previous
+    // tenant's Xid opened) may name that tenant's process as the withheld sentence does.
+    const withheld =
+      XID_WITHHELD_REASONS.includes(entry.reason) ||
+      (entry.kind === "xid" && entry.reason === WITHHELD_REASON);
     out.push({ ...ack, flagId: entry.id, ...(withheld ? { note: entry.reason } : {}) });
   }
   return out;

@@ -325,6 +325,21 @@ describe("a whole-GPU lease after another tenant's, and an xid flag open across 
     for (const body of [open, gpu, timeline.flags]) expect(JSON.stringify(body)).not.toMatch(/rivaljob|5151/);
   });
 
+  it("reads no operator's note on such a flag, acknowledged in its own lease, in the GPU's timeline", async () => {
+    const a = xidsAcrossLeases([
+      [35, 5151, "rivaljob"],
+      [42, 4242, "python3"],
+    ]);
+    const flag = h?.open("xid");
+    h?.engine.acknowledge(flag?.id ?? 0, "rivaljob (pid 5151) wedged it", T0 + 44 * MIN);
+    const timeline = await timelineOf(a, `from=${T0}&to=${T0 + 45 * MIN}`);
+    expect(timeline.acknowledgements.map((k) => [k.atMs, k.note])).toEqual([
+      [T0 + 44 * MIN, WITHHELD_REASON],
+    ]);
+    expect(timeline.flags.map((f) => [f.kind, f.reason])).toEqual([["xid", WITHHELD_REASON]]);
+    expect(JSON.stringify(timeline)).not.toMatch(/rivaljob|5151/);
+  });
+
   it("shows the details of Xids that all happened inside its own lease", async () => {
     const a = xidsAcrossLeases([
       [41, 4242, "python3"],
