@@ -241,8 +241,9 @@ export function tenantSeries(scope: TenantScope, series: SeriesView, host: strin
  * stay: a flag that goes on after the lease ended (or the GPU left) is closed then for the
  * tenant, which learns nothing of the device after its lease (nor of another tenant's time
  * between two of its leases, nor of a host its GPU had left), and what its pieces add up to is
- * what its statement counts down. The first piece keeps the flag's id, the others take
- * stayPieceId's. Labels are left out.
+ * what its statement counts down, except a hardware `xid` entry: it spans the flag's quiet period,
+ * while its down time ends at the episode's last hardware Xid (reports/down-time.ts). The first
+ * piece keeps the flag's id, the others take stayPieceId's. Labels are left out.
  */
 export function tenantFlags<F extends Flag>(
   scope: TenantScope,
