@@ -239,7 +239,8 @@ export class FlagEngine {
    * Whether this collector holds the GPU's frames: always with the frames unshared; in a share
    * group, while its host's frames arrive here (within limits.gpu_move_hold of the last, which a
    * restart counts from its start) and they listed the GPU. Kernel-log events reach every member,
-   * but only the holder can close what needs the GPU's readings to close (reset-required).
+   * but only the holder can close what needs the GPU's readings to close (reset-required), and
+   * only one member may count a GPU's xid flag in the lease parts' added counts.
    */
   private holdsFrames(hostName: string, uuid: string, nowMs: number): boolean {
     if (!this.options.sharedFrames) return true;

@@ -1,6 +1,7 @@
 // The health flags that events and evidence drive rather than sustained samples: xid (one per GPU
 // while Xids come, rules/xid.ts) and reset-required (opened and closed only on evidence,
-// rules/reset-required.ts), plus operators' acknowledgements. Their state is the open flags
+// rules/reset-required.ts), plus operators' acknowledgements. In a share group a GPU's are raised
+// by the member holding its frames only (onEvents). Their state is the open flags
 // themselves (values), so a restart continues them without rule timers.
 import type { IGpuSample, IHostSample } from "../../shared/proto.js";
 import type { ValidEvent } from "../ingest/validate-event.js";
@@ -34,11 +35,14 @@ export class HealthFlags {
   constructor(private readonly book: FlagBook) {}
 
   /**
-   * `holdsFrames`: whether this collector holds the GPU's frames (FlagEngine.holdsFrames). The xid
-   * flag is every collector's (it closes on a timer), but reset-required is raised only where its
-   * closing evidence (the recovery action back at none, a reboot) will be read: a member of a
-   * share group without the GPU's frames would keep it open for good, and the merged flags and
-   * lease parts' down time would run on after the GPU recovered (docs/scaling.md).
+   * `holdsFrames`: whether this collector holds the GPU's frames (FlagEngine.holdsFrames). One rule
+   * for a GPU's flags raised from events in a share group: only the holder raises them. For
+   * reset-required because its closing evidence (the recovery action back at none, a reboot) is
+   * read there only: a member without the GPU's frames would keep it open for good, and the merged
+   * flags and lease parts' down time would run on after the GPU recovered. For xid because the
+   * lease parts add each collector's count of flags opened: raised on every member it was counted
+   * once per member (docs/scaling.md). An Xid the agent could not map to a GPU stays every
+   * member's, on the host: no lease counts it and the merged flag list joins the copies.
    */
   onEvents(
     events: readonly ValidEvent[],
@@ -57,8 +61,9 @@ export class HealthFlags {
         site: host?.site ?? "",
         labels: host?.labels ?? {},
       };
+      if (ref.uuid !== null && !holdsFrames(e.host, ref.uuid)) continue;
       this.xid(ref, e, nowMs);
-      if (ref.uuid === null || !holdsFrames(e.host, ref.uuid)) continue;
+      if (ref.uuid === null) continue;
       const open = this.book.get(e.host, ref.uuid, RESET_REQUIRED);
       const change = resetOnXid(open, e, this.agentBoot.get(e.host) ?? e.agentBootId);
       if (!change) continue;

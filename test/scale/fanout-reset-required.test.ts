@@ -3,8 +3,9 @@
 // the first collector, host-y's the second; the kernel-log events reach both (a plain
 // subscription), so both receive the Xid 79 of GX. Only the first sees GX's recovery action go to
 // "GPU reset" and back to none half an hour later. A third collector holds every frame. The
-// first collector, with the second as its peer, must answer the statement, the flags and GX's
-// health timeline as the third does: GX down for the half hour, not from the Xid until now.
+// first collector, with the second as its peer, must answer the statement and the lease report
+// (their counts of flags opened too: GX's xid and reset-required, once), the flags and GX's health
+// timeline as the third does: GX down for the half hour, not from the Xid until now.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -143,21 +144,26 @@ describe("reset-required across collectors that share the frames", () => {
     await stopAll(started, dir);
   });
 
-  it("bills GX's down time as one collector holding every frame does", async () => {
+  it("bills GX's down time and counts its flags as one collector holding every frame does", async () => {
     const path = `/api/v1/reports/statement?tenant=acme&month=${MONTH}`;
     const merged = await get<Statement>(first, path);
     const one = await get<Statement>(whole, path);
-    // Every figure but the count of flags opened (a line's `flags`): the xid flag is every
-    // collector's (its events reach each), and the parts' counts add up.
-    const withoutCounts = (s: Statement) => ({
-      ...s,
-      lines: s.lines.map(({ flags: _, ...l }) => l),
-      total: { ...s.total, flags: null },
-    });
-    expectSame(withoutCounts(merged), withoutCounts(one), "statement");
+    // Every figure, the count of flags opened (a line's `flags`, the parts' counts added) too:
+    // GX's xid and reset-required are the holder's alone, so no collector counts them again.
+    expectSame(merged, one, "statement");
     const line = merged.lines.find((l) => l.lease === "acme-x");
     expect(line?.down).toEqual([{ fromMs: AT_XID, toMs: RECOVERED, kinds: ["reset-required"] }]);
     expect(line?.downMs).toBe(RECOVERED - AT_XID);
+    expect(line?.flags).toBe(2);
+    expect(merged.total.flags).toBe(2);
+  });
+
+  it("counts GX's flags in the lease report as one collector holding every frame does", async () => {
+    const path = `/api/v1/reports/leases?from=${T0}&to=${NOW}&by=lease`;
+    const merged = await get<{ groups: { flags: number }[] }>(first, path);
+    const one = await get<{ groups: { flags: number }[] }>(whole, path);
+    expectSame(merged, one, "lease report");
+    expect(merged.groups.map((g) => g.flags)).toEqual([2]);
   });
 
   it("closes the merged reset-required flag when GX recovered, and leaves none open", async () => {
@@ -176,11 +182,11 @@ describe("reset-required across collectors that share the frames", () => {
     expectSame(await get(first, path), await get(whole, path), "health");
   });
 
-  it("raises no reset-required on the collector without GX's frames", async () => {
+  it("raises no reset-required nor xid on the collector without GX's frames", async () => {
     const own = await get<Flags>(second, `/api/v1/flags?state=all&kind=reset-required`);
     expect(own.flags).toEqual([]);
-    // The Xid itself is every collector's: its events reach each.
+    // Nor the xid flag: the events reach every member, but only the holder raises GX's flags.
     const xids = await get<Flags>(second, `/api/v1/flags?state=all&kind=xid`);
-    expect(xids.flags.map((f) => f.gpuUuid)).toEqual([GX]);
+    expect(xids.flags).toEqual([]);
   });
 });

@@ -39,13 +39,18 @@ export interface FlagHarness {
 
 let seq = 0;
 
-export function flagHarness(tmp: TempStore = tempStore()): FlagHarness {
+/** `sharedFrames`: a member of a share group (broker.share_group), as FlagEngineOptions says. */
+export function flagHarness(
+  tmp: TempStore = tempStore(),
+  options: { sharedFrames?: boolean; gpuMoveHoldMs?: number } = {},
+): FlagHarness {
   const store = tmp.open();
   const clock = { now: T0 };
   const engine = new FlagEngine({
     store: store.flagStore(),
     config: resolveFlagsConfig(DEFAULT_FLAGS_CONFIG),
     now: () => clock.now,
+    ...options,
   });
   const delivered: FlagEvent[] = [];
   engine.subscribe((e) => delivered.push(e));
@@ -91,7 +96,7 @@ export function flagHarness(tmp: TempStore = tempStore()): FlagHarness {
     restart() {
       engine.stop();
       store.close();
-      return flagHarness(tmp);
+      return flagHarness(tmp, options);
     },
     cleanup() {
       engine.stop();

@@ -180,3 +180,30 @@ describe("pcie-degraded and nvlink-degraded", () => {
     expect(h.history("nvlink-degraded")[0]?.endMs).toBe(rose + 30 * MIN);
   });
 });
+
+describe("in a share group (broker.share_group): a GPU's event flags are its frames' holder's", () => {
+  it("a member without the GPU's frames raises neither xid nor reset-required; an unmapped Xid it does", () => {
+    h = flagHarness(undefined, { sharedFrames: true });
+    h.xid([at(1, 79)]);
+    // The events reach every member; counted here too, a lease's flags would be added twice.
+    expect(h.history("xid")).toEqual([]);
+    expect(h.history("reset-required")).toEqual([]);
+    // An Xid the agent could not map to a GPU is the host's: every member raises it, no lease counts it.
+    h.xid([at(2, 79, { gpu_uuid: "", gpu_index: null })]);
+    expect(h.open("xid")).toMatchObject({ gpuUuid: null, startMs: T0 + 2000 });
+  });
+
+  it("the holder raises both, and no longer once the host's frames stopped for gpu_move_hold", () => {
+    h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    h.frame(T0, {});
+    h.xid([at(1, 79)]);
+    expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
+    expect(h.open("reset-required")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
+    h.engine.acknowledge(h.open("xid")?.id ?? 0, "seen", T0 + 2 * MIN);
+    // The host's frames went to another member (no frame here since T0): an Xid is that one's.
+    h.clock.now = T0 + 10 * MIN + 1;
+    h.xid([at(3, 13, { time_ms: h.clock.now })]);
+    expect(h.open("xid")).toBeUndefined();
+    expect(h.history("xid")).toHaveLength(1);
+  });
+});
