@@ -12,7 +12,7 @@ import { drawFleet } from "./fleet-view.js";
 import { drawHealthReport } from "./health.js";
 import { wireReports } from "./reports-view.js";
 import { drawSales } from "./sales.js";
-import { drawTenants } from "./tenants.js";
+import { drawMigLeases, drawTenants, migLeasesOn } from "./tenants.js";
 import { readUrl, writeUrl } from "./url-state.js";
 
 const POLL_MS = 5000;
@@ -173,6 +173,7 @@ async function poll() {
       pollFlags(),
       api("/api/v1/summary?from=24h").then(drawSummary),
     ]);
+    drawMigLeases(hasCell, (id) => void showGpu(id));
     if (detailId()) void refreshDetail().catch(() => {});
     status.textContent = `updated ${new Date().toLocaleTimeString()}`;
     status.classList.remove("error");
@@ -184,11 +185,22 @@ async function poll() {
   }
 }
 
+/** Whether the page has a cell of GPU `id` (UUID or host:index). */
+function hasCell(id) {
+  return (state.fleet?.gpus ?? []).some((g) => g.uuid === id || `${g.host}:${g.index}` === id);
+}
+
 async function showGpu(id) {
-  await openDetail(id, () => {
-    syncUrl();
-    render();
-  });
+  // A GPU with no cell here but a MIG device leased on it (a MIG tenant's page) opens down only.
+  const migs = hasCell(id) ? [] : migLeasesOn(id);
+  await openDetail(
+    id,
+    () => {
+      syncUrl();
+      render();
+    },
+    migs,
+  );
   syncUrl();
   render();
 }

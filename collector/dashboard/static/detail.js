@@ -1,7 +1,10 @@
 // One GPU's panel: charts (uPlot) with its Xid marks, its open flags, its MIG devices (mig-view.js),
 // the processes holding it now (processes-view.js), its health timeline (health-timeline.js) and its flag history. It opens over the page
 // (no scrolling to find it), refreshes on every poll while open, closes with Escape or ×, and is
-// addressable: the app keeps `?gpu=host:index` in the URL.
+// addressable: the app keeps `?gpu=host:index` in the URL. For a MIG device's tenant the GPU its
+// device is on opens down only: its health timeline alone (the GPU's down flags and down time over
+// the tenant's stays, docs/leases.md), the GPU's own routes (`gpus/:id`, its series, flags and
+// processes) answering 404 to it by design, so they are not asked.
 import { api, duration, el } from "./api.js";
 import { eventMarks } from "./health.js";
 import { drawTimeline, gpuTimeline } from "./health-timeline.js";
@@ -15,17 +18,23 @@ let uPlot = null;
 const RANGE_STEP = { "1h": "10s", "6h": "1m", "24h": "5m", "7d": "1h" };
 const METRICS =
   "utilization_gpu_pct,temperature_gpu_celsius,power_draw_watts,power_limit_watts,memory_used_mib,memory_total_mib";
-const d = { id: null, range: "1h", charts: [], busy: false, onClose: () => {} };
+const d = { id: null, range: "1h", charts: [], busy: false, onClose: () => {}, migs: [] };
 
 export function detailId() {
   return d.id;
 }
 
-export async function openDetail(id, onClose) {
+/**
+ * Opens GPU `id`'s panel; `migs` (the MIG devices of the tenant's on it, tenants.js) opens it down
+ * only, for a page that has no cell of the GPU.
+ */
+export async function openDetail(id, onClose, migs = []) {
   d.id = id;
   d.onClose = onClose;
+  d.migs = migs;
   const panel = document.getElementById("gpu-detail");
   panel.hidden = false;
+  panel.classList.toggle("down-only", migs.length > 0);
   await refreshDetail(true);
   document.getElementById("detail-close").focus({ preventScroll: true });
 }
@@ -45,6 +54,11 @@ export async function refreshDetail(force = false) {
   if (!id || (d.busy && !force)) return;
   d.busy = true;
   try {
+    if (d.migs.length > 0) {
+      const health = await gpuTimeline(api, id);
+      if (d.id === id) drawDownOnly(id, health);
+      return;
+    }
     const enc = encodeURIComponent(id);
     const gpu = await api(`/api/v1/gpus/${enc}`);
     const [s, history, health, processes] = await Promise.all([
@@ -62,6 +76,17 @@ export async function refreshDetail(force = false) {
   } finally {
     d.busy = false;
   }
+}
+
+/** The GPU's down time for the tenant of MIG devices on it, labelled as the GPU they are on. */
+function drawDownOnly(id, health) {
+  const at = id.lastIndexOf(":");
+  document.getElementById("detail-title").textContent = `${id.slice(0, at)} · GPU ${id.slice(at + 1)}`;
+  const devices = d.migs.map((m) => m.uuid).join(", ");
+  document.getElementById("detail-sub").textContent =
+    `the GPU your MIG device${d.migs.length === 1 ? "" : "s"} ${devices} ${d.migs.length === 1 ? "is" : "are"} on`;
+  document.getElementById("detail-lease").textContent = d.migs.map((m) => leaseText(m.uuid)).join(" · ");
+  drawTimeline(health);
 }
 
 function draw(gpu, s, history, health) {

@@ -1,11 +1,16 @@
 // gputel dashboard, one GPU's health timeline (issue 16) in its detail panel, from
 // /api/v1/gpus/:id/health: kernel-log events, health flags opened and closed, operators'
-// acknowledgements and the stretches it was down for a hardware reason, newest first.
+// acknowledgements and the stretches it was down for a hardware reason, newest first. Over a
+// MIG device tenant's stays (`stays[].downOnly`) the API gives only the GPU's down flags and their
+// down time, no events or acknowledgements: the panel says so rather than count 0 events.
 import { duration, el } from "./api.js";
 
 /** How far back the panel's health timeline reaches (the fleet health report's range). */
 export const TIMELINE_RANGE = "30d";
 const SHOWN = 100;
+/** Why a MIG device's tenant sees no more of the GPU than its down time (docs/leases.md). */
+export const DOWN_ONLY_NOTE =
+  "For a MIG device only its GPU's down time is shown: no kernel-log events, no operators' notes, no other details of the GPU.";
 
 /** The GPU's health timeline; null when the API has no health routes (or failed: `error`). */
 export async function gpuTimeline(api, uuid) {
@@ -72,14 +77,24 @@ export function timelineEntries(t) {
 export function drawTimeline(result) {
   const summary = document.getElementById("detail-health-summary");
   const list = document.getElementById("detail-events");
+  const note = document.getElementById("detail-note");
   const t = result.timeline;
+  note.hidden = true;
   if (t === null) {
     summary.textContent = `health timeline unavailable${result.error ? `: ${result.error}` : ""}`;
     list.replaceChildren();
     return;
   }
+  const stays = t.stays ?? [];
+  const downOnly = stays.filter((s) => s.downOnly).length;
+  note.hidden = downOnly === 0;
+  note.textContent = DOWN_ONLY_NOTE;
   const acks = t.acknowledgements.length;
-  summary.textContent = `Last 30 days: hardware downtime ${duration(t.downtimeMs)} · ${t.events.length} kernel-log events · ${t.flags.length} health flags · ${acks} acknowledgement${acks === 1 ? "" : "s"}`;
+  const down = t.flags.length;
+  summary.textContent =
+    downOnly > 0 && downOnly === stays.length
+      ? `Last 30 days, over your MIG device's lease${downOnly === 1 ? "" : "s"}: GPU down time ${duration(t.downtimeMs)} · ${down} down flag${down === 1 ? "" : "s"}`
+      : `Last 30 days: hardware downtime ${duration(t.downtimeMs)} · ${t.events.length} kernel-log events · ${t.flags.length} health flags · ${acks} acknowledgement${acks === 1 ? "" : "s"}`;
   const entries = timelineEntries(t);
   list.replaceChildren(
     ...entries.slice(0, SHOWN).map((e) => {

@@ -1,10 +1,14 @@
 // The tenants view: each tenant's leased GPUs, busy share today and this month, GPUs idle-held
 // now, and availability this month against its SLA (GET /api/v1/tenants); and, for the fleet
 // cells and the GPU panel, which lease holds each GPU now. A GPU no lease holds is for sale.
+// A MIG device leased now whose GPU has no cell on the page (a MIG tenant's: it sees no whole
+// GPU) is listed below the table, each opening the down time of the GPU it is on (issue 17).
 import { el, pct } from "./api.js";
 
 /** GPU UUID → { tenant, leaseId, sinceMs } for the GPUs leased now. */
 export const leaseOf = new Map();
+/** "host:index" of a GPU → the MIG devices on it leased now: { uuid, tenant, leaseId, sinceMs }. */
+const migOn = new Map();
 /** Whether this collector keeps leases (else no GPU is said to be for sale). */
 let known = false;
 
@@ -34,15 +38,25 @@ export async function drawTenants(api) {
     if (error.status === 501 || error.status === 403) {
       root.hidden = true;
       leaseOf.clear();
+      migOn.clear();
       known = false;
       return;
     }
     throw error;
   }
   leaseOf.clear();
+  migOn.clear();
   known = true;
   for (const t of answer.tenants)
-    for (const g of t.gpus) leaseOf.set(g.uuid, { tenant: t.tenant, leaseId: g.leaseId, sinceMs: g.sinceMs });
+    for (const g of t.gpus) {
+      const lease = { tenant: t.tenant, leaseId: g.leaseId, sinceMs: g.sinceMs };
+      leaseOf.set(g.uuid, lease);
+      // A MIG device's lease names the host and index of the GPU it is on.
+      if (/^MIG-/.test(g.uuid) && g.index >= 0) {
+        const at = `${g.host}:${g.index}`;
+        migOn.set(at, [...(migOn.get(at) ?? []), { uuid: g.uuid, ...lease }]);
+      }
+    }
   root.hidden = false;
   const head = el("tr");
   for (const h of [
@@ -72,4 +86,34 @@ export async function drawTenants(api) {
   const table = root.querySelector(".tenants-table");
   table.replaceChildren(head, ...rows);
   if (rows.length === 0) table.replaceChildren(el("tr", "", "No leases this month."));
+}
+
+/** The MIG devices leased now on the GPU `host:index`, or none. */
+export function migLeasesOn(id) {
+  return migOn.get(id) ?? [];
+}
+
+/**
+ * Lists under the tenants table the MIG devices leased now whose GPU `hasCell` says the page has
+ * no cell of (none on an admin's page), each with a button opening its GPU's down time (`open`).
+ */
+export function drawMigLeases(hasCell, open) {
+  const root = document.getElementById("tenant-mig");
+  if (!root) return;
+  const rows = [...migOn]
+    .filter(([at]) => !hasCell(at))
+    .flatMap(([at, list]) =>
+      list.map((m) => {
+        const li = el("li");
+        li.dataset.mig = m.uuid;
+        const [host, index] = [at.slice(0, at.lastIndexOf(":")), at.slice(at.lastIndexOf(":") + 1)];
+        const b = el("button", "link", "down time of its GPU");
+        b.type = "button";
+        b.addEventListener("click", () => open(at));
+        li.append(el("span", "", `MIG device ${m.uuid} · on ${host} · GPU ${index} · `), b);
+        return li;
+      }),
+    );
+  root.hidden = rows.length === 0;
+  root.querySelector("ol").replaceChildren(...rows);
 }

@@ -1,0 +1,149 @@
+// A MIG device's tenant on the dashboard (issues 15 and 17): the GPU its MIG device is on has no
+// cell on its page and its `gpus/:id` answers 404 by design, but its statement counts that GPU's
+// down time, so the page lists the MIG device it holds and opens the GPU's health timeline for it
+// (down flags and down time over its stays, no events or notes), labelled as the GPU its MIG
+// device is on. An admin's page still opens the GPU's whole panel.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StoreHealthBackend } from "../../collector/api/health-backend.js";
+import { StoreBackend } from "../../collector/api/store-backend.js";
+import { LeaseService } from "../../collector/leases/service.js";
+import { xidEvent } from "../collector/health/events.js";
+import {
+  type FlagHarness,
+  flagHarness,
+  HOST,
+  inventory,
+  MIN,
+  T0,
+  UUID,
+} from "../collector/health/flag-harness.js";
+import { MIG, MIG_GPU } from "../security/tenant-app.js";
+import { type Browser, launchChromium, loadedDashboard, skipBrowser, startDashboardApi } from "./chromium.js";
+
+const ADMIN = "tenant-mig-dashboard-admin-token-0123456";
+const TENANT = "gputel_tenant-mig-dashboard-acme-token";
+const NOW = T0 + 10 * MIN;
+
+describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)", () => {
+  let h: FlagHarness | undefined;
+  let server: Awaited<ReturnType<typeof startDashboardApi>> | undefined;
+  let browser: Browser | undefined;
+  let url = "";
+
+  beforeAll(async () => {
+    h = flagHarness();
+    const harness = h;
+    harness.store.writeInventory(inventory(HOST, T0, [MIG_GPU]), T0);
+    for (let t = T0; t <= NOW; t += MIN)
+      harness.frame(t, { utilization_gpu_pct: 80, temperature_gpu_celsius: 60, power_draw_watts: 300 });
+    // Xid 79 (GPU fallen off the bus): a hardware fault, reset-required open since T0 + 5 min.
+    harness.clock.now = T0 + 5 * MIN;
+    harness.xid([xidEvent(1, 79, { time_ms: T0 + 5 * MIN, pid: null, process_name: "" })]);
+    harness.clock.now = NOW;
+    const now = () => NOW;
+    const leases = new LeaseService(harness.store.leases, now);
+    leases.create({ id: "acme-mig", device: MIG, tenant: "acme", start: T0 }, "test");
+    const backend = new StoreBackend({
+      store: harness.store,
+      flags: harness.engine,
+      health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
+      now,
+    });
+    server = await startDashboardApi({
+      backend,
+      token: ADMIN,
+      leases,
+      tokens: (t) => (t === TENANT ? { role: "tenant", tenant: "acme", actor: "t" } : undefined),
+    });
+    url = server.url;
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    h?.cleanup();
+  });
+
+  it("lists its MIG device and opens its GPU's down flags and down time, no other route failing", async () => {
+    if (!browser || !h) throw new Error("chromium or the collector did not start");
+    expect(h.open("reset-required")).toBeDefined();
+    const { page, failed } = await loadedDashboard(browser, url, `/#token=${TENANT}`);
+    // The GPU routes refused (a tenant's page is refused the fleet health and sales reports, 403).
+    const answers: string[] = [];
+    page.on("response", (r) => {
+      const path = new URL(r.url()).pathname;
+      if (r.status() >= 400 && path.startsWith("/api/v1/gpus")) answers.push(`${r.status()} ${path}`);
+    });
+    // No cell: the tenant holds no whole GPU.
+    expect(await page.locator(".cell").count()).toBe(0);
+    const mine = page.locator(`#tenant-mig [data-mig="${MIG}"]`);
+    await mine.waitFor({ timeout: 10_000 });
+    expect(await mine.textContent()).toContain(`${HOST} · GPU 0`);
+    await mine.locator("button").click();
+
+    await page.locator("#detail-events li.k-down").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#detail-title").textContent()).toBe(`${HOST} · GPU 0`);
+    expect(await page.locator("#detail-sub").textContent()).toBe(`the GPU your MIG device ${MIG} is on`);
+    expect(await page.locator("#detail-note").textContent()).toBe(
+      "For a MIG device only its GPU's down time is shown: no kernel-log events, no operators' notes, no other details of the GPU.",
+    );
+    expect(await page.locator("#detail-note").isVisible()).toBe(true);
+    const kinds = await page.locator("#detail-events li .h-kind").allTextContents();
+    // The flags Xid 79 opened and their down time; no kernel-log event (it names the process it hit).
+    expect(kinds).toEqual(["reset-required opened", "xid opened", "down"]);
+    // reset-required open since the Xid at T0 + 5 min, the collector's now T0 + 10 min.
+    expect(await page.locator("#detail-events li.k-down .dur").textContent()).toBe("5m");
+    expect(await page.locator("#detail-health-summary").textContent()).toMatch(
+      /^Last 30 days, over your MIG device's lease: GPU down time 5m · 2 down flags$/,
+    );
+    // The GPU's charts, processes and flag history are not its to see: not shown, not asked.
+    expect(await page.locator("#gpu-detail .charts").isVisible()).toBe(false);
+    expect(await page.locator("#detail-processes").isVisible()).toBe(false);
+    expect(await page.locator("#detail-history").isVisible()).toBe(false);
+    await page.waitForURL((u) => u.searchParams.get("gpu") === `${HOST}:0`, { timeout: 10_000 });
+    // The next poll redraws the open panel (its timeline asked again): still no route refused, no error shown.
+    await page.waitForResponse(
+      (r) => new URL(r.url()).pathname === `/api/v1/gpus/${encodeURIComponent(`${HOST}:0`)}/health`,
+      {
+        timeout: 10_000,
+      },
+    );
+    await page
+      .locator("#status")
+      .filter({ hasText: /^updated / })
+      .waitFor({ timeout: 10_000 });
+    expect(await page.locator("#status").getAttribute("class")).not.toContain("error");
+    expect(answers).toEqual([]);
+
+    // Its flag list's entry of the GPU opens the same view; so does the URL on a reload.
+    await page.locator("#detail-close").click();
+    await page.locator("#flags li.k-reset-required").click();
+    await page.locator("#detail-events li.k-down").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#detail-note").isVisible()).toBe(true);
+    // The app writes the open GPU into the URL once its panel has drawn.
+    await page.waitForURL((u) => u.searchParams.get("gpu") === `${HOST}:0`, { timeout: 10_000 });
+    await page.reload();
+    await page.waitForSelector("body[data-loaded='1']", { timeout: 30_000 });
+    await page.locator("#detail-events li.k-down").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#detail-sub").textContent()).toBe(`the GPU your MIG device ${MIG} is on`);
+    expect(answers).toEqual([]);
+    expect(failed).toEqual([]);
+  }, 60_000);
+
+  it("an admin's page opens the GPU's whole panel, with its Xid and no MIG note", async () => {
+    if (!browser) throw new Error("chromium did not start");
+    const { page, failed } = await loadedDashboard(browser, url, `/#token=${ADMIN}`);
+    expect(await page.locator("#tenant-mig").isVisible()).toBe(false);
+    await page.locator(`.cell[data-uuid="${UUID}"]`).click();
+    await page.waitForSelector("#detail-events li.k-xid", { timeout: 10_000 });
+    expect(await page.locator("#detail-events li.k-xid .h-kind").textContent()).toBe("Xid 79");
+    expect(await page.locator("#detail-note").isVisible()).toBe(false);
+    expect(await page.locator("#gpu-detail .uplot").count()).toBe(4);
+    expect(await page.locator("#detail-mig").isVisible()).toBe(true);
+    expect(await page.locator("#detail-health-summary").textContent()).toMatch(
+      /^Last 30 days: hardware downtime 5m · 1 kernel-log events · /,
+    );
+    expect(failed).toEqual([]);
+  }, 60_000);
+});
