@@ -6,9 +6,13 @@
 // (fanout-leases.ts) and say which peers they asked and which are missing (`peers`; in CSV the
 // x-gputel-peers-* headers); a tenant's scope travels to the peers as `tenant=`. With
 // `all_tenants=true` the statement route answers every tenant's statement of the month at once.
+// An admin or viewer asking the statement of a tenant no lease names, in any month, gets 404
+// `tenant` naming the tenants with leases that month (a typo is the operator's error, not an empty
+// statement); a known tenant with no lease that month gets its valid empty statement.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GputelError } from "../../shared/errors.js";
 import type { PeersInfo, TimeRange } from "../contract/api-contract.js";
+import type { LeaseService } from "../leases/service.js";
 import { buildStatements } from "../reports/all-statements.js";
 import { leaseReportCsv, statementCsv, statementsCsv } from "../reports/lease-csv.js";
 import { buildLeaseReport, buildStatement, LEASE_GROUPS } from "../reports/lease-report.js";
@@ -83,6 +87,33 @@ function tenantOf(req: FastifyRequest, asked: string | undefined): string | unde
   return p.tenant;
 }
 
+/** Tenants named at most in the 404 of an unknown tenant; more are cut with "…". */
+const NAMED_TENANTS = 20;
+
+/**
+ * 404 `tenant` when no lease of this collector's store names `tenant` at any time: the statement
+ * of an unknown tenant is an operator's error (a typo), not an empty statement. Only for fleet
+ * tokens (the message names other tenants) and without peers: leases are each collector's own
+ * records (fanout-leases.ts), so a tenant unknown here may hold leases on a peer.
+ */
+function refuseUnknownTenant(leases: LeaseService, tenant: string, month: string, range: TimeRange): void {
+  if (leases.list({ tenant, limit: 1 }).length > 0) return;
+  const names = [...new Set(leases.list({ ...range, limit: Number.MAX_SAFE_INTEGER }).map((l) => l.tenant))];
+  names.sort();
+  const shown =
+    names.length === 0
+      ? "none"
+      : names.length > NAMED_TENANTS
+        ? `${names.slice(0, NAMED_TENANTS).join(", ")} …`
+        : names.join(", ");
+  throw new ApiError(
+    404,
+    "not_found",
+    "tenant",
+    `no lease of tenant ${JSON.stringify(tenant)} (tenants with leases in ${month}: ${shown})`,
+  );
+}
+
 function asApiError(error: unknown): unknown {
   if (error instanceof GputelError && error.code === "GPUTEL_E_API") {
     const field = typeof error.detail.field === "string" ? error.detail.field : "from";
@@ -106,6 +137,7 @@ export function registerLeaseReportRoutes(
   app: FastifyInstance,
   backend: QueryBackend,
   fanout?: FanOutContext,
+  leases?: LeaseService,
 ): void {
   /** This collector's parts, or with peers every collector's, merged. */
   const parts = async (
@@ -156,6 +188,8 @@ export function registerLeaseReportRoutes(
         const range = monthRange(q.month);
         const p = await parts(req, range, tenant);
         const s = buildStatement({ tenant, month: q.month, ...headerOf(p) }, p.parts);
+        if (s.lines.length === 0 && leases && req.principal?.role !== "tenant" && !fanFor(fanout, req))
+          refuseUnknownTenant(leases, tenant, q.month, range);
         if (!wantsCsv(q.format, req.headers.accept)) return { ...s, ...peers(p) };
         peersHeaders(reply, p.peers);
         return csv(reply, statementCsv(s), `statement-${tenant}-${q.month}`);

@@ -163,7 +163,7 @@ export function buildApp(
   registerLeaseRoutes(app, access.leases);
   registerExportRoute(app, backend, log);
   registerHealthRoutes(app, backend, access.leases, fanout);
-  registerLeaseReportRoutes(app, backend, fanout);
+  registerLeaseReportRoutes(app, backend, fanout, access.leases);
   registerSalesRoutes(app, backend, fanout?.peers ?? []);
   registerProcessRoutes(app, backend, access.leases, fanout);
   registerTenantRoutes(app, backend, access.leases, fanout?.peers ?? []);

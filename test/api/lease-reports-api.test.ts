@@ -145,4 +145,43 @@ describe("lease reports over the API", () => {
     expect(fleet.code).toBe(64);
     expect(fleet.err).toContain("statement needs --tenant T or --all-tenants");
   });
+
+  test("an admin asking the statement of a tenant no lease names gets 404 naming the month's tenants; the CLI exits 65", async () => {
+    // A typo (acmee) printed an empty statement with exit 0: nothing told the operator.
+    const typo = await get(`/api/v1/reports/statement?tenant=acmee&month=${MONTH}`);
+    expect([typo.status, JSON.parse(typo.text)]).toEqual([
+      404,
+      {
+        error: "not_found",
+        parameter: "tenant",
+        message: `no lease of tenant "acmee" (tenants with leases in ${MONTH}: acme, globex)`,
+      },
+    ]);
+    // A known tenant with no lease in that month is a valid empty statement.
+    const before = await get("/api/v1/reports/statement?tenant=acme&month=2000-01");
+    expect(before.status).toBe(200);
+    expect((JSON.parse(before.text) as Statement).lines).toEqual([]);
+    const none = await get("/api/v1/reports/statement?tenant=acmee&month=2000-01");
+    expect([none.status, (JSON.parse(none.text) as { message: string }).message]).toEqual([
+      404,
+      'no lease of tenant "acmee" (tenants with leases in 2000-01: none)',
+    ]);
+    // A tenant token learns no other tenant's name: the same 404 as for any other tenant.
+    const tenantAsks = await get(`/api/v1/reports/statement?tenant=acmee&month=${MONTH}`, acmeToken);
+    expect(tenantAsks.status).toBe(404);
+    expect(tenantAsks.text).not.toContain("globex");
+    let err = "";
+    const code = await report(["statement", "--tenant", "acmee", "--month", MONTH, "--url", c.url], {
+      stdout: () => {},
+      stderr: (t) => {
+        err += t;
+      },
+      env: { GPUTEL_API_TOKEN: TOKEN },
+      isTTY: false,
+    });
+    expect([code, err]).toEqual([
+      65,
+      expect.stringContaining(`no lease of tenant "acmee" (tenants with leases in ${MONTH}: acme, globex)`),
+    ]);
+  });
 });
