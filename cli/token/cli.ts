@@ -6,7 +6,8 @@
 import { parseArgs } from "node:util";
 import { newToken, parseRole } from "../../collector/api/tokens.js";
 import { loadCollectorConfig } from "../../collector/config.js";
-import { openTokenStore, type TokenStore } from "../../collector/store/tokens.js";
+import type { LeaseStore } from "../../collector/store/leases.js";
+import { openTokenStore } from "../../collector/store/tokens.js";
 import { EX_CONFIG, formatProblems } from "../../shared/config/problems.js";
 import { errorMessage } from "../../shared/errors.js";
 import { extraOperands } from "../lease/run-api-cli.js";
@@ -16,7 +17,8 @@ const USAGE = `Usage: gputel token <command> [options]
 
 Commands:
   add --role ROLE [--note TEXT]   make a token and print it once; ROLE is admin, viewer or
-                                  tenant:NAME (a tenant sees only the GPUs it leases)
+                                  tenant:NAME (a tenant sees only the GPUs it leases; NAME is
+                                  case-sensitive: a warning when no lease names it yet)
   list                            tokens without their secrets
   revoke ID                       revoke a token at once
 
@@ -61,13 +63,28 @@ function parse(args: string[]) {
   });
 }
 
+/**
+ * A warning when no lease names a tenant token's tenant exactly (names are case-sensitive, so
+ * tenant:ACME sees nothing of acme's leases), naming one that differs only by case; the token is
+ * made all the same, as one for a tenant whose leases are still to come is legitimate.
+ */
+function unleasedTenantWarning(role: string, leases: Pick<LeaseStore, "tenantsNamed">): string | undefined {
+  const tenant = parseRole(role, "")?.tenant;
+  if (tenant === undefined) return undefined;
+  const named = leases.tenantsNamed(tenant);
+  if (named.includes(tenant)) return undefined;
+  const hint = named[0] !== undefined ? ` (did you mean ${JSON.stringify(named[0])}?)` : "";
+  return `no lease names tenant ${JSON.stringify(tenant)} yet${hint}; the token sees nothing until one does`;
+}
+
 function act(
-  tokens: TokenStore,
+  opened: ReturnType<typeof openTokenStore>,
   v: ReturnType<typeof parse>["values"],
   positionals: string[],
   io: TokenIo,
 ): void {
   const [cmd, arg] = positionals;
+  const tokens = opened.tokens;
   const out = (json: unknown, text: string) =>
     io.stdout(v.json ? `${JSON.stringify(json, null, 2)}\n` : text);
   if (cmd === "add") {
@@ -76,6 +93,8 @@ function act(
       throw new DataError(`--role ${JSON.stringify(role)} is not admin, viewer or tenant:NAME`);
     const t = newToken();
     tokens.insert(t.id, role, t.digest, v.note ?? `made by ${io.user}`, io.now());
+    const warning = unleasedTenantWarning(role, opened.leases);
+    if (warning) io.stderr(`gputel token: ${warning}\n`);
     out(
       { id: t.id, role, token: t.token },
       `${t.token}\n` +
@@ -160,7 +179,7 @@ export async function run(args: string[], io: TokenIo = defaultIo()): Promise<nu
     return EX_CONFIG;
   }
   try {
-    act(opened.tokens, v, parsed.positionals, io);
+    act(opened, v, parsed.positionals, io);
     return 0;
   } catch (error) {
     if (!(error instanceof DataError)) throw error;

@@ -94,6 +94,11 @@ function leaseStatements(db: Database) {
       "INSERT INTO lease_history (lease_id, at_ms, actor, action, before, after) VALUES (?, ?, ?, ?, ?, ?)",
     ),
     historyOf: p("SELECT * FROM lease_history WHERE lease_id = ? ORDER BY id"),
+    // NOCASE folds ASCII only, as tenant names are (TENANT_PATTERN); no index serves it, and
+    // only `gputel token add` asks, once.
+    tenantsNamed: p(
+      "SELECT DISTINCT tenant FROM leases WHERE tenant = ? COLLATE NOCASE ORDER BY tenant",
+    ).pluck(true),
     knownGpu: p("SELECT 1 FROM gpus WHERE uuid = ?").pluck(true),
     migParent: p(
       "SELECT g.uuid FROM mig_devices m JOIN gpus g ON g.id = m.gpu_id WHERE m.uuid = ? ORDER BY m.updated_ms DESC LIMIT 1",
@@ -157,6 +162,11 @@ export class LeaseStore implements LeaseRecords {
 
   delete(id: string): void {
     this.s.delete.run(id);
+  }
+
+  /** The tenants any lease names that are `name` up to ASCII case (the exact one among them if any). */
+  tenantsNamed(name: string): string[] {
+    return this.s.tenantsNamed.all(name) as string[];
   }
 
   record(

@@ -1,6 +1,7 @@
 // SQL for API tokens (migration 050_leases.sql): only a token's SHA-256 digest is stored.
 import Database, { type Database as Db } from "better-sqlite3";
 import { BUSY_TIMEOUT_MS } from "./busy.js";
+import { LeaseStore } from "./leases.js";
 import { migrate } from "./migrate.js";
 
 export interface TokenRecord {
@@ -74,13 +75,18 @@ export class TokenStore {
  * The token table of an existing collector database, for `gputel token` on the collector's host
  * (the collector may be running: WAL lets both in, a busy timeout waits out its commits).
  */
-export function openTokenStore(path: string): { tokens: TokenStore; close(): void } {
+export function openTokenStore(path: string): {
+  tokens: TokenStore;
+  /** The leases, so that a tenant token for a tenant no lease names can be warned of. */
+  leases: Pick<LeaseStore, "tenantsNamed">;
+  close(): void;
+} {
   const db = new Database(path, { fileMustExist: true });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     db.pragma("journal_mode = WAL");
     migrate(db);
-    return { tokens: new TokenStore(db), close: () => db.close() };
+    return { tokens: new TokenStore(db), leases: new LeaseStore(db), close: () => db.close() };
   } catch (error) {
     db.close();
     throw error;

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { frameFor } from "../collector/leases/store-helpers.js";
+import { run as tokenCli } from "../../cli/token/cli.js";
+import { frameFor, leaseRecord } from "../collector/leases/store-helpers.js";
 import { spawnGputel } from "../helpers/cli.js";
 import { startTestCollector, type TestCollector } from "../security/collector-helpers.js";
 
@@ -303,5 +304,43 @@ describe("gputel token", () => {
     expect(badRole.code).toBe(65);
     const noDb = await gputel(["token", "list", "--database", join(dir, "missing.db")]);
     expect(noDb.code).toBe(78);
+  });
+
+  test("add warns when no lease names the tenant exactly, naming one that differs by case; the token is made", async () => {
+    // `--role tenant:ACME` where leases name `acme` was made silently: the token saw nothing.
+    c.running.store.leases.insert(
+      leaseRecord({ id: "case-1", gpu: G2, tenant: "acme", startMs: NOW + 80 * H, endMs: NOW + 81 * H }),
+      NOW,
+    );
+    const db = join(dir, "collector.db");
+    const add = async (role: string) => {
+      let out = "";
+      let err = "";
+      const code = await tokenCli(["add", "--database", db, "--role", role, "--json"], {
+        stdout: (t) => {
+          out += t;
+        },
+        stderr: (t) => {
+          err += t;
+        },
+        now: () => NOW,
+        user: "test",
+      });
+      return { code, err, made: code === 0 ? (JSON.parse(out) as { id: string }) : undefined };
+    };
+    const upper = await add("tenant:ACME");
+    expect([upper.code, upper.err]).toEqual([
+      0,
+      'gputel token: no lease names tenant "ACME" yet (did you mean "acme"?); the token sees nothing until one does\n',
+    ]);
+    const future = await add("tenant:initrode");
+    expect([future.code, future.err]).toEqual([
+      0,
+      'gputel token: no lease names tenant "initrode" yet; the token sees nothing until one does\n',
+    ]);
+    expect(await add("tenant:acme")).toMatchObject({ code: 0, err: "" });
+    expect(await add("viewer")).toMatchObject({ code: 0, err: "" });
+    const listed = (await gputel(["token", "list", "--database", db])).out;
+    for (const t of [upper, future]) expect(listed).toContain(t.made?.id);
   });
 });
