@@ -186,7 +186,8 @@ function cellOf(name: string, value: string | number | null | undefined): Cell {
   if (name === "gpus" && typeof value === "number") return { text: String(value), right: true };
   if (value === null || value === undefined) return { text: "–", right: true };
   if (typeof value === "string") return { text: value };
-  if (/Rate|Share$/.test(name)) return { text: percent(value), right: true };
+  // Ratios (0–1) print as percentages; downtime's `availability` is one though its name is bare.
+  if (/Rate|Share$|^availability$/.test(name)) return { text: percent(value), right: true };
   if (/Hours$/.test(name)) return { text: fixed(value, 1), right: true };
   if (/Kwh$|Pflops$/.test(name)) return { text: fixed(value, 2), right: true };
   if (/Pct$/.test(name)) return { text: fixed(value, 1), right: true };

@@ -93,7 +93,10 @@ describe("gputel query report downtime", () => {
     const t = await query(["report", "downtime", "--by", "model"]);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/^downtime report /);
-    expect(t.stdout).toMatch(/^NVIDIA H100 80GB HBM3\s+12\s+1\s+1\s+0\.3\s/m);
+    // AVAILABILITY is a percentage as the other tables' shares are: it printed the ratio (1.0);
+    // 15 down minutes of the 12 GPUs' time in the fleet's few hours here leave 99.3 %.
+    expect(t.stdout).toMatch(/^NVIDIA H100 80GB HBM3\s+12\s+1\s+1\s+0\.3\s+99\.\d %\s/m);
+    expect(t.stdout).toMatch(/^TOTAL\s+12\s+1\s+1\s+0\.3\s+99\.\d %\s/m);
     expect(t.stdout).toMatch(/Down GPUs \(longest first\)/);
     expect(t.stdout).toMatch(/node-c:0\s+NVIDIA H100 80GB HBM3\s+15m\s.*reset-required: Xid 79/);
     const c = await query(["report", "downtime", "--since", "24h", "--format", "csv"]);
