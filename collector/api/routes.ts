@@ -293,10 +293,10 @@ export function registerApiRoutes(
     // A scoped list is filtered after reading: read all that may be asked for, from the start;
     // every open flag (at most one per kind, GPU and host: EVERY_OPEN_FLAG), the history up to
     // LIMITS.maxFlagRows.
-    // Otherwise one more than asked tells whether the list was cut where no totals are known.
     const scopedRead = state === "open" ? EVERY_OPEN_FLAG : LIMITS.maxFlagRows;
     const query = {
       state,
+      // Unscoped, one more than asked tells whether the list was cut where no totals are known.
       limit: scope ? scopedRead : Math.min(limit + 1, LIMITS.maxFlagRows),
       offset: scope ? 0 : offset,
       ...(q.kind !== undefined ? { kinds: parseKinds("kind", q.kind) } : {}),
