@@ -34,20 +34,23 @@ export interface GpuShareAsk {
 export async function fanGpuShare<A extends { uuid: string }>(
   ctx: FanOutContext,
   asked: GpuShareAsk,
-  local: A | undefined,
+  local: A | undefined | Promise<A | undefined>,
   merge: (answers: A[]) => A,
   notFound: () => ApiError,
 ): Promise<A & { peers: PeersInfo }> {
-  const { data, missing } = settle(
-    await ask<A | { gpuHeld: false }>(
+  // The peers are asked while this collector reads its own share (a series may be on a read thread).
+  const [answers, mine] = await Promise.all([
+    ask<A | { gpuHeld: false }>(
       ctx,
       `/api/v1/gpus/${encodeURIComponent(asked.ref)}/${asked.route}`,
       asked.query,
       asked.answer,
     ),
-  );
+    local,
+  ]);
+  const { data, missing } = settle(answers);
   const held = data.filter((d): d is A => !isNotHeld(d));
-  const all = local ? [local, ...held] : held;
+  const all = mine ? [mine, ...held] : held;
   const peers = info(ctx, missing);
   const first = all[0];
   if (!first) throw heldNowhere(notFound, peers);

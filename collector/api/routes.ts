@@ -217,8 +217,8 @@ export function registerApiRoutes(
         () => notFound(id),
         ctx !== undefined,
       );
-      const local = gpu ? await localSeries(gpu, { metrics, ...range, stepMs }, scope) : undefined;
-      if (!ctx) return local ?? NOT_HELD;
+      const local = gpu ? localSeries(gpu, { metrics, ...range, stepMs }, scope) : undefined;
+      if (!ctx) return (await local) ?? NOT_HELD;
       // Every collector may hold a share of the range (fanout-gpu-share.ts): asked for the same grid.
       const query = {
         metrics: metrics.join(","),
