@@ -311,7 +311,7 @@ export class StoreBackend implements QueryBackend {
     const metrics: SeriesView["metrics"] = {};
     for (const key of request.metrics) {
       const m = s.metrics[key];
-      if (m) metrics[key] = { min: m.min, max: m.max, avg: m.avg };
+      if (m) metrics[key] = { min: m.min, max: m.max, avg: m.avg, count: m.count };
     }
     return {
       uuid: gpu.uuid,

@@ -223,6 +223,7 @@ export function tenantSeries(scope: TenantScope, series: SeriesView, host: strin
         min: blank(m.min),
         max: blank(m.max),
         avg: blank(m.avg),
+        ...(m.count ? { count: m.count.map((n, i) => (keep[i] ? n : 0)) } : {}),
       };
   return { ...series, host, metrics };
 }

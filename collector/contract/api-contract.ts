@@ -129,6 +129,18 @@ export interface SeriesRequest {
   stepMs: number;
 }
 
+/** One metric of a series: per bucket its least, greatest and average value (null: no sample there). */
+export interface SeriesMetric {
+  min: (number | null)[];
+  max: (number | null)[];
+  avg: (number | null)[];
+  /**
+   * The samples behind each bucket (0 where none), so a merge across collectors averages their
+   * samples, not their averages. Absent from a collector before 2026-12-08.
+   */
+  count?: number[];
+}
+
 export interface SeriesView {
   uuid: string;
   host: string;
@@ -138,9 +150,7 @@ export interface SeriesView {
   fromMs: number;
   toMs: number;
   t: number[];
-  metrics: Partial<
-    Record<MetricKey, { min: (number | null)[]; max: (number | null)[]; avg: (number | null)[] }>
-  >;
+  metrics: Partial<Record<MetricKey, SeriesMetric>>;
   /** The model's slowdown temperature, for the chart's line; null when unknown. */
   slowdownTemperatureC: number | null;
 }

@@ -131,7 +131,16 @@ export const PEER_ANSWERS = {
       tier: Type.String(),
       stepMs: Type.Number(),
       t: Type.Array(Type.Number()),
-      metrics: Type.Record(Type.String(), Type.Object({ min: VALUES, max: VALUES, avg: VALUES })),
+      metrics: Type.Record(
+        Type.String(),
+        // count: absent from a collector before 2026-12-08.
+        Type.Object({
+          min: VALUES,
+          max: VALUES,
+          avg: VALUES,
+          count: Type.Optional(Type.Array(Type.Number())),
+        }),
+      ),
       slowdownTemperatureC: orNull(Type.Number()),
     }),
     Type.Object(NOT_HELD_ALONE),

@@ -6,13 +6,13 @@
 // collector a part of the range, and round robin (Mosquitto) leaves each a part of every bucket.
 //
 // Where several collectors have a value in one bucket: min is the least of their minimums, max the
-// greatest of their maximums, and avg the mean of their averages. An answer carries no sample
-// counts, so that mean is exact when they hold as many samples of the bucket (the same frames, or
-// two members under round robin, a sample or so apart) and otherwise lies between their averages
-// (never outside [min, max]); under hash_clientid only the bucket of a move is shared.
-import type { SeriesView } from "../contract/api-contract.js";
-
-type Stats = NonNullable<SeriesView["metrics"][keyof SeriesView["metrics"]]>;
+// greatest of their maximums, and avg the average of all their samples, each answer's average
+// weighted by the samples it counts there (exact: what one collector holding them all computes,
+// to the last bits of the division). A collector from before 2026-12-08 sends no counts: a bucket
+// one of its answers shares is the mean of the averages (exact when they hold as many samples,
+// otherwise between their averages, never outside [min, max]), and the merged metric has no
+// counts. Under hash_clientid only the bucket of a move is shared.
+import type { SeriesMetric, SeriesView } from "../contract/api-contract.js";
 
 /**
  * The series of `answers` (one GPU's, first the asking collector's) as one: buckets by time over
@@ -32,25 +32,14 @@ export function mergeSeries(answers: readonly SeriesView[]): SeriesView {
   ] as (keyof SeriesView["metrics"])[];
   const metrics: SeriesView["metrics"] = {};
   for (const key of keys) {
-    const out: Stats = { min: t.map(() => null), max: t.map(() => null), avg: t.map(() => null) };
-    const sum = t.map(() => 0);
-    const n = t.map(() => 0);
-    for (const a of answers) {
-      const m = a.metrics[key];
-      if (!m) continue;
-      a.t.forEach((ms, i) => {
-        const avg = m.avg[i] ?? null;
-        const k = slot.get(ms);
-        // A bucket without a sample (or blanked for a tenant) is null in all three.
-        if (avg === null || k === undefined) return;
-        out.min[k] = least(out.min[k] ?? null, m.min[i] ?? null);
-        out.max[k] = greatest(out.max[k] ?? null, m.max[i] ?? null);
-        sum[k] = (sum[k] as number) + avg;
-        n[k] = (n[k] as number) + 1;
-      });
-    }
-    out.avg = n.map((count, k) => (count > 0 ? (sum[k] as number) / count : null));
-    metrics[key] = out;
+    const present = answers.flatMap((a) => a.metrics[key] ?? []);
+    metrics[key] = mergeMetric(
+      answers,
+      key,
+      slot,
+      t.length,
+      present.every((m) => m.count !== undefined),
+    );
   }
   const withValues = answers.filter((a) => newestValueMs(a) !== undefined);
   const placed = withValues.reduce<SeriesView>(
@@ -84,4 +73,36 @@ function least(a: number | null, b: number | null): number | null {
 
 function greatest(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/** One metric over the merged grid; with `counted`, every answer holding it counts its samples. */
+function mergeMetric(
+  answers: readonly SeriesView[],
+  key: keyof SeriesView["metrics"],
+  slot: ReadonlyMap<number, number>,
+  buckets: number,
+  counted: boolean,
+): SeriesMetric {
+  const none = () => new Array<number | null>(buckets).fill(null);
+  const out = { min: none(), max: none(), avg: none() };
+  const sum = new Array<number>(buckets).fill(0);
+  // The weight of each average: its samples, or one per answer without counts.
+  const weight = new Array<number>(buckets).fill(0);
+  for (const a of answers) {
+    const m = a.metrics[key];
+    if (!m) continue;
+    a.t.forEach((ms, i) => {
+      const avg = m.avg[i] ?? null;
+      const k = slot.get(ms);
+      // A bucket without a sample (or blanked for a tenant) is null in all three.
+      if (avg === null || k === undefined) return;
+      const w = counted ? (m.count?.[i] ?? 0) : 1;
+      out.min[k] = least(out.min[k] ?? null, m.min[i] ?? null);
+      out.max[k] = greatest(out.max[k] ?? null, m.max[i] ?? null);
+      sum[k] = (sum[k] as number) + avg * w;
+      weight[k] = (weight[k] as number) + w;
+    });
+  }
+  out.avg = weight.map((w, k) => (w > 0 ? (sum[k] as number) / w : null));
+  return counted ? { ...out, count: weight } : out;
 }

@@ -52,6 +52,8 @@ export interface SeriesStats {
   max: (number | null)[];
   avg: (number | null)[];
   last: (number | null)[];
+  /** Samples per bucket (0: none). */
+  count: number[];
 }
 
 export interface Series {
@@ -239,13 +241,14 @@ export function series(
   const metrics: Partial<Record<MetricKey, SeriesStats>> = {};
   indices.forEach((m, j) => {
     const c = cells[j] as (typeof cells)[number];
-    const out: SeriesStats = { min: [], max: [], avg: [], last: [] };
+    const out: SeriesStats = { min: [], max: [], avg: [], last: [], count: [] };
     for (let k = 0; k < n; k++) {
       const has = (c.count[k] as number) > 0;
       out.min.push(has ? unscale(m, c.min[k] as number) : null);
       out.max.push(has ? unscale(m, c.max[k] as number) : null);
       out.avg.push(has ? unscale(m, (c.sum[k] as number) / (c.count[k] as number)) : null);
       out.last.push(has ? unscale(m, c.last[k] as number) : null);
+      out.count.push(c.count[k] as number);
     }
     metrics[metricKeys[j] as MetricKey] = out;
   });

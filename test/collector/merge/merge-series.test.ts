@@ -1,6 +1,8 @@
 // One GPU's series from several collectors (merge/merge-series.ts): the buckets each holds side by
 // side, a bucket two hold (the bucket of a move, or round robin) as least min, greatest max and the
-// mean of the averages, and the GPU placed where its newest value says it is.
+// average of their samples (weighted by the counts the answers carry; the mean of the averages for
+// an answer without counts), and the GPU placed where its newest value says it is.
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { SeriesView } from "../../../collector/contract/api-contract.js";
 import { mergeSeries } from "../../../collector/merge/merge-series.js";
@@ -97,5 +99,74 @@ describe("mergeSeries", () => {
     expect(merged.metrics.power_draw_watts?.max).toEqual([null, null, null, null, 310]);
     expect(mergeSeries([a])).toBe(a);
     expect(() => mergeSeries([])).toThrow();
+  });
+
+  test("with sample counts a shared bucket is the average of all its samples, as one collector holding them", () => {
+    const withCounts = (s: SeriesView, count: number[]): SeriesView => {
+      const m = s.metrics.utilization_gpu_pct;
+      if (!m) throw new Error("no metric");
+      return { ...s, metrics: { utilization_gpu_pct: { ...m, count } } };
+    };
+    // Bucket 1: host-a holds 3 samples averaging 20, host-b 1 sample of 10: 17.5, not 15.
+    const a = withCounts(series("host-a", 0, [[10, 20, 15], [10, 30, 20], null, null]), [2, 3, 0, 0]);
+    const b = withCounts(series("host-b", 0, [null, [10, 10, 10], [1, 2, 1.5], null]), [0, 1, 2, 0]);
+    const merged = mergeSeries([a, b]);
+    expect(merged.metrics.utilization_gpu_pct).toEqual({
+      min: [10, 10, 1, null],
+      max: [20, 30, 2, null],
+      avg: [15, 17.5, 1.5, null],
+      count: [2, 4, 2, 0],
+    });
+    // An answer without counts (a collector from before them): the mean of the averages, no counts.
+    const old = series("host-b", 0, [null, [10, 10, 10], [1, 2, 1.5], null]);
+    const mixed = mergeSeries([a, old]).metrics.utilization_gpu_pct;
+    expect(mixed?.avg).toEqual([15, 15, 1.5, null]);
+    expect(mixed?.count).toBeUndefined();
+  });
+
+  test("samples split between collectors any way: the merged average is the whole's", () => {
+    const sample = fc.record({
+      bucket: fc.integer({ min: 0, max: 3 }),
+      value: fc.integer({ min: 0, max: 100 }),
+      on: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(sample, { maxLength: 40 }), (samples) => {
+        const view = (host: string, kept: typeof samples): SeriesView => {
+          const cells = T.map((_, k) => kept.filter((s) => s.bucket === k).map((s) => s.value));
+          const stat = (f: (v: number[]) => number) => cells.map((v) => (v.length > 0 ? f(v) : null));
+          return {
+            ...series(host, 0, [null, null, null, null]),
+            metrics: {
+              utilization_gpu_pct: {
+                min: stat((v) => Math.min(...v)),
+                max: stat((v) => Math.max(...v)),
+                avg: stat((v) => v.reduce((x, y) => x + y, 0) / v.length),
+                count: cells.map((v) => v.length),
+              },
+            },
+          };
+        };
+        const whole = view("host-a", samples).metrics.utilization_gpu_pct;
+        const merged = mergeSeries([
+          view(
+            "host-a",
+            samples.filter((s) => s.on),
+          ),
+          view(
+            "host-b",
+            samples.filter((s) => !s.on),
+          ),
+        ]).metrics.utilization_gpu_pct;
+        expect(merged?.min).toEqual(whole?.min);
+        expect(merged?.max).toEqual(whole?.max);
+        expect(merged?.count).toEqual(whole?.count);
+        merged?.avg.forEach((v, k) => {
+          const w = whole?.avg[k] ?? null;
+          if (w === null) expect(v).toBeNull();
+          else expect(v).toBeCloseTo(w, 9);
+        });
+      }),
+    );
   });
 });

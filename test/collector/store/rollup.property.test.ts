@@ -145,6 +145,7 @@ function bruteSeries(inputs: Input[], uuid: string, key: MetricKey, from: number
     max: cells.map((c) => (c ? c.max / scale : null)),
     avg: cells.map((c) => (c ? c.sum / c.count / scale : null)),
     last: cells.map((c) => (c ? c.last / scale : null)),
+    count: cells.map((c) => c?.count ?? 0),
   };
 }
 

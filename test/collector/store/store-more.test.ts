@@ -31,7 +31,7 @@ describe("Store failures", () => {
     expect(
       store.series("GPU-test-0", ["utilization_gpu_pct"], T0, T0 + 60_000, 60_000).metrics
         .utilization_gpu_pct,
-    ).toEqual({ min: [10], max: [20], avg: [15], last: [20] });
+    ).toEqual({ min: [10], max: [20], avg: [15], last: [20], count: [2] });
   });
 
   it("rejects invalid tier rules before touching the file", () => {
