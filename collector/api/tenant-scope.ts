@@ -31,6 +31,11 @@ export interface LeasePeriod {
 export class TenantScope {
   private constructor(
     readonly tenant: string,
+    /**
+     * Per device, the tenant's stays: its lease periods joined where they overlap or touch. A
+     * renewal back to back is one stretch of the tenant's own time, so what spans the join (an
+     * Xid flag, a bucket at an odd millisecond) is the tenant's as it would be under one lease.
+     */
     private readonly periods: ReadonlyMap<string, readonly LeasePeriod[]>,
     /** Each device's GPU (itself, or the GPU a MIG device is on). */
     private readonly gpuOf: ReadonlyMap<string, string>,
@@ -45,6 +50,7 @@ export class TenantScope {
       periods.set(l.device, list);
       gpuOf.set(l.device, l.gpu);
     }
+    for (const [device, list] of periods) periods.set(device, joined(list));
     return new TenantScope(tenant, periods, gpuOf);
   }
 

@@ -293,7 +293,10 @@ describe("a whole-GPU lease beside a MIG lease of the same GPU", () => {
  * At T0 + 45 min: a hardware Xid of each [minute, pid, process], in turn, on the GPU (whole,
  * up), with globex's lease over [0, 40) min and acme's open from 40 min.
  */
-function xidsAcrossLeases(xids: readonly (readonly [number, number, string])[]): FastifyInstance {
+function xidsAcrossLeases(
+  xids: readonly (readonly [number, number, string])[],
+  firstTenant = "globex",
+): FastifyInstance {
   const now = T0 + 45 * MIN;
   const harness = start(now, now + MIN, now + MIN);
   for (const [n, [minute, pid, process]] of xids.entries()) {
@@ -302,7 +305,7 @@ function xidsAcrossLeases(xids: readonly (readonly [number, number, string])[]):
   }
   harness.clock.now = now;
   return serveLeases(harness, now, [
-    [UUID, T0, T0 + 40 * MIN, "globex"],
+    [UUID, T0, T0 + 40 * MIN, firstTenant],
     [UUID, T0 + 40 * MIN, null],
   ]);
 }
@@ -338,6 +341,21 @@ describe("a whole-GPU lease after another tenant's, and an xid flag open across 
     ]);
     expect(timeline.flags.map((f) => [f.kind, f.reason])).toEqual([["xid", WITHHELD_REASON]]);
     expect(JSON.stringify(timeline)).not.toMatch(/rivaljob|5151/);
+  });
+
+  it("shows the details of Xids on either side of its own renewal: two leases back to back are one stay", async () => {
+    // acme's lease ends at T0 + 40 min and its renewal starts there: its own job's Xids, before
+    // and after, are acme's to read.
+    const a = xidsAcrossLeases(
+      [
+        [35, 4242, "python3"],
+        [42, 4243, "python3"],
+      ],
+      "acme",
+    );
+    const [xid] = await flagsOf(a, "state=open&kind=xid");
+    expect(xid?.reason).toMatch(/process python3, pid 4242/);
+    expect([xid?.startMs, xid?.values.pid, xid?.values.count]).toEqual([T0 + 35 * MIN, 4243, 2]);
   });
 
   it("shows the details of Xids that all happened inside its own lease", async () => {
