@@ -12,6 +12,7 @@ import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../coll
 import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
+import { extraOperands } from "../lease/run-api-cli.js";
 import { type ClientOptions, getAll, heldByNone, QueryError } from "./client.js";
 import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName, type ListColumn } from "./columns.js";
 import { exitStatusOfHttp } from "./exit-status.js";
@@ -103,6 +104,12 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
     return 0;
   }
   const [command, arg] = positionals;
+  const takes = command === undefined ? undefined : OPERANDS.get(command);
+  const extra = takes && extraOperands(positionals.slice(1), takes[0], `${command} takes ${takes[1]}`);
+  if (extra) {
+    io.stderr(`gputel query: ${extra}\n\n${USAGE}`);
+    return 64;
+  }
   const urls = (v.url ?? ["http://127.0.0.1:8080"]).flatMap((u) => u.split(",")).filter((u) => u !== "");
   if (urls.length === 0) {
     io.stderr(`gputel query: --url needs a collector URL (GPUTEL_E_USAGE)\n\n${USAGE}`);
@@ -313,6 +320,18 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
 }
 
 class UsageError extends Error {}
+
+/** How many operands each command takes after its name, and how its refusal says so. */
+const OPERANDS = new Map<string, readonly [number, string]>([
+  ["summary", [0, "no operand"]],
+  ["gpus", [0, "no operand"]],
+  ["flags", [0, "no operand"]],
+  ["events", [0, "no operand"]],
+  ["gpu", [1, "one GPU ID"]],
+  ["health", [1, "one GPU"]],
+  ["processes", [1, "at most one GPU"]],
+  ["report", [1, "one KIND"]],
+]);
 
 /** Rows ordered by one of the columns (case-insensitive name, or the column's older alias). */
 function sorted<T>(rows: readonly T[], columns: readonly ListColumn<T>[], key: SortKey): T[] {

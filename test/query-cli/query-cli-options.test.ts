@@ -86,6 +86,23 @@ describe("gputel query options (issue 18)", () => {
     expect(wrong.code).toBe(64);
   });
 
+  test("extra operands are bad usage (64), as for lease, report and token: nothing is asked", async () => {
+    for (const [args, says] of [
+      [["gpus", "extra"], 'gpus takes no operand (also given: "extra"); nothing was done'],
+      [["summary", "a", "b"], 'summary takes no operand (also given: "a" "b")'],
+      [["gpu", "node-a:3", "node-a:2"], 'gpu takes one GPU ID (also given: "node-a:2")'],
+      [["report", "utilization", "energy"], 'report takes one KIND (also given: "energy")'],
+      [["processes", "node-a:3", "x"], 'processes takes at most one GPU (also given: "x")'],
+    ] as const) {
+      const r = await query([...args]);
+      expect(r.code, r.stderr).toBe(64);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain(says);
+    }
+    // One operand where one is taken still answers.
+    expect((await query(["gpu", "node-a:3", "--csv"])).code).toBe(0);
+  });
+
   test("--sort FIELD[:desc] orders tables, CSV and JSON", async () => {
     const hot = await query(["gpus", "--sort", "temp:desc", "--csv"]);
     expect(hot.lines[1]).toMatch(/^node-a:3,/);
