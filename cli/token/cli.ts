@@ -2,7 +2,8 @@
 // its database (found through the collector's configuration), not over the API: making the
 // first admin token must not need an admin token, and a new token's secret then never crosses
 // the network. The secret is printed once; only its SHA-256 is stored (collector/api/tokens.ts).
-// Exit statuses: 65 bad role or unknown token id, 78 configuration or database not usable.
+// Exit statuses: 64 bad usage (no --role, extra operands), 65 bad role or unknown token id, 78
+// configuration or database not usable.
 import { parseArgs } from "node:util";
 import { newToken, parseRole } from "../../collector/api/tokens.js";
 import { loadCollectorConfig } from "../../collector/config.js";
@@ -158,8 +159,11 @@ export async function run(args: string[], io: TokenIo = defaultIo()): Promise<nu
     cmd === "revoke" ? 1 : 0,
     `${cmd} takes ${cmd === "revoke" ? "one token ID" : "no operand"}`,
   );
-  if (extra) {
-    io.stderr(`gputel token: ${extra}\n\n${USAGE}`);
+  // A missing option is bad usage, as for `gputel lease` (requireOptions), not a refused role.
+  const problem =
+    cmd === "add" && v.role === undefined ? "add needs --role (admin, viewer or tenant:NAME)" : extra;
+  if (problem) {
+    io.stderr(`gputel token: ${problem}\n\n${USAGE}`);
     return 64;
   }
   let database = v.database;

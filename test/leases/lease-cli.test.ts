@@ -306,6 +306,28 @@ describe("gputel token", () => {
     expect(noDb.code).toBe(78);
   });
 
+  test("add without --role is bad usage (64, as lease's missing options): no token is made", async () => {
+    const db = join(dir, "collector.db");
+    const before = (await gputel(["token", "list", "--database", db, "--json"])).out;
+    let err = "";
+    const io = {
+      stdout: () => {},
+      stderr: (t: string) => {
+        err += t;
+      },
+      now: () => NOW,
+      user: "test",
+    };
+    // It exited 65, the status of a refused role, as if an empty role had been given.
+    expect(await tokenCli(["add", "--database", db, "--note", "ci"], io)).toBe(64);
+    expect(err).toMatch(/^gputel token: add needs --role \(admin, viewer or tenant:NAME\)\n\nUsage:/);
+    // Checked before the configuration is read: its absence is not what is reported.
+    err = "";
+    expect(await tokenCli(["add", "--config", join(dir, "none.yaml")], io)).toBe(64);
+    expect(err).toContain("add needs --role");
+    expect((await gputel(["token", "list", "--database", db, "--json"])).out).toBe(before);
+  });
+
   test("add warns when no lease names the tenant exactly, naming one that differs by case; the token is made", async () => {
     // `--role tenant:ACME` where leases name `acme` was made silently: the token saw nothing.
     c.running.store.leases.insert(
