@@ -1,17 +1,19 @@
 // `gputel query events | health GPU | report health`: the health routes (collector/api/
-// health-routes.ts), as tables for people or the API's JSON; `health GPU` merges several collectors.
+// health-routes.ts), as tables for people or the API's JSON; `events` and `health GPU` merge
+// several collectors.
 
 import { TIMELINE_EVENTS } from "../../collector/api/health-backend.js";
 import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
-import { mergeHealthTimelines } from "../../collector/merge/merge-health.js";
+import { mergeEventAnswers, mergeHealthTimelines } from "../../collector/merge/merge-health.js";
 import type {
   EventsAnswer,
   EventView,
   HealthReport,
   HealthTimeline,
 } from "../../collector/reports/health-types.js";
-import { type ClientOptions, getJson, heldByNone } from "./client.js";
+import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
 import { csvFields, csvRecords } from "./columns.js";
+import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
 export interface HealthArgs {
@@ -29,8 +31,8 @@ type Print = (json: unknown, text: () => string, csv: () => string) => void;
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /**
- * Events and the health report are per collector: the first URL is asked. One GPU's timeline is
- * asked of every URL and merged.
+ * Events and one GPU's timeline are asked of every URL and merged (merge-health.ts), as the other
+ * lists are. The health report is not merged: several URLs are refused (see below).
  */
 export async function healthCommand(
   command: "events" | "health" | "report-health",
@@ -44,7 +46,9 @@ export async function healthCommand(
   const range = { from: v.since ?? (command === "report-health" ? "30d" : "7d"), to: v.until };
   if (command === "events") {
     const q = { ...range, host: v.host, gpu: v.gpu, code: v.code, action: v.action, limit: v.limit };
-    const answer = await getJson<EventsAnswer>(base, "/api/v1/events", q, client);
+    // Kernel-log events reach every collector of a share group: the lists hold the same events
+    // under other row ids, counted once by their kernel key. The route answers from its own store.
+    const answer = mergeEventAnswers(await getAll<EventsAnswer>("/api/v1/events", q, client));
     print(
       answer,
       () =>
@@ -60,6 +64,14 @@ export async function healthCommand(
       () => csvFields(t),
     );
   } else {
+    // Each collector's report counts its own stored events (every collector of a share group holds
+    // them all: their counts would add up twice) and its own down episodes (where the GPU's frames
+    // went), and it does not ask its http.peers: no sum of reports is the fleet's. Refused, as
+    // `mergedReport` refuses the reports it cannot merge, rather than the first URL's answer.
+    if (client.urls.length > 1)
+      throw new OptionError(
+        "the health report is not merged across collectors: ask one collector at a time (--url)",
+      );
     const r = await getJson<HealthReport>(base, "/api/v1/reports/health", range, client);
     print(
       r,

@@ -1,5 +1,6 @@
 // Pure: one GPU's health timeline (gpus/:id/health) as several collectors answer the same request
-// → the one timeline, for the fan-out (http.peers) and `gputel query health GPU --url a,b` alike.
+// → the one timeline, for the fan-out (http.peers) and `gputel query health GPU --url a,b` alike;
+// and the event list (events) of several collectors → one, for `gputel query events --url a,b`.
 // Kernel-log events reach every collector (a plain subscription), so each holds the same events
 // under its own row ids; a GPU's lost and error episodes are raised where its host's frames went,
 // so a GPU that moved between collectors has its episodes on each; its Xid episodes, raised from
@@ -14,7 +15,7 @@
 // are joined where they overlap or touch.
 import type { Flag, FlagAck } from "../flags/types.js";
 import { DOWN_KINDS, type DownKind, stretchMs, unionEpisodes } from "../reports/down-time.js";
-import type { EventView, HealthTimeline } from "../reports/health-types.js";
+import type { EventsAnswer, EventView, HealthTimeline } from "../reports/health-types.js";
 import { mergeFlagLists } from "./merge-lists.js";
 
 /**
@@ -30,12 +31,7 @@ export function mergeHealthTimelines(
   const first = timelines[0];
   if (!first) throw new Error("no health timeline to merge");
   if (timelines.length === 1) return first;
-  const events = new Map<string, EventView>();
-  for (const t of timelines)
-    for (const e of t.events) if (!events.has(eventKey(e))) events.set(eventKey(e), e);
-  const merged = [...events.values()].sort(
-    (a, b) => b.timeMs - a.timeMs || a.host.localeCompare(b.host) || b.kernelSeq - a.kernelSeq,
-  );
+  const merged = uniqueEvents(timelines.map((t) => t.events));
   const flags = mergeFlagLists(timelines.map((t) => t.flags)).sort(
     (a, b) => b.startMs - a.startMs || b.id - a.id,
   );
@@ -61,6 +57,39 @@ export function mergeHealthTimelines(
     downtimeMs: stretchMs(downtime),
     truncated: timelines.some((t) => t.truncated) || merged.length > maxEvents,
   };
+}
+
+/**
+ * The event lists of several collectors (`events`, each asked the same query and `limit`) as one:
+ * every event once, newest first, cut at the limit. The newest `limit` of the union are each among
+ * the newest `limit` of every collector holding them, so the cut pages are enough. A collector's
+ * `next` (time:row id) means nothing to the others, whose row ids differ: the merged one is
+ * `T+1:0` for the last shown time T, the events up to and including T, so an event of T left out
+ * is on the next page (one shown may be there again, not lost); `--until T+1` asks the same.
+ */
+export function mergeEventAnswers(answers: readonly EventsAnswer[]): EventsAnswer {
+  const first = answers[0];
+  if (!first) throw new Error("no event list to merge");
+  if (answers.length === 1) return first;
+  const all = uniqueEvents(answers.map((a) => a.events));
+  const events = all.slice(0, first.limit);
+  const last = events[events.length - 1];
+  const more = all.length > first.limit || answers.some((a) => a.next !== null);
+  return {
+    generatedMs: Math.max(...answers.map((a) => a.generatedMs)),
+    limit: first.limit,
+    next: more && last ? `${last.timeMs + 1}:0` : null,
+    events,
+  };
+}
+
+/** Events of several lists, once each (the first copy), newest first. */
+function uniqueEvents(lists: readonly (readonly EventView[])[]): EventView[] {
+  const events = new Map<string, EventView>();
+  for (const list of lists) for (const e of list) if (!events.has(eventKey(e))) events.set(eventKey(e), e);
+  return [...events.values()].sort(
+    (a, b) => b.timeMs - a.timeMs || a.host.localeCompare(b.host) || b.kernelSeq - a.kernelSeq,
+  );
 }
 
 /** What each store keeps an event unique by (migrations/060_health.sql): its row ids differ. */

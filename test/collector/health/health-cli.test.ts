@@ -16,18 +16,23 @@ import { type FlagHarness, flagHarness, T0, UUID } from "./flag-harness.js";
 
 const TOKEN = "health-cli-token-1";
 const NOW = T0 + 3600_000;
-let h: FlagHarness | undefined;
-let stop: (() => Promise<void>) | undefined;
+const harnesses: FlagHarness[] = [];
+const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  await stop?.();
-  h?.cleanup();
+  for (const stop of stops.splice(0)) await stop();
+  for (const h of harnesses.splice(0)) h.cleanup();
 });
 
 async function live(): Promise<{ url: string; h: FlagHarness }> {
-  h = flagHarness();
-  const harness = h;
+  const harness = flagHarness();
+  harnesses.push(harness);
   harness.frame(T0, {});
   harness.xid([xidEvent(1, 13, { time_ms: T0 + 1000 }), xidEvent(2, 79, { time_ms: T0 + 2000 })]);
+  return { url: await serve(harness), h: harness };
+}
+
+/** The API over a harness's store and flags, on a free loopback port; stopped after the test. */
+async function serve(harness: FlagHarness): Promise<string> {
   const now = () => NOW;
   const server = createApiServer({
     backend: new StoreBackend({
@@ -41,8 +46,8 @@ async function live(): Promise<{ url: string; h: FlagHarness }> {
     logger: silentLogger(),
   });
   const { port } = await server.start();
-  stop = () => server.stop();
-  return { url: `http://127.0.0.1:${port}`, h: harness };
+  stops.push(() => server.stop());
+  return `http://127.0.0.1:${port}`;
 }
 
 function io() {
@@ -74,6 +79,44 @@ describe("gputel query (health)", () => {
     const j = io();
     expect(await queryCli(["events", "--url", url, "--json", "--code", "13", ...range], j.io)).toBe(0);
     expect(JSON.parse(j.out.stdout).events.map((e: { code: number }) => e.code)).toEqual([13]);
+  });
+
+  it("events of several collectors (--url a,b): every collector asked, each event once", async () => {
+    const { url } = await live();
+    // A second collector of the share group: the same two kernel-log events under its own row
+    // ids, and one the first does not hold (it came while the first was down).
+    const other = flagHarness();
+    harnesses.push(other);
+    other.frame(T0, {});
+    other.xid([
+      xidEvent(1, 13, { time_ms: T0 + 1000 }),
+      xidEvent(2, 79, { time_ms: T0 + 2000 }),
+      xidEvent(3, 48, { time_ms: T0 + 3000 }),
+    ]);
+    const url2 = await serve(other);
+    const j = io();
+    expect(await queryCli(["events", "--url", `${url},${url2}`, "--json", ...range], j.io)).toBe(0);
+    const codes = (a: { events: { code: number }[] }) => a.events.map((e) => e.code);
+    // Only the first collector was asked: [79, 13].
+    expect(codes(JSON.parse(j.out.stdout))).toEqual([48, 79, 13]);
+    const cut = io();
+    expect(
+      await queryCli(["events", "--url", url, "--url", url2, "--json", "--limit", "2", ...range], cut.io),
+    ).toBe(0);
+    const page = JSON.parse(cut.out.stdout) as { events: { code: number }[]; next: string | null };
+    expect([codes(page), page.next]).toEqual([[48, 79], `${T0 + 2001}:0`]);
+    const t = io();
+    expect(await queryCli(["events", "--url", `${url},${url2}`, "--limit", "2", ...range], t.io)).toBe(0);
+    expect(t.out.stdout).toContain(`(more: --until ${T0 + 2001})`);
+  });
+
+  it("report health with several --url is refused (64): each collector's report is its own", async () => {
+    const { url } = await live();
+    const url2 = await serve(harnesses[0] as FlagHarness);
+    const r = io();
+    expect(await queryCli(["report", "health", "--url", `${url},${url2}`, ...range], r.io)).toBe(64);
+    expect(r.out.stdout).toBe("");
+    expect(r.out.stderr).toContain("the health report is not merged across collectors");
   });
 
   it("shows a GPU's timeline and the fleet report; refuses a missing GPU", async () => {

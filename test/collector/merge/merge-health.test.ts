@@ -4,8 +4,8 @@
 // and a tenant's stays joined.
 import { describe, expect, test } from "vitest";
 import type { Flag, FlagAck, FlagKind } from "../../../collector/flags/types.js";
-import { mergeHealthTimelines } from "../../../collector/merge/merge-health.js";
-import type { EventView, HealthTimeline } from "../../../collector/reports/health-types.js";
+import { mergeEventAnswers, mergeHealthTimelines } from "../../../collector/merge/merge-health.js";
+import type { EventsAnswer, EventView, HealthTimeline } from "../../../collector/reports/health-types.js";
 
 const M = 60_000;
 const UUID = "GPU-1";
@@ -185,5 +185,30 @@ describe("mergeHealthTimelines", () => {
       { fromMs: 0, toMs: 40 * M },
       { fromMs: 40 * M, toMs: 70 * M, downOnly: true },
     ]);
+  });
+
+  test("event lists: each event once, newest first, cut at the limit; next says up to the last shown time", () => {
+    const answer = (events: EventView[], next: string | null, generatedMs = 0): EventsAnswer => ({
+      generatedMs,
+      limit: 3,
+      next,
+      events,
+    });
+    // The same events under each collector's row ids; b has a newer one and a page after these.
+    const a = answer([event(2, "h1", 2, 2 * M), event(1, "h1", 1, M)], null, 5);
+    const b = answer(
+      [event(13, "h2", 9, 3 * M), event(12, "h1", 2, 2 * M), event(11, "h1", 1, M)],
+      "60000:11",
+      7,
+    );
+    const merged = mergeEventAnswers([a, b]);
+    expect(merged.events.map((e) => [e.host, e.kernelSeq])).toEqual([
+      ["h2", 9],
+      ["h1", 2],
+      ["h1", 1],
+    ]);
+    expect(merged).toMatchObject({ generatedMs: 7, limit: 3, next: `${M + 1}:0` });
+    expect(mergeEventAnswers([a, answer([event(9, "h1", 1, M)], null)])).toMatchObject({ next: null });
+    expect(mergeEventAnswers([a])).toBe(a);
   });
 });
