@@ -5,6 +5,7 @@
 import { TIMELINE_EVENTS } from "../../collector/api/health-backend.js";
 import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
 import { mergeEventAnswers, mergeHealthTimelines } from "../../collector/merge/merge-health.js";
+import { healthReportCsv, healthTimelineCsv } from "../../collector/reports/health-csv.js";
 import type {
   EventsAnswer,
   EventView,
@@ -12,7 +13,7 @@ import type {
   HealthTimeline,
 } from "../../collector/reports/health-types.js";
 import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
-import { csvFields, csvRecords } from "./columns.js";
+import { csvRecords } from "./columns.js";
 import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
@@ -61,7 +62,7 @@ export async function healthCommand(
     print(
       t,
       () => renderTimeline(t, style),
-      () => csvFields(t),
+      () => healthTimelineCsv(t),
     );
   } else {
     // Each collector's report counts its own stored events (every collector of a share group holds
@@ -76,7 +77,7 @@ export async function healthCommand(
     print(
       r,
       () => renderHealthReport(r, style),
-      () => csvFields(r),
+      () => healthReportCsv(r),
     );
   }
 }

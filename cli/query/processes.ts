@@ -10,9 +10,10 @@ import {
   mergeSilentHosts,
 } from "../../collector/merge/list-answers.js";
 import { PROCESS_GROUPS, type ProcessReport } from "../../collector/reports/process-report.js";
+import { processReportCsv } from "../../collector/reports/report-csv.js";
 import type { ProcessRow } from "../../collector/store/process-store.js";
 import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
-import { csvFields, csvRecords } from "./columns.js";
+import { csvRecords } from "./columns.js";
 import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
@@ -63,7 +64,7 @@ export async function processCommand(
     print(
       r,
       () => renderProcessReport(r, style),
-      () => csvFields(r),
+      () => processReportCsv(r),
     );
     return;
   }

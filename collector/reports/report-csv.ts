@@ -3,9 +3,10 @@
 // per group and a last TOTAL line. The utilization report adds meanUtilizationPct (the average
 // load) beside utilizationRate (the busy share). The downtime report answers "which GPUs were
 // down, for how long, why": one line per down interval of each GPU. The sales report
-// (sales-report.ts) is written the same way.
+// (sales-report.ts) is written the same way. The process report is one line per holder.
 import { type Column, csvOf, type Value } from "../../shared/csv.js";
 import type { DowntimeReport } from "./downtime-report.js";
+import type { ProcessReport, ProcessReportRow } from "./process-report.js";
 import type { FleetReport } from "./reports.js";
 import type { SalesReport } from "./sales-report.js";
 
@@ -117,4 +118,19 @@ function downtimeCsv(r: DowntimeReport): string {
     DOWN_COLUMNS.map((name) => ({ name, value: (l: DownLine) => value(name, l) })),
     lines,
   );
+}
+
+/**
+ * The process report: one line per holder, named by the grouping (user, job, pod or container;
+ * empty for sessions without one), GPU-hours held and idle-held, as its table.
+ */
+export function processReportCsv(r: ProcessReport): string {
+  const columns: Column<ProcessReportRow>[] = [
+    { name: r.by, value: (row) => row.key },
+    { name: "sessions", value: (row) => row.sessions },
+    { name: "gpus", value: (row) => row.gpus },
+    { name: "gpu_h", value: (row) => row.gpuHours },
+    { name: "idle_held_gpu_h", value: (row) => row.idleHeldHours },
+  ];
+  return csvOf(columns, r.rows);
 }

@@ -11,6 +11,7 @@ import { createApiServer } from "../../../collector/api/server.js";
 import { StoreBackend } from "../../../collector/api/store-backend.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { freePort } from "../../helpers/net.js";
+import { leaseRecord } from "../leases/store-helpers.js";
 import { xidEvent } from "./events.js";
 import { type FlagHarness, flagHarness, T0, UUID } from "./flag-harness.js";
 
@@ -29,6 +30,14 @@ async function live(): Promise<{ url: string; h: FlagHarness }> {
   harness.frame(T0, {});
   harness.xid([xidEvent(1, 13, { time_ms: T0 + 1000 }), xidEvent(2, 79, { time_ms: T0 + 2000 })]);
   return { url: await serve(harness), h: harness };
+}
+
+/** GPU UUID leased to acme from T0 on, as lease-7. */
+function leaseToAcme(h: FlagHarness): void {
+  h.store.leases.insert(
+    leaseRecord({ id: "lease-7", gpu: UUID, tenant: "acme", startMs: T0, endMs: null }),
+    T0,
+  );
 }
 
 /** The API over a harness's store and flags, on a free loopback port; stopped after the test. */
@@ -134,29 +143,70 @@ describe("gputel query (health)", () => {
   });
   it("report health gives each tenant's downtime from the leases in force", async () => {
     const { url, h } = await live();
-    h.store.leases.insert(
-      {
-        id: "lease-7",
-        device: UUID,
-        gpu: UUID,
-        tenant: "acme",
-        startMs: T0,
-        endMs: null,
-        contract: null,
-        priceMicros: null,
-        currency: null,
-        availabilityMilli: null,
-        labels: {},
-        source: "api",
-      },
-      T0,
-    );
+    leaseToAcme(h);
     const r = io();
     expect(await queryCli(["report", "health", "--url", url, ...range], r.io)).toBe(0);
     // reset-required from the Xid 79 at T0 + 2 s to now (T0 + 1 h), all under acme's lease.
     expect(r.out.stdout).toMatch(/TENANT\s+HOURS DOWN\s+GPUS\s+LEASES/);
     expect(r.out.stdout).toMatch(/acme\s+0\.999\s+1\s+lease-7/);
     expect(r.out.stdout).toMatch(/\(no lease\)\s+0\b/);
+  });
+});
+
+describe("gputel query (health) --format csv: one row per record, units in the column names", () => {
+  it("report health: a row per Xid code, model, host, tenant and RMA candidate, then the total", async () => {
+    const { url, h } = await live();
+    leaseToAcme(h);
+    // Off the bus a second time: an RMA candidate. Rows in the report's order (most Xids first).
+    h.xid([xidEvent(3, 79, { time_ms: T0 + 3000 })]);
+    const r = io();
+    expect(await queryCli(["report", "health", "--url", url, "--csv", ...range], r.io)).toBe(0);
+    // It printed field,value lines whose values were JSON arrays (xid.byCode, …).
+    expect(r.out.stdout).toBe(
+      [
+        "section,code,mnemonic,action,fault,model,host,tenant,uuid,xids,hardware_xids,hardware_down_gpu_h,gpus,leases,last_hardware_xid,reasons",
+        "xid_code,79,ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS,reboot,hardware,,,,,2,,,,,,",
+        "xid_code,13,ROBUST_CHANNEL_GR_EXCEPTION / | ROBUST_CHANNEL_GR_ERROR_SW_NOTIFY,restart-app,workload,,,,,1,,,,,,",
+        "model,,,,,unknown,,,,3,2,,,,,",
+        "host,,,,,,node-1,,,3,2,0.999,,,,",
+        "tenant,,,,,,,acme,,,,0.999,1,lease-7,,",
+        "unleased,,,,,,,,,,,0,,,,",
+        `rma_candidate,,,,,unknown,node-1,,${UUID},,2,,,,${new Date(T0 + 3000).toISOString()},fell off the bus 2 times (Xid 79)`,
+        "total,,,,,,,,,3,,0.999,1,,,",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("health GPU: a row per event, flag episode, acknowledgement and down stretch, oldest first", async () => {
+    const { url } = await live();
+    const t = io();
+    expect(await queryCli(["health", "node-1:0", "--url", url, "--format", "csv", ...range], t.io)).toBe(0);
+    const lines = t.out.stdout.split("\n");
+    expect(lines[0]).toBe(
+      "time,entry,host,uuid,code,mnemonic,action,fault,pid,process,flag_id,flag_kind,severity,end,for_ms,text",
+    );
+    // It printed field,value lines whose values were JSON arrays (events, flags, downtime).
+    expect(lines.map((l) => l.split(",").slice(0, 2).join(","))).toEqual([
+      "time,entry",
+      `${new Date(T0 + 1000).toISOString()},xid`,
+      `${new Date(T0 + 1000).toISOString()},flag`,
+      `${new Date(T0 + 2000).toISOString()},xid`,
+      `${new Date(T0 + 2000).toISOString()},flag`,
+      `${new Date(T0 + 2000).toISOString()},flag`,
+      `${new Date(T0 + 2000).toISOString()},downtime`,
+      "",
+    ]);
+    expect(lines[3]).toBe(
+      `${new Date(T0 + 2000).toISOString()},xid,node-1,${UUID},79,ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS,reboot,hardware,4242,python3,,,,,,"NVRM: Xid (PCI:0000:01:00): 79, pid=4242, name=python3, Ch 00000008"`,
+    );
+    // Still open: its time so far, to when the timeline was made.
+    expect(lines).toContain(
+      `${new Date(T0 + 2000).toISOString()},flag,node-1,${UUID},,,,,,,3,reset-required,critical,,3598000,GPU reset required (a reset-class Xid): Xid 79 on 0000:01:00 asks for: reboot`,
+    );
+    expect(lines[6]).toBe(
+      `${new Date(T0 + 2000).toISOString()},downtime,node-1,${UUID},,,,,,,,reset-required,,${new Date(NOW).toISOString()},3598000,`,
+    );
   });
 });
 

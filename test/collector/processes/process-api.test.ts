@@ -157,6 +157,11 @@ describe("process routes", () => {
     const report = await query("report", "processes", "--since", FROM, "--by", "job");
     expect(report).toMatch(/^1\s+1\s+1\s+3\.98/m);
     expect(JSON.parse(await query("processes", G1, "--json")).processes).toHaveLength(1);
+    // One row per holder, the grouping named, hours in the column names: it printed field,value
+    // lines with the rows as one JSON array.
+    const csv = (await query("report", "processes", "--since", FROM, "--by", "user", "--csv")).split("\n");
+    expect(csv[0]).toBe("user,sessions,gpus,gpu_h,idle_held_gpu_h");
+    expect(csv.slice(1)).toEqual([expect.stringMatching(/^alice,1,1,3\.98\d*,0$/), "bob,1,1,2,0", ""]);
   });
 
   test("gputel query processes --gpu asks for that GPU's holders", async () => {
