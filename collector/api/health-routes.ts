@@ -1,5 +1,5 @@
 // The health routes (issue 16): kernel-log events, a GPU's health timeline, the fleet health
-// report, and an operator's acknowledgement of a flag. Private like every route (access.ts); the
+// report (JSON, or CSV with `format=csv` / `Accept: text/csv`: health-csv.ts), and an operator's acknowledgement of a flag. Private like every route (access.ts); the
 // acknowledgement changes state, so it is a POST with a JSON body and needs the API token where
 // one is set (the token is the API's one, administrative, credential). With http.peers a GPU's
 // timeline merges every collector's share (fanout-gpu-share.ts); the rest answer from this one.
@@ -12,7 +12,10 @@ import { NOT_HELD } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseService } from "../leases/service.js";
 import { mergeHealthTimelines } from "../merge/merge-health.js";
+import { healthReportCsv } from "../reports/health-csv.js";
 import type { HealthTimeline } from "../reports/health-types.js";
+import { reportFileName } from "../reports/report-csv.js";
+import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFor, listedGpu } from "./fanout.js";
@@ -57,6 +60,14 @@ const rangeSchema = {
   type: "object",
   additionalProperties: false,
   properties: { from: time, to: time },
+} as const;
+/** The report also takes `format=csv` (or `Accept: text/csv`): the CLI's CSV (health-csv.ts). */
+const reportSchema = {
+  ...rangeSchema,
+  properties: {
+    ...rangeSchema.properties,
+    format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
+  },
 } as const;
 /** A GPU's timeline also takes `tenant=` (admin, viewer: the tenant's view, as the fan-out asks). */
 const timelineSchema = {
@@ -194,10 +205,17 @@ export function registerHealthRoutes(
   }
 
   // A static route: Fastify matches it before /api/v1/reports/:kind.
-  app.get<{ Querystring: { from?: string; to?: string } }>(
+  app.get<{ Querystring: { from?: string; to?: string; format?: "json" | "csv" } }>(
     "/api/v1/reports/health",
-    { schema: { querystring: rangeSchema } },
-    async (req) => health().report(parseRange(req.query, backend.now(), 30 * DAY)),
+    { schema: { querystring: reportSchema } },
+    async (req, reply) => {
+      const report = health().report(parseRange(req.query, backend.now(), 30 * DAY));
+      if (!wantsCsv(req.query.format, req.headers.accept)) return report;
+      return reply
+        .header("content-type", "text/csv; charset=utf-8")
+        .header("content-disposition", `attachment; filename="${reportFileName(report)}"`)
+        .send(healthReportCsv(report));
+    },
   );
 
   app.post<{ Params: { id: number }; Body: { note: string } }>(

@@ -1,5 +1,6 @@
 // The process routes (issue 17): who holds the GPUs now and who held them (process sessions),
-// per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container. They answer
+// per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container (JSON, or
+// CSV with `format=csv` / `Accept: text/csv`, the columns `gputel query report processes --csv` prints). They answer
 // tenant tokens too: a tenant sees only sessions on the devices it leased, during its leases
 // (tenant-processes.ts), one piece per stay of its own, each clipped to it; anything else is left
 // out as if it did not exist. With http.peers all three merge every collector's answer
@@ -11,10 +12,12 @@ import { PROCESS_PART_PATH } from "../contract/api-contract.js";
 import { FANOUT_HEADER, NOT_HELD } from "../fanout/fan-out.js";
 import type { LeaseService } from "../leases/service.js";
 import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
+import { processReportCsv, reportFileName } from "../reports/report-csv.js";
+import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError } from "../request/errors.js";
 import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
-import { type FanOutContext, fanFor, listedGpu } from "./fanout.js";
+import { type FanOutContext, fanFor, listedGpu, peersHeaders } from "./fanout.js";
 import { fanGpuProcesses, fanProcesses, fanProcessReport } from "./fanout-processes.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
@@ -225,22 +228,46 @@ export function registerProcessRoutes(
   );
 
   // A static route: Fastify matches it before /api/v1/reports/:kind.
-  app.get<{ Querystring: { from?: string; to?: string; by?: ProcessGroup; tenant?: string } }>(
+  app.get<{
+    Querystring: { from?: string; to?: string; by?: ProcessGroup; tenant?: string; format?: "json" | "csv" };
+  }>(
     "/api/v1/reports/processes",
     scoped({
       querystring: {
         type: "object",
         additionalProperties: false,
-        properties: { from: time, to: time, by: { type: "string", enum: [...PROCESS_GROUPS] }, tenant },
+        properties: {
+          from: time,
+          to: time,
+          by: { type: "string", enum: [...PROCESS_GROUPS] },
+          tenant,
+          format: {
+            type: "string",
+            enum: ["json", "csv"],
+            description: "csv: also asked by Accept: text/csv",
+          },
+        },
       },
     }),
-    async (req) => {
+    async (req, reply) => {
       const range = parseRange(req.query, backend.now(), 7 * DAY);
       const scope = scopeFor(req, req.query.tenant, leases);
       const by = req.query.by ?? "user";
       const ctx = fanFor(fanout, req);
-      if (!ctx) return processes().report(range, by, ...visibleTo(scope, range));
-      return fanProcessReport(ctx, processes().part(range, ...visibleTo(scope, range)), by, scope?.tenant);
+      const merged = ctx
+        ? await fanProcessReport(ctx, processes().part(range, ...visibleTo(scope, range)), by, scope?.tenant)
+        : undefined;
+      const report = merged ?? processes().report(range, by, ...visibleTo(scope, range));
+      if (!wantsCsv(req.query.format, req.headers.accept)) return report;
+      // The CLI's CSV (report-csv.ts); a merged one names missing peers in headers, as every report's.
+      peersHeaders(reply, merged?.peers);
+      return reply
+        .header("content-type", "text/csv; charset=utf-8")
+        .header(
+          "content-disposition",
+          `attachment; filename="${reportFileName({ kind: "processes", ...report })}"`,
+        )
+        .send(processReportCsv(report));
     },
   );
 

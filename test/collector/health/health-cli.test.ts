@@ -176,6 +176,18 @@ describe("gputel query (health) --format csv: one row per record, units in the c
         "",
       ].join("\n"),
     );
+    // The API's CSV is the same (it had none: JSON only), as `format=csv` or `Accept: text/csv`.
+    const path = `${url}/api/v1/reports/health?from=${T0}&to=${NOW}`;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const api = await fetch(`${path}&format=csv`, { headers: auth });
+    expect(api.status).toBe(200);
+    expect(api.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(api.headers.get("content-disposition")).toBe(
+      'attachment; filename="gputel-health-20261123T1200Z-20261123T1300Z.csv"',
+    );
+    expect(await api.text()).toBe(r.out.stdout);
+    const accepted = await fetch(path, { headers: { ...auth, accept: "text/csv" } });
+    expect(await accepted.text()).toBe(r.out.stdout);
   });
 
   it("health GPU: a row per event, flag episode, acknowledgement and down stretch, oldest first", async () => {

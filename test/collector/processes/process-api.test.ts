@@ -162,6 +162,17 @@ describe("process routes", () => {
     const csv = (await query("report", "processes", "--since", FROM, "--by", "user", "--csv")).split("\n");
     expect(csv[0]).toBe("user,sessions,gpus,gpu_h,idle_held_gpu_h");
     expect(csv.slice(1)).toEqual([expect.stringMatching(/^alice,1,1,3\.98\d*,0$/), "bob,1,1,2,0", ""]);
+    // The API's CSV has the same columns (it had none: JSON only).
+    const api = await fetch(`${c.url}/api/v1/reports/processes?from=${FROM}&by=job&format=csv`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect([api.status, api.headers.get("content-type")]).toEqual([200, "text/csv; charset=utf-8"]);
+    expect(api.headers.get("content-disposition")).toMatch(
+      /^attachment; filename="gputel-processes-\d{8}T\d{4}Z-/,
+    );
+    const jobs = (await api.text()).split("\n");
+    expect(jobs[0]).toBe("job,sessions,gpus,gpu_h,idle_held_gpu_h");
+    expect(jobs.slice(1)).toEqual([expect.stringMatching(/^1,1,1,3\.98\d*,0$/), "2,1,1,2,0", ""]);
   });
 
   test("gputel query processes --gpu asks for that GPU's holders", async () => {
