@@ -4,13 +4,15 @@
 // reports), the tenants view and the health report's hardware downtime all take their stretches
 // from here, so they agree on the same flags (docs/leases.md, "Availability").
 //
-// A GPU is down while one of its own episodes of these kinds is open (an xid only when its fault
-// is the hardware's: a workload's Xid is not the GPU's fault), or while its host has an offline
-// or stale episode open (the host's GPUs are unreachable) — the host it was on at the time.
+// A GPU is down while one of its own episodes of these kinds is open (an xid only when its opening
+// Xid is a hardware Xid, isDown: a workload's Xid is not the GPU's fault, and one NVIDIA says to
+// ignore leaves it working), or while its host has an offline or stale episode open (the host's
+// GPUs are unreachable) — the host it was on at the time.
 // Overlapping episodes merge into one stretch carrying every kind and reason; an open episode runs
 // up to now, except an xid one, which is down from its first hardware Xid to its last, open or
 // closed (xidDownEnd), so its down time is not taken back when it closes. Pure: the callers read
 // the flags and the GPU's hosts.
+import { isHardwareXid } from "../../shared/xid/xid.js";
 import type { Flag } from "../flags/types.js";
 
 export const DOWN_KINDS = ["lost", "error", "reset-required", "xid", "offline", "stale"] as const;
@@ -32,10 +34,18 @@ export interface GpuPlace {
   toMs: number;
 }
 
-/** Whether an episode of this flag means its GPU (or its host's GPUs) was down. */
+/**
+ * Whether an episode of this flag means its GPU (or its host's GPUs) was down: an xid one only
+ * when the Xid that opened it (its fault and action) is a hardware Xid as the health report counts
+ * them (isHardwareXid), so an Xid NVIDIA says to ignore (63, 92) takes no GPU down however often
+ * it repeats.
+ */
 export function isDown(f: Flag): boolean {
   if (!(DOWN_KINDS as readonly string[]).includes(f.kind)) return false;
-  return f.kind !== "xid" || f.values.fault === "hardware";
+  return (
+    f.kind !== "xid" ||
+    isHardwareXid({ applicationLevel: f.values.fault !== "hardware", action: String(f.values.action) })
+  );
 }
 
 interface Part {

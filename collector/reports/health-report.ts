@@ -2,7 +2,7 @@
 // Hardware downtime is the union of a GPU's lost and reset-required episodes within the range
 // (down-time.ts, narrowed to those kinds): application-level Xids (the workload's fault) never
 // open either, so they never count. Availability counts more as down (error, offline, stale).
-import { xidEntry } from "../../shared/xid/xid.js";
+import { isHardwareXid, xidEntry } from "../../shared/xid/xid.js";
 import type { Flag } from "../flags/types.js";
 import type { Lease } from "../leases/model.js";
 import type { EventGroup } from "../store/event-store.js";
@@ -49,11 +49,6 @@ export function placedDowntimeSpans(
     .map((s) => ({ fromMs: s.fromMs, toMs: s.toMs, kinds: s.kinds }));
 }
 
-/** A hardware Xid: not the workload's fault and not one NVIDIA says to ignore. */
-function isHardware(g: Pick<EventGroup, "applicationLevel" | "action">): boolean {
-  return !g.applicationLevel && g.action !== "none";
-}
-
 export interface HealthReportInput {
   fromMs: number;
   toMs: number;
@@ -78,7 +73,7 @@ export function healthReport(input: HealthReportInput): HealthReport {
   let total = 0;
   for (const g of groups) {
     total += g.count;
-    const hw = isHardware(g) ? g.count : 0;
+    const hw = isHardwareXid(g) ? g.count : 0;
     const codeKey = `${g.code}/${g.action}/${g.applicationLevel}`;
     const c = byCode.get(codeKey) ?? {
       code: g.code,

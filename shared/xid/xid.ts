@@ -25,3 +25,15 @@ export const ACTION_TEXT: Record<XidAction, string> = {
   "recovery-action": "follow the GPU recovery action",
   unknown: "unknown",
 };
+
+/**
+ * Whether an Xid is the hardware's and needs someone to act: not the workload's own fault, and not
+ * one whose NVIDIA immediate resolution is IGNORE (action `none`: 63, a row-remapping event; 92,
+ * a high single-bit ECC rate), which leaves the GPU working. Any other action (restarting the
+ * application after a contained error included: the hardware broke the work) is one. The one
+ * answer for the health report's hardware Xids and for whether an xid episode is down time
+ * (collector/reports/down-time.ts isDown).
+ */
+export function isHardwareXid(x: { applicationLevel: boolean; action: string }): boolean {
+  return !x.applicationLevel && x.action !== "none";
+}

@@ -3,7 +3,8 @@
 // (144-150) from the row of the "XID 144-150 Decode" sheet its message selects (the reason says
 // which). Application-level Xids (13, 31, 43, 45 …) are the workload's fault: the flag says so and
 // names the process the line names, and such a flag never counts as hardware downtime (reports use
-// reset-required and lost).
+// reset-required and lost), nor does one opened by an Xid NVIDIA says to ignore (action none:
+// reports/down-time.ts isDown, shared/xid/xid.ts isHardwareXid).
 // One flag per GPU while Xids keep coming; a more severe Xid closes it and opens a new one (so an
 // alert escalates); it closes once the GPU logged no Xid for XID_QUIET_MS, or on acknowledgement.
 // Whose fault an episode is stays what its first Xid said: reports count a hardware episode as

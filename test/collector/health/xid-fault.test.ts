@@ -157,6 +157,51 @@ describe("a statement's down time from Xids of both kinds", () => {
   });
 });
 
+// An Xid whose NVIDIA immediate resolution is IGNORE (action none: 63, a row-remapping event; 92,
+// a high single-bit ECC rate) is the hardware's but leaves the GPU working: its episode is not
+// down time, as the health report's hardware Xids leave it out (shared/xid/xid.ts
+// isHardwareXid). Before, an episode of Xid 92s every 10 minutes for an hour billed the hour.
+describe("an Xid NVIDIA says to ignore", () => {
+  /** The Xid `code` every 10 minutes from T0 to T0 + 60 min; the statement at 65 min. */
+  async function hourOf(code: number): Promise<{ billed: number; xidDown: [number, number][] }> {
+    const { harness, app: a } = leasedGpu([0, 10, 20, 30, 40, 50, 60].map((m) => [m, code] as const));
+    harness.clock.now = T0 + 65 * MIN;
+    expect(harness.open("xid")?.values).toMatchObject({ code, fault: "hardware", count: 7 });
+    return {
+      billed: await statementDownMs(a, harness.clock.now),
+      xidDown: xidDownOf(harness, harness.clock.now),
+    };
+  }
+
+  it.each([63, 92])("Xid %i every 10 minutes for an hour bills no down time", async (code) => {
+    expect(await hourOf(code)).toEqual({ billed: 0, xidDown: [] });
+  });
+
+  it("Xid 48 (investigate) every 10 minutes for an hour bills the hour", async () => {
+    expect(await hourOf(48)).toEqual({ billed: 60 * MIN, xidDown: [[T0, T0 + 60 * MIN]] });
+  });
+
+  it("Xid 79 (reboot) every 10 minutes for an hour is down from the first to the last", async () => {
+    // It opens reset-required too, open up to now, so the statement bills 65 minutes.
+    expect(await hourOf(79)).toEqual({ billed: 65 * MIN, xidDown: [[T0, T0 + 60 * MIN]] });
+  });
+
+  it("a more severe Xid on its flag escalates: down from that Xid on", async () => {
+    const { harness, app: a } = leasedGpu([
+      [0, 92],
+      [10, 92],
+      [20, 48],
+      [25, 48],
+    ]);
+    harness.clock.now = T0 + 30 * MIN;
+    expect(h?.history("xid").map((f) => [f.values.code, f.startMs, f.endMs])).toEqual([
+      [48, T0 + 20 * MIN, null],
+      [92, T0, T0 + 20 * MIN],
+    ]);
+    expect(await statementDownMs(a, harness.clock.now)).toBe(5 * MIN);
+  });
+});
+
 // A hardware Xid's episode is down from its first hardware Xid to its last (down-time.ts
 // xidDownEnd): the same stretch while its flag is open as after it closed (its quiet spell, or an
 // operator's acknowledgement), so a statement of the current month never shrinks after the fact.

@@ -130,6 +130,18 @@ describe("downtime report", () => {
     expect(r.total.xidGpuHours).toBe(1);
   });
 
+  it("counts a hardware Xid flag only when its Xid needs intervention: not one NVIDIA says to ignore", () => {
+    // Xid 92 (high single-bit ECC rate) and 63 (row-remapping event): action none, the GPU works on.
+    const ignored = flag("xid", "a", 0, 1, 2, { code: 92, fault: "hardware", action: "none" });
+    const remap = flag("xid", "a", 0, 3, 4, { code: 63, fault: "hardware", action: "none" });
+    // Xid 94 (contained ECC error): the hardware's, and the application must restart.
+    const contained = flag("xid", "a", 1, 1, 2, { code: 94, fault: "hardware", action: "restart-app" });
+    expect([ignored, remap, contained].map(isDown)).toEqual([false, false, true]);
+    const r = buildDowntimeReport(header, "host", {}, usage, [ignored, remap, contained]);
+    expect(r.down.map((d) => [d.gpu, d.intervals[0]?.kinds])).toEqual([["a:1", ["xid"]]]);
+    expect(r.total.xidGpuHours).toBe(1);
+  });
+
   it("applies the filters and leaves flags of GPUs outside the rows out", () => {
     const r = buildDowntimeReport(header, "site", { site: "west" }, usage, [
       flag("lost", "a", 0, 1, 2),
