@@ -148,7 +148,8 @@ export class HealthFlags {
 
   /**
    * Closes xid flags whose GPU logged no Xid of the flag's fault for XID_QUIET_MS (a workload's
-   * Xid does not hold a hardware flag open). After a restart, with no Xid seen since, from the
+   * Xid does not hold a hardware flag open, nor one NVIDIA says to ignore a flag whose Xid needs
+   * acting: xidDecision). After a restart, with no Xid seen since, from the
    * last one it kept (its `fault_seen_ms`; the last update for a flag written before it was kept)
    * or, when later, from when events could arrive again.
    */
@@ -186,7 +187,8 @@ export class HealthFlags {
     const decision = xidDecision(open, e);
     if (open && (decision === "update" || decision === "count")) {
       const values = xidCountValues(open, e);
-      // A workload's Xid counted on a hardware flag does not start its quiet spell again.
+      // An Xid counted only (a workload's on a hardware flag, or one NVIDIA says to ignore on a
+      // flag whose Xid needs acting) starts neither its quiet spell again nor moves its down end.
       if (decision === "update") {
         this.lastXid.set(key, nowMs);
         values.fault_seen_ms = nowMs;

@@ -10,12 +10,13 @@
 // Whose fault an episode is stays what its first Xid said: reports count a hardware episode as
 // down from its start to its end, so a later Xid must not rewrite that past. A hardware Xid on a
 // workload's flag closes it and opens the hardware's (down from that Xid on); a workload Xid on a
-// hardware flag is counted but changes neither its fault, code, severity nor sentence, and does
-// not hold it open (the time after the last hardware Xid is not the hardware's).
+// hardware flag, or one NVIDIA says to ignore (action none) on a flag whose Xid needs acting, is
+// counted but changes neither its fault, code, severity nor sentence, and does not hold it open
+// (the time after the last Xid that takes the GPU down is not down time).
 import { judgeXid } from "../../../shared/xid/judge.js";
 import { NVLINK5_XIDS } from "../../../shared/xid/nvlink5.js";
 import type { XidAction } from "../../../shared/xid/types.js";
-import { xidEntry } from "../../../shared/xid/xid.js";
+import { isHardwareXid, xidEntry } from "../../../shared/xid/xid.js";
 import type { ValidEvent } from "../../ingest/validate-event.js";
 import type { Flag, FlagValues, NewFlag, Severity } from "../types.js";
 
@@ -74,12 +75,17 @@ const faultOf = (e: ValidEvent): XidFault => (e.applicationLevel ? "workload" : 
  * What an Xid does to the GPU's open xid flag: open one; escalate (close it at the Xid and open
  * another: a more severe Xid of the same fault, or the hardware's after the workload's); update it
  * (an Xid of the same fault, no more severe: counted, and the flag's quiet spell starts again); or
- * count it (the workload's on a hardware flag: counted only).
+ * count it (the workload's on a hardware flag, or one NVIDIA says to ignore on a flag whose Xid
+ * needs acting: counted only).
  */
 export function xidDecision(open: Flag | undefined, e: ValidEvent): "open" | "escalate" | "update" | "count" {
   if (!open) return "open";
   const fault = faultOf(e);
   if (open.values.fault !== fault) return fault === "hardware" ? "escalate" : "count";
+  // One NVIDIA says to ignore, on a flag whose Xid needs acting (down time: isHardwareXid), is
+  // counted as a workload's is: it must not stretch the episode's down time to itself.
+  if (!isHardwareXid(e) && isHardwareXid({ applicationLevel: false, action: String(open.values.action) }))
+    return "count";
   return RANK[xidSeverity(e.action)] > RANK[open.severity] ? "escalate" : "update";
 }
 

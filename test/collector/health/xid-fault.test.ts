@@ -186,6 +186,28 @@ describe("an Xid NVIDIA says to ignore", () => {
     expect(await hourOf(79)).toEqual({ billed: 65 * MIN, xidDown: [[T0, T0 + 60 * MIN]] });
   });
 
+  it("on a flag whose Xid needs acting, is counted only: it neither extends its down time nor holds it open", async () => {
+    const { harness, app: a } = leasedGpu([
+      [10, 48],
+      [12, 48],
+      ...[20, 30, 40, 50, 60].map((m) => [m, 92] as const),
+    ]);
+    harness.clock.now = T0 + 65 * MIN;
+    // Down from the first Xid 48 to the last (before: to the last Xid 92, 50 minutes).
+    expect(await statementDownMs(a, harness.clock.now)).toBe(2 * MIN);
+    expect(harness.open("xid")?.values).toMatchObject({
+      code: 48,
+      action: "investigate",
+      count: 7,
+      last_code: 92,
+      fault_last_ms: T0 + 12 * MIN,
+      fault_seen_ms: T0 + 12 * MIN,
+    });
+    // A quiet spell after the last Xid 48 closes it: the 92s, like a workload's Xids, do not hold it.
+    harness.engine.tick(harness.clock.now);
+    expect(harness.history("xid")).toMatchObject([{ startMs: T0 + 10 * MIN, endMs: T0 + 12 * MIN }]);
+  });
+
   it("a more severe Xid on its flag escalates: down from that Xid on", async () => {
     const { harness, app: a } = leasedGpu([
       [0, 92],
