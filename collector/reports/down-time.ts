@@ -12,7 +12,8 @@
 // up to now, except an xid one, which is down from its first hardware Xid to its last, open or
 // closed (xidDownEnd), so its down time is not taken back when it closes. Pure: the callers read
 // the flags and the GPU's hosts.
-import { isHardwareXid } from "../../shared/xid/xid.js";
+import { judgeXid } from "../../shared/xid/judge.js";
+import { isHardwareXid, xidEntry } from "../../shared/xid/xid.js";
 import type { Flag } from "../flags/types.js";
 
 export const DOWN_KINDS = ["lost", "error", "reset-required", "xid", "offline", "stale"] as const;
@@ -174,17 +175,32 @@ export class DownFlags {
 
 /**
  * Where an episode's down time ends: its end, or now while open; an xid episode's at its last
- * hardware Xid (`fault_last_ms`, agent time; for a flag written before it was kept,
- * `fault_seen_ms`, when that Xid arrived), whether the flag is still open (it stays so for its
- * quiet spell), closed after that spell, or acknowledged: the time after its last hardware Xid
- * is not the hardware's, and a statement must not count it while the flag is open only to drop
- * it once the flag closes (docs/design.md §7, docs/leases.md "Availability").
+ * Xid that takes the GPU down (`fault_last_ms`, agent time), whether the flag is still open (it
+ * stays so for its quiet spell), closed after that spell, or acknowledged: the time after that
+ * Xid is not the hardware's, and a statement must not count it while the flag is open only to
+ * drop it once the flag closes (docs/design.md §7, docs/leases.md "Availability"). A flag stored
+ * before `fault_last_ms` was kept (before 2026-12-07) ends at its last Xid (`last_ms`, agent time)
+ * when that one takes a GPU down (its code and line judged as ingest judges them), else at its
+ * start: its quiet spell, or the time up to now while it was still open, is not down time, and
+ * what the flag cannot tell is not billed.
  */
 export function xidDownEnd(f: Flag, nowMs: number): number {
   const end = f.endMs ?? nowMs;
   if (f.kind !== "xid") return end;
-  const last = f.values.fault_last_ms ?? f.values.fault_seen_ms;
-  return typeof last === "number" ? Math.min(end, last) : end;
+  const last = typeof f.values.fault_last_ms === "number" ? f.values.fault_last_ms : storedLastMs(f);
+  return Math.min(end, last);
+}
+
+/** An xid flag without `fault_last_ms`: its last Xid's time if that one takes a GPU down, else its start. */
+function storedLastMs(f: Flag): number {
+  const code = Number(f.values.last_code ?? f.values.code);
+  const lastMs = f.values.last_ms;
+  if (!Number.isInteger(code) || typeof lastMs !== "number") return f.startMs;
+  const taken = isHardwareXid({
+    applicationLevel: xidEntry(code)?.applicationLevel ?? false,
+    action: judgeXid(code, String(f.values.message ?? "")).action,
+  });
+  return taken ? lastMs : f.startMs;
 }
 
 /** Each episode's down part inside the place and before now (xidDownEnd: an open one runs up to now). */

@@ -87,3 +87,46 @@ describe("down stretches", () => {
     expect(DownFlags.of([flag("idle", "a", "GPU-a", 0, 10)]).mayTouch("GPU-a")).toBe(false);
   });
 });
+
+// An xid flag stored before `fault_last_ms` was kept (before 2026-12-07) has neither it nor
+// `fault_seen_ms`: its down time ran to the flag's end, its 15-minute quiet spell included (to now
+// while open, to the acknowledgement once acknowledged). It now ends at the flag's last Xid
+// (`last_ms`, agent time) when that Xid takes a GPU down (its code and line judged as at ingest),
+// else at the start: what the flag cannot say is not billed.
+describe("an xid flag stored before fault_last_ms", () => {
+  const MIN = 60_000;
+  /** Opened by Xid 48 at 0; its last Xid `lastCode` at 5 min; closed by its quiet spell at 20 min. */
+  function old(lastCode: number | null, endMs: number | null = 20 * MIN): Flag {
+    const f = flag("xid", "h", "GPU-a", 0, endMs);
+    const last = lastCode ?? 48;
+    return {
+      ...f,
+      values: {
+        code: 48,
+        action: "investigate",
+        fault: "hardware",
+        count: lastCode === null ? 1 : 2,
+        last_ms: lastCode === null ? 0 : 5 * MIN,
+        message: `NVRM: Xid (PCI:0000:01:00): ${last}, pid=4242, name=python3, Ch 00000008`,
+        ...(lastCode === null ? {} : { last_code: lastCode }),
+      },
+    };
+  }
+  const downOf = (f: Flag, nowMs = 60 * MIN) =>
+    DownFlags.of([f])
+      .gpuStretches("GPU-a", 0, nowMs, nowMs)
+      .map((s) => [s.fromMs, s.toMs]);
+
+  it("is down from its start to its last Xid when that one takes a GPU down", () => {
+    expect(downOf(old(48))).toEqual([[0, 5 * MIN]]);
+    // Still open (its quiet spell not yet closed by the collector): the same.
+    expect(downOf(old(48, null))).toEqual([[0, 5 * MIN]]);
+  });
+
+  it("counts none past its start when its last Xid was the workload's or one NVIDIA says to ignore", () => {
+    expect(downOf(old(13))).toEqual([]);
+    expect(downOf(old(92))).toEqual([]);
+    // A single Xid: none of its own, as a flag written now.
+    expect(downOf(old(null))).toEqual([]);
+  });
+});

@@ -119,7 +119,8 @@ describe("downtime report", () => {
   });
 
   it("counts a hardware Xid flag but not a workload's, nor idle or overheat", () => {
-    const hw = flag("xid", "a", 0, 1, 2, { fault: "hardware" });
+    // As a flag written now: its last Xid that takes the GPU down (fault_last_ms) at its end.
+    const hw = flag("xid", "a", 0, 1, 2, { fault: "hardware", fault_last_ms: T0 + 2 * HOUR });
     const app = flag("xid", "a", 1, 1, 2, { fault: "workload" });
     expect(isDown(hw)).toBe(true);
     expect(isDown(app)).toBe(false);
@@ -135,7 +136,12 @@ describe("downtime report", () => {
     const ignored = flag("xid", "a", 0, 1, 2, { code: 92, fault: "hardware", action: "none" });
     const remap = flag("xid", "a", 0, 3, 4, { code: 63, fault: "hardware", action: "none" });
     // Xid 94 (contained ECC error): the hardware's, and the application must restart.
-    const contained = flag("xid", "a", 1, 1, 2, { code: 94, fault: "hardware", action: "restart-app" });
+    const contained = flag("xid", "a", 1, 1, 2, {
+      code: 94,
+      fault: "hardware",
+      action: "restart-app",
+      fault_last_ms: T0 + 2 * HOUR,
+    });
     expect([ignored, remap, contained].map(isDown)).toEqual([false, false, true]);
     const r = buildDowntimeReport(header, "host", {}, usage, [ignored, remap, contained]);
     expect(r.down.map((d) => [d.gpu, d.intervals[0]?.kinds])).toEqual([["a:1", ["xid"]]]);

@@ -67,7 +67,11 @@ function episodes(): (NewFlag & { endMs: number | null })[] {
     gpu("idle", B, SWITCH - HOUR, SWITCH + HOUR), // acme's: began in its lease
     gpu("error", B, SWITCH - 10 * MIN, SWITCH + 25 * MIN), // down for both tenants
     gpu("lost", B, T0 + 12 * DAY, null), // open: down up to now
-    gpu("xid", C, T0 + 2 * DAY, T0 + 2 * DAY + HOUR, "hardware"),
+    // As a flag written now: its last Xid that takes the GPU down (fault_last_ms) at its end.
+    {
+      ...gpu("xid", C, T0 + 2 * DAY, T0 + 2 * DAY + HOUR, "hardware"),
+      values: { fault: "hardware", action: "investigate", fault_last_ms: T0 + 2 * DAY + HOUR },
+    },
     gpu("overheat", C, T0 + 16 * DAY, T0 + 16 * DAY + HOUR), // after L-4 ended
     gpu("idle", C, NOW + HOUR, null), // after now
     { ...gpu("offline", A, T0 + 9 * DAY, T0 + 9 * DAY + 2 * HOUR), gpuUuid: null, gpuIndex: null },
