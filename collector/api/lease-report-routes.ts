@@ -8,10 +8,13 @@
 // `all_tenants=true` the statement route answers every tenant's statement of the month at once.
 // An admin or viewer asking the statement of a tenant no lease names, in any month, gets 404
 // `tenant` naming the tenants with leases that month (a typo is the operator's error, not an empty
-// statement); a known tenant with no lease that month gets its valid empty statement.
+// statement), with peers when no collector's lease names it; a known tenant with no lease that
+// month gets its valid empty statement.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GputelError } from "../../shared/errors.js";
 import type { PeersInfo, TimeRange } from "../contract/api-contract.js";
+import { settle } from "../fanout/fan-out.js";
+import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseService } from "../leases/service.js";
 import { buildStatements } from "../reports/all-statements.js";
 import { leaseReportCsv, statementCsv, statementsCsv } from "../reports/lease-csv.js";
@@ -21,7 +24,7 @@ import { monthRange, parseLeaseGroupBy } from "../reports/lease-reports.js";
 import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
-import { type FanOutContext, fanFor, peersHeaders } from "./fanout.js";
+import { ask, type FanOutContext, fanFor, peersHeaders } from "./fanout.js";
 import { fanLeaseParts } from "./fanout-leases.js";
 import { parseRange } from "./params.js";
 
@@ -89,23 +92,53 @@ function tenantOf(req: FastifyRequest, asked: string | undefined): string | unde
 
 /** Tenants named at most in the 404 of an unknown tenant; more are cut with "…". */
 const NAMED_TENANTS = 20;
+/** A peer's leases of the month read for the tenants the 404 names (its lease list's largest page). */
+const PEER_LEASES = 10_000;
 
 /**
  * 404 `tenant` when no lease of this collector's store names `tenant` at any time: the statement
  * of an unknown tenant is an operator's error (a typo), not an empty statement. Only for fleet
- * tokens (the message names other tenants) and without peers: leases are each collector's own
- * records (fanout-leases.ts), so a tenant unknown here may hold leases on a peer.
+ * tokens (the message names other tenants). With peers (`ctx`), leases are each collector's own
+ * records (fanout-leases.ts): the tenant is unknown only when every peer answered and none names
+ * it either, and the message names every collector's tenants of the month. A peer that did not
+ * answer may name it: the empty statement then stands, naming that peer missing.
  */
-function refuseUnknownTenant(leases: LeaseService, tenant: string, month: string, range: TimeRange): void {
+async function refuseUnknownTenant(
+  leases: LeaseService,
+  ctx: FanOutContext | undefined,
+  tenant: string,
+  month: string,
+  range: TimeRange,
+): Promise<void> {
   if (leases.list({ tenant, limit: 1 }).length > 0) return;
-  const names = [...new Set(leases.list({ ...range, limit: Number.MAX_SAFE_INTEGER }).map((l) => l.tenant))];
-  names.sort();
+  const names = new Set(leases.list({ ...range, limit: Number.MAX_SAFE_INTEGER }).map((l) => l.tenant));
+  let cut = false;
+  if (ctx) {
+    type LeaseList = { leases: { tenant: string }[]; truncated: boolean };
+    const asked = settle(
+      await ask<LeaseList>(ctx, "/api/v1/leases", { tenant, limit: "1" }, PEER_ANSWERS.leases),
+    );
+    if (asked.missing.length > 0 || asked.data.some((d) => d.leases.length > 0)) return;
+    const window = { from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString() };
+    const lists = await ask<LeaseList>(
+      ctx,
+      "/api/v1/leases",
+      { ...window, limit: String(PEER_LEASES) },
+      PEER_ANSWERS.leases,
+    );
+    // A peer gone since the first question leaves names out: the 404 stands (none named the tenant).
+    for (const list of settle(lists).data) {
+      for (const l of list.leases) names.add(l.tenant);
+      cut ||= list.truncated;
+    }
+  }
+  const sorted = [...names].sort();
   const shown =
-    names.length === 0
+    sorted.length === 0
       ? "none"
-      : names.length > NAMED_TENANTS
-        ? `${names.slice(0, NAMED_TENANTS).join(", ")} …`
-        : names.join(", ");
+      : sorted.length > NAMED_TENANTS || cut
+        ? `${sorted.slice(0, NAMED_TENANTS).join(", ")} …`
+        : sorted.join(", ");
   throw new ApiError(
     404,
     "not_found",
@@ -188,8 +221,8 @@ export function registerLeaseReportRoutes(
         const range = monthRange(q.month);
         const p = await parts(req, range, tenant);
         const s = buildStatement({ tenant, month: q.month, ...headerOf(p) }, p.parts);
-        if (s.lines.length === 0 && leases && req.principal?.role !== "tenant" && !fanFor(fanout, req))
-          refuseUnknownTenant(leases, tenant, q.month, range);
+        if (s.lines.length === 0 && leases && req.principal?.role !== "tenant")
+          await refuseUnknownTenant(leases, fanFor(fanout, req), tenant, q.month, range);
         if (!wantsCsv(q.format, req.headers.accept)) return { ...s, ...peers(p) };
         peersHeaders(reply, p.peers);
         return csv(reply, statementCsv(s), `statement-${tenant}-${q.month}`);

@@ -81,6 +81,8 @@ export const PEER_ANSWERS = {
   /** One GPU's view, or NOT_HELD from a peer without it. */
   gpu: Type.Union([Type.Object({ ...GPU, timestampMs: orNull(Type.Number()) }), Type.Object(NOT_HELD_ALONE)]),
   hosts: Type.Object({ hosts: list(HOST) }),
+  /** A lease list (/api/v1/leases): whose leases a peer holds. */
+  leases: Type.Object({ leases: list({ tenant: Type.String() }), truncated: Type.Boolean() }),
   flags: Type.Object({ flags: list(FLAG), ...HELD }),
   openFlags: Type.Object({ flags: list(EPISODE) }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),
