@@ -134,6 +134,21 @@ describe("a MIG device lease and its GPU's down flags", () => {
     expect(summary.flags.byKind.lost).toBe(1);
   });
 
+  it("shows none of its GPU's Xids NVIDIA says to ignore: they take the GPU down no more than a workload's", async () => {
+    // Xid 92 (high single-bit ECC rate) every 10 minutes: before, its flag showed as the GPU's
+    // down flag (details withheld) in the list and the timeline's downOnly stays, and was billed.
+    const now = T0 + 60 * MIN;
+    const harness = start(now, now + MIN, now + 2 * MIN);
+    harness.clock.now = now;
+    harness.xid([20, 30, 40, 50].map((m, n) => xidEvent(n + 1, 92, { time_ms: T0 + m * MIN })));
+    expect(harness.open("xid")?.values).toMatchObject({ code: 92, fault: "hardware", count: 4 });
+    const a = serve(harness, now, T0 + 10 * MIN, null);
+    expect(await flagsOf(a, "state=all")).toEqual([]);
+    expect(await statementDownMs(a, now)).toBe(0);
+    const t = await timelineOf(a, `from=${T0}&to=${now}`);
+    expect([t.stays.map((s) => s.downOnly), t.flags, t.downtimeMs]).toEqual([[true], [], 0]);
+  });
+
   it("shows its GPU's reset-required flag without the Xid that asked for it, withheld as the xid entry is", async () => {
     const now = T0 + 60 * MIN;
     const harness = start(now, now + MIN, now + MIN);
