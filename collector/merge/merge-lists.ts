@@ -65,13 +65,14 @@ export type MergeableFlag = Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs" |
  * become one: earliest start, latest end (open if any is open), the most recently updated
  * copy's reason and values. Sorted by start, newest first. Each collector's flag engine sees
  * only its share of a GPU's samples, so the copies of one episode start and end a sample or
- * so apart; joined, they span what one engine seeing every sample reports.
+ * so apart; joined, they span what one engine seeing every sample reports. xid episodes join
+ * only with copies opened by the same Xid (xidOpening).
  */
 export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonly F[])[]): F[] {
   const byKey = new Map<string, F[]>();
   for (const list of lists) {
     for (const f of list) {
-      const key = `${f.kind}\u0000${f.host}\u0000${f.gpuUuid ?? ""}`;
+      const key = `${f.kind}\u0000${f.host}\u0000${f.gpuUuid ?? ""}\u0000${xidOpening(f)}`;
       let group = byKey.get(key);
       if (!group) {
         group = [];
@@ -98,6 +99,18 @@ export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonl
     if (current) out.push(current);
   }
   return out.sort((a, b) => b.startMs - a.startMs);
+}
+
+/**
+ * Which Xid opened an xid episode (code, fault, action; "" for another kind or a flag without its
+ * values). An escalation closes one xid episode and opens the next at the same instant: joined as
+ * copies of one, both would take the later one's fault and action, and the earlier one's time
+ * (a workload's Xid, or one NVIDIA says to ignore) would count as down (reports/down-time.ts).
+ * Copies of one episode on several collectors were opened by the same Xid event.
+ */
+function xidOpening(f: MergeableFlag & { values?: Flag["values"] }): string {
+  const v = f.kind === "xid" ? f.values : undefined;
+  return v ? `${v.code}\u0000${v.fault}\u0000${v.action}` : "";
 }
 
 /** Flags as /api/v1/flags lists them: each with its duration, up to its end or to nowMs while open. */

@@ -281,6 +281,50 @@ describe("merged fleet report parts (property)", () => {
     ]);
   });
 
+  it("keeps an xid episode apart from the one whose escalation closed it at the same instant", () => {
+    // Xid 92 (ignored: no down time) at 0 and 10 min, then Xid 48 at 20 and 25 min: the 92s' flag
+    // closes at 20 min as the 48's opens. Joined as copies of one episode, both took the 48's
+    // values and the GPU was down from 0 in the merged report, where one collector says 20 to 25.
+    const s = stretch("node-a", 0, 70);
+    const xid = (startMs: number, endMs: number | null, values: Flag["values"]): Flag => ({
+      id: startMs,
+      kind: "xid",
+      severity: values.action === "none" ? "info" : "warning",
+      host: "node-a",
+      gpuUuid: s.uuid,
+      gpuIndex: 0,
+      site: "fra1",
+      labels: {},
+      startMs,
+      endMs,
+      reason: `Xid ${values.code}`,
+      values,
+      updatedMs: endMs ?? 25 * MIN,
+    });
+    const ignored = xid(0, 20 * MIN, {
+      code: 92,
+      fault: "hardware",
+      action: "none",
+      fault_last_ms: 10 * MIN,
+    });
+    const acted = xid(20 * MIN, null, {
+      code: 48,
+      fault: "hardware",
+      action: "investigate",
+      fault_last_ms: 25 * MIN,
+    });
+    for (const parts of [
+      [part("downtime", [s], [ignored, acted])],
+      [part("downtime", [s], [ignored, acted]), part("downtime", [], [acted, ignored])],
+    ]) {
+      const r = mergeFleetReport("downtime", "host", parts, NOW);
+      if (r.kind !== "downtime") throw new Error(r.kind);
+      expect(r.down[0]?.intervals.map((i) => [i.fromMs, i.toMs, i.kinds])).toEqual([
+        [20 * MIN, 25 * MIN, ["xid"]],
+      ]);
+    }
+  });
+
   it("lists a GPU that moved once among the hottest, and counts it once in the total", () => {
     const [a, b] = [0, 60 * MIN];
     const r = mergeFleetReport(
