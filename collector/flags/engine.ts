@@ -61,8 +61,9 @@ export interface FlagEngineOptions {
   /** Frames are split among collectors (broker.share_group): stale only for hosts with frames here. */
   sharedFrames?: boolean;
   /**
-   * limits.gpu_move_hold: with sharedFrames, a GPU is this collector's (it holds its frames) while
-   * its host's frames arrived here within it. Default 10 minutes, the limit's default.
+   * limits.gpu_move_hold: with sharedFrames, how long after a host came back online with no frame
+   * here a collector that held its frames when it went offline still holds its GPUs for the flags
+   * raised from events (holdsFrames). Default 10 minutes, the limit's default.
    */
   gpuMoveHoldMs?: number;
 }
@@ -114,7 +115,13 @@ export class FlagEngine {
         const host = state as Partial<HostTrack> & HostTrack;
         // States saved before framesHere existed: GPUs seen in frames mean frames came here.
         const framesHere = host.framesHere ?? host.seen.length > 0;
-        this.hosts.set(key.slice(5), { ...host, framesHere, lastArrivalMs: nowMs });
+        this.hosts.set(key.slice(5), {
+          ...host,
+          framesHere,
+          heldAtOffline: host.heldAtOffline ?? false,
+          backOnlineMs: host.backOnlineMs ?? null,
+          lastArrivalMs: nowMs,
+        });
       }
     }
     const fromFlags = new Set<string>();
@@ -202,10 +209,14 @@ export class FlagEngine {
         // Offline explains the silence: it replaces a stale flag. Once back, the host's frames may
         // go to another collector of a share group: it is this one's again when they arrive here.
         this.book.closeFlag(hostName, null, "stale", at, receivedAtMs);
+        // Its GPUs' event flags stay this member's until its frames come back (holdsFrames).
+        host.heldAtOffline = host.framesHere || this.heldSinceOffline(host, receivedAtMs);
+        host.backOnlineMs = null;
         host.framesHere = false;
         this.book.openFlag(offlineFlag(host, status, at), receivedAtMs);
       } else if (status.state === AgentState.AGENT_STATE_ONLINE) {
         if (status.interval_ms) host.intervalMs = status.interval_ms;
+        host.backOnlineMs ??= receivedAtMs;
         this.book.closeFlag(hostName, null, "offline", at, receivedAtMs);
       }
     });
@@ -236,17 +247,36 @@ export class FlagEngine {
   }
 
   /**
-   * Whether this collector holds the GPU's frames: always with the frames unshared; in a share
-   * group, while its host's frames arrive here (within limits.gpu_move_hold of the last, which a
-   * restart counts from its start) and they listed the GPU. Kernel-log events reach every member,
-   * but only the holder can close what needs the GPU's readings to close (reset-required), and
-   * only one member may count a GPU's xid flag in the lease parts' added counts.
+   * Whether this collector holds the GPU's frames, for the GPU's flags raised from events: always
+   * with the frames unshared. In a share group, kernel-log events reach every member, but only the
+   * holder can close what needs the GPU's readings to close (reset-required), and only one member
+   * may count a GPU's flags in the lease parts' added counts; yet a hardware Xid must be flagged
+   * somewhere. A member cannot tell a host whose frames moved to another member from one whose
+   * frames stopped, so the rule follows the frames' last arrival, the mark `stale` is judged by:
+   * the GPU is this member's while the host's frames come here (framesHere, which only the host's
+   * offline status clears, however long they have stopped: this member calls the host stale then)
+   * and they listed the GPU; and from the host's offline status until its next frame reaches any
+   * member, it stays the member's that held the frames at the offline (heldAtOffline). In a stable
+   * group (hash_clientid) that is one member at every instant, and the one the frames come back
+   * to. Only when the group changes does a host's last holder differ from its next (docs/scaling.md).
    */
   private holdsFrames(hostName: string, uuid: string, nowMs: number): boolean {
     if (!this.options.sharedFrames) return true;
     const host = this.hosts.get(hostName);
-    if (!host?.framesHere || !host.seen.includes(uuid)) return false;
-    return nowMs - host.lastArrivalMs <= (this.options.gpuMoveHoldMs ?? DEFAULT_GPU_MOVE_HOLD_MS);
+    if (!host?.seen.includes(uuid)) return false;
+    return host.framesHere || this.heldSinceOffline(host, nowMs);
+  }
+
+  /**
+   * The host's frames were this member's when it went offline, and it has not yet had
+   * limits.gpu_move_hold since it came back without a frame here: past that they went to another
+   * member (the group changed while the host was away; the agents' frames come within seconds of
+   * their online status), and this member no longer raises its GPUs' event flags.
+   */
+  private heldSinceOffline(host: HostTrack, nowMs: number): boolean {
+    if (!host.heldAtOffline) return false;
+    const hold = this.options.gpuMoveHoldMs ?? DEFAULT_GPU_MOVE_HOLD_MS;
+    return host.backOnlineMs === null || nowMs - host.backOnlineMs <= hold;
   }
 
   /**
@@ -377,6 +407,7 @@ export class FlagEngine {
     const host = this.host(frame.host, frame.site ?? "", frame.labels ?? {});
     host.intervalMs = frame.interval_ms;
     host.framesHere = true;
+    host.heldAtOffline = false;
     host.lastArrivalMs = Math.max(host.lastArrivalMs, receivedAtMs);
     this.book.closeFlag(frame.host, null, "stale", receivedAtMs, receivedAtMs);
     this.health.noteFrame(frame.host, frame.boot_id);

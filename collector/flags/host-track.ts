@@ -22,10 +22,29 @@ export interface HostTrack {
    * judge stale: the others' frames go to another member (docs/scaling.md, "Which broker strategy").
    */
   framesHere: boolean;
+  /**
+   * Whether the host's frames were this collector's when the host last went offline (and none has
+   * reached it since). The offline status clears every member's framesHere, but the host's GPUs'
+   * event flags stay this member's until its frames come back (FlagEngine.holdsFrames).
+   */
+  heldAtOffline: boolean;
+  /** Collector clock of the host's first online status since it last went offline; null while offline. */
+  backOnlineMs: number | null;
 }
 
 export function newHost(host: string, site: string, labels: Record<string, string>): HostTrack {
-  return { host, site, labels, intervalMs: 0, lastArrivalMs: 0, inventory: {}, seen: [], framesHere: false };
+  return {
+    host,
+    site,
+    labels,
+    intervalMs: 0,
+    lastArrivalMs: 0,
+    inventory: {},
+    seen: [],
+    framesHere: false,
+    heldAtOffline: false,
+    backOnlineMs: null,
+  };
 }
 
 export function staleFlag(host: HostTrack, intervals: number, limitMs: number): NewFlag {

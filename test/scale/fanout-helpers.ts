@@ -13,11 +13,13 @@ import { StoreBackend } from "../../collector/api/store-backend.js";
 import { newToken, storedTokenLookup } from "../../collector/api/tokens.js";
 import { resolveFlagsConfig } from "../../collector/flags/config.js";
 import { FlagEngine } from "../../collector/flags/engine.js";
+import { checkMessage } from "../../collector/ingest/check.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { FlagStore } from "../../collector/store/flag-store.js";
 import { Store } from "../../collector/store/store.js";
 import { silentLogger } from "../../shared/logger.js";
+import { eventPayload, eventTopic, xidEvent } from "../collector/health/events.js";
 import { runCaptured } from "../helpers/cli.js";
 
 export interface CollectorParts {
@@ -48,6 +50,51 @@ export function openParts(
   });
   flags.start();
   return { store, flags };
+}
+
+/** Every inventory of `gpus` (host → its one GPU's UUID, at index 0), taken at `atMs` as ingest does. */
+export function feedInventories(
+  parts: CollectorParts,
+  gpus: readonly (readonly [string, string])[],
+  atMs: number,
+): void {
+  for (const [host, uuid] of gpus) {
+    const inventory = {
+      host,
+      site: "lab",
+      labels: {},
+      timestamp_ms: atMs,
+      gpus: [{ index: 0, uuid, name: "NVIDIA H100 80GB HBM3" }],
+    };
+    parts.store.writeInventory(inventory, atMs);
+    parts.flags.onInventory(inventory, atMs);
+  }
+}
+
+/**
+ * An Xid 79 of `uuid` (kernel sequence `seq`) logged at `timeMs` and sent by `host`'s agent (boot
+ * `boot-HOST`), received at `atMs`: stored, and what is new handed to the flag engine, as ingest
+ * does. Kernel-log events reach every collector of a share group.
+ */
+export function feedXid(
+  parts: CollectorParts,
+  xid: { host: string; uuid: string; seq: number; timeMs: number },
+  atMs: number,
+): void {
+  const event = xidEvent(xid.seq, 79, {
+    gpu_uuid: xid.uuid,
+    time_ms: xid.timeMs,
+    pid: null,
+    process_name: "",
+  });
+  const checked = checkMessage(
+    eventTopic(xid.host),
+    eventPayload(xid.host, [event], { bootId: `boot-${xid.host}` }),
+    { username: undefined, nowMs: Math.max(atMs, xid.timeMs) },
+  );
+  if (checked.rejections.length > 0) throw new Error(JSON.stringify(checked.rejections));
+  const { fresh } = parts.store.writeEvents(checked.events, atMs);
+  parts.flags.onEvents(fresh, atMs);
 }
 
 /** Stores `frames` and runs the flag rules on them, `batch` frames at a time, each at its last frame's time. */
@@ -96,6 +143,28 @@ export function callAs(c: { url: string }, path: string, token: string, peer = f
   return fetch(`${c.url}${path}`, {
     headers: { authorization: `Bearer ${token}`, ...(peer ? { "x-gputel-fanout": "1" } : {}) },
   });
+}
+
+/** GET `path` on `c` with Bearer `token`, expecting 200; its JSON. */
+export async function getJson<T = Record<string, unknown>>(
+  c: { url: string },
+  path: string,
+  token: string,
+): Promise<T> {
+  const r = await callAs(c, path, token);
+  expect(r.status, `${path}: ${await r.clone().text()}`).toBe(200);
+  return (await r.json()) as T;
+}
+
+/** `value` without its row ids (`id`): each store numbers its own rows, in the order it made them. */
+export function withoutIds(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutIds);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => k !== "id")
+      .map(([k, v]) => [k, withoutIds(v)]),
+  );
 }
 
 /** A new token of `tenant` in the parts' store, made at `nowMs`: the token to send. */

@@ -10,20 +10,22 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkMessage } from "../../collector/ingest/check.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { LeaseService } from "../../collector/leases/service.js";
-import { GpuState } from "../../shared/proto.js";
-import { eventPayload, eventTopic, xidEvent } from "../collector/health/events.js";
+import { AgentState, GpuState } from "../../shared/proto.js";
 import {
   type CollectorParts,
   callAs,
   expectSame,
   feedFrames,
+  feedInventories,
+  feedXid,
+  getJson,
   openParts,
   type ServedCollector,
   serveParts,
   stopAll,
+  withoutIds,
 } from "./fanout-helpers.js";
 
 const TOKEN = "fanout-reset-required-token-0123456789";
@@ -36,17 +38,21 @@ const FRAMES = (2 * H) / STEP;
 const MONTH = new Date(T0).toISOString().slice(0, 7);
 const GX = "GPU-11111111-2222-3333-4444-555555555555";
 const GY = "GPU-22222222-2222-3333-4444-555555555555";
+/** Each host's one GPU, as the inventories every collector receives list them. */
+const INVENTORIES = [
+  ["host-x", GX],
+  ["host-y", GY],
+] as const;
 const AT_XID = T0 + 30 * MIN;
 const RECOVERED = T0 + 60 * MIN;
 const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-reset-required-"));
 
-/** host's frame `k`; GX's recovery action is "GPU reset" from the Xid until it recovered, else none. */
-function frame(host: string, uuid: string, k: number): ValidFrame {
-  const t = T0 + k * STEP;
+/** host's frame at `t`, with its one GPU `uuid`; `resetting`: its recovery action is "GPU reset" (else none). */
+function frameAt(host: string, uuid: string, t: number, resetting: boolean): ValidFrame {
   return {
     host,
     boot_id: `boot-${host}`,
-    seq: k + 1,
+    seq: (t - T0) / STEP + 1,
     timestamp_ms: t,
     interval_ms: STEP,
     site: "lab",
@@ -59,46 +65,24 @@ function frame(host: string, uuid: string, k: number): ValidFrame {
         utilization_gpu_pct: 50,
         temperature_gpu_celsius: 50,
         power_draw_watts: 200,
-        gpu_recovery_action: uuid === GX && t >= AT_XID && t < RECOVERED ? 1 : 0,
+        gpu_recovery_action: resetting ? 1 : 0,
       },
     ],
   } as ValidFrame;
 }
 
-/** GX's Xid 79 on host-x, sent by host-x's agent: every collector receives it. */
-function xid(parts: CollectorParts): void {
-  const event = xidEvent(1, 79, { gpu_uuid: GX, time_ms: AT_XID, pid: null, process_name: "" });
-  const checked = checkMessage(
-    eventTopic("host-x"),
-    eventPayload("host-x", [event], { bootId: "boot-host-x" }),
-    { username: undefined, nowMs: NOW },
-  );
-  if (checked.rejections.length > 0) throw new Error(JSON.stringify(checked.rejections));
-  const { fresh } = parts.store.writeEvents(checked.events, AT_XID);
-  parts.flags.onEvents(fresh, AT_XID);
-}
-
 /** A share group member with the frames of `hosts`, every inventory, the Xid and acme's lease of GX. */
 function collector(name: string, hosts: readonly ("host-x" | "host-y")[]): CollectorParts {
   const parts = openParts(join(dir, `${name}.db`), NOW, { sharedFrames: true });
-  for (const [host, uuid] of [
-    ["host-x", GX],
-    ["host-y", GY],
-  ] as const) {
-    const inventory = {
-      host,
-      site: "lab",
-      labels: {},
-      timestamp_ms: T0,
-      gpus: [{ index: 0, uuid, name: "NVIDIA H100 80GB HBM3" }],
-    };
-    parts.store.writeInventory(inventory, T0);
-    parts.flags.onInventory(inventory, T0);
-  }
+  feedInventories(parts, INVENTORIES, T0);
   for (let k = 0; k < FRAMES; k++) {
     const ms = T0 + k * STEP;
-    if (ms === AT_XID) xid(parts);
-    const now = hosts.map((h) => frame(h, h === "host-x" ? GX : GY, k));
+    // GX's Xid 79 on host-x, sent by host-x's agent: every collector receives it.
+    if (ms === AT_XID) feedXid(parts, { host: "host-x", uuid: GX, seq: 1, timeMs: AT_XID }, AT_XID);
+    // GX's recovery action is "GPU reset" from the Xid until it recovered.
+    const now = hosts.map((h) =>
+      h === "host-x" ? frameAt(h, GX, ms, ms >= AT_XID && ms < RECOVERED) : frameAt(h, GY, ms, false),
+    );
     feedFrames(parts, now, now.length);
     // The collector's timer: the xid flag closes after its quiet spell on every collector alike.
     parts.flags.tick(ms);
@@ -115,11 +99,7 @@ let second: ServedCollector;
 let whole: ServedCollector;
 const started: ServedCollector[] = [];
 
-async function get<T = Record<string, unknown>>(c: ServedCollector, path: string): Promise<T> {
-  const r = await callAs(c, path, TOKEN);
-  expect(r.status, `${path}: ${await r.clone().text()}`).toBe(200);
-  return (await r.json()) as T;
-}
+const get = <T = Record<string, unknown>>(c: ServedCollector, path: string) => getJson<T>(c, path, TOKEN);
 
 type Down = { fromMs: number; toMs: number; kinds: string[] };
 type Statement = {
@@ -188,5 +168,152 @@ describe("reset-required across collectors that share the frames", () => {
     // Nor the xid flag: the events reach every member, but only the holder raises GX's flags.
     const xids = await get<Flags>(second, `/api/v1/flags?state=all&kind=xid`);
     expect(xids.flags).toEqual([]);
+  });
+});
+
+// Xids that arrive while no member of the share group has a host's frames in hand. Statuses reach
+// every collector too (a plain subscription). host-x goes offline (every member's frames-here
+// mark goes with it) and comes back with an Xid 79 from its spool, processed before its first
+// frame, which then reaches the first collector again; its recovery action says "GPU reset" until
+// GX recovers. host-y's frames stop while its agent still sends events, and an Xid 79 of GY comes
+// gpu_move_hold later. Here the third collector is not in a share group. The merged statement,
+// flags and both GPUs' health timelines must be the third's: until 2026-12-07 neither Xid was
+// flagged anywhere.
+
+/** host-x: offline at OFF, back at BACK with the Xid it logged at XID_X, GX recovered at RECOVERED_X. */
+const OFF = T0 + 20 * MIN;
+const XID_X = T0 + 25 * MIN;
+const BACK = T0 + 30 * MIN;
+const RECOVERED_X = T0 + 50 * MIN;
+/** host-y: its frames stop at STOP_Y (its agent still sends events); GY's Xid at XID_Y. */
+const STOP_Y = T0 + 60 * MIN;
+const XID_Y = STOP_Y + 20 * MIN;
+const unheldDir = mkdtempSync(join(tmpdir(), "gputel-fanout-xid-unheld-"));
+
+function sends(host: "host-x" | "host-y", t: number): boolean {
+  return host === "host-x" ? t < OFF || t >= BACK : t < STOP_Y;
+}
+
+/**
+ * A collector with the frames of `hosts`, every inventory, status and Xid, and acme's leases of GX
+ * and GY; `shared`: a member of the share group.
+ */
+function unheldCollector(
+  name: string,
+  hosts: readonly ("host-x" | "host-y")[],
+  shared: boolean,
+): CollectorParts {
+  const parts = openParts(join(unheldDir, `${name}.db`), NOW, { sharedFrames: shared });
+  feedInventories(parts, INVENTORIES, T0);
+  for (let k = 0; k < FRAMES; k++) {
+    const ms = T0 + k * STEP;
+    if (ms === OFF) {
+      const offline = {
+        host: "host-x",
+        state: AgentState.AGENT_STATE_OFFLINE,
+        timestamp_ms: OFF,
+        reason: "",
+      };
+      parts.store.writeStatus(offline, OFF);
+      parts.flags.onStatus(offline, OFF);
+    }
+    if (ms === BACK) {
+      const online = {
+        host: "host-x",
+        state: AgentState.AGENT_STATE_ONLINE,
+        timestamp_ms: BACK,
+        interval_ms: STEP,
+      };
+      parts.store.writeStatus(online, BACK);
+      parts.flags.onStatus(online, BACK);
+      // The agent's spool: the Xid it logged while away, processed before its first frame.
+      feedXid(parts, { host: "host-x", uuid: GX, seq: 1, timeMs: XID_X }, BACK);
+    }
+    if (ms === XID_Y) feedXid(parts, { host: "host-y", uuid: GY, seq: 2, timeMs: XID_Y }, XID_Y);
+    // GX's recovery action is "GPU reset" from host-x's return until it recovered.
+    const now = hosts
+      .filter((h) => sends(h, ms))
+      .map((h) =>
+        h === "host-x" ? frameAt(h, GX, ms, ms >= BACK && ms < RECOVERED_X) : frameAt(h, GY, ms, false),
+      );
+    if (now.length > 0) feedFrames(parts, now, now.length);
+    parts.flags.tick(ms);
+  }
+  const leases = new LeaseService(parts.store.leases, () => NOW);
+  leases.create({ id: "acme-x", device: GX, tenant: "acme", start: T0 }, "test");
+  leases.create({ id: "acme-y", device: GY, tenant: "acme", start: T0 }, "test");
+  return parts;
+}
+
+describe("Xids no member of a share group holds the frames for", () => {
+  let first: ServedCollector;
+  let second: ServedCollector;
+  let whole: ServedCollector;
+  const started: ServedCollector[] = [];
+
+  beforeAll(async () => {
+    const serve = (parts: CollectorParts, peers: string[]) =>
+      serveParts(parts, { nowMs: NOW, token: TOKEN, peers, leases: true });
+    second = await serve(unheldCollector("second", ["host-y"], true), []);
+    started.push(second);
+    first = await serve(unheldCollector("first", ["host-x"], true), [second.url]);
+    started.push(first);
+    whole = await serve(unheldCollector("whole", ["host-x", "host-y"], false), []);
+    started.push(whole);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopAll(started, unheldDir);
+  });
+
+  it("flags both Xids once, as one collector holding every frame does", async () => {
+    const path = "/api/v1/flags?state=all";
+    const merged = await get<Flags>(first, path);
+    expectSame(withoutIds(merged.flags), withoutIds((await get<Flags>(whole, path)).flags), "flags");
+    const raised = (uuid: string) =>
+      merged.flags.filter((f) => f.gpuUuid === uuid && f.kind !== "stale" && f.kind !== "offline");
+    // GX's spooled Xid: raised by the member that held host-x's frames when it went offline (they
+    // came back to it), and closed on the recovery it then saw.
+    expect(
+      raised(GX)
+        .map((f) => [f.kind, f.startMs, f.endMs])
+        .sort(),
+    ).toEqual(
+      [
+        ["reset-required", XID_X, RECOVERED_X],
+        ["xid", XID_X, BACK],
+      ].sort(),
+    );
+    // GY's Xid after its frames stopped: raised by the member that last had them; open.
+    expect(raised(GY).find((f) => f.kind === "reset-required")).toMatchObject({
+      startMs: XID_Y,
+      endMs: null,
+    });
+    // Each member's own flags (asked as a peer asks: no fan-out).
+    const own = async (c: ServedCollector, uuid: string) => {
+      const r = await callAs(c, `/api/v1/flags?state=all&gpu=${uuid}`, TOKEN, true);
+      const { flags } = (await r.json()) as Flags;
+      return flags.filter((f) => f.kind === "xid" || f.kind === "reset-required").map((f) => f.kind);
+    };
+    // Exactly one member raised each: the other adds nothing for a lease to count again.
+    expect((await own(first, GX)).sort()).toEqual(["reset-required", "xid"]);
+    expect(await own(second, GX)).toEqual([]);
+    expect((await own(second, GY)).sort()).toEqual(["reset-required", "xid"]);
+    expect(await own(first, GY)).toEqual([]);
+  });
+
+  it("bills and counts the leases as one collector holding every frame does", async () => {
+    const path = `/api/v1/reports/statement?tenant=acme&month=${MONTH}`;
+    const merged = await get<Statement>(first, path);
+    expectSame(merged, await get<Statement>(whole, path), "statement");
+    const x = merged.lines.find((l) => l.lease === "acme-x");
+    expect(x?.down?.some((d) => d.kinds.includes("reset-required") && d.toMs === RECOVERED_X)).toBe(true);
+  });
+
+  it("merges each GPU's health timeline as the whole collector's", async () => {
+    for (const uuid of [GX, GY]) {
+      const path = `/api/v1/gpus/${uuid}/health?from=${T0}&to=${NOW}`;
+      expectSame(withoutIds(await get(first, path)), withoutIds(await get(whole, path)), `health ${uuid}`);
+    }
   });
 });

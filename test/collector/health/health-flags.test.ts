@@ -3,9 +3,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS_CONFIG } from "../../../collector/flags/config.js";
 import { XID_QUIET_MS } from "../../../collector/flags/rules/xid.js";
-import { GpuState } from "../../../shared/proto.js";
+import { AgentState, GpuState } from "../../../shared/proto.js";
 import { xidEvent } from "./events.js";
-import { type FlagHarness, flagHarness, INTERVAL, MIN, T0, UUID } from "./flag-harness.js";
+import { type FlagHarness, flagHarness, HOST, INTERVAL, MIN, T0, UUID } from "./flag-harness.js";
 
 let h: FlagHarness | undefined;
 afterEach(() => h?.cleanup());
@@ -193,17 +193,64 @@ describe("in a share group (broker.share_group): a GPU's event flags are its fra
     expect(h.open("xid")).toMatchObject({ gpuUuid: null, startMs: T0 + 2000 });
   });
 
-  it("the holder raises both, and no longer once the host's frames stopped for gpu_move_hold", () => {
+  it("the holder raises both, and still once the host's frames stopped: it is the last to hold them", () => {
     h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
     h.frame(T0, {});
     h.xid([at(1, 79)]);
     expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
     expect(h.open("reset-required")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
     h.engine.acknowledge(h.open("xid")?.id ?? 0, "seen", T0 + 2 * MIN);
-    // The host's frames went to another member (no frame here since T0): an Xid is that one's.
-    h.clock.now = T0 + 10 * MIN + 1;
-    h.xid([at(3, 13, { time_ms: h.clock.now })]);
-    expect(h.open("xid")).toBeUndefined();
-    expect(h.history("xid")).toHaveLength(1);
+    h.engine.acknowledge(h.open("reset-required")?.id ?? 0, "reset", T0 + 2 * MIN);
+    // No frame here since T0, past gpu_move_hold: the host's frames stopped (this member calls it
+    // stale), and no other member has them either. Until 2026-12-07 the Xid was flagged nowhere.
+    h.clock.now = T0 + 20 * MIN;
+    h.engine.tick(h.clock.now);
+    expect(h.open("stale")).toBeDefined();
+    h.xid([at(3, 79, { time_ms: h.clock.now })]);
+    expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: h.clock.now });
+    expect(h.open("reset-required")).toMatchObject({ gpuUuid: UUID, startMs: h.clock.now });
+  });
+
+  it("the member that held the frames when the host went offline raises the Xids that come before its next frame", () => {
+    h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    h.frame(T0, {});
+    h.engine.onStatus(
+      { host: HOST, state: AgentState.AGENT_STATE_OFFLINE, timestamp_ms: T0 + MIN },
+      T0 + MIN,
+    );
+    h.clock.now = T0 + 30 * MIN;
+    h.engine.onStatus(
+      { host: HOST, state: AgentState.AGENT_STATE_ONLINE, timestamp_ms: h.clock.now, interval_ms: INTERVAL },
+      h.clock.now,
+    );
+    // The agent's spool: an Xid logged while it was away, processed before its first frame. Every
+    // member's frames-here mark went with the offline status; this one held them last.
+    h.xid([at(2, 79, { time_ms: T0 + 20 * MIN })]);
+    expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 20 * MIN });
+    expect(h.open("reset-required")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 20 * MIN });
+  });
+
+  it("a member whose last hold ended with the offline gives the host up gpu_move_hold after it came back", () => {
+    h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    h.frame(T0, {});
+    h.engine.onStatus(
+      { host: HOST, state: AgentState.AGENT_STATE_OFFLINE, timestamp_ms: T0 + MIN },
+      T0 + MIN,
+    );
+    h.engine.onStatus(
+      { host: HOST, state: AgentState.AGENT_STATE_ONLINE, timestamp_ms: T0 + 2 * MIN, interval_ms: INTERVAL },
+      T0 + 2 * MIN,
+    );
+    // No frame here in gpu_move_hold since the host came back: they go to another member now.
+    h.clock.now = T0 + 12 * MIN + 1;
+    h.xid([at(2, 79, { time_ms: h.clock.now })]);
+    expect(h.history("xid")).toEqual([]);
+    // Nor is it this member's again at the next offline, without a frame here in between.
+    h.engine.onStatus(
+      { host: HOST, state: AgentState.AGENT_STATE_OFFLINE, timestamp_ms: h.clock.now },
+      h.clock.now,
+    );
+    h.xid([at(3, 79, { time_ms: h.clock.now + 1 })]);
+    expect(h.history("xid")).toEqual([]);
   });
 });
