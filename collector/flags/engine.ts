@@ -69,6 +69,8 @@ export interface FlagEngineOptions {
 }
 
 const DEFAULT_GPU_MOVE_HOLD_MS = 10 * 60_000;
+/** Parked Xids kept at most (FlagEngine.park): an Xid storm of hosts held elsewhere stays bounded. */
+const MAX_PARKED = 10_000;
 
 export interface FlagEngineStats {
   samples: number;
@@ -92,6 +94,9 @@ export class FlagEngine {
   private readonly listeners = new Set<FlagListener>();
   private readonly log: Logger;
   private readonly now: () => number;
+  /** Host → Xids of its GPUs that came while this member did not hold its frames (park). */
+  private readonly parked = new Map<string, { event: ValidEvent; atMs: number }[]>();
+  private parkedCount = 0;
   private lastSaveMs = 0;
   private samples = 0;
   private lateSamples = 0;
@@ -234,37 +239,100 @@ export class FlagEngine {
     });
   }
 
-  /** Kernel-log events newly stored (oldest first): xid and reset-required flags. */
+  /**
+   * Kernel-log events newly stored (oldest first): xid and reset-required flags. In a share group,
+   * a GPU's Xid this member does not hold the frames for waits (parked) for the host's frames to
+   * reach it (raiseParked); an Xid not mapped to a GPU is the host's, every member's.
+   */
   onEvents(events: readonly ValidEvent[], receivedAtMs: number = this.now()): void {
-    this.batch(() =>
-      this.health.onEvents(
-        events,
-        (name) => this.hosts.get(name),
-        (host, uuid) => this.holdsFrames(host, uuid, receivedAtMs),
-        receivedAtMs,
-      ),
-    );
+    this.batch(() => {
+      const held = events.filter((e) => {
+        if (e.kind !== "xid" || e.gpuUuid === null || this.holdsFrames(e.host, receivedAtMs)) return true;
+        this.park(e, receivedAtMs);
+        return false;
+      });
+      this.health.onEvents(held, (name) => this.hosts.get(name), receivedAtMs);
+    });
   }
 
   /**
-   * Whether this collector holds the GPU's frames, for the GPU's flags raised from events: always
-   * with the frames unshared. In a share group, kernel-log events reach every member, but only the
-   * holder can close what needs the GPU's readings to close (reset-required), and only one member
-   * may count a GPU's flags in the lease parts' added counts; yet a hardware Xid must be flagged
-   * somewhere. A member cannot tell a host whose frames moved to another member from one whose
-   * frames stopped, so the rule follows the frames' last arrival, the mark `stale` is judged by:
-   * the GPU is this member's while the host's frames come here (framesHere, which only the host's
-   * offline status clears, however long they have stopped: this member calls the host stale then)
-   * and they listed the GPU; and from the host's offline status until its next frame reaches any
-   * member, it stays the member's that held the frames at the offline (heldAtOffline). In a stable
-   * group (hash_clientid) that is one member at every instant, and the one the frames come back
-   * to. Only when the group changes does a host's last holder differ from its next (docs/scaling.md).
+   * Keeps an Xid of a GPU whose host's frames this member does not hold, for gpu_move_hold: a new
+   * host's agent sends its kernel log from the boot before its first frame reaches any member, so
+   * no member holds it yet. The member that first frame reaches raises it then (raiseParked); on
+   * the others it lapses. At most MAX_PARKED (dropFirstParked). Not kept across a restart.
    */
-  private holdsFrames(hostName: string, uuid: string, nowMs: number): boolean {
+  private park(e: ValidEvent, atMs: number): void {
+    let list = this.parked.get(e.host);
+    if (!list) {
+      list = [];
+      this.parked.set(e.host, list);
+    }
+    list.push({ event: e, atMs });
+    this.parkedCount += 1;
+    if (this.parkedCount > MAX_PARKED) this.dropFirstParked();
+  }
+
+  /**
+   * The host's frames reached this member, which did not hold them: the Xids it parked for the
+   * host within gpu_move_hold are raised now, each as at its arrival, before the frame's samples
+   * are read (as a collector holding every frame raised them, then read the samples).
+   */
+  private raiseParked(hostName: string, nowMs: number): void {
+    const list = this.parked.get(hostName);
+    if (!list) return;
+    this.parked.delete(hostName);
+    this.parkedCount -= list.length;
+    for (const p of list) {
+      if (nowMs - p.atMs > this.gpuMoveHoldMs()) continue;
+      this.health.onEvents([p.event], (name) => this.hosts.get(name), p.atMs);
+    }
+  }
+
+  /** Drops the parked Xids older than gpu_move_hold: no first frame of their hosts came here. */
+  private expireParked(nowMs: number): void {
+    const cutoff = nowMs - this.gpuMoveHoldMs();
+    for (const [host, list] of this.parked) {
+      const keep = list.filter((p) => p.atMs >= cutoff);
+      this.parkedCount -= list.length - keep.length;
+      if (keep.length === 0) this.parked.delete(host);
+      else this.parked.set(host, keep);
+    }
+  }
+
+  /** Over MAX_PARKED: the earliest Xid of the host parked for longest goes. */
+  private dropFirstParked(): void {
+    const first = this.parked.entries().next();
+    if (first.done) return;
+    const [host, list] = first.value;
+    list.shift();
+    this.parkedCount -= 1;
+    if (list.length === 0) this.parked.delete(host);
+  }
+
+  private gpuMoveHoldMs(): number {
+    return this.options.gpuMoveHoldMs ?? DEFAULT_GPU_MOVE_HOLD_MS;
+  }
+
+  /**
+   * Whether this collector holds the host's frames, for its GPUs' flags raised from events (an Xid
+   * comes from the agent of the host its GPU is on): always with the frames unshared. In a share
+   * group, kernel-log events reach every member, but only the holder can close what needs the
+   * GPU's readings to close (reset-required), and only one member may count a GPU's flags in the
+   * lease parts' added counts; yet a hardware Xid must be flagged somewhere. A member cannot tell a
+   * host whose frames moved to another member from one whose frames stopped, so the rule follows
+   * the frames' last arrival, the mark `stale` is judged by: the host is this member's while its
+   * frames come here (framesHere, which only the host's offline status clears, however long they
+   * have stopped: this member calls the host stale then); from its offline status until its next
+   * frame reaches any member, it stays the member's that held it at the offline (heldAtOffline);
+   * and a host no member held yet (a new agent) is the member's its first frame reaches (park). In
+   * a stable group (hash_clientid) that is one member at every instant, the one the frames come
+   * back to. Only when the group changes does a host's last holder differ from its next
+   * (docs/scaling.md).
+   */
+  private holdsFrames(hostName: string, nowMs: number): boolean {
     if (!this.options.sharedFrames) return true;
     const host = this.hosts.get(hostName);
-    if (!host?.seen.includes(uuid)) return false;
-    return host.framesHere || this.heldSinceOffline(host, nowMs);
+    return host !== undefined && (host.framesHere || this.heldSinceOffline(host, nowMs));
   }
 
   /**
@@ -275,8 +343,7 @@ export class FlagEngine {
    */
   private heldSinceOffline(host: HostTrack, nowMs: number): boolean {
     if (!host.heldAtOffline) return false;
-    const hold = this.options.gpuMoveHoldMs ?? DEFAULT_GPU_MOVE_HOLD_MS;
-    return host.backOnlineMs === null || nowMs - host.backOnlineMs <= hold;
+    return host.backOnlineMs === null || nowMs - host.backOnlineMs <= this.gpuMoveHoldMs();
   }
 
   /**
@@ -329,6 +396,7 @@ export class FlagEngine {
       }
       this.claims.expire(nowMs);
       this.health.expire(nowMs);
+      this.expireParked(nowMs);
     });
     if (nowMs - this.lastSaveMs >= this.options.config.save_state_every_ms) this.save(nowMs, false);
   }
@@ -405,6 +473,8 @@ export class FlagEngine {
 
   private frame(frame: ValidFrame, receivedAtMs: number): void {
     const host = this.host(frame.host, frame.site ?? "", frame.labels ?? {});
+    if (this.options.sharedFrames && !this.holdsFrames(frame.host, receivedAtMs))
+      this.raiseParked(frame.host, receivedAtMs);
     host.intervalMs = frame.interval_ms;
     host.framesHere = true;
     host.heldAtOffline = false;

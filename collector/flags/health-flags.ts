@@ -35,19 +35,16 @@ export class HealthFlags {
   constructor(private readonly book: FlagBook) {}
 
   /**
-   * `holdsFrames`: whether this collector holds the GPU's frames (FlagEngine.holdsFrames). One rule
-   * for a GPU's flags raised from events in a share group: only the holder raises them. For
-   * reset-required because its closing evidence (the recovery action back at none, a reboot) is
-   * read there only: a member without the GPU's frames would keep it open for good, and the merged
-   * flags and lease parts' down time would run on after the GPU recovered. For xid because the
-   * lease parts add each collector's count of flags opened: raised on every member it was counted
-   * once per member (docs/scaling.md). An Xid the agent could not map to a GPU stays every
-   * member's, on the host: no lease counts it and the merged flag list joins the copies.
+   * Xid events of GPUs whose frames this collector holds (FlagEngine.onEvents leaves the others
+   * out in a share group: only the holder raises a GPU's flags from events, docs/scaling.md), and
+   * Xids not mapped to a GPU, which are the host's and every member's (no lease counts them, the
+   * merged flag list joins the copies). For reset-required because its closing evidence (the
+   * recovery action back at none, a reboot) is read in the frames only; for xid because the lease
+   * parts add each collector's count of flags opened.
    */
   onEvents(
     events: readonly ValidEvent[],
     hostOf: (host: string) => HostTrack | undefined,
-    holdsFrames: (host: string, uuid: string) => boolean,
     nowMs: number,
   ): void {
     for (const e of events) {
@@ -61,7 +58,6 @@ export class HealthFlags {
         site: host?.site ?? "",
         labels: host?.labels ?? {},
       };
-      if (ref.uuid !== null && !holdsFrames(e.host, ref.uuid)) continue;
       this.xid(ref, e, nowMs);
       if (ref.uuid === null) continue;
       const open = this.book.get(e.host, ref.uuid, RESET_REQUIRED);

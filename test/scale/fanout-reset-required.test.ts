@@ -176,9 +176,10 @@ describe("reset-required across collectors that share the frames", () => {
 // mark goes with it) and comes back with an Xid 79 from its spool, processed before its first
 // frame, which then reaches the first collector again; its recovery action says "GPU reset" until
 // GX recovers. host-y's frames stop while its agent still sends events, and an Xid 79 of GY comes
-// gpu_move_hold later. Here the third collector is not in a share group. The merged statement,
-// flags and both GPUs' health timelines must be the third's: until 2026-12-07 neither Xid was
-// flagged anywhere.
+// gpu_move_hold later. host-z is new: its agent's first start sends an Xid 79 from its kernel
+// log before its first frame, which reaches the first collector. Here the third collector is not
+// in a share group. The merged statement, flags and the GPUs' health timelines must be the
+// third's: until 2026-12-07 none of these Xids was flagged anywhere.
 
 /** host-x: offline at OFF, back at BACK with the Xid it logged at XID_X, GX recovered at RECOVERED_X. */
 const OFF = T0 + 20 * MIN;
@@ -188,21 +189,32 @@ const RECOVERED_X = T0 + 50 * MIN;
 /** host-y: its frames stop at STOP_Y (its agent still sends events); GY's Xid at XID_Y. */
 const STOP_Y = T0 + 60 * MIN;
 const XID_Y = STOP_Y + 20 * MIN;
+/** host-z: new, its agent starts at Z_START with GZ's Xid of Z_XID in its kernel log; GZ recovered at RECOVERED_Z. */
+const GZ = "GPU-33333333-2222-3333-4444-555555555555";
+const Z_START = T0 + 90 * MIN;
+const Z_XID = Z_START - 5 * MIN;
+const RECOVERED_Z = Z_START + 10 * MIN;
 const unheldDir = mkdtempSync(join(tmpdir(), "gputel-fanout-xid-unheld-"));
 
-function sends(host: "host-x" | "host-y", t: number): boolean {
+type Host = "host-x" | "host-y" | "host-z";
+
+function sends(host: Host, t: number): boolean {
+  if (host === "host-z") return t >= Z_START;
   return host === "host-x" ? t < OFF || t >= BACK : t < STOP_Y;
 }
 
+/** host's frame at `t`: GX's and GZ's recovery action is "GPU reset" from their return or start until they recovered. */
+function unheldFrame(host: Host, t: number): ValidFrame {
+  if (host === "host-x") return frameAt(host, GX, t, t >= BACK && t < RECOVERED_X);
+  if (host === "host-z") return frameAt(host, GZ, t, t < RECOVERED_Z);
+  return frameAt(host, GY, t, false);
+}
+
 /**
- * A collector with the frames of `hosts`, every inventory, status and Xid, and acme's leases of GX
- * and GY; `shared`: a member of the share group.
+ * A collector with the frames of `hosts`, every inventory, status and Xid, and acme's leases of GX,
+ * GY and GZ; `shared`: a member of the share group.
  */
-function unheldCollector(
-  name: string,
-  hosts: readonly ("host-x" | "host-y")[],
-  shared: boolean,
-): CollectorParts {
+function unheldCollector(name: string, hosts: readonly Host[], shared: boolean): CollectorParts {
   const parts = openParts(join(unheldDir, `${name}.db`), NOW, { sharedFrames: shared });
   feedInventories(parts, INVENTORIES, T0);
   for (let k = 0; k < FRAMES; k++) {
@@ -230,18 +242,19 @@ function unheldCollector(
       feedXid(parts, { host: "host-x", uuid: GX, seq: 1, timeMs: XID_X }, BACK);
     }
     if (ms === XID_Y) feedXid(parts, { host: "host-y", uuid: GY, seq: 2, timeMs: XID_Y }, XID_Y);
-    // GX's recovery action is "GPU reset" from host-x's return until it recovered.
-    const now = hosts
-      .filter((h) => sends(h, ms))
-      .map((h) =>
-        h === "host-x" ? frameAt(h, GX, ms, ms >= BACK && ms < RECOVERED_X) : frameAt(h, GY, ms, false),
-      );
+    if (ms === Z_START) {
+      feedInventories(parts, [["host-z", GZ]], Z_START);
+      // The new agent's kernel log from the boot, processed before its first frame.
+      feedXid(parts, { host: "host-z", uuid: GZ, seq: 3, timeMs: Z_XID }, Z_START);
+    }
+    const now = hosts.filter((h) => sends(h, ms)).map((h) => unheldFrame(h, ms));
     if (now.length > 0) feedFrames(parts, now, now.length);
     parts.flags.tick(ms);
   }
   const leases = new LeaseService(parts.store.leases, () => NOW);
   leases.create({ id: "acme-x", device: GX, tenant: "acme", start: T0 }, "test");
   leases.create({ id: "acme-y", device: GY, tenant: "acme", start: T0 }, "test");
+  leases.create({ id: "acme-z", device: GZ, tenant: "acme", start: T0 }, "test");
   return parts;
 }
 
@@ -256,9 +269,9 @@ describe("Xids no member of a share group holds the frames for", () => {
       serveParts(parts, { nowMs: NOW, token: TOKEN, peers, leases: true });
     second = await serve(unheldCollector("second", ["host-y"], true), []);
     started.push(second);
-    first = await serve(unheldCollector("first", ["host-x"], true), [second.url]);
+    first = await serve(unheldCollector("first", ["host-x", "host-z"], true), [second.url]);
     started.push(first);
-    whole = await serve(unheldCollector("whole", ["host-x", "host-y"], false), []);
+    whole = await serve(unheldCollector("whole", ["host-x", "host-y", "host-z"], false), []);
     started.push(whole);
   }, 60_000);
 
@@ -266,7 +279,7 @@ describe("Xids no member of a share group holds the frames for", () => {
     await stopAll(started, unheldDir);
   });
 
-  it("flags both Xids once, as one collector holding every frame does", async () => {
+  it("flags each Xid once, as one collector holding every frame does", async () => {
     const path = "/api/v1/flags?state=all";
     const merged = await get<Flags>(first, path);
     expectSame(withoutIds(merged.flags), withoutIds((await get<Flags>(whole, path)).flags), "flags");
@@ -300,6 +313,14 @@ describe("Xids no member of a share group holds the frames for", () => {
     expect(await own(second, GX)).toEqual([]);
     expect((await own(second, GY)).sort()).toEqual(["reset-required", "xid"]);
     expect(await own(first, GY)).toEqual([]);
+    // GZ's Xid from before host-z's first frame: raised by the member that frame reached.
+    expect(
+      raised(GZ)
+        .filter((f) => f.kind === "reset-required")
+        .map((f) => [f.startMs, f.endMs]),
+    ).toEqual([[Z_XID, RECOVERED_Z]]);
+    expect((await own(first, GZ)).sort()).toEqual(["reset-required", "xid"]);
+    expect(await own(second, GZ)).toEqual([]);
   });
 
   it("bills and counts the leases as one collector holding every frame does", async () => {
@@ -311,7 +332,7 @@ describe("Xids no member of a share group holds the frames for", () => {
   });
 
   it("merges each GPU's health timeline as the whole collector's", async () => {
-    for (const uuid of [GX, GY]) {
+    for (const uuid of [GX, GY, GZ]) {
       const path = `/api/v1/gpus/${uuid}/health?from=${T0}&to=${NOW}`;
       expectSame(withoutIds(await get(first, path)), withoutIds(await get(whole, path)), `health ${uuid}`);
     }

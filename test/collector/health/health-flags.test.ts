@@ -230,6 +230,27 @@ describe("in a share group (broker.share_group): a GPU's event flags are its fra
     expect(h.open("reset-required")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 20 * MIN });
   });
 
+  it("the member a new host's first frame reaches raises the Xids its agent sent before it", () => {
+    h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    // An agent's first start replays its kernel log from the boot: no member has its frames yet.
+    h.xid([at(1, 79)]);
+    expect(h.history("xid")).toEqual([]);
+    h.clock.now = T0 + 5 * MIN;
+    h.frame(h.clock.now, { gpu_recovery_action: 1 });
+    expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
+    expect(h.open("reset-required")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
+  });
+
+  it("a first frame past gpu_move_hold after an Xid leaves it to the member that was given it", () => {
+    h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    h.xid([at(1, 79)]);
+    h.clock.now = T0 + 10 * MIN + 1001;
+    h.engine.tick(h.clock.now);
+    h.frame(h.clock.now, {});
+    expect(h.history("xid")).toEqual([]);
+    expect(h.history("reset-required")).toEqual([]);
+  });
+
   it("a member whose last hold ended with the offline gives the host up gpu_move_hold after it came back", () => {
     h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
     h.frame(T0, {});
