@@ -25,6 +25,7 @@ import { registerApiRoutes } from "./routes.js";
 import { registerSalesRoutes } from "./sales-routes.js";
 import { schemas } from "./schemas.js";
 import { registerTenantRoutes } from "./tenant-routes.js";
+import { registerWhoamiRoute } from "./whoami-route.js";
 
 /** A write refused as store_busy is worth retrying this many seconds on (Retry-After). */
 const STORE_BUSY_RETRY_AFTER_S = 1;
@@ -167,6 +168,7 @@ export function buildApp(
   registerSalesRoutes(app, backend, fanout?.peers ?? []);
   registerProcessRoutes(app, backend, access.leases, fanout);
   registerTenantRoutes(app, backend, access.leases, fanout?.peers ?? []);
+  registerWhoamiRoute(app);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);
     return renderMetrics(backend.metricsSnapshot(), backend.now());

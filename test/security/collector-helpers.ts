@@ -87,4 +87,5 @@ export const PRIVATE_PATHS = [
   "/api/v1/reports/statement",
   "/api/v1/reports/sales",
   "/api/v1/tenants",
+  "/api/v1/whoami",
 ] as const;

@@ -33,6 +33,7 @@ test("tenant routes are exactly the scoped ones; admin routes exactly the lease 
     "GET /api/v1/reports/statement",
     "GET /api/v1/summary",
     "GET /api/v1/tenants",
+    "GET /api/v1/whoami",
   ]);
   expect(by("viewer")).toContain("GET /api/v1/reports/health");
   expect(by("viewer")).toContain("GET /api/v1/hosts");
