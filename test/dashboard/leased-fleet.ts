@@ -11,6 +11,8 @@ export interface LeasedFleet {
   url: string;
   /** A stored `tenant:NAME` token for `tenant`. */
   tokenFor(tenant: string): string;
+  /** A stored token with `role` (`admin`, `viewer` or `tenant:NAME`). */
+  tokenWithRole(role: string): string;
   close(): Promise<void>;
 }
 
@@ -32,14 +34,16 @@ export async function startLeasedFleet(options: {
     tokens: storedTokenLookup(fleet.store.tokens),
   });
   const url = `http://127.0.0.1:${(await server.start()).port}`;
+  const tokenWithRole = (role: string) => {
+    const t = newToken();
+    fleet.store.tokens.insert(t.id, role, t.digest, "", fleet.nowMs);
+    return t.token;
+  };
   return {
     fleet,
     url,
-    tokenFor(tenant) {
-      const t = newToken();
-      fleet.store.tokens.insert(t.id, `tenant:${tenant}`, t.digest, "", fleet.nowMs);
-      return t.token;
-    },
+    tokenFor: (tenant) => tokenWithRole(`tenant:${tenant}`),
+    tokenWithRole,
     async close() {
       await server.stop();
       fleet.close();

@@ -69,7 +69,7 @@ describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)"
     if (!browser || !h) throw new Error("chromium or the collector did not start");
     expect(h.open("reset-required")).toBeDefined();
     const { page, failed } = await loadedDashboard(browser, url, `/#token=${TENANT}`);
-    // The GPU routes refused (a tenant's page is refused the fleet health and sales reports, 403).
+    // The GPU's routes refused (a MIG device's GPU answers its tenant 404 but for its health).
     const answers: string[] = [];
     page.on("response", (r) => {
       const path = new URL(r.url()).pathname;

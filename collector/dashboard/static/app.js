@@ -2,7 +2,8 @@
 // seconds and draws the fleet (tiles at fleet scale, cells when narrowed), the problems first
 // list, the KPIs and, on demand, one GPU's panel; the fleet health report once a minute; fleet
 // reports over a date range in the reports view (reports-view.js); the sales figures above the
-// tenants table once a minute (sales.js). Filters, colour, the open GPU and the report shown are
+// tenants table once a minute (sales.js); the last two not on a tenant's page (its role is refused
+// them: GET /api/v1/whoami says the role). Filters, colour, the open GPU and the report shown are
 // in the URL.
 import { api, el, energy, pct, pctOf, TEMP_STOPS, UTIL_STOPS } from "./api.js";
 import { closeDetail, detailId, openDetail, refreshDetail, wireDetail } from "./detail.js";
@@ -208,6 +209,12 @@ async function showGpu(id) {
 wireDetail();
 wireControls();
 syncControls();
+// The token's role (GET /api/v1/whoami): a tenant's page leaves out the fleet-wide sections its
+// role is refused (403), rather than ask them on every load to find out. Unknown (the answer
+// failed): they are asked, and hide themselves on a 403.
+const who = await api("/api/v1/whoami").catch(() => null);
+const fleetWide = who?.role !== "tenant";
+document.getElementById("health-report").hidden = !fleetWide;
 await poll();
 // After the first poll: the customer grouping needs the fleet's customer label key.
 wireReports({
@@ -217,8 +224,10 @@ wireReports({
 });
 if (url.gpu) void showGpu(url.gpu).catch(() => closeDetail());
 setInterval(poll, POLL_MS);
-void drawHealthReport(api);
-setInterval(() => void drawHealthReport(api), HEALTH_MS);
-const sales = () => void drawSales(api).catch(() => {});
-sales();
-setInterval(sales, HEALTH_MS);
+if (fleetWide) {
+  void drawHealthReport(api);
+  setInterval(() => void drawHealthReport(api), HEALTH_MS);
+  const sales = () => void drawSales(api).catch(() => {});
+  sales();
+  setInterval(sales, HEALTH_MS);
+}

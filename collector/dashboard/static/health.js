@@ -58,7 +58,8 @@ export async function drawHealthReport(api) {
   try {
     r = await api("/api/v1/reports/health?from=30d");
   } catch (error) {
-    // A tenant token has no fleet health report: the section is not its to see.
+    // A tenant token has no fleet health report: the section is not its to see (app.js does not
+    // ask it for a tenant's page; this covers a role whoami could not tell).
     if (error.status === 403) {
       root.hidden = true;
       return;

@@ -1,7 +1,8 @@
 // The fleet's sales figures above the tenants table (GET /api/v1/reports/sales): the sold rate
 // and the used rate this month (UTC, as the tenants view counts), the GPUs for sale now and their
 // PFLOPS, by model. Fleet-wide figures: a tenant token is refused them (403) and sees nothing
-// here. A month's report is not asked every poll: app.js asks once a minute.
+// here; app.js does not ask them for a tenant's page (GET /api/v1/whoami). A month's report is
+// not asked every poll: app.js asks once a minute.
 import { el, pct } from "./api.js";
 
 /** The start of this UTC month, as /api/v1/tenants counts "this month". */
