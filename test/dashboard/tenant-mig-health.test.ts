@@ -2,7 +2,9 @@
 // cell on its page and its `gpus/:id` answers 404 by design, but its statement counts that GPU's
 // down time, so the page lists the MIG device it holds and opens the GPU's health timeline for it
 // (down flags and down time over its stays, no events or notes), labelled as the GPU its MIG
-// device is on. An admin's page still opens the GPU's whole panel.
+// device is on. An admin's page still opens the GPU's whole panel. Its fleet area shows its MIG
+// device, counted as one, with the GPU's down state, and nothing of globex's MIG device on the
+// same GPU.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreHealthBackend } from "../../collector/api/health-backend.js";
 import { StoreBackend } from "../../collector/api/store-backend.js";
@@ -23,6 +25,15 @@ import { type Browser, launchChromium, loadedDashboard, skipBrowser, startDashbo
 const ADMIN = "tenant-mig-dashboard-admin-token-0123456";
 const TENANT = "gputel_tenant-mig-dashboard-acme-token";
 const NOW = T0 + 10 * MIN;
+/** Another tenant's MIG device on the same GPU: none of it may reach acme's page. */
+const MIG2 = "MIG-11111111-1111-1111-1111-111111111111";
+const TWO_MIGS = {
+  ...MIG_GPU,
+  mig_devices: [
+    ...MIG_GPU.mig_devices,
+    { ...MIG_GPU.mig_devices[0], uuid: MIG2, device_index: 1, gpu_instance_id: 2 },
+  ],
+};
 
 describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)", () => {
   let h: FlagHarness | undefined;
@@ -33,7 +44,7 @@ describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)"
   beforeAll(async () => {
     h = flagHarness();
     const harness = h;
-    harness.store.writeInventory(inventory(HOST, T0, [MIG_GPU]), T0);
+    harness.store.writeInventory(inventory(HOST, T0, [TWO_MIGS]), T0);
     for (let t = T0; t <= NOW; t += MIN)
       harness.frame(t, { utilization_gpu_pct: 80, temperature_gpu_celsius: 60, power_draw_watts: 300 });
     // Xid 79 (GPU fallen off the bus): a hardware fault, reset-required open since T0 + 5 min.
@@ -43,6 +54,7 @@ describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)"
     const now = () => NOW;
     const leases = new LeaseService(harness.store.leases, now);
     leases.create({ id: "acme-mig", device: MIG, tenant: "acme", start: T0 }, "test");
+    leases.create({ id: "globex-mig", device: MIG2, tenant: "globex", start: T0 }, "test");
     const backend = new StoreBackend({
       store: harness.store,
       flags: harness.engine,
@@ -131,10 +143,41 @@ describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)"
     expect(failed).toEqual([]);
   }, 60_000);
 
+  it("its fleet area shows its MIG device, counted, down with its GPU; nothing of another tenant's", async () => {
+    if (!browser) throw new Error("chromium did not start");
+    const { page, failed } = await loadedDashboard(browser, url, `/#token=${TENANT}`);
+    const mine = page.locator(`#mig-cells .mig-cell[data-mig="${MIG}"]`);
+    await mine.waitFor({ timeout: 10_000 });
+    expect(await page.locator("#heatmap").textContent()).not.toContain("No GPUs reported yet.");
+    expect(await mine.locator(".mig-at").textContent()).toBe(`${HOST} · GPU 0`);
+    // The GPU's open down flags (reset-required since the Xid 79, and the hardware xid).
+    expect(await mine.getAttribute("class")).toContain("down");
+    expect(await mine.locator(".mig-state").textContent()).toBe("GPU down: reset-required, xid");
+    expect(await page.locator("#shown").textContent()).toBe("1 MIG device");
+    expect(await page.locator("#kpi-gpus").textContent()).toBe("1");
+    expect(await page.locator("#kpi-all .kpi-label").textContent()).toBe("MIG device");
+    expect(await page.locator("#mig-cells .mig-cell").count()).toBe(1);
+    expect(await page.content()).not.toContain(MIG2);
+    // A search that misses it hides it and says so; the cell opens its GPU's panel down only.
+    await page.locator("#f-q").fill("no-such-host");
+    await page.locator("#heatmap .empty").filter({ hasText: "No GPU matches the filters." }).waitFor();
+    expect(await page.locator("#mig-cells .mig-cell").count()).toBe(0);
+    expect(await page.locator("#shown").textContent()).toBe("0 of 1 MIG device");
+    await page.locator("#f-clear").click();
+    await mine.click();
+    await page.locator("#detail-events li.k-down").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#detail-sub").textContent()).toBe(`the GPU your MIG device ${MIG} is on`);
+    expect(await page.content()).not.toContain(MIG2);
+    expect(failed).toEqual([]);
+  }, 60_000);
+
   it("an admin's page opens the GPU's whole panel, with its Xid and no MIG note", async () => {
     if (!browser) throw new Error("chromium did not start");
     const { page, failed } = await loadedDashboard(browser, url, `/#token=${ADMIN}`);
     expect(await page.locator("#tenant-mig").isVisible()).toBe(false);
+    // Its GPUs have cells: no MIG device is drawn apart, the count is of GPUs.
+    expect(await page.locator("#mig-cells .mig-cell").count()).toBe(0);
+    expect(await page.locator("#kpi-all .kpi-label").textContent()).toBe("GPUs");
     await page.locator(`.cell[data-uuid="${UUID}"]`).click();
     await page.waitForSelector("#detail-events li.k-xid", { timeout: 10_000 });
     expect(await page.locator("#detail-events li.k-xid .h-kind").textContent()).toBe("Xid 79");

@@ -11,9 +11,10 @@ import { drawFlags, flagsQuery } from "./flags-view.js";
 import { applyCells, buildFleet, choices, matches } from "./fleet-model.js";
 import { drawFleet } from "./fleet-view.js";
 import { drawHealthReport } from "./health.js";
+import { downKinds, drawMigCells, migCount, migMatches } from "./mig-cells.js";
 import { wireReports } from "./reports-view.js";
 import { drawSales } from "./sales.js";
-import { drawMigLeases, drawTenants, migLeasesOn } from "./tenants.js";
+import { drawMigLeases, drawTenants, migDevicesWithoutCell, migLeasesOn } from "./tenants.js";
 import { readUrl, writeUrl } from "./url-state.js";
 
 const POLL_MS = 5000;
@@ -21,7 +22,17 @@ const POLL_MS = 5000;
 // enough and spares the collector.
 const HEALTH_MS = 60_000;
 const url = readUrl();
-const state = { filters: url.filters, colour: url.colour, fleet: null, flagPages: 1, timer: null };
+const state = {
+  filters: url.filters,
+  colour: url.colour,
+  fleet: null,
+  flagPages: 1,
+  timer: null,
+  // The MIG devices leased now whose GPU has no cell here (a MIG device tenant's), with the kinds
+  // of their GPU's open down flags (mig-cells.js); the last summary, for the GPU count.
+  mig: [],
+  summary: null,
+};
 const on = { filter: (f) => setFilters({ ...state.filters, ...f }), open: (id) => showGpu(id) };
 
 function setFilters(filters) {
@@ -43,17 +54,44 @@ function render() {
   const fleet = state.fleet;
   if (!fleet) return;
   const shown = fleet.gpus.filter((g) => matches(g, state.filters));
+  const migs = state.mig.filter((m) => migMatches(m, state.filters));
   drawFleet(document.getElementById("heatmap"), shown, {
     colour: state.colour,
-    total: fleet.gpus.length,
+    total: fleet.gpus.length + state.mig.length,
+    others: migs.length,
     forceCells: Boolean(state.filters.host),
     selected: detailId(),
     on,
   });
-  document.getElementById("shown").textContent =
-    shown.length === fleet.gpus.length
-      ? `${shown.length} GPUs`
-      : `${shown.length} of ${fleet.gpus.length} GPUs`;
+  drawMigCells(document.getElementById("mig-cells"), migs, on.open);
+  const parts = [];
+  // A page of MIG devices alone does not say "0 GPUs".
+  if (fleet.gpus.length > 0 || state.mig.length === 0)
+    parts.push(
+      shown.length === fleet.gpus.length
+        ? `${shown.length} GPUs`
+        : `${shown.length} of ${fleet.gpus.length} GPUs`,
+    );
+  if (state.mig.length > 0)
+    parts.push(
+      migs.length === state.mig.length
+        ? migCount(migs.length)
+        : `${migs.length} of ${migCount(state.mig.length)}`,
+    );
+  document.getElementById("shown").textContent = parts.join(" · ");
+  drawGpuCount();
+}
+
+/** The GPUs KPI: the summary's GPUs, and the MIG devices drawn apart where there are any. */
+function drawGpuCount() {
+  const s = state.summary;
+  if (!s) return;
+  const gpus = s.gpus.total;
+  const migs = state.mig.length;
+  document.getElementById("kpi-gpus").textContent =
+    migs === 0 ? String(gpus) : gpus === 0 ? String(migs) : `${gpus} + ${migs}`;
+  document.querySelector("#kpi-all .kpi-label").textContent =
+    migs === 0 ? "GPUs" : gpus === 0 ? (migs === 1 ? "MIG device" : "MIG devices") : "GPUs + MIG devices";
 }
 
 // --- Filter controls
@@ -135,7 +173,8 @@ function drawSummary(s) {
   const set = (id, text) => {
     document.getElementById(id).textContent = text;
   };
-  set("kpi-gpus", String(s.gpus.total));
+  state.summary = s;
+  drawGpuCount();
   set("kpi-busy-now", pct(s.utilization.now.rate));
   set("kpi-mean-now", pctOf(s.utilization.meanNowPct));
   set("kpi-util-24h", pct(s.utilization.range.utilizationRate));
@@ -174,6 +213,7 @@ async function poll() {
       pollFlags(),
       api("/api/v1/summary?from=24h").then(drawSummary),
     ]);
+    await pollMig();
     drawMigLeases(hasCell, (id) => void showGpu(id));
     if (detailId()) void refreshDetail().catch(() => {});
     status.textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -184,6 +224,17 @@ async function poll() {
     status.textContent = `update failed: ${error.message}`;
     status.classList.add("error");
   }
+}
+
+/**
+ * The MIG devices to draw apart (none on a page with cells of their GPUs) and their GPUs' open
+ * down flags: the tenant's whole open flag list, one request, only where there are such devices.
+ */
+async function pollMig() {
+  const devices = migDevicesWithoutCell(hasCell);
+  const flags = devices.length > 0 ? (await api("/api/v1/flags?limit=1000")).flags : [];
+  state.mig = devices.map((m) => ({ ...m, kinds: downKinds(flags, m.host, m.index) }));
+  render();
 }
 
 /** Whether the page has a cell of GPU `id` (UUID or host:index). */

@@ -25,9 +25,12 @@ export function drawFleet(root, gpus, opts) {
   root.classList.toggle("tiles-view", !cellView);
   root.classList.toggle("cells-view", cellView);
   if (gpus.length === 0) {
-    root.replaceChildren(
-      el("div", "empty", opts.total === 0 ? "No GPUs reported yet." : "No GPU matches the filters."),
-    );
+    // `others`: MIG devices drawn beside the GPUs (mig-cells.js), counted in `total`.
+    if (opts.others > 0) root.replaceChildren();
+    else
+      root.replaceChildren(
+        el("div", "empty", opts.total === 0 ? "No GPUs reported yet." : "No GPU matches the filters."),
+      );
     return;
   }
   if (cellView) drawCells(root, gpus, opts);

@@ -93,6 +93,22 @@ export function migLeasesOn(id) {
   return migOn.get(id) ?? [];
 }
 
+/** "host:index" as { host, index }. */
+function place(at) {
+  const i = at.lastIndexOf(":");
+  return { host: at.slice(0, i), index: Number(at.slice(i + 1)) };
+}
+
+/**
+ * The MIG devices leased now whose GPU `hasCell` says the page has no cell of (none on an admin's
+ * page), each with the place of its GPU: { uuid, tenant, leaseId, sinceMs, at, host, index }.
+ */
+export function migDevicesWithoutCell(hasCell) {
+  return [...migOn]
+    .filter(([at]) => !hasCell(at))
+    .flatMap(([at, list]) => list.map((m) => ({ ...m, at, ...place(at) })));
+}
+
 /**
  * Lists under the tenants table the MIG devices leased now whose GPU `hasCell` says the page has
  * no cell of (none on an admin's page), each with a button opening its GPU's down time (`open`).
@@ -100,20 +116,15 @@ export function migLeasesOn(id) {
 export function drawMigLeases(hasCell, open) {
   const root = document.getElementById("tenant-mig");
   if (!root) return;
-  const rows = [...migOn]
-    .filter(([at]) => !hasCell(at))
-    .flatMap(([at, list]) =>
-      list.map((m) => {
-        const li = el("li");
-        li.dataset.mig = m.uuid;
-        const [host, index] = [at.slice(0, at.lastIndexOf(":")), at.slice(at.lastIndexOf(":") + 1)];
-        const b = el("button", "link", "down time of its GPU");
-        b.type = "button";
-        b.addEventListener("click", () => open(at));
-        li.append(el("span", "", `MIG device ${m.uuid} · on ${host} · GPU ${index} · `), b);
-        return li;
-      }),
-    );
+  const rows = migDevicesWithoutCell(hasCell).map((m) => {
+    const li = el("li");
+    li.dataset.mig = m.uuid;
+    const b = el("button", "link", "down time of its GPU");
+    b.type = "button";
+    b.addEventListener("click", () => open(m.at));
+    li.append(el("span", "", `MIG device ${m.uuid} · on ${m.host} · GPU ${m.index} · `), b);
+    return li;
+  });
   root.hidden = rows.length === 0;
   root.querySelector("ol").replaceChildren(...rows);
 }
