@@ -4,7 +4,9 @@
 // the lowest availability its leases commit to. Usage comes from the same per-GPU sums as every
 // report (QueryBackend.pieceUsage over the lease pieces). Leased and down time this month are the
 // month's statement so far, from the same lease line parts (lease-lines.ts: down-time.ts's
-// stretches inside each lease), so the view and the statement give the same availability.
+// stretches inside each lease), so the view and the statement give the same availability. And the
+// leases that ended in the last 30 days, so the dashboard can still open the down time of a lease
+// no longer in force (a MIG device's tenant has no other way to its GPU's timeline).
 import type { Lease } from "../leases/model.js";
 import type { LeaseService } from "../leases/service.js";
 import { type LeaseGroup, leaseGroup, leaseLine, meetsCommitment } from "../reports/lease-report.js";
@@ -13,6 +15,11 @@ import { TENANT_STEP_MS } from "./tenant-reads.js";
 import { TenantScope } from "./tenant-scope.js";
 
 const HOUR_MS = 3_600_000;
+/**
+ * How far back `ended` reaches: the range of the health timeline the dashboard opens for a
+ * device (its TIMELINE_RANGE), so each lease listed there still has down time it can show.
+ */
+export const ENDED_RANGE_MS = 30 * 24 * HOUR_MS;
 
 export interface TenantGpu {
   uuid: string;
@@ -39,11 +46,21 @@ export interface TenantRow {
   slaMet: boolean | null;
 }
 
+/** A lease that ended in the last ENDED_RANGE_MS: its device, the GPU's place now, its span. */
+export interface EndedLease extends TenantGpu {
+  tenant: string;
+  endMs: number;
+}
+
 export interface TenantsView {
   generatedMs: number;
   dayStartMs: number;
   monthStartMs: number;
   tenants: TenantRow[];
+  /** Where `ended` starts: now − ENDED_RANGE_MS. */
+  endedFromMs: number;
+  /** The leases that ended in [endedFromMs, now], newest end first (a tenant token: its own). */
+  ended: EndedLease[];
 }
 
 export async function tenantsView(
@@ -104,7 +121,28 @@ export async function tenantsView(
       slaMet: slaMilli === null || availability === null ? null : meetsCommitment(leasedMs, downMs, slaMilli),
     });
   }
-  return { generatedMs: now, dayStartMs, monthStartMs, tenants: rows };
+  const endedFromMs = now - ENDED_RANGE_MS;
+  const ended = leases
+    .list({
+      fromMs: endedFromMs,
+      toMs: now + 1,
+      limit: Number.MAX_SAFE_INTEGER,
+      ...(only !== undefined ? { tenant: only } : {}),
+    })
+    .filter(
+      (l): l is Lease & { endMs: number } => l.endMs !== null && l.endMs > endedFromMs && l.endMs <= now,
+    )
+    .sort((a, b) => b.endMs - a.endMs || a.id.localeCompare(b.id))
+    .map((l) => ({
+      tenant: l.tenant,
+      uuid: l.device,
+      host: gpus.get(l.gpu)?.host ?? "",
+      index: gpus.get(l.gpu)?.index ?? -1,
+      leaseId: l.id,
+      sinceMs: l.startMs,
+      endMs: l.endMs,
+    }));
+  return { generatedMs: now, dayStartMs, monthStartMs, tenants: rows, endedFromMs, ended };
 }
 
 /** Per tenant, its statement's total for the month up to now (none where the backend has no lease parts). */
