@@ -2,7 +2,8 @@
 // cell on its page and its `gpus/:id` answers 404 by design, but its statement counts that GPU's
 // down time, so the page lists the MIG device it holds and opens the GPU's health timeline for it
 // (down flags and down time over its stays, no events or notes), labelled as the GPU its MIG
-// device is on. An admin's page still opens the GPU's whole panel. Its fleet area shows its MIG
+// device is on; so does a MIG lease that ended in the last 30 days, listed as ended. An admin's
+// page still opens the GPU's whole panel. Its fleet area shows its MIG
 // device, counted as one, with the GPU's down state, and nothing of globex's MIG device on the
 // same GPU.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -35,49 +36,61 @@ const TWO_MIGS = {
   ],
 };
 
-describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)", () => {
-  let h: FlagHarness | undefined;
-  let server: Awaited<ReturnType<typeof startDashboardApi>> | undefined;
-  let browser: Browser | undefined;
-  let url = "";
+/**
+ * The harness's GPU (MIG devices MIG and MIG2) with an Xid 79 at T0 + 5 min (reset-required open
+ * since), served with the leases `lease` makes; acme's token is TENANT.
+ */
+async function serveMigGpu(lease: (leases: LeaseService) => void) {
+  const harness = flagHarness();
+  harness.store.writeInventory(inventory(HOST, T0, [TWO_MIGS]), T0);
+  for (let t = T0; t <= NOW; t += MIN)
+    harness.frame(t, { utilization_gpu_pct: 80, temperature_gpu_celsius: 60, power_draw_watts: 300 });
+  // Xid 79 (GPU fallen off the bus): a hardware fault, reset-required open since T0 + 5 min.
+  harness.clock.now = T0 + 5 * MIN;
+  harness.xid([xidEvent(1, 79, { time_ms: T0 + 5 * MIN, pid: null, process_name: "" })]);
+  harness.clock.now = NOW;
+  const now = () => NOW;
+  const leases = new LeaseService(harness.store.leases, now);
+  lease(leases);
+  const backend = new StoreBackend({
+    store: harness.store,
+    flags: harness.engine,
+    health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
+    now,
+  });
+  const server = await startDashboardApi({
+    backend,
+    token: ADMIN,
+    leases,
+    tokens: (t) => (t === TENANT ? { role: "tenant", tenant: "acme", actor: "t" } : undefined),
+  });
+  return { h: harness, server };
+}
 
+/** Serves the GPU with `lease`'s leases and opens chromium for the describe block it is called in. */
+function servedMigGpu(lease: (leases: LeaseService) => void) {
+  const s: { h?: FlagHarness; url: string; stop?: () => Promise<void>; browser?: Browser } = { url: "" };
   beforeAll(async () => {
-    h = flagHarness();
-    const harness = h;
-    harness.store.writeInventory(inventory(HOST, T0, [TWO_MIGS]), T0);
-    for (let t = T0; t <= NOW; t += MIN)
-      harness.frame(t, { utilization_gpu_pct: 80, temperature_gpu_celsius: 60, power_draw_watts: 300 });
-    // Xid 79 (GPU fallen off the bus): a hardware fault, reset-required open since T0 + 5 min.
-    harness.clock.now = T0 + 5 * MIN;
-    harness.xid([xidEvent(1, 79, { time_ms: T0 + 5 * MIN, pid: null, process_name: "" })]);
-    harness.clock.now = NOW;
-    const now = () => NOW;
-    const leases = new LeaseService(harness.store.leases, now);
+    const { h, server } = await serveMigGpu(lease);
+    Object.assign(s, { h, url: server.url, stop: server.stop });
+    s.browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await s.browser?.close();
+    await s.stop?.();
+    s.h?.cleanup();
+  });
+  return s;
+}
+
+describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)", () => {
+  const served = servedMigGpu((leases) => {
     leases.create({ id: "acme-mig", device: MIG, tenant: "acme", start: T0 }, "test");
     leases.create({ id: "globex-mig", device: MIG2, tenant: "globex", start: T0 }, "test");
-    const backend = new StoreBackend({
-      store: harness.store,
-      flags: harness.engine,
-      health: new StoreHealthBackend({ store: harness.store, flags: harness.engine, now }),
-      now,
-    });
-    server = await startDashboardApi({
-      backend,
-      token: ADMIN,
-      leases,
-      tokens: (t) => (t === TENANT ? { role: "tenant", tenant: "acme", actor: "t" } : undefined),
-    });
-    url = server.url;
-    browser = await launchChromium();
-  }, 60_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    h?.cleanup();
   });
 
   it("lists its MIG device and opens its GPU's down flags and down time, no other route failing", async () => {
+    const { browser, h, url } = served;
     if (!browser || !h) throw new Error("chromium or the collector did not start");
     expect(h.open("reset-required")).toBeDefined();
     const { page, failed } = await loadedDashboard(browser, url, `/#token=${TENANT}`);
@@ -144,6 +157,7 @@ describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)"
   }, 60_000);
 
   it("its fleet area shows its MIG device, counted, down with its GPU; nothing of another tenant's", async () => {
+    const { browser, url } = served;
     if (!browser) throw new Error("chromium did not start");
     const { page, failed } = await loadedDashboard(browser, url, `/#token=${TENANT}`);
     const mine = page.locator(`#mig-cells .mig-cell[data-mig="${MIG}"]`);
@@ -172,6 +186,7 @@ describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)"
   }, 60_000);
 
   it("an admin's page opens the GPU's whole panel, with its Xid and no MIG note", async () => {
+    const { browser, url } = served;
     if (!browser) throw new Error("chromium did not start");
     const { page, failed } = await loadedDashboard(browser, url, `/#token=${ADMIN}`);
     expect(await page.locator("#tenant-mig").isVisible()).toBe(false);
@@ -190,3 +205,35 @@ describe.skipIf(skipBrowser)("a MIG device's tenant on the dashboard (chromium)"
     expect(failed).toEqual([]);
   }, 60_000);
 });
+
+describe.skipIf(skipBrowser)(
+  "a MIG device's tenant whose lease has ended, on the dashboard (chromium)",
+  () => {
+    // acme held MIG until T0 + 8 min: 3 minutes of it under the reset-required the Xid opened.
+    const served = servedMigGpu((leases) => {
+      leases.create({ id: "acme-mig", device: MIG, tenant: "acme", start: T0, end: T0 + 8 * MIN }, "test");
+    });
+
+    it("lists the ended MIG lease, marked ended, and opens its GPU's down time over it", async () => {
+      const { browser, url } = served;
+      if (!browser) throw new Error("chromium did not start");
+      const { page, failed } = await loadedDashboard(browser, url, `/#token=${TENANT}`);
+      const ended = page.locator(`#tenant-mig [data-mig="${MIG}"]`);
+      await ended.waitFor({ timeout: 10_000 });
+      expect(await ended.getAttribute("class")).toContain("ended");
+      // The end as the page's own locale and time zone write it.
+      const end = await page.evaluate((ms) => new Date(ms).toLocaleString(), T0 + 8 * MIN);
+      expect(await ended.textContent()).toContain(`${HOST} · GPU 0 · ended ${end}`);
+      // Not leased now: no card of it in the fleet area.
+      expect(await page.locator("#mig-cells .mig-cell").count()).toBe(0);
+      await ended.locator("button").click();
+      await page.locator("#detail-events li.k-down").waitFor({ timeout: 10_000 });
+      expect(await page.locator("#detail-title").textContent()).toBe(`${HOST} · GPU 0`);
+      expect(await page.locator("#detail-note").isVisible()).toBe(true);
+      // reset-required from T0 + 5 min to the lease's end at T0 + 8 min.
+      expect(await page.locator("#detail-events li.k-down .dur").textContent()).toBe("3m");
+      expect(await page.locator("#detail-lease").textContent()).toBe(`lease acme-mig ended ${end}`);
+      expect(failed).toEqual([]);
+    }, 60_000);
+  },
+);

@@ -231,7 +231,8 @@ async function poll() {
  * down flags: the tenant's whole open flag list, one request, only where there are such devices.
  */
 async function pollMig() {
-  const devices = migDevicesWithoutCell(hasCell);
+  // Leased now: an ended lease is listed under the tenants table, not drawn in the fleet.
+  const devices = migDevicesWithoutCell(hasCell).filter((m) => m.endMs === null);
   const flags = devices.length > 0 ? (await api("/api/v1/flags?limit=1000")).flags : [];
   state.mig = devices.map((m) => ({ ...m, kinds: downKinds(flags, m.host, m.index) }));
   render();

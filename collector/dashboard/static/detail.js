@@ -10,7 +10,7 @@ import { eventMarks } from "./health.js";
 import { drawTimeline, gpuTimeline } from "./health-timeline.js";
 import { drawMig } from "./mig-view.js";
 import { drawProcesses, processesOf } from "./processes-view.js";
-import { leaseText } from "./tenants.js";
+import { leaseText, migLeaseText } from "./tenants.js";
 
 // uPlot loads with the first panel opened, not with the page: the wall view never needs it.
 let uPlot = null;
@@ -85,7 +85,7 @@ function drawDownOnly(id, health) {
   const devices = d.migs.map((m) => m.uuid).join(", ");
   document.getElementById("detail-sub").textContent =
     `the GPU your MIG device${d.migs.length === 1 ? "" : "s"} ${devices} ${d.migs.length === 1 ? "is" : "are"} on`;
-  document.getElementById("detail-lease").textContent = d.migs.map((m) => leaseText(m.uuid)).join(" · ");
+  document.getElementById("detail-lease").textContent = d.migs.map(migLeaseText).join(" · ");
   drawTimeline(health);
 }
 

@@ -2,12 +2,17 @@
 // now, and availability this month against its SLA (GET /api/v1/tenants); and, for the fleet
 // cells and the GPU panel, which lease holds each GPU now. A GPU no lease holds is for sale.
 // A MIG device leased now whose GPU has no cell on the page (a MIG tenant's: it sees no whole
-// GPU) is listed below the table, each opening the down time of the GPU it is on (issue 17).
+// GPU) is listed below the table, each opening the down time of the GPU it is on (issue 17); so is
+// a MIG lease that ended in the last 30 days (the answer's `ended`), marked ended: the GPU's
+// health timeline the panel opens covers those 30 days, its down time over the lease with it.
 import { el, pct } from "./api.js";
 
 /** GPU UUID → { tenant, leaseId, sinceMs } for the GPUs leased now. */
 export const leaseOf = new Map();
-/** "host:index" of a GPU → the MIG devices on it leased now: { uuid, tenant, leaseId, sinceMs }. */
+/**
+ * "host:index" of a GPU → the MIG devices on it leased now or ended in the last 30 days:
+ * { uuid, tenant, leaseId, sinceMs, endMs } (endMs null while in force).
+ */
 const migOn = new Map();
 /** Whether this collector keeps leases (else no GPU is said to be for sale). */
 let known = false;
@@ -47,16 +52,20 @@ export async function drawTenants(api) {
   leaseOf.clear();
   migOn.clear();
   known = true;
+  // A MIG device's lease names the host and index of the GPU it is on.
+  const addMig = (g, lease) => {
+    if (!/^MIG-/.test(g.uuid) || g.index < 0) return;
+    const at = `${g.host}:${g.index}`;
+    migOn.set(at, [...(migOn.get(at) ?? []), { uuid: g.uuid, ...lease }]);
+  };
   for (const t of answer.tenants)
     for (const g of t.gpus) {
       const lease = { tenant: t.tenant, leaseId: g.leaseId, sinceMs: g.sinceMs };
       leaseOf.set(g.uuid, lease);
-      // A MIG device's lease names the host and index of the GPU it is on.
-      if (/^MIG-/.test(g.uuid) && g.index >= 0) {
-        const at = `${g.host}:${g.index}`;
-        migOn.set(at, [...(migOn.get(at) ?? []), { uuid: g.uuid, ...lease }]);
-      }
+      addMig(g, { ...lease, endMs: null });
     }
+  for (const e of answer.ended ?? [])
+    addMig(e, { tenant: e.tenant, leaseId: e.leaseId, sinceMs: e.sinceMs, endMs: e.endMs });
   root.hidden = false;
   const head = el("tr");
   for (const h of [
@@ -88,7 +97,7 @@ export async function drawTenants(api) {
   if (rows.length === 0) table.replaceChildren(el("tr", "", "No leases this month."));
 }
 
-/** The MIG devices leased now on the GPU `host:index`, or none. */
+/** The MIG devices leased now, or ended in the last 30 days, on the GPU `host:index`, or none. */
 export function migLeasesOn(id) {
   return migOn.get(id) ?? [];
 }
@@ -100,8 +109,9 @@ function place(at) {
 }
 
 /**
- * The MIG devices leased now whose GPU `hasCell` says the page has no cell of (none on an admin's
- * page), each with the place of its GPU: { uuid, tenant, leaseId, sinceMs, at, host, index }.
+ * The MIG devices leased now or ended in the last 30 days whose GPU `hasCell` says the page has
+ * no cell of (none on an admin's page), each with the place of its GPU:
+ * { uuid, tenant, leaseId, sinceMs, endMs, at, host, index }.
  */
 export function migDevicesWithoutCell(hasCell) {
   return [...migOn]
@@ -109,20 +119,29 @@ export function migDevicesWithoutCell(hasCell) {
     .flatMap(([at, list]) => list.map((m) => ({ ...m, at, ...place(at) })));
 }
 
+/** A MIG device's lease in one line: `leaseText` while in force, else when it ended. */
+export function migLeaseText(m) {
+  return m.endMs === null
+    ? leaseText(m.uuid)
+    : `lease ${m.leaseId} ended ${new Date(m.endMs).toLocaleString()}`;
+}
+
 /**
- * Lists under the tenants table the MIG devices leased now whose GPU `hasCell` says the page has
- * no cell of (none on an admin's page), each with a button opening its GPU's down time (`open`).
+ * Lists under the tenants table the MIG devices leased now or ended in the last 30 days (marked
+ * ended) whose GPU `hasCell` says the page has no cell of (none on an admin's page), each with a
+ * button opening its GPU's down time (`open`).
  */
 export function drawMigLeases(hasCell, open) {
   const root = document.getElementById("tenant-mig");
   if (!root) return;
   const rows = migDevicesWithoutCell(hasCell).map((m) => {
-    const li = el("li");
+    const li = el("li", m.endMs === null ? "" : "ended");
     li.dataset.mig = m.uuid;
     const b = el("button", "link", "down time of its GPU");
     b.type = "button";
     b.addEventListener("click", () => open(m.at));
-    li.append(el("span", "", `MIG device ${m.uuid} · on ${m.host} · GPU ${m.index} · `), b);
+    const ended = m.endMs === null ? "" : `ended ${new Date(m.endMs).toLocaleString()} · `;
+    li.append(el("span", "", `MIG device ${m.uuid} · on ${m.host} · GPU ${m.index} · ${ended}`), b);
     return li;
   });
   root.hidden = rows.length === 0;
