@@ -132,17 +132,24 @@ export async function tenantsView(
     .filter(
       (l): l is Lease & { endMs: number } => l.endMs !== null && l.endMs > endedFromMs && l.endMs <= now,
     )
-    .sort((a, b) => b.endMs - a.endMs || a.id.localeCompare(b.id))
-    .map((l) => ({
+    .sort((a, b) => b.endMs - a.endMs || a.id.localeCompare(b.id));
+  // An ended lease names the host its GPU was on when it ended, never the one it moved to since
+  // (another tenant's, perhaps); the index there is not kept, so a GPU that moved has none (-1).
+  const where = backend.hostsOverTime?.([...new Set(ended.map((l) => l.gpu))]);
+  const endedView = ended.map((l) => {
+    const current = gpus.get(l.gpu);
+    const host = where?.hostAt(l.gpu, l.endMs - 1) ?? current?.host ?? "";
+    return {
       tenant: l.tenant,
       uuid: l.device,
-      host: gpus.get(l.gpu)?.host ?? "",
-      index: gpus.get(l.gpu)?.index ?? -1,
+      host,
+      index: current && current.host === host ? current.index : -1,
       leaseId: l.id,
       sinceMs: l.startMs,
       endMs: l.endMs,
-    }));
-  return { generatedMs: now, dayStartMs, monthStartMs, tenants: rows, endedFromMs, ended };
+    };
+  });
+  return { generatedMs: now, dayStartMs, monthStartMs, tenants: rows, endedFromMs, ended: endedView };
 }
 
 /** Per tenant, its statement's total for the month up to now (none where the backend has no lease parts). */

@@ -88,6 +88,17 @@ describe("a tenant's past lease of a GPU that moved since", () => {
     expect(r.text).not.toContain(NEW_HOST);
   });
 
+  it("the tenants view's ended lease names the host of the lease, and no index it cannot know", async () => {
+    const a = setup();
+    const r = await get(a, "/api/v1/tenants");
+    expect(r.status).toBe(200);
+    const ended = (JSON.parse(r.text) as { ended: Record<string, unknown>[] }).ended;
+    expect(ended).toEqual([
+      { tenant: "acme", uuid: UUID, host: HOST, index: -1, leaseId: "l-acme", sinceMs: T0, endMs: LEASE_END },
+    ]);
+    expect(r.text).not.toContain(NEW_HOST);
+  });
+
   it("the health timeline names the host of the lease", async () => {
     const a = setup();
     const r = await get(a, `/api/v1/gpus/${UUID}/health?from=${T0}&to=${NOW}`);
