@@ -176,4 +176,31 @@ describe.skipIf(skipBrowser)("tenants in the console (chromium)", () => {
     expect(await page.locator("#tenants").isVisible()).toBe(true);
     expect(failed).toEqual([]);
   }, 60_000);
+
+  it("a tenant token's reports view offers only the reports and groupings its role may ask, whatever the link says", async () => {
+    if (!browser) throw new Error("chromium did not start");
+    const { page, failed } = await collectorPage(browser, url);
+    const asked: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/v1/reports/")) asked.push(r.url().slice(url.length));
+    });
+    // A link an operator shared: the thermal report by customer (a host label) is not the tenant's.
+    await page.goto(`${url}/?view=reports&report=thermal&by=customer&range=7d#token=${acme}`);
+    await page.waitForSelector("body[data-loaded='1']", { timeout: 30_000 });
+    await page.locator("#r-table tr.total").waitFor();
+    const options = (id: string) =>
+      page
+        .locator(`#${id} option:not([disabled])`)
+        .evaluateAll((os) => os.map((o) => o.getAttribute("value")));
+    expect(await options("r-kind")).toEqual(["utilization", "energy"]);
+    expect(await options("r-by")).toEqual(["site", "model", "host", "tenant"]);
+    expect(await page.locator("#r-kind").inputValue()).toBe("utilization");
+    expect(await page.locator("#r-by").inputValue()).toBe("site");
+    expect(asked.filter((p) => !p.startsWith("/api/v1/reports/utilization?"))).toEqual([]);
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toMatchObject({
+      report: "utilization",
+      by: "site",
+    });
+    expect(failed).toEqual([]);
+  }, 60_000);
 });

@@ -270,6 +270,7 @@ document.getElementById("health-report").hidden = !fleetWide;
 await poll();
 // After the first poll: the customer grouping needs the fleet's customer label key.
 wireReports({
+  tenant: who?.role === "tenant",
   customerKey: () => state.fleet?.customerKey ?? null,
   openGpu: (id) => void showGpu(id),
   changed: syncUrl,

@@ -10,6 +10,12 @@ import { drawReport } from "./report-table.js";
 
 export const PRESETS = ["today", "yesterday", "7d", "last-month"];
 const KINDS = ["utilization", "energy", "thermal", "downtime"];
+/**
+ * What a tenant's token may ask (the API's TENANT_REPORT_KINDS among this view's reports; host
+ * labels, so the customer grouping, are not shown to a tenant): the rest answer it 403 or 400.
+ */
+const TENANT_KINDS = ["utilization", "energy"];
+const TENANT_BY = ["site", "model", "host", "tenant"];
 
 const pad = (n) => String(n).padStart(2, "0");
 /** A Date as a datetime-local input's value (this browser's zone). */
@@ -157,6 +163,7 @@ async function downloadCsv() {
 /** `options`: customerKey() (the fleet's customer label key), openGpu(id), changed() (URL). */
 export function wireReports(options) {
   ctx = options;
+  if (options.tenant) limitToTenant();
   document.getElementById("nav-reports").addEventListener("click", () => show(!r.open));
   document.getElementById("r-close").addEventListener("click", () => show(false));
   document.getElementById("r-kind").addEventListener("change", (e) => set({ kind: e.target.value }));
@@ -172,4 +179,18 @@ export function wireReports(options) {
   document.getElementById("r-to").addEventListener("change", custom);
   document.getElementById("r-csv").addEventListener("click", () => void downloadCsv());
   if (r.open) show(true);
+}
+
+/** A tenant's page: only the reports and groupings its role may ask, a link's others replaced. */
+function limitToTenant() {
+  const keep = (id, allowed) => {
+    for (const o of document.querySelectorAll(`#${id} option`)) {
+      o.disabled = !allowed.includes(o.value);
+      o.hidden = o.disabled;
+    }
+  };
+  keep("r-kind", TENANT_KINDS);
+  keep("r-by", TENANT_BY);
+  if (!TENANT_KINDS.includes(r.kind)) r.kind = TENANT_KINDS[0];
+  if (!TENANT_BY.includes(r.by)) r.by = TENANT_BY[0];
 }
