@@ -69,9 +69,15 @@ export interface QueryBackend {
   /**
    * This collector's lease line parts over a range (issue 15): of its own leases, for one tenant
    * when given; or, with `terms`, of those leases only (another collector's, for the fan-out).
+   * `episodes`: with each line's flag episodes, for the fan-out merge (reports/lease-reports.ts).
    * Absent: 501.
    */
-  leaseParts?(range: TimeRange, tenant?: string, terms?: readonly LeaseTerms[]): Promise<LeaseParts>;
+  leaseParts?(
+    range: TimeRange,
+    tenant?: string,
+    terms?: readonly LeaseTerms[],
+    episodes?: boolean,
+  ): Promise<LeaseParts>;
   /** Sold rate, used rate and GPUs for sale (sales-report.ts); absent: 501. */
   sales?(range: TimeRange, by: SalesGroupBy): Promise<SalesReport>;
   /** The stored samples, slice by slice, for GET /api/v1/export; absent where there is no store. */

@@ -34,7 +34,8 @@ export async function fanLeaseParts(
 ): Promise<LeaseParts & { peers: PeersInfo }> {
   if (!backend.leaseParts) throw new ApiError(501, "not_implemented", undefined, "no lease store here");
   const own = backend.leaseParts.bind(backend);
-  const local = await own(range, tenant);
+  // With each line's flag episodes, so that the merge counts a copy on several collectors once.
+  const local = await own(range, tenant, undefined, true);
   const window = { from: String(local.fromMs), to: String(local.toMs) };
   const first = await ask<LeaseParts>(
     ctx,
@@ -48,7 +49,7 @@ export async function fanLeaseParts(
     for (const p of parts) if (!terms.has(p.lease)) terms.set(p.lease, termsOf(p));
 
   const localLacks = lacking(terms, local.parts);
-  const localExtra = localLacks.length > 0 ? (await own(local, undefined, localLacks)).parts : [];
+  const localExtra = localLacks.length > 0 ? (await own(local, undefined, localLacks, true)).parts : [];
   const { missing } = settle(first);
   const peerParts = await Promise.all(
     first.map(async (a): Promise<LeaseLinePart[][]> => {

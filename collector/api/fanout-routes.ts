@@ -148,7 +148,8 @@ export function registerFanoutRoutes(
   );
 
   app.get<{ Querystring: RangeQuery }>(LEASE_PARTS_PATH, { schema: schemasOf.leaseParts }, async (req) =>
-    need(backend, "leaseParts")(parseRange(req.query, backend.now(), DAY), req.query.tenant),
+    // A peer asks for its merge: with each line's flag episodes (reports/lease-reports.ts).
+    need(backend, "leaseParts")(parseRange(req.query, backend.now(), DAY), req.query.tenant, undefined, true),
   );
 
   app.get<{ Querystring: { tenant?: string } }>(
@@ -165,7 +166,7 @@ export function registerFanoutRoutes(
     async (req) => {
       const { from, to, leases } = req.body;
       checkRange(from, to);
-      return need(backend, "leaseParts")({ fromMs: from, toMs: to }, undefined, leases);
+      return need(backend, "leaseParts")({ fromMs: from, toMs: to }, undefined, leases, true);
     },
   );
 }

@@ -45,6 +45,7 @@ export type ReadRequest =
       nowMs: number;
       tenant?: string;
       terms?: readonly LeaseTerms[];
+      episodes?: boolean;
     }
   | { op: "sales"; fromMs: number; toMs: number; nowMs: number; by: SalesGroupBy };
 
@@ -90,7 +91,13 @@ export function answerRead(
     case "series":
       return store.series(request.uuid, request.metrics, request.fromMs, request.toMs, request.stepMs);
     case "leaseParts":
-      return leaseParts({ store, flags, now: () => request.nowMs }, request, request.tenant, request.terms);
+      return leaseParts(
+        { store, flags, now: () => request.nowMs },
+        request,
+        request.tenant,
+        request.terms,
+        request.episodes,
+      );
     case "fleetPart":
       return fleetPart(
         { store, flags, now: () => request.nowMs },

@@ -61,7 +61,7 @@ import type { LeasePiece } from "./tenant-scope.js";
 export interface StoreBackendParts {
   store: Store;
   /** historyCounts gives `state=all` its true totals (absent: counted from the page). */
-  flags: Pick<FlagEngine, "openFlags" | "history" | "flagStarts"> &
+  flags: Pick<FlagEngine, "openFlags" | "history" | "flagStarts" | "flagEpisodes"> &
     Partial<Pick<FlagEngine, "historyCounts">>;
   pipeline?: Pick<IngestPipeline, "snapshot" | "commitLatency">;
   /** The health routes' backend (health-backend.ts); absent: they answer 501. */
@@ -396,15 +396,25 @@ export class StoreBackend implements QueryBackend {
     );
   }
 
-  async leaseParts(range: TimeRange, tenant?: string, terms?: readonly LeaseTerms[]): Promise<LeaseParts> {
+  async leaseParts(
+    range: TimeRange,
+    tenant?: string,
+    terms?: readonly LeaseTerms[],
+    episodes = false,
+  ): Promise<LeaseParts> {
     const reader = this.parts.reader;
-    const only = { ...(tenant !== undefined ? { tenant } : {}), ...(terms ? { terms } : {}) };
+    const only = {
+      ...(tenant !== undefined ? { tenant } : {}),
+      ...(terms ? { terms } : {}),
+      ...(episodes ? { episodes } : {}),
+    };
     if (reader) return reader.call({ op: "leaseParts", ...range, ...only, nowMs: this.now() });
     return leaseParts(
       { store: this.parts.store, flags: this.parts.flags, now: () => this.now() },
       range,
       tenant,
       terms,
+      episodes,
     );
   }
 

@@ -105,6 +105,18 @@ export const PEER_ANSWERS = {
       ...numbers(USE_KEYS),
       down: orNull(list(RANGE)),
       places: list({ host: Type.String(), ...RANGE, downMs: Type.Number(), ...numbers(USE_KEYS) }),
+      // Absent from a collector before 2026-12-07: the merge then adds the parts' flag counts.
+      flagEpisodes: Type.Optional(
+        orNull(
+          list({
+            kind: Type.String(),
+            host: Type.String(),
+            startMs: Type.Number(),
+            endMs: orNull(Type.Number()),
+            values: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          }),
+        ),
+      ),
     }),
   }),
   processes: Type.Object({

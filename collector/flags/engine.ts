@@ -42,6 +42,7 @@ import type { Transition } from "./rules/rule.js";
 import type {
   Flag,
   FlagAck,
+  FlagEpisode,
   FlagFilter,
   FlagKind,
   FlagListener,
@@ -411,6 +412,10 @@ export class FlagEngine {
 
   flagStarts(query: FlagStartQuery): FlagStart[] {
     return this.options.store.flagStarts(query);
+  }
+
+  flagEpisodes(query: FlagStartQuery): FlagEpisode[] {
+    return this.options.store.flagEpisodes(query);
   }
 
   /** Episodes per kind that the history query matches, without its limit. */

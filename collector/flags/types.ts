@@ -99,6 +99,21 @@ export interface FlagStartQuery {
   uuids?: readonly string[];
 }
 
+/**
+ * A GPU episode as lease parts carry it for the fan-out merge (collector/merge/merge-leases.ts):
+ * enough to join the copies several collectors hold of one episode as the merged flag list joins
+ * them (mergeFlagLists), so that a lease counts it once.
+ */
+export interface FlagEpisode {
+  gpuUuid: string;
+  kind: FlagKind;
+  host: string;
+  startMs: number;
+  endMs: number | null;
+  /** An xid episode's opening Xid (code, fault, action), which the join keys xid episodes by; else absent. */
+  values?: FlagValues;
+}
+
 /** Where the flag engine keeps flags and rule timers (FlagStore in collector/store/flag-store.ts). */
 export interface FlagRecords {
   insert(flag: NewFlag, nowMs: number): Flag;
@@ -110,6 +125,8 @@ export interface FlagRecords {
   historyCounts(query?: HistoryQuery): Map<FlagKind, number>;
   /** GPU episodes' starts alone (no labels, values nor reasons to decode): one index read. */
   flagStarts(query: FlagStartQuery): FlagStart[];
+  /** GPU episodes that overlap [fromMs, toMs) (began before it too), of `uuids` when given. */
+  flagEpisodes(query: FlagStartQuery): FlagEpisode[];
   loadRuleStates(): Map<string, string>;
   saveRuleStates(entries: Iterable<[string, string]>, nowMs: number): void;
   /** Records an acknowledgement; absent where acknowledgements are not kept (then ack is refused). */

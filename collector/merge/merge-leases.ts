@@ -5,17 +5,23 @@
 // Down time is the union of the parts' down stretches (the same episode may be in several parts:
 // a host's offline status reaches every collector), so overlaps count once. A GPU that moved
 // during the window has its places (host stretches) added per stretch, as the fleet reports' parts.
+// A line's count of flags opened is the parts' counts added, or, where every part carries its flag
+// episodes, the count of those episodes joined as the merged flag list joins them: under round
+// robin every member holds its own copy of a GPU's episode, which counts once.
 // Each collector must give its part of every lease exactly once (collector/api/fanout-leases.ts
 // asks a collector for the leases it does not hold itself).
 import { type DownEpisode, stretchMs, stretchMsIn, unionEpisodes } from "../reports/down-time.js";
 import {
   addUses,
   boundEpisodes,
+  type LeaseFlagEpisode,
   type LeaseLinePart,
   type LeasePlace,
   type LeaseUse,
+  MAX_FLAG_EPISODES,
   USE_KEYS,
 } from "../reports/lease-lines.js";
+import { mergeFlagLists } from "./merge-lists.js";
 
 /** The integers that add up across collectors: a line's and a place's use. */
 export const SUMMED_INTEGERS = USE_KEYS;
@@ -59,7 +65,10 @@ export function mergeLeaseParts(parts: readonly (readonly LeaseLinePart[])[]): L
   }
   return [...byLease.values()]
     .map((m) => {
-      if (m.parts.length > 1) mergeDown(m.sum, m.parts);
+      if (m.parts.length > 1) {
+        mergeDown(m.sum, m.parts);
+        countJoined(m.sum, m.parts);
+      }
       return m.sum;
     })
     .sort((a, b) => (a.lease < b.lease ? -1 : a.lease > b.lease ? 1 : 0));
@@ -115,4 +124,30 @@ function mergePlaces(parts: readonly LeaseLinePart[], union: readonly DownEpisod
 
 function wholeWindow(p: LeaseLinePart): LeasePlace {
   return { host: p.host, site: p.site, fromMs: p.fromMs, toMs: p.toMs, downMs: p.downMs, ...addUses([p]) };
+}
+
+/**
+ * A line's and its places' flags from its parts' episodes joined (mergeFlagLists: overlapping
+ * episodes of one kind on one host are one, an xid one per opening Xid), each counted in the
+ * place where the joined one began, as a collector holding every sample counts its own; left as
+ * the parts' sum unless every part carried its episodes.
+ */
+function countJoined(s: LeaseLinePart, parts: readonly LeaseLinePart[]): void {
+  const lists: LeaseFlagEpisode[][] = [];
+  for (const p of parts) {
+    if (!p.flagEpisodes) {
+      // Absent when no part carried any (not asked for them), as on one collector.
+      if (s.flagEpisodes) s.flagEpisodes = null;
+      return;
+    }
+    lists.push(p.flagEpisodes);
+  }
+  // updatedMs picks whose reason a joined flag shows: nothing a count reads.
+  const joined = mergeFlagLists(lists.map((l) => l.map((e) => ({ ...e, gpuUuid: s.gpu, updatedMs: 0 }))));
+  const startsIn = (fromMs: number, toMs: number) =>
+    joined.reduce((n, e) => n + (e.startMs >= fromMs && e.startMs < toMs ? 1 : 0), 0);
+  s.flags = startsIn(s.fromMs, s.toMs);
+  for (const pc of s.places) pc.flags = startsIn(pc.fromMs, pc.toMs);
+  const carried = joined.map(({ gpuUuid: _g, updatedMs: _u, ...e }) => e);
+  s.flagEpisodes = carried.length <= MAX_FLAG_EPISODES ? carried : null;
 }

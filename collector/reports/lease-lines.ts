@@ -11,7 +11,7 @@
 // gives the line one place per host stretch (the same stretches as the fleet reports cut), with
 // that stretch's sums, so a report by host or site bills each host for its own time.
 import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
-import type { Flag, FlagStart } from "../flags/types.js";
+import type { Flag, FlagEpisode, FlagStart } from "../flags/types.js";
 import type { Lease, LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
 import { type DownEpisode, DownFlags, stretchMs, stretchMsIn, unionEpisodes } from "./down-time.js";
@@ -24,6 +24,14 @@ const HOUR_MS = 3_600_000;
  * A month with a stretch every 45 minutes fits.
  */
 export const MAX_DOWN_EPISODES = 1000;
+/**
+ * Flag episodes a part carries per lease line at most, when asked for them (the fan-out's parts):
+ * past it the list is left out (null) and the merge adds the parts' counts.
+ */
+export const MAX_FLAG_EPISODES = 1000;
+
+/** A GPU episode of a lease line's GPU as its part carries it: the line names the GPU. */
+export type LeaseFlagEpisode = Omit<FlagEpisode, "gpuUuid">;
 
 /** What a GPU did in a window: the integers collectors add up. */
 export interface LeaseUse {
@@ -80,6 +88,14 @@ export interface LeaseLinePart extends LeaseUse {
   /** The GPU's stretches per host when it moved during the window (they tile it); else empty. */
   places: LeasePlace[];
   /**
+   * The GPU's episodes (any kind) that overlap the window, when the part is for the fan-out merge
+   * (LeaseSourceData.flagEpisodes): the merge joins the copies several collectors hold of one
+   * episode (round robin gives every member its own) and counts `flags` from the joined ones.
+   * Absent from a part not asked for them (and from a collector before 2026-12-07); null past
+   * MAX_FLAG_EPISODES.
+   */
+  flagEpisodes?: LeaseFlagEpisode[] | null;
+  /**
    * False for a lease of a MIG device: its busy, idle, idle-held, energy and utilization are 0, not
    * its GPU's (`usageAbsent` says why); its leased time, cost and down time (its GPU's) are its own.
    */
@@ -94,6 +110,8 @@ export interface LeaseSourceData {
   flags: readonly Flag[];
   /** When the leased GPUs' episodes of any kind began in the range: each line counts its own. */
   flagStarts: readonly FlagStart[];
+  /** The leased GPUs' episodes overlapping the range (FlagRecords.flagEpisodes): each line then carries its own. */
+  flagEpisodes?: readonly FlagEpisode[];
   fromMs: number;
   toMs: number;
   nowMs: number;
@@ -160,6 +178,7 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
     if (list) list.push(f.startMs);
     else flagsByGpu.set(f.gpuUuid, [f.startMs]);
   }
+  const episodesByGpu = src.flagEpisodes ? byGpu(src.flagEpisodes) : undefined;
   let k = 0;
   return lines.map(({ lease, w, gpu }, i): LeaseLinePart => {
     const places = placed[i] ?? [];
@@ -234,8 +253,31 @@ export function leaseLineParts(src: LeaseSourceData): LeaseLinePart[] {
           : [],
       usageMeasured: !mig,
       usageAbsent: mig ? MIG_NO_UTILIZATION : null,
+      ...(episodesByGpu ? { flagEpisodes: lineEpisodes(episodesByGpu.get(lease.gpu), w) } : {}),
     };
   });
+}
+
+function byGpu(episodes: readonly FlagEpisode[]): Map<string, FlagEpisode[]> {
+  const out = new Map<string, FlagEpisode[]>();
+  for (const e of episodes) {
+    const list = out.get(e.gpuUuid);
+    if (list) list.push(e);
+    else out.set(e.gpuUuid, [e]);
+  }
+  return out;
+}
+
+/** The GPU's episodes that overlap the window (touching its start too: the merge joins touching copies). */
+function lineEpisodes(
+  episodes: readonly FlagEpisode[] | undefined,
+  w: { fromMs: number; toMs: number },
+): LeaseFlagEpisode[] | null {
+  const out: LeaseFlagEpisode[] = [];
+  if (w.toMs <= w.fromMs) return out;
+  for (const { gpuUuid: _, ...e } of episodes ?? [])
+    if (e.startMs < w.toMs && (e.endMs === null || e.endMs >= w.fromMs)) out.push(e);
+  return out.length <= MAX_FLAG_EPISODES ? out : null;
 }
 
 /** How many of the times fall in [fromMs, toMs). */

@@ -3,7 +3,7 @@
 // the leases overlapping the range and the flag history once, then one window read for all
 // leases (lease-lines.ts). Errors: GPUTEL_E_API for a bad range, month or grouping.
 import { GputelError } from "../../shared/errors.js";
-import type { Flag, FlagStart, FlagStartQuery, HistoryQuery } from "../flags/types.js";
+import type { Flag, FlagEpisode, FlagStart, FlagStartQuery, HistoryQuery } from "../flags/types.js";
 import type { LeaseTerms } from "../leases/model.js";
 import type { Store } from "../store/store.js";
 import { buildStatements, type Statements } from "./all-statements.js";
@@ -23,7 +23,11 @@ import { flagsIn } from "./reports.js";
 
 export interface LeaseReportSources {
   store: Store;
-  flags?: { history(query: HistoryQuery): Flag[]; flagStarts(query: FlagStartQuery): FlagStart[] };
+  flags?: {
+    history(query: HistoryQuery): Flag[];
+    flagStarts(query: FlagStartQuery): FlagStart[];
+    flagEpisodes(query: FlagStartQuery): FlagEpisode[];
+  };
   now?: () => number;
 }
 
@@ -60,12 +64,16 @@ export interface LeaseParts {
 /**
  * This collector's lease line parts over a range (what peers exchange): of its own leases, for
  * `tenant` only when given; or, with `terms`, of those leases (another collector's) only.
+ * `episodes`: each line also carries its GPU's flag episodes, for the fan-out merge to count
+ * copies of one episode once (LeaseLinePart.flagEpisodes); one collector's own reports count
+ * from the flag-start index alone.
  */
 export function leaseParts(
   sources: LeaseReportSources,
   range: { fromMs: number; toMs: number },
   tenant?: string,
   terms?: readonly LeaseTerms[],
+  episodes = false,
 ): LeaseParts {
   const nowMs = (sources.now ?? Date.now)();
   const { fromMs, toMs } = alignRange(sources.store, range.fromMs, range.toMs);
@@ -88,14 +96,24 @@ export function leaseParts(
   const flags = sources.flags
     ? flagsIn(sources.flags, fromMs, upTo, { kinds: DOWN_KINDS, ...(within ? { within } : {}) })
     : [];
-  const flagStarts = sources.flags
-    ? sources.flags.flagStarts({ fromMs, toMs: upTo, ...(within ? { uuids: within.uuids } : {}) })
-    : [];
+  const startQuery = { fromMs, toMs: upTo, ...(within ? { uuids: within.uuids } : {}) };
+  const flagStarts = sources.flags ? sources.flags.flagStarts(startQuery) : [];
+  const flagEpisodes = episodes ? (sources.flags?.flagEpisodes(startQuery) ?? []) : undefined;
   return {
     fromMs,
     toMs,
     nowMs,
-    parts: leaseLineParts({ store, leases, flags, flagStarts, fromMs, toMs, nowMs, moved }),
+    parts: leaseLineParts({
+      store,
+      leases,
+      flags,
+      flagStarts,
+      ...(flagEpisodes ? { flagEpisodes } : {}),
+      fromMs,
+      toMs,
+      nowMs,
+      moved,
+    }),
   };
 }
 

@@ -5,6 +5,7 @@ import type { Database, Statement } from "better-sqlite3";
 import type {
   Flag,
   FlagAck,
+  FlagEpisode,
   FlagFilter,
   FlagKind,
   FlagRecords,
@@ -185,6 +186,28 @@ export class FlagStore implements FlagRecords {
             WHERE gpu_uuid IS NOT NULL AND start_ms >= ? AND start_ms < ?`;
     const params = query.uuids !== undefined ? [JSON.stringify(query.uuids)] : [];
     return this.query(sql).all(...params, query.fromMs, query.toMs) as FlagStart[];
+  }
+
+  flagEpisodes(query: FlagStartQuery): FlagEpisode[] {
+    // Those that began in the range, and those open at its start (a copy on another collector
+    // may have begun in it): each through its own index, no labels nor reasons decoded.
+    const cols = `gpu_uuid AS gpuUuid, kind, host, start_ms AS startMs, end_ms AS endMs,
+      CASE kind WHEN 'xid' THEN json_object('code', json_extract(vals, '$.code'),
+        'fault', json_extract(vals, '$.fault'), 'action', json_extract(vals, '$.action')) END AS opening`;
+    const gpus =
+      query.uuids !== undefined ? "gpu_uuid IN (SELECT value FROM json_each(?))" : "gpu_uuid IS NOT NULL";
+    const sql = `SELECT ${cols} FROM flags WHERE ${gpus} AND start_ms >= ? AND start_ms < ?
+      UNION ALL SELECT ${cols} FROM flags WHERE ${gpus} AND start_ms < ? AND (end_ms >= ? OR end_ms IS NULL)`;
+    const uuids = query.uuids !== undefined ? [JSON.stringify(query.uuids)] : [];
+    const rows = this.query(sql).all(
+      ...uuids,
+      query.fromMs,
+      query.toMs,
+      ...uuids,
+      query.fromMs,
+      query.fromMs,
+    ) as (Omit<FlagEpisode, "values"> & { opening: string | null })[];
+    return rows.map(({ opening, ...e }) => (opening === null ? e : { ...e, values: JSON.parse(opening) }));
   }
 
   /** Records an operator's acknowledgement (table from 060_health.sql). */

@@ -36,7 +36,7 @@ beforeAll(async () => {
   const server = createApiServer({
     backend: new StoreBackend({
       store: fx.store,
-      flags: { openFlags: () => [], history: () => [], flagStarts: () => [] },
+      flags: { openFlags: () => [], history: () => [], flagStarts: () => [], flagEpisodes: () => [] },
     }),
     listen: { host: "127.0.0.1", port: 0 },
     logger: silentLogger(),

@@ -1,0 +1,146 @@
+// A share group under round robin (Mosquitto's shared subscriptions): every member receives some
+// frames of every host. Here the first collector gets host-x's even frames, the second its odd
+// ones; the kernel-log events reach both (a plain subscription), so both raise GX's xid and
+// reset-required from its Xid 79, and the frame that shows GX's recovery action back at none
+// reaches one of them only. A third collector holds every frame. The first, with the second as
+// its peer, must count the lease's flags opened (statement, lease report) as the third does: each
+// episode once however many members hold a copy, and end reset-required at the recovery.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ValidFrame } from "../../collector/ingest/validate.js";
+import { LeaseService } from "../../collector/leases/service.js";
+import { GpuState } from "../../shared/proto.js";
+import {
+  type CollectorParts,
+  feedFrames,
+  feedInventories,
+  feedXid,
+  getJson,
+  openParts,
+  type ServedCollector,
+  serveParts,
+  stopAll,
+} from "./fanout-helpers.js";
+
+const TOKEN = "fanout-round-robin-token-0123456789abc";
+const MIN = 60_000;
+const H = 60 * MIN;
+const NOW = Date.UTC(2025, 2, 10, 12, 0, 0);
+const T0 = NOW - 2 * H;
+const STEP = 30_000;
+const FRAMES = (2 * H) / STEP;
+const MONTH = new Date(T0).toISOString().slice(0, 7);
+const GX = "GPU-11111111-2222-3333-4444-555555555555";
+const AT_XID = T0 + 30 * MIN;
+/** The first frame with GX's recovery action back at none: an even one, the first collector's. */
+const RECOVERED = T0 + 60 * MIN;
+const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-round-robin-"));
+
+/** host-x's frame number `k`: GX's recovery action is "GPU reset" from the Xid until it recovered. */
+function frame(k: number): ValidFrame {
+  const t = T0 + k * STEP;
+  return {
+    host: "host-x",
+    boot_id: "boot-host-x",
+    seq: k + 1,
+    timestamp_ms: t,
+    interval_ms: STEP,
+    site: "lab",
+    labels: {},
+    gpus: [
+      {
+        index: 0,
+        uuid: GX,
+        state: GpuState.GPU_STATE_OK,
+        utilization_gpu_pct: 50,
+        temperature_gpu_celsius: 50,
+        power_draw_watts: 200,
+        gpu_recovery_action: t >= AT_XID && t < RECOVERED ? 1 : 0,
+      },
+    ],
+  } as ValidFrame;
+}
+
+/** A collector given the frames `receives` picks, the inventory, the Xid and acme's lease of GX. */
+function collector(name: string, receives: (k: number) => boolean, shared: boolean): CollectorParts {
+  const parts = openParts(join(dir, `${name}.db`), NOW, { sharedFrames: shared });
+  feedInventories(parts, [["host-x", GX]], T0);
+  for (let k = 0; k < FRAMES; k++) {
+    const ms = T0 + k * STEP;
+    if (ms === AT_XID) feedXid(parts, { host: "host-x", uuid: GX, seq: 1, timeMs: AT_XID }, AT_XID);
+    if (receives(k)) feedFrames(parts, [frame(k)], 1);
+    parts.flags.tick(ms);
+  }
+  new LeaseService(parts.store.leases, () => NOW).create(
+    { id: "acme-x", device: GX, tenant: "acme", start: T0 },
+    "test",
+  );
+  return parts;
+}
+
+type Statement = {
+  lines: { lease: string; flags: number }[];
+  total: { flags: number };
+};
+type Flags = { flags: { kind: string; startMs: number; endMs: number | null }[] };
+
+describe("a share group under round robin", () => {
+  let first: ServedCollector;
+  let second: ServedCollector;
+  let whole: ServedCollector;
+  const started: ServedCollector[] = [];
+  const get = <T>(c: ServedCollector, path: string) => getJson<T>(c, path, TOKEN);
+
+  beforeAll(async () => {
+    const serve = (parts: CollectorParts, peers: string[]) =>
+      serveParts(parts, { nowMs: NOW, token: TOKEN, peers, leases: true });
+    second = await serve(
+      collector("second", (k) => k % 2 === 1, true),
+      [],
+    );
+    started.push(second);
+    first = await serve(
+      collector("first", (k) => k % 2 === 0, true),
+      [second.url],
+    );
+    started.push(first);
+    whole = await serve(
+      collector("whole", () => true, false),
+      [],
+    );
+    started.push(whole);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopAll(started, dir);
+  });
+
+  it("holds a copy of GX's xid and reset-required on each member", async () => {
+    for (const c of [first, second]) {
+      const r = await fetch(`${c.url}/api/v1/flags?state=all&gpu=${GX}`, {
+        headers: { authorization: `Bearer ${TOKEN}`, "x-gputel-fanout": "1" },
+      });
+      const { flags } = (await r.json()) as Flags;
+      expect(flags.map((f) => f.kind).sort()).toEqual(["reset-required", "xid"]);
+    }
+  });
+
+  it("counts GX's flags in the statement once, as one collector holding every frame does", async () => {
+    const path = `/api/v1/reports/statement?tenant=acme&month=${MONTH}`;
+    const merged = await get<Statement>(first, path);
+    const one = await get<Statement>(whole, path);
+    expect(one.lines.map((l) => l.flags)).toEqual([2]);
+    expect(merged.lines.map((l) => l.flags)).toEqual([2]);
+    expect(merged.total.flags).toBe(2);
+  });
+
+  it("counts GX's flags in the lease report once", async () => {
+    const path = `/api/v1/reports/leases?from=${T0}&to=${NOW}&by=lease`;
+    const merged = await get<{ groups: { flags: number }[] }>(first, path);
+    const one = await get<{ groups: { flags: number }[] }>(whole, path);
+    expect(one.groups.map((g) => g.flags)).toEqual([2]);
+    expect(merged.groups.map((g) => g.flags)).toEqual([2]);
+  });
+});
