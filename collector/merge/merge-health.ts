@@ -11,11 +11,14 @@
 // episodes of one kind, host and GPU become one, taking the id of the copy updated last), and an
 // acknowledgement is put under the id of the joined episode its flag went into. Down time is the
 // union of the collectors' spans (unionEpisodes), as the union of every flag's spans is what one
-// collector holding every flag computes. A tenant's stays (each collector's, from its own leases)
+// collector holding every flag computes, each collector's less the time its reset-required copies
+// ran past the joined episode's end (late-ends.ts: under round robin a member without the frame
+// that shows the recovery ends its copy a sample late). A tenant's stays (each collector's, from its own leases)
 // are joined where they overlap or touch.
 import type { Flag, FlagAck } from "../flags/types.js";
 import { DOWN_KINDS, type DownKind, stretchMs, unionEpisodes } from "../reports/down-time.js";
 import type { EventsAnswer, EventView, HealthTimeline } from "../reports/health-types.js";
+import { withoutLateEnds } from "./late-ends.js";
 import { mergeFlagLists } from "./merge-lists.js";
 
 /**
@@ -35,8 +38,15 @@ export function mergeHealthTimelines(
   const flags = mergeFlagLists(timelines.map((t) => t.flags)).sort(
     (a, b) => b.startMs - a.startMs || b.id - a.id,
   );
+  // Each timeline's stretches less the time its reset-required copies ran past the joined ones.
   const downtime = unionEpisodes(
-    timelines.map((t) => t.downtime.map((s) => ({ ...s, kinds: s.kinds.filter(isDownKind) }))),
+    timelines.map((t) =>
+      withoutLateEnds(
+        t.downtime.map((s) => ({ ...s, kinds: s.kinds.filter(isDownKind) })),
+        t.flags,
+        flags,
+      ),
+    ),
   );
   const placed = timelines.reduce((best, t) => (newestEntryMs(t) > newestEntryMs(best) ? t : best), first);
   const stays = timelines.some((t) => t.stays !== undefined)

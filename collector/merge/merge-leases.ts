@@ -21,6 +21,7 @@ import {
   MAX_FLAG_EPISODES,
   USE_KEYS,
 } from "../reports/lease-lines.js";
+import { withoutLateEnds } from "./late-ends.js";
 import { mergeFlagLists } from "./merge-lists.js";
 
 /** The integers that add up across collectors: a line's and a place's use. */
@@ -66,8 +67,9 @@ export function mergeLeaseParts(parts: readonly (readonly LeaseLinePart[])[]): L
   return [...byLease.values()]
     .map((m) => {
       if (m.parts.length > 1) {
-        mergeDown(m.sum, m.parts);
-        countJoined(m.sum, m.parts);
+        const joined = joinEpisodes(m.sum, m.parts);
+        mergeDown(m.sum, m.parts, joined);
+        countJoined(m.sum, joined);
       }
       return m.sum;
     })
@@ -78,9 +80,17 @@ export function mergeLeaseParts(parts: readonly (readonly LeaseLinePart[])[]): L
  * Down time and places of one lease from its parts. Exact while every part sends its stretches;
  * a part that left them out (more than MAX_DOWN_EPISODES) leaves the largest part's figures, line
  * and place, which can fall short when collectors saw different stretches (docs/scaling.md).
+ * With the parts' flag episodes `joined`, each part's stretches lose the time its copies of a
+ * reset-required ran past the joined one's end (late-ends.ts).
  */
-function mergeDown(s: LeaseLinePart, parts: readonly LeaseLinePart[]): void {
-  const lists = parts.flatMap((p) => (p.down ? [p.down] : []));
+function mergeDown(
+  s: LeaseLinePart,
+  parts: readonly LeaseLinePart[],
+  joined: readonly Joined[] | null,
+): void {
+  const lists = parts.flatMap((p) =>
+    p.down ? [joined && p.flagEpisodes ? withoutLateEnds(p.down, p.flagEpisodes, joined) : p.down] : [],
+  );
   const union = unionEpisodes(lists);
   const exact = lists.length === parts.length;
   s.downMs = exact ? stretchMs(union) : Math.max(stretchMs(union), ...parts.map((p) => p.downMs));
@@ -126,24 +136,33 @@ function wholeWindow(p: LeaseLinePart): LeasePlace {
   return { host: p.host, site: p.site, fromMs: p.fromMs, toMs: p.toMs, downMs: p.downMs, ...addUses([p]) };
 }
 
+type Joined = LeaseFlagEpisode & { gpuUuid: string; updatedMs: number };
+
 /**
- * A line's and its places' flags from its parts' episodes joined (mergeFlagLists: overlapping
- * episodes of one kind on one host are one, an xid one per opening Xid), each counted in the
- * place where the joined one began, as a collector holding every sample counts its own; left as
- * the parts' sum unless every part carried its episodes.
+ * The lease's flag episodes from every part, joined as the merged flag list joins them
+ * (mergeFlagLists: overlapping episodes of one kind on one host are one, an xid one per opening
+ * Xid, a reset-required one ending at its earliest copy's end); null unless every part carried
+ * its episodes. updatedMs picks whose reason a joined flag shows: nothing read here.
  */
-function countJoined(s: LeaseLinePart, parts: readonly LeaseLinePart[]): void {
+function joinEpisodes(s: LeaseLinePart, parts: readonly LeaseLinePart[]): Joined[] | null {
   const lists: LeaseFlagEpisode[][] = [];
   for (const p of parts) {
-    if (!p.flagEpisodes) {
-      // Absent when no part carried any (not asked for them), as on one collector.
-      if (s.flagEpisodes) s.flagEpisodes = null;
-      return;
-    }
+    if (!p.flagEpisodes) return null;
     lists.push(p.flagEpisodes);
   }
-  // updatedMs picks whose reason a joined flag shows: nothing a count reads.
-  const joined = mergeFlagLists(lists.map((l) => l.map((e) => ({ ...e, gpuUuid: s.gpu, updatedMs: 0 }))));
+  return mergeFlagLists(lists.map((l) => l.map((e) => ({ ...e, gpuUuid: s.gpu, updatedMs: 0 }))));
+}
+
+/**
+ * A line's and its places' flags from the joined episodes, each counted in the place where it
+ * began, as a collector holding every sample counts its own; left as the parts' sum without them.
+ */
+function countJoined(s: LeaseLinePart, joined: readonly Joined[] | null): void {
+  if (!joined) {
+    // Absent when no part carried any (not asked for them), as on one collector.
+    if (s.flagEpisodes) s.flagEpisodes = null;
+    return;
+  }
   const startsIn = (fromMs: number, toMs: number) =>
     joined.reduce((n, e) => n + (e.startMs >= fromMs && e.startMs < toMs ? 1 : 0), 0);
   s.flags = startsIn(s.fromMs, s.toMs);

@@ -61,12 +61,24 @@ export function mergeHostLists<H extends MergeableHost>(lists: readonly (readonl
 export type MergeableFlag = Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs" | "endMs" | "updatedMs">;
 
 /**
+ * Kinds that close only on evidence read in the GPU's own frames (or an acknowledgement), never on
+ * missing data (flags/rules/reset-required.ts). Under round robin each member ends its copy at the
+ * first of its own samples that shows the evidence: the member the evidence frame reached ends it
+ * where one collector holding every frame does, the others a sample or so later. So the copies of
+ * one such episode end at the earliest copy's end (a closed copy ends an open one, as does an
+ * acknowledgement on one collector).
+ */
+export const ENDS_ON_EVIDENCE: ReadonlySet<string> = new Set(["reset-required"]);
+
+/**
  * Episodes of the same kind, host and GPU that overlap in time (an open one reaches to now)
- * become one: earliest start, latest end (open if any is open), the most recently updated
- * copy's reason and values. Sorted by start, newest first. Each collector's flag engine sees
- * only its share of a GPU's samples, so the copies of one episode start and end a sample or
- * so apart; joined, they span what one engine seeing every sample reports. xid episodes join
- * only with copies opened by the same Xid (xidOpening).
+ * become one: earliest start, latest end (open if any is open), the most recently updated copy's
+ * reason and values; for the kinds that end on evidence (ENDS_ON_EVIDENCE) the end, reason and
+ * values of the copy that ended first.
+ * Sorted by start, newest first. Each collector's flag engine sees only its share of a GPU's
+ * samples, so the copies of one episode start and end a sample or so apart; joined, they span
+ * what one engine seeing every sample reports. xid episodes join only with copies opened by the
+ * same Xid (xidOpening).
  */
 export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonly F[])[]): F[] {
   const byKey = new Map<string, F[]>();
@@ -85,10 +97,17 @@ export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonl
   const end = (f: F) => f.endMs ?? Number.POSITIVE_INFINITY;
   for (const group of byKey.values()) {
     group.sort((a, b) => a.startMs - b.startMs);
+    const onEvidence = ENDS_ON_EVIDENCE.has(group[0]?.kind ?? "");
     let current: F | undefined;
     for (const f of group) {
       if (current && f.startMs <= end(current)) {
         const newer = f.updatedMs > current.updatedMs ? f : current;
+        if (onEvidence) {
+          // The copy that saw the evidence first speaks for the episode: its end, reason and values.
+          const first = end(f) < end(current) ? f : end(current) < end(f) ? current : newer;
+          current = { ...first, startMs: current.startMs };
+          continue;
+        }
         const endMs = current.endMs === null || f.endMs === null ? null : Math.max(current.endMs, f.endMs);
         current = { ...newer, startMs: current.startMs, endMs };
       } else {

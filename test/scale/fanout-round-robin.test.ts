@@ -4,7 +4,9 @@
 // reset-required from its Xid 79, and the frame that shows GX's recovery action back at none
 // reaches one of them only. A third collector holds every frame. The first, with the second as
 // its peer, must count the lease's flags opened (statement, lease report) as the third does: each
-// episode once however many members hold a copy, and end reset-required at the recovery.
+// episode once however many members hold a copy; and end reset-required at the recovery, in the
+// flag list, the lease's down time, the downtime report and the health timeline, though the
+// second collector's copy ends at its next frame, a sample later.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +16,7 @@ import { LeaseService } from "../../collector/leases/service.js";
 import { GpuState } from "../../shared/proto.js";
 import {
   type CollectorParts,
+  expectSame,
   feedFrames,
   feedInventories,
   feedXid,
@@ -80,8 +83,9 @@ function collector(name: string, receives: (k: number) => boolean, shared: boole
   return parts;
 }
 
+type Down = { fromMs: number; toMs: number; kinds: string[] };
 type Statement = {
-  lines: { lease: string; flags: number }[];
+  lines: { lease: string; flags: number; downMs: number; down: Down[] | null }[];
   total: { flags: number };
 };
 type Flags = { flags: { kind: string; startMs: number; endMs: number | null }[] };
@@ -142,5 +146,30 @@ describe("a share group under round robin", () => {
     const one = await get<{ groups: { flags: number }[] }>(whole, path);
     expect(one.groups.map((g) => g.flags)).toEqual([2]);
     expect(merged.groups.map((g) => g.flags)).toEqual([2]);
+  });
+
+  it("bills GX's down time up to the recovery, as the whole collector does", async () => {
+    const path = `/api/v1/reports/statement?tenant=acme&month=${MONTH}`;
+    const merged = await get<Statement>(first, path);
+    expect(merged.lines[0]?.down).toEqual([{ fromMs: AT_XID, toMs: RECOVERED, kinds: ["reset-required"] }]);
+    expectSame(merged, await get(whole, path), "statement");
+    const report = `/api/v1/reports/leases?from=${T0}&to=${NOW}&by=lease`;
+    expectSame(await get(first, report), await get(whole, report), "lease report");
+  });
+
+  it("ends the merged reset-required at the recovery, though the second's copy ends a sample later", async () => {
+    const own = await fetch(`${second.url}/api/v1/flags?state=all&kind=reset-required`, {
+      headers: { authorization: `Bearer ${TOKEN}`, "x-gputel-fanout": "1" },
+    });
+    const copy = ((await own.json()) as Flags).flags.map((f) => [f.startMs, f.endMs]);
+    expect(copy).toEqual([[AT_XID, RECOVERED + STEP]]);
+    const path = `/api/v1/flags?state=all&gpu=${GX}`;
+    const merged = await get<Flags>(first, path);
+    const reset = merged.flags.filter((f) => f.kind === "reset-required");
+    expect(reset.map((f) => [f.startMs, f.endMs])).toEqual([[AT_XID, RECOVERED]]);
+    const downtime = `/api/v1/reports/downtime?from=${T0}&to=${NOW}`;
+    expectSame(await get(first, downtime), await get(whole, downtime), "downtime report");
+    const health = `/api/v1/gpus/${GX}/health?from=${T0}&to=${NOW}`;
+    expectSame(await get(first, health), await get(whole, health), "health");
   });
 });

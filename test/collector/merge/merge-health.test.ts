@@ -142,6 +142,36 @@ describe("mergeHealthTimelines", () => {
     expect(again.acknowledgements).toHaveLength(1);
   });
 
+  test("copies of a reset-required end where the first one saw the recovery, in flags and down time", () => {
+    // Round robin: both collectors raised it from the Xid at minute 60; the frame showing the
+    // recovery at minute 80 reached the first, the second's next frame came a sample later.
+    const SAMPLE = 30_000;
+    const a = timeline("host-b", {
+      flags: [flag(12, "reset-required", "host-b", 60 * M, 80 * M)],
+      downtime: [{ fromMs: 60 * M, toMs: 80 * M, kinds: ["reset-required"] }],
+    });
+    const b = timeline("host-b", {
+      flags: [flag(90, "reset-required", "host-b", 60 * M, 80 * M + SAMPLE)],
+      downtime: [{ fromMs: 60 * M, toMs: 80 * M + SAMPLE, kinds: ["reset-required"] }],
+    });
+    for (const merged of [mergeHealthTimelines([a, b], 1000), mergeHealthTimelines([b, a], 1000)]) {
+      expect(merged.flags.map((f) => [f.id, f.startMs, f.endMs])).toEqual([[12, 60 * M, 80 * M]]);
+      expect(merged.downtime).toEqual([{ fromMs: 60 * M, toMs: 80 * M, kinds: ["reset-required"] }]);
+    }
+    // A copy still open (the second has had no frame since) ends too.
+    const open = timeline("host-b", {
+      flags: [flag(90, "reset-required", "host-b", 60 * M, null)],
+      downtime: [{ fromMs: 60 * M, toMs: 100 * M, kinds: ["reset-required"] }],
+    });
+    expect(mergeHealthTimelines([a, open], 1000).downtimeMs).toBe(20 * M);
+    // Where another kind holds the second's stretch down too, the stretch is kept whole.
+    const stale = {
+      ...b,
+      downtime: [{ fromMs: 60 * M, toMs: 80 * M + SAMPLE, kinds: ["reset-required", "stale"] }],
+    };
+    expect(mergeHealthTimelines([a, stale as HealthTimeline], 1000).downtimeMs).toBe(20 * M + SAMPLE);
+  });
+
   test("events cut at the bound say truncated; a tenant's stays are joined; one timeline is as it was", () => {
     const cut = mergeHealthTimelines([first, second], 1);
     expect([cut.events.length, cut.truncated]).toEqual([1, true]);

@@ -2,7 +2,8 @@
 // episodes (merge-leases.ts): copies of one episode (round robin gives every member its own)
 // count once, in the place where the joined episode began; an episode begun before the window
 // whose copy began inside it counts nowhere; distinct episodes (a hash split) still add up; a part
-// without its episodes leaves the parts' counts added.
+// without its episodes leaves the parts' counts added. The down time of reset-required copies
+// that end a sample apart ends at the first copy's end.
 import { describe, expect, it } from "vitest";
 import { mergeLeaseParts } from "../../../collector/merge/merge-leases.js";
 import type { LeaseFlagEpisode, LeaseLinePart } from "../../../collector/reports/lease-lines.js";
@@ -99,5 +100,17 @@ describe("merged lease flags", () => {
       expect(line?.places.map((p) => p.flags)).toEqual([0, 4]);
       expect(line?.flagEpisodes).toBeNull();
     }
+  });
+
+  it("ends the down time of reset-required copies where the first one ended", () => {
+    const SAMPLE = 30_000;
+    const withDown = (end: number): LeaseLinePart => ({
+      ...part([0, 1], [reset("node-b", 70 * MIN, end)]),
+      down: [{ fromMs: 70 * MIN, toMs: end, kinds: ["reset-required"] }],
+      downMs: end - 70 * MIN,
+    });
+    const [line] = mergeLeaseParts([[withDown(90 * MIN + SAMPLE)], [withDown(90 * MIN)]]);
+    expect(line?.down).toEqual([{ fromMs: 70 * MIN, toMs: 90 * MIN, kinds: ["reset-required"] }]);
+    expect([line?.downMs, line?.places.map((p) => p.downMs)]).toEqual([20 * MIN, [0, 20 * MIN]]);
   });
 });
