@@ -189,24 +189,30 @@ export class FlagStore implements FlagRecords {
   }
 
   flagEpisodes(query: FlagStartQuery): FlagEpisode[] {
-    // Those that began in the range, and those open at its start (a copy on another collector
-    // may have begun in it): each through its own index, no labels nor reasons decoded.
+    // Those that began in the range, and those begun before it that were open at its start (a
+    // copy on another collector may have begun in it); no labels nor reasons decoded. Of some GPUs,
+    // by their (gpu_uuid, start_ms) index; of the fleet, the earlier ones by the end_ms index
+    // (`+start_ms` keeps the planner off the start index, which would read all history before).
     const cols = `gpu_uuid AS gpuUuid, kind, host, start_ms AS startMs, end_ms AS endMs,
       CASE kind WHEN 'xid' THEN json_object('code', json_extract(vals, '$.code'),
         'fault', json_extract(vals, '$.fault'), 'action', json_extract(vals, '$.action')) END AS opening`;
-    const gpus =
-      query.uuids !== undefined ? "gpu_uuid IN (SELECT value FROM json_each(?))" : "gpu_uuid IS NOT NULL";
-    const sql = `SELECT ${cols} FROM flags WHERE ${gpus} AND start_ms >= ? AND start_ms < ?
-      UNION ALL SELECT ${cols} FROM flags WHERE ${gpus} AND start_ms < ? AND (end_ms >= ? OR end_ms IS NULL)`;
-    const uuids = query.uuids !== undefined ? [JSON.stringify(query.uuids)] : [];
-    const rows = this.query(sql).all(
-      ...uuids,
-      query.fromMs,
-      query.toMs,
-      ...uuids,
-      query.fromMs,
-      query.fromMs,
-    ) as (Omit<FlagEpisode, "values"> & { opening: string | null })[];
+    const { fromMs, toMs } = query;
+    const [sql, params] =
+      query.uuids !== undefined
+        ? [
+            `SELECT ${cols} FROM flags WHERE gpu_uuid IN (SELECT value FROM json_each(?))
+               AND start_ms < ? AND (start_ms >= ? OR end_ms >= ? OR end_ms IS NULL)`,
+            [JSON.stringify(query.uuids), toMs, fromMs, fromMs],
+          ]
+        : [
+            `SELECT ${cols} FROM flags WHERE gpu_uuid IS NOT NULL AND start_ms >= ? AND start_ms < ?
+             UNION ALL SELECT ${cols} FROM flags WHERE gpu_uuid IS NOT NULL AND end_ms >= ? AND +start_ms < ?
+             UNION ALL SELECT ${cols} FROM flags WHERE gpu_uuid IS NOT NULL AND end_ms IS NULL AND +start_ms < ?`,
+            [fromMs, toMs, fromMs, fromMs, fromMs],
+          ];
+    const rows = this.query(sql).all(...params) as (Omit<FlagEpisode, "values"> & {
+      opening: string | null;
+    })[];
     return rows.map(({ opening, ...e }) => (opening === null ? e : { ...e, values: JSON.parse(opening) }));
   }
 
