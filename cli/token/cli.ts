@@ -2,8 +2,8 @@
 // its database (found through the collector's configuration), not over the API: making the
 // first admin token must not need an admin token, and a new token's secret then never crosses
 // the network. The secret is printed once; only its SHA-256 is stored (collector/api/tokens.ts).
-// Exit statuses: 64 bad usage (no --role, extra operands), 65 bad role or unknown token id, 78
-// configuration or database not usable.
+// Exit statuses: 64 bad usage (no --role, no token ID, extra operands), 65 bad role or unknown
+// token id, 78 configuration or database not usable.
 import { parseArgs } from "node:util";
 import { newToken, parseRole } from "../../collector/api/tokens.js";
 import { loadCollectorConfig } from "../../collector/config.js";
@@ -123,7 +123,8 @@ function act(
           ),
     );
   } else if (cmd === "revoke") {
-    if (!arg) throw new DataError("revoke needs a token ID (see gputel token list)");
+    // Never empty here: run() refuses a revoke without an ID as bad usage before opening anything.
+    if (!arg) throw new Error("revoke needs a token ID");
     if (!tokens.revoke(arg, io.now())) {
       const known = tokens.get(arg);
       throw new DataError(known ? `token ${arg} was revoked already` : `no token ${JSON.stringify(arg)}`);
@@ -159,9 +160,14 @@ export async function run(args: string[], io: TokenIo = defaultIo()): Promise<nu
     cmd === "revoke" ? 1 : 0,
     `${cmd} takes ${cmd === "revoke" ? "one token ID" : "no operand"}`,
   );
-  // A missing option is bad usage, as for `gputel lease` (requireOptions), not a refused role.
+  // A missing option or operand is bad usage, as for `gputel lease` (requireOptions, "needs a
+  // lease ID"), not a refused role or an unknown token.
   const problem =
-    cmd === "add" && v.role === undefined ? "add needs --role (admin, viewer or tenant:NAME)" : extra;
+    cmd === "add" && v.role === undefined
+      ? "add needs --role (admin, viewer or tenant:NAME)"
+      : cmd === "revoke" && !operands[0]
+        ? "revoke needs a token ID (see gputel token list)"
+        : extra;
   if (problem) {
     io.stderr(`gputel token: ${problem}\n\n${USAGE}`);
     return 64;

@@ -30,6 +30,19 @@ async function gputel(
   const code = await p.exited;
   return { code, out: p.output() };
 }
+/** In-process `gputel token` output: what it wrote to stderr, at a fixed clock. */
+function tokenIo() {
+  let err = "";
+  const io = {
+    stdout: () => {},
+    stderr: (t: string) => {
+      err += t;
+    },
+    now: () => NOW,
+    user: "test",
+  };
+  return { io, err: () => err };
+}
 const lease = (args: string[], env?: Record<string, string>) =>
   gputel(["lease", ...args, "--url", c.url, "--token-file", tokenFile], env);
 
@@ -309,23 +322,25 @@ describe("gputel token", () => {
   test("add without --role is bad usage (64, as lease's missing options): no token is made", async () => {
     const db = join(dir, "collector.db");
     const before = (await gputel(["token", "list", "--database", db, "--json"])).out;
-    let err = "";
-    const io = {
-      stdout: () => {},
-      stderr: (t: string) => {
-        err += t;
-      },
-      now: () => NOW,
-      user: "test",
-    };
+    const { io, err } = tokenIo();
     // It exited 65, the status of a refused role, as if an empty role had been given.
     expect(await tokenCli(["add", "--database", db, "--note", "ci"], io)).toBe(64);
-    expect(err).toMatch(/^gputel token: add needs --role \(admin, viewer or tenant:NAME\)\n\nUsage:/);
+    expect(err()).toMatch(/^gputel token: add needs --role \(admin, viewer or tenant:NAME\)\n\nUsage:/);
     // Checked before the configuration is read: its absence is not what is reported.
-    err = "";
-    expect(await tokenCli(["add", "--config", join(dir, "none.yaml")], io)).toBe(64);
-    expect(err).toContain("add needs --role");
+    const second = tokenIo();
+    expect(await tokenCli(["add", "--config", join(dir, "none.yaml")], second.io)).toBe(64);
+    expect(second.err()).toContain("add needs --role");
     expect((await gputel(["token", "list", "--database", db, "--json"])).out).toBe(before);
+  });
+
+  test("revoke without an ID is bad usage (64, a missing operand), before the configuration is read", async () => {
+    const { io, err } = tokenIo();
+    // It exited 65, the status of an unknown token, as if an empty ID had been looked up.
+    expect(await tokenCli(["revoke", "--database", join(dir, "collector.db")], io)).toBe(64);
+    expect(err()).toMatch(/^gputel token: revoke needs a token ID \(see gputel token list\)\n\nUsage:/);
+    const second = tokenIo();
+    expect(await tokenCli(["revoke", "--config", join(dir, "none.yaml")], second.io)).toBe(64);
+    expect(second.err()).toContain("revoke needs a token ID");
   });
 
   test("add warns when no lease names the tenant exactly, naming one that differs by case; the token is made", async () => {
