@@ -20,7 +20,7 @@ import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
 import { mergeSeries } from "../merge/merge-series.js";
-import { reportCsv } from "../reports/report-csv.js";
+import { reportCsv, reportFileName } from "../reports/report-csv.js";
 import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
@@ -368,13 +368,9 @@ export function registerApiRoutes(
       peersHeaders(reply, merged?.peers);
       const names =
         by !== "gpu" ? undefined : scope ? tenantGpuNames(backend, scope, range) : gpuNames(backend);
-      const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
       return reply
         .header("content-type", "text/csv; charset=utf-8")
-        .header(
-          "content-disposition",
-          `attachment; filename="gputel-${kind}-${stamp(report.fromMs)}-${stamp(report.toMs)}.csv"`,
-        )
+        .header("content-disposition", `attachment; filename="${reportFileName(report)}"`)
         .send(reportCsv(report, names ? { nameOf: (k) => names.get(k) ?? k } : {}));
     },
   );
