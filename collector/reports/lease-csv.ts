@@ -1,7 +1,8 @@
 // Lease reports and statements as CSV (API `Accept: text/csv` or `format=csv`, CLI `--format csv`)
 // and as table rows for the CLI: one column set, units in the column names. Hours, kWh and money
 // are printed from the integers with fixed decimals; a statement's total line is its own row.
-import { csvCell } from "../../shared/csv.js";
+// Written by the one CSV writer (shared/csv.ts), lines ending in \n as every gputel CSV's.
+import { csv } from "../../shared/csv.js";
 import type { Statements } from "./all-statements.js";
 import type { LeaseGroup, LeaseLine, LeaseReport, Statement } from "./lease-report.js";
 
@@ -138,7 +139,7 @@ export function statementRows(s: Statement): string[][] {
 }
 
 export function statementCsv(s: Statement): string {
-  return toCsv([...STATEMENT_COLUMNS], statementRows(s));
+  return csv(STATEMENT_COLUMNS, statementRows(s));
 }
 
 /** Every tenant's statement, one after another: its lines, then its total row(s) naming the tenant. */
@@ -147,7 +148,7 @@ export function statementsRows(all: Statements): string[][] {
 }
 
 export function statementsCsv(all: Statements): string {
-  return toCsv([...STATEMENT_COLUMNS], statementsRows(all));
+  return csv(STATEMENT_COLUMNS, statementsRows(all));
 }
 
 export const LEASE_REPORT_COLUMNS = [
@@ -183,9 +184,5 @@ export function leaseReportRows(r: LeaseReport): string[][] {
 }
 
 export function leaseReportCsv(r: LeaseReport): string {
-  return toCsv([...LEASE_REPORT_COLUMNS], leaseReportRows(r));
-}
-
-function toCsv(header: string[], rows: string[][]): string {
-  return `${[header, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n")}\r\n`;
+  return csv(LEASE_REPORT_COLUMNS, leaseReportRows(r));
 }

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run as report } from "../../cli/report/cli.js";
 import { newToken } from "../../collector/api/tokens.js";
 import type { Lease } from "../../collector/leases/model.js";
+import { LEASE_REPORT_COLUMNS, STATEMENT_COLUMNS, statementRows } from "../../collector/reports/lease-csv.js";
 import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
+import { csv as writeCsv } from "../../shared/csv.js";
 import { frameFor } from "../collector/leases/store-helpers.js";
 import { startTestCollector, type TestCollector } from "../security/collector-helpers.js";
 
@@ -88,13 +90,18 @@ describe("lease reports over the API", () => {
   test("CSV by Accept or format, with units in the column names", async () => {
     const r = await get(`/api/v1/reports/statement?tenant=acme&month=${MONTH}`, TOKEN, "text/csv");
     expect(r.type).toContain("text/csv");
-    const [header, first, total] = r.text.trim().split("\r\n");
+    const [header, first, total] = r.text.trim().split("\n");
+    // Written by the one CSV writer (shared/csv.ts), lines ending in \n as every other report's and
+    // the CLI's lists' do: it had a writer of its own, ending lines in \r\n.
+    const json = JSON.parse((await get(`/api/v1/reports/statement?tenant=acme&month=${MONTH}`)).text);
+    expect(r.text).toBe(writeCsv([...STATEMENT_COLUMNS], statementRows(json as Statement)));
     expect(header).toContain("leased_gpu_h,busy_gpu_h");
     expect(header).toContain("energy_kwh");
     expect(first?.startsWith("acme-1,acme,")).toBe(true);
     expect(total?.startsWith("total,")).toBe(true);
     const f = await get(`/api/v1/reports/leases?from=${START}&to=${START + 30 * MIN}&format=csv`);
-    expect(f.text.split("\r\n")[0]).toContain("key,leases,gpus,leased_gpu_h");
+    expect(f.text.split("\n")[0]).toBe(LEASE_REPORT_COLUMNS.join(","));
+    expect(f.text).not.toContain("\r");
   });
 
   test("a tenant token reads its own statement, 404 for another tenant's; bad input names the field", async () => {
@@ -131,7 +138,7 @@ describe("lease reports over the API", () => {
     expect(t.out).toMatch(/^lease\s+tenant/);
     expect(t.out).toContain("acme-1");
     const csv = await cli(["statement", "--tenant", "acme", "--month", MONTH, "--format", "csv"]);
-    expect(csv.out.split("\r\n")[0]).toContain("busy_gpu_h");
+    expect(csv.out.split("\n")[0]).toContain("busy_gpu_h");
     const denied = await cli(["statement", "--tenant", "globex", "--month", MONTH], acmeToken);
     expect(denied.code).toBe(65);
     expect((await cli(["statement", "--tenant", "acme"])).code).toBe(64);

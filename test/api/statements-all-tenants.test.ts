@@ -130,7 +130,7 @@ describe("every tenant's statement in one request", () => {
 
   test("CSV: one block per tenant, its total row naming it", async () => {
     const r = await get(`/api/v1/reports/statement?month=${MONTH}&all_tenants=true&format=csv`);
-    const rows = r.text.trim().split("\r\n");
+    const rows = r.text.trim().split("\n");
     expect(rows[0]).toMatch(/^lease,tenant,gpu,/);
     const totals = rows.filter((x) => x.startsWith("total,")).map((x) => x.split(",")[1]);
     expect(totals).toEqual(["acme", "globex", "initech"]);
@@ -165,7 +165,7 @@ describe("every tenant's statement in one request", () => {
     expect(t.out).toMatch(/^lease\s+tenant/);
     for (const id of ["acme-2", "globex-1", "initech-2"]) expect(t.out).toContain(id);
     const csv = await cli(["statement", "--all-tenants", "--month", MONTH, "--format", "csv"]);
-    expect(csv.out.split("\r\n").filter((x) => x.startsWith("total,")).length).toBe(3); // one currency each
+    expect(csv.out.split("\n").filter((x) => x.startsWith("total,")).length).toBe(3); // one currency each
     expect((await cli(["statement", "--all-tenants", "--tenant", "acme", "--month", MONTH])).code).toBe(64);
   });
 });

@@ -117,7 +117,7 @@ describe.skipIf(skipBrowser)("tenants in the console (chromium)", () => {
     expect(download.suggestedFilename()).toBe("leases-by-tenant.csv");
     const file = readFileSync((await download.path()) as string, "utf8");
     expect(file).toBe((await api(`${path}&format=csv`)).text);
-    expect(file.split("\r\n")[0]).toContain("utilization_pct,mean_utilization_pct");
+    expect(file.split("\n")[0]).toContain("utilization_pct,mean_utilization_pct");
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.locator("#reports").screenshot({ path: join(ARTIFACTS, "dashboard-tenant-report.png") });
