@@ -5,7 +5,7 @@
 import { TIMELINE_EVENTS } from "../../collector/api/health-backend.js";
 import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
 import { mergeEventAnswers, mergeHealthTimelines } from "../../collector/merge/merge-health.js";
-import { healthReportCsv, healthTimelineCsv } from "../../collector/reports/health-csv.js";
+import { eventsCsv, healthReportCsv, healthTimelineCsv } from "../../collector/reports/health-csv.js";
 import type {
   EventsAnswer,
   EventView,
@@ -13,7 +13,6 @@ import type {
   HealthTimeline,
 } from "../../collector/reports/health-types.js";
 import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
-import { csvRecords } from "./columns.js";
 import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
@@ -55,7 +54,7 @@ export async function healthCommand(
       () =>
         renderEvents(answer.events, style) +
         (answer.next ? `(more: --until ${answer.next.split(":")[0]})\n` : ""),
-      () => csvRecords(answer.events as unknown as Record<string, unknown>[]),
+      () => eventsCsv(answer.events),
     );
   } else if (command === "health") {
     const t = await mergedTimeline(arg ?? "", range, client);

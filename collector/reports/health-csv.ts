@@ -1,8 +1,8 @@
-// The fleet health report and a GPU's health timeline as CSV (`gputel query report health` and
-// `query health GPU` with --format csv), written with the one CSV writer (shared/csv.ts): one row
+// The fleet health report, a GPU's health timeline and the kernel-log events as CSV (`gputel query
+// report health`, `query health GPU` and `query events` with --format csv), written with the one CSV writer (shared/csv.ts): one row
 // per record, one column set per answer, units in the column names (_gpu_h, _ms), times RFC 3339.
 import { type Column, csvOf, type Value } from "../../shared/csv.js";
-import type { HealthReport, HealthTimeline } from "./health-types.js";
+import type { EventView, HealthReport, HealthTimeline } from "./health-types.js";
 
 const iso = (ms: number | null | undefined) =>
   ms === null || ms === undefined ? null : new Date(ms).toISOString();
@@ -207,4 +207,35 @@ export function healthTimelineCsv(t: HealthTimeline): string {
   ];
   const ordered = rows.sort((a, b) => a.time - b.time).map((r) => ({ ...r, uuid: t.uuid }));
   return csvOf(TIMELINE_COLUMNS, ordered);
+}
+
+/**
+ * Kernel-log events, one row per event in the list's order (newest first): the time as RFC 3339
+ * and as epoch ms, as the export writes it. No row id: it is each collector's own, and a merged
+ * list holds events of several; an event is the same everywhere by host, kernel_boot_id and
+ * kernel_seq.
+ */
+const EVENT_COLUMNS: Column<EventView>[] = [
+  { name: "time", value: (e) => iso(e.timeMs) },
+  { name: "timestamp_ms", value: (e) => e.timeMs },
+  { name: "kind", value: (e) => e.kind },
+  { name: "host", value: (e) => e.host },
+  { name: "index", value: (e) => e.gpuIndex },
+  { name: "uuid", value: (e) => e.gpuUuid },
+  { name: "pci_bus_id", value: (e) => e.pciBusId },
+  { name: "code", value: (e) => e.code },
+  { name: "mnemonic", value: (e) => e.mnemonic },
+  { name: "description", value: (e) => e.description },
+  { name: "action", value: (e) => e.action },
+  { name: "fault", value: (e) => fault(e.applicationLevel) },
+  { name: "pid", value: (e) => e.pid },
+  { name: "process", value: (e) => e.processName },
+  { name: "source", value: (e) => e.source },
+  { name: "kernel_boot_id", value: (e) => e.kernelBootId },
+  { name: "kernel_seq", value: (e) => e.kernelSeq },
+  { name: "text", value: (e) => e.message },
+];
+
+export function eventsCsv(events: readonly EventView[]): string {
+  return csvOf(EVENT_COLUMNS, events);
 }

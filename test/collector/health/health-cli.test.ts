@@ -12,7 +12,7 @@ import { StoreBackend } from "../../../collector/api/store-backend.js";
 import { silentLogger } from "../../../shared/logger.js";
 import { freePort } from "../../helpers/net.js";
 import { leaseRecord } from "../leases/store-helpers.js";
-import { xidEvent } from "./events.js";
+import { KERNEL_BOOT, xidEvent } from "./events.js";
 import { type FlagHarness, flagHarness, T0, UUID } from "./flag-harness.js";
 
 const TOKEN = "health-cli-token-1";
@@ -188,6 +188,30 @@ describe("gputel query (health) --format csv: one row per record, units in the c
     expect(await api.text()).toBe(r.out.stdout);
     const accepted = await fetch(path, { headers: { ...auth, accept: "text/csv" } });
     expect(await accepted.text()).toBe(r.out.stdout);
+  });
+
+  it("events: a row per event, newest first, time as RFC 3339 and ms, no collector's row id", async () => {
+    const { url } = await live();
+    // A second collector of the share group holds the same events under other row ids.
+    const url2 = await serve(harnesses[0] as FlagHarness);
+    const t = io();
+    expect(await queryCli(["events", "--url", `${url},${url2}`, "--csv", ...range], t.io)).toBe(0);
+    /** `what`: mnemonic, description, action and fault, as written. */
+    const row = (seq: number, code: number, what: string) =>
+      `${new Date(T0 + seq * 1000).toISOString()},${T0 + seq * 1000},xid,node-1,0,${UUID},0000:01:00,${code},${what},4242,python3,kmsg,${KERNEL_BOOT},${seq},"NVRM: Xid (PCI:0000:01:00): ${code}, pid=4242, name=python3, Ch 00000008"`;
+    // It printed the API's field names (id, timeMs, pciBusId, …): the row id is each collector's own.
+    expect(t.out.stdout).toBe(
+      [
+        "time,timestamp_ms,kind,host,index,uuid,pci_bus_id,code,mnemonic,description,action,fault,pid,process,source,kernel_boot_id,kernel_seq,text",
+        row(2, 79, "ROBUST_CHANNEL_GPU_HAS_FALLEN_OFF_THE_BUS,GPU has fallen off the bus,reboot,hardware"),
+        row(
+          1,
+          13,
+          "ROBUST_CHANNEL_GR_EXCEPTION / | ROBUST_CHANNEL_GR_ERROR_SW_NOTIFY,Graphics Engine Exception,restart-app,workload",
+        ),
+        "",
+      ].join("\n"),
+    );
   });
 
   it("health GPU: a row per event, flag episode, acknowledgement and down stretch, oldest first", async () => {
