@@ -13,8 +13,9 @@ import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { csvOf } from "../../shared/csv.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { extraOperands } from "../lease/run-api-cli.js";
+import { gpuCsv, summaryCsv } from "./answer-csv.js";
 import { type ClientOptions, getAll, heldByNone, QueryError } from "./client.js";
-import { csvFields, flagColumns, flagCsvValue, GPU_COLUMNS, gpuName, type ListColumn } from "./columns.js";
+import { flagColumns, flagCsvValue, GPU_COLUMNS, gpuName, type ListColumn } from "./columns.js";
 import { exitStatusOfHttp } from "./exit-status.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
@@ -163,7 +164,7 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         print(
           s,
           () => renderSummary(s, style),
-          () => csvFields(s),
+          () => summaryCsv(s),
         );
         return 0;
       }
@@ -211,7 +212,7 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         print(
           gpu,
           () => renderGpu(gpu, style),
-          () => csvFields(gpu),
+          () => gpuCsv(gpu),
         );
         return 0;
       }

@@ -68,17 +68,3 @@ export function csvRecords(rows: readonly Record<string, unknown>[]): string {
     ),
   );
 }
-
-/** An object as field,value lines (summary, one GPU): nested keys joined with dots. */
-export function csvFields(value: unknown): string {
-  const out: [string, Value][] = [];
-  const walk = (v: unknown, path: string) => {
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
-    } else if (Array.isArray(v)) {
-      out.push([path, JSON.stringify(v)]);
-    } else out.push([path, v as Value]);
-  };
-  walk(value, "");
-  return csv(["field", "value"], out);
-}

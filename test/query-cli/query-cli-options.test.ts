@@ -3,6 +3,8 @@
 // last-month, a date), GPUs named host:index, and a notice on stderr when a list is cut.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../cli/query/cli.js";
+import type { GpuView, Summary } from "../../collector/contract/api-contract.js";
+import { METRICS } from "../../shared/metrics.js";
 import { type LiveApi, startLiveApi } from "../api/server-helpers.js";
 
 let a: LiveApi;
@@ -65,13 +67,6 @@ describe("gputel query options (issue 18)", () => {
     expect(report.lines[0]).toMatch(/^group,gpus,busyGpuHours,/);
     expect(report.lines.at(-1)).toMatch(/^TOTAL,12,/);
 
-    const summary = await query(["summary", "--csv"]);
-    expect(summary.lines[0]).toBe("field,value");
-    expect(summary.lines).toContain("gpus.total,12");
-
-    const one = await query(["gpu", "node-a:3", "--csv"]);
-    expect(one.lines).toContain("index,3");
-
     const thermal = await query(["report", "thermal", "--format", "json"]);
     const hottest = (JSON.parse(thermal.stdout) as { hottest: { host: string; index: number }[] }).hottest;
     expect(hottest[0]).toMatchObject({ host: "node-a", index: 3 });
@@ -84,6 +79,53 @@ describe("gputel query options (issue 18)", () => {
 
     const wrong = await query(["gpus", "--format", "xml"]);
     expect(wrong.code).toBe(64);
+  });
+
+  test("summary --csv: one row per figure with its unit and time span; gpu ID --csv: its values as one row, its flags as rows", async () => {
+    // Both printed field,value lines (gpus.byState.ok,…; values.temperature_gpu_celsius,…), the
+    // GPU's flags as one JSON array.
+    const summary = await query(["summary", "--csv"]);
+    expect(summary.code, summary.stderr).toBe(0);
+    expect(summary.lines[0]).toBe("figure,key,value,unit,from,to");
+    const s = JSON.parse((await query(["summary", "--json"])).stdout) as Summary;
+    const figures = summary.lines.slice(1).map((l) => l.split(",").slice(0, 4).join(","));
+    expect(figures).toContain("gpus,,12,gpus");
+    for (const [state, n] of Object.entries(s.gpus.byState))
+      expect(figures).toContain(`gpus,${state},${n},gpus`);
+    expect(figures).toContain(`hosts,,${s.hosts.total},hosts`);
+    expect(figures).toContain(`open_flags,overheat,${s.flags.byKind.overheat},flags`);
+    expect(figures).toContain(`energy,,${s.utilization.range.energyKwh},kwh`);
+    expect(figures).toContain(`busy,,${s.utilization.range.busyHours},gpu_h`);
+    const rate = s.utilization.range.utilizationRate;
+    expect(figures).toContain(`utilization,,${rate === null ? "" : Number((rate * 100).toFixed(3))},pct`);
+    const range = summary.lines.find((l) => l.startsWith("busy,"))?.split(",") ?? [];
+    expect(range.slice(4)).toEqual([
+      new Date(s.utilization.range.fromMs).toISOString(),
+      new Date(s.utilization.range.toMs).toISOString(),
+    ]);
+    // A figure of now spans the instant the summary was made.
+    const now = summary.lines.find((l) => l.startsWith("utilization_now,"))?.split(",") ?? [];
+    expect(now[4]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    expect(now[5]).toBe(now[4]);
+
+    const one = await query(["gpu", "node-a:3", "--csv"]);
+    expect(one.code, one.stderr).toBe(0);
+    const g = JSON.parse((await query(["gpu", "node-a:3", "--json"])).stdout) as GpuView;
+    const header = one.lines[0]?.split(",") ?? [];
+    expect(one.lines[0]).toMatch(/^entry,gpu,host,index,uuid,model,site,state,time,timestamp_ms,serial,/);
+    // Every metric of the catalogue has its column, in its unit, whether this GPU reports it or not.
+    for (const m of METRICS) expect(header).toContain(m.key);
+    const cells = (line: string | undefined) =>
+      Object.fromEntries(header.map((h, i) => [h, line?.split(",")[i]]));
+    const gpuRow = cells(one.lines[1]);
+    expect(gpuRow).toMatchObject({ entry: "gpu", gpu: "node-a:3", host: "node-a", index: "3", uuid: g.uuid });
+    for (const m of METRICS) expect(gpuRow[m.key]).toBe(String(g.values[m.key] ?? ""));
+    expect(gpuRow.temperature_gpu_celsius).not.toBe("");
+    const flagRows = one.lines.slice(2).map(cells);
+    expect(flagRows.map((f) => [f.entry, f.gpu, f.flag_kind, f.severity])).toEqual(
+      g.flags.map((f) => ["flag", "node-a:3", f.kind, f.severity]),
+    );
+    expect(flagRows.map((f) => f.flag_kind)).toContain("overheat");
   });
 
   test("extra operands are bad usage (64), as for lease, report and token: nothing is asked", async () => {
