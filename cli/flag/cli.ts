@@ -5,9 +5,9 @@
 // 78 the token is missing or lacks the role.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { extraOperands } from "../../shared/cli/operands.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { RequestError, requestJson } from "../lease/request.js";
-import { extraOperands } from "../lease/run-api-cli.js";
 import { exitStatusOfHttp } from "../query/exit-status.js";
 
 const USAGE = `Usage: gputel flag ack ID --note TEXT [--url URL] [--token-file F] [--json]

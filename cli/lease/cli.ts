@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { LeaseView } from "../../collector/leases/model.js";
 import type { ImportResult } from "../../collector/leases/service.js";
+import { extraOperands } from "../../shared/cli/operands.js";
 import { hasCredentials } from "../../shared/mask.js";
 import type { ClientOptions } from "../query/client.js";
 import { resolveGivenRange } from "../query/options.js";
@@ -15,7 +16,7 @@ import type { Style } from "../query/table.js";
 import { formatOf, LeaseDataError, labelKey, parseImport } from "./import-file.js";
 import { type HistoryView, renderLease, renderLeases } from "./render.js";
 import { requestJson } from "./request.js";
-import { extraOperands, InputError, requireOptions, runApiCli, UsageError } from "./run-api-cli.js";
+import { InputError, requireOptions, runApiCli, UsageError } from "./run-api-cli.js";
 
 const USAGE = `Usage: gputel lease <command> [options]
 

@@ -16,9 +16,10 @@ import {
   statementsRows,
 } from "../../collector/reports/lease-csv.js";
 import type { LeaseReport, Statement } from "../../collector/reports/lease-report.js";
+import { extraOperands } from "../../shared/cli/operands.js";
 import { client, defaultIo, type LeaseIo } from "../lease/cli.js";
 import { RequestError, requestJson } from "../lease/request.js";
-import { extraOperands, runApiCli, UsageError } from "../lease/run-api-cli.js";
+import { runApiCli, UsageError } from "../lease/run-api-cli.js";
 import { resolveGivenRange } from "../query/options.js";
 import { table } from "../query/table.js";
 

@@ -9,9 +9,9 @@ import { newToken, parseRole } from "../../collector/api/tokens.js";
 import { loadCollectorConfig } from "../../collector/config.js";
 import type { LeaseStore } from "../../collector/store/leases.js";
 import { openTokenStore } from "../../collector/store/tokens.js";
+import { extraOperands } from "../../shared/cli/operands.js";
 import { EX_CONFIG, formatProblems } from "../../shared/config/problems.js";
 import { errorMessage } from "../../shared/errors.js";
-import { extraOperands } from "../lease/run-api-cli.js";
 import { table } from "../query/table.js";
 
 const USAGE = `Usage: gputel token <command> [options]
