@@ -3,7 +3,7 @@
 // A measured column's name carries its unit, as the report CSVs' do (util_pct, for_ms).
 import type { GpuView } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
-import { type Column, csv, type Value } from "../../shared/csv.js";
+import type { Column, Value } from "../../shared/csv.js";
 
 export function gpuName(host: string, index: number | null | undefined): string {
   return index === null || index === undefined ? host : `${host}:${index}`;
@@ -53,18 +53,4 @@ export function flagCsvValue(column: string, f: FlagRow, value: Value): Value {
   if ((column === "since" || column === "until") && typeof value === "number")
     return new Date(value).toISOString();
   return value;
-}
-
-/** Plain records as CSV, one column per key of the first record (nested values as JSON). */
-export function csvRecords(rows: readonly Record<string, unknown>[]): string {
-  const names = Object.keys(rows[0] ?? {});
-  return csv(
-    names,
-    rows.map((row) =>
-      names.map((n) => {
-        const v = row[n];
-        return v !== null && typeof v === "object" ? JSON.stringify(v) : (v as Value);
-      }),
-    ),
-  );
 }

@@ -1,6 +1,6 @@
 // `gputel query processes [GPU] | report processes`: the process routes of one collector
-// (collector/api/process-routes.ts), as tables for people or the API's JSON. Current holders by
-// default; --since (or --state all) asks the history.
+// (collector/api/process-routes.ts), as tables for people, the API's JSON, or the CSV the API
+// writes too (report-csv.ts). Current holders by default; --since (or --state all) asks the history.
 import { PROCESS_LIMITS } from "../../collector/api/process-routes.js";
 import { PROCESS_PART_PATH, type ProcessPart } from "../../collector/contract/api-contract.js";
 import { isNotHeld } from "../../collector/fanout/fan-out.js";
@@ -10,10 +10,9 @@ import {
   mergeSilentHosts,
 } from "../../collector/merge/list-answers.js";
 import { PROCESS_GROUPS, type ProcessReport } from "../../collector/reports/process-report.js";
-import { processReportCsv } from "../../collector/reports/report-csv.js";
+import { processesCsv, processReportCsv } from "../../collector/reports/report-csv.js";
 import type { ProcessRow } from "../../collector/store/process-store.js";
 import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
-import { csvRecords } from "./columns.js";
 import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
@@ -98,7 +97,7 @@ export async function processCommand(
   print(
     answer,
     () => renderProcesses(answer, style),
-    () => csvRecords(answer.processes as unknown as Record<string, unknown>[]),
+    () => processesCsv(answer.processes),
   );
 }
 

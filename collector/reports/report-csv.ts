@@ -3,8 +3,10 @@
 // per group and a last TOTAL line. The utilization report adds meanUtilizationPct (the average
 // load) beside utilizationRate (the busy share). The downtime report answers "which GPUs were
 // down, for how long, why": one line per down interval of each GPU. The sales report
-// (sales-report.ts) is written the same way. The process report is one line per holder.
+// (sales-report.ts) is written the same way. The process report is one line per holder; the
+// process list (sessions, `/api/v1/processes`, `gputel query processes`) one line per session.
 import { type Column, csvOf, type Value } from "../../shared/csv.js";
+import type { ProcessRow } from "../store/process-store.js";
 import type { DowntimeReport } from "./downtime-report.js";
 import type { ProcessReport, ProcessReportRow } from "./process-report.js";
 import type { FleetReport } from "./reports.js";
@@ -133,4 +135,48 @@ export function processReportCsv(r: ProcessReport): string {
     { name: "idle_held_gpu_h", value: (row) => row.idleHeldHours },
   ];
   return csvOf(columns, r.rows);
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Process sessions, one line per session (or a tenant's piece of one) in the list's order. A
+ * session is the same on every collector by host, GPU (MIG) device, pid and start: no collector's
+ * row id, which names nothing in a list merged from several. Times in RFC 3339 and epoch ms;
+ * `start` empty where the agent could not read it; `absent` says why a blank column is blank.
+ */
+const SESSION_COLUMNS: Column<ProcessRow>[] = [
+  { name: "host", value: (p) => p.host },
+  { name: "uuid", value: (p) => p.gpuUuid },
+  { name: "mig_uuid", value: (p) => p.migUuid },
+  { name: "pid", value: (p) => p.pid },
+  { name: "start", value: (p) => iso(p.startMs) },
+  { name: "start_ms", value: (p) => p.startMs },
+  { name: "process", value: (p) => p.name },
+  { name: "uid", value: (p) => p.uid },
+  { name: "user", value: (p) => p.user },
+  { name: "workload_kind", value: (p) => p.workloadKind },
+  { name: "job_id", value: (p) => p.jobId },
+  { name: "pod_uid", value: (p) => p.podUid },
+  { name: "container_id", value: (p) => p.containerId },
+  { name: "unit", value: (p) => p.unit },
+  { name: "first_seen", value: (p) => iso(p.firstSeenMs) },
+  { name: "first_seen_ms", value: (p) => p.firstSeenMs },
+  { name: "last_seen", value: (p) => iso(p.lastSeenMs) },
+  { name: "last_seen_ms", value: (p) => p.lastSeenMs },
+  { name: "for_ms", value: (p) => p.lastSeenMs - (p.startMs ?? p.firstSeenMs) },
+  { name: "memory_used_mib", value: (p) => p.memoryMib },
+  { name: "peak_memory_used_mib", value: (p) => p.peakMemoryMib },
+  { name: "sm_pct", value: (p) => p.smPct },
+  // A collector from before memory % answers none: blank, as pmon giving none.
+  { name: "mem_bw_pct", value: (p) => p.memPct ?? null },
+  { name: "state", value: (p) => (p.open ? "running" : "ended") },
+  {
+    name: "absent",
+    value: (p) => (p.absent ?? []).map((a) => `${a.field}: ${a.why} (${a.reason})`).join("; "),
+  },
+];
+
+export function processesCsv(processes: readonly ProcessRow[]): string {
+  return csvOf(SESSION_COLUMNS, processes);
 }

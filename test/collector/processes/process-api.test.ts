@@ -175,6 +175,24 @@ describe("process routes", () => {
     expect(jobs.slice(1)).toEqual([expect.stringMatching(/^1,1,1,3\.98\d*,0$/), "2,1,1,2,0", ""]);
   });
 
+  test("gputel query processes --csv: a row per session, units and times in the names, no collector's row id", async () => {
+    // Two URLs of one collector: the lists merged, each session once. It printed the API's field
+    // names (id, gpuUuid, firstSeenMs, …) and the row id, each collector's own.
+    const csv = await query("processes", "--since", FROM, "--host", HOST, "--csv", "--url", c.url);
+    const at = (ms: number) => `${new Date(ms).toISOString()},${ms}`;
+    /** `who`: user and workload kind, job id; seen from 4 h ago to `lastMs`. */
+    const session = (gpu: string, pid: number, who: string, lastMs: number, state: string) =>
+      `${HOST},${gpu},,${pid},${at(NOW - 4 * H)},python3,,${who},,,,${at(NOW - 4 * H)},${at(lastMs)},${lastMs - (NOW - 4 * H)},40000,40000,,,${state},`;
+    expect(csv).toBe(
+      [
+        "host,uuid,mig_uuid,pid,start,start_ms,process,uid,user,workload_kind,job_id,pod_uid,container_id,unit,first_seen,first_seen_ms,last_seen,last_seen_ms,for_ms,memory_used_mib,peak_memory_used_mib,sm_pct,mem_bw_pct,state,absent",
+        session(G1, 100, "alice,slurm,1", NOW - 60_000, "running"),
+        session(G2, 200, "bob,slurm,2", NOW - 2 * H, "ended"),
+        "",
+      ].join("\n"),
+    );
+  });
+
   test("gputel query processes --gpu asks for that GPU's holders", async () => {
     let out = "";
     const io = {
