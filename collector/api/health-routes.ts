@@ -1,5 +1,6 @@
-// The health routes (issue 16): kernel-log events, a GPU's health timeline, the fleet health
-// report (JSON, or CSV with `format=csv` / `Accept: text/csv`: health-csv.ts), and an operator's acknowledgement of a flag. Private like every route (access.ts); the
+// The health routes (issue 16): kernel-log events and the fleet health report (JSON, or CSV with
+// `format=csv` / `Accept: text/csv`: health-csv.ts, what the CLI prints), a GPU's health timeline,
+// and an operator's acknowledgement of a flag. Private like every route (access.ts); the
 // acknowledgement changes state, so it is a POST with a JSON body and needs the API token where
 // one is set (the token is the API's one, administrative, credential). With http.peers a GPU's
 // timeline merges every collector's share (fanout-gpu-share.ts); the rest answer from this one.
@@ -12,7 +13,7 @@ import { NOT_HELD } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseService } from "../leases/service.js";
 import { mergeHealthTimelines } from "../merge/merge-health.js";
-import { healthReportCsv } from "../reports/health-csv.js";
+import { eventsCsv, healthReportCsv } from "../reports/health-csv.js";
 import type { HealthTimeline } from "../reports/health-types.js";
 import { reportFileName } from "../reports/report-csv.js";
 import { wantsCsv } from "../request/csv-wanted.js";
@@ -53,6 +54,7 @@ const eventsSchema = {
       to: time,
       before: { type: "string", minLength: 3, maxLength: 40, pattern: "^[0-9]{1,15}:[0-9]{1,15}$" },
       limit: { type: "integer", minimum: 1, maximum: EVENT_LIMITS.maxRows },
+      format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
     },
   },
 } as const;
@@ -105,6 +107,7 @@ interface EventsQuery {
   to?: string;
   before?: string;
   limit?: number;
+  format?: "json" | "csv";
 }
 
 /** Routes a tenant token may read too, scoped to its own leases (tenant-health.ts). */
@@ -124,7 +127,7 @@ export function registerHealthRoutes(
   app.get<{ Querystring: EventsQuery }>(
     "/api/v1/events",
     { schema: eventsSchema, config: SCOPED },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       const range = parseRange(q, backend.now(), 7 * DAY);
       const actions = q.action?.split(",");
@@ -156,7 +159,18 @@ export function registerHealthRoutes(
         ...(actions !== undefined ? { actions } : {}),
         ...(q.before !== undefined ? { before: { timeMs: beforeTime ?? 0, id: beforeId ?? 0 } } : {}),
       };
-      return scope ? tenantEvents(health(), scope, query, backend.now()) : health().events(query);
+      const answer = scope ? tenantEvents(health(), scope, query, backend.now()) : health().events(query);
+      if (!wantsCsv(q.format, req.headers.accept)) return answer;
+      // The CLI's CSV of the same answer, so a tenant's is scoped as its JSON; the older page's
+      // cursor (JSON's `next`) in a header, a CSV having no place for it.
+      if (answer.next !== null) void reply.header("x-gputel-next", answer.next);
+      return reply
+        .header("content-type", "text/csv; charset=utf-8")
+        .header(
+          "content-disposition",
+          `attachment; filename="${reportFileName({ kind: "events", ...range })}"`,
+        )
+        .send(eventsCsv(answer.events));
     },
   );
 

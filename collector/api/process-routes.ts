@@ -1,6 +1,7 @@
 // The process routes (issue 17): who holds the GPUs now and who held them (process sessions),
-// per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container (JSON, or
-// CSV with `format=csv` / `Accept: text/csv`, the columns `gputel query report processes --csv` prints). They answer
+// per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container. The list and
+// the report answer JSON, or CSV with `format=csv` / `Accept: text/csv`: the columns `gputel query
+// processes|report processes --csv` prints (report-csv.ts). They answer
 // tenant tokens too: a tenant sees only sessions on the devices it leased, during its leases
 // (tenant-processes.ts), one piece per stay of its own, each clipped to it; anything else is left
 // out as if it did not exist. With http.peers all three merge every collector's answer
@@ -8,11 +9,11 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
-import { PROCESS_PART_PATH } from "../contract/api-contract.js";
+import { type PeersInfo, PROCESS_PART_PATH } from "../contract/api-contract.js";
 import { FANOUT_HEADER, NOT_HELD } from "../fanout/fan-out.js";
 import type { LeaseService } from "../leases/service.js";
 import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
-import { processReportCsv, reportFileName } from "../reports/report-csv.js";
+import { processesCsv, processReportCsv, reportFileName } from "../reports/report-csv.js";
 import { wantsCsv } from "../request/csv-wanted.js";
 import { ApiError } from "../request/errors.js";
 import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
@@ -67,6 +68,8 @@ interface ProcessesQuery {
   current?: boolean;
   limit?: number;
   tenant?: string;
+  /** /api/v1/processes only. */
+  format?: "json" | "csv";
 }
 
 /** Whether the tenant ever leased this GPU, whole or one of its MIG devices. */
@@ -164,37 +167,55 @@ export function registerProcessRoutes(
         properties: {
           ...filters,
           gpu: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source },
+          format: {
+            type: "string",
+            enum: ["json", "csv"],
+            description: "csv: also asked by Accept: text/csv",
+          },
         },
       },
     }),
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
-      const ref = q.gpu;
-      const scope = scopeFor(req, q.tenant, leases);
-      const ctx = fanFor(fanout, req);
-      // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list. A GPU
-      // not held here (or its tenant never leased here) gets null: an empty list here, and with
-      // peers, theirs (a 404 when none holds it; listedGpu).
-      const gpu =
-        ref === undefined
-          ? undefined
-          : listedGpu(
-              req,
-              backend.gpu(ref),
-              (g) => !scope || everLeased(scope, backend, g.uuid),
-              () => unknownGpu(ref),
-              ctx !== undefined,
-            );
-      if (gpu === null && ref !== undefined) {
-        const { none, empty } = notHeldHere(req, q);
-        if (!ctx) return { ...empty, ...NOT_HELD };
-        // The peers are asked by the reference given: this collector cannot name its UUID.
-        const asked = { ...none.asked, gpu: ref };
-        return fanProcesses(ctx, empty, asked, none.limit, none.reporting, () => unknownGpu(ref));
-      }
-      return answer(req, q, gpu ? [gpu.uuid] : undefined);
+      const list = await processList(req, q);
+      if (!wantsCsv(q.format, req.headers.accept)) return list;
+      // The CLI's CSV of the same answer, so a tenant's is scoped as its JSON; a merged one names
+      // missing peers in headers, as the reports do.
+      peersHeaders(reply, "peers" in list ? (list.peers as PeersInfo) : undefined);
+      return reply
+        .header("content-type", "text/csv; charset=utf-8")
+        .header("content-disposition", `attachment; filename="${sessionsFileName(list)}"`)
+        .send(processesCsv(list.processes));
     },
   );
+
+  /** The answer of /api/v1/processes: this collector's, or with peers every collector's, merged. */
+  async function processList(req: FastifyRequest, q: ProcessesQuery) {
+    const ref = q.gpu;
+    const scope = scopeFor(req, q.tenant, leases);
+    const ctx = fanFor(fanout, req);
+    // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list. A GPU
+    // not held here (or its tenant never leased here) gets null: an empty list here, and with
+    // peers, theirs (a 404 when none holds it; listedGpu).
+    const gpu =
+      ref === undefined
+        ? undefined
+        : listedGpu(
+            req,
+            backend.gpu(ref),
+            (g) => !scope || everLeased(scope, backend, g.uuid),
+            () => unknownGpu(ref),
+            ctx !== undefined,
+          );
+    if (gpu === null && ref !== undefined) {
+      const { none, empty } = notHeldHere(req, q);
+      if (!ctx) return { ...empty, ...NOT_HELD };
+      // The peers are asked by the reference given: this collector cannot name its UUID.
+      const asked = { ...none.asked, gpu: ref };
+      return fanProcesses(ctx, empty, asked, none.limit, none.reporting, () => unknownGpu(ref));
+    }
+    return answer(req, q, gpu ? [gpu.uuid] : undefined);
+  }
 
   app.get<{ Params: { id: string }; Querystring: ProcessesQuery }>(
     "/api/v1/gpus/:id/processes",
@@ -300,6 +321,16 @@ export function registerProcessRoutes(
     const nowMs = backend.now();
     return [(rows) => tenantProcesses(scope, rows, { nowMs, current: false, range }), scope.windows()];
   }
+}
+
+/** gputel-process-sessions-FROM-TO.csv: the list's range, or the instant a current list was made. */
+function sessionsFileName(list: {
+  generatedMs: number;
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+}): string {
+  const fromMs = list.fromMs ?? list.generatedMs;
+  return reportFileName({ kind: "process-sessions", fromMs, toMs: list.toMs ?? list.generatedMs });
 }
 
 function unknownGpu(ref: string): ApiError {

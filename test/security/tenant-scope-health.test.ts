@@ -5,6 +5,8 @@ import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Principal } from "../../collector/api/access.js";
 import { LeaseService } from "../../collector/leases/service.js";
+import { eventsCsv } from "../../collector/reports/health-csv.js";
+import type { EventView } from "../../collector/reports/health-types.js";
 import { xidEvent } from "../collector/health/events.js";
 import { type FlagHarness, flagHarness, T0, UUID } from "../collector/health/flag-harness.js";
 import { tenantApp } from "./tenant-app.js";
@@ -61,6 +63,29 @@ describe("GET /api/v1/events for a tenant", () => {
     expect((byGpu.body.events as Ev[]).map((e) => e.timeMs)).toEqual([T0 + 2000]);
     const other = await get(a, `/api/v1/events?${range}`, "gputel_globex");
     expect(other.body.events).toEqual([]);
+  });
+
+  it("answers the CLI's CSV (eventsCsv) of the events its JSON lists, no more", async () => {
+    const a = setup();
+    const csv = async (token: string, ask: { format?: string; accept?: string }) => {
+      const r = await a.inject({
+        method: "GET",
+        url: `/api/v1/events?${range}${ask.format ? `&format=${ask.format}` : ""}`,
+        headers: { authorization: `Bearer ${token}`, ...(ask.accept ? { accept: ask.accept } : {}) },
+      });
+      expect([r.statusCode, r.headers["content-type"]]).toEqual([200, "text/csv; charset=utf-8"]);
+      return r.body;
+    };
+    for (const token of ["gputel_acme", "gputel_globex", TOKEN]) {
+      const json = await get(a, `/api/v1/events?${range}`, token);
+      const expected = eventsCsv(json.body.events as EventView[]);
+      // It answered JSON only.
+      expect(await csv(token, { format: "csv" })).toBe(expected);
+      expect(await csv(token, { accept: "text/csv" })).toBe(expected);
+    }
+    // acme's one event (T0 + 2 s), globex's none, the admin's four: a header and a line each.
+    const lines = async (token: string) => (await csv(token, { format: "csv" })).split("\n").length - 2;
+    expect([await lines("gputel_acme"), await lines("gputel_globex"), await lines(TOKEN)]).toEqual([1, 0, 4]);
   });
 
   it("pages as the fleet's list does", async () => {

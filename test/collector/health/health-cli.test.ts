@@ -214,6 +214,29 @@ describe("gputel query (health) --format csv: one row per record, units in the c
     );
   });
 
+  it("events: the API's CSV is the CLI's, byte for byte, as format=csv or Accept: text/csv", async () => {
+    const { url } = await live();
+    const t = io();
+    expect(await queryCli(["events", "--url", url, "--csv", "--limit", "1", ...range], t.io)).toBe(0);
+    expect(t.out.stdout.split("\n")).toHaveLength(3);
+    const path = `${url}/api/v1/events?from=${T0}&to=${NOW}&limit=1`;
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    // It answered JSON only.
+    const api = await fetch(`${path}&format=csv`, { headers: auth });
+    expect(api.status).toBe(200);
+    expect(api.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(api.headers.get("content-disposition")).toBe(
+      'attachment; filename="gputel-events-20261123T1200Z-20261123T1300Z.csv"',
+    );
+    expect(await api.text()).toBe(t.out.stdout);
+    // The older page's cursor, the JSON's `next`, in a header.
+    const json = (await (await fetch(path, { headers: auth })).json()) as { next: string | null };
+    expect(json.next).not.toBeNull();
+    expect(api.headers.get("x-gputel-next")).toBe(json.next);
+    const accepted = await fetch(path, { headers: { ...auth, accept: "text/csv" } });
+    expect(await accepted.text()).toBe(t.out.stdout);
+  });
+
   it("health GPU: a row per event, flag episode, acknowledgement and down stretch, oldest first", async () => {
     const { url } = await live();
     const t = io();

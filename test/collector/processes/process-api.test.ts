@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../../cli/query/cli.js";
 import { newToken } from "../../../collector/api/tokens.js";
 import { checkMessage } from "../../../collector/ingest/check.js";
+import { processesCsv } from "../../../collector/reports/report-csv.js";
+import type { ProcessRow } from "../../../collector/store/process-store.js";
 import { AbsentReason, type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
 import { topicFor } from "../../../shared/topics.js";
 import { startTestCollector, type TestCollector } from "../../security/collector-helpers.js";
@@ -191,6 +193,36 @@ describe("process routes", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  test("/api/v1/processes answers the CSV gputel query processes --csv prints; a tenant's is scoped as its JSON", async () => {
+    const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+    const history = `${c.url}/api/v1/processes?from=${encodeURIComponent(FROM)}&host=${HOST}`;
+    const cli = await query("processes", "--since", FROM, "--host", HOST, "--csv");
+    // It answered JSON only.
+    const api = await fetch(`${history}&format=csv`, { headers: auth(TOKEN) });
+    expect([api.status, api.headers.get("content-type")]).toEqual([200, "text/csv; charset=utf-8"]);
+    expect(api.headers.get("content-disposition")).toMatch(
+      /^attachment; filename="gputel-process-sessions-\d{8}T\d{4}Z-\d{8}T\d{4}Z\.csv"$/,
+    );
+    expect(await api.text()).toBe(cli);
+    const accepted = await fetch(history, { headers: { ...auth(TOKEN), accept: "text/csv" } });
+    expect(await accepted.text()).toBe(cli);
+    // The current list too.
+    const now = await fetch(`${c.url}/api/v1/processes?host=${HOST}&format=csv`, { headers: auth(TOKEN) });
+    expect(await now.text()).toBe(await query("processes", "--host", HOST, "--csv"));
+    // A tenant's CSV is its JSON's sessions: bob's alone, clipped to its lease.
+    const json = await get(`/api/v1/processes?from=${FROM}`, tenantToken);
+    const mine = await fetch(`${c.url}/api/v1/processes?from=${encodeURIComponent(FROM)}&format=csv`, {
+      headers: auth(tenantToken),
+    });
+    const text = await mine.text();
+    expect(text).toBe(processesCsv(json.body.processes as ProcessRow[]));
+    const lines = text.split("\n");
+    expect(lines).toHaveLength(3);
+    // pid and first_seen_ms: bob's session began 4 h ago, the lease 3 h ago.
+    const cells = (lines[1] ?? "").split(",");
+    expect([cells[3], cells[15]]).toEqual(["200", String(NOW - 3 * H)]);
   });
 
   test("gputel query processes --gpu asks for that GPU's holders", async () => {
