@@ -15,6 +15,11 @@ export function csvCell(text: string): string {
   return /[",\r\n]/.test(safe) || /^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+/** A time cell: ISO 8601 UTC with milliseconds, empty for none (every CSV's `time` columns). */
+export function csvTime(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
 function cell(v: Value): string {
   if (v === null || v === undefined) return "";
   return typeof v === "number" ? String(v) : csvCell(v);

@@ -7,12 +7,10 @@
 //   named with its unit (empty where not reported), its inventory's limits; a `mig` row per MIG
 //   device; a `flag` row per open flag. `entry` says which; a row leaves the others' columns empty.
 import type { GpuView, Summary } from "../../collector/contract/api-contract.js";
-import { type Column, csvOf, type Value } from "../../shared/csv.js";
+import { type Column, csvOf, csvTime, type Value } from "../../shared/csv.js";
 import { METRICS } from "../../shared/metrics.js";
 import { gpuName } from "./columns.js";
 
-const iso = (ms: number | null | undefined) =>
-  ms === null || ms === undefined ? null : new Date(ms).toISOString();
 /** A 0–1 share as a percentage, to 3 decimals (no 7.000000000000001). */
 const pct = (rate: number | null | undefined) =>
   rate === null || rate === undefined ? null : Number((rate * 100).toFixed(3));
@@ -31,8 +29,8 @@ const SUMMARY_COLUMNS: Column<Figure>[] = [
   { name: "key", value: (f) => f.key },
   { name: "value", value: (f) => f.value },
   { name: "unit", value: (f) => f.unit },
-  { name: "from", value: (f) => iso(f.fromMs) },
-  { name: "to", value: (f) => iso(f.toMs) },
+  { name: "from", value: (f) => csvTime(f.fromMs) },
+  { name: "to", value: (f) => csvTime(f.toMs) },
 ];
 
 export function summaryCsv(s: Summary): string {
@@ -92,7 +90,7 @@ export function gpuCsv(g: GpuView): string {
     model: g.model,
     site: g.site,
     state: g.state,
-    time: iso(g.timestampMs),
+    time: csvTime(g.timestampMs),
     timestamp_ms: g.timestampMs,
     ...(inv && {
       serial: inv.serial,
@@ -117,7 +115,7 @@ export function gpuCsv(g: GpuView): string {
     (f): GpuRow => ({
       entry: "flag",
       ...who,
-      time: iso(f.startMs),
+      time: csvTime(f.startMs),
       timestamp_ms: f.startMs,
       flag_id: f.id,
       flag_kind: f.kind,

@@ -1,11 +1,9 @@
 // The fleet health report, a GPU's health timeline and the kernel-log events as CSV (`gputel query
 // report health`, `query health GPU` and `query events` with --format csv), written with the one CSV writer (shared/csv.ts): one row
 // per record, one column set per answer, units in the column names (_gpu_h, _ms), times RFC 3339.
-import { type Column, csvOf, type Value } from "../../shared/csv.js";
+import { type Column, csvOf, csvTime, type Value } from "../../shared/csv.js";
 import type { EventView, HealthReport, HealthTimeline } from "./health-types.js";
 
-const iso = (ms: number | null | undefined) =>
-  ms === null || ms === undefined ? null : new Date(ms).toISOString();
 const fault = (applicationLevel: boolean) => (applicationLevel ? "workload" : "hardware");
 
 /**
@@ -100,7 +98,7 @@ export function healthReportRows(r: HealthReport): HealthReportRow[] {
         host: c.host,
         model: c.model,
         hardware_xids: c.hardwareXids,
-        last_hardware_xid: iso(c.lastMs),
+        last_hardware_xid: csvTime(c.lastMs),
         reasons: c.reasons.join("; "),
       }),
     ),
@@ -142,14 +140,14 @@ interface TimelineRow {
 }
 
 const TIMELINE_COLUMNS: Column<TimelineRow & { uuid: string }>[] = [
-  { name: "time", value: (r) => iso(r.time) },
+  { name: "time", value: (r) => csvTime(r.time) },
   { name: "entry", value: (r) => r.entry },
   { name: "host", value: (r) => r.host },
   { name: "uuid", value: (r) => r.uuid },
   ...(
     ["code", "mnemonic", "action", "fault", "pid", "process", "flag_id", "flag_kind", "severity"] as const
   ).map((name) => ({ name, value: (r: TimelineRow) => r[name] as Value })),
-  { name: "end", value: (r) => iso(r.end) },
+  { name: "end", value: (r) => csvTime(r.end) },
   { name: "for_ms", value: (r) => r.for_ms },
   { name: "text", value: (r) => r.text },
 ];
@@ -216,7 +214,7 @@ export function healthTimelineCsv(t: HealthTimeline): string {
  * kernel_seq.
  */
 const EVENT_COLUMNS: Column<EventView>[] = [
-  { name: "time", value: (e) => iso(e.timeMs) },
+  { name: "time", value: (e) => csvTime(e.timeMs) },
   { name: "timestamp_ms", value: (e) => e.timeMs },
   { name: "kind", value: (e) => e.kind },
   { name: "host", value: (e) => e.host },

@@ -5,7 +5,7 @@
 // down, for how long, why": one line per down interval of each GPU. The sales report
 // (sales-report.ts) is written the same way. The process report is one line per holder; the
 // process list (sessions, `/api/v1/processes`, `gputel query processes`) one line per session.
-import { type Column, csvOf, type Value } from "../../shared/csv.js";
+import { type Column, csvOf, csvTime, type Value } from "../../shared/csv.js";
 import type { ProcessRow } from "../store/process-store.js";
 import type { DowntimeReport } from "./downtime-report.js";
 import type { ProcessReport, ProcessReportRow } from "./process-report.js";
@@ -137,8 +137,6 @@ export function processReportCsv(r: ProcessReport): string {
   return csvOf(columns, r.rows);
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /**
  * Process sessions, one line per session (or a tenant's piece of one) in the list's order. A
  * session is the same on every collector by host, GPU (MIG) device, pid and start: no collector's
@@ -150,7 +148,7 @@ const SESSION_COLUMNS: Column<ProcessRow>[] = [
   { name: "uuid", value: (p) => p.gpuUuid },
   { name: "mig_uuid", value: (p) => p.migUuid },
   { name: "pid", value: (p) => p.pid },
-  { name: "start", value: (p) => iso(p.startMs) },
+  { name: "start", value: (p) => csvTime(p.startMs) },
   { name: "start_ms", value: (p) => p.startMs },
   { name: "process", value: (p) => p.name },
   { name: "uid", value: (p) => p.uid },
@@ -160,9 +158,9 @@ const SESSION_COLUMNS: Column<ProcessRow>[] = [
   { name: "pod_uid", value: (p) => p.podUid },
   { name: "container_id", value: (p) => p.containerId },
   { name: "unit", value: (p) => p.unit },
-  { name: "first_seen", value: (p) => iso(p.firstSeenMs) },
+  { name: "first_seen", value: (p) => csvTime(p.firstSeenMs) },
   { name: "first_seen_ms", value: (p) => p.firstSeenMs },
-  { name: "last_seen", value: (p) => iso(p.lastSeenMs) },
+  { name: "last_seen", value: (p) => csvTime(p.lastSeenMs) },
   { name: "last_seen_ms", value: (p) => p.lastSeenMs },
   { name: "for_ms", value: (p) => p.lastSeenMs - (p.startMs ?? p.firstSeenMs) },
   { name: "memory_used_mib", value: (p) => p.memoryMib },
