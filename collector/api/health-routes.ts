@@ -16,7 +16,7 @@ import { mergeHealthTimelines } from "../merge/merge-health.js";
 import { eventsCsv, healthReportCsv } from "../reports/health-csv.js";
 import type { HealthTimeline } from "../reports/health-types.js";
 import { reportFileName } from "../reports/report-csv.js";
-import { wantsCsv } from "../request/csv-wanted.js";
+import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFor, listedGpu } from "./fanout.js";
@@ -164,13 +164,7 @@ export function registerHealthRoutes(
       // The CLI's CSV of the same answer, so a tenant's is scoped as its JSON; the older page's
       // cursor (JSON's `next`) in a header, a CSV having no place for it.
       if (answer.next !== null) void reply.header("x-gputel-next", answer.next);
-      return reply
-        .header("content-type", "text/csv; charset=utf-8")
-        .header(
-          "content-disposition",
-          `attachment; filename="${reportFileName({ kind: "events", ...range })}"`,
-        )
-        .send(eventsCsv(answer.events));
+      return csvAnswer(reply, reportFileName({ kind: "events", ...range }), eventsCsv(answer.events));
     },
   );
 
@@ -225,10 +219,7 @@ export function registerHealthRoutes(
     async (req, reply) => {
       const report = health().report(parseRange(req.query, backend.now(), 30 * DAY));
       if (!wantsCsv(req.query.format, req.headers.accept)) return report;
-      return reply
-        .header("content-type", "text/csv; charset=utf-8")
-        .header("content-disposition", `attachment; filename="${reportFileName(report)}"`)
-        .send(healthReportCsv(report));
+      return csvAnswer(reply, reportFileName(report), healthReportCsv(report));
     },
   );
 

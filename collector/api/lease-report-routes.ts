@@ -21,7 +21,7 @@ import { leaseReportCsv, statementCsv, statementsCsv } from "../reports/lease-cs
 import { buildLeaseReport, buildStatement, LEASE_GROUPS } from "../reports/lease-report.js";
 import type { LeaseParts } from "../reports/lease-reports.js";
 import { monthRange, parseLeaseGroupBy } from "../reports/lease-reports.js";
-import { wantsCsv } from "../request/csv-wanted.js";
+import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { ask, type FanOutContext, fanFor, peersHeaders } from "./fanout.js";
@@ -160,12 +160,6 @@ function headerOf(p: LeaseParts): { fromMs: number; toMs: number; nowMs: number 
   return { fromMs: p.fromMs, toMs: p.toMs, nowMs: p.nowMs };
 }
 
-function csv(reply: FastifyReply, body: string, name: string): string {
-  void reply.header("content-type", "text/csv; charset=utf-8");
-  void reply.header("content-disposition", `attachment; filename="${name}.csv"`);
-  return body;
-}
-
 export function registerLeaseReportRoutes(
   app: FastifyInstance,
   backend: QueryBackend,
@@ -198,7 +192,7 @@ export function registerLeaseReportRoutes(
         const report = buildLeaseReport(headerOf(p), by, p.parts);
         if (!wantsCsv(q.format, req.headers.accept)) return { ...report, ...peers(p) };
         peersHeaders(reply, p.peers);
-        return csv(reply, leaseReportCsv(report), `leases-by-${by}`);
+        return csvAnswer(reply, `leases-by-${by}.csv`, leaseReportCsv(report));
       } catch (error) {
         throw asApiError(error);
       }
@@ -225,7 +219,7 @@ export function registerLeaseReportRoutes(
           await refuseUnknownTenant(leases, fanFor(fanout, req), tenant, q.month, range);
         if (!wantsCsv(q.format, req.headers.accept)) return { ...s, ...peers(p) };
         peersHeaders(reply, p.peers);
-        return csv(reply, statementCsv(s), `statement-${tenant}-${q.month}`);
+        return csvAnswer(reply, `statement-${tenant}-${q.month}.csv`, statementCsv(s));
       } catch (error) {
         throw asApiError(error);
       }
@@ -246,7 +240,7 @@ export function registerLeaseReportRoutes(
       const all = buildStatements({ month: q.month, ...headerOf(p) }, p.parts);
       if (!wantsCsv(q.format, req.headers.accept)) return { ...all, ...peers(p) };
       peersHeaders(reply, p.peers);
-      return csv(reply, statementsCsv(all), `statements-${q.month}`);
+      return csvAnswer(reply, `statements-${q.month}.csv`, statementsCsv(all));
     } catch (error) {
       throw asApiError(error);
     }

@@ -14,7 +14,7 @@ import { FANOUT_HEADER, NOT_HELD } from "../fanout/fan-out.js";
 import type { LeaseService } from "../leases/service.js";
 import { PROCESS_GROUPS, type ProcessGroup } from "../reports/process-report.js";
 import { processesCsv, processReportCsv, reportFileName } from "../reports/report-csv.js";
-import { wantsCsv } from "../request/csv-wanted.js";
+import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError } from "../request/errors.js";
 import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
@@ -182,10 +182,7 @@ export function registerProcessRoutes(
       // The CLI's CSV of the same answer, so a tenant's is scoped as its JSON; a merged one names
       // missing peers in headers, as the reports do.
       peersHeaders(reply, "peers" in list ? (list.peers as PeersInfo) : undefined);
-      return reply
-        .header("content-type", "text/csv; charset=utf-8")
-        .header("content-disposition", `attachment; filename="${sessionsFileName(list)}"`)
-        .send(processesCsv(list.processes));
+      return csvAnswer(reply, sessionsFileName(list), processesCsv(list.processes));
     },
   );
 
@@ -282,13 +279,7 @@ export function registerProcessRoutes(
       if (!wantsCsv(req.query.format, req.headers.accept)) return report;
       // The CLI's CSV (report-csv.ts); a merged one names missing peers in headers, as every report's.
       peersHeaders(reply, merged?.peers);
-      return reply
-        .header("content-type", "text/csv; charset=utf-8")
-        .header(
-          "content-disposition",
-          `attachment; filename="${reportFileName({ kind: "processes", ...report })}"`,
-        )
-        .send(processReportCsv(report));
+      return csvAnswer(reply, reportFileName({ kind: "processes", ...report }), processReportCsv(report));
     },
   );
 

@@ -21,7 +21,7 @@ import type { Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
 import { mergeSeries } from "../merge/merge-series.js";
 import { reportCsv, reportFileName } from "../reports/report-csv.js";
-import { wantsCsv } from "../request/csv-wanted.js";
+import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
@@ -368,10 +368,11 @@ export function registerApiRoutes(
       peersHeaders(reply, merged?.peers);
       const names =
         by !== "gpu" ? undefined : scope ? tenantGpuNames(backend, scope, range) : gpuNames(backend);
-      return reply
-        .header("content-type", "text/csv; charset=utf-8")
-        .header("content-disposition", `attachment; filename="${reportFileName(report)}"`)
-        .send(reportCsv(report, names ? { nameOf: (k) => names.get(k) ?? k } : {}));
+      return csvAnswer(
+        reply,
+        reportFileName(report),
+        reportCsv(report, names ? { nameOf: (k) => names.get(k) ?? k } : {}),
+      );
     },
   );
 }

@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { FANOUT_HEADER } from "../fanout/fan-out.js";
 import { reportCsv, reportFileName } from "../reports/report-csv.js";
 import { SALES_GROUPS, type SalesGroupBy } from "../reports/sales-report.js";
-import { wantsCsv } from "../request/csv-wanted.js";
+import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { parseRange } from "./params.js";
@@ -47,10 +47,7 @@ export function registerSalesRoutes(
     const range = parseRange(req.query, backend.now(), DAY);
     const report = await backend.sales(range, req.query.by ?? "model");
     if (wantsCsv(req.query.format, req.headers.accept))
-      return reply
-        .header("content-type", "text/csv; charset=utf-8")
-        .header("content-disposition", `attachment; filename="${reportFileName(report)}"`)
-        .send(reportCsv(report));
+      return csvAnswer(reply, reportFileName(report), reportCsv(report));
     const fanned = peers.length > 0 && req.headers[FANOUT_HEADER] === undefined;
     return fanned ? { ...report, fanout: "local only" } : report;
   });
