@@ -8,7 +8,7 @@
 import { api, el, energy, pct, pctOf, TEMP_STOPS, UTIL_STOPS } from "./api.js";
 import { closeDetail, detailId, openDetail, refreshDetail, wireDetail } from "./detail.js";
 import { drawFlags, flagsQuery } from "./flags-view.js";
-import { applyCells, buildFleet, choices, matches } from "./fleet-model.js";
+import { applyCells, buildFleet, choices, hasCell as hasCellOf, matches } from "./fleet-model.js";
 import { drawFleet } from "./fleet-view.js";
 import { drawHealthReport } from "./health.js";
 import { downKinds, drawMigCells, migCount, migMatches } from "./mig-cells.js";
@@ -238,9 +238,9 @@ async function pollMig() {
   render();
 }
 
-/** Whether the page has a cell of GPU `id` (UUID or host:index). */
+/** Whether the page has a cell of GPU `id` (UUID or host:index): the layout's lookup (fleet-model.js). */
 function hasCell(id) {
-  return (state.fleet?.gpus ?? []).some((g) => g.uuid === id || `${g.host}:${g.index}` === id);
+  return hasCellOf(state.fleet, id);
 }
 
 async function showGpu(id) {

@@ -56,7 +56,33 @@ export function buildFleet(cells) {
       kinds: [],
     };
   });
-  return { version: cells.layoutVersion, gpus, rackKey, customerKey, kindNames: cells.kinds };
+  return {
+    version: cells.layoutVersion,
+    gpus,
+    rackKey,
+    customerKey,
+    kindNames: cells.kinds,
+    cellIds: cellIds(gpus),
+  };
+}
+
+/**
+ * Every id a cell answers to (its UUID and `host:index`), built once per layout: the page asks
+ * whether a GPU has a cell for each MIG lease on every poll, which a scan of the GPUs made grow
+ * with leases × GPUs on an admin's page.
+ */
+function cellIds(gpus) {
+  const ids = new Set();
+  for (const g of gpus) {
+    ids.add(g.uuid);
+    ids.add(`${g.host}:${g.index}`);
+  }
+  return ids;
+}
+
+/** Whether `fleet` (null before the first layout) has a cell of GPU `id` (UUID or host:index). */
+export function hasCell(fleet, id) {
+  return fleet?.cellIds.has(id) ?? false;
 }
 
 /** Values of one poll, in the layout's GPU order. */
