@@ -7,12 +7,14 @@
 //   GET  /api/v1/fanout/lease-parts?from&to[&tenant]   lease lines of this collector's own leases
 //   POST /api/v1/fanout/lease-parts {from, to, leases}  lease lines of leases another collector holds
 //   GET  /api/v1/fanout/open-flags[?tenant]             every open flag here, for a merged summary
+//   GET  /api/v1/fanout/leases?from&to[&tenant]         every lease here in the range, for a merged tenants view
 import type { FastifyInstance } from "fastify";
 import {
   FLEET_PART_KINDS,
   FLEET_PART_PATH,
   type FleetPartKind,
   LEASE_PARTS_PATH,
+  LEASE_TERMS_PATH,
   OPEN_FLAGS_PATH,
   type OpenFlagKey,
   REPORT_PART_PATH,
@@ -158,6 +160,24 @@ export function registerFanoutRoutes(
     async (req) => ({
       flags: openFlagKeys(backend, scopeFor(req, req.query.tenant, leases)),
     }),
+  );
+
+  app.get<{ Querystring: RangeQuery & { tenant?: string } }>(
+    LEASE_TERMS_PATH,
+    { schema: schemasOf.leaseParts },
+    async (req) => {
+      if (!leases) throw new ApiError(501, "not_implemented", undefined, "no lease store here");
+      const { fromMs, toMs } = parseRange(req.query, backend.now(), DAY);
+      const tenant = req.query.tenant;
+      const all = leases.list({
+        fromMs,
+        toMs,
+        limit: Number.MAX_SAFE_INTEGER,
+        ...(tenant ? { tenant } : {}),
+      });
+      // Terms only: where a lease came from (`source`) is this collector's business.
+      return { leases: all.map(({ source: _, ...terms }): LeaseTerms => terms) };
+    },
   );
 
   app.post<{ Body: TermsBody }>(

@@ -167,7 +167,7 @@ export function buildApp(
   registerLeaseReportRoutes(app, backend, fanout, access.leases);
   registerSalesRoutes(app, backend, fanout?.peers ?? []);
   registerProcessRoutes(app, backend, access.leases, fanout);
-  registerTenantRoutes(app, backend, access.leases, fanout?.peers ?? []);
+  registerTenantRoutes(app, backend, access.leases, fanout);
   registerWhoamiRoute(app);
   app.get("/metrics", { schema: schemas.metrics }, async (_req, reply) => {
     reply.header("content-type", PROMETHEUS_CONTENT_TYPE);

@@ -1,12 +1,13 @@
 // GET /api/v1/tenants: the dashboard's tenants view (tenants-view.ts). A tenant token gets its
-// own row only; an admin or viewer every tenant's, or one with `?tenant=`. This collector's
-// leases and GPUs only: with http.peers the answer says "local only" rather than pass it off
-// as the fleet's.
+// own row only; an admin or viewer every tenant's, or one with `?tenant=`. With http.peers, every
+// collector's leases, GPUs and lease line parts merged (fanout-tenants.ts), with `peers`; a
+// tenant's scope goes to the peers as `tenant=`.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { FANOUT_HEADER } from "../fanout/fan-out.js";
 import type { LeaseService } from "../leases/service.js";
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
+import { type FanOutContext, fanFor } from "./fanout.js";
+import { fanTenantsView } from "./fanout-tenants.js";
 import { tenantsView } from "./tenants-view.js";
 
 const schema = {
@@ -23,7 +24,7 @@ export function registerTenantRoutes(
   app: FastifyInstance,
   backend: QueryBackend,
   leases: LeaseService | undefined,
-  peers: readonly string[],
+  fanout: FanOutContext | undefined,
 ): void {
   app.get<{ Querystring: { tenant?: string } }>(
     "/api/v1/tenants",
@@ -32,9 +33,8 @@ export function registerTenantRoutes(
       if (!leases) throw new ApiError(501, "not_implemented", undefined, "no lease store here");
       const p = req.principal;
       const only = p?.role === "tenant" ? p.tenant : req.query.tenant;
-      const view = await tenantsView(backend, leases, only);
-      const fanned = peers.length > 0 && req.headers[FANOUT_HEADER] === undefined;
-      return fanned ? { ...view, fanout: "local only" } : view;
+      const ctx = fanFor(fanout, req);
+      return ctx ? fanTenantsView(ctx, backend, leases, only) : tenantsView(backend, leases, only);
     },
   );
 }

@@ -373,6 +373,12 @@ export interface FleetPart {
  */
 export const LEASE_PARTS_PATH = "/api/v1/fanout/lease-parts";
 
+/**
+ * Where a collector serves the terms of every lease it holds overlapping `from`..`to` (a tenant's
+ * with `tenant=`), whole, for a merged tenants view: a lease list (/api/v1/leases) stops at 10,000.
+ */
+export const LEASE_TERMS_PATH = "/api/v1/fanout/leases";
+
 /** How many peers a merged answer asked, and which are missing from it. */
 export interface PeersInfo {
   asked: number;

@@ -83,6 +83,18 @@ export const PEER_ANSWERS = {
   hosts: Type.Object({ hosts: list(HOST) }),
   /** A lease list (/api/v1/leases): whose leases a peer holds. */
   leases: Type.Object({ leases: list({ tenant: Type.String() }), truncated: Type.Boolean() }),
+  /** Every lease a peer holds in a range (LEASE_TERMS_PATH), as the tenants view reads them. */
+  leaseTerms: Type.Object({
+    leases: list({
+      id: Type.String(),
+      device: Type.String(),
+      gpu: Type.String(),
+      tenant: Type.String(),
+      startMs: Type.Number(),
+      endMs: orNull(Type.Number()),
+      availabilityMilli: orNull(Type.Number()),
+    }),
+  }),
   flags: Type.Object({ flags: list(FLAG), ...HELD }),
   openFlags: Type.Object({ flags: list(EPISODE) }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),

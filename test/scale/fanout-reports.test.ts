@@ -190,7 +190,7 @@ async function collector(name: string, hosts: readonly number[], holds: "a" | "b
   }
   for (const { lease: l, on } of LEASES)
     if (holds === "all" || on.includes(holds)) store.leases.insert(l, T0);
-  const c = await serveParts(parts, { nowMs, token: TOKEN, peers });
+  const c = await serveParts(parts, { nowMs, token: TOKEN, peers, leases: true });
   started.push(c);
   return c;
 }
@@ -419,6 +419,39 @@ describe("thermal, capacity, downtime and lease reports over peers", () => {
     }
   });
 
+  it("merges the tenants view: every collector's leases, GPUs and lease parts, as one holding all", async () => {
+    type View = {
+      tenants: {
+        tenant: string;
+        gpus: { leaseId: string; host: string }[];
+        utilizationMonth: number | null;
+      }[];
+      ended: { leaseId: string; host: string }[];
+      peers?: Peers;
+    };
+    const merged = await get<View>(first, "/api/v1/tenants");
+    expect(merged.peers).toEqual({ asked: 1, missing: [], errors: [] });
+    expectSame(merged, await get<View>(whole, "/api/v1/tenants"), "tenants view");
+    // Leases only the second holds are there (globex-moved in force, acme-lost), the first's ended
+    // acme-moved too, at the host its GPU was on when it ended (the second's, after the move).
+    const held = merged.tenants.map((t) => [t.tenant, t.gpus.map((g) => g.leaseId)]);
+    expect(held).toEqual([
+      ["acme", ["acme-lost"]],
+      ["globex", ["globex-offline", "globex-capped", "globex-moved"]],
+    ]);
+    expect(merged.ended.map((e) => [e.leaseId, e.host])).toEqual([
+      ["acme-moved", fleet.hostName(MOVED.to)],
+      ["acme-hot", fleet.hostName(2)],
+    ]);
+    expect(merged.tenants.every((t) => t.utilizationMonth !== null)).toBe(true);
+    // A tenant's token: its own row and ended leases, from every collector.
+    const t = newToken();
+    first.store.tokens.insert(t.id, "tenant:acme", t.digest, "", nowMs);
+    const mine = await get<View>(first, "/api/v1/tenants?tenant=globex", t.token);
+    expectSame(mine, await get<View>(whole, "/api/v1/tenants?tenant=acme"), "acme's tenants view");
+    expect(mine.tenants.map((r) => r.tenant)).toEqual(["acme"]);
+  });
+
   it("names a peer that is down, in JSON and in CSV headers, and still answers", async () => {
     const dead = `http://127.0.0.1:${await deadPort()}`;
     const partial = await collector("partial", [0, 2, 4], "a", [second.url, dead]);
@@ -442,5 +475,8 @@ describe("thermal, capacity, downtime and lease reports over peers", () => {
     );
     const csv = await fetchOk(partial, `/api/v1/reports/leases?${range}&format=csv`);
     expect(csv.headers.get("x-gputel-peers-missing")).toBe(dead);
+    const view = await get<{ peers?: Peers }>(partial, "/api/v1/tenants");
+    expect(view.peers?.missing).toEqual([dead]);
+    expectSame(view, await get<unknown>(first, "/api/v1/tenants"), "tenants view without the dead peer");
   });
 });
