@@ -157,6 +157,15 @@ describe("a share group under round robin", () => {
     expectSame(await get(first, report), await get(whole, report), "lease report");
   });
 
+  it("gives the tenants view as the whole collector does: each member's half of GX's samples added", async () => {
+    type View = { tenants: { utilizationToday: number; leasedHoursMonth: number; downHoursMonth: number }[] };
+    const merged = await get<View>(first, "/api/v1/tenants");
+    expectSame(merged, await get<View>(whole, "/api/v1/tenants"), "tenants view");
+    expect(merged.tenants.map((t) => [t.utilizationToday, t.leasedHoursMonth, t.downHoursMonth])).toEqual([
+      [1, 2, 0.5],
+    ]);
+  });
+
   it("ends the merged reset-required at the recovery, though the second's copy ends a sample later", async () => {
     const own = await fetch(`${second.url}/api/v1/flags?state=all&kind=reset-required`, {
       headers: { authorization: `Bearer ${TOKEN}`, "x-gputel-fanout": "1" },
