@@ -8,11 +8,13 @@
 //   POST /api/v1/fanout/lease-parts {from, to, leases}  lease lines of leases another collector holds
 //   GET  /api/v1/fanout/open-flags[?tenant]             every open flag here, for a merged summary
 //   GET  /api/v1/fanout/leases?from&to[&tenant]         every lease here in the range, for a merged tenants view
+//   GET  /api/v1/fanout/health-part?from&to            the fleet health report (health-part.ts)
 import type { FastifyInstance } from "fastify";
 import {
   FLEET_PART_KINDS,
   FLEET_PART_PATH,
   type FleetPartKind,
+  HEALTH_PART_PATH,
   LEASE_PARTS_PATH,
   LEASE_TERMS_PATH,
   OPEN_FLAGS_PATH,
@@ -148,6 +150,12 @@ export function registerFanoutRoutes(
       return need(backend, "fleetPart")(kind, parseRange(req.query, backend.now(), DAY));
     },
   );
+
+  // The health report's own range bound (health-routes.ts): 30 days.
+  app.get<{ Querystring: RangeQuery }>(HEALTH_PART_PATH, { schema: schemas.reportPart }, async (req) => {
+    if (!backend.health) throw new ApiError(501, "not_implemented", undefined, "no health data here");
+    return backend.health.part(parseRange(req.query, backend.now(), 30 * DAY));
+  });
 
   app.get<{ Querystring: RangeQuery }>(LEASE_PARTS_PATH, { schema: schemasOf.leaseParts }, async (req) =>
     // A peer asks for its merge: with each line's flag episodes (reports/lease-reports.ts).

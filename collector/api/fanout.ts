@@ -11,19 +11,27 @@ import type {
   FleetPart,
   FleetPartKind,
   GpuView,
+  HealthPart,
   HostView,
   OpenFlagKey,
   PeersInfo,
   ReportPart,
   TimeRange,
 } from "../contract/api-contract.js";
-import { FLEET_PART_PATH, OPEN_FLAGS_PATH, REPORT_PART_PATH } from "../contract/api-contract.js";
+import {
+  FLEET_PART_PATH,
+  HEALTH_PART_PATH,
+  OPEN_FLAGS_PATH,
+  REPORT_PART_PATH,
+} from "../contract/api-contract.js";
 import { FANOUT_HEADER, type FanOutOptions, fanOut, isNotHeld, settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { mergeFlagPages, mergeGpuAnswers } from "../merge/list-answers.js";
 import { mergeFleetReport } from "../merge/merge-fleet.js";
+import { mergeHealthParts } from "../merge/merge-health-report.js";
 import { mergeUsageReport } from "../merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer, summaryRange } from "../merge/summary.js";
+import type { HealthReport } from "../reports/health-types.js";
 import type {
   CapacityReport,
   DowntimeReport,
@@ -34,6 +42,7 @@ import type {
 } from "../reports/reports.js";
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
+import type { HealthBackend } from "./health-backend.js";
 import { EVERY_OPEN_FLAG, LIMITS } from "./params.js";
 
 export interface FanOutContext extends FanOutOptions {
@@ -311,4 +320,22 @@ export async function fanFleetReport(
   const { data, missing } = settle(answers);
   const report = mergeFleetReport(kind, by, [local, ...data], backend.now());
   return { ...report, peers: info(ctx, missing) };
+}
+
+/** The fleet health report over this collector's health part and every peer's (merge-health-report.ts). */
+export async function fanHealthReport(
+  ctx: FanOutContext,
+  health: HealthBackend,
+  range: TimeRange,
+  nowMs: number,
+): Promise<HealthReport & { peers: PeersInfo }> {
+  const local = health.part(range);
+  const answers = await ask<HealthPart>(
+    ctx,
+    HEALTH_PART_PATH,
+    { from: String(local.fromMs), to: String(local.toMs) },
+    PEER_ANSWERS.healthPart,
+  );
+  const { data, missing } = settle(answers);
+  return { ...mergeHealthParts([local, ...data], nowMs), peers: info(ctx, missing) };
 }

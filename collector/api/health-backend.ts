@@ -2,7 +2,8 @@
 // flag acknowledgements, the flag engine (history, acknowledgement). Reads go through the
 // store's methods (its SQL stays in collector/store).
 import { xidEntry } from "../../shared/xid/xid.js";
-import type { GpuView, TimeRange } from "../contract/api-contract.js";
+import type { GpuView, HealthPart, TimeRange } from "../contract/api-contract.js";
+import { healthPart } from "../fanout/health-part.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagAck, FlagKind } from "../flags/types.js";
 import { type GpuPlace, stretchMs } from "../reports/down-time.js";
@@ -17,6 +18,8 @@ export interface HealthBackend {
   events(query: EventQuery): EventsAnswer;
   timeline(gpu: GpuView, range: TimeRange): HealthTimeline;
   report(range: TimeRange): HealthReport;
+  /** This collector's share of the fleet health report, for the merge (HEALTH_PART_PATH). */
+  part(range: TimeRange): HealthPart;
   /** Undefined when there is no flag with this id. */
   acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined;
   xidCounts(): EventCount[];
@@ -118,19 +121,41 @@ export class StoreHealthBackend implements HealthBackend {
 
   report(range: TimeRange): HealthReport {
     const store = this.parts.store;
-    const models = new Map(store.fleetGpus().map((g) => [g.uuid, g.model]));
     return healthReport({
       ...range,
       nowMs: this.now(),
       groups: store.events().groups(range.fromMs, range.toMs),
-      // Every episode of the range, paged: one read's 10,000 newest (a flaky GPU's timeouts, a
-      // fleet's lost GPUs after an outage) left the older down time and RMA reasons out.
-      flags: flagsIn(this.parts.flags, range.fromMs, range.toMs, {
-        kinds: ["lost", "reset-required", "error"],
-      }),
-      modelOf: (uuid) => models.get(uuid) ?? "",
+      flags: this.reportFlags(range),
+      modelOf: this.models(),
       leasesOn: (uuid) => store.leases.onGpu(uuid, range.fromMs, range.toMs),
     });
+  }
+
+  part(range: TimeRange): HealthPart {
+    const { store } = this.parts;
+    return healthPart({
+      store,
+      ...range,
+      nowMs: this.now(),
+      flags: this.reportFlags(range),
+      modelOf: this.models(),
+    });
+  }
+
+  /**
+   * Every episode of the range the report reads, paged: one read's 10,000 newest (a flaky GPU's
+   * timeouts, a fleet's lost GPUs after an outage) left the older down time and RMA reasons out.
+   */
+  private reportFlags(range: TimeRange): Flag[] {
+    return flagsIn(this.parts.flags, range.fromMs, range.toMs, {
+      kinds: ["lost", "reset-required", "error"],
+    });
+  }
+
+  /** Each GPU's model as this collector knows it ("" when unknown). */
+  private models(): (uuid: string) => string {
+    const models = new Map(this.parts.store.fleetGpus().map((g) => [g.uuid, g.model]));
+    return (uuid) => models.get(uuid) ?? "";
   }
 
   acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined {

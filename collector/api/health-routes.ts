@@ -3,23 +3,24 @@
 // and an operator's acknowledgement of a flag. Private like every route (access.ts); the
 // acknowledgement changes state, so it is a POST with a JSON body and needs the API token where
 // one is set (the token is the API's one, administrative, credential). With http.peers a GPU's
-// timeline merges every collector's share (fanout-gpu-share.ts); the rest answer from this one.
+// timeline merges every collector's share (fanout-gpu-share.ts) and the fleet report every
+// collector's part (fanHealthReport); the events answer from this one.
 import type { FastifyInstance } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { XID_ACTIONS } from "../../shared/xid/types.js";
-import type { GpuView, TimeRange } from "../contract/api-contract.js";
+import type { GpuView, PeersInfo, TimeRange } from "../contract/api-contract.js";
 import { NOT_HELD } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseService } from "../leases/service.js";
 import { mergeHealthTimelines } from "../merge/merge-health.js";
 import { eventsCsv, healthReportCsv } from "../reports/health-csv.js";
-import type { HealthTimeline } from "../reports/health-types.js";
+import type { HealthReport, HealthTimeline } from "../reports/health-types.js";
 import { reportFileName } from "../reports/report-csv.js";
 import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
-import { type FanOutContext, fanFor, listedGpu } from "./fanout.js";
+import { type FanOutContext, fanFor, fanHealthReport, listedGpu, peersHeaders } from "./fanout.js";
 import { fanGpuShare } from "./fanout-gpu-share.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
 import { parseRange } from "./params.js";
@@ -213,12 +214,18 @@ export function registerHealthRoutes(
   }
 
   // A static route: Fastify matches it before /api/v1/reports/:kind.
+  // With http.peers every collector's part merges (fanHealthReport); a peer's request, its own.
   app.get<{ Querystring: { from?: string; to?: string; format?: "json" | "csv" } }>(
     "/api/v1/reports/health",
     { schema: { querystring: reportSchema } },
     async (req, reply) => {
-      const report = health().report(parseRange(req.query, backend.now(), 30 * DAY));
+      const range = parseRange(req.query, backend.now(), 30 * DAY);
+      const ctx = fanFor(fanout, req);
+      const report: HealthReport & { peers?: PeersInfo } = ctx
+        ? await fanHealthReport(ctx, health(), range, backend.now())
+        : health().report(range);
       if (!wantsCsv(req.query.format, req.headers.accept)) return report;
+      peersHeaders(reply, report.peers);
       return csvAnswer(reply, reportFileName(report), healthReportCsv(report));
     },
   );

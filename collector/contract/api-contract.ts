@@ -5,7 +5,7 @@ import type { MetricKey } from "../../shared/metrics.js";
 import type { Flag, FlagKind, Severity } from "../flags/types.js";
 import type { ReportSession } from "../reports/process-report.js";
 import type { FleetReport } from "../reports/reports.js";
-import type { EventCount } from "../store/event-store.js";
+import type { EventCount, EventGroup } from "../store/event-store.js";
 import type { MigDeviceRow } from "../store/mig-devices.js";
 import type { UsageClass } from "../usage/classify.js";
 import type { UsageSums, UsageTotals } from "../usage/usage-sums.js";
@@ -365,6 +365,47 @@ export interface FleetPart {
   stretches: StretchPart[];
   /** The flag episodes overlapping the range that the report reads (none for capacity). */
   flags: Flag[];
+}
+
+/** Where a collector serves its share of the fleet health report (docs/scaling.md, "Query fan-out"). */
+export const HEALTH_PART_PATH = "/api/v1/fanout/health-part";
+
+/**
+ * One collector's Xid events of one health report group (host, GPU, code, action, fault), with
+ * the key each store keeps an event unique by (kernel boot, sequence), so that the merge counts
+ * an event several collectors hold once. `keys` is null in a part cut at its bound (healthPart):
+ * the group then has its count only.
+ */
+export interface HealthPartGroup extends EventGroup {
+  keys: { boot: string; seqs: number[] }[] | null;
+}
+
+/** A lease as the health report's downtime by tenant reads it. */
+export interface HealthPartLease {
+  id: string;
+  gpu: string;
+  tenant: string;
+  startMs: number;
+  endMs: number | null;
+}
+
+/**
+ * One collector's share of the fleet health report over [fromMs, toMs): its Xid events by group
+ * with their keys, the lost, reset-required and error episodes overlapping the range, the models
+ * of the GPUs these name, and its leases overlapping the range. The asking collector merges them
+ * (collector/merge/merge-health-report.ts) and builds the report with the one builder.
+ */
+export interface HealthPart {
+  fromMs: number;
+  toMs: number;
+  /** The collector's clock when it answered. */
+  nowMs: number;
+  groups: HealthPartGroup[];
+  flags: Flag[];
+  models: Record<string, string>;
+  leases: HealthPartLease[];
+  /** Set when the range held more leases than a part carries: the oldest ones are in it. */
+  leasesCut?: true;
 }
 
 /**

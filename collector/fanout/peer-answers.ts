@@ -103,6 +103,31 @@ export const PEER_ANSWERS = {
     stretches: list({ ...PLACE, ...RANGE, periodMs: Type.Number(), ...USAGE }),
     flags: list(FLAG),
   }),
+  healthPart: Type.Object({
+    ...RANGE,
+    nowMs: Type.Number(),
+    groups: list({
+      host: Type.String(),
+      gpuUuid: orNull(Type.String()),
+      code: Type.Number(),
+      action: Type.String(),
+      applicationLevel: Type.Boolean(),
+      count: Type.Number(),
+      firstMs: Type.Number(),
+      lastMs: Type.Number(),
+      keys: orNull(list({ boot: Type.String(), seqs: Type.Array(Type.Number()) })),
+    }),
+    flags: list({ ...EPISODE, values: Type.Record(Type.String(), Type.Unknown()) }),
+    models: Type.Record(Type.String(), Type.String()),
+    leases: list({
+      id: Type.String(),
+      gpu: Type.String(),
+      tenant: Type.String(),
+      startMs: Type.Number(),
+      endMs: orNull(Type.Number()),
+    }),
+    leasesCut: Type.Optional(Type.Literal(true)),
+  }),
   leaseParts: Type.Object({
     ...RANGE,
     parts: list({

@@ -4,11 +4,10 @@
 // open either, so they never count. Availability counts more as down (error, offline, stale).
 import { isHardwareXid, xidEntry } from "../../shared/xid/xid.js";
 import type { Flag } from "../flags/types.js";
-import type { Lease } from "../leases/model.js";
 import type { EventGroup } from "../store/event-store.js";
 import { DownFlags, type GpuPlace, stretchMs } from "./down-time.js";
 import type { DowntimeSpan, HealthReport, RmaCandidate, XidCount } from "./health-types.js";
-import { type GpuDowntime, tenantDowntime } from "./tenant-downtime.js";
+import { type DowntimeLease, type GpuDowntime, tenantDowntime } from "./tenant-downtime.js";
 
 /** Flag kinds during which a GPU is down for a hardware reason. */
 export const DOWNTIME_KINDS = ["lost", "reset-required"] as const;
@@ -58,7 +57,7 @@ export interface HealthReportInput {
   flags: readonly Flag[];
   modelOf: (uuid: string) => string;
   /** Leases on a GPU (or its MIG devices) overlapping the range; absent: no leases are kept. */
-  leasesOn?: (uuid: string) => readonly Lease[];
+  leasesOn?: (uuid: string) => readonly DowntimeLease[];
 }
 
 export function healthReport(input: HealthReportInput): HealthReport {

@@ -86,6 +86,14 @@ export interface HealthReport {
    */
   tenantDowntime: { byTenant: TenantDowntime[]; unleasedGpuHours: number };
   rmaCandidates: RmaCandidate[];
+  /**
+   * Merged from several collectors only, where a collector's part was cut at its bound
+   * (collector/fanout/health-part.ts; docs/scaling.md): "xid-counts", more Xid events in the range
+   * than a part carries keys for, so a count is the largest one collector holds (low where none
+   * holds every event of it); "leases", more leases than a part carries, so the downtime by
+   * tenant may miss the newest.
+   */
+  cut?: ("xid-counts" | "leases")[];
 }
 
 export interface TenantDowntime {

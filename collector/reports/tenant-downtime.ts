@@ -6,23 +6,26 @@
 import type { Lease } from "../leases/model.js";
 import type { DowntimeSpan, TenantDowntime } from "./health-types.js";
 
+/** What the downtime by tenant reads of a lease (a peer's health report part carries no more). */
+export type DowntimeLease = Pick<Lease, "id" | "tenant" | "startMs" | "endMs">;
+
 export interface GpuDowntime {
   uuid: string;
   spans: readonly DowntimeSpan[];
   /** Leases on this GPU (or its MIG devices) overlapping the report's range. */
-  leases: readonly Lease[];
+  leases: readonly DowntimeLease[];
 }
 
 const hours = (ms: number) => Math.round((ms / 3_600_000) * 1000) / 1000;
 
-function overlapMs(span: DowntimeSpan, lease: Lease): number {
+function overlapMs(span: DowntimeSpan, lease: DowntimeLease): number {
   const from = Math.max(span.fromMs, lease.startMs);
   const to = Math.min(span.toMs, lease.endMs ?? Number.POSITIVE_INFINITY);
   return Math.max(0, to - from);
 }
 
 /** Downtime of a span no lease covered: the span less the union of the leases over it. */
-function unleasedMs(span: DowntimeSpan, leases: readonly Lease[]): number {
+function unleasedMs(span: DowntimeSpan, leases: readonly DowntimeLease[]): number {
   const parts = leases
     .map((l) => ({ from: Math.max(span.fromMs, l.startMs), to: Math.min(span.toMs, l.endMs ?? span.toMs) }))
     .filter((p) => p.to > p.from)

@@ -66,6 +66,27 @@ export interface EventGroup {
   lastMs: number;
 }
 
+/** What the health report groups Xid events by. */
+export type EventGroupKey = Pick<EventGroup, "host" | "gpuUuid" | "code" | "action" | "applicationLevel">;
+
+/** One string per group: the health report parts' groups and their merge key them by it. */
+export function eventGroupKey(k: EventGroupKey): string {
+  return `${k.host}\u0000${k.gpuUuid ?? ""}\u0000${k.code}\u0000${k.action}\u0000${k.applicationLevel}`;
+}
+
+/** A group of `k`'s key with no event counted yet, over [firstMs, lastMs]. */
+export function emptyEventGroup(k: EventGroupKey, firstMs: number, lastMs: number): EventGroup {
+  const { host, gpuUuid, code, action, applicationLevel } = k;
+  return { host, gpuUuid, code, action, applicationLevel, count: 0, firstMs, lastMs };
+}
+
+/** One Xid event's group (EventGroup's key), its time and its key (host, kernel boot, sequence). */
+export interface EventKey extends EventGroupKey {
+  kernelBootId: string;
+  kernelSeq: number;
+  timeMs: number;
+}
+
 interface Row {
   id: number;
   host: string;
@@ -215,10 +236,29 @@ export class EventStore {
         `SELECT host, gpu_uuid AS gpuUuid, code, action, application_level AS app, COUNT(*) AS count,
                 MIN(time_ms) AS firstMs, MAX(time_ms) AS lastMs
          FROM events WHERE kind = 'xid' AND time_ms >= ? AND time_ms < ?
-         GROUP BY host, gpu_uuid, code, action, application_level`,
+         GROUP BY host, gpu_uuid, code, action, application_level
+         ORDER BY host, gpu_uuid, code, action, application_level`,
       )
       .all(fromMs, toMs) as (Omit<EventGroup, "applicationLevel"> & { app: number })[];
     return rows.map(({ app, ...g }) => ({ ...g, applicationLevel: app === 1 }));
+  }
+
+  /**
+   * Xid events in [fromMs, toMs), at most `limit`, each with its group (as `groups` keys it) and
+   * the key the table keeps it unique by: what a health report part carries, so that collectors
+   * holding the same events count them once. Ordered as `groups`, then by kernel boot and sequence.
+   */
+  keys(fromMs: number, toMs: number, limit: number): EventKey[] {
+    const rows = this.db
+      .prepare(
+        `SELECT host, gpu_uuid AS gpuUuid, code, action, application_level AS app,
+                kernel_boot_id AS kernelBootId, kernel_seq AS kernelSeq, time_ms AS timeMs
+         FROM events WHERE kind = 'xid' AND time_ms >= ? AND time_ms < ?
+         ORDER BY host, gpu_uuid, code, action, application_level, kernel_boot_id, kernel_seq
+         LIMIT ?`,
+      )
+      .all(fromMs, toMs, limit) as (Omit<EventKey, "applicationLevel"> & { app: number })[];
+    return rows.map(({ app, ...k }) => ({ ...k, applicationLevel: app === 1 }));
   }
 
   /** Deletes events older than beforeMs, at most `batch` rows; returns how many went (uses events_time). */

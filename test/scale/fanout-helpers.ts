@@ -19,6 +19,7 @@ import { LeaseService } from "../../collector/leases/service.js";
 import { FlagStore } from "../../collector/store/flag-store.js";
 import { Store } from "../../collector/store/store.js";
 import { silentLogger } from "../../shared/logger.js";
+import { GpuState } from "../../shared/proto.js";
 import { eventPayload, eventTopic, xidEvent } from "../collector/health/events.js";
 import { runCaptured } from "../helpers/cli.js";
 
@@ -72,16 +73,16 @@ export function feedInventories(
 }
 
 /**
- * An Xid 79 of `uuid` (kernel sequence `seq`) logged at `timeMs` and sent by `host`'s agent (boot
- * `boot-HOST`), received at `atMs`: stored, and what is new handed to the flag engine, as ingest
- * does. Kernel-log events reach every collector of a share group.
+ * An Xid (79 unless `code` says) of `uuid` (kernel sequence `seq`) logged at `timeMs` and sent by
+ * `host`'s agent (boot `boot-HOST`), received at `atMs`: stored, and what is new handed to the flag
+ * engine, as ingest does. Kernel-log events reach every collector of a share group.
  */
 export function feedXid(
   parts: CollectorParts,
-  xid: { host: string; uuid: string; seq: number; timeMs: number },
+  xid: { host: string; uuid: string; seq: number; timeMs: number; code?: number },
   atMs: number,
 ): void {
-  const event = xidEvent(xid.seq, 79, {
+  const event = xidEvent(xid.seq, xid.code ?? 79, {
     gpu_uuid: xid.uuid,
     time_ms: xid.timeMs,
     pid: null,
@@ -95,6 +96,41 @@ export function feedXid(
   if (checked.rejections.length > 0) throw new Error(JSON.stringify(checked.rejections));
   const { fresh } = parts.store.writeEvents(checked.events, atMs);
   parts.flags.onEvents(fresh, atMs);
+}
+
+/**
+ * `host`'s frame at `t` (sequence counted in `stepMs` from `t0`) with its one GPU `uuid`, busy at
+ * 50 %: its recovery action "GPU reset" where `gpu` says `resetting` (else none), or `lost`.
+ */
+export function oneGpuFrame(
+  host: string,
+  uuid: string,
+  t: number,
+  at: { t0: number; stepMs: number },
+  gpu: { resetting?: boolean; lost?: boolean } = {},
+): ValidFrame {
+  return {
+    host,
+    boot_id: `boot-${host}`,
+    seq: (t - at.t0) / at.stepMs + 1,
+    timestamp_ms: t,
+    interval_ms: at.stepMs,
+    site: "lab",
+    labels: {},
+    gpus: [
+      gpu.lost
+        ? { index: 0, uuid, state: GpuState.GPU_STATE_LOST }
+        : {
+            index: 0,
+            uuid,
+            state: GpuState.GPU_STATE_OK,
+            utilization_gpu_pct: 50,
+            temperature_gpu_celsius: 50,
+            power_draw_watts: 200,
+            gpu_recovery_action: gpu.resetting ? 1 : 0,
+          },
+    ],
+  } as ValidFrame;
 }
 
 /** Stores `frames` and runs the flag rules on them, `batch` frames at a time, each at its last frame's time. */

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { LeaseService } from "../../collector/leases/service.js";
-import { AgentState, GpuState } from "../../shared/proto.js";
+import { AgentState } from "../../shared/proto.js";
 import {
   type CollectorParts,
   callAs,
@@ -21,6 +21,7 @@ import {
   feedInventories,
   feedXid,
   getJson,
+  oneGpuFrame,
   openParts,
   type ServedCollector,
   serveParts,
@@ -49,26 +50,7 @@ const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-reset-required-"));
 
 /** host's frame at `t`, with its one GPU `uuid`; `resetting`: its recovery action is "GPU reset" (else none). */
 function frameAt(host: string, uuid: string, t: number, resetting: boolean): ValidFrame {
-  return {
-    host,
-    boot_id: `boot-${host}`,
-    seq: (t - T0) / STEP + 1,
-    timestamp_ms: t,
-    interval_ms: STEP,
-    site: "lab",
-    labels: {},
-    gpus: [
-      {
-        index: 0,
-        uuid,
-        state: GpuState.GPU_STATE_OK,
-        utilization_gpu_pct: 50,
-        temperature_gpu_celsius: 50,
-        power_draw_watts: 200,
-        gpu_recovery_action: resetting ? 1 : 0,
-      },
-    ],
-  } as ValidFrame;
+  return oneGpuFrame(host, uuid, t, { t0: T0, stepMs: STEP }, { resetting });
 }
 
 /** A share group member with the frames of `hosts`, every inventory, the Xid and acme's lease of GX. */

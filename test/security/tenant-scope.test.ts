@@ -180,7 +180,7 @@ describe("a tenant token", () => {
   // Summary, cells and reports are scoped now (tenant-scope-fleet.test.ts); the host list stays a fleet route.
   test("the host list, lease administration, the peers' part routes and /metrics: 403", async () => {
     // A part route takes `tenant=` from the collector that asks: a tenant token may not name another.
-    const parts = ["report-part", "fleet-part", "process-part?tenant=globex", "lease-parts"];
+    const parts = ["report-part", "fleet-part", "process-part?tenant=globex", "lease-parts", "health-part"];
     for (const path of [
       "/api/v1/hosts",
       "/api/v1/leases",
