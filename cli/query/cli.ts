@@ -54,9 +54,8 @@ Commands:
 Options:
   --url URL          collector API (default http://127.0.0.1:8080); repeat or comma-separate
                      to ask several collectors and merge (summary, gpus, gpu ID, flags, events,
-                     health GPU, processes, every report KIND but health, which one collector
-                     answers for its own data); each then answers for itself only, not for its
-                     http.peers
+                     health GPU, processes, every report KIND); each then answers for itself
+                     only, not for its http.peers
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
   --format F         table (default) | csv | json;  --csv and --json say the same
   --sort F[:desc]    order rows by a CSV column (gpus: gpu, util_pct, temp_celsius, power_watts,

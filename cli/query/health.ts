@@ -1,6 +1,6 @@
 // `gputel query events | health GPU | report health`: the health routes (collector/api/
-// health-routes.ts), as tables for people or the API's JSON; `events` and `health GPU` merge
-// several collectors.
+// health-routes.ts), as tables for people or the API's JSON; `events`, `health GPU` and `report
+// health` merge several collectors.
 
 import { TIMELINE_EVENTS } from "../../collector/api/health-backend.js";
 import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
@@ -13,7 +13,7 @@ import type {
   HealthTimeline,
 } from "../../collector/reports/health-types.js";
 import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
-import { OptionError } from "./options.js";
+import { mergedHealthReport } from "./merged.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
 export interface HealthArgs {
@@ -32,7 +32,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z")
 
 /**
  * Events and one GPU's timeline are asked of every URL and merged (merge-health.ts), as the other
- * lists are. The health report is not merged: several URLs are refused (see below).
+ * lists are; the health report from every URL's part (mergedHealthReport).
  */
 export async function healthCommand(
   command: "events" | "health" | "report-health",
@@ -64,15 +64,12 @@ export async function healthCommand(
       () => healthTimelineCsv(t),
     );
   } else {
-    // Each collector's report counts its own stored events (every collector of a share group holds
-    // them all: their counts would add up twice) and its own down episodes (where the GPU's frames
-    // went), and it does not ask its http.peers: no sum of reports is the fleet's. Refused, as
-    // `mergedReport` refuses the reports it cannot merge, rather than the first URL's answer.
-    if (client.urls.length > 1)
-      throw new OptionError(
-        "the health report is not merged across collectors: ask one collector at a time (--url)",
-      );
-    const r = await getJson<HealthReport>(base, "/api/v1/reports/health", range, client);
+    // Several collectors: each one's part, merged (every event once by its kernel key, episodes
+    // joined), as the API's fan-out merges them; no sum of the collectors' reports is the fleet's.
+    const r =
+      client.urls.length > 1
+        ? await mergedHealthReport({ from: range.from, to: range.to }, client)
+        : await getJson<HealthReport>(base, "/api/v1/reports/health", range, client);
     print(
       r,
       () => renderHealthReport(r, style),

@@ -5,6 +5,7 @@ import { LIMITS, parseGroupBy } from "../../collector/api/params.js";
 import type {
   FleetPart,
   GpuView,
+  HealthPart,
   HostView,
   OpenFlagKey,
   Report,
@@ -14,13 +15,16 @@ import type {
 import {
   FLEET_PART_KINDS,
   FLEET_PART_PATH,
+  HEALTH_PART_PATH,
   OPEN_FLAGS_PATH,
   REPORT_PART_PATH,
 } from "../../collector/contract/api-contract.js";
 import { mergeGpuAnswers } from "../../collector/merge/list-answers.js";
 import { mergeFleetReport } from "../../collector/merge/merge-fleet.js";
+import { mergeHealthParts } from "../../collector/merge/merge-health-report.js";
 import { mergeUsageReport } from "../../collector/merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer } from "../../collector/merge/summary.js";
+import type { HealthReport } from "../../collector/reports/health-types.js";
 import { ApiError } from "../../collector/request/errors.js";
 import { type ClientOptions, getAll, getJson, QueryError } from "./client.js";
 import { OptionError, parseLimit } from "./options.js";
@@ -117,4 +121,21 @@ export async function mergedReport(
     { ...client, urls: rest },
   );
   return mergeUsageReport(kind === "energy" ? "energy" : "utilization", groupBy, [head, ...others]);
+}
+
+/**
+ * The fleet health report from every collector's health part (its events with their kernel keys,
+ * its down episodes and leases), merged as the API's fan-out merges them (mergeHealthParts): the
+ * first collector resolves the range, the rest are asked for exactly that range.
+ */
+export async function mergedHealthReport(range: Range, client: ClientOptions): Promise<HealthReport> {
+  const [first, ...rest] = client.urls;
+  if (first === undefined) throw new Error("no collector URL");
+  const head = await getJson<HealthPart>(first, HEALTH_PART_PATH, range, client);
+  const others = await getAll<HealthPart>(
+    HEALTH_PART_PATH,
+    { from: String(head.fromMs), to: String(head.toMs) },
+    { ...client, urls: rest },
+  );
+  return mergeHealthParts([head, ...others], head.nowMs);
 }

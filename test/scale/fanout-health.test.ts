@@ -5,16 +5,18 @@
 // holds every frame and every event. GX gets three Xid 79s and an Xid 48 (an RMA candidate, down
 // until its reset), GY an Xid 13 (the workload's) and falls off the bus for a quarter of an hour.
 // acme's lease of GX is on every collector, beta's of GY on the first only (GY's down episode is
-// the second's). The first collector, with the second as its peer, must answer what the third
-// answers: every Xid once (not each collector's counts added, not the larger of them), both GPUs'
-// down time, beta's share of it.
+// the second's). The first collector, with the second as its peer, and `gputel query report
+// health` given both URLs must answer what the third answers: every Xid once (not each
+// collector's counts added, not the larger of them), both GPUs' down time, beta's share of it.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../../cli/query/cli.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import type { HealthReport } from "../../collector/reports/health-types.js";
+import { runCaptured } from "../helpers/cli.js";
 import {
   type CollectorParts,
   callAs,
@@ -26,6 +28,7 @@ import {
   getJson,
   oneGpuFrame,
   openParts,
+  queryJson,
   type ServedCollector,
   serveParts,
   stopAll,
@@ -159,6 +162,17 @@ describe("the fleet health report across collectors", () => {
     } finally {
       await alone.server.stop();
     }
+  });
+
+  it("gputel query report health --url a,b merges the collectors' parts", async () => {
+    const args = ["report", "health", "--url", `${first.url},${second.url}`];
+    const since = ["--since", String(T0), "--until", String(NOW)];
+    const merged = await queryJson<HealthReport>([...args, ...since], TOKEN);
+    expectSame(merged, await get<HealthReport>(whole, `/api/v1/reports/health?${range}`), "cli");
+    const csv = await runCaptured(run, [...args, ...since, "--format", "csv"], { GPUTEL_API_TOKEN: TOKEN });
+    expect(csv.code, csv.err).toBe(0);
+    const one = await callAs(whole, `/api/v1/reports/health?${range}&format=csv`, TOKEN);
+    expect(csv.out).toBe(await one.text());
   });
 
   it("refuses tenants the report and the part (403)", async () => {

@@ -119,13 +119,19 @@ describe("gputel query (health)", () => {
     expect(t.out.stdout).toContain(`(more: --until ${T0 + 2001})`);
   });
 
-  it("report health with several --url is refused (64): each collector's report is its own", async () => {
+  it("report health with several --url merges their parts: events both hold count once", async () => {
     const { url } = await live();
+    // The same collector twice: every event and episode on both, as in a share group.
     const url2 = await serve(harnesses[0] as FlagHarness);
-    const r = io();
-    expect(await queryCli(["report", "health", "--url", `${url},${url2}`, ...range], r.io)).toBe(64);
-    expect(r.out.stdout).toBe("");
-    expect(r.out.stderr).toContain("the health report is not merged across collectors");
+    const one = io();
+    expect(await queryCli(["report", "health", "--url", url, "--json", ...range], one.io)).toBe(0);
+    const both = io();
+    expect(await queryCli(["report", "health", "--url", `${url},${url2}`, "--json", ...range], both.io)).toBe(
+      0,
+    );
+    const report = JSON.parse(both.out.stdout) as { xid: { total: number } };
+    expect(report.xid.total).toBe(2);
+    expect(report).toEqual(JSON.parse(one.out.stdout));
   });
 
   it("shows a GPU's timeline and the fleet report; refuses a missing GPU", async () => {
