@@ -156,15 +156,16 @@ export function healthReport(input: HealthReportInput): HealthReport {
     xid: {
       total,
       byCode: [...byCode.values()].sort((a, b) => b.count - a.count || a.code - b.code),
-      byModel: [...byModel.values()].sort((a, b) => b.count - a.count),
-      byHost: [...byHost.values()].sort((a, b) => b.count - a.count),
+      // Ties by name: a merged report's inputs come in another order than one store's.
+      byModel: [...byModel.values()].sort((a, b) => b.count - a.count || a.model.localeCompare(b.model)),
+      byHost: [...byHost.values()].sort((a, b) => b.count - a.count || a.host.localeCompare(b.host)),
     },
     hardwareDowntime: {
       gpuHours: hours(downMs),
       gpus: gpuDowntimes.length,
       byHost: [...downByHost]
         .map(([host, ms]) => ({ host, gpuHours: hours(ms) }))
-        .sort((a, b) => b.gpuHours - a.gpuHours),
+        .sort((a, b) => b.gpuHours - a.gpuHours || a.host.localeCompare(b.host)),
     },
     tenantDowntime: tenantDowntime(gpuDowntimes),
     rmaCandidates: rma,

@@ -166,3 +166,33 @@ describe("health report", () => {
     expect(report.tenantDowntime).toEqual({ byTenant: [], unleasedGpuHours: 1 });
   });
 });
+
+describe("health report ties", () => {
+  // A merged report (several collectors) gets its flags and groups in another order than one
+  // collector's store gives them: equal counts must list alike, by name.
+  const on = (host: string, f: Flag): Flag => ({ ...f, host });
+  const at = (host: string, model: string, g: EventGroup): EventGroup => ({ ...g, host, gpuUuid: model });
+  function report(order: "ab" | "ba") {
+    const flags = [on("node-b", flag("lost", "B", T0, T0 + H)), on("node-a", flag("lost", "A", T0, T0 + H))];
+    const groups = [
+      at("node-b", "B", group("B", 79, 1, "reboot")),
+      at("node-a", "A", group("A", 79, 1, "reboot")),
+    ];
+    return healthReport({
+      fromMs: T0,
+      toMs: T0 + 24 * H,
+      nowMs: T0 + 24 * H,
+      groups: order === "ab" ? [...groups].reverse() : groups,
+      flags: order === "ab" ? [...flags].reverse() : flags,
+      modelOf: (uuid) => `model-${uuid}`,
+    });
+  }
+
+  it("lists equal counts by host and model name, whatever order the inputs come in", () => {
+    for (const r of [report("ab"), report("ba")]) {
+      expect(r.xid.byHost.map((h) => h.host)).toEqual(["node-a", "node-b"]);
+      expect(r.xid.byModel.map((m) => m.model)).toEqual(["model-A", "model-B"]);
+      expect(r.hardwareDowntime.byHost.map((h) => h.host)).toEqual(["node-a", "node-b"]);
+    }
+  });
+});
