@@ -1,4 +1,5 @@
 // What a flag is, as stored, served by the API and delivered as an alert.
+import type { ValidEvent } from "../ingest/validate-event.js";
 
 export const FLAG_KINDS = [
   "idle",
@@ -112,6 +113,22 @@ export interface FlagEpisode {
   endMs: number | null;
   /** An xid episode's opening Xid (code, fault, action), which the join keys xid episodes by; else absent. */
   values?: FlagValues;
+}
+
+/** An Xid a share-group member keeps until its host's first frame reaches it (FlagEngine.park). */
+export interface ParkedXid {
+  event: ValidEvent;
+  /** Collector clock when it arrived: it lapses limits.gpu_move_hold after. */
+  atMs: number;
+}
+
+/** Where the parked Xids are kept across restarts (ParkedXids in collector/store/parked-xids.ts). */
+export interface ParkedXidRecords {
+  park(event: ValidEvent, atMs: number): void;
+  /** Raised, lapsed or dropped: parked no more. */
+  unpark(events: readonly ValidEvent[]): void;
+  /** Those parked at or after sinceMs, in the order they were parked; the older ones go. */
+  load(sinceMs: number): ParkedXid[];
 }
 
 /** Where the flag engine keeps flags and rule timers (FlagStore in collector/store/flag-store.ts). */

@@ -87,7 +87,8 @@ export interface EventKey extends EventGroupKey {
   timeMs: number;
 }
 
-interface Row {
+/** An events row as SQLite gives it (parked-xids.ts reads it joined too). */
+export interface EventColumns {
   id: number;
   host: string;
   kind: string;
@@ -107,7 +108,7 @@ interface Row {
   application_level: number;
 }
 
-function toEvent(r: Row): EventRow {
+export function toEvent(r: EventColumns): EventRow {
   return {
     id: r.id,
     host: r.host,
@@ -209,7 +210,7 @@ export class EventStore {
     const w = where(query);
     const rows = this.db
       .prepare(`SELECT * FROM events ${w.sql} ORDER BY time_ms DESC, id DESC LIMIT ?`)
-      .all(...w.params, query.limit) as Row[];
+      .all(...w.params, query.limit) as EventColumns[];
     return rows.map(toEvent);
   }
 

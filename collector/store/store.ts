@@ -19,6 +19,7 @@
 //   store.flagStore(): FlagStore;  store.captureLog(): CaptureLog      the other tables of this file
 //   store.exportReads(): ExportReads                               slice-at-a-time reads for `gputel export`
 //   store.writeEvents(events, receivedAtMs) / store.events(): EventStore  kernel-log events (event-store.ts)
+//   store.parkedXids(): ParkedXids                                 Xids a share-group member parked (parked-xids.ts)
 //   store.eventHorizonMs(nowMs) / pruneEvents(nowMs, batch?)        events older than the longest tier go
 //   store.writeProcesses(set, receivedAtMs) / store.processes(): ProcessStore  process sessions (process-store.ts)
 //   store.processHorizonMs(nowMs) / pruneProcesses(nowMs, batch?)  sessions last seen before the longest tier go
@@ -54,6 +55,7 @@ import { LeaseStore } from "./leases.js";
 import { checkMetricLayout } from "./metric-layout.js";
 import { MigDeviceStore } from "./mig-devices.js";
 import { migrate } from "./migrate.js";
+import { ParkedXids } from "./parked-xids.js";
 import { ProcessStore } from "./process-store.js";
 import { Pruner } from "./prune.js";
 import { RawWriter } from "./raw-writer.js";
@@ -133,6 +135,7 @@ export class Store implements IngestSink {
   private snapshotAt: number | undefined;
   private exportReader: ExportReads | undefined;
   private eventStore: EventStore | undefined;
+  private parked: ParkedXids | undefined;
   private processStore: ProcessStore | undefined;
 
   private constructor(
@@ -552,6 +555,12 @@ export class Store implements IngestSink {
 
   databaseBytes(): number {
     return this.reads().databaseBytes();
+  }
+
+  /** The Xids a share-group member parked (parked-xids.ts, collector/migrations/099_parked_xids.sql). */
+  parkedXids(): ParkedXids {
+    this.parked ??= new ParkedXids(this.db);
+    return this.parked;
   }
 
   /** The flags' tables in this database (collector/migrations/010_flags.sql). */
