@@ -81,6 +81,8 @@ async function startParts(
     sharedFrames: Boolean(config.broker.share_group),
     // A member raises reset-required only for the GPUs whose frames it holds (within this).
     gpuMoveHoldMs: toIngestLimits(config.limits).gpuMoveHoldMs,
+    // A host's Xids parked for its first frame here outlive a restart.
+    parkedXids: store.parkedXids(),
   });
   flags.start();
   onClose("flags", () => flags.stop());

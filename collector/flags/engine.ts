@@ -50,6 +50,8 @@ import type {
   FlagStart,
   FlagStartQuery,
   HistoryQuery,
+  ParkedXid,
+  ParkedXidRecords,
 } from "./types.js";
 
 export interface FlagEngineOptions {
@@ -67,6 +69,11 @@ export interface FlagEngineOptions {
    * raised from events (holdsFrames). Default 10 minutes, the limit's default.
    */
   gpuMoveHoldMs?: number;
+  /**
+   * Where the Xids parked for hosts no member holds yet are kept across restarts (Store.parkedXids,
+   * collector/store/parked-xids.ts); without it they are kept in memory only.
+   */
+  parkedXids?: ParkedXidRecords;
 }
 
 const DEFAULT_GPU_MOVE_HOLD_MS = 10 * 60_000;
@@ -96,8 +103,10 @@ export class FlagEngine {
   private readonly log: Logger;
   private readonly now: () => number;
   /** Host → Xids of its GPUs that came while this member did not hold its frames (park). */
-  private readonly parked = new Map<string, { event: ValidEvent; atMs: number }[]>();
+  private readonly parked = new Map<string, ParkedXid[]>();
   private parkedCount = 0;
+  /** The parked Xids' copy in the database, kept in step with `parked` in each batch's transaction. */
+  private readonly parkedRecords: ParkedXidRecords | undefined;
   private lastSaveMs = 0;
   private samples = 0;
   private lateSamples = 0;
@@ -108,6 +117,7 @@ export class FlagEngine {
     this.health = new HealthFlags(this.book);
     this.log = (options.logger ?? silentLogger()).child({ component: "collector.flags" });
     this.now = options.now ?? Date.now;
+    this.parkedRecords = options.parkedXids;
   }
 
   /** Loads open flags and rule timers. Host arrival clocks restart now: downtime is not staleness. */
@@ -148,8 +158,12 @@ export class FlagEngine {
     }
     for (const track of this.gpus.values())
       reconcile(track, (kind) => this.book.get(track.host, track.uuid, kind));
+    this.loadParked(nowMs);
     this.lastSaveMs = nowMs;
-    this.log.info({ openFlags: open.length, gpus: this.gpus.size, hosts: this.hosts.size }, "Flags loaded");
+    this.log.info(
+      { openFlags: open.length, gpus: this.gpus.size, hosts: this.hosts.size, parkedXids: this.parkedCount },
+      "Flags loaded",
+    );
   }
 
   /**
@@ -260,17 +274,33 @@ export class FlagEngine {
    * Keeps an Xid of a GPU whose host's frames this member does not hold, for gpu_move_hold: a new
    * host's agent sends its kernel log from the boot before its first frame reaches any member, so
    * no member holds it yet. The member that first frame reaches raises it then (raiseParked); on
-   * the others it lapses. At most MAX_PARKED (dropFirstParked). Not kept across a restart.
+   * the others it lapses. At most MAX_PARKED (dropFirstParked). Kept in the database too, in the
+   * batch's transaction, so a restart within gpu_move_hold still raises it (loadParked).
    */
   private park(e: ValidEvent, atMs: number): void {
-    let list = this.parked.get(e.host);
+    this.parkedRecords?.park(e, atMs);
+    this.keepParked({ event: e, atMs });
+  }
+
+  private keepParked(p: ParkedXid): void {
+    let list = this.parked.get(p.event.host);
     if (!list) {
       list = [];
-      this.parked.set(e.host, list);
+      this.parked.set(p.event.host, list);
     }
-    list.push({ event: e, atMs });
+    list.push(p);
     this.parkedCount += 1;
     if (this.parkedCount > MAX_PARKED) this.dropFirstParked();
+  }
+
+  /**
+   * At start: the Xids parked before the restart that have not lapsed (those that did go from the
+   * database), as they were before it. A host's first frame then raises them as if the collector
+   * had run throughout.
+   */
+  private loadParked(nowMs: number): void {
+    if (!this.parkedRecords) return;
+    for (const p of this.parkedRecords.load(nowMs - this.gpuMoveHoldMs())) this.keepParked(p);
   }
 
   /**
@@ -283,6 +313,8 @@ export class FlagEngine {
     if (!list) return;
     this.parked.delete(hostName);
     this.parkedCount -= list.length;
+    // In the frame's transaction, with the flags raised: a crash after it raises none twice.
+    this.parkedRecords?.unpark(list.map((p) => p.event));
     for (const p of list) {
       if (nowMs - p.atMs > this.gpuMoveHoldMs()) continue;
       this.health.onEvents([p.event], (name) => this.hosts.get(name), p.atMs);
@@ -294,6 +326,8 @@ export class FlagEngine {
     const cutoff = nowMs - this.gpuMoveHoldMs();
     for (const [host, list] of this.parked) {
       const keep = list.filter((p) => p.atMs >= cutoff);
+      if (keep.length === list.length) continue;
+      this.parkedRecords?.unpark(list.filter((p) => p.atMs < cutoff).map((p) => p.event));
       this.parkedCount -= list.length - keep.length;
       if (keep.length === 0) this.parked.delete(host);
       else this.parked.set(host, keep);
@@ -305,7 +339,8 @@ export class FlagEngine {
     const first = this.parked.entries().next();
     if (first.done) return;
     const [host, list] = first.value;
-    list.shift();
+    const dropped = list.shift();
+    if (dropped) this.parkedRecords?.unpark([dropped.event]);
     this.parkedCount -= 1;
     if (list.length === 0) this.parked.delete(host);
   }

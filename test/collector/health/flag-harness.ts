@@ -50,6 +50,7 @@ export function flagHarness(
     store: store.flagStore(),
     config: resolveFlagsConfig(DEFAULT_FLAGS_CONFIG),
     now: () => clock.now,
+    parkedXids: store.parkedXids(),
     ...options,
   });
   const delivered: FlagEvent[] = [];

@@ -241,6 +241,45 @@ describe("in a share group (broker.share_group): a GPU's event flags are its fra
     expect(h.open("reset-required")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
   });
 
+  it("a restart within gpu_move_hold keeps the parked Xids: the first frame after it raises them", () => {
+    h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    h.xid([at(1, 79)]);
+    // The collector stops and starts again (the same database file) before the host's first frame.
+    // Until 2026-12-08 the parked Xid went with the process: GPU fallen off the bus, flagged nowhere.
+    h = h.restart();
+    h.clock.now = T0 + 5 * MIN;
+    h.frame(h.clock.now, { gpu_recovery_action: 1 });
+    expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000, values: { count: 1 } });
+    expect(h.open("reset-required")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
+    // Raised once: the next restart and frame raise it no more.
+    h = h.restart();
+    h.clock.now = T0 + 6 * MIN;
+    h.frame(h.clock.now, { gpu_recovery_action: 1 });
+    expect(h.history("xid")).toHaveLength(1);
+    expect(h.open("xid")?.values.count).toBe(1);
+  });
+
+  it("a parked Xid is in the database from the batch that parked it: a crash keeps it too", () => {
+    h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    h.xid([at(1, 79)]);
+    // A second engine on the same file, the first never stopped (nothing saved at a stop).
+    const crashed = h;
+    h = flagHarness(crashed.tmp, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    h.clock.now = T0 + 2 * MIN;
+    h.frame(h.clock.now, {});
+    expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
+  });
+
+  it("a parked Xid still lapses gpu_move_hold after it came, the collector's down time included", () => {
+    h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
+    h.xid([at(1, 79)]);
+    h = h.restart();
+    h.clock.now = T0 + 10 * MIN + 1001;
+    h.frame(h.clock.now, {});
+    expect(h.history("xid")).toEqual([]);
+    expect(h.history("reset-required")).toEqual([]);
+  });
+
   it("a first frame past gpu_move_hold after an Xid leaves it to the member that was given it", () => {
     h = flagHarness(undefined, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
     h.xid([at(1, 79)]);
