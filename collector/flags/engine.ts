@@ -321,6 +321,21 @@ export class FlagEngine {
     }
   }
 
+  /**
+   * After a batch rolled back: the parked Xids as the database has them, so a frame's raise that
+   * did not commit leaves them parked, and an Xid parked in it is not.
+   */
+  private reloadParked(): void {
+    if (!this.parkedRecords) return;
+    this.parked.clear();
+    this.parkedCount = 0;
+    try {
+      this.loadParked(this.now());
+    } catch (error) {
+      this.log.error({ err: error }, "Reloading the parked Xids failed");
+    }
+  }
+
   /** Drops the parked Xids older than gpu_move_hold: no first frame of their hosts came here. */
   private expireParked(nowMs: number): void {
     const cutoff = nowMs - this.gpuMoveHoldMs();
@@ -683,6 +698,7 @@ export class FlagEngine {
       this.book.reset();
       for (const track of this.gpus.values())
         reconcile(track, (kind) => this.book.get(track.host, track.uuid, kind));
+      this.reloadParked();
       throw error;
     }
     for (const event of this.book.takeEvents()) {

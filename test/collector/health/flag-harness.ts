@@ -2,7 +2,7 @@
 // and helpers to feed it events and frames as ingest would.
 import { DEFAULT_FLAGS_CONFIG, resolveFlagsConfig } from "../../../collector/flags/config.js";
 import { FlagEngine } from "../../../collector/flags/engine.js";
-import type { Flag, FlagEvent, FlagKind } from "../../../collector/flags/types.js";
+import type { Flag, FlagEvent, FlagKind, FlagRecords } from "../../../collector/flags/types.js";
 import { checkMessage } from "../../../collector/ingest/check.js";
 import type { ValidFrame } from "../../../collector/ingest/validate.js";
 import type { ValidEvent } from "../../../collector/ingest/validate-event.js";
@@ -39,19 +39,23 @@ export interface FlagHarness {
 
 let seq = 0;
 
-/** `sharedFrames`: a member of a share group (broker.share_group), as FlagEngineOptions says. */
+/**
+ * `sharedFrames`: a member of a share group (broker.share_group), as FlagEngineOptions says;
+ * `records`: the flag records the engine writes through (default: the store's FlagStore).
+ */
 export function flagHarness(
   tmp: TempStore = tempStore(),
-  options: { sharedFrames?: boolean; gpuMoveHoldMs?: number } = {},
+  options: { sharedFrames?: boolean; gpuMoveHoldMs?: number; records?: (store: Store) => FlagRecords } = {},
 ): FlagHarness {
   const store = tmp.open();
   const clock = { now: T0 };
+  const { records, ...engineOptions } = options;
   const engine = new FlagEngine({
-    store: store.flagStore(),
+    store: records?.(store) ?? store.flagStore(),
     config: resolveFlagsConfig(DEFAULT_FLAGS_CONFIG),
     now: () => clock.now,
     parkedXids: store.parkedXids(),
-    ...options,
+    ...engineOptions,
   });
   const delivered: FlagEvent[] = [];
   engine.subscribe((e) => delivered.push(e));

@@ -3,6 +3,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_FLAGS_CONFIG } from "../../../collector/flags/config.js";
 import { XID_QUIET_MS } from "../../../collector/flags/rules/xid.js";
+import type { Flag, NewFlag } from "../../../collector/flags/types.js";
+import { FlagStore } from "../../../collector/store/flag-store.js";
 import { AgentState, GpuState } from "../../../shared/proto.js";
 import { xidEvent } from "./events.js";
 import { type FlagHarness, flagHarness, HOST, INTERVAL, MIN, T0, UUID } from "./flag-harness.js";
@@ -267,6 +269,32 @@ describe("in a share group (broker.share_group): a GPU's event flags are its fra
     h = flagHarness(crashed.tmp, { sharedFrames: true, gpuMoveHoldMs: 10 * MIN });
     h.clock.now = T0 + 2 * MIN;
     h.frame(h.clock.now, {});
+    expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
+  });
+
+  it("a first frame whose raise did not commit leaves the Xids parked for the next frame", () => {
+    let failing = 0;
+    class FailingOnce extends FlagStore {
+      override insert(flag: NewFlag, nowMs: number): Flag {
+        if (failing > 0) {
+          failing -= 1;
+          throw new Error("SQLITE_FULL: database or disk is full");
+        }
+        return super.insert(flag, nowMs);
+      }
+    }
+    h = flagHarness(undefined, {
+      sharedFrames: true,
+      gpuMoveHoldMs: 10 * MIN,
+      records: (store) => new FailingOnce(store.db),
+    });
+    h.xid([at(1, 79)]);
+    failing = 1;
+    const harness = h;
+    expect(() => harness.frame(T0 + MIN, {})).toThrow("SQLITE_FULL");
+    expect(h.history("xid")).toEqual([]);
+    // The raise rolled back with its frame's transaction: the Xid is still parked, also in memory.
+    h.frame(T0 + 2 * MIN, {});
     expect(h.open("xid")).toMatchObject({ gpuUuid: UUID, startMs: T0 + 1000 });
   });
 
