@@ -5,7 +5,7 @@
 // keys the asking collector counts each event once (collector/merge/merge-health-report.ts).
 import type { HealthPart, HealthPartGroup } from "../contract/api-contract.js";
 import type { Flag } from "../flags/types.js";
-import { type EventKey, emptyEventGroup, eventGroupKey } from "../store/event-store.js";
+import { emptyEventGroup, eventGroupKey, type GroupedEventKey } from "../store/event-store.js";
 import type { Store } from "../store/store.js";
 
 /** Xid events a part carries keys for (about 20 bytes each); past it, each group's count only. */
@@ -56,7 +56,7 @@ export function healthPart(input: HealthPartInput): HealthPart {
 }
 
 /** Events ordered by group, boot and sequence (EventStore.keys) → one entry per group. */
-function keyedGroups(keys: readonly EventKey[]): HealthPartGroup[] {
+function keyedGroups(keys: readonly GroupedEventKey[]): HealthPartGroup[] {
   const out: HealthPartGroup[] = [];
   let key = "";
   let group: HealthPartGroup | undefined;

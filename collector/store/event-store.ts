@@ -28,6 +28,23 @@ export interface EventRow {
   applicationLevel: boolean;
 }
 
+/**
+ * An event's place in the fleet's order, the same on every collector (its row id is not): time,
+ * host, kernel boot and sequence, what each store keeps an event unique by plus its time.
+ */
+export interface EventKey {
+  timeMs: number;
+  host: string;
+  kernelBootId: string;
+  kernelSeq: number;
+}
+
+/**
+ * Where a page ended: an event's key, or (a cursor from before 2026-12-08) a time and this
+ * store's row id, read as the key of that row, or as the time alone where no such row is left.
+ */
+export type EventPosition = EventKey | { timeMs: number; id: number };
+
 export interface EventQuery {
   gpuUuid?: string;
   host?: string;
@@ -36,8 +53,8 @@ export interface EventQuery {
   actions?: readonly string[];
   fromMs?: number;
   toMs?: number;
-  /** Page: events strictly older than this (time, id) position, newest first. */
-  before?: { timeMs: number; id: number };
+  /** Page: the events after this position in the fleet's order (EVENT_ORDER). */
+  before?: EventPosition;
   limit: number;
 }
 
@@ -80,12 +97,8 @@ export function emptyEventGroup(k: EventGroupKey, firstMs: number, lastMs: numbe
   return { host, gpuUuid, code, action, applicationLevel, count: 0, firstMs, lastMs };
 }
 
-/** One Xid event's group (EventGroup's key), its time and its key (host, kernel boot, sequence). */
-export interface EventKey extends EventGroupKey {
-  kernelBootId: string;
-  kernelSeq: number;
-  timeMs: number;
-}
+/** One Xid event's group (EventGroup's key) and its key (time, host, kernel boot, sequence). */
+export interface GroupedEventKey extends EventGroupKey, EventKey {}
 
 /** An events row as SQLite gives it (parked-xids.ts reads it joined too). */
 export interface EventColumns {
@@ -130,6 +143,13 @@ export function toEvent(r: EventColumns): EventRow {
   };
 }
 
+/**
+ * The fleet's order of events, newest first: every collector lists (and pages) them so, whatever
+ * its row ids; ties of one millisecond by host, kernel boot (both compared byte by byte, as
+ * compareEvents does) and the newer sequence first. Text columns compare BINARY.
+ */
+const EVENT_ORDER = "time_ms DESC, host, kernel_boot_id, kernel_seq DESC";
+
 function where(q: Omit<EventQuery, "limit">): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
@@ -145,8 +165,26 @@ function where(q: Omit<EventQuery, "limit">): { sql: string; params: unknown[] }
     add(`action IN (${q.actions.map(() => "?").join(", ")})`, ...q.actions);
   if (q.fromMs !== undefined) add("time_ms >= ?", q.fromMs);
   if (q.toMs !== undefined) add("time_ms < ?", q.toMs);
-  if (q.before)
-    add("(time_ms < ? OR (time_ms = ? AND id < ?))", q.before.timeMs, q.before.timeMs, q.before.id);
+  const b = q.before;
+  // Within one millisecond by (host, boot, -seq), as a row value: EVENT_ORDER's ties.
+  if (b && "id" in b)
+    add(
+      `(time_ms < ? OR (time_ms = ? AND (host, kernel_boot_id, -kernel_seq) >
+         (SELECT host, kernel_boot_id, -kernel_seq FROM events WHERE id = ? AND time_ms = ?)))`,
+      b.timeMs,
+      b.timeMs,
+      b.id,
+      b.timeMs,
+    );
+  else if (b)
+    add(
+      "(time_ms < ? OR (time_ms = ? AND (host, kernel_boot_id, -kernel_seq) > (?, ?, ?)))",
+      b.timeMs,
+      b.timeMs,
+      b.host,
+      b.kernelBootId,
+      -b.kernelSeq,
+    );
   return { sql: parts.length > 0 ? `WHERE ${parts.join(" AND ")}` : "", params };
 }
 
@@ -205,11 +243,11 @@ export class EventStore {
     return { stored: fresh.length, duplicates: events.length - fresh.length, fresh };
   }
 
-  /** Newest first, at most `limit` (the caller bounds it). */
+  /** In the fleet's order (EVENT_ORDER), at most `limit` (the caller bounds it). */
   list(query: EventQuery): EventRow[] {
     const w = where(query);
     const rows = this.db
-      .prepare(`SELECT * FROM events ${w.sql} ORDER BY time_ms DESC, id DESC LIMIT ?`)
+      .prepare(`SELECT * FROM events ${w.sql} ORDER BY ${EVENT_ORDER} LIMIT ?`)
       .all(...w.params, query.limit) as EventColumns[];
     return rows.map(toEvent);
   }
@@ -249,7 +287,7 @@ export class EventStore {
    * the key the table keeps it unique by: what a health report part carries, so that collectors
    * holding the same events count them once. Ordered as `groups`, then by kernel boot and sequence.
    */
-  keys(fromMs: number, toMs: number, limit: number): EventKey[] {
+  keys(fromMs: number, toMs: number, limit: number): GroupedEventKey[] {
     const rows = this.db
       .prepare(
         `SELECT host, gpu_uuid AS gpuUuid, code, action, application_level AS app,
@@ -258,7 +296,7 @@ export class EventStore {
          ORDER BY host, gpu_uuid, code, action, application_level, kernel_boot_id, kernel_seq
          LIMIT ?`,
       )
-      .all(fromMs, toMs, limit) as (Omit<EventKey, "applicationLevel"> & { app: number })[];
+      .all(fromMs, toMs, limit) as (Omit<GroupedEventKey, "applicationLevel"> & { app: number })[];
     return rows.map(({ app, ...k }) => ({ ...k, applicationLevel: app === 1 }));
   }
 

@@ -130,10 +130,11 @@ describe("EventBatch ingest into the store", () => {
     );
     await pipeline.stop();
     const rows = store.events().list({ limit: 10 });
+    // Two of one millisecond in the fleet's order, by kernel boot ("3f1c…" before "b2").
     expect(rows.map((r) => [r.kernelBootId, r.kernelSeq, r.code])).toEqual([
       [KERNEL_BOOT, 2, 13],
-      ["b2", 1, 79],
       [KERNEL_BOOT, 1, 79],
+      ["b2", 1, 79],
     ]);
     expect(committed).toEqual([[1, 2], [1]]);
     expect(pipeline.snapshot()).toMatchObject({ eventsStored: 3, eventsDuplicate: 2 });
