@@ -44,7 +44,8 @@ Commands:
   report KIND        utilization | energy | thermal | capacity | downtime (--since, --until, --by)
                      | sales (sold rate, used rate, GPUs for sale now; --by model | site | host)
                      | health (Xids by code, model, host; hardware downtime; RMA candidates)
-  events             kernel-log events, newest first (--gpu, --host, --code, --action, --since, --until, --limit)
+  events             kernel-log events, newest first (--gpu, --host, --code, --action, --since, --until,
+                     --limit, --before)
   health GPU         one GPU's health timeline: events, flags, acknowledgements, downtime (--since, --until)
   processes [GPU]    compute processes holding GPUs now: pid, name, user, pod/container/Slurm job,
                      memory (--gpu, --host, --user, --job, --pod, --container; --since or
@@ -71,6 +72,7 @@ Options:
   --search TEXT      flags whose host, host:index, UUID, label value or model holds TEXT
   --gpu ID           flags: one GPU's flags and its host's (host:index or UUID)
   --problems         flags: only warning and critical (leaves out idle)
+  --before C         events: the page after cursor C (the \`next\` of a page, as "(more: …)" says)
   -h, --help
 
 Exit status: 64 bad usage, 65 refused (bad parameter, unknown GPU), 66 unreadable --token-file,
@@ -361,6 +363,7 @@ function parse(args: string[]) {
       sort: { type: "string" },
       since: { type: "string" },
       until: { type: "string" },
+      before: { type: "string" },
       by: { type: "string" },
       host: { type: "string" },
       site: { type: "string" },

@@ -5,6 +5,7 @@
 import { TIMELINE_EVENTS } from "../../collector/api/health-backend.js";
 import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
 import { mergeEventAnswers, mergeHealthTimelines } from "../../collector/merge/merge-health.js";
+import { EVENT_CURSOR, isRowPosition, parseEventCursor } from "../../collector/reports/event-cursor.js";
 import { eventsCsv, healthReportCsv, healthTimelineCsv } from "../../collector/reports/health-csv.js";
 import type {
   EventsAnswer,
@@ -24,6 +25,7 @@ export interface HealthArgs {
   code?: string | undefined;
   action?: string | undefined;
   limit?: string | undefined;
+  before?: string | undefined;
 }
 
 type Print = (json: unknown, text: () => string, csv: () => string) => void;
@@ -45,15 +47,19 @@ export async function healthCommand(
   const base = client.urls[0] ?? "http://127.0.0.1:8080";
   const range = { from: v.since ?? (command === "report-health" ? "30d" : "7d"), to: v.until };
   if (command === "events") {
+    if (v.before !== undefined) checkCursor(v.before, client.urls.length);
     const q = { ...range, host: v.host, gpu: v.gpu, code: v.code, action: v.action, limit: v.limit };
     // Kernel-log events reach every collector of a share group: the lists hold the same events
-    // under other row ids, counted once by their kernel key. The route answers from its own store.
-    const answer = mergeEventAnswers(await getAll<EventsAnswer>("/api/v1/events", q, client));
+    // under other row ids, counted once by their kernel key. Each is asked for the page after the
+    // same cursor (`--before`: an event's key, which every collector reads alike).
+    const answer = mergeEventAnswers(
+      await getAll<EventsAnswer>("/api/v1/events", { ...q, before: v.before }, client),
+    );
     print(
       answer,
-      () =>
-        renderEvents(answer.events, style) +
-        (answer.next ? `(more: --until ${answer.next.split(":")[0]})\n` : ""),
+      // The next page is the one after the last event shown (`--until` its time would show again
+      // the events of that millisecond, and never get past more than --limit of them).
+      () => renderEvents(answer.events, style) + (answer.next ? `(more: --before ${answer.next})\n` : ""),
       () => eventsCsv(answer.events),
     );
   } else if (command === "health") {
@@ -76,6 +82,21 @@ export async function healthCommand(
       () => healthReportCsv(r),
     );
   }
+}
+
+/**
+ * `--before` as the API takes it: an event's key (`TIME:HOST:BOOT:SEQ`, a `next`), or one
+ * collector's `TIME:ID` from before 2026-12-08, whose row id means nothing to another collector
+ * (an ID of 0, the old merged cursor, reads as the time alone everywhere).
+ */
+function checkCursor(cursor: string, urls: number): void {
+  if (!new RegExp(EVENT_CURSOR).test(cursor))
+    throw new OptionError(`--before ${JSON.stringify(cursor)} is not a cursor (the \`next\` of a page)`);
+  const at = parseEventCursor(cursor);
+  if (urls > 1 && isRowPosition(at) && at.id !== 0)
+    throw new OptionError(
+      `--before ${JSON.stringify(cursor)} names one collector's row: with several --url, give the \`next\` of a merged page`,
+    );
 }
 
 /**

@@ -116,7 +116,32 @@ describe("gputel query (health)", () => {
     expect([codes(page), page.next]).toEqual([[48, 79], `${T0 + 2001}:0`]);
     const t = io();
     expect(await queryCli(["events", "--url", `${url},${url2}`, "--limit", "2", ...range], t.io)).toBe(0);
-    expect(t.out.stdout).toContain(`(more: --until ${T0 + 2001})`);
+    expect(t.out.stdout).toContain(`(more: --before ${T0 + 2001}:0)`);
+    // A row id names one collector's row: refused with several collectors.
+    const row = io();
+    expect(
+      await queryCli(["events", "--url", `${url},${url2}`, "--before", `${T0}:7`, ...range], row.io),
+    ).toBe(64);
+    expect(row.out.stderr).toContain("names one collector's row");
+  });
+
+  it("events --before: the page after a page's cursor, as the hint says", async () => {
+    const { url } = await live();
+    const first = io();
+    expect(await queryCli(["events", "--url", url, "--limit", "1", ...range], first.io)).toBe(0);
+    const hint = /\(more: --before (\S+)\)/.exec(first.out.stdout)?.[1];
+    expect(hint).toBeDefined();
+    const rest = io();
+    expect(
+      await queryCli(["events", "--url", url, "--json", "--before", hint ?? "", ...range], rest.io),
+    ).toBe(0);
+    const firstCodes = first.out.stdout.match(/Xid \d+/g);
+    const restCodes = (JSON.parse(rest.out.stdout) as { events: { code: number }[] }).events.map(
+      (e) => `Xid ${e.code}`,
+    );
+    expect([...(firstCodes ?? []), ...restCodes]).toEqual(["Xid 79", "Xid 13"]);
+    const bad = io();
+    expect(await queryCli(["events", "--url", url, "--before", "yesterday", ...range], bad.io)).toBe(64);
   });
 
   it("report health with several --url merges their parts: events both hold count once", async () => {
