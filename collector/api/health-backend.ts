@@ -7,6 +7,7 @@ import { healthPart } from "../fanout/health-part.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagAck, FlagKind } from "../flags/types.js";
 import { type GpuPlace, stretchMs } from "../reports/down-time.js";
+import { eventCursor } from "../reports/event-cursor.js";
 import { healthReport, placedDowntimeSpans } from "../reports/health-report.js";
 import type { EventsAnswer, EventView, HealthReport, HealthTimeline } from "../reports/health-types.js";
 import { gpuPlaces } from "../reports/host-changes.js";
@@ -63,7 +64,7 @@ export class StoreHealthBackend implements HealthBackend {
     return {
       generatedMs: this.now(),
       limit: query.limit,
-      next: rows.length > query.limit && last ? `${last.timeMs}:${last.id}` : null,
+      next: rows.length > query.limit && last ? eventCursor(last) : null,
       events: page.map(eventView),
     };
   }

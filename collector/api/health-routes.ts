@@ -14,6 +14,7 @@ import { NOT_HELD } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseService } from "../leases/service.js";
 import { mergeHealthTimelines } from "../merge/merge-health.js";
+import { EVENT_CURSOR, parseEventCursor } from "../reports/event-cursor.js";
 import { eventsCsv, healthReportCsv } from "../reports/health-csv.js";
 import type { HealthReport, HealthTimeline } from "../reports/health-types.js";
 import { reportFileName } from "../reports/report-csv.js";
@@ -53,7 +54,7 @@ const eventsSchema = {
       kind: { type: "string", enum: ["xid", "sxid"] },
       from: time,
       to: time,
-      before: { type: "string", minLength: 3, maxLength: 40, pattern: "^[0-9]{1,15}:[0-9]{1,15}$" },
+      before: { type: "string", minLength: 3, maxLength: 240, pattern: EVENT_CURSOR },
       limit: { type: "integer", minimum: 1, maximum: EVENT_LIMITS.maxRows },
       format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
     },
@@ -149,7 +150,6 @@ export function registerHealthRoutes(
           throw new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(q.gpu)}`);
         gpuUuid = gpu.uuid;
       }
-      const [beforeTime, beforeId] = (q.before ?? "").split(":").map(Number);
       const query = {
         ...range,
         limit: q.limit ?? EVENT_LIMITS.defaultRows,
@@ -158,7 +158,7 @@ export function registerHealthRoutes(
         ...(q.kind !== undefined ? { kind: q.kind } : {}),
         ...(q.code !== undefined ? { codes: q.code.split(",").map(Number) } : {}),
         ...(actions !== undefined ? { actions } : {}),
-        ...(q.before !== undefined ? { before: { timeMs: beforeTime ?? 0, id: beforeId ?? 0 } } : {}),
+        ...(q.before !== undefined ? { before: parseEventCursor(q.before) } : {}),
       };
       const answer = scope ? tenantEvents(health(), scope, query, backend.now()) : health().events(query);
       if (!wantsCsv(q.format, req.headers.accept)) return answer;

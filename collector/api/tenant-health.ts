@@ -7,6 +7,7 @@
 import type { GpuView, TimeRange } from "../contract/api-contract.js";
 import type { Flag, FlagAck } from "../flags/types.js";
 import { isDown, stretchMs } from "../reports/down-time.js";
+import { compareEvents, eventCursor } from "../reports/event-cursor.js";
 import type { EventsAnswer, HealthTimeline } from "../reports/health-types.js";
 import type { GpuWhereabouts } from "../reports/host-changes.js";
 import type { EventQuery } from "../store/event-store.js";
@@ -48,13 +49,13 @@ export function tenantEvents(
         limit: query.limit + 1,
       }).events;
     })
-    .sort((a, b) => b.timeMs - a.timeMs || b.id - a.id);
+    .sort(compareEvents);
   const page = events.slice(0, query.limit);
   const last = page[page.length - 1];
   return {
     generatedMs: nowMs,
     limit: query.limit,
-    next: events.length > query.limit && last ? `${last.timeMs}:${last.id}` : null,
+    next: events.length > query.limit && last ? eventCursor(last) : null,
     events: page,
   };
 }
@@ -134,7 +135,7 @@ export function joinTimelines(
   const first = stays[0];
   const last = stays[stays.length - 1];
   if (!first || !last) throw new Error("joinTimelines needs at least one stay");
-  const events = parts.flatMap((t) => t.events).sort((a, b) => b.timeMs - a.timeMs || b.id - a.id);
+  const events = parts.flatMap((t) => t.events).sort(compareEvents);
   const flags = new Map(parts.flatMap((t) => t.flags).map((f) => [f.id, f]));
   const meets = (f: Flag) => stays.some((s) => meetsStay(f, s));
   // Each flag's entries as the tenant's flag list shows them, by the flag's stored id.

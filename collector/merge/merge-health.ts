@@ -17,6 +17,7 @@
 // are joined where they overlap or touch.
 import type { Flag, FlagAck } from "../flags/types.js";
 import { DOWN_KINDS, type DownKind, stretchMs, unionEpisodes } from "../reports/down-time.js";
+import { compareEvents, eventCursor } from "../reports/event-cursor.js";
 import type { EventsAnswer, EventView, HealthTimeline } from "../reports/health-types.js";
 import { withoutLateEnds } from "./late-ends.js";
 import { mergeFlagLists } from "./merge-lists.js";
@@ -70,12 +71,12 @@ export function mergeHealthTimelines(
 }
 
 /**
- * The event lists of several collectors (`events`, each asked the same query and `limit`) as one:
- * every event once, newest first, cut at the limit. The newest `limit` of the union are each among
- * the newest `limit` of every collector holding them, so the cut pages are enough. A collector's
- * `next` (time:row id) means nothing to the others, whose row ids differ: the merged one is
- * `T+1:0` for the last shown time T, the events up to and including T, so an event of T left out
- * is on the next page (one shown may be there again, not lost); `--until T+1` asks the same.
+ * The event lists of several collectors (`events`, each asked the same query, `limit` and `before`)
+ * as one: every event once, in the fleet's order (compareEvents), cut at the limit. The first
+ * `limit` of the union are each among the first `limit` of every collector holding them, so the
+ * cut pages are enough. Every collector lists and pages events by their key, whatever its row ids,
+ * so the merged `next` is the cursor of the last event shown (eventCursor): asked of each, the next
+ * page holds every event after it once and none before it.
  */
 export function mergeEventAnswers(answers: readonly EventsAnswer[]): EventsAnswer {
   const first = answers[0];
@@ -88,18 +89,16 @@ export function mergeEventAnswers(answers: readonly EventsAnswer[]): EventsAnswe
   return {
     generatedMs: Math.max(...answers.map((a) => a.generatedMs)),
     limit: first.limit,
-    next: more && last ? `${last.timeMs + 1}:0` : null,
+    next: more && last ? eventCursor(last) : null,
     events,
   };
 }
 
-/** Events of several lists, once each (the first copy), newest first. */
+/** Events of several lists, once each (the first copy), in the fleet's order. */
 function uniqueEvents(lists: readonly (readonly EventView[])[]): EventView[] {
   const events = new Map<string, EventView>();
   for (const list of lists) for (const e of list) if (!events.has(eventKey(e))) events.set(eventKey(e), e);
-  return [...events.values()].sort(
-    (a, b) => b.timeMs - a.timeMs || a.host.localeCompare(b.host) || b.kernelSeq - a.kernelSeq,
-  );
+  return [...events.values()].sort(compareEvents);
 }
 
 /** What each store keeps an event unique by (migrations/060_health.sql): its row ids differ. */

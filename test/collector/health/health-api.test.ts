@@ -63,6 +63,44 @@ describe("GET /api/v1/events", () => {
     expect(page2.body.next).toBeNull();
   });
 
+  it("pages past more events of one millisecond than a page holds, JSON and CSV alike, each once", async () => {
+    const { app, h } = setup();
+    const at = T0 + 5000;
+    h.xid([...Array(25).keys()].map((i) => xidEvent(100 + i, 13, { time_ms: at })));
+    const seqs = async (csv: boolean) => {
+      const seen: number[] = [];
+      let before: string | undefined;
+      for (let round = 0; round < 10; round++) {
+        const cursor = before === undefined ? "" : `&before=${encodeURIComponent(before)}`;
+        const url = `/api/v1/events?limit=10&from=${T0}&to=${NOW}${cursor}${csv ? "&format=csv" : ""}`;
+        const r = await app.inject({ method: "GET", url, headers: { host: "127.0.0.1" } });
+        expect(r.statusCode, r.body).toBe(200);
+        if (csv) {
+          const [head = "", ...rows] = r.body.trim().split("\n");
+          const seq = head.split(",").indexOf("kernel_seq");
+          seen.push(...rows.map((row) => Number(row.split(",")[seq])));
+        } else seen.push(...(r.json() as { events: { kernelSeq: number }[] }).events.map((e) => e.kernelSeq));
+        const next = csv ? r.headers["x-gputel-next"] : (r.json() as { next: string | null }).next;
+        if (next === undefined || next === null) return seen;
+        before = String(next);
+      }
+      throw new Error("no last page");
+    };
+    // The 25 of one millisecond newest sequence first, then the four before it.
+    const expected = [...[...Array(25).keys()].map((i) => 124 - i), 4, 3, 2, 1];
+    expect(await seqs(false)).toEqual(expected);
+    expect(await seqs(true)).toEqual(expected);
+  });
+
+  it("still pages after a cursor of time and row id (from a collector before 2026-12-08)", async () => {
+    const { app } = setup();
+    const first = await get(app, `/api/v1/events?limit=2&from=${T0}&to=${NOW}`);
+    const [, second] = first.body.events as { id: number; timeMs: number }[];
+    const old = `${second?.timeMs}:${second?.id}`;
+    const rest = await get(app, `/api/v1/events?limit=10&from=${T0}&to=${NOW}&before=${old}`);
+    expect((rest.body.events as { kernelSeq: number }[]).map((e) => e.kernelSeq)).toEqual([2, 1]);
+  });
+
   it.each([
     ["action=explode", "action"],
     ["limit=100000", "limit"],

@@ -113,10 +113,16 @@ describe("gputel query (health)", () => {
       await queryCli(["events", "--url", url, "--url", url2, "--json", "--limit", "2", ...range], cut.io),
     ).toBe(0);
     const page = JSON.parse(cut.out.stdout) as { events: { code: number }[]; next: string | null };
-    expect([codes(page), page.next]).toEqual([[48, 79], `${T0 + 2001}:0`]);
+    // Until 2026-12-08 `${T0 + 2001}:0`, up to the last time shown (its events shown again).
+    const next = `${T0 + 2000}:node-1:${KERNEL_BOOT}:2`;
+    expect([codes(page), page.next]).toEqual([[48, 79], next]);
+    const rest = io();
+    const after = ["--before", next, "--json", ...range];
+    expect(await queryCli(["events", "--url", `${url},${url2}`, ...after], rest.io)).toBe(0);
+    expect(codes(JSON.parse(rest.out.stdout))).toEqual([13]);
     const t = io();
     expect(await queryCli(["events", "--url", `${url},${url2}`, "--limit", "2", ...range], t.io)).toBe(0);
-    expect(t.out.stdout).toContain(`(more: --before ${T0 + 2001}:0)`);
+    expect(t.out.stdout).toContain(`(more: --before ${next})`);
     // A row id names one collector's row: refused with several collectors.
     const row = io();
     expect(
