@@ -52,9 +52,11 @@ export async function healthCommand(
     // Kernel-log events reach every collector of a share group: the lists hold the same events
     // under other row ids, counted once by their kernel key. Each is asked for the page after the
     // same cursor (`--before`: an event's key, which every collector reads alike).
-    const answer = mergeEventAnswers(
-      await getAll<EventsAnswer>("/api/v1/events", { ...q, before: v.before }, client),
-    );
+    const answers = await getAll<EventsAnswer>("/api/v1/events", { ...q, before: v.before }, client);
+    // A GPU (--gpu) none of them shows (each answers NOT_HELD to a request for its own data):
+    // what one collector answers for a GPU it does not know (65).
+    if (v.gpu !== undefined && answers.every(isNotHeld)) throw heldByNone(v.gpu, client.urls);
+    const { gpuHeld: _, ...answer }: EventsAnswer & { gpuHeld?: false } = mergeEventAnswers(answers);
     print(
       answer,
       // The next page is the one after the last event shown (`--until` its time would show again

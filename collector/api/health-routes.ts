@@ -14,14 +14,15 @@ import { NOT_HELD } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseService } from "../leases/service.js";
 import { mergeHealthTimelines } from "../merge/merge-health.js";
-import { EVENT_CURSOR, parseEventCursor } from "../reports/event-cursor.js";
+import { EVENT_CURSOR, isRowPosition, parseEventCursor } from "../reports/event-cursor.js";
 import { eventsCsv, healthReportCsv } from "../reports/health-csv.js";
 import type { HealthReport, HealthTimeline } from "../reports/health-types.js";
 import { reportFileName } from "../reports/report-csv.js";
 import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
-import { type FanOutContext, fanFor, fanHealthReport, listedGpu, peersHeaders } from "./fanout.js";
+import { type FanOutContext, fanFor, fanHealthReport, listedGpu, peersHeaders, queryOf } from "./fanout.js";
+import { fanEvents } from "./fanout-events.js";
 import { fanGpuShare } from "./fanout-gpu-share.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
 import { parseRange } from "./params.js";
@@ -57,6 +58,7 @@ const eventsSchema = {
       before: { type: "string", minLength: 3, maxLength: 240, pattern: EVENT_CURSOR },
       limit: { type: "integer", minimum: 1, maximum: EVENT_LIMITS.maxRows },
       format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
+      tenant: TENANT_PARAM,
     },
   },
 } as const;
@@ -110,6 +112,7 @@ interface EventsQuery {
   before?: string;
   limit?: number;
   format?: "json" | "csv";
+  tenant?: string;
 }
 
 /** Routes a tenant token may read too, scoped to its own leases (tenant-health.ts). */
@@ -139,17 +142,32 @@ export function registerHealthRoutes(
           "action",
           `unknown action ${JSON.stringify(unknown)} (one of ${XID_ACTIONS.join(", ")})`,
         );
-      const scope = scopeFor(req, undefined, leases);
-      let gpuUuid: string | undefined;
-      if (q.gpu !== undefined) {
-        const gpu = backend.gpu(q.gpu);
-        // Outside the tenant's leases in the range: the same 404 as an unknown GPU. The GPU of a
-        // MIG device it leased then answers, as its flag list does (`flags?gpu=`), with none of
-        // the GPU's events (tenantEvents).
-        if (!gpu || (scope && scope.downStaysOf(gpu.uuid, range.fromMs, range.toMs).length === 0))
-          throw new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(q.gpu)}`);
-        gpuUuid = gpu.uuid;
-      }
+      const scope = scopeFor(req, q.tenant, leases);
+      const ctx = fanFor(fanout, req);
+      const before = q.before !== undefined ? parseEventCursor(q.before) : undefined;
+      // A row id means nothing to the peers, whose rows are numbered otherwise.
+      if (ctx && before && isRowPosition(before))
+        throw badParam(
+          "before",
+          "a TIME:ID cursor names one collector's row: with http.peers, page with the next of a merged answer",
+        );
+      const ref = q.gpu;
+      const notFound = () => new ApiError(404, "not_found", "gpu", `no GPU ${JSON.stringify(ref)}`);
+      // Outside the tenant's leases in the range: the same 404 as an unknown GPU. The GPU of a
+      // MIG device it leased then answers, as its flag list does (`flags?gpu=`), with none of the
+      // GPU's events (tenantEvents). Not shown here: with peers (or to a peer), an empty list
+      // marked NOT_HELD, 404 only when no collector shows it (its lease may be on a peer).
+      const gpu =
+        ref === undefined
+          ? undefined
+          : listedGpu(
+              req,
+              backend.gpu(ref),
+              (g) => !scope || scope.downStaysOf(g.uuid, range.fromMs, range.toMs).length > 0,
+              notFound,
+              ctx !== undefined,
+            );
+      const gpuUuid = gpu?.uuid;
       const query = {
         ...range,
         limit: q.limit ?? EVENT_LIMITS.defaultRows,
@@ -158,13 +176,36 @@ export function registerHealthRoutes(
         ...(q.kind !== undefined ? { kind: q.kind } : {}),
         ...(q.code !== undefined ? { codes: q.code.split(",").map(Number) } : {}),
         ...(actions !== undefined ? { actions } : {}),
-        ...(q.before !== undefined ? { before: parseEventCursor(q.before) } : {}),
+        ...(before !== undefined ? { before } : {}),
       };
-      const answer = scope ? tenantEvents(health(), scope, query, backend.now()) : health().events(query);
+      const local =
+        gpu === null
+          ? { generatedMs: backend.now(), limit: query.limit, next: null, events: [], ...NOT_HELD }
+          : scope
+            ? tenantEvents(health(), scope, query, backend.now())
+            : health().events(query);
+      // With peers: every collector asked for the same page of the range as resolved here.
+      const fanned = ctx
+        ? await fanEvents(
+            ctx,
+            local,
+            queryOf({
+              ...q,
+              from: range.fromMs,
+              to: range.toMs,
+              limit: query.limit,
+              format: undefined,
+              tenant: scope?.tenant,
+            }),
+            gpu === null ? notFound : undefined,
+          )
+        : undefined;
+      const answer = fanned ?? local;
       if (!wantsCsv(q.format, req.headers.accept)) return answer;
       // The CLI's CSV of the same answer, so a tenant's is scoped as its JSON; the older page's
-      // cursor (JSON's `next`) in a header, a CSV having no place for it.
+      // cursor (JSON's `next`) in a header, a CSV having no place for it, and the peers'.
       if (answer.next !== null) void reply.header("x-gputel-next", answer.next);
+      if (fanned) peersHeaders(reply, fanned.peers);
       return csvAnswer(reply, reportFileName({ kind: "events", ...range }), eventsCsv(answer.events));
     },
   );

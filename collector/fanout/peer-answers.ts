@@ -66,6 +66,14 @@ const OPTIONAL_TEXT = ["user", "jobId", "podUid", "containerId"] as const;
 const HELD: TProperties = { gpuHeld: Type.Optional(Type.Literal(false)) };
 const NOT_HELD_ALONE: TProperties = { gpuHeld: Type.Literal(false) };
 
+/** A kernel-log event's key, by which merges count it once and order it (event-cursor.ts). */
+const EVENT_KEY: TProperties = {
+  host: Type.String(),
+  kernelBootId: Type.String(),
+  kernelSeq: Type.Number(),
+  timeMs: Type.Number(),
+};
+
 /** One GPU, as its series and health timeline name it. */
 const ONE_GPU: TProperties = { uuid: Type.String(), host: Type.String(), index: Type.Number() };
 const VALUES = Type.Array(orNull(Type.Number()));
@@ -156,6 +164,14 @@ export const PEER_ANSWERS = {
       ),
     }),
   }),
+  /** Kernel-log events (mergeEventAnswers); an empty list with NOT_HELD for `gpu=` a peer does not show. */
+  events: Type.Object({
+    generatedMs: Type.Number(),
+    limit: Type.Number(),
+    next: orNull(Type.String()),
+    events: list(EVENT_KEY),
+    ...HELD,
+  }),
   processes: Type.Object({
     processes: PROCESSES,
     // Absent from a collector before 2026-12-07 and from a history list.
@@ -203,12 +219,7 @@ export const PEER_ANSWERS = {
       ...RANGE,
       generatedMs: Type.Number(),
       stays: Type.Optional(list(RANGE)),
-      events: list({
-        host: Type.String(),
-        kernelBootId: Type.String(),
-        kernelSeq: Type.Number(),
-        timeMs: Type.Number(),
-      }),
+      events: list(EVENT_KEY),
       flags: list({ ...EPISODE, id: Type.Number() }),
       acknowledgements: list({ flagId: Type.Number(), atMs: Type.Number(), note: Type.String() }),
       downtime: list({ ...RANGE, kinds: Type.Array(Type.String()) }),
