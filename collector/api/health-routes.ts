@@ -3,8 +3,9 @@
 // and an operator's acknowledgement of a flag. Private like every route (access.ts); the
 // acknowledgement changes state, so it is a POST with a JSON body and needs the API token where
 // one is set (the token is the API's one, administrative, credential). With http.peers a GPU's
-// timeline merges every collector's share (fanout-gpu-share.ts) and the fleet report every
-// collector's part (fanHealthReport); the events answer from this one.
+// timeline merges every collector's share (fanout-gpu-share.ts), the events every collector's
+// page (fanout-events.ts) and the fleet report every collector's part (fanHealthReport);
+// acknowledgements are this collector's own.
 import type { FastifyInstance } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";

@@ -1,6 +1,7 @@
 // Pure: one GPU's health timeline (gpus/:id/health) as several collectors answer the same request
 // → the one timeline, for the fan-out (http.peers) and `gputel query health GPU --url a,b` alike;
-// and the event list (events) of several collectors → one, for `gputel query events --url a,b`.
+// and the event list (events) of several collectors → one, for the fan-out (fanout-events.ts) and
+// `gputel query events --url a,b` alike, every list in the fleet's order (event-cursor.ts).
 // Kernel-log events reach every collector (a plain subscription), so each holds the same events
 // under its own row ids; a GPU's lost and error episodes are raised where its host's frames went,
 // so a GPU that moved between collectors has its episodes on each; its Xid episodes, raised from
