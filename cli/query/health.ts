@@ -15,6 +15,7 @@ import type {
 } from "../../collector/reports/health-types.js";
 import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
 import { mergedHealthReport } from "./merged.js";
+import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
 export interface HealthArgs {
