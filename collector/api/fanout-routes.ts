@@ -9,17 +9,21 @@
 //   GET  /api/v1/fanout/open-flags[?tenant]             every open flag here, for a merged summary
 //   GET  /api/v1/fanout/leases?from&to[&tenant]         every lease here in the range, for a merged tenants view
 //   GET  /api/v1/fanout/health-part?from&to            the fleet health report (health-part.ts)
+//   GET  /api/v1/fanout/summary-gpus[?tenant]           every GPU here, compact, for a merged summary
 import type { FastifyInstance } from "fastify";
 import {
   FLEET_PART_KINDS,
   FLEET_PART_PATH,
   type FleetPartKind,
+  type GpuView,
   HEALTH_PART_PATH,
   LEASE_PARTS_PATH,
   LEASE_TERMS_PATH,
   OPEN_FLAGS_PATH,
   type OpenFlagKey,
   REPORT_PART_PATH,
+  SUMMARY_GPUS_PATH,
+  type SummaryGpu,
 } from "../contract/api-contract.js";
 import type { LeaseTerms } from "../leases/model.js";
 import type { LeaseService } from "../leases/service.js";
@@ -27,7 +31,7 @@ import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { checkRange, EVERY_OPEN_FLAG, parseRange } from "./params.js";
 import { query, type RangeQuery, schemas, time } from "./schemas.js";
-import { tenantOpenFlags } from "./tenant-reads.js";
+import { tenantGpus, tenantOpenFlags } from "./tenant-reads.js";
 import { scopeFor, type TenantScope } from "./tenant-scope.js";
 
 const DAY = 86_400_000;
@@ -84,6 +88,7 @@ const schemasOf = {
   },
   leaseParts: { querystring: query({ from: time, to: time, tenant }) },
   openFlags: { querystring: query({ tenant }) },
+  summaryGpus: { querystring: query({ tenant }) },
   leaseTerms: {
     body: {
       type: "object",
@@ -129,6 +134,20 @@ function openFlagKeys(backend: QueryBackend, scope: TenantScope | undefined): Op
     endMs,
     updatedMs,
   }));
+}
+
+/** A GPU view as much as the merged summary reads of it (SummaryGpu). */
+export function summaryGpu(g: GpuView): SummaryGpu {
+  const u = g.values.utilization_gpu_pct;
+  return {
+    uuid: g.uuid,
+    host: g.host,
+    index: g.index,
+    state: g.state,
+    usage: g.usage,
+    timestampMs: g.timestampMs,
+    values: u !== undefined ? { utilization_gpu_pct: u } : {},
+  };
 }
 
 export function registerFanoutRoutes(
@@ -185,6 +204,18 @@ export function registerFanoutRoutes(
       });
       // Terms only: where a lease came from (`source`) is this collector's business.
       return { leases: all.map(({ source: _, ...terms }): LeaseTerms => terms) };
+    },
+  );
+
+  // Every GPU, as a tenant's GPU list or the summary reads it: whole, where /api/v1/gpus stops at
+  // LIMITS.maxGpuRows (a fleet past it, or every collector knowing every GPU from the inventories).
+  app.get<{ Querystring: { tenant?: string } }>(
+    SUMMARY_GPUS_PATH,
+    { schema: schemasOf.summaryGpus },
+    async (req) => {
+      const scope = scopeFor(req, req.query.tenant, leases);
+      const gpus = scope ? tenantGpus(backend, scope, backend.now()) : backend.gpus({});
+      return { gpus: gpus.map(summaryGpu) };
     },
   );
 

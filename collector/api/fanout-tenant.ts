@@ -4,11 +4,12 @@
 // fleet's is (merge/summary.ts), never by adding the collectors' counts. Range usage adds: each
 // collector counts only its own samples. Peers are asked with the fleet's token and `tenant=`.
 import {
-  type GpuView,
   type HostView,
   OPEN_FLAGS_PATH,
   type OpenFlagKey,
+  SUMMARY_GPUS_PATH,
   type Summary,
+  type SummaryGpu,
   type TimeRange,
 } from "../contract/api-contract.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
@@ -16,7 +17,6 @@ import { type MergeableFlag, mergeFlagLists, mergeGpuLists, mergeHostLists } fro
 import { summarize, summaryRange } from "../merge/summary.js";
 import type { QueryBackend } from "./backend.js";
 import { ask, type FanOutContext, info } from "./fanout.js";
-import { LIMITS } from "./params.js";
 import { addRangeUsage, heldNow, tenantHostsNow, tenantSummaryInput } from "./tenant-reads.js";
 import type { TenantScope } from "./tenant-scope.js";
 
@@ -35,12 +35,8 @@ export async function fanTenantSummary(
       { from: String(r.fromMs), to: String(r.toMs), ...tenant },
       PEER_ANSWERS.tenantSummary,
     ),
-    ask<{ gpus: GpuView[] }>(
-      ctx,
-      "/api/v1/gpus",
-      { ...tenant, limit: String(LIMITS.maxGpuRows) },
-      PEER_ANSWERS.gpus,
-    ),
+    // Every GPU of the tenant's on the peer (a GPU list stops at LIMITS.maxGpuRows).
+    ask<{ gpus: SummaryGpu[] }>(ctx, SUMMARY_GPUS_PATH, tenant, PEER_ANSWERS.summaryGpus),
     // Every open flag of the tenant's on the peer (a flag list stops at LIMITS.maxFlagRows).
     ask<{ flags: OpenFlagKey[] }>(ctx, OPEN_FLAGS_PATH, tenant, PEER_ANSWERS.openFlags),
     ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}, PEER_ANSWERS.hosts),
@@ -48,7 +44,7 @@ export async function fanTenantSummary(
   const local = tenantSummaryInput(backend, scope, r);
   const answered: {
     ranges: Summary["utilization"]["range"][];
-    gpus: (readonly GpuView[])[];
+    gpus: (readonly SummaryGpu[])[];
     flags: (readonly MergeableFlag[])[];
     hosts: (readonly HostView[])[];
   } = {

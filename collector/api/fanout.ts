@@ -16,6 +16,7 @@ import type {
   OpenFlagKey,
   PeersInfo,
   ReportPart,
+  SummaryGpu,
   TimeRange,
 } from "../contract/api-contract.js";
 import {
@@ -23,6 +24,7 @@ import {
   HEALTH_PART_PATH,
   OPEN_FLAGS_PATH,
   REPORT_PART_PATH,
+  SUMMARY_GPUS_PATH,
 } from "../contract/api-contract.js";
 import { FANOUT_HEADER, type FanOutOptions, fanOut, isNotHeld, settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
@@ -237,17 +239,19 @@ async function localPart(backend: QueryBackend, range: TimeRange): Promise<Repor
 }
 
 /**
- * The summary from every collector's lists (hosts, GPUs, every open flag: OPEN_FLAGS_PATH) and
- * report part, merged and then counted (collector/merge/summary.ts): a peer counts only when all
- * four of its answers came. The open flags are read whole, not as a flag list cut at
- * LIMITS.maxFlagRows, whose counts would be low with nothing saying so.
+ * The summary from every collector's lists (hosts, every GPU: SUMMARY_GPUS_PATH, every open flag:
+ * OPEN_FLAGS_PATH) and report part, merged and then counted (collector/merge/summary.ts): a peer
+ * counts only when all four of its answers came. The GPUs and open flags are read whole, not as
+ * lists cut at LIMITS.maxGpuRows and LIMITS.maxFlagRows, whose counts would be low with nothing
+ * saying so (every collector knows every GPU from the inventories: the fleet's size, not a
+ * collector's share, meets the cut).
  */
 export async function fanSummary(ctx: FanOutContext, backend: QueryBackend, range: TimeRange) {
   const r = summaryRange(range);
   const rq = { from: String(r.fromMs), to: String(r.toMs) };
   const [hosts, lists, flags, parts] = await Promise.all([
     ask<{ hosts: HostView[] }>(ctx, "/api/v1/hosts", {}, PEER_ANSWERS.hosts),
-    ask<{ gpus: GpuView[] }>(ctx, "/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }, PEER_ANSWERS.gpus),
+    ask<{ gpus: SummaryGpu[] }>(ctx, SUMMARY_GPUS_PATH, {}, PEER_ANSWERS.summaryGpus),
     ask<{ flags: OpenFlagKey[] }>(ctx, OPEN_FLAGS_PATH, {}, PEER_ANSWERS.openFlags),
     ask<ReportPart>(ctx, REPORT_PART_PATH, rq, PEER_ANSWERS.reportPart),
   ]);

@@ -111,12 +111,16 @@ export function tenantHostsNow(backend: QueryBackend, scope: TenantScope, nowMs:
  * flags), or of the hosts of the devices it holds now (`held.hosts`, its GPUs' among them): a
  * past lease's flag is no problem of its fleet now.
  */
-export function heldNow<H extends { name: string }, F extends Pick<Flag, "host" | "gpuUuid">>(
-  gpus: readonly GpuView[],
+export function heldNow<
+  G extends { uuid: string; host: string },
+  H extends { name: string },
+  F extends Pick<Flag, "host" | "gpuUuid">,
+>(
+  gpus: readonly G[],
   held: { hosts: ReadonlySet<string>; gpus: ReadonlySet<string> },
   hosts: readonly H[],
   openFlags: readonly F[],
-): { gpus: readonly GpuView[]; hosts: H[]; openFlags: F[] } {
+): { gpus: readonly G[]; hosts: H[]; openFlags: F[] } {
   const hostNames = new Set([...held.hosts, ...gpus.map((g) => g.host)]);
   const heldGpus = new Set([...held.gpus, ...gpus.map((g) => g.uuid)]);
   return {

@@ -285,6 +285,20 @@ export const OPEN_FLAGS_PATH = "/api/v1/fanout/open-flags";
 /** An open flag as much as the summary's merge joins and counts (merge-lists.ts, MergeableFlag). */
 export type OpenFlagKey = Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs" | "endMs" | "updatedMs">;
 
+/**
+ * Where a collector serves every GPU it knows (a tenant's with `tenant=`), for a merged summary:
+ * whole, where a GPU list stops at LIMITS.maxGpuRows and its counts would be low.
+ */
+export const SUMMARY_GPUS_PATH = "/api/v1/fanout/summary-gpus";
+
+/**
+ * A GPU as much as the summary's merge keeps (mergeGpuLists: the newest copy) and counts
+ * (summarize: state, usage class, utilization now).
+ */
+export type SummaryGpu = Pick<GpuView, "uuid" | "host" | "index" | "state" | "usage" | "timestampMs"> & {
+  values: Pick<GpuView["values"], "utilization_gpu_pct">;
+};
+
 /** Where a collector serves its share of a usage report to its peers (docs/scaling.md, "Query fan-out"). */
 export const REPORT_PART_PATH = "/api/v1/fanout/report-part";
 

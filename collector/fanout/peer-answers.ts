@@ -105,6 +105,14 @@ export const PEER_ANSWERS = {
   }),
   flags: Type.Object({ flags: list(FLAG), ...HELD }),
   openFlags: Type.Object({ flags: list(EPISODE) }),
+  /** Every GPU, as much as the summary reads (SummaryGpu). */
+  summaryGpus: Type.Object({
+    gpus: list({
+      ...GPU,
+      timestampMs: orNull(Type.Number()),
+      values: Type.Object({ utilization_gpu_pct: Type.Optional(Type.Number()) }),
+    }),
+  }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),
   fleetPart: Type.Object({
     ...RANGE,

@@ -3,10 +3,10 @@
 // merged lists, never adding the collectors' counts, keeps a GPU or host that every collector
 // knows (round robin) from counting once per collector.
 import type {
-  GpuView,
   HostView,
   ReportPart,
   Summary,
+  SummaryGpu,
   TimeRange,
   UsageClass,
 } from "../contract/api-contract.js";
@@ -94,7 +94,8 @@ export function summaryRange(range: TimeRange): TimeRange {
 /** What the merged summary needs from each collector (each answered from its own store). */
 export interface SummaryAnswer {
   hosts: readonly HostView[];
-  gpus: readonly GpuView[];
+  /** Every GPU (a GPU view, or its compact form from SUMMARY_GPUS_PATH). */
+  gpus: readonly SummaryGpu[];
   /** Every open flag, as much of each as the merge joins and the summary counts. */
   openFlags: readonly MergeableFlag[];
   /** The report part over `range`. */
