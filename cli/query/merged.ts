@@ -11,6 +11,7 @@ import type {
   Report,
   ReportPart,
   Summary,
+  SummaryGpu,
 } from "../../collector/contract/api-contract.js";
 import {
   FLEET_PART_KINDS,
@@ -18,6 +19,7 @@ import {
   HEALTH_PART_PATH,
   OPEN_FLAGS_PATH,
   REPORT_PART_PATH,
+  SUMMARY_GPUS_PATH,
 } from "../../collector/contract/api-contract.js";
 import { mergeGpuAnswers } from "../../collector/merge/list-answers.js";
 import { mergeFleetReport } from "../../collector/merge/merge-fleet.js";
@@ -33,7 +35,8 @@ type Range = { from: string; to: string | undefined };
 
 /**
  * The first collector resolves the range (a duration before its now, whole minutes) in its own
- * summary; every collector is then asked for the same absolute range.
+ * summary; every collector is then asked for the same absolute range, and for its GPUs and open
+ * flags whole (the fan-out's routes: every URL must be a collector from 2026-12-08 or later).
  */
 export async function mergedSummary(range: Range, client: ClientOptions): Promise<Summary> {
   const [first] = client.urls;
@@ -43,8 +46,10 @@ export async function mergedSummary(range: Range, client: ClientOptions): Promis
   const rq = { from: String(r.fromMs), to: String(r.toMs) };
   const [hosts, gpus, flags, parts] = await Promise.all([
     getAll<{ hosts: HostView[] }>("/api/v1/hosts", {}, client),
-    getAll<{ gpus: GpuView[] }>("/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }, client),
-    // Every open flag, whole: a flag list stops at 10,000, and counts made from it would be low.
+    // Every GPU and every open flag, whole: a GPU list stops at 100,000 (every collector knows
+    // every GPU of the fleet from the inventories), a flag list at 10,000; counts made from them
+    // would be low.
+    getAll<{ gpus: SummaryGpu[] }>(SUMMARY_GPUS_PATH, {}, client),
     getAll<{ flags: OpenFlagKey[] }>(OPEN_FLAGS_PATH, {}, client),
     getAll<ReportPart>(REPORT_PART_PATH, rq, client),
   ]);

@@ -15,6 +15,7 @@ import {
   feedFrames,
   getJson,
   openParts,
+  queryJson,
   type ServedCollector,
   serveParts,
   stopAll,
@@ -116,6 +117,23 @@ describe("a merged summary of collectors holding more GPUs than a GPU list gives
     expect(merged.peers?.missing).toEqual([]);
     expect(one.gpus.total).toBe(HOSTS * GPUS);
     expectSame(merged, one, "tenant summary");
+  });
+
+  it("gputel query summary --url a,b counts every GPU", async () => {
+    const merged = await queryJson<Summary>(
+      [
+        "summary",
+        "--since",
+        String(fleet.startMs),
+        "--until",
+        String(nowMs),
+        "--url",
+        `${first.url},${second.url}`,
+      ],
+      TOKEN,
+    );
+    const one = await getJson<Summary>(whole, `/api/v1/summary?${range}`, TOKEN);
+    expectSame(merged, one, "summary --url a,b");
   });
 });
 
