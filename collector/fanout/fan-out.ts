@@ -70,7 +70,7 @@ export async function fanOut<T>(
         });
         if (!response.ok) {
           const text = await readBounded(response, 200, false);
-          return { peer, ok: false, error: `HTTP ${response.status} ${text}`.trim() };
+          return { peer, ok: false, error: refusal(response.status, text) };
         }
         const data: unknown = JSON.parse(
           await readBounded(response, options.maxBytes ?? MAX_PEER_ANSWER_BYTES),
@@ -83,6 +83,36 @@ export async function fanOut<T>(
       }
     }),
   );
+}
+
+/**
+ * Why a peer refused: its status and the start of its answer, or, for a route it does not have
+ * (its 404 for an unknown route: collector/api/server.ts), that it is older than this collector.
+ * A route added to the fan-out (fanout/open-flags, fanout/summary-gpus) is missing on a collector
+ * from before it: the operator's fix is an upgrade, not a look at the peer's network.
+ */
+function refusal(status: number, text: string): string {
+  if (status === 404) {
+    const message = routeNotFound(text);
+    if (message !== undefined) return `${message} there: a gputel collector older than this one (upgrade it)`;
+  }
+  return `HTTP ${status} ${text}`.trim();
+}
+
+/** The message of a collector's 404 for an unknown route (`no route GET /api/…`), else undefined. */
+function routeNotFound(text: string): string | undefined {
+  try {
+    const body: unknown = JSON.parse(text);
+    const { error, message } = (typeof body === "object" && body !== null ? body : {}) as Record<
+      string,
+      unknown
+    >;
+    return error === "not_found" && typeof message === "string" && message.startsWith("no route ")
+      ? message
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
