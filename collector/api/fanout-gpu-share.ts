@@ -6,19 +6,19 @@
 // hold it are merged (collector/merge/merge-series.ts, merge-health.ts). A tenant's scope travels
 // as `tenant=`: each collector scopes its own share by its own leases (docs/scaling.md).
 import type { TSchema } from "@sinclair/typebox";
-import type { PeersInfo } from "../contract/api-contract.js";
+import type { GpuView, PeersInfo } from "../contract/api-contract.js";
 import { isNotHeld, settle } from "../fanout/fan-out.js";
+import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { ApiError } from "../request/errors.js";
-import { ask, type FanOutContext, heldNowhere, info } from "./fanout.js";
+import { ask, type FanOutContext, heldNowhere, info, newestCopy } from "./fanout.js";
 
 export interface GpuShareAsk {
   /** The route under /api/v1/gpus/:id/. */
   route: "series" | "health";
-  /**
-   * How the peers are asked for the GPU: its UUID where this collector knows it (a collector that
-   * knows the GPU under an earlier host:index still holds a share), else the reference given.
-   */
+  /** How the peers are asked for the GPU: `peerRef`'s UUID, or the reference given. */
   ref: string;
+  /** The peer whose answer comes first among the peers' (peerRef's `first`). */
+  first?: string;
   /** The request as this collector resolved it (absolute range, step), with `tenant` for a tenant. */
   query: Record<string, string>;
   /** The peers' answer shape (PEER_ANSWERS.series, .health). */
@@ -26,9 +26,39 @@ export interface GpuShareAsk {
 }
 
 /**
+ * How to ask the peers for GPU `id` (a UUID or host:index): by its UUID where this collector knows
+ * it, since a collector that knows the GPU under an earlier host:index still holds a share. A
+ * host:index this collector does not know is first asked of the peers' views (gpus/:id), and the
+ * copy with the newest sample names the GPU, as the merged gpus/:id answers (fanGpu): each peer
+ * resolves it by its own registry, where one that missed a move still places the GPU that left, so
+ * asked as given, one would answer for another GPU than the rest, and one that knows the GPU under
+ * its earlier place would hold its share back. `first`: the peer whose view named it, whose answer
+ * then places the GPU where no other says otherwise (as this collector's own would). Nothing
+ * resolved: `id` as given (then a 404).
+ */
+export async function peerRef(
+  ctx: FanOutContext,
+  id: string,
+  known: { uuid: string } | undefined,
+): Promise<{ ref: string; first?: string }> {
+  if (known) return { ref: known.uuid };
+  if (!id.includes(":")) return { ref: id };
+  const answers = await ask<GpuView | { gpuHeld: false }>(
+    ctx,
+    `/api/v1/gpus/${encodeURIComponent(id)}`,
+    {},
+    PEER_ANSWERS.gpu,
+  );
+  const copies = answers.flatMap((a) => (a.ok && !isNotHeld(a.data) ? [{ ...a.data, peer: a.peer }] : []));
+  const named = newestCopy(copies);
+  return named ? { ref: named.uuid, first: named.peer } : { ref: id };
+}
+
+/**
  * The merged share of every collector that holds the GPU: `local` (this collector's, when it holds
- * the GPU here, scoped to the tenant) first, then the peers' in their order; of answers naming
- * another GPU (a host:index that collectors resolve differently) only the first's GPU is kept.
+ * the GPU here, scoped to the tenant) first, then the peers' in their order (`asked.first`'s
+ * before the rest); of answers naming another GPU (a host:index that collectors resolve
+ * differently) only the first's GPU is kept.
  * None holding it: heldNowhere's 404, naming any peer that did not answer.
  */
 export async function fanGpuShare<A extends { uuid: string }>(
@@ -48,11 +78,14 @@ export async function fanGpuShare<A extends { uuid: string }>(
     ),
     local,
   ]);
-  const { data, missing } = settle(answers);
+  const first = asked.first;
+  const ordered =
+    first === undefined ? answers : [...answers].sort((a, b) => +(b.peer === first) - +(a.peer === first));
+  const { data, missing } = settle(ordered);
   const held = data.filter((d): d is A => !isNotHeld(d));
   const all = mine ? [mine, ...held] : held;
   const peers = info(ctx, missing);
-  const first = all[0];
-  if (!first) throw heldNowhere(notFound, peers);
-  return { ...merge(all.filter((a) => a.uuid === first.uuid)), peers };
+  const lead = all[0];
+  if (!lead) throw heldNowhere(notFound, peers);
+  return { ...merge(all.filter((a) => a.uuid === lead.uuid)), peers };
 }

@@ -179,13 +179,25 @@ export async function fanGpu(
   const held = data.filter((d): d is GpuView => !isNotHeld(d));
   // A peer resolving a host:index to another GPU than this collector's copy: only this one's GPU.
   const same = local ? held.filter((g) => g.uuid === local.uuid) : held;
-  const newest = same.reduce<GpuView | undefined>(
-    (best, g) => (!best || (g.timestampMs ?? -1) > (best.timestampMs ?? -1) ? g : best),
-    local,
-  );
+  const newest = newestCopy(same, local);
   const peers = info(ctx, missing);
   if (newest) return { ...newest, peers };
   throw heldNowhere(notFound, peers);
+}
+
+/**
+ * Of copies of a GPU view, the one with the newest sample; `first` (this collector's) wins a tie,
+ * then the earlier copy. Of a host:index several collectors resolve to different GPUs, the GPU
+ * whose frames came last from that place.
+ */
+export function newestCopy<G extends { timestampMs: number | null }>(
+  copies: readonly G[],
+  first?: G,
+): G | undefined {
+  return copies.reduce<G | undefined>(
+    (best, g) => (!best || (g.timestampMs ?? -1) > (best.timestampMs ?? -1) ? g : best),
+    first,
+  );
 }
 
 /**

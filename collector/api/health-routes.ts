@@ -24,7 +24,7 @@ import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFor, fanHealthReport, listedGpu, peersHeaders, queryOf } from "./fanout.js";
 import { fanEvents } from "./fanout-events.js";
-import { fanGpuShare } from "./fanout-gpu-share.js";
+import { fanGpuShare, peerRef } from "./fanout-gpu-share.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
 import { parseRange } from "./params.js";
 import { TENANT_PARAM } from "./schemas.js";
@@ -233,7 +233,12 @@ export function registerHealthRoutes(
         to: String(range.toMs),
         ...(scope ? { tenant: scope.tenant } : {}),
       };
-      const asked = { route: "health" as const, ref: known?.uuid ?? id, query, answer: PEER_ANSWERS.health };
+      const asked = {
+        route: "health" as const,
+        ...(await peerRef(ctx, id, known)),
+        query,
+        answer: PEER_ANSWERS.health,
+      };
       const merge = (all: HealthTimeline[]) => mergeHealthTimelines(all, TIMELINE_EVENTS);
       return fanGpuShare(ctx, asked, local, merge, notFound);
     },

@@ -38,7 +38,7 @@ import {
   peersHeaders,
   queryOf,
 } from "./fanout.js";
-import { fanGpuShare } from "./fanout-gpu-share.js";
+import { fanGpuShare, peerRef } from "./fanout-gpu-share.js";
 import { fanTenantSummary } from "./fanout-tenant.js";
 import { flagScope, withinBoth } from "./flag-scope.js";
 import {
@@ -227,7 +227,12 @@ export function registerApiRoutes(
         step: `${stepMs}ms`,
         ...(scope ? { tenant: scope.tenant } : {}),
       };
-      const asked = { route: "series" as const, ref: known?.uuid ?? id, query, answer: PEER_ANSWERS.series };
+      const asked = {
+        route: "series" as const,
+        ...(await peerRef(ctx, id, known)),
+        query,
+        answer: PEER_ANSWERS.series,
+      };
       return fanGpuShare(ctx, asked, local, mergeSeries, () => notFound(id));
     },
   );

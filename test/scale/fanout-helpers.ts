@@ -109,27 +109,38 @@ export function oneGpuFrame(
   at: { t0: number; stepMs: number },
   gpu: { resetting?: boolean; lost?: boolean } = {},
 ): ValidFrame {
+  const k = (t - at.t0) / at.stepMs;
+  return hostFrame(host, k, at, [
+    gpu.lost
+      ? { index: 0, uuid, state: GpuState.GPU_STATE_LOST }
+      : {
+          index: 0,
+          uuid,
+          state: GpuState.GPU_STATE_OK,
+          utilization_gpu_pct: 50,
+          temperature_gpu_celsius: 50,
+          power_draw_watts: 200,
+          gpu_recovery_action: gpu.resetting ? 1 : 0,
+        },
+  ] as ValidFrame["gpus"]);
+}
+
+/** `host`'s frame `k` of a run `stepMs` apart from `t0` (boot `boot-HOST`, site lab), holding `gpus`. */
+export function hostFrame(
+  host: string,
+  k: number,
+  run: { t0: number; stepMs: number },
+  gpus: ValidFrame["gpus"],
+): ValidFrame {
   return {
     host,
     boot_id: `boot-${host}`,
-    seq: (t - at.t0) / at.stepMs + 1,
-    timestamp_ms: t,
-    interval_ms: at.stepMs,
+    seq: k + 1,
+    timestamp_ms: run.t0 + k * run.stepMs,
+    interval_ms: run.stepMs,
     site: "lab",
     labels: {},
-    gpus: [
-      gpu.lost
-        ? { index: 0, uuid, state: GpuState.GPU_STATE_LOST }
-        : {
-            index: 0,
-            uuid,
-            state: GpuState.GPU_STATE_OK,
-            utilization_gpu_pct: 50,
-            temperature_gpu_celsius: 50,
-            power_draw_watts: 200,
-            gpu_recovery_action: gpu.resetting ? 1 : 0,
-          },
-    ],
+    gpus,
   } as ValidFrame;
 }
 
