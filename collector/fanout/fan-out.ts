@@ -86,21 +86,21 @@ export async function fanOut<T>(
 }
 
 /**
- * Why a peer refused: its status and the start of its answer, or, for a route it does not have
- * (its 404 for an unknown route: collector/api/server.ts), that it is older than this collector.
- * A route added to the fan-out (fanout/open-flags, fanout/summary-gpus) is missing on a collector
- * from before it: the operator's fix is an upgrade, not a look at the peer's network.
+ * Why a peer refused: its status and the start of its answer, or, for a route it does not have,
+ * that it is older than this collector (olderCollector).
  */
 function refusal(status: number, text: string): string {
-  if (status === 404) {
-    const message = routeNotFound(text);
-    if (message !== undefined) return `${message} there: a gputel collector older than this one (upgrade it)`;
-  }
-  return `HTTP ${status} ${text}`.trim();
+  return olderCollector(status, text) ?? `HTTP ${status} ${text}`.trim();
 }
 
-/** The message of a collector's 404 for an unknown route (`no route GET /api/…`), else undefined. */
-function routeNotFound(text: string): string | undefined {
+/**
+ * For a collector's 404 for an unknown route (collector/api/server.ts: `no route GET /api/…`),
+ * what to tell the operator; else undefined. A route added to the fan-out (fanout/open-flags,
+ * fanout/summary-gpus) is missing on a collector from before it: the fix is an upgrade, not a
+ * look at the URL or the network. `gputel query --url a,b` says the same.
+ */
+export function olderCollector(status: number, text: string): string | undefined {
+  if (status !== 404) return undefined;
   try {
     const body: unknown = JSON.parse(text);
     const { error, message } = (typeof body === "object" && body !== null ? body : {}) as Record<
@@ -108,7 +108,7 @@ function routeNotFound(text: string): string | undefined {
       unknown
     >;
     return error === "not_found" && typeof message === "string" && message.startsWith("no route ")
-      ? message
+      ? `${message} there: a gputel collector older than this one (upgrade it)`
       : undefined;
   } catch {
     return undefined;
