@@ -1,6 +1,6 @@
 // HTTP client for `gputel query`: GET a path from one or several collectors with the bearer
 // token, turning failures into messages a person can act on (which URL, what the API said).
-import { FANOUT_HEADER } from "../../collector/fanout/fan-out.js";
+import { FANOUT_HEADER, olderCollector } from "../../collector/fanout/fan-out.js";
 import { UNREACHABLE } from "./exit-status.js";
 
 export class QueryError extends Error {
@@ -82,6 +82,10 @@ export async function getJson<T>(
     throw new QueryError(`${base}: HTTP ${response.status}, not JSON: ${excerpt(text)}`, response.status);
   }
   if (!response.ok) {
+    // A route this gputel needs that the collector lacks (it is older: the merged summary's
+    // fanout/summary-gpus): a collector that fails the request (69), not a refused one (65).
+    const older = olderCollector(response.status, text);
+    if (older !== undefined) throw new QueryError(`${base}: ${older}`, 501);
     const b = apiErrorOf(body);
     if (response.status === 401)
       throw new QueryError(

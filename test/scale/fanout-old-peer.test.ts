@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SynthFleet } from "../../bench/synth-fleet.js";
+import { run } from "../../cli/query/cli.js";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
+import { runCaptured } from "../helpers/cli.js";
 import {
   feedFrames,
   getJson,
@@ -89,6 +91,16 @@ describe("a peer from before a fan-out route", () => {
     expect(reason?.peer).toBe(old.url);
     expect(reason?.error).toMatch(
       /^no route GET \/api\/v1\/fanout\/(summary-gpus|open-flags) there: a gputel collector older than this one \(upgrade it\)$/,
+    );
+  });
+
+  it("fails gputel query summary --url a,b as a collector to upgrade (69), not a refused request", async () => {
+    const r = await runCaptured(run, ["summary", "--url", `${front.url},${old.url}`, "--json"], {
+      GPUTEL_API_TOKEN: TOKEN,
+    });
+    expect(r.code).toBe(69);
+    expect(r.err).toContain(
+      `${old.url}: no route GET /api/v1/fanout/summary-gpus there: a gputel collector older than this one (upgrade it)`,
     );
   });
 });
