@@ -20,6 +20,11 @@ export function csvTime(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
 }
 
+/** A 0–1 share as a percentage to 3 decimals (no 7.000000000000001), empty for none: every `_pct` share. */
+export function csvPct(rate: number | null | undefined): number | null {
+  return rate === null || rate === undefined ? null : Number((rate * 100).toFixed(3));
+}
+
 function cell(v: Value): string {
   if (v === null || v === undefined) return "";
   return typeof v === "number" ? String(v) : csvCell(v);

@@ -7,13 +7,9 @@
 //   named with its unit (empty where not reported), its inventory's limits; a `mig` row per MIG
 //   device; a `flag` row per open flag. `entry` says which; a row leaves the others' columns empty.
 import type { GpuView, Summary } from "../../collector/contract/api-contract.js";
-import { type Column, csvOf, csvTime, type Value } from "../../shared/csv.js";
+import { type Column, csvOf, csvPct, csvTime, type Value } from "../../shared/csv.js";
 import { METRICS } from "../../shared/metrics.js";
 import { gpuName } from "./columns.js";
-
-/** A 0–1 share as a percentage, to 3 decimals (no 7.000000000000001). */
-const pct = (rate: number | null | undefined) =>
-  rate === null || rate === undefined ? null : Number((rate * 100).toFixed(3));
 
 interface Figure {
   figure: string;
@@ -48,13 +44,13 @@ export function summaryCsv(s: Summary): string {
     { figure: "gpus_flagged", value: s.flags.gpusFlagged, unit: "gpus", ...at },
     { figure: "busy_now", value: s.utilization.now.busy, unit: "gpus", ...at },
     { figure: "known_now", value: s.utilization.now.known, unit: "gpus", ...at },
-    { figure: "utilization_now", value: pct(s.utilization.now.rate), unit: "pct", ...at },
+    { figure: "utilization_now", value: csvPct(s.utilization.now.rate), unit: "pct", ...at },
     { figure: "mean_utilization_now", value: s.utilization.meanNowPct, unit: "pct", ...at },
     { figure: "busy", value: r.busyHours, unit: "gpu_h", ...span },
     { figure: "idle", value: r.idleHours, unit: "gpu_h", ...span },
     { figure: "idle_held", value: r.idleHeldHours, unit: "gpu_h", ...span },
     { figure: "unknown", value: r.unknownHours, unit: "gpu_h", ...span },
-    { figure: "utilization", value: pct(r.utilizationRate), unit: "pct", ...span },
+    { figure: "utilization", value: csvPct(r.utilizationRate), unit: "pct", ...span },
     { figure: "mean_utilization", value: r.meanUtilizationPct, unit: "pct", ...span },
     { figure: "energy", value: r.energyKwh, unit: "kwh", ...span },
     { figure: "energy_idle", value: r.energyIdleKwh, unit: "kwh", ...span },

@@ -61,7 +61,8 @@ Options:
   --format F         table (default) | csv | json;  --csv and --json say the same
   --sort F[:desc]    order rows by a CSV column (gpus: gpu, util_pct, temp_celsius, power_watts,
                      memory_used_mib, state, ...; flags: severity, since, for_ms, kind, gpu, ...;
-                     report: group or a column name); util, temp, power, memory, for also work
+                     report: group, busy_gpu_h, ...); util, temp, power, memory, for and a
+                     report's JSON field (busyGpuHours) also work
   --since T          24h, 7d, today, yesterday, this-month, last-month, a date (2026-05-01),
                      RFC 3339 or epoch ms (default 24h); days and months in this machine's zone
   --until T          end of the range (default now, or the end of the day/month --since names)
@@ -339,7 +340,7 @@ const OPERANDS = new Map<string, readonly [number, string]>([
 /** Rows ordered by one of the columns (case-insensitive name, or the column's older alias). */
 function sorted<T>(rows: readonly T[], columns: readonly ListColumn<T>[], key: SortKey): T[] {
   const byName = new Map(columns.map((c) => [c.name.toLowerCase(), c]));
-  const alias = columns.find((c) => c.alias === key.field);
+  const alias = columns.find((c) => c.alias?.toLowerCase() === key.field);
   const named = alias ? { ...key, field: alias.name.toLowerCase() } : key;
   return sortBy(rows, named, (row, field) => byName.get(field)?.value(row), [...byName.keys()]);
 }

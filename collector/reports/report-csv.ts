@@ -1,11 +1,15 @@
 // A report as CSV, the one way the API (?format=csv) and `gputel query report --format csv`
 // write it: a "group" column, then every scalar column of the rows in first-seen order, one line
-// per group and a last TOTAL line. The utilization report adds meanUtilizationPct (the average
-// load) beside utilizationRate (the busy share). The downtime report answers "which GPUs were
-// down, for how long, why": one line per down interval of each GPU. The sales report
-// (sales-report.ts) is written the same way. The process report is one line per holder; the
-// process list (sessions, `/api/v1/processes`, `gputel query processes`) one line per session.
-import { type Column, csvOf, csvTime, type Value } from "../../shared/csv.js";
+// per group and a last TOTAL line. Columns are named as every gputel CSV names them (lease,
+// health, process, CLI lists): snake_case with the unit in the name (`busy_gpu_h`, `energy_kwh`,
+// `installed_ms`), shares as percentages (`utilization_pct` = the JSON's 0–1 `utilizationRate`
+// × 100); CSV_NAMES maps the JSON's field names. The utilization report adds
+// mean_utilization_pct (the average load) beside utilization_pct (the busy share). The downtime
+// report answers "which GPUs were down, for how long, why": one line per down interval of each
+// GPU. The sales report (sales-report.ts) is written the same way. The process report is one
+// line per holder; the process list (sessions, `/api/v1/processes`, `gputel query processes`)
+// one line per session.
+import { type Column, csvOf, csvPct, csvTime, type Value } from "../../shared/csv.js";
 import type { ProcessRow } from "../store/process-store.js";
 import type { DowntimeReport } from "./downtime-report.js";
 import type { ProcessReport, ProcessReportRow } from "./process-report.js";
@@ -43,15 +47,69 @@ export function reportRows(r: CsvReport): { groups: ReportRow[]; total: ReportRo
   };
 }
 
-/** The group, then every scalar column of these rows in first-seen order. */
-export function reportColumns(rows: readonly ReportRow[]): Column<ReportRow>[] {
-  const names = new Set<string>();
+/**
+ * The CSV name of each field of the fleet and sales reports' rows; `pct`: a 0–1 share written as
+ * a percentage. A field missing here (a newer collector's, in a merged report) is written in
+ * snake_case (csvName), never under its JSON name.
+ */
+const CSV_NAMES: Readonly<Record<string, { name: string; pct?: true }>> = {
+  gpus: { name: "gpus" },
+  busyGpuHours: { name: "busy_gpu_h" },
+  idleGpuHours: { name: "idle_gpu_h" },
+  idleHeldGpuHours: { name: "idle_held_gpu_h" },
+  unknownGpuHours: { name: "unknown_gpu_h" },
+  unknownReportedGpuHours: { name: "unknown_reported_gpu_h" },
+  noDataGpuHours: { name: "no_data_gpu_h" },
+  utilizationRate: { name: "utilization_pct", pct: true },
+  meanUtilizationPct: { name: "mean_utilization_pct" },
+  utilizationRateIncludingUnknown: { name: "utilization_including_unknown_pct", pct: true },
+  energyKwh: { name: "energy_kwh" },
+  idleEnergyKwh: { name: "idle_energy_kwh" },
+  wastedShare: { name: "wasted_pct", pct: true },
+  overheatGpuHours: { name: "overheat_gpu_h" },
+  overheatEpisodes: { name: "overheat_episodes" },
+  throttledGpuHours: { name: "throttled_gpu_h" },
+  throttledEpisodes: { name: "throttled_episodes" },
+  throttleGpuMinutesLost: { name: "throttle_lost_gpu_min" },
+  installedPflops: { name: "installed_pflops" },
+  usedPflops: { name: "used_pflops" },
+  installedMs: { name: "installed_ms" },
+  leasedMs: { name: "leased_ms" },
+  busyMs: { name: "busy_ms" },
+  installedGpuHours: { name: "installed_gpu_h" },
+  leasedGpuHours: { name: "leased_gpu_h" },
+  soldRate: { name: "sold_pct", pct: true },
+  usedRate: { name: "used_pct", pct: true },
+  gpusNow: { name: "gpus_now" },
+  leasedNow: { name: "leased_now" },
+  forSaleNow: { name: "for_sale_now" },
+  forSalePflops: { name: "for_sale_pflops" },
+};
+
+/** A field without a CSV name of its own, in snake_case: "someNewField" → "some_new_field". */
+const csvName = (field: string) => field.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+
+/** A report's CSV column; `alias` is the JSON field it writes, still taken by `--sort` (scripts). */
+export type ReportColumn = Column<ReportRow> & { alias?: string };
+
+/** The group, then every scalar column of these rows in first-seen order, named as CSV_NAMES says. */
+export function reportColumns(rows: readonly ReportRow[]): ReportColumn[] {
+  const fields = new Set<string>();
   for (const row of rows)
     for (const [k, v] of Object.entries(row))
-      if (k !== "key" && (v === null || typeof v !== "object")) names.add(k);
+      if (k !== "key" && (v === null || typeof v !== "object")) fields.add(k);
   return [
     { name: "group", value: (row) => row.key },
-    ...[...names].map((n) => ({ name: n, value: (row: ReportRow) => scalar(row[n]) })),
+    ...[...fields].map((field): ReportColumn => {
+      const csv = CSV_NAMES[field] ?? { name: csvName(field) };
+      const value = csv.pct
+        ? (row: ReportRow) => {
+            const v = row[field];
+            return typeof v === "number" ? csvPct(v) : scalar(v);
+          }
+        : (row: ReportRow) => scalar(row[field]);
+      return { name: csv.name, ...(csv.name !== field && { alias: field }), value };
+    }),
   ];
 }
 
@@ -86,7 +144,7 @@ const DOWN_COLUMNS = [
   "group",
   "from",
   "to",
-  "downMinutes",
+  "for_ms",
   "kinds",
   "reasons",
 ] as const;
@@ -103,11 +161,11 @@ function downtimeCsv(r: DowntimeReport): string {
       case "group":
         return gpu.key;
       case "from":
-        return new Date(interval.fromMs).toISOString();
+        return csvTime(interval.fromMs);
       case "to":
-        return new Date(interval.toMs).toISOString();
-      case "downMinutes":
-        return Math.round((interval.toMs - interval.fromMs) / 6_000) / 10;
+        return csvTime(interval.toMs);
+      case "for_ms":
+        return interval.toMs - interval.fromMs;
       case "kinds":
         return interval.kinds.join(" ");
       case "reasons":

@@ -3,7 +3,7 @@
 // its interval and reason.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { answerRead } from "../../collector/api/read-requests.js";
-import type { DowntimeReport, UtilizationReport } from "../../collector/reports/reports.js";
+import type { DowntimeReport, EnergyReport, UtilizationReport } from "../../collector/reports/reports.js";
 import { FlagStore } from "../../collector/store/flag-store.js";
 import { gpuUuid } from "./fleet-fixture.js";
 import { type LiveApi, startLiveApi } from "./server-helpers.js";
@@ -51,15 +51,46 @@ describe("report CSV", () => {
     expect(r.status).toBe(200);
     const [header, ...rows] = parseCsv(r.text);
     expect(header?.[0]).toBe("group");
-    const rate = header?.indexOf("utilizationRate") ?? -1;
-    const mean = header?.indexOf("meanUtilizationPct") ?? -1;
+    const rate = header?.indexOf("utilization_pct") ?? -1;
+    const mean = header?.indexOf("mean_utilization_pct") ?? -1;
     expect(mean).toBe(rate + 1);
     expect(rows.map((row) => row[0])).toEqual(["node-a", "node-b", "node-c", "TOTAL"]);
-    expect(Number(rows[0]?.[rate])).toBe(json.groups[0]?.utilizationRate);
+    // The busy share as a percentage, as the lease CSVs write theirs (the JSON keeps the 0–1 ratio).
+    expect(Number(rows[0]?.[rate])).toBe(Number(((json.groups[0]?.utilizationRate ?? 0) * 100).toFixed(3)));
     expect(Number(rows[0]?.[mean])).toBe(json.meanUtilizationPct?.groups["node-a"]);
     expect(Number(rows[3]?.[mean])).toBe(json.meanUtilizationPct?.total);
     // Busy GPUs run at 90–99 %: the average load is not the busy share.
     expect(Number(rows[0]?.[mean])).toBeGreaterThan(40);
+  });
+
+  test("every fleet report's CSV names its columns in snake_case with units, as the lease, health and process CSVs", async () => {
+    const headers: Record<string, string> = {};
+    for (const kind of ["utilization", "energy", "thermal", "capacity", "downtime", "sales"]) {
+      const r = await api.get(`/api/v1/reports/${kind}?from=24h&format=csv`);
+      expect(r.status, kind).toBe(200);
+      headers[kind] = r.text.split("\n")[0] ?? "";
+    }
+    expect(headers).toEqual({
+      utilization:
+        "group,gpus,busy_gpu_h,idle_gpu_h,idle_held_gpu_h,unknown_gpu_h,unknown_reported_gpu_h,no_data_gpu_h,utilization_pct,mean_utilization_pct,utilization_including_unknown_pct",
+      energy: "group,gpus,energy_kwh,idle_energy_kwh,wasted_pct",
+      thermal:
+        "group,gpus,overheat_gpu_h,overheat_episodes,throttled_gpu_h,throttled_episodes,throttle_lost_gpu_min",
+      capacity: "group,gpus,installed_pflops,used_pflops",
+      downtime: "gpu,host,index,uuid,model,site,group,from,to,for_ms,kinds,reasons",
+      sales:
+        "group,gpus,installed_ms,leased_ms,busy_ms,installed_gpu_h,leased_gpu_h,busy_gpu_h,sold_pct,used_pct,gpus_now,leased_now,for_sale_now,for_sale_pflops",
+    });
+    // Shares are percentages (the JSON's ratios × 100), hours and kWh as the JSON has them.
+    const energy = (await api.get("/api/v1/reports/energy?from=24h&by=host")).body as EnergyReport;
+    const total = parseCsv((await api.get("/api/v1/reports/energy?from=24h&by=host&format=csv")).text).at(-1);
+    expect(total).toEqual([
+      "TOTAL",
+      String(energy.total.gpus),
+      String(energy.total.energyKwh),
+      String(energy.total.idleEnergyKwh),
+      String(Number(((energy.total.wastedShare ?? 0) * 100).toFixed(3))),
+    ]);
   });
 
   test("Accept: text/csv asks for CSV too, named as an attachment", async () => {
@@ -108,7 +139,7 @@ describe("report CSV", () => {
       "group",
       "from",
       "to",
-      "downMinutes",
+      "for_ms",
       "kinds",
       "reasons",
     ]);
@@ -123,7 +154,7 @@ describe("report CSV", () => {
         "fra1",
         new Date(lostFrom).toISOString(),
         new Date(lostFrom + 30 * MIN).toISOString(),
-        "30",
+        String(30 * MIN),
         "lost",
         "GPU fell off the bus",
       ],

@@ -181,8 +181,8 @@ describe("the sales report", () => {
     const r = await get(`/api/v1/reports/sales?from=${START}&to=${END}`, TOKEN, "text/csv");
     expect(r.type).toContain("text/csv");
     const [header, , , total] = r.text.trim().split(/\r?\n/);
-    expect(header?.startsWith("group,gpus,installedMs,leasedMs,busyMs,")).toBe(true);
-    expect(header).toContain("soldRate,usedRate");
+    expect(header?.startsWith("group,gpus,installed_ms,leased_ms,busy_ms,")).toBe(true);
+    expect(header).toContain("sold_pct,used_pct");
     expect(total?.startsWith(`TOTAL,3,${330 * MIN},${180 * MIN},${150 * MIN},`)).toBe(true);
     const bad = await get("/api/v1/reports/sales?by=tenant");
     expect(bad.status).toBe(400);

@@ -106,7 +106,7 @@ test.skipIf(skipBrowser)(
     const file = readFileSync((await download.path()) as string, "utf8");
     const direct = await api.get(`${path}&format=csv`, auth);
     expect(file).toBe(direct.text);
-    expect(file.split("\n")[0]).toContain("utilizationRate,meanUtilizationPct");
+    expect(file.split("\n")[0]).toContain("utilization_pct,mean_utilization_pct");
 
     // A custom range by the inputs; the URL then holds from and to.
     const to = new Date(api.fleet.nowMs);

@@ -64,7 +64,7 @@ describe("gputel query options (issue 18)", () => {
     );
 
     const report = await query(["report", "utilization", "--csv"]);
-    expect(report.lines[0]).toMatch(/^group,gpus,busyGpuHours,/);
+    expect(report.lines[0]).toMatch(/^group,gpus,busy_gpu_h,/);
     expect(report.lines.at(-1)).toMatch(/^TOTAL,12,/);
 
     const thermal = await query(["report", "thermal", "--format", "json"]);
@@ -163,6 +163,30 @@ describe("gputel query options (issue 18)", () => {
     );
     const report = await query(["report", "utilization", "--by", "host", "--sort", "group:desc", "--csv"]);
     expect(report.lines.slice(1, 4).map((l) => l.split(",")[0])).toEqual(["node-c", "node-b", "node-a"]);
+    // A report sorts by its CSV column, and by the JSON field it writes (the name before units).
+    const byCsvName = await query([
+      "report",
+      "utilization",
+      "--by",
+      "gpu",
+      "--sort",
+      "busy_gpu_h:desc",
+      "--csv",
+    ]);
+    expect(byCsvName.code, byCsvName.stderr).toBe(0);
+    const busy = byCsvName.lines.slice(1, -1).map((l) => Number(l.split(",")[2]));
+    expect(busy).toEqual([...busy].sort((x, y) => y - x));
+    expect(busy[0]).toBeGreaterThan(busy.at(-1) ?? 0);
+    const byField = await query([
+      "report",
+      "utilization",
+      "--by",
+      "gpu",
+      "--sort",
+      "busyGpuHours:desc",
+      "--csv",
+    ]);
+    expect(byField.stdout).toBe(byCsvName.stdout);
     // The CSV's names with units sort as the short names from before them do (scripts keep working).
     for (const [name, alias] of [
       ["temp_celsius", "temp"],

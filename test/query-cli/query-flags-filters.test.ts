@@ -101,9 +101,9 @@ describe("gputel query report downtime", () => {
     expect(t.stdout).toMatch(/node-c:0\s+NVIDIA H100 80GB HBM3\s+15m\s.*reset-required: Xid 79/);
     const c = await query(["report", "downtime", "--since", "24h", "--format", "csv"]);
     const [header, line, ...rest] = c.stdout.trimEnd().split("\n");
-    expect(header).toBe("gpu,host,index,uuid,model,site,group,from,to,downMinutes,kinds,reasons");
+    expect(header).toBe("gpu,host,index,uuid,model,site,group,from,to,for_ms,kinds,reasons");
     expect(line).toBe(
-      `node-c:0,node-c,0,${gpuUuid(2, 0)},NVIDIA H100 80GB HBM3,fra1,fra1,${new Date(lostFrom).toISOString()},${new Date(lostFrom + 15 * MIN).toISOString()},15,reset-required,Xid 79: GPU has fallen off the bus; reset the GPU`,
+      `node-c:0,node-c,0,${gpuUuid(2, 0)},NVIDIA H100 80GB HBM3,fra1,fra1,${new Date(lostFrom).toISOString()},${new Date(lostFrom + 15 * MIN).toISOString()},${15 * MIN},reset-required,Xid 79: GPU has fallen off the bus; reset the GPU`,
     );
     expect(rest).toEqual([]);
   });
