@@ -42,3 +42,8 @@ export function gpuIdOf(
 ): string {
   return uuid || `${host}/gpu${index ?? 0}`;
 }
+
+/** A GPU as people name it, host:index; the host alone where the index is unknown. */
+export function gpuName(host: string, index: number | null | undefined): string {
+  return index === null || index === undefined ? host : `${host}:${index}`;
+}

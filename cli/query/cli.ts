@@ -3,6 +3,7 @@
 // When a list is cut (the API's limit), stderr says so: stdout stays only the data.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { gpuCsv, summaryCsv } from "../../collector/api/answer-csv.js";
 import { LIMITS } from "../../collector/api/params.js";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
@@ -12,10 +13,10 @@ import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../coll
 import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { extraOperands } from "../../shared/cli/operands.js";
 import { csvOf } from "../../shared/csv.js";
+import { gpuName } from "../../shared/gpu-id.js";
 import { hasCredentials } from "../../shared/mask.js";
-import { gpuCsv, summaryCsv } from "./answer-csv.js";
 import { type ClientOptions, getAll, heldByNone, QueryError } from "./client.js";
-import { flagColumns, flagCsvValue, GPU_COLUMNS, gpuName, type ListColumn } from "./columns.js";
+import { flagColumns, flagCsvValue, GPU_COLUMNS, type ListColumn } from "./columns.js";
 import { exitStatusOfHttp } from "./exit-status.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";

@@ -4,10 +4,7 @@
 import type { GpuView } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
 import type { Column, Value } from "../../shared/csv.js";
-
-export function gpuName(host: string, index: number | null | undefined): string {
-  return index === null || index === undefined ? host : `${host}:${index}`;
-}
+import { gpuName } from "../../shared/gpu-id.js";
 
 const SEVERITY_RANK: Record<string, number> = { critical: 0, warning: 1, info: 2 };
 

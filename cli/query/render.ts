@@ -2,7 +2,7 @@
 import type { GpuView, MigDeviceBrief, Report, Summary } from "../../collector/contract/api-contract.js";
 import type { Flag } from "../../collector/flags/types.js";
 import type { SalesReport } from "../../collector/reports/sales-report.js";
-import { gpuName } from "./columns.js";
+import { gpuName } from "../../shared/gpu-id.js";
 import { type Cell, type Colour, duration, fixed, paint, percent, type Style, table } from "./table.js";
 
 const KIND_COLOUR: Record<string, Colour> = {

@@ -1,7 +1,7 @@
 // The process routes (issue 17): who holds the GPUs now and who held them (process sessions),
-// per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container. The list and
-// the report answer JSON, or CSV with `format=csv` / `Accept: text/csv`: the columns `gputel query
-// processes|report processes --csv` prints (report-csv.ts). They answer
+// per GPU, and the GPU-hours / idle-held hours report by user, job, pod or container. All three
+// answer JSON, or CSV with `format=csv` / `Accept: text/csv`: the columns `gputel query
+// processes [GPU]|report processes --csv` prints (report-csv.ts). They answer
 // tenant tokens too: a tenant sees only sessions on the devices it leased, during its leases
 // (tenant-processes.ts), one piece per stay of its own, each clipped to it; anything else is left
 // out as if it did not exist. With http.peers all three merge every collector's answer
@@ -22,6 +22,7 @@ import { type FanOutContext, fanFor, listedGpu, peersHeaders } from "./fanout.js
 import { fanGpuProcesses, fanProcesses, fanProcessReport } from "./fanout-processes.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
+import { FORMAT_PARAM } from "./schemas.js";
 import { tenantProcesses } from "./tenant-processes.js";
 import { scopeFor, type TenantScope } from "./tenant-scope.js";
 
@@ -68,7 +69,7 @@ interface ProcessesQuery {
   current?: boolean;
   limit?: number;
   tenant?: string;
-  /** /api/v1/processes only. */
+  /** The list routes (/api/v1/processes, /api/v1/gpus/:id/processes) and the report. */
   format?: "json" | "csv";
 }
 
@@ -167,11 +168,7 @@ export function registerProcessRoutes(
         properties: {
           ...filters,
           gpu: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source },
-          format: {
-            type: "string",
-            enum: ["json", "csv"],
-            description: "csv: also asked by Accept: text/csv",
-          },
+          format: FORMAT_PARAM,
         },
       },
     }),
@@ -218,32 +215,47 @@ export function registerProcessRoutes(
     "/api/v1/gpus/:id/processes",
     scoped({
       params: gpuParams,
-      querystring: { type: "object", additionalProperties: false, properties: filters },
+      querystring: {
+        type: "object",
+        additionalProperties: false,
+        properties: { ...filters, format: FORMAT_PARAM },
+      },
     }),
-    async (req) => {
-      const id = req.params.id;
-      const scope = scopeFor(req, req.query.tenant, leases);
-      const ctx = fanFor(fanout, req);
-      // Outside the tenant's leases, the same 404 (message included) as an unknown GPU: existence
-      // does not leak. Not held here: a peer's request gets NOT_HELD; with peers, theirs.
-      const gpu = listedGpu(
-        req,
-        backend.gpu(id),
-        (g) => !scope || everLeased(scope, backend, g.uuid),
-        () => unknownGpu(id),
-        ctx !== undefined,
-      );
-      if (gpu === null) {
-        const { none, empty } = notHeldHere(req, req.query);
-        if (!ctx) return { ...empty, ...NOT_HELD };
-        return fanGpuProcesses(ctx, id, empty, none.asked, none.limit, none.reporting, () => unknownGpu(id));
-      }
-      return {
-        gpu: { uuid: gpu.uuid, host: gpu.host, index: gpu.index },
-        ...(await answer(req, req.query, [gpu.uuid])),
-      };
+    async (req, reply) => {
+      const list = await gpuProcessList(req);
+      if (!wantsCsv(req.query.format, req.headers.accept)) return list;
+      // The CLI's CSV of the same answer (`gputel query processes GPU --csv`), as /api/v1/processes.
+      peersHeaders(reply, "peers" in list ? (list.peers as PeersInfo) : undefined);
+      return csvAnswer(reply, sessionsFileName(list), processesCsv(list.processes));
     },
   );
+
+  /** The answer of /api/v1/gpus/:id/processes: this collector's, or with peers every collector's. */
+  async function gpuProcessList(
+    req: FastifyRequest<{ Params: { id: string }; Querystring: ProcessesQuery }>,
+  ) {
+    const id = req.params.id;
+    const scope = scopeFor(req, req.query.tenant, leases);
+    const ctx = fanFor(fanout, req);
+    // Outside the tenant's leases, the same 404 (message included) as an unknown GPU: existence
+    // does not leak. Not held here: a peer's request gets NOT_HELD; with peers, theirs.
+    const gpu = listedGpu(
+      req,
+      backend.gpu(id),
+      (g) => !scope || everLeased(scope, backend, g.uuid),
+      () => unknownGpu(id),
+      ctx !== undefined,
+    );
+    if (gpu === null) {
+      const { none, empty } = notHeldHere(req, req.query);
+      if (!ctx) return { ...empty, ...NOT_HELD };
+      return fanGpuProcesses(ctx, id, empty, none.asked, none.limit, none.reporting, () => unknownGpu(id));
+    }
+    return {
+      gpu: { uuid: gpu.uuid, host: gpu.host, index: gpu.index },
+      ...(await answer(req, req.query, [gpu.uuid])),
+    };
+  }
 
   // A static route: Fastify matches it before /api/v1/reports/:kind.
   app.get<{
@@ -259,11 +271,7 @@ export function registerProcessRoutes(
           to: time,
           by: { type: "string", enum: [...PROCESS_GROUPS] },
           tenant,
-          format: {
-            type: "string",
-            enum: ["json", "csv"],
-            description: "csv: also asked by Accept: text/csv",
-          },
+          format: FORMAT_PARAM,
         },
       },
     }),

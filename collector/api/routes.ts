@@ -1,6 +1,8 @@
 // The /api/v1 routes: parameters are checked by schema (schemas.ts), then parsed and bounded
-// (params.ts), then answered by the QueryBackend. Responses are plain JSON. With peers
-// (collector/fanout), summary, gpus, flags and the fleet reports merge every collector's answer.
+// (params.ts), then answered by the QueryBackend. Responses are JSON; the summary, one GPU and
+// the fleet reports answer CSV too (format=csv or Accept: text/csv), the CLI's CSV of the same
+// answer. With peers (collector/fanout), summary, gpus, flags and the fleet reports merge every
+// collector's answer.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { MetricKey } from "../../shared/metrics.js";
 import type {
@@ -9,12 +11,13 @@ import type {
   FleetPartKind,
   GpuView,
   MigDeviceBrief,
+  PeersInfo,
   ReportKind,
   SeriesRequest,
   TimeRange,
 } from "../contract/api-contract.js";
 import { FLEET_PART_KINDS } from "../contract/api-contract.js";
-import { NOT_HELD } from "../fanout/fan-out.js";
+import { isNotHeld, NOT_HELD } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { compareProblems, countByKind } from "../flags/order.js";
 import type { Flag } from "../flags/types.js";
@@ -24,6 +27,7 @@ import { reportCsv, reportFileName } from "../reports/report-csv.js";
 import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
+import { gpuCsv, summaryCsv } from "./answer-csv.js";
 import type { QueryBackend } from "./backend.js";
 import {
   type FanOutContext,
@@ -102,14 +106,22 @@ export function registerApiRoutes(
 ): void {
   const fan = (req: FastifyRequest) => fanFor(fanout, req);
 
-  app.get<{ Querystring: RangeQuery }>("/api/v1/summary", scoped(schemas.summary), async (req) => {
+  app.get<{ Querystring: RangeQuery }>("/api/v1/summary", scoped(schemas.summary), async (req, reply) => {
     const range = parseRange(req.query, backend.now(), DAY);
     const ctx = fan(req);
     const scope = scopeFor(req, req.query.tenant, leases);
-    if (scope) {
-      return ctx ? fanTenantSummary(ctx, backend, scope, range) : tenantSummary(backend, scope, range);
-    }
-    return ctx ? fanSummary(ctx, backend, range) : backend.summary(range);
+    const summary = await (scope
+      ? ctx
+        ? fanTenantSummary(ctx, backend, scope, range)
+        : tenantSummary(backend, scope, range)
+      : ctx
+        ? fanSummary(ctx, backend, range)
+        : backend.summary(range));
+    if (!wantsCsv(req.query.format, req.headers.accept)) return summary;
+    // The CLI's CSV of this answer (a tenant's is its own JSON's); a merged one names missing peers.
+    if ("peers" in summary) peersHeaders(reply, summary.peers as PeersInfo);
+    const r = summary.utilization.range;
+    return csvAnswer(reply, reportFileName({ kind: "summary", ...r }), summaryCsv(summary));
   });
 
   app.get("/api/v1/hosts", { schema: schemas.hosts }, async () => ({ hosts: backend.hosts() }));
@@ -161,34 +173,47 @@ export function registerApiRoutes(
     return { ...backend.fleetCells({ layout, gpus: merged.gpus }), peers: merged.peers };
   });
 
-  app.get<{ Params: { id: string }; Querystring: { tenant?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { tenant?: string; format?: "json" | "csv" } }>(
     "/api/v1/gpus/:id",
     scoped(schemas.gpu),
-    async (req) => {
-      const id = req.params.id;
-      const scope = scopeFor(req, req.query.tenant, leases);
-      const now = backend.now();
-      const ctx = fan(req);
-      // Outside the tenant's lease, the same 404 as an unknown GPU: existence does not leak. Not
-      // held here: a peer's request gets NOT_HELD; with peers, the view of one that holds it.
-      const gpu = listedGpu(
-        req,
-        backend.gpu(id),
-        (g) => !scope || scope.holdsAt(g.uuid, now),
-        () => notFound(id),
-        ctx !== undefined,
-      );
-      if (gpu === null) return ctx ? fanGpu(ctx, id, scope?.tenant, () => notFound(id)) : NOT_HELD;
-      const migDevices = backend.migDevices?.(gpu.uuid) ?? [];
-      const view = migDevices.length > 0 ? { ...gpu, migDevices } : gpu;
-      const [seen] = scope ? tenantGpuViews(backend, scope, [view], now) : [view];
-      // With peers, theirs too: the GPU's frames may go to a peer, this copy being from the
-      // inventory or from before its host's frames moved (the newest sample wins, fanGpu).
-      if (ctx) return fanGpu(ctx, gpu.uuid, scope?.tenant, () => notFound(id), seen);
-      if (!seen) throw notFound(id);
-      return seen;
+    async (req, reply) => {
+      const view = await gpuAnswer(req);
+      if (!wantsCsv(req.query.format, req.headers.accept) || isNotHeld(view)) return view;
+      // The CLI's CSV of this answer: a tenant's view as its JSON has it; with peers, whom it lacks.
+      if ("peers" in view) peersHeaders(reply, view.peers as PeersInfo);
+      const at = view.timestampMs ?? backend.now();
+      const kind = `gpu-${view.uuid.replace(/[^\w.-]/g, "_")}`;
+      return csvAnswer(reply, reportFileName({ kind, fromMs: at, toMs: at }), gpuCsv(view));
     },
   );
+
+  /** The answer of /api/v1/gpus/:id: this collector's view, or with peers the newest one's. */
+  async function gpuAnswer(
+    req: FastifyRequest<{ Params: { id: string }; Querystring: { tenant?: string } }>,
+  ): Promise<GpuView | typeof NOT_HELD> {
+    const id = req.params.id;
+    const scope = scopeFor(req, req.query.tenant, leases);
+    const now = backend.now();
+    const ctx = fan(req);
+    // Outside the tenant's lease, the same 404 as an unknown GPU: existence does not leak. Not
+    // held here: a peer's request gets NOT_HELD; with peers, the view of one that holds it.
+    const gpu = listedGpu(
+      req,
+      backend.gpu(id),
+      (g) => !scope || scope.holdsAt(g.uuid, now),
+      () => notFound(id),
+      ctx !== undefined,
+    );
+    if (gpu === null) return ctx ? fanGpu(ctx, id, scope?.tenant, () => notFound(id)) : NOT_HELD;
+    const migDevices = backend.migDevices?.(gpu.uuid) ?? [];
+    const view = migDevices.length > 0 ? { ...gpu, migDevices } : gpu;
+    const [seen] = scope ? tenantGpuViews(backend, scope, [view], now) : [view];
+    // With peers, theirs too: the GPU's frames may go to a peer, this copy being from the
+    // inventory or from before its host's frames moved (the newest sample wins, fanGpu).
+    if (ctx) return fanGpu(ctx, gpu.uuid, scope?.tenant, () => notFound(id), seen);
+    if (!seen) throw notFound(id);
+    return seen;
+  }
 
   app.get<{ Params: { id: string }; Querystring: SeriesQuery }>(
     "/api/v1/gpus/:id/series",

@@ -31,6 +31,14 @@ const tenant = {
 export const TENANT_PARAM = tenant;
 const kindList = { type: "string", minLength: 1, maxLength: 200, pattern: "^[a-z-]+(,[a-z-]+)*$" } as const;
 
+/** `format=` of a route that answers CSV too (csv-wanted.ts: or asked by Accept: text/csv). */
+export const FORMAT_PARAM = {
+  type: "string",
+  enum: ["json", "csv"],
+  description: "csv: also asked by Accept: text/csv",
+} as const;
+const format = FORMAT_PARAM;
+
 export function query(properties: Record<string, unknown>) {
   return { type: "object", additionalProperties: false, properties } as const;
 }
@@ -43,7 +51,7 @@ export const gpuIdParams = {
 } as const;
 
 export const schemas = {
-  summary: { querystring: query({ from: time, to: time, tenant }) },
+  summary: { querystring: query({ from: time, to: time, tenant, format }) },
   reportPart: { querystring: query({ from: time, to: time }) },
   hosts: { querystring: query({}) },
   gpus: {
@@ -58,7 +66,7 @@ export const schemas = {
       tenant,
     }),
   },
-  gpu: { params: gpuIdParams, querystring: query({ tenant }) },
+  gpu: { params: gpuIdParams, querystring: query({ tenant, format }) },
   series: {
     params: gpuIdParams,
     querystring: query({
@@ -100,7 +108,7 @@ export const schemas = {
       from: time,
       to: time,
       by: { type: "string", minLength: 1, maxLength: 140, pattern: "^(site|host|model|gpu|label:.+)$" },
-      format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
+      format,
       tenant,
     }),
   },
@@ -113,6 +121,8 @@ export interface RangeQuery {
   to?: string;
   /** Only where the route is scoped (summary, reports): this tenant's view. */
   tenant?: string;
+  /** Only where the route answers CSV too (summary). */
+  format?: "json" | "csv";
 }
 export interface GpusQuery {
   host?: string;

@@ -3,8 +3,11 @@
 // same engine the fleet's figures come from (a tenant's report row equals the admin's report of
 // that GPU over the lease's whole minutes).
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run } from "../../cli/query/cli.js";
+import { gpuCsv, summaryCsv } from "../../collector/api/answer-csv.js";
 import { createApiServer } from "../../collector/api/server.js";
 import { newToken, storedTokenLookup } from "../../collector/api/tokens.js";
+import type { GpuView, Summary } from "../../collector/contract/api-contract.js";
 import { LeaseService } from "../../collector/leases/service.js";
 import { silentLogger } from "../../shared/logger.js";
 import { buildFleet, type FleetFixture, gpuUuid } from "../api/fleet-fixture.js";
@@ -128,6 +131,86 @@ describe("a tenant token's summary", () => {
     const m = (merged.body.utilization as { range: Record<string, number> }).range;
     expect(m.idleHeldHours).toBeGreaterThan(1.9);
     expect(m.busyHours).toBeCloseTo(range.busyHours ?? 0, 9);
+  });
+});
+
+describe("the summary and a GPU as CSV", () => {
+  /** The route asked for CSV by `format=csv` and by `Accept: text/csv`: the body, checked to be the same. */
+  async function csvOf(path: string, token: string): Promise<{ status: number; text: string }> {
+    const auth = { authorization: `Bearer ${token}` };
+    const byFormat = await fetch(`${a.url}${path}${path.includes("?") ? "&" : "?"}format=csv`, {
+      headers: auth,
+    });
+    const byAccept = await fetch(`${a.url}${path}`, { headers: { ...auth, accept: "text/csv" } });
+    const text = await byFormat.text();
+    expect(await byAccept.text()).toBe(text);
+    expect(byAccept.status).toBe(byFormat.status);
+    if (byFormat.status === 200) {
+      expect(byFormat.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+      expect(byFormat.headers.get("content-disposition")).toMatch(
+        /^attachment; filename="gputel-[\w.-]+\.csv"$/,
+      );
+    }
+    return { status: byFormat.status, text };
+  }
+
+  /** `gputel query ARGS --csv` against the fan-out front with this token: its standard output. */
+  async function cli(token: string, ...args: string[]): Promise<string> {
+    let out = "";
+    const io = {
+      stdout: (t: string) => {
+        out += t;
+      },
+      stderr: () => {},
+      env: { GPUTEL_API_TOKEN: token },
+      isTTY: false,
+    };
+    expect(await run([...args, "--csv", "--url", a.url], io)).toBe(0);
+    return out;
+  }
+
+  test("/api/v1/summary answers the CSV gputel query summary prints, a tenant's from its own JSON", async () => {
+    const from = now - 6 * H;
+    const path = `/api/v1/summary?from=${from}&to=${now}`;
+    const csv: Record<string, string> = {};
+    for (const [who, token] of [
+      ["admin", ADMIN],
+      ["acme", acme],
+    ] as const) {
+      const json = await get(a, path, token);
+      // It answered JSON only, whatever was asked.
+      const r = await csvOf(path, token);
+      expect(r.status).toBe(200);
+      expect(r.text, who).toBe(summaryCsv(json.body as unknown as Summary));
+      expect(r.text, who).toBe(await cli(token, "summary", "--since", String(from), "--until", String(now)));
+      csv[who] = r.text;
+    }
+    // acme's 2 GPUs (here and on the peer), the fleet's 16.
+    expect(csv.acme?.split("\n")[1]).toMatch(/^gpus,,2,gpus,/);
+    expect(csv.admin?.split("\n")[1]).toMatch(/^gpus,,16,gpus,/);
+  });
+
+  test("/api/v1/gpus/:id answers the CSV gputel query gpu ID prints; another tenant's GPU is 404 as in JSON", async () => {
+    const hot = gpuUuid(0, 3);
+    for (const token of [ADMIN, acme]) {
+      const json = await get(a, `/api/v1/gpus/${hot}`, token);
+      expect(json.status).toBe(200);
+      const r = await csvOf(`/api/v1/gpus/${hot}`, token);
+      expect(r.status).toBe(200);
+      expect(r.text).toBe(gpuCsv(json.body as unknown as GpuView));
+      expect(r.text).toBe(await cli(token, "gpu", hot));
+      expect(r.text.split("\n")[1]).toMatch(new RegExp(`^gpu,node-a:3,node-a,3,${hot},`));
+    }
+    // On the peer, reached through the fan-out.
+    const peers = gpuUuid(10, 2);
+    const there = await get(a, `/api/v1/gpus/${peers}`, acme);
+    expect((await csvOf(`/api/v1/gpus/${peers}`, acme)).text).toBe(gpuCsv(there.body as unknown as GpuView));
+    // globex's GPU: acme gets the same 404 as in JSON, no CSV of it.
+    const globex = gpuUuid(0, 1);
+    const refused = await csvOf(`/api/v1/gpus/${globex}`, acme);
+    expect(refused.status).toBe(404);
+    expect(refused.text).not.toContain("entry,");
+    expect((await csvOf(`/api/v1/gpus/${globex}`, ADMIN)).status).toBe(200);
   });
 });
 

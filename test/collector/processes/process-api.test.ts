@@ -225,6 +225,31 @@ describe("process routes", () => {
     expect([cells[3], cells[15]]).toEqual(["200", String(NOW - 3 * H)]);
   });
 
+  test("/api/v1/gpus/:id/processes answers the CSV gputel query processes GPU --csv prints; a tenant's is its JSON's", async () => {
+    const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+    const path = (gpu: string) => `${c.url}/api/v1/gpus/${gpu}/processes?from=${encodeURIComponent(FROM)}`;
+    const csv = async (gpu: string, token: string) => {
+      const byFormat = await fetch(`${path(gpu)}&format=csv`, { headers: auth(token) });
+      const byAccept = await fetch(path(gpu), { headers: { ...auth(token), accept: "text/csv" } });
+      const text = await byFormat.text();
+      expect(await byAccept.text()).toBe(text);
+      return { status: byFormat.status, type: byFormat.headers.get("content-type"), text };
+    };
+    // It answered JSON only.
+    const admin = await csv(G1, TOKEN);
+    expect([admin.status, admin.type]).toEqual([200, "text/csv; charset=utf-8"]);
+    expect(admin.text).toBe(await query("processes", G1, "--since", FROM, "--csv"));
+    expect(admin.text.split("\n")[1]).toMatch(new RegExp(`^${HOST},${G1},,100,`));
+    // acme's GPU: its piece of bob's session, clipped to the lease, as its JSON.
+    const json = await get(`/api/v1/gpus/${G2}/processes?from=${FROM}`, tenantToken);
+    const mine = await csv(G2, tenantToken);
+    expect(mine.status).toBe(200);
+    expect(mine.text).toBe(processesCsv(json.body.processes as ProcessRow[]));
+    expect(mine.text.split("\n")[1]?.split(",")[15]).toBe(String(NOW - 3 * H));
+    // A GPU acme never leased: the same 404 as in JSON.
+    expect((await csv(G1, tenantToken)).status).toBe(404);
+  });
+
   test("gputel query processes --gpu asks for that GPU's holders", async () => {
     let out = "";
     const io = {

@@ -1,15 +1,17 @@
-// `gputel query summary` and `query gpu ID` as CSV (--format csv), written with the one CSV
-// writer (shared/csv.ts) as the lists and reports are, never as field,value lines of the JSON.
+// The summary and one GPU as CSV: what `/api/v1/summary` and `/api/v1/gpus/:id` answer with
+// format=csv (or Accept: text/csv) and `gputel query summary|gpu ID --format csv` prints, one
+// function for both, written from the JSON answer with the one CSV writer (shared/csv.ts) as the
+// lists and reports are, never as field,value lines of the JSON.
 // - The summary: one row per figure, its breakdown in `key` (a GPU state, a host status, a flag
 //   kind; empty for the whole), its `unit`, and the span it covers (`from`, `to`; a figure of now
 //   spans the instant the summary was made). Shares are percentages, as the lease CSVs write them.
 // - One GPU: a `gpu` row with its latest sample, every metric of the catalogue in its own column
 //   named with its unit (empty where not reported), its inventory's limits; a `mig` row per MIG
 //   device; a `flag` row per open flag. `entry` says which; a row leaves the others' columns empty.
-import type { GpuView, Summary } from "../../collector/contract/api-contract.js";
 import { type Column, csvOf, csvPct, csvTime, type Value } from "../../shared/csv.js";
+import { gpuName } from "../../shared/gpu-id.js";
 import { METRICS } from "../../shared/metrics.js";
-import { gpuName } from "./columns.js";
+import type { GpuView, Summary } from "../contract/api-contract.js";
 
 interface Figure {
   figure: string;
