@@ -21,6 +21,7 @@ import { leaseReportCsv, statementCsv, statementsCsv } from "../reports/lease-cs
 import { buildLeaseReport, buildStatement, LEASE_GROUPS } from "../reports/lease-report.js";
 import type { LeaseParts } from "../reports/lease-reports.js";
 import { monthRange, parseLeaseGroupBy } from "../reports/lease-reports.js";
+import { reportFileName } from "../reports/report-csv.js";
 import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
@@ -192,7 +193,11 @@ export function registerLeaseReportRoutes(
         const report = buildLeaseReport(headerOf(p), by, p.parts);
         if (!wantsCsv(q.format, req.headers.accept)) return { ...report, ...peers(p) };
         peersHeaders(reply, p.peers);
-        return csvAnswer(reply, `leases-by-${by}.csv`, leaseReportCsv(report));
+        return csvAnswer(
+          reply,
+          reportFileName({ ...report, kind: `leases-by-${by}` }),
+          leaseReportCsv(report),
+        );
       } catch (error) {
         throw asApiError(error);
       }
@@ -219,7 +224,7 @@ export function registerLeaseReportRoutes(
           await refuseUnknownTenant(leases, fanFor(fanout, req), tenant, q.month, range);
         if (!wantsCsv(q.format, req.headers.accept)) return { ...s, ...peers(p) };
         peersHeaders(reply, p.peers);
-        return csvAnswer(reply, `statement-${tenant}-${q.month}.csv`, statementCsv(s));
+        return csvAnswer(reply, reportFileName({ ...s, kind: `statement-${tenant}` }), statementCsv(s));
       } catch (error) {
         throw asApiError(error);
       }
@@ -240,7 +245,7 @@ export function registerLeaseReportRoutes(
       const all = buildStatements({ month: q.month, ...headerOf(p) }, p.parts);
       if (!wantsCsv(q.format, req.headers.accept)) return { ...all, ...peers(p) };
       peersHeaders(reply, p.peers);
-      return csvAnswer(reply, `statements-${q.month}.csv`, statementsCsv(all));
+      return csvAnswer(reply, reportFileName(all), statementsCsv(all));
     } catch (error) {
       throw asApiError(error);
     }

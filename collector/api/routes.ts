@@ -182,8 +182,8 @@ export function registerApiRoutes(
       // The CLI's CSV of this answer: a tenant's view as its JSON has it; with peers, whom it lacks.
       if ("peers" in view) peersHeaders(reply, view.peers as PeersInfo);
       const at = view.timestampMs ?? backend.now();
-      const kind = `gpu-${view.uuid.replace(/[^\w.-]/g, "_")}`;
-      return csvAnswer(reply, reportFileName({ kind, fromMs: at, toMs: at }), gpuCsv(view));
+      const file = reportFileName({ kind: `gpu-${view.uuid}`, fromMs: at, toMs: at });
+      return csvAnswer(reply, file, gpuCsv(view));
     },
   );
 

@@ -128,10 +128,14 @@ export function reportCsv(
   return csvOf(reportColumns(all), all);
 }
 
-/** The attachment's name: gputel-KIND-FROM-TO.csv, times as 20261101T0000Z. */
+/**
+ * Every CSV attachment's name: gputel-KIND-FROM-TO.csv, times as 20261101T0000Z. KIND may name
+ * what the file is of (leases-by-tenant, statement-acme, gpu-UUID): a character a file name or
+ * the header's quoting would trip on (/, :, ", space) becomes _.
+ */
 export function reportFileName(r: { kind: string; fromMs: number; toMs: number }): string {
   const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
-  return `gputel-${r.kind}-${stamp(r.fromMs)}-${stamp(r.toMs)}.csv`;
+  return `gputel-${r.kind.replace(/[^\w.-]/g, "_")}-${stamp(r.fromMs)}-${stamp(r.toMs)}.csv`;
 }
 
 const DOWN_COLUMNS = [

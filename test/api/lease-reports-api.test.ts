@@ -104,6 +104,29 @@ describe("lease reports over the API", () => {
     expect(f.text).not.toContain("\r");
   });
 
+  test("the lease CSVs' attachments are named as every report's: gputel-KIND-FROM-TO.csv (reportFileName)", async () => {
+    const fileOf = async (path: string) => {
+      const r = await fetch(`${c.url}${path}&format=csv`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(r.status).toBe(200);
+      return /filename="([^"]+)"/.exec(r.headers.get("content-disposition") ?? "")?.[1];
+    };
+    const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
+    const month = Date.parse(`${MONTH}-01T00:00:00Z`);
+    const next = new Date(month);
+    next.setUTCMonth(next.getUTCMonth() + 1);
+    const monthSpan = `${stamp(month)}-${stamp(next.getTime())}`;
+    // They were leases-by-tenant.csv, statement-acme-2026-12.csv and statements-2026-12.csv.
+    expect(await fileOf(`/api/v1/reports/leases?from=${START}&to=${START + 30 * MIN}&by=tenant`)).toBe(
+      `gputel-leases-by-tenant-${stamp(START)}-${stamp(START + 30 * MIN)}.csv`,
+    );
+    expect(await fileOf(`/api/v1/reports/statement?tenant=acme&month=${MONTH}`)).toBe(
+      `gputel-statement-acme-${monthSpan}.csv`,
+    );
+    expect(await fileOf(`/api/v1/reports/statement?month=${MONTH}&all_tenants=true`)).toBe(
+      `gputel-statements-${monthSpan}.csv`,
+    );
+  });
+
   test("a tenant token reads its own statement, 404 for another tenant's; bad input names the field", async () => {
     expect((await get(`/api/v1/reports/statement?month=${MONTH}`, acmeToken)).status).toBe(200);
     const other = await get(`/api/v1/reports/statement?tenant=globex&month=${MONTH}`, acmeToken);

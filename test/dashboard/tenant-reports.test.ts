@@ -114,7 +114,7 @@ describe.skipIf(skipBrowser)("tenants in the console (chromium)", () => {
     expect(rows[2]?.[4]).toBe("0%"); // initech's GPU idles
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#r-csv")]);
-    expect(download.suggestedFilename()).toBe("leases-by-tenant.csv");
+    expect(download.suggestedFilename()).toMatch(/^gputel-leases-by-tenant-\d{8}T\d{4}Z-\d{8}T\d{4}Z\.csv$/);
     const file = readFileSync((await download.path()) as string, "utf8");
     expect(file).toBe((await api(`${path}&format=csv`)).text);
     expect(file.split("\n")[0]).toContain("utilization_pct,mean_utilization_pct");
