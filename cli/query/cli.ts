@@ -139,8 +139,15 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
     colour:
       !io.env.NO_COLOR && (io.isTTY || (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== "0")),
   };
-  const print = (json: unknown, text: () => string, csv: () => string) =>
+  /**
+   * The answer in the format asked. `cut`: the note a cut list's table shows under it (the table's
+   * text holds it); beside CSV or JSON it goes to stderr, as the GPU and flag lists' notices do, so
+   * a script learns of it and its stdout stays the CSV or the JSON alone.
+   */
+  const print = (json: unknown, text: () => string, csv: () => string, cut?: string) => {
     io.stdout(format === "json" ? `${JSON.stringify(json, null, 2)}\n` : format === "csv" ? csv() : text());
+    if (cut && format !== "table") io.stderr(`gputel query: ${cut}`);
+  };
   const notice = (shown: number, total: number | undefined, truncated: boolean) => {
     if (!truncated) return;
     const of = total !== undefined && total > shown ? ` of ${total}` : " (more exist)";

@@ -29,7 +29,8 @@ export interface HealthArgs {
   before?: string | undefined;
 }
 
-type Print = (json: unknown, text: () => string, csv: () => string) => void;
+/** cli.ts's print: `cut`, a cut list's note, goes to stderr beside CSV and JSON. */
+type Print = (json: unknown, text: () => string, csv: () => string, cut?: string) => void;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -58,12 +59,14 @@ export async function healthCommand(
     // what one collector answers for a GPU it does not know (65).
     if (v.gpu !== undefined && answers.every(isNotHeld)) throw heldByNone(v.gpu, client.urls);
     const { gpuHeld: _, ...answer }: EventsAnswer & { gpuHeld?: false } = mergeEventAnswers(answers);
+    // The next page is the one after the last event shown (`--until` its time would show again
+    // the events of that millisecond, and never get past more than --limit of them).
+    const more = answer.next ? `(more: --before ${answer.next})\n` : "";
     print(
       answer,
-      // The next page is the one after the last event shown (`--until` its time would show again
-      // the events of that millisecond, and never get past more than --limit of them).
-      () => renderEvents(answer.events, style) + (answer.next ? `(more: --before ${answer.next})\n` : ""),
+      () => renderEvents(answer.events, style) + more,
       () => eventsCsv(answer.events),
+      more,
     );
   } else if (command === "health") {
     const t = await mergedTimeline(arg ?? "", range, client);

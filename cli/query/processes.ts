@@ -30,7 +30,8 @@ export interface ProcessArgs {
   limit?: string | undefined;
 }
 
-type Print = (json: unknown, text: () => string, csv: () => string) => void;
+/** cli.ts's print: `cut`, a cut list's note, goes to stderr beside CSV and JSON. */
+type Print = (json: unknown, text: () => string, csv: () => string, cut?: string) => void;
 
 interface ProcessesAnswer {
   generatedMs: number;
@@ -64,6 +65,7 @@ export async function processCommand(
       r,
       () => renderProcessReport(r, style),
       () => processReportCsv(r),
+      r.truncated === true ? REPORT_CUT : undefined,
     );
     return;
   }
@@ -240,6 +242,10 @@ function workload(p: ProcessRow): string {
   return p.workloadKind === "none" ? "" : p.workloadKind;
 }
 
+/** Under a cut process report's table (on stderr beside its CSV or JSON). */
+const REPORT_CUT =
+  "Sessions seen earlier in the range are left out (a collector reads at most so many for a report): ask a shorter range.\n";
+
 export function renderProcessReport(r: ProcessReport, style: Style): string {
   const head = `Process report by ${r.by}, ${iso(r.fromMs)} – ${iso(r.toMs)}\n`;
   if (r.rows.length === 0) return `${head}No process sessions.\n`;
@@ -254,10 +260,7 @@ export function renderProcessReport(r: ProcessReport, style: Style): string {
       ...(row.idleHeldHours > 0 ? { colour: "yellow" as const } : {}),
     },
   ]);
-  const cut =
-    r.truncated === true
-      ? "Sessions seen earlier in the range are left out (a collector reads at most so many for a report): ask a shorter range.\n"
-      : "";
+  const cut = r.truncated === true ? REPORT_CUT : "";
   return (
     head + table(style, [r.by.toUpperCase(), "SESSIONS", "GPUS", "GPU-HOURS", "IDLE-HELD HOURS"], rows) + cut
   );

@@ -129,6 +129,17 @@ describe("gputel query (health)", () => {
       await queryCli(["events", "--url", `${url},${url2}`, "--before", `${T0}:7`, ...range], row.io),
     ).toBe(64);
     expect(row.out.stderr).toContain("names one collector's row");
+    // CSV and JSON say so too, on stderr: their stdout stays the CSV or the JSON alone.
+    for (const format of ["csv", "json"]) {
+      const f = io();
+      const args = ["events", "--url", `${url},${url2}`, "--format", format, "--limit", "2", ...range];
+      expect(await queryCli(args, f.io)).toBe(0);
+      expect(f.out.stderr, format).toBe(`gputel query: (more: --before ${next})\n`);
+      expect(f.out.stdout, format).not.toContain("more:");
+    }
+    const whole = io();
+    expect(await queryCli(["events", "--url", `${url},${url2}`, "--csv", ...range], whole.io)).toBe(0);
+    expect(whole.out.stderr).toBe("");
   });
 
   it("events --before: the page after a page's cursor, as the hint says", async () => {
