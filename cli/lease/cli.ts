@@ -186,10 +186,11 @@ async function command(v: Values, positionals: string[], io: LeaseIo): Promise<v
         ...client(v, io),
         query,
       });
-      return out(
-        answer,
-        () => renderLeases(answer.leases, style) + (answer.truncated ? "(truncated: use --limit)\n" : ""),
-      );
+      const cut = answer.truncated ? "(truncated: use --limit)\n" : "";
+      out(answer, () => renderLeases(answer.leases, style) + cut);
+      // Beside JSON the note goes to stderr (stdout stays the JSON), as gputel query's cut lists.
+      if (cut && v.json) io.stderr(`gputel lease: ${cut}`);
+      return;
     }
     case "show": {
       const lease = await requestJson<LeaseView & { history: HistoryView[] }>(

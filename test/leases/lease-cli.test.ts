@@ -1,14 +1,16 @@
 // `gputel lease` and `gputel token` as real processes (built dist/) against a real collector:
 // tables and --json, CSV and YAML imports (all or nothing, idempotent, line and field named),
 // exit statuses 65 (refused data), 78 (token missing or short of the role), and role tokens
-// made on the collector's database while it runs, stored only as digests.
+// made on the collector's database while it runs, stored only as digests. A cut lease list's
+// note beside --json is checked in-process (cli/lease's run).
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run as leaseCli } from "../../cli/lease/cli.js";
 import { run as tokenCli } from "../../cli/token/cli.js";
 import { frameFor, leaseRecord } from "../collector/leases/store-helpers.js";
-import { spawnGputel } from "../helpers/cli.js";
+import { runCaptured, spawnGputel } from "../helpers/cli.js";
 import { startTestCollector, type TestCollector } from "../security/collector-helpers.js";
 
 const TOKEN = "lease-cli-admin-token-0123456789";
@@ -379,5 +381,40 @@ describe("gputel token", () => {
     expect(await add("viewer")).toMatchObject({ code: 0, err: "" });
     const listed = (await gputel(["token", "list", "--database", db])).out;
     for (const t of [upper, future]) expect(listed).toContain(t.made?.id);
+  });
+});
+
+describe("gputel lease list of a cut list", () => {
+  test("--json says on stderr what the table says under it; stdout stays the JSON", async () => {
+    for (const [id, from, to] of [
+      ["hooli-1", NOW - 47 * H, NOW - 46.5 * H],
+      ["hooli-2", NOW - 46.5 * H, NOW - 46 * H],
+    ] as const) {
+      const r = await fetch(`${c.url}/api/v1/leases`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ id, device: G2, tenant: "hooli", start: iso(from), end: iso(to) }),
+      });
+      expect(r.status).toBe(201);
+    }
+    const list = (...args: string[]) =>
+      runCaptured(leaseCli, [
+        "list",
+        "--tenant",
+        "hooli",
+        ...args,
+        "--url",
+        c.url,
+        "--token-file",
+        tokenFile,
+      ]);
+    const table = await list("--limit", "1");
+    expect(table.out).toContain("(truncated: use --limit)");
+    const json = await list("--limit", "1", "--json");
+    expect(json.code, json.err).toBe(0);
+    expect(json.err).toBe("gputel lease: (truncated: use --limit)\n");
+    expect((JSON.parse(json.out) as { leases: unknown[]; truncated: boolean }).truncated).toBe(true);
+    const whole = await list("--json");
+    expect([whole.err, (JSON.parse(whole.out) as { leases: unknown[] }).leases.length]).toEqual(["", 2]);
   });
 });
