@@ -10,8 +10,14 @@
 //   GET  /api/v1/fanout/leases?from&to[&tenant]         every lease here in the range, for a merged tenants view
 //   GET  /api/v1/fanout/health-part?from&to            the fleet health report (health-part.ts)
 //   GET  /api/v1/fanout/summary-gpus[?tenant]           every GPU here, compact, for a merged summary
+//   POST /api/v1/fanout/ack {kind, host, gpuUuid, …}    acknowledge this collector's copy of an
+//                                                       episode another one acknowledged (admin)
 import type { FastifyInstance } from "fastify";
+import { HOST_ID } from "../../shared/topics.js";
 import {
+  ACK_COPY_PATH,
+  type AckCopyAnswer,
+  type AckCopyRequest,
   FLEET_PART_KINDS,
   FLEET_PART_PATH,
   type FleetPartKind,
@@ -25,6 +31,7 @@ import {
   SUMMARY_GPUS_PATH,
   type SummaryGpu,
 } from "../contract/api-contract.js";
+import { FLAG_KINDS } from "../flags/types.js";
 import type { LeaseTerms } from "../leases/model.js";
 import type { LeaseService } from "../leases/service.js";
 import { ApiError } from "../request/errors.js";
@@ -78,6 +85,39 @@ const termsSchema = {
       type: "object",
       maxProperties: 32,
       additionalProperties: { type: "string", maxLength: 200 },
+    },
+  },
+} as const;
+
+/** An acknowledged episode is a few hundred bytes: a forwarded acknowledgement is refused past 16 KiB. */
+export const ACK_COPY_BODY_LIMIT = 16 * 1024;
+
+/** The episode and acknowledgement another collector forwards, bounded as the ack route bounds its note. */
+const ackCopySchema = {
+  body: {
+    type: "object",
+    additionalProperties: false,
+    required: ["kind", "host", "gpuUuid", "startMs", "endMs", "values", "note", "atMs"],
+    properties: {
+      kind: { type: "string", enum: [...FLAG_KINDS] },
+      host: { type: "string", pattern: HOST_ID.source },
+      gpuUuid: nullable("string", { minLength: 1, maxLength: 200 }),
+      startMs: { type: "integer", minimum: 0 },
+      endMs: nullable("integer", { minimum: 0 }),
+      values: {
+        type: "object",
+        maxProperties: 8,
+        additionalProperties: {
+          anyOf: [
+            { type: "string", maxLength: 200 },
+            { type: "number" },
+            { type: "boolean" },
+            { type: "null" },
+          ],
+        },
+      },
+      note: { type: "string", minLength: 1, maxLength: 1000 },
+      atMs: { type: "integer", minimum: 0 },
     },
   },
 } as const;
@@ -216,6 +256,16 @@ export function registerFanoutRoutes(
       const scope = scopeFor(req, req.query.tenant, leases);
       const gpus = scope ? tenantGpus(backend, scope, backend.now()) : backend.gpus({});
       return { gpus: gpus.map(summaryGpu) };
+    },
+  );
+
+  app.post<{ Body: AckCopyRequest }>(
+    ACK_COPY_PATH,
+    // It closes flags, as the acknowledgement it repeats: admin only (access.ts), never a viewer's.
+    { schema: ackCopySchema, bodyLimit: ACK_COPY_BODY_LIMIT, config: { access: "admin" } },
+    async (req): Promise<AckCopyAnswer> => {
+      if (!backend.health) throw new ApiError(501, "not_implemented", undefined, "no health data here");
+      return { copy: backend.health.acknowledgeCopy(req.body)?.flag ?? null };
     },
   );
 

@@ -2,10 +2,11 @@
 // flag acknowledgements, the flag engine (history, acknowledgement). Reads go through the
 // store's methods (its SQL stays in collector/store).
 import { xidEntry } from "../../shared/xid/xid.js";
-import type { GpuView, HealthPart, TimeRange } from "../contract/api-contract.js";
+import type { AckCopyRequest, GpuView, HealthPart, TimeRange } from "../contract/api-contract.js";
 import { healthPart } from "../fanout/health-part.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagAck, FlagKind } from "../flags/types.js";
+import { isCopyOf } from "../merge/merge-lists.js";
 import { type GpuPlace, stretchMs } from "../reports/down-time.js";
 import { eventCursor } from "../reports/event-cursor.js";
 import { healthReport, placedDowntimeSpans } from "../reports/health-report.js";
@@ -23,6 +24,11 @@ export interface HealthBackend {
   part(range: TimeRange): HealthPart;
   /** Undefined when there is no flag with this id. */
   acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined;
+  /**
+   * Another collector's acknowledgement of `episode`, repeated on this one's copy of it (same
+   * time and note); undefined when it holds no copy.
+   */
+  acknowledgeCopy(episode: AckCopyRequest): { flag: Flag; ack: FlagAck } | undefined;
   xidCounts(): EventCount[];
 }
 
@@ -35,6 +41,8 @@ export const HEALTH_FLAG_KINDS: readonly FlagKind[] = [
   "pcie-degraded",
   "nvlink-degraded",
 ];
+/** A collector's copies of one episode read at most (one, or a few where it flapped). */
+const ACK_COPIES = 100;
 /** Events a timeline lists at most. */
 export const TIMELINE_EVENTS = 1000;
 
@@ -162,6 +170,25 @@ export class StoreHealthBackend implements HealthBackend {
   acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined {
     // A short wait for another process's lock: a locked database answers 503 store_busy.
     return this.parts.store.shortWait(() => this.parts.flags.acknowledge(id, note, this.now()));
+  }
+
+  acknowledgeCopy(episode: AckCopyRequest): { flag: Flag; ack: FlagAck } | undefined {
+    const { kind, host, gpuUuid } = episode;
+    return this.parts.store.shortWait(() => {
+      const copies = this.parts.flags
+        .history({
+          kinds: [kind],
+          host,
+          within: gpuUuid === null ? { uuids: [], hosts: [host] } : { uuids: [gpuUuid], hosts: [] },
+          fromMs: episode.startMs,
+          toMs: episode.endMs ?? episode.atMs,
+          limit: ACK_COPIES,
+        })
+        .filter((f) => isCopyOf(f, episode));
+      // The open copy is the one the acknowledgement closes; else the newest (its note recorded).
+      const copy = copies.find((f) => f.endMs === null) ?? copies[0];
+      return copy ? this.parts.flags.acknowledge(copy.id, episode.note, episode.atMs) : undefined;
+    });
   }
 
   xidCounts(): EventCount[] {

@@ -23,6 +23,7 @@ import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFor, fanHealthReport, listedGpu, peersHeaders, queryOf } from "./fanout.js";
+import { forwardAck } from "./fanout-ack.js";
 import { fanEvents } from "./fanout-events.js";
 import { fanGpuShare, peerRef } from "./fanout-gpu-share.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
@@ -280,11 +281,14 @@ export function registerHealthRoutes(
   app.post<{ Params: { id: number }; Body: { note: string } }>(
     "/api/v1/flags/:id/ack",
     // An acknowledgement closes reset-required flags: an operator's act, so admin only (access.ts).
+    // With http.peers it is repeated on the peers' copies of the episode (fanout-ack.ts).
     { schema: ackSchema, config: { access: "admin" } },
     async (req) => {
       const done = health().acknowledge(req.params.id, req.body.note);
       if (!done) throw new ApiError(404, "not_found", "id", `no flag ${req.params.id}`);
-      return done;
+      // Every member of a share group may hold a copy of the episode (fanout-ack.ts).
+      const ctx = fanFor(fanout, req);
+      return ctx ? { ...done, ...(await forwardAck(ctx, done)) } : done;
     },
   );
 }

@@ -2,7 +2,7 @@
 // /metrics, the fan-out, the merges and `gputel query` all import. Values are in natural units
 // (W, °C, %, MiB); absent is left out.
 import type { MetricKey } from "../../shared/metrics.js";
-import type { Flag, FlagKind, Severity } from "../flags/types.js";
+import type { Flag, FlagKind, FlagValues, Severity } from "../flags/types.js";
 import type { ReportSession } from "../reports/process-report.js";
 import type { FleetReport } from "../reports/reports.js";
 import type { EventCount, EventGroup } from "../store/event-store.js";
@@ -298,6 +298,32 @@ export const SUMMARY_GPUS_PATH = "/api/v1/fanout/summary-gpus";
 export type SummaryGpu = Pick<GpuView, "uuid" | "host" | "index" | "state" | "usage" | "timestampMs"> & {
   values: Pick<GpuView["values"], "utilization_gpu_pct">;
 };
+
+/**
+ * Where a collector acknowledges its own copy of an episode another collector acknowledged
+ * (POST, admin role): the copy is found by kind, host, GPU, time and opening Xid, as the merged
+ * flag list joins copies (merge-lists.ts, isCopyOf), never by the other collector's flag id.
+ */
+export const ACK_COPY_PATH = "/api/v1/fanout/ack";
+
+/** What an acknowledged episode is forwarded as: the episode, and the acknowledgement to repeat. */
+export interface AckCopyRequest {
+  kind: FlagKind;
+  host: string;
+  gpuUuid: string | null;
+  startMs: number;
+  /** The acknowledged flag's end after its acknowledgement (null: it stayed open). */
+  endMs: number | null;
+  /** The opening Xid's code, fault and action where the episode is an xid (merge-lists.ts). */
+  values: FlagValues;
+  note: string;
+  atMs: number;
+}
+
+/** A peer's answer: its copy as the acknowledgement left it, or null when it holds none. */
+export interface AckCopyAnswer {
+  copy: Flag | null;
+}
 
 /** Where a collector serves its share of a usage report to its peers (docs/scaling.md, "Query fan-out"). */
 export const REPORT_PART_PATH = "/api/v1/fanout/report-part";

@@ -113,6 +113,8 @@ export const PEER_ANSWERS = {
       values: Type.Object({ utilization_gpu_pct: Type.Optional(Type.Number()) }),
     }),
   }),
+  /** A forwarded acknowledgement: the peer's copy as it left it, or null (it holds none). */
+  ackCopy: Type.Object({ copy: orNull(Type.Object(EPISODE)) }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),
   fleetPart: Type.Object({
     ...RANGE,

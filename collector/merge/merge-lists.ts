@@ -127,9 +127,30 @@ export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonl
  * (a workload's Xid, or one NVIDIA says to ignore) would count as down (reports/down-time.ts).
  * Copies of one episode on several collectors were opened by the same Xid event.
  */
-function xidOpening(f: MergeableFlag & { values?: Flag["values"] }): string {
+function xidOpening(f: Pick<Flag, "kind"> & { values?: Flag["values"] }): string {
   const v = f.kind === "xid" ? f.values : undefined;
   return v ? `${v.code}\u0000${v.fault}\u0000${v.action}` : "";
+}
+
+/** An episode as isCopyOf compares it: a flag, or an acknowledged one forwarded to a peer. */
+type Episode = Omit<MergeableFlag, "updatedMs"> & { values?: Flag["values"] };
+
+/**
+ * Whether `copy` (one collector's flag) is a copy of `episode` (another's) as mergeFlagLists joins
+ * them: the same kind, host and GPU, the same opening Xid for an xid, and overlapping in time (an
+ * open one reaching to now). How an acknowledgement forwarded to the peers finds each one's copy:
+ * the collectors' flag ids mean nothing to each other.
+ */
+export function isCopyOf(copy: Episode, episode: Episode): boolean {
+  const end = (f: Episode) => f.endMs ?? Number.POSITIVE_INFINITY;
+  return (
+    copy.kind === episode.kind &&
+    copy.host === episode.host &&
+    copy.gpuUuid === episode.gpuUuid &&
+    xidOpening(copy) === xidOpening(episode) &&
+    copy.startMs <= end(episode) &&
+    episode.startMs <= end(copy)
+  );
 }
 
 /** Flags as /api/v1/flags lists them: each with its duration, up to its end or to nowMs while open. */

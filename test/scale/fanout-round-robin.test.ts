@@ -11,77 +11,27 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ValidFrame } from "../../collector/ingest/validate.js";
-import { LeaseService } from "../../collector/leases/service.js";
-import { GpuState } from "../../shared/proto.js";
-import {
-  type CollectorParts,
-  expectSame,
-  feedFrames,
-  feedInventories,
-  feedXid,
-  getJson,
-  openParts,
-  type ServedCollector,
-  serveParts,
-  stopAll,
-} from "./fanout-helpers.js";
+import { expectSame, getJson, type ServedCollector, stopAll } from "./fanout-helpers.js";
+import { GX, type RoundRobinGx, STEP, serveRoundRobinGx } from "./round-robin-gx.js";
 
 const TOKEN = "fanout-round-robin-token-0123456789abc";
 const MIN = 60_000;
 const H = 60 * MIN;
 const NOW = Date.UTC(2025, 2, 10, 12, 0, 0);
 const T0 = NOW - 2 * H;
-const STEP = 30_000;
-const FRAMES = (2 * H) / STEP;
 const MONTH = new Date(T0).toISOString().slice(0, 7);
-const GX = "GPU-11111111-2222-3333-4444-555555555555";
 const AT_XID = T0 + 30 * MIN;
 /** The first frame with GX's recovery action back at none: an even one, the first collector's. */
 const RECOVERED = T0 + 60 * MIN;
 const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-round-robin-"));
-
-/** host-x's frame number `k`: GX's recovery action is "GPU reset" from the Xid until it recovered. */
-function frame(k: number): ValidFrame {
-  const t = T0 + k * STEP;
-  return {
-    host: "host-x",
-    boot_id: "boot-host-x",
-    seq: k + 1,
-    timestamp_ms: t,
-    interval_ms: STEP,
-    site: "lab",
-    labels: {},
-    gpus: [
-      {
-        index: 0,
-        uuid: GX,
-        state: GpuState.GPU_STATE_OK,
-        utilization_gpu_pct: 50,
-        temperature_gpu_celsius: 50,
-        power_draw_watts: 200,
-        gpu_recovery_action: t >= AT_XID && t < RECOVERED ? 1 : 0,
-      },
-    ],
-  } as ValidFrame;
-}
-
-/** A collector given the frames `receives` picks, the inventory, the Xid and acme's lease of GX. */
-function collector(name: string, receives: (k: number) => boolean, shared: boolean): CollectorParts {
-  const parts = openParts(join(dir, `${name}.db`), NOW, { sharedFrames: shared });
-  feedInventories(parts, [["host-x", GX]], T0);
-  for (let k = 0; k < FRAMES; k++) {
-    const ms = T0 + k * STEP;
-    if (ms === AT_XID) feedXid(parts, { host: "host-x", uuid: GX, seq: 1, timeMs: AT_XID }, AT_XID);
-    if (receives(k)) feedFrames(parts, [frame(k)], 1);
-    parts.flags.tick(ms);
-  }
-  new LeaseService(parts.store.leases, () => NOW).create(
-    { id: "acme-x", device: GX, tenant: "acme", start: T0 },
-    "test",
-  );
-  return parts;
-}
+const scenario: RoundRobinGx = {
+  dir,
+  token: TOKEN,
+  nowMs: NOW,
+  t0Ms: T0,
+  xidMs: AT_XID,
+  recoveredMs: RECOVERED,
+};
 
 type Down = { fromMs: number; toMs: number; kinds: string[] };
 type Statement = {
@@ -98,23 +48,7 @@ describe("a share group under round robin", () => {
   const get = <T>(c: ServedCollector, path: string) => getJson<T>(c, path, TOKEN);
 
   beforeAll(async () => {
-    const serve = (parts: CollectorParts, peers: string[]) =>
-      serveParts(parts, { nowMs: NOW, token: TOKEN, peers, leases: true });
-    second = await serve(
-      collector("second", (k) => k % 2 === 1, true),
-      [],
-    );
-    started.push(second);
-    first = await serve(
-      collector("first", (k) => k % 2 === 0, true),
-      [second.url],
-    );
-    started.push(first);
-    whole = await serve(
-      collector("whole", () => true, false),
-      [],
-    );
-    started.push(whole);
+    ({ first, second, whole } = await serveRoundRobinGx(scenario, started));
   }, 60_000);
 
   afterAll(async () => {

@@ -66,6 +66,7 @@ export const PRIVATE_PATHS = [
   "/api/v1/fanout/leases",
   "/api/v1/fanout/health-part",
   "/api/v1/fanout/summary-gpus",
+  "/api/v1/fanout/ack",
   "/api/v1/hosts",
   "/api/v1/gpus",
   "/api/v1/gpus/GPU-0001",

@@ -8,7 +8,7 @@ import { silentLogger } from "../../shared/logger.js";
 
 const TOKEN = "roles-test-token-0123456789";
 
-test("tenant routes are exactly the scoped ones; admin routes exactly the lease changes and flag acknowledgements", async () => {
+test("tenant routes are exactly the scoped ones; admin routes exactly the lease changes and flag acknowledgements (a peer's too)", async () => {
   const app = buildApp({} as never, TOKEN, silentLogger());
   await app.ready();
   const table = routeAccess(app).filter((r) => !r.public && r.method !== "HEAD");
@@ -40,6 +40,7 @@ test("tenant routes are exactly the scoped ones; admin routes exactly the lease 
   expect(by("admin")).toEqual([
     "DELETE /api/v1/leases/:id",
     "PATCH /api/v1/leases/:id",
+    "POST /api/v1/fanout/ack",
     "POST /api/v1/flags/:id/ack",
     "POST /api/v1/leases",
     "POST /api/v1/leases/:id/end",

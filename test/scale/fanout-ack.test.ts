@@ -1,0 +1,202 @@
+// An operator's acknowledgement in a share group under round robin (Mosquitto's shared
+// subscriptions): the first collector gets host-x's even frames, the second its odd ones, and
+// both receive GX's Xid 79 (a plain subscription), so each holds its own copy of GX's xid and
+// reset-required, open (the Xid was 10 minutes ago and the recovery action never came back to
+// none). A third collector holds every frame. The operator acknowledges once, on the first (with
+// the second as its peer), and on the whole collector at the same instant: the first forwards the
+// acknowledgement to its peer, which closes its own copy of the same episode with the same time
+// and note, so the merged flag lists, summary, health timeline and statement equal the whole's.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newToken } from "../../collector/api/tokens.js";
+import {
+  callAs,
+  deadPort,
+  expectSame,
+  getJson,
+  type ServedCollector,
+  serveParts,
+  stopAll,
+  tenantToken,
+  withoutIds,
+} from "./fanout-helpers.js";
+import { GX, gxCollector, type RoundRobinGx, serveRoundRobinGx } from "./round-robin-gx.js";
+
+const TOKEN = "fanout-ack-token-0123456789abcdefghijk";
+const MIN = 60_000;
+const H = 60 * MIN;
+const NOW = Date.UTC(2025, 2, 10, 12, 0, 0);
+const T0 = NOW - H;
+const MONTH = new Date(T0).toISOString().slice(0, 7);
+/** Ten minutes before now: GX's xid is still open (15 quiet minutes close it), its reset-required too. */
+const AT_XID = NOW - 10 * MIN;
+const dir = mkdtempSync(join(tmpdir(), "gputel-fanout-ack-"));
+const scenario: RoundRobinGx = { dir, token: TOKEN, nowMs: NOW, t0Ms: T0, xidMs: AT_XID };
+
+type FlagRow = { id: number; kind: string; startMs: number; endMs: number | null };
+type Ack = { flagId: number; atMs: number; note: string };
+type AckAnswer = {
+  flag: FlagRow;
+  ack: Ack;
+  peers?: { asked: number; missing: string[]; errors: { peer: string; error: string }[] };
+};
+
+/** POST the acknowledgement of flag `id` on `c` with `token`. */
+function ack(c: { url: string }, id: number, note: string, token = TOKEN): Promise<Response> {
+  return fetch(`${c.url}/api/v1/flags/${id}/ack`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ note }),
+  });
+}
+
+/** `c`'s own flag of `kind` on GX (asked as a peer: its store alone). */
+async function ownFlag(c: ServedCollector, kind: string): Promise<FlagRow> {
+  const r = await callAs(c, `/api/v1/flags?state=all&gpu=${GX}&kind=${kind}`, TOKEN, true);
+  const { flags } = (await r.json()) as { flags: FlagRow[] };
+  expect(flags, `${c.url} ${kind}`).toHaveLength(1);
+  return flags[0] as FlagRow;
+}
+
+/**
+ * `value` without row ids, and without each flag's `updatedMs`: a member updates its copy at its
+ * own first frame after the Xid (round robin), a sample after one collector holding every frame,
+ * whatever the acknowledgement does.
+ */
+function shape(value: unknown): unknown {
+  const strip = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(strip)
+      : v !== null && typeof v === "object"
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>)
+              .filter(([k]) => k !== "updatedMs")
+              .map(([k, x]) => [k, strip(x)]),
+          )
+        : v;
+  return strip(withoutIds(value));
+}
+
+/**
+ * A timeline with each acknowledgement's flag named by its kind rather than its row id (each
+ * store numbers its own rows), and no ids.
+ */
+function timelineShape(t: { flags: FlagRow[]; acknowledgements: Ack[] }): unknown {
+  const kindOf = new Map(t.flags.map((f) => [f.id, f.kind]));
+  return shape({
+    ...t,
+    acknowledgements: t.acknowledgements.map(({ flagId, ...a }) => ({ ...a, flag: kindOf.get(flagId) })),
+  });
+}
+
+describe("an acknowledgement in a share group under round robin", () => {
+  let first: ServedCollector;
+  let second: ServedCollector;
+  let whole: ServedCollector;
+  const started: ServedCollector[] = [];
+  const get = <T>(c: ServedCollector, path: string) => getJson<T>(c, path, TOKEN);
+
+  beforeAll(async () => {
+    ({ first, second, whole } = await serveRoundRobinGx(scenario, started));
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopAll(started, dir);
+  });
+
+  /** The merged answers on the first equal the whole collector's. */
+  async function expectFleetAsWhole(): Promise<void> {
+    for (const path of [
+      `/api/v1/flags?state=all&gpu=${GX}`,
+      "/api/v1/flags?state=open",
+      `/api/v1/summary?from=${T0}&to=${NOW}`,
+      `/api/v1/reports/statement?tenant=acme&month=${MONTH}`,
+    ])
+      expectSame(shape(await get(first, path)), shape(await get(whole, path)), path);
+    const health = `/api/v1/gpus/${GX}/health?from=${T0}&to=${NOW}`;
+    type Timeline = { flags: FlagRow[]; acknowledgements: Ack[] };
+    expectSame(
+      timelineShape(await get<Timeline>(first, health)),
+      timelineShape(await get<Timeline>(whole, health)),
+      health,
+    );
+  }
+
+  it("holds an open copy of GX's xid and reset-required on each member", async () => {
+    for (const c of [first, second, whole])
+      for (const kind of ["xid", "reset-required"]) expect((await ownFlag(c, kind)).endMs).toBeNull();
+  });
+
+  it("closes every member's copy of the xid acknowledged on one of them", async () => {
+    const note = "GPU reset by the operator";
+    const r = await ack(first, (await ownFlag(first, "xid")).id, note);
+    expect(r.status, await r.clone().text()).toBe(200);
+    const done = (await r.json()) as AckAnswer;
+    expect(done.flag.endMs).toBe(NOW);
+    expect(done.peers).toEqual({ asked: 1, missing: [], errors: [] });
+    expect((await ack(whole, (await ownFlag(whole, "xid")).id, note)).status).toBe(200);
+    expect((await ownFlag(second, "xid")).endMs).toBe(NOW);
+    await expectFleetAsWhole();
+  });
+
+  it("closes every member's copy of the reset-required acknowledged on one of them", async () => {
+    const note = "replaced the board";
+    expect((await ack(first, (await ownFlag(first, "reset-required")).id, note)).status).toBe(200);
+    expect((await ack(whole, (await ownFlag(whole, "reset-required")).id, note)).status).toBe(200);
+    expect((await ownFlag(second, "reset-required")).endMs).toBe(NOW);
+    const summary = await get<{ flags: { open: number } }>(first, `/api/v1/summary?from=${T0}&to=${NOW}`);
+    expect(summary.flags.open).toBe(0);
+    await expectFleetAsWhole();
+  });
+
+  it("records the acknowledgement and names a peer that does not answer", async () => {
+    const dead = `http://127.0.0.1:${await deadPort()}`;
+    const lonely = await serveParts(
+      gxCollector(scenario, "lonely", (k) => k % 2 === 0, true),
+      { nowMs: NOW, token: TOKEN, peers: [dead] },
+    );
+    started.push(lonely);
+    const xid = await ownFlag(lonely, "xid");
+    const r = await ack(lonely, xid.id, "reset");
+    expect(r.status, await r.clone().text()).toBe(200);
+    const done = (await r.json()) as AckAnswer;
+    expect(done.flag.endMs).toBe(NOW);
+    expect(done.peers?.missing).toEqual([dead]);
+    expect(done.peers?.errors.map((e) => e.peer)).toEqual([dead]);
+    expect((await ownFlag(lonely, "xid")).endMs).toBe(NOW);
+  });
+
+  it("lets only the admin role acknowledge a peer's copy", async () => {
+    const viewer = newToken();
+    second.store.tokens.insert(viewer.id, "viewer", viewer.digest, "", NOW);
+    const body = JSON.stringify({
+      kind: "xid",
+      host: "host-x",
+      gpuUuid: GX,
+      startMs: AT_XID,
+      endMs: NOW,
+      values: {},
+      note: "x",
+      atMs: NOW,
+      actor: "test",
+    });
+    const post = (token: string | undefined, payload = body) =>
+      fetch(`${second.url}/api/v1/fanout/ack`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-gputel-fanout": "1",
+          ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: payload,
+      });
+    expect((await post(undefined)).status).toBe(401);
+    expect((await post(viewer.token)).status).toBe(403);
+    expect((await post(tenantToken(second, "acme", NOW))).status).toBe(403);
+    const long = JSON.stringify({ ...JSON.parse(body), note: "n".repeat(1001) });
+    expect((await post(TOKEN, long)).status).toBe(400);
+    expect((await post(TOKEN, "x".repeat(64 * 1024))).status).toBe(413);
+  });
+});
