@@ -1,6 +1,7 @@
 // `gputel flag ack ID --note TEXT`: an operator's acknowledgement of a flag, sent to a collector's
 // API (POST /api/v1/flags/:id/ack). An open xid or reset-required flag closes; any flag keeps the
-// note in its GPU's health timeline. Exit statuses as `gputel lease`: 64 bad usage, 65 refused
+// note in its GPU's health timeline. A collector with http.peers repeats it on their copies of the
+// episode; the peers that did not answer are named on stderr. Exit statuses as `gputel lease`: 64 bad usage, 65 refused
 // (no such flag, a bad note), 66 unreadable --token-file, 69 the collector cannot be reached,
 // 78 the token is missing or lacks the role.
 import { readFileSync } from "node:fs";
@@ -13,7 +14,9 @@ import { exitStatusOfHttp } from "../query/exit-status.js";
 const USAGE = `Usage: gputel flag ack ID --note TEXT [--url URL] [--token-file F] [--json]
 
 Acknowledges flag ID (see \`gputel query flags\`): the note is recorded, and an open xid or
-reset-required flag closes (you vouch that the GPU was reset, replaced or checked).
+reset-required flag closes (you vouch that the GPU was reset, replaced or checked). A collector
+with peers (http.peers) repeats it on their copies of the same episode; a peer that did not
+answer is named on stderr, its copy still open.
 
 Options:
   --note TEXT        what was done (required, at most 1000 characters)
@@ -74,7 +77,11 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
     io.stderr(`gputel flag: cannot read --token-file: ${(error as Error).message}\n`);
     return 66;
   }
-  let body: { flag?: { id: number; kind: string; endMs: number | null }; ack?: { atMs: number } };
+  let body: {
+    flag?: { id: number; kind: string; endMs: number | null };
+    ack?: { atMs: number };
+    peers?: { errors?: { peer: string; error: string }[] };
+  };
   try {
     body = await requestJson<typeof body>("POST", `/api/v1/flags/${id}/ack`, {
       urls: [url],
@@ -91,6 +98,13 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
   else
     io.stdout(
       `Flag ${id} (${body.flag?.kind ?? "?"}) acknowledged${outcome(body.flag?.endMs, body.ack?.atMs)}.\n`,
+    );
+  // The collector repeats it on its peers' copies (http.peers); one that did not answer keeps its
+  // copy open, and the operator must hear of it, whatever the output format. The acknowledgement
+  // stands on the collector asked, so the status is still 0.
+  for (const missed of body.peers?.errors ?? [])
+    io.stderr(
+      `gputel flag: not acknowledged on ${missed.peer} (${missed.error}): its copy of the flag stays open there\n`,
     );
   return 0;
 }

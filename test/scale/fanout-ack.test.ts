@@ -10,6 +10,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run as flagCli } from "../../cli/flag/cli.js";
 import { newToken } from "../../collector/api/tokens.js";
 import {
   callAs,
@@ -166,6 +167,21 @@ describe("an acknowledgement in a share group under round robin", () => {
     expect(done.peers?.missing).toEqual([dead]);
     expect(done.peers?.errors.map((e) => e.peer)).toEqual([dead]);
     expect((await ownFlag(lonely, "xid")).endMs).toBe(NOW);
+    // `gputel flag ack` says so too: the acknowledgement stands (0), the peer is named.
+    const out = { stdout: "", stderr: "" };
+    const io = {
+      stdout: (t: string) => {
+        out.stdout += t;
+      },
+      stderr: (t: string) => {
+        out.stderr += t;
+      },
+      env: { GPUTEL_API_TOKEN: TOKEN },
+    };
+    const reset = await ownFlag(lonely, "reset-required");
+    expect(await flagCli(["ack", String(reset.id), "--note", "reset", "--url", lonely.url], io)).toBe(0);
+    expect(out.stdout).toBe(`Flag ${reset.id} (reset-required) acknowledged and closed.\n`);
+    expect(out.stderr).toContain(`not acknowledged on ${dead} (`);
   });
 
   it("lets only the admin role acknowledge a peer's copy", async () => {
