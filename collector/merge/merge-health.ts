@@ -9,7 +9,8 @@
 //
 // Events count once by the key each store keeps them unique by (host, kernel boot, kernel
 // sequence). Flag episodes join as every merged flag list joins them (mergeFlagLists: overlapping
-// episodes of one kind, host and GPU become one, taking the id of the copy updated last), and an
+// episodes of one kind, host and GPU become one, under the id of the first timeline's copy: the
+// asking collector's, where it holds one), and an
 // acknowledgement is put under the id of the joined episode its flag went into. Down time is the
 // union of the collectors' spans (unionEpisodes), as the union of every flag's spans is what one
 // collector holding every flag computes, each collector's less the time its reset-required copies

@@ -74,7 +74,8 @@ export const ENDS_ON_EVIDENCE: ReadonlySet<string> = new Set(["reset-required"])
  * Episodes of the same kind, host and GPU that overlap in time (an open one reaches to now)
  * become one: earliest start, latest end (open if any is open), the most recently updated copy's
  * reason and values; for the kinds that end on evidence (ENDS_ON_EVIDENCE) the end, reason and
- * values of the copy that ended first.
+ * values of the copy that ended first. A joined episode carries the id of its copy from the
+ * earliest list that holds one (withIdOf).
  * Sorted by start, newest first. Each collector's flag engine sees only its share of a GPU's
  * samples, so the copies of one episode start and end a sample or so apart; joined, they span
  * what one engine seeing every sample reports. xid episodes join only with copies opened by the
@@ -82,8 +83,11 @@ export const ENDS_ON_EVIDENCE: ReadonlySet<string> = new Set(["reset-required"])
  */
 export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonly F[])[]): F[] {
   const byKey = new Map<string, F[]>();
-  for (const list of lists) {
+  // Which list each copy came from: the joined episode keeps the id of the first list's copy.
+  const listOf = new Map<F, number>();
+  for (const [i, list] of lists.entries()) {
     for (const f of list) {
+      listOf.set(f, i);
       const key = `${f.kind}\u0000${f.host}\u0000${f.gpuUuid ?? ""}\u0000${xidOpening(f)}`;
       let group = byKey.get(key);
       if (!group) {
@@ -99,8 +103,10 @@ export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonl
     group.sort((a, b) => a.startMs - b.startMs);
     const onEvidence = ENDS_ON_EVIDENCE.has(group[0]?.kind ?? "");
     let current: F | undefined;
+    let own: F | undefined;
     for (const f of group) {
       if (current && f.startMs <= end(current)) {
+        if (own === undefined || (listOf.get(f) ?? 0) < (listOf.get(own) ?? 0)) own = f;
         const newer = f.updatedMs > current.updatedMs ? f : current;
         if (onEvidence) {
           // The copy that saw the evidence first speaks for the episode: its end, reason and values.
@@ -111,13 +117,26 @@ export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonl
         const endMs = current.endMs === null || f.endMs === null ? null : Math.max(current.endMs, f.endMs);
         current = { ...newer, startMs: current.startMs, endMs };
       } else {
-        if (current) out.push(current);
+        if (current && own) out.push(withIdOf(current, own));
         current = { ...f };
+        own = f;
       }
     }
-    if (current) out.push(current);
+    if (current && own) out.push(withIdOf(current, own));
   }
   return out.sort((a, b) => b.startMs - a.startMs);
+}
+
+/**
+ * `joined` under the row id of its copy `own` where flags carry one (a flag list, a timeline): the
+ * copy of the first list, the asking collector's in the fan-out (its own list goes first), so the
+ * id a merged list shows is one that collector can acknowledge (POST /api/v1/flags/:id/ack, which
+ * repeats it on the peers' copies). Each collector numbers its own rows: another collector's id
+ * would name another flag there, or none.
+ */
+function withIdOf<F extends MergeableFlag>(joined: F, own: F): F {
+  const id = (own as { id?: unknown }).id;
+  return id === undefined ? joined : { ...joined, id };
 }
 
 /**

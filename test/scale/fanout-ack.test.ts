@@ -216,3 +216,31 @@ describe("an acknowledgement in a share group under round robin", () => {
     expect((await post(TOKEN, "x".repeat(64 * 1024))).status).toBe(413);
   });
 });
+
+describe("an acknowledgement of the id a merged flag list shows", () => {
+  const idsDir = mkdtempSync(join(tmpdir(), "gputel-fanout-ack-ids-"));
+  const started: ServedCollector[] = [];
+  let first: ServedCollector;
+  let second: ServedCollector;
+
+  beforeAll(async () => {
+    ({ first, second } = await serveRoundRobinGx(
+      { ...scenario, dir: idsDir, secondIdsAhead: true },
+      started,
+    ));
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopAll(started, idsDir);
+  });
+
+  it("shows the asked collector's own id, so acknowledging it there closes the episode fleet-wide", async () => {
+    const { flags } = await getJson<{ flags: FlagRow[] }>(first, `/api/v1/flags?state=open&gpu=${GX}`, TOKEN);
+    const reset = flags.find((f) => f.kind === "reset-required");
+    expect(reset?.id).toBe((await ownFlag(first, "reset-required")).id);
+    const r = await ack(first, reset?.id ?? 0, "reset by hand");
+    expect(r.status, await r.clone().text()).toBe(200);
+    expect(((await r.json()) as AckAnswer).flag.kind).toBe("reset-required");
+    for (const c of [first, second]) expect((await ownFlag(c, "reset-required")).endMs).toBe(NOW);
+  });
+});

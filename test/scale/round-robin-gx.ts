@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import type { ValidFrame } from "../../collector/ingest/validate.js";
 import { LeaseService } from "../../collector/leases/service.js";
+import { FlagStore } from "../../collector/store/flag-store.js";
 import { GpuState } from "../../shared/proto.js";
 import {
   type CollectorParts,
@@ -29,6 +30,8 @@ export interface RoundRobinGx {
   t0Ms: number;
   xidMs: number;
   recoveredMs?: number;
+  /** The second member holds an earlier flag of another host, so its flag ids run one ahead of the first's. */
+  secondIdsAhead?: boolean;
 }
 
 /** host-x's frame number `k`. */
@@ -64,6 +67,26 @@ export function gxCollector(
   shared: boolean,
 ): CollectorParts {
   const parts = openParts(join(s.dir, `${name}.db`), s.nowMs, { sharedFrames: shared });
+  // Another flag first on the second member: its flag ids are not the first's.
+  if (name === "second" && s.secondIdsAhead) {
+    const store = new FlagStore(parts.store.db);
+    const earlier = store.insert(
+      {
+        kind: "stale",
+        severity: "warning",
+        host: "host-q",
+        gpuUuid: null,
+        gpuIndex: null,
+        site: "lab",
+        labels: {},
+        startMs: s.t0Ms - STEP,
+        reason: "an earlier flag",
+        values: {},
+      },
+      s.t0Ms - STEP,
+    );
+    store.close({ ...earlier, endMs: s.t0Ms });
+  }
   feedInventories(parts, [["host-x", GX]], s.t0Ms);
   for (let k = 0; k < (s.nowMs - s.t0Ms) / STEP; k++) {
     const ms = s.t0Ms + k * STEP;

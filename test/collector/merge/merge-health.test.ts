@@ -154,8 +154,12 @@ describe("mergeHealthTimelines", () => {
       flags: [flag(90, "reset-required", "host-b", 60 * M, 80 * M + SAMPLE)],
       downtime: [{ fromMs: 60 * M, toMs: 80 * M + SAMPLE, kinds: ["reset-required"] }],
     });
-    for (const merged of [mergeHealthTimelines([a, b], 1000), mergeHealthTimelines([b, a], 1000)]) {
-      expect(merged.flags.map((f) => [f.id, f.startMs, f.endMs])).toEqual([[12, 60 * M, 80 * M]]);
+    // Under the id of the first timeline's copy (the asking collector's, which it can acknowledge).
+    for (const [merged, id] of [
+      [mergeHealthTimelines([a, b], 1000), 12],
+      [mergeHealthTimelines([b, a], 1000), 90],
+    ] as const) {
+      expect(merged.flags.map((f) => [f.id, f.startMs, f.endMs])).toEqual([[id, 60 * M, 80 * M]]);
       expect(merged.downtime).toEqual([{ fromMs: 60 * M, toMs: 80 * M, kinds: ["reset-required"] }]);
     }
     // A copy still open (the second has had no frame since) ends too.
