@@ -1,7 +1,7 @@
 // An operator's acknowledgement with http.peers (docs/scaling.md, "A GPU's flags raised from
 // events"): under round robin every member of a share group holds its own copy of a GPU's xid and
 // reset-required, so the acknowledgement recorded here is repeated on every peer's copy of the
-// same episode (POST ACK_COPY_PATH, fanout-routes.ts), with the same time and note, and the
+// same episode (POST ACK_COPY_PATH, fanout-routes.ts), with the same time, note and actor, and the
 // merged flag list, summary, health timeline and statements see it acknowledged as one collector
 // holding every frame does. The peers find their copy as the merge joins copies (isCopyOf), by
 // kind, host, GPU, time and opening Xid: flag ids are each collector's own.
@@ -39,6 +39,7 @@ export async function forwardAck(
     values: Object.fromEntries(opening),
     note: done.ack.note,
     atMs: done.ack.atMs,
+    actor: done.ack.actor,
   };
   const answers = await fanOut<AckCopyAnswer>(
     ctx.peers,

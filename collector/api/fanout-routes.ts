@@ -97,7 +97,7 @@ const ackCopySchema = {
   body: {
     type: "object",
     additionalProperties: false,
-    required: ["kind", "host", "gpuUuid", "startMs", "endMs", "values", "note", "atMs"],
+    required: ["kind", "host", "gpuUuid", "startMs", "endMs", "values", "note", "atMs", "actor"],
     properties: {
       kind: { type: "string", enum: [...FLAG_KINDS] },
       host: { type: "string", pattern: HOST_ID.source },
@@ -118,6 +118,7 @@ const ackCopySchema = {
       },
       note: { type: "string", minLength: 1, maxLength: 1000 },
       atMs: { type: "integer", minimum: 0 },
+      actor: { type: "string", maxLength: 200 },
     },
   },
 } as const;

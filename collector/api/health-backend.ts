@@ -23,10 +23,11 @@ export interface HealthBackend {
   /** This collector's share of the fleet health report, for the merge (HEALTH_PART_PATH). */
   part(range: TimeRange): HealthPart;
   /** Undefined when there is no flag with this id. */
-  acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined;
+  /** `actor`: who asks (the request's principal), recorded with the acknowledgement. */
+  acknowledge(id: number, note: string, actor: string): { flag: Flag; ack: FlagAck } | undefined;
   /**
    * Another collector's acknowledgement of `episode`, repeated on this one's copy of it (same
-   * time and note); undefined when it holds no copy.
+   * time, note and actor); undefined when it holds no copy.
    */
   acknowledgeCopy(episode: AckCopyRequest): { flag: Flag; ack: FlagAck } | undefined;
   xidCounts(): EventCount[];
@@ -167,9 +168,9 @@ export class StoreHealthBackend implements HealthBackend {
     return (uuid) => models.get(uuid) ?? "";
   }
 
-  acknowledge(id: number, note: string): { flag: Flag; ack: FlagAck } | undefined {
+  acknowledge(id: number, note: string, actor: string): { flag: Flag; ack: FlagAck } | undefined {
     // A short wait for another process's lock: a locked database answers 503 store_busy.
-    return this.parts.store.shortWait(() => this.parts.flags.acknowledge(id, note, this.now()));
+    return this.parts.store.shortWait(() => this.parts.flags.acknowledge(id, note, this.now(), actor));
   }
 
   acknowledgeCopy(episode: AckCopyRequest): { flag: Flag; ack: FlagAck } | undefined {
@@ -187,7 +188,9 @@ export class StoreHealthBackend implements HealthBackend {
         .filter((f) => isCopyOf(f, episode));
       // The open copy is the one the acknowledgement closes; else the newest (its note recorded).
       const copy = copies.find((f) => f.endMs === null) ?? copies[0];
-      return copy ? this.parts.flags.acknowledge(copy.id, episode.note, episode.atMs) : undefined;
+      return copy
+        ? this.parts.flags.acknowledge(copy.id, episode.note, episode.atMs, episode.actor)
+        : undefined;
     });
   }
 

@@ -284,7 +284,7 @@ export function registerHealthRoutes(
     // With http.peers it is repeated on the peers' copies of the episode (fanout-ack.ts).
     { schema: ackSchema, config: { access: "admin" } },
     async (req) => {
-      const done = health().acknowledge(req.params.id, req.body.note);
+      const done = health().acknowledge(req.params.id, req.body.note, req.principal?.actor ?? "");
       if (!done) throw new ApiError(404, "not_found", "id", `no flag ${req.params.id}`);
       // Every member of a share group may hold a copy of the episode (fanout-ack.ts).
       const ctx = fanFor(fanout, req);

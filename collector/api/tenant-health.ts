@@ -195,7 +195,8 @@ function tenantAcks(
     const withheld =
       XID_WITHHELD_REASONS.includes(entry.reason) ||
       (entry.kind === "xid" && entry.reason === WITHHELD_REASON);
-    out.push({ ...ack, flagId: entry.id, ...(withheld ? { note: entry.reason } : {}) });
+    // Who acknowledged it (an operator's token) is the fleet's business, not the tenant's.
+    out.push({ ...ack, flagId: entry.id, actor: "", ...(withheld ? { note: entry.reason } : {}) });
   }
   return out;
 }

@@ -318,6 +318,8 @@ export interface AckCopyRequest {
   values: FlagValues;
   note: string;
   atMs: number;
+  /** Who acknowledged it on the collector asked (its principal), recorded as such on the copy. */
+  actor: string;
 }
 
 /** A peer's answer: its copy as the acknowledgement left it, or null when it holds none. */

@@ -405,6 +405,7 @@ export class FlagEngine {
     id: number,
     note: string,
     nowMs: number = this.now(),
+    actor = "",
   ): { flag: Flag; ack: FlagAck } | undefined {
     const store = this.options.store;
     if (!store.addAck || !store.byId) return undefined;
@@ -420,6 +421,7 @@ export class FlagEngine {
         kind: flag.kind,
         note,
         atMs: nowMs,
+        actor,
       });
       if (!ack) return;
       const closed = open ? this.health.acknowledge(open, note, nowMs) : undefined;

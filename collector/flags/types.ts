@@ -85,6 +85,8 @@ export interface FlagAck {
   kind: string;
   note: string;
   atMs: number;
+  /** Who acknowledged it (the request's principal; '' for one recorded before migration 100). */
+  actor: string;
 }
 
 /** When a GPU's episode (of any kind) began: what a lease line counts as its flags. */

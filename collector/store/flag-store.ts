@@ -219,8 +219,10 @@ export class FlagStore implements FlagRecords {
   /** Records an operator's acknowledgement (table from 060_health.sql). */
   addAck(ack: Omit<FlagAck, "id">): FlagAck {
     const info = this.db
-      .prepare("INSERT INTO flag_acks (flag_id, host, gpu_uuid, kind, note, at_ms) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(ack.flagId, ack.host, ack.gpuUuid, ack.kind, ack.note, ack.atMs);
+      .prepare(
+        "INSERT INTO flag_acks (flag_id, host, gpu_uuid, kind, note, at_ms, actor) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(ack.flagId, ack.host, ack.gpuUuid, ack.kind, ack.note, ack.atMs, ack.actor);
     return { ...ack, id: Number(info.lastInsertRowid) };
   }
 
@@ -228,7 +230,7 @@ export class FlagStore implements FlagRecords {
   acksOf(gpuUuid: string, fromMs: number, toMs: number): FlagAck[] {
     return this.db
       .prepare(
-        `SELECT id, flag_id AS flagId, host, gpu_uuid AS gpuUuid, kind, note, at_ms AS atMs FROM flag_acks
+        `SELECT id, flag_id AS flagId, host, gpu_uuid AS gpuUuid, kind, note, at_ms AS atMs, actor FROM flag_acks
          WHERE gpu_uuid = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms LIMIT 1000`,
       )
       .all(gpuUuid, fromMs, toMs) as FlagAck[];

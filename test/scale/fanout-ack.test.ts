@@ -116,7 +116,8 @@ describe("an acknowledgement in a share group under round robin", () => {
       `/api/v1/reports/statement?tenant=acme&month=${MONTH}`,
     ])
       expectSame(shape(await get(first, path)), shape(await get(whole, path)), path);
-    const health = `/api/v1/gpus/${GX}/health?from=${T0}&to=${NOW}`;
+    // Up to a minute past now: the acknowledgements made at now are in [from, to).
+    const health = `/api/v1/gpus/${GX}/health?from=${T0}&to=${NOW + MIN}`;
     type Timeline = { flags: FlagRow[]; acknowledgements: Ack[] };
     expectSame(
       timelineShape(await get<Timeline>(first, health)),
@@ -142,11 +143,25 @@ describe("an acknowledgement in a share group under round robin", () => {
     await expectFleetAsWhole();
   });
 
-  it("closes every member's copy of the reset-required acknowledged on one of them", async () => {
+  it("closes every member's copy of the reset-required acknowledged on one of them, by the same actor", async () => {
+    // An operator's own admin token (its actor "token:ID"), known to the first and the whole.
+    const operator = newToken();
+    for (const c of [first, whole]) c.store.tokens.insert(operator.id, "admin", operator.digest, "", NOW);
     const note = "replaced the board";
-    expect((await ack(first, (await ownFlag(first, "reset-required")).id, note)).status).toBe(200);
-    expect((await ack(whole, (await ownFlag(whole, "reset-required")).id, note)).status).toBe(200);
+    const reset = await ownFlag(first, "reset-required");
+    expect((await ack(first, reset.id, note, operator.token)).status).toBe(200);
+    expect((await ack(whole, (await ownFlag(whole, "reset-required")).id, note, operator.token)).status).toBe(
+      200,
+    );
     expect((await ownFlag(second, "reset-required")).endMs).toBe(NOW);
+    // The second recorded the operator as who acknowledged its copy, not the fleet token it was asked with.
+    const own = await callAs(second, `/api/v1/gpus/${GX}/health?from=${T0}&to=${NOW + MIN}`, TOKEN, true);
+    const acks = ((await own.json()) as { acknowledgements: (Ack & { kind: string; actor: string })[] })
+      .acknowledgements;
+    expect(acks.map((a) => [a.kind, a.actor])).toEqual([
+      ["xid", "http.token"],
+      ["reset-required", `token:${operator.id}`],
+    ]);
     const summary = await get<{ flags: { open: number } }>(first, `/api/v1/summary?from=${T0}&to=${NOW}`);
     expect(summary.flags.open).toBe(0);
     await expectFleetAsWhole();

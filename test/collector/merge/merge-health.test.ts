@@ -53,7 +53,7 @@ function flag(id: number, kind: FlagKind, host: string, startMs: number, endMs: 
 }
 
 function ack(id: number, flagId: number, atMs: number, note: string): FlagAck {
-  return { id, flagId, host: "h", gpuUuid: UUID, kind: "reset-required", note, atMs };
+  return { id, flagId, host: "h", gpuUuid: UUID, kind: "reset-required", note, atMs, actor: "http.token" };
 }
 
 function timeline(host: string, over: Partial<HealthTimeline>): HealthTimeline {

@@ -49,7 +49,7 @@ describe("migration chain from schema 070", () => {
     // Back to schema 070: the later tables, indexes and records gone.
     store.db.exec(`
       DROP TABLE usage_edges; DROP TABLE process_sessions; DROP TABLE process_sets; DROP TABLE mig_devices;
-      DROP TABLE xid_counts; DROP TABLE parked_xids;
+      DROP TABLE xid_counts; DROP TABLE parked_xids; ALTER TABLE flag_acks DROP COLUMN actor;
       DROP INDEX flags_gpu_start; DROP INDEX flags_host_start; CREATE INDEX flags_host ON flags (host);
       DELETE FROM store_meta WHERE key = 'usage_edges_steps';
       DELETE FROM schema_migrations WHERE version > 70;
@@ -96,6 +96,7 @@ describe("migration 098 (a process's memory share)", () => {
       ALTER TABLE process_sessions DROP COLUMN mem_pct_sum;
       ALTER TABLE process_sessions DROP COLUMN mem_pct_count;
       DROP TABLE parked_xids;
+      ALTER TABLE flag_acks DROP COLUMN actor;
       DELETE FROM schema_migrations WHERE version > 97;
     `);
     store.close();
