@@ -5,12 +5,19 @@
 //     the first holder's terms (this collector first), as the lease-part fan-out takes them;
 //   - busy share, leased and down time: the lease line parts over the month and over today,
 //     added over every collector for every lease any of them holds (fanLeaseParts);
-//   - each GPU's place and usage class now: the merged GPU list (the copy with the newest sample);
+//   - each GPU's place and usage class now: every collector's GPUs whole (SUMMARY_GPUS_PATH), the
+//     copy with the newest sample;
 //   - where a GPU was when a lease ended: this collector's inventory history (every collector
 //     receives every inventory).
 // Then the view is built from them as one collector builds its own (tenants-view.ts). Peers are
 // asked with the fleet's token, a tenant's scope as `tenant=`.
-import { type GpuView, LEASE_TERMS_PATH, type PeersInfo, type TimeRange } from "../contract/api-contract.js";
+import {
+  LEASE_TERMS_PATH,
+  type PeersInfo,
+  SUMMARY_GPUS_PATH,
+  type SummaryGpu,
+  type TimeRange,
+} from "../contract/api-contract.js";
 import { settle } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import type { LeaseTerms } from "../leases/model.js";
@@ -20,7 +27,7 @@ import type { LeaseLinePart } from "../reports/lease-lines.js";
 import type { QueryBackend } from "./backend.js";
 import { ask, type FanOutContext, info } from "./fanout.js";
 import { fanLeaseParts } from "./fanout-leases.js";
-import { LIMITS } from "./params.js";
+import { summaryGpu } from "./fanout-routes.js";
 import { buildTenantsView, type TenantsView, viewSpans } from "./tenants-view.js";
 
 type Missing = { peer: string; error: string }[];
@@ -42,8 +49,9 @@ export async function fanTenantsView(
       { from: String(s.leasesFromMs), to: String(leasesTo), ...(only !== undefined ? { tenant: only } : {}) },
       PEER_ANSWERS.leaseTerms,
     ),
-    // Peers' whole lists, unscoped: only the GPUs of the view's leases are read from them.
-    ask<{ gpus: GpuView[] }>(ctx, "/api/v1/gpus", { limit: String(LIMITS.maxGpuRows) }, PEER_ANSWERS.gpus),
+    // Peers' GPUs whole (a list stops at LIMITS.maxGpuRows, and every collector knows every GPU
+    // from the inventories) and unscoped: only the GPUs of the view's leases are read from them.
+    ask<{ gpus: SummaryGpu[] }>(ctx, SUMMARY_GPUS_PATH, {}, PEER_ANSWERS.summaryGpus),
     partsOver(ctx, backend, { fromMs: s.monthStartMs, toMs: nowMs }, only),
     partsOver(ctx, backend, { fromMs: s.dayStartMs, toMs: nowMs }, only),
   ]);
@@ -56,7 +64,10 @@ export async function fanTenantsView(
   const terms = new Map<string, LeaseTerms>();
   for (const list of [own, ...settle(listed).data.map((d) => d.leases)])
     for (const l of list) if (!terms.has(l.id)) terms.set(l.id, l);
-  const gpus = mergeGpuLists([backend.gpus({}), ...settle(lists).data.map((d) => d.gpus)]);
+  const gpus = mergeGpuLists<SummaryGpu>([
+    backend.gpus({}).map(summaryGpu),
+    ...settle(lists).data.map((d) => d.gpus),
+  ]);
   const view = buildTenantsView({
     nowMs,
     leases: [...terms.values()],

@@ -137,6 +137,15 @@ describe("a merged summary of collectors holding more GPUs than a GPU list gives
   });
 });
 
+describe("a merged tenants view of collectors holding more GPUs than a GPU list gives", () => {
+  it("places every leased GPU and counts its idle-held ones, as one collector holding every frame", async () => {
+    const merged = await getJson<{ peers?: { missing: string[] } }>(first, "/api/v1/tenants", TOKEN);
+    const one = await getJson<Record<string, unknown>>(whole, "/api/v1/tenants", TOKEN);
+    expect(merged.peers?.missing).toEqual([]);
+    expectSame(merged, one, "tenants view");
+  });
+});
+
 /** `path` on `c` as a peer asks it (its own data only). */
 async function callOwn(c: ServedCollector, path: string) {
   const r = await fetch(`${c.url}${path}`, {
