@@ -6,26 +6,32 @@
 // 78 the token is missing or lacks the role.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import type { FlagJson } from "../../collector/contract/api-contract.js";
 import { extraOperands } from "../../shared/cli/operands.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { RequestError, requestJson } from "../lease/request.js";
 import { exitStatusOfHttp } from "../query/exit-status.js";
 
-const USAGE = `Usage: gputel flag ack ID --note TEXT [--url URL] [--token-file F] [--json]
+const USAGE = `Usage: gputel flag ack ID --note TEXT [--gpu GPU] [--url URL] [--token-file F] [--json]
 
 Acknowledges flag ID (see \`gputel query flags\`): the note is recorded, and an open xid or
-reset-required flag closes (you vouch that the GPU was reset, replaced or checked). A collector
-with peers (http.peers) repeats it on their copies of the same episode; a peer that did not
-answer is named on stderr, its copy still open.
+reset-required flag closes (you vouch that the GPU was reset, replaced or checked). The flag is
+first read from the collector's flag list (its open flags; with --gpu, that GPU's, closed too)
+and sent with its GPU, kind and start, so nothing but that flag is acknowledged (without peers,
+a flag not listed goes by its ID alone, ids being that collector's). A collector with
+peers (http.peers) lists their flags under their own ids, which another flag may show too: give
+--gpu when the CLI says so. It acknowledges the flag wherever it is held and repeats it on every
+copy of the same episode; a peer that did not answer is named on stderr, its copy still open.
 
 Options:
   --note TEXT        what was done (required, at most 1000 characters)
+  --gpu GPU          the flag's GPU (UUID or host:index), where several flags show ID
   --url URL          collector API (default http://127.0.0.1:8080)
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
   --json             print the API's JSON
   -h, --help
 
-Exit status: 64 bad usage, 65 refused (no such flag), 66 unreadable --token-file,
+Exit status: 64 bad usage (several flags show ID), 65 refused (no such flag), 66 unreadable --token-file,
 69 collector unreachable or failing, 78 token missing or lacking the role.
 `;
 
@@ -80,24 +86,41 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
   let body: {
     flag?: { id: number; kind: string; endMs: number | null };
     ack?: { atMs: number };
+    acknowledgedOn?: string[];
     peers?: { errors?: { peer: string; error: string }[] };
   };
+  const client = { urls: [url], ...(token ? { token } : {}), timeoutMs: 30_000 };
+  let listed: Listed | undefined;
   try {
+    const found = await listedFlags(client, Number(id), v.gpu);
+    if (found.flags.length > 1)
+      return usage(
+        `several flags show ID ${id} (collectors number their own): give --gpu, one of ${found.flags.map(describe).join("; ")}`,
+      );
+    listed = found.flags[0];
+    // With peers, never by id alone: the id may be a peer's, another flag's here. A collector
+    // without peers lists only its own ids: one not listed open (a closed flag) goes by id.
+    if (!listed && found.peers) {
+      io.stderr(
+        `gputel flag: no ${v.gpu ? `flag ${id} of ${v.gpu}` : `open flag ${id} (give --gpu GPU for a closed one)`} in the merged flag list\n`,
+      );
+      return 65;
+    }
     body = await requestJson<typeof body>("POST", `/api/v1/flags/${id}/ack`, {
-      urls: [url],
-      ...(token ? { token } : {}),
-      body: { note },
-      timeoutMs: 30_000,
+      ...client,
+      body: { note, ...(listed ? episodeOf(listed) : {}) },
     });
   } catch (error) {
     if (!(error instanceof RequestError)) throw error;
     io.stderr(`gputel flag: ${error.message}\n`);
     return exitStatusOfHttp(error.status);
   }
+  // A peer's flag (the list named it): where it was acknowledged, the collector asked holding none.
+  const where = listed?.peer !== undefined ? ` on ${(body.acknowledgedOn ?? []).join(", ")}` : "";
   if (v.json) io.stdout(`${JSON.stringify(body, null, 2)}\n`);
   else
     io.stdout(
-      `Flag ${id} (${body.flag?.kind ?? "?"}) acknowledged${outcome(body.flag?.endMs, body.ack?.atMs)}.\n`,
+      `Flag ${id} (${body.flag?.kind ?? "?"}) acknowledged${where}${outcome(body.flag?.endMs, body.ack?.atMs)}.\n`,
     );
   // The collector repeats it on its peers' copies (http.peers); one that did not answer keeps its
   // copy open, and the operator must hear of it, whatever the output format. The acknowledgement
@@ -120,12 +143,43 @@ function outcome(endMs: number | null | undefined, atMs: number | undefined): st
   return " and closed";
 }
 
+/** A flag as the collector's (merged) list shows it: what names its episode. */
+type Listed = Pick<FlagJson, "id" | "kind" | "host" | "gpuUuid" | "startMs" | "endMs" | "values" | "peer">;
+
+/**
+ * The flags the collector lists under `id`: its open ones, or `gpu`'s (closed too, the newest
+ * 10,000). `peers`: the collector merged its peers' lists (http.peers), so ids may repeat.
+ */
+async function listedFlags(
+  client: { urls: string[]; token?: string; timeoutMs: number },
+  id: number,
+  gpu: string | undefined,
+): Promise<{ flags: Listed[]; peers: boolean }> {
+  const query = { state: gpu === undefined ? "open" : "all", limit: "10000", gpu };
+  const list = await requestJson<{ flags: Listed[]; peers?: unknown }>("GET", "/api/v1/flags", {
+    ...client,
+    query,
+  });
+  return { flags: list.flags.filter((f) => f.id === id), peers: list.peers !== undefined };
+}
+
+/** The body fields that name `f`'s episode to the acknowledgement route (ListedEpisode). */
+function episodeOf(f: Listed) {
+  const { kind, host, gpuUuid, startMs, endMs, values, peer } = f;
+  return { kind, host, gpuUuid, startMs, endMs, values, ...(peer !== undefined ? { peer } : {}) };
+}
+
+function describe(f: Listed): string {
+  return `${f.kind} on ${f.gpuUuid ?? f.host} (${f.host})${f.peer !== undefined ? ` held by ${f.peer}` : ""}`;
+}
+
 function parse(args: string[]) {
   return parseArgs({
     args,
     allowPositionals: true,
     options: {
       note: { type: "string" },
+      gpu: { type: "string" },
       url: { type: "string" },
       "token-file": { type: "string" },
       json: { type: "boolean", default: false },

@@ -236,7 +236,12 @@ export async function fanFlags(
   }>(ctx, "/api/v1/flags", query, PEER_ANSWERS.flags);
   const { data, missing } = settle(answers);
   if (unheld) refuseUnheld(data, missing, unheld);
-  const page = mergeFlagPages([local, ...data], local.state, local.limit, local.generatedMs);
+  // A peer's flag ids are its own: each flag names the peer, which the merged flag keeps where its
+  // id is that peer's (merge-lists.ts, withIdOf), so an acknowledgement can tell (health-routes.ts).
+  const tagged = answers.flatMap((a) =>
+    a.ok ? [{ ...a.data, flags: a.data.flags.map((f) => ({ ...f, peer: maskUrl(a.peer) })) }] : [],
+  );
+  const page = mergeFlagPages([local, ...tagged], local.state, local.limit, local.generatedMs);
   return {
     ...local,
     ...page,

@@ -2,7 +2,13 @@
 // flag acknowledgements, the flag engine (history, acknowledgement). Reads go through the
 // store's methods (its SQL stays in collector/store).
 import { xidEntry } from "../../shared/xid/xid.js";
-import type { AckCopyRequest, GpuView, HealthPart, TimeRange } from "../contract/api-contract.js";
+import type {
+  AckCopyRequest,
+  GpuView,
+  HealthPart,
+  ListedEpisode,
+  TimeRange,
+} from "../contract/api-contract.js";
 import { healthPart } from "../fanout/health-part.js";
 import type { FlagEngine } from "../flags/engine.js";
 import type { Flag, FlagAck, FlagKind } from "../flags/types.js";
@@ -22,9 +28,17 @@ export interface HealthBackend {
   report(range: TimeRange): HealthReport;
   /** This collector's share of the fleet health report, for the merge (HEALTH_PART_PATH). */
   part(range: TimeRange): HealthPart;
-  /** Undefined when there is no flag with this id. */
-  /** `actor`: who asks (the request's principal), recorded with the acknowledgement. */
-  acknowledge(id: number, note: string, actor: string): { flag: Flag; ack: FlagAck } | undefined;
+  /**
+   * Undefined when there is no flag with this id; `{ unlike }` (nothing acknowledged) when it is
+   * not a copy of `listed`, the flag the operator was shown. `actor`: who asks (the request's
+   * principal), recorded with the acknowledgement.
+   */
+  acknowledge(
+    id: number,
+    note: string,
+    actor: string,
+    listed?: ListedEpisode,
+  ): { flag: Flag; ack: FlagAck } | { unlike: Flag } | undefined;
   /**
    * Another collector's acknowledgement of `episode`, repeated on this one's copy of it (same
    * time, note and actor); undefined when it holds no copy.
@@ -168,9 +182,24 @@ export class StoreHealthBackend implements HealthBackend {
     return (uuid) => models.get(uuid) ?? "";
   }
 
-  acknowledge(id: number, note: string, actor: string): { flag: Flag; ack: FlagAck } | undefined {
+  acknowledge(
+    id: number,
+    note: string,
+    actor: string,
+    listed?: ListedEpisode,
+  ): { flag: Flag; ack: FlagAck } | { unlike: Flag } | undefined {
     // A short wait for another process's lock: a locked database answers 503 store_busy.
-    return this.parts.store.shortWait(() => this.parts.flags.acknowledge(id, note, this.now(), actor));
+    return this.parts.store.shortWait(() => {
+      const flag = listed ? this.parts.store.flagStore().byId(id) : undefined;
+      // The flag as listed, compared as the merge joins copies (an xid's opening where given).
+      if (
+        flag &&
+        listed &&
+        !isCopyOf(flag, { ...listed, endMs: listed.endMs ?? null, values: listed.values ?? flag.values })
+      )
+        return { unlike: flag };
+      return this.parts.flags.acknowledge(id, note, this.now(), actor);
+    });
   }
 
   acknowledgeCopy(episode: AckCopyRequest): { flag: Flag; ack: FlagAck } | undefined {

@@ -2,7 +2,8 @@
 // `format=csv` / `Accept: text/csv`: health-csv.ts, what the CLI prints), a GPU's health timeline,
 // and an operator's acknowledgement of a flag. Private like every route (access.ts); the
 // acknowledgement changes state, so it is a POST with a JSON body and needs the API token where
-// one is set (the token is the API's one, administrative, credential). With http.peers a GPU's
+// one is set (the token is the API's one, administrative, credential); with http.peers it names the
+// flag as listed, ids being each collector's own (fanout-ack.ts). With http.peers a GPU's
 // timeline merges every collector's share (fanout-gpu-share.ts), the events every collector's
 // page (fanout-events.ts) and the fleet report every collector's part (fanHealthReport);
 // acknowledgements are this collector's own.
@@ -10,9 +11,10 @@ import type { FastifyInstance } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { XID_ACTIONS } from "../../shared/xid/types.js";
-import type { GpuView, PeersInfo, TimeRange } from "../contract/api-contract.js";
+import type { GpuView, ListedEpisode, PeersInfo, TimeRange } from "../contract/api-contract.js";
 import { NOT_HELD } from "../fanout/fan-out.js";
 import { PEER_ANSWERS } from "../fanout/peer-answers.js";
+import { FLAG_KINDS, type Flag } from "../flags/types.js";
 import type { LeaseService } from "../leases/service.js";
 import { mergeHealthTimelines } from "../merge/merge-health.js";
 import { EVENT_CURSOR, isRowPosition, parseEventCursor } from "../reports/event-cursor.js";
@@ -23,7 +25,7 @@ import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError, badParam } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFor, fanHealthReport, listedGpu, peersHeaders, queryOf } from "./fanout.js";
-import { forwardAck } from "./fanout-ack.js";
+import { ackEpisode, forwardAck } from "./fanout-ack.js";
 import { fanEvents } from "./fanout-events.js";
 import { fanGpuShare, peerRef } from "./fanout-gpu-share.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
@@ -88,6 +90,8 @@ const gpuParams = {
   required: ["id"],
   properties: { id: { type: "string", minLength: 1, maxLength: 200, pattern: GPU_REF.source } },
 } as const;
+/** What names the flag an acknowledgement means, all or none (ListedEpisode). */
+const EPISODE_FIELDS = ["kind", "host", "gpuUuid", "startMs"];
 const ackSchema = {
   params: {
     type: "object",
@@ -95,11 +99,30 @@ const ackSchema = {
     required: ["id"],
     properties: { id: { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
   },
+  // The flag as listed (ListedEpisode): optional without http.peers, required with them (the route).
   body: {
     type: "object",
     additionalProperties: false,
     required: ["note"],
-    properties: { note: { type: "string", minLength: 1, maxLength: 1000 } },
+    properties: {
+      note: { type: "string", minLength: 1, maxLength: 1000 },
+      kind: { type: "string", enum: [...FLAG_KINDS] },
+      host: { type: "string", pattern: HOST_ID.source },
+      gpuUuid: { type: ["string", "null"], minLength: 1, maxLength: 200 },
+      startMs: { type: "integer", minimum: 0 },
+      endMs: { type: ["integer", "null"], minimum: 0 },
+      values: { type: "object", maxProperties: 64 },
+      peer: { type: "string", minLength: 1, maxLength: 2000 },
+    },
+    dependencies: {
+      kind: EPISODE_FIELDS,
+      host: EPISODE_FIELDS,
+      gpuUuid: EPISODE_FIELDS,
+      startMs: EPISODE_FIELDS,
+      endMs: EPISODE_FIELDS,
+      values: EPISODE_FIELDS,
+      peer: EPISODE_FIELDS,
+    },
   },
 } as const;
 
@@ -278,18 +301,47 @@ export function registerHealthRoutes(
     },
   );
 
-  app.post<{ Params: { id: number }; Body: { note: string } }>(
+  app.post<{ Params: { id: number }; Body: { note: string } & Partial<ListedEpisode> }>(
     "/api/v1/flags/:id/ack",
     // An acknowledgement closes reset-required flags: an operator's act, so admin only (access.ts).
     // With http.peers it is repeated on the peers' copies of the episode (fanout-ack.ts).
     { schema: ackSchema, config: { access: "admin" } },
     async (req) => {
-      const done = health().acknowledge(req.params.id, req.body.note, req.principal?.actor ?? "");
-      if (!done) throw new ApiError(404, "not_found", "id", `no flag ${req.params.id}`);
-      // Every member of a share group may hold a copy of the episode (fanout-ack.ts).
+      const { id } = req.params;
+      const { note, ...body } = req.body;
+      const actor = req.principal?.actor ?? "";
       const ctx = fanFor(fanout, req);
+      // The schema takes the episode's fields all together or not at all.
+      const listed = body.kind !== undefined ? (body as ListedEpisode) : undefined;
+      // Each collector numbers its own flags, and a merged list shows peers' ids too (with
+      // `peer`): an id alone may name another GPU's flag here, so with peers the flag meant is named.
+      if (ctx && !listed)
+        throw badParam(
+          "kind",
+          "with http.peers flag ids are each collector's own: send the flag as listed (kind, host, gpuUuid, startMs, endMs, values, and peer where the list names one); gputel flag ack does",
+        );
+      if (listed?.peer !== undefined) {
+        if (!ctx) throw badParam("peer", "this collector asks no peers (http.peers)");
+        return ackEpisode(ctx, health(), listed, { note, atMs: backend.now(), actor });
+      }
+      const done = health().acknowledge(id, note, actor, listed);
+      if (!done) throw new ApiError(404, "not_found", "id", `no flag ${id}`);
+      if ("unlike" in done) throw mismatch(id, done.unlike, listed);
+      // Every member of a share group may hold a copy of the episode (fanout-ack.ts).
       return ctx ? { ...done, ...(await forwardAck(ctx, done)) } : done;
     },
+  );
+}
+
+/** Flag `id` is `flag`, not the episode `listed` the acknowledgement named: both, for the operator. */
+function mismatch(id: number, flag: Flag, listed: ListedEpisode | undefined): ApiError {
+  const of = (f: Pick<Flag, "kind" | "host" | "gpuUuid" | "startMs">) =>
+    `${f.kind} of ${f.gpuUuid ?? f.host} on ${f.host} from ${new Date(f.startMs).toISOString()}`;
+  return new ApiError(
+    409,
+    "flag_mismatch",
+    "id",
+    `flag ${id} here is the ${of(flag)}, not the ${listed ? of(listed) : "flag named"}: nothing acknowledged (with http.peers, an id another collector's list showed is that collector's; send its peer)`,
   );
 }
 

@@ -274,7 +274,11 @@ export interface LeaseInForce {
 }
 
 /** A flag as /api/v1/flags lists it. */
-export type FlagJson = Flag & { durationMs: number };
+/**
+ * `peer`, in a merged list only (http.peers): the peer whose id `id` is, where the collector asked
+ * holds no copy of the episode; POST /api/v1/flags/:id/ack then needs it with the episode.
+ */
+export type FlagJson = Flag & { durationMs: number; peer?: string };
 
 /**
  * Where a collector serves every open flag it holds (a tenant's with `tenant=`), for a merged
@@ -320,6 +324,24 @@ export interface AckCopyRequest {
   atMs: number;
   /** Who acknowledged it on the collector asked (its principal), recorded as such on the copy. */
   actor: string;
+}
+
+/**
+ * The flag an acknowledgement means, as a flag list showed it (POST /api/v1/flags/:id/ack's
+ * optional body fields, required with http.peers): the flag with the id must be a copy of it
+ * (isCopyOf), else nothing is acknowledged (409 flag_mismatch). With `peer` (the merged list's
+ * field: the id is that peer's) the episode is acknowledged wherever it is held, by episode.
+ */
+export interface ListedEpisode {
+  kind: FlagKind;
+  host: string;
+  gpuUuid: string | null;
+  startMs: number;
+  /** As listed; absent or null: open. */
+  endMs?: number | null;
+  /** As listed: an xid's code, fault and action name the Xid that opened it. */
+  values?: FlagValues;
+  peer?: string;
 }
 
 /** A peer's answer: its copy as the acknowledgement left it, or null when it holds none. */

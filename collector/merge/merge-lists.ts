@@ -132,11 +132,15 @@ export function mergeFlagLists<F extends MergeableFlag>(lists: readonly (readonl
  * copy of the first list, the asking collector's in the fan-out (its own list goes first), so the
  * id a merged list shows is one that collector can acknowledge (POST /api/v1/flags/:id/ack, which
  * repeats it on the peers' copies). Each collector numbers its own rows: another collector's id
- * would name another flag there, or none.
+ * would name another flag there, or none. So the id keeps the `peer` its copy came tagged with
+ * (fanFlags tags a peer's flags), and only that: an episode only a peer holds shows whose id it is,
+ * one the asking collector holds shows none, whichever copy the rest came from.
  */
 function withIdOf<F extends MergeableFlag>(joined: F, own: F): F {
-  const id = (own as { id?: unknown }).id;
-  return id === undefined ? joined : { ...joined, id };
+  const { id, peer } = own as { id?: unknown; peer?: unknown };
+  if (id === undefined) return joined;
+  const { peer: _, ...rest } = joined as F & { peer?: unknown };
+  return { ...(rest as F), id, ...(peer !== undefined ? { peer } : {}) };
 }
 
 /**

@@ -44,13 +44,32 @@ type AckAnswer = {
   peers?: { asked: number; missing: string[]; errors: { peer: string; error: string }[] };
 };
 
-/** POST the acknowledgement of flag `id` on `c` with `token`. */
-function ack(c: { url: string }, id: number, note: string, token = TOKEN): Promise<Response> {
-  return fetch(`${c.url}/api/v1/flags/${id}/ack`, {
+/**
+ * POST the acknowledgement of `flag` (as a flag list showed it) on `c` with `token`: its id and
+ * the episode it is, as a collector with peers needs (flag ids are each collector's own).
+ */
+function ack(c: { url: string }, flag: FlagRow, note: string, token = TOKEN): Promise<Response> {
+  const { kind, host, gpuUuid, startMs, endMs, values } = flag as FlagRow & Record<string, unknown>;
+  return fetch(`${c.url}/api/v1/flags/${flag.id}/ack`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ note }),
+    body: JSON.stringify({ note, kind, host, gpuUuid, startMs, endMs, values }),
   });
+}
+
+/** `gputel flag ack`'s output, captured, and its io with the API token. */
+function cliIo() {
+  const out = { stdout: "", stderr: "" };
+  const io = {
+    stdout: (t: string) => {
+      out.stdout += t;
+    },
+    stderr: (t: string) => {
+      out.stderr += t;
+    },
+    env: { GPUTEL_API_TOKEN: TOKEN },
+  };
+  return { out, io };
 }
 
 /** `c`'s own flag of `kind` on GX (asked as a peer: its store alone). */
@@ -133,12 +152,12 @@ describe("an acknowledgement in a share group under round robin", () => {
 
   it("closes every member's copy of the xid acknowledged on one of them", async () => {
     const note = "GPU reset by the operator";
-    const r = await ack(first, (await ownFlag(first, "xid")).id, note);
+    const r = await ack(first, await ownFlag(first, "xid"), note);
     expect(r.status, await r.clone().text()).toBe(200);
     const done = (await r.json()) as AckAnswer;
     expect(done.flag.endMs).toBe(NOW);
     expect(done.peers).toEqual({ asked: 1, missing: [], errors: [] });
-    expect((await ack(whole, (await ownFlag(whole, "xid")).id, note)).status).toBe(200);
+    expect((await ack(whole, await ownFlag(whole, "xid"), note)).status).toBe(200);
     expect((await ownFlag(second, "xid")).endMs).toBe(NOW);
     await expectFleetAsWhole();
   });
@@ -149,10 +168,8 @@ describe("an acknowledgement in a share group under round robin", () => {
     for (const c of [first, whole]) c.store.tokens.insert(operator.id, "admin", operator.digest, "", NOW);
     const note = "replaced the board";
     const reset = await ownFlag(first, "reset-required");
-    expect((await ack(first, reset.id, note, operator.token)).status).toBe(200);
-    expect((await ack(whole, (await ownFlag(whole, "reset-required")).id, note, operator.token)).status).toBe(
-      200,
-    );
+    expect((await ack(first, reset, note, operator.token)).status).toBe(200);
+    expect((await ack(whole, await ownFlag(whole, "reset-required"), note, operator.token)).status).toBe(200);
     expect((await ownFlag(second, "reset-required")).endMs).toBe(NOW);
     // The second recorded the operator as who acknowledged its copy, not the fleet token it was asked with.
     const own = await callAs(second, `/api/v1/gpus/${GX}/health?from=${T0}&to=${NOW + MIN}`, TOKEN, true);
@@ -175,7 +192,7 @@ describe("an acknowledgement in a share group under round robin", () => {
     );
     started.push(lonely);
     const xid = await ownFlag(lonely, "xid");
-    const r = await ack(lonely, xid.id, "reset");
+    const r = await ack(lonely, xid, "reset");
     expect(r.status, await r.clone().text()).toBe(200);
     const done = (await r.json()) as AckAnswer;
     expect(done.flag.endMs).toBe(NOW);
@@ -183,16 +200,7 @@ describe("an acknowledgement in a share group under round robin", () => {
     expect(done.peers?.errors.map((e) => e.peer)).toEqual([dead]);
     expect((await ownFlag(lonely, "xid")).endMs).toBe(NOW);
     // `gputel flag ack` says so too: the acknowledgement stands (0), the peer is named.
-    const out = { stdout: "", stderr: "" };
-    const io = {
-      stdout: (t: string) => {
-        out.stdout += t;
-      },
-      stderr: (t: string) => {
-        out.stderr += t;
-      },
-      env: { GPUTEL_API_TOKEN: TOKEN },
-    };
+    const { out, io } = cliIo();
     const reset = await ownFlag(lonely, "reset-required");
     expect(await flagCli(["ack", String(reset.id), "--note", "reset", "--url", lonely.url], io)).toBe(0);
     expect(out.stdout).toBe(`Flag ${reset.id} (reset-required) acknowledged and closed.\n`);
@@ -253,9 +261,124 @@ describe("an acknowledgement of the id a merged flag list shows", () => {
     const { flags } = await getJson<{ flags: FlagRow[] }>(first, `/api/v1/flags?state=open&gpu=${GX}`, TOKEN);
     const reset = flags.find((f) => f.kind === "reset-required");
     expect(reset?.id).toBe((await ownFlag(first, "reset-required")).id);
-    const r = await ack(first, reset?.id ?? 0, "reset by hand");
+    const r = await ack(first, reset as FlagRow, "reset by hand");
     expect(r.status, await r.clone().text()).toBe(200);
     expect(((await r.json()) as AckAnswer).flag.kind).toBe("reset-required");
     for (const c of [first, second]) expect((await ownFlag(c, "reset-required")).endMs).toBe(NOW);
+  });
+});
+
+// Under hash_clientid all of a host's messages reach one member: the second holds GX's xid and
+// reset-required, the first none of them but the same episodes of host-y's GY, raised in the same
+// order, so numbered alike. The merged list on the first shows GX's under the second's ids, the
+// ids of the first's own flags on GY: acknowledging what it showed must close GX's, never GY's.
+describe("an acknowledgement of an episode only a peer holds, under an id the asked collector uses too", () => {
+  const GY = "GPU-99999999-8888-7777-6666-555555555555";
+  const hashDir = mkdtempSync(join(tmpdir(), "gputel-fanout-ack-hash-"));
+  const started: ServedCollector[] = [];
+  let first: ServedCollector;
+  let second: ServedCollector;
+  type Listed = FlagRow & { host: string; gpuUuid: string | null; values: object; peer?: string };
+
+  beforeAll(async () => {
+    const s = { ...scenario, dir: hashDir };
+    second = await serveParts(
+      gxCollector(s, "second", () => true, false),
+      { nowMs: NOW, token: TOKEN, peers: [] },
+    );
+    started.push(second);
+    const gy = { ...s, gpu: { host: "host-y", uuid: GY } };
+    first = await serveParts(
+      gxCollector(gy, "first", () => true, false),
+      {
+        nowMs: NOW,
+        token: TOKEN,
+        peers: [second.url],
+      },
+    );
+    started.push(first);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopAll(started, hashDir);
+  });
+
+  /** `c`'s own flag of `kind` on `gpu`. */
+  async function own(c: ServedCollector, gpu: string, kind: string): Promise<FlagRow> {
+    const r = await callAs(c, `/api/v1/flags?state=all&gpu=${gpu}&kind=${kind}`, TOKEN, true);
+    const { flags } = (await r.json()) as { flags: FlagRow[] };
+    expect(flags, `${c.url} ${gpu} ${kind}`).toHaveLength(1);
+    return flags[0] as FlagRow;
+  }
+
+  /** The merged open list on the first: GX's `kind` and GY's, under one id. */
+  async function listed(kind: string): Promise<{ gx: Listed; gy: Listed }> {
+    const { flags } = await getJson<{ flags: Listed[] }>(first, "/api/v1/flags?state=open", TOKEN);
+    const gx = flags.find((f) => f.kind === kind && f.gpuUuid === GX);
+    const gy = flags.find((f) => f.kind === kind && f.gpuUuid === GY);
+    expect(gx && gy, kind).toBeTruthy();
+    return { gx: gx as Listed, gy: gy as Listed };
+  }
+
+  function post(id: number, body: object): Promise<Response> {
+    return fetch(`${first.url}/api/v1/flags/${id}/ack`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  }
+
+  /** Neither GX's copy on the second nor GY's on the first is acknowledged. */
+  async function bothOpen(kind: string): Promise<void> {
+    expect((await own(second, GX, kind)).endMs).toBeNull();
+    expect((await own(first, GY, kind)).endMs).toBeNull();
+  }
+
+  it("marks the peer's id in the merged list", async () => {
+    const { gx, gy } = await listed("reset-required");
+    expect(gx.id).toBe(gy.id);
+    expect(gx.id).toBe((await own(second, GX, "reset-required")).id);
+    expect(gx.peer).toBe(second.url);
+    expect(gy.peer).toBeUndefined();
+  });
+
+  it("refuses an id alone, and an episode that is not the flag with that id, acknowledging nothing", async () => {
+    const { gx } = await listed("reset-required");
+    const alone = await post(gx.id, { note: "reset" });
+    expect(alone.status, await alone.clone().text()).toBe(400);
+    const { id, kind, host, gpuUuid, startMs } = gx;
+    const mismatch = await post(id, { note: "reset", kind, host, gpuUuid, startMs });
+    expect(mismatch.status).toBe(409);
+    const text = await mismatch.text();
+    expect(text).toContain(GX);
+    expect(text).toContain(GY);
+    await bothOpen("reset-required");
+  });
+
+  it("acknowledges the peer's episode named as listed, not the asked collector's flag with its id", async () => {
+    const { gx } = await listed("xid");
+    const { id, kind, host, gpuUuid, startMs, endMs, values, peer } = gx;
+    const r = await post(id, { note: "reset", kind, host, gpuUuid, startMs, endMs, values, peer });
+    expect(r.status, await r.clone().text()).toBe(200);
+    const done = (await r.json()) as AckAnswer & { acknowledgedOn: string[] };
+    expect(done.acknowledgedOn).toEqual([second.url]);
+    expect(done.flag.endMs).toBe(NOW);
+    expect((await own(second, GX, "xid")).endMs).toBe(NOW);
+    expect((await own(first, GY, "xid")).endMs).toBeNull();
+  });
+
+  it("gputel flag ack sends the episode it read from the merged list", async () => {
+    const { gx } = await listed("reset-required");
+    const { out, io } = cliIo();
+    const args = ["ack", String(gx.id), "--note", "replaced", "--url", first.url];
+    // Two open flags show that id: the CLI asks which GPU rather than guess.
+    expect(await flagCli(args, io)).toBe(64);
+    expect(out.stderr).toContain(GX);
+    expect(out.stderr).toContain(GY);
+    await bothOpen("reset-required");
+    expect(await flagCli([...args, "--gpu", GX], io)).toBe(0);
+    expect(out.stdout).toContain(`acknowledged on ${second.url}`);
+    expect((await own(second, GX, "reset-required")).endMs).toBe(NOW);
+    expect((await own(first, GY, "reset-required")).endMs).toBeNull();
   });
 });

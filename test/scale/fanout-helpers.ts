@@ -203,13 +203,17 @@ export async function getJson<T = Record<string, unknown>>(
   return (await r.json()) as T;
 }
 
-/** `value` without its row ids (`id`): each store numbers its own rows, in the order it made them. */
+/**
+ * `value` without its row ids (`id`), and whose they are (a merged flag's `peer`, beside its id):
+ * each store numbers its own rows, in the order it made them.
+ */
 export function withoutIds(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutIds);
   if (value === null || typeof value !== "object") return value;
+  const row = "id" in value;
   return Object.fromEntries(
     Object.entries(value as Record<string, unknown>)
-      .filter(([k]) => k !== "id")
+      .filter(([k]) => k !== "id" && !(row && k === "peer"))
       .map(([k, v]) => [k, withoutIds(v)]),
   );
 }

@@ -32,14 +32,16 @@ export interface RoundRobinGx {
   recoveredMs?: number;
   /** The second member holds an earlier flag of another host, so its flag ids run one ahead of the first's. */
   secondIdsAhead?: boolean;
+  /** Another host and its one GPU in place of host-x and GX: the same episodes, numbered alike, on another GPU. */
+  gpu?: { host: string; uuid: string };
 }
 
 /** host-x's frame number `k`. */
 function frame(s: RoundRobinGx, k: number): ValidFrame {
   const t = s.t0Ms + k * STEP;
   return {
-    host: "host-x",
-    boot_id: "boot-host-x",
+    host: s.gpu?.host ?? "host-x",
+    boot_id: `boot-${s.gpu?.host ?? "host-x"}`,
     seq: k + 1,
     timestamp_ms: t,
     interval_ms: STEP,
@@ -48,7 +50,7 @@ function frame(s: RoundRobinGx, k: number): ValidFrame {
     gpus: [
       {
         index: 0,
-        uuid: GX,
+        uuid: s.gpu?.uuid ?? GX,
         state: GpuState.GPU_STATE_OK,
         utilization_gpu_pct: 50,
         temperature_gpu_celsius: 50,
@@ -59,7 +61,10 @@ function frame(s: RoundRobinGx, k: number): ValidFrame {
   } as ValidFrame;
 }
 
-/** A collector given the frames `receives` picks up to `nowMs`, the inventory, the Xid and acme's lease of GX. */
+/**
+ * A collector given the frames `receives` picks up to `nowMs`, the inventory, the Xid and acme's
+ * lease of GX (of `s.gpu` where given).
+ */
 export function gxCollector(
   s: RoundRobinGx,
   name: string,
@@ -87,15 +92,16 @@ export function gxCollector(
     );
     store.close({ ...earlier, endMs: s.t0Ms });
   }
-  feedInventories(parts, [["host-x", GX]], s.t0Ms);
+  const { host, uuid } = s.gpu ?? { host: "host-x", uuid: GX };
+  feedInventories(parts, [[host, uuid]], s.t0Ms);
   for (let k = 0; k < (s.nowMs - s.t0Ms) / STEP; k++) {
     const ms = s.t0Ms + k * STEP;
-    if (ms === s.xidMs) feedXid(parts, { host: "host-x", uuid: GX, seq: 1, timeMs: s.xidMs }, s.xidMs);
+    if (ms === s.xidMs) feedXid(parts, { host, uuid, seq: 1, timeMs: s.xidMs }, s.xidMs);
     if (receives(k)) feedFrames(parts, [frame(s, k)], 1);
     parts.flags.tick(ms);
   }
   new LeaseService(parts.store.leases, () => s.nowMs).create(
-    { id: "acme-x", device: GX, tenant: "acme", start: s.t0Ms },
+    { id: "acme-x", device: uuid, tenant: "acme", start: s.t0Ms },
     "test",
   );
   return parts;
