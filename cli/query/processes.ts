@@ -39,6 +39,8 @@ interface ProcessesAnswer {
   fromMs?: number;
   toMs?: number;
   processes: ProcessRow[];
+  /** Cut at the limit (absent from a collector before 2026-12-08). */
+  truncated?: boolean;
   /** Current lists: hosts of the answer's scope without a recent process set. */
   silentHosts?: string[];
 }
@@ -109,13 +111,14 @@ function mergeAnswers(
   all: readonly ProcessesAnswer[],
   limit: string | undefined,
 ): ProcessesAnswer {
-  const processes = mergeProcessAnswers(
+  const { truncated, processes } = mergeProcessAnswers(
     all,
     first.current,
     limit !== undefined ? Number(limit) : PROCESS_LIMITS.defaultRows,
   );
   return {
     ...first,
+    truncated,
     processes,
     ...(first.current ? { silentHosts: mergeSilentHosts(all, processes) } : {}),
   };

@@ -14,12 +14,13 @@ import { ask, type FanOutContext, heldNowhere, info, refuseUnheld } from "./fano
 
 /**
  * The merged list: every peer asked the same query (the range as this collector resolved it,
- * `current` said), each cut at `limit`, merged and cut again (mergeProcessAnswers). `reporting`:
+ * `current` said), each cut at `limit`, merged and cut again (mergeProcessAnswers): `truncated`
+ * when any collector's list or the merge was cut. `reporting`:
  * the hosts this collector's own list speaks for that send it process sets. `unheld`: this
  * collector holds no share of the GPU the list is filtered by (refuseUnheld).
  */
 export async function fanProcesses<
-  A extends { current: boolean; processes: ProcessRow[]; silentHosts?: string[] },
+  A extends { current: boolean; truncated: boolean; processes: ProcessRow[]; silentHosts?: string[] },
 >(
   ctx: FanOutContext,
   local: A,
@@ -31,6 +32,7 @@ export async function fanProcesses<
   const { data, missing } = settle(
     await ask<{
       processes: ProcessRow[];
+      truncated?: boolean;
       silentHosts?: string[];
       reportingHosts?: string[];
       gpuHeld?: boolean;
@@ -42,9 +44,10 @@ export async function fanProcesses<
     ),
   );
   if (unheld) refuseUnheld(data, missing, unheld);
-  const processes = mergeProcessAnswers([local, ...data], local.current, limit);
+  const { truncated, processes } = mergeProcessAnswers([local, ...data], local.current, limit);
   return {
     ...local,
+    truncated,
     processes,
     ...(local.current
       ? { silentHosts: mergeSilentHosts([{ ...local, reportingHosts: reporting }, ...data], processes) }
@@ -60,7 +63,7 @@ export async function fanProcesses<
  * None holding it: heldNowhere's 404.
  */
 export async function fanGpuProcesses<
-  A extends { current: boolean; processes: ProcessRow[]; silentHosts?: string[] },
+  A extends { current: boolean; truncated: boolean; processes: ProcessRow[]; silentHosts?: string[] },
 >(
   ctx: FanOutContext,
   ref: string,
@@ -73,6 +76,7 @@ export async function fanGpuProcesses<
   type Held = {
     gpu: { uuid: string; host: string; index: number };
     processes: ProcessRow[];
+    truncated?: boolean;
     silentHosts?: string[];
     reportingHosts?: string[];
   };
@@ -88,10 +92,11 @@ export async function fanGpuProcesses<
   const peers = info(ctx, missing);
   const first = held[0];
   if (!first) throw heldNowhere(notFound, peers);
-  const processes = mergeProcessAnswers([local, ...held], local.current, limit);
+  const { truncated, processes } = mergeProcessAnswers([local, ...held], local.current, limit);
   return {
     gpu: first.gpu,
     ...local,
+    truncated,
     processes,
     ...(local.current
       ? { silentHosts: mergeSilentHosts([{ ...local, reportingHosts: reporting }, ...held], processes) }

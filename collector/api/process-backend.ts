@@ -18,9 +18,15 @@ export interface HostsBySets {
   reporting: string[];
 }
 
+/** A process list cut at its limit, and whether the store held more sessions than it gives. */
+export interface ProcessList {
+  rows: ProcessRow[];
+  truncated: boolean;
+}
+
 export interface ProcessBackend {
-  /** Current sessions (`current`) or the history overlapping [fromMs, toMs). */
-  list(query: Omit<ProcessQuery, "currentSinceMs">, current: boolean): ProcessRow[];
+  /** Current sessions (`current`) or the history overlapping [fromMs, toMs), at most `limit`. */
+  list(query: Omit<ProcessQuery, "currentSinceMs">, current: boolean): ProcessList;
   /**
    * Of these hosts (undefined: every host known), those that sent no process set recent enough to
    * say what runs now (`silent`) and the others (`reporting`), each sorted.
@@ -74,11 +80,21 @@ export class StoreProcessBackend implements ProcessBackend {
     },
   ) {}
 
-  list(query: Omit<ProcessQuery, "currentSinceMs">, current: boolean): ProcessRow[] {
+  list(query: Omit<ProcessQuery, "currentSinceMs">, current: boolean): ProcessList {
     const store = this.parts.store.processes();
-    if (!current) return store.query(query);
-    const { fromMs: _f, toMs: _t, ...rest } = query;
-    return store.current({ ...rest, nowMs: (this.parts.now ?? Date.now)() });
+    // One more than asked tells whether the list was cut.
+    const more = { ...query, limit: query.limit + 1 };
+    const { fromMs: _f, toMs: _t, ...rest } = more;
+    const rows = current
+      ? store.current({ ...rest, nowMs: (this.parts.now ?? Date.now)() })
+      : store.query(more);
+    if (rows.length <= query.limit) return { rows, truncated: false };
+    // The one read past the limit is the one the store's order (newest sighting, then newest row,
+    // first) puts last; a current list is sorted by memory, so it is found, not the list's last.
+    const past = rows.reduce((a, b) =>
+      b.lastSeenMs < a.lastSeenMs || (b.lastSeenMs === a.lastSeenMs && b.id < a.id) ? b : a,
+    );
+    return { rows: rows.filter((r) => r !== past), truncated: true };
   }
 
   hostsBySets(hosts?: Iterable<string>): HostsBySets {

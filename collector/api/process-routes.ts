@@ -6,7 +6,7 @@
 // (tenant-processes.ts), one piece per stay of its own, each clipped to it; anything else is left
 // out as if it did not exist. With http.peers all three merge every collector's answer
 // (fanout-processes.ts); peers read their share of the report at PROCESS_PART_PATH.
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { GPU_REF } from "../../shared/gpu-id.js";
 import { HOST_ID } from "../../shared/topics.js";
 import { type PeersInfo, PROCESS_PART_PATH } from "../contract/api-contract.js";
@@ -95,7 +95,7 @@ export function registerProcessRoutes(
     const range = parseRange(q, now, DAY);
     const scope = scopeFor(req, q.tenant, leases);
     const limit = q.limit ?? PROCESS_LIMITS.defaultRows;
-    const rows = processes().list(
+    const listed = processes().list(
       {
         ...(current ? {} : range),
         limit,
@@ -111,14 +111,24 @@ export function registerProcessRoutes(
       current,
     );
     const heard = current ? hostsAsked(q, now, scope, gpuUuids) : undefined;
+    // A session over several of the tenant's stays gives a piece per stay: the limit counts pieces
+    // (one more than it tells whether they were cut).
+    const shown = scope
+      ? tenantProcesses(scope, listed.rows, {
+          nowMs: now,
+          current,
+          ...(current ? {} : { range }),
+          limit: limit + 1,
+        })
+      : listed.rows;
     const answer = {
       generatedMs: now,
       current,
       ...(current ? {} : range),
-      // A session over several of the tenant's stays gives a piece per stay: the limit counts pieces.
-      processes: scope
-        ? tenantProcesses(scope, rows, { nowMs: now, current, ...(current ? {} : { range }), limit })
-        : rows,
+      // Cut at the limit: the store held more sessions, or the tenant's pieces were more. No
+      // total: it would read every session that matches (a tenant's to cut them into pieces).
+      truncated: listed.truncated || shown.length > limit,
+      processes: shown.slice(0, limit),
       // An empty list says nothing of a host whose agent sends no process sets (its `processes`
       // source off, or its sets stopped): name those, so no one reads "nothing runs" into it.
       ...(heard ? { silentHosts: heard.silent } : {}),
@@ -176,10 +186,7 @@ export function registerProcessRoutes(
       const q = req.query;
       const list = await processList(req, q);
       if (!wantsCsv(q.format, req.headers.accept)) return list;
-      // The CLI's CSV of the same answer, so a tenant's is scoped as its JSON; a merged one names
-      // missing peers in headers, as the reports do.
-      peersHeaders(reply, "peers" in list ? (list.peers as PeersInfo) : undefined);
-      return csvAnswer(reply, sessionsFileName(list), processesCsv(list.processes));
+      return sessionsCsv(reply, list);
     },
   );
 
@@ -225,8 +232,7 @@ export function registerProcessRoutes(
       const list = await gpuProcessList(req);
       if (!wantsCsv(req.query.format, req.headers.accept)) return list;
       // The CLI's CSV of the same answer (`gputel query processes GPU --csv`), as /api/v1/processes.
-      peersHeaders(reply, "peers" in list ? (list.peers as PeersInfo) : undefined);
-      return csvAnswer(reply, sessionsFileName(list), processesCsv(list.processes));
+      return sessionsCsv(reply, list);
     },
   );
 
@@ -320,6 +326,20 @@ export function registerProcessRoutes(
     const nowMs = backend.now();
     return [(rows) => tenantProcesses(scope, rows, { nowMs, current: false, range }), scope.windows()];
   }
+}
+
+/**
+ * A process list as the CLI's CSV, so a tenant's is scoped as its JSON. What the JSON says beside
+ * the rows goes in headers: a merged list's missing peers, as the reports name them, and a list cut
+ * at its limit (`X-Gputel-Truncated: true`).
+ */
+function sessionsCsv(
+  reply: FastifyReply,
+  list: Parameters<typeof sessionsFileName>[0] & { truncated: boolean; processes: ProcessRow[] },
+): string {
+  peersHeaders(reply, "peers" in list ? (list.peers as PeersInfo) : undefined);
+  if (list.truncated) void reply.header("x-gputel-truncated", "true");
+  return csvAnswer(reply, sessionsFileName(list), processesCsv(list.processes));
 }
 
 /** gputel-process-sessions-FROM-TO.csv: the list's range, or the instant a current list was made. */

@@ -184,6 +184,8 @@ export const PEER_ANSWERS = {
   }),
   processes: Type.Object({
     processes: PROCESSES,
+    // Absent from a collector before 2026-12-08 (its list said nothing of being cut).
+    truncated: Type.Optional(Type.Boolean()),
     // Absent from a collector before 2026-12-07 and from a history list.
     silentHosts: Type.Optional(Type.Array(Type.String())),
     // Absent from a collector before 2026-12-08, from a history list and from a direct request.
@@ -195,6 +197,7 @@ export const PEER_ANSWERS = {
     Type.Object({
       gpu: Type.Object({ uuid: Type.String(), host: Type.String(), index: Type.Number() }),
       processes: PROCESSES,
+      truncated: Type.Optional(Type.Boolean()),
       silentHosts: Type.Optional(Type.Array(Type.String())),
       reportingHosts: Type.Optional(Type.Array(Type.String())),
     }),

@@ -88,15 +88,20 @@ export function mergeFlagPages<F extends ListedFlag>(
  * One process list from answers to the same query, each cut at `limit` newest first (the store's
  * order), so the `limit` newest merged sessions are among them: merged (a session on several
  * collectors once), cut at `limit`; current holders then biggest memory first, as one collector
- * lists them.
+ * lists them. `truncated` when the merge cut it or any list came cut (no total: a session several
+ * collectors hold would count in each one's, and a cut list's sessions past it are unknown).
  */
 export function mergeProcessAnswers<P extends MergeableProcess & { memoryMib: number | null }>(
-  answers: readonly { processes: readonly P[] }[],
+  answers: readonly { processes: readonly P[]; truncated?: boolean | undefined }[],
   current: boolean,
   limit: number,
-): P[] {
-  const cut = mergeProcessLists(answers.map((a) => a.processes)).slice(0, limit);
-  return current ? cut.sort((a, b) => (b.memoryMib ?? 0) - (a.memoryMib ?? 0)) : cut;
+): { truncated: boolean; processes: P[] } {
+  const merged = mergeProcessLists(answers.map((a) => a.processes));
+  const cut = merged.slice(0, limit);
+  return {
+    truncated: merged.length > limit || answers.some((a) => a.truncated === true),
+    processes: current ? cut.sort((a, b) => (b.memoryMib ?? 0) - (a.memoryMib ?? 0)) : cut,
+  };
 }
 
 /**

@@ -51,7 +51,7 @@ type Proc = {
   memoryMib: number | null;
 };
 type Peers = { asked: number; missing: string[] };
-type Listing = { current: boolean; processes: Proc[]; peers?: Peers };
+type Listing = { current: boolean; truncated?: boolean; processes: Proc[]; peers?: Peers };
 type ReportRow = {
   key: string | null;
   sessions: number;
@@ -257,14 +257,29 @@ describe("the process routes fan out over peers", () => {
     expect(moved).toMatchObject({ firstSeenMs: NOW - 5 * H, lastSeenMs: NOW - 3 * M, open: true });
   });
 
-  it("cuts the merged list at limit in the same order", async () => {
-    for (const limit of [1, 2, 3]) {
+  it("cuts the merged list at limit in the same order, and says so as one collector does", async () => {
+    // 4 sessions in all: at 2 the first collector's list (3) is cut, at 3 neither is but the merge
+    // is (the second's 2 share a session with the first's 3); it said nothing of either.
+    for (const [limit, cut] of [
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, false],
+    ] as const) {
       const merged = await get<Listing>(first, `/api/v1/processes?${range}&limit=${limit}`);
       const one = await get<Listing>(whole, `/api/v1/processes?${range}&limit=${limit}`);
       expect(merged.processes.map((p) => p.pid)).toEqual(one.processes.map((p) => p.pid));
+      expect([merged.truncated, one.truncated], `limit ${limit}`).toEqual([cut, cut]);
     }
     const current = await get<Listing>(first, "/api/v1/processes?limit=1");
     expect(current.processes.map((p) => p.pid)).toEqual([300]);
+    expect(current.truncated).toBe(true);
+    expect((await get<Listing>(first, "/api/v1/processes")).truncated).toBe(false);
+    // One GPU's sessions from the peer that holds it: a session on both collectors counts once.
+    expect((await get<Listing>(first, `/api/v1/gpus/${G3}/processes?limit=1`)).truncated).toBe(false);
+    expect((await get<Listing>(first, `/api/v1/gpus/${G4}/processes?${range}&limit=1`)).truncated).toBe(
+      false,
+    );
   });
 
   it("one GPU's sessions come from every collector that holds some", async () => {

@@ -82,6 +82,15 @@ async function leaseToAcme(id: string, device: string): Promise<void> {
   expect(lease.status).toBe(201);
 }
 
+/** Two current holders on `gpu`: 901 (most memory) since 3 min ago, 902 joined a minute ago. */
+function twoHolders(host: string, gpu: string): void {
+  c.running.store.writeFrames([frameFor(host, [gpu], NOW - 20 * H)], NOW);
+  const big = { ...proc(gpu, 901, "gina", "9"), used_memory_mib: 30_000 };
+  const small = { ...proc(gpu, 902, "gina", "9"), used_memory_mib: 5_000 };
+  writeSet(1, NOW - 3 * 60_000, [big], host);
+  writeSet(2, NOW - 60_000, [big, small], host);
+}
+
 const pids = (body: Record<string, unknown>) =>
   (body.processes as { pid: number }[]).map((p) => p.pid).sort((a, b) => a - b);
 
@@ -391,5 +400,42 @@ describe("process routes", () => {
     expect(table).toContain("USER absent: pid 700: status: EACCES, stat: EACCES, cgroup: EACCES (error)\n");
     // A user the agent read is never explained away.
     expect(await query("processes", G1)).not.toContain("USER absent");
+  });
+
+  test("says when the list was cut at its limit: truncated in the JSON, a header beside the CSV", async () => {
+    const G9 = "GPU-dddddddd-2222-3333-4444-555555555555";
+    const host = "host-g";
+    twoHolders(host, G9);
+    const list = async (path: string, token = TOKEN) => {
+      const r = await get(path, token);
+      expect(r.status, path).toBe(200);
+      return { pids: (r.body.processes as { pid: number }[]).map((p) => p.pid), truncated: r.body.truncated };
+    };
+    // It said nothing: `truncated` was absent, cut or not.
+    expect(await list(`/api/v1/processes?host=${host}`)).toEqual({ pids: [901, 902], truncated: false });
+    // Current holders cut as before: the newest session (902), though 901 holds more memory.
+    expect(await list(`/api/v1/processes?host=${host}&limit=1`)).toEqual({ pids: [902], truncated: true });
+    expect(await list(`/api/v1/processes?host=${host}&limit=2`)).toEqual({
+      pids: [901, 902],
+      truncated: false,
+    });
+    expect((await list(`/api/v1/processes?host=${host}&from=${FROM}&limit=1`)).truncated).toBe(true);
+    expect((await list(`/api/v1/processes?host=${host}&from=${FROM}&limit=2`)).truncated).toBe(false);
+    expect((await list(`/api/v1/gpus/${G9}/processes?limit=1`)).truncated).toBe(true);
+    expect((await list(`/api/v1/processes?gpu=${G9}&limit=2`)).truncated).toBe(false);
+    // A tenant's list counts its own sessions.
+    await leaseToAcme("acme-g", G9);
+    expect(await list(`/api/v1/processes?host=${host}&limit=1`, tenantToken)).toEqual({
+      pids: [902],
+      truncated: true,
+    });
+    expect((await list(`/api/v1/processes?host=${host}&limit=2`, tenantToken)).truncated).toBe(false);
+    // The CSV's rows are the sessions alone: the cut is said in a header.
+    const csv = async (limit: number) =>
+      fetch(`${c.url}/api/v1/processes?host=${host}&limit=${limit}&format=csv`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+    expect((await csv(1)).headers.get("x-gputel-truncated")).toBe("true");
+    expect((await csv(2)).headers.get("x-gputel-truncated")).toBeNull();
   });
 });
