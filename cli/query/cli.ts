@@ -272,12 +272,12 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         return 0;
       }
       case "processes": {
-        await processCommand("processes", arg, ranged, client, style, print);
+        await processCommand("processes", arg, ranged, client, style, print, notice);
         return 0;
       }
       case "report": {
         if (arg === "processes") {
-          await processCommand("report-processes", arg, ranged, client, style, print);
+          await processCommand("report-processes", arg, ranged, client, style, print, notice);
           return 0;
         }
         if (arg === "health") {

@@ -32,6 +32,8 @@ export interface ProcessArgs {
 
 /** cli.ts's print: `cut`, a cut list's note, goes to stderr beside CSV and JSON. */
 type Print = (json: unknown, text: () => string, csv: () => string, cut?: string) => void;
+/** cli.ts's notice: a list cut at --limit, on stderr in every format, as the GPU list's. */
+type Notice = (shown: number, total: number | undefined, truncated: boolean) => void;
 
 interface ProcessesAnswer {
   generatedMs: number;
@@ -54,6 +56,7 @@ export async function processCommand(
   client: ClientOptions,
   style: Style,
   print: Print,
+  notice: Notice,
 ): Promise<void> {
   const base = client.urls[0] ?? "http://127.0.0.1:8080";
   const rest = { ...client, urls: client.urls.slice(1) };
@@ -103,6 +106,7 @@ export async function processCommand(
     () => renderProcesses(answer, style),
     () => processesCsv(answer.processes),
   );
+  notice(answer.processes.length, undefined, answer.truncated === true);
 }
 
 /** The process lists of several collectors as one, shown as `first` (a collector holding the GPU asked). */

@@ -282,6 +282,19 @@ describe("the process routes fan out over peers", () => {
     );
   });
 
+  it("gputel query processes --url a,b cut at --limit says so on stderr, as one collector's list", async () => {
+    const both = ["--url", `${first.url},${second.url}`, "--since", String(FROM), "--until", String(NOW)];
+    const cli = await runCaptured(run, ["processes", ...both, "--limit", "3", "--csv"], {
+      GPUTEL_API_TOKEN: TOKEN,
+    });
+    // It printed nothing there: 3 of the 4 sessions looked like the whole list.
+    expect([cli.code, cli.err]).toEqual([
+      0,
+      "gputel query: showing 3 (more exist); use --limit N for more\n",
+    ]);
+    expect(cli.out.split("\n")).toHaveLength(5);
+  });
+
   it("one GPU's sessions come from every collector that holds some", async () => {
     const merged = await get<Listing>(first, `/api/v1/gpus/${G4}/processes?${range}`);
     const one = await get<Listing>(whole, `/api/v1/gpus/${G4}/processes?${range}`);

@@ -9,6 +9,7 @@ import { processesCsv } from "../../../collector/reports/report-csv.js";
 import type { ProcessRow } from "../../../collector/store/process-store.js";
 import { AbsentReason, type IProcessRecord, ProcessSet, SCHEMA_VERSION } from "../../../shared/proto.js";
 import { topicFor } from "../../../shared/topics.js";
+import { runCaptured } from "../../helpers/cli.js";
 import { startTestCollector, type TestCollector } from "../../security/collector-helpers.js";
 import { frameFor } from "../leases/store-helpers.js";
 
@@ -437,5 +438,30 @@ describe("process routes", () => {
       });
     expect((await csv(1)).headers.get("x-gputel-truncated")).toBe("true");
     expect((await csv(2)).headers.get("x-gputel-truncated")).toBeNull();
+  });
+
+  test("gputel query processes cut at --limit: the GPU list's note on stderr in every format, stdout left clean", async () => {
+    const host = "host-h";
+    twoHolders(host, "GPU-eeeeeeee-2222-3333-4444-555555555555");
+    const note = "gputel query: showing 1 (more exist); use --limit N for more\n";
+    const env = { GPUTEL_API_TOKEN: TOKEN };
+    for (const format of ["table", "csv", "json"]) {
+      const args = ["processes", "--host", host, "--format", format, "--url", c.url];
+      // It printed nothing on stderr: the list looked whole.
+      const cut = await runCaptured(run, [...args, "--limit", "1"], env);
+      expect([cut.code, cut.err], format).toEqual([0, note]);
+      expect(cut.out, format).not.toContain("more exist");
+      if (format === "csv") expect(cut.out.split("\n")).toHaveLength(3);
+      if (format === "json") expect(JSON.parse(cut.out)).toMatchObject({ truncated: true });
+      const whole = await runCaptured(run, args, env);
+      expect([whole.code, whole.err], format).toEqual([0, ""]);
+    }
+    // Two URLs (merged by the CLI): the same note.
+    const merged = await runCaptured(
+      run,
+      ["processes", "--host", host, "--limit", "1", "--csv", "--url", `${c.url},${c.url}`],
+      env,
+    );
+    expect([merged.code, merged.err]).toEqual([0, note]);
   });
 });
