@@ -30,7 +30,7 @@ import { fanEvents } from "./fanout-events.js";
 import { fanGpuShare, peerRef } from "./fanout-gpu-share.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
 import { parseRange } from "./params.js";
-import { TENANT_PARAM } from "./schemas.js";
+import { FORMAT_PARAM, TENANT_PARAM } from "./schemas.js";
 import { tenantEvents, tenantStays, tenantTimeline } from "./tenant-health.js";
 import { leasedHosts, leaseHost } from "./tenant-reads.js";
 import { type LeasePeriod, scopeFor, type TenantScope } from "./tenant-scope.js";
@@ -61,7 +61,7 @@ const eventsSchema = {
       to: time,
       before: { type: "string", minLength: 3, maxLength: 240, pattern: EVENT_CURSOR },
       limit: { type: "integer", minimum: 1, maximum: EVENT_LIMITS.maxRows },
-      format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
+      format: FORMAT_PARAM,
       tenant: TENANT_PARAM,
     },
   },
@@ -76,7 +76,7 @@ const reportSchema = {
   ...rangeSchema,
   properties: {
     ...rangeSchema.properties,
-    format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
+    format: FORMAT_PARAM,
   },
 } as const;
 /** A GPU's timeline also takes `tenant=` (admin, viewer: the tenant's view, as the fan-out asks). */

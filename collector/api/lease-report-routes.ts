@@ -28,6 +28,7 @@ import type { QueryBackend } from "./backend.js";
 import { ask, type FanOutContext, fanFor, peersHeaders } from "./fanout.js";
 import { fanLeaseParts } from "./fanout-leases.js";
 import { parseRange } from "./params.js";
+import { FORMAT_PARAM } from "./schemas.js";
 
 const DAY = 86_400_000;
 const TENANT = {
@@ -37,7 +38,6 @@ const TENANT = {
   pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
 } as const;
 const time = { type: "string", minLength: 1, maxLength: 40 } as const;
-const format = { type: "string", enum: ["json", "csv"] } as const;
 
 const leasesSchema = {
   querystring: {
@@ -48,7 +48,7 @@ const leasesSchema = {
       to: time,
       by: { type: "string", enum: [...LEASE_GROUPS] },
       tenant: TENANT,
-      format,
+      format: FORMAT_PARAM,
     },
   },
 } as const;
@@ -61,7 +61,7 @@ const statementSchema = {
       tenant: TENANT,
       month: { type: "string", minLength: 7, maxLength: 7 },
       all_tenants: { type: "boolean" },
-      format,
+      format: FORMAT_PARAM,
     },
   },
 } as const;

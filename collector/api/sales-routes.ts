@@ -13,7 +13,7 @@ import { csvAnswer, wantsCsv } from "../request/csv-wanted.js";
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import { parseRange } from "./params.js";
-import { query, time } from "./schemas.js";
+import { FORMAT_PARAM, query, time } from "./schemas.js";
 
 const DAY = 86_400_000;
 
@@ -26,7 +26,7 @@ const schema = {
       enum: [...SALES_GROUPS],
       description: "group by the GPU's current model, site or host",
     },
-    format: { type: "string", enum: ["json", "csv"], description: "csv: also asked by Accept: text/csv" },
+    format: FORMAT_PARAM,
   }),
 } as const;
 
