@@ -25,33 +25,56 @@ export interface GpuShareAsk {
   answer: TSchema;
 }
 
+/** Of the collectors asked, the views (gpus/:id) of those that hold the GPU `ref` names; `peer`: whose. */
+export type GpuCopies = (
+  ref: string,
+) => Promise<{ uuid: string; timestampMs: number | null; peer: string }[]>;
+
+/** The peers' views of a GPU, for peerRef: a peer that does not answer names none. */
+export function peerCopies(ctx: FanOutContext): GpuCopies {
+  return async (ref) => {
+    const answers = await ask<GpuView | { gpuHeld: false }>(
+      ctx,
+      `/api/v1/gpus/${encodeURIComponent(ref)}`,
+      {},
+      PEER_ANSWERS.gpu,
+    );
+    return answers.flatMap((a) => (a.ok && !isNotHeld(a.data) ? [{ ...a.data, peer: a.peer }] : []));
+  };
+}
+
 /**
- * How to ask the peers for GPU `id` (a UUID or host:index): by its UUID where this collector knows
- * it, since a collector that knows the GPU under an earlier host:index still holds a share. A
- * host:index this collector does not know is first asked of the peers' views (gpus/:id), and the
- * copy with the newest sample names the GPU, as the merged gpus/:id answers (fanGpu): each peer
- * resolves it by its own registry, where one that missed a move still places the GPU that left, so
- * asked as given, one would answer for another GPU than the rest, and one that knows the GPU under
- * its earlier place would hold its share back. `first`: the peer whose view named it, whose answer
- * then places the GPU where no other says otherwise (as this collector's own would). Nothing
- * resolved: `id` as given (then a 404).
+ * How to ask the collectors for GPU `id` (a UUID or host:index): by its UUID where this collector
+ * knows it, since a collector that knows the GPU under an earlier host:index still holds a share. A
+ * host:index this collector does not know is first asked of the collectors' views (`copies`:
+ * peerCopies), and the copy with the newest sample names the GPU, as the merged gpus/:id answers
+ * (fanGpu): each collector resolves it by its own registry, where one that missed a move still
+ * places the GPU that left, so asked as given, one would answer for another GPU than the rest, and
+ * one that knows the GPU under its earlier place would hold its share back. Every route that takes
+ * a GPU asks by this one reference (its series, health, processes; the flag, process and event
+ * lists' `gpu=`). `first`: the collector whose view named it, whose answer then places the GPU
+ * where no other says otherwise (as this collector's own would). Nothing resolved: `id` as given
+ * (then a 404).
  */
 export async function peerRef(
-  ctx: FanOutContext,
+  copies: GpuCopies,
   id: string,
   known: { uuid: string } | undefined,
 ): Promise<{ ref: string; first?: string }> {
   if (known) return { ref: known.uuid };
   if (!id.includes(":")) return { ref: id };
-  const answers = await ask<GpuView | { gpuHeld: false }>(
-    ctx,
-    `/api/v1/gpus/${encodeURIComponent(id)}`,
-    {},
-    PEER_ANSWERS.gpu,
-  );
-  const copies = answers.flatMap((a) => (a.ok && !isNotHeld(a.data) ? [{ ...a.data, peer: a.peer }] : []));
-  const named = newestCopy(copies);
+  const named = newestCopy(await copies(id));
   return named ? { ref: named.uuid, first: named.peer } : { ref: id };
+}
+
+/** `answers` with `first`'s (peerRef's) ahead of the rest, the others in their order. */
+export function firstAhead<A extends { peer: string }>(
+  answers: readonly A[],
+  first: string | undefined,
+): A[] {
+  return first === undefined
+    ? [...answers]
+    : [...answers].sort((a, b) => +(b.peer === first) - +(a.peer === first));
 }
 
 /**
@@ -78,10 +101,7 @@ export async function fanGpuShare<A extends { uuid: string }>(
     ),
     local,
   ]);
-  const first = asked.first;
-  const ordered =
-    first === undefined ? answers : [...answers].sort((a, b) => +(b.peer === first) - +(a.peer === first));
-  const { data, missing } = settle(ordered);
+  const { data, missing } = settle(firstAhead(answers, asked.first));
   const held = data.filter((d): d is A => !isNotHeld(d));
   const all = mine ? [mine, ...held] : held;
   const peers = info(ctx, missing);

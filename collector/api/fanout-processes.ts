@@ -11,6 +11,7 @@ import type { ProcessGroup } from "../reports/process-report.js";
 import type { ApiError } from "../request/errors.js";
 import type { ProcessRow } from "../store/process-store.js";
 import { ask, type FanOutContext, heldNowhere, info, refuseUnheld } from "./fanout.js";
+import { firstAhead } from "./fanout-gpu-share.js";
 
 /**
  * The merged list: every peer asked the same query (the range as this collector resolved it,
@@ -58,15 +59,15 @@ export async function fanProcesses<
 
 /**
  * One GPU's sessions (gpus/:id/processes) where this collector does not hold the GPU (or not in
- * the tenant's leases here): the peers are asked the same route and query, and those that hold it
- * give the GPU (the first of them names it) and their sessions, merged as fanProcesses merges.
- * None holding it: heldNowhere's 404.
+ * the tenant's leases here): the peers are asked the same route and query for `asked.ref`
+ * (peerRef's UUID), and those that hold it give the GPU (the first of them, `asked.first`'s ahead,
+ * places it) and their sessions, merged as fanProcesses merges. None holding it: heldNowhere's 404.
  */
 export async function fanGpuProcesses<
   A extends { current: boolean; truncated: boolean; processes: ProcessRow[]; silentHosts?: string[] },
 >(
   ctx: FanOutContext,
-  ref: string,
+  asked: { ref: string; first?: string },
   local: A,
   query: Record<string, string>,
   limit: number,
@@ -80,14 +81,13 @@ export async function fanGpuProcesses<
     silentHosts?: string[];
     reportingHosts?: string[];
   };
-  const { data, missing } = settle(
-    await ask<Held | { processes: ProcessRow[]; gpuHeld: false }>(
-      ctx,
-      `/api/v1/gpus/${encodeURIComponent(ref)}/processes`,
-      { ...query, current: String(local.current), limit: String(limit) },
-      PEER_ANSWERS.gpuProcesses,
-    ),
+  const answers = await ask<Held | { processes: ProcessRow[]; gpuHeld: false }>(
+    ctx,
+    `/api/v1/gpus/${encodeURIComponent(asked.ref)}/processes`,
+    { ...query, current: String(local.current), limit: String(limit) },
+    PEER_ANSWERS.gpuProcesses,
   );
+  const { data, missing } = settle(firstAhead(answers, asked.first));
   const held = data.filter((d): d is Held => !isNotHeld(d));
   const peers = info(ctx, missing);
   const first = held[0];

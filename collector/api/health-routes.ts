@@ -27,7 +27,7 @@ import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFor, fanHealthReport, listedGpu, peersHeaders, queryOf } from "./fanout.js";
 import { ackEpisode, forwardAck } from "./fanout-ack.js";
 import { fanEvents } from "./fanout-events.js";
-import { fanGpuShare, peerRef } from "./fanout-gpu-share.js";
+import { fanGpuShare, peerCopies, peerRef } from "./fanout-gpu-share.js";
 import { type HealthBackend, TIMELINE_EVENTS } from "./health-backend.js";
 import { parseRange } from "./params.js";
 import { FORMAT_PARAM, TENANT_PARAM } from "./schemas.js";
@@ -182,12 +182,13 @@ export function registerHealthRoutes(
       // MIG device it leased then answers, as its flag list does (`flags?gpu=`), with none of the
       // GPU's events (tenantEvents). Not shown here: with peers (or to a peer), an empty list
       // marked NOT_HELD, 404 only when no collector shows it (its lease may be on a peer).
+      const known = ref === undefined ? undefined : backend.gpu(ref);
       const gpu =
         ref === undefined
           ? undefined
           : listedGpu(
               req,
-              backend.gpu(ref),
+              known,
               (g) => !scope || scope.downStaysOf(g.uuid, range.fromMs, range.toMs).length > 0,
               notFound,
               ctx !== undefined,
@@ -209,13 +210,15 @@ export function registerHealthRoutes(
           : scope
             ? tenantEvents(health(), scope, query, backend.now())
             : health().events(query);
-      // With peers: every collector asked for the same page of the range as resolved here.
+      // With peers: every collector asked for the same page of the range as resolved here, and
+      // for one GPU, by peerRef's UUID (not by a host:index each resolves itself).
       const fanned = ctx
         ? await fanEvents(
             ctx,
             local,
             queryOf({
               ...q,
+              gpu: ref === undefined ? undefined : (await peerRef(peerCopies(ctx), ref, known)).ref,
               from: range.fromMs,
               to: range.toMs,
               limit: query.limit,
@@ -259,7 +262,7 @@ export function registerHealthRoutes(
       };
       const asked = {
         route: "health" as const,
-        ...(await peerRef(ctx, id, known)),
+        ...(await peerRef(peerCopies(ctx), id, known)),
         query,
         answer: PEER_ANSWERS.health,
       };

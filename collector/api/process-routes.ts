@@ -19,6 +19,7 @@ import { ApiError } from "../request/errors.js";
 import type { DeviceWindow, ProcessRow } from "../store/process-store.js";
 import type { QueryBackend } from "./backend.js";
 import { type FanOutContext, fanFor, listedGpu, peersHeaders } from "./fanout.js";
+import { peerCopies, peerRef } from "./fanout-gpu-share.js";
 import { fanGpuProcesses, fanProcesses, fanProcessReport } from "./fanout-processes.js";
 import { parseRange } from "./params.js";
 import type { ProcessBackend } from "./process-backend.js";
@@ -193,6 +194,7 @@ export function registerProcessRoutes(
   /** The answer of /api/v1/processes: this collector's, or with peers every collector's, merged. */
   async function processList(req: FastifyRequest, q: ProcessesQuery) {
     const ref = q.gpu;
+    const known = ref === undefined ? undefined : backend.gpu(ref);
     const scope = scopeFor(req, q.tenant, leases);
     const ctx = fanFor(fanout, req);
     // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list. A GPU
@@ -203,7 +205,7 @@ export function registerProcessRoutes(
         ? undefined
         : listedGpu(
             req,
-            backend.gpu(ref),
+            known,
             (g) => !scope || everLeased(scope, backend, g.uuid),
             () => unknownGpu(ref),
             ctx !== undefined,
@@ -211,8 +213,9 @@ export function registerProcessRoutes(
     if (gpu === null && ref !== undefined) {
       const { none, empty } = notHeldHere(req, q);
       if (!ctx) return { ...empty, ...NOT_HELD };
-      // The peers are asked by the reference given: this collector cannot name its UUID.
-      const asked = { ...none.asked, gpu: ref };
+      // Every peer is asked for one GPU, by peerRef's UUID (a host:index not known here is named
+      // by the peers' newest view), not by a host:index each resolves itself.
+      const asked = { ...none.asked, gpu: (await peerRef(peerCopies(ctx), ref, known)).ref };
       return fanProcesses(ctx, empty, asked, none.limit, none.reporting, () => unknownGpu(ref));
     }
     return answer(req, q, gpu ? [gpu.uuid] : undefined);
@@ -245,9 +248,10 @@ export function registerProcessRoutes(
     const ctx = fanFor(fanout, req);
     // Outside the tenant's leases, the same 404 (message included) as an unknown GPU: existence
     // does not leak. Not held here: a peer's request gets NOT_HELD; with peers, theirs.
+    const known = backend.gpu(id);
     const gpu = listedGpu(
       req,
-      backend.gpu(id),
+      known,
       (g) => !scope || everLeased(scope, backend, g.uuid),
       () => unknownGpu(id),
       ctx !== undefined,
@@ -255,7 +259,8 @@ export function registerProcessRoutes(
     if (gpu === null) {
       const { none, empty } = notHeldHere(req, req.query);
       if (!ctx) return { ...empty, ...NOT_HELD };
-      return fanGpuProcesses(ctx, id, empty, none.asked, none.limit, none.reporting, () => unknownGpu(id));
+      const asked = await peerRef(peerCopies(ctx), id, known);
+      return fanGpuProcesses(ctx, asked, empty, none.asked, none.limit, none.reporting, () => unknownGpu(id));
     }
     return {
       gpu: { uuid: gpu.uuid, host: gpu.host, index: gpu.index },

@@ -42,7 +42,7 @@ import {
   peersHeaders,
   queryOf,
 } from "./fanout.js";
-import { fanGpuShare, peerRef } from "./fanout-gpu-share.js";
+import { fanGpuShare, peerCopies, peerRef } from "./fanout-gpu-share.js";
 import { fanTenantSummary } from "./fanout-tenant.js";
 import { flagScope, withinBoth } from "./flag-scope.js";
 import {
@@ -254,7 +254,7 @@ export function registerApiRoutes(
       };
       const asked = {
         route: "series" as const,
-        ...(await peerRef(ctx, id, known)),
+        ...(await peerRef(peerCopies(ctx), id, known)),
         query,
         answer: PEER_ANSWERS.series,
       };
@@ -289,6 +289,7 @@ export function registerApiRoutes(
       );
     const state = q.state ?? "open";
     const ref = q.gpu;
+    const known = ref === undefined ? undefined : backend.gpu(ref);
     // A GPU the tenant never leased: the same 404 as an unknown GPU, not an empty list (existence
     // does not leak). The GPU of a MIG device it leased is known to it (its statement names it).
     // A GPU not held here (or not shown to the tenant) gets null: an empty list here, and with
@@ -298,7 +299,7 @@ export function registerApiRoutes(
         ? undefined
         : listedGpu(
             req,
-            backend.gpu(ref),
+            known,
             (g) => !scope || scope.gpus().includes(g.uuid),
             () => notFound(ref),
             ctx !== undefined,
@@ -371,7 +372,9 @@ export function registerApiRoutes(
     };
     if (!ctx) return one === null ? { ...answer, ...NOT_HELD } : answer;
     const unheld = ref !== undefined && one === null ? () => notFound(ref) : undefined;
-    return fanFlags(ctx, answer, queryOf(q), unheld);
+    // Every peer is asked for one GPU, by peerRef's UUID, not by a host:index each resolves itself.
+    const gpu = ref === undefined ? undefined : (await peerRef(peerCopies(ctx), ref, known)).ref;
+    return fanFlags(ctx, answer, queryOf({ ...q, gpu }), unheld);
   });
 
   app.get<{ Params: { kind: ReportKind }; Querystring: ReportQuery }>(
