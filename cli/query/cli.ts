@@ -4,11 +4,11 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { gpuCsv, summaryCsv } from "../../collector/api/answer-csv.js";
+import { newestCopy } from "../../collector/api/fanout.js";
 import { LIMITS } from "../../collector/api/params.js";
 import type { GpuView, Report, Summary } from "../../collector/contract/api-contract.js";
 import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
 import { mergeFlagPages } from "../../collector/merge/list-answers.js";
-import { mergeGpuLists } from "../../collector/merge/merge-lists.js";
 import { type ReportRow, reportColumns, reportCsv, reportRows } from "../../collector/reports/report-csv.js";
 import type { SalesReport } from "../../collector/reports/sales-report.js";
 import { extraOperands } from "../../shared/cli/operands.js";
@@ -20,7 +20,7 @@ import { flagColumns, flagCsvValue, GPU_COLUMNS, type ListColumn } from "./colum
 import { exitStatusOfHttp } from "./exit-status.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
-import { mergedGpus, mergedReport, mergedSummary } from "./merged.js";
+import { gpuRef, mergedGpus, mergedReport, mergedSummary } from "./merged.js";
 import {
   apiLabel,
   OptionError,
@@ -212,7 +212,9 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
         const found = answers.flatMap((a) =>
           a.status === "fulfilled" ? a.value.filter((g): g is GpuView => !isNotHeld(g)) : [],
         );
-        const gpu = mergeGpuLists([found])[0];
+        // A host:index collectors resolve differently: the copy with the newest sample, as a
+        // collector with http.peers answers it (newestCopy, the rule peerRef names GPUs by).
+        const gpu = newestCopy(found);
         if (!gpu) {
           // One that did not answer may hold it: its failure, else the refusal one collector gives.
           const failed = answers.find((a) => a.status === "rejected");
@@ -235,14 +237,15 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           label,
           model: v.model,
           q: v.search,
-          gpu: v.gpu,
+          // Several collectors: a host:index asked of each by one UUID (gpuRef).
+          gpu: v.gpu === undefined ? undefined : (await gpuRef(v.gpu, client)).ref,
           problems: v.problems ? "true" : undefined,
           from: v.since === undefined ? undefined : range.from,
           to: range.to,
           limit: v.limit,
         };
         const answers = await getAll<FlagsAnswer>("/api/v1/flags", q, client);
-        if (q.gpu !== undefined && answers.every(isNotHeld)) throw heldByNone(q.gpu, urls);
+        if (v.gpu !== undefined && answers.every(isNotHeld)) throw heldByNone(v.gpu, urls);
         const now = Math.max(...answers.map((a) => a.generatedMs));
         const columns = flagColumns(now);
         // Open problems as the API orders them (most severe, then longest open, first), cut at the

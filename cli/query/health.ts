@@ -2,6 +2,7 @@
 // health-routes.ts), as tables for people or the API's JSON; `events`, `health GPU` and `report
 // health` merge several collectors.
 
+import { firstAhead } from "../../collector/api/fanout-gpu-share.js";
 import { TIMELINE_EVENTS } from "../../collector/api/health-backend.js";
 import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
 import { mergeEventAnswers, mergeHealthTimelines } from "../../collector/merge/merge-health.js";
@@ -14,7 +15,7 @@ import type {
   HealthTimeline,
 } from "../../collector/reports/health-types.js";
 import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
-import { mergedHealthReport } from "./merged.js";
+import { gpuRef, mergedHealthReport } from "./merged.js";
 import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
@@ -50,7 +51,9 @@ export async function healthCommand(
   const range = { from: v.since ?? (command === "report-health" ? "30d" : "7d"), to: v.until };
   if (command === "events") {
     if (v.before !== undefined) checkCursor(v.before, client.urls.length);
-    const q = { ...range, host: v.host, gpu: v.gpu, code: v.code, action: v.action, limit: v.limit };
+    // Several collectors: a host:index asked of each by one UUID (gpuRef).
+    const gpu = v.gpu === undefined ? undefined : (await gpuRef(v.gpu, client)).ref;
+    const q = { ...range, host: v.host, gpu, code: v.code, action: v.action, limit: v.limit };
     // Kernel-log events reach every collector of a share group: the lists hold the same events
     // under other row ids, counted once by their kernel key. Each is asked for the page after the
     // same cursor (`--before`: an event's key, which every collector reads alike).
@@ -116,9 +119,14 @@ async function mergedTimeline(
   range: Record<string, string | undefined>,
   client: ClientOptions,
 ): Promise<HealthTimeline> {
-  const path = `/api/v1/gpus/${encodeURIComponent(ref)}/health`;
+  // A host:index asked of each by one UUID; the answer of the collector whose view named it first.
+  const asked = await gpuRef(ref, client);
+  const path = `/api/v1/gpus/${encodeURIComponent(asked.ref)}/health`;
   const answers = await Promise.allSettled(
-    client.urls.map((u) => getJson<HealthTimeline | typeof NOT_HELD>(u, path, range, client)),
+    firstAhead(
+      client.urls.map((peer) => ({ peer })),
+      asked.first,
+    ).map(({ peer }) => getJson<HealthTimeline | typeof NOT_HELD>(peer, path, range, client)),
   );
   const found = answers.flatMap((a) => (a.status === "fulfilled" && !isNotHeld(a.value) ? [a.value] : []));
   const first = found[0];

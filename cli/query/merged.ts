@@ -1,6 +1,7 @@
 // `gputel query --url a,b`: asks every collector for its own lists and report parts and merges
 // them with the functions the API's fan-out (http.peers) uses (collector/merge), so both give
 // the numbers one collector holding every sample would give.
+import { type GpuCopies, peerRef } from "../../collector/api/fanout-gpu-share.js";
 import { LIMITS, parseGroupBy } from "../../collector/api/params.js";
 import type {
   FleetPart,
@@ -21,6 +22,7 @@ import {
   REPORT_PART_PATH,
   SUMMARY_GPUS_PATH,
 } from "../../collector/contract/api-contract.js";
+import { isNotHeld, type NOT_HELD } from "../../collector/fanout/fan-out.js";
 import { mergeGpuAnswers } from "../../collector/merge/list-answers.js";
 import { mergeFleetReport } from "../../collector/merge/merge-fleet.js";
 import { mergeHealthParts } from "../../collector/merge/merge-health-report.js";
@@ -32,6 +34,33 @@ import { type ClientOptions, getAll, getJson, QueryError } from "./client.js";
 import { OptionError, parseLimit } from "./options.js";
 
 type Range = { from: string; to: string | undefined };
+
+/**
+ * GPU `ref` as every collector is then asked for it. Several (--url a,b, each asked for its own
+ * data): a host:index by the UUID of the newest of their views (peerRef, as a collector with
+ * http.peers resolves it), since each resolves a host:index by its own registry, and one that
+ * missed a move names another GPU there. `first`: the URL whose view named it (its answer places
+ * the GPU). One collector resolves the reference itself.
+ */
+export async function gpuRef(ref: string, client: ClientOptions): Promise<{ ref: string; first?: string }> {
+  return client.urls.length > 1 ? peerRef(collectorCopies(client), ref, undefined) : { ref };
+}
+
+/** Each collector's own view of a GPU (gpus/:id), of those that hold it: one that fails names none. */
+function collectorCopies(client: ClientOptions): GpuCopies {
+  return async (ref) => {
+    const path = `/api/v1/gpus/${encodeURIComponent(ref)}`;
+    const answers = await Promise.allSettled(
+      client.urls.map(async (peer) => ({
+        peer,
+        view: await getJson<GpuView | typeof NOT_HELD>(peer, path, {}, client),
+      })),
+    );
+    return answers.flatMap((a) =>
+      a.status === "fulfilled" && !isNotHeld(a.value.view) ? [{ ...a.value.view, peer: a.value.peer }] : [],
+    );
+  };
+}
 
 /**
  * The first collector resolves the range (a duration before its now, whole minutes) in its own

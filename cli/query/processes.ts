@@ -13,6 +13,7 @@ import { PROCESS_GROUPS, type ProcessReport } from "../../collector/reports/proc
 import { processesCsv, processReportCsv } from "../../collector/reports/report-csv.js";
 import type { ProcessRow } from "../../collector/store/process-store.js";
 import { type ClientOptions, getAll, getJson, heldByNone } from "./client.js";
+import { gpuRef } from "./merged.js";
 import { OptionError } from "./options.js";
 import { type Cell, duration, type Style, table } from "./table.js";
 
@@ -74,11 +75,15 @@ export async function processCommand(
     );
     return;
   }
+  // Several collectors: a host:index asked of each by one UUID (gpuRef), the answer of the one
+  // whose view named it placing the GPU.
+  const asked = gpu ?? v.gpu;
+  const named = asked === undefined ? undefined : await gpuRef(asked, client);
   const history = v.since !== undefined || v.state === "all";
   const q = {
     ...(history ? { from: v.since ?? "24h", to: v.until, current: "false" } : { current: "true" }),
     // --gpu goes with the other parameters: getJson appends its own `?…` to the path.
-    gpu: gpu ? undefined : v.gpu,
+    gpu: gpu ? undefined : named?.ref,
     host: v.host,
     user: v.user,
     job: v.job,
@@ -86,7 +91,7 @@ export async function processCommand(
     container: v.container,
     limit: v.limit,
   };
-  const path = gpu ? `/api/v1/gpus/${encodeURIComponent(gpu)}/processes` : "/api/v1/processes";
+  const path = gpu && named ? `/api/v1/gpus/${encodeURIComponent(named.ref)}/processes` : "/api/v1/processes";
   const head = await getJson<ProcessesAnswer>(base, path, q, client);
   // Several collectors (--url a,b): the rest are asked for the range the first resolved, and the
   // answers merged as a collector with http.peers merges them (collector/merge/list-answers.ts).
@@ -96,9 +101,9 @@ export async function processCommand(
       ? [head]
       : [head, ...(await getAll<ProcessesAnswer>(path, { ...q, ...range }, rest))];
   // Asked for its own data, a collector without the GPU says so (NOT_HELD) beside its empty list.
-  const shown = all.find((a) => !isNotHeld(a));
-  const ref = gpu ?? v.gpu;
-  if (!shown && ref !== undefined) throw heldByNone(ref, client.urls);
+  const shown =
+    all.find((a, i) => client.urls[i] === named?.first && !isNotHeld(a)) ?? all.find((a) => !isNotHeld(a));
+  if (!shown && asked !== undefined) throw heldByNone(asked, client.urls);
   const first = shown ?? head;
   const answer = all.length === 1 ? first : mergeAnswers(first, all, v.limit);
   print(

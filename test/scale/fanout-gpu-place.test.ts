@@ -7,7 +7,7 @@
 // GPU on every collector, the one `gpus/:id` answers (the copy with the newest sample), and its
 // whole range must come, as from a collector holding every frame: its series and health, and its
 // flags, events and processes (never another GPU's), also where the asking collector knows the
-// host:index from the inventories.
+// host:index from the inventories, and as `gputel query --url a,b` gives them.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +27,7 @@ import {
   getJson,
   hostFrame,
   openParts,
+  queryJson,
   type ServedCollector,
   serveParts,
   stopAll,
@@ -254,5 +255,25 @@ describe("flags, events and processes of a host:index collectors place different
       expect(unleased.status, path).toBe(404);
       expect(await unleased.text(), path).toBe((await unknown.text()).replace("host-z:0", "host-y:0"));
     }
+  });
+});
+
+describe("gputel query --url a,b", () => {
+  it("asks every collector for the GPU the newest view names at a host:index", async () => {
+    // The first URL still places OLD at host-x:0.
+    const urls = ["--url", `${first.url},${second.url}`];
+    const span = ["--since", String(T0), "--until", String(NOW)];
+    expect(await queryJson(["gpu", "host-x:0", ...urls], TOKEN)).toMatchObject({ uuid: NEW });
+    expect(await queryJson(["health", "host-x:0", ...urls, ...span], TOKEN)).toMatchObject({
+      uuid: NEW,
+      host: "host-x",
+    });
+    const gpuEvents = await queryJson<Events>(["events", "--gpu", "host-x:0", ...urls, ...span], TOKEN);
+    expect(events(gpuEvents)).toEqual([[NEW, XIDS[1].timeMs]]);
+    const flags = await queryJson<Flags>(["flags", "--gpu", "host-y:0", "--state", "all", ...urls], TOKEN);
+    expect(gpuFlags(flags)).toEqual({ gpus: [OLD], starts: [XIDS[0].timeMs, XIDS[2].timeMs] });
+    const listed = await queryJson<Processes>(["processes", "host-x:0", ...urls, ...span], TOKEN);
+    expect(listed.gpu).toMatchObject({ uuid: NEW, host: "host-x" });
+    expect(pids(listed)).toEqual([[NEW, PID.NEW_NOW]]);
   });
 });
