@@ -7,12 +7,15 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { FlagJson } from "../../collector/contract/api-contract.js";
+import { mergeFlagPages } from "../../collector/merge/list-answers.js";
 import { extraOperands } from "../../shared/cli/operands.js";
 import { hasCredentials } from "../../shared/mask.js";
 import { RequestError, requestJson } from "../lease/request.js";
+import { getAll, QueryError } from "../query/client.js";
 import { exitStatusOfHttp } from "../query/exit-status.js";
+import { gpuRef, markedFlagAnswers } from "../query/merged.js";
 
-const USAGE = `Usage: gputel flag ack ID --note TEXT [--gpu GPU] [--url URL] [--token-file F] [--json]
+const USAGE = `Usage: gputel flag ack ID --note TEXT [--gpu GPU] [--url URL[,URL...]] [--token-file F] [--json]
 
 Acknowledges flag ID (see \`gputel query flags\`): the note is recorded, and an open xid or
 reset-required flag closes (you vouch that the GPU was reset, replaced or checked). The flag is
@@ -22,11 +25,14 @@ a flag not listed goes by its ID alone, ids being that collector's). A collector
 peers (http.peers) lists their flags under their own ids, which another flag may show too: give
 --gpu when the CLI says so. It acknowledges the flag wherever it is held and repeats it on every
 copy of the same episode; a peer that did not answer is named on stderr, its copy still open.
+Several --url (as \`gputel query flags --url a,b\`, whose ids are each collector's own, one not
+the first's marked with its \`peer\`): the flag is read from their lists merged as that shows
+them and acknowledged on the collector whose id it is. Give the same --url as the query.
 
 Options:
   --note TEXT        what was done (required, at most 1000 characters)
   --gpu GPU          the flag's GPU (UUID or host:index), where several flags show ID
-  --url URL          collector API (default http://127.0.0.1:8080)
+  --url URL          collector API (default http://127.0.0.1:8080); several: --url a,b
   --token-file F     file holding the API token (else env GPUTEL_API_TOKEN)
   --json             print the API's JSON
   -h, --help
@@ -73,8 +79,15 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
   if (extra) return usage(extra);
   const note = v.note?.trim() ?? "";
   if (note === "" || note.length > 1000) return usage("--note is required (1 to 1000 characters)");
-  const url = (v.url ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
-  if (hasCredentials(url))
+  // Several (--url a,b, as gputel query flags): the flag is read from their lists merged as that
+  // merges them, and acknowledged on the collector whose id it shows (markedFlagAnswers).
+  const urls = (v.url ?? ["http://127.0.0.1:8080"])
+    .flatMap((u) => u.split(","))
+    .map((u) => u.replace(/\/+$/, ""))
+    .filter((u) => u !== "");
+  const [url] = urls;
+  if (url === undefined) return usage("--url needs a collector URL");
+  if (urls.some(hasCredentials))
     return usage("--url must not carry a password or token: use --token-file or GPUTEL_API_TOKEN");
   let token = io.env.GPUTEL_API_TOKEN;
   try {
@@ -89,8 +102,10 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
     acknowledgedOn?: string[];
     peers?: { errors?: { peer: string; error: string }[] };
   };
-  const client = { urls: [url], ...(token ? { token } : {}), timeoutMs: 30_000 };
+  const client = { urls, ...(token ? { token } : {}), timeoutMs: 30_000 };
   let listed: Listed | undefined;
+  // The collector whose id the listed flag shows: the first, or another URL it was marked with.
+  let target = url;
   try {
     const found = await listedFlags(client, Number(id), v.gpu);
     if (found.flags.length > 1)
@@ -106,17 +121,30 @@ export async function run(args: string[], io: FlagIo = defaultIo()): Promise<num
       );
       return 65;
     }
+    if (listed?.peer !== undefined && urls.includes(listed.peer)) {
+      // That collector's own id: named there by its episode, as a flag of its own list.
+      target = listed.peer;
+      const { peer: _, ...own } = listed;
+      listed = own;
+    }
     body = await requestJson<typeof body>("POST", `/api/v1/flags/${id}/ack`, {
       ...client,
+      urls: [target],
       body: { note, ...(listed ? episodeOf(listed) : {}) },
     });
   } catch (error) {
-    if (!(error instanceof RequestError)) throw error;
+    // A collector of several --url that failed answers as the query CLI's client says (QueryError).
+    if (!(error instanceof RequestError || error instanceof QueryError)) throw error;
     io.stderr(`gputel flag: ${error.message}\n`);
     return exitStatusOfHttp(error.status);
   }
   // A peer's flag (the list named it): where it was acknowledged, the collector asked holding none.
-  const where = listed?.peer !== undefined ? ` on ${(body.acknowledgedOn ?? []).join(", ")}` : "";
+  const where =
+    target !== url
+      ? ` on ${target}`
+      : listed?.peer !== undefined
+        ? ` on ${(body.acknowledgedOn ?? []).join(", ")}`
+        : "";
   if (v.json) io.stdout(`${JSON.stringify(body, null, 2)}\n`);
   else
     io.stdout(
@@ -148,14 +176,25 @@ type Listed = Pick<FlagJson, "id" | "kind" | "host" | "gpuUuid" | "startMs" | "e
 
 /**
  * The flags the collector lists under `id`: its open ones, or `gpu`'s (closed too, the newest
- * 10,000). `peers`: the collector merged its peers' lists (http.peers), so ids may repeat.
+ * 10,000). `peers`: the collector merged its peers' lists (http.peers), so ids may repeat. Several
+ * URLs: their lists merged as `gputel query flags --url a,b` merges them, another URL's ids marked.
  */
 async function listedFlags(
   client: { urls: string[]; token?: string; timeoutMs: number },
   id: number,
   gpu: string | undefined,
 ): Promise<{ flags: Listed[]; peers: boolean }> {
-  const query = { state: gpu === undefined ? "open" : "all", limit: "10000", gpu };
+  const state = gpu === undefined ? "open" : "all";
+  if (client.urls.length > 1) {
+    const several = { ...client, ownDataOnly: true };
+    const ref = gpu === undefined ? undefined : (await gpuRef(gpu, several)).ref;
+    const query = { state, limit: "10000", gpu: ref };
+    const answers = await getAll<{ flags: FlagJson[]; generatedMs: number }>("/api/v1/flags", query, several);
+    const now = Math.max(...answers.map((a) => a.generatedMs));
+    const { flags } = mergeFlagPages(markedFlagAnswers(answers, client.urls), state, 10_000, now);
+    return { flags: flags.filter((f) => f.id === id), peers: true };
+  }
+  const query = { state, limit: "10000", gpu };
   const list = await requestJson<{ flags: Listed[]; peers?: unknown }>("GET", "/api/v1/flags", {
     ...client,
     query,
@@ -180,7 +219,7 @@ function parse(args: string[]) {
     options: {
       note: { type: "string" },
       gpu: { type: "string" },
-      url: { type: "string" },
+      url: { type: "string", multiple: true },
       "token-file": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },

@@ -20,7 +20,7 @@ import { flagColumns, flagCsvValue, GPU_COLUMNS, type ListColumn } from "./colum
 import { exitStatusOfHttp } from "./exit-status.js";
 import { type FlagsAnswer, truncationNotice } from "./flags-notice.js";
 import { healthCommand } from "./health.js";
-import { gpuRef, mergedGpus, mergedReport, mergedSummary } from "./merged.js";
+import { gpuRef, markedFlagAnswers, mergedGpus, mergedReport, mergedSummary } from "./merged.js";
 import {
   apiLabel,
   OptionError,
@@ -244,7 +244,8 @@ export async function run(args: string[], io: QueryIo = defaultIo()): Promise<nu
           to: range.to,
           limit: v.limit,
         };
-        const answers = await getAll<FlagsAnswer>("/api/v1/flags", q, client);
+        // Ids are each collector's own: one that is not the first's shows whose it is (`peer`).
+        const answers = markedFlagAnswers(await getAll<FlagsAnswer>("/api/v1/flags", q, client), urls);
         if (v.gpu !== undefined && answers.every(isNotHeld)) throw heldByNone(v.gpu, urls);
         const now = Math.max(...answers.map((a) => a.generatedMs));
         const columns = flagColumns(now);

@@ -173,3 +173,21 @@ export async function mergedHealthReport(range: Range, client: ClientOptions): P
   );
   return mergeHealthParts([head, ...others], head.nowMs);
 }
+
+/**
+ * The flag answers of `urls` (in order), each flag of a collector after the first marked with that
+ * collector's URL (`peer`), as the API's fan-out marks a peer's (fanFlags): flag ids are each
+ * collector's own, and the merged list keeps the mark with an id that is not the first's
+ * (withIdOf), so `gputel flag ack ID --url a,b` acknowledges it there, not the first's flag with
+ * that id. A flag marked already keeps its mark (that collector's peer's id: http.peers).
+ */
+export function markedFlagAnswers<A extends { flags: readonly object[] }>(
+  answers: readonly A[],
+  urls: readonly string[],
+): A[] {
+  return answers.map((a, i) => {
+    const url = urls[i]?.replace(/\/+$/, "");
+    if (i === 0 || url === undefined) return a;
+    return { ...a, flags: a.flags.map((f) => ({ peer: url, ...f })) as A["flags"] };
+  });
+}

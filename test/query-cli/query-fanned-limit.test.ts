@@ -38,10 +38,20 @@ async function collector(name: string, holds: (host: number) => boolean): Promis
 const query = (args: string[]) => runCaptured(run, args, { GPUTEL_API_TOKEN: TOKEN });
 
 /**
- * A flag without its collector's row id (each collector numbers its own) and update time (the
- * rules run at the last frame each was fed, whose jitter differs between the collectors).
+ * A flag without its collector's row id (each collector numbers its own), the `peer` that names
+ * whose id it is, and update time (the rules run at the last frame each was fed, whose jitter
+ * differs between the collectors).
  */
-const comparable = ({ id: _id, updatedMs: _u, ...rest }: { id: number; updatedMs: number }) => rest;
+const comparable = ({
+  id: _id,
+  peer: _p,
+  updatedMs: _u,
+  ...rest
+}: {
+  id: number;
+  peer?: string;
+  updatedMs: number;
+}) => rest;
 
 let whole: ServedCollector; // every host
 let pair: string; // the even hosts' collector and the odd hosts'
