@@ -4,6 +4,7 @@
 // (collector/contract/api-contract.ts).
 
 import type {
+  CellGpu,
   FlagPage,
   FlagQuery,
   FleetPart,
@@ -51,7 +52,7 @@ export interface QueryBackend {
   /** A page of flags with true totals; routes fall back to flags() without totals where absent. */
   flagPage?(query: FlagQuery): FlagPage;
   /** The compact per-GPU columns a wall screen polls (fleet-cells.ts); from `gpus` when given (fan-out). */
-  fleetCells?(options: { layout: boolean; gpus?: readonly GpuView[] }): FleetCells;
+  fleetCells?(options: { layout: boolean; gpus?: readonly CellGpu[] }): FleetCells;
   /** `pieces`: only these GPUs over these stretches (a tenant's lease periods in the range). */
   report(
     kind: ReportKind,

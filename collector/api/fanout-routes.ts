@@ -9,7 +9,7 @@
 //   GET  /api/v1/fanout/open-flags[?tenant]             every open flag here, for a merged summary
 //   GET  /api/v1/fanout/leases?from&to[&tenant]         every lease here in the range, for a merged tenants view
 //   GET  /api/v1/fanout/health-part?from&to            the fleet health report (health-part.ts)
-//   GET  /api/v1/fanout/summary-gpus[?tenant]           every GPU here, compact, for a merged summary
+//   GET  /api/v1/fanout/summary-gpus[?tenant][&cells]   every GPU here, compact, for a merged summary (or cells)
 //   POST /api/v1/fanout/ack {kind, host, gpuUuid, …}    acknowledge this collector's copy of an
 //                                                       episode another one acknowledged (admin)
 import type { FastifyInstance } from "fastify";
@@ -18,6 +18,7 @@ import {
   ACK_COPY_PATH,
   type AckCopyAnswer,
   type AckCopyRequest,
+  type CellGpu,
   FLEET_PART_KINDS,
   FLEET_PART_PATH,
   type FleetPartKind,
@@ -129,7 +130,7 @@ const schemasOf = {
   },
   leaseParts: { querystring: query({ from: time, to: time, tenant }) },
   openFlags: { querystring: query({ tenant }) },
-  summaryGpus: { querystring: query({ tenant }) },
+  summaryGpus: { querystring: query({ tenant, cells: { type: "boolean" } }) },
   leaseTerms: {
     body: {
       type: "object",
@@ -188,6 +189,22 @@ export function summaryGpu(g: GpuView): SummaryGpu {
     usage: g.usage,
     timestampMs: g.timestampMs,
     values: u !== undefined ? { utilization_gpu_pct: u } : {},
+  };
+}
+
+/** A GPU view as much as the wall's cells draw of it (CellGpu). */
+export function cellGpu(g: GpuView): CellGpu {
+  const { utilization_gpu_pct: util, temperature_gpu_celsius: temp } = g.values;
+  return {
+    ...summaryGpu(g),
+    model: g.model,
+    site: g.site,
+    labels: g.labels,
+    values: {
+      ...(util !== undefined ? { utilization_gpu_pct: util } : {}),
+      ...(temp !== undefined ? { temperature_gpu_celsius: temp } : {}),
+    },
+    flags: g.flags.map((f) => ({ kind: f.kind })),
   };
 }
 
@@ -250,13 +267,14 @@ export function registerFanoutRoutes(
 
   // Every GPU, as a tenant's GPU list or the summary reads it: whole, where /api/v1/gpus stops at
   // LIMITS.maxGpuRows (a fleet past it, or every collector knowing every GPU from the inventories).
-  app.get<{ Querystring: { tenant?: string } }>(
+  // With `cells=true`, as much as the wall's cells draw (/api/v1/fleet/cells with peers).
+  app.get<{ Querystring: { tenant?: string; cells?: boolean } }>(
     SUMMARY_GPUS_PATH,
     { schema: schemasOf.summaryGpus },
     async (req) => {
       const scope = scopeFor(req, req.query.tenant, leases);
       const gpus = scope ? tenantGpus(backend, scope, backend.now()) : backend.gpus({});
-      return { gpus: gpus.map(summaryGpu) };
+      return { gpus: gpus.map(req.query.cells === true ? cellGpu : summaryGpu) };
     },
   );
 

@@ -7,6 +7,7 @@ import type { TSchema } from "@sinclair/typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { maskUrl } from "../../shared/mask.js";
 import type {
+  CellGpu,
   FlagJson,
   FleetPart,
   FleetPartKind,
@@ -31,6 +32,7 @@ import { PEER_ANSWERS } from "../fanout/peer-answers.js";
 import { mergeFlagPages, mergeGpuAnswers } from "../merge/list-answers.js";
 import { mergeFleetReport } from "../merge/merge-fleet.js";
 import { mergeHealthParts } from "../merge/merge-health-report.js";
+import { mergeGpuLists } from "../merge/merge-lists.js";
 import { mergeUsageReport } from "../merge/merge-report.js";
 import { mergeSummary, type SummaryAnswer, summaryRange } from "../merge/summary.js";
 import type { HealthReport } from "../reports/health-types.js";
@@ -151,6 +153,22 @@ export async function fanGpus(
     ...mergeGpuAnswers([{ gpus: local }, ...data], { state, flag }, limit),
     peers: info(ctx, missing),
   };
+}
+
+/**
+ * Every GPU as the wall's cells draw it (/api/v1/fleet/cells): each peer's whole list, compact
+ * (SUMMARY_GPUS_PATH with `cells=true`), merged with `local` (this collector's, a tenant's
+ * scoped, which goes to the peers as `tenant=`), the copy with the newest sample of each. Never a
+ * GPU list, which stops at LIMITS.maxGpuRows: every collector knows every GPU from the
+ * inventories, so past that many GPUs in the fleet the cells left out the GPUs a peer holds the
+ * frames of, or drew their inventory-only copies.
+ */
+export async function fanCellGpus(ctx: FanOutContext, local: readonly CellGpu[], tenant: string | undefined) {
+  const asked = { cells: "true", ...(tenant !== undefined ? { tenant } : {}) };
+  const { data, missing } = settle(
+    await ask<{ gpus: CellGpu[] }>(ctx, SUMMARY_GPUS_PATH, asked, PEER_ANSWERS.cellGpus),
+  );
+  return { gpus: mergeGpuLists([local, ...data.map((d) => d.gpus)]), peers: info(ctx, missing) };
 }
 
 /**

@@ -31,6 +31,7 @@ import { gpuCsv, summaryCsv } from "./answer-csv.js";
 import type { QueryBackend } from "./backend.js";
 import {
   type FanOutContext,
+  fanCellGpus,
   fanFlags,
   fanFleetReport,
   fanFor,
@@ -156,8 +157,8 @@ export function registerApiRoutes(
     };
   });
 
-  // What a wall screen draws, as columns (fleet-cells.ts). With peers, built from the merged GPU
-  // lists (every peer's whole list is asked: poll a fan-out front slowly, as its summary).
+  // What a wall screen draws, as columns (fleet-cells.ts). With peers, built from every peer's
+  // GPUs, whole and compact (fanCellGpus: poll a fan-out front slowly, as its summary).
   // A tenant's cells are its own GPUs' (those it leases now), here and on the peers.
   app.get<{ Querystring: CellsQuery }>("/api/v1/fleet/cells", scoped(schemas.cells), async (req) => {
     if (!backend.fleetCells) throw new ApiError(501, "not_implemented", undefined, "no fleet cells here");
@@ -167,9 +168,7 @@ export function registerApiRoutes(
     const now = backend.now();
     const local = scope ? tenantGpus(backend, scope, now) : undefined;
     if (!ctx) return scope ? tenantCells(backend, scope, layout, local) : backend.fleetCells({ layout });
-    const max = LIMITS.maxGpuRows;
-    const query = { limit: String(max), ...(scope ? { tenant: scope.tenant } : {}) };
-    const merged = await fanGpus(ctx, local ?? backend.gpus({}), query, max, now);
+    const merged = await fanCellGpus(ctx, local ?? backend.gpus({}), scope?.tenant);
     return { ...backend.fleetCells({ layout, gpus: merged.gpus }), peers: merged.peers };
   });
 

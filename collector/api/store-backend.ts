@@ -6,6 +6,7 @@
 import { MIG_NO_UTILIZATION } from "../../shared/gpu-id.js";
 import { GpuState, type IGpuInfo, type IGpuSample } from "../../shared/proto.js";
 import type {
+  CellGpu,
   DeliveryCounters,
   FlagPage,
   FlagQuery,
@@ -177,7 +178,7 @@ export class StoreBackend implements QueryBackend {
     return computing;
   }
 
-  fleetCells(options: { layout: boolean; gpus?: readonly GpuView[] }): FleetCells {
+  fleetCells(options: { layout: boolean; gpus?: readonly CellGpu[] }): FleetCells {
     const cellOptions = { nowMs: this.now(), layout: options.layout };
     // Merged GPUs (fan-out) carry the usage class their own collector gave under its thresholds.
     if (options.gpus) {

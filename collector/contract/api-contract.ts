@@ -349,6 +349,17 @@ export interface AckCopyAnswer {
   copy: Flag | null;
 }
 
+/**
+ * A GPU as much as the wall's cells draw (fleet-cells.ts, CellSource) and their merge keeps
+ * (mergeGpuLists): SUMMARY_GPUS_PATH with `cells=true`.
+ */
+export type CellGpu = Omit<SummaryGpu, "values"> &
+  Pick<GpuView, "model" | "site" | "labels"> & {
+    values: Pick<GpuView["values"], "utilization_gpu_pct" | "temperature_gpu_celsius">;
+    /** Its open flags' kinds, host-level ones included (as a GPU view's). */
+    flags: Pick<GpuFlagRef, "kind">[];
+  };
+
 /** Where a collector serves its share of a usage report to its peers (docs/scaling.md, "Query fan-out"). */
 export const REPORT_PART_PATH = "/api/v1/fanout/report-part";
 

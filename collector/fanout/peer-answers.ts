@@ -115,6 +115,21 @@ export const PEER_ANSWERS = {
   }),
   /** A forwarded acknowledgement: the peer's copy as it left it, or null (it holds none). */
   ackCopy: Type.Object({ copy: orNull(Type.Object(EPISODE)) }),
+  /** Every GPU, as much as the wall's cells draw (CellGpu). */
+  cellGpus: Type.Object({
+    gpus: list({
+      ...GPU,
+      model: Type.String(),
+      site: Type.String(),
+      labels: Type.Record(Type.String(), Type.String()),
+      timestampMs: orNull(Type.Number()),
+      values: Type.Object({
+        utilization_gpu_pct: Type.Optional(Type.Number()),
+        temperature_gpu_celsius: Type.Optional(Type.Number()),
+      }),
+      flags: list({ kind: Type.String() }),
+    }),
+  }),
   reportPart: Type.Object({ ...RANGE, gpus: list({ ...PLACE, ...USAGE }) }),
   fleetPart: Type.Object({
     ...RANGE,

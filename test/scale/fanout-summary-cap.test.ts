@@ -137,6 +137,27 @@ describe("a merged summary of collectors holding more GPUs than a GPU list gives
   });
 });
 
+describe("merged wall cells of collectors holding more GPUs than a GPU list gives", () => {
+  type Cells = { generatedMs: number; peers?: { missing: string[] }; gpus: { state: unknown[] } };
+  const same = (merged: Cells, one: Cells, what: string) => {
+    expect(merged.peers?.missing).toEqual([]);
+    expect(one.gpus.state).toHaveLength(HOSTS * GPUS);
+    expectSame({ ...merged, generatedMs: 0 }, { ...one, generatedMs: 0 }, what);
+  };
+
+  it("draws every GPU with its newest sample, as one collector holding every frame", async () => {
+    const path = "/api/v1/fleet/cells?layout=true";
+    same(await getJson<Cells>(first, path, TOKEN), await getJson<Cells>(whole, path, TOKEN), "cells");
+  });
+
+  it("draws every GPU of a tenant's, as one collector holding every frame", async () => {
+    const path = "/api/v1/fleet/cells?layout=true";
+    const merged = await getJson<Cells>(first, path, tenantToken(first, "acme", nowMs));
+    const one = await getJson<Cells>(whole, path, tenantToken(whole, "acme", nowMs));
+    same(merged, one, "tenant cells");
+  });
+});
+
 describe("a merged tenants view of collectors holding more GPUs than a GPU list gives", () => {
   it("places every leased GPU and counts its idle-held ones, as one collector holding every frame", async () => {
     const merged = await getJson<{ peers?: { missing: string[] } }>(first, "/api/v1/tenants", TOKEN);
