@@ -10,6 +10,7 @@ import { GPU_REF } from "../../shared/gpu-id.js";
 import type { Logger } from "../../shared/logger.js";
 import { EXPORT_FORMATS, type ExportFormat } from "../export/columns.js";
 import { CONTENT_TYPES, type ExportGpu, exportChunks, FILE_EXTENSIONS } from "../export/export-stream.js";
+import { reportFileName } from "../reports/report-csv.js";
 import { ApiError, badParam } from "../request/errors.js";
 import { parseTime } from "../request/time.js";
 import type { QueryBackend } from "./backend.js";
@@ -99,7 +100,7 @@ export function registerExportRoute(app: FastifyInstance, backend: QueryBackend,
       .header("content-type", CONTENT_TYPES[q.format])
       .header(
         "content-disposition",
-        `attachment; filename="gputel-export-${tier.name}-${fromMs}-${toMs}.${FILE_EXTENSIONS[q.format]}"`,
+        `attachment; filename="${reportFileName({ kind: `export-${tier.name}`, fromMs, toMs }, FILE_EXTENSIONS[q.format])}"`,
       );
     const stream = Readable.from(chunks(), { objectMode: false });
     running.add(stream);

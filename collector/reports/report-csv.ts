@@ -129,13 +129,14 @@ export function reportCsv(
 }
 
 /**
- * Every CSV attachment's name: gputel-KIND-FROM-TO.csv, times as 20261101T0000Z. KIND may name
- * what the file is of (leases-by-tenant, statement-acme, gpu-UUID): a character a file name or
- * the header's quoting would trip on (/, :, ", space) becomes _.
+ * Every attachment's name: gputel-KIND-FROM-TO.EXT (csv unless told, as the export's om.txt or
+ * jsonl), times as 20261101T0000Z. KIND may name what the file is of (leases-by-tenant,
+ * statement-acme, gpu-UUID, export-raw): a character a file name or the header's quoting would
+ * trip on (/, :, ", space) becomes _.
  */
-export function reportFileName(r: { kind: string; fromMs: number; toMs: number }): string {
+export function reportFileName(r: { kind: string; fromMs: number; toMs: number }, ext = "csv"): string {
   const stamp = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace(/[-:]/g, "")}Z`;
-  return `gputel-${r.kind.replace(/[^\w.-]/g, "_")}-${stamp(r.fromMs)}-${stamp(r.toMs)}.csv`;
+  return `gputel-${r.kind.replace(/[^\w.-]/g, "_")}-${stamp(r.fromMs)}-${stamp(r.toMs)}.${ext}`;
 }
 
 const DOWN_COLUMNS = [

@@ -58,7 +58,8 @@ describe("GET /api/v1/export answers", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/csv");
     expect(response.headers.get("content-disposition")).toMatch(
-      /attachment; filename="gputel-export-raw-\d+-\d+\.csv"/,
+      // Named as every other download (reportFileName): times as 20261101T0000Z, not milliseconds.
+      /^attachment; filename="gputel-export-raw-\d{8}T\d{4}Z-\d{8}T\d{4}Z\.csv"$/,
     );
     const rows = (await response.text()).trimEnd().split("\n").slice(1);
     const uuids = new Set(rows.map((r) => r.split(",")[4]));
