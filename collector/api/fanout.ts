@@ -47,7 +47,8 @@ import type {
 import { ApiError } from "../request/errors.js";
 import type { QueryBackend } from "./backend.js";
 import type { HealthBackend } from "./health-backend.js";
-import { EVERY_OPEN_FLAG, LIMITS } from "./params.js";
+import { EVERY_OPEN_FLAG, LIMITS, parseLabel } from "./params.js";
+import { matches } from "./store-backend.js";
 
 export interface FanOutContext extends FanOutOptions {
   peers: readonly string[];
@@ -148,11 +149,27 @@ export async function fanGpus(
   const { data, missing } = settle(
     await ask<{ gpus: GpuView[]; truncated: boolean }>(ctx, "/api/v1/gpus", asked, PEER_ANSWERS.gpus),
   );
-  return {
-    generatedMs: nowMs,
-    ...mergeGpuAnswers([{ gpus: local }, ...data], { state, flag }, limit),
-    peers: info(ctx, missing),
+  const merged = mergeGpuAnswers([{ gpus: local }, ...data], { state, flag }, limit);
+  if (!data.some((d) => d.truncated)) return { generatedMs: nowMs, ...merged, peers: info(ctx, missing) };
+  // A peer's list was cut at LIMITS.maxGpuRows (every collector knows every GPU from the
+  // inventories: the fleet's size meets it), so the merged one misses GPUs past it, and counted
+  // by state or flag the newest copy of some: the total comes from every GPU whole (compact),
+  // each collector's copies filtered by place as its list is, then merged and filtered as above.
+  // The page itself is exact: each GPU among the first `limit` is among every peer's first.
+  const place = {
+    ...(rest.host !== undefined ? { host: rest.host } : {}),
+    ...(rest.site !== undefined ? { site: rest.site } : {}),
+    ...(rest.model !== undefined ? { model: rest.model } : {}),
+    ...(rest.label !== undefined ? { label: parseLabel(rest.label) } : {}),
   };
+  const wholeAsked = { cells: "true", ...(rest.tenant !== undefined ? { tenant: rest.tenant } : {}) };
+  const whole = settle(
+    await ask<{ gpus: CellGpu[] }>(ctx, SUMMARY_GPUS_PATH, wholeAsked, PEER_ANSWERS.cellGpus),
+  );
+  const lists = whole.data.map((d) => ({ gpus: d.gpus.filter((g) => matches(g, place)) }));
+  const { total } = mergeGpuAnswers([{ gpus: local }, ...lists], { state, flag }, 0);
+  const lacking = whole.missing.filter((w) => !missing.some((m) => m.peer === w.peer));
+  return { generatedMs: nowMs, ...merged, total, peers: info(ctx, [...missing, ...lacking]) };
 }
 
 /**

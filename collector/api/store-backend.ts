@@ -529,7 +529,8 @@ function toInventory(row: InventoryRow): GpuInventory {
   return inv;
 }
 
-function matches(g: LatestGpu, f: GpuFilter): boolean {
+/** Whether a GPU's place fits the filter's host, site, model and label (a GPU list's, here and merged). */
+export function matches(g: Pick<LatestGpu, "host" | "site" | "model" | "labels">, f: GpuFilter): boolean {
   if (f.host !== undefined && g.host !== f.host) return false;
   if (f.site !== undefined && g.site !== f.site) return false;
   if (f.model !== undefined && g.model !== f.model) return false;

@@ -137,6 +137,25 @@ describe("a merged summary of collectors holding more GPUs than a GPU list gives
   });
 });
 
+describe("a merged GPU list of collectors holding more GPUs than a GPU list gives", () => {
+  type List = { total: number; truncated: boolean; gpus: unknown[]; peers?: { missing: string[] } };
+
+  it("counts every GPU in its total, as one collector holding every frame", async () => {
+    // state=ok: the asking collector knows the GPUs whose frames its peer holds as `unknown`.
+    for (const path of ["/api/v1/gpus?state=ok", `/api/v1/gpus?state=ok&host=${fleet.hostName(1)}`]) {
+      const merged = await getJson<List>(first, path, TOKEN);
+      const one = await getJson<List>(whole, path, TOKEN);
+      expect(merged.peers?.missing, path).toEqual([]);
+      expect(one.total, path).toBeGreaterThan(0);
+      expect(merged.gpus, path).toHaveLength(Math.min(one.total, MAX_GPU_ROWS));
+      expect({ total: merged.total, truncated: merged.truncated }, path).toEqual({
+        total: one.total,
+        truncated: one.truncated,
+      });
+    }
+  });
+});
+
 describe("merged wall cells of collectors holding more GPUs than a GPU list gives", () => {
   type Cells = { generatedMs: number; peers?: { missing: string[] }; gpus: { state: unknown[] } };
   const same = (merged: Cells, one: Cells, what: string) => {
