@@ -11,6 +11,7 @@
 //     receives every inventory).
 // Then the view is built from them as one collector builds its own (tenants-view.ts). Peers are
 // asked with the fleet's token, a tenant's scope as `tenant=`.
+import { maskUrl } from "../../shared/mask.js";
 import {
   LEASE_TERMS_PATH,
   type PeersInfo,
@@ -46,7 +47,7 @@ export async function fanTenantsView(
     ask<{ leases: LeaseTerms[] }>(
       ctx,
       LEASE_TERMS_PATH,
-      { from: String(s.leasesFromMs), to: String(leasesTo), ...(only !== undefined ? { tenant: only } : {}) },
+      { from: String(s.leasesFromMs), to: String(leasesTo), ...tenant },
       PEER_ANSWERS.leaseTerms,
     ),
     // Peers' GPUs whole (a list stops at LIMITS.maxGpuRows, and every collector knows every GPU
@@ -105,11 +106,8 @@ function joinPeers(
   const errors = new Map<string, string>();
   for (const e of [...info(ctx, missing).errors, ...more.flatMap((p) => p?.errors ?? [])])
     if (!errors.has(e.peer)) errors.set(e.peer, e.error);
-  const order = info(
-    ctx,
-    ctx.peers.map((peer) => ({ peer, error: "" })),
-  ).missing;
-  const named = order.filter((peer) => errors.has(peer));
+  // Keyed by the masked URL, as info() and the lease fan-out's PeersInfo name peers.
+  const named = ctx.peers.map(maskUrl).filter((peer) => errors.has(peer));
   return {
     asked: ctx.peers.length,
     missing: named,
